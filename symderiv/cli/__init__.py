@@ -1,0 +1,79 @@
+"""The command line: a thin shell over the library.
+
+Each command lives in its own module of this package and imports the heavy library
+(sympy) only inside its function body, so ``symderiv --help`` stays fast. Errors are
+mapped to messages and exit codes in one place, :func:`main`: one line on stderr, exit 2
+for usage errors, 1 for failures at run time, 130 for Ctrl-C, never a traceback for bad
+input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import SymderivError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+class SymderivGroup(click.Group):
+    """A click group whose errors are one line on stderr, under CliRunner too."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            _fail("interrupted (Ctrl-C); nothing was written.", 130)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except SymderivError as exc:
+            _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # Output piped into `head`: stop quietly, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=SymderivGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="symderiv")
+def cli() -> None:
+    """Derive, step by step, the backpropagation formulas of an affine layer.
+
+    \b
+    Y = X W + 1 b   gives   dX = dY Wᵀ,  dW = Xᵀ dY,  db = 1ᵀ dY
+    Start with:  symderiv derive --n 2 --d 2 --m 3
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI (the console script ``symderiv``)."""
+    cli.main(args=argv, prog_name="symderiv")
+
+
+# Register the commands: each module adds itself to ``cli`` (light imports only).
+from . import derive as _derive  # noqa: E402,F401

@@ -1,0 +1,374 @@
+"""Conventions, choices and names: everything a derivation is parameterised by.
+
+Three conventions are in use for the same affine layer (SPEC section 1):
+
+=========  =====================  =====  =====  ==========  =========  =========  ==========
+name       forward                X      W      b           dX         dW         db
+=========  =====================  =====  =====  ==========  =========  =========  ==========
+xw         Y = X W + 1_N b        N×D    D×M    1×M         dY Wᵀ      Xᵀ dY      1_Nᵀ dY
+torch      Y = X Wᵀ + 1_N b       N×D    M×D    1×M         dY W       dYᵀ X      1_Nᵀ dY
+column     Z = A Wᵀ + 1_N bᵀ      N×C_in C_out× C_out×1     dLdZ W     dLdZᵀ A    dLdZᵀ 1_N
+=========  =====================  =====  =====  ==========  =========  =========  ==========
+
+No other module decides these. This module is pure data (no sympy) so the CLI loads fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from .errors import ChoiceError, DisplayNameError, ShapeError
+from .notation import Comm, Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+
+VEC_ORDERS: tuple[str, ...] = ("row", "col")
+LAYOUTS: tuple[str, ...] = ("denominator", "numerator")
+LOSSES: tuple[str, ...] = ("generic", "mse", "sum")
+METHODS: tuple[str, ...] = ("jacobian", "index", "tensor", "all")
+VARIABLES: tuple[str, ...] = ("X", "W", "b")
+#: Roles whose display letters ``--names`` may change.
+NAMEABLE: tuple[str, ...] = ("X", "W", "b", "Y", "dY", "T")
+#: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1 (and y_1_1).
+PREFIX: Mapping[str, str] = {"X": "x", "W": "w", "b": "b", "Y": "y", "dY": "dy", "T": "t"}
+
+_LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+_MAX_NAME = 12
+
+
+@dataclass(frozen=True)
+class Letters:
+    """Display letters of each role, e.g. A/W/b/Z/dLdZ in the column convention."""
+
+    X: str = "X"
+    W: str = "W"
+    b: str = "b"
+    Y: str = "Y"
+    dY: str = "dY"
+    T: str = "T"
+
+    def of(self, role: str) -> str:
+        """The display letters of ``role`` ("L" and unknown roles print as themselves)."""
+        value = getattr(self, role, None)
+        return value if isinstance(value, str) else role
+
+    def entry(self, role: str) -> str:
+        """The lower-case letters used for the entries of ``role`` (x for X, a for A)."""
+        if role == "dY":
+            return self.entry("Y")
+        return self.of(role).lower()
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How the layer is written: Y = X W + 1 b (xw), Y = X Wᵀ + 1 b (torch), ...
+
+    Attributes:
+        name: the ``--convention`` key.
+        weight_transposed: W is stored (M, D) and used as Wᵀ.
+        bias_column: b is stored (M, 1) and broadcast as 1_N bᵀ.
+        letters: display letters of X, W, b, Y, dY, T.
+        sizes: display names of the sizes N, D, M.
+        source: where the convention comes from, for the reader.
+    """
+
+    name: str
+    weight_transposed: bool
+    bias_column: bool
+    letters: Letters
+    sizes: tuple[str, str, str]
+    source: str
+
+    # -- shapes ------------------------------------------------------------------------
+    def shape(self, role: str, n: int, d: int, m: int) -> tuple[int, int]:
+        """Shape of ``role`` for sizes N=n, D=d, M=m (b is 1×M or M×1)."""
+        if role == "X":
+            return (n, d)
+        if role == "W":
+            return (m, d) if self.weight_transposed else (d, m)
+        if role == "b":
+            return (m, 1) if self.bias_column else (1, m)
+        if role in ("Y", "dY", "T"):
+            return (n, m)
+        raise ChoiceError(f"unknown role {role!r}; roles are {', '.join(NAMEABLE)}")
+
+    def shape_names(self, role: str) -> tuple[str, str]:
+        """Shape of ``role`` in size names, e.g. ("N", "C_in")."""
+        n, d, m = self.sizes
+        table = {
+            "X": (n, d),
+            "W": (m, d) if self.weight_transposed else (d, m),
+            "b": (m, "1") if self.bias_column else ("1", m),
+        }
+        return table.get(role, (n, m))
+
+    # -- formulas ----------------------------------------------------------------------
+    def forward(self, n: int) -> Node:
+        """The forward map: X W + 1_N b, X Wᵀ + 1_N b or X Wᵀ + 1_N bᵀ."""
+        w: Node = T(Sym("W")) if self.weight_transposed else Sym("W")
+        b: Node = T(Sym("b")) if self.bias_column else Sym("b")
+        return Sum(Prod(Sym("X"), w), Prod(Ones(n), b))
+
+    def closed_form(self, var: str, n: int) -> Node:
+        """The closed form of ∂L/∂var in denominator layout (var's own shape)."""
+        if var == "X":
+            return Prod(Sym("dY"), Sym("W") if self.weight_transposed else T(Sym("W")))
+        if var == "W":
+            if self.weight_transposed:
+                return Prod(T(Sym("dY")), Sym("X"))
+            return Prod(T(Sym("X")), Sym("dY"))
+        if var == "b":
+            if self.bias_column:
+                return Prod(T(Sym("dY")), Ones(n))
+            return Prod(T(Ones(n)), Sym("dY"))
+        raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
+
+    def kronecker(self, var: str, order: str, n: int, d: int, m: int) -> Node:
+        """The Kronecker closed form of ∂vec(Y)/∂vec(var) for vectorization ``order``.
+
+        Shapes: (N·M, N·D) for X, (N·M, D·M) for W, (N·M, M) for b.
+        """
+        w: Node = Sym("W") if self.weight_transposed else T(Sym("W"))
+        row = order == "row"
+        if var == "X":
+            return Kron(Eye(n), w) if row else Kron(w, Eye(n))
+        if var == "W":
+            base: Node = Kron(Sym("X"), Eye(m)) if row else Kron(Eye(m), Sym("X"))
+            if self.weight_transposed:
+                rows, cols = self.shape("W", n, d, m)
+                return Prod(base, Comm(rows, cols))
+            return base
+        if var == "b":
+            return Kron(Ones(n), Eye(m)) if row else Kron(Eye(m), Ones(n))
+        raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
+
+
+XW = Convention(
+    "xw", False, False, Letters(), ("N", "D", "M"),
+    "CS231n-style notes and affine-layer write-ups",
+)
+TORCH = Convention(
+    "torch", True, False, Letters(X="x", Y="y"), ("N", "D", "M"),
+    "PyTorch nn.Linear (y = x Wᵀ + b)",
+)
+COLUMN = Convention(
+    "column", True, True, Letters(X="A", Y="Z", dY="dLdZ"), ("N", "C_in", "C_out"),
+    "the 'mytorch' Linear class (Z = A Wᵀ + 1 bᵀ)",
+)
+CONVENTIONS: Mapping[str, Convention] = {c.name: c for c in (XW, TORCH, COLUMN)}
+
+
+def get_convention(name: str) -> Convention:
+    """The convention called ``name``.
+
+    Raises:
+        ChoiceError: ``name`` is not xw, torch or column.
+    """
+    try:
+        return CONVENTIONS[name]
+    except KeyError:
+        raise ChoiceError(
+            f"unknown convention {name!r}; choose from {', '.join(CONVENTIONS)}"
+        ) from None
+
+
+def choose(value: str, allowed: Iterable[str], what: str) -> str:
+    """``value`` if it is one of ``allowed``, else a ChoiceError naming both."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ChoiceError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+    return value
+
+
+def parse_wrt(text: str | Iterable[str]) -> tuple[str, ...]:
+    """Variables from ``"X,W,b"`` (any subset, in the canonical order X, W, b).
+
+    >>> parse_wrt("b,W")
+    ('W', 'b')
+
+    Raises:
+        ChoiceError: empty, unknown or repeated variables.
+    """
+    items = [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
+    if not items or any(not s for s in items):
+        raise ChoiceError(f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b")
+    for s in items:
+        if s not in VARIABLES:
+            raise ChoiceError(f"--wrt: unknown variable {s!r}; choose from X, W, b")
+    if len(set(items)) != len(items):
+        raise ChoiceError(f"--wrt {','.join(items)!r} names a variable twice")
+    return tuple(v for v in VARIABLES if v in items)
+
+
+def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """Display-letter overrides from ``"X=A,Y=Z,dY=dLdZ"``.
+
+    Each value is a letter followed by letters or digits (at most 12 characters): nothing
+    else ever reaches LaTeX.
+
+    >>> parse_names("X=A,dY=dLdZ")
+    {'X': 'A', 'dY': 'dLdZ'}
+
+    Raises:
+        DisplayNameError: a malformed pair, an unknown role, or letters that are not allowed.
+    """
+    if text is None:
+        return {}
+    if isinstance(text, Mapping):
+        pairs = list(text.items())
+    else:
+        if not text.strip():
+            raise DisplayNameError("--names is empty; use role=letters pairs, e.g. X=A,Y=Z")
+        pairs = []
+        for item in text.split(","):
+            role, sep, letters = item.partition("=")
+            if not sep:
+                raise DisplayNameError(
+                    f"--names: {item!r} is not a role=letters pair, e.g. X=A"
+                )
+            pairs.append((role.strip(), letters.strip()))
+    names: dict[str, str] = {}
+    for role, letters in pairs:
+        if role not in NAMEABLE:
+            raise DisplayNameError(
+                f"--names: unknown role {role!r}; roles are {', '.join(NAMEABLE)}"
+            )
+        if role in names:
+            raise DisplayNameError(f"--names: role {role!r} is given twice")
+        if not _LETTERS_RE.match(letters) or len(letters) > _MAX_NAME or not letters.isascii():
+            raise DisplayNameError(
+                f"--names: {role}={letters!r} is not allowed; use a letter followed by "
+                f"letters or digits (at most {_MAX_NAME}, ASCII only)"
+            )
+        names[role] = letters
+    return names
+
+
+def check_size(name: str, value: object) -> int:
+    """``value`` as a size ≥ 1.
+
+    Raises:
+        ShapeError: not an integer, or below 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ShapeError(f"--{name} must be a whole number >= 1, got {value!r}")
+    if value < 1:
+        raise ShapeError(f"--{name} must be >= 1, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a derivation depends on; validated on construction.
+
+    Attributes:
+        n, d, m: sizes N (batch), D (inputs), M (outputs), each >= 1.
+        convention: xw, torch or column.
+        vec: vectorization order, "row" (reshape(-1)) or "col" (textbook vec).
+        layout: "denominator" (derivative in the variable's shape) or "numerator" (transposed).
+        loss: "generic" (symbolic upstream), "mse" or "sum".
+        method: jacobian, index, tensor or all.
+        wrt: the variables to differentiate by, a subset of X, W, b.
+        names: display-letter overrides, role -> letters.
+    """
+
+    n: int = 2
+    d: int = 2
+    m: int = 3
+    convention: str = "xw"
+    vec: str = "row"
+    layout: str = "denominator"
+    loss: str = "generic"
+    method: str = "jacobian"
+    wrt: tuple[str, ...] = VARIABLES
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("n", "d", "m"):
+            check_size(name, getattr(self, name))
+        get_convention(self.convention)
+        choose(self.vec, VEC_ORDERS, "vectorization order (--vec)")
+        choose(self.layout, LAYOUTS, "layout")
+        choose(self.loss, LOSSES, "loss")
+        choose(self.method, METHODS, "method")
+        object.__setattr__(self, "wrt", parse_wrt(self.wrt))
+        names = parse_names(self.names)
+        object.__setattr__(self, "names", dict(sorted(names.items())))
+        shown = [self.letters.of(r) for r in NAMEABLE]
+        clash = sorted({s for s in shown if shown.count(s) > 1})
+        if clash or "L" in shown:
+            raise DisplayNameError(
+                f"--names: two roles would print as {(clash or ['L'])[0]!r}; "
+                "every role needs its own letters (L is the loss)"
+            )
+
+    @property
+    def conv(self) -> Convention:
+        """The Convention object."""
+        return CONVENTIONS[self.convention]
+
+    @property
+    def letters(self) -> Letters:
+        """Display letters: the convention's, with ``names`` applied."""
+        return replace(self.conv.letters, **self.names)
+
+    def shape(self, role: str) -> tuple[int, int]:
+        """Shape of ``role`` at these sizes."""
+        return self.conv.shape(role, self.n, self.d, self.m)
+
+    def to_dict(self) -> dict[str, object]:
+        """The ``config`` object of the JSON output (SPEC section 6)."""
+        out: dict[str, object] = {
+            "n": self.n, "d": self.d, "m": self.m, "convention": self.convention,
+            "vec": self.vec, "layout": self.layout, "loss": self.loss,
+            "method": self.method, "wrt": list(self.wrt),
+        }
+        if self.names:
+            out["names"] = dict(self.names)
+        return out
+
+    def __hash__(self) -> int:
+        return hash((self.n, self.d, self.m, self.convention, self.vec, self.layout,
+                     self.loss, self.method, self.wrt, tuple(sorted(self.names.items()))))
+
+
+def upstream_scale(loss: str, n: int) -> Fraction:
+    """The factor in dY = scale·(Y − T) for the MSE loss L = 1/(2N) Σ‖y_i − t_i‖²."""
+    return Fraction(1, n) if loss == "mse" else Fraction(1)
+
+
+def mse_upstream(n: int) -> Node:
+    """dY = (Y − T)/N as a formula."""
+    return Prod(Scalar(Fraction(1, n)), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+
+
+# -- canonical and display names of entries --------------------------------------------
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def entry_name(role: str, *index: int) -> str:
+    """Canonical machine name of an entry, 1-based: ``entry_name("W", 1, 10) == "w_1_10"``."""
+    return "_".join((PREFIX[role], *map(str, index)))
+
+
+def split_entry(name: str) -> tuple[str, tuple[int, ...]]:
+    """Inverse of :func:`entry_name`: ``"w_1_10"`` -> ("W", (1, 10))."""
+    prefix, *rest = name.split("_")
+    for role, p in PREFIX.items():
+        if p == prefix:
+            return role, tuple(int(r) for r in rest)
+    raise ValueError(f"not a canonical entry name: {name!r}")
+
+
+def unicode_subscript(index: tuple[int, ...]) -> str:
+    """(1, 12) -> "₁,₁₂" (commas keep x₁,₁₂ apart from x₁₁,₂)."""
+    return ",".join(str(i).translate(_SUB) for i in index)
+
+
+__all__ = [
+    "CONVENTIONS", "COLUMN", "Config", "Convention", "LAYOUTS", "LOSSES", "Letters",
+    "METHODS", "NAMEABLE", "TORCH", "VARIABLES", "VEC_ORDERS", "XW", "check_size", "choose",
+    "entry_name", "get_convention", "mse_upstream", "parse_names", "parse_wrt",
+    "split_entry", "unicode_subscript", "upstream_scale",
+]
