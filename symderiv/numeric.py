@@ -1,0 +1,551 @@
+"""Numeric truth: the closed forms checked in float64 on a random instance.
+
+The symbolic derivation proves ``dW = Xᵀ·dY`` entry by entry; this module checks the
+same formulas the way an engineer would, with numbers:
+
+1. draw a random instance (X, T, W, b and, for the generic loss, dY) from a seeded
+   generator, in the order fixed by SPEC section 3;
+2. evaluate each closed form of :meth:`Convention.closed_form` (a notation tree) with
+   numpy, at the instance;
+3. compare it with central finite differences of the scalar loss L, and with
+   ``torch.autograd`` in float64 when PyTorch is installed.
+
+Nothing here prints: :func:`verify` returns a :class:`VerifyReport` and the CLI draws
+it. numpy is imported at module level, so the CLI imports this module inside its
+commands (``symderiv --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .conventions import (
+    LOSSES,
+    VARIABLES,
+    Convention,
+    check_size,
+    choose,
+    get_convention,
+    mse_upstream,
+    parse_wrt,
+)
+from .errors import TooLargeError, UsageError
+from .notation import Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+
+Array = NDArray[np.float64]
+
+__all__ = [
+    "FD_RTOL",
+    "FLOP_LIMIT",
+    "TORCH_RTOL",
+    "Array",
+    "Instance",
+    "VariableCheck",
+    "VerifyReport",
+    "central_difference",
+    "draw_instance",
+    "evaluate",
+    "fd_step",
+    "forward_reference",
+    "torch_gradients",
+    "verify",
+]
+
+#: Finite differences pass when max|closed − FD| ≤ FD_RTOL · max(1, max|FD|).
+#: All three losses are at most quadratic in each variable, so the central difference
+#: has no truncation error; what remains is rounding, about ε·|L|/h ≈ 1e-10·|L|.
+FD_RTOL = 1e-6
+#: torch.autograd (float64) passes when max|closed − autograd| ≤ TORCH_RTOL · max(1,
+#: max|autograd|): both sides are exact formulas, so only rounding separates them.
+TORCH_RTOL = 1e-10
+#: Refuse sizes whose finite differences would take more than about this many flops
+#: (N = D = M = 32 needs 1.5e8, about 0.1 s; ``force=True`` lifts the limit up to
+#: _HARD_LIMIT, which stops 10**9-sized requests at once).
+FLOP_LIMIT = 2e10
+_FLOPS_PER_SECOND = 1e10  # measured: N = D = M = 64 (4.5e9 flops) takes about 0.5 s
+_HARD_LIMIT = 1e13
+_EPS = float(np.finfo(np.float64).eps)
+
+
+# -- evaluating notation --------------------------------------------------------------
+def evaluate(node: Node, values: Mapping[str, Array]) -> Array:
+    """The value of a notation tree, with ``values`` giving each role's matrix.
+
+    Shapes are checked, never broadcast: a sum of a (1, M) and an (N, M) matrix is an
+    error, so a formula with the wrong shape cannot pass by accident. A ``Scalar``
+    evaluates to a 0-d array and multiplies whatever it stands next to in a product.
+
+    Args:
+        node: a tree of Sym, T, Prod, Sum, Ones, Eye, Scalar (and Kron) nodes.
+        values: role -> float64 matrix, e.g. {"X": (N, D), "W": (D, M), "dY": (N, M)}.
+
+    Returns:
+        The matrix the formula stands for (a 0-d array for a lone Scalar).
+
+    Raises:
+        KeyError: the formula uses a role that ``values`` lacks.
+        ValueError: the shapes do not fit (a product or a sum of mismatched matrices).
+        TypeError: a node that has no numeric value (Deriv, Vec, Comm, ...).
+
+    >>> X = np.array([[1.0, 2.0]])                      # (1, 2)
+    >>> W = np.array([[3.0], [4.0]])                    # (2, 1)
+    >>> evaluate(Prod(Sym("X"), Sym("W")), {"X": X, "W": W})
+    array([[11.]])
+    >>> evaluate(T(Ones(2)), {})
+    array([[1., 1.]])
+    """
+    if isinstance(node, Sym):
+        return np.asarray(values[node.role], dtype=np.float64)
+    if isinstance(node, T):
+        arg = evaluate(node.arg, values)
+        return arg.T if arg.ndim else arg
+    if isinstance(node, Ones):
+        return np.ones((node.size, 1))  # 1_k is a column, (k, 1)
+    if isinstance(node, Eye):
+        return np.eye(node.size)
+    if isinstance(node, Scalar):
+        return np.array(float(node.value), dtype=np.float64)
+    if isinstance(node, Prod):
+        return _product([evaluate(a, values) for a in node.args])
+    if isinstance(node, Sum):
+        return _sum([evaluate(a, values) for a in node.args])
+    if isinstance(node, Kron):
+        left, right = evaluate(node.left, values), evaluate(node.right, values)
+        return np.asarray(np.kron(left, right), dtype=np.float64)
+    raise TypeError(f"{type(node).__name__} has no numeric value")
+
+
+def _product(factors: list[Array]) -> Array:
+    if not factors:
+        raise ValueError("empty product")
+    out = factors[0]
+    for f in factors[1:]:
+        if out.ndim == 0 or f.ndim == 0:
+            out = out * f  # a scalar times a matrix
+        elif out.shape[1] != f.shape[0]:
+            raise ValueError(
+                f"product of shapes {out.shape} and {f.shape} is undefined"
+            )
+        else:
+            out = out @ f  # (a, k) @ (k, c) -> (a, c)
+    return out
+
+
+def _sum(terms: list[Array]) -> Array:
+    if not terms:
+        raise ValueError("empty sum")
+    out = terms[0]
+    for t in terms[1:]:
+        if t.shape != out.shape:
+            raise ValueError(f"sum of shapes {out.shape} and {t.shape} is undefined")
+        out = out + t
+    return out
+
+
+# -- the random instance --------------------------------------------------------------
+def _readonly(a: Array) -> Array:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A random layer and loss, drawn by :func:`draw_instance`; arrays are read-only.
+
+    Attributes:
+        convention: the convention the arrays are shaped for.
+        loss: "generic" (L = Σ dY ⊙ Y), "mse" (1/(2N) Σ‖y_i − t_i‖²) or "sum" (Σ y_ij).
+        seed: the seed of ``numpy.random.default_rng``.
+        X: inputs, (N, D).
+        T: MSE targets, (N, M); drawn for every loss so the stream is the same.
+        W: weights, (D, M) for xw, (M, D) for torch and column.
+        b: bias, (1, M) for xw and torch, (M, 1) for column.
+        dY: the fixed upstream derivative of the generic loss, (N, M); None otherwise.
+    """
+
+    convention: Convention
+    loss: str
+    seed: int
+    X: Array
+    T: Array
+    W: Array
+    b: Array
+    dY: Array | None = None
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        """(N, D, M)."""
+        n, d = self.X.shape
+        return n, d, self.T.shape[1]
+
+    def variables(self) -> dict[str, Array]:
+        """The arrays the loss is differentiated by: {"X": ..., "W": ..., "b": ...}."""
+        return {"X": self.X, "W": self.W, "b": self.b}
+
+    def output(self, **override: Array) -> Array:
+        """Y (N, M) by the convention's forward formula; ``override`` swaps X/W/b."""
+        n = self.sizes[0]
+        return evaluate(self.convention.forward(n), {**self.variables(), **override})
+
+    def loss_value(self, Y: Array) -> float:
+        """L at the output ``Y`` (N, M)."""
+        if self.loss == "generic":
+            assert self.dY is not None
+            return float(np.sum(self.dY * Y))  # Σ dY ⊙ Y
+        if self.loss == "mse":
+            r = Y - self.T  # (N, M)
+            return float(np.sum(r * r)) / (2 * len(Y))  # 1/(2N) Σ‖y_i − t_i‖²
+        return float(np.sum(Y))
+
+    def upstream(self, Y: Array) -> Array:
+        """dY = ∂L/∂Y at ``Y``, (N, M): dY itself, (Y − T)/N, or ones."""
+        if self.loss == "generic":
+            assert self.dY is not None
+            return self.dY
+        if self.loss == "mse":
+            # dY = 1/N·(Y + (−1)·T): the formula the derivation shows, evaluated
+            return evaluate(mse_upstream(Y.shape[0]), {"Y": Y, "T": self.T})
+        return np.ones_like(Y)
+
+    def values(self) -> dict[str, Array]:
+        """Every role at the instance: X, W, b, T, Y and dY (to evaluate formulas)."""
+        Y = self.output()
+        return {**self.variables(), "T": self.T, "Y": Y, "dY": self.upstream(Y)}
+
+
+def draw_instance(
+    n: int, d: int, m: int, convention: str = "xw", loss: str = "generic", seed: int = 0
+) -> Instance:
+    """Draw a random instance exactly as SPEC section 3 fixes it.
+
+    ``rng = numpy.random.default_rng(seed)``, then ``rng.normal(size=...)`` for X
+    (N, D), T (N, M), W (the convention's shape), b (length M, then shaped 1×M or M×1)
+    and, only for the generic loss, dY (N, M).
+
+    Args:
+        n, d, m: sizes N, D, M, each >= 1.
+        convention: xw, torch or column.
+        loss: generic, mse or sum.
+        seed: an integer >= 0.
+
+    Returns:
+        The instance, with read-only float64 arrays.
+
+    Raises:
+        UsageError: a bad size, convention, loss or seed (exit 2 in the CLI).
+
+    >>> inst = draw_instance(1, 2, 3, "torch", "mse", seed=0)
+    >>> inst.X.shape, inst.W.shape, inst.b.shape, inst.dY is None
+    ((1, 2), (3, 2), (1, 3), True)
+    """
+    n, d, m = (check_size(k, v) for k, v in (("n", n), ("d", d), ("m", m)))
+    conv = get_convention(convention)
+    choose(loss, LOSSES, "loss")
+    seed = check_seed(seed)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    T_ = rng.normal(size=(n, m))
+    W = rng.normal(size=conv.shape("W", n, d, m))
+    b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
+    dY = rng.normal(size=(n, m)) if loss == "generic" else None
+    return Instance(
+        conv, loss, seed, _readonly(X), _readonly(T_), _readonly(W), _readonly(b),
+        None if dY is None else _readonly(dY),
+    )
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an integer >= 0.
+
+    Raises:
+        UsageError: not a whole number, or negative.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
+    if seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
+    return int(seed)
+
+
+def forward_reference(instance: Instance) -> Array:
+    """Y written directly with numpy broadcasting, as code does (not via the notation).
+
+    ``X @ W + b`` (xw), ``X @ W.T + b`` (torch), ``A @ W.T + b.T`` (column): an
+    independent check of :meth:`Convention.forward`. Shape (N, M).
+    """
+    c = instance.convention
+    W = instance.W.T if c.weight_transposed else instance.W
+    b = instance.b.T if c.bias_column else instance.b
+    return instance.X @ W + b
+
+
+# -- finite differences ---------------------------------------------------------------
+def fd_step(value: float) -> float:
+    """The central-difference step for an entry of size ``value``: ∛ε · max(1, |value|).
+
+    ∛ε ≈ 6e-6 balances truncation (O(h²)) against rounding (O(ε/h)) for a smooth
+    function; scaling by the entry keeps the relative step the same for large values.
+    """
+    return float(np.cbrt(_EPS)) * max(1.0, abs(value))
+
+
+def central_difference(f: Callable[[Array], float], at: Array) -> Array:
+    """∂f/∂at by central differences, entry by entry, in the shape of ``at``.
+
+    (f(at + h·E_k) − f(at − h·E_k)) / 2h for each entry k, with h = :func:`fd_step`.
+
+    Args:
+        f: a scalar function of a matrix of ``at``'s shape.
+        at: the point, any shape; it is not modified.
+
+    Returns:
+        The finite-difference derivative, same shape as ``at``.
+
+    >>> g = central_difference(lambda a: float(np.sum(a**2)), np.array([[1.0, -2.0]]))
+    >>> np.allclose(g, [[2.0, -4.0]])
+    True
+    """
+    point = np.array(at, dtype=np.float64)  # a private, writable copy
+    grad = np.empty_like(point)
+    for k in np.ndindex(point.shape):
+        v = float(point[k])
+        h = fd_step(v)
+        point[k] = v + h
+        up = f(point)
+        point[k] = v - h
+        down = f(point)
+        point[k] = v
+        # (v + h) − (v − h) is not exactly 2h in floating point; divide by the real step
+        grad[k] = (up - down) / ((v + h) - (v - h))
+    return grad
+
+
+def _fd_gradient(instance: Instance, var: str) -> Array:
+    def loss_at(value: Array) -> float:
+        return instance.loss_value(instance.output(**{var: value}))
+
+    return central_difference(loss_at, instance.variables()[var])
+
+
+# -- torch.autograd -------------------------------------------------------------------
+def _import_torch() -> ModuleType | None:
+    """PyTorch if it is installed, else None (an optional extra: symderiv[torch])."""
+    try:
+        return importlib.import_module("torch")
+    except ImportError:
+        return None
+
+
+def torch_gradients(instance: Instance) -> dict[str, Array] | None:
+    """∂L/∂X, ∂L/∂W, ∂L/∂b from ``torch.autograd`` in float64; None without PyTorch.
+
+    The forward pass and loss are written with torch operations and broadcasting, as a
+    PyTorch user would, independently of the notation trees.
+    """
+    torch = _import_torch()
+    if torch is None:
+        return None
+    c = instance.convention
+    leaves: dict[str, Any] = {
+        k: torch.tensor(np.array(v), dtype=torch.float64, requires_grad=True)
+        for k, v in instance.variables().items()
+    }
+    X, W, b = leaves["X"], leaves["W"], leaves["b"]
+    Y = X @ (W.T if c.weight_transposed else W) + (b.T if c.bias_column else b)
+    if instance.loss == "generic":
+        assert instance.dY is not None
+        L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * Y)
+    elif instance.loss == "mse":
+        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
+        L = 0.5 / Y.shape[0] * torch.sum((Y - t) ** 2)
+    else:
+        L = torch.sum(Y)
+    L.backward()
+    return {k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy()
+            for k, v in leaves.items()}
+
+
+def torch_version() -> str | None:
+    """The installed PyTorch version, or None."""
+    torch = _import_torch()
+    return None if torch is None else str(torch.__version__)
+
+
+# -- the check ------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class VariableCheck:
+    """The numeric check of one closed form.
+
+    Attributes:
+        var: "X", "W" or "b".
+        formula: the closed form that was evaluated (a notation tree).
+        shape: the variable's shape, e.g. (M, D) for W in torch.
+        closed: the closed form's value, or None when it could not be evaluated.
+        fd_error: max |closed − finite difference| (inf when the shapes differ).
+        fd_tol: the tolerance fd_error was held to.
+        torch_error: max |closed − torch.autograd|; None when PyTorch is not installed.
+        torch_tol: the tolerance torch_error was held to (None without PyTorch).
+        problem: why the formula could not be compared ("" when it could).
+    """
+
+    var: str
+    formula: Node
+    shape: tuple[int, ...]
+    closed: Array | None
+    fd_error: float
+    fd_tol: float
+    torch_error: float | None = None
+    torch_tol: float | None = None
+    problem: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Within tolerance against finite differences and (if installed) autograd."""
+        if self.problem or not self.fd_error <= self.fd_tol:
+            return False
+        if self.torch_error is None or self.torch_tol is None:
+            return True
+        return self.torch_error <= self.torch_tol
+
+
+@dataclass(frozen=True, eq=False)
+class VerifyReport:
+    """What :func:`verify` found: the instance, L and one check per variable.
+
+    Attributes:
+        instance: the random instance the formulas were evaluated at.
+        loss_value: L at the instance.
+        checks: one VariableCheck per requested variable, in the order X, W, b.
+        torch_version: the PyTorch version used, or None when it is not installed.
+    """
+
+    instance: Instance
+    loss_value: float
+    checks: tuple[VariableCheck, ...]
+    torch_version: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> tuple[VariableCheck, ...]:
+        """The checks that failed."""
+        return tuple(c for c in self.checks if not c.passed)
+
+
+def estimate_flops(n: int, d: int, m: int) -> float:
+    """Rough cost of the finite differences: 2 forward passes per entry of X, W, b."""
+    entries = n * d + d * m + m
+    return 2.0 * entries * (n * d * m + 3.0 * n * m)
+
+
+def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
+    """Refuse sizes whose finite differences would take too long.
+
+    Raises:
+        TooLargeError: above FLOP_LIMIT (unless ``force``), or above a hard limit.
+    """
+    flops = estimate_flops(n, d, m)
+    if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
+        seconds = flops / _FLOPS_PER_SECOND
+        how = "use --force or smaller sizes"
+        if flops > _HARD_LIMIT:
+            how = "use smaller sizes"
+        raise TooLargeError(
+            f"--n {n} --d {d} --m {m} is too large to verify by finite differences "
+            f"(about {flops:.1e} flops, ~{seconds:.2g} s); {how}"
+        )
+
+
+def verify(
+    n: int = 2,
+    d: int = 2,
+    m: int = 3,
+    convention: str = "xw",
+    loss: str = "generic",
+    seed: int = 0,
+    wrt: str | Iterable[str] = VARIABLES,
+    *,
+    formulas: Mapping[str, Node] | None = None,
+    use_torch: bool = True,
+    force: bool = False,
+) -> VerifyReport:
+    """Check the closed forms numerically on a random float64 instance.
+
+    For each variable V in ``wrt`` the closed form ∂L/∂V (from
+    :meth:`Convention.closed_form`, or ``formulas[V]`` to test another formula) is
+    evaluated at the instance and compared with central finite differences of L and,
+    when PyTorch is installed and ``use_torch``, with ``torch.autograd``.
+
+    Args:
+        n, d, m: sizes N, D, M, each >= 1.
+        convention: xw, torch or column.
+        loss: generic (L = Σ dY ⊙ Y), mse (1/(2N) Σ‖y_i − t_i‖²) or sum (Σ y_ij).
+        seed: seed of ``numpy.random.default_rng``, an integer >= 0.
+        wrt: the variables to check, "X,W,b" or an iterable of them.
+        formulas: replacement formulas by variable (tests use this to see a wrong
+            formula fail).
+        use_torch: compare with torch.autograd when PyTorch is installed.
+        force: run even above FLOP_LIMIT.
+
+    Returns:
+        The report; ``report.passed`` says whether every check passed.
+
+    Raises:
+        UsageError: bad sizes, convention, loss, seed or wrt.
+        TooLargeError: the finite differences would take too long.
+
+    >>> report = verify(1, 2, 3, "xw", "sum", seed=0, use_torch=False)
+    >>> report.passed, [c.var for c in report.checks]
+    (True, ['X', 'W', 'b'])
+    """
+    n, d, m = (check_size(k, v) for k, v in (("n", n), ("d", d), ("m", m)))
+    variables = parse_wrt(wrt)
+    check_budget(n, d, m, force)
+    instance = draw_instance(n, d, m, convention, loss, seed)
+    conv = instance.convention
+    values = instance.values()
+    grads = torch_gradients(instance) if use_torch else None
+
+    checks = []
+    for var in variables:
+        given = (formulas or {}).get(var)
+        formula = conv.closed_form(var, n) if given is None else given
+        fd = _fd_gradient(instance, var)
+        fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
+        closed: Array | None = None
+        try:
+            closed = evaluate(formula, values)
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"cannot evaluate: {exc}"
+        else:
+            problem = ""
+            if closed.shape != fd.shape:
+                problem = f"shape {closed.shape}, but {var} is {fd.shape}"
+        if closed is None or problem:
+            checks.append(VariableCheck(var, formula, fd.shape, closed, float("inf"),
+                                        fd_tol, problem=problem))
+            continue
+        fd_error = float(np.max(np.abs(closed - fd)))
+        torch_error = torch_tol = None
+        if grads is not None:
+            ref = grads[var]
+            torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
+            torch_error = float(np.max(np.abs(closed - ref)))
+        checks.append(VariableCheck(var, formula, fd.shape, closed, fd_error, fd_tol,
+                                    torch_error, torch_tol))
+    return VerifyReport(
+        instance,
+        instance.loss_value(values["Y"]),
+        tuple(checks),
+        torch_version() if grads is not None else None,
+    )
