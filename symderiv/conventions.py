@@ -31,7 +31,14 @@ VARIABLES: tuple[str, ...] = ("X", "W", "b")
 #: Roles whose display letters ``--names`` may change.
 NAMEABLE: tuple[str, ...] = ("X", "W", "b", "Y", "dY", "T")
 #: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1 (and y_1_1).
-PREFIX: Mapping[str, str] = {"X": "x", "W": "w", "b": "b", "Y": "y", "dY": "dy", "T": "t"}
+PREFIX: Mapping[str, str] = {
+    "X": "x",
+    "W": "w",
+    "b": "b",
+    "Y": "y",
+    "dY": "dy",
+    "T": "t",
+}
 
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 _MAX_NAME = 12
@@ -145,15 +152,27 @@ class Convention:
 
 
 XW = Convention(
-    "xw", False, False, Letters(), ("N", "D", "M"),
+    "xw",
+    False,
+    False,
+    Letters(),
+    ("N", "D", "M"),
     "CS231n-style notes and affine-layer write-ups",
 )
 TORCH = Convention(
-    "torch", True, False, Letters(X="x", Y="y"), ("N", "D", "M"),
+    "torch",
+    True,
+    False,
+    Letters(X="x", Y="y"),
+    ("N", "D", "M"),
     "PyTorch nn.Linear (y = x Wᵀ + b)",
 )
 COLUMN = Convention(
-    "column", True, True, Letters(X="A", Y="Z", dY="dLdZ"), ("N", "C_in", "C_out"),
+    "column",
+    True,
+    True,
+    Letters(X="A", Y="Z", dY="dLdZ"),
+    ("N", "C_in", "C_out"),
     "the 'mytorch' Linear class (Z = A Wᵀ + 1 bᵀ)",
 )
 CONVENTIONS: Mapping[str, Convention] = {c.name: c for c in (XW, TORCH, COLUMN)}
@@ -190,9 +209,13 @@ def parse_wrt(text: str | Iterable[str]) -> tuple[str, ...]:
     Raises:
         ChoiceError: empty, unknown or repeated variables.
     """
-    items = [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
+    items = (
+        [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
+    )
     if not items or any(not s for s in items):
-        raise ChoiceError(f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b")
+        raise ChoiceError(
+            f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b"
+        )
     for s in items:
         if s not in VARIABLES:
             raise ChoiceError(f"--wrt: unknown variable {s!r}; choose from X, W, b")
@@ -219,7 +242,9 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
         pairs = list(text.items())
     else:
         if not text.strip():
-            raise DisplayNameError("--names is empty; use role=letters pairs, e.g. X=A,Y=Z")
+            raise DisplayNameError(
+                "--names is empty; use role=letters pairs, e.g. X=A,Y=Z"
+            )
         pairs = []
         for item in text.split(","):
             role, sep, letters = item.partition("=")
@@ -236,7 +261,11 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
             )
         if role in names:
             raise DisplayNameError(f"--names: role {role!r} is given twice")
-        if not _LETTERS_RE.match(letters) or len(letters) > _MAX_NAME or not letters.isascii():
+        if (
+            not _LETTERS_RE.match(letters)
+            or len(letters) > _MAX_NAME
+            or not letters.isascii()
+        ):
             raise DisplayNameError(
                 f"--names: {role}={letters!r} is not allowed; use a letter followed by "
                 f"letters or digits (at most {_MAX_NAME}, ASCII only)"
@@ -320,17 +349,35 @@ class Config:
     def to_dict(self) -> dict[str, object]:
         """The ``config`` object of the JSON output (SPEC section 6)."""
         out: dict[str, object] = {
-            "n": self.n, "d": self.d, "m": self.m, "convention": self.convention,
-            "vec": self.vec, "layout": self.layout, "loss": self.loss,
-            "method": self.method, "wrt": list(self.wrt),
+            "n": self.n,
+            "d": self.d,
+            "m": self.m,
+            "convention": self.convention,
+            "vec": self.vec,
+            "layout": self.layout,
+            "loss": self.loss,
+            "method": self.method,
+            "wrt": list(self.wrt),
         }
         if self.names:
             out["names"] = dict(self.names)
         return out
 
     def __hash__(self) -> int:
-        return hash((self.n, self.d, self.m, self.convention, self.vec, self.layout,
-                     self.loss, self.method, self.wrt, tuple(sorted(self.names.items()))))
+        return hash(
+            (
+                self.n,
+                self.d,
+                self.m,
+                self.convention,
+                self.vec,
+                self.layout,
+                self.loss,
+                self.method,
+                self.wrt,
+                tuple(sorted(self.names.items())),
+            )
+        )
 
 
 def upstream_scale(loss: str, n: int) -> Fraction:
@@ -340,7 +387,9 @@ def upstream_scale(loss: str, n: int) -> Fraction:
 
 def mse_upstream(n: int) -> Node:
     """dY = (Y − T)/N as a formula."""
-    return Prod(Scalar(Fraction(1, n)), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+    return Prod(
+        Scalar(Fraction(1, n)), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T")))
+    )
 
 
 # -- canonical and display names of entries --------------------------------------------
@@ -367,8 +416,27 @@ def unicode_subscript(index: tuple[int, ...]) -> str:
 
 
 __all__ = [
-    "CONVENTIONS", "COLUMN", "Config", "Convention", "LAYOUTS", "LOSSES", "Letters",
-    "METHODS", "NAMEABLE", "TORCH", "VARIABLES", "VEC_ORDERS", "XW", "check_size", "choose",
-    "entry_name", "get_convention", "mse_upstream", "parse_names", "parse_wrt",
-    "split_entry", "unicode_subscript", "upstream_scale",
+    "CONVENTIONS",
+    "COLUMN",
+    "Config",
+    "Convention",
+    "LAYOUTS",
+    "LOSSES",
+    "Letters",
+    "METHODS",
+    "NAMEABLE",
+    "TORCH",
+    "VARIABLES",
+    "VEC_ORDERS",
+    "XW",
+    "check_size",
+    "choose",
+    "entry_name",
+    "get_convention",
+    "mse_upstream",
+    "parse_names",
+    "parse_wrt",
+    "split_entry",
+    "unicode_subscript",
+    "upstream_scale",
 ]

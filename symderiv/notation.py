@@ -130,9 +130,14 @@ class Jac(Node):
 
 @dataclass(frozen=True)
 class Explicit(Node):
-    """An explicit matrix (a ``symderiv.algebra.PolyMatrix``) inside a formula."""
+    """An explicit matrix (a ``symderiv.algebra.PolyMatrix``) inside a formula.
+
+    ``blocks`` is the shape of its Kronecker blocks, when it has them, so that printers can
+    draw the block structure of a Jacobian.
+    """
 
     matrix: Any
+    blocks: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

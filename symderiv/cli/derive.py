@@ -1,10 +1,91 @@
-"""`symderiv derive`: the main job (filled in with the engine)."""
+"""`symderiv derive`: the main job."""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
+import click
+
 from . import cli
+from .options import SIZE, derivation_options, method_option, size_options
+
+#: Every --format; "rich" draws in the terminal (plain text when stdout is not a terminal).
+FORMATS: tuple[str, ...] = (
+    "rich",
+    "text",
+    "latex",
+    "beamer",
+    "markdown",
+    "ipynb",
+    "json",
+)
 
 
 @cli.command()
-def derive() -> None:
-    """Derive dL/dX, dL/dW and dL/db of the affine layer, step by step."""
+@size_options
+@derivation_options
+@method_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format [default: rich on a terminal, else text].",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=True),
+    default=None,
+    help="Write to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Also compile latex/beamer output with pdflatex (next to FILE).",
+)
+@click.option(
+    "--max-entries",
+    type=SIZE,
+    default=12,
+    show_default=True,
+    help="Show at most this many rows and columns of a matrix (display only).",
+)
+@click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+def derive(
+    n: int,
+    d: int,
+    m: int,
+    fmt: str | None,
+    output: str | None,
+    pdf: bool,
+    max_entries: int,
+    force: bool,
+    **options: Any,
+) -> None:
+    """Derive dL/dX, dL/dW and dL/db of the affine layer, step by step.
+
+    Writes Y = X W + b entry by entry, vectorizes it, computes each Jacobian explicitly,
+    applies the chain rule with symbolic upstream derivatives dL/dy_ij, reshapes the
+    result and proves that it equals the closed form. Exits 1 if any check fails.
+
+    \b
+    Examples:
+      symderiv derive --n 2 --d 2 --m 3
+      symderiv derive --convention torch --vec col --format json -o affine.json
+    """
+    from ..conventions import Config
+    from ..derive import derive as run
+    from ..derive import guard
+    from .output import emit, progress_reporter
+
+    config = Config(n=n, d=d, m=m, **options)
+    estimate = guard(config, force)
+    if fmt is None:
+        fmt = "rich" if sys.stdout.isatty() and output is None else "text"
+    with progress_reporter(estimate.seconds) as progress:
+        derivation = run(config, progress=progress, force=True)
+    emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+    if not derivation.verified:
+        raise click.exceptions.Exit(1)

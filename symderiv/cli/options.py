@@ -40,7 +40,9 @@ def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, .
         raise click.BadParameter(str(exc), ctx, param) from exc
 
 
-def _names(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, str]:
+def _names(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dict[str, str]:
     if value is None:
         return {}
     try:
@@ -52,19 +54,39 @@ def _names(ctx: click.Context, param: click.Parameter, value: str | None) -> dic
 def size_options(func: F) -> F:
     """--n, --d, --m."""
     return _stack(
-        click.option("--n", "n", type=SIZE, default=2, show_default=True,
-                      help="Batch size N (rows of X)."),
-        click.option("--d", "d", type=SIZE, default=2, show_default=True,
-                      help="Input features D (C_in)."),
-        click.option("--m", "m", type=SIZE, default=3, show_default=True,
-                      help="Output features M (C_out)."),
+        click.option(
+            "--n",
+            "n",
+            type=SIZE,
+            default=2,
+            show_default=True,
+            help="Batch size N (rows of X).",
+        ),
+        click.option(
+            "--d",
+            "d",
+            type=SIZE,
+            default=2,
+            show_default=True,
+            help="Input features D (C_in).",
+        ),
+        click.option(
+            "--m",
+            "m",
+            type=SIZE,
+            default=3,
+            show_default=True,
+            help="Output features M (C_out).",
+        ),
     )(func)
 
 
 def convention_option(func: F) -> F:
     """--convention."""
     return click.option(
-        "--convention", type=click.Choice(list(CONVENTIONS)), default="xw",
+        "--convention",
+        type=click.Choice(list(CONVENTIONS)),
+        default="xw",
         show_default=True,
         help="xw: Y = X W + 1b; torch: y = x Wᵀ + b; column: Z = A Wᵀ + 1bᵀ.",
     )(func)
@@ -74,28 +96,52 @@ def derivation_options(func: F) -> F:
     """--convention, --vec, --layout, --loss, --wrt, --names: shared by derive, check, ..."""
     return _stack(
         convention_option,
-        click.option("--vec", type=click.Choice(list(VEC_ORDERS)), default="row",
-                      show_default=True,
-                      help="Vectorization: row stacks rows (reshape(-1)), col stacks columns."),
-        click.option("--layout", type=click.Choice(list(LAYOUTS)), default="denominator",
-                      show_default=True,
-                      help="denominator: dL/dW has W's shape; numerator: its transpose."),
-        click.option("--loss", type=click.Choice(list(LOSSES)), default="generic",
-                      show_default=True,
-                      help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
-                           "sum: Σ y_ij."),
-        click.option("--wrt", default="X,W,b", show_default=True, callback=_wrt,
-                      help="Variables to differentiate by: any of X,W,b."),
-        click.option("--names", default=None, callback=_names, metavar="ROLE=LETTERS,...",
-                      help="Display letters, e.g. X=A,Y=Z,dY=dLdZ "
-                           "(roles X, W, b, Y, dY, T)."),
+        click.option(
+            "--vec",
+            type=click.Choice(list(VEC_ORDERS)),
+            default="row",
+            show_default=True,
+            help="Vectorization: row stacks rows (reshape(-1)), col stacks columns.",
+        ),
+        click.option(
+            "--layout",
+            type=click.Choice(list(LAYOUTS)),
+            default="denominator",
+            show_default=True,
+            help="denominator: dL/dW has W's shape; numerator: its transpose.",
+        ),
+        click.option(
+            "--loss",
+            type=click.Choice(list(LOSSES)),
+            default="generic",
+            show_default=True,
+            help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
+            "sum: Σ y_ij.",
+        ),
+        click.option(
+            "--wrt",
+            default="X,W,b",
+            show_default=True,
+            callback=_wrt,
+            help="Variables to differentiate by: any of X,W,b.",
+        ),
+        click.option(
+            "--names",
+            default=None,
+            callback=_names,
+            metavar="ROLE=LETTERS,...",
+            help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T).",
+        ),
     )(func)
 
 
 def method_option(func: F) -> F:
     """--method."""
     return click.option(
-        "--method", type=click.Choice(list(METHODS)), default="jacobian", show_default=True,
+        "--method",
+        type=click.Choice(list(METHODS)),
+        default="jacobian",
+        show_default=True,
         help="jacobian: explicit Jacobians; index: Kronecker deltas; tensor: 4-D arrays; "
-             "all: every view.",
+        "all: every view.",
     )(func)

@@ -1,0 +1,565 @@
+"""Exact sparse polynomials and matrices: the arithmetic the engine runs on.
+
+Every quantity in an affine layer is a polynomial of low degree in named entries
+(x_1_1, w_2_3, dy_1_2, ...): y_ij = Σ_l x_il w_lj + b_j, and each entry of a Jacobian is a
+single entry or a constant. sympy would canonicalise every intermediate sum (sorting and
+hashing its terms) and print them slowly; here a polynomial is a plain dict from monomials
+to exact rational coefficients, kept in the order the terms were built (so printing follows
+the maths: x_1_1 w_1_1 + x_1_2 w_2_1 + b_1). Equality is exact polynomial equality, so a
+difference that is zero here is zero in sympy (``to_sympy`` converts; the tests check it).
+
+Shapes follow numpy: a ``PolyMatrix`` of shape (r, c) holds its nonzero entries by 0-based
+(row, column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from fractions import Fraction
+from functools import cache, lru_cache
+from math import lcm
+from typing import TYPE_CHECKING, Any
+
+from .conventions import PREFIX
+from .notation import Comm, Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+Coeff = int | Fraction
+Monomial = tuple[str, ...]
+
+# Factors print in this order inside a product: x·w, dy·w, x·dy, (y − t).
+_PRIORITY = {"x": 0, "dy": 1, "y": 2, "w": 3, "b": 4, "t": 5}
+_KNOWN_PREFIXES = set(PREFIX.values())
+
+
+@cache
+def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
+    """Sort key of an entry name: role first, then its indices numerically (w_1_10 > w_1_9)."""
+    prefix, _, rest = atom.partition("_")
+    try:
+        index = tuple(int(p) for p in rest.split("_")) if rest else ()
+    except ValueError:
+        index = ()
+    return (_PRIORITY.get(prefix, 9), index, atom)
+
+
+def _normal(c: Coeff) -> Coeff:
+    if isinstance(c, Fraction) and c.denominator == 1:
+        return c.numerator
+    return c
+
+
+class Poly:
+    """An exact polynomial: monomial (factor names, sorted by :func:`rank`) -> coefficient.
+
+    Immutable by convention; build with :meth:`atom`, :meth:`const` and arithmetic.
+
+    >>> x, w = Poly.atom("x_1_1"), Poly.atom("w_1_1")
+    >>> (x * w + Poly.atom("b_1")).to_str()
+    'x_1_1*w_1_1 + b_1'
+    """
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: dict[Monomial, Coeff] | None = None) -> None:
+        self.terms: dict[Monomial, Coeff] = terms if terms is not None else {}
+
+    # -- construction ----------------------------------------------------------------------
+    @staticmethod
+    @cache
+    def atom(name: str) -> Poly:
+        """The polynomial consisting of the single entry ``name`` (shared, do not mutate)."""
+        return Poly({(name,): 1})
+
+    @staticmethod
+    def const(value: Coeff) -> Poly:
+        """A constant polynomial (zero has no terms)."""
+        value = _normal(value)
+        return Poly({(): value}) if value else Poly()
+
+    @staticmethod
+    def dot(pairs: Iterable[tuple[Poly, Poly]]) -> Poly:
+        """Σ a_k·b_k in one pass, terms in the order of the pairs (a matrix-product entry)."""
+        acc: dict[Monomial, Coeff] = {}
+        for a, b in pairs:
+            _add_product(acc, a.terms, b.terms, 1)
+        return Poly(_prune(acc))
+
+    # -- arithmetic ------------------------------------------------------------------------
+    def __add__(self, other: Poly) -> Poly:
+        acc = dict(self.terms)
+        for mono, c in other.terms.items():
+            acc[mono] = acc.get(mono, 0) + c
+        return Poly(_prune(acc))
+
+    def __neg__(self) -> Poly:
+        return Poly({mono: -c for mono, c in self.terms.items()})
+
+    def __sub__(self, other: Poly) -> Poly:
+        return self + (-other)
+
+    def __mul__(self, other: Poly) -> Poly:
+        acc: dict[Monomial, Coeff] = {}
+        _add_product(acc, self.terms, other.terms, 1)
+        return Poly(_prune(acc))
+
+    def scale(self, factor: Coeff) -> Poly:
+        """``factor`` times this polynomial."""
+        factor = _normal(factor)
+        if not factor:
+            return Poly()
+        return Poly({mono: _normal(c * factor) for mono, c in self.terms.items()})
+
+    def coefficient(self, atom: str) -> Poly:
+        """∂/∂atom, for a polynomial of degree at most one in ``atom`` (affine in it)."""
+        acc: dict[Monomial, Coeff] = {}
+        for mono, c in self.terms.items():
+            if atom in mono:
+                rest = list(mono)
+                rest.remove(atom)
+                if atom in rest:
+                    raise ValueError(
+                        f"{atom} appears squared; the map is not affine in it"
+                    )
+                key = tuple(rest)
+                acc[key] = acc.get(key, 0) + c
+        return Poly(_prune(acc))
+
+    def subs(self, values: Mapping[str, Poly]) -> Poly:
+        """Replace entries by polynomials and multiply out."""
+        acc: dict[Monomial, Coeff] = {}
+        for mono, c in self.terms.items():
+            part: dict[Monomial, Coeff] = {(): c}
+            for factor in mono:
+                value = values.get(factor)
+                if value is None:
+                    part = {_merge(m, (factor,)): k for m, k in part.items()}
+                else:
+                    nxt: dict[Monomial, Coeff] = {}
+                    _add_product(nxt, part, value.terms, 1)
+                    part = nxt
+            for m, k in part.items():
+                acc[m] = acc.get(m, 0) + k
+        return Poly(_prune(acc))
+
+    # -- queries -----------------------------------------------------------------------
+    def is_zero(self) -> bool:
+        """True when every coefficient cancelled."""
+        return not self.terms
+
+    def is_atom(self) -> bool:
+        """True for a single entry with coefficient 1."""
+        if len(self.terms) != 1:
+            return False
+        ((mono, c),) = self.terms.items()
+        return len(mono) == 1 and c == 1
+
+    def constant(self) -> Coeff | None:
+        """The value if this polynomial is a constant, else None."""
+        if not self.terms:
+            return 0
+        if len(self.terms) == 1 and () in self.terms:
+            return self.terms[()]
+        return None
+
+    def atoms(self) -> set[str]:
+        """The entry names that occur."""
+        return {f for mono in self.terms for f in mono}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Poly) and self.terms == other.terms
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.terms.items()))
+
+    def __repr__(self) -> str:
+        return f"Poly({self.to_str()!r})"
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    # -- output --------------------------------------------------------------------------
+    def to_str(self, bindings: Mapping[str, str] | None = None) -> str:
+        """A string that ``sympy.parse_expr`` reads back to this polynomial.
+
+        A common denominator is factored out: ``(x_1_1*w_1_1 + b_1 - t_1_1)/2``. Entries in
+        ``bindings`` print as the given (parenthesised) text instead of their name.
+        """
+        if not self.terms:
+            return "0"
+        den = lcm(
+            *(c.denominator for c in self.terms.values() if isinstance(c, Fraction))
+        )
+        if den > 1:
+            inner = self.scale(den)._str_terms(bindings)
+            return f"({inner})/{den}" if len(self.terms) > 1 else f"{inner}/{den}"
+        return self._str_terms(bindings)
+
+    def _str_terms(self, bindings: Mapping[str, str] | None) -> str:
+        out: list[str] = []
+        for mono, c in self.terms.items():
+            factors = [
+                f"({bindings[f]})" if bindings and f in bindings else f for f in mono
+            ]
+            sign = "-" if c < 0 else "+"
+            mag = -c if c < 0 else c
+            if not factors:
+                body = str(mag)
+            elif mag == 1:
+                body = "*".join(factors)
+            else:
+                body = "*".join([str(mag), *factors])
+            if not out:
+                out.append(body if sign == "+" else f"-{body}")
+            else:
+                out.append(f" {sign} {body}")
+        return "".join(out)
+
+    def to_sympy(self) -> sp.Expr:
+        """The same polynomial as a (canonical, evaluated) sympy expression."""
+        import sympy as sp
+
+        return sp.Add(
+            *(
+                sp.Mul(_sympy_coeff(c), *(_sympy_symbol(f) for f in mono))
+                for mono, c in self.terms.items()
+            )
+        )
+
+    def to_display(self, symbol: Callable[[str], Any]) -> Any:
+        """An *unevaluated* sympy expression in natural term order, for printers.
+
+        ``symbol`` maps an entry name to the sympy object to show for it. Print the result
+        with ``order="none"`` so the terms keep the order in which the maths built them.
+        """
+        import sympy as sp
+
+        if not self.terms:
+            return sp.Integer(0)
+        den = lcm(
+            *(c.denominator for c in self.terms.values() if isinstance(c, Fraction))
+        )
+        if den > 1 and len(self.terms) > 1:
+            inner = self.scale(den).to_display(symbol)
+            return sp.Mul(sp.Rational(1, den), inner, evaluate=False)
+        parts = []
+        for mono, c in self.terms.items():
+            factors = [symbol(f) for f in mono]
+            coeff = _sympy_coeff(c)
+            if not factors:
+                parts.append(coeff)
+            elif coeff == 1:
+                parts.append(
+                    factors[0]
+                    if len(factors) == 1
+                    else sp.Mul(*factors, evaluate=False)
+                )
+            else:
+                parts.append(sp.Mul(coeff, *factors, evaluate=False))
+        return parts[0] if len(parts) == 1 else sp.Add(*parts, evaluate=False)
+
+
+def _merge(a: Monomial, b: Monomial) -> Monomial:
+    if not a:
+        return b
+    if not b:
+        return a
+    if len(a) == 1 and len(b) == 1:
+        return (a[0], b[0]) if rank(a[0]) <= rank(b[0]) else (b[0], a[0])
+    return tuple(sorted(a + b, key=rank))
+
+
+def _add_product(
+    acc: dict[Monomial, Coeff],
+    a: Mapping[Monomial, Coeff],
+    b: Mapping[Monomial, Coeff],
+    factor: Coeff,
+) -> None:
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            key = _merge(ma, mb)
+            acc[key] = acc.get(key, 0) + ca * cb * factor
+
+
+def _prune(acc: dict[Monomial, Coeff]) -> dict[Monomial, Coeff]:
+    return {m: _normal(c) for m, c in acc.items() if c}
+
+
+@cache
+def _sympy_symbol(name: str) -> Any:
+    import sympy as sp
+
+    return sp.Symbol(name)
+
+
+def _sympy_coeff(c: Coeff) -> Any:
+    import sympy as sp
+
+    if isinstance(c, Fraction):
+        return sp.Rational(c.numerator, c.denominator)
+    return sp.Integer(c)
+
+
+ZERO = Poly()
+ONE = Poly.const(1)
+
+
+class PolyMatrix:
+    """A sparse matrix of polynomials, shape (rows, cols), 0-based entries.
+
+    >>> A = PolyMatrix.of_atoms("X", 1, 2)
+    >>> A.shape, A[0, 1].to_str()
+    ((1, 2), 'x_1_2')
+    """
+
+    __slots__ = ("rows", "cols", "entries")
+
+    def __init__(
+        self, rows: int, cols: int, entries: dict[tuple[int, int], Poly] | None = None
+    ) -> None:
+        self.rows = rows
+        self.cols = cols
+        self.entries: dict[tuple[int, int], Poly] = (
+            entries if entries is not None else {}
+        )
+
+    # -- construction ------------------------------------------------------------------
+    @staticmethod
+    def of_atoms(role: str, rows: int, cols: int) -> PolyMatrix:
+        """The matrix of entry names of ``role`` (1-based names x_i_j; b_j for a bias)."""
+        entries: dict[tuple[int, int], Poly] = {}
+        for i in range(rows):
+            for j in range(cols):
+                if role == "b":
+                    name = f"b_{(j if rows == 1 else i) + 1}"
+                else:
+                    name = f"{PREFIX[role]}_{i + 1}_{j + 1}"
+                entries[i, j] = Poly.atom(name)
+        return PolyMatrix(rows, cols, entries)
+
+    @staticmethod
+    def eye(k: int) -> PolyMatrix:
+        """I_k."""
+        return PolyMatrix(k, k, {(i, i): ONE for i in range(k)})
+
+    @staticmethod
+    def ones(rows: int, cols: int = 1) -> PolyMatrix:
+        """The all-ones matrix (1_k is ones(k))."""
+        return PolyMatrix(
+            rows, cols, {(i, j): ONE for i in range(rows) for j in range(cols)}
+        )
+
+    @staticmethod
+    def commutation(rows: int, cols: int, order: str) -> PolyMatrix:
+        """K with K·vec(A) = vec(Aᵀ) for A of shape (rows, cols), in vectorization ``order``."""
+        a = vec_positions((rows, cols), order)
+        at = vec_positions((cols, rows), order)
+        where = {pos: k for k, pos in enumerate(a)}
+        size = rows * cols
+        # Row r of K picks the entry of A that sits at position r of vec(Aᵀ).
+        return PolyMatrix(
+            size, size, {(r, where[j, i]): ONE for r, (i, j) in enumerate(at)}
+        )
+
+    # -- access --------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        return (self.rows, self.cols)
+
+    def __getitem__(self, key: tuple[int, int]) -> Poly:
+        return self.entries.get(key, ZERO)
+
+    def nnz(self) -> int:
+        """Number of nonzero entries."""
+        return len(self.entries)
+
+    def nonzeros(self) -> Iterator[tuple[int, int, Poly]]:
+        """(row, col, entry) of every nonzero, row by row."""
+        for key in sorted(self.entries):
+            yield key[0], key[1], self.entries[key]
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, PolyMatrix)
+            and self.shape == other.shape
+            and self.entries == other.entries
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PolyMatrix({self.rows}x{self.cols}, nnz={self.nnz()})"
+
+    # -- algebra -------------------------------------------------------------------------
+    def transpose(self) -> PolyMatrix:
+        """Aᵀ."""
+        return PolyMatrix(
+            self.cols, self.rows, {(j, i): v for (i, j), v in self.entries.items()}
+        )
+
+    @property
+    def T(self) -> PolyMatrix:  # noqa: N802 - the maths name
+        """Aᵀ."""
+        return self.transpose()
+
+    def __add__(self, other: PolyMatrix) -> PolyMatrix:
+        _same_shape(self, other, "+")
+        out = dict(self.entries)
+        for key, v in other.entries.items():
+            s = out[key] + v if key in out else v
+            if s.is_zero():
+                out.pop(key, None)
+            else:
+                out[key] = s
+        return PolyMatrix(self.rows, self.cols, out)
+
+    def __sub__(self, other: PolyMatrix) -> PolyMatrix:
+        return self + other.scale(-1)
+
+    def scale(self, factor: Coeff) -> PolyMatrix:
+        """factor·A."""
+        if not factor:
+            return PolyMatrix(self.rows, self.cols)
+        return PolyMatrix(
+            self.rows, self.cols, {k: v.scale(factor) for k, v in self.entries.items()}
+        )
+
+    def __matmul__(self, other: PolyMatrix) -> PolyMatrix:
+        """Sparse product, (r, k) @ (k, c) -> (r, c); each entry one Σ built once."""
+        if self.cols != other.rows:
+            raise ValueError(
+                f"cannot multiply {self.rows}x{self.cols} by {other.rows}x{other.cols}"
+            )
+        by_row: dict[int, list[tuple[int, Poly]]] = {}
+        for (i, k), v in sorted(self.entries.items()):
+            by_row.setdefault(i, []).append((k, v))
+        other_rows: dict[int, list[tuple[int, Poly]]] = {}
+        for (k, j), v in sorted(other.entries.items()):
+            other_rows.setdefault(k, []).append((j, v))
+        out: dict[tuple[int, int], Poly] = {}
+        for i, row in by_row.items():
+            pairs: dict[int, list[tuple[Poly, Poly]]] = {}
+            for k, a in row:
+                for j, b in other_rows.get(k, ()):
+                    pairs.setdefault(j, []).append((a, b))
+            for j in sorted(pairs):
+                value = Poly.dot(pairs[j])
+                if not value.is_zero():
+                    out[i, j] = value
+        return PolyMatrix(self.rows, other.cols, out)
+
+    def kron(self, other: PolyMatrix) -> PolyMatrix:
+        """Kronecker product A ⊗ B, shape (ra·rb, ca·cb)."""
+        out: dict[tuple[int, int], Poly] = {}
+        for (i, j), a in self.entries.items():
+            for (k, l_), b in other.entries.items():
+                v = a * b
+                if not v.is_zero():
+                    out[i * other.rows + k, j * other.cols + l_] = v
+        return PolyMatrix(self.rows * other.rows, self.cols * other.cols, out)
+
+    def subs(self, values: Mapping[str, Poly]) -> PolyMatrix:
+        """Replace entries by polynomials in every entry."""
+        out = {}
+        for key, v in self.entries.items():
+            s = v.subs(values)
+            if not s.is_zero():
+                out[key] = s
+        return PolyMatrix(self.rows, self.cols, out)
+
+    def vec(self, order: str) -> list[Poly]:
+        """The entries stacked in ``order`` ("row": reshape(-1); "col": textbook vec)."""
+        return [self[p] for p in vec_positions(self.shape, order)]
+
+    @staticmethod
+    def unvec(values: list[Poly], shape: tuple[int, int], order: str) -> PolyMatrix:
+        """Inverse of :meth:`vec`: put ``values`` back into a matrix of ``shape``."""
+        out = {}
+        for v, pos in zip(values, vec_positions(shape, order), strict=True):
+            if not v.is_zero():
+                out[pos] = v
+        return PolyMatrix(shape[0], shape[1], out)
+
+    def first_difference(self, other: PolyMatrix) -> tuple[int, int] | None:
+        """The first (row-major) position where the two matrices differ, or None."""
+        if self.shape != other.shape:
+            return (0, 0)
+        for key in sorted(set(self.entries) | set(other.entries)):
+            if self[key] != other[key]:
+                return key
+        return None
+
+    def to_sympy(self) -> Any:
+        """A ``sympy.ImmutableMatrix`` with canonical symbols (x_1_1, ...)."""
+        import sympy as sp
+
+        return sp.ImmutableMatrix(
+            self.rows, self.cols, lambda i, j: self[i, j].to_sympy()
+        )
+
+    def to_strings(self, bindings: Mapping[str, str] | None = None) -> list[list[str]]:
+        """Every entry as a sympy-readable string, row by row."""
+        return [
+            [self[i, j].to_str(bindings) for j in range(self.cols)]
+            for i in range(self.rows)
+        ]
+
+
+def _same_shape(a: PolyMatrix, b: PolyMatrix, op: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"shapes {a.shape} {op} {b.shape} do not fit")
+
+
+@lru_cache(maxsize=256)
+def vec_positions(shape: tuple[int, int], order: str) -> tuple[tuple[int, int], ...]:
+    """0-based (i, j) of each entry of a matrix of ``shape``, in vectorization ``order``."""
+    rows, cols = shape
+    if order == "row":
+        return tuple((i, j) for i in range(rows) for j in range(cols))
+    return tuple((i, j) for j in range(cols) for i in range(rows))
+
+
+def evaluate(
+    node: Node, env: Mapping[str, PolyMatrix], order: str = "row"
+) -> PolyMatrix:
+    """Evaluate a notation tree with explicit matrices for its roles.
+
+    Args:
+        node: a formula such as ``Prod(Sym("dY"), T(Sym("W")))``.
+        env: role -> explicit matrix.
+        order: vectorization order, used by the commutation matrix K.
+    """
+    if isinstance(node, Sym):
+        return env[node.role]
+    if isinstance(node, T):
+        return evaluate(node.arg, env, order).transpose()
+    if isinstance(node, Eye):
+        return PolyMatrix.eye(node.size)
+    if isinstance(node, Ones):
+        return PolyMatrix.ones(node.size)
+    if isinstance(node, Comm):
+        return PolyMatrix.commutation(node.rows, node.cols, order)
+    if isinstance(node, Kron):
+        return evaluate(node.left, env, order).kron(evaluate(node.right, env, order))
+    if isinstance(node, Sum):
+        parts = [evaluate(a, env, order) for a in node.args]
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return total
+    if isinstance(node, Prod):
+        factor: Coeff = 1
+        result: PolyMatrix | None = None
+        for a in node.args:
+            if isinstance(a, Scalar):
+                factor = _normal(factor * a.value)
+                continue
+            value = evaluate(a, env, order)
+            result = value if result is None else result @ value
+        if result is None:
+            raise ValueError("a product of scalars only")
+        return result.scale(factor) if factor != 1 else result
+    raise TypeError(f"cannot evaluate {type(node).__name__} as a matrix")

@@ -1,0 +1,109 @@
+"""Where a derivation goes: the terminal, standard output or a file (and its PDF).
+
+Progress goes to stderr; results go to stdout or, with ``-o``, to a file written
+atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..steps import Derivation
+
+#: Width of plain text written to a file or a pipe: fixed, so output is deterministic.
+TEXT_WIDTH = 100
+#: Work estimated to take longer than this shows a progress bar on stderr.
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+def stdout_console(no_color: bool = False) -> object:
+    """The Rich console for standard output (plain text when it is not a terminal)."""
+    from rich.console import Console
+
+    return Console(
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        no_color=no_color or "NO_COLOR" in os.environ or None,
+    )
+
+
+@contextlib.contextmanager
+def progress_reporter(
+    seconds: float,
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress callback drawing a bar on stderr, for work expected to take a while."""
+    if seconds < PROGRESS_AFTER_SECONDS:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        click.echo(f"symderiv: working (about {seconds:.0f} s)…", err=True)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("deriving", total=1)
+
+        def report(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        yield report
+
+
+def emit(
+    derivation: Derivation,
+    fmt: str,
+    *,
+    output: str | None,
+    pdf: bool = False,
+    max_entries: int = 12,
+) -> None:
+    """Print or write ``derivation`` in format ``fmt`` (and compile the PDF if asked)."""
+    from ..fileio import write_atomic
+    from ..render import render
+
+    if pdf and fmt not in ("latex", "beamer"):
+        raise UsageError(f"--pdf needs --format latex or beamer, not {fmt!r}")
+    if pdf and output is None:
+        raise UsageError("--pdf needs -o FILE.tex (the PDF is written next to it)")
+    if fmt == "rich" and output is None:
+        from ..render.terminal import TerminalView
+
+        console = stdout_console()
+        console.print(TerminalView(derivation, max_entries=max_entries))  # type: ignore[attr-defined]
+        return
+    if fmt in ("rich", "text"):
+        width = TEXT_WIDTH
+        if output is None and sys.stdout.isatty():
+            width = shutil.get_terminal_size().columns
+        text = render(derivation, "text", width=width, max_entries=max_entries)
+    else:
+        settings: dict[str, object] = {}
+        if fmt in ("latex", "beamer", "markdown", "ipynb"):
+            settings["max_entries"] = max_entries
+        text = render(derivation, fmt, **settings)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_atomic(output, text)
+    if pdf:
+        from ..pdf import compile_pdf
+
+        compile_pdf(output)

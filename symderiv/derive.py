@@ -1,0 +1,548 @@
+"""The engine: a Config becomes a Derivation (steps, results, certificate).
+
+The map Y = X W + 1 b is affine, so each Jacobian is read off the structure of the
+y_ij (one pass over their terms: the coefficient of v in y_ij is ∂y_ij/∂v) instead of
+differentiating every entry by every variable. The chain rule is then a sparse row times
+a sparse matrix, and the closed forms are evaluated independently from their formulas;
+the certificate compares the two exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .algebra import Poly, PolyMatrix, evaluate, rank, vec_positions
+from .conventions import PREFIX, Config, mse_upstream
+from .errors import TooLargeError
+from .layer import AffineLayer
+from .notation import (
+    Deriv,
+    Equation,
+    Explicit,
+    Grad,
+    Jac,
+    Node,
+    Ones,
+    Prod,
+    Sym,
+    T,
+    Text,
+    Vec,
+    transpose,
+)
+from .steps import Check, Derivation, Result, Step, StepKind
+
+#: Called as progress(task, done, total) while long work runs.
+Progress = Callable[[str, int, int], None]
+
+#: Sizes whose work is refused without ``force`` (see :func:`estimate`).
+MAX_SECONDS = 120.0
+MAX_BYTES = 6 * 2**30
+#: Beyond this many Jacobian nonzeros nothing is attempted, even with ``force``.
+HARD_LIMIT_NONZEROS = 50_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a derivation at some size will cost, before any work is done."""
+
+    jacobian_entries: int  # entries of the explicit Jacobians (zeros included)
+    nonzeros: int  # their nonzero entries (what is actually stored)
+    terms: int  # polynomial terms built in total
+    bytes: int
+    seconds: float
+
+    def describe(self) -> str:
+        """One line for the user."""
+        return (
+            f"{self.jacobian_entries:,} Jacobian entries ({self.nonzeros:,} nonzero), "
+            f"about {self.bytes / 2**30:.1f} GiB and {self.seconds:,.0f} s"
+        )
+
+
+def estimate(config: Config) -> Estimate:
+    """The cost of ``derive(config)``, from the sizes alone (measured scaling, 2 cores).
+
+    Nonzeros: N·M·D for X and for W, N·M for b. Terms: Y has N·M·(D+1); each derivative and
+    its closed form have about N·M·D; the loss ``mse`` multiplies the JSON output's length.
+    """
+    n, d, m = config.n, config.d, config.m
+    rows = n * m
+    cols = {"X": n * d, "W": d * m, "b": m}
+    nnz = {"X": n * m * d, "W": n * m * d, "b": n * m}
+    entries = sum(rows * cols[v] for v in config.wrt)
+    nonzeros = sum(nnz[v] for v in config.wrt)
+    terms = n * m * (d + 1) + 2 * nonzeros + sum(nnz[v] for v in config.wrt)
+    if config.method in ("tensor", "all"):
+        terms += nonzeros
+    # Measured on the 2-core reference machine: ~4 µs and ~700 bytes per term and nonzero,
+    # including the JSON text.
+    work = terms + nonzeros
+    return Estimate(entries, nonzeros, terms, int(700 * work + 60e6), 4e-6 * work)
+
+
+def guard(config: Config, force: bool = False) -> Estimate:
+    """Refuse sizes that would take too long or too much memory (unless ``force``).
+
+    Raises:
+        TooLargeError: with the estimate and how to go on.
+    """
+    est = estimate(config)
+    too_big = est.nonzeros > HARD_LIMIT_NONZEROS
+    if too_big or (not force and (est.seconds > MAX_SECONDS or est.bytes > MAX_BYTES)):
+        sizes = f"--n {config.n} --d {config.d} --m {config.m}"
+        how = (
+            "choose smaller sizes"
+            if too_big
+            else "pass --force to run anyway, or choose smaller sizes"
+        )
+        raise TooLargeError(
+            f"{sizes} is too large to derive explicitly: {est.describe()}; {how} "
+            f"(sizes up to 32x32x32 always run)"
+        )
+    return est
+
+
+def derive(
+    config: Config | None = None,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    **options: Any,
+) -> Derivation:
+    """Derive ∂L/∂X, ∂L/∂W and ∂L/∂b of the affine layer, step by step.
+
+    Args:
+        config: the derivation's settings; or pass them as keywords (n=2, d=2, m=3, ...).
+        progress: optional callback progress(task, done, total) for long runs.
+        force: run even when :func:`guard` estimates the work as too large.
+
+    Returns:
+        A Derivation whose certificate (``.checks``, ``.verified``) proves each result.
+
+    Raises:
+        SymderivError: bad settings (a UsageError) or sizes that are too large.
+
+    >>> d = derive(n=1, d=2, m=1)
+    >>> d.results["W"].derivative.to_strings(), d.verified
+    ([['x_1_1*dy_1_1'], ['x_1_2*dy_1_1']], True)
+    """
+    if config is None:
+        config = Config(**options)
+    elif options:
+        raise TypeError("pass either a Config or keyword options, not both")
+    guard(config, force)
+    return _Engine(config, progress).run()
+
+
+class _Engine:
+    """Builds the steps of one derivation; each method returns Steps (never text)."""
+
+    def __init__(self, config: Config, progress: Progress | None) -> None:
+        self.config = config
+        self.conv = config.conv
+        self.layer = AffineLayer(config.n, config.d, config.m, self.conv)
+        self.order = config.vec
+        self.progress = progress
+        self.steps: list[Step] = []
+        self.checks: list[Check] = []
+        self.results: dict[str, Result] = {}
+        n, m = config.n, config.m
+        if config.loss == "sum":
+            self.upstream = PolyMatrix.ones(n, m)
+        else:
+            self.upstream = self.layer.matrix("dY")
+        self.loss_upstream: PolyMatrix | None = None
+        if config.loss == "mse":
+            outputs, targets = self.layer.outputs, self.layer.matrix("T")
+            self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
+
+    def _tick(self, task: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(task, done, total)
+
+    def run(self) -> Derivation:
+        wrt = self.config.wrt
+        total = 2 + 3 * len(wrt)
+        self._tick("forward pass", 0, total)
+        self.steps += [self.define_layer(), self.forward_pass(), self.upstream_step()]
+        self.steps.append(self.vectorize_output())
+        done = 2
+        for var in wrt:
+            self._tick(f"Jacobian of Y by {var}", done, total)
+            jac, kron_node, kron_ok = self.jacobian(var)
+            done += 1
+            self._tick(f"chain rule for {var}", done, total)
+            chain = self.chain_rule(var, jac)
+            done += 1
+            self._tick(f"closed form of {var}", done, total)
+            self.reshape_and_close(var, jac, kron_node, kron_ok, chain)
+            done += 1
+        if self.config.method in ("index", "tensor", "all"):
+            from .views import add_views
+
+            add_views(self)
+        self.steps.append(self.summary())
+        self._tick("done", total, total)
+        return Derivation(
+            config=self.config,
+            layer=self.layer,
+            upstream=self.upstream,
+            loss_upstream=self.loss_upstream,
+            steps=tuple(self.steps),
+            results=dict(self.results),
+            checks=tuple(self.checks),
+        )
+
+    # -- shared steps ----------------------------------------------------------------------
+    def define_layer(self) -> Step:
+        """X, W and b with every entry its own symbol."""
+        c, L = self.config, self.layer
+        sizes = self.conv.sizes
+        return Step(
+            "define",
+            StepKind.DEFINE,
+            "The layer and its symbols",
+            tuple(Equation(Sym(r), Explicit(L.matrix(r))) for r in ("X", "W", "b")),
+            note=(
+                f"{sizes[0]} = {c.n} samples, {sizes[1]} = {c.d} input features, "
+                f"{sizes[2]} = {c.m} output features; convention {self.conv.name} "
+                f"({self.conv.source}). Every entry is its own symbol, indexed from 1."
+            ),
+        )
+
+    def forward_pass(self) -> Step:
+        """Y = X W + 1_N b written entry by entry."""
+        L = self.layer
+        return Step(
+            "forward",
+            StepKind.DEFINE,
+            "The forward pass, entry by entry",
+            (Equation(Sym("Y"), self.conv.forward(self.config.n), Explicit(L.Y)),),
+            note=(
+                "Row i of Y is the output for sample i; the bias is added to every row "
+                "(1_N is a column of ones)."
+            ),
+        )
+
+    def upstream_step(self) -> Step:
+        """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
+        loss, n = self.config.loss, self.config.n
+        if loss == "generic":
+            eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),)
+            note = (
+                "Backpropagation hands the layer the upstream derivatives ∂L/∂y_ij from the "
+                "layers above; they stay symbols here."
+            )
+        elif loss == "sum":
+            eqs = (
+                Equation(Text("L = Σ_ij y_ij")),
+                Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
+            )
+            note = "For L = Σ y_ij every upstream derivative is 1."
+        else:
+            assert self.loss_upstream is not None
+            eqs = (
+                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖y_i − t_i‖²")),
+                Equation(
+                    Sym("dY"),
+                    Deriv("L", "Y"),
+                    mse_upstream(n),
+                    Explicit(self.loss_upstream),
+                ),
+            )
+            note = (
+                "The chain starts one step earlier, at the loss: ∂L/∂y_ij = (y_ij − t_ij)/N. "
+                "Below, dy_ij stands for this value; the identities hold for any upstream "
+                "derivative, so in particular for this one."
+            )
+        return Step(
+            "upstream", StepKind.DEFINE, "The upstream derivative", eqs, note=note
+        )
+
+    def vectorize_output(self) -> Step:
+        """vec(Y): the outputs as one long vector, in the order stated."""
+        L = self.layer
+        order = (
+            "rows stacked (reshape(-1))" if self.order == "row" else "columns stacked"
+        )
+        vec_y = PolyMatrix(
+            L.n * L.m,
+            1,
+            dict(
+                ((k, 0), v)
+                for k, v in enumerate(L.Y.vec(self.order))
+                if not v.is_zero()
+            ),
+        )
+        names = PolyMatrix(
+            L.n * L.m,
+            1,
+            {
+                (k, 0): Poly.atom(f"y_{i + 1}_{j + 1}")
+                for k, (i, j) in enumerate(vec_positions((L.n, L.m), self.order))
+            },
+        )
+        return Step(
+            "vec_Y",
+            StepKind.DEFINE,
+            f"Vectorize: Y as one vector ({self.order} order)",
+            (Equation(Vec(Sym("Y")), Explicit(names), Explicit(vec_y)),),
+            note=(
+                f"vec stacks the entries of a matrix into one column, here {order}. Every "
+                "vector below uses the same order, so the Jacobians are ordinary matrices."
+            ),
+        )
+
+    # -- per variable ----------------------------------------------------------------------
+    def variable_vector(self, var: str) -> list[str]:
+        """Entry names of ``var`` in vec order."""
+        return [next(iter(p.atoms())) for p in self.layer.matrix(var).vec(self.order)]
+
+    def jacobian(self, var: str) -> tuple[PolyMatrix, Node, bool]:
+        """Explicit ∂vec(Y)/∂vec(var) from the structure of Y, and its Kronecker form."""
+        L, order = self.layer, self.order
+        names = self.variable_vector(var)
+        column = {name: k for k, name in enumerate(names)}
+        prefix = PREFIX[var] + "_"
+        entries: dict[tuple[int, int], Poly] = {}
+        # One pass over the terms of each y_ij: a term c·v·rest contributes c·rest to
+        # ∂y_ij/∂v. The map is affine in each variable, so no term holds v twice.
+        for r, y in enumerate(L.Y.vec(order)):
+            for mono, coeff in y.terms.items():
+                for f in mono:
+                    if f.startswith(prefix):
+                        rest = tuple(g for g in mono if g != f)
+                        value = Poly({rest: coeff})
+                        key = (r, column[f])
+                        entries[key] = entries[key] + value if key in entries else value
+        jac = PolyMatrix(L.n * L.m, len(names), entries)
+        kron_node = self.conv.kronecker(var, order, L.n, L.d, L.m)
+        env = {r: L.matrix(r) for r in ("X", "W", "b")}
+        kron = evaluate(kron_node, env, order)
+        diff = jac.first_difference(kron)
+        ok = diff is None
+        detail = "explicit Jacobian = Kronecker form, entry by entry"
+        if diff is not None:
+            detail = (
+                f"entry ({diff[0] + 1}, {diff[1] + 1}): explicit {jac[diff].to_str()} "
+                f"but Kronecker form {kron[diff].to_str()}"
+            )
+        self.checks.append(Check(var, "Jacobian = Kronecker form", ok, detail))
+        rows, cols = self._blocks(var)
+        vec_v = PolyMatrix(
+            len(names), 1, {(k, 0): Poly.atom(nm) for k, nm in enumerate(names)}
+        )
+        what = {"X": "the input", "W": "the weights", "b": "the bias"}[var]
+        self.steps.append(
+            Step(
+                f"dY_d{var}",
+                StepKind.JACOBIAN,
+                f"Jacobian of vec(Y) with respect to vec({self.config.letters.of(var)})",
+                (
+                    Equation(Vec(Sym(var)), Explicit(vec_v)),
+                    Equation(Deriv("Y", var, vec=True), Explicit(jac, (rows, cols))),
+                    Equation(Deriv("Y", var, vec=True), kron_node),
+                ),
+                note=self._jacobian_note(var, jac, what),
+                uses=("vec_Y",),
+                wrt=var,
+            )
+        )
+        return jac, kron_node, ok
+
+    def _blocks(self, var: str) -> tuple[int, int]:
+        """Shape of the Kronecker blocks of ∂vec(Y)/∂vec(var) (for drawing them)."""
+        n, d, m = self.config.n, self.config.d, self.config.m
+        row = self.order == "row"
+        if var == "X":
+            return (m, d) if row else (n, n)
+        if var == "W":
+            if self.conv.weight_transposed:
+                return (m, d * m) if row else (n, d * m)
+            return (m, m) if row else (n, d)
+        return (m, m) if row else (n, 1)
+
+    def _jacobian_note(self, var: str, jac: PolyMatrix, what: str) -> str:
+        rows, cols = jac.shape
+        total = rows * cols
+        share = jac.nnz()
+        where = {
+            "X": "y_ij depends on row i of X only",
+            "W": "y_ij depends on one column of the weights only (column j of W, or row j "
+            "of W in the transposed conventions)",
+            "b": "y_ij depends on b_j only, with derivative 1",
+        }[var]
+        return (
+            f"Row k holds the derivatives of the k-th output by every entry of {what}: "
+            f"{where}. {share} of the {total} entries are nonzero."
+        )
+
+    def chain_rule(self, var: str, jac: PolyMatrix) -> PolyMatrix:
+        """J_L(v) = J_h(y)·J_y(v): a (1, N·M) row times the (N·M, #v) Jacobian."""
+        row_values = self.upstream.vec(self.order)
+        row = PolyMatrix(
+            1,
+            len(row_values),
+            {(0, k): v for k, v in enumerate(row_values) if not v.is_zero()},
+        )
+        # Sparse row times matrix: column c of J_L collects row[r]·J[r, c].
+        acc: dict[int, dict[tuple[str, ...], Any]] = {}
+        for (r, c), value in sorted(
+            jac.entries.items(), key=lambda kv: (kv[0][1], kv[0][0])
+        ):
+            u = row_values[r]
+            target = acc.setdefault(c, {})
+            for mu, cu in u.terms.items():
+                for mv, cv in value.terms.items():
+                    key = tuple(sorted(mu + mv, key=rank)) if mu and mv else (mu or mv)
+                    target[key] = target.get(key, 0) + cu * cv
+        result = PolyMatrix(
+            1,
+            jac.cols,
+            {
+                (0, c): Poly({k: v for k, v in terms.items() if v})
+                for c, terms in acc.items()
+                if any(terms.values())
+            },
+        )
+        letter = self.config.letters.entry(var)
+        self.steps.append(
+            Step(
+                f"dL_d{var}",
+                StepKind.CHAIN,
+                f"Chain rule for {self.config.letters.of(var)}",
+                (
+                    Equation(Jac("L", letter), Prod(Jac("h", "y"), Jac("y", letter))),
+                    Equation(
+                        Jac("L", letter),
+                        Prod(Explicit(row), Explicit(jac, self._blocks(var))),
+                    ),
+                    Equation(Jac("L", letter), Explicit(result)),
+                ),
+                note=(
+                    "L = h(y(v)) with h the rest of the network; the chain rule in higher "
+                    "dimensions multiplies the (1 × N·M) row of upstream derivatives by the "
+                    "Jacobian. Entry k of the result is Σ_r ∂L/∂y_r · ∂y_r/∂v_k."
+                ),
+                uses=("upstream", f"dY_d{var}"),
+                wrt=var,
+            )
+        )
+        return result
+
+    def reshape_and_close(
+        self,
+        var: str,
+        jac: PolyMatrix,
+        kron_node: Node,
+        kron_ok: bool,
+        chain: PolyMatrix,
+    ) -> None:
+        """Reshape J_L back into var's shape and identify the closed form."""
+        L, c = self.layer, self.config
+        shape = L.shape(var)
+        values = [chain[0, k] for k in range(chain.cols)]
+        derivative = PolyMatrix.unvec(values, shape, self.order)
+        closed_node = self.conv.closed_form(var, c.n)
+        env = {r: L.matrix(r) for r in ("X", "W", "b")}
+        env["dY"] = self.upstream
+        if c.layout == "numerator":
+            derivative = derivative.transpose()
+            closed_node = transpose(closed_node)
+        closed = evaluate(closed_node, env, self.order)
+        diff = derivative.first_difference(closed)
+        ok = diff is None
+        detail = "chain-rule result − closed form = 0, entry by entry"
+        if diff is not None:
+            detail = (
+                f"entry ({diff[0] + 1}, {diff[1] + 1}): chain rule gives "
+                f"{derivative[diff].to_str()} but closed form {closed[diff].to_str()}"
+            )
+        self.checks.append(Check(var, "chain rule = closed form", ok, detail))
+        lv = c.letters.of(var)
+        eqs = [Equation(Deriv("L", var), Explicit(derivative))]
+        note = (
+            f"Entry by entry, J_L lists ∂L/∂v for every entry v of {lv}; putting each back "
+            f"where v sits in {lv} (undoing vec) gives a matrix of {lv}'s shape."
+        )
+        if c.layout == "numerator":
+            eqs.append(
+                Equation(Grad("L", var), T(Deriv("L", var)), Explicit(derivative.T))
+            )
+            note = (
+                f"Numerator layout: ∂L/∂{lv} is arranged like {lv}ᵀ (one row per output "
+                f"of the Jacobian's convention), so the gradient in {lv}'s own shape is its "
+                f"transpose ∇L = (∂L/∂{lv})ᵀ."
+            )
+        if var == "X":
+            note += (
+                f" Note that ∂L/∂{lv} is a rearrangement of the components of the gradient "
+                "of L, not itself a gradient vector."
+            )
+        self.steps.append(
+            Step(
+                f"reshape_{var}",
+                StepKind.SIMPLIFY,
+                f"Reshape into a matrix: ∂L/∂{lv}",
+                tuple(eqs),
+                note=note,
+                uses=(f"dL_d{var}",),
+                wrt=var,
+            )
+        )
+        self.steps.append(
+            Step(
+                f"closed_{var}",
+                StepKind.RESULT,
+                f"Closed form of ∂L/∂{lv}",
+                (Equation(Deriv("L", var), closed_node, Explicit(closed)),),
+                note=(
+                    "The matrix above is exactly this product, entry by entry "
+                    "(see the certificate)."
+                ),
+                uses=(f"reshape_{var}",),
+                wrt=var,
+            )
+        )
+        self.results[var] = Result(
+            var=var,
+            jacobian=jac,
+            kronecker=kron_node,
+            chain=chain,
+            derivative=derivative,
+            closed_form=closed_node,
+            closed=closed,
+            kronecker_verified=kron_ok,
+            verified=ok and kron_ok,
+        )
+
+    def summary(self) -> Step:
+        """The formulas to keep."""
+        eqs = tuple(
+            Equation(Deriv("L", v), self.results[v].closed_form)
+            for v in self.config.wrt
+        )
+        if self.config.loss == "mse":
+            eqs += (Equation(Sym("dY"), mse_upstream(self.config.n)),)
+        elif self.config.loss == "sum":
+            eqs += (
+                Equation(Sym("dY"), Prod(Ones(self.config.n), T(Ones(self.config.m)))),
+            )
+        return Step(
+            "summary",
+            StepKind.RESULT,
+            "Backpropagation through the layer",
+            eqs,
+            note=(
+                "These are the formulas a backward pass implements; every one was checked "
+                "against the explicit chain rule above."
+            ),
+            uses=tuple(f"closed_{v}" for v in self.config.wrt),
+        )
+
+
+__all__ = ["Estimate", "Progress", "derive", "estimate", "guard"]

@@ -1,0 +1,50 @@
+"""Printers: one per format, all walking the same steps.
+
+``render(derivation, fmt, **settings)`` is the way in; ``RENDERERS`` maps each format name
+to a function ``(derivation, **settings) -> str``. Printers are imported lazily so that a
+format costs nothing until it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ChoiceError
+
+if TYPE_CHECKING:
+    from ..steps import Derivation
+
+#: format -> "module:function" (module relative to this package).
+RENDERERS: dict[str, str] = {
+    "text": "terminal:render_text",
+    "json": "data:render_json",
+}
+
+
+def renderer(fmt: str) -> Callable[..., str]:
+    """The function that renders format ``fmt``.
+
+    Raises:
+        ChoiceError: ``fmt`` is not a known format.
+    """
+    try:
+        target = RENDERERS[fmt]
+    except KeyError:
+        raise ChoiceError(
+            f"unknown format {fmt!r}; choose from {', '.join(sorted(RENDERERS))}"
+        ) from None
+    module, _, func = target.partition(":")
+    fn: Callable[..., str] = getattr(
+        importlib.import_module(f".{module}", __name__), func
+    )
+    return fn
+
+
+def render(derivation: Derivation, fmt: str, **settings: Any) -> str:
+    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb)."""
+    return renderer(fmt)(derivation, **settings)
+
+
+__all__ = ["RENDERERS", "render", "renderer"]
