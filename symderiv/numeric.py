@@ -462,7 +462,7 @@ def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
             how = "use smaller sizes"
         raise TooLargeError(
             f"--n {n} --d {d} --m {m} is too large to verify by finite differences "
-            f"(about {flops:.1e} flops, ~{seconds:.2g} s); {how}"
+            f"(about {flops:.1e} flops, ~{seconds:,.0f} s); {how}"
         )
 
 

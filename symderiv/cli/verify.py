@@ -1,0 +1,185 @@
+"""`symderiv verify`: the closed forms checked with numbers (SPEC section 3).
+
+numpy, rich and torch are imported inside the command, so ``symderiv --help`` stays
+fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..conventions import LOSSES, parse_wrt
+from ..errors import SymderivError, VerificationError
+from . import cli
+from .options import convention_option, size_options
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..numeric import VerifyReport
+
+
+def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    try:
+        return parse_wrt(value)
+    except SymderivError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+
+
+def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """A seed for numpy.random.default_rng: a whole number >= 0."""
+    try:
+        number = int(str(value).strip(), 10)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a whole number; use an integer >= 0", ctx, param
+        ) from None
+    if number < 0:
+        raise click.BadParameter(f"{number} is negative; use an integer >= 0", ctx, param)
+    return number
+
+
+def _console() -> Console:
+    """Rich on a terminal; plain text (no escape codes) when stdout is not one."""
+    import sys
+
+    from rich.console import Console
+
+    terminal = sys.stdout.isatty()
+    return Console(
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        no_color=not terminal,
+        width=None if terminal else 100,
+    )
+
+
+def _loss_text(report: VerifyReport) -> str:
+    inst = report.instance
+    L = inst.convention.letters
+    y, t = L.entry("Y"), L.entry("T")
+    if inst.loss == "mse":
+        return (f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², "
+                f"so {L.dY} = ({L.Y} − {L.T})/N")
+    if inst.loss == "sum":
+        return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
+    return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
+
+
+def _error(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1e}"
+
+
+def _table(report: VerifyReport) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..codegen import derivative_name, formula_text
+
+    inst = report.instance
+    conv, n = inst.convention, inst.sizes[0]
+    torch_missing = report.torch_version is None
+    table = Table(
+        title="Closed forms of ∂L/∂variable against numbers (float64)",
+        title_justify="left",
+    )
+    table.add_column("variable")
+    table.add_column("closed form")
+    table.add_column("shape")
+    table.add_column("max |closed − FD|", justify="right")
+    table.add_column("max |closed − autograd|", justify="right")
+    table.add_column("ok", justify="center")
+    for c in report.checks:
+        name = derivative_name(conv, c.var)
+        torch_cell = "torch not installed" if torch_missing else _error(c.torch_error)
+        table.add_row(
+            Text(conv.letters.of(c.var)),
+            Text(f"{name} = {formula_text(c.formula, conv.letters, n)}"),
+            Text("×".join(map(str, c.shape))),
+            Text("—" if c.problem else _error(c.fd_error)),
+            Text("—" if c.problem else torch_cell),
+            Text("✓", style="bold green") if c.passed else Text("✗", style="bold red"),
+        )
+    return table
+
+
+def _failure(report: VerifyReport) -> str:
+    parts = []
+    for c in report.failures:
+        if c.problem:
+            parts.append(f"{c.var}: {c.problem}")
+            continue
+        if not c.fd_error <= c.fd_tol:
+            parts.append(
+                f"{c.var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
+            )
+        if c.torch_error is not None and c.torch_tol is not None \
+                and not c.torch_error <= c.torch_tol:
+            parts.append(
+                f"{c.var}: max |closed − autograd| = {c.torch_error:.2e} "
+                f"> {c.torch_tol:.1e}"
+            )
+    return "verification failed: " + "; ".join(parts)
+
+
+@cli.command()
+@size_options
+@convention_option
+@click.option("--loss", type=click.Choice(list(LOSSES)), default="generic",
+              show_default=True,
+              help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; "
+                   "sum: Σ y_ij.")
+@click.option("--seed", default="0", show_default=True, callback=_seed, metavar="INTEGER",
+              help="Seed of numpy.random.default_rng (a whole number >= 0).")
+@click.option("--wrt", default="X,W,b", show_default=True, callback=_wrt,
+              help="Variables to check: any of X,W,b.")
+@click.option("--force", is_flag=True,
+              help="Run even when the finite differences would take long.")
+def verify(n: int, d: int, m: int, convention: str, loss: str, seed: int,
+           wrt: tuple[str, ...], force: bool) -> None:
+    """Check the closed forms numerically in float64.
+
+    Draws X, T, W, b (and dY for the generic loss) from numpy.random.default_rng(SEED)
+    and compares each closed form with central finite differences of L and, when
+    PyTorch is installed, with torch.autograd. Exit 0 when all agree, 1 otherwise.
+    """
+    from rich.text import Text
+
+    from ..codegen import formula_text
+    from ..numeric import FD_RTOL, TORCH_RTOL
+    from ..numeric import verify as run
+
+    report = run(n, d, m, convention, loss, seed, wrt, force=force)
+    inst = report.instance
+    conv = inst.convention
+    console = _console()
+    forward = formula_text(conv.forward(n), conv.letters, n)
+    d_name, m_name = conv.sizes[1:]
+    console.print(Text(
+        f"symderiv verify: {conv.name} convention, {conv.letters.Y} = {forward}, "
+        f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}"
+    ))
+    console.print(Text(f"loss {_loss_text(report)}"))
+    console.print(Text(f"L = {report.loss_value:.6f}"))
+    console.print()
+    console.print(_table(report))
+    console.print(Text(
+        "FD: central differences, step h = ∛ε·max(1, |entry|); "
+        f"pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|)."
+    ))
+    if report.torch_version is None:
+        console.print(Text("autograd: torch not installed "
+                           "(pip install 'symderiv[torch]' to compare)."))
+    else:
+        console.print(Text(
+            f"autograd: torch {report.torch_version}, float64; "
+            f"pass when max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
+        ))
+    if not report.passed:
+        console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
+        raise VerificationError(_failure(report))
+    console.print(Text("✓ every closed form agrees with the numbers.", "bold green"))
