@@ -1,5 +1,39 @@
-"""symderiv: see why backpropagation through an affine layer gives dX = dY·Wᵀ, dW = Xᵀ·dY."""
+"""symderiv: see why backpropagation through an affine layer gives dX = dY·Wᵀ.
+
+>>> from symderiv import derive
+>>> d = derive(n=2, d=2, m=3)
+>>> d.verified
+True
+>>> d.results["W"].derivative.shape
+(2, 3)
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+# Nothing here imports sympy at import time, so the CLI starts fast.
+from .conventions import CONVENTIONS, Config, Convention  # noqa: E402
+from .derive import derive, estimate  # noqa: E402
+from .errors import SymderivError  # noqa: E402
+from .layer import AffineLayer  # noqa: E402
+from .render import render  # noqa: E402  (the function; printers load lazily)
+from .steps import Check, Derivation, Result, Step, StepKind  # noqa: E402
+
+
+__all__ = [
+    "CONVENTIONS",
+    "AffineLayer",
+    "Check",
+    "Config",
+    "Convention",
+    "Derivation",
+    "Result",
+    "Step",
+    "StepKind",
+    "SymderivError",
+    "__version__",
+    "derive",
+    "estimate",
+    "render",
+]
