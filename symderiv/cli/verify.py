@@ -38,7 +38,9 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
             f"{value!r} is not a whole number; use an integer >= 0", ctx, param
         ) from None
     if number < 0:
-        raise click.BadParameter(f"{number} is negative; use an integer >= 0", ctx, param)
+        raise click.BadParameter(
+            f"{number} is negative; use an integer >= 0", ctx, param
+        )
     return number
 
 
@@ -133,7 +135,8 @@ def _failure(report: VerifyReport) -> str:
               show_default=True,
               help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; "
                    "sum: Σ y_ij.")
-@click.option("--seed", default="0", show_default=True, callback=_seed, metavar="INTEGER",
+@click.option("--seed", default="0", show_default=True, callback=_seed,
+              metavar="INTEGER",
               help="Seed of numpy.random.default_rng (a whole number >= 0).")
 @click.option("--wrt", default="X,W,b", show_default=True, callback=_wrt,
               help="Variables to check: any of X,W,b.")
