@@ -208,8 +208,9 @@ class _Engine:
             "The layer and its symbols",
             tuple(Equation(Sym(r), Explicit(L.matrix(r))) for r in ("X", "W", "b")),
             note=(
-                f"{sizes[0]} = {c.n} samples, {sizes[1]} = {c.d} input features, "
-                f"{sizes[2]} = {c.m} output features; convention {self.conv.name} "
+                f"{sizes[0]} = {_count(c.n, 'sample')}, "
+                f"{sizes[1]} = {_count(c.d, 'input feature')}, "
+                f"{sizes[2]} = {_count(c.m, 'output feature')}; convention {self.conv.name} "
                 f"({self.conv.source}). Every entry is its own symbol, indexed from 1."
             ),
         )
@@ -378,7 +379,7 @@ class _Engine:
         }[var]
         return (
             f"Row k holds the derivatives of the k-th output by every entry of {what}: "
-            f"{where}. {share} of the {total} entries are nonzero."
+            f"{where}. Nonzero entries: {share} of {total}."
         )
 
     def chain_rule(self, var: str, jac: PolyMatrix) -> PolyMatrix:
@@ -543,6 +544,11 @@ class _Engine:
             ),
             uses=tuple(f"closed_{v}" for v in self.config.wrt),
         )
+
+
+def _count(k: int, noun: str) -> str:
+    """3 samples, 1 sample."""
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
 
 
 __all__ = ["Estimate", "Progress", "derive", "estimate", "guard"]
