@@ -232,6 +232,7 @@ class _Engine:
     def upstream_step(self) -> Step:
         """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
         loss, n = self.config.loss, self.config.n
+        eqs: tuple[Equation, ...]
         if loss == "generic":
             eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),)
             note = (

@@ -241,8 +241,8 @@ _TEXT_MAP = {
 def _latex_text(text: str) -> str:
     """A plain-text formula such as "L = Σ_ij y_ij" in LaTeX."""
     out = text
-    for k, v in _TEXT_MAP.items():
-        out = out.replace(k, v)
+    for char, tex in _TEXT_MAP.items():
+        out = out.replace(char, tex)
     # The closing norm bar: every second \lVert becomes \rVert.
     parts = out.split("\\lVert ")
     if len(parts) > 1:
