@@ -26,11 +26,6 @@ from symderiv.numeric import central_difference
 SIZES = [(1, 1, 1), (3, 2, 4), (2, 5, 3)]
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
 def _load(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"generated_{path.stem}", path)
     assert spec is not None and spec.loader is not None

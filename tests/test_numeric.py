@@ -27,11 +27,6 @@ SIZES = [(1, 1, 1), (2, 2, 3), (3, 2, 1), (2, 5, 3), (4, 1, 6)]
 ALL = [(c, loss) for c in CONVENTIONS for loss in LOSSES]
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
 def _no_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(numeric, "_import_torch", lambda: None)
 
