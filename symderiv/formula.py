@@ -276,10 +276,12 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             pos += 1
             continue
         if not ch.isascii():
-            raise FormulaSyntaxError(_unicode_message(ch, pos), pos + 1)
+            raise FormulaSyntaxError(
+                f"{_unicode_message(ch, pos)}; {names.allowed()}", pos + 1
+            )
         token: Token
         if ch.isdigit() or (ch == "." and text[pos + 1 : pos + 2].isdigit()):
-            token = _number(text, pos)
+            token = _number(text, pos, names)
         elif ch.isalpha() or ch == "_":
             match = _NAME_RE.match(text, pos)
             assert match is not None
@@ -315,7 +317,7 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
     yield Token("end", "", len(text))
 
 
-def _number(text: str, pos: int) -> Token:
+def _number(text: str, pos: int, names: Names) -> Token:
     """The number starting at ``pos`` (digits, optionally a decimal point and digits)."""
     match = _NUMBER_RE.match(text, pos)
     assert match is not None
@@ -325,7 +327,8 @@ def _number(text: str, pos: int) -> Token:
         glued = text[pos : follow.end()]
         raise FormulaSyntaxError(
             f"unexpected {_clip(glued)!r} at column {pos + 1}: a number cannot be "
-            f"followed by a name; write {digits}*{_clip(follow.group())}",
+            f"followed by a name; write {digits}*{_clip(follow.group())}; "
+            f"{names.allowed()}",
             pos + 1,
         )
     if Fraction(digits) > MAX_NUMBER:
@@ -791,7 +794,8 @@ def symbol_matrices(config: Config) -> Callable[[str], Any]:
             else:
                 rows, cols = config.shape(role)
                 cache[role] = sp.ImmutableMatrix(rows, cols, [
-                    sp.Symbol(entry_name(role, j + 1) if role == "b"
+                    # b_j for a row or column bias alike: its one index is i + j + 1
+                    sp.Symbol(entry_name(role, i + j + 1) if role == "b"
                               else entry_name(role, i + 1, j + 1))
                     for i in range(rows) for j in range(cols)
                 ])
