@@ -41,6 +41,9 @@ PREFIX: Mapping[str, str] = {
 }
 
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+#: The largest size accepted at all; below it :func:`symderiv.derive.guard` refuses, with
+#: an estimate, what would take too long (10**9 is refused there, even with ``force``).
+MAX_SIZE = 10**9
 _MAX_NAME = 12
 
 
@@ -243,7 +246,7 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
     else:
         if not text.strip():
             raise DisplayNameError(
-                "--names is empty; use role=letters pairs, e.g. X=A,Y=Z"
+                f"--names {text!r} is empty; use role=letters pairs, e.g. X=A,Y=Z"
             )
         pairs = []
         for item in text.split(","):
@@ -266,25 +269,76 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
             or len(letters) > _MAX_NAME
             or not letters.isascii()
         ):
+            odd = next((c for c in letters if not c.isascii()), None)
+            why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
             raise DisplayNameError(
-                f"--names: {role}={letters!r} is not allowed; use a letter followed by "
-                f"letters or digits (at most {_MAX_NAME}, ASCII only)"
+                f"--names: {role}={letters!r} is not allowed{why}; use a letter followed "
+                f"by letters or digits (at most {_MAX_NAME}, ASCII only)"
             )
         names[role] = letters
     return names
 
 
-def check_size(name: str, value: object) -> int:
-    """``value`` as a size ≥ 1.
+#: Letters the formulas print on their own: the loss L, identities I_N, commutation K.
+RESERVED_LETTERS: tuple[str, ...] = ("L", "I", "K")
+
+
+def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
+    """Refuse display letters that would make two things print alike.
+
+    Matrices must differ (X vs W), and so must their entries, which print in lower case
+    (``--names X=w`` would show x_{1,1} and w_{1,1} both as w₁,₁).
 
     Raises:
-        ShapeError: not an integer, or below 1.
+        DisplayNameError: naming the ``--names`` pair at fault.
+    """
+    given = ",".join(f"{role}={value}" for role, value in names.items())
+    for role in NAMEABLE:
+        if letters.of(role) in RESERVED_LETTERS:
+            raise DisplayNameError(
+                f"--names {given!r}: {role} would print as {letters.of(role)!r}, which "
+                f"is reserved ({', '.join(RESERVED_LETTERS)} are the loss, identity and "
+                "commutation matrices); choose other letters"
+            )
+    seen: dict[str, str] = {}
+    for role in NAMEABLE:
+        key = letters.of(role)
+        if key in seen:
+            raise DisplayNameError(
+                f"--names {given!r}: two roles would print as {key!r} ({seen[key]} and "
+                f"{role}); every role needs its own letters"
+            )
+        seen[key] = role
+    entries: dict[str, str] = {}
+    for role in ("X", "W", "b", "Y", "T"):  # dY's entries are written ∂L/∂y_ij
+        key = letters.entry(role)
+        if key in entries:
+            raise DisplayNameError(
+                f"--names {given!r}: the entries of {entries[key]} and {role} would "
+                f"both print as {key}_ij; choose letters that differ in lower case"
+            )
+        entries[key] = role
+
+
+def check_size(name: str, value: object) -> int:
+    """``value`` as a size from 1 to :data:`MAX_SIZE`.
+
+    Raises:
+        ShapeError: not an integer, below 1 or above MAX_SIZE.
     """
     if isinstance(value, bool) or not isinstance(value, int):
         raise ShapeError(f"--{name} must be a whole number >= 1, got {value!r}")
+    if 1 <= value <= MAX_SIZE:
+        return value
+    # str() of a huge int is slow, or refused past 4300 digits: describe it instead.
+    shown = (
+        str(value)
+        if abs(value) < 10**40
+        else f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    )
     if value < 1:
-        raise ShapeError(f"--{name} must be >= 1, got {value}")
-    return value
+        raise ShapeError(f"--{name} must be >= 1, got {shown}")
+    raise ShapeError(f"--{name} must be from 1 to {MAX_SIZE}, got {shown}")
 
 
 @dataclass(frozen=True)
@@ -324,13 +378,7 @@ class Config:
         object.__setattr__(self, "wrt", parse_wrt(self.wrt))
         names = parse_names(self.names)
         object.__setattr__(self, "names", dict(sorted(names.items())))
-        shown = [self.letters.of(r) for r in NAMEABLE]
-        clash = sorted({s for s in shown if shown.count(s) > 1})
-        if clash or "L" in shown:
-            raise DisplayNameError(
-                f"--names: two roles would print as {(clash or ['L'])[0]!r}; "
-                "every role needs its own letters (L is the loss)"
-            )
+        _check_letters(self.letters, self.names)
 
     @property
     def conv(self) -> Convention:
@@ -423,8 +471,10 @@ __all__ = [
     "LAYOUTS",
     "LOSSES",
     "Letters",
+    "MAX_SIZE",
     "METHODS",
     "NAMEABLE",
+    "RESERVED_LETTERS",
     "TORCH",
     "VARIABLES",
     "VEC_ORDERS",

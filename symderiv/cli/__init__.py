@@ -30,10 +30,20 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+class _Interrupted(Exception):
+    """Ctrl-C inside a command, carried past click (which would print a blank line)."""
+
+
 class SymderivGroup(click.Group):
     """A click group whose errors are one line on stderr, under CliRunner too."""
 
-    def main(  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+    def main(
         self,
         args: Any = None,
         prog_name: str | None = None,
@@ -45,7 +55,7 @@ class SymderivGroup(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
-        except (click.exceptions.Abort, KeyboardInterrupt):
+        except (_Interrupted, click.exceptions.Abort, KeyboardInterrupt):
             _fail("interrupted (Ctrl-C); nothing was written.", 130)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ from ..conventions import (
     CONVENTIONS,
     LAYOUTS,
     LOSSES,
+    MAX_SIZE,
     METHODS,
     VEC_ORDERS,
     parse_names,
@@ -20,8 +22,55 @@ from ..errors import SymderivError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class Size(click.ParamType[int]):
+    """A size: a whole number >= 1 written in ASCII digits (``3``, not ``3.0``, ``３``).
+
+    Numbers above :data:`~symderiv.conventions.MAX_SIZE` are refused here, before any
+    arithmetic; below it the size guard refuses, with an estimate, what is too large.
+    """
+
+    name = "integer"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            text = str(value)
+        else:
+            text = str(value).strip()
+        if not _SIZE_RE.match(text):
+            self.fail(
+                f"{_clip(repr(value))} is not a whole number; use an integer >= 1",
+                param,
+                ctx,
+            )
+        digits = text.lstrip("+-").lstrip("0")
+        if text.startswith("-") and digits:
+            self.fail(f"{_clip(text)} is negative; use an integer >= 1", param, ctx)
+        if not digits:
+            self.fail(f"{_clip(text)} is zero; use an integer >= 1", param, ctx)
+        if len(digits) > len(str(MAX_SIZE)) or int(digits) > MAX_SIZE:
+            self.fail(
+                f"{_clip(digits)} is too large; use an integer from 1 to {MAX_SIZE}",
+                param,
+                ctx,
+            )
+        return int(digits)
+
+
+_SIZE_RE = re.compile(r"[+-]?[0-9]+\Z", re.ASCII)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """``text`` for a one-line message, shortened past ``limit`` characters."""
+    if len(text) > limit:
+        return f"{text[: limit - 1]}… ({len(text)} characters)"
+    return text
+
+
 #: A size: a whole number >= 1 (the size guard refuses what is too large).
-SIZE = click.IntRange(min=1)
+SIZE = Size()
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -33,11 +82,20 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+def _unprefixed(exc: Exception, flag: str) -> str:
+    """The library's message without its leading flag (click names the flag itself)."""
+    message = str(exc)
+    for prefix in (f"{flag}: ", f"{flag} "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
 def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     try:
         return parse_wrt(value)
     except SymderivError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from exc
+        raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
 
 
 def _names(
@@ -48,7 +106,7 @@ def _names(
     try:
         return parse_names(value)
     except SymderivError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from exc
+        raise click.BadParameter(_unprefixed(exc, "--names"), ctx, param) from exc
 
 
 def size_options(func: F) -> F:

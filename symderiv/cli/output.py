@@ -26,15 +26,27 @@ TEXT_WIDTH = 100
 PROGRESS_AFTER_SECONDS = 2.0
 
 
+def no_color_requested() -> bool:
+    """True when the user asked for no colour (https://no-color.org: NO_COLOR set)."""
+    return os.environ.get("NO_COLOR", "") != ""
+
+
 def stdout_console(no_color: bool = False) -> object:
-    """The Rich console for standard output (plain text when it is not a terminal)."""
+    """The Rich console for standard output (plain text when it is not a terminal).
+
+    With NO_COLOR (or ``no_color``) nothing but text is written: no colour and no bold
+    or dim either, so no escape code at all. TERM=dumb and pipes give plain text too
+    (Rich detects them).
+    """
     from rich.console import Console
 
+    plain = no_color or no_color_requested()
     return Console(
         highlight=False,
         emoji=False,
         soft_wrap=False,
-        no_color=no_color or "NO_COLOR" in os.environ or None,
+        no_color=plain or None,
+        color_system=None if plain else "auto",
     )
 
 
@@ -50,8 +62,11 @@ def progress_reporter(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    if not console.is_terminal:
+    if not console.is_terminal or console.is_dumb_terminal:
+        # A log or a CI job: one line, no bar (and no blank lines from Rich).
         click.echo(f"symderiv: working (about {seconds:.0f} s)…", err=True)
+        yield None
+        return
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
