@@ -48,7 +48,7 @@ def check(
     convention: str,
     names: dict[str, str],
 ) -> None:
-    """Check FORMULA as dL/dX, dL/dW or dL/db, entry by entry, at the given sizes.
+    """Check a candidate formula for dL/dX, dL/dW or dL/db, entry by entry.
 
     FORMULA is numpy-like: the convention's names (X, W, b, Y, dY; x, y in torch; A, Z,
     dLdZ in column), sizes N, D, M, numbers, @ * + - /, .T, ones(N) (or 1 in a product
