@@ -304,7 +304,9 @@ class TerminalRenderer(Renderer[Group]):
                 blocks=node.blocks,
             )
         if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
-            return self.chain_of([self.part(a, width) for a in node.args], "·", width)
+            # width - 4: a factor continued on its own line is indented by "  · ".
+            parts = [self.part(a, width - 4) for a in node.args]
+            return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
             return Block.of(_pretty(node.expr))
         return Block.of(formula_text(node, self.letters))
