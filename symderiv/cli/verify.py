@@ -46,16 +46,19 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
 
 def _console() -> Console:
     """Rich on a terminal; plain text (no escape codes) when stdout is not one."""
+    import os
     import sys
 
     from rich.console import Console
 
     terminal = sys.stdout.isatty()
+    plain = not terminal or os.environ.get("NO_COLOR", "") != ""  # no escape codes
     return Console(
         highlight=False,
         emoji=False,
         soft_wrap=False,
-        no_color=not terminal,
+        no_color=plain,
+        color_system=None if plain else "auto",
         width=None if terminal else 100,
     )
 
