@@ -59,6 +59,9 @@ class SymderivGroup(click.Group):
             code = super().main(args, prog_name, complete_var, False, **extra)
         except (_Interrupted, click.exceptions.Abort, KeyboardInterrupt):
             _fail("interrupted (Ctrl-C); nothing was written.", 130)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # bare `symderiv`: the help as it is (stderr, exit 2), not one line
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except SymderivError as exc:
