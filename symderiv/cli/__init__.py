@@ -51,7 +51,7 @@ class SymderivGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        if os.environ.get("NO_COLOR", ""):
+        if os.environ.get("NO_COLOR", "") or os.environ.get("TERM") == "dumb":
             extra.setdefault("color", False)  # click.echo/style: no escape codes
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
