@@ -10,7 +10,7 @@ the certificate compares the two exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -34,6 +34,9 @@ from .notation import (
     transpose,
 )
 from .steps import Check, Derivation, Result, Step, StepKind
+
+#: Steps every method shows (the summary comes last); the others belong to one view.
+SHARED_STEPS: tuple[str, ...] = ("define", "forward", "upstream")
 
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
@@ -185,6 +188,14 @@ class _Engine:
             from .views import add_views
 
             add_views(self)
+        if self.config.method in ("index", "tensor"):
+            # The explicit Jacobians were still computed (they are the reference the view
+            # is checked against) but their steps belong to the jacobian view.
+            self.steps = [
+                replace(s, view=self.config.method)
+                for s in self.steps
+                if s.view != "jacobian" or s.id in SHARED_STEPS
+            ]
         self.steps.append(self.summary())
         self._tick("done", total, total)
         return Derivation(
@@ -524,6 +535,10 @@ class _Engine:
 
     def summary(self) -> Step:
         """The formulas to keep."""
+        # The last step of each variable in the view shown (index/tensor: see views.py).
+        last = {"index": "index_closed_", "tensor": "tensor_dL_d"}.get(
+            self.config.method, "closed_"
+        )
         eqs = tuple(
             Equation(Deriv("L", v), self.results[v].closed_form)
             for v in self.config.wrt
@@ -541,9 +556,14 @@ class _Engine:
             eqs,
             note=(
                 "These are the formulas a backward pass implements; every one was checked "
-                "against the explicit chain rule above."
+                + (
+                    "against the explicit chain rule above."
+                    if self.config.method in ("jacobian", "all")
+                    else "against the explicit chain rule (see the certificate)."
+                )
             ),
-            uses=tuple(f"closed_{v}" for v in self.config.wrt),
+            uses=tuple(f"{last}{v}" for v in self.config.wrt),
+            view="jacobian" if self.config.method == "all" else self.config.method,
         )
 
 
