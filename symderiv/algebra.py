@@ -14,6 +14,8 @@ Shapes follow numpy: a ``PolyMatrix`` of shape (r, c) holds its nonzero entries 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from functools import cache, lru_cache
@@ -34,6 +36,23 @@ _PRIORITY = {"x": 0, "dy": 1, "y": 2, "w": 3, "b": 4, "t": 5}
 _KNOWN_PREFIXES = set(PREFIX.values())
 
 
+@contextlib.contextmanager
+def bulk_work() -> Iterator[None]:
+    """Pause Python's cycle collector while millions of small dicts and tuples are built.
+
+    Polynomials hold no reference cycles, so reference counting frees everything; the
+    collector would only rescan the growing heap again and again (about a quarter of the
+    time at 64×64×64). The previous state is restored afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @cache
 def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
     """Sort key of an entry name: role first, then its indices numerically (w_1_10 > w_1_9)."""
@@ -46,6 +65,8 @@ def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
 
 
 def _normal(c: Coeff) -> Coeff:
+    if type(c) is int:  # the common case; isinstance(c, Fraction) is an ABC check
+        return c
     if isinstance(c, Fraction) and c.denominator == 1:
         return c.numerator
     return c
@@ -101,6 +122,11 @@ class Poly:
         return self + (-other)
 
     def __mul__(self, other: Poly) -> Poly:
+        # 1·p = p·1 = p (Kronecker products with I and 1 multiply by one all the time).
+        if other.terms == _ONE_TERMS:
+            return self
+        if self.terms == _ONE_TERMS:
+            return other
         acc: dict[Monomial, Coeff] = {}
         _add_product(acc, self.terms, other.terms, 1)
         return Poly(_prune(acc))
@@ -189,9 +215,7 @@ class Poly:
         """
         if not self.terms:
             return "0"
-        den = lcm(
-            *(c.denominator for c in self.terms.values() if isinstance(c, Fraction))
-        )
+        den = _denominator(self.terms)
         if den > 1:
             inner = self.scale(den)._str_terms(bindings)
             return f"({inner})/{den}" if len(self.terms) > 1 else f"{inner}/{den}"
@@ -238,9 +262,7 @@ class Poly:
 
         if not self.terms:
             return sp.Integer(0)
-        den = lcm(
-            *(c.denominator for c in self.terms.values() if isinstance(c, Fraction))
-        )
+        den = _denominator(self.terms)
         if den > 1 and len(self.terms) > 1:
             inner = self.scale(den).to_display(symbol)
             return sp.Mul(sp.Rational(1, den), inner, evaluate=False)
@@ -259,6 +281,15 @@ class Poly:
             else:
                 parts.append(sp.Mul(coeff, *factors, evaluate=False))
         return parts[0] if len(parts) == 1 else sp.Add(*parts, evaluate=False)
+
+
+_ONE_TERMS: dict[Monomial, Coeff] = {(): 1}
+
+
+def _denominator(terms: Mapping[Monomial, Coeff]) -> int:
+    """The least common denominator of the coefficients (1 when they are all integers)."""
+    fractions = [c.denominator for c in terms.values() if type(c) is not int]
+    return lcm(*fractions) if fractions else 1
 
 
 def _merge(a: Monomial, b: Monomial) -> Monomial:
@@ -487,6 +518,8 @@ class PolyMatrix:
         """The first (row-major) position where the two matrices differ, or None."""
         if self.shape != other.shape:
             return (0, 0)
+        if self.entries == other.entries:
+            return None
         for key in sorted(set(self.entries) | set(other.entries)):
             if self[key] != other[key]:
                 return key

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..algebra import PolyMatrix, vec_positions
+from ..algebra import PolyMatrix, bulk_work, vec_positions
 from ..steps import Derivation
 from .formula import formula_latex, formula_text
 
@@ -92,12 +92,13 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
 
 def render_json(derivation: Derivation, indent: int | None = 2) -> str:
     """``json.dumps`` of :func:`derivation_to_dict`, keys sorted, ending in a newline."""
-    return (
-        json.dumps(
-            derivation_to_dict(derivation),
-            indent=indent,
-            sort_keys=True,
-            ensure_ascii=False,
+    with bulk_work():
+        return (
+            json.dumps(
+                derivation_to_dict(derivation),
+                indent=indent,
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            + "\n"
         )
-        + "\n"
-    )
