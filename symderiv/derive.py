@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from .algebra import Poly, PolyMatrix, evaluate, rank, vec_positions
+from .algebra import Poly, PolyMatrix, bulk_work, evaluate, rank, vec_positions
 from .conventions import PREFIX, Config, mse_upstream
 from .errors import TooLargeError
 from .layer import AffineLayer
@@ -138,7 +138,8 @@ def derive(
     elif options:
         raise TypeError("pass either a Config or keyword options, not both")
     guard(config, force)
-    return _Engine(config, progress).run()
+    with bulk_work():
+        return _Engine(config, progress).run()
 
 
 class _Engine:
