@@ -471,7 +471,7 @@ def always(cond: Any, ranges: Ranges) -> bool:
 
 
 # -- instantiation at concrete sizes -----------------------------------------------------------
-Env = dict[Any, int]
+Env = dict[str, int]  # size or index name -> its value (str keys hash fast)
 Compiled = Callable[[Env], Poly]
 
 
@@ -494,6 +494,7 @@ def compile_entry(expr: Any, upstream: PolyMatrix) -> Compiled:
     if isinstance(expr, sp.Sum):
         body = compile_entry(expr.function, upstream)
         var, lo_expr, hi_expr = expr.limits[-1]
+        name = var.name
         lo, hi = _compile_index(lo_expr), _compile_index(hi_expr)
         inner = (
             compile_entry(sp.Sum(expr.function, *expr.limits[:-1]), upstream)
@@ -504,7 +505,7 @@ def compile_entry(expr: Any, upstream: PolyMatrix) -> Compiled:
         def total(env: Env) -> Poly:
             acc: dict[Monomial, Coeff] = {}
             for v in range(lo(env), hi(env) + 1):
-                _accumulate(acc, inner({**env, var: v}))
+                _accumulate(acc, inner({**env, name: v}))
             return Poly({m: c for m, c in acc.items() if c})
 
         return total
@@ -538,11 +539,19 @@ def compile_entry(expr: Any, upstream: PolyMatrix) -> Compiled:
 
 def _compile_index(expr: Any) -> Callable[[Env], int]:
     if isinstance(expr, sp.Symbol):
-        return lambda env: env[expr]
+        name = expr.name
+        return lambda env: env[name]
     if isinstance(expr, sp.Integer):
         value = int(expr)
         return lambda env: value
-    return lambda env: int(expr.xreplace({k: sp.Integer(v) for k, v in env.items()}))
+    free = sorted(expr.free_symbols, key=str)
+    return lambda env: int(expr.xreplace({s: sp.Integer(env[s.name]) for s in free}))
+
+
+def _size_env(calc: IndexCalculus, config: Config) -> Env:
+    """The concrete sizes by their symbols' names: {"N": 2, "D": 2, "M": 3}."""
+    sizes = {"N": config.n, "D": config.d, "M": config.m}
+    return {calc.size[key].name: value for key, value in sizes.items()}
 
 
 def _accumulate(acc: dict[Monomial, Coeff], p: Poly) -> None:
@@ -795,6 +804,7 @@ class IndexView:
         eqs.append(
             Equation(Deriv("L", var), result.closed_form, Explicit(instantiated))
         )
+        where_in = vi.text if len(vi.text) == 1 else f"({', '.join(vi.text)})"
         pinned = ", ".join(
             sorted({str(a) for d in deltas for a in d.args[:2]} & {"i", "j"})
         )
@@ -810,7 +820,7 @@ class IndexView:
                         if pinned
                         else ""
                     )
-                    + f"What is left is entry {vi.text} of the closed form (sympy expands "
+                    + f"What is left is entry {where_in} of the closed form (sympy expands "
                     "the product entry by entry and finds the same sum), for all sizes"
                     + (
                         "; in numerator layout it is the transposed entry"
@@ -855,12 +865,13 @@ class IndexView:
         c, calc = self.config, self.calc
         vi = _var_indices(var, "hk")
         fn = compile_entry(collapsed, self.engine.upstream)
-        env0: Env = {calc.size["N"]: c.n, calc.size["D"]: c.d, calc.size["M"]: c.m}
+        env0 = _size_env(calc, c)
+        names = [str(s) for s in vi.indices]
         derivative = self.engine.results[var].derivative
         out: dict[tuple[int, int], Poly] = {}
         first: str | None = None
         for index, pos in _var_entries(var, c):
-            value = fn({**env0, **dict(zip(vi.indices, index, strict=True))})
+            value = fn({**env0, **dict(zip(names, index, strict=True))})
             at = _in_layout(c, pos)
             if not value.is_zero():
                 out[at] = value
@@ -934,17 +945,20 @@ class TensorView:
         for d in deltas:
             a, b = (find(x) for x in d.args[:2])
             group[a] = b
-        reps = sorted({find(s) for s in limit}, key=str)
-        top = {r: min(limit[s] for s in limit if find(s) == r) for r in reps}
-        env0: Env = {calc.size["N"]: c.n, calc.size["D"]: c.d, calc.size["M"]: c.m}
-        order = (i, j, *vi.indices)
+        rep = {s: find(s) for s in limit}
+        reps = sorted(set(rep.values()), key=str)
+        top = [min(limit[s] for s in limit if rep[s] == r) for r in reps]
+        order = (i, j, *vi.indices)  # the array's index order: ∂y_ij/∂v_kl
+        slot = [reps.index(rep[s]) for s in order]  # the loop each index follows
+        names = [str(s) for s in order]
+        env = _size_env(calc, c)
         entries: dict[tuple[int, ...], Poly] = {}
-        for values in itertools.product(*(range(1, top[r] + 1) for r in reps)):
-            chosen = dict(zip(reps, values, strict=True))
-            env = {**env0, **{s: chosen[find(s)] for s in limit}}
+        for values in itertools.product(*(range(1, t + 1) for t in top)):
+            for name, k in zip(names, slot, strict=True):
+                env[name] = values[k]
             v = value(env)
             if not v.is_zero():
-                entries[tuple(env[s] - 1 for s in order)] = v
+                entries[tuple(values[k] - 1 for k in slot)] = v
         return DerivativeTensor(var, (c.n, c.m, *var_shape), entries)
 
     def grid(self, var: str, tensor: DerivativeTensor) -> PolyMatrix:
@@ -1055,7 +1069,7 @@ class TensorView:
                 ),
                 note=(
                     f"∂{c.letters.of('Y')}/∂{lv} has shape {symbolic} = {shape}: "
-                    f"{tensor.size} entries, {nnz} nonzero"
+                    f"{tensor.size} entr{'y' if tensor.size == 1 else 'ies'}, {nnz} nonzero"
                     + (f" (only where {where})" if where else "")
                     + f". It is drawn as a {c.n}×{c.m} grid of blocks: block (i, j) is "
                     f"∂{ey}_ij/∂{lv}, shaped like {lv} ({block}). Built one nonzero at a time "
