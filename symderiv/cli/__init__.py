@@ -71,6 +71,18 @@ class SymderivGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(1)
+        except MemoryError:
+            _fail("out of memory; choose smaller sizes", 1)
+        except Exception as exc:
+            # A bug, not bad input: still one line in front of a class, unless debugging.
+            if os.environ.get("SYMDERIV_DEBUG"):
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
+                "symderiv, please report it with the command line "
+                "(SYMDERIV_DEBUG=1 shows the traceback)",
+                1,
+            )
         sys.exit(code if isinstance(code, int) else 0)
 
 
