@@ -4,25 +4,53 @@ Matrices are drawn from sympy's Unicode pretty printer, one cell at a time, insi
 ``rich.text.Text`` objects (never markup, so ``[`` and ``]`` are never eaten). Zeros of a
 Jacobian are dimmed and its Kronecker blocks are separated by thin rules. Big matrices
 and long entries are elided with ⋯ ⋮ ⋱ for display only; the maths stays exact. A matrix
-is never folded: when it is wider than the console, fewer columns are shown.
+is never folded: when it is wider than the console, fewer columns are shown (a long row
+vector is drawn as a column with ᵀ instead).
+
+For the lecture hall each step also gets a dim "shapes" line (the shape of every object
+in the step, with the dimension check of each product), and each chain-rule step writes
+one entry of J_L = J_h·J_y out as a sum. Colour carries meaning: upstream derivatives
+∂L/∂y are cyan wherever they appear, the nonzero entries of a Jacobian (those that survive
+the Kronecker delta) are magenta and its zeros dim. Colour is only style: the plain-text
+view (``render_text``, NO_COLOR) shows exactly the same characters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.constrain import Constrain
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Letters
-from ..notation import Equation, Explicit, Expr, Node, Prod
-from ..steps import Derivation, Step
+from ..conventions import Config, Letters, entry_name
+from ..notation import (
+    Comm,
+    Deriv,
+    Equation,
+    Explicit,
+    Expr,
+    Eye,
+    Grad,
+    Jac,
+    Kron,
+    Node,
+    Ones,
+    Prod,
+    Scalar,
+    Sum,
+    Sym,
+    T,
+    Vec,
+)
+from ..steps import Derivation, Step, StepKind
 from .base import Renderer
 from .formula import formula_text, shape_text
 from .names import unicode_name, unicode_symbol
@@ -31,9 +59,12 @@ from .names import unicode_name, unicode_symbol
 DEFAULT_MAX_ENTRIES = 12
 #: A polynomial entry with more terms shows its first two, ⋯ and its last.
 DEFAULT_MAX_TERMS = 4
+#: Notes (prose) wrap at this width on wide terminals.
+NOTE_WIDTH = 100
 
 STYLE_ZERO = "dim"
 STYLE_UPSTREAM = "cyan"
+STYLE_NONZERO = "magenta"
 STYLE_SHAPE = "dim italic"
 STYLE_RULE = "dim"
 STYLE_TITLE = "bold"
@@ -128,12 +159,25 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     return _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
 
 
-def _cell_style(poly: Poly, derivation_letters: Letters) -> str:
+#: An upstream derivative as printed: ∂L/∂y₁,₂ (any letters, subscripts with commas).
+_UPSTREAM_RE = re.compile(r"∂L/∂[^\W\d_]+[₀-₉]+(?:,[₀-₉]+)*")
+
+
+def _cell_style(poly: Poly, jacobian: bool = False) -> str:
+    """Dim zeros; in a Jacobian, colour the nonzeros (what survives the Kronecker delta)."""
     if poly.is_zero():
         return STYLE_ZERO
-    if all(f.startswith("dy_") for mono in poly.terms for f in mono) and poly.terms:
-        return STYLE_UPSTREAM
+    if jacobian:
+        return STYLE_NONZERO
     return ""
+
+
+def styled(text: str, style: str = "") -> Text:
+    """``text`` in ``style``, with every upstream derivative ∂L/∂y in cyan."""
+    out = Text(text, style=style)
+    if "∂L/∂" in text:
+        out.highlight_regex(_UPSTREAM_RE, STYLE_UPSTREAM)
+    return out
 
 
 def _shown(count: int, limit: int) -> list[int | None]:
@@ -203,7 +247,7 @@ def _grid(
                 row.append(
                     (
                         cell_text(p, letters, max_terms).split("\n"),
-                        _cell_style(p, letters),
+                        _cell_style(p, jacobian=blocks is not None),
                     )
                 )
         cells.append(row)
@@ -243,10 +287,10 @@ def _grid(
                 k = h - top
                 s = cell_lines[k] if 0 <= k < len(cell_lines) else ""
                 pad = widths[c] - len(s)
-                left = pad // 2
-                line.append(" " * left)
-                line.append(s, style=style)
-                line.append(" " * (pad - left))
+                before = pad // 2
+                line.append(" " * before)
+                line.append_text(styled(s, style))
+                line.append(" " * (pad - before))
             body.append(line)
     inner = max(ln.cell_len for ln in body) if body else 0
     n = len(body)
@@ -273,9 +317,157 @@ def _grid(
     return block
 
 
+def row_as_column(block_of: Any, matrix: PolyMatrix) -> Block:
+    """A row vector drawn as a column with ᵀ (so long entries need not be elided).
+
+    ``block_of(m)`` draws a matrix without its shape label; the label of the row itself
+    (1×k) follows the ᵀ.
+    """
+    column = block_of(matrix.transpose())
+    lines = [ln.copy() for ln in column.lines]
+    lines[0].append("ᵀ")
+    for ln in lines[1:]:
+        ln.append(" ")
+    out = Block(lines, column.mid)
+    return hjoin([out, Block.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
+
+
+# -- shapes of formulas (the ledger) ---------------------------------------------------------
+Shape = tuple[int, int]
+
+
+def _count(shape: tuple[str, str]) -> str:
+    """Names of the number of entries: ("N", "D") -> "N·D", ("1", "M") -> "M"."""
+    parts = [p for p in shape if p != "1"]
+    return "·".join(parts) or "1"
+
+
+class Shapes:
+    """The shape of every formula node of a derivation, in numbers and in size names.
+
+    ``wrt`` is the variable a step is about: it gives Jac("y", "x") its columns.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.conv = config.conv
+
+    def names(self, role: str) -> tuple[str, str]:
+        if role in ("Y", "dY", "T"):
+            return (self.conv.sizes[0], self.conv.sizes[2])
+        return self.conv.shape_names(role)
+
+    def _var_of(self, letter: str, wrt: str | None) -> str | None:
+        for var in ("X", "W", "b"):
+            if self.config.letters.entry(var) == letter:
+                return var
+        return wrt
+
+    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
+        """The shape of ``node`` at the derivation's sizes (None when it has none)."""
+        c = self.config
+        if isinstance(node, Sym):
+            return c.shape(node.role) if node.role != "L" else (1, 1)
+        if isinstance(node, T):
+            inner = self.of(node.arg, wrt)
+            return (inner[1], inner[0]) if inner else None
+        if isinstance(node, Eye):
+            return (node.size, node.size)
+        if isinstance(node, Ones):
+            return (node.size, 1)
+        if isinstance(node, Comm):
+            k = node.rows * node.cols
+            return (k, k)
+        if isinstance(node, Kron):
+            a, b = self.of(node.left, wrt), self.of(node.right, wrt)
+            return (a[0] * b[0], a[1] * b[1]) if a and b else None
+        if isinstance(node, Prod):
+            shapes = [self.of(a, wrt) for a in node.args if not isinstance(a, Scalar)]
+            known = [sh for sh in shapes if sh is not None]
+            if len(known) != len(shapes) or not known:
+                return None
+            return (known[0][0], known[-1][1])
+        if isinstance(node, Sum):
+            return self.of(node.args[0], wrt)
+        if isinstance(node, Vec):
+            inner = self.of(node.arg, wrt)
+            return (inner[0] * inner[1], 1) if inner else None
+        if isinstance(node, Deriv):
+            if node.vec:
+                return (_size(c, node.of), _size(c, node.wrt))
+            if node.of == "L":
+                rows, cols = c.shape(node.wrt)
+                flip = c.layout == "numerator" and node.wrt in ("X", "W", "b")
+                return (cols, rows) if flip else (rows, cols)
+            return None
+        if isinstance(node, Grad):
+            return c.shape(node.wrt)
+        if isinstance(node, Jac):
+            # J_h(y): (1, N·M); J_y(v): (N·M, #v); J_L(v): (1, #v).
+            var = self._var_of(node.at, wrt)
+            if node.fn == "h" or var is None:
+                return (1, c.n * c.m)
+            cols = _size(c, var)
+            return (1, cols) if node.fn == "L" else (c.n * c.m, cols)
+        if isinstance(node, Explicit):
+            shape = node.matrix.shape
+            assert isinstance(shape, tuple)
+            return (int(shape[0]), int(shape[1]))
+        if isinstance(node, Expr):
+            shape = getattr(node.expr, "shape", None)
+            if isinstance(shape, tuple) and len(shape) == 2:
+                return (int(shape[0]), int(shape[1]))
+        return None
+
+    def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
+        """The shape of ``node`` in size names, for the nodes that name roles."""
+        c = self.config
+        if isinstance(node, Sym) and node.role != "L":
+            return self.names(node.role)
+        if isinstance(node, T):
+            inner = self.names_of(node.arg, wrt)
+            return (inner[1], inner[0]) if inner else None
+        if isinstance(node, Vec) and isinstance(node.arg, Sym):
+            return (_count(self.names(node.arg.role)), "1")
+        if isinstance(node, Deriv):
+            if node.vec:
+                return (_count(self.names(node.of)), _count(self.names(node.wrt)))
+            if node.of == "L":
+                rows, cols = self.names(node.wrt)
+                flip = c.layout == "numerator" and node.wrt in ("X", "W", "b")
+                return (cols, rows) if flip else (rows, cols)
+        if isinstance(node, Grad):
+            return self.names(node.wrt)
+        if isinstance(node, Jac):
+            var = self._var_of(node.at, wrt)
+            y = _count(self.names("Y"))
+            if node.fn == "h" or var is None:
+                return ("1", y)
+            count = _count(self.names(var))
+            return ("1", count) if node.fn == "L" else (y, count)
+        return None
+
+
+def _size(config: Config, role: str) -> int:
+    rows, cols = config.shape(role)
+    return rows * cols
+
+
+def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
+    """2×3, or 2×3 (N×M) when the size names say more than the numbers."""
+    if shape is None:
+        return "?"
+    text = shape_text(shape)
+    if names is not None:
+        named = "×".join(f"({p})" if "·" in p else p for p in names)
+        if named != text:
+            text += f" ({named})"
+    return text
+
+
 # -- equations and steps -----------------------------------------------------------------------
 class TerminalRenderer(Renderer[Group]):
-    """Each step as a Rich Group: a numbered rule, the equations, a dim note."""
+    """Each step as a Rich Group: a numbered rule, the equations, the shapes, a dim note."""
 
     name = "rich"
     defaults = {
@@ -283,6 +475,7 @@ class TerminalRenderer(Renderer[Group]):
         "max_terms": DEFAULT_MAX_TERMS,
         "width": 100,
         "letters": Letters(),
+        "config": None,
     }
 
     @property
@@ -291,18 +484,51 @@ class TerminalRenderer(Renderer[Group]):
         assert isinstance(value, Letters)
         return value
 
-    def part(self, node: Node, width: int) -> Block:
+    @property
+    def config(self) -> Config | None:
+        value = self.settings["config"]
+        assert value is None or isinstance(value, Config)
+        return value
+
+    @property
+    def width(self) -> int:
+        value = self.settings["width"]
+        assert isinstance(value, int)
+        return value
+
+    def _matrix(self, node: Explicit, width: int, shape: bool = True) -> Block:
+        matrix = node.matrix
+        assert isinstance(matrix, PolyMatrix)
+        return matrix_block(
+            matrix,
+            self.letters,
+            max_entries=self.max_entries,
+            max_terms=self.max_terms,
+            width=width,
+            blocks=node.blocks,
+            shape=shape,
+        )
+
+    def part(self, node: Node, width: int, alone: bool = False) -> Block:
+        """One side of an equation, at most ``width`` cells wide when it can be.
+
+        ``alone``: the part stands by itself (not a factor of a product), so a row
+        vector too long for one line may be drawn as a column with ᵀ.
+        """
         if isinstance(node, Explicit):
+            block = self._matrix(node, width)
             matrix = node.matrix
             assert isinstance(matrix, PolyMatrix)
-            return matrix_block(
-                matrix,
-                self.letters,
-                max_entries=self.max_entries,
-                max_terms=self.max_terms,
-                width=width,
-                blocks=node.blocks,
-            )
+            if alone and matrix.rows == 1 and matrix.cols > 1:
+                full = self._matrix(node, 10**9)
+                if full.width > width or matrix.cols > self.max_entries:
+                    column = row_as_column(
+                        lambda m: self._matrix(Explicit(m), width - 3, shape=False),
+                        matrix,
+                    )
+                    if column.width <= width:
+                        return column
+            return block
         if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
             # width - 4: a factor continued on its own line is indented by "  · ".
             parts = [self.part(a, width - 4) for a in node.args]
@@ -347,11 +573,151 @@ class TerminalRenderer(Renderer[Group]):
         return value
 
     def equation(self, eq: Equation, width: int) -> Block:
-        parts = [self.part(p, width - 6) for p in eq.parts]
+        # width - 4: a part continued on its own line is indented by "  = ".
+        parts = [self.part(p, width - 4, alone=True) for p in eq.parts]
         return self.chain_of(parts, "=", width)
 
+    # -- the lecture additions ---------------------------------------------------------
+    def ledger(self, step: Step, width: int) -> Text | None:
+        """Dim lines: the shape of every formula in the step, each product checked.
+
+        Explicit matrices carry their shape beside them already; these lines add the
+        formulas (X·W, I_2 ⊗ Wᵀ, J_h(y)·J_y(x), ∂L/∂X, ...) with their dimension check,
+        wrapped only between items.
+        """
+        if self.config is None:
+            return None
+        shapes = Shapes(self.config)
+        wrt = step.wrt
+        seen: list[str] = []
+
+        def add(item: str) -> None:
+            if item not in seen:
+                seen.append(item)
+
+        def dims(node: Node) -> str:
+            """(2×3)·(3×2) for a product, (2×1)·(1×3) + … for a sum of products."""
+            if isinstance(node, Sum):
+                return " + ".join(dims(a) for a in node.args)
+            if isinstance(node, Prod):
+                factors = [a for a in node.args if not isinstance(a, Scalar)]
+                if len(factors) > 1:
+                    inner = [dims(a) for a in factors]
+                    return "·".join(
+                        f"[{d}]" if isinstance(a, (Kron, Sum)) else d
+                        for a, d in zip(factors, inner, strict=True)
+                    )
+            if isinstance(node, Kron):
+                return f"{dims(node.left)} ⊗ {dims(node.right)}"
+            return f"({_dims(shapes.of(node, wrt))})"
+
+        if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
+            j = Jac("L", self.config.letters.entry(wrt))
+            add(f"{formula_text(j, self.letters)} {_dims(shapes.of(j, wrt))} reshaped")
+        for eq in step.equations:
+            for node in eq.parts:
+                if isinstance(node, (Explicit, Expr)) or (
+                    isinstance(node, Prod)
+                    and any(isinstance(a, Explicit) for a in node.args)
+                ):
+                    continue
+                shape = shapes.of(node, wrt)
+                if shape is None:
+                    continue
+                text = formula_text(node, self.letters)
+                if isinstance(node, (Sum, Prod, Kron)) and dims(node).count("(") > 1:
+                    add(f"{text}: {dims(node)} → {_dims(shape)}")
+                else:
+                    add(f"{text} {_dims(shape, shapes.names_of(node, wrt))}")
+        if not seen:
+            return None
+        head = "shapes: "
+        out = Text(head, style="dim")
+        column = len(head)
+        for k, item in enumerate(seen):
+            sep = " · " if k else ""
+            if k and column + len(sep) + len(item) > width:
+                out.append("\n" + " " * len(head))
+                column, sep = len(head), ""
+            out.append(sep + item, style=STYLE_SHAPE)
+            column += len(sep) + len(item)
+        return out
+
+    def one_entry(self, step: Step, width: int) -> list[Any]:
+        """For a chain-rule step: entry 1 of J_L = J_h·J_y written out as a sum."""
+        found = None
+        for eq in step.equations:
+            for node in eq.parts:
+                if (
+                    isinstance(node, Prod)
+                    and len(node.args) == 2
+                    and all(isinstance(a, Explicit) for a in node.args)
+                ):
+                    found = (node.args[0], node.args[1])
+        if found is None or step.wrt is None:
+            return []
+        row, jac = (f.matrix for f in found)  # type: ignore[attr-defined]
+        assert isinstance(row, PolyMatrix) and isinstance(jac, PolyMatrix)
+        if row.rows != 1 or row.cols != jac.rows or jac.cols < 1:
+            return []
+        # Column 1 of J_y holds ∂y_r/∂v for the first entry v of vec(var): entry (1, 1)
+        # of the variable in both vec orders.
+        var = step.wrt
+        atom = "b_1" if var == "b" else entry_name(var, 1, 1)
+        lhs = f"∂L/∂{unicode_name(atom, self.letters)}"
+        terms: list[Text] = []
+        for r in range(jac.rows):
+            value = jac[r, 0]
+            if value.is_zero():
+                continue
+            term = Text()
+            for k, (factor, style) in enumerate(
+                ((row[0, r], STYLE_UPSTREAM), (value, STYLE_NONZERO))
+            ):
+                text = cell_text(factor, self.letters, 10**6)
+                if "\n" in text:
+                    return []
+                if len(factor) > 1:
+                    text = f"({text})"
+                if k:
+                    term.append("⋅")
+                term.append_text(styled(text) if k == 0 else Text(text, style=style))
+            terms.append(term)
+        zeros = jac.rows - len(terms)
+        letter = self.config.letters.entry(var) if self.config else var
+        title = Text(
+            f"Entry 1 written out: row J_h(y) times column 1 of J_y({letter})",
+            style="dim",
+        )
+        # The sum, wrapped at " + " with continued lines under the first term.
+        head = f"{lhs} = "
+        lines: list[Text] = []
+        current = Text(head)
+        if not terms:
+            current.append("0")
+        for k, term in enumerate(terms):
+            piece = Text(" + ") if k else Text()
+            piece.append_text(term)
+            if k and current.cell_len + piece.cell_len > width:
+                lines.append(current)
+                current = Text(" " * (len(head) - 2))
+                current.append("+ ")
+                current.append_text(term)
+            else:
+                current.append_text(piece)
+        lines.append(current)
+        items: list[Any] = [title, Text("\n").join(lines)]
+        if zeros:
+            items.append(
+                Text(
+                    f"(the other {zeros} entries of that column are 0 and drop out)",
+                    style="dim",
+                )
+            )
+        return items
+
     def render_step(self, step: Step, number: int) -> Group:
-        width = int(self.settings["width"])  # type: ignore[call-overload]
+        width = self.width
         items: list[Any] = [
             Rule(
                 Text(f"Step {number} · {step.title}", style=STYLE_TITLE),
@@ -363,8 +729,16 @@ class TerminalRenderer(Renderer[Group]):
             block = self.equation(eq, width)
             items.append(Text("\n").join(block.lines) if block.lines else Text())
             items.append(Text(""))
+        if step.kind is StepKind.CHAIN:
+            extra = self.one_entry(step, width)
+            if extra:
+                items += [*extra, Text("")]
+        ledger = self.ledger(step, width)
+        if ledger is not None:
+            items.append(ledger)
         if step.note:
-            items.append(Text(step.note, style="dim"))
+            # Prose reads best at most about 100 columns wide, however wide the terminal.
+            items.append(Constrain(Text(step.note, style="dim"), NOTE_WIDTH))
         items.append(Text(""))
         return Group(*items)
 
@@ -404,19 +778,30 @@ def certificate_table(derivation: Derivation) -> Table:
     return table
 
 
-def header(derivation: Derivation) -> Text:
-    """One line naming what is derived, in which convention, order and layout."""
+def header(derivation: Derivation, width: int = 100) -> Text:
+    """What is derived, then the sizes and settings, wrapped only between settings."""
     c = derivation.config
     conv = c.conv
     forward = formula_text(conv.forward(c.n), c.letters)
     lhs = c.letters.of("Y")
     names = conv.sizes
     title = Text(f"Backpropagation through {lhs} = {forward}", style="bold")
-    title.append(
-        f"\n{names[0]}={c.n}, {names[1]}={c.d}, {names[2]}={c.m} · convention {conv.name}"
-        f" · vec order {c.vec} · {c.layout} layout · loss {c.loss} · method {c.method}",
-        style="",
-    )
+    parts = [
+        f"{names[0]}={c.n}, {names[1]}={c.d}, {names[2]}={c.m}",
+        f"convention {conv.name}",
+        f"vec order {c.vec}",
+        f"{c.layout} layout",
+        f"loss {c.loss}",
+        f"method {c.method}",
+    ]
+    line = ""
+    for part in parts:
+        if line and len(line) + 3 + len(part) > width:
+            title.append(f"\n{line}")
+            line = part
+        else:
+            line = f"{line} · {part}" if line else part
+    title.append(f"\n{line}")
     return title
 
 
@@ -434,24 +819,36 @@ class TerminalView:
         self.max_entries = max_entries
         self.max_terms = max_terms
 
-    def renderables(self, width: int) -> Iterator[Any]:
-        """The header, each step, then the certificate."""
+    def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
+        """(the header, one renderable per step, the closing certificate and verdict).
+
+        ``--step`` pauses between the steps; the whole view is these in order.
+        """
         renderer = TerminalRenderer(
             max_entries=self.max_entries,
             max_terms=self.max_terms,
             width=width,
             letters=self.derivation.config.letters,
+            config=self.derivation.config,
         )
-        yield header(self.derivation)
-        yield Text("")
-        yield from renderer.steps(self.derivation)
-        yield Text("")
-        yield certificate_table(self.derivation)
         ok = self.derivation.verified
-        yield Text(
-            "All results verified." if ok else "Verification FAILED (see ✗ above).",
-            style="bold green" if ok else "bold red",
-        )
+        closing = [
+            Text(""),
+            certificate_table(self.derivation),
+            Text(
+                "All results verified." if ok else "Verification FAILED (see ✗ above).",
+                style="bold green" if ok else "bold red",
+            ),
+        ]
+        return header(self.derivation, width), renderer.steps(self.derivation), closing
+
+    def renderables(self, width: int) -> Iterator[Any]:
+        """The header, each step, then the certificate."""
+        head, steps, closing = self.sections(width)
+        yield head
+        yield Text("")
+        yield from steps
+        yield from closing
 
     def __rich_console__(
         self, console: Console, options: ConsoleOptions
@@ -475,8 +872,4 @@ def render_text(derivation: Derivation, width: int = 100, **settings: Any) -> st
         soft_wrap=False,
     )
     console.print(TerminalView(derivation, **settings))
-    return buffer.getvalue()
-
-
-def _unused(_: Iterable[Any]) -> None:  # pragma: no cover
-    pass
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
