@@ -53,6 +53,17 @@ FORMATS: tuple[str, ...] = (
     help="Show at most this many rows and columns of a matrix (display only).",
 )
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+@click.option(
+    "--step",
+    is_flag=True,
+    help="Pause after each step until Enter (q quits): for live lectures.",
+)
+@click.option(
+    "--svg",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also save the terminal view as an SVG picture (for slides).",
+)
 def derive(
     n: int,
     d: int,
@@ -62,6 +73,8 @@ def derive(
     pdf: bool,
     max_entries: int,
     force: bool,
+    step: bool,
+    svg: str | None,
     **options: Any,
 ) -> None:
     """Derive dL/dX, dL/dW and dL/db of the affine layer, step by step.
@@ -86,6 +99,21 @@ def derive(
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     with progress_reporter(estimate.seconds) as progress:
         derivation = run(config, progress=progress, force=True)
-    emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+    if step or svg:
+        from .live import present
+
+        finished = present(
+            derivation,
+            fmt,
+            output=output,
+            pdf=pdf,
+            max_entries=max_entries,
+            step=step,
+            svg=svg,
+        )
+        if not finished:
+            return  # stopped with q during --step: a clean exit
+    else:
+        emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
     if not derivation.verified:
         raise click.exceptions.Exit(1)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -105,9 +103,9 @@ def emit(
         console.print(TerminalView(derivation, max_entries=max_entries))  # type: ignore[attr-defined]
         return
     if fmt in ("rich", "text"):
-        width = TEXT_WIDTH
-        if output is None and sys.stdout.isatty():
-            width = shutil.get_terminal_size().columns
+        from .live import text_width
+
+        width = text_width(output, TEXT_WIDTH)
         text = render(derivation, "text", width=width, max_entries=max_entries)
     else:
         settings: dict[str, object] = {}

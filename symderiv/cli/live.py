@@ -1,0 +1,237 @@
+"""The terminal in the lecture hall: consoles, ``--step`` and ``--svg``.
+
+``--step`` prints the derivation one step at a time and waits for Enter after each, so a
+lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly.
+Without a terminal on both stdin and stdout (a pipe, a file, a test) nothing pauses.
+``--svg FILE`` saves the same view as an SVG picture for slides.
+
+Colour follows https://no-color.org: when ``NO_COLOR`` is set (and not empty) no escape
+code of any kind is written, not even bold or dim.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..steps import Derivation
+
+#: Width of the SVG picture in columns (fixed, so the picture is the same on every run).
+SVG_WIDTH = 100
+#: What the pause says; the words a lecturer types to stop.
+QUIT_WORDS = ("q", "quit", "exit")
+
+
+def no_colour() -> bool:
+    """True when the user asked for no colour (``NO_COLOR`` set and not empty)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def make_console(**options: Any) -> Console:
+    """The Console for standard output: colour on a terminal unless NO_COLOR is set.
+
+    With NO_COLOR no style at all is written (``color_system=None``); Rich's own
+    ``no_color`` would still write bold and dim.
+    """
+    from rich.console import Console
+
+    settings: dict[str, Any] = {
+        "highlight": False,
+        "emoji": False,
+        "soft_wrap": False,
+    }
+    if no_colour():
+        settings["color_system"] = None
+    settings.update(options)
+    return Console(**settings)
+
+
+def interactive() -> bool:
+    """True when someone is at a terminal: stdin and stdout are both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
+def text_width(output: str | None, default: int = 100) -> int:
+    """Columns for plain text: the terminal's when one will show it, else ``default``.
+
+    On a terminal: its width. Piped into a pager from a terminal (``symderiv derive |
+    less``): the width of that terminal, read from stderr, so nothing wraps. Files, and
+    pipes with no terminal around (scripts, CI): ``default``, so the bytes are the same
+    on every run.
+    """
+    import shutil
+    import stat
+
+    if output is not None:
+        return default
+    try:
+        if sys.stdout.isatty():
+            return shutil.get_terminal_size().columns
+        piped = stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+        if piped and sys.stderr.isatty():
+            return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no real file behind the stream
+        pass
+    return default
+
+
+def _read_line() -> str | None:
+    """One line from stdin, or None at end of input (Ctrl-D)."""
+    line = sys.stdin.readline()
+    return line if line else None
+
+
+def step_through(
+    derivation: Derivation,
+    console: Console,
+    *,
+    max_entries: int = 12,
+    pause: bool | None = None,
+    read_line: Callable[[], str | None] = _read_line,
+) -> bool:
+    """Print ``derivation`` step by step, waiting for Enter after each step.
+
+    Args:
+        derivation: what to show.
+        console: where to show it.
+        max_entries: display limit for matrices.
+        pause: wait after each step; by default only when :func:`interactive`.
+        read_line: reads the answer to a pause (None at end of input).
+
+    Returns:
+        True when everything was shown, False when the user stopped early (q, Ctrl-D).
+    """
+    from rich.control import Control
+    from rich.segment import ControlType
+    from rich.text import Text
+
+    from ..render.terminal import TerminalView
+
+    if pause is None:
+        pause = interactive()
+    view = TerminalView(derivation, max_entries=max_entries)
+    header, steps, closing = view.sections(console.width)
+    total = len(steps)
+    console.print(header)
+    console.print()
+    for number, step in enumerate(steps, start=1):
+        console.print(step)
+        if not pause:
+            continue
+        what = "the certificate" if number == total else f"step {number + 1}"
+        console.print(
+            Text(
+                f"── step {number} of {total} · Enter: {what} · q: quit ",
+                style="dim reverse",
+            ),
+            end="",
+        )
+        answer = read_line()
+        if answer is None:  # Ctrl-D: the cursor is still on the prompt line
+            console.print()
+        elif console.is_terminal and console.color_system is not None:
+            # Remove the prompt line so that the steps read as one derivation.
+            console.control(
+                Control((ControlType.CURSOR_UP, 1), (ControlType.ERASE_IN_LINE, 2))
+            )
+        if answer is None or answer.strip().lower() in QUIT_WORDS:
+            console.print(Text(f"Stopped after step {number} of {total}.", style="dim"))
+            return False
+    for item in closing:
+        console.print(item)
+    return True
+
+
+def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") -> str:
+    """The terminal view as an SVG picture (colours on, ``SVG_WIDTH`` columns)."""
+    import io
+
+    from rich.console import Console
+
+    from ..render.terminal import TerminalView
+
+    console = Console(
+        file=io.StringIO(),
+        record=True,
+        width=SVG_WIDTH,
+        force_terminal=True,
+        color_system="truecolor",
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        legacy_windows=False,
+    )
+    console.print(TerminalView(derivation, max_entries=max_entries))
+    return console.export_svg(title=title or "symderiv")
+
+
+def title_of(derivation: Derivation) -> str:
+    """The picture's title: the command that reproduces it."""
+    c = derivation.config
+    parts = [f"symderiv derive --n {c.n} --d {c.d} --m {c.m}"]
+    defaults = {"convention": "xw", "vec": "row", "layout": "denominator"}
+    defaults.update({"loss": "generic", "method": "jacobian"})
+    for key, default in defaults.items():
+        value = getattr(c, key)
+        if value != default:
+            parts.append(f"--{key} {value}")
+    if c.wrt != ("X", "W", "b"):
+        parts.append(f"--wrt {','.join(c.wrt)}")
+    return " ".join(parts)
+
+
+def present(
+    derivation: Derivation,
+    fmt: str,
+    *,
+    output: str | None,
+    pdf: bool,
+    max_entries: int,
+    step: bool,
+    svg: str | None,
+) -> bool:
+    """``derive``'s output with ``--step`` and/or ``--svg``.
+
+    Returns:
+        False when the user stopped a ``--step`` walk early, else True.
+
+    Raises:
+        UsageError: ``--step`` with ``-o`` or a format other than rich/text.
+    """
+    from ..fileio import write_atomic
+    from .output import emit
+
+    if step and (output is not None or fmt not in ("rich", "text")):
+        raise UsageError(
+            "--step shows the derivation in the terminal; use it without -o and with "
+            f"--format rich or text (got {'-o ' + output if output else '--format ' + fmt})"
+        )
+    if svg is not None:
+        write_atomic(svg, svg_of(derivation, max_entries=max_entries, title=title_of(derivation)))
+    if not step or not interactive():
+        # Without a terminal nothing pauses: the output is the same as without --step.
+        emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+        return True
+    console = make_console(color_system=None) if fmt == "text" else make_console()
+    return step_through(derivation, console, max_entries=max_entries, pause=True)
+
+
+__all__ = [
+    "interactive",
+    "text_width",
+    "make_console",
+    "no_colour",
+    "present",
+    "step_through",
+    "svg_of",
+]

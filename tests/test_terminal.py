@@ -1,0 +1,218 @@
+"""The terminal view for the lecture hall: layout at 80 columns, the shape ledger, the chain
+rule written out for one entry, colour that means something (and none with NO_COLOR), SVG.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+from rich.console import Console
+
+from symderiv import derive
+from symderiv.cli import cli
+from symderiv.cli.live import svg_of
+from symderiv.conventions import PREFIX, Letters
+from symderiv.render.terminal import TerminalView, render_text
+
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+@pytest.fixture(scope="module")
+def d223():  # type: ignore[no-untyped-def]
+    return derive(n=2, d=2, m=3)
+
+
+def test_golden_at_80_columns(d223, golden) -> None:  # type: ignore[no-untyped-def]
+    golden("derive_2x2x3_80.txt", render_text(d223, 80))
+
+
+def test_golden_column_numerator_mse_at_80_columns(golden) -> None:  # type: ignore[no-untyped-def]
+    d = derive(n=2, d=3, m=2, convention="column", layout="numerator", loss="mse")
+    golden("derive_2x3x2_column_numerator_mse_80.txt", render_text(d, 80))
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"n": 2, "d": 2, "m": 3},
+        {"n": 3, "d": 2, "m": 4, "convention": "torch", "vec": "col"},
+        {"n": 1, "d": 11, "m": 2, "layout": "numerator", "loss": "sum"},
+        {"n": 16, "d": 16, "m": 16, "wrt": "W"},
+    ],
+    ids=["2x2x3", "torch-col", "1x11x2-sum", "16-cubed"],
+)
+def test_nothing_is_wider_than_the_terminal(width: int, options: dict) -> None:  # type: ignore[type-arg]
+    text = render_text(derive(**options), width)
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert not any(line != line.rstrip() for line in lines)
+
+
+def test_header_wraps_between_settings_only(d223) -> None:  # type: ignore[no-untyped-def]
+    head = render_text(d223, 80).splitlines()[:3]
+    assert head[0] == "Backpropagation through Y = X·W + 1_2·b"
+    assert (
+        head[1] == "N=2, D=2, M=3 · convention xw · vec order row · denominator layout"
+    )
+    assert head[2] == "loss generic · method jacobian"
+    wide = render_text(d223, 200).splitlines()[1]
+    assert wide.endswith("denominator layout · loss generic · method jacobian")
+
+
+def test_entries_are_not_elided_where_they_fit(d223) -> None:  # type: ignore[no-untyped-def]
+    text = render_text(d223, 80)
+    # The 1×4 row J_L(x) is drawn as a column with ᵀ, every entry in full.
+    assert "⎡∂L/∂y₁,₁⋅w₁,₁ + ∂L/∂y₁,₂⋅w₁,₂ + ∂L/∂y₁,₃⋅w₁,₃⎤ᵀ" in text
+    assert "J_L(x) = ⎢∂L/∂y₂,₁⋅w₁,₁ + ∂L/∂y₂,₂⋅w₁,₂ + ∂L/∂y₂,₃⋅w₁,₃⎥  (1×4)" in text
+    # The upstream row stays a row: it is the row J_h that multiplies the Jacobian.
+    assert (
+        "J_L(x) = [∂L/∂y₁,₁  ∂L/∂y₁,₂  ∂L/∂y₁,₃  ∂L/∂y₂,₁  ∂L/∂y₂,₂  ∂L/∂y₂,₃] (1×6)"
+        in text
+    )
+
+
+def test_shape_ledger_under_every_step(d223) -> None:  # type: ignore[no-untyped-def]
+    text = render_text(d223, 100)
+    blocks = re.split(r"\nStep \d+ · ", text)[1:]
+    assert len(blocks) == len(d223.steps)
+    assert all("\nshapes: " in b for b in blocks)
+    for needle in [
+        "shapes: X 2×2 (N×D) · W 2×3 (D×M) · b 1×3 (1×M)",
+        "X·W + 1_2·b: (2×2)·(2×3) + (2×1)·(1×3) → 2×3",
+        "∂vec(Y)/∂vec(X) 6×4 ((N·M)×(N·D))",
+        "I_2 ⊗ Wᵀ: (2×2) ⊗ (3×2) → 6×4",
+        "J_h(y)·J_y(x): (1×6)·(6×4) → 1×4",
+        "shapes: J_L(w) 1×6 reshaped · ∂L/∂W 2×3 (D×M)",
+        "dY·Wᵀ: (2×3)·(3×2) → 2×2",
+        "1_2ᵀ·dY: (1×2)·(2×3) → 1×3",
+    ]:
+        assert needle in text, needle
+
+
+def test_ledger_has_the_commutation_matrix_in_torch() -> None:
+    text = render_text(derive(n=2, d=3, m=2, convention="torch", wrt="W"), 100)
+    assert "(x ⊗ I_2)·K: [(2×3) ⊗ (2×2)]·(6×6) → 4×6" in text
+
+
+def _sum_lines(text: str) -> dict[str, str]:
+    """'∂L/∂x₁,₁' -> the printed sum (continued lines joined)."""
+    out: dict[str, str] = {}
+    lines = text.splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith("Entry 1 written out"):
+            lhs, _, rhs = lines[k + 1].partition(" = ")
+            j = k + 2
+            while lines[j].lstrip().startswith("+ "):
+                rhs += " " + lines[j].strip()
+                j += 1
+            out[lhs] = rhs
+    return out
+
+
+def _as_sympy(printed: str, letters: Letters) -> sp.Expr:
+    """∂L/∂y₁,₂⋅w₁,₁ + … -> dy_1_2*w_1_1 + … (the canonical names)."""
+    text = printed.translate(_SUB).replace("⋅", "*")
+    text = re.sub(r"∂L/∂[a-z]+(\d+),(\d+)", r"dy_\1_\2", text)
+    prefixes = {letters.entry(role): PREFIX[role] for role in ("X", "W")}
+    text = re.sub(
+        r"\b([a-z])(\d+),(\d+)", lambda m: f"{prefixes[m[1]]}_{m[2]}_{m[3]}", text
+    )
+    return sp.parse_expr(text)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"n": 2, "d": 2, "m": 3},
+        {"n": 3, "d": 2, "m": 2, "convention": "torch", "vec": "col"},
+        {"n": 2, "d": 3, "m": 2, "convention": "column", "layout": "numerator"},
+    ],
+)
+def test_one_entry_of_the_chain_rule_is_the_derivations_entry(options: dict) -> None:  # type: ignore[type-arg]
+    d = derive(**options)
+    sums = _sum_lines(render_text(d, 200))
+    assert len(sums) == 3
+    letters = d.config.letters
+    for var in ("X", "W", "b"):
+        name = "b₁" if var == "b" else f"{letters.entry(var)}₁,₁"
+        printed = sums[f"∂L/∂{name}"]
+        result = d.results[var]
+        # Entry 1 of the row J_L = J_h·J_y, exactly, with one term per nonzero of column 1.
+        assert (
+            sp.expand(_as_sympy(printed, letters) - result.chain[0, 0].to_sympy()) == 0
+        )
+        nonzeros = sum(
+            1 for r in range(result.jacobian.rows) if result.jacobian[r, 0].terms
+        )
+        assert printed.count(" + ") == nonzeros - 1
+
+
+def test_the_sum_is_written_out_as_in_the_brief(d223) -> None:  # type: ignore[no-untyped-def]
+    text = render_text(d223, 80)
+    assert "∂L/∂x₁,₁ = ∂L/∂y₁,₁⋅w₁,₁ + ∂L/∂y₁,₂⋅w₁,₂ + ∂L/∂y₁,₃⋅w₁,₃" in text
+    assert "∂L/∂b₁ = ∂L/∂y₁,₁⋅1 + ∂L/∂y₂,₁⋅1" in text
+    assert "(the other 3 entries of that column are 0 and drop out)" in text
+
+
+def _coloured(d, width: int = 100) -> str:  # type: ignore[no-untyped-def]
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=True,
+                      color_system="standard", highlight=False)  # fmt: skip
+    console.print(TerminalView(d))
+    return buffer.getvalue()
+
+
+def test_colour_marks_upstream_terms_and_jacobian_nonzeros(d223) -> None:  # type: ignore[no-untyped-def]
+    out = _coloured(d223)
+    assert "\x1b[36m∂L/∂y₁,₁" in out  # upstream derivatives: cyan
+    assert "\x1b[35mw₁,₁" in out  # a nonzero of ∂vec(Y)/∂vec(X): magenta
+    assert "\x1b[2m0" in out  # its zeros: dim
+    # Colour is only style: without the escape codes it is the plain text.
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    expected = render_text(d223, 100)
+    assert [ln.rstrip() for ln in plain.splitlines()] == expected.splitlines()[
+        : len(plain.splitlines())
+    ]
+
+
+def test_plain_text_has_no_escape_codes(runner: CliRunner, d223) -> None:  # type: ignore[no-untyped-def]
+    assert "\x1b" not in render_text(d223, 80)
+    result = runner.invoke(cli, ["derive"], env={"NO_COLOR": "1"})
+    assert result.exit_code == 0 and "\x1b" not in result.stdout
+
+
+# -- --svg ------------------------------------------------------------------------------------
+def test_svg_is_valid_and_deterministic(runner: CliRunner, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.svg", tmp_path / "b.svg"
+    plain = runner.invoke(cli, ["derive", "--wrt", "W"])
+    first = runner.invoke(cli, ["derive", "--wrt", "W", "--svg", str(a)])
+    second = runner.invoke(cli, ["derive", "--wrt", "W", "--svg", str(b)])
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr
+    assert first.stdout == plain.stdout  # the usual output still goes to stdout
+    assert a.read_bytes() == b.read_bytes()
+    root = ET.fromstring(a.read_text(encoding="utf-8"))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = "".join(root.itertext()).replace("\xa0", " ")
+    assert "symderiv derive --n 2 --d 2 --m 3 --wrt W" in text  # the title
+    assert "Chain" in text and "Certificate" in text
+    assert "#" in a.read_text(encoding="utf-8")  # colours are kept in the picture
+
+
+def test_svg_in_a_missing_folder_is_exit_1(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "x.svg"
+    result = runner.invoke(cli, ["derive", "--svg", str(target)])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not target.parent.exists()
+
+
+def test_svg_of_names_the_command(d223) -> None:  # type: ignore[no-untyped-def]
+    svg = svg_of(d223, title="hello")
+    assert svg.startswith("<svg") and "hello" in svg
