@@ -1,0 +1,859 @@
+"""The three conventions and both vectorization orders side by side, verified.
+
+``compare(n, d, m)`` runs the engine six times (xw, torch, column × row, col) at the given
+sizes and builds a :class:`Comparison`: one :class:`Row` per fact (forward formula, shape of
+each object, closed forms of ∂L/∂X, ∂L/∂W, ∂L/∂b, Kronecker forms of the three Jacobians in
+each order), each cell holding what one convention says and whether that derivation's own
+certificate (or a direct comparison with its matrices) confirmed it. The checks in
+:attr:`Comparison.agreement` show why two textbooks that look different agree: the
+derivatives of torch and column are those of xw with W transposed (and b a column).
+
+The printers at the bottom (:func:`comparison_table`, :func:`comparison_latex`,
+:func:`comparison_markdown`, :func:`comparison_text`) only read that data.
+
+>>> c = compare(1, 1, 1)
+>>> c.verified, [r.key for r in c.rows][:3]
+(True, ['forward', 'shape_X', 'shape_W'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .algebra import Poly, PolyMatrix, evaluate
+from .conventions import (
+    CONVENTIONS,
+    VARIABLES,
+    VEC_ORDERS,
+    XW,
+    Config,
+    Convention,
+    Letters,
+)
+from .notation import Comm, Deriv, Node, Ones, Prod, Sym, T, Vec
+
+if TYPE_CHECKING:
+    from .derive import Progress
+    from .steps import Derivation
+
+#: Stand-ins for the sizes N, D, M while a formula is built "in size names": distinct,
+#: of equal length (so none is part of another) and never a real size on a page.
+_MARKERS: tuple[int, int, int] = (9000001, 9000002, 9000003)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one convention says in one row, and whether the engine confirmed it.
+
+    Attributes:
+        formula: the formula in size names (sizes held by markers; see :func:`named`),
+            or None for a shape cell.
+        shape: the object's shape at the given sizes (shape and Jacobian rows).
+        shape_names: the same shape in the convention's size names, e.g. ("N·M", "N·C_in").
+        passed: the claim held at the given sizes.
+        detail: how it was checked, or the first difference when it failed.
+    """
+
+    formula: Node | None
+    shape: tuple[int, int] | None
+    shape_names: tuple[str, str] | None
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the comparison: the same question asked of every convention.
+
+    Attributes:
+        key: stable id, e.g. "forward", "shape_W", "closed_b", "kron_col_W".
+        group: "forward", "shapes", "closed" or "kronecker".
+        role: the object the row is about (X, W, b, Y, dY), None for the forward pass.
+        order: the vectorization order of a Kronecker row, else None.
+        cells: convention name -> Cell, in the order xw, torch, column.
+    """
+
+    key: str
+    group: str
+    role: str | None
+    order: str | None
+    cells: Mapping[str, Cell]
+
+    @property
+    def passed(self) -> bool:
+        """Every convention's claim held."""
+        return all(c.passed for c in self.cells.values())
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A check that two conventions give the same derivative once W (and b) are relabelled.
+
+    ``convention``'s ∂L/∂``var``, with each w_i_j renamed w_j_i (its W is xw's Wᵀ) and
+    transposed when ``transposed``, equals xw's ∂L/∂``var`` entry by entry.
+    """
+
+    convention: str
+    var: str
+    transposed: bool
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The conventions side by side at sizes N=n, D=d, M=m, with their verification."""
+
+    n: int
+    d: int
+    m: int
+    conventions: tuple[Convention, ...]
+    rows: tuple[Row, ...]
+    agreement: tuple[Agreement, ...]
+
+    @property
+    def verified(self) -> bool:
+        """Every cell and every agreement check passed."""
+        return all(r.passed for r in self.rows) and all(
+            a.passed for a in self.agreement
+        )
+
+    def group(self, name: str) -> list[Row]:
+        """The rows of one group, in order."""
+        return [r for r in self.rows if r.group == name]
+
+    def commutation(self, convention: str) -> tuple[int, int] | None:
+        """(rows, cols) of the W whose commutation matrix K appears, or None."""
+        conv = CONVENTIONS[convention]
+        return (
+            conv.shape("W", self.n, self.d, self.m) if conv.weight_transposed else None
+        )
+
+
+# -- building the comparison --------------------------------------------------------------
+def _general(conv: Convention, var: str, what: str, order: str = "row") -> Node:
+    """A formula of ``conv`` built at the marker sizes (printed later with size names)."""
+    n, d, m = _MARKERS
+    if what == "forward":
+        return conv.forward(n)
+    if what == "closed":
+        return conv.closed_form(var, n)
+    return conv.kronecker(var, order, n, d, m)
+
+
+def _names_of(conv: Convention, role: str) -> tuple[str, str]:
+    if role in ("Y", "dY"):
+        return (conv.sizes[0], conv.sizes[2])
+    return conv.shape_names(role)
+
+
+def _count_name(names: tuple[str, str]) -> str:
+    """The number of entries of a matrix of shape ``names``: ("N", "D") -> "N·D"."""
+    parts = [p for p in names if p != "1"]
+    return "·".join(parts) or "1"
+
+
+def _shape_cell(
+    conv: Convention, role: str, n: int, d: int, m: int, derivs: list[Derivation]
+) -> Cell:
+    """The shape of ``role``, checked against the engine's matrices (and derivatives)."""
+    expected = conv.shape(role, n, d, m)
+    problems: list[str] = []
+    for der in derivs:
+        if role == "dY":
+            actual = der.upstream.shape
+        else:
+            actual = der.layer.matrix(role).shape
+        if actual != expected:
+            problems.append(f"engine's {role} is {actual[0]}×{actual[1]}")
+        if role in der.results:
+            got = der.results[role].derivative.shape
+            if got != expected:
+                problems.append(f"∂L/∂{role} is {got[0]}×{got[1]}")
+    detail = (
+        "the engine's matrix has this shape"
+        + (" and so has ∂L/∂" + role if role in VARIABLES else "")
+        if not problems
+        else "; ".join(problems)
+    )
+    return Cell(None, expected, _names_of(conv, role), not problems, detail)
+
+
+def _forward_cell(conv: Convention, der: Derivation) -> Cell:
+    """The forward formula, evaluated and compared with the engine's Y."""
+    env = {r: der.layer.matrix(r) for r in ("X", "W", "b")}
+    value = evaluate(conv.forward(der.config.n), env)
+    diff = value.first_difference(der.layer.Y)
+    ok = diff is None
+    detail = "Y computed from this formula = the engine's Y, entry by entry"
+    if diff is not None:
+        detail = f"entry ({diff[0] + 1}, {diff[1] + 1}) differs"
+    return Cell(_general(conv, "", "forward"), None, None, ok, detail)
+
+
+def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
+    """The closed form of ∂L/∂var, proven by both orders' certificates."""
+    problems: list[str] = []
+    for der in derivs:
+        result = der.results[var]
+        if result.closed_form != conv.closed_form(var, der.config.n):
+            problems.append(f"the engine used another formula ({der.config.vec} order)")
+        for check in der.checks:
+            if check.wrt == var and check.claim == "chain rule = closed form":
+                if not check.passed:
+                    problems.append(f"{der.config.vec} order: {check.detail}")
+    ok = not problems
+    detail = (
+        "chain-rule result − closed form = 0 entry by entry (row and col order)"
+        if ok
+        else "; ".join(problems)
+    )
+    return Cell(_general(conv, var, "closed"), None, None, ok, detail)
+
+
+def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
+    """The Kronecker form of ∂vec(Y)/∂vec(var) in ``der``'s order, from its certificate."""
+    c = der.config
+    result = der.results[var]
+    problems: list[str] = []
+    if result.kronecker != conv.kronecker(var, c.vec, c.n, c.d, c.m):
+        problems.append("the engine used another Kronecker form")
+    for check in der.checks:
+        if check.wrt == var and check.claim == "Jacobian = Kronecker form":
+            if not check.passed:
+                problems.append(check.detail)
+    rows, cols = result.jacobian.shape
+    expected = (c.n * c.m, len(der.layer.matrix(var).entries))
+    if (rows, cols) != expected:
+        problems.append(f"Jacobian is {rows}×{cols}, expected {expected}")
+    names = (_count_name(_names_of(conv, "Y")), _count_name(_names_of(conv, var)))
+    ok = not problems
+    detail = (
+        "explicit Jacobian = Kronecker form, entry by entry"
+        if ok
+        else "; ".join(problems)
+    )
+    return Cell(_general(conv, var, "kron", c.vec), (rows, cols), names, ok, detail)
+
+
+def _relabel(conv: Convention, matrix: PolyMatrix, var: str) -> tuple[PolyMatrix, bool]:
+    """``conv``'s ∂L/∂var written in xw's variables: w_i_j -> w_j_i, transposed to match.
+
+    In torch and column the stored W is xw's Wᵀ (entry w_i_j of one is w_j_i of the other);
+    in column the bias is a column, xw's bᵀ.
+    """
+    if not conv.weight_transposed:
+        return matrix, False
+    swap: dict[str, Poly] = {}
+    for atom in {a for p in matrix.entries.values() for a in p.atoms()}:
+        prefix, *index = atom.split("_")
+        if prefix == "w":
+            swap[atom] = Poly.atom(f"w_{index[1]}_{index[0]}")
+    out = matrix.subs(swap) if swap else matrix
+    transposed = var == "W" or (var == "b" and conv.bias_column)
+    return (out.transpose() if transposed else out), transposed
+
+
+def _agreement(
+    conv: Convention, var: str, ours: list[Derivation], theirs: list[Derivation]
+) -> Agreement:
+    """Compare ``conv``'s ∂L/∂var with xw's, in both orders, after relabelling."""
+    problems: list[str] = []
+    transposed = False
+    for mine, other in zip(ours, theirs, strict=True):
+        mapped, transposed = _relabel(conv, other.results[var].derivative, var)
+        diff = mapped.first_difference(mine.results[var].derivative)
+        if diff is not None:
+            problems.append(
+                f"{other.config.vec} order: entry ({diff[0] + 1}, {diff[1] + 1}) differs"
+            )
+    detail = "; ".join(problems) or "equal entry by entry (row and col order)"
+    return Agreement(conv.name, var, transposed, not problems, detail)
+
+
+def compare(
+    n: int = 2,
+    d: int = 2,
+    m: int = 3,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> Comparison:
+    """Run every convention in both orders at sizes n, d, m and compare them.
+
+    Args:
+        n, d, m: sizes N (batch), D (inputs), M (outputs), each >= 1.
+        progress: optional callback progress(task, done, total).
+        force: run even when a derivation at these sizes is estimated as too large.
+
+    Returns:
+        A Comparison whose every cell was checked by running the engine.
+
+    Raises:
+        SymderivError: bad or too large sizes.
+    """
+    from .derive import derive, guard
+
+    configs = {
+        (name, order): Config(n=n, d=d, m=m, convention=name, vec=order)
+        for name in CONVENTIONS
+        for order in VEC_ORDERS
+    }
+    for config in configs.values():
+        guard(config, force)  # refuse before any work is done
+    derivations: dict[tuple[str, str], Derivation] = {}
+    total = len(configs)
+    for k, (key, config) in enumerate(configs.items()):
+        if progress is not None:
+            progress(f"deriving {key[0]}, {key[1]} order", k, total)
+        derivations[key] = derive(config, force=True)
+    if progress is not None:
+        progress("done", total, total)
+
+    convs = tuple(CONVENTIONS.values())
+
+    def both(name: str) -> list[Derivation]:
+        return [derivations[name, order] for order in VEC_ORDERS]
+
+    rows: list[Row] = [
+        Row(
+            "forward",
+            "forward",
+            None,
+            None,
+            {c.name: _forward_cell(c, derivations[c.name, "row"]) for c in convs},
+        )
+    ]
+    for role in ("X", "W", "b", "Y", "dY"):
+        cells = {c.name: _shape_cell(c, role, n, d, m, both(c.name)) for c in convs}
+        rows.append(Row(f"shape_{role}", "shapes", role, None, cells))
+    for var in VARIABLES:
+        cells = {c.name: _closed_cell(c, var, both(c.name)) for c in convs}
+        rows.append(Row(f"closed_{var}", "closed", var, None, cells))
+    for var in VARIABLES:
+        for order in VEC_ORDERS:
+            cells = {
+                c.name: _kron_cell(c, var, derivations[c.name, order]) for c in convs
+            }
+            rows.append(Row(f"kron_{order}_{var}", "kronecker", var, order, cells))
+
+    agreement = [
+        _agreement(
+            conv, var, [derivations["xw", o] for o in VEC_ORDERS], both(conv.name)
+        )
+        for conv in convs[1:]
+        for var in VARIABLES
+    ]
+    return Comparison(n, d, m, convs, tuple(rows), tuple(agreement))
+
+
+# -- printing: one neutral model of the page, three printers ---------------------------
+#: A piece of a cell or sentence: (kind, content). Kinds: "text" (plain words), "math"
+#: (a formula, already Unicode or LaTeX), "dim" (secondary words), "dim-math" (a
+#: secondary formula) and "mark" ("✓" or "✗").
+Piece = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the page, format-neutral: every cell is a list of pieces."""
+
+    title: str
+    header: list[list[Piece]]
+    rows: list[list[list[Piece]]]
+    sections: tuple[int, ...]  # indices of the rows that start a new group
+
+
+def named(text: str, conv: Convention, latex: bool = False) -> str:
+    """Replace the size markers in a printed formula by ``conv``'s size names.
+
+    >>> from symderiv.conventions import COLUMN
+    >>> named("I_9000003 ⊗ A", COLUMN)
+    'I_(C_out) ⊗ A'
+    """
+    for marker, name in zip(_MARKERS, conv.sizes, strict=True):
+        if latex:
+            text = text.replace(f"{{{marker}}}", f"{{{_tex_size(name)}}}")
+        else:
+            text = text.replace(str(marker), f"({name})" if "_" in name else name)
+    return text
+
+
+def formula_of(cell: Cell, conv: Convention, latex: bool = False) -> str:
+    """A cell's formula in ``conv``'s letters and size names (Unicode or LaTeX).
+
+    >>> from symderiv.conventions import TORCH
+    >>> c = compare(1, 1, 1)
+    >>> formula_of(next(r for r in c.rows if r.key == "kron_row_W").cells["torch"], TORCH)
+    '(x ⊗ I_M)·K'
+    """
+    assert cell.formula is not None
+    return _Pieces(latex).node(cell.formula, conv.letters, conv)
+
+
+def _tex_size(name: str) -> str:
+    """A size name in LaTeX: "C_out" -> "C_{\\mathrm{out}}"."""
+    base, _, sub = name.partition("_")
+    return f"{base}_{{\\mathrm{{{sub}}}}}" if sub else name
+
+
+def _mark(passed: bool) -> Piece:
+    return ("mark", "✓" if passed else "✗")
+
+
+class _Pieces:
+    """Builds the pieces of the page, with formulas in Unicode text or in LaTeX."""
+
+    def __init__(self, latex: bool) -> None:
+        self.latex = latex
+
+    def node(self, node: Node, letters: Letters, conv: Convention = XW) -> str:
+        """A formula in ``letters``, with the size markers replaced by ``conv``'s names."""
+        from .render.formula import formula_latex, formula_text
+
+        text = (formula_latex if self.latex else formula_text)(node, letters)
+        return named(text, conv, self.latex)
+
+    def equation(self, *nodes: Node) -> Piece:
+        """``a = b = …`` in the xw letters, as one math piece."""
+        return ("math", " = ".join(self.node(n, Letters()) for n in nodes))
+
+    def deriv(
+        self, of: str, wrt: str, vec: bool = False, transposed: bool = False
+    ) -> str:
+        """∂L/∂W, ∂vec(Y)/∂vec(X), (∂L/∂W)ᵀ in xw letters (LaTeX with a slash, so
+        that tables keep their line height)."""
+        node: Node = Deriv(of, wrt, vec=vec)
+        if not self.latex:
+            return self.node(T(node) if transposed else node, Letters())
+        if vec:
+            text = f"\\partial \\operatorname{{vec}}({of})/\\partial \\operatorname{{vec}}({wrt})"
+        else:
+            text = f"\\partial {of}/\\partial {wrt}"
+        return f"({text})^{{T}}" if transposed else text
+
+    def shape(self, shape: tuple[int, int]) -> str:
+        times = " \\times " if self.latex else "×"
+        return f"{shape[0]}{times}{shape[1]}"
+
+    def names(self, names: tuple[str, str]) -> str:
+        """("N·M", "N·C_in") -> "(N·M)×(N·C_in)" (or LaTeX)."""
+
+        def one(p: str) -> str:
+            parts = p.split("·")
+            if self.latex:
+                joined = " \\cdot ".join(_tex_size(x) for x in parts)
+            else:
+                joined = "·".join(parts)
+            return f"({joined})" if len(parts) > 1 else joined
+
+        return (" \\times " if self.latex else "×").join(one(p) for p in names)
+
+    def label(self, row: Row) -> list[Piece]:
+        """The first cell of a row: what it is about, in role letters."""
+        letters = Letters()
+        role = row.role or ""
+        if row.group == "forward":
+            return [("text", "forward pass")]
+        if row.group == "shapes":
+            words = {"X": "input", "W": "weights", "b": "bias", "Y": "output",
+                     "dY": "upstream"}[role]  # fmt: skip
+            name = (
+                self.deriv("L", "Y") if role == "dY" else self.node(Sym(role), letters)
+            )
+            return [("math", name), ("text", f" ({words})")]
+        if row.group == "closed":
+            return [("math", self.deriv("L", role))]
+        return [("math", self.deriv("Y", role, vec=True))]
+
+    def formula(
+        self, cell: Cell, conv: Convention, lhs: str | None = None
+    ) -> list[Piece]:
+        """A formula cell in ``conv``'s letters and size names, then its mark."""
+        assert cell.formula is not None
+        text = self.node(cell.formula, conv.letters, conv)
+        if lhs is not None:
+            text = f"{self.node(Sym(lhs), conv.letters)} = {text}"
+        return [("math", text), ("text", " "), _mark(cell.passed)]
+
+    def shape_cell(self, cell: Cell, conv: Convention, role: str) -> list[Piece]:
+        """``2×2 = N×C_in ✓`` (the letters are those of the forward row)."""
+        assert cell.shape is not None and cell.shape_names is not None
+        pieces: list[Piece] = [
+            ("math", self.shape(cell.shape)),
+            ("dim", " = "),
+            ("dim-math", self.names(cell.shape_names)),
+            ("text", " "),
+            _mark(cell.passed),
+        ]
+        return pieces
+
+
+def tables(c: Comparison, latex: bool = False) -> list[Table]:
+    """The page's three tables: forms and shapes; Kronecker forms; the agreement."""
+    p = _Pieces(latex)
+    convs = c.conventions
+    head: list[list[Piece]] = [[("text", conv.name)] for conv in convs]
+
+    rows: list[list[list[Piece]]] = []
+    sections: list[int] = []
+    for group in ("forward", "shapes", "closed"):
+        if rows:
+            sections.append(len(rows))
+        for r in c.group(group):
+            cells = [p.label(r)]
+            for conv in convs:
+                cell = r.cells[conv.name]
+                if group == "shapes":
+                    assert r.role is not None
+                    cells.append(p.shape_cell(cell, conv, r.role))
+                else:
+                    lhs = "Y" if group == "forward" else None
+                    cells.append(p.formula(cell, conv, lhs))
+            rows.append(cells)
+    top = Table(
+        "Forward pass, shapes and closed forms (∂L/∂V has V's shape)",
+        [[], *head],
+        rows,
+        tuple(sections),
+    )
+
+    rows, sections = [], []
+    for var in VARIABLES:
+        if rows:
+            sections.append(len(rows))
+        for k, order in enumerate(VEC_ORDERS):
+            r = next(
+                x for x in c.group("kronecker") if (x.role, x.order) == (var, order)
+            )
+            first = r.cells[convs[0].name]
+            assert first.shape is not None
+            label = p.label(r) if k == 0 else [("dim-math", p.shape(first.shape))]
+            cells = [label, [("text", order)]]
+            cells += [p.formula(r.cells[conv.name], conv) for conv in convs]
+            rows.append(cells)
+    bottom = Table(
+        "Jacobians ∂vec(Y)/∂vec(V): Kronecker forms in both vec orders",
+        [[], [("text", "vec")], *head],
+        rows,
+        tuple(sections),
+    )
+
+    rows = []
+    for conv in convs[1:]:
+        cells = [[("text", conv.name)]]
+        for var in VARIABLES:
+            a = next(
+                x for x in c.agreement if (x.convention, x.var) == (conv.name, var)
+            )
+            what = p.deriv("L", var, transposed=a.transposed)
+            cells.append(
+                [("text", "xw's "), ("math", what), ("text", " "), _mark(a.passed)]
+            )
+        rows.append(cells)
+    agree = Table(
+        "The same derivatives (their W is xw's Wᵀ)",
+        [[], *([("math", p.deriv("L", v))] for v in VARIABLES)],
+        rows,
+        (),
+    )
+    return [top, bottom, agree]
+
+
+def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
+    """The paragraphs of the page, as pieces: intro, K, why they agree, sources."""
+    p = _Pieces(latex)
+    X, W, dY = Sym("X"), Sym("W"), Sym("dY")
+    one = Ones(_MARKERS[0])
+
+    def t(text: str) -> Piece:
+        return ("text", text)
+
+    def m(text_form: str, latex_form: str) -> Piece:
+        return ("math", latex_form if latex else text_form)
+
+    rows, cols = CONVENTIONS["torch"].shape("W", c.n, c.d, c.m)
+    size = rows * cols
+    intro = [
+        [
+            t("Every "),
+            _mark(True),
+            t(" below was checked at these sizes by running the derivation for each "
+              "convention in both vec orders (six derivations) and reading its "
+              "certificate, or by comparing with its matrices."),
+        ]
+    ]  # fmt: skip
+    k_note = [
+        [
+            m("K", "K"),
+            t(" is the commutation matrix with "),
+            p.equation(Prod(Comm(rows, cols), Vec(W)), Vec(T(W))),
+            t(" for the stored W ("),
+            m(f"M×D = {rows}×{cols}", f"M \\times D = {rows} \\times {cols}"),
+            t("), a "),
+            ("math", p.shape((size, size))),
+            t(" permutation matrix: it puts the entries of vec(W) in the order of xw's "
+              "weights."),
+        ]
+    ]  # fmt: skip
+    why = [
+        [
+            t("All three write the same layer. torch and column store W transposed "
+              "(one row per output, "),
+            m("M×D", "M \\times D"),
+            t("), so their ∂L/∂W is the transpose of xw's: "),
+            p.equation(T(Prod(T(X), dY)), Prod(T(dY), X)),
+            t(". column also stores b as a column, so its ∂L/∂b is "),
+            p.equation(T(Prod(T(one), dY)), Prod(T(dY), one)),
+            t("; its letters differ too (A, Z, dLdZ for X, Y, dY)."),
+        ],
+        [
+            t("The vectorization order changes only the Kronecker forms (the two factors "
+              "swap, and K appears where W is stored transposed), never the closed "
+              "forms: row stacks rows as NumPy's reshape(-1) does, col stacks columns as "
+              "the textbook vec does."),
+        ],
+    ]  # fmt: skip
+    sources = [
+        [
+            t(
+                "Sources: "
+                + "; ".join(f"{v.name}: {v.source}" for v in c.conventions)
+                + "."
+            )
+        ]
+    ]
+    if latex:
+        for para in (*intro, *k_note, *why, *sources):
+            para[:] = [(k, _tex_text(s)) if k == "text" else (k, s) for k, s in para]
+    return {"intro": intro, "k": k_note, "why": why, "sources": sources}
+
+
+_TEX_TEXT = {
+    "∂L/∂W": "$\\partial L/\\partial W$",
+    "∂L/∂b": "$\\partial L/\\partial b$",
+    "∂L/∂V": "$\\partial L/\\partial V$",
+    "∂vec(Y)/∂vec(V)": "$\\partial \\operatorname{vec}(Y)/\\partial \\operatorname{vec}(V)$",
+    "Wᵀ": "$W^{T}$",
+    "vec(W)": "$\\operatorname{vec}(W)$",
+    "reshape(-1)": "\\texttt{reshape(-1)}",
+    "nn.Linear": "\\texttt{nn.Linear}",
+    "'mytorch'": "`mytorch'",
+    "y = x Wᵀ + b": "$y = x W^{T} + b$",
+    "Z = A Wᵀ + 1 bᵀ": "$Z = A W^{T} + \\mathbf{1} b^{T}$",
+    "dLdZ": "\\textit{dLdZ}",
+    "'s": "'s",
+}
+
+
+def _tex_text(text: str) -> str:
+    """Plain words of this page in LaTeX (the few formulas inside them made math)."""
+    out = text.replace("\\", "\\textbackslash{}")
+    for ch in "&%#_":
+        out = out.replace(ch, f"\\{ch}")
+    for key in sorted(_TEX_TEXT, key=len, reverse=True):
+        out = out.replace(key.replace("_", "\\_"), _TEX_TEXT[key])
+    return out
+
+
+# -- printers ------------------------------------------------------------------------------
+def comparison_renderable(c: Comparison) -> Any:
+    """The page as a Rich renderable: header, three tables, the notes, the verdict."""
+    from rich import box
+    from rich.console import Group
+    from rich.constrain import Constrain
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    styles = {"text": "", "math": "", "dim": "dim", "dim-math": "dim"}
+
+    def text(pieces: list[Piece]) -> Text:
+        out = Text()
+        for kind, s in pieces:
+            if kind == "mark":
+                out.append(s, style="bold green" if s == "✓" else "bold red")
+            else:
+                out.append(s, style=styles[kind])
+        return out
+
+    items: list[Any] = [
+        Text(
+            f"The conventions side by side at N={c.n}, D={c.d}, M={c.m}"
+            f" (column: C_in = D, C_out = M)",
+            style="bold",
+        )
+    ]
+    page = notes(c)
+    items += [Constrain(text(para), 100) for para in page["intro"]]
+    for k, table in enumerate(tables(c)):
+        rich_table = RichTable(
+            title=table.title,
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+        )
+        for col, head in enumerate(table.header):
+            rich_table.add_column(text(head), no_wrap=col == 0)
+        for r, row in enumerate(table.rows):
+            last = r + 1 in table.sections
+            rich_table.add_row(*(text(cell) for cell in row), end_section=last)
+        items += [Text(""), rich_table]
+        if k == 1:
+            items += [Text("")]
+            items += [Constrain(text(para), 100) for para in page["k"]]
+    items += [Text(""), Text("Why they agree", style="bold")]
+    for para in page["why"]:
+        items += [Constrain(text(para), 100), Text("")]
+    items += [
+        Constrain(
+            text(para),
+            100,
+        )
+        for para in page["sources"]
+    ]
+    for item in items[-1:]:
+        item.renderable.stylize("dim")
+    ok = c.verified
+    items.append(
+        Text(
+            "Every row verified." if ok else "Verification FAILED (see ✗ above).",
+            style="bold green" if ok else "bold red",
+        )
+    )
+    return Group(*items)
+
+
+def comparison_text(c: Comparison, width: int = 100) -> str:
+    """The page as plain text (no escape codes) at ``width`` columns."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    console.print(comparison_renderable(c))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+
+
+def _tex_pieces(pieces: list[Piece]) -> str:
+    out = []
+    for kind, s in pieces:
+        if kind == "mark":
+            out.append("\\checkmark" if s == "✓" else "\\textbf{fails}")
+        elif kind in ("math", "dim-math"):
+            out.append(f"${s}$")
+        else:
+            out.append(_tex_text(s) if kind == "dim" else s)
+    return "".join(out)
+
+
+def comparison_latex(c: Comparison) -> str:
+    """The page as a standalone LaTeX article (compiles with pdflatex)."""
+    lines = [
+        "\\documentclass[10pt]{article}",
+        "\\usepackage[T1]{fontenc}",
+        "\\usepackage{lmodern}",
+        "\\usepackage{amsmath,amssymb}",
+        "\\usepackage{booktabs}",
+        "\\usepackage[margin=1.8cm]{geometry}",
+        "\\setlength{\\parindent}{0pt}",
+        "\\setlength{\\parskip}{0.5em}",
+        "\\renewcommand{\\arraystretch}{1.1}",
+        "\\pagestyle{empty}",
+        "\\begin{document}",
+        f"\\section*{{The conventions side by side at $N={c.n}$, $D={c.d}$, $M={c.m}$}}",
+        "In column, $C_{\\mathrm{in}} = D$ and $C_{\\mathrm{out}} = M$.",
+    ]
+    page = notes(c, latex=True)
+    lines += [_tex_pieces(para) for para in page["intro"]]
+    for k, table in enumerate(tables(c, latex=True)):
+        ncols = len(table.header)
+        lines += [
+            "",
+            "\\medskip",
+            f"\\textbf{{{_tex_text(table.title)}}}",
+            "",
+            "{\\centering",
+            f"\\begin{{tabular}}{{{'l' * ncols}}}",
+            "\\toprule",
+            " & ".join(_tex_pieces(h) for h in table.header) + " \\\\",
+            "\\midrule",
+        ]
+        for r, row in enumerate(table.rows):
+            if r in table.sections:
+                lines.append("\\midrule")
+            lines.append(" & ".join(_tex_pieces(cell) for cell in row) + " \\\\")
+        lines += ["\\bottomrule", "\\end{tabular}", "\\par}"]
+        if k == 1:
+            lines += [""] + [_tex_pieces(para) for para in page["k"]]
+    lines += ["", "\\medskip", "\\textbf{Why they agree}", ""]
+    lines += [_tex_pieces(para) + "\n" for para in page["why"]]
+    lines += ["{\\small " + _tex_pieces(page["sources"][0]) + "}", ""]
+    verdict = "Every row verified." if c.verified else "Verification FAILED."
+    lines += [f"\\textbf{{{verdict}}}", "\\end{document}", ""]
+    return "\n".join(lines)
+
+
+def _md_pieces(pieces: list[Piece]) -> str:
+    out = []
+    for kind, s in pieces:
+        if kind in ("math", "dim-math"):
+            out.append(f"${s}$")
+        else:
+            out.append(s)
+    return "".join(out)
+
+
+def comparison_markdown(c: Comparison) -> str:
+    """The page as Markdown (GitHub/Jupyter flavour, maths in $ … $)."""
+    lines = [
+        f"# The conventions side by side at N={c.n}, D={c.d}, M={c.m}",
+        "",
+        "In column, C_in = D and C_out = M.",
+        "",
+    ]
+    page = notes(c, latex=True)
+    md = notes(c)
+    lines += [
+        _md_pieces(_latex_math(para, md_para))
+        for para, md_para in zip(page["intro"], md["intro"], strict=True)
+    ]
+    for k, table in enumerate(tables(c, latex=True)):
+        lines += ["", f"## {table.title}", ""]
+        lines.append("| " + " | ".join(_md_pieces(h) for h in table.header) + " |")
+        lines.append("|" + "---|" * len(table.header))
+        for row in table.rows:
+            lines.append("| " + " | ".join(_md_pieces(cell) for cell in row) + " |")
+        if k == 1:
+            lines += [""] + [
+                _md_pieces(_latex_math(a, b))
+                for a, b in zip(page["k"], md["k"], strict=True)
+            ]
+    lines += ["", "## Why they agree", ""]
+    for a, b in zip(page["why"], md["why"], strict=True):
+        lines += [_md_pieces(_latex_math(a, b)), ""]
+    lines += ["_" + _md_pieces(md["sources"][0]) + "_", ""]
+    verdict = "Every row verified." if c.verified else "Verification FAILED."
+    lines += [f"**{verdict}**", ""]
+    return "\n".join(lines)
+
+
+def _latex_math(tex: list[Piece], text: list[Piece]) -> list[Piece]:
+    """Markdown words from the text version, formulas from the LaTeX version."""
+    return [
+        b if b[0] not in ("math", "dim-math") else a
+        for a, b in zip(tex, text, strict=True)
+    ]
