@@ -112,6 +112,7 @@ def assert_one_line_error(result: Result, code: int, *needles: str) -> str:
     assert len(lines) == 1, result.stderr
     line = lines[0]
     assert line.startswith("Error: "), line
+    assert "internal error" not in line, line
     for needle in needles:
         assert needle in line, (needle, line)
     assert result.stdout == "", result.stdout
