@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 RENDERERS: dict[str, str] = {
     "text": "terminal:render_text",
     "json": "data:render_json",
+    "latex": "latex:render_latex",
+    "beamer": "beamer:render_beamer",
+    "markdown": "markdown:render_markdown",
+    "ipynb": "notebook:render_ipynb",
 }
 
 
