@@ -60,7 +60,7 @@ FORMATS: tuple[str, ...] = (
 )
 @click.option(
     "--svg",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),  # a folder or "" is refused by write_atomic (exit 1, like -o)
     default=None,
     help="Also save the terminal view as an SVG picture (for slides).",
 )
@@ -99,7 +99,7 @@ def derive(
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     with progress_reporter(estimate.seconds) as progress:
         derivation = run(config, progress=progress, force=True)
-    if step or svg:
+    if step or svg is not None:
         from .live import present
 
         finished = present(
