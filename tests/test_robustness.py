@@ -370,16 +370,22 @@ def test_sizes_with_spaces_signs_and_leading_zeros_are_read_as_numbers() -> None
 
 
 # -- output paths --------------------------------------------------------------------------
-def _output_commands() -> list[str]:
-    return commands_with("--output")
+def _output_options() -> list[tuple[str, str]]:
+    """(command, flag) of every option that names a file to write (-o, --svg, ...)."""
+    return sorted(
+        (name, flag)
+        for name, command in cli.commands.items()
+        for flag, option in options_of(command).items()
+        if isinstance(option.type, click.Path)
+    )
 
 
-@pytest.mark.parametrize("name", _output_commands())
+@pytest.mark.parametrize("name,flag", _output_options())
 @pytest.mark.parametrize(
     "where", ["missing-folder", "under-a-file", "a-folder", "read-only", "empty"]
 )
 def test_unwritable_output_is_exit_1_and_creates_nothing(
-    name: str, where: str, tmp_path: Path
+    name: str, flag: str, where: str, tmp_path: Path
 ) -> None:
     blocker = tmp_path / "file.txt"
     blocker.write_text("keep me\n")
@@ -397,20 +403,20 @@ def test_unwritable_output_is_exit_1_and_creates_nothing(
         assert target is not None
         before = tree(tmp_path)
         value = "" if where == "empty" else str(target)
-        result = invoke([*base(name), "-o", value])
+        result = invoke([*base(name), flag, value])
         after = tree(tmp_path)
     assert_one_line_error(result, 1, repr(value) if where == "empty" else str(target))
     assert after == before
     assert blocker.read_text() == "keep me\n"
 
 
-@pytest.mark.parametrize("name", _output_commands())
+@pytest.mark.parametrize("name,flag", _output_options())
 def test_output_onto_an_existing_file_replaces_it_whole(
-    name: str, tmp_path: Path
+    name: str, flag: str, tmp_path: Path
 ) -> None:
     target = tmp_path / "out.txt"
     target.write_text("old\n")
-    result = invoke([*base(name), "-o", str(target)])
+    result = invoke([*base(name), flag, str(target)])
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.output
     assert target.read_text() != "old\n" and target.stat().st_size > 0
