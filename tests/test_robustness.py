@@ -662,3 +662,19 @@ def test_the_rich_view_in_a_real_terminal_keeps_matrices_whole(columns: int) -> 
     text = out.decode()
     assert "Certificate" in text
     assert matrix_problems(text, columns) == []
+
+
+# -- the README's examples are real ------------------------------------------------------------
+def test_readme_error_examples_are_what_symderiv_prints() -> None:
+    """Each ``$ symderiv ...`` in "Errors and exit codes" prints exactly the line below it."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- errors:start -->")[1].split("<!-- errors:end -->")[0]
+    pairs = re.findall(r"^\$ (symderiv .+)\n(Error: .+)$", section, flags=re.M)
+    assert len(pairs) >= 3, section
+    for command, expected in pairs:
+        result = invoke(shlex.split(command)[1:])
+        assert result.exit_code in (1, 2), command
+        assert result.stderr == expected + "\n", (command, result.stderr)
