@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from .. import __version__
 from ..algebra import Poly, PolyMatrix
-from ..notation import Equation, Explicit
+from ..notation import Deriv, Equation, Explicit
 from ..steps import Derivation, Step, StepKind
 from .formula import formula_latex
 from .latex import (
@@ -30,12 +30,9 @@ from .latex import (
     LatexRenderer,
     MatrixStyle,
     Piece,
-    _Context,
     _dl,
     _flatten,
-    _math_words,
     _role_tex,
-    certificate_rows,
     command_line,
     equation_latex,
     latex_entry,
@@ -153,14 +150,14 @@ class BeamerRenderer(LatexRenderer):
         return min(4.2, 0.45 * max(matrix.shape))
 
     def figure(
-        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, step: Step
+        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
     ) -> str:
         pic = latex_sparsity(matrix, blocks, size_cm=self.picture_cm(matrix))
         return (
             "\\begin{center}\n"
             + pic
             + "\n\\par\\medskip\n\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
-            + self.caption(matrix, blocks, step)
+            + self.caption(matrix, blocks, lhs)
             + "\n\\end{minipage}\n\\end{center}"
         )
 
@@ -192,7 +189,8 @@ class BeamerRenderer(LatexRenderer):
                 slide += k >= 2
         tex, _, height = equation_latex(pieces, self.width_em, overlays)
         entry = self.first_entry(var, slide)
-        limits = self.heights([height, 2.6], step.note, extra_lines=1)
+        # No note on this frame: the sentence above the entry says what the note says.
+        limits = self.heights([height, 2.6], "", extra_lines=1)
         body = [self.display(tex, limits[0])]
         if entry:
             body.append(
@@ -201,9 +199,7 @@ class BeamerRenderer(LatexRenderer):
                 + self.display(entry, limits[1])
                 + "\n}"
             )
-        return self.frame(
-            self.step_title(step, number), "\n".join(body) + self.note(step)
-        )
+        return self.frame(self.step_title(step, number), "\n".join(body))
 
     def first_entry(self, var: str, slide: int) -> str:
         """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0], one term per slide from ``slide`` on."""
@@ -266,7 +262,10 @@ class BeamerRenderer(LatexRenderer):
             lines.append(rf"\boxed{{{tex}}}")
         shown = "\\begin{gathered}\n" + " \\\\[1ex]\n".join(lines) + "\n\\end{gathered}"
         code = numpy_lines(self.ctx.derivation)
-        body = self.display(shown, "0.55\\textheight")
+        (limit,) = self.heights(
+            [2.6 * len(lines)], step.note, extra_lines=len(code) + 1
+        )
+        body = self.display(shown, limit)
         if code:
             body += (
                 "\n\\begin{center}\\small\n\\begin{tabular}{@{}l@{}}\n"
@@ -323,19 +322,28 @@ class BeamerRenderer(LatexRenderer):
         return self.frame("The chain rule in higher dimensions", body)
 
     def certificate(self) -> str:
+        """One row per claim, one column per variable: the table fits on a slide."""
         d = self.ctx.derivation
+        variables = [v for v in d.config.wrt]
+        claims: dict[str, dict[str, str]] = {}
+        for check in d.checks:
+            mark = r"\sdyes" if check.passed else r"\sdno"
+            claims.setdefault(check.claim, {})[check.wrt] = mark
         rows = []
-        for var, claim, passed, _ in certificate_rows(d):
-            mark = r"\sdyes" if passed else r"\sdno"
-            rows.append(f"${var}$ & {self.text(claim)} & {mark} \\\\")
+        for claim, marks in claims.items():
+            cells = " & ".join(marks.get(v, "") for v in variables)
+            rows.append(f"{self.text(self.prose(claim))} & {cells} \\\\")
+        head = " & ".join(f"${_role_tex(d.config, v)}$" for v in variables)
         verdict = (
             "Checked exactly, entry by entry, on the symbolic matrices: all results hold."
             if d.verified
             else r"\textbf{Verification failed}: a result is wrong (see \sdno)."
         )
         body = (
-            "\\begin{center}\n\\begin{tabular}{@{}cll@{}}\n\\toprule\n"
-            "variable & claim & \\\\\n\\midrule\n"
+            "\\begin{center}\n\\begin{tabular}{@{}l"
+            + "c" * len(variables)
+            + "@{}}\n\\toprule\n"
+            + f"claim & {head} \\\\\n\\midrule\n"
             + "\n".join(rows)
             + "\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
             + verdict
@@ -386,7 +394,7 @@ class BeamerRenderer(LatexRenderer):
         return self.frame("Where learners trip", body)
 
     def render(self, d: Derivation) -> str:
-        self._ctx = _Context(d, _math_words(d.config))
+        self.bind(d)
         frames = [
             "\\begin{frame}\n\\titlepage\n\\end{frame}\n",
             self.intro(d),

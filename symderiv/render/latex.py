@@ -44,24 +44,17 @@ from .. import __version__
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, Letters, split_entry
 from ..notation import (
-    Comm,
     Deriv,
     Equation,
     Explicit,
     Expr,
     Eye,
-    Grad,
-    Jac,
-    Kron,
     Node,
     Ones,
     Prod,
-    Scalar,
-    Sum,
     Sym,
     T,
     Text,
-    Vec,
 )
 from ..steps import Check, Derivation, Step, StepKind
 from .base import Renderer
@@ -76,6 +69,8 @@ DEFAULT_MAX_TERMS = 4
 ARTICLE_WIDTH_EM = 41.0
 #: Displays estimated wider than width/MIN_SCALE lose columns or terms before TeX scales.
 MIN_SCALE = 0.75
+#: An equation breaks into lines only when wider than its budget/LINE_OVERRUN.
+LINE_OVERRUN = 0.85
 #: A Jacobian's sparsity picture is at most this many cells across (larger ones are binned).
 SPARSITY_MAX_CELLS = 256
 
@@ -223,7 +218,7 @@ def math_latex(text: str, letters: Letters | None = None) -> str | None:
     >>> math_latex("x_1_12*w_12_1")
     'x_{1,12}\\\\cdot w_{12,1}'
     """
-    if any(ch in "#$%&~\\{}^@`\"'" for ch in text):
+    if any(ch in "#$%&~\\@`\"'" for ch in text) or not _balanced(text):
         return None
     if any(
         not ch.isascii()
@@ -272,6 +267,11 @@ def math_latex(text: str, letters: Letters | None = None) -> str | None:
     )
     tex = re.sub(r" +", " ", tex).strip()
     tex = re.sub(r"(\d+)/\(([^()]*)\)", r"\\frac{\1}{\2}", tex)
+    # A script needs an argument, and a base takes one subscript and one superscript.
+    if re.search(r"[_^](?![{A-Za-z0-9\\])", tex) or re.search(
+        r"_(\{[^{}]*\}|\w)\s*_|\^(\{[^{}]*\}|\w)\s*\^", tex
+    ):
+        return None
     return tex if _balanced(tex) else None
 
 
@@ -293,6 +293,8 @@ def _classify(core: str, math_words: set[str]) -> str:
     if _NUMBER_RE.fullmatch(core):
         return "number"
     if any(ch in _MATH_TRIGGERS for ch in core) or bare in math_words:
+        return "math"
+    if re.search(r"\w=\w", core):
         return "math"
     return "text"
 
@@ -326,7 +328,7 @@ def prose_segments(
         m = re.fullmatch(r"(.*?)((?:'s)?[.,;:!?]*)", tok, flags=re.S)
         assert m is not None
         core, trail = m.group(1), m.group(2)
-        if core.count("(") < core.count(")") and core.endswith(")") and "(" not in core:
+        while core.endswith(")") and core.count(")") > core.count("("):
             core, trail = core[:-1], ")" + trail
         if core.startswith("(") and core.count("(") > core.count(")"):
             lead, core = "(", core[1:]
@@ -1286,7 +1288,10 @@ def equation_latex(
 
     one_width = lhs.width + sum(f[2] + (_OP_EM if f[0] else 0.0) for f in flat)
     multi = any(len(p.lines) > 1 for _, p in pieces)
-    if not multi and (budget is None or one_width <= budget):
+    # A line may run a little over the budget (\sdfit scales it slightly) rather than
+    # break: one line scaled to 85 % reads better than two.
+    limit = None if budget is None else budget / LINE_OVERRUN
+    if not multi and (limit is None or one_width <= limit):
         tex = lhs.tex
         for op, line, _, _, _, overlay in flat:
             tex += " " + body(op, line, overlay)
@@ -1300,7 +1305,7 @@ def equation_latex(
     started = False  # the alignment point & is placed
     for op, line, w, h, cont, overlay in flat:
         add = w + (_OP_EM if op else 0.0)
-        fits = budget is None or width + add <= budget
+        fits = limit is None or width + add <= limit
         if cont or (started and not fits):
             lines.append(current)
             widths.append(width)
@@ -1462,10 +1467,11 @@ def intro_blocks(d: Derivation) -> list[Block]:
         if c.layout == "denominator"
         else "numerator layout: each derivative has the transposed shape of its variable"
     )
+    y, t = c.letters.entry("Y"), c.letters.entry("T")
     loss = {
-        "generic": "a generic loss: the upstream derivatives stay symbols",
-        "mse": "the mean squared error",
-        "sum": "the sum of the outputs",
+        "generic": "generic: the upstream derivatives stay symbols",
+        "mse": f"mean squared error, L = 1/(2N) Σ_i ‖{y}_i − {t}_i‖²",
+        "sum": f"the sum of the outputs, L = Σ_ij {y}_ij",
     }[c.loss]
     items: list[list[Segment]] = [
         [("text", f"Convention: {conv.name} (")]
@@ -1473,7 +1479,7 @@ def intro_blocks(d: Derivation) -> list[Block]:
         + [("text", ").")],
         prose_segments(f"Vectorization in {order}.", L, _math_words(c)),
         [("text", f"{layout[0].upper()}{layout[1:]}.")],
-        [("text", f"Loss: {loss}.")],
+        prose_segments(f"Loss: {loss}.", L, _math_words(c)),
     ]
     if c.method != "jacobian":
         items.append([("text", f"Method: {c.method}.")])
@@ -1554,6 +1560,7 @@ def remarks_blocks(d: Derivation) -> list[Block]:
             "form fit together and give the transposed shape:"
         )
     blocks.append(("p", authored(why)))
+    rows = []
     for var in c.wrt:
         res = d.results.get(var)
         if res is None:
@@ -1565,12 +1572,13 @@ def remarks_blocks(d: Derivation) -> list[Block]:
         target = _role_tex(c, var)
         if c.layout == "numerator":
             target = f"{target}^{{T}}"
+        rows.append(
+            rf"\frac{{\partial L}}{{\partial {_role_tex(c, var)}}} &= {shapes}"
+            rf" &&\text{{is }} {r} \times {col}\text{{, like }} {target}"
+        )
+    if rows:
         blocks.append(
-            (
-                "eq",
-                rf"\frac{{\partial L}}{{\partial {_role_tex(c, var)}}} = {shapes}"
-                rf"\qquad\text{{is }} {r} \times {col}\text{{, like }} {target}.",
-            )
+            ("eq", "\\begin{aligned}\n" + ", \\\\\n".join(rows) + ".\n\\end{aligned}")
         )
     other = "col" if c.vec == "row" else "row"
     names = {"row": "row", "col": "column"}
@@ -1592,14 +1600,14 @@ def remarks_blocks(d: Derivation) -> list[Block]:
     )
     res0 = d.results.get(first)
     if res0 is not None:
-        rows, cols = res0.jacobian.shape
+        jr, jc = res0.jacobian.shape
         nnz = res0.jacobian.nnz()
         blocks.append(("h", "Why no framework builds the Jacobian"))
         blocks.append(
             (
                 "p",
                 authored(
-                    f"${_dvec(c, first)}$ has ${rows} \\times {cols} = {rows * cols}$ "
+                    f"${_dvec(c, first)}$ has ${jr} \\times {jc} = {jr * jc}$ "
                     f"entries, of which only {nnz} are nonzero, and the count grows with the "
                     "square of the batch. Its Kronecker structure is what makes a closed "
                     "form possible: the upstream row times the Jacobian collapses to a "
@@ -1827,6 +1835,10 @@ class LatexRenderer(Renderer[str]):
         self._ctx: _Context | None = None
 
     # -- settings ------------------------------------------------------------------------
+    def bind(self, derivation: Derivation) -> None:
+        """Print ``derivation`` from now on (its letters, sizes and results)."""
+        self._ctx = _Context(derivation, _math_words(derivation.config))
+
     @property
     def ctx(self) -> _Context:
         assert self._ctx is not None, "call render(derivation) first"
@@ -1971,29 +1983,32 @@ class LatexRenderer(Renderer[str]):
         for eq in step.equations:
             for part in eq.parts:
                 if isinstance(part, Explicit) and isinstance(part.matrix, PolyMatrix):
-                    if part.blocks is not None or isinstance(eq.parts[0], Deriv):
-                        return self.figure(part.matrix, part.blocks, step)
+                    lhs = eq.parts[0]
+                    if isinstance(lhs, Deriv):
+                        return self.figure(part.matrix, part.blocks, lhs)
         return ""
 
     def caption(
-        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, step: Step
+        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
     ) -> str:
+        """What the picture shows: which derivative, how sparse, what the lines mean."""
         rows, cols = matrix.shape
         nnz = matrix.nnz()
         total = rows * cols
         share = 100.0 * nnz / total if total else 0.0
-        var = step.wrt or ""
-        what = (
-            f"${_dvec(self.config, var)}$" if var in ("X", "W", "b") else "the Jacobian"
-        )
+        of, wrt = _role_tex(self.config, lhs.of), _role_tex(self.config, lhs.wrt)
+        if lhs.vec:
+            what = rf"\partial \operatorname{{vec}}({of})/\partial \operatorname{{vec}}({wrt})"
+        else:
+            what = rf"\partial {of}/\partial {wrt}"
         text = (
-            f"Sparsity of {what} (${rows} \\times {cols}$): each filled square is a "
-            f"nonzero entry, {nnz} of {total} ({share:.1f}\\,\\%)."
+            f"Sparsity of ${what}$, drawn as a ${rows} \\times {cols}$ matrix: each "
+            f"filled square is a nonzero entry, {nnz} of {total} ({share:.1f}\\,\\%)."
         )
         if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
             text += (
-                f" The red lines cut it into the ${blocks[0]} \\times {blocks[1]}$ blocks "
-                "of its Kronecker form."
+                f" The red lines separate its ${blocks[0]} \\times {blocks[1]}$ blocks"
+                + (", those of its Kronecker form." if lhs.vec else ".")
             )
         if total >= 4096:
             text += (
@@ -2003,15 +2018,17 @@ class LatexRenderer(Renderer[str]):
         return text
 
     def figure(
-        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, step: Step
+        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
     ) -> str:
+        """The sparsity picture, centred, with its caption underneath."""
         pic = latex_sparsity(matrix, blocks, size_cm=self.picture_cm(matrix))
+        # One minipage: the picture and its caption never part at a page break.
         return (
-            "\\begin{center}\n"
+            "\\begin{center}\n\\begin{minipage}{0.85\\linewidth}\\centering\n"
             + pic
-            + "\n\\par\\smallskip\n\\begin{minipage}{0.85\\linewidth}\\small\\centering\n"
-            + self.caption(matrix, blocks, step)
-            + "\n\\end{minipage}\n\\end{center}"
+            + "\n\\par\\smallskip\n{\\small "
+            + self.caption(matrix, blocks, lhs)
+            + "\\par}\n\\end{minipage}\n\\end{center}"
         )
 
     def picture_cm(self, matrix: PolyMatrix) -> float:
@@ -2074,11 +2091,13 @@ class LatexRenderer(Renderer[str]):
             parts.append(self.text(self.prose(step.note)))
         code = numpy_lines(self.ctx.derivation)
         if code:
-            parts.append("In NumPy, for a batch stored row by row:")
+            # In a minipage, so that the sentence and its code stay on one page.
             parts.append(
-                "\\begin{center}\n\\begin{tabular}{@{}l@{}}\n"
+                "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
+                "In NumPy, each gradient in the shape of its variable, as a backward pass "
+                "stores it:\n\\begin{center}\n\\begin{tabular}{@{}l@{}}\n"
                 + " \\\\\n".join(rf"\texttt{{{latex_escape(c)}}}" for c in code)
-                + "\n\\end{tabular}\n\\end{center}"
+                + "\n\\end{tabular}\n\\end{center}\n\\end{minipage}"
             )
         return "\n".join(parts) + "\n"
 
@@ -2093,9 +2112,13 @@ class LatexRenderer(Renderer[str]):
             elif kind == "eq":
                 out.append(self.display(content))
             elif kind == "items":
+                # An explicit label: the default text bullet needs fonts (TS1) that
+                # texlive-latex-base does not have as outlines.
                 out.append(
                     "\\begin{itemize}\n"
-                    + "\n".join(f"\\item {self.text(item)}" for item in content)
+                    + "\n".join(
+                        f"\\item[$\\bullet$] {self.text(item)}" for item in content
+                    )
                     + "\n\\end{itemize}"
                 )
         return "\n".join(out)
@@ -2191,7 +2214,7 @@ class LatexRenderer(Renderer[str]):
 
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
-        self._ctx = _Context(d, _math_words(d.config))
+        self.bind(d)
         body = self.body(d)
         cols = max_matrix_cols(body)
         head = (
@@ -2217,8 +2240,6 @@ class LatexRenderer(Renderer[str]):
             max_matrix_cols=cols,
             extra=[
                 r"\renewcommand{\thesubsection}{Step \arabic{subsection}}",
-                # The text bullet would need the TS1 fonts (cm-super), not in latex-base.
-                r"\renewcommand{\labelitemi}{$\bullet$}",
                 r"\setlength{\parindent}{0pt}",
                 r"\renewcommand{\arraystretch}{1.15}",
                 r"\setlength{\parskip}{0.6ex plus 0.3ex}",
@@ -2290,20 +2311,30 @@ def numpy_expression(node: Node, letters: Letters) -> str | None:
 
 
 def numpy_lines(d: Derivation) -> list[str]:
-    """``dX = dY @ W.T`` for each derived variable (names as the convention's code uses)."""
+    """``dX = dY @ W.T`` for each derived variable, as a backward pass stores them.
+
+    Each gradient has the shape of its variable (what code stores), whatever the layout
+    of the derivation; the loss's upstream derivative comes first (mse, sum). Names as
+    the convention's code uses them (``dLdW`` in the column convention).
+    """
     from ..codegen import derivative_name
 
+    c = d.config
+    L = c.letters
     out = []
-    for var in d.config.wrt:
-        res = d.results.get(var)
-        if res is None:
+    if c.loss == "mse":
+        out.append(f"{L.of('dY')} = ({L.of('Y')} - {L.of('T')}) / {c.n}")
+    elif c.loss == "sum":
+        out.append(f"{L.of('dY')} = np.ones_like({L.of('Y')})")
+    for var in c.wrt:
+        if var not in d.results:
             continue
-        expr = numpy_expression(res.closed_form, d.config.letters)
+        expr = numpy_expression(c.conv.closed_form(var, c.n), L)
         if expr is None:
             return []
-        name = derivative_name(d.config.conv, var)
-        if d.config.names:
-            name = "d" + d.config.letters.of(var)
+        name = derivative_name(c.conv, var)
+        if c.names:
+            name = "d" + L.of(var)
         out.append(f"{name} = {expr}")
     return out
 
@@ -2349,4 +2380,3 @@ __all__ = [
     "tex_width",
     "upstream_definition",
 ]
-_ = (Comm, Grad, Jac, Kron, Scalar, Sum, Vec)

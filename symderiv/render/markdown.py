@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from .. import __version__
 from ..algebra import PolyMatrix
+from ..notation import Deriv, Explicit
 from ..steps import Derivation, Step, StepKind
 from .latex import (
     ARTICLE_WIDTH_EM,
@@ -22,8 +23,6 @@ from .latex import (
     Block,
     LatexRenderer,
     Segment,
-    _Context,
-    _math_words,
     background_blocks,
     certificate_rows,
     command_line,
@@ -58,6 +57,31 @@ def segments_markdown(segments: Iterable[Segment]) -> str:
         else:
             out.append(markdown_escape(content))
     return "".join(out)
+
+
+def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) -> str:
+    """A fenced block drawing the nonzeros (■) and zeros (·), rules between the blocks.
+
+    Empty for matrices with more than ``limit`` rows or columns.
+    """
+    if matrix.rows > limit or matrix.cols > limit:
+        return ""
+    br, bc = blocks
+    lines: list[str] = []
+    for i in range(matrix.rows):
+        cells: list[str] = []
+        for j in range(matrix.cols):
+            if j and j % bc == 0 and bc < matrix.cols:
+                cells.append("│")
+            cells.append("■" if (i, j) in matrix.entries else "·")
+        row = " ".join(cells)
+        if i and i % br == 0 and br < matrix.rows:
+            lines.append("".join("┼" if ch == "│" else "─" for ch in row))
+        lines.append(row)
+    return (
+        "Nonzero pattern (■ nonzero, · zero; the rules separate the Kronecker blocks):\n\n"
+        "```text\n" + "\n".join(lines) + "\n```"
+    )
 
 
 def math_block(tex: str) -> str:
@@ -119,35 +143,17 @@ class MarkdownRenderer(LatexRenderer):
         return "\n".join(parts)
 
     def pattern(self, step: Step) -> str:
-        """The nonzero pattern of a small Jacobian as a block of text (■ nonzero, · zero)."""
-        from ..notation import Explicit
-
+        """The nonzero pattern of a small Jacobian as text (■ nonzero, · zero), with blocks."""
         for eq in step.equations:
+            lhs = eq.parts[0]
             for part in eq.parts:
-                if isinstance(part, Explicit) and isinstance(part.matrix, PolyMatrix):
-                    if part.blocks is None:
-                        continue
-                    m = part.matrix
-                    if m.rows > 24 or m.cols > 24:
-                        return ""
-                    br, bc = part.blocks
-                    lines = []
-                    for i in range(m.rows):
-                        if i and i % br == 0 and br < m.rows:
-                            lines.append(
-                                "─" * (2 * m.cols - 1 + 2 * ((m.cols - 1) // bc))
-                            )
-                        cells = []
-                        for j in range(m.cols):
-                            if j and j % bc == 0 and bc < m.cols:
-                                cells.append("│")
-                            cells.append("■" if (i, j) in m.entries else "·")
-                        lines.append(" ".join(cells))
-                    return (
-                        "Sparsity (■ nonzero, · zero; lines between Kronecker blocks):\n\n```text\n"
-                        + "\n".join(lines)
-                        + "\n```"
-                    )
+                if (
+                    isinstance(part, Explicit)
+                    and isinstance(part.matrix, PolyMatrix)
+                    and isinstance(lhs, Deriv)
+                    and part.blocks is not None
+                ):
+                    return sparsity_text(part.matrix, part.blocks)
         return ""
 
     def summary(self, step: Step, number: int) -> str:
@@ -213,7 +219,7 @@ class MarkdownRenderer(LatexRenderer):
         return "## " + inner + "\n"
 
     def render(self, d: Derivation) -> str:
-        self._ctx = _Context(d, _math_words(d.config))
+        self.bind(d)
         parts = [
             f"# {self.title()}",
             "",
@@ -252,4 +258,3 @@ __all__ = [
     "render_markdown",
     "segments_markdown",
 ]
-_ = StepKind

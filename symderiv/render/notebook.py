@@ -19,7 +19,12 @@ from typing import Any, ClassVar
 from ..conventions import Config
 from ..steps import Derivation, Step, StepKind
 from .base import Renderer
-from .latex import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, numpy_expression
+from .latex import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_TERMS,
+    intro_blocks,
+    numpy_expression,
+)
 from .markdown import MarkdownRenderer
 
 #: Names the generated code uses itself; display letters equal to one of them are not
@@ -263,9 +268,7 @@ class NotebookRenderer(Renderer[list[dict[str, Any]]]):
         self._namespace = {"__name__": "__symderiv_notebook__"}
         self._count = 0
         md = self.markdown
-        from .latex import _Context, _math_words, intro_blocks
-
-        md._ctx = _Context(d, _math_words(d.config))
+        md.bind(d)
         intro = (
             f"# {md.title()}\n\n*{md.subtitle()}.*\n\n## What is derived\n\n"
             + md.blocks(intro_blocks(d))
