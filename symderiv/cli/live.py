@@ -217,7 +217,9 @@ def present(
             f"--format rich or text (got {'-o ' + output if output else '--format ' + fmt})"
         )
     if svg is not None:
-        write_atomic(svg, svg_of(derivation, max_entries=max_entries, title=title_of(derivation)))
+        write_atomic(
+            svg, svg_of(derivation, max_entries=max_entries, title=title_of(derivation))
+        )
     if not step or not interactive():
         # Without a terminal nothing pauses: the output is the same as without --step.
         emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
