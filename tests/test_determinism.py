@@ -80,6 +80,20 @@ OTHER_CASES: list[list[str]] = [
     ["conventions", "--format", "latex"],
     ["conventions", "--format", "markdown"],
     ["exercise", "-o", "sheet.tex"],
+    ["exercise", "--seed", "7", "--answers", "--format", "markdown"],
+    [
+        "derive",
+        "--n",
+        "2",
+        "--d",
+        "3",
+        "--m",
+        "2",
+        "--format",
+        "json",
+        "--svg",
+        "view.svg",
+    ],
 ]
 
 
@@ -105,7 +119,7 @@ def _methods() -> list[str]:
     """Methods beyond jacobian run only once their views have landed."""
     if importlib.util.find_spec("symderiv.views") is None:
         return ["jacobian"]
-    return ["jacobian", "all"]
+    return ["jacobian", "index", "tensor", "all"]
 
 
 def cases() -> tuple[list[list[str]], list[str]]:
@@ -125,6 +139,7 @@ def cases() -> tuple[list[list[str]], list[str]]:
     for method in _methods()[1:]:
         out.append(["derive", "--method", method, "--format", "json"])
         out.append(["derive", "--method", method, "--format", "text"])
+        out.append(["derive", "--method", method, "--format", "latex"])
     for args in OTHER_CASES:
         if args[0] in cli.commands:
             out.append(args)
