@@ -153,12 +153,10 @@ def test_ctrl_c_while_rendering_exits_130_with_one_line(
 def test_ctrl_c_at_the_rename_leaves_neither_file_nor_temporary(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import symderiv.fileio
-
     def interrupted(src: object, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(symderiv.fileio.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)  # what write_atomic renames with
     target = tmp_path / "out.json"
     result = CliRunner().invoke(cli, ["derive", "--format", "json", "-o", str(target)])
     assert result.exit_code == 130
@@ -171,15 +169,13 @@ def test_ctrl_c_at_the_rename_leaves_neither_file_nor_temporary(
 def test_ctrl_c_at_the_rename_keeps_the_old_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import symderiv.fileio
-
     target = tmp_path / "out.json"
     target.write_text("old\n")
 
     def interrupted(src: object, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(symderiv.fileio.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)  # what write_atomic renames with
     result = CliRunner().invoke(cli, ["derive", "--format", "json", "-o", str(target)])
     assert result.exit_code == 130
     assert target.read_text() == "old\n"
