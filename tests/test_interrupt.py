@@ -84,9 +84,9 @@ def _leftovers(folder: Path) -> list[str]:
 def _assert_interrupted(code: int, out: str, err: str) -> None:
     assert code == 130, (code, err[-2000:])
     assert "Traceback" not in err
-    assert _error_lines(err) == ["Error: interrupted (Ctrl-C); nothing was written."], (
-        err
-    )
+    assert _error_lines(err) == [
+        "Error: interrupted (Ctrl-C); no partial file was left."
+    ], err
 
 
 def test_ctrl_c_during_a_long_derivation_leaves_no_file(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_ctrl_c_while_rendering_exits_130_with_one_line(
     target = tmp_path / "out.json"
     result = CliRunner().invoke(cli, ["derive", "--format", "json", "-o", str(target)])
     assert result.exit_code == 130
-    assert result.stderr == "Error: interrupted (Ctrl-C); nothing was written.\n"
+    assert result.stderr == "Error: interrupted (Ctrl-C); no partial file was left.\n"
     assert result.stdout == ""
     assert list(tmp_path.iterdir()) == []
 
@@ -161,7 +161,7 @@ def test_ctrl_c_at_the_rename_leaves_neither_file_nor_temporary(
     result = CliRunner().invoke(cli, ["derive", "--format", "json", "-o", str(target)])
     assert result.exit_code == 130
     assert result.stderr.splitlines() == [
-        "Error: interrupted (Ctrl-C); nothing was written."
+        "Error: interrupted (Ctrl-C); no partial file was left."
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -195,7 +195,7 @@ def test_the_cli_maps_keyboard_interrupt_to_130_wherever_it_is_raised(
     result = CliRunner().invoke(cli, ["derive", "--format", "json"])
     assert result.exit_code == 130
     assert result.stderr.splitlines() == [
-        "Error: interrupted (Ctrl-C); nothing was written."
+        "Error: interrupted (Ctrl-C); no partial file was left."
     ]
 
 
@@ -236,6 +236,9 @@ def test_ctrl_c_during_pdflatex_leaves_no_pdf_and_no_temporary_folder(
     _assert_interrupted(code, out, err)
     assert not (work / "notes.pdf").exists()
     assert list((work / "tmp").iterdir()) == []  # the compile folder is gone
+    # The .tex was complete before the compile started; it stays, whole.
+    assert sorted(p.name for p in work.iterdir()) == ["notes.tex", "tmp"]
+    assert (work / "notes.tex").read_text().rstrip().endswith("\\end{document}")
 
 
 @needs_pdf

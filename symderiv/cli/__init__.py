@@ -58,7 +58,7 @@ class SymderivGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except (_Interrupted, click.exceptions.Abort, KeyboardInterrupt):
-            _fail("interrupted (Ctrl-C); nothing was written.", 130)
+            _fail("interrupted (Ctrl-C); no partial file was left.", 130)
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()  # bare `symderiv`: the help as it is (stderr, exit 2), not one line
             sys.exit(exc.exit_code)
