@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
 # Register the commands: each module adds itself to ``cli`` (light imports only).
 from . import check as _check  # noqa: E402,F401
 from . import codegen as _codegen  # noqa: E402,F401
-from . import derive as _derive  # noqa: E402,F401
-from . import verify as _verify  # noqa: E402,F401
 from . import conventions as _conventions  # noqa: E402,F401
+from . import derive as _derive  # noqa: E402,F401
 from . import exercise as _exercise  # noqa: E402,F401
+from . import verify as _verify  # noqa: E402,F401
