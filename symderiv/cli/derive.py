@@ -97,8 +97,14 @@ def derive(
     estimate = guard(config, force)
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
+    to_file = output is not None and not step and svg is None
     with progress_reporter(estimate.seconds) as progress:
         derivation = run(config, progress=progress, force=True)
+        if to_file:
+            # Rendering a large derivation takes seconds too: keep the bar until written.
+            if progress is not None:
+                progress(f"writing {output}", 1, 1)
+            emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
     if step or svg is not None:
         from .live import present
 
@@ -113,7 +119,7 @@ def derive(
         )
         if not finished:
             return  # stopped with q during --step: a clean exit
-    else:
+    elif not to_file:
         emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
     if not derivation.verified:
         raise click.exceptions.Exit(1)
