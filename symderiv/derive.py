@@ -298,6 +298,10 @@ class _Engine:
             outputs, targets = self.layer.outputs, self.layer.matrix("T")
             self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
 
+    def name(self, role: str) -> str:
+        """The display letters of ``role`` (A for X in the column convention)."""
+        return self.config.letters.of(role)
+
     def _tick(self, task: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(task, done, total)
@@ -370,31 +374,32 @@ class _Engine:
             "The forward pass, entry by entry",
             (Equation(Sym("Y"), self.conv.forward(self.config.n), Explicit(L.Y)),),
             note=(
-                "Row i of Y is the output for sample i; the bias is added to every row "
-                "(1_N is a column of ones)."
+                f"Row i of {self.name('Y')} is the output for sample i; the bias is added "
+                "to every row (1_N is a column of ones)."
             ),
         )
 
     def upstream_step(self) -> Step:
         """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
         loss, n = self.config.loss, self.config.n
+        y, t = self.config.letters.entry("Y"), self.config.letters.entry("T")
         eqs: tuple[Equation, ...]
         if loss == "generic":
             eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),)
             note = (
-                "Backpropagation hands the layer the upstream derivatives ∂L/∂y_ij from the "
-                "layers above; they stay symbols here."
+                f"Backpropagation hands the layer the upstream derivatives ∂L/∂{y}_ij "
+                "from the layers above; they stay symbols here."
             )
         elif loss == "sum":
             eqs = (
-                Equation(Text("L = Σ_ij y_ij")),
+                Equation(Text(f"L = Σ_ij {y}_ij")),
                 Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
             )
-            note = "For L = Σ y_ij every upstream derivative is 1."
+            note = f"For L = Σ {y}_ij every upstream derivative is 1."
         else:
             assert self.loss_upstream is not None
             eqs = (
-                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖y_i − t_i‖²")),
+                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{y}_i − {t}_i‖²")),
                 Equation(
                     Sym("dY"),
                     Deriv("L", "Y"),
@@ -403,9 +408,9 @@ class _Engine:
                 ),
             )
             note = (
-                "The chain starts one step earlier, at the loss: ∂L/∂y_ij = (y_ij − t_ij)/N. "
-                "Below, dy_ij stands for this value; the identities hold for any upstream "
-                "derivative, so in particular for this one."
+                f"The chain starts one step earlier, at the loss: ∂L/∂{y}_ij = "
+                f"({y}_ij − {t}_ij)/N. Below, ∂L/∂{y}_ij stands for this value; the "
+                "identities hold for any upstream derivative, so in particular for this one."
             )
         return Step(
             "upstream", StepKind.DEFINE, "The upstream derivative", eqs, note=note
@@ -437,7 +442,7 @@ class _Engine:
         return Step(
             "vec_Y",
             StepKind.DEFINE,
-            f"Vectorize: Y as one vector ({self.order} order)",
+            f"Vectorize: {self.name('Y')} as one vector ({self.order} order)",
             (Equation(Vec(Sym("Y")), Explicit(names), Explicit(vec_y)),),
             note=(
                 f"vec stacks the entries of a matrix into one column, here {order}. Every "
@@ -489,7 +494,7 @@ class _Engine:
             Step(
                 f"dY_d{var}",
                 StepKind.JACOBIAN,
-                f"Jacobian of vec(Y) with respect to vec({self.config.letters.of(var)})",
+                f"Jacobian of vec({self.name('Y')}) with respect to vec({self.name(var)})",
                 (
                     Equation(Vec(Sym(var)), Explicit(vec_v)),
                     Equation(Deriv("Y", var, vec=True), Explicit(jac, (rows, cols))),
@@ -518,11 +523,14 @@ class _Engine:
         rows, cols = jac.shape
         total = rows * cols
         share = jac.nnz()
+        y, w = self.config.letters.entry("Y"), self.name("W")
         where = {
-            "X": "y_ij depends on row i of X only",
-            "W": "y_ij depends on one column of the weights only (column j of W, or row j "
-            "of W in the transposed conventions)",
-            "b": "y_ij depends on b_j only, with derivative 1",
+            "X": f"{y}_ij depends on row i of {self.name('X')} only",
+            "W": f"{y}_ij depends on one column of the weights only ("
+            + (f"row j of {w}" if self.conv.weight_transposed else f"column j of {w}")
+            + ")",
+            "b": f"{y}_ij depends on {self.config.letters.entry('b')}_j only, "
+            "with derivative 1",
         }[var]
         return (
             f"Row k holds the derivatives of the k-th output by every entry of {what}: "
@@ -558,13 +566,14 @@ class _Engine:
             },
         )
         letter = self.config.letters.entry(var)
+        y = self.config.letters.entry("Y")
         self.steps.append(
             Step(
                 f"dL_d{var}",
                 StepKind.CHAIN,
                 f"Chain rule for {self.config.letters.of(var)}",
                 (
-                    Equation(Jac("L", letter), Prod(Jac("h", "y"), Jac("y", letter))),
+                    Equation(Jac("L", letter), Prod(Jac("h", y), Jac(y, letter))),
                     Equation(
                         Jac("L", letter),
                         Prod(Explicit(row), Explicit(jac, self._blocks(var))),
@@ -572,9 +581,10 @@ class _Engine:
                     Equation(Jac("L", letter), Explicit(result)),
                 ),
                 note=(
-                    "L = h(y(v)) with h the rest of the network; the chain rule in higher "
-                    "dimensions multiplies the (1 × N·M) row of upstream derivatives by the "
-                    "Jacobian. Entry k of the result is Σ_r ∂L/∂y_r · ∂y_r/∂v_k."
+                    f"L = h({y}({letter})) with h the rest of the network; the chain rule in "
+                    "higher dimensions multiplies the (1 × N·M) row of upstream derivatives "
+                    f"by the Jacobian. Entry k of the result is Σ_r ∂L/∂{y}_r · "
+                    f"∂{y}_r/∂{letter}_k."
                 ),
                 uses=("upstream", f"dY_d{var}"),
                 wrt=var,
