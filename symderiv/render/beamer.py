@@ -52,7 +52,7 @@ SLIDE_WIDTH_EM = 34.0
 #: A slide shows at most this many rows and columns of a matrix (fewer if max_entries).
 SLIDE_ENTRIES = 8
 #: Share of the text height the displays of one frame may take together.
-DISPLAY_SHARE = 0.72
+DISPLAY_SHARE = 0.76
 #: Share of the text height a line of small text (a note, a sentence) takes.
 LINE_SHARE = 0.065
 
@@ -147,7 +147,7 @@ class BeamerRenderer(LatexRenderer):
         return self.frame(self.step_title(step, number), text)
 
     def picture_cm(self, matrix: PolyMatrix) -> float:
-        return min(4.2, 0.45 * max(matrix.shape))
+        return min(3.6, 0.45 * max(matrix.shape))
 
     def figure(
         self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
@@ -255,15 +255,10 @@ class BeamerRenderer(LatexRenderer):
 
     def summary(self, step: Step, number: int) -> str:
         """The formulas to keep, boxed, and their NumPy lines."""
-        style = self.style(step)
-        lines = []
-        for eq in step.equations:
-            tex, _, _ = self.equation(eq, style)
-            lines.append(rf"\boxed{{{tex}}}")
-        shown = "\\begin{gathered}\n" + " \\\\[1ex]\n".join(lines) + "\n\\end{gathered}"
+        shown = self.boxed_results(step, stacked=True)
         code = numpy_lines(self.ctx.derivation)
         (limit,) = self.heights(
-            [2.6 * len(lines)], step.note, extra_lines=len(code) + 1
+            [2.6 * len(step.equations)], step.note, extra_lines=len(code) + 1
         )
         body = self.display(shown, limit)
         if code:
@@ -297,9 +292,10 @@ class BeamerRenderer(LatexRenderer):
             f"{c.layout} layout, loss {c.loss}",
         ]
         body = (
-            f"\\[\n{_role_tex(c, 'Y')} = {forward},\\qquad "
-            + r",\; ".join(rows)
-            + "\n\\]\n\\begin{itemize}\n"
+            self.display(f"{_role_tex(c, 'Y')} = {forward}")
+            + "\n"
+            + self.display(r",\quad ".join(rows))
+            + "\n\\begin{itemize}\n"
             + "\n".join(f"\\item {i}" for i in items)
             + "\n\\end{itemize}\nGoal: prove, entry by entry,\n"
             + self.display(r",\qquad ".join(targets))

@@ -2072,20 +2072,11 @@ class LatexRenderer(Renderer[str]):
 
     def summary(self, step: Step, number: int) -> str:
         """The formulas to keep, boxed, and the lines of NumPy that implement them."""
-        style = self.style(step)
-        lines = []
-        for eq in step.equations:
-            tex, _, _ = self.equation(eq, style)
-            lines.append(rf"\boxed{{{tex}}}")
         parts = [
             f"\\setcounter{{subsection}}{{{number - 1}}}",
             f"\\subsection{{{self.text(self.prose(step.title))}}}",
             f"\\label{{step:{_label(step.id)}}}",
-            self.display(
-                r" \qquad ".join(lines)
-                if len(lines) <= 3
-                else "\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}"
-            ),
+            self.display(self.boxed_results(step)),
         ]
         if step.note:
             parts.append(self.text(self.prose(step.note)))
@@ -2164,20 +2155,43 @@ class LatexRenderer(Renderer[str]):
             out.append(tex)
         return "\n".join(out)
 
-    def section_title(self, key: tuple[str, str | None], first: bool) -> str:
+    def section_heading(
+        self, key: tuple[str, str | None], first: bool
+    ) -> list[Segment]:
+        """The heading of a group of steps (set-up, one variable, a view, the summary)."""
         view, wrt = key
-        c = self.config
         if view == "summary":
-            title = "Summary"
-        elif view == "jacobian" and wrt is None:
-            title = "The layer, written out" if first else "Shared steps"
-        elif wrt is None:
-            title = f"The {latex_escape(view)} view"
-        else:
-            what = {"X": "the input", "W": "the weights", "b": "the bias"}.get(wrt, wrt)
-            head = "" if view == "jacobian" else f"The {latex_escape(view)} view: "
-            title = f"{head}The derivative with respect to {what} ${_role_tex(c, wrt)}$"
-        return f"\\section{{{title}}}"
+            return [("text", "Summary")]
+        if view == "jacobian" and wrt is None:
+            return [("text", "The layer, written out" if first else "Shared steps")]
+        head = "" if view == "jacobian" else f"The {view} view"
+        if wrt is None:
+            return [("text", head)]
+        what = {"X": "the input", "W": "the weights", "b": "the bias"}.get(wrt, wrt)
+        lead = f"{head}: the" if head else "The"
+        return [
+            ("text", f"{lead} derivative with respect to {what} "),
+            ("math", _role_tex(self.config, wrt)),
+        ]
+
+    def section_title(self, key: tuple[str, str | None], first: bool) -> str:
+        return f"\\section{{{self.text(self.section_heading(key, first))}}}"
+
+    def boxed_results(self, step: Step, stacked: bool = False) -> str:
+        """The formulas of the summary step, each boxed: in a row, or one per line."""
+        style = self.style(step)
+        lines = []
+        for eq in step.equations:
+            tex, _, _ = self.equation(eq, style)
+            lines.append(rf"\boxed{{{tex}}}")
+        if stacked or len(lines) > 3:
+            gap = "[1ex]" if stacked else ""
+            return (
+                "\\begin{gathered}\n"
+                + f" \\\\{gap}\n".join(lines)
+                + "\n\\end{gathered}"
+            )
+        return r" \qquad ".join(lines)
 
     def title(self) -> str:
         c = self.config
@@ -2245,9 +2259,10 @@ class LatexRenderer(Renderer[str]):
                 r"\setlength{\parskip}{0.6ex plus 0.3ex}",
                 r"\allowdisplaybreaks",
                 r"\emergencystretch=2em",
-                f"\\title{{{self.title()}}}",
-                f"\\author{{{self.subtitle()}}}",
-                r"\date{Derived and verified by symderiv " + __version__ + "}",
+                # The subtitle goes with the title, which may wrap (\author may not).
+                f"\\title{{{self.title()}\\\\[1.5ex]\\large {self.subtitle()}}}",
+                f"\\author{{Derived and verified by symderiv {__version__}}}",
+                r"\date{}",
             ],
         )
         return (

@@ -157,15 +157,10 @@ class MarkdownRenderer(LatexRenderer):
         return ""
 
     def summary(self, step: Step, number: int) -> str:
-        style = self.style(step)
-        lines = []
-        for eq in step.equations:
-            tex, _, _ = self.equation(eq, style)
-            lines.append(rf"\boxed{{{tex}}}")
         parts = [
             f"### Step {number} · {self.text(self.prose(step.title))}",
             "",
-            math_block(r" \qquad ".join(lines)),
+            math_block(self.boxed_results(step)),
             "",
         ]
         if step.note:
@@ -214,9 +209,7 @@ class MarkdownRenderer(LatexRenderer):
         return "\n".join(rows)
 
     def section_title(self, key: tuple[str, str | None], first: bool) -> str:
-        title = super().section_title(key, first)
-        inner = title[len("\\section{") : -1]
-        return "## " + inner + "\n"
+        return "## " + self.text(self.section_heading(key, first)) + "\n"
 
     def render(self, d: Derivation) -> str:
         self.bind(d)
