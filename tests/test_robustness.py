@@ -545,7 +545,14 @@ TERMINAL_COMMANDS = [
     ["verify"],
     ["codegen"],
     ["conventions"],
+    ["exercise", "--format", "markdown"],
 ]
+
+
+def test_every_command_is_checked_for_escape_codes() -> None:
+    missing = sorted(set(cli.commands) - {args[0] for args in TERMINAL_COMMANDS})
+    assert not missing, f"add {missing} to TERMINAL_COMMANDS"
+
 
 needs_pty = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
