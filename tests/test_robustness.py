@@ -423,6 +423,16 @@ def test_output_onto_an_existing_file_replaces_it_whole(
     assert tree(tmp_path) == ["out.txt"]
 
 
+@pytest.mark.parametrize("name", commands_with("--output"))
+def test_dash_as_output_means_standard_output(name: str, tmp_path: Path) -> None:
+    """``-o -`` prints, as Unix tools do; it never creates a file called "-"."""
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as here:
+        result = invoke([*base(name), "-o", "-"])
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.strip()
+        assert list(Path(here).iterdir()) == []
+
+
 # -- check on hostile input, from the outside ------------------------------------------------
 HOSTILE = [
     "__import__('os').system('touch {s}')",

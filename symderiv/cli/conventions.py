@@ -63,6 +63,8 @@ def conventions(
         for c in CONVENTIONS
         for v in VEC_ORDERS
     )
+    if output == "-":
+        output = None  # -o - is standard output, as for codegen and derive
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     with progress_reporter(seconds) as progress:

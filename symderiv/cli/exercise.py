@@ -99,6 +99,8 @@ def exercise(
     from ..exercise import make_sheet, sheet_latex, sheet_markdown
     from ..fileio import write_atomic
 
+    if output == "-":
+        output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
     sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)

@@ -88,10 +88,15 @@ def emit(
     pdf: bool = False,
     max_entries: int = 12,
 ) -> None:
-    """Print or write ``derivation`` in format ``fmt`` (and compile the PDF if asked)."""
+    """Print or write ``derivation`` in format ``fmt`` (and compile the PDF if asked).
+
+    ``output`` None or ``"-"`` means standard output (as for ``codegen -o -``).
+    """
     from ..fileio import write_atomic
     from ..render import render
 
+    if output == "-":
+        output = None
     if pdf and fmt not in ("latex", "beamer"):
         raise UsageError(f"--pdf needs --format latex or beamer, not {fmt!r}")
     if pdf and output is None:
