@@ -366,7 +366,9 @@ def fmt_s(seconds: float | None) -> str:
 
 
 def fmt_mb(size: int | None) -> str:
-    return "—" if size is None else f"{size / MiB:,.0f} MB"
+    if size is None:
+        return "—"
+    return f"{size / 1024:,.0f} kB" if size < MiB else f"{size / MiB:,.0f} MB"
 
 
 def fmt_ratio(a: float | None, b: float | None) -> str:
@@ -466,6 +468,8 @@ def scaling(sizes: tuple[int, ...], limit: float) -> list[Row]:
             f"| {fmt_mb(t.max_rss)} | {fmt_s(f.seconds)} | {fmt_mb(f.max_rss)} "
             f"| {fmt_ratio(t.seconds, e.seconds)} | {fmt_ratio(e.seconds, f.seconds)} |"
         )
+    if notes:
+        say()
     for note in notes:
         say(f"- {note}")
     return rows
@@ -513,6 +517,7 @@ def whole_processes(
     for t in timings:
         say(f"| `{t.label}` | {fmt_s(t.seconds)} | {fmt_mb(t.max_rss)} | {t.note} |")
     if progress is not None:
+        say()
         say(f"- progress bar at 64×64×64 on a terminal: {progress[1]}")
     return timings, progress
 
