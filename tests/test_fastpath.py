@@ -214,9 +214,15 @@ def test_chain_rule_equals_sympy_and_direct_differentiation(
         assert result.closed.to_sympy() == (
             closed if loss != "sum" else closed.subs(dict.fromkeys(tb.dY, 1))
         )
-        # The chain-rule row J_L has one entry per entry of V, in vec order.
-        row = result.chain.to_sympy()
-        assert row.shape == (1, v.rows * v.cols)
+        # The chain-rule row J_L = (∂L/∂vec Y)·J, written with the dy_i_j symbols (ones
+        # for sum), and its reshape, in vec order and in the layout asked.
+        symbols_dy = sp.ones(n, m) if loss == "sum" else tb.dY
+        row = vec(symbols_dy, order).T * tb.jacobian(name, order)
+        assert same(result.chain.to_sympy(), row)
+        reshaped = unvec(row.T, v.rows, v.cols, order)
+        if layout == "numerator":
+            reshaped = reshaped.T
+        assert same(result.derivative.to_sympy(), reshaped)
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
