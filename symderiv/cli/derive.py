@@ -91,10 +91,11 @@ def derive(
     from ..conventions import Config
     from ..derive import derive as run
     from ..derive import guard
-    from .output import emit, progress_reporter
+    from .output import emit, preflight, progress_reporter
 
     config = Config(n=n, d=d, m=m, **options)
     estimate = guard(config, force)
+    preflight(output, svg)  # a bad -o or --svg fails now: no work, no file written
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     to_file = output is not None and not step and svg is None

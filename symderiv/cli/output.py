@@ -80,6 +80,41 @@ def progress_reporter(
         yield report
 
 
+def preflight(*paths: str | None) -> None:
+    """Refuse output paths that cannot be written, before any work or any file is written.
+
+    The same checks (and messages) as :func:`symderiv.fileio.write_atomic`, done up front
+    so that a typo in ``-o`` fails at once rather than after a long derivation, and so
+    that a command with two outputs (``-o`` and ``--svg``) writes neither when one of
+    them is bad. ``None`` and ``"-"`` (standard output) are skipped.
+
+    Raises:
+        OutputError: the path is empty, its folder is missing or not a folder, the path
+            is a folder, or the folder is not writable.
+    """
+    from ..errors import OutputError
+
+    for path in paths:
+        if path is None or path == "-":
+            continue
+        if not path:
+            raise OutputError("cannot write '': the output path is empty")
+        target = os.path.realpath(path)
+        folder = os.path.dirname(target)
+        if not os.path.exists(folder):
+            raise OutputError(
+                f"cannot write {path!r}: folder {folder!r} does not exist"
+            )
+        if not os.path.isdir(folder):
+            raise OutputError(f"cannot write {path!r}: {folder!r} is not a folder")
+        if os.path.isdir(target):
+            raise OutputError(
+                f"cannot write {path!r}: it is a folder; give a file name"
+            )
+        if not os.access(folder, os.W_OK):
+            raise OutputError(f"cannot write {path!r}: permission denied")
+
+
 def emit(
     derivation: Derivation,
     fmt: str,
