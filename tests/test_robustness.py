@@ -433,6 +433,26 @@ def test_dash_as_output_means_standard_output(name: str, tmp_path: Path) -> None
         assert list(Path(here).iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "bad", ["-o", "--svg"], ids=["bad-output-good-svg", "good-output-bad-svg"]
+)
+def test_two_outputs_one_bad_writes_neither(bad: str, tmp_path: Path) -> None:
+    good = "--svg" if bad == "-o" else "-o"
+    args = ["derive", "--format", "json", bad, str(tmp_path / "no" / "x"),
+            good, str(tmp_path / "fine.out")]  # fmt: skip
+    assert_one_line_error(invoke(args), 1, "does not exist")
+    assert tree(tmp_path) == []
+
+
+def test_a_bad_output_path_fails_before_a_long_derivation(tmp_path: Path) -> None:
+    invoke(["derive", "--format", "json"])  # warm up
+    start = time.perf_counter()
+    result = invoke(["derive", "--n", "60", "--d", "60", "--m", "60", "--format", "json",
+                     "-o", str(tmp_path / "no" / "out.json")])  # fmt: skip
+    assert_one_line_error(result, 1, "does not exist")
+    assert time.perf_counter() - start < 1.0
+
+
 # -- check on hostile input, from the outside ------------------------------------------------
 HOSTILE = [
     "__import__('os').system('touch {s}')",
