@@ -118,6 +118,22 @@ def test_markdown_math_is_balanced_and_safe(options: dict[str, object]) -> None:
         assert paragraph.replace(r"\$", "").count("$") % 2 == 0, paragraph
 
 
+def test_each_math_block_stays_one_paragraph_for_a_markdown_parser() -> None:
+    """No line inside $$ … $$ may start a list, a heading or a code block (CommonMark)."""
+    from markdown_it import MarkdownIt
+
+    md = render(derive(n=2, d=3, m=2, method="all", loss="mse"), "markdown")
+    lines = md.split("\n")
+    marks = [k for k, ln in enumerate(lines) if ln == "$$"]
+    blocks = list(zip(marks[::2], marks[1::2], strict=True))
+    tokens = MarkdownIt("commonmark").parse(md)
+    paragraphs = [t.map for t in tokens if t.type == "paragraph_open" and t.map]
+    for first, last in blocks:
+        assert any(a <= first and last < b for a, b in paragraphs), lines[
+            first : last + 1
+        ]
+
+
 def test_golden_markdown(golden) -> None:  # type: ignore[no-untyped-def]
     golden("affine_2x2x3.md", render(derive(n=2, d=2, m=3), "markdown"))
 

@@ -56,7 +56,7 @@ from ..notation import (
     T,
     Text,
 )
-from ..steps import Check, Derivation, Step, StepKind
+from ..steps import Derivation, Step, StepKind
 from .base import Renderer
 from .formula import formula_latex
 from .names import latex_name
@@ -141,6 +141,7 @@ _MATH_MAP = {
     "ε": r"\varepsilon ",
 }
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUBSCRIPT_DIGITS_SET = set("₀₁₂₃₄₅₆₇₈₉")
 _MATH_TRIGGERS = set(_MATH_MAP) - {"*", "…"} | set("_₀₁₂₃₄₅₆₇₈₉")
 _OPERATORS = {
     "=",
@@ -192,9 +193,6 @@ def latex_escape(text: str) -> str:
         else:
             out.append(f"[U+{ord(ch):04X}]")
     return "".join(out)
-
-
-_SUBSCRIPT_DIGITS_SET = set("₀₁₂₃₄₅₆₇₈₉")
 
 
 def _balanced(tex: str) -> bool:
@@ -404,7 +402,6 @@ def prose_segments(
         else:
             add("text", lead + core + trail)
         k += 1
-    # Merge math separated by nothing (never happens in prose, kept for safety).
     return [s for s in segments if s[1]]
 
 
@@ -1747,11 +1744,6 @@ def background_blocks() -> list[Block]:
             ),
         ),
     ]
-
-
-def check_mark(check: Check) -> str:
-    """✓ or ✗ as the macros ``\\sdyes``/``\\sdno``."""
-    return r"\sdyes" if check.passed else r"\sdno"
 
 
 def certificate_rows(
