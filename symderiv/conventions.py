@@ -166,7 +166,7 @@ TORCH = Convention(
     "torch",
     True,
     False,
-    Letters(X="x", Y="y"),
+    Letters(X="x", Y="y", T="t"),
     ("N", "D", "M"),
     "PyTorch nn.Linear (y = x Wᵀ + b)",
 )

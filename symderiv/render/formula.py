@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -240,7 +241,8 @@ _TEXT_MAP = {
 
 def _latex_text(text: str) -> str:
     """A plain-text formula such as "L = Σ_ij y_ij" in LaTeX."""
-    out = text
+    # Subscripts of more than one character need braces: Σ_ij -> \sum_{ij}.
+    out = re.sub(r"_([A-Za-z0-9]{2,})", r"_{\1}", text)
     for char, tex in _TEXT_MAP.items():
         out = out.replace(char, tex)
     # The closing norm bar: every second \lVert becomes \rVert.
