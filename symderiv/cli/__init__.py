@@ -97,8 +97,18 @@ def cli() -> None:
     """
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so no temporary file stays.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI (the console script ``symderiv``)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    if sys.stdout is None:  # started with stdout closed (`symderiv ... >&-`)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     cli.main(args=argv, prog_name="symderiv")
 
 
