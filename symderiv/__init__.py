@@ -20,7 +20,6 @@ from .layer import AffineLayer  # noqa: E402
 from .render import render  # noqa: E402  (the function; printers load lazily)
 from .steps import Check, Derivation, Result, Step, StepKind  # noqa: E402
 
-
 __all__ = [
     "CONVENTIONS",
     "AffineLayer",

@@ -114,8 +114,9 @@ def check_formula(
     True
     """
     choose(var, VARIABLES, "variable (--wrt)")
-    config = replace(config, wrt=(var,), layout="denominator", loss="generic",
-                     method="jacobian")
+    config = replace(
+        config, wrt=(var,), layout="denominator", loss="generic", method="jacobian"
+    )
     formula = parse(text, Names.for_config(config))
     env = Env.from_config(config)
     sizes = f"{env.sizes_text()}, convention {config.convention}"
@@ -130,7 +131,9 @@ def check_formula(
     if info.shape is None:
         hint = ""
         if isinstance(formula.tree, SumAxis) and formula.tree.axis is None:
-            hint = "sum(E) without an axis adds every entry; did you mean sum(E, axis=0)?"
+            hint = (
+                "sum(E) without an axis adds every entry; did you mean sum(E, axis=0)?"
+            )
         return verdict.wrong(
             f"it gives a scalar, but dL/d{var} is {format_shape(want)}", hint=hint
         )
@@ -140,7 +143,8 @@ def check_formula(
         return verdict.wrong(
             f"it is {format_shape(info.shape)}, but dL/d{var} has the shape of "
             f"{verdict.letter}, {format_shape(want)}",
-            got=got_pair, hint=hint,
+            got=got_pair,
+            hint=hint,
         )
 
     import sympy as sp
@@ -153,12 +157,17 @@ def check_formula(
                 return verdict.wrong(
                     f"entry ({i + 1}, {j + 1}): expected {_show(right[i, j])}, "
                     f"got {_show(got[i, j])}",
-                    got=got_pair, entry=(i + 1, j + 1),
+                    got=got_pair,
+                    entry=(i + 1, j + 1),
                     values=(_show(right[i, j]), _show(got[i, j])),
                     hint=_hint(sp, right, got),
                 )
     return CheckResult(
-        ok=True, var=var, formula=text, sizes=sizes, expected_shape=want_pair,
+        ok=True,
+        var=var,
+        formula=text,
+        sizes=sizes,
+        expected_shape=want_pair,
         got_shape=got_pair,
         message=f"dL/d{var} = {_clip(' '.join(text.split()))} is right ({sizes}).",
     )
@@ -188,10 +197,17 @@ class _Verdict:
         if hint:
             lines.append(f"  hint: {hint}")
         return CheckResult(
-            ok=False, var=self.var, formula=self.formula.text, sizes=self.sizes,
-            message="\n".join(lines), expected_shape=_pair(self.want), got_shape=got,
-            entry=entry, expected_entry=values[0] if values else None,
-            got_entry=values[1] if values else None, hint=hint,
+            ok=False,
+            var=self.var,
+            formula=self.formula.text,
+            sizes=self.sizes,
+            message="\n".join(lines),
+            expected_shape=_pair(self.want),
+            got_shape=got,
+            entry=entry,
+            expected_entry=values[0] if values else None,
+            got_entry=values[1] if values else None,
+            hint=hint,
         )
 
 

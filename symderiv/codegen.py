@@ -82,8 +82,9 @@ def formula_text(node: Node, letters: Letters, n: int, batch: str = "N") -> str:
             sign = ""
             if args and isinstance(args[0], Scalar) and args[0].value == -1:
                 sign, args = "−", args[1:]
-            parts = [f"({walk(a)})" if isinstance(a, (Sum, Kron)) else walk(a)
-                     for a in args]
+            parts = [
+                f"({walk(a)})" if isinstance(a, (Sum, Kron)) else walk(a) for a in args
+            ]
             return sign + "·".join(parts)
         if isinstance(node, Sum):
             out = walk(node.args[0]) if node.args else "0"

@@ -237,7 +237,9 @@ def _unicode_message(ch: str, start: int) -> str:
             hint = f"it looks like {twin!r}: type the ASCII character"
         else:
             hint = "formulas use ASCII characters only"
-    return f"character {shown}({code} {name}) at column {start + 1} is not allowed; {hint}"
+    return (
+        f"character {shown}({code} {name}) at column {start + 1} is not allowed; {hint}"
+    )
 
 
 def tokenize(text: str, names: Names) -> list[Token]:
@@ -288,7 +290,11 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             token = Token("name", match.group(), pos)
             if "__" in token.text:
                 start, shown = pos, token.text
-                if previous is not None and previous.text == "." and previous.end == pos:
+                if (
+                    previous is not None
+                    and previous.text == "."
+                    and previous.end == pos
+                ):
                     start, shown = pos - 1, "." + token.text
                 raise FormulaSyntaxError(
                     f"unexpected {_clip(shown)!r} at column {start + 1}: names with '__' "
@@ -458,8 +464,8 @@ class _Parser:
     def expect(self, op: str, opened: Token) -> Token:
         if not self.at(op):
             raise self.unexpected(
-                self.peek(), f"expected {op!r} to close {opened.text!r} at column "
-                f"{opened.column}"
+                self.peek(),
+                f"expected {op!r} to close {opened.text!r} at column {opened.column}",
             )
         return self.advance()
 
@@ -547,13 +553,18 @@ class _Parser:
                 close = self.expect(")", opened)
             node = SumAxis(node, axis, span=(node.span[0], close.end))
         if self.at("("):
-            raise self.unexpected(self.peek(), "only ones(...) and sum(...) can be called")
+            raise self.unexpected(
+                self.peek(), "only ones(...) and sum(...) can be called"
+            )
         return node
 
     def expect_call(self, name: Token) -> Token:
         if not self.at("("):
-            raise self.unexpected(self.peek(), f"{name.text} must be called, e.g. "
-                                  f"{'E.sum(axis=0)' if name.text == 'sum' else 'ones(N)'}")
+            raise self.unexpected(
+                self.peek(),
+                f"{name.text} must be called, e.g. "
+                f"{'E.sum(axis=0)' if name.text == 'sum' else 'ones(N)'}",
+            )
         return self.advance()
 
     def primary(self) -> Node:
@@ -563,8 +574,9 @@ class _Parser:
             return Number(Fraction(token.text), span=(token.start, token.end))
         if token.kind == "name":
             known = token.text in self.names.matrices or token.text in self.names.sizes
-            if not known and (keyword.iskeyword(token.text)
-                              or keyword.issoftkeyword(token.text)):
+            if not known and (
+                keyword.iskeyword(token.text) or keyword.issoftkeyword(token.text)
+            ):
                 raise FormulaSyntaxError(
                     f"keyword {token.text!r} at column {token.column} is not allowed; "
                     f"{self.names.allowed()}",
@@ -616,8 +628,11 @@ class _Parser:
         function = self.advance()
         opened = self.advance()  # "("
         if function.text not in ("ones", "sum"):
-            hint = " (write X.T for a transpose)" if function.text in (
-                "T", "t", "transpose") else ""
+            hint = (
+                " (write X.T for a transpose)"
+                if function.text in ("T", "t", "transpose")
+                else ""
+            )
             raise FormulaSyntaxError(
                 f"unexpected call {_clip(function.text + '(')!r} at column "
                 f"{function.column}: only ones(...) and sum(...) can be called{hint}; "
@@ -648,11 +663,14 @@ class _Parser:
         if self.peek().kind == "name" and self.at("=", ahead=1):
             keyword_ = self.peek()
             raise self.unexpected(
-                keyword_, f"{function.text}(...) takes no keyword {keyword_.text!r}; "
-                "use ones(N), ones(N, 1), ones(1, N) or sum(E, axis=0)"
+                keyword_,
+                f"{function.text}(...) takes no keyword {keyword_.text!r}; "
+                "use ones(N), ones(N, 1), ones(1, N) or sum(E, axis=0)",
             )
         if self.at(")"):
-            raise self.unexpected(self.peek(), f"{function.text}(...) needs an argument")
+            raise self.unexpected(
+                self.peek(), f"{function.text}(...) needs an argument"
+            )
         return self.expr()
 
     def axis(self) -> int:
@@ -660,8 +678,11 @@ class _Parser:
         token = self.peek()
         if token.kind == "name" and self.at("=", ahead=1):
             if token.text != "axis":
-                why = "not needed: sum(E, axis=0) is already a 1×k row" if (
-                    token.text == "keepdims") else "sum takes only axis=0 or axis=1"
+                why = (
+                    "not needed: sum(E, axis=0) is already a 1×k row"
+                    if (token.text == "keepdims")
+                    else "sum takes only axis=0 or axis=1"
+                )
                 raise self.unexpected(token, why)
             self.advance()
             self.advance()
@@ -704,7 +725,11 @@ class Dim:
 
     def describe(self) -> str:
         """``D=3``, or ``3`` when the label is the number itself."""
-        return str(self.size) if self.label == str(self.size) else f"{self.label}={self.size}"
+        return (
+            str(self.size)
+            if self.label == str(self.size)
+            else f"{self.label}={self.size}"
+        )
 
 
 Shape = tuple[Dim, Dim]
@@ -750,10 +775,17 @@ class Env:
     leaf: Callable[[str], Any]
 
     @classmethod
-    def from_config(cls, config: Config, leaf: Callable[[str], Any] | None = None) -> Env:
+    def from_config(
+        cls, config: Config, leaf: Callable[[str], Any] | None = None
+    ) -> Env:
         """The environment of ``config``; ``leaf`` defaults to :func:`symbol_matrices`."""
-        return cls(config.n, config.d, config.m, config.conv,
-                   leaf if leaf is not None else symbol_matrices(config))
+        return cls(
+            config.n,
+            config.d,
+            config.m,
+            config.conv,
+            leaf if leaf is not None else symbol_matrices(config),
+        )
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
@@ -793,19 +825,27 @@ def symbol_matrices(config: Config) -> Callable[[str], Any]:
                 cache[role] = sp.ImmutableMatrix(x @ w + sp.ones(config.n, 1) @ b)
             else:
                 rows, cols = config.shape(role)
-                cache[role] = sp.ImmutableMatrix(rows, cols, [
-                    # b_j for a row or column bias alike: its one index is i + j + 1
-                    sp.Symbol(entry_name(role, i + j + 1) if role == "b"
-                              else entry_name(role, i + 1, j + 1))
-                    for i in range(rows) for j in range(cols)
-                ])
+                cache[role] = sp.ImmutableMatrix(
+                    rows,
+                    cols,
+                    [
+                        # b_j for a row or column bias alike: its one index is i + j + 1
+                        sp.Symbol(
+                            entry_name(role, i + j + 1)
+                            if role == "b"
+                            else entry_name(role, i + 1, j + 1)
+                        )
+                        for i in range(rows)
+                        for j in range(cols)
+                    ],
+                )
         return cache[role]
 
     return leaf
 
 
 def _ones_literal(node: Node) -> str | None:
-    """"col" for the literal 1, "row" for ``1.T``: a ones vector if a product allows."""
+    """ "col" for the literal 1, "row" for ``1.T``: a ones vector if a product allows."""
     if isinstance(node, Number) and node.value == 1:
         return "col"
     if isinstance(node, Transpose) and _ones_literal(node.arg) == "col":
@@ -911,7 +951,8 @@ class _Shapes:
             if axis is None:
                 return inner
             raise FormulaShapeError(
-                f"{self.src(node)}: cannot sum a scalar along axis {axis}", self.src(node)
+                f"{self.src(node)}: cannot sum a scalar along axis {axis}",
+                self.src(node),
             )
         rows, cols = inner.shape
         if axis == 0:  # (r, c) -> (1, c): each column's sum
@@ -933,13 +974,19 @@ class _Shapes:
             a = self.operand(node.left, b, "left")
         else:
             a = self.info(node.left)
-            b = self.operand(node.right, a, "right") if not left_is_one else self.info(
-                node.right)
+            b = (
+                self.operand(node.right, a, "right")
+                if not left_is_one
+                else self.info(node.right)
+            )
         for side, part in ((node.left, a), (node.right, b)):
             if part.shape is None:
-                hint = (" (the length of this 1 is not clear here: write ones(N) for a "
-                        "column or ones(N).T for a row)" if _ones_literal(side)
-                        else "; use * to scale by a number")
+                hint = (
+                    " (the length of this 1 is not clear here: write ones(N) for a "
+                    "column or ones(N).T for a row)"
+                    if _ones_literal(side)
+                    else "; use * to scale by a number"
+                )
                 raise FormulaShapeError(
                     f"{src}: @ multiplies two matrices, but {self.src(side)} is a "
                     f"scalar{hint}",
@@ -973,8 +1020,11 @@ class _Shapes:
         if a.shape is None and b.shape is None:
             value = None
             if a.value is not None and b.value is not None:
-                value = {"*": a.value * b.value, "+": a.value + b.value,
-                         "-": a.value - b.value}[op]
+                value = {
+                    "*": a.value * b.value,
+                    "+": a.value + b.value,
+                    "-": a.value - b.value,
+                }[op]
             return Info(None, value, terms)
         if op == "*" and (a.value is not None or b.value is not None):
             terms = max(a.terms, b.terms)  # scaling by a constant adds no terms
@@ -1046,8 +1096,9 @@ class _Evaluator:
                 return sp.Rational(value.numerator, value.denominator)
             case Ones(args=args):
                 sizes = [int(self.value(arg)) for arg in args]
-                return sp.ImmutableMatrix(sp.ones(sizes[0], sizes[1] if len(sizes) > 1
-                                                  else 1))
+                return sp.ImmutableMatrix(
+                    sp.ones(sizes[0], sizes[1] if len(sizes) > 1 else 1)
+                )
             case Transpose(arg=arg):
                 inner = self.value(arg)
                 return inner.T if self.is_matrix(inner) else inner
@@ -1084,8 +1135,11 @@ class _Evaluator:
             a = self.ones_or_value(left, b, "left")
         else:
             a = self.value(left)
-            b = self.ones_or_value(right, a, "right") if _ones_literal(left) is None \
+            b = (
+                self.ones_or_value(right, a, "right")
+                if _ones_literal(left) is None
                 else self.value(right)
+            )
         return self.sp.ImmutableMatrix(a @ b)
 
     def broadcast(self, value: Any, rows: int, cols: int) -> Any:
@@ -1093,10 +1147,15 @@ class _Evaluator:
             return self.sp.ImmutableMatrix(rows, cols, [value] * (rows * cols))
         if value.shape == (rows, cols):
             return value
-        return self.sp.ImmutableMatrix(rows, cols, [
-            value[i if value.rows > 1 else 0, j if value.cols > 1 else 0]
-            for i in range(rows) for j in range(cols)
-        ])
+        return self.sp.ImmutableMatrix(
+            rows,
+            cols,
+            [
+                value[i if value.rows > 1 else 0, j if value.cols > 1 else 0]
+                for i in range(rows)
+                for j in range(cols)
+            ],
+        )
 
     def elementwise(self, op: str, a: Any, b: Any) -> Any:
         if not self.is_matrix(a) and not self.is_matrix(b):
@@ -1117,13 +1176,17 @@ class _Evaluator:
             return value
         rows, cols = value.shape
         if axis == 0:  # (r, c) -> (1, c)
-            return sp.ImmutableMatrix(1, cols, [
-                sp.Add(*(value[i, j] for i in range(rows))) for j in range(cols)
-            ])
+            return sp.ImmutableMatrix(
+                1,
+                cols,
+                [sp.Add(*(value[i, j] for i in range(rows))) for j in range(cols)],
+            )
         if axis == 1:  # (r, c) -> (r, 1)
-            return sp.ImmutableMatrix(rows, 1, [
-                sp.Add(*(value[i, j] for j in range(cols))) for i in range(rows)
-            ])
+            return sp.ImmutableMatrix(
+                rows,
+                1,
+                [sp.Add(*(value[i, j] for j in range(cols))) for i in range(rows)],
+            )
         return sp.Add(*value)
 
 
@@ -1154,9 +1217,33 @@ def evaluate(formula: Formula, env: Env) -> Any:
 
 
 __all__ = [
-    "MAX_DEPTH", "MAX_LENGTH", "MAX_NUMBER", "MAX_WORK", "BinOp", "Dim", "Env", "Formula",
-    "FormulaLimitError", "FormulaShapeError", "FormulaSyntaxError", "Info", "Name",
-    "Names", "Neg", "Node", "Number", "Ones", "Shape", "Size", "SumAxis", "Token",
-    "Transpose", "evaluate", "format_shape", "infer", "parse", "symbol_matrices",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_NUMBER",
+    "MAX_WORK",
+    "BinOp",
+    "Dim",
+    "Env",
+    "Formula",
+    "FormulaLimitError",
+    "FormulaShapeError",
+    "FormulaSyntaxError",
+    "Info",
+    "Name",
+    "Names",
+    "Neg",
+    "Node",
+    "Number",
+    "Ones",
+    "Shape",
+    "Size",
+    "SumAxis",
+    "Token",
+    "Transpose",
+    "evaluate",
+    "format_shape",
+    "infer",
+    "parse",
+    "symbol_matrices",
     "tokenize",
 ]

@@ -256,7 +256,13 @@ def draw_instance(
     b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
     dY = rng.normal(size=(n, m)) if loss == "generic" else None
     return Instance(
-        conv, loss, seed, _readonly(X), _readonly(T_), _readonly(W), _readonly(b),
+        conv,
+        loss,
+        seed,
+        _readonly(X),
+        _readonly(T_),
+        _readonly(W),
+        _readonly(b),
         None if dY is None else _readonly(dY),
     )
 
@@ -368,8 +374,10 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
     else:
         L = torch.sum(Y)
     L.backward()
-    return {k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy()
-            for k, v in leaves.items()}
+    return {
+        k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy()
+        for k, v in leaves.items()
+    }
 
 
 def torch_version() -> str | None:
@@ -532,8 +540,17 @@ def verify(
             if closed.shape != fd.shape:
                 problem = f"shape {closed.shape}, but {var} is {fd.shape}"
         if closed is None or problem:
-            checks.append(VariableCheck(var, formula, fd.shape, closed, float("inf"),
-                                        fd_tol, problem=problem))
+            checks.append(
+                VariableCheck(
+                    var,
+                    formula,
+                    fd.shape,
+                    closed,
+                    float("inf"),
+                    fd_tol,
+                    problem=problem,
+                )
+            )
             continue
         fd_error = float(np.max(np.abs(closed - fd)))
         torch_error = torch_tol = None
@@ -541,8 +558,11 @@ def verify(
             ref = grads[var]
             torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
             torch_error = float(np.max(np.abs(closed - ref)))
-        checks.append(VariableCheck(var, formula, fd.shape, closed, fd_error, fd_tol,
-                                    torch_error, torch_tol))
+        checks.append(
+            VariableCheck(
+                var, formula, fd.shape, closed, fd_error, fd_tol, torch_error, torch_tol
+            )
+        )
     return VerifyReport(
         instance,
         instance.loss_value(values["Y"]),

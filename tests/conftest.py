@@ -38,7 +38,9 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         path = GOLDEN / name
         if update or not path.exists():
             if not update and os.environ.get("CI"):
-                pytest.fail(f"golden file {name} is missing (run pytest --update-golden)")
+                pytest.fail(
+                    f"golden file {name} is missing (run pytest --update-golden)"
+                )
             path.write_text(text, encoding="utf-8")
             return
         expected = path.read_text(encoding="utf-8")

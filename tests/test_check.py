@@ -22,8 +22,14 @@ RIGHT = {
     "xw": {
         "W": ["X.T @ dY", "(dY.T @ X).T", "X.T @ dY * N / N"],
         "X": ["dY @ W.T", "(W @ dY.T).T"],
-        "b": ["sum(dY, axis=0)", "1.T @ dY", "ones(N).T @ dY", "dY.sum(axis=0)",
-              "ones(1, N) @ dY", "(dY.T @ 1).T"],
+        "b": [
+            "sum(dY, axis=0)",
+            "1.T @ dY",
+            "ones(N).T @ dY",
+            "dY.sum(axis=0)",
+            "ones(1, N) @ dY",
+            "(dY.T @ 1).T",
+        ],
     },
     "torch": {
         "W": ["dY.T @ X", "dY.T @ x"],
@@ -33,8 +39,13 @@ RIGHT = {
     "column": {
         "W": ["dLdZ.T @ A", "dY.T @ X"],
         "X": ["dLdZ @ W"],
-        "b": ["dLdZ.T @ ones(N)", "dY.T @ ones(N)", "dLdZ.T @ 1", "sum(dLdZ, axis=0).T",
-              "dLdZ.T @ ones(N, 1)"],
+        "b": [
+            "dLdZ.T @ ones(N)",
+            "dY.T @ ones(N)",
+            "dLdZ.T @ 1",
+            "sum(dLdZ, axis=0).T",
+            "dLdZ.T @ ones(N, 1)",
+        ],
     },
 }
 CASES = [
@@ -46,8 +57,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("convention", "var", "text"), CASES)
-def test_right_formulas_pass_in_every_convention(convention: str, var: str,
-                                                 text: str) -> None:
+def test_right_formulas_pass_in_every_convention(
+    convention: str, var: str, text: str
+) -> None:
     for n, d, m in SIZES:
         result = check_formula(Config(n=n, d=d, m=m, convention=convention), var, text)
         assert result.ok, result.message
@@ -72,8 +84,14 @@ def test_the_answer_comes_from_the_engine(monkeypatch: pytest.MonkeyPatch) -> No
         (("W",), "denominator", "generic", "jacobian")
     ]
     expected, leaf = engine_expected(Config(n=1, d=2, m=1, wrt=("X",)), "X")
-    assert expected == sp.ImmutableMatrix([[sp.Symbol("dy_1_1") * sp.Symbol("w_1_1"),
-                                            sp.Symbol("dy_1_1") * sp.Symbol("w_2_1")]])
+    assert expected == sp.ImmutableMatrix(
+        [
+            [
+                sp.Symbol("dy_1_1") * sp.Symbol("w_1_1"),
+                sp.Symbol("dy_1_1") * sp.Symbol("w_2_1"),
+            ]
+        ]
+    )
     assert leaf("T") == sp.ImmutableMatrix([[sp.Symbol("t_1_1")]])
 
 
@@ -123,7 +141,9 @@ def test_the_transpose_of_the_right_answer_is_pointed_out() -> None:
     bias = check_formula(Config(convention="torch"), "b", "dY.T @ 1")
     assert "did you mean its transpose?" in bias.message
     column = check_formula(Config(convention="column"), "b", "sum(dLdZ, axis=0)")
-    assert "1×C_out (1×3), but dL/db has the shape of b, C_out×1 (3×1)" in column.message
+    assert (
+        "1×C_out (1×3), but dL/db has the shape of b, C_out×1 (3×1)" in column.message
+    )
 
 
 def test_shape_mismatch_inside_the_formula_is_explained() -> None:
@@ -133,7 +153,9 @@ def test_shape_mismatch_inside_the_formula_is_explained() -> None:
         "  X @ dY: cannot multiply N×D (2×3) by N×M (2×2); X has D=3 columns but dY "
         "has N=2 rows"
     )
-    result = check_formula(Config(convention="column", n=4, d=2, m=3), "X", "dLdZ @ W.T")
+    result = check_formula(
+        Config(convention="column", n=4, d=2, m=3), "X", "dLdZ @ W.T"
+    )
     assert "dLdZ @ W.T: cannot multiply N×C_out (4×3) by C_in×C_out (2×3)" in (
         result.message
     )
@@ -169,7 +191,9 @@ def test_result_is_a_frozen_value() -> None:
 def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["check", "--wrt", "W", "X.T @ dY"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "✓ dL/dW = X.T @ dY is right (N=2, D=2, M=3, convention xw).\n"
+    assert (
+        result.stdout == "✓ dL/dW = X.T @ dY is right (N=2, D=2, M=3, convention xw).\n"
+    )
     assert result.stderr == ""
 
 
@@ -179,8 +203,19 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
         ["--convention", "torch", "--wrt", "W", "dY.T @ X"],
         ["--wrt", "b", "sum(dY, axis=0)"],
         ["--convention", "column", "--wrt", "b", "dY.T @ ones(N)"],
-        ["--convention", "column", "--n", "3", "--d", "4", "--m", "2", "--wrt", "X",
-         "dLdZ @ W"],
+        [
+            "--convention",
+            "column",
+            "--n",
+            "3",
+            "--d",
+            "4",
+            "--m",
+            "2",
+            "--wrt",
+            "X",
+            "dLdZ @ W",
+        ],
         ["--names", "X=A,dY=G", "--wrt", "W", "A.T @ G"],
         ["--wrt", "b", "--", "-sum(-dY, axis=0)"],
     ],
@@ -211,7 +246,10 @@ def test_cli_wrong_answer_exits_1_with_the_reason(runner: CliRunner) -> None:
     ("args", "needle"),
     [
         (["--wrt", "W", "X.__class__"], "unexpected '.__class__' at column 2"),
-        (["--wrt", "W", "Xᵀ @ dY"], "'ᵀ' (U+1D40 MODIFIER LETTER CAPITAL T) at column 2"),
+        (
+            ["--wrt", "W", "Xᵀ @ dY"],
+            "'ᵀ' (U+1D40 MODIFIER LETTER CAPITAL T) at column 2",
+        ),
         (["--wrt", "W", "x.T @ dY"], "unknown name 'x' at column 1"),
         (["--wrt", "W", "X.T @ (dY"], "expected ')'"),
         (["--wrt", "W", "X" * 10**6], "1,000,000 characters long"),
@@ -257,7 +295,9 @@ def test_cli_hostile_input_is_refused_quickly_without_side_effects(
 ) -> None:
     sentinel = tmp_path / "sentinel"
     start = time.perf_counter()
-    result = runner.invoke(cli, ["check", "--wrt", "W", template.format(sentinel=sentinel)])
+    result = runner.invoke(
+        cli, ["check", "--wrt", "W", template.format(sentinel=sentinel)]
+    )
     assert time.perf_counter() - start < 1
     assert result.exit_code == 2, result.output
     assert result.stdout == "" and len(result.stderr.splitlines()) == 1

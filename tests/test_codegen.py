@@ -135,8 +135,9 @@ def test_code_is_printed_from_the_closed_forms(monkeypatch: pytest.MonkeyPatch) 
 def test_output_is_deterministic(runner: CliRunner, tmp_path: Path) -> None:
     for convention in CONVENTIONS:
         first = runner.invoke(cli, ["codegen", "--convention", convention])
-        second = runner.invoke(cli, ["codegen", "--convention", convention,
-                                     "--target", "numpy", "-o", "-"])
+        second = runner.invoke(
+            cli, ["codegen", "--convention", convention, "--target", "numpy", "-o", "-"]
+        )
         assert first.exit_code == second.exit_code == 0
         assert first.stdout == second.stdout == generate_linear(convention)
         path = tmp_path / "out.py"
@@ -155,9 +156,22 @@ def test_generated_code_passes_ruff(tmp_path: Path) -> None:
         paths.append(str(path))
     # The project's rules, at 88 columns for code and prose alike.
     result = subprocess.run(
-        [ruff, "check", "--isolated", "--select", "B,E,F,I,UP,W", "--line-length", "88",
-         "--target-version", "py311", *paths],
-        capture_output=True, text=True, check=False, timeout=60,
+        [
+            ruff,
+            "check",
+            "--isolated",
+            "--select",
+            "B,E,F,I,UP,W",
+            "--line-length",
+            "88",
+            "--target-version",
+            "py311",
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

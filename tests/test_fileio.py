@@ -89,8 +89,10 @@ def test_empty_path() -> None:
         write_atomic("", "x")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="needs POSIX permissions and a non-root user")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0,
+    reason="needs POSIX permissions and a non-root user",
+)
 def test_unwritable_folder(tmp_path: Path) -> None:  # pragma: no cover - not as root
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -119,8 +121,9 @@ def test_permission_error_from_the_file_system(
     assert _names(tmp_path) == []
 
 
-@pytest.mark.parametrize("error", [OSError(28, "No space left on device"),
-                                   KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), KeyboardInterrupt()]
+)
 def test_failure_mid_write_leaves_old_file_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:

@@ -58,17 +58,34 @@ def value(text: str, config: Config = XW) -> Any:
 
 def matrix(prefix: str, rows: int, cols: int) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(
-        rows, cols, [sp.Symbol(f"{prefix}_{i}_{j}") for i in range(1, rows + 1)
-                     for j in range(1, cols + 1)]
+        rows,
+        cols,
+        [
+            sp.Symbol(f"{prefix}_{i}_{j}")
+            for i in range(1, rows + 1)
+            for j in range(1, cols + 1)
+        ],
     )
 
 
 # -- tokens and tree ----------------------------------------------------------------------
 def test_tokens_keep_one_dot_T_apart_from_numbers() -> None:
     names = Names.for_config(XW)
-    assert [t.text for t in tokenize("1.T @ dY", names)] == ["1", ".", "T", "@", "dY", ""]
-    assert [t.text for t in tokenize("0.5*X + .25", names)][:5] == ["0.5", "*", "X", "+",
-                                                                    ".25"]
+    assert [t.text for t in tokenize("1.T @ dY", names)] == [
+        "1",
+        ".",
+        "T",
+        "@",
+        "dY",
+        "",
+    ]
+    assert [t.text for t in tokenize("0.5*X + .25", names)][:5] == [
+        "0.5",
+        "*",
+        "X",
+        "+",
+        ".25",
+    ]
     assert [t.column for t in tokenize(" X  @W", names)] == [2, 5, 6, 7]
 
 
@@ -185,7 +202,9 @@ def test_refused_with_token_and_column(text: str, needle: str, column: int) -> N
         ("\udcff", "ASCII characters only"),  # a byte that was not UTF-8
     ],
 )
-def test_unicode_look_alikes_are_named_with_their_column(char: str, needle: str) -> None:
+def test_unicode_look_alikes_are_named_with_their_column(
+    char: str, needle: str
+) -> None:
     text = "X.T @" + char + "dY"
     with pytest.raises(FormulaSyntaxError) as caught:
         tree(text)
@@ -316,14 +335,27 @@ def test_values_in_other_conventions() -> None:
     assert value("dLdZ.T @ 1", column) == matrix("dy", 2, 3).T @ sp.ones(2, 1)
     torch = Config(n=1, d=2, m=3, convention="torch")
     assert value("W", torch) == matrix("w", 3, 2)
-    assert value("y", torch) == matrix("x", 1, 2) @ matrix("w", 3, 2).T + sp.ImmutableMatrix(
-        [[sp.Symbol(f"b_{j}") for j in (1, 2, 3)]]
-    )
+    assert value("y", torch) == matrix("x", 1, 2) @ matrix(
+        "w", 3, 2
+    ).T + sp.ImmutableMatrix([[sp.Symbol(f"b_{j}") for j in (1, 2, 3)]])
 
 
 # -- never evaluates user text ----------------------------------------------------------------
-FORBIDDEN = {"eval", "exec", "compile", "sympify", "parse_expr", "literal_eval",
-             "__import__", "S", "parse", "getattr", "setattr", "globals", "locals"}
+FORBIDDEN = {
+    "eval",
+    "exec",
+    "compile",
+    "sympify",
+    "parse_expr",
+    "literal_eval",
+    "__import__",
+    "S",
+    "parse",
+    "getattr",
+    "setattr",
+    "globals",
+    "locals",
+}
 
 
 def _code_names(path: Path) -> Iterator[str]:
@@ -364,7 +396,9 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("template", HOSTILE)
-def test_hostile_input_never_reaches_an_evaluator(template: str, tmp_path: Path) -> None:
+def test_hostile_input_never_reaches_an_evaluator(
+    template: str, tmp_path: Path
+) -> None:
     sentinel = tmp_path / "sentinel"
     text = template.format(sentinel=sentinel)
     called: list[str] = []

@@ -147,7 +147,9 @@ def test_central_difference_on_a_non_quadratic_function() -> None:
 @pytest.mark.parametrize(("convention", "loss"), ALL)
 @pytest.mark.parametrize("sizes", SIZES)
 def test_verify_passes_everywhere(
-    convention: str, loss: str, sizes: tuple[int, int, int],
+    convention: str,
+    loss: str,
+    sizes: tuple[int, int, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _no_torch(monkeypatch)  # torch agreement is tested below, once per case
@@ -167,12 +169,15 @@ def test_wrt_selects_variables() -> None:
 
 
 # -- a wrong formula must fail: the check is not fake ----------------------------------
-@pytest.mark.parametrize(("var", "wrong"), [
-    ("X", Prod(Sym("dY"), Sym("W"))),                      # xw needs Wᵀ; square: fits
-    ("W", Prod(Scalar(Fraction(2)), T(Sym("X")), Sym("dY"))),  # twice the truth
-    ("W", T(Prod(T(Sym("X")), Sym("dY")))),                # transposed (square sizes)
-    ("b", Prod(T(Ones(3)), Sym("Y"))),                     # Y instead of dY
-])
+@pytest.mark.parametrize(
+    ("var", "wrong"),
+    [
+        ("X", Prod(Sym("dY"), Sym("W"))),  # xw needs Wᵀ; square: fits
+        ("W", Prod(Scalar(Fraction(2)), T(Sym("X")), Sym("dY"))),  # twice the truth
+        ("W", T(Prod(T(Sym("X")), Sym("dY")))),  # transposed (square sizes)
+        ("b", Prod(T(Ones(3)), Sym("Y"))),  # Y instead of dY
+    ],
+)
 def test_wrong_formula_is_caught(var: str, wrong: Node) -> None:
     report = verify(3, 3, 3, "xw", "generic", seed=0, wrt=var, formulas={var: wrong})
     (check,) = report.checks
@@ -185,13 +190,22 @@ def test_wrong_formula_is_caught(var: str, wrong: Node) -> None:
 
 def test_wrong_shape_is_caught_not_crashed() -> None:
     wrong = Prod(T(Sym("X")), Sym("dY"))  # xw's formula, (D, M); torch's W is (M, D)
-    report = verify(2, 5, 3, "torch", "mse", wrt="W", formulas={"W": wrong},
-                    use_torch=False)
+    report = verify(
+        2, 5, 3, "torch", "mse", wrt="W", formulas={"W": wrong}, use_torch=False
+    )
     (check,) = report.checks
     assert not check.passed
     assert "shape (5, 3)" in check.problem
-    bad = verify(2, 5, 3, "torch", "mse", wrt="W",
-                 formulas={"W": Prod(Sym("X"), Sym("dY"))}, use_torch=False)
+    bad = verify(
+        2,
+        5,
+        3,
+        "torch",
+        "mse",
+        wrt="W",
+        formulas={"W": Prod(Sym("X"), Sym("dY"))},
+        use_torch=False,
+    )
     assert "cannot evaluate" in bad.checks[0].problem
 
 
@@ -238,8 +252,21 @@ def test_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # -- the command -----------------------------------------------------------------------
 def test_cli_seed_instance(runner: CliRunner) -> None:
-    args = ["verify", "--convention", "torch", "--loss", "mse",
-            "--n", "5", "--d", "4", "--m", "3", "--seed", "0"]
+    args = [
+        "verify",
+        "--convention",
+        "torch",
+        "--loss",
+        "mse",
+        "--n",
+        "5",
+        "--d",
+        "4",
+        "--m",
+        "3",
+        "--seed",
+        "0",
+    ]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
@@ -253,8 +280,22 @@ def test_cli_seed_instance(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("convention", list(CONVENTIONS))
 def test_cli_every_convention(runner: CliRunner, convention: str) -> None:
-    result = runner.invoke(cli, ["verify", "--convention", convention, "--n", "1",
-                                 "--d", "1", "--m", "1", "--loss", "sum"])
+    result = runner.invoke(
+        cli,
+        [
+            "verify",
+            "--convention",
+            convention,
+            "--n",
+            "1",
+            "--d",
+            "1",
+            "--m",
+            "1",
+            "--loss",
+            "sum",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("✓") == 4  # three rows and the summary
 
@@ -283,11 +324,21 @@ def test_cli_failure_exits_1(
     assert result.stderr.startswith("Error: verification failed: W:")
 
 
-@pytest.mark.parametrize("args", [
-    ["--seed", "-1"], ["--seed", "x"], ["--seed", "1.5"], ["--n", "0"], ["--m", "x"],
-    ["--loss", "hinge"], ["--convention", "yx"], ["--wrt", "X,Q"], ["--wrt", ""],
-    ["--n", "300", "--d", "300", "--m", "300"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--seed", "-1"],
+        ["--seed", "x"],
+        ["--seed", "1.5"],
+        ["--n", "0"],
+        ["--m", "x"],
+        ["--loss", "hinge"],
+        ["--convention", "yx"],
+        ["--wrt", "X,Q"],
+        ["--wrt", ""],
+        ["--n", "300", "--d", "300", "--m", "300"],
+    ],
+)
 def test_cli_bad_input_exits_2(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(cli, ["verify", *args])
     assert result.exit_code == 2, result.stdout

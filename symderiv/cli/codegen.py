@@ -11,11 +11,21 @@ from .options import convention_option
 
 @cli.command()
 @convention_option
-@click.option("--target", type=click.Choice(list(TARGETS)), default="numpy",
-              show_default=True, help="Array library of the generated code.")
-@click.option("-o", "--output", type=click.Path(allow_dash=True), default=None,
-              metavar="FILE", help="Write the module to FILE (atomically) instead of "
-                                   "stdout.")
+@click.option(
+    "--target",
+    type=click.Choice(list(TARGETS)),
+    default="numpy",
+    show_default=True,
+    help="Array library of the generated code.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),
+    default=None,
+    metavar="FILE",
+    help="Write the module to FILE (atomically) instead of stdout.",
+)
 def codegen(convention: str, target: str, output: str | None) -> None:
     """Write a Python module with a Linear class (forward, backward) for the layer.
 

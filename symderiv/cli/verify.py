@@ -68,8 +68,7 @@ def _loss_text(report: VerifyReport) -> str:
     L = inst.convention.letters
     y, t = L.entry("Y"), L.entry("T")
     if inst.loss == "mse":
-        return (f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², "
-                f"so {L.dY} = ({L.Y} − {L.T})/N")
+        return f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², so {L.dY} = ({L.Y} − {L.T})/N"
     if inst.loss == "sum":
         return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
     return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
@@ -122,8 +121,11 @@ def _failure(report: VerifyReport) -> str:
             parts.append(
                 f"{c.var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
             )
-        if c.torch_error is not None and c.torch_tol is not None \
-                and not c.torch_error <= c.torch_tol:
+        if (
+            c.torch_error is not None
+            and c.torch_tol is not None
+            and not c.torch_error <= c.torch_tol
+        ):
             parts.append(
                 f"{c.var}: max |closed − autograd| = {c.torch_error:.2e} "
                 f"> {c.torch_tol:.1e}"
@@ -134,19 +136,43 @@ def _failure(report: VerifyReport) -> str:
 @cli.command()
 @size_options
 @convention_option
-@click.option("--loss", type=click.Choice(list(LOSSES)), default="generic",
-              show_default=True,
-              help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; "
-                   "sum: Σ y_ij.")
-@click.option("--seed", default="0", show_default=True, callback=_seed,
-              metavar="INTEGER",
-              help="Seed of numpy.random.default_rng (a whole number >= 0).")
-@click.option("--wrt", default="X,W,b", show_default=True, callback=_wrt,
-              help="Variables to check: any of X,W,b.")
-@click.option("--force", is_flag=True,
-              help="Run even when the finite differences would take long.")
-def verify(n: int, d: int, m: int, convention: str, loss: str, seed: int,
-           wrt: tuple[str, ...], force: bool) -> None:
+@click.option(
+    "--loss",
+    type=click.Choice(list(LOSSES)),
+    default="generic",
+    show_default=True,
+    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij.",
+)
+@click.option(
+    "--seed",
+    default="0",
+    show_default=True,
+    callback=_seed,
+    metavar="INTEGER",
+    help="Seed of numpy.random.default_rng (a whole number >= 0).",
+)
+@click.option(
+    "--wrt",
+    default="X,W,b",
+    show_default=True,
+    callback=_wrt,
+    help="Variables to check: any of X,W,b.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even when the finite differences would take long.",
+)
+def verify(
+    n: int,
+    d: int,
+    m: int,
+    convention: str,
+    loss: str,
+    seed: int,
+    wrt: tuple[str, ...],
+    force: bool,
+) -> None:
     """Check the closed forms numerically in float64.
 
     Draws X, T, W, b (and dY for the generic loss) from numpy.random.default_rng(SEED)
@@ -165,26 +191,36 @@ def verify(n: int, d: int, m: int, convention: str, loss: str, seed: int,
     console = _console()
     forward = formula_text(conv.forward(n), conv.letters, n)
     d_name, m_name = conv.sizes[1:]
-    console.print(Text(
-        f"symderiv verify: {conv.name} convention, {conv.letters.Y} = {forward}, "
-        f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}"
-    ))
+    console.print(
+        Text(
+            f"symderiv verify: {conv.name} convention, {conv.letters.Y} = {forward}, "
+            f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}"
+        )
+    )
     console.print(Text(f"loss {_loss_text(report)}"))
     console.print(Text(f"L = {report.loss_value:.6f}"))
     console.print()
     console.print(_table(report))
-    console.print(Text(
-        "FD: central differences, step h = ∛ε·max(1, |entry|); "
-        f"pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|)."
-    ))
+    console.print(
+        Text(
+            "FD: central differences, step h = ∛ε·max(1, |entry|); "
+            f"pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|)."
+        )
+    )
     if report.torch_version is None:
-        console.print(Text("autograd: torch not installed "
-                           "(pip install 'symderiv[torch]' to compare)."))
+        console.print(
+            Text(
+                "autograd: torch not installed "
+                "(pip install 'symderiv[torch]' to compare)."
+            )
+        )
     else:
-        console.print(Text(
-            f"autograd: torch {report.torch_version}, float64; "
-            f"pass when max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
-        ))
+        console.print(
+            Text(
+                f"autograd: torch {report.torch_version}, float64; "
+                f"pass when max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
+            )
+        )
     if not report.passed:
         console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
         raise VerificationError(_failure(report))
