@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..conventions import VARIABLES, parse_names
-from ..errors import SymderivError
+from ..conventions import VARIABLES
 from . import cli
-from .options import convention_option, size_options
-
-
-def _names(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> dict[str, str]:
-    if value is None:
-        return {}
-    try:
-        return parse_names(value)
-    except SymderivError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from exc
+from .options import convention_option, names_option, size_options
 
 
 @cli.command()
@@ -31,14 +19,7 @@ def _names(
 )
 @size_options
 @convention_option
-@click.option(
-    "--names",
-    default=None,
-    callback=_names,
-    metavar="ROLE=LETTERS,...",
-    help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T); "
-    "the formula may use them.",
-)
+@names_option(" The formula may use them.")
 def check(
     formula: str,
     wrt: str,

@@ -183,14 +183,20 @@ def derivation_options(func: F) -> F:
             callback=_wrt,
             help="Variables to differentiate by: any of X,W,b.",
         ),
-        click.option(
-            "--names",
-            default=None,
-            callback=_names,
-            metavar="ROLE=LETTERS,...",
-            help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T).",
-        ),
+        names_option(),
     )(func)
+
+
+def names_option(extra_help: str = "") -> Callable[[F], F]:
+    """--names ROLE=LETTERS,... (validated: nothing else ever reaches LaTeX)."""
+    return click.option(
+        "--names",
+        default=None,
+        callback=_names,
+        metavar="ROLE=LETTERS,...",
+        help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T)."
+        + extra_help,
+    )
 
 
 def method_option(func: F) -> F:
