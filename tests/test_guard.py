@@ -48,7 +48,7 @@ def config(k: int | tuple[int, int, int], **options: object) -> Config:
 # -- up to 32×32×32: always runs ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "loss"), itertools.product(METHODS, LOSSES))
+@pytest.mark.parametrize(("method", "loss"), list(itertools.product(METHODS, LOSSES)))
 @pytest.mark.parametrize(
     "sizes", [(32, 32, 32), (1, 32, 32), (32, 1, 32), (32, 32, 1), (1, 1, 32)]
 )
