@@ -298,7 +298,7 @@ def test_cli_hostile_input_is_refused_quickly_without_side_effects(
     result = runner.invoke(
         cli, ["check", "--wrt", "W", template.format(sentinel=sentinel)]
     )
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 5
     assert result.exit_code == 2, result.output
     assert result.stdout == "" and len(result.stderr.splitlines()) == 1
     assert not sentinel.exists()

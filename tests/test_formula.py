@@ -221,7 +221,9 @@ def test_limits() -> None:
         tree("X" * 10**6)
     with pytest.raises(FormulaLimitError, match="characters long; the limit is 500"):
         tree("(" * 10**4 + "X" + ")" * 10**4)
-    assert time.perf_counter() - start < 1
+    assert (
+        time.perf_counter() - start < 5
+    )  # generous: a bounded refusal, not a speed goal
     assert tree("X" + " " * (MAX_LENGTH - 1)) == Name("X", "X")
     deep = "(" * MAX_DEPTH + "X" + ")" * MAX_DEPTH
     assert tree(deep) == Name("X", "X")
@@ -252,7 +254,9 @@ def test_too_much_work_is_refused_before_computing() -> None:
         shape("X.T @ dY @ W.T @ X.T @ dY", big)
     with pytest.raises(FormulaLimitError, match="too large"):
         shape("ones(1000000)")
-    assert time.perf_counter() - start < 0.5
+    assert (
+        time.perf_counter() - start < 5
+    )  # generous: a bounded refusal, not a speed goal
 
 
 # -- shapes -----------------------------------------------------------------------------------

@@ -20,7 +20,10 @@ are derandomized (the same ones on every run) and no example database is written
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -188,10 +191,22 @@ def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+@contextlib.contextmanager
+def _scratch_folder() -> Iterator[Path]:
+    """A fresh empty folder as the working directory (click's isolated_filesystem is
+    deprecated from click 8.5; hypothesis cannot use pytest's per-test tmp_path)."""
+    previous = os.getcwd()
+    with tempfile.TemporaryDirectory() as name:
+        os.chdir(name)
+        try:
+            yield Path(name)
+        finally:
+            os.chdir(previous)
+
+
 def _check(argv: list[str]) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem() as here:
-        folder = Path(here)
+    with _scratch_folder() as folder:
         (folder / "dir").mkdir()
         (folder / "file.txt").write_text("keep\n")
         before = _tree(folder)
