@@ -729,23 +729,9 @@ def comparison_renderable(c: Comparison) -> Any:
 
 def comparison_text(c: Comparison, width: int = 100) -> str:
     """The page as plain text (no escape codes) at ``width`` columns."""
-    import io
+    from .render.terminal import plain_text
 
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system=None,
-        force_terminal=False,
-        no_color=True,
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
-    )
-    console.print(comparison_renderable(c))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+    return plain_text(comparison_renderable(c), width=width)
 
 
 def _tex_pieces(pieces: list[Piece]) -> str:

@@ -6,7 +6,7 @@ import click
 
 from ..codegen import TARGETS
 from . import cli
-from .options import convention_option
+from .options import convention_option, output_option
 
 
 @cli.command()
@@ -18,14 +18,7 @@ from .options import convention_option
     show_default=True,
     help="Array library of the generated code.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(allow_dash=True),
-    default=None,
-    metavar="FILE",
-    help="Write the module to FILE (atomically) instead of stdout.",
-)
+@output_option("the module")
 def codegen(convention: str, target: str, output: str | None) -> None:
     """Write a Python module with a Linear class (forward, backward) for the layer.
 

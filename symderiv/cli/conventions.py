@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .options import size_options
+from .options import format_option, output_option, size_options
 
 #: The formats of the comparison page.
 FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
@@ -13,20 +13,8 @@ FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
 
 @cli.command()
 @size_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format [default: rich on a terminal, else text].",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(),
-    default=None,
-    help="Write to FILE (atomically) instead of standard output.",
-)
+@format_option(FORMATS)
+@output_option()
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
 def conventions(
     n: int, d: int, m: int, fmt: str | None, output: str | None, force: bool

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from . import cli
-from .options import SIZE, derivation_options, method_option, size_options
+from .options import (
+    SIZE,
+    derivation_options,
+    format_option,
+    method_option,
+    output_option,
+    size_options,
+)
 
 #: Every --format; "rich" draws in the terminal (plain text when stdout is not a terminal).
 FORMATS: tuple[str, ...] = (
@@ -26,20 +33,8 @@ FORMATS: tuple[str, ...] = (
 @size_options
 @derivation_options
 @method_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format [default: rich on a terminal, else text].",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=True),
-    default=None,
-    help="Write to FILE (atomically) instead of standard output.",
-)
+@format_option(FORMATS)
+@output_option()
 @click.option(
     "--pdf",
     is_flag=True,

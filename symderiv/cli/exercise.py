@@ -6,7 +6,7 @@ import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
-from .options import SIZE
+from .options import SIZE, output_option
 
 #: The formats of an exercise sheet.
 FORMATS: tuple[str, ...] = ("latex", "markdown")
@@ -58,13 +58,7 @@ FORMATS: tuple[str, ...] = ("latex", "markdown")
     is_flag=True,
     help="Write the answer key: the same sheet, blanks filled.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(),
-    default=None,
-    help="Write to FILE (atomically) instead of standard output.",
-)
+@output_option("the sheet")
 @click.option(
     "--pdf",
     is_flag=True,

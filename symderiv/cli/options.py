@@ -209,3 +209,31 @@ def method_option(func: F) -> F:
         help="jacobian: explicit Jacobians; index: Kronecker deltas; tensor: 4-D arrays; "
         "all: every view.",
     )(func)
+
+
+def output_option(what: str = "the output") -> Callable[[F], F]:
+    """-o/--output FILE: written atomically; ``-`` means standard output."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(allow_dash=True),
+        default=None,
+        metavar="FILE",
+        help=f"Write {what} to FILE (atomically) instead of standard output.",
+    )
+
+
+def format_option(
+    formats: tuple[str, ...], default: str | None = None
+) -> Callable[[F], F]:
+    """--format, one of ``formats`` (default: rich on a terminal, else text)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(formats),
+        default=default,
+        show_default=default is not None,
+        help=None
+        if default is not None
+        else "Output format [default: rich on a terminal, else text].",
+    )

@@ -856,8 +856,8 @@ class TerminalView:
         yield from self.renderables(options.max_width)
 
 
-def render_text(derivation: Derivation, width: int = 100, **settings: Any) -> str:
-    """The terminal view as plain text (no escape codes) at ``width`` columns."""
+def plain_text(*renderables: Any, width: int = 100) -> str:
+    """Rich renderables as plain text (no escape codes) at ``width`` columns."""
     import io
 
     buffer = io.StringIO()
@@ -871,5 +871,12 @@ def render_text(derivation: Derivation, width: int = 100, **settings: Any) -> st
         emoji=False,
         soft_wrap=False,
     )
-    console.print(TerminalView(derivation, **settings))
+    for renderable in renderables:
+        console.print(renderable)
+    # Rich pads lines to the width; trailing blanks only make diffs noisy.
     return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+
+
+def render_text(derivation: Derivation, width: int = 100, **settings: Any) -> str:
+    """The terminal view as plain text (no escape codes) at ``width`` columns."""
+    return plain_text(TerminalView(derivation, **settings), width=width)
