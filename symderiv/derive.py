@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from .algebra import Poly, PolyMatrix, bulk_work, evaluate, rank, vec_positions
+from .algebra import Poly, PolyMatrix, bulk_work, evaluate, vec_positions
 from .conventions import PREFIX, Config, mse_upstream
 from .errors import TooLargeError
 from .layer import AffineLayer
@@ -545,26 +545,8 @@ class _Engine:
             len(row_values),
             {(0, k): v for k, v in enumerate(row_values) if not v.is_zero()},
         )
-        # Sparse row times matrix: column c of J_L collects row[r]·J[r, c].
-        acc: dict[int, dict[tuple[str, ...], Any]] = {}
-        for (r, c), value in sorted(
-            jac.entries.items(), key=lambda kv: (kv[0][1], kv[0][0])
-        ):
-            u = row_values[r]
-            target = acc.setdefault(c, {})
-            for mu, cu in u.terms.items():
-                for mv, cv in value.terms.items():
-                    key = tuple(sorted(mu + mv, key=rank)) if mu and mv else (mu or mv)
-                    target[key] = target.get(key, 0) + cu * cv
-        result = PolyMatrix(
-            1,
-            jac.cols,
-            {
-                (0, c): Poly({k: v for k, v in terms.items() if v})
-                for c, terms in acc.items()
-                if any(terms.values())
-            },
-        )
+        # Sparse row times matrix: column c of J_L collects row[r]·J[r, c], one Σ each.
+        result = row @ jac
         letter = self.config.letters.entry(var)
         y = self.config.letters.entry("Y")
         self.steps.append(

@@ -21,6 +21,7 @@ LaTeX printers draw ∂L/∂y_ij, (Xᵀ·dY)_hk and δ_jk.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -684,8 +685,8 @@ def _set_extra(
 
 
 # -- the index view -------------------------------------------------------------------------------
-class IndexView:
-    """Steps of the entry-wise derivation and their certificate rows."""
+class _View:
+    """What every view works with: the engine, sympy's index calculus, i and j."""
 
     def __init__(self, engine: _Engine, calc: IndexCalculus) -> None:
         self.engine = engine
@@ -693,6 +694,10 @@ class IndexView:
         self.calc = calc
         self.show = Display(calc)
         self.i, self.j = calc.index("i"), calc.index("j")
+
+
+class IndexView(_View):
+    """Steps of the entry-wise derivation and their certificate rows."""
 
     def add(self) -> None:
         self.engine.steps.append(self.forward_step())
@@ -901,21 +906,11 @@ class DerivativeTensor:
     @property
     def size(self) -> int:
         """Number of entries, zeros included."""
-        total = 1
-        for s in self.shape:
-            total *= s
-        return total
+        return math.prod(self.shape)
 
 
-class TensorView:
+class TensorView(_View):
     """Steps of the tensor view and their certificate rows."""
-
-    def __init__(self, engine: _Engine, calc: IndexCalculus) -> None:
-        self.engine = engine
-        self.config = engine.config
-        self.calc = calc
-        self.show = Display(calc)
-        self.i, self.j = calc.index("i"), calc.index("j")
 
     def add(self) -> None:
         for var in self.config.wrt:

@@ -62,27 +62,23 @@ def interactive() -> bool:
 
 
 def text_width(output: str | None, default: int = 100) -> int:
-    """Columns for plain text: the terminal's when one will show it, else ``default``.
+    """Columns for plain text: the terminal's when stdout is one, else ``default``.
 
-    On a terminal: its width. Piped into a pager from a terminal (``symderiv derive |
-    less``): the width of that terminal, read from stderr, so nothing wraps. Files, and
-    pipes with no terminal around (scripts, CI): ``default``, so the bytes are the same
-    on every run.
+    Written with ``-o``: ``default``. Piped: ``default``, or ``COLUMNS`` when it is set, so
+    the same command gives the same bytes wherever it runs (for a pager:
+    ``COLUMNS=80 symderiv derive | less``).
     """
     import shutil
-    import stat
 
     if output is not None:
         return default
     try:
         if sys.stdout.isatty():
             return shutil.get_terminal_size().columns
-        piped = stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
-        if piped and sys.stderr.isatty():
-            return os.get_terminal_size(sys.stderr.fileno()).columns
     except (AttributeError, OSError, ValueError):  # no real file behind the stream
         pass
-    return default
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else default
 
 
 def _read_line() -> str | None:
