@@ -168,7 +168,7 @@ TORCH = Convention(
     False,
     Letters(X="x", Y="y", T="t"),
     ("N", "D", "M"),
-    "PyTorch nn.Linear (y = x Wᵀ + b)",
+    "PyTorch nn.Linear, y = x Wᵀ + b",
 )
 COLUMN = Convention(
     "column",
@@ -176,7 +176,7 @@ COLUMN = Convention(
     True,
     Letters(X="A", Y="Z", dY="dLdZ"),
     ("N", "C_in", "C_out"),
-    "the 'mytorch' Linear class (Z = A Wᵀ + 1 bᵀ)",
+    "the 'mytorch' Linear class, Z = A Wᵀ + 1 bᵀ",
 )
 CONVENTIONS: Mapping[str, Convention] = {c.name: c for c in (XW, TORCH, COLUMN)}
 

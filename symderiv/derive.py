@@ -526,7 +526,7 @@ class _Engine:
         y, w = self.config.letters.entry("Y"), self.name("W")
         where = {
             "X": f"{y}_ij depends on row i of {self.name('X')} only",
-            "W": f"{y}_ij depends on one column of the weights only ("
+            "W": f"{y}_ij depends only on the weights of output j ("
             + (f"row j of {w}" if self.conv.weight_transposed else f"column j of {w}")
             + ")",
             "b": f"{y}_ij depends on {self.config.letters.entry('b')}_j only, "
@@ -549,6 +549,7 @@ class _Engine:
         result = row @ jac
         letter = self.config.letters.entry(var)
         y = self.config.letters.entry("Y")
+        nm = f"{self.conv.sizes[0]}·{self.conv.sizes[2]}"
         self.steps.append(
             Step(
                 f"dL_d{var}",
@@ -564,7 +565,7 @@ class _Engine:
                 ),
                 note=(
                     f"L = h({y}({letter})) with h the rest of the network; the chain rule in "
-                    "higher dimensions multiplies the (1 × N·M) row of upstream derivatives "
+                    f"higher dimensions multiplies the (1 × {nm}) row of upstream derivatives "
                     f"by the Jacobian. Entry k of the result is Σ_r ∂L/∂{y}_r · "
                     f"∂{y}_r/∂{letter}_k."
                 ),
@@ -614,9 +615,9 @@ class _Engine:
                 Equation(Grad("L", var), T(Deriv("L", var)), Explicit(derivative.T))
             )
             note = (
-                f"Numerator layout: ∂L/∂{lv} is arranged like {lv}ᵀ (one row per output "
-                f"of the Jacobian's convention), so the gradient in {lv}'s own shape is its "
-                f"transpose ∇L = (∂L/∂{lv})ᵀ."
+                f"Numerator layout: ∂L/∂{lv} takes the shape of {lv}ᵀ, as in notes that "
+                f"write ∂L/∂{c.letters.entry('Y')} with one row per output; the gradient in "
+                f"{lv}'s own shape is its transpose, ∇_{lv} L = (∂L/∂{lv})ᵀ."
             )
         if var == "X":
             note += (

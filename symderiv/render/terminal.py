@@ -685,8 +685,9 @@ class TerminalRenderer(Renderer[Group]):
             terms.append(term)
         zeros = jac.rows - len(terms)
         letter = self.config.letters.entry(var) if self.config else var
+        y = self.config.letters.entry("Y") if self.config else "y"
         title = Text(
-            f"Entry 1 written out: row J_h(y) times column 1 of J_y({letter})",
+            f"Entry 1 written out: row J_h({y}) times column 1 of J_{y}({letter})",
             style="dim",
         )
         # The sum, wrapped at " + " with continued lines under the first term.
