@@ -533,7 +533,7 @@ class _Engine:
             "with derivative 1",
         }[var]
         return (
-            f"Row k holds the derivatives of the k-th output by every entry of {what}: "
+            f"Row k holds the derivatives of output k by every entry of {what}: "
             f"{where}. Nonzero entries: {share} of {total}."
         )
 
