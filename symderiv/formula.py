@@ -642,8 +642,9 @@ class _Parser:
             call = self.call_args(attr)
             node = self.node(self.method(node, call), start, call.end)
         if self.at("("):
+            hint = " (write X.T for a transpose)" if node == Sym("T") else ""
             raise self.unexpected(
-                self.peek(), f"only {', '.join(FUNCTIONS)} can be called"
+                self.peek(), f"only {', '.join(FUNCTIONS)} can be called{hint}"
             )
         return node
 
