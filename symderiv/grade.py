@@ -493,7 +493,11 @@ def function(
                     " (symbolic entries cannot be stored in a float array such as "
                     "np.zeros(...); compute with numpy operations, or use dtype=object)"
                 )
-            return FunctionReport(False, {}, message, error=message)
+            if triple == given:
+                return FunctionReport(False, {}, message, error=message)
+            for role in roles:  # right at the given sizes, but it fails at these
+                final.setdefault(role, _Outcome(triple, "entry", message))
+            continue
         for role in roles:
             if role in final:
                 continue
