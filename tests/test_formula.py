@@ -521,3 +521,12 @@ def test_hostile_input_never_reaches_an_evaluator(
     assert not called
     assert isinstance(error, SymderivError) and error.exit_code == 2, error
     assert not sentinel.exists()
+
+
+def test_the_work_bound_grows_with_the_sizes_so_64_cubed_is_checked() -> None:
+    # The size guard bounds N·D·M; the formula's own bound admits a right answer there.
+    big = Config(n=64, d=64, m=64)
+    assert shape("X.T @ dY", big) == "D×M (64×64)"
+    assert shape("np.dot(X.T, dY) * 2 - X.T @ dY", big) == "D×M (64×64)"
+    with pytest.raises(FormulaLimitError, match="too large to check"):
+        shape("X.T @ dY @ dY.T @ X @ W", big)

@@ -413,3 +413,31 @@ def test_the_command_line_never_calls_a_student_function() -> None:
     for path in root.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "grade.function" not in text and "Inputs(" not in text, path
+
+
+# -- grading a filled exercise sheet ---------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 5, 8])
+def test_exercise_json_gives_every_blank_with_an_answer_check_accepts(
+    runner: CliRunner, seed: int
+) -> None:
+    from symderiv.exercise import make_sheet
+
+    result = runner.invoke(cli, ["exercise", "--seed", str(seed), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    sheet = make_sheet(seed=seed)
+    assert [b["key"] for b in doc["blanks"]] == [a.key for a in sheet.answers()]
+    assert doc["command"] == sheet.command()
+    kinds = {b["kind"] for b in doc["blanks"]}
+    assert kinds == {"rows", "cols", "jacobian", "chain", "derivative", "closed_form"}
+    for blank in doc["blanks"]:
+        if blank["kind"] == "closed_form":
+            # the platform grades the student's closed form with check: the key passes
+            args = [*blank["check"]["args"], blank["answer"]]
+            graded = runner.invoke(cli, [*args, "--format", "prairielearn"])
+            assert graded.exit_code == 0, (args, graded.output)
+            assert json.loads(graded.stdout)["score"] == 1.0
+        elif blank["kind"] in ("rows", "cols"):
+            assert isinstance(blank["answer"], int)
+        else:
+            assert isinstance(blank["answer"], str) and "text" in blank
