@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix
 from .conventions import VARIABLES, Config, Letters
@@ -32,6 +32,7 @@ from .formula import (
     Formula,
     FormulaLimitError,
     FormulaShapeError,
+    LayerLeaves,
     Names,
     Reduce,
     _Evaluator,
@@ -57,6 +58,9 @@ REASONS: tuple[str, ...] = (
     "entry",
     "sizes",
 )
+
+if TYPE_CHECKING:
+    from .layer import AffineLayer
 
 Triple = tuple[int, int, int]
 
@@ -148,7 +152,9 @@ class CheckResult:
         }
 
 
-def parse_error_dict(var: str, formula: str, convention: str, message: str) -> dict[str, Any]:
+def parse_error_dict(
+    var: str, formula: str, convention: str, message: str
+) -> dict[str, Any]:
     """The ``--format json`` object of a formula that cannot be read (gradable: false)."""
     return {
         "ok": False,
@@ -200,9 +206,7 @@ def resolve_variable(name: str, config: Config) -> str:
     table = variable_names(config)
     if name in table:
         return table[name]
-    shown = ", ".join(
-        dict.fromkeys(config.letters.of(v) for v in VARIABLES)
-    )
+    shown = ", ".join(dict.fromkeys(config.letters.of(v) for v in VARIABLES))
     raise ChoiceError(
         f"unknown variable (--wrt) {name!r}; choose from {shown} (or X, W, b, or a "
         f"derivative name such as dLd{config.letters.of('X')})"
@@ -211,7 +215,9 @@ def resolve_variable(name: str, config: Config) -> str:
 
 # -- the right answer -------------------------------------------------------------------------
 @lru_cache(maxsize=256)
-def _reference(triple: Triple, convention: str, var: str) -> tuple[PolyMatrix, Any]:
+def _reference(
+    triple: Triple, convention: str, var: str
+) -> tuple[PolyMatrix, AffineLayer]:
     """∂L/∂var from the engine at these sizes, and the engine's layer (for X, W, b, Y, dY)."""
     from .derive import derive
 
@@ -221,18 +227,10 @@ def _reference(triple: Triple, convention: str, var: str) -> tuple[PolyMatrix, A
     return derivation.results[var].derivative, derivation.layer
 
 
-class _LayerLeaves:
-    """role -> the engine layer's matrix (Y is the forward map)."""
-
-    def __init__(self, layer: Any) -> None:
-        self.layer = layer
-
-    def __getitem__(self, role: str) -> PolyMatrix:
-        return self.layer.Y if role == "Y" else self.layer.matrix(role)
-
-
 # -- size triples ---------------------------------------------------------------------------
-def further_sizes(given: Triple, literals: Iterable[int], count: int = FURTHER_COUNT) -> list[Triple]:
+def further_sizes(
+    given: Triple, literals: Iterable[int], count: int = FURTHER_COUNT
+) -> list[Triple]:
     """Size triples to check besides ``given``: pairwise distinct, >= 2, no literal used.
 
     The first is in increasing order (3, 4, 5 when nothing is excluded), the next has
@@ -355,8 +353,10 @@ class _Checker:
             return _Outcome(triple, "shape", str(exc), inner=True, want=want)
         got = tuple(d.size for d in info.shape)
         right, layer = _reference(triple, self.conv.name, self.var)
-        leaves = _LayerLeaves(layer)
-        value = _Evaluator(self.env(triple, leaves), shapes.infos).value(self.formula.tree)
+        leaves = LayerLeaves(layer)
+        value = _Evaluator(self.env(triple, leaves), shapes.infos).value(
+            self.formula.tree
+        )
         one_d_bias = self.var == "b" and not self.conv.bias_column
         if got == want or (one_d_bias and got == (want[1],)):
             return self.compare(triple, want, got, right, value.matrix)
@@ -372,14 +372,21 @@ class _Checker:
     ) -> _Outcome:
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
-        what = f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
+        what = (
+            f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
+        )
         if not got_shape:
             hint = ""
             tree = self.formula.tree
             if isinstance(tree, Reduce) and tree.axis is None:
                 hint = "a sum without an axis adds every entry; did you mean axis=0?"
             return _Outcome(
-                triple, "shape", f"it gives a scalar, but {what}", hint, want=want, got=()
+                triple,
+                "shape",
+                f"it gives a scalar, but {what}",
+                hint,
+                want=want,
+                got=(),
             )
         why = f"it is {format_shape(got_shape)}, but {what}"
         if len(got_sizes) == 2 and got_sizes == want[::-1] and got.transpose() == right:
@@ -433,12 +440,19 @@ class _Checker:
         shown = f"({index[0]}, {index[1]})" if len(got_shape) == 2 else f"{j + 1}"
         why = f"entry {shown}: expected {values[0]}, got {values[1]}"
         reason, hint = self.diagnose(triple, right, got)
-        return _Outcome(triple, reason, why, hint, False, want, got_shape, index, values)
+        return _Outcome(
+            triple, reason, why, hint, False, want, got_shape, index, values
+        )
 
-    def diagnose(self, triple: Triple, right: PolyMatrix, got: PolyMatrix) -> tuple[str, str]:
+    def diagnose(
+        self, triple: Triple, right: PolyMatrix, got: PolyMatrix
+    ) -> tuple[str, str]:
         """transpose, sign, scale (with the factor) or entry, and a hint."""
         if right.rows == right.cols and got == right.transpose() and got != right:
-            return "transpose", "it is the transpose of the right answer: a .T is missing or misplaced"
+            return (
+                "transpose",
+                "it is the transpose of the right answer: a .T is missing or misplaced",
+            )
         if got == right.scale(-1):
             return "sign", "the sign is wrong"
         ratio = _ratio(right, got)
@@ -451,7 +465,11 @@ class _Checker:
         names = dict(zip(self.conv.sizes, triple, strict=True))
         for name, size in names.items():
             if ratio == Fraction(1, size):
-                extra = " (a mean where a sum belongs?)" if name == self.conv.sizes[0] else ""
+                extra = (
+                    " (a mean where a sum belongs?)"
+                    if name == self.conv.sizes[0]
+                    else ""
+                )
                 return f"{text}, 1/{name} at {name}={size}{extra}"
             if ratio == size:
                 return f"{text}, {name} at {name}={size}"
@@ -507,7 +525,11 @@ def check_formula(
     config = replace(config, wrt=(var,), layout="denominator", loss="generic")
     formula = parse(text, Names.for_config(config))
     given: Triple = (config.n, config.d, config.m)
-    extra = list(further) if further is not None else further_sizes(given, formula.literals())
+    extra = (
+        list(further)
+        if further is not None
+        else further_sizes(given, formula.literals())
+    )
     checker = _Checker(config, var, formula)
     first = checker.at(given)
     triples = (given, *extra)

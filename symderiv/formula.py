@@ -42,12 +42,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .algebra import ONE, Poly, PolyMatrix
 from .conventions import NAMEABLE, Config, Convention
 from .errors import FormulaError, SymderivError
 from .notation import Node, Prod, Scalar, Sym, T
+
+if TYPE_CHECKING:
+    from .layer import AffineLayer
 
 #: Longest formula accepted, in characters.
 MAX_LENGTH = 500
@@ -605,7 +608,9 @@ class _Parser:
         while self.at("@", "*", "/"):
             op = self.advance().text
             right = self.unary()
-            joined: Node = Prod(node, right) if op == "@" else Elementwise(op, node, right)
+            joined: Node = (
+                Prod(node, right) if op == "@" else Elementwise(op, node, right)
+            )
             node = self.node(joined, self.span(node)[0], self.span(right)[1])
         return node
 
@@ -711,9 +716,7 @@ class _Parser:
         if word in self.names.matrices:
             return self.node(Sym(self.names.matrices[word]), token.start, token.end)
         if word in self.names.sizes:
-            return self.node(
-                Size(self.names.sizes[word], word), token.start, token.end
-            )
+            return self.node(Size(self.names.sizes[word], word), token.start, token.end)
         if word in FUNCTIONS:
             raise self.unexpected(token, f"{word} must be called, e.g. np.{word}(...)")
         raise FormulaSyntaxError(
@@ -786,10 +789,14 @@ class _Parser:
         word = name.text
         if word in ("sum", "mean"):
             self.arity(call, 1, 2, ("axis", "keepdims"))
-            return self.node(self.reduce(word, call.args[0], call), name.start, call.end)
+            return self.node(
+                self.reduce(word, call.args[0], call), name.start, call.end
+            )
         if word == "ones":
             self.arity(call, 1, 1, ())
-            return self.node(NpOnes(self.shape(call.args[0], call)), name.start, call.end)
+            return self.node(
+                NpOnes(self.shape(call.args[0], call)), name.start, call.end
+            )
         if word in ("dot", "matmul"):
             self.arity(call, 2, 2, ())
             left, right = call.args
@@ -811,7 +818,9 @@ class _Parser:
             return T(node)
         # reshape(r, c) or reshape((r, c)) or reshape(k)
         if not call.args:
-            raise self.unexpected(call.name, "reshape needs a shape, e.g. reshape(-1, 1)")
+            raise self.unexpected(
+                call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
+            )
         self.arity(call, 1, 2, ())
         items = call.args
         if len(items) == 1:
@@ -973,7 +982,7 @@ class Env:
         from .layer import AffineLayer
 
         layer = AffineLayer(config.n, config.d, config.m, config.conv)
-        return cls(config.n, config.d, config.m, config.conv, _Leaves(layer))
+        return cls(config.n, config.d, config.m, config.conv, LayerLeaves(layer))
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
@@ -997,10 +1006,10 @@ class Env:
         )
 
 
-class _Leaves(Mapping[str, PolyMatrix]):
-    """role -> the layer's matrix, built on first use."""
+class LayerLeaves(Mapping[str, PolyMatrix]):
+    """role -> the layer's matrix (Y is the forward map), built on first use."""
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: AffineLayer) -> None:
         self.layer = layer
 
     def __getitem__(self, role: str) -> PolyMatrix:
@@ -1133,8 +1142,12 @@ class _Shapes:
         for k, dim in enumerate(shape):
             if axis is None or k == axis:
                 count *= dim.size
-        out = tuple(kept) if node.keepdims else tuple(
-            dim for k, dim in enumerate(shape) if axis is not None and k != axis
+        out = (
+            tuple(kept)
+            if node.keepdims
+            else tuple(
+                dim for k, dim in enumerate(shape) if axis is not None and k != axis
+            )
         )
         value = None
         if inner.value is not None and not shape:
@@ -1250,9 +1263,7 @@ class _Shapes:
                     f"2 or N), and {self.src(node.right)!r} is not one"
                 )
             if b.value == 0:
-                raise self.fail(
-                    node, f"it divides by zero at {self.env.sizes_text()}"
-                )
+                raise self.fail(node, f"it divides by zero at {self.env.sizes_text()}")
             value = a.value / b.value if a.value is not None else None
             return Info(a.shape, value, a.terms)
         if not a.shape or not b.shape:
@@ -1378,8 +1389,8 @@ class _Evaluator:
         if isinstance(node, Reduce):
             return self.reduce(node, shape)
         if isinstance(node, Reshape):
-            inner = self.value(node.arg).matrix
-            return Value(shape, _reshaped(inner, *_grid(shape)))
+            held = self.value(node.arg).matrix
+            return Value(shape, _reshaped(held, *_grid(shape)))
         if isinstance(node, Prod):
             return self.matmul(node, shape)
         if isinstance(node, Elementwise):
@@ -1399,19 +1410,21 @@ class _Evaluator:
             count = rows * cols
         elif ndim == 2 and axis == 0:  # (r, c) -> c column sums
             sums = {}
-            for (i, j), v in sorted(inner.matrix.entries.items()):
+            for (_, j), v in sorted(inner.matrix.entries.items()):
                 sums.setdefault((0, j), []).append(v)
             count = rows
         elif ndim == 2:  # axis 1: (r, c) -> r row sums
             sums = {}
-            for (i, j), v in sorted(inner.matrix.entries.items()):
+            for (i, _), v in sorted(inner.matrix.entries.items()):
                 sums.setdefault((i, 0), []).append(v)
             count = cols
         else:  # 1-D along its only axis
             sums = {(0, 0): [v for _, v in sorted(inner.matrix.entries.items())]}
             count = cols
         scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
-        out_rows = 1 if (axis is None or (ndim == 2 and axis == 0) or ndim < 2) else rows
+        out_rows = (
+            1 if (axis is None or (ndim == 2 and axis == 0) or ndim < 2) else rows
+        )
         out_cols = cols if (ndim == 2 and axis == 0) else 1
         entries = {}
         for key, parts in sums.items():
@@ -1560,7 +1573,9 @@ def numpy_text(node: Node, config: Config) -> str:
         if isinstance(part, T):
             return f"{text(part.arg, inner=True)}.T"
         if isinstance(part, Prod):
-            body = " @ ".join(text(a, inner=True) for a in part.args if not isinstance(a, Scalar))
+            body = " @ ".join(
+                text(a, inner=True) for a in part.args if not isinstance(a, Scalar)
+            )
             scalars = [a for a in part.args if isinstance(a, Scalar)]
             if scalars:
                 body = " * ".join([f"({body})", *(text(a) for a in scalars)])
@@ -1589,6 +1604,7 @@ __all__ = [
     "FormulaShapeError",
     "FormulaSyntaxError",
     "Info",
+    "LayerLeaves",
     "Names",
     "Neg",
     "NpOnes",

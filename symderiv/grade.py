@@ -191,7 +191,9 @@ def read_rows(path: str) -> list[Row | RowError]:
     else:
         rows = list(_csv_rows(text, path))
     if len(rows) > MAX_ROWS:
-        raise UsageError(f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}")
+        raise UsageError(
+            f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}"
+        )
     return rows
 
 
@@ -290,7 +292,9 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
         n = _size(row, "n", defaults.n)
         d = _size(row, "d", defaults.d)
         m = _size(row, "m", defaults.m)
-        config = Config(n=n, d=d, m=m, convention=convention, names=dict(defaults.names))
+        config = Config(
+            n=n, d=d, m=m, convention=convention, names=dict(defaults.names)
+        )
         role = resolve_variable(var.strip(), config)
         from .derive import guard
 
@@ -315,12 +319,18 @@ def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, 
     return out
 
 
-def batch(rows: Iterable[Row | RowError], defaults: Defaults | None = None) -> Iterator[dict[str, Any]]:
+def batch(
+    rows: Iterable[Row | RowError], defaults: Defaults | None = None
+) -> Iterator[dict[str, Any]]:
     """One result per row, in order; a malformed row never stops the batch."""
     defaults = defaults or Defaults()
     for row in rows:
         if isinstance(row, RowError):
-            yield {"id": None, "line": row.line, **_row_error(None, None, None, row.message)}
+            yield {
+                "id": None,
+                "line": row.line,
+                **_row_error(None, None, None, row.message),
+            }
         else:
             yield check_row(row, defaults)
 
@@ -475,7 +485,10 @@ def function(
     config = Config(n=n, d=d, m=m, convention=convention)
     roles = [resolve_variable(v, config) for v in outputs]
     given: Triple = (n, d, m)
-    triples = (given, *(list(further) if further is not None else further_sizes(given, ())))
+    triples = (
+        given,
+        *(list(further) if further is not None else further_sizes(given, ())),
+    )
     placeholder = Formula("<function>", Scalar(Fraction(0)))
     first: dict[str, _Outcome] = {}
     final: dict[str, _Outcome] = {}
@@ -530,7 +543,9 @@ def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:
         return {roles[0]: returned}
     items = list(returned)
     if len(items) != len(roles):
-        raise TypeError(f"it returned {len(items)} values, expected {len(roles)} ({', '.join(roles)})")
+        raise TypeError(
+            f"it returned {len(items)} values, expected {len(roles)} ({', '.join(roles)})"
+        )
     return dict(zip(roles, items, strict=True))
 
 
@@ -543,7 +558,13 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
     want = tuple(x.size for x in want_shape)
     got = tuple(int(s) for s in array.shape)
     if len(got) > 2:
-        return _Outcome(triple, "shape", f"it is {got}-shaped, but ∂L/∂{checker.letter} is {want}", want=want, got=got)
+        return _Outcome(
+            triple,
+            "shape",
+            f"it is {got}-shaped, but ∂L/∂{checker.letter} is {want}",
+            want=want,
+            got=got,
+        )
     grid = array.reshape((1, 1) if not got else ((1, got[0]) if len(got) == 1 else got))
     entries: dict[tuple[int, int], Poly] = {}
     for i in range(grid.shape[0]):
@@ -551,7 +572,13 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
             try:
                 poly = Entry.of(grid[i, j])
             except TypeError as exc:
-                return _Outcome(triple, "entry", f"entry ({i + 1}, {j + 1}): {exc}", want=want, got=got)
+                return _Outcome(
+                    triple,
+                    "entry",
+                    f"entry ({i + 1}, {j + 1}): {exc}",
+                    want=want,
+                    got=got,
+                )
             if not poly.is_zero():
                 entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)

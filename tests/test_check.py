@@ -125,7 +125,10 @@ def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
     config = Config(n=2, d=3, m=5, layout="numerator", loss="mse", method="index")
     assert check_formula(config, "W", "X.T @ dY").ok
     assert [(c.wrt, c.layout, c.loss, c.method) for c in calls][0] == (
-        ("W",), "denominator", "generic", "jacobian"
+        ("W",),
+        "denominator",
+        "generic",
+        "jacobian",
     )
     # and the engine's answer is the oracle's (sympy diff of L = Σ dY ⊙ Y)
     right, _ = check_module._reference((2, 3, 5), "torch", "W")
@@ -140,7 +143,11 @@ def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
         ({}, "X.T @ dY * N / 2", "not for N=4, D=5, M=6"),
         ({}, "ones(D).T @ dY", "not for N=3, D=4, M=5"),
         ({"var": "b"}, "np.ones(D) @ dY", "not for N=3, D=4, M=5"),
-        ({"convention": "torch", "var": "b"}, "ones(D).T @ dY", "not for N=3, D=4, M=5"),
+        (
+            {"convention": "torch", "var": "b"},
+            "ones(D).T @ dY",
+            "not for N=3, D=4, M=5",
+        ),
         ({"var": "X"}, "dY @ W.T * N / D", "not for N=3, D=4, M=5"),
         ({"var": "W"}, "X.T @ dY * 0.5 * N", "not for N=4, D=5, M=6"),
     ],
@@ -195,13 +202,17 @@ def test_further_sizes_are_pairwise_distinct_and_avoid_literals() -> None:
     with pytest.raises(FormulaError, match="too many different numbers"):
         further_sizes((2, 3, 4), range(2, 20))
     # the CLI's own defaults are pairwise distinct
-    result = CliRunner().invoke(cli, ["check", "--wrt", "W", "X.T @ dY", "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["check", "--wrt", "W", "X.T @ dY", "--format", "json"]
+    )
     assert json.loads(result.stdout)["sizes"][0] == {"N": 2, "D": 3, "M": 4}
 
 
 def test_a_number_that_equals_a_size_is_caught() -> None:
     for n in (2, 3, 4, 5, 6, 7):
-        result = check_formula(Config(n=n, d=9, m=10), "b", f"np.mean(dY, axis=0) * {n}")
+        result = check_formula(
+            Config(n=n, d=9, m=10), "b", f"np.mean(dY, axis=0) * {n}"
+        )
         assert not result.ok and result.reason == "sizes", n
 
 
@@ -240,7 +251,9 @@ def test_missing_transpose_in_a_square_case_gives_the_first_differing_entry() ->
 
 
 def test_feedback_speaks_the_convention_s_letters() -> None:
-    result = check_formula(Config(n=3, d=3, m=3, convention="column"), "A", "2 * dLdZ @ W")
+    result = check_formula(
+        Config(n=3, d=3, m=3, convention="column"), "A", "2 * dLdZ @ W"
+    )
     assert result.var == "X" and result.letter == "A"
     assert result.message.startswith("∂L/∂A = 2 * dLdZ @ W is not right")
     assert "a₁,₁" not in result.message  # the derivative by A has no a in it
@@ -259,7 +272,9 @@ def test_feedback_speaks_the_convention_s_letters() -> None:
         ("dY @ W.T + 0 * X + 1", "entry", ""),
     ],
 )
-def test_other_wrong_answers_get_a_reason_and_a_hint(text: str, reason: str, hint: str) -> None:
+def test_other_wrong_answers_get_a_reason_and_a_hint(
+    text: str, reason: str, hint: str
+) -> None:
     result = check_formula(Config(), "X", text)
     assert result.reason == reason, result.message
     assert result.hint.startswith(hint)
@@ -328,7 +343,19 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
         ["--convention", "column", "--wrt", "b", "dY.T @ ones((N, 1))"],
         ["--convention", "column", "--wrt", "A", "dLdZ @ W"],
         ["--convention", "column", "--wrt", "dLdA", "dLdZ @ W"],
-        ["--convention", "column", "--n", "3", "--d", "4", "--m", "2", "--wrt", "X", "dLdZ @ W"],
+        [
+            "--convention",
+            "column",
+            "--n",
+            "3",
+            "--d",
+            "4",
+            "--m",
+            "2",
+            "--wrt",
+            "X",
+            "dLdZ @ W",
+        ],
         ["--names", "X=A,dY=G", "--wrt", "W", "A.T @ G"],
         ["--wrt", "b", "--", "-sum(-dY, axis=0)"],
     ],
@@ -344,14 +371,27 @@ def test_cli_right_answers(runner: CliRunner, args: list[str]) -> None:
     [
         ["--n", "2", "--d", "2", "--m", "3", "--wrt", "W", "X.T @ dY * N / 2"],
         ["--n", "2", "--d", "2", "--m", "3", "--wrt", "b", "ones(D).T @ dY"],
-        ["--n", "2", "--d", "2", "--m", "3", "--convention", "column", "--wrt", "b",
-         "dLdZ.T @ ones(C_in)"],
+        [
+            "--n",
+            "2",
+            "--d",
+            "2",
+            "--m",
+            "3",
+            "--convention",
+            "column",
+            "--wrt",
+            "b",
+            "dLdZ.T @ ones(C_in)",
+        ],
         ["--n", "2", "--d", "2", "--m", "3", "--wrt", "X", "dY @ W.T * N / D"],
         ["--n", "2", "--d", "2", "--m", "3", "--wrt", "W", "W.T @ dY"],
         ["--convention", "column", "--wrt", "b", "sum(dLdZ, axis=0).T"],
     ],
 )
-def test_cli_wrong_answers_exit_1_naming_sizes(runner: CliRunner, args: list[str]) -> None:
+def test_cli_wrong_answers_exit_1_naming_sizes(
+    runner: CliRunner, args: list[str]
+) -> None:
     result = runner.invoke(cli, ["check", *args])
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith("✗ ∂L/∂")
@@ -362,7 +402,10 @@ def test_cli_wrong_answers_exit_1_naming_sizes(runner: CliRunner, args: list[str
     ("args", "needle"),
     [
         (["--wrt", "W", "X.__class__"], "unexpected '.__class__' at column 2"),
-        (["--wrt", "W", "Xᵀ @ dY"], "'ᵀ' (U+1D40 MODIFIER LETTER CAPITAL T) at column 2"),
+        (
+            ["--wrt", "W", "Xᵀ @ dY"],
+            "'ᵀ' (U+1D40 MODIFIER LETTER CAPITAL T) at column 2",
+        ),
         (["--wrt", "W", "x.T @ dY"], "unknown name 'x' at column 1"),
         (["--wrt", "W", "X.T @ (dY"], "expected ')'"),
         (["--wrt", "W", "X" * 10**6], "1,000,000 characters long"),

@@ -64,7 +64,9 @@ def value(text: str, config: Config = XW) -> Any:
 
 
 def npshape(text: str, config: Config = XW) -> tuple[int, ...]:
-    return evaluate(parse(text, Names.for_config(config)), Env.from_config(config)).shape
+    return evaluate(
+        parse(text, Names.for_config(config)), Env.from_config(config)
+    ).shape
 
 
 def matrix(prefix: str, rows: int, cols: int) -> sp.ImmutableMatrix:
@@ -85,7 +87,14 @@ X, W, dY = Sym("X"), Sym("W"), Sym("dY")
 # -- tokens and tree ----------------------------------------------------------------------
 def test_tokens_keep_one_dot_T_apart_from_numbers() -> None:
     names = Names.for_config(XW)
-    assert [t.text for t in tokenize("1.T @ dY", names)] == ["1", ".", "T", "@", "dY", ""]
+    assert [t.text for t in tokenize("1.T @ dY", names)] == [
+        "1",
+        ".",
+        "T",
+        "@",
+        "dY",
+        "",
+    ]
     assert [t.text for t in tokenize("0.5*X + .25", names)][:5] == [
         "0.5",
         "*",
@@ -98,8 +107,13 @@ def test_tokens_keep_one_dot_T_apart_from_numbers() -> None:
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("1e-3", Fraction(1, 1000)), ("1.", Fraction(1)), (".5", Fraction(1, 2)),
-     ("2E3", Fraction(2000)), ("1.5e1", Fraction(15))],
+    [
+        ("1e-3", Fraction(1, 1000)),
+        ("1.", Fraction(1)),
+        (".5", Fraction(1, 2)),
+        ("2E3", Fraction(2000)),
+        ("1.5e1", Fraction(15)),
+    ],
 )
 def test_numbers_as_numpy_writes_them(text: str, number: Fraction) -> None:
     assert tree(f"X * {text}") == Elementwise("*", X, Scalar(number))
@@ -131,7 +145,9 @@ def test_numpy_spellings() -> None:
     assert tree("np.mean(dY, axis=-2, keepdims=False)") == Reduce("mean", dY, -2)
     assert tree("np.ones(N)") == NpOnes((Size("n", "N"),))
     assert tree("ones((N, 1))") == NpOnes((Size("n", "N"), Scalar(Fraction(1))))
-    assert tree("dY.reshape(-1, 1)") == Reshape(dY, (Neg(Scalar(Fraction(1))), Scalar(Fraction(1))))
+    assert tree("dY.reshape(-1, 1)") == Reshape(
+        dY, (Neg(Scalar(Fraction(1))), Scalar(Fraction(1)))
+    )
 
 
 def test_spans_point_into_the_text() -> None:
@@ -375,9 +391,13 @@ def test_shape_mismatch_names_the_operation_and_both_shapes() -> None:
         shape("X + W")
     with pytest.raises(FormulaShapeError, match="cannot multiply elementwise"):
         shape("X.T * dY")
-    with pytest.raises(FormulaShapeError, match="np.sum along axis 0, but its argument is a scalar"):
+    with pytest.raises(
+        FormulaShapeError, match="np.sum along axis 0, but its argument is a scalar"
+    ):
         shape("sum(N, axis=0)")
-    with pytest.raises(FormulaShapeError, match="along axis 1, but its argument is 1-D"):
+    with pytest.raises(
+        FormulaShapeError, match="along axis 1, but its argument is 1-D"
+    ):
         shape("np.sum(np.sum(dY, axis=0), axis=1)")
     with pytest.raises(FormulaShapeError, match="cannot reshape"):
         shape("dY.reshape(3, -1)")
@@ -405,13 +425,25 @@ def test_values_are_exact_in_the_canonical_symbols() -> None:
     X_, W_, dY_ = matrix("x", 2, 3), matrix("w", 3, 4), matrix("dy", 2, 4)
     b = sp.ImmutableMatrix([[sp.Symbol(f"b_{j}") for j in (1, 2, 3, 4)]])
     assert value("X.T @ dY") == X_.T @ dY_ == value("np.dot(X.T, dY)")
-    assert value("0.5 * X") == X_ / 2 == value("X / 2") == value("X / N") == value("X * 5e-1")
+    assert (
+        value("0.5 * X")
+        == X_ / 2
+        == value("X / 2")
+        == value("X / N")
+        == value("X * 5e-1")
+    )
     assert value("-X + X") == sp.zeros(2, 3)
     row = sp.ones(1, 2) @ dY_
-    assert value("sum(dY, axis=0)") == row == value("1.T @ dY") == value("np.ones(N) @ dY")
+    assert (
+        value("sum(dY, axis=0)") == row == value("1.T @ dY") == value("np.ones(N) @ dY")
+    )
     assert value("np.mean(dY, axis=0)") == row / 2
     assert value("sum(dY, axis=1)") == (dY_ @ sp.ones(4, 1)).T  # 1-D, held as a row
-    assert value("sum(dY, axis=1, keepdims=True)") == dY_ @ sp.ones(4, 1) == value("dY @ 1")
+    assert (
+        value("sum(dY, axis=1, keepdims=True)")
+        == dY_ @ sp.ones(4, 1)
+        == value("dY @ 1")
+    )
     assert value("sum(dY)") == sp.ImmutableMatrix([[sum(dY_)]])
     assert value("Y") == X_ @ W_ + sp.ones(2, 1) @ b
     assert value("dY + b") == dY_ + sp.ones(2, 1) @ b
@@ -466,7 +498,9 @@ def _code_names(path: Path) -> Iterator[str]:
             previous = (previous + tok.string)[-3:] if tok.string == "." else tok.string
 
 
-@pytest.mark.parametrize("module", ["formula.py", "check.py", "grade.py", "cli/check.py"])
+@pytest.mark.parametrize(
+    "module", ["formula.py", "check.py", "grade.py", "cli/check.py"]
+)
 def test_source_never_calls_an_evaluator(module: str) -> None:
     root = Path(formula_module.__file__).parent
     names = set(_code_names(root / module))

@@ -110,8 +110,21 @@ def validate_prairielearn(doc: dict[str, Any]) -> None:
 
 def validate_json(doc: dict[str, Any]) -> None:
     """symderiv's own result object (issue: ok, gradable, reason, message, hint, ...)."""
-    for key in ("ok", "gradable", "reason", "message", "hint", "sizes", "expected_shape",
-                "got_shape", "entry", "score", "variable", "formula", "convention"):
+    for key in (
+        "ok",
+        "gradable",
+        "reason",
+        "message",
+        "hint",
+        "sizes",
+        "expected_shape",
+        "got_shape",
+        "entry",
+        "score",
+        "variable",
+        "formula",
+        "convention",
+    ):
         assert key in doc, key
     assert doc["reason"] in REASONS
     assert doc["ok"] == (doc["reason"] == "ok")
@@ -158,7 +171,9 @@ def test_formats_validate_and_keep_the_exit_codes(
         assert outputs["prairielearn"]["score"] == (1.0 if code == 0 else 0.0)
 
 
-def test_json_names_the_sizes_shapes_and_the_first_differing_entry(runner: CliRunner) -> None:
+def test_json_names_the_sizes_shapes_and_the_first_differing_entry(
+    runner: CliRunner,
+) -> None:
     result = runner.invoke(
         cli, ["check", "--format", "json", "--wrt", "b", "np.mean(dout, axis=0)"]
     )
@@ -179,17 +194,31 @@ def test_json_names_the_sizes_shapes_and_the_first_differing_entry(runner: CliRu
     }
 
 
-def test_gradescope_points_and_an_output_file(runner: CliRunner, tmp_path: Path) -> None:
+def test_gradescope_points_and_an_output_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     target = tmp_path / "results.json"
     result = runner.invoke(
         cli,
-        ["check", "--format", "gradescope", "--points", "2.5", "--wrt", "W", "X.T @ dY",
-         "-o", str(target)],
+        [
+            "check",
+            "--format",
+            "gradescope",
+            "--points",
+            "2.5",
+            "--wrt",
+            "W",
+            "X.T @ dY",
+            "-o",
+            str(target),
+        ],
     )
     assert result.exit_code == 0 and result.stdout == ""
     doc = json.loads(target.read_text(encoding="utf-8"))
     validate_gradescope(doc)
-    assert doc["score"] == doc["tests"][0]["score"] == doc["tests"][0]["max_score"] == 2.5
+    assert (
+        doc["score"] == doc["tests"][0]["score"] == doc["tests"][0]["max_score"] == 2.5
+    )
 
 
 # -- a whole class -------------------------------------------------------------------------------
@@ -214,7 +243,9 @@ MALFORMED = [
 ]
 
 
-def _rows(count: int, bad_share: float, seed: int = 0) -> tuple[list[dict[str, Any]], set[str]]:
+def _rows(
+    count: int, bad_share: float, seed: int = 0
+) -> tuple[list[dict[str, Any]], set[str]]:
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     bad: set[str] = set()
@@ -251,7 +282,9 @@ def test_batch_of_1000_rows_with_malformed_ones(
     target = tmp_path / "results.jsonl"
     result = runner.invoke(cli, ["check", "--batch", str(source), "-o", str(target)])
     assert result.exit_code == 0, result.output
-    results = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    results = [
+        json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()
+    ]
     assert len(results) == 1000
     assert [r["id"] for r in results] == [r["id"] for r in rows]
     for row, out in zip(rows, results, strict=True):
@@ -261,11 +294,19 @@ def test_batch_of_1000_rows_with_malformed_ones(
             assert out["reason"] in ("parse", "row") and out["message"]
         else:
             assert out["gradable"] is True, (row, out)
-    verdicts = {(r["variable"], r["formula"], r["ok"]) for r in results if r["gradable"]}
-    assert ("W", "X.T @ dY", True) in verdicts and ("b", "np.mean(dout, axis=0)", False) in verdicts
+    verdicts = {
+        (r["variable"], r["formula"], r["ok"]) for r in results if r["gradable"]
+    }
+    assert ("W", "X.T @ dY", True) in verdicts and (
+        "b",
+        "np.mean(dout, axis=0)",
+        False,
+    ) in verdicts
 
 
-def test_batch_lines_that_are_not_rows_never_stop_it(runner: CliRunner, tmp_path: Path) -> None:
+def test_batch_lines_that_are_not_rows_never_stop_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     source = tmp_path / "class.jsonl"
     source.write_text(
         '{"id": 1, "variable": "W", "formula": "X.T @ dY"}\n'
@@ -290,10 +331,7 @@ def test_batch_lines_that_are_not_rows_never_stop_it(runner: CliRunner, tmp_path
 def test_batch_of_a_csv_with_a_ragged_line(tmp_path: Path) -> None:
     source = tmp_path / "class.csv"
     source.write_text(
-        "id,variable,formula\n"
-        'a,W,"X.T @ dY"\n'
-        "b,W\n"
-        'c,b,"np.sum(dY, axis=0)"\n',
+        'id,variable,formula\na,W,"X.T @ dY"\nb,W\nc,b,"np.sum(dY, axis=0)"\n',
         encoding="utf-8",
     )
     out = list(grade.batch(grade.read_rows(str(source))))
@@ -312,7 +350,9 @@ def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
     source.write_text("id,variable,formula\n", encoding="utf-8")
     both = runner.invoke(cli, ["check", "--batch", str(source), "--wrt", "W"])
     assert both.exit_code == 2 and "give neither FORMULA nor --wrt" in both.stderr
-    fmt = runner.invoke(cli, ["check", "--batch", str(source), "--format", "gradescope"])
+    fmt = runner.invoke(
+        cli, ["check", "--batch", str(source), "--format", "gradescope"]
+    )
     assert fmt.exit_code == 2
     empty = runner.invoke(cli, ["check", "--batch", str(source)])
     assert empty.exit_code == 0 and empty.stdout == ""

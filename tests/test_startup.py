@@ -90,8 +90,20 @@ def test_check_at_small_sizes_imports_no_sympy(fmt: str) -> None:
     for formula, code in (("X.T @ dY", 0), ("np.mean(dout, axis=0)", 1)):
         var = "W" if "X" in formula else "b"
         result = probe(
-            ["check", "--n", "2", "--d", "2", "--m", "3", "--wrt", var, "--format", fmt,
-             formula]
+            [
+                "check",
+                "--n",
+                "2",
+                "--d",
+                "2",
+                "--m",
+                "3",
+                "--wrt",
+                var,
+                "--format",
+                fmt,
+                formula,
+            ]
         )
         assert result["code"] == code, result
         assert "sympy" not in result["loaded"], result

@@ -118,11 +118,15 @@ def check(
 
     if batch is not None:
         if formula is not None or wrt is not None:
-            raise UsageError("--batch reads the formulas and variables from FILE; "
-                             "give neither FORMULA nor --wrt")
+            raise UsageError(
+                "--batch reads the formulas and variables from FILE; "
+                "give neither FORMULA nor --wrt"
+            )
         if fmt not in ("text", "json"):
-            raise UsageError("--batch writes JSON Lines; --format gradescope and "
-                             "prairielearn are for one answer")
+            raise UsageError(
+                "--batch writes JSON Lines; --format gradescope and "
+                "prairielearn are for one answer"
+            )
         _batch(batch, n, d, m, convention, names, output)
         return
     if formula is None:
@@ -144,11 +148,11 @@ def _one(
     points: float,
     output: str | None,
 ) -> None:
+    from .. import grade
     from ..check import check_formula, resolve_variable
     from ..conventions import Config
     from ..derive import guard
     from ..errors import FormulaError
-    from .. import grade
     from .output import preflight
 
     preflight(output)

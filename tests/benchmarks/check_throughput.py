@@ -53,7 +53,9 @@ def throughput(count: int) -> tuple[float, int]:
 
     rows = [
         {"id": k, "variable": v, "formula": f, "convention": c, "sizes": "2x3x4"}
-        for k, (v, f, c) in zip(range(count), ROWS * (count // len(ROWS) + 1), strict=False)
+        for k, (v, f, c) in zip(
+            range(count), ROWS * (count // len(ROWS) + 1), strict=False
+        )
     ]
     list(grade.batch(rows[: len(ROWS)]))  # warm: the derivations at each size
     start = time.perf_counter()
@@ -97,17 +99,23 @@ def main() -> None:
     parser.add_argument("--no-cli", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, "
-          f"Python {platform.python_version()}\n")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or '?'}, "
+        f"Python {platform.python_version()}\n"
+    )
     rate, right = throughput(args.rows)
     mark = "✓" if rate >= 500 else "✗"
-    print(f"throughput: {rate:,.0f} checks/s at 2×3×4 in one process "
-          f"({args.rows} rows, {right} right) — goal ≥ 500 {mark}")
+    print(
+        f"throughput: {rate:,.0f} checks/s at 2×3×4 in one process "
+        f"({args.rows} rows, {right} right) — goal ≥ 500 {mark}"
+    )
     check_s, derive_s = at_32()
     ratio = check_s / derive_s
     mark = "✓" if ratio <= 2 else "✗"
-    print(f"32³: check {check_s:.3f} s, derive + JSON {derive_s:.3f} s, "
-          f"ratio {ratio:.2f} — goal ≤ 2 {mark}")
+    print(
+        f"32³: check {check_s:.3f} s, derive + JSON {derive_s:.3f} s, "
+        f"ratio {ratio:.2f} — goal ≤ 2 {mark}"
+    )
     if args.no_cli:
         return
     env_python = sys.executable
@@ -116,16 +124,24 @@ def main() -> None:
     )
     sympy = process_seconds([env_python, "-c", "import sympy"])
     mark = "✓" if check / sympy <= 0.8 else "✗"
-    print(f'process: `symderiv check --wrt W "X.T @ dY"` {check:.3f} s, '
-          f'`python -c "import sympy"` {sympy:.3f} s, ratio {check / sympy:.2f} '
-          f"— goal ≤ 0.8 {mark}")
+    print(
+        f'process: `symderiv check --wrt W "X.T @ dY"` {check:.3f} s, '
+        f'`python -c "import sympy"` {sympy:.3f} s, ratio {check / sympy:.2f} '
+        f"— goal ≤ 0.8 {mark}"
+    )
     probe = subprocess.run(
-        [env_python, "-c",
-         "import sys, symderiv.cli\n"
-         "try:\n symderiv.cli.main(['check', '--wrt', 'W', 'X.T @ dY'])\n"
-         "except SystemExit: pass\n"
-         "print('sympy' in sys.modules, file=sys.stderr)"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            env_python,
+            "-c",
+            "import sys, symderiv.cli\n"
+            "try:\n symderiv.cli.main(['check', '--wrt', 'W', 'X.T @ dY'])\n"
+            "except SystemExit: pass\n"
+            "print('sympy' in sys.modules, file=sys.stderr)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     print(f"sympy imported by check: {probe.stderr.strip().splitlines()[-1]}")
 
