@@ -481,3 +481,88 @@ def test_exercise_json_gives_every_blank_with_an_answer_check_accepts(
             assert isinstance(blank["answer"], int)
         else:
             assert isinstance(blank["answer"], str) and "text" in blank
+
+
+# -- the README's Grading section runs as written ----------------------------------------------------
+README = Path(__file__).parent.parent / "README.md"
+
+
+def _grading_blocks(language: str) -> list[str]:
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Grading\n")[1].split("\n## ")[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+
+
+def _run_script(script: str, root: Path, prefix: str) -> None:
+    """Run a README shell script with its absolute folder moved under ``root``."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).parent.parent
+    shim = f'symderiv() {{ "{sys.executable}" -m symderiv "$@"; }}\n'
+    body = script.replace(prefix, str(root / prefix.strip("/")))
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run(
+        ["bash", "-c", shim + body], capture_output=True, text=True, env=env, timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("answer", "score"), [("X.T @ dY", 2.0), ("-X.T @ dY", 0.0), ("X.T @@ dY", 0.0)]
+)
+def test_readme_gradescope_run_autograder(tmp_path: Path, answer: str, score: float) -> None:
+    (script,) = [b for b in _grading_blocks("shell") if "run_autograder" in b]
+    submission = tmp_path / "autograder" / "submission"
+    submission.mkdir(parents=True)
+    (submission / "answer.txt").write_text(answer, encoding="utf-8")
+    _run_script(script, tmp_path, "/autograder")
+    doc = json.loads((tmp_path / "autograder/results/results.json").read_text("utf-8"))
+    validate_gradescope(doc)
+    assert doc["score"] == score and doc["tests"][0]["max_score"] == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "gradable", "score"),
+    [("dY.T @ x", True, 1.0), ("x.T @ dY", True, 0.0), ("dY.T @", False, None)],
+)
+def test_readme_prairielearn_entrypoint(
+    tmp_path: Path, answer: str, gradable: bool, score: float | None
+) -> None:
+    (script,) = [b for b in _grading_blocks("shell") if "run.sh" in b]
+    data = tmp_path / "grade" / "data"
+    data.mkdir(parents=True)
+    (data / "data.json").write_text(
+        json.dumps({"submitted_answers": {"dW": answer}}), encoding="utf-8"
+    )
+    _run_script(script, tmp_path, "/grade")
+    doc = json.loads((tmp_path / "grade/results/results.json").read_text("utf-8"))
+    validate_prairielearn(doc)
+    assert doc["gradable"] is gradable and doc.get("score") == score
+
+
+def test_readme_python_example_prints_what_it_says(capsys: pytest.CaptureFixture[str]) -> None:
+    (block,) = _grading_blocks("python")
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own code
+    printed = capsys.readouterr().out.splitlines()
+    comments = [
+        line.split("# ", 1)[1] if line.startswith("# ") else line.removeprefix("#")
+        for line in block.splitlines()
+        if line.startswith("#")
+    ]
+    assert printed == ["False", *comments]
+
+
+def test_readme_text_example_is_the_real_output(runner: CliRunner) -> None:
+    text = README.read_text(encoding="utf-8").split("\n## Grading\n")[1]
+    example = text.split("```text\n")[1].split("```")[0].splitlines()
+    command = example[0].removeprefix("$ ")
+    import shlex
+
+    result = runner.invoke(cli, shlex.split(command)[1:])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == example[1:]
