@@ -54,6 +54,7 @@ from ..steps import Derivation, Step, StepKind
 from .base import Renderer
 from .formula import formula_text, shape_text
 from .names import unicode_name, unicode_symbol
+from .pretty import pretty_poly
 
 #: At most this many rows and columns of a matrix are shown (then ⋯ ⋮ ⋱).
 DEFAULT_MAX_ENTRIES = 12
@@ -149,14 +150,22 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if len(poly) > max_terms:
         items = list(poly.terms.items())
         head = Poly(dict(items[: max(max_terms - 1, 1)]))
-        left = _pretty(head.to_display(lambda a: unicode_symbol(a, letters)))
+        left = _pretty_poly(head, letters)
         if max_terms <= 1 or "\n" in left:
             return f"{left} + ⋯"
         tail = Poly(dict(items[-1:]))
-        right = _pretty(tail.to_display(lambda a: unicode_symbol(a, letters)))
+        right = _pretty_poly(tail, letters)
         sign = " - " if right.startswith("-") else " + "
         return f"{left} + ⋯{sign}{right.lstrip('-')}"
-    return _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return _pretty_poly(poly, letters)
+
+
+def _pretty_poly(poly: Poly, letters: Letters) -> str:
+    """``poly`` as sympy's pretty printer draws it, built without sympy when possible."""
+    text = pretty_poly(poly, lambda a: unicode_name(a, letters))
+    if text is None:
+        text = _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return text
 
 
 #: An upstream derivative as printed: ∂L/∂y₁,₂ (any letters, subscripts with commas).
