@@ -22,14 +22,17 @@ Widths: every character produced here is one terminal cell wide, so ``len`` is t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm
 
 from ..algebra import Coeff, Monomial, Poly
+from ..conventions import Letters
+from .names import unicode_name
 
-__all__ = ["narrow", "pretty_poly", "text_width"]
+__all__ = ["narrow", "pretty_poly", "text_width", "unicode_namer"]
 
 #: Characters one terminal cell wide that the terminal view draws: ASCII, subscript
 #: digits, the product dot, the partial sign, brackets, rules and ellipses.
@@ -39,6 +42,9 @@ _NARROW = frozenset(
     + list("⎡⎤⎣⎦⎢⎥[]│─┼⋯⋮⋱✓✗→≤≥≠≈")
 )
 
+#: Any character not in _NARROW (a regex scan is several times faster than a set test).
+_WIDE = re.compile("[^" + re.escape("".join(sorted(_NARROW))) + "]")
+
 #: The rule of a stacked fraction (sympy's ``hobj('-', w)`` in Unicode).
 _RULE = "─"
 _TIMES = "⋅"
@@ -46,16 +52,31 @@ _TIMES = "⋅"
 
 def narrow(text: str) -> bool:
     """True when every character of ``text`` is one cell wide (then ``len`` is its width)."""
-    return _NARROW.issuperset(text)
+    return _WIDE.search(text) is None
 
 
 def text_width(text: str) -> int:
     """Terminal cells taken by ``text``: ``len`` for the usual characters, else Rich's count."""
-    if _NARROW.issuperset(text):
+    if _WIDE.search(text) is None:
         return len(text)
     from rich.cells import cell_len
 
     return cell_len(text)
+
+
+@lru_cache(maxsize=64)
+def unicode_namer(letters: Letters) -> Callable[[str], str]:
+    """:func:`~symderiv.render.names.unicode_name` for one set of letters, memoised in a
+    dict (hashing ``letters`` once per cell instead of once per factor)."""
+    names: dict[str, str] = {}
+
+    def name(atom: str) -> str:
+        text = names.get(atom)
+        if text is None:
+            text = names[atom] = unicode_name(atom, letters)
+        return text
+
+    return name
 
 
 @lru_cache(maxsize=65536)
