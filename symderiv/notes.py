@@ -185,7 +185,7 @@ def title(c: Config) -> Prose:
         "Backpropagation through an affine layer, ",
         sym("Y"),
         M(" = ", " = "),
-        F(c.conv.forward(c.n)),
+        F(c.conv.forward()),
     )
 
 
@@ -230,7 +230,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
                 "An affine (fully connected) layer maps a batch of inputs to outputs, ",
                 sym("Y"),
                 M(" = "),
-                F(c.conv.forward(c.n)),
+                F(c.conv.forward()),
                 ", with ",
                 sizes_m(c),
                 ". We derive, entry by entry, the derivative of a loss ",
@@ -581,7 +581,7 @@ def remarks_after_shapes(
                 "The same bias is added to every row of ",
                 sym("Y"),
                 " through ",
-                F(Ones(c.n)),
+                F(Ones("N")),
                 f", a column of {c.n} ones. Each bias entry therefore influences one "
                 "output in every row, and its derivative adds up the upstream derivatives "
                 "over the batch: that sum is the product with the ones vector, NumPy's "
@@ -827,3 +827,246 @@ def claim(text: str) -> Prose:
 def unicode_index(index: tuple[int, ...]) -> str:
     """(1, 12) -> "₁,₁₂" (re-exported for printers that build entry names)."""
     return unicode_subscript(index)
+
+
+# -- the steps of the Jacobian method (titles and notes, placed by symderiv.derive) ------------
+def _entry(c: Config, role: str, index: str) -> M:
+    return entry_m(c.letters.entry(role), index)
+
+
+def _count(k: int, noun: str) -> str:
+    """3 samples, 1 sample."""
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
+
+
+def define_note(c: Config) -> Prose:
+    """The layer and its symbols."""
+    parts: list[Segment] = []
+    nouns = ("sample", "input feature", "output feature")
+    for k, (name, value, noun) in enumerate(
+        zip(c.conv.sizes, (c.n, c.d, c.m), nouns, strict=True)
+    ):
+        size = size_m(name)
+        parts += [
+            ", " if k else "",
+            M(f"{name} = {value}", f"{size.latex} = {value}"),
+            " " + _count(value, noun).partition(" ")[2],
+        ]
+    return (
+        *(p for p in parts if p != ""),
+        f"; convention {c.conv.name} (",
+        *SOURCES[c.conv.name],
+        "). Every entry is its own symbol, indexed from 1.",
+    )
+
+
+def forward_note(c: Config) -> Prose:
+    """Y = X W + 1_N b, entry by entry."""
+    return (
+        "Row ",
+        M("i"),
+        " of ",
+        sym("Y"),
+        " is the output for sample ",
+        M("i"),
+        "; the bias is added to every row (",
+        F(Ones("N")),
+        " is a column of ones).",
+    )
+
+
+def upstream_note(c: Config) -> Prose:
+    """What the upstream derivative is, for each loss."""
+    y = c.letters.entry("Y")
+    yt = tex_letters(y)
+    dy = M(f"∂L/∂{y}ᵢⱼ", rf"\partial L/\partial {yt}_{{ij}}")
+    if c.loss == "generic":
+        return (
+            "Backpropagation hands the layer the upstream derivatives ",
+            dy,
+            " from the layers above; they stay symbols here.",
+        )
+    if c.loss == "sum":
+        return (
+            "For ",
+            M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),
+            " every upstream derivative is 1.",
+        )
+    t = c.letters.entry("T")
+    tt = tex_letters(t)
+    return (
+        "The chain starts one step earlier, at the loss: ",
+        M(
+            f"∂L/∂{y}ᵢⱼ = ({y}ᵢⱼ − {t}ᵢⱼ)/N",
+            rf"\partial L/\partial {yt}_{{ij}} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
+        ),
+        ", where ",
+        sym("T"),
+        " holds the targets. Below, ",
+        dy,
+        " stands for this value; the identities hold for any upstream derivative, so in "
+        "particular for this one.",
+    )
+
+
+def vec_title(c: Config) -> Prose:
+    return ("Vectorize: ", sym("Y"), f" as one vector ({c.vec} order)")
+
+
+def vec_note(c: Config) -> Prose:
+    order: Prose = (
+        ("rows stacked (", Code("reshape(-1)"), ")")
+        if c.vec == "row"
+        else ("columns stacked",)
+    )
+    return (
+        M("vec", r"\operatorname{vec}"),
+        " stacks the entries of a matrix into one column, here ",
+        *order,
+        ". Every vector below uses the same order, so the Jacobians are ordinary "
+        "matrices.",
+    )
+
+
+def jacobian_title(c: Config, var: str) -> Prose:
+    y, v = c.letters.of("Y"), c.letters.of(var)
+    return (
+        "Jacobian of ",
+        M(f"vec({y})", rf"\operatorname{{vec}}({tex_letters(y)})"),
+        " with respect to ",
+        M(f"vec({v})", rf"\operatorname{{vec}}({tex_letters(v)})"),
+    )
+
+
+def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
+    """Which entries of Y depend on which entries of var."""
+    yij = _entry(c, "Y", "ij")
+    j = M("j")
+    where: Prose = {
+        "X": (yij, " depends on row ", M("i"), " of ", sym("X"), " only"),
+        "W": (
+            yij,
+            " depends only on the weights of output ",
+            j,
+            " (",
+            "row " if c.conv.weight_transposed else "column ",
+            j,
+            " of ",
+            sym("W"),
+            ")",
+        ),
+        "b": (yij, " depends on ", _entry(c, "b", "j"), " only, with derivative 1"),
+    }[var]
+    return (
+        "Row ",
+        M("k"),
+        " holds the derivatives of output ",
+        M("k"),
+        f" by every entry of {VARIABLE[var]}: ",
+        *where,
+        f". Nonzero entries: {nnz} of {total}.",
+    )
+
+
+def chain_title(c: Config, var: str) -> Prose:
+    return ("Chain rule for ", sym(var))
+
+
+def chain_note(c: Config, var: str) -> Prose:
+    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    yt, vt = tex_letters(y), tex_letters(v)
+    n, m = c.conv.sizes[0], c.conv.sizes[2]
+    return (
+        M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
+        " with ",
+        M("h"),
+        " the rest of the network; the chain rule in higher dimensions multiplies the ",
+        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} {size_m(m).latex}"),
+        " row of upstream derivatives by the Jacobian. Entry ",
+        M("k"),
+        " of the result is ",
+        M(
+            f"Σᵣ ∂L/∂{y}ᵣ · ∂{y}ᵣ/∂{v}ₖ",
+            rf"\sum_{{r}} \partial L/\partial {yt}_{{r}} \cdot "
+            rf"\partial {yt}_{{r}}/\partial {vt}_{{k}}",
+        ),
+        ".",
+    )
+
+
+def reshape_title(c: Config, var: str) -> Prose:
+    return ("Reshape into a matrix: ", dl(c, var))
+
+
+def reshape_note(c: Config, var: str) -> Prose:
+    v = sym(var)
+    if c.layout == "numerator":
+        lv = c.letters.of(var)
+        lt = tex_letters(lv)
+        y = c.letters.entry("Y")
+        out: list[Segment] = [
+            "Numerator layout: ",
+            dl(c, var),
+            " takes the shape of ",
+            M(f"{lv}ᵀ", f"{lt}^{{T}}"),
+            ", as in notes that write ",
+            M(f"∂L/∂{y}", rf"\partial L/\partial {tex_letters(y)}"),
+            " with one row per output; the gradient in ",
+            v,
+            "'s own shape is its transpose, ",
+            M(
+                f"∇_{lv} L = (∂L/∂{lv})ᵀ",
+                rf"\nabla_{{{lt}}} L = (\partial L/\partial {lt})^{{T}}",
+            ),
+            ".",
+        ]
+    else:
+        out = [
+            "Entry by entry, ",
+            M("J_L", "J_L"),
+            " lists ",
+            M("∂L/∂v", r"\partial L/\partial v"),
+            " for every entry ",
+            M("v"),
+            " of ",
+            v,
+            "; putting each back where ",
+            M("v"),
+            " sits in ",
+            v,
+            " (undoing ",
+            M("vec", r"\operatorname{vec}"),
+            ") gives a matrix of ",
+            v,
+            "'s shape.",
+        ]
+    if var == "X":
+        out += [
+            " Note that ",
+            dl(c, var),
+            " is a rearrangement of the components of the gradient of ",
+            M("L"),
+            ", not itself a gradient vector.",
+        ]
+    return tuple(out)
+
+
+def closed_title(c: Config, var: str) -> Prose:
+    return ("Closed form of ", dl(c, var))
+
+
+CLOSED_NOTE: Prose = (
+    "The matrix above is exactly this product, entry by entry (see the certificate).",
+)
+SUMMARY_TITLE: Prose = ("Backpropagation through the layer",)
+
+
+def summary_note(method: str) -> Prose:
+    return (
+        "These are the formulas a backward pass implements; every one was checked "
+        + (
+            "against the explicit chain rule above."
+            if method in ("jacobian", "all")
+            else "against the explicit chain rule (see the certificate)."
+        ),
+    )

@@ -198,3 +198,15 @@ def test_no_formula_is_set_in_roman_text() -> None:
         tex = render(derive(n=2, d=2, m=3, **options), "latex")  # type: ignore[arg-type]
         for bad in ("$L =$ 1/(2N)", "($i =$ 1", "k-th", r"(2\times 2)$"):
             assert bad not in tex, bad
+
+
+def test_the_readme_table_is_the_omission_table() -> None:
+    from pathlib import Path
+
+    from symderiv.render.page import format_table
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- formats:start -->\n", 1)[1].split(
+        "\n<!-- formats:end -->"
+    )[0]
+    assert shown == format_table()

@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -54,6 +55,7 @@ from ..notation import (
     Sym,
     T,
     Text,
+    shape,
 )
 from ..notes import Code as CodeSpan
 from ..notes import M, Prose, size_m
@@ -578,6 +580,7 @@ class Cell:
     tall: bool = False
 
 
+@lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
     role, index = split_entry(name)
     if role == "dY" and upstream == "bar":
@@ -624,9 +627,8 @@ def latex_entry(
             # A fraction alone in a matrix cell is printed at display size.
             return Cell(r"\dfrac" + cell.tex[len(r"\frac") :], cell.width * 1.3, True)
         return cell
-    den = math.lcm(
-        *(c.denominator for c in poly.terms.values() if isinstance(c, Fraction))
-    )
+    # type() not isinstance(): Fraction is an ABC subclass, so isinstance is slow here.
+    den = math.lcm(*(c.denominator for c in poly.terms.values() if type(c) is not int))
     if den > 1 and len(poly) > 1:
         inner = latex_entry(
             poly.scale(den), letters, max_terms=max_terms, upstream=upstream
@@ -1385,21 +1387,6 @@ def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
     return out
 
 
-def _shape_of(node: Node, config: Config) -> tuple[str, str] | None:
-    """The shape of a closed-form factor in size names, e.g. ("D", "N") for Xᵀ."""
-    conv = config.conv
-    if isinstance(node, Sym):
-        return conv.shape_names(node.role)
-    if isinstance(node, T):
-        inner = _shape_of(node.arg, config)
-        return None if inner is None else (inner[1], inner[0])
-    if isinstance(node, Ones):
-        return (conv.sizes[0], "1") if node.size == config.n else (str(node.size), "1")
-    if isinstance(node, Eye):
-        return (str(node.size), str(node.size))
-    return None
-
-
 def _size_tex(name: str) -> str:
     return size_m(name).latex
 
@@ -1413,9 +1400,11 @@ def shapes_latex(node: Node, config: Config) -> str | None:
         return None
     parts: list[str] = []
     for a in node.args:
-        names = _shape_of(a, config)
-        if names is None:
+        if not isinstance(a, (Sym, T, Ones, Eye)):
             return None
+        of = shape(a, config.conv.shapes)
+        assert of is not None
+        names = of.names(config.letters.sizes)
         tex = formula_latex(a, config.letters)
         label = rf"{_size_tex(names[0])}\times {_size_tex(names[1])}"
         parts.append(rf"\underbrace{{{tex}}}_{{{label}}}")
@@ -1619,7 +1608,7 @@ class TexLayout:
             (
                 "",
                 Piece(
-                    [pieces[0][1].tex + " " + first.tex],
+                    [pieces[0][1].tex + first.tex],
                     [pieces[0][1].width + first.width],
                     2.4,
                 ),
@@ -1712,8 +1701,10 @@ class LatexPrinter(PagePrinter[str, Any]):
     def text(self, prose: Prose) -> str:
         return prose_tex(prose, self.letters)
 
-    def legacy(self, text: str) -> str:
-        """An engine sentence still in plain text (set by guessing, until it moves)."""
+    def legacy(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
+        if isinstance(text, tuple):
+            return self.text(text)
         return prose_latex(text, self.letters, self.words)
 
     def show(self, tex: str, height: str | None = None) -> str:
@@ -1939,75 +1930,6 @@ def _tex_block_height(tex: str) -> float:
     return 1.3 * (tex.count("\\\\") + 1)
 
 
-def numpy_expression(node: Node, letters: Letters) -> str | None:
-    """A closed form as NumPy code (``dY @ W.T``, ``dY.sum(axis=0, keepdims=True)``).
-
-    Returns None for formulas that are not products of named matrices, transposes and
-    ones vectors.
-    """
-
-    def walk(n: Node) -> str | None:
-        if isinstance(n, Sym):
-            return letters.of(n.role)
-        if isinstance(n, T):
-            inner = walk(n.arg)
-            if inner is None:
-                return None
-            return f"{inner}.T" if isinstance(n.arg, Sym) else f"({inner}).T"
-        if isinstance(n, Prod):
-            args = list(n.args)
-            if (
-                len(args) == 2
-                and isinstance(args[0], T)
-                and isinstance(args[0].arg, Ones)
-            ):
-                inner = walk(args[1])
-                return None if inner is None else f"{inner}.sum(axis=0, keepdims=True)"
-            if len(args) == 2 and isinstance(args[1], Ones) and isinstance(args[0], T):
-                inner = walk(args[0].arg)
-                return (
-                    None if inner is None else f"{inner}.sum(axis=0, keepdims=True).T"
-                )
-            parts = [walk(a) for a in args]
-            if any(p is None for p in parts):
-                return None
-            return " @ ".join(p for p in parts if p is not None)
-        return None
-
-    return walk(node)
-
-
-def numpy_lines(d: Derivation) -> list[str]:
-    """``dX = dY @ W.T`` for each derived variable, as a backward pass stores them.
-
-    Each gradient has the shape of its variable (what code stores), whatever the layout
-    of the derivation; the loss's upstream derivative comes first (mse, sum). Names as
-    the convention's code uses them (``dLdW`` in the column convention).
-    """
-    from ..codegen import derivative_name
-
-    c = d.config
-    L = c.letters
-    out = []
-    if c.loss == "mse":
-        # / Y.shape[0]: the batch of the data, never this page's N.
-        y = L.of("Y")
-        out.append(f"{L.of('dY')} = ({y} - {L.of('T')}) / {y}.shape[0]")
-    elif c.loss == "sum":
-        out.append(f"{L.of('dY')} = np.ones_like({L.of('Y')})")
-    for var in c.wrt:
-        if var not in d.results:
-            continue
-        expr = numpy_expression(c.conv.closed_form(var, c.n), L)
-        if expr is None:
-            return []
-        name = derivative_name(c.conv, var)
-        if c.names:
-            name = "d" + L.of(var)
-        out.append(f"{name} = {expr}")
-    return out
-
-
 def render_latex(derivation: Derivation, **settings: Any) -> str:
     """The derivation as a LaTeX article (``standalone=False``: a fragment to \\input).
 
@@ -2036,8 +1958,6 @@ __all__ = [
     "math_latex",
     "matrix_piece",
     "max_matrix_cols",
-    "numpy_expression",
-    "numpy_lines",
     "prose_latex",
     "prose_segments",
     "prose_tex",

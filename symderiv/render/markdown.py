@@ -158,8 +158,10 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
     def text(self, prose: Prose) -> str:
         return prose_markdown(prose, self.letters)
 
-    def legacy(self, text: str) -> str:
-        """An engine sentence still in plain text (set by guessing, until it moves)."""
+    def legacy(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
+        if isinstance(text, tuple):
+            return self.text(text)
         return segments_markdown(prose_segments(text, self.letters, self.words))
 
     def empty(self) -> str:

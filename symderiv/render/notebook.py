@@ -20,7 +20,7 @@ from typing import Any
 from ..conventions import Config
 from ..steps import Derivation
 from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
-from .latex import numpy_expression
+from .code import numpy_code
 from .markdown import MarkdownPrinter
 from .page import (
     ApiCheck,
@@ -345,17 +345,12 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
             "",
             "",
         ]
-        from ..conventions import Letters
-
-        code_letters = Letters(X=names["X"], W=names["W"], b=names["b"], dY=names["dY"])
         checks = 0
         for var in c.wrt:
             res = d.results.get(var)
             if res is None:
                 continue
-            expr = numpy_expression(res.closed_form, code_letters)
-            if expr is None:
-                continue
+            expr = numpy_code(res.closed_form, names)
             lines.append(f"print({var!r}, np.array_equal(numeric({var!r}), {expr}))")
             checks += 1
         return "\n".join(lines) if checks else ""

@@ -19,24 +19,20 @@ from .. import notes
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, entry_name
 from ..notation import (
+    SCALARS,
     Comm,
     Deriv,
     Equation,
     Explicit,
     Expr,
-    Eye,
-    Grad,
     Jac,
     Kron,
     Node,
-    Ones,
     Prod,
-    Scalar,
     Sum,
-    Sym,
-    T,
-    Vec,
+    shape,
 )
+from ..notation import Shape as NodeShape
 from ..notes import Math, Prose
 from ..steps import Check, Derivation, Step, StepKind
 
@@ -104,13 +100,15 @@ class Formula:
 class Note:
     """A paragraph; ``short`` replaces it on slides (None: the same; (): left out).
 
-    ``legacy`` holds an engine sentence still written as plain text (titles and notes of
-    steps until they move to :mod:`symderiv.notes`); printers set it as they always did.
+    ``legacy`` holds an engine sentence still written as plain text (the notes of the
+    index and tensor views until they move to :mod:`symderiv.notes`); printers set it as
+    they always did. ``aside``: a step's note, set in smaller or dimmer type.
     """
 
     prose: Prose
     short: Prose | None = None
     legacy: str = ""
+    aside: bool = False
 
 
 @dataclass(frozen=True)
@@ -308,6 +306,46 @@ OMITTED: Mapping[str, Mapping[type, str]] = {
 }
 
 
+#: What each block kind holds, in a few words (the README's table).
+DESCRIPTIONS: Mapping[type, str] = {
+    PageTitle: "title, sizes and settings",
+    Section: "parts: what is derived, one per variable, summary",
+    StepGroup: "numbered steps",
+    Heading: "headings of remarks and background topics",
+    Display: "the equations of each step (explicit matrices, Kronecker forms)",
+    Formula: "displayed formulas of the prose (shapes, background)",
+    Note: "prose, maths marked (short variants on slides)",
+    Items: "the settings of the derivation",
+    Notation: "ȳ := ∂L/∂y, the compact upstream notation",
+    EntrySum: "one chain-rule entry written out as a sum",
+    ShapeLedger: "the shape of every formula of a step",
+    ClosedShapes: "each closed form with its factors' shapes",
+    Sparsity: "nonzero pattern of each Jacobian",
+    Code: "NumPy lines of the closed forms",
+    CertificateTable: "the exact checks",
+    Remarks: "“Where learners trip”",
+    Background: "mathematical background",
+    ApiCheck: "code cells that redo the work",
+}
+
+
+def format_table() -> str:
+    """Which block appears in which format, as a Markdown table with the reasons."""
+    fmts = list(OMITTED)
+    lines = [
+        "| block | what | " + " | ".join(fmts) + " |",
+        "|---|---|" + ":-:|" * len(fmts),
+    ]
+    for kind in KINDS:
+        marks = " | ".join("–" if kind in OMITTED[f] else "✓" for f in fmts)
+        lines.append(f"| `{kind.__name__}` | {DESCRIPTIONS[kind]} | {marks} |")
+    lines.append("")
+    for f in fmts:
+        for kind, why in OMITTED[f].items():
+            lines.append(f"- {f}, `{kind.__name__}`: {why}.")
+    return "\n".join(lines)
+
+
 def omitted(fmt: str, kind: type) -> bool:
     """True when format ``fmt`` leaves blocks of ``kind`` out (see ``OMITTED``)."""
     return kind in OMITTED.get(fmt, {})
@@ -317,120 +355,34 @@ def omitted(fmt: str, kind: type) -> bool:
 Shape = tuple[int, int]
 
 
-def _count(shape: tuple[str, str]) -> str:
-    """Names of the number of entries: ("N", "D") -> "N·D", ("1", "M") -> "M"."""
-    parts = [p for p in shape if p != "1"]
-    return "·".join(parts) or "1"
-
-
-def _size(config: Config, role: str) -> int:
-    rows, cols = config.shape(role)
-    return rows * cols
-
-
 class Shapes:
     """The shape of every formula node of a derivation, in numbers and in size names.
 
-    ``wrt`` is the variable a step is about: it gives Jac("y", "x") its columns.
+    A thin view of :func:`symderiv.notation.shape` at the derivation's sizes.
     """
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.conv = config.conv
+        self.roles = config.conv.shapes
+        self.numerator = config.layout == "numerator"
 
-    def names(self, role: str) -> tuple[str, str]:
-        if role in ("Y", "dY", "T"):
-            return (self.conv.sizes[0], self.conv.sizes[2])
-        return self.conv.shape_names(role)
-
-    def _var_of(self, letter: str, wrt: str | None) -> str | None:
-        for var in ("X", "W", "b"):
-            if self.config.letters.entry(var) == letter:
-                return var
-        return wrt
-
-    def of(self, node: Node, wrt: str | None = None) -> Shape | None:  # noqa: C901
-        """The shape of ``node`` at the derivation's sizes (None when it has none)."""
-        c = self.config
-        if isinstance(node, Sym):
-            return c.shape(node.role) if node.role != "L" else (1, 1)
-        if isinstance(node, T):
-            inner = self.of(node.arg, wrt)
-            return (inner[1], inner[0]) if inner else None
-        if isinstance(node, Eye):
-            return (node.size, node.size)
-        if isinstance(node, Ones):
-            return (node.size, 1)
-        if isinstance(node, Comm):
-            k = node.rows * node.cols
-            return (k, k)
-        if isinstance(node, Kron):
-            a, b = self.of(node.left, wrt), self.of(node.right, wrt)
-            return (a[0] * b[0], a[1] * b[1]) if a and b else None
-        if isinstance(node, Prod):
-            shapes = [self.of(a, wrt) for a in node.args if not isinstance(a, Scalar)]
-            known = [sh for sh in shapes if sh is not None]
-            if len(known) != len(shapes) or not known:
-                return None
-            return (known[0][0], known[-1][1])
-        if isinstance(node, Sum):
-            return self.of(node.args[0], wrt)
-        if isinstance(node, Vec):
-            inner = self.of(node.arg, wrt)
-            return (inner[0] * inner[1], 1) if inner else None
-        if isinstance(node, Deriv):
-            if node.vec:
-                return (_size(c, node.of), _size(c, node.wrt))
-            if node.of == "L":
-                rows, cols = c.shape(node.wrt)
-                flip = c.layout == "numerator" and node.wrt in ("X", "W", "b")
-                return (cols, rows) if flip else (rows, cols)
+    def _shape(self, node: Node) -> NodeShape | None:
+        try:
+            return shape(node, self.roles, self.numerator)
+        except (TypeError, ValueError, KeyError):
             return None
-        if isinstance(node, Grad):
-            return c.shape(node.wrt)
-        if isinstance(node, Jac):
-            # J_h(y): (1, N·M); J_y(v): (N·M, #v); J_L(v): (1, #v).
-            var = self._var_of(node.at, wrt)
-            if node.fn == "h" or var is None:
-                return (1, c.n * c.m)
-            cols = _size(c, var)
-            return (1, cols) if node.fn == "L" else (c.n * c.m, cols)
-        if isinstance(node, Explicit):
-            shape = node.matrix.shape
-            return (int(shape[0]), int(shape[1]))
-        if isinstance(node, Expr):
-            shape = getattr(node.expr, "shape", None)
-            if isinstance(shape, tuple) and len(shape) == 2:
-                return (int(shape[0]), int(shape[1]))
-        return None
+
+    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
+        """The shape of ``node`` at the derivation's sizes (None when it has none)."""
+        found = self._shape(node)
+        return found.numbers(self.config.sizes) if found else None
 
     def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
         """The shape of ``node`` in size names, for the nodes that name roles."""
-        c = self.config
-        if isinstance(node, Sym) and node.role != "L":
-            return self.names(node.role)
-        if isinstance(node, T):
-            inner = self.names_of(node.arg, wrt)
-            return (inner[1], inner[0]) if inner else None
-        if isinstance(node, Vec) and isinstance(node.arg, Sym):
-            return (_count(self.names(node.arg.role)), "1")
-        if isinstance(node, Deriv):
-            if node.vec:
-                return (_count(self.names(node.of)), _count(self.names(node.wrt)))
-            if node.of == "L":
-                rows, cols = self.names(node.wrt)
-                flip = c.layout == "numerator" and node.wrt in ("X", "W", "b")
-                return (cols, rows) if flip else (rows, cols)
-        if isinstance(node, Grad):
-            return self.names(node.wrt)
-        if isinstance(node, Jac):
-            var = self._var_of(node.at, wrt)
-            y = _count(self.names("Y"))
-            if node.fn == "h" or var is None:
-                return ("1", y)
-            count = _count(self.names(var))
-            return ("1", count) if node.fn == "L" else (y, count)
-        return None
+        found = self._shape(node)
+        if found is None or any(isinstance(f, int) for f in found.count()):
+            return None
+        return found.names(self.config.letters.sizes)
 
     def dims(self, node: Node, wrt: str | None) -> Dims:
         """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
@@ -439,7 +391,7 @@ class Shapes:
                 self.of(node, wrt), "+", tuple(self.dims(a, wrt) for a in node.args)
             )
         if isinstance(node, Prod):
-            factors = [a for a in node.args if not isinstance(a, Scalar)]
+            factors = [a for a in node.args if not isinstance(a, SCALARS)]
             if len(factors) > 1:
                 return Dims(
                     self.of(node, wrt), "·", tuple(self.dims(a, wrt) for a in factors)
@@ -460,7 +412,7 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
     items: list[LedgerItem] = []
     seen: set[Node] = set()
     if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
-        j = Jac("L", config.letters.entry(wrt))
+        j = Jac("L", wrt)
         items.append(LedgerItem(j, Dims(shapes.of(j, wrt)), None, reshaped=True))
         seen.add(j)
     for eq in step.equations:
@@ -581,8 +533,10 @@ def step_blocks(d: Derivation, step: Step) -> list[Block]:
     shapes = ledger(c, step)
     if shapes is not None:
         blocks.append(shapes)
-    if step.note:
-        blocks.append(Note((), legacy=step.note))
+    if isinstance(step.note, tuple):
+        blocks.append(Note(step.note, aside=True))
+    elif step.note:
+        blocks.append(Note((), legacy=step.note, aside=True))
     if _is_upstream(step):
         before, math, after = notes.upstream_notation(c)
         blocks.append(Notation(before, math, after))
@@ -600,8 +554,8 @@ def step_blocks(d: Derivation, step: Step) -> list[Block]:
 
 
 def code_lines(d: Derivation) -> list[str]:
-    """The NumPy lines of the closed forms (one printer: :mod:`symderiv.render.latex`)."""
-    from .latex import numpy_lines
+    """The NumPy lines of the closed forms (the one NumPy printer, :mod:`.code`)."""
+    from .code import numpy_lines
 
     return numpy_lines(d)
 
@@ -678,8 +632,8 @@ def remark_blocks(d: Derivation) -> list[Block]:
     blocks += _parts(
         notes.remarks_after_shapes(
             c,
-            c.conv.kronecker(first, c.vec, c.n, c.d, c.m),
-            c.conv.kronecker(first, other, c.n, c.d, c.m),
+            c.conv.kronecker(first, c.vec),
+            c.conv.kronecker(first, other),
             shape,
             nnz,
         )

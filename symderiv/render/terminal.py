@@ -69,6 +69,7 @@ from .page import (
     StepGroup,
     page,
 )
+from .pretty import pretty_poly, text_width, unicode_namer
 
 #: Notes (prose) wrap at this width on wide terminals.
 NOTE_WIDTH = 100
@@ -82,6 +83,11 @@ STYLE_TITLE = "bold"
 
 
 # -- blocks of lines -------------------------------------------------------------------------
+def width_of(line: Text) -> int:
+    """Cells taken by ``line``: its length when every character is one cell wide."""
+    return text_width(line.plain)
+
+
 @dataclass
 class TBlock:
     """A rectangle of styled lines; ``mid`` is the line where ``=`` signs go."""
@@ -91,7 +97,7 @@ class TBlock:
 
     @property
     def width(self) -> int:
-        return max((ln.cell_len for ln in self.lines), default=0)
+        return max((width_of(ln) for ln in self.lines), default=0)
 
     @property
     def height(self) -> int:
@@ -118,7 +124,7 @@ def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
         for r in range(above + below):
             src = r - top
             piece = b.lines[src].copy() if 0 <= src < b.height else Text()
-            piece.pad_right(w - piece.cell_len)
+            piece.pad_right(w - width_of(piece))
             if k:
                 lines[r].append(sep if r == above else " " * len(sep))
             lines[r].append_text(piece)
@@ -160,14 +166,22 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if len(poly) > max_terms:
         items = list(poly.terms.items())
         head = Poly(dict(items[: max(max_terms - 1, 1)]))
-        left = _pretty(head.to_display(lambda a: unicode_symbol(a, letters)))
+        left = _pretty_poly(head, letters)
         if max_terms <= 1 or "\n" in left:
             return f"{left} + ⋯"
         tail = Poly(dict(items[-1:]))
-        right = _pretty(tail.to_display(lambda a: unicode_symbol(a, letters)))
+        right = _pretty_poly(tail, letters)
         sign = " - " if right.startswith("-") else " + "
         return f"{left} + ⋯{sign}{right.lstrip('-')}"
-    return _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return _pretty_poly(poly, letters)
+
+
+def _pretty_poly(poly: Poly, letters: Letters) -> str:
+    """``poly`` as sympy's pretty printer draws it, built without sympy when possible."""
+    text = pretty_poly(poly, unicode_namer(letters))
+    if text is None:
+        text = _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return text
 
 
 #: An upstream derivative as printed: ∂L/∂y₁,₂ (any letters, subscripts with commas).
@@ -303,11 +317,11 @@ def _grid(
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
             body.append(line)
-    inner = max(ln.cell_len for ln in body) if body else 0
+    inner = max(width_of(ln) for ln in body) if body else 0
     n = len(body)
     out: list[Text] = []
     for k, ln in enumerate(body):
-        ln.pad_right(inner - ln.cell_len)
+        ln.pad_right(inner - width_of(ln))
         if n == 1:
             left, right = "[", "]"
         elif k == 0:
@@ -522,7 +536,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def step_group(self, block: StepGroup) -> list[Any]:
         step = block.step
-        title = step.title
+        title = step.title if isinstance(step.title, str) else self.prose(step.title)
         return [
             Group(
                 Rule(
@@ -552,10 +566,11 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         ]
 
     def note(self, block: Note) -> list[Any]:
-        if block.legacy:
-            # Prose reads best at most about 100 columns wide, however wide the terminal.
-            return [Constrain(Text(block.legacy, style="dim"), NOTE_WIDTH)]
-        return [Constrain(Text(self.prose(block.prose)), NOTE_WIDTH), Text("")]
+        # Prose reads best at most about 100 columns wide, however wide the terminal.
+        text = block.legacy or self.prose(block.prose)
+        if block.aside:
+            return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+        return [Constrain(Text(text), NOTE_WIDTH), Text("")]
 
     def items(self, block: Items) -> list[Any]:
         grid = Table.grid(padding=(0, 1))
@@ -594,7 +609,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         for k, term in enumerate(terms):
             piece = Text(" + ") if k else Text()
             piece.append_text(term)
-            if k and current.cell_len + piece.cell_len > self.width:
+            if k and width_of(current) + width_of(piece) > self.width:
                 lines.append(current)
                 current = Text(" " * (len(head) - 2))
                 current.append("+ ")
