@@ -217,6 +217,11 @@ SOURCES: dict[str, Prose] = {
 }
 
 
+def source(c: Config) -> Prose:
+    """Where the convention comes from (its own words when notes has none for it)."""
+    return SOURCES.get(c.conv.name, (c.conv.source,))
+
+
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     """What is derived, in which convention, order, layout and loss."""
     L = c.letters
@@ -310,7 +315,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
         ),
     }[c.loss]
     items: list[Prose] = [
-        (f"Convention: {c.conv.name} (", *SOURCES[c.conv.name], ")."),
+        (f"Convention: {c.conv.name} (", *source(c), ")."),
         order,
         layout,
         loss,
@@ -855,7 +860,7 @@ def define_note(c: Config) -> Prose:
     return (
         *(p for p in parts if p != ""),
         f"; convention {c.conv.name} (",
-        *SOURCES[c.conv.name],
+        *source(c),
         "). Every entry is its own symbol, indexed from 1.",
     )
 

@@ -40,8 +40,9 @@ FAST_MODULES = {
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the library tests ``fast`` (unless they are ``slow`` or compile TeX)."""
     for item in items:
-        module = item.module.__name__ if item.module is not None else ""  # type: ignore[attr-defined]
-        if module.rpartition(".")[2] not in FAST_MODULES:
+        module = getattr(item, "module", None)  # doctests have none
+        name = module.__name__ if module is not None else ""
+        if name.rpartition(".")[2] not in FAST_MODULES:
             continue
         if item.get_closest_marker("slow") or item.get_closest_marker("latex"):
             continue

@@ -91,8 +91,9 @@ def exercise(
       symderiv exercise --seed 7 --format json -o blanks.json
     """
     from ..errors import UsageError
-    from ..exercise import make_sheet, sheet_json, sheet_latex, sheet_markdown
+    from ..exercise import make_sheet, sheet_json
     from ..fileio import write_atomic
+    from ..render.sheet import sheet_latex, sheet_markdown
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive

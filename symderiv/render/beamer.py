@@ -27,8 +27,8 @@ from .formula import formula_latex
 from .latex import (
     LatexPrinter,
     Piece,
-    _flatten,
     equation_latex,
+    flatten_product,
     latex_preamble,
     latex_sparsity,
     max_matrix_cols,
@@ -302,7 +302,7 @@ class BeamerPrinter(LatexPrinter):
         overlays: list[int | None] = []
         slide = 2
         for k, node in enumerate(eq.parts):
-            for j, (op, factor) in enumerate(_flatten(node)):
+            for j, (op, factor) in enumerate(flatten_product(node)):
                 piece = self.tex.part(factor, style, self.width_em * 0.9)
                 pieces.append((op if j else ("=" if k else ""), piece))
                 overlays.append(None if k < 2 else slide)

@@ -1267,7 +1267,7 @@ def merge_equations(equations: Iterable[Equation]) -> list[Equation]:
     return out
 
 
-def _flatten(node: Node) -> list[tuple[str, Node]]:
+def flatten_product(node: Node) -> list[tuple[str, Node]]:
     """A product holding explicit matrices as (operator, factor) pairs: A · B · C."""
     if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
         out: list[tuple[str, Node]] = []
@@ -1530,7 +1530,7 @@ class TexLayout:
         budget = self.width_em if budget is None else budget
         pieces: list[tuple[str, Piece]] = []
         for k, node in enumerate(eq.parts):
-            for j, (op, factor) in enumerate(_flatten(node)):
+            for j, (op, factor) in enumerate(flatten_product(node)):
                 piece = self.part(factor, style, budget * 0.9)
                 pieces.append((op if j else ("=" if k else ""), piece))
         return equation_latex(pieces, budget)
@@ -1949,6 +1949,8 @@ __all__ = [
     "authored",
     "command_line",
     "equation_latex",
+    "flatten_product",
+    "merge_equations",
     "latex_entry",
     "latex_escape",
     "latex_macros",
