@@ -89,24 +89,29 @@ def exercise(
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
     """
+    from pathlib import Path
+
     from ..errors import UsageError
     from ..exercise import make_sheet, sheet_latex, sheet_markdown
-    from ..fileio import write_atomic
+    from .console import check_outputs, show
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    pdf_path = None
+    if pdf and output:
+        try:
+            pdf_path = str(Path(output).with_suffix(".pdf"))
+        except ValueError:  # "/" or "..": refused as a path below
+            pdf_path = None
+    check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
     sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)
     printer = sheet_latex if fmt == "latex" else sheet_markdown
-    text = printer(sheet, answers=answers)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
-        if pdf:
-            from ..pdf import compile_pdf
+    show(printer(sheet, answers=answers), "text", output)
+    if pdf and output is not None:
+        from ..pdf import compile_pdf
 
-            compile_pdf(output)
+        compile_pdf(output)
     if not sheet.derivation.verified:
         raise click.exceptions.Exit(1)
