@@ -170,7 +170,7 @@ class _Engine:
             "forward",
             StepKind.DEFINE,
             "The forward pass, entry by entry",
-            (Equation(Sym("Y"), self.conv.forward(self.config.n), Explicit(L.Y)),),
+            (Equation(Sym("Y"), self.conv.forward(), Explicit(L.Y)),),
             note=(
                 f"Row i of {self.name('Y')} is the output for sample i; the bias is added "
                 "to every row (1_N is a column of ones)."
@@ -201,7 +201,7 @@ class _Engine:
                 Equation(
                     Sym("dY"),
                     Deriv("L", "Y"),
-                    mse_upstream(n),
+                    mse_upstream(),
                     Explicit(self.loss_upstream),
                 ),
             )
@@ -271,9 +271,9 @@ class _Engine:
                         key = (r, column[f])
                         entries[key] = entries[key] + value if key in entries else value
         jac = PolyMatrix(L.n * L.m, len(names), entries)
-        kron_node = self.conv.kronecker(var, order, L.n, L.d, L.m)
+        kron_node = self.conv.kronecker(var, order)
         env = {r: L.matrix(r) for r in ("X", "W", "b")}
-        kron = evaluate(kron_node, env, order)
+        kron = evaluate(kron_node, env, L.sizes, order)
         diff = jac.first_difference(kron)
         ok = diff is None
         detail = "explicit Jacobian = Kronecker form, entry by entry"
@@ -354,12 +354,12 @@ class _Engine:
                 StepKind.CHAIN,
                 f"Chain rule for {self.config.letters.of(var)}",
                 (
-                    Equation(Jac("L", letter), Prod(Jac("h", y), Jac(y, letter))),
+                    Equation(Jac("L", var), Prod(Jac("h", "Y"), Jac("Y", var))),
                     Equation(
-                        Jac("L", letter),
+                        Jac("L", var),
                         Prod(Explicit(row), Explicit(jac, self._blocks(var))),
                     ),
-                    Equation(Jac("L", letter), Explicit(result)),
+                    Equation(Jac("L", var), Explicit(result)),
                 ),
                 note=(
                     f"L = h({y}({letter})) with h the rest of the network; the chain rule in "
@@ -386,13 +386,13 @@ class _Engine:
         shape = L.shape(var)
         values = [chain[0, k] for k in range(chain.cols)]
         derivative = PolyMatrix.unvec(values, shape, self.order)
-        closed_node = self.conv.closed_form(var, c.n)
+        closed_node = self.conv.closed_form(var)
         env = {r: L.matrix(r) for r in ("X", "W", "b")}
         env["dY"] = self.upstream
         if c.layout == "numerator":
             derivative = derivative.transpose()
             closed_node = transpose(closed_node)
-        closed = evaluate(closed_node, env, self.order)
+        closed = evaluate(closed_node, env, L.sizes, self.order)
         diff = derivative.first_difference(closed)
         ok = diff is None
         detail = "chain-rule result − closed form = 0, entry by entry"
@@ -470,10 +470,10 @@ class _Engine:
             for v in self.config.wrt
         )
         if self.config.loss == "mse":
-            eqs += (Equation(Sym("dY"), mse_upstream(self.config.n)),)
+            eqs += (Equation(Sym("dY"), mse_upstream()),)
         elif self.config.loss == "sum":
             eqs += (
-                Equation(Sym("dY"), Prod(Ones(self.config.n), T(Ones(self.config.m)))),
+                Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),
             )
         return Step(
             "summary",
