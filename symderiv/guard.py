@@ -62,7 +62,9 @@ class Estimate:
     nonzeros: int  # their nonzero entries (what is actually stored)
     terms: int  # polynomial terms built in total (JSON text included)
     bytes: int  # peak memory of the process
-    seconds: float  # derive with its certificate, then the output, on the reference machine
+    seconds: (
+        float  # derive with its certificate, then the output, on the reference machine
+    )
 
     def describe(self) -> str:
         """One line for the user: entries, memory, time."""

@@ -151,7 +151,9 @@ def _check_options(
             f"--format rich or text (got {'-o ' + output if output else '--format ' + fmt})"
         )
     if svg == "-":
-        raise UsageError("--svg needs a file name (- means standard output only for -o)")
+        raise UsageError(
+            "--svg needs a file name (- means standard output only for -o)"
+        )
     if not pdf or not output:
         return None
     try:

@@ -94,7 +94,9 @@ def _unprefixed(exc: Exception, flag: str) -> str:
     return message
 
 
-def wrt_callback(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+def wrt_callback(
+    ctx: click.Context, param: click.Parameter, value: str
+) -> tuple[str, ...]:
     try:
         return parse_wrt(value)
     except SymderivError as exc:
