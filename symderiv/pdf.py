@@ -3,9 +3,10 @@
 ``compile_pdf("notes.tex")`` runs ``pdflatex -no-shell-escape -interaction=nonstopmode
 -halt-on-error`` on a copy of the file in a fresh temporary folder (so auxiliary files never
 litter the user's folder), with a time limit, once, or again only when the document reads
-something back (references, Beamer's frame total) and the log asks for it, and copies the PDF next to the source with the same stem, atomically: ``notes.pdf`` is
-either the complete new PDF or untouched. The temporary folder is removed in every case,
-Ctrl-C included. TeX may only read and write inside that folder (``openin_any`` and
+something back (references, Beamer's frame total) and the log asks for it, and copies the
+PDF next to the source with the same stem, atomically: ``notes.pdf`` is either the
+complete new PDF or untouched. The temporary folder is removed in every case, Ctrl-C
+included. TeX may only read and write inside that folder (``openin_any`` and
 ``openout_any`` are set to paranoid).
 """
 
