@@ -42,6 +42,7 @@ SHARED_STEPS: tuple[str, ...] = ("define", "forward", "upstream")
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
 
+
 def derive(
     config: Config | None = None,
     *,
@@ -406,9 +407,7 @@ class _Engine:
         if self.config.loss == "mse":
             eqs += (Equation(Sym("dY"), mse_upstream()),)
         elif self.config.loss == "sum":
-            eqs += (
-                Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),
-            )
+            eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
         return Step(
             "summary",
             StepKind.RESULT,
