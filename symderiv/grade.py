@@ -297,7 +297,7 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
             n=n, d=d, m=m, convention=convention, names=dict(defaults.names)
         )
         role = resolve_variable(var.strip(), config)
-        from .derive import guard
+        from .guard import guard
 
         guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
     except SymderivError as exc:

@@ -150,8 +150,8 @@ def _one(
     from .. import grade
     from ..check import check_formula, resolve_variable
     from ..conventions import Config
-    from ..derive import guard
     from ..errors import FormulaError
+    from ..guard import guard
     from .output import preflight
 
     preflight(output)
