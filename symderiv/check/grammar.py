@@ -900,8 +900,12 @@ def numpy_text(node: Node, config: Config) -> str:
     letters = config.letters
 
     def size(value: object) -> str:
-        if isinstance(value, str):  # a size's name, N, D or M: the convention's spelling
-            return dict(zip(SIZE_NAMES, config.conv.sizes, strict=True)).get(value, value)
+        if isinstance(
+            value, str
+        ):  # a size's name, N, D or M: the convention's spelling
+            return dict(zip(SIZE_NAMES, config.conv.sizes, strict=True)).get(
+                value, value
+            )
         if value == config.n:
             return config.conv.sizes[0]
         return str(value)
