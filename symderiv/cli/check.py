@@ -52,8 +52,7 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
 @click.option(
     "--batch",
     "batch",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default=None,
+    default=None,  # an input file: read by grade.read_rows, which names any problem
     metavar="FILE",
     help="Check every row of a CSV or JSON Lines file (id, variable, formula, and "
     "optionally convention, n, d, m); writes one JSON result per line.",
@@ -151,8 +150,8 @@ def _one(
     from .. import grade
     from ..check import check_formula, resolve_variable
     from ..conventions import Config
-    from ..derive import guard
     from ..errors import FormulaError
+    from ..guard import guard
     from .output import preflight
 
     preflight(output)
