@@ -469,7 +469,7 @@ class _Engine:
                 for f in mono:
                     if f.startswith(prefix):
                         rest = tuple(g for g in mono if g != f)
-                        value = Poly({rest: coeff})
+                        value = Poly.term(rest, coeff)
                         key = (r, column[f])
                         entries[key] = entries[key] + value if key in entries else value
         jac = PolyMatrix(L.n * L.m, len(names), entries)
