@@ -142,6 +142,16 @@ def emit(
         console = stdout_console()
         console.print(TerminalView(derivation, max_entries=max_entries))  # type: ignore[attr-defined]
         return
+    if fmt == "json":
+        # Streamed chunk by chunk: at 64×64×64 the document is 58 MB of text.
+        from ..render.data import iter_json
+
+        if output is None:
+            for chunk in iter_json(derivation):
+                click.echo(chunk, nl=False)
+        else:
+            write_atomic(output, iter_json(derivation))
+        return
     if fmt in ("rich", "text"):
         from .live import text_width
 
