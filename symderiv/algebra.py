@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from functools import cache, lru_cache
 from math import lcm
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .conventions import PREFIX
@@ -330,6 +331,7 @@ class Poly:
 
 _ONE_TERMS: dict[Monomial, Coeff] = {(): 1}
 _INT_ONLY = {int}
+_FIRST = itemgetter(0)
 _ONES = {1}
 
 
@@ -459,8 +461,10 @@ class PolyMatrix:
 
     def nonzeros(self) -> Iterator[tuple[int, int, Poly]]:
         """(row, col, entry) of every nonzero, row by row."""
-        for key in sorted(self.entries):
-            yield key[0], key[1], self.entries[key]
+        rows = self._rows()
+        for i in sorted(rows):
+            for j, v in rows[i]:
+                yield i, j, v
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -561,17 +565,34 @@ class PolyMatrix:
                 row.append((k, v))
         for row in rows.values():
             if len(row) > 1:
-                row.sort(key=_first)
+                row.sort(key=_FIRST)
         return rows
 
     def kron(self, other: PolyMatrix) -> PolyMatrix:
         """Kronecker product A ⊗ B, shape (ra·rb, ca·cb)."""
         out: dict[tuple[int, int], Poly] = {}
+        rb, cb = other.rows, other.cols
+        # I ⊗ B and A ⊗ I are the common cases: a factor 1 gives the other entry itself.
+        right = [
+            (k, l_, b, b.terms == _ONE_TERMS)
+            for (k, l_), b in other.entries.items()
+            if b.terms
+        ]
         for (i, j), a in self.entries.items():
-            for (k, l_), b in other.entries.items():
-                v = a * b
-                if not v.is_zero():
-                    out[i * other.rows + k, j * other.cols + l_] = v
+            if not a.terms:
+                continue
+            a_one = a.terms == _ONE_TERMS
+            r0, c0 = i * rb, j * cb
+            for k, l_, b, b_one in right:
+                if b_one:
+                    v = a
+                elif a_one:
+                    v = b
+                else:
+                    v = a * b
+                    if not v.terms:
+                        continue
+                out[r0 + k, c0 + l_] = v
         return PolyMatrix(self.rows * other.rows, self.cols * other.cols, out)
 
     def subs(self, values: Mapping[str, Poly]) -> PolyMatrix:
@@ -658,13 +679,37 @@ def _merge_order(a: PolyMatrix, b: PolyMatrix) -> int:
     return 0
 
 
-def _first(pair: tuple[int, Poly]) -> int:
-    return pair[0]
-
-
 def _same_shape(a: PolyMatrix, b: PolyMatrix, op: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"shapes {a.shape} {op} {b.shape} do not fit")
+
+
+def affine_jacobian(values: Iterable[Poly], names: Iterable[str]) -> PolyMatrix:
+    """∂values[r]/∂names[c]: row r holds the derivatives of ``values[r]`` by each name.
+
+    For polynomials of degree at most one in each name (an affine map in each variable):
+    one pass over their terms, a term c·v·rest contributing c·rest to ∂y/∂v, instead of
+    differentiating every value by every name. Shape (len(values), len(names)).
+    """
+    column = {name: k for k, name in enumerate(names)}
+    where = column.get
+    atom = Poly.atom
+    entries: dict[tuple[int, int], Poly] = {}
+    r = -1
+    for r, y in enumerate(values):
+        for mono, coeff in y.terms.items():
+            for k, f in enumerate(mono):
+                c = where(f)
+                if c is None:
+                    continue
+                rest = mono[:k] + mono[k + 1 :]
+                if coeff == 1 and len(rest) == 1 and type(coeff) is int:
+                    value = atom(rest[0])  # the shared entry: most of a Jacobian
+                else:
+                    value = Poly.term(rest, coeff)
+                old = entries.get((r, c))
+                entries[r, c] = value if old is None else old + value
+    return PolyMatrix(r + 1, len(column), entries)
 
 
 @lru_cache(maxsize=256)
