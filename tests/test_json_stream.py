@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from symderiv import Config, derive
 from symderiv.cli import cli
+from symderiv import fileio
 from symderiv.fileio import write_atomic
 from symderiv.render import data
 from symderiv.render.data import derivation_to_dict, iter_json, render_json
@@ -149,3 +150,27 @@ def test_derive_writes_the_json_file_streamed(
     done = runner.invoke(cli, [*argv, "--format", "json"])
     assert done.exit_code == 0
     assert done.stdout == expected
+
+
+def test_ctrl_c_in_the_middle_of_the_stream_leaves_the_old_file(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "f.json"
+    target.write_text("old\n")
+    monkeypatch.setattr(data, "_BATCH", 4)
+    monkeypatch.setattr(fileio, "_PIECE", 16)  # written to the temporary file at once
+    rows = data._Nonzeros.rows
+
+    def interrupted(self: data._Nonzeros) -> Iterator[list[Any]]:
+        for k, row in enumerate(rows(self)):
+            if k == 10:  # the start of the document is in the temporary file
+                raise KeyboardInterrupt
+            yield row
+
+    monkeypatch.setattr(data._Nonzeros, "rows", interrupted)
+    argv = ["derive", "--n", "3", "--d", "3", "--m", "3", "--format", "json"]
+    done = runner.invoke(cli, [*argv, "-o", str(target)])
+    assert done.exit_code == 130
+    assert done.stderr == "Error: interrupted (Ctrl-C); no partial file was left.\n"
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]

@@ -144,13 +144,13 @@ def emit(
         return
     if fmt == "json":
         # Streamed chunk by chunk: at 64×64×64 the document is 58 MB of text.
-        from ..render.data import iter_json
+        from ..render import stream
 
         if output is None:
-            for chunk in iter_json(derivation):
+            for chunk in stream(derivation, fmt):
                 click.echo(chunk, nl=False)
         else:
-            write_atomic(output, iter_json(derivation))
+            write_atomic(output, stream(derivation, fmt))
         return
     if fmt in ("rich", "text"):
         from .live import text_width
