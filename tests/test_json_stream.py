@@ -20,9 +20,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symderiv import Config, derive
+from symderiv import Config, derive, fileio
 from symderiv.cli import cli
-from symderiv import fileio
 from symderiv.fileio import write_atomic
 from symderiv.render import data
 from symderiv.render.data import derivation_to_dict, iter_json, render_json
