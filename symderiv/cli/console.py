@@ -273,6 +273,16 @@ def show(
     if fmt == "rich" and output is None:
         make_console().print(_renderable(obj, settings))
         return
+    if fmt == "json" and not isinstance(obj, str):
+        # Streamed chunk by chunk: at 64×64×64 the document is 58 MB of text.
+        from ..render import stream
+
+        if output is None:
+            for chunk in stream(obj, fmt):  # type: ignore[arg-type]
+                click.echo(chunk, nl=False)
+        else:
+            write_atomic(output, stream(obj, fmt))  # type: ignore[arg-type]
+        return
     text = _text(obj, fmt, text_width(output), settings)
     if output is None:
         click.echo(text, nl=False)
