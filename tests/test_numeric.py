@@ -133,7 +133,7 @@ def test_bad_sizes_and_choices() -> None:
 
 def test_too_large_is_refused_before_drawing() -> None:
     with pytest.raises(TooLargeError, match="--force"):
-        verify(300, 300, 300)
+        verify(150, 150, 150)
     with pytest.raises(TooLargeError, match="smaller sizes"):
         verify(10**9, 10**9, 10**9, force=True)
 
