@@ -554,7 +554,7 @@ class _NetEngine:
                 blocks[i * width + a, i * width + b] = v
         structured = PolyMatrix(size, size, blocks)
         if order == "col":
-            perm = PolyMatrix.commutation(width, n, "row")  # vec_row(Pᵀ) = vec_col(P)
+            perm = PolyMatrix.commutation(n, width, "row")  # K·vec_row(P) = vec_col(P)
             structured = perm @ structured @ perm.T
         self._check(
             "P", "softmax Jacobian = block form", jac.first_difference(structured), jac, structured
