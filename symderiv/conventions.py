@@ -25,12 +25,12 @@ from .notation import Comm, Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
 
 VEC_ORDERS: tuple[str, ...] = ("row", "col")
 LAYOUTS: tuple[str, ...] = ("denominator", "numerator")
-LOSSES: tuple[str, ...] = ("generic", "mse", "sum")
+LOSSES: tuple[str, ...] = ("generic", "mse", "sum", "softmax-ce")
 METHODS: tuple[str, ...] = ("jacobian", "index", "tensor", "all")
 VARIABLES: tuple[str, ...] = ("X", "W", "b")
 #: Roles whose display letters ``--names`` may change.
 NAMEABLE: tuple[str, ...] = ("X", "W", "b", "Y", "dY", "T")
-#: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1 (and y_1_1).
+#: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1, p_1_1 (and y_1_1).
 PREFIX: Mapping[str, str] = {
     "X": "x",
     "W": "w",
@@ -38,6 +38,7 @@ PREFIX: Mapping[str, str] = {
     "Y": "y",
     "dY": "dy",
     "T": "t",
+    "P": "p",  # softmax outputs (--loss softmax-ce)
 }
 
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
@@ -99,7 +100,7 @@ class Convention:
             return (m, d) if self.weight_transposed else (d, m)
         if role == "b":
             return (m, 1) if self.bias_column else (1, m)
-        if role in ("Y", "dY", "T"):
+        if role in ("Y", "dY", "T", "P"):
             return (n, m)
         raise ChoiceError(f"unknown role {role!r}; roles are {', '.join(NAMEABLE)}")
 
@@ -350,7 +351,8 @@ class Config:
         convention: xw, torch or column.
         vec: vectorization order, "row" (reshape(-1)) or "col" (textbook vec).
         layout: "denominator" (derivative in the variable's shape) or "numerator" (transposed).
-        loss: "generic" (symbolic upstream), "mse" or "sum".
+        loss: "generic" (symbolic upstream), "mse", "sum" or "softmax-ce" (row-wise
+            softmax of Y, cross-entropy against one-hot rows of T, batch average).
         method: jacobian, index, tensor or all.
         wrt: the variables to differentiate by, a subset of X, W, b.
         names: display-letter overrides, role -> letters.
@@ -433,6 +435,13 @@ def upstream_scale(loss: str, n: int) -> Fraction:
     return Fraction(1, n) if loss == "mse" else Fraction(1)
 
 
+def softmax_ce_upstream(n: int) -> Node:
+    """dY = (P − T)/N for L = −(1/N) Σ_ij t_ij log p_ij, P the row-wise softmax of Y."""
+    return Prod(
+        Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T")))
+    )
+
+
 def mse_upstream(n: int) -> Node:
     """dY = (Y − T)/N as a formula."""
     return Prod(
@@ -484,6 +493,7 @@ __all__ = [
     "entry_name",
     "get_convention",
     "mse_upstream",
+    "softmax_ce_upstream",
     "parse_names",
     "parse_wrt",
     "split_entry",

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from .algebra import Poly, PolyMatrix, bulk_work, evaluate, vec_positions
-from .conventions import PREFIX, Config, mse_upstream
+from .conventions import PREFIX, Config, mse_upstream, softmax_ce_upstream
 from .errors import TooLargeError
 from .layer import AffineLayer
 from .notation import (
@@ -297,6 +297,18 @@ class _Engine:
         if config.loss == "mse":
             outputs, targets = self.layer.outputs, self.layer.matrix("T")
             self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
+        elif config.loss == "softmax-ce":
+            # dY = (P − T)/N, written in the cached softmax outputs p_i_j.
+            probs = PolyMatrix(
+                n,
+                m,
+                {
+                    (i, j): Poly.atom(f"p_{i + 1}_{j + 1}")
+                    for i in range(n)
+                    for j in range(m)
+                },
+            )
+            self.loss_upstream = (probs - self.layer.matrix("T")).scale(Fraction(1, n))
 
     def name(self, role: str) -> str:
         """The display letters of ``role`` (A for X in the column convention)."""
@@ -396,6 +408,25 @@ class _Engine:
                 Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
             )
             note = f"For L = Σ {y}_ij every upstream derivative is 1."
+        elif loss == "softmax-ce":
+            assert self.loss_upstream is not None
+            eqs = (
+                Equation(Text(f"p_ij = exp({y}_ij) / Σ_k exp({y}_ik)")),
+                Equation(Text(f"L = −(1/{n}) Σ_i Σ_j {t}_ij log p_ij")),
+                Equation(
+                    Sym("dY"),
+                    Deriv("L", "Y"),
+                    softmax_ce_upstream(n),
+                    Explicit(self.loss_upstream),
+                ),
+            )
+            note = (
+                f"Softmax cross-entropy: P is the row-wise softmax of {self.name('Y')} and "
+                f"each row of {self.name('T')} is one-hot (Σ_j {t}_ij = 1), so "
+                f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N (symderiv derive --net affine:{self.config.m} "
+                "--loss softmax-ce derives this step through the softmax Jacobian). Below, "
+                f"∂L/∂{y}_ij stands for this value."
+            )
         else:
             assert self.loss_upstream is not None
             eqs = (
@@ -673,6 +704,8 @@ class _Engine:
         )
         if self.config.loss == "mse":
             eqs += (Equation(Sym("dY"), mse_upstream(self.config.n)),)
+        elif self.config.loss == "softmax-ce":
+            eqs += (Equation(Sym("dY"), softmax_ce_upstream(self.config.n)),)
         elif self.config.loss == "sum":
             eqs += (
                 Equation(Sym("dY"), Prod(Ones(self.config.n), T(Ones(self.config.m)))),

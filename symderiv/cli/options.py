@@ -174,7 +174,7 @@ def derivation_options(func: F) -> F:
             default="generic",
             show_default=True,
             help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
-            "sum: Σ y_ij.",
+            "sum: Σ y_ij; softmax-ce: −(1/N)·Σ t·log softmax(y).",
         ),
         click.option(
             "--wrt",

@@ -71,6 +71,11 @@ def _loss_text(report: VerifyReport) -> str:
         return f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², so {L.dY} = ({L.Y} − {L.T})/N"
     if inst.loss == "sum":
         return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
+    if inst.loss == "softmax-ce":
+        return (
+            f"softmax-ce: L = −(1/N)·Σ_ij {t}_ij log p_ij, P = softmax({L.Y}) by rows, "
+            f"one-hot {L.T}, so {L.dY} = (P − {L.T})/N"
+        )
     return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
 
 
@@ -141,7 +146,8 @@ def _failure(report: VerifyReport) -> str:
     type=click.Choice(list(LOSSES)),
     default="generic",
     show_default=True,
-    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij.",
+    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij; "
+    "softmax-ce: −(1/N)·Σ t·log softmax(y).",
 )
 @click.option(
     "--seed",

@@ -1469,6 +1469,7 @@ def intro_blocks(d: Derivation) -> list[Block]:
         "generic": "generic: the upstream derivatives stay symbols",
         "mse": f"mean squared error, L = 1/(2N) Σ_i ‖{y}_i − {t}_i‖²",
         "sum": f"the sum of the outputs, L = Σ_ij {y}_ij",
+        "softmax-ce": f"softmax cross-entropy, L = −(1/N) Σ_ij {t}_ij log p_ij",
     }[c.loss]
     items: list[list[Segment]] = [
         [("text", f"Convention: {conv.name} (")]
