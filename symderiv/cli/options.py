@@ -95,7 +95,21 @@ def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, .
     try:
         return parse_wrt(value)
     except SymderivError as exc:
+        net_vars = net_variables(value)
+        if net_vars is not None:
+            return net_vars  # W1, b2, ...: checked against the network (--net)
         raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
+
+
+_NET_VARIABLE = re.compile(r"X|[Wb][1-9][0-9]{0,3}\Z")
+
+
+def net_variables(value: str) -> tuple[str, ...] | None:
+    """``"X,W1,b2"`` as a tuple when it names a network's variables, else None."""
+    items = tuple(s.strip() for s in value.split(","))
+    if items and all(_NET_VARIABLE.fullmatch(s) for s in items):
+        return items
+    return None
 
 
 def _names(

@@ -26,6 +26,11 @@ def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, .
     try:
         return parse_wrt(value)
     except SymderivError as exc:
+        from .options import net_variables
+
+        net_vars = net_variables(value)
+        if net_vars is not None:
+            return net_vars  # W1, b2, ...: checked against the network (--net)
         raise click.BadParameter(str(exc), ctx, param) from exc
 
 
@@ -169,6 +174,12 @@ def _failure(report: VerifyReport) -> str:
     is_flag=True,
     help="Run even when the finite differences would take long.",
 )
+@click.option(
+    "--net",
+    default=None,
+    metavar="LAYERS",
+    help="Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net).",
+)
 def verify(
     n: int,
     d: int,
@@ -178,6 +189,7 @@ def verify(
     seed: int,
     wrt: tuple[str, ...],
     force: bool,
+    net: str | None,
 ) -> None:
     """Check the closed forms numerically in float64.
 
@@ -185,6 +197,11 @@ def verify(
     and compares each closed form with central finite differences of L and, when
     PyTorch is installed, with torch.autograd. Exit 0 when all agree, 1 otherwise.
     """
+    if net is not None:
+        from ..net.commands import verify_command
+
+        verify_command(click.get_current_context(), net, n, d, convention, loss, seed, wrt, force)
+        return
     from rich.text import Text
 
     from ..codegen import formula_text

@@ -104,3 +104,88 @@ def derive_command(
             compile_pdf(output)
     if not derivation.verified:
         raise click.exceptions.Exit(1)
+
+
+def verify_command(
+    ctx: click.Context,
+    net: str,
+    n: int,
+    d: int,
+    convention: str,
+    loss: str,
+    seed: int,
+    wrt: tuple[str, ...],
+    force: bool,
+) -> None:
+    """``symderiv verify --net ...``: closed forms against FD and autograd; exit 1 if not."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..cli.output import stdout_console
+    from ..errors import VerificationError
+    from ..numeric import FD_RTOL, TORCH_RTOL
+    from .formula import formula_text
+    from .numeric import verify_net
+
+    refuse_m(ctx)
+    config = net_config(net, n, d, {"convention": convention, "loss": loss, "wrt": wrt})
+    _fd_budget(config, force)
+    report = verify_net(config, seed)
+    console: Any = stdout_console()
+    widths = " → ".join(map(str, config.widths()))
+    console.print(
+        Text(
+            f"symderiv verify: network {config.net.text}, {config.convention} convention, "
+            f"N={n}, widths {widths}, loss {config.loss}, seed {seed}"
+        )
+    )
+    console.print(Text(f"L = {report.loss_value:.6f}"))
+    table = Table(title="Closed forms through the network against numbers (float64)", title_justify="left")
+    for name, justify in (("variable", "left"), ("closed form", "left"), ("shape", "left"),
+                          ("max |closed − FD|", "right"), ("max |closed − autograd|", "right"), ("ok", "center")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in report.checks:
+        torch_cell = "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"
+        table.add_row(
+            Text(c.var),
+            Text(f"d{c.var} = {formula_text(c.formula)}"),
+            Text("×".join(map(str, c.shape))),
+            Text(f"{c.fd_error:.1e}"),
+            Text(torch_cell),
+            Text("✓", style="bold green") if c.passed else Text("✗", style="bold red"),
+        )
+    console.print(table)
+    console.print(
+        Text(
+            f"FD: central differences; pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|). "
+            + (
+                "autograd: torch not installed."
+                if report.torch_version is None
+                else f"autograd: torch {report.torch_version}, float64; pass when max "
+                f"error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
+            )
+        )
+    )
+    if not report.passed:
+        console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
+        bad = ", ".join(c.var for c in report.checks if not c.passed)
+        raise VerificationError(f"verification failed for {bad}")
+    console.print(Text("✓ every closed form agrees with the numbers.", "bold green"))
+
+
+def _fd_budget(config: Any, force: bool) -> None:
+    """Refuse networks whose finite differences would take too long (as for one layer)."""
+    from ..errors import TooLargeError
+    from ..numeric import _HARD_LIMIT, FLOP_LIMIT
+
+    widths = config.widths()
+    n = config.n
+    forward = sum(n * a * b for a, b in zip(widths, widths[1:], strict=False)) * 2.0
+    entries = n * widths[0] + sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    flops = 2.0 * entries * forward
+    if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
+        how = "use smaller sizes" if flops > _HARD_LIMIT else "use --force or smaller sizes"
+        raise TooLargeError(
+            f"--net {config.net.text} --n {n} --d {config.d} is too large to verify by "
+            f"finite differences (about {flops:.1e} flops); {how}"
+        )
