@@ -8,11 +8,12 @@ only), long entries shortened to their first terms. The certificate comes last.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable
 
 from ..algebra import Poly, PolyMatrix
-from ..notation import Equation, Explicit, Node, Prod
+from ..notation import Equation, Explicit, Node, Prod, Text
 from ..steps import Step
 from .engine import NetDerivation
 from .formula import entry_latex, entry_text, formula_latex, formula_text
@@ -174,6 +175,8 @@ def matrix_latex(m: PolyMatrix, max_entries: int) -> str:
 
 
 def _part_latex(part: Node, max_entries: int) -> str:
+    if isinstance(part, Text):
+        return "\\text{" + prose_latex(part.text) + "}"
     if isinstance(part, Explicit):
         return matrix_latex(part.matrix, max_entries)
     if isinstance(part, Prod) and all(isinstance(a, Explicit) for a in part.args):
@@ -199,61 +202,90 @@ def _text_latex(text: str) -> str:
     return str(tex_escape_text(text))
 
 
+_SUPERS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁻", "0123456789()-", strict=True))
+_SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
+_PROSE_MATH = {
+    "→": "\\to",
+    "−": "-",
+    "·": "\\cdot",
+    "Σ": "\\Sigma",
+    "∂": "\\partial",
+    "δ": "\\delta",
+    "σ": "\\sigma",
+    "⊙": "\\odot",
+    "⊗": "\\otimes",
+    "ᵀ": "^{T}",
+    "²": "^{2}",
+    "×": "\\times",
+    "≠": "\\neq",
+    "ℓ": "\\ell",
+    "≤": "\\le",
+    "‖": "\\|",
+    "✓": "\\checkmark",
+    "✗": "\\times",
+}
+_PROSE_TEXT = {
+    "\\": "\\textbackslash{}",
+    "&": "\\&",
+    "%": "\\%",
+    "$": "\\$",
+    "#": "\\#",
+    "_": "\\_",
+    "{": "\\{",
+    "}": "\\}",
+    "~": "\\textasciitilde{}",
+    "^": "\\textasciicircum{}",
+    "’": "'",
+    ">": "$>$",
+    "<": "$<$",
+    "|": "$|$",
+    "—": "---",
+    "–": "--",
+}
+_IDENT = re.compile(r"([A-Za-z]+)(\d*)_([A-Za-z0-9]+)")
+
+
 def prose_latex(text: str) -> str:
-    """Plain prose to LaTeX text mode (escape specials, map Unicode maths)."""
-    table = {
-        "\\": "\\textbackslash{}",
-        "&": "\\&",
-        "%": "\\%",
-        "$": "\\$",
-        "#": "\\#",
-        "_": "\\_",
-        "{": "\\{",
-        "}": "\\}",
-        "~": "\\textasciitilde{}",
-        "^": "\\textasciicircum{}",
-        "→": "$\\to$",
-        "−": "$-$",
-        "·": "$\\cdot$",
-        "Σ": "$\\Sigma$",
-        "∂": "$\\partial$",
-        "δ": "$\\delta$",
-        "σ": "$\\sigma$",
-        "⊙": "$\\odot$",
-        "⊗": "$\\otimes$",
-        "ᵀ": "$^T$",
-        "²": "$^2$",
-        "⁻": "$^{-}$",
-        "¹": "$^1$",
-        "×": "$\\times$",
-        "≠": "$\\neq$",
-        "ℓ": "$\\ell$",
-        "≤": "$\\le$",
-        "‖": "$\\|$",
-        "’": "'",
-        "—": "---",
-        "–": "--",
-        "✓": "$\\checkmark$",
-        "✗": "$\\times$",
-        "⁽": "$^($",
-        "⁾": "$^)$",
-    }
-    out = []
-    for ch in text:
-        if ch in table:
-            out.append(table[ch])
+    """Plain prose to LaTeX text mode: names like z1_ij and Unicode maths become math."""
+    out: list[str] = []
+    k = 0
+    while k < len(text):
+        m = _IDENT.match(text, k)
+        if m and (k == 0 or not text[k - 1].isalnum()):
+            letters, layer, index = m.groups()
+            sup = f"^{{({layer})}}" if layer else ""
+            out.append(f"${letters}{sup}_{{{index}}}$")
+            k = m.end()
+            continue
+        ch = text[k]
+        sub = re.match(r"_([A-Za-z0-9]+)", text[k:])
+        if sub and out and out[-1].endswith("$"):  # Σ_ij: a subscript of the maths before
+            out.append(f"$_{{{sub.group(1)}}}$")
+            k += sub.end()
+            continue
+        if ch in _SUPERS or ch in _SUBS:
+            table, mark = (_SUPERS, "^") if ch in _SUPERS else (_SUBS, "_")
+            run = ""
+            while k < len(text) and text[k] in table:
+                run += table[text[k]]
+                k += 1
+            out.append(f"${mark}{{{run}}}$")
+            continue
+        if ch in _PROSE_MATH:
+            out.append(f"${_PROSE_MATH[ch]}$")
+        elif ch in _PROSE_TEXT:
+            out.append(_PROSE_TEXT[ch])
         elif ord(ch) < 128:
             out.append(ch)
-        elif "₀" <= ch <= "₉":
-            out.append(f"$_{ord(ch) - ord('₀')}$")
         else:
             out.append("?")
-    return "".join(out).replace("$$", "")
+        k += 1
+    return "".join(out).replace("$$", "${}$")  # "$$" would open display maths
 
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
-\usepackage{amsmath,amssymb,graphicx}
+\usepackage{amsmath,amssymb,graphicx,longtable}
 \setcounter{MaxMatrixCols}{40}
 \title{Backpropagation through the network %s}
 \author{symderiv}
@@ -263,15 +295,19 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def _certificate_latex(derivation: NetDerivation) -> str:
+def _certificate_rows(derivation: NetDerivation) -> list[str]:
     rows = []
     for check in derivation.checks:
         mark = "$\\checkmark$" if check.passed else "$\\times$"
         rows.append(f"{mark} & {prose_latex(check.wrt)} & {prose_latex(check.claim)} \\\\")
+    return rows
+
+
+def _certificate_latex(rows: list[str], env: str = "tabular") -> str:
     return (
-        "\\begin{tabular}{llp{0.8\\linewidth}}\n\\hline\n & var & claim \\\\\n\\hline\n"
+        f"\\begin{{{env}}}{{llp{{0.8\\linewidth}}}}\n\\hline\n & var & claim \\\\\n\\hline\n"
         + "\n".join(rows)
-        + "\n\\hline\n\\end{tabular}\n"
+        + f"\n\\hline\n\\end{{{env}}}\n"
     )
 
 
@@ -294,7 +330,7 @@ def render_net_latex(derivation: NetDerivation, max_entries: int = 8, standalone
         if step.note:
             out.append(prose_latex(step.note) + "\n")
     out.append("\\section*{Certificate}")
-    out.append(_certificate_latex(derivation))
+    out.append(_certificate_latex(_certificate_rows(derivation), "longtable"))
     if standalone:
         out.append("\\end{document}")
     return "\n".join(out) + "\n"
@@ -303,11 +339,13 @@ def render_net_latex(derivation: NetDerivation, max_entries: int = 8, standalone
 def render_net_beamer(derivation: NetDerivation, max_entries: int = 6) -> str:
     """Beamer slides: one frame per step (long steps continue on the next frame)."""
     c = derivation.config
+    max_entries = min(max_entries, 6)  # a slide holds about six matrix rows
     out = [
         "\\documentclass[aspectratio=169]{beamer}",
         "\\usepackage{amsmath,amssymb,graphicx}",
         "\\setcounter{MaxMatrixCols}{40}",
         "\\setbeamertemplate{navigation symbols}{}",
+        "\\setbeamertemplate{frametitle continuation}{}",
         f"\\title{{Backpropagation through {prose_latex(c.net.text)}}}",
         "\\author{symderiv}\\date{}",
         "\\begin{document}",
@@ -323,9 +361,11 @@ def render_net_beamer(derivation: NetDerivation, max_entries: int = 6) -> str:
         if step.note:
             out.append("{\\footnotesize " + prose_latex(step.note) + "}")
         out.append("\\end{frame}")
-    out.append("\\begin{frame}[allowframebreaks]{Certificate}\\scriptsize")
-    out.append(_certificate_latex(derivation))
-    out.append("\\end{frame}")
+    rows = _certificate_rows(derivation)
+    for start in range(0, len(rows), 12):  # a tabular cannot break across frames
+        out.append("\\begin{frame}{Certificate}\\scriptsize")
+        out.append(_certificate_latex(rows[start : start + 12]))
+        out.append("\\end{frame}")
     out.append("\\end{document}")
     return "\n".join(out) + "\n"
 
