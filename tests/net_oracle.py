@@ -46,7 +46,6 @@ class Oracle:
         self.cached: dict[str, sp.Matrix] = {}  # z and relu-a names -> expression
         H = self.vars["X"]
         k = 0
-        out_name = ""
         for name, width in parse(net):
             if name == "affine":
                 k += 1
@@ -62,24 +61,25 @@ class Oracle:
                     Z = H * W.T + sp.ones(n, 1) * b.T
                 self.vars[f"W{k}"], self.vars[f"b{k}"] = W, b
                 self.cached[f"z{k}"] = Z
-                H, out_name = Z, f"z{k}"
+                H = Z
             elif name == "relu":
                 R = mat(f"r{k}", n, H.cols)
                 H = R.multiply_elementwise(H)
                 self.cached[f"a{k}"] = H
-                out_name = f"a{k}"
             else:
                 f = sp.tanh if name == "tanh" else Sigmoid
                 A = H.applyfunc(f)
                 for i in range(n):
                     for j in range(H.cols):
                         self.act[A[i, j]] = sp.Symbol(f"a{k}_{i + 1}_{j + 1}")
-                H, out_name = A, f"a{k}"
+                H = A
         self.out = H
         c = H.cols
         T = mat("t", n, c)
         if loss == "generic":
-            self.L = sum((a * b for a, b in zip(mat("dy", n, c), H, strict=True)), sp.S(0))
+            self.L = sum(
+                (a * b for a, b in zip(mat("dy", n, c), H, strict=True)), sp.S(0)
+            )
         elif loss == "sum":
             self.L = sum(H, sp.S(0))
         elif loss == "mse":
@@ -122,7 +122,9 @@ class Oracle:
 
     def gradient(self, var: str) -> sp.Matrix:
         V = self.vars[var]
-        return sp.Matrix(V.rows, V.cols, lambda i, j: self._clean(sp.diff(self.L, V[i, j])))
+        return sp.Matrix(
+            V.rows, V.cols, lambda i, j: self._clean(sp.diff(self.L, V[i, j]))
+        )
 
     def from_engine(self, m: sp.Matrix) -> sp.Matrix:
         """An engine result in cached names, written in the oracle's terms."""
@@ -130,7 +132,9 @@ class Oracle:
         for name, E in self.cached.items():
             for i in range(E.rows):
                 for j in range(E.cols):
-                    subs[sp.Symbol(f"{name}_{i + 1}_{j + 1}")] = E[i, j].xreplace(self.act)
+                    subs[sp.Symbol(f"{name}_{i + 1}_{j + 1}")] = E[i, j].xreplace(
+                        self.act
+                    )
         out = m.xreplace(subs)
         if self.loss == "softmax-ce":
             out = out.xreplace(self.onehot)

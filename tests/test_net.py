@@ -23,7 +23,11 @@ NETS = [
     ("affine:1", 1, 1),
 ]
 LOSSES = ("generic", "mse", "sum", "softmax-ce")
-SETTINGS = list(itertools.product(("xw", "torch", "column"), ("row", "col"), ("denominator", "numerator")))
+SETTINGS = list(
+    itertools.product(
+        ("xw", "torch", "column"), ("row", "col"), ("denominator", "numerator")
+    )
+)
 
 
 def _cases(full: bool) -> list[tuple[str, int, int, str, str, str, str]]:
@@ -32,15 +36,23 @@ def _cases(full: bool) -> list[tuple[str, int, int, str, str, str, str]]:
     for (net, n, d), loss in itertools.product(NETS, LOSSES):
         if loss == "softmax-ce" and not net.split(",")[-1].startswith("affine"):
             continue
-        chosen = SETTINGS if full else [SETTINGS[k % len(SETTINGS)], SETTINGS[(k + 5) % len(SETTINGS)]]
+        chosen = (
+            SETTINGS
+            if full
+            else [SETTINGS[k % len(SETTINGS)], SETTINGS[(k + 5) % len(SETTINGS)]]
+        )
         k += 1
         for conv, vec, layout in chosen:
             out.append((net, n, d, loss, conv, vec, layout))
     return out
 
 
-def _check_against_oracle(net: str, n: int, d: int, loss: str, conv: str, vec: str, layout: str) -> None:
-    derivation = derive_net(net=net, n=n, d=d, loss=loss, convention=conv, vec=vec, layout=layout)
+def _check_against_oracle(
+    net: str, n: int, d: int, loss: str, conv: str, vec: str, layout: str
+) -> None:
+    derivation = derive_net(
+        net=net, n=n, d=d, loss=loss, convention=conv, vec=vec, layout=layout
+    )
     assert derivation.verified, [c for c in derivation.checks if not c.passed]
     oracle = Oracle(net, n, d, conv, loss)
     for var in derivation.config.wrt:
@@ -48,10 +60,16 @@ def _check_against_oracle(net: str, n: int, d: int, loss: str, conv: str, vec: s
         if layout == "numerator":
             mine = mine.T
         expected = oracle.gradient(var)
-        assert same(oracle.from_engine(sp.Matrix(mine)), expected), (var, mine, expected)
+        assert same(oracle.from_engine(sp.Matrix(mine)), expected), (
+            var,
+            mine,
+            expected,
+        )
 
 
-@pytest.mark.parametrize("case", _cases(full=False), ids=lambda c: "-".join(map(str, c)))
+@pytest.mark.parametrize(
+    "case", _cases(full=False), ids=lambda c: "-".join(map(str, c))
+)
 def test_oracle(case: tuple[str, int, int, str, str, str, str]) -> None:
     _check_against_oracle(*case)
 
@@ -67,7 +85,15 @@ def test_oracle_every_setting(case: tuple[str, int, int, str, str, str, str]) ->
 
 
 def test_oracle_two_activations_deep() -> None:
-    _check_against_oracle("affine:2,tanh,affine:2,sigmoid,affine:2", 2, 2, "softmax-ce", "torch", "col", "denominator")
+    _check_against_oracle(
+        "affine:2,tanh,affine:2,sigmoid,affine:2",
+        2,
+        2,
+        "softmax-ce",
+        "torch",
+        "col",
+        "denominator",
+    )
 
 
 def test_wrt_subset_and_order() -> None:
@@ -106,9 +132,23 @@ def test_network_form_of_w1() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "  ", "affine", "affine:0", "affine:-1", "affine:x", "relu,affine:2", "affine:2,,",
-     "affine:2,foo", "affine:2,relu,tanh", "affine:2,relu,softmax-ce", "affine:2,softmax-ce,relu",
-     "affine:2,relu:3", "softmax-ce", "affine:99999999999"],
+    [
+        "",
+        "  ",
+        "affine",
+        "affine:0",
+        "affine:-1",
+        "affine:x",
+        "relu,affine:2",
+        "affine:2,,",
+        "affine:2,foo",
+        "affine:2,relu,tanh",
+        "affine:2,relu,softmax-ce",
+        "affine:2,softmax-ce,relu",
+        "affine:2,relu:3",
+        "softmax-ce",
+        "affine:99999999999",
+    ],
 )
 def test_bad_specs_raise_one_line(text: str) -> None:
     with pytest.raises(NetSpecError) as info:
@@ -131,9 +171,19 @@ def test_json_is_keyed_by_variables_and_parses() -> None:
     doc = json.loads(render_net_json(d))
     assert list(doc["results"]) == sorted(["X", "W1", "b1", "W2", "b2"])
     assert doc["verified"] is True
-    for var, r in doc["results"].items():
+    for r in doc["results"].values():
         for row in r["derivative"]:
             for entry in row:
                 sp.parse_expr(entry)
-    names = {str(s) for row in doc["results"]["W1"]["derivative"] for e in row for s in sp.parse_expr(e).free_symbols}
-    assert names <= {f"{p}_{i}_{j}" for p in ("x", "r1", "w2", "p", "t") for i in range(1, 4) for j in range(1, 4)}
+    names = {
+        str(s)
+        for row in doc["results"]["W1"]["derivative"]
+        for e in row
+        for s in sp.parse_expr(e).free_symbols
+    }
+    assert names <= {
+        f"{p}_{i}_{j}"
+        for p in ("x", "r1", "w2", "p", "t")
+        for i in range(1, 4)
+        for j in range(1, 4)
+    }

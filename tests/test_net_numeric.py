@@ -29,10 +29,17 @@ from symderiv.numeric import central_difference
 
 torch = pytest.importorskip("torch")
 
-NETS = ["affine:3,relu,affine:2", "affine:2,tanh,affine:3", "affine:2,sigmoid,affine:2", "affine:3,tanh"]
+NETS = [
+    "affine:3,relu,affine:2",
+    "affine:2,tanh,affine:3",
+    "affine:2,sigmoid,affine:2",
+    "affine:3,tanh",
+]
 
 
-def _point(config: NetConfig, seed: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+def _point(
+    config: NetConfig, seed: int
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Every canonical name's value at a random instance, after its forward pass."""
     inst = draw_net_instance(config, seed)
     out, cache = inst.forward()
@@ -61,13 +68,17 @@ def _evaluate_json(doc: dict, var: str, values: dict[str, float]) -> np.ndarray:
     for i, row in enumerate(rows):
         for j, text in enumerate(row):
             expr = sp.parse_expr(text)
-            out[i, j] = float(expr.xreplace({s: values[str(s)] for s in expr.free_symbols}))
+            out[i, j] = float(
+                expr.xreplace({s: values[str(s)] for s in expr.free_symbols})
+            )
     return out
 
 
 CASES = [
     (net, loss, conv)
-    for net, loss, conv in itertools.product(NETS, ("generic", "mse", "sum", "softmax-ce"), ("xw", "torch", "column"))
+    for net, loss, conv in itertools.product(
+        NETS, ("generic", "mse", "sum", "softmax-ce"), ("xw", "torch", "column")
+    )
     if not (loss == "softmax-ce" and not net.split(",")[-1].startswith("affine"))
 ]
 
@@ -87,16 +98,26 @@ def test_json_at_a_point_equals_autograd(net: str, loss: str, conv: str) -> None
 
 @pytest.mark.parametrize("net,loss,conv", CASES[::3])
 def test_verify_net_passes(net: str, loss: str, conv: str) -> None:
-    assert verify_net(NetConfig(net=net, n=3, d=2, loss=loss, convention=conv), seed=1).passed
+    assert verify_net(
+        NetConfig(net=net, n=3, d=2, loss=loss, convention=conv), seed=1
+    ).passed
 
 
 @pytest.mark.parametrize("conv", ["xw", "torch", "column"])
 def test_forms_match_the_derivation(conv: str) -> None:
-    config = NetConfig(net="affine:3,relu,affine:2,tanh,affine:2", n=2, d=2, convention=conv, loss="softmax-ce")
+    config = NetConfig(
+        net="affine:3,relu,affine:2,tanh,affine:2",
+        n=2,
+        d=2,
+        convention=conv,
+        loss="softmax-ce",
+    )
     derivation = derive_net(config)
     _, var_forms = forms(config)
     for var in config.wrt:
-        assert formula_text(var_forms[var]) == formula_text(derivation.results[var].extra["network_form"])
+        assert formula_text(var_forms[var]) == formula_text(
+            derivation.results[var].extra["network_form"]
+        )
 
 
 def _load(source: str, tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
@@ -119,8 +140,12 @@ def _load(source: str, tmp_path: Path, name: str):  # type: ignore[no-untyped-de
         ("affine:2,affine:3", "xw", "generic"),
     ],
 )
-def test_generated_net_matches_finite_differences(net: str, conv: str, loss: str, tmp_path: Path) -> None:
-    module = _load(generate_net(net, conv, loss), tmp_path, f"gen_{abs(hash((net, conv, loss)))}")
+def test_generated_net_matches_finite_differences(
+    net: str, conv: str, loss: str, tmp_path: Path
+) -> None:
+    module = _load(
+        generate_net(net, conv, loss), tmp_path, f"gen_{abs(hash((net, conv, loss)))}"
+    )
     rng = np.random.default_rng(3)
     d, n = 3, 4
     model = module.Net(d, seed=0)
@@ -174,8 +199,16 @@ def test_generated_net_matches_finite_differences(net: str, conv: str, loss: str
 # -- the CLI -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",
-    ["", "affine", "affine:0", "relu,affine:2", "affine:2,,", "affine:2,softmax", "affine:2,relu,tanh",
-     "affine:2,relu,softmax-ce"],
+    [
+        "",
+        "affine",
+        "affine:0",
+        "relu,affine:2",
+        "affine:2,,",
+        "affine:2,softmax",
+        "affine:2,relu,tanh",
+        "affine:2,relu,softmax-ce",
+    ],
 )
 def test_bad_net_is_one_line_exit_2(text: str) -> None:
     result = CliRunner().invoke(cli, ["derive", "--net", text])
@@ -185,7 +218,9 @@ def test_bad_net_is_one_line_exit_2(text: str) -> None:
 
 
 def test_softmax_ce_after_activation_via_loss_is_refused() -> None:
-    result = CliRunner().invoke(cli, ["derive", "--net", "affine:2,relu", "--loss", "softmax-ce"])
+    result = CliRunner().invoke(
+        cli, ["derive", "--net", "affine:2,relu", "--loss", "softmax-ce"]
+    )
     assert result.exit_code == 2 and "ends with relu" in result.stderr
 
 
@@ -202,14 +237,35 @@ def test_unknown_wrt_for_the_network() -> None:
 
 def test_verify_net_exit_0() -> None:
     result = CliRunner().invoke(
-        cli, ["verify", "--net", "affine:3,relu,affine:2", "--loss", "softmax-ce", "--n", "2", "--d", "2"]
+        cli,
+        [
+            "verify",
+            "--net",
+            "affine:3,relu,affine:2",
+            "--loss",
+            "softmax-ce",
+            "--n",
+            "2",
+            "--d",
+            "2",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "every closed form agrees" in result.stdout
 
 
 def test_derive_net_json_and_text() -> None:
-    args = ["derive", "--net", "affine:3,relu,affine:2", "--loss", "softmax-ce", "--n", "2", "--d", "2"]
+    args = [
+        "derive",
+        "--net",
+        "affine:3,relu,affine:2",
+        "--loss",
+        "softmax-ce",
+        "--n",
+        "2",
+        "--d",
+        "2",
+    ]
     result = CliRunner().invoke(cli, [*args, "--format", "json"])
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
@@ -222,7 +278,16 @@ def test_derive_net_json_and_text() -> None:
 def test_codegen_net_cli(tmp_path: Path) -> None:
     out = tmp_path / "net.py"
     result = CliRunner().invoke(
-        cli, ["codegen", "--net", "affine:3,relu,affine:2", "--loss", "softmax-ce", "-o", str(out)]
+        cli,
+        [
+            "codegen",
+            "--net",
+            "affine:3,relu,affine:2",
+            "--loss",
+            "softmax-ce",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0
     module = _load(out.read_text(encoding="utf-8"), tmp_path, "cli_net")
@@ -231,6 +296,15 @@ def test_codegen_net_cli(tmp_path: Path) -> None:
 
 def test_size_guard_covers_networks() -> None:
     result = CliRunner().invoke(
-        cli, ["derive", "--net", ",".join(["affine:64", "relu"] * 6) + ",affine:64", "--n", "64", "--d", "64"]
+        cli,
+        [
+            "derive",
+            "--net",
+            ",".join(["affine:64", "relu"] * 6) + ",affine:64",
+            "--n",
+            "64",
+            "--d",
+            "64",
+        ],
     )
     assert result.exit_code == 2 and "too large" in result.stderr

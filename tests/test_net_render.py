@@ -33,7 +33,9 @@ def test_text_shows_every_layer_and_both_softmax_routes() -> None:
 
 
 def test_text_is_deterministic() -> None:
-    assert render_net(derive_net(**HEADLINE), "text") == render_net(derive_net(**HEADLINE), "text")
+    assert render_net(derive_net(**HEADLINE), "text") == render_net(
+        derive_net(**HEADLINE), "text"
+    )
 
 
 def test_markdown_keeps_maths_in_blocks() -> None:
@@ -53,9 +55,25 @@ def test_prose_latex_never_doubles_dollars_or_superscripts(text: str) -> None:
     "options",
     [
         HEADLINE,
-        dict(net="affine:2,tanh,affine:3,sigmoid", loss="mse", n=3, d=1, convention="column", vec="col", layout="numerator"),
-        dict(net="affine:5,tanh,affine:4,relu,affine:3", loss="sum", n=4, d=3, convention="torch"),
+        dict(
+            net="affine:2,tanh,affine:3,sigmoid",
+            loss="mse",
+            n=3,
+            d=1,
+            convention="column",
+            vec="col",
+            layout="numerator",
+        ),
+        dict(
+            net="affine:5,tanh,affine:4,relu,affine:3",
+            loss="sum",
+            n=4,
+            d=3,
+            convention="torch",
+        ),
     ],
 )
-def test_latex_compiles_without_overfull_boxes(fmt: str, options: dict, tmp_path: Path) -> None:
+def test_latex_compiles_without_overfull_boxes(
+    fmt: str, options: dict, tmp_path: Path
+) -> None:
     compile_tex(render_net(derive_net(**options), fmt, max_entries=12), tmp_path)

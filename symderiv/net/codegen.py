@@ -53,7 +53,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
     True
     """
     conv = get_convention(convention)
-    config = NetConfig(net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss)
+    config = NetConfig(
+        net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss
+    )
     all_stages = stages(config)
     widths = config.widths()[1:]
     init: list[str] = []
@@ -66,7 +68,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
         k = st.index
         if st.kind == "affine":
             width = widths[k - 1]
-            w_shape = f"({width}, {d_in})" if conv.weight_transposed else f"({d_in}, {width})"
+            w_shape = (
+                f"({width}, {d_in})" if conv.weight_transposed else f"({d_in}, {width})"
+            )
             b_shape = f"({width}, 1)" if conv.bias_column else f"(1, {width})"
             init.append(
                 f"        self.W{k} = rng.normal(scale=1 / np.sqrt({d_in}), size={w_shape})"
@@ -74,15 +78,25 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             init.append(f"        self.b{k} = np.zeros({b_shape})")
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             form = rename(conv.forward(_BATCH), roles)
-            names = {st.input: "self." + st.input, f"W{k}": f"self.W{k}", f"b{k}": f"self.b{k}"}
-            fwd.append(f"        self.{st.output} = {_code(form, names)}  # {_text(form)}")
+            names = {
+                st.input: "self." + st.input,
+                f"W{k}": f"self.W{k}",
+                f"b{k}": f"self.b{k}",
+            }
+            fwd.append(
+                f"        self.{st.output} = {_code(form, names)}  # {_text(form)}"
+            )
             doc_fwd.append(f"    {st.output} = {_text(form)}")
             d_in = str(width)
         else:
             z = f"self.Z{k}"
             if st.kind == "relu":
-                fwd.append(f"        self.R{k} = (self.Z{k} > 0).astype(self.Z{k}.dtype)  # mask")
-                fwd.append(f"        self.A{k} = {z} * self.R{k}  # relu(Z{k}) = Z{k} ⊙ R{k}")
+                fwd.append(
+                    f"        self.R{k} = (self.Z{k} > 0).astype(self.Z{k}.dtype)  # mask"
+                )
+                fwd.append(
+                    f"        self.A{k} = {z} * self.R{k}  # relu(Z{k}) = Z{k} ⊙ R{k}"
+                )
             elif st.kind == "tanh":
                 fwd.append(f"        self.A{k} = np.tanh({z})")
             else:
@@ -101,7 +115,11 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
                 f"b{k}": f"self.b{k}",
                 up: up,
             }
-            for role, target in (("W", f"self.dW{k}"), ("b", f"self.db{k}"), ("X", f"d{st.input}")):
+            for role, target in (
+                ("W", f"self.dW{k}"),
+                ("b", f"self.db{k}"),
+                ("X", f"d{st.input}"),
+            ):
                 node = rename(conv.closed_form(role, _BATCH), roles)
                 bwd.append(f"        {target} = {_code(node, names)}  # {_text(node)}")
                 doc_bwd.append(f"    {target.removeprefix('self.')} = {_text(node)}")

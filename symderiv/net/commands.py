@@ -70,7 +70,9 @@ def derive_command(
     if options.get("method", "jacobian") not in ("jacobian",):
         raise UsageError("--method: a network is derived with explicit Jacobians only")
     if options.get("names"):
-        raise UsageError("--names cannot be used with --net (a network's names are fixed)")
+        raise UsageError(
+            "--names cannot be used with --net (a network's names are fixed)"
+        )
     config = net_config(net, n, d, options)
     guard_net(config, force)
     if output is not None and output != "-":
@@ -140,12 +142,23 @@ def verify_command(
         )
     )
     console.print(Text(f"L = {report.loss_value:.6f}"))
-    table = Table(title="Closed forms through the network against numbers (float64)", title_justify="left")
-    for name, justify in (("variable", "left"), ("closed form", "left"), ("shape", "left"),
-                          ("max |closed − FD|", "right"), ("max |closed − autograd|", "right"), ("ok", "center")):
+    table = Table(
+        title="Closed forms through the network against numbers (float64)",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("variable", "left"),
+        ("closed form", "left"),
+        ("shape", "left"),
+        ("max |closed − FD|", "right"),
+        ("max |closed − autograd|", "right"),
+        ("ok", "center"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for c in report.checks:
-        torch_cell = "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"
+        torch_cell = (
+            "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"
+        )
         table.add_row(
             Text(c.var),
             Text(f"d{c.var} = {formula_text(c.formula)}"),
@@ -181,10 +194,16 @@ def _fd_budget(config: Any, force: bool) -> None:
     widths = config.widths()
     n = config.n
     forward = sum(n * a * b for a, b in zip(widths, widths[1:], strict=False)) * 2.0
-    entries = n * widths[0] + sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    entries = n * widths[0] + sum(
+        a * b + b for a, b in zip(widths, widths[1:], strict=False)
+    )
     flops = 2.0 * entries * forward
     if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
-        how = "use smaller sizes" if flops > _HARD_LIMIT else "use --force or smaller sizes"
+        how = (
+            "use smaller sizes"
+            if flops > _HARD_LIMIT
+            else "use --force or smaller sizes"
+        )
         raise TooLargeError(
             f"--net {config.net.text} --n {n} --d {config.d} is too large to verify by "
             f"finite differences (about {flops:.1e} flops); {how}"

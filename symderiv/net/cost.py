@@ -47,7 +47,11 @@ def estimate_net(config: NetConfig) -> Estimate:
         if layer.kind == "affine":
             d_in, k = widths[pos - 1], widths[pos]
             rows = n * k
-            for cols, nnz in ((n * d_in, rows * d_in), (d_in * k, rows * d_in), (k, rows)):
+            for cols, nnz in (
+                (n * d_in, rows * d_in),
+                (d_in * k, rows * d_in),
+                (k, rows),
+            ):
                 entries += rows * cols
                 nonzeros += nnz
             terms += d_in * k * n * up + k * n * up  # dW and db composed

@@ -101,7 +101,10 @@ def render_net_json(derivation: NetDerivation, indent: int | None = 2) -> str:
     with bulk_work():
         return (
             json.dumps(
-                net_to_dict(derivation), indent=indent, sort_keys=True, ensure_ascii=False
+                net_to_dict(derivation),
+                indent=indent,
+                sort_keys=True,
+                ensure_ascii=False,
             )
             + "\n"
         )

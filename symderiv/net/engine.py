@@ -17,18 +17,16 @@ applied by writing the last target of each row as 1 − the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from ..algebra import ONE, Poly, PolyMatrix, bulk_work, vec_positions
 from ..notation import (
-    Comm,
     Deriv,
     Equation,
     Explicit,
     Jac,
-    Kron,
     Node,
     Ones,
     Prod,
@@ -37,7 +35,6 @@ from ..notation import (
     Sym,
     T,
     Text,
-    Vec,
     transpose,
 )
 from ..steps import Check, Result, Step, StepKind
@@ -289,7 +286,11 @@ class _NetEngine:
         top_value, top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
-        self.scale = Fraction(1, self.n) if self.config.loss in ("mse", "softmax-ce") else Fraction(1)
+        self.scale = (
+            Fraction(1, self.n)
+            if self.config.loss in ("mse", "softmax-ce")
+            else Fraction(1)
+        )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
         self.top_form = top_form
         self.upstream_forms[self.top] = Sym(f"d{self.top}")
@@ -325,8 +326,7 @@ class _NetEngine:
         positions = [
             pos
             for pos, st in enumerate(self.stages)
-            if st.kind == "affine"
-            and {f"W{st.index}", f"b{st.index}"} & self.wanted
+            if st.kind == "affine" and {f"W{st.index}", f"b{st.index}"} & self.wanted
         ]
         return min(positions)
 
@@ -409,6 +409,7 @@ class _NetEngine:
 
     def _activation_forward(self, st: Stage) -> Step:
         k, kind = st.index, st.kind
+        eqs: tuple[Equation, ...]
         if kind == "relu":
             eqs = (
                 Equation(Text(f"a{k}_ij = max(0, z{k}_ij) = r{k}_ij · z{k}_ij")),
@@ -473,7 +474,10 @@ class _NetEngine:
             note = f"For L = Σ {low}_ij every upstream derivative is 1."
         elif c.loss == "mse":
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
-            form = Prod(Scalar(Fraction(1, n)), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
+            form = Prod(
+                Scalar(Fraction(1, n)),
+                Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))),
+            )
             eqs = (
                 Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{low}_i − t_i‖²")),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
@@ -498,7 +502,7 @@ class _NetEngine:
 
     def softmax_ce_steps(self) -> tuple[PolyMatrix, Node]:
         """Softmax + cross-entropy: both routes to ∂L/∂Z = (P − T)/N, each checked."""
-        n, order, top = self.n, self.order, self.top
+        n, order = self.n, self.order
         k = self.stages[-1].index
         width = self.stages[-1].out_width
         P, T_ = self.mats["P"], self.mats["T"]
@@ -509,7 +513,9 @@ class _NetEngine:
             1,
             len(pos),
             {
-                (0, r): Poly({_mono(f"t_{i + 1}_{j + 1}", f"ip_{i + 1}_{j + 1}"): -scale})
+                (0, r): Poly(
+                    {_mono(f"t_{i + 1}_{j + 1}", f"ip_{i + 1}_{j + 1}"): -scale}
+                )
                 for r, (i, j) in enumerate(pos)
             },
         )
@@ -557,7 +563,11 @@ class _NetEngine:
             perm = PolyMatrix.commutation(n, width, "row")  # K·vec_row(P) = vec_col(P)
             structured = perm @ structured @ perm.T
         self._check(
-            "P", "softmax Jacobian = block form", jac.first_difference(structured), jac, structured
+            "P",
+            "softmax Jacobian = block form",
+            jac.first_difference(structured),
+            jac,
+            structured,
         )
         block_rows = (width, width) if order == "row" else None
         self.steps.append(
@@ -571,7 +581,11 @@ class _NetEngine:
                     Equation(
                         Text(
                             "block diagonal: block i = diag(p_i) − p_i p_iᵀ"
-                            + ("" if order == "row" else " (rows and columns permuted, col order)")
+                            + (
+                                ""
+                                if order == "row"
+                                else " (rows and columns permuted, col order)"
+                            )
                         )
                     ),
                 ),
@@ -589,8 +603,12 @@ class _NetEngine:
         chain = PolyMatrix(
             1, size, {key: cancel_reciprocals(v) for key, v in raw.entries.items()}
         )
-        chain = PolyMatrix(1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()})
-        unfused = PolyMatrix.unvec([chain[0, r] for r in range(size)], (n, width), order)
+        chain = PolyMatrix(
+            1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()}
+        )
+        unfused = PolyMatrix.unvec(
+            [chain[0, r] for r in range(size)], (n, width), order
+        )
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
         fused_entries: dict[tuple[int, int], Poly] = {}
         for i in range(n):
@@ -602,21 +620,32 @@ class _NetEngine:
                 if not v.is_zero():
                     fused_entries[i, j] = v
         fused = PolyMatrix(n, width, fused_entries)
-        self._check("P", "chain rule = fused log-softmax route", unfused.first_difference(fused), unfused, fused)
+        self._check(
+            "P",
+            "chain rule = fused log-softmax route",
+            unfused.first_difference(fused),
+            unfused,
+            fused,
+        )
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
-            f"t_{i + 1}_{width}": ONE
-            - _sum(T_[i, l_] for l_ in range(width - 1))
+            f"t_{i + 1}_{width}": ONE - _sum(T_[i, l_] for l_ in range(width - 1))
             for i in range(n)
         }
         target = (P - T_).scale(scale)
         left, right = unfused.subs(onehot), target.subs(onehot)
-        self._check("P", "with Σ_j t_ij = 1 both give (P − T)/N", left.first_difference(right), left, right)
+        self._check(
+            "P",
+            "with Σ_j t_ij = 1 both give (P − T)/N",
+            left.first_difference(right),
+            left,
+            right,
+        )
         self.steps.append(
             Step(
                 f"dL_dZ{k}_chain",
                 StepKind.CHAIN,
-                f"Route 1: the chain rule through the softmax Jacobian",
+                "Route 1: the chain rule through the softmax Jacobian",
                 (
                     Equation(Jac("L", f"z{k}"), Prod(Jac("L", "p"), Jac("p", f"z{k}"))),
                     Equation(Jac("L", f"z{k}"), Explicit(chain)),
@@ -728,13 +757,21 @@ class _NetEngine:
                             rest = tuple(g for g in mono if g != f)
                             value = Poly({rest: coeff})
                             key = (r, column[f])
-                            entries[key] = entries[key] + value if key in entries else value
+                            entries[key] = (
+                                entries[key] + value if key in entries else value
+                            )
             jac = PolyMatrix(z.rows * z.cols, len(names), entries)
-            kron_role = self.conv.kronecker(role, order, self.n, st.in_width, st.out_width)
+            kron_role = self.conv.kronecker(
+                role, order, self.n, st.in_width, st.out_width
+            )
             kron = _eval_roles(kron_role, env, order)
             kron_node = rename(kron_role, roles)
             kron_ok = self._check(
-                var, f"∂vec {out}/∂vec {var} = Kronecker form", jac.first_difference(kron), jac, kron
+                var,
+                f"∂vec {out}/∂vec {var} = Kronecker form",
+                jac.first_difference(kron),
+                jac,
+                kron,
             )
             blocks = _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
             self.steps.append(
@@ -758,7 +795,9 @@ class _NetEngine:
             chain = self._row(up_symbols) @ jac
             self._chain_step(out, var, up_symbols, jac, blocks, chain)
             shape = env[role].shape
-            local = PolyMatrix.unvec([chain[0, c] for c in range(chain.cols)], shape, order)
+            local = PolyMatrix.unvec(
+                [chain[0, c] for c in range(chain.cols)], shape, order
+            )
             closed_role = self.conv.closed_form(role, self.n)
             closed_node = rename(closed_role, roles)
             closed = _eval_roles(closed_role, {**env, "dY": up_symbols}, order)
@@ -770,7 +809,15 @@ class _NetEngine:
                 closed,
             )
             self._reshape_and_close(
-                st, var, local, closed_node, closed, jac, kron_node, kron_ok and ok, chain
+                st,
+                var,
+                local,
+                closed_node,
+                closed,
+                jac,
+                kron_node,
+                kron_ok and ok,
+                chain,
             )
 
     def activation_backward(self, st: Stage) -> None:
@@ -791,7 +838,13 @@ class _NetEngine:
         jac = PolyMatrix(len(pos), len(pos), entries)
         diag_node = Diag(Slope(kind, k))
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
-        self._check(zrole, f"∂vec {out}/∂vec {zrole} = {_plain(diag_node)}", jac.first_difference(structured), jac, structured)
+        self._check(
+            zrole,
+            f"∂vec {out}/∂vec {zrole} = {_plain(diag_node)}",
+            jac.first_difference(structured),
+            jac,
+            structured,
+        )
         size = len(pos)
         self.steps.append(
             Step(
@@ -799,7 +852,9 @@ class _NetEngine:
                 StepKind.JACOBIAN,
                 f"Jacobian of vec({out}) with respect to vec({zrole}): diagonal",
                 (
-                    Equation(Text(f"∂a{k}_ij/∂z{k}_kl = δ_ik δ_jl · {_slope_text(kind, k)}")),
+                    Equation(
+                        Text(f"∂a{k}_ij/∂z{k}_kl = δ_ik δ_jl · {_slope_text(kind, k)}")
+                    ),
                     Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
                     Equation(Deriv(out, zrole, vec=True), diag_node),
                 ),
@@ -815,12 +870,20 @@ class _NetEngine:
         )
         chain = self._row(up_symbols) @ jac
         self._chain_step(out, zrole, up_symbols, jac, None, chain)
-        local = PolyMatrix.unvec([chain[0, c] for c in range(chain.cols)], slope.shape, order)
+        local = PolyMatrix.unvec(
+            [chain[0, c] for c in range(chain.cols)], slope.shape, order
+        )
         closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
         closed = evaluate(
             closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
         )
-        ok = self._check(zrole, f"chain rule = {_plain(closed_node)}", local.first_difference(closed), local, closed)
+        ok = self._check(
+            zrole,
+            f"chain rule = {_plain(closed_node)}",
+            local.first_difference(closed),
+            local,
+            closed,
+        )
         self.steps.append(
             Step(
                 f"reshape_{zrole}",
@@ -892,7 +955,10 @@ class _NetEngine:
                 f"Chain rule for {var}",
                 (
                     Equation(Jac("L", v), Prod(Jac("L", o), Jac(o, v))),
-                    Equation(Jac("L", v), Prod(Explicit(self._row(up)), Explicit(jac, blocks))),
+                    Equation(
+                        Jac("L", v),
+                        Prod(Explicit(self._row(up)), Explicit(jac, blocks)),
+                    ),
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
                 note=(
@@ -943,7 +1009,9 @@ class _NetEngine:
                 wrt=var,
             )
         )
-        self._compose(var, st.output, local, closed_node, ok, jac, kron_node, chain, closed)
+        self._compose(
+            var, st.output, local, closed_node, ok, jac, kron_node, chain, closed
+        )
 
     def _compose(
         self,
@@ -972,7 +1040,18 @@ class _NetEngine:
             self.upstreams[var] = composed
             self.upstream_forms[var] = form
         if var in self.wanted:
-            self._result(var, local, closed_node, composed, form, ok, jac, kron_node, chain, closed)
+            self._result(
+                var,
+                local,
+                closed_node,
+                composed,
+                form,
+                ok,
+                jac,
+                kron_node,
+                chain,
+                closed,
+            )
 
     def _result(
         self,
@@ -1029,14 +1108,23 @@ class _NetEngine:
             st = self.stages[pos]
             k = st.index
             if st.kind == "affine":
-                roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{st.output}"}
+                roles = {
+                    "X": st.input,
+                    "W": f"W{k}",
+                    "b": f"b{k}",
+                    "dY": f"d{st.output}",
+                }
                 for role, var in (("W", f"W{k}"), ("b", f"b{k}"), ("X", st.input)):
                     if var in self.upstreams or var in self.results:
                         node = rename(self.conv.closed_form(role, self.n), roles)
                         eqs.append(Equation(Sym(f"d{var}"), node))
             else:
                 if f"Z{k}" in self.upstreams or f"Z{k}" in self.results:
-                    eqs.append(Equation(Sym(f"dZ{k}"), Had(Sym(f"d{st.output}"), Slope(st.kind, k))))
+                    eqs.append(
+                        Equation(
+                            Sym(f"dZ{k}"), Had(Sym(f"d{st.output}"), Slope(st.kind, k))
+                        )
+                    )
         for var in c.wrt:
             form = self.results[var].extra["network_form"]
             if _depth(form) > 2:
@@ -1073,11 +1161,17 @@ def _sum(polys: Any) -> Poly:
 
 
 def _diag_col(v: PolyMatrix) -> PolyMatrix:
-    return PolyMatrix(v.rows, v.rows, {(i, i): v[i, 0] for i in range(v.rows) if not v[i, 0].is_zero()})
+    return PolyMatrix(
+        v.rows,
+        v.rows,
+        {(i, i): v[i, 0] for i in range(v.rows) if not v[i, 0].is_zero()},
+    )
 
 
 def _p_minus_t(n: int) -> Node:
-    return Prod(Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+    return Prod(
+        Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T")))
+    )
 
 
 def _eval_roles(node: Node, env: Mapping[str, PolyMatrix], order: str) -> PolyMatrix:
@@ -1086,7 +1180,9 @@ def _eval_roles(node: Node, env: Mapping[str, PolyMatrix], order: str) -> PolyMa
     return evaluate_roles(node, env, order)
 
 
-def _blocks(conv: Any, role: str, order: str, n: int, d: int, m: int) -> tuple[int, int]:
+def _blocks(
+    conv: Any, role: str, order: str, n: int, d: int, m: int
+) -> tuple[int, int]:
     row = order == "row"
     if role == "X":
         return (m, d) if row else (n, n)

@@ -184,12 +184,18 @@ def _negated(node: Prod) -> Prod:
 
 
 def _fraction(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator)
+        if value.denominator == 1
+        else f"{value.numerator}/{value.denominator}"
+    )
 
 
 def _factor_text(node: Node) -> str:
     text = formula_text(node)
-    if isinstance(node, (Sum, Had, Kron)) or (isinstance(node, Prod) and len(node.args) > 1):
+    if isinstance(node, (Sum, Had, Kron)) or (
+        isinstance(node, Prod) and len(node.args) > 1
+    ):
         return f"({text})"
     return text
 
@@ -205,7 +211,11 @@ def _prod_text(node: Prod) -> str:
             return f"{_factor_text(args[0])}/{v.denominator}"
         parts.append(_fraction(v))
     for a in args:
-        parts.append(_factor_text(a) if isinstance(a, (Sum, Had, Kron, Prod)) else formula_text(a))
+        parts.append(
+            _factor_text(a)
+            if isinstance(a, (Sum, Had, Kron, Prod))
+            else formula_text(a)
+        )
     return "·".join(parts)
 
 
@@ -227,7 +237,9 @@ def formula_latex(node: Node) -> str:
         return f"{sign}\\tfrac{{{abs(v.numerator)}}}{{{v.denominator}}}"
     if isinstance(node, T):
         inner = formula_latex(node.arg)
-        return f"{inner}^{{T}}" if _atomic(node.arg) else f"\\left({inner}\\right)^{{T}}"
+        return (
+            f"{inner}^{{T}}" if _atomic(node.arg) else f"\\left({inner}\\right)^{{T}}"
+        )
     if isinstance(node, Slope):
         k = node.index
         return {
@@ -236,7 +248,9 @@ def formula_latex(node: Node) -> str:
             "sigmoid": f"A_{{{k}}} \\odot (1 - A_{{{k}}})",
         }[node.kind]
     if isinstance(node, Diag):
-        return f"\\operatorname{{diag}}(\\operatorname{{vec}} {formula_latex(node.arg)})"
+        return (
+            f"\\operatorname{{diag}}(\\operatorname{{vec}} {formula_latex(node.arg)})"
+        )
     if isinstance(node, Had):
         return f"{_factor_latex(node.left)} \\odot {_factor_latex(node.right)}"
     if isinstance(node, Kron):
@@ -249,7 +263,11 @@ def formula_latex(node: Node) -> str:
             assert isinstance(scalar, Scalar)
             parts.append(formula_latex(scalar))
         for a in args:
-            parts.append(_factor_latex(a) if isinstance(a, (Sum, Had, Kron, Prod)) else formula_latex(a))
+            parts.append(
+                _factor_latex(a)
+                if isinstance(a, (Sum, Had, Kron, Prod))
+                else formula_latex(a)
+            )
         return " \\, ".join(parts)
     if isinstance(node, Sum):
         out = formula_latex(node.args[0])
@@ -281,7 +299,9 @@ def formula_latex(node: Node) -> str:
 
 def _factor_latex(node: Node) -> str:
     text = formula_latex(node)
-    if isinstance(node, (Sum, Had, Kron)) or (isinstance(node, Prod) and len(node.args) > 1):
+    if isinstance(node, (Sum, Had, Kron)) or (
+        isinstance(node, Prod) and len(node.args) > 1
+    ):
         return f"\\left({text}\\right)"
     return text
 
@@ -298,7 +318,9 @@ _TEXT_MATH = {
     "∂": "\\partial ",
     "⊙": " \\odot ",
 }
-_WORD = re.compile(r"(exp|log|tanh|max|diag|since|block|rows|and|columns|permuted|col|order|i =|= diag)")
+_WORD = re.compile(
+    r"(exp|log|tanh|max|diag|since|block|rows|and|columns|permuted|col|order|i =|= diag)"
+)
 
 
 def text_latex(text: str) -> str:
@@ -308,9 +330,15 @@ def text_latex(text: str) -> str:
         out.append(_TEXT_MATH.get(ch, ch))
     s = "".join(out)
     s = re.sub(r"_([a-z]+)(\d*)", lambda m: "_{" + m.group(1) + m.group(2) + "}", s)
-    s = re.sub(r"\b([a-z])(\d)_\{", lambda m: m.group(1) + "^{(" + m.group(2) + ")}_{", s)
+    s = re.sub(
+        r"\b([a-z])(\d)_\{", lambda m: m.group(1) + "^{(" + m.group(2) + ")}_{", s
+    )
     s = re.sub(r"\b(exp|log|tanh|max)\b", r"\\\1", s)
-    s = re.sub(r"\b(since|block diagonal: block|rows and columns permuted, col order)\b", r"\\text{\1}", s)
+    s = re.sub(
+        r"\b(since|block diagonal: block|rows and columns permuted, col order)\b",
+        r"\\text{\1}",
+        s,
+    )
     return s
 
 

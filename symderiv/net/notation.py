@@ -79,10 +79,14 @@ def hadamard(a: PolyMatrix, b: PolyMatrix) -> PolyMatrix:
 def diag_of(values: list[Poly]) -> PolyMatrix:
     """diag(v): a square matrix with ``values`` on its diagonal."""
     k = len(values)
-    return PolyMatrix(k, k, {(i, i): v for i, v in enumerate(values) if not v.is_zero()})
+    return PolyMatrix(
+        k, k, {(i, i): v for i, v in enumerate(values) if not v.is_zero()}
+    )
 
 
-def evaluate(node: Node, env: Mapping[str, PolyMatrix], order: str = "row") -> PolyMatrix:
+def evaluate(
+    node: Node, env: Mapping[str, PolyMatrix], order: str = "row"
+) -> PolyMatrix:
     """The value of a network formula with explicit matrices for its roles.
 
     Args:
@@ -105,7 +109,9 @@ def evaluate(node: Node, env: Mapping[str, PolyMatrix], order: str = "row") -> P
     if isinstance(node, Kron):
         return evaluate(node.left, env, order).kron(evaluate(node.right, env, order))
     if isinstance(node, Had):
-        return hadamard(evaluate(node.left, env, order), evaluate(node.right, env, order))
+        return hadamard(
+            evaluate(node.left, env, order), evaluate(node.right, env, order)
+        )
     if isinstance(node, Slope):
         shape = env[f"Z{node.index}"].shape
         return slope_matrix(node.kind, node.index, shape)

@@ -108,7 +108,9 @@ def draw_net_instance(config: NetConfig, seed: int = 0) -> NetInstance:
     for k in range(1, len(widths)):
         d_in, width = widths[k - 1], widths[k]
         params[f"W{k}"] = rng.normal(size=conv.shape("W", n, d_in, width))
-        params[f"b{k}"] = rng.normal(size=width).reshape(conv.shape("b", n, d_in, width))
+        params[f"b{k}"] = rng.normal(size=width).reshape(
+            conv.shape("b", n, d_in, width)
+        )
     dY = rng.normal(size=(n, widths[-1])) if config.loss == "generic" else None
     for a in (X, T_, *params.values(), *(() if dY is None else (dY,))):
         a.setflags(write=False)
@@ -132,9 +134,13 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
     elif config.loss == "sum":
         top_form = Prod(Ones(n), T(Ones(width)))
     elif config.loss == "mse":
-        top_form = Prod(Scalar(Fraction(1, n)), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
+        top_form = Prod(
+            Scalar(Fraction(1, n)), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T")))
+        )
     else:
-        top_form = Prod(Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+        top_form = Prod(
+            Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T")))
+        )
     upstream: dict[str, Node] = {top: Sym(f"d{top}")}
     out: dict[str, Node] = {}
     for st in reversed(all_stages):
@@ -143,7 +149,9 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
         if st.kind == "affine":
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             for role, var in (("X", st.input), ("W", f"W{k}"), ("b", f"b{k}")):
-                node = _substitute_upstream(rename(conv.closed_form(role, n), roles), up)
+                node = _substitute_upstream(
+                    rename(conv.closed_form(role, n), roles), up
+                )
                 if role == "X":
                     upstream[var] = node
                     if var == "X":
@@ -258,7 +266,9 @@ def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
         k = st.index
         if st.kind == "affine":
             W, b = leaves[f"W{k}"], leaves[f"b{k}"]
-            H = H @ (W.T if conv.weight_transposed else W) + (b.T if conv.bias_column else b)
+            H = H @ (W.T if conv.weight_transposed else W) + (
+                b.T if conv.bias_column else b
+            )
         elif st.kind == "relu":
             H = torch.relu(H)
         elif st.kind == "tanh":
@@ -276,7 +286,10 @@ def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
     else:
         L = torch.sum(H)
     L.backward()
-    return {k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy() for k, v in leaves.items()}
+    return {
+        k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy()
+        for k, v in leaves.items()
+    }
 
 
 def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetReport:
@@ -295,13 +308,25 @@ def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetR
         fd = central_difference(loss_at, variables[var])
         fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
         value = closed[var]
-        fd_error = float(np.max(np.abs(value - fd))) if value.shape == fd.shape else float("inf")
+        fd_error = (
+            float(np.max(np.abs(value - fd)))
+            if value.shape == fd.shape
+            else float("inf")
+        )
         torch_error = torch_tol = None
         if grads is not None:
             ref = grads[var]
             torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
-            torch_error = float(np.max(np.abs(value - ref))) if value.shape == ref.shape else float("inf")
-        checks.append(VarCheck(var, var_forms[var], fd.shape, fd_error, fd_tol, torch_error, torch_tol))
+            torch_error = (
+                float(np.max(np.abs(value - ref)))
+                if value.shape == ref.shape
+                else float("inf")
+            )
+        checks.append(
+            VarCheck(
+                var, var_forms[var], fd.shape, fd_error, fd_tol, torch_error, torch_tol
+            )
+        )
     out, _ = instance.forward()
     return NetReport(
         instance,

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from ..algebra import Poly, PolyMatrix
 from ..notation import Equation, Explicit, Node, Prod, Text
-from ..steps import Step
 from .engine import NetDerivation
 from .formula import entry_latex, entry_text, formula_latex, formula_text
 
@@ -29,7 +28,9 @@ def poly_text(p: Poly, max_terms: int = MAX_TERMS) -> str:
 
 def poly_latex(p: Poly, max_terms: int = MAX_TERMS) -> str:
     """A polynomial in LaTeX: "x_{1,1} w^{(1)}_{1,1} + b^{(1)}_{1}"."""
-    return _poly(p, entry_latex, " ", max_terms, "\\cdots", lambda a, b: f"\\tfrac{{{a}}}{{{b}}}")
+    return _poly(
+        p, entry_latex, " ", max_terms, "\\cdots", lambda a, b: f"\\tfrac{{{a}}}{{{b}}}"
+    )
 
 
 def _poly(
@@ -51,19 +52,31 @@ def _poly(
         neg = c < 0
         mag = -c if neg else c
         factors = [name(f) for f in mono]
-        num, den = (mag.numerator, mag.denominator) if hasattr(mag, "denominator") else (mag, 1)
+        num, den = (
+            (mag.numerator, mag.denominator)
+            if hasattr(mag, "denominator")
+            else (mag, 1)
+        )
         body = times.join(factors)
         if not factors:
             body = str(num) if den == 1 else frac(str(num), str(den))
         elif den != 1:
             lead = "" if num == 1 else f"{num}{times}"
-            body = frac(lead.rstrip(times) or "1", str(den)) + times + body if num != 1 else frac("1", str(den)) + times + body
+            body = (
+                frac(lead.rstrip(times) or "1", str(den)) + times + body
+                if num != 1
+                else frac("1", str(den)) + times + body
+            )
         elif num != 1:
             body = f"{num}{times}{body}"
         if not out:
-            out.append(f"−{body}" if neg and dots == "⋯" else (f"-{body}" if neg else body))
+            out.append(
+                f"−{body}" if neg and dots == "⋯" else (f"-{body}" if neg else body)
+            )
         else:
-            out.append((" − " if dots == "⋯" else " - ") + body if neg else " + " + body)
+            out.append(
+                (" − " if dots == "⋯" else " - ") + body if neg else " + " + body
+            )
     return "".join(out)
 
 
@@ -81,18 +94,34 @@ def matrix_text(m: PolyMatrix, max_entries: int) -> list[str]:
     rows, cols = _shown(m.rows, max_entries), _shown(m.cols, max_entries)
     cells = [
         [
-            ("⋱" if i is None and j is None else "⋮" if i is None else "⋯" if j is None else poly_text(m[i, j]))
+            (
+                "⋱"
+                if i is None and j is None
+                else "⋮"
+                if i is None
+                else "⋯"
+                if j is None
+                else poly_text(m[i, j])
+            )
             for j in cols
         ]
         for i in rows
     ]
     widths = [max(len(r[c]) for r in cells) for c in range(len(cols))]
-    lines = ["  ".join(cell.center(widths[c]) if cell in "⋮⋱" else cell.rjust(widths[c]) for c, cell in enumerate(r)) for r in cells]
+    lines = [
+        "  ".join(
+            cell.center(widths[c]) if cell in "⋮⋱" else cell.rjust(widths[c])
+            for c, cell in enumerate(r)
+        )
+        for r in cells
+    ]
     if len(lines) == 1:
         return [f"[{lines[0]}]"]
     out = []
     for k, line in enumerate(lines):
-        left, right = ("⎡", "⎤") if k == 0 else ("⎣", "⎦") if k == len(lines) - 1 else ("⎢", "⎥")
+        left, right = (
+            ("⎡", "⎤") if k == 0 else ("⎣", "⎦") if k == len(lines) - 1 else ("⎢", "⎥")
+        )
         out.append(f"{left}{line}{right}")
     return out
 
@@ -129,7 +158,9 @@ def equation_text(eq: Equation, max_entries: int) -> list[str]:
     return _hjoin(blocks)
 
 
-def render_net_text(derivation: NetDerivation, width: int = 100, max_entries: int = 8) -> str:
+def render_net_text(
+    derivation: NetDerivation, width: int = 100, max_entries: int = 8
+) -> str:
     """The plain-text view: every step titled and numbered, then the certificate."""
     c = derivation.config
     out = [
@@ -152,7 +183,9 @@ def render_net_text(derivation: NetDerivation, width: int = 100, max_entries: in
         mark = "✓" if check.passed else "✗"
         out.append(f"{mark} {check.wrt:<4} {check.claim}: {check.detail}")
     verdict = "every check passed" if derivation.verified else "A CHECK FAILED"
-    out.append(f"{verdict} ({sum(ch.passed for ch in derivation.checks)} of {len(derivation.checks)})")
+    out.append(
+        f"{verdict} ({sum(ch.passed for ch in derivation.checks)} of {len(derivation.checks)})"
+    )
     return "\n".join(out) + "\n"
 
 
@@ -192,7 +225,8 @@ def equation_latex(eq: Equation, max_entries: int) -> str:
     """One equation as a display (scaled to the line width when wide)."""
     parts = [_part_latex(p, max_entries) for p in eq.parts]
     body = " = ".join(parts)
-    return f"\\[\n\\resizebox{{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}}{{!}}{{$\\displaystyle {body}$}}\n\\]"
+    fit = "\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi"  # shrink, never grow
+    return f"\\[\n\\resizebox{{{fit}}}{{!}}{{$\\displaystyle {body}$}}\n\\]"
 
 
 def _text_latex(text: str) -> str:
@@ -259,7 +293,9 @@ def prose_latex(text: str) -> str:
             continue
         ch = text[k]
         sub = re.match(r"_([A-Za-z0-9]+)", text[k:])
-        if sub and out and out[-1].endswith("$"):  # Σ_ij: a subscript of the maths before
+        if (
+            sub and out and out[-1].endswith("$")
+        ):  # Σ_ij: a subscript of the maths before
             out.append(f"$_{{{sub.group(1)}}}$")
             k += sub.end()
             continue
@@ -299,7 +335,9 @@ def _certificate_rows(derivation: NetDerivation) -> list[str]:
     rows = []
     for check in derivation.checks:
         mark = "$\\checkmark$" if check.passed else "$\\times$"
-        rows.append(f"{mark} & {prose_latex(check.wrt)} & {prose_latex(check.claim)} \\\\")
+        rows.append(
+            f"{mark} & {prose_latex(check.wrt)} & {prose_latex(check.claim)} \\\\"
+        )
     return rows
 
 
@@ -311,7 +349,9 @@ def _certificate_latex(rows: list[str], env: str = "tabular") -> str:
     )
 
 
-def render_net_latex(derivation: NetDerivation, max_entries: int = 8, standalone: bool = True) -> str:
+def render_net_latex(
+    derivation: NetDerivation, max_entries: int = 8, standalone: bool = True
+) -> str:
     """A LaTeX article: every step a subsection, its equations displayed, the certificate."""
     c = derivation.config
     out = [_PREAMBLE % prose_latex(c.net.text)] if standalone else []
@@ -355,7 +395,11 @@ def render_net_beamer(derivation: NetDerivation, max_entries: int = 6) -> str:
         out.append(f"\\begin{{frame}}[allowframebreaks]{{{prose_latex(step.title)}}}")
         out.append("\\small")
         for k, eq in enumerate(step.equations, start=1):
-            out.append(f"\\uncover<{k}->{{" if len(step.equations) > 1 and step.kind.value == "chain" else "{")
+            out.append(
+                f"\\uncover<{k}->{{"
+                if len(step.equations) > 1 and step.kind.value == "chain"
+                else "{"
+            )
             out.append(equation_latex(eq, max_entries))
             out.append("}")
         if step.note:
@@ -378,7 +422,9 @@ def render_net_markdown(derivation: NetDerivation, max_entries: int = 8) -> str:
         out.append(f"## {k}. {step.title}")
         out.append("")
         for eq in step.equations:
-            body = " = ".join(_part_latex(p, max_entries) for p in eq.parts).replace("\n", " ")
+            body = " = ".join(_part_latex(p, max_entries) for p in eq.parts).replace(
+                "\n", " "
+            )
             out += ["$$", body, "$$", ""]
         if step.note:
             out += [step.note, ""]
@@ -405,7 +451,10 @@ def render_net(derivation: NetDerivation, fmt: str, **settings: object) -> str:
         return render_net_beamer(derivation, **settings)  # type: ignore[arg-type]
     if fmt == "markdown":
         return render_net_markdown(derivation, **settings)  # type: ignore[arg-type]
-    raise ChoiceError(f"--net: format {fmt!r} is not available for networks; use text, json, latex, beamer or markdown")
+    raise ChoiceError(
+        f"--net: format {fmt!r} is not available for networks; use text, json, "
+        "latex, beamer or markdown"
+    )
 
 
 __all__ = [
