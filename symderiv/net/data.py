@@ -52,11 +52,11 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
         layers.append(item)
     results: dict[str, Any] = {}
     for var, r in derivation.results.items():
-        composed: PolyMatrix = r.extra["composed"]
+        raw: PolyMatrix = r.extra["composed_raw"]
         network = r.extra["network_form"]
         results[var] = {
-            "shape": list(composed.shape),
-            "derivative": _strings(composed),
+            "shape": list(raw.shape),
+            "derivative": derivation.composed_strings(var),
             "closed_form": {
                 "text": formula_text(r.closed_form),
                 "latex": formula_latex(r.closed_form),
@@ -68,7 +68,8 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
             "verified": r.verified,
         }
     upstreams = {
-        f"d{role}": _strings(value) for role, value in derivation.upstreams.items()
+        f"d{role}": derivation.upstream_strings(role)
+        for role in derivation.upstreams_raw
     }
     return {
         "schema": 1,

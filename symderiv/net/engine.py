@@ -134,10 +134,13 @@ class NetDerivation:
         forward: Zℓ written through its input (X Wℓ + 1 bℓ in the input's names).
         steps: the derivation, in order (the forward pass, then the layers top down).
         results: per requested variable (X, W1, b1, ...): the local derivation, with
-            ``extra["composed"]`` the derivative of L as a polynomial in the cached names
-            (layout applied) and ``extra["network_form"]`` its formula through the net.
-        upstreams: ∂L/∂(each layer output): dZ2, dA1, ... in the cached names, in the
-            output's own shape.
+            ``extra["composed_raw"]`` the derivative of L as a polynomial in the cached
+            names (layout applied) divided by ``scale``, and ``extra["network_form"]``
+            its formula through the net (see :meth:`composed`).
+        upstreams_raw: ∂L/∂(each layer output): dZ2, dA1, ... in the cached names, in
+            the output's own shape, divided by ``scale``.
+        scale: 1/N for mse and softmax-ce (factored out: integer coefficients are much
+            faster than fractions), else 1.
         top: the role of the network's output (Z2, A2, ...).
         checks: the certificate.
     """
@@ -148,7 +151,8 @@ class NetDerivation:
     forward: Mapping[str, PolyMatrix]
     steps: tuple[Step, ...]
     results: Mapping[str, Result]
-    upstreams: Mapping[str, PolyMatrix]
+    upstreams_raw: Mapping[str, PolyMatrix]
+    scale: Fraction
     upstream_forms: Mapping[str, Node]
     top: str
     checks: tuple[Check, ...]
@@ -167,8 +171,22 @@ class NetDerivation:
 
     def composed(self, var: str) -> PolyMatrix:
         """∂L/∂var of the whole network, a polynomial in the cached names."""
-        value: PolyMatrix = self.results[var].extra["composed"]
-        return value
+        raw: PolyMatrix = self.results[var].extra["composed_raw"]
+        return raw.scale(self.scale)
+
+    def composed_strings(self, var: str) -> list[list[str]]:
+        """∂L/∂var as sympy-readable strings: ``(…)/N`` with integer terms inside."""
+        raw: PolyMatrix = self.results[var].extra["composed_raw"]
+        return scaled_strings(raw, self.scale)
+
+    def upstream_strings(self, role: str) -> list[list[str]]:
+        """∂L/∂role (an upstream such as dZ2 or dA1) as sympy-readable strings."""
+        return scaled_strings(self.upstreams_raw[role], self.scale)
+
+    @property
+    def upstreams(self) -> dict[str, PolyMatrix]:
+        """∂L/∂(each layer output): dZ2, dA1, ... in the cached names."""
+        return {k: v.scale(self.scale) for k, v in self.upstreams_raw.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (schema 1, extended for networks: see the README)."""
@@ -207,6 +225,25 @@ def derive_net(
     guard_net(config, force)
     with bulk_work():
         return _NetEngine(config, progress).run()
+
+
+def scaled_strings(raw: PolyMatrix, scale: Fraction) -> list[list[str]]:
+    """Entries of scale·raw as strings, the scale written once: ``(x_1_1*p_1_1 - …)/16``."""
+    if scale == 1:
+        return raw.to_strings()
+    out = []
+    for i in range(raw.rows):
+        row = []
+        for j in range(raw.cols):
+            p = raw[i, j]
+            if len(p) <= 1:
+                row.append(p.scale(scale).to_str())
+            else:
+                text = p.to_str()
+                num, den = scale.numerator, scale.denominator
+                row.append(f"{num}*({text})/{den}" if num != 1 else f"({text})/{den}")
+        out.append(row)
+    return out
 
 
 def cancel_reciprocals(p: Poly) -> Poly:
@@ -313,7 +350,8 @@ class _NetEngine:
             forward=dict(self.forward),
             steps=tuple(self.steps),
             results={v: self.results[v] for v in self.config.wrt},
-            upstreams={k: v.scale(self.scale) for k, v in self.upstreams.items()},
+            upstreams_raw=dict(self.upstreams),
+            scale=self.scale,
             upstream_forms=dict(self.upstream_forms),
             top=self.top,
             checks=tuple(self.checks),
@@ -1079,7 +1117,7 @@ class _NetEngine:
             direct,
         )
         derivative, closed_out, closed_form = local, closed, closed_node
-        composed_out = composed.scale(self.scale)
+        composed_out = composed  # times self.scale (1/N or 1), applied when asked for
         if self.config.layout == "numerator":
             derivative = local.transpose()
             closed_out = None if closed is None else closed.transpose()
@@ -1095,7 +1133,11 @@ class _NetEngine:
             closed=closed_out if closed_out is not None else derivative,
             kronecker_verified=ok,
             verified=ok and net_ok,
-            extra={"composed": composed_out, "network_form": network_form},
+            extra={
+                "composed_raw": composed_out,
+                "scale": self.scale,
+                "network_form": network_form,
+            },
         )
 
     # -- summary -------------------------------------------------------------------------------
