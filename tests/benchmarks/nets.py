@@ -39,8 +39,7 @@ def _run(args: list[str], repeats: int) -> float:
             [sys.executable, "-m", "symderiv", *args],
             check=True,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
         )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
@@ -111,10 +110,12 @@ def main() -> None:
     print()
     ratio = net / single
     print(
-        f"{'✓' if ratio <= 2 else '✗'} 2·2·3·2 network in the terminal: {ratio:.2f}× the 2×2×3 layer (goal ≤ 2×)"
+        f"{'✓' if ratio <= 2 else '✗'} 2·2·3·2 network in the terminal: "
+        f"{ratio:.2f}× the 2×2×3 layer (goal ≤ 2×)"
     )
     print(
-        f"{'✓' if max(wide) < 10 else '✗'} every width 16 as JSON: at most {max(wide):.1f} s (goal < 10 s)"
+        f"{'✓' if max(wide) < 10 else '✗'} every width 16 as JSON: "
+        f"at most {max(wide):.1f} s (goal < 10 s)"
     )
     print()
     sys.path.insert(0, ROOT)
