@@ -1167,10 +1167,18 @@ class _NetEngine:
                             Sym(f"dZ{k}"), Had(Sym(f"d{st.output}"), Slope(st.kind, k))
                         )
                     )
-        for var in c.wrt:
-            form = self.results[var].extra["network_form"]
-            if _depth(form) > 2:
-                eqs.append(Equation(Sym(f"d{var}"), form))
+        whole = [
+            Equation(Sym(f"d{var}"), self.results[var].extra["network_form"])
+            for var in c.wrt
+            if _depth(self.results[var].extra["network_form"]) > 2
+        ]
+        if whole:
+            eqs.append(
+                Equation(
+                    Text("Substituted down to the loss, as the certificate proves:")
+                )
+            )
+            eqs += whole
         sizes = _framework_sizes(self.config)
         self.steps.append(
             Step(

@@ -173,7 +173,13 @@ def render_net_text(
         title = f"Step {k} · {step.title} "
         out.append(title + "─" * max(3, width - len(title)))
         for eq in step.equations:
-            out += equation_text(eq, max_entries)
+            lines = equation_text(eq, max_entries)
+            if len(lines) > 1 and out[-1] != "" and not out[-1].endswith("─"):
+                out.append("")  # a matrix stands apart from one-line equations
+            out += lines
+            if len(lines) > 1:
+                out.append("")
+        if out[-1] != "":
             out.append("")
         if step.note:
             out += textwrap.wrap(step.note, width)
