@@ -272,7 +272,7 @@ def test_derive_net_json_and_text() -> None:
     assert doc["verified"] and set(doc["results"]) == {"X", "W1", "b1", "W2", "b2"}
     text = CliRunner().invoke(cli, [*args, "--format", "text"])
     assert text.exit_code == 0
-    assert "Xᵀ·((dZ2·W2ᵀ) ⊙ R1)" in text.stdout and "(P − T)/2" in text.stdout
+    assert "Xᵀ·((dZ2·W2ᵀ) ⊙ R1)" in text.stdout and "(P − T)/N" in text.stdout
 
 
 def test_codegen_net_cli(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def test_text_shows_every_layer_and_both_softmax_routes() -> None:
         "Jacobian of the softmax",
         "Route 1: the chain rule",
         "Route 2: fused",
-        "(P − T)/2",
+        "(P − T)/N",
         "∂vec A1/∂vec Z1 = diag(vec R1)",
         "dZ1 = dA1 ⊙ R1",
         "dW1 = Xᵀ·dZ1",

@@ -8,22 +8,18 @@ Each layer's backward line is the closed form the derivation certifies, printed 
 from __future__ import annotations
 
 from .. import __version__
-from ..codegen import _numpy_expr
 from ..conventions import get_convention
 from ..notation import Node, Sym
+from ..render.code import numpy_code
 from .engine import stages
 from .formula import formula_text
 from .notation import Had, Slope, rename
 from .spec import NetConfig, parse_net
 
-#: The trees take a concrete batch size; code works for every N (see symderiv.codegen).
-_BATCH = 1_000_003
-
-
-def _batch(k: int) -> str:
-    if k != _BATCH:
-        raise TypeError(f"a closed form uses a size {k} other than the batch size")
-    return "self.N"
+#: The network's batch size N in the generated code (saved by forward).
+_SIZES = {"N": "self.N"}
+#: Any batch size works; the configuration needs one to be valid.
+_BATCH = 1
 
 
 def _code(node: Node, names: dict[str, str]) -> str:
@@ -36,11 +32,15 @@ def _code(node: Node, names: dict[str, str]) -> str:
             "tanh": f"(1 - self.A{k} * self.A{k})",
             "sigmoid": f"self.A{k} * (1 - self.A{k})",
         }[node.kind]
-    return _numpy_expr(node, names, _batch)
+    return numpy_code(node, names, _SIZES)
 
 
 def _text(node: Node) -> str:
-    return formula_text(node).replace(f"1_{_BATCH}", "1_N")
+    return formula_text(node)
+
+
+def _size_names(k: int) -> dict[str, str]:
+    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
 
 
 def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str:
@@ -77,7 +77,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             )
             init.append(f"        self.b{k} = np.zeros({b_shape})")
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            form = rename(conv.forward(_BATCH), roles)
+            form = rename(conv.forward(), roles, _size_names(k))
             names = {
                 st.input: "self." + st.input,
                 f"W{k}": f"self.W{k}",
@@ -120,7 +120,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
                 ("b", f"self.db{k}"),
                 ("X", f"d{st.input}"),
             ):
-                node = rename(conv.closed_form(role, _BATCH), roles)
+                node = rename(conv.closed_form(role), roles, _size_names(k))
                 bwd.append(f"        {target} = {_code(node, names)}  # {_text(node)}")
                 doc_bwd.append(f"    {target.removeprefix('self.')} = {_text(node)}")
             up = f"d{st.input}"

@@ -9,7 +9,8 @@ above it (dA = dZ·Wᵀ sums over it), so a deep network is refused even at smal
 
 from __future__ import annotations
 
-from ..derive import (
+from ..errors import TooLargeError
+from ..guard import (
     HARD_LIMIT_NONZEROS,
     MAX_BYTES,
     MAX_SECONDS,
@@ -18,7 +19,6 @@ from ..derive import (
     _memory,
     physical_memory,
 )
-from ..errors import TooLargeError
 from .spec import NetConfig
 
 #: (seconds, bytes) per Jacobian nonzero and per term of a composed derivative, measured

@@ -30,6 +30,7 @@ from ..notation import (
     Node,
     Ones,
     Prod,
+    Recip,
     Scalar,
     Sum,
     Sym,
@@ -281,6 +282,11 @@ class _NetEngine:
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
         n = self.n
+        #: The network's sizes by name: N, D, then K1, K2, ... (affine layer widths).
+        self.sizes: dict[str, int] = {"N": n, "D": config.d}
+        for st in self.stages:
+            if st.kind == "affine":
+                self.sizes[f"K{st.index}"] = st.out_width
         self.mats["X"] = atoms("x", n, config.d)
         for st in self.stages:
             k = st.index
@@ -295,7 +301,7 @@ class _NetEngine:
                     "b": self.mats[f"b{k}"],
                 }
                 self.forward[st.output] = evaluate(
-                    self.conv.forward(n), env, self.order
+                    self.conv.forward(), env, self.order, self.local_sizes(st)
                 )
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", n, st.out_width)
@@ -312,6 +318,16 @@ class _NetEngine:
     def _tick(self, task: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(task, done, total)
+
+    @staticmethod
+    def size_names(st: Stage) -> dict[str, str]:
+        """The single layer's sizes D, M as this layer's widths: D or Kℓ₋₁, and Kℓ."""
+        k = st.index
+        return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+
+    def local_sizes(self, st: Stage) -> dict[str, int]:
+        """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
+        return {"N": self.n, "D": st.in_width, "M": st.out_width}
 
     # -- the whole run -----------------------------------------------------------------
     def run(self) -> NetDerivation:
@@ -398,8 +414,9 @@ class _NetEngine:
             k = st.index
             if st.kind == "affine":
                 form = rename(
-                    self.conv.forward(self.n),
+                    self.conv.forward(),
                     {"X": st.input, "W": f"W{k}", "b": f"b{k}"},
+                    self.size_names(st),
                 )
                 self.steps.append(
                     Step(
@@ -504,7 +521,7 @@ class _NetEngine:
             )
         elif c.loss == "sum":
             value = PolyMatrix.ones(n, width)
-            form = Prod(Ones(n), T(Ones(width)))
+            form = Prod(Ones("N"), T(Ones(f"K{self.stages[-1].index}")))
             eqs = (
                 Equation(Text(f"L = Σ_ij {low}_ij")),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
@@ -512,10 +529,7 @@ class _NetEngine:
             note = f"For L = Σ {low}_ij every upstream derivative is 1."
         elif c.loss == "mse":
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
-            form = Prod(
-                Scalar(Fraction(1, n)),
-                Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))),
-            )
+            form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
             eqs = (
                 Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{low}_i − t_i‖²")),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
@@ -799,11 +813,9 @@ class _NetEngine:
                                 entries[key] + value if key in entries else value
                             )
             jac = PolyMatrix(z.rows * z.cols, len(names), entries)
-            kron_role = self.conv.kronecker(
-                role, order, self.n, st.in_width, st.out_width
-            )
-            kron = _eval_roles(kron_role, env, order)
-            kron_node = rename(kron_role, roles)
+            kron_role = self.conv.kronecker(role, order)
+            kron = evaluate(kron_role, env, order, self.local_sizes(st))
+            kron_node = rename(kron_role, roles, self.size_names(st))
             kron_ok = self._check(
                 var,
                 f"∂vec {out}/∂vec {var} = Kronecker form",
@@ -836,9 +848,11 @@ class _NetEngine:
             local = PolyMatrix.unvec(
                 [chain[0, c] for c in range(chain.cols)], shape, order
             )
-            closed_role = self.conv.closed_form(role, self.n)
-            closed_node = rename(closed_role, roles)
-            closed = _eval_roles(closed_role, {**env, "dY": up_symbols}, order)
+            closed_role = self.conv.closed_form(role)
+            closed_node = rename(closed_role, roles, self.size_names(st))
+            closed = evaluate(
+                closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
+            )
             ok = self._check(
                 var,
                 f"chain rule = {_plain(closed_node)}",
@@ -1108,7 +1122,7 @@ class _NetEngine:
         env = dict(self.mats)
         env[f"d{self.top}"] = self.upstreams[self.top]
         network_form = form
-        direct = evaluate(network_form, env, self.order)
+        direct = evaluate(network_form, env, self.order, self.sizes)
         net_ok = self._check(
             var,
             f"whole network: ∂L/∂{var} = {_plain(network_form)}",
@@ -1158,7 +1172,9 @@ class _NetEngine:
                 }
                 for role, var in (("W", f"W{k}"), ("b", f"b{k}"), ("X", st.input)):
                     if var in self.upstreams or var in self.results:
-                        node = rename(self.conv.closed_form(role, self.n), roles)
+                        node = rename(
+                            self.conv.closed_form(role), roles, self.size_names(st)
+                        )
                         eqs.append(Equation(Sym(f"d{var}"), node))
             else:
                 if f"Z{k}" in self.upstreams or f"Z{k}" in self.results:
@@ -1219,15 +1235,8 @@ def _diag_col(v: PolyMatrix) -> PolyMatrix:
 
 
 def _p_minus_t(n: int) -> Node:
-    return Prod(
-        Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T")))
-    )
-
-
-def _eval_roles(node: Node, env: Mapping[str, PolyMatrix], order: str) -> PolyMatrix:
-    from ..algebra import evaluate as evaluate_roles
-
-    return evaluate_roles(node, env, order)
+    """(P − T)/N (``n`` is unused: the formula names the size)."""
+    return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
 
 
 def _blocks(

@@ -22,6 +22,7 @@ from ..notation import (
     Node,
     Ones,
     Prod,
+    Recip,
     Scalar,
     Sum,
     Sym,
@@ -129,6 +130,8 @@ def formula_text(node: Node) -> str:
         return "K"
     if isinstance(node, Scalar):
         return _fraction(node.value)
+    if isinstance(node, Recip):
+        return f"1/{node.size}"
     if isinstance(node, T):
         inner = formula_text(node.arg)
         return f"{inner}ᵀ" if _atomic(node.arg) else f"({inner})ᵀ"
@@ -203,6 +206,8 @@ def _factor_text(node: Node) -> str:
 def _prod_text(node: Prod) -> str:
     parts: list[str] = []
     args = list(node.args)
+    if len(args) == 2 and isinstance(args[0], Recip):
+        return f"{_factor_text(args[1])}/{args[0].size}"
     if len(args) >= 2 and isinstance(args[0], Scalar):
         scalar = args.pop(0)
         assert isinstance(scalar, Scalar)
@@ -224,11 +229,13 @@ def formula_latex(node: Node) -> str:
     if isinstance(node, Sym):
         return role_latex(node.role)
     if isinstance(node, Ones):
-        return f"\\mathbf{{1}}_{{{node.size}}}"
+        return f"\\mathbf{{1}}_{{{_size_latex(node.size)}}}"
     if isinstance(node, Eye):
-        return f"I_{{{node.size}}}"
+        return f"I_{{{_size_latex(node.size)}}}"
     if isinstance(node, Comm):
         return "K"
+    if isinstance(node, Recip):
+        return f"\\tfrac{{1}}{{{_size_latex(node.size)}}}"
     if isinstance(node, Scalar):
         v = node.value
         if v.denominator == 1:
@@ -258,10 +265,8 @@ def formula_latex(node: Node) -> str:
     if isinstance(node, Prod):
         args = list(node.args)
         parts: list[str] = []
-        if len(args) >= 2 and isinstance(args[0], Scalar):
-            scalar = args.pop(0)
-            assert isinstance(scalar, Scalar)
-            parts.append(formula_latex(scalar))
+        if len(args) >= 2 and isinstance(args[0], (Scalar, Recip)):
+            parts.append(formula_latex(args.pop(0)))
         for a in args:
             parts.append(
                 _factor_latex(a)
@@ -295,6 +300,14 @@ def formula_latex(node: Node) -> str:
     if isinstance(node, Text):
         return text_latex(node.text)
     raise TypeError(f"no LaTeX for {type(node).__name__}")
+
+
+def _size_latex(size: str | int) -> str:
+    """K2 -> K_{2}; N -> N."""
+    if isinstance(size, int):
+        return str(size)
+    m = re.match(r"([A-Za-z]+)(\d+)\Z", size)
+    return f"{m.group(1)}_{{{m.group(2)}}}" if m else size
 
 
 def _factor_latex(node: Node) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..algebra import ONE, Coeff, Poly, PolyMatrix
-from ..notation import Comm, Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+from ..notation import Comm, Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
 
 
 @dataclass(frozen=True)
@@ -85,78 +85,108 @@ def diag_of(values: list[Poly]) -> PolyMatrix:
 
 
 def evaluate(
-    node: Node, env: Mapping[str, PolyMatrix], order: str = "row"
+    node: Node,
+    env: Mapping[str, PolyMatrix],
+    order: str = "row",
+    sizes: Mapping[str, int] | None = None,
 ) -> PolyMatrix:
     """The value of a network formula with explicit matrices for its roles.
 
     Args:
-        node: a tree of Sym, T, Prod (Scalar factors allowed), Sum, Ones, Eye, Comm,
-            Kron, Had, Slope and Diag nodes.
-        env: role -> matrix (X, W1, b1, dZ2, ...; A1 for a tanh/sigmoid Slope is not
-            needed: Slope builds its matrix from the cached names).
+        node: a tree of Sym, T, Prod (Scalar and Recip factors allowed), Sum, Ones, Eye,
+            Comm, Kron, Had, Slope and Diag nodes.
+        env: role -> matrix (X, W1, b1, dZ2, ...; Slope builds its matrix from the
+            cached names, so only Zℓ's shape is read).
         order: vectorization order (for Comm and Diag).
+        sizes: size name -> value: N, D, K1, K2, ... (the network's widths).
     """
-    if isinstance(node, Sym):
-        return env[node.role]
-    if isinstance(node, T):
-        return evaluate(node.arg, env, order).transpose()
-    if isinstance(node, Eye):
-        return PolyMatrix.eye(node.size)
-    if isinstance(node, Ones):
-        return PolyMatrix.ones(node.size)
-    if isinstance(node, Comm):
-        return PolyMatrix.commutation(node.rows, node.cols, order)
-    if isinstance(node, Kron):
-        return evaluate(node.left, env, order).kron(evaluate(node.right, env, order))
-    if isinstance(node, Had):
-        return hadamard(
-            evaluate(node.left, env, order), evaluate(node.right, env, order)
-        )
-    if isinstance(node, Slope):
-        shape = env[f"Z{node.index}"].shape
-        return slope_matrix(node.kind, node.index, shape)
-    if isinstance(node, Diag):
-        return diag_of(evaluate(node.arg, env, order).vec(order))
-    if isinstance(node, Sum):
-        parts = [evaluate(a, env, order) for a in node.args]
-        total = parts[0]
-        for p in parts[1:]:
-            total = total + p
-        return total
-    if isinstance(node, Prod):
-        factor: Coeff = 1
-        result: PolyMatrix | None = None
-        for a in node.args:
-            if isinstance(a, Scalar):
-                factor = factor * a.value
-                continue
-            value = evaluate(a, env, order)
-            result = value if result is None else result @ value
-        if result is None:
-            raise ValueError("a product of scalars only")
-        if isinstance(factor, Fraction) and factor.denominator == 1:
-            factor = factor.numerator
-        return result.scale(factor) if factor != 1 else result
-    raise TypeError(f"cannot evaluate {type(node).__name__} as a matrix")
+    sizes = sizes or {}
+
+    def size(name: str | int) -> int:
+        return name if isinstance(name, int) else sizes[name]
+
+    def walk(node: Node) -> PolyMatrix:
+        if isinstance(node, Sym):
+            return env[node.role]
+        if isinstance(node, T):
+            return walk(node.arg).transpose()
+        if isinstance(node, Eye):
+            return PolyMatrix.eye(size(node.size))
+        if isinstance(node, Ones):
+            return PolyMatrix.ones(size(node.size))
+        if isinstance(node, Comm):
+            return PolyMatrix.commutation(size(node.rows), size(node.cols), order)
+        if isinstance(node, Kron):
+            return walk(node.left).kron(walk(node.right))
+        if isinstance(node, Had):
+            return hadamard(walk(node.left), walk(node.right))
+        if isinstance(node, Slope):
+            return slope_matrix(node.kind, node.index, env[f"Z{node.index}"].shape)
+        if isinstance(node, Diag):
+            return diag_of(walk(node.arg).vec(order))
+        if isinstance(node, Sum):
+            parts = [walk(a) for a in node.args]
+            total = parts[0]
+            for p in parts[1:]:
+                total = total + p
+            return total
+        if isinstance(node, Prod):
+            factor: Coeff = 1
+            result: PolyMatrix | None = None
+            for a in node.args:
+                if isinstance(a, Scalar):
+                    factor = factor * a.value
+                    continue
+                if isinstance(a, Recip):
+                    factor = factor * Fraction(1, size(a.size))
+                    continue
+                value = walk(a)
+                result = value if result is None else result @ value
+            if result is None:
+                raise ValueError("a product of scalars only")
+            if isinstance(factor, Fraction) and factor.denominator == 1:
+                factor = factor.numerator
+            return result.scale(factor) if factor != 1 else result
+        raise TypeError(f"cannot evaluate {type(node).__name__} as a matrix")
+
+    return walk(node)
 
 
-def rename(node: Node, roles: Mapping[str, str]) -> Node:
-    """``node`` with its roles renamed: X -> A1, W -> W2, dY -> dZ2 (a layer's own names)."""
-    if isinstance(node, Sym):
-        return Sym(roles.get(node.role, node.role))
-    if isinstance(node, T):
-        return T(rename(node.arg, roles))
-    if isinstance(node, Prod):
-        return Prod(*(rename(a, roles) for a in node.args))
-    if isinstance(node, Sum):
-        return Sum(*(rename(a, roles) for a in node.args))
-    if isinstance(node, Kron):
-        return Kron(rename(node.left, roles), rename(node.right, roles))
-    if isinstance(node, Had):
-        return Had(rename(node.left, roles), rename(node.right, roles))
-    if isinstance(node, Diag):
-        return Diag(rename(node.arg, roles))
-    return node
+def rename(
+    node: Node, roles: Mapping[str, str], sizes: Mapping[str, str] | None = None
+) -> Node:
+    """``node`` with roles and sizes renamed to a layer's own: X -> A1, W -> W2, dY -> dZ2,
+    and the single layer's sizes D, M -> the layer's widths K1, K2."""
+    sizes = sizes or {}
+
+    def walk(node: Node) -> Node:
+        if isinstance(node, Sym):
+            return Sym(roles.get(node.role, node.role))
+        if isinstance(node, Ones):
+            return Ones(sizes.get(node.size, node.size))
+        if isinstance(node, Eye):
+            return Eye(sizes.get(node.size, node.size))
+        if isinstance(node, Recip):
+            return Recip(sizes.get(node.size, node.size))
+        if isinstance(node, Comm):
+            return Comm(
+                sizes.get(node.rows, node.rows), sizes.get(node.cols, node.cols)
+            )
+        if isinstance(node, T):
+            return T(walk(node.arg))
+        if isinstance(node, Prod):
+            return Prod(*(walk(a) for a in node.args))
+        if isinstance(node, Sum):
+            return Sum(*(walk(a) for a in node.args))
+        if isinstance(node, Kron):
+            return Kron(walk(node.left), walk(node.right))
+        if isinstance(node, Had):
+            return Had(walk(node.left), walk(node.right))
+        if isinstance(node, Diag):
+            return Diag(walk(node.arg))
+        return node
+
+    return walk(node)
 
 
 def substitute(node: Node, values: Mapping[str, Node]) -> Node:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..notation import Node, Ones, Prod, Scalar, Sum, Sym, T
+from ..notation import Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
 from ..numeric import (
     FD_RTOL,
     TORCH_RTOL,
@@ -124,23 +124,18 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
     Built from the convention's closed forms alone (no polynomials), top down, exactly as
     the derivation states them: dAℓ = dZℓ₊₁·W(ℓ+1)ᵀ, dZℓ = dAℓ ⊙ f'(Zℓ), dWℓ = Hᵀ·dZℓ, ...
     """
-    n, conv = config.n, config.conv
+    conv = config.conv
     all_stages = stages(config)
     top = all_stages[-1].output
-    width = all_stages[-1].out_width
     top_form: Node
     if config.loss == "generic":
         top_form = Sym("dY")
     elif config.loss == "sum":
-        top_form = Prod(Ones(n), T(Ones(width)))
+        top_form = Prod(Ones("N"), T(Ones(f"K{all_stages[-1].index}")))
     elif config.loss == "mse":
-        top_form = Prod(
-            Scalar(Fraction(1, n)), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T")))
-        )
+        top_form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
     else:
-        top_form = Prod(
-            Scalar(Fraction(1, n)), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T")))
-        )
+        top_form = Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
     upstream: dict[str, Node] = {top: Sym(f"d{top}")}
     out: dict[str, Node] = {}
     for st in reversed(all_stages):
@@ -150,7 +145,7 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             for role, var in (("X", st.input), ("W", f"W{k}"), ("b", f"b{k}")):
                 node = _substitute_upstream(
-                    rename(conv.closed_form(role, n), roles), up
+                    rename(conv.closed_form(role), roles, _size_names(k)), up
                 )
                 if role == "X":
                     upstream[var] = node
@@ -163,18 +158,27 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
     return top_form, out
 
 
+def _size_names(k: int) -> dict[str, str]:
+    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+
+
 def _substitute_upstream(node: Node, up: Node) -> Node:
     from .notation import substitute
 
     return substitute(node, {"dY": up})
 
 
-def evaluate_np(node: Node, values: Mapping[str, Array]) -> Array:
+def evaluate_np(
+    node: Node, values: Mapping[str, Array], sizes: Mapping[str, int] | None = None
+) -> Array:
     """A network formula in float64 (Slope reads the cached A or R)."""
     from ..numeric import evaluate as evaluate_roles
 
+    sizes = sizes or {}
     if isinstance(node, Had):
-        return evaluate_np(node.left, values) * evaluate_np(node.right, values)
+        return evaluate_np(node.left, values, sizes) * evaluate_np(
+            node.right, values, sizes
+        )
     if isinstance(node, Slope):
         k = node.index
         if node.kind == "relu":
@@ -182,23 +186,23 @@ def evaluate_np(node: Node, values: Mapping[str, Array]) -> Array:
         a = values[f"A{k}"]
         return 1.0 - a * a if node.kind == "tanh" else a * (1.0 - a)
     if isinstance(node, T):
-        v = evaluate_np(node.arg, values)
+        v = evaluate_np(node.arg, values, sizes)
         return v.T if v.ndim else v
     if isinstance(node, Prod):
-        parts = [evaluate_np(a, values) for a in node.args]
+        parts = [evaluate_np(a, values, sizes) for a in node.args]
         result = parts[0]
         for p in parts[1:]:
             result = result * p if result.ndim == 0 or p.ndim == 0 else result @ p
         return result
     if isinstance(node, Sum):
-        parts = [evaluate_np(a, values) for a in node.args]
+        parts = [evaluate_np(a, values, sizes) for a in node.args]
         total = parts[0]
         for p in parts[1:]:
             if p.shape != total.shape:
                 raise ValueError(f"sum of shapes {total.shape} and {p.shape}")
             total = total + p
         return total
-    return evaluate_roles(node, values)
+    return evaluate_roles(node, values, sizes)
 
 
 # -- the check ---------------------------------------------------------------------------
@@ -247,8 +251,11 @@ def closed_values(instance: NetInstance) -> dict[str, Array]:
         values["dY"] = instance.dY
     top = stages(config)[-1].output
     values[top] = out
-    values[f"d{top}"] = evaluate_np(top_form, values)
-    return {var: evaluate_np(var_forms[var], values) for var in config.wrt}
+    sizes = {"N": config.n, "D": config.d}
+    for k, width in enumerate(config.widths()[1:], start=1):
+        sizes[f"K{k}"] = width
+    values[f"d{top}"] = evaluate_np(top_form, values, sizes)
+    return {var: evaluate_np(var_forms[var], values, sizes) for var in config.wrt}
 
 
 def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
