@@ -187,3 +187,25 @@ def test_json_is_keyed_by_variables_and_parses() -> None:
         for i in range(1, 4)
         for j in range(1, 4)
     }
+
+
+@pytest.mark.parametrize("conv", ["xw", "torch", "column"])
+@pytest.mark.parametrize("sizes", [(1, 1, 1), (2, 3, 2), (3, 1, 4)])
+def test_single_layer_softmax_ce_against_the_oracle(
+    conv: str, sizes: tuple[int, int, int]
+) -> None:
+    from symderiv.derive import derive
+
+    n, d, m = sizes
+    derivation = derive(n=n, d=d, m=m, convention=conv, loss="softmax-ce")
+    assert derivation.verified
+    oracle = Oracle(f"affine:{m}", n, d, conv, "softmax-ce")
+    for var, net_var in (("X", "X"), ("W", "W1"), ("b", "b1")):
+        mine = sp.Matrix(derivation.explicit_derivative(var))
+        layer_names = {
+            s: sp.Symbol(str(s).replace("w_", "w1_", 1).replace("b_", "b1_", 1))
+            for s in mine.free_symbols
+            if str(s).startswith(("w_", "b_"))
+        }
+        mine = oracle.from_engine(mine.xreplace(layer_names))
+        assert same(mine, oracle.gradient(net_var)), var

@@ -308,3 +308,23 @@ def test_size_guard_covers_networks() -> None:
         ],
     )
     assert result.exit_code == 2 and "too large" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--step"], ["--method", "index"], ["--format", "ipynb"], ["--names", "X=A"]],
+)
+def test_options_a_network_does_not_take(extra: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["derive", "--net", "affine:2", *extra])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+
+
+def test_single_layer_softmax_ce() -> None:
+    from symderiv.derive import derive
+
+    d = derive(n=2, d=2, m=3, loss="softmax-ce")
+    assert d.verified
+    values = d.upstream_values()
+    assert values["dy_1_1"].to_str() == "(p_1_1 - t_1_1)/2"
+    result = CliRunner().invoke(cli, ["verify", "--loss", "softmax-ce"])
+    assert result.exit_code == 0, result.output

@@ -67,6 +67,8 @@ def derive_command(
     from .render import render_net
 
     refuse_m(ctx)
+    if options.get("step") or options.get("svg") is not None:
+        raise UsageError("--step and --svg are not available with --net yet")
     if options.get("method", "jacobian") not in ("jacobian",):
         raise UsageError("--method: a network is derived with explicit Jacobians only")
     if options.get("names"):
@@ -74,7 +76,7 @@ def derive_command(
             "--names cannot be used with --net (a network's names are fixed)"
         )
     config = net_config(net, n, d, options)
-    guard_net(config, force)
+    estimate = guard_net(config, force)
     if output is not None and output != "-":
         from ..cli.output import preflight
 
@@ -88,13 +90,18 @@ def derive_command(
         )
     if pdf and (fmt not in ("latex", "beamer") or output in (None, "-")):
         raise UsageError("--pdf needs --format latex or beamer and -o FILE.tex")
-    derivation = derive_net(config, force=True)
+    from ..cli.output import progress_reporter
+
     settings: dict[str, object] = {}
     if fmt != "json":
         settings["max_entries"] = max_entries
     if fmt in ("rich", "text"):
         settings["width"] = 100
-    text = render_net(derivation, fmt, **settings)
+    with progress_reporter(estimate.seconds) as progress:
+        derivation = derive_net(config, progress=progress, force=True)
+        if progress is not None:
+            progress("writing", 1, 1)
+        text = render_net(derivation, fmt, **settings)
     if output is None or output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
