@@ -77,3 +77,10 @@ def test_latex_compiles_without_overfull_boxes(
     fmt: str, options: dict, tmp_path: Path
 ) -> None:
     compile_tex(render_net(derive_net(**options), fmt, max_entries=12), tmp_path)
+
+
+def test_golden_text_of_the_headline_network(golden) -> None:  # type: ignore[no-untyped-def]
+    golden(
+        "net_affine3_relu_affine2_softmax_ce.txt",
+        render_net(derive_net(**HEADLINE), "text"),
+    )
