@@ -42,16 +42,17 @@ def codegen(
     Net(d, seed=0) whose backward(dOut) stores dW1, db1, ... and returns dX.
     """
     from ..codegen import generate_linear
-    from ..fileio import write_atomic
+    from .console import check_outputs, printable, show
 
+    if output == "-":
+        output = None
+    check_outputs({"-o": output})
     if net is not None:
         from ..net.codegen import generate_net
 
         source = generate_net(net, convention, loss)
     else:
         source = generate_linear(convention, target)
-    if output is None or output == "-":
-        click.echo(source, nl=False)
-        return
-    write_atomic(output, source)
-    click.echo(f"wrote {output}", err=True)
+    show(source, "text", output)
+    if output is not None:
+        click.echo(f"wrote {printable(output)}", err=True)

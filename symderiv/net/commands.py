@@ -6,6 +6,7 @@ call each.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -77,10 +78,14 @@ def derive_command(
         )
     config = net_config(net, n, d, options)
     estimate = guard_net(config, force)
-    if output is not None and output != "-":
-        from ..cli.output import preflight
+    from ..cli.console import check_outputs, progress
 
-        preflight(output)
+    if output == "-":
+        output = None
+    pdf_path = None
+    if pdf and output is not None:
+        pdf_path = str(Path(output).with_suffix(".pdf"))
+    check_outputs({"-o": output, "--pdf": pdf_path})
     if fmt is None:
         fmt = "text"
     if fmt not in NET_FORMATS:
@@ -90,19 +95,17 @@ def derive_command(
         )
     if pdf and (fmt not in ("latex", "beamer") or output in (None, "-")):
         raise UsageError("--pdf needs --format latex or beamer and -o FILE.tex")
-    from ..cli.output import progress_reporter
-
     settings: dict[str, object] = {}
     if fmt != "json":
         settings["max_entries"] = max_entries
     if fmt in ("rich", "text"):
         settings["width"] = 100
-    with progress_reporter(estimate.seconds) as progress:
-        derivation = derive_net(config, progress=progress, force=True)
-        if progress is not None:
-            progress("writing", 1, 1)
+    with progress(estimate.seconds) as report:
+        derivation = derive_net(config, progress=report, force=True)
+        if report is not None:
+            report("writing", 1, 1)
         text = render_net(derivation, fmt, **settings)
-    if output is None or output == "-":
+    if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
@@ -130,7 +133,7 @@ def verify_command(
     from rich.table import Table
     from rich.text import Text
 
-    from ..cli.output import stdout_console
+    from ..cli.console import make_console
     from ..errors import VerificationError
     from ..numeric import FD_RTOL, TORCH_RTOL
     from .formula import formula_text
@@ -140,7 +143,7 @@ def verify_command(
     config = net_config(net, n, d, {"convention": convention, "loss": loss, "wrt": wrt})
     _fd_budget(config, force)
     report = verify_net(config, seed)
-    console: Any = stdout_console()
+    console: Any = make_console()
     widths = " → ".join(map(str, config.widths()))
     console.print(
         Text(

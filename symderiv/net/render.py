@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..algebra import Poly, PolyMatrix
 from ..notation import Equation, Explicit, Node, Prod, Text
+from ..notes import F, Prose
 from .engine import NetDerivation
 from .formula import entry_latex, entry_text, formula_latex, formula_text
 
@@ -77,6 +78,21 @@ def _poly(
             out.append(
                 (" − " if dots == "⋯" else " - ") + body if neg else " + " + body
             )
+    return "".join(out)
+
+
+def _words(prose: str | Prose) -> str:
+    """A title or note as plain text (the network engine writes plain strings)."""
+    if isinstance(prose, str):
+        return prose
+    out = []
+    for seg in prose:
+        if isinstance(seg, str):
+            out.append(seg)
+        elif isinstance(seg, F):
+            out.append(formula_text(seg.node))
+        else:
+            out.append(seg.text)
     return "".join(out)
 
 
@@ -182,7 +198,7 @@ def render_net_text(
         if out[-1] != "":
             out.append("")
         if step.note:
-            out += textwrap.wrap(step.note, width)
+            out += textwrap.wrap(_words(step.note), width)
         out.append("")
     out.append("Certificate " + "─" * (width - 12))
     for check in derivation.checks:
@@ -370,11 +386,11 @@ def render_net_latex(
         + "\n"
     )
     for k, step in enumerate(derivation.steps, start=1):
-        out.append(f"\\subsection*{{{k}. {prose_latex(step.title)}}}")
+        out.append(f"\\subsection*{{{k}. {prose_latex(_words(step.title))}}}")
         for eq in step.equations:
             out.append(equation_latex(eq, max_entries))
         if step.note:
-            out.append(prose_latex(step.note) + "\n")
+            out.append(prose_latex(_words(step.note)) + "\n")
     out.append("\\section*{Certificate}")
     out.append(_certificate_latex(_certificate_rows(derivation), "longtable"))
     if standalone:
@@ -398,7 +414,7 @@ def render_net_beamer(derivation: NetDerivation, max_entries: int = 6) -> str:
         "\\frame{\\titlepage}",
     ]
     for step in derivation.steps:
-        out.append(f"\\begin{{frame}}[allowframebreaks]{{{prose_latex(step.title)}}}")
+        out.append(f"\\begin{{frame}}[allowframebreaks]{{{prose_latex(_words(step.title))}}}")
         out.append("\\small")
         for k, eq in enumerate(step.equations, start=1):
             out.append(
@@ -409,7 +425,7 @@ def render_net_beamer(derivation: NetDerivation, max_entries: int = 6) -> str:
             out.append(equation_latex(eq, max_entries))
             out.append("}")
         if step.note:
-            out.append("{\\footnotesize " + prose_latex(step.note) + "}")
+            out.append("{\\footnotesize " + prose_latex(_words(step.note)) + "}")
         out.append("\\end{frame}")
     rows = _certificate_rows(derivation)
     for start in range(0, len(rows), 12):  # a tabular cannot break across frames
@@ -425,7 +441,7 @@ def render_net_markdown(derivation: NetDerivation, max_entries: int = 8) -> str:
     c = derivation.config
     out = [f"# Backpropagation through the network `{c.net.text}`", ""]
     for k, step in enumerate(derivation.steps, start=1):
-        out.append(f"## {k}. {step.title}")
+        out.append(f"## {k}. {_words(step.title)}")
         out.append("")
         for eq in step.equations:
             body = " = ".join(_part_latex(p, max_entries) for p in eq.parts).replace(
@@ -433,7 +449,7 @@ def render_net_markdown(derivation: NetDerivation, max_entries: int = 8) -> str:
             )
             out += ["$$", body, "$$", ""]
         if step.note:
-            out += [step.note, ""]
+            out += [_words(step.note), ""]
     out.append("## Certificate")
     out.append("")
     for check in derivation.checks:
