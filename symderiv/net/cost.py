@@ -23,8 +23,8 @@ from .spec import NetConfig
 
 #: (seconds, bytes) per Jacobian nonzero and per term of a composed derivative, measured
 #: with tests/benchmarks/nets.py on the reference machine (2-core AMD EPYC).
-NONZERO_COST = (12e-6, 1300)
-TERM_COST = (12e-6, 300)
+NONZERO_COST = (6e-6, 1300)
+TERM_COST = (3.5e-6, 300)
 BASE_BYTES = 25 * 2**20
 
 
