@@ -1,22 +1,22 @@
 """The engine: a Config becomes a Derivation (steps, results, certificate).
 
-The map Y = X W + 1 b is affine, so each Jacobian is read off the structure of the
-y_ij (one pass over their terms: the coefficient of v in y_ij is ∂y_ij/∂v) instead of
-differentiating every entry by every variable. The chain rule is then a sparse row times
-a sparse matrix, and the closed forms are evaluated independently from their formulas;
-the certificate compares the two exactly.
+The arithmetic lives in :mod:`symderiv.maths` (Jacobians read off the structure of the
+y_ij, the chain rule as a sparse row times a sparse matrix, unvec, exact comparisons);
+this module composes it into titled steps, each a function of what it shows, and checks
+every result against its closed form evaluated independently. The index and tensor views
+(:mod:`symderiv.views`) return their steps and checks as data.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from typing import Any
 
-from .algebra import Poly, PolyMatrix, bulk_work, evaluate, vec_positions
-from .conventions import PREFIX, Config, mse_upstream
+from . import maths
+from .algebra import Poly, PolyMatrix, bulk_work, evaluate
+from .conventions import Config, mse_upstream
 from .errors import TooLargeError
 from .layer import AffineLayer
 from .notation import (
@@ -273,383 +273,67 @@ def derive(
         raise TypeError("pass either a Config or keyword options, not both")
     guard(config, force)
     with bulk_work():
-        return _Engine(config, progress).run()
+        return _derive(config, progress or _silent)
 
 
-class _Engine:
-    """Builds the steps of one derivation; each method returns Steps (never text)."""
+def _silent(task: str, done: int, total: int) -> None:
+    """The default progress callback: says nothing."""
 
-    def __init__(self, config: Config, progress: Progress | None) -> None:
-        self.config = config
-        self.conv = config.conv
-        self.layer = AffineLayer(config.n, config.d, config.m, self.conv)
-        self.order = config.vec
-        self.progress = progress
-        self.steps: list[Step] = []
-        self.checks: list[Check] = []
-        self.results: dict[str, Result] = {}
-        n, m = config.n, config.m
-        if config.loss == "sum":
-            self.upstream = PolyMatrix.ones(n, m)
-        else:
-            self.upstream = self.layer.matrix("dY")
-        self.loss_upstream: PolyMatrix | None = None
-        if config.loss == "mse":
-            outputs, targets = self.layer.outputs, self.layer.matrix("T")
-            self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
 
-    def name(self, role: str) -> str:
-        """The display letters of ``role`` (A for X in the column convention)."""
-        return self.config.letters.of(role)
-
-    def _tick(self, task: str, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(task, done, total)
-
-    def run(self) -> Derivation:
-        wrt = self.config.wrt
-        total = 2 + 3 * len(wrt)
-        self._tick("forward pass", 0, total)
-        self.steps += [self.define_layer(), self.forward_pass(), self.upstream_step()]
-        self.steps.append(self.vectorize_output())
-        done = 2
-        for var in wrt:
-            self._tick(f"Jacobian of Y by {var}", done, total)
-            jac, kron_node, kron_ok = self.jacobian(var)
-            done += 1
-            self._tick(f"chain rule for {var}", done, total)
-            chain = self.chain_rule(var, jac)
-            done += 1
-            self._tick(f"closed form of {var}", done, total)
-            self.reshape_and_close(var, jac, kron_node, kron_ok, chain)
-            done += 1
-        if self.config.method in ("index", "tensor", "all"):
-            from .views import add_views
-
-            add_views(self)
-        if self.config.method in ("index", "tensor"):
-            # The explicit Jacobians were still computed (they are the reference the view
-            # is checked against) but their steps belong to the jacobian view.
-            self.steps = [
-                replace(s, view=self.config.method)
-                for s in self.steps
-                if s.view != "jacobian" or s.id in SHARED_STEPS
-            ]
-        self.steps.append(self.summary())
-        self._tick("done", total, total)
-        return Derivation(
-            config=self.config,
-            layer=self.layer,
-            upstream=self.upstream,
-            loss_upstream=self.loss_upstream,
-            steps=tuple(self.steps),
-            results=dict(self.results),
-            checks=tuple(self.checks),
-        )
-
-    # -- shared steps ----------------------------------------------------------------------
-    def define_layer(self) -> Step:
-        """X, W and b with every entry its own symbol."""
-        c, L = self.config, self.layer
-        sizes = self.conv.sizes
-        return Step(
-            "define",
-            StepKind.DEFINE,
-            "The layer and its symbols",
-            tuple(Equation(Sym(r), Explicit(L.matrix(r))) for r in ("X", "W", "b")),
-            note=(
-                f"{sizes[0]} = {_count(c.n, 'sample')}, "
-                f"{sizes[1]} = {_count(c.d, 'input feature')}, "
-                f"{sizes[2]} = {_count(c.m, 'output feature')}; convention {self.conv.name} "
-                f"({self.conv.source}). Every entry is its own symbol, indexed from 1."
-            ),
-        )
-
-    def forward_pass(self) -> Step:
-        """Y = X W + 1_N b written entry by entry."""
-        L = self.layer
-        return Step(
-            "forward",
-            StepKind.DEFINE,
-            "The forward pass, entry by entry",
-            (Equation(Sym("Y"), self.conv.forward(), Explicit(L.Y)),),
-            note=(
-                f"Row i of {self.name('Y')} is the output for sample i; the bias is added "
-                "to every row (1_N is a column of ones)."
-            ),
-        )
-
-    def upstream_step(self) -> Step:
-        """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
-        loss, n = self.config.loss, self.config.n
-        y, t = self.config.letters.entry("Y"), self.config.letters.entry("T")
-        eqs: tuple[Equation, ...]
-        if loss == "generic":
-            eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),)
-            note = (
-                f"Backpropagation hands the layer the upstream derivatives ∂L/∂{y}_ij "
-                "from the layers above; they stay symbols here."
-            )
-        elif loss == "sum":
-            eqs = (
-                Equation(Text(f"L = Σ_ij {y}_ij")),
-                Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
-            )
-            note = f"For L = Σ {y}_ij every upstream derivative is 1."
-        else:
-            assert self.loss_upstream is not None
-            eqs = (
-                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{y}_i − {t}_i‖²")),
-                Equation(
-                    Sym("dY"),
-                    Deriv("L", "Y"),
-                    mse_upstream(),
-                    Explicit(self.loss_upstream),
-                ),
-            )
-            note = (
-                f"The chain starts one step earlier, at the loss: ∂L/∂{y}_ij = "
-                f"({y}_ij − {t}_ij)/N. Below, ∂L/∂{y}_ij stands for this value; the "
-                "identities hold for any upstream derivative, so in particular for this one."
-            )
-        return Step(
-            "upstream", StepKind.DEFINE, "The upstream derivative", eqs, note=note
-        )
-
-    def vectorize_output(self) -> Step:
-        """vec(Y): the outputs as one long vector, in the order stated."""
-        L = self.layer
-        order = (
-            "rows stacked (reshape(-1))" if self.order == "row" else "columns stacked"
-        )
-        vec_y = PolyMatrix(
-            L.n * L.m,
-            1,
-            dict(
-                ((k, 0), v)
-                for k, v in enumerate(L.Y.vec(self.order))
-                if not v.is_zero()
-            ),
-        )
-        names = PolyMatrix(
-            L.n * L.m,
-            1,
-            {
-                (k, 0): Poly.atom(f"y_{i + 1}_{j + 1}")
-                for k, (i, j) in enumerate(vec_positions((L.n, L.m), self.order))
-            },
-        )
-        return Step(
-            "vec_Y",
-            StepKind.DEFINE,
-            f"Vectorize: {self.name('Y')} as one vector ({self.order} order)",
-            (Equation(Vec(Sym("Y")), Explicit(names), Explicit(vec_y)),),
-            note=(
-                f"vec stacks the entries of a matrix into one column, here {order}. Every "
-                "vector below uses the same order, so the Jacobians are ordinary matrices."
-            ),
-        )
-
-    # -- per variable ----------------------------------------------------------------------
-    def variable_vector(self, var: str) -> list[str]:
-        """Entry names of ``var`` in vec order."""
-        return [next(iter(p.atoms())) for p in self.layer.matrix(var).vec(self.order)]
-
-    def jacobian(self, var: str) -> tuple[PolyMatrix, Node, bool]:
-        """Explicit ∂vec(Y)/∂vec(var) from the structure of Y, and its Kronecker form."""
-        L, order = self.layer, self.order
-        names = self.variable_vector(var)
-        column = {name: k for k, name in enumerate(names)}
-        prefix = PREFIX[var] + "_"
-        entries: dict[tuple[int, int], Poly] = {}
-        # One pass over the terms of each y_ij: a term c·v·rest contributes c·rest to
-        # ∂y_ij/∂v. The map is affine in each variable, so no term holds v twice.
-        for r, y in enumerate(L.Y.vec(order)):
-            for mono, coeff in y.terms.items():
-                for f in mono:
-                    if f.startswith(prefix):
-                        rest = tuple(g for g in mono if g != f)
-                        value = Poly({rest: coeff})
-                        key = (r, column[f])
-                        entries[key] = entries[key] + value if key in entries else value
-        jac = PolyMatrix(L.n * L.m, len(names), entries)
-        kron_node = self.conv.kronecker(var, order)
-        env = {r: L.matrix(r) for r in ("X", "W", "b")}
-        kron = evaluate(kron_node, env, L.sizes, order)
-        diff = jac.first_difference(kron)
-        ok = diff is None
-        detail = "explicit Jacobian = Kronecker form, entry by entry"
-        if diff is not None:
-            detail = (
-                f"entry ({diff[0] + 1}, {diff[1] + 1}): explicit {jac[diff].to_str()} "
-                f"but Kronecker form {kron[diff].to_str()}"
-            )
-        self.checks.append(Check(var, "Jacobian = Kronecker form", ok, detail))
-        rows, cols = self._blocks(var)
-        vec_v = PolyMatrix(
-            len(names), 1, {(k, 0): Poly.atom(nm) for k, nm in enumerate(names)}
-        )
-        what = {"X": "the input", "W": "the weights", "b": "the bias"}[var]
-        self.steps.append(
-            Step(
-                f"dY_d{var}",
-                StepKind.JACOBIAN,
-                f"Jacobian of vec({self.name('Y')}) with respect to vec({self.name(var)})",
-                (
-                    Equation(Vec(Sym(var)), Explicit(vec_v)),
-                    Equation(Deriv("Y", var, vec=True), Explicit(jac, (rows, cols))),
-                    Equation(Deriv("Y", var, vec=True), kron_node),
-                ),
-                note=self._jacobian_note(var, jac, what),
-                uses=("vec_Y",),
-                wrt=var,
+def _derive(config: Config, progress: Progress) -> Derivation:
+    """The steps: the shared ones, then per variable Jacobian, chain rule, reshape and
+    closed form (each checked), then the index or tensor views, then the summary."""
+    conv, order = config.conv, config.vec
+    layer = AffineLayer(config.n, config.d, config.m, conv)
+    dY = maths.upstream(layer, config.loss)  # (N, M)
+    mse = maths.loss_upstream(layer, config.loss)
+    total = 2 + 3 * len(config.wrt)
+    progress("forward pass", 0, total)
+    steps = [
+        _define(config, layer),
+        _forward(config, layer),
+        _upstream(config, dY, mse),
+        _vectorize(config, layer),
+    ]
+    checks: list[Check] = []
+    results: dict[str, Result] = {}
+    env = {r: layer.matrix(r) for r in ("X", "W", "b")} | {"dY": dY}
+    done = 2
+    for var in config.wrt:
+        progress(f"Jacobian of Y by {var}", done, total)
+        jac = maths.jacobian(layer, var, order)  # (N·M, #var)
+        kron_node = conv.kronecker(var, order)
+        kron = evaluate(kron_node, env, layer.sizes, order)
+        kron_diff = maths.compare(jac, kron, "explicit", "Kronecker form")
+        checks.append(
+            Check(
+                var,
+                "Jacobian = Kronecker form",
+                kron_diff is None,
+                kron_diff or "explicit Jacobian = Kronecker form, entry by entry",
             )
         )
-        return jac, kron_node, ok
-
-    def _blocks(self, var: str) -> tuple[int, int]:
-        """Shape of the Kronecker blocks of ∂vec(Y)/∂vec(var) (for drawing them)."""
-        n, d, m = self.config.n, self.config.d, self.config.m
-        row = self.order == "row"
-        if var == "X":
-            return (m, d) if row else (n, n)
-        if var == "W":
-            if self.conv.weight_transposed:
-                return (m, d * m) if row else (n, d * m)
-            return (m, m) if row else (n, d)
-        return (m, m) if row else (n, 1)
-
-    def _jacobian_note(self, var: str, jac: PolyMatrix, what: str) -> str:
-        rows, cols = jac.shape
-        total = rows * cols
-        share = jac.nnz()
-        y, w = self.config.letters.entry("Y"), self.name("W")
-        where = {
-            "X": f"{y}_ij depends on row i of {self.name('X')} only",
-            "W": f"{y}_ij depends only on the weights of output j ("
-            + (f"row j of {w}" if self.conv.weight_transposed else f"column j of {w}")
-            + ")",
-            "b": f"{y}_ij depends on {self.config.letters.entry('b')}_j only, "
-            "with derivative 1",
-        }[var]
-        return (
-            f"Row k holds the derivatives of the k-th output by every entry of {what}: "
-            f"{where}. Nonzero entries: {share} of {total}."
-        )
-
-    def chain_rule(self, var: str, jac: PolyMatrix) -> PolyMatrix:
-        """J_L(v) = J_h(y)·J_y(v): a (1, N·M) row times the (N·M, #v) Jacobian."""
-        row_values = self.upstream.vec(self.order)
-        row = PolyMatrix(
-            1,
-            len(row_values),
-            {(0, k): v for k, v in enumerate(row_values) if not v.is_zero()},
-        )
-        # Sparse row times matrix: column c of J_L collects row[r]·J[r, c], one Σ each.
-        result = row @ jac
-        letter = self.config.letters.entry(var)
-        y = self.config.letters.entry("Y")
-        nm = f"{self.conv.sizes[0]}·{self.conv.sizes[2]}"
-        self.steps.append(
-            Step(
-                f"dL_d{var}",
-                StepKind.CHAIN,
-                f"Chain rule for {self.config.letters.of(var)}",
-                (
-                    Equation(Jac("L", var), Prod(Jac("h", "Y"), Jac("Y", var))),
-                    Equation(
-                        Jac("L", var),
-                        Prod(Explicit(row), Explicit(jac, self._blocks(var))),
-                    ),
-                    Equation(Jac("L", var), Explicit(result)),
-                ),
-                note=(
-                    f"L = h({y}({letter})) with h the rest of the network; the chain rule in "
-                    f"higher dimensions multiplies the (1 × {nm}) row of upstream derivatives "
-                    f"by the Jacobian. Entry k of the result is Σ_r ∂L/∂{y}_r · "
-                    f"∂{y}_r/∂{letter}_k."
-                ),
-                uses=("upstream", f"dY_d{var}"),
-                wrt=var,
+        steps.append(_jacobian_step(config, layer, var, jac, kron_node))
+        progress(f"chain rule for {var}", done + 1, total)
+        row, chain = maths.chain_rule(dY, jac, order)  # (1, N·M), (1, #var)
+        steps.append(_chain_step(config, var, row, jac, chain))
+        progress(f"closed form of {var}", done + 2, total)
+        derivative = maths.unvec(chain, layer.shape(var), order)  # var's shape
+        closed_node = conv.closed_form(var)
+        if config.layout == "numerator":
+            derivative, closed_node = derivative.transpose(), transpose(closed_node)
+        closed = evaluate(closed_node, env, layer.sizes, order)
+        diff = maths.compare(derivative, closed, "chain rule gives", "closed form")
+        checks.append(
+            Check(
+                var,
+                "chain rule = closed form",
+                diff is None,
+                diff or "chain-rule result − closed form = 0, entry by entry",
             )
         )
-        return result
-
-    def reshape_and_close(
-        self,
-        var: str,
-        jac: PolyMatrix,
-        kron_node: Node,
-        kron_ok: bool,
-        chain: PolyMatrix,
-    ) -> None:
-        """Reshape J_L back into var's shape and identify the closed form."""
-        L, c = self.layer, self.config
-        shape = L.shape(var)
-        values = [chain[0, k] for k in range(chain.cols)]
-        derivative = PolyMatrix.unvec(values, shape, self.order)
-        closed_node = self.conv.closed_form(var)
-        env = {r: L.matrix(r) for r in ("X", "W", "b")}
-        env["dY"] = self.upstream
-        if c.layout == "numerator":
-            derivative = derivative.transpose()
-            closed_node = transpose(closed_node)
-        closed = evaluate(closed_node, env, L.sizes, self.order)
-        diff = derivative.first_difference(closed)
-        ok = diff is None
-        detail = "chain-rule result − closed form = 0, entry by entry"
-        if diff is not None:
-            detail = (
-                f"entry ({diff[0] + 1}, {diff[1] + 1}): chain rule gives "
-                f"{derivative[diff].to_str()} but closed form {closed[diff].to_str()}"
-            )
-        self.checks.append(Check(var, "chain rule = closed form", ok, detail))
-        lv = c.letters.of(var)
-        eqs = [Equation(Deriv("L", var), Explicit(derivative))]
-        note = (
-            f"Entry by entry, J_L lists ∂L/∂v for every entry v of {lv}; putting each back "
-            f"where v sits in {lv} (undoing vec) gives a matrix of {lv}'s shape."
-        )
-        if c.layout == "numerator":
-            eqs.append(
-                Equation(Grad("L", var), T(Deriv("L", var)), Explicit(derivative.T))
-            )
-            note = (
-                f"Numerator layout: ∂L/∂{lv} takes the shape of {lv}ᵀ, as in notes that "
-                f"write ∂L/∂{c.letters.entry('Y')} with one row per output; the gradient in "
-                f"{lv}'s own shape is its transpose, ∇_{lv} L = (∂L/∂{lv})ᵀ."
-            )
-        if var == "X":
-            note += (
-                f" Note that ∂L/∂{lv} is a rearrangement of the components of the gradient "
-                "of L, not itself a gradient vector."
-            )
-        self.steps.append(
-            Step(
-                f"reshape_{var}",
-                StepKind.SIMPLIFY,
-                f"Reshape into a matrix: ∂L/∂{lv}",
-                tuple(eqs),
-                note=note,
-                uses=(f"dL_d{var}",),
-                wrt=var,
-            )
-        )
-        self.steps.append(
-            Step(
-                f"closed_{var}",
-                StepKind.RESULT,
-                f"Closed form of ∂L/∂{lv}",
-                (Equation(Deriv("L", var), closed_node, Explicit(closed)),),
-                note=(
-                    "The matrix above is exactly this product, entry by entry "
-                    "(see the certificate)."
-                ),
-                uses=(f"reshape_{var}",),
-                wrt=var,
-            )
-        )
-        self.results[var] = Result(
+        steps += _reshape_steps(config, var, derivative, closed_node, closed)
+        results[var] = Result(
             var=var,
             jacobian=jac,
             kronecker=kron_node,
@@ -657,42 +341,276 @@ class _Engine:
             derivative=derivative,
             closed_form=closed_node,
             closed=closed,
-            kronecker_verified=kron_ok,
-            verified=ok and kron_ok,
+            kronecker_verified=kron_diff is None,
+            verified=diff is None and kron_diff is None,
         )
+        done += 3
+    if config.method != "jacobian":
+        from .views import run_views  # sympy: loaded only for these views
 
-    def summary(self) -> Step:
-        """The formulas to keep."""
-        # The last step of each variable in the view shown (index/tensor: see views.py).
-        last = {"index": "index_closed_", "tensor": "tensor_dL_d"}.get(
-            self.config.method, "closed_"
-        )
-        eqs = tuple(
-            Equation(Deriv("L", v), self.results[v].closed_form)
-            for v in self.config.wrt
-        )
-        if self.config.loss == "mse":
-            eqs += (Equation(Sym("dY"), mse_upstream()),)
-        elif self.config.loss == "sum":
-            eqs += (
-                Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),
-            )
-        return Step(
-            "summary",
-            StepKind.RESULT,
-            "Backpropagation through the layer",
-            eqs,
-            note=(
-                "These are the formulas a backward pass implements; every one was checked "
-                + (
-                    "against the explicit chain rule above."
-                    if self.config.method in ("jacobian", "all")
-                    else "against the explicit chain rule (see the certificate)."
+        for view in run_views(config, dY, results):
+            steps += view.steps
+            checks += view.checks
+            for var, extra in view.extras.items():
+                ok = all(e["verified"] for e in extra.values())
+                r = results[var]
+                results[var] = replace(
+                    r, extra={**r.extra, **extra}, verified=r.verified and ok
                 )
-            ),
-            uses=tuple(f"{last}{v}" for v in self.config.wrt),
-            view="jacobian" if self.config.method == "all" else self.config.method,
+    if config.method in ("index", "tensor"):
+        # The explicit Jacobians were still computed (they are the reference the view
+        # is checked against) but their steps belong to the jacobian view.
+        steps = [
+            replace(s, view=config.method)
+            for s in steps
+            if s.view != "jacobian" or s.id in SHARED_STEPS
+        ]
+    steps.append(_summary(config, results))
+    progress("done", total, total)
+    return Derivation(
+        config=config,
+        layer=layer,
+        upstream=dY,
+        loss_upstream=mse,
+        steps=tuple(steps),
+        results=results,
+        checks=tuple(checks),
+    )
+
+
+# -- the steps, each a function of what it shows --------------------------------------------
+def _define(c: Config, layer: AffineLayer) -> Step:
+    """X, W and b with every entry its own symbol."""
+    conv, sizes = c.conv, c.conv.sizes
+    return Step(
+        "define",
+        StepKind.DEFINE,
+        "The layer and its symbols",
+        tuple(Equation(Sym(r), Explicit(layer.matrix(r))) for r in ("X", "W", "b")),
+        note=(
+            f"{sizes[0]} = {_count(c.n, 'sample')}, "
+            f"{sizes[1]} = {_count(c.d, 'input feature')}, "
+            f"{sizes[2]} = {_count(c.m, 'output feature')}; convention {conv.name} "
+            f"({conv.source}). Every entry is its own symbol, indexed from 1."
+        ),
+    )
+
+
+def _forward(c: Config, layer: AffineLayer) -> Step:
+    """Y = X W + 1_N b written entry by entry."""
+    return Step(
+        "forward",
+        StepKind.DEFINE,
+        "The forward pass, entry by entry",
+        (Equation(Sym("Y"), c.conv.forward(), Explicit(layer.Y)),),
+        note=(
+            f"Row i of {c.letters.of('Y')} is the output for sample i; the bias is added "
+            "to every row (1_N is a column of ones)."
+        ),
+    )
+
+
+def _upstream(c: Config, dY: PolyMatrix, mse: PolyMatrix | None) -> Step:
+    """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
+    loss, n = c.loss, c.n
+    y, t = c.letters.entry("Y"), c.letters.entry("T")
+    eqs: tuple[Equation, ...]
+    if loss == "generic":
+        eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(dY)),)
+        note = (
+            f"Backpropagation hands the layer the upstream derivatives ∂L/∂{y}_ij "
+            "from the layers above; they stay symbols here."
         )
+    elif loss == "sum":
+        eqs = (
+            Equation(Text(f"L = Σ_ij {y}_ij")),
+            Equation(Sym("dY"), Deriv("L", "Y"), Explicit(dY)),
+        )
+        note = f"For L = Σ {y}_ij every upstream derivative is 1."
+    else:
+        assert mse is not None
+        eqs = (
+            Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{y}_i − {t}_i‖²")),
+            Equation(Sym("dY"), Deriv("L", "Y"), mse_upstream(), Explicit(mse)),
+        )
+        note = (
+            f"The chain starts one step earlier, at the loss: ∂L/∂{y}_ij = "
+            f"({y}_ij − {t}_ij)/N. Below, ∂L/∂{y}_ij stands for this value; the "
+            "identities hold for any upstream derivative, so in particular for this one."
+        )
+    return Step("upstream", StepKind.DEFINE, "The upstream derivative", eqs, note=note)
+
+
+def _vectorize(c: Config, layer: AffineLayer) -> Step:
+    """vec(Y): the outputs as one long vector, in the order stated."""
+    order = "rows stacked (reshape(-1))" if c.vec == "row" else "columns stacked"
+    return Step(
+        "vec_Y",
+        StepKind.DEFINE,
+        f"Vectorize: {c.letters.of('Y')} as one vector ({c.vec} order)",
+        (
+            Equation(
+                Vec(Sym("Y")),
+                Explicit(maths.output_names(c.n, c.m, c.vec)),
+                Explicit(maths.column(layer.Y.vec(c.vec))),
+            ),
+        ),
+        note=(
+            f"vec stacks the entries of a matrix into one column, here {order}. Every "
+            "vector below uses the same order, so the Jacobians are ordinary matrices."
+        ),
+    )
+
+
+def _blocks(c: Config, var: str) -> tuple[int, int]:
+    return maths.blocks(c.conv, var, c.vec, c.n, c.d, c.m)
+
+
+def _jacobian_step(
+    c: Config, layer: AffineLayer, var: str, jac: PolyMatrix, kron_node: Node
+) -> Step:
+    """vec(var), its explicit Jacobian and the Kronecker form."""
+    names = maths.entries_in_vec_order(layer, var, c.vec)
+    vec_v = maths.column([Poly.atom(nm) for nm in names])
+    what = {"X": "the input", "W": "the weights", "b": "the bias"}[var]
+    return Step(
+        f"dY_d{var}",
+        StepKind.JACOBIAN,
+        f"Jacobian of vec({c.letters.of('Y')}) with respect to vec({c.letters.of(var)})",
+        (
+            Equation(Vec(Sym(var)), Explicit(vec_v)),
+            Equation(Deriv("Y", var, vec=True), Explicit(jac, _blocks(c, var))),
+            Equation(Deriv("Y", var, vec=True), kron_node),
+        ),
+        note=_jacobian_note(c, var, jac, what),
+        uses=("vec_Y",),
+        wrt=var,
+    )
+
+
+def _jacobian_note(c: Config, var: str, jac: PolyMatrix, what: str) -> str:
+    rows, cols = jac.shape
+    total = rows * cols
+    share = jac.nnz()
+    y, w = c.letters.entry("Y"), c.letters.of("W")
+    where = {
+        "X": f"{y}_ij depends on row i of {c.letters.of('X')} only",
+        "W": f"{y}_ij depends only on the weights of output j ("
+        + (f"row j of {w}" if c.conv.weight_transposed else f"column j of {w}")
+        + ")",
+        "b": f"{y}_ij depends on {c.letters.entry('b')}_j only, with derivative 1",
+    }[var]
+    return (
+        f"Row k holds the derivatives of the k-th output by every entry of {what}: "
+        f"{where}. Nonzero entries: {share} of {total}."
+    )
+
+
+def _chain_step(
+    c: Config, var: str, row: PolyMatrix, jac: PolyMatrix, result: PolyMatrix
+) -> Step:
+    """J_L(v) = J_h(y)·J_y(v), symbolically, as row times matrix, and its value."""
+    letter = c.letters.entry(var)
+    y = c.letters.entry("Y")
+    nm = f"{c.conv.sizes[0]}·{c.conv.sizes[2]}"
+    return Step(
+        f"dL_d{var}",
+        StepKind.CHAIN,
+        f"Chain rule for {c.letters.of(var)}",
+        (
+            Equation(Jac("L", var), Prod(Jac("h", "Y"), Jac("Y", var))),
+            Equation(
+                Jac("L", var), Prod(Explicit(row), Explicit(jac, _blocks(c, var)))
+            ),
+            Equation(Jac("L", var), Explicit(result)),
+        ),
+        note=(
+            f"L = h({y}({letter})) with h the rest of the network; the chain rule in "
+            f"higher dimensions multiplies the (1 × {nm}) row of upstream derivatives "
+            f"by the Jacobian. Entry k of the result is Σ_r ∂L/∂{y}_r · "
+            f"∂{y}_r/∂{letter}_k."
+        ),
+        uses=("upstream", f"dY_d{var}"),
+        wrt=var,
+    )
+
+
+def _reshape_steps(
+    c: Config,
+    var: str,
+    derivative: PolyMatrix,
+    closed_node: Node,
+    closed: PolyMatrix,
+) -> list[Step]:
+    """J_L reshaped into var's shape (or its transpose), then the closed form."""
+    lv = c.letters.of(var)
+    eqs = [Equation(Deriv("L", var), Explicit(derivative))]
+    note = (
+        f"Entry by entry, J_L lists ∂L/∂v for every entry v of {lv}; putting each back "
+        f"where v sits in {lv} (undoing vec) gives a matrix of {lv}'s shape."
+    )
+    if c.layout == "numerator":
+        eqs.append(Equation(Grad("L", var), T(Deriv("L", var)), Explicit(derivative.T)))
+        note = (
+            f"Numerator layout: ∂L/∂{lv} takes the shape of {lv}ᵀ, as in notes that "
+            f"write ∂L/∂{c.letters.entry('Y')} with one row per output; the gradient in "
+            f"{lv}'s own shape is its transpose, ∇_{lv} L = (∂L/∂{lv})ᵀ."
+        )
+    if var == "X":
+        note += (
+            f" Note that ∂L/∂{lv} is a rearrangement of the components of the gradient "
+            "of L, not itself a gradient vector."
+        )
+    return [
+        Step(
+            f"reshape_{var}",
+            StepKind.SIMPLIFY,
+            f"Reshape into a matrix: ∂L/∂{lv}",
+            tuple(eqs),
+            note=note,
+            uses=(f"dL_d{var}",),
+            wrt=var,
+        ),
+        Step(
+            f"closed_{var}",
+            StepKind.RESULT,
+            f"Closed form of ∂L/∂{lv}",
+            (Equation(Deriv("L", var), closed_node, Explicit(closed)),),
+            note=(
+                "The matrix above is exactly this product, entry by entry "
+                "(see the certificate)."
+            ),
+            uses=(f"reshape_{var}",),
+            wrt=var,
+        ),
+    ]
+
+
+def _summary(c: Config, results: Mapping[str, Result]) -> Step:
+    """The formulas to keep."""
+    # The last step of each variable in the view shown (index/tensor: see views/).
+    last = {"index": "index_closed_", "tensor": "tensor_dL_d"}.get(c.method, "closed_")
+    eqs = tuple(Equation(Deriv("L", v), results[v].closed_form) for v in c.wrt)
+    if c.loss == "mse":
+        eqs += (Equation(Sym("dY"), mse_upstream()),)
+    elif c.loss == "sum":
+        eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
+    return Step(
+        "summary",
+        StepKind.RESULT,
+        "Backpropagation through the layer",
+        eqs,
+        note=(
+            "These are the formulas a backward pass implements; every one was checked "
+            + (
+                "against the explicit chain rule above."
+                if c.method in ("jacobian", "all")
+                else "against the explicit chain rule (see the certificate)."
+            )
+        ),
+        uses=tuple(f"{last}{v}" for v in c.wrt),
+        view="jacobian" if c.method == "all" else c.method,
+    )
 
 
 def _count(k: int, noun: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
@@ -74,7 +75,7 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
             },
             "verified": r.verified,
         }
-        results[var].update(r.extra)
+        results[var].update(_extras(r.extra))
     return {
         "schema": 1,
         "version": __version__,
@@ -88,6 +89,28 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
         ],
         "verified": derivation.verified,
     }
+
+
+def _extras(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The index and tensor views' extras, their sympy equations printed as text and LaTeX."""
+    if not extra:
+        return {}
+    from .indexnotation import latex_of, text_of
+
+    def printed(parts: tuple[Any, ...]) -> dict[str, str]:
+        return {
+            "text": " = ".join(text_of(p) for p in parts),
+            "latex": " = ".join(latex_of(p) for p in parts),
+        }
+
+    out: dict[str, Any] = {}
+    for view, values in extra.items():
+        shown = {k: v for k, v in values.items() if k != "equation"}
+        shown["entry"] = printed(values["entry"])
+        if "equation" in values:
+            shown.update(printed(values["equation"]))
+        out[view] = shown
+    return out
 
 
 def render_json(derivation: Derivation, indent: int | None = 2) -> str:
