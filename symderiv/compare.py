@@ -286,7 +286,8 @@ def compare(
     Raises:
         SymderivError: bad or too large sizes.
     """
-    from .derive import derive, guard
+    from .derive import derive
+    from .guard import guard
 
     configs = {
         (name, order): Config(n=n, d=d, m=m, convention=name, vec=order)
