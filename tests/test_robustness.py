@@ -50,6 +50,9 @@ BASE: dict[str, list[str]] = {
     "exercise": [],
 }
 
+#: Path options that name a file to read, not one to write.
+INPUT_FILES = frozenset({"batch", "roster"})
+
 #: Sizes that are not whole numbers from 1 to 10**9, with what the message must contain.
 BAD_SIZES: list[tuple[str, str]] = [
     ("0", "0"),
@@ -371,12 +374,16 @@ def test_sizes_with_spaces_signs_and_leading_zeros_are_read_as_numbers() -> None
 
 # -- output paths --------------------------------------------------------------------------
 def _output_options() -> list[tuple[str, str]]:
-    """(command, flag) of every option that names a file to write (-o, --svg, ...)."""
+    """(command, flag) of every option that names a file to write (-o, --svg, ...).
+
+    Options that name a file to read (``check --batch FILE``, ``exercise --roster FILE``)
+    are left out: they are in :data:`INPUT_FILES`.
+    """
     return sorted(
         (name, flag)
         for name, command in cli.commands.items()
         for flag, option in options_of(command).items()
-        if isinstance(option.type, click.Path)
+        if isinstance(option.type, click.Path) and option.name not in INPUT_FILES
     )
 
 
