@@ -95,7 +95,7 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
     stored 1×M, as SPEC section 1 shows it.
 
     Args:
-        convention: xw, torch or column (a name or a Convention).
+        convention: xw, torch, column or wx (a name or a Convention).
         target: the array library; only "numpy" for now.
 
     Returns:

@@ -249,7 +249,7 @@ def _vectorize(c: Config, layer: AffineLayer) -> Step:
         (
             Equation(
                 Vec(Sym("Y")),
-                Explicit(maths.output_names(c.n, c.m, c.vec)),
+                Explicit(maths.output_names(c.shape("Y"), c.vec)),
                 Explicit(maths.column(layer.Y.vec(c.vec))),
             ),
         ),

@@ -29,7 +29,7 @@ def upstream(layer: AffineLayer, loss: str) -> PolyMatrix:
     later), or ones for L = Σ y_ij, since ∂L/∂y_ij = 1.
     """
     if loss == "sum":
-        return PolyMatrix.ones(layer.n, layer.m)
+        return PolyMatrix.ones(*layer.shape("Y"))
     return layer.matrix("dY")
 
 
@@ -95,10 +95,10 @@ def unvec(chain: PolyMatrix, shape: tuple[int, int], order: str) -> PolyMatrix:
     return PolyMatrix.unvec([chain[0, k] for k in range(chain.cols)], shape, order)
 
 
-def output_names(n: int, m: int, order: str) -> PolyMatrix:
-    """vec of the output names y_i_j, (N·M, 1), in vec order."""
+def output_names(shape: tuple[int, int], order: str) -> PolyMatrix:
+    """vec of the output names y_i_j (Y of ``shape``), (N·M, 1), in vec order."""
     return column(
-        [Poly.atom(f"y_{i + 1}_{j + 1}") for i, j in vec_positions((n, m), order)]
+        [Poly.atom(f"y_{i + 1}_{j + 1}") for i, j in vec_positions(shape, order)]
     )
 
 
@@ -111,6 +111,12 @@ def blocks(
     column order: Wᵀ ⊗ I_N has blocks I_N, and so on.
     """
     row = order == "row"
+    if conv.samples_as_columns:  # W ⊗ I_N, I_M ⊗ Xᵀ, I_M ⊗ 1_N (row); I_N ⊗ W, ...
+        return {
+            "X": (n, n) if row else (m, d),
+            "W": (n, d) if row else (m, m),
+            "b": (n, 1) if row else (m, m),
+        }[var]
     if var == "X":
         return (m, d) if row else (n, n)
     if var == "W":

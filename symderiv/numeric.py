@@ -250,7 +250,7 @@ def draw_instance(
 
     Args:
         n, d, m: sizes N, D, M, each >= 1.
-        convention: xw, torch or column.
+        convention: xw, torch, column or wx.
         loss: generic, mse or sum.
         seed: an integer >= 0.
 
@@ -515,7 +515,7 @@ def verify(
 
     Args:
         n, d, m: sizes N, D, M, each >= 1.
-        convention: xw, torch or column.
+        convention: xw, torch, column or wx.
         loss: generic (L = Σ dY ⊙ Y), mse (1/(2N) Σ‖y_i − t_i‖²) or sum (Σ y_ij).
         seed: seed of ``numpy.random.default_rng``, an integer >= 0.
         wrt: the variables to check, "X,W,b" or an iterable of them.

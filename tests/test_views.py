@@ -21,7 +21,7 @@ from symderiv.render.terminal import render_text
 from symderiv.steps import Derivation
 from symderiv.views import IndexCalculus, always, settle
 
-CONVENTIONS = ("xw", "torch", "column")
+CONVENTIONS = ("xw", "torch", "column", "wx")
 ORDERS = ("row", "col")
 LAYOUTS = ("denominator", "numerator")
 # (1,1,1); non-square; an index >= 10 (x_1_11, w_11_2 / w_2_11) kept small elsewhere.
@@ -178,10 +178,12 @@ def test_tensor_sparsity(convention: str) -> None:
     n, d, m = 2, 3, 4
     deriv = derive(n=n, d=d, m=m, convention=convention, method="tensor")
     w_shape = [d, m] if convention == "xw" else [m, d]
+    y_shape = [m, n] if convention == "wx" else [n, m]  # wx: samples as columns
+    x_shape = [d, n] if convention == "wx" else [n, d]
     expected = {
-        "X": ([n, m, n, d], n * m * n * d, n * m * d),
-        "W": ([n, m, *w_shape], n * m * d * m, n * m * d),
-        "b": ([n, m, m], n * m * m, n * m),
+        "X": ([*y_shape, *x_shape], n * m * n * d, n * m * d),
+        "W": ([*y_shape, *w_shape], n * m * d * m, n * m * d),
+        "b": ([*y_shape, m], n * m * m, n * m),
     }
     for var, (shape, entries, nonzeros) in expected.items():
         tensor = deriv.to_dict()["results"][var]["tensor"]

@@ -29,13 +29,14 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
     values = derivation.upstream_values()
     bindings = {name: v.to_str() for name, v in values.items()}
     if values:
+        rows, cols = c.shape("Y")
         upstream = PolyMatrix(
-            c.n,
-            c.m,
+            rows,
+            cols,
             {
                 (i, j): values[f"dy_{i + 1}_{j + 1}"]
-                for i in range(c.n)
-                for j in range(c.m)
+                for i in range(rows)
+                for j in range(cols)
             },
         )
     else:
@@ -51,7 +52,7 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
         matrices["T"] = _strings(layer.matrix("T"))
     order = c.vec
     vec: dict[str, Any] = {
-        "Y": [[i + 1, j + 1] for i, j in vec_positions((c.n, c.m), order)],
+        "Y": [[i + 1, j + 1] for i, j in vec_positions(c.shape("Y"), order)],
     }
     for role in ("X", "W", "b"):
         vec[role] = [p.to_str() for p in layer.matrix(role).vec(order)]

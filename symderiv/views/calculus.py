@@ -25,7 +25,7 @@ from ..notation import Equation, Expr, Node, Ones, Prod, Sum, Sym, T, Visitor
 from ..render.indexnotation import Display, index_text
 from ..steps import Check, Result, Step
 
-#: Summation indices by the size they run to; spares when a name is taken.
+#: Summation indices by the size they run to (samples as rows); spares when a name is taken.
 _SUM_NAME = {"N": "i", "M": "j", "D": "l"}
 _SPARE_NAMES = "pqrstuv"
 
@@ -55,6 +55,13 @@ class IndexCalculus:
         }
         self.role_of = {self.letters.of(r): r for r in ("X", "W", "b", "dY")}
         self._size_key = {v: k for k, v in self.size.items()}
+        # i runs down the rows of Y, j along its columns, l over the inputs
+        rows_of_y = "M" if self.conv.samples_as_columns else "N"
+        self.sum_name = {
+            **_SUM_NAME,
+            rows_of_y: "i",
+            ({"N", "M"} - {rows_of_y}).pop(): "j",
+        }
 
     # -- names -----------------------------------------------------------------------------
     @staticmethod
@@ -112,7 +119,7 @@ class IndexCalculus:
             if lo != 0:
                 raise ValueError(f"unexpected summation range in {e}")
             size = hi + 1
-            name = _SUM_NAME[self._size_key[size]]
+            name = self.sum_name[self._size_key[size]]
             if name in taken:
                 name = next(c for c in _SPARE_NAMES if c not in taken)
             s = self.index(name)
@@ -140,8 +147,8 @@ class IndexCalculus:
         y = self.forward(i, j, taken)
         raw = sp.diff(y, self.entry_of(var, indices))
         ranges = {
-            i: self.size["N"],
-            j: self.size["M"],
+            i: self.shape("Y")[0],
+            j: self.shape("Y")[1],
             **self.var_ranges(var, indices),
             **sum_ranges(y),
         }
@@ -155,9 +162,10 @@ class IndexCalculus:
         The sums that a delta pins are done first (each keeps one term); the others stay.
         """
         summand = self.base["dY"][i, j] * partial
-        limits = [(i, 1, self.size["N"]), (j, 1, self.size["M"])]
+        rows, cols = self.shape("Y")  # y_ij: i to N and j to M (to M and N in wx)
+        limits = [(i, 1, rows), (j, 1, cols)]
         full = sp.Sum(sp.Sum(summand, limits[1]), limits[0])
-        ranges = {i: self.size["N"], j: self.size["M"], **self.var_ranges(var, indices)}
+        ranges = {i: rows, j: cols, **self.var_ranges(var, indices)}
         pinned = {a for d in summand.atoms(sp.KroneckerDelta) for a in d.args}
         result = summand
         for lim in limits:

@@ -55,9 +55,14 @@ def _forward_step(ctx: Context) -> Step:
     node = calc.conv.forward()
     assert isinstance(node, Sum)
     forward = " + ".join(matrix_text(calc.matrix(a)) for a in node.args)
+    rows, cols = calc.shape("Y")
     ranges = ", ".join(
-        f"{name} = 1…{sizes[k]}"
-        for name, k in (("i", 0), ("j", 2), *((str(s), 1) for s in sum_ranges(y)))
+        f"{name} = 1…{size}"
+        for name, size in (
+            ("i", rows),
+            ("j", cols),
+            *((str(s), sizes[1]) for s in sum_ranges(y)),
+        )
     )
     return Step(
         "index_forward",
@@ -110,8 +115,8 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     full, collapsed = calc.chain(var, vi.indices, partial, i, j)
     chain_terms = SumOf(
         Product(show.show(calc.base["dY"][i, j]), dv),
-        (j, 1, calc.size["M"]),
-        (i, 1, calc.size["N"]),
+        (j, 1, calc.shape("Y")[1]),
+        (i, 1, calc.shape("Y")[0]),
     )
     loss_note = {
         "generic": "",

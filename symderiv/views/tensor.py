@@ -78,7 +78,8 @@ def build(ctx: Context, var: str, vi: VarIndex, partial: Any) -> DerivativeTenso
     rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.KroneckerDelta)))
     value = compile_entry(rest, ctx.upstream)
     var_shape = (c.m,) if var == "b" else c.shape(var)
-    limit = {i: c.n, j: c.m, **dict(zip(vi.indices, var_shape, strict=True))}
+    y_rows, y_cols = c.shape("Y")
+    limit = {i: y_rows, j: y_cols, **dict(zip(vi.indices, var_shape, strict=True))}
     group = {s: s for s in limit}
 
     def find(s: Any) -> Any:
@@ -103,7 +104,7 @@ def build(ctx: Context, var: str, vi: VarIndex, partial: Any) -> DerivativeTenso
         v = value(env)
         if not v.is_zero():
             entries[tuple(values[k] - 1 for k in slot)] = v
-    return DerivativeTensor(var, (c.n, c.m, *var_shape), entries)
+    return DerivativeTensor(var, (y_rows, y_cols, *var_shape), entries)
 
 
 def _grid(c: Config, var: str, tensor: DerivativeTensor) -> PolyMatrix:
@@ -118,7 +119,8 @@ def _grid(c: Config, var: str, tensor: DerivativeTensor) -> PolyMatrix:
         else:
             r, col = rest
         out[i * rows + r, j * cols + col] = v
-    return PolyMatrix(c.n * rows, c.m * cols, out)
+    y_rows, y_cols = c.shape("Y")
+    return PolyMatrix(y_rows * rows, y_cols * cols, out)
 
 
 def _check(
@@ -152,7 +154,7 @@ def _check(
             ),
         )
     # The same numbers as the explicit Jacobian: rows in vec(Y) order, columns in vec(V).
-    rows = {p: r for r, p in enumerate(vec_positions((c.n, c.m), c.vec))}
+    rows = {p: r for r, p in enumerate(vec_positions(c.shape("Y"), c.vec))}
     cols = {p: k for k, p in enumerate(vec_positions(c.shape(var), c.vec))}
     jac = result.jacobian
     for (i, j, *rest), v in tensor.entries.items():
@@ -195,10 +197,11 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     tensor = build(ctx, var, vi, partial)
     shape = "×".join(map(str, tensor.shape))
     names = calc.conv.sizes
+    y_shape = "×".join(calc.conv.shape_names("Y"))
     symbolic = (
-        f"{names[0]}×{names[2]}×{names[2]}"
+        f"{y_shape}×{names[2]}"
         if var == "b"
-        else f"{names[0]}×{names[2]}×" + "×".join(str(s) for s in calc.shape(var))
+        else f"{y_shape}×" + "×".join(str(s) for s in calc.shape(var))
     )
     deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
     where = " and ".join(f"{a} = {b}" for a, b in (d.args[:2] for d in deltas))
@@ -219,9 +222,9 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
                 f"∂{c.letters.of('Y')}/∂{lv} has shape {symbolic} = {shape}: "
                 f"{tensor.size} entr{'y' if tensor.size == 1 else 'ies'}, {nnz} nonzero"
                 + (f" (only where {where})" if where else "")
-                + f". It is drawn as a {c.n}×{c.m} grid of blocks: block (i, j) is "
-                f"∂{ey}_ij/∂{lv}, shaped like {lv} ({block}). Built one nonzero at a time "
-                "from the delta structure of the entry formula above."
+                + f". It is drawn as a {'×'.join(map(str, c.shape('Y')))} grid of blocks: "
+                f"block (i, j) is ∂{ey}_ij/∂{lv}, shaped like {lv} ({block}). Built one "
+                "nonzero at a time from the delta structure of the entry formula above."
             ),
             uses=("forward",),
             wrt=var,
@@ -235,8 +238,8 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
     contraction = SumOf(
         Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices)),
-        (j, 1, calc.size["M"]),
-        (i, 1, calc.size["N"]),
+        (j, 1, calc.shape("Y")[1]),
+        (i, 1, calc.shape("Y")[0]),
     )
     lhs = Entry(dl_mat, *out_indices)
     steps.append(
