@@ -1,6 +1,6 @@
 """The three conventions and both vectorization orders side by side, verified.
 
-``compare(n, d, m)`` runs the engine six times (xw, torch, column × row, col) at the given
+``compare(n, d, m)`` runs the engine eight times (xw, torch, column, wx × row, col) at the given
 sizes and builds a :class:`Comparison`: one :class:`Row` per fact (forward formula, shape of
 each object, closed forms of ∂L/∂X, ∂L/∂W, ∂L/∂b, Kronecker forms of the three Jacobians in
 each order), each cell holding what one convention says and whether that derivation's own
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .derive import Progress
     from .steps import Derivation
 
+
 @dataclass(frozen=True)
 class Cell:
     """What one convention says in one row, and whether the engine confirmed it.
@@ -67,7 +68,7 @@ class Row:
         group: "forward", "shapes", "closed" or "kronecker".
         role: the object the row is about (X, W, b, Y, dY), None for the forward pass.
         order: the vectorization order of a Kronecker row, else None.
-        cells: convention name -> Cell, in the order xw, torch, column.
+        cells: convention name -> Cell, in the order xw, torch, column, wx.
     """
 
     key: str
@@ -123,7 +124,9 @@ class Comparison:
         """(rows, cols) of the W whose commutation matrix K appears, or None."""
         conv = CONVENTIONS[convention]
         return (
-            conv.shape("W", self.n, self.d, self.m) if conv.weight_transposed else None
+            conv.shape("W", self.n, self.d, self.m)
+            if conv.weight_transposed and not conv.samples_as_columns
+            else None
         )
 
 
@@ -234,17 +237,21 @@ def _relabel(conv: Convention, matrix: PolyMatrix, var: str) -> tuple[PolyMatrix
     """``conv``'s ∂L/∂var written in xw's variables: w_i_j -> w_j_i, transposed to match.
 
     In torch and column the stored W is xw's Wᵀ (entry w_i_j of one is w_j_i of the other);
-    in column the bias is a column, xw's bᵀ.
+    in column the bias is a column, xw's bᵀ. In wx (samples as columns) X, Y and dY are
+    xw's transposes as well, so every derivative is the transpose of xw's.
     """
     if not conv.weight_transposed:
         return matrix, False
+    swapped = {"w", "x", "y", "dy", "t"} if conv.samples_as_columns else {"w"}
     swap: dict[str, Poly] = {}
     for atom in {a for p in matrix.entries.values() for a in p.atoms()}:
         prefix, *index = atom.split("_")
-        if prefix == "w":
-            swap[atom] = Poly.atom(f"w_{index[1]}_{index[0]}")
+        if prefix in swapped and len(index) == 2:
+            swap[atom] = Poly.atom(f"{prefix}_{index[1]}_{index[0]}")
     out = matrix.subs(swap) if swap else matrix
-    transposed = var == "W" or (var == "b" and conv.bias_column)
+    transposed = (
+        conv.samples_as_columns or var == "W" or (var == "b" and conv.bias_column)
+    )
     return (out.transpose() if transposed else out), transposed
 
 
@@ -552,7 +559,7 @@ def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
             t("Every "),
             _mark(True),
             t(" below was checked at these sizes by running the derivation for each "
-              "convention in both vec orders (six derivations) and reading its "
+              "convention in both vec orders (eight derivations) and reading its "
               "certificate, or by comparing with its matrices."),
         ]
     ]  # fmt: skip
@@ -571,14 +578,21 @@ def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
     ]  # fmt: skip
     why = [
         [
-            t("All three write the same layer. torch and column store W transposed "
+            t("All four write the same layer. torch and column store W transposed "
               "(one row per output, "),
             m("M×D", "M \\times D"),
             t("), so their ∂L/∂W is the transpose of xw's: "),
             p.equation(T(Prod(T(X), dY)), Prod(T(dY), X)),
             t(". column also stores b as a column, so its ∂L/∂b is "),
             p.equation(T(Prod(T(one), dY)), Prod(T(dY), one)),
-            t("; its letters differ too (A, Z, dLdZ for X, Y, dY)."),
+            t("; its letters differ too (A, Z, dLdZ for X, Y, dY). wx puts the samples "
+              "in columns: its X, Y and dY are xw's transposes and it stores W and b as "
+              "torch and column do, so each of its derivatives is the transpose of "
+              "xw's, e.g. "),
+            p.equation(T(Prod(dY, T(W))), Prod(W, T(dY))),
+            t(" (written "),
+            m("Wᵀ·dY", "W^{T} \\, dY"),
+            t(" in its own letters)."),
         ],
         [
             t("The vectorization order changes only the Kronecker forms (the two factors "
@@ -729,6 +743,7 @@ def comparison_latex(c: Comparison) -> str:
         "\\setlength{\\parindent}{0pt}",
         "\\setlength{\\parskip}{0.5em}",
         "\\renewcommand{\\arraystretch}{1.1}",
+        "\\setlength{\\tabcolsep}{4pt}",  # four conventions side by side
         "\\pagestyle{empty}",
         "\\begin{document}",
         f"\\section*{{The conventions side by side at $N={c.n}$, $D={c.d}$, $M={c.m}$}}",

@@ -66,8 +66,9 @@ def test_draw_follows_the_spec_stream(convention: str, loss: str) -> None:
     n, d, m, seed = 3, 2, 4, 7
     conv = CONVENTIONS[convention]
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    T_ = rng.normal(size=(n, m))
+    wx = convention == "wx"  # samples as columns: X, T and dY transposed
+    X = rng.normal(size=(d, n) if wx else (n, d))
+    T_ = rng.normal(size=(m, n) if wx else (n, m))
     W = rng.normal(size=(d, m) if convention == "xw" else (m, d))
     b = rng.normal(size=m)
     inst = draw_instance(n, d, m, convention, loss, seed)
@@ -75,11 +76,11 @@ def test_draw_follows_the_spec_stream(convention: str, loss: str) -> None:
     assert np.array_equal(inst.T, T_)
     assert np.array_equal(inst.W, W)
     assert inst.W.shape == conv.shape("W", n, d, m)
-    expected_b = b.reshape(m, 1) if convention == "column" else b.reshape(1, m)
+    expected_b = b.reshape(m, 1) if convention in ("column", "wx") else b.reshape(1, m)
     assert np.array_equal(inst.b, expected_b)
     if loss == "generic":
         assert inst.dY is not None
-        assert np.array_equal(inst.dY, rng.normal(size=(n, m)))
+        assert np.array_equal(inst.dY, rng.normal(size=(m, n) if wx else (n, m)))
     else:
         assert inst.dY is None
     assert not inst.X.flags.writeable
