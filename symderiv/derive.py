@@ -41,6 +41,7 @@ SHARED_STEPS: tuple[str, ...] = ("define", "forward", "upstream")
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
 
+
 def derive(
     config: Config | None = None,
     *,
@@ -196,15 +197,21 @@ def _define(c: Config, layer: AffineLayer) -> Step:
 
 def _forward(c: Config, layer: AffineLayer) -> Step:
     """Y = X W + 1_N b written entry by entry."""
+    note = (
+        f"Row i of {c.letters.of('Y')} is the output for sample i; the bias is added "
+        "to every row (1_N is a column of ones)."
+    )
+    if c.conv.samples_as_columns:
+        note = (
+            f"Column j of {c.letters.of('Y')} is the output for sample j; the bias is "
+            "added to every column (b·1_Nᵀ repeats b in each of the N columns)."
+        )
     return Step(
         "forward",
         StepKind.DEFINE,
         "The forward pass, entry by entry",
         (Equation(Sym("Y"), c.conv.forward(), Explicit(layer.Y)),),
-        note=(
-            f"Row i of {c.letters.of('Y')} is the output for sample i; the bias is added "
-            "to every row (1_N is a column of ones)."
-        ),
+        note=note,
     )
 
 
@@ -298,6 +305,12 @@ def _jacobian_note(c: Config, var: str, jac: PolyMatrix, what: str) -> str:
         + ")",
         "b": f"{y}_ij depends on {c.letters.entry('b')}_j only, with derivative 1",
     }[var]
+    if c.conv.samples_as_columns:  # y_ij: output i of sample j
+        where = {
+            "X": f"{y}_ij depends on column j of {c.letters.of('X')} only",
+            "W": f"{y}_ij depends only on the weights of output i (row i of {w})",
+            "b": f"{y}_ij depends on {c.letters.entry('b')}_i only, with derivative 1",
+        }[var]
     return (
         f"Row k holds the derivatives of the k-th output by every entry of {what}: "
         f"{where}. Nonzero entries: {share} of {total}."
@@ -393,19 +406,28 @@ def _summary(c: Config, results: Mapping[str, Result]) -> Step:
         eqs += (Equation(Sym("dY"), mse_upstream()),)
     elif c.loss == "sum":
         eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
+    note = (
+        "These are the formulas a backward pass implements; every one was checked "
+        + (
+            "against the explicit chain rule above."
+            if c.method in ("jacobian", "all")
+            else "against the explicit chain rule (see the certificate)."
+        )
+    )
+    if c.conv.samples_as_columns:
+        note += (
+            " deeplearning.ai writes dW = 1/m·dZ·Aᵀ and db = 1/m·Σ dZ: its cost "
+            "J = 1/m·Σ ℒ averages over the m samples and its dZ is the derivative of one "
+            "sample's ℒ, so the 1/m is applied in the parameter gradients. Here dY = ∂L/∂Y "
+            "is the derivative of the whole loss, which already holds that factor (for the "
+            "mean loss, dY = (Y − T)/N), so dW = dY·Xᵀ is the same number."
+        )
     return Step(
         "summary",
         StepKind.RESULT,
         "Backpropagation through the layer",
         eqs,
-        note=(
-            "These are the formulas a backward pass implements; every one was checked "
-            + (
-                "against the explicit chain rule above."
-                if c.method in ("jacobian", "all")
-                else "against the explicit chain rule (see the certificate)."
-            )
-        ),
+        note=note,
         uses=tuple(f"{last}{v}" for v in c.wrt),
         view="jacobian" if c.method == "all" else c.method,
     )

@@ -1592,15 +1592,16 @@ def remarks_blocks(d: Derivation) -> list[Block]:
         )
     blocks.append(("h", "The bias is broadcast"))
     ones = formula_latex(Ones("N"), L)
+    line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
     blocks.append(
         (
             "p",
             authored(
-                f"The same bias is added to every row of ${_role_tex(c, 'Y')}$ through "
+                f"The same bias is added to every {line} of ${_role_tex(c, 'Y')}$ through "
                 f"${ones}$, a column of {c.n} ones. Each bias entry therefore influences "
-                "one output in every row, and its derivative adds up the upstream "
+                f"one output in every {line}, and its derivative adds up the upstream "
                 "derivatives over the batch: that sum is the product with the ones vector, "
-                "NumPy's sum over axis 0."
+                f"NumPy's sum over axis {axis}."
             ),
         )
     )
