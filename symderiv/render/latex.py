@@ -453,14 +453,6 @@ def prose_latex(
     return segments_latex(prose_segments(text, letters, math_words))
 
 
-def authored(text: str) -> list[Segment]:
-    """Prose written by symderiv with ``$…$`` LaTeX math (trusted) as segments."""
-    parts = text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced $ in {text!r}")
-    return [("math" if k % 2 else "text", p) for k, p in enumerate(parts) if p]
-
-
 # =============================================================================================
 # Width estimates (in em of the surrounding font), used to elide and to break lines
 # =============================================================================================
@@ -1946,7 +1938,6 @@ __all__ = [
     "MatrixStyle",
     "Piece",
     "TexLayout",
-    "authored",
     "command_line",
     "equation_latex",
     "flatten_product",
