@@ -15,8 +15,15 @@ from fractions import Fraction
 from typing import Any
 
 from . import notes
-from .algebra import Poly, PolyMatrix, bulk_work, evaluate, vec_positions
-from .conventions import PREFIX, Config, mse_upstream
+from .algebra import (
+    Poly,
+    PolyMatrix,
+    affine_jacobian,
+    bulk_work,
+    evaluate,
+    vec_positions,
+)
+from .conventions import Config, mse_upstream
 from .guard import guard
 from .layer import AffineLayer
 from .notation import (
@@ -41,6 +48,7 @@ SHARED_STEPS: tuple[str, ...] = ("define", "forward", "upstream")
 
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
+
 
 def derive(
     config: Config | None = None,
@@ -236,20 +244,9 @@ class _Engine:
         """Explicit ∂vec(Y)/∂vec(var) from the structure of Y, and its Kronecker form."""
         L, order = self.layer, self.order
         names = self.variable_vector(var)
-        column = {name: k for k, name in enumerate(names)}
-        prefix = PREFIX[var] + "_"
-        entries: dict[tuple[int, int], Poly] = {}
         # One pass over the terms of each y_ij: a term c·v·rest contributes c·rest to
         # ∂y_ij/∂v. The map is affine in each variable, so no term holds v twice.
-        for r, y in enumerate(L.Y.vec(order)):
-            for mono, coeff in y.terms.items():
-                for f in mono:
-                    if f.startswith(prefix):
-                        rest = tuple(g for g in mono if g != f)
-                        value = Poly({rest: coeff})
-                        key = (r, column[f])
-                        entries[key] = entries[key] + value if key in entries else value
-        jac = PolyMatrix(L.n * L.m, len(names), entries)
+        jac = affine_jacobian(L.Y.vec(order), names)
         kron_node = self.conv.kronecker(var, order)
         env = {r: L.matrix(r) for r in ("X", "W", "b")}
         kron = evaluate(kron_node, env, L.sizes, order)
@@ -406,9 +403,7 @@ class _Engine:
         if self.config.loss == "mse":
             eqs += (Equation(Sym("dY"), mse_upstream()),)
         elif self.config.loss == "sum":
-            eqs += (
-                Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),
-            )
+            eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
         return Step(
             "summary",
             StepKind.RESULT,
