@@ -51,7 +51,7 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     type=click.Choice(FORMATS),
     default="latex",
     show_default=True,
-    help="Output format.",
+    help="Output format (json: the blanks with their answers, for a learning platform).",
 )
 @click.option(
     "--answers",
