@@ -8,7 +8,7 @@ from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet.
+#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
@@ -88,6 +88,7 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
+      symderiv exercise --seed 7 --format json -o blanks.json
     """
     from pathlib import Path
 
