@@ -25,6 +25,7 @@ FORMATS: tuple[str, ...] = (
     "beamer",
     "markdown",
     "ipynb",
+    "html",
     "json",
 )
 

@@ -149,7 +149,7 @@ def emit(
         text = render(derivation, "text", width=width, max_entries=max_entries)
     else:
         settings: dict[str, object] = {}
-        if fmt in ("latex", "beamer", "markdown", "ipynb"):
+        if fmt in ("latex", "beamer", "markdown", "ipynb", "html"):
             settings["max_entries"] = max_entries
         text = render(derivation, fmt, **settings)
     if output is None:

@@ -11,7 +11,9 @@ with latex2mathml and then repairs what that converter emits in MathML 3 but bro
 - ``\\boxed`` (``menclose``, not in MathML Core), as a bordered ``mrow``;
 - bold letters and digits (``mathvariant="bold"``), as Unicode mathematical bold;
 - ``\\operatorname{vec}`` (an ``mo``, spaced like an operator), as an upright ``mi``;
-- a row gap such as ``\\\\[1ex]`` (which the converter prints as the text "[1ex]").
+- a row gap such as ``\\\\[1ex]`` (which the converter prints as the text "[1ex]");
+- a matrix with a superscript (``\\end{bmatrix}^{T}``), which the converter leaves as
+  loose brackets and a table under one ``msup``.
 
 Anything the converter could not read (an unknown command, a stray ``&``) becomes an
 ``merror`` element, so a test (or a browser) sees it; :func:`mathml_errors` lists them.
@@ -24,11 +26,21 @@ import xml.etree.ElementTree as ET
 
 from ..errors import SymderivError
 
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
-
 _ROW_GAP = re.compile(r"\\\\\s*\[[^\]]*\]")
 _ENV = re.compile(r"\\(begin|end)\{(aligned|gathered)\}")
 _NAMED_SPACE = re.compile(r"\\!")
+_MATRIX = re.compile(r"\\(begin|end)\{([bBpvV]?matrix)\}")
+#: Elements with a fixed number of children (base and scripts, numerator and denominator).
+_ARITY = {
+    "msub": 2,
+    "msup": 2,
+    "msubsup": 3,
+    "mfrac": 2,
+    "munder": 2,
+    "mover": 2,
+    "munderover": 3,
+    "mroot": 2,
+}
 _XMLNS = re.compile(r'\s+xmlns="[^"]*"')
 
 
@@ -56,6 +68,11 @@ def _prepare(tex: str) -> str:
     """
     tex = _ROW_GAP.sub(r"\\\\", tex)
     tex = _NAMED_SPACE.sub("", tex)
+    # A matrix as one group, so that a superscript (^{T}) applies to all of it and its
+    # brackets stretch to it alone (the converter leaves the bracket, table, bracket loose).
+    tex = _MATRIX.sub(
+        lambda m: "{" + m.group(0) if m.group(1) == "begin" else m.group(0) + "}", tex
+    )
 
     def env(m: re.Match[str]) -> str:
         begin, name = m.group(1) == "begin", m.group(2)
@@ -109,6 +126,9 @@ def _fix(el: ET.Element) -> None:
     for child in list(el):
         _fix(child)
     tag = el.tag
+    if tag in _ARITY and len(el) != _ARITY[tag]:
+        _merror(el, f"{tag} with {len(el)} parts")
+        return
     if tag == "mtable":
         _fix_table(el)
     elif tag == "menclose":
@@ -132,6 +152,10 @@ def _fix(el: ET.Element) -> None:
             el.text = "".join(_bold(ch) for ch in text)
         elif variant == "normal" and tag == "mi":
             el.set("mathvariant", "normal")
+        if tag == "mo" and text == "/":
+            # ∂L/∂y: TeX sets the slash as an ordinary symbol, without space around it.
+            el.set("lspace", "0")
+            el.set("rspace", "0")
         if tag == "mo" and len(text) > 1 and text.isalpha():
             # \operatorname{vec}: a name, not an operator (no operator spacing).
             el.tag = "mi"
@@ -177,4 +201,4 @@ def mathml_errors(html: str) -> list[str]:
     return re.findall(r"<merror><mtext>(.*?)</mtext></merror>", html)
 
 
-__all__ = ["MATHML_NS", "MathMLError", "mathml_errors", "tex_to_mathml"]
+__all__ = ["MathMLError", "mathml_errors", "tex_to_mathml"]
