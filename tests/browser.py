@@ -146,6 +146,18 @@ def screenshot(
     return png
 
 
+def print_pdf(page: Path, pdf: Path) -> Path:
+    """``page`` (an HTML file) printed to PDF, as a browser's Print does (print CSS)."""
+    _run(
+        ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+        pdf.parent,
+        1280,
+        900,
+    )
+    assert pdf.exists() and pdf.stat().st_size > 10_000, "no PDF"
+    return pdf
+
+
 def luminance(css_colour: str) -> float:
     """Relative brightness (0 black … 1 white) of a CSS ``rgb(r, g, b)`` colour."""
     r, g, b = (int(v) for v in re.findall(r"\d+", css_colour)[:3])

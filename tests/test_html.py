@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from browser import luminance, probe, screenshot
+from browser import luminance, print_pdf, probe, screenshot
 
 from symderiv import derive
 from symderiv.cli import cli
@@ -141,6 +143,15 @@ def test_small_page_in_chromium(tmp_path: Path) -> None:
     html_path = tmp_path / "a.html"
     html_path.write_text(text, encoding="utf-8")
     screenshot(html_path, tmp_path / "a.png")
+    # Printed (print CSS), every step is there.
+    pdf = print_pdf(html_path, tmp_path / "a.pdf")
+    if shutil.which("pdftotext"):
+        printed = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        steps = len(derive(n=2, d=2, m=3).steps)
+        assert f"Step {steps}" in printed and "Mathematical background" in printed
+        assert "Lecture mode" not in printed  # the hint is for screens
 
 
 @pytest.mark.browser
