@@ -511,6 +511,70 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
     return formula_latex(value, letters)
 
 
+def sheet_json(sheet: Sheet) -> str:
+    """The blanks of ``sheet`` with their answers, as JSON, for a learning platform.
+
+    One object: ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
+    key), and ``blanks`` in the order printed. Each blank has its ``key`` (as
+    :meth:`Sheet.answers`), ``variable``, ``kind`` (``rows``, ``cols``, ``jacobian``,
+    ``chain``, ``derivative``, ``closed_form``), its 1-based ``index`` where it has one,
+    and the ``answer``: a number, or an entry in canonical names (``x_1_1*dy_1_1``) with
+    ``text``, its readable form (``x₁,₁·∂L/∂y₁,₁``). A closed form's answer is a formula
+    that ``symderiv check`` reads, and its ``check`` object gives the arguments with which
+    a platform grades the student's formula for that blank.
+    """
+    import json
+
+    from .check import readable
+    from .formula import numpy_text
+
+    config = sheet.config
+    blanks: list[dict[str, Any]] = []
+    for answer in sheet.answers():
+        var, kind, *index = answer.key.split(".")
+        blank: dict[str, Any] = {"key": answer.key, "variable": var, "kind": kind}
+        if index:
+            blank["index"] = [int(i) for i in index]
+        value: Any = answer.value
+        if isinstance(value, Poly):
+            blank["answer"] = value.to_str()
+            blank["text"] = readable(value, config.letters)
+        elif isinstance(value, int):
+            blank["answer"] = value
+        else:
+            formula = numpy_text(value, config)
+            blank["answer"] = formula
+            blank["check"] = {
+                "variable": var,
+                "convention": config.convention,
+                "n": config.n,
+                "d": config.d,
+                "m": config.m,
+                "args": [
+                    "check",
+                    "--convention",
+                    config.convention,
+                    "--n",
+                    str(config.n),
+                    "--d",
+                    str(config.d),
+                    "--m",
+                    str(config.m),
+                    "--wrt",
+                    var,
+                ],
+            }
+        blanks.append(blank)
+    document = {
+        "config": config.to_dict(),
+        "seed": sheet.seed,
+        "command": sheet.command(),
+        "key_command": sheet.command(answers=True),
+        "blanks": blanks,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
 __all__ = [
     "MAX_SIZE",
     "Answer",
@@ -518,6 +582,7 @@ __all__ = [
     "Sheet",
     "answer_tex",
     "make_sheet",
+    "sheet_json",
     "sheet_latex",
     "sheet_markdown",
 ]

@@ -8,8 +8,8 @@ from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet.
-FORMATS: tuple[str, ...] = ("latex", "markdown")
+#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
+FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
 @cli.command()
@@ -88,9 +88,10 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
+      symderiv exercise --seed 7 --format json -o blanks.json
     """
     from ..errors import UsageError
-    from ..exercise import make_sheet, sheet_latex, sheet_markdown
+    from ..exercise import make_sheet, sheet_json, sheet_latex, sheet_markdown
     from ..fileio import write_atomic
 
     if output == "-":
@@ -98,8 +99,11 @@ def exercise(
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
     sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)
-    printer = sheet_latex if fmt == "latex" else sheet_markdown
-    text = printer(sheet, answers=answers)
+    if fmt == "json":  # the blanks with their answers, for a learning platform
+        text = sheet_json(sheet)
+    else:
+        printer = sheet_latex if fmt == "latex" else sheet_markdown
+        text = printer(sheet, answers=answers)
     if output is None:
         click.echo(text, nl=False)
     else:
