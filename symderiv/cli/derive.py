@@ -50,6 +50,13 @@ FORMATS: tuple[str, ...] = (
 )
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
 @click.option(
+    "--flavor",
+    type=click.Choice(["github", "gitlab", "jupyter"]),
+    default=None,
+    help="Markdown for GitHub (the default: ```math fences), GitLab (the same, at most "
+    "1000 characters a maths block) or Jupyter ($$ maths).",
+)
+@click.option(
     "--step",
     is_flag=True,
     help="Pause after each step until Enter (q quits): for live lectures.",
@@ -69,6 +76,7 @@ def derive(
     pdf: bool,
     max_entries: int,
     force: bool,
+    flavor: str | None,
     step: bool,
     svg: str | None,
     **options: Any,
@@ -101,7 +109,14 @@ def derive(
             # Rendering a large derivation takes seconds too: keep the bar until written.
             if progress is not None:
                 progress(f"writing {output}", 1, 1)
-            emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+            emit(
+                derivation,
+                fmt,
+                output=output,
+                pdf=pdf,
+                max_entries=max_entries,
+                flavor=flavor,
+            )
     if step or svg is not None:
         from .live import present
 
@@ -113,10 +128,18 @@ def derive(
             max_entries=max_entries,
             step=step,
             svg=svg,
+            flavor=flavor,
         )
         if not finished:
             return  # stopped with q during --step: a clean exit
     elif not to_file:
-        emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+        emit(
+            derivation,
+            fmt,
+            output=output,
+            pdf=pdf,
+            max_entries=max_entries,
+            flavor=flavor,
+        )
     if not derivation.verified:
         raise click.exceptions.Exit(1)

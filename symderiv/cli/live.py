@@ -199,6 +199,7 @@ def present(
     max_entries: int,
     step: bool,
     svg: str | None,
+    flavor: str | None = None,
 ) -> bool:
     """``derive``'s output with ``--step`` and/or ``--svg``.
 
@@ -222,7 +223,14 @@ def present(
         )
     if not step or not interactive():
         # Without a terminal nothing pauses: the output is the same as without --step.
-        emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+        emit(
+            derivation,
+            fmt,
+            output=output,
+            pdf=pdf,
+            max_entries=max_entries,
+            flavor=flavor,
+        )
         return True
     console = make_console(color_system=None) if fmt == "text" else make_console()
     return step_through(derivation, console, max_entries=max_entries, pause=True)

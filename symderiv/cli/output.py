@@ -122,10 +122,12 @@ def emit(
     output: str | None,
     pdf: bool = False,
     max_entries: int = 12,
+    flavor: str | None = None,
 ) -> None:
     """Print or write ``derivation`` in format ``fmt`` (and compile the PDF if asked).
 
-    ``output`` None or ``"-"`` means standard output (as for ``codegen -o -``).
+    ``output`` None or ``"-"`` means standard output (as for ``codegen -o -``);
+    ``flavor`` (Markdown only) is github, gitlab or jupyter.
     """
     from ..fileio import write_atomic
     from ..render import render
@@ -136,6 +138,8 @@ def emit(
         raise UsageError(f"--pdf needs --format latex or beamer, not {fmt!r}")
     if pdf and output is None:
         raise UsageError("--pdf needs -o FILE.tex (the PDF is written next to it)")
+    if flavor is not None and fmt != "markdown":
+        raise UsageError(f"--flavor needs --format markdown, not {fmt!r}")
     if fmt == "rich" and output is None:
         from ..render.terminal import TerminalView
 
@@ -151,6 +155,8 @@ def emit(
         settings: dict[str, object] = {}
         if fmt in ("latex", "beamer", "markdown", "ipynb", "html"):
             settings["max_entries"] = max_entries
+        if flavor is not None:
+            settings["flavor"] = flavor
         text = render(derivation, fmt, **settings)
     if output is None:
         click.echo(text, nl=False)
