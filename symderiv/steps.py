@@ -188,7 +188,7 @@ class Derivation:
 
         return render(self, "markdown", **settings)
 
-    def matrices(self, names: str = "display") -> dict[str, Any]:
+    def matrices(self, names: str = "display") -> Mapping[str, Any]:
         """X, W, b, Y, dY, the Jacobians J_V and the derivatives dV as sympy matrices.
 
         ``names="display"`` prints entries as the derivation writes them (x₁,₁₂, ∂L/∂y₁,₁;

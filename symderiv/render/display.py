@@ -11,6 +11,7 @@ derivation writes them: ``x₁,₁₂`` and ``∂L/∂y₁,₁`` in text, ``x_{1
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -76,13 +77,54 @@ def with_display_names(matrix: Any, letters: Letters) -> Any:
     return sp.ImmutableMatrix(matrix.xreplace(swap))
 
 
-def sympy_matrices(d: Derivation, names: str = "display") -> dict[str, Any]:
+class Matrices(Mapping[str, Any]):
+    """The derivation's matrices by key, each made into a sympy matrix when first asked
+    for (a large Jacobian costs time and memory as a sympy matrix)."""
+
+    def __init__(self, d: Derivation, names: str) -> None:
+        self._names = names
+        self._letters = d.config.letters
+        poly: dict[str, PolyMatrix] = {
+            "X": d.layer.X,
+            "W": d.layer.W,
+            "b": d.layer.b,
+            "Y": d.layer.Y,
+            "dY": d.upstream,
+        }
+        for var, r in d.results.items():
+            poly[f"J_{var}"] = r.jacobian
+        for var, r in d.results.items():
+            poly[f"d{var}"] = r.derivative
+        self._poly = {k: poly[k] for k in KEYS if k in poly}
+        self._made: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._made:
+            matrix = self._poly[key].to_sympy()
+            if self._names == "display":
+                matrix = with_display_names(matrix, self._letters)
+            self._made[key] = matrix
+        return self._made[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._poly)
+
+    def __len__(self) -> int:
+        return len(self._poly)
+
+    def shape(self, key: str) -> tuple[int, int]:
+        """The shape of matrix ``key``, without making it."""
+        return self._poly[key].shape
+
+
+def sympy_matrices(d: Derivation, names: str = "display") -> Matrices:
     """The derivation's matrices as ``sympy.ImmutableMatrix``, keyed by role.
 
     Keys (only the variables derived appear): ``X``, ``W``, ``b``, ``Y`` (the layer, in
     the convention's shapes), ``dY`` (the upstream derivative, (N, M)), ``J_X``, ``J_W``,
     ``J_b`` (the explicit Jacobians ∂vec(Y)/∂vec(V), (N·M, #V)), ``dX``, ``dW``, ``db``
-    (the derivatives ∂L/∂V from the chain rule, in the layout asked).
+    (the derivatives ∂L/∂V from the chain rule, in the layout asked). Each matrix is made
+    when first looked up.
 
     Args:
         d: a derivation.
@@ -100,22 +142,7 @@ def sympy_matrices(d: Derivation, names: str = "display") -> dict[str, Any]:
 
     if names not in ("display", "canonical"):
         raise ChoiceError(f"names must be 'display' or 'canonical', not {names!r}")
-    poly: dict[str, PolyMatrix] = {
-        "X": d.layer.X,
-        "W": d.layer.W,
-        "b": d.layer.b,
-        "Y": d.layer.Y,
-        "dY": d.upstream,
-    }
-    for var, r in d.results.items():
-        poly[f"J_{var}"] = r.jacobian
-    for var, r in d.results.items():
-        poly[f"d{var}"] = r.derivative
-    out = {k: poly[k].to_sympy() for k in KEYS if k in poly}
-    if names == "display":
-        letters = d.config.letters
-        out = {k: with_display_names(v, letters) for k, v in out.items()}
-    return out
+    return Matrices(d, names)
 
 
 def summary(d: Derivation) -> str:
@@ -124,7 +151,7 @@ def summary(d: Derivation) -> str:
     >>> from symderiv import derive
     >>> print(summary(derive(n=2, d=2, m=3)))  # doctest: +NORMALIZE_WHITESPACE
     Derivation N=2, D=2, M=3 · convention xw · row order · denominator layout · loss generic
-      ∂L/∂X = dY·Wᵀ   ∂L/∂W = Xᵀ·dY   ∂L/∂b = 1_2ᵀ·dY   (verified ✓)
+      ∂L/∂X = dY·Wᵀ   ∂L/∂W = Xᵀ·dY   ∂L/∂b = 1_Nᵀ·dY   (verified ✓)
       d.to_text(): the whole derivation; d.matrices(): the matrices for sympy
     """
     c = d.config
@@ -160,6 +187,7 @@ def short_repr(d: Derivation) -> str:
 __all__ = [
     "KEYS",
     "DisplaySymbol",
+    "Matrices",
     "display_symbol",
     "short_repr",
     "summary",
