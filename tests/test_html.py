@@ -164,3 +164,24 @@ def test_large_page_in_chromium(tmp_path: Path) -> None:
     html_path = tmp_path / "b.html"
     html_path.write_text(text, encoding="utf-8")
     screenshot(html_path, tmp_path / "b.png")
+
+
+def test_conventions_page(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "c.html"
+    result = runner.invoke(cli, ["conventions", "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and mathml_errors(text) == []
+    assert not re.search(r"https?://|\b(src|href)\s*=", text)
+    assert text.count("<table>") == 3 and "Every row verified." in text
+
+
+@pytest.mark.browser
+def test_conventions_page_in_chromium(tmp_path: Path) -> None:
+    from symderiv.compare import compare
+    from symderiv.render.html import comparison_html
+
+    text = comparison_html(compare(2, 2, 3))
+    r = probe(text, tmp_path)
+    assert r["merror"] == 0 and r["resources"] == []
+    assert r["scroll_width"] <= r["inner_width"], r

@@ -8,7 +8,7 @@ from . import cli
 from .options import format_option, output_option, size_options
 
 #: The formats of the comparison page.
-FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
+FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown", "html")
 
 
 @cli.command()
@@ -64,6 +64,10 @@ def conventions(
             text = comparison_text(comparison, text_width(output, TEXT_WIDTH))
         elif fmt == "latex":
             text = comparison_latex(comparison)
+        elif fmt == "html":
+            from ..render.html import comparison_html
+
+            text = comparison_html(comparison)
         else:
             text = comparison_markdown(comparison)
         if output is None:

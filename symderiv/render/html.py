@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import __version__
 from ..algebra import PolyMatrix
@@ -40,6 +40,9 @@ from .latex import (
     upstream_definition,
 )
 from .mathml import tex_to_mathml
+
+if TYPE_CHECKING:
+    from ..compare import Comparison
 
 #: Width (em) of a display line before the LaTeX layout breaks or elides it; wider displays
 #: scroll in their box. A little under the text column (measured in Chromium: at 40 em no
@@ -83,7 +86,8 @@ figcaption{color:var(--muted);font-size:.9rem}
 table{border-collapse:collapse;margin:.6rem 0}
 th,td{border-bottom:1px solid var(--rule);padding:.3rem .6rem;text-align:left;vertical-align:top}
 td.mark{text-align:center}
-.ok{color:var(--ok)}.bad{color:var(--bad);font-weight:bold}
+.ok{color:var(--ok)}.bad{color:var(--bad);font-weight:bold}.muted{color:var(--muted)}
+tr.group td{border-top:2px solid var(--rule)}
 body.lecture .hint{visibility:hidden}
 @media print{
 body{max-width:none;font-size:11pt;padding:0}
@@ -368,6 +372,80 @@ class HtmlRenderer(LatexRenderer):
         return html_document(head_title, "\n".join(body))
 
 
+def _pieces_html(pieces: Iterable[tuple[str, str]]) -> str:
+    """Pieces of the conventions page (:mod:`symderiv.compare`) as HTML."""
+    out: list[str] = []
+    for kind, text in pieces:
+        if kind in ("math", "dim-math"):
+            math = tex_to_mathml(text)
+            out.append(
+                f'<span class="muted">{math}</span>' if kind == "dim-math" else math
+            )
+        elif kind == "dim":
+            out.append(f'<span class="muted">{escape(text)}</span>')
+        elif kind == "mark":
+            out.append(
+                f'<span class="{"ok" if text == "✓" else "bad"}">{escape(text)}</span>'
+            )
+        else:
+            out.append(escape(text))
+    return "".join(out)
+
+
+def _words_and_maths(
+    tex: list[tuple[str, str]], text: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The words of the text version of a paragraph with the formulas of its LaTeX one."""
+    return [
+        a if b[0] in ("math", "dim-math") else b for a, b in zip(tex, text, strict=True)
+    ]
+
+
+def comparison_html(c: Comparison) -> str:
+    """``symderiv conventions`` as one self-contained page (see :func:`render_html`)."""
+    from ..compare import notes, tables
+
+    page, words = notes(c, latex=True), notes(c)
+
+    def paragraphs(key: str) -> list[str]:
+        return [
+            f"<p>{_pieces_html(_words_and_maths(a, b))}</p>"
+            for a, b in zip(page[key], words[key], strict=True)
+        ]
+
+    title = f"The conventions side by side at N={c.n}, D={c.d}, M={c.m}"
+    body = [
+        f"<header>\n<h1>{escape(title)}</h1>",
+        "<p>In column, C_in = D and C_out = M.</p>",
+    ]
+    body += paragraphs("intro") + ["</header>", "<main>"]
+    for k, table in enumerate(tables(c, latex=True)):
+        head = "".join(f"<th>{_pieces_html(h)}</th>" for h in table.header)
+        rows = []
+        for r, row in enumerate(table.rows):
+            cls = ' class="group"' if r in table.sections else ""
+            cells = "".join(f"<td>{_pieces_html(cell)}</td>" for cell in row)
+            rows.append(f"<tr{cls}>{cells}</tr>")
+        body += [
+            f"<section>\n<h2>{escape(table.title)}</h2>",
+            f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>',
+            *rows,
+            "</tbody></table></div>",
+        ]
+        if k == 1:
+            body += paragraphs("k")
+        body.append("</section>")
+    body += ["<section>\n<h2>Why they agree</h2>", *paragraphs("why"), "</section>"]
+    body.append(f'<p class="meta"><em>{_pieces_html(words["sources"][0])}</em></p>')
+    verdict = (
+        '<p class="ok">Every row verified.</p>'
+        if c.verified
+        else '<p class="bad">Verification FAILED.</p>'
+    )
+    body += [verdict, "</main>"]
+    return html_document(title, "\n".join(body))
+
+
 def render_html(derivation: Derivation, **settings: Any) -> str:
     """The derivation as one self-contained HTML page with MathML maths.
 
@@ -378,6 +456,7 @@ def render_html(derivation: Derivation, **settings: Any) -> str:
 
 __all__ = [
     "HtmlRenderer",
+    "comparison_html",
     "html_document",
     "render_html",
     "segments_html",
