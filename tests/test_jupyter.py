@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import sympy as sp
+from texutil import compile_tex
 
 from symderiv import derive
 from symderiv.errors import SymderivError
@@ -87,3 +91,28 @@ def test_only_the_variables_derived() -> None:
 def test_unknown_names_is_refused() -> None:
     with pytest.raises(SymderivError, match="display"):
         derive(n=1, d=1, m=1).matrices("pretty")
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize(
+    "config", [{"n": 2, "d": 2, "m": 3}, {"n": 1, "d": 11, "m": 12}]
+)
+def test_repr_latex_compiles_with_the_packages_it_names(
+    config: dict[str, int], tmp_path: Path
+) -> None:
+    """Pasted into a plain article with exactly the packages its header names."""
+    fragment = derive(**config)._repr_latex_()  # type: ignore[arg-type]
+    needs = re.search(
+        r"^% A fragment: needs (\\usepackage\{[a-z,]+\})\.$", fragment, re.M
+    )
+    assert needs, fragment[:300]
+    for package in ("amsmath", "array", "booktabs"):
+        assert package in needs.group(1)
+    doc = (
+        "\\documentclass{article}\n"
+        + needs.group(1)
+        + "\n\\begin{document}\n"
+        + fragment
+        + "\n\\end{document}\n"
+    )
+    compile_tex(doc, tmp_path, vbox=False, hbox=False)

@@ -26,11 +26,11 @@ def codegen(convention: str, target: str, output: str | None) -> None:
     the closed forms symderiv derives, printed as numpy code.
     """
     from ..codegen import generate_linear
-    from ..fileio import write_atomic
+    from .console import check_outputs, printable, show
 
-    source = generate_linear(convention, target)
-    if output is None or output == "-":
-        click.echo(source, nl=False)
-        return
-    write_atomic(output, source)
-    click.echo(f"wrote {output}", err=True)
+    if output == "-":
+        output = None
+    check_outputs({"-o": output})
+    show(generate_linear(convention, target), "text", output)
+    if output is not None:
+        click.echo(f"wrote {printable(output)}", err=True)

@@ -33,46 +33,27 @@ def conventions(
     """
     import sys
 
-    from ..compare import (
-        compare,
-        comparison_latex,
-        comparison_markdown,
-        comparison_renderable,
-        comparison_text,
-    )
+    from ..compare import compare
     from ..conventions import CONVENTIONS, VEC_ORDERS, Config
-    from ..fileio import write_atomic
-    from ..guard import guard
-    from .live import make_console, text_width
-    from .output import TEXT_WIDTH, progress_reporter
+    from ..guard import guard_all
+    from .console import check_outputs, progress, show
 
-    seconds = sum(
-        guard(Config(n=n, d=d, m=m, convention=c, vec=v), force).seconds
-        for c in CONVENTIONS
-        for v in VEC_ORDERS
-    )
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
+    check_outputs({"-o": output})  # a bad -o fails now, before the six derivations
+    # The six derivations are all kept for the page: their costs add up.
+    estimate = guard_all(
+        [
+            Config(n=n, d=d, m=m, convention=c, vec=v)
+            for c in CONVENTIONS
+            for v in VEC_ORDERS
+        ],
+        force,
+    )
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
-    with progress_reporter(seconds) as progress:
-        comparison = compare(n, d, m, progress=progress, force=True)
-    if fmt == "rich" and output is None:
-        make_console().print(comparison_renderable(comparison))
-    else:
-        if fmt in ("rich", "text"):
-            text = comparison_text(comparison, text_width(output, TEXT_WIDTH))
-        elif fmt == "latex":
-            text = comparison_latex(comparison)
-        elif fmt == "html":
-            from ..render.html import comparison_html
-
-            text = comparison_html(comparison)
-        else:
-            text = comparison_markdown(comparison)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            write_atomic(output, text)
+    with progress(estimate.seconds) as report:
+        comparison = compare(n, d, m, progress=report, force=True)
+    show(comparison, fmt, output)
     if not comparison.verified:
         raise click.exceptions.Exit(1)

@@ -8,8 +8,8 @@ from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
-FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
+#: The formats of an exercise sheet.
+FORMATS: tuple[str, ...] = ("latex", "markdown")
 
 
 @cli.command()
@@ -88,29 +88,35 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
-      symderiv exercise --seed 7 --format json -o blanks.json
     """
+    from pathlib import Path
+
     from ..errors import UsageError
-    from ..exercise import make_sheet, sheet_json, sheet_latex, sheet_markdown
-    from ..fileio import write_atomic
+    from ..exercise import make_sheet, sheet_json
+    from ..render.sheet import sheet_latex, sheet_markdown
+    from .console import check_outputs, show
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    pdf_path = None
+    if pdf and output:
+        try:
+            pdf_path = str(Path(output).with_suffix(".pdf"))
+        except ValueError:  # "/" or "..": refused as a path below
+            pdf_path = None
+    check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
     sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)
     if fmt == "json":  # the blanks with their answers, for a learning platform
         text = sheet_json(sheet)
     else:
         printer = sheet_latex if fmt == "latex" else sheet_markdown
         text = printer(sheet, answers=answers)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
-        if pdf:
-            from ..pdf import compile_pdf
+    show(text, "text", output)
+    if pdf and output is not None:
+        from ..pdf import compile_pdf
 
-            compile_pdf(output)
+        compile_pdf(output)
     if not sheet.derivation.verified:
         raise click.exceptions.Exit(1)

@@ -32,6 +32,9 @@ class Size(click.ParamType[int]):
 
     name = "integer"
 
+    def __init__(self, limit: int = MAX_SIZE) -> None:
+        self.limit = limit
+
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> int:
@@ -50,9 +53,9 @@ class Size(click.ParamType[int]):
             self.fail(f"{_clip(text)} is negative; use an integer >= 1", param, ctx)
         if not digits:
             self.fail(f"{_clip(text)} is zero; use an integer >= 1", param, ctx)
-        if len(digits) > len(str(MAX_SIZE)) or int(digits) > MAX_SIZE:
+        if len(digits) > len(str(self.limit)) or int(digits) > self.limit:
             self.fail(
-                f"{_clip(digits)} is too large; use an integer from 1 to {MAX_SIZE}",
+                f"{_clip(digits)} is too large; use an integer from 1 to {self.limit}",
                 param,
                 ctx,
             )
@@ -91,7 +94,9 @@ def _unprefixed(exc: Exception, flag: str) -> str:
     return message
 
 
-def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+def wrt_callback(
+    ctx: click.Context, param: click.Parameter, value: str
+) -> tuple[str, ...]:
     try:
         return parse_wrt(value)
     except SymderivError as exc:
@@ -180,7 +185,7 @@ def derivation_options(func: F) -> F:
             "--wrt",
             default="X,W,b",
             show_default=True,
-            callback=_wrt,
+            callback=wrt_callback,
             help="Variables to differentiate by: any of X,W,b.",
         ),
         names_option(),

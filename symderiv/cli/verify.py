@@ -10,23 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..conventions import LOSSES, parse_wrt
-from ..errors import SymderivError, VerificationError
+from ..conventions import LOSSES
+from ..errors import VerificationError
 from . import cli
-from .options import convention_option, size_options
+from .options import convention_option, size_options, wrt_callback
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
 
     from ..numeric import VerifyReport
-
-
-def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    try:
-        return parse_wrt(value)
-    except SymderivError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from exc
 
 
 def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
@@ -42,25 +34,6 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
             f"{number} is negative; use an integer >= 0", ctx, param
         )
     return number
-
-
-def _console() -> Console:
-    """Rich on a terminal; plain text (no escape codes) when stdout is not one."""
-    import os
-    import sys
-
-    from rich.console import Console
-
-    terminal = sys.stdout.isatty()
-    plain = not terminal or os.environ.get("NO_COLOR", "") != ""  # no escape codes
-    return Console(
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
-        no_color=plain,
-        color_system=None if plain else "auto",
-        width=None if terminal else 100,
-    )
 
 
 def _loss_text(report: VerifyReport) -> str:
@@ -156,7 +129,7 @@ def _failure(report: VerifyReport) -> str:
     "--wrt",
     default="X,W,b",
     show_default=True,
-    callback=_wrt,
+    callback=wrt_callback,
     help="Variables to check: any of X,W,b.",
 )
 @click.option(
@@ -184,11 +157,12 @@ def verify(
 
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
+    from .console import make_console
 
     report = run(n, d, m, convention, loss, seed, wrt, force=force)
     inst = report.instance
     conv = inst.convention
-    console = _console()
+    console = make_console()
     from ..render.formula import formula_text
 
     forward = formula_text(conv.forward(), conv.letters)

@@ -18,31 +18,47 @@ The page:
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .. import __version__
+from .. import __version__, notes
 from ..algebra import PolyMatrix
-from ..notation import Deriv, Explicit
-from ..steps import Derivation, Step, StepKind
-from .code import numpy_lines
-from .latex import (
-    DEFAULT_MAX_ENTRIES,
-    DEFAULT_MAX_TERMS,
-    Block,
-    LatexRenderer,
-    Segment,
-    background_blocks,
-    certificate_rows,
-    command_line,
-    intro_blocks,
-    remarks_blocks,
-    upstream_definition,
-)
+from ..conventions import Config
+from ..notation import Sym
+from ..notes import Prose
+from ..steps import Derivation
+from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
+from .formula import formula_latex
+from .latex import Segment, TexLayout, _math_words, prose_segments, prose_spans
 from .mathml import tex_to_mathml
 
 if TYPE_CHECKING:
     from ..compare import Comparison
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Level,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
+)
+from .terminal import prose_text
 
 #: Width (em) of a display line before the LaTeX layout breaks or elides it; wider displays
 #: scroll in their box. A little under the text column (measured in Chromium: at 40 em no
@@ -146,18 +162,27 @@ def segments_html(segments: Iterable[Segment]) -> str:
     return "".join(out)
 
 
-def display_html(tex: str) -> str:
-    """A display formula in its own box, which scrolls sideways when the formula is wide."""
-    return f'<div class="display" tabindex="0">{tex_to_mathml(tex, display=True)}</div>'
+def display_html(tex: str, kind: str = "") -> str:
+    """A display formula in its own box, which scrolls sideways when the formula is wide.
+
+    ``kind`` is an extra class of the box (``entry``: a chain-rule entry written out).
+    """
+    cls = f"display {kind}" if kind else "display"
+    math = tex_to_mathml(tex, display=True)
+    return f'<div class="{cls}" tabindex="0">{math}</div>'
 
 
 def sparsity_svg(
-    matrix: PolyMatrix, blocks: tuple[int, int] | None, limit: int = SPARSITY_LIMIT
+    matrix: PolyMatrix,
+    blocks: tuple[int, int] | None,
+    caption: str,
+    limit: int = SPARSITY_LIMIT,
 ) -> str:
     """The nonzero pattern of ``matrix`` as an inline SVG, the Kronecker blocks ruled.
 
     Empty for matrices with more than ``limit`` rows or columns. Nonzeros are filled
-    squares in the text colour, so the picture follows the colour scheme.
+    squares in the text colour, so the picture follows the colour scheme; ``caption`` is
+    HTML.
     """
     rows, cols = matrix.rows, matrix.cols
     if rows > limit or cols > limit:
@@ -186,10 +211,7 @@ def sparsity_svg(
         + (f'<path class="cut" d="{"".join(cuts)}"/>' if cuts else "")
         + "</svg>"
     )
-    return (
-        f"<figure>{svg}<figcaption>Nonzero pattern (filled: nonzero); the lines "
-        "separate the Kronecker blocks.</figcaption></figure>"
-    )
+    return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
 
 
 def html_document(head_title: str, body: str) -> str:
@@ -214,121 +236,173 @@ def html_document(head_title: str, body: str) -> str:
     )
 
 
-class HtmlRenderer(LatexRenderer):
-    """The article as a web page: a section per group of steps, MathML displays."""
+@dataclass(frozen=True)
+class HtmlSettings:
+    """Settings of the HTML printer."""
+
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+    upstream: str = "bar"
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, "html")
+        positive("max_terms", self.max_terms, "html")
+        one_of("upstream", self.upstream, ("bar", "frac"), "html")
+
+
+class HtmlPrinter(PagePrinter[str, HtmlSettings]):
+    """The page as HTML: parts and steps as sections, every formula as MathML."""
 
     name = "html"
-    defaults: ClassVar[Mapping[str, object]] = {
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "upstream": "bar",
-    }
-    portable = True
-    width_em = HTML_WIDTH_EM
+    settings_type = HtmlSettings
 
-    @property
-    def standalone(self) -> bool:
-        return True
-
-    @property
-    def sparsity(self) -> bool:
-        return True
-
-    def text(self, segments: Iterable[Segment]) -> str:
-        return segments_html(segments)
-
-    def display(self, tex: str, height: str | None = None) -> str:
-        return display_html(tex)
-
-    # -- steps -----------------------------------------------------------------------------
-    def heading(self, step: Step, number: int) -> str:
-        return (
-            f'<section class="step reveal" id="step-{number}">\n'
-            f"<h3>Step {number} · {self.text(self.prose(step.title))}</h3>"
+    def bind(self, config: Config) -> None:
+        super().bind(config)
+        s = self.settings
+        self.tex = TexLayout(
+            config.letters,
+            max_entries=s.max_entries,
+            max_terms=s.max_terms,
+            upstream=s.upstream,
+            portable=True,
+            width_em=HTML_WIDTH_EM,
+            share_width=0.45,
         )
+        self.words = _math_words(config)
 
-    def render_step(self, step: Step, number: int) -> str:
-        parts = [self.heading(step, number), *self.displays(step)]
-        if step.kind is StepKind.JACOBIAN:
-            parts.append(self.pattern(step))
-        if step.note:
-            parts.append(f"<p>{self.text(self.prose(step.note))}</p>")
-        if step.id == "upstream" and self.settings["upstream"] == "bar":
-            parts += [
-                "<p>Inside the large matrices below the upstream derivatives are "
-                "written compactly (the bar marks a derivative of "
-                f"{tex_to_mathml('L')}, not a mean):</p>",
-                display_html(upstream_definition(self.config)),
-            ]
-        return "\n".join(p for p in parts if p) + "\n</section>"
+    def text(self, prose: Prose) -> str:
+        return segments_html(prose_spans(prose, self.letters))
 
-    def pattern(self, step: Step) -> str:
-        """The nonzero pattern of a Jacobian (an SVG), when the step shows one."""
-        for eq in step.equations:
-            lhs = eq.parts[0]
-            for part in eq.parts:
-                if (
-                    isinstance(part, Explicit)
-                    and isinstance(part.matrix, PolyMatrix)
-                    and isinstance(lhs, Deriv)
-                    and part.blocks is not None
-                ):
-                    return sparsity_svg(part.matrix, part.blocks)
+    def legacy(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
+        if isinstance(text, tuple):
+            return self.text(text)
+        return segments_html(prose_segments(text, self.letters, self.words))
+
+    def empty(self) -> str:
         return ""
 
-    def summary(self, step: Step, number: int) -> str:
-        parts = [self.heading(step, number), display_html(self.boxed_results(step))]
-        if step.note:
-            parts.append(f"<p>{self.text(self.prose(step.note))}</p>")
-        code = numpy_lines(self.ctx.derivation)
-        if code:
-            parts += [
-                "<p>In NumPy, each gradient in the shape of its variable, as a backward "
-                "pass stores it:</p>",
-                "<pre><code>" + escape("\n".join(code)) + "</code></pre>",
-            ]
-        return "\n".join(parts) + "\n</section>"
+    def join(self, blocks: Iterable[Block]) -> str:
+        return "\n".join(out for out in self.blocks(blocks) if out)
 
-    # -- the document ----------------------------------------------------------------------
-    def blocks(self, blocks: list[Block], level: str = "h3") -> str:
-        out: list[str] = []
-        for kind, content in blocks:
-            if kind == "h":
-                out.append(f"<{level}>{escape(content)}</{level}>")
-            elif kind == "p":
-                out.append(f"<p>{self.text(content)}</p>")
-            elif kind == "eq":
-                out.append(display_html(content))
-            elif kind == "items":
-                out.append(
-                    "<ul>\n"
-                    + "\n".join(f"<li>{self.text(item)}</li>" for item in content)
-                    + "\n</ul>"
-                )
-        return "\n".join(out)
+    # -- the blocks ------------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> str:
+        sizes, *rest = block.settings
+        subtitle = f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+        return (
+            f"<header>\n<h1>{self.text(block.title)}</h1>\n"
+            f'<p class="subtitle">{subtitle}</p>\n'
+            f'<p class="meta">Derived and verified by symderiv {escape(__version__)}: '
+            f"<code>{escape(block.command)}</code></p>\n"
+            '<p class="hint">Lecture mode: press <kbd>L</kbd>, then <kbd>→</kbd> and '
+            "<kbd>←</kbd> reveal and hide the steps.</p>\n</header>"
+        )
 
-    def certificate(self) -> str:
-        d = self.ctx.derivation
+    def section(self, block: Section) -> str:
+        # A part holding steps shows its heading; the steps are revealed one by one.
+        steps = any(isinstance(b, StepGroup) for b in block.blocks)
+        cls = "part" if steps else "part reveal"
+        return (
+            f'<section class="{cls}">\n<h2>{self.text(block.title)}</h2>\n'
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def step_group(self, block: StepGroup) -> str:
+        return (
+            f'<section class="step reveal" id="step-{block.number}">\n'
+            f"<h3>Step {block.number} · {self.legacy(block.step.title)}</h3>\n"
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def heading(self, block: Heading) -> str:
+        tag = "h2" if block.level is Level.PART else "h3"
+        return f"<{tag}>{self.text(block.title)}</{tag}>"
+
+    def display(self, block: Display) -> str:
+        if block.boxed:
+            return display_html(self.tex.boxed(block.equations))
+        items = self.tex.display_items(block.equations, block.kind)
+        return "\n".join(display_html(tex) for tex, _ in items)
+
+    def formula(self, block: Formula) -> str:
+        return display_html(block.math.tex)
+
+    def note(self, block: Note) -> str:
+        if block.legacy:
+            return f"<p>{self.legacy(block.legacy)}</p>"
+        return f"<p>{self.text(block.prose)}</p>"
+
+    def items(self, block: Items) -> str:
+        lis = "\n".join(f"<li>{self.text(i)}</li>" for i in block.items)
+        return f"<ul>\n{lis}\n</ul>"
+
+    def notation(self, block: Notation) -> str:
+        if self.settings.upstream != "bar":
+            return ""
+        return (
+            f"<p>{self.text(block.before)}</p>\n{display_html(block.math.tex)}\n"
+            f"<p>{self.text(block.after)}</p>"
+        )
+
+    def entry_sum(self, block: EntrySum) -> str:
+        entry = display_html(self.tex.entry_sum(block), "entry")
+        out = f"<p>{self.text(block.title)}</p>\n{entry}"
+        if block.zeros:
+            out += f"\n<p>{self.text(notes.entry_zeros(block.zeros))}</p>"
+        return out
+
+    def shape_ledger(self, block: ShapeLedger) -> str:
+        items = []
+        for item in block.items:
+            shape = item.dims.shape
+            if shape is None:
+                continue
+            tex = formula_latex(item.node, self.letters)
+            dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
+            items.append(tex_to_mathml(dims) + (" reshaped" if item.reshaped else ""))
+        return (
+            f'<p class="ledger"><em>{self.text(notes.LEDGER)}</em> '
+            + " · ".join(items)
+            + "</p>"
+        )
+
+    def closed_shapes(self, block: ClosedShapes) -> str:
+        tex = self.tex.closed_shapes(block, self.config)
+        return display_html(tex) if tex else ""
+
+    def sparsity(self, block: Sparsity) -> str:
+        return sparsity_svg(block.matrix, block.blocks, self.text(block.caption))
+
+    def code(self, block: Code) -> str:
+        return (
+            f"<p>{self.text(block.intro)}</p>\n<pre><code>"
+            + escape("\n".join(block.lines))
+            + "</code></pre>"
+        )
+
+    def certificate(self, block: CertificateTable) -> str:
         rows = []
-        for var, claim, passed, detail in certificate_rows(d):
+        for check in block.checks:
+            var = tex_to_mathml(formula_latex(Sym(check.wrt), self.letters))
             mark = (
                 '<td class="mark ok">✓</td>'
-                if passed
+                if check.passed
                 else '<td class="mark bad">✗</td>'
             )
             rows.append(
-                f"<tr><td>{tex_to_mathml(var)}</td><td>{self.text(claim)}</td>{mark}"
-                f"<td>{self.text(detail)}</td></tr>"
+                f"<tr><td>{var}</td><td>{self.text(notes.claim(check.claim))}</td>"
+                f"{mark}<td>{self.legacy(check.detail)}</td></tr>"
             )
         verdict = (
-            '<p class="ok">All results are verified.</p>'
-            if d.verified
+            f'<p class="ok">{self.text(notes.VERIFIED)}</p>'
+            if block.verified
             else '<p class="bad">Verification failed (see ✗ above): a result is wrong.</p>'
         )
         return (
-            '<section class="reveal" id="certificate">\n<h2>Certificate</h2>\n'
-            "<p>Each claim was checked exactly, entry by entry, on the symbolic matrices "
-            "above (no floating point, no sampling).</p>\n"
+            '<section class="reveal" id="certificate">\n'
+            f"<h2>{self.text(notes.CERTIFICATE)}</h2>\n<p>{self.text(block.intro)}</p>\n"
             '<div class="table"><table>\n<thead><tr><th>variable</th><th>claim</th>'
             "<th></th><th>how it was checked</th></tr></thead>\n<tbody>\n"
             + "\n".join(rows)
@@ -337,39 +411,35 @@ class HtmlRenderer(LatexRenderer):
             + "\n</section>"
         )
 
-    def section_title(self, key: tuple[str, str | None], first: bool) -> str:
-        return f"<h2>{self.text(self.section_heading(key, first))}</h2>"
+    def remarks(self, block: Remarks) -> str:
+        return (
+            f'<section class="reveal" id="remarks">\n<h2>{self.text(block.title)}</h2>\n'
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
 
+    def background(self, block: Background) -> str:
+        return (
+            '<section class="reveal" id="background">\n'
+            f"<h2>{self.text(block.title)}</h2>\n"
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def api_check(self, block: ApiCheck) -> str:
+        return ""  # omitted (page.OMITTED)
+
+    # -- the document ----------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
-        self.bind(d)
-        title = self.title()  # "… affine layer, $Y = …$"
-        words, _, formula = title.partition("$")
-        title_html = escape(words) + tex_to_mathml(formula.rstrip("$"))
-        head_title = words.rstrip(", ") + f" ({d.config.n}×{d.config.d}×{d.config.m})"
-        sub, _, rest = self.subtitle().partition("$; ")
-        subtitle = tex_to_mathml(sub.lstrip("$")) + "; " + escape(rest)
-        body = [
-            f"<header>\n<h1>{title_html}</h1>",
-            f'<p class="subtitle">{subtitle}</p>',
-            f'<p class="meta">Derived and verified by symderiv {escape(__version__)}: '
-            f"<code>{escape(command_line(d.config))}</code></p>",
-            '<p class="hint">Lecture mode: press <kbd>L</kbd>, then <kbd>→</kbd> and '
-            "<kbd>←</kbd> reveal and hide the steps.</p>\n</header>",
-            "<main>",
-            '<section class="reveal" id="what">\n<h2>What is derived</h2>',
-            self.blocks(intro_blocks(d)),
-            "</section>",
-            self.sections(d),
-            self.certificate(),
-            '<section class="reveal" id="remarks">\n<h2>Where learners trip</h2>',
-            self.blocks(remarks_blocks(d), "h4"),
-            "</section>",
-            '<section class="reveal" id="background">\n<h2>Mathematical background</h2>',
-            self.blocks(background_blocks(), "h4"),
-            "</section>",
-            "</main>",
-        ]
-        return html_document(head_title, "\n".join(body))
+        self.bind(d.config)
+        blocks = page(d)
+        title = blocks[0]
+        assert isinstance(title, PageTitle)
+        c = d.config
+        head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
+        body = self.blocks(blocks)
+        main = "\n".join(out for out in body[1:] if out)
+        return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")
 
 
 def _pieces_html(pieces: Iterable[tuple[str, str]]) -> str:
@@ -403,7 +473,7 @@ def _words_and_maths(
 
 def comparison_html(c: Comparison) -> str:
     """``symderiv conventions`` as one self-contained page (see :func:`render_html`)."""
-    from ..compare import notes, tables
+    from .comparison import notes, tables
 
     page, words = notes(c, latex=True), notes(c)
 
@@ -451,11 +521,12 @@ def render_html(derivation: Derivation, **settings: Any) -> str:
 
     Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac").
     """
-    return HtmlRenderer(**settings).render(derivation)
+    return HtmlPrinter(**settings).render(derivation)
 
 
 __all__ = [
-    "HtmlRenderer",
+    "HtmlPrinter",
+    "HtmlSettings",
     "comparison_html",
     "html_document",
     "render_html",
