@@ -48,6 +48,9 @@ Monomial = tuple[str, ...]
 # Factors print in this order inside a product: x·w, dy·w, x·dy, (y − t).
 _PRIORITY = {"x": 0, "dy": 1, "y": 2, "w": 3, "b": 4, "t": 5}
 _KNOWN_PREFIXES = set(PREFIX.values())
+# Networks (symderiv.net): inputs and cached activations, then upstream symbols, masks and
+# softmax values, then weights: x·dz·w, a·r·w.
+_NET_PRIORITY = {"a": 0, "z": 0, "da": 1, "dz": 1, "r": 2, "p": 2, "ip": 2}
 
 
 @contextlib.contextmanager
@@ -75,7 +78,10 @@ def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
         index = tuple(int(p) for p in rest.split("_")) if rest else ()
     except ValueError:
         index = ()
-    return (_PRIORITY.get(prefix, 9), index, atom)
+    priority = _PRIORITY.get(prefix)
+    if priority is None:  # a network's names: w2, a1, r1, dz2, ... (layer number dropped)
+        priority = _NET_PRIORITY.get(prefix.rstrip("0123456789"), 9)
+    return (priority, index, atom)
 
 
 def _normal(c: Coeff) -> Coeff:

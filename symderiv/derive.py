@@ -23,7 +23,7 @@ from .algebra import (
     evaluate,
     vec_positions,
 )
-from .conventions import Config, mse_upstream
+from .conventions import Config, mse_upstream, softmax_ce_upstream
 from .guard import guard
 from .layer import AffineLayer
 from .notation import (
@@ -104,6 +104,18 @@ class _Engine:
         if config.loss == "mse":
             outputs, targets = self.layer.outputs, self.layer.matrix("T")
             self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
+        elif config.loss == "softmax-ce":
+            # dY = (P − T)/N, written in the cached softmax outputs p_i_j.
+            probs = PolyMatrix(
+                n,
+                m,
+                {
+                    (i, j): Poly.atom(f"p_{i + 1}_{j + 1}")
+                    for i in range(n)
+                    for j in range(m)
+                },
+            )
+            self.loss_upstream = (probs - self.layer.matrix("T")).scale(Fraction(1, n))
 
     def name(self, role: str) -> str:
         """The display letters of ``role`` (A for X in the column convention)."""
@@ -189,6 +201,19 @@ class _Engine:
             eqs = (
                 Equation(Text(f"L = Σ_ij {y}_ij")),
                 Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
+            )
+            note = notes.upstream_note(self.config)
+        elif loss == "softmax-ce":
+            assert self.loss_upstream is not None
+            eqs = (
+                Equation(Text(f"p_ij = exp({y}_ij) / Σ_k exp({y}_ik)")),
+                Equation(Text(f"L = −(1/{n}) Σ_i Σ_j {t}_ij log p_ij")),
+                Equation(
+                    Sym("dY"),
+                    Deriv("L", "Y"),
+                    softmax_ce_upstream(),
+                    Explicit(self.loss_upstream),
+                ),
             )
             note = notes.upstream_note(self.config)
         else:
@@ -402,6 +427,8 @@ class _Engine:
         )
         if self.config.loss == "mse":
             eqs += (Equation(Sym("dY"), mse_upstream()),)
+        elif self.config.loss == "softmax-ce":
+            eqs += (Equation(Sym("dY"), softmax_ce_upstream()),)
         elif self.config.loss == "sum":
             eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
         return Step(

@@ -64,6 +64,13 @@ FORMATS: tuple[str, ...] = (
     help="Pause after each step until Enter (q quits): for live lectures.",
 )
 @click.option(
+    "--net",
+    default=None,
+    metavar="LAYERS",
+    help="A network instead of one layer, e.g. 'affine:3,relu,affine:2' "
+    "(affine:K, relu, tanh, sigmoid); --loss softmax-ce for classification.",
+)
+@click.option(
     "--svg",
     type=click.Path(),  # a folder or "" is refused by write_atomic (exit 1, like -o)
     default=None,
@@ -81,6 +88,7 @@ def derive(
     flavor: str | None,
     step: bool,
     svg: str | None,
+    net: str | None,
     **options: Any,
 ) -> None:
     """Derive dL/dX, dL/dW and dL/db of the affine layer, step by step.
@@ -93,7 +101,15 @@ def derive(
     Examples:
       symderiv derive --n 2 --d 2 --m 3
       symderiv derive --convention torch --vec col --format json -o affine.json
+      symderiv derive --net affine:3,relu,affine:2 --loss softmax-ce --n 2 --d 2
     """
+    if net is not None:
+        from ..net.commands import derive_command
+
+        ctx = click.get_current_context()
+        options.update(step=step, svg=svg)
+        derive_command(ctx, net, n, d, fmt, output, pdf, max_entries, force, options)
+        return
     from ..conventions import Config
     from ..derive import derive as run
     from ..guard import guard

@@ -9,7 +9,7 @@ from . import cli
 from .options import SIZE, output_option
 
 #: The formats of an exercise sheet.
-FORMATS: tuple[str, ...] = ("latex", "markdown")
+FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
 @cli.command()
@@ -51,7 +51,7 @@ FORMATS: tuple[str, ...] = ("latex", "markdown")
     type=click.Choice(FORMATS),
     default="latex",
     show_default=True,
-    help="Output format.",
+    help="Output format (json: the blanks with their answers, for a learning platform).",
 )
 @click.option(
     "--answers",

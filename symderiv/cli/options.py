@@ -100,7 +100,21 @@ def wrt_callback(
     try:
         return parse_wrt(value)
     except SymderivError as exc:
+        net_vars = net_variables(value)
+        if net_vars is not None:
+            return net_vars  # W1, b2, ...: checked against the network (--net)
         raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
+
+
+_NET_VARIABLE = re.compile(r"X|[Wb][1-9][0-9]{0,3}\Z")
+
+
+def net_variables(value: str) -> tuple[str, ...] | None:
+    """``"X,W1,b2"`` as a tuple when it names a network's variables, else None."""
+    items = tuple(s.strip() for s in value.split(","))
+    if items and all(_NET_VARIABLE.fullmatch(s) for s in items):
+        return items
+    return None
 
 
 def _names(
@@ -179,7 +193,7 @@ def derivation_options(func: F) -> F:
             default="generic",
             show_default=True,
             help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
-            "sum: Σ y_ij.",
+            "sum: Σ y_ij; softmax-ce: −(1/N)·Σ t·log softmax(y).",
         ),
         click.option(
             "--wrt",

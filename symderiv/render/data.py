@@ -195,8 +195,12 @@ def _document(derivation: Derivation) -> dict[str, Any]:
         "Y": _Strings(layer.Y),
         "dY": _Strings(upstream),
     }
-    if c.loss == "mse":
+    if c.loss in ("mse", "softmax-ce"):
         matrices["T"] = _Strings(layer.matrix("T"))
+    if c.loss == "softmax-ce":
+        matrices["P"] = [
+            [f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)
+        ]
     order = c.vec
     vec: dict[str, Any] = {
         "Y": [[i + 1, j + 1] for i, j in vec_positions((c.n, c.m), order)],
