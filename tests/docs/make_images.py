@@ -98,10 +98,10 @@ def png_of_page(pdf: Path, page: int, out: Path, dpi: int) -> None:
     )
 
 
-#: Hides the page's introduction and Steps 1-4, so the picture shows the Jacobians.
+#: Hides the page's first two parts (what is derived; Steps 1-4), so the picture shows
+#: the Jacobians.
 SKIP_TO_STEP_5 = (
-    "<style>.hint,#what,#step-1,#step-2,#step-3,#step-4,main>h2:first-of-type"
-    "{display:none}</style>"
+    "<style>.hint,main>section:nth-of-type(-n+2){display:none}</style>"
 )
 
 
