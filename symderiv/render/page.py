@@ -303,6 +303,9 @@ OMITTED: Mapping[str, Mapping[type, str]] = {
         ApiCheck: "code cells run only in a notebook",
     },
     "ipynb": {},
+    "html": {
+        ApiCheck: "code cells run only in a notebook",
+    },
 }
 
 
