@@ -21,7 +21,7 @@ certificate. :func:`sheet_latex` and :func:`sheet_markdown` print either version
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix
@@ -85,6 +85,8 @@ class Sheet:
     seed: int | None
     derivation: Derivation
     exercises: tuple[Exercise, ...]
+    #: The student the sheet is for (``--roster``), printed in its title.
+    student: str | None = None
 
     def answers(self) -> list[Answer]:
         """Every blank with its value from the derivation, in the order printed."""
@@ -430,9 +432,21 @@ class _Printer:
         return out
 
 
+#: The sheet's own LaTeX macros: blanks of three sizes and the answer box.
+SHEET_MACROS: tuple[str, ...] = (
+    r"\usepackage{xcolor}",
+    r"\newcommand{\sdblank}{\boxed{\vphantom{x_{1}}\hspace{1.8em}}}",
+    r"\newcommand{\sdmidblank}{\boxed{\vphantom{x_{1}}\hspace{7em}}}",
+    r"\newcommand{\sdlongblank}{\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}}",
+    r"\newcommand{\sdanswer}[1]{\fbox{$\color{blue!60!black}#1$}}",
+    r"\setlength{\parindent}{0pt}",
+    r"\setlength{\parskip}{0.6em}",
+)
+
+
 def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
-    from .render.latex import latex_preamble, max_matrix_cols
+    from .render.latex import latex_escape, latex_preamble, max_matrix_cols
 
     p = _Printer(sheet, answers, markdown=False)
     body: list[str] = []
@@ -443,17 +457,10 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
         body.append("")
     body_tex = "\n".join(body)
     title = "Answer key" if answers else "Exercise sheet"
-    macros = [
-        r"\usepackage{xcolor}",
-        r"\newcommand{\sdblank}{\boxed{\vphantom{x_{1}}\hspace{1.8em}}}",
-        r"\newcommand{\sdmidblank}{\boxed{\vphantom{x_{1}}\hspace{7em}}}",
-        r"\newcommand{\sdlongblank}{\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}}",
-        r"\newcommand{\sdanswer}[1]{\fbox{$\color{blue!60!black}#1$}}",
-        r"\setlength{\parindent}{0pt}",
-        r"\setlength{\parskip}{0.6em}",
-    ]
+    if sheet.student is not None:
+        title += f" for {latex_escape(sheet.student)}"
     preamble = latex_preamble(
-        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=macros
+        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=SHEET_MACROS
     )
     lines = [
         preamble,
@@ -481,6 +488,8 @@ def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or its key) as Markdown with $…$ and $$…$$ maths."""
     p = _Printer(sheet, answers, markdown=True)
     title = "Answer key" if answers else "Exercise sheet"
+    if sheet.student is not None:
+        title += f" for {sheet.student}"
     lines = [f"# {title}: backpropagation through an affine layer", ""]
     for para in p.given():
         lines += [para, ""]
@@ -511,13 +520,213 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
     return formula_latex(value, letters)
 
 
+# -- a class roster: one sheet per student ----------------------------------------------
+#: Most names a roster may hold (a lecture hall, not a phone book).
+MAX_ROSTER = 2000
+
+
+def student_seed(name: str, salt: int = 0) -> int:
+    """The seed of a student's sheet: stable across runs, machines and Python versions.
+
+    The first 8 bytes of SHA-256 of ``"<salt>:<name>"``, the name normalised (NFC,
+    whitespace collapsed, case folded) so that "Ada  Lovelace" and "ada lovelace" get the
+    same sheet. Python's ``hash()`` would change with every run (hash randomisation).
+
+    >>> student_seed("Ada Lovelace") == student_seed("  ada lovelace ")
+    True
+    >>> student_seed("Ada Lovelace") == student_seed("Ada Lovelace", salt=1)
+    False
+    """
+    import hashlib
+    import unicodedata
+
+    key = " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
+    """Student names from a roster: one name per line; blank lines and lines starting
+    with ``#`` are skipped.
+
+    Raises:
+        UsageError: no names, a name given twice, or more than :data:`MAX_ROSTER`.
+    """
+    from .errors import UsageError
+
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        name = " ".join(line.split())
+        if not name or name.startswith("#"):
+            continue
+        if any(not c.isprintable() for c in name):
+            raise UsageError(
+                f"{source} line {number}: the name has a control character; "
+                "write one name per line, in plain text"
+            )
+        key = name.casefold()
+        if key in seen:
+            raise UsageError(
+                f"{source} line {number}: {name!r} is also on line {seen[key]}; "
+                "every student needs their own line (add an initial to tell them apart)"
+            )
+        seen[key] = number
+        names.append(name)
+        if len(names) > MAX_ROSTER:
+            raise UsageError(f"{source} has more than {MAX_ROSTER} names")
+    if not names:
+        raise UsageError(
+            f"{source} names no students; write one name per line "
+            "(blank lines and lines starting with # are skipped)"
+        )
+    return tuple(names)
+
+
+def read_roster(path: str) -> tuple[str, ...]:
+    """The names in the roster file ``path`` (UTF-8, see :func:`parse_roster`).
+
+    Raises:
+        UsageError: the file cannot be read, is not UTF-8 text, or names no students.
+    """
+    import os
+
+    from .errors import UsageError
+
+    shown = repr(os.fspath(path))
+    try:
+        if os.path.isdir(path):
+            raise UsageError(f"--roster {shown} is a folder; give a file of names")
+        with open(path, "rb") as f:
+            data = f.read(1_000_001)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise UsageError(f"--roster {shown} cannot be read: {reason}") from None
+    if len(data) > 1_000_000:
+        raise UsageError(f"--roster {shown} is larger than 1 MB; one name per line")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"--roster {shown} is not UTF-8 text; save it as UTF-8, one name per line"
+        ) from None
+    return parse_roster(text, f"--roster {shown}")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """One sheet per student, each drawn from :func:`student_seed` of the name.
+
+    Attributes:
+        names: the students, in roster order.
+        sheets: their sheets, in the same order.
+        salt: mixed into every seed (a new term's sheets differ from the last).
+    """
+
+    names: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+    salt: int = 0
+
+    def slugs(self) -> tuple[str, ...]:
+        """A file-name part per student (``ada-lovelace``), unique within the roster."""
+        out: list[str] = []
+        taken: set[str] = set()
+        for name in self.names:
+            base = _slug(name) or "student"
+            slug, k = base, 2
+            while slug in taken:
+                slug, k = f"{base}-{k}", k + 1
+            taken.add(slug)
+            out.append(slug)
+        return tuple(out)
+
+
+def _slug(name: str) -> str:
+    """``"Ada Lovelace"`` -> ``"ada-lovelace"``: ASCII letters and digits only."""
+    import unicodedata
+
+    flat = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = "".join(c if c.isalnum() else " " for c in flat.lower()).split()
+    return "-".join(words)[:40].strip("-")
+
+
+def make_roster(
+    names: tuple[str, ...] | list[str],
+    *,
+    salt: int = 0,
+    n: int | None = None,
+    d: int | None = None,
+    m: int | None = None,
+    convention: str | None = None,
+    vec: str | None = None,
+    wrt: str | tuple[str, ...] | None = None,
+) -> Roster:
+    """A sheet for every student: a layer and blanks drawn from the name's seed.
+
+    Options given fix that choice for the whole class; everything else differs from
+    student to student, and a student's sheet is the same on every run.
+
+    Raises:
+        SymderivError: no names, or a bad option.
+    """
+    names = parse_roster("\n".join(names)) if names else parse_roster("")
+    sheets = tuple(
+        replace(
+            make_sheet(
+                n,
+                d,
+                m,
+                convention=convention,
+                vec=vec,
+                wrt=wrt,
+                seed=student_seed(name, salt),
+            ),
+            student=name,
+        )
+        for name in names
+    )
+    return Roster(tuple(names), sheets, salt)
+
+
+def roster_key_latex(roster: Roster) -> str:
+    """One answer key for the whole class: each student's key on its own page."""
+    from .render.latex import latex_preamble, max_matrix_cols
+
+    parts: list[str] = []
+    for sheet in roster.sheets:
+        # each student's key, as its own document prints it, one page apart
+        doc = sheet_latex(sheet, answers=True)
+        body = doc.partition("\\begin{document}\n")[2].partition("\\end{document}")[0]
+        parts.append(body.rstrip())
+    body_tex = "\n\\clearpage\n".join(parts)
+    preamble = latex_preamble(
+        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=SHEET_MACROS
+    )
+    return "\n".join([preamble, "\\begin{document}", body_tex, "\\end{document}", ""])
+
+
+def roster_key_markdown(roster: Roster) -> str:
+    """One answer key for the whole class, a section per student."""
+    out: list[str] = []
+    for sheet in roster.sheets:
+        out += [sheet_markdown(sheet, answers=True).strip(), "", "---", ""]
+    return "\n".join(out[:-2]) + "\n"
+
+
 __all__ = [
     "MAX_SIZE",
     "Answer",
     "Exercise",
+    "Roster",
     "Sheet",
     "answer_tex",
+    "make_roster",
     "make_sheet",
+    "parse_roster",
+    "read_roster",
+    "roster_key_latex",
+    "roster_key_markdown",
+    "student_seed",
     "sheet_latex",
     "sheet_markdown",
 ]

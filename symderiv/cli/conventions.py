@@ -16,8 +16,19 @@ FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
 @format_option(FORMATS)
 @output_option()
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Also compile the latex output with pdflatex (the PDF goes next to FILE).",
+)
 def conventions(
-    n: int, d: int, m: int, fmt: str | None, output: str | None, force: bool
+    n: int,
+    d: int,
+    m: int,
+    fmt: str | None,
+    output: str | None,
+    force: bool,
+    pdf: bool,
 ) -> None:
     """Compare the conventions xw, torch and column, in both vec orders.
 
@@ -30,6 +41,7 @@ def conventions(
     Examples:
       symderiv conventions
       symderiv conventions --n 3 --d 4 --m 2 --format latex -o conventions.tex
+      symderiv conventions --format latex -o conventions.tex --pdf
     """
     import sys
 
@@ -42,17 +54,21 @@ def conventions(
     )
     from ..conventions import CONVENTIONS, VEC_ORDERS, Config
     from ..derive import guard
+    from ..errors import UsageError
     from ..fileio import write_atomic
     from .live import make_console, text_width
     from .output import TEXT_WIDTH, progress_reporter
 
+    if output == "-":
+        output = None  # -o - is standard output, as for codegen and derive
+    if pdf and (fmt != "latex" or output is None):
+        # refused before any work, as derive does
+        raise UsageError("--pdf needs --format latex and -o FILE.tex")
     seconds = sum(
         guard(Config(n=n, d=d, m=m, convention=c, vec=v), force).seconds
         for c in CONVENTIONS
         for v in VEC_ORDERS
     )
-    if output == "-":
-        output = None  # -o - is standard output, as for codegen and derive
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     with progress_reporter(seconds) as progress:
@@ -70,5 +86,9 @@ def conventions(
             click.echo(text, nl=False)
         else:
             write_atomic(output, text)
+            if pdf:
+                from ..pdf import compile_pdf
+
+                compile_pdf(output)
     if not comparison.verified:
         raise click.exceptions.Exit(1)

@@ -60,6 +60,16 @@ FORMATS: tuple[str, ...] = ("latex", "markdown")
 )
 @output_option("the sheet")
 @click.option(
+    "--roster",
+    type=click.Path(dir_okay=True, allow_dash=False),
+    default=None,
+    metavar="FILE",
+    help="One sheet per student named in FILE (one name per line), each with its own "
+    "layer and blanks drawn from the name, plus one answer key for the class: -o "
+    "class.tex writes class-<name>.tex for each and class-key.tex. --seed then "
+    "changes every sheet (a new term).",
+)
+@click.option(
     "--pdf",
     is_flag=True,
     help="Also compile the LaTeX with pdflatex (the PDF goes next to FILE).",
@@ -75,6 +85,7 @@ def exercise(
     fmt: str,
     answers: bool,
     output: str | None,
+    roster: str | None,
     pdf: bool,
 ) -> None:
     """Write an exercise sheet: blanks in a Jacobian, the chain rule, the reshaped
@@ -88,6 +99,7 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
+      symderiv exercise --roster class.txt -o class.tex --pdf
     """
     from ..errors import UsageError
     from ..exercise import make_sheet, sheet_latex, sheet_markdown
@@ -97,6 +109,9 @@ def exercise(
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    if roster is not None:
+        _roster(roster, output, fmt, answers, pdf, n, d, m, convention, vec, wrt, seed)
+        return
     sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)
     printer = sheet_latex if fmt == "latex" else sheet_markdown
     text = printer(sheet, answers=answers)
@@ -109,4 +124,76 @@ def exercise(
 
             compile_pdf(output)
     if not sheet.derivation.verified:
+        raise click.exceptions.Exit(1)
+
+
+def _roster(
+    path: str,
+    output: str | None,
+    fmt: str,
+    answers: bool,
+    pdf: bool,
+    n: int | None,
+    d: int | None,
+    m: int | None,
+    convention: str | None,
+    vec: str | None,
+    wrt: str | None,
+    seed: int | None,
+) -> None:
+    """Write one sheet per student and the class's answer key (nothing when a check
+    fails: every document is made before the first file is written)."""
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..exercise import (
+        make_roster,
+        read_roster,
+        roster_key_latex,
+        roster_key_markdown,
+        sheet_latex,
+        sheet_markdown,
+    )
+    from ..fileio import write_atomic
+
+    if answers:
+        raise UsageError("--roster writes the answer key itself; leave out --answers")
+    if output is None:
+        raise UsageError(
+            "--roster needs -o FILE: -o class.tex writes class-<name>.tex per student "
+            "and class-key.tex"
+        )
+    names = read_roster(path)
+    roster = make_roster(
+        names,
+        salt=0 if seed is None else seed,
+        n=n,
+        d=d,
+        m=m,
+        convention=convention,
+        vec=vec,
+        wrt=wrt,
+    )
+    target = Path(output)
+    suffix = target.suffix or (".tex" if fmt == "latex" else ".md")
+    stem = target.with_suffix("") if target.suffix else target
+    printer = sheet_latex if fmt == "latex" else sheet_markdown
+    documents = [
+        (Path(f"{stem}-{slug}{suffix}"), printer(sheet))
+        for slug, sheet in zip(roster.slugs(), roster.sheets, strict=True)
+    ]
+    key = roster_key_latex(roster) if fmt == "latex" else roster_key_markdown(roster)
+    documents.append((Path(f"{stem}-key{suffix}"), key))
+    for file, text in documents:
+        write_atomic(file, text)
+    if pdf:
+        from ..pdf import compile_pdf
+
+        for file, _ in documents:
+            compile_pdf(str(file))
+    click.echo(
+        f"Wrote {len(roster.sheets)} sheets and the answer key {documents[-1][0]}",
+        err=True,
+    )
+    if not all(sheet.derivation.verified for sheet in roster.sheets):
         raise click.exceptions.Exit(1)

@@ -1,0 +1,246 @@
+"""Issue 15: class rosters, conventions --pdf and the notation profile's refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from symderiv.cli import cli
+from symderiv.errors import UsageError
+from symderiv.exercise import (
+    make_roster,
+    make_sheet,
+    parse_roster,
+    read_roster,
+    roster_key_latex,
+    roster_key_markdown,
+    sheet_latex,
+    student_seed,
+)
+
+NAMES = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Émile Borel")
+
+
+# -- the roster as data -------------------------------------------------------------------
+def test_student_seed_is_stable_and_not_pythons_hash() -> None:
+    # SHA-256 of the normalised name: the same on every machine and run (Python's
+    # hash() of a str is randomised per process)
+    assert student_seed("Ada Lovelace") == student_seed(" ada   LOVELACE ")
+    assert student_seed("Ada Lovelace") != student_seed("Alan Turing")
+    assert student_seed("Ada Lovelace", 1) != student_seed("Ada Lovelace", 2)
+    import hashlib
+
+    digest = hashlib.sha256(b"0:ada lovelace").digest()
+    assert student_seed("Ada Lovelace") == int.from_bytes(digest[:8], "big")
+
+
+def test_every_student_gets_their_own_sheet_reproducibly() -> None:
+    roster = make_roster(NAMES)
+    assert roster.names == NAMES
+    assert roster.slugs() == (
+        "ada-lovelace",
+        "alan-turing",
+        "grace-hopper",
+        "emile-borel",
+    )
+    for name, sheet in zip(NAMES, roster.sheets, strict=True):
+        assert sheet.student == name
+        assert sheet.seed == student_seed(name)
+        again = make_sheet(seed=student_seed(name))
+        assert again.config == sheet.config and again.exercises == sheet.exercises
+    # different layers or blanks for every pair
+    shown = {(s.config, s.exercises) for s in roster.sheets}
+    assert len(shown) == len(NAMES)
+    # the same student, alone or in another roster order: the same sheet
+    alone = make_roster(["Grace Hopper"]).sheets[0]
+    assert alone.exercises == roster.sheets[2].exercises
+
+
+def test_fixed_options_hold_for_the_whole_class() -> None:
+    roster = make_roster(NAMES, convention="torch", wrt="W", n=2, d=3, m=2)
+    assert {s.config.convention for s in roster.sheets} == {"torch"}
+    assert {s.config.wrt for s in roster.sheets} == {("W",)}
+    assert len({s.exercises for s in roster.sheets}) == len(NAMES)
+
+
+def test_a_salt_changes_every_sheet() -> None:
+    a, b = make_roster(NAMES), make_roster(NAMES, salt=2027)
+    assert all(
+        (x.config, x.exercises) != (y.config, y.exercises)
+        for x, y in zip(a.sheets, b.sheets, strict=True)
+    )
+
+
+def test_combined_key_has_every_student() -> None:
+    roster = make_roster(NAMES[:2], convention="xw", wrt="b")
+    tex = roster_key_latex(roster)
+    assert tex.count("\\begin{document}") == 1 and tex.count("\\end{document}") == 1
+    assert "Answer key for Ada Lovelace" in tex and "Answer key for Alan Turing" in tex
+    assert tex.count("\\clearpage") == 1
+    md = roster_key_markdown(roster)
+    assert (
+        "# Answer key for Ada Lovelace" in md and "# Answer key for Alan Turing" in md
+    )
+    # a student's own sheet names them, without answers
+    sheet = sheet_latex(roster.sheets[0])
+    assert (
+        "Exercise sheet for Ada Lovelace" in sheet
+        and "sdanswer{" not in sheet.split("\\begin{document}")[1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "names no students"),
+        ("\n  \n# only a comment\n", "names no students"),
+        ("Ada\nada\n", "also on line 1"),
+        ("Ada\x07\n", "control character"),
+    ],
+)
+def test_bad_rosters(text: str, needle: str) -> None:
+    with pytest.raises(UsageError, match=needle):
+        parse_roster(text)
+
+
+def test_roster_file_reading(tmp_path: Path) -> None:
+    good = tmp_path / "class.txt"
+    good.write_text(
+        "\ufeffAda Lovelace\r\n\r\n# TA\r\nAlan  Turing\r\n", encoding="utf-8"
+    )
+    assert read_roster(str(good)) == ("Ada Lovelace", "Alan Turing")
+    with pytest.raises(UsageError, match="cannot be read"):
+        read_roster(str(tmp_path / "missing.txt"))
+    with pytest.raises(UsageError, match="is a folder"):
+        read_roster(str(tmp_path))
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Émile\n".encode("latin-1"))
+    with pytest.raises(UsageError, match="not UTF-8"):
+        read_roster(str(latin))
+
+
+# -- the roster on the command line ---------------------------------------------------------
+def test_roster_command_writes_sheets_and_key(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    roster = tmp_path / "class.txt"
+    roster.write_text("\n".join(NAMES) + "\n", encoding="utf-8")
+    out = tmp_path / "week3.tex"
+    args = ["exercise", "--roster", str(roster), "-o", str(out), "--wrt", "W"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(
+        ["class.txt", "week3-key.tex"]
+        + [
+            f"week3-{s}.tex"
+            for s in ("ada-lovelace", "alan-turing", "grace-hopper", "emile-borel")
+        ]
+    )
+    first = (tmp_path / "week3-ada-lovelace.tex").read_bytes()
+    # reproducible: the same bytes on a second run
+    assert runner.invoke(cli, args).exit_code == 0
+    assert (tmp_path / "week3-ada-lovelace.tex").read_bytes() == first
+    key = (tmp_path / "week3-key.tex").read_text(encoding="utf-8")
+    assert all(
+        f"Answer key for {latex}" in key for latex in ("Ada Lovelace", "Grace Hopper")
+    )
+
+
+def test_roster_command_markdown(runner: CliRunner, tmp_path: Path) -> None:
+    roster = tmp_path / "class.txt"
+    roster.write_text("Ada\nAlan\n", encoding="utf-8")
+    result = runner.invoke(
+        cli,
+        [
+            "exercise",
+            "--roster",
+            str(roster),
+            "--format",
+            "markdown",
+            "-o",
+            str(tmp_path / "s"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "s-ada.md").exists() and (tmp_path / "s-key.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "needle"),
+    [
+        ("", [], "names no students"),
+        ("# nobody\n", [], "names no students"),
+        (None, [], "cannot be read"),
+        ("Ada\n", ["--answers"], "--answers"),
+        ("Ada\nADA\n", [], "also on line"),
+    ],
+)
+def test_roster_refusals_write_nothing(
+    runner: CliRunner,
+    tmp_path: Path,
+    content: str | None,
+    extra: list[str],
+    needle: str,
+) -> None:
+    roster = tmp_path / "class.txt"
+    if content is not None:
+        roster.write_text(content, encoding="utf-8")
+    before = sorted(tmp_path.iterdir())
+    out = tmp_path / "s.tex"
+    result = runner.invoke(
+        cli, ["exercise", "--roster", str(roster), "-o", str(out), *extra]
+    )
+    assert result.exit_code == 2
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_roster_needs_an_output(runner: CliRunner, tmp_path: Path) -> None:
+    roster = tmp_path / "class.txt"
+    roster.write_text("Ada\n", encoding="utf-8")
+    result = runner.invoke(cli, ["exercise", "--roster", str(roster)])
+    assert result.exit_code == 2 and "-o FILE" in result.stderr
+
+
+def test_roster_pdf(runner: CliRunner, tmp_path: Path) -> None:
+    from texutil import require_tex
+
+    require_tex()
+    roster = tmp_path / "class.txt"
+    roster.write_text("Ada\nAlan\n", encoding="utf-8")
+    out = tmp_path / "c.tex"
+    result = runner.invoke(
+        cli, ["exercise", "--roster", str(roster), "-o", str(out), "--pdf"]
+    )
+    assert result.exit_code == 0, result.stderr
+    for stem in ("c-ada", "c-alan", "c-key"):
+        assert (tmp_path / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+
+
+# -- conventions --pdf ------------------------------------------------------------------------
+def test_conventions_pdf(runner: CliRunner, tmp_path: Path) -> None:
+    from texutil import require_tex
+
+    require_tex()
+    out = tmp_path / "conv.tex"
+    result = runner.invoke(
+        cli, ["conventions", "--format", "latex", "-o", str(out), "--pdf"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    "args", [["--pdf"], ["--format", "markdown", "--pdf", "-o", "c.md"]]
+)
+def test_conventions_pdf_refusals(
+    runner: CliRunner, tmp_path: Path, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["conventions", *args])
+    assert result.exit_code == 2 and "--pdf" in result.stderr
+    assert list(tmp_path.iterdir()) == []
