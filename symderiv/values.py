@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix
-from .errors import UsageError
+from .conventions import check_values_seed
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -35,22 +35,6 @@ if TYPE_CHECKING:
 #: The integers drawn: small enough to multiply in one's head, and never 0 (a zero would
 #: hide a term of the very sums a student is following).
 CHOICES: tuple[int, ...] = (-3, -2, -1, 1, 2, 3)
-
-
-def check_values_seed(seed: object) -> int:
-    """``seed`` as a whole number >= 0 (``--values``); the text "7" is accepted.
-
-    Raises:
-        UsageError: anything else ("1.5", "x", -1, True).
-    """
-    if isinstance(seed, str):
-        text = seed.strip()
-        if text.isascii() and text.isdigit():
-            return int(text)
-        raise UsageError(f"--values must be a whole number >= 0 (a seed), got {seed!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"--values must be a whole number >= 0 (a seed), got {seed!r}")
-    return seed
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import sympy as sp
 
 import symderiv.formula as formula_module
 from symderiv.conventions import Config
-from symderiv.errors import FormulaError, SymderivError, UsageError
+from symderiv.errors import DisplayNameError, FormulaError, SymderivError, UsageError
 from symderiv.formula import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -133,8 +133,9 @@ def test_names_of_each_convention() -> None:
 def test_display_letters_win_over_role_names_and_sizes() -> None:
     names = Names.for_config(Config(names={"X": "W", "W": "V"}))
     assert names.matrices["W"] == "X" and names.matrices["V"] == "W"
-    names = Names.for_config(Config(names={"X": "N"}))
-    assert names.matrices["N"] == "X" and "N" not in names.sizes
+    # a matrix may not take a size's name: ones(N) could not be written (issue 15)
+    with pytest.raises(DisplayNameError, match="size N"):
+        Config(names={"X": "N"})
 
 
 # -- refused: exit 2, naming the token and its column -----------------------------------

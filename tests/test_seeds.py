@@ -244,3 +244,89 @@ def test_conventions_pdf_refusals(
     result = runner.invoke(cli, ["conventions", *args])
     assert result.exit_code == 2 and "--pdf" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the notation profile: options and refusals ----------------------------------------------
+def test_profile_reaches_the_config() -> None:
+    from symderiv.conventions import Config
+
+    c = Config(
+        names={"D": "C_in", "M": "C_out", "delta": "Id", "X": "A"},
+        index_base=0,
+        upstream="bar",
+        bold=True,
+        values=3,
+    )
+    assert c.size_names == ("N", "C_in", "C_out")
+    assert c.delta == "Id" and c.letters.X == "A"
+    assert c.to_dict()["index_base"] == 0 and c.to_dict()["upstream"] == "bar"
+    assert Config(convention="column").size_names == ("N", "C_in", "C_out")
+    assert Config(names={"N": "B"}).size_names == ("B", "D", "M")
+    assert "index_base" not in Config().to_dict()  # defaults keep the JSON as it was
+    assert hash(c) != hash(Config())
+
+
+@pytest.mark.parametrize(
+    ("names", "needle"),
+    [
+        ({"D": "C_in", "M": "C_in"}, "like the size D"),
+        ({"D": "W"}, "like the matrix W"),
+        ({"X": "N"}, "like the matrix X"),
+        ({"M": "x"}, "like the entries of X"),
+        ({"N": "L"}, "reserved"),
+        ({"delta": "W"}, "like the matrix W"),
+        ({"delta": "N"}, "like the size N"),
+        ({"N": "B", "b": "B"}, "like the matrix b"),
+    ],
+)
+def test_size_and_delta_collisions(names: dict[str, str], needle: str) -> None:
+    from symderiv.conventions import Config
+    from symderiv.errors import DisplayNameError
+
+    with pytest.raises(DisplayNameError, match=needle):
+        Config(names=names)
+
+
+@pytest.mark.parametrize(
+    "good", ["D=C_in,M=C_out", "N=B", "D=d_in,M=d_out", "D=M_in,M=M_out"]
+)
+def test_seed_size_names_are_accepted(good: str) -> None:
+    from symderiv.conventions import Config, parse_names
+
+    Config(names=parse_names(good))
+    Config(names=parse_names(good), convention="torch")
+
+
+@pytest.mark.parametrize(
+    "bad", ["D=C__in", "D=_in", "D=C_in_x", "delta=I_d", "M=C-out"]
+)
+def test_malformed_size_names(bad: str) -> None:
+    from symderiv.conventions import parse_names
+    from symderiv.errors import DisplayNameError
+
+    with pytest.raises(DisplayNameError):
+        parse_names(bad)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--index-base", "2"], "--index-base"),
+        (["--values", "1.5"], "--values"),
+        (["--values", "seven"], "--values"),
+        (["--values", "-1"], "--values"),
+        (["--names", "D=C_in,M=C_in"], "C_in"),
+        (["--names", "D=X"], "matrix X"),
+        (["--names", "X=N"], "size N"),
+        (["--upstream", "hat"], "--upstream"),
+    ],
+)
+def test_profile_refusals_are_one_line_and_write_nothing(
+    runner: CliRunner, tmp_path: Path, args: list[str], needle: str
+) -> None:
+    out = tmp_path / "a.tex"
+    result = runner.invoke(cli, ["derive", *args, "--format", "latex", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

@@ -61,7 +61,7 @@ FORMATS: tuple[str, ...] = ("latex", "markdown")
 @output_option("the sheet")
 @click.option(
     "--roster",
-    type=click.Path(dir_okay=True, allow_dash=False),
+    type=str,  # an input file, read (and refused in one line) by read_roster
     default=None,
     metavar="FILE",
     help="One sheet per student named in FILE (one name per line), each with its own "
