@@ -35,7 +35,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ShapeError
-from .notation import Deriv, Node, Sym
+from .notation import Deriv, Jac, Node, Prod, Sym, T
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -77,6 +77,177 @@ class Exercise:
     derivative_blanks: tuple[tuple[int, int], ...]
 
 
+#: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, and a
+#: multiple choice among look-alike formulas. ``--loss mse`` adds the loss's own question.
+KINDS: tuple[str, ...] = ("steps", "shapes", "choice")
+
+
+@dataclass(frozen=True)
+class ShapesQuestion:
+    """Shapes only: the rows and columns of each object of one variable's derivation.
+
+    Attributes:
+        var: X, W or b.
+        items: (what, rows, cols): the variable, dY, ∂vec(Y)/∂vec(V), J_L(v) and ∂L/∂V
+            (in the layout asked), as notation trees with their shapes.
+    """
+
+    var: str
+    items: tuple[tuple[Node, int, int], ...]
+
+    def answers(self) -> list[Answer]:
+        out: list[Answer] = []
+        for k, (_, rows, cols) in enumerate(self.items, start=1):
+            out += [
+                Answer(f"{self.var}.shape.{k}.rows", rows),
+                Answer(f"{self.var}.shape.{k}.cols", cols),
+            ]
+        return out
+
+
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """Which formula is ∂L/∂V? The closed form among look-alikes (dY·Wᵀ, Wᵀ·dY, dYᵀ·W).
+
+    Attributes:
+        var: X, W or b.
+        options: the formulas in the order printed (a, b, c, d).
+        correct: the position of the closed form in ``options``.
+    """
+
+    var: str
+    options: tuple[Node, ...]
+    correct: int
+
+    def answers(self) -> list[Answer]:
+        return [Answer(f"{self.var}.choice", self.options[self.correct])]
+
+
+@dataclass(frozen=True)
+class LossQuestion:
+    """The MSE loss's own step: ∂L/∂y_ij for one entry, and dY as a formula.
+
+    Attributes:
+        at: 0-based (i, j) of the entry asked for.
+        entry: ∂L/∂y_ij = (y_ij − t_ij)/N as a polynomial.
+        formula: dY = (Y − T)/N as a notation tree.
+    """
+
+    at: tuple[int, int]
+    entry: Poly
+    formula: Node
+
+    def answers(self) -> list[Answer]:
+        i, j = self.at
+        return [
+            Answer(f"dY.entry.{i + 1}.{j + 1}", self.entry),
+            Answer("dY.formula", self.formula),
+        ]
+
+
+Question = ShapesQuestion | ChoiceQuestion | LossQuestion
+
+
+def _flip(node: Node) -> Node:
+    """Nᵀ, with (Nᵀ)ᵀ = N."""
+    return node.arg if isinstance(node, T) else T(node)
+
+
+def look_alikes(closed: Node) -> tuple[Node, ...]:
+    """Three formulas a student confuses with the closed form A·B: B·A, Aᵀ·Bᵀ and A·Bᵀ
+    (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W and dY·W), never equal to it as written.
+
+    >>> from symderiv.notation import Sym
+    >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))]
+    ['Prod', 'Prod', 'Prod']
+    """
+    if not isinstance(closed, Prod) or len(closed.args) != 2:
+        raise ValueError("a look-alike needs a product of two factors")
+    a, b = closed.args
+    out: list[Node] = []
+    for cand in (Prod(b, a), Prod(_flip(a), _flip(b)), Prod(a, _flip(b))):
+        if cand != closed and cand not in out:
+            out.append(cand)
+    return tuple(out)
+
+
+def question_shapes(derivation: Derivation, var: str) -> ShapesQuestion:
+    """The shapes of V, dY, ∂vec(Y)/∂vec(V), J_L(v) and ∂L/∂V, from the derivation."""
+    result = derivation.results[var]
+    layer = derivation.layer
+    small = derivation.config.letters.entry(var)
+    items: tuple[tuple[Node, int, int], ...] = (
+        (Sym(var), *layer.shape(var)),
+        (Sym("dY"), *derivation.upstream.shape),
+        (Deriv("Y", var, vec=True), *result.jacobian.shape),
+        (Jac("L", small), *result.chain.shape),
+        (Deriv("L", var), *result.derivative.shape),
+    )
+    return ShapesQuestion(var, items)
+
+
+def question_choice(
+    derivation: Derivation, var: str, rng: random.Random
+) -> ChoiceQuestion:
+    """The closed form of ∂L/∂V (in the layout asked) and three look-alikes, shuffled."""
+    closed = derivation.results[var].closed_form
+    options = [closed, *look_alikes(closed)]
+    rng.shuffle(options)
+    return ChoiceQuestion(var, tuple(options), options.index(closed))
+
+
+def question_loss(derivation: Derivation, rng: random.Random) -> LossQuestion:
+    """For the MSE loss: one entry of dY and its formula, from the upstream step."""
+    if derivation.loss_upstream is None:
+        raise ValueError("the loss question needs --loss mse")
+    n, m = derivation.config.n, derivation.config.m
+    at = (rng.randrange(n), rng.randrange(m))
+    # the upstream step states dY = ∂L/∂Y = (Y − T)/N = [explicit]
+    (equation,) = [
+        e for e in derivation.step("upstream").equations if isinstance(e.parts[0], Sym)
+    ]
+    return LossQuestion(at, derivation.loss_upstream[at], equation.parts[2])
+
+
+def extra_questions(
+    derivation: Derivation, kinds: tuple[str, ...], seed: int | None
+) -> tuple[Question, ...]:
+    """The questions of ``kinds`` beyond "steps", drawn from their own generator (so the
+    step-by-step blanks of a seed stay as they were): the MSE loss's question first,
+    then per variable its shapes and its multiple choice."""
+    rng = random.Random(f"extras:{0 if seed is None else seed}")
+    out: list[Question] = []
+    if derivation.config.loss == "mse":
+        out.append(question_loss(derivation, rng))
+    for var in derivation.config.wrt:
+        if "shapes" in kinds:
+            out.append(question_shapes(derivation, var))
+        if "choice" in kinds:
+            out.append(question_choice(derivation, var, rng))
+    return tuple(out)
+
+
+def parse_kinds(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"shapes,choice"`` -> ("shapes", "choice") in :data:`KINDS` order.
+
+    Raises:
+        ChoiceError: empty, unknown or repeated kinds.
+    """
+    from .errors import ChoiceError
+
+    if text is None:
+        return ("steps",)
+    items = (
+        [k.strip() for k in text.split(",")] if isinstance(text, str) else list(text)
+    )
+    if not items or any(k not in KINDS for k in items) or len(set(items)) != len(items):
+        raise ChoiceError(
+            f"--kind {','.join(items)!r}: choose one or more of {', '.join(KINDS)}, "
+            "comma-separated, each once"
+        )
+    return tuple(k for k in KINDS if k in items)
+
+
 @dataclass(frozen=True)
 class Sheet:
     """An exercise sheet: the layer, its derivation and the blanks."""
@@ -87,6 +258,10 @@ class Sheet:
     exercises: tuple[Exercise, ...]
     #: The student the sheet is for (``--roster``), printed in its title.
     student: str | None = None
+    #: Questions beyond the step-by-step exercises (``--kind``), after them.
+    extras: tuple[Question, ...] = ()
+    #: The kinds of question asked (``--kind``).
+    kinds: tuple[str, ...] = ("steps",)
 
     def answers(self) -> list[Answer]:
         """Every blank with its value from the derivation, in the order printed."""
@@ -108,6 +283,8 @@ class Sheet:
                     Answer(f"{v}.derivative.{i + 1}.{j + 1}", result.derivative[i, j])
                 )
             out.append(Answer(f"{v}.closed_form", result.closed_form))
+        for q in self.extras:
+            out += q.answers()
         return out
 
     def command(self, answers: bool = False) -> str:
@@ -119,6 +296,10 @@ class Sheet:
         ]
         if self.seed is not None:
             parts.append(f"--seed {self.seed}")
+        if self.kinds != ("steps",):
+            parts.append(f"--kind {','.join(self.kinds)}")
+        if c.loss != "generic":
+            parts.append(f"--loss {c.loss}")
         if answers:
             parts.append("--answers")
         return " ".join(parts)
@@ -150,8 +331,13 @@ def make_sheet(
     vec: str | None = None,
     wrt: str | tuple[str, ...] | None = None,
     seed: int | None = None,
+    kinds: str | tuple[str, ...] | None = None,
+    loss: str = "generic",
 ) -> Sheet:
     """Choose the layer and the blanks, derive, and return the sheet.
+
+    ``kinds`` picks the questions (:data:`KINDS`, default the step-by-step exercise
+    only); ``loss="mse"`` adds the loss's own question (∂L/∂y_ij and dY = (Y − T)/N).
 
     Every choice not given is drawn from ``random.Random(seed)`` (sizes 2 or 3, any
     convention, order and non-empty set of variables); without a seed the defaults are
@@ -175,17 +361,22 @@ def make_sheet(
     defaults.update(vec="row", wrt=VARIABLES)
     given: dict[str, Any] = {**sizes, "convention": convention, "vec": vec}
     given["wrt"] = parse_wrt(wrt) if wrt is not None else None
+    chosen_kinds = parse_kinds(kinds)
     config = Config(
+        loss=loss,
         **{
             key: value
             if value is not None
             else (defaults if seed is None else drawn)[key]
             for key, value in given.items()
-        }
+        },
     )
     derivation = derive(config)
     exercises = tuple(_blanks(rng, derivation, var) for var in config.wrt)
-    return Sheet(config, seed, derivation, exercises)
+    if "steps" not in chosen_kinds:
+        exercises = ()
+    extras = extra_questions(derivation, chosen_kinds, seed)
+    return Sheet(config, seed, derivation, exercises, extras=extras, kinds=chosen_kinds)
 
 
 def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
@@ -431,6 +622,116 @@ class _Printer:
         out.append(r"\end{enumerate}")
         return out
 
+    # questions beyond the step-by-step exercise (--kind, --loss mse)
+    def question(self, number: int, q: Question) -> list[str]:
+        """A shapes, multiple-choice or loss question, as its lines."""
+        c = self.sheet.config
+        items: list[tuple[str, str, str]] = []
+        if isinstance(q, ShapesQuestion):
+            lv = self.formula(Sym(q.var))
+            what = {"X": "the input", "W": "the weights", "b": "the bias"}[q.var]
+            title = f"Exercise {number}: shapes, for the derivative by {what}"
+            lines = [
+                rf"{self.formula(node)} &:\quad "
+                rf"{self.blank(str(rows))} \times {self.blank(str(cols))}"
+                for node, rows, cols in q.items
+            ]
+            items.append(
+                (
+                    "a",
+                    self.text(
+                        "Give the shape (rows × columns) of each object in the "
+                        "derivative by "
+                    )
+                    + self.inline(lv)
+                    + self.text(", at the sizes of this sheet:"),
+                    self.display(
+                        "\\begin{aligned}\n"
+                        + " \\\\\n".join(lines)
+                        + "\n\\end{aligned}"
+                    ),
+                )
+            )
+        elif isinstance(q, ChoiceQuestion):
+            lv = self.formula(Sym(q.var))
+            what = {"X": "the input", "W": "the weights", "b": "the bias"}[q.var]
+            title = f"Exercise {number}: which formula, for the derivative by {what}"
+            layout = (
+                "the shape of its transpose (numerator layout)"
+                if c.layout == "numerator"
+                else "the shape of the variable (denominator layout)"
+            )
+            options = []
+            for k, node in enumerate(q.options):
+                box = (
+                    self.blank(r"\checkmark")
+                    if (self.answers and k == q.correct)
+                    else r"\square"
+                )
+                options.append(rf"({'abcd'[k]})\; {box}\; {self.formula(node)}")
+            items.append(
+                (
+                    "a",
+                    self.text("Exactly one of these is ")
+                    + self.inline(self.formula(Deriv("L", q.var)))
+                    + self.text(f", written in {layout}. Tick it:"),
+                    self.display("\\qquad ".join(options)),
+                )
+            )
+        else:
+            y, t = self.letters.entry("Y"), self.letters.entry("T")
+            n = c.size_names[0]
+            i, j = q.at
+            entry = f"{y}_{{{i + 1},{j + 1}}}"
+            title = f"Exercise {number}: the loss"
+            items.append(
+                (
+                    "a",
+                    self.text("The loss is the mean squared error against the targets ")
+                    + self.inline(
+                        f"{self.formula(Sym('T'))}"
+                        rf" = \bigl[{t}_{{i,j}}\bigr]"
+                    )
+                    + self.text(", the values the outputs should take:"),
+                    self.display(
+                        rf"L = \frac{{1}}{{2{n}}} \sum_{{i=1}}^{{{n}}} "
+                        rf"\lVert {y}_{{i}} - {t}_{{i}} \rVert^{{2}}"
+                    ),
+                ),
+            )
+            items.append(
+                (
+                    "b",
+                    self.text("Differentiate L by one output entry:"),
+                    self.display(
+                        rf"\frac{{\partial L}}{{\partial {entry}}} = "
+                        f"{self.blank(self.entry(q.entry), 'long')}"
+                    ),
+                )
+            )
+            items.append(
+                (
+                    "c",
+                    self.text(
+                        "and write the whole upstream derivative as one formula:"
+                    ),
+                    self.display(
+                        f"{self.formula(Sym('dY'))} = "
+                        f"{self.blank(self.formula(q.formula), 'long')}"
+                    ),
+                )
+            )
+        if self.markdown:
+            out = [f"## {title}", ""]
+            for label, words, math in items:
+                out += [f"**({label})** {words}", "", math, ""]
+            return out
+        out = [rf"\subsection*{{{self.text(title)}}}", r"\begin{enumerate}"]
+        for label, words, math in items:
+            out += [rf"\item[({label})] {words}", math]
+        out.append(r"\end{enumerate}")
+        return out
+
 
 #: The sheet's own LaTeX macros: blanks of three sizes and the answer box.
 SHEET_MACROS: tuple[str, ...] = (
@@ -455,6 +756,9 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     for k, ex in enumerate(sheet.exercises, start=1):
         body += p.exercise(k, ex)
         body.append("")
+    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
+        body += p.question(k, q)
+        body.append("")
     body_tex = "\n".join(body)
     title = "Answer key" if answers else "Exercise sheet"
     if sheet.student is not None:
@@ -468,7 +772,7 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
         rf"\section*{{{title}: backpropagation through an affine layer}}",
         body_tex,
         r"\vfill",
-        r"{\small "
+        r"{\small\raggedright "
         + p.text(
             (
                 "Answers filled in from the derivation; reproduce with: "
@@ -477,7 +781,7 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
             )  # fmt: skip
             + sheet.command(answers)
         )
-        + "}",
+        + r"\par}",
         r"\end{document}",
         "",
     ]
@@ -495,6 +799,8 @@ def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
         lines += [para, ""]
     for k, ex in enumerate(sheet.exercises, start=1):
         lines += p.exercise(k, ex)
+    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
+        lines += p.question(k, q)
     how = (
         "Answers filled in from the derivation; reproduce with"
         if answers
@@ -660,6 +966,8 @@ def make_roster(
     convention: str | None = None,
     vec: str | None = None,
     wrt: str | tuple[str, ...] | None = None,
+    kinds: str | tuple[str, ...] | None = None,
+    loss: str = "generic",
 ) -> Roster:
     """A sheet for every student: a layer and blanks drawn from the name's seed.
 
@@ -680,6 +988,8 @@ def make_roster(
                 vec=vec,
                 wrt=wrt,
                 seed=student_seed(name, salt),
+                kinds=kinds,
+                loss=loss,
             ),
             student=name,
         )

@@ -330,3 +330,101 @@ def test_profile_refusals_are_one_line_and_write_nothing(
     assert needle in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+# -- new question types ------------------------------------------------------------------------
+def test_look_alikes_of_dx() -> None:
+    from symderiv.exercise import look_alikes
+    from symderiv.notation import Prod, Sym, T
+
+    got = look_alikes(Prod(Sym("dY"), T(Sym("W"))))
+    assert got == (
+        Prod(T(Sym("W")), Sym("dY")),  # Wᵀ·dY
+        Prod(T(Sym("dY")), Sym("W")),  # dYᵀ·W
+        Prod(Sym("dY"), Sym("W")),  # dY·W
+    )
+
+
+@pytest.mark.parametrize("conv", ["xw", "torch", "column"])
+@pytest.mark.parametrize("layout", ["denominator", "numerator"])
+def test_choice_has_one_right_answer(conv: str, layout: str) -> None:
+    import random
+
+    import numpy as np
+
+    from symderiv.conventions import Config
+    from symderiv.derive import derive
+    from symderiv.exercise import question_choice
+    from symderiv.numeric import draw_instance, evaluate
+
+    deriv = derive(Config(n=2, d=3, m=4, convention=conv, layout=layout))
+    inst = draw_instance(2, 3, 4, conv, seed=1)
+    values = inst.values()
+    for var in "XWb":
+        q = question_choice(deriv, var, random.Random(0))
+        assert len(q.options) == 4 and len(set(q.options)) == 4
+        want = np.asarray(inst.variables()[var])
+        want = evaluate(deriv.results[var].closed_form, values)
+        right = []
+        for node in q.options:
+            try:
+                got = evaluate(node, values)
+            except ValueError:  # the shapes do not even multiply
+                continue
+            if got.shape == want.shape and np.allclose(got, want):
+                right.append(node)
+        assert right == [q.options[q.correct]]
+
+
+def test_shapes_question_matches_the_derivation() -> None:
+    from symderiv.derive import derive
+    from symderiv.exercise import question_shapes
+
+    deriv = derive(n=2, d=3, m=4, convention="torch", layout="numerator")
+    q = question_shapes(deriv, "W")
+    assert [(r, c) for _, r, c in q.items] == [(4, 3), (2, 4), (8, 12), (1, 12), (3, 4)]
+    assert [a.value for a in q.answers()] == [4, 3, 2, 4, 8, 12, 1, 12, 3, 4]
+
+
+def test_mse_sheet_asks_for_the_loss_and_its_key_answers() -> None:
+    from symderiv.exercise import LossQuestion, sheet_markdown
+
+    sheet = make_sheet(seed=3, loss="mse", kinds="shapes,choice")
+    assert sheet.exercises == ()
+    assert isinstance(sheet.extras[0], LossQuestion)
+    loss = sheet.extras[0]
+    i, j = loss.at
+    assert (
+        loss.entry.to_str()
+        == f"(y_{i + 1}_{j + 1} - t_{i + 1}_{j + 1})/{sheet.config.n}"
+    )
+    keys = [a.key for a in sheet.answers()]
+    assert keys[:2] == [f"dY.entry.{i + 1}.{j + 1}", "dY.formula"]
+    md = sheet_markdown(sheet)
+    assert "the targets" in md and "--kind shapes,choice --loss mse" in md
+    key = sheet_markdown(sheet, answers=True)
+    assert key.count(r"\checkmark") == len(sheet.config.wrt)
+
+
+def test_default_sheet_is_unchanged_by_the_new_kinds() -> None:
+    a = make_sheet(seed=5)
+    b = make_sheet(seed=5, kinds="steps,choice")
+    assert a.exercises == b.exercises and a.extras == ()
+    assert len(b.extras) == len(b.config.wrt)
+
+
+@pytest.mark.parametrize("bad", ["", "steps,steps", "essay", "shapes,"])
+def test_bad_kinds(runner: CliRunner, tmp_path: Path, bad: str) -> None:
+    result = runner.invoke(
+        cli, ["exercise", "--kind", bad, "-o", str(tmp_path / "s.tex")]
+    )
+    assert result.exit_code == 2 and "--kind" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_kinds_compile(tmp_path: Path) -> None:
+    from texutil import compile_tex
+
+    sheet = make_sheet(seed=11, loss="mse", kinds="steps,shapes,choice")
+    compile_tex(sheet_latex(sheet), tmp_path, name="sheet")
+    compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
@@ -46,6 +48,23 @@ FORMATS: tuple[str, ...] = ("latex", "markdown")
     "the blanks from random.Random(SEED).",
 )
 @click.option(
+    "--kind",
+    "kinds",
+    default=None,
+    metavar="KINDS",
+    help="Questions to ask, comma-separated: steps (blanks in each step), shapes "
+    "(rows and columns only), choice (which look-alike formula is right) "
+    "[default: steps].",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(["generic", "mse"]),
+    default="generic",
+    show_default=True,
+    help="mse: the upstream derivative comes from L = 1/(2N)·Σ‖y−t‖², and the sheet "
+    "asks for it too.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -82,6 +101,8 @@ def exercise(
     vec: str | None,
     wrt: str | None,
     seed: int | None,
+    kinds: str | None,
+    loss: str,
     fmt: str,
     answers: bool,
     output: str | None,
@@ -102,17 +123,21 @@ def exercise(
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
     from ..errors import UsageError
-    from ..exercise import make_sheet, sheet_latex, sheet_markdown
+    from ..exercise import make_sheet, parse_kinds, sheet_latex, sheet_markdown
     from ..fileio import write_atomic
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    sheet_options: dict[str, Any] = dict(
+        n=n, d=d, m=m, convention=convention, vec=vec, wrt=wrt, kinds=kinds, loss=loss
+    )
+    parse_kinds(kinds)  # a bad --kind is refused before any file is read or written
     if roster is not None:
-        _roster(roster, output, fmt, answers, pdf, n, d, m, convention, vec, wrt, seed)
+        _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
         return
-    sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)
+    sheet = make_sheet(seed=seed, **sheet_options)
     printer = sheet_latex if fmt == "latex" else sheet_markdown
     text = printer(sheet, answers=answers)
     if output is None:
@@ -133,13 +158,8 @@ def _roster(
     fmt: str,
     answers: bool,
     pdf: bool,
-    n: int | None,
-    d: int | None,
-    m: int | None,
-    convention: str | None,
-    vec: str | None,
-    wrt: str | None,
     seed: int | None,
+    options: dict[str, Any],
 ) -> None:
     """Write one sheet per student and the class's answer key (nothing when a check
     fails: every document is made before the first file is written)."""
@@ -164,16 +184,7 @@ def _roster(
             "and class-key.tex"
         )
     names = read_roster(path)
-    roster = make_roster(
-        names,
-        salt=0 if seed is None else seed,
-        n=n,
-        d=d,
-        m=m,
-        convention=convention,
-        vec=vec,
-        wrt=wrt,
-    )
+    roster = make_roster(names, salt=0 if seed is None else seed, **options)
     target = Path(output)
     suffix = target.suffix or (".tex" if fmt == "latex" else ".md")
     stem = target.with_suffix("") if target.suffix else target
