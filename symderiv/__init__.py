@@ -14,8 +14,9 @@ __version__ = "0.1.0"
 
 # Nothing here imports sympy at import time, so the CLI starts fast.
 from .conventions import CONVENTIONS, Config, Convention  # noqa: E402
-from .derive import derive, estimate  # noqa: E402
+from .derive import derive  # noqa: E402
 from .errors import SymderivError  # noqa: E402
+from .guard import Estimate, estimate, guard  # noqa: E402
 from .layer import AffineLayer  # noqa: E402
 from .render import render  # noqa: E402  (the function; printers load lazily)
 from .steps import Check, Derivation, Result, Step, StepKind  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "Config",
     "Convention",
     "Derivation",
+    "Estimate",
     "Result",
     "Step",
     "StepKind",
@@ -34,5 +36,6 @@ __all__ = [
     "__version__",
     "derive",
     "estimate",
+    "guard",
     "render",
 ]

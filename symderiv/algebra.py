@@ -23,7 +23,20 @@ from math import lcm
 from typing import TYPE_CHECKING, Any
 
 from .conventions import PREFIX
-from .notation import Comm, Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+from .notation import (
+    Comm,
+    Eye,
+    Kron,
+    Node,
+    Ones,
+    Prod,
+    Recip,
+    Scalar,
+    Sum,
+    Sym,
+    T,
+    Visitor,
+)
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -555,44 +568,71 @@ def vec_positions(shape: tuple[int, int], order: str) -> tuple[tuple[int, int], 
     return tuple((i, j) for j in range(cols) for i in range(rows))
 
 
+class _Evaluate(Visitor[PolyMatrix]):
+    """A formula as an explicit matrix; Scalar and Recip factors scale products."""
+
+    def __init__(
+        self, env: Mapping[str, PolyMatrix], sizes: Mapping[str, int], order: str
+    ) -> None:
+        self.env, self.sizes, self.order = env, sizes, order
+
+    def visit_Sym(self, node: Sym) -> PolyMatrix:  # noqa: N802
+        return self.env[node.role]
+
+    def visit_T(self, node: T) -> PolyMatrix:  # noqa: N802
+        return self.visit(node.arg).transpose()
+
+    def visit_Eye(self, node: Eye) -> PolyMatrix:  # noqa: N802
+        return PolyMatrix.eye(self.sizes[node.size])
+
+    def visit_Ones(self, node: Ones) -> PolyMatrix:  # noqa: N802
+        return PolyMatrix.ones(self.sizes[node.size])
+
+    def visit_Comm(self, node: Comm) -> PolyMatrix:  # noqa: N802
+        rows, cols = self.sizes[node.rows], self.sizes[node.cols]
+        return PolyMatrix.commutation(rows, cols, self.order)
+
+    def visit_Kron(self, node: Kron) -> PolyMatrix:  # noqa: N802
+        return self.visit(node.left).kron(self.visit(node.right))
+
+    def visit_Sum(self, node: Sum) -> PolyMatrix:  # noqa: N802
+        total = self.visit(node.args[0])
+        for a in node.args[1:]:
+            total = total + self.visit(a)
+        return total
+
+    def visit_Prod(self, node: Prod) -> PolyMatrix:  # noqa: N802
+        factor: Coeff = 1
+        result: PolyMatrix | None = None
+        for a in node.args:
+            if isinstance(a, Scalar):
+                factor = _normal(factor * a.value)
+            elif isinstance(a, Recip):
+                factor = _normal(factor * Fraction(1, self.sizes[a.size]))
+            else:
+                value = self.visit(a)
+                result = value if result is None else result @ value
+        if result is None:
+            raise ValueError("a product of scalars only")
+        return result.scale(factor) if factor != 1 else result
+
+
 def evaluate(
-    node: Node, env: Mapping[str, PolyMatrix], order: str = "row"
+    node: Node,
+    env: Mapping[str, PolyMatrix],
+    sizes: Mapping[str, int],
+    order: str = "row",
 ) -> PolyMatrix:
     """Evaluate a notation tree with explicit matrices for its roles.
 
     Args:
         node: a formula such as ``Prod(Sym("dY"), T(Sym("W")))``.
         env: role -> explicit matrix.
+        sizes: size name -> value, e.g. {"N": 2, "D": 2, "M": 3} (``Config.sizes``).
         order: vectorization order, used by the commutation matrix K.
+
+    >>> evaluate(Prod(T(Ones("N")), Sym("X")), {"X": PolyMatrix.of_atoms("X", 2, 1)},
+    ...          {"N": 2}).to_strings()
+    [['x_1_1 + x_2_1']]
     """
-    if isinstance(node, Sym):
-        return env[node.role]
-    if isinstance(node, T):
-        return evaluate(node.arg, env, order).transpose()
-    if isinstance(node, Eye):
-        return PolyMatrix.eye(node.size)
-    if isinstance(node, Ones):
-        return PolyMatrix.ones(node.size)
-    if isinstance(node, Comm):
-        return PolyMatrix.commutation(node.rows, node.cols, order)
-    if isinstance(node, Kron):
-        return evaluate(node.left, env, order).kron(evaluate(node.right, env, order))
-    if isinstance(node, Sum):
-        parts = [evaluate(a, env, order) for a in node.args]
-        total = parts[0]
-        for p in parts[1:]:
-            total = total + p
-        return total
-    if isinstance(node, Prod):
-        factor: Coeff = 1
-        result: PolyMatrix | None = None
-        for a in node.args:
-            if isinstance(a, Scalar):
-                factor = _normal(factor * a.value)
-                continue
-            value = evaluate(a, env, order)
-            result = value if result is None else result @ value
-        if result is None:
-            raise ValueError("a product of scalars only")
-        return result.scale(factor) if factor != 1 else result
-    raise TypeError(f"cannot evaluate {type(node).__name__} as a matrix")
+    return _Evaluate(env, sizes, order).visit(node)

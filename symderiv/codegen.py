@@ -1,190 +1,25 @@
 """Code generation: a numpy ``Linear`` layer written from the derived closed forms.
 
-:func:`generate_linear` walks the notation trees of :meth:`Convention.forward` and
-:meth:`Convention.closed_form` and prints each node as a numpy expression, so the
+:func:`generate_linear` prints the notation trees of :meth:`Convention.forward` and
+:meth:`Convention.closed_form` with the one NumPy printer (``render.code``), so the
 generated ``backward`` is the closed form the derivation proves, for every convention,
-without a hand-written template per convention. The same walk prints the formulas as
-Unicode text (``dYᵀ·x``) for the module's docstring and for ``symderiv verify``.
+without a hand-written template per convention, and reads as the article's code does.
 
 Only pure-Python modules are imported here (no sympy, no numpy), so the CLI stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from fractions import Fraction
-
 from . import __version__
-from .conventions import Convention, Letters, choose, get_convention
-from .notation import Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+from .conventions import Convention, choose, derivative_name, get_convention
+from .notation import shape
+from .render.code import numpy_code
+from .render.formula import formula_text
 
-__all__ = ["TARGETS", "derivative_name", "formula_text", "generate_linear"]
+__all__ = ["TARGETS", "generate_linear"]
 
 #: Code generation targets (``--target``).
 TARGETS: tuple[str, ...] = ("numpy",)
-
-#: The notation trees take a concrete batch size N. Code works for every N, so the
-#: trees are built with this stand-in, which no other size in a closed form uses.
-_BATCH = 1_000_003
-
-_ATOMS = (Sym, Ones, Eye)
-
-
-# -- formulas as Unicode text ---------------------------------------------------------
-def _is_negative_term(node: Node) -> bool:
-    return (
-        isinstance(node, Prod)
-        and bool(node.args)
-        and isinstance(node.args[0], Scalar)
-        and node.args[0].value < 0
-    )
-
-
-def formula_text(node: Node, letters: Letters, n: int, batch: str = "N") -> str:
-    """A formula as one line of text in the convention's letters, e.g. "dYᵀ·x".
-
-    Args:
-        node: a tree of Sym, T, Prod, Sum, Ones, Eye, Scalar and Kron nodes.
-        letters: display letters of the roles (x in torch, A in column, ...).
-        n: the batch size the tree was built with; Ones(n) prints as 1_N, Eye(n) as I_N.
-        batch: the name of the batch size.
-
-    Returns:
-        One line of text, products with "·", transposes with "ᵀ".
-
-    Raises:
-        TypeError: a node this printer does not know.
-
-    >>> from symderiv.conventions import TORCH
-    >>> formula_text(TORCH.closed_form("W", 5), TORCH.letters, 5)
-    'dYᵀ·x'
-    >>> formula_text(TORCH.closed_form("b", 5), TORCH.letters, 5)
-    '1_Nᵀ·dY'
-    """
-
-    def size(k: int) -> str:
-        return batch if k == n else str(k)
-
-    def walk(node: Node) -> str:
-        if isinstance(node, Sym):
-            return letters.of(node.role)
-        if isinstance(node, Ones):
-            return f"1_{size(node.size)}"
-        if isinstance(node, Eye):
-            return f"I_{size(node.size)}"
-        if isinstance(node, Scalar):
-            return str(node.value)
-        if isinstance(node, T):
-            inner = walk(node.arg)
-            return f"{inner}ᵀ" if isinstance(node.arg, _ATOMS) else f"({inner})ᵀ"
-        if isinstance(node, Prod):
-            args = list(node.args)
-            sign = ""
-            if args and isinstance(args[0], Scalar) and args[0].value == -1:
-                sign, args = "−", args[1:]
-            parts = [
-                f"({walk(a)})" if isinstance(a, (Sum, Kron)) else walk(a) for a in args
-            ]
-            return sign + "·".join(parts)
-        if isinstance(node, Sum):
-            out = walk(node.args[0]) if node.args else "0"
-            for term in node.args[1:]:
-                if isinstance(term, Prod) and _is_negative_term(term):
-                    # a + (−c)·b prints as a − c·b
-                    first, rest = term.args[0], term.args[1:]
-                    assert isinstance(first, Scalar)
-                    head = () if first.value == -1 else (Scalar(-first.value),)
-                    out += f" − {walk(Prod(*head, *rest))}"
-                else:
-                    out += f" + {walk(term)}"
-            return out
-        if isinstance(node, Kron):
-            left, right = node.left, node.right
-            return f"{_wrap(walk(left), left)} ⊗ {_wrap(walk(right), right)}"
-        raise TypeError(f"cannot print {type(node).__name__} as text")
-
-    return walk(node)
-
-
-def _wrap(text: str, node: Node) -> str:
-    return f"({text})" if isinstance(node, (Sum, Prod)) else text
-
-
-# -- formulas as numpy code -----------------------------------------------------------
-def _numpy_expr(
-    node: Node, names: Mapping[str, str], batch: Callable[[int], str]
-) -> str:
-    """A formula as a numpy expression; ``names`` maps roles to Python expressions."""
-
-    def walk(node: Node) -> str:
-        if isinstance(node, Sym):
-            return names[node.role]
-        if isinstance(node, Ones):
-            return f"np.ones(({batch(node.size)}, 1))"  # 1_k is a column, (k, 1)
-        if isinstance(node, Eye):
-            return f"np.eye({batch(node.size)})"
-        if isinstance(node, Scalar):
-            v = Fraction(node.value)
-            if v.denominator == 1:
-                return f"({v.numerator})" if v < 0 else str(v.numerator)
-            return f"({v.numerator} / {v.denominator})"
-        if isinstance(node, T):
-            inner = walk(node.arg)
-            # a name or a call needs no parentheses: X.T, np.ones((N, 1)).T
-            return f"{inner}.T" if isinstance(node.arg, _ATOMS) else f"({inner}).T"
-        if isinstance(node, Prod):
-            out = ""
-            for i, a in enumerate(node.args):
-                text = f"({walk(a)})" if isinstance(a, Sum) else walk(a)
-                if i:
-                    # a scalar scales (*), matrices multiply (@); equal precedence in
-                    # Python, applied left to right as the product is written
-                    pair = (node.args[i - 1], a)
-                    scalar = any(isinstance(f, Scalar) for f in pair)
-                    out += " * " if scalar else " @ "
-                out += text
-            return out
-        if isinstance(node, Sum):
-            return " + ".join(walk(a) for a in node.args)
-        if isinstance(node, Kron):
-            return f"np.kron({walk(node.left)}, {walk(node.right)})"
-        raise TypeError(f"cannot print {type(node).__name__} as numpy code")
-
-    return walk(node)
-
-
-def _shape_text(node: Node, shapes: Mapping[str, tuple[str, str]], batch: str) -> str:
-    """The shape of a product formula in size names, e.g. "(M, D)"."""
-
-    def walk(node: Node) -> tuple[str, str]:
-        if isinstance(node, Sym):
-            return shapes[node.role]
-        if isinstance(node, Ones):
-            return (batch, "1")
-        if isinstance(node, T):
-            r, c = walk(node.arg)
-            return (c, r)
-        if isinstance(node, Prod):
-            dims = [walk(a) for a in node.args if not isinstance(a, Scalar)]
-            return (dims[0][0], dims[-1][1])
-        if isinstance(node, Sum):
-            return walk(node.args[0])
-        raise TypeError(f"no shape for {type(node).__name__}")
-
-    r, c = walk(node)
-    return f"({r}, {c})"
-
-
-def derivative_name(convention: Convention, var: str) -> str:
-    """The attribute name of ∂L/∂var: dX, dW, db, or dLdA, dLdW, dLdb (column).
-
-    >>> from symderiv.conventions import COLUMN, XW
-    >>> derivative_name(XW, "X"), derivative_name(COLUMN, "X")
-    ('dX', 'dLdA')
-    """
-    if convention.name == "column":
-        return "dLd" + convention.letters.of(var)  # as in the course's Linear class
-    return "d" + var
 
 
 # -- the module -----------------------------------------------------------------------
@@ -286,31 +121,35 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
         r, c = conv.shape_names(role)
         return f"({code_dims[r]}, {code_dims[c]})"
 
-    def batch_code(k: int) -> str:
-        if k != _BATCH:
-            raise TypeError(f"a closed form uses a size {k} other than the batch size")
-        return "self.N"
+    names = conv.letters.sizes
+    sizes = {"N": "self.N"}
 
-    shapes = {role: conv.shape_names(role) for role in ("X", "W", "b", "Y", "dY")}
-    forward = conv.forward(_BATCH)
-    forward_rhs = formula_text(forward, L, _BATCH)
+    def shape_of(role: str) -> str:
+        rows, cols = conv.shapes[role].names(names)
+        return f"({rows}, {cols})"
+
+    forward = conv.forward()
+    forward_rhs = formula_text(forward, L)
     fwd_names = {"X": L.X, "W": "self.W", "b": "self.b"}
     bwd_names = {"X": f"self.{L.X}", "W": "self.W", "b": "self.b", "dY": L.dY}
 
     formulas, code_lines, grad_attrs, grad_decls, stored = [], [], [], [], []
     # dX first: it is what backward returns to the layer below.
     for var in ("X", "W", "b"):
-        tree = conv.closed_form(var, _BATCH)
+        tree = conv.closed_form(var)
         name = derivative_name(conv, var)
-        text = formula_text(tree, L, _BATCH)
-        shape = _shape_text(tree, shapes, "N")
-        formulas.append((f"{name} = {text}", shape))
-        expr = _numpy_expr(tree, bwd_names, batch_code)
+        text = formula_text(tree, L)
+        tree_shape = shape(tree, conv.shapes)
+        assert tree_shape is not None
+        rows, cols = tree_shape.names(names)
+        shape_text = f"({rows}, {cols})"
+        formulas.append((f"{name} = {text}", shape_text))
+        expr = numpy_code(tree, bwd_names, sizes)
         target_name = name if var == "X" and conv.name != "column" else f"self.{name}"
-        code_lines.append(f"        {target_name} = {expr}  # {text}, {shape}")
+        code_lines.append(f"        {target_name} = {expr}  # {text}, {shape_text}")
         if target_name.startswith("self."):
             what = f"∂L/∂{L.of(var)} after backward"
-            grad_attrs.append(f"        {name}: {what}, {shape}.")
+            grad_attrs.append(f"        {name}: {what}, {shape_text}.")
             grad_decls.append(f"    {name}: NDArray[np.float64]")
             stored.append(name)
     if conv.name == "column":
@@ -328,16 +167,16 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
         name=conv.name,
         source=conv.source,
         shape_line=", ".join(
-            f"{L.of(r)}: {_shape_text(Sym(r), shapes, 'N')}"
+            f"{L.of(r)}: {shape_of(r)}"
             for r in ("X", "W", "b", "Y")
         ),
         dY=L.dY,
         Y=L.Y,
         X=L.X,
-        Y_shape=_shape_text(Sym("Y"), shapes, "N"),
+        Y_shape=shape_of("Y"),
         backward_doc="\n".join(
-            f"    {eq.ljust(max(len(e) for e, _ in formulas))}    {shape}"
-            for eq, shape in formulas
+            f"    {eq.ljust(max(len(e) for e, _ in formulas))}    {sh}"
+            for eq, sh in formulas
         ),
         d_name=d_name,
         m_name=m_name,
@@ -345,7 +184,7 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
         b_shape_code=shape_code("b"),
         grad_attrs="\n".join(grad_attrs),
         grad_decls="\n".join(grad_decls),
-        forward_code=_numpy_expr(forward, fwd_names, batch_code),
+        forward_code=numpy_code(forward, fwd_names, sizes),
         stored=", ".join(stored),
         dX=dX,
         backward_code="\n".join(code_lines),

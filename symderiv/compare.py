@@ -27,29 +27,24 @@ from .conventions import (
     CONVENTIONS,
     VARIABLES,
     VEC_ORDERS,
-    XW,
     Config,
     Convention,
     Letters,
 )
 from .notation import Comm, Deriv, Node, Ones, Prod, Sym, T, Vec
+from .render.formula import size_latex
 
 if TYPE_CHECKING:
     from .derive import Progress
     from .steps import Derivation
-
-#: Stand-ins for the sizes N, D, M while a formula is built "in size names": distinct,
-#: of equal length (so none is part of another) and never a real size on a page.
-_MARKERS: tuple[int, int, int] = (9000001, 9000002, 9000003)
-
 
 @dataclass(frozen=True)
 class Cell:
     """What one convention says in one row, and whether the engine confirmed it.
 
     Attributes:
-        formula: the formula in size names (sizes held by markers; see :func:`named`),
-            or None for a shape cell.
+        formula: the formula (sizes by name, printed in each convention's names), or
+            None for a shape cell.
         shape: the object's shape at the given sizes (shape and Jacobian rows).
         shape_names: the same shape in the convention's size names, e.g. ("N·M", "N·C_in").
         passed: the claim held at the given sizes.
@@ -134,18 +129,15 @@ class Comparison:
 
 # -- building the comparison --------------------------------------------------------------
 def _general(conv: Convention, var: str, what: str, order: str = "row") -> Node:
-    """A formula of ``conv`` built at the marker sizes (printed later with size names)."""
-    n, d, m = _MARKERS
+    """A formula of ``conv``, sizes by name."""
     if what == "forward":
-        return conv.forward(n)
+        return conv.forward()
     if what == "closed":
-        return conv.closed_form(var, n)
-    return conv.kronecker(var, order, n, d, m)
+        return conv.closed_form(var)
+    return conv.kronecker(var, order)
 
 
 def _names_of(conv: Convention, role: str) -> tuple[str, str]:
-    if role in ("Y", "dY"):
-        return (conv.sizes[0], conv.sizes[2])
     return conv.shape_names(role)
 
 
@@ -184,7 +176,7 @@ def _shape_cell(
 def _forward_cell(conv: Convention, der: Derivation) -> Cell:
     """The forward formula, evaluated and compared with the engine's Y."""
     env = {r: der.layer.matrix(r) for r in ("X", "W", "b")}
-    value = evaluate(conv.forward(der.config.n), env)
+    value = evaluate(conv.forward(), env, der.config.sizes)
     diff = value.first_difference(der.layer.Y)
     ok = diff is None
     detail = "Y computed from this formula = the engine's Y, entry by entry"
@@ -198,7 +190,7 @@ def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
     problems: list[str] = []
     for der in derivs:
         result = der.results[var]
-        if result.closed_form != conv.closed_form(var, der.config.n):
+        if result.closed_form != conv.closed_form(var):
             problems.append(f"the engine used another formula ({der.config.vec} order)")
         for check in der.checks:
             if check.wrt == var and check.claim == "chain rule = closed form":
@@ -218,7 +210,7 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     c = der.config
     result = der.results[var]
     problems: list[str] = []
-    if result.kronecker != conv.kronecker(var, c.vec, c.n, c.d, c.m):
+    if result.kronecker != conv.kronecker(var, c.vec):
         problems.append("the engine used another Kronecker form")
     for check in der.checks:
         if check.wrt == var and check.claim == "Jacobian = Kronecker form":
@@ -294,7 +286,8 @@ def compare(
     Raises:
         SymderivError: bad or too large sizes.
     """
-    from .derive import derive, guard
+    from .derive import derive
+    from .guard import guard
 
     configs = {
         (name, order): Config(n=n, d=d, m=m, convention=name, vec=order)
@@ -366,21 +359,6 @@ class Table:
     sections: tuple[int, ...]  # indices of the rows that start a new group
 
 
-def named(text: str, conv: Convention, latex: bool = False) -> str:
-    """Replace the size markers in a printed formula by ``conv``'s size names.
-
-    >>> from symderiv.conventions import COLUMN
-    >>> named("I_9000003 ⊗ A", COLUMN)
-    'I_(C_out) ⊗ A'
-    """
-    for marker, name in zip(_MARKERS, conv.sizes, strict=True):
-        if latex:
-            text = text.replace(f"{{{marker}}}", f"{{{_tex_size(name)}}}")
-        else:
-            text = text.replace(str(marker), f"({name})" if "_" in name else name)
-    return text
-
-
 def formula_of(cell: Cell, conv: Convention, latex: bool = False) -> str:
     """A cell's formula in ``conv``'s letters and size names (Unicode or LaTeX).
 
@@ -390,13 +368,7 @@ def formula_of(cell: Cell, conv: Convention, latex: bool = False) -> str:
     '(x ⊗ I_M)·K'
     """
     assert cell.formula is not None
-    return _Pieces(latex).node(cell.formula, conv.letters, conv)
-
-
-def _tex_size(name: str) -> str:
-    """A size name in LaTeX: "C_out" -> "C_{\\mathrm{out}}"."""
-    base, _, sub = name.partition("_")
-    return f"{base}_{{\\mathrm{{{sub}}}}}" if sub else name
+    return _Pieces(latex).node(cell.formula, conv.letters)
 
 
 def _mark(passed: bool) -> Piece:
@@ -409,12 +381,11 @@ class _Pieces:
     def __init__(self, latex: bool) -> None:
         self.latex = latex
 
-    def node(self, node: Node, letters: Letters, conv: Convention = XW) -> str:
-        """A formula in ``letters``, with the size markers replaced by ``conv``'s names."""
+    def node(self, node: Node, letters: Letters) -> str:
+        """A formula in ``letters`` (roles and sizes)."""
         from .render.formula import formula_latex, formula_text
 
-        text = (formula_latex if self.latex else formula_text)(node, letters)
-        return named(text, conv, self.latex)
+        return (formula_latex if self.latex else formula_text)(node, letters)
 
     def equation(self, *nodes: Node) -> Piece:
         """``a = b = …`` in the xw letters, as one math piece."""
@@ -444,7 +415,7 @@ class _Pieces:
         def one(p: str) -> str:
             parts = p.split("·")
             if self.latex:
-                joined = " \\cdot ".join(_tex_size(x) for x in parts)
+                joined = " \\cdot ".join(size_latex(x) for x in parts)
             else:
                 joined = "·".join(parts)
             return f"({joined})" if len(parts) > 1 else joined
@@ -473,7 +444,7 @@ class _Pieces:
     ) -> list[Piece]:
         """A formula cell in ``conv``'s letters and size names, then its mark."""
         assert cell.formula is not None
-        text = self.node(cell.formula, conv.letters, conv)
+        text = self.node(cell.formula, conv.letters)
         if lhs is not None:
             text = f"{self.node(Sym(lhs), conv.letters)} = {text}"
         return [("math", text), ("text", " "), _mark(cell.passed)]
@@ -566,7 +537,7 @@ def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
     """The paragraphs of the page, as pieces: intro, K, why they agree, sources."""
     p = _Pieces(latex)
     X, W, dY = Sym("X"), Sym("W"), Sym("dY")
-    one = Ones(_MARKERS[0])
+    one = Ones("N")
 
     def t(text: str) -> Piece:
         return ("text", text)
@@ -589,7 +560,7 @@ def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
         [
             m("K", "K"),
             t(" is the commutation matrix with "),
-            p.equation(Prod(Comm(rows, cols), Vec(W)), Vec(T(W))),
+            p.equation(Prod(Comm("M", "D"), Vec(W)), Vec(T(W))),
             t(" for the stored W ("),
             m(f"M×D = {rows}×{cols}", f"M \\times D = {rows} \\times {cols}"),
             t("), a "),

@@ -19,9 +19,24 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import Any
 
 from .errors import ChoiceError, DisplayNameError, ShapeError
-from .notation import Comm, Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+from .notation import (
+    SIZES,
+    Comm,
+    Eye,
+    Kron,
+    Node,
+    Ones,
+    Prod,
+    Recip,
+    Scalar,
+    Shape,
+    Sum,
+    Sym,
+    T,
+)
 
 VEC_ORDERS: tuple[str, ...] = ("row", "col")
 LAYOUTS: tuple[str, ...] = ("denominator", "numerator")
@@ -61,7 +76,7 @@ _MAX_NAME = 12
 
 @dataclass(frozen=True)
 class Letters:
-    """Display letters of each role, e.g. A/W/b/Z/dLdZ in the column convention."""
+    """Display letters of each role and size, e.g. A/W/b/Z/dLdZ and C_in/C_out (column)."""
 
     X: str = "X"
     W: str = "W"
@@ -69,6 +84,14 @@ class Letters:
     Y: str = "Y"
     dY: str = "dY"
     T: str = "T"
+    N: str = "N"
+    D: str = "D"
+    M: str = "M"
+
+    @property
+    def sizes(self) -> dict[str, str]:
+        """Display names of the sizes N, D, M: {"N": "N", "D": "C_in", "M": "C_out"}."""
+        return {s: self.of(s) for s in SIZES}
 
     def of(self, role: str) -> str:
         """The display letters of ``role`` ("L" and unknown roles print as themselves)."""
@@ -90,8 +113,7 @@ class Convention:
         name: the ``--convention`` key.
         weight_transposed: W is stored (M, D) and used as Wᵀ.
         bias_column: b is stored (M, 1) and broadcast as 1_N bᵀ.
-        letters: display letters of X, W, b, Y, dY, T.
-        sizes: display names of the sizes N, D, M.
+        letters: display letters of X, W, b, Y, dY, T and the sizes N, D, M.
         source: where the convention comes from, for the reader.
     """
 
@@ -99,40 +121,41 @@ class Convention:
     weight_transposed: bool
     bias_column: bool
     letters: Letters
-    sizes: tuple[str, str, str]
     source: str
 
     # -- shapes ------------------------------------------------------------------------
-    def shape(self, role: str, n: int, d: int, m: int) -> tuple[int, int]:
+    @property
+    def sizes(self) -> tuple[str, str, str]:
+        """Display names of the sizes N, D, M, e.g. ("N", "C_in", "C_out")."""
+        return (self.letters.N, self.letters.D, self.letters.M)
+
+    @property
+    def shapes(self) -> dict[str, Shape]:
+        """The shape of every role in size names: the one table of shapes."""
+        w = Shape(("M",), ("D",)) if self.weight_transposed else Shape(("D",), ("M",))
+        b = Shape(("M",), ()) if self.bias_column else Shape((), ("M",))
+        y = Shape(("N",), ("M",))
+        return {"X": Shape(("N",), ("D",)), "W": w, "b": b, "Y": y, "dY": y, "T": y}
+
+    def shape(self, role: str, n: Any, d: Any, m: Any) -> tuple[Any, Any]:
         """Shape of ``role`` for sizes N=n, D=d, M=m (b is 1×M or M×1)."""
-        if role == "X":
-            return (n, d)
-        if role == "W":
-            return (m, d) if self.weight_transposed else (d, m)
-        if role == "b":
-            return (m, 1) if self.bias_column else (1, m)
-        if role in ("Y", "dY", "T"):
-            return (n, m)
-        raise ChoiceError(f"unknown role {role!r}; roles are {', '.join(NAMEABLE)}")
+        if role not in self.shapes:
+            raise ChoiceError(f"unknown role {role!r}; roles are {', '.join(NAMEABLE)}")
+        rows, cols = self.shapes[role].numbers({"N": n, "D": d, "M": m})
+        return (rows, cols)
 
     def shape_names(self, role: str) -> tuple[str, str]:
         """Shape of ``role`` in size names, e.g. ("N", "C_in")."""
-        n, d, m = self.sizes
-        table = {
-            "X": (n, d),
-            "W": (m, d) if self.weight_transposed else (d, m),
-            "b": (m, "1") if self.bias_column else ("1", m),
-        }
-        return table.get(role, (n, m))
+        return self.shapes[role].names(self.letters.sizes)
 
     # -- formulas ----------------------------------------------------------------------
-    def forward(self, n: int) -> Node:
+    def forward(self) -> Node:
         """The forward map: X W + 1_N b, X Wᵀ + 1_N b or X Wᵀ + 1_N bᵀ."""
         w: Node = T(Sym("W")) if self.weight_transposed else Sym("W")
         b: Node = T(Sym("b")) if self.bias_column else Sym("b")
-        return Sum(Prod(Sym("X"), w), Prod(Ones(n), b))
+        return Sum(Prod(Sym("X"), w), Prod(Ones("N"), b))
 
-    def closed_form(self, var: str, n: int) -> Node:
+    def closed_form(self, var: str) -> Node:
         """The closed form of ∂L/∂var in denominator layout (var's own shape)."""
         if var == "X":
             return Prod(Sym("dY"), Sym("W") if self.weight_transposed else T(Sym("W")))
@@ -142,11 +165,11 @@ class Convention:
             return Prod(T(Sym("X")), Sym("dY"))
         if var == "b":
             if self.bias_column:
-                return Prod(T(Sym("dY")), Ones(n))
-            return Prod(T(Ones(n)), Sym("dY"))
+                return Prod(T(Sym("dY")), Ones("N"))
+            return Prod(T(Ones("N")), Sym("dY"))
         raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
 
-    def kronecker(self, var: str, order: str, n: int, d: int, m: int) -> Node:
+    def kronecker(self, var: str, order: str) -> Node:
         """The Kronecker closed form of ∂vec(Y)/∂vec(var) for vectorization ``order``.
 
         Shapes: (N·M, N·D) for X, (N·M, D·M) for W, (N·M, M) for b.
@@ -154,15 +177,14 @@ class Convention:
         w: Node = Sym("W") if self.weight_transposed else T(Sym("W"))
         row = order == "row"
         if var == "X":
-            return Kron(Eye(n), w) if row else Kron(w, Eye(n))
+            return Kron(Eye("N"), w) if row else Kron(w, Eye("N"))
         if var == "W":
-            base: Node = Kron(Sym("X"), Eye(m)) if row else Kron(Eye(m), Sym("X"))
+            base: Node = Kron(Sym("X"), Eye("M")) if row else Kron(Eye("M"), Sym("X"))
             if self.weight_transposed:
-                rows, cols = self.shape("W", n, d, m)
-                return Prod(base, Comm(rows, cols))
+                return Prod(base, Comm("M", "D"))  # K for the stored W, M×D
             return base
         if var == "b":
-            return Kron(Ones(n), Eye(m)) if row else Kron(Eye(m), Ones(n))
+            return Kron(Ones("N"), Eye("M")) if row else Kron(Eye("M"), Ones("N"))
         raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
 
 
@@ -171,7 +193,6 @@ XW = Convention(
     False,
     False,
     Letters(),
-    ("N", "D", "M"),
     "CS231n-style notes and affine-layer write-ups",
 )
 TORCH = Convention(
@@ -179,15 +200,13 @@ TORCH = Convention(
     True,
     False,
     Letters(X="x", Y="y", T="t"),
-    ("N", "D", "M"),
     "PyTorch nn.Linear, y = x Wᵀ + b",
 )
 COLUMN = Convention(
     "column",
     True,
     True,
-    Letters(X="A", Y="Z", dY="dLdZ"),
-    ("N", "C_in", "C_out"),
+    Letters(X="A", Y="Z", dY="dLdZ", D="C_in", M="C_out"),
     "the 'mytorch' Linear class, Z = A Wᵀ + 1 bᵀ",
 )
 CONVENTIONS: Mapping[str, Convention] = {c.name: c for c in (XW, TORCH, COLUMN)}
@@ -452,22 +471,25 @@ class Config:
     @property
     def letters(self) -> Letters:
         """Display letters: the convention's, with ``names`` applied."""
-        roles = {k: v for k, v in self.names.items() if k in NAMEABLE}
-        return replace(self.conv.letters, **roles)
+        # roles and sizes (--names D=C_in); the delta is not a letter of the layer
+        shown = {k: v for k, v in self.names.items() if k in NAMEABLE + SIZE_NAMES}
+        return replace(self.conv.letters, **shown)
 
     @property
     def size_names(self) -> tuple[str, str, str]:
         """Display names of N, D, M: the convention's (C_in, C_out), or ``--names``."""
-        n, d, m = (
-            self.names.get(s, default)
-            for s, default in zip(SIZE_NAMES, self.conv.sizes, strict=True)
-        )
-        return (n, d, m)
+        letters = self.letters
+        return (letters.N, letters.D, letters.M)
 
     @property
     def delta(self) -> str | None:
         """The delta's display name from ``--names delta=Id``, or None for δ."""
         return self.names.get(DELTA)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """The sizes by name, for evaluating formulas: {"N": n, "D": d, "M": m}."""
+        return {"N": self.n, "D": self.d, "M": self.m}
 
     def shape(self, role: str) -> tuple[int, int]:
         """Shape of ``role`` at these sizes."""
@@ -538,16 +560,26 @@ def check_values_seed(seed: object) -> int:
     )
 
 
+def derivative_name(convention: Convention, var: str) -> str:
+    """The attribute name of ∂L/∂var: dX, dW, db, or dLdA, dLdW, dLdb (column).
+
+    >>> from symderiv.conventions import COLUMN, XW
+    >>> derivative_name(XW, "X"), derivative_name(COLUMN, "X")
+    ('dX', 'dLdA')
+    """
+    if convention.name == "column":
+        return "dLd" + convention.letters.of(var)  # as in the course's Linear class
+    return "d" + var
+
+
 def upstream_scale(loss: str, n: int) -> Fraction:
     """The factor in dY = scale·(Y − T) for the MSE loss L = 1/(2N) Σ‖y_i − t_i‖²."""
     return Fraction(1, n) if loss == "mse" else Fraction(1)
 
 
-def mse_upstream(n: int) -> Node:
+def mse_upstream() -> Node:
     """dY = (Y − T)/N as a formula."""
-    return Prod(
-        Scalar(Fraction(1, n)), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T")))
-    )
+    return Prod(Recip("N"), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T"))))
 
 
 # -- canonical and display names of entries --------------------------------------------
@@ -597,6 +629,7 @@ __all__ = [
     "check_size",
     "check_values_seed",
     "choose",
+    "derivative_name",
     "entry_name",
     "get_convention",
     "mse_upstream",

@@ -487,7 +487,7 @@ class _Printer:
         conv = c.conv
         sizes = conv.sizes
         y = self.letters.entry("Y")
-        forward = self.formula(conv.forward(c.n))
+        forward = self.formula(conv.forward())
         shapes = ", ".join(
             f"{self.formula(Sym(r))} \\in \\mathbb{{R}}^{{{a} \\times {b}}}"
             for r in ("X", "W", "b")

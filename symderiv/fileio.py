@@ -1,31 +1,49 @@
-"""Writing output files atomically: all of the new content or none of it.
+"""Writing output files: all of the new content or none of it, and never over a special file.
 
-Every command that takes ``-o FILE`` goes through :func:`write_atomic`. It writes to a
-temporary file in the same folder as FILE (so the final rename never crosses a file
-system), flushes it to disk, and renames it over FILE with :func:`os.replace`, which
-is atomic on POSIX and Windows. A reader therefore sees either the old file or the
-complete new one, never a half-written file, and an error or Ctrl-C part-way leaves
-nothing behind.
+Every command that takes ``-o FILE`` goes through :func:`write_atomic`. For a regular file
+(or a new path) it writes a temporary file in the same folder (so the final rename never
+crosses a file system), flushes it to disk, and renames it over FILE with
+:func:`os.replace`, which is atomic on POSIX and Windows. A reader therefore sees either
+the old file or the complete new one, never a half-written file, and an error or Ctrl-C
+part-way leaves nothing behind.
 
-Problems the user can fix (a missing folder, no permission, FILE is a folder) become
-an :class:`~symderiv.errors.OutputError` whose one-line message names the path; the
-CLI turns it into exit 1.
+A FILE that exists and is not a regular file (a FIFO, a device such as ``/dev/null``, a
+socket) or that names an open file descriptor (``/dev/stdout``, ``/dev/fd/N``, the
+``>(cmd)`` of a shell) is opened and written in place, as the shell's ``>`` would: it
+stays what it is, and whatever reads from it gets the data.
+
+A read-only file is refused (the shell's ``>`` refuses it too; a rename would bypass the
+file's own permission), and so is a name longer than the file system allows.
+
+Problems the user can fix (a missing folder, no permission, FILE is a folder) become an
+:class:`~symderiv.errors.OutputError` whose one-line message names the path; the CLI turns
+it into exit 1. :func:`check_writable` makes the same checks without writing, so a command
+can refuse a bad path before any work.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import secrets
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
 
-__all__ = ["write_atomic"]
+__all__ = ["check_writable", "same_file", "write_atomic"]
 
 #: Permission bits asked for when creating a new file; the process umask then applies,
 #: exactly as for ``open(path, "w")`` (tempfile.mkstemp would give 0o600 instead).
 _NEW_FILE_MODE = 0o666
+#: Longest file name (bytes) where the system does not say.
+_NAME_MAX = 255
+#: Paths that name an open file descriptor: written in place, whatever they lead to.
+_DESCRIPTOR = re.compile(
+    r"/(?:dev/(?:stdout|stderr|fd/\d+)|proc/(?:self|thread-self|\d+)/fd/\d+)\Z"
+)
 
 
 def _fail(path: str | os.PathLike[str], reason: str) -> OutputError:
@@ -38,11 +56,107 @@ def _reason(exc: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _names_a_descriptor(path: str) -> bool:
+    """True when ``path`` is (or links to) ``/dev/stdout``, ``/dev/fd/N``, ``/proc/…/fd/N``."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if _DESCRIPTOR.match(current):
+            return True
+        try:
+            link = os.readlink(current)
+        except OSError:
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), link))
+    return False
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not on Linux
+        return _NAME_MAX
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one path is written: replaced atomically (or created), or written in place."""
+
+    target: Path  # the resolved path (symbolic links followed)
+    in_place: bool
+    mode: int | None  # permission bits of an existing regular file
+
+
+def _plan(path: str | os.PathLike[str]) -> _Plan:
+    """Inspect ``path`` without writing; raise OutputError for what cannot be written."""
+    name = os.fspath(path)
+    if not name:
+        raise OutputError("cannot write '': the output path is empty")
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        info = None
+    except NotADirectoryError:
+        parent = os.path.dirname(os.path.realpath(name))
+        raise _fail(path, f"{parent!r} is not a folder") from None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise _fail(path, "file name too long") from None
+        if exc.errno == errno.ELOOP:
+            raise _fail(path, "too many levels of symbolic links") from None
+        raise _fail(path, _reason(exc)) from None
+    target = Path(os.path.realpath(name))
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            raise _fail(path, "it is a folder; give a file name")
+        if not stat.S_ISREG(info.st_mode) or _names_a_descriptor(name):
+            return _Plan(Path(name), in_place=True, mode=None)
+        if not os.access(name, os.W_OK):
+            raise _fail(path, "permission denied (the file is read-only)")
+        return _Plan(target, in_place=False, mode=stat.S_IMODE(info.st_mode))
+    folder = target.parent
+    if not folder.exists():
+        raise _fail(path, f"folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise _fail(path, f"{str(folder)!r} is not a folder")
+    if len(os.fsencode(target.name)) > _name_max(folder):
+        raise _fail(path, "file name too long")
+    return _Plan(target, in_place=False, mode=None)
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise the :class:`OutputError` :func:`write_atomic` would raise for ``path``, if any.
+
+    Writes nothing. Checks the path (empty, too long, a folder, a missing folder, a
+    read-only file) and, where a new file would be made, that its folder is writable.
+    """
+    plan = _plan(path)
+    if not plan.in_place and not os.access(plan.target.parent, os.W_OK):
+        raise _fail(path, "permission denied")
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when paths ``a`` and ``b`` name the same file (links and ``..`` followed)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _temporary_name(name: str, limit: int) -> str:
+    """``.NAME.xxxxxxxx.tmp``, with NAME shortened so the whole fits in ``limit`` bytes."""
+    token = secrets.token_hex(4)
+    stem = name
+    while stem and len(os.fsencode(f".{stem}.{token}.tmp")) > limit:
+        stem = stem[:-1]
+    return f".{stem}.{token}.tmp"
+
+
 def _open_temporary(folder: Path, name: str) -> tuple[int, Path]:
     """Create a new, empty, uniquely named file next to the target; (fd, path)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    limit = _name_max(folder)
     for _ in range(100):
-        candidate = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        candidate = folder / _temporary_name(name, limit)
         try:
             return os.open(candidate, flags, _NEW_FILE_MODE), candidate
         except FileExistsError:
@@ -64,22 +178,45 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _write_all(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_in_place(path: str | os.PathLike[str], payload: bytes) -> None:
+    """Open an existing special file (FIFO, device, descriptor) and write to it."""
+    flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _fail(path, _reason(exc)) from exc
+    try:
+        _write_all(fd, payload)
+    except OSError as exc:
+        raise _fail(path, _reason(exc)) from exc
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically: the whole new content or nothing.
+    """Write ``data`` to ``path``: atomically for a regular file, in place for a special one.
 
     Text is encoded as UTF-8 and written byte for byte (no newline translation), so the
     same data gives the same file on every platform. An existing file keeps its
     permission bits; a new one gets the usual ``0o666`` less the umask. When ``path`` is
-    a symbolic link, the file it points to is replaced and the link is kept.
+    a symbolic link, the file it points to is replaced and the link is kept. A FIFO, a
+    device or ``/dev/stdout`` (``/dev/fd/N``) is opened and written in place.
 
     Args:
         path: the file to create or replace. Its folder must already exist.
         data: the complete new content, ``str`` (UTF-8) or ``bytes``.
 
     Raises:
-        OutputError: the folder is missing or not a folder, ``path`` is a folder, or
-            the file cannot be written (permissions, disk full, ...). The message is
-            one line and names ``path``. Nothing is left behind.
+        OutputError: the folder is missing or not a folder, ``path`` is a folder, the
+            name is too long, the file is read-only, or it cannot be written (permissions,
+            disk full, ...). The message is one line and names ``path``. Nothing is left
+            behind.
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -89,24 +226,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     >>> sorted(p.name for p in folder.iterdir())  # no temporary file left
     ['a.txt']
     """
-    if not os.fspath(path):
-        raise OutputError("cannot write '': the output path is empty")
+    plan = _plan(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    target = Path(os.path.realpath(path))
-    folder = target.parent
-    if not folder.exists():
-        raise _fail(path, f"folder {str(folder)!r} does not exist")
-    if not folder.is_dir():
-        raise _fail(path, f"{str(folder)!r} is not a folder")
-    if target.is_dir():
-        raise _fail(path, "it is a folder; give a file name")
-    try:
-        mode: int | None = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
-    except OSError as exc:
-        raise _fail(path, _reason(exc)) from exc
-
+    if plan.in_place:
+        _write_in_place(path, payload)
+        return
+    target, folder = plan.target, plan.target.parent
     try:
         fd, temporary = _open_temporary(folder, target.name)
     except OSError as exc:
@@ -114,14 +239,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     try:
         try:
             try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
+                _write_all(fd, payload)
                 os.fsync(fd)  # the data is on disk before the rename publishes it
             finally:
                 os.close(fd)
-            if mode is not None:
-                os.chmod(temporary, mode)
+            if plan.mode is not None:
+                os.chmod(temporary, plan.mode)
             os.replace(temporary, target)
         except OSError as exc:
             raise _fail(path, _reason(exc)) from exc

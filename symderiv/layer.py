@@ -32,6 +32,11 @@ class AffineLayer:
         for name in ("n", "d", "m"):
             check_size(name, getattr(self, name))
 
+    @property
+    def sizes(self) -> dict[str, int]:
+        """The sizes by name: {"N": n, "D": d, "M": m}."""
+        return {"N": self.n, "D": self.d, "M": self.m}
+
     def shape(self, role: str) -> tuple[int, int]:
         """Shape of X, W, b, Y, dY or T in this layer."""
         return self.convention.shape(role, self.n, self.d, self.m)
@@ -63,7 +68,7 @@ class AffineLayer:
     def Y(self) -> PolyMatrix:  # noqa: N802
         """Output, (N, M): y_ij = Σ_l x_il w_lj + b_j, built from the convention's formula."""
         env = {role: self.matrix(role) for role in ("X", "W", "b")}
-        return evaluate(self.convention.forward(self.n), env)
+        return evaluate(self.convention.forward(), env, self.sizes)
 
     @property
     def outputs(self) -> PolyMatrix:

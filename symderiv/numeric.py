@@ -37,7 +37,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import TooLargeError, UsageError
-from .notation import Eye, Kron, Node, Ones, Prod, Scalar, Sum, Sym, T
+from .notation import Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T, Visitor
 
 Array = NDArray[np.float64]
 
@@ -75,7 +75,43 @@ _EPS = float(np.finfo(np.float64).eps)
 
 
 # -- evaluating notation --------------------------------------------------------------
-def evaluate(node: Node, values: Mapping[str, Array]) -> Array:
+class _Evaluate(Visitor[Array]):
+    def __init__(self, values: Mapping[str, Array], sizes: Mapping[str, int]) -> None:
+        self.values, self.sizes = values, sizes
+
+    def visit_Sym(self, node: Sym) -> Array:  # noqa: N802
+        return np.asarray(self.values[node.role], dtype=np.float64)
+
+    def visit_T(self, node: T) -> Array:  # noqa: N802
+        arg = self.visit(node.arg)
+        return arg.T if arg.ndim else arg
+
+    def visit_Ones(self, node: Ones) -> Array:  # noqa: N802
+        return np.ones((self.sizes[node.size], 1))  # 1_k is a column, (k, 1)
+
+    def visit_Eye(self, node: Eye) -> Array:  # noqa: N802
+        return np.eye(self.sizes[node.size])
+
+    def visit_Scalar(self, node: Scalar) -> Array:  # noqa: N802
+        return np.array(float(node.value), dtype=np.float64)
+
+    def visit_Recip(self, node: Recip) -> Array:  # noqa: N802
+        return np.array(1.0 / self.sizes[node.size], dtype=np.float64)
+
+    def visit_Prod(self, node: Prod) -> Array:  # noqa: N802
+        return _product([self.visit(a) for a in node.args])
+
+    def visit_Sum(self, node: Sum) -> Array:  # noqa: N802
+        return _sum([self.visit(a) for a in node.args])
+
+    def visit_Kron(self, node: Kron) -> Array:  # noqa: N802
+        left, right = self.visit(node.left), self.visit(node.right)
+        return np.asarray(np.kron(left, right), dtype=np.float64)
+
+
+def evaluate(
+    node: Node, values: Mapping[str, Array], sizes: Mapping[str, int] | None = None
+) -> Array:
     """The value of a notation tree, with ``values`` giving each role's matrix.
 
     Shapes are checked, never broadcast: a sum of a (1, M) and an (N, M) matrix is an
@@ -83,14 +119,15 @@ def evaluate(node: Node, values: Mapping[str, Array]) -> Array:
     evaluates to a 0-d array and multiplies whatever it stands next to in a product.
 
     Args:
-        node: a tree of Sym, T, Prod, Sum, Ones, Eye, Scalar (and Kron) nodes.
+        node: a tree of Sym, T, Prod, Sum, Ones, Eye, Scalar, Recip (and Kron) nodes.
         values: role -> float64 matrix, e.g. {"X": (N, D), "W": (D, M), "dY": (N, M)}.
+        sizes: size name -> value, {"N": n, ...}, for 1_N, I_M and 1/N.
 
     Returns:
         The matrix the formula stands for (a 0-d array for a lone Scalar).
 
     Raises:
-        KeyError: the formula uses a role that ``values`` lacks.
+        KeyError: the formula uses a role (or size) that ``values`` (``sizes``) lacks.
         ValueError: the shapes do not fit (a product or a sum of mismatched matrices).
         TypeError: a node that has no numeric value (Deriv, Vec, Comm, ...).
 
@@ -98,28 +135,10 @@ def evaluate(node: Node, values: Mapping[str, Array]) -> Array:
     >>> W = np.array([[3.0], [4.0]])                    # (2, 1)
     >>> evaluate(Prod(Sym("X"), Sym("W")), {"X": X, "W": W})
     array([[11.]])
-    >>> evaluate(T(Ones(2)), {})
+    >>> evaluate(T(Ones("N")), {}, {"N": 2})
     array([[1., 1.]])
     """
-    if isinstance(node, Sym):
-        return np.asarray(values[node.role], dtype=np.float64)
-    if isinstance(node, T):
-        arg = evaluate(node.arg, values)
-        return arg.T if arg.ndim else arg
-    if isinstance(node, Ones):
-        return np.ones((node.size, 1))  # 1_k is a column, (k, 1)
-    if isinstance(node, Eye):
-        return np.eye(node.size)
-    if isinstance(node, Scalar):
-        return np.array(float(node.value), dtype=np.float64)
-    if isinstance(node, Prod):
-        return _product([evaluate(a, values) for a in node.args])
-    if isinstance(node, Sum):
-        return _sum([evaluate(a, values) for a in node.args])
-    if isinstance(node, Kron):
-        left, right = evaluate(node.left, values), evaluate(node.right, values)
-        return np.asarray(np.kron(left, right), dtype=np.float64)
-    raise TypeError(f"{type(node).__name__} has no numeric value")
+    return _Evaluate(values, sizes or {}).visit(node)
 
 
 def _product(factors: list[Array]) -> Array:
@@ -180,10 +199,10 @@ class Instance:
     dY: Array | None = None
 
     @property
-    def sizes(self) -> tuple[int, int, int]:
-        """(N, D, M)."""
+    def sizes(self) -> dict[str, int]:
+        """{"N": n, "D": d, "M": m}, read off X and T."""
         n, d = self.X.shape
-        return n, d, self.T.shape[1]
+        return {"N": n, "D": d, "M": self.T.shape[1]}
 
     def variables(self) -> dict[str, Array]:
         """The arrays the loss is differentiated by: {"X": ..., "W": ..., "b": ...}."""
@@ -191,8 +210,8 @@ class Instance:
 
     def output(self, **override: Array) -> Array:
         """Y (N, M) by the convention's forward formula; ``override`` swaps X/W/b."""
-        n = self.sizes[0]
-        return evaluate(self.convention.forward(n), {**self.variables(), **override})
+        values = {**self.variables(), **override}
+        return evaluate(self.convention.forward(), values, self.sizes)
 
     def loss_value(self, Y: Array) -> float:
         """L at the output ``Y`` (N, M)."""
@@ -211,7 +230,7 @@ class Instance:
             return self.dY
         if self.loss == "mse":
             # dY = 1/N·(Y + (−1)·T): the formula the derivation shows, evaluated
-            return evaluate(mse_upstream(Y.shape[0]), {"Y": Y, "T": self.T})
+            return evaluate(mse_upstream(), {"Y": Y, "T": self.T}, self.sizes)
         return np.ones_like(Y)
 
     def values(self) -> dict[str, Array]:
@@ -527,12 +546,12 @@ def verify(
     checks = []
     for var in variables:
         given = (formulas or {}).get(var)
-        formula = conv.closed_form(var, n) if given is None else given
+        formula = conv.closed_form(var) if given is None else given
         fd = _fd_gradient(instance, var)
         fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
         closed: Array | None = None
         try:
-            closed = evaluate(formula, values)
+            closed = evaluate(formula, values, instance.sizes)
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"cannot evaluate: {exc}"
         else:

@@ -20,8 +20,10 @@ LaTeX printers draw ∂L/∂y_ij, (Xᵀ·dY)_hk and δ_jk.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -33,7 +35,19 @@ from sympy.printing.pretty.stringpict import prettyForm
 
 from .algebra import Coeff, Monomial, Poly, PolyMatrix, vec_positions
 from .conventions import PREFIX, Config
-from .notation import Deriv, Equation, Explicit, Expr, Node, Ones, Prod, Sum, Sym, T
+from .notation import (
+    Deriv,
+    Equation,
+    Explicit,
+    Expr,
+    Node,
+    Ones,
+    Prod,
+    Sum,
+    Sym,
+    T,
+    Visitor,
+)
 from .steps import Check, Result, Step, StepKind
 
 if TYPE_CHECKING:
@@ -335,19 +349,7 @@ class IndexCalculus:
     # -- matrix formulas -> entries ----------------------------------------------------------
     def matrix(self, node: Node) -> Any:
         """A notation tree as a sympy matrix expression with symbolic sizes."""
-        if isinstance(node, Sym):
-            return sp.MatrixSymbol(self.letters.of(node.role), *self.shape(node.role))
-        if isinstance(node, T):
-            return self.matrix(node.arg).T
-        if isinstance(node, Ones):
-            return sp.OneMatrix(self.size["N"], 1)  # 1_N: the only ones vector here
-        if isinstance(node, (Prod, Sum)):
-            parts = [self.matrix(a) for a in node.args]
-            out = parts[0]
-            for p in parts[1:]:
-                out = out * p if isinstance(node, Prod) else out + p
-            return out
-        raise TypeError(f"no index form for {type(node).__name__}")
+        return _SympyMatrix(self).visit(node)
 
     def entry(self, matrix: Any, row: Any, col: Any, taken: Iterable[str]) -> Any:
         """Entry (row, col) (0-based) of a matrix expression, as 1-based indexed sums.
@@ -383,7 +385,7 @@ class IndexCalculus:
     # -- the derivation ------------------------------------------------------------------------
     def forward(self, i: Any, j: Any, taken: Iterable[str] = ()) -> Any:
         """y_ij from the convention's forward formula: Σ_l x_il·w_lj + b_j (xw)."""
-        y = self.matrix(self.conv.forward(self.config.n))
+        y = self.matrix(self.conv.forward())
         return self.entry(y, i - 1, j - 1, {str(i), str(j), *taken})
 
     def partial(
@@ -428,9 +430,32 @@ class IndexCalculus:
 
     def closed_entry(self, var: str, indices: Sequence[Any]) -> tuple[Any, Any]:
         """The closed form's matrix expression and its entry at ``indices``, expanded."""
-        closed = self.matrix(self.conv.closed_form(var, self.config.n))
+        closed = self.matrix(self.conv.closed_form(var))
         row, col = self.position(var, indices)
         return closed, self.entry(closed, row, col, {str(a) for a in indices})
+
+
+class _SympyMatrix(Visitor[Any]):
+    """A closed form as a sympy matrix expression (MatrixSymbol, OneMatrix) of symbolic size."""
+
+    def __init__(self, calc: IndexCalculus) -> None:
+        self.calc = calc
+
+    def visit_Sym(self, node: Sym) -> Any:  # noqa: N802
+        c = self.calc
+        return sp.MatrixSymbol(c.letters.of(node.role), *c.shape(node.role))
+
+    def visit_T(self, node: T) -> Any:  # noqa: N802
+        return self.visit(node.arg).T
+
+    def visit_Ones(self, node: Ones) -> Any:  # noqa: N802
+        return sp.OneMatrix(self.calc.size[node.size], 1)
+
+    def visit_Prod(self, node: Prod) -> Any:  # noqa: N802
+        return functools.reduce(operator.mul, (self.visit(a) for a in node.args))
+
+    def visit_Sum(self, node: Sum) -> Any:  # noqa: N802
+        return functools.reduce(operator.add, (self.visit(a) for a in node.args))
 
 
 def _sum_ranges(expr: Any) -> dict[Any, Any]:
@@ -709,7 +734,7 @@ class IndexView(_View):
         i, j = self.i, self.j
         y = calc.forward(i, j)
         sizes = calc.conv.sizes
-        node = calc.conv.forward(c.n)
+        node = calc.conv.forward()
         assert isinstance(node, Sum)
         forward = " + ".join(_matrix_text(calc.matrix(a)) for a in node.args)
         ranges = ", ".join(
@@ -801,7 +826,7 @@ class IndexView(_View):
         if c.layout == "numerator":
             back = tuple(reversed(vi.indices))
             d_entry = Entry(Partial(show.loss, show.matrix_name(var)), *back)
-            t_entry = Entry(calc.matrix(c.conv.closed_form(var, c.n)).T, *back)
+            t_entry = Entry(calc.matrix(c.conv.closed_form(var)).T, *back)
             eqs.append(_equation(d_entry, dl, t_entry))
             text = [d_entry, *text[:-1], t_entry]
         instantiated, ok, detail = self.instantiate(var, collapsed)

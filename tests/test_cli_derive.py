@@ -47,7 +47,7 @@ def test_json_format(runner: CliRunner) -> None:
     data = json.loads(result.stdout)
     assert data["verified"] is True
     assert data["results"]["W"]["closed_form"]["text"] == "dYᵀ·x"
-    assert data["results"]["W"]["kronecker"]["text"] == "(x ⊗ I_3)·K"
+    assert data["results"]["W"]["kronecker"]["text"] == "(x ⊗ I_M)·K"
 
 
 def test_output_file_is_written_atomically(runner: CliRunner, tmp_path: Path) -> None:

@@ -88,10 +88,10 @@ def test_a_wrong_kronecker_form_is_shown_as_a_cross(
     """The marks come from the engine: a wrong formula in one convention fails there."""
     original = Convention.kronecker
 
-    def wrong(self, var, order, n, d, m):  # type: ignore[no-untyped-def]
-        node = original(self, var, order, n, d, m)
+    def wrong(self, var, order):  # type: ignore[no-untyped-def]
+        node = original(self, var, order)
         if self.name == "torch" and var == "X" and order == "col":
-            return original(self, var, "row", n, d, m)  # I_N ⊗ W: the other order's
+            return original(self, var, "row")  # I_N ⊗ W: the other order's
         return node
 
     monkeypatch.setattr(Convention, "kronecker", wrong)

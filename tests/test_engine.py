@@ -108,10 +108,10 @@ def test_failed_check_is_reported_not_hidden(monkeypatch: pytest.MonkeyPatch) ->
 
     original = conventions.Convention.closed_form
 
-    def wrong(self: conventions.Convention, var: str, n: int):  # type: ignore[no-untyped-def]
+    def wrong(self: conventions.Convention, var: str):  # type: ignore[no-untyped-def]
         if var == "W":  # X dY instead of Xᵀ dY: fits only when N == D
             return Prod(Sym("X"), Sym("dY"))
-        return original(self, var, n)
+        return original(self, var)
 
     monkeypatch.setattr(conventions.Convention, "closed_form", wrong)
     deriv = derive(n=2, d=2, m=2)
@@ -181,12 +181,12 @@ def test_json_schema_keys() -> None:
     w = data["results"]["W"]
     assert w["jacobian"]["shape"] == [6, 6]
     assert w["kronecker"] == {
-        "text": "X ⊗ I_3",
-        "latex": "X \\otimes I_{3}",
+        "text": "X ⊗ I_M",
+        "latex": "X \\otimes I_{M}",
         "verified": True,
     }
     assert w["closed_form"] == {"text": "Xᵀ·dY", "latex": "X^{T} \\, dY"}
-    assert data["results"]["b"]["closed_form"]["text"] == "1_2ᵀ·dY"
+    assert data["results"]["b"]["closed_form"]["text"] == "1_Nᵀ·dY"
     assert data["verified"] is True
 
 

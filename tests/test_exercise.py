@@ -110,7 +110,7 @@ def test_each_answer_is_mathematically_right(seed: int | None) -> None:
     d, c = sheet.derivation, sheet.config
     env = {r: d.layer.matrix(r) for r in ("X", "W", "b")} | {"dY": d.upstream}
     for ex in sheet.exercises:
-        closed = evaluate(d.results[ex.var].closed_form, env, c.vec)
+        closed = evaluate(d.results[ex.var].closed_form, env, c.sizes, c.vec)
         # Entry k of J_L(v) is ∂L/∂v_k: the closed form at v_k's place in V.
         i, j = vec_positions(c.shape(ex.var), c.vec)[ex.chain_column]
         assert d.results[ex.var].chain[0, ex.chain_column] == closed[i, j]

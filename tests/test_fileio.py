@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,3 +166,147 @@ def test_short_writes_are_continued(
     monkeypatch.setattr(os, "write", short)
     write_atomic(tmp_path / "out.txt", "0123456789")
     assert (tmp_path / "out.txt").read_text() == "0123456789"
+
+
+# -- special files, long names, read-only files (issue 14, items 1, 4 and 6) ---------------
+
+
+def test_a_fifo_is_written_in_place_not_replaced(tmp_path: Path) -> None:
+    """A FIFO (like a device or /dev/null) stays what it is; the reader gets the data."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_atomic(fifo, "through the pipe\n")
+    reader.join(timeout=10)
+    assert got == [b"through the pipe\n"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert _names(tmp_path) == ["pipe"]
+
+
+def test_a_symlink_to_a_fifo_is_written_in_place(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link"
+    link.symlink_to(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_atomic(link, b"x")
+    reader.join(timeout=10)
+    assert got == [b"x"]
+    assert link.is_symlink() and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def _run_writer(path: str, stdout: int) -> int:
+    """``write_atomic(path, ...)`` in a child whose stdout is ``stdout``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from symderiv.fileio import write_atomic; "
+        "write_atomic(sys.argv[1], 'via ' + sys.argv[1] + '\\n')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(
+        [sys.executable, "-c", code, path], stdout=stdout, env=env, check=False
+    ).returncode
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1"])
+def test_dev_stdout_to_a_pipe_is_written_through(name: str) -> None:
+    read, write = os.pipe()
+    try:
+        assert _run_writer(name, write) == 0
+    finally:
+        os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        assert pipe.read() == f"via {name}\n".encode()
+
+
+def test_dev_stdout_redirected_to_a_file_writes_the_shells_file(
+    tmp_path: Path,
+) -> None:
+    """`-o /dev/stdout > f.txt`: the file the shell opened gets the data (same inode)."""
+    target = tmp_path / "f.txt"
+    target.write_text("")
+    inode = target.stat().st_ino
+    with target.open("wb") as handle:
+        assert _run_writer("/dev/stdout", handle.fileno()) == 0
+    assert target.read_text() == "via /dev/stdout\n"
+    assert target.stat().st_ino == inode
+    assert _names(tmp_path) == ["f.txt"]
+
+
+def test_a_name_too_long_for_the_file_system_is_one_clean_line(tmp_path: Path) -> None:
+    target = tmp_path / ("b" * 300)
+    with pytest.raises(OutputError) as info:
+        write_atomic(target, "x")
+    assert str(info.value).endswith("file name too long")
+    assert _names(tmp_path) == []
+
+
+def test_the_longest_valid_name_is_written(tmp_path: Path) -> None:
+    """A 255-byte name is valid; the temporary name must not push it over NAME_MAX."""
+    for name in ("a" * 250 + ".json", "é" * 126 + ".js"):  # 255 bytes each
+        assert len(os.fsencode(name)) == 255
+        write_atomic(tmp_path / name, "{}\n")
+        assert (tmp_path / name).read_text() == "{}\n"
+        write_atomic(tmp_path / name, "[]\n")  # and replaced, atomically
+        assert (tmp_path / name).read_text() == "[]\n"
+    assert len(_names(tmp_path)) == 2
+
+
+def _as_user(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(
+        ["setpriv", "--reuid=12345", "--regid=12345", "--clear-groups",
+         sys.executable, "-c", code],
+        cwd=folder, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_a_read_only_file_is_refused_like_the_shells_redirect(tmp_path: Path) -> None:
+    """`echo old > ro; chmod 444 ro`: `>` refuses, so does -o (it used to rename over it)."""
+    import shutil
+
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root to drop to another user with setpriv")
+    import tempfile
+
+    # pytest's tmp_path sits in a folder only root may enter: use a fresh one in /tmp.
+    folder = Path(tempfile.mkdtemp(prefix="symderiv-ro-"))
+    folder.chmod(0o777)
+    target = folder / "ro.json"
+    target.write_text("old\n")
+    target.chmod(0o444)
+    code = (
+        "from symderiv.fileio import write_atomic\n"
+        "from symderiv.errors import OutputError\n"
+        "try:\n    write_atomic('ro.json', 'new')\n"
+        "except OutputError as e:\n    print(e)\n"
+    )
+    done = _as_user(code, folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "cannot write 'ro.json': permission denied (the file is read-only)"
+    )
+    assert target.read_text() == "old\n"
+    assert _names(folder) == ["ro.json"]
+    # A writable file of the same user is still replaced.
+    done = _as_user(
+        "from symderiv.fileio import write_atomic; write_atomic('w.json', 'a');"
+        "write_atomic('w.json', 'b')",
+        folder,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (folder / "w.json").read_text() == "b"
+    shutil.rmtree(folder)

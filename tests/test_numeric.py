@@ -13,7 +13,7 @@ from symderiv import numeric
 from symderiv.cli import cli
 from symderiv.conventions import CONVENTIONS, LOSSES, Convention
 from symderiv.errors import ChoiceError, ShapeError, TooLargeError, UsageError
-from symderiv.notation import Deriv, Eye, Node, Ones, Prod, Scalar, Sum, Sym, T
+from symderiv.notation import Deriv, Eye, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
 from symderiv.numeric import (
     central_difference,
     draw_instance,
@@ -36,14 +36,16 @@ def test_evaluate_nodes() -> None:
     X = np.arange(6.0).reshape(2, 3)  # (2, 3)
     values = {"X": X}
     assert np.array_equal(evaluate(T(Sym("X")), values), X.T)
-    column_sums = evaluate(Prod(T(Ones(2)), Sym("X")), values)  # 1ᵀ·X, (1, 3)
+    sizes = {"N": 2, "D": 3}
+    column_sums = evaluate(Prod(T(Ones("N")), Sym("X")), values, sizes)  # 1ᵀ·X, (1, 3)
     assert np.array_equal(column_sums, X.sum(0, keepdims=True))
-    assert np.array_equal(evaluate(Prod(Sym("X"), Eye(3)), values), X)
+    assert np.array_equal(evaluate(Prod(Sym("X"), Eye("D")), values, sizes), X)
     half = evaluate(Prod(Scalar(Fraction(1, 2)), Sym("X")), values)
     assert np.array_equal(half, X / 2)
     diff = evaluate(Sum(Sym("X"), Prod(Scalar(Fraction(-1)), Sym("X"))), values)
     assert np.array_equal(diff, np.zeros((2, 3)))
-    assert evaluate(Ones(3), {}).shape == (3, 1)  # 1_k is a column
+    assert evaluate(Ones("D"), {}, sizes).shape == (3, 1)  # 1_k is a column
+    assert np.array_equal(evaluate(Prod(Recip("N"), Sym("X")), values, sizes), X / 2)
 
 
 def test_evaluate_never_broadcasts() -> None:
@@ -175,7 +177,7 @@ def test_wrt_selects_variables() -> None:
         ("X", Prod(Sym("dY"), Sym("W"))),  # xw needs Wᵀ; square: fits
         ("W", Prod(Scalar(Fraction(2)), T(Sym("X")), Sym("dY"))),  # twice the truth
         ("W", T(Prod(T(Sym("X")), Sym("dY")))),  # transposed (square sizes)
-        ("b", Prod(T(Ones(3)), Sym("Y"))),  # Y instead of dY
+        ("b", Prod(T(Ones("N")), Sym("Y"))),  # Y instead of dY
     ],
 )
 def test_wrong_formula_is_caught(var: str, wrong: Node) -> None:
@@ -312,8 +314,8 @@ def test_cli_failure_exits_1(
 ) -> None:
     real = Convention.closed_form
 
-    def wrong(self: Convention, var: str, n: int) -> Node:
-        tree = real(self, var, n)
+    def wrong(self: Convention, var: str) -> Node:
+        tree = real(self, var)
         return Prod(Scalar(Fraction(2)), tree) if var == "W" else tree
 
     monkeypatch.setattr(Convention, "closed_form", wrong)

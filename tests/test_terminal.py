@@ -57,7 +57,7 @@ def test_nothing_is_wider_than_the_terminal(width: int, options: dict) -> None: 
 
 def test_header_wraps_between_settings_only(d223) -> None:  # type: ignore[no-untyped-def]
     head = render_text(d223, 80).splitlines()[:3]
-    assert head[0] == "Backpropagation through Y = X·W + 1_2·b"
+    assert head[0] == "Backpropagation through Y = X·W + 1_N·b"
     assert (
         head[1] == "N=2, D=2, M=3 · convention xw · vec order row · denominator layout"
     )
@@ -85,20 +85,20 @@ def test_shape_ledger_under_every_step(d223) -> None:  # type: ignore[no-untyped
     assert all("\nshapes: " in b for b in blocks)
     for needle in [
         "shapes: X 2×2 (N×D) · W 2×3 (D×M) · b 1×3 (1×M)",
-        "X·W + 1_2·b: (2×2)·(2×3) + (2×1)·(1×3) → 2×3",
+        "X·W + 1_N·b: (2×2)·(2×3) + (2×1)·(1×3) → 2×3",
         "∂vec(Y)/∂vec(X) 6×4 ((N·M)×(N·D))",
-        "I_2 ⊗ Wᵀ: (2×2) ⊗ (3×2) → 6×4",
+        "I_N ⊗ Wᵀ: (2×2) ⊗ (3×2) → 6×4",
         "J_h(y)·J_y(x): (1×6)·(6×4) → 1×4",
         "shapes: J_L(w) 1×6 reshaped · ∂L/∂W 2×3 (D×M)",
         "dY·Wᵀ: (2×3)·(3×2) → 2×2",
-        "1_2ᵀ·dY: (1×2)·(2×3) → 1×3",
+        "1_Nᵀ·dY: (1×2)·(2×3) → 1×3",
     ]:
         assert needle in text, needle
 
 
 def test_ledger_has_the_commutation_matrix_in_torch() -> None:
     text = render_text(derive(n=2, d=3, m=2, convention="torch", wrt="W"), 100)
-    assert "(x ⊗ I_2)·K: [(2×3) ⊗ (2×2)]·(6×6) → 4×6" in text
+    assert "(x ⊗ I_M)·K: [(2×3) ⊗ (2×2)]·(6×6) → 4×6" in text
 
 
 def _sum_lines(text: str) -> dict[str, str]:

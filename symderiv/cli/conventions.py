@@ -53,9 +53,9 @@ def conventions(
         comparison_text,
     )
     from ..conventions import CONVENTIONS, VEC_ORDERS, Config
-    from ..derive import guard
     from ..errors import UsageError
     from ..fileio import write_atomic
+    from ..guard import guard
     from .live import make_console, text_width
     from .output import TEXT_WIDTH, progress_reporter
 

@@ -87,7 +87,7 @@ def derive(
     """
     from ..conventions import Config
     from ..derive import derive as run
-    from ..derive import guard
+    from ..guard import guard
     from .output import emit, preflight, progress_reporter
 
     config = Config(n=n, d=d, m=m, **options)

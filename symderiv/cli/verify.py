@@ -82,10 +82,11 @@ def _table(report: VerifyReport) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from ..codegen import derivative_name, formula_text
+    from ..conventions import derivative_name
+    from ..render.formula import formula_text
 
     inst = report.instance
-    conv, n = inst.convention, inst.sizes[0]
+    conv = inst.convention
     torch_missing = report.torch_version is None
     table = Table(
         title="Closed forms of ∂L/∂variable against numbers (float64)",
@@ -102,7 +103,7 @@ def _table(report: VerifyReport) -> Table:
         torch_cell = "torch not installed" if torch_missing else _error(c.torch_error)
         table.add_row(
             Text(conv.letters.of(c.var)),
-            Text(f"{name} = {formula_text(c.formula, conv.letters, n)}"),
+            Text(f"{name} = {formula_text(c.formula, conv.letters)}"),
             Text("×".join(map(str, c.shape))),
             Text("—" if c.problem else _error(c.fd_error)),
             Text("—" if c.problem else torch_cell),
@@ -181,7 +182,6 @@ def verify(
     """
     from rich.text import Text
 
-    from ..codegen import formula_text
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
 
@@ -189,7 +189,9 @@ def verify(
     inst = report.instance
     conv = inst.convention
     console = _console()
-    forward = formula_text(conv.forward(n), conv.letters, n)
+    from ..render.formula import formula_text
+
+    forward = formula_text(conv.forward(), conv.letters)
     d_name, m_name = conv.sizes[1:]
     console.print(
         Text(

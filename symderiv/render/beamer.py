@@ -23,6 +23,7 @@ from .. import __version__
 from ..algebra import Poly, PolyMatrix
 from ..notation import Deriv, Equation, Explicit
 from ..steps import Derivation, Step, StepKind
+from .code import numpy_lines
 from .formula import formula_latex
 from .latex import (
     DEFAULT_MAX_ENTRIES,
@@ -41,7 +42,6 @@ from .latex import (
     latex_sparsity,
     max_matrix_cols,
     merge_equations,
-    numpy_lines,
     shapes_latex,
     upstream_definition,
 )
@@ -273,7 +273,7 @@ class BeamerRenderer(LatexRenderer):
     def intro(self, d: Derivation) -> str:
         c = d.config
         L = c.letters
-        forward = formula_latex(c.conv.forward(c.n), L)
+        forward = formula_latex(c.conv.forward(), L)
         rows = []
         for role in ("X", "W", "b", "Y"):
             r, col = c.shape(role)

@@ -1,11 +1,13 @@
 """Formulas (notation trees) as Unicode text or LaTeX, in a convention's letters.
 
->>> from symderiv.notation import Prod, Sym, T
->>> from symderiv.conventions import Letters
+>>> from symderiv.notation import Ones, Prod, Sym, T
+>>> from symderiv.conventions import COLUMN, Letters
 >>> formula_text(Prod(T(Sym("X")), Sym("dY")), Letters())
 'Xᵀ·dY'
 >>> formula_latex(Prod(T(Sym("X")), Sym("dY")), Letters())
 'X^{T} \\\\, dY'
+>>> formula_text(Prod(T(Sym("dY")), Ones("N")), COLUMN.letters)
+'dLdZᵀ·1_N'
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
 
 from ..conventions import Letters
 from ..notation import (
+    ROLES,
     Comm,
     Deriv,
-    Explicit,
-    Expr,
     Eye,
     Grad,
     Jac,
@@ -28,12 +28,14 @@ from ..notation import (
     Node,
     Ones,
     Prod,
+    Recip,
     Scalar,
     Sum,
     Sym,
     T,
     Text,
     Vec,
+    Visitor,
 )
 
 Leaf = Callable[[Node], str]
@@ -57,19 +59,25 @@ def _negate(node: Prod) -> Node:
     return Prod(Scalar(-first.value), *rest)
 
 
-class _Printer:
-    """Shared walk; subclasses give the symbols."""
+class _Printer(Visitor[str]):
+    """The shared walk; subclasses give the symbols."""
 
     times = "·"
     otimes = " ⊗ "
     transpose = "ᵀ"
+    minus = " − "
 
     def __init__(self, letters: Letters, leaf: Leaf | None = None) -> None:
         self.letters = letters
         self.leaf = leaf
 
+    # -- symbols, per format -----------------------------------------------------------
     def name(self, role: str) -> str:
         return self.letters.of(role)
+
+    def size(self, size: str) -> str:
+        """A size's display name: N, or C_out in the column convention."""
+        return self.letters.of(size)
 
     def sub(self, base: str, index: str) -> str:
         raise NotImplementedError
@@ -83,77 +91,6 @@ class _Printer:
     def paren(self, inner: str) -> str:
         return f"({inner})"
 
-    def print(self, node: Node) -> str:  # noqa: C901 - one case per node type
-        if isinstance(node, Sym):
-            return self.name(node.role)
-        if isinstance(node, T):
-            inner = self.print(node.arg)
-            if not isinstance(node.arg, (Sym, Ones, Eye)):
-                inner = self.paren(inner)
-            return inner + self.transpose
-        if isinstance(node, Eye):
-            return self.sub("I", str(node.size))
-        if isinstance(node, Ones):
-            return self.sub(self.one(), str(node.size))
-        if isinstance(node, Comm):
-            return "K"
-        if isinstance(node, Scalar):
-            return self.scalar(node.value)
-        if isinstance(node, Kron):
-            parts = []
-            for side in (node.left, node.right):
-                s = self.print(side)
-                parts.append(self.paren(s) if isinstance(side, (Sum, Kron)) else s)
-            return self.otimes.join(parts)
-        if isinstance(node, Sum):
-            out = ""
-            for k, arg in enumerate(node.args):
-                if k and _is_neg(arg):
-                    assert isinstance(arg, Prod)
-                    out += " − " + self.print(_negate(arg))
-                else:
-                    out += (" + " if k else "") + self.print(arg)
-            return out
-        if isinstance(node, Prod):
-            args = list(node.args)
-            if (
-                args
-                and isinstance(args[0], Scalar)
-                and args[0].value.numerator == 1
-                and args[0].value.denominator > 1
-            ):
-                rest = args[1:]
-                inner_node = rest[0] if len(rest) == 1 else Prod(*rest)
-                inner = self.print(inner_node)
-                if isinstance(inner_node, (Sum, Prod)):
-                    inner = self.paren(inner)
-                return self.over(inner, args[0].value.denominator)
-            parts = []
-            for a in args:
-                s = self.print(a)
-                parts.append(self.paren(s) if isinstance(a, (Sum, Kron)) else s)
-            return self.times.join(parts)
-        if isinstance(node, Vec):
-            return self.vec(self.print(node.arg))
-        if isinstance(node, Deriv):
-            of, wrt = self.name(node.of), self.name(node.wrt)
-            if node.vec:
-                return self.frac(
-                    self.partial(self.vec(of)), self.partial(self.vec(wrt))
-                )
-            return self.frac(self.partial(of), self.partial(wrt))
-        if isinstance(node, Grad):
-            return self.grad(self.name(node.wrt), self.name(node.of))
-        if isinstance(node, Jac):
-            return self.sub("J", node.fn) + f"({node.at})"
-        if isinstance(node, Text):
-            return self.text(node.text)
-        if isinstance(node, (Explicit, Expr)):
-            if self.leaf is None:
-                raise TypeError(f"no printer given for {type(node).__name__}")
-            return self.leaf(node)
-        raise TypeError(f"cannot print {type(node).__name__}")
-
     def one(self) -> str:
         return "1"
 
@@ -166,31 +103,136 @@ class _Printer:
     def scalar(self, value: Fraction) -> str:
         return str(value)
 
-    def over(self, inner: str, den: int) -> str:
+    def over(self, inner: str, den: str) -> str:
         return f"{inner}/{den}"
 
     def text(self, text: str) -> str:
         return text
 
+    # -- the walk ----------------------------------------------------------------------
+    def visit_Sym(self, node: Sym) -> str:  # noqa: N802
+        return self.name(node.role)
+
+    def visit_T(self, node: T) -> str:  # noqa: N802
+        inner = self.visit(node.arg)
+        if not isinstance(node.arg, (Sym, Ones, Eye)):
+            inner = self.paren(inner)
+        return inner + self.transpose
+
+    def visit_Eye(self, node: Eye) -> str:  # noqa: N802
+        return self.sub("I", self.size(node.size))
+
+    def visit_Ones(self, node: Ones) -> str:  # noqa: N802
+        return self.sub(self.one(), self.size(node.size))
+
+    def visit_Comm(self, node: Comm) -> str:  # noqa: N802
+        return "K"
+
+    def visit_Scalar(self, node: Scalar) -> str:  # noqa: N802
+        return self.scalar(node.value)
+
+    def visit_Recip(self, node: Recip) -> str:  # noqa: N802
+        return self.frac("1", self.size(node.size))
+
+    def visit_Kron(self, node: Kron) -> str:  # noqa: N802
+        parts = []
+        for side in (node.left, node.right):
+            s = self.visit(side)
+            parts.append(self.paren(s) if isinstance(side, (Sum, Kron)) else s)
+        return self.otimes.join(parts)
+
+    def visit_Sum(self, node: Sum) -> str:  # noqa: N802
+        out = ""
+        for k, arg in enumerate(node.args):
+            if k and _is_neg(arg):
+                assert isinstance(arg, Prod)
+                out += self.minus + self.visit(_negate(arg))
+            else:
+                out += (" + " if k else "") + self.visit(arg)
+        return out
+
+    def visit_Prod(self, node: Prod) -> str:  # noqa: N802
+        args = list(node.args)
+        first = args[0] if args else None
+        den: str | None = None
+        if isinstance(first, Recip):
+            den = self.size(first.size)
+        elif (
+            isinstance(first, Scalar)
+            and first.value.numerator == 1
+            and first.value.denominator > 1
+        ):
+            den = str(first.value.denominator)
+        if den is not None and len(args) > 1:
+            # (Y − T)/N rather than 1/N·(Y − T)
+            rest = args[1:]
+            inner_node = rest[0] if len(rest) == 1 else Prod(*rest)
+            inner = self.visit(inner_node)
+            if isinstance(inner_node, (Sum, Prod)):
+                inner = self.paren(inner)
+            return self.over(inner, den)
+        parts = []
+        for a in args:
+            s = self.visit(a)
+            parts.append(self.paren(s) if isinstance(a, (Sum, Kron)) else s)
+        return self.times.join(parts)
+
+    def visit_Vec(self, node: Vec) -> str:  # noqa: N802
+        return self.vec(self.visit(node.arg))
+
+    def visit_Deriv(self, node: Deriv) -> str:  # noqa: N802
+        of, wrt = self.name(node.of), self.name(node.wrt)
+        if node.vec:
+            return self.frac(self.partial(self.vec(of)), self.partial(self.vec(wrt)))
+        return self.frac(self.partial(of), self.partial(wrt))
+
+    def visit_Grad(self, node: Grad) -> str:  # noqa: N802
+        return self.grad(self.name(node.wrt), self.name(node.of))
+
+    def visit_Jac(self, node: Jac) -> str:  # noqa: N802
+        fn = self.letters.entry(node.fn) if node.fn in ROLES else node.fn
+        return self.sub("J", fn) + f"({self.letters.entry(node.at)})"
+
+    def visit_Text(self, node: Text) -> str:  # noqa: N802
+        return self.text(node.text)
+
+    def visit_Explicit(self, node: Node) -> str:  # noqa: N802
+        if self.leaf is None:
+            raise TypeError(f"no printer given for {type(node).__name__}")
+        return self.leaf(node)
+
+    visit_Expr = visit_Explicit  # noqa: N815
+
 
 class _TextPrinter(_Printer):
     def sub(self, base: str, index: str) -> str:
-        return f"{base}_{index}"
+        # 1_(C_out), so that the size's own underscore reads as part of the name
+        return f"{base}_({index})" if "_" in index else f"{base}_{index}"
 
     def frac(self, num: str, den: str) -> str:
         return f"{num}/{den}"
+
+
+def size_latex(name: str) -> str:
+    """A size name in LaTeX: "N" -> "N", "C_out" -> "C_{\\mathrm{out}}"."""
+    base, _, sub = name.partition("_")
+    return f"{base}_{{\\mathrm{{{sub}}}}}" if sub else name
 
 
 class _LatexPrinter(_Printer):
     times = " \\, "
     otimes = " \\otimes "
     transpose = "^{T}"
+    minus = " - "
 
     def name(self, role: str) -> str:
         letters = self.letters.of(role)
         return (
             letters if len(letters) == 1 or role == "dY" else f"\\mathit{{{letters}}}"
         )
+
+    def size(self, size: str) -> str:
+        return size_latex(self.letters.of(size))
 
     def sub(self, base: str, index: str) -> str:
         return f"{base}_{{{index}}}"
@@ -218,15 +260,11 @@ class _LatexPrinter(_Printer):
             return str(value.numerator)
         return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
-    def over(self, inner: str, den: int) -> str:
+    def over(self, inner: str, den: str) -> str:
         return f"\\frac{{1}}{{{den}}} {inner}"
 
     def text(self, text: str) -> str:
         return _latex_text(text)
-
-    def print(self, node: Node) -> str:
-        out = super().print(node)
-        return out.replace(" − ", " - ")
 
 
 _TEXT_MAP = {
@@ -256,13 +294,13 @@ def _latex_text(text: str) -> str:
 
 
 def formula_text(node: Node, letters: Letters, leaf: Leaf | None = None) -> str:
-    """A formula in Unicode text: ``Xᵀ·dY``, ``(X ⊗ I_3)·K``, ``∂vec(Y)/∂vec(W)``."""
-    return _TextPrinter(letters, leaf).print(node)
+    """A formula in Unicode text: ``Xᵀ·dY``, ``(X ⊗ I_M)·K``, ``∂vec(Y)/∂vec(W)``."""
+    return _TextPrinter(letters, leaf).visit(node)
 
 
 def formula_latex(node: Node, letters: Letters, leaf: Leaf | None = None) -> str:
-    """A formula in LaTeX: ``X^{T} \\, dY``, ``\\left(X \\otimes I_{3}\\right) \\, K``."""
-    return _LatexPrinter(letters, leaf).print(node)
+    """A formula in LaTeX: ``X^{T} \\, dY``, ``\\left(X \\otimes I_{M}\\right) \\, K``."""
+    return _LatexPrinter(letters, leaf).visit(node)
 
 
 def shape_text(shape: tuple[int, int]) -> str:
@@ -270,5 +308,4 @@ def shape_text(shape: tuple[int, int]) -> str:
     return f"{shape[0]}×{shape[1]}"
 
 
-__all__ = ["formula_latex", "formula_text", "shape_text"]
-_ = Any
+__all__ = ["formula_latex", "formula_text", "shape_text", "size_latex"]

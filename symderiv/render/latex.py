@@ -55,9 +55,11 @@ from ..notation import (
     Sym,
     T,
     Text,
+    shape,
 )
 from ..steps import Derivation, Step, StepKind
 from .base import Renderer
+from .code import numpy_lines
 from .formula import formula_latex
 from .names import latex_name
 
@@ -1342,34 +1344,6 @@ Block = tuple[
 ]  # ("p", segments) | ("eq", latex) | ("items", [segments]) | ("h", str)
 
 
-def _shape_of(node: Node, config: Config) -> tuple[str, str] | None:
-    """The shape of a closed-form factor in size names, e.g. ("D", "N") for Xᵀ."""
-    conv = config.conv
-    if isinstance(node, Sym):
-        return conv.shape_names(node.role)
-    if isinstance(node, T):
-        inner = _shape_of(node.arg, config)
-        return None if inner is None else (inner[1], inner[0])
-    if isinstance(node, Ones):
-        return (conv.sizes[0], "1") if node.size == config.n else (str(node.size), "1")
-    if isinstance(node, Eye):
-        return (str(node.size), str(node.size))
-    return None
-
-
-def _shape_num(node: Node, config: Config) -> tuple[int, int] | None:
-    if isinstance(node, Sym):
-        return config.shape(node.role)
-    if isinstance(node, T):
-        inner = _shape_num(node.arg, config)
-        return None if inner is None else (inner[1], inner[0])
-    if isinstance(node, Ones):
-        return (node.size, 1)
-    if isinstance(node, Eye):
-        return (node.size, node.size)
-    return None
-
-
 def _size_tex(name: str) -> str:
     return math_latex(name) or name
 
@@ -1383,10 +1357,11 @@ def shapes_latex(node: Node, config: Config) -> str | None:
         return None
     parts: list[str] = []
     for a in node.args:
-        names = _shape_of(a, config)
-        nums = _shape_num(a, config)
-        if names is None or nums is None:
+        if not isinstance(a, (Sym, T, Ones, Eye)):
             return None
+        of = shape(a, config.conv.shapes)
+        assert of is not None
+        names = of.names(config.letters.sizes)
         tex = formula_latex(a, config.letters)
         label = rf"{_size_tex(names[0])}\times {_size_tex(names[1])}"
         parts.append(rf"\underbrace{{{tex}}}_{{{label}}}")
@@ -1411,7 +1386,7 @@ def intro_blocks(d: Derivation) -> list[Block]:
     c = d.config
     conv = c.conv
     L = c.letters
-    forward = formula_latex(conv.forward(c.n), L)
+    forward = formula_latex(conv.forward(), L)
     y = _role_tex(c, "Y")
     names = conv.sizes
     size_pairs = ", ".join(
@@ -1579,8 +1554,8 @@ def remarks_blocks(d: Derivation) -> list[Block]:
         )
     other = "col" if c.vec == "row" else "row"
     names = {"row": "row", "col": "column"}
-    kron_now = formula_latex(c.conv.kronecker(first, c.vec, c.n, c.d, c.m), L)
-    kron_other = formula_latex(c.conv.kronecker(first, other, c.n, c.d, c.m), L)
+    kron_now = formula_latex(c.conv.kronecker(first, c.vec), L)
+    kron_other = formula_latex(c.conv.kronecker(first, other), L)
     blocks.append(("h", "The vectorization order matters"))
     blocks.append(
         (
@@ -1615,7 +1590,7 @@ def remarks_blocks(d: Derivation) -> list[Block]:
             )
         )
     blocks.append(("h", "The bias is broadcast"))
-    ones = formula_latex(Ones(c.n), L)
+    ones = formula_latex(Ones("N"), L)
     blocks.append(
         (
             "p",
@@ -2187,7 +2162,7 @@ class LatexRenderer(Renderer[str]):
 
     def title(self) -> str:
         c = self.config
-        forward = formula_latex(c.conv.forward(c.n), c.letters)
+        forward = formula_latex(c.conv.forward(), c.letters)
         return (
             f"Backpropagation through an affine layer, "
             f"${_role_tex(c, 'Y')} = {forward}$"
@@ -2279,73 +2254,6 @@ def _tex_block_height(tex: str) -> float:
     return 1.3 * (tex.count("\\\\") + 1)
 
 
-def numpy_expression(node: Node, letters: Letters) -> str | None:
-    """A closed form as NumPy code (``dY @ W.T``, ``dY.sum(axis=0, keepdims=True)``).
-
-    Returns None for formulas that are not products of named matrices, transposes and
-    ones vectors.
-    """
-
-    def walk(n: Node) -> str | None:
-        if isinstance(n, Sym):
-            return letters.of(n.role)
-        if isinstance(n, T):
-            inner = walk(n.arg)
-            if inner is None:
-                return None
-            return f"{inner}.T" if isinstance(n.arg, Sym) else f"({inner}).T"
-        if isinstance(n, Prod):
-            args = list(n.args)
-            if (
-                len(args) == 2
-                and isinstance(args[0], T)
-                and isinstance(args[0].arg, Ones)
-            ):
-                inner = walk(args[1])
-                return None if inner is None else f"{inner}.sum(axis=0, keepdims=True)"
-            if len(args) == 2 and isinstance(args[1], Ones) and isinstance(args[0], T):
-                inner = walk(args[0].arg)
-                return (
-                    None if inner is None else f"{inner}.sum(axis=0, keepdims=True).T"
-                )
-            parts = [walk(a) for a in args]
-            if any(p is None for p in parts):
-                return None
-            return " @ ".join(p for p in parts if p is not None)
-        return None
-
-    return walk(node)
-
-
-def numpy_lines(d: Derivation) -> list[str]:
-    """``dX = dY @ W.T`` for each derived variable, as a backward pass stores them.
-
-    Each gradient has the shape of its variable (what code stores), whatever the layout
-    of the derivation; the loss's upstream derivative comes first (mse, sum). Names as
-    the convention's code uses them (``dLdW`` in the column convention).
-    """
-    from ..codegen import derivative_name
-
-    c = d.config
-    L = c.letters
-    out = []
-    if c.loss == "mse":
-        out.append(f"{L.of('dY')} = ({L.of('Y')} - {L.of('T')}) / {c.n}")
-    elif c.loss == "sum":
-        out.append(f"{L.of('dY')} = np.ones_like({L.of('Y')})")
-    for var in c.wrt:
-        if var not in d.results:
-            continue
-        expr = numpy_expression(c.conv.closed_form(var, c.n), L)
-        if expr is None:
-            return []
-        name = derivative_name(c.conv, var)
-        if c.names:
-            name = "d" + L.of(var)
-        out.append(f"{name} = {expr}")
-    return out
-
-
 def render_latex(derivation: Derivation, **settings: Any) -> str:
     """The derivation as a LaTeX article (``standalone=False``: a fragment to \\input).
 
@@ -2375,8 +2283,6 @@ __all__ = [
     "math_latex",
     "matrix_piece",
     "max_matrix_cols",
-    "numpy_expression",
-    "numpy_lines",
     "prose_latex",
     "prose_segments",
     "remarks_blocks",

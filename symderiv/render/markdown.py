@@ -16,6 +16,7 @@ from .. import __version__
 from ..algebra import PolyMatrix
 from ..notation import Deriv, Explicit
 from ..steps import Derivation, Step, StepKind
+from .code import numpy_lines
 from .latex import (
     ARTICLE_WIDTH_EM,
     DEFAULT_MAX_ENTRIES,
@@ -27,7 +28,6 @@ from .latex import (
     certificate_rows,
     command_line,
     intro_blocks,
-    numpy_lines,
     remarks_blocks,
     upstream_definition,
 )

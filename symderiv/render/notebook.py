@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 from ..conventions import Config
 from ..steps import Derivation, Step, StepKind
 from .base import Renderer
+from .code import numpy_code
 from .latex import (
     DEFAULT_MAX_ENTRIES,
     DEFAULT_MAX_TERMS,
     intro_blocks,
-    numpy_expression,
 )
 from .markdown import MarkdownRenderer
 
@@ -246,17 +246,12 @@ class NotebookRenderer(Renderer[list[dict[str, Any]]]):
             "",
             "",
         ]
-        from ..conventions import Letters
-
-        code_letters = Letters(X=names["X"], W=names["W"], b=names["b"], dY=names["dY"])
         checks = 0
         for var in c.wrt:
             res = d.results.get(var)
             if res is None:
                 continue
-            expr = numpy_expression(res.closed_form, code_letters)
-            if expr is None:
-                continue
+            expr = numpy_code(res.closed_form, names)
             lines.append(f"print({var!r}, np.array_equal(numeric({var!r}), {expr}))")
             checks += 1
         return "\n".join(lines) if checks else ""

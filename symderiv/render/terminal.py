@@ -32,24 +32,18 @@ from rich.text import Text
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, Letters, entry_name
 from ..notation import (
-    Comm,
-    Deriv,
+    SCALARS,
     Equation,
     Explicit,
     Expr,
-    Eye,
-    Grad,
     Jac,
     Kron,
     Node,
-    Ones,
     Prod,
-    Scalar,
     Sum,
-    Sym,
-    T,
-    Vec,
+    shape,
 )
+from ..notation import Shape as NodeShape
 from ..steps import Derivation, Step, StepKind
 from .base import Renderer
 from .formula import formula_text, shape_text
@@ -336,121 +330,34 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> Block:
 Shape = tuple[int, int]
 
 
-def _count(shape: tuple[str, str]) -> str:
-    """Names of the number of entries: ("N", "D") -> "N·D", ("1", "M") -> "M"."""
-    parts = [p for p in shape if p != "1"]
-    return "·".join(parts) or "1"
-
-
 class Shapes:
     """The shape of every formula node of a derivation, in numbers and in size names.
 
-    ``wrt`` is the variable a step is about: it gives Jac("y", "x") its columns.
+    A thin view of :func:`symderiv.notation.shape` at the derivation's sizes.
     """
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.conv = config.conv
+        self.roles = config.conv.shapes
+        self.numerator = config.layout == "numerator"
 
-    def names(self, role: str) -> tuple[str, str]:
-        if role in ("Y", "dY", "T"):
-            return (self.conv.sizes[0], self.conv.sizes[2])
-        return self.conv.shape_names(role)
-
-    def _var_of(self, letter: str, wrt: str | None) -> str | None:
-        for var in ("X", "W", "b"):
-            if self.config.letters.entry(var) == letter:
-                return var
-        return wrt
+    def _shape(self, node: Node) -> NodeShape | None:
+        try:
+            return shape(node, self.roles, self.numerator)
+        except (TypeError, ValueError, KeyError):
+            return None
 
     def of(self, node: Node, wrt: str | None = None) -> Shape | None:
         """The shape of ``node`` at the derivation's sizes (None when it has none)."""
-        c = self.config
-        if isinstance(node, Sym):
-            return c.shape(node.role) if node.role != "L" else (1, 1)
-        if isinstance(node, T):
-            inner = self.of(node.arg, wrt)
-            return (inner[1], inner[0]) if inner else None
-        if isinstance(node, Eye):
-            return (node.size, node.size)
-        if isinstance(node, Ones):
-            return (node.size, 1)
-        if isinstance(node, Comm):
-            k = node.rows * node.cols
-            return (k, k)
-        if isinstance(node, Kron):
-            a, b = self.of(node.left, wrt), self.of(node.right, wrt)
-            return (a[0] * b[0], a[1] * b[1]) if a and b else None
-        if isinstance(node, Prod):
-            shapes = [self.of(a, wrt) for a in node.args if not isinstance(a, Scalar)]
-            known = [sh for sh in shapes if sh is not None]
-            if len(known) != len(shapes) or not known:
-                return None
-            return (known[0][0], known[-1][1])
-        if isinstance(node, Sum):
-            return self.of(node.args[0], wrt)
-        if isinstance(node, Vec):
-            inner = self.of(node.arg, wrt)
-            return (inner[0] * inner[1], 1) if inner else None
-        if isinstance(node, Deriv):
-            if node.vec:
-                return (_size(c, node.of), _size(c, node.wrt))
-            if node.of == "L":
-                rows, cols = c.shape(node.wrt)
-                flip = c.layout == "numerator" and node.wrt in ("X", "W", "b")
-                return (cols, rows) if flip else (rows, cols)
-            return None
-        if isinstance(node, Grad):
-            return c.shape(node.wrt)
-        if isinstance(node, Jac):
-            # J_h(y): (1, N·M); J_y(v): (N·M, #v); J_L(v): (1, #v).
-            var = self._var_of(node.at, wrt)
-            if node.fn == "h" or var is None:
-                return (1, c.n * c.m)
-            cols = _size(c, var)
-            return (1, cols) if node.fn == "L" else (c.n * c.m, cols)
-        if isinstance(node, Explicit):
-            shape = node.matrix.shape
-            assert isinstance(shape, tuple)
-            return (int(shape[0]), int(shape[1]))
-        if isinstance(node, Expr):
-            shape = getattr(node.expr, "shape", None)
-            if isinstance(shape, tuple) and len(shape) == 2:
-                return (int(shape[0]), int(shape[1]))
-        return None
+        found = self._shape(node)
+        return found.numbers(self.config.sizes) if found else None
 
     def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
         """The shape of ``node`` in size names, for the nodes that name roles."""
-        c = self.config
-        if isinstance(node, Sym) and node.role != "L":
-            return self.names(node.role)
-        if isinstance(node, T):
-            inner = self.names_of(node.arg, wrt)
-            return (inner[1], inner[0]) if inner else None
-        if isinstance(node, Vec) and isinstance(node.arg, Sym):
-            return (_count(self.names(node.arg.role)), "1")
-        if isinstance(node, Deriv):
-            if node.vec:
-                return (_count(self.names(node.of)), _count(self.names(node.wrt)))
-            if node.of == "L":
-                rows, cols = self.names(node.wrt)
-                flip = c.layout == "numerator" and node.wrt in ("X", "W", "b")
-                return (cols, rows) if flip else (rows, cols)
-        if isinstance(node, Grad):
-            return self.names(node.wrt)
-        if isinstance(node, Jac):
-            var = self._var_of(node.at, wrt)
-            y = _count(self.names("Y"))
-            if node.fn == "h" or var is None:
-                return ("1", y)
-            count = _count(self.names(var))
-            return ("1", count) if node.fn == "L" else (y, count)
-        return None
-
-
-def _size(config: Config, role: str) -> int:
-    rows, cols = config.shape(role)
-    return rows * cols
+        found = self._shape(node)
+        if found is None or any(isinstance(f, int) for f in found.count()):
+            return None
+        return found.names(self.config.letters.sizes)
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
@@ -600,7 +507,7 @@ class TerminalRenderer(Renderer[Group]):
             if isinstance(node, Sum):
                 return " + ".join(dims(a) for a in node.args)
             if isinstance(node, Prod):
-                factors = [a for a in node.args if not isinstance(a, Scalar)]
+                factors = [a for a in node.args if not isinstance(a, SCALARS)]
                 if len(factors) > 1:
                     inner = [dims(a) for a in factors]
                     return "·".join(
@@ -612,7 +519,7 @@ class TerminalRenderer(Renderer[Group]):
             return f"({_dims(shapes.of(node, wrt))})"
 
         if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
-            j = Jac("L", self.config.letters.entry(wrt))
+            j = Jac("L", wrt)
             add(f"{formula_text(j, self.letters)} {_dims(shapes.of(j, wrt))} reshaped")
         for eq in step.equations:
             for node in eq.parts:
@@ -783,7 +690,7 @@ def header(derivation: Derivation, width: int = 100) -> Text:
     """What is derived, then the sizes and settings, wrapped only between settings."""
     c = derivation.config
     conv = c.conv
-    forward = formula_text(conv.forward(c.n), c.letters)
+    forward = formula_text(conv.forward(), c.letters)
     lhs = c.letters.of("Y")
     names = conv.sizes
     title = Text(f"Backpropagation through {lhs} = {forward}", style="bold")

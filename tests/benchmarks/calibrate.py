@@ -7,9 +7,9 @@ Run from the repository root (a few minutes; not part of the test run)::
 
 Each configuration runs in a fresh process (``derive(...)`` with the certificate, then
 ``to_json()``; imports excluded; peak memory is the process's VmHWM). The features are the
-counts :func:`symderiv.derive.cost_features` computes from the sizes alone; a least-squares
-fit of seconds and bytes on them gives the coefficients to put in ``symderiv/derive.py``.
-The last columns compare each measurement with the current :func:`symderiv.derive.estimate`.
+counts :func:`symderiv.guard.cost_features` computes from the sizes alone; a least-squares
+fit of seconds and bytes on them gives the coefficients to put in ``symderiv/guard.py``.
+The last columns compare each measurement with the current :func:`symderiv.guard.estimate`.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from symderiv.conventions import Config
-    from symderiv.derive import cost_features, estimate
+    from symderiv.guard import cost_features, estimate
 
     rows: list[tuple[dict[str, Any], dict[str, int], dict[str, Any]]] = []
     print("configuration | seconds | peak MB | estimate s | estimate MB", flush=True)

@@ -1,0 +1,159 @@
+"""Formulas as NumPy code: the one printer behind codegen, the article, Markdown and notebook.
+
+One idiom everywhere: ``A @ B`` for products, ``A.T`` for transposes, a sum over the
+batch for 1ᵀ·A (``A.sum(axis=0, keepdims=True)``) and for Aᵀ·1 (its transpose), and
+``np.ones((N, 1))`` only where a column of ones is really multiplied. Sizes print as the
+expressions the caller names (``self.N``, ``Y.shape[0]``), never as numbers, so the code
+works at every batch size.
+
+>>> from symderiv.conventions import XW, mse_upstream
+>>> numpy_code(XW.closed_form("b"), {"dY": "dY"})
+'dY.sum(axis=0, keepdims=True)'
+>>> numpy_code(mse_upstream(), {"Y": "Y", "T": "T"}, {"N": "Y.shape[0]"})
+'(Y - T) / Y.shape[0]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from ..conventions import NAMEABLE, derivative_name, mse_upstream
+from ..notation import (
+    SCALARS,
+    Eye,
+    Kron,
+    Node,
+    Ones,
+    Prod,
+    Recip,
+    Scalar,
+    Sum,
+    Sym,
+    T,
+    Visitor,
+)
+
+if TYPE_CHECKING:
+    from ..steps import Derivation
+
+_ATOMS = (Sym, Ones, Eye)
+
+
+class _NumPy(Visitor[str]):
+    def __init__(self, names: Mapping[str, str], sizes: Mapping[str, str]) -> None:
+        self.names, self.sizes = names, sizes
+
+    def size(self, name: str) -> str:
+        if name not in self.sizes:
+            raise TypeError(f"no NumPy expression given for the size {name}")
+        return self.sizes[name]
+
+    def visit_Sym(self, node: Sym) -> str:  # noqa: N802
+        return self.names[node.role]
+
+    def visit_Ones(self, node: Ones) -> str:  # noqa: N802
+        return f"np.ones(({self.size(node.size)}, 1))"  # 1_k is a column, (k, 1)
+
+    def visit_Eye(self, node: Eye) -> str:  # noqa: N802
+        return f"np.eye({self.size(node.size)})"
+
+    def visit_Scalar(self, node: Scalar) -> str:  # noqa: N802
+        v = Fraction(node.value)
+        if v.denominator == 1:
+            return f"({v.numerator})" if v < 0 else str(v.numerator)
+        return f"({v.numerator} / {v.denominator})"
+
+    def visit_T(self, node: T) -> str:  # noqa: N802
+        inner = self.visit(node.arg)
+        # a name or a call needs no parentheses: X.T, np.ones((N, 1)).T
+        return f"{inner}.T" if isinstance(node.arg, _ATOMS) else f"({inner}).T"
+
+    def visit_Sum(self, node: Sum) -> str:  # noqa: N802
+        out = self.visit(node.args[0])
+        for a in node.args[1:]:
+            if isinstance(a, Prod) and a.args and a.args[0] == Scalar(Fraction(-1)):
+                rest = a.args[1:]
+                out += " - " + self.visit(rest[0] if len(rest) == 1 else Prod(*rest))
+            else:
+                out += " + " + self.visit(a)
+        return out
+
+    def visit_Kron(self, node: Kron) -> str:  # noqa: N802
+        return f"np.kron({self.visit(node.left)}, {self.visit(node.right)})"
+
+    def visit_Prod(self, node: Prod) -> str:  # noqa: N802
+        args = node.args
+        if len(args) == 2 and isinstance(args[0], T) and isinstance(args[0].arg, Ones):
+            # 1ᵀ·A: the column sums, (1, cols)
+            return f"{self._operand(args[1])}.sum(axis=0, keepdims=True)"
+        if len(args) == 2 and isinstance(args[1], Ones) and isinstance(args[0], T):
+            # Aᵀ·1 = (1ᵀ·A)ᵀ, (cols, 1)
+            return f"{self._operand(args[0].arg)}.sum(axis=0, keepdims=True).T"
+        if len(args) == 2 and isinstance(args[0], Recip):
+            # (Y − T)/N: divide by the size
+            return f"{self._operand(args[1])} / {self.size(args[0].size)}"
+        out = ""
+        for i, a in enumerate(args):
+            text = f"({self.visit(a)})" if isinstance(a, Sum) else self.visit(a)
+            if i:
+                # a scalar scales (*), matrices multiply (@); equal precedence in
+                # Python, applied left to right as the product is written
+                scalar = any(isinstance(f, SCALARS) for f in (args[i - 1], a))
+                out += " * " if scalar else " @ "
+            out += text
+        return out
+
+    def visit_Recip(self, node: Recip) -> str:  # noqa: N802
+        return f"(1 / {self.size(node.size)})"
+
+    def _operand(self, node: Node) -> str:
+        text = self.visit(node)
+        return text if isinstance(node, (Sym, T)) else f"({text})"
+
+
+def numpy_code(
+    node: Node, names: Mapping[str, str], sizes: Mapping[str, str] | None = None
+) -> str:
+    """A formula as a NumPy expression.
+
+    Args:
+        node: a closed form, forward map or upstream formula.
+        names: role -> Python expression, e.g. {"X": "self.X", "dY": "dY"}.
+        sizes: size name -> Python expression, e.g. {"N": "self.N"}; needed only
+            where a formula uses the size itself (1/N, a multiplied 1_N).
+
+    Raises:
+        TypeError: a node with no NumPy form (a derivative, an explicit matrix) or a
+            size that ``sizes`` does not name.
+    """
+    return _NumPy(names, sizes or {}).visit(node)
+
+
+def numpy_lines(d: Derivation) -> list[str]:
+    """``dX = dY @ W.T`` for each derived variable, as a backward pass stores them.
+
+    Each gradient has the shape of its variable (what code stores), whatever the layout
+    of the derivation; the loss's upstream derivative comes first (mse, sum), divided by
+    the batch read off the array, never by a number. Names as the convention's code uses
+    them (``dLdW`` in the column convention).
+    """
+    c = d.config
+    L = c.letters
+    names = {role: L.of(role) for role in NAMEABLE}
+    sizes = {"N": f"{L.Y}.shape[0]"}
+    out = []
+    if c.loss == "mse":
+        out.append(f"{L.dY} = {numpy_code(mse_upstream(), names, sizes)}")
+    elif c.loss == "sum":
+        out.append(f"{L.dY} = np.ones_like({L.Y})")
+    for var in c.wrt:
+        if var not in d.results:
+            continue
+        name = "d" + L.of(var) if c.names else derivative_name(c.conv, var)
+        out.append(f"{name} = {numpy_code(c.conv.closed_form(var), names, sizes)}")
+    return out
+
+
+__all__ = ["numpy_code", "numpy_lines"]
