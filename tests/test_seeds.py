@@ -427,3 +427,11 @@ def test_new_kinds_compile(tmp_path: Path) -> None:
     sheet = make_sheet(seed=11, loss="mse", kinds="steps,shapes,choice")
     compile_tex(sheet_latex(sheet), tmp_path, name="sheet")
     compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")
+
+
+def test_verify_reproduces_seed_004(runner: CliRunner) -> None:
+    args = ["verify", "--convention", "torch", "--loss", "mse"]
+    result = runner.invoke(cli, [*args, "--n", "5", "--d", "4", "--m", "3", "--seed", "0"])
+    assert result.exit_code == 0, result.stderr
+    assert "L = 7.859075" in result.stdout
+    assert "dX (5, 4), dW (3, 4), db (3,)" in result.stdout
