@@ -315,6 +315,8 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
 
 #: Letters the formulas print on their own: the loss L, identities I_N, commutation K.
 RESERVED_LETTERS: tuple[str, ...] = ("L", "I", "K")
+#: The sizes' letters (formulas such as ``ones(N)`` in ``check`` name them).
+SIZE_LETTERS: tuple[str, ...] = ("N", "D", "M")
 
 
 def _check_letters(
@@ -334,6 +336,11 @@ def _check_letters(
     """
     given = ",".join(f"{role}={value}" for role, value in names.items())
     for role in NAMEABLE:
+        if letters.of(role) in SIZE_LETTERS:
+            raise DisplayNameError(
+                f"--names {given!r}: {role} would print as {letters.of(role)!r}, which "
+                f"is a size ({', '.join(SIZE_LETTERS)} are the sizes); choose other letters"
+            )
         if letters.of(role) in RESERVED_LETTERS:
             raise DisplayNameError(
                 f"--names {given!r}: {role} would print as {letters.of(role)!r}, which "
@@ -622,6 +629,7 @@ __all__ = [
     "SIZE_NAMES",
     "UPSTREAM_STYLES",
     "RESERVED_LETTERS",
+    "SIZE_LETTERS",
     "TORCH",
     "VARIABLES",
     "VEC_ORDERS",

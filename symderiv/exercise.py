@@ -99,8 +99,8 @@ class ShapesQuestion:
         out: list[Answer] = []
         for k, (_, rows, cols) in enumerate(self.items, start=1):
             out += [
-                Answer(f"{self.var}.shape.{k}.rows", rows),
-                Answer(f"{self.var}.shape.{k}.cols", cols),
+                Answer(f"{self.var}.shape_rows.{k}", rows),
+                Answer(f"{self.var}.shape_cols.{k}", cols),
             ]
         return out
 
@@ -140,8 +140,8 @@ class LossQuestion:
     def answers(self) -> list[Answer]:
         i, j = self.at
         return [
-            Answer(f"dY.entry.{i + 1}.{j + 1}", self.entry),
-            Answer("dY.formula", self.formula),
+            Answer(f"dY.loss_entry.{i + 1}.{j + 1}", self.entry),
+            Answer("dY.loss_formula", self.formula),
         ]
 
 
@@ -826,6 +826,74 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
     return formula_latex(value, letters)
 
 
+def sheet_json(sheet: Sheet) -> str:
+    """The blanks of ``sheet`` with their answers, as JSON, for a learning platform.
+
+    One object: ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
+    key), and ``blanks`` in the order printed. Each blank has its ``key`` (as
+    :meth:`Sheet.answers`), ``variable``, ``kind`` (``rows``, ``cols``, ``jacobian``,
+    ``chain``, ``derivative``, ``closed_form``), its 1-based ``index`` where it has one,
+    and the ``answer``: a number, or an entry in canonical names (``x_1_1*dy_1_1``) with
+    ``text``, its readable form (``x₁,₁·∂L/∂y₁,₁``). A closed form's answer is a formula
+    that ``symderiv check`` reads, and its ``check`` object gives the arguments with which
+    a platform grades the student's formula for that blank.
+    """
+    import json
+
+    from .check import readable
+    from .formula import numpy_text
+
+    config = sheet.config
+    blanks: list[dict[str, Any]] = []
+    for answer in sheet.answers():
+        var, kind, *index = answer.key.split(".")
+        blank: dict[str, Any] = {"key": answer.key, "variable": var, "kind": kind}
+        if index:
+            blank["index"] = [int(i) for i in index]
+        value: Any = answer.value
+        if isinstance(value, Poly):
+            blank["answer"] = value.to_str()
+            blank["text"] = readable(value, config.letters)
+        elif isinstance(value, int):
+            blank["answer"] = value
+        elif var not in config.wrt:  # dY = (Y − T)/N: not a derivative check grades
+            from .render.formula import formula_text
+
+            blank["answer"] = formula_text(value, config.letters)
+        else:
+            formula = numpy_text(value, config)
+            blank["answer"] = formula
+            blank["check"] = {
+                "variable": var,
+                "convention": config.convention,
+                "n": config.n,
+                "d": config.d,
+                "m": config.m,
+                "args": [
+                    "check",
+                    "--convention",
+                    config.convention,
+                    "--n",
+                    str(config.n),
+                    "--d",
+                    str(config.d),
+                    "--m",
+                    str(config.m),
+                    "--wrt",
+                    var,
+                ],
+            }
+        blanks.append(blank)
+    document = {
+        "config": config.to_dict(),
+        "seed": sheet.seed,
+        "command": sheet.command(),
+        "key_command": sheet.command(answers=True),
+        "blanks": blanks,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
 # -- a class roster: one sheet per student ----------------------------------------------
 #: Most names a roster may hold (a lecture hall, not a phone book).
 MAX_ROSTER = 2000
@@ -1036,6 +1104,7 @@ __all__ = [
     "read_roster",
     "roster_key_latex",
     "roster_key_markdown",
+    "sheet_json",
     "student_seed",
     "sheet_latex",
     "sheet_markdown",

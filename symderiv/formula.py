@@ -1,34 +1,36 @@
-"""A student's candidate formula: read safely, shape-checked, evaluated exactly.
+"""A student's candidate formula: read safely, shape-checked as numpy would, evaluated exactly.
 
 ``symderiv check`` takes formulas such as ``X.T @ dY`` from untrusted users (autograders),
 so nothing here ever hands user text to Python or sympy (no ``eval``, ``exec``,
 ``sympify``, ``parse_expr`` or ``ast``). A hand-written tokenizer and recursive-descent
-parser build a small tree of frozen dataclasses; :func:`infer` checks its shapes and bounds
-the work without touching sympy; :func:`evaluate` then computes it over exact sympy
-matrices whose entries are the canonical symbols (x_1_1, w_2_3, b_1, dy_1_2, ...).
+parser build a tree of :mod:`symderiv.notation` nodes (``Sym`` for a named matrix, ``T``
+for a transpose, ``Prod`` for ``@``, ``Scalar`` for a number) plus the few student-only
+nodes defined here (sizes, ``ones``, sums and means along an axis, elementwise arithmetic,
+reshapes). :func:`infer` checks its shapes with numpy's rules and bounds the work;
+:func:`evaluate` then computes it with symderiv's own exact algebra
+(:class:`~symderiv.algebra.PolyMatrix`), so no sympy is imported.
 
-Grammar (numpy-like; precedence as in Python, lowest first)::
+Grammar (numpy as students write it; precedence as in Python, lowest first)::
 
     expr    := term (("+" | "-") term)*
     term    := unary (("@" | "*" | "/") unary)*
     unary   := ("-" | "+") unary | postfix
-    postfix := primary ("." "T" | "." "sum" "(" [axis] ")")*
-    primary := NUMBER | NAME | "(" expr ")"
-             | "ones" "(" expr ["," expr] ")"
-             | "sum" "(" expr ["," axis] ")"
-    axis    := ["axis" "="] ("0" | "1")
+    postfix := primary ("." "T" | "." METHOD "(" args ")")*
+    primary := NUMBER | NAME | FUNCTION "(" args ")" | "(" expr ")" | "(" expr "," [expr] ")"
+    FUNCTION := ["np." | "numpy."] (sum | mean | ones | dot | matmul | transpose)
+    METHOD   := sum | mean | dot | transpose | reshape
+    args     := expr ("," expr)* ("," NAME "=" (expr | True | False | None))*
 
-Names are the convention's display letters (with ``--names`` applied), the role names
-X, W, b, Y, dY, T (always accepted), and the sizes N, D, M (C_in, C_out in ``column``),
-which stand for whole numbers. The literal ``1`` is the ones vector where a product makes
-its length unambiguous (``1.T @ dY`` is 1_Nᵀ·dY, ``dY.T @ 1`` is dYᵀ·1_N); elsewhere it
-is the number 1. ``sum(E, axis=0)`` is a 1×k row, ``sum(E, axis=1)`` a k×1 column and
-``sum(E)`` the scalar total, as in numpy; ``*``, ``+`` and ``-`` broadcast 1×k rows and
-k×1 columns as numpy does.
+Shapes follow numpy exactly: ``sum(E, axis=0)`` of an r×c array is 1-D of length c
+(``keepdims=True`` keeps it 1×c), ``.T`` of a 1-D array is the same array, ``@`` of a 1-D
+and a 2-D array is 1-D, ``np.ones(k)`` is 1-D and ``np.ones((k, 1))`` a column, and
+``* + -`` broadcast. One extension from the maths: the literal ``1`` next to ``@`` is
+the ones vector 1_k, a k×1 column (``1.T`` a 1×k row), k read off the other operand.
 
 Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters, nesting at most
-:data:`MAX_DEPTH` deep, numbers at most :data:`MAX_NUMBER` in magnitude, and at most
-:data:`MAX_WORK` polynomial terms built in all (estimated before any sympy work).
+:data:`MAX_DEPTH` deep, numbers at most :data:`MAX_NUMBER` in magnitude (and denominators
+at most :data:`MAX_DENOMINATOR`), and a bound on the polynomial terms built in all
+(:func:`work_limit`), estimated before any arithmetic.
 """
 
 from __future__ import annotations
@@ -36,14 +38,19 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .conventions import NAMEABLE, Config, Convention, entry_name
+from .algebra import ONE, Poly, PolyMatrix
+from .conventions import NAMEABLE, Config, Convention
 from .errors import FormulaError, SymderivError
+from .notation import Node, Prod, Scalar, Sym, T
+
+if TYPE_CHECKING:
+    from .layer import AffineLayer
 
 #: Longest formula accepted, in characters.
 MAX_LENGTH = 500
@@ -51,13 +58,33 @@ MAX_LENGTH = 500
 MAX_DEPTH = 50
 #: Largest number accepted, in magnitude.
 MAX_NUMBER = 10**6
-#: Most polynomial terms a formula may build in all (sum over its operations of entries ×
-#: terms per entry). sympy expands about 30 000 such terms a second, so this is a few
-#: seconds at worst; ``X.T @ dY`` at N = D = M = 32 needs about 36 000.
+#: Largest denominator of a number (``1e-12`` is the smallest step).
+MAX_DENOMINATOR = 10**12
+#: Polynomial terms a formula may build in all at small sizes (the sum over its
+#: operations of entries × terms per entry); :func:`work_limit` grows it with the sizes.
 MAX_WORK = 150_000
+#: Per N·D·M, the further work allowed at large sizes: ``X.T @ dY`` costs N·D·M, so a right
+#: answer written a few times over still fits; the size guard bounds N·D·M itself.
+WORK_PER_CELL = 8
+#: A term count past this is "too many" already; keeps the estimate's integers small.
+_TERMS_CAP = 10**15
 
 #: The size keys of a Config, in the order of ``Convention.sizes``.
 SIZE_KEYS: tuple[str, str, str] = ("n", "d", "m")
+#: Size names every convention accepts (besides its own, such as C_in and C_out).
+SIZE_NAMES: tuple[str, str, str] = ("N", "D", "M")
+#: Names the upstream derivative dY is also known by in course code (CS231n's dout, ...).
+UPSTREAM_ALIASES: tuple[str, ...] = ("dout", "dy", "grad_out", "grad_output", "dLdY")
+#: Functions, with or without an ``np.``/``numpy.`` prefix.
+FUNCTIONS: tuple[str, ...] = ("sum", "mean", "ones", "dot", "matmul", "transpose")
+#: Methods after an operand (``.T`` is an attribute).
+METHODS: tuple[str, ...] = ("sum", "mean", "dot", "transpose", "reshape")
+_MODULES = ("np", "numpy")
+
+
+def work_limit(n: int, d: int, m: int) -> int:
+    """The most polynomial terms a formula may build at sizes N=n, D=d, M=m."""
+    return MAX_WORK + WORK_PER_CELL * n * d * m
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -78,7 +105,7 @@ class FormulaLimitError(FormulaError):
 
 
 class FormulaShapeError(SymderivError):
-    """Shapes inside the formula do not fit: a wrong answer, explained (exit 1).
+    """Shapes inside the formula do not fit at some sizes: a wrong answer, explained (exit 1).
 
     Attributes:
         operation: the source text of the operation that fails, e.g. ``"X @ dY"``.
@@ -110,18 +137,22 @@ class Names:
     def for_config(cls, config: Config) -> Names:
         """The names of ``config``'s convention, with its ``--names`` overrides.
 
-        Display letters win over role names (``--names X=W,W=V`` makes ``W`` mean X), and
-        matrix names win over size names.
+        Display letters win over role names (``--names X=W,W=V`` makes ``W`` mean X), role
+        names over the upstream's aliases (``dout``, ``dy``, ``grad_out``, ``dLdY``, and
+        d or dLd before the output's letter, such as ``dZ``), and matrix names over sizes.
 
         >>> names = Names.for_config(Config(convention="column"))
-        >>> names.matrices["A"], names.matrices["X"], names.sizes["C_out"]
-        ('X', 'X', 'm')
+        >>> names.matrices["A"], names.matrices["dout"], names.sizes["C_out"]
+        ('X', 'dY', 'm')
         """
         letters = config.letters
         display = [letters.of(role) for role in NAMEABLE]
         matrices = {role: role for role in NAMEABLE}
         matrices.update(zip(display, NAMEABLE, strict=True))
-        sizes = dict(zip(("N", "D", "M"), SIZE_KEYS, strict=True))
+        out = letters.of("Y")
+        for alias in (*UPSTREAM_ALIASES, f"d{out}", f"dLd{out}"):
+            matrices.setdefault(alias, "dY")
+        sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
         sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
         for spelled in list(sizes):
             if spelled in matrices:
@@ -137,7 +168,7 @@ class Names:
         """The whole grammar in one clause, for the end of an error message."""
         return (
             f"allowed: {self.describe()}, numbers, operators @ * + - / .T, "
-            "ones(N), sum(E, axis=0)"
+            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape"
         )
 
 
@@ -166,7 +197,7 @@ class Token:
 
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ENTRY_RE = re.compile(r"[A-Za-z]+(?:_[0-9]+)+\Z")
 _SPACE = " \t\r\n"
 _OPS = "@*+-/(),=."
@@ -206,9 +237,9 @@ _UNICODE_HINTS = {
     "−": "use the ASCII minus '-'",
     "–": "use the ASCII minus '-'",
     "—": "use the ASCII minus '-'",
-    "∑": "use sum(E, axis=0) or sum(E, axis=1)",
-    "Σ": "use sum(E, axis=0) or sum(E, axis=1)",
-    "𝟙": "use ones(N), or 1 in a product such as 1.T @ dY",
+    "∑": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
+    "Σ": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
+    "𝟙": "use np.ones(N), or 1 in a product such as 1.T @ dY",
     "\u00a0": "use an ordinary space",
 }
 # Letters that look like ASCII ones but that NFKC leaves alone (Greek, Cyrillic).
@@ -324,11 +355,13 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
 
 
 def _number(text: str, pos: int, names: Names) -> Token:
-    """The number starting at ``pos`` (digits, optionally a decimal point and digits)."""
+    """The number starting at ``pos``, as numpy writes them: ``2``, ``1.``, ``.5``, ``1e-3``."""
     match = _NUMBER_RE.match(text, pos)
     assert match is not None
     digits = match.group()
-    follow = _NAME_RE.match(text, match.end())
+    if digits.endswith(".") and _NAME_RE.match(text, match.end()):
+        digits = digits[:-1]  # 1.T is the ones vector transposed, not 1. then T
+    follow = _NAME_RE.match(text, pos + len(digits))
     if follow:
         glued = text[pos : follow.end()]
         raise FormulaSyntaxError(
@@ -337,10 +370,17 @@ def _number(text: str, pos: int, names: Names) -> Token:
             f"{names.allowed()}",
             pos + 1,
         )
-    if Fraction(digits) > MAX_NUMBER:
+    exponent = digits.lower().partition("e")[2]
+    if exponent and abs(int(exponent)) > 12:
         raise FormulaLimitError(
-            f"number {_clip(digits)} at column {pos + 1} is too large; numbers are at "
-            f"most {MAX_NUMBER:,} in magnitude"
+            f"number {_clip(digits)} at column {pos + 1} is out of range; exponents go "
+            "from -12 to 12"
+        )
+    value = Fraction(digits)
+    if value > MAX_NUMBER or value.denominator > MAX_DENOMINATOR:
+        raise FormulaLimitError(
+            f"number {_clip(digits)} at column {pos + 1} is out of range; numbers are at "
+            f"most {MAX_NUMBER:,} in magnitude, with at most 12 decimals"
         )
     return Token("number", digits, pos)
 
@@ -349,51 +389,18 @@ def _clip(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# -- the tree ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Node:
-    """A node of a parsed formula. ``span`` is its (start, end) in the source text."""
-
-    span: tuple[int, int] = field(
-        default=(0, 0), compare=False, repr=False, kw_only=True
-    )
-
-
-@dataclass(frozen=True)
-class Name(Node):
-    """A matrix by its role (X, W, b, Y, dY, T) and the spelling used (``A`` for X)."""
-
-    role: str
-    spelled: str = ""
+# -- the tree: notation nodes, plus the student-only ones ------------------------------------
+# A formula is a tree of notation nodes (Sym, T, Prod for @, Scalar for a number) and the
+# nodes below, which only a student's numpy needs. Source positions live in the Formula
+# (keyed by node identity), since notation nodes compare by value.
 
 
 @dataclass(frozen=True)
 class Size(Node):
-    """A size N, D or M (key "n", "d" or "m"): a whole number."""
+    """A size such as N or C_in (``key`` "n", "d" or "m"): a whole number."""
 
     key: str
     spelled: str = ""
-
-
-@dataclass(frozen=True)
-class Number(Node):
-    """A number, exact (``0.5`` is 1/2)."""
-
-    value: Fraction
-
-
-@dataclass(frozen=True)
-class Ones(Node):
-    """``ones(k)`` (k×1) or ``ones(r, c)``: a matrix of ones."""
-
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Transpose(Node):
-    """``arg.T``."""
-
-    arg: Node
 
 
 @dataclass(frozen=True)
@@ -404,35 +411,107 @@ class Neg(Node):
 
 
 @dataclass(frozen=True)
-class SumAxis(Node):
-    """``sum(arg, axis=0)`` (1×k), ``axis=1`` (k×1) or no axis (a scalar)."""
-
-    arg: Node
-    axis: int | None = None
-
-
-@dataclass(frozen=True)
-class BinOp(Node):
-    """``left op right`` with ``op`` one of ``@ * + - /``."""
+class Elementwise(Node):
+    """``left op right`` for ``op`` in ``* + - /``, broadcast as numpy does."""
 
     op: str
     left: Node
     right: Node
 
 
+class Dot(Prod):
+    """``np.dot(a, b)`` / ``a.dot(b)``: ``@``, except that a scalar operand scales."""
+
+
+@dataclass(frozen=True)
+class Reduce(Node):
+    """``np.sum``/``np.mean`` (``how``) of ``arg`` along ``axis`` (None: every entry)."""
+
+    how: str
+    arg: Node
+    axis: int | None = None
+    keepdims: bool = False
+
+
+@dataclass(frozen=True)
+class NpOnes(Node):
+    """``np.ones(shape)``: 1-D for one size, 2-D for a pair ``(r, c)``."""
+
+    shape: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Reshape(Node):
+    """``arg.reshape(shape)`` in row-major order; one entry of ``shape`` may be -1."""
+
+    arg: Node
+    shape: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Pair(Node):
+    """A parenthesised tuple ``(a, b)``: only a shape, inside ones(...) or reshape(...)."""
+
+    items: tuple[Node, ...]
+
+
 @dataclass(frozen=True)
 class Formula:
-    """A parsed formula: its source text and its tree."""
+    """A parsed formula: its source text, its tree and where each node came from."""
 
     text: str
     tree: Node
+    spans: Mapping[int, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     def source(self, node: Node) -> str:
         """The source text of ``node`` (shortened past 40 characters)."""
-        return _clip(self.text[node.span[0] : node.span[1]].strip())
+        start, end = self.spans.get(id(node), (0, len(self.text)))
+        return _clip(self.text[start:end].strip())
+
+    def literals(self) -> set[int]:
+        """Whole numbers a size must avoid: every literal's numerator and denominator.
+
+        ``X.T @ dY * N / 2`` is right at N = 2 only; ``0.5 * N`` too.
+        """
+        out: set[int] = set()
+        stack = [self.tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Scalar):
+                out.update((abs(node.value.numerator), node.value.denominator))
+            stack.extend(_children(node))
+        return out
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (T, Neg)):
+        return (node.arg,)
+    if isinstance(node, Reduce):
+        return (node.arg,)
+    if isinstance(node, Reshape):
+        return (node.arg, *node.shape)
+    if isinstance(node, Elementwise):
+        return (node.left, node.right)
+    if isinstance(node, Prod):
+        return node.args
+    if isinstance(node, NpOnes):
+        return node.shape
+    if isinstance(node, Pair):
+        return node.items
+    return ()
 
 
 # -- the parser ------------------------------------------------------------------------------
+@dataclass
+class _Call:
+    """The arguments of a call, as written."""
+
+    name: Token
+    args: list[Node]
+    keywords: dict[str, tuple[Token, Node | bool | None]]
+    end: int
+
+
 class _Parser:
     """Recursive descent over the tokens; one method per grammar rule."""
 
@@ -443,6 +522,7 @@ class _Parser:
         self.names = names
         self.pos = 0
         self.depth = 0
+        self.spans: dict[int, tuple[int, int]] = {}
 
     # -- helpers -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -477,6 +557,13 @@ class _Parser:
             token.column,
         )
 
+    def node(self, node: Node, start: int, end: int) -> Node:
+        self.spans[id(node)] = (start, end)
+        return node
+
+    def span(self, node: Node) -> tuple[int, int]:
+        return self.spans[id(node)]
+
     @contextmanager
     def nested(self, token: Token) -> Iterator[None]:
         self.depth += 1
@@ -498,9 +585,9 @@ class _Parser:
             if token.text == ")":
                 why = "this ')' has no matching '('"
             elif token.text in (",", "="):
-                why = f"{token.text!r} only appears inside ones(...) and sum(...)"
+                why = f"{token.text!r} only appears inside a call such as np.sum(...)"
             elif token.text == "(":
-                why = "only ones(...) and sum(...) can be called"
+                why = f"only {', '.join(FUNCTIONS)} can be called"
             else:
                 why = "an operator such as @, * or + is missing before it"
             raise self.unexpected(token, why)
@@ -511,7 +598,9 @@ class _Parser:
         while self.at("+", "-"):
             op = self.advance().text
             right = self.term()
-            node = BinOp(op, node, right, span=(node.span[0], right.span[1]))
+            node = self.node(
+                Elementwise(op, node, right), self.span(node)[0], self.span(right)[1]
+            )
         return node
 
     def term(self) -> Node:
@@ -519,7 +608,10 @@ class _Parser:
         while self.at("@", "*", "/"):
             op = self.advance().text
             right = self.unary()
-            node = BinOp(op, node, right, span=(node.span[0], right.span[1]))
+            joined: Node = (
+                Prod(node, right) if op == "@" else Elementwise(op, node, right)
+            )
+            node = self.node(joined, self.span(node)[0], self.span(right)[1])
         return node
 
     def unary(self) -> Node:
@@ -527,8 +619,10 @@ class _Parser:
             sign = self.advance()
             with self.nested(sign):
                 arg = self.unary()
-            span = (sign.start, arg.span[1])
-            return Neg(arg, span=span) if sign.text == "-" else replace(arg, span=span)
+            end = self.span(arg)[1]
+            if sign.text == "+":
+                return self.node(arg, sign.start, end)
+            return self.node(Neg(arg), sign.start, end)
         return self.postfix()
 
     def postfix(self) -> Node:
@@ -536,43 +630,37 @@ class _Parser:
         while self.at("."):
             dot = self.advance()
             attr = self.peek()
-            if attr.kind != "name" or attr.text not in ("T", "sum"):
+            start = self.span(node)[0]
+            if attr.kind == "name" and attr.text == "T":
+                self.advance()
+                node = self.node(T(node), start, attr.end)
+                continue
+            if attr.kind != "name" or attr.text not in METHODS:
                 shown = "." + attr.text if attr.kind == "name" else "."
                 raise FormulaSyntaxError(
-                    f"unexpected {_clip(shown)!r} at column {dot.column}: only .T and "
-                    f".sum(axis=0) may follow an operand; {self.names.allowed()}",
+                    f"unexpected {_clip(shown)!r} at column {dot.column}: only .T, "
+                    f".sum(...), .mean(...), .dot(...), .transpose() and .reshape(...) "
+                    f"may follow an operand; {self.names.allowed()}",
                     dot.column,
                 )
             self.advance()
-            if attr.text == "T":
-                node = Transpose(node, span=(node.span[0], attr.end))
-                continue
-            opened = self.expect_call(attr)
-            with self.nested(opened):
-                axis = None if self.at(")") else self.axis()
-                close = self.expect(")", opened)
-            node = SumAxis(node, axis, span=(node.span[0], close.end))
+            call = self.call_args(attr)
+            node = self.node(self.method(node, call), start, call.end)
         if self.at("("):
+            hint = " (write X.T for a transpose)" if node == Sym("T") else ""
             raise self.unexpected(
-                self.peek(), "only ones(...) and sum(...) can be called"
+                self.peek(), f"only {', '.join(FUNCTIONS)} can be called{hint}"
             )
         return node
-
-    def expect_call(self, name: Token) -> Token:
-        if not self.at("("):
-            raise self.unexpected(
-                self.peek(),
-                f"{name.text} must be called, e.g. "
-                f"{'E.sum(axis=0)' if name.text == 'sum' else 'ones(N)'}",
-            )
-        return self.advance()
 
     def primary(self) -> Node:
         token = self.peek()
         if token.kind == "number":
             self.advance()
-            return Number(Fraction(token.text), span=(token.start, token.end))
+            return self.node(Scalar(Fraction(token.text)), token.start, token.end)
         if token.kind == "name":
+            if token.text in _MODULES and self.at(".", ahead=1):
+                return self.module_call()
             known = token.text in self.names.matrices or token.text in self.names.sizes
             if not known and (
                 keyword.iskeyword(token.text) or keyword.issoftkeyword(token.text)
@@ -582,30 +670,55 @@ class _Parser:
                     f"{self.names.allowed()}",
                     token.column,
                 )
-            if self.at("(", ahead=1):
-                return self.call()
+            if self.at("(", ahead=1) and not known:
+                return self.function(self.advance())
             self.advance()
             return self.name(token)
         if self.at("("):
             opened = self.advance()
             with self.nested(opened):
                 inner = self.expr()
+                if self.at(","):
+                    items = [inner]
+                    while self.at(","):
+                        self.advance()
+                        if self.at(")"):
+                            break
+                        items.append(self.expr())
+                    close = self.expect(")", opened)
+                    return self.node(Pair(tuple(items)), opened.start, close.end)
                 close = self.expect(")", opened)
-            return replace(inner, span=(opened.start, close.end))
+            return self.node(inner, opened.start, close.end)
         if token.kind == "end":
             raise self.unexpected(token, "the formula stops before an operand")
         raise self.unexpected(token)
 
+    def module_call(self) -> Node:
+        module = self.advance()
+        self.advance()  # "."
+        function = self.peek()
+        if function.kind != "name" or function.text not in FUNCTIONS:
+            shown = f"{module.text}.{function.text}" if function.kind == "name" else ""
+            raise FormulaSyntaxError(
+                f"unexpected {_clip(shown or module.text + '.')!r} at column "
+                f"{module.column}: of numpy only {', '.join(FUNCTIONS)} are allowed; "
+                f"{self.names.allowed()}",
+                module.column,
+            )
+        self.advance()
+        if not self.at("("):
+            raise self.unexpected(self.peek(), f"{function.text} must be called")
+        node = self.function(function)
+        return self.node(node, module.start, self.span(node)[1])
+
     def name(self, token: Token) -> Node:
         word = token.text
-        span = (token.start, token.end)
         if word in self.names.matrices:
-            return Name(self.names.matrices[word], word, span=span)
+            return self.node(Sym(self.names.matrices[word]), token.start, token.end)
         if word in self.names.sizes:
-            return Size(self.names.sizes[word], word, span=span)
-        if word in ("ones", "sum"):
-            call = "ones(N)" if word == "ones" else "sum(E, axis=0)"
-            raise self.unexpected(token, f"{word} must be called, e.g. {call}")
+            return self.node(Size(self.names.sizes[word], word), token.start, token.end)
+        if word in FUNCTIONS:
+            raise self.unexpected(token, f"{word} must be called, e.g. np.{word}(...)")
         raise FormulaSyntaxError(
             f"unknown name {_clip(word)!r} at column {token.column}{self.suggest(word)}; "
             f"{self.names.allowed()}",
@@ -616,81 +729,159 @@ class _Parser:
         for known in (*self.names.matrices, *self.names.sizes):
             if known.lower() == word.lower():
                 return f" (did you mean {known!r}? names are case-sensitive)"
-        if word in ("np", "numpy", "torch"):
-            return " (write ones(N) and sum(E, axis=0) without a module prefix)"
-        if word in ("transpose", "t"):
+        if word in _MODULES or word == "torch":
+            return " (numpy functions are called as np.sum(...), np.dot(...), ...)"
+        if word in ("t",):
             return " (write X.T for a transpose)"
         if _ENTRY_RE.match(word):
             return " (single entries cannot be named; use the whole matrix, e.g. X)"
         return ""
 
-    def call(self) -> Node:
-        function = self.advance()
-        opened = self.advance()  # "("
-        if function.text not in ("ones", "sum"):
-            hint = (
-                " (write X.T for a transpose)"
-                if function.text in ("T", "t", "transpose")
-                else ""
+    def call_args(self, name: Token) -> _Call:
+        """``(`` args ``)`` after a function or method name."""
+        if not self.at("("):
+            example = "X.T" if name.text == "T" else f"E.{name.text}(...)"
+            raise self.unexpected(
+                self.peek(), f"{name.text} must be called, e.g. {example}"
             )
-            raise FormulaSyntaxError(
-                f"unexpected call {_clip(function.text + '(')!r} at column "
-                f"{function.column}: only ones(...) and sum(...) can be called{hint}; "
-                f"{self.names.allowed()}",
-                function.column,
-            )
+        opened = self.advance()
+        args: list[Node] = []
+        keywords: dict[str, tuple[Token, Node | bool | None]] = {}
         with self.nested(opened):
-            node: Node
-            if function.text == "ones":
-                args = [self.argument(function)]
-                if self.at(","):
+            while not self.at(")"):
+                token = self.peek()
+                if token.kind == "name" and self.at("=", ahead=1):
                     self.advance()
-                    args.append(self.argument(function))
-                close = self.expect(")", opened)
-                node = Ones(tuple(args), span=(function.start, close.end))
-            else:
-                arg = self.argument(function)
-                axis = None
-                if self.at(","):
                     self.advance()
-                    axis = self.axis()
-                close = self.expect(")", opened)
-                node = SumAxis(arg, axis, span=(function.start, close.end))
-        return node
+                    if token.text in keywords:
+                        raise self.unexpected(token, f"{token.text}= is given twice")
+                    keywords[token.text] = (token, self.keyword_value())
+                elif keywords:
+                    raise self.unexpected(
+                        token, "a positional argument cannot follow a keyword one"
+                    )
+                else:
+                    args.append(self.expr())
+                if not self.at(","):
+                    break
+                self.advance()
+            close = self.expect(")", opened)
+        return _Call(name, args, keywords, close.end)
 
-    def argument(self, function: Token) -> Node:
-        """A positional argument of ``ones`` or ``sum`` (keywords are refused here)."""
-        if self.peek().kind == "name" and self.at("=", ahead=1):
-            keyword_ = self.peek()
-            raise self.unexpected(
-                keyword_,
-                f"{function.text}(...) takes no keyword {keyword_.text!r}; "
-                "use ones(N), ones(N, 1), ones(1, N) or sum(E, axis=0)",
-            )
-        if self.at(")"):
-            raise self.unexpected(
-                self.peek(), f"{function.text}(...) needs an argument"
-            )
+    def keyword_value(self) -> Node | bool | None:
+        token = self.peek()
+        if token.kind == "name" and token.text in ("True", "False", "None"):
+            self.advance()
+            return {"True": True, "False": False, "None": None}[token.text]
         return self.expr()
 
-    def axis(self) -> int:
-        """``axis=0``, ``axis=1``, ``0`` or ``1``."""
-        token = self.peek()
-        if token.kind == "name" and self.at("=", ahead=1):
-            if token.text != "axis":
-                why = (
-                    "not needed: sum(E, axis=0) is already a 1×k row"
-                    if (token.text == "keepdims")
-                    else "sum takes only axis=0 or axis=1"
+    def function(self, name: Token) -> Node:
+        """A call of one of :data:`FUNCTIONS` (the module prefix already read)."""
+        if name.text not in FUNCTIONS:
+            hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
+            raise FormulaSyntaxError(
+                f"unexpected call {_clip(name.text + '(')!r} at column {name.column}: "
+                f"only {', '.join(FUNCTIONS)} can be called{hint}; "
+                f"{self.names.allowed()}",
+                name.column,
+            )
+        call = self.call_args(name)
+        word = name.text
+        if word in ("sum", "mean"):
+            self.arity(call, 1, 2, ("axis", "keepdims"))
+            return self.node(
+                self.reduce(word, call.args[0], call), name.start, call.end
+            )
+        if word == "ones":
+            self.arity(call, 1, 1, ())
+            return self.node(
+                NpOnes(self.shape(call.args[0], call)), name.start, call.end
+            )
+        if word in ("dot", "matmul"):
+            self.arity(call, 2, 2, ())
+            left, right = call.args
+            node: Node = Dot(left, right) if word == "dot" else Prod(left, right)
+            return self.node(node, name.start, call.end)
+        self.arity(call, 1, 1, ())  # transpose
+        return self.node(T(call.args[0]), name.start, call.end)
+
+    def method(self, node: Node, call: _Call) -> Node:
+        word = call.name.text
+        if word in ("sum", "mean"):
+            self.arity(call, 0, 1, ("axis", "keepdims"))
+            return self.reduce(word, node, call, first=0)
+        if word == "dot":
+            self.arity(call, 1, 1, ())
+            return Dot(node, call.args[0])
+        if word == "transpose":
+            self.arity(call, 0, 0, ())
+            return T(node)
+        # reshape(r, c) or reshape((r, c)) or reshape(k)
+        if not call.args:
+            raise self.unexpected(
+                call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
+            )
+        self.arity(call, 1, 2, ())
+        items = call.args
+        if len(items) == 1:
+            return Reshape(node, self.shape(items[0], call))
+        return Reshape(node, tuple(items))
+
+    def arity(
+        self, call: _Call, least: int, most: int, keywords: tuple[str, ...]
+    ) -> None:
+        word = call.name.text
+        for key, (token, _) in call.keywords.items():
+            if key not in keywords:
+                hint = ""
+                if key in ("keepdim", "dim"):
+                    hint = " (numpy spells it axis= and keepdims=)"
+                raise self.unexpected(
+                    token,
+                    f"{word}(...) takes no keyword {key!r}{hint}"
+                    + (f"; it takes {', '.join(keywords)}" if keywords else ""),
                 )
-                raise self.unexpected(token, why)
-            self.advance()
-            self.advance()
-            token = self.peek()
-        if token.kind == "number" and token.text in ("0", "1"):
-            self.advance()
-            return int(token.text)
-        raise self.unexpected(token, "the axis must be 0 or 1")
+        if not least <= len(call.args) <= most:
+            want = str(least) if least == most else f"{least} to {most}"
+            raise self.unexpected(
+                call.name,
+                f"{word}(...) takes {want} positional argument"
+                f"{'' if most == 1 else 's'}, not {len(call.args)}",
+            )
+
+    def shape(self, arg: Node, call: _Call) -> tuple[Node, ...]:
+        if isinstance(arg, Pair):
+            if len(arg.items) > 2:
+                raise self.unexpected(
+                    call.name, "shapes have one or two sizes here, such as (N, 1)"
+                )
+            return arg.items
+        return (arg,)
+
+    def reduce(self, how: str, arg: Node, call: _Call, first: int = 1) -> Reduce:
+        axis_node: Node | bool | None = None
+        if len(call.args) > first:
+            axis_node = call.args[first]
+            if "axis" in call.keywords:
+                raise self.unexpected(call.keywords["axis"][0], "axis is given twice")
+        elif "axis" in call.keywords:
+            axis_node = call.keywords["axis"][1]
+        keep = call.keywords.get("keepdims", (call.name, False))
+        if not isinstance(keep[1], bool):
+            raise self.unexpected(keep[0], "keepdims is True or False")
+        return Reduce(how, arg, self.axis(axis_node, call), keep[1])
+
+    def axis(self, node: Node | bool | None, call: _Call) -> int | None:
+        if node is None:
+            return None
+        value: Fraction | None = None
+        if isinstance(node, Scalar):
+            value = node.value
+        elif isinstance(node, Neg) and isinstance(node.arg, Scalar):
+            value = -node.arg.value
+        if value is None or isinstance(node, bool) or value not in (0, 1, -1, -2):
+            raise self.unexpected(call.name, "the axis is 0, 1, -1, -2 or None")
+        return int(value)
 
 
 def parse(text: str, names: Names) -> Formula:
@@ -701,7 +892,7 @@ def parse(text: str, names: Names) -> Formula:
         names: the names it may use (:meth:`Names.for_config`).
 
     Returns:
-        The Formula (text and tree).
+        The Formula (text, tree and source positions).
 
     Raises:
         FormulaSyntaxError: it does not parse, or uses a name or character not allowed;
@@ -709,16 +900,17 @@ def parse(text: str, names: Names) -> Formula:
         FormulaLimitError: it is too long or nested too deeply, or a number is too large.
 
     >>> parse("X.T @ dY", Names.for_config(Config())).tree
-    BinOp(op='@', left=Transpose(arg=Name(role='X', spelled='X')), \
-right=Name(role='dY', spelled='dY'))
+    Prod(args=(T(arg=Sym(role='X')), Sym(role='dY')))
     """
-    return Formula(text, _Parser(text, _tokens(text, names), names).formula())
+    parser = _Parser(text, _tokens(text, names), names)
+    tree = parser.formula()
+    return Formula(text, tree, parser.spans)
 
 
-# -- shapes and work, before any sympy -------------------------------------------------------
+# -- shapes and work, before any arithmetic ----------------------------------------------------
 @dataclass(frozen=True)
 class Dim:
-    """One side of a shape: its size and how to name it (``N``, ``C_in``, ``1``)."""
+    """One axis of a shape: its size and how to name it (``N``, ``C_in``, ``1``)."""
 
     size: int
     label: str
@@ -732,14 +924,25 @@ class Dim:
         )
 
 
-Shape = tuple[Dim, Dim]
+#: A numpy shape: () for a scalar, (k,) for a 1-D array, (r, c) for a matrix.
+Shape = tuple[Dim, ...]
 
 
 def format_shape(shape: Shape) -> str:
-    """``N×D (2×3)``, or ``2×3`` when both sides are plain numbers."""
-    labels = f"{shape[0].label}×{shape[1].label}"
-    sizes = f"{shape[0].size}×{shape[1].size}"
-    return sizes if labels == sizes else f"{labels} ({sizes})"
+    """``N×D (2×3)``, ``1-D of length M (4)``, ``a scalar``; plain sizes print once."""
+    if not shape:
+        return "a scalar"
+    labels = "×".join(d.label for d in shape)
+    sizes = "×".join(str(d.size) for d in shape)
+    text = sizes if labels == sizes else f"{labels} ({sizes})"
+    return f"1-D of length {text}" if len(shape) == 1 else text
+
+
+def numpy_shape(shape: Shape) -> str:
+    """numpy's own spelling: ``(2, 3)``, ``(4,)``, ``()``."""
+    if len(shape) == 1:
+        return f"({shape[0].size},)"
+    return "(" + ", ".join(str(d.size) for d in shape) + ")"
 
 
 @dataclass(frozen=True)
@@ -747,49 +950,47 @@ class Info:
     """What :func:`infer` knows about a (sub)formula before computing it.
 
     Attributes:
-        shape: (rows, columns), or None for a scalar.
+        shape: its numpy shape.
         value: a scalar's value when it is a constant (numbers and sizes), else None.
-        terms: at most this many terms in each entry once expanded.
+        terms: at most this many terms in each entry once multiplied out.
     """
 
-    shape: Shape | None
+    shape: Shape
     value: Fraction | None = None
     terms: int = 1
 
 
 @dataclass(frozen=True)
 class Env:
-    """What a formula's names stand for: sizes, their labels, and the leaf matrices.
+    """What a formula's names stand for at one size triple.
 
     Attributes:
         n, d, m: the sizes N, D, M.
         convention: gives each role's shape and the size labels (N, C_in, C_out, ...).
-        leaf: role -> sympy ImmutableMatrix (X, W, b, Y, dY, T); called only by
-            :func:`evaluate`, once per role used.
+        leaves: role -> explicit matrix (X, W, b, Y, dY, T), read only by :func:`evaluate`.
     """
 
     n: int
     d: int
     m: int
     convention: Convention
-    leaf: Callable[[str], Any]
+    leaves: Mapping[str, PolyMatrix] = field(default_factory=dict)
 
     @classmethod
-    def from_config(
-        cls, config: Config, leaf: Callable[[str], Any] | None = None
-    ) -> Env:
-        """The environment of ``config``; ``leaf`` defaults to :func:`symbol_matrices`."""
-        return cls(
-            config.n,
-            config.d,
-            config.m,
-            config.conv,
-            leaf if leaf is not None else symbol_matrices(config),
-        )
+    def from_config(cls, config: Config) -> Env:
+        """The environment of ``config``, leaves the layer's own symbolic matrices."""
+        from .layer import AffineLayer
+
+        layer = AffineLayer(config.n, config.d, config.m, config.conv)
+        return cls(config.n, config.d, config.m, config.conv, LayerLeaves(layer))
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
         return {"n": self.n, "d": self.d, "m": self.m}[key]
+
+    def label(self, key: str) -> str:
+        """The convention's name of size ``key``: N, D, M or N, C_in, C_out."""
+        return self.convention.sizes[SIZE_KEYS.index(key)]
 
     def shape(self, role: str) -> Shape:
         """The shape of ``role`` with its labels, e.g. (N=2, D=3) for X."""
@@ -805,445 +1006,621 @@ class Env:
         )
 
 
-def symbol_matrices(config: Config) -> Callable[[str], Any]:
-    """role -> sympy ImmutableMatrix of canonical symbols (x_i_j, ...), Y = the forward map.
+class LayerLeaves(Mapping[str, PolyMatrix]):
+    """role -> the layer's matrix (Y is the forward map), built on first use."""
 
-    The engine's own matrices are used by :mod:`symderiv.check`; this builds the same
-    names, for the targets T and for tests.
-    """
-    cache: dict[str, Any] = {}
+    def __init__(self, layer: AffineLayer) -> None:
+        self.layer = layer
 
-    def leaf(role: str) -> Any:
-        if role not in cache:
-            import sympy as sp
+    def __getitem__(self, role: str) -> PolyMatrix:
+        return self.layer.Y if role == "Y" else self.layer.matrix(role)
 
-            if role == "Y":
-                x, w, b = leaf("X"), leaf("W"), leaf("b")
-                conv = config.conv
-                w = w.T if conv.weight_transposed else w
-                b = b.T if conv.bias_column else b
-                cache[role] = sp.ImmutableMatrix(x @ w + sp.ones(config.n, 1) @ b)
-            else:
-                rows, cols = config.shape(role)
-                cache[role] = sp.ImmutableMatrix(
-                    rows,
-                    cols,
-                    [
-                        # b_j for a row or column bias alike: its one index is i + j + 1
-                        sp.Symbol(
-                            entry_name(role, i + j + 1)
-                            if role == "b"
-                            else entry_name(role, i + 1, j + 1)
-                        )
-                        for i in range(rows)
-                        for j in range(cols)
-                    ],
-                )
-        return cache[role]
+    def __iter__(self) -> Iterator[str]:
+        return iter(NAMEABLE)
 
-    return leaf
+    def __len__(self) -> int:
+        return len(NAMEABLE)
+
+
+_ONE = Dim(1, "1")
 
 
 def _ones_literal(node: Node) -> str | None:
     """ "col" for the literal 1, "row" for ``1.T``: a ones vector if a product allows."""
-    if isinstance(node, Number) and node.value == 1:
+    if isinstance(node, Scalar) and node.value == 1:
         return "col"
-    if isinstance(node, Transpose) and _ones_literal(node.arg) == "col":
+    if isinstance(node, T) and _ones_literal(node.arg) == "col":
         return "row"
     return None
 
 
-def _ones_shape(node: Node, other: Shape | None, side: str) -> Shape | None:
-    """The shape the literal 1 (or 1.T) takes as the ``side`` operand of ``@``.
-
-    1 next to a matrix is 1_k with k read off the other operand: ``1.T @ B`` is (1, rows
-    of B) and ``A @ 1`` is (columns of A, 1). ``1 @ B`` and ``A @ 1.T`` leave k open, so
-    there 1 stays the number.
-    """
-    kind = _ones_literal(node)
-    if kind is None or other is None:
-        return None
-    if side == "left" and kind == "row":
-        return Dim(1, "1"), other[0]
-    if side == "right" and kind == "col":
-        return other[1], Dim(1, "1")
-    return None
-
-
 class _Shapes:
-    """The shape pass: shapes, constant scalars and a bound on the work, per node."""
+    """The shape pass: numpy shapes, constant scalars and a bound on the work, per node.
+
+    ``infos`` keeps each node's Info (by identity) for the evaluation pass, which then
+    needs no shape rules of its own.
+    """
 
     def __init__(self, formula: Formula, env: Env) -> None:
         self.formula = formula
         self.env = env
         self.work = 0
+        self.limit = work_limit(env.n, env.d, env.m)
+        self.infos: dict[int, Info] = {}
 
     def src(self, node: Node) -> str:
         return self.formula.source(node)
 
-    def charge(self, node: Node, info: Info) -> Info:
-        if info.shape is not None:
-            self.work += info.shape[0].size * info.shape[1].size * info.terms
-        else:
-            self.work += info.terms
-        if self.work > MAX_WORK:
-            raise FormulaLimitError(
-                f"{self.src(node)!r} is too large to check at {self.env.sizes_text()}: "
-                f"more than {MAX_WORK:,} polynomial terms; use smaller sizes, "
-                "e.g. --n 2 --d 2 --m 3"
-            )
-        return info
+    def fail(self, node: Node, why: str) -> FormulaShapeError:
+        return FormulaShapeError(f"{self.src(node)}: {why}", self.src(node))
 
     def info(self, node: Node) -> Info:
-        return self.charge(node, self._info(node))
+        info = self._info(node)
+        entries = 1
+        for dim in info.shape:
+            entries *= dim.size
+        info = Info(info.shape, info.value, min(info.terms, _TERMS_CAP))
+        self.work += entries * info.terms
+        if self.work > self.limit:
+            raise FormulaLimitError(
+                f"{self.src(node)!r} is too large to check at {self.env.sizes_text()}: "
+                f"more than {self.limit:,} polynomial terms"
+            )
+        self.infos[id(node)] = info
+        return info
 
     def _info(self, node: Node) -> Info:
-        match node:
-            case Name(role=role):
-                terms = self.env.d + 1 if role == "Y" else 1
-                return Info(self.env.shape(role), terms=terms)
-            case Size(key=key):
-                return Info(None, Fraction(self.env.size(key)))
-            case Number(value=value):
-                return Info(None, value)
-            case Ones(args=args):
-                dims = [self.whole(arg, node) for arg in args]
-                return Info((dims[0], dims[1] if len(dims) > 1 else Dim(1, "1")))
-            case Transpose(arg=arg):
-                inner = self.info(arg)
-                if inner.shape is None:
-                    return inner
-                return replace(inner, shape=(inner.shape[1], inner.shape[0]))
-            case Neg(arg=arg):
-                inner = self.info(arg)
-                negated = -inner.value if inner.value is not None else None
-                return replace(inner, value=negated)
-            case SumAxis(arg=arg, axis=axis):
-                return self.sum_axis(node, self.info(arg), axis)
-            case BinOp(op="@"):
-                return self.matmul(node)
-            case BinOp(op="/", left=left, right=right):
-                return self.divide(node, self.info(left), self.info(right))
-            case BinOp(op=op, left=left, right=right):
-                return self.elementwise(node, op, self.info(left), self.info(right))
+        if isinstance(node, Sym):
+            terms = self.env.d + 1 if node.role == "Y" else 1
+            return Info(self.env.shape(node.role), terms=terms)
+        if isinstance(node, Size):
+            return Info((), Fraction(self.env.size(node.key)))
+        if isinstance(node, Scalar):
+            return Info((), node.value)
+        if isinstance(node, NpOnes):
+            return Info(tuple(self.whole(arg, node) for arg in node.shape))
+        if isinstance(node, T):
+            inner = self.info(node.arg)
+            return Info(inner.shape[::-1], inner.value, inner.terms)
+        if isinstance(node, Neg):
+            inner = self.info(node.arg)
+            value = -inner.value if inner.value is not None else None
+            return Info(inner.shape, value, inner.terms)
+        if isinstance(node, Reduce):
+            return self.reduce(node, self.info(node.arg))
+        if isinstance(node, Reshape):
+            return self.reshape(node, self.info(node.arg))
+        if isinstance(node, Prod):
+            return self.matmul(node)
+        if isinstance(node, Elementwise):
+            return self.elementwise(node)
+        if isinstance(node, Pair):
+            raise FormulaError(
+                f"{self.src(node)!r}: a tuple is only a shape, as in np.ones((N, 1)) or "
+                ".reshape((M, 1))"
+            )
         raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
 
-    def whole(self, arg: Node, call: Node) -> Dim:
-        """An argument of ones(...): a whole number >= 1, with its label."""
+    def constant(self, arg: Node, call: Node, what: str) -> tuple[int, str]:
+        """A whole-number argument of ones(...) or reshape(...), with its label."""
         info = self.info(arg)
         value = info.value
-        if value is None or value.denominator != 1 or value < 1:
+        if info.shape or value is None or value.denominator != 1:
             raise FormulaError(
-                f"{self.src(call)!r}: ones(...) takes sizes, whole numbers >= 1 such as "
-                f"N or 1, but {self.src(arg)!r} is not one; use ones(N), ones(N, 1) or "
-                "ones(1, N)"
+                f"{self.src(call)!r}: {what} takes sizes, whole numbers such as N or 1, "
+                f"but {self.src(arg)!r} is not one"
             )
-        size = int(value)
-        if size > MAX_WORK:
+        label = arg.spelled if isinstance(arg, Size) else str(int(value))
+        return int(value), label
+
+    def whole(self, arg: Node, call: Node) -> Dim:
+        size, label = self.constant(arg, call, "np.ones(...)")
+        if size < 1:
+            raise self.fail(call, f"np.ones needs sizes >= 1, and {label} is {size}")
+        if size > self.limit:
             raise FormulaLimitError(
-                f"{self.src(call)!r} is too large: {size:,} entries (at most {MAX_WORK:,})"
+                f"{self.src(call)!r} is too large: {size:,} entries (at most "
+                f"{self.limit:,})"
             )
-        label = arg.spelled if isinstance(arg, Size) else str(size)
         return Dim(size, label)
 
-    def sum_axis(self, node: Node, inner: Info, axis: int | None) -> Info:
-        if inner.shape is None:
-            if axis is None:
-                return inner
-            raise FormulaShapeError(
-                f"{self.src(node)}: cannot sum a scalar along axis {axis}",
-                self.src(node),
+    def reduce(self, node: Reduce, inner: Info) -> Info:
+        shape, axis = inner.shape, node.axis
+        name = f"np.{node.how}"
+        if axis is not None:
+            if axis >= len(shape) or axis < -len(shape):
+                what = "a scalar" if not shape else f"{len(shape)}-D"
+                raise self.fail(
+                    node, f"{name} along axis {axis}, but its argument is {what}"
+                )
+            axis %= len(shape)
+        kept = [
+            (dim if (axis is not None and k != axis) else _ONE)
+            for k, dim in enumerate(shape)
+        ]
+        count = 1
+        for k, dim in enumerate(shape):
+            if axis is None or k == axis:
+                count *= dim.size
+        out = (
+            tuple(kept)
+            if node.keepdims
+            else tuple(
+                dim for k, dim in enumerate(shape) if axis is not None and k != axis
             )
-        rows, cols = inner.shape
-        if axis == 0:  # (r, c) -> (1, c): each column's sum
-            return Info((Dim(1, "1"), cols), terms=rows.size * inner.terms)
-        if axis == 1:  # (r, c) -> (r, 1): each row's sum
-            return Info((rows, Dim(1, "1")), terms=cols.size * inner.terms)
-        return Info(None, terms=rows.size * cols.size * inner.terms)
+        )
+        value = None
+        if inner.value is not None and not shape:
+            value = inner.value
+        return Info(out, value, inner.terms * count)
 
-    def operand(self, node: Node, other: Info | None, side: str) -> Info:
-        shape = _ones_shape(node, other.shape if other else None, side)
-        return Info(shape) if shape is not None else self.info(node)
-
-    def matmul(self, node: BinOp) -> Info:
-        src = self.src(node)
-        left_is_one = _ones_literal(node.left) is not None
-        right_is_one = _ones_literal(node.right) is not None
-        if left_is_one and not right_is_one:
-            b = self.info(node.right)
-            a = self.operand(node.left, b, "left")
-        else:
-            a = self.info(node.left)
-            b = (
-                self.operand(node.right, a, "right")
-                if not left_is_one
-                else self.info(node.right)
+    def reshape(self, node: Reshape, inner: Info) -> Info:
+        total = 1
+        for dim in inner.shape:
+            total *= dim.size
+        dims: list[tuple[int, str]] = [
+            self.constant(arg, node, ".reshape(...)") for arg in node.shape
+        ]
+        free = [k for k, (size, _) in enumerate(dims) if size == -1]
+        if len(free) > 1 or any(size < -1 or size == 0 for size, _ in dims):
+            raise FormulaError(
+                f"{self.src(node)!r}: a shape has sizes >= 1 and at most one -1"
             )
-        for side, part in ((node.left, a), (node.right, b)):
-            if part.shape is None:
+        known = 1
+        for size, _ in dims:
+            if size != -1:
+                known *= size
+        if free:
+            if total % known:
+                raise self.fail(
+                    node,
+                    f"cannot reshape {format_shape(inner.shape)} ({total} entries) "
+                    f"to {numpy_shape(tuple(Dim(s, lab) for s, lab in dims))}",
+                )
+            size = total // known
+            label = next((d.label for d in inner.shape if d.size == size), str(size))
+            dims[free[0]] = (size, label)
+        shape = tuple(Dim(size, label) for size, label in dims)
+        if known * (total // known if free else 1) != total:
+            raise self.fail(
+                node,
+                f"cannot reshape {format_shape(inner.shape)} ({total} entries) to "
+                f"{format_shape(shape)}",
+            )
+        return Info(shape, None, inner.terms)
+
+    def operands(self, node: Prod) -> tuple[Info, Info]:
+        """The two operands of ``@``; a literal 1 takes its length from the other side."""
+        left, right = node.args
+        kinds = _ones_literal(left), _ones_literal(right)
+        if kinds[0] == "row" and kinds[1] is None:
+            b = self.info(right)
+            if len(b.shape) == 2:
+                a = Info((_ONE, b.shape[0]))
+                self.infos[id(left)] = a
+                return a, b
+            return self.info(left), b
+        a = self.info(left)
+        if kinds[1] == "col" and kinds[0] is None and len(a.shape) == 2:
+            b = Info((a.shape[1], _ONE))
+            self.infos[id(right)] = b
+            return a, b
+        return a, self.info(right)
+
+    def matmul(self, node: Prod) -> Info:
+        left, right = node.args
+        a, b = self.operands(node)
+        if isinstance(node, Dot) and (not a.shape or not b.shape):
+            return self.scale(node, "*", a, b)  # np.dot with a scalar multiplies
+        for side, part in ((left, a), (right, b)):
+            if not part.shape:
                 hint = (
-                    " (the length of this 1 is not clear here: write ones(N) for a "
-                    "column or ones(N).T for a row)"
+                    " (the length of this 1 is not clear here: write np.ones(N) or "
+                    "1.T @ dY)"
                     if _ones_literal(side)
                     else "; use * to scale by a number"
                 )
-                raise FormulaShapeError(
-                    f"{src}: @ multiplies two matrices, but {self.src(side)} is a "
-                    f"scalar{hint}",
-                    src,
+                raise self.fail(
+                    node,
+                    f"@ multiplies arrays, but {self.src(side)} is a scalar{hint}",
                 )
-        assert a.shape is not None and b.shape is not None
-        if a.shape[1].size != b.shape[0].size:
-            raise FormulaShapeError(
-                f"{src}: cannot multiply {format_shape(a.shape)} by "
-                f"{format_shape(b.shape)}; {self.src(node.left)} has "
-                f"{a.shape[1].describe()} columns but {self.src(node.right)} has "
-                f"{b.shape[0].describe()} rows",
-                src,
+        inner_a, inner_b = a.shape[-1], b.shape[0]
+        if inner_a.size != inner_b.size:
+            where_a = "columns" if len(a.shape) == 2 else "entries"
+            where_b = "rows" if len(b.shape) == 2 else "entries"
+            raise self.fail(
+                node,
+                f"cannot multiply {format_shape(a.shape)} by {format_shape(b.shape)}; "
+                f"{self.src(left)} has {inner_a.describe()} {where_a} but "
+                f"{self.src(right)} has {inner_b.describe()} {where_b}",
             )
-        # (r, k) @ (k, c) -> (r, c); each entry sums k products.
-        return Info((a.shape[0], b.shape[1]), terms=a.shape[1].size * a.terms * b.terms)
+        # (r, k) @ (k, c) -> (r, c); a 1-D operand drops its axis from the result.
+        shape = a.shape[:-1] + b.shape[1:]
+        return Info(shape, None, inner_a.size * a.terms * b.terms)
 
-    def divide(self, node: BinOp, a: Info, b: Info) -> Info:
-        if b.shape is not None or b.value is None:
-            raise FormulaError(
-                f"{self.src(node)!r}: / divides by a number or a size only (such as 2 or "
-                f"N), and {self.src(node.right)!r} is not one"
+    def scale(self, node: Node, op: str, a: Info, b: Info) -> Info:
+        """Elementwise ``op`` of a scalar and an array (or two scalars)."""
+        shape = a.shape or b.shape
+        value = None
+        if a.value is not None and b.value is not None:
+            value = {"*": a.value * b.value, "+": a.value + b.value}.get(
+                op, a.value - b.value
             )
-        if b.value == 0:
-            raise FormulaError(f"{self.src(node)!r} divides by zero")
-        value = a.value / b.value if a.value is not None else None
-        return replace(a, value=value)
+        if op == "*":
+            constant = a.value is not None or b.value is not None
+            terms = max(a.terms, b.terms) if constant else a.terms * b.terms
+        else:
+            terms = a.terms + b.terms
+        return Info(shape, value, terms)
 
-    def elementwise(self, node: BinOp, op: str, a: Info, b: Info) -> Info:
-        terms = a.terms * b.terms if op == "*" else a.terms + b.terms
-        if a.shape is None and b.shape is None:
-            value = None
-            if a.value is not None and b.value is not None:
-                value = {
-                    "*": a.value * b.value,
-                    "+": a.value + b.value,
-                    "-": a.value - b.value,
-                }[op]
-            return Info(None, value, terms)
-        if op == "*" and (a.value is not None or b.value is not None):
-            terms = max(a.terms, b.terms)  # scaling by a constant adds no terms
-        if a.shape is None or b.shape is None:
-            shape = a.shape or b.shape
-            assert shape is not None
-            return Info(shape, terms=terms)
-        dims = []
-        for left, right in zip(a.shape, b.shape, strict=True):
+    def elementwise(self, node: Elementwise) -> Info:
+        a, b = self.info(node.left), self.info(node.right)
+        op = node.op
+        if op == "/":
+            if b.shape or b.value is None:
+                raise FormulaError(
+                    f"{self.src(node)!r}: / divides by a number or a size only (such as "
+                    f"2 or N), and {self.src(node.right)!r} is not one"
+                )
+            if b.value == 0:
+                raise self.fail(node, f"it divides by zero at {self.env.sizes_text()}")
+            value = a.value / b.value if a.value is not None else None
+            return Info(a.shape, value, a.terms)
+        if not a.shape or not b.shape:
+            return self.scale(node, op, a, b)
+        # numpy broadcasting: align the trailing axes; a size-1 axis stretches.
+        width = max(len(a.shape), len(b.shape))
+        pa = (_ONE,) * (width - len(a.shape)) + a.shape
+        pb = (_ONE,) * (width - len(b.shape)) + b.shape
+        dims: list[Dim] = []
+        for left, right in zip(pa, pb, strict=True):
             if left.size == right.size:
-                dims.append(left)
+                dims.append(left if left.label != "1" else right)
             elif left.size == 1 or right.size == 1:
                 dims.append(right if left.size == 1 else left)
             else:
                 verb = {"*": "multiply elementwise", "+": "add", "-": "subtract"}[op]
                 joint = "and" if op != "-" else "from"
                 first, second = (a, b) if op != "-" else (b, a)
-                assert first.shape is not None and second.shape is not None
-                raise FormulaShapeError(
-                    f"{self.src(node)}: cannot {verb} {format_shape(first.shape)} {joint} "
-                    f"{format_shape(second.shape)}; shapes must match, or one side must "
-                    "be a 1×k row or k×1 column that numpy broadcasts",
-                    self.src(node),
+                raise self.fail(
+                    node,
+                    f"cannot {verb} {format_shape(first.shape)} {joint} "
+                    f"{format_shape(second.shape)}; numpy broadcasts only equal sizes "
+                    "or a size 1",
                 )
-        return Info((dims[0], dims[1]), terms=terms)
+        terms = a.terms * b.terms if op == "*" else a.terms + b.terms
+        return Info(tuple(dims), None, terms)
 
 
 def infer(formula: Formula, env: Env) -> Info:
-    """The shape of ``formula`` at ``env``'s sizes, checked without computing anything.
+    """The numpy shape of ``formula`` at ``env``'s sizes, checked without computing it.
 
     Args:
         formula: a parsed formula.
-        env: sizes, convention and labels.
+        env: sizes and convention (the leaves are not read).
 
     Returns:
-        Info: the shape (None for a scalar), a constant value, and a term bound.
+        Info: the shape, a constant value, and a term bound.
 
     Raises:
         FormulaShapeError: shapes inside the formula do not fit (a wrong answer).
-        FormulaError: ones(...) of something that is not a size, / by a matrix or zero.
-        FormulaLimitError: computing it would build more than :data:`MAX_WORK` terms.
+        FormulaError: ones(...) of something that is not a size, / by an array.
+        FormulaLimitError: computing it would build more than :func:`work_limit` terms.
 
-    >>> env = Env.from_config(Config(n=2, d=3, m=4))
-    >>> f = parse("X.T @ dY", Names.for_config(Config()))
+    >>> env = Env(2, 3, 4, Config().conv)
+    >>> f = parse("np.sum(dY, axis=0)", Names.for_config(Config()))
     >>> format_shape(infer(f, env).shape)
-    'D×M (3×4)'
+    '1-D of length M (4)'
     """
     return _Shapes(formula, env).info(formula.tree)
 
 
-# -- evaluation --------------------------------------------------------------------------------
+# -- evaluation with symderiv's own algebra -------------------------------------------------
+@dataclass(frozen=True)
+class Value:
+    """An evaluated (sub)formula: a numpy shape and its entries as a PolyMatrix.
+
+    A scalar is held as 1×1 and a 1-D array of length k as 1×k; ``shape`` says which.
+    """
+
+    shape: tuple[int, ...]
+    matrix: PolyMatrix
+
+    def as_matrix(self) -> PolyMatrix:
+        """The entries in the value's own 2-D form (1-D as a 1×k row)."""
+        return self.matrix
+
+
+def _const(value: Fraction) -> Poly:
+    return Poly.const(value.numerator if value.denominator == 1 else value)
+
+
+def _scalar(poly: Poly) -> Value:
+    return Value((), PolyMatrix(1, 1, {} if poly.is_zero() else {(0, 0): poly}))
+
+
+def _reshaped(matrix: PolyMatrix, rows: int, cols: int) -> PolyMatrix:
+    """The same entries, row-major, in a rows×cols matrix."""
+    width = matrix.cols
+    out = {}
+    for (i, j), v in matrix.entries.items():
+        flat = i * width + j
+        out[flat // cols, flat % cols] = v
+    return PolyMatrix(rows, cols, out)
+
+
+def _grid(shape: tuple[int, ...]) -> tuple[int, int]:
+    """How a value of numpy ``shape`` is held: () -> 1×1, (k,) -> 1×k, (r, c) -> r×c."""
+    if not shape:
+        return 1, 1
+    if len(shape) == 1:
+        return 1, shape[0]
+    return shape[0], shape[1]
+
+
 class _Evaluator:
-    """Computes a formula whose shapes :func:`infer` has checked, over sympy matrices."""
+    """Computes a formula whose shapes :func:`infer` has checked, with PolyMatrix."""
 
-    def __init__(self, env: Env) -> None:
-        import sympy as sp
-
-        self.sp = sp
+    def __init__(self, env: Env, infos: Mapping[int, Info]) -> None:
         self.env = env
+        self.infos = infos
 
-    def value(self, node: Node) -> Any:
-        sp = self.sp
-        match node:
-            case Name(role=role):
-                return self.env.leaf(role)
-            case Size(key=key):
-                return sp.Integer(self.env.size(key))
-            case Number(value=value):
-                return sp.Rational(value.numerator, value.denominator)
-            case Ones(args=args):
-                sizes = [int(self.value(arg)) for arg in args]
-                return sp.ImmutableMatrix(
-                    sp.ones(sizes[0], sizes[1] if len(sizes) > 1 else 1)
-                )
-            case Transpose(arg=arg):
-                inner = self.value(arg)
-                return inner.T if self.is_matrix(inner) else inner
-            case Neg(arg=arg):
-                return -self.value(arg)
-            case SumAxis(arg=arg, axis=axis):
-                return self.sum_axis(self.value(arg), axis)
-            case BinOp(op="@", left=left, right=right):
-                return self.matmul(left, right)
-            case BinOp(op="/", left=left, right=right):
-                return self.value(left) / self.value(right)
-            case BinOp(op=op, left=left, right=right):
-                return self.elementwise(op, self.value(left), self.value(right))
+    def shape(self, node: Node) -> tuple[int, ...]:
+        return tuple(d.size for d in self.infos[id(node)].shape)
+
+    def value(self, node: Node) -> Value:
+        info = self.infos[id(node)]
+        if info.value is not None and not info.shape:
+            return _scalar(_const(info.value))
+        shape = self.shape(node)
+        if _ones_literal(node) is not None:  # 1 or 1.T next to @: a ones vector
+            return Value(shape, PolyMatrix.ones(*_grid(shape)))
+        if isinstance(node, Sym):
+            return Value(shape, self.env.leaves[node.role])
+        if isinstance(node, NpOnes):
+            return Value(shape, PolyMatrix.ones(*_grid(shape)))
+        if isinstance(node, T):
+            inner = self.value(node.arg)
+            if len(inner.shape) < 2:
+                return Value(shape, inner.matrix)
+            return Value(shape, inner.matrix.transpose())
+        if isinstance(node, Neg):
+            return Value(shape, self.value(node.arg).matrix.scale(-1))
+        if isinstance(node, Reduce):
+            return self.reduce(node, shape)
+        if isinstance(node, Reshape):
+            held = self.value(node.arg).matrix
+            return Value(shape, _reshaped(held, *_grid(shape)))
+        if isinstance(node, Prod):
+            return self.matmul(node, shape)
+        if isinstance(node, Elementwise):
+            return self.elementwise(node, shape)
         raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
 
-    def is_matrix(self, value: Any) -> bool:
-        return isinstance(value, self.sp.MatrixBase)
-
-    def shape(self, value: Any) -> Shape:
-        rows, cols = value.shape
-        return Dim(rows, str(rows)), Dim(cols, str(cols))
-
-    def ones_or_value(self, node: Node, other: Any, side: str) -> Any:
-        other_shape = self.shape(other) if self.is_matrix(other) else None
-        shape = _ones_shape(node, other_shape, side)
-        if shape is None:
-            return self.value(node)
-        return self.sp.ImmutableMatrix(self.sp.ones(shape[0].size, shape[1].size))
-
-    def matmul(self, left: Node, right: Node) -> Any:
-        # (r, k) @ (k, c) -> (r, c); a literal 1 takes its length from the other side.
-        if _ones_literal(left) is not None and _ones_literal(right) is None:
-            b = self.value(right)
-            a = self.ones_or_value(left, b, "left")
-        else:
-            a = self.value(left)
-            b = (
-                self.ones_or_value(right, a, "right")
-                if _ones_literal(left) is None
-                else self.value(right)
-            )
-        return self.sp.ImmutableMatrix(a @ b)
-
-    def broadcast(self, value: Any, rows: int, cols: int) -> Any:
-        if not self.is_matrix(value):
-            return self.sp.ImmutableMatrix(rows, cols, [value] * (rows * cols))
-        if value.shape == (rows, cols):
-            return value
-        return self.sp.ImmutableMatrix(
-            rows,
-            cols,
-            [
-                value[i if value.rows > 1 else 0, j if value.cols > 1 else 0]
-                for i in range(rows)
-                for j in range(cols)
-            ],
+    def reduce(self, node: Reduce, shape: tuple[int, ...]) -> Value:
+        inner = self.value(node.arg)
+        rows, cols = inner.matrix.shape
+        ndim = len(inner.shape)
+        axis = None if node.axis is None else node.axis % max(ndim, 1)
+        # Which axis of the held matrix runs along numpy's axis: a 1-D array is 1×k.
+        if axis is None:
+            sums: dict[tuple[int, int], list[Poly]] = {(0, 0): []}
+            for v in inner.matrix.entries.values():
+                sums[0, 0].append(v)
+            count = rows * cols
+        elif ndim == 2 and axis == 0:  # (r, c) -> c column sums
+            sums = {}
+            for (_, j), v in sorted(inner.matrix.entries.items()):
+                sums.setdefault((0, j), []).append(v)
+            count = rows
+        elif ndim == 2:  # axis 1: (r, c) -> r row sums
+            sums = {}
+            for (i, _), v in sorted(inner.matrix.entries.items()):
+                sums.setdefault((i, 0), []).append(v)
+            count = cols
+        else:  # 1-D along its only axis
+            sums = {(0, 0): [v for _, v in sorted(inner.matrix.entries.items())]}
+            count = cols
+        scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
+        out_rows = (
+            1 if (axis is None or (ndim == 2 and axis == 0) or ndim < 2) else rows
         )
+        out_cols = cols if (ndim == 2 and axis == 0) else 1
+        entries = {}
+        for key, parts in sums.items():
+            total = Poly.dot((p, ONE) for p in parts)
+            if scale != 1:
+                total = total.scale(scale)
+            if not total.is_zero():
+                entries[key] = total
+        reduced = PolyMatrix(out_rows, out_cols, entries)
+        # Held 2-D now; give it the result's own layout (1-D as a row, keepdims as is).
+        rows_out, cols_out = _grid(shape)
+        if reduced.shape != (rows_out, cols_out):
+            reduced = _reshaped(reduced, rows_out, cols_out)
+        return Value(shape, reduced)
 
-    def elementwise(self, op: str, a: Any, b: Any) -> Any:
-        if not self.is_matrix(a) and not self.is_matrix(b):
-            return {"*": a * b, "+": a + b, "-": a - b}[op]
-        if op == "*" and not (self.is_matrix(a) and self.is_matrix(b)):
-            return self.sp.ImmutableMatrix(a * b)  # scaling
-        shapes = [v.shape for v in (a, b) if self.is_matrix(v)]
-        rows = max(s[0] for s in shapes)
-        cols = max(s[1] for s in shapes)
-        a, b = self.broadcast(a, rows, cols), self.broadcast(b, rows, cols)
+    def matmul(self, node: Prod, shape: tuple[int, ...]) -> Value:
+        left, right = node.args
+        a, b = self.value(left), self.value(right)
+        if isinstance(node, Dot) and (not a.shape or not b.shape):
+            return self.scaled("*", a, b, shape)
+        ma = a.matrix  # a 1-D left operand is already a 1×k row
+        mb = b.matrix if len(b.shape) == 2 else b.matrix.transpose()  # k×1 column
+        product = ma @ mb
+        return Value(shape, _reshaped(product, *_grid(shape)))
+
+    def scaled(self, op: str, a: Value, b: Value, shape: tuple[int, ...]) -> Value:
+        """``op`` of a scalar with an array (either side), or of two scalars."""
+        if not a.shape and not b.shape:
+            x, y = a.matrix[0, 0], b.matrix[0, 0]
+            return _scalar(x * y if op == "*" else (x + y if op == "+" else x - y))
+        scalar_first = not a.shape
+        s = (a if scalar_first else b).matrix[0, 0]
+        array = (b if scalar_first else a).matrix
+        constant = s.constant()
+        out: dict[tuple[int, int], Poly] = {}
         if op == "*":
-            return self.sp.ImmutableMatrix(a.multiply_elementwise(b))
-        return self.sp.ImmutableMatrix(a + b if op == "+" else a - b)
+            if constant is not None:
+                return Value(shape, array.scale(constant))
+            for key, v in array.entries.items():
+                p = v * s
+                if not p.is_zero():
+                    out[key] = p
+            return Value(shape, PolyMatrix(array.rows, array.cols, out))
+        rows, cols = array.shape
+        for i in range(rows):
+            for j in range(cols):
+                v = array[i, j]
+                if op == "+":
+                    p = v + s
+                elif scalar_first:
+                    p = s - v
+                else:
+                    p = v - s
+                if not p.is_zero():
+                    out[i, j] = p
+        return Value(shape, PolyMatrix(rows, cols, out))
 
-    def sum_axis(self, value: Any, axis: int | None) -> Any:
-        sp = self.sp
-        if not self.is_matrix(value):
-            return value
-        rows, cols = value.shape
-        if axis == 0:  # (r, c) -> (1, c)
-            return sp.ImmutableMatrix(
-                1,
-                cols,
-                [sp.Add(*(value[i, j] for i in range(rows))) for j in range(cols)],
-            )
-        if axis == 1:  # (r, c) -> (r, 1)
-            return sp.ImmutableMatrix(
-                rows,
-                1,
-                [sp.Add(*(value[i, j] for j in range(cols))) for i in range(rows)],
-            )
-        return sp.Add(*value)
+    def elementwise(self, node: Elementwise, shape: tuple[int, ...]) -> Value:
+        a, b = self.value(node.left), self.value(node.right)
+        if node.op == "/":
+            divisor = self.infos[id(node.right)].value
+            assert divisor is not None
+            return Value(shape, a.matrix.scale(1 / divisor))
+        if not a.shape or not b.shape:
+            return self.scaled(node.op, a, b, shape)
+        rows, cols = _grid(shape)
+        fa = self.stretch(a, shape)
+        fb = self.stretch(b, shape)
+        out: dict[tuple[int, int], Poly] = {}
+        for i in range(rows):
+            for j in range(cols):
+                x, y = fa(i, j), fb(i, j)
+                if node.op == "*":
+                    p = x * y if not (x.is_zero() or y.is_zero()) else Poly()
+                elif node.op == "+":
+                    p = x + y
+                else:
+                    p = x - y
+                if not p.is_zero():
+                    out[i, j] = p
+        return Value(shape, PolyMatrix(rows, cols, out))
+
+    def stretch(self, value: Value, shape: tuple[int, ...]) -> Any:
+        """Entry (i, j) of ``value`` broadcast to ``shape`` (numpy's rules)."""
+        full = (1,) * (len(shape) - len(value.shape)) + value.shape
+        matrix = value.matrix
+        if len(shape) == 1:  # both 1-D: held as 1×k rows
+            return lambda i, j: matrix[0, j if full[0] > 1 else 0]
+        if len(value.shape) == 1:  # a 1-D (k,) is a 1×k row
+            return lambda i, j: matrix[0, j if full[1] > 1 else 0]
+        return lambda i, j: matrix[i if full[0] > 1 else 0, j if full[1] > 1 else 0]
 
 
-def evaluate(formula: Formula, env: Env) -> Any:
-    """The value of ``formula``: a sympy ImmutableMatrix, or a sympy scalar.
+def evaluate(formula: Formula, env: Env) -> Value:
+    """The value of ``formula``: its numpy shape and its entries, exact.
 
     Runs :func:`infer` first, so a shape that does not fit, or too much work, is reported
-    before any sympy arithmetic.
-
-    Args:
-        formula: a parsed formula.
-        env: sizes, convention and the leaf matrices.
-
-    Returns:
-        The exact value, entries in the canonical symbols.
+    before any arithmetic.
 
     Raises:
         FormulaShapeError, FormulaError, FormulaLimitError: as :func:`infer`.
 
     >>> config = Config(n=1, d=2, m=1)
-    >>> evaluate(parse("X.T @ dY", Names.for_config(config)), Env.from_config(config))
-    Matrix([
-    [dy_1_1*x_1_1],
-    [dy_1_1*x_1_2]])
+    >>> value = evaluate(parse("X.T @ dY", Names.for_config(config)), Env.from_config(config))
+    >>> value.shape, value.matrix.to_strings()
+    ((2, 1), [['x_1_1*dy_1_1'], ['x_1_2*dy_1_1']])
     """
-    infer(formula, env)
-    return _Evaluator(env).value(formula.tree)
+    shapes = _Shapes(formula, env)
+    shapes.info(formula.tree)
+    return _Evaluator(env, shapes.infos).value(formula.tree)
+
+
+# -- notation to the grammar's text ----------------------------------------------------------------
+def numpy_text(node: Node, config: Config) -> str:
+    """A closed form such as ``Prod(T(Sym("X")), Sym("dY"))`` as check reads it: ``X.T @ dY``.
+
+    Names are ``config``'s display letters and 1_N is ``np.ones((N, 1))`` with the
+    convention's name of the batch size, so :func:`symderiv.check.check_formula` of the
+    text, at ``config``'s sizes and any others, is right exactly when the closed form is.
+
+    Raises:
+        TypeError: a node this grammar has no spelling for (I, K, ⊗, vec).
+
+    >>> numpy_text(Prod(T(Sym("X")), Sym("dY")), Config(convention="column"))
+    'A.T @ dLdZ'
+    """
+    from .notation import Ones as OnesVector
+    from .notation import Sum
+
+    letters = config.letters
+
+    def size(value: object) -> str:
+        if isinstance(value, str):
+            return value
+        if value == config.n:
+            return config.conv.sizes[0]
+        return str(value)
+
+    def text(part: Node, inner: bool = False) -> str:
+        if isinstance(part, Sym):
+            return letters.of(part.role)
+        if isinstance(part, OnesVector):
+            return f"np.ones(({size(part.size)}, 1))"
+        if isinstance(part, Scalar):
+            return str(part.value)
+        if isinstance(part, T):
+            return f"{text(part.arg, inner=True)}.T"
+        if isinstance(part, Prod):
+            body = " @ ".join(
+                text(a, inner=True) for a in part.args if not isinstance(a, Scalar)
+            )
+            scalars = [a for a in part.args if isinstance(a, Scalar)]
+            if scalars:
+                body = " * ".join([f"({body})", *(text(a) for a in scalars)])
+            return f"({body})" if inner and len(part.args) > 1 else body
+        if isinstance(part, Sum):
+            body = " + ".join(text(a) for a in part.args)
+            return f"({body})" if inner else body
+        raise TypeError(f"no numpy spelling for {type(part).__name__}")
+
+    return text(node)
 
 
 __all__ = [
+    "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_NUMBER",
     "MAX_WORK",
-    "BinOp",
+    "METHODS",
     "Dim",
+    "Dot",
+    "Elementwise",
     "Env",
     "Formula",
     "FormulaLimitError",
     "FormulaShapeError",
     "FormulaSyntaxError",
     "Info",
-    "Name",
+    "LayerLeaves",
     "Names",
     "Neg",
-    "Node",
-    "Number",
-    "Ones",
+    "NpOnes",
+    "Pair",
+    "Reduce",
+    "Reshape",
     "Shape",
     "Size",
-    "SumAxis",
     "Token",
-    "Transpose",
+    "Value",
     "evaluate",
     "format_shape",
     "infer",
+    "numpy_shape",
+    "numpy_text",
     "parse",
-    "symbol_matrices",
     "tokenize",
+    "work_limit",
 ]

@@ -71,7 +71,7 @@ DERIVE_CONFIGS: list[list[str]] = [
 OTHER_CASES: list[list[str]] = [
     ["check", "--wrt", "W", "X.T @ dY"],
     ["check", "--wrt", "X", "dY @ W"],  # wrong: the explanation must be stable too
-    ["check", "--convention", "column", "--wrt", "b", "dLdZ.T @ ones(N)"],
+    ["check", "--convention", "column", "--wrt", "b", "dLdZ.T @ np.ones((N, 1))"],
     ["verify", "--seed", "3"],
     ["verify", "--convention", "torch", "--loss", "mse", "--seed", "5"],
     ["codegen"],

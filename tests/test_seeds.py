@@ -271,7 +271,7 @@ def test_profile_reaches_the_config() -> None:
     [
         ({"D": "C_in", "M": "C_in"}, "like the size D"),
         ({"D": "W"}, "like the matrix W"),
-        ({"X": "N"}, "like the matrix X"),
+        ({"X": "N"}, "is a size"),
         ({"M": "x"}, "like the entries of X"),
         ({"N": "L"}, "reserved"),
         ({"delta": "W"}, "like the matrix W"),
@@ -317,7 +317,7 @@ def test_malformed_size_names(bad: str) -> None:
         (["--values", "-1"], "--values"),
         (["--names", "D=C_in,M=C_in"], "C_in"),
         (["--names", "D=X"], "matrix X"),
-        (["--names", "X=N"], "size N"),
+        (["--names", "X=N"], "is a size"),
         (["--upstream", "hat"], "--upstream"),
     ],
 )
@@ -398,7 +398,7 @@ def test_mse_sheet_asks_for_the_loss_and_its_key_answers() -> None:
         == f"(y_{i + 1}_{j + 1} - t_{i + 1}_{j + 1})/{sheet.config.n}"
     )
     keys = [a.key for a in sheet.answers()]
-    assert keys[:2] == [f"dY.entry.{i + 1}.{j + 1}", "dY.formula"]
+    assert keys[:2] == [f"dY.loss_entry.{i + 1}.{j + 1}", "dY.loss_formula"]
     md = sheet_markdown(sheet)
     assert "the targets" in md and "--kind shapes,choice --loss mse" in md
     key = sheet_markdown(sheet, answers=True)
@@ -431,7 +431,24 @@ def test_new_kinds_compile(tmp_path: Path) -> None:
 
 def test_verify_reproduces_seed_004(runner: CliRunner) -> None:
     args = ["verify", "--convention", "torch", "--loss", "mse"]
-    result = runner.invoke(cli, [*args, "--n", "5", "--d", "4", "--m", "3", "--seed", "0"])
+    result = runner.invoke(
+        cli, [*args, "--n", "5", "--d", "4", "--m", "3", "--seed", "0"]
+    )
     assert result.exit_code == 0, result.stderr
     assert "L = 7.859075" in result.stdout
     assert "dX (5, 4), dW (3, 4), db (3,)" in result.stdout
+
+
+def test_new_kinds_in_the_json_sheet() -> None:
+    import json
+
+    from symderiv.exercise import sheet_json
+
+    sheet = make_sheet(seed=2, loss="mse", kinds="shapes,choice", wrt="W")
+    doc = json.loads(sheet_json(sheet))
+    kinds = [b["kind"] for b in doc["blanks"]]
+    assert kinds[:2] == ["loss_entry", "loss_formula"]
+    assert "shape_rows" in kinds and "shape_cols" in kinds
+    (choice,) = [b for b in doc["blanks"] if b["kind"] == "choice"]
+    assert choice["check"]["args"][-1] == "W"
+    assert "check" not in doc["blanks"][1]  # dY = (Y − T)/N is not graded by check

@@ -10,8 +10,8 @@ from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet.
-FORMATS: tuple[str, ...] = ("latex", "markdown")
+#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
+FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
 @cli.command()
@@ -120,10 +120,17 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
+      symderiv exercise --seed 7 --format json -o blanks.json
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
     from ..errors import UsageError
-    from ..exercise import make_sheet, parse_kinds, sheet_latex, sheet_markdown
+    from ..exercise import (
+        make_sheet,
+        parse_kinds,
+        sheet_json,
+        sheet_latex,
+        sheet_markdown,
+    )
     from ..fileio import write_atomic
 
     if output == "-":
@@ -138,8 +145,11 @@ def exercise(
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
         return
     sheet = make_sheet(seed=seed, **sheet_options)
-    printer = sheet_latex if fmt == "latex" else sheet_markdown
-    text = printer(sheet, answers=answers)
+    if fmt == "json":  # the blanks with their answers, for a learning platform
+        text = sheet_json(sheet)
+    else:
+        printer = sheet_latex if fmt == "latex" else sheet_markdown
+        text = printer(sheet, answers=answers)
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -199,7 +199,9 @@ def names_option(extra_help: str = "") -> Callable[[F], F]:
     )
 
 
-def _values(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+def _values(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> int | None:
     if value is None:
         return None
     from ..conventions import check_values_seed

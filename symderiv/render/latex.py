@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .. import __version__
@@ -561,6 +562,7 @@ class Cell:
     tall: bool = False
 
 
+@lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
     role, index = split_entry(name)
     if role == "dY" and upstream == "bar":
@@ -607,9 +609,8 @@ def latex_entry(
             # A fraction alone in a matrix cell is printed at display size.
             return Cell(r"\dfrac" + cell.tex[len(r"\frac") :], cell.width * 1.3, True)
         return cell
-    den = math.lcm(
-        *(c.denominator for c in poly.terms.values() if isinstance(c, Fraction))
-    )
+    # type() not isinstance(): Fraction is an ABC subclass, so isinstance is slow here.
+    den = math.lcm(*(c.denominator for c in poly.terms.values() if type(c) is not int))
     if den > 1 and len(poly) > 1:
         inner = latex_entry(
             poly.scale(den), letters, max_terms=max_terms, upstream=upstream

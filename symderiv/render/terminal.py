@@ -48,6 +48,7 @@ from ..steps import Derivation, Step, StepKind
 from .base import Renderer
 from .formula import formula_text, shape_text
 from .names import unicode_name, unicode_symbol
+from .pretty import pretty_poly, text_width, unicode_namer
 
 #: At most this many rows and columns of a matrix are shown (then ⋯ ⋮ ⋱).
 DEFAULT_MAX_ENTRIES = 12
@@ -65,6 +66,11 @@ STYLE_TITLE = "bold"
 
 
 # -- blocks of lines -------------------------------------------------------------------------
+def width_of(line: Text) -> int:
+    """Cells taken by ``line``: its length when every character is one cell wide."""
+    return text_width(line.plain)
+
+
 @dataclass
 class Block:
     """A rectangle of styled lines; ``mid`` is the line where ``=`` signs go."""
@@ -74,7 +80,7 @@ class Block:
 
     @property
     def width(self) -> int:
-        return max((ln.cell_len for ln in self.lines), default=0)
+        return max((width_of(ln) for ln in self.lines), default=0)
 
     @property
     def height(self) -> int:
@@ -101,7 +107,7 @@ def hjoin(blocks: list[Block], sep: str = " ") -> Block:
         for r in range(above + below):
             src = r - top
             piece = b.lines[src].copy() if 0 <= src < b.height else Text()
-            piece.pad_right(w - piece.cell_len)
+            piece.pad_right(w - width_of(piece))
             if k:
                 lines[r].append(sep if r == above else " " * len(sep))
             lines[r].append_text(piece)
@@ -143,14 +149,22 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if len(poly) > max_terms:
         items = list(poly.terms.items())
         head = Poly(dict(items[: max(max_terms - 1, 1)]))
-        left = _pretty(head.to_display(lambda a: unicode_symbol(a, letters)))
+        left = _pretty_poly(head, letters)
         if max_terms <= 1 or "\n" in left:
             return f"{left} + ⋯"
         tail = Poly(dict(items[-1:]))
-        right = _pretty(tail.to_display(lambda a: unicode_symbol(a, letters)))
+        right = _pretty_poly(tail, letters)
         sign = " - " if right.startswith("-") else " + "
         return f"{left} + ⋯{sign}{right.lstrip('-')}"
-    return _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return _pretty_poly(poly, letters)
+
+
+def _pretty_poly(poly: Poly, letters: Letters) -> str:
+    """``poly`` as sympy's pretty printer draws it, built without sympy when possible."""
+    text = pretty_poly(poly, unicode_namer(letters))
+    if text is None:
+        text = _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return text
 
 
 #: An upstream derivative as printed: ∂L/∂y₁,₂ (any letters, subscripts with commas).
@@ -286,11 +300,11 @@ def _grid(
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
             body.append(line)
-    inner = max(ln.cell_len for ln in body) if body else 0
+    inner = max(width_of(ln) for ln in body) if body else 0
     n = len(body)
     out: list[Text] = []
     for k, ln in enumerate(body):
-        ln.pad_right(inner - ln.cell_len)
+        ln.pad_right(inner - width_of(ln))
         if n == 1:
             left, right = "[", "]"
         elif k == 0:
