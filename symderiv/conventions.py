@@ -87,6 +87,16 @@ class Letters:
     N: str = "N"
     D: str = "D"
     M: str = "M"
+    #: The notation profile (``Config``): every printer reads it here, through the
+    #: display names of :mod:`symderiv.render.names` and the formula printers.
+    #: Indices shown from 1 or from 0 (the canonical names stay 1-based).
+    index_base: int = 1
+    #: ∂L/∂y_ij as "partial" (a fraction) or "bar" (ȳ_ij); None: each format's habit.
+    upstream: str | None = None
+    #: Matrices in bold (LaTeX, Markdown).
+    bold: bool = False
+    #: The Kronecker delta's name (None: δ; "Id" as in seed 001).
+    delta: str | None = None
 
     @property
     def sizes(self) -> dict[str, str]:
@@ -429,7 +439,8 @@ class Config:
             "delta" -> the delta's name.
         index_base: 1 (x_1,1 … x_N,D) or 0 (x_0,0 … x_N−1,D−1), for display only: the
             canonical entry names stay 1-based.
-        upstream: how ∂L/∂y_ij is written, "partial" (a fraction) or "bar" (ȳ_ij).
+        upstream: how ∂L/∂y_ij is written, "partial" (a fraction) or "bar" (ȳ_ij);
+            None: each format's habit (ȳ inside the article's large matrices).
         bold: matrices and vectors in bold (LaTeX and Markdown).
         values: a seed for the numeric companion (small integers beside the symbols),
             or None.
@@ -446,7 +457,7 @@ class Config:
     wrt: tuple[str, ...] = VARIABLES
     names: Mapping[str, str] = field(default_factory=dict)
     index_base: int = 1
-    upstream: str = "partial"
+    upstream: str | None = None
     bold: bool = False
     values: int | None = None
 
@@ -464,7 +475,8 @@ class Config:
         _check_letters(self.letters, self.names, self.conv.sizes)
         if isinstance(self.index_base, bool) or self.index_base not in INDEX_BASES:
             raise ChoiceError(f"--index-base must be 1 or 0, got {self.index_base!r}")
-        choose(self.upstream, UPSTREAM_STYLES, "upstream style (--upstream)")
+        if self.upstream is not None:
+            choose(self.upstream, UPSTREAM_STYLES, "upstream style (--upstream)")
         if not isinstance(self.bold, bool):
             raise ChoiceError(f"bold must be True or False, got {self.bold!r}")
         if self.values is not None:
@@ -478,9 +490,16 @@ class Config:
     @property
     def letters(self) -> Letters:
         """Display letters: the convention's, with ``names`` applied."""
-        # roles and sizes (--names D=C_in); the delta is not a letter of the layer
+        # roles and sizes (--names D=C_in), and the rest of the notation profile
         shown = {k: v for k, v in self.names.items() if k in NAMEABLE + SIZE_NAMES}
-        return replace(self.conv.letters, **shown)
+        return replace(
+            self.conv.letters,
+            **shown,
+            index_base=self.index_base,
+            upstream=self.upstream,
+            bold=self.bold,
+            delta=self.names.get(DELTA),
+        )
 
     @property
     def size_names(self) -> tuple[str, str, str]:
@@ -520,7 +539,7 @@ class Config:
         # the notation profile, only where it differs from the defaults
         if self.index_base != 1:
             out["index_base"] = self.index_base
-        if self.upstream != "partial":
+        if self.upstream is not None:
             out["upstream"] = self.upstream
         if self.bold:
             out["bold"] = True

@@ -452,3 +452,71 @@ def test_new_kinds_in_the_json_sheet() -> None:
     (choice,) = [b for b in doc["blanks"] if b["kind"] == "choice"]
     assert choice["check"]["args"][-1] == "W"
     assert "check" not in doc["blanks"][1]  # dY = (Y − T)/N is not graded by check
+
+
+# -- the notation profile reaches the printers ---------------------------------------------------
+def _text(**options: object) -> str:
+    from symderiv.derive import derive
+
+    return derive(**options).to_text(width=160)  # type: ignore[arg-type]
+
+
+def _latex(**options: object) -> str:
+    from symderiv.derive import derive
+
+    return derive(**options).to_latex()  # type: ignore[arg-type]
+
+
+def test_index_base_zero_everywhere() -> None:
+    text = _text(index_base=0)
+    assert "x₀,₀" in text and "w₁,₂" in text and "b₂" in text
+    assert "x₂,₂" not in text  # 2×2: the last entry is x₁,₁ now
+    tex = _latex(index_base=0)
+    assert "x_{0,0}" in tex and "x_{2,2}" not in tex
+    # the canonical names (JSON, the certificate) stay 1-based
+    from symderiv.derive import derive
+
+    assert '"x_1_1"' in derive(index_base=0).to_json()
+
+
+def test_index_view_from_zero_with_id_and_size_names() -> None:
+    options = dict(
+        method="index",
+        layout="numerator",
+        names={"X": "x", "Y": "y", "D": "M_in", "M": "M_out", "delta": "Id"},
+        index_base=0,
+    )
+    text = _text(**options)
+    assert "Idₕᵢ" in text and "δ" not in text.split("Step 5")[1].split("Step 6")[0]
+    assert "M_in − 1" in text and "N − 1" in text
+    tex = _latex(**options)
+    assert r"\sum_{i=0}^{N - 1}" in tex and r"\mathrm{Id}_{" in tex
+    assert r"M_{out} - 1" in tex
+
+
+def test_upstream_style() -> None:
+    assert "ȳ₁,₁" in _text(upstream="bar") and "ȳ₁,₁" not in _text()
+    tex = _latex(upstream="partial")
+    body = tex.split(r"\begin{document}")[1]
+    assert r"\bar{y}_{1,1}" not in body
+    assert r"\bar{z}_{1,1}" in _latex(convention="column", upstream="bar")
+
+
+def test_bold_matrices() -> None:
+    tex = _latex(bold=True)
+    assert r"\mathbf{X}" in tex and r"\mathbf{W}" in tex and r"\mathbf{b}" in tex
+    assert r"\mathbf{X}" not in _latex()
+
+
+def test_profile_pdf(tmp_path: Path) -> None:
+    from texutil import compile_tex
+
+    tex = _latex(
+        method="all",
+        layout="numerator",
+        names={"D": "M_in", "M": "M_out", "delta": "Id"},
+        index_base=0,
+        bold=True,
+        upstream="bar",
+    )
+    compile_tex(tex, tmp_path, name="profile")

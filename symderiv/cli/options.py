@@ -226,9 +226,9 @@ def notation_options(func: F) -> F:
         click.option(
             "--upstream",
             type=click.Choice(["partial", "bar"]),
-            default="partial",
-            show_default=True,
-            help="Write the upstream derivative as ∂L/∂y_ij or as the adjoint ȳ_ij.",
+            default=None,
+            help="Write the upstream derivative as ∂L/∂y_ij or as the adjoint ȳ_ij, in "
+            "every format [default: ȳ where a matrix would not fit otherwise].",
         ),
         click.option(
             "--bold",

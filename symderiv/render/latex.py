@@ -564,15 +564,10 @@ class Cell:
 
 @lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
-    role, index = split_entry(name)
-    if role == "dY" and upstream == "bar":
-        letter = letters.entry("Y")
-        base = letter if len(letter) == 1 else rf"\mathit{{{letter}}}"
-        sub = ",".join(map(str, index))
-        tex = rf"\bar{{{base}}}_{{{sub}}}"
-        return Cell(tex, tex_width(tex))
-    tex = latex_name(name, letters)
-    return Cell(tex, tex_width(tex), role == "dY")
+    role, _ = split_entry(name)
+    # one place for display names: the index base and --upstream live in latex_name
+    tex = latex_name(name, letters, "bar" if upstream == "bar" else None)
+    return Cell(tex, tex_width(tex), tex.startswith("\\frac"))
 
 
 def _coeff_tex(c: int | Fraction) -> str:
