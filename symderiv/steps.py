@@ -1,7 +1,7 @@
 """A derivation as data: steps, results and the certificate. No formatting happens here.
 
 Printers (``symderiv.render``) walk ``Derivation.steps`` and draw each ``Equation`` in
-their own format; titles and notes are plain text with no markup.
+their own format; titles and notes carry no markup: their maths is marked (notes.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conventions import Config
 from .notation import Equation, Node
+from .notes import Prose
 
 if TYPE_CHECKING:
     from .algebra import PolyMatrix
@@ -36,9 +37,9 @@ class Step:
     Attributes:
         id: stable snake_case id, e.g. ``"dY_dW"``; golden files and JSON use it.
         kind: what the step does.
-        title: plain text, no markup.
+        title: prose with its maths marked (:mod:`symderiv.notes`), or plain text.
         equations: the mathematics, one displayed line each.
-        note: one or two sentences for the learner (plain text).
+        note: one or two sentences for the learner, maths marked, or plain text.
         uses: ids of earlier steps this one combines (the chain rule's inputs).
         wrt: the variable the step is about (X, W or b), or None when shared.
         view: the method this step belongs to: jacobian, index or tensor.
@@ -46,9 +47,9 @@ class Step:
 
     id: str
     kind: StepKind
-    title: str
+    title: str | Prose
     equations: tuple[Equation, ...]
-    note: str = ""
+    note: str | Prose = ""
     uses: tuple[str, ...] = ()
     wrt: str | None = None
     view: str = "jacobian"

@@ -14,11 +14,9 @@ from symderiv.exercise import (
     make_sheet,
     parse_roster,
     read_roster,
-    roster_key_latex,
-    roster_key_markdown,
-    sheet_latex,
     student_seed,
 )
+from symderiv.render.sheet import roster_key_latex, roster_key_markdown, sheet_latex
 
 NAMES = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Émile Borel")
 
@@ -386,7 +384,8 @@ def test_shapes_question_matches_the_derivation() -> None:
 
 
 def test_mse_sheet_asks_for_the_loss_and_its_key_answers() -> None:
-    from symderiv.exercise import LossQuestion, sheet_markdown
+    from symderiv.exercise import LossQuestion
+    from symderiv.render.sheet import sheet_markdown
 
     sheet = make_sheet(seed=3, loss="mse", kinds="shapes,choice")
     assert sheet.exercises == ()

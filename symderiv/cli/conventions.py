@@ -45,17 +45,17 @@ def conventions(
     """
     import sys
 
-    from ..compare import (
-        compare,
+    from ..compare import compare
+    from ..conventions import CONVENTIONS, VEC_ORDERS, Config
+    from ..errors import UsageError
+    from ..fileio import write_atomic
+    from ..guard import guard
+    from ..render.comparison import (
         comparison_latex,
         comparison_markdown,
         comparison_renderable,
         comparison_text,
     )
-    from ..conventions import CONVENTIONS, VEC_ORDERS, Config
-    from ..errors import UsageError
-    from ..fileio import write_atomic
-    from ..guard import guard
     from .live import make_console, text_width
     from .output import TEXT_WIDTH, progress_reporter
 

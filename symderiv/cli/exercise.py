@@ -124,14 +124,9 @@ def exercise(
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
     from ..errors import UsageError
-    from ..exercise import (
-        make_sheet,
-        parse_kinds,
-        sheet_json,
-        sheet_latex,
-        sheet_markdown,
-    )
+    from ..exercise import make_sheet, parse_kinds, sheet_json
     from ..fileio import write_atomic
+    from ..render.sheet import sheet_latex, sheet_markdown
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
@@ -176,15 +171,14 @@ def _roster(
     from pathlib import Path
 
     from ..errors import UsageError
-    from ..exercise import (
-        make_roster,
-        read_roster,
+    from ..exercise import make_roster, read_roster
+    from ..fileio import write_atomic
+    from ..render.sheet import (
         roster_key_latex,
         roster_key_markdown,
         sheet_latex,
         sheet_markdown,
     )
-    from ..fileio import write_atomic
 
     if answers:
         raise UsageError("--roster writes the answer key itself; leave out --answers")

@@ -29,31 +29,48 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Config, Letters, entry_name
-from ..notation import (
-    SCALARS,
-    Equation,
-    Explicit,
-    Expr,
-    Jac,
-    Kron,
-    Node,
-    Prod,
-    Sum,
-    shape,
+from ..conventions import Letters
+from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
+from ..notes import Code as CodeSpan
+from ..notes import M, Prose
+from ..steps import Derivation
+from .base import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_TERMS,
+    PagePrinter,
+    make_settings,
+    positive,
 )
-from ..notation import Shape as NodeShape
-from ..steps import Derivation, Step, StepKind
-from .base import Renderer
 from .formula import formula_text, shape_text
 from .names import unicode_name, unicode_symbol
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Dims,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    Shape,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
+)
 from .pretty import pretty_poly, text_width, unicode_namer
 
-#: At most this many rows and columns of a matrix are shown (then ⋯ ⋮ ⋱).
-DEFAULT_MAX_ENTRIES = 12
-#: A polynomial entry with more terms shows its first two, ⋯ and its last.
-DEFAULT_MAX_TERMS = 4
 #: Notes (prose) wrap at this width on wide terminals.
 NOTE_WIDTH = 100
 
@@ -72,7 +89,7 @@ def width_of(line: Text) -> int:
 
 
 @dataclass
-class Block:
+class TBlock:
     """A rectangle of styled lines; ``mid`` is the line where ``=`` signs go."""
 
     lines: list[Text]
@@ -87,16 +104,16 @@ class Block:
         return len(self.lines)
 
     @staticmethod
-    def of(text: str | Text, style: str = "") -> Block:
+    def of(text: str | Text, style: str = "") -> TBlock:
         lines = (
             text.split("\n")
             if isinstance(text, Text)
             else [Text(s, style=style) for s in text.split("\n")]
         )
-        return Block(list(lines), len(lines) // 2)
+        return TBlock(list(lines), len(lines) // 2)
 
 
-def hjoin(blocks: list[Block], sep: str = " ") -> Block:
+def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
     """Side by side, aligned on their middle lines."""
     above = max(b.mid for b in blocks)
     below = max(b.height - b.mid for b in blocks)
@@ -113,17 +130,17 @@ def hjoin(blocks: list[Block], sep: str = " ") -> Block:
             lines[r].append_text(piece)
     for ln in lines:
         ln.rstrip()
-    return Block(lines, above)
+    return TBlock(lines, above)
 
 
-def indent(block: Block, prefix: str) -> Block:
+def indent(block: TBlock, prefix: str) -> TBlock:
     """``prefix`` before the middle line, spaces before the others."""
     lines = []
     for r, ln in enumerate(block.lines):
         head = Text(prefix if r == block.mid else " " * len(prefix))
         head.append_text(ln)
         lines.append(head)
-    return Block(lines, block.mid)
+    return TBlock(lines, block.mid)
 
 
 # -- cells -------------------------------------------------------------------------------------
@@ -207,7 +224,7 @@ def matrix_block(
     width: int,
     blocks: tuple[int, int] | None = None,
     shape: bool = True,
-) -> Block:
+) -> TBlock:
     """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
 
     When the matrix is too wide it shows fewer columns, then fewer terms per entry; what
@@ -238,7 +255,7 @@ def _grid(
     max_terms: int,
     blocks: tuple[int, int] | None,
     shape: bool,
-) -> Block:
+) -> TBlock:
     # Cells as lists of lines (a fraction takes three lines).
     cells: list[list[tuple[list[str], str]]] = []
     for i in rows_shown:
@@ -317,15 +334,15 @@ def _grid(
         line.append_text(ln)
         line.append(right)
         out.append(line)
-    block = Block(out, n // 2)
+    block = TBlock(out, n // 2)
     if shape:
         block = hjoin(
-            [block, Block.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " "
+            [block, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " "
         )
     return block
 
 
-def row_as_column(block_of: Any, matrix: PolyMatrix) -> Block:
+def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
     """A row vector drawn as a column with ᵀ (so long entries need not be elided).
 
     ``block_of(m)`` draws a matrix without its shape label; the label of the row itself
@@ -336,42 +353,22 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> Block:
     lines[0].append("ᵀ")
     for ln in lines[1:]:
         ln.append(" ")
-    out = Block(lines, column.mid)
-    return hjoin([out, Block.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
+    out = TBlock(lines, column.mid)
+    return hjoin([out, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
 
 
-# -- shapes of formulas (the ledger) ---------------------------------------------------------
-Shape = tuple[int, int]
-
-
-class Shapes:
-    """The shape of every formula node of a derivation, in numbers and in size names.
-
-    A thin view of :func:`symderiv.notation.shape` at the derivation's sizes.
-    """
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.roles = config.conv.shapes
-        self.numerator = config.layout == "numerator"
-
-    def _shape(self, node: Node) -> NodeShape | None:
-        try:
-            return shape(node, self.roles, self.numerator)
-        except (TypeError, ValueError, KeyError):
-            return None
-
-    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
-        """The shape of ``node`` at the derivation's sizes (None when it has none)."""
-        found = self._shape(node)
-        return found.numbers(self.config.sizes) if found else None
-
-    def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
-        """The shape of ``node`` in size names, for the nodes that name roles."""
-        found = self._shape(node)
-        if found is None or any(isinstance(f, int) for f in found.count()):
-            return None
-        return found.names(self.config.letters.sizes)
+# -- prose ---------------------------------------------------------------------------------------
+def prose_text(prose: Prose, letters: Letters) -> str:
+    """Prose with marked maths as Unicode text (maths in the derivation's letters)."""
+    out: list[str] = []
+    for seg in prose:
+        if isinstance(seg, str):
+            out.append(seg)
+        elif isinstance(seg, (M, CodeSpan)):
+            out.append(seg.text)
+        else:
+            out.append(formula_text(seg.node, letters))
+    return "".join(out)
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
@@ -386,51 +383,82 @@ def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
     return text
 
 
-# -- equations and steps -----------------------------------------------------------------------
-class TerminalRenderer(Renderer[Group]):
-    """Each step as a Rich Group: a numbered rule, the equations, the shapes, a dim note."""
+def dims_text(dims: Dims) -> str:
+    """(2×3)·(3×2) for a product, [(2×2) ⊗ (3×3)]·(9×9) with a Kronecker factor."""
+    if dims.op == "+":
+        return " + ".join(dims_text(p) for p in dims.parts)
+    if dims.op == "⊗":
+        return " ⊗ ".join(dims_text(p) for p in dims.parts)
+    if dims.op == "·":
+        return "·".join(
+            f"[{dims_text(p)}]" if p.op in ("⊗", "+") else dims_text(p)
+            for p in dims.parts
+        )
+    return f"({_dims(dims.shape)})"
 
-    name = "rich"
-    defaults = {
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "width": 100,
-        "letters": Letters(),
-        "config": None,
-    }
 
-    @property
-    def letters(self) -> Letters:
-        value = self.settings["letters"]
-        assert isinstance(value, Letters)
-        return value
+def wrap_items(head: str, items: list[str], width: int, style: str) -> Text:
+    """``head`` then the items separated by " · ", wrapped only between items."""
+    out = Text(head, style="dim")
+    column = len(head)
+    for k, item in enumerate(items):
+        sep = " · " if k else ""
+        if k and column + len(sep) + len(item) > width:
+            out.append("\n" + " " * len(head))
+            column, sep = len(head), ""
+        out.append(sep + item, style=style)
+        column += len(sep) + len(item)
+    return out
 
-    @property
-    def config(self) -> Config | None:
-        value = self.settings["config"]
-        assert value is None or isinstance(value, Config)
-        return value
+
+# -- the printer -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextSettings:
+    """Settings of the terminal and plain-text printer."""
+
+    width: int = 100
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+
+    def __post_init__(self) -> None:
+        for key in ("width", "max_entries", "max_terms"):
+            positive(key, getattr(self, key), "text")
+
+
+class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
+    """Each block as Rich renderables: rules, matrices drawn cell by cell, dim notes."""
+
+    name = "text"
+    settings_type = TextSettings
 
     @property
     def width(self) -> int:
-        value = self.settings["width"]
-        assert isinstance(value, int)
-        return value
+        return self.settings.width
 
-    def _matrix(self, node: Explicit, width: int, shape: bool = True) -> Block:
+    def empty(self) -> list[Any]:
+        return []
+
+    def prose(self, prose: Prose) -> str:
+        return prose_text(prose, self.letters)
+
+    def children(self, blocks: tuple[Block, ...]) -> list[Any]:
+        return [r for out in self.blocks(blocks) for r in out]
+
+    # -- matrices and equations ------------------------------------------------------------
+    def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
         matrix = node.matrix
         assert isinstance(matrix, PolyMatrix)
         return matrix_block(
             matrix,
             self.letters,
-            max_entries=self.max_entries,
-            max_terms=self.max_terms,
+            max_entries=self.settings.max_entries,
+            max_terms=self.settings.max_terms,
             width=width,
             blocks=node.blocks,
             shape=shape,
         )
 
-    def part(self, node: Node, width: int, alone: bool = False) -> Block:
+    def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
 
         ``alone``: the part stands by itself (not a factor of a product), so a row
@@ -442,7 +470,7 @@ class TerminalRenderer(Renderer[Group]):
             assert isinstance(matrix, PolyMatrix)
             if alone and matrix.rows == 1 and matrix.cols > 1:
                 full = self._matrix(node, 10**9)
-                if full.width > width or matrix.cols > self.max_entries:
+                if full.width > width or matrix.cols > self.settings.max_entries:
                     column = row_as_column(
                         lambda m: self._matrix(Explicit(m), width - 3, shape=False),
                         matrix,
@@ -455,11 +483,11 @@ class TerminalRenderer(Renderer[Group]):
             parts = [self.part(a, width - 4) for a in node.args]
             return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
-            return Block.of(_pretty(node.expr))
-        return Block.of(formula_text(node, self.letters))
+            return TBlock.of(_pretty(node.expr))
+        return TBlock.of(formula_text(node, self.letters))
 
     @staticmethod
-    def chain_of(parts: list[Block], sep: str, width: int, lead: str = "") -> Block:
+    def chain_of(parts: list[TBlock], sep: str, width: int, lead: str = "") -> TBlock:
         """Join ``parts`` with ``sep`` on one line if they fit, else greedily over lines.
 
         A continued line starts with ``sep`` under the first part, like a handwritten
@@ -479,121 +507,90 @@ class TerminalRenderer(Renderer[Group]):
             lines.extend(current.lines)
             current = indent(p, f"{pad}{sep} ")
         lines.extend(current.lines)
-        return Block(lines, 0)
+        return TBlock(lines, 0)
 
-    @property
-    def max_entries(self) -> int:
-        value = self.settings["max_entries"]
-        assert isinstance(value, int)
-        return value
-
-    @property
-    def max_terms(self) -> int:
-        value = self.settings["max_terms"]
-        assert isinstance(value, int)
-        return value
-
-    def equation(self, eq: Equation, width: int) -> Block:
+    def equation(self, eq: Equation, width: int) -> TBlock:
         # width - 4: a part continued on its own line is indented by "  = ".
         parts = [self.part(p, width - 4, alone=True) for p in eq.parts]
         return self.chain_of(parts, "=", width)
 
-    # -- the lecture additions ---------------------------------------------------------
-    def ledger(self, step: Step, width: int) -> Text | None:
-        """Dim lines: the shape of every formula in the step, each product checked.
+    # -- the blocks ------------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> list[Any]:
+        """What is derived, then the sizes and settings, wrapped only between settings."""
+        title = Text(
+            self.prose(block.title).replace("an affine layer, ", ""), style="bold"
+        )
+        line = ""
+        for part in (self.prose(p) for p in block.settings):
+            if line and len(line) + 3 + len(part) > self.width:
+                title.append(f"\n{line}")
+                line = part
+            else:
+                line = f"{line} · {part}" if line else part
+        title.append(f"\n{line}")
+        return [title, Text("")]
 
-        Explicit matrices carry their shape beside them already; these lines add the
-        formulas (X·W, I_2 ⊗ Wᵀ, J_h(y)·J_y(x), ∂L/∂X, ...) with their dimension check,
-        wrapped only between items.
-        """
-        if self.config is None:
-            return None
-        shapes = Shapes(self.config)
-        wrt = step.wrt
-        seen: list[str] = []
+    def section(self, block: Section) -> list[Any]:
+        head = Text(self.prose(block.title), style="bold underline")
+        return [head, Text(""), *self.children(block.blocks)]
 
-        def add(item: str) -> None:
-            if item not in seen:
-                seen.append(item)
+    def step_group(self, block: StepGroup) -> list[Any]:
+        step = block.step
+        title = step.title if isinstance(step.title, str) else self.prose(step.title)
+        return [
+            Group(
+                Rule(
+                    Text(f"Step {block.number} · {title}", style=STYLE_TITLE),
+                    align="left",
+                    style=STYLE_RULE,
+                ),
+                *self.children(block.blocks),
+                Text(""),
+            )
+        ]
 
-        def dims(node: Node) -> str:
-            """(2×3)·(3×2) for a product, (2×1)·(1×3) + … for a sum of products."""
-            if isinstance(node, Sum):
-                return " + ".join(dims(a) for a in node.args)
-            if isinstance(node, Prod):
-                factors = [a for a in node.args if not isinstance(a, SCALARS)]
-                if len(factors) > 1:
-                    inner = [dims(a) for a in factors]
-                    return "·".join(
-                        f"[{d}]" if isinstance(a, (Kron, Sum)) else d
-                        for a, d in zip(factors, inner, strict=True)
-                    )
-            if isinstance(node, Kron):
-                return f"{dims(node.left)} ⊗ {dims(node.right)}"
-            return f"({_dims(shapes.of(node, wrt))})"
+    def heading(self, block: Heading) -> list[Any]:
+        return [Text(self.prose(block.title), style=STYLE_TITLE)]
 
-        if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
-            j = Jac("L", wrt)
-            add(f"{formula_text(j, self.letters)} {_dims(shapes.of(j, wrt))} reshaped")
-        for eq in step.equations:
-            for node in eq.parts:
-                if isinstance(node, (Explicit, Expr)) or (
-                    isinstance(node, Prod)
-                    and any(isinstance(a, Explicit) for a in node.args)
-                ):
-                    continue
-                shape = shapes.of(node, wrt)
-                if shape is None:
-                    continue
-                text = formula_text(node, self.letters)
-                if isinstance(node, (Sum, Prod, Kron)) and dims(node).count("(") > 1:
-                    add(f"{text}: {dims(node)} → {_dims(shape)}")
-                else:
-                    add(f"{text} {_dims(shape, shapes.names_of(node, wrt))}")
-        if not seen:
-            return None
-        head = "shapes: "
-        out = Text(head, style="dim")
-        column = len(head)
-        for k, item in enumerate(seen):
-            sep = " · " if k else ""
-            if k and column + len(sep) + len(item) > width:
-                out.append("\n" + " " * len(head))
-                column, sep = len(head), ""
-            out.append(sep + item, style=STYLE_SHAPE)
-            column += len(sep) + len(item)
+    def display(self, block: Display) -> list[Any]:
+        out: list[Any] = []
+        for eq in block.equations:
+            lines = self.equation(eq, self.width).lines
+            out += [Text("\n").join(lines) if lines else Text(), Text("")]
         return out
 
-    def one_entry(self, step: Step, width: int) -> list[Any]:
-        """For a chain-rule step: entry 1 of J_L = J_h·J_y written out as a sum."""
-        found = None
-        for eq in step.equations:
-            for node in eq.parts:
-                if (
-                    isinstance(node, Prod)
-                    and len(node.args) == 2
-                    and all(isinstance(a, Explicit) for a in node.args)
-                ):
-                    found = (node.args[0], node.args[1])
-        if found is None or step.wrt is None:
-            return []
-        row, jac = (f.matrix for f in found)  # type: ignore[attr-defined]
-        assert isinstance(row, PolyMatrix) and isinstance(jac, PolyMatrix)
-        if row.rows != 1 or row.cols != jac.rows or jac.cols < 1:
-            return []
-        # Column 1 of J_y holds ∂y_r/∂v for the first entry v of vec(var): entry (1, 1)
-        # of the variable in both vec orders.
-        var = step.wrt
-        atom = "b_1" if var == "b" else entry_name(var, 1, 1)
-        lhs = f"∂L/∂{unicode_name(atom, self.letters)}"
+    def formula(self, block: Formula) -> list[Any]:
+        return [
+            Text("\n").join(Text("  " + ln) for ln in block.math.text.split("\n")),
+            Text(""),
+        ]
+
+    def note(self, block: Note) -> list[Any]:
+        # Prose reads best at most about 100 columns wide, however wide the terminal.
+        text = block.legacy or self.prose(block.prose)
+        if block.aside:
+            return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+        return [Constrain(Text(text), NOTE_WIDTH), Text("")]
+
+    def items(self, block: Items) -> list[Any]:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        for item in block.items:
+            grid.add_row("•", Text(self.prose(item)))
+        return [Constrain(grid, NOTE_WIDTH), Text("")]
+
+    def notation(self, block: Notation) -> list[Any]:
+        text = f"{self.prose(block.before)} {block.math.text} {self.prose(block.after)}"
+        return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+
+    def entry_sum(self, block: EntrySum) -> list[Any]:
+        """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
         terms: list[Text] = []
-        for r in range(jac.rows):
-            value = jac[r, 0]
-            if value.is_zero():
-                continue
+        for upstream, value in block.terms:
             term = Text()
             for k, (factor, style) in enumerate(
-                ((row[0, r], STYLE_UPSTREAM), (value, STYLE_NONZERO))
+                ((upstream, STYLE_UPSTREAM), (value, STYLE_NONZERO))
             ):
                 text = cell_text(factor, self.letters, 10**6)
                 if "\n" in text:
@@ -604,15 +601,7 @@ class TerminalRenderer(Renderer[Group]):
                     term.append("⋅")
                 term.append_text(styled(text) if k == 0 else Text(text, style=style))
             terms.append(term)
-        zeros = jac.rows - len(terms)
-        letter = self.config.letters.entry(var) if self.config else var
-        y = self.config.letters.entry("Y") if self.config else "y"
-        title = Text(
-            f"Entry 1 written out: row J_h({y}) times column 1 of J_{y}({letter})",
-            style="dim",
-        )
-        # The sum, wrapped at " + " with continued lines under the first term.
-        head = f"{lhs} = "
+        head = f"∂L/∂{unicode_name(block.atom, self.letters)} = "
         lines: list[Text] = []
         current = Text(head)
         if not terms:
@@ -620,7 +609,7 @@ class TerminalRenderer(Renderer[Group]):
         for k, term in enumerate(terms):
             piece = Text(" + ") if k else Text()
             piece.append_text(term)
-            if k and current.cell_len + piece.cell_len > width:
+            if k and width_of(current) + width_of(piece) > self.width:
                 lines.append(current)
                 current = Text(" " * (len(head) - 2))
                 current.append("+ ")
@@ -628,103 +617,113 @@ class TerminalRenderer(Renderer[Group]):
             else:
                 current.append_text(piece)
         lines.append(current)
-        items: list[Any] = [title, Text("\n").join(lines)]
-        if zeros:
-            items.append(
+        items: list[Any] = [
+            Text(self.prose(block.title), style="dim"),
+            Text("\n").join(lines),
+        ]
+        if block.zeros:
+            items.append(Text(self.prose(notes.entry_zeros(block.zeros)), style="dim"))
+        return [*items, Text("")]
+
+    def shape_ledger(self, block: ShapeLedger) -> list[Any]:
+        """Dim lines: the shape of every formula in the step, each product checked."""
+        items: list[str] = []
+        for item in block.items:
+            text = formula_text(item.node, self.letters)
+            if item.reshaped:
+                items.append(f"{text} {_dims(item.dims.shape)} reshaped")
+                continue
+            dims = dims_text(item.dims)
+            if item.dims.op and dims.count("(") > 1:
+                items.append(f"{text}: {dims} → {_dims(item.dims.shape)}")
+            else:
+                items.append(f"{text} {_dims(item.dims.shape, item.names)}")
+        return [wrap_items("shapes: ", items, self.width, STYLE_SHAPE)]
+
+    def closed_shapes(self, block: ClosedShapes) -> list[Any]:
+        lines = []
+        for item in block.items:
+            lhs = formula_text(Deriv("L", item.var), self.letters)
+            rhs = formula_text(item.closed, self.letters)
+            letter = self.letters.of(item.var)
+            like = f"{letter}ᵀ" if self.config.layout == "numerator" else letter
+            lines.append(
                 Text(
-                    f"(the other {zeros} entries of that column are 0 and drop out)",
-                    style="dim",
+                    f"  {lhs} = {rhs}: {dims_text(item.dims)} → "
+                    f"{_dims(item.shape)}, like {like}"
                 )
             )
-        return items
+        return [Text("\n").join(lines), Text("")]
 
-    def render_step(self, step: Step, number: int) -> Group:
-        width = self.width
-        items: list[Any] = [
-            Rule(
-                Text(f"Step {number} · {step.title}", style=STYLE_TITLE),
-                align="left",
-                style=STYLE_RULE,
+    def sparsity(self, block: Sparsity) -> list[Any]:
+        return []  # omitted (page.OMITTED): the Jacobian's colours show the pattern
+
+    def code(self, block: Code) -> list[Any]:
+        lines = Text("\n").join(Text(f"    {c}", style="green") for c in block.lines)
+        return [Text(""), Constrain(Text(self.prose(block.intro)), NOTE_WIDTH), lines]
+
+    def certificate(self, block: CertificateTable) -> list[Any]:
+        """The ✓/✗ table: one row per claim and variable, then the verdict."""
+        table = Table(title="Certificate", title_justify="left", show_lines=False)
+        table.add_column("var", no_wrap=True)
+        table.add_column("claim")
+        table.add_column("", no_wrap=True)
+        table.add_column("how it was checked")
+        for check in block.checks:
+            mark = (
+                Text("✓", style="bold green")
+                if check.passed
+                else Text("✗", style="bold red")
             )
-        ]
-        for eq in step.equations:
-            block = self.equation(eq, width)
-            items.append(Text("\n").join(block.lines) if block.lines else Text())
-            items.append(Text(""))
-        if step.kind is StepKind.CHAIN:
-            extra = self.one_entry(step, width)
-            if extra:
-                items += [*extra, Text("")]
-        ledger = self.ledger(step, width)
-        if ledger is not None:
-            items.append(ledger)
-        if step.note:
-            # Prose reads best at most about 100 columns wide, however wide the terminal.
-            items.append(Constrain(Text(step.note, style="dim"), NOTE_WIDTH))
-        items.append(Text(""))
-        return Group(*items)
-
-    def define(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def jacobian(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def chain(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def simplify(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def result(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-
-def certificate_table(derivation: Derivation) -> Table:
-    """The ✓/✗ table: one row per claim and variable."""
-    letters = derivation.config.letters
-    table = Table(title="Certificate", title_justify="left", show_lines=False)
-    table.add_column("var", no_wrap=True)
-    table.add_column("claim")
-    table.add_column("", no_wrap=True)
-    table.add_column("how it was checked")
-    for check in derivation.checks:
-        mark = (
-            Text("✓", style="bold green")
-            if check.passed
-            else Text("✗", style="bold red")
+            table.add_row(
+                Text(self.letters.of(check.wrt)),
+                Text(self.prose(notes.claim(check.claim))),
+                mark,
+                Text(check.detail),
+            )
+        ok = block.verified
+        verdict = Text(
+            "All results verified." if ok else "Verification FAILED (see ✗ above).",
+            style="bold green" if ok else "bold red",
         )
-        table.add_row(
-            Text(letters.of(check.wrt)), Text(check.claim), mark, Text(check.detail)
-        )
-    return table
+        return [Text(""), table, verdict]
 
+    def remarks(self, block: Remarks) -> list[Any]:
+        return [Text(""), *self.section(Section(block.title, block.blocks))]
 
-def header(derivation: Derivation, width: int = 100) -> Text:
-    """What is derived, then the sizes and settings, wrapped only between settings."""
-    c = derivation.config
-    conv = c.conv
-    forward = formula_text(conv.forward(), c.letters)
-    lhs = c.letters.of("Y")
-    names = conv.sizes
-    title = Text(f"Backpropagation through {lhs} = {forward}", style="bold")
-    parts = [
-        f"{names[0]}={c.n}, {names[1]}={c.d}, {names[2]}={c.m}",
-        f"convention {conv.name}",
-        f"vec order {c.vec}",
-        f"{c.layout} layout",
-        f"loss {c.loss}",
-        f"method {c.method}",
-    ]
-    line = ""
-    for part in parts:
-        if line and len(line) + 3 + len(part) > width:
-            title.append(f"\n{line}")
-            line = part
-        else:
-            line = f"{line} · {part}" if line else part
-    title.append(f"\n{line}")
-    return title
+    def background(self, block: Background) -> list[Any]:
+        return self.section(Section(block.title, block.blocks))
+
+    def api_check(self, block: ApiCheck) -> list[Any]:
+        return []  # omitted (page.OMITTED): code cells run only in a notebook
+
+    # -- the page ----------------------------------------------------------------------------
+    def sections(self, d: Derivation) -> tuple[list[Any], list[Any], list[Any]]:
+        """(the title and introduction, one renderable per step, everything after the steps).
+
+        ``--step`` pauses between the steps; the whole view is these in order. A
+        section's heading goes with its first step.
+        """
+        self.bind(d.config)
+        head: list[Any] = []
+        steps: list[Any] = []
+        closing: list[Any] = []
+        for block in page(d):
+            if isinstance(block, Section) and any(
+                isinstance(b, StepGroup) for b in block.blocks
+            ):
+                heading = [
+                    Text(self.prose(block.title), style="bold underline"),
+                    Text(""),
+                ]
+                for k, b in enumerate(block.blocks):
+                    out = self.block(b)
+                    steps.append(Group(*heading, *out) if k == 0 else Group(*out))
+            elif steps:
+                closing += self.block(block)
+            else:
+                head += self.block(block)
+        return head, steps, closing
 
 
 class TerminalView:
@@ -742,30 +741,17 @@ class TerminalView:
         self.max_terms = max_terms
 
     def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
-        """(the header, one renderable per step, the closing certificate and verdict).
-
-        ``--step`` pauses between the steps; the whole view is these in order.
-        """
-        renderer = TerminalRenderer(
-            max_entries=self.max_entries,
-            max_terms=self.max_terms,
-            width=width,
-            letters=self.derivation.config.letters,
-            config=self.derivation.config,
+        """(the header, one renderable per step, the closing certificate and remarks)."""
+        printer = TerminalPrinter(
+            max_entries=self.max_entries, max_terms=self.max_terms, width=width
         )
-        ok = self.derivation.verified
-        closing = [
-            Text(""),
-            certificate_table(self.derivation),
-            Text(
-                "All results verified." if ok else "Verification FAILED (see ✗ above).",
-                style="bold green" if ok else "bold red",
-            ),
-        ]
-        return header(self.derivation, width), renderer.steps(self.derivation), closing
+        head, steps, closing = printer.sections(self.derivation)
+        while head and isinstance(head[-1], Text) and not head[-1].plain:
+            head.pop()  # the caller puts one blank line after the header
+        return Group(*head), steps, closing
 
     def renderables(self, width: int) -> Iterator[Any]:
-        """The header, each step, then the certificate."""
+        """The header, each step, then the certificate, the remarks, the background."""
         head, steps, closing = self.sections(width)
         yield head
         yield Text("")
@@ -800,5 +786,9 @@ def plain_text(*renderables: Any, width: int = 100) -> str:
 
 
 def render_text(derivation: Derivation, width: int = 100, **settings: Any) -> str:
-    """The terminal view as plain text (no escape codes) at ``width`` columns."""
+    """The terminal view as plain text (no escape codes) at ``width`` columns.
+
+    Settings: max_entries (12), max_terms (4).
+    """
+    make_settings(TextSettings, "text", {"width": width, **settings})
     return plain_text(TerminalView(derivation, **settings), width=width)
