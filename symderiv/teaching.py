@@ -274,6 +274,28 @@ def input_slices(derivation: Derivation, var: str) -> Slicing:
     )
 
 
+def slice_at(derivation: Derivation, var: str, at: tuple[int, int]) -> Slice:
+    """One slice by input entry, ∂Y/∂v_kl shaped like Y, and its contraction with dY,
+    read off one column of the explicit Jacobian (cheap at any size).
+
+    >>> from symderiv.derive import derive
+    >>> s = slice_at(derive(n=2, d=2, m=3, convention="column"), "b", (1, 0))
+    >>> s.name, s.matrix.to_strings()[0], s.weight.to_str()
+    ('b_2', ['0', '1', '0'], 'dy_1_2 + dy_2_2')
+    """
+    order = derivation.config.vec
+    layer = derivation.layer
+    y_shape = layer.shape("Y")
+    y_pos = vec_positions(y_shape, order)
+    column = vec_positions(layer.shape(var), order).index(at)
+    jac = derivation.results[var].jacobian
+    entries = {y_pos[r]: value for (r, c), value in jac.entries.items() if c == column}
+    upstream = derivation.upstream
+    weight = Poly.dot((upstream[pos], value) for pos, value in sorted(entries.items()))
+    name = next(iter(layer.matrix(var)[at].atoms()))
+    return Slice(at, name, PolyMatrix(*y_shape, dict(sorted(entries.items()))), weight)
+
+
 # -- the function view --------------------------------------------------------------
 @dataclass(frozen=True)
 class FunctionView:
@@ -358,5 +380,6 @@ __all__ = [
     "binary_size",
     "function_view",
     "input_slices",
+    "slice_at",
     "memory_argument",
 ]

@@ -745,7 +745,7 @@ def _in_layout(config: Config, pos: tuple[int, int]) -> tuple[int, int]:
 
 
 def _sizes_text(config: Config) -> str:
-    names = config.conv.sizes
+    names = config.size_names
     return f"{names[0]}={config.n}, {names[1]}={config.d}, {names[2]}={config.m}"
 
 
@@ -784,7 +784,7 @@ class IndexView(_View):
         c, calc, show = self.config, self.calc, self.show
         i, j = self.i, self.j
         y = calc.forward(i, j)
-        sizes = calc.conv.sizes
+        sizes = calc.config.size_names
         node = calc.conv.forward()
         assert isinstance(node, Sum)
         forward = " + ".join(_matrix_text(calc.matrix(a)) for a in node.args)
@@ -1116,7 +1116,7 @@ class TensorView(_View):
         _, _, partial = calc.partial(var, vi.indices, i, j)
         tensor = self.build(var, vi, partial)
         shape = "×".join(map(str, tensor.shape))
-        names = calc.conv.sizes
+        names = calc.config.size_names
         symbolic = (
             f"{names[0]}×{names[2]}×{names[2]}"
             if var == "b"

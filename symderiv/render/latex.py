@@ -1415,7 +1415,7 @@ def _math_words(config: Config) -> set[str]:
     letters = config.letters
     words = {letters.of(r) for r in ("X", "W", "b", "Y", "dY", "T")}
     words |= {letters.entry(r) for r in ("X", "W", "b", "Y")}
-    words |= set(config.conv.sizes)
+    words |= set(config.size_names)
     return words - {"a", "I"} - ({"A"} - {letters.of(r) for r in ("X", "W", "b", "Y")})
 
 
