@@ -519,3 +519,55 @@ def test_profile_pdf(tmp_path: Path) -> None:
         upstream="bar",
     )
     compile_tex(tex, tmp_path, name="profile")
+
+
+# -- the teaching devices reach every format -------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["text", "latex", "beamer", "markdown", "ipynb"])
+def test_devices_in_every_format(fmt: str) -> None:
+    from symderiv.derive import derive
+    from symderiv.render import render
+
+    out = render(derive(n=2, d=2, m=3, values=1), fmt)
+    memory = "256 GiB"
+    assert memory in out, fmt
+    assert "held constant" in out, fmt  # the function view
+    # the slicing by input entry (slides use the short sentence)
+    assert "sliced the other way" in out or "The other slicing" in out, fmt
+    assert "--values 1" in out, fmt  # the numbers
+
+
+def test_function_view_symbols_and_slices_in_latex() -> None:
+    tex = _latex(convention="column")
+    assert r"\frac{\partial z_{1,1}}{\partial a_{1,1}}" in tex
+    assert r"\frac{\partial Z}{\partial b_{1}}" in tex
+
+
+def test_values_numbers_are_the_companion() -> None:
+    from symderiv.derive import derive
+    from symderiv.values import companion
+
+    d = derive(n=2, d=2, m=3, values=4)
+    text = d.to_text(width=120)
+    numbers = companion(d, 4)
+    row = "  ".join(
+        v.to_str() for v in (numbers.values["X"][0, 0], numbers.values["X"][0, 1])
+    )
+    assert row.replace("  ", "") in text.replace(" ", "")
+
+
+def test_80_columns_show_every_entry(runner: CliRunner) -> None:
+    result = runner.invoke(
+        cli,
+        ["derive", "--n", "2", "--d", "2", "--m", "3", "--format", "text"],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0
+    assert "⋯" not in result.stdout
+    assert "x₁,₁w₁,₁+x₁,₂w₂,₁+b₁" in result.stdout  # Y, whole
+    assert "x₁,₁⋅ȳ₁,₁ + x₂,₁⋅ȳ₂,₁" in result.stdout  # ∂L/∂W, whole
+
+
+def test_upstream_partial_keeps_fractions_and_drops_the_bar() -> None:
+    text = _text(upstream="partial")
+    assert "ȳ" not in text
+    assert "ȳ" in _text(upstream="bar")
