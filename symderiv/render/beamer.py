@@ -289,7 +289,8 @@ class BeamerPrinter(LatexPrinter):
         for note, display in extras:
             items = self.tex.display_items(display.equations, display.kind)
             text = self.short(note) if note is not None else ""
-            limits = self.heights([h for _, h in items], "x" * len(text))
+            # each display's own spacing takes about a line of the frame
+            limits = self.heights([h for _, h in items], "x" * len(text), len(items))
             body = [
                 self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)
             ]
