@@ -12,6 +12,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# The command line only: a Ctrl-C during the imports below is one line, not a traceback.
+from . import _interrupt  # noqa: E402
+
+if _interrupt.is_command():
+    _interrupt.install()
+
 # Nothing here imports sympy at import time, so the CLI starts fast.
 from .conventions import CONVENTIONS, Config, Convention  # noqa: E402
 from .derive import derive  # noqa: E402

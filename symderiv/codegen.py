@@ -166,10 +166,7 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
         version=__version__,
         name=conv.name,
         source=conv.source,
-        shape_line=", ".join(
-            f"{L.of(r)}: {shape_of(r)}"
-            for r in ("X", "W", "b", "Y")
-        ),
+        shape_line=", ".join(f"{L.of(r)}: {shape_of(r)}" for r in ("X", "W", "b", "Y")),
         dY=L.dY,
         Y=L.Y,
         X=L.X,

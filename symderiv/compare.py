@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .derive import Progress
     from .steps import Derivation
 
+
 @dataclass(frozen=True)
 class Cell:
     """What one convention says in one row, and whether the engine confirmed it.

@@ -40,7 +40,7 @@ from .notation import (
 
 VEC_ORDERS: tuple[str, ...] = ("row", "col")
 LAYOUTS: tuple[str, ...] = ("denominator", "numerator")
-LOSSES: tuple[str, ...] = ("generic", "mse", "sum")
+LOSSES: tuple[str, ...] = ("generic", "mse", "sum", "softmax-ce")
 METHODS: tuple[str, ...] = ("jacobian", "index", "tensor", "all")
 VARIABLES: tuple[str, ...] = ("X", "W", "b")
 #: Roles whose display letters ``--names`` may change.
@@ -55,7 +55,7 @@ RENAMEABLE: tuple[str, ...] = (*NAMEABLE, *SIZE_NAMES, DELTA)
 INDEX_BASES: tuple[int, ...] = (1, 0)
 #: ``--upstream``: ∂L/∂y_ij written as a fraction, or as the adjoint ȳ_ij.
 UPSTREAM_STYLES: tuple[str, ...] = ("partial", "bar")
-#: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1 (and y_1_1).
+#: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1, p_1_1 (and y_1_1).
 PREFIX: Mapping[str, str] = {
     "X": "x",
     "W": "w",
@@ -63,6 +63,7 @@ PREFIX: Mapping[str, str] = {
     "Y": "y",
     "dY": "dy",
     "T": "t",
+    "P": "p",  # softmax outputs (--loss softmax-ce)
 }
 
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
@@ -145,7 +146,7 @@ class Convention:
         w = Shape(("M",), ("D",)) if self.weight_transposed else Shape(("D",), ("M",))
         b = Shape(("M",), ()) if self.bias_column else Shape((), ("M",))
         y = Shape(("N",), ("M",))
-        return {"X": Shape(("N",), ("D",)), "W": w, "b": b, "Y": y, "dY": y, "T": y}
+        return {"X": Shape(("N",), ("D",)), "W": w, "b": b, "Y": y, "dY": y, "T": y, "P": y}
 
     def shape(self, role: str, n: Any, d: Any, m: Any) -> tuple[Any, Any]:
         """Shape of ``role`` for sizes N=n, D=d, M=m (b is 1×M or M×1)."""
@@ -432,7 +433,8 @@ class Config:
         convention: xw, torch or column.
         vec: vectorization order, "row" (reshape(-1)) or "col" (textbook vec).
         layout: "denominator" (derivative in the variable's shape) or "numerator" (transposed).
-        loss: "generic" (symbolic upstream), "mse" or "sum".
+        loss: "generic" (symbolic upstream), "mse", "sum" or "softmax-ce" (row-wise
+            softmax of Y, cross-entropy against one-hot rows of T, batch average).
         method: jacobian, index, tensor or all.
         wrt: the variables to differentiate by, a subset of X, W, b.
         names: display-name overrides: role -> letters, size (N, D, M) -> name, and
@@ -603,6 +605,11 @@ def upstream_scale(loss: str, n: int) -> Fraction:
     return Fraction(1, n) if loss == "mse" else Fraction(1)
 
 
+def softmax_ce_upstream() -> Node:
+    """dY = (P − T)/N for L = −(1/N) Σ_ij t_ij log p_ij, P the row-wise softmax of Y."""
+    return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+
+
 def mse_upstream() -> Node:
     """dY = (Y − T)/N as a formula."""
     return Prod(Recip("N"), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T"))))
@@ -660,6 +667,7 @@ __all__ = [
     "entry_name",
     "get_convention",
     "mse_upstream",
+    "softmax_ce_upstream",
     "parse_names",
     "parse_wrt",
     "split_entry",

@@ -15,8 +15,15 @@ from fractions import Fraction
 from typing import Any
 
 from . import notes
-from .algebra import Poly, PolyMatrix, bulk_work, evaluate, vec_positions
-from .conventions import PREFIX, Config, mse_upstream
+from .algebra import (
+    Poly,
+    PolyMatrix,
+    affine_jacobian,
+    bulk_work,
+    evaluate,
+    vec_positions,
+)
+from .conventions import Config, mse_upstream, softmax_ce_upstream
 from .guard import guard
 from .layer import AffineLayer
 from .notation import (
@@ -41,6 +48,7 @@ SHARED_STEPS: tuple[str, ...] = ("define", "forward", "upstream")
 
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
+
 
 def derive(
     config: Config | None = None,
@@ -96,6 +104,18 @@ class _Engine:
         if config.loss == "mse":
             outputs, targets = self.layer.outputs, self.layer.matrix("T")
             self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
+        elif config.loss == "softmax-ce":
+            # dY = (P − T)/N, written in the cached softmax outputs p_i_j.
+            probs = PolyMatrix(
+                n,
+                m,
+                {
+                    (i, j): Poly.atom(f"p_{i + 1}_{j + 1}")
+                    for i in range(n)
+                    for j in range(m)
+                },
+            )
+            self.loss_upstream = (probs - self.layer.matrix("T")).scale(Fraction(1, n))
 
     def name(self, role: str) -> str:
         """The display letters of ``role`` (A for X in the column convention)."""
@@ -183,6 +203,19 @@ class _Engine:
                 Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
             )
             note = notes.upstream_note(self.config)
+        elif loss == "softmax-ce":
+            assert self.loss_upstream is not None
+            eqs = (
+                Equation(Text(f"p_ij = exp({y}_ij) / Σ_k exp({y}_ik)")),
+                Equation(Text(f"L = −(1/{n}) Σ_i Σ_j {t}_ij log p_ij")),
+                Equation(
+                    Sym("dY"),
+                    Deriv("L", "Y"),
+                    softmax_ce_upstream(),
+                    Explicit(self.loss_upstream),
+                ),
+            )
+            note = notes.upstream_note(self.config)
         else:
             assert self.loss_upstream is not None
             eqs = (
@@ -236,20 +269,9 @@ class _Engine:
         """Explicit ∂vec(Y)/∂vec(var) from the structure of Y, and its Kronecker form."""
         L, order = self.layer, self.order
         names = self.variable_vector(var)
-        column = {name: k for k, name in enumerate(names)}
-        prefix = PREFIX[var] + "_"
-        entries: dict[tuple[int, int], Poly] = {}
         # One pass over the terms of each y_ij: a term c·v·rest contributes c·rest to
         # ∂y_ij/∂v. The map is affine in each variable, so no term holds v twice.
-        for r, y in enumerate(L.Y.vec(order)):
-            for mono, coeff in y.terms.items():
-                for f in mono:
-                    if f.startswith(prefix):
-                        rest = tuple(g for g in mono if g != f)
-                        value = Poly({rest: coeff})
-                        key = (r, column[f])
-                        entries[key] = entries[key] + value if key in entries else value
-        jac = PolyMatrix(L.n * L.m, len(names), entries)
+        jac = affine_jacobian(L.Y.vec(order), names)
         kron_node = self.conv.kronecker(var, order)
         env = {r: L.matrix(r) for r in ("X", "W", "b")}
         kron = evaluate(kron_node, env, L.sizes, order)
@@ -411,10 +433,10 @@ class _Engine:
         )
         if self.config.loss == "mse":
             eqs += (Equation(Sym("dY"), mse_upstream()),)
+        elif self.config.loss == "softmax-ce":
+            eqs += (Equation(Sym("dY"), softmax_ce_upstream()),)
         elif self.config.loss == "sum":
-            eqs += (
-                Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),
-            )
+            eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
         return Step(
             "summary",
             StepKind.RESULT,

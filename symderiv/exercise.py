@@ -416,8 +416,7 @@ def sheet_json(sheet: Sheet) -> str:
     """
     import json
 
-    from .check import readable
-    from .formula import numpy_text
+    from .check import numpy_text, readable
 
     config = sheet.config
     blanks: list[dict[str, Any]] = []

@@ -31,7 +31,9 @@ from fractions import Fraction
 from typing import Any
 
 from .algebra import Poly, PolyMatrix
-from .check import (
+from .check.grammar import Formula
+from .check.shapes import Dim
+from .check.verdict import (
     CheckResult,
     Triple,
     _Checker,
@@ -45,7 +47,6 @@ from .check import (
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
 from .errors import FormulaError, SymderivError, UsageError
-from .formula import Dim, Formula
 from .notation import Scalar
 
 #: The most rows one batch reads.

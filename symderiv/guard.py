@@ -10,6 +10,7 @@ answers at once, without sympy and without allocating anything size-dependent.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .conventions import Config
@@ -25,20 +26,32 @@ ALWAYS_RUNS = 32
 HARD_LIMIT_NONZEROS = 50_000_000
 
 #: (seconds, bytes) per unit of each :func:`cost_features` count: derive with its
-#: certificate, then the JSON text. Fitted with tests/benchmarks/calibrate.py on the
-#: reference machine (2-core AMD EPYC, Python 3.11, CPython's cycle collector paused).
+#: certificate, then the JSON text (or another format). Fitted with
+#: tests/benchmarks/calibrate.py on the reference machine (2-core AMD EPYC, Python 3.11,
+#: CPython's cycle collector paused), in CPU seconds.
 UNIT_COST: dict[str, tuple[float, float]] = {
     "outputs": (10e-6, 2500),
     "output_terms": (1.5e-6, 160),
     "nonzeros": (10e-6, 1300),
-    "entries": (10e-6, 2500),
+    "symbols": (9e-6, 1300),
+    "entries": (1e-6, 1200),
     "loss_terms": (0.2e-6, 80),
     "index_terms": (8e-6, 700),
     "tensor_terms": (8e-6, 700),
+    "notebook_terms": (2.5e-6, 0),
+    "text_cells": (0.04, 0),
+    "tex_cells": (0.012, 0),
 }
 #: The interpreter and symderiv; the index and tensor views also load sympy.
 BASE_BYTES = 25 * 2**20
 SYMPY_BYTES = 40 * 2**20
+#: Formats whose display limit (``--max-entries``) costs: the terminal's and TeX's grids.
+TEXT_FORMATS = ("rich", "text")
+TEX_FORMATS = ("latex", "beamer", "markdown", "ipynb")
+#: The display limit's default and its upper bound: the grids of matrices cost more than
+#: linearly in it, and sizes up to ALWAYS_RUNS run whatever the estimate says.
+DEFAULT_MAX_ENTRIES = 12
+MAX_ENTRIES_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,9 @@ class Estimate:
     nonzeros: int  # their nonzero entries (what is actually stored)
     terms: int  # polynomial terms built in total (JSON text included)
     bytes: int  # peak memory of the process
-    seconds: float  # derive with its certificate, then JSON, on the reference machine
+    seconds: (
+        float  # derive with its certificate, then the output, on the reference machine
+    )
 
     def describe(self) -> str:
         """One line for the user: entries, memory, time."""
@@ -92,53 +107,91 @@ def _duration(seconds: float) -> str:
     return f"{years:,.0f} years" if years < 10**6 else f"{years:.1e} years"
 
 
-def cost_features(config: Config) -> dict[str, int]:
-    """What the work of ``derive(config)`` + JSON is made of, counted from the sizes alone.
+def cost_features(
+    config: Config, fmt: str = "json", max_entries: int = DEFAULT_MAX_ENTRIES
+) -> dict[str, int]:
+    """What the work of ``derive(config)`` + its output is made of, from the sizes alone.
 
     outputs: entries of Y (and of dY), N·M; output_terms: terms of Y, N·M·(D+1);
     nonzeros: Jacobian nonzeros, which are also the chain-rule and closed-form terms
-    (N·M·D for X and W, N·M for b); entries: entries of the derivatives; loss_terms: with
-    ``--loss mse`` the JSON writes dY = (Y − T)/N (D+2 terms) into every term;
-    index_terms / tensor_terms: the nonzeros again, for each extra view.
+    (N·M·D for X and W, N·M for b); symbols: the entries of X, W and b, N·D + D·M + M,
+    built (and written out) whatever ``--wrt`` asks for; entries: entries of the
+    derivatives asked for; loss_terms: with ``--loss mse`` the JSON writes
+    dY = (Y − T)/N (D+2 terms) into every term; index_terms / tensor_terms: the nonzeros
+    again, for each extra view; notebook_terms: the nonzeros again when the notebook
+    (``ipynb``) executes its cells; text_cells / tex_cells: the display limit times the
+    variables shown, for the terminal's and TeX's matrix grids.
     """
     n, d, m = config.n, config.d, config.m
     size = {"X": n * d, "W": d * m, "b": m}
     nnz = {"X": n * m * d, "W": n * m * d, "b": n * m}
     nonzeros = sum(nnz[v] for v in config.wrt)
     method = config.method
+    shown = max_entries * len(config.wrt)
     return {
         "outputs": n * m,
         "output_terms": n * m * (d + 1),
         "nonzeros": nonzeros,
+        "symbols": n * d + d * m + m,
         "entries": sum(size[v] for v in config.wrt),
         "loss_terms": nonzeros * (d + 2) if config.loss == "mse" else 0,
         "index_terms": nonzeros if method in ("index", "all") else 0,
         "tensor_terms": nonzeros if method in ("tensor", "all") else 0,
+        "notebook_terms": nonzeros if fmt == "ipynb" else 0,
+        "text_cells": shown if fmt in TEXT_FORMATS else 0,
+        "tex_cells": shown if fmt in TEX_FORMATS else 0,
     }
 
 
-def estimate(config: Config) -> Estimate:
-    """The cost of ``derive(config)`` and its JSON, from the sizes alone (no allocation).
+def estimate(
+    config: Config, fmt: str = "json", max_entries: int = DEFAULT_MAX_ENTRIES
+) -> Estimate:
+    """The cost of ``derive(config)`` and its output in ``fmt``, from the sizes alone.
 
     Exact counts (:func:`cost_features`) times measured unit costs (:data:`UNIT_COST`);
     time and memory are good to about a factor of two on the reference machine, which
-    is what a guard needs. Python integers keep the counts exact at any size.
+    is what a guard needs. Python integers keep the counts exact at any size; nothing
+    size-dependent is allocated.
     """
     n, d, m = config.n, config.d, config.m
     rows = n * m
     cols = {"X": n * d, "W": d * m, "b": m}
-    features = cost_features(config)
+    features = cost_features(config, fmt, max_entries)
     seconds = sum(UNIT_COST[k][0] * v for k, v in features.items())
-    size = BASE_BYTES + sum(UNIT_COST[k][1] * v for k, v in features.items())
-    if config.method != "jacobian":
-        size += SYMPY_BYTES
-    terms = sum(v for k, v in features.items() if k not in ("outputs", "entries"))
+    size = _fixed_bytes(config, fmt) + sum(
+        UNIT_COST[k][1] * v for k, v in features.items()
+    )
+    counted = ("outputs", "symbols", "entries", "text_cells", "tex_cells")
+    terms = sum(v for k, v in features.items() if k not in counted)
     return Estimate(
         jacobian_entries=sum(rows * cols[v] for v in config.wrt),
         nonzeros=features["nonzeros"],
         terms=terms,
         bytes=int(size),
         seconds=float(seconds),
+    )
+
+
+def _fixed_bytes(config: Config, fmt: str) -> int:
+    """Memory whatever the sizes: the interpreter, and sympy where it is loaded."""
+    uses_sympy = config.method != "jacobian" or fmt == "ipynb"
+    return BASE_BYTES + (SYMPY_BYTES if uses_sympy else 0)
+
+
+def _total(
+    configs: Sequence[Config], fmt: str = "json", max_entries: int = DEFAULT_MAX_ENTRIES
+) -> Estimate:
+    """The cost of several derivations kept in memory together (``conventions``)."""
+    parts = [estimate(c, fmt, max_entries) for c in configs]
+    if len(parts) == 1:
+        return parts[0]
+    fixed = [_fixed_bytes(c, fmt) for c in configs]  # the interpreter counts once
+    return Estimate(
+        jacobian_entries=sum(p.jacobian_entries for p in parts),
+        nonzeros=sum(p.nonzeros for p in parts),
+        terms=sum(p.terms for p in parts),
+        bytes=max(fixed) + sum(p.bytes - f for p, f in zip(parts, fixed, strict=True)),
+        seconds=sum(p.seconds for p in parts),
     )
 
 
@@ -151,29 +204,54 @@ def physical_memory() -> int | None:
     return pages * page if pages > 0 and page > 0 else None
 
 
-def _within_limits(config: Config) -> bool:
-    """True when ``config`` runs without ``force``."""
-    if max(config.n, config.d, config.m) <= ALWAYS_RUNS:
+def _always_runs(configs: Sequence[Config]) -> bool:
+    return all(max(c.n, c.d, c.m) <= ALWAYS_RUNS for c in configs)
+
+
+def _within_limits(
+    configs: Sequence[Config], fmt: str = "json", max_entries: int = DEFAULT_MAX_ENTRIES
+) -> bool:
+    """True when ``configs`` (together) run without ``force``."""
+    if _always_runs(configs):
         return True
-    est = estimate(config)
+    est = _total(configs, fmt, max_entries)
     return est.seconds <= MAX_SECONDS and est.bytes <= MAX_BYTES
 
 
-def largest_cube(config: Config) -> int:
-    """The largest K such that N = D = M = K runs without ``force`` (other settings kept)."""
+def largest_cube(
+    config: Config | Sequence[Config],
+    fmt: str = "json",
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> int:
+    """The largest K such that N = D = M = K runs without ``force`` (other settings kept).
+
+    ``config`` may be several configurations run together (``conventions``' six).
+    """
+    configs = [config] if isinstance(config, Config) else list(config)
+
+    def runs(k: int) -> bool:
+        cubes = [replace(c, n=k, d=k, m=k) for c in configs]
+        return _within_limits(cubes, fmt, max_entries)
+
     low, high = ALWAYS_RUNS, 2 * ALWAYS_RUNS
-    while _within_limits(replace(config, n=high, d=high, m=high)):
+    while runs(high):
         low, high = high, 2 * high
     while high - low > 1:  # low runs, high does not
         mid = (low + high) // 2
-        if _within_limits(replace(config, n=mid, d=mid, m=mid)):
+        if runs(mid):
             low = mid
         else:
             high = mid
     return low
 
 
-def guard(config: Config, force: bool = False) -> Estimate:
+def guard(
+    config: Config,
+    force: bool = False,
+    *,
+    fmt: str = "json",
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> Estimate:
     """Refuse, before any work, sizes that would take too long or too much memory.
 
     Sizes up to :data:`ALWAYS_RUNS` (each of N, D, M) always run. Above, work estimated
@@ -181,20 +259,44 @@ def guard(config: Config, force: bool = False) -> Estimate:
     :data:`HARD_LIMIT_NONZEROS` Jacobian nonzeros, or more memory than the machine has,
     it is refused even with ``force``. Answers at once from the sizes alone.
 
+    Args:
+        config: the derivation.
+        force: run beyond the soft limits.
+        fmt: the output format (the notebook and the display grids cost extra).
+        max_entries: the display limit of the grids.
+
     Returns:
         The estimate (the CLI shows a progress bar when it says more than a few seconds).
 
     Raises:
         TooLargeError: with the estimate and how to go on.
     """
-    est = estimate(config)
-    if max(config.n, config.d, config.m) <= ALWAYS_RUNS:
+    return guard_all([config], force, fmt=fmt, max_entries=max_entries)
+
+
+def guard_all(
+    configs: Sequence[Config],
+    force: bool = False,
+    *,
+    fmt: str = "json",
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> Estimate:
+    """:func:`guard` for derivations kept in memory together: their costs add up.
+
+    Returns:
+        The estimate of all of them together.
+    """
+    if not configs:
+        raise ValueError("guard_all needs at least one configuration")
+    est = _total(configs, fmt, max_entries)
+    if _always_runs(configs):
         return est
     ram = physical_memory()
     hard = est.nonzeros > HARD_LIMIT_NONZEROS or (ram is not None and est.bytes > ram)
-    if not hard and (force or _within_limits(config)):
+    if not hard and (force or _within_limits(configs, fmt, max_entries)):
         return est
-    sizes = f"--n {config.n} --d {config.d} --m {config.m}"
+    first = configs[0]
+    sizes = f"--n {first.n} --d {first.d} --m {first.m}"
     if hard:
         why = (
             f"over the limit of {HARD_LIMIT_NONZEROS:,} nonzeros"
@@ -208,9 +310,10 @@ def guard(config: Config, force: bool = False) -> Estimate:
             f"{_memory(MAX_BYTES)}"
         )
         how = "Pass --force to run anyway, or choose smaller sizes"
-    k = largest_cube(config)
+    k = largest_cube(configs, fmt, max_entries)
+    what = "derive explicitly" if len(configs) == 1 else f"derive {len(configs)} times"
     raise TooLargeError(
-        f"{sizes} is too large to derive explicitly: {est.describe()}; {why}. {how} "
+        f"{sizes} is too large to {what}: {est.describe()}; {why}. {how} "
         f"(sizes up to {ALWAYS_RUNS}x{ALWAYS_RUNS}x{ALWAYS_RUNS} always run; "
         f"--n {k} --d {k} --m {k} runs without --force)"
     )
@@ -218,6 +321,8 @@ def guard(config: Config, force: bool = False) -> Estimate:
 
 __all__ = [
     "ALWAYS_RUNS",
+    "DEFAULT_MAX_ENTRIES",
+    "MAX_ENTRIES_LIMIT",
     "BASE_BYTES",
     "HARD_LIMIT_NONZEROS",
     "MAX_BYTES",
@@ -228,6 +333,7 @@ __all__ = [
     "cost_features",
     "estimate",
     "guard",
+    "guard_all",
     "largest_cube",
     "physical_memory",
 ]

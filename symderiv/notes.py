@@ -314,6 +314,20 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {tex_letters(y)}_{{ij}}"),
             ".",
         ),
+        "softmax-ce": (
+            "Loss: softmax cross-entropy, ",
+            M(
+                f"L = −(1/N) Σᵢⱼ {t}ᵢⱼ log pᵢⱼ",
+                rf"L = -\frac{{1}}{{N}} \sum_{{ij}} {tex_letters(t)}_{{ij}} \log p_{{ij}}",
+            ),
+            ", with ",
+            M("P", "P"),
+            " the row-wise softmax of ",
+            sym("Y"),
+            " and one-hot rows of ",
+            sym("T"),
+            ".",
+        ),
     }[c.loss]
     items: list[Prose] = [
         (f"Convention: {c.conv.name} (", *source(c), ")."),
@@ -901,6 +915,24 @@ def upstream_note(c: Config) -> Prose:
         )
     t = c.letters.entry("T")
     tt = tex_letters(t)
+    if c.loss == "softmax-ce":
+        return (
+            "Softmax cross-entropy: ",
+            M("P", "P"),
+            " is the row-wise softmax of ",
+            sym("Y"),
+            " and each row of ",
+            sym("T"),
+            " is one-hot, so ",
+            M(
+                f"∂L/∂{y}ᵢⱼ = (pᵢⱼ − {t}ᵢⱼ)/N",
+                rf"\partial L/\partial {yt}_{{ij}} = (p_{{ij}} - {tt}_{{ij}})/N",
+            ),
+            " (derive --net with this loss derives it through the softmax Jacobian). "
+            "Below, ",
+            dy,
+            " stands for this value.",
+        )
     return (
         "The chain starts one step earlier, at the loss: ",
         M(

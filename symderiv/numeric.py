@@ -35,6 +35,7 @@ from .conventions import (
     get_convention,
     mse_upstream,
     parse_wrt,
+    softmax_ce_upstream,
 )
 from .errors import TooLargeError, UsageError
 from .notation import Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T, Visitor
@@ -221,6 +222,8 @@ class Instance:
         if self.loss == "mse":
             r = Y - self.T  # (N, M)
             return float(np.sum(r * r)) / (2 * len(Y))  # 1/(2N) Σ‖y_i − t_i‖²
+        if self.loss == "softmax-ce":
+            return float(-np.sum(self.T * log_softmax(Y))) / len(Y)
         return float(np.sum(Y))
 
     def upstream(self, Y: Array) -> Array:
@@ -231,6 +234,9 @@ class Instance:
         if self.loss == "mse":
             # dY = 1/N·(Y + (−1)·T): the formula the derivation shows, evaluated
             return evaluate(mse_upstream(), {"Y": Y, "T": self.T}, self.sizes)
+        if self.loss == "softmax-ce":
+            P = np.exp(log_softmax(Y))
+            return evaluate(softmax_ce_upstream(), {"P": P, "T": self.T}, self.sizes)
         return np.ones_like(Y)
 
     def values(self) -> dict[str, Array]:
@@ -271,6 +277,8 @@ def draw_instance(
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
     T_ = rng.normal(size=(n, m))
+    if loss == "softmax-ce":
+        T_ = one_hot(T_)  # the same draws, made one-hot (the class is each row's argmax)
     W = rng.normal(size=conv.shape("W", n, d, m))
     b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
     dY = rng.normal(size=(n, m)) if loss == "generic" else None
@@ -283,6 +291,22 @@ def draw_instance(
         _readonly(W),
         _readonly(b),
         None if dY is None else _readonly(dY),
+    )
+
+
+def one_hot(scores: Array) -> Array:
+    """One-hot rows, (N, C): 1 at each row's largest entry (softmax-ce targets)."""
+    out = np.zeros_like(scores)
+    out[np.arange(len(scores)), np.argmax(scores, axis=1)] = 1.0
+    return out
+
+
+def log_softmax(Y: Array) -> Array:
+    """log softmax of each row, computed stably (the row maximum subtracted), (N, C)."""
+    shifted = Y - np.max(Y, axis=1, keepdims=True)
+    return np.asarray(
+        shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True)),
+        dtype=np.float64,
     )
 
 
@@ -390,6 +414,9 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
     elif instance.loss == "mse":
         t = torch.tensor(np.array(instance.T), dtype=torch.float64)
         L = 0.5 / Y.shape[0] * torch.sum((Y - t) ** 2)
+    elif instance.loss == "softmax-ce":
+        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
+        L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / Y.shape[0]
     else:
         L = torch.sum(Y)
     L.backward()
@@ -475,18 +502,41 @@ def estimate_flops(n: int, d: int, m: int) -> float:
     return 2.0 * entries * (n * d * m + 3.0 * n * m)
 
 
+#: Seconds of one loss evaluation beyond its flops (measured, one BLAS thread): a fixed
+#: cost for the NumPy calls, and a cost per element of the (N, M) arrays and of X and W
+#: that every evaluation builds or reads. Skewed shapes (N = 48 000, D = M = 1) are all
+#: elements and calls, few flops.
+_SECONDS_PER_CALL = 12e-6
+_SECONDS_PER_OUTPUT = 10e-9
+_SECONDS_PER_INPUT = 1e-9
+
+
+def estimate_seconds(n: int, d: int, m: int) -> float:
+    """The time of the finite differences: 2 loss evaluations per entry of X, W and b.
+
+    Each evaluation costs its flops (:func:`estimate_flops`), the NumPy calls and a pass
+    over its arrays; good to about a factor of two from cubes to N = 48 000, D = M = 1.
+    """
+    evaluations = 2.0 * (n * d + d * m + m)
+    each = (
+        _SECONDS_PER_CALL
+        + _SECONDS_PER_OUTPUT * n * m
+        + _SECONDS_PER_INPUT * (n * d + d * m)
+    )
+    return evaluations * each + estimate_flops(n, d, m) / _FLOPS_PER_SECOND
+
+
 def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
     """Refuse sizes whose finite differences would take too long.
 
     Raises:
-        TooLargeError: above FLOP_LIMIT (unless ``force``), or above a hard limit.
+        TooLargeError: above FLOP_LIMIT's time (unless ``force``), or above a hard limit.
     """
     flops = estimate_flops(n, d, m)
-    if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
-        seconds = flops / _FLOPS_PER_SECOND
-        how = "use --force or smaller sizes"
-        if flops > _HARD_LIMIT:
-            how = "use smaller sizes"
+    seconds = estimate_seconds(n, d, m)
+    hard = flops > _HARD_LIMIT or seconds > _HARD_LIMIT / _FLOPS_PER_SECOND
+    if hard or (seconds > FLOP_LIMIT / _FLOPS_PER_SECOND and not force):
+        how = "use smaller sizes" if hard else "use --force or smaller sizes"
         raise TooLargeError(
             f"--n {n} --d {d} --m {m} is too large to verify by finite differences "
             f"(about {flops:.1e} flops, ~{seconds:,.0f} s); {how}"

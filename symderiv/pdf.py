@@ -2,10 +2,11 @@
 
 ``compile_pdf("notes.tex")`` runs ``pdflatex -no-shell-escape -interaction=nonstopmode
 -halt-on-error`` on a copy of the file in a fresh temporary folder (so auxiliary files never
-litter the user's folder), with a time limit, twice when references or the frame count need
-it, and copies the PDF next to the source with the same stem, atomically: ``notes.pdf`` is
-either the complete new PDF or untouched. The temporary folder is removed in every case,
-Ctrl-C included. TeX may only read and write inside that folder (``openin_any`` and
+litter the user's folder), with a time limit, once, or again only when the document reads
+something back (references, Beamer's frame total) and the log asks for it, and copies the
+PDF next to the source with the same stem, atomically: ``notes.pdf`` is either the
+complete new PDF or untouched. The temporary folder is removed in every case, Ctrl-C
+included. TeX may only read and write inside that folder (``openin_any`` and
 ``openout_any`` are set to paranoid).
 """
 
@@ -35,6 +36,13 @@ _RERUN = re.compile(
     r"rerun LaTeX|Rerun LaTeX"
 )
 _JOB = "document"
+#: What a document reads back from its .aux (or .toc, .nav) on the next run: only then can
+#: a rerun change the PDF. The article has labels but no references, so the "Label(s) may
+#: have changed" of its first run is ignored and it compiles in one run.
+_READS_BACK = re.compile(
+    rb"\\(?:ref|eqref|pageref|autoref|nameref|cref|Cref|cite|tableofcontents|"
+    rb"listoffigures|listoftables|inserttotalframenumber)(?![A-Za-z])"
+)
 
 
 def find_pdflatex() -> str:
@@ -139,19 +147,25 @@ def compile_pdf(
                 )
                 reason = line or f"pdflatex exited with status {result.returncode}"
                 raise TexError(f"pdflatex failed on {source}: {reason}")
-            if (
-                runs is None
-                and not _RERUN.search(log)
-                and not _beamer_needs_rerun(folder, k)
-            ):
+            if runs is None and not _needs_rerun(text, log, folder, k):
                 break
         write_atomic(target, (folder / f"{_JOB}.pdf").read_bytes())
     return target
 
 
-def _beamer_needs_rerun(folder: Path, run: int) -> bool:
-    """Beamer writes the total frame count to the .nav file, read on the next run."""
-    return run == 0 and (folder / f"{_JOB}.nav").exists()
+def _needs_rerun(text: bytes, log: str, folder: Path, run: int) -> bool:
+    """True when another pdflatex run can change the PDF.
+
+    Only a document that reads something back (references, contents, Beamer's frame
+    total) can change on a rerun, and then only when the log asks for one, or, for
+    Beamer's total, after the first run wrote the .nav file.
+    """
+    if not _READS_BACK.search(text):
+        return False
+    if _RERUN.search(log):
+        return True
+    total = b"\\inserttotalframenumber" in text
+    return total and run == 0 and (folder / f"{_JOB}.nav").exists()
 
 
 __all__ = [

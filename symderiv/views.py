@@ -852,6 +852,7 @@ class IndexView(_View):
             "generic": "",
             "sum": " For L = Σ y_ij every ∂L/∂y_ij is 1.",
             "mse": " For the MSE loss ∂L/∂y_ij = (y_ij − t_ij)/N.",
+            "softmax-ce": " For softmax cross-entropy ∂L/∂y_ij = (p_ij − t_ij)/N.",
         }[c.loss]
         engine.steps.append(
             Step(

@@ -483,7 +483,7 @@ def test_exercise_json_gives_every_blank_with_an_answer_check_accepts(
             assert isinstance(blank["answer"], str) and "text" in blank
 
 
-# -- the README's Grading section runs as written --------------------------------------
+# -- the README's Grading section runs as written ------------------------------------------
 README = Path(__file__).parent.parent / "README.md"
 
 
@@ -506,7 +506,11 @@ def _run_script(script: str, root: Path, prefix: str) -> None:
     body = script.replace(prefix, str(root / prefix.strip("/")))
     env = {**os.environ, "PYTHONPATH": str(repo)}
     done = subprocess.run(
-        ["bash", "-c", shim + body], capture_output=True, text=True, env=env, timeout=120,
+        ["bash", "-c", shim + body],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -515,7 +519,9 @@ def _run_script(script: str, root: Path, prefix: str) -> None:
 @pytest.mark.parametrize(
     ("answer", "score"), [("X.T @ dY", 2.0), ("-X.T @ dY", 0.0), ("X.T @@ dY", 0.0)]
 )
-def test_readme_gradescope_run_autograder(tmp_path: Path, answer: str, score: float) -> None:
+def test_readme_gradescope_run_autograder(
+    tmp_path: Path, answer: str, score: float
+) -> None:
     (script,) = [b for b in _grading_blocks("shell") if "run_autograder" in b]
     submission = tmp_path / "autograder" / "submission"
     submission.mkdir(parents=True)
@@ -545,7 +551,9 @@ def test_readme_prairielearn_entrypoint(
     assert doc["gradable"] is gradable and doc.get("score") == score
 
 
-def test_readme_python_example_prints_what_it_says(capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_python_example_prints_what_it_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     (block,) = _grading_blocks("python")
     exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own code
     printed = capsys.readouterr().out.splitlines()

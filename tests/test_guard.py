@@ -257,7 +257,7 @@ def test_the_estimate_is_calibrated() -> None:
 
 
 def test_the_64_cube_shows_progress_and_32_does_not() -> None:
-    from symderiv.cli.output import PROGRESS_AFTER_SECONDS
+    from symderiv.cli.console import PROGRESS_AFTER_SECONDS
 
     assert estimate(config(64)).seconds > PROGRESS_AFTER_SECONDS
     assert estimate(config(32)).seconds < PROGRESS_AFTER_SECONDS

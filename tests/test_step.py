@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from symderiv import derive
-from symderiv.cli import cli, live
+from symderiv.cli import cli, console, step
 
 STEPS = 17  # steps of the default 2×2×3 derivation
 PROMPT = re.compile(rb"step (\d+) of (\d+) \xc2\xb7 Enter")
@@ -36,7 +36,7 @@ def _answers(*lines: str | None) -> Iterator[str | None]:
 def test_enter_enter_q_stops_after_step_3() -> None:
     console, buffer = _console()
     answers = _answers("\n", "\n", "q\n")
-    done = live.step_through(
+    done = step.step_through(
         derive(), console, pause=True, read_line=lambda: next(answers)
     )
     out = buffer.getvalue()
@@ -50,7 +50,7 @@ def test_enter_enter_q_stops_after_step_3() -> None:
 def test_end_of_input_stops_cleanly() -> None:
     console, buffer = _console()
     answers = _answers(None)
-    done = live.step_through(
+    done = step.step_through(
         derive(), console, pause=True, read_line=lambda: next(answers)
     )
     assert done is False
@@ -61,7 +61,7 @@ def test_end_of_input_stops_cleanly() -> None:
 def test_enter_through_every_step_shows_the_certificate() -> None:
     console, buffer = _console()
     answers = _answers(*(["\n"] * STEPS))
-    assert live.step_through(
+    assert step.step_through(
         derive(), console, pause=True, read_line=lambda: next(answers)
     )
     out = buffer.getvalue()
@@ -72,7 +72,7 @@ def test_enter_through_every_step_shows_the_certificate() -> None:
 
 def test_without_pauses_it_is_the_whole_view() -> None:
     console, buffer = _console()
-    assert live.step_through(derive(), console, pause=False, read_line=lambda: None)
+    assert step.step_through(derive(), console, pause=False, read_line=lambda: None)
     whole, reference = _console()
     from symderiv.render.terminal import TerminalView
 
@@ -93,7 +93,7 @@ def test_no_terminal_no_pause(runner: CliRunner) -> None:
 def test_cli_input_steps_and_quits(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live, "interactive", lambda: True)
+    monkeypatch.setattr(console, "interactive", lambda: True)
     result = runner.invoke(cli, ["derive", "--step"], input="\n\nq\n")
     assert result.exit_code == 0, result.stderr
     assert "Step 3 · " in result.stdout and "Step 4 · " not in result.stdout
@@ -104,14 +104,14 @@ def test_cli_input_steps_and_quits(
 def test_cli_quits_at_end_of_input(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live, "interactive", lambda: True)
+    monkeypatch.setattr(console, "interactive", lambda: True)
     result = runner.invoke(cli, ["derive", "--step", "--wrt", "b"], input="\n")
     assert result.exit_code == 0
     assert "Stopped after step 2 of 9." in result.stdout
 
 
 def test_cli_all_steps(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "interactive", lambda: True)
+    monkeypatch.setattr(console, "interactive", lambda: True)
     result = runner.invoke(
         cli, ["derive", "--step", "--wrt", "X", "--format", "text"], input="\n" * 9
     )

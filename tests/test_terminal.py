@@ -16,7 +16,7 @@ from rich.console import Console
 
 from symderiv import derive
 from symderiv.cli import cli
-from symderiv.cli.live import svg_of
+from symderiv.cli.step import svg_of
 from symderiv.conventions import PREFIX, Letters
 from symderiv.render.terminal import TerminalView, render_text
 

@@ -9,14 +9,18 @@ input.
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Any
+from .. import _interrupt
 
-import click
+_interrupt.install()  # a Ctrl-C during the imports below: one line, exit 130
 
-from .. import __version__
-from ..errors import SymderivError
+import os  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+import click  # noqa: E402
+
+from .. import __version__  # noqa: E402
+from ..errors import SymderivError  # noqa: E402
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -73,17 +77,67 @@ class SymderivGroup(click.Group):
             sys.exit(1)
         except MemoryError:
             _fail("out of memory; choose smaller sizes", 1)
-        except Exception as exc:
-            # A bug, not bad input: still one line in front of a class, unless debugging.
-            if os.environ.get("SYMDERIV_DEBUG"):
-                raise
+        except UnicodeEncodeError as exc:
+            if not _is_stream_encoding(exc.encoding):
+                _internal(exc)
+            _fail(_encoding_message(exc), 1)
+        except ImportError as exc:
+            if not _out_of_memory(exc):
+                _internal(exc)
             _fail(
-                f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
-                "symderiv, please report it with the command line "
-                "(SYMDERIV_DEBUG=1 shows the traceback)",
+                "out of memory (a library could not be loaded); raise the memory "
+                "limit (ulimit -v) or choose smaller sizes",
                 1,
             )
+        except Exception as exc:
+            _internal(exc)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _internal(exc: Exception) -> None:
+    """A bug, not bad input: still one line in front of a class, unless debugging."""
+    if os.environ.get("SYMDERIV_DEBUG"):
+        raise exc
+    _fail(
+        f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
+        "symderiv, please report it with the command line "
+        "(SYMDERIV_DEBUG=1 shows the traceback)",
+        1,
+    )
+
+
+def _codec(name: str | None) -> str:
+    import codecs
+
+    try:
+        return codecs.lookup(name or "").name
+    except LookupError:
+        return name or ""
+
+
+def _is_stream_encoding(encoding: str) -> bool:
+    """True when ``encoding`` is that of standard output or standard error."""
+    streams = (sys.stdout, sys.stderr)
+    return _codec(encoding) in {_codec(getattr(s, "encoding", None)) for s in streams}
+
+
+def _encoding_message(exc: UnicodeEncodeError) -> str:
+    """What to set when standard output cannot encode the output (ASCII only)."""
+    char = exc.object[exc.start : exc.start + 1]
+    return (
+        f"standard output uses the encoding {exc.encoding!r}, which cannot show "
+        f"U+{ord(char):04X} in symderiv's output; set PYTHONIOENCODING=utf-8 "
+        "(or a UTF-8 locale such as LANG=C.UTF-8), or write a file with -o FILE"
+    )
+
+
+def _out_of_memory(exc: ImportError) -> bool:
+    """True when a library failed to load for lack of memory (e.g. under ulimit -v)."""
+    text = str(exc).lower()
+    signs = ("failed to map segment", "cannot allocate memory", "out of memory")
+    return any(sign in text for sign in signs) or isinstance(
+        exc.__cause__ or exc.__context__, MemoryError
+    )
 
 
 @click.group(cls=SymderivGroup, context_settings=CONTEXT_SETTINGS)

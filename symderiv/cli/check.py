@@ -52,8 +52,7 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
 @click.option(
     "--batch",
     "batch",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default=None,
+    default=None,  # an input file: read by grade.read_rows, which names any problem
     metavar="FILE",
     help="Check every row of a CSV or JSON Lines file (id, variable, formula, and "
     "optionally convention, n, d, m); writes one JSON result per line.",
@@ -153,9 +152,9 @@ def _one(
     from ..conventions import Config
     from ..errors import FormulaError
     from ..guard import guard
-    from .output import preflight
+    from .console import check_outputs
 
-    preflight(output)
+    check_outputs({"-o": output})
     config = Config(n=n, d=d, m=m, convention=convention, names=names)
     var = resolve_variable(wrt, config)
     guard(Config(n=n, d=d, m=m, convention=convention, wrt=(var,)))
@@ -183,12 +182,9 @@ def _one(
 
 
 def _write(text: str, output: str | None) -> None:
-    if output is None or output == "-":
-        click.echo(text, nl=False)
-        return
-    from ..fileio import write_atomic
+    from .console import show
 
-    write_atomic(output, text)
+    show(text, "text", output)
 
 
 def _batch(
@@ -201,9 +197,9 @@ def _batch(
     output: str | None,
 ) -> None:
     from .. import grade
-    from .output import preflight
+    from .console import check_outputs
 
-    preflight(output)
+    check_outputs({"-o": output})
     rows = grade.read_rows(path)
     defaults = grade.Defaults(n=n, d=d, m=m, convention=convention, names=names)
     lines = [grade.dumps(result) for result in grade.batch(rows, defaults)]

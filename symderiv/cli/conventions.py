@@ -48,47 +48,32 @@ def conventions(
     from ..compare import compare
     from ..conventions import CONVENTIONS, VEC_ORDERS, Config
     from ..errors import UsageError
-    from ..fileio import write_atomic
-    from ..guard import guard
-    from ..render.comparison import (
-        comparison_latex,
-        comparison_markdown,
-        comparison_renderable,
-        comparison_text,
-    )
-    from .live import make_console, text_width
-    from .output import TEXT_WIDTH, progress_reporter
+    from ..guard import guard_all
+    from .console import check_outputs, progress, show
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         # refused before any work, as derive does
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
-    seconds = sum(
-        guard(Config(n=n, d=d, m=m, convention=c, vec=v), force).seconds
-        for c in CONVENTIONS
-        for v in VEC_ORDERS
+    check_outputs({"-o": output})  # a bad -o fails now, before the six derivations
+    # The six derivations are all kept for the page: their costs add up.
+    estimate = guard_all(
+        [
+            Config(n=n, d=d, m=m, convention=c, vec=v)
+            for c in CONVENTIONS
+            for v in VEC_ORDERS
+        ],
+        force,
     )
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
-    with progress_reporter(seconds) as progress:
-        comparison = compare(n, d, m, progress=progress, force=True)
-    if fmt == "rich" and output is None:
-        make_console().print(comparison_renderable(comparison))
-    else:
-        if fmt in ("rich", "text"):
-            text = comparison_text(comparison, text_width(output, TEXT_WIDTH))
-        elif fmt == "latex":
-            text = comparison_latex(comparison)
-        else:
-            text = comparison_markdown(comparison)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            write_atomic(output, text)
-            if pdf:
-                from ..pdf import compile_pdf
+    with progress(estimate.seconds) as report:
+        comparison = compare(n, d, m, progress=report, force=True)
+    show(comparison, fmt, output)
+    if pdf and output is not None:
+        from ..pdf import compile_pdf
 
-                compile_pdf(output)
+        compile_pdf(output)
     if not comparison.verified:
         raise click.exceptions.Exit(1)

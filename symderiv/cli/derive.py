@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
+from ..guard import DEFAULT_MAX_ENTRIES, MAX_ENTRIES_LIMIT
 from . import cli
 from .options import (
-    SIZE,
+    Size,
     derivation_options,
     format_option,
     method_option,
@@ -44,16 +45,24 @@ FORMATS: tuple[str, ...] = (
 )
 @click.option(
     "--max-entries",
-    type=SIZE,
-    default=12,
+    type=Size(MAX_ENTRIES_LIMIT),
+    default=DEFAULT_MAX_ENTRIES,
     show_default=True,
-    help="Show at most this many rows and columns of a matrix (display only).",
+    help=f"Show at most this many rows and columns of a matrix (display only; "
+    f"at most {MAX_ENTRIES_LIMIT}).",
 )
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
 @click.option(
     "--step",
     is_flag=True,
     help="Pause after each step until Enter (q quits): for live lectures.",
+)
+@click.option(
+    "--net",
+    default=None,
+    metavar="LAYERS",
+    help="A network instead of one layer, e.g. 'affine:3,relu,affine:2' "
+    "(affine:K, relu, tanh, sigmoid); --loss softmax-ce for classification.",
 )
 @click.option(
     "--svg",
@@ -72,6 +81,7 @@ def derive(
     force: bool,
     step: bool,
     svg: str | None,
+    net: str | None,
     **options: Any,
 ) -> None:
     """Derive dL/dX, dL/dW and dL/db of the affine layer, step by step.
@@ -84,40 +94,87 @@ def derive(
     Examples:
       symderiv derive --n 2 --d 2 --m 3
       symderiv derive --convention torch --vec col --format json -o affine.json
+      symderiv derive --net affine:3,relu,affine:2 --loss softmax-ce --n 2 --d 2
     """
+    if net is not None:
+        from ..net.commands import derive_command
+
+        ctx = click.get_current_context()
+        options.update(step=step, svg=svg)
+        derive_command(ctx, net, n, d, fmt, output, pdf, max_entries, force, options)
+        return
     from ..conventions import Config
     from ..derive import derive as run
     from ..guard import guard
-    from .output import emit, preflight, progress_reporter
+    from .console import ViewSettings, check_outputs, interactive, progress, show
 
     config = Config(n=n, d=d, m=m, **options)
-    estimate = guard(config, force)
-    preflight(output, svg)  # a bad -o or --svg fails now: no work, no file written
+    settings = ViewSettings(max_entries=max_entries)
+    if output == "-":
+        output = None  # standard output, as for every command
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
-    to_file = output is not None and not step and svg is None
-    with progress_reporter(estimate.seconds) as progress:
-        derivation = run(config, progress=progress, force=True)
-        if to_file:
+    # Every usage error and every bad output path fails now: no work, no file written.
+    pdf_path = _check_options(fmt, output, pdf, step, svg)
+    check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
+    estimate = guard(config, force, fmt=fmt, max_entries=max_entries)
+    with progress(estimate.seconds) as report:
+        derivation = run(config, progress=report, force=True)
+        if output is not None:
             # Rendering a large derivation takes seconds too: keep the bar until written.
-            if progress is not None:
-                progress(f"writing {output}", 1, 1)
-            emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
-    if step or svg is not None:
-        from .live import present
+            if report is not None:
+                report(f"writing {output}", 1, 1)
+            show(derivation, fmt, output, settings)
+            if pdf:
+                from ..pdf import compile_pdf
 
-        finished = present(
-            derivation,
-            fmt,
-            output=output,
-            pdf=pdf,
-            max_entries=max_entries,
-            step=step,
-            svg=svg,
-        )
-        if not finished:
-            return  # stopped with q during --step: a clean exit
-    elif not to_file:
-        emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
+                compile_pdf(output)
+    if svg is not None:
+        from .step import write_svg
+
+        write_svg(derivation, svg, settings)
+    if output is None:
+        if step and interactive():
+            from .step import walk
+
+            if not walk(derivation, fmt, settings):
+                return  # stopped with q during --step: a clean exit
+        else:
+            # Without a terminal --step pauses nowhere: the same output as without it.
+            show(derivation, fmt, None, settings)
     if not derivation.verified:
         raise click.exceptions.Exit(1)
+
+
+def _check_options(
+    fmt: str, output: str | None, pdf: bool, step: bool, svg: str | None
+) -> str | None:
+    """Refuse conflicting options; the path of the PDF ``--pdf`` will write, if any.
+
+    Raises:
+        UsageError: ``--pdf`` without latex/beamer or without ``-o``; ``--step`` with
+            ``-o`` or another format than rich/text; ``--svg -``.
+    """
+    from pathlib import Path
+
+    from ..errors import UsageError
+
+    if pdf and fmt not in ("latex", "beamer"):
+        raise UsageError(f"--pdf needs --format latex or beamer, not {fmt!r}")
+    if pdf and output is None:
+        raise UsageError("--pdf needs -o FILE.tex (the PDF is written next to it)")
+    if step and (output is not None or fmt not in ("rich", "text")):
+        raise UsageError(
+            "--step shows the derivation in the terminal; use it without -o and with "
+            f"--format rich or text (got {'-o ' + output if output else '--format ' + fmt})"
+        )
+    if svg == "-":
+        raise UsageError(
+            "--svg needs a file name (- means standard output only for -o)"
+        )
+    if not pdf or not output:
+        return None
+    try:
+        return str(Path(output).with_suffix(".pdf"))
+    except ValueError:  # "/" or "..": no file name; check_outputs refuses the path
+        return None

@@ -10,7 +10,7 @@ from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
+#: The formats of an exercise sheet.
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
@@ -70,7 +70,7 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     type=click.Choice(FORMATS),
     default="latex",
     show_default=True,
-    help="Output format.",
+    help="Output format (json: the blanks with their answers, for a learning platform).",
 )
 @click.option(
     "--answers",
@@ -123,10 +123,12 @@ def exercise(
       symderiv exercise --seed 7 --format json -o blanks.json
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
+    from pathlib import Path
+
     from ..errors import UsageError
     from ..exercise import make_sheet, parse_kinds, sheet_json
-    from ..fileio import write_atomic
     from ..render.sheet import sheet_latex, sheet_markdown
+    from .console import check_outputs, show
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
@@ -139,20 +141,24 @@ def exercise(
     if roster is not None:
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
         return
+    pdf_path = None
+    if pdf and output:
+        try:
+            pdf_path = str(Path(output).with_suffix(".pdf"))
+        except ValueError:  # "/" or "..": refused as a path below
+            pdf_path = None
+    check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
     sheet = make_sheet(seed=seed, **sheet_options)
     if fmt == "json":  # the blanks with their answers, for a learning platform
         text = sheet_json(sheet)
     else:
         printer = sheet_latex if fmt == "latex" else sheet_markdown
         text = printer(sheet, answers=answers)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
-        if pdf:
-            from ..pdf import compile_pdf
+    show(text, "text", output)
+    if pdf and output is not None:
+        from ..pdf import compile_pdf
 
-            compile_pdf(output)
+        compile_pdf(output)
     if not sheet.derivation.verified:
         raise click.exceptions.Exit(1)
 

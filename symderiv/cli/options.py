@@ -32,6 +32,9 @@ class Size(click.ParamType[int]):
 
     name = "integer"
 
+    def __init__(self, limit: int = MAX_SIZE) -> None:
+        self.limit = limit
+
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> int:
@@ -50,9 +53,9 @@ class Size(click.ParamType[int]):
             self.fail(f"{_clip(text)} is negative; use an integer >= 1", param, ctx)
         if not digits:
             self.fail(f"{_clip(text)} is zero; use an integer >= 1", param, ctx)
-        if len(digits) > len(str(MAX_SIZE)) or int(digits) > MAX_SIZE:
+        if len(digits) > len(str(self.limit)) or int(digits) > self.limit:
             self.fail(
-                f"{_clip(digits)} is too large; use an integer from 1 to {MAX_SIZE}",
+                f"{_clip(digits)} is too large; use an integer from 1 to {self.limit}",
                 param,
                 ctx,
             )
@@ -91,11 +94,27 @@ def _unprefixed(exc: Exception, flag: str) -> str:
     return message
 
 
-def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+def wrt_callback(
+    ctx: click.Context, param: click.Parameter, value: str
+) -> tuple[str, ...]:
     try:
         return parse_wrt(value)
     except SymderivError as exc:
+        net_vars = net_variables(value)
+        if net_vars is not None:
+            return net_vars  # W1, b2, ...: checked against the network (--net)
         raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
+
+
+_NET_VARIABLE = re.compile(r"X|[Wb][1-9][0-9]{0,3}\Z")
+
+
+def net_variables(value: str) -> tuple[str, ...] | None:
+    """``"X,W1,b2"`` as a tuple when it names a network's variables, else None."""
+    items = tuple(s.strip() for s in value.split(","))
+    if items and all(_NET_VARIABLE.fullmatch(s) for s in items):
+        return items
+    return None
 
 
 def _names(
@@ -174,13 +193,13 @@ def derivation_options(func: F) -> F:
             default="generic",
             show_default=True,
             help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
-            "sum: Σ y_ij.",
+            "sum: Σ y_ij; softmax-ce: −(1/N)·Σ t·log softmax(y).",
         ),
         click.option(
             "--wrt",
             default="X,W,b",
             show_default=True,
-            callback=_wrt,
+            callback=wrt_callback,
             help="Variables to differentiate by: any of X,W,b.",
         ),
         names_option(),

@@ -10,23 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..conventions import LOSSES, parse_wrt
-from ..errors import SymderivError, VerificationError
+from ..conventions import LOSSES
+from ..errors import VerificationError
 from . import cli
-from .options import convention_option, size_options
+from .options import convention_option, size_options, wrt_callback
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
 
     from ..numeric import VerifyReport
-
-
-def _wrt(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    try:
-        return parse_wrt(value)
-    except SymderivError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from exc
 
 
 def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
@@ -42,25 +34,6 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
             f"{number} is negative; use an integer >= 0", ctx, param
         )
     return number
-
-
-def _console() -> Console:
-    """Rich on a terminal; plain text (no escape codes) when stdout is not one."""
-    import os
-    import sys
-
-    from rich.console import Console
-
-    terminal = sys.stdout.isatty()
-    plain = not terminal or os.environ.get("NO_COLOR", "") != ""  # no escape codes
-    return Console(
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
-        no_color=plain,
-        color_system=None if plain else "auto",
-        width=None if terminal else 100,
-    )
 
 
 def _gradient_shapes(report: VerifyReport) -> str:
@@ -87,6 +60,11 @@ def _loss_text(report: VerifyReport) -> str:
         return f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², so {L.dY} = ({L.Y} − {L.T})/N"
     if inst.loss == "sum":
         return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
+    if inst.loss == "softmax-ce":
+        return (
+            f"softmax-ce: L = −(1/N)·Σ_ij {t}_ij log p_ij, P = softmax({L.Y}) by rows, "
+            f"one-hot {L.T}, so {L.dY} = (P − {L.T})/N"
+        )
     return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
 
 
@@ -158,7 +136,8 @@ def _failure(report: VerifyReport) -> str:
     type=click.Choice(list(LOSSES)),
     default="generic",
     show_default=True,
-    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij.",
+    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij; "
+    "softmax-ce: −(1/N)·Σ t·log softmax(y).",
 )
 @click.option(
     "--seed",
@@ -172,13 +151,19 @@ def _failure(report: VerifyReport) -> str:
     "--wrt",
     default="X,W,b",
     show_default=True,
-    callback=_wrt,
+    callback=wrt_callback,
     help="Variables to check: any of X,W,b.",
 )
 @click.option(
     "--force",
     is_flag=True,
     help="Run even when the finite differences would take long.",
+)
+@click.option(
+    "--net",
+    default=None,
+    metavar="LAYERS",
+    help="Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net).",
 )
 def verify(
     n: int,
@@ -189,6 +174,7 @@ def verify(
     seed: int,
     wrt: tuple[str, ...],
     force: bool,
+    net: str | None,
 ) -> None:
     """Check the closed forms numerically in float64.
 
@@ -196,15 +182,22 @@ def verify(
     and compares each closed form with central finite differences of L and, when
     PyTorch is installed, with torch.autograd. Exit 0 when all agree, 1 otherwise.
     """
+    if net is not None:
+        from ..net.commands import verify_command
+
+        ctx = click.get_current_context()
+        verify_command(ctx, net, n, d, convention, loss, seed, wrt, force)
+        return
     from rich.text import Text
 
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
+    from .console import make_console
 
     report = run(n, d, m, convention, loss, seed, wrt, force=force)
     inst = report.instance
     conv = inst.convention
-    console = _console()
+    console = make_console()
     from ..render.formula import formula_text
 
     forward = formula_text(conv.forward(), conv.letters)

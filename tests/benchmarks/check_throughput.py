@@ -66,7 +66,8 @@ def throughput(count: int) -> tuple[float, int]:
 
 
 def at_32() -> tuple[float, float]:
-    from symderiv.check import _reference, check_formula
+    from symderiv.check import check_formula
+    from symderiv.check.verdict import _reference
     from symderiv.conventions import Config
     from symderiv.derive import derive
     from symderiv.render import render

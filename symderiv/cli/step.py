@@ -1,22 +1,20 @@
-"""The terminal in the lecture hall: consoles, ``--step`` and ``--svg``.
+"""The terminal in the lecture hall: ``--step`` and ``--svg``.
 
 ``--step`` prints the derivation one step at a time and waits for Enter after each, so a
 lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly.
 Without a terminal on both stdin and stdout (a pipe, a file, a test) nothing pauses.
 ``--svg FILE`` saves the same view as an SVG picture for slides.
 
-Colour follows https://no-color.org: when ``NO_COLOR`` is set (and not empty) no escape
-code of any kind is written, not even bold or dim.
+Colour follows https://no-color.org through :func:`symderiv.cli.console.make_console`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import UsageError
+from .console import ViewSettings, interactive, make_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,60 +23,8 @@ if TYPE_CHECKING:
 
 #: Width of the SVG picture in columns (fixed, so the picture is the same on every run).
 SVG_WIDTH = 100
-#: What the pause says; the words a lecturer types to stop.
+#: The words a lecturer types at a pause to stop.
 QUIT_WORDS = ("q", "quit", "exit")
-
-
-def no_colour() -> bool:
-    """True when the user asked for no colour (``NO_COLOR`` set and not empty)."""
-    return bool(os.environ.get("NO_COLOR"))
-
-
-def make_console(**options: Any) -> Console:
-    """The Console for standard output: colour on a terminal unless NO_COLOR is set.
-
-    With NO_COLOR no style at all is written (``color_system=None``); Rich's own
-    ``no_color`` would still write bold and dim.
-    """
-    from rich.console import Console
-
-    settings: dict[str, Any] = {
-        "highlight": False,
-        "emoji": False,
-        "soft_wrap": False,
-    }
-    if no_colour():
-        settings["color_system"] = None
-    settings.update(options)
-    return Console(**settings)
-
-
-def interactive() -> bool:
-    """True when someone is at a terminal: stdin and stdout are both terminals."""
-    try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
-    except (AttributeError, ValueError):  # closed or replaced streams
-        return False
-
-
-def text_width(output: str | None, default: int = 100) -> int:
-    """Columns for plain text: the terminal's when stdout is one, else ``default``.
-
-    Written with ``-o``: ``default``. Piped: ``default``, or ``COLUMNS`` when it is set, so
-    the same command gives the same bytes wherever it runs (for a pager:
-    ``COLUMNS=80 symderiv derive | less``).
-    """
-    import shutil
-
-    if output is not None:
-        return default
-    try:
-        if sys.stdout.isatty():
-            return shutil.get_terminal_size().columns
-    except (AttributeError, OSError, ValueError):  # no real file behind the stream
-        pass
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else default
 
 
 def _read_line() -> str | None:
@@ -186,50 +132,34 @@ def title_of(derivation: Derivation) -> str:
     return " ".join(parts)
 
 
-def present(
-    derivation: Derivation,
-    fmt: str,
-    *,
-    output: str | None,
-    pdf: bool,
-    max_entries: int,
-    step: bool,
-    svg: str | None,
-) -> bool:
-    """``derive``'s output with ``--step`` and/or ``--svg``.
+def write_svg(derivation: Derivation, path: str, settings: ViewSettings) -> None:
+    """``--svg PATH``: the terminal view saved as a picture (written atomically)."""
+    from ..fileio import write_atomic
+
+    picture = svg_of(
+        derivation, max_entries=settings.max_entries, title=title_of(derivation)
+    )
+    write_atomic(path, picture)
+
+
+def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
+    """``--step`` at a terminal: the derivation step by step, in rich or plain text.
 
     Returns:
-        False when the user stopped a ``--step`` walk early, else True.
-
-    Raises:
-        UsageError: ``--step`` with ``-o`` or a format other than rich/text.
+        False when the user stopped early (q, Ctrl-D), else True.
     """
-    from ..fileio import write_atomic
-    from .output import emit
-
-    if step and (output is not None or fmt not in ("rich", "text")):
-        raise UsageError(
-            "--step shows the derivation in the terminal; use it without -o and with "
-            f"--format rich or text (got {'-o ' + output if output else '--format ' + fmt})"
-        )
-    if svg is not None:
-        write_atomic(
-            svg, svg_of(derivation, max_entries=max_entries, title=title_of(derivation))
-        )
-    if not step or not interactive():
-        # Without a terminal nothing pauses: the output is the same as without --step.
-        emit(derivation, fmt, output=output, pdf=pdf, max_entries=max_entries)
-        return True
     console = make_console(color_system=None) if fmt == "text" else make_console()
-    return step_through(derivation, console, max_entries=max_entries, pause=True)
+    return step_through(
+        derivation, console, max_entries=settings.max_entries, pause=True
+    )
 
 
 __all__ = [
-    "interactive",
-    "text_width",
-    "make_console",
-    "no_colour",
-    "present",
+    "QUIT_WORDS",
+    "SVG_WIDTH",
     "step_through",
     "svg_of",
+    "title_of",
+    "walk",
+    "write_svg",
 ]

@@ -1,7 +1,7 @@
-"""Check a student's formula for ∂L/∂X, ∂L/∂W or ∂L/∂b against the derivation.
+"""The verdict on a student's formula for ∂L/∂X, ∂L/∂W or ∂L/∂b, against the derivation.
 
 A formula is right only if it is right in general. It is parsed safely
-(:mod:`symderiv.formula`, never ``eval``), then checked at the sizes given *and* at further
+(:mod:`.grammar`, never ``eval``), then checked at the sizes given *and* at further
 size triples whose sizes are pairwise distinct, at least 2, and equal to no number written
 in the formula (so ``X.T @ dY * N / 2`` cannot pass at N = 2, nor ``ones(D).T @ dY`` at
 N = D). At each triple its numpy shape is checked and its value compared entry by entry,
@@ -23,23 +23,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .algebra import Poly, PolyMatrix
-from .conventions import VARIABLES, Config, Letters
-from .errors import ChoiceError, FormulaError
-from .formula import (
-    Dim,
-    Env,
-    Formula,
-    FormulaLimitError,
-    FormulaShapeError,
-    LayerLeaves,
-    Names,
-    Reduce,
-    _Evaluator,
-    _Shapes,
-    format_shape,
-    parse,
-)
+from ..algebra import Poly, PolyMatrix
+from ..conventions import VARIABLES, Config, Letters
+from ..errors import ChoiceError, FormulaError
+from .grammar import Formula, FormulaLimitError, FormulaShapeError, Names, Reduce, parse
+from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape
+from .values import Evaluator
 
 #: Longest entry shown in a message, in characters.
 MAX_SHOWN = 400
@@ -60,7 +49,7 @@ REASONS: tuple[str, ...] = (
 )
 
 if TYPE_CHECKING:
-    from .layer import AffineLayer
+    from ..layer import AffineLayer
 
 Triple = tuple[int, int, int]
 
@@ -219,7 +208,7 @@ def _reference(
     triple: Triple, convention: str, var: str
 ) -> tuple[PolyMatrix, AffineLayer]:
     """∂L/∂var from the engine at these sizes, and the engine's layer (for X, W, b, Y, dY)."""
-    from .derive import derive
+    from ..derive import derive
 
     n, d, m = triple
     config = Config(n=n, d=d, m=m, convention=convention, wrt=(var,))
@@ -263,7 +252,7 @@ def further_sizes(
 # -- readable entries -----------------------------------------------------------------------
 def readable(poly: Poly, letters: Letters) -> str:
     """An entry as a student reads it: ``a₁,₁·∂L/∂z₁,₁ + a₂,₁·∂L/∂z₂,₁``, ``1/2·b₁``."""
-    from .render.names import unicode_name
+    from ..render.names import unicode_name
 
     if poly.is_zero():
         return "0"
@@ -328,9 +317,9 @@ class _Checker:
         n, d, m = triple
         return Env(n, d, m, self.conv, leaves if leaves is not None else {})
 
-    def shapes(self, triple: Triple) -> _Shapes:
+    def shapes(self, triple: Triple) -> Shapes:
         """The shape pass at ``triple`` (raises FormulaShapeError when shapes do not fit)."""
-        shapes = _Shapes(self.formula, self.env(triple))
+        shapes = Shapes(self.formula, self.env(triple))
         shapes.info(self.formula.tree)
         return shapes
 
@@ -347,14 +336,14 @@ class _Checker:
         want_shape = env.shape(self.var)
         want = tuple(d.size for d in want_shape)
         try:
-            shapes = _Shapes(self.formula, env)
+            shapes = Shapes(self.formula, env)
             info = shapes.info(self.formula.tree)
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True, want=want)
         got = tuple(d.size for d in info.shape)
         right, layer = _reference(triple, self.conv.name, self.var)
         leaves = LayerLeaves(layer)
-        value = _Evaluator(self.env(triple, leaves), shapes.infos).value(
+        value = Evaluator(self.env(triple, leaves), shapes.infos).value(
             self.formula.tree
         )
         one_d_bias = self.var == "b" and not self.conv.bias_column

@@ -1,0 +1,313 @@
+"""The CLI's one console module: where output goes and how it looks.
+
+Everything a command needs to put something in front of the user lives here:
+
+* :func:`make_console`, the Rich console for standard output (``NO_COLOR`` and
+  ``TERM=dumb`` honoured, a width that is never 0 and never absurd);
+* :func:`text_width`, the columns of plain text (the terminal's, else a fixed 100);
+* :func:`progress`, a bar (or one line) on stderr for work that takes a while;
+* :func:`check_outputs`, every output path of a command refused up front when it cannot
+  be written or when two outputs name one file;
+* :func:`show`, the one way to print or write an object (a derivation, the conventions
+  page, or ready text) in a format.
+
+Results go to stdout or, with ``-o``, to a file (:func:`symderiv.fileio.write_atomic`);
+progress and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..compare import Comparison
+    from ..steps import Derivation
+
+#: Width of plain text written to a file or a pipe: fixed, so output is deterministic.
+TEXT_WIDTH = 100
+#: Terminal widths are kept within these bounds (COLUMNS=100000 would draw 100 000-wide
+#: rules; a width of 0 prints nothing at all).
+MIN_WIDTH, MAX_WIDTH = 20, 500
+#: Work estimated to take longer than this shows a progress bar on stderr.
+PROGRESS_AFTER_SECONDS = 2.0
+
+#: Called as report(task, done, total) while long work runs.
+Report = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """How a derivation is displayed; one object instead of loose keyword arguments.
+
+    max_entries: at most this many rows and columns of a matrix are shown (display only).
+    """
+
+    max_entries: int = 12
+
+
+def no_colour() -> bool:
+    """True when the user asked for no colour (https://no-color.org: NO_COLOR set)."""
+    return os.environ.get("NO_COLOR", "") != ""
+
+
+def interactive() -> bool:
+    """True when someone is at a terminal: stdin and stdout are both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
+def _clamp(columns: int) -> int:
+    return max(MIN_WIDTH, min(MAX_WIDTH, columns))
+
+
+def _columns_variable() -> int | None:
+    """COLUMNS when it is a positive whole number, else None (0, negative, junk)."""
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def terminal_width() -> int | None:
+    """The columns of the terminal on stdout (COLUMNS when valid), or None if no terminal."""
+    import shutil
+
+    if not _stdout_is_terminal():
+        return None
+    columns = _columns_variable()
+    if columns is None:
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = shutil.get_terminal_size((TEXT_WIDTH, 24)).columns
+    return _clamp(columns if columns > 0 else TEXT_WIDTH)
+
+
+def text_width(output: str | None, default: int = TEXT_WIDTH) -> int:
+    """Columns for plain text: the terminal's when stdout is one, else ``default``.
+
+    Written with ``-o``: ``default``. Piped: ``default``, or ``COLUMNS`` when it is a
+    positive number, so the same command gives the same bytes wherever it runs (for a
+    pager: ``COLUMNS=80 symderiv derive | less``).
+    """
+    if output is not None:
+        return default
+    width = terminal_width()
+    if width is not None:
+        return width
+    columns = _columns_variable()
+    return _clamp(columns) if columns is not None else default
+
+
+def make_console(**options: Any) -> Console:
+    """The Rich console for standard output.
+
+    Colour on a terminal unless ``NO_COLOR`` is set, in which case no style at all is
+    written (``color_system=None``; Rich's own ``no_color`` would still write bold and
+    dim). TERM=dumb and pipes give plain text (Rich detects them). The width is
+    :func:`text_width`: the terminal's (never 0, whatever COLUMNS says), or 100 piped.
+    """
+    from rich.console import Console
+
+    settings: dict[str, Any] = {
+        "highlight": False,
+        "emoji": False,
+        "soft_wrap": False,
+        "width": text_width(None),
+    }
+    if no_colour():
+        settings["color_system"] = None
+    settings.update(options)
+    return Console(**settings)
+
+
+@contextlib.contextmanager
+def progress(seconds: float) -> Iterator[Report | None]:
+    """A progress callback drawing a bar on stderr, for work expected to take a while.
+
+    Yields None (nothing to report to) below :data:`PROGRESS_AFTER_SECONDS`; one line
+    (``symderiv: working (about N s)…``) when stderr is not a terminal.
+    """
+    if seconds < PROGRESS_AFTER_SECONDS:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal or console.is_dumb_terminal:
+        # A log or a CI job: one line, no bar (and no blank lines from Rich).
+        click.echo(f"symderiv: working (about {seconds:.0f} s)…", err=True)
+        yield None
+        return
+    console = Console(stderr=True, width=_clamp(console.width or TEXT_WIDTH))
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("deriving", total=1)
+
+        def report(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        yield report
+
+
+def check_outputs(outputs: dict[str, str | None]) -> None:
+    """Refuse, before any work, outputs that cannot be written or that collide.
+
+    Args:
+        outputs: what writes each path (``"-o"``, ``"--svg"``, ``"--pdf"``) → the path,
+            None or ``"-"`` (standard output) for none.
+
+    Raises:
+        UsageError: two outputs name the same file (one would overwrite the other).
+        OutputError: a path cannot be written (see :func:`symderiv.fileio.check_writable`).
+    """
+    from ..fileio import check_writable, same_file
+
+    named = [(flag, path) for flag, path in outputs.items() if path not in (None, "-")]
+    for k, (flag, path) in enumerate(named):
+        for other, other_path in named[k + 1 :]:
+            assert path is not None and other_path is not None
+            if path and other_path and same_file(path, other_path):
+                raise UsageError(
+                    f"{flag} {path!r} and {other} {other_path!r} name the same file; "
+                    "one would overwrite the other"
+                )
+    for _, path in named:
+        assert path is not None
+        check_writable(path)
+
+
+def _renderable(obj: object, settings: ViewSettings) -> Any:
+    """What Rich draws for ``obj`` in a terminal."""
+    from ..steps import Derivation
+
+    if isinstance(obj, Derivation):
+        from ..render.terminal import TerminalView
+
+        return TerminalView(obj, max_entries=settings.max_entries)
+    if isinstance(obj, str):
+        from rich.text import Text
+
+        return Text(obj)
+    from ..compare import Comparison
+    from ..render.comparison import comparison_renderable
+
+    if not isinstance(obj, Comparison):
+        raise TypeError(f"cannot show {type(obj).__name__}")
+    return comparison_renderable(obj)
+
+
+def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
+    """``obj`` as text in format ``fmt`` (``rich`` off a terminal is plain ``text``)."""
+    from ..steps import Derivation
+
+    if isinstance(obj, str):
+        return obj
+    if not isinstance(obj, Derivation):
+        from ..compare import Comparison
+        from ..render.comparison import (
+            comparison_latex,
+            comparison_markdown,
+            comparison_text,
+        )
+
+        if not isinstance(obj, Comparison):
+            raise TypeError(f"cannot show {type(obj).__name__}")
+        if fmt in ("rich", "text"):
+            return comparison_text(obj, width)
+        if fmt == "latex":
+            return comparison_latex(obj)
+        if fmt == "markdown":
+            return comparison_markdown(obj)
+        raise UsageError(f"the conventions page has no format {fmt!r}")
+    from ..render import render
+
+    if fmt in ("rich", "text"):
+        return render(obj, "text", width=width, max_entries=settings.max_entries)
+    if fmt in ("latex", "beamer", "markdown", "ipynb"):
+        return render(obj, fmt, max_entries=settings.max_entries)
+    return render(obj, fmt)
+
+
+def show(
+    obj: Derivation | Comparison | str,
+    fmt: str,
+    output: str | None = None,
+    settings: ViewSettings | None = None,
+) -> None:
+    """Print ``obj`` in format ``fmt`` to standard output, or write it to ``output``.
+
+    ``fmt`` ``rich`` draws with Rich when the output is the terminal; anywhere else it is
+    the plain ``text`` format. ``output`` None or ``"-"`` is standard output; a file is
+    written with :func:`symderiv.fileio.write_atomic`.
+    """
+    from ..fileio import write_atomic
+
+    settings = settings or ViewSettings()
+    if output == "-":
+        output = None
+    if fmt == "rich" and output is None:
+        make_console().print(_renderable(obj, settings))
+        return
+    if fmt == "json" and not isinstance(obj, str):
+        # Streamed chunk by chunk: at 64×64×64 the document is 58 MB of text.
+        from ..render import stream
+
+        if output is None:
+            for chunk in stream(obj, fmt):  # type: ignore[arg-type]
+                click.echo(chunk, nl=False)
+        else:
+            write_atomic(output, stream(obj, fmt))  # type: ignore[arg-type]
+        return
+    text = _text(obj, fmt, text_width(output), settings)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+def printable(path: str) -> str:
+    """``path`` for a message: as it is when printable, else quoted (no raw escapes)."""
+    return path if path.isprintable() else repr(path)
+
+
+__all__ = [
+    "MAX_WIDTH",
+    "MIN_WIDTH",
+    "PROGRESS_AFTER_SECONDS",
+    "TEXT_WIDTH",
+    "ViewSettings",
+    "check_outputs",
+    "interactive",
+    "make_console",
+    "no_colour",
+    "printable",
+    "progress",
+    "show",
+    "terminal_width",
+    "text_width",
+]
