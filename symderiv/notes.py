@@ -877,7 +877,7 @@ def define_note(c: Config) -> Prose:
         *(p for p in parts if p != ""),
         f"; convention {c.conv.name} (",
         *source(c),
-        "). Every entry is its own symbol, indexed from 1.",
+        f"). Every entry is its own symbol, indexed from {c.index_base}.",
     )
 
 

@@ -789,7 +789,11 @@ class IndexView(_View):
         assert isinstance(node, Sum)
         forward = " + ".join(_matrix_text(calc.matrix(a)) for a in node.args)
         ranges = ", ".join(
-            f"{name} = 1…{sizes[k]}"
+            (
+                f"{name} = 1…{sizes[k]}"
+                if calc.config.index_base == 1
+                else f"{name} = 0…{sizes[k]}−1"
+            )
             for name, k in (("i", 0), ("j", 2), *((str(s), 1) for s in _sum_ranges(y)))
         )
         return Step(
