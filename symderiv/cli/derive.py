@@ -14,6 +14,7 @@ from .options import (
     derivation_options,
     format_option,
     method_option,
+    notation_options,
     output_option,
     size_options,
 )
@@ -35,6 +36,7 @@ FORMATS: tuple[str, ...] = (
 @size_options
 @derivation_options
 @method_option
+@notation_options
 @format_option(FORMATS)
 @output_option()
 @click.option(

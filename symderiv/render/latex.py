@@ -574,15 +574,10 @@ class Cell:
 
 @lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
-    role, index = split_entry(name)
-    if role == "dY" and upstream == "bar":
-        letter = letters.entry("Y")
-        base = letter if len(letter) == 1 else rf"\mathit{{{letter}}}"
-        sub = ",".join(map(str, index))
-        tex = rf"\bar{{{base}}}_{{{sub}}}"
-        return Cell(tex, tex_width(tex))
-    tex = latex_name(name, letters)
-    return Cell(tex, tex_width(tex), role == "dY")
+    role, _ = split_entry(name)
+    # one place for display names: the index base and --upstream live in latex_name
+    tex = latex_name(name, letters, "bar" if upstream == "bar" else None)
+    return Cell(tex, tex_width(tex), tex.startswith("\\frac"))
 
 
 def _coeff_tex(c: int | Fraction) -> str:
@@ -795,6 +790,23 @@ def _grid(
     return Piece([tex], [width], height, ncols)
 
 
+def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
+    """A 1×K row drawn as the transpose of a K×1 column: [e1; e2; …]ᵀ."""
+    gap = r" \\[0.6ex]" if tall else r" \\"
+    rows = [r"\vdots" if c.tex == r"\cdots" else c.tex for c in cells]
+    tex = "\n".join(
+        [
+            r"\begin{bmatrix}",
+            *(t + gap for t in rows[:-1]),
+            rows[-1],
+            r"\end{bmatrix}^{T}",
+        ]
+    )
+    width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
+    height = sum(2.3 if c.tall else 1.25 for c in cells)
+    return Piece([tex], [width], height, 1)
+
+
 def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
     """A 1×K row broken over lines of at most ``budget`` em: [e1 e2 / e3 e4]."""
     left, right = (r"\Bigl[\;", r"\;\Bigr]") if tall else (r"\bigl[\;", r"\;\bigr]")
@@ -874,6 +886,13 @@ def matrix_piece(
                 return one
             tall = any(c.tall for c in row)
             piece = _row_lines(row, budget, tall)
+            if len(piece.lines) > 1:
+                # A row wrapped over lines would look like the matrix the next step
+                # reshapes it into; a transposed column keeps the reshape visible (as
+                # vec(Y) and the terminal draw it).
+                column = _row_as_column(row, tall)
+                if column.width <= budget / MIN_SCALE:
+                    return column
             if len(piece.lines) <= style.row_lines or (terms <= 2 and limit <= 3):
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
@@ -1432,7 +1451,7 @@ def _math_words(config: Config) -> set[str]:
     letters = config.letters
     words = {letters.of(r) for r in ("X", "W", "b", "Y", "dY", "T")}
     words |= {letters.entry(r) for r in ("X", "W", "b", "Y")}
-    words |= set(config.conv.sizes)
+    words |= set(config.size_names)
     return words - {"a", "I"} - ({"A"} - {letters.of(r) for r in ("X", "W", "b", "Y")})
 
 
