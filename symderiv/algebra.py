@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from functools import cache, lru_cache
 from math import lcm
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .conventions import PREFIX
@@ -47,6 +48,9 @@ Monomial = tuple[str, ...]
 # Factors print in this order inside a product: x·w, dy·w, x·dy, (y − t).
 _PRIORITY = {"x": 0, "dy": 1, "y": 2, "w": 3, "b": 4, "t": 5}
 _KNOWN_PREFIXES = set(PREFIX.values())
+# Networks (symderiv.net): inputs and cached activations, then upstream symbols, masks and
+# softmax values, then weights: x·dz·w, a·r·w.
+_NET_PRIORITY = {"a": 0, "z": 0, "da": 1, "dz": 1, "r": 2, "p": 2, "ip": 2}
 
 
 @contextlib.contextmanager
@@ -74,7 +78,10 @@ def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
         index = tuple(int(p) for p in rest.split("_")) if rest else ()
     except ValueError:
         index = ()
-    return (_PRIORITY.get(prefix, 9), index, atom)
+    priority = _PRIORITY.get(prefix)
+    if priority is None:  # a network's names: w2, a1, r1, dz2, ... (layer number dropped)
+        priority = _NET_PRIORITY.get(prefix.rstrip("0123456789"), 9)
+    return (priority, index, atom)
 
 
 def _normal(c: Coeff) -> Coeff:
@@ -108,6 +115,21 @@ class Poly:
         return Poly({(name,): 1})
 
     @staticmethod
+    def term(mono: Monomial, coeff: Coeff) -> Poly:
+        """The one-term polynomial coeff·mono; a lone entry or 1 is the shared instance.
+
+        The Jacobians of an affine map hold millions of such entries (w_l_j, x_i_l, 1), so
+        sharing them saves most of their memory and lets equal matrices compare by identity.
+        """
+        coeff = _normal(coeff)
+        if coeff == 1 and type(coeff) is int:
+            if len(mono) == 1:
+                return Poly.atom(mono[0])
+            if not mono:
+                return ONE
+        return Poly({mono: coeff}) if coeff else Poly()
+
+    @staticmethod
     def const(value: Coeff) -> Poly:
         """A constant polynomial (zero has no terms)."""
         value = _normal(value)
@@ -117,8 +139,21 @@ class Poly:
     def dot(pairs: Iterable[tuple[Poly, Poly]]) -> Poly:
         """Σ a_k·b_k in one pass, terms in the order of the pairs (a matrix-product entry)."""
         acc: dict[Monomial, Coeff] = {}
+        get = acc.get
         for a, b in pairs:
-            _add_product(acc, a.terms, b.terms, 1)
+            # _add_product inlined (one call per pair adds up at 64³); entries of the
+            # matrices multiplied are mostly single entries, merged by one rank comparison.
+            for ma, ca in a.terms.items():
+                for mb, cb in b.terms.items():
+                    if not mb:
+                        key = ma
+                    elif not ma:
+                        key = mb
+                    elif len(ma) == 1 and len(mb) == 1:
+                        key = ma + mb if rank(ma[0]) <= rank(mb[0]) else mb + ma
+                    else:
+                        key = _merge(ma, mb)
+                    acc[key] = get(key, 0) + ca * cb
         return Poly(_prune(acc))
 
     # -- arithmetic ------------------------------------------------------------------------
@@ -226,9 +261,13 @@ class Poly:
         A common denominator is factored out: ``(x_1_1*w_1_1 + b_1 - t_1_1)/2``. Entries in
         ``bindings`` print as the given (parenthesised) text instead of their name.
         """
-        if not self.terms:
+        terms = self.terms
+        if not terms:
             return "0"
-        den = _denominator(self.terms)
+        if not bindings and () not in terms and set(terms.values()) == _ONES:
+            # The common case (every coefficient 1, no constant): x_1_1*w_1_1 + b_1.
+            return " + ".join(map("*".join, terms))
+        den = _denominator(terms)
         if den > 1:
             inner = self.scale(den)._str_terms(bindings)
             return f"({inner})/{den}" if len(self.terms) > 1 else f"{inner}/{den}"
@@ -297,6 +336,9 @@ class Poly:
 
 
 _ONE_TERMS: dict[Monomial, Coeff] = {(): 1}
+_INT_ONLY = {int}
+_FIRST = itemgetter(0)
+_ONES = {1}
 
 
 def _denominator(terms: Mapping[Monomial, Coeff]) -> int:
@@ -328,6 +370,9 @@ def _add_product(
 
 
 def _prune(acc: dict[Monomial, Coeff]) -> dict[Monomial, Coeff]:
+    """Drop cancelled terms; whole Fractions become ints (nothing to do for int sums)."""
+    if set(map(type, acc.values())) <= _INT_ONLY:
+        return {m: c for m, c in acc.items() if c} if 0 in acc.values() else acc
     return {m: _normal(c) for m, c in acc.items() if c}
 
 
@@ -422,8 +467,10 @@ class PolyMatrix:
 
     def nonzeros(self) -> Iterator[tuple[int, int, Poly]]:
         """(row, col, entry) of every nonzero, row by row."""
-        for key in sorted(self.entries):
-            yield key[0], key[1], self.entries[key]
+        rows = self._rows()
+        for i in sorted(rows):
+            for j, v in rows[i]:
+                yield i, j, v
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -477,32 +524,81 @@ class PolyMatrix:
             raise ValueError(
                 f"cannot multiply {self.rows}x{self.cols} by {other.rows}x{other.cols}"
             )
-        by_row: dict[int, list[tuple[int, Poly]]] = {}
-        for (i, k), v in sorted(self.entries.items()):
-            by_row.setdefault(i, []).append((k, v))
-        other_rows: dict[int, list[tuple[int, Poly]]] = {}
-        for (k, j), v in sorted(other.entries.items()):
-            other_rows.setdefault(k, []).append((j, v))
+        by_row = self._rows()
+        other_rows = other._rows()
+        # Entry (i, j) is Σ_k a_ik·b_kj with its terms in the order of k, then of the terms
+        # of a_ik and b_kj (the order the maths builds them in, which printers show).
+        # When every entry is a single name or a constant and all of A's names rank before
+        # all of B's (x before w, dy before w, x before dy: every product of the engine),
+        # a merged monomial is just ma + mb; otherwise _merge sorts the factors.
+        order = _merge_order(self, other)
         out: dict[tuple[int, int], Poly] = {}
-        for i, row in by_row.items():
-            pairs: dict[int, list[tuple[Poly, Poly]]] = {}
-            for k, a in row:
-                for j, b in other_rows.get(k, ()):
-                    pairs.setdefault(j, []).append((a, b))
-            for j in sorted(pairs):
-                value = Poly.dot(pairs[j])
-                if not value.is_zero():
-                    out[i, j] = value
+        for i in sorted(by_row):
+            sums: dict[int, dict[Monomial, Coeff]] = {}
+            for k, a in by_row[i]:
+                brow = other_rows.get(k)
+                if brow is None:
+                    continue
+                a_terms = a.terms.items()
+                for j, b in brow:
+                    acc = sums.get(j)
+                    if acc is None:
+                        acc = sums[j] = {}
+                    for ma, ca in a_terms:
+                        for mb, cb in b.terms.items():
+                            if order < 0:
+                                key = ma + mb
+                            elif order > 0:
+                                key = mb + ma
+                            else:
+                                key = _merge(ma, mb)
+                            acc[key] = acc.get(key, 0) + ca * cb
+            for j in sorted(sums):
+                terms = _prune(sums[j])
+                if terms:
+                    out[i, j] = Poly(terms)
         return PolyMatrix(self.rows, other.cols, out)
+
+    def _rows(self) -> dict[int, list[tuple[int, Poly]]]:
+        """row -> [(col, entry), ...] in increasing col (each row sorted on its own:
+        entries are nearly always stored row by row already, so this is one pass)."""
+        rows: dict[int, list[tuple[int, Poly]]] = {}
+        for (i, k), v in self.entries.items():
+            row = rows.get(i)
+            if row is None:
+                rows[i] = [(k, v)]
+            else:
+                row.append((k, v))
+        for row in rows.values():
+            if len(row) > 1:
+                row.sort(key=_FIRST)
+        return rows
 
     def kron(self, other: PolyMatrix) -> PolyMatrix:
         """Kronecker product A ⊗ B, shape (ra·rb, ca·cb)."""
         out: dict[tuple[int, int], Poly] = {}
+        rb, cb = other.rows, other.cols
+        # I ⊗ B and A ⊗ I are the common cases: a factor 1 gives the other entry itself.
+        right = [
+            (k, l_, b, b.terms == _ONE_TERMS)
+            for (k, l_), b in other.entries.items()
+            if b.terms
+        ]
         for (i, j), a in self.entries.items():
-            for (k, l_), b in other.entries.items():
-                v = a * b
-                if not v.is_zero():
-                    out[i * other.rows + k, j * other.cols + l_] = v
+            if not a.terms:
+                continue
+            a_one = a.terms == _ONE_TERMS
+            r0, c0 = i * rb, j * cb
+            for k, l_, b, b_one in right:
+                if b_one:
+                    v = a
+                elif a_one:
+                    v = b
+                else:
+                    v = a * b
+                    if not v.terms:
+                        continue
+                out[r0 + k, c0 + l_] = v
         return PolyMatrix(self.rows * other.rows, self.cols * other.cols, out)
 
     def subs(self, values: Mapping[str, Poly]) -> PolyMatrix:
@@ -554,9 +650,72 @@ class PolyMatrix:
         ]
 
 
+def _names_if_linear(matrix: PolyMatrix) -> set[str] | None:
+    """The entry names of ``matrix`` when every monomial has at most one, else None."""
+    monomials: set[Monomial] = set()
+    for p in matrix.entries.values():
+        monomials.update(p.terms)
+    names: set[str] = set()
+    for mono in monomials:
+        if len(mono) > 1:
+            return None
+        names.update(mono)
+    return names
+
+
+def _merge_order(a: PolyMatrix, b: PolyMatrix) -> int:
+    """-1 when ``_merge(ma, mb) == ma + mb`` for every monomial ma of a and mb of b, 1 when
+    it is always ``mb + ma``, 0 when it must compare: -1 or 1 when each monomial has at
+    most one name and all names of one side have a lower role priority than all names of
+    the other (x before w, dy before w, x before dy: every product the engine forms)."""
+    left = _names_if_linear(a)
+    if left is None:
+        return 0
+    right = _names_if_linear(b)
+    if right is None:
+        return 0
+    if not left or not right:
+        return -1
+    lo = [rank(f)[0] for f in left]
+    ro = [rank(f)[0] for f in right]
+    if max(lo) < min(ro):
+        return -1
+    if max(ro) < min(lo):
+        return 1
+    return 0
+
+
 def _same_shape(a: PolyMatrix, b: PolyMatrix, op: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"shapes {a.shape} {op} {b.shape} do not fit")
+
+
+def affine_jacobian(values: Iterable[Poly], names: Iterable[str]) -> PolyMatrix:
+    """∂values[r]/∂names[c]: row r holds the derivatives of ``values[r]`` by each name.
+
+    For polynomials of degree at most one in each name (an affine map in each variable):
+    one pass over their terms, a term c·v·rest contributing c·rest to ∂y/∂v, instead of
+    differentiating every value by every name. Shape (len(values), len(names)).
+    """
+    column = {name: k for k, name in enumerate(names)}
+    where = column.get
+    atom = Poly.atom
+    entries: dict[tuple[int, int], Poly] = {}
+    r = -1
+    for r, y in enumerate(values):
+        for mono, coeff in y.terms.items():
+            for k, f in enumerate(mono):
+                c = where(f)
+                if c is None:
+                    continue
+                rest = mono[:k] + mono[k + 1 :]
+                if coeff == 1 and len(rest) == 1 and type(coeff) is int:
+                    value = atom(rest[0])  # the shared entry: most of a Jacobian
+                else:
+                    value = Poly.term(rest, coeff)
+                old = entries.get((r, c))
+                entries[r, c] = value if old is None else old + value
+    return PolyMatrix(r + 1, len(column), entries)
 
 
 @lru_cache(maxsize=256)

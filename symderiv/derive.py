@@ -14,8 +14,16 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from .algebra import Poly, PolyMatrix, bulk_work, evaluate, vec_positions
-from .conventions import PREFIX, Config, mse_upstream
+from . import notes
+from .algebra import (
+    Poly,
+    PolyMatrix,
+    affine_jacobian,
+    bulk_work,
+    evaluate,
+    vec_positions,
+)
+from .conventions import Config, mse_upstream, softmax_ce_upstream
 from .guard import guard
 from .layer import AffineLayer
 from .notation import (
@@ -96,6 +104,18 @@ class _Engine:
         if config.loss == "mse":
             outputs, targets = self.layer.outputs, self.layer.matrix("T")
             self.loss_upstream = (outputs - targets).scale(Fraction(1, n))
+        elif config.loss == "softmax-ce":
+            # dY = (P − T)/N, written in the cached softmax outputs p_i_j.
+            probs = PolyMatrix(
+                n,
+                m,
+                {
+                    (i, j): Poly.atom(f"p_{i + 1}_{j + 1}")
+                    for i in range(n)
+                    for j in range(m)
+                },
+            )
+            self.loss_upstream = (probs - self.layer.matrix("T")).scale(Fraction(1, n))
 
     def name(self, role: str) -> str:
         """The display letters of ``role`` (A for X in the column convention)."""
@@ -150,18 +170,12 @@ class _Engine:
     def define_layer(self) -> Step:
         """X, W and b with every entry its own symbol."""
         c, L = self.config, self.layer
-        sizes = self.conv.sizes
         return Step(
             "define",
             StepKind.DEFINE,
             "The layer and its symbols",
             tuple(Equation(Sym(r), Explicit(L.matrix(r))) for r in ("X", "W", "b")),
-            note=(
-                f"{sizes[0]} = {_count(c.n, 'sample')}, "
-                f"{sizes[1]} = {_count(c.d, 'input feature')}, "
-                f"{sizes[2]} = {_count(c.m, 'output feature')}; convention {self.conv.name} "
-                f"({self.conv.source}). Every entry is its own symbol, indexed from 1."
-            ),
+            note=notes.define_note(c),
         )
 
     def forward_pass(self) -> Step:
@@ -172,10 +186,7 @@ class _Engine:
             StepKind.DEFINE,
             "The forward pass, entry by entry",
             (Equation(Sym("Y"), self.conv.forward(), Explicit(L.Y)),),
-            note=(
-                f"Row i of {self.name('Y')} is the output for sample i; the bias is added "
-                "to every row (1_N is a column of ones)."
-            ),
+            note=notes.forward_note(self.config),
         )
 
     def upstream_step(self) -> Step:
@@ -185,16 +196,26 @@ class _Engine:
         eqs: tuple[Equation, ...]
         if loss == "generic":
             eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),)
-            note = (
-                f"Backpropagation hands the layer the upstream derivatives ∂L/∂{y}_ij "
-                "from the layers above; they stay symbols here."
-            )
+            note = notes.upstream_note(self.config)
         elif loss == "sum":
             eqs = (
                 Equation(Text(f"L = Σ_ij {y}_ij")),
                 Equation(Sym("dY"), Deriv("L", "Y"), Explicit(self.upstream)),
             )
-            note = f"For L = Σ {y}_ij every upstream derivative is 1."
+            note = notes.upstream_note(self.config)
+        elif loss == "softmax-ce":
+            assert self.loss_upstream is not None
+            eqs = (
+                Equation(Text(f"p_ij = exp({y}_ij) / Σ_k exp({y}_ik)")),
+                Equation(Text(f"L = −(1/{n}) Σ_i Σ_j {t}_ij log p_ij")),
+                Equation(
+                    Sym("dY"),
+                    Deriv("L", "Y"),
+                    softmax_ce_upstream(),
+                    Explicit(self.loss_upstream),
+                ),
+            )
+            note = notes.upstream_note(self.config)
         else:
             assert self.loss_upstream is not None
             eqs = (
@@ -206,11 +227,7 @@ class _Engine:
                     Explicit(self.loss_upstream),
                 ),
             )
-            note = (
-                f"The chain starts one step earlier, at the loss: ∂L/∂{y}_ij = "
-                f"({y}_ij − {t}_ij)/N. Below, ∂L/∂{y}_ij stands for this value; the "
-                "identities hold for any upstream derivative, so in particular for this one."
-            )
+            note = notes.upstream_note(self.config)
         return Step(
             "upstream", StepKind.DEFINE, "The upstream derivative", eqs, note=note
         )
@@ -218,9 +235,6 @@ class _Engine:
     def vectorize_output(self) -> Step:
         """vec(Y): the outputs as one long vector, in the order stated."""
         L = self.layer
-        order = (
-            "rows stacked (reshape(-1))" if self.order == "row" else "columns stacked"
-        )
         vec_y = PolyMatrix(
             L.n * L.m,
             1,
@@ -241,12 +255,9 @@ class _Engine:
         return Step(
             "vec_Y",
             StepKind.DEFINE,
-            f"Vectorize: {self.name('Y')} as one vector ({self.order} order)",
+            notes.vec_title(self.config),
             (Equation(Vec(Sym("Y")), Explicit(names), Explicit(vec_y)),),
-            note=(
-                f"vec stacks the entries of a matrix into one column, here {order}. Every "
-                "vector below uses the same order, so the Jacobians are ordinary matrices."
-            ),
+            note=notes.vec_note(self.config),
         )
 
     # -- per variable ----------------------------------------------------------------------
@@ -258,20 +269,9 @@ class _Engine:
         """Explicit ∂vec(Y)/∂vec(var) from the structure of Y, and its Kronecker form."""
         L, order = self.layer, self.order
         names = self.variable_vector(var)
-        column = {name: k for k, name in enumerate(names)}
-        prefix = PREFIX[var] + "_"
-        entries: dict[tuple[int, int], Poly] = {}
         # One pass over the terms of each y_ij: a term c·v·rest contributes c·rest to
         # ∂y_ij/∂v. The map is affine in each variable, so no term holds v twice.
-        for r, y in enumerate(L.Y.vec(order)):
-            for mono, coeff in y.terms.items():
-                for f in mono:
-                    if f.startswith(prefix):
-                        rest = tuple(g for g in mono if g != f)
-                        value = Poly({rest: coeff})
-                        key = (r, column[f])
-                        entries[key] = entries[key] + value if key in entries else value
-        jac = PolyMatrix(L.n * L.m, len(names), entries)
+        jac = affine_jacobian(L.Y.vec(order), names)
         kron_node = self.conv.kronecker(var, order)
         env = {r: L.matrix(r) for r in ("X", "W", "b")}
         kron = evaluate(kron_node, env, L.sizes, order)
@@ -283,23 +283,22 @@ class _Engine:
                 f"entry ({diff[0] + 1}, {diff[1] + 1}): explicit {jac[diff].to_str()} "
                 f"but Kronecker form {kron[diff].to_str()}"
             )
-        self.checks.append(Check(var, "Jacobian = Kronecker form", ok, detail))
+        self.checks.append(Check(var, notes.Claim.KRONECKER, ok, detail))
         rows, cols = self._blocks(var)
         vec_v = PolyMatrix(
             len(names), 1, {(k, 0): Poly.atom(nm) for k, nm in enumerate(names)}
         )
-        what = {"X": "the input", "W": "the weights", "b": "the bias"}[var]
         self.steps.append(
             Step(
                 f"dY_d{var}",
                 StepKind.JACOBIAN,
-                f"Jacobian of vec({self.name('Y')}) with respect to vec({self.name(var)})",
+                notes.jacobian_title(self.config, var),
                 (
                     Equation(Vec(Sym(var)), Explicit(vec_v)),
                     Equation(Deriv("Y", var, vec=True), Explicit(jac, (rows, cols))),
                     Equation(Deriv("Y", var, vec=True), kron_node),
                 ),
-                note=self._jacobian_note(var, jac, what),
+                note=notes.jacobian_note(self.config, var, jac.nnz(), jac.rows * jac.cols),
                 uses=("vec_Y",),
                 wrt=var,
             )
@@ -318,24 +317,6 @@ class _Engine:
             return (m, m) if row else (n, d)
         return (m, m) if row else (n, 1)
 
-    def _jacobian_note(self, var: str, jac: PolyMatrix, what: str) -> str:
-        rows, cols = jac.shape
-        total = rows * cols
-        share = jac.nnz()
-        y, w = self.config.letters.entry("Y"), self.name("W")
-        where = {
-            "X": f"{y}_ij depends on row i of {self.name('X')} only",
-            "W": f"{y}_ij depends only on the weights of output j ("
-            + (f"row j of {w}" if self.conv.weight_transposed else f"column j of {w}")
-            + ")",
-            "b": f"{y}_ij depends on {self.config.letters.entry('b')}_j only, "
-            "with derivative 1",
-        }[var]
-        return (
-            f"Row k holds the derivatives of the k-th output by every entry of {what}: "
-            f"{where}. Nonzero entries: {share} of {total}."
-        )
-
     def chain_rule(self, var: str, jac: PolyMatrix) -> PolyMatrix:
         """J_L(v) = J_h(y)·J_y(v): a (1, N·M) row times the (N·M, #v) Jacobian."""
         row_values = self.upstream.vec(self.order)
@@ -346,14 +327,11 @@ class _Engine:
         )
         # Sparse row times matrix: column c of J_L collects row[r]·J[r, c], one Σ each.
         result = row @ jac
-        letter = self.config.letters.entry(var)
-        y = self.config.letters.entry("Y")
-        nm = f"{self.conv.sizes[0]}·{self.conv.sizes[2]}"
         self.steps.append(
             Step(
                 f"dL_d{var}",
                 StepKind.CHAIN,
-                f"Chain rule for {self.config.letters.of(var)}",
+                notes.chain_title(self.config, var),
                 (
                     Equation(Jac("L", var), Prod(Jac("h", "Y"), Jac("Y", var))),
                     Equation(
@@ -362,12 +340,7 @@ class _Engine:
                     ),
                     Equation(Jac("L", var), Explicit(result)),
                 ),
-                note=(
-                    f"L = h({y}({letter})) with h the rest of the network; the chain rule in "
-                    f"higher dimensions multiplies the (1 × {nm}) row of upstream derivatives "
-                    f"by the Jacobian. Entry k of the result is Σ_r ∂L/∂{y}_r · "
-                    f"∂{y}_r/∂{letter}_k."
-                ),
+                note=notes.chain_note(self.config, var),
                 uses=("upstream", f"dY_d{var}"),
                 wrt=var,
             )
@@ -402,34 +375,19 @@ class _Engine:
                 f"entry ({diff[0] + 1}, {diff[1] + 1}): chain rule gives "
                 f"{derivative[diff].to_str()} but closed form {closed[diff].to_str()}"
             )
-        self.checks.append(Check(var, "chain rule = closed form", ok, detail))
-        lv = c.letters.of(var)
+        self.checks.append(Check(var, notes.Claim.CLOSED_FORM, ok, detail))
         eqs = [Equation(Deriv("L", var), Explicit(derivative))]
-        note = (
-            f"Entry by entry, J_L lists ∂L/∂v for every entry v of {lv}; putting each back "
-            f"where v sits in {lv} (undoing vec) gives a matrix of {lv}'s shape."
-        )
         if c.layout == "numerator":
             eqs.append(
                 Equation(Grad("L", var), T(Deriv("L", var)), Explicit(derivative.T))
-            )
-            note = (
-                f"Numerator layout: ∂L/∂{lv} takes the shape of {lv}ᵀ, as in notes that "
-                f"write ∂L/∂{c.letters.entry('Y')} with one row per output; the gradient in "
-                f"{lv}'s own shape is its transpose, ∇_{lv} L = (∂L/∂{lv})ᵀ."
-            )
-        if var == "X":
-            note += (
-                f" Note that ∂L/∂{lv} is a rearrangement of the components of the gradient "
-                "of L, not itself a gradient vector."
             )
         self.steps.append(
             Step(
                 f"reshape_{var}",
                 StepKind.SIMPLIFY,
-                f"Reshape into a matrix: ∂L/∂{lv}",
+                notes.reshape_title(c, var),
                 tuple(eqs),
-                note=note,
+                note=notes.reshape_note(c, var),
                 uses=(f"dL_d{var}",),
                 wrt=var,
             )
@@ -438,12 +396,15 @@ class _Engine:
             Step(
                 f"closed_{var}",
                 StepKind.RESULT,
-                f"Closed form of ∂L/∂{lv}",
-                (Equation(Deriv("L", var), closed_node, Explicit(closed)),),
-                note=(
-                    "The matrix above is exactly this product, entry by entry "
-                    "(see the certificate)."
+                notes.closed_title(c, var),
+                (
+                    Equation(
+                        Deriv("L", var),
+                        *_upstream_numerator(closed_node, c.layout),
+                        Explicit(closed),
+                    ),
                 ),
+                note=notes.CLOSED_NOTE,
                 uses=(f"reshape_{var}",),
                 wrt=var,
             )
@@ -472,24 +433,40 @@ class _Engine:
         )
         if self.config.loss == "mse":
             eqs += (Equation(Sym("dY"), mse_upstream()),)
+        elif self.config.loss == "softmax-ce":
+            eqs += (Equation(Sym("dY"), softmax_ce_upstream()),)
         elif self.config.loss == "sum":
             eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
         return Step(
             "summary",
             StepKind.RESULT,
-            "Backpropagation through the layer",
+            notes.SUMMARY_TITLE,
             eqs,
-            note=(
-                "These are the formulas a backward pass implements; every one was checked "
-                + (
-                    "against the explicit chain rule above."
-                    if self.config.method in ("jacobian", "all")
-                    else "against the explicit chain rule (see the certificate)."
-                )
-            ),
+            note=notes.summary_note(self.config.method),
             uses=tuple(f"{last}{v}" for v in self.config.wrt),
             view="jacobian" if self.config.method == "all" else self.config.method,
         )
+
+
+def _upstream_numerator(node: Node, layout: str) -> tuple[Node, ...]:
+    """The closed form, and in numerator layout also with the upstream in numerator
+    shape, as handwritten notes write it (seed 001: ∂L/∂W = ∂L/∂y · x with ∂L/∂y of
+    shape M×N): dYᵀ becomes ∂L/∂Y, dY becomes (∂L/∂Y)ᵀ."""
+    if layout != "numerator":
+        return (node,)
+
+    def swap(n: Node) -> Node:
+        if isinstance(n, T) and n.arg == Sym("dY"):
+            return Deriv("L", "Y")
+        if n == Sym("dY"):
+            return T(Deriv("L", "Y"))
+        if isinstance(n, T):
+            return T(swap(n.arg))
+        if isinstance(n, Prod):
+            return Prod(*(swap(a) for a in n.args))
+        return n
+
+    return (node, swap(node))
 
 
 def _count(k: int, noun: str) -> str:

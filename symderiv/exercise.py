@@ -11,7 +11,9 @@ blank. For each variable V the student fills in
 
 The answer key is the same sheet with every blank filled from the derivation's results
 (:meth:`Sheet.answers`): nothing is typed in by hand, so the key cannot disagree with the
-certificate. :func:`sheet_latex` and :func:`sheet_markdown` print either version.
+certificate. :func:`symderiv.render.sheet.sheet_latex` and
+:func:`symderiv.render.sheet.sheet_markdown` print either version; :func:`sheet_json` gives
+the blanks as data.
 
 >>> sheet = make_sheet(n=1, d=2, m=1, wrt="W")
 >>> [a.key for a in sheet.answers()][:3]
@@ -21,21 +23,20 @@ certificate. :func:`sheet_latex` and :func:`sheet_markdown` print either version
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .algebra import Poly, PolyMatrix
+from .algebra import Poly
 from .conventions import (
     CONVENTIONS,
     VARIABLES,
     VEC_ORDERS,
     Config,
-    Letters,
     check_size,
     parse_wrt,
 )
 from .errors import ShapeError
-from .notation import Deriv, Node, Sym
+from .notation import Deriv, Jac, Node, Prod, Sym, T
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -77,6 +78,177 @@ class Exercise:
     derivative_blanks: tuple[tuple[int, int], ...]
 
 
+#: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, and a
+#: multiple choice among look-alike formulas. ``--loss mse`` adds the loss's own question.
+KINDS: tuple[str, ...] = ("steps", "shapes", "choice")
+
+
+@dataclass(frozen=True)
+class ShapesQuestion:
+    """Shapes only: the rows and columns of each object of one variable's derivation.
+
+    Attributes:
+        var: X, W or b.
+        items: (what, rows, cols): the variable, dY, ∂vec(Y)/∂vec(V), J_L(v) and ∂L/∂V
+            (in the layout asked), as notation trees with their shapes.
+    """
+
+    var: str
+    items: tuple[tuple[Node, int, int], ...]
+
+    def answers(self) -> list[Answer]:
+        out: list[Answer] = []
+        for k, (_, rows, cols) in enumerate(self.items, start=1):
+            out += [
+                Answer(f"{self.var}.shape_rows.{k}", rows),
+                Answer(f"{self.var}.shape_cols.{k}", cols),
+            ]
+        return out
+
+
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """Which formula is ∂L/∂V? The closed form among look-alikes (dY·Wᵀ, Wᵀ·dY, dYᵀ·W).
+
+    Attributes:
+        var: X, W or b.
+        options: the formulas in the order printed (a, b, c, d).
+        correct: the position of the closed form in ``options``.
+    """
+
+    var: str
+    options: tuple[Node, ...]
+    correct: int
+
+    def answers(self) -> list[Answer]:
+        return [Answer(f"{self.var}.choice", self.options[self.correct])]
+
+
+@dataclass(frozen=True)
+class LossQuestion:
+    """The MSE loss's own step: ∂L/∂y_ij for one entry, and dY as a formula.
+
+    Attributes:
+        at: 0-based (i, j) of the entry asked for.
+        entry: ∂L/∂y_ij = (y_ij − t_ij)/N as a polynomial.
+        formula: dY = (Y − T)/N as a notation tree.
+    """
+
+    at: tuple[int, int]
+    entry: Poly
+    formula: Node
+
+    def answers(self) -> list[Answer]:
+        i, j = self.at
+        return [
+            Answer(f"dY.loss_entry.{i + 1}.{j + 1}", self.entry),
+            Answer("dY.loss_formula", self.formula),
+        ]
+
+
+Question = ShapesQuestion | ChoiceQuestion | LossQuestion
+
+
+def _flip(node: Node) -> Node:
+    """Nᵀ, with (Nᵀ)ᵀ = N."""
+    return node.arg if isinstance(node, T) else T(node)
+
+
+def look_alikes(closed: Node) -> tuple[Node, ...]:
+    """Three formulas a student confuses with the closed form A·B: B·A, Aᵀ·Bᵀ and A·Bᵀ
+    (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W and dY·W), never equal to it as written.
+
+    >>> from symderiv.notation import Sym
+    >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))]
+    ['Prod', 'Prod', 'Prod']
+    """
+    if not isinstance(closed, Prod) or len(closed.args) != 2:
+        raise ValueError("a look-alike needs a product of two factors")
+    a, b = closed.args
+    out: list[Node] = []
+    for cand in (Prod(b, a), Prod(_flip(a), _flip(b)), Prod(a, _flip(b))):
+        if cand != closed and cand not in out:
+            out.append(cand)
+    return tuple(out)
+
+
+def question_shapes(derivation: Derivation, var: str) -> ShapesQuestion:
+    """The shapes of V, dY, ∂vec(Y)/∂vec(V), J_L(v) and ∂L/∂V, from the derivation."""
+    result = derivation.results[var]
+    layer = derivation.layer
+    small = derivation.config.letters.entry(var)
+    items: tuple[tuple[Node, int, int], ...] = (
+        (Sym(var), *layer.shape(var)),
+        (Sym("dY"), *derivation.upstream.shape),
+        (Deriv("Y", var, vec=True), *result.jacobian.shape),
+        (Jac("L", small), *result.chain.shape),
+        (Deriv("L", var), *result.derivative.shape),
+    )
+    return ShapesQuestion(var, items)
+
+
+def question_choice(
+    derivation: Derivation, var: str, rng: random.Random
+) -> ChoiceQuestion:
+    """The closed form of ∂L/∂V (in the layout asked) and three look-alikes, shuffled."""
+    closed = derivation.results[var].closed_form
+    options = [closed, *look_alikes(closed)]
+    rng.shuffle(options)
+    return ChoiceQuestion(var, tuple(options), options.index(closed))
+
+
+def question_loss(derivation: Derivation, rng: random.Random) -> LossQuestion:
+    """For the MSE loss: one entry of dY and its formula, from the upstream step."""
+    if derivation.loss_upstream is None:
+        raise ValueError("the loss question needs --loss mse")
+    n, m = derivation.config.n, derivation.config.m
+    at = (rng.randrange(n), rng.randrange(m))
+    # the upstream step states dY = ∂L/∂Y = (Y − T)/N = [explicit]
+    (equation,) = [
+        e for e in derivation.step("upstream").equations if isinstance(e.parts[0], Sym)
+    ]
+    return LossQuestion(at, derivation.loss_upstream[at], equation.parts[2])
+
+
+def extra_questions(
+    derivation: Derivation, kinds: tuple[str, ...], seed: int | None
+) -> tuple[Question, ...]:
+    """The questions of ``kinds`` beyond "steps", drawn from their own generator (so the
+    step-by-step blanks of a seed stay as they were): the MSE loss's question first,
+    then per variable its shapes and its multiple choice."""
+    rng = random.Random(f"extras:{0 if seed is None else seed}")
+    out: list[Question] = []
+    if derivation.config.loss == "mse":
+        out.append(question_loss(derivation, rng))
+    for var in derivation.config.wrt:
+        if "shapes" in kinds:
+            out.append(question_shapes(derivation, var))
+        if "choice" in kinds:
+            out.append(question_choice(derivation, var, rng))
+    return tuple(out)
+
+
+def parse_kinds(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"shapes,choice"`` -> ("shapes", "choice") in :data:`KINDS` order.
+
+    Raises:
+        ChoiceError: empty, unknown or repeated kinds.
+    """
+    from .errors import ChoiceError
+
+    if text is None:
+        return ("steps",)
+    items = (
+        [k.strip() for k in text.split(",")] if isinstance(text, str) else list(text)
+    )
+    if not items or any(k not in KINDS for k in items) or len(set(items)) != len(items):
+        raise ChoiceError(
+            f"--kind {','.join(items)!r}: choose one or more of {', '.join(KINDS)}, "
+            "comma-separated, each once"
+        )
+    return tuple(k for k in KINDS if k in items)
+
+
 @dataclass(frozen=True)
 class Sheet:
     """An exercise sheet: the layer, its derivation and the blanks."""
@@ -85,6 +257,12 @@ class Sheet:
     seed: int | None
     derivation: Derivation
     exercises: tuple[Exercise, ...]
+    #: The student the sheet is for (``--roster``), printed in its title.
+    student: str | None = None
+    #: Questions beyond the step-by-step exercises (``--kind``), after them.
+    extras: tuple[Question, ...] = ()
+    #: The kinds of question asked (``--kind``).
+    kinds: tuple[str, ...] = ("steps",)
 
     def answers(self) -> list[Answer]:
         """Every blank with its value from the derivation, in the order printed."""
@@ -106,6 +284,8 @@ class Sheet:
                     Answer(f"{v}.derivative.{i + 1}.{j + 1}", result.derivative[i, j])
                 )
             out.append(Answer(f"{v}.closed_form", result.closed_form))
+        for q in self.extras:
+            out += q.answers()
         return out
 
     def command(self, answers: bool = False) -> str:
@@ -117,6 +297,10 @@ class Sheet:
         ]
         if self.seed is not None:
             parts.append(f"--seed {self.seed}")
+        if self.kinds != ("steps",):
+            parts.append(f"--kind {','.join(self.kinds)}")
+        if c.loss != "generic":
+            parts.append(f"--loss {c.loss}")
         if answers:
             parts.append("--answers")
         return " ".join(parts)
@@ -148,8 +332,13 @@ def make_sheet(
     vec: str | None = None,
     wrt: str | tuple[str, ...] | None = None,
     seed: int | None = None,
+    kinds: str | tuple[str, ...] | None = None,
+    loss: str = "generic",
 ) -> Sheet:
     """Choose the layer and the blanks, derive, and return the sheet.
+
+    ``kinds`` picks the questions (:data:`KINDS`, default the step-by-step exercise
+    only); ``loss="mse"`` adds the loss's own question (∂L/∂y_ij and dY = (Y − T)/N).
 
     Every choice not given is drawn from ``random.Random(seed)`` (sizes 2 or 3, any
     convention, order and non-empty set of variables); without a seed the defaults are
@@ -173,17 +362,22 @@ def make_sheet(
     defaults.update(vec="row", wrt=VARIABLES)
     given: dict[str, Any] = {**sizes, "convention": convention, "vec": vec}
     given["wrt"] = parse_wrt(wrt) if wrt is not None else None
+    chosen_kinds = parse_kinds(kinds)
     config = Config(
+        loss=loss,
         **{
             key: value
             if value is not None
             else (defaults if seed is None else drawn)[key]
             for key, value in given.items()
-        }
+        },
     )
     derivation = derive(config)
     exercises = tuple(_blanks(rng, derivation, var) for var in config.wrt)
-    return Sheet(config, seed, derivation, exercises)
+    if "steps" not in chosen_kinds:
+        exercises = ()
+    extras = extra_questions(derivation, chosen_kinds, seed)
+    return Sheet(config, seed, derivation, exercises, extras=extras, kinds=chosen_kinds)
 
 
 def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
@@ -208,316 +402,255 @@ def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
     return Exercise(var, tuple(jacobian_blanks), chain_column, tuple(derivative_blanks))
 
 
-# -- printing: LaTeX and Markdown from the same walk -------------------------------------------
-class _Printer:
-    """Prints a sheet; ``answers`` fills the blanks, ``markdown`` targets MathJax."""
+def sheet_json(sheet: Sheet) -> str:
+    """The blanks of ``sheet`` with their answers, as JSON, for a learning platform.
 
-    def __init__(self, sheet: Sheet, answers: bool, markdown: bool) -> None:
-        self.sheet = sheet
-        self.answers = answers
-        self.markdown = markdown
-        self.letters: Letters = sheet.config.letters
+    One object: ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
+    key), and ``blanks`` in the order printed. Each blank has its ``key`` (as
+    :meth:`Sheet.answers`), ``variable``, ``kind`` (``rows``, ``cols``, ``jacobian``,
+    ``chain``, ``derivative``, ``closed_form``), its 1-based ``index`` where it has one,
+    and the ``answer``: a number, or an entry in canonical names (``x_1_1*dy_1_1``) with
+    ``text``, its readable form (``x₁,₁·∂L/∂y₁,₁``). A closed form's answer is a formula
+    that ``symderiv check`` reads, and its ``check`` object gives the arguments with which
+    a platform grades the student's formula for that blank.
+    """
+    import json
 
-    # blanks and answers
-    def blank(self, tex: str, size: str = "short") -> str:
-        """A box to fill in, or (answer key) the box filled with ``tex``.
+    from .check import numpy_text, readable
 
-        ``size`` is "short" (one symbol), "medium" (a sum inside a matrix) or "long" (a
-        formula on its own line): the same for every blank of a task, so that the size
-        of a box does not give its answer away.
-        """
-        if self.answers:
-            if self.markdown:
-                return rf"\boxed{{\color{{blue}}{{{tex}}}}}"
-            return rf"\sdanswer{{{tex}}}"
-        if self.markdown:
-            room = {
-                "short": r"\phantom{00}",
-                "medium": r"\phantom{00}\qquad\quad",
-                "long": r"\phantom{00}\qquad\qquad\qquad\qquad",
+    config = sheet.config
+    blanks: list[dict[str, Any]] = []
+    for answer in sheet.answers():
+        var, kind, *index = answer.key.split(".")
+        blank: dict[str, Any] = {"key": answer.key, "variable": var, "kind": kind}
+        if index:
+            blank["index"] = [int(i) for i in index]
+        value: Any = answer.value
+        if isinstance(value, Poly):
+            blank["answer"] = value.to_str()
+            blank["text"] = readable(value, config.letters)
+        elif isinstance(value, int):
+            blank["answer"] = value
+        elif var not in config.wrt:  # dY = (Y − T)/N: not a derivative check grades
+            from .render.formula import formula_text
+
+            blank["answer"] = formula_text(value, config.letters)
+        else:
+            formula = numpy_text(value, config)
+            blank["answer"] = formula
+            blank["check"] = {
+                "variable": var,
+                "convention": config.convention,
+                "n": config.n,
+                "d": config.d,
+                "m": config.m,
+                "args": [
+                    "check",
+                    "--convention",
+                    config.convention,
+                    "--n",
+                    str(config.n),
+                    "--d",
+                    str(config.d),
+                    "--m",
+                    str(config.m),
+                    "--wrt",
+                    var,
+                ],
             }
-            return rf"\boxed{{{room[size]}}}"
-        return {
-            "short": r"\sdblank",
-            "medium": r"\sdmidblank",
-            "long": r"\sdlongblank",
-        }[size]
+        blanks.append(blank)
+    document = {
+        "config": config.to_dict(),
+        "seed": sheet.seed,
+        "command": sheet.command(),
+        "key_command": sheet.command(answers=True),
+        "blanks": blanks,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
-    def entry(self, poly: Poly) -> str:
-        return answer_tex(Answer("", poly), self.letters)
 
-    def formula(self, node: Node) -> str:
-        from .render.formula import formula_latex
+# -- a class roster: one sheet per student ----------------------------------------------
+#: Most names a roster may hold (a lecture hall, not a phone book).
+MAX_ROSTER = 2000
 
-        return formula_latex(node, self.letters)
 
-    def matrix(
-        self,
-        matrix: PolyMatrix,
-        blanks: tuple[tuple[int, int], ...],
-        size: str = "short",
-    ) -> str:
-        """A bmatrix, one row per source line, with the blank entries boxed."""
-        holes = set(blanks)
-        lines = [r"\begin{bmatrix}"]
-        for i in range(matrix.rows):
-            cells = []
-            for j in range(matrix.cols):
-                tex = self.entry(matrix[i, j])
-                cells.append(self.blank(tex, size) if (i, j) in holes else tex)
-            end = r" \\" if i < matrix.rows - 1 else ""
-            lines.append(" & ".join(cells) + end)
-        lines.append(r"\end{bmatrix}")
-        return "\n".join(lines)
+def student_seed(name: str, salt: int = 0) -> int:
+    """The seed of a student's sheet: stable across runs, machines and Python versions.
 
-    def display(self, tex: str) -> str:
-        if self.markdown:
-            return f"$$\n{tex}\n$$"
-        return f"\\[\n\\sdfit{{{tex}}}\n\\]"
+    The first 8 bytes of SHA-256 of ``"<salt>:<name>"``, the name normalised (NFC,
+    whitespace collapsed, case folded) so that "Ada  Lovelace" and "ada lovelace" get the
+    same sheet. Python's ``hash()`` would change with every run (hash randomisation).
 
-    def inline(self, tex: str) -> str:
-        return f"${tex}$"
+    >>> student_seed("Ada Lovelace") == student_seed("  ada lovelace ")
+    True
+    >>> student_seed("Ada Lovelace") == student_seed("Ada Lovelace", salt=1)
+    False
+    """
+    import hashlib
+    import unicodedata
 
-    def text(self, words: str) -> str:
-        if self.markdown:
-            return words
-        from .render.latex import latex_escape
+    key = " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
-        return latex_escape(words)
 
-    # the sheet
-    def given(self) -> list[str]:
-        """The layer: its formula, sizes, matrices and the vec order."""
-        from .render.latex import latex_matrix
+def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
+    """Student names from a roster: one name per line; blank lines and lines starting
+    with ``#`` are skipped.
 
-        c, d = self.sheet.config, self.sheet.derivation
-        conv = c.conv
-        sizes = conv.sizes
-        y = self.letters.entry("Y")
-        forward = self.formula(conv.forward())
-        shapes = ", ".join(
-            f"{self.formula(Sym(r))} \\in \\mathbb{{R}}^{{{a} \\times {b}}}"
-            for r in ("X", "W", "b")
-            for a, b in [c.shape(r)]
-        )
-        order = (
-            "row order: vec stacks the rows, as NumPy's reshape(-1) does"
-            if c.vec == "row"
-            else "column order: vec stacks the columns (the textbook vec)"
-        )
-        names = f"{sizes[0]} = {c.n}, {sizes[1]} = {c.d}, {sizes[2]} = {c.m}"
-        out = [
-            self.text(
-                f"The layer computes, in the {conv.name} convention ({conv.source}),"
+    Raises:
+        UsageError: no names, a name given twice, or more than :data:`MAX_ROSTER`.
+    """
+    from .errors import UsageError
+
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        name = " ".join(line.split())
+        if not name or name.startswith("#"):
+            continue
+        if any(not c.isprintable() for c in name):
+            raise UsageError(
+                f"{source} line {number}: the name has a control character; "
+                "write one name per line, in plain text"
             )
-            + " "
-            + self.inline(f"{self.formula(Sym('Y'))} = {forward}")
-            + self.text(f" with {names}: ")
-            + self.inline(shapes)
-            + self.text(". Every entry is its own symbol:"),
-            self.display(
-                r",\quad ".join(
-                    f"{self.formula(Sym(r))} = {latex_matrix(d.layer.matrix(r), self.letters)}"
-                    for r in ("X", "W", "b")
-                )
-            ),
-            self.text("The upstream derivatives are given as symbols; write ")
-            + self.inline(rf"\bar{{{y}}}_{{i,j}} = \partial L / \partial {y}_{{i,j}}")
-            + self.text(":"),
-            self.display(
-                f"{self.formula(Sym('dY'))} = {self.formula(Deriv('L', 'Y'))} = "
-                + latex_matrix(
-                    d.upstream, self.letters, max_entries=MAX_SIZE, upstream="bar"
-                )
-            ),
-            self.text(
-                f"Vectors use the {order}; the Jacobians are taken in that order and in "
-                "denominator layout (the derivative by a matrix has that matrix's shape):"
-            ),
-            self.display(
-                rf"\operatorname{{vec}}({self.formula(Sym('Y'))}) = "
-                + self.vector(d.layer.outputs.vec(c.vec))
-            ),
-        ]
-        return out
-
-    def vector(self, entries: list[Poly]) -> str:
-        """A column vector written as a transposed row: (a, b, c)ᵀ."""
-        inner = r",\; ".join(self.entry(p) for p in entries)
-        return rf"\bigl({inner}\bigr)^{{T}}"
-
-    def exercise(self, number: int, ex: Exercise) -> list[str]:
-        c, d = self.sheet.config, self.sheet.derivation
-        result = d.results[ex.var]
-        v = ex.var
-        lv = self.formula(Sym(v))
-        rows, cols = result.jacobian.shape
-        vec_v = d.layer.matrix(v).vec(c.vec)
-        entry = vec_v[ex.chain_column]
-        entry_tex = self.entry(entry)
-        jac_lhs = self.formula(Deriv("Y", v, vec=True))
-        small = self.letters.entry(v)
-        chain_lhs = rf"\frac{{\partial L}}{{\partial {entry_tex}}}"
-        chain_tex = self.entry(chain_entry(self.sheet, ex))
-        shape = f"{self.blank(str(rows))} \\times {self.blank(str(cols))}"
-        items = [
-            (
-                "a",
-                self.text("The Jacobian ")
-                + self.inline(f"J_y({small}) = {jac_lhs}")
-                + self.text(
-                    " has one row per entry of vec(Y) and one column per entry of "
-                )
-                + self.inline(rf"\operatorname{{vec}}({lv})")
-                + self.text(", here")
-                + "\n\n"
-                + self.display(rf"\operatorname{{vec}}({lv}) = {self.vector(vec_v)}")
-                + "\n\n"
-                + self.text("Its shape is ")
-                + self.inline(shape)
-                + self.text(". Fill in the blank entries:"),
-                self.display(
-                    f"{jac_lhs} = {self.matrix(result.jacobian, ex.jacobian_blanks)}"
-                ),
-            ),
-            (
-                "b",
-                self.text("The chain rule gives the row ")
-                + self.inline(f"J_L({small}) = J_h(y) \\, J_y({small})")
-                + self.text(f"; its entry {ex.chain_column + 1} is ")
-                + self.inline(chain_lhs)
-                + self.text(
-                    ". Write it out as a sum over the outputs, keeping only the nonzero "
-                    "terms:"
-                ),
-                self.display(f"{chain_lhs} = {self.blank(chain_tex, 'long')}"),
-            ),
-            (
-                "c",
-                self.text("Put the entries of ")
-                + self.inline(f"J_L({small})")
-                + self.text(" back in the shape of ")
-                + self.inline(lv)
-                + self.text(" (undo vec) and fill in the blanks:"),
-                self.display(
-                    f"{self.formula(Deriv('L', v))} = "
-                    f"{self.matrix(result.derivative, ex.derivative_blanks, 'medium')}"
-                ),
-            ),
-            (
-                "d",
-                self.text(
-                    "Which product of the layer's matrices is this? Give the closed "
-                    "form:"
-                ),  # fmt: skip
-                self.display(
-                    f"{self.formula(Deriv('L', v))} = "
-                    f"{self.blank(self.formula(result.closed_form), 'long')}"
-                ),
-            ),
-        ]
-        what = {"X": "the input", "W": "the weights", "b": "the bias"}[v]
-        title = f"Exercise {number}: the derivative by {what}"
-        if self.markdown:
-            out = [f"## {title} ${lv}$", ""]
-            for label, words, math in items:
-                out += [f"**({label})** {words}", "", math, ""]
-            return out
-        out = [rf"\subsection*{{{self.text(title)} ${lv}$}}", r"\begin{enumerate}"]
-        for label, words, math in items:
-            out += [rf"\item[({label})] {words}", math]
-        out.append(r"\end{enumerate}")
-        return out
-
-
-def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
-    """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
-    from .render.latex import latex_preamble, max_matrix_cols
-
-    p = _Printer(sheet, answers, markdown=False)
-    body: list[str] = []
-    for para in p.given():
-        body += [para, ""]
-    for k, ex in enumerate(sheet.exercises, start=1):
-        body += p.exercise(k, ex)
-        body.append("")
-    body_tex = "\n".join(body)
-    title = "Answer key" if answers else "Exercise sheet"
-    macros = [
-        r"\usepackage{xcolor}",
-        r"\newcommand{\sdblank}{\boxed{\vphantom{x_{1}}\hspace{1.8em}}}",
-        r"\newcommand{\sdmidblank}{\boxed{\vphantom{x_{1}}\hspace{7em}}}",
-        r"\newcommand{\sdlongblank}{\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}}",
-        r"\newcommand{\sdanswer}[1]{\fbox{$\color{blue!60!black}#1$}}",
-        r"\setlength{\parindent}{0pt}",
-        r"\setlength{\parskip}{0.6em}",
-    ]
-    preamble = latex_preamble(
-        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=macros
-    )
-    lines = [
-        preamble,
-        r"\begin{document}",
-        rf"\section*{{{title}: backpropagation through an affine layer}}",
-        body_tex,
-        r"\vfill",
-        r"{\small "
-        + p.text(
-            (
-                "Answers filled in from the derivation; reproduce with: "
-                if answers
-                else "Made with: "
-            )  # fmt: skip
-            + sheet.command(answers)
+        key = name.casefold()
+        if key in seen:
+            raise UsageError(
+                f"{source} line {number}: {name!r} is also on line {seen[key]}; "
+                "every student needs their own line (add an initial to tell them apart)"
+            )
+        seen[key] = number
+        names.append(name)
+        if len(names) > MAX_ROSTER:
+            raise UsageError(f"{source} has more than {MAX_ROSTER} names")
+    if not names:
+        raise UsageError(
+            f"{source} names no students; write one name per line "
+            "(blank lines and lines starting with # are skipped)"
         )
-        + "}",
-        r"\end{document}",
-        "",
-    ]
-    return "\n".join(lines)
+    return tuple(names)
 
 
-def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
-    """The sheet (or its key) as Markdown with $…$ and $$…$$ maths."""
-    p = _Printer(sheet, answers, markdown=True)
-    title = "Answer key" if answers else "Exercise sheet"
-    lines = [f"# {title}: backpropagation through an affine layer", ""]
-    for para in p.given():
-        lines += [para, ""]
-    for k, ex in enumerate(sheet.exercises, start=1):
-        lines += p.exercise(k, ex)
-    how = (
-        "Answers filled in from the derivation; reproduce with"
-        if answers
-        else "Made with"
+def read_roster(path: str) -> tuple[str, ...]:
+    """The names in the roster file ``path`` (UTF-8, see :func:`parse_roster`).
+
+    Raises:
+        UsageError: the file cannot be read, is not UTF-8 text, or names no students.
+    """
+    import os
+
+    from .errors import UsageError
+
+    shown = repr(os.fspath(path))
+    try:
+        if os.path.isdir(path):
+            raise UsageError(f"--roster {shown} is a folder; give a file of names")
+        with open(path, "rb") as f:
+            data = f.read(1_000_001)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise UsageError(f"--roster {shown} cannot be read: {reason}") from None
+    if len(data) > 1_000_000:
+        raise UsageError(f"--roster {shown} is larger than 1 MB; one name per line")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"--roster {shown} is not UTF-8 text; save it as UTF-8, one name per line"
+        ) from None
+    return parse_roster(text, f"--roster {shown}")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """One sheet per student, each drawn from :func:`student_seed` of the name.
+
+    Attributes:
+        names: the students, in roster order.
+        sheets: their sheets, in the same order.
+        salt: mixed into every seed (a new term's sheets differ from the last).
+    """
+
+    names: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+    salt: int = 0
+
+    def slugs(self) -> tuple[str, ...]:
+        """A file-name part per student (``ada-lovelace``), unique within the roster."""
+        out: list[str] = []
+        taken: set[str] = set()
+        for name in self.names:
+            base = _slug(name) or "student"
+            slug, k = base, 2
+            while slug in taken:
+                slug, k = f"{base}-{k}", k + 1
+            taken.add(slug)
+            out.append(slug)
+        return tuple(out)
+
+
+def _slug(name: str) -> str:
+    """``"Ada Lovelace"`` -> ``"ada-lovelace"``: ASCII letters and digits only."""
+    import unicodedata
+
+    flat = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = "".join(c if c.isalnum() else " " for c in flat.lower()).split()
+    return "-".join(words)[:40].strip("-")
+
+
+def make_roster(
+    names: tuple[str, ...] | list[str],
+    *,
+    salt: int = 0,
+    n: int | None = None,
+    d: int | None = None,
+    m: int | None = None,
+    convention: str | None = None,
+    vec: str | None = None,
+    wrt: str | tuple[str, ...] | None = None,
+    kinds: str | tuple[str, ...] | None = None,
+    loss: str = "generic",
+) -> Roster:
+    """A sheet for every student: a layer and blanks drawn from the name's seed.
+
+    Options given fix that choice for the whole class; everything else differs from
+    student to student, and a student's sheet is the same on every run.
+
+    Raises:
+        SymderivError: no names, or a bad option.
+    """
+    names = parse_roster("\n".join(names)) if names else parse_roster("")
+    sheets = tuple(
+        replace(
+            make_sheet(
+                n,
+                d,
+                m,
+                convention=convention,
+                vec=vec,
+                wrt=wrt,
+                seed=student_seed(name, salt),
+                kinds=kinds,
+                loss=loss,
+            ),
+            student=name,
+        )
+        for name in names
     )
-    lines += [f"_{how}: `{sheet.command(answers)}`_", ""]
-    return "\n".join(lines)
-
-
-def answer_tex(answer: Answer, letters: Letters) -> str:
-    """How an answer is printed in the key (the LaTeX inside its box)."""
-    from .render.formula import formula_latex
-    from .render.latex import latex_entry
-
-    value: Any = answer.value
-    if isinstance(value, Poly):
-        # ∂L/∂y_{i,j} is written ȳ_{i,j}: sums of products stay on one line.
-        return latex_entry(
-            value, letters, max_terms=10**6, upstream="bar", dfrac=False
-        ).tex
-    if isinstance(value, int):
-        return str(value)
-    return formula_latex(value, letters)
+    return Roster(tuple(names), sheets, salt)
 
 
 __all__ = [
     "MAX_SIZE",
     "Answer",
     "Exercise",
+    "Roster",
     "Sheet",
-    "answer_tex",
+    "make_roster",
     "make_sheet",
-    "sheet_latex",
-    "sheet_markdown",
+    "parse_roster",
+    "read_roster",
+    "sheet_json",
+    "student_seed",
 ]

@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,7 +185,38 @@ def _write_all(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _write_in_place(path: str | os.PathLike[str], payload: bytes) -> None:
+#: Streamed text is written in pieces of about this many characters.
+_PIECE = 1 << 20
+
+
+def _encoded(data: str | bytes | Iterable[str]) -> Iterator[bytes]:
+    """The content as UTF-8 bytes: at once for str/bytes, a piece at a time for chunks."""
+    if isinstance(data, str):
+        yield data.encode("utf-8")
+        return
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        yield bytes(data)
+        return
+    batch: list[str] = []
+    size = 0
+    for chunk in data:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= _PIECE:
+            yield "".join(batch).encode("utf-8")
+            batch, size = [], 0
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
+def _write_data(fd: int, data: str | bytes | Iterable[str]) -> None:
+    for piece in _encoded(data):
+        _write_all(fd, piece)
+
+
+def _write_in_place(
+    path: str | os.PathLike[str], payload: str | bytes | Iterable[str]
+) -> None:
     """Open an existing special file (FIFO, device, descriptor) and write to it."""
     flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOCTTY", 0)
     try:
@@ -192,14 +224,16 @@ def _write_in_place(path: str | os.PathLike[str], payload: bytes) -> None:
     except OSError as exc:
         raise _fail(path, _reason(exc)) from exc
     try:
-        _write_all(fd, payload)
+        _write_data(fd, payload)
     except OSError as exc:
         raise _fail(path, _reason(exc)) from exc
     finally:
         os.close(fd)
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+def write_atomic(
+    path: str | os.PathLike[str], data: str | bytes | Iterable[str]
+) -> None:
     """Write ``data`` to ``path``: atomically for a regular file, in place for a special one.
 
     Text is encoded as UTF-8 and written byte for byte (no newline translation), so the
@@ -210,7 +244,9 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
 
     Args:
         path: the file to create or replace. Its folder must already exist.
-        data: the complete new content, ``str`` (UTF-8) or ``bytes``.
+        data: the complete new content, ``str`` (UTF-8) or ``bytes``; or an iterable
+            of ``str`` chunks, written as they come (a big document need not be held
+            in memory; if producing a chunk fails, nothing is left behind either).
 
     Raises:
         OutputError: the folder is missing or not a folder, ``path`` is a folder, the
@@ -227,9 +263,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     ['a.txt']
     """
     plan = _plan(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     if plan.in_place:
-        _write_in_place(path, payload)
+        _write_in_place(path, data)
         return
     target, folder = plan.target, plan.target.parent
     try:
@@ -239,7 +274,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     try:
         try:
             try:
-                _write_all(fd, payload)
+                _write_data(fd, data)
                 os.fsync(fd)  # the data is on disk before the rename publishes it
             finally:
                 os.close(fd)

@@ -35,6 +35,7 @@ from .conventions import (
     get_convention,
     mse_upstream,
     parse_wrt,
+    softmax_ce_upstream,
 )
 from .errors import TooLargeError, UsageError
 from .notation import Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T, Visitor
@@ -221,6 +222,8 @@ class Instance:
         if self.loss == "mse":
             r = Y - self.T  # (N, M)
             return float(np.sum(r * r)) / (2 * len(Y))  # 1/(2N) Σ‖y_i − t_i‖²
+        if self.loss == "softmax-ce":
+            return float(-np.sum(self.T * log_softmax(Y))) / len(Y)
         return float(np.sum(Y))
 
     def upstream(self, Y: Array) -> Array:
@@ -231,6 +234,9 @@ class Instance:
         if self.loss == "mse":
             # dY = 1/N·(Y + (−1)·T): the formula the derivation shows, evaluated
             return evaluate(mse_upstream(), {"Y": Y, "T": self.T}, self.sizes)
+        if self.loss == "softmax-ce":
+            P = np.exp(log_softmax(Y))
+            return evaluate(softmax_ce_upstream(), {"P": P, "T": self.T}, self.sizes)
         return np.ones_like(Y)
 
     def values(self) -> dict[str, Array]:
@@ -271,6 +277,8 @@ def draw_instance(
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
     T_ = rng.normal(size=(n, m))
+    if loss == "softmax-ce":
+        T_ = one_hot(T_)  # the same draws, made one-hot (the class is each row's argmax)
     W = rng.normal(size=conv.shape("W", n, d, m))
     b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
     dY = rng.normal(size=(n, m)) if loss == "generic" else None
@@ -283,6 +291,22 @@ def draw_instance(
         _readonly(W),
         _readonly(b),
         None if dY is None else _readonly(dY),
+    )
+
+
+def one_hot(scores: Array) -> Array:
+    """One-hot rows, (N, C): 1 at each row's largest entry (softmax-ce targets)."""
+    out = np.zeros_like(scores)
+    out[np.arange(len(scores)), np.argmax(scores, axis=1)] = 1.0
+    return out
+
+
+def log_softmax(Y: Array) -> Array:
+    """log softmax of each row, computed stably (the row maximum subtracted), (N, C)."""
+    shifted = Y - np.max(Y, axis=1, keepdims=True)
+    return np.asarray(
+        shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True)),
+        dtype=np.float64,
     )
 
 
@@ -390,6 +414,9 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
     elif instance.loss == "mse":
         t = torch.tensor(np.array(instance.T), dtype=torch.float64)
         L = 0.5 / Y.shape[0] * torch.sum((Y - t) ** 2)
+    elif instance.loss == "softmax-ce":
+        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
+        L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / Y.shape[0]
     else:
         L = torch.sum(Y)
     L.backward()

@@ -1,7 +1,7 @@
 """A derivation as data: steps, results and the certificate. No formatting happens here.
 
 Printers (``symderiv.render``) walk ``Derivation.steps`` and draw each ``Equation`` in
-their own format; titles and notes are plain text with no markup.
+their own format; titles and notes carry no markup: their maths is marked (notes.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conventions import Config
 from .notation import Equation, Node
+from .notes import Prose
 
 if TYPE_CHECKING:
     from .algebra import PolyMatrix
@@ -36,9 +37,9 @@ class Step:
     Attributes:
         id: stable snake_case id, e.g. ``"dY_dW"``; golden files and JSON use it.
         kind: what the step does.
-        title: plain text, no markup.
+        title: prose with its maths marked (:mod:`symderiv.notes`), or plain text.
         equations: the mathematics, one displayed line each.
-        note: one or two sentences for the learner (plain text).
+        note: one or two sentences for the learner, maths marked, or plain text.
         uses: ids of earlier steps this one combines (the chain rule's inputs).
         wrt: the variable the step is about (X, W or b), or None when shared.
         view: the method this step belongs to: jacobian, index or tensor.
@@ -46,9 +47,9 @@ class Step:
 
     id: str
     kind: StepKind
-    title: str
+    title: str | Prose
     equations: tuple[Equation, ...]
-    note: str = ""
+    note: str | Prose = ""
     uses: tuple[str, ...] = ()
     wrt: str | None = None
     view: str = "jacobian"
@@ -183,13 +184,34 @@ class Derivation:
         return render(self, "latex", **settings)
 
     def to_markdown(self, **settings: Any) -> str:
-        """Markdown with $$ … $$ maths."""
+        """Markdown: GitHub's maths syntax, or ``flavor="jupyter"`` ($$ … $$) or "gitlab"."""
         from .render import render
 
         return render(self, "markdown", **settings)
 
+    def matrices(self, names: str = "display") -> Mapping[str, Any]:
+        """X, W, b, Y, dY, the Jacobians J_V and the derivatives dV as sympy matrices.
+
+        ``names="display"`` prints entries as the derivation writes them (x₁,₁₂, ∂L/∂y₁,₁;
+        x_{1,12} in LaTeX); ``"canonical"`` keeps x_1_12, dy_1_1. See
+        :func:`symderiv.render.display.sympy_matrices`.
+        """
+        from .render.display import sympy_matrices
+
+        return sympy_matrices(self, names)
+
+    def __repr__(self) -> str:
+        from .render.display import short_repr
+
+        return short_repr(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        from .render.display import summary
+
+        p.text(summary(self))
+
     def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        return self.to_markdown(flavor="jupyter")
 
     def _repr_latex_(self) -> str:
         from .render import render

@@ -27,6 +27,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -202,6 +203,25 @@ class Name(sp.Symbol):  # type: ignore[misc]
         return prettyForm(base + _subscript(sub) if sub else base)
 
 
+class LastIndex(sp.Symbol):  # type: ignore[misc]
+    """The last index of a sum from 0: N − 1, printed as written (sympy would sort it
+    to −1 + N, and read C_in − 1 as a subscript)."""
+
+    def __new__(cls, size: str, shift: int) -> LastIndex:
+        obj = super().__new__(cls, f"{size}-{shift}")
+        obj._size, obj._shift = size, shift
+        return obj  # type: ignore[no-any-return]
+
+    def _pretty(self, printer: Any) -> Any:
+        return prettyForm(f"{self._size} − {self._shift}")
+
+    def _latex(self, printer: Any) -> str:
+        return f"{printer._print(sp.Symbol(self._size))} - {self._shift}"
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"{self._size} − {self._shift}"
+
+
 class SumOf(sp.Sum):  # type: ignore[misc]
     """sympy's Sum, with several limits drawn as nested sums in LaTeX: Σ_i Σ_j (not a stack)."""
 
@@ -219,16 +239,31 @@ class SumOf(sp.Sum):  # type: ignore[misc]
 
 
 class Delta(sp.KroneckerDelta):  # type: ignore[misc]
-    """sympy's KroneckerDelta, drawn on one line: δⱼₖ (LaTeX ``\\delta_{jk}``)."""
+    """sympy's KroneckerDelta, drawn on one line: δⱼₖ (LaTeX ``\\delta_{jk}``).
+
+    :func:`named_delta` makes the same delta under another name (``Id_jk``, seed 001).
+    """
+
+    symbol = "δ"
+    tex = r"\delta"
 
     def _pretty(self, printer: Any) -> Any:
-        return prettyForm(f"δ{_subscript(_index_text(self.args[:2]))}")
+        return prettyForm(f"{self.symbol}{_subscript(_index_text(self.args[:2]))}")
 
     def _latex(self, printer: Any) -> str:
-        return rf"\delta_{{{_index_text(self.args[:2])}}}"
+        return rf"{self.tex}_{{{_index_text(self.args[:2])}}}"
 
     def _sympystr(self, printer: Any) -> str:
-        return f"δ_{_index_text(self.args[:2])}"
+        return f"{self.symbol}_{_index_text(self.args[:2])}"
+
+
+@lru_cache(maxsize=16)
+def named_delta(name: str | None) -> type[Delta]:
+    """The delta printed as ``name`` (``--names delta=Id``), or δ for None."""
+    if name is None:
+        return Delta
+    tex = name if len(name) == 1 else rf"\mathrm{{{name}}}"
+    return type(f"Delta_{name}", (Delta,), {"symbol": name, "tex": tex})
 
 
 def _matrix_text(m: Any) -> str:
@@ -305,7 +340,7 @@ class IndexCalculus:
         self.config = config
         self.conv = config.conv
         self.letters = config.letters
-        names = dict(zip(("N", "D", "M"), self.conv.sizes, strict=True))
+        names = dict(zip(("N", "D", "M"), config.size_names, strict=True))
         self.size = {
             key: sp.Symbol(name, integer=True, positive=True)
             for key, name in names.items()
@@ -620,9 +655,9 @@ class Display:
                 return Partial(self.loss, self.entry_symbol("Y", e.indices))
             return self.entry_symbol(role, e.indices)
         if isinstance(e, sp.KroneckerDelta):
-            return Delta(*e.args[:2])
+            return named_delta(self.letters.delta)(*e.args[:2])
         if isinstance(e, sp.Sum):
-            return SumOf(self.show(e.function), *e.limits)
+            return self.sum_of(self.show(e.function), *e.limits)
         if isinstance(e, sp.Mul):
             args = sorted((self.show(a) for a in e.args), key=self._rank)
             return Product(*args)
@@ -632,6 +667,22 @@ class Display:
             )
             return Terms(*args)
         return e
+
+    def sum_of(self, body: Any, *limits: tuple[Any, Any, Any]) -> SumOf:
+        """Σ over 1-based ``limits``, shown from 0 with ``--index-base 0`` (Σ_{i=0}^{N-1}):
+        the same sum, its indices named from 0."""
+        shift = 1 - self.letters.index_base
+        if not shift:
+            return SumOf(body, *limits)
+        shown = [
+            (
+                v,
+                lo - shift,
+                LastIndex(f"{hi}", shift) if isinstance(hi, sp.Symbol) else hi - shift,
+            )
+            for v, lo, hi in limits
+        ]
+        return SumOf(body, *shown)
 
     def _rank(self, a: Any) -> tuple[int, str]:
         if a.is_number:
@@ -694,7 +745,7 @@ def _in_layout(config: Config, pos: tuple[int, int]) -> tuple[int, int]:
 
 
 def _sizes_text(config: Config) -> str:
-    names = config.conv.sizes
+    names = config.size_names
     return f"{names[0]}={config.n}, {names[1]}={config.d}, {names[2]}={config.m}"
 
 
@@ -733,12 +784,16 @@ class IndexView(_View):
         c, calc, show = self.config, self.calc, self.show
         i, j = self.i, self.j
         y = calc.forward(i, j)
-        sizes = calc.conv.sizes
+        sizes = calc.config.size_names
         node = calc.conv.forward()
         assert isinstance(node, Sum)
         forward = " + ".join(_matrix_text(calc.matrix(a)) for a in node.args)
         ranges = ", ".join(
-            f"{name} = 1…{sizes[k]}"
+            (
+                f"{name} = 1…{sizes[k]}"
+                if calc.config.index_base == 1
+                else f"{name} = 0…{sizes[k]}−1"
+            )
             for name, k in (("i", 0), ("j", 2), *((str(s), 1) for s in _sum_ranges(y)))
         )
         return Step(
@@ -792,7 +847,7 @@ class IndexView(_View):
         )
 
         full, collapsed = calc.chain(var, vi.indices, partial, i, j)
-        chain_terms = SumOf(
+        chain_terms = show.sum_of(
             Product(show.show(calc.base["dY"][i, j]), dv),
             (j, 1, calc.size["M"]),
             (i, 1, calc.size["N"]),
@@ -801,6 +856,7 @@ class IndexView(_View):
             "generic": "",
             "sum": " For L = Σ y_ij every ∂L/∂y_ij is 1.",
             "mse": " For the MSE loss ∂L/∂y_ij = (y_ij − t_ij)/N.",
+            "softmax-ce": " For softmax cross-entropy ∂L/∂y_ij = (p_ij − t_ij)/N.",
         }[c.loss]
         engine.steps.append(
             Step(
@@ -1065,7 +1121,7 @@ class TensorView(_View):
         _, _, partial = calc.partial(var, vi.indices, i, j)
         tensor = self.build(var, vi, partial)
         shape = "×".join(map(str, tensor.shape))
-        names = calc.conv.sizes
+        names = calc.config.size_names
         symbolic = (
             f"{names[0]}×{names[2]}×{names[2]}"
             if var == "b"
@@ -1107,7 +1163,7 @@ class TensorView(_View):
         out_indices = (
             tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
         )
-        contraction = SumOf(
+        contraction = show.sum_of(
             Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices)),
             (j, 1, calc.size["M"]),
             (i, 1, calc.size["N"]),

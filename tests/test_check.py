@@ -1,50 +1,89 @@
-"""``symderiv check``: right answers pass, wrong ones are explained, bad ones refused."""
+"""``symderiv check``: right answers pass in every spelling, wrong ones never do.
+
+A wrong answer must not pass at any sizes (the given ones are only where checking starts),
+and each is explained: the sizes where it fails, shapes, the first differing entry.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sympy as sp
 from click.testing import CliRunner
 
-from symderiv.check import CheckResult, check_formula, engine_expected
+from symderiv.check import (
+    REASONS,
+    CheckResult,
+    check_formula,
+    further_sizes,
+    resolve_variable,
+)
 from symderiv.cli import cli
 from symderiv.conventions import Config
-from symderiv.errors import ChoiceError, FormulaError
+from symderiv.errors import ChoiceError, DisplayNameError, FormulaError
+from tests.oracle import gradient, layer, same
 
-SIZES = [(1, 1, 1), (2, 2, 3), (3, 2, 4)]
+SIZES = [(1, 1, 1), (2, 2, 3), (3, 2, 4), (2, 3, 4)]
 
 RIGHT = {
     "xw": {
-        "W": ["X.T @ dY", "(dY.T @ X).T", "X.T @ dY * N / N"],
-        "X": ["dY @ W.T", "(W @ dY.T).T"],
+        "W": [
+            "X.T @ dY",
+            "(dY.T @ X).T",
+            "X.T @ dY * N / N",
+            "np.dot(X.T, dY)",
+            "numpy.matmul(X.T, dY)",
+            "X.T.dot(dY)",
+            "X.transpose() @ dY",
+            "np.transpose(X) @ dY",
+            "X.T @ dout",
+            "X.T @ dy",
+            "X.T @ grad_out",
+            "X.T @ dY * 1.",
+            "X.T @ dY * 1e0",
+            "X.T @ dY * .5 * 2",
+            "dY.T.dot(X).T",
+        ],
+        "X": ["dY @ W.T", "(W @ dY.T).T", "np.dot(dout, W.T)", "dout.dot(W.T)"],
         "b": [
             "sum(dY, axis=0)",
-            "1.T @ dY",
-            "ones(N).T @ dY",
+            "np.sum(dY, axis=0)",
+            "np.sum(dout, axis=0)",
             "dY.sum(axis=0)",
-            "ones(1, N) @ dY",
+            "dY.sum(0)",
+            "dY.sum(axis=0, keepdims=True)",
+            "np.sum(dY, axis=0, keepdims=True)",
+            "np.sum(dY.T, axis=1)",
+            "1.T @ dY",
+            "np.ones(N) @ dY",
+            "ones(N).T @ dY",
+            "np.ones((N, 1)).T @ dY",
+            "np.ones((1, N)) @ dY",
             "(dY.T @ 1).T",
+            "np.mean(dY, axis=0) * N",
+            "np.sum(dY, axis=0).reshape(1, -1)",
         ],
     },
     "torch": {
-        "W": ["dY.T @ X", "dY.T @ x"],
-        "X": ["dY @ W"],
-        "b": ["sum(dY, axis=0)", "1.T @ dY"],
+        "W": ["dY.T @ X", "dY.T @ x", "dy.T @ x", "np.dot(dout.T, x)"],
+        "X": ["dY @ W", "dout @ W"],
+        "b": ["sum(dY, axis=0)", "1.T @ dY", "np.sum(dY, axis=0).T", "dy.sum(0)"],
     },
     "column": {
-        "W": ["dLdZ.T @ A", "dY.T @ X"],
-        "X": ["dLdZ @ W"],
+        "W": ["dLdZ.T @ A", "dY.T @ X", "np.dot(dLdZ.T, A)"],
+        "X": ["dLdZ @ W", "dZ @ W"],
         "b": [
-            "dLdZ.T @ ones(N)",
-            "dY.T @ ones(N)",
+            "dLdZ.T @ np.ones((N, 1))",
+            "dY.T @ ones((N, 1))",
             "dLdZ.T @ 1",
-            "sum(dLdZ, axis=0).T",
-            "dLdZ.T @ ones(N, 1)",
+            "np.sum(dLdZ, axis=0, keepdims=True).T",
+            "np.sum(dLdZ.T, axis=1, keepdims=True)",
+            "np.sum(dLdZ, axis=0).reshape(-1, 1)",
+            "dLdZ.sum(axis=0).reshape((C_out, 1))",
         ],
     },
 }
@@ -63,12 +102,17 @@ def test_right_formulas_pass_in_every_convention(
     for n, d, m in SIZES:
         result = check_formula(Config(n=n, d=d, m=m, convention=convention), var, text)
         assert result.ok, result.message
-        assert result.message.startswith(f"dL/d{var} = {text} is right (N={n}, ")
-        assert result.got_shape == result.expected_shape
+        assert result.reason == "ok" and result.failed_at is None
+        assert result.sizes[0] == (n, d, m) and len(result.sizes) == 3
+        assert result.message.startswith(f"∂L/∂{result.letter} = {text} is right (at ")
 
 
-def test_the_answer_comes_from_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = importlib.import_module("symderiv.derive")  # the package exports derive()
+def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import symderiv.check.verdict as check_module
+
+    engine = importlib.import_module("symderiv.derive")
     calls: list[Config] = []
     real = engine.derive
 
@@ -76,101 +120,173 @@ def test_the_answer_comes_from_the_engine(monkeypatch: pytest.MonkeyPatch) -> No
         calls.append(config)
         return real(config)
 
+    check_module._reference.cache_clear()
     monkeypatch.setattr(engine, "derive", spy)
-    # layout, loss and method of the given config do not change the question
-    config = Config(n=2, d=3, m=2, layout="numerator", loss="mse", method="index")
+    config = Config(n=2, d=3, m=5, layout="numerator", loss="mse", method="index")
     assert check_formula(config, "W", "X.T @ dY").ok
-    assert [(c.wrt, c.layout, c.loss, c.method) for c in calls] == [
-        (("W",), "denominator", "generic", "jacobian")
-    ]
-    expected, leaf = engine_expected(Config(n=1, d=2, m=1, wrt=("X",)), "X")
-    assert expected == sp.ImmutableMatrix(
-        [
-            [
-                sp.Symbol("dy_1_1") * sp.Symbol("w_1_1"),
-                sp.Symbol("dy_1_1") * sp.Symbol("w_2_1"),
-            ]
-        ]
+    assert [(c.wrt, c.layout, c.loss, c.method) for c in calls][0] == (
+        ("W",),
+        "denominator",
+        "generic",
+        "jacobian",
     )
-    assert leaf("T") == sp.ImmutableMatrix([[sp.Symbol("t_1_1")]])
+    # and the engine's answer is the oracle's (sympy diff of L = Σ dY ⊙ Y)
+    right, _ = check_module._reference((2, 3, 5), "torch", "W")
+    assert same(right.to_sympy(), gradient(layer("torch", 2, 3, 5), "W", "generic"))
+    check_module._reference.cache_clear()
 
 
-def test_a_custom_source_of_answers_is_what_is_compared() -> None:
-    def zeros(config: Config, var: str) -> tuple[Any, Any]:
-        _, leaf = engine_expected(config, var)
-        return sp.zeros(*config.shape(var)), leaf
+# -- no false ✓ ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "text", "wrong_at"),
+    [
+        ({}, "X.T @ dY * N / 2", "not for N=4, D=5, M=6"),
+        ({}, "ones(D).T @ dY", "not for N=3, D=4, M=5"),
+        ({"var": "b"}, "np.ones(D) @ dY", "not for N=3, D=4, M=5"),
+        (
+            {"convention": "torch", "var": "b"},
+            "ones(D).T @ dY",
+            "not for N=3, D=4, M=5",
+        ),
+        ({"var": "X"}, "dY @ W.T * N / D", "not for N=3, D=4, M=5"),
+        ({"var": "W"}, "X.T @ dY * 0.5 * N", "not for N=4, D=5, M=6"),
+    ],
+)
+def test_right_only_at_the_given_sizes_is_wrong(
+    args: dict[str, str], text: str, wrong_at: str
+) -> None:
+    var = args.get("var", "W" if "X.T" in text else "b")
+    config = Config(n=2, d=2, m=3, convention=args.get("convention", "xw"))
+    result = check_formula(config, var, text)
+    assert not result.ok and result.reason == "sizes", result.message
+    first = result.message.splitlines()[0]
+    assert f"is right at N=2, D=2, M=3 but {wrong_at}" in first
 
-    result = check_formula(Config(), "W", "X.T @ dY", expected=zeros)
-    assert not result.ok and result.entry == (1, 1)
-    assert check_formula(Config(), "W", "0 * X.T @ dY", expected=zeros).ok
+
+def test_the_issue_s_four_formulas_fail_naming_sizes_where_they_fail() -> None:
+    cases = [
+        ("xw", "W", "X.T @ dY * N / 2"),
+        ("xw", "b", "ones(D).T @ dY"),
+        ("column", "b", "dLdZ.T @ ones(C_in)"),
+        ("xw", "X", "dY @ W.T * N / D"),
+    ]
+    for convention, var, text in cases:
+        result = check_formula(Config(n=2, d=2, m=3, convention=convention), var, text)
+        assert not result.ok
+        assert result.failed_at is not None and len(set(result.failed_at)) == 3
+        sizes = ", ".join(
+            f"{k}={v}" for k, v in zip(result.size_names, result.failed_at, strict=True)
+        )
+        assert sizes in result.message
+
+
+def test_shape_errors_are_explained_where_they_show() -> None:
+    # (M×D)·(N×M) multiplies when N = D: the error shows at distinct sizes.
+    result = check_formula(Config(n=2, d=2, m=3), "W", "W.T @ dY")
+    assert result.reason == "shape" and result.failed_at == (3, 4, 5)
+    assert result.message.splitlines()[1] == (
+        "  W.T @ dY: cannot multiply M×D (5×4) by N×M (3×5); W.T has D=4 columns but "
+        "dY has N=3 rows"
+    )
+    square = check_formula(Config(n=3, d=3, m=3), "W", "X.T @ dY.T")
+    assert square.reason == "shape" and "cannot multiply" in square.message
+
+
+def test_further_sizes_are_pairwise_distinct_and_avoid_literals() -> None:
+    assert further_sizes((2, 3, 4), ()) == [(3, 4, 5), (6, 2, 7)]
+    assert further_sizes((3, 4, 5), ()) == [(6, 2, 7), (4, 5, 8)]
+    for literals in [(), (2,), (1, 2, 3, 4, 5), range(2, 12)]:
+        for triple in further_sizes((2, 2, 3), literals):
+            assert len(set(triple)) == 3 and min(triple) >= 2
+            assert not set(triple) & set(literals)
+    with pytest.raises(FormulaError, match="too many different numbers"):
+        further_sizes((2, 3, 4), range(2, 20))
+    # the CLI's own defaults are pairwise distinct
+    result = CliRunner().invoke(
+        cli, ["check", "--wrt", "W", "X.T @ dY", "--format", "json"]
+    )
+    assert json.loads(result.stdout)["sizes"][0] == {"N": 2, "D": 3, "M": 4}
+
+
+def test_a_number_that_equals_a_size_is_caught() -> None:
+    for n in (2, 3, 4, 5, 6, 7):
+        result = check_formula(
+            Config(n=n, d=9, m=10), "b", f"np.mean(dY, axis=0) * {n}"
+        )
+        assert not result.ok and result.reason == "sizes", n
+
+
+# -- numpy shapes: what a bias may be ---------------------------------------------------------
+def test_bias_shapes_follow_each_convention_s_storage() -> None:
+    # xw and torch: b is length M (shown 1×M); both a 1-D and a 1×M answer are right.
+    assert check_formula(Config(), "b", "np.sum(dY, axis=0)").ok
+    assert check_formula(Config(), "b", "np.sum(dY, axis=0, keepdims=True)").ok
+    torch = check_formula(Config(convention="torch"), "b", "dY.T @ 1")
+    assert torch.reason == "transpose" and "a .T is missing" in torch.message
+    # column: b is C_out×1, so numpy's 1-D sum is the wrong shape, with a hint
+    column = Config(n=2, d=3, m=4, convention="column")
+    for text in ("np.sum(dLdZ, axis=0)", "sum(dLdZ, axis=0).T", "dLdZ.T @ np.ones(N)"):
+        result = check_formula(column, "b", text)
+        assert result.reason == "shape", text
+        assert result.got_shape == (4,) and result.expected_shape == (4, 1)
+        assert "keepdims=True" in result.hint and "reshape(-1, 1)" in result.hint
+        assert result.hint.startswith("its entries are right")
 
 
 # -- wrong answers, explained -------------------------------------------------------------
 def test_missing_transpose_in_a_square_case_gives_the_first_differing_entry() -> None:
     result = check_formula(Config(n=2, d=2, m=2), "W", "X @ dY")
-    assert not result.ok
-    assert result.entry == (1, 1)
-    assert result.expected_entry == "x_1_1*dy_1_1 + x_2_1*dy_2_1"
-    assert result.got_entry == "x_1_1*dy_1_1 + x_1_2*dy_2_1"
-    assert result.message == (
-        "dL/dW = X @ dY is not right (N=2, D=2, M=2, convention xw).\n"
-        "  entry (1, 1): expected x_1_1*dy_1_1 + x_2_1*dy_2_1, "
-        "got x_1_1*dy_1_1 + x_1_2*dy_2_1"
+    assert not result.ok and result.reason == "shape"  # at N=3, D=4 it cannot multiply
+    square = check_formula(Config(n=2, d=2, m=2), "W", "dY.T @ X", further=[])
+    assert square.reason == "transpose" and square.entry == (1, 2)
+    assert square.expected_entry == "x₁,₁·∂L/∂y₁,₂ + x₂,₁·∂L/∂y₂,₂"
+    assert square.got_entry == "x₁,₂·∂L/∂y₁,₁ + x₂,₂·∂L/∂y₂,₁"
+    assert square.expected_value == "x_1_1*dy_1_2 + x_2_1*dy_2_2"
+    assert square.message == (
+        "∂L/∂W = dY.T @ X is not right (at N=2, D=2, M=2; convention xw).\n"
+        "  entry (1, 2): expected x₁,₁·∂L/∂y₁,₂ + x₂,₁·∂L/∂y₂,₂, "
+        "got x₁,₂·∂L/∂y₁,₁ + x₂,₂·∂L/∂y₂,₁\n"
+        "  hint: it is the transpose of the right answer: a .T is missing or misplaced"
     )
 
 
-def test_the_first_differing_entry_in_reading_order_is_reported() -> None:
-    # (dY.T X) and (X.T dY) agree on the diagonal; they differ first at (1, 2).
-    result = check_formula(Config(n=2, d=2, m=2), "W", "dY.T @ X")
-    assert result.entry == (1, 2)
-    assert result.expected_entry == "x_1_1*dy_1_2 + x_2_1*dy_2_2"
-    assert result.got_entry == "x_1_2*dy_1_1 + x_2_2*dy_2_1"
-    assert result.hint == "you have its transpose: a .T is missing or misplaced"
-
-
-def test_the_transpose_of_the_right_answer_is_pointed_out() -> None:
-    square = check_formula(Config(n=2, d=3, m=3), "W", "dY.T @ X")
-    assert not square.ok and "hint: you have its transpose" in square.message
-    wrong_shape = check_formula(Config(n=2, d=2, m=3), "W", "dY.T @ X")
-    assert wrong_shape.message.splitlines()[1:] == [
-        "  it is M×D (3×2), but dL/dW has the shape of W, D×M (2×3)",
-        "  hint: did you mean its transpose?",
-    ]
-    assert wrong_shape.got_shape == (3, 2) and wrong_shape.expected_shape == (2, 3)
-    # the torch bias is 1×M: an M×1 answer is its transpose
-    bias = check_formula(Config(convention="torch"), "b", "dY.T @ 1")
-    assert "did you mean its transpose?" in bias.message
-    column = check_formula(Config(convention="column"), "b", "sum(dLdZ, axis=0)")
-    assert (
-        "1×C_out (1×3), but dL/db has the shape of b, C_out×1 (3×1)" in column.message
-    )
-
-
-def test_shape_mismatch_inside_the_formula_is_explained() -> None:
-    result = check_formula(Config(n=2, d=3, m=2), "W", "X @ dY")
-    assert not result.ok and result.got_shape is None
-    assert result.message.splitlines()[1] == (
-        "  X @ dY: cannot multiply N×D (2×3) by N×M (2×2); X has D=3 columns but dY "
-        "has N=2 rows"
-    )
+def test_feedback_speaks_the_convention_s_letters() -> None:
     result = check_formula(
-        Config(convention="column", n=4, d=2, m=3), "X", "dLdZ @ W.T"
+        Config(n=3, d=3, m=3, convention="column"), "A", "2 * dLdZ @ W"
     )
-    assert "dLdZ @ W.T: cannot multiply N×C_out (4×3) by C_in×C_out (2×3)" in (
-        result.message
-    )
+    assert result.var == "X" and result.letter == "A"
+    assert result.message.startswith("∂L/∂A = 2 * dLdZ @ W is not right")
+    assert "a₁,₁" not in result.message  # the derivative by A has no a in it
+    assert "∂L/∂z₁,₁·w₁,₁" in result.message
+    assert "x_1_1" not in result.message and "dy_1_1" not in result.message
+    w = check_formula(Config(n=3, d=3, m=3, convention="column"), "dLdW", "A.T @ dLdZ")
+    assert "a₂,₁·∂L/∂z₂,₂" in w.message
 
 
-def test_other_wrong_answers_get_a_hint() -> None:
-    sign = check_formula(Config(), "X", "-dY @ W.T")
-    assert "hint: the sign is wrong" in sign.message
-    factor = check_formula(Config(), "b", "sum(dY, axis=0) / N")
-    assert "hint: it is 1/2 times the right answer" in factor.message
+@pytest.mark.parametrize(
+    ("text", "reason", "hint"),
+    [
+        ("-dY @ W.T", "sign", "the sign is wrong"),
+        ("dY @ W.T / N", "scale", "it is 1/2 times the right answer, 1/N at N=2"),
+        ("dY @ W.T * 3", "scale", "it is 3 times the right answer"),
+        ("dY @ W.T + 0 * X + 1", "entry", ""),
+    ],
+)
+def test_other_wrong_answers_get_a_reason_and_a_hint(
+    text: str, reason: str, hint: str
+) -> None:
+    result = check_formula(Config(), "X", text)
+    assert result.reason == reason, result.message
+    assert result.hint.startswith(hint)
+
+
+def test_a_mean_for_the_bias_is_named() -> None:
+    result = check_formula(Config(), "b", "np.mean(dout, axis=0)")
+    assert result.reason == "scale" and result.entry == (1, 1)
+    assert "a mean where a sum belongs?" in result.hint
     scalar = check_formula(Config(), "b", "sum(dY)")
-    assert "it gives a scalar, but dL/db is 1×M (1×3)" in scalar.message
-    assert "did you mean sum(E, axis=0)?" in scalar.message
-    targets = check_formula(Config(), "W", "X.T @ T")
-    assert not targets.ok and "t_1_1" in targets.message
+    assert scalar.reason == "shape" and "it gives a scalar" in scalar.message
+    assert "did you mean axis=0?" in scalar.hint
 
 
 def test_bad_formulas_and_variables_are_refused() -> None:
@@ -178,21 +294,41 @@ def test_bad_formulas_and_variables_are_refused() -> None:
         check_formula(Config(), "W", "Q")
     with pytest.raises(ChoiceError, match="choose from X, W, b"):
         check_formula(Config(), "Y", "X")
+    with pytest.raises(ChoiceError, match="choose from A, W, b"):
+        check_formula(Config(convention="column"), "Z", "X")
 
 
-def test_result_is_a_frozen_value() -> None:
+def test_variable_names_of_each_convention() -> None:
+    column = Config(convention="column")
+    for name in ("A", "X", "dA", "dLdA", "dX", "dLdX"):
+        assert resolve_variable(name, column) == "X"
+    torch = Config(convention="torch")
+    assert resolve_variable("x", torch) == resolve_variable("dx", torch) == "X"
+    assert resolve_variable("db", torch) == resolve_variable("dLdb", torch) == "b"
+
+
+def test_size_letters_cannot_be_display_letters() -> None:
+    for letters in ("N", "D", "M"):
+        with pytest.raises(DisplayNameError, match="is a size"):
+            Config(names={"X": letters})
+
+
+def test_result_is_a_frozen_value_with_a_json_form() -> None:
     result = check_formula(Config(), "W", "X.T @ dY")
     assert isinstance(result, CheckResult)
     with pytest.raises(AttributeError):
         result.ok = False  # type: ignore[misc]
+    data = result.to_dict()
+    assert data["reason"] in REASONS and data["gradable"] is True
 
 
 # -- the command ------------------------------------------------------------------------------
 def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["check", "--wrt", "W", "X.T @ dY"])
     assert result.exit_code == 0, result.output
-    assert (
-        result.stdout == "✓ dL/dW = X.T @ dY is right (N=2, D=2, M=3, convention xw).\n"
+    assert result.stdout == (
+        "✓ ∂L/∂W = X.T @ dY is right (at N=2, D=3, M=4, and at N=3, D=4, M=5; "
+        "N=6, D=2, M=7; convention xw).\n"
     )
     assert result.stderr == ""
 
@@ -202,7 +338,11 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
     [
         ["--convention", "torch", "--wrt", "W", "dY.T @ X"],
         ["--wrt", "b", "sum(dY, axis=0)"],
-        ["--convention", "column", "--wrt", "b", "dY.T @ ones(N)"],
+        ["--wrt", "b", "np.sum(dout, axis=0)"],
+        ["--wrt", "b", "dY.sum(axis=0, keepdims=True)"],
+        ["--convention", "column", "--wrt", "b", "dY.T @ ones((N, 1))"],
+        ["--convention", "column", "--wrt", "A", "dLdZ @ W"],
+        ["--convention", "column", "--wrt", "dLdA", "dLdZ @ W"],
         [
             "--convention",
             "column",
@@ -226,20 +366,36 @@ def test_cli_right_answers(runner: CliRunner, args: list[str]) -> None:
     assert result.stdout.startswith("✓ ")
 
 
-def test_cli_wrong_answer_exits_1_with_the_reason(runner: CliRunner) -> None:
-    result = runner.invoke(
-        cli, ["check", "--n", "2", "--d", "2", "--m", "2", "--wrt", "W", "X @ dY"]
-    )
-    assert result.exit_code == 1
-    assert result.stdout.splitlines() == [
-        "✗ dL/dW = X @ dY is not right (N=2, D=2, M=2, convention xw).",
-        "  entry (1, 1): expected x_1_1*dy_1_1 + x_2_1*dy_2_1, "
-        "got x_1_1*dy_1_1 + x_1_2*dy_2_1",
-    ]
-    assert result.stderr == ""
-    shape = runner.invoke(cli, ["check", "--d", "3", "--wrt", "W", "X @ dY"])
-    assert shape.exit_code == 1
-    assert "X @ dY: cannot multiply N×D (2×3) by N×M (2×3)" in shape.stdout
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--n", "2", "--d", "2", "--m", "3", "--wrt", "W", "X.T @ dY * N / 2"],
+        ["--n", "2", "--d", "2", "--m", "3", "--wrt", "b", "ones(D).T @ dY"],
+        [
+            "--n",
+            "2",
+            "--d",
+            "2",
+            "--m",
+            "3",
+            "--convention",
+            "column",
+            "--wrt",
+            "b",
+            "dLdZ.T @ ones(C_in)",
+        ],
+        ["--n", "2", "--d", "2", "--m", "3", "--wrt", "X", "dY @ W.T * N / D"],
+        ["--n", "2", "--d", "2", "--m", "3", "--wrt", "W", "W.T @ dY"],
+        ["--convention", "column", "--wrt", "b", "sum(dLdZ, axis=0).T"],
+    ],
+)
+def test_cli_wrong_answers_exit_1_naming_sizes(
+    runner: CliRunner, args: list[str]
+) -> None:
+    result = runner.invoke(cli, ["check", *args])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("✗ ∂L/∂")
+    assert "N=" in result.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize(
@@ -254,12 +410,14 @@ def test_cli_wrong_answer_exits_1_with_the_reason(runner: CliRunner) -> None:
         (["--wrt", "W", "X.T @ (dY"], "expected ')'"),
         (["--wrt", "W", "X" * 10**6], "1,000,000 characters long"),
         (["--wrt", "W", "(" * 10**4 + "X" + ")" * 10**4], "20,001 characters long"),
-        (["--wrt", "Y", "X"], "Invalid value for '--wrt'"),
-        (["X.T @ dY"], "Missing option '--wrt'"),
-        (["--wrt", "W"], "Missing argument 'FORMULA'"),
+        (["--wrt", "Y", "X"], "unknown variable (--wrt) 'Y'"),
+        (["X.T @ dY"], "give --wrt"),
+        (["--wrt", "W"], "give the FORMULA"),
         (["--names", "X=\\alpha", "--wrt", "W", "X"], "Invalid value for '--names'"),
         (["--names", "X=W", "--wrt", "W", "X"], "print as 'W'"),
+        (["--names", "X=N", "--wrt", "b", "X"], "is a size"),
         (["--n", "0", "--wrt", "W", "X"], "Invalid value for '--n'"),
+        (["--n", "5000", "--d", "5000", "--m", "5000", "--wrt", "W", "X"], "too large"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(
@@ -284,6 +442,9 @@ def test_cli_bad_input_exits_2_with_one_line(
         "X.T @ dY; open('{sentinel}', 'w')",
         "X.__class__.__base__.__subclasses__()",
         "().__class__.__mro__[1].__subclasses__()",
+        "np.__class__",
+        "np.load('{sentinel}')",
+        "X.T @ dY.dot(dY.T).dot(dY).dot(dY.T).dot(dY).dot(dY.T).dot(dY) * 2",
         "𝑋.T @ dY",
         "Ｘ.T @ dY",
         "(" * 60 + "X" + ")" * 60,
@@ -298,14 +459,25 @@ def test_cli_hostile_input_is_refused_quickly_without_side_effects(
     result = runner.invoke(
         cli, ["check", "--wrt", "W", template.format(sentinel=sentinel)]
     )
-    assert time.perf_counter() - start < 5
-    assert result.exit_code == 2, result.output
-    assert result.stdout == "" and len(result.stderr.splitlines()) == 1
+    assert time.perf_counter() - start < 10  # generous: bounded, not a speed goal
+    assert result.exit_code in (1, 2), result.output
     assert not sentinel.exists()
 
 
-def test_cli_help(runner: CliRunner) -> None:
+def test_cli_help_documents_the_numpy_rules(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["check", "--help"])
     assert result.exit_code == 0
-    assert "never evaluated as Python" in result.stdout
-    assert "--wrt [X|W|b]" in result.stdout
+    text = " ".join(result.stdout.split())
+    for needle in (
+        "never evaluated as Python",
+        "np.sum(E, axis=0) of an r×c array is 1-D",
+        "keepdims=True",
+        ".T of a 1-D array changes nothing",
+        "np.ones(N) is 1-D",
+        "dout, dy, grad_out",
+        "pairwise distinct sizes >= 2",
+        "gradable false",
+        "--format [text|json|gradescope|prairielearn]",
+        "--batch FILE",
+    ):
+        assert needle in text, needle

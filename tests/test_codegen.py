@@ -145,6 +145,7 @@ def test_output_is_deterministic(runner: CliRunner, tmp_path: Path) -> None:
         assert path.read_bytes() == first.stdout.encode("utf-8")
 
 
+@pytest.mark.slow
 def test_generated_code_passes_ruff(tmp_path: Path) -> None:
     ruff = shutil.which("ruff")
     if ruff is None:

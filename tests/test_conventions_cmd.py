@@ -9,14 +9,14 @@ from click.testing import CliRunner
 from texutil import compile_tex
 
 from symderiv.cli import cli
-from symderiv.compare import (
-    compare,
+from symderiv.compare import compare
+from symderiv.conventions import CONVENTIONS, Convention
+from symderiv.render.comparison import (
     comparison_latex,
     comparison_markdown,
     comparison_text,
     formula_of,
 )
-from symderiv.conventions import CONVENTIONS, Convention
 
 
 @pytest.fixture(scope="module")

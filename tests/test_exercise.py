@@ -12,8 +12,9 @@ from texutil import compile_tex
 from symderiv import derive
 from symderiv.algebra import Poly, evaluate, vec_positions
 from symderiv.cli import cli
-from symderiv.exercise import Sheet, answer_tex, make_sheet, sheet_latex, sheet_markdown
+from symderiv.exercise import Sheet, make_sheet
 from symderiv.notation import Node
+from symderiv.render.sheet import answer_tex, sheet_latex, sheet_markdown
 
 
 def boxed(tex: str, macro: str) -> list[str]:

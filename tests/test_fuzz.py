@@ -25,6 +25,7 @@ are derandomized (the same ones on every run) and no example database is written
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -262,6 +263,10 @@ def _check(argv: list[str]) -> None:
             (folder / name).read_bytes() == content
             for name, content in INPUT_FILES.items()
         )
+        # check --format json/gradescope/prairielearn: the verdict is a JSON document,
+        # written (to stdout or -o) for a wrong or unreadable answer too (issue 11).
+        written = [folder / p for p in set(after) - set(before)]
+        verdicts = [_json_verdict(p.read_text()) for p in written if p.is_file()]
     code = result.exit_code
     shown = (
         f"argv={argv!r}\nexit={code}\n"
@@ -274,17 +279,30 @@ def _check(argv: list[str]) -> None:
     assert "Traceback" not in result.stdout + result.stderr, shown
     assert "internal error" not in result.stderr, shown  # a bug caught by the CLI
     assert kept, shown
-    if code == 2:
+    verdict = argv[0] == "check" and (
+        _json_verdict(result.stdout) or (bool(verdicts) and all(verdicts))
+    )
+    if code == 2 and not verdict:
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: "), shown
         assert result.stdout == "", shown
-    if code != 0:
+    if code != 0 and not verdict:
         assert after == before, f"{shown}\nfiles: {before} -> {after}"
     if code == 1:
-        wrong_answer = argv[0] == "check" and result.stdout.startswith("✗")
+        wrong_answer = argv[0] == "check" and (result.stdout.startswith("✗") or verdict)
         last = (result.stderr.splitlines() or [""])[-1]
         error_line = last.startswith("Error: ")
         assert wrong_answer or error_line, shown
+
+
+def _json_verdict(text: str) -> bool:
+    """True for one JSON object on one line: check's machine-readable verdict."""
+    if not text.startswith("{") or text.count("\n") != 1:
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 FUZZ = settings(

@@ -142,6 +142,7 @@ def test_ctrl_c_while_rendering_exits_130_with_one_line(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(render_module, "render", interrupted)
+    monkeypatch.setattr(render_module, "stream", interrupted)  # JSON is streamed
     target = tmp_path / "out.json"
     result = CliRunner().invoke(cli, ["derive", "--format", "json", "-o", str(target)])
     assert result.exit_code == 130

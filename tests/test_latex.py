@@ -222,6 +222,7 @@ def test_max_matrix_cols_is_set_to_the_widest_matrix() -> None:
     assert int(m.group(1)) == max(10, max_matrix_cols(tex)) == 11  # X is 1×11
 
 
+@pytest.mark.latex
 def test_fragment_for_jupyter_and_input(d223, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fragment = d223._repr_latex_()
     assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment

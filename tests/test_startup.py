@@ -82,3 +82,28 @@ def test_refusing_a_huge_size_imports_no_sympy() -> None:
     result = probe(["derive", "--n", "100000", "--d", "100000", "--m", "100000"])
     assert result["code"] == 2
     assert "sympy" not in result["loaded"], result
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "gradescope", "prairielearn"])
+def test_check_at_small_sizes_imports_no_sympy(fmt: str) -> None:
+    # check runs on symderiv's own algebra: right and wrong answers, every format.
+    for formula, code in (("X.T @ dY", 0), ("np.mean(dout, axis=0)", 1)):
+        var = "W" if "X" in formula else "b"
+        result = probe(
+            [
+                "check",
+                "--n",
+                "2",
+                "--d",
+                "2",
+                "--m",
+                "3",
+                "--wrt",
+                var,
+                "--format",
+                fmt,
+                formula,
+            ]
+        )
+        assert result["code"] == code, result
+        assert "sympy" not in result["loaded"], result

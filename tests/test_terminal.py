@@ -59,7 +59,8 @@ def test_header_wraps_between_settings_only(d223) -> None:  # type: ignore[no-un
     head = render_text(d223, 80).splitlines()[:3]
     assert head[0] == "Backpropagation through Y = X·W + 1_N·b"
     assert (
-        head[1] == "N=2, D=2, M=3 · convention xw · vec order row · denominator layout"
+        head[1]
+        == "N = 2, D = 2, M = 3 · convention xw · row order · denominator layout"
     )
     assert head[2] == "loss generic · method jacobian"
     wide = render_text(d223, 200).splitlines()[1]
@@ -158,7 +159,7 @@ def test_the_sum_is_written_out_as_in_the_brief(d223) -> None:  # type: ignore[n
     text = render_text(d223, 80)
     assert "∂L/∂x₁,₁ = ∂L/∂y₁,₁⋅w₁,₁ + ∂L/∂y₁,₂⋅w₁,₂ + ∂L/∂y₁,₃⋅w₁,₃" in text
     assert "∂L/∂b₁ = ∂L/∂y₁,₁⋅1 + ∂L/∂y₂,₁⋅1" in text
-    assert "(the other 3 entries of that column are 0 and drop out)" in text
+    assert "The other 3 entries of that column are 0 and drop out." in text
 
 
 def _coloured(d, width: int = 100) -> str:  # type: ignore[no-untyped-def]

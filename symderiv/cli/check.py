@@ -4,23 +4,138 @@ from __future__ import annotations
 
 import click
 
-from ..conventions import VARIABLES
 from . import cli
-from .options import convention_option, names_option, size_options
+from .options import SIZE, convention_option, names_option, output_option
+
+#: Output formats of check: words, one JSON object, or a grading platform's results.json.
+FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
 
 
 @cli.command()
-@click.argument("formula")
+@click.argument("formula", required=False)
 @click.option(
     "--wrt",
-    type=click.Choice(list(VARIABLES)),
-    required=True,
-    help="The variable the formula is the derivative by: X, W or b.",
+    default=None,
+    metavar="VAR",
+    help="The variable the formula is the derivative by: X, W or b, or the "
+    "convention's letter (A in column) or name (dLdA, dW, db).",
 )
-@size_options
+@click.option("--n", "n", type=SIZE, default=2, show_default=True, help="Batch size N.")
+@click.option(
+    "--d", "d", type=SIZE, default=3, show_default=True, help="Input features D (C_in)."
+)
+@click.option(
+    "--m",
+    "m",
+    type=SIZE,
+    default=4,
+    show_default=True,
+    help="Output features M (C_out).",
+)
 @convention_option
 @names_option(" The formula may use them.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text; json (one object); gradescope or prairielearn (their results.json).",
+)
+@click.option(
+    "--points",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="max_score of the answer with --format gradescope.",
+)
+@click.option(
+    "--batch",
+    "batch",
+    default=None,  # an input file: read by grade.read_rows, which names any problem
+    metavar="FILE",
+    help="Check every row of a CSV or JSON Lines file (id, variable, formula, and "
+    "optionally convention, n, d, m); writes one JSON result per line.",
+)
+@output_option("the result")
 def check(
+    formula: str | None,
+    wrt: str | None,
+    n: int,
+    d: int,
+    m: int,
+    convention: str,
+    names: dict[str, str],
+    fmt: str,
+    points: float,
+    batch: str | None,
+    output: str | None,
+) -> None:
+    """Check a formula for dL/dX, dL/dW or dL/db, entry by entry, in general.
+
+    FORMULA is numpy as students write it, read by symderiv's own small parser and
+    never evaluated as Python, so it is safe on untrusted input:
+
+    \b
+    - names: the convention's letters (X W b Y dY; x y in torch; A Z dLdZ in column),
+      the role names X W b Y dY T, and dout, dy, grad_out, dLdY for dY;
+      sizes N D M (N C_in C_out in column) are whole numbers;
+    - numbers: 2, 0.5, 1., .5, 1e-3;
+    - operators @ * + - / and parentheses; / divides by a number or size only;
+    - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose;
+      methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=.
+
+    \b
+    Shapes follow numpy exactly: np.sum(E, axis=0) of an r×c array is 1-D of
+    length c (keepdims=True keeps 1×c); .T of a 1-D array changes nothing;
+    np.ones(N) is 1-D and np.ones((N, 1)) a column; 1-D @ 2-D is 1-D; * + -
+    broadcast. One extension from the maths: 1 next to @ is the ones vector
+    (1.T @ dY sums the rows of dY). The answer must have the variable's shape;
+    a bias may be 1-D of length M in xw and torch (b is stored that way), but in
+    column b is C_out×1, so a 1-D sum is the wrong shape.
+
+    \b
+    A formula is right only if it is right in general: it is checked at the sizes
+    given and at two more triples of pairwise distinct sizes >= 2 that avoid every
+    number written in it, so N / 2 cannot pass at N = 2.
+
+    Exit status: 0 right; 1 wrong, with the reason (shapes that do not fit, or the
+    first entry that differs, with both values, and the sizes where it fails); 2 if
+    FORMULA cannot be read (with --format json: gradable false). --batch exits 0
+    once every row has its result. Put -- before a formula that starts with a minus.
+
+    \b
+    Examples:
+      symderiv check --wrt W "X.T @ dY"
+      symderiv check --wrt b "np.sum(dout, axis=0)"
+      symderiv check --convention torch --wrt W "dY.T @ X"
+      symderiv check --convention column --wrt A "dLdZ @ W"
+      symderiv check --convention column --wrt b "dLdZ.sum(axis=0, keepdims=True).T"
+      symderiv check --wrt W --format gradescope "X.T.dot(dY)"
+    """
+    from ..errors import UsageError
+
+    if batch is not None:
+        if formula is not None or wrt is not None:
+            raise UsageError(
+                "--batch reads the formulas and variables from FILE; "
+                "give neither FORMULA nor --wrt"
+            )
+        if fmt not in ("text", "json"):
+            raise UsageError(
+                "--batch writes JSON Lines; --format gradescope and "
+                "prairielearn are for one answer"
+            )
+        _batch(batch, n, d, m, convention, names, output)
+        return
+    if formula is None:
+        raise UsageError("give the FORMULA to check (or --batch FILE)")
+    if wrt is None:
+        raise UsageError("give --wrt, the variable the formula is the derivative by")
+    _one(formula, wrt, n, d, m, convention, names, fmt, points, output)
+
+
+def _one(
     formula: str,
     wrt: str,
     n: int,
@@ -28,31 +143,64 @@ def check(
     m: int,
     convention: str,
     names: dict[str, str],
+    fmt: str,
+    points: float,
+    output: str | None,
 ) -> None:
-    """Check a candidate formula for dL/dX, dL/dW or dL/db, entry by entry.
-
-    FORMULA is numpy-like: the convention's names (X, W, b, Y, dY; x, y in torch; A, Z,
-    dLdZ in column), sizes N, D, M, numbers, @ * + - /, .T, ones(N) (or 1 in a product
-    such as 1.T @ dY) and sum(E, axis=0). It is parsed by symderiv's own small parser,
-    never evaluated as Python, so it is safe on untrusted input.
-
-    Exit status: 0 right; 1 wrong, with the reason (shapes that do not fit, or the first
-    entry that differs, with both values); 2 if FORMULA cannot be read. Put -- before a
-    formula that starts with a minus sign.
-
-    \b
-    Examples:
-      symderiv check --wrt W "X.T @ dY"
-      symderiv check --convention torch --wrt W "dY.T @ X"
-      symderiv check --convention column --wrt b "dLdZ.T @ ones(N)"
-      symderiv check --wrt b -- "-sum(-dY, axis=0)"
-    """
-    from ..check import check_formula
+    from .. import grade
+    from ..check import check_formula, resolve_variable
     from ..conventions import Config
+    from ..errors import FormulaError
+    from ..guard import guard
+    from .console import check_outputs
 
-    config = Config(n=n, d=d, m=m, convention=convention, wrt=(wrt,), names=names)
-    result = check_formula(config, wrt, formula)
-    mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
-    click.echo(f"{mark} {result.message}")
-    if not result.ok:
+    check_outputs({"-o": output})
+    config = Config(n=n, d=d, m=m, convention=convention, names=names)
+    var = resolve_variable(wrt, config)
+    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(var,)))
+    if fmt == "text":
+        result = check_formula(config, var, formula)
+        mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
+        _write(f"{mark} {result.message}\n", output)
+        if not result.ok:
+            raise click.exceptions.Exit(1)
+        return
+    try:
+        data = check_formula(config, var, formula).to_dict()
+    except FormulaError as exc:
+        data = grade.unreadable(var, formula, convention, str(exc))
+    document = {
+        "json": data,
+        "gradescope": grade.gradescope(data, points),
+        "prairielearn": grade.prairielearn(data),
+    }[fmt]
+    _write(grade.dumps(document), output)
+    if not data["gradable"]:
+        raise click.exceptions.Exit(2)
+    if not data["ok"]:
         raise click.exceptions.Exit(1)
+
+
+def _write(text: str, output: str | None) -> None:
+    from .console import show
+
+    show(text, "text", output)
+
+
+def _batch(
+    path: str,
+    n: int,
+    d: int,
+    m: int,
+    convention: str,
+    names: dict[str, str],
+    output: str | None,
+) -> None:
+    from .. import grade
+    from .console import check_outputs
+
+    check_outputs({"-o": output})
+    rows = grade.read_rows(path)
+    defaults = grade.Defaults(n=n, d=d, m=m, convention=convention, names=names)
+    lines = [grade.dumps(result) for result in grade.batch(rows, defaults)]
+    _write("".join(lines), output)

@@ -19,11 +19,27 @@ from .options import convention_option, output_option
     help="Array library of the generated code.",
 )
 @output_option("the module")
-def codegen(convention: str, target: str, output: str | None) -> None:
+@click.option(
+    "--net",
+    default=None,
+    metavar="LAYERS",
+    help="A class Net for a network instead, e.g. 'affine:3,relu,affine:2'.",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(["generic", "mse", "sum", "softmax-ce"]),
+    default="generic",
+    show_default=True,
+    help="With --net: softmax-ce also writes softmax_ce(Z, T) -> (L, dZ).",
+)
+def codegen(
+    convention: str, target: str, output: str | None, net: str | None, loss: str
+) -> None:
     """Write a Python module with a Linear class (forward, backward) for the layer.
 
     backward stores dW and db (dLdW, dLdb in the column convention) and returns dX:
-    the closed forms symderiv derives, printed as numpy code.
+    the closed forms symderiv derives, printed as numpy code. With --net, a class
+    Net(d, seed=0) whose backward(dOut) stores dW1, db1, ... and returns dX.
     """
     from ..codegen import generate_linear
     from .console import check_outputs, printable, show
@@ -31,6 +47,12 @@ def codegen(convention: str, target: str, output: str | None) -> None:
     if output == "-":
         output = None
     check_outputs({"-o": output})
-    show(generate_linear(convention, target), "text", output)
+    if net is not None:
+        from ..net.codegen import generate_net
+
+        source = generate_net(net, convention, loss)
+    else:
+        source = generate_linear(convention, target)
+    show(source, "text", output)
     if output is not None:
         click.echo(f"wrote {printable(output)}", err=True)

@@ -51,9 +51,11 @@ class ViewSettings:
     """How a derivation is displayed; one object instead of loose keyword arguments.
 
     max_entries: at most this many rows and columns of a matrix are shown (display only).
+    flavor: the Markdown flavour (github, gitlab, jupyter), or None for the default.
     """
 
     max_entries: int = 12
+    flavor: str | None = None
 
 
 def no_colour() -> bool:
@@ -213,7 +215,8 @@ def _renderable(obj: object, settings: ViewSettings) -> Any:
         from rich.text import Text
 
         return Text(obj)
-    from ..compare import Comparison, comparison_renderable
+    from ..compare import Comparison
+    from ..render.comparison import comparison_renderable
 
     if not isinstance(obj, Comparison):
         raise TypeError(f"cannot show {type(obj).__name__}")
@@ -227,8 +230,8 @@ def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
     if isinstance(obj, str):
         return obj
     if not isinstance(obj, Derivation):
-        from ..compare import (
-            Comparison,
+        from ..compare import Comparison
+        from ..render.comparison import (
             comparison_latex,
             comparison_markdown,
             comparison_text,
@@ -242,12 +245,20 @@ def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
             return comparison_latex(obj)
         if fmt == "markdown":
             return comparison_markdown(obj)
+        if fmt == "html":
+            from ..render.html import comparison_html
+
+            return comparison_html(obj)
         raise UsageError(f"the conventions page has no format {fmt!r}")
     from ..render import render
 
     if fmt in ("rich", "text"):
         return render(obj, "text", width=width, max_entries=settings.max_entries)
-    if fmt in ("latex", "beamer", "markdown", "ipynb"):
+    if fmt == "markdown" and settings.flavor is not None:
+        return render(
+            obj, fmt, max_entries=settings.max_entries, flavor=settings.flavor
+        )
+    if fmt in ("latex", "beamer", "markdown", "ipynb", "html"):
         return render(obj, fmt, max_entries=settings.max_entries)
     return render(obj, fmt)
 
@@ -271,6 +282,16 @@ def show(
         output = None
     if fmt == "rich" and output is None:
         make_console().print(_renderable(obj, settings))
+        return
+    if fmt == "json" and not isinstance(obj, str):
+        # Streamed chunk by chunk: at 64×64×64 the document is 58 MB of text.
+        from ..render import stream
+
+        if output is None:
+            for chunk in stream(obj, fmt):  # type: ignore[arg-type]
+                click.echo(chunk, nl=False)
+        else:
+            write_atomic(output, stream(obj, fmt))  # type: ignore[arg-type]
         return
     text = _text(obj, fmt, text_width(output), settings)
     if output is None:

@@ -100,7 +100,21 @@ def wrt_callback(
     try:
         return parse_wrt(value)
     except SymderivError as exc:
+        net_vars = net_variables(value)
+        if net_vars is not None:
+            return net_vars  # W1, b2, ...: checked against the network (--net)
         raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
+
+
+_NET_VARIABLE = re.compile(r"X|[Wb][1-9][0-9]{0,3}\Z")
+
+
+def net_variables(value: str) -> tuple[str, ...] | None:
+    """``"X,W1,b2"`` as a tuple when it names a network's variables, else None."""
+    items = tuple(s.strip() for s in value.split(","))
+    if items and all(_NET_VARIABLE.fullmatch(s) for s in items):
+        return items
+    return None
 
 
 def _names(
@@ -179,7 +193,7 @@ def derivation_options(func: F) -> F:
             default="generic",
             show_default=True,
             help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
-            "sum: Σ y_ij.",
+            "sum: Σ y_ij; softmax-ce: −(1/N)·Σ t·log softmax(y).",
         ),
         click.option(
             "--wrt",
@@ -199,9 +213,56 @@ def names_option(extra_help: str = "") -> Callable[[F], F]:
         default=None,
         callback=_names,
         metavar="ROLE=LETTERS,...",
-        help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T)."
-        + extra_help,
+        help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T); sizes "
+        "too, e.g. D=C_in,M=C_out or N=B, and the delta, delta=Id." + extra_help,
     )
+
+
+def _values(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> int | None:
+    if value is None:
+        return None
+    from ..conventions import check_values_seed
+
+    try:
+        return check_values_seed(value)
+    except SymderivError as exc:
+        raise click.BadParameter(_unprefixed(exc, "--values"), ctx, param) from exc
+
+
+def notation_options(func: F) -> F:
+    """--index-base, --upstream, --bold, --values: the notation profile (issue 15)."""
+    return _stack(
+        click.option(
+            "--index-base",
+            type=click.Choice(["1", "0"]),
+            default="1",
+            show_default=True,
+            callback=lambda ctx, param, value: int(value),
+            help="Number rows and columns from 1 (x_1,1) or from 0 (x_0,0).",
+        ),
+        click.option(
+            "--upstream",
+            type=click.Choice(["partial", "bar"]),
+            default=None,
+            help="Write the upstream derivative as ∂L/∂y_ij or as the adjoint ȳ_ij, in "
+            "every format [default: ȳ where a matrix would not fit otherwise].",
+        ),
+        click.option(
+            "--bold",
+            is_flag=True,
+            help="Bold matrices and vectors (LaTeX and Markdown), as in X W + b.",
+        ),
+        click.option(
+            "--values",
+            default=None,
+            metavar="SEED",
+            callback=_values,
+            help="Also show every step with small integers (drawn from SEED) in place "
+            "of the symbols, to follow by hand.",
+        ),
+    )(func)
 
 
 def method_option(func: F) -> F:

@@ -36,6 +36,22 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
     return number
 
 
+def _gradient_shapes(report: VerifyReport) -> str:
+    """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,)``: torch keeps b
+    (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
+    from ..conventions import derivative_name
+
+    inst = report.instance
+    conv = inst.convention
+    parts = []
+    for check in report.checks:
+        shape: tuple[int, ...] = tuple(check.shape)
+        if check.var == "b" and conv.name == "torch":
+            shape = (inst.sizes["M"],)  # nn.Linear's bias is 1-D
+        parts.append(f"{derivative_name(conv, check.var)} {shape}")
+    return "gradients as NumPy holds them: " + ", ".join(parts)
+
+
 def _loss_text(report: VerifyReport) -> str:
     inst = report.instance
     L = inst.convention.letters
@@ -44,6 +60,11 @@ def _loss_text(report: VerifyReport) -> str:
         return f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², so {L.dY} = ({L.Y} − {L.T})/N"
     if inst.loss == "sum":
         return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
+    if inst.loss == "softmax-ce":
+        return (
+            f"softmax-ce: L = −(1/N)·Σ_ij {t}_ij log p_ij, P = softmax({L.Y}) by rows, "
+            f"one-hot {L.T}, so {L.dY} = (P − {L.T})/N"
+        )
     return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
 
 
@@ -115,7 +136,8 @@ def _failure(report: VerifyReport) -> str:
     type=click.Choice(list(LOSSES)),
     default="generic",
     show_default=True,
-    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij.",
+    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij; "
+    "softmax-ce: −(1/N)·Σ t·log softmax(y).",
 )
 @click.option(
     "--seed",
@@ -137,6 +159,12 @@ def _failure(report: VerifyReport) -> str:
     is_flag=True,
     help="Run even when the finite differences would take long.",
 )
+@click.option(
+    "--net",
+    default=None,
+    metavar="LAYERS",
+    help="Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net).",
+)
 def verify(
     n: int,
     d: int,
@@ -146,6 +174,7 @@ def verify(
     seed: int,
     wrt: tuple[str, ...],
     force: bool,
+    net: str | None,
 ) -> None:
     """Check the closed forms numerically in float64.
 
@@ -153,6 +182,12 @@ def verify(
     and compares each closed form with central finite differences of L and, when
     PyTorch is installed, with torch.autograd. Exit 0 when all agree, 1 otherwise.
     """
+    if net is not None:
+        from ..net.commands import verify_command
+
+        ctx = click.get_current_context()
+        verify_command(ctx, net, n, d, convention, loss, seed, wrt, force)
+        return
     from rich.text import Text
 
     from ..numeric import FD_RTOL, TORCH_RTOL
@@ -175,6 +210,7 @@ def verify(
     )
     console.print(Text(f"loss {_loss_text(report)}"))
     console.print(Text(f"L = {report.loss_value:.6f}"))
+    console.print(Text(_gradient_shapes(report)))
     console.print()
     console.print(_table(report))
     console.print(

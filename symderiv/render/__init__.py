@@ -8,7 +8,7 @@ format costs nothing until it is used.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChoiceError
@@ -24,6 +24,7 @@ RENDERERS: dict[str, str] = {
     "beamer": "beamer:render_beamer",
     "markdown": "markdown:render_markdown",
     "ipynb": "notebook:render_ipynb",
+    "html": "html:render_html",
 }
 
 
@@ -47,8 +48,22 @@ def renderer(fmt: str) -> Callable[..., str]:
 
 
 def render(derivation: Derivation, fmt: str, **settings: Any) -> str:
-    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb)."""
+    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb, html)."""
     return renderer(fmt)(derivation, **settings)
 
 
-__all__ = ["RENDERERS", "render", "renderer"]
+def stream(derivation: Derivation, fmt: str, **settings: Any) -> Iterator[str]:
+    """:func:`render` as consecutive chunks of text, to be written as they come.
+
+    JSON is produced while it is written (its big tables row by row), so a document of
+    tens of megabytes is never held in memory whole; the other formats are one chunk.
+    """
+    if fmt == "json" and not settings:
+        from .data import iter_json
+
+        yield from iter_json(derivation)
+    else:
+        yield render(derivation, fmt, **settings)
+
+
+__all__ = ["RENDERERS", "render", "renderer", "stream"]

@@ -1,66 +1,219 @@
-"""The printer base class: settings checked against a known set, one dispatch on StepKind."""
+"""The printer base class: typed settings, one dispatch on the block kind of the page.
+
+What a page shows is decided once, by :func:`symderiv.render.page.page`; a printer only
+formats blocks. ``PagePrinter.block`` dispatches on the block kind in one ``match`` (mypy
+checks with ``assert_never`` that every kind is handled), and every per-kind method is
+abstract, so a printer that forgets a kind cannot be created. A kind the format leaves out
+on purpose (``page.OMITTED``) is skipped here, not in the printer.
+
+Settings are a frozen dataclass per printer; an unknown setting or a bad value is an
+UnknownSettingError.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import ClassVar, Generic, TypeVar, assert_never
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar, assert_never
 
+from ..conventions import Config, Letters
 from ..errors import UnknownSettingError
-from ..steps import Derivation, Step, StepKind
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    omitted,
+)
 
 Out = TypeVar("Out")
+S = TypeVar("S")
+
+#: Default number of rows and columns of a matrix shown before ⋯ ⋮ ⋱.
+DEFAULT_MAX_ENTRIES = 12
+#: Default number of terms of an entry shown before ⋯.
+DEFAULT_MAX_TERMS = 4
 
 
-class Renderer(ABC, Generic[Out]):
-    """Turns each step of a derivation into ``Out`` (str for LaTeX, a renderable for Rich).
+def positive(name: str, value: object, printer: str) -> None:
+    """Refuse a setting that is not an integer >= 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UnknownSettingError(f"{printer}: {name} must be an integer >= 1")
 
-    Every per-kind method is abstract, so a printer that forgets a kind cannot be created.
-    """
 
+def one_of(name: str, value: object, allowed: tuple[str, ...], printer: str) -> None:
+    """Refuse a setting that is not one of ``allowed``."""
+    if value not in allowed:
+        raise UnknownSettingError(
+            f"{printer}: {name} must be {' or '.join(repr(a) for a in allowed)}, "
+            f"not {value!r}"
+        )
+
+
+def make_settings(cls: type[S], printer: str, given: Mapping[str, object]) -> S:
+    """``cls(**given)``, refusing names ``cls`` does not have (UnknownSettingError)."""
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(given) - known
+    if unknown:
+        raise UnknownSettingError(
+            f"{printer}: no setting(s) {sorted(unknown)}; known: {sorted(known)}"
+        )
+    return cls(**given)
+
+
+class PagePrinter(ABC, Generic[Out, S]):
+    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich)."""
+
+    #: the --format key (and the key of page.OMITTED)
     name: ClassVar[str]
-    defaults: ClassVar[Mapping[str, object]] = {}
+    #: a frozen dataclass of this printer's settings
+    settings_type: ClassVar[type[Any]]
 
     def __init__(self, **settings: object) -> None:
-        unknown = settings.keys() - self.defaults.keys()
-        if unknown:
-            raise UnknownSettingError(
-                f"{self.name}: no setting(s) {sorted(unknown)}; "
-                f"known: {sorted(self.defaults)}"
-            )
-        self.settings: dict[str, object] = {**self.defaults, **settings}
+        self.settings: S = make_settings(self.settings_type, self.name, settings)
+        self._config: Config | None = None
 
-    def step(self, step: Step, number: int) -> Out:
-        """Render one step (``number`` counts from 1)."""
-        match step.kind:
-            case StepKind.DEFINE:
-                return self.define(step, number)
-            case StepKind.JACOBIAN:
-                return self.jacobian(step, number)
-            case StepKind.CHAIN:
-                return self.chain(step, number)
-            case StepKind.SIMPLIFY:
-                return self.simplify(step, number)
-            case StepKind.RESULT:
-                return self.result(step, number)
+    def bind(self, config: Config) -> None:
+        """Print blocks of a derivation with this configuration (letters, sizes)."""
+        self._config = config
+
+    @property
+    def config(self) -> Config:
+        assert self._config is not None, "bind(config) first"
+        return self._config
+
+    @property
+    def letters(self) -> Letters:
+        return self.config.letters
+
+    def block(self, block: Block) -> Out:
+        """One block in this format (an empty ``Out`` when the format omits its kind)."""
+        if omitted(self.name, type(block)):
+            return self.empty()
+        match block:
+            case PageTitle():
+                return self.page_title(block)
+            case Section():
+                return self.section(block)
+            case StepGroup():
+                return self.step_group(block)
+            case Heading():
+                return self.heading(block)
+            case Display():
+                return self.display(block)
+            case Formula():
+                return self.formula(block)
+            case Note():
+                return self.note(block)
+            case Items():
+                return self.items(block)
+            case Notation():
+                return self.notation(block)
+            case EntrySum():
+                return self.entry_sum(block)
+            case ShapeLedger():
+                return self.shape_ledger(block)
+            case ClosedShapes():
+                return self.closed_shapes(block)
+            case Sparsity():
+                return self.sparsity(block)
+            case Code():
+                return self.code(block)
+            case CertificateTable():
+                return self.certificate(block)
+            case Remarks():
+                return self.remarks(block)
+            case Background():
+                return self.background(block)
+            case ApiCheck():
+                return self.api_check(block)
             case _:
-                assert_never(step.kind)
+                assert_never(block)
 
-    def steps(self, derivation: Derivation) -> list[Out]:
-        """Every step, in order."""
-        return [self.step(s, k) for k, s in enumerate(derivation.steps, start=1)]
-
-    @abstractmethod
-    def define(self, step: Step, number: int) -> Out: ...
+    def blocks(self, blocks: Iterable[Block]) -> list[Out]:
+        """Each block in order; the omitted kinds leave nothing."""
+        return [self.block(b) for b in blocks if not omitted(self.name, type(b))]
 
     @abstractmethod
-    def jacobian(self, step: Step, number: int) -> Out: ...
+    def empty(self) -> Out:
+        """What an omitted block turns into."""
 
     @abstractmethod
-    def chain(self, step: Step, number: int) -> Out: ...
+    def page_title(self, block: PageTitle) -> Out: ...
 
     @abstractmethod
-    def simplify(self, step: Step, number: int) -> Out: ...
+    def section(self, block: Section) -> Out: ...
 
     @abstractmethod
-    def result(self, step: Step, number: int) -> Out: ...
+    def step_group(self, block: StepGroup) -> Out: ...
+
+    @abstractmethod
+    def heading(self, block: Heading) -> Out: ...
+
+    @abstractmethod
+    def display(self, block: Display) -> Out: ...
+
+    @abstractmethod
+    def formula(self, block: Formula) -> Out: ...
+
+    @abstractmethod
+    def note(self, block: Note) -> Out: ...
+
+    @abstractmethod
+    def items(self, block: Items) -> Out: ...
+
+    @abstractmethod
+    def notation(self, block: Notation) -> Out: ...
+
+    @abstractmethod
+    def entry_sum(self, block: EntrySum) -> Out: ...
+
+    @abstractmethod
+    def shape_ledger(self, block: ShapeLedger) -> Out: ...
+
+    @abstractmethod
+    def closed_shapes(self, block: ClosedShapes) -> Out: ...
+
+    @abstractmethod
+    def sparsity(self, block: Sparsity) -> Out: ...
+
+    @abstractmethod
+    def code(self, block: Code) -> Out: ...
+
+    @abstractmethod
+    def certificate(self, block: CertificateTable) -> Out: ...
+
+    @abstractmethod
+    def remarks(self, block: Remarks) -> Out: ...
+
+    @abstractmethod
+    def background(self, block: Background) -> Out: ...
+
+    @abstractmethod
+    def api_check(self, block: ApiCheck) -> Out: ...
+
+
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_TERMS",
+    "PagePrinter",
+    "make_settings",
+    "one_of",
+    "positive",
+]

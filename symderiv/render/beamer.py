@@ -15,37 +15,45 @@ It compiles with pdflatex (beamer, amsmath, amssymb, graphicx, booktabs, tikz).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from .. import __version__
-from ..algebra import Poly, PolyMatrix
-from ..notation import Deriv, Equation, Explicit
-from ..steps import Derivation, Step, StepKind
-from .code import numpy_lines
+from .. import __version__, notes
+from ..algebra import PolyMatrix
+from ..notation import Equation, Explicit, Sym
+from ..steps import Derivation, StepKind
+from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, one_of, positive
 from .formula import formula_latex
 from .latex import (
-    DEFAULT_MAX_ENTRIES,
-    DEFAULT_MAX_TERMS,
-    LatexRenderer,
-    MatrixStyle,
+    LatexPrinter,
     Piece,
-    _dl,
-    _flatten,
-    _role_tex,
-    command_line,
     equation_latex,
-    latex_entry,
-    latex_escape,
+    flatten_product,
     latex_preamble,
     latex_sparsity,
     max_matrix_cols,
     merge_equations,
-    shapes_latex,
-    upstream_definition,
 )
-from .names import latex_name
+from .page import (
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
+)
 
 #: Width of a slide's text (em): 16:9 slides are 160 mm wide with 1 cm margins.
 SLIDE_WIDTH_EM = 34.0
@@ -57,28 +65,33 @@ DISPLAY_SHARE = 0.76
 LINE_SHARE = 0.065
 
 
-class BeamerRenderer(LatexRenderer):
+@dataclass(frozen=True)
+class BeamerSettings:
+    """Settings of the slides (``standalone`` and ``paper`` are accepted and ignored)."""
+
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+    upstream: str = "bar"
+    sparsity: bool | None = True
+    paper: str = "a4"
+    standalone: bool = True
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, "beamer")
+        positive("max_terms", self.max_terms, "beamer")
+        one_of("upstream", self.upstream, ("bar", "frac"), "beamer")
+        one_of("paper", self.paper, ("a4", "letter"), "beamer")
+
+
+class BeamerPrinter(LatexPrinter):
     """Each step as a frame; a long display is scaled to the slide's width and height."""
 
     name = "beamer"
-    defaults: ClassVar[Mapping[str, object]] = {
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "upstream": "bar",
-        "sparsity": True,
-        "paper": "a4",
-        "standalone": True,
-    }
+    settings_type: ClassVar[type[Any]] = BeamerSettings
     width_em = SLIDE_WIDTH_EM
     # Side by side, scaled a little, reads better on a slide than stacked and scaled a lot.
     share_width = 0.75
-
-    def style(self, step: Step | None) -> MatrixStyle:
-        """As in the article, but at most SLIDE_ENTRIES rows and columns, three lines a row."""
-        base = super().style(step)
-        return replace(
-            base, max_entries=min(base.max_entries, SLIDE_ENTRIES), row_lines=3
-        )
+    slide_entries = SLIDE_ENTRIES
 
     # -- heights -------------------------------------------------------------------------
     @staticmethod
@@ -110,229 +123,98 @@ class BeamerRenderer(LatexRenderer):
                 left -= natural[k]
         return [f"{share[k] - 0.005:.3f}\\textheight" for k in range(len(items))]
 
-    def note(self, step: Step) -> str:
-        if not step.note:
-            return ""
-        return (
-            "\n\\vfill\n{\\footnotesize " + self.text(self.prose(step.note)) + "\\par}"
-        )
-
     def frame(self, title: str, body: str, options: str = "t") -> str:
         return f"\\begin{{frame}}[{options}]{{{title}}}\n{body}\n\\end{{frame}}\n"
 
-    def step_title(self, step: Step, number: int) -> str:
-        return f"Step {number}: {self.text(self.prose(step.title))}"
+    def short(self, block: Note) -> str:
+        """A note as a slide says it: its short variant, or nothing."""
+        if block.legacy:
+            return self.legacy(block.legacy)
+        prose = block.prose if block.short is None else block.short
+        return self.text(prose) if prose else ""
 
-    # -- steps -----------------------------------------------------------------------------
-    def render_step(self, step: Step, number: int) -> str:
-        items = self.display_items(step)
-        limits = self.heights([h for _, h in items], step.note)
-        body = [self.display(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
-        if step.id == "upstream" and self.settings["upstream"] == "bar":
-            body.append(
-                "{\\small Below, "
-                f"${upstream_definition(self.config)}$"
-                " (the bar marks a derivative of $L$).\\par}"
-            )
-        text = "\n".join(body) + self.note(step)
-        if step.kind is StepKind.JACOBIAN and self.sparsity:
-            fig = self.sparsity_figure(step)
-            if fig:
-                kron = [e for e in step.equations if not _explicit(e)]
-                above = ""
-                if kron:
-                    tex, _, _ = self.equation(kron[-1], self.style(step))
-                    above = self.display(tex, "0.2\\textheight") + "\n"
-                text = f"\\only<1>{{%\n{text}\n}}\n\\only<2>{{%\n{above}{fig}\n}}"
-        return self.frame(self.step_title(step, number), text)
+    @staticmethod
+    def plain_length(block: Note) -> int:
+        if block.legacy:
+            return len(block.legacy)
+        return sum(len(s) if isinstance(s, str) else 4 for s in block.prose)
+
+    # -- the blocks ----------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> str:
+        return "\\begin{frame}\n\\titlepage\n\\end{frame}\n"
+
+    def section(self, block: Section) -> str:
+        if any(isinstance(b, StepGroup) for b in block.blocks):
+            return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
+        return self.frame(self.text(block.title), self.join(block.blocks))
+
+    def note(self, block: Note) -> str:
+        return self.short(block)
+
+    def formula(self, block: Formula) -> str:
+        return self.show(block.math.tex) if block.math.slides else ""
+
+    def heading(self, block: Heading) -> str:
+        return ""  # a slide's topics are its items, not headed paragraphs
+
+    def notation(self, block: Notation) -> str:
+        if self.settings.upstream != "bar":
+            return ""
+        return (
+            "{\\small Below, "
+            f"${block.math.tex.rstrip(',')}$"
+            " (the bar marks a derivative of $L$).\\par}"
+        )
+
+    def entry_sum(self, block: EntrySum) -> str:
+        return self.show(self.tex.entry_sum(block))
+
+    def shape_ledger(self, block: ShapeLedger) -> str:
+        return ""  # omitted (page.OMITTED)
+
+    def closed_shapes(self, block: ClosedShapes) -> str:
+        tex = self.tex.closed_shapes(block, self.config)
+        return self.show(tex, "0.4\\textheight") if tex else ""
 
     def picture_cm(self, matrix: PolyMatrix) -> float:
         return min(3.6, 0.45 * max(matrix.shape))
 
-    def figure(
-        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
-    ) -> str:
-        pic = latex_sparsity(matrix, blocks, size_cm=self.picture_cm(matrix))
+    def sparsity(self, block: Sparsity) -> str:
+        if not self.pictures:
+            return ""
+        pic = latex_sparsity(
+            block.matrix, block.blocks, size_cm=self.picture_cm(block.matrix)
+        )
         return (
             "\\begin{center}\n"
             + pic
             + "\n\\par\\medskip\n\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
-            + self.caption(matrix, blocks, lhs)
+            + self.text(block.caption)
             + "\n\\end{minipage}\n\\end{center}"
         )
 
-    def chain(self, step: Step, number: int) -> str:
-        """The chain rule revealed term by term (falls back to one equation per slide)."""
-        d = self.ctx.derivation
-        var = step.wrt
-        parts = merge_equations(step.equations)
-        style = self.style(step)
-        if (
-            step.view != "jacobian"
-            or var is None
-            or var not in d.results
-            or len(parts) != 1
-            or len(parts[0].parts) != 4
-        ):
-            return self.reveal(step, number)
-        (eq,) = parts
-        # J_L = J_h·J_y from the first slide; then the row, the Jacobian and the
-        # product one slide each (each factor of the explicit product is its own piece).
-        pieces: list[tuple[str, Piece]] = []
-        overlays: list[int | None] = []
-        slide = 2
-        for k, node in enumerate(eq.parts):
-            for j, (op, factor) in enumerate(_flatten(node)):
-                piece = self.part(factor, style, self.width_em * 0.9)
-                pieces.append((op if j else ("=" if k else ""), piece))
-                overlays.append(None if k < 2 else slide)
-                slide += k >= 2
-        tex, _, height = equation_latex(pieces, self.width_em, overlays)
-        entry = self.first_entry(var, slide)
-        # No note on this frame: the sentence above the entry says what the note says.
-        limits = self.heights([height, 2.6], "", extra_lines=1)
-        body = [self.display(tex, limits[0])]
-        if entry:
-            body.append(
-                f"\\uncover<{slide}->{{%\n\\small Entry by entry: the first entry of "
-                "$J_L$ is the upstream row times the first column of the Jacobian,\n"
-                + self.display(entry, limits[1])
-                + "\n}"
-            )
-        return self.frame(self.step_title(step, number), "\n".join(body))
-
-    def first_entry(self, var: str, slide: int) -> str:
-        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0], one term per slide from ``slide`` on."""
-        d = self.ctx.derivation
-        res = d.results[var]
-        jac = res.jacobian
-        order = d.config.vec
-        row = d.upstream.vec(order)
-        first = d.layer.matrix(var).vec(order)[0]
-        if not first.is_atom():
-            return ""
-        name = next(iter(first.terms))[0]
-        terms: list[Poly] = []
-        for r in range(jac.rows):
-            value = jac[r, 0]
-            if not value.is_zero() and not row[r].is_zero():
-                terms.append(row[r] * value)
-        if not terms:
-            return ""
-        style = self.style(None)
-        limit = max(int(self.settings["max_terms"]), 2)  # type: ignore[call-overload]
-        shown: list[Poly | None] = list(terms)
-        if len(terms) > limit:
-            shown = [*terms[: limit - 1], None, terms[-1]]
-        out = [rf"\frac{{\partial L}}{{\partial {latex_name(name, self.letters)}}} ="]
-        for k, term in enumerate(shown):
-            if term is None:
-                out.append(rf"\uncover<{slide}->{{{{}}+ \cdots}}")
-                continue
-            cell = latex_entry(
-                term, self.letters, upstream=style.upstream, max_terms=limit
-            )
-            sign = "" if k == 0 else "+ "
-            if cell.tex.startswith("-") and k:
-                sign, text = "- ", cell.tex[1:]
-            else:
-                text = cell.tex
-            out.append(rf"\uncover<{slide}->{{{{}}{sign}{text}}}")
-            slide += 1
-        return "\n".join(out)
-
-    def reveal(self, step: Step, number: int) -> str:
-        """Any other chain step: its equations one slide after another."""
-        items = self.display_items(step)
-        limits = self.heights([h for _, h in items], step.note)
-        body = [
-            f"\\uncover<{k}->{{%\n{self.display(tex, h)}\n}}"
-            for k, ((tex, _), h) in enumerate(zip(items, limits, strict=True), start=1)
-        ]
-        return self.frame(
-            self.step_title(step, number), "\n".join(body) + self.note(step)
+    def code(self, block: Code) -> str:
+        return (
+            "\\begin{center}\\small\n"
+            + self.code_table(block.lines)
+            + "\n\\end{center}"
         )
 
-    def summary(self, step: Step, number: int) -> str:
-        """The formulas to keep, boxed, and their NumPy lines."""
-        shown = self.boxed_results(step, stacked=True)
-        code = numpy_lines(self.ctx.derivation)
-        (limit,) = self.heights(
-            [2.6 * len(step.equations)], step.note, extra_lines=len(code) + 1
-        )
-        body = self.display(shown, limit)
-        if code:
-            body += (
-                "\n\\begin{center}\\small\n\\begin{tabular}{@{}l@{}}\n"
-                + " \\\\\n".join(rf"\texttt{{{latex_escape(c)}}}" for c in code)
-                + "\n\\end{tabular}\n\\end{center}"
-            )
-        return self.frame(self.step_title(step, number), body + self.note(step))
-
-    # -- the deck --------------------------------------------------------------------------
-    def intro(self, d: Derivation) -> str:
-        c = d.config
-        L = c.letters
-        forward = formula_latex(c.conv.forward(), L)
-        rows = []
-        for role in ("X", "W", "b", "Y"):
-            r, col = c.shape(role)
-            rows.append(rf"{_role_tex(c, role)} \in \mathbb{{R}}^{{{r} \times {col}}}")
-        targets = [
-            rf"\frac{{\partial L}}{{\partial {_role_tex(c, v)}}} = "
-            + formula_latex(d.results[v].closed_form, L)
-            for v in c.wrt
-            if v in d.results
-        ]
-        order = "rows stacked" if c.vec == "row" else "columns stacked"
-        items = [
-            f"convention {latex_escape(c.conv.name)}: "
-            + self.text(self.prose(c.conv.source)),
-            f"vectorization: {c.vec} order ({order})",
-            f"{c.layout} layout, loss {c.loss}",
-        ]
-        body = (
-            self.display(f"{_role_tex(c, 'Y')} = {forward}")
-            + "\n"
-            + self.display(r",\quad ".join(rows))
-            + "\n\\begin{itemize}\n"
-            + "\n".join(f"\\item {i}" for i in items)
-            + "\n\\end{itemize}\nGoal: prove, entry by entry,\n"
-            + self.display(r",\qquad ".join(targets))
-        )
-        return self.frame("What we derive", body)
-
-    def background(self) -> str:
-        body = (
-            "For $g\\colon \\mathbb{R}^n \\to \\mathbb{R}^m$ the Jacobian $J_g(x)$ is the "
-            "$m \\times n$ matrix of partial derivatives $\\partial g_i/\\partial x_k$.\n"
-            "For $h \\circ g$, the chain rule in higher dimensions:\n"
-            "\\[\nJ_{h \\circ g}(x) = J_h\\bigl(g(x)\\bigr)\\, J_g(x),\\qquad "
-            "\\frac{\\partial (h\\circ g)_i}{\\partial x_k} = \\sum_{r} "
-            "\\frac{\\partial h_i}{\\partial g_r}\\,\\frac{\\partial g_r}{\\partial x_k}.\n\\]\n"
-            "Backpropagation: $L = h(y(v))$ with $h$ the rest of the network. "
-            "$J_h$ is the $1 \\times NM$ row of upstream derivatives, $J_y$ the layer's "
-            "Jacobian; matrices are vectorized first, so that every derivative is an "
-            "ordinary matrix."
-        )
-        return self.frame("The chain rule in higher dimensions", body)
-
-    def certificate(self) -> str:
+    def certificate(self, block: CertificateTable) -> str:
         """One row per claim, one column per variable: the table fits on a slide."""
-        d = self.ctx.derivation
-        variables = [v for v in d.config.wrt]
+        variables = list(dict.fromkeys(c.wrt for c in block.checks))
         claims: dict[str, dict[str, str]] = {}
-        for check in d.checks:
+        for check in block.checks:
             mark = r"\sdyes" if check.passed else r"\sdno"
             claims.setdefault(check.claim, {})[check.wrt] = mark
         rows = []
         for claim, marks in claims.items():
             cells = " & ".join(marks.get(v, "") for v in variables)
-            rows.append(f"{self.text(self.prose(claim))} & {cells} \\\\")
-        head = " & ".join(f"${_role_tex(d.config, v)}$" for v in variables)
+            rows.append(f"{self.text(notes.claim(claim))} & {cells} \\\\")
+        head = " & ".join(f"${formula_latex(Sym(v), self.letters)}$" for v in variables)
         verdict = (
             "Checked exactly, entry by entry, on the symbolic matrices: all results hold."
-            if d.verified
+            if block.verified
             else r"\textbf{Verification failed}: a result is wrong (see \sdno)."
         )
         body = (
@@ -344,62 +226,189 @@ class BeamerRenderer(LatexRenderer):
             + "\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
             + verdict
         )
-        return self.frame("Certificate", body)
+        return self.frame(self.text(notes.CERTIFICATE), body)
 
-    def remarks(self, d: Derivation) -> str:
-        c = d.config
-        first = c.wrt[0]
-        v = _role_tex(c, first)
-        items = [
-            f"${_dl(c, first)}$ holds the components of the gradient "
-            rf"$\nabla_{{\operatorname{{vec}}({v})}} L$ rearranged into a matrix: "
-            "it is not itself a gradient vector.",
-            (
-                f"{c.layout.capitalize()} layout: "
-                + (
-                    "each derivative has the shape of its variable."
-                    if c.layout == "denominator"
-                    else "each derivative has the transposed shape; the gradient is its "
-                    "transpose."
-                )
-            ),
-            "The Kronecker form depends on the vectorization order; the final matrices "
-            "do not.",
-        ]
-        shapes = []
-        for var in c.wrt:
-            res = d.results.get(var)
-            if res is None:
-                continue
-            tex = shapes_latex(res.closed_form, c)
-            if tex is not None:
-                r, col = res.derivative.shape
-                shapes.append(
-                    rf"\frac{{\partial L}}{{\partial {_role_tex(c, var)}}} = {tex}"
-                    rf"\ \in \mathbb{{R}}^{{{r} \times {col}}}"
-                )
-        body = (
-            "\\begin{itemize}\n"
-            + "\n".join(f"\\item {i}" for i in items)
-            + "\n\\end{itemize}\nWhy the shapes match:\n"
-            + self.display(
-                "\\begin{gathered}\n" + " \\\\\n".join(shapes) + "\n\\end{gathered}",
-                "0.45\\textheight",
+    def remarks(self, block: Remarks) -> str:
+        items = []
+        shown = ""
+        for b in block.blocks:
+            if isinstance(b, Note):
+                text = self.short(b)
+                if text:
+                    items.append(text)
+            elif isinstance(b, ClosedShapes):
+                shown = self.closed_shapes(b)
+        body = "\\begin{itemize}\n" + "\n".join(f"\\item {i}" for i in items)
+        body += "\n\\end{itemize}\n" + shown
+        return self.frame(self.text(block.title), body)
+
+    def background(self, block: Background) -> str:
+        body = self.join(block.blocks)
+        return self.frame(self.text(block.short_title), body)
+
+    # -- steps -----------------------------------------------------------------------------
+    def step_title(self, block: StepGroup) -> str:
+        return f"Step {block.number}: {self.legacy(block.step.title)}"
+
+    def bottom(self, block: StepGroup) -> tuple[str, int]:
+        """The notes of a step in small type at the foot of the frame, and their length."""
+        texts, length = [], 0
+        for b in block.blocks:
+            if isinstance(b, Note):
+                text = self.short(b)
+                if text:
+                    texts.append(text)
+                    length += self.plain_length(b)
+        if not texts:
+            return "", 0
+        return "\n\\vfill\n{\\footnotesize " + "\n\n".join(texts) + "\\par}", length
+
+    def step_group(self, block: StepGroup) -> str:
+        """The step's frame, then a frame for each teaching device beside it (the
+        function view, the other slicing, the numbers of --values): a Display that is
+        not the step's own, with the note just before it."""
+        own: list[Block] = []
+        extras: list[tuple[Note | None, Display]] = []
+        pending: Note | None = None
+        for b in block.blocks:
+            if isinstance(b, Display) and b.equations != block.step.equations:
+                extras.append((pending, b))
+                pending = None
+            elif isinstance(b, Note) and not b.aside and not b.legacy:
+                if pending is not None:
+                    own.append(pending)
+                pending = b
+            else:
+                if pending is not None:
+                    own.append(pending)
+                    pending = None
+                own.append(b)
+        if pending is not None:
+            own.append(pending)
+        out = self.step_frame(replace(block, blocks=tuple(own)))
+        for note, display in extras:
+            items = self.tex.display_items(display.equations, display.kind)
+            text = self.short(note) if note is not None else ""
+            # each display's own spacing takes about a line of the frame
+            limits = self.heights([h for _, h in items], "x" * len(text), len(items))
+            body = [
+                self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)
+            ]
+            top = f"{{\\small {text}\\par}}\n" if text else ""
+            out += "\n" + self.frame(self.step_title(block), top + "\n".join(body))
+        return out
+
+    def step_frame(self, block: StepGroup) -> str:
+        step = block.step
+        display = next(b for b in block.blocks if isinstance(b, Display))
+        entry = next((b for b in block.blocks if isinstance(b, EntrySum)), None)
+        if step.kind is StepKind.CHAIN:
+            return self.chain(block, display, entry)
+        if display.boxed:
+            return self.summary(block, display)
+        note, length = self.bottom(block)
+        items = self.tex.display_items(display.equations, display.kind)
+        limits = self.heights([h for _, h in items], "x" * length)
+        body = [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
+        for b in block.blocks:
+            if isinstance(b, Notation):
+                body.append(self.notation(b))
+        text = "\n".join(body) + note
+        pictures = [b for b in block.blocks if isinstance(b, Sparsity)]
+        if pictures and self.pictures:
+            fig = self.sparsity(pictures[0])
+            kron = [e for e in display.equations if not _explicit(e)]
+            above = ""
+            if kron:
+                tex, _, _ = self.tex.equation(kron[-1], self.tex.style(step.kind))
+                above = self.show(tex, "0.2\\textheight") + "\n"
+            text = f"\\only<1>{{%\n{text}\n}}\n\\only<2>{{%\n{above}{fig}\n}}"
+        return self.frame(self.step_title(block), text)
+
+    def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
+        """The chain rule revealed term by term (falls back to one equation per slide)."""
+        parts = merge_equations(display.equations)
+        style = self.tex.style(StepKind.CHAIN)
+        if entry is None or len(parts) != 1 or len(parts[0].parts) != 4:
+            return self.reveal(block, display)
+        (eq,) = parts
+        # J_L = J_h·J_y from the first slide; then the row, the Jacobian and the
+        # product one slide each (each factor of the explicit product is its own piece).
+        pieces: list[tuple[str, Piece]] = []
+        overlays: list[int | None] = []
+        slide = 2
+        for k, node in enumerate(eq.parts):
+            for j, (op, factor) in enumerate(flatten_product(node)):
+                piece = self.tex.part(factor, style, self.width_em * 0.9)
+                pieces.append((op if j else ("=" if k else ""), piece))
+                overlays.append(None if k < 2 else slide)
+                slide += k >= 2
+        tex, _, height = equation_latex(pieces, self.width_em, overlays)
+        first = self.first_entry(entry, slide)
+        # No note on this frame: the sentence above the entry says what the note says.
+        limits = self.heights([height, 2.6], "", extra_lines=1)
+        body = [self.show(tex, limits[0])]
+        if first:
+            body.append(
+                f"\\uncover<{slide}->{{%\n\\small {self.text(entry.title)}\n"
+                + self.show(first, limits[1])
+                + "\n}"
             )
-        )
-        return self.frame("Where learners trip", body)
+        return self.frame(self.step_title(block), "\n".join(body))
 
-    def render(self, d: Derivation) -> str:
-        self.bind(d)
-        frames = [
-            "\\begin{frame}\n\\titlepage\n\\end{frame}\n",
-            self.intro(d),
-            self.background(),
-            *self.steps(d),
-            self.certificate(),
-            self.remarks(d),
+    def first_entry(self, entry: EntrySum, slide: int) -> str:
+        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0], one term per slide from ``slide`` on."""
+        lhs, terms = self.tex.entry_terms(entry)
+        if not terms:
+            return ""
+        limit = max(self.settings.max_terms, 2)
+        shown: list[str | None] = list(terms)
+        if len(terms) > limit:
+            shown = [*terms[: limit - 1], None, terms[-1]]
+        out = [f"{lhs} ="]
+        for k, term in enumerate(shown):
+            if term is None:
+                out.append(rf"\uncover<{slide}->{{{{}}+ \cdots}}")
+                continue
+            sign = "" if k == 0 else "+ "
+            if term.startswith("-") and k:
+                sign, term = "- ", term[1:]
+            out.append(rf"\uncover<{slide}->{{{{}}{sign}{term}}}")
+            slide += 1
+        return "\n".join(out)
+
+    def reveal(self, block: StepGroup, display: Display) -> str:
+        """Any other chain step: its equations one slide after another."""
+        note, length = self.bottom(block)
+        items = self.tex.display_items(display.equations, display.kind)
+        limits = self.heights([h for _, h in items], "x" * length)
+        body = [
+            f"\\uncover<{k}->{{%\n{self.show(tex, h)}\n}}"
+            for k, ((tex, _), h) in enumerate(zip(items, limits, strict=True), start=1)
         ]
-        body = "\n".join(frames)
+        return self.frame(self.step_title(block), "\n".join(body) + note)
+
+    def summary(self, block: StepGroup, display: Display) -> str:
+        """The formulas to keep, boxed, and their NumPy lines."""
+        shown = self.tex.boxed(display.equations, stacked=True)
+        code = [b for b in block.blocks if isinstance(b, Code)]
+        lines = len(code[0].lines) if code else 0
+        note, length = self.bottom(block)
+        (limit,) = self.heights(
+            [2.6 * len(display.equations)], "x" * length, extra_lines=lines + 1
+        )
+        body = self.show(shown, limit)
+        if code:
+            body += "\n" + self.code(code[0])
+        return self.frame(self.step_title(block), body + note)
+
+    # -- the deck --------------------------------------------------------------------------
+    def render(self, d: Derivation) -> str:
+        self.bind(d.config)
+        blocks = page(d)
+        title = blocks[0]
+        assert isinstance(title, PageTitle)
+        body = self.join(blocks)
         preamble = latex_preamble(
             document_class="beamer",
             options="11pt,aspectratio=169",
@@ -411,13 +420,13 @@ class BeamerRenderer(LatexRenderer):
                 r"\setbeamertemplate{footline}[frame number]",
                 r"\setbeamercovered{invisible}",
                 r"\renewcommand{\arraystretch}{1.1}",
-                f"\\title{{{self.title()}}}",
-                f"\\subtitle{{{self.subtitle()}}}",
+                f"\\title{{{self.title_tex(title)}}}",
+                f"\\subtitle{{{self.subtitle_tex(title)}}}",
                 r"\date{Derived and verified by symderiv " + __version__ + "}",
             ],
         )
         head = (
-            f"% Generated by symderiv {__version__}: {command_line(d.config)} --format beamer\n"
+            f"% Generated by symderiv {__version__}: {title.command} --format beamer\n"
             "% Compile with pdflatex.\n"
         )
         return (
@@ -434,7 +443,7 @@ def render_beamer(derivation: Derivation, **settings: Any) -> str:
 
     Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), sparsity (True).
     """
-    return BeamerRenderer(**settings).render(derivation)
+    return BeamerPrinter(**settings).render(derivation)
 
 
-__all__ = ["BeamerRenderer", "render_beamer"]
+__all__ = ["BeamerPrinter", "BeamerSettings", "render_beamer"]

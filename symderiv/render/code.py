@@ -148,6 +148,8 @@ def numpy_lines(d: Derivation) -> list[str]:
         out.append(f"{L.dY} = {numpy_code(mse_upstream(), names, sizes)}")
     elif c.loss == "sum":
         out.append(f"{L.dY} = np.ones_like({L.Y})")
+    elif c.loss == "softmax-ce":
+        out.append(f"{L.dY} = (P - {L.T}) / {L.Y}.shape[0]  # P = softmax({L.Y}) by rows")
     for var in c.wrt:
         if var not in d.results:
             continue

@@ -1,29 +1,178 @@
-"""JSON output (SPEC section 6): the derivation as data, with no per-step code."""
+"""JSON output (SPEC section 6): the derivation as data, with no per-step code.
+
+The document is written the way ``json.dumps(doc, indent=2, sort_keys=True,
+ensure_ascii=False)`` writes it, byte for byte, but as a stream of chunks: its big tables
+(the entries of every matrix and the nonzeros of the Jacobians, tens of megabytes at
+64×64×64) are turned into text row by row while they are written, so the whole document
+never sits in memory as Python strings (:func:`iter_json`; the CLI writes the chunks
+straight to the output file). :func:`derivation_to_dict` gives the same document as
+Python data.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
-from ..algebra import PolyMatrix, bulk_work, vec_positions
+from ..algebra import Poly, PolyMatrix, bulk_work, vec_positions
 from ..steps import Derivation
 from .formula import formula_latex, formula_text
 
+#: One level of indentation, as ``json.dumps(indent=2)``.
+_INDENT = "  "
+#: Rows or nonzeros turned into one chunk of text at a time while streaming.
+_BATCH = 2048
 
-def _strings(
-    matrix: PolyMatrix, bindings: dict[str, str] | None = None
-) -> list[list[str]]:
-    return matrix.to_strings(bindings)
+_encode_str = json.encoder.encode_basestring  # the C version: "…" with JSON escapes
 
 
-def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
-    """The JSON document of SPEC section 6 as Python data (roles as keys, 0-based nonzeros).
+class _Table:
+    """A big list of lists, produced lazily: written row by row, or materialised."""
 
-    Entries are strings that ``sympy.parse_expr`` reads, in canonical names (x_1_2, ...).
-    With ``--loss mse`` the upstream derivative dY = (Y − T)/N is written out and
-    substituted into the derivatives; with ``--loss sum`` it is 1.
-    """
+    def rows(self) -> Iterator[list[Any]]:
+        raise NotImplementedError
+
+    def value(self) -> list[list[Any]]:
+        return list(self.rows())
+
+    def encode(self, level: int) -> Iterator[str]:
+        """The list as ``json.dumps(indent=2)`` writes it at nesting ``level``."""
+        outer = "\n" + _INDENT * level
+        inner = outer + _INDENT
+        item = inner + _INDENT
+        first = True
+        batch: list[str] = []
+        for row in self.rows():
+            batch.append(self.encode_row(row, inner, item))
+            if len(batch) >= _BATCH:
+                yield ("[" if first else ",") + ",".join(batch)
+                first = False
+                batch = []
+        if not batch:
+            yield "[]" if first else outer + "]"
+            return
+        yield ("[" if first else ",") + ",".join(batch) + outer + "]"
+
+    @staticmethod
+    def encode_row(row: list[Any], inner: str, item: str) -> str:
+        """One row, opening at indentation ``inner``, its items at ``item``."""
+        raise NotImplementedError
+
+
+class _Strings(_Table):
+    """A matrix as rows of sympy-readable strings (``PolyMatrix.to_strings``)."""
+
+    def __init__(self, matrix: PolyMatrix, bindings: dict[str, str] | None = None):
+        self.matrix = matrix
+        self.bindings = bindings
+
+    def rows(self) -> Iterator[list[Any]]:
+        m, bindings = self.matrix, self.bindings
+        get = m.entries.get
+        for i in range(m.rows):
+            yield [_to_str(get((i, j)), bindings) for j in range(m.cols)]
+
+    @staticmethod
+    def encode_row(row: list[Any], inner: str, item: str) -> str:
+        if not row:
+            return f"{inner}[]"
+        sep = "," + item
+        return f"{inner}[{item}{sep.join(map(_encode_str, row))}{inner}]"
+
+
+class _Nonzeros(_Table):
+    """[row, col, entry] of every nonzero of a matrix, row by row (0-based)."""
+
+    def __init__(self, matrix: PolyMatrix):
+        self.matrix = matrix
+
+    def rows(self) -> Iterator[list[Any]]:
+        for i, j, v in self.matrix.nonzeros():
+            yield [i, j, v.to_str()]
+
+    @staticmethod
+    def encode_row(row: list[Any], inner: str, item: str) -> str:
+        i, j, text = row
+        return f"{inner}[{item}{i:d},{item}{j:d},{item}{_encode_str(text)}{inner}]"
+
+
+def _to_str(entry: Poly | None, bindings: dict[str, str] | None) -> str:
+    return "0" if entry is None else entry.to_str(bindings)
+
+
+def _key(key: Any) -> str:
+    """A dictionary key as json.dumps turns it into a string."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return json.dumps(key)
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(
+        f"keys must be str, int, float, bool or None, not {type(key).__name__}"
+    )
+
+
+def _encode(value: Any, level: int) -> Iterator[str]:
+    """``value`` as ``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`` writes it
+    at nesting ``level`` (tuples as lists; tables lazily)."""
+    if isinstance(value, str):
+        yield _encode_str(value)
+    elif value is None:
+        yield "null"
+    elif value is True:
+        yield "true"
+    elif value is False:
+        yield "false"
+    elif isinstance(value, int):
+        yield int.__repr__(value)
+    elif isinstance(value, float):
+        yield json.dumps(value)
+    elif isinstance(value, _Table):
+        yield from value.encode(level)
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            yield "[]"
+            return
+        inner = "\n" + _INDENT * (level + 1)
+        yield "["
+        for k, item in enumerate(value):
+            yield "," + inner if k else inner
+            yield from _encode(item, level + 1)
+        yield "\n" + _INDENT * level + "]"
+    elif isinstance(value, dict):
+        if not value:
+            yield "{}"
+            return
+        inner = "\n" + _INDENT * (level + 1)
+        yield "{"
+        for k, (key, item) in enumerate(sorted(value.items())):
+            yield ("," + inner if k else inner) + _encode_str(_key(key)) + ": "
+            yield from _encode(item, level + 1)
+        yield "\n" + _INDENT * level + "}"
+    else:
+        # Whatever json.dumps cannot write either: its own TypeError.
+        yield json.dumps(value)
+
+
+def _materialise(value: Any) -> Any:
+    if isinstance(value, _Table):
+        return value.value()
+    if isinstance(value, dict):
+        return {k: _materialise(v) for k, v in value.items()}
+    return value
+
+
+def _document(derivation: Derivation) -> dict[str, Any]:
+    """The JSON document, its big tables left as lazy :class:`_Table` objects."""
     c, layer = derivation.config, derivation.layer
     values = derivation.upstream_values()
     bindings = {name: v.to_str() for name, v in values.items()}
@@ -40,14 +189,18 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
     else:
         upstream = derivation.upstream
     matrices: dict[str, Any] = {
-        "X": _strings(layer.X),
-        "W": _strings(layer.W),
-        "b": _strings(layer.b),
-        "Y": _strings(layer.Y),
-        "dY": _strings(upstream),
+        "X": _Strings(layer.X),
+        "W": _Strings(layer.W),
+        "b": _Strings(layer.b),
+        "Y": _Strings(layer.Y),
+        "dY": _Strings(upstream),
     }
-    if c.loss == "mse":
-        matrices["T"] = _strings(layer.matrix("T"))
+    if c.loss in ("mse", "softmax-ce"):
+        matrices["T"] = _Strings(layer.matrix("T"))
+    if c.loss == "softmax-ce":
+        matrices["P"] = [
+            [f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)
+        ]
     order = c.vec
     vec: dict[str, Any] = {
         "Y": [[i + 1, j + 1] for i, j in vec_positions((c.n, c.m), order)],
@@ -60,14 +213,14 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
         results[var] = {
             "jacobian": {
                 "shape": list(r.jacobian.shape),
-                "nonzeros": [[i, j, v.to_str()] for i, j, v in r.jacobian.nonzeros()],
+                "nonzeros": _Nonzeros(r.jacobian),
             },
             "kronecker": {
                 "text": formula_text(r.kronecker, letters),
                 "latex": formula_latex(r.kronecker, letters),
                 "verified": r.kronecker_verified,
             },
-            "derivative": _strings(r.derivative, bindings),
+            "derivative": _Strings(r.derivative, bindings),
             "closed_form": {
                 "text": formula_text(r.closed_form, letters),
                 "latex": formula_latex(r.closed_form, letters),
@@ -90,15 +243,40 @@ def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
     }
 
 
+def derivation_to_dict(derivation: Derivation) -> dict[str, Any]:
+    """The JSON document of SPEC section 6 as Python data (roles as keys, 0-based nonzeros).
+
+    Entries are strings that ``sympy.parse_expr`` reads, in canonical names (x_1_2, ...).
+    With ``--loss mse`` the upstream derivative dY = (Y − T)/N is written out and
+    substituted into the derivatives; with ``--loss sum`` it is 1.
+    """
+    with bulk_work():
+        result: dict[str, Any] = _materialise(_document(derivation))
+        return result
+
+
+def iter_json(derivation: Derivation) -> Iterator[str]:
+    """:func:`render_json` as consecutive chunks of text (tables converted as written).
+
+    Joined, the chunks are exactly ``render_json(derivation)``; each is at most a few
+    thousand rows of a table, so writing them one by one keeps memory flat.
+    """
+    with bulk_work():
+        yield from _encode(_document(derivation), 0)
+        yield "\n"
+
+
 def render_json(derivation: Derivation, indent: int | None = 2) -> str:
     """``json.dumps`` of :func:`derivation_to_dict`, keys sorted, ending in a newline."""
-    with bulk_work():
-        return (
-            json.dumps(
-                derivation_to_dict(derivation),
-                indent=indent,
-                sort_keys=True,
-                ensure_ascii=False,
+    if indent != 2:
+        with bulk_work():
+            return (
+                json.dumps(
+                    derivation_to_dict(derivation),
+                    indent=indent,
+                    sort_keys=True,
+                    ensure_ascii=False,
+                )
+                + "\n"
             )
-            + "\n"
-        )
+    return "".join(iter_json(derivation))

@@ -35,16 +35,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from .. import __version__
+from .. import __version__, notes
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, Letters, split_entry
 from ..notation import (
-    Deriv,
     Equation,
     Explicit,
     Expr,
@@ -57,16 +57,35 @@ from ..notation import (
     Text,
     shape,
 )
-from ..steps import Derivation, Step, StepKind
-from .base import Renderer
-from .code import numpy_lines
+from ..notes import Code as CodeSpan
+from ..notes import M, Prose, size_m
+from ..steps import Derivation, StepKind
+from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
 from .formula import formula_latex
 from .names import latex_name
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
+)
 
-#: At most this many rows and columns of a matrix are shown (then \cdots \vdots \ddots).
-DEFAULT_MAX_ENTRIES = 12
-#: A polynomial entry with more terms shows its first ones, \cdots and its last.
-DEFAULT_MAX_TERMS = 4
 #: Estimated width of the text block, in em of the body font (article: 16 cm at 11 pt).
 ARTICLE_WIDTH_EM = 41.0
 #: Displays estimated wider than width/MIN_SCALE lose columns or terms before TeX scales.
@@ -434,14 +453,6 @@ def prose_latex(
     return segments_latex(prose_segments(text, letters, math_words))
 
 
-def authored(text: str) -> list[Segment]:
-    """Prose written by symderiv with ``$…$`` LaTeX math (trusted) as segments."""
-    parts = text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced $ in {text!r}")
-    return [("math" if k % 2 else "text", p) for k, p in enumerate(parts) if p]
-
-
 # =============================================================================================
 # Width estimates (in em of the surrounding font), used to elide and to break lines
 # =============================================================================================
@@ -561,16 +572,12 @@ class Cell:
     tall: bool = False
 
 
+@lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
-    role, index = split_entry(name)
-    if role == "dY" and upstream == "bar":
-        letter = letters.entry("Y")
-        base = letter if len(letter) == 1 else rf"\mathit{{{letter}}}"
-        sub = ",".join(map(str, index))
-        tex = rf"\bar{{{base}}}_{{{sub}}}"
-        return Cell(tex, tex_width(tex))
-    tex = latex_name(name, letters)
-    return Cell(tex, tex_width(tex), role == "dY")
+    role, _ = split_entry(name)
+    # one place for display names: the index base and --upstream live in latex_name
+    tex = latex_name(name, letters, "bar" if upstream == "bar" else None)
+    return Cell(tex, tex_width(tex), tex.startswith("\\frac"))
 
 
 def _coeff_tex(c: int | Fraction) -> str:
@@ -607,9 +614,8 @@ def latex_entry(
             # A fraction alone in a matrix cell is printed at display size.
             return Cell(r"\dfrac" + cell.tex[len(r"\frac") :], cell.width * 1.3, True)
         return cell
-    den = math.lcm(
-        *(c.denominator for c in poly.terms.values() if isinstance(c, Fraction))
-    )
+    # type() not isinstance(): Fraction is an ABC subclass, so isinstance is slow here.
+    den = math.lcm(*(c.denominator for c in poly.terms.values() if type(c) is not int))
     if den > 1 and len(poly) > 1:
         inner = latex_entry(
             poly.scale(den), letters, max_terms=max_terms, upstream=upstream
@@ -779,9 +785,26 @@ def _grid(
         tail = r"\end{array}\right]"
         width += 0.2 * sum(vsep)
     else:
-        head, tail = r"\begin{bmatrix}", r"\end{bmatrix}"
+        head, tail = matrix_delimiters(ncols, portable)
     tex = "\n".join([head, *body, tail])
     return Piece([tex], [width], height, ncols)
+
+
+def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
+    """A 1×K row drawn as the transpose of a K×1 column: [e1; e2; …]ᵀ."""
+    gap = r" \\[0.6ex]" if tall else r" \\"
+    rows = [r"\vdots" if c.tex == r"\cdots" else c.tex for c in cells]
+    tex = "\n".join(
+        [
+            r"\begin{bmatrix}",
+            *(t + gap for t in rows[:-1]),
+            rows[-1],
+            r"\end{bmatrix}^{T}",
+        ]
+    )
+    width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
+    height = sum(2.3 if c.tall else 1.25 for c in cells)
+    return Piece([tex], [width], height, 1)
 
 
 def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
@@ -863,6 +886,13 @@ def matrix_piece(
                 return one
             tall = any(c.tall for c in row)
             piece = _row_lines(row, budget, tall)
+            if len(piece.lines) > 1:
+                # A row wrapped over lines would look like the matrix the next step
+                # reshapes it into; a transposed column keeps the reshape visible (as
+                # vec(Y) and the terminal draw it).
+                column = _row_as_column(row, tall)
+                if column.width <= budget / MIN_SCALE:
+                    return column
             if len(piece.lines) <= style.row_lines or (terms <= 2 and limit <= 3):
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
@@ -958,8 +988,27 @@ def max_matrix_cols(tex: str) -> int:
 # =============================================================================================
 # sympy leaves
 # =============================================================================================
+def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
+    """The opening and closing of a bracketed matrix of ``cols`` columns.
+
+    ``bmatrix``, except in portable TeX past amsmath's 10 columns (MaxMatrixCols, which a
+    Markdown or notebook reader's LaTeX cannot be told to raise): then an ``array`` with
+    its column letters written out, which MathJax, KaTeX and LaTeX all read (KaTeX
+    refuses ``*{12}{c}``).
+
+    >>> matrix_delimiters(12, portable=True)[0]
+    '\\\\left[\\\\begin{array}{cccccccccccc}'
+    """
+    if portable and cols > 10:
+        return rf"\left[\begin{{array}}{{{'c' * cols}}}", r"\end{array}\right]"
+    return r"\begin{bmatrix}", r"\end{bmatrix}"
+
+
 def sympy_latex(
-    expr: Any, letters: Letters, max_entries: int = DEFAULT_MAX_ENTRIES
+    expr: Any,
+    letters: Letters,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    portable: bool = False,
 ) -> str:
     """A sympy object (expression, Matrix or Array) in LaTeX with display entry names.
 
@@ -997,7 +1046,8 @@ def sympy_latex(
                 else:
                     line.append(get(i, j))
             body.append(" & ".join(line) + (r" \\" if r < len(rows) - 1 else ""))
-        return "\n".join([r"\begin{bmatrix}", *body, r"\end{bmatrix}"])
+        head, tail = matrix_delimiters(len(cols), portable)
+        return "\n".join([head, *body, tail])
 
     if isinstance(expr, sp.MatrixBase):
         return matrix_of(expr.shape, lambda i, j: scalar(expr[i, j]), max_entries)
@@ -1248,7 +1298,7 @@ def merge_equations(equations: Iterable[Equation]) -> list[Equation]:
     return out
 
 
-def _flatten(node: Node) -> list[tuple[str, Node]]:
+def flatten_product(node: Node) -> list[tuple[str, Node]]:
     """A product holding explicit matrices as (operator, factor) pairs: A · B · C."""
     if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
         out: list[tuple[str, Node]] = []
@@ -1337,15 +1387,39 @@ def equation_latex(
 
 
 # =============================================================================================
-# Shared content: what is derived, remarks, mathematical background
+# Prose with marked maths, shapes under factors, the command line
 # =============================================================================================
-Block = tuple[
-    str, Any
-]  # ("p", segments) | ("eq", latex) | ("items", [segments]) | ("h", str)
+def prose_tex(prose: Prose, letters: Letters) -> str:
+    """Prose from :mod:`symderiv.notes` as LaTeX: maths is maths because it is marked.
+
+    Adjacent maths segments share one ``$…$``.
+    """
+    return segments_latex(prose_spans(prose, letters))
+
+
+def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
+    """Prose as (kind, content) spans: text, math (TeX) and code; adjacent maths merged."""
+    out: list[Segment] = []
+    for seg in prose:
+        if isinstance(seg, str):
+            span = ("text", seg)
+        elif isinstance(seg, M):
+            span = ("math", seg.latex)
+        elif isinstance(seg, CodeSpan):
+            span = ("code", seg.text)
+        else:
+            span = ("math", formula_latex(seg.node, letters))
+        if not span[1]:
+            continue
+        if out and out[-1][0] == span[0] == "math":
+            out[-1] = ("math", out[-1][1] + span[1])
+        else:
+            out.append(span)
+    return out
 
 
 def _size_tex(name: str) -> str:
-    return math_latex(name) or name
+    return size_m(name).latex
 
 
 def shapes_latex(node: Node, config: Config) -> str | None:
@@ -1369,375 +1443,16 @@ def shapes_latex(node: Node, config: Config) -> str | None:
 
 
 def _math_words(config: Config) -> set[str]:
+    """Words of a step's plain-text note that are maths (legacy notes only).
+
+    "a" and "I" are English words; "A" is a letter of the column convention and stays
+    maths there (no note starts a sentence with the article "A").
+    """
     letters = config.letters
     words = {letters.of(r) for r in ("X", "W", "b", "Y", "dY", "T")}
     words |= {letters.entry(r) for r in ("X", "W", "b", "Y")}
-    words |= set(config.conv.sizes)
-    words -= {"a", "A", "I"}
-    return words
-
-
-def _role_tex(config: Config, role: str) -> str:
-    return formula_latex(Sym(role), config.letters)
-
-
-def intro_blocks(d: Derivation) -> list[Block]:
-    """What is derived, in which convention, order, layout and loss (for every format)."""
-    c = d.config
-    conv = c.conv
-    L = c.letters
-    forward = formula_latex(conv.forward(), L)
-    y = _role_tex(c, "Y")
-    names = conv.sizes
-    size_pairs = ", ".join(
-        rf"{_size_tex(nm)} = {v}" for nm, v in zip(names, (c.n, c.d, c.m), strict=True)
-    )
-    blocks: list[Block] = []
-    what = {"X": "the input", "W": "the weights", "b": "the bias"}
-    wanted = ", ".join(f"{what[v]} ${_role_tex(c, v)}$" for v in c.wrt)
-    blocks.append(
-        (
-            "p",
-            authored(
-                f"An affine (fully connected) layer maps a batch of inputs to outputs, "
-                f"${y} = {forward}$, with ${size_pairs}$. We derive, entry by entry, the "
-                f"derivative of a loss $L$ with respect to {wanted}, the way one does it on "
-                "the board: write every matrix out, vectorize, compute each Jacobian, apply "
-                "the chain rule, reshape, and recognise the closed form."
-            ),
-        )
-    )
-    shapes = []
-    for role in ("X", "W", "b", "Y"):
-        rn, cn = conv.shape_names(role)
-        r, col = c.shape(role)
-        shapes.append(
-            rf"{_role_tex(c, role)} \in \mathbb{{R}}^{{{_size_tex(rn)} \times {_size_tex(cn)}}}"
-            + (
-                rf" = \mathbb{{R}}^{{{r} \times {col}}}"
-                if (rn, cn) != (str(r), str(col))
-                else ""
-            )
-        )
-    blocks.append(
-        (
-            "eq",
-            "\\begin{gathered}\n"
-            + r",\qquad ".join(shapes[:2])
-            + ", \\\\\n"
-            + r",\qquad ".join(shapes[2:])
-            + ".\n\\end{gathered}",
-        )
-    )
-    order = (
-        "row order: the rows of a matrix are stacked, as NumPy's reshape(-1) does"
-        if c.vec == "row"
-        else "column order: the columns of a matrix are stacked, the textbook vec"
-    )
-    layout = (
-        "denominator layout: each derivative has the shape of its variable"
-        if c.layout == "denominator"
-        else "numerator layout: each derivative has the transposed shape of its variable"
-    )
-    y, t = c.letters.entry("Y"), c.letters.entry("T")
-    loss = {
-        "generic": "generic: the upstream derivatives stay symbols",
-        "mse": f"mean squared error, L = 1/(2N) Σ_i ‖{y}_i − {t}_i‖²",
-        "sum": f"the sum of the outputs, L = Σ_ij {y}_ij",
-    }[c.loss]
-    items: list[list[Segment]] = [
-        [("text", f"Convention: {conv.name} (")]
-        + prose_segments(conv.source, L, _math_words(c))
-        + [("text", ").")],
-        prose_segments(f"Vectorization in {order}.", L, _math_words(c)),
-        [("text", f"{layout[0].upper()}{layout[1:]}.")],
-        prose_segments(f"Loss: {loss}.", L, _math_words(c)),
-    ]
-    if c.method != "jacobian":
-        items.append([("text", f"Method: {c.method}.")])
-    blocks.append(("items", items))
-    targets = [
-        rf"\frac{{\partial L}}{{\partial {_role_tex(c, v)}}} = "
-        + formula_latex(d.results[v].closed_form, L)
-        for v in c.wrt
-        if v in d.results
-    ]
-    if targets:
-        blocks.append(("p", authored("The results, proved below for these sizes:")))
-        blocks.append(("eq", r",\qquad ".join(targets)))
-    return blocks
-
-
-def upstream_definition(config: Config) -> str:
-    """The compact notation for the upstream entries: \\bar y_{i,j} := ∂L/∂y_{i,j}."""
-    letter = config.letters.entry("Y")
-    base = letter if len(letter) == 1 else rf"\mathit{{{letter}}}"
-    return rf"\bar{{{base}}}_{{i,j}} := \frac{{\partial L}}{{\partial {base}_{{i,j}}}}"
-
-
-def _dl(config: Config, role: str) -> str:
-    """∂L/∂V written inline with a slash (fractions make lines of text uneven)."""
-    return rf"\partial L/\partial {_role_tex(config, role)}"
-
-
-def _dvec(config: Config, role: str) -> str:
-    """∂vec(Y)/∂vec(V) written inline with a slash."""
-    return (
-        rf"\partial \operatorname{{vec}}({_role_tex(config, 'Y')})/"
-        rf"\partial \operatorname{{vec}}({_role_tex(config, role)})"
-    )
-
-
-def remarks_blocks(d: Derivation) -> list[Block]:
-    """Where learners trip: gradient vs. rearranged matrix, layout and shapes, order, size."""
-    c = d.config
-    L = c.letters
-    blocks: list[Block] = []
-    first = c.wrt[0]
-    v = _role_tex(c, first)
-    w = _role_tex(c, "W")
-    blocks.append(("h", "The matrix of partial derivatives is not a gradient vector"))
-    blocks.append(
-        (
-            "p",
-            authored(
-                "The loss is one function of all entries at once. Its gradient with "
-                f"respect to the entries of ${v}$ is the column vector "
-                rf"$\nabla_{{\operatorname{{vec}}({v})}} L = "
-                rf"J_L(\operatorname{{vec}}({v}))^{{T}}$. The matrix ${_dl(c, first)}$ "
-                f"holds the same numbers, rearranged into the shape of ${v}$"
-                + (" transposed (numerator layout)" if c.layout == "numerator" else "")
-                + ". It is a convenient arrangement of the gradient's components, not itself "
-                "a gradient vector: the chain rule is carried out with vectors and "
-                "Jacobians, and only its result is reshaped into a matrix."
-            ),
-        )
-    )
-    blocks.append(("h", "Layout, and why the shapes match"))
-    if c.layout == "denominator":
-        why = (
-            "This derivation uses the denominator layout, the habit of deep-learning code: "
-            "each derivative has the shape of its variable, so that a gradient step "
-            rf"${w} \leftarrow {w} - \eta \, {_dl(c, 'W')}$ subtracts matrices of the "
-            "same shape. The shapes in each closed form fit together and give exactly that "
-            "shape:"
-        )
-    else:
-        why = (
-            "This derivation uses the numerator layout, common in handwritten notes: each "
-            "derivative has the transposed shape of its variable, and the gradient in the "
-            "variable's own shape is its transpose, "
-            rf"$\nabla_{{{w}}} L = ({_dl(c, 'W')})^{{T}}$; a gradient step is "
-            rf"${w} \leftarrow {w} - \eta \, \nabla_{{{w}}} L$. The shapes in each closed "
-            "form fit together and give the transposed shape:"
-        )
-    blocks.append(("p", authored(why)))
-    rows = []
-    for var in c.wrt:
-        res = d.results.get(var)
-        if res is None:
-            continue
-        shapes = shapes_latex(res.closed_form, c)
-        if shapes is None:
-            continue
-        r, col = res.derivative.shape
-        target = _role_tex(c, var)
-        if c.layout == "numerator":
-            target = f"{target}^{{T}}"
-        rows.append(
-            rf"\frac{{\partial L}}{{\partial {_role_tex(c, var)}}} &= {shapes}"
-            rf" &&\text{{is }} {r} \times {col}\text{{, like }} {target}"
-        )
-    if rows:
-        blocks.append(
-            ("eq", "\\begin{aligned}\n" + ", \\\\\n".join(rows) + ".\n\\end{aligned}")
-        )
-    other = "col" if c.vec == "row" else "row"
-    names = {"row": "row", "col": "column"}
-    kron_now = formula_latex(c.conv.kronecker(first, c.vec), L)
-    kron_other = formula_latex(c.conv.kronecker(first, other), L)
-    blocks.append(("h", "The vectorization order matters"))
-    blocks.append(
-        (
-            "p",
-            authored(
-                "The Jacobians depend on the order in which $\\operatorname{vec}$ stacks "
-                f"the entries. In {names[c.vec]} order, used here, "
-                f"${_dvec(c, first)} = {kron_now}$; in {names[other]} order it would be "
-                f"${kron_other}$. The final matrices do not depend on the order: reshaping "
-                "undoes exactly the stacking that vectorizing did, as long as both use the "
-                "same order."
-            ),
-        )
-    )
-    res0 = d.results.get(first)
-    if res0 is not None:
-        jr, jc = res0.jacobian.shape
-        nnz = res0.jacobian.nnz()
-        blocks.append(("h", "Why no framework builds the Jacobian"))
-        blocks.append(
-            (
-                "p",
-                authored(
-                    f"${_dvec(c, first)}$ has ${jr} \\times {jc} = {jr * jc}$ "
-                    f"entries, of which only {nnz} are nonzero, and the count grows with the "
-                    "square of the batch. Its Kronecker structure is what makes a closed "
-                    "form possible: the upstream row times the Jacobian collapses to a "
-                    "product of the small matrices, which costs about as much as the "
-                    "forward pass. Backpropagation code therefore never forms the Jacobian; "
-                    "it evaluates the closed form."
-                ),
-            )
-        )
-    blocks.append(("h", "The bias is broadcast"))
-    ones = formula_latex(Ones("N"), L)
-    blocks.append(
-        (
-            "p",
-            authored(
-                f"The same bias is added to every row of ${_role_tex(c, 'Y')}$ through "
-                f"${ones}$, a column of {c.n} ones. Each bias entry therefore influences "
-                "one output in every row, and its derivative adds up the upstream "
-                "derivatives over the batch: that sum is the product with the ones vector, "
-                "NumPy's sum over axis 0."
-            ),
-        )
-    )
-    return blocks
-
-
-def background_blocks() -> list[Block]:
-    """The mathematical background: gradient, Jacobian matrix, chain rule (own prose)."""
-    return [
-        ("h", "Gradient"),
-        (
-            "p",
-            authored(
-                r"Let $f\colon \mathbb{R}^n \to \mathbb{R}$ be differentiable. Its gradient at "
-                r"$x \in \mathbb{R}^n$ collects the partial derivatives in a column vector,"
-            ),
-        ),
-        (
-            "eq",
-            r"\nabla f(x) = \begin{bmatrix}"
-            "\n"
-            r"\frac{\partial f}{\partial x_{1}}(x) & \cdots & "
-            r"\frac{\partial f}{\partial x_{n}}(x)"
-            "\n"
-            r"\end{bmatrix}^{T}.",
-        ),
-        (
-            "p",
-            authored(
-                "It points in the direction of steepest ascent; gradient descent steps "
-                "against it. It is defined for a function of a vector, which is why matrices "
-                "are vectorized before anything is differentiated."
-            ),
-        ),
-        ("h", "Jacobian matrix"),
-        (
-            "p",
-            authored(
-                r"Let $g\colon \mathbb{R}^n \to \mathbb{R}^m$ be differentiable. Its Jacobian "
-                r"matrix at $x$ is the $m \times n$ matrix whose row $i$ holds the partial "
-                r"derivatives of the $i$-th output $g_i$:"
-            ),
-        ),
-        (
-            "eq",
-            r"J_{g}(x) = \begin{bmatrix}"
-            "\n"
-            r"\frac{\partial g_{1}}{\partial x_{1}} & \cdots & "
-            r"\frac{\partial g_{1}}{\partial x_{n}} \\"
-            "\n"
-            r"\vdots & \ddots & \vdots \\"
-            "\n"
-            r"\frac{\partial g_{m}}{\partial x_{1}} & \cdots & "
-            r"\frac{\partial g_{m}}{\partial x_{n}}"
-            "\n"
-            r"\end{bmatrix}"
-            r" = \begin{bmatrix}"
-            "\n"
-            r"\nabla g_{1}(x)^{T} \\"
-            "\n"
-            r"\vdots \\"
-            "\n"
-            r"\nabla g_{m}(x)^{T}"
-            "\n"
-            r"\end{bmatrix}.",
-        ),
-        (
-            "p",
-            authored(
-                r"For a scalar function ($m = 1$) the Jacobian is a single row, the "
-                r"transposed gradient: $J_f(x) = \nabla f(x)^{T}$. Row $i$ answers how output "
-                r"$i$ moves; column $k$ answers what input $k$ moves."
-            ),
-        ),
-        ("h", "Chain rule in higher dimensions"),
-        (
-            "p",
-            authored(
-                r"Let $g\colon \mathbb{R}^n \to \mathbb{R}^m$ and "
-                r"$h\colon \mathbb{R}^m \to \mathbb{R}^p$ be differentiable. Then "
-                r"$h \circ g$ is differentiable, and its Jacobian is the product of the "
-                r"Jacobians, the outer one taken at the inner value:"
-            ),
-        ),
-        ("eq", r"J_{h \circ g}(x) = J_{h}\bigl(g(x)\bigr) \, J_{g}(x)."),
-        ("p", authored("Entry by entry, this is a sum over the intermediate values:")),
-        (
-            "eq",
-            r"\frac{\partial (h\circ g)_{i}}{\partial x_{k}}(x) = "
-            r"\sum_{r=1}^{m} \frac{\partial h_{i}}{\partial g_{r}}\bigl(g(x)\bigr) \, "
-            r"\frac{\partial g_{r}}{\partial x_{k}}(x):",
-        ),
-        (
-            "p",
-            authored(
-                r"every path from $x_k$ to the output through an intermediate $g_r$ "
-                r"contributes. In backpropagation the loss is "
-                r"$L = h(y(v))$ with $p = 1$: $J_h$ is the row of upstream derivatives, "
-                r"$J_y$ the layer's Jacobian, and the product is the row $J_L(v)$, the "
-                r"transposed gradient."
-            ),
-        ),
-        ("h", "Vectorization and the Kronecker product"),
-        (
-            "p",
-            authored(
-                r"$\operatorname{vec}(A)$ stacks the entries of a matrix into one column, "
-                r"row after row (row order) or column after column (column order). The "
-                r"Kronecker product $A \otimes B$ of an $m \times n$ matrix $A$ with $B$ is "
-                r"the block matrix whose block $(i, j)$ is $a_{ij} B$. With column order, "
-                r"$\operatorname{vec}(A X B) = (B^{T} \otimes A)\operatorname{vec}(X)$; with "
-                r"row order, $\operatorname{vec}(A X B) = (A \otimes B^{T})"
-                r"\operatorname{vec}(X)$. These identities are where the Kronecker forms of "
-                r"the Jacobians come from. The commutation matrix $K$ reorders a vectorized "
-                r"matrix into its transpose: $K \operatorname{vec}(A) = "
-                r"\operatorname{vec}(A^{T})$."
-            ),
-        ),
-    ]
-
-
-def certificate_rows(
-    d: Derivation,
-) -> list[tuple[str, list[Segment], bool, list[Segment]]]:
-    """(variable as math, claim, passed, how it was checked) for each line of the certificate."""
-    c = d.config
-    words = _math_words(c)
-    rows = []
-    for check in d.checks:
-        rows.append(
-            (
-                _role_tex(c, check.wrt) if check.wrt in ("X", "W", "b") else check.wrt,
-                prose_segments(check.claim, c.letters, words),
-                check.passed,
-                prose_segments(check.detail, c.letters, words),
-            )
-        )
-    return rows
+    words |= set(config.size_names)
+    return words - {"a", "I"} - ({"A"} - {letters.of(r) for r in ("X", "W", "b", "Y")})
 
 
 def command_line(config: Config) -> str:
@@ -1756,98 +1471,59 @@ def command_line(config: Config) -> str:
 
 
 # =============================================================================================
-# The article
+# Equations laid out in TeX (shared by the article, the slides and Markdown)
 # =============================================================================================
-@dataclass
-class _Context:
-    derivation: Derivation
-    words: set[str] = field(default_factory=set)
+#: The packages a fragment (``standalone=False``, e.g. ``_repr_latex_``) needs: its
+#: header comment names them, so that it can be pasted into any document.
+FRAGMENT_PACKAGES = ("amsmath", "amssymb", "graphicx", "array", "booktabs")
 
 
-class LatexRenderer(Renderer[str]):
-    """Each step as a numbered subsection: its title, its displays, its note as prose."""
+class TexLayout:
+    """Equations of a derivation laid out as TeX within a width (em).
 
-    name = "latex"
-    defaults: ClassVar[Mapping[str, object]] = {
-        "standalone": True,
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "upstream": "bar",
-        "sparsity": None,
-        "paper": "a4",
-    }
-    #: Width of a display line (em) before eliding more.
-    width_em = ARTICLE_WIDTH_EM
-    #: Equations narrower than this share of the line may share a display line.
-    share_width = 0.45
-    portable = False
+    ``portable``: MathJax-friendly (Markdown); ``width_em``: a display line's width;
+    ``share_width``: equations narrower than this share of the line may share one.
+    """
 
-    def __init__(self, **settings: object) -> None:
-        super().__init__(**settings)
-        from ..errors import UnknownSettingError
+    def __init__(
+        self,
+        letters: Letters,
+        *,
+        max_entries: int,
+        max_terms: int,
+        upstream: str,
+        portable: bool,
+        width_em: float,
+        share_width: float,
+        slide_entries: int | None = None,
+    ) -> None:
+        self.letters = letters
+        self.max_entries = max_entries
+        self.max_terms = max_terms
+        self.upstream = upstream
+        self.portable = portable
+        self.width_em = width_em
+        self.share_width = share_width
+        self.slide_entries = slide_entries
 
-        if self.settings["upstream"] not in ("bar", "frac"):
-            raise UnknownSettingError(
-                f"{self.name}: upstream must be 'bar' or 'frac', "
-                f"not {self.settings['upstream']!r}"
-            )
-        if self.settings.get("paper", "a4") not in ("a4", "letter"):
-            raise UnknownSettingError(
-                f"{self.name}: paper must be 'a4' or 'letter', not {self.settings['paper']!r}"
-            )
-        for key in ("max_entries", "max_terms"):
-            value = self.settings[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise UnknownSettingError(f"{self.name}: {key} must be an integer >= 1")
-        self._ctx: _Context | None = None
-
-    # -- settings ------------------------------------------------------------------------
-    def bind(self, derivation: Derivation) -> None:
-        """Print ``derivation`` from now on (its letters, sizes and results)."""
-        self._ctx = _Context(derivation, _math_words(derivation.config))
-
-    @property
-    def ctx(self) -> _Context:
-        assert self._ctx is not None, "call render(derivation) first"
-        return self._ctx
-
-    @property
-    def config(self) -> Config:
-        return self.ctx.derivation.config
-
-    @property
-    def letters(self) -> Letters:
-        return self.config.letters
-
-    @property
-    def standalone(self) -> bool:
-        return bool(self.settings["standalone"])
-
-    @property
-    def sparsity(self) -> bool:
-        value = self.settings["sparsity"]
-        return self.standalone if value is None else bool(value)
-
-    def style(self, step: Step | None) -> MatrixStyle:
-        """Matrix style for ``step``: upstream entries as \\bar y outside definitions."""
-        upstream = str(self.settings["upstream"])
-        if step is not None and step.kind is StepKind.DEFINE:
-            upstream = "frac"
-        return MatrixStyle(
-            max_entries=int(self.settings["max_entries"]),  # type: ignore[call-overload]
-            max_terms=int(self.settings["max_terms"]),  # type: ignore[call-overload]
+    def style(self, kind: StepKind | None) -> MatrixStyle:
+        """Matrix style: upstream entries as \\bar y outside definitions."""
+        upstream = "frac" if kind is StepKind.DEFINE else self.upstream
+        style = MatrixStyle(
+            max_entries=self.max_entries,
+            max_terms=self.max_terms,
             upstream=upstream,
             portable=self.portable,
             budget=self.width_em,
         )
+        if self.slide_entries is not None:
+            style = replace(
+                style,
+                max_entries=min(style.max_entries, self.slide_entries),
+                row_lines=3,
+            )
+        return style
 
-    def prose(self, text: str) -> list[Segment]:
-        return prose_segments(text, self.letters, self.ctx.words)
-
-    def text(self, segments: Iterable[Segment]) -> str:
-        return segments_latex(segments)
-
-    # -- parts and equations -------------------------------------------------------------
     def part(self, node: Node, style: MatrixStyle, budget: float | None) -> Piece:
         """One side of an equation as a Piece."""
         if isinstance(node, Explicit):
@@ -1866,7 +1542,9 @@ class LatexRenderer(Renderer[str]):
                 return row
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
-            tex = sympy_latex(node.expr, self.letters, style.max_entries)
+            tex = sympy_latex(
+                node.expr, self.letters, style.max_entries, portable=style.portable
+            )
             return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
         if isinstance(node, Text):
             text = math_latex(node.text, self.letters)
@@ -1890,23 +1568,19 @@ class LatexRenderer(Renderer[str]):
         budget = self.width_em if budget is None else budget
         pieces: list[tuple[str, Piece]] = []
         for k, node in enumerate(eq.parts):
-            for j, (op, factor) in enumerate(_flatten(node)):
-                part_budget = budget * 0.9
-                piece = self.part(factor, style, part_budget)
+            for j, (op, factor) in enumerate(flatten_product(node)):
+                piece = self.part(factor, style, budget * 0.9)
                 pieces.append((op if j else ("=" if k else ""), piece))
         return equation_latex(pieces, budget)
 
-    def display(self, tex: str, height: str | None = None) -> str:
-        """A display line, scaled down only if it would not fit."""
-        opt = f"[{height}]" if height else ""
-        return f"\\[\n\\sdfit{opt}{{%\n{tex}\n}}\n\\]"
-
-    def display_items(self, step: Step) -> list[tuple[str, float]]:
-        """The step's equations as display contents with estimated heights (em).
+    def display_items(
+        self, equations: Iterable[Equation], kind: StepKind | None
+    ) -> list[tuple[str, float]]:
+        """Equations as display contents with estimated heights (em).
 
         Equations with the same left side are chained; short ones share a line.
         """
-        style = self.style(step)
+        style = self.style(kind)
         out: list[tuple[str, float]] = []
         pending: list[tuple[str, float, float]] = []
 
@@ -1916,7 +1590,7 @@ class LatexRenderer(Renderer[str]):
                 out.append((tex, max(h for _, _, h in pending)))
                 pending.clear()
 
-        for eq in merge_equations(step.equations):
+        for eq in merge_equations(equations):
             tex, width, height = self.equation(eq, style)
             if "\\begin{aligned}" in tex or width > self.width_em * self.share_width:
                 flush()
@@ -1929,228 +1603,10 @@ class LatexRenderer(Renderer[str]):
         flush()
         return out
 
-    def displays(self, step: Step) -> list[str]:
-        """The step's equations as display LaTeX."""
-        return [self.display(tex) for tex, _ in self.display_items(step)]
-
-    def notation_line(self) -> str:
-        """Introduces \\bar y_{i,j} for the upstream entries in the matrices below."""
-        return (
-            "Inside the large matrices below we write the upstream derivatives compactly,\n"
-            + self.display(upstream_definition(self.config) + r",")
-            + "\nin the adjoint notation of automatic differentiation (the bar marks a "
-            "derivative of $L$, not a mean): a fraction would make each matrix row three "
-            "times as tall and each entry twice as wide."
-        )
-
-    def sparsity_figure(self, step: Step) -> str:
-        """The TikZ sparsity picture of the step's explicit Jacobian, with a caption."""
-        if not self.sparsity:
-            return ""
-        for eq in step.equations:
-            for part in eq.parts:
-                if isinstance(part, Explicit) and isinstance(part.matrix, PolyMatrix):
-                    lhs = eq.parts[0]
-                    if isinstance(lhs, Deriv):
-                        return self.figure(part.matrix, part.blocks, lhs)
-        return ""
-
-    def caption(
-        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
-    ) -> str:
-        """What the picture shows: which derivative, how sparse, what the lines mean."""
-        rows, cols = matrix.shape
-        nnz = matrix.nnz()
-        total = rows * cols
-        share = 100.0 * nnz / total if total else 0.0
-        of, wrt = _role_tex(self.config, lhs.of), _role_tex(self.config, lhs.wrt)
-        if lhs.vec:
-            what = rf"\partial \operatorname{{vec}}({of})/\partial \operatorname{{vec}}({wrt})"
-        else:
-            what = rf"\partial {of}/\partial {wrt}"
-        text = (
-            f"Sparsity of ${what}$, drawn as a ${rows} \\times {cols}$ matrix: each "
-            f"filled square is a nonzero entry, {nnz} of {total} ({share:.1f}\\,\\%)."
-        )
-        if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
-            text += (
-                f" The red lines separate its ${blocks[0]} \\times {blocks[1]}$ blocks"
-                + (", those of its Kronecker form." if lhs.vec else ".")
-            )
-        if total >= 4096:
-            text += (
-                " A framework never builds this matrix: the closed form gives the same "
-                "product at the cost of the forward pass."
-            )
-        return text
-
-    def figure(
-        self, matrix: PolyMatrix, blocks: tuple[int, int] | None, lhs: Deriv
-    ) -> str:
-        """The sparsity picture, centred, with its caption underneath."""
-        pic = latex_sparsity(matrix, blocks, size_cm=self.picture_cm(matrix))
-        # One minipage: the picture and its caption never part at a page break.
-        return (
-            "\\begin{center}\n\\begin{minipage}{0.85\\linewidth}\\centering\n"
-            + pic
-            + "\n\\par\\smallskip\n{\\small "
-            + self.caption(matrix, blocks, lhs)
-            + "\\par}\n\\end{minipage}\n\\end{center}"
-        )
-
-    def picture_cm(self, matrix: PolyMatrix) -> float:
-        rows, cols = matrix.shape
-        return 7.0 if max(rows, cols) > 12 else 0.45 * max(rows, cols)
-
-    # -- steps -----------------------------------------------------------------------------
-    def render_step(self, step: Step, number: int) -> str:
-        parts = [
-            f"\\setcounter{{subsection}}{{{number - 1}}}",
-            f"\\subsection{{{self.text(self.prose(step.title))}}}",
-            f"\\label{{step:{_label(step.id)}}}",
-        ]
-        parts.extend(self.displays(step))
-        if step.kind is StepKind.JACOBIAN:
-            fig = self.sparsity_figure(step)
-            if fig:
-                parts.append(fig)
-        if step.note:
-            parts.append(self.text(self.prose(step.note)))
-        if step.id == "upstream" and self.settings["upstream"] == "bar":
-            parts.append(self.notation_line())
-        return "\n".join(parts) + "\n"
-
-    def define(self, step: Step, number: int) -> str:
-        return self.render_step(step, number)
-
-    def jacobian(self, step: Step, number: int) -> str:
-        return self.render_step(step, number)
-
-    def chain(self, step: Step, number: int) -> str:
-        return self.render_step(step, number)
-
-    def simplify(self, step: Step, number: int) -> str:
-        return self.render_step(step, number)
-
-    def result(self, step: Step, number: int) -> str:
-        if step.id == "summary":
-            return self.summary(step, number)
-        return self.render_step(step, number)
-
-    def summary(self, step: Step, number: int) -> str:
-        """The formulas to keep, boxed, and the lines of NumPy that implement them."""
-        parts = [
-            f"\\setcounter{{subsection}}{{{number - 1}}}",
-            f"\\subsection{{{self.text(self.prose(step.title))}}}",
-            f"\\label{{step:{_label(step.id)}}}",
-            self.display(self.boxed_results(step)),
-        ]
-        if step.note:
-            parts.append(self.text(self.prose(step.note)))
-        code = numpy_lines(self.ctx.derivation)
-        if code:
-            # In a minipage, so that the sentence and its code stay on one page.
-            parts.append(
-                "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
-                "In NumPy, each gradient in the shape of its variable, as a backward pass "
-                "stores it:\n\\begin{center}\n\\begin{tabular}{@{}l@{}}\n"
-                + " \\\\\n".join(rf"\texttt{{{latex_escape(c)}}}" for c in code)
-                + "\n\\end{tabular}\n\\end{center}\n\\end{minipage}"
-            )
-        return "\n".join(parts) + "\n"
-
-    # -- the document ----------------------------------------------------------------------
-    def blocks(self, blocks: list[Block], level: str = "subsection*") -> str:
-        out: list[str] = []
-        for kind, content in blocks:
-            if kind == "h":
-                out.append(f"\\{level}{{{latex_escape(content)}}}")
-            elif kind == "p":
-                out.append(self.text(content) + "\n")
-            elif kind == "eq":
-                out.append(self.display(content))
-            elif kind == "items":
-                # An explicit label: the default text bullet needs fonts (TS1) that
-                # texlive-latex-base does not have as outlines.
-                out.append(
-                    "\\begin{itemize}\n"
-                    + "\n".join(
-                        f"\\item[$\\bullet$] {self.text(item)}" for item in content
-                    )
-                    + "\n\\end{itemize}"
-                )
-        return "\n".join(out)
-
-    def certificate(self) -> str:
-        d = self.ctx.derivation
-        rows = []
-        for var, claim, passed, detail in certificate_rows(d):
-            mark = r"\sdyes" if passed else r"\sdno"
-            rows.append(
-                f"${var}$ & {self.text(claim)} & {mark} & {self.text(detail)} \\\\"
-            )
-        verdict = (
-            "All results are verified."
-            if d.verified
-            else r"\textbf{Verification failed} (see \sdno{} above): a result is wrong."
-        )
-        return (
-            "\\section{Certificate}\n"
-            "Each claim was checked exactly, entry by entry, on the symbolic matrices "
-            "above (no floating point, no sampling).\n"
-            "\\begin{center}\n"
-            "\\begin{tabular}{@{}c >{\\raggedright\\arraybackslash}p{0.3\\linewidth} c "
-            ">{\\raggedright\\arraybackslash}p{0.45\\linewidth}@{}}\n"
-            "\\toprule\n"
-            "variable & claim & & how it was checked \\\\\n"
-            "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
-            "\\end{center}\n" + verdict + "\n"
-        )
-
-    def sections(self, d: Derivation) -> str:
-        """Steps grouped into sections: set-up, one per variable, views, summary."""
-        out: list[str] = []
-        current: tuple[str, str | None] | None = None
-        rendered = self.steps(d)
-        for k, (step, tex) in enumerate(zip(d.steps, rendered, strict=True)):
-            key = (step.view, step.wrt)
-            if step.id == "summary":
-                key = ("summary", None)
-            if key != current:
-                out.append(self.section_title(key, k == 0))
-                current = key
-            out.append(tex)
-        return "\n".join(out)
-
-    def section_heading(
-        self, key: tuple[str, str | None], first: bool
-    ) -> list[Segment]:
-        """The heading of a group of steps (set-up, one variable, a view, the summary)."""
-        view, wrt = key
-        if view == "summary":
-            return [("text", "Summary")]
-        if view == "jacobian" and wrt is None:
-            return [("text", "The layer, written out" if first else "Shared steps")]
-        head = "" if view == "jacobian" else f"The {view} view"
-        if wrt is None:
-            return [("text", head)]
-        what = {"X": "the input", "W": "the weights", "b": "the bias"}.get(wrt, wrt)
-        lead = f"{head}: the" if head else "The"
-        return [
-            ("text", f"{lead} derivative with respect to {what} "),
-            ("math", _role_tex(self.config, wrt)),
-        ]
-
-    def section_title(self, key: tuple[str, str | None], first: bool) -> str:
-        return f"\\section{{{self.text(self.section_heading(key, first))}}}"
-
-    def boxed_results(self, step: Step, stacked: bool = False) -> str:
-        """The formulas of the summary step, each boxed: in a row, or one per line."""
-        style = self.style(step)
-        lines = []
-        for eq in step.equations:
-            tex, _, _ = self.equation(eq, style)
-            lines.append(rf"\boxed{{{tex}}}")
+    def boxed(self, equations: Iterable[Equation], stacked: bool = False) -> str:
+        """Formulas to keep, each boxed: in a row, or one per line."""
+        style = self.style(StepKind.RESULT)
+        lines = [rf"\boxed{{{self.equation(eq, style)[0]}}}" for eq in equations]
         if stacked or len(lines) > 3:
             gap = "[1ex]" if stacked else ""
             return (
@@ -2160,62 +1616,325 @@ class LatexRenderer(Renderer[str]):
             )
         return r" \qquad ".join(lines)
 
-    def title(self) -> str:
-        c = self.config
-        forward = formula_latex(c.conv.forward(), c.letters)
-        return (
-            f"Backpropagation through an affine layer, "
-            f"${_role_tex(c, 'Y')} = {forward}$"
-        )
+    def entry_terms(self, block: EntrySum) -> tuple[str, list[str]]:
+        """The left side ∂L/∂v₁ and each term ȳ_r·J[r, 0] of an entry written out."""
+        style = self.style(StepKind.CHAIN)
+        lhs = rf"\frac{{\partial L}}{{\partial {latex_name(block.atom, self.letters)}}}"
+        terms = []
+        for upstream, value in block.terms:
+            cell = latex_entry(
+                upstream * value, self.letters, upstream=style.upstream, max_terms=10**6
+            )
+            terms.append(cell.tex)
+        return lhs, terms
 
-    def subtitle(self) -> str:
-        c = self.config
-        sizes = ", ".join(
-            rf"{_size_tex(nm)} = {v}"
-            for nm, v in zip(c.conv.sizes, (c.n, c.d, c.m), strict=True)
-        )
-        return (
-            f"${sizes}$; convention {c.conv.name}, {c.vec} order, {c.layout} layout, "
-            f"loss {c.loss}"
-        )
-
-    def body(self, d: Derivation) -> str:
-        parts = [
-            "\\section{What is derived}",
-            self.blocks(intro_blocks(d)),
-            self.sections(d),
-            self.certificate(),
-            "\\section{Where learners trip}",
-            self.blocks(remarks_blocks(d), "paragraph"),
-            "\\appendix",
-            "\\section{Mathematical background}",
-            self.blocks(background_blocks(), "paragraph"),
+    def entry_sum(self, block: EntrySum, budget: float | None = None) -> str:
+        """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the budget."""
+        lhs, terms = self.entry_terms(block)
+        pieces: list[tuple[str, Piece]] = [
+            ("", Piece([lhs + " = "], [tex_width(lhs) + 1.5], 2.4))
         ]
-        return "\n".join(parts)
+        if not terms:
+            terms = ["0"]
+        for k, t in enumerate(terms):
+            sign, body = ("+", t) if k else ("", t)
+            if k and t.startswith("-"):
+                sign, body = "-", t[1:]
+            pieces.append((sign, Piece([body], [tex_width(body)])))
+        first = pieces[1][1]
+        merged = [
+            (
+                "",
+                Piece(
+                    [pieces[0][1].tex + first.tex],
+                    [pieces[0][1].width + first.width],
+                    2.4,
+                ),
+            ),
+            *pieces[2:],
+        ]
+        if len(merged) == 1:
+            return merged[0][1].tex
+        tex, _, _ = equation_latex(merged, budget or self.width_em)
+        return tex
 
+    def closed_shapes(self, block: ClosedShapes, config: Config) -> str:
+        """Each closed form with the shapes of its factors underneath, and its shape."""
+        rows = []
+        for item in block.items:
+            shapes = shapes_latex(item.closed, config)
+            if shapes is None:
+                continue
+            r, col = item.shape
+            target = formula_latex(Sym(item.var), self.letters)
+            if config.layout == "numerator":
+                target = f"{target}^{{T}}"
+            var = formula_latex(Sym(item.var), self.letters)
+            rows.append(
+                rf"\frac{{\partial L}}{{\partial {var}}} &= {shapes}"
+                rf" &&\text{{is }} {r} \times {col}\text{{, like }} {target}"
+            )
+        if not rows:
+            return ""
+        return "\\begin{aligned}\n" + ", \\\\\n".join(rows) + ".\n\\end{aligned}"
+
+
+# =============================================================================================
+# The article
+# =============================================================================================
+@dataclass(frozen=True)
+class LatexSettings:
+    """Settings of the article: standalone document or fragment, elision, pictures."""
+
+    standalone: bool = True
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+    upstream: str = "bar"
+    sparsity: bool | None = None
+    paper: str = "a4"
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, "latex")
+        positive("max_terms", self.max_terms, "latex")
+        one_of("upstream", self.upstream, ("bar", "frac"), "latex")
+        one_of("paper", self.paper, ("a4", "letter"), "latex")
+
+
+class LatexPrinter(PagePrinter[str, Any]):
+    """The article: a section per part, a numbered subsection per step."""
+
+    name = "latex"
+    settings_type: ClassVar[type[Any]] = LatexSettings
+    #: Width of a display line (em) before eliding more.
+    width_em = ARTICLE_WIDTH_EM
+    #: Equations narrower than this share of the line may share a display line.
+    share_width = 0.45
+    #: At most this many rows and columns per matrix (None: the max_entries setting).
+    slide_entries: int | None = None
+
+    def bind(self, config: Config) -> None:
+        super().bind(config)
+        s = self.settings
+        self.tex = TexLayout(
+            config.letters,
+            max_entries=s.max_entries,
+            max_terms=s.max_terms,
+            upstream=s.upstream,
+            portable=False,
+            width_em=self.width_em,
+            share_width=self.share_width,
+            slide_entries=self.slide_entries,
+        )
+        self.words = _math_words(config)
+
+    @property
+    def standalone(self) -> bool:
+        return bool(self.settings.standalone)
+
+    @property
+    def pictures(self) -> bool:
+        value = self.settings.sparsity
+        return self.standalone if value is None else bool(value)
+
+    def text(self, prose: Prose) -> str:
+        return prose_tex(prose, self.letters)
+
+    def legacy(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
+        if isinstance(text, tuple):
+            return self.text(text)
+        return prose_latex(text, self.letters, self.words)
+
+    def show(self, tex: str, height: str | None = None) -> str:
+        """A display line, scaled down only if it would not fit."""
+        opt = f"[{height}]" if height else ""
+        return f"\\[\n\\sdfit{opt}{{%\n{tex}\n}}\n\\]"
+
+    def empty(self) -> str:
+        return ""
+
+    def join(self, blocks: Iterable[Block]) -> str:
+        return "\n".join(out for out in self.blocks(blocks) if out)
+
+    # -- the blocks ------------------------------------------------------------------------
+    def title_tex(self, block: PageTitle) -> str:
+        return self.text(block.title)
+
+    def subtitle_tex(self, block: PageTitle) -> str:
+        sizes, *rest = block.settings
+        return f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+
+    def page_title(self, block: PageTitle) -> str:
+        if self.standalone:
+            return "\\maketitle\n"  # the title itself is set in the preamble
+        return f"\\section*{{{self.title_tex(block)}}}\n{self.subtitle_tex(block)}\n"
+
+    def section(self, block: Section) -> str:
+        return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
+
+    def step_group(self, block: StepGroup) -> str:
+        step = block.step
+        parts = [
+            f"\\setcounter{{subsection}}{{{block.number - 1}}}",
+            f"\\subsection{{{self.legacy(step.title)}}}",
+            f"\\label{{step:{_label(step.id)}}}",
+            self.join(block.blocks),
+        ]
+        return "\n".join(p for p in parts if p) + "\n"
+
+    def heading(self, block: Heading) -> str:
+        return f"\\paragraph{{{self.text(block.title)}}}"
+
+    def display(self, block: Display) -> str:
+        if block.boxed:
+            return self.show(self.tex.boxed(block.equations))
+        items = self.tex.display_items(block.equations, block.kind)
+        return "\n".join(self.show(tex) for tex, _ in items)
+
+    def formula(self, block: Formula) -> str:
+        return self.show(block.math.tex)
+
+    def note(self, block: Note) -> str:
+        if block.legacy:
+            return self.legacy(block.legacy)
+        return self.text(block.prose) + "\n"
+
+    def items(self, block: Items) -> str:
+        # An explicit label: the default text bullet needs fonts (TS1) that
+        # texlive-latex-base does not have as outlines.
+        return (
+            "\\begin{itemize}\n"
+            + "\n".join(f"\\item[$\\bullet$] {self.text(i)}" for i in block.items)
+            + "\n\\end{itemize}"
+        )
+
+    def notation(self, block: Notation) -> str:
+        if self.settings.upstream != "bar":
+            return ""
+        return (
+            self.text(block.before)
+            + "\n"
+            + self.show(block.math.tex)
+            + "\n"
+            + self.text(block.after)
+        )
+
+    def entry_sum(self, block: EntrySum) -> str:
+        return (
+            self.text(block.title)
+            + "\n"
+            + self.show(self.tex.entry_sum(block))
+            + ("\n" + self.text(notes.entry_zeros(block.zeros)) if block.zeros else "")
+        )
+
+    def shape_ledger(self, block: ShapeLedger) -> str:
+        return ""  # omitted (page.OMITTED)
+
+    def closed_shapes(self, block: ClosedShapes) -> str:
+        tex = self.tex.closed_shapes(block, self.config)
+        return self.show(tex) if tex else ""
+
+    def sparsity(self, block: Sparsity) -> str:
+        """The TikZ sparsity picture with its caption, never parted at a page break."""
+        if not self.pictures:
+            return ""
+        pic = latex_sparsity(
+            block.matrix, block.blocks, size_cm=self.picture_cm(block.matrix)
+        )
+        return (
+            "\\begin{center}\n\\begin{minipage}{0.85\\linewidth}\\centering\n"
+            + pic
+            + "\n\\par\\smallskip\n{\\small "
+            + self.text(block.caption)
+            + "\\par}\n\\end{minipage}\n\\end{center}"
+        )
+
+    def picture_cm(self, matrix: PolyMatrix) -> float:
+        rows, cols = matrix.shape
+        return 7.0 if max(rows, cols) > 12 else 0.45 * max(rows, cols)
+
+    def code_table(self, lines: Iterable[str]) -> str:
+        return (
+            "\\begin{tabular}{@{}l@{}}\n"
+            + " \\\\\n".join(rf"\texttt{{{latex_escape(c)}}}" for c in lines)
+            + "\n\\end{tabular}"
+        )
+
+    def code(self, block: Code) -> str:
+        # In a minipage, so that the sentence and its code stay on one page.
+        return (
+            "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
+            + self.text(block.intro)
+            + "\n\\begin{center}\n"
+            + self.code_table(block.lines)
+            + "\n\\end{center}\n\\end{minipage}"
+        )
+
+    def certificate(self, block: CertificateTable) -> str:
+        rows = []
+        for check in block.checks:
+            mark = r"\sdyes" if check.passed else r"\sdno"
+            var = formula_latex(Sym(check.wrt), self.letters)
+            rows.append(
+                f"${var}$ & {self.text(notes.claim(check.claim))} & {mark} & "
+                f"{self.legacy(check.detail)} \\\\"
+            )
+        verdict = (
+            self.text(notes.VERIFIED)
+            if block.verified
+            else r"\textbf{Verification failed} (see \sdno{} above): a result is wrong."
+        )
+        return (
+            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
+            + self.text(block.intro)
+            + "\n\\begin{center}\n"
+            "\\begin{tabular}{@{}c >{\\raggedright\\arraybackslash}p{0.3\\linewidth} c "
+            ">{\\raggedright\\arraybackslash}p{0.45\\linewidth}@{}}\n"
+            "\\toprule\n"
+            "variable & claim & & how it was checked \\\\\n"
+            "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
+            "\\end{center}\n" + verdict + "\n"
+        )
+
+    def remarks(self, block: Remarks) -> str:
+        return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
+
+    def background(self, block: Background) -> str:
+        return (
+            "\\appendix\n"
+            + f"\\section{{{self.text(block.title)}}}\n"
+            + self.join(block.blocks)
+        )
+
+    def api_check(self, block: ApiCheck) -> str:
+        return ""  # omitted (page.OMITTED)
+
+    # -- the document ----------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
-        self.bind(d)
-        body = self.body(d)
+        self.bind(d.config)
+        blocks = page(d)
+        title = blocks[0]
+        assert isinstance(title, PageTitle)
+        body = self.join(blocks)
         cols = max_matrix_cols(body)
         head = (
-            f"% Generated by symderiv {__version__}: {command_line(d.config)}\n"
+            f"% Generated by symderiv {__version__}: {title.command}\n"
             "% Compile with pdflatex (twice for references).\n"
         )
         if not self.standalone:
             return (
                 head
-                + "% A fragment: needs amsmath, amssymb, graphicx"
-                + (" and tikz" if self.sparsity else "")
-                + ".\n"
+                + "% A fragment: needs \\usepackage{"
+                + ",".join(FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ()))
+                + "}.\n"
                 + f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
-                + latex_macros(colors=self.sparsity)
+                + latex_macros(colors=self.pictures)
                 + "\n"
-                + f"\\section*{{{self.title()}}}\n{self.subtitle()}\n\n"
                 + body
                 + "\n"
             )
-        paper = "a4paper" if self.settings["paper"] == "a4" else "letterpaper"
+        paper = "a4paper" if self.settings.paper == "a4" else "letterpaper"
         preamble = latex_preamble(
             options=f"11pt,{paper}",
             max_matrix_cols=cols,
@@ -2227,18 +1946,13 @@ class LatexRenderer(Renderer[str]):
                 r"\allowdisplaybreaks",
                 r"\emergencystretch=2em",
                 # The subtitle goes with the title, which may wrap (\author may not).
-                f"\\title{{{self.title()}\\\\[1.5ex]\\large {self.subtitle()}}}",
+                f"\\title{{{self.title_tex(title)}\\\\[1.5ex]\\large "
+                f"{self.subtitle_tex(title)}}}",
                 f"\\author{{Derived and verified by symderiv {__version__}}}",
                 r"\date{}",
             ],
         )
-        return (
-            head
-            + preamble
-            + "\n\\begin{document}\n\\maketitle\n\n"
-            + body
-            + "\n\\end{document}\n"
-        )
+        return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"
 
 
 def _label(step_id: str) -> str:
@@ -2260,20 +1974,20 @@ def render_latex(derivation: Derivation, **settings: Any) -> str:
     Settings: standalone (True), max_entries (12), max_terms (4), upstream ("bar" or
     "frac"), sparsity (pictures; default: as standalone), paper ("a4" or "letter").
     """
-    return LatexRenderer(**settings).render(derivation)
+    return LatexPrinter(**settings).render(derivation)
 
 
 __all__ = [
     "Cell",
-    "LatexRenderer",
+    "LatexPrinter",
+    "LatexSettings",
     "MatrixStyle",
     "Piece",
-    "authored",
-    "background_blocks",
-    "certificate_rows",
+    "TexLayout",
     "command_line",
     "equation_latex",
-    "intro_blocks",
+    "flatten_product",
+    "merge_equations",
     "latex_entry",
     "latex_escape",
     "latex_macros",
@@ -2285,11 +1999,10 @@ __all__ = [
     "max_matrix_cols",
     "prose_latex",
     "prose_segments",
-    "remarks_blocks",
+    "prose_tex",
     "segments_latex",
     "shapes_latex",
     "shown_indices",
     "sympy_latex",
     "tex_width",
-    "upstream_definition",
 ]

@@ -1,40 +1,73 @@
-"""Markdown (GitHub and Jupyter): prose, with the mathematics in ``$$ … $$`` blocks.
+"""Markdown for GitHub, GitLab or Jupyter: prose, with the mathematics in maths blocks.
 
-Every formula comes from the LaTeX printer (:mod:`symderiv.render.latex`) in its portable
-(MathJax-friendly) mode; this module never builds TeX itself. It only arranges the
-pieces: headings, paragraphs, ``$$`` blocks (no blank line inside, no line that Markdown
-could take for a list or a heading), the certificate as a table.
+Every formula comes from the TeX layout (:class:`symderiv.render.latex.TexLayout`) in its
+portable (MathJax- and KaTeX-friendly) mode; this module never builds TeX itself. It only
+arranges the blocks of the page: headings, paragraphs, maths blocks, the certificate as a
+table, code fences, and the nonzero pattern of each Jacobian as text.
+
+How maths is written, and which renderer limits hold, is the ``flavor`` setting
+(:mod:`symderiv.render.mdmath`): ```` ```math ```` fences and ``$`…`$`` for GitHub
+(the default) and GitLab, ``$$ … $$`` and ``$…$`` for Jupyter. A display over the
+flavour's limits is split, then its matrices elided further until every block fits.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from .. import __version__
+from .. import __version__, notes
 from ..algebra import PolyMatrix
-from ..notation import Deriv, Explicit
-from ..steps import Derivation, Step, StepKind
-from .code import numpy_lines
+from ..conventions import Config, Letters
+from ..notation import Sym
+from ..notes import Prose
+from ..steps import Derivation
+from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
+from .formula import formula_latex
 from .latex import (
     ARTICLE_WIDTH_EM,
-    DEFAULT_MAX_ENTRIES,
-    DEFAULT_MAX_TERMS,
-    Block,
-    LatexRenderer,
     Segment,
-    background_blocks,
-    certificate_rows,
-    command_line,
-    intro_blocks,
-    remarks_blocks,
-    upstream_definition,
+    TexLayout,
+    _math_words,
+    prose_segments,
+    prose_spans,
+)
+from .mdmath import FLAVORS, Flavor, display_math, fits, inline_math, split_display
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
 )
 
+#: The certificate's marks, as maths: pdflatex (pandoc, nbconvert) has no ✓ in text.
+CHECKMARK = r"\checkmark"
+CROSS = r"\times"
+
+#: Symbols in running text set as maths instead: pdflatex (pandoc, nbconvert) has no
+#: text glyph for them.
+_TEXT_MATH = {"−": "-", "→": r"\to", "≠": r"\neq", "✓": CHECKMARK, "✗": CROSS}
+_TEXT_MATH_RE = re.compile("|".join(map(re.escape, _TEXT_MATH)))
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~])")
-#: A line of a math block that Markdown could read as a list item, quote or heading.
-_RISKY_LINE = re.compile(r"^\s*([-+*>#|=]|\d+[.)])")
 
 
 def markdown_escape(text: str) -> str:
@@ -46,23 +79,32 @@ def markdown_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def segments_markdown(segments: Iterable[Segment]) -> str:
-    """Segments as Markdown: text escaped, math in ``$…$``, code in backticks."""
+def segments_markdown(
+    segments: Iterable[Segment], flavor: Flavor = FLAVORS["jupyter"]
+) -> str:
+    """Segments as Markdown: text escaped, maths inline in the flavour's syntax, code in
+    backticks."""
     out: list[str] = []
     for kind, content in segments:
         if kind == "math":
-            out.append(f"${content.strip()}$")
+            out.append(inline_math(content.strip(), flavor))
         elif kind == "code":
             out.append(f"`{content}`")
         else:
-            out.append(markdown_escape(content))
+            pos = 0
+            for m in _TEXT_MATH_RE.finditer(content):
+                out.append(markdown_escape(content[pos : m.start()]))
+                out.append(inline_math(_TEXT_MATH[m.group(0)], flavor))
+                pos = m.end()
+            out.append(markdown_escape(content[pos:]))
     return "".join(out)
 
 
 def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) -> str:
-    """A fenced block drawing the nonzeros (■) and zeros (·), rules between the blocks.
+    """A fenced block drawing the nonzeros (#) and zeros (.), rules between the blocks.
 
-    Empty for matrices with more than ``limit`` rows or columns.
+    ASCII only, so that the block survives pdflatex too (pandoc, nbconvert). Empty for
+    matrices with more than ``limit`` rows or columns.
     """
     if matrix.rows > limit or matrix.cols > limit:
         return ""
@@ -72,180 +114,255 @@ def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) 
         cells: list[str] = []
         for j in range(matrix.cols):
             if j and j % bc == 0 and bc < matrix.cols:
-                cells.append("│")
-            cells.append("■" if (i, j) in matrix.entries else "·")
+                cells.append("|")
+            cells.append("#" if (i, j) in matrix.entries else ".")
         row = " ".join(cells)
         if i and i % br == 0 and br < matrix.rows:
-            lines.append("".join("┼" if ch == "│" else "─" for ch in row))
+            lines.append("".join("+" if ch == "|" else "-" for ch in row))
         lines.append(row)
     return (
-        "Nonzero pattern (■ nonzero, · zero; the rules separate the Kronecker blocks):\n\n"
+        "Nonzero pattern (# nonzero, . zero; the rules separate the Kronecker blocks):\n\n"
         "```text\n" + "\n".join(lines) + "\n```"
     )
 
 
-def math_block(tex: str) -> str:
-    """``tex`` in a ``$$`` block: no blank line inside, no risky line start."""
-    lines = []
-    for line in tex.split("\n"):
-        if not line.strip():
-            continue
-        lines.append("{}" + line if _RISKY_LINE.match(line) else line)
-    return "$$\n" + "\n".join(lines) + "\n$$"
+def math_block(tex: str, flavor: Flavor = FLAVORS["jupyter"]) -> str:
+    """``tex`` as one display block of the flavour (``$$`` for Jupyter)."""
+    return display_math(tex, flavor)
 
 
-class MarkdownRenderer(LatexRenderer):
-    """Each step as a level-3 heading, its displays as ``$$`` blocks, its note as prose."""
+@dataclass(frozen=True)
+class MarkdownSettings:
+    """Settings of the Markdown printer."""
+
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+    upstream: str = "bar"
+    #: "github" (```math fences), "gitlab" (the same, 1000 characters a block), "jupyter"
+    flavor: str = "github"
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, "markdown")
+        positive("max_terms", self.max_terms, "markdown")
+        one_of("upstream", self.upstream, ("bar", "frac"), "markdown")
+        one_of("flavor", self.flavor, tuple(FLAVORS), "markdown")
+
+
+def prose_markdown(
+    prose: Prose, letters: Letters, flavor: Flavor = FLAVORS["jupyter"]
+) -> str:
+    """Prose with marked maths as Markdown: text escaped, maths inline."""
+    return segments_markdown(prose_spans(prose, letters), flavor)
+
+
+class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
+    """Each part a level-2 heading, each step a level-3 heading, maths in display blocks."""
 
     name = "markdown"
-    defaults: ClassVar[Mapping[str, object]] = {
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "upstream": "bar",
-    }
-    portable = True
-    # Rendered Markdown is about as wide as the article; wider maths scrolls sideways.
-    width_em = ARTICLE_WIDTH_EM
+    settings_type = MarkdownSettings
 
-    @property
-    def standalone(self) -> bool:
-        return True
+    def bind(self, config: Config) -> None:
+        super().bind(config)
+        s = self.settings
+        self.flavor = FLAVORS[s.flavor]
+        self.tex = self.layout(s.max_entries, s.max_terms)
+        self.words = _math_words(config)
 
-    @property
-    def sparsity(self) -> bool:
-        return False
+    def layout(self, max_entries: int, max_terms: int) -> TexLayout:
+        """The TeX layout showing at most ``max_entries`` rows and columns."""
+        # Rendered Markdown is about as wide as the article; wider maths scrolls sideways.
+        return TexLayout(
+            self.letters,
+            max_entries=max_entries,
+            max_terms=max_terms,
+            upstream=self.settings.upstream,
+            portable=True,
+            width_em=ARTICLE_WIDTH_EM,
+            share_width=0.45,
+        )
 
-    def text(self, segments: Iterable[Segment]) -> str:
-        return segments_markdown(segments)
+    def math(self, tex: str) -> str:
+        """A display in the flavour's syntax, split into blocks within its limits."""
+        return "\n\n".join(
+            display_math(piece, self.flavor)
+            for piece in split_display(tex, self.flavor)
+        )
 
-    def display(self, tex: str, height: str | None = None) -> str:
-        return math_block(tex)
+    def fitted(self, make: Callable[[TexLayout], list[str]]) -> str:
+        """Displays made by ``make``, elided further until every block fits the flavour.
 
-    # -- steps -----------------------------------------------------------------------------
-    def render_step(self, step: Step, number: int) -> str:
-        parts = [f"### Step {number} · {self.text(self.prose(step.title))}", ""]
-        for display in self.displays(step):
-            parts += [display, ""]
-        if step.kind is StepKind.JACOBIAN:
-            pattern = self.pattern(step)
-            if pattern:
-                parts += [pattern, ""]
-        if step.note:
-            parts += [self.text(self.prose(step.note)), ""]
-        if step.id == "upstream" and self.settings["upstream"] == "bar":
-            parts += [
-                "Inside the large matrices below the upstream derivatives are written "
-                "compactly (the bar marks a derivative of $L$, not a mean):",
-                "",
-                math_block(upstream_definition(self.config)),
-                "",
+        Fewer rows and columns first (down to three), then fewer terms per entry.
+        """
+        entries, terms = self.settings.max_entries, self.settings.max_terms
+        layout = self.tex
+        while True:
+            pieces = [
+                p for tex in make(layout) for p in split_display(tex, self.flavor)
             ]
-        return "\n".join(parts)
+            if all(fits(p, self.flavor) for p in pieces) or (
+                entries <= 3 and terms <= 1
+            ):
+                return "\n\n".join(display_math(p, self.flavor) for p in pieces)
+            if entries > 3:
+                entries -= 1
+            else:
+                terms -= 1
+            layout = self.layout(entries, terms)
 
-    def pattern(self, step: Step) -> str:
-        """The nonzero pattern of a small Jacobian as text (■ nonzero, · zero), with blocks."""
-        for eq in step.equations:
-            lhs = eq.parts[0]
-            for part in eq.parts:
-                if (
-                    isinstance(part, Explicit)
-                    and isinstance(part.matrix, PolyMatrix)
-                    and isinstance(lhs, Deriv)
-                    and part.blocks is not None
-                ):
-                    return sparsity_text(part.matrix, part.blocks)
+    def text(self, prose: Prose) -> str:
+        return prose_markdown(prose, self.letters, self.flavor)
+
+    def legacy(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
+        if isinstance(text, tuple):
+            return self.text(text)
+        return segments_markdown(
+            prose_segments(text, self.letters, self.words), self.flavor
+        )
+
+    def inline(self, tex: str) -> str:
+        return inline_math(tex, self.flavor)
+
+    def empty(self) -> str:
         return ""
 
-    def summary(self, step: Step, number: int) -> str:
-        parts = [
-            f"### Step {number} · {self.text(self.prose(step.title))}",
-            "",
-            math_block(self.boxed_results(step)),
-            "",
-        ]
-        if step.note:
-            parts += [self.text(self.prose(step.note)), ""]
-        code = numpy_lines(self.ctx.derivation)
-        if code:
-            parts += ["In NumPy:", "", "```python", *code, "```", ""]
-        return "\n".join(parts)
+    def join(self, blocks: Iterable[Block]) -> str:
+        return "\n\n".join(out for out in self.blocks(blocks) if out)
 
-    # -- the document ----------------------------------------------------------------------
-    def blocks(self, blocks: list[Block], level: str = "###") -> str:
-        out: list[str] = []
-        for kind, content in blocks:
-            if kind == "h":
-                out += [f"{level} {markdown_escape(content)}", ""]
-            elif kind == "p":
-                out += [self.text(content), ""]
-            elif kind == "eq":
-                out += [math_block(content), ""]
-            elif kind == "items":
-                out += [f"- {self.text(item)}" for item in content] + [""]
-        return "\n".join(out)
+    # -- the blocks ------------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> str:
+        sizes, *rest = block.settings
+        subtitle = f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+        return (
+            f"# {self.text(block.title)}\n\n"
+            f"*{subtitle}. Derived and verified by symderiv {__version__}:* "
+            f"`{block.command}`"
+        )
 
-    def certificate(self) -> str:
-        d = self.ctx.derivation
+    def section(self, block: Section) -> str:
+        return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
+
+    def step_group(self, block: StepGroup) -> str:
+        head = f"### Step {block.number} · {self.legacy(block.step.title)}"
+        return head + "\n\n" + self.join(block.blocks)
+
+    def heading(self, block: Heading) -> str:
+        return f"#### {self.text(block.title)}"
+
+    def display(self, block: Display) -> str:
+        if block.boxed:
+            return self.fitted(lambda t: [t.boxed(block.equations)])
+        return self.fitted(
+            lambda t: [tex for tex, _ in t.display_items(block.equations, block.kind)]
+        )
+
+    def formula(self, block: Formula) -> str:
+        return self.math(block.math.tex)
+
+    def note(self, block: Note) -> str:
+        if block.legacy:
+            return self.legacy(block.legacy)
+        return self.text(block.prose)
+
+    def items(self, block: Items) -> str:
+        return "\n".join(f"- {self.text(i)}" for i in block.items)
+
+    def notation(self, block: Notation) -> str:
+        if self.settings.upstream != "bar":
+            return ""
+        return (
+            f"{self.text(block.before)}\n\n{self.math(block.math.tex)}\n\n"
+            f"{self.text(block.after)}"
+        )
+
+    def entry_sum(self, block: EntrySum) -> str:
+        sums = self.fitted(lambda t: [t.entry_sum(block)])
+        out = f"{self.text(block.title)}\n\n{sums}"
+        if block.zeros:
+            out += "\n\n" + self.text(notes.entry_zeros(block.zeros))
+        return out
+
+    def shape_ledger(self, block: ShapeLedger) -> str:
+        items = []
+        for item in block.items:
+            tex = formula_latex(item.node, self.letters)
+            shape = item.dims.shape
+            if shape is None:
+                continue
+            dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
+            items.append(self.inline(dims) + (" reshaped" if item.reshaped else ""))
+        return f"*{self.text(notes.LEDGER)}* " + " · ".join(items)
+
+    def closed_shapes(self, block: ClosedShapes) -> str:
+        tex = self.tex.closed_shapes(block, self.config)
+        return self.math(tex) if tex else ""
+
+    def sparsity(self, block: Sparsity) -> str:
+        if block.blocks is None:
+            return ""
+        return sparsity_text(block.matrix, block.blocks)
+
+    def code(self, block: Code) -> str:
+        return (
+            f"{self.text(block.intro)}\n\n```python\n"
+            + "\n".join(block.lines)
+            + "\n```"
+        )
+
+    def certificate(self, block: CertificateTable) -> str:
         rows = [
-            "## Certificate",
+            f"## {self.text(notes.CERTIFICATE)}",
             "",
-            "Each claim was checked exactly, entry by entry, on the symbolic matrices above.",
+            self.text(block.intro),
             "",
             "| variable | claim | | how it was checked |",
             "|---|---|:-:|---|",
         ]
-        for var, claim, passed, detail in certificate_rows(d):
+        for check in block.checks:
+            var = formula_latex(Sym(check.wrt), self.letters)
             rows.append(
-                f"| ${var}$ | {self.text(claim)} | {'✓' if passed else '✗'} | "
-                f"{self.text(detail)} |"
+                f"| {self.inline(var)} | {self.text(notes.claim(check.claim))} | "
+                f"{self.inline(CHECKMARK if check.passed else CROSS)} | "
+                f"{self.legacy(check.detail)} |"
             )
         rows += [
             "",
-            "All results are verified."
-            if d.verified
-            else "**Verification failed** (see ✗ above): a result is wrong.",
-            "",
+            self.text(notes.VERIFIED)
+            if block.verified
+            else f"**Verification failed** (see {self.inline(CROSS)} above): "
+            "a result is wrong.",
         ]
         return "\n".join(rows)
 
-    def section_title(self, key: tuple[str, str | None], first: bool) -> str:
-        return "## " + self.text(self.section_heading(key, first)) + "\n"
+    def remarks(self, block: Remarks) -> str:
+        return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
+
+    def background(self, block: Background) -> str:
+        return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
+
+    def api_check(self, block: ApiCheck) -> str:
+        return ""  # omitted (page.OMITTED)
 
     def render(self, d: Derivation) -> str:
-        self.bind(d)
-        parts = [
-            f"# {self.title()}",
-            "",
-            f"*{self.subtitle()}. Derived and verified by symderiv {__version__}:* "
-            f"`{command_line(d.config)}`",
-            "",
-            "## What is derived",
-            "",
-            self.blocks(intro_blocks(d)),
-            self.sections(d),
-            self.certificate(),
-            "## Where learners trip",
-            "",
-            self.blocks(remarks_blocks(d), "####"),
-            "## Mathematical background",
-            "",
-            self.blocks(background_blocks(), "####"),
-        ]
-        text = "\n".join(parts)
+        self.bind(d.config)
+        text = self.join(page(d))
         text = re.sub(r"\n{3,}", "\n\n", text)
         return text.rstrip("\n") + "\n"
 
 
 def render_markdown(derivation: Derivation, **settings: Any) -> str:
-    """The derivation as Markdown with ``$$ … $$`` maths (GitHub, Jupyter).
+    """The derivation as Markdown for GitHub (default), GitLab or Jupyter.
 
-    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac").
+    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), flavor
+    ("github", "gitlab" or "jupyter"; see :mod:`symderiv.render.mdmath`).
     """
-    return MarkdownRenderer(**settings).render(derivation)
+    return MarkdownPrinter(**settings).render(derivation)
 
 
 __all__ = [
-    "MarkdownRenderer",
+    "MarkdownPrinter",
+    "MarkdownSettings",
+    "prose_markdown",
     "markdown_escape",
     "math_block",
     "render_markdown",

@@ -1,6 +1,7 @@
 """A Jupyter notebook (nbformat 4): a Markdown cell per step, code cells that redo the work.
 
-The Markdown cells are the Markdown printer's steps. The code cells reproduce the
+The Markdown cells are the Markdown printer's blocks of the same page; the ``ApiCheck``
+blocks of the page become code cells. The code cells reproduce the
 derivation with the Python API (``from symderiv import derive``), check each result
 against its closed form, and finally substitute small random integers to compare the
 symbolic result with the NumPy one-liners, exactly (integers, no rounding). The cells are
@@ -10,22 +11,40 @@ text, and cell ids and metadata are fixed, so the file is byte-identical from ru
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import keyword
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 from ..conventions import Config
-from ..steps import Derivation, Step, StepKind
-from .base import Renderer
+from ..steps import Derivation
+from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
 from .code import numpy_code
-from .latex import (
-    DEFAULT_MAX_ENTRIES,
-    DEFAULT_MAX_TERMS,
-    intro_blocks,
+from .markdown import MarkdownPrinter
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
 )
-from .markdown import MarkdownRenderer
 
 #: Names the generated code uses itself; display letters equal to one of them are not
 #: used as NumPy variable names (the role names X, W, b, dY are used instead).
@@ -100,109 +119,250 @@ def _variable_names(config: Config) -> dict[str, str]:
     return names
 
 
-class NotebookRenderer(Renderer[list[dict[str, Any]]]):
-    """Each step as a Markdown cell, followed by a code cell where there is work to redo."""
+@dataclass(frozen=True)
+class NotebookSettings:
+    """Settings of the notebook: those of Markdown, and whether to run the code cells."""
+
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+    upstream: str = "bar"
+    execute: bool = True
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, "ipynb")
+        positive("max_terms", self.max_terms, "ipynb")
+        one_of("upstream", self.upstream, ("bar", "frac"), "ipynb")
+
+
+Cells = list[dict[str, Any]]
+
+
+class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
+    """Each block as cells: Markdown from the Markdown printer, code cells that redo work."""
 
     name = "ipynb"
-    defaults: ClassVar[Mapping[str, object]] = {
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "upstream": "bar",
-        "execute": True,
-    }
+    settings_type = NotebookSettings
 
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)
-        md_settings = {k: v for k, v in self.settings.items() if k != "execute"}
-        self.markdown = MarkdownRenderer(**md_settings)
+        self.markdown = MarkdownPrinter(
+            max_entries=self.settings.max_entries,
+            max_terms=self.settings.max_terms,
+            upstream=self.settings.upstream,
+            flavor="jupyter",  # $$ maths: what Jupyter and nbconvert read
+        )
         self._derivation: Derivation | None = None
-        self._namespace: dict[str, Any] = {}
+        self._namespace: dict[str, Any] = {"__name__": "__symderiv_notebook__"}
         self._count = 0
+        self._ids: dict[str, int] = {}
+
+    def bind(self, config: Config) -> None:
+        super().bind(config)
+        self.markdown.bind(config)
 
     @property
     def derivation(self) -> Derivation:
-        assert self._derivation is not None
+        assert self._derivation is not None, "render(derivation) first"
         return self._derivation
 
     # -- cells ---------------------------------------------------------------------------
-    @staticmethod
-    def markdown_cell(cell_id: str, source: str) -> dict[str, Any]:
+    def _id(self, base: str) -> str:
+        """A cell id, unique in the notebook and the same from run to run."""
+        count = self._ids.get(base, 0)
+        self._ids[base] = count + 1
+        return base if count == 0 else f"{base}-{count + 1}"
+
+    def markdown_cell(self, cell_id: str, source: str) -> Cells:
+        if not source.strip():
+            return []
+        cell = _nbformat().v4.new_markdown_cell(source.rstrip("\n"))
+        cell["id"] = self._id(cell_id)
+        return [dict(cell)]
+
+    def code_cell(self, cell_id: str, source: str) -> Cells:
+        """A code cell, run now (when ``execute``) so that the notebook opens with outputs.
+
+        As in Jupyter, what the cell prints is a stream output and the value of a last
+        line that is an expression is its result (plain text and, for sympy, LaTeX).
+        """
         nbformat = _nbformat()
-
-        cell = nbformat.v4.new_markdown_cell(source.rstrip("\n"))
-        cell["id"] = cell_id
-        return dict(cell)
-
-    def code_cell(self, cell_id: str, source: str) -> dict[str, Any]:
-        """A code cell, run now (when ``execute``) so that the notebook opens with outputs."""
-        nbformat = _nbformat()
-
         cell = nbformat.v4.new_code_cell(source)
-        cell["id"] = cell_id
-        if self.settings["execute"]:
+        cell["id"] = self._id(cell_id)
+        if self.settings.execute:
             self._count += 1
+            tree = ast.parse(source)
+            last = tree.body[-1] if tree.body else None
+            if isinstance(last, ast.Expr):
+                tree.body.pop()
+            else:
+                last = None
             buffer = io.StringIO()
+            value = None
             with contextlib.redirect_stdout(buffer):
-                exec(compile(source, f"<cell {cell_id}>", "exec"), self._namespace)  # noqa: S102
+                exec(compile(tree, f"<cell {cell_id}>", "exec"), self._namespace)  # noqa: S102
+                if last is not None:
+                    expr = ast.Expression(last.value)
+                    value = eval(
+                        compile(expr, f"<cell {cell_id}>", "eval"), self._namespace
+                    )  # noqa: S307
             cell["execution_count"] = self._count
+            outputs = []
             text = buffer.getvalue()
             if text:
-                cell["outputs"] = [
+                outputs.append(
                     nbformat.v4.new_output("stream", name="stdout", text=text)
-                ]
-        return dict(cell)
+                )
+            if value is not None:
+                data = {"text/plain": repr(value)}
+                latex = getattr(value, "_repr_latex_", None)
+                if callable(latex):
+                    data["text/latex"] = latex()
+                outputs.append(
+                    nbformat.v4.new_output(
+                        "execute_result", data=data, execution_count=self._count
+                    )
+                )
+            cell["outputs"] = outputs
+        return [dict(cell)]
 
-    def step_cells(self, step: Step, number: int) -> list[dict[str, Any]]:
-        cells = [
-            self.markdown_cell(f"step-{number:02d}", self.markdown.step(step, number))
-        ]
-        d = self.derivation
-        var = step.wrt
-        if (
-            step.kind is StepKind.JACOBIAN
-            and var in d.results
-            and step.view == "jacobian"
-        ):
-            cells.append(
-                self.code_cell(
-                    f"jacobian-{var}",
-                    f"J = d.results[{var!r}].jacobian  # explicit, sparse\n"
-                    'print("shape", J.shape, "nonzero", J.nnz(), "of", J.rows * J.cols)',
-                )
-            )
-        if (
-            step.kind is StepKind.RESULT
-            and step.id == f"closed_{var}"
-            and var in d.results
-        ):
-            cells.append(
-                self.code_cell(
-                    f"closed-{var}",
-                    f"r = d.results[{var!r}]\n"
-                    "# The chain-rule result and the closed form, compared entry by entry\n"
-                    "print(r.derivative.to_sympy() == r.closed.to_sympy())",
-                )
-            )
+    def md(self, cell_id: str, block: Block) -> Cells:
+        return self.markdown_cell(cell_id, self.markdown.block(block))
+
+    def empty(self) -> Cells:
+        return []
+
+    # -- the blocks ----------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> Cells:
+        cells = self.md("title", block)
+        cells += self.code_cell(
+            "setup",
+            "from symderiv import derive\n\n"
+            f"d = {derive_call(block.config)}\n"
+            "print(d.verified)  # True: every result was checked exactly\n"
+            "m = d.matrices()  # sympy matrices, entries named as on this page",
+        )
         return cells
 
-    def define(self, step: Step, number: int) -> list[dict[str, Any]]:
-        return self.step_cells(step, number)
+    def section(self, block: Section) -> Cells:
+        if not any(isinstance(b, StepGroup) for b in block.blocks):
+            return self.md("section", block)
+        cells = self.markdown_cell("section", f"## {self.markdown.text(block.title)}")
+        for b in block.blocks:
+            cells += self.block(b)
+        return cells
 
-    def jacobian(self, step: Step, number: int) -> list[dict[str, Any]]:
-        return self.step_cells(step, number)
+    def step_group(self, block: StepGroup) -> Cells:
+        shown = tuple(b for b in block.blocks if not isinstance(b, ApiCheck))
+        cells = self.markdown_cell(
+            f"step-{block.number:02d}",
+            self.markdown.step_group(StepGroup(block.step, block.number, shown)),
+        )
+        for b in block.blocks:
+            if isinstance(b, ApiCheck):
+                cells += self.api_check(b)
+        return cells
 
-    def chain(self, step: Step, number: int) -> list[dict[str, Any]]:
-        return self.step_cells(step, number)
+    def heading(self, block: Heading) -> Cells:
+        return self.md("heading", block)
 
-    def simplify(self, step: Step, number: int) -> list[dict[str, Any]]:
-        return self.step_cells(step, number)
+    def display(self, block: Display) -> Cells:
+        return self.md("display", block)
 
-    def result(self, step: Step, number: int) -> list[dict[str, Any]]:
-        return self.step_cells(step, number)
+    def formula(self, block: Formula) -> Cells:
+        return self.md("formula", block)
+
+    def note(self, block: Note) -> Cells:
+        return self.md("note", block)
+
+    def items(self, block: Items) -> Cells:
+        return self.md("items", block)
+
+    def notation(self, block: Notation) -> Cells:
+        return self.md("notation", block)
+
+    def entry_sum(self, block: EntrySum) -> Cells:
+        return self.md("entry", block)
+
+    def shape_ledger(self, block: ShapeLedger) -> Cells:
+        return self.md("shapes", block)
+
+    def closed_shapes(self, block: ClosedShapes) -> Cells:
+        return self.md("closed-shapes", block)
+
+    def sparsity(self, block: Sparsity) -> Cells:
+        return self.md("sparsity", block)
+
+    def code(self, block: Code) -> Cells:
+        return self.md("code", block)
+
+    def certificate(self, block: CertificateTable) -> Cells:
+        return self.md("certificate", block)
+
+    def remarks(self, block: Remarks) -> Cells:
+        return self.md("remarks", block)
+
+    def background(self, block: Background) -> Cells:
+        return self.md("background", block)
+
+    def shown(self, key: str, comment: str) -> str:
+        """Code whose last line displays matrix ``key`` of ``d.matrices()`` (its top-left
+        corner when it is larger than ``max_entries``; a summary when it is huge).
+
+        ASCII only: code goes verbatim into LaTeX when the notebook is converted.
+        """
+        c = self.config
+        var = key.removeprefix("J_").removeprefix("d")
+        vr, vc = c.shape(var)
+        if key.startswith("J_"):
+            rows, cols = c.n * c.m, vr * vc  # ∂vec(Y)/∂vec(V)
+        else:
+            rows, cols = (vc, vr) if c.layout == "numerator" else (vr, vc)
+        limit = self.settings.max_entries
+        if rows * cols > SHOWN_ENTRIES:
+            return f'print("{key}: {rows}x{cols}, too large to display")  # {comment}'
+        if rows > limit or cols > limit:
+            top, left = min(rows, limit), min(cols, limit)
+            return (
+                f"m[{key!r}][:{top}, :{left}]  "
+                f"# {comment}: its top-left {top}x{left} corner"
+            )
+        return f"m[{key!r}]  # {comment}"
+
+    def api_check(self, block: ApiCheck) -> Cells:
+        var = block.var
+        letter = self.letters.of(var)
+        if block.what == "jacobian":
+            return self.code_cell(
+                f"jacobian-{var}",
+                f"J = d.results[{var!r}].jacobian  # explicit and sparse\n"
+                'print("shape", J.shape, "nonzero", J.nnz(), "of", J.rows * J.cols)\n'
+                + self.shown(
+                    f"J_{var}",
+                    f"the Jacobian of vec({self.letters.of('Y')}) by vec({letter})",
+                ),
+            )
+        if block.what == "closed":
+            return self.code_cell(
+                f"closed-{var}",
+                f"r = d.results[{var!r}]\n"
+                "# The chain-rule result and the closed form, compared entry by entry\n"
+                "print(r.derivative.to_sympy() == r.closed.to_sympy())\n"
+                + self.shown(f"d{var}", f"dL/d{letter} from the chain rule"),
+            )
+        numeric = self.numeric_source()
+        if not numeric or self._derivation is None:
+            return []
+        return self.markdown_cell(
+            "numbers",
+            "## With numbers\n\nThe symbolic results, evaluated at small random "
+            "integers, equal the NumPy one-liners of the closed forms.",
+        ) + self.code_cell("numeric", numeric)
 
     # -- the notebook --------------------------------------------------------------------
     def numeric_source(self) -> str:
         """Random small integers in, symbolic result and NumPy closed form compared."""
+        if self._derivation is None:
+            return ""
         d = self.derivation
         c = d.config
         names = _variable_names(c)
@@ -262,34 +422,9 @@ class NotebookRenderer(Renderer[list[dict[str, Any]]]):
         self._derivation = d
         self._namespace = {"__name__": "__symderiv_notebook__"}
         self._count = 0
-        md = self.markdown
-        md.bind(d)
-        intro = (
-            f"# {md.title()}\n\n*{md.subtitle()}.*\n\n## What is derived\n\n"
-            + md.blocks(intro_blocks(d))
-        )
-        cells: list[dict[str, Any]] = [self.markdown_cell("intro", intro)]
-        cells.append(
-            self.code_cell(
-                "setup",
-                "from symderiv import derive\n\n"
-                f"d = {derive_call(d.config)}\n"
-                "print(d.verified)  # True: every result was checked exactly",
-            )
-        )
-        for step_cells in self.steps(d):
-            cells.extend(step_cells)
-        numeric = self.numeric_source()
-        if numeric:
-            cells.append(
-                self.markdown_cell(
-                    "numbers",
-                    "## With numbers\n\nThe symbolic results, evaluated at small random "
-                    "integers, equal the NumPy one-liners of the closed forms.",
-                )
-            )
-            cells.append(self.code_cell("numeric", numeric))
-        cells.append(self.markdown_cell("certificate", md.certificate()))
+        self._ids = {}
+        self.bind(d.config)
+        cells: Cells = [c for out in self.blocks(page(d)) for c in out]
         nb = nbformat.v4.new_notebook()
         nb["cells"] = [nbformat.from_dict(c) for c in cells]
         nb["metadata"] = {
@@ -304,13 +439,18 @@ class NotebookRenderer(Renderer[list[dict[str, Any]]]):
         return str(nbformat.writes(nb)) + "\n"
 
 
+#: Matrices with more entries than this are not displayed in a code cell (as a sympy
+#: matrix they would take long to make and to draw).
+SHOWN_ENTRIES = 40_000
+
+
 def render_ipynb(derivation: Derivation, **settings: Any) -> str:
     """The derivation as a Jupyter notebook (nbformat 4 JSON).
 
     Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), execute (True:
     run the code cells now, so that the notebook opens with its outputs).
     """
-    return NotebookRenderer(**settings).render(derivation)
+    return NotebookPrinter(**settings).render(derivation)
 
 
-__all__ = ["NotebookRenderer", "derive_call", "render_ipynb"]
+__all__ = ["NotebookPrinter", "NotebookSettings", "derive_call", "render_ipynb"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -29,30 +29,48 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Config, Letters, entry_name
-from ..notation import (
-    SCALARS,
-    Equation,
-    Explicit,
-    Expr,
-    Jac,
-    Kron,
-    Node,
-    Prod,
-    Sum,
-    shape,
+from ..conventions import Letters, split_entry
+from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
+from ..notes import Code as CodeSpan
+from ..notes import M, Prose
+from ..steps import Derivation
+from .base import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_TERMS,
+    PagePrinter,
+    make_settings,
+    positive,
 )
-from ..notation import Shape as NodeShape
-from ..steps import Derivation, Step, StepKind
-from .base import Renderer
 from .formula import formula_text, shape_text
 from .names import unicode_name, unicode_symbol
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Dims,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    Shape,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
+)
+from .pretty import pretty_poly, text_width, unicode_namer
 
-#: At most this many rows and columns of a matrix are shown (then ⋯ ⋮ ⋱).
-DEFAULT_MAX_ENTRIES = 12
-#: A polynomial entry with more terms shows its first two, ⋯ and its last.
-DEFAULT_MAX_TERMS = 4
 #: Notes (prose) wrap at this width on wide terminals.
 NOTE_WIDTH = 100
 
@@ -65,8 +83,13 @@ STYLE_TITLE = "bold"
 
 
 # -- blocks of lines -------------------------------------------------------------------------
+def width_of(line: Text) -> int:
+    """Cells taken by ``line``: its length when every character is one cell wide."""
+    return text_width(line.plain)
+
+
 @dataclass
-class Block:
+class TBlock:
     """A rectangle of styled lines; ``mid`` is the line where ``=`` signs go."""
 
     lines: list[Text]
@@ -74,23 +97,23 @@ class Block:
 
     @property
     def width(self) -> int:
-        return max((ln.cell_len for ln in self.lines), default=0)
+        return max((width_of(ln) for ln in self.lines), default=0)
 
     @property
     def height(self) -> int:
         return len(self.lines)
 
     @staticmethod
-    def of(text: str | Text, style: str = "") -> Block:
+    def of(text: str | Text, style: str = "") -> TBlock:
         lines = (
             text.split("\n")
             if isinstance(text, Text)
             else [Text(s, style=style) for s in text.split("\n")]
         )
-        return Block(list(lines), len(lines) // 2)
+        return TBlock(list(lines), len(lines) // 2)
 
 
-def hjoin(blocks: list[Block], sep: str = " ") -> Block:
+def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
     """Side by side, aligned on their middle lines."""
     above = max(b.mid for b in blocks)
     below = max(b.height - b.mid for b in blocks)
@@ -101,23 +124,23 @@ def hjoin(blocks: list[Block], sep: str = " ") -> Block:
         for r in range(above + below):
             src = r - top
             piece = b.lines[src].copy() if 0 <= src < b.height else Text()
-            piece.pad_right(w - piece.cell_len)
+            piece.pad_right(w - width_of(piece))
             if k:
                 lines[r].append(sep if r == above else " " * len(sep))
             lines[r].append_text(piece)
     for ln in lines:
         ln.rstrip()
-    return Block(lines, above)
+    return TBlock(lines, above)
 
 
-def indent(block: Block, prefix: str) -> Block:
+def indent(block: TBlock, prefix: str) -> TBlock:
     """``prefix`` before the middle line, spaces before the others."""
     lines = []
     for r, ln in enumerate(block.lines):
         head = Text(prefix if r == block.mid else " " * len(prefix))
         head.append_text(ln)
         lines.append(head)
-    return Block(lines, block.mid)
+    return TBlock(lines, block.mid)
 
 
 # -- cells -------------------------------------------------------------------------------------
@@ -128,8 +151,39 @@ def _pretty(expr: Any) -> str:
     return str(sp.pretty(expr, use_unicode=True, wrap_line=False, order="none"))
 
 
-def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
-    """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms)."""
+def _display_symbols(expr: Any, letters: Letters) -> Any:
+    """``expr`` with its canonical entry symbols (x_1_1) renamed to their display names
+    (x₁,₁, or x₀,₀ with --index-base 0), as the LaTeX printer does with symbol_names."""
+    import sympy as sp
+
+    if not hasattr(expr, "atoms"):
+        return expr
+    swap = {}
+    for s in expr.atoms(sp.Symbol):
+        try:
+            split_entry(s.name)
+        except (ValueError, IndexError):
+            continue
+        swap[s] = unicode_symbol(s.name, letters)
+    return expr.xreplace(swap) if swap else expr
+
+
+def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) -> str:
+    """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms).
+
+    ``compact`` 1: products without the dot, x₁,₁w₁,₁; 2: also sums without spaces,
+    x₁,₁w₁,₁+x₁,₂w₂,₁+b₁ (only where no ∂L/∂y fraction is in the entry, so that
+    nothing reads ambiguously).
+    """
+    text = _cell_text(poly, letters, max_terms)
+    if compact and "∂" not in text and "\n" not in text:
+        text = text.replace("⋅", "")
+        if compact > 1:
+            text = text.replace(" + ", "+").replace(" - ", "-")
+    return text
+
+
+def _cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if poly.is_atom():
         return unicode_name(next(iter(poly.terms))[0], letters)
     value = poly.constant()
@@ -143,14 +197,22 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if len(poly) > max_terms:
         items = list(poly.terms.items())
         head = Poly(dict(items[: max(max_terms - 1, 1)]))
-        left = _pretty(head.to_display(lambda a: unicode_symbol(a, letters)))
+        left = _pretty_poly(head, letters)
         if max_terms <= 1 or "\n" in left:
             return f"{left} + ⋯"
         tail = Poly(dict(items[-1:]))
-        right = _pretty(tail.to_display(lambda a: unicode_symbol(a, letters)))
+        right = _pretty_poly(tail, letters)
         sign = " - " if right.startswith("-") else " + "
         return f"{left} + ⋯{sign}{right.lstrip('-')}"
-    return _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return _pretty_poly(poly, letters)
+
+
+def _pretty_poly(poly: Poly, letters: Letters) -> str:
+    """``poly`` as sympy's pretty printer draws it, built without sympy when possible."""
+    text = pretty_poly(poly, unicode_namer(letters))
+    if text is None:
+        text = _pretty(poly.to_display(lambda a: unicode_symbol(a, letters)))
+    return text
 
 
 #: An upstream derivative as printed: ∂L/∂y₁,₂ (any letters, subscripts with commas).
@@ -193,7 +255,7 @@ def matrix_block(
     width: int,
     blocks: tuple[int, int] | None = None,
     shape: bool = True,
-) -> Block:
+) -> TBlock:
     """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
 
     When the matrix is too wide it shows fewer columns, then fewer terms per entry; what
@@ -201,6 +263,21 @@ def matrix_block(
     """
     rows_shown = _shown(matrix.rows, max_entries)
     limit, terms = max_entries, max_terms
+    # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
+    # upstream entries as ȳ (unless --upstream partial), then products without the dot
+    # (x₁,₁w₁,₁, as handwritten notes do); ⋯ starts only where a matrix cannot fit.
+    cols_all = _shown(matrix.cols, limit)
+    block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
+    if block.width <= width:
+        return block
+    narrow = letters if letters.upstream else replace(letters, upstream="bar")
+    # last, the "(2×3)" beside it goes: the step's shape ledger states it as well
+    for compact, label in ((0, shape), (1, shape), (1, False), (2, False)):
+        tried = _grid(
+            matrix, narrow, rows_shown, cols_all, terms, blocks, label, compact=compact
+        )
+        if tried.width <= width:
+            return tried
     while True:
         cols_shown = _shown(matrix.cols, limit)
         block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
@@ -224,7 +301,8 @@ def _grid(
     max_terms: int,
     blocks: tuple[int, int] | None,
     shape: bool,
-) -> Block:
+    compact: int = 0,
+) -> TBlock:
     # Cells as lists of lines (a fraction takes three lines).
     cells: list[list[tuple[list[str], str]]] = []
     for i in rows_shown:
@@ -240,7 +318,7 @@ def _grid(
                 p = matrix[i, j]
                 row.append(
                     (
-                        cell_text(p, letters, max_terms).split("\n"),
+                        cell_text(p, letters, max_terms, compact).split("\n"),
                         _cell_style(p, jacobian=blocks is not None),
                     )
                 )
@@ -286,11 +364,11 @@ def _grid(
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
             body.append(line)
-    inner = max(ln.cell_len for ln in body) if body else 0
+    inner = max(width_of(ln) for ln in body) if body else 0
     n = len(body)
     out: list[Text] = []
     for k, ln in enumerate(body):
-        ln.pad_right(inner - ln.cell_len)
+        ln.pad_right(inner - width_of(ln))
         if n == 1:
             left, right = "[", "]"
         elif k == 0:
@@ -303,15 +381,15 @@ def _grid(
         line.append_text(ln)
         line.append(right)
         out.append(line)
-    block = Block(out, n // 2)
+    block = TBlock(out, n // 2)
     if shape:
         block = hjoin(
-            [block, Block.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " "
+            [block, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " "
         )
     return block
 
 
-def row_as_column(block_of: Any, matrix: PolyMatrix) -> Block:
+def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
     """A row vector drawn as a column with ᵀ (so long entries need not be elided).
 
     ``block_of(m)`` draws a matrix without its shape label; the label of the row itself
@@ -322,42 +400,22 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> Block:
     lines[0].append("ᵀ")
     for ln in lines[1:]:
         ln.append(" ")
-    out = Block(lines, column.mid)
-    return hjoin([out, Block.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
+    out = TBlock(lines, column.mid)
+    return hjoin([out, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
 
 
-# -- shapes of formulas (the ledger) ---------------------------------------------------------
-Shape = tuple[int, int]
-
-
-class Shapes:
-    """The shape of every formula node of a derivation, in numbers and in size names.
-
-    A thin view of :func:`symderiv.notation.shape` at the derivation's sizes.
-    """
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.roles = config.conv.shapes
-        self.numerator = config.layout == "numerator"
-
-    def _shape(self, node: Node) -> NodeShape | None:
-        try:
-            return shape(node, self.roles, self.numerator)
-        except (TypeError, ValueError, KeyError):
-            return None
-
-    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
-        """The shape of ``node`` at the derivation's sizes (None when it has none)."""
-        found = self._shape(node)
-        return found.numbers(self.config.sizes) if found else None
-
-    def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
-        """The shape of ``node`` in size names, for the nodes that name roles."""
-        found = self._shape(node)
-        if found is None or any(isinstance(f, int) for f in found.count()):
-            return None
-        return found.names(self.config.letters.sizes)
+# -- prose ---------------------------------------------------------------------------------------
+def prose_text(prose: Prose, letters: Letters) -> str:
+    """Prose with marked maths as Unicode text (maths in the derivation's letters)."""
+    out: list[str] = []
+    for seg in prose:
+        if isinstance(seg, str):
+            out.append(seg)
+        elif isinstance(seg, (M, CodeSpan)):
+            out.append(seg.text)
+        else:
+            out.append(formula_text(seg.node, letters))
+    return "".join(out)
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
@@ -372,51 +430,82 @@ def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
     return text
 
 
-# -- equations and steps -----------------------------------------------------------------------
-class TerminalRenderer(Renderer[Group]):
-    """Each step as a Rich Group: a numbered rule, the equations, the shapes, a dim note."""
+def dims_text(dims: Dims) -> str:
+    """(2×3)·(3×2) for a product, [(2×2) ⊗ (3×3)]·(9×9) with a Kronecker factor."""
+    if dims.op == "+":
+        return " + ".join(dims_text(p) for p in dims.parts)
+    if dims.op == "⊗":
+        return " ⊗ ".join(dims_text(p) for p in dims.parts)
+    if dims.op == "·":
+        return "·".join(
+            f"[{dims_text(p)}]" if p.op in ("⊗", "+") else dims_text(p)
+            for p in dims.parts
+        )
+    return f"({_dims(dims.shape)})"
 
-    name = "rich"
-    defaults = {
-        "max_entries": DEFAULT_MAX_ENTRIES,
-        "max_terms": DEFAULT_MAX_TERMS,
-        "width": 100,
-        "letters": Letters(),
-        "config": None,
-    }
 
-    @property
-    def letters(self) -> Letters:
-        value = self.settings["letters"]
-        assert isinstance(value, Letters)
-        return value
+def wrap_items(head: str, items: list[str], width: int, style: str) -> Text:
+    """``head`` then the items separated by " · ", wrapped only between items."""
+    out = Text(head, style="dim")
+    column = len(head)
+    for k, item in enumerate(items):
+        sep = " · " if k else ""
+        if k and column + len(sep) + len(item) > width:
+            out.append("\n" + " " * len(head))
+            column, sep = len(head), ""
+        out.append(sep + item, style=style)
+        column += len(sep) + len(item)
+    return out
 
-    @property
-    def config(self) -> Config | None:
-        value = self.settings["config"]
-        assert value is None or isinstance(value, Config)
-        return value
+
+# -- the printer -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextSettings:
+    """Settings of the terminal and plain-text printer."""
+
+    width: int = 100
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+
+    def __post_init__(self) -> None:
+        for key in ("width", "max_entries", "max_terms"):
+            positive(key, getattr(self, key), "text")
+
+
+class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
+    """Each block as Rich renderables: rules, matrices drawn cell by cell, dim notes."""
+
+    name = "text"
+    settings_type = TextSettings
 
     @property
     def width(self) -> int:
-        value = self.settings["width"]
-        assert isinstance(value, int)
-        return value
+        return self.settings.width
 
-    def _matrix(self, node: Explicit, width: int, shape: bool = True) -> Block:
+    def empty(self) -> list[Any]:
+        return []
+
+    def prose(self, prose: Prose) -> str:
+        return prose_text(prose, self.letters)
+
+    def children(self, blocks: tuple[Block, ...]) -> list[Any]:
+        return [r for out in self.blocks(blocks) for r in out]
+
+    # -- matrices and equations ------------------------------------------------------------
+    def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
         matrix = node.matrix
         assert isinstance(matrix, PolyMatrix)
         return matrix_block(
             matrix,
             self.letters,
-            max_entries=self.max_entries,
-            max_terms=self.max_terms,
+            max_entries=self.settings.max_entries,
+            max_terms=self.settings.max_terms,
             width=width,
             blocks=node.blocks,
             shape=shape,
         )
 
-    def part(self, node: Node, width: int, alone: bool = False) -> Block:
+    def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
 
         ``alone``: the part stands by itself (not a factor of a product), so a row
@@ -428,7 +517,7 @@ class TerminalRenderer(Renderer[Group]):
             assert isinstance(matrix, PolyMatrix)
             if alone and matrix.rows == 1 and matrix.cols > 1:
                 full = self._matrix(node, 10**9)
-                if full.width > width or matrix.cols > self.max_entries:
+                if full.width > width or matrix.cols > self.settings.max_entries:
                     column = row_as_column(
                         lambda m: self._matrix(Explicit(m), width - 3, shape=False),
                         matrix,
@@ -441,11 +530,11 @@ class TerminalRenderer(Renderer[Group]):
             parts = [self.part(a, width - 4) for a in node.args]
             return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
-            return Block.of(_pretty(node.expr))
-        return Block.of(formula_text(node, self.letters))
+            return TBlock.of(_pretty(_display_symbols(node.expr, self.letters)))
+        return TBlock.of(formula_text(node, self.letters))
 
     @staticmethod
-    def chain_of(parts: list[Block], sep: str, width: int, lead: str = "") -> Block:
+    def chain_of(parts: list[TBlock], sep: str, width: int, lead: str = "") -> TBlock:
         """Join ``parts`` with ``sep`` on one line if they fit, else greedily over lines.
 
         A continued line starts with ``sep`` under the first part, like a handwritten
@@ -465,121 +554,90 @@ class TerminalRenderer(Renderer[Group]):
             lines.extend(current.lines)
             current = indent(p, f"{pad}{sep} ")
         lines.extend(current.lines)
-        return Block(lines, 0)
+        return TBlock(lines, 0)
 
-    @property
-    def max_entries(self) -> int:
-        value = self.settings["max_entries"]
-        assert isinstance(value, int)
-        return value
-
-    @property
-    def max_terms(self) -> int:
-        value = self.settings["max_terms"]
-        assert isinstance(value, int)
-        return value
-
-    def equation(self, eq: Equation, width: int) -> Block:
+    def equation(self, eq: Equation, width: int) -> TBlock:
         # width - 4: a part continued on its own line is indented by "  = ".
         parts = [self.part(p, width - 4, alone=True) for p in eq.parts]
         return self.chain_of(parts, "=", width)
 
-    # -- the lecture additions ---------------------------------------------------------
-    def ledger(self, step: Step, width: int) -> Text | None:
-        """Dim lines: the shape of every formula in the step, each product checked.
+    # -- the blocks ------------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> list[Any]:
+        """What is derived, then the sizes and settings, wrapped only between settings."""
+        title = Text(
+            self.prose(block.title).replace("an affine layer, ", ""), style="bold"
+        )
+        line = ""
+        for part in (self.prose(p) for p in block.settings):
+            if line and len(line) + 3 + len(part) > self.width:
+                title.append(f"\n{line}")
+                line = part
+            else:
+                line = f"{line} · {part}" if line else part
+        title.append(f"\n{line}")
+        return [title, Text("")]
 
-        Explicit matrices carry their shape beside them already; these lines add the
-        formulas (X·W, I_2 ⊗ Wᵀ, J_h(y)·J_y(x), ∂L/∂X, ...) with their dimension check,
-        wrapped only between items.
-        """
-        if self.config is None:
-            return None
-        shapes = Shapes(self.config)
-        wrt = step.wrt
-        seen: list[str] = []
+    def section(self, block: Section) -> list[Any]:
+        head = Text(self.prose(block.title), style="bold underline")
+        return [head, Text(""), *self.children(block.blocks)]
 
-        def add(item: str) -> None:
-            if item not in seen:
-                seen.append(item)
+    def step_group(self, block: StepGroup) -> list[Any]:
+        step = block.step
+        title = step.title if isinstance(step.title, str) else self.prose(step.title)
+        return [
+            Group(
+                Rule(
+                    Text(f"Step {block.number} · {title}", style=STYLE_TITLE),
+                    align="left",
+                    style=STYLE_RULE,
+                ),
+                *self.children(block.blocks),
+                Text(""),
+            )
+        ]
 
-        def dims(node: Node) -> str:
-            """(2×3)·(3×2) for a product, (2×1)·(1×3) + … for a sum of products."""
-            if isinstance(node, Sum):
-                return " + ".join(dims(a) for a in node.args)
-            if isinstance(node, Prod):
-                factors = [a for a in node.args if not isinstance(a, SCALARS)]
-                if len(factors) > 1:
-                    inner = [dims(a) for a in factors]
-                    return "·".join(
-                        f"[{d}]" if isinstance(a, (Kron, Sum)) else d
-                        for a, d in zip(factors, inner, strict=True)
-                    )
-            if isinstance(node, Kron):
-                return f"{dims(node.left)} ⊗ {dims(node.right)}"
-            return f"({_dims(shapes.of(node, wrt))})"
+    def heading(self, block: Heading) -> list[Any]:
+        return [Text(self.prose(block.title), style=STYLE_TITLE)]
 
-        if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
-            j = Jac("L", wrt)
-            add(f"{formula_text(j, self.letters)} {_dims(shapes.of(j, wrt))} reshaped")
-        for eq in step.equations:
-            for node in eq.parts:
-                if isinstance(node, (Explicit, Expr)) or (
-                    isinstance(node, Prod)
-                    and any(isinstance(a, Explicit) for a in node.args)
-                ):
-                    continue
-                shape = shapes.of(node, wrt)
-                if shape is None:
-                    continue
-                text = formula_text(node, self.letters)
-                if isinstance(node, (Sum, Prod, Kron)) and dims(node).count("(") > 1:
-                    add(f"{text}: {dims(node)} → {_dims(shape)}")
-                else:
-                    add(f"{text} {_dims(shape, shapes.names_of(node, wrt))}")
-        if not seen:
-            return None
-        head = "shapes: "
-        out = Text(head, style="dim")
-        column = len(head)
-        for k, item in enumerate(seen):
-            sep = " · " if k else ""
-            if k and column + len(sep) + len(item) > width:
-                out.append("\n" + " " * len(head))
-                column, sep = len(head), ""
-            out.append(sep + item, style=STYLE_SHAPE)
-            column += len(sep) + len(item)
+    def display(self, block: Display) -> list[Any]:
+        out: list[Any] = []
+        for eq in block.equations:
+            lines = self.equation(eq, self.width).lines
+            out += [Text("\n").join(lines) if lines else Text(), Text("")]
         return out
 
-    def one_entry(self, step: Step, width: int) -> list[Any]:
-        """For a chain-rule step: entry 1 of J_L = J_h·J_y written out as a sum."""
-        found = None
-        for eq in step.equations:
-            for node in eq.parts:
-                if (
-                    isinstance(node, Prod)
-                    and len(node.args) == 2
-                    and all(isinstance(a, Explicit) for a in node.args)
-                ):
-                    found = (node.args[0], node.args[1])
-        if found is None or step.wrt is None:
-            return []
-        row, jac = (f.matrix for f in found)  # type: ignore[attr-defined]
-        assert isinstance(row, PolyMatrix) and isinstance(jac, PolyMatrix)
-        if row.rows != 1 or row.cols != jac.rows or jac.cols < 1:
-            return []
-        # Column 1 of J_y holds ∂y_r/∂v for the first entry v of vec(var): entry (1, 1)
-        # of the variable in both vec orders.
-        var = step.wrt
-        atom = "b_1" if var == "b" else entry_name(var, 1, 1)
-        lhs = f"∂L/∂{unicode_name(atom, self.letters)}"
+    def formula(self, block: Formula) -> list[Any]:
+        return [
+            Text("\n").join(Text("  " + ln) for ln in block.math.text.split("\n")),
+            Text(""),
+        ]
+
+    def note(self, block: Note) -> list[Any]:
+        # Prose reads best at most about 100 columns wide, however wide the terminal.
+        text = block.legacy or self.prose(block.prose)
+        if block.aside:
+            return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+        return [Constrain(Text(text), NOTE_WIDTH), Text("")]
+
+    def items(self, block: Items) -> list[Any]:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        for item in block.items:
+            grid.add_row("•", Text(self.prose(item)))
+        return [Constrain(grid, NOTE_WIDTH), Text("")]
+
+    def notation(self, block: Notation) -> list[Any]:
+        text = f"{self.prose(block.before)} {block.math.text} {self.prose(block.after)}"
+        return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+
+    def entry_sum(self, block: EntrySum) -> list[Any]:
+        """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
         terms: list[Text] = []
-        for r in range(jac.rows):
-            value = jac[r, 0]
-            if value.is_zero():
-                continue
+        for upstream, value in block.terms:
             term = Text()
             for k, (factor, style) in enumerate(
-                ((row[0, r], STYLE_UPSTREAM), (value, STYLE_NONZERO))
+                ((upstream, STYLE_UPSTREAM), (value, STYLE_NONZERO))
             ):
                 text = cell_text(factor, self.letters, 10**6)
                 if "\n" in text:
@@ -590,15 +648,7 @@ class TerminalRenderer(Renderer[Group]):
                     term.append("⋅")
                 term.append_text(styled(text) if k == 0 else Text(text, style=style))
             terms.append(term)
-        zeros = jac.rows - len(terms)
-        letter = self.config.letters.entry(var) if self.config else var
-        y = self.config.letters.entry("Y") if self.config else "y"
-        title = Text(
-            f"Entry 1 written out: row J_h({y}) times column 1 of J_{y}({letter})",
-            style="dim",
-        )
-        # The sum, wrapped at " + " with continued lines under the first term.
-        head = f"{lhs} = "
+        head = f"∂L/∂{unicode_name(block.atom, self.letters)} = "
         lines: list[Text] = []
         current = Text(head)
         if not terms:
@@ -606,7 +656,7 @@ class TerminalRenderer(Renderer[Group]):
         for k, term in enumerate(terms):
             piece = Text(" + ") if k else Text()
             piece.append_text(term)
-            if k and current.cell_len + piece.cell_len > width:
+            if k and width_of(current) + width_of(piece) > self.width:
                 lines.append(current)
                 current = Text(" " * (len(head) - 2))
                 current.append("+ ")
@@ -614,103 +664,113 @@ class TerminalRenderer(Renderer[Group]):
             else:
                 current.append_text(piece)
         lines.append(current)
-        items: list[Any] = [title, Text("\n").join(lines)]
-        if zeros:
-            items.append(
+        items: list[Any] = [
+            Text(self.prose(block.title), style="dim"),
+            Text("\n").join(lines),
+        ]
+        if block.zeros:
+            items.append(Text(self.prose(notes.entry_zeros(block.zeros)), style="dim"))
+        return [*items, Text("")]
+
+    def shape_ledger(self, block: ShapeLedger) -> list[Any]:
+        """Dim lines: the shape of every formula in the step, each product checked."""
+        items: list[str] = []
+        for item in block.items:
+            text = formula_text(item.node, self.letters)
+            if item.reshaped:
+                items.append(f"{text} {_dims(item.dims.shape)} reshaped")
+                continue
+            dims = dims_text(item.dims)
+            if item.dims.op and dims.count("(") > 1:
+                items.append(f"{text}: {dims} → {_dims(item.dims.shape)}")
+            else:
+                items.append(f"{text} {_dims(item.dims.shape, item.names)}")
+        return [wrap_items("shapes: ", items, self.width, STYLE_SHAPE)]
+
+    def closed_shapes(self, block: ClosedShapes) -> list[Any]:
+        lines = []
+        for item in block.items:
+            lhs = formula_text(Deriv("L", item.var), self.letters)
+            rhs = formula_text(item.closed, self.letters)
+            letter = self.letters.of(item.var)
+            like = f"{letter}ᵀ" if self.config.layout == "numerator" else letter
+            lines.append(
                 Text(
-                    f"(the other {zeros} entries of that column are 0 and drop out)",
-                    style="dim",
+                    f"  {lhs} = {rhs}: {dims_text(item.dims)} → "
+                    f"{_dims(item.shape)}, like {like}"
                 )
             )
-        return items
+        return [Text("\n").join(lines), Text("")]
 
-    def render_step(self, step: Step, number: int) -> Group:
-        width = self.width
-        items: list[Any] = [
-            Rule(
-                Text(f"Step {number} · {step.title}", style=STYLE_TITLE),
-                align="left",
-                style=STYLE_RULE,
+    def sparsity(self, block: Sparsity) -> list[Any]:
+        return []  # omitted (page.OMITTED): the Jacobian's colours show the pattern
+
+    def code(self, block: Code) -> list[Any]:
+        lines = Text("\n").join(Text(f"    {c}", style="green") for c in block.lines)
+        return [Text(""), Constrain(Text(self.prose(block.intro)), NOTE_WIDTH), lines]
+
+    def certificate(self, block: CertificateTable) -> list[Any]:
+        """The ✓/✗ table: one row per claim and variable, then the verdict."""
+        table = Table(title="Certificate", title_justify="left", show_lines=False)
+        table.add_column("var", no_wrap=True)
+        table.add_column("claim")
+        table.add_column("", no_wrap=True)
+        table.add_column("how it was checked")
+        for check in block.checks:
+            mark = (
+                Text("✓", style="bold green")
+                if check.passed
+                else Text("✗", style="bold red")
             )
-        ]
-        for eq in step.equations:
-            block = self.equation(eq, width)
-            items.append(Text("\n").join(block.lines) if block.lines else Text())
-            items.append(Text(""))
-        if step.kind is StepKind.CHAIN:
-            extra = self.one_entry(step, width)
-            if extra:
-                items += [*extra, Text("")]
-        ledger = self.ledger(step, width)
-        if ledger is not None:
-            items.append(ledger)
-        if step.note:
-            # Prose reads best at most about 100 columns wide, however wide the terminal.
-            items.append(Constrain(Text(step.note, style="dim"), NOTE_WIDTH))
-        items.append(Text(""))
-        return Group(*items)
-
-    def define(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def jacobian(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def chain(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def simplify(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-    def result(self, step: Step, number: int) -> Group:
-        return self.render_step(step, number)
-
-
-def certificate_table(derivation: Derivation) -> Table:
-    """The ✓/✗ table: one row per claim and variable."""
-    letters = derivation.config.letters
-    table = Table(title="Certificate", title_justify="left", show_lines=False)
-    table.add_column("var", no_wrap=True)
-    table.add_column("claim")
-    table.add_column("", no_wrap=True)
-    table.add_column("how it was checked")
-    for check in derivation.checks:
-        mark = (
-            Text("✓", style="bold green")
-            if check.passed
-            else Text("✗", style="bold red")
+            table.add_row(
+                Text(self.letters.of(check.wrt)),
+                Text(self.prose(notes.claim(check.claim))),
+                mark,
+                Text(check.detail),
+            )
+        ok = block.verified
+        verdict = Text(
+            "All results verified." if ok else "Verification FAILED (see ✗ above).",
+            style="bold green" if ok else "bold red",
         )
-        table.add_row(
-            Text(letters.of(check.wrt)), Text(check.claim), mark, Text(check.detail)
-        )
-    return table
+        return [Text(""), table, verdict]
 
+    def remarks(self, block: Remarks) -> list[Any]:
+        return [Text(""), *self.section(Section(block.title, block.blocks))]
 
-def header(derivation: Derivation, width: int = 100) -> Text:
-    """What is derived, then the sizes and settings, wrapped only between settings."""
-    c = derivation.config
-    conv = c.conv
-    forward = formula_text(conv.forward(), c.letters)
-    lhs = c.letters.of("Y")
-    names = conv.sizes
-    title = Text(f"Backpropagation through {lhs} = {forward}", style="bold")
-    parts = [
-        f"{names[0]}={c.n}, {names[1]}={c.d}, {names[2]}={c.m}",
-        f"convention {conv.name}",
-        f"vec order {c.vec}",
-        f"{c.layout} layout",
-        f"loss {c.loss}",
-        f"method {c.method}",
-    ]
-    line = ""
-    for part in parts:
-        if line and len(line) + 3 + len(part) > width:
-            title.append(f"\n{line}")
-            line = part
-        else:
-            line = f"{line} · {part}" if line else part
-    title.append(f"\n{line}")
-    return title
+    def background(self, block: Background) -> list[Any]:
+        return self.section(Section(block.title, block.blocks))
+
+    def api_check(self, block: ApiCheck) -> list[Any]:
+        return []  # omitted (page.OMITTED): code cells run only in a notebook
+
+    # -- the page ----------------------------------------------------------------------------
+    def sections(self, d: Derivation) -> tuple[list[Any], list[Any], list[Any]]:
+        """(the title and introduction, one renderable per step, everything after the steps).
+
+        ``--step`` pauses between the steps; the whole view is these in order. A
+        section's heading goes with its first step.
+        """
+        self.bind(d.config)
+        head: list[Any] = []
+        steps: list[Any] = []
+        closing: list[Any] = []
+        for block in page(d):
+            if isinstance(block, Section) and any(
+                isinstance(b, StepGroup) for b in block.blocks
+            ):
+                heading = [
+                    Text(self.prose(block.title), style="bold underline"),
+                    Text(""),
+                ]
+                for k, b in enumerate(block.blocks):
+                    out = self.block(b)
+                    steps.append(Group(*heading, *out) if k == 0 else Group(*out))
+            elif steps:
+                closing += self.block(block)
+            else:
+                head += self.block(block)
+        return head, steps, closing
 
 
 class TerminalView:
@@ -728,30 +788,17 @@ class TerminalView:
         self.max_terms = max_terms
 
     def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
-        """(the header, one renderable per step, the closing certificate and verdict).
-
-        ``--step`` pauses between the steps; the whole view is these in order.
-        """
-        renderer = TerminalRenderer(
-            max_entries=self.max_entries,
-            max_terms=self.max_terms,
-            width=width,
-            letters=self.derivation.config.letters,
-            config=self.derivation.config,
+        """(the header, one renderable per step, the closing certificate and remarks)."""
+        printer = TerminalPrinter(
+            max_entries=self.max_entries, max_terms=self.max_terms, width=width
         )
-        ok = self.derivation.verified
-        closing = [
-            Text(""),
-            certificate_table(self.derivation),
-            Text(
-                "All results verified." if ok else "Verification FAILED (see ✗ above).",
-                style="bold green" if ok else "bold red",
-            ),
-        ]
-        return header(self.derivation, width), renderer.steps(self.derivation), closing
+        head, steps, closing = printer.sections(self.derivation)
+        while head and isinstance(head[-1], Text) and not head[-1].plain:
+            head.pop()  # the caller puts one blank line after the header
+        return Group(*head), steps, closing
 
     def renderables(self, width: int) -> Iterator[Any]:
-        """The header, each step, then the certificate."""
+        """The header, each step, then the certificate, the remarks, the background."""
         head, steps, closing = self.sections(width)
         yield head
         yield Text("")
@@ -786,5 +833,9 @@ def plain_text(*renderables: Any, width: int = 100) -> str:
 
 
 def render_text(derivation: Derivation, width: int = 100, **settings: Any) -> str:
-    """The terminal view as plain text (no escape codes) at ``width`` columns."""
+    """The terminal view as plain text (no escape codes) at ``width`` columns.
+
+    Settings: max_entries (12), max_terms (4).
+    """
+    make_settings(TextSettings, "text", {"width": width, **settings})
     return plain_text(TerminalView(derivation, **settings), width=width)

@@ -1,34 +1,46 @@
-"""How symderiv scales: its engine against the textbook sympy route and against the floor.
+"""How symderiv scales, and what a lecturer waits for, each next to a yardstick.
 
 Run from the repository root (it is not part of the default test run)::
 
-    python tests/benchmarks/scaling.py              # the full table, 2 … 64 (a few minutes)
-    python tests/benchmarks/scaling.py --quick      # 2, 4, 8, 16 and fewer repeats
+    python tests/benchmarks/scaling.py              # everything, 2 … 64 and 128³ (~10 min)
+    python tests/benchmarks/scaling.py --quick      # 2, 4, 8, 16; 3 pairs; no 64³/128³
     python tests/benchmarks/scaling.py --sizes 2,8,32 --no-cli
 
-For each size n = d = m it measures, each case in a fresh subprocess (wall time in the
-process, imports excluded; peak memory is the child's maximum resident set size, read with
-``os.wait4``, so C allocations count too):
+The machine it runs on may be busy, so every figure that a goal is about is a **ratio to
+a yardstick measured in the same run, side by side**: the two are alternated and the
+median of the pair-by-pair ratios is reported (with the medians of each side).
 
-1. **symderiv**: ``derive(...)`` of all three derivatives with the jacobian method, the
-   certificate included, plus ``to_json()``;
-2. **textbook**: sympy Matrices, ``Y = X*W + ones*b``, ``reshape``, ``Matrix.jacobian``,
-   row times matrix, ``reshape`` back, ``expand`` and ``is_zero_matrix`` against the closed
-   form, for X, W and b; skipped past the size where its measured growth predicts more
-   than ``--textbook-limit`` seconds (the reason is printed);
-3. **floor**: sympy forming the three closed forms dY·Wᵀ, Xᵀ·dY, 1ᵀ·dY as explicit
-   matrices (symbols made beforehand): no exact method can return less.
+1. **Scaling** (n = d = m; each case in a fresh process, imports excluded):
 
-Then it times whole processes (the median of several runs): ``symderiv --help``,
-``derive --n 2 --d 2 --m 3``, the terminal view of 16×16×16 and its LaTeX with
-``--pdf``; and checks that the 64×64×64 run draws a progress bar on a terminal (stderr
-attached to a pseudo-terminal). It prints the machine, a Markdown table and each goal of
-issue 6 with ✓ or ✗.
+   - **symderiv**: ``derive(...)`` of all three derivatives with the jacobian method,
+     certificate included, then ``to_json()``;
+   - **string floor**, in the same process, alternated with symderiv: the same JSON
+     document (within a few per cent of its bytes) built with list comprehensions and
+     f-strings (``"x_1_1*w_1_1 + … + b_1"``, the Jacobian triples, the three
+     derivatives, name matrices and vec lists) and ``json.dumps(indent=2,
+     sort_keys=True, ensure_ascii=False)``, cycle collector paused as in symderiv: no
+     program that writes this document can do much less;
+   - **sympy closed forms**: sympy forming dY·Wᵀ, Xᵀ·dY and 1ᵀ·dY as explicit matrices
+     (symbols made beforehand). It is *not* a floor: symderiv derives, proves and writes
+     everything faster than sympy merely multiplies these out;
+   - **textbook sympy**: Matrices, ``Matrix.jacobian``, row times matrix, ``expand`` and
+     ``is_zero_matrix``; skipped where its measured growth predicts more than
+     ``--textbook-limit`` seconds.
+
+2. **Whole processes** (the console script, as a lecturer types it), each alternated with
+   its yardstick: ``python -c "import sympy"`` for the commands, one bare ``pdflatex``
+   run on the same .tex in a fresh folder for ``--pdf``; peak memory (max RSS, from GNU
+   time) of ``derive --n 64 --d 64 --m 64 --format json -o f.json`` and of 128³ with
+   ``--force``; and whether the 64³ run draws a progress bar on a terminal.
+
+It prints the machine and the load average (at the start and at the end), the tables,
+and each goal of issues 6 and 16 with ✓ or ✗.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -41,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,27 +63,137 @@ SIZES = (2, 4, 8, 12, 16, 24, 32, 48, 64)
 QUICK_SIZES = (2, 4, 8, 16)
 GiB = 2**30
 MiB = 2**20
+GNU_TIME = "/usr/bin/time"
+PDFLATEX_ARGS = ("-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error")
 
 
 # -- the cases, run inside a worker process -----------------------------------------------
 
 
-def case_symderiv(size: int) -> dict[str, Any]:
-    """derive (jacobian method, certificate) + to_json, imports and a warm-up excluded."""
+def string_floor(n: int, d: int, m: int) -> str:
+    """The JSON document of ``derive(n, d, m)`` (xw, row order, generic loss), written
+    with list comprehensions and ``json.dumps``: the floor for producing it in Python."""
+    rn, rd, rm = range(1, n + 1), range(1, d + 1), range(1, m + 1)
+    x = [[f"x_{i}_{k}" for k in rd] for i in rn]
+    w = [[f"w_{k}_{j}" for j in rm] for k in rd]
+    b = [[f"b_{j}" for j in rm]]
+    dy = [[f"dy_{i}_{j}" for j in rm] for i in rn]
+    y = [
+        [" + ".join([*(f"x_{i}_{k}*w_{k}_{j}" for k in rd), f"b_{j}"]) for j in rm]
+        for i in rn
+    ]
+    outputs = [(i, j) for i in rn for j in rm]
+    jac_x = [
+        [r, (i - 1) * d + k - 1, f"w_{k}_{j}"]
+        for r, (i, j) in enumerate(outputs)
+        for k in rd
+    ]
+    jac_w = [
+        [r, (k - 1) * m + j - 1, f"x_{i}_{k}"]
+        for r, (i, j) in enumerate(outputs)
+        for k in rd
+    ]
+    jac_b = [[r, j - 1, "1"] for r, (i, j) in enumerate(outputs)]
+    d_x = [[" + ".join(f"dy_{i}_{j}*w_{k}_{j}" for j in rm) for k in rd] for i in rn]
+    d_w = [[" + ".join(f"x_{i}_{k}*dy_{i}_{j}" for i in rn) for j in rm] for k in rd]
+    d_b = [[" + ".join(f"dy_{i}_{j}" for i in rn) for j in rm]]
+
+    def result(
+        shape: list[int], nonzeros: list[list[Any]], derivative: list[list[str]]
+    ) -> dict[str, Any]:
+        return {
+            "jacobian": {"shape": shape, "nonzeros": nonzeros},
+            "kronecker": {
+                "text": "I_N ⊗ Wᵀ",
+                "latex": "I_{N} \\otimes W^{T}",
+                "verified": True,
+            },
+            "derivative": derivative,
+            "closed_form": {"text": "dY·Wᵀ", "latex": "dY \\, W^{T}"},
+            "verified": True,
+        }
+
+    document = {
+        "schema": 1,
+        "version": "0.1.0",
+        "config": {
+            "n": n,
+            "d": d,
+            "m": m,
+            "convention": "xw",
+            "vec": "row",
+            "layout": "denominator",
+            "loss": "generic",
+            "method": "jacobian",
+            "wrt": ["X", "W", "b"],
+        },
+        "matrices": {"X": x, "W": w, "b": b, "Y": y, "dY": dy},
+        "vec": {
+            "Y": [[i, j] for i, j in outputs],
+            "X": [e for r in x for e in r],
+            "W": [e for r in w for e in r],
+            "b": b[0],
+        },
+        "results": {
+            "X": result([n * m, n * d], jac_x, d_x),
+            "W": result([n * m, d * m], jac_w, d_w),
+            "b": result([n * m, m], jac_b, d_b),
+        },
+        "certificate": [
+            {"wrt": v, "claim": c, "passed": True, "detail": "checked entry by entry"}
+            for v in ("X", "W", "b")
+            for c in ("Jacobian = Kronecker form", "chain rule = closed form")
+        ],
+        "verified": True,
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = work()
+    return time.perf_counter() - start, value
+
+
+def case_symderiv(size: int, repeat: int) -> dict[str, Any]:
+    """derive + to_json and the string floor, alternated ``repeat`` times."""
     from symderiv.derive import derive
 
     derive(n=1, d=1, m=1).to_json()  # loads every module the path needs
-    start = time.perf_counter()
-    derivation = derive(n=size, d=size, m=size, force=True)
-    middle = time.perf_counter()
-    text = derivation.to_json()
-    end = time.perf_counter()
+    string_floor(1, 1, 1)
+    pairs: list[tuple[float, float, float, float]] = []
+    json_bytes = floor_bytes = 0
+    ok = True
+    peak = 0
+    for k in range(repeat):
+        t_derive, derivation = _timed(
+            lambda: derive(n=size, d=size, m=size, force=True)
+        )
+        t_json, text = _timed(derivation.to_json)
+        ok = ok and derivation.verified
+        json_bytes = len(text.encode())
+        del derivation, text
+        if k == 0:
+            peak = peak_rss()  # before the floor ever ran
+        gc.disable()  # as symderiv's bulk_work
+        try:
+            t_floor, floor = _timed(lambda: string_floor(size, size, size))
+        finally:
+            gc.enable()
+        floor_bytes = len(floor.encode())
+        del floor
+        pairs.append((t_derive, t_json, t_derive + t_json, t_floor))
     return {
-        "seconds": end - start,
-        "derive": middle - start,
-        "json": end - middle,
-        "json_bytes": len(text.encode()),
-        "ok": derivation.verified,
+        "seconds": statistics.median(p[2] for p in pairs),
+        "derive": statistics.median(p[0] for p in pairs),
+        "json": statistics.median(p[1] for p in pairs),
+        "floor": statistics.median(p[3] for p in pairs),
+        "ratio": statistics.median(p[2] / p[3] for p in pairs),
+        "json_bytes": json_bytes,
+        "floor_bytes": floor_bytes,
+        "runs": repeat,
+        "ok": ok,
+        "peak": peak,
     }
 
 
@@ -80,7 +203,7 @@ def _symbols(prefix: str, rows: int, cols: int) -> Any:
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{prefix}_{i + 1}_{j + 1}"))
 
 
-def case_textbook(size: int) -> dict[str, Any]:
+def case_textbook(size: int, repeat: int) -> dict[str, Any]:
     """The route of a sympy textbook: Matrix.jacobian, row times matrix, expand."""
     import sympy as sp
 
@@ -96,23 +219,34 @@ def case_textbook(size: int) -> dict[str, Any]:
         J = y.jacobian(V.reshape(V.rows * V.cols, 1))
         result = (g * J).reshape(V.rows, V.cols)
         ok = ok and bool((result - closed).expand().is_zero_matrix)
-    return {"seconds": time.perf_counter() - start, "ok": ok}
+    return {"seconds": time.perf_counter() - start, "ok": ok, "peak": peak_rss()}
 
 
-def case_floor(size: int) -> dict[str, Any]:
+def case_closed_forms(size: int, repeat: int) -> dict[str, Any]:
     """sympy forming dY·Wᵀ, Xᵀ·dY and 1ᵀ·dY explicitly, and nothing else."""
     import sympy as sp
 
     n = d = m = size
     X, W, dY = _symbols("x", n, d), _symbols("w", d, m), _symbols("dy", n, m)
     ones = sp.ones(1, n)
-    start = time.perf_counter()
-    forms = (dY * W.T, X.T * dY, ones * dY)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "ok": all(f.shape for f in forms)}
+    times = []
+    forms: tuple[Any, ...] = ()
+    for _ in range(max(1, min(repeat, 3))):
+        start = time.perf_counter()
+        forms = (dY * W.T, X.T * dY, ones * dY)
+        times.append(time.perf_counter() - start)
+    return {
+        "seconds": statistics.median(times),
+        "ok": all(f.shape for f in forms),
+        "peak": peak_rss(),
+    }
 
 
-CASES = {"symderiv": case_symderiv, "textbook": case_textbook, "floor": case_floor}
+CASES: dict[str, Callable[[int, int], dict[str, Any]]] = {
+    "symderiv": case_symderiv,
+    "textbook": case_textbook,
+    "closed_forms": case_closed_forms,
+}
 
 
 def peak_rss() -> int:
@@ -133,11 +267,9 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def worker(kind: str, size: int) -> None:
+def worker(kind: str, size: int, repeat: int) -> None:
     """Entry point of a child process: run one case, print its result as JSON."""
-    result = CASES[kind](size)
-    result["peak"] = peak_rss()
-    print(json.dumps(result), flush=True)
+    print(json.dumps(CASES[kind](size, repeat)), flush=True)
 
 
 # -- running children and reading their peak memory ----------------------------------------
@@ -155,18 +287,21 @@ class Run:
     timed_out: bool = False
 
 
-GNU_TIME = "/usr/bin/time"
-
-
 def run_child(
-    argv: list[str], *, timeout: float | None = None, cwd: Path | None = None
+    argv: list[str],
+    *,
+    timeout: float | None = None,
+    cwd: Path | None = None,
+    pipe: bool = False,
 ) -> Run:
     """Run ``argv``: its wall time and peak RSS.
 
     The peak comes from GNU time's ``%M`` when it is installed: Linux keeps a process's
     memory high-water mark across fork and exec, so ``os.wait4`` on a child of this
     (large) Python process would report at least this process's own size. Without GNU
-    time it falls back to ``os.wait4`` (an overestimate for small commands).
+    time it falls back to ``os.wait4`` (an overestimate for small commands). With
+    ``pipe`` the child's stdout is a pipe that this process reads to the end (as in
+    ``symderiv derive | less``); otherwise a temporary file.
     """
     start = time.perf_counter()
     with (
@@ -178,8 +313,17 @@ def run_child(
         if os.access(GNU_TIME, os.X_OK):
             wrapped = [GNU_TIME, "-f", "%M", "-o", peak.name, *argv]
         proc = subprocess.Popen(
-            wrapped, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd
+            wrapped,
+            stdout=subprocess.PIPE if pipe else out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
         )
+        piped = b""
+        if pipe:
+            assert proc.stdout is not None
+            piped = proc.stdout.read()  # to the end: the child has closed its stdout
+            proc.stdout.close()
         timed_out = False
         deadline = None if timeout is None else start + timeout
         while True:
@@ -191,7 +335,7 @@ def run_child(
                 timed_out = True
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            time.sleep(0.002)
+            time.sleep(0.001)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -204,7 +348,7 @@ def run_child(
             seconds=seconds,
             max_rss=max_rss,
             returncode=proc.returncode,
-            stdout=out.read().decode(errors="replace"),
+            stdout=(piped or out.read()).decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
             timed_out=timed_out,
         )
@@ -212,7 +356,7 @@ def run_child(
 
 @dataclass
 class Measure:
-    """One case at one size: its in-process time and its process's peak memory."""
+    """One case at one size, measured in a worker process."""
 
     seconds: float | None = None
     max_rss: int | None = None
@@ -221,19 +365,25 @@ class Measure:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def measure(kind: str, size: int, timeout: float | None) -> Measure:
-    argv = [sys.executable, __file__, "--worker", kind, str(size)]
+def measure(kind: str, size: int, repeat: int, timeout: float | None) -> Measure:
+    argv = [sys.executable, __file__, "--worker", kind, str(size), str(repeat)]
     run = run_child(argv, timeout=timeout, cwd=ROOT)
     if run.timed_out:
-        return Measure(max_rss=run.max_rss, note=f"stopped after {timeout:.0f} s")
+        return Measure(note=f"stopped after {timeout:.0f} s")
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["?"])[-1]
-        return Measure(max_rss=run.max_rss, note=f"failed: {last}")
+        return Measure(note=f"failed: {last}")
     data = json.loads(run.stdout.strip().splitlines()[-1])
     return Measure(data["seconds"], data["peak"], data["ok"], extra=data)
 
 
 # -- the machine ----------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def machine() -> list[str]:
@@ -258,17 +408,27 @@ def machine() -> list[str]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     from importlib.metadata import PackageNotFoundError, version
 
-    try:  # versions without importing (this process stays small)
-        symengine_version = f"symengine {version('symengine')} installed (unused)"
-    except PackageNotFoundError:
-        symengine_version = "symengine not installed"
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    def installed(name: str) -> str:
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            return f"{name} not installed"
+
+    tex = shutil.which("pdflatex")
+    tex_version = "no pdflatex"
+    if tex:
+        first = subprocess.run(
+            [tex, "--version"], capture_output=True, text=True, check=False
+        ).stdout.splitlines()
+        tex_version = first[0] if first else "pdflatex"
     return [
         f"CPU: {cpu}, {cores} cores ({usable} usable); memory {memory}",
         f"OS: {platform.platform()}",
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"sympy {version('sympy')}, symderiv {version('symderiv')}, {symengine_version}",
-        f"load average at start: {load:.2f}",
+        f"{installed('sympy')}, {installed('rich')}, {installed('click')}, "
+        f"{installed('symderiv')}",
+        f"TeX: {tex_version}",
+        f"load average (1, 5, 15 min) at start: {load_average()}",
     ]
 
 
@@ -285,34 +445,77 @@ def console_script() -> list[str]:
 
 
 @dataclass
-class Timing:
+class Paired:
+    """A command alternated with its yardstick: medians and the median pair ratio."""
+
     label: str
-    seconds: float | None
-    max_rss: int | None
-    runs: int
+    yardstick: str
+    seconds: float | None = None
+    reference: float | None = None
+    ratio: float | None = None
+    max_rss: int | None = None
+    runs: int = 0
     note: str = ""
 
 
-def time_command(
-    label: str, args: list[str], repeat: int, cwd: Path, timeout: float = 300
-) -> Timing:
-    """Median wall time of ``args`` over ``repeat`` runs (each must exit 0)."""
-    times: list[float] = []
+Setup = Callable[[Path], None]
+
+
+def paired(
+    label: str,
+    command: list[str],
+    yardstick_label: str,
+    yardstick: list[str],
+    pairs: int,
+    *,
+    pipe: bool = False,
+    setup: Setup | None = None,
+    yardstick_setup: Setup | None = None,
+    timeout: float = 600,
+) -> Paired:
+    """Run ``command`` and ``yardstick`` alternately ``pairs`` times, each in a fresh
+    folder (``setup`` prepares it); the median of the pair-by-pair ratios."""
+    result = Paired(label, yardstick_label)
+    mine: list[float] = []
+    theirs: list[float] = []
     peak = 0
-    for _ in range(repeat):
-        run = run_child(args, timeout=timeout, cwd=cwd)
-        if run.returncode != 0 or run.timed_out:
-            last = (run.stderr.strip().splitlines() or ["timed out"])[-1]
-            return Timing(label, None, run.max_rss, len(times), f"failed: {last}")
-        times.append(run.seconds)
+    for _ in range(pairs):
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            if setup is not None:
+                setup(Path(a))
+            if yardstick_setup is not None:
+                yardstick_setup(Path(b))
+            run = run_child(command, timeout=timeout, cwd=Path(a), pipe=pipe)
+            if run.returncode != 0 or run.timed_out:
+                last = (run.stderr.strip().splitlines() or ["timed out"])[-1]
+                result.note = f"failed: {last}"
+                return result
+            ref = run_child(yardstick, timeout=timeout, cwd=Path(b))
+            if ref.returncode != 0 or ref.timed_out:
+                last = (ref.stderr.strip().splitlines() or ["timed out"])[-1]
+                result.note = f"yardstick failed: {last[:120]}"
+                return result
+        mine.append(run.seconds)
+        theirs.append(ref.seconds)
         peak = max(peak, run.max_rss)
-    return Timing(label, statistics.median(times), peak, repeat)
+    result.seconds = statistics.median(mine)
+    result.reference = statistics.median(theirs)
+    result.ratio = statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
+    result.max_rss = peak
+    result.runs = pairs
+    return result
 
 
-def latex_available() -> bool:
-    from symderiv.render import RENDERERS
-
-    return "latex" in RENDERERS
+def single(label: str, command: list[str], timeout: float = 3600) -> Paired:
+    """One run of a big command (its wall time and peak memory; no yardstick)."""
+    with tempfile.TemporaryDirectory() as folder:
+        run = run_child(command, timeout=timeout, cwd=Path(folder))
+    result = Paired(label, "", run.seconds, runs=1, max_rss=run.max_rss)
+    if run.returncode != 0 or run.timed_out:
+        last = (run.stderr.strip().splitlines() or ["timed out"])[-1]
+        result.note = f"failed: {last}"
+        result.seconds = None
+    return result
 
 
 def progress_on_terminal(script: list[str], size: int, cwd: Path) -> tuple[bool, str]:
@@ -368,13 +571,13 @@ def fmt_s(seconds: float | None) -> str:
 def fmt_mb(size: int | None) -> str:
     if size is None:
         return "—"
-    return f"{size / 1024:,.0f} kB" if size < MiB else f"{size / MiB:,.0f} MB"
+    return f"{size / 1024:,.0f} kB" if size < MiB else f"{size / MiB:,.0f} MiB"
 
 
-def fmt_ratio(a: float | None, b: float | None) -> str:
+def fmt_ratio(a: float | None, b: float | None = 1.0) -> str:
     if a is None or b is None or b <= 0:
         return "—"
-    return f"{a / b:,.1f}×" if a / b >= 1 else f"{a / b:.2f}×"
+    return f"{a / b:,.1f}×" if a / b >= 10 else f"{a / b:.2f}×"
 
 
 def textbook_forecast(
@@ -399,24 +602,32 @@ def say(line: str = "") -> None:
 
 @dataclass
 class Row:
-    """The three cases at one size."""
+    """The cases at one size."""
 
     size: int
     symderiv: Measure
     textbook: Measure
-    floor: Measure
+    closed_forms: Measure
 
 
-def scaling(sizes: tuple[int, ...], limit: float) -> list[Row]:
-    """Measure the three cases at each size; print progress, the table and its notes."""
-    say("## Scaling, n = d = m (each case in a fresh process)")
+def in_process_repeats(size: int, quick: bool) -> int:
+    if size >= 64:
+        return 3
+    if size >= 32:
+        return 3 if quick else 5
+    return 3 if quick else 7
+
+
+def scaling(sizes: tuple[int, ...], limit: float, quick: bool) -> list[Row]:
+    """Measure the cases at each size; print progress, the table and its notes."""
+    say("## Scaling, n = d = m (each case in a fresh process, imports excluded)")
     rows: list[Row] = []
     history: list[tuple[int, float]] = []  # (size, seconds) of the textbook route
     notes: list[str] = []
     stopped = False  # the textbook route is skipped from here on
     for size in sizes:
-        engine = measure("symderiv", size, timeout=1800)
-        floor = measure("floor", size, timeout=1800)
+        engine = measure("symderiv", size, in_process_repeats(size, quick), 1800)
+        closed = measure("closed_forms", size, 3, 1800)
         predicted, exponent = textbook_forecast(history, size)
         if stopped:
             textbook = Measure(note="skipped")
@@ -429,7 +640,7 @@ def scaling(sizes: tuple[int, ...], limit: float) -> list[Row]:
             )
             stopped = True
         else:
-            textbook = measure("textbook", size, timeout=2 * limit)
+            textbook = measure("textbook", size, 1, 2 * limit)
             if textbook.seconds is not None:
                 history.append((size, textbook.seconds))
             else:
@@ -437,150 +648,315 @@ def scaling(sizes: tuple[int, ...], limit: float) -> list[Row]:
                     f"textbook at {size}: {textbook.note}; larger sizes skipped"
                 )
                 stopped = True
-        for name, m in (("symderiv", engine), ("floor", floor), ("textbook", textbook)):
+        for name, m in (("symderiv", engine), ("closed forms", closed)):
             if m.ok is False:
                 notes.append(f"{name} at {size}: NOT VERIFIED")
-            elif m.note.startswith(("failed", "stopped")) and name != "textbook":
+            elif m.note:
                 notes.append(f"{name} at {size}: {m.note}")
-        rows.append(Row(size, engine, textbook, floor))
+        rows.append(Row(size, engine, textbook, closed))
         say(
-            f"  {size:>3}: symderiv {fmt_s(engine.seconds)} ({fmt_mb(engine.max_rss)}), "
-            f"textbook {fmt_s(textbook.seconds) if textbook.seconds else textbook.note}, "
-            f"floor {fmt_s(floor.seconds)}"
+            f"  {size:>3}: symderiv {fmt_s(engine.seconds)}, string floor "
+            f"{fmt_s(engine.extra.get('floor'))}, ratio "
+            f"{fmt_ratio(engine.extra.get('ratio'))}; sympy closed forms "
+            f"{fmt_s(closed.seconds)}; textbook "
+            f"{fmt_s(textbook.seconds) if textbook.seconds else textbook.note}"
         )
     say()
     say(
-        "| n = d = m | symderiv: derive + JSON | peak | JSON | textbook sympy | peak "
-        "| floor | peak | textbook / symderiv | symderiv / floor |"
+        "| n = d = m | symderiv: derive + JSON | string floor | ÷ floor | peak | JSON "
+        "(floor's) | sympy closed forms | ÷ symderiv | textbook sympy | ÷ symderiv |"
     )
     say("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        e, t, f = row.symderiv, row.textbook, row.floor
+        e, t, c = row.symderiv, row.textbook, row.closed_forms
+        x = e.extra
         engine_time = (
-            f"{fmt_s(e.seconds)} ({fmt_s(e.extra['derive'])} + {fmt_s(e.extra['json'])})"
+            f"{fmt_s(e.seconds)} ({fmt_s(x['derive'])} + {fmt_s(x['json'])})"
             if e.seconds is not None
             else e.note
         )
         say(
-            f"| {row.size} | {engine_time} | {fmt_mb(e.max_rss)} "
-            f"| {fmt_mb(e.extra.get('json_bytes'))} "
+            f"| {row.size} | {engine_time} | {fmt_s(x.get('floor'))} "
+            f"| {fmt_ratio(x.get('ratio'))} | {fmt_mb(e.max_rss)} "
+            f"| {fmt_mb(x.get('json_bytes'))} ({fmt_mb(x.get('floor_bytes'))}) "
+            f"| {fmt_s(c.seconds)} | {fmt_ratio(c.seconds, e.seconds)} "
             f"| {fmt_s(t.seconds) if t.seconds is not None else t.note or '—'} "
-            f"| {fmt_mb(t.max_rss)} | {fmt_s(f.seconds)} | {fmt_mb(f.max_rss)} "
-            f"| {fmt_ratio(t.seconds, e.seconds)} | {fmt_ratio(e.seconds, f.seconds)} |"
+            f"| {fmt_ratio(t.seconds, e.seconds)} |"
         )
-    if notes:
-        say()
+    say()
+    say(
+        "Medians of the in-process runs (7 up to 24³, 5 at 32³–48³, 3 at 64³); "
+        "÷ floor is the median of the run-by-run ratios; peak is the worker's VmHWM "
+        "after its first derive + JSON (interpreter and imports included)."
+    )
     for note in notes:
         say(f"- {note}")
     return rows
 
 
-LATEX_16 = "derive 16×16×16 --format latex -o x.tex --pdf"
+@dataclass
+class Whole:
+    """The whole-process measurements."""
+
+    timings: list[Paired] = field(default_factory=list)
+    progress: tuple[bool, str] | None = None
+
+    def get(self, label: str) -> Paired | None:
+        for t in self.timings:
+            if t.label == label:
+                return t
+        return None
 
 
-def whole_processes(
-    repeat: int, with_progress: bool
-) -> tuple[list[Timing], tuple[bool, str] | None]:
-    """Time the commands a user types; check the progress bar at 64×64×64."""
+DERIVE_SMALL = "`derive --n 2 --d 2 --m 3` to a pipe"
+CHECK = '`check --wrt W "X.T @ dY"`'
+LATEX_PDF = "`derive --format latex -o a.tex --pdf`"
+BEAMER_PDF = "`derive --format beamer -o s.tex --pdf`"
+JSON_64 = "`derive --n 64 --d 64 --m 64 --format json -o f.json`"
+JSON_128 = "`derive --n 128 --d 128 --m 128 --format json -o f.json --force`"
+IMPORT_SYMPY = '`python -c "import sympy"`'
+BARE_PDFLATEX = "one bare `pdflatex`"
+
+
+def whole_processes(pairs: int, big: bool, huge: bool) -> Whole:
+    """Time the commands a lecturer types, each next to its yardstick."""
     script = console_script()
+    sympy = [sys.executable, "-c", "import sympy"]
     say()
-    say(f"## Whole processes (median of {repeat} runs; {' '.join(script)})")
-    timings: list[Timing] = []
-    progress = None
-    big = ["derive", "--n", "16", "--d", "16", "--m", "16"]
-    commands = [
-        ("symderiv --help", ["--help"], repeat),
-        (
-            "symderiv derive --n 2 --d 2 --m 3",
-            [*big[:1], "--n", "2", "--d", "2", "--m", "3"],
-            repeat,
+    say(f"## Whole processes ({' '.join(script)}; each alternated with its yardstick)")
+    whole = Whole()
+    small = ["derive", "--n", "2", "--d", "2", "--m", "3"]
+    jobs: list[Callable[[], Paired]] = [
+        lambda: paired(
+            "`symderiv --help`", [*script, "--help"], IMPORT_SYMPY, sympy, pairs
         ),
-        ("derive 16×16×16 --format text", [*big, "--format", "text"], repeat),
-        (LATEX_16, [*big, "--format", "latex", "-o", "x.tex", "--pdf"], min(repeat, 3)),
+        lambda: paired(
+            DERIVE_SMALL, [*script, *small], IMPORT_SYMPY, sympy, pairs, pipe=True
+        ),
+        lambda: paired(
+            "`derive --n 2 --d 2 --m 3 --format json` to a pipe",
+            [*script, *small, "--format", "json"],
+            IMPORT_SYMPY,
+            sympy,
+            pairs,
+            pipe=True,
+        ),
+        lambda: paired(
+            CHECK,
+            [*script, "check", "--wrt", "W", "X.T @ dY"],
+            IMPORT_SYMPY,
+            sympy,
+            pairs,
+        ),
+        lambda: paired(
+            "`derive --n 16 --d 16 --m 16 --format text` to a pipe",
+            [
+                *script,
+                "derive",
+                "--n",
+                "16",
+                "--d",
+                "16",
+                "--m",
+                "16",
+                "--format",
+                "text",
+            ],
+            IMPORT_SYMPY,
+            sympy,
+            pairs,
+            pipe=True,
+        ),
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        here = Path(tmp)
-        for label, args, runs in commands:
-            if label == LATEX_16 and not latex_available():
-                note = "not available yet: no latex printer in symderiv.render"
-                timings.append(Timing(label, None, None, 0, note))
+    tex = shutil.which("pdflatex")
+    for label, fmt, name in (
+        (LATEX_PDF, "latex", "a.tex"),
+        (BEAMER_PDF, "beamer", "s.tex"),
+    ):
+        if tex is None:
+            whole.timings.append(Paired(label, BARE_PDFLATEX, note="no pdflatex"))
+            continue
+        source = subprocess.run(
+            [*script, *small, "--format", fmt],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+        def write_source(folder: Path, name: str = name, source: str = source) -> None:
+            (folder / name).write_text(source, encoding="utf-8")
+
+        jobs.append(
+            lambda label=label, fmt=fmt, name=name, write_source=write_source: paired(
+                label,
+                [*script, *small, "--format", fmt, "-o", name, "--pdf"],
+                BARE_PDFLATEX,
+                [tex, *PDFLATEX_ARGS, name],  # type: ignore[list-item]
+                min(pairs, 5),
+                yardstick_setup=write_source,
+            )
+        )
+    for job in jobs:
+        timing = job()
+        whole.timings.append(timing)
+        say(
+            f"  {timing.label}: {fmt_s(timing.seconds)} vs {fmt_s(timing.reference)}, "
+            f"ratio {fmt_ratio(timing.ratio)} {timing.note}"
+        )
+    if big:
+        for label, size, extra in ((JSON_64, 64, []), (JSON_128, 128, ["--force"])):
+            if size == 128 and not huge:
                 continue
-            timings.append(time_command(label, [*script, *args], runs, here))
-        on_path = shutil.which("symderiv")
-        if on_path and Path(on_path).resolve() != Path(script[0]).resolve():
-            label = f"symderiv --help via PATH ({on_path})"
-            timings.append(time_command(label, [on_path, "--help"], repeat, here))
-        if with_progress:
-            progress = progress_on_terminal(script, 64, here)
-    say("| command | wall time | peak | note |")
-    say("|---|---:|---:|---|")
-    for t in timings:
-        say(f"| `{t.label}` | {fmt_s(t.seconds)} | {fmt_mb(t.max_rss)} | {t.note} |")
-    if progress is not None:
-        say()
-        say(f"- progress bar at 64×64×64 on a terminal: {progress[1]}")
-    return timings, progress
-
-
-def goals(
-    rows: list[Row], timings: list[Timing], progress: tuple[bool, str] | None
-) -> None:
-    """Each goal of issue 6 with ✓ (met), ✗ (missed) or — (not measured)."""
+            args = [
+                "derive",
+                "--n",
+                str(size),
+                "--d",
+                str(size),
+                "--m",
+                str(size),
+                "--format",
+                "json",
+                "-o",
+                "f.json",
+                *extra,
+            ]
+            timing = single(label, [*script, *args])
+            whole.timings.append(timing)
+            say(
+                f"  {label}: {fmt_s(timing.seconds)}, peak {fmt_mb(timing.max_rss)} "
+                f"{timing.note}"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            whole.progress = progress_on_terminal(script, 64, Path(tmp))
     say()
-    say("## Goals (issue 6)")
+    say(
+        "| command | wall (median) | yardstick | yardstick wall | ratio (median of "
+        "pairs) | peak | runs | note |"
+    )
+    say("|---|---:|---|---:|---:|---:|---:|---|")
+    for t in whole.timings:
+        say(
+            f"| {t.label} | {fmt_s(t.seconds)} | {t.yardstick or '—'} "
+            f"| {fmt_s(t.reference)} | {fmt_ratio(t.ratio)} | {fmt_mb(t.max_rss)} "
+            f"| {t.runs} | {t.note} |"
+        )
+    if whole.progress is not None:
+        say()
+        say(f"- progress bar at 64×64×64 on a terminal: {whole.progress[1]}")
+    return whole
+
+
+def goals(rows: list[Row], whole: Whole | None) -> None:
+    """Each goal of issues 16 and 6 with ✓ (met), ✗ (missed) or — (not measured)."""
     by_size = {row.size: row for row in rows}
+    say()
+    say("## Goals of issue 16 (ratios measured side by side in this run)")
+    say()
+    say("| figure | goal | measured | |")
+    say("|---|---:|---:|---|")
 
-    def goal(text: str, met: bool | None, figure: str) -> None:
+    def line(figure: str, goal: str, value: str, met: bool | None) -> None:
         mark = "—" if met is None else ("✓" if met else "✗")
-        say(f"- {mark} {text}: {figure}")
+        say(f"| {figure} | {goal} | {value} | {mark} |")
 
+    def ratio_goal(label: str, yardstick: str, limit: float) -> None:
+        t = whole.get(label) if whole else None
+        figure = f"{label} ÷ {yardstick}"
+        if t is None or t.ratio is None:
+            line(figure, f"≤ {limit}", t.note if t else "not measured", None)
+            return
+        value = f"{t.ratio:.2f} ({fmt_s(t.seconds)} vs {fmt_s(t.reference)})"
+        line(figure, f"≤ {limit}", value, t.ratio <= limit)
+
+    ratio_goal(DERIVE_SMALL, IMPORT_SYMPY, 0.8)
+    ratio_goal(CHECK, IMPORT_SYMPY, 0.8)
+    ratio_goal(LATEX_PDF, BARE_PDFLATEX, 1.6)
+    ratio_goal(BEAMER_PDF, BARE_PDFLATEX, 1.3)
+    if 64 in by_size and by_size[64].symderiv.extra.get("ratio") is not None:
+        x = by_size[64].symderiv.extra
+        line(
+            "derive + JSON at 64³ ÷ the string floor (in process)",
+            "≤ 2",
+            f"{x['ratio']:.2f} ({fmt_s(x['seconds'])} vs {fmt_s(x['floor'])})",
+            x["ratio"] <= 2,
+        )
+    else:
+        line(
+            "derive + JSON at 64³ ÷ the string floor (in process)",
+            "≤ 2",
+            "not measured",
+            None,
+        )
+    for label, limit in ((JSON_64, 500 * MiB), (JSON_128, 3 * GiB)):
+        t = whole.get(label) if whole else None
+        if t is None or t.seconds is None:
+            line(
+                f"peak memory, {label}",
+                f"≤ {fmt_mb(limit)}",
+                t.note if t else "not measured",
+                None,
+            )
+        else:
+            line(
+                f"peak memory, {label}",
+                f"≤ {fmt_mb(limit)}",
+                f"{fmt_mb(t.max_rss)} ({fmt_s(t.seconds)})",
+                t.max_rss is not None and t.max_rss <= limit,
+            )
+
+    say()
+    say("## Goals of issue 6")
     if 16 in by_size:
         e, t = by_size[16].symderiv, by_size[16].textbook
         ratio = t.seconds / e.seconds if t.seconds and e.seconds else None
-        goal(
-            "16×16×16 at least 30× faster than the textbook route",
-            None if ratio is None else ratio >= 30,
-            "not measured" if ratio is None else f"{ratio:,.0f}×",
-        )
+        mark = "—" if ratio is None else ("✓" if ratio >= 30 else "✗")
+        value = "not measured" if ratio is None else f"{ratio:,.0f}×"
+        say(f"- {mark} 16×16×16 at least 30× faster than the textbook route: {value}")
     if 32 in by_size:
-        e, f = by_size[32].symderiv, by_size[32].floor
-        ratio = e.seconds / f.seconds if e.seconds and f.seconds else None
-        goal(
-            "32×32×32 at most 2× the floor",
-            None if ratio is None else ratio <= 2,
-            "not measured" if ratio is None else f"{ratio:.2f}× the floor",
+        e, c = by_size[32].symderiv, by_size[32].closed_forms
+        ratio = e.seconds / c.seconds if e.seconds and c.seconds else None
+        mark = "—" if ratio is None else ("✓" if ratio <= 2 else "✗")
+        value = "not measured" if ratio is None else f"{ratio:.2f}×"
+        say(
+            f"- {mark} 32×32×32 at most 2× sympy forming the closed forms (issue 6 "
+            f"called it the floor): {value}"
         )
-    if 64 in by_size:
-        e = by_size[64].symderiv
-        done = e.seconds is not None and bool(e.ok)
-        small = e.max_rss is not None and e.max_rss < 4 * GiB
-        bar = progress[0] if progress else None
-        goal(
-            "64×64×64 completes (derive + verify + JSON), peak < 4 GB, progress bar",
-            done and small and bar is not False,
-            f"{fmt_s(e.seconds)}, verified {e.ok}, peak {fmt_mb(e.max_rss)}"
-            + ("" if progress is None else f"; {progress[1]}"),
-        )
-    limits = {
-        "symderiv --help": (0.3, "`symderiv --help` < 0.3 s"),
-        "symderiv derive --n 2 --d 2 --m 3": (2.0, "`derive --n 2 --d 2 --m 3` < 2 s"),
-        "derive 16×16×16 --format text": (3.0, "terminal view of 16×16×16 < 3 s"),
-        LATEX_16: (30.0, "LaTeX of 16×16×16 with its PDF < 30 s"),
-    }
-    for timing in timings:
-        if timing.label in limits:
-            limit, text = limits[timing.label]
-            met = None if timing.seconds is None else timing.seconds < limit
-            goal(text, met, timing.note or fmt_s(timing.seconds))
+    if whole is not None:
+        t = whole.get(JSON_64)
+        if t is not None:
+            ok = t.seconds is not None and (t.max_rss or 0) < 4 * GiB
+            bar = whole.progress[0] if whole.progress else None
+            mark = "✓" if ok and bar is not False else "✗"
+            say(
+                f"- {mark} 64×64×64 completes (derive + verify + JSON), peak < 4 GB, "
+                f"progress bar: {fmt_s(t.seconds)}, peak {fmt_mb(t.max_rss)}"
+                + ("" if whole.progress is None else f"; {whole.progress[1]}")
+            )
+        for label, limit, text in (
+            ("`symderiv --help`", 0.3, "`symderiv --help` < 0.3 s"),
+            (DERIVE_SMALL, 2.0, "`derive --n 2 --d 2 --m 3` < 2 s"),
+            (
+                "`derive --n 16 --d 16 --m 16 --format text` to a pipe",
+                3.0,
+                "terminal view of 16×16×16 < 3 s",
+            ),
+        ):
+            t = whole.get(label)
+            if t is not None:
+                met = t.seconds is not None and t.seconds < limit
+                say(f"- {'✓' if met else '✗'} {text}: {fmt_s(t.seconds)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", help="comma-separated n = d = m (default 2,4,…,64)")
     parser.add_argument(
-        "--quick", action="store_true", help="sizes 2,4,8,16; 3 runs per command"
+        "--quick",
+        action="store_true",
+        help="sizes 2,4,8,16; 3 pairs per command; no 64³/128³ runs",
     )
-    parser.add_argument("--repeat", type=int, help="runs per whole-process timing (5)")
+    parser.add_argument("--pairs", type=int, help="pairs per whole-process timing (7)")
     parser.add_argument(
         "--textbook-limit",
         type=float,
@@ -588,29 +964,31 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the textbook route where it is predicted to take longer (60 s)",
     )
     parser.add_argument("--no-cli", action="store_true", help="skip whole processes")
+    parser.add_argument("--no-128", action="store_true", help="skip the 128³ run")
     parser.add_argument(
-        "--worker", nargs=2, metavar=("CASE", "SIZE"), help=argparse.SUPPRESS
+        "--worker", nargs=3, metavar=("CASE", "SIZE", "REPEAT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker[0], int(args.worker[1]))
+        worker(args.worker[0], int(args.worker[1]), int(args.worker[2]))
         return 0
     if args.sizes:
         sizes = tuple(sorted({int(s) for s in args.sizes.split(",") if s.strip()}))
     else:
         sizes = QUICK_SIZES if args.quick else SIZES
-    repeat = args.repeat or (3 if args.quick else 5)
+    pairs = args.pairs or (3 if args.quick else 7)
 
     say("## Machine")
     for line in machine():
         say(f"- {line}")
     say()
-    rows = scaling(sizes, args.textbook_limit)
-    timings: list[Timing] = []
-    progress = None
+    rows = scaling(sizes, args.textbook_limit, args.quick)
+    whole = None
     if not args.no_cli:
-        timings, progress = whole_processes(repeat, with_progress=64 in sizes)
-    goals(rows, timings, progress)
+        whole = whole_processes(pairs, big=not args.quick, huge=not args.no_128)
+    goals(rows, whole)
+    say()
+    say(f"Load average (1, 5, 15 min) at the end: {load_average()}")
     return 0
 
 

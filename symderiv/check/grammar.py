@@ -1,0 +1,963 @@
+"""The grammar of ``symderiv check``: a student's numpy, read safely into notation.
+
+``symderiv check`` takes formulas such as ``X.T @ dY`` from untrusted users (autograders),
+so nothing here ever hands user text to Python or sympy (no ``eval``, ``exec``,
+``sympify``, ``parse_expr`` or ``ast``). A hand-written tokenizer and recursive-descent
+parser build a tree of :mod:`symderiv.notation` nodes (``Sym`` for a named matrix, ``T``
+for a transpose, ``Prod`` for ``@``, ``Scalar`` for a number) plus the few student-only
+nodes defined here (sizes, ``np.ones``, sums and means along an axis, elementwise
+arithmetic, reshapes). :mod:`.shapes` gives it numpy's shapes and :mod:`.values` its
+value, with symderiv's own algebra.
+
+Grammar (numpy as students write it; precedence as in Python, lowest first)::
+
+    expr    := term (("+" | "-") term)*
+    term    := unary (("@" | "*" | "/") unary)*
+    unary   := ("-" | "+") unary | postfix
+    postfix := primary ("." "T" | "." METHOD "(" args ")")*
+    primary := NUMBER | NAME | FUNCTION "(" args ")" | "(" expr ")" | "(" expr "," [expr] ")"
+    FUNCTION := ["np." | "numpy."] (sum | mean | ones | dot | matmul | transpose)
+    METHOD   := sum | mean | dot | transpose | reshape
+    args     := expr ("," expr)* ("," NAME "=" (expr | True | False | None))*
+
+Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters, nesting at most
+:data:`MAX_DEPTH` deep, numbers at most :data:`MAX_NUMBER` in magnitude (and denominators
+at most :data:`MAX_DENOMINATOR`); :mod:`.shapes` bounds the work.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..conventions import NAMEABLE, Config
+from ..errors import FormulaError, SymderivError
+from ..notation import Node, Prod, Scalar, Sym, T
+
+#: Longest formula accepted, in characters.
+MAX_LENGTH = 500
+#: Deepest nesting of parentheses, calls and unary signs.
+MAX_DEPTH = 50
+#: Largest number accepted, in magnitude.
+MAX_NUMBER = 10**6
+#: Largest denominator of a number (``1e-12`` is the smallest step).
+MAX_DENOMINATOR = 10**12
+#: The size keys of a Config, in the order of ``Convention.sizes``.
+SIZE_KEYS: tuple[str, str, str] = ("n", "d", "m")
+#: Size names every convention accepts (besides its own, such as C_in and C_out).
+SIZE_NAMES: tuple[str, str, str] = ("N", "D", "M")
+#: Names the upstream derivative dY is also known by in course code (CS231n's dout, ...).
+UPSTREAM_ALIASES: tuple[str, ...] = ("dout", "dy", "grad_out", "grad_output", "dLdY")
+#: Functions, with or without an ``np.``/``numpy.`` prefix.
+FUNCTIONS: tuple[str, ...] = ("sum", "mean", "ones", "dot", "matmul", "transpose")
+#: Methods after an operand (``.T`` is an attribute).
+METHODS: tuple[str, ...] = ("sum", "mean", "dot", "transpose", "reshape")
+_MODULES = ("np", "numpy")
+
+
+# -- errors ------------------------------------------------------------------------------
+class FormulaSyntaxError(FormulaError):
+    """The formula does not parse or uses a name or character that is not allowed (exit 2).
+
+    Attributes:
+        column: 1-based column of the offending token (0 when it is the whole formula).
+    """
+
+    def __init__(self, message: str, column: int = 0) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+class FormulaLimitError(FormulaError):
+    """The formula is too long, too deep, has too large a number or too much work (exit 2)."""
+
+
+class FormulaShapeError(SymderivError):
+    """Shapes inside the formula do not fit at some sizes: a wrong answer, explained (exit 1).
+
+    Attributes:
+        operation: the source text of the operation that fails, e.g. ``"X @ dY"``.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, operation: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+# -- the names a formula may use -----------------------------------------------------------
+@dataclass(frozen=True)
+class Names:
+    """The names a formula may use and what each stands for.
+
+    Attributes:
+        matrices: spelling -> role, e.g. ``{"A": "X", "X": "X", "dLdZ": "dY", ...}``.
+        sizes: spelling -> size key ``"n"``, ``"d"`` or ``"m"``, e.g. ``{"C_in": "d"}``.
+        shown: display letters first, in role order (for messages).
+    """
+
+    matrices: Mapping[str, str]
+    sizes: Mapping[str, str]
+    shown: tuple[str, ...]
+
+    @classmethod
+    def for_config(cls, config: Config) -> Names:
+        """The names of ``config``'s convention, with its ``--names`` overrides.
+
+        Display letters win over role names (``--names X=W,W=V`` makes ``W`` mean X), role
+        names over the upstream's aliases (``dout``, ``dy``, ``grad_out``, ``dLdY``, and
+        d or dLd before the output's letter, such as ``dZ``), and matrix names over sizes.
+
+        >>> names = Names.for_config(Config(convention="column"))
+        >>> names.matrices["A"], names.matrices["dout"], names.sizes["C_out"]
+        ('X', 'dY', 'm')
+        """
+        letters = config.letters
+        display = [letters.of(role) for role in NAMEABLE]
+        matrices = {role: role for role in NAMEABLE}
+        matrices.update(zip(display, NAMEABLE, strict=True))
+        out = letters.of("Y")
+        for alias in (*UPSTREAM_ALIASES, f"d{out}", f"dLd{out}"):
+            matrices.setdefault(alias, "dY")
+        sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
+        sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
+        for spelled in list(sizes):
+            if spelled in matrices:
+                del sizes[spelled]
+        aliases = [r for r in NAMEABLE if r not in display and matrices[r] == r]
+        return cls(matrices, sizes, tuple(display + aliases))
+
+    def describe(self) -> str:
+        """``names X, W, b, Y, dY, T, sizes N, D, M`` (for messages)."""
+        return f"names {', '.join(self.shown)}, sizes {', '.join(self.sizes)}"
+
+    def allowed(self) -> str:
+        """The whole grammar in one clause, for the end of an error message."""
+        return (
+            f"allowed: {self.describe()}, numbers, operators @ * + - / .T, "
+            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape"
+        )
+
+
+# -- tokens --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Token:
+    """A token of a formula: ``kind`` is "name", "number", "op" or "end"."""
+
+    kind: str
+    text: str
+    start: int  # 0-based offset in the formula
+
+    @property
+    def end(self) -> int:
+        """Offset just past the token."""
+        return self.start + len(self.text)
+
+    @property
+    def column(self) -> int:
+        """1-based column, as messages give it."""
+        return self.start + 1
+
+    def describe(self) -> str:
+        """``'X'`` or ``end of formula``."""
+        return "end of formula" if self.kind == "end" else repr(self.text)
+
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ENTRY_RE = re.compile(r"[A-Za-z]+(?:_[0-9]+)+\Z")
+_SPACE = " \t\r\n"
+_OPS = "@*+-/(),=."
+_ASCII_HINTS = {
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    "[": "subscripts are not allowed",
+    "]": "subscripts are not allowed",
+    "{": "braces are not allowed",
+    "}": "braces are not allowed",
+    ":": "slices and lambdas are not allowed",
+    ";": "write a single formula",
+    "#": "comments are not allowed",
+    "^": "powers are not supported; use @ for a matrix product",
+    "%": "only @ * + - / are operators",
+    "!": "only @ * + - / are operators",
+    "&": "only @ * + - / are operators",
+    "|": "only @ * + - / are operators",
+    "~": "only @ * + - / are operators",
+    "<": "comparisons are not allowed",
+    ">": "comparisons are not allowed",
+    "\\": "backslashes are not allowed",
+    "`": "backquotes are not allowed",
+    "$": "write plain names such as X, without $",
+}
+_UNICODE_HINTS = {
+    "ᵀ": "write .T for a transpose, e.g. X.T",
+    "⊤": "write .T for a transpose, e.g. X.T",
+    "ᵗ": "write .T for a transpose, e.g. X.T",
+    "′": "write .T for a transpose, e.g. X.T",
+    "·": "use @ for a matrix product or * for an elementwise one",
+    "⋅": "use @ for a matrix product or * for an elementwise one",
+    "∙": "use @ for a matrix product or * for an elementwise one",
+    "×": "use @ for a matrix product or * for an elementwise one",
+    "⊙": "use * for an elementwise product",
+    "∘": "use * for an elementwise product",
+    "−": "use the ASCII minus '-'",
+    "–": "use the ASCII minus '-'",
+    "—": "use the ASCII minus '-'",
+    "∑": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
+    "Σ": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
+    "𝟙": "use np.ones(N), or 1 in a product such as 1.T @ dY",
+    "\u00a0": "use an ordinary space",
+}
+# Letters that look like ASCII ones but that NFKC leaves alone (Greek, Cyrillic).
+_CONFUSABLES = dict(
+    zip(
+        "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧаАВЕКМНОРСТХеорсухᴡ",
+        "ABEZHIKMNOPTYXaABEKMHOPCTXeopcyxw",
+        strict=True,
+    )
+)
+
+
+def _unicode_message(ch: str, start: int) -> str:
+    """Why the non-ASCII character ``ch`` at offset ``start`` is refused, with a fix."""
+    code = f"U+{ord(ch):04X}"
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        name = "unnamed character"
+    # Never echo invisible or control characters (bidi overrides, escapes) to a terminal.
+    shown = f"{ch!r} " if ch.isprintable() else ""
+    hint = _UNICODE_HINTS.get(ch)
+    if hint is None:
+        twin = _CONFUSABLES.get(ch) or unicodedata.normalize("NFKC", ch)
+        if twin.isascii() and twin.isprintable() and twin.strip():
+            hint = f"it looks like {twin!r}: type the ASCII character"
+        else:
+            hint = "formulas use ASCII characters only"
+    return (
+        f"character {shown}({code} {name}) at column {start + 1} is not allowed; {hint}"
+    )
+
+
+def tokenize(text: str, names: Names) -> list[Token]:
+    """Split ``text`` into tokens, refusing anything outside the grammar.
+
+    Args:
+        text: the formula, at most :data:`MAX_LENGTH` characters.
+        names: what the formula may name (used for messages only).
+
+    Returns:
+        The tokens, ending with one of kind "end".
+
+    Raises:
+        FormulaLimitError: too long, or a number too large.
+        FormulaSyntaxError: a character that is not allowed, or an empty formula.
+
+    >>> [t.text for t in tokenize("X.T @ dY", Names.for_config(Config()))]
+    ['X', '.', 'T', '@', 'dY', '']
+    """
+    return list(_tokens(text, names))
+
+
+def _tokens(text: str, names: Names) -> Iterator[Token]:
+    """The tokens of ``text``, one at a time, so that errors come in reading order."""
+    if len(text) > MAX_LENGTH:
+        raise FormulaLimitError(
+            f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH}"
+        )
+    if not text.strip(_SPACE):
+        raise FormulaSyntaxError(f"the formula is empty; {names.allowed()}")
+    previous: Token | None = None
+    pos = 0
+    while pos < len(text):
+        ch = text[pos]
+        if ch in _SPACE:
+            pos += 1
+            continue
+        if not ch.isascii():
+            raise FormulaSyntaxError(
+                f"{_unicode_message(ch, pos)}; {names.allowed()}", pos + 1
+            )
+        token: Token
+        if ch.isdigit() or (ch == "." and text[pos + 1 : pos + 2].isdigit()):
+            token = _number(text, pos, names)
+        elif ch.isalpha() or ch == "_":
+            match = _NAME_RE.match(text, pos)
+            assert match is not None
+            token = Token("name", match.group(), pos)
+            if "__" in token.text:
+                start, shown = pos, token.text
+                if (
+                    previous is not None
+                    and previous.text == "."
+                    and previous.end == pos
+                ):
+                    start, shown = pos - 1, "." + token.text
+                raise FormulaSyntaxError(
+                    f"unexpected {_clip(shown)!r} at column {start + 1}: names with '__' "
+                    f"are never allowed; {names.allowed()}",
+                    start + 1,
+                )
+        elif text[pos : pos + 2] in ("**", "//"):
+            pair = text[pos : pos + 2]
+            what = "powers" if pair == "**" else "floor division"
+            raise FormulaSyntaxError(
+                f"unexpected {pair!r} at column {pos + 1}: {what} are not supported; "
+                f"{names.allowed()}",
+                pos + 1,
+            )
+        elif ch in _OPS:
+            token = Token("op", ch, pos)
+        else:
+            why = _ASCII_HINTS.get(ch, "this character is not part of a formula")
+            raise FormulaSyntaxError(
+                f"unexpected {ch!r} at column {pos + 1}: {why}; {names.allowed()}",
+                pos + 1,
+            )
+        yield token
+        previous = token
+        pos = token.end
+    yield Token("end", "", len(text))
+
+
+def _number(text: str, pos: int, names: Names) -> Token:
+    """The number starting at ``pos``, as numpy writes them: ``2``, ``1.``, ``.5``, ``1e-3``."""
+    match = _NUMBER_RE.match(text, pos)
+    assert match is not None
+    digits = match.group()
+    if digits.endswith(".") and _NAME_RE.match(text, match.end()):
+        digits = digits[:-1]  # 1.T is the ones vector transposed, not 1. then T
+    follow = _NAME_RE.match(text, pos + len(digits))
+    if follow:
+        glued = text[pos : follow.end()]
+        raise FormulaSyntaxError(
+            f"unexpected {_clip(glued)!r} at column {pos + 1}: a number cannot be "
+            f"followed by a name; write {digits}*{_clip(follow.group())}; "
+            f"{names.allowed()}",
+            pos + 1,
+        )
+    exponent = digits.lower().partition("e")[2]
+    if exponent and abs(int(exponent)) > 12:
+        raise FormulaLimitError(
+            f"number {_clip(digits)} at column {pos + 1} is out of range; exponents go "
+            "from -12 to 12"
+        )
+    value = Fraction(digits)
+    if value > MAX_NUMBER or value.denominator > MAX_DENOMINATOR:
+        raise FormulaLimitError(
+            f"number {_clip(digits)} at column {pos + 1} is out of range; numbers are at "
+            f"most {MAX_NUMBER:,} in magnitude, with at most 12 decimals"
+        )
+    return Token("number", digits, pos)
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- the tree: notation nodes, plus the student-only ones ------------------------------------
+# A formula is a tree of notation nodes (Sym, T, Prod for @, Scalar for a number) and the
+# nodes below, which only a student's numpy needs. Source positions live in the Formula
+# (keyed by node identity), since notation nodes compare by value.
+
+
+@dataclass(frozen=True)
+class Size(Node):
+    """A size such as N or C_in (``key`` "n", "d" or "m"): a whole number."""
+
+    key: str
+    spelled: str = ""
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    """``-arg``."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Elementwise(Node):
+    """``left op right`` for ``op`` in ``* + - /``, broadcast as numpy does."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+class Dot(Prod):
+    """``np.dot(a, b)`` / ``a.dot(b)``: ``@``, except that a scalar operand scales."""
+
+
+@dataclass(frozen=True)
+class Reduce(Node):
+    """``np.sum``/``np.mean`` (``how``) of ``arg`` along ``axis`` (None: every entry)."""
+
+    how: str
+    arg: Node
+    axis: int | None = None
+    keepdims: bool = False
+
+
+@dataclass(frozen=True)
+class NpOnes(Node):
+    """``np.ones(shape)``: 1-D for one size, 2-D for a pair ``(r, c)``."""
+
+    shape: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Reshape(Node):
+    """``arg.reshape(shape)`` in row-major order; one entry of ``shape`` may be -1."""
+
+    arg: Node
+    shape: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Pair(Node):
+    """A parenthesised tuple ``(a, b)``: only a shape, inside ones(...) or reshape(...)."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula: its source text, its tree and where each node came from."""
+
+    text: str
+    tree: Node
+    spans: Mapping[int, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def source(self, node: Node) -> str:
+        """The source text of ``node`` (shortened past 40 characters)."""
+        start, end = self.spans.get(id(node), (0, len(self.text)))
+        return _clip(self.text[start:end].strip())
+
+    def literals(self) -> set[int]:
+        """Whole numbers a size must avoid: every literal's numerator and denominator.
+
+        ``X.T @ dY * N / 2`` is right at N = 2 only; ``0.5 * N`` too.
+        """
+        out: set[int] = set()
+        stack = [self.tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Scalar):
+                out.update((abs(node.value.numerator), node.value.denominator))
+            stack.extend(_children(node))
+        return out
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (T, Neg)):
+        return (node.arg,)
+    if isinstance(node, Reduce):
+        return (node.arg,)
+    if isinstance(node, Reshape):
+        return (node.arg, *node.shape)
+    if isinstance(node, Elementwise):
+        return (node.left, node.right)
+    if isinstance(node, Prod):
+        return node.args
+    if isinstance(node, NpOnes):
+        return node.shape
+    if isinstance(node, Pair):
+        return node.items
+    return ()
+
+
+# -- the parser ------------------------------------------------------------------------------
+@dataclass
+class _Call:
+    """The arguments of a call, as written."""
+
+    name: Token
+    args: list[Node]
+    keywords: dict[str, tuple[Token, Node | bool | None]]
+    end: int
+
+
+class _Parser:
+    """Recursive descent over the tokens; one method per grammar rule."""
+
+    def __init__(self, text: str, tokens: Iterator[Token], names: Names) -> None:
+        self.text = text
+        self.stream = tokens  # read lazily: the first error in reading order wins
+        self.tokens: list[Token] = []
+        self.names = names
+        self.pos = 0
+        self.depth = 0
+        self.spans: dict[int, tuple[int, int]] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def peek(self, ahead: int = 0) -> Token:
+        while len(self.tokens) <= self.pos + ahead:
+            if self.tokens and self.tokens[-1].kind == "end":
+                return self.tokens[-1]
+            self.tokens.append(next(self.stream))
+        return self.tokens[self.pos + ahead]
+
+    def advance(self) -> Token:
+        token = self.peek()
+        self.pos += 1
+        return token
+
+    def at(self, *ops: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token.kind == "op" and token.text in ops
+
+    def expect(self, op: str, opened: Token) -> Token:
+        if not self.at(op):
+            raise self.unexpected(
+                self.peek(),
+                f"expected {op!r} to close {opened.text!r} at column {opened.column}",
+            )
+        return self.advance()
+
+    def unexpected(self, token: Token, why: str = "") -> FormulaSyntaxError:
+        reason = f": {why}" if why else ""
+        return FormulaSyntaxError(
+            f"unexpected {token.describe()} at column {token.column}{reason}; "
+            f"{self.names.allowed()}",
+            token.column,
+        )
+
+    def node(self, node: Node, start: int, end: int) -> Node:
+        self.spans[id(node)] = (start, end)
+        return node
+
+    def span(self, node: Node) -> tuple[int, int]:
+        return self.spans[id(node)]
+
+    @contextmanager
+    def nested(self, token: Token) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FormulaLimitError(
+                f"the formula is nested too deeply at column {token.column}: more than "
+                f"{MAX_DEPTH} levels of parentheses, calls or signs"
+            )
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    # -- rules ---------------------------------------------------------------------------
+    def formula(self) -> Node:
+        node = self.expr()
+        token = self.peek()
+        if token.kind != "end":
+            if token.text == ")":
+                why = "this ')' has no matching '('"
+            elif token.text in (",", "="):
+                why = f"{token.text!r} only appears inside a call such as np.sum(...)"
+            elif token.text == "(":
+                why = f"only {', '.join(FUNCTIONS)} can be called"
+            else:
+                why = "an operator such as @, * or + is missing before it"
+            raise self.unexpected(token, why)
+        return node
+
+    def expr(self) -> Node:
+        node = self.term()
+        while self.at("+", "-"):
+            op = self.advance().text
+            right = self.term()
+            node = self.node(
+                Elementwise(op, node, right), self.span(node)[0], self.span(right)[1]
+            )
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while self.at("@", "*", "/"):
+            op = self.advance().text
+            right = self.unary()
+            joined: Node = (
+                Prod(node, right) if op == "@" else Elementwise(op, node, right)
+            )
+            node = self.node(joined, self.span(node)[0], self.span(right)[1])
+        return node
+
+    def unary(self) -> Node:
+        if self.at("-", "+"):
+            sign = self.advance()
+            with self.nested(sign):
+                arg = self.unary()
+            end = self.span(arg)[1]
+            if sign.text == "+":
+                return self.node(arg, sign.start, end)
+            return self.node(Neg(arg), sign.start, end)
+        return self.postfix()
+
+    def postfix(self) -> Node:
+        node = self.primary()
+        while self.at("."):
+            dot = self.advance()
+            attr = self.peek()
+            start = self.span(node)[0]
+            if attr.kind == "name" and attr.text == "T":
+                self.advance()
+                node = self.node(T(node), start, attr.end)
+                continue
+            if attr.kind != "name" or attr.text not in METHODS:
+                shown = "." + attr.text if attr.kind == "name" else "."
+                raise FormulaSyntaxError(
+                    f"unexpected {_clip(shown)!r} at column {dot.column}: only .T, "
+                    f".sum(...), .mean(...), .dot(...), .transpose() and .reshape(...) "
+                    f"may follow an operand; {self.names.allowed()}",
+                    dot.column,
+                )
+            self.advance()
+            call = self.call_args(attr)
+            node = self.node(self.method(node, call), start, call.end)
+        if self.at("("):
+            hint = " (write X.T for a transpose)" if node == Sym("T") else ""
+            raise self.unexpected(
+                self.peek(), f"only {', '.join(FUNCTIONS)} can be called{hint}"
+            )
+        return node
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token.kind == "number":
+            self.advance()
+            return self.node(Scalar(Fraction(token.text)), token.start, token.end)
+        if token.kind == "name":
+            if token.text in _MODULES and self.at(".", ahead=1):
+                return self.module_call()
+            known = token.text in self.names.matrices or token.text in self.names.sizes
+            if not known and (
+                keyword.iskeyword(token.text) or keyword.issoftkeyword(token.text)
+            ):
+                raise FormulaSyntaxError(
+                    f"keyword {token.text!r} at column {token.column} is not allowed; "
+                    f"{self.names.allowed()}",
+                    token.column,
+                )
+            if self.at("(", ahead=1) and not known:
+                return self.function(self.advance())
+            self.advance()
+            return self.name(token)
+        if self.at("("):
+            opened = self.advance()
+            with self.nested(opened):
+                inner = self.expr()
+                if self.at(","):
+                    items = [inner]
+                    while self.at(","):
+                        self.advance()
+                        if self.at(")"):
+                            break
+                        items.append(self.expr())
+                    close = self.expect(")", opened)
+                    return self.node(Pair(tuple(items)), opened.start, close.end)
+                close = self.expect(")", opened)
+            return self.node(inner, opened.start, close.end)
+        if token.kind == "end":
+            raise self.unexpected(token, "the formula stops before an operand")
+        raise self.unexpected(token)
+
+    def module_call(self) -> Node:
+        module = self.advance()
+        self.advance()  # "."
+        function = self.peek()
+        if function.kind != "name" or function.text not in FUNCTIONS:
+            shown = f"{module.text}.{function.text}" if function.kind == "name" else ""
+            raise FormulaSyntaxError(
+                f"unexpected {_clip(shown or module.text + '.')!r} at column "
+                f"{module.column}: of numpy only {', '.join(FUNCTIONS)} are allowed; "
+                f"{self.names.allowed()}",
+                module.column,
+            )
+        self.advance()
+        if not self.at("("):
+            raise self.unexpected(self.peek(), f"{function.text} must be called")
+        node = self.function(function)
+        return self.node(node, module.start, self.span(node)[1])
+
+    def name(self, token: Token) -> Node:
+        word = token.text
+        if word in self.names.matrices:
+            return self.node(Sym(self.names.matrices[word]), token.start, token.end)
+        if word in self.names.sizes:
+            return self.node(Size(self.names.sizes[word], word), token.start, token.end)
+        if word in FUNCTIONS:
+            raise self.unexpected(token, f"{word} must be called, e.g. np.{word}(...)")
+        raise FormulaSyntaxError(
+            f"unknown name {_clip(word)!r} at column {token.column}{self.suggest(word)}; "
+            f"{self.names.allowed()}",
+            token.column,
+        )
+
+    def suggest(self, word: str) -> str:
+        for known in (*self.names.matrices, *self.names.sizes):
+            if known.lower() == word.lower():
+                return f" (did you mean {known!r}? names are case-sensitive)"
+        if word in _MODULES or word == "torch":
+            return " (numpy functions are called as np.sum(...), np.dot(...), ...)"
+        if word in ("t",):
+            return " (write X.T for a transpose)"
+        if _ENTRY_RE.match(word):
+            return " (single entries cannot be named; use the whole matrix, e.g. X)"
+        return ""
+
+    def call_args(self, name: Token) -> _Call:
+        """``(`` args ``)`` after a function or method name."""
+        if not self.at("("):
+            example = "X.T" if name.text == "T" else f"E.{name.text}(...)"
+            raise self.unexpected(
+                self.peek(), f"{name.text} must be called, e.g. {example}"
+            )
+        opened = self.advance()
+        args: list[Node] = []
+        keywords: dict[str, tuple[Token, Node | bool | None]] = {}
+        with self.nested(opened):
+            while not self.at(")"):
+                token = self.peek()
+                if token.kind == "name" and self.at("=", ahead=1):
+                    self.advance()
+                    self.advance()
+                    if token.text in keywords:
+                        raise self.unexpected(token, f"{token.text}= is given twice")
+                    keywords[token.text] = (token, self.keyword_value())
+                elif keywords:
+                    raise self.unexpected(
+                        token, "a positional argument cannot follow a keyword one"
+                    )
+                else:
+                    args.append(self.expr())
+                if not self.at(","):
+                    break
+                self.advance()
+            close = self.expect(")", opened)
+        return _Call(name, args, keywords, close.end)
+
+    def keyword_value(self) -> Node | bool | None:
+        token = self.peek()
+        if token.kind == "name" and token.text in ("True", "False", "None"):
+            self.advance()
+            return {"True": True, "False": False, "None": None}[token.text]
+        return self.expr()
+
+    def function(self, name: Token) -> Node:
+        """A call of one of :data:`FUNCTIONS` (the module prefix already read)."""
+        if name.text not in FUNCTIONS:
+            hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
+            raise FormulaSyntaxError(
+                f"unexpected call {_clip(name.text + '(')!r} at column {name.column}: "
+                f"only {', '.join(FUNCTIONS)} can be called{hint}; "
+                f"{self.names.allowed()}",
+                name.column,
+            )
+        call = self.call_args(name)
+        word = name.text
+        if word in ("sum", "mean"):
+            self.arity(call, 1, 2, ("axis", "keepdims"))
+            return self.node(
+                self.reduce(word, call.args[0], call), name.start, call.end
+            )
+        if word == "ones":
+            self.arity(call, 1, 1, ())
+            return self.node(
+                NpOnes(self.shape(call.args[0], call)), name.start, call.end
+            )
+        if word in ("dot", "matmul"):
+            self.arity(call, 2, 2, ())
+            left, right = call.args
+            node: Node = Dot(left, right) if word == "dot" else Prod(left, right)
+            return self.node(node, name.start, call.end)
+        self.arity(call, 1, 1, ())  # transpose
+        return self.node(T(call.args[0]), name.start, call.end)
+
+    def method(self, node: Node, call: _Call) -> Node:
+        word = call.name.text
+        if word in ("sum", "mean"):
+            self.arity(call, 0, 1, ("axis", "keepdims"))
+            return self.reduce(word, node, call, first=0)
+        if word == "dot":
+            self.arity(call, 1, 1, ())
+            return Dot(node, call.args[0])
+        if word == "transpose":
+            self.arity(call, 0, 0, ())
+            return T(node)
+        # reshape(r, c) or reshape((r, c)) or reshape(k)
+        if not call.args:
+            raise self.unexpected(
+                call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
+            )
+        self.arity(call, 1, 2, ())
+        items = call.args
+        if len(items) == 1:
+            return Reshape(node, self.shape(items[0], call))
+        return Reshape(node, tuple(items))
+
+    def arity(
+        self, call: _Call, least: int, most: int, keywords: tuple[str, ...]
+    ) -> None:
+        word = call.name.text
+        for key, (token, _) in call.keywords.items():
+            if key not in keywords:
+                hint = ""
+                if key in ("keepdim", "dim"):
+                    hint = " (numpy spells it axis= and keepdims=)"
+                raise self.unexpected(
+                    token,
+                    f"{word}(...) takes no keyword {key!r}{hint}"
+                    + (f"; it takes {', '.join(keywords)}" if keywords else ""),
+                )
+        if not least <= len(call.args) <= most:
+            want = str(least) if least == most else f"{least} to {most}"
+            raise self.unexpected(
+                call.name,
+                f"{word}(...) takes {want} positional argument"
+                f"{'' if most == 1 else 's'}, not {len(call.args)}",
+            )
+
+    def shape(self, arg: Node, call: _Call) -> tuple[Node, ...]:
+        if isinstance(arg, Pair):
+            if len(arg.items) > 2:
+                raise self.unexpected(
+                    call.name, "shapes have one or two sizes here, such as (N, 1)"
+                )
+            return arg.items
+        return (arg,)
+
+    def reduce(self, how: str, arg: Node, call: _Call, first: int = 1) -> Reduce:
+        axis_node: Node | bool | None = None
+        if len(call.args) > first:
+            axis_node = call.args[first]
+            if "axis" in call.keywords:
+                raise self.unexpected(call.keywords["axis"][0], "axis is given twice")
+        elif "axis" in call.keywords:
+            axis_node = call.keywords["axis"][1]
+        keep = call.keywords.get("keepdims", (call.name, False))
+        if not isinstance(keep[1], bool):
+            raise self.unexpected(keep[0], "keepdims is True or False")
+        return Reduce(how, arg, self.axis(axis_node, call), keep[1])
+
+    def axis(self, node: Node | bool | None, call: _Call) -> int | None:
+        if node is None:
+            return None
+        value: Fraction | None = None
+        if isinstance(node, Scalar):
+            value = node.value
+        elif isinstance(node, Neg) and isinstance(node.arg, Scalar):
+            value = -node.arg.value
+        if value is None or isinstance(node, bool) or value not in (0, 1, -1, -2):
+            raise self.unexpected(call.name, "the axis is 0, 1, -1, -2 or None")
+        return int(value)
+
+
+def parse(text: str, names: Names) -> Formula:
+    """Parse a candidate formula.
+
+    Args:
+        text: the formula, e.g. ``"X.T @ dY"`` (at most :data:`MAX_LENGTH` characters).
+        names: the names it may use (:meth:`Names.for_config`).
+
+    Returns:
+        The Formula (text, tree and source positions).
+
+    Raises:
+        FormulaSyntaxError: it does not parse, or uses a name or character not allowed;
+            the message names the offending token and its column.
+        FormulaLimitError: it is too long or nested too deeply, or a number is too large.
+
+    >>> parse("X.T @ dY", Names.for_config(Config())).tree
+    Prod(args=(T(arg=Sym(role='X')), Sym(role='dY')))
+    """
+    parser = _Parser(text, _tokens(text, names), names)
+    tree = parser.formula()
+    return Formula(text, tree, parser.spans)
+
+
+# -- notation to the grammar's text ----------------------------------------------------------------
+def numpy_text(node: Node, config: Config) -> str:
+    """A closed form such as ``Prod(T(Sym("X")), Sym("dY"))`` as check reads it: ``X.T @ dY``.
+
+    Names are ``config``'s display letters and 1_N is ``np.ones((N, 1))`` with the
+    convention's name of the batch size, so :func:`symderiv.check.check_formula` of the
+    text, at ``config``'s sizes and any others, is right exactly when the closed form is.
+
+    Raises:
+        TypeError: a node this grammar has no spelling for (I, K, ⊗, vec).
+
+    >>> numpy_text(Prod(T(Sym("X")), Sym("dY")), Config(convention="column"))
+    'A.T @ dLdZ'
+    """
+    from ..notation import Ones as OnesVector
+    from ..notation import Sum
+
+    letters = config.letters
+
+    def size(value: object) -> str:
+        if isinstance(
+            value, str
+        ):  # a size's name, N, D or M: the convention's spelling
+            return dict(zip(SIZE_NAMES, config.conv.sizes, strict=True)).get(
+                value, value
+            )
+        if value == config.n:
+            return config.conv.sizes[0]
+        return str(value)
+
+    def text(part: Node, inner: bool = False) -> str:
+        if isinstance(part, Sym):
+            return letters.of(part.role)
+        if isinstance(part, OnesVector):
+            return f"np.ones(({size(part.size)}, 1))"
+        if isinstance(part, Scalar):
+            return str(part.value)
+        if isinstance(part, T):
+            return f"{text(part.arg, inner=True)}.T"
+        if isinstance(part, Prod):
+            body = " @ ".join(
+                text(a, inner=True) for a in part.args if not isinstance(a, Scalar)
+            )
+            scalars = [a for a in part.args if isinstance(a, Scalar)]
+            if scalars:
+                body = " * ".join([f"({body})", *(text(a) for a in scalars)])
+            return f"({body})" if inner and len(part.args) > 1 else body
+        if isinstance(part, Sum):
+            body = " + ".join(text(a) for a in part.args)
+            return f"({body})" if inner else body
+        raise TypeError(f"no numpy spelling for {type(part).__name__}")
+
+    return text(node)
+
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DENOMINATOR",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_NUMBER",
+    "METHODS",
+    "SIZE_KEYS",
+    "Dot",
+    "Elementwise",
+    "Formula",
+    "FormulaLimitError",
+    "FormulaShapeError",
+    "FormulaSyntaxError",
+    "Names",
+    "Neg",
+    "NpOnes",
+    "Pair",
+    "Reduce",
+    "Reshape",
+    "Size",
+    "Token",
+    "numpy_text",
+    "parse",
+    "tokenize",
+]

@@ -1,0 +1,488 @@
+"""numpy's shapes of a parsed formula, and a bound on the work of computing it.
+
+:func:`infer` walks the tree once, before any arithmetic: each node gets its numpy shape
+(() for a scalar, (k,) for a 1-D array, (r, c) for a matrix, every axis with its size and
+its name, N or C_in), a constant value where it is one, and a bound on the terms in each
+entry. A shape that does not fit is a wrong answer, explained (:class:`FormulaShapeError`,
+exit 1); more work than :func:`work_limit` is refused (exit 2).
+
+Shapes follow numpy exactly: ``sum(E, axis=0)`` of an r×c array is 1-D of length c
+(``keepdims=True`` keeps it 1×c), ``.T`` of a 1-D array is the same array, ``@`` of a 1-D
+and a 2-D array is 1-D, ``np.ones(k)`` is 1-D and ``np.ones((k, 1))`` a column, and
+``* + -`` broadcast. One extension from the maths: the literal ``1`` next to ``@`` is the
+ones vector 1_k, a k×1 column (``1.T`` a 1×k row), k read off the other operand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ..algebra import PolyMatrix
+from ..conventions import NAMEABLE, Config, Convention
+from ..errors import FormulaError
+from ..notation import Node, Prod, Scalar, Sym, T
+from .grammar import (
+    SIZE_KEYS,
+    Dot,
+    Elementwise,
+    Formula,
+    FormulaLimitError,
+    FormulaShapeError,
+    Neg,
+    NpOnes,
+    Pair,
+    Reduce,
+    Reshape,
+    Size,
+)
+
+if TYPE_CHECKING:
+    from ..layer import AffineLayer
+
+#: Polynomial terms a formula may build in all at small sizes (the sum over its
+#: operations of entries × terms per entry); :func:`work_limit` grows it with the sizes.
+MAX_WORK = 150_000
+#: Per N·D·M, the further work allowed at large sizes: ``X.T @ dY`` costs N·D·M, so a right
+#: answer written a few times over still fits; the size guard bounds N·D·M itself.
+WORK_PER_CELL = 8
+#: A term count past this is "too many" already; keeps the estimate's integers small.
+_TERMS_CAP = 10**15
+
+
+def work_limit(n: int, d: int, m: int) -> int:
+    """The most polynomial terms a formula may build at sizes N=n, D=d, M=m."""
+    return MAX_WORK + WORK_PER_CELL * n * d * m
+
+
+# -- shapes and work, before any arithmetic ----------------------------------------------------
+@dataclass(frozen=True)
+class Dim:
+    """One axis of a shape: its size and how to name it (``N``, ``C_in``, ``1``)."""
+
+    size: int
+    label: str
+
+    def describe(self) -> str:
+        """``D=3``, or ``3`` when the label is the number itself."""
+        return (
+            str(self.size)
+            if self.label == str(self.size)
+            else f"{self.label}={self.size}"
+        )
+
+
+#: A numpy shape: () for a scalar, (k,) for a 1-D array, (r, c) for a matrix.
+Shape = tuple[Dim, ...]
+
+
+def format_shape(shape: Shape) -> str:
+    """``N×D (2×3)``, ``1-D of length M (4)``, ``a scalar``; plain sizes print once."""
+    if not shape:
+        return "a scalar"
+    labels = "×".join(d.label for d in shape)
+    sizes = "×".join(str(d.size) for d in shape)
+    text = sizes if labels == sizes else f"{labels} ({sizes})"
+    return f"1-D of length {text}" if len(shape) == 1 else text
+
+
+def numpy_shape(shape: Shape) -> str:
+    """numpy's own spelling: ``(2, 3)``, ``(4,)``, ``()``."""
+    if len(shape) == 1:
+        return f"({shape[0].size},)"
+    return "(" + ", ".join(str(d.size) for d in shape) + ")"
+
+
+@dataclass(frozen=True)
+class Info:
+    """What :func:`infer` knows about a (sub)formula before computing it.
+
+    Attributes:
+        shape: its numpy shape.
+        value: a scalar's value when it is a constant (numbers and sizes), else None.
+        terms: at most this many terms in each entry once multiplied out.
+    """
+
+    shape: Shape
+    value: Fraction | None = None
+    terms: int = 1
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a formula's names stand for at one size triple.
+
+    Attributes:
+        n, d, m: the sizes N, D, M.
+        convention: gives each role's shape and the size labels (N, C_in, C_out, ...).
+        leaves: role -> explicit matrix (X, W, b, Y, dY, T), read only by :func:`evaluate`.
+    """
+
+    n: int
+    d: int
+    m: int
+    convention: Convention
+    leaves: Mapping[str, PolyMatrix] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Env:
+        """The environment of ``config``, leaves the layer's own symbolic matrices."""
+        from ..layer import AffineLayer
+
+        layer = AffineLayer(config.n, config.d, config.m, config.conv)
+        return cls(config.n, config.d, config.m, config.conv, LayerLeaves(layer))
+
+    def size(self, key: str) -> int:
+        """The size called ``key`` ("n", "d" or "m")."""
+        return {"n": self.n, "d": self.d, "m": self.m}[key]
+
+    def label(self, key: str) -> str:
+        """The convention's name of size ``key``: N, D, M or N, C_in, C_out."""
+        return self.convention.sizes[SIZE_KEYS.index(key)]
+
+    def shape(self, role: str) -> Shape:
+        """The shape of ``role`` with its labels, e.g. (N=2, D=3) for X."""
+        return _role_shape(self.convention, role, self.n, self.d, self.m)
+
+    def sizes_text(self) -> str:
+        """``N=2, D=2, M=3`` (``N=2, C_in=2, C_out=3`` in column)."""
+        return ", ".join(
+            f"{label}={self.size(key)}"
+            for label, key in zip(self.convention.sizes, SIZE_KEYS, strict=True)
+        )
+
+
+@lru_cache(maxsize=1024)
+def _role_shape(convention: Convention, role: str, n: int, d: int, m: int) -> Shape:
+    rows, cols = convention.shape(role, n, d, m)
+    labels = convention.shape_names(role)
+    return Dim(rows, labels[0]), Dim(cols, labels[1])
+
+
+class LayerLeaves(Mapping[str, PolyMatrix]):
+    """role -> the layer's matrix (Y is the forward map), built on first use."""
+
+    def __init__(self, layer: AffineLayer) -> None:
+        self.layer = layer
+
+    def __getitem__(self, role: str) -> PolyMatrix:
+        return self.layer.Y if role == "Y" else self.layer.matrix(role)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(NAMEABLE)
+
+    def __len__(self) -> int:
+        return len(NAMEABLE)
+
+
+_ONE = Dim(1, "1")
+
+
+def ones_literal(node: Node) -> str | None:
+    """ "col" for the literal 1, "row" for ``1.T``: a ones vector if a product allows."""
+    if isinstance(node, Scalar) and node.value == 1:
+        return "col"
+    if isinstance(node, T) and ones_literal(node.arg) == "col":
+        return "row"
+    return None
+
+
+class Shapes:
+    """The shape pass: numpy shapes, constant scalars and a bound on the work, per node.
+
+    ``infos`` keeps each node's Info (by identity) for the evaluation pass, which then
+    needs no shape rules of its own.
+    """
+
+    def __init__(self, formula: Formula, env: Env) -> None:
+        self.formula = formula
+        self.env = env
+        self.work = 0
+        self.limit = work_limit(env.n, env.d, env.m)
+        self.infos: dict[int, Info] = {}
+
+    def src(self, node: Node) -> str:
+        return self.formula.source(node)
+
+    def fail(self, node: Node, why: str) -> FormulaShapeError:
+        return FormulaShapeError(f"{self.src(node)}: {why}", self.src(node))
+
+    def info(self, node: Node) -> Info:
+        info = self._info(node)
+        entries = 1
+        for dim in info.shape:
+            entries *= dim.size
+        info = Info(info.shape, info.value, min(info.terms, _TERMS_CAP))
+        self.work += entries * info.terms
+        if self.work > self.limit:
+            raise FormulaLimitError(
+                f"{self.src(node)!r} is too large to check at {self.env.sizes_text()}: "
+                f"more than {self.limit:,} polynomial terms"
+            )
+        self.infos[id(node)] = info
+        return info
+
+    def _info(self, node: Node) -> Info:
+        if isinstance(node, Sym):
+            terms = self.env.d + 1 if node.role == "Y" else 1
+            return Info(self.env.shape(node.role), terms=terms)
+        if isinstance(node, Size):
+            return Info((), Fraction(self.env.size(node.key)))
+        if isinstance(node, Scalar):
+            return Info((), node.value)
+        if isinstance(node, NpOnes):
+            return Info(tuple(self.whole(arg, node) for arg in node.shape))
+        if isinstance(node, T):
+            inner = self.info(node.arg)
+            return Info(inner.shape[::-1], inner.value, inner.terms)
+        if isinstance(node, Neg):
+            inner = self.info(node.arg)
+            value = -inner.value if inner.value is not None else None
+            return Info(inner.shape, value, inner.terms)
+        if isinstance(node, Reduce):
+            return self.reduce(node, self.info(node.arg))
+        if isinstance(node, Reshape):
+            return self.reshape(node, self.info(node.arg))
+        if isinstance(node, Prod):
+            return self.matmul(node)
+        if isinstance(node, Elementwise):
+            return self.elementwise(node)
+        if isinstance(node, Pair):
+            raise FormulaError(
+                f"{self.src(node)!r}: a tuple is only a shape, as in np.ones((N, 1)) or "
+                ".reshape((M, 1))"
+            )
+        raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+
+    def constant(self, arg: Node, call: Node, what: str) -> tuple[int, str]:
+        """A whole-number argument of ones(...) or reshape(...), with its label."""
+        info = self.info(arg)
+        value = info.value
+        if info.shape or value is None or value.denominator != 1:
+            raise FormulaError(
+                f"{self.src(call)!r}: {what} takes sizes, whole numbers such as N or 1, "
+                f"but {self.src(arg)!r} is not one"
+            )
+        label = arg.spelled if isinstance(arg, Size) else str(int(value))
+        return int(value), label
+
+    def whole(self, arg: Node, call: Node) -> Dim:
+        size, label = self.constant(arg, call, "np.ones(...)")
+        if size < 1:
+            raise self.fail(call, f"np.ones needs sizes >= 1, and {label} is {size}")
+        if size > self.limit:
+            raise FormulaLimitError(
+                f"{self.src(call)!r} is too large: {size:,} entries (at most "
+                f"{self.limit:,})"
+            )
+        return Dim(size, label)
+
+    def reduce(self, node: Reduce, inner: Info) -> Info:
+        shape, axis = inner.shape, node.axis
+        name = f"np.{node.how}"
+        if axis is not None:
+            if axis >= len(shape) or axis < -len(shape):
+                what = "a scalar" if not shape else f"{len(shape)}-D"
+                raise self.fail(
+                    node, f"{name} along axis {axis}, but its argument is {what}"
+                )
+            axis %= len(shape)
+        kept = [
+            (dim if (axis is not None and k != axis) else _ONE)
+            for k, dim in enumerate(shape)
+        ]
+        count = 1
+        for k, dim in enumerate(shape):
+            if axis is None or k == axis:
+                count *= dim.size
+        out = (
+            tuple(kept)
+            if node.keepdims
+            else tuple(
+                dim for k, dim in enumerate(shape) if axis is not None and k != axis
+            )
+        )
+        value = None
+        if inner.value is not None and not shape:
+            value = inner.value
+        return Info(out, value, inner.terms * count)
+
+    def reshape(self, node: Reshape, inner: Info) -> Info:
+        total = 1
+        for dim in inner.shape:
+            total *= dim.size
+        dims: list[tuple[int, str]] = [
+            self.constant(arg, node, ".reshape(...)") for arg in node.shape
+        ]
+        free = [k for k, (size, _) in enumerate(dims) if size == -1]
+        if len(free) > 1 or any(size < -1 or size == 0 for size, _ in dims):
+            raise FormulaError(
+                f"{self.src(node)!r}: a shape has sizes >= 1 and at most one -1"
+            )
+        known = 1
+        for size, _ in dims:
+            if size != -1:
+                known *= size
+        if free:
+            if total % known:
+                raise self.fail(
+                    node,
+                    f"cannot reshape {format_shape(inner.shape)} ({total} entries) "
+                    f"to {numpy_shape(tuple(Dim(s, lab) for s, lab in dims))}",
+                )
+            size = total // known
+            label = next((d.label for d in inner.shape if d.size == size), str(size))
+            dims[free[0]] = (size, label)
+        shape = tuple(Dim(size, label) for size, label in dims)
+        if known * (total // known if free else 1) != total:
+            raise self.fail(
+                node,
+                f"cannot reshape {format_shape(inner.shape)} ({total} entries) to "
+                f"{format_shape(shape)}",
+            )
+        return Info(shape, None, inner.terms)
+
+    def operands(self, node: Prod) -> tuple[Info, Info]:
+        """The two operands of ``@``; a literal 1 takes its length from the other side."""
+        left, right = node.args
+        kinds = ones_literal(left), ones_literal(right)
+        if kinds[0] == "row" and kinds[1] is None:
+            b = self.info(right)
+            if len(b.shape) == 2:
+                a = Info((_ONE, b.shape[0]))
+                self.infos[id(left)] = a
+                return a, b
+            return self.info(left), b
+        a = self.info(left)
+        if kinds[1] == "col" and kinds[0] is None and len(a.shape) == 2:
+            b = Info((a.shape[1], _ONE))
+            self.infos[id(right)] = b
+            return a, b
+        return a, self.info(right)
+
+    def matmul(self, node: Prod) -> Info:
+        left, right = node.args
+        a, b = self.operands(node)
+        if isinstance(node, Dot) and (not a.shape or not b.shape):
+            return self.scale(node, "*", a, b)  # np.dot with a scalar multiplies
+        for side, part in ((left, a), (right, b)):
+            if not part.shape:
+                hint = (
+                    " (the length of this 1 is not clear here: write np.ones(N) or "
+                    "1.T @ dY)"
+                    if ones_literal(side)
+                    else "; use * to scale by a number"
+                )
+                raise self.fail(
+                    node,
+                    f"@ multiplies arrays, but {self.src(side)} is a scalar{hint}",
+                )
+        inner_a, inner_b = a.shape[-1], b.shape[0]
+        if inner_a.size != inner_b.size:
+            where_a = "columns" if len(a.shape) == 2 else "entries"
+            where_b = "rows" if len(b.shape) == 2 else "entries"
+            raise self.fail(
+                node,
+                f"cannot multiply {format_shape(a.shape)} by {format_shape(b.shape)}; "
+                f"{self.src(left)} has {inner_a.describe()} {where_a} but "
+                f"{self.src(right)} has {inner_b.describe()} {where_b}",
+            )
+        # (r, k) @ (k, c) -> (r, c); a 1-D operand drops its axis from the result.
+        shape = a.shape[:-1] + b.shape[1:]
+        return Info(shape, None, inner_a.size * a.terms * b.terms)
+
+    def scale(self, node: Node, op: str, a: Info, b: Info) -> Info:
+        """Elementwise ``op`` of a scalar and an array (or two scalars)."""
+        shape = a.shape or b.shape
+        value = None
+        if a.value is not None and b.value is not None:
+            value = {"*": a.value * b.value, "+": a.value + b.value}.get(
+                op, a.value - b.value
+            )
+        if op == "*":
+            constant = a.value is not None or b.value is not None
+            terms = max(a.terms, b.terms) if constant else a.terms * b.terms
+        else:
+            terms = a.terms + b.terms
+        return Info(shape, value, terms)
+
+    def elementwise(self, node: Elementwise) -> Info:
+        a, b = self.info(node.left), self.info(node.right)
+        op = node.op
+        if op == "/":
+            if b.shape or b.value is None:
+                raise FormulaError(
+                    f"{self.src(node)!r}: / divides by a number or a size only (such as "
+                    f"2 or N), and {self.src(node.right)!r} is not one"
+                )
+            if b.value == 0:
+                raise self.fail(node, f"it divides by zero at {self.env.sizes_text()}")
+            value = a.value / b.value if a.value is not None else None
+            return Info(a.shape, value, a.terms)
+        if not a.shape or not b.shape:
+            return self.scale(node, op, a, b)
+        # numpy broadcasting: align the trailing axes; a size-1 axis stretches.
+        width = max(len(a.shape), len(b.shape))
+        pa = (_ONE,) * (width - len(a.shape)) + a.shape
+        pb = (_ONE,) * (width - len(b.shape)) + b.shape
+        dims: list[Dim] = []
+        for left, right in zip(pa, pb, strict=True):
+            if left.size == right.size:
+                dims.append(left if left.label != "1" else right)
+            elif left.size == 1 or right.size == 1:
+                dims.append(right if left.size == 1 else left)
+            else:
+                verb = {"*": "multiply elementwise", "+": "add", "-": "subtract"}[op]
+                joint = "and" if op != "-" else "from"
+                first, second = (a, b) if op != "-" else (b, a)
+                raise self.fail(
+                    node,
+                    f"cannot {verb} {format_shape(first.shape)} {joint} "
+                    f"{format_shape(second.shape)}; numpy broadcasts only equal sizes "
+                    "or a size 1",
+                )
+        terms = a.terms * b.terms if op == "*" else a.terms + b.terms
+        return Info(tuple(dims), None, terms)
+
+
+def infer(formula: Formula, env: Env) -> Info:
+    """The numpy shape of ``formula`` at ``env``'s sizes, checked without computing it.
+
+    Args:
+        formula: a parsed formula.
+        env: sizes and convention (the leaves are not read).
+
+    Returns:
+        Info: the shape, a constant value, and a term bound.
+
+    Raises:
+        FormulaShapeError: shapes inside the formula do not fit (a wrong answer).
+        FormulaError: ones(...) of something that is not a size, / by an array.
+        FormulaLimitError: computing it would build more than :func:`work_limit` terms.
+
+    >>> from symderiv.check.grammar import Names, parse
+    >>> env = Env(2, 3, 4, Config().conv)
+    >>> f = parse("np.sum(dY, axis=0)", Names.for_config(Config()))
+    >>> format_shape(infer(f, env).shape)
+    '1-D of length M (4)'
+    """
+    return Shapes(formula, env).info(formula.tree)
+
+
+__all__ = [
+    "MAX_WORK",
+    "Dim",
+    "Env",
+    "Info",
+    "LayerLeaves",
+    "Shape",
+    "Shapes",
+    "format_shape",
+    "infer",
+    "numpy_shape",
+    "ones_literal",
+    "work_limit",
+]

@@ -1,0 +1,246 @@
+"""The exact value of a parsed formula, with symderiv's own algebra (no sympy).
+
+:func:`evaluate` runs the shape pass (:mod:`.shapes`) first, then computes each node over
+:class:`~symderiv.algebra.PolyMatrix` in the canonical entry names (x_1_1, w_2_3, b_1,
+dy_1_2, ...); the shape pass has already decided every result's shape, so this module
+has no shape rules of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..algebra import ONE, Poly, PolyMatrix
+from ..notation import Node, Prod, Sym, T
+from .grammar import Dot, Elementwise, Formula, Neg, NpOnes, Reduce, Reshape
+from .shapes import Env, Info, Shapes, ones_literal
+
+
+# -- evaluation with symderiv's own algebra -------------------------------------------------
+@dataclass(frozen=True)
+class Value:
+    """An evaluated (sub)formula: a numpy shape and its entries as a PolyMatrix.
+
+    A scalar is held as 1×1 and a 1-D array of length k as 1×k; ``shape`` says which.
+    """
+
+    shape: tuple[int, ...]
+    matrix: PolyMatrix
+
+    def as_matrix(self) -> PolyMatrix:
+        """The entries in the value's own 2-D form (1-D as a 1×k row)."""
+        return self.matrix
+
+
+def _const(value: Fraction) -> Poly:
+    return Poly.const(value.numerator if value.denominator == 1 else value)
+
+
+def _scalar(poly: Poly) -> Value:
+    return Value((), PolyMatrix(1, 1, {} if poly.is_zero() else {(0, 0): poly}))
+
+
+def _reshaped(matrix: PolyMatrix, rows: int, cols: int) -> PolyMatrix:
+    """The same entries, row-major, in a rows×cols matrix."""
+    width = matrix.cols
+    out = {}
+    for (i, j), v in matrix.entries.items():
+        flat = i * width + j
+        out[flat // cols, flat % cols] = v
+    return PolyMatrix(rows, cols, out)
+
+
+def _grid(shape: tuple[int, ...]) -> tuple[int, int]:
+    """How a value of numpy ``shape`` is held: () -> 1×1, (k,) -> 1×k, (r, c) -> r×c."""
+    if not shape:
+        return 1, 1
+    if len(shape) == 1:
+        return 1, shape[0]
+    return shape[0], shape[1]
+
+
+class Evaluator:
+    """Computes a formula whose shapes :func:`infer` has checked, with PolyMatrix."""
+
+    def __init__(self, env: Env, infos: Mapping[int, Info]) -> None:
+        self.env = env
+        self.infos = infos
+
+    def shape(self, node: Node) -> tuple[int, ...]:
+        return tuple(d.size for d in self.infos[id(node)].shape)
+
+    def value(self, node: Node) -> Value:
+        info = self.infos[id(node)]
+        if info.value is not None and not info.shape:
+            return _scalar(_const(info.value))
+        shape = self.shape(node)
+        if ones_literal(node) is not None:  # 1 or 1.T next to @: a ones vector
+            return Value(shape, PolyMatrix.ones(*_grid(shape)))
+        if isinstance(node, Sym):
+            return Value(shape, self.env.leaves[node.role])
+        if isinstance(node, NpOnes):
+            return Value(shape, PolyMatrix.ones(*_grid(shape)))
+        if isinstance(node, T):
+            inner = self.value(node.arg)
+            if len(inner.shape) < 2:
+                return Value(shape, inner.matrix)
+            return Value(shape, inner.matrix.transpose())
+        if isinstance(node, Neg):
+            return Value(shape, self.value(node.arg).matrix.scale(-1))
+        if isinstance(node, Reduce):
+            return self.reduce(node, shape)
+        if isinstance(node, Reshape):
+            held = self.value(node.arg).matrix
+            return Value(shape, _reshaped(held, *_grid(shape)))
+        if isinstance(node, Prod):
+            return self.matmul(node, shape)
+        if isinstance(node, Elementwise):
+            return self.elementwise(node, shape)
+        raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+
+    def reduce(self, node: Reduce, shape: tuple[int, ...]) -> Value:
+        inner = self.value(node.arg)
+        rows, cols = inner.matrix.shape
+        ndim = len(inner.shape)
+        axis = None if node.axis is None else node.axis % max(ndim, 1)
+        # Which axis of the held matrix runs along numpy's axis: a 1-D array is 1×k.
+        if axis is None:
+            sums: dict[tuple[int, int], list[Poly]] = {(0, 0): []}
+            for v in inner.matrix.entries.values():
+                sums[0, 0].append(v)
+            count = rows * cols
+        elif ndim == 2 and axis == 0:  # (r, c) -> c column sums
+            sums = {}
+            for (_, j), v in sorted(inner.matrix.entries.items()):
+                sums.setdefault((0, j), []).append(v)
+            count = rows
+        elif ndim == 2:  # axis 1: (r, c) -> r row sums
+            sums = {}
+            for (i, _), v in sorted(inner.matrix.entries.items()):
+                sums.setdefault((i, 0), []).append(v)
+            count = cols
+        else:  # 1-D along its only axis
+            sums = {(0, 0): [v for _, v in sorted(inner.matrix.entries.items())]}
+            count = cols
+        scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
+        out_rows = (
+            1 if (axis is None or (ndim == 2 and axis == 0) or ndim < 2) else rows
+        )
+        out_cols = cols if (ndim == 2 and axis == 0) else 1
+        entries = {}
+        for key, parts in sums.items():
+            total = Poly.dot((p, ONE) for p in parts)
+            if scale != 1:
+                total = total.scale(scale)
+            if not total.is_zero():
+                entries[key] = total
+        reduced = PolyMatrix(out_rows, out_cols, entries)
+        # Held 2-D now; give it the result's own layout (1-D as a row, keepdims as is).
+        rows_out, cols_out = _grid(shape)
+        if reduced.shape != (rows_out, cols_out):
+            reduced = _reshaped(reduced, rows_out, cols_out)
+        return Value(shape, reduced)
+
+    def matmul(self, node: Prod, shape: tuple[int, ...]) -> Value:
+        left, right = node.args
+        a, b = self.value(left), self.value(right)
+        if isinstance(node, Dot) and (not a.shape or not b.shape):
+            return self.scaled("*", a, b, shape)
+        ma = a.matrix  # a 1-D left operand is already a 1×k row
+        mb = b.matrix if len(b.shape) == 2 else b.matrix.transpose()  # k×1 column
+        product = ma @ mb
+        return Value(shape, _reshaped(product, *_grid(shape)))
+
+    def scaled(self, op: str, a: Value, b: Value, shape: tuple[int, ...]) -> Value:
+        """``op`` of a scalar with an array (either side), or of two scalars."""
+        if not a.shape and not b.shape:
+            x, y = a.matrix[0, 0], b.matrix[0, 0]
+            return _scalar(x * y if op == "*" else (x + y if op == "+" else x - y))
+        scalar_first = not a.shape
+        s = (a if scalar_first else b).matrix[0, 0]
+        array = (b if scalar_first else a).matrix
+        constant = s.constant()
+        out: dict[tuple[int, int], Poly] = {}
+        if op == "*":
+            if constant is not None:
+                return Value(shape, array.scale(constant))
+            for key, v in array.entries.items():
+                p = v * s
+                if not p.is_zero():
+                    out[key] = p
+            return Value(shape, PolyMatrix(array.rows, array.cols, out))
+        rows, cols = array.shape
+        for i in range(rows):
+            for j in range(cols):
+                v = array[i, j]
+                if op == "+":
+                    p = v + s
+                elif scalar_first:
+                    p = s - v
+                else:
+                    p = v - s
+                if not p.is_zero():
+                    out[i, j] = p
+        return Value(shape, PolyMatrix(rows, cols, out))
+
+    def elementwise(self, node: Elementwise, shape: tuple[int, ...]) -> Value:
+        a, b = self.value(node.left), self.value(node.right)
+        if node.op == "/":
+            divisor = self.infos[id(node.right)].value
+            assert divisor is not None
+            return Value(shape, a.matrix.scale(1 / divisor))
+        if not a.shape or not b.shape:
+            return self.scaled(node.op, a, b, shape)
+        rows, cols = _grid(shape)
+        fa = self.stretch(a, shape)
+        fb = self.stretch(b, shape)
+        out: dict[tuple[int, int], Poly] = {}
+        for i in range(rows):
+            for j in range(cols):
+                x, y = fa(i, j), fb(i, j)
+                if node.op == "*":
+                    p = x * y if not (x.is_zero() or y.is_zero()) else Poly()
+                elif node.op == "+":
+                    p = x + y
+                else:
+                    p = x - y
+                if not p.is_zero():
+                    out[i, j] = p
+        return Value(shape, PolyMatrix(rows, cols, out))
+
+    def stretch(self, value: Value, shape: tuple[int, ...]) -> Any:
+        """Entry (i, j) of ``value`` broadcast to ``shape`` (numpy's rules)."""
+        full = (1,) * (len(shape) - len(value.shape)) + value.shape
+        matrix = value.matrix
+        if len(shape) == 1:  # both 1-D: held as 1×k rows
+            return lambda i, j: matrix[0, j if full[0] > 1 else 0]
+        if len(value.shape) == 1:  # a 1-D (k,) is a 1×k row
+            return lambda i, j: matrix[0, j if full[1] > 1 else 0]
+        return lambda i, j: matrix[i if full[0] > 1 else 0, j if full[1] > 1 else 0]
+
+
+def evaluate(formula: Formula, env: Env) -> Value:
+    """The value of ``formula``: its numpy shape and its entries, exact.
+
+    Runs :func:`infer` first, so a shape that does not fit, or too much work, is reported
+    before any arithmetic.
+
+    Raises:
+        FormulaShapeError, FormulaError, FormulaLimitError: as :func:`infer`.
+
+    >>> from symderiv.check.grammar import Names, parse
+    >>> from symderiv.conventions import Config
+    >>> config = Config(n=1, d=2, m=1)
+    >>> value = evaluate(parse("X.T @ dY", Names.for_config(config)), Env.from_config(config))
+    >>> value.shape, value.matrix.to_strings()
+    ((2, 1), [['x_1_1*dy_1_1'], ['x_1_2*dy_1_1']])
+    """
+    shapes = Shapes(formula, env)
+    shapes.info(formula.tree)
+    return Evaluator(env, shapes.infos).value(formula.tree)
+
+
+__all__ = ["Evaluator", "Value", "evaluate"]

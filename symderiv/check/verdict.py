@@ -1,0 +1,627 @@
+"""The verdict on a student's formula for ∂L/∂X, ∂L/∂W or ∂L/∂b, against the derivation.
+
+A formula is right only if it is right in general. It is parsed safely
+(:mod:`.grammar`, never ``eval``), then checked at the sizes given *and* at further
+size triples whose sizes are pairwise distinct, at least 2, and equal to no number written
+in the formula (so ``X.T @ dY * N / 2`` cannot pass at N = 2, nor ``ones(D).T @ dY`` at
+N = D). At each triple its numpy shape is checked and its value compared entry by entry,
+exactly, with the engine's result (``derive(...).results[var].derivative``, denominator
+layout, a symbolic upstream dY). Everything runs on symderiv's own algebra: no sympy.
+
+A verdict carries a machine-readable ``reason``: ``ok``; ``shape`` (shapes that do not
+fit, or the wrong shape); ``transpose``, ``sign`` or ``scale`` (the right answer
+transposed, negated or scaled); ``entry`` (some other entry differs); ``sizes`` (right at
+the sizes given, wrong at others). A formula that cannot be read raises FormulaError
+(reason ``parse`` in :func:`parse_error_dict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from ..algebra import Poly, PolyMatrix
+from ..conventions import VARIABLES, Config, Letters
+from ..errors import ChoiceError, FormulaError
+from .grammar import Formula, FormulaLimitError, FormulaShapeError, Names, Reduce, parse
+from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape
+from .values import Evaluator
+
+#: Longest entry shown in a message, in characters.
+MAX_SHOWN = 400
+#: The sizes further triples are drawn from (each at least 2, pairwise distinct).
+FURTHER_SIZES = range(2, 25)
+#: How many further size triples a formula is checked at, besides the given one.
+FURTHER_COUNT = 2
+#: The reasons a verdict can give (``parse`` for a formula that cannot be read).
+REASONS: tuple[str, ...] = (
+    "ok",
+    "parse",
+    "shape",
+    "transpose",
+    "sign",
+    "scale",
+    "entry",
+    "sizes",
+)
+
+if TYPE_CHECKING:
+    from ..layer import AffineLayer
+
+Triple = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one formula, with what a student (or an autograder) needs.
+
+    Attributes:
+        ok: the formula equals the derivative at every size triple checked.
+        var: X, W or b (the role; ``letter`` is how the convention writes it).
+        formula: the formula as given.
+        convention: xw, torch or column.
+        reason: one of :data:`REASONS`.
+        message: the verdict in words; the first line says right or wrong, the next
+            lines why (no ✓/✗: the CLI adds them).
+        hint: a short suggestion ("a .T is missing or misplaced"), or "".
+        sizes: every (N, D, M) checked, the given sizes first.
+        failed_at: the sizes of the verdict when it is wrong, else None.
+        expected_shape: numpy shape of ∂L/∂var there (the variable's own shape).
+        got_shape: the formula's numpy shape there; None when shapes inside do not fit.
+        entry: the first differing entry, 1-based (row, column), if any.
+        expected_entry, got_entry: the two values there, readable (``a₁,₁·∂L/∂z₁,₁``).
+        expected_value, got_value: the same in canonical names (``x_1_1*dy_1_1``).
+        letter: the variable's display letter (A for X in the column convention).
+        size_names: the convention's names of N, D, M (N, C_in, C_out in column).
+    """
+
+    ok: bool
+    var: str
+    formula: str
+    convention: str
+    reason: str
+    message: str
+    hint: str = ""
+    sizes: tuple[Triple, ...] = ()
+    failed_at: Triple | None = None
+    expected_shape: tuple[int, ...] = ()
+    got_shape: tuple[int, ...] | None = None
+    entry: tuple[int, int] | None = None
+    expected_entry: str | None = None
+    got_entry: str | None = None
+    expected_value: str | None = None
+    got_value: str | None = None
+    letter: str = ""
+    size_names: tuple[str, str, str] = ("N", "D", "M")
+
+    @property
+    def gradable(self) -> bool:
+        """Always True: a formula that could not be read never gets a CheckResult."""
+        return True
+
+    @property
+    def score(self) -> float:
+        """1.0 when right, else 0.0."""
+        return 1.0 if self.ok else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` object (keys in a fixed order)."""
+
+        def sizes(triple: Triple) -> dict[str, int]:
+            return dict(zip(self.size_names, triple, strict=True))
+
+        entry = None
+        if self.entry is not None:
+            entry = {
+                "index": list(self.entry),
+                "expected": self.expected_entry,
+                "got": self.got_entry,
+                "expected_canonical": self.expected_value,
+                "got_canonical": self.got_value,
+            }
+        return {
+            "ok": self.ok,
+            "gradable": True,
+            "score": self.score,
+            "reason": self.reason,
+            "variable": self.var,
+            "letter": self.letter,
+            "formula": self.formula,
+            "convention": self.convention,
+            "message": self.message,
+            "hint": self.hint,
+            "sizes": [sizes(t) for t in self.sizes],
+            "failed_at": sizes(self.failed_at) if self.failed_at else None,
+            "expected_shape": list(self.expected_shape),
+            "got_shape": list(self.got_shape) if self.got_shape is not None else None,
+            "entry": entry,
+        }
+
+
+def parse_error_dict(
+    var: str, formula: str, convention: str, message: str
+) -> dict[str, Any]:
+    """The ``--format json`` object of a formula that cannot be read (gradable: false)."""
+    return {
+        "ok": False,
+        "gradable": False,
+        "score": 0.0,
+        "reason": "parse",
+        "variable": var,
+        "letter": var,
+        "formula": formula,
+        "convention": convention,
+        "message": message,
+        "hint": "",
+        "sizes": [],
+        "failed_at": None,
+        "expected_shape": None,
+        "got_shape": None,
+        "entry": None,
+    }
+
+
+# -- which variable -------------------------------------------------------------------------
+def variable_names(config: Config) -> dict[str, str]:
+    """Every spelling ``--wrt`` accepts -> the role X, W or b.
+
+    The roles, the convention's letters (A in column, x in torch), and the derivative's
+    names d<letter> and dLd<letter> (dA, dLdA, dX, dLdW, db, ...).
+
+    >>> variable_names(Config(convention="column"))["dLdA"]
+    'X'
+    """
+    letters = config.letters
+    out: dict[str, str] = {}
+    for role in VARIABLES:
+        for spelled in (role, letters.of(role)):
+            out.setdefault(spelled, role)
+    for role in VARIABLES:
+        for spelled in (role, letters.of(role)):
+            out.setdefault(f"d{spelled}", role)
+            out.setdefault(f"dLd{spelled}", role)
+    return out
+
+
+def resolve_variable(name: str, config: Config) -> str:
+    """The role (X, W or b) that ``name`` stands for in ``config``'s convention.
+
+    Raises:
+        ChoiceError: it names none of them.
+    """
+    table = variable_names(config)
+    if name in table:
+        return table[name]
+    shown = ", ".join(dict.fromkeys(config.letters.of(v) for v in VARIABLES))
+    raise ChoiceError(
+        f"unknown variable (--wrt) {name!r}; choose from {shown} (or X, W, b, or a "
+        f"derivative name such as dLd{config.letters.of('X')})"
+    )
+
+
+@lru_cache(maxsize=64)
+def _names(config: Config) -> Names:
+    """The names of ``config`` (cached: a batch asks for the same few again and again)."""
+    return Names.for_config(config)
+
+
+# -- the right answer -------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def _reference(
+    triple: Triple, convention: str, var: str
+) -> tuple[PolyMatrix, AffineLayer]:
+    """∂L/∂var from the engine at these sizes, and the engine's layer (for X, W, b, Y, dY)."""
+    from ..derive import derive
+
+    n, d, m = triple
+    config = Config(n=n, d=d, m=m, convention=convention, wrt=(var,))
+    derivation = derive(config)
+    return derivation.results[var].derivative, derivation.layer
+
+
+# -- size triples ---------------------------------------------------------------------------
+def further_sizes(
+    given: Triple, literals: Iterable[int], count: int = FURTHER_COUNT
+) -> list[Triple]:
+    """Size triples to check besides ``given``: pairwise distinct, >= 2, no literal used.
+
+    The first is in increasing order (3, 4, 5 when nothing is excluded), the next has
+    N > D (6, 2, 7), so that neither an order nor a gap between the sizes is special.
+
+    Raises:
+        FormulaLimitError: the formula uses so many different numbers that no such
+            triple is left among :data:`FURTHER_SIZES`.
+
+    >>> further_sizes((2, 2, 3), {2})
+    [(4, 5, 6), (7, 3, 8)]
+    """
+    banned = set(literals)
+    free = [v for v in FURTHER_SIZES if v not in banned]
+    if len(free) < 3 + 3 * count:
+        raise FormulaLimitError(
+            "the formula uses too many different numbers to be checked in general "
+            f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
+            "free of them); a right answer needs few"
+        )
+    shapes = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
+    out: list[Triple] = []
+    for pick in shapes:
+        triple = (free[pick[0]], free[pick[1]], free[pick[2]])
+        if triple != given and len(out) < count:
+            out.append(triple)
+    return out
+
+
+# -- readable entries -----------------------------------------------------------------------
+def readable(poly: Poly, letters: Letters) -> str:
+    """An entry as a student reads it: ``a₁,₁·∂L/∂z₁,₁ + a₂,₁·∂L/∂z₂,₁``, ``1/2·b₁``."""
+    from ..render.names import unicode_name
+
+    if poly.is_zero():
+        return "0"
+    out: list[str] = []
+    for mono, c in poly.terms.items():
+        factors: list[str] = []
+        for atom in dict.fromkeys(mono):
+            power = mono.count(atom)
+            name = unicode_name(atom, letters)
+            factors.append(name if power == 1 else f"{name}^{power}")
+        magnitude = -c if c < 0 else c
+        if not factors:
+            body = str(magnitude)
+        elif magnitude == 1:
+            body = "·".join(factors)
+        else:
+            body = "·".join([str(magnitude), *factors])
+        if not out:
+            out.append(f"-{body}" if c < 0 else body)
+        else:
+            out.append(f" - {body}" if c < 0 else f" + {body}")
+    return _clip("".join(out))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+# -- one size triple ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Outcome:
+    """The verdict at one size triple."""
+
+    triple: Triple
+    reason: str
+    why: str = ""
+    hint: str = ""
+    inner: bool = False  # shapes inside the formula do not fit
+    want: tuple[int, ...] = ()
+    got: tuple[int, ...] | None = None
+    entry: tuple[int, int] | None = None
+    values: tuple[str, str, str, str] | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.reason == "ok"
+
+
+class _Checker:
+    """Checks one parsed formula at any number of size triples."""
+
+    def __init__(self, config: Config, var: str, formula: Formula) -> None:
+        self.config = config
+        self.conv = config.conv
+        self.var = var
+        self.formula = formula
+        self.letters = config.letters
+        self.letter = self.letters.of(var)
+        self.deriv = f"∂L/∂{self.letter}"
+
+    def env(self, triple: Triple, leaves: Any = None) -> Env:
+        n, d, m = triple
+        return Env(n, d, m, self.conv, leaves if leaves is not None else {})
+
+    def shapes(self, triple: Triple) -> Shapes:
+        """The shape pass at ``triple`` (raises FormulaShapeError when shapes do not fit)."""
+        shapes = Shapes(self.formula, self.env(triple))
+        shapes.info(self.formula.tree)
+        return shapes
+
+    def inner_error(self, triple: Triple) -> _Outcome | None:
+        """The shape error inside the formula at ``triple``, if there is one."""
+        try:
+            self.shapes(triple)
+        except FormulaShapeError as exc:
+            return _Outcome(triple, "shape", str(exc), inner=True)
+        return None
+
+    def at(self, triple: Triple) -> _Outcome:
+        env = self.env(triple)
+        want_shape = env.shape(self.var)
+        want = tuple(d.size for d in want_shape)
+        try:
+            shapes = Shapes(self.formula, env)
+            info = shapes.info(self.formula.tree)
+        except FormulaShapeError as exc:
+            return _Outcome(triple, "shape", str(exc), inner=True, want=want)
+        got = tuple(d.size for d in info.shape)
+        right, layer = _reference(triple, self.conv.name, self.var)
+        leaves = LayerLeaves(layer)
+        value = Evaluator(self.env(triple, leaves), shapes.infos).value(
+            self.formula.tree
+        )
+        one_d_bias = self.var == "b" and not self.conv.bias_column
+        if got == want or (one_d_bias and got == (want[1],)):
+            return self.compare(triple, want, got, right, value.matrix)
+        return self.wrong_shape(triple, want_shape, info.shape, right, value.matrix)
+
+    def wrong_shape(
+        self,
+        triple: Triple,
+        want_shape: tuple[Dim, ...],
+        got_shape: tuple[Dim, ...],
+        right: PolyMatrix,
+        got: PolyMatrix,
+    ) -> _Outcome:
+        want = tuple(d.size for d in want_shape)
+        got_sizes = tuple(d.size for d in got_shape)
+        what = (
+            f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
+        )
+        if not got_shape:
+            hint = ""
+            tree = self.formula.tree
+            if isinstance(tree, Reduce) and tree.axis is None:
+                hint = "a sum without an axis adds every entry; did you mean axis=0?"
+            return _Outcome(
+                triple,
+                "shape",
+                f"it gives a scalar, but {what}",
+                hint,
+                want=want,
+                got=(),
+            )
+        why = f"it is {format_shape(got_shape)}, but {what}"
+        if len(got_sizes) == 2 and got_sizes == want[::-1] and got.transpose() == right:
+            return _Outcome(
+                triple,
+                "transpose",
+                why,
+                "it is the transpose of the right answer: a .T is missing or misplaced",
+                want=want,
+                got=got_sizes,
+            )
+        if self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
+            same = got.transpose() == right
+            first = "its entries are right, but " if same else ""
+            return _Outcome(
+                triple,
+                "shape",
+                why,
+                f"{first}numpy gives a 1-D array here and {self.letter} is stored as a "
+                f"column {format_shape(want_shape)}: sum with keepdims=True, or add "
+                ".reshape(-1, 1)",
+                want=want,
+                got=got_sizes,
+            )
+        hint = ""
+        if len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
+            hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
+        return _Outcome(triple, "shape", why, hint, want=want, got=got_sizes)
+
+    def compare(
+        self,
+        triple: Triple,
+        want: tuple[int, ...],
+        got_shape: tuple[int, ...],
+        right: PolyMatrix,
+        got: PolyMatrix,
+    ) -> _Outcome:
+        # A 1-D bias (torch, xw) is held as a 1×M row, as b itself.
+        where = right.first_difference(got)
+        if where is None:
+            return _Outcome(triple, "ok", want=want, got=got_shape)
+        i, j = where
+        r, g = right[i, j], got[i, j]
+        values = (
+            readable(r, self.letters),
+            readable(g, self.letters),
+            _clip(r.to_str()),
+            _clip(g.to_str()),
+        )
+        index = (i + 1, j + 1) if len(got_shape) == 2 else (1, j + 1)
+        shown = f"({index[0]}, {index[1]})" if len(got_shape) == 2 else f"{j + 1}"
+        why = f"entry {shown}: expected {values[0]}, got {values[1]}"
+        reason, hint = self.diagnose(triple, right, got)
+        return _Outcome(
+            triple, reason, why, hint, False, want, got_shape, index, values
+        )
+
+    def diagnose(
+        self, triple: Triple, right: PolyMatrix, got: PolyMatrix
+    ) -> tuple[str, str]:
+        """transpose, sign, scale (with the factor) or entry, and a hint."""
+        if right.rows == right.cols and got == right.transpose() and got != right:
+            return (
+                "transpose",
+                "it is the transpose of the right answer: a .T is missing or misplaced",
+            )
+        if got == right.scale(-1):
+            return "sign", "the sign is wrong"
+        ratio = _ratio(right, got)
+        if ratio is not None and ratio not in (0, 1):
+            return "scale", self.scale_hint(triple, ratio)
+        return "entry", ""
+
+    def scale_hint(self, triple: Triple, ratio: Fraction) -> str:
+        text = f"it is {ratio} times the right answer"
+        names = dict(zip(self.conv.sizes, triple, strict=True))
+        for name, size in names.items():
+            if ratio == Fraction(1, size):
+                extra = (
+                    " (a mean where a sum belongs?)"
+                    if name == self.conv.sizes[0]
+                    else ""
+                )
+                return f"{text}, 1/{name} at {name}={size}{extra}"
+            if ratio == size:
+                return f"{text}, {name} at {name}={size}"
+        return text
+
+
+def _ratio(right: PolyMatrix, got: PolyMatrix) -> Fraction | None:
+    """c when ``got`` = c·``right`` for a number c, else None."""
+    for key, value in right.entries.items():
+        mono, coeff = next(iter(value.terms.items()))
+        other = got[key].terms.get(mono)
+        if other is None:
+            return None
+        ratio = Fraction(other) / Fraction(coeff)
+        return ratio if got == right.scale(ratio) else None
+    return None
+
+
+# -- the verdict ------------------------------------------------------------------------------
+def check_formula(
+    config: Config,
+    var: str,
+    text: str,
+    *,
+    further: Iterable[Triple] | None = None,
+) -> CheckResult:
+    """Check ``text`` as a formula for ∂L/∂var, at ``config``'s sizes and further ones.
+
+    Args:
+        config: sizes, convention and ``names``; layout, loss and method are ignored
+            (the answer is always in var's own shape, with a symbolic upstream dY).
+        var: X, W or b, or how the convention writes it (A, dLdA, dW, db, ...).
+        text: the candidate, e.g. ``"X.T @ dY"`` or ``"np.sum(dout, axis=0)"``.
+        further: size triples to check besides the given one (default
+            :func:`further_sizes`: two triples of pairwise distinct sizes >= 2 that avoid
+            every number in the formula).
+
+    Returns:
+        A CheckResult: ok, or why not (a reason code, the sizes where it fails, shapes,
+        the first differing entry with both values, a hint).
+
+    Raises:
+        FormulaError: the formula does not parse, uses unknown names or characters, is
+            too long, too deep or too large (exit 2).
+        ChoiceError: ``var`` names no variable.
+
+    >>> check_formula(Config(n=1, d=2, m=1), "W", "X.T @ dY").ok
+    True
+    >>> check_formula(Config(n=2, d=2, m=3), "W", "X.T @ dY * N / 2").reason
+    'sizes'
+    """
+    var = resolve_variable(var, config)
+    # layout, loss, method and wrt do not change the question: the answer is always in
+    # var's own shape, with a symbolic upstream dY (the engine is asked exactly that).
+    formula = parse(text, _names(config))
+    given: Triple = (config.n, config.d, config.m)
+    extra = (
+        list(further)
+        if further is not None
+        else further_sizes(given, formula.literals())
+    )
+    checker = _Checker(config, var, formula)
+    first = checker.at(given)
+    triples = (given, *extra)
+    if first.ok:
+        for triple in extra:
+            other = checker.at(triple)
+            if not other.ok:
+                return _result(checker, other, triples, given_ok=first)
+        return _result(checker, first, triples)
+    if not first.inner:
+        # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
+        for triple in extra:
+            inner = checker.inner_error(triple)
+            if inner is not None:
+                return _result(checker, inner, triples)
+    return _result(checker, first, triples)
+
+
+def _sizes_text(conv_sizes: tuple[str, str, str], triple: Triple) -> str:
+    return ", ".join(f"{k}={v}" for k, v in zip(conv_sizes, triple, strict=True))
+
+
+def _result(
+    checker: _Checker,
+    outcome: _Outcome,
+    triples: tuple[Triple, ...],
+    given_ok: _Outcome | None = None,
+) -> CheckResult:
+    conv = checker.conv
+    text = _clip(" ".join(checker.formula.text.split()))
+    head = (
+        f"{checker.deriv} = {text}"
+        if checker.formula.text != "<function>"
+        else f"{checker.deriv} from the function"
+    )
+    at = _sizes_text(conv.sizes, outcome.triple)
+    convention = f"convention {conv.name}"
+    reason = outcome.reason
+    if outcome.ok:
+        others = "; ".join(_sizes_text(conv.sizes, t) for t in triples[1:])
+        also = f", and at {others}" if others else ""
+        message = f"{head} is right (at {at}{also}; {convention})."
+    elif given_ok is not None:
+        given = _sizes_text(conv.sizes, given_ok.triple)
+        message = f"{head} is right at {given} but not for {at} ({convention}).\n  {outcome.why}"
+        reason = "sizes"
+    else:
+        message = f"{head} is not right (at {at}; {convention}).\n  {outcome.why}"
+    if outcome.hint:
+        message += f"\n  hint: {outcome.hint}"
+    values = outcome.values
+    want = outcome.want
+    if not want:
+        n, d, m = outcome.triple
+        want = conv.shape(checker.var, n, d, m)
+    return CheckResult(
+        ok=outcome.ok,
+        var=checker.var,
+        formula=checker.formula.text,
+        convention=conv.name,
+        reason=reason,
+        message=message,
+        hint=outcome.hint,
+        sizes=triples,
+        failed_at=None if outcome.ok else outcome.triple,
+        expected_shape=want,
+        got_shape=outcome.got,
+        entry=outcome.entry,
+        expected_entry=values[0] if values else None,
+        got_entry=values[1] if values else None,
+        expected_value=values[2] if values else None,
+        got_value=values[3] if values else None,
+        letter=checker.letter,
+        size_names=conv.sizes,
+    )
+
+
+def check_dict(
+    config: Config, var: str, text: str, *, further: Iterable[Triple] | None = None
+) -> dict[str, Any]:
+    """:func:`check_formula` as its JSON object; a formula that cannot be read gives
+    ``gradable: false`` (reason ``parse``) instead of raising."""
+    try:
+        return check_formula(config, var, text, further=further).to_dict()
+    except FormulaError as exc:
+        return parse_error_dict(var, text, config.convention, str(exc))
+
+
+__all__ = [
+    "REASONS",
+    "CheckResult",
+    "check_dict",
+    "check_formula",
+    "further_sizes",
+    "parse_error_dict",
+    "readable",
+    "resolve_variable",
+    "variable_names",
+]

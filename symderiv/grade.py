@@ -1,0 +1,621 @@
+"""Grading with symderiv: formulas, whole classes, and a student's backward function.
+
+For autograders (Gradescope, PrairieLearn, otter, nbgrader, a plain script):
+
+- :func:`formula` checks one formula string, as ``symderiv check`` does (never evaluated
+  as Python), and returns a :class:`~symderiv.check.CheckResult`;
+- :func:`batch` checks many rows (id, variable, formula, optional convention and sizes);
+  a malformed row gives a result with ``gradable: false`` and never stops the batch;
+- :func:`gradescope` and :func:`prairielearn` turn a result into each platform's
+  ``results.json``;
+- :func:`function` checks a student's backward **function** by calling it on numpy object
+  arrays whose entries are symbols, and compares what it returns entry by entry with the
+  derivation. **It runs the student's code**: call it only inside the autograder's
+  sandbox. It is reachable from this API only, never from the command line, whose
+  "nothing is evaluated" promise stays.
+
+>>> formula("np.sum(dout, axis=0)", "b").ok
+True
+>>> formula("np.mean(dout, axis=0)", "b").reason
+'scale'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from .algebra import Poly, PolyMatrix
+from .check.grammar import Formula
+from .check.shapes import Dim
+from .check.verdict import (
+    CheckResult,
+    Triple,
+    _Checker,
+    _Outcome,
+    _reference,
+    _result,
+    check_formula,
+    further_sizes,
+    parse_error_dict,
+    resolve_variable,
+)
+from .conventions import VARIABLES, Config, check_size, get_convention
+from .errors import FormulaError, SymderivError, UsageError
+from .notation import Scalar
+
+#: The most rows one batch reads.
+MAX_ROWS = 1_000_000
+
+
+def formula(
+    text: str,
+    var: str,
+    *,
+    convention: str = "xw",
+    n: int = 2,
+    d: int = 3,
+    m: int = 4,
+    names: Mapping[str, str] | None = None,
+) -> CheckResult:
+    """Check ``text`` as ∂L/∂var: :func:`symderiv.check.check_formula` with keywords.
+
+    Raises:
+        FormulaError: the formula cannot be read (:func:`unreadable` gives its JSON).
+    """
+    config = Config(n=n, d=d, m=m, convention=convention, names=dict(names or {}))
+    return check_formula(config, var, text)
+
+
+def unreadable(var: str, text: str, convention: str, message: str) -> dict[str, Any]:
+    """The JSON result of a formula that cannot be read: ``gradable: false``."""
+    return parse_error_dict(var, text, convention, message)
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """One JSON document on one line (UTF-8 text, keys in their given order)."""
+    return json.dumps(document, ensure_ascii=False) + "\n"
+
+
+# -- platform formats -------------------------------------------------------------------------
+def _title(data: Mapping[str, Any]) -> str:
+    return f"∂L/∂{data.get('letter') or data.get('variable') or '?'}"
+
+
+def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one checked answer.
+
+    One test, ``name`` ∂L/∂W, ``score`` ``points`` or 0 of ``max_score`` ``points``,
+    ``status`` passed or failed, ``output`` the message (text); the check's own JSON goes
+    to ``extra_data``. An unreadable formula scores 0 with its message (Gradescope has
+    no "not gradable").
+    """
+    score = points if data["ok"] else 0.0
+    return {
+        "score": score,
+        "output": data["message"],
+        "output_format": "text",
+        "tests": [
+            {
+                "name": _title(data),
+                "score": score,
+                "max_score": points,
+                "status": "passed" if data["ok"] else "failed",
+                "output": data["message"],
+                "output_format": "text",
+            }
+        ],
+        "extra_data": dict(data),
+    }
+
+
+def prairielearn(data: Mapping[str, Any]) -> dict[str, Any]:
+    """PrairieLearn's external-grader ``results.json`` for one checked answer.
+
+    ``score`` in [0, 1], ``message``, one test (``points`` of ``max_points`` 1); an
+    unreadable formula is ``gradable: false`` with its ``format_errors``, so the student
+    loses no attempt.
+    """
+    if not data["gradable"]:
+        return {
+            "gradable": False,
+            "format_errors": [data["message"]],
+            "message": data["message"],
+        }
+    score = 1.0 if data["ok"] else 0.0
+    return {
+        "gradable": True,
+        "score": score,
+        "message": data["message"],
+        "tests": [
+            {
+                "name": _title(data),
+                "points": score,
+                "max_points": 1,
+                "message": data["message"],
+            }
+        ],
+    }
+
+
+# -- a whole class ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Defaults:
+    """What a batch row that does not say takes: sizes, convention, display letters."""
+
+    n: int = 2
+    d: int = 3
+    m: int = 4
+    convention: str = "xw"
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A line of a batch file that could not be read as a row."""
+
+    line: int
+    message: str
+
+
+Row = dict[str, Any]
+
+
+def read_rows(path: str) -> list[Row | RowError]:
+    """The rows of a CSV file (a header line, then rows) or a JSON Lines file.
+
+    JSON Lines is recognised by its first non-blank character ``{``; a ``.jsonl`` or
+    ``.ndjson`` name also says so. Each row gets its ``line`` number. A line that is not
+    a JSON object becomes a :class:`RowError`; the rest of the file is still read.
+
+    Raises:
+        UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
+    """
+    try:
+        if path == "-":
+            import sys
+
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the batch file {path!r}: {exc}") from exc
+    stripped = text.lstrip()
+    if path.endswith((".jsonl", ".ndjson")) or stripped.startswith("{"):
+        rows = list(_json_lines(text))
+    else:
+        rows = list(_csv_rows(text, path))
+    if len(rows) > MAX_ROWS:
+        raise UsageError(
+            f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}"
+        )
+    return rows
+
+
+def _json_lines(text: str) -> Iterator[Row | RowError]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            yield RowError(number, f"line {number} is not JSON: {exc}")
+            continue
+        if not isinstance(row, dict):
+            yield RowError(number, f"line {number} is not a JSON object")
+            continue
+        row["line"] = number
+        yield row
+
+
+def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
+    number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            number = reader.line_num
+            yield RowError(number, f"line {number} is not valid CSV: {exc}")
+            continue
+        number = reader.line_num
+        if not cells or not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            yield RowError(
+                number,
+                f"line {number} has {len(cells)} fields, but the header has "
+                f"{len(header)} ({', '.join(header)})",
+            )
+            continue
+        row: Row = {k: v for k, v in zip(header, cells, strict=True) if v.strip() != ""}
+        row["line"] = number
+        yield row
+
+
+def _field(row: Row, *keys: str) -> Any:
+    for key in keys:
+        if key in row:
+            return row[key]
+    return None
+
+
+def _size(row: Row, key: str, default: int) -> int:
+    value = row.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{key} must be a whole number >= 1, got {value!r}")
+    return check_size(key, value)
+
+
+def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
+    """One batch row's result: the check's JSON with ``id`` and ``line`` in front.
+
+    A row without a variable or formula, with an unknown convention or variable, or with
+    sizes that are not whole numbers (or are too large) gets ``gradable: false`` and
+    reason ``row``; a formula that cannot be read gets reason ``parse``.
+    """
+    head = {"id": row.get("id"), "line": row.get("line")}
+    var = _field(row, "variable", "wrt", "var")
+    text = row.get("formula")
+    convention = row.get("convention", defaults.convention)
+    try:
+        if not isinstance(var, str) or not var.strip():
+            raise UsageError("the row has no variable (a column 'variable': X, W or b)")
+        if not isinstance(text, str):
+            raise UsageError("the row has no formula (a column 'formula')")
+        if not isinstance(convention, str):
+            raise UsageError(f"convention must be text, got {convention!r}")
+        convention = get_convention(convention.strip()).name
+        sizes = _field(row, "sizes")
+        if sizes is not None:
+            parts = str(sizes).lower().replace("×", "x").split("x")
+            if len(parts) != 3:
+                raise UsageError(f"sizes must be NxDxM such as 2x3x4, got {sizes!r}")
+            row = {**row, "n": parts[0], "d": parts[1], "m": parts[2]}
+        n = _size(row, "n", defaults.n)
+        d = _size(row, "d", defaults.d)
+        m = _size(row, "m", defaults.m)
+        config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
+        role = resolve_variable(var.strip(), config)
+        _guard(n, d, m, convention, role)
+    except SymderivError as exc:
+        return {**head, **_row_error(var, text, convention, str(exc))}
+    try:
+        result = check_formula(config, role, text).to_dict()
+    except FormulaError as exc:
+        result = parse_error_dict(role, text, convention, str(exc))
+    return {**head, **result}
+
+
+@lru_cache(maxsize=256)
+def _config(
+    n: int, d: int, m: int, convention: str, names: tuple[tuple[str, str], ...]
+) -> Config:
+    """A row's Config (cached: a class has few distinct settings)."""
+    return Config(n=n, d=d, m=m, convention=convention, names=dict(names))
+
+
+@lru_cache(maxsize=256)
+def _guard(n: int, d: int, m: int, convention: str, role: str) -> None:
+    """The size guard of a row's derivation (cached; raises TooLargeError)."""
+    from .guard import guard
+
+    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
+
+
+def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, Any]:
+    out = parse_error_dict(
+        var if isinstance(var, str) else "",
+        text if isinstance(text, str) else "",
+        convention if isinstance(convention, str) else "",
+        message,
+    )
+    out["reason"] = "row"
+    return out
+
+
+def batch(
+    rows: Iterable[Row | RowError], defaults: Defaults | None = None
+) -> Iterator[dict[str, Any]]:
+    """One result per row, in order; a malformed row never stops the batch."""
+    defaults = defaults or Defaults()
+    for row in rows:
+        if isinstance(row, RowError):
+            yield {
+                "id": None,
+                "line": row.line,
+                **_row_error(None, None, None, row.message),
+            }
+        else:
+            yield check_row(row, defaults)
+
+
+# -- a student's function -----------------------------------------------------------------------
+class Entry:
+    """An entry of a symbolic array: an exact polynomial that numpy can add and multiply.
+
+    numpy object arrays of Entry go through ``@``, ``.T``, ``np.dot``, ``np.sum``,
+    ``np.mean``, ``reshape`` and broadcasting as numbers would; comparisons and
+    functions such as ``np.exp`` are refused (TypeError), as they have no exact value.
+    """
+
+    __slots__ = ("poly",)
+
+    def __init__(self, poly: Poly) -> None:
+        self.poly = poly
+
+    @staticmethod
+    def of(value: Any) -> Poly:
+        """``value`` as a Poly: an Entry, or a Python or numpy number (floats exactly)."""
+        if isinstance(value, Entry):
+            return value.poly
+        if isinstance(value, bool):
+            return Poly.const(int(value))
+        if isinstance(value, (int, Fraction)):
+            return Poly.const(value)
+        if isinstance(value, float) or hasattr(value, "dtype"):
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise TypeError(f"{value!r} is not a finite number")
+            exact = Fraction(number).limit_denominator(10**9)
+            return Poly.const(exact)
+        raise TypeError(f"cannot use a {type(value).__name__} in a symbolic entry")
+
+    def __add__(self, other: Any) -> Entry:
+        return Entry(self.poly + Entry.of(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Entry:
+        return Entry(self.poly - Entry.of(other))
+
+    def __rsub__(self, other: Any) -> Entry:
+        return Entry(Entry.of(other) - self.poly)
+
+    def __mul__(self, other: Any) -> Entry:
+        return Entry(self.poly * Entry.of(other))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> Entry:
+        divisor = Entry.of(other).constant()
+        if divisor is None or divisor == 0:
+            raise TypeError("a symbolic entry divides by a nonzero number only")
+        return Entry(self.poly.scale(Fraction(1) / Fraction(divisor)))
+
+    def __neg__(self) -> Entry:
+        return Entry(-self.poly)
+
+    def __pos__(self) -> Entry:
+        return self
+
+    def __bool__(self) -> bool:
+        raise TypeError("a symbolic entry has no truth value (no comparisons, no if)")
+
+    def __repr__(self) -> str:
+        return self.poly.to_str()
+
+
+class Inputs:
+    """The symbolic arrays a backward function is called with.
+
+    Attributes (numpy object arrays of :class:`Entry`, stored as the convention stores
+    them): ``X`` (N, D), ``W`` (D, M) or (M, D), ``b`` (M,) in xw and torch or (M, 1) in
+    column, ``Y`` the forward output (N, M), ``dY`` the upstream ∂L/∂Y (N, M). The
+    convention's letters name them too (``A``, ``Z``, ``dLdZ``; ``x``, ``y``), and
+    ``dout`` is dY.
+    """
+
+    def __init__(self, config: Config, layer: Any) -> None:
+        import numpy as np
+
+        def array(matrix: PolyMatrix, shape: tuple[int, ...]) -> Any:
+            out = np.empty(matrix.shape, dtype=object)
+            for i in range(matrix.rows):
+                for j in range(matrix.cols):
+                    out[i, j] = Entry(matrix[i, j])
+            return out.reshape(shape)
+
+        conv = config.conv
+        self.arrays: dict[str, Any] = {}
+        for role in ("X", "W", "b", "Y", "dY"):
+            matrix = layer.Y if role == "Y" else layer.matrix(role)
+            shape = matrix.shape
+            if role == "b" and not conv.bias_column:
+                shape = (matrix.cols,)
+            self.arrays[role] = array(matrix, shape)
+        letters = config.letters
+        for role in ("X", "W", "b", "Y", "dY"):
+            self.arrays.setdefault(letters.of(role), self.arrays[role])
+        self.arrays.setdefault("dout", self.arrays["dY"])
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class FunctionReport:
+    """The verdict on a student's backward function.
+
+    Attributes:
+        ok: every output is right at every size triple.
+        results: variable -> CheckResult (formula ``"<function>"``).
+        error: what the function raised, if it did (then ``results`` is empty).
+        message: every verdict in words, one per output.
+    """
+
+    ok: bool
+    results: Mapping[str, CheckResult]
+    message: str
+    error: str = ""
+
+
+def function(
+    fn: Callable[[Inputs], Any],
+    *,
+    convention: str = "xw",
+    n: int = 2,
+    d: int = 3,
+    m: int = 4,
+    outputs: Sequence[str] = VARIABLES,
+    further: Iterable[Triple] | None = None,
+) -> FunctionReport:
+    """Check a student's backward function symbolically, entry by entry. **Runs ``fn``.**
+
+    ``fn`` is called once per size triple (the given one and :func:`further_sizes`) with
+    :class:`Inputs`, and returns the gradients named in ``outputs``, as a tuple in that
+    order or a dict keyed by them; for example, a CS231n-style function::
+
+        report = grade.function(lambda s: affine_backward(s.dout, (s.X, s.W, s.b)))
+
+    Each output must have its variable's shape (a bias may be 1-D in xw and torch) and
+    equal the derivation's result exactly.
+
+    Returns:
+        A FunctionReport; the first wrong entry of each output is named in its result.
+    """
+    config = Config(n=n, d=d, m=m, convention=convention)
+    roles = [resolve_variable(v, config) for v in outputs]
+    given: Triple = (n, d, m)
+    triples = (
+        given,
+        *(list(further) if further is not None else further_sizes(given, ())),
+    )
+    placeholder = Formula("<function>", Scalar(Fraction(0)))
+    first: dict[str, _Outcome] = {}
+    final: dict[str, _Outcome] = {}
+    for triple in triples:
+        tn, td, tm = triple
+        at = Config(n=tn, d=td, m=tm, convention=convention)
+        layer = _reference(triple, convention, roles[0])[1]
+        try:
+            returned = fn(Inputs(at, layer))
+            values = _outputs(returned, roles)
+        except Exception as exc:  # the student's code may raise anything
+            message = f"the function raised {type(exc).__name__}: {exc}"
+            if "float" in str(exc) or "dtype" in str(exc):
+                message += (
+                    " (symbolic entries cannot be stored in a float array such as "
+                    "np.zeros(...); compute with numpy operations, or use dtype=object)"
+                )
+            if triple == given:
+                return FunctionReport(False, {}, message, error=message)
+            for role in roles:  # right at the given sizes, but it fails at these
+                final.setdefault(role, _Outcome(triple, "entry", message))
+            continue
+        for role in roles:
+            if role in final:
+                continue
+            checker = _Checker(at, role, placeholder)
+            outcome = _check_array(checker, triple, values[role])
+            if triple == given:
+                first[role] = outcome
+                if not outcome.ok:
+                    final[role] = outcome
+            elif not outcome.ok:
+                final[role] = outcome
+    results: dict[str, CheckResult] = {}
+    for role in roles:
+        checker = _Checker(config, role, placeholder)
+        outcome = final.get(role, first[role])
+        given_ok = first[role] if (first[role].ok and not outcome.ok) else None
+        results[role] = _result(checker, outcome, triples, given_ok=given_ok)
+    ok = all(r.ok for r in results.values())
+    message = "\n".join(r.message for r in results.values())
+    return FunctionReport(ok, results, message)
+
+
+def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:
+    if isinstance(returned, Mapping):
+        missing = [r for r in roles if r not in returned]
+        if missing:
+            raise TypeError(f"the returned dict has no {', '.join(missing)}")
+        return {r: returned[r] for r in roles}
+    if len(roles) == 1 and not isinstance(returned, (tuple, list)):
+        return {roles[0]: returned}
+    items = list(returned)
+    if len(items) != len(roles):
+        raise TypeError(
+            f"it returned {len(items)} values, expected {len(roles)} ({', '.join(roles)})"
+        )
+    return dict(zip(roles, items, strict=True))
+
+
+def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
+    import numpy as np
+
+    array = np.asarray(value, dtype=object)
+    right, _ = _reference(triple, checker.conv.name, checker.var)
+    want_shape = checker.env(triple).shape(checker.var)
+    want = tuple(x.size for x in want_shape)
+    got = tuple(int(s) for s in array.shape)
+    if len(got) > 2:
+        return _Outcome(
+            triple,
+            "shape",
+            f"it is {got}-shaped, but ∂L/∂{checker.letter} is {want}",
+            want=want,
+            got=got,
+        )
+    grid = array.reshape((1, 1) if not got else ((1, got[0]) if len(got) == 1 else got))
+    entries: dict[tuple[int, int], Poly] = {}
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            try:
+                poly = Entry.of(grid[i, j])
+            except TypeError as exc:
+                return _Outcome(
+                    triple,
+                    "entry",
+                    f"entry ({i + 1}, {j + 1}): {exc}",
+                    want=want,
+                    got=got,
+                )
+            if not poly.is_zero():
+                entries[i, j] = poly
+    matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
+    one_d_bias = checker.var == "b" and not checker.conv.bias_column
+    if got == want or (one_d_bias and got == (want[1],)):
+        return checker.compare(triple, want, got, right, matrix)
+    labels = tuple(Dim(s, str(s)) for s in got)
+    return checker.wrong_shape(triple, want_shape, labels, right, matrix)
+
+
+__all__ = [
+    "Defaults",
+    "Entry",
+    "FunctionReport",
+    "Inputs",
+    "RowError",
+    "batch",
+    "check_row",
+    "dumps",
+    "formula",
+    "function",
+    "gradescope",
+    "prairielearn",
+    "read_rows",
+    "unreadable",
+]

@@ -1,0 +1,209 @@
+"""Code generation for a network: a numpy ``Net`` class whose backward is the derivation.
+
+Each layer's backward line is the closed form the derivation certifies, printed as numpy
+(dW2 = A1ᵀ·dZ2 becomes ``self.dW2 = self.A1.T @ dZ2``; dZ1 = dA1 ⊙ R1 becomes
+``dZ1 = dA1 * self.R1``), so the generated code reads like the closed forms.
+"""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..conventions import get_convention
+from ..notation import Node, Sym
+from ..render.code import numpy_code
+from .engine import stages
+from .formula import formula_text
+from .notation import Had, Slope, rename
+from .spec import NetConfig, parse_net
+
+#: The network's batch size N in the generated code (saved by forward).
+_SIZES = {"N": "self.N"}
+#: Any batch size works; the configuration needs one to be valid.
+_BATCH = 1
+
+
+def _code(node: Node, names: dict[str, str]) -> str:
+    if isinstance(node, Had):
+        return f"{_code(node.left, names)} * {_code(node.right, names)}"
+    if isinstance(node, Slope):
+        k = node.index
+        return {
+            "relu": f"self.R{k}",
+            "tanh": f"(1 - self.A{k} * self.A{k})",
+            "sigmoid": f"self.A{k} * (1 - self.A{k})",
+        }[node.kind]
+    return numpy_code(node, names, _SIZES)
+
+
+def _text(node: Node) -> str:
+    return formula_text(node)
+
+
+def _size_names(k: int) -> dict[str, str]:
+    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+
+
+def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str:
+    """Python source of a module with ``Net(d, seed=0)`` (and ``softmax_ce`` for that loss).
+
+    Raises:
+        UsageError: a bad network, convention or loss.
+
+    >>> "self.dW1 = self.X.T @ dZ1" in generate_net("affine:3,relu,affine:2")
+    True
+    """
+    conv = get_convention(convention)
+    config = NetConfig(
+        net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss
+    )
+    all_stages = stages(config)
+    widths = config.widths()[1:]
+    init: list[str] = []
+    fwd: list[str] = ["        self.X = X", "        self.N = X.shape[0]"]
+    bwd: list[str] = []
+    doc_fwd: list[str] = []
+    doc_bwd: list[str] = []
+    d_in = "d"
+    for st in all_stages:
+        k = st.index
+        if st.kind == "affine":
+            width = widths[k - 1]
+            w_shape = (
+                f"({width}, {d_in})" if conv.weight_transposed else f"({d_in}, {width})"
+            )
+            b_shape = f"({width}, 1)" if conv.bias_column else f"(1, {width})"
+            init.append(
+                f"        self.W{k} = rng.normal(scale=1 / np.sqrt({d_in}), size={w_shape})"
+            )
+            init.append(f"        self.b{k} = np.zeros({b_shape})")
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
+            form = rename(conv.forward(), roles, _size_names(k))
+            names = {
+                st.input: "self." + st.input,
+                f"W{k}": f"self.W{k}",
+                f"b{k}": f"self.b{k}",
+            }
+            fwd.append(
+                f"        self.{st.output} = {_code(form, names)}  # {_text(form)}"
+            )
+            doc_fwd.append(f"    {st.output} = {_text(form)}")
+            d_in = str(width)
+        else:
+            z = f"self.Z{k}"
+            if st.kind == "relu":
+                fwd.append(
+                    f"        self.R{k} = (self.Z{k} > 0).astype(self.Z{k}.dtype)  # mask"
+                )
+                fwd.append(
+                    f"        self.A{k} = {z} * self.R{k}  # relu(Z{k}) = Z{k} ⊙ R{k}"
+                )
+            elif st.kind == "tanh":
+                fwd.append(f"        self.A{k} = np.tanh({z})")
+            else:
+                fwd.append(f"        self.A{k} = 1 / (1 + np.exp(-{z}))  # sigmoid")
+            doc_fwd.append(f"    A{k} = {st.kind}(Z{k})")
+    top = all_stages[-1].output
+    fwd.append(f"        return self.{top}")
+    up = f"d{top}"
+    for st in reversed(all_stages):
+        k = st.index
+        if st.kind == "affine":
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": up}
+            names = {
+                st.input: f"self.{st.input}",
+                f"W{k}": f"self.W{k}",
+                f"b{k}": f"self.b{k}",
+                up: up,
+            }
+            for role, target in (
+                ("W", f"self.dW{k}"),
+                ("b", f"self.db{k}"),
+                ("X", f"d{st.input}"),
+            ):
+                node = rename(conv.closed_form(role), roles, _size_names(k))
+                bwd.append(f"        {target} = {_code(node, names)}  # {_text(node)}")
+                doc_bwd.append(f"    {target.removeprefix('self.')} = {_text(node)}")
+            up = f"d{st.input}"
+        else:
+            node = Had(Sym(up), Slope(st.kind, k))
+            bwd.append(f"        dZ{k} = {_code(node, {up: up})}  # {_text(node)}")
+            doc_bwd.append(f"    dZ{k} = {_text(node)}")
+            up = f"dZ{k}"
+    bwd.append("        return dX")
+    grads = ", ".join(f"dW{k}, db{k}" for k in range(1, len(widths) + 1))
+    source = _MODULE.format(
+        net=config.net.text,
+        version=__version__,
+        convention=conv.name,
+        loss=loss,
+        doc_fwd="\n".join(doc_fwd),
+        doc_bwd="\n".join(doc_bwd),
+        top=top,
+        init="\n".join(init),
+        forward="\n".join(fwd),
+        backward="\n".join(bwd),
+        grads=grads,
+    )
+    if loss == "softmax-ce":
+        source += _SOFTMAX_CE
+    return source
+
+
+_MODULE = '''\
+"""The network {net} ({convention} convention), generated by symderiv {version}.
+
+Regenerate with: symderiv codegen --net {net} --convention {convention} --loss {loss}
+
+Forward (cached for the backward pass):
+{doc_fwd}
+
+Backward, given d{top} = ∂L/∂{top} (the closed forms symderiv derives and certifies):
+{doc_bwd}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Net:
+    """{net}: parameters W1, b1, ... in the {convention} convention's shapes.
+
+    backward(d{top}) stores {grads} and returns dX.
+    """
+
+    def __init__(self, d: int, seed: int = 0) -> None:
+        """Weights ~ Normal(0, 1/fan_in) from numpy.random.default_rng(seed); biases 0."""
+        rng = np.random.default_rng(seed)
+{init}
+
+    def forward(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The network's output {top} for X (N, d); caches what backward needs."""
+{forward}
+
+    def backward(self, d{top}: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Store the parameter gradients from d{top} = ∂L/∂{top}; return dX = ∂L/∂X."""
+{backward}
+'''
+
+_SOFTMAX_CE = '''
+
+def softmax_ce(
+    Z: NDArray[np.float64], T: NDArray[np.float64]
+) -> tuple[float, NDArray[np.float64]]:
+    """L = −(1/N) Σ_ij t_ij log p_ij with P = softmax(Z) by rows, and dZ = (P − T)/N.
+
+    T holds one-hot rows (Σ_j t_ij = 1), which is what makes dZ = (P − T)/N.
+    """
+    N = Z.shape[0]
+    shifted = Z - Z.max(axis=1, keepdims=True)  # the same softmax, no overflow
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    P = np.exp(log_P)
+    L = float(-np.sum(T * log_P) / N)
+    dZ = (P - T) / N
+    return L, dZ
+'''
+
+
+__all__ = ["generate_net"]

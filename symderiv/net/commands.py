@@ -1,0 +1,220 @@
+"""What ``derive --net``, ``verify --net`` and ``codegen --net`` do (the CLI calls these).
+
+Kept here, apart from ``symderiv/cli``, so the commands only gain one option and one
+call each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+
+#: Formats a network can be written in.
+NET_FORMATS: tuple[str, ...] = ("rich", "text", "latex", "beamer", "markdown", "json")
+
+
+def refuse_m(ctx: click.Context) -> None:
+    """--m is the single layer's output width; a network's widths come from --net."""
+    source = ctx.get_parameter_source("m")
+    if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+        raise UsageError(
+            "--m cannot be used with --net: the widths come from the network "
+            "(affine:K gives K outputs)"
+        )
+
+
+def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
+    """A NetConfig from the command's options (wrt given as X,W,b defaults to all)."""
+    from .spec import NetConfig, parse_net
+
+    spec = parse_net(net)
+    wrt = options.get("wrt")
+    if wrt is not None and tuple(wrt) == ("X", "W", "b"):
+        wrt = None  # the single layer's default: every variable of the network
+    return NetConfig(
+        net=spec,
+        n=n,
+        d=d,
+        convention=options.get("convention", "xw"),
+        vec=options.get("vec", "row"),
+        layout=options.get("layout", "denominator"),
+        loss=options.get("loss", "generic"),
+        wrt=tuple(wrt) if wrt else (),
+    )
+
+
+def derive_command(
+    ctx: click.Context,
+    net: str,
+    n: int,
+    d: int,
+    fmt: str | None,
+    output: str | None,
+    pdf: bool,
+    max_entries: int,
+    force: bool,
+    options: dict[str, Any],
+) -> None:
+    """``symderiv derive --net ...``: derive, render, write; exit 1 if a check failed."""
+    import sys
+
+    from ..fileio import write_atomic
+    from .cost import guard_net
+    from .engine import derive_net
+    from .render import render_net
+
+    refuse_m(ctx)
+    if options.get("step") or options.get("svg") is not None:
+        raise UsageError("--step and --svg are not available with --net yet")
+    if options.get("method", "jacobian") not in ("jacobian",):
+        raise UsageError("--method: a network is derived with explicit Jacobians only")
+    if options.get("names"):
+        raise UsageError(
+            "--names cannot be used with --net (a network's names are fixed)"
+        )
+    config = net_config(net, n, d, options)
+    estimate = guard_net(config, force)
+    from ..cli.console import check_outputs, progress
+
+    if output == "-":
+        output = None
+    pdf_path = None
+    if pdf and output is not None:
+        pdf_path = str(Path(output).with_suffix(".pdf"))
+    check_outputs({"-o": output, "--pdf": pdf_path})
+    if fmt is None:
+        fmt = "text"
+    if fmt not in NET_FORMATS:
+        raise UsageError(
+            f"--format {fmt} is not available with --net; use one of "
+            f"{', '.join(NET_FORMATS)}"
+        )
+    if pdf and (fmt not in ("latex", "beamer") or output in (None, "-")):
+        raise UsageError("--pdf needs --format latex or beamer and -o FILE.tex")
+    settings: dict[str, object] = {}
+    if fmt != "json":
+        settings["max_entries"] = max_entries
+    if fmt in ("rich", "text"):
+        settings["width"] = 100
+    with progress(estimate.seconds) as report:
+        derivation = derive_net(config, progress=report, force=True)
+        if report is not None:
+            report("writing", 1, 1)
+        text = render_net(derivation, fmt, **settings)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, text)
+        if pdf:
+            from ..pdf import compile_pdf
+
+            compile_pdf(output)
+    if not derivation.verified:
+        raise click.exceptions.Exit(1)
+
+
+def verify_command(
+    ctx: click.Context,
+    net: str,
+    n: int,
+    d: int,
+    convention: str,
+    loss: str,
+    seed: int,
+    wrt: tuple[str, ...],
+    force: bool,
+) -> None:
+    """``symderiv verify --net ...``: closed forms against FD and autograd; exit 1 if not."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..cli.console import make_console
+    from ..errors import VerificationError
+    from ..numeric import FD_RTOL, TORCH_RTOL
+    from .formula import formula_text
+    from .numeric import verify_net
+
+    refuse_m(ctx)
+    config = net_config(net, n, d, {"convention": convention, "loss": loss, "wrt": wrt})
+    _fd_budget(config, force)
+    report = verify_net(config, seed)
+    console: Any = make_console()
+    widths = " → ".join(map(str, config.widths()))
+    console.print(
+        Text(
+            f"symderiv verify: network {config.net.text}, {config.convention} convention, "
+            f"N={n}, widths {widths}, loss {config.loss}, seed {seed}"
+        )
+    )
+    console.print(Text(f"L = {report.loss_value:.6f}"))
+    table = Table(
+        title="Closed forms through the network against numbers (float64)",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("variable", "left"),
+        ("closed form", "left"),
+        ("shape", "left"),
+        ("max |closed − FD|", "right"),
+        ("max |closed − autograd|", "right"),
+        ("ok", "center"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in report.checks:
+        torch_cell = (
+            "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"
+        )
+        table.add_row(
+            Text(c.var),
+            Text(f"d{c.var} = {formula_text(c.formula)}"),
+            Text("×".join(map(str, c.shape))),
+            Text(f"{c.fd_error:.1e}"),
+            Text(torch_cell),
+            Text("✓", style="bold green") if c.passed else Text("✗", style="bold red"),
+        )
+    console.print(table)
+    console.print(
+        Text(
+            f"FD: central differences; pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|). "
+            + (
+                "autograd: torch not installed."
+                if report.torch_version is None
+                else f"autograd: torch {report.torch_version}, float64; pass when max "
+                f"error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
+            )
+        )
+    )
+    if not report.passed:
+        console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
+        bad = ", ".join(c.var for c in report.checks if not c.passed)
+        raise VerificationError(f"verification failed for {bad}")
+    console.print(Text("✓ every closed form agrees with the numbers.", "bold green"))
+
+
+def _fd_budget(config: Any, force: bool) -> None:
+    """Refuse networks whose finite differences would take too long (as for one layer)."""
+    from ..errors import TooLargeError
+    from ..numeric import _HARD_LIMIT, FLOP_LIMIT
+
+    widths = config.widths()
+    n = config.n
+    forward = sum(n * a * b for a, b in zip(widths, widths[1:], strict=False)) * 2.0
+    entries = n * widths[0] + sum(
+        a * b + b for a, b in zip(widths, widths[1:], strict=False)
+    )
+    flops = 2.0 * entries * forward
+    if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
+        how = (
+            "use smaller sizes"
+            if flops > _HARD_LIMIT
+            else "use --force or smaller sizes"
+        )
+        raise TooLargeError(
+            f"--net {config.net.text} --n {n} --d {config.d} is too large to verify by "
+            f"finite differences (about {flops:.1e} flops); {how}"
+        )

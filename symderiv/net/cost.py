@@ -1,0 +1,107 @@
+"""The size guard for networks: estimate the work from the sizes, refuse what is too large.
+
+The same limits as for one layer (:mod:`symderiv.derive`): more than MAX_SECONDS or
+MAX_BYTES is refused unless ``force``; past HARD_LIMIT_NONZEROS Jacobian nonzeros (or the
+machine's memory) it is refused even with ``force``. The count that grows fastest is the
+composed derivative: each layer down multiplies the terms of every entry by the width
+above it (dA = dZ·Wᵀ sums over it), so a deep network is refused even at small widths.
+"""
+
+from __future__ import annotations
+
+from ..errors import TooLargeError
+from ..guard import (
+    HARD_LIMIT_NONZEROS,
+    MAX_BYTES,
+    MAX_SECONDS,
+    Estimate,
+    _duration,
+    _memory,
+    physical_memory,
+)
+from .spec import NetConfig
+
+#: (seconds, bytes) per Jacobian nonzero and per term of a composed derivative, measured
+#: with tests/benchmarks/nets.py on the reference machine (2-core AMD EPYC).
+NONZERO_COST = (6e-6, 1300)
+TERM_COST = (3.5e-6, 300)
+BASE_BYTES = 25 * 2**20
+
+
+def estimate_net(config: NetConfig) -> Estimate:
+    """Counts of the explicit work for ``config`` and their time and memory, from sizes."""
+    n = config.n
+    widths = config.widths()
+    layers = config.net.layers
+    entries = nonzeros = 0
+    terms = 0
+    loss_terms = {"generic": 1, "sum": 1, "mse": 2, "softmax-ce": 2}[config.loss]
+    up = loss_terms  # terms of one entry of the current upstream
+    k_out = widths[-1]
+    if config.loss == "softmax-ce":
+        entries += (n * k_out) ** 2
+        nonzeros += n * k_out * k_out
+    affine = [layer for layer in layers if layer.kind == "affine"]
+    pos = len(affine)
+    for layer in reversed(layers):
+        if layer.kind == "affine":
+            d_in, k = widths[pos - 1], widths[pos]
+            rows = n * k
+            for cols, nnz in (
+                (n * d_in, rows * d_in),
+                (d_in * k, rows * d_in),
+                (k, rows),
+            ):
+                entries += rows * cols
+                nonzeros += nnz
+            terms += d_in * k * n * up + k * n * up  # dW and db composed
+            up = up * k  # dA = dZ·Wᵀ: each entry sums over the k outputs
+            terms += n * d_in * up
+            pos -= 1
+        else:
+            width = widths[pos]
+            entries += (n * width) ** 2
+            nonzeros += n * width
+            up = up * (1 if layer.kind == "relu" else 2)
+            terms += n * width * up
+    seconds = NONZERO_COST[0] * nonzeros + TERM_COST[0] * terms
+    size = BASE_BYTES + NONZERO_COST[1] * nonzeros + TERM_COST[1] * terms
+    return Estimate(
+        jacobian_entries=entries,
+        nonzeros=nonzeros,
+        terms=terms,
+        bytes=int(size),
+        seconds=float(seconds),
+    )
+
+
+def guard_net(config: NetConfig, force: bool = False) -> Estimate:
+    """Refuse, before any work, a network that would take too long or too much memory.
+
+    Raises:
+        TooLargeError: with the estimate and how to go on.
+    """
+    est = estimate_net(config)
+    ram = physical_memory()
+    hard = est.nonzeros > HARD_LIMIT_NONZEROS or (ram is not None and est.bytes > ram)
+    soft = est.seconds > MAX_SECONDS or est.bytes > MAX_BYTES
+    if not hard and (force or not soft):
+        return est
+    if hard:
+        why = (
+            f"over the limit of {HARD_LIMIT_NONZEROS:,} nonzeros"
+            if est.nonzeros > HARD_LIMIT_NONZEROS
+            else f"more than this machine's {_memory(ram or 0)}"
+        )
+        how = "Not even --force runs it; choose a smaller or shallower network"
+    else:
+        why = f"the limit without --force is {_duration(MAX_SECONDS)} and {_memory(MAX_BYTES)}"
+        how = "Pass --force to run anyway, or choose a smaller or shallower network"
+    raise TooLargeError(
+        f"--net {config.net.text} --n {config.n} --d {config.d} is too large to derive "
+        f"explicitly: {est.describe()}, {est.terms:,} terms in the composed derivatives; "
+        f"{why}. {how}"
+    )
+
+
+__all__ = ["estimate_net", "guard_net"]

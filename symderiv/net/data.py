@@ -1,0 +1,114 @@
+"""JSON for a network (schema 1, extended; the README's "Networks" section documents it).
+
+Every derivative is a string that ``sympy.parse_expr`` reads, a polynomial in the
+canonical names x_i_j, wℓ_i_j, bℓ_j, t_i_j, dy_i_j, zℓ_i_j, aℓ_i_j, rℓ_i_j, p_i_j: evaluate
+it at a point after a forward pass (with its cached z, a, r, p) to get the gradient.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..algebra import PolyMatrix, bulk_work
+from .engine import NetDerivation
+from .formula import formula_latex, formula_text
+
+
+def _strings(matrix: PolyMatrix) -> list[list[str]]:
+    return matrix.to_strings()
+
+
+def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
+    """The JSON document as Python data, keyed by variable names (X, W1, b1, ...)."""
+    c = derivation.config
+    mats = derivation.matrices
+    matrices: dict[str, Any] = {}
+    for role in ("X", *(v for v in _params(derivation))):
+        matrices[role] = _strings(mats[role])
+    cached: dict[str, Any] = {}
+    for st in derivation.stages:
+        cached[st.output] = _strings(mats[st.output])
+        if st.kind == "relu":
+            cached[f"R{st.index}"] = _strings(mats[f"R{st.index}"])
+    if c.loss == "softmax-ce":
+        cached["P"] = _strings(mats["P"])
+    if c.loss in ("mse", "softmax-ce"):
+        matrices["T"] = _strings(mats["T"])
+    if c.loss == "generic":
+        matrices["dY"] = _strings(mats["dY"])
+    layers = []
+    for st in derivation.stages:
+        item: dict[str, Any] = {
+            "kind": st.kind,
+            "index": st.index,
+            "input": st.input,
+            "output": st.output,
+            "shape": [c.n, st.out_width],
+        }
+        if st.kind == "affine":
+            item["forward"] = _strings(derivation.forward[st.output])
+        layers.append(item)
+    results: dict[str, Any] = {}
+    for var, r in derivation.results.items():
+        raw: PolyMatrix = r.extra["composed_raw"]
+        network = r.extra["network_form"]
+        results[var] = {
+            "shape": list(raw.shape),
+            "derivative": derivation.composed_strings(var),
+            "closed_form": {
+                "text": formula_text(r.closed_form),
+                "latex": formula_latex(r.closed_form),
+            },
+            "network_form": {
+                "text": formula_text(network),
+                "latex": formula_latex(network),
+            },
+            "verified": r.verified,
+        }
+    upstreams = {
+        f"d{role}": derivation.upstream_strings(role)
+        for role in derivation.upstreams_raw
+    }
+    return {
+        "schema": 1,
+        "kind": "network",
+        "version": __version__,
+        "config": c.to_dict(),
+        "layers": layers,
+        "matrices": matrices,
+        "cached": cached,
+        "upstreams": upstreams,
+        "results": results,
+        "certificate": [
+            {"wrt": k.wrt, "claim": k.claim, "passed": k.passed, "detail": k.detail}
+            for k in derivation.checks
+        ],
+        "verified": derivation.verified,
+    }
+
+
+def _params(derivation: NetDerivation) -> list[str]:
+    out = []
+    for st in derivation.stages:
+        if st.kind == "affine":
+            out += [f"W{st.index}", f"b{st.index}"]
+    return out
+
+
+def render_net_json(derivation: NetDerivation, indent: int | None = 2) -> str:
+    """``json.dumps`` of :func:`net_to_dict`, keys sorted, ending in a newline."""
+    with bulk_work():
+        return (
+            json.dumps(
+                net_to_dict(derivation),
+                indent=indent,
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+
+
+__all__ = ["net_to_dict", "render_net_json"]

@@ -1,0 +1,1290 @@
+"""The network engine: a NetConfig becomes a NetDerivation, layer by layer, top down.
+
+Design principle: each nonlinear layer's Jacobian is written in the values its forward
+pass caches (the ReLU mask rℓ_i_j, the tanh or sigmoid output aℓ_i_j, the softmax output
+p_i_j), exactly as a student's backward code does. Every entry then stays a polynomial,
+so :mod:`symderiv.algebra` carries over and each layer gets the single layer's explicit
+route: the upstream it receives (as symbols dzℓ_i_j / daℓ_i_j), its local Jacobian
+written out, the chain rule as a row times a matrix, the reshape, the closed form and the
+certificate. Substituting each upstream's value then gives every derivative of the whole
+network as a polynomial in the cached names (what the JSON holds).
+
+The softmax cross-entropy (1/p is not a polynomial) uses one more atom, ip_i_j = 1/p_i_j,
+which cancels against the p_i_j of the softmax Jacobian; Σ_j t_ij = 1 (one-hot targets) is
+applied by writing the last target of each row as 1 − the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..algebra import ONE, Poly, PolyMatrix, bulk_work, vec_positions
+from ..notation import (
+    Deriv,
+    Equation,
+    Explicit,
+    Jac,
+    Node,
+    Ones,
+    Prod,
+    Recip,
+    Scalar,
+    Sum,
+    Sym,
+    T,
+    Text,
+    transpose,
+)
+from ..steps import Check, Result, Step, StepKind
+from .notation import Diag, Had, Slope, evaluate, rename, slope_matrix, substitute
+from .spec import LayerSpec, NetConfig
+
+#: Called as progress(task, done, total) while long work runs.
+Progress = Callable[[str, int, int], None]
+
+
+# -- names ---------------------------------------------------------------------------
+def atoms(prefix: str, rows: int, cols: int) -> PolyMatrix:
+    """The matrix of entry names prefix_i_j (1-based): x_1_1, w2_1_3, dz1_2_1, ..."""
+    return PolyMatrix(
+        rows,
+        cols,
+        {
+            (i, j): Poly.atom(f"{prefix}_{i + 1}_{j + 1}")
+            for i in range(rows)
+            for j in range(cols)
+        },
+    )
+
+
+def bias_atoms(index: int, shape: tuple[int, int]) -> PolyMatrix:
+    """bℓ_j for a bias row (1, K) or column (K, 1)."""
+    rows, cols = shape
+    return PolyMatrix(
+        rows,
+        cols,
+        {
+            (i, j): Poly.atom(f"b{index}_{max(i, j) + 1}")
+            for i in range(rows)
+            for j in range(cols)
+        },
+    )
+
+
+def entry_prefix(role: str) -> str:
+    """The entry prefix of a matrix role: X -> x, W2 -> w2, dZ1 -> dz1, P -> p."""
+    if role.startswith("d") and len(role) > 1:
+        return "d" + role[1:].lower()
+    return role.lower()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One layer of the network as the engine sees it.
+
+    Attributes:
+        spec: the ``--net`` item.
+        input: role of its input matrix (X, A1, Z1, ...).
+        output: role of its output (Zℓ for affine ℓ, Aℓ for the activation after it).
+        in_width, out_width: widths of input and output (N rows each).
+    """
+
+    spec: LayerSpec
+    input: str
+    output: str
+    in_width: int
+    out_width: int
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def index(self) -> int:
+        return self.spec.index
+
+
+def stages(config: NetConfig) -> tuple[Stage, ...]:
+    """The layers with their input and output roles, bottom up."""
+    out: list[Stage] = []
+    current, width = "X", config.d
+    for layer in config.net.layers:
+        if layer.kind == "affine":
+            assert layer.width is not None
+            role = f"Z{layer.index}"
+            out.append(Stage(layer, current, role, width, layer.width))
+            width = layer.width
+        else:
+            role = f"A{layer.index}"
+            out.append(Stage(layer, current, role, width, width))
+        current = role
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class NetDerivation:
+    """A whole network derivation: steps, results, certificate and composed derivatives.
+
+    Attributes:
+        config: the network and its settings.
+        stages: the layers, bottom up.
+        matrices: every named matrix: X, Wℓ, bℓ, Zℓ, Aℓ, Rℓ (cached names), P, T, dY.
+        forward: Zℓ written through its input (X Wℓ + 1 bℓ in the input's names).
+        steps: the derivation, in order (the forward pass, then the layers top down).
+        results: per requested variable (X, W1, b1, ...): the local derivation, with
+            ``extra["composed_raw"]`` the derivative of L as a polynomial in the cached
+            names (layout applied) divided by ``scale``, and ``extra["network_form"]``
+            its formula through the net (see :meth:`composed`).
+        upstreams_raw: ∂L/∂(each layer output): dZ2, dA1, ... in the cached names, in
+            the output's own shape, divided by ``scale``.
+        scale: 1/N for mse and softmax-ce (factored out: integer coefficients are much
+            faster than fractions), else 1.
+        top: the role of the network's output (Z2, A2, ...).
+        checks: the certificate.
+    """
+
+    config: NetConfig
+    stages: tuple[Stage, ...]
+    matrices: Mapping[str, PolyMatrix]
+    forward: Mapping[str, PolyMatrix]
+    steps: tuple[Step, ...]
+    results: Mapping[str, Result]
+    upstreams_raw: Mapping[str, PolyMatrix]
+    scale: Fraction
+    upstream_forms: Mapping[str, Node]
+    top: str
+    checks: tuple[Check, ...]
+
+    @property
+    def verified(self) -> bool:
+        """True when every check of the certificate passed."""
+        return all(c.passed for c in self.checks)
+
+    def step(self, step_id: str) -> Step:
+        """The step with id ``step_id``."""
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def composed(self, var: str) -> PolyMatrix:
+        """∂L/∂var of the whole network, a polynomial in the cached names."""
+        raw: PolyMatrix = self.results[var].extra["composed_raw"]
+        return raw.scale(self.scale)
+
+    def composed_strings(self, var: str) -> list[list[str]]:
+        """∂L/∂var as sympy-readable strings: ``(…)/N`` with integer terms inside."""
+        raw: PolyMatrix = self.results[var].extra["composed_raw"]
+        return scaled_strings(raw, self.scale)
+
+    def upstream_strings(self, role: str) -> list[list[str]]:
+        """∂L/∂role (an upstream such as dZ2 or dA1) as sympy-readable strings."""
+        return scaled_strings(self.upstreams_raw[role], self.scale)
+
+    @property
+    def upstreams(self) -> dict[str, PolyMatrix]:
+        """∂L/∂(each layer output): dZ2, dA1, ... in the cached names."""
+        return {k: v.scale(self.scale) for k, v in self.upstreams_raw.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (schema 1, extended for networks: see the README)."""
+        from .data import net_to_dict
+
+        return net_to_dict(self)
+
+
+def derive_net(
+    config: NetConfig | None = None,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    **options: Any,
+) -> NetDerivation:
+    """Derive ∂L/∂X, ∂L/∂Wℓ, ∂L/∂bℓ of a network, layer by layer.
+
+    Args:
+        config: the network and settings; or keywords (net="affine:3,relu,affine:2", ...).
+        progress: optional callback progress(task, done, total).
+        force: run even when the size guard estimates the work as too large.
+
+    Raises:
+        SymderivError: bad settings, or sizes the guard refuses.
+
+    >>> d = derive_net(net="affine:1,relu", n=1, d=1)
+    >>> d.composed("W1").to_strings(), d.verified
+    ([['x_1_1*r1_1_1*dy_1_1']], True)
+    """
+    if config is None:
+        config = NetConfig(**options)
+    elif options:
+        raise TypeError("pass either a NetConfig or keyword options, not both")
+    from .cost import guard_net
+
+    guard_net(config, force)
+    with bulk_work():
+        return _NetEngine(config, progress).run()
+
+
+def scaled_strings(raw: PolyMatrix, scale: Fraction) -> list[list[str]]:
+    """Entries of scale·raw as strings, the scale written once: ``(x_1_1*p_1_1 - …)/16``."""
+    if scale == 1:
+        return raw.to_strings()
+    out = []
+    for i in range(raw.rows):
+        row = []
+        for j in range(raw.cols):
+            p = raw[i, j]
+            if len(p) <= 1:
+                row.append(p.scale(scale).to_str())
+            else:
+                text = p.to_str()
+                num, den = scale.numerator, scale.denominator
+                row.append(f"{num}*({text})/{den}" if num != 1 else f"({text})/{den}")
+        out.append(row)
+    return out
+
+
+def cancel_reciprocals(p: Poly) -> Poly:
+    """Cancel ip_i_j (= 1/p_i_j) against p_i_j in every term."""
+    acc: dict[tuple[str, ...], Any] = {}
+    for mono, c in p.terms.items():
+        factors = list(mono)
+        for f in [f for f in mono if f.startswith("ip_")]:
+            partner = f[1:]
+            if f in factors and partner in factors:
+                factors.remove(f)
+                factors.remove(partner)
+        key = tuple(factors)
+        acc[key] = acc.get(key, 0) + c
+    return Poly({m: c for m, c in acc.items() if c})
+
+
+class _NetEngine:
+    """Builds the steps of a network derivation; each method adds Steps (never text)."""
+
+    def __init__(self, config: NetConfig, progress: Progress | None) -> None:
+        self.config = config
+        self.conv = config.conv
+        self.order = config.vec
+        self.n = config.n
+        self.progress = progress
+        self.stages = stages(config)
+        self.steps: list[Step] = []
+        self.checks: list[Check] = []
+        self.results: dict[str, Result] = {}
+        self.upstreams: dict[str, PolyMatrix] = {}
+        self.upstream_forms: dict[str, Node] = {}
+        self.local_forms: dict[str, Node] = {}
+        self.top_form: Node = Sym("dY")
+        self.mats: dict[str, PolyMatrix] = {}
+        self.forward: dict[str, PolyMatrix] = {}
+        n = self.n
+        #: The network's sizes by name: N, D, then K1, K2, ... (affine layer widths).
+        self.sizes: dict[str, int] = {"N": n, "D": config.d}
+        for st in self.stages:
+            if st.kind == "affine":
+                self.sizes[f"K{st.index}"] = st.out_width
+        self.mats["X"] = atoms("x", n, config.d)
+        for st in self.stages:
+            k = st.index
+            if st.kind == "affine":
+                w_shape = self.conv.shape("W", n, st.in_width, st.out_width)
+                b_shape = self.conv.shape("b", n, st.in_width, st.out_width)
+                self.mats[f"W{k}"] = atoms(f"w{k}", *w_shape)
+                self.mats[f"b{k}"] = bias_atoms(k, b_shape)
+                env = {
+                    "X": self.mats[st.input],
+                    "W": self.mats[f"W{k}"],
+                    "b": self.mats[f"b{k}"],
+                }
+                self.forward[st.output] = evaluate(
+                    self.conv.forward(), env, self.order, self.local_sizes(st)
+                )
+            elif st.kind == "relu":
+                self.mats[f"R{k}"] = atoms(f"r{k}", n, st.out_width)
+            self.mats[st.output] = atoms(entry_prefix(st.output), n, st.out_width)
+        self.top = self.stages[-1].output
+        width = self.stages[-1].out_width
+        self.mats["T"] = atoms("t", n, width)
+        self.mats["dY"] = atoms("dy", n, width)
+        if config.loss == "softmax-ce":
+            self.mats["P"] = atoms("p", n, width)
+        # The lowest layer whose input derivative is needed.
+        self.wanted = set(config.wrt)
+
+    def _tick(self, task: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(task, done, total)
+
+    @staticmethod
+    def size_names(st: Stage) -> dict[str, str]:
+        """The single layer's sizes D, M as this layer's widths: D or Kℓ₋₁, and Kℓ."""
+        k = st.index
+        return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+
+    def local_sizes(self, st: Stage) -> dict[str, int]:
+        """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
+        return {"N": self.n, "D": st.in_width, "M": st.out_width}
+
+    # -- the whole run -----------------------------------------------------------------
+    def run(self) -> NetDerivation:
+        total = len(self.stages) + 2
+        self._tick("forward pass", 0, total)
+        self.define_step()
+        self.forward_steps()
+        self._tick("loss", 1, total)
+        top_value, top_form = self.loss_steps()
+        # The 1/N of mse and softmax-ce is factored out while composing (integer
+        # coefficients are much faster than Fractions) and applied once at the end.
+        self.scale = (
+            Fraction(1, self.n)
+            if self.config.loss in ("mse", "softmax-ce")
+            else Fraction(1)
+        )
+        self.upstreams[self.top] = top_value.scale(1 / self.scale)
+        self.top_form = top_form
+        self.upstream_forms[self.top] = Sym(f"d{self.top}")
+        lowest = self._lowest_needed()
+        done = 2
+        for pos in range(len(self.stages) - 1, lowest - 1, -1):
+            st = self.stages[pos]
+            self._tick(f"layer {st.spec.text} ({st.output})", done, total)
+            if st.kind == "affine":
+                self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
+            else:
+                self.activation_backward(st)
+            done += 1
+        self.summary_step()
+        self._tick("done", total, total)
+        return NetDerivation(
+            config=self.config,
+            stages=self.stages,
+            matrices=dict(self.mats),
+            forward=dict(self.forward),
+            steps=tuple(self.steps),
+            results={v: self.results[v] for v in self.config.wrt},
+            upstreams_raw=dict(self.upstreams),
+            scale=self.scale,
+            upstream_forms=dict(self.upstream_forms),
+            top=self.top,
+            checks=tuple(self.checks),
+        )
+
+    def _lowest_needed(self) -> int:
+        """Position of the lowest stage the backward pass must go through."""
+        if "X" in self.wanted:
+            return 0
+        positions = [
+            pos
+            for pos, st in enumerate(self.stages)
+            if st.kind == "affine" and {f"W{st.index}", f"b{st.index}"} & self.wanted
+        ]
+        return min(positions)
+
+    # -- forward -------------------------------------------------------------------------
+    def define_step(self) -> None:
+        c = self.config
+        eqs = [Equation(Sym("X"), Explicit(self.mats["X"]))]
+        for st in self.stages:
+            if st.kind == "affine":
+                k = st.index
+                eqs.append(Equation(Sym(f"W{k}"), Explicit(self.mats[f"W{k}"])))
+                eqs.append(Equation(Sym(f"b{k}"), Explicit(self.mats[f"b{k}"])))
+        widths = " → ".join(str(w) for w in c.widths())
+        self.steps.append(
+            Step(
+                "define",
+                StepKind.DEFINE,
+                "The network and its symbols",
+                tuple(eqs),
+                note=(
+                    f"Network {c.net.text}: N = {c.n} samples, widths {widths}; every "
+                    f"affine layer in the {self.conv.name} convention "
+                    f"({self.conv.source}). Weights and bias of affine layer ℓ are wℓ_ij "
+                    "and bℓ_j; every entry is its own symbol, indexed from 1."
+                ),
+            )
+        )
+
+    def forward_steps(self) -> None:
+        for st in self.stages:
+            k = st.index
+            if st.kind == "affine":
+                form = rename(
+                    self.conv.forward(),
+                    {"X": st.input, "W": f"W{k}", "b": f"b{k}"},
+                    self.size_names(st),
+                )
+                self.steps.append(
+                    Step(
+                        f"forward_{st.output}",
+                        StepKind.DEFINE,
+                        f"Affine layer {k}: {st.output}, entry by entry",
+                        (
+                            Equation(
+                                Sym(st.output), form, Explicit(self.forward[st.output])
+                            ),
+                            Equation(Sym(st.output), Explicit(self.mats[st.output])),
+                        ),
+                        note=(
+                            f"The forward pass keeps {st.output} (entries z{k}_ij) and its "
+                            f"input {st.input}; the backward pass below writes everything "
+                            "in these cached values."
+                        ),
+                        wrt=st.output,
+                    )
+                )
+            else:
+                self.steps.append(self._activation_forward(st))
+        if self.config.loss == "softmax-ce":
+            self.steps.append(
+                Step(
+                    "forward_P",
+                    StepKind.DEFINE,
+                    "Softmax of the last output, row by row",
+                    (
+                        Equation(
+                            Text(
+                                f"p_ij = exp(z{self.stages[-1].index}_ij) / "
+                                f"Σ_k exp(z{self.stages[-1].index}_ik)"
+                            )
+                        ),
+                        Equation(Sym("P"), Explicit(self.mats["P"])),
+                    ),
+                    note=(
+                        "Row i of P is a probability vector (Σ_j p_ij = 1); the forward "
+                        "pass caches P, and the backward pass is written in its entries."
+                    ),
+                    wrt="P",
+                )
+            )
+
+    def _activation_forward(self, st: Stage) -> Step:
+        k, kind = st.index, st.kind
+        eqs: tuple[Equation, ...]
+        if kind == "relu":
+            eqs = (
+                Equation(Text(f"a{k}_ij = max(0, z{k}_ij) = r{k}_ij · z{k}_ij")),
+                Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),
+                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            )
+            note = (
+                f"The forward pass caches the mask r{k}_ij (1 where z{k}_ij > 0, else 0); "
+                f"the derivative of max(0, z) is that mask: ∂a{k}_ij/∂z{k}_ij = r{k}_ij."
+            )
+        elif kind == "tanh":
+            eqs = (
+                Equation(Text(f"a{k}_ij = tanh(z{k}_ij)")),
+                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            )
+            note = (
+                f"The forward pass caches the output a{k}_ij; since tanh' = 1 − tanh², "
+                f"∂a{k}_ij/∂z{k}_ij = 1 − a{k}_ij², a polynomial in what is cached."
+            )
+        else:
+            eqs = (
+                Equation(Text(f"a{k}_ij = σ(z{k}_ij) = 1 / (1 + exp(−z{k}_ij))")),
+                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            )
+            note = (
+                f"The forward pass caches the output a{k}_ij; since σ' = σ(1 − σ), "
+                f"∂a{k}_ij/∂z{k}_ij = a{k}_ij(1 − a{k}_ij), a polynomial in what is cached."
+            )
+        return Step(
+            f"forward_{st.output}",
+            StepKind.DEFINE,
+            f"Activation {kind} after layer {k}: {st.output}",
+            eqs,
+            note=note,
+            wrt=st.output,
+        )
+
+    # -- the loss --------------------------------------------------------------------------
+    def loss_steps(self) -> tuple[PolyMatrix, Node]:
+        """The upstream derivative of the network's output: its value and formula."""
+        c, top, n = self.config, self.top, self.n
+        width = self.stages[-1].out_width
+        low = entry_prefix(top)
+        d_top = "d" + top
+        if c.loss == "generic":
+            value = self.mats["dY"]
+            form: Node = Sym("dY")
+            eqs: tuple[Equation, ...] = (
+                Equation(Sym(d_top), Deriv("L", top), Sym("dY"), Explicit(value)),
+            )
+            note = (
+                f"The layers above hand the network the upstream derivatives "
+                f"dy_ij = ∂L/∂{low}_ij; they stay symbols."
+            )
+        elif c.loss == "sum":
+            value = PolyMatrix.ones(n, width)
+            form = Prod(Ones("N"), T(Ones(f"K{self.stages[-1].index}")))
+            eqs = (
+                Equation(Text(f"L = Σ_ij {low}_ij")),
+                Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
+            )
+            note = f"For L = Σ {low}_ij every upstream derivative is 1."
+        elif c.loss == "mse":
+            value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
+            form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
+            eqs = (
+                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{low}_i − t_i‖²")),
+                Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
+            )
+            note = (
+                f"∂L/∂{low}_ij = ({low}_ij − t_ij)/N: the 1/N of the batch average is "
+                "here, once, and every layer below inherits it through the chain rule."
+            )
+        else:
+            return self.softmax_ce_steps()
+        self.steps.append(
+            Step(
+                "loss",
+                StepKind.DEFINE,
+                "The loss and the upstream derivative of the output",
+                eqs,
+                note=note,
+                wrt=top,
+            )
+        )
+        return value, form
+
+    def softmax_ce_steps(self) -> tuple[PolyMatrix, Node]:
+        """Softmax + cross-entropy: both routes to ∂L/∂Z = (P − T)/N, each checked."""
+        n, order = self.n, self.order
+        k = self.stages[-1].index
+        width = self.stages[-1].out_width
+        P, T_ = self.mats["P"], self.mats["T"]
+        scale = Fraction(1, n)
+        pos = vec_positions((n, width), order)
+        # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
+        row = PolyMatrix(
+            1,
+            len(pos),
+            {
+                (0, r): Poly(
+                    {_mono(f"t_{i + 1}_{j + 1}", f"ip_{i + 1}_{j + 1}"): -scale}
+                )
+                for r, (i, j) in enumerate(pos)
+            },
+        )
+        self.steps.append(
+            Step(
+                "loss",
+                StepKind.DEFINE,
+                "The loss: softmax cross-entropy, averaged over the batch",
+                (
+                    Equation(Text("L = −(1/N) Σ_i Σ_j t_ij log p_ij,   Σ_j t_ij = 1")),
+                    Equation(Sym("T"), Explicit(T_)),
+                    Equation(Jac("L", "p"), Explicit(row)),
+                ),
+                note=(
+                    "Each target row is one-hot (Σ_j t_ij = 1). ∂L/∂p_ij = −t_ij/(N p_ij) "
+                    "is not a polynomial, but its 1/p_ij cancels against the p_ij of the "
+                    "softmax Jacobian below (written p_ij⁻¹)."
+                ),
+                wrt="P",
+            )
+        )
+        # J_p(z), explicit: ∂p_ij/∂z_kl = δ_ik p_ij (δ_jl − p_il).
+        jac_entries: dict[tuple[int, int], Poly] = {}
+        where = {p: r for r, p in enumerate(pos)}
+        for r, (i, j) in enumerate(pos):
+            for (i2, l_), col in where.items():
+                if i2 != i:
+                    continue
+                p_ij = Poly.atom(f"p_{i + 1}_{j + 1}")
+                p_il = Poly.atom(f"p_{i + 1}_{l_ + 1}")
+                value = p_ij * ((ONE if j == l_ else Poly()) - p_il)
+                if not value.is_zero():
+                    jac_entries[r, col] = value
+        size = len(pos)
+        jac = PolyMatrix(size, size, jac_entries)
+        # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
+        blocks: dict[tuple[int, int], Poly] = {}
+        for i in range(n):
+            p_i = PolyMatrix(width, 1, {(j, 0): P[i, j] for j in range(width)})
+            block = _diag_col(p_i) - p_i @ p_i.T
+            for (a, b), v in block.entries.items():
+                blocks[i * width + a, i * width + b] = v
+        structured = PolyMatrix(size, size, blocks)
+        if order == "col":
+            perm = PolyMatrix.commutation(n, width, "row")  # K·vec_row(P) = vec_col(P)
+            structured = perm @ structured @ perm.T
+        self._check(
+            "P",
+            "softmax Jacobian = block form",
+            jac.first_difference(structured),
+            jac,
+            structured,
+        )
+        block_rows = (width, width) if order == "row" else None
+        self.steps.append(
+            Step(
+                "dP_dZ",
+                StepKind.JACOBIAN,
+                f"Jacobian of the softmax: vec(P) by vec(Z{k})",
+                (
+                    Equation(Text(f"∂p_ij/∂z{k}_kl = δ_ik · p_ij (δ_jl − p_il)")),
+                    Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
+                    Equation(
+                        Text(
+                            "block diagonal: block i = diag(p_i) − p_i p_iᵀ"
+                            + (
+                                ""
+                                if order == "row"
+                                else " (rows and columns permuted, col order)"
+                            )
+                        )
+                    ),
+                ),
+                note=(
+                    f"Row i of P depends on row i of Z{k} only, so the Jacobian has N blocks "
+                    f"of C × C: nonzero entries {jac.nnz()} of {size * size}. Each block is "
+                    "diagonal minus a rank-one correction."
+                ),
+                uses=("forward_P",),
+                wrt="P",
+            )
+        )
+        # Route 1: the chain rule J_L(z) = J_L(p)·J_p(z), with p·p⁻¹ = 1.
+        raw = row @ jac
+        chain = PolyMatrix(
+            1, size, {key: cancel_reciprocals(v) for key, v in raw.entries.items()}
+        )
+        chain = PolyMatrix(
+            1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()}
+        )
+        unfused = PolyMatrix.unvec(
+            [chain[0, r] for r in range(size)], (n, width), order
+        )
+        # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
+        fused_entries: dict[tuple[int, int], Poly] = {}
+        for i in range(n):
+            row_sum = Poly()
+            for l_ in range(width):
+                row_sum = row_sum + T_[i, l_]
+            for j in range(width):
+                v = (T_[i, j] - P[i, j] * row_sum).scale(-scale)
+                if not v.is_zero():
+                    fused_entries[i, j] = v
+        fused = PolyMatrix(n, width, fused_entries)
+        self._check(
+            "P",
+            "chain rule = fused log-softmax route",
+            unfused.first_difference(fused),
+            unfused,
+            fused,
+        )
+        # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
+        onehot = {
+            f"t_{i + 1}_{width}": ONE - _sum(T_[i, l_] for l_ in range(width - 1))
+            for i in range(n)
+        }
+        target = (P - T_).scale(scale)
+        left, right = unfused.subs(onehot), target.subs(onehot)
+        self._check(
+            "P",
+            "with Σ_j t_ij = 1 both give (P − T)/N",
+            left.first_difference(right),
+            left,
+            right,
+        )
+        self.steps.append(
+            Step(
+                f"dL_dZ{k}_chain",
+                StepKind.CHAIN,
+                "Route 1: the chain rule through the softmax Jacobian",
+                (
+                    Equation(Jac("L", f"z{k}"), Prod(Jac("L", "p"), Jac("p", f"z{k}"))),
+                    Equation(Jac("L", f"z{k}"), Explicit(chain)),
+                    Equation(Deriv("L", f"Z{k}"), Explicit(unfused)),
+                ),
+                note=(
+                    "Entry (i, j): Σ_l (−t_il/(N p_il)) · p_il (δ_lj − p_ij) = "
+                    "−(1/N)(t_ij − p_ij Σ_l t_il): the 1/p cancels, and the rank-one "
+                    "correction brings in the row sum of T."
+                ),
+                uses=("loss", "dP_dZ"),
+                wrt="P",
+            )
+        )
+        self.steps.append(
+            Step(
+                f"dL_dZ{k}_fused",
+                StepKind.SIMPLIFY,
+                "Route 2: fused with the cross-entropy (log-softmax)",
+                (
+                    Equation(
+                        Text(
+                            f"L = −(1/N) Σ_i ( Σ_j t_ij z{k}_ij − (Σ_j t_ij) log Σ_l "
+                            f"exp(z{k}_il) )"
+                        )
+                    ),
+                    Equation(
+                        Text(
+                            f"∂L/∂z{k}_ij = −(1/N) ( t_ij − p_ij Σ_l t_il ) = "
+                            f"(p_ij − t_ij)/N   since Σ_l t_il = 1"
+                        )
+                    ),
+                    Equation(
+                        Sym(f"dZ{k}"),
+                        Deriv("L", f"Z{k}"),
+                        _p_minus_t(n),
+                        Explicit(target),
+                    ),
+                ),
+                note=(
+                    "Both routes agree entry by entry (see the certificate); with one-hot "
+                    "targets the result is (P − T)/N. The 1/N is the batch average of "
+                    "the loss, and every layer below inherits it."
+                ),
+                uses=(f"dL_dZ{k}_chain",),
+                wrt="P",
+            )
+        )
+        return target, _p_minus_t(n)
+
+    # -- layers, top down ------------------------------------------------------------------
+    def _upstream_symbols(self, role: str) -> PolyMatrix:
+        m = self.mats[role]
+        return atoms(entry_prefix("d" + role), m.rows, m.cols)
+
+    def _check(
+        self,
+        wrt: str,
+        claim: str,
+        diff: tuple[int, int] | None,
+        left: PolyMatrix,
+        right: PolyMatrix,
+        detail: str = "",
+    ) -> bool:
+        ok = diff is None
+        if ok:
+            text = detail or "equal entry by entry"
+        else:
+            assert diff is not None
+            text = (
+                f"entry ({diff[0] + 1}, {diff[1] + 1}): {left[diff].to_str()} but "
+                f"{right[diff].to_str()}"
+            )
+        self.checks.append(Check(wrt, claim, ok, text))
+        return ok
+
+    def _row(self, matrix: PolyMatrix) -> PolyMatrix:
+        values = matrix.vec(self.order)
+        return PolyMatrix(
+            1, len(values), {(0, k): v for k, v in enumerate(values) if not v.is_zero()}
+        )
+
+    def affine_backward(self, st: Stage, need_input: bool) -> None:
+        """Affine layer ℓ: Jacobians of vec(Zℓ) by Wℓ, bℓ (and its input), chain, close."""
+        k = st.index
+        out = st.output
+        roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
+        env = {
+            "X": self.mats[st.input],
+            "W": self.mats[f"W{k}"],
+            "b": self.mats[f"b{k}"],
+        }
+        up_symbols = self._upstream_symbols(out)
+        self.steps.append(self._upstream_step(st))
+        todo = [("W", f"W{k}"), ("b", f"b{k}")]
+        todo = [(r, v) for r, v in todo if v in self.wanted]
+        if need_input:
+            todo.insert(0, ("X", st.input))
+        order = self.order
+        z = self.forward[out]
+        for role, var in todo:
+            names = [next(iter(p.atoms())) for p in env[role].vec(order)]
+            column = {nm: c for c, nm in enumerate(names)}
+            entries: dict[tuple[int, int], Poly] = {}
+            for r, y in enumerate(z.vec(order)):
+                for mono, coeff in y.terms.items():
+                    for f in mono:
+                        if f in column:
+                            rest = tuple(g for g in mono if g != f)
+                            value = Poly({rest: coeff})
+                            key = (r, column[f])
+                            entries[key] = (
+                                entries[key] + value if key in entries else value
+                            )
+            jac = PolyMatrix(z.rows * z.cols, len(names), entries)
+            kron_role = self.conv.kronecker(role, order)
+            kron = evaluate(kron_role, env, order, self.local_sizes(st))
+            kron_node = rename(kron_role, roles, self.size_names(st))
+            kron_ok = self._check(
+                var,
+                f"∂vec {out}/∂vec {var} = Kronecker form",
+                jac.first_difference(kron),
+                jac,
+                kron,
+            )
+            blocks = _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+            self.steps.append(
+                Step(
+                    f"d{out}_d{var}",
+                    StepKind.JACOBIAN,
+                    f"Jacobian of vec({out}) with respect to vec({var})",
+                    (
+                        Equation(Deriv(out, var, vec=True), Explicit(jac, blocks)),
+                        Equation(Deriv(out, var, vec=True), kron_node),
+                    ),
+                    note=(
+                        f"Layer {k} is affine, so this is the single layer's Jacobian with "
+                        f"{st.input} as its input. Nonzero entries: {jac.nnz()} of "
+                        f"{jac.rows * jac.cols}."
+                    ),
+                    uses=(f"forward_{out}",),
+                    wrt=var,
+                )
+            )
+            chain = self._row(up_symbols) @ jac
+            self._chain_step(out, var, up_symbols, jac, blocks, chain)
+            shape = env[role].shape
+            local = PolyMatrix.unvec(
+                [chain[0, c] for c in range(chain.cols)], shape, order
+            )
+            closed_role = self.conv.closed_form(role)
+            closed_node = rename(closed_role, roles, self.size_names(st))
+            closed = evaluate(
+                closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
+            )
+            ok = self._check(
+                var,
+                f"chain rule = {_plain(closed_node)}",
+                local.first_difference(closed),
+                local,
+                closed,
+            )
+            self._reshape_and_close(
+                st,
+                var,
+                local,
+                closed_node,
+                closed,
+                jac,
+                kron_node,
+                kron_ok and ok,
+                chain,
+            )
+
+    def activation_backward(self, st: Stage) -> None:
+        """Elementwise layer: the diagonal Jacobian diag(vec f'), chain, Hadamard form."""
+        k, kind, out = st.index, st.kind, st.output
+        zrole = f"Z{k}"
+        up_symbols = self._upstream_symbols(out)
+        self.steps.append(self._upstream_step(st))
+        slope = slope_matrix(kind, k, up_symbols.shape)
+        order = self.order
+        pos = vec_positions(slope.shape, order)
+        # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), every pair of positions.
+        entries: dict[tuple[int, int], Poly] = {}
+        for r, (i, j) in enumerate(pos):
+            for c, (i2, j2) in enumerate(pos):
+                if i == i2 and j == j2 and not slope[i, j].is_zero():
+                    entries[r, c] = slope[i, j]
+        jac = PolyMatrix(len(pos), len(pos), entries)
+        diag_node = Diag(Slope(kind, k))
+        structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
+        self._check(
+            zrole,
+            f"∂vec {out}/∂vec {zrole} = {_plain(diag_node)}",
+            jac.first_difference(structured),
+            jac,
+            structured,
+        )
+        size = len(pos)
+        self.steps.append(
+            Step(
+                f"d{out}_d{zrole}",
+                StepKind.JACOBIAN,
+                f"Jacobian of vec({out}) with respect to vec({zrole}): diagonal",
+                (
+                    Equation(
+                        Text(f"∂a{k}_ij/∂z{k}_kl = δ_ik δ_jl · {_slope_text(kind, k)}")
+                    ),
+                    Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
+                    Equation(Deriv(out, zrole, vec=True), diag_node),
+                ),
+                note=(
+                    f"{kind} acts entry by entry, so a{k}_ij depends on z{k}_ij only: the "
+                    f"Jacobian is diagonal, {jac.nnz()} nonzero entries of {size * size}. "
+                    "A row times a diagonal matrix scales each entry: a Hadamard product, "
+                    "not a matrix product."
+                ),
+                uses=(f"forward_{out}",),
+                wrt=zrole,
+            )
+        )
+        chain = self._row(up_symbols) @ jac
+        self._chain_step(out, zrole, up_symbols, jac, None, chain)
+        local = PolyMatrix.unvec(
+            [chain[0, c] for c in range(chain.cols)], slope.shape, order
+        )
+        closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
+        closed = evaluate(
+            closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
+        )
+        ok = self._check(
+            zrole,
+            f"chain rule = {_plain(closed_node)}",
+            local.first_difference(closed),
+            local,
+            closed,
+        )
+        self.steps.append(
+            Step(
+                f"reshape_{zrole}",
+                StepKind.SIMPLIFY,
+                f"Reshape into a matrix: ∂L/∂{zrole}",
+                (Equation(Deriv("L", zrole), Explicit(local)),),
+                note="Undoing vec puts ∂L/∂z_ij back where z_ij sits.",
+                uses=(f"dL_d{zrole}",),
+                wrt=zrole,
+            )
+        )
+        self.steps.append(
+            Step(
+                f"closed_{zrole}",
+                StepKind.RESULT,
+                f"Closed form of ∂L/∂{zrole}: a Hadamard product",
+                (Equation(Sym(f"d{zrole}"), closed_node, Explicit(closed)),),
+                note=(
+                    f"⊙ multiplies entry by entry: d{zrole} has the shape of {out}, and "
+                    "no transpose appears (the Jacobian is diagonal)."
+                ),
+                uses=(f"reshape_{zrole}",),
+                wrt=zrole,
+            )
+        )
+        self._compose(zrole, out, local, closed_node, ok)
+
+    # -- shared pieces -------------------------------------------------------------------------
+    def _upstream_step(self, st: Stage) -> Step:
+        out = st.output
+        up = self._upstream_symbols(out)
+        low = entry_prefix(out)
+        eqs = [Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up))]
+        if out == self.top:
+            eqs.append(Equation(Sym(f"d{out}"), self.top_form))
+        else:
+            local = self.local_forms[out]
+            forms = [local]
+            if self.upstream_forms[out] != local:
+                forms.append(self.upstream_forms[out])
+            eqs.append(Equation(Sym(f"d{out}"), *forms))
+        return Step(
+            f"upstream_{out}",
+            StepKind.DEFINE,
+            f"Layer {st.spec.text}: the upstream derivative d{out}",
+            tuple(eqs),
+            note=(
+                f"d{low}_ij stands for ∂L/∂{low}_ij, what the layers above hand this one; "
+                "the derivation of this layer keeps it as a symbol, and its value "
+                "(written above) is substituted at the end."
+            ),
+            wrt=out,
+        )
+
+    def _chain_step(
+        self,
+        out: str,
+        var: str,
+        up: PolyMatrix,
+        jac: PolyMatrix,
+        blocks: tuple[int, int] | None,
+        chain: PolyMatrix,
+    ) -> None:
+        o, v = entry_prefix(out), entry_prefix(var)
+        self.steps.append(
+            Step(
+                f"dL_d{var}",
+                StepKind.CHAIN,
+                f"Chain rule for {var}",
+                (
+                    Equation(Jac("L", v), Prod(Jac("L", o), Jac(o, v))),
+                    Equation(
+                        Jac("L", v),
+                        Prod(Explicit(self._row(up)), Explicit(jac, blocks)),
+                    ),
+                    Equation(Jac("L", v), Explicit(chain)),
+                ),
+                note=(
+                    f"The (1 × {jac.rows}) row of upstream derivatives times the "
+                    f"({jac.rows} × {jac.cols}) Jacobian; entry k is Σ_r ∂L/∂{o}_r · "
+                    f"∂{o}_r/∂{v}_k."
+                ),
+                uses=(f"upstream_{out}", f"d{out}_d{var}"),
+                wrt=var,
+            )
+        )
+
+    def _reshape_and_close(
+        self,
+        st: Stage,
+        var: str,
+        local: PolyMatrix,
+        closed_node: Node,
+        closed: PolyMatrix,
+        jac: PolyMatrix,
+        kron_node: Node,
+        ok: bool,
+        chain: PolyMatrix,
+    ) -> None:
+        eqs = [Equation(Deriv("L", var), Explicit(local))]
+        self.steps.append(
+            Step(
+                f"reshape_{var}",
+                StepKind.SIMPLIFY,
+                f"Reshape into a matrix: ∂L/∂{var}",
+                tuple(eqs),
+                note=(
+                    f"Putting each ∂L/∂v back where v sits in {var} (undoing vec) gives a "
+                    f"matrix of {var}'s shape."
+                ),
+                uses=(f"dL_d{var}",),
+                wrt=var,
+            )
+        )
+        self.steps.append(
+            Step(
+                f"closed_{var}",
+                StepKind.RESULT,
+                f"Closed form of ∂L/∂{var}",
+                (Equation(Sym(f"d{var}"), closed_node, Explicit(closed)),),
+                note="The matrix above is exactly this product, entry by entry.",
+                uses=(f"reshape_{var}",),
+                wrt=var,
+            )
+        )
+        self._compose(
+            var, st.output, local, closed_node, ok, jac, kron_node, chain, closed
+        )
+
+    def _compose(
+        self,
+        var: str,
+        out: str,
+        local: PolyMatrix,
+        closed_node: Node,
+        ok: bool,
+        jac: PolyMatrix | None = None,
+        kron_node: Node | None = None,
+        chain: PolyMatrix | None = None,
+        closed: PolyMatrix | None = None,
+    ) -> None:
+        """Substitute the upstream's value: ∂L/∂var of the whole network."""
+        up = self._upstream_symbols(out)
+        value = self.upstreams[out]
+        values = {
+            next(iter(up[i, j].atoms())): value[i, j]
+            for i in range(up.rows)
+            for j in range(up.cols)
+        }
+        composed = local.subs(values)
+        form = substitute(closed_node, {f"d{out}": self.upstream_forms[out]})
+        self.local_forms[var] = closed_node
+        if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
+            self.upstreams[var] = composed
+            self.upstream_forms[var] = form
+        if var in self.wanted:
+            self._result(
+                var,
+                local,
+                closed_node,
+                composed,
+                form,
+                ok,
+                jac,
+                kron_node,
+                chain,
+                closed,
+            )
+
+    def _result(
+        self,
+        var: str,
+        local: PolyMatrix,
+        closed_node: Node,
+        composed: PolyMatrix,
+        form: Node,
+        ok: bool,
+        jac: PolyMatrix | None,
+        kron_node: Node | None,
+        chain: PolyMatrix | None,
+        closed: PolyMatrix | None,
+    ) -> None:
+        # The network form, evaluated directly from its formula, against the composition.
+        env = dict(self.mats)
+        env[f"d{self.top}"] = self.upstreams[self.top]
+        network_form = form
+        direct = evaluate(network_form, env, self.order, self.sizes)
+        net_ok = self._check(
+            var,
+            f"whole network: ∂L/∂{var} = {_plain(network_form)}",
+            composed.first_difference(direct),
+            composed,
+            direct,
+        )
+        derivative, closed_out, closed_form = local, closed, closed_node
+        composed_out = composed  # times self.scale (1/N or 1), applied when asked for
+        if self.config.layout == "numerator":
+            derivative = local.transpose()
+            closed_out = None if closed is None else closed.transpose()
+            closed_form = transpose(closed_node)
+            composed_out = composed_out.transpose()
+        self.results[var] = Result(
+            var=var,
+            jacobian=jac if jac is not None else PolyMatrix(0, 0),
+            kronecker=kron_node if kron_node is not None else Text(""),
+            chain=chain if chain is not None else PolyMatrix(0, 0),
+            derivative=derivative,
+            closed_form=closed_form,
+            closed=closed_out if closed_out is not None else derivative,
+            kronecker_verified=ok,
+            verified=ok and net_ok,
+            extra={
+                "composed_raw": composed_out,
+                "scale": self.scale,
+                "network_form": network_form,
+            },
+        )
+
+    # -- summary -------------------------------------------------------------------------------
+    def summary_step(self) -> None:
+        c = self.config
+        eqs: list[Equation] = []
+        top = self.top
+        eqs.append(Equation(Sym(f"d{top}"), self.top_form))
+        for pos in range(len(self.stages) - 1, -1, -1):
+            st = self.stages[pos]
+            k = st.index
+            if st.kind == "affine":
+                roles = {
+                    "X": st.input,
+                    "W": f"W{k}",
+                    "b": f"b{k}",
+                    "dY": f"d{st.output}",
+                }
+                for role, var in (("W", f"W{k}"), ("b", f"b{k}"), ("X", st.input)):
+                    if var in self.upstreams or var in self.results:
+                        node = rename(
+                            self.conv.closed_form(role), roles, self.size_names(st)
+                        )
+                        eqs.append(Equation(Sym(f"d{var}"), node))
+            else:
+                if f"Z{k}" in self.upstreams or f"Z{k}" in self.results:
+                    eqs.append(
+                        Equation(
+                            Sym(f"dZ{k}"), Had(Sym(f"d{st.output}"), Slope(st.kind, k))
+                        )
+                    )
+        whole = [
+            Equation(Sym(f"d{var}"), self.results[var].extra["network_form"])
+            for var in c.wrt
+            if _depth(self.results[var].extra["network_form"]) > 2
+        ]
+        if whole:
+            eqs.append(
+                Equation(
+                    Text("Substituted down to the loss, as the certificate proves:")
+                )
+            )
+            eqs += whole
+        sizes = _framework_sizes(self.config)
+        self.steps.append(
+            Step(
+                "summary",
+                StepKind.RESULT,
+                "Backpropagation through the network",
+                tuple(eqs),
+                note=(
+                    "The backward pass a student implements, top down: each line uses only "
+                    "the line before it and values the forward pass cached. No framework "
+                    "builds the Jacobians above: " + sizes
+                ),
+                uses=tuple(f"closed_{v}" for v in c.wrt if v in self.results),
+            )
+        )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _mono(*names: str) -> tuple[str, ...]:
+    from ..algebra import rank
+
+    return tuple(sorted(names, key=rank))
+
+
+def _sum(polys: Any) -> Poly:
+    total = Poly()
+    for p in polys:
+        total = total + p
+    return total
+
+
+def _diag_col(v: PolyMatrix) -> PolyMatrix:
+    return PolyMatrix(
+        v.rows,
+        v.rows,
+        {(i, i): v[i, 0] for i in range(v.rows) if not v[i, 0].is_zero()},
+    )
+
+
+def _p_minus_t(n: int) -> Node:
+    """(P − T)/N (``n`` is unused: the formula names the size)."""
+    return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+
+
+def _blocks(
+    conv: Any, role: str, order: str, n: int, d: int, m: int
+) -> tuple[int, int]:
+    row = order == "row"
+    if role == "X":
+        return (m, d) if row else (n, n)
+    if role == "W":
+        if conv.weight_transposed:
+            return (m, d * m) if row else (n, d * m)
+        return (m, m) if row else (n, d)
+    return (m, m) if row else (n, 1)
+
+
+def _slope_text(kind: str, k: int) -> str:
+    return {
+        "relu": f"r{k}_ij",
+        "tanh": f"(1 − a{k}_ij²)",
+        "sigmoid": f"a{k}_ij (1 − a{k}_ij)",
+    }[kind]
+
+
+def _plain(node: Node) -> str:
+    from .formula import formula_text
+
+    return formula_text(node)
+
+
+def _depth(node: Node) -> int:
+    """How many products and Hadamard products are nested (to skip trivial repeats)."""
+    if isinstance(node, (Prod, Had, Sum)):
+        args = node.args if isinstance(node, (Prod, Sum)) else (node.left, node.right)
+        return 1 + max(_depth(a) for a in args)
+    if isinstance(node, T):
+        return _depth(node.arg)
+    return 0
+
+
+def _framework_sizes(config: NetConfig) -> str:
+    """Why the Jacobians stay on paper: their size at a real network's size."""
+    n, d, h, c = 128, 784, 256, 10
+    entries = (n * h) * (d * h)
+    return (
+        f"at N = {n}, D = {d}, a hidden width of {h} and {c} classes, ∂vec Z1/∂vec W1 "
+        f"alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
+        f"while dW1 = Xᵀ·dZ1 is one {d}×{n} by {n}×{h} product."
+    )
+
+
+__all__ = ["NetDerivation", "Stage", "atoms", "derive_net", "stages"]

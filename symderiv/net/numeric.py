@@ -1,0 +1,348 @@
+"""Numbers for a network: a random instance, its forward pass and cache, and checks.
+
+:func:`verify_net` evaluates the network's closed forms (dW1 = Xᵀ·((dZ2·W2ᵀ) ⊙ R1), ...)
+in float64 at a random instance, from the values the forward pass cached, and compares
+them with central finite differences of L and, where PyTorch is installed, with
+``torch.autograd``. The instance is drawn from ``numpy.random.default_rng(seed)`` in this
+order: X (N, D), T (N, C) (made one-hot by each row's argmax for softmax-ce), then W1, b1,
+W2, b2, ... in the convention's shapes, then dY (N, C) for the generic loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..notation import Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
+from ..numeric import (
+    FD_RTOL,
+    TORCH_RTOL,
+    Array,
+    _import_torch,
+    central_difference,
+    log_softmax,
+    one_hot,
+    torch_version,
+)
+from .engine import Stage, stages
+from .notation import Had, Slope, rename
+from .spec import NetConfig
+
+__all__ = [
+    "NetInstance",
+    "NetReport",
+    "VarCheck",
+    "draw_net_instance",
+    "forms",
+    "verify_net",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class NetInstance:
+    """A random network and loss: X, T, parameters W1, b1, ... and (generic) dY."""
+
+    config: NetConfig
+    X: Array
+    T: Array
+    params: dict[str, Array]
+    dY: Array | None
+
+    def variables(self) -> dict[str, Array]:
+        """X, W1, b1, W2, b2, ... (what L is differentiated by)."""
+        return {"X": self.X, **self.params}
+
+    def forward(self, **override: Array) -> tuple[Array, dict[str, Array]]:
+        """The network's output and its cache (Zℓ, Aℓ, Rℓ, P), with X/Wℓ/bℓ overridden."""
+        values = {**self.variables(), **override}
+        conv = self.config.conv
+        cache: dict[str, Array] = {"X": values["X"]}
+        H = values["X"]
+        for st in stages(self.config):
+            k = st.index
+            if st.kind == "affine":
+                W, b = values[f"W{k}"], values[f"b{k}"]
+                H = H @ (W.T if conv.weight_transposed else W) + (
+                    b.T if conv.bias_column else b
+                )
+            elif st.kind == "relu":
+                cache[f"R{k}"] = (H > 0).astype(np.float64)
+                H = H * cache[f"R{k}"]
+            elif st.kind == "tanh":
+                H = np.tanh(H)
+            else:
+                H = 1.0 / (1.0 + np.exp(-H))
+            cache[st.output] = H
+        if self.config.loss == "softmax-ce":
+            cache["P"] = np.exp(log_softmax(H))
+        return H, cache
+
+    def loss_value(self, out: Array) -> float:
+        """L at the network's output ``out`` (N, C)."""
+        loss, n = self.config.loss, len(out)
+        if loss == "generic":
+            assert self.dY is not None
+            return float(np.sum(self.dY * out))
+        if loss == "mse":
+            r = out - self.T
+            return float(np.sum(r * r)) / (2 * n)
+        if loss == "softmax-ce":
+            return float(-np.sum(self.T * log_softmax(out))) / n
+        return float(np.sum(out))
+
+
+def draw_net_instance(config: NetConfig, seed: int = 0) -> NetInstance:
+    """Draw an instance as the module docstring fixes it (read-only float64 arrays)."""
+    rng = np.random.default_rng(seed)
+    n, conv = config.n, config.conv
+    widths = config.widths()
+    X = rng.normal(size=(n, config.d))
+    T_ = rng.normal(size=(n, widths[-1]))
+    if config.loss == "softmax-ce":
+        T_ = one_hot(T_)
+    params: dict[str, Array] = {}
+    for k in range(1, len(widths)):
+        d_in, width = widths[k - 1], widths[k]
+        params[f"W{k}"] = rng.normal(size=conv.shape("W", n, d_in, width))
+        params[f"b{k}"] = rng.normal(size=width).reshape(
+            conv.shape("b", n, d_in, width)
+        )
+    dY = rng.normal(size=(n, widths[-1])) if config.loss == "generic" else None
+    for a in (X, T_, *params.values(), *(() if dY is None else (dY,))):
+        a.setflags(write=False)
+    return NetInstance(config, X, T_, params, dY)
+
+
+# -- the closed forms ---------------------------------------------------------------------
+def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
+    """The loss's upstream formula and each variable's closed form through the network.
+
+    Built from the convention's closed forms alone (no polynomials), top down, exactly as
+    the derivation states them: dAℓ = dZℓ₊₁·W(ℓ+1)ᵀ, dZℓ = dAℓ ⊙ f'(Zℓ), dWℓ = Hᵀ·dZℓ, ...
+    """
+    conv = config.conv
+    all_stages = stages(config)
+    top = all_stages[-1].output
+    top_form: Node
+    if config.loss == "generic":
+        top_form = Sym("dY")
+    elif config.loss == "sum":
+        top_form = Prod(Ones("N"), T(Ones(f"K{all_stages[-1].index}")))
+    elif config.loss == "mse":
+        top_form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
+    else:
+        top_form = Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+    upstream: dict[str, Node] = {top: Sym(f"d{top}")}
+    out: dict[str, Node] = {}
+    for st in reversed(all_stages):
+        up = upstream[st.output]
+        k = st.index
+        if st.kind == "affine":
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
+            for role, var in (("X", st.input), ("W", f"W{k}"), ("b", f"b{k}")):
+                node = _substitute_upstream(
+                    rename(conv.closed_form(role), roles, _size_names(k)), up
+                )
+                if role == "X":
+                    upstream[var] = node
+                    if var == "X":
+                        out["X"] = node
+                else:
+                    out[var] = node
+        else:
+            upstream[f"Z{k}"] = Had(up, Slope(st.kind, k))
+    return top_form, out
+
+
+def _size_names(k: int) -> dict[str, str]:
+    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+
+
+def _substitute_upstream(node: Node, up: Node) -> Node:
+    from .notation import substitute
+
+    return substitute(node, {"dY": up})
+
+
+def evaluate_np(
+    node: Node, values: Mapping[str, Array], sizes: Mapping[str, int] | None = None
+) -> Array:
+    """A network formula in float64 (Slope reads the cached A or R)."""
+    from ..numeric import evaluate as evaluate_roles
+
+    sizes = sizes or {}
+    if isinstance(node, Had):
+        return evaluate_np(node.left, values, sizes) * evaluate_np(
+            node.right, values, sizes
+        )
+    if isinstance(node, Slope):
+        k = node.index
+        if node.kind == "relu":
+            return values[f"R{k}"]
+        a = values[f"A{k}"]
+        return 1.0 - a * a if node.kind == "tanh" else a * (1.0 - a)
+    if isinstance(node, T):
+        v = evaluate_np(node.arg, values, sizes)
+        return v.T if v.ndim else v
+    if isinstance(node, Prod):
+        parts = [evaluate_np(a, values, sizes) for a in node.args]
+        result = parts[0]
+        for p in parts[1:]:
+            result = result * p if result.ndim == 0 or p.ndim == 0 else result @ p
+        return result
+    if isinstance(node, Sum):
+        parts = [evaluate_np(a, values, sizes) for a in node.args]
+        total = parts[0]
+        for p in parts[1:]:
+            if p.shape != total.shape:
+                raise ValueError(f"sum of shapes {total.shape} and {p.shape}")
+            total = total + p
+        return total
+    return evaluate_roles(node, values, sizes)
+
+
+# -- the check ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VarCheck:
+    """One variable: its closed form's value against finite differences and autograd."""
+
+    var: str
+    formula: Node
+    shape: tuple[int, ...]
+    fd_error: float
+    fd_tol: float
+    torch_error: float | None
+    torch_tol: float | None
+
+    @property
+    def passed(self) -> bool:
+        if not self.fd_error <= self.fd_tol:
+            return False
+        return self.torch_error is None or (
+            self.torch_tol is not None and self.torch_error <= self.torch_tol
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class NetReport:
+    """What :func:`verify_net` found."""
+
+    instance: NetInstance
+    loss_value: float
+    checks: tuple[VarCheck, ...]
+    torch_version: str | None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def closed_values(instance: NetInstance) -> dict[str, Array]:
+    """Every variable's closed form evaluated at the instance (from the cache)."""
+    config = instance.config
+    out, cache = instance.forward()
+    top_form, var_forms = forms(config)
+    values: dict[str, Array] = {**instance.variables(), **cache, "T": instance.T}
+    if instance.dY is not None:
+        values["dY"] = instance.dY
+    top = stages(config)[-1].output
+    values[top] = out
+    sizes = {"N": config.n, "D": config.d}
+    for k, width in enumerate(config.widths()[1:], start=1):
+        sizes[f"K{k}"] = width
+    values[f"d{top}"] = evaluate_np(top_form, values, sizes)
+    return {var: evaluate_np(var_forms[var], values, sizes) for var in config.wrt}
+
+
+def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
+    """∂L/∂X, ∂L/∂Wℓ, ∂L/∂bℓ by torch.autograd (float64); None without PyTorch."""
+    torch = _import_torch()
+    if torch is None:
+        return None
+    config, conv = instance.config, instance.config.conv
+    leaves: dict[str, Any] = {
+        k: torch.tensor(np.array(v), dtype=torch.float64, requires_grad=True)
+        for k, v in instance.variables().items()
+    }
+    H = leaves["X"]
+    for st in stages(config):
+        k = st.index
+        if st.kind == "affine":
+            W, b = leaves[f"W{k}"], leaves[f"b{k}"]
+            H = H @ (W.T if conv.weight_transposed else W) + (
+                b.T if conv.bias_column else b
+            )
+        elif st.kind == "relu":
+            H = torch.relu(H)
+        elif st.kind == "tanh":
+            H = torch.tanh(H)
+        else:
+            H = torch.sigmoid(H)
+    n = H.shape[0]
+    if config.loss == "generic":
+        L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * H)
+    elif config.loss == "mse":
+        L = 0.5 / n * torch.sum((H - torch.tensor(np.array(instance.T))) ** 2)
+    elif config.loss == "softmax-ce":
+        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
+        L = -torch.sum(t * torch.log_softmax(H, dim=1)) / n
+    else:
+        L = torch.sum(H)
+    L.backward()
+    return {
+        k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy()
+        for k, v in leaves.items()
+    }
+
+
+def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetReport:
+    """Check every closed form of the network numerically at a random instance."""
+    instance = draw_net_instance(config, seed)
+    closed = closed_values(instance)
+    _, var_forms = forms(config)
+    grads = torch_net_gradients(instance) if use_torch else None
+    checks = []
+    variables = instance.variables()
+    for var in config.wrt:
+
+        def loss_at(value: Array, var: str = var) -> float:
+            return instance.loss_value(instance.forward(**{var: value})[0])
+
+        fd = central_difference(loss_at, variables[var])
+        fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
+        value = closed[var]
+        fd_error = (
+            float(np.max(np.abs(value - fd)))
+            if value.shape == fd.shape
+            else float("inf")
+        )
+        torch_error = torch_tol = None
+        if grads is not None:
+            ref = grads[var]
+            torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
+            torch_error = (
+                float(np.max(np.abs(value - ref)))
+                if value.shape == ref.shape
+                else float("inf")
+            )
+        checks.append(
+            VarCheck(
+                var, var_forms[var], fd.shape, fd_error, fd_tol, torch_error, torch_tol
+            )
+        )
+    out, _ = instance.forward()
+    return NetReport(
+        instance,
+        instance.loss_value(out),
+        tuple(checks),
+        torch_version() if grads is not None else None,
+    )
+
+
+def stage_list(config: NetConfig) -> tuple[Stage, ...]:
+    """The stages (re-exported for printers)."""
+    return stages(config)

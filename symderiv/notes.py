@@ -1,0 +1,1309 @@
+"""Every sentence a learner reads around a derivation, written once, maths marked.
+
+A sentence is a tuple of segments: plain ``str`` text, ``M`` (maths, with its Unicode
+and its TeX spelled out), ``F`` (a formula of :mod:`symderiv.notation`, printed in the
+derivation's letters) and ``Code`` (program text). No printer guesses which words are
+maths: a letter is maths because it sits in ``M`` or ``F``, never because it looks short.
+
+``Para(prose, short=...)`` carries a short variant where the slides need one
+(``short=None``: the slides use the full sentence; ``short=()``: the slides leave it out).
+``Math`` is a displayed formula; ``Title`` heads a remark or a part of the background.
+
+This module imports no printer and no sympy; :mod:`symderiv.render.page` places these
+sentences on the page, and each printer sets the segments in its own format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from .notation import Deriv, Node, Ones, Sym
+
+if TYPE_CHECKING:
+    from .conventions import Config
+    from .teaching import MemoryArgument
+
+
+# -- segments ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class M:
+    """Maths written out: ``text`` in Unicode, ``tex`` in LaTeX (``text`` when empty)."""
+
+    text: str
+    tex: str = ""
+
+    @property
+    def latex(self) -> str:
+        return self.tex or self.text
+
+
+@dataclass(frozen=True)
+class F:
+    """A formula of the notation, printed in the derivation's letters by each printer."""
+
+    node: Node
+
+
+@dataclass(frozen=True)
+class Code:
+    """Program text (set in a monospace font)."""
+
+    text: str
+
+
+Segment = str | M | F | Code
+Prose = tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph; ``short`` replaces it on slides (None: the same; (): left out)."""
+
+    prose: Prose
+    short: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Math:
+    """A displayed formula: Unicode ``text`` (may span lines) and its LaTeX."""
+
+    text: str
+    tex: str
+    slides: bool = True
+
+
+@dataclass(frozen=True)
+class Title:
+    """The title of a remark or of a part of the background."""
+
+    prose: Prose
+
+
+@dataclass(frozen=True)
+class Items:
+    """A list of short items (the settings of the derivation)."""
+
+    items: tuple[Prose, ...]
+
+
+Part = Para | Math | Title | Items
+
+
+# -- small maths helpers ----------------------------------------------------------------------
+def sym(role: str) -> F:
+    """The letter of a role (X, W, b, Y, dY, T) in the derivation's letters."""
+    return F(Sym(role))
+
+
+def dl(c: Config, role: str) -> M:
+    """∂L/∂V written inline with a slash (a fraction makes lines of text uneven)."""
+    v = c.letters.of(role)
+    return M(f"∂L/∂{v}", rf"\partial L/\partial {tex_letters(v)}")
+
+
+def sizes_m(c: Config) -> M:
+    """N = 2, D = 2, M = 3 (in the convention's size names) as one formula."""
+    pairs = list(zip(c.size_names, (c.n, c.d, c.m), strict=True))
+    return M(
+        ", ".join(f"{name} = {value}" for name, value in pairs),
+        ", ".join(f"{size_m(name).latex} = {value}" for name, value in pairs),
+    )
+
+
+def tex_letters(letters: str) -> str:
+    """A letter as TeX: one letter stays, a word is one italic name (\\mathit{dLdZ})."""
+    return letters if len(letters) == 1 else rf"\mathit{{{letters}}}"
+
+
+def size_m(name: str) -> M:
+    """A size name: N, or C_in set as C with a roman subscript."""
+    if "_" in name:
+        base, _, sub = name.partition("_")
+        return M(name, rf"{base}_{{\mathrm{{{sub}}}}}")
+    return M(name)
+
+
+def entry_m(letter: str, index: str) -> M:
+    """An entry such as y_ij: yᵢⱼ in Unicode, y_{ij} in TeX."""
+    subs = str.maketrans("ijklmnrhN", "ᵢⱼₖₗₘₙᵣₕN")
+    text = letter + (index.translate(subs) if index.isalpha() else index)
+    return M(text, f"{tex_letters(letter)}_{{{index}}}")
+
+
+def _dvec(c: Config, role: str) -> M:
+    y, v = c.letters.of("Y"), c.letters.of(role)
+    return M(
+        f"∂vec({y})/∂vec({v})",
+        rf"\partial \operatorname{{vec}}({tex_letters(y)})/"
+        rf"\partial \operatorname{{vec}}({tex_letters(v)})",
+    )
+
+
+# -- headings ---------------------------------------------------------------------------------
+WHAT_IS_DERIVED: Prose = ("What is derived",)
+SUMMARY: Prose = ("Summary",)
+CERTIFICATE: Prose = ("Certificate",)
+REMARKS: Prose = ("Where learners trip",)
+BACKGROUND: Prose = ("Mathematical background",)
+BACKGROUND_SHORT: Prose = ("The chain rule in higher dimensions",)
+VARIABLE = {"X": "the input", "W": "the weights", "b": "the bias"}
+
+
+def group_heading(view: str, wrt: str | None, first: bool) -> Prose:
+    """The heading of a group of steps: the set-up, one variable, a view."""
+    if view == "jacobian" and wrt is None:
+        return ("The layer, written out" if first else "Shared steps",)
+    head = "" if view == "jacobian" else f"The {view} view"
+    if wrt is None:
+        return (head,)
+    lead = f"{head}: the" if head else "The"
+    return (f"{lead} derivative with respect to {VARIABLE.get(wrt, wrt)} ", sym(wrt))
+
+
+def title(c: Config) -> Prose:
+    """The title of the page: what the layer is."""
+    return (
+        "Backpropagation through an affine layer, ",
+        sym("Y"),
+        M(" = ", " = "),
+        F(c.conv.forward()),
+    )
+
+
+def settings(c: Config) -> tuple[Prose, ...]:
+    """The sizes and settings, one item each (the subtitle)."""
+    return (
+        (sizes_m(c),),
+        (f"convention {c.conv.name}",),
+        (f"{c.vec} order",),
+        (f"{c.layout} layout",),
+        (f"loss {c.loss}",),
+        (f"method {c.method}",),
+    )
+
+
+# -- the introduction -------------------------------------------------------------------------
+SOURCES: dict[str, Prose] = {
+    "xw": ("CS231n-style notes and affine-layer write-ups",),
+    "torch": (
+        "PyTorch ",
+        Code("nn.Linear"),
+        ", ",
+        M("y = x Wᵀ + b", r"y = x W^{T} + b"),
+    ),
+    "column": (
+        "the “mytorch” Linear class, ",
+        M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
+    ),
+}
+
+
+def source(c: Config) -> Prose:
+    """Where the convention comes from (its own words when notes has none for it)."""
+    return SOURCES.get(c.conv.name, (c.conv.source,))
+
+
+def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
+    """What is derived, in which convention, order, layout and loss."""
+    L = c.letters
+    wanted: list[Segment] = []
+    for k, v in enumerate(c.wrt):
+        sep = "" if k == 0 else (" and " if k == len(c.wrt) - 1 else ", ")
+        wanted += [f"{sep}{VARIABLE[v]} ", sym(v)]
+    parts: list[Part] = [
+        Para(
+            (
+                "An affine (fully connected) layer maps a batch of inputs to outputs, ",
+                sym("Y"),
+                M(" = "),
+                F(c.conv.forward()),
+                ", with ",
+                sizes_m(c),
+                ". We derive, entry by entry, the derivative of a loss ",
+                M("L"),
+                " with respect to ",
+                *wanted,
+                ", the way one does it on the board: write every matrix out, vectorize, "
+                "compute each Jacobian, apply the chain rule, reshape, and recognise the "
+                "closed form.",
+            ),
+            short=(),
+        )
+    ]
+    lines_text, lines_tex = [], []
+    for role in ("X", "W", "b", "Y"):
+        rn, cn = c.conv.shape_names(role)
+        r, col = c.shape(role)
+        letter = L.of(role)
+        text = f"{letter} ∈ ℝ^({rn}×{cn})"
+        tex = (
+            rf"{tex_letters(letter)} \in \mathbb{{R}}^{{{size_m(rn).latex} \times "
+            rf"{size_m(cn).latex}}}"
+        )
+        if (rn, cn) != (str(r), str(col)):
+            text += f" = ℝ^({r}×{col})"
+            tex += rf" = \mathbb{{R}}^{{{r} \times {col}}}"
+        lines_text.append(text)
+        lines_tex.append(tex)
+    parts.append(
+        Math(
+            ",   ".join(lines_text[:2]) + ",\n" + ",   ".join(lines_text[2:]) + ".",
+            "\\begin{gathered}\n"
+            + r",\qquad ".join(lines_tex[:2])
+            + ", \\\\\n"
+            + r",\qquad ".join(lines_tex[2:])
+            + ".\n\\end{gathered}",
+        )
+    )
+    y, t = L.entry("Y"), L.entry("T")
+    order: Prose = (
+        (
+            "Vectorization in row order: the rows of a matrix are stacked, as NumPy's ",
+            Code("reshape(-1)"),
+            " does.",
+        )
+        if c.vec == "row"
+        else (
+            "Vectorization in column order: the columns of a matrix are stacked, "
+            "the textbook vec.",
+        )
+    )
+    layout: Prose = (
+        ("Denominator layout: each derivative has the shape of its variable.",)
+        if c.layout == "denominator"
+        else (
+            "Numerator layout: each derivative has the transposed shape of its "
+            "variable.",
+        )
+    )
+    loss: Prose = {
+        "generic": ("Loss: generic, the upstream derivatives stay symbols.",),
+        "mse": (
+            "Loss: mean squared error, ",
+            M(
+                f"L = 1/(2N) Σᵢ ‖{y}ᵢ − {t}ᵢ‖²",
+                rf"L = \frac{{1}}{{2N}} \sum_{{i}} \lVert {tex_letters(y)}_{{i}} - "
+                rf"{tex_letters(t)}_{{i}} \rVert^{{2}}",
+            ),
+            ", where ",
+            sym("T"),
+            " holds the targets.",
+        ),
+        "sum": (
+            "Loss: the sum of the outputs, ",
+            M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {tex_letters(y)}_{{ij}}"),
+            ".",
+        ),
+        "softmax-ce": (
+            "Loss: softmax cross-entropy, ",
+            M(
+                f"L = −(1/N) Σᵢⱼ {t}ᵢⱼ log pᵢⱼ",
+                rf"L = -\frac{{1}}{{N}} \sum_{{ij}} {tex_letters(t)}_{{ij}} \log p_{{ij}}",
+            ),
+            ", with ",
+            M("P", "P"),
+            " the row-wise softmax of ",
+            sym("Y"),
+            " and one-hot rows of ",
+            sym("T"),
+            ".",
+        ),
+    }[c.loss]
+    items: list[Prose] = [
+        (f"Convention: {c.conv.name} (", *source(c), ")."),
+        order,
+        layout,
+        loss,
+    ]
+    if c.method != "jacobian":
+        items.append((f"Method: {c.method}.",))
+    parts.append(Items(tuple(items)))
+    if closed:
+        parts.append(
+            Para(
+                ("The results, proved below for these sizes:",),
+                short=("Goal: prove, entry by entry,",),
+            )
+        )
+    return parts
+
+
+# -- notes placed by the page ---------------------------------------------------------------
+def commutation(c: Config) -> Prose:
+    """What K is, said where a Kronecker form uses it."""
+    w = c.letters.of("W")
+    return (
+        M("K"),
+        " is the commutation matrix: it reorders a vectorized matrix into its transpose, ",
+        M(
+            f"K·vec({w}) = vec({w}ᵀ)",
+            rf"K \operatorname{{vec}}({tex_letters(w)}) = "
+            rf"\operatorname{{vec}}({tex_letters(w)}^{{T}})",
+        ),
+        ". It appears because ",
+        sym("W"),
+        " is used transposed in the forward map.",
+    )
+
+
+def entry_title(c: Config, var: str) -> Prose:
+    """The sentence above a chain-rule entry written out as a sum."""
+    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    return (
+        "Entry 1 written out: the row ",
+        M(f"J_h({y})", rf"J_{{h}}({tex_letters(y)})"),
+        " times column 1 of ",
+        M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
+        ":",
+    )
+
+
+def entry_zeros(count: int) -> Prose:
+    """The zeros of the Jacobian's column that drop out of the sum."""
+    return (f"The other {count} entries of that column are 0 and drop out.",)
+
+
+def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
+    """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries in big matrices."""
+    letter = tex_letters(c.letters.entry("Y"))
+    y = c.letters.entry("Y")
+    return (
+        (
+            "Inside the large matrices below we write the upstream derivatives compactly,",
+        ),
+        Math(
+            f"{'ȳ' if y == 'y' else y + chr(0x304)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
+            rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
+        ),
+        (
+            "in the adjoint notation of automatic differentiation (the bar marks a "
+            "derivative of ",
+            M("L"),
+            ", not a mean): a fraction would make each matrix row three times as tall "
+            "and each entry twice as wide.",
+        ),
+    )
+
+
+CODE_INTRO: Prose = (
+    "In NumPy, each gradient in the shape of its variable, as a backward pass stores it:",
+)
+LEDGER: Prose = ("Shapes:",)
+CERTIFICATE_INTRO: Prose = (
+    "Each claim was checked exactly, entry by entry, on the symbolic matrices above "
+    "(no floating point, no sampling).",
+)
+VERIFIED: Prose = ("All results are verified.",)
+FAILED: Prose = ("Verification FAILED (see ✗ above): a result is wrong.",)
+
+
+def sparsity_caption(
+    c: Config,
+    lhs: Deriv,
+    shape: tuple[int, int],
+    nnz: int,
+    blocks: tuple[int, int] | None,
+) -> Prose:
+    """What a sparsity picture shows: which derivative, how sparse, what the rules mean."""
+    rows, cols = shape
+    total = rows * cols
+    share = 100.0 * nnz / total if total else 0.0
+    what: Segment = _dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt)
+    out: list[Segment] = [
+        "Sparsity of ",
+        what,
+        ", drawn as a ",
+        M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
+        f" matrix: each filled square is a nonzero entry, {nnz} of {total} ",
+        M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
+        ".",
+    ]
+    if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
+        out += [
+            " The rules separate its ",
+            M(f"{blocks[0]}×{blocks[1]}", rf"{blocks[0]} \times {blocks[1]}"),
+            " blocks" + (", those of its Kronecker form." if lhs.vec else "."),
+        ]
+    if total >= 4096:
+        out.append(
+            " A framework never builds this matrix: the closed form gives the same "
+            "product at the cost of the forward pass."
+        )
+    return tuple(out)
+
+
+# -- where learners trip ----------------------------------------------------------------------
+def remarks(c: Config) -> list[Part]:
+    """Gradient vs. rearranged matrix, and the layout (the shapes follow on the page)."""
+    first = c.wrt[0]
+    v, w = c.letters.of(first), c.letters.of("W")
+    vt = tex_letters(v)
+    parts: list[Part] = [
+        Title(("The matrix of partial derivatives is not a gradient vector",)),
+        Para(
+            (
+                "The loss is one function of all entries at once. Its gradient with "
+                "respect to the entries of ",
+                sym(first),
+                " is the column vector ",
+                M(
+                    f"∇_vec({v}) L = J_L(vec({v}))ᵀ",
+                    rf"\nabla_{{\operatorname{{vec}}({vt})}} L = "
+                    rf"J_L(\operatorname{{vec}}({vt}))^{{T}}",
+                ),
+                ". The matrix ",
+                dl(c, first),
+                " holds the same numbers, rearranged into the shape of ",
+                sym(first),
+                (" transposed (numerator layout)" if c.layout == "numerator" else ""),
+                ". It is a convenient arrangement of the gradient's components, not "
+                "itself a gradient vector: the chain rule is carried out with vectors and "
+                "Jacobians, and only its result is reshaped into a matrix.",
+            ),
+            short=(
+                dl(c, first),
+                " holds the components of the gradient ",
+                M(f"∇_vec({v}) L", rf"\nabla_{{\operatorname{{vec}}({vt})}} L"),
+                " rearranged into a matrix: it is not itself a gradient vector.",
+            ),
+        ),
+        Title(("Layout, and why the shapes match",)),
+    ]
+    wt = tex_letters(w)
+    if c.layout == "denominator":
+        parts.append(
+            Para(
+                (
+                    "This derivation uses the denominator layout, the habit of "
+                    "deep-learning code: each derivative has the shape of its variable, "
+                    "so that a gradient step ",
+                    M(
+                        f"{w} ← {w} − η·∂L/∂{w}",
+                        rf"{wt} \leftarrow {wt} - \eta \, \partial L/\partial {wt}",
+                    ),
+                    " subtracts matrices of the same shape. The shapes in each closed "
+                    "form fit together and give exactly that shape:",
+                ),
+                short=(
+                    "Denominator layout: each derivative has the shape of its "
+                    "variable. Why the shapes match:",
+                ),
+            )
+        )
+    else:
+        parts.append(
+            Para(
+                (
+                    "This derivation uses the numerator layout, common in handwritten "
+                    "notes: each derivative has the transposed shape of its variable, and "
+                    "the gradient in the variable's own shape is its transpose, ",
+                    M(
+                        f"∇_{w} L = (∂L/∂{w})ᵀ",
+                        rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
+                    ),
+                    "; a gradient step is ",
+                    M(
+                        f"{w} ← {w} − η·∇_{w} L",
+                        rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
+                    ),
+                    ". The shapes in each closed form fit together and give the "
+                    "transposed shape:",
+                ),
+                short=(
+                    "Numerator layout: each derivative has the transposed shape; the "
+                    "gradient is its transpose. Why the shapes match:",
+                ),
+            )
+        )
+    return parts
+
+
+def remarks_after_shapes(
+    c: Config,
+    kron_now: Node,
+    kron_other: Node,
+    jacobian_shape: tuple[int, int] | None,
+    nnz: int,
+) -> list[Part]:
+    """The remarks that follow the shapes: vec order, the Jacobian's size, the bias."""
+    first = c.wrt[0]
+    other = "col" if c.vec == "row" else "row"
+    names = {"row": "row", "col": "column"}
+    parts: list[Part] = [
+        Title(("The vectorization order matters",)),
+        Para(
+            (
+                "The Jacobians depend on the order in which ",
+                M("vec", r"\operatorname{vec}"),
+                f" stacks the entries. In {names[c.vec]} order, used here, ",
+                _dvec(c, first),
+                M(" = "),
+                F(kron_now),
+                f"; in {names[other]} order it would be ",
+                F(kron_other),
+                ". The final matrices do not depend on the order: reshaping undoes "
+                "exactly the stacking that vectorizing did, as long as both use the same "
+                "order.",
+            ),
+            short=(
+                "The Kronecker form depends on the vectorization order; the final "
+                "matrices do not.",
+            ),
+        ),
+    ]
+    if jacobian_shape is not None:
+        jr, jc = jacobian_shape
+        parts += [
+            Title(("Why no framework builds the Jacobian",)),
+            Para(
+                (
+                    _dvec(c, first),
+                    " has ",
+                    M(f"{jr}×{jc} = {jr * jc}", rf"{jr} \times {jc} = {jr * jc}"),
+                    f" entries, of which only {nnz} are nonzero, and the count grows with "
+                    "the square of the batch. Its Kronecker structure is what makes a "
+                    "closed form possible: the upstream row times the Jacobian collapses "
+                    "to a product of the small matrices, which costs about as much as the "
+                    "forward pass. Backpropagation code therefore never forms the "
+                    "Jacobian; it evaluates the closed form.",
+                ),
+                short=(),
+            ),
+            memory(c, memory_argument(), c.conv.closed_form("X")),
+        ]
+    parts += [
+        Title(("The bias is broadcast",)),
+        Para(
+            (
+                "The same bias is added to every row of ",
+                sym("Y"),
+                " through ",
+                F(Ones("N")),
+                f", a column of {c.n} ones. Each bias entry therefore influences one "
+                "output in every row, and its derivative adds up the upstream derivatives "
+                "over the batch: that sum is the product with the ones vector, NumPy's "
+                "sum over axis 0.",
+            ),
+            short=(),
+        ),
+    ]
+    return parts
+
+
+# -- the mathematical background --------------------------------------------------------------
+def background() -> list[Part]:
+    """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product."""
+    f_rn = M("f: ℝⁿ → ℝ", r"f\colon \mathbb{R}^n \to \mathbb{R}")
+    g_rn = M("g: ℝⁿ → ℝᵐ", r"g\colon \mathbb{R}^n \to \mathbb{R}^m")
+    return [
+        Title(("Gradient",)),
+        Para(
+            (
+                "Let ",
+                f_rn,
+                " be differentiable. Its gradient at ",
+                M("x ∈ ℝⁿ", r"x \in \mathbb{R}^n"),
+                " collects the partial derivatives in a column vector,",
+            ),
+            short=(),
+        ),
+        Math(
+            "∇f(x) = [∂f/∂x₁(x) … ∂f/∂xₙ(x)]ᵀ.",
+            r"\nabla f(x) = \begin{bmatrix}"
+            "\n"
+            r"\frac{\partial f}{\partial x_{1}}(x) & \cdots & "
+            r"\frac{\partial f}{\partial x_{n}}(x)"
+            "\n"
+            r"\end{bmatrix}^{T}.",
+            slides=False,
+        ),
+        Para(
+            (
+                "It points in the direction of steepest ascent; gradient descent steps "
+                "against it. It is defined for a function of a vector, which is why matrices "
+                "are vectorized before anything is differentiated.",
+            ),
+            short=(),
+        ),
+        Title(("Jacobian matrix",)),
+        Para(
+            (
+                "Let ",
+                g_rn,
+                " be differentiable. Its Jacobian matrix at ",
+                M("x"),
+                " is the ",
+                M("m×n", r"m \times n"),
+                " matrix whose row ",
+                M("i"),
+                " holds the partial derivatives of output ",
+                M("i"),
+                ", ",
+                M("gᵢ", "g_i"),
+                ":",
+            ),
+            short=(
+                "For ",
+                g_rn,
+                " the Jacobian ",
+                M("J_g(x)", "J_g(x)"),
+                " is the ",
+                M("m×n", r"m \times n"),
+                " matrix of partial derivatives ",
+                M("∂gᵢ/∂xₖ", r"\partial g_i/\partial x_k"),
+                ".",
+            ),
+        ),
+        Math(
+            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; …; ∇gₘ(x)ᵀ].",
+            r"J_{g}(x) = \begin{bmatrix}"
+            "\n"
+            r"\frac{\partial g_{1}}{\partial x_{1}} & \cdots & "
+            r"\frac{\partial g_{1}}{\partial x_{n}} \\"
+            "\n"
+            r"\vdots & \ddots & \vdots \\"
+            "\n"
+            r"\frac{\partial g_{m}}{\partial x_{1}} & \cdots & "
+            r"\frac{\partial g_{m}}{\partial x_{n}}"
+            "\n"
+            r"\end{bmatrix}"
+            r" = \begin{bmatrix}"
+            "\n"
+            r"\nabla g_{1}(x)^{T} \\"
+            "\n"
+            r"\vdots \\"
+            "\n"
+            r"\nabla g_{m}(x)^{T}"
+            "\n"
+            r"\end{bmatrix}.",
+            slides=False,
+        ),
+        Para(
+            (
+                "For a scalar function (",
+                M("m = 1"),
+                ") the Jacobian is a single row, the transposed gradient: ",
+                M("J_f(x) = ∇f(x)ᵀ", r"J_f(x) = \nabla f(x)^{T}"),
+                ". Row ",
+                M("i"),
+                " answers how output ",
+                M("i"),
+                " moves; column ",
+                M("k"),
+                " answers what input ",
+                M("k"),
+                " moves.",
+            ),
+            short=(),
+        ),
+        Title(("Chain rule in higher dimensions",)),
+        Para(
+            (
+                "Let ",
+                g_rn,
+                " and ",
+                M("h: ℝᵐ → ℝᵖ", r"h\colon \mathbb{R}^m \to \mathbb{R}^p"),
+                " be differentiable. Then ",
+                M("h∘g", r"h \circ g"),
+                " is differentiable, and its Jacobian is the product of the Jacobians, the "
+                "outer one taken at the inner value:",
+            ),
+            short=(
+                "For ",
+                M("h∘g", r"h \circ g"),
+                ", the chain rule in higher dimensions:",
+            ),
+        ),
+        Math(
+            "J_(h∘g)(x) = J_h(g(x))·J_g(x).",
+            r"J_{h \circ g}(x) = J_{h}\bigl(g(x)\bigr) \, J_{g}(x).",
+        ),
+        Para(
+            ("Entry by entry, this is a sum over the intermediate values:",), short=()
+        ),
+        Math(
+            "∂(h∘g)ᵢ/∂xₖ(x) = Σᵣ ∂hᵢ/∂gᵣ(g(x))·∂gᵣ/∂xₖ(x):",
+            r"\frac{\partial (h\circ g)_{i}}{\partial x_{k}}(x) = "
+            r"\sum_{r=1}^{m} \frac{\partial h_{i}}{\partial g_{r}}\bigl(g(x)\bigr) \, "
+            r"\frac{\partial g_{r}}{\partial x_{k}}(x):",
+        ),
+        Para(
+            (
+                "every path from ",
+                M("xₖ", "x_k"),
+                " to the output through an intermediate ",
+                M("gᵣ", "g_r"),
+                " contributes. In backpropagation the loss is ",
+                M("L = h(y(v))"),
+                " with ",
+                M("p = 1"),
+                ": ",
+                M("J_h", "J_h"),
+                " is the row of upstream derivatives, ",
+                M("J_y", "J_y"),
+                " the layer's Jacobian, and the product is the row ",
+                M("J_L(v)", "J_L(v)"),
+                ", the transposed gradient.",
+            ),
+            short=(
+                "Backpropagation: ",
+                M("L = h(y(v))"),
+                ", ",
+                M("J_h", "J_h"),
+                " is the row of upstream derivatives, ",
+                M("J_y", "J_y"),
+                " the layer's Jacobian; matrices are vectorized first, so that every "
+                "derivative is an ordinary matrix.",
+            ),
+        ),
+        Title(("Vectorization and the Kronecker product",)),
+        Para(
+            (
+                M("vec(A)", r"\operatorname{vec}(A)"),
+                " stacks the entries of a matrix into one column, row after row (row order) "
+                "or column after column (column order). The Kronecker product ",
+                M("A ⊗ B", r"A \otimes B"),
+                " of an ",
+                M("m×n", r"m \times n"),
+                " matrix ",
+                M("A"),
+                " with ",
+                M("B"),
+                " is the block matrix whose block ",
+                M("(i, j)"),
+                " is ",
+                M("aᵢⱼ·B", "a_{ij} B"),
+                ". With column order, ",
+                M(
+                    "vec(A X B) = (Bᵀ ⊗ A)·vec(X)",
+                    r"\operatorname{vec}(A X B) = (B^{T} \otimes A)\operatorname{vec}(X)",
+                ),
+                "; with row order, ",
+                M(
+                    "vec(A X B) = (A ⊗ Bᵀ)·vec(X)",
+                    r"\operatorname{vec}(A X B) = (A \otimes B^{T})\operatorname{vec}(X)",
+                ),
+                ". These identities are where the Kronecker forms of the Jacobians come "
+                "from. The commutation matrix ",
+                M("K"),
+                " reorders a vectorized matrix into its transpose: ",
+                M(
+                    "K·vec(A) = vec(Aᵀ)",
+                    r"K \operatorname{vec}(A) = \operatorname{vec}(A^{T})",
+                ),
+                ".",
+            ),
+            short=(),
+        ),
+    ]
+
+
+# -- certificate claims -----------------------------------------------------------------------
+class Claim(StrEnum):
+    """What a line of the certificate claims; the value is its plain-text name (JSON)."""
+
+    KRONECKER = "Jacobian = Kronecker form"
+    CLOSED_FORM = "chain rule = closed form"
+    INDEX = "index notation = chain rule"
+    TENSOR = "tensor contraction = chain rule"
+
+
+CLAIMS: dict[str, Prose] = {
+    Claim.KRONECKER: ("Jacobian = Kronecker form",),
+    Claim.CLOSED_FORM: ("chain rule = closed form",),
+    Claim.INDEX: ("index notation = chain rule",),
+    Claim.TENSOR: ("tensor contraction = chain rule",),
+}
+
+
+def claim(text: str) -> Prose:
+    """The sentence of a certificate claim (a Claim's value)."""
+    return CLAIMS.get(text, (text,))
+
+
+# -- the steps of the Jacobian method (titles and notes, placed by symderiv.derive) ------------
+def _entry(c: Config, role: str, index: str) -> M:
+    return entry_m(c.letters.entry(role), index)
+
+
+def _count(k: int, noun: str) -> str:
+    """3 samples, 1 sample."""
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
+
+
+def define_note(c: Config) -> Prose:
+    """The layer and its symbols."""
+    parts: list[Segment] = []
+    nouns = ("sample", "input feature", "output feature")
+    for k, (name, value, noun) in enumerate(
+        zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
+    ):
+        size = size_m(name)
+        parts += [
+            ", " if k else "",
+            M(f"{name} = {value}", f"{size.latex} = {value}"),
+            " " + _count(value, noun).partition(" ")[2],
+        ]
+    return (
+        *(p for p in parts if p != ""),
+        f"; convention {c.conv.name} (",
+        *source(c),
+        f"). Every entry is its own symbol, indexed from {c.index_base}.",
+    )
+
+
+def forward_note(c: Config) -> Prose:
+    """Y = X W + 1_N b, entry by entry."""
+    return (
+        "Row ",
+        M("i"),
+        " of ",
+        sym("Y"),
+        " is the output for sample ",
+        M("i"),
+        "; the bias is added to every row (",
+        F(Ones("N")),
+        " is a column of ones).",
+    )
+
+
+def upstream_note(c: Config) -> Prose:
+    """What the upstream derivative is, for each loss."""
+    y = c.letters.entry("Y")
+    yt = tex_letters(y)
+    dy = M(f"∂L/∂{y}ᵢⱼ", rf"\partial L/\partial {yt}_{{ij}}")
+    if c.loss == "generic":
+        return (
+            "Backpropagation hands the layer the upstream derivatives ",
+            dy,
+            " from the layers above; they stay symbols here.",
+        )
+    if c.loss == "sum":
+        return (
+            "For ",
+            M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),
+            " every upstream derivative is 1.",
+        )
+    t = c.letters.entry("T")
+    tt = tex_letters(t)
+    if c.loss == "softmax-ce":
+        return (
+            "Softmax cross-entropy: ",
+            M("P", "P"),
+            " is the row-wise softmax of ",
+            sym("Y"),
+            " and each row of ",
+            sym("T"),
+            " is one-hot, so ",
+            M(
+                f"∂L/∂{y}ᵢⱼ = (pᵢⱼ − {t}ᵢⱼ)/N",
+                rf"\partial L/\partial {yt}_{{ij}} = (p_{{ij}} - {tt}_{{ij}})/N",
+            ),
+            " (derive --net with this loss derives it through the softmax Jacobian). "
+            "Below, ",
+            dy,
+            " stands for this value.",
+        )
+    return (
+        "The chain starts one step earlier, at the loss: ",
+        M(
+            f"∂L/∂{y}ᵢⱼ = ({y}ᵢⱼ − {t}ᵢⱼ)/N",
+            rf"\partial L/\partial {yt}_{{ij}} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
+        ),
+        ", where ",
+        sym("T"),
+        " holds the targets. Below, ",
+        dy,
+        " stands for this value; the identities hold for any upstream derivative, so in "
+        "particular for this one.",
+    )
+
+
+def vec_title(c: Config) -> Prose:
+    return ("Vectorize: ", sym("Y"), f" as one vector ({c.vec} order)")
+
+
+def vec_note(c: Config) -> Prose:
+    order: Prose = (
+        ("rows stacked (", Code("reshape(-1)"), ")")
+        if c.vec == "row"
+        else ("columns stacked",)
+    )
+    return (
+        M("vec", r"\operatorname{vec}"),
+        " stacks the entries of a matrix into one column, here ",
+        *order,
+        ". Every vector below uses the same order, so the Jacobians are ordinary "
+        "matrices.",
+    )
+
+
+def jacobian_title(c: Config, var: str) -> Prose:
+    y, v = c.letters.of("Y"), c.letters.of(var)
+    return (
+        "Jacobian of ",
+        M(f"vec({y})", rf"\operatorname{{vec}}({tex_letters(y)})"),
+        " with respect to ",
+        M(f"vec({v})", rf"\operatorname{{vec}}({tex_letters(v)})"),
+    )
+
+
+def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
+    """Which entries of Y depend on which entries of var."""
+    yij = _entry(c, "Y", "ij")
+    j = M("j")
+    where: Prose = {
+        "X": (yij, " depends on row ", M("i"), " of ", sym("X"), " only"),
+        "W": (
+            yij,
+            " depends only on the weights of output ",
+            j,
+            " (",
+            "row " if c.conv.weight_transposed else "column ",
+            j,
+            " of ",
+            sym("W"),
+            ")",
+        ),
+        "b": (yij, " depends on ", _entry(c, "b", "j"), " only, with derivative 1"),
+    }[var]
+    return (
+        "Row ",
+        M("k"),
+        " holds the derivatives of output ",
+        M("k"),
+        f" by every entry of {VARIABLE[var]}: ",
+        *where,
+        f". Nonzero entries: {nnz} of {total}.",
+    )
+
+
+def chain_title(c: Config, var: str) -> Prose:
+    return ("Chain rule for ", sym(var))
+
+
+def chain_note(c: Config, var: str) -> Prose:
+    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    yt, vt = tex_letters(y), tex_letters(v)
+    n, m = c.size_names[0], c.size_names[2]
+    return (
+        M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
+        " with ",
+        M("h"),
+        " the rest of the network; the chain rule in higher dimensions multiplies the ",
+        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
+        " row of upstream derivatives by the Jacobian. Entry ",
+        M("k"),
+        " of the result is ",
+        M(
+            f"Σᵣ ∂L/∂{y}ᵣ · ∂{y}ᵣ/∂{v}ₖ",
+            rf"\sum_{{r}} \partial L/\partial {yt}_{{r}} \cdot "
+            rf"\partial {yt}_{{r}}/\partial {vt}_{{k}}",
+        ),
+        ".",
+    )
+
+
+def reshape_title(c: Config, var: str) -> Prose:
+    return ("Reshape into a matrix: ", dl(c, var))
+
+
+def reshape_note(c: Config, var: str) -> Prose:
+    v = sym(var)
+    if c.layout == "numerator":
+        lv = c.letters.of(var)
+        lt = tex_letters(lv)
+        y = c.letters.entry("Y")
+        out: list[Segment] = [
+            "Numerator layout: ",
+            dl(c, var),
+            " takes the shape of ",
+            M(f"{lv}ᵀ", f"{lt}^{{T}}"),
+            ", as in notes that write ",
+            M(f"∂L/∂{y}", rf"\partial L/\partial {tex_letters(y)}"),
+            " with one row per output; the gradient in ",
+            v,
+            "'s own shape is its transpose, ",
+            M(
+                f"∇_{lv} L = (∂L/∂{lv})ᵀ",
+                rf"\nabla_{{{lt}}} L = (\partial L/\partial {lt})^{{T}}",
+            ),
+            ".",
+        ]
+    else:
+        out = [
+            "Entry by entry, ",
+            M("J_L", "J_L"),
+            " lists ",
+            M("∂L/∂v", r"\partial L/\partial v"),
+            " for every entry ",
+            M("v"),
+            " of ",
+            v,
+            "; putting each back where ",
+            M("v"),
+            " sits in ",
+            v,
+            " (undoing ",
+            M("vec", r"\operatorname{vec}"),
+            ") gives a matrix of ",
+            v,
+            "'s shape.",
+        ]
+    if var == "X":
+        out += [
+            " Note that ",
+            dl(c, var),
+            " is a rearrangement of the components of the gradient of ",
+            M("L"),
+            ", not itself a gradient vector.",
+        ]
+    return tuple(out)
+
+
+def closed_title(c: Config, var: str) -> Prose:
+    return ("Closed form of ", dl(c, var))
+
+
+CLOSED_NOTE: Prose = (
+    "The matrix above is exactly this product, entry by entry (see the certificate).",
+)
+SUMMARY_TITLE: Prose = ("Backpropagation through the layer",)
+
+
+def summary_note(method: str) -> Prose:
+    return (
+        "These are the formulas a backward pass implements; every one was checked "
+        + (
+            "against the explicit chain rule above."
+            if method in ("jacobian", "all")
+            else "against the explicit chain rule (see the certificate)."
+        ),
+    )
+
+
+# -- teaching devices (issue 15): the memory argument, the function view, both slicings,
+# -- the numbers of --values ------------------------------------------------------------------
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _sup(k: int) -> str:
+    """12 -> "¹²"."""
+    return str(k).translate(_SUPERSCRIPT)
+
+
+def sci_m(value: int) -> M:
+    """A large count as 6.9·10¹⁰ (two digits), or written out below 10⁴."""
+    if value < 10_000:
+        return M(str(value))
+    exponent = len(str(value)) - 1
+    mantissa = value / 10**exponent
+    return M(
+        f"{mantissa:.1f}·10{str(exponent).translate(_SUPERSCRIPT)}",
+        rf"{mantissa:.1f} \cdot 10^{{{exponent}}}",
+    )
+
+
+def bytes_m(nbytes: int) -> str:
+    """256 GiB, 1 MiB: the binary unit that keeps the number readable (plain words)."""
+    from .teaching import binary_size
+
+    value, unit = binary_size(nbytes)
+    shown = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    return f"{shown} {unit}"
+
+
+def memory_argument() -> MemoryArgument:
+    """The memory argument at CS231n's layer (N = 64, D = M = 4096), computed."""
+    from .teaching import memory_argument as compute
+
+    return compute()
+
+
+def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
+    """The memory argument at a real layer (CS231n): the explicit Jacobian against the
+    vector-Jacobian product, with every number computed by :mod:`symderiv.teaching`."""
+    n, d, m = c.size_names
+    x = arg.cost("X")
+    at = M(
+        f"{n} = {arg.n}, {d} = {m} = {arg.d}"
+        if arg.d == arg.m
+        else f"{n} = {arg.n}, {d} = {arg.d}, {m} = {arg.m}",
+        (
+            f"{size_m(n).latex} = {arg.n},\\ {size_m(d).latex} = {size_m(m).latex} = "
+            f"{arg.d}"
+        )
+        if arg.d == arg.m
+        else (
+            f"{size_m(n).latex} = {arg.n},\\ {size_m(d).latex} = {arg.d},\\ "
+            f"{size_m(m).latex} = {arg.m}"
+        ),
+    )
+    vjp: tuple[Segment, ...] = (
+        ("The vector-Jacobian product ", F(closed))
+        if closed is not None
+        else ("The closed form",)
+    )
+    return Para(
+        (
+            "At the size of a real layer, ",
+            at,
+            " (a minibatch of 64 through a 4096-wide layer), ",
+            _dvec(c, "X"),
+            " alone would be a ",
+            M(f"{x.rows}×{x.cols}", rf"{x.rows} \times {x.cols}"),
+            " matrix: ",
+            sci_m(x.entries),
+            " entries, ",
+            bytes_m(x.bytes),
+            " in float32 (4 bytes each), though only ",
+            sci_m(x.nonzeros),
+            " of them are nonzero. ",
+            *vjp,
+            " needs ",
+            sci_m(x.vjp_flops),
+            " multiply-adds and stores a result the size of ",
+            sym("X"),
+            ": ",
+            bytes_m(x.vjp_bytes),
+            ".",
+        ),
+        short=(
+            "At ",
+            at,
+            ": ",
+            _dvec(c, "X"),
+            " has ",
+            sci_m(x.entries),
+            " entries (",
+            bytes_m(x.bytes),
+            " in float32); the closed form needs ",
+            bytes_m(x.vjp_bytes),
+            ".",
+        ),
+    )
+
+
+def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
+    """Seed 002's route: the layer as a function of one variable's entries."""
+    y = c.letters.entry("Y")
+    v = c.letters.entry(var)
+    held = [r for r in ("X", "W", "b") if r != var]
+    n, d, m = c.size_names
+    count = {"X": f"{n}·{d}", "W": f"{d}·{m}", "b": m}[var]
+    count_tex = {
+        "X": f"{size_m(n).latex} {size_m(d).latex}",
+        "W": f"{size_m(d).latex} {size_m(m).latex}",
+        "b": size_m(m).latex,
+    }[var]
+    return Para(
+        (
+            "Seen as a function of the entries of ",
+            sym(var),
+            " alone, the layer is the map ",
+            M(
+                f"{y}: ℝ^({count}) → ℝ^({n}·{m}), {v} ↦ vec({c.letters.of('Y')})",
+                rf"{y}\colon \mathbb{{R}}^{{{count_tex}}} \to "
+                rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}},\ "
+                rf"{v} \mapsto \operatorname{{vec}}({tex_letters(c.letters.of('Y'))})",
+            ),
+            ", here ",
+            M(
+                f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
+                rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
+            ),
+            ", with ",
+            sym(held[0]),
+            " and ",
+            sym(held[1]),
+            " held constant: their entries are numbers here, not variables. Its Jacobian "
+            "is first the matrix of symbols ",
+            M(f"∂{y}ᵢⱼ/∂{v}ₖₗ", rf"\partial {y}_{{ij}}/\partial {v}_{{kl}}")
+            if var != "b"
+            else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
+            ", one row per output and one column per entry of ",
+            sym(var),
+            "; then each symbol is evaluated.",
+        ),
+        short=(
+            M(
+                f"{y}: ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
+                rf"{y}\colon \mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
+            ),
+            ", ",
+            sym(held[0]),
+            " and ",
+            sym(held[1]),
+            " held constant: its Jacobian as symbols, then evaluated.",
+        ),
+    )
+
+
+def slicing(c: Config, var: str) -> Para:
+    """The other slicing of the derivative tensor (CS231n, seed 003), and why both
+    slicings give the same numbers."""
+    y = c.letters.entry("Y")
+    v = c.letters.entry(var)
+    idx = "k" if var == "b" else "kl"
+    sub = "ₖ" if var == "b" else "ₖₗ"
+    return Para(
+        (
+            "The same derivatives ",
+            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            " can be sliced the other way: fix one entry ",
+            M(f"{v}{sub}", f"{v}_{{{idx}}}"),
+            " and collect its effect on every output in a matrix shaped like ",
+            sym("Y"),
+            ", ",
+            M(
+                f"∂{c.letters.of('Y')}/∂{v}{sub}",
+                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+            ),
+            ". Multiplying it entry by entry with ",
+            sym("dY"),
+            " and adding up gives ",
+            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+            ". The Jacobian above slices by output instead: its row for ",
+            M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
+            " holds ",
+            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            " for every entry of ",
+            sym(var),
+            ". Both give the same numbers, because both add up the same products ",
+            M(
+                f"∂L/∂{y}ᵢⱼ · ∂{y}ᵢⱼ/∂{v}{sub}",
+                rf"\frac{{\partial L}}{{\partial {y}_{{ij}}}} \, "
+                rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
+            ),
+            ", once grouped by input entry and once by output entry (checked entry by "
+            "entry):",
+        ),
+        short=(
+            "The other slicing: ",
+            M(
+                f"∂{c.letters.of('Y')}/∂{v}{sub}",
+                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+            ),
+            " is shaped like ",
+            sym("Y"),
+            "; contracted with ",
+            sym("dY"),
+            " it gives ",
+            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+            ", the same numbers.",
+        ),
+    )
+
+
+def values_note(c: Config, first: bool = True) -> Prose:
+    """The numbers of ``--values``: what they are (in full the first time)."""
+    if not first:
+        return ("With the numbers:",)
+    return (
+        "With numbers (",
+        Code(f"--values {c.values}"),
+        "): small integers in place of the symbols, so that each step can be "
+        "followed by hand.",
+    )

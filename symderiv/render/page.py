@@ -1,0 +1,680 @@
+"""What a page shows, decided once for every format: a Derivation as a sequence of blocks.
+
+``page(derivation)`` returns the blocks in reading order; every printer
+(:class:`symderiv.render.base.PagePrinter`) has one method per block kind, so all formats
+show the same content. Where a format deliberately leaves a kind out, that choice is in
+``OMITTED`` below, and nowhere in a printer's code.
+
+The blocks carry data (steps, polynomials, notation trees, prose with marked maths from
+:mod:`symderiv.notes`), never formatted text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from .. import notes
+from ..algebra import Poly, PolyMatrix
+from ..conventions import Config, entry_name
+from ..notation import (
+    SCALARS,
+    Comm,
+    Deriv,
+    Equation,
+    Explicit,
+    Expr,
+    Jac,
+    Kron,
+    Node,
+    Prod,
+    Sum,
+    shape,
+)
+from ..notation import Shape as NodeShape
+from ..notes import Math, Prose
+from ..steps import Check, Derivation, Step, StepKind
+
+if TYPE_CHECKING:
+    from ..values import Companion
+
+
+# -- the block kinds ------------------------------------------------------------------------
+class Level(Enum):
+    """How important a heading is: a part of the page, or a titled paragraph."""
+
+    PART = "part"
+    MINOR = "minor"
+
+
+@dataclass(frozen=True)
+class PageTitle:
+    """The title, the sizes and settings, the command that reproduces the page."""
+
+    title: Prose
+    settings: tuple[Prose, ...]
+    command: str
+    config: Config
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the page under a heading (the set-up, one variable, the summary)."""
+
+    title: Prose
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class StepGroup:
+    """One numbered step: its title and what it shows."""
+
+    step: Step
+    number: int
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading inside a part (a remark's or a background topic's title)."""
+
+    title: Prose
+    level: Level = Level.MINOR
+
+
+@dataclass(frozen=True)
+class Display:
+    """Displayed equations of a step; ``boxed``: the formulas to keep."""
+
+    equations: tuple[Equation, ...]
+    kind: StepKind
+    boxed: bool = False
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A displayed formula written in notes (Unicode and TeX)."""
+
+    math: Math
+
+
+@dataclass(frozen=True)
+class Note:
+    """A paragraph; ``short`` replaces it on slides (None: the same; (): left out).
+
+    ``legacy`` holds an engine sentence still written as plain text (the notes of the
+    index and tensor views until they move to :mod:`symderiv.notes`); printers set it as
+    they always did. ``aside``: a step's note, set in smaller or dimmer type.
+    """
+
+    prose: Prose
+    short: Prose | None = None
+    legacy: str = ""
+    aside: bool = False
+
+
+@dataclass(frozen=True)
+class Items:
+    """A short list (the settings of the derivation)."""
+
+    items: tuple[Prose, ...]
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The compact notation ȳ_{i,j} := ∂L/∂y_{i,j} used inside the large matrices."""
+
+    before: Prose
+    math: Math
+    after: Prose
+
+
+@dataclass(frozen=True)
+class EntrySum:
+    """One chain-rule entry written out: ∂L/∂v₁ = Σ_r upstream_r · J[r, 0].
+
+    ``terms`` are the nonzero (upstream, Jacobian) pairs; ``zeros`` counts the Jacobian
+    entries of that column that are 0 and drop out.
+    """
+
+    var: str
+    atom: str
+    terms: tuple[tuple[Poly, Poly], ...]
+    zeros: int
+    title: Prose
+
+
+@dataclass(frozen=True)
+class Dims:
+    """The shape of a formula, with the shapes of its factors: (2×3)·(3×2) → 2×3.
+
+    ``op`` is "" for a leaf, "·" for a product, "⊗" for a Kronecker product, "+" for a sum.
+    """
+
+    shape: tuple[int, int] | None
+    op: str = ""
+    parts: tuple[Dims, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    """One formula of a step with its shape; ``names``: the shape in size names."""
+
+    node: Node
+    dims: Dims
+    names: tuple[str, str] | None
+    reshaped: bool = False
+
+
+@dataclass(frozen=True)
+class ShapeLedger:
+    """The shape of every formula of a step, each product's dimensions checked."""
+
+    items: tuple[LedgerItem, ...]
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    """The nonzero pattern of an explicit Jacobian, with its Kronecker blocks."""
+
+    matrix: PolyMatrix
+    blocks: tuple[int, int] | None
+    lhs: Deriv
+    caption: Prose
+
+
+@dataclass(frozen=True)
+class Code:
+    """Lines of NumPy that implement the closed forms, as a backward pass stores them."""
+
+    intro: Prose
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CertificateTable:
+    """The claims checked exactly, one row per claim and variable, and the verdict."""
+
+    intro: Prose
+    checks: tuple[Check, ...]
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Remarks:
+    """Where learners trip: titled paragraphs."""
+
+    title: Prose
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Background:
+    """The mathematical background (an appendix): titled paragraphs and formulas."""
+
+    title: Prose
+    short_title: Prose
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class ClosedShape:
+    """A closed form ∂L/∂V = … with the shapes of its factors and of the result."""
+
+    var: str
+    closed: Node
+    dims: Dims
+    shape: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ClosedShapes:
+    """Each closed form with the shape of every factor under it (why the shapes match)."""
+
+    items: tuple[ClosedShape, ...]
+
+
+@dataclass(frozen=True)
+class ApiCheck:
+    """Redo a result with the Python API (a code cell): the Jacobian or the closed form."""
+
+    var: str
+    what: str  # "jacobian" or "closed" (for var), "numbers" (every var, with numbers)
+
+
+Block = (
+    PageTitle
+    | Section
+    | StepGroup
+    | Heading
+    | Display
+    | Formula
+    | Note
+    | Items
+    | Notation
+    | EntrySum
+    | ShapeLedger
+    | ClosedShapes
+    | Sparsity
+    | Code
+    | CertificateTable
+    | Remarks
+    | Background
+    | ApiCheck
+)
+
+#: Every block kind, in the order of the table in the README.
+KINDS: tuple[type, ...] = (
+    PageTitle,
+    Section,
+    StepGroup,
+    Heading,
+    Display,
+    Formula,
+    Note,
+    Items,
+    Notation,
+    EntrySum,
+    ShapeLedger,
+    ClosedShapes,
+    Sparsity,
+    Code,
+    CertificateTable,
+    Remarks,
+    Background,
+    ApiCheck,
+)
+
+#: The block kinds a format leaves out on purpose, and why. Nothing else is left out.
+OMITTED: Mapping[str, Mapping[type, str]] = {
+    "text": {
+        Sparsity: "the colours of the Jacobian (magenta nonzeros, dim zeros) and its "
+        "block rules already show the pattern",
+        ApiCheck: "code cells run only in a notebook",
+    },
+    "latex": {
+        ShapeLedger: "each closed form's shapes are under its factors in the remarks",
+        ApiCheck: "code cells run only in a notebook",
+    },
+    "beamer": {
+        ShapeLedger: "a slide has no room for it; the remarks' frame shows the shapes",
+        ApiCheck: "code cells run only in a notebook",
+    },
+    "markdown": {
+        ApiCheck: "code cells run only in a notebook",
+    },
+    "ipynb": {},
+    "html": {
+        ApiCheck: "code cells run only in a notebook",
+    },
+}
+
+
+#: What each block kind holds, in a few words (the README's table).
+DESCRIPTIONS: Mapping[type, str] = {
+    PageTitle: "title, sizes and settings",
+    Section: "parts: what is derived, one per variable, summary",
+    StepGroup: "numbered steps",
+    Heading: "headings of remarks and background topics",
+    Display: "the equations of each step (explicit matrices, Kronecker forms)",
+    Formula: "displayed formulas of the prose (shapes, background)",
+    Note: "prose, maths marked (short variants on slides)",
+    Items: "the settings of the derivation",
+    Notation: "ȳ := ∂L/∂y, the compact upstream notation",
+    EntrySum: "one chain-rule entry written out as a sum",
+    ShapeLedger: "the shape of every formula of a step",
+    ClosedShapes: "each closed form with its factors' shapes",
+    Sparsity: "nonzero pattern of each Jacobian",
+    Code: "NumPy lines of the closed forms",
+    CertificateTable: "the exact checks",
+    Remarks: "“Where learners trip”",
+    Background: "mathematical background",
+    ApiCheck: "code cells that redo the work",
+}
+
+
+def format_table() -> str:
+    """Which block appears in which format, as a Markdown table with the reasons."""
+    fmts = list(OMITTED)
+    lines = [
+        "| block | what | " + " | ".join(fmts) + " |",
+        "|---|---|" + ":-:|" * len(fmts),
+    ]
+    for kind in KINDS:
+        marks = " | ".join("–" if kind in OMITTED[f] else "✓" for f in fmts)
+        lines.append(f"| `{kind.__name__}` | {DESCRIPTIONS[kind]} | {marks} |")
+    lines.append("")
+    for f in fmts:
+        for kind, why in OMITTED[f].items():
+            lines.append(f"- {f}, `{kind.__name__}`: {why}.")
+    return "\n".join(lines)
+
+
+def omitted(fmt: str, kind: type) -> bool:
+    """True when format ``fmt`` leaves blocks of ``kind`` out (see ``OMITTED``)."""
+    return kind in OMITTED.get(fmt, {})
+
+
+# -- shapes of formulas (the ledger) ---------------------------------------------------------
+Shape = tuple[int, int]
+
+
+class Shapes:
+    """The shape of every formula node of a derivation, in numbers and in size names.
+
+    A thin view of :func:`symderiv.notation.shape` at the derivation's sizes.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.roles = config.conv.shapes
+        self.numerator = config.layout == "numerator"
+
+    def _shape(self, node: Node) -> NodeShape | None:
+        try:
+            return shape(node, self.roles, self.numerator)
+        except (TypeError, ValueError, KeyError):
+            return None
+
+    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
+        """The shape of ``node`` at the derivation's sizes (None when it has none)."""
+        found = self._shape(node)
+        return found.numbers(self.config.sizes) if found else None
+
+    def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
+        """The shape of ``node`` in size names, for the nodes that name roles."""
+        found = self._shape(node)
+        if found is None or any(isinstance(f, int) for f in found.count()):
+            return None
+        return found.names(self.config.letters.sizes)
+
+    def dims(self, node: Node, wrt: str | None) -> Dims:
+        """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
+        if isinstance(node, Sum):
+            return Dims(
+                self.of(node, wrt), "+", tuple(self.dims(a, wrt) for a in node.args)
+            )
+        if isinstance(node, Prod):
+            factors = [a for a in node.args if not isinstance(a, SCALARS)]
+            if len(factors) > 1:
+                return Dims(
+                    self.of(node, wrt), "·", tuple(self.dims(a, wrt) for a in factors)
+                )
+        if isinstance(node, Kron):
+            return Dims(
+                self.of(node, wrt),
+                "⊗",
+                (self.dims(node.left, wrt), self.dims(node.right, wrt)),
+            )
+        return Dims(self.of(node, wrt))
+
+
+def ledger(config: Config, step: Step) -> ShapeLedger | None:
+    """The formulas of a step with their shapes (explicit matrices carry theirs already)."""
+    shapes = Shapes(config)
+    wrt = step.wrt
+    items: list[LedgerItem] = []
+    seen: set[Node] = set()
+    if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
+        j = Jac("L", wrt)
+        items.append(LedgerItem(j, Dims(shapes.of(j, wrt)), None, reshaped=True))
+        seen.add(j)
+    for eq in step.equations:
+        for node in eq.parts:
+            if isinstance(node, (Explicit, Expr)):
+                continue
+            if isinstance(node, Prod) and any(
+                isinstance(a, Explicit) for a in node.args
+            ):
+                continue
+            if node in seen:
+                continue
+            if shapes.of(node, wrt) is None:
+                continue
+            seen.add(node)
+            items.append(
+                LedgerItem(node, shapes.dims(node, wrt), shapes.names_of(node, wrt))
+            )
+    return ShapeLedger(tuple(items)) if items else None
+
+
+# -- the entry written out ---------------------------------------------------------------------
+def entry_sum(d: Derivation, step: Step) -> EntrySum | None:
+    """Entry 1 of J_L = J_h·J_y written out, for a chain-rule step of the Jacobian view."""
+    var = step.wrt
+    if (
+        step.kind is not StepKind.CHAIN
+        or step.view != "jacobian"
+        or var not in d.results
+    ):
+        return None
+    assert var is not None
+    jac = d.results[var].jacobian
+    row = d.upstream.vec(d.config.vec)
+    if jac.cols < 1 or len(row) != jac.rows:
+        return None
+    # Column 1 of J_y holds ∂y_r/∂v for the first entry v of vec(var): entry (1, 1) of
+    # the variable in both vec orders.
+    atom = "b_1" if var == "b" else entry_name(var, 1, 1)
+    terms = tuple(
+        (row[r], jac[r, 0]) for r in range(jac.rows) if not jac[r, 0].is_zero()
+    )
+    return EntrySum(
+        var, atom, terms, jac.rows - len(terms), notes.entry_title(d.config, var)
+    )
+
+
+# -- the page -----------------------------------------------------------------------------------
+def _parts(parts: list[notes.Part]) -> Iterator[Block]:
+    for part in parts:
+        if isinstance(part, notes.Para):
+            yield Note(part.prose, part.short)
+        elif isinstance(part, notes.Math):
+            yield Formula(part)
+        elif isinstance(part, notes.Items):
+            yield Items(part.items)
+        else:
+            yield Heading(part.prose)
+
+
+def _has(node: Node, kind: type) -> bool:
+    if isinstance(node, kind):
+        return True
+    for child in getattr(node, "args", ()):
+        if _has(child, kind):
+            return True
+    for attr in ("arg", "left", "right"):
+        child = getattr(node, attr, None)
+        if isinstance(child, Node) and _has(child, kind):
+            return True
+    return False
+
+
+def _is_upstream(step: Step) -> bool:
+    return step.kind is StepKind.DEFINE and any(
+        isinstance(p, Deriv) and p.of == "L" and p.wrt == "Y" and not p.vec
+        for eq in step.equations
+        for p in eq.parts
+    )
+
+
+def _is_summary(step: Step) -> bool:
+    return step.kind is StepKind.RESULT and step.wrt is None
+
+
+def step_blocks(
+    d: Derivation, step: Step, numbers: Companion | None = None
+) -> list[Block]:
+    """What one step shows, in order; ``numbers``: the step with ``--values``."""
+    from .devices import function_view_blocks, slicing_blocks, values_blocks
+
+    c = d.config
+    blocks: list[Block] = []
+    summary = _is_summary(step)
+    # seed 002's route: the map as a function, its Jacobian as symbols, before the numbers
+    blocks += function_view_blocks(d, step)
+    blocks.append(Display(step.equations, step.kind, boxed=summary))
+    if step.kind is StepKind.JACOBIAN:
+        for eq in step.equations:
+            lhs = eq.parts[0]
+            explicit = [
+                p
+                for p in eq.parts
+                if isinstance(p, Explicit) and isinstance(p.matrix, PolyMatrix)
+            ]
+            if isinstance(lhs, Deriv) and explicit:
+                m = explicit[0].matrix
+                blocks.append(
+                    Sparsity(
+                        m,
+                        explicit[0].blocks,
+                        lhs,
+                        notes.sparsity_caption(
+                            c, lhs, m.shape, m.nnz(), explicit[0].blocks
+                        ),
+                    )
+                )
+                break
+    if any(_has(p, Comm) for eq in step.equations for p in eq.parts):
+        blocks.append(Note(notes.commutation(c)))
+    entry = entry_sum(d, step)
+    if entry is not None:
+        blocks.append(entry)
+    shapes = ledger(c, step)
+    if shapes is not None:
+        blocks.append(shapes)
+    # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
+    blocks += slicing_blocks(d, step)
+    if numbers is not None:
+        blocks += values_blocks(d, step, numbers)
+    if isinstance(step.note, tuple):
+        blocks.append(Note(step.note, aside=True))
+    elif step.note:
+        blocks.append(Note((), legacy=step.note, aside=True))
+    if _is_upstream(step) and c.upstream != "partial":  # --upstream partial: no ȳ
+        before, math, after = notes.upstream_notation(c)
+        blocks.append(Notation(before, math, after))
+    if summary:
+        lines = code_lines(d)
+        if lines:
+            blocks.append(Code(notes.CODE_INTRO, tuple(lines)))
+    if step.view == "jacobian" and step.wrt in d.results:
+        assert step.wrt is not None
+        if step.kind is StepKind.JACOBIAN:
+            blocks.append(ApiCheck(step.wrt, "jacobian"))
+        elif step.kind is StepKind.RESULT:
+            blocks.append(ApiCheck(step.wrt, "closed"))
+    return blocks
+
+
+def code_lines(d: Derivation) -> list[str]:
+    """The NumPy lines of the closed forms (the one NumPy printer, :mod:`.code`)."""
+    from .code import numpy_lines
+
+    return numpy_lines(d)
+
+
+def page(d: Derivation) -> tuple[Block, ...]:
+    """The whole page of a derivation, in reading order, for every format."""
+    from .latex import command_line
+
+    c = d.config
+    numbers = None
+    if c.values is not None:
+        from ..values import companion
+
+        numbers = companion(d, c.values)
+    out: list[Block] = [
+        PageTitle(notes.title(c), notes.settings(c), command_line(c), c)
+    ]
+    closed = {v: d.results[v].closed_form for v in c.wrt if v in d.results}
+    intro = list(_parts(notes.intro(c, closed)))
+    if closed:
+        intro.append(
+            Display(
+                tuple(Equation(Deriv("L", v), node) for v, node in closed.items()),
+                StepKind.RESULT,
+            )
+        )
+    out.append(Section(notes.WHAT_IS_DERIVED, tuple(intro)))
+    current: tuple[str, str | None] | None = None
+    group: list[Block] = []
+    title: Prose = ()
+    for number, step in enumerate(d.steps, start=1):
+        key = ("summary", None) if _is_summary(step) else (step.view, step.wrt)
+        if key != current:
+            if group:
+                out.append(Section(title, tuple(group)))
+            group = []
+            title = (
+                notes.SUMMARY
+                if key[0] == "summary"
+                else notes.group_heading(key[0], key[1], current is None)
+            )
+            current = key
+        group.append(StepGroup(step, number, tuple(step_blocks(d, step, numbers))))
+    if group:
+        out.append(Section(title, tuple(group)))
+    out.append(ApiCheck("", "numbers"))
+    out.append(CertificateTable(notes.CERTIFICATE_INTRO, d.checks, d.verified))
+    out.append(Remarks(notes.REMARKS, tuple(remark_blocks(d))))
+    out.append(
+        Background(
+            notes.BACKGROUND, notes.BACKGROUND_SHORT, tuple(_parts(notes.background()))
+        )
+    )
+    return tuple(out)
+
+
+def remark_blocks(d: Derivation) -> list[Block]:
+    """Where learners trip, with the shapes of each closed form after the layout remark."""
+    c = d.config
+    first = c.wrt[0]
+    res0 = d.results.get(first)
+    shape = res0.jacobian.shape if res0 is not None else None
+    nnz = res0.jacobian.nnz() if res0 is not None else 0
+    blocks = list(_parts(notes.remarks(c)))
+    shapes = Shapes(c)
+    closed = tuple(
+        ClosedShape(
+            v,
+            d.results[v].closed_form,
+            shapes.dims(d.results[v].closed_form, v),
+            d.results[v].derivative.shape,
+        )
+        for v in c.wrt
+        if v in d.results
+    )
+    if closed:
+        blocks.append(ClosedShapes(closed))
+    other = "col" if c.vec == "row" else "row"
+    blocks += _parts(
+        notes.remarks_after_shapes(
+            c,
+            c.conv.kronecker(first, c.vec),
+            c.conv.kronecker(first, other),
+            shape,
+            nnz,
+        )
+    )
+    return blocks
+
+
+def walk(blocks: tuple[Block, ...] | list[Block]) -> Iterator[Block]:
+    """Every block, depth first (containers before their children)."""
+    for b in blocks:
+        yield b
+        if isinstance(b, (Section, StepGroup, Remarks, Background)):
+            yield from walk(b.blocks)
+
+
+__all__ = [
+    "KINDS",
+    "OMITTED",
+    "Block",
+    "omitted",
+    "page",
+    "walk",
+]

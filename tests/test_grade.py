@@ -1,0 +1,576 @@
+"""Grading: JSON and the platforms' results.json, a whole class in one run, a student's function.
+
+The platform formats are checked against the fields their documentation lists:
+Gradescope's autograder specification (https://gradescope-autograders.readthedocs.io/en/
+latest/specs/, "Output format") and PrairieLearn's external grading docs
+(docs/externalGrading.md, "Grading results").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from symderiv import grade
+from symderiv.check import REASONS
+from symderiv.cli import cli
+
+# -- the platforms' documented fields ----------------------------------------------------------
+GRADESCOPE_TOP = {
+    "score": (int, float),
+    "execution_time": (int, float),
+    "output": str,
+    "output_format": str,
+    "test_output_format": str,
+    "test_name_format": str,
+    "visibility": str,
+    "stdout_visibility": str,
+    "extra_data": dict,
+    "tests": list,
+    "leaderboard": list,
+}
+GRADESCOPE_TEST = {
+    "score": (int, float),
+    "max_score": (int, float),
+    "status": str,
+    "name": str,
+    "name_format": str,
+    "number": str,
+    "output": str,
+    "output_format": str,
+    "tags": list,
+    "visibility": str,
+    "extra_data": dict,
+}
+GRADESCOPE_FORMATS = {"text", "html", "simple_format", "md", "ansi"}
+PRAIRIELEARN_TOP = {
+    "gradable": bool,
+    "score": (int, float),
+    "message": str,
+    "output": str,
+    "images": list,
+    "tests": list,
+    "format_errors": (str, list),
+}
+PRAIRIELEARN_TEST = {
+    "name": str,
+    "description": str,
+    "points": (int, float),
+    "max_points": (int, float),
+    "message": str,
+    "output": str,
+    "images": list,
+}
+
+
+def _fields(obj: dict[str, Any], schema: dict[str, Any], where: str) -> None:
+    unknown = set(obj) - set(schema)
+    assert not unknown, f"{where}: fields the platform does not document: {unknown}"
+    for key, value in obj.items():
+        assert isinstance(value, schema[key]), (where, key, value)
+        assert not isinstance(value, bool) or schema[key] is bool, (where, key)
+
+
+def validate_gradescope(doc: dict[str, Any]) -> None:
+    """Gradescope's results.json: a score at the top or on every test."""
+    _fields(doc, GRADESCOPE_TOP, "results.json")
+    tests = doc.get("tests", [])
+    assert "score" in doc or (tests and all("score" in t for t in tests))
+    for fmt_key in ("output_format", "test_output_format"):
+        assert doc.get(fmt_key, "text") in GRADESCOPE_FORMATS
+    for test in tests:
+        _fields(test, GRADESCOPE_TEST, "tests[]")
+        assert test.get("status", "passed") in ("passed", "failed")
+        assert test.get("output_format", "text") in GRADESCOPE_FORMATS
+        if "max_score" in test:
+            assert 0 <= test["score"] <= test["max_score"]
+
+
+def validate_prairielearn(doc: dict[str, Any]) -> None:
+    """PrairieLearn's results.json: score in [0, 1] unless gradable is false; < 1 MB."""
+    _fields(doc, PRAIRIELEARN_TOP, "results.json")
+    assert len(json.dumps(doc).encode()) < 1_000_000
+    if doc.get("gradable", True):
+        assert 0.0 <= doc["score"] <= 1.0
+        assert "format_errors" not in doc
+    else:
+        errors = doc["format_errors"]
+        assert isinstance(errors, str) or all(isinstance(e, str) for e in errors)
+    for test in doc.get("tests", []):
+        _fields(test, PRAIRIELEARN_TEST, "tests[]")
+        assert 0 <= test["points"] <= test["max_points"]
+
+
+def validate_json(doc: dict[str, Any]) -> None:
+    """symderiv's own result object (issue: ok, gradable, reason, message, hint, ...)."""
+    for key in (
+        "ok",
+        "gradable",
+        "reason",
+        "message",
+        "hint",
+        "sizes",
+        "expected_shape",
+        "got_shape",
+        "entry",
+        "score",
+        "variable",
+        "formula",
+        "convention",
+    ):
+        assert key in doc, key
+    assert doc["reason"] in REASONS
+    assert doc["ok"] == (doc["reason"] == "ok")
+    assert doc["gradable"] == (doc["reason"] != "parse")
+    if doc["entry"] is not None:
+        assert {"index", "expected", "got"} <= set(doc["entry"])
+
+
+CASES = [
+    (["--wrt", "W", "X.T @ dY"], 0, "ok"),
+    (["--wrt", "W", "dY.T @ X"], 1, "transpose"),
+    (["--wrt", "b", "np.mean(dout, axis=0)"], 1, "scale"),
+    (["--wrt", "X", "--", "-dY @ W.T"], 1, "sign"),
+    (["--n", "2", "--d", "2", "--m", "3", "--wrt", "b", "ones(D).T @ dY"], 1, "sizes"),
+    (["--convention", "column", "--wrt", "b", "np.sum(dLdZ, axis=0)"], 1, "shape"),
+    (["--wrt", "W", "X.T @ dY + X.T @ dY @ np.ones((M, M))"], 1, "entry"),
+    (["--wrt", "W", "X.T @@ dY"], 2, "parse"),
+    (["--wrt", "W", "np.exp(X)"], 2, "parse"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "reason"), CASES)
+def test_formats_validate_and_keep_the_exit_codes(
+    runner: CliRunner, args: list[str], code: int, reason: str
+) -> None:
+    outputs = {}
+    for fmt in ("json", "gradescope", "prairielearn"):
+        result = runner.invoke(cli, ["check", "--format", fmt, *args])
+        assert result.exit_code == code, (fmt, result.output)
+        assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1
+        outputs[fmt] = json.loads(result.stdout)
+    data = outputs["json"]
+    validate_json(data)
+    assert data["reason"] == reason and data["gradable"] == (code != 2)
+    validate_gradescope(outputs["gradescope"])
+    test = outputs["gradescope"]["tests"][0]
+    assert test["status"] == ("passed" if code == 0 else "failed")
+    assert test["output"] == data["message"]
+    validate_prairielearn(outputs["prairielearn"])
+    if code == 2:
+        assert outputs["prairielearn"]["gradable"] is False
+        assert outputs["prairielearn"]["format_errors"] == [data["message"]]
+    else:
+        assert outputs["prairielearn"]["score"] == (1.0 if code == 0 else 0.0)
+
+
+def test_json_names_the_sizes_shapes_and_the_first_differing_entry(
+    runner: CliRunner,
+) -> None:
+    result = runner.invoke(
+        cli, ["check", "--format", "json", "--wrt", "b", "np.mean(dout, axis=0)"]
+    )
+    data = json.loads(result.stdout)
+    assert data["sizes"] == [
+        {"N": 2, "D": 3, "M": 4},
+        {"N": 3, "D": 4, "M": 5},
+        {"N": 6, "D": 2, "M": 7},
+    ]
+    assert data["failed_at"] == {"N": 2, "D": 3, "M": 4}
+    assert data["expected_shape"] == [1, 4] and data["got_shape"] == [4]
+    assert data["entry"] == {
+        "index": [1, 1],
+        "expected": "∂L/∂y₁,₁ + ∂L/∂y₂,₁",
+        "got": "1/2·∂L/∂y₁,₁ + 1/2·∂L/∂y₂,₁",
+        "expected_canonical": "dy_1_1 + dy_2_1",
+        "got_canonical": "(dy_1_1 + dy_2_1)/2",
+    }
+
+
+def test_gradescope_points_and_an_output_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "results.json"
+    result = runner.invoke(
+        cli,
+        [
+            "check",
+            "--format",
+            "gradescope",
+            "--points",
+            "2.5",
+            "--wrt",
+            "W",
+            "X.T @ dY",
+            "-o",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0 and result.stdout == ""
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    validate_gradescope(doc)
+    assert (
+        doc["score"] == doc["tests"][0]["score"] == doc["tests"][0]["max_score"] == 2.5
+    )
+
+
+# -- a whole class -------------------------------------------------------------------------------
+GOOD = [
+    ("W", "X.T @ dY"),
+    ("W", "np.dot(X.T, dout)"),
+    ("X", "dY @ W.T"),
+    ("b", "np.sum(dout, axis=0)"),
+    ("b", "np.mean(dout, axis=0)"),
+    ("W", "dY.T @ X"),
+    ("b", "ones(D).T @ dY"),
+]
+MALFORMED = [
+    {"variable": "W", "formula": "X.T @@ dY"},
+    {"variable": "Q", "formula": "X.T @ dY"},
+    {"variable": "W"},
+    {"variable": "W", "formula": "X.T @ dY", "convention": "nope"},
+    {"variable": "W", "formula": "X.T @ dY", "n": "zero"},
+    {"variable": "W", "formula": "X.T @ dY", "sizes": "2x3"},
+    {"variable": "W", "formula": "__import__('os')"},
+    {"formula": "X.T @ dY"},
+]
+
+
+def _rows(
+    count: int, bad_share: float, seed: int = 0
+) -> tuple[list[dict[str, Any]], set[str]]:
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    bad: set[str] = set()
+    for k in range(count):
+        ident = f"s{k:04d}"
+        if rng.random() < bad_share:
+            row = {"id": ident, **rng.choice(MALFORMED)}
+            bad.add(ident)
+        else:
+            var, text = rng.choice(GOOD)
+            row = {"id": ident, "variable": var, "formula": text}
+            if rng.random() < 0.3:
+                row["convention"] = "xw"
+                row["sizes"] = rng.choice(["2x3x4", "3x2x5"])
+        rows.append(row)
+    return rows, bad
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv"])
+def test_batch_of_1000_rows_with_malformed_ones(
+    runner: CliRunner, tmp_path: Path, kind: str
+) -> None:
+    rows, bad = _rows(1000, 0.05)
+    assert 30 <= len(bad) <= 80
+    source = tmp_path / f"class.{kind}"
+    if kind == "jsonl":
+        source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        keys = ["id", "variable", "formula", "convention", "sizes", "n"]
+        with source.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, keys)
+            writer.writeheader()
+            writer.writerows(rows)
+    target = tmp_path / "results.jsonl"
+    result = runner.invoke(cli, ["check", "--batch", str(source), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    results = [
+        json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(results) == 1000
+    assert [r["id"] for r in results] == [r["id"] for r in rows]
+    for row, out in zip(rows, results, strict=True):
+        validate_json(out) if out["reason"] != "row" else None
+        if row["id"] in bad:
+            assert out["gradable"] is False, (row, out)
+            assert out["reason"] in ("parse", "row") and out["message"]
+        else:
+            assert out["gradable"] is True, (row, out)
+    verdicts = {
+        (r["variable"], r["formula"], r["ok"]) for r in results if r["gradable"]
+    }
+    assert ("W", "X.T @ dY", True) in verdicts and (
+        "b",
+        "np.mean(dout, axis=0)",
+        False,
+    ) in verdicts
+
+
+def test_batch_lines_that_are_not_rows_never_stop_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = tmp_path / "class.jsonl"
+    source.write_text(
+        '{"id": 1, "variable": "W", "formula": "X.T @ dY"}\n'
+        "not json\n"
+        "[1, 2]\n"
+        "\n"
+        '{"id": 4, "variable": "b", "formula": "dY.sum(0)", "n": 3, "d": 2, "m": 5}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["check", "--batch", str(source)])
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["line"], r["gradable"], r["ok"]) for r in out] == [
+        (1, 1, True, True),
+        (None, 2, False, False),
+        (None, 3, False, False),
+        (4, 5, True, True),
+    ]
+    assert out[3]["sizes"][0] == {"N": 3, "D": 2, "M": 5}
+
+
+def test_batch_of_a_csv_with_a_ragged_line(tmp_path: Path) -> None:
+    source = tmp_path / "class.csv"
+    source.write_text(
+        'id,variable,formula\na,W,"X.T @ dY"\nb,W\nc,b,"np.sum(dY, axis=0)"\n',
+        encoding="utf-8",
+    )
+    out = list(grade.batch(grade.read_rows(str(source))))
+    assert [(r["id"], r["gradable"], r["ok"]) for r in out] == [
+        ("a", True, True),
+        (None, False, False),
+        ("c", True, True),
+    ]
+    assert "has 2 fields" in out[1]["message"]
+
+
+def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(cli, ["check", "--batch", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "cannot read the batch file" in missing.stderr
+    source = tmp_path / "a.csv"
+    source.write_text("id,variable,formula\n", encoding="utf-8")
+    both = runner.invoke(cli, ["check", "--batch", str(source), "--wrt", "W"])
+    assert both.exit_code == 2 and "give neither FORMULA nor --wrt" in both.stderr
+    fmt = runner.invoke(
+        cli, ["check", "--batch", str(source), "--format", "gradescope"]
+    )
+    assert fmt.exit_code == 2
+    empty = runner.invoke(cli, ["check", "--batch", str(source)])
+    assert empty.exit_code == 0 and empty.stdout == ""
+
+
+# -- the Python API --------------------------------------------------------------------------------
+def test_formula_api() -> None:
+    assert grade.formula("X.T @ dY", "W").ok
+    result = grade.formula("dLdZ @ W", "dLdA", convention="column", n=3, d=2, m=4)
+    assert result.ok and result.letter == "A"
+
+
+def affine_backward_mean(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
+    """A CS231n-style submission with the classic bias bug."""
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, np.mean(dout, axis=0)
+
+
+def affine_backward(dout: Any, cache: Any) -> tuple[Any, Any, Any]:
+    x, w, b = cache
+    dx = np.dot(dout, w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T.dot(dout)
+    db = np.sum(dout, axis=0)
+    return dx, dw, db
+
+
+def test_function_catches_a_mean_for_db_and_names_the_first_wrong_entry() -> None:
+    report = grade.function(lambda s: affine_backward_mean(s.dout, (s.X, s.W, s.b)))
+    assert not report.ok
+    assert report.results["X"].ok and report.results["W"].ok
+    db = report.results["b"]
+    assert db.reason == "scale" and db.entry == (1, 1)
+    assert db.expected_entry == "∂L/∂y₁,₁ + ∂L/∂y₂,₁"
+    assert db.got_entry == "1/2·∂L/∂y₁,₁ + 1/2·∂L/∂y₂,₁"
+    assert "a mean where a sum belongs?" in db.message
+    assert "∂L/∂b from the function is not right" in report.message
+
+
+def test_function_passes_a_right_backward_in_every_convention() -> None:
+    assert grade.function(lambda s: affine_backward(s.dout, (s.X, s.W, s.b))).ok
+
+    def torch_style(s: Any) -> dict[str, Any]:
+        return {"X": s.dY @ s.W, "W": s.dY.T @ s.x, "b": s.dY.sum(0)}
+
+    assert grade.function(torch_style, convention="torch").ok
+
+    class Linear:  # the seed-003 "mytorch" class
+        def __init__(self, W: Any, b: Any) -> None:
+            self.W, self.b = W, b
+
+        def forward(self, A: Any) -> Any:
+            self.A, self.N = A, A.shape[0]
+            self.Ones = np.ones((self.N, 1))
+            return A @ self.W.T + self.Ones @ self.b.T
+
+        def backward(self, dLdZ: Any) -> Any:
+            self.dLdW = dLdZ.T @ self.A
+            self.dLdb = dLdZ.T @ self.Ones
+            return dLdZ @ self.W
+
+    def run(s: Any) -> tuple[Any, Any, Any]:
+        layer = Linear(s.W, s.b)
+        layer.forward(s.A)
+        dA = layer.backward(s.dLdZ)
+        return dA, layer.dLdW, layer.dLdb
+
+    report = grade.function(run, convention="column", n=3, d=2, m=4)
+    assert report.ok, report.message
+    assert report.results["X"].letter == "A"
+
+
+def test_function_that_hard_codes_a_size_is_caught_at_other_sizes() -> None:
+    def hard_coded(s: Any) -> Any:
+        return s.dY.T @ np.ones(2)  # N = 2 typed in
+
+    report = grade.function(hard_coded, outputs=("b",), convention="torch")
+    assert not report.ok
+    assert report.results["b"].reason == "sizes"
+    assert "is right at N=2, D=3, M=4 but not for N=3, D=4, M=5" in report.message
+
+
+def test_function_errors_are_reported_not_raised() -> None:
+    def floats(s: Any) -> Any:
+        db = np.zeros(s.W.shape[1])
+        db += s.dout.sum(axis=0)
+        return db
+
+    report = grade.function(floats, outputs=("b",))
+    assert not report.ok and report.results == {}
+    assert "the function raised" in report.error and "dtype=object" in report.error
+    wrong_count = grade.function(lambda s: (s.X, s.W))
+    assert "it returned 2 values, expected 3" in wrong_count.error
+    assert not grade.function(lambda s: np.maximum(s.dY, 0), outputs=("X",)).ok
+
+
+def test_the_command_line_never_calls_a_student_function() -> None:
+    root = Path(grade.__file__).parent / "cli"
+    for path in root.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "grade.function" not in text and "Inputs(" not in text, path
+
+
+# -- grading a filled exercise sheet ---------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 5, 8])
+def test_exercise_json_gives_every_blank_with_an_answer_check_accepts(
+    runner: CliRunner, seed: int
+) -> None:
+    from symderiv.exercise import make_sheet
+
+    result = runner.invoke(cli, ["exercise", "--seed", str(seed), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    sheet = make_sheet(seed=seed)
+    assert [b["key"] for b in doc["blanks"]] == [a.key for a in sheet.answers()]
+    assert doc["command"] == sheet.command()
+    kinds = {b["kind"] for b in doc["blanks"]}
+    assert kinds == {"rows", "cols", "jacobian", "chain", "derivative", "closed_form"}
+    for blank in doc["blanks"]:
+        if blank["kind"] == "closed_form":
+            # the platform grades the student's closed form with check: the key passes
+            args = [*blank["check"]["args"], blank["answer"]]
+            graded = runner.invoke(cli, [*args, "--format", "prairielearn"])
+            assert graded.exit_code == 0, (args, graded.output)
+            assert json.loads(graded.stdout)["score"] == 1.0
+        elif blank["kind"] in ("rows", "cols"):
+            assert isinstance(blank["answer"], int)
+        else:
+            assert isinstance(blank["answer"], str) and "text" in blank
+
+
+# -- the README's Grading section runs as written ------------------------------------------
+README = Path(__file__).parent.parent / "README.md"
+
+
+def _grading_blocks(language: str) -> list[str]:
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Grading\n")[1].split("\n## ")[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+
+
+def _run_script(script: str, root: Path, prefix: str) -> None:
+    """Run a README shell script with its absolute folder moved under ``root``."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).parent.parent
+    shim = f'symderiv() {{ "{sys.executable}" -m symderiv "$@"; }}\n'
+    body = script.replace(prefix, str(root / prefix.strip("/")))
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run(
+        ["bash", "-c", shim + body],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("answer", "score"), [("X.T @ dY", 2.0), ("-X.T @ dY", 0.0), ("X.T @@ dY", 0.0)]
+)
+def test_readme_gradescope_run_autograder(
+    tmp_path: Path, answer: str, score: float
+) -> None:
+    (script,) = [b for b in _grading_blocks("shell") if "run_autograder" in b]
+    submission = tmp_path / "autograder" / "submission"
+    submission.mkdir(parents=True)
+    (submission / "answer.txt").write_text(answer, encoding="utf-8")
+    _run_script(script, tmp_path, "/autograder")
+    doc = json.loads((tmp_path / "autograder/results/results.json").read_text("utf-8"))
+    validate_gradescope(doc)
+    assert doc["score"] == score and doc["tests"][0]["max_score"] == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "gradable", "score"),
+    [("dY.T @ x", True, 1.0), ("x.T @ dY", True, 0.0), ("dY.T @", False, None)],
+)
+def test_readme_prairielearn_entrypoint(
+    tmp_path: Path, answer: str, gradable: bool, score: float | None
+) -> None:
+    (script,) = [b for b in _grading_blocks("shell") if "run.sh" in b]
+    data = tmp_path / "grade" / "data"
+    data.mkdir(parents=True)
+    (data / "data.json").write_text(
+        json.dumps({"submitted_answers": {"dW": answer}}), encoding="utf-8"
+    )
+    _run_script(script, tmp_path, "/grade")
+    doc = json.loads((tmp_path / "grade/results/results.json").read_text("utf-8"))
+    validate_prairielearn(doc)
+    assert doc["gradable"] is gradable and doc.get("score") == score
+
+
+def test_readme_python_example_prints_what_it_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (block,) = _grading_blocks("python")
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own code
+    printed = capsys.readouterr().out.splitlines()
+    comments = [
+        line.split("# ", 1)[1] if line.startswith("# ") else line.removeprefix("#")
+        for line in block.splitlines()
+        if line.startswith("#")
+    ]
+    assert printed == ["False", *comments]
+
+
+def test_readme_text_example_is_the_real_output(runner: CliRunner) -> None:
+    text = README.read_text(encoding="utf-8").split("\n## Grading\n")[1]
+    example = text.split("```text\n")[1].split("```")[0].splitlines()
+    command = example[0].removeprefix("$ ")
+    import shlex
+
+    result = runner.invoke(cli, shlex.split(command)[1:])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == example[1:]
