@@ -48,6 +48,16 @@ METHODS: tuple[str, ...] = ("jacobian", "index", "tensor", "all")
 VARIABLES: tuple[str, ...] = ("X", "W", "b")
 #: Roles whose display letters ``--names`` may change.
 NAMEABLE: tuple[str, ...] = ("X", "W", "b", "Y", "dY", "T")
+#: The sizes, whose display names ``--names`` may change too (``D=C_in,M=C_out``).
+SIZE_NAMES: tuple[str, ...] = ("N", "D", "M")
+#: The ``--names`` key of the Kronecker delta (``delta=Id``, as seed 001 writes Id_kj).
+DELTA = "delta"
+#: Everything ``--names`` may rename.
+RENAMEABLE: tuple[str, ...] = (*NAMEABLE, *SIZE_NAMES, DELTA)
+#: ``--index-base``: indices from 1 (x_1,1) or from 0 (seed 001 sums i = 0 … N−1).
+INDEX_BASES: tuple[int, ...] = (1, 0)
+#: ``--upstream``: ∂L/∂y_ij written as a fraction, or as the adjoint ȳ_ij.
+UPSTREAM_STYLES: tuple[str, ...] = ("partial", "bar")
 #: Prefix of the canonical entry names: x_1_2, w_2_3, b_3, dy_1_1, t_1_1, p_1_1 (and y_1_1).
 PREFIX: Mapping[str, str] = {
     "X": "x",
@@ -60,6 +70,8 @@ PREFIX: Mapping[str, str] = {
 }
 
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+#: A size name: letters or digits after a letter, optionally one subscript (C_in, d_out).
+_SIZE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
 #: The largest size accepted at all; below it :func:`symderiv.derive.guard` refuses, with
 #: an estimate, what would take too long (10**9 is refused there, even with ``force``).
 MAX_SIZE = 10**9
@@ -79,6 +91,16 @@ class Letters:
     N: str = "N"
     D: str = "D"
     M: str = "M"
+    #: The notation profile (``Config``): every printer reads it here, through the
+    #: display names of :mod:`symderiv.render.names` and the formula printers.
+    #: Indices shown from 1 or from 0 (the canonical names stay 1-based).
+    index_base: int = 1
+    #: ∂L/∂y_ij as "partial" (a fraction) or "bar" (ȳ_ij); None: each format's habit.
+    upstream: str | None = None
+    #: Matrices in bold (LaTeX, Markdown).
+    bold: bool = False
+    #: The Kronecker delta's name (None: δ; "Id" as in seed 001).
+    delta: str | None = None
 
     @property
     def sizes(self) -> dict[str, str]:
@@ -320,22 +342,25 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
             pairs.append((role.strip(), letters.strip()))
     names: dict[str, str] = {}
     for role, letters in pairs:
-        if role not in NAMEABLE:
+        if role not in RENAMEABLE:
             raise DisplayNameError(
-                f"--names: unknown role {role!r}; roles are {', '.join(NAMEABLE)}"
+                f"--names: unknown role {role!r}; roles are {', '.join(NAMEABLE)}, "
+                f"sizes {', '.join(SIZE_NAMES)} and {DELTA}"
             )
         if role in names:
             raise DisplayNameError(f"--names: role {role!r} is given twice")
+        pattern = _SIZE_NAME_RE if role in SIZE_NAMES else _LETTERS_RE
         if (
-            not _LETTERS_RE.match(letters)
+            not pattern.match(letters)
             or len(letters) > _MAX_NAME
             or not letters.isascii()
         ):
             odd = next((c for c in letters if not c.isascii()), None)
             why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
+            sub = ", optionally one _subscript" if role in SIZE_NAMES else ""
             raise DisplayNameError(
                 f"--names: {role}={letters!r} is not allowed{why}; use a letter followed "
-                f"by letters or digits (at most {_MAX_NAME}, ASCII only)"
+                f"by letters or digits{sub} (at most {_MAX_NAME}, ASCII only)"
             )
         names[role] = letters
     return names
@@ -347,11 +372,17 @@ RESERVED_LETTERS: tuple[str, ...] = ("L", "I", "K")
 SIZE_LETTERS: tuple[str, ...] = ("N", "D", "M")
 
 
-def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
+def _check_letters(
+    letters: Letters,
+    names: Mapping[str, str],
+    conv_sizes: tuple[str, str, str] = ("N", "D", "M"),
+) -> None:
     """Refuse display letters that would make two things print alike.
 
     Matrices must differ (X vs W), and so must their entries, which print in lower case
-    (``--names X=w`` would show x_{1,1} and w_{1,1} both as w₁,₁).
+    (``--names X=w`` would show x_{1,1} and w_{1,1} both as w₁,₁); size names must differ
+    from each other, from every matrix and its entries (``--names D=W``, ``X=N``), and
+    the delta's name from all of them.
 
     Raises:
         DisplayNameError: naming the ``--names`` pair at fault.
@@ -369,15 +400,16 @@ def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
                 f"is reserved ({', '.join(RESERVED_LETTERS)} are the loss, identity and "
                 "commutation matrices); choose other letters"
             )
-    seen: dict[str, str] = {}
+    # what each printed name stands for: "the matrix X", "the entries of W", ...
+    matrices: dict[str, str] = {}
     for role in NAMEABLE:
         key = letters.of(role)
-        if key in seen:
+        if key in matrices:
             raise DisplayNameError(
-                f"--names {given!r}: two roles would print as {key!r} ({seen[key]} and "
-                f"{role}); every role needs its own letters"
+                f"--names {given!r}: two roles would print as {key!r} ({matrices[key]} "
+                f"and {role}); every role needs its own letters"
             )
-        seen[key] = role
+        matrices[key] = role
     entries: dict[str, str] = {}
     for role in ("X", "W", "b", "Y", "T"):  # dY's entries are written ∂L/∂y_ij
         key = letters.entry(role)
@@ -387,6 +419,30 @@ def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
                 f"both print as {key}_ij; choose letters that differ in lower case"
             )
         entries[key] = role
+    # Sizes and the delta print beside the matrices: 1_N, i = 1 … N, ℝ^{N×D}, δ_jk.
+    others: dict[str, str] = {}
+    shown_sizes = [names.get(s, d) for s, d in zip(SIZE_NAMES, conv_sizes, strict=True)]
+    extra = [(f"the size {s}", v) for s, v in zip(SIZE_NAMES, shown_sizes, strict=True)]
+    if DELTA in names:
+        extra.append(("the delta", names[DELTA]))
+    for what, shown in extra:
+        if shown in RESERVED_LETTERS:
+            clash = (
+                f"the reserved letter {shown} ({', '.join(RESERVED_LETTERS)} are taken)"
+            )
+        elif shown in matrices:
+            clash = f"the matrix {matrices[shown]}"
+        elif shown in entries:
+            clash = f"the entries of {entries[shown]}"
+        elif shown in others:
+            clash = others[shown]
+        else:
+            others[shown] = what
+            continue
+        raise DisplayNameError(
+            f"--names {given!r}: {what} would print as {shown!r}, like {clash}; "
+            "choose another name"
+        )
 
 
 def check_size(name: str, value: object) -> int:
@@ -423,7 +479,15 @@ class Config:
             softmax of Y, cross-entropy against one-hot rows of T, batch average).
         method: jacobian, index, tensor or all.
         wrt: the variables to differentiate by, a subset of X, W, b.
-        names: display-letter overrides, role -> letters.
+        names: display-name overrides: role -> letters, size (N, D, M) -> name, and
+            "delta" -> the delta's name.
+        index_base: 1 (x_1,1 … x_N,D) or 0 (x_0,0 … x_N−1,D−1), for display only: the
+            canonical entry names stay 1-based.
+        upstream: how ∂L/∂y_ij is written, "partial" (a fraction) or "bar" (ȳ_ij);
+            None: each format's habit (ȳ inside the article's large matrices).
+        bold: matrices and vectors in bold (LaTeX and Markdown).
+        values: a seed for the numeric companion (small integers beside the symbols),
+            or None.
     """
 
     n: int = 2
@@ -436,6 +500,10 @@ class Config:
     method: str = "jacobian"
     wrt: tuple[str, ...] = VARIABLES
     names: Mapping[str, str] = field(default_factory=dict)
+    index_base: int = 1
+    upstream: str | None = None
+    bold: bool = False
+    values: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("n", "d", "m"):
@@ -449,7 +517,15 @@ class Config:
         object.__setattr__(self, "wrt", parse_wrt(self.wrt))
         names = parse_names(self.names)
         object.__setattr__(self, "names", dict(sorted(names.items())))
-        _check_letters(self.letters, self.names)
+        _check_letters(self.letters, self.names, self.conv.sizes)
+        if isinstance(self.index_base, bool) or self.index_base not in INDEX_BASES:
+            raise ChoiceError(f"--index-base must be 1 or 0, got {self.index_base!r}")
+        if self.upstream is not None:
+            choose(self.upstream, UPSTREAM_STYLES, "upstream style (--upstream)")
+        if not isinstance(self.bold, bool):
+            raise ChoiceError(f"bold must be True or False, got {self.bold!r}")
+        if self.values is not None:
+            object.__setattr__(self, "values", check_values_seed(self.values))
 
     @property
     def conv(self) -> Convention:
@@ -459,7 +535,27 @@ class Config:
     @property
     def letters(self) -> Letters:
         """Display letters: the convention's, with ``names`` applied."""
-        return replace(self.conv.letters, **self.names)
+        # roles and sizes (--names D=C_in), and the rest of the notation profile
+        shown = {k: v for k, v in self.names.items() if k in NAMEABLE + SIZE_NAMES}
+        return replace(
+            self.conv.letters,
+            **shown,
+            index_base=self.index_base,
+            upstream=self.upstream,
+            bold=self.bold,
+            delta=self.names.get(DELTA),
+        )
+
+    @property
+    def size_names(self) -> tuple[str, str, str]:
+        """Display names of N, D, M: the convention's (C_in, C_out), or ``--names``."""
+        letters = self.letters
+        return (letters.N, letters.D, letters.M)
+
+    @property
+    def delta(self) -> str | None:
+        """The delta's display name from ``--names delta=Id``, or None for δ."""
+        return self.names.get(DELTA)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -485,6 +581,15 @@ class Config:
         }
         if self.names:
             out["names"] = dict(self.names)
+        # the notation profile, only where it differs from the defaults
+        if self.index_base != 1:
+            out["index_base"] = self.index_base
+        if self.upstream is not None:
+            out["upstream"] = self.upstream
+        if self.bold:
+            out["bold"] = True
+        if self.values is not None:
+            out["values"] = self.values
         return out
 
     def __hash__(self) -> int:
@@ -500,8 +605,30 @@ class Config:
                 self.method,
                 self.wrt,
                 tuple(sorted(self.names.items())),
+                self.index_base,
+                self.upstream,
+                self.bold,
+                self.values,
             )
         )
+
+
+def check_values_seed(seed: object) -> int:
+    """A ``--values`` seed: a whole number >= 0 (the text "7" is accepted).
+
+    Raises:
+        ChoiceError: anything else ("1.5", "x", -1, True).
+    """
+    if isinstance(seed, str):
+        text = seed.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 30:
+            return int(text)
+    elif isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 10**30:
+        return seed
+    shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:39] + "…"
+    raise ChoiceError(
+        f"--values must be a whole number >= 0 (a seed for the numbers), got {shown}"
+    )
 
 
 def derivative_name(convention: Convention, var: str) -> str:
@@ -580,7 +707,12 @@ __all__ = [
     "Letters",
     "MAX_SIZE",
     "METHODS",
+    "DELTA",
+    "INDEX_BASES",
     "NAMEABLE",
+    "RENAMEABLE",
+    "SIZE_NAMES",
+    "UPSTREAM_STYLES",
     "RESERVED_LETTERS",
     "SIZE_LETTERS",
     "TORCH",
@@ -589,6 +721,7 @@ __all__ = [
     "WX",
     "XW",
     "check_size",
+    "check_values_seed",
     "choose",
     "derivative_name",
     "entry_name",

@@ -324,7 +324,13 @@ def _reshape_steps(
             f"closed_{var}",
             StepKind.RESULT,
             notes.closed_title(c, var),
-            (Equation(Deriv("L", var), closed_node, Explicit(closed)),),
+            (
+                Equation(
+                    Deriv("L", var),
+                    *_upstream_numerator(closed_node, c.layout),
+                    Explicit(closed),
+                ),
+            ),
             note=notes.CLOSED_NOTE,
             uses=(f"reshape_{var}",),
             wrt=var,
@@ -352,6 +358,27 @@ def _summary(c: Config, results: Mapping[str, Result]) -> Step:
         uses=tuple(f"{last}{v}" for v in c.wrt),
         view="jacobian" if c.method == "all" else c.method,
     )
+
+
+def _upstream_numerator(node: Node, layout: str) -> tuple[Node, ...]:
+    """The closed form, and in numerator layout also with the upstream in numerator
+    shape, as handwritten notes write it (seed 001: ∂L/∂W = ∂L/∂y · x with ∂L/∂y of
+    shape M×N): dYᵀ becomes ∂L/∂Y, dY becomes (∂L/∂Y)ᵀ."""
+    if layout != "numerator":
+        return (node,)
+
+    def swap(n: Node) -> Node:
+        if isinstance(n, T) and n.arg == Sym("dY"):
+            return Deriv("L", "Y")
+        if n == Sym("dY"):
+            return T(Deriv("L", "Y"))
+        if isinstance(n, T):
+            return T(swap(n.arg))
+        if isinstance(n, Prod):
+            return Prod(*(swap(a) for a in n.args))
+        return n
+
+    return (node, swap(node))
 
 
 __all__ = ["Progress", "derive"]

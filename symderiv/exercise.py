@@ -23,7 +23,7 @@ the blanks as data.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly
@@ -36,7 +36,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ShapeError
-from .notation import Node
+from .notation import Deriv, Jac, Node, Prod, Sym, T
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -78,6 +78,177 @@ class Exercise:
     derivative_blanks: tuple[tuple[int, int], ...]
 
 
+#: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, and a
+#: multiple choice among look-alike formulas. ``--loss mse`` adds the loss's own question.
+KINDS: tuple[str, ...] = ("steps", "shapes", "choice")
+
+
+@dataclass(frozen=True)
+class ShapesQuestion:
+    """Shapes only: the rows and columns of each object of one variable's derivation.
+
+    Attributes:
+        var: X, W or b.
+        items: (what, rows, cols): the variable, dY, ∂vec(Y)/∂vec(V), J_L(v) and ∂L/∂V
+            (in the layout asked), as notation trees with their shapes.
+    """
+
+    var: str
+    items: tuple[tuple[Node, int, int], ...]
+
+    def answers(self) -> list[Answer]:
+        out: list[Answer] = []
+        for k, (_, rows, cols) in enumerate(self.items, start=1):
+            out += [
+                Answer(f"{self.var}.shape_rows.{k}", rows),
+                Answer(f"{self.var}.shape_cols.{k}", cols),
+            ]
+        return out
+
+
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """Which formula is ∂L/∂V? The closed form among look-alikes (dY·Wᵀ, Wᵀ·dY, dYᵀ·W).
+
+    Attributes:
+        var: X, W or b.
+        options: the formulas in the order printed (a, b, c, d).
+        correct: the position of the closed form in ``options``.
+    """
+
+    var: str
+    options: tuple[Node, ...]
+    correct: int
+
+    def answers(self) -> list[Answer]:
+        return [Answer(f"{self.var}.choice", self.options[self.correct])]
+
+
+@dataclass(frozen=True)
+class LossQuestion:
+    """The MSE loss's own step: ∂L/∂y_ij for one entry, and dY as a formula.
+
+    Attributes:
+        at: 0-based (i, j) of the entry asked for.
+        entry: ∂L/∂y_ij = (y_ij − t_ij)/N as a polynomial.
+        formula: dY = (Y − T)/N as a notation tree.
+    """
+
+    at: tuple[int, int]
+    entry: Poly
+    formula: Node
+
+    def answers(self) -> list[Answer]:
+        i, j = self.at
+        return [
+            Answer(f"dY.loss_entry.{i + 1}.{j + 1}", self.entry),
+            Answer("dY.loss_formula", self.formula),
+        ]
+
+
+Question = ShapesQuestion | ChoiceQuestion | LossQuestion
+
+
+def _flip(node: Node) -> Node:
+    """Nᵀ, with (Nᵀ)ᵀ = N."""
+    return node.arg if isinstance(node, T) else T(node)
+
+
+def look_alikes(closed: Node) -> tuple[Node, ...]:
+    """Three formulas a student confuses with the closed form A·B: B·A, Aᵀ·Bᵀ and A·Bᵀ
+    (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W and dY·W), never equal to it as written.
+
+    >>> from symderiv.notation import Sym
+    >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))]
+    ['Prod', 'Prod', 'Prod']
+    """
+    if not isinstance(closed, Prod) or len(closed.args) != 2:
+        raise ValueError("a look-alike needs a product of two factors")
+    a, b = closed.args
+    out: list[Node] = []
+    for cand in (Prod(b, a), Prod(_flip(a), _flip(b)), Prod(a, _flip(b))):
+        if cand != closed and cand not in out:
+            out.append(cand)
+    return tuple(out)
+
+
+def question_shapes(derivation: Derivation, var: str) -> ShapesQuestion:
+    """The shapes of V, dY, ∂vec(Y)/∂vec(V), J_L(v) and ∂L/∂V, from the derivation."""
+    result = derivation.results[var]
+    layer = derivation.layer
+    small = derivation.config.letters.entry(var)
+    items: tuple[tuple[Node, int, int], ...] = (
+        (Sym(var), *layer.shape(var)),
+        (Sym("dY"), *derivation.upstream.shape),
+        (Deriv("Y", var, vec=True), *result.jacobian.shape),
+        (Jac("L", small), *result.chain.shape),
+        (Deriv("L", var), *result.derivative.shape),
+    )
+    return ShapesQuestion(var, items)
+
+
+def question_choice(
+    derivation: Derivation, var: str, rng: random.Random
+) -> ChoiceQuestion:
+    """The closed form of ∂L/∂V (in the layout asked) and three look-alikes, shuffled."""
+    closed = derivation.results[var].closed_form
+    options = [closed, *look_alikes(closed)]
+    rng.shuffle(options)
+    return ChoiceQuestion(var, tuple(options), options.index(closed))
+
+
+def question_loss(derivation: Derivation, rng: random.Random) -> LossQuestion:
+    """For the MSE loss: one entry of dY and its formula, from the upstream step."""
+    if derivation.loss_upstream is None:
+        raise ValueError("the loss question needs --loss mse")
+    n, m = derivation.config.n, derivation.config.m
+    at = (rng.randrange(n), rng.randrange(m))
+    # the upstream step states dY = ∂L/∂Y = (Y − T)/N = [explicit]
+    (equation,) = [
+        e for e in derivation.step("upstream").equations if isinstance(e.parts[0], Sym)
+    ]
+    return LossQuestion(at, derivation.loss_upstream[at], equation.parts[2])
+
+
+def extra_questions(
+    derivation: Derivation, kinds: tuple[str, ...], seed: int | None
+) -> tuple[Question, ...]:
+    """The questions of ``kinds`` beyond "steps", drawn from their own generator (so the
+    step-by-step blanks of a seed stay as they were): the MSE loss's question first,
+    then per variable its shapes and its multiple choice."""
+    rng = random.Random(f"extras:{0 if seed is None else seed}")
+    out: list[Question] = []
+    if derivation.config.loss == "mse":
+        out.append(question_loss(derivation, rng))
+    for var in derivation.config.wrt:
+        if "shapes" in kinds:
+            out.append(question_shapes(derivation, var))
+        if "choice" in kinds:
+            out.append(question_choice(derivation, var, rng))
+    return tuple(out)
+
+
+def parse_kinds(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"shapes,choice"`` -> ("shapes", "choice") in :data:`KINDS` order.
+
+    Raises:
+        ChoiceError: empty, unknown or repeated kinds.
+    """
+    from .errors import ChoiceError
+
+    if text is None:
+        return ("steps",)
+    items = (
+        [k.strip() for k in text.split(",")] if isinstance(text, str) else list(text)
+    )
+    if not items or any(k not in KINDS for k in items) or len(set(items)) != len(items):
+        raise ChoiceError(
+            f"--kind {','.join(items)!r}: choose one or more of {', '.join(KINDS)}, "
+            "comma-separated, each once"
+        )
+    return tuple(k for k in KINDS if k in items)
+
+
 @dataclass(frozen=True)
 class Sheet:
     """An exercise sheet: the layer, its derivation and the blanks."""
@@ -86,6 +257,12 @@ class Sheet:
     seed: int | None
     derivation: Derivation
     exercises: tuple[Exercise, ...]
+    #: The student the sheet is for (``--roster``), printed in its title.
+    student: str | None = None
+    #: Questions beyond the step-by-step exercises (``--kind``), after them.
+    extras: tuple[Question, ...] = ()
+    #: The kinds of question asked (``--kind``).
+    kinds: tuple[str, ...] = ("steps",)
 
     def answers(self) -> list[Answer]:
         """Every blank with its value from the derivation, in the order printed."""
@@ -107,6 +284,8 @@ class Sheet:
                     Answer(f"{v}.derivative.{i + 1}.{j + 1}", result.derivative[i, j])
                 )
             out.append(Answer(f"{v}.closed_form", result.closed_form))
+        for q in self.extras:
+            out += q.answers()
         return out
 
     def command(self, answers: bool = False) -> str:
@@ -118,6 +297,10 @@ class Sheet:
         ]
         if self.seed is not None:
             parts.append(f"--seed {self.seed}")
+        if self.kinds != ("steps",):
+            parts.append(f"--kind {','.join(self.kinds)}")
+        if c.loss != "generic":
+            parts.append(f"--loss {c.loss}")
         if answers:
             parts.append("--answers")
         return " ".join(parts)
@@ -149,8 +332,13 @@ def make_sheet(
     vec: str | None = None,
     wrt: str | tuple[str, ...] | None = None,
     seed: int | None = None,
+    kinds: str | tuple[str, ...] | None = None,
+    loss: str = "generic",
 ) -> Sheet:
     """Choose the layer and the blanks, derive, and return the sheet.
+
+    ``kinds`` picks the questions (:data:`KINDS`, default the step-by-step exercise
+    only); ``loss="mse"`` adds the loss's own question (∂L/∂y_ij and dY = (Y − T)/N).
 
     Every choice not given is drawn from ``random.Random(seed)`` (sizes 2 or 3, any
     convention, order and non-empty set of variables); without a seed the defaults are
@@ -174,17 +362,22 @@ def make_sheet(
     defaults.update(vec="row", wrt=VARIABLES)
     given: dict[str, Any] = {**sizes, "convention": convention, "vec": vec}
     given["wrt"] = parse_wrt(wrt) if wrt is not None else None
+    chosen_kinds = parse_kinds(kinds)
     config = Config(
+        loss=loss,
         **{
             key: value
             if value is not None
             else (defaults if seed is None else drawn)[key]
             for key, value in given.items()
-        }
+        },
     )
     derivation = derive(config)
     exercises = tuple(_blanks(rng, derivation, var) for var in config.wrt)
-    return Sheet(config, seed, derivation, exercises)
+    if "steps" not in chosen_kinds:
+        exercises = ()
+    extras = extra_questions(derivation, chosen_kinds, seed)
+    return Sheet(config, seed, derivation, exercises, extras=extras, kinds=chosen_kinds)
 
 
 def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
@@ -238,6 +431,10 @@ def sheet_json(sheet: Sheet) -> str:
             blank["text"] = readable(value, config.letters)
         elif isinstance(value, int):
             blank["answer"] = value
+        elif var not in config.wrt:  # dY = (Y − T)/N: not a derivative check grades
+            from .render.formula import formula_text
+
+            blank["answer"] = formula_text(value, config.letters)
         else:
             formula = numpy_text(value, config)
             blank["answer"] = formula
@@ -272,11 +469,188 @@ def sheet_json(sheet: Sheet) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
+# -- a class roster: one sheet per student ----------------------------------------------
+#: Most names a roster may hold (a lecture hall, not a phone book).
+MAX_ROSTER = 2000
+
+
+def student_seed(name: str, salt: int = 0) -> int:
+    """The seed of a student's sheet: stable across runs, machines and Python versions.
+
+    The first 8 bytes of SHA-256 of ``"<salt>:<name>"``, the name normalised (NFC,
+    whitespace collapsed, case folded) so that "Ada  Lovelace" and "ada lovelace" get the
+    same sheet. Python's ``hash()`` would change with every run (hash randomisation).
+
+    >>> student_seed("Ada Lovelace") == student_seed("  ada lovelace ")
+    True
+    >>> student_seed("Ada Lovelace") == student_seed("Ada Lovelace", salt=1)
+    False
+    """
+    import hashlib
+    import unicodedata
+
+    key = " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
+    """Student names from a roster: one name per line; blank lines and lines starting
+    with ``#`` are skipped.
+
+    Raises:
+        UsageError: no names, a name given twice, or more than :data:`MAX_ROSTER`.
+    """
+    from .errors import UsageError
+
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        name = " ".join(line.split())
+        if not name or name.startswith("#"):
+            continue
+        if any(not c.isprintable() for c in name):
+            raise UsageError(
+                f"{source} line {number}: the name has a control character; "
+                "write one name per line, in plain text"
+            )
+        key = name.casefold()
+        if key in seen:
+            raise UsageError(
+                f"{source} line {number}: {name!r} is also on line {seen[key]}; "
+                "every student needs their own line (add an initial to tell them apart)"
+            )
+        seen[key] = number
+        names.append(name)
+        if len(names) > MAX_ROSTER:
+            raise UsageError(f"{source} has more than {MAX_ROSTER} names")
+    if not names:
+        raise UsageError(
+            f"{source} names no students; write one name per line "
+            "(blank lines and lines starting with # are skipped)"
+        )
+    return tuple(names)
+
+
+def read_roster(path: str) -> tuple[str, ...]:
+    """The names in the roster file ``path`` (UTF-8, see :func:`parse_roster`).
+
+    Raises:
+        UsageError: the file cannot be read, is not UTF-8 text, or names no students.
+    """
+    import os
+
+    from .errors import UsageError
+
+    shown = repr(os.fspath(path))
+    try:
+        if os.path.isdir(path):
+            raise UsageError(f"--roster {shown} is a folder; give a file of names")
+        with open(path, "rb") as f:
+            data = f.read(1_000_001)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise UsageError(f"--roster {shown} cannot be read: {reason}") from None
+    if len(data) > 1_000_000:
+        raise UsageError(f"--roster {shown} is larger than 1 MB; one name per line")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"--roster {shown} is not UTF-8 text; save it as UTF-8, one name per line"
+        ) from None
+    return parse_roster(text, f"--roster {shown}")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """One sheet per student, each drawn from :func:`student_seed` of the name.
+
+    Attributes:
+        names: the students, in roster order.
+        sheets: their sheets, in the same order.
+        salt: mixed into every seed (a new term's sheets differ from the last).
+    """
+
+    names: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+    salt: int = 0
+
+    def slugs(self) -> tuple[str, ...]:
+        """A file-name part per student (``ada-lovelace``), unique within the roster."""
+        out: list[str] = []
+        taken: set[str] = set()
+        for name in self.names:
+            base = _slug(name) or "student"
+            slug, k = base, 2
+            while slug in taken:
+                slug, k = f"{base}-{k}", k + 1
+            taken.add(slug)
+            out.append(slug)
+        return tuple(out)
+
+
+def _slug(name: str) -> str:
+    """``"Ada Lovelace"`` -> ``"ada-lovelace"``: ASCII letters and digits only."""
+    import unicodedata
+
+    flat = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = "".join(c if c.isalnum() else " " for c in flat.lower()).split()
+    return "-".join(words)[:40].strip("-")
+
+
+def make_roster(
+    names: tuple[str, ...] | list[str],
+    *,
+    salt: int = 0,
+    n: int | None = None,
+    d: int | None = None,
+    m: int | None = None,
+    convention: str | None = None,
+    vec: str | None = None,
+    wrt: str | tuple[str, ...] | None = None,
+    kinds: str | tuple[str, ...] | None = None,
+    loss: str = "generic",
+) -> Roster:
+    """A sheet for every student: a layer and blanks drawn from the name's seed.
+
+    Options given fix that choice for the whole class; everything else differs from
+    student to student, and a student's sheet is the same on every run.
+
+    Raises:
+        SymderivError: no names, or a bad option.
+    """
+    names = parse_roster("\n".join(names)) if names else parse_roster("")
+    sheets = tuple(
+        replace(
+            make_sheet(
+                n,
+                d,
+                m,
+                convention=convention,
+                vec=vec,
+                wrt=wrt,
+                seed=student_seed(name, salt),
+                kinds=kinds,
+                loss=loss,
+            ),
+            student=name,
+        )
+        for name in names
+    )
+    return Roster(tuple(names), sheets, salt)
+
+
 __all__ = [
     "MAX_SIZE",
     "Answer",
     "Exercise",
+    "Roster",
     "Sheet",
+    "make_roster",
     "make_sheet",
+    "parse_roster",
+    "read_roster",
     "sheet_json",
+    "student_seed",
 ]

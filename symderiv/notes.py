@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .conventions import Letters, unicode_subscript
 from .notation import Deriv, Node, Ones, Prod, Sym, T
 
 if TYPE_CHECKING:
     from .conventions import Config
+    from .teaching import MemoryArgument
 
 
 # -- segments ---------------------------------------------------------------------------------
@@ -91,23 +91,6 @@ class Items:
 Part = Para | Math | Title | Items
 
 
-def plain(prose: Prose) -> str:
-    """The prose as Unicode text (what the terminal prints)."""
-    out: list[str] = []
-    for seg in prose:
-        if isinstance(seg, str):
-            out.append(seg)
-        elif isinstance(seg, M):
-            out.append(seg.text)
-        elif isinstance(seg, Code):
-            out.append(seg.text)
-        else:
-            from .render.formula import formula_text  # lazy: notes import no printer
-
-            out.append(formula_text(seg.node, Letters()))
-    return "".join(out)
-
-
 # -- small maths helpers ----------------------------------------------------------------------
 def sym(role: str) -> F:
     """The letter of a role (X, W, b, Y, dY, T) in the derivation's letters."""
@@ -122,7 +105,7 @@ def dl(c: Config, role: str) -> M:
 
 def sizes_m(c: Config) -> M:
     """N = 2, D = 2, M = 3 (in the convention's size names) as one formula."""
-    pairs = list(zip(c.conv.sizes, (c.n, c.d, c.m), strict=True))
+    pairs = list(zip(c.size_names, (c.n, c.d, c.m), strict=True))
     return M(
         ", ".join(f"{name} = {value}" for name, value in pairs),
         ", ".join(f"{size_m(name).latex} = {value}" for name, value in pairs),
@@ -391,7 +374,7 @@ def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
             "Inside the large matrices below we write the upstream derivatives compactly,",
         ),
         Math(
-            f"{y}̄ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
+            f"{'ȳ' if y == 'y' else y + chr(0x304)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
             rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
         ),
         (
@@ -452,12 +435,8 @@ def sparsity_caption(
 
 
 # -- where learners trip ----------------------------------------------------------------------
-def remarks(c: Config, jacobian_shape: tuple[int, int] | None, nnz: int) -> list[Part]:
-    """Gradient vs. rearranged matrix, layout and shapes, order, size, broadcasting.
-
-    ``jacobian_shape`` and ``nnz``: the explicit Jacobian of the first variable asked.
-    The shapes of the closed forms are placed by the page after the layout remark.
-    """
+def remarks(c: Config) -> list[Part]:
+    """Gradient vs. rearranged matrix, and the layout (the shapes follow on the page)."""
     first = c.wrt[0]
     v, w = c.letters.of(first), c.letters.of("W")
     vt = tex_letters(v)
@@ -594,6 +573,7 @@ def remarks_after_shapes(
                 ),
                 short=(),
             ),
+            memory(c, memory_argument(), c.conv.closed_form("X")),
         ]
     parts += [
         Title(("The bias is broadcast",)),
@@ -632,7 +612,7 @@ def background() -> list[Part]:
             short=(),
         ),
         Math(
-            "∇f(x) = [∂f/∂x₁(x) ⋯ ∂f/∂xₙ(x)]ᵀ.",
+            "∇f(x) = [∂f/∂x₁(x) … ∂f/∂xₙ(x)]ᵀ.",
             r"\nabla f(x) = \begin{bmatrix}"
             "\n"
             r"\frac{\partial f}{\partial x_{1}}(x) & \cdots & "
@@ -679,7 +659,7 @@ def background() -> list[Part]:
             ),
         ),
         Math(
-            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; ⋯; ∇gₘ(x)ᵀ].",
+            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; …; ∇gₘ(x)ᵀ].",
             r"J_{g}(x) = \begin{bmatrix}"
             "\n"
             r"\frac{\partial g_{1}}{\partial x_{1}} & \cdots & "
@@ -845,11 +825,6 @@ def claim(text: str) -> Prose:
     return CLAIMS.get(text, (text,))
 
 
-def unicode_index(index: tuple[int, ...]) -> str:
-    """(1, 12) -> "₁,₁₂" (re-exported for printers that build entry names)."""
-    return unicode_subscript(index)
-
-
 # -- the steps of the Jacobian method (titles and notes, placed by symderiv.derive) ------------
 def _entry(c: Config, role: str, index: str) -> M:
     return entry_m(c.letters.entry(role), index)
@@ -865,7 +840,7 @@ def define_note(c: Config) -> Prose:
     parts: list[Segment] = []
     nouns = ("sample", "input feature", "output feature")
     for k, (name, value, noun) in enumerate(
-        zip(c.conv.sizes, (c.n, c.d, c.m), nouns, strict=True)
+        zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
     ):
         size = size_m(name)
         parts += [
@@ -877,7 +852,7 @@ def define_note(c: Config) -> Prose:
         *(p for p in parts if p != ""),
         f"; convention {c.conv.name} (",
         *source(c),
-        "). Every entry is its own symbol, indexed from 1.",
+        f"). Every entry is its own symbol, indexed from {c.index_base}.",
     )
 
 
@@ -1046,13 +1021,13 @@ def chain_title(c: Config, var: str) -> Prose:
 def chain_note(c: Config, var: str) -> Prose:
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     yt, vt = tex_letters(y), tex_letters(v)
-    n, m = c.conv.sizes[0], c.conv.sizes[2]
+    n, m = c.size_names[0], c.size_names[2]
     return (
         M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
         " with ",
         M("h"),
         " the rest of the network; the chain rule in higher dimensions multiplies the ",
-        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} {size_m(m).latex}"),
+        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
         " row of upstream derivatives by the Jacobian. Entry ",
         M("k"),
         " of the result is ",
@@ -1167,3 +1142,228 @@ def summary_note(c: Config) -> Prose:
             " is the same number.",
         )
     return out
+
+
+# -- teaching devices (issue 15): the memory argument, the function view, both slicings,
+# -- the numbers of --values ------------------------------------------------------------------
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _sup(k: int) -> str:
+    """12 -> "¹²"."""
+    return str(k).translate(_SUPERSCRIPT)
+
+
+def sci_m(value: int) -> M:
+    """A large count as 6.9·10¹⁰ (two digits), or written out below 10⁴."""
+    if value < 10_000:
+        return M(str(value))
+    exponent = len(str(value)) - 1
+    mantissa = value / 10**exponent
+    return M(
+        f"{mantissa:.1f}·10{str(exponent).translate(_SUPERSCRIPT)}",
+        rf"{mantissa:.1f} \cdot 10^{{{exponent}}}",
+    )
+
+
+def bytes_m(nbytes: int) -> str:
+    """256 GiB, 1 MiB: the binary unit that keeps the number readable (plain words)."""
+    from .teaching import binary_size
+
+    value, unit = binary_size(nbytes)
+    shown = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    return f"{shown} {unit}"
+
+
+def memory_argument() -> MemoryArgument:
+    """The memory argument at CS231n's layer (N = 64, D = M = 4096), computed."""
+    from .teaching import memory_argument as compute
+
+    return compute()
+
+
+def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
+    """The memory argument at a real layer (CS231n): the explicit Jacobian against the
+    vector-Jacobian product, with every number computed by :mod:`symderiv.teaching`."""
+    n, d, m = c.size_names
+    x = arg.cost("X")
+    at = M(
+        f"{n} = {arg.n}, {d} = {m} = {arg.d}"
+        if arg.d == arg.m
+        else f"{n} = {arg.n}, {d} = {arg.d}, {m} = {arg.m}",
+        (
+            f"{size_m(n).latex} = {arg.n},\\ {size_m(d).latex} = {size_m(m).latex} = "
+            f"{arg.d}"
+        )
+        if arg.d == arg.m
+        else (
+            f"{size_m(n).latex} = {arg.n},\\ {size_m(d).latex} = {arg.d},\\ "
+            f"{size_m(m).latex} = {arg.m}"
+        ),
+    )
+    vjp: tuple[Segment, ...] = (
+        ("The vector-Jacobian product ", F(closed))
+        if closed is not None
+        else ("The closed form",)
+    )
+    return Para(
+        (
+            "At the size of a real layer, ",
+            at,
+            " (a minibatch of 64 through a 4096-wide layer), ",
+            _dvec(c, "X"),
+            " alone would be a ",
+            M(f"{x.rows}×{x.cols}", rf"{x.rows} \times {x.cols}"),
+            " matrix: ",
+            sci_m(x.entries),
+            " entries, ",
+            bytes_m(x.bytes),
+            " in float32 (4 bytes each), though only ",
+            sci_m(x.nonzeros),
+            " of them are nonzero. ",
+            *vjp,
+            " needs ",
+            sci_m(x.vjp_flops),
+            " multiply-adds and stores a result the size of ",
+            sym("X"),
+            ": ",
+            bytes_m(x.vjp_bytes),
+            ".",
+        ),
+        short=(
+            "At ",
+            at,
+            ": ",
+            _dvec(c, "X"),
+            " has ",
+            sci_m(x.entries),
+            " entries (",
+            bytes_m(x.bytes),
+            " in float32); the closed form needs ",
+            bytes_m(x.vjp_bytes),
+            ".",
+        ),
+    )
+
+
+def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
+    """Seed 002's route: the layer as a function of one variable's entries."""
+    y = c.letters.entry("Y")
+    v = c.letters.entry(var)
+    held = [r for r in ("X", "W", "b") if r != var]
+    n, d, m = c.size_names
+    count = {"X": f"{n}·{d}", "W": f"{d}·{m}", "b": m}[var]
+    count_tex = {
+        "X": f"{size_m(n).latex} {size_m(d).latex}",
+        "W": f"{size_m(d).latex} {size_m(m).latex}",
+        "b": size_m(m).latex,
+    }[var]
+    return Para(
+        (
+            "Seen as a function of the entries of ",
+            sym(var),
+            " alone, the layer is the map ",
+            M(
+                f"{y}: ℝ^({count}) → ℝ^({n}·{m}), {v} ↦ vec({c.letters.of('Y')})",
+                rf"{y}\colon \mathbb{{R}}^{{{count_tex}}} \to "
+                rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}},\ "
+                rf"{v} \mapsto \operatorname{{vec}}({tex_letters(c.letters.of('Y'))})",
+            ),
+            ", here ",
+            M(
+                f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
+                rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
+            ),
+            ", with ",
+            sym(held[0]),
+            " and ",
+            sym(held[1]),
+            " held constant: their entries are numbers here, not variables. Its Jacobian "
+            "is first the matrix of symbols ",
+            M(f"∂{y}ᵢⱼ/∂{v}ₖₗ", rf"\partial {y}_{{ij}}/\partial {v}_{{kl}}")
+            if var != "b"
+            else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
+            ", one row per output and one column per entry of ",
+            sym(var),
+            "; then each symbol is evaluated.",
+        ),
+        short=(
+            M(
+                f"{y}: ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
+                rf"{y}\colon \mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
+            ),
+            ", ",
+            sym(held[0]),
+            " and ",
+            sym(held[1]),
+            " held constant: its Jacobian as symbols, then evaluated.",
+        ),
+    )
+
+
+def slicing(c: Config, var: str) -> Para:
+    """The other slicing of the derivative tensor (CS231n, seed 003), and why both
+    slicings give the same numbers."""
+    y = c.letters.entry("Y")
+    v = c.letters.entry(var)
+    idx = "k" if var == "b" else "kl"
+    sub = "ₖ" if var == "b" else "ₖₗ"
+    return Para(
+        (
+            "The same derivatives ",
+            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            " can be sliced the other way: fix one entry ",
+            M(f"{v}{sub}", f"{v}_{{{idx}}}"),
+            " and collect its effect on every output in a matrix shaped like ",
+            sym("Y"),
+            ", ",
+            M(
+                f"∂{c.letters.of('Y')}/∂{v}{sub}",
+                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+            ),
+            ". Multiplying it entry by entry with ",
+            sym("dY"),
+            " and adding up gives ",
+            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+            ". The Jacobian above slices by output instead: its row for ",
+            M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
+            " holds ",
+            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            " for every entry of ",
+            sym(var),
+            ". Both give the same numbers, because both add up the same products ",
+            M(
+                f"∂L/∂{y}ᵢⱼ · ∂{y}ᵢⱼ/∂{v}{sub}",
+                rf"\frac{{\partial L}}{{\partial {y}_{{ij}}}} \, "
+                rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
+            ),
+            ", once grouped by input entry and once by output entry (checked entry by "
+            "entry):",
+        ),
+        short=(
+            "The other slicing: ",
+            M(
+                f"∂{c.letters.of('Y')}/∂{v}{sub}",
+                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+            ),
+            " is shaped like ",
+            sym("Y"),
+            "; contracted with ",
+            sym("dY"),
+            " it gives ",
+            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+            ", the same numbers.",
+        ),
+    )
+
+
+def values_note(c: Config, first: bool = True) -> Prose:
+    """The numbers of ``--values``: what they are (in full the first time)."""
+    if not first:
+        return ("With the numbers:",)
+    return (
+        "With numbers (",
+        Code(f"--values {c.values}"),
+        "): small integers in place of the symbols, so that each step can be "
+        "followed by hand.",
+    )

@@ -8,7 +8,7 @@ from . import cli
 from .options import format_option, output_option, size_options
 
 #: The formats of the comparison page.
-FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
+FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown", "html")
 
 
 @cli.command()
@@ -16,8 +16,19 @@ FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
 @format_option(FORMATS)
 @output_option()
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Also compile the latex output with pdflatex (the PDF goes next to FILE).",
+)
 def conventions(
-    n: int, d: int, m: int, fmt: str | None, output: str | None, force: bool
+    n: int,
+    d: int,
+    m: int,
+    fmt: str | None,
+    output: str | None,
+    force: bool,
+    pdf: bool,
 ) -> None:
     """Compare the conventions xw, torch and column, in both vec orders.
 
@@ -30,16 +41,21 @@ def conventions(
     Examples:
       symderiv conventions
       symderiv conventions --n 3 --d 4 --m 2 --format latex -o conventions.tex
+      symderiv conventions --format latex -o conventions.tex --pdf
     """
     import sys
 
     from ..compare import compare
     from ..conventions import CONVENTIONS, VEC_ORDERS, Config
+    from ..errors import UsageError
     from ..guard import guard_all
     from .console import check_outputs, progress, show
 
     if output == "-":
         output = None  # -o - is standard output, as for codegen and derive
+    if pdf and (fmt != "latex" or output is None):
+        # refused before any work, as derive does
+        raise UsageError("--pdf needs --format latex and -o FILE.tex")
     check_outputs({"-o": output})  # a bad -o fails now, before the six derivations
     # The six derivations are all kept for the page: their costs add up.
     estimate = guard_all(
@@ -55,5 +71,9 @@ def conventions(
     with progress(estimate.seconds) as report:
         comparison = compare(n, d, m, progress=report, force=True)
     show(comparison, fmt, output)
+    if pdf and output is not None:
+        from ..pdf import compile_pdf
+
+        compile_pdf(output)
     if not comparison.verified:
         raise click.exceptions.Exit(1)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet.
+#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
@@ -46,6 +48,23 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     "the blanks from random.Random(SEED).",
 )
 @click.option(
+    "--kind",
+    "kinds",
+    default=None,
+    metavar="KINDS",
+    help="Questions to ask, comma-separated: steps (blanks in each step), shapes "
+    "(rows and columns only), choice (which look-alike formula is right) "
+    "[default: steps].",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(["generic", "mse"]),
+    default="generic",
+    show_default=True,
+    help="mse: the upstream derivative comes from L = 1/(2N)·Σ‖y−t‖², and the sheet "
+    "asks for it too.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -60,6 +79,16 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 )
 @output_option("the sheet")
 @click.option(
+    "--roster",
+    type=str,  # an input file, read (and refused in one line) by read_roster
+    default=None,
+    metavar="FILE",
+    help="One sheet per student named in FILE (one name per line), each with its own "
+    "layer and blanks drawn from the name, plus one answer key for the class: -o "
+    "class.tex writes class-<name>.tex for each and class-key.tex. --seed then "
+    "changes every sheet (a new term).",
+)
+@click.option(
     "--pdf",
     is_flag=True,
     help="Also compile the LaTeX with pdflatex (the PDF goes next to FILE).",
@@ -72,9 +101,12 @@ def exercise(
     vec: str | None,
     wrt: str | None,
     seed: int | None,
+    kinds: str | None,
+    loss: str,
     fmt: str,
     answers: bool,
     output: str | None,
+    roster: str | None,
     pdf: bool,
 ) -> None:
     """Write an exercise sheet: blanks in a Jacobian, the chain rule, the reshaped
@@ -88,11 +120,13 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
+      symderiv exercise --seed 7 --format json -o blanks.json
+      symderiv exercise --roster class.txt -o class.tex --pdf
     """
     from pathlib import Path
 
     from ..errors import UsageError
-    from ..exercise import make_sheet, sheet_json
+    from ..exercise import make_sheet, parse_kinds, sheet_json
     from ..render.sheet import sheet_latex, sheet_markdown
     from .console import check_outputs, show
 
@@ -100,6 +134,13 @@ def exercise(
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    sheet_options: dict[str, Any] = dict(
+        n=n, d=d, m=m, convention=convention, vec=vec, wrt=wrt, kinds=kinds, loss=loss
+    )
+    parse_kinds(kinds)  # a bad --kind is refused before any file is read or written
+    if roster is not None:
+        _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
+        return
     pdf_path = None
     if pdf and output:
         try:
@@ -107,7 +148,7 @@ def exercise(
         except ValueError:  # "/" or "..": refused as a path below
             pdf_path = None
     check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
-    sheet = make_sheet(n, d, m, convention=convention, vec=vec, wrt=wrt, seed=seed)
+    sheet = make_sheet(seed=seed, **sheet_options)
     if fmt == "json":  # the blanks with their answers, for a learning platform
         text = sheet_json(sheet)
     else:
@@ -119,4 +160,61 @@ def exercise(
 
         compile_pdf(output)
     if not sheet.derivation.verified:
+        raise click.exceptions.Exit(1)
+
+
+def _roster(
+    path: str,
+    output: str | None,
+    fmt: str,
+    answers: bool,
+    pdf: bool,
+    seed: int | None,
+    options: dict[str, Any],
+) -> None:
+    """Write one sheet per student and the class's answer key (nothing when a check
+    fails: every document is made before the first file is written)."""
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..exercise import make_roster, read_roster
+    from ..fileio import write_atomic
+    from ..render.sheet import (
+        roster_key_latex,
+        roster_key_markdown,
+        sheet_latex,
+        sheet_markdown,
+    )
+
+    if answers:
+        raise UsageError("--roster writes the answer key itself; leave out --answers")
+    if output is None:
+        raise UsageError(
+            "--roster needs -o FILE: -o class.tex writes class-<name>.tex per student "
+            "and class-key.tex"
+        )
+    names = read_roster(path)
+    roster = make_roster(names, salt=0 if seed is None else seed, **options)
+    target = Path(output)
+    suffix = target.suffix or (".tex" if fmt == "latex" else ".md")
+    stem = target.with_suffix("") if target.suffix else target
+    printer = sheet_latex if fmt == "latex" else sheet_markdown
+    documents = [
+        (Path(f"{stem}-{slug}{suffix}"), printer(sheet))
+        for slug, sheet in zip(roster.slugs(), roster.sheets, strict=True)
+    ]
+    key = roster_key_latex(roster) if fmt == "latex" else roster_key_markdown(roster)
+    documents.append((Path(f"{stem}-key{suffix}"), key))
+    for file, text in documents:
+        write_atomic(file, text)
+    if pdf:
+        from ..pdf import compile_pdf
+
+        for file, _ in documents:
+            compile_pdf(str(file))
+    click.echo(
+        f"Wrote {len(roster.sheets)} sheets and the answer key {documents[-1][0]}",
+        err=True,
+    )
+    if not all(sheet.derivation.verified for sheet in roster.sheets):
         raise click.exceptions.Exit(1)

@@ -216,9 +216,56 @@ def names_option(extra_help: str = "") -> Callable[[F], F]:
         default=None,
         callback=_names,
         metavar="ROLE=LETTERS,...",
-        help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T)."
-        + extra_help,
+        help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T); sizes "
+        "too, e.g. D=C_in,M=C_out or N=B, and the delta, delta=Id." + extra_help,
     )
+
+
+def _values(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> int | None:
+    if value is None:
+        return None
+    from ..conventions import check_values_seed
+
+    try:
+        return check_values_seed(value)
+    except SymderivError as exc:
+        raise click.BadParameter(_unprefixed(exc, "--values"), ctx, param) from exc
+
+
+def notation_options(func: F) -> F:
+    """--index-base, --upstream, --bold, --values: the notation profile (issue 15)."""
+    return _stack(
+        click.option(
+            "--index-base",
+            type=click.Choice(["1", "0"]),
+            default="1",
+            show_default=True,
+            callback=lambda ctx, param, value: int(value),
+            help="Number rows and columns from 1 (x_1,1) or from 0 (x_0,0).",
+        ),
+        click.option(
+            "--upstream",
+            type=click.Choice(["partial", "bar"]),
+            default=None,
+            help="Write the upstream derivative as ∂L/∂y_ij or as the adjoint ȳ_ij, in "
+            "every format [default: ȳ where a matrix would not fit otherwise].",
+        ),
+        click.option(
+            "--bold",
+            is_flag=True,
+            help="Bold matrices and vectors (LaTeX and Markdown), as in X W + b.",
+        ),
+        click.option(
+            "--values",
+            default=None,
+            metavar="SEED",
+            callback=_values,
+            help="Also show every step with small integers (drawn from SEED) in place "
+            "of the symbols, to follow by hand.",
+        ),
+    )(func)
 
 
 def method_option(func: F) -> F:

@@ -36,6 +36,22 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
     return number
 
 
+def _gradient_shapes(report: VerifyReport) -> str:
+    """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,)``: torch keeps b
+    (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
+    from ..conventions import derivative_name
+
+    inst = report.instance
+    conv = inst.convention
+    parts = []
+    for check in report.checks:
+        shape: tuple[int, ...] = tuple(check.shape)
+        if check.var == "b" and conv.name == "torch":
+            shape = (inst.sizes["M"],)  # nn.Linear's bias is 1-D
+        parts.append(f"{derivative_name(conv, check.var)} {shape}")
+    return "gradients as NumPy holds them: " + ", ".join(parts)
+
+
 def _loss_text(report: VerifyReport) -> str:
     inst = report.instance
     L = inst.convention.letters
@@ -194,6 +210,7 @@ def verify(
     )
     console.print(Text(f"loss {_loss_text(report)}"))
     console.print(Text(f"L = {report.loss_value:.6f}"))
+    console.print(Text(_gradient_shapes(report)))
     console.print()
     console.print(_table(report))
     console.print(

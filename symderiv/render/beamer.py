@@ -15,7 +15,7 @@ It compiles with pdflatex (beamer, amsmath, amssymb, graphicx, booktabs, tikz).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -36,6 +36,7 @@ from .latex import (
 )
 from .page import (
     Background,
+    Block,
     CertificateTable,
     ClosedShapes,
     Code,
@@ -263,6 +264,41 @@ class BeamerPrinter(LatexPrinter):
         return "\n\\vfill\n{\\footnotesize " + "\n\n".join(texts) + "\\par}", length
 
     def step_group(self, block: StepGroup) -> str:
+        """The step's frame, then a frame for each teaching device beside it (the
+        function view, the other slicing, the numbers of --values): a Display that is
+        not the step's own, with the note just before it."""
+        own: list[Block] = []
+        extras: list[tuple[Note | None, Display]] = []
+        pending: Note | None = None
+        for b in block.blocks:
+            if isinstance(b, Display) and b.equations != block.step.equations:
+                extras.append((pending, b))
+                pending = None
+            elif isinstance(b, Note) and not b.aside and not b.legacy:
+                if pending is not None:
+                    own.append(pending)
+                pending = b
+            else:
+                if pending is not None:
+                    own.append(pending)
+                    pending = None
+                own.append(b)
+        if pending is not None:
+            own.append(pending)
+        out = self.step_frame(replace(block, blocks=tuple(own)))
+        for note, display in extras:
+            items = self.tex.display_items(display.equations, display.kind)
+            text = self.short(note) if note is not None else ""
+            # each display's own spacing takes about a line of the frame
+            limits = self.heights([h for _, h in items], "x" * len(text), len(items))
+            body = [
+                self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)
+            ]
+            top = f"{{\\small {text}\\par}}\n" if text else ""
+            out += "\n" + self.frame(self.step_title(block), top + "\n".join(body))
+        return out
+
+    def step_frame(self, block: StepGroup) -> str:
         step = block.step
         display = next(b for b in block.blocks if isinstance(b, Display))
         entry = next((b for b in block.blocks if isinstance(b, EntrySum)), None)

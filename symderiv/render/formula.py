@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 
-from ..conventions import Letters
+from ..conventions import NAMEABLE, Letters
 from ..notation import (
     ROLES,
     Comm,
@@ -227,9 +227,11 @@ class _LatexPrinter(_Printer):
 
     def name(self, role: str) -> str:
         letters = self.letters.of(role)
-        return (
-            letters if len(letters) == 1 or role == "dY" else f"\\mathit{{{letters}}}"
-        )
+        tex = letters if len(letters) == 1 or role == "dY" else f"\\mathit{{{letters}}}"
+        if self.letters.bold and role in NAMEABLE:
+            # --bold: matrices in bold, as seeds 000 and 002 write X, W, b
+            return f"\\mathbf{{{letters}}}"
+        return tex
 
     def size(self, size: str) -> str:
         return size_latex(self.letters.of(size))

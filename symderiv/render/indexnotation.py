@@ -11,6 +11,7 @@ LaTeX printers draw what a student reads: ∂L/∂y_ij (:class:`Partial`), (Xᵀ
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import sympy as sp
@@ -167,6 +168,25 @@ class Name(sp.Symbol):  # type: ignore[misc]
         return prettyForm(base + _subscript(sub) if sub else base)
 
 
+class LastIndex(sp.Symbol):  # type: ignore[misc]
+    """The last index of a sum from 0: N − 1, printed as written (sympy would sort it
+    to −1 + N, and read C_in − 1 as a subscript)."""
+
+    def __new__(cls, size: str, shift: int) -> LastIndex:
+        obj = super().__new__(cls, f"{size}-{shift}")
+        obj._size, obj._shift = size, shift
+        return obj  # type: ignore[no-any-return]
+
+    def _pretty(self, printer: Any) -> Any:
+        return prettyForm(f"{self._size} − {self._shift}")
+
+    def _latex(self, printer: Any) -> str:
+        return f"{printer._print(sp.Symbol(self._size))} - {self._shift}"
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"{self._size} − {self._shift}"
+
+
 class SumOf(sp.Sum):  # type: ignore[misc]
     """sympy's Sum, with several limits drawn as nested sums in LaTeX: Σ_i Σ_j (not a stack)."""
 
@@ -184,16 +204,31 @@ class SumOf(sp.Sum):  # type: ignore[misc]
 
 
 class Delta(sp.KroneckerDelta):  # type: ignore[misc]
-    """sympy's KroneckerDelta, drawn on one line: δⱼₖ (LaTeX ``\\delta_{jk}``)."""
+    """sympy's KroneckerDelta, drawn on one line: δⱼₖ (LaTeX ``\\delta_{jk}``).
+
+    :func:`named_delta` makes the same delta under another name (``Id_jk``, seed 001).
+    """
+
+    symbol = "δ"
+    tex = r"\delta"
 
     def _pretty(self, printer: Any) -> Any:
-        return prettyForm(f"δ{_subscript(index_text(self.args[:2]))}")
+        return prettyForm(f"{self.symbol}{_subscript(index_text(self.args[:2]))}")
 
     def _latex(self, printer: Any) -> str:
-        return rf"\delta_{{{index_text(self.args[:2])}}}"
+        return rf"{self.tex}_{{{index_text(self.args[:2])}}}"
 
     def _sympystr(self, printer: Any) -> str:
-        return f"δ_{index_text(self.args[:2])}"
+        return f"{self.symbol}_{index_text(self.args[:2])}"
+
+
+@lru_cache(maxsize=16)
+def named_delta(name: str | None) -> type[Delta]:
+    """The delta printed as ``name`` (``--names delta=Id``), or δ for None."""
+    if name is None:
+        return Delta
+    tex = name if len(name) == 1 else rf"\mathrm{{{name}}}"
+    return type(f"Delta_{name}", (Delta,), {"symbol": name, "tex": tex})
 
 
 def matrix_text(m: Any) -> str:
@@ -289,9 +324,9 @@ class Display:
                 return Partial(self.loss, self.entry_symbol("Y", e.indices))
             return self.entry_symbol(role, e.indices)
         if isinstance(e, sp.KroneckerDelta):
-            return Delta(*e.args[:2])
+            return named_delta(self.letters.delta)(*e.args[:2])
         if isinstance(e, sp.Sum):
-            return SumOf(self.show(e.function), *e.limits)
+            return self.sum_of(self.show(e.function), *e.limits)
         if isinstance(e, sp.Mul):
             args = sorted((self.show(a) for a in e.args), key=self._rank)
             return Product(*args)
@@ -301,6 +336,22 @@ class Display:
             )
             return Terms(*args)
         return e
+
+    def sum_of(self, body: Any, *limits: tuple[Any, Any, Any]) -> SumOf:
+        """Σ over 1-based ``limits``, shown from 0 with ``--index-base 0`` (Σ_{i=0}^{N-1}):
+        the same sum, its indices named from 0."""
+        shift = 1 - self.letters.index_base
+        if not shift:
+            return SumOf(body, *limits)
+        shown = [
+            (
+                v,
+                lo - shift,
+                LastIndex(f"{hi}", shift) if isinstance(hi, sp.Symbol) else hi - shift,
+            )
+            for v, lo, hi in limits
+        ]
+        return SumOf(body, *shown)
 
     def _rank(self, a: Any) -> tuple[int, str]:
         if a.is_number:
@@ -318,6 +369,7 @@ __all__ = [
     "Delta",
     "Display",
     "Entry",
+    "LastIndex",
     "Name",
     "Partial",
     "Product",
@@ -325,6 +377,7 @@ __all__ = [
     "Terms",
     "index_text",
     "latex_of",
+    "named_delta",
     "matrix_text",
     "text_of",
 ]

@@ -453,14 +453,6 @@ def prose_latex(
     return segments_latex(prose_segments(text, letters, math_words))
 
 
-def authored(text: str) -> list[Segment]:
-    """Prose written by symderiv with ``$…$`` LaTeX math (trusted) as segments."""
-    parts = text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced $ in {text!r}")
-    return [("math" if k % 2 else "text", p) for k, p in enumerate(parts) if p]
-
-
 # =============================================================================================
 # Width estimates (in em of the surrounding font), used to elide and to break lines
 # =============================================================================================
@@ -582,15 +574,10 @@ class Cell:
 
 @lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
-    role, index = split_entry(name)
-    if role == "dY" and upstream == "bar":
-        letter = letters.entry("Y")
-        base = letter if len(letter) == 1 else rf"\mathit{{{letter}}}"
-        sub = ",".join(map(str, index))
-        tex = rf"\bar{{{base}}}_{{{sub}}}"
-        return Cell(tex, tex_width(tex))
-    tex = latex_name(name, letters)
-    return Cell(tex, tex_width(tex), role == "dY")
+    role, _ = split_entry(name)
+    # one place for display names: the index base and --upstream live in latex_name
+    tex = latex_name(name, letters, "bar" if upstream == "bar" else None)
+    return Cell(tex, tex_width(tex), tex.startswith("\\frac"))
 
 
 def _coeff_tex(c: int | Fraction) -> str:
@@ -798,9 +785,26 @@ def _grid(
         tail = r"\end{array}\right]"
         width += 0.2 * sum(vsep)
     else:
-        head, tail = r"\begin{bmatrix}", r"\end{bmatrix}"
+        head, tail = matrix_delimiters(ncols, portable)
     tex = "\n".join([head, *body, tail])
     return Piece([tex], [width], height, ncols)
+
+
+def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
+    """A 1×K row drawn as the transpose of a K×1 column: [e1; e2; …]ᵀ."""
+    gap = r" \\[0.6ex]" if tall else r" \\"
+    rows = [r"\vdots" if c.tex == r"\cdots" else c.tex for c in cells]
+    tex = "\n".join(
+        [
+            r"\begin{bmatrix}",
+            *(t + gap for t in rows[:-1]),
+            rows[-1],
+            r"\end{bmatrix}^{T}",
+        ]
+    )
+    width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
+    height = sum(2.3 if c.tall else 1.25 for c in cells)
+    return Piece([tex], [width], height, 1)
 
 
 def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
@@ -882,6 +886,13 @@ def matrix_piece(
                 return one
             tall = any(c.tall for c in row)
             piece = _row_lines(row, budget, tall)
+            if len(piece.lines) > 1:
+                # A row wrapped over lines would look like the matrix the next step
+                # reshapes it into; a transposed column keeps the reshape visible (as
+                # vec(Y) and the terminal draw it).
+                column = _row_as_column(row, tall)
+                if column.width <= budget / MIN_SCALE:
+                    return column
             if len(piece.lines) <= style.row_lines or (terms <= 2 and limit <= 3):
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
@@ -977,8 +988,27 @@ def max_matrix_cols(tex: str) -> int:
 # =============================================================================================
 # sympy leaves
 # =============================================================================================
+def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
+    """The opening and closing of a bracketed matrix of ``cols`` columns.
+
+    ``bmatrix``, except in portable TeX past amsmath's 10 columns (MaxMatrixCols, which a
+    Markdown or notebook reader's LaTeX cannot be told to raise): then an ``array`` with
+    its column letters written out, which MathJax, KaTeX and LaTeX all read (KaTeX
+    refuses ``*{12}{c}``).
+
+    >>> matrix_delimiters(12, portable=True)[0]
+    '\\\\left[\\\\begin{array}{cccccccccccc}'
+    """
+    if portable and cols > 10:
+        return rf"\left[\begin{{array}}{{{'c' * cols}}}", r"\end{array}\right]"
+    return r"\begin{bmatrix}", r"\end{bmatrix}"
+
+
 def sympy_latex(
-    expr: Any, letters: Letters, max_entries: int = DEFAULT_MAX_ENTRIES
+    expr: Any,
+    letters: Letters,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    portable: bool = False,
 ) -> str:
     """A sympy object (expression, Matrix or Array) in LaTeX with display entry names.
 
@@ -1016,7 +1046,8 @@ def sympy_latex(
                 else:
                     line.append(get(i, j))
             body.append(" & ".join(line) + (r" \\" if r < len(rows) - 1 else ""))
-        return "\n".join([r"\begin{bmatrix}", *body, r"\end{bmatrix}"])
+        head, tail = matrix_delimiters(len(cols), portable)
+        return "\n".join([head, *body, tail])
 
     if isinstance(expr, sp.MatrixBase):
         return matrix_of(expr.shape, lambda i, j: scalar(expr[i, j]), max_entries)
@@ -1420,7 +1451,7 @@ def _math_words(config: Config) -> set[str]:
     letters = config.letters
     words = {letters.of(r) for r in ("X", "W", "b", "Y", "dY", "T")}
     words |= {letters.entry(r) for r in ("X", "W", "b", "Y")}
-    words |= set(config.conv.sizes)
+    words |= set(config.size_names)
     return words - {"a", "I"} - ({"A"} - {letters.of(r) for r in ("X", "W", "b", "Y")})
 
 
@@ -1442,6 +1473,11 @@ def command_line(config: Config) -> str:
 # =============================================================================================
 # Equations laid out in TeX (shared by the article, the slides and Markdown)
 # =============================================================================================
+#: The packages a fragment (``standalone=False``, e.g. ``_repr_latex_``) needs: its
+#: header comment names them, so that it can be pasted into any document.
+FRAGMENT_PACKAGES = ("amsmath", "amssymb", "graphicx", "array", "booktabs")
+
+
 class TexLayout:
     """Equations of a derivation laid out as TeX within a width (em).
 
@@ -1506,7 +1542,9 @@ class TexLayout:
                 return row
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
-            tex = sympy_latex(node.expr, self.letters, style.max_entries)
+            tex = sympy_latex(
+                node.expr, self.letters, style.max_entries, portable=style.portable
+            )
             return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
         if isinstance(node, Text):
             text = math_latex(node.text, self.letters)
@@ -1887,9 +1925,9 @@ class LatexPrinter(PagePrinter[str, Any]):
         if not self.standalone:
             return (
                 head
-                + "% A fragment: needs amsmath, amssymb, graphicx"
-                + (" and tikz" if self.pictures else "")
-                + ".\n"
+                + "% A fragment: needs \\usepackage{"
+                + ",".join(FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ()))
+                + "}.\n"
                 + f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
                 + latex_macros(colors=self.pictures)
                 + "\n"
@@ -1946,7 +1984,6 @@ __all__ = [
     "MatrixStyle",
     "Piece",
     "TexLayout",
-    "authored",
     "command_line",
     "equation_latex",
     "flatten_product",

@@ -17,23 +17,50 @@ def _letter(role: str, letters: Letters) -> str:
     return letters.entry(role)
 
 
+def shown_index(index: tuple[int, ...], letters: Letters) -> tuple[int, ...]:
+    """The indices as printed: 1-based as stored, or from 0 (``--index-base 0``)."""
+    if letters.index_base == 1:
+        return index
+    return tuple(i - 1 + letters.index_base for i in index)
+
+
+_MACRON = "\u0304"  # combining macron: ȳ, z̄
+
+
 @lru_cache(maxsize=65536)
-def unicode_name(atom: str, letters: Letters) -> str:
-    """x_1_12 -> "x₁,₁₂"; dy_1_2 -> "∂L/∂y₁,₂"."""
+def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
+    """x_1_12 -> "x₁,₁₂"; dy_1_2 -> "∂L/∂y₁,₂", or "ȳ₁,₂" in the bar style.
+
+    ``upstream`` ("partial" or "bar") is the printer's habit; ``letters.upstream``
+    (``--upstream``), when set, wins.
+    """
     role, index = split_entry(atom)
-    base = f"{_letter(role, letters)}{unicode_subscript(index)}"
-    return f"∂L/∂{base}" if role == "dY" else base
+    letter = _letter(role, letters)
+    sub = unicode_subscript(shown_index(index, letters))
+    if role != "dY":
+        return f"{letter}{sub}"
+    if (letters.upstream or upstream) == "bar":
+        bar = "ȳ" if letter[0] == "y" else letter[0] + _MACRON  # one cell wide
+        return f"{bar}{letter[1:]}{sub}"
+    return f"∂L/∂{letter}{sub}"
 
 
 @lru_cache(maxsize=65536)
-def latex_name(atom: str, letters: Letters) -> str:
-    """x_1_12 -> "x_{1,12}"; dy_1_2 -> "\\frac{\\partial L}{\\partial y_{1,2}}"."""
+def latex_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
+    """x_1_12 -> "x_{1,12}"; dy_1_2 -> "\\frac{\\partial L}{\\partial y_{1,2}}" (or
+    "\\bar{y}_{1,2}" in the bar style; ``letters.upstream`` wins over ``upstream``)."""
     role, index = split_entry(atom)
     letter = _letter(role, letters)
     if len(letter) > 1:
         letter = f"\\mathit{{{letter}}}"
-    base = f"{letter}_{{{','.join(map(str, index))}}}"
-    return f"\\frac{{\\partial L}}{{\\partial {base}}}" if role == "dY" else base
+    base = f"{letter}_{{{','.join(map(str, shown_index(index, letters)))}}}"
+    if role != "dY":
+        return base
+    if (letters.upstream or upstream) == "bar":
+        return (
+            f"\\bar{{{letter}}}_{{{','.join(map(str, shown_index(index, letters)))}}}"
+        )
+    return f"\\frac{{\\partial L}}{{\\partial {base}}}"
 
 
 @lru_cache(maxsize=65536)

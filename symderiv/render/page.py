@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
@@ -35,6 +36,9 @@ from ..notation import (
 from ..notation import Shape as NodeShape
 from ..notes import Math, Prose
 from ..steps import Check, Derivation, Step, StepKind
+
+if TYPE_CHECKING:
+    from ..values import Companion
 
 
 # -- the block kinds ------------------------------------------------------------------------
@@ -286,7 +290,6 @@ KINDS: tuple[type, ...] = (
 #: The block kinds a format leaves out on purpose, and why. Nothing else is left out.
 OMITTED: Mapping[str, Mapping[type, str]] = {
     "text": {
-        Notation: "the terminal writes ∂L/∂y in full, so there is no ȳ to introduce",
         Sparsity: "the colours of the Jacobian (magenta nonzeros, dim zeros) and its "
         "block rules already show the pattern",
         ApiCheck: "code cells run only in a notebook",
@@ -303,6 +306,9 @@ OMITTED: Mapping[str, Mapping[type, str]] = {
         ApiCheck: "code cells run only in a notebook",
     },
     "ipynb": {},
+    "html": {
+        ApiCheck: "code cells run only in a notebook",
+    },
 }
 
 
@@ -498,11 +504,17 @@ def _is_summary(step: Step) -> bool:
     return step.kind is StepKind.RESULT and step.wrt is None
 
 
-def step_blocks(d: Derivation, step: Step) -> list[Block]:
-    """What one step shows, in order."""
+def step_blocks(
+    d: Derivation, step: Step, numbers: Companion | None = None
+) -> list[Block]:
+    """What one step shows, in order; ``numbers``: the step with ``--values``."""
+    from .devices import function_view_blocks, slicing_blocks, values_blocks
+
     c = d.config
     blocks: list[Block] = []
     summary = _is_summary(step)
+    # seed 002's route: the map as a function, its Jacobian as symbols, before the numbers
+    blocks += function_view_blocks(d, step)
     blocks.append(Display(step.equations, step.kind, boxed=summary))
     if step.kind is StepKind.JACOBIAN:
         for eq in step.equations:
@@ -533,11 +545,15 @@ def step_blocks(d: Derivation, step: Step) -> list[Block]:
     shapes = ledger(c, step)
     if shapes is not None:
         blocks.append(shapes)
+    # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
+    blocks += slicing_blocks(d, step)
+    if numbers is not None:
+        blocks += values_blocks(d, step, numbers)
     if isinstance(step.note, tuple):
         blocks.append(Note(step.note, aside=True))
     elif step.note:
         blocks.append(Note((), legacy=step.note, aside=True))
-    if _is_upstream(step):
+    if _is_upstream(step) and c.upstream != "partial":  # --upstream partial: no ȳ
         before, math, after = notes.upstream_notation(c)
         blocks.append(Notation(before, math, after))
     if summary:
@@ -565,6 +581,11 @@ def page(d: Derivation) -> tuple[Block, ...]:
     from .latex import command_line
 
     c = d.config
+    numbers = None
+    if c.values is not None:
+        from ..values import companion
+
+        numbers = companion(d, c.values)
     out: list[Block] = [
         PageTitle(notes.title(c), notes.settings(c), command_line(c), c)
     ]
@@ -593,7 +614,7 @@ def page(d: Derivation) -> tuple[Block, ...]:
                 else notes.group_heading(key[0], key[1], current is None)
             )
             current = key
-        group.append(StepGroup(step, number, tuple(step_blocks(d, step))))
+        group.append(StepGroup(step, number, tuple(step_blocks(d, step, numbers))))
     if group:
         out.append(Section(title, tuple(group)))
     out.append(ApiCheck("", "numbers"))
@@ -614,7 +635,7 @@ def remark_blocks(d: Derivation) -> list[Block]:
     res0 = d.results.get(first)
     shape = res0.jacobian.shape if res0 is not None else None
     nnz = res0.jacobian.nnz() if res0 is not None else 0
-    blocks = list(_parts(notes.remarks(c, shape, nnz)))
+    blocks = list(_parts(notes.remarks(c)))
     shapes = Shapes(c)
     closed = tuple(
         ClosedShape(

@@ -10,7 +10,17 @@ from typing import Any
 
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Letters
-from ..exercise import MAX_SIZE, Answer, Exercise, Sheet, chain_entry
+from ..exercise import (
+    MAX_SIZE,
+    Answer,
+    ChoiceQuestion,
+    Exercise,
+    Question,
+    Roster,
+    ShapesQuestion,
+    Sheet,
+    chain_entry,
+)
 from ..notation import Deriv, Node, Sym
 
 
@@ -235,10 +245,132 @@ class _Printer:
         out.append(r"\end{enumerate}")
         return out
 
+    # questions beyond the step-by-step exercise (--kind, --loss mse)
+    def question(self, number: int, q: Question) -> list[str]:
+        """A shapes, multiple-choice or loss question, as its lines."""
+        c = self.sheet.config
+        items: list[tuple[str, str, str]] = []
+        if isinstance(q, ShapesQuestion):
+            lv = self.formula(Sym(q.var))
+            what = {"X": "the input", "W": "the weights", "b": "the bias"}[q.var]
+            title = f"Exercise {number}: shapes, for the derivative by {what}"
+            lines = [
+                rf"{self.formula(node)} &:\quad "
+                rf"{self.blank(str(rows))} \times {self.blank(str(cols))}"
+                for node, rows, cols in q.items
+            ]
+            items.append(
+                (
+                    "a",
+                    self.text(
+                        "Give the shape (rows × columns) of each object in the "
+                        "derivative by "
+                    )
+                    + self.inline(lv)
+                    + self.text(", at the sizes of this sheet:"),
+                    self.display(
+                        "\\begin{aligned}\n"
+                        + " \\\\\n".join(lines)
+                        + "\n\\end{aligned}"
+                    ),
+                )
+            )
+        elif isinstance(q, ChoiceQuestion):
+            lv = self.formula(Sym(q.var))
+            what = {"X": "the input", "W": "the weights", "b": "the bias"}[q.var]
+            title = f"Exercise {number}: which formula, for the derivative by {what}"
+            layout = (
+                "the shape of its transpose (numerator layout)"
+                if c.layout == "numerator"
+                else "the shape of the variable (denominator layout)"
+            )
+            options = []
+            for k, node in enumerate(q.options):
+                box = (
+                    self.blank(r"\checkmark")
+                    if (self.answers and k == q.correct)
+                    else r"\square"
+                )
+                options.append(rf"({'abcd'[k]})\; {box}\; {self.formula(node)}")
+            items.append(
+                (
+                    "a",
+                    self.text("Exactly one of these is ")
+                    + self.inline(self.formula(Deriv("L", q.var)))
+                    + self.text(f", written in {layout}. Tick it:"),
+                    self.display("\\qquad ".join(options)),
+                )
+            )
+        else:
+            y, t = self.letters.entry("Y"), self.letters.entry("T")
+            n = c.size_names[0]
+            i, j = q.at
+            entry = f"{y}_{{{i + 1},{j + 1}}}"
+            title = f"Exercise {number}: the loss"
+            items.append(
+                (
+                    "a",
+                    self.text("The loss is the mean squared error against the targets ")
+                    + self.inline(
+                        f"{self.formula(Sym('T'))}"
+                        rf" = \bigl[{t}_{{i,j}}\bigr]"
+                    )
+                    + self.text(", the values the outputs should take:"),
+                    self.display(
+                        rf"L = \frac{{1}}{{2{n}}} \sum_{{i=1}}^{{{n}}} "
+                        rf"\lVert {y}_{{i}} - {t}_{{i}} \rVert^{{2}}"
+                    ),
+                ),
+            )
+            items.append(
+                (
+                    "b",
+                    self.text("Differentiate L by one output entry:"),
+                    self.display(
+                        rf"\frac{{\partial L}}{{\partial {entry}}} = "
+                        f"{self.blank(self.entry(q.entry), 'long')}"
+                    ),
+                )
+            )
+            items.append(
+                (
+                    "c",
+                    self.text(
+                        "and write the whole upstream derivative as one formula:"
+                    ),
+                    self.display(
+                        f"{self.formula(Sym('dY'))} = "
+                        f"{self.blank(self.formula(q.formula), 'long')}"
+                    ),
+                )
+            )
+        if self.markdown:
+            out = [f"## {title}", ""]
+            for label, words, math in items:
+                out += [f"**({label})** {words}", "", math, ""]
+            return out
+        out = [rf"\subsection*{{{self.text(title)}}}", r"\begin{enumerate}"]
+        for label, words, math in items:
+            out += [rf"\item[({label})] {words}", math]
+        out.append(r"\end{enumerate}")
+        return out
+
+
+#: The sheet's own LaTeX macros: blanks of three sizes and the answer box.
+SHEET_MACROS: tuple[str, ...] = (
+    r"\usepackage{xcolor}",
+    r"\newcommand{\sdblank}{\boxed{\vphantom{x_{1}}\hspace{1.8em}}}",
+    r"\newcommand{\sdmidblank}{\boxed{\vphantom{x_{1}}\hspace{7em}}}",
+    r"\newcommand{\sdlongblank}{\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}}",
+    r"\newcommand{\sdanswer}[1]{\fbox{$\color{blue!60!black}#1$}}",
+    r"\setlength{\parindent}{0pt}",
+    r"\setlength{\parskip}{0.6em}",
+)
+
 
 def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
-    from .latex import latex_preamble, max_matrix_cols
+    from .latex import latex_escape, latex_preamble, max_matrix_cols
 
     p = _Printer(sheet, answers, markdown=False)
     body: list[str] = []
@@ -247,19 +379,15 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     for k, ex in enumerate(sheet.exercises, start=1):
         body += p.exercise(k, ex)
         body.append("")
+    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
+        body += p.question(k, q)
+        body.append("")
     body_tex = "\n".join(body)
     title = "Answer key" if answers else "Exercise sheet"
-    macros = [
-        r"\usepackage{xcolor}",
-        r"\newcommand{\sdblank}{\boxed{\vphantom{x_{1}}\hspace{1.8em}}}",
-        r"\newcommand{\sdmidblank}{\boxed{\vphantom{x_{1}}\hspace{7em}}}",
-        r"\newcommand{\sdlongblank}{\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}}",
-        r"\newcommand{\sdanswer}[1]{\fbox{$\color{blue!60!black}#1$}}",
-        r"\setlength{\parindent}{0pt}",
-        r"\setlength{\parskip}{0.6em}",
-    ]
+    if sheet.student is not None:
+        title += f" for {latex_escape(sheet.student)}"
     preamble = latex_preamble(
-        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=macros
+        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=SHEET_MACROS
     )
     lines = [
         preamble,
@@ -267,7 +395,7 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
         rf"\section*{{{title}: backpropagation through an affine layer}}",
         body_tex,
         r"\vfill",
-        r"{\small "
+        r"{\small\raggedright "
         + p.text(
             (
                 "Answers filled in from the derivation; reproduce with: "
@@ -276,7 +404,7 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
             )  # fmt: skip
             + sheet.command(answers)
         )
-        + "}",
+        + r"\par}",
         r"\end{document}",
         "",
     ]
@@ -287,11 +415,15 @@ def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or its key) as Markdown with $…$ and $$…$$ maths."""
     p = _Printer(sheet, answers, markdown=True)
     title = "Answer key" if answers else "Exercise sheet"
+    if sheet.student is not None:
+        title += f" for {sheet.student}"
     lines = [f"# {title}: backpropagation through an affine layer", ""]
     for para in p.given():
         lines += [para, ""]
     for k, ex in enumerate(sheet.exercises, start=1):
         lines += p.exercise(k, ex)
+    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
+        lines += p.question(k, q)
     how = (
         "Answers filled in from the derivation; reproduce with"
         if answers
@@ -317,4 +449,36 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
     return formula_latex(value, letters)
 
 
-__all__ = ["answer_tex", "sheet_latex", "sheet_markdown"]
+def roster_key_latex(roster: Roster) -> str:
+    """One answer key for the whole class: each student's key on its own page."""
+    from .latex import latex_preamble, max_matrix_cols
+
+    parts: list[str] = []
+    for sheet in roster.sheets:
+        # each student's key, as its own document prints it, one page apart
+        doc = sheet_latex(sheet, answers=True)
+        body = doc.partition("\\begin{document}\n")[2].partition("\\end{document}")[0]
+        parts.append(body.rstrip())
+    body_tex = "\n\\clearpage\n".join(parts)
+    preamble = latex_preamble(
+        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=SHEET_MACROS
+    )
+    return "\n".join([preamble, "\\begin{document}", body_tex, "\\end{document}", ""])
+
+
+def roster_key_markdown(roster: Roster) -> str:
+    """One answer key for the whole class, a section per student."""
+    out: list[str] = []
+    for sheet in roster.sheets:
+        out += [sheet_markdown(sheet, answers=True).strip(), "", "---", ""]
+    return "\n".join(out[:-2]) + "\n"
+
+
+__all__ = [
+    "SHEET_MACROS",
+    "answer_tex",
+    "roster_key_latex",
+    "roster_key_markdown",
+    "sheet_latex",
+    "sheet_markdown",
+]

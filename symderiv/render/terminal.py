@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +31,7 @@ from rich.text import Text
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Letters
+from ..conventions import Letters, split_entry
 from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
 from ..notes import Code as CodeSpan
 from ..notes import M, Prose
@@ -151,8 +151,39 @@ def _pretty(expr: Any) -> str:
     return str(sp.pretty(expr, use_unicode=True, wrap_line=False, order="none"))
 
 
-def cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
-    """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms)."""
+def _display_symbols(expr: Any, letters: Letters) -> Any:
+    """``expr`` with its canonical entry symbols (x_1_1) renamed to their display names
+    (x₁,₁, or x₀,₀ with --index-base 0), as the LaTeX printer does with symbol_names."""
+    import sympy as sp
+
+    if not hasattr(expr, "atoms"):
+        return expr
+    swap = {}
+    for s in expr.atoms(sp.Symbol):
+        try:
+            split_entry(s.name)
+        except (ValueError, IndexError):
+            continue
+        swap[s] = unicode_symbol(s.name, letters)
+    return expr.xreplace(swap) if swap else expr
+
+
+def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) -> str:
+    """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms).
+
+    ``compact`` 1: products without the dot, x₁,₁w₁,₁; 2: also sums without spaces,
+    x₁,₁w₁,₁+x₁,₂w₂,₁+b₁ (only where no ∂L/∂y fraction is in the entry, so that
+    nothing reads ambiguously).
+    """
+    text = _cell_text(poly, letters, max_terms)
+    if compact and "∂" not in text and "\n" not in text:
+        text = text.replace("⋅", "")
+        if compact > 1:
+            text = text.replace(" + ", "+").replace(" - ", "-")
+    return text
+
+
+def _cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if poly.is_atom():
         return unicode_name(next(iter(poly.terms))[0], letters)
     value = poly.constant()
@@ -232,6 +263,21 @@ def matrix_block(
     """
     rows_shown = _shown(matrix.rows, max_entries)
     limit, terms = max_entries, max_terms
+    # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
+    # upstream entries as ȳ (unless --upstream partial), then products without the dot
+    # (x₁,₁w₁,₁, as handwritten notes do); ⋯ starts only where a matrix cannot fit.
+    cols_all = _shown(matrix.cols, limit)
+    block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
+    if block.width <= width:
+        return block
+    narrow = letters if letters.upstream else replace(letters, upstream="bar")
+    # last, the "(2×3)" beside it goes: the step's shape ledger states it as well
+    for compact, label in ((0, shape), (1, shape), (1, False), (2, False)):
+        tried = _grid(
+            matrix, narrow, rows_shown, cols_all, terms, blocks, label, compact=compact
+        )
+        if tried.width <= width:
+            return tried
     while True:
         cols_shown = _shown(matrix.cols, limit)
         block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
@@ -255,6 +301,7 @@ def _grid(
     max_terms: int,
     blocks: tuple[int, int] | None,
     shape: bool,
+    compact: int = 0,
 ) -> TBlock:
     # Cells as lists of lines (a fraction takes three lines).
     cells: list[list[tuple[list[str], str]]] = []
@@ -271,7 +318,7 @@ def _grid(
                 p = matrix[i, j]
                 row.append(
                     (
-                        cell_text(p, letters, max_terms).split("\n"),
+                        cell_text(p, letters, max_terms, compact).split("\n"),
                         _cell_style(p, jacobian=blocks is not None),
                     )
                 )
@@ -483,7 +530,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             parts = [self.part(a, width - 4) for a in node.args]
             return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
-            return TBlock.of(_pretty(node.expr))
+            return TBlock.of(_pretty(_display_symbols(node.expr, self.letters)))
         return TBlock.of(formula_text(node, self.letters))
 
     @staticmethod

@@ -45,7 +45,7 @@ class IndexCalculus:
         self.config = config
         self.conv = config.conv
         self.letters = config.letters
-        names = dict(zip(("N", "D", "M"), self.conv.sizes, strict=True))
+        names = dict(zip(("N", "D", "M"), config.size_names, strict=True))
         self.size = {
             key: sp.Symbol(name, integer=True, positive=True)
             for key, name in names.items()
@@ -374,7 +374,7 @@ def in_layout(config: Config, pos: tuple[int, int]) -> tuple[int, int]:
 
 
 def sizes_text(config: Config) -> str:
-    names = config.conv.sizes
+    names = config.size_names
     return f"{names[0]}={config.n}, {names[1]}={config.d}, {names[2]}={config.m}"
 
 

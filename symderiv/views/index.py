@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..algebra import Poly, PolyMatrix
 from ..notation import Deriv, Equation, Explicit, Sum
-from ..render.indexnotation import Entry, Partial, Product, SumOf, matrix_text, text_of
+from ..render.indexnotation import Entry, Partial, Product, matrix_text, text_of
 from ..steps import Check, Step, StepKind
 from .calculus import (
     Context,
@@ -51,13 +51,13 @@ def _forward_step(ctx: Context) -> Step:
     c, calc, show = ctx.config, ctx.calc, ctx.show
     i, j = ctx.i, ctx.j
     y = calc.forward(i, j)
-    sizes = calc.conv.sizes
+    sizes = c.size_names
     node = calc.conv.forward()
     assert isinstance(node, Sum)
     forward = " + ".join(matrix_text(calc.matrix(a)) for a in node.args)
     rows, cols = calc.shape("Y")
     ranges = ", ".join(
-        f"{name} = 1…{size}"
+        (f"{name} = 1…{size}" if c.index_base == 1 else f"{name} = 0…{size}−1")
         for name, size in (
             ("i", rows),
             ("j", cols),
@@ -113,7 +113,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     )
 
     full, collapsed = calc.chain(var, vi.indices, partial, i, j)
-    chain_terms = SumOf(
+    chain_terms = show.sum_of(
         Product(show.show(calc.base["dY"][i, j]), dv),
         (j, 1, calc.shape("Y")[1]),
         (i, 1, calc.shape("Y")[0]),

@@ -17,7 +17,7 @@ import sympy as sp
 from ..algebra import Coeff, Monomial, Poly, PolyMatrix, vec_positions
 from ..conventions import Config
 from ..notation import Deriv, Equation, Explicit
-from ..render.indexnotation import Entry, Partial, Product, SumOf
+from ..render.indexnotation import Entry, Partial, Product
 from ..steps import Check, Step, StepKind
 from .calculus import (
     Context,
@@ -196,8 +196,8 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     _, _, partial = calc.partial(var, vi.indices, i, j)
     tensor = build(ctx, var, vi, partial)
     shape = "×".join(map(str, tensor.shape))
-    names = calc.conv.sizes
-    y_shape = "×".join(calc.conv.shape_names("Y"))
+    names = c.size_names
+    y_shape = "×".join(calc.conv.shapes["Y"].names(c.letters.sizes))
     symbolic = (
         f"{y_shape}×{names[2]}"
         if var == "b"
@@ -236,7 +236,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     dy_mat = Partial(show.loss, show.matrix_name("Y"))
     ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
     out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
-    contraction = SumOf(
+    contraction = show.sum_of(
         Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices)),
         (j, 1, calc.shape("Y")[1]),
         (i, 1, calc.shape("Y")[0]),

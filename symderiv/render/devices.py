@@ -1,0 +1,156 @@
+"""The teaching devices on the page: the function view, the other slicing of the
+derivative tensor and the numbers of ``--values``, as ordinary blocks (notes and displays).
+
+The maths comes from :mod:`symderiv.teaching` and :mod:`symderiv.values` (data), the words
+from :mod:`symderiv.notes`; :func:`symderiv.render.page.step_blocks` places the blocks, so
+every format shows them through its existing Note and Display printers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import notes
+from ..notation import Deriv, Equation, Explicit, Expr, Jac, Sym, Vec
+from ..steps import Derivation, Step, StepKind
+
+if TYPE_CHECKING:
+    from ..values import Companion
+    from .page import Block
+
+#: The function view's matrix of symbols is shown up to this many rows and columns.
+SYMBOLS_MAX = 12
+#: The other slicing shows every slice up to this many, else the first ones.
+SLICES_MAX = 4
+
+
+def _partial(num: str, den: str) -> Any:
+    """∂num/∂den with canonical entry names (each printer shows its display names)."""
+    import sympy as sp
+
+    from .indexnotation import Partial
+
+    return Partial(sp.Symbol(num), sp.Symbol(den))
+
+
+def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
+    """Before a Jacobian: the map v ↦ vec(Y) and its Jacobian as symbols ∂y_ij/∂v_kl."""
+    from ..teaching import function_view
+    from .page import Display, Note
+
+    var = step.wrt
+    if (
+        step.kind is not StepKind.JACOBIAN
+        or step.view != "jacobian"
+        or var is None
+        or var not in d.results
+    ):
+        return []
+    import sympy as sp
+
+    rows, cols = d.layer.shape(var)
+    domain, codomain = rows * cols, d.config.n * d.config.m
+    blocks: list[Block] = [
+        Note(*_para(notes.function_view(d.config, var, domain, codomain)))
+    ]
+    if codomain > SYMBOLS_MAX or domain > SYMBOLS_MAX:
+        return blocks  # the symbols would not fit; the step shows the evaluated matrix
+    view = function_view(d, var)
+    symbols = sp.ImmutableMatrix(
+        view.codomain,
+        view.domain,
+        lambda r, k: _partial(*view.symbols[r][k]),
+    )
+    blocks.append(
+        Display(
+            (
+                Equation(
+                    Deriv("Y", var, vec=True), Expr(symbols), Explicit(view.jacobian)
+                ),
+            ),
+            StepKind.JACOBIAN,
+        )
+    )
+    return blocks
+
+
+def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
+    """After the chain rule: ∂Y/∂v_kl shaped like Y, contracted with dY (the other slicing)."""
+    from ..teaching import slice_at
+    from .page import Display, Note
+
+    var = step.wrt
+    if (
+        step.kind is not StepKind.CHAIN
+        or step.view != "jacobian"
+        or var is None
+        or var not in d.results
+    ):
+        return []
+    import sympy as sp
+
+    rows, cols = d.layer.shape(var)
+    positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
+    shown = [slice_at(d, var, at) for at in positions]
+    # each contraction is the derivation's own entry: the reason both slicings agree
+    derivative = d.results[var].derivative
+    if d.config.layout == "numerator":
+        derivative = derivative.transpose()
+    agrees = all(piece.weight == derivative[piece.at] for piece in shown)
+    big_y = d.config.letters.of("Y")
+    equations = []
+    for piece in shown:
+        dy_dv = _partial(big_y, piece.name)
+        # the slice contracted with dY: one number, ∂L/∂v_kl
+        contraction = piece.weight.to_display(sp.Symbol)
+        equations.append(Equation(Expr(dy_dv), Explicit(piece.matrix)))
+        equations.append(Equation(Expr(_partial("L", piece.name)), Expr(contraction)))
+    blocks: list[Block] = [Note(*_para(notes.slicing(d.config, var)))]
+    blocks.append(Display(tuple(equations), StepKind.CHAIN))
+    if not agrees:  # never hidden: the certificate fails too
+        blocks.append(Note(("✗ the two slicings disagree",)))
+    return blocks
+
+
+def values_blocks(d: Derivation, step: Step, numbers: Companion) -> list[Block]:
+    """The step's matrices with the numbers of ``--values`` in place of the symbols."""
+    from .page import Display, Note
+
+    var = step.wrt
+    table: list[Equation] = []
+    if step.id == "define":
+        table = [Equation(Sym(r), Explicit(numbers.values[r])) for r in ("X", "W", "b")]
+    elif step.id == "forward":
+        table = [Equation(Sym("Y"), Explicit(numbers.values["Y"]))]
+    elif step.id == "upstream":
+        if "T" in numbers.values:
+            table.append(Equation(Sym("T"), Explicit(numbers.values["T"])))
+        table.append(Equation(Sym("dY"), Explicit(numbers.values["dY"])))
+    elif step.id == "vec_Y":
+        table = [Equation(Vec(Sym("Y")), Explicit(numbers.vec_y))]
+    elif var is not None and var in numbers.variables:
+        nums = numbers.variables[var]
+        letter = d.config.letters.entry(var)
+        if step.id == f"dY_d{var}":
+            table = [Equation(Deriv("Y", var, vec=True), Explicit(nums.jacobian))]
+        elif step.id == f"dL_d{var}":
+            table = [Equation(Jac("L", letter), Explicit(nums.chain))]
+        elif step.id == f"reshape_{var}":
+            table = [Equation(Deriv("L", var), Explicit(nums.derivative))]
+        elif step.id == f"closed_{var}":
+            node = d.results[var].closed_form
+            table = [Equation(Deriv("L", var), node, Explicit(nums.closed))]
+    if not table:
+        return []
+    first = step.id == d.steps[0].id
+    return [
+        Note(notes.values_note(d.config, first)),
+        Display(tuple(table), step.kind),
+    ]
+
+
+def _para(para: notes.Para) -> tuple[notes.Prose, notes.Prose | None]:
+    return para.prose, para.short
+
+
+__all__ = ["function_view_blocks", "slicing_blocks", "values_blocks"]

@@ -1,0 +1,385 @@
+"""The maths behind three teaching devices, as data (no text, no formatting).
+
+* :func:`memory_argument`: why no framework builds the explicit Jacobian. At a real layer
+  (CS231n's N = 64, D = M = 4096) ∂vec(Y)/∂vec(X) alone has (N·M)·(N·D) ≈ 6.9·10¹⁰
+  entries, 256 GiB in float32, while the vector-Jacobian product dY·Wᵀ needs N·M·D
+  multiply-adds and stores only an N×D result.
+* :func:`input_slices`: the other slicing of the derivative tensor (CS231n, seed 003). For
+  each entry v_kl of a variable, ∂Y/∂v_kl is a matrix shaped like Y; contracted with dY
+  (Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl) it gives ∂L/∂v_kl. :func:`output_slices` is today's
+  slicing by output entry (block (i, j) = ∂y_ij/∂V, shaped like V). Both group the same
+  products ∂L/∂y_ij · ∂y_ij/∂v_kl, once by input entry and once by output entry, so
+  they give the same numbers; :attr:`Slicing.agrees` checks it entry by entry.
+* :func:`function_view`: seed 002's route. Before the Jacobian, the map as a function
+  y: ℝ^{#V} → ℝ^{N·M}, v ↦ vec(Y), with the other matrices held constant, and the
+  Jacobian first as the matrix of symbols ∂y_ij/∂v_kl, then evaluated.
+
+Everything is computed from the derivation (its layer and results); positions are
+0-based here and printers add the index base they are asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .algebra import Poly, PolyMatrix, vec_positions
+from .conventions import PREFIX, split_entry
+
+if TYPE_CHECKING:
+    from .steps import Derivation
+
+#: The layer of CS231n's memory argument: a minibatch of 64, 4096 inputs and outputs.
+REAL_LAYER: tuple[int, int, int] = (64, 4096, 4096)
+#: Bytes of one float32 number.
+FLOAT32_BYTES = 4
+
+
+# -- the memory argument ---------------------------------------------------------------
+@dataclass(frozen=True)
+class JacobianCost:
+    """The explicit ∂vec(Y)/∂vec(V) against the vector-Jacobian product, for one V.
+
+    Attributes:
+        var: X, W or b.
+        rows, cols: shape of the explicit Jacobian, (N·M, #V).
+        entries: rows·cols, every entry stored (a dense array, as written on paper).
+        nonzeros: how many of them are not zero (N·M·D for X and W, N·M for b).
+        bytes: entries · bytes per number.
+        vjp_flops: multiply-adds of the closed form (dY·Wᵀ: N·M·D; Xᵀ·dY: N·D·M;
+            1ᵀ·dY: N·M), which never forms the Jacobian.
+        vjp_bytes: bytes of its result, shaped like V.
+    """
+
+    var: str
+    rows: int
+    cols: int
+    entries: int
+    nonzeros: int
+    bytes: int
+    vjp_flops: int
+    vjp_bytes: int
+
+
+@dataclass(frozen=True)
+class MemoryArgument:
+    """The memory argument at sizes N, D, M (see :func:`memory_argument`).
+
+    Attributes:
+        n, d, m: the sizes.
+        bytes_per_entry: 4 for float32.
+        costs: one :class:`JacobianCost` per variable, X, W, b.
+        upstream_bytes: what backpropagation hands the layer instead: dY, N×M numbers.
+    """
+
+    n: int
+    d: int
+    m: int
+    bytes_per_entry: int
+    costs: tuple[JacobianCost, ...]
+    upstream_bytes: int
+
+    def cost(self, var: str) -> JacobianCost:
+        """The cost for ``var`` (X, W or b)."""
+        for c in self.costs:
+            if c.var == var:
+                return c
+        raise KeyError(var)
+
+
+def memory_argument(
+    n: int = REAL_LAYER[0],
+    d: int = REAL_LAYER[1],
+    m: int = REAL_LAYER[2],
+    bytes_per_entry: int = FLOAT32_BYTES,
+) -> MemoryArgument:
+    """Entries and bytes of each explicit Jacobian against the VJP's cost, computed.
+
+    Shapes: ∂vec(Y)/∂vec(X) is (N·M, N·D), ∂vec(Y)/∂vec(W) is (N·M, D·M) and
+    ∂vec(Y)/∂vec(b) is (N·M, M) in every convention (W has D·M entries whichever way it
+    is stored).
+
+    >>> arg = memory_argument()
+    >>> arg.cost("X").entries, arg.cost("X").bytes == 256 * 2**30
+    (68719476736, True)
+    """
+    nm = n * m
+    per_var = {
+        # var: (#V, nonzeros of ∂vec(Y)/∂vec(V), multiply-adds of the closed form)
+        "X": (n * d, nm * d, n * m * d),  # y_ij uses x_i1..x_iD; dY·Wᵀ
+        "W": (d * m, nm * d, n * d * m),  # y_ij uses w_1j..w_Dj; Xᵀ·dY
+        "b": (m, nm, nm),  # y_ij uses b_j once; 1ᵀ·dY adds N rows
+    }
+    costs = tuple(
+        JacobianCost(
+            var=var,
+            rows=nm,
+            cols=size,
+            entries=nm * size,
+            nonzeros=nnz,
+            bytes=nm * size * bytes_per_entry,
+            vjp_flops=flops,
+            vjp_bytes=size * bytes_per_entry,
+        )
+        for var, (size, nnz, flops) in per_var.items()
+    )
+    return MemoryArgument(n, d, m, bytes_per_entry, costs, nm * bytes_per_entry)
+
+
+def binary_size(nbytes: int) -> tuple[float, str]:
+    """``nbytes`` in the largest binary unit that keeps the number >= 1: (256.0, "GiB").
+
+    >>> binary_size(274877906944)
+    (256.0, 'GiB')
+    """
+    value, unit = float(nbytes), "B"
+    for nxt in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, nxt
+    return value, unit
+
+
+# -- the two slicings of the derivative tensor ------------------------------------------
+@dataclass(frozen=True)
+class Slice:
+    """One slice of the derivative tensor ∂Y/∂V.
+
+    Attributes:
+        at: 0-based position of the fixed entry: (k, l) of V for a slice by input entry,
+            (i, j) of Y for a slice by output entry.
+        name: the canonical name of that entry (``x_1_1``, ``y_1_2``).
+        matrix: by input entry, ∂Y/∂v_kl shaped like Y (N, M); by output entry,
+            ∂y_ij/∂V shaped like V.
+        weight: by input entry, the slice contracted with dY, Σ_ij ∂L/∂y_ij ·
+            ∂y_ij/∂v_kl = ∂L/∂v_kl (one number); by output entry, the upstream
+            ∂L/∂y_ij that scales the whole slice before the slices are added up.
+    """
+
+    at: tuple[int, int]
+    name: str
+    matrix: PolyMatrix
+    weight: Poly
+
+
+@dataclass(frozen=True)
+class Slicing:
+    """Both slicings of ∂Y/∂V and the check that they give the same ∂L/∂V.
+
+    Attributes:
+        var: X, W or b.
+        by_input: one slice per entry of V (row by row), each shaped like Y.
+        by_output: one slice per entry of Y (row by row), each shaped like V.
+        from_input: ∂L/∂V assembled from the contractions, V's shape.
+        from_output: Σ_ij ∂L/∂y_ij · (∂y_ij/∂V), V's shape.
+        derivative: the derivation's result, turned into V's shape (denominator).
+        agrees: the three matrices are equal entry by entry.
+    """
+
+    var: str
+    by_input: tuple[Slice, ...]
+    by_output: tuple[Slice, ...]
+    from_input: PolyMatrix
+    from_output: PolyMatrix
+    derivative: PolyMatrix
+    agrees: bool
+
+
+def _tensor_entries(
+    derivation: Derivation, var: str
+) -> dict[tuple[int, int, int, int], Poly]:
+    """∂y_ij/∂v_kl for every nonzero, keyed (i, j, k, l) 0-based, from the explicit
+    Jacobian (rows in vec(Y) order, columns in vec(V) order)."""
+    order = derivation.config.vec
+    layer = derivation.layer
+    y_pos = vec_positions(layer.shape("Y"), order)
+    v_pos = vec_positions(layer.shape(var), order)
+    jac = derivation.results[var].jacobian
+    return {(*y_pos[r], *v_pos[c]): value for (r, c), value in jac.entries.items()}
+
+
+def _in_own_shape(derivation: Derivation, var: str) -> PolyMatrix:
+    """∂L/∂V from the derivation, in V's shape whatever the layout."""
+    result = derivation.results[var].derivative
+    return result.transpose() if derivation.config.layout == "numerator" else result
+
+
+def input_slices(derivation: Derivation, var: str) -> Slicing:
+    """Slice ∂Y/∂V by input entry (each slice shaped like Y) and by output entry.
+
+    Args:
+        derivation: a derivation whose ``wrt`` includes ``var``.
+        var: X, W or b.
+
+    Returns:
+        Both slicings, the ∂L/∂V each gives, and whether they agree with the derivation.
+
+    >>> from symderiv.derive import derive
+    >>> s = input_slices(derive(n=2, d=2, m=3), "b")
+    >>> s.by_input[0].matrix.to_strings(), s.agrees
+    ([['1', '0', '0'], ['1', '0', '0']], True)
+    """
+    layer = derivation.layer
+    n_rows, n_cols = layer.shape("Y")
+    v_rows, v_cols = layer.shape(var)
+    upstream = derivation.upstream
+    tensor = _tensor_entries(derivation, var)
+    by_in: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {}
+    by_out: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {}
+    for (i, j, k, l_), value in sorted(tensor.items()):
+        by_in.setdefault((k, l_), {})[i, j] = value
+        by_out.setdefault((i, j), {})[k, l_] = value
+    variable = layer.matrix(var)
+    inputs: list[Slice] = []
+    contracted: dict[tuple[int, int], Poly] = {}
+    for k in range(v_rows):
+        for l_ in range(v_cols):
+            entries = by_in.get((k, l_), {})
+            # ∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl: the slice contracted with dY
+            total = Poly.dot((upstream[pos], value) for pos, value in entries.items())
+            inputs.append(
+                Slice(
+                    (k, l_),
+                    next(iter(variable[k, l_].atoms())),
+                    PolyMatrix(n_rows, n_cols, dict(entries)),
+                    total,
+                )
+            )
+            if not total.is_zero():
+                contracted[k, l_] = total
+    outputs: list[Slice] = []
+    summed = PolyMatrix(v_rows, v_cols)
+    for i in range(n_rows):
+        for j in range(n_cols):
+            block = PolyMatrix(v_rows, v_cols, dict(by_out.get((i, j), {})))
+            weight = upstream[i, j]
+            outputs.append(
+                Slice((i, j), f"{PREFIX['Y']}_{i + 1}_{j + 1}", block, weight)
+            )
+            # Σ_ij ∂L/∂y_ij · (∂y_ij/∂V): each output's block, weighted by its upstream
+            summed = summed + PolyMatrix(
+                v_rows,
+                v_cols,
+                {
+                    pos: weight * value
+                    for pos, value in block.entries.items()
+                    if not (weight * value).is_zero()
+                },
+            )
+    from_input = PolyMatrix(v_rows, v_cols, contracted)
+    derivative = _in_own_shape(derivation, var)
+    agrees = from_input == derivative and summed == derivative
+    return Slicing(
+        var, tuple(inputs), tuple(outputs), from_input, summed, derivative, agrees
+    )
+
+
+def slice_at(derivation: Derivation, var: str, at: tuple[int, int]) -> Slice:
+    """One slice by input entry, ∂Y/∂v_kl shaped like Y, and its contraction with dY,
+    read off one column of the explicit Jacobian (cheap at any size).
+
+    >>> from symderiv.derive import derive
+    >>> s = slice_at(derive(n=2, d=2, m=3, convention="column"), "b", (1, 0))
+    >>> s.name, s.matrix.to_strings()[0], s.weight.to_str()
+    ('b_2', ['0', '1', '0'], 'dy_1_2 + dy_2_2')
+    """
+    order = derivation.config.vec
+    layer = derivation.layer
+    y_shape = layer.shape("Y")
+    y_pos = vec_positions(y_shape, order)
+    column = vec_positions(layer.shape(var), order).index(at)
+    jac = derivation.results[var].jacobian
+    entries = {y_pos[r]: value for (r, c), value in jac.entries.items() if c == column}
+    upstream = derivation.upstream
+    weight = Poly.dot((upstream[pos], value) for pos, value in sorted(entries.items()))
+    name = next(iter(layer.matrix(var)[at].atoms()))
+    return Slice(at, name, PolyMatrix(*y_shape, dict(sorted(entries.items()))), weight)
+
+
+# -- the function view --------------------------------------------------------------
+@dataclass(frozen=True)
+class FunctionView:
+    """y: ℝ^{#V} → ℝ^{N·M}, v ↦ vec(Y), the other matrices held constant.
+
+    Attributes:
+        var: X, W or b (the function's argument).
+        domain: #V, the number of entries of V (N·D for X).
+        codomain: N·M.
+        inputs: canonical names of v in vec order (x_1_1, x_1_2, ...).
+        outputs: canonical names y_i_j in vec order.
+        images: vec(Y) as polynomials, the function's value at v.
+        constants: canonical names of the entries held constant (W and b for X).
+        symbols: the Jacobian as a matrix of symbols: ``symbols[r][c]`` is the pair
+            (outputs[r], inputs[c]) of ∂y_ij/∂v_kl, for every row and column.
+        jacobian: the same matrix evaluated (the derivation's explicit Jacobian).
+    """
+
+    var: str
+    domain: int
+    codomain: int
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    images: tuple[Poly, ...]
+    constants: tuple[str, ...]
+    symbols: tuple[tuple[tuple[str, str], ...], ...]
+    jacobian: PolyMatrix
+
+    def partial(self, row: int, col: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The 1-based indices of ∂y_ij/∂v_kl at (row, col): ((i, j), (k, l))."""
+        out, inp = self.symbols[row][col]
+        return split_entry(out)[1], split_entry(inp)[1]
+
+
+def function_view(derivation: Derivation, var: str) -> FunctionView:
+    """The map v ↦ vec(Y) as a function, and its Jacobian as symbols, then evaluated.
+
+    >>> from symderiv.derive import derive
+    >>> f = function_view(derive(n=2, d=2, m=3), "X")
+    >>> f.domain, f.codomain, f.inputs[:2], f.symbols[0][1]
+    (4, 6, ('x_1_1', 'x_1_2'), ('y_1_1', 'x_1_2'))
+    """
+    order = derivation.config.vec
+    layer = derivation.layer
+    inputs = tuple(next(iter(p.atoms())) for p in layer.matrix(var).vec(order))
+    outputs = tuple(next(iter(p.atoms())) for p in layer.outputs.vec(order))
+    images = tuple(layer.Y.vec(order))
+    held = [r for r in ("X", "W", "b") if r != var]
+    constants = tuple(
+        sorted(
+            {
+                a
+                for r in held
+                for p in layer.matrix(r).entries.values()
+                for a in p.atoms()
+            },
+            key=lambda a: (("X", "W", "b").index(split_entry(a)[0]), split_entry(a)[1]),
+        )
+    )
+    symbols = tuple(tuple((o, i) for i in inputs) for o in outputs)
+    return FunctionView(
+        var,
+        len(inputs),
+        len(outputs),
+        inputs,
+        outputs,
+        images,
+        constants,
+        symbols,
+        derivation.results[var].jacobian,
+    )
+
+
+__all__ = [
+    "FLOAT32_BYTES",
+    "REAL_LAYER",
+    "FunctionView",
+    "JacobianCost",
+    "MemoryArgument",
+    "Slice",
+    "Slicing",
+    "binary_size",
+    "function_view",
+    "input_slices",
+    "slice_at",
+    "memory_argument",
+]

@@ -1,0 +1,230 @@
+"""A numeric companion: small exact integers in place of the symbols (``--values SEED``).
+
+A student following the derivation by hand wants numbers beside the symbols: the same X,
+W, b (and dY, or the targets T for the MSE loss) filled with small integers, then every
+step's matrices evaluated with them: Y, vec(Y), each Jacobian, each chain-rule row, each
+reshaped result. The numbers are exact (integers, and fractions when the MSE loss divides
+by N), and the final results are checked against the closed forms computed directly in
+integer arithmetic (``dY @ W.T`` with numpy object arrays of ``Fraction``), independently
+of the symbolic engine.
+
+Values are drawn with ``random.Random(seed)`` from ±1, ±2, ±3, in the order X, W, b, then dY
+(generic loss) or T (MSE loss): a fixed order, so a seed gives the same numbers on every
+machine.
+
+>>> from symderiv.derive import derive
+>>> c = companion(derive(n=1, d=2, m=1), seed=0)
+>>> c.values["X"].to_strings(), c.variables["X"].derivative.to_strings(), c.verified
+([['1', '1']], [['-3', '-1']], True)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from .algebra import Poly, PolyMatrix
+from .conventions import check_values_seed
+
+if TYPE_CHECKING:
+    from .steps import Derivation
+
+#: The integers drawn: small enough to multiply in one's head, and never 0 (a zero would
+#: hide a term of the very sums a student is following).
+CHOICES: tuple[int, ...] = (-3, -2, -1, 1, 2, 3)
+
+
+@dataclass(frozen=True)
+class VariableNumbers:
+    """The numbers of one variable's steps.
+
+    Attributes:
+        var: X, W or b.
+        jacobian: ∂vec(Y)/∂vec(V) evaluated, (N·M, #V).
+        chain: J_L(v) = J_h(y)·J_y(v) evaluated, (1, #V).
+        derivative: the reshaped result, in the layout asked.
+        closed: the closed form (dY·Wᵀ, ...) computed directly in integer arithmetic,
+            same shape as ``derivative``.
+        verified: ``derivative`` equals ``closed`` entry by entry.
+    """
+
+    var: str
+    jacobian: PolyMatrix
+    chain: PolyMatrix
+    derivative: PolyMatrix
+    closed: PolyMatrix
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Every step's numbers for one seed.
+
+    Attributes:
+        seed: the ``--values`` seed.
+        assignment: canonical entry name -> its number (x_1_1 -> 2, dy_1_1 -> -1, ...).
+        values: X, W, b, Y, dY (and T for the MSE loss) as constant matrices.
+        vec_y: vec(Y) as a column, (N·M, 1).
+        variables: per variable asked for, in X, W, b order.
+    """
+
+    seed: int
+    assignment: Mapping[str, Fraction]
+    values: Mapping[str, PolyMatrix]
+    vec_y: PolyMatrix
+    variables: Mapping[str, VariableNumbers]
+
+    @property
+    def verified(self) -> bool:
+        """True when every result equals its closed form computed in integers."""
+        return all(v.verified for v in self.variables.values())
+
+
+def _draw(rng: random.Random, matrix: PolyMatrix, into: dict[str, Fraction]) -> None:
+    """One integer per distinct entry of ``matrix``, row by row."""
+    for i in range(matrix.rows):
+        for j in range(matrix.cols):
+            for name in sorted(matrix[i, j].atoms()):
+                if name not in into:
+                    into[name] = Fraction(rng.choice(CHOICES))
+
+
+def companion(derivation: Derivation, seed: int) -> Companion:
+    """Substitute small integers into the derivation and evaluate every step.
+
+    Args:
+        derivation: any derivation (every convention, order, layout and loss).
+        seed: a whole number >= 0.
+
+    Returns:
+        The numbers of every step, each result checked against its closed form computed
+        in integers.
+
+    Raises:
+        UsageError: a bad seed.
+    """
+    seed = check_values_seed(seed)
+    config, layer = derivation.config, derivation.layer
+    rng = random.Random(seed)
+    assignment: dict[str, Fraction] = {}
+    for role in ("X", "W", "b"):
+        _draw(rng, layer.matrix(role), assignment)
+    if config.loss == "generic":
+        _draw(rng, layer.matrix("dY"), assignment)
+    elif config.loss == "mse":
+        _draw(rng, layer.matrix("T"), assignment)
+    consts = {name: Poly.const(v) for name, v in assignment.items()}
+
+    def number(matrix: PolyMatrix) -> PolyMatrix:
+        return matrix.subs(consts)
+
+    values: dict[str, PolyMatrix] = {
+        r: number(layer.matrix(r)) for r in ("X", "W", "b")
+    }
+    values["Y"] = number(layer.Y)
+    y_values = {
+        f"y_{i + 1}_{j + 1}": values["Y"][i, j]
+        for i in range(config.n)
+        for j in range(config.m)
+    }
+    if config.loss == "mse":
+        values["T"] = number(layer.matrix("T"))
+        assert derivation.loss_upstream is not None
+        upstream = derivation.loss_upstream.subs(y_values).subs(consts)
+    else:
+        upstream = number(derivation.upstream)
+    values["dY"] = upstream
+    # dy_i_j -> its number: the chain rule's row is the upstream dY
+    dy = {
+        f"dy_{i + 1}_{j + 1}": upstream[i, j]
+        for i in range(config.n)
+        for j in range(config.m)
+    }
+    everything = {**consts, **dy}
+    vec_y = PolyMatrix(
+        config.n * config.m,
+        1,
+        {
+            (k, 0): v
+            for k, v in enumerate(values["Y"].vec(config.vec))
+            if not v.is_zero()
+        },
+    )
+    reference = _closed_forms(config.convention, config.layout, values)
+    variables: dict[str, VariableNumbers] = {}
+    for var, result in derivation.results.items():
+        derivative = result.derivative.subs(everything)
+        closed = reference[var]
+        variables[var] = VariableNumbers(
+            var,
+            result.jacobian.subs(everything),
+            result.chain.subs(everything),
+            derivative,
+            closed,
+            derivative == closed,
+        )
+    return Companion(seed, assignment, values, vec_y, variables)
+
+
+def _array(matrix: PolyMatrix) -> Any:
+    """A numpy object array of Fractions, (rows, cols)."""
+    import numpy as np
+
+    out = np.empty(matrix.shape, dtype=object)
+    for i in range(matrix.rows):
+        for j in range(matrix.cols):
+            value = matrix[i, j].constant()
+            if value is None:
+                raise ValueError(f"entry ({i}, {j}) is not a number")
+            out[i, j] = Fraction(value)
+    return out
+
+
+def _matrix(array: Any) -> PolyMatrix:
+    rows, cols = array.shape
+    return PolyMatrix(
+        rows,
+        cols,
+        {
+            (i, j): Poly.const(array[i, j])
+            for i in range(rows)
+            for j in range(cols)
+            if array[i, j] != 0
+        },
+    )
+
+
+def _closed_forms(
+    convention: str, layout: str, values: Mapping[str, PolyMatrix]
+) -> dict[str, PolyMatrix]:
+    """dX, dW, db written directly in numpy, as a backward pass does (not via the
+    notation or the engine), in exact arithmetic; transposed in numerator layout.
+
+    xw: dY @ W.T, X.T @ dY, dY.sum(axis=0) as a row; torch: dY @ W, dY.T @ X, the same
+    row; column: dLdZ @ W, dLdZ.T @ A, dLdZ.sum(axis=0) as a column.
+    """
+    X, W, dY = _array(values["X"]), _array(values["W"]), _array(values["dY"])
+    db = dY.sum(axis=0, keepdims=True)  # (1, M)
+    if convention == "xw":
+        out = {"X": dY @ W.T, "W": X.T @ dY, "b": db}
+    elif convention == "torch":
+        out = {"X": dY @ W, "W": dY.T @ X, "b": db}
+    elif convention == "column":
+        out = {"X": dY @ W, "W": dY.T @ X, "b": db.T}
+    else:
+        raise ValueError(f"no integer closed forms for convention {convention!r}")
+    if layout == "numerator":
+        out = {k: v.T for k, v in out.items()}
+    return {k: _matrix(v) for k, v in out.items()}
+
+
+__all__ = [
+    "CHOICES",
+    "Companion",
+    "VariableNumbers",
+    "check_values_seed",
+    "companion",
+]
