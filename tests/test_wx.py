@@ -85,3 +85,22 @@ def test_networks_need_samples_as_rows(runner: CliRunner, command: str) -> None:
     )
     assert result.exit_code == 2
     assert "--net needs samples as rows" in result.stderr
+
+
+@pytest.mark.parametrize("layout", ["denominator", "numerator"])
+@pytest.mark.parametrize("loss", ["generic", "mse"])
+def test_values_agree_with_numpys_backward_pass(layout: str, loss: str) -> None:
+    """--values: the numbers of every step match W.T @ dY, dY @ X.T, dY.sum(axis=1)."""
+    from symderiv.values import companion
+
+    d = derive(n=2, d=3, m=4, convention="wx", layout=layout, loss=loss)
+    numbers = companion(d, 5)
+    assert numbers.values["Y"].shape == (4, 2)
+    assert numbers.verified and set(numbers.variables) == {"X", "W", "b"}
+
+
+def test_values_on_the_page(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["derive", "--convention", "wx", "--values", "1",
+                                 "--n", "2", "--d", "2", "--m", "3"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "--values 1" in result.stdout
