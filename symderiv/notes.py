@@ -365,6 +365,16 @@ def entry_zeros(count: int) -> Prose:
     return (f"The other {count} entries of that column are 0 and drop out.",)
 
 
+def entry_hidden(count: int) -> Prose:
+    """The nonzero terms of an entry written out that the display limit leaves out."""
+    word = "term" if count == 1 else "terms"
+    return (
+        f"The ⋯ stands for {count:,} more nonzero {word}, left out by the display limit (",
+        Code("--max-entries"),
+        ").",
+    )
+
+
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
     """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries in big matrices."""
     letter = tex_letters(c.letters.entry("Y"))

@@ -214,3 +214,43 @@ def test_the_readme_table_is_the_omission_table() -> None:
         "\n<!-- formats:end -->"
     )[0]
     assert shown == format_table()
+
+
+# -- the entry written out respects the display limit (issue 14) -------------------------------
+@pytest.fixture(scope="module")
+def thin():  # type: ignore[no-untyped-def]
+    """N = 40, D = M = 1: the entry ∂L/∂w₁,₁ is a sum of 40 nonzero terms."""
+    return derive(n=40, d=1, m=1, wrt="W")
+
+
+def _entry(blocks: Any) -> EntrySum:
+    (entry,) = [b for b in walk(blocks) if isinstance(b, EntrySum)]
+    return entry
+
+
+def test_entry_sum_is_elided_once_in_the_page_model(thin) -> None:  # type: ignore[no-untyped-def]
+    """Past max_entries the block carries the first terms and the last, and the count hidden."""
+    from symderiv.render.page import page, shown_terms
+
+    entry = _entry(page(thin, 12))
+    assert len(entry.terms) == 11 and entry.hidden == 29 and entry.zeros == 0
+    assert entry.terms[-1][1].to_str() == "x_40_1"  # the last term is kept
+    full = _entry(page(thin, 50))
+    assert len(full.terms) == 40 and full.hidden == 0
+    assert shown_terms(5, 5) == ([0, 1, 2, 3, 4], 0)
+    assert shown_terms(6, 1) == ([0, 5], 4)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "html"])
+def test_every_printer_says_how_many_terms_it_hides(thin, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = render(thin, fmt)
+    assert "stands for 29 more nonzero terms" in out
+    assert "x₂₀,₁" not in out and "x_{20,1}" not in out  # a hidden term is not written
+
+
+def test_output_size_stays_bounded_at_large_n() -> None:
+    """At N = 20 000 the text view was 1 MB (the entry and its slicing written out)."""
+    d = derive(n=20000, d=1, m=1, wrt="W")
+    out = render(d, "text")
+    assert len(out.encode()) < 200_000
+    assert "stands for 19,989 more nonzero terms" in out

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, assert_never
 from ..conventions import Config, Letters
 from ..errors import UnknownSettingError
 from .page import (
+    DEFAULT_MAX_ENTRIES,
     ApiCheck,
     Background,
     Block,
@@ -45,8 +46,6 @@ from .page import (
 Out = TypeVar("Out")
 S = TypeVar("S")
 
-#: Default number of rows and columns of a matrix shown before ⋯ ⋮ ⋱.
-DEFAULT_MAX_ENTRIES = 12
 #: Default number of terms of an entry shown before ⋯.
 DEFAULT_MAX_TERMS = 4
 

@@ -362,9 +362,11 @@ class BeamerPrinter(LatexPrinter):
         if not terms:
             return ""
         limit = max(self.settings.max_terms, 2)
+        if entry.hidden:  # the page model elided it already: drop its \cdots term
+            terms = [t for t in terms if t != r"\cdots"]
         shown: list[str | None] = list(terms)
-        if len(terms) > limit:
-            shown = [*terms[: limit - 1], None, terms[-1]]
+        if len(terms) > limit or entry.hidden:
+            shown = [*terms[: min(limit, len(terms)) - 1], None, terms[-1]]
         out = [f"{lhs} ="]
         for k, term in enumerate(shown):
             if term is None:
@@ -405,7 +407,7 @@ class BeamerPrinter(LatexPrinter):
     # -- the deck --------------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
         self.bind(d.config)
-        blocks = page(d)
+        blocks = page(d, self.settings.max_entries)
         title = blocks[0]
         assert isinstance(title, PageTitle)
         body = self.join(blocks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import notes
+from ..algebra import PolyMatrix
 from ..notation import Deriv, Equation, Explicit, Expr, Jac, Sym, Vec
 from ..steps import Derivation, Step, StepKind
 
@@ -74,8 +75,15 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
     return blocks
 
 
-def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
-    """After the chain rule: ∂Y/∂v_kl shaped like Y, contracted with dY (the other slicing)."""
+def slicing_blocks(
+    d: Derivation, step: Step, max_entries: int | None = None
+) -> list[Block]:
+    """After the chain rule: ∂Y/∂v_kl shaped like Y, contracted with dY (the other slicing).
+
+    A contraction of more than ``max_entries`` terms (the display limit) is shown as a
+    1×1 matrix, which every printer elides like the other matrices' entries, instead of
+    being written out whole (its size would grow with N).
+    """
     from ..teaching import slice_at
     from .page import Display, Note
 
@@ -102,9 +110,13 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     for piece in shown:
         dy_dv = _partial(big_y, piece.name)
         # the slice contracted with dY: one number, ∂L/∂v_kl
-        contraction = piece.weight.to_display(sp.Symbol)
+        lhs = Expr(_partial("L", piece.name))
         equations.append(Equation(Expr(dy_dv), Explicit(piece.matrix)))
-        equations.append(Equation(Expr(_partial("L", piece.name)), Expr(contraction)))
+        if max_entries is not None and len(piece.weight) > max_entries:
+            single = PolyMatrix(1, 1, {(0, 0): piece.weight})
+            equations.append(Equation(lhs, Explicit(single)))
+        else:
+            equations.append(Equation(lhs, Expr(piece.weight.to_display(sp.Symbol))))
     blocks: list[Block] = [Note(*_para(notes.slicing(d.config, var)))]
     blocks.append(Display(tuple(equations), StepKind.CHAIN))
     if not agrees:  # never hidden: the certificate fails too

@@ -349,6 +349,8 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
     def entry_sum(self, block: EntrySum) -> str:
         entry = display_html(self.tex.entry_sum(block), "entry")
         out = f"<p>{self.text(block.title)}</p>\n{entry}"
+        if block.hidden:
+            out += f"\n<p>{self.text(notes.entry_hidden(block.hidden))}</p>"
         if block.zeros:
             out += f"\n<p>{self.text(notes.entry_zeros(block.zeros))}</p>"
         return out
@@ -432,7 +434,7 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
     # -- the document ----------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
         self.bind(d.config)
-        blocks = page(d)
+        blocks = page(d, self.settings.max_entries)
         title = blocks[0]
         assert isinstance(title, PageTitle)
         c = d.config

@@ -1626,6 +1626,8 @@ class TexLayout:
                 upstream * value, self.letters, upstream=style.upstream, max_terms=10**6
             )
             terms.append(cell.tex)
+        if block.hidden and terms:  # elided in the page model: + ⋯ + the last term
+            terms.insert(len(terms) - 1, r"\cdots")
         return lhs, terms
 
     def entry_sum(self, block: EntrySum, budget: float | None = None) -> str:
@@ -1824,6 +1826,7 @@ class LatexPrinter(PagePrinter[str, Any]):
             self.text(block.title)
             + "\n"
             + self.show(self.tex.entry_sum(block))
+            + ("\n" + self.text(notes.entry_hidden(block.hidden)) if block.hidden else "")
             + ("\n" + self.text(notes.entry_zeros(block.zeros)) if block.zeros else "")
         )
 
@@ -1913,7 +1916,7 @@ class LatexPrinter(PagePrinter[str, Any]):
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
         self.bind(d.config)
-        blocks = page(d)
+        blocks = page(d, self.settings.max_entries)
         title = blocks[0]
         assert isinstance(title, PageTitle)
         body = self.join(blocks)

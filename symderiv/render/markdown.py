@@ -278,6 +278,8 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
     def entry_sum(self, block: EntrySum) -> str:
         sums = self.fitted(lambda t: [t.entry_sum(block)])
         out = f"{self.text(block.title)}\n\n{sums}"
+        if block.hidden:
+            out += "\n\n" + self.text(notes.entry_hidden(block.hidden))
         if block.zeros:
             out += "\n\n" + self.text(notes.entry_zeros(block.zeros))
         return out
@@ -345,7 +347,7 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
 
     def render(self, d: Derivation) -> str:
         self.bind(d.config)
-        text = self.join(page(d))
+        text = self.join(page(d, self.settings.max_entries))
         text = re.sub(r"\n{3,}", "\n\n", text)
         return text.rstrip("\n") + "\n"
 

@@ -424,7 +424,8 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         self._count = 0
         self._ids = {}
         self.bind(d.config)
-        cells: Cells = [c for out in self.blocks(page(d)) for c in out]
+        blocks = page(d, self.settings.max_entries)
+        cells: Cells = [c for out in self.blocks(blocks) for c in out]
         nb = nbformat.v4.new_notebook()
         nb["cells"] = [nbformat.from_dict(c) for c in cells]
         nb["metadata"] = {

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from ..values import Companion
 
 
+#: Default number of rows and columns of a matrix shown before ⋯ ⋮ ⋱, and of terms of the
+#: entry written out before + ⋯ + (the display limit, ``--max-entries``).
+DEFAULT_MAX_ENTRIES = 12
+
+
 # -- the block kinds ------------------------------------------------------------------------
 class Level(Enum):
     """How important a heading is: a part of the page, or a titled paragraph."""
@@ -135,8 +140,10 @@ class Notation:
 class EntrySum:
     """One chain-rule entry written out: ∂L/∂v₁ = Σ_r upstream_r · J[r, 0].
 
-    ``terms`` are the nonzero (upstream, Jacobian) pairs; ``zeros`` counts the Jacobian
-    entries of that column that are 0 and drop out.
+    ``terms`` are the nonzero (upstream, Jacobian) pairs shown; ``zeros`` counts the
+    Jacobian entries of that column that are 0 and drop out. Past the display limit only
+    the first terms and the last are shown: ``hidden`` counts the nonzero terms left out
+    between them (printers write "+ ⋯ +" there and say how many).
     """
 
     var: str
@@ -144,6 +151,7 @@ class EntrySum:
     terms: tuple[tuple[Poly, Poly], ...]
     zeros: int
     title: Prose
+    hidden: int = 0
 
 
 @dataclass(frozen=True)
@@ -441,8 +449,29 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
 
 
 # -- the entry written out ---------------------------------------------------------------------
-def entry_sum(d: Derivation, step: Step) -> EntrySum | None:
-    """Entry 1 of J_L = J_h·J_y written out, for a chain-rule step of the Jacobian view."""
+def shown_terms(count: int, limit: int) -> tuple[list[int], int]:
+    """Which of ``count`` terms a sum shows at display limit ``limit``, and how many it hides.
+
+    All of them up to the limit; past it the first ``limit - 2`` (at least one) and the
+    last, as the matrices show rows and columns.
+
+    >>> shown_terms(3, 12), shown_terms(20, 5)
+    (([0, 1, 2], 0), ([0, 1, 2, 19], 16))
+    """
+    if count <= limit:
+        return list(range(count)), 0
+    keep = max(limit - 2, 1)
+    return [*range(keep), count - 1], count - keep - 1
+
+
+def entry_sum(
+    d: Derivation, step: Step, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> EntrySum | None:
+    """Entry 1 of J_L = J_h·J_y written out, for a chain-rule step of the Jacobian view.
+
+    Past ``max_entries`` nonzero terms the sum is elided (:func:`shown_terms`), so its
+    size does not grow with N: the block carries the terms shown and the count hidden.
+    """
     var = step.wrt
     if (
         step.kind is not StepKind.CHAIN
@@ -458,11 +487,16 @@ def entry_sum(d: Derivation, step: Step) -> EntrySum | None:
     # Column 1 of J_y holds ∂y_r/∂v for the first entry v of vec(var): entry (1, 1) of
     # the variable in both vec orders.
     atom = "b_1" if var == "b" else entry_name(var, 1, 1)
-    terms = tuple(
-        (row[r], jac[r, 0]) for r in range(jac.rows) if not jac[r, 0].is_zero()
-    )
+    nonzero = [r for r in range(jac.rows) if not jac[r, 0].is_zero()]
+    shown, hidden = shown_terms(len(nonzero), max_entries)
+    terms = tuple((row[nonzero[k]], jac[nonzero[k], 0]) for k in shown)
     return EntrySum(
-        var, atom, terms, jac.rows - len(terms), notes.entry_title(d.config, var)
+        var,
+        atom,
+        terms,
+        jac.rows - len(nonzero),
+        notes.entry_title(d.config, var),
+        hidden,
     )
 
 
@@ -505,9 +539,15 @@ def _is_summary(step: Step) -> bool:
 
 
 def step_blocks(
-    d: Derivation, step: Step, numbers: Companion | None = None
+    d: Derivation,
+    step: Step,
+    numbers: Companion | None = None,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> list[Block]:
-    """What one step shows, in order; ``numbers``: the step with ``--values``."""
+    """What one step shows, in order; ``numbers``: the step with ``--values``.
+
+    ``max_entries``: the display limit (the entry written out is elided past it).
+    """
     from .devices import function_view_blocks, slicing_blocks, values_blocks
 
     c = d.config
@@ -539,14 +579,14 @@ def step_blocks(
                 break
     if any(_has(p, Comm) for eq in step.equations for p in eq.parts):
         blocks.append(Note(notes.commutation(c)))
-    entry = entry_sum(d, step)
+    entry = entry_sum(d, step, max_entries)
     if entry is not None:
         blocks.append(entry)
     shapes = ledger(c, step)
     if shapes is not None:
         blocks.append(shapes)
     # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
-    blocks += slicing_blocks(d, step)
+    blocks += slicing_blocks(d, step, max_entries)
     if numbers is not None:
         blocks += values_blocks(d, step, numbers)
     if isinstance(step.note, tuple):
@@ -576,8 +616,12 @@ def code_lines(d: Derivation) -> list[str]:
     return numpy_lines(d)
 
 
-def page(d: Derivation) -> tuple[Block, ...]:
-    """The whole page of a derivation, in reading order, for every format."""
+def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, ...]:
+    """The whole page of a derivation, in reading order, for every format.
+
+    ``max_entries``: the display limit (``--max-entries``); what depends on it (the entry
+    written out) is decided here, once, so every printer shows the same.
+    """
     from .latex import command_line
 
     c = d.config
@@ -614,7 +658,11 @@ def page(d: Derivation) -> tuple[Block, ...]:
                 else notes.group_heading(key[0], key[1], current is None)
             )
             current = key
-        group.append(StepGroup(step, number, tuple(step_blocks(d, step, numbers))))
+        group.append(
+            StepGroup(
+                step, number, tuple(step_blocks(d, step, numbers, max_entries))
+            )
+        )
     if group:
         out.append(Section(title, tuple(group)))
     out.append(ApiCheck("", "numbers"))
@@ -671,6 +719,7 @@ def walk(blocks: tuple[Block, ...] | list[Block]) -> Iterator[Block]:
 
 
 __all__ = [
+    "DEFAULT_MAX_ENTRIES",
     "KINDS",
     "OMITTED",
     "Block",

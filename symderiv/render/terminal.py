@@ -648,6 +648,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                     term.append("⋅")
                 term.append_text(styled(text) if k == 0 else Text(text, style=style))
             terms.append(term)
+        if block.hidden and terms:
+            terms.insert(len(terms) - 1, Text("⋯"))
         head = f"∂L/∂{unicode_name(block.atom, self.letters)} = "
         lines: list[Text] = []
         current = Text(head)
@@ -668,6 +670,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             Text(self.prose(block.title), style="dim"),
             Text("\n").join(lines),
         ]
+        if block.hidden:
+            hidden = self.prose(notes.entry_hidden(block.hidden))
+            items.append(Text(hidden, style="dim"))
         if block.zeros:
             items.append(Text(self.prose(notes.entry_zeros(block.zeros)), style="dim"))
         return [*items, Text("")]
@@ -755,7 +760,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         head: list[Any] = []
         steps: list[Any] = []
         closing: list[Any] = []
-        for block in page(d):
+        for block in page(d, self.settings.max_entries):
             if isinstance(block, Section) and any(
                 isinstance(b, StepGroup) for b in block.blocks
             ):
