@@ -6,7 +6,8 @@ Run from the repository root (a few minutes; not part of the test run)::
     python tests/benchmarks/calibrate.py --quick    # fewer configurations
 
 Each configuration runs in a fresh process (``derive(...)`` with the certificate, then
-``to_json()``; imports excluded; peak memory is the process's VmHWM). The features are the
+``to_json()``; imports excluded; time is the process's CPU time, so a loaded machine does
+not inflate it; peak memory is the process's VmHWM). The features are the
 counts :func:`symderiv.guard.cost_features` computes from the sizes alone; a least-squares
 fit of seconds and bytes on them gives the coefficients to put in ``symderiv/guard.py``.
 The last columns compare each measurement with the current :func:`symderiv.guard.estimate`.
@@ -32,9 +33,9 @@ def case(settings: dict[str, Any]) -> dict[str, Any]:
 
     warm = {k: v for k, v in settings.items() if k not in ("n", "d", "m")}
     derive(n=1, d=1, m=1, **warm).to_json()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine may be shared and loaded
     text = derive(force=True, **settings).to_json()
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     return {"seconds": seconds, "peak": peak_rss(), "json": len(text)}
 
 
@@ -45,6 +46,8 @@ def grid(quick: bool) -> list[dict[str, Any]]:
     ]
     shapes += [(1, 1, 8000), (8000, 1, 1), (1, 8000, 1), (100, 1, 100), (1, 200, 200)]
     shapes += [(200, 200, 1), (16, 64, 16), (64, 16, 16), (16, 16, 64)]
+    shapes += [(1, 64, 64), (64, 1, 64), (256, 4, 4), (4, 256, 4), (2000, 1, 1)]
+    shapes += [(64, 64, 64)] if not quick else []
     out: list[dict[str, Any]] = []
     for n, d, m in shapes:
         out.append({"n": n, "d": d, "m": m})
@@ -91,13 +94,20 @@ def main(argv: list[str] | None = None) -> int:
             f"{est.seconds:.2f} | {est.bytes / 2**20:.0f}",
             flush=True,
         )
-    names = sorted(rows[0][1])
-    a = np.array([[f[k] for k in names] + [1.0] for _, f, _ in rows])
+    # Only the features this grid exercises (the other formats' costs are fitted apart).
+    names = [k for k in sorted(rows[0][1]) if any(f[k] for _, f, _ in rows)]
+    a = np.array([[f[k] for k in names] + [1.0] for _, f, _ in rows], dtype=float)
     for target in ("seconds", "peak"):
         b = np.array([r[target] for _, _, r in rows], dtype=float)
-        # Relative least squares: every configuration counts, small or large.
+        # Relative least squares: every configuration counts, small or large; costs are
+        # never negative (non-negative least squares when scipy is there).
         weights = 1.0 / np.maximum(b, 1e-3 if target == "seconds" else 2**20)
-        coef, *_ = np.linalg.lstsq(a * weights[:, None], b * weights, rcond=None)
+        try:
+            from scipy.optimize import nnls
+
+            coef, _ = nnls(a * weights[:, None], b * weights)
+        except ImportError:
+            coef, *_ = np.linalg.lstsq(a * weights[:, None], b * weights, rcond=None)
         fitted = a @ coef
         worst = max(abs(f / t - 1) for f, t in zip(fitted, b, strict=True))
         print(f"\n{target}: fit (worst relative error {worst:.0%})")
