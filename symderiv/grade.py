@@ -28,6 +28,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from .algebra import Poly, PolyMatrix
@@ -293,13 +294,9 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
         n = _size(row, "n", defaults.n)
         d = _size(row, "d", defaults.d)
         m = _size(row, "m", defaults.m)
-        config = Config(
-            n=n, d=d, m=m, convention=convention, names=dict(defaults.names)
-        )
+        config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
         role = resolve_variable(var.strip(), config)
-        from .guard import guard
-
-        guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
+        _guard(n, d, m, convention, role)
     except SymderivError as exc:
         return {**head, **_row_error(var, text, convention, str(exc))}
     try:
@@ -307,6 +304,22 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
     except FormulaError as exc:
         result = parse_error_dict(role, text, convention, str(exc))
     return {**head, **result}
+
+
+@lru_cache(maxsize=256)
+def _config(
+    n: int, d: int, m: int, convention: str, names: tuple[tuple[str, str], ...]
+) -> Config:
+    """A row's Config (cached: a class has few distinct settings)."""
+    return Config(n=n, d=d, m=m, convention=convention, names=dict(names))
+
+
+@lru_cache(maxsize=256)
+def _guard(n: int, d: int, m: int, convention: str, role: str) -> None:
+    """The size guard of a row's derivation (cached; raises TooLargeError)."""
+    from .guard import guard
+
+    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
 
 
 def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, Any]:

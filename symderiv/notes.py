@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .conventions import Letters, unicode_subscript
 from .notation import Deriv, Node, Ones, Sym
 
 if TYPE_CHECKING:
@@ -90,23 +89,6 @@ class Items:
 
 
 Part = Para | Math | Title | Items
-
-
-def plain(prose: Prose) -> str:
-    """The prose as Unicode text (what the terminal prints)."""
-    out: list[str] = []
-    for seg in prose:
-        if isinstance(seg, str):
-            out.append(seg)
-        elif isinstance(seg, M):
-            out.append(seg.text)
-        elif isinstance(seg, Code):
-            out.append(seg.text)
-        else:
-            from .render.formula import formula_text  # lazy: notes import no printer
-
-            out.append(formula_text(seg.node, Letters()))
-    return "".join(out)
 
 
 # -- small maths helpers ----------------------------------------------------------------------
@@ -453,12 +435,8 @@ def sparsity_caption(
 
 
 # -- where learners trip ----------------------------------------------------------------------
-def remarks(c: Config, jacobian_shape: tuple[int, int] | None, nnz: int) -> list[Part]:
-    """Gradient vs. rearranged matrix, layout and shapes, order, size, broadcasting.
-
-    ``jacobian_shape`` and ``nnz``: the explicit Jacobian of the first variable asked.
-    The shapes of the closed forms are placed by the page after the layout remark.
-    """
+def remarks(c: Config) -> list[Part]:
+    """Gradient vs. rearranged matrix, and the layout (the shapes follow on the page)."""
     first = c.wrt[0]
     v, w = c.letters.of(first), c.letters.of("W")
     vt = tex_letters(v)
@@ -845,11 +823,6 @@ def claim(text: str) -> Prose:
     return CLAIMS.get(text, (text,))
 
 
-def unicode_index(index: tuple[int, ...]) -> str:
-    """(1, 12) -> "₁,₁₂" (re-exported for printers that build entry names)."""
-    return unicode_subscript(index)
-
-
 # -- the steps of the Jacobian method (titles and notes, placed by symderiv.derive) ------------
 def _entry(c: Config, role: str, index: str) -> M:
     return entry_m(c.letters.entry(role), index)
@@ -1020,7 +993,7 @@ def chain_note(c: Config, var: str) -> Prose:
         " with ",
         M("h"),
         " the rest of the network; the chain rule in higher dimensions multiplies the ",
-        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} {size_m(m).latex}"),
+        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
         " row of upstream derivatives by the Jacobian. Entry ",
         M("k"),
         " of the result is ",

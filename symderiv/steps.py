@@ -184,13 +184,34 @@ class Derivation:
         return render(self, "latex", **settings)
 
     def to_markdown(self, **settings: Any) -> str:
-        """Markdown with $$ … $$ maths."""
+        """Markdown: GitHub's maths syntax, or ``flavor="jupyter"`` ($$ … $$) or "gitlab"."""
         from .render import render
 
         return render(self, "markdown", **settings)
 
+    def matrices(self, names: str = "display") -> Mapping[str, Any]:
+        """X, W, b, Y, dY, the Jacobians J_V and the derivatives dV as sympy matrices.
+
+        ``names="display"`` prints entries as the derivation writes them (x₁,₁₂, ∂L/∂y₁,₁;
+        x_{1,12} in LaTeX); ``"canonical"`` keeps x_1_12, dy_1_1. See
+        :func:`symderiv.render.display.sympy_matrices`.
+        """
+        from .render.display import sympy_matrices
+
+        return sympy_matrices(self, names)
+
+    def __repr__(self) -> str:
+        from .render.display import short_repr
+
+        return short_repr(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        from .render.display import summary
+
+        p.text(summary(self))
+
     def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        return self.to_markdown(flavor="jupyter")
 
     def _repr_latex_(self) -> str:
         from .render import render

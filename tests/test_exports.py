@@ -103,7 +103,7 @@ def _math_blocks(md: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("options", [{}, *VARIANTS], ids=lambda o: _id(o) or "default")
 def test_markdown_math_is_balanced_and_safe(options: dict[str, object]) -> None:
-    md = render(derive(n=2, d=3, m=2, **options), "markdown")  # type: ignore[arg-type]
+    md = render(derive(n=2, d=3, m=2, **options), "markdown", flavor="jupyter")  # type: ignore[arg-type]
     blocks = _math_blocks(md)
     assert blocks
     for block in blocks:
@@ -122,7 +122,9 @@ def test_each_math_block_stays_one_paragraph_for_a_markdown_parser() -> None:
     """No line inside $$ … $$ may start a list, a heading or a code block (CommonMark)."""
     from markdown_it import MarkdownIt
 
-    md = render(derive(n=2, d=3, m=2, method="all", loss="mse"), "markdown")
+    md = render(
+        derive(n=2, d=3, m=2, method="all", loss="mse"), "markdown", flavor="jupyter"
+    )
     lines = md.split("\n")
     marks = [k for k, ln in enumerate(lines) if ln == "$$"]
     blocks = list(zip(marks[::2], marks[1::2], strict=True))
@@ -140,7 +142,7 @@ def test_golden_markdown(golden) -> None:  # type: ignore[no-untyped-def]
 
 def test_markdown_for_jupyter() -> None:
     d = derive(n=1, d=2, m=1)
-    assert d._repr_markdown_() == render(d, "markdown")
+    assert d._repr_markdown_() == render(d, "markdown", flavor="jupyter")
 
 
 # -- notebook -------------------------------------------------------------------------------
@@ -183,7 +185,9 @@ def test_notebook_code_runs_as_written() -> None:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             exec("".join(cell["source"]), namespace)  # noqa: S102 - our own notebook
-        stored = "".join("".join(o["text"]) for o in cell["outputs"])
+        stored = "".join(
+            "".join(o["text"]) for o in cell["outputs"] if o["output_type"] == "stream"
+        )
         assert buffer.getvalue() == stored
 
 

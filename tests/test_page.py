@@ -21,6 +21,7 @@ from symderiv.errors import UnknownSettingError
 from symderiv.render import render
 from symderiv.render.base import PagePrinter
 from symderiv.render.beamer import BeamerPrinter
+from symderiv.render.html import HtmlPrinter
 from symderiv.render.latex import LatexPrinter
 from symderiv.render.markdown import MarkdownPrinter
 from symderiv.render.notebook import NotebookPrinter
@@ -44,8 +45,9 @@ PRINTERS: list[type[PagePrinter[Any, Any]]] = [
     BeamerPrinter,
     MarkdownPrinter,
     NotebookPrinter,
+    HtmlPrinter,
 ]
-FORMATS = ["text", "latex", "beamer", "markdown", "ipynb"]
+FORMATS = ["text", "latex", "beamer", "markdown", "ipynb", "html"]
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +116,12 @@ def _contains(fmt: str, kind: type, text: str, d) -> bool:  # type: ignore[no-un
     c = d.config
     if kind is EntrySum:
         return "Entry 1 written out" in text and (
-            "∂L/∂x₁,₁ = " in text or r"\frac{\partial L}{\partial x_{1,1}} =" in text
+            "∂L/∂x₁,₁ = " in text
+            or r"\frac{\partial L}{\partial x_{1,1}} =" in text
+            or '<div class="display entry"' in text
         )
     if kind is ShapeLedger:
-        return "shapes: " in text or "*Shapes:*" in text
+        return "shapes: " in text or "*Shapes:*" in text or "<em>Shapes:</em>" in text
     if kind is Code:
         return all(
             line.replace("_", "\\_") in text or line in text

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
@@ -144,9 +145,7 @@ class Env:
 
     def shape(self, role: str) -> Shape:
         """The shape of ``role`` with its labels, e.g. (N=2, D=3) for X."""
-        rows, cols = self.convention.shape(role, self.n, self.d, self.m)
-        labels = self.convention.shape_names(role)
-        return Dim(rows, labels[0]), Dim(cols, labels[1])
+        return _role_shape(self.convention, role, self.n, self.d, self.m)
 
     def sizes_text(self) -> str:
         """``N=2, D=2, M=3`` (``N=2, C_in=2, C_out=3`` in column)."""
@@ -154,6 +153,13 @@ class Env:
             f"{label}={self.size(key)}"
             for label, key in zip(self.convention.sizes, SIZE_KEYS, strict=True)
         )
+
+
+@lru_cache(maxsize=1024)
+def _role_shape(convention: Convention, role: str, n: int, d: int, m: int) -> Shape:
+    rows, cols = convention.shape(role, n, d, m)
+    labels = convention.shape_names(role)
+    return Dim(rows, labels[0]), Dim(cols, labels[1])
 
 
 class LayerLeaves(Mapping[str, PolyMatrix]):

@@ -18,7 +18,7 @@ the sizes given, wrong at others). A formula that cannot be read raises FormulaE
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -200,6 +200,12 @@ def resolve_variable(name: str, config: Config) -> str:
         f"unknown variable (--wrt) {name!r}; choose from {shown} (or X, W, b, or a "
         f"derivative name such as dLd{config.letters.of('X')})"
     )
+
+
+@lru_cache(maxsize=64)
+def _names(config: Config) -> Names:
+    """The names of ``config`` (cached: a batch asks for the same few again and again)."""
+    return Names.for_config(config)
 
 
 # -- the right answer -------------------------------------------------------------------------
@@ -511,8 +517,9 @@ def check_formula(
     'sizes'
     """
     var = resolve_variable(var, config)
-    config = replace(config, wrt=(var,), layout="denominator", loss="generic")
-    formula = parse(text, Names.for_config(config))
+    # layout, loss, method and wrt do not change the question: the answer is always in
+    # var's own shape, with a symbolic upstream dY (the engine is asked exactly that).
+    formula = parse(text, _names(config))
     given: Triple = (config.n, config.d, config.m)
     extra = (
         list(further)

@@ -51,9 +51,11 @@ class ViewSettings:
     """How a derivation is displayed; one object instead of loose keyword arguments.
 
     max_entries: at most this many rows and columns of a matrix are shown (display only).
+    flavor: the Markdown flavour (github, gitlab, jupyter), or None for the default.
     """
 
     max_entries: int = 12
+    flavor: str | None = None
 
 
 def no_colour() -> bool:
@@ -243,12 +245,20 @@ def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
             return comparison_latex(obj)
         if fmt == "markdown":
             return comparison_markdown(obj)
+        if fmt == "html":
+            from ..render.html import comparison_html
+
+            return comparison_html(obj)
         raise UsageError(f"the conventions page has no format {fmt!r}")
     from ..render import render
 
     if fmt in ("rich", "text"):
         return render(obj, "text", width=width, max_entries=settings.max_entries)
-    if fmt in ("latex", "beamer", "markdown", "ipynb"):
+    if fmt == "markdown" and settings.flavor is not None:
+        return render(
+            obj, fmt, max_entries=settings.max_entries, flavor=settings.flavor
+        )
+    if fmt in ("latex", "beamer", "markdown", "ipynb", "html"):
         return render(obj, fmt, max_entries=settings.max_entries)
     return render(obj, fmt)
 

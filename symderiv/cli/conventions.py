@@ -8,7 +8,7 @@ from . import cli
 from .options import format_option, output_option, size_options
 
 #: The formats of the comparison page.
-FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown")
+FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown", "html")
 
 
 @cli.command()

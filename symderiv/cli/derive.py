@@ -27,6 +27,7 @@ FORMATS: tuple[str, ...] = (
     "beamer",
     "markdown",
     "ipynb",
+    "html",
     "json",
 )
 
@@ -52,6 +53,13 @@ FORMATS: tuple[str, ...] = (
     f"at most {MAX_ENTRIES_LIMIT}).",
 )
 @click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+@click.option(
+    "--flavor",
+    type=click.Choice(["github", "gitlab", "jupyter"]),
+    default=None,
+    help="Markdown for GitHub (the default: ```math fences), GitLab (the same, at most "
+    "1000 characters a maths block) or Jupyter ($$ maths).",
+)
 @click.option(
     "--step",
     is_flag=True,
@@ -79,6 +87,7 @@ def derive(
     pdf: bool,
     max_entries: int,
     force: bool,
+    flavor: str | None,
     step: bool,
     svg: str | None,
     net: str | None,
@@ -109,13 +118,13 @@ def derive(
     from .console import ViewSettings, check_outputs, interactive, progress, show
 
     config = Config(n=n, d=d, m=m, **options)
-    settings = ViewSettings(max_entries=max_entries)
+    settings = ViewSettings(max_entries=max_entries, flavor=flavor)
     if output == "-":
         output = None  # standard output, as for every command
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     # Every usage error and every bad output path fails now: no work, no file written.
-    pdf_path = _check_options(fmt, output, pdf, step, svg)
+    pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
     check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
     estimate = guard(config, force, fmt=fmt, max_entries=max_entries)
     with progress(estimate.seconds) as report:
@@ -147,13 +156,19 @@ def derive(
 
 
 def _check_options(
-    fmt: str, output: str | None, pdf: bool, step: bool, svg: str | None
+    fmt: str,
+    output: str | None,
+    pdf: bool,
+    step: bool,
+    svg: str | None,
+    flavor: str | None = None,
 ) -> str | None:
     """Refuse conflicting options; the path of the PDF ``--pdf`` will write, if any.
 
     Raises:
         UsageError: ``--pdf`` without latex/beamer or without ``-o``; ``--step`` with
-            ``-o`` or another format than rich/text; ``--svg -``.
+            ``-o`` or another format than rich/text; ``--svg -``; ``--flavor`` without
+            markdown.
     """
     from pathlib import Path
 
@@ -163,6 +178,8 @@ def _check_options(
         raise UsageError(f"--pdf needs --format latex or beamer, not {fmt!r}")
     if pdf and output is None:
         raise UsageError("--pdf needs -o FILE.tex (the PDF is written next to it)")
+    if flavor is not None and fmt != "markdown":
+        raise UsageError(f"--flavor needs --format markdown, not {fmt!r}")
     if step and (output is not None or fmt not in ("rich", "text")):
         raise UsageError(
             "--step shows the derivation in the terminal; use it without -o and with "

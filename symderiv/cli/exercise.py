@@ -10,7 +10,7 @@ from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
 from .options import SIZE, output_option
 
-#: The formats of an exercise sheet.
+#: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 

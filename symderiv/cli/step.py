@@ -100,6 +100,7 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
 
     from rich.console import Console
 
+    from ..render.svgfont import offline_svg_format
     from ..render.terminal import TerminalView
 
     console = Console(
@@ -114,7 +115,10 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
         legacy_windows=False,
     )
     console.print(TerminalView(derivation, max_entries=max_entries))
-    return console.export_svg(title=title or "symderiv")
+    # Rich's own template loads a web font; this one uses system fonts (no network).
+    return console.export_svg(
+        title=title or "symderiv", code_format=offline_svg_format()
+    )
 
 
 def title_of(derivation: Derivation) -> str:

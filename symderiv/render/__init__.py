@@ -24,6 +24,7 @@ RENDERERS: dict[str, str] = {
     "beamer": "beamer:render_beamer",
     "markdown": "markdown:render_markdown",
     "ipynb": "notebook:render_ipynb",
+    "html": "html:render_html",
 }
 
 
@@ -47,7 +48,7 @@ def renderer(fmt: str) -> Callable[..., str]:
 
 
 def render(derivation: Derivation, fmt: str, **settings: Any) -> str:
-    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb)."""
+    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb, html)."""
     return renderer(fmt)(derivation, **settings)
 
 

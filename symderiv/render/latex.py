@@ -453,14 +453,6 @@ def prose_latex(
     return segments_latex(prose_segments(text, letters, math_words))
 
 
-def authored(text: str) -> list[Segment]:
-    """Prose written by symderiv with ``$…$`` LaTeX math (trusted) as segments."""
-    parts = text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced $ in {text!r}")
-    return [("math" if k % 2 else "text", p) for k, p in enumerate(parts) if p]
-
-
 # =============================================================================================
 # Width estimates (in em of the surrounding font), used to elide and to break lines
 # =============================================================================================
@@ -793,7 +785,7 @@ def _grid(
         tail = r"\end{array}\right]"
         width += 0.2 * sum(vsep)
     else:
-        head, tail = r"\begin{bmatrix}", r"\end{bmatrix}"
+        head, tail = matrix_delimiters(ncols, portable)
     tex = "\n".join([head, *body, tail])
     return Piece([tex], [width], height, ncols)
 
@@ -996,8 +988,27 @@ def max_matrix_cols(tex: str) -> int:
 # =============================================================================================
 # sympy leaves
 # =============================================================================================
+def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
+    """The opening and closing of a bracketed matrix of ``cols`` columns.
+
+    ``bmatrix``, except in portable TeX past amsmath's 10 columns (MaxMatrixCols, which a
+    Markdown or notebook reader's LaTeX cannot be told to raise): then an ``array`` with
+    its column letters written out, which MathJax, KaTeX and LaTeX all read (KaTeX
+    refuses ``*{12}{c}``).
+
+    >>> matrix_delimiters(12, portable=True)[0]
+    '\\\\left[\\\\begin{array}{cccccccccccc}'
+    """
+    if portable and cols > 10:
+        return rf"\left[\begin{{array}}{{{'c' * cols}}}", r"\end{array}\right]"
+    return r"\begin{bmatrix}", r"\end{bmatrix}"
+
+
 def sympy_latex(
-    expr: Any, letters: Letters, max_entries: int = DEFAULT_MAX_ENTRIES
+    expr: Any,
+    letters: Letters,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    portable: bool = False,
 ) -> str:
     """A sympy object (expression, Matrix or Array) in LaTeX with display entry names.
 
@@ -1035,7 +1046,8 @@ def sympy_latex(
                 else:
                     line.append(get(i, j))
             body.append(" & ".join(line) + (r" \\" if r < len(rows) - 1 else ""))
-        return "\n".join([r"\begin{bmatrix}", *body, r"\end{bmatrix}"])
+        head, tail = matrix_delimiters(len(cols), portable)
+        return "\n".join([head, *body, tail])
 
     if isinstance(expr, sp.MatrixBase):
         return matrix_of(expr.shape, lambda i, j: scalar(expr[i, j]), max_entries)
@@ -1461,6 +1473,11 @@ def command_line(config: Config) -> str:
 # =============================================================================================
 # Equations laid out in TeX (shared by the article, the slides and Markdown)
 # =============================================================================================
+#: The packages a fragment (``standalone=False``, e.g. ``_repr_latex_``) needs: its
+#: header comment names them, so that it can be pasted into any document.
+FRAGMENT_PACKAGES = ("amsmath", "amssymb", "graphicx", "array", "booktabs")
+
+
 class TexLayout:
     """Equations of a derivation laid out as TeX within a width (em).
 
@@ -1525,7 +1542,9 @@ class TexLayout:
                 return row
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
-            tex = sympy_latex(node.expr, self.letters, style.max_entries)
+            tex = sympy_latex(
+                node.expr, self.letters, style.max_entries, portable=style.portable
+            )
             return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
         if isinstance(node, Text):
             text = math_latex(node.text, self.letters)
@@ -1906,9 +1925,9 @@ class LatexPrinter(PagePrinter[str, Any]):
         if not self.standalone:
             return (
                 head
-                + "% A fragment: needs amsmath, amssymb, graphicx"
-                + (" and tikz" if self.pictures else "")
-                + ".\n"
+                + "% A fragment: needs \\usepackage{"
+                + ",".join(FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ()))
+                + "}.\n"
                 + f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
                 + latex_macros(colors=self.pictures)
                 + "\n"
@@ -1965,7 +1984,6 @@ __all__ = [
     "MatrixStyle",
     "Piece",
     "TexLayout",
-    "authored",
     "command_line",
     "equation_latex",
     "flatten_product",

@@ -1,16 +1,20 @@
-"""Markdown (GitHub and Jupyter): prose, with the mathematics in ``$$ … $$`` blocks.
+"""Markdown for GitHub, GitLab or Jupyter: prose, with the mathematics in maths blocks.
 
 Every formula comes from the TeX layout (:class:`symderiv.render.latex.TexLayout`) in its
-portable (MathJax-friendly) mode; this module never builds TeX itself. It only arranges
-the blocks of the page: headings, paragraphs, ``$$`` blocks (no blank line inside, no line
-that Markdown could take for a list or a heading), the certificate as a table, code
-fences, and the nonzero pattern of each Jacobian as text.
+portable (MathJax- and KaTeX-friendly) mode; this module never builds TeX itself. It only
+arranges the blocks of the page: headings, paragraphs, maths blocks, the certificate as a
+table, code fences, and the nonzero pattern of each Jacobian as text.
+
+How maths is written, and which renderer limits hold, is the ``flavor`` setting
+(:mod:`symderiv.render.mdmath`): ```` ```math ```` fences and ``$`…`$`` for GitHub
+(the default) and GitLab, ``$$ … $$`` and ``$…$`` for Jupyter. A display over the
+flavour's limits is split, then its matrices elided further until every block fits.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,7 @@ from .latex import (
     prose_segments,
     prose_spans,
 )
+from .mdmath import FLAVORS, Flavor, display_math, fits, inline_math, split_display
 from .page import (
     ApiCheck,
     Background,
@@ -53,9 +58,16 @@ from .page import (
     page,
 )
 
+#: The certificate's marks, as maths: pdflatex (pandoc, nbconvert) has no ✓ in text.
+CHECKMARK = r"\checkmark"
+CROSS = r"\times"
+
+#: Symbols in running text set as maths instead: pdflatex (pandoc, nbconvert) has no
+#: text glyph for them.
+_TEXT_MATH = {"−": "-", "→": r"\to", "≠": r"\neq", "✓": CHECKMARK, "✗": CROSS}
+_TEXT_MATH_RE = re.compile("|".join(map(re.escape, _TEXT_MATH)))
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~])")
-#: A line of a math block that Markdown could read as a list item, quote or heading.
-_RISKY_LINE = re.compile(r"^\s*([-+*>#|=]|\d+[.)])")
 
 
 def markdown_escape(text: str) -> str:
@@ -67,23 +79,32 @@ def markdown_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def segments_markdown(segments: Iterable[Segment]) -> str:
-    """Segments as Markdown: text escaped, math in ``$…$``, code in backticks."""
+def segments_markdown(
+    segments: Iterable[Segment], flavor: Flavor = FLAVORS["jupyter"]
+) -> str:
+    """Segments as Markdown: text escaped, maths inline in the flavour's syntax, code in
+    backticks."""
     out: list[str] = []
     for kind, content in segments:
         if kind == "math":
-            out.append(f"${content.strip()}$")
+            out.append(inline_math(content.strip(), flavor))
         elif kind == "code":
             out.append(f"`{content}`")
         else:
-            out.append(markdown_escape(content))
+            pos = 0
+            for m in _TEXT_MATH_RE.finditer(content):
+                out.append(markdown_escape(content[pos : m.start()]))
+                out.append(inline_math(_TEXT_MATH[m.group(0)], flavor))
+                pos = m.end()
+            out.append(markdown_escape(content[pos:]))
     return "".join(out)
 
 
 def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) -> str:
-    """A fenced block drawing the nonzeros (■) and zeros (·), rules between the blocks.
+    """A fenced block drawing the nonzeros (#) and zeros (.), rules between the blocks.
 
-    Empty for matrices with more than ``limit`` rows or columns.
+    ASCII only, so that the block survives pdflatex too (pandoc, nbconvert). Empty for
+    matrices with more than ``limit`` rows or columns.
     """
     if matrix.rows > limit or matrix.cols > limit:
         return ""
@@ -93,26 +114,21 @@ def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) 
         cells: list[str] = []
         for j in range(matrix.cols):
             if j and j % bc == 0 and bc < matrix.cols:
-                cells.append("│")
-            cells.append("■" if (i, j) in matrix.entries else "·")
+                cells.append("|")
+            cells.append("#" if (i, j) in matrix.entries else ".")
         row = " ".join(cells)
         if i and i % br == 0 and br < matrix.rows:
-            lines.append("".join("┼" if ch == "│" else "─" for ch in row))
+            lines.append("".join("+" if ch == "|" else "-" for ch in row))
         lines.append(row)
     return (
-        "Nonzero pattern (■ nonzero, · zero; the rules separate the Kronecker blocks):\n\n"
+        "Nonzero pattern (# nonzero, . zero; the rules separate the Kronecker blocks):\n\n"
         "```text\n" + "\n".join(lines) + "\n```"
     )
 
 
-def math_block(tex: str) -> str:
-    """``tex`` in a ``$$`` block: no blank line inside, no risky line start."""
-    lines = []
-    for line in tex.split("\n"):
-        if not line.strip():
-            continue
-        lines.append("{}" + line if _RISKY_LINE.match(line) else line)
-    return "$$\n" + "\n".join(lines) + "\n$$"
+def math_block(tex: str, flavor: Flavor = FLAVORS["jupyter"]) -> str:
+    """``tex`` as one display block of the flavour (``$$`` for Jupyter)."""
+    return display_math(tex, flavor)
 
 
 @dataclass(frozen=True)
@@ -122,20 +138,25 @@ class MarkdownSettings:
     max_entries: int = DEFAULT_MAX_ENTRIES
     max_terms: int = DEFAULT_MAX_TERMS
     upstream: str = "bar"
+    #: "github" (```math fences), "gitlab" (the same, 1000 characters a block), "jupyter"
+    flavor: str = "github"
 
     def __post_init__(self) -> None:
         positive("max_entries", self.max_entries, "markdown")
         positive("max_terms", self.max_terms, "markdown")
         one_of("upstream", self.upstream, ("bar", "frac"), "markdown")
+        one_of("flavor", self.flavor, tuple(FLAVORS), "markdown")
 
 
-def prose_markdown(prose: Prose, letters: Letters) -> str:
-    """Prose with marked maths as Markdown: text escaped, maths in ``$…$``."""
-    return segments_markdown(prose_spans(prose, letters))
+def prose_markdown(
+    prose: Prose, letters: Letters, flavor: Flavor = FLAVORS["jupyter"]
+) -> str:
+    """Prose with marked maths as Markdown: text escaped, maths inline."""
+    return segments_markdown(prose_spans(prose, letters), flavor)
 
 
 class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
-    """Each part a level-2 heading, each step a level-3 heading, maths in ``$$`` blocks."""
+    """Each part a level-2 heading, each step a level-3 heading, maths in display blocks."""
 
     name = "markdown"
     settings_type = MarkdownSettings
@@ -143,26 +164,64 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
     def bind(self, config: Config) -> None:
         super().bind(config)
         s = self.settings
+        self.flavor = FLAVORS[s.flavor]
+        self.tex = self.layout(s.max_entries, s.max_terms)
+        self.words = _math_words(config)
+
+    def layout(self, max_entries: int, max_terms: int) -> TexLayout:
+        """The TeX layout showing at most ``max_entries`` rows and columns."""
         # Rendered Markdown is about as wide as the article; wider maths scrolls sideways.
-        self.tex = TexLayout(
-            config.letters,
-            max_entries=s.max_entries,
-            max_terms=s.max_terms,
-            upstream=s.upstream,
+        return TexLayout(
+            self.letters,
+            max_entries=max_entries,
+            max_terms=max_terms,
+            upstream=self.settings.upstream,
             portable=True,
             width_em=ARTICLE_WIDTH_EM,
             share_width=0.45,
         )
-        self.words = _math_words(config)
+
+    def math(self, tex: str) -> str:
+        """A display in the flavour's syntax, split into blocks within its limits."""
+        return "\n\n".join(
+            display_math(piece, self.flavor)
+            for piece in split_display(tex, self.flavor)
+        )
+
+    def fitted(self, make: Callable[[TexLayout], list[str]]) -> str:
+        """Displays made by ``make``, elided further until every block fits the flavour.
+
+        Fewer rows and columns first (down to three), then fewer terms per entry.
+        """
+        entries, terms = self.settings.max_entries, self.settings.max_terms
+        layout = self.tex
+        while True:
+            pieces = [
+                p for tex in make(layout) for p in split_display(tex, self.flavor)
+            ]
+            if all(fits(p, self.flavor) for p in pieces) or (
+                entries <= 3 and terms <= 1
+            ):
+                return "\n\n".join(display_math(p, self.flavor) for p in pieces)
+            if entries > 3:
+                entries -= 1
+            else:
+                terms -= 1
+            layout = self.layout(entries, terms)
 
     def text(self, prose: Prose) -> str:
-        return prose_markdown(prose, self.letters)
+        return prose_markdown(prose, self.letters, self.flavor)
 
     def legacy(self, text: str | Prose) -> str:
         """A sentence of the engine: marked prose, or plain text (set by guessing)."""
         if isinstance(text, tuple):
             return self.text(text)
-        return segments_markdown(prose_segments(text, self.letters, self.words))
+        return segments_markdown(
+            prose_segments(text, self.letters, self.words), self.flavor
+        )
+
+    def inline(self, tex: str) -> str:
+        return inline_math(tex, self.flavor)
 
     def empty(self) -> str:
         return ""
@@ -192,12 +251,13 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
 
     def display(self, block: Display) -> str:
         if block.boxed:
-            return math_block(self.tex.boxed(block.equations))
-        items = self.tex.display_items(block.equations, block.kind)
-        return "\n\n".join(math_block(tex) for tex, _ in items)
+            return self.fitted(lambda t: [t.boxed(block.equations)])
+        return self.fitted(
+            lambda t: [tex for tex, _ in t.display_items(block.equations, block.kind)]
+        )
 
     def formula(self, block: Formula) -> str:
-        return math_block(block.math.tex)
+        return self.math(block.math.tex)
 
     def note(self, block: Note) -> str:
         if block.legacy:
@@ -211,12 +271,13 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         if self.settings.upstream != "bar":
             return ""
         return (
-            f"{self.text(block.before)}\n\n{math_block(block.math.tex)}\n\n"
+            f"{self.text(block.before)}\n\n{self.math(block.math.tex)}\n\n"
             f"{self.text(block.after)}"
         )
 
     def entry_sum(self, block: EntrySum) -> str:
-        out = f"{self.text(block.title)}\n\n{math_block(self.tex.entry_sum(block))}"
+        sums = self.fitted(lambda t: [t.entry_sum(block)])
+        out = f"{self.text(block.title)}\n\n{sums}"
         if block.zeros:
             out += "\n\n" + self.text(notes.entry_zeros(block.zeros))
         return out
@@ -229,12 +290,12 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
             if shape is None:
                 continue
             dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
-            items.append(f"${dims}$" + (" reshaped" if item.reshaped else ""))
+            items.append(self.inline(dims) + (" reshaped" if item.reshaped else ""))
         return f"*{self.text(notes.LEDGER)}* " + " · ".join(items)
 
     def closed_shapes(self, block: ClosedShapes) -> str:
         tex = self.tex.closed_shapes(block, self.config)
-        return math_block(tex) if tex else ""
+        return self.math(tex) if tex else ""
 
     def sparsity(self, block: Sparsity) -> str:
         if block.blocks is None:
@@ -260,14 +321,16 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         for check in block.checks:
             var = formula_latex(Sym(check.wrt), self.letters)
             rows.append(
-                f"| ${var}$ | {self.text(notes.claim(check.claim))} | "
-                f"{'✓' if check.passed else '✗'} | {self.legacy(check.detail)} |"
+                f"| {self.inline(var)} | {self.text(notes.claim(check.claim))} | "
+                f"{self.inline(CHECKMARK if check.passed else CROSS)} | "
+                f"{self.legacy(check.detail)} |"
             )
         rows += [
             "",
             self.text(notes.VERIFIED)
             if block.verified
-            else "**Verification failed** (see ✗ above): a result is wrong.",
+            else f"**Verification failed** (see {self.inline(CROSS)} above): "
+            "a result is wrong.",
         ]
         return "\n".join(rows)
 
@@ -288,9 +351,10 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
 
 
 def render_markdown(derivation: Derivation, **settings: Any) -> str:
-    """The derivation as Markdown with ``$$ … $$`` maths (GitHub, Jupyter).
+    """The derivation as Markdown for GitHub (default), GitLab or Jupyter.
 
-    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac").
+    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), flavor
+    ("github", "gitlab" or "jupyter"; see :mod:`symderiv.render.mdmath`).
     """
     return MarkdownPrinter(**settings).render(derivation)
 

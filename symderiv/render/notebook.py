@@ -11,6 +11,7 @@ text, and cell ids and metadata are fixed, so the file is byte-identical from ru
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import keyword
@@ -148,6 +149,7 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
             max_entries=self.settings.max_entries,
             max_terms=self.settings.max_terms,
             upstream=self.settings.upstream,
+            flavor="jupyter",  # $$ maths: what Jupyter and nbconvert read
         )
         self._derivation: Derivation | None = None
         self._namespace: dict[str, Any] = {"__name__": "__symderiv_notebook__"}
@@ -178,21 +180,49 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         return [dict(cell)]
 
     def code_cell(self, cell_id: str, source: str) -> Cells:
-        """A code cell, run now (when ``execute``) so that the notebook opens with outputs."""
+        """A code cell, run now (when ``execute``) so that the notebook opens with outputs.
+
+        As in Jupyter, what the cell prints is a stream output and the value of a last
+        line that is an expression is its result (plain text and, for sympy, LaTeX).
+        """
         nbformat = _nbformat()
         cell = nbformat.v4.new_code_cell(source)
         cell["id"] = self._id(cell_id)
         if self.settings.execute:
             self._count += 1
+            tree = ast.parse(source)
+            last = tree.body[-1] if tree.body else None
+            if isinstance(last, ast.Expr):
+                tree.body.pop()
+            else:
+                last = None
             buffer = io.StringIO()
+            value = None
             with contextlib.redirect_stdout(buffer):
-                exec(compile(source, f"<cell {cell_id}>", "exec"), self._namespace)  # noqa: S102
+                exec(compile(tree, f"<cell {cell_id}>", "exec"), self._namespace)  # noqa: S102
+                if last is not None:
+                    expr = ast.Expression(last.value)
+                    value = eval(
+                        compile(expr, f"<cell {cell_id}>", "eval"), self._namespace
+                    )  # noqa: S307
             cell["execution_count"] = self._count
+            outputs = []
             text = buffer.getvalue()
             if text:
-                cell["outputs"] = [
+                outputs.append(
                     nbformat.v4.new_output("stream", name="stdout", text=text)
-                ]
+                )
+            if value is not None:
+                data = {"text/plain": repr(value)}
+                latex = getattr(value, "_repr_latex_", None)
+                if callable(latex):
+                    data["text/latex"] = latex()
+                outputs.append(
+                    nbformat.v4.new_output(
+                        "execute_result", data=data, execution_count=self._count
+                    )
+                )
+            cell["outputs"] = outputs
         return [dict(cell)]
 
     def md(self, cell_id: str, block: Block) -> Cells:
@@ -208,7 +238,8 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
             "setup",
             "from symderiv import derive\n\n"
             f"d = {derive_call(block.config)}\n"
-            "print(d.verified)  # True: every result was checked exactly",
+            "print(d.verified)  # True: every result was checked exactly\n"
+            "m = d.matrices()  # sympy matrices, entries named as on this page",
         )
         return cells
 
@@ -273,20 +304,50 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
     def background(self, block: Background) -> Cells:
         return self.md("background", block)
 
+    def shown(self, key: str, comment: str) -> str:
+        """Code whose last line displays matrix ``key`` of ``d.matrices()`` (its top-left
+        corner when it is larger than ``max_entries``; a summary when it is huge).
+
+        ASCII only: code goes verbatim into LaTeX when the notebook is converted.
+        """
+        c = self.config
+        var = key.removeprefix("J_").removeprefix("d")
+        vr, vc = c.shape(var)
+        if key.startswith("J_"):
+            rows, cols = c.n * c.m, vr * vc  # ∂vec(Y)/∂vec(V)
+        else:
+            rows, cols = (vc, vr) if c.layout == "numerator" else (vr, vc)
+        limit = self.settings.max_entries
+        if rows * cols > SHOWN_ENTRIES:
+            return f'print("{key}: {rows}x{cols}, too large to display")  # {comment}'
+        if rows > limit or cols > limit:
+            top, left = min(rows, limit), min(cols, limit)
+            return (
+                f"m[{key!r}][:{top}, :{left}]  "
+                f"# {comment}: its top-left {top}x{left} corner"
+            )
+        return f"m[{key!r}]  # {comment}"
+
     def api_check(self, block: ApiCheck) -> Cells:
         var = block.var
+        letter = self.letters.of(var)
         if block.what == "jacobian":
             return self.code_cell(
                 f"jacobian-{var}",
-                f"J = d.results[{var!r}].jacobian  # explicit, sparse\n"
-                'print("shape", J.shape, "nonzero", J.nnz(), "of", J.rows * J.cols)',
+                f"J = d.results[{var!r}].jacobian  # explicit and sparse\n"
+                'print("shape", J.shape, "nonzero", J.nnz(), "of", J.rows * J.cols)\n'
+                + self.shown(
+                    f"J_{var}",
+                    f"the Jacobian of vec({self.letters.of('Y')}) by vec({letter})",
+                ),
             )
         if block.what == "closed":
             return self.code_cell(
                 f"closed-{var}",
                 f"r = d.results[{var!r}]\n"
                 "# The chain-rule result and the closed form, compared entry by entry\n"
-                "print(r.derivative.to_sympy() == r.closed.to_sympy())",
+                "print(r.derivative.to_sympy() == r.closed.to_sympy())\n"
+                + self.shown(f"d{var}", f"dL/d{letter} from the chain rule"),
             )
         numeric = self.numeric_source()
         if not numeric or self._derivation is None:
@@ -376,6 +437,11 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         }
         nbformat.validate(nb)
         return str(nbformat.writes(nb)) + "\n"
+
+
+#: Matrices with more entries than this are not displayed in a code cell (as a sympy
+#: matrix they would take long to make and to draw).
+SHOWN_ENTRIES = 40_000
 
 
 def render_ipynb(derivation: Derivation, **settings: Any) -> str:

@@ -306,6 +306,9 @@ OMITTED: Mapping[str, Mapping[type, str]] = {
         ApiCheck: "code cells run only in a notebook",
     },
     "ipynb": {},
+    "html": {
+        ApiCheck: "code cells run only in a notebook",
+    },
 }
 
 
@@ -632,7 +635,7 @@ def remark_blocks(d: Derivation) -> list[Block]:
     res0 = d.results.get(first)
     shape = res0.jacobian.shape if res0 is not None else None
     nnz = res0.jacobian.nnz() if res0 is not None else 0
-    blocks = list(_parts(notes.remarks(c, shape, nnz)))
+    blocks = list(_parts(notes.remarks(c)))
     shapes = Shapes(c)
     closed = tuple(
         ClosedShape(

@@ -1,0 +1,535 @@
+"""One self-contained web page: the article's blocks, maths as MathML, no network at all.
+
+A lecturer can put the file on a course site or open it offline: it loads no script,
+stylesheet, font or picture from anywhere (the CSS and the few lines of script are inline,
+the maths is MathML that browsers draw natively, sparsity pictures are inline SVG). Every
+formula is the LaTeX printer's portable TeX, converted by :mod:`symderiv.render.mathml`,
+so the page shows exactly the formulas of the article.
+
+The page:
+
+- wide matrices scroll sideways inside their own box; the page itself never does;
+- light and dark colour schemes follow the reader's system (``prefers-color-scheme``);
+- printing gives every step in full, without the hint and with no box cut off;
+- lecture mode: press L (or open the page with ``#lecture``); → and ← then reveal and hide
+  the steps one at a time. Without script the whole page shows.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__, notes
+from ..algebra import PolyMatrix
+from ..conventions import Config
+from ..notation import Sym
+from ..notes import Prose
+from ..steps import Derivation
+from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
+from .formula import formula_latex
+from .latex import Segment, TexLayout, _math_words, prose_segments, prose_spans
+from .mathml import tex_to_mathml
+
+if TYPE_CHECKING:
+    from ..compare import Comparison
+from .page import (
+    ApiCheck,
+    Background,
+    Block,
+    CertificateTable,
+    ClosedShapes,
+    Code,
+    Display,
+    EntrySum,
+    Formula,
+    Heading,
+    Items,
+    Level,
+    Notation,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    page,
+)
+from .terminal import prose_text
+
+#: Width (em) of a display line before the LaTeX layout breaks or elides it; wider displays
+#: scroll in their box. A little under the text column (measured in Chromium: at 40 em no
+#: display of 2×2×3 to 4×4×4 or 1×11×12 needs to scroll).
+HTML_WIDTH_EM = 40.0
+#: Sparsity pictures are drawn up to this many rows and columns.
+SPARSITY_LIMIT = 64
+
+CSS = """\
+:root{color-scheme:light dark;--fg:#1d1f23;--bg:#fdfdfb;--muted:#5c626b;--rule:#d3d7dd;
+--accent:#1f5fad;--box:#f3f4f6;--ok:#17803d;--bad:#b42318}
+@media (prefers-color-scheme:dark){:root{--fg:#e4e6ea;--bg:#15171b;--muted:#a3a9b2;
+--rule:#3b4048;--accent:#8ab4f8;--box:#22252b;--ok:#63d38f;--bad:#ff8a80}}
+*{box-sizing:border-box}
+html{background:var(--bg);color:var(--fg)}
+body{margin:0 auto;max-width:58rem;padding:1.5rem 1.25rem 4rem;
+font:17px/1.55 "Latin Modern Roman","STIX Two Text","Cambria","DejaVu Serif",Georgia,serif}
+math{font-family:"Latin Modern Math","STIX Two Math","Cambria Math","DejaVu Math TeX Gyre",math}
+h1{font-size:1.7rem;line-height:1.25;margin:.5rem 0}
+h2{font-size:1.35rem;margin:2.2rem 0 .6rem;padding-bottom:.2rem;border-bottom:1px solid var(--rule)}
+h3{font-size:1.1rem;margin:1.6rem 0 .4rem}
+h4{font-size:1rem;margin:1.2rem 0 .3rem}
+a{color:var(--accent)}
+.subtitle,.meta{color:var(--muted)}
+.hint{color:var(--muted);font-size:.9rem}
+kbd{border:1px solid var(--rule);border-radius:3px;padding:0 .3em;font-size:.85em}
+code,pre{font-family:"Latin Modern Mono","DejaVu Sans Mono",Menlo,Consolas,monospace;
+font-size:.92em}
+pre{background:var(--box);padding:.6rem .8rem;border-radius:4px;overflow-x:auto}
+.display{overflow-x:auto;overflow-y:hidden;margin:.7rem 0;padding:.3rem 0;text-align:center}
+.display>math{display:inline math;text-align:initial}
+.display:focus-visible{outline:2px solid var(--accent)}
+mrow.boxed{border:1px solid currentColor;padding:.25em .4em}
+figure{margin:.8rem 0;text-align:center}
+figure svg{max-width:100%;height:auto}
+figcaption{color:var(--muted);font-size:.9rem}
+.sparsity .nz{fill:currentColor}
+.sparsity .frame{fill:none;stroke:var(--muted);stroke-width:1}
+.sparsity .cut{stroke:var(--accent);stroke-width:1}
+.table{overflow-x:auto}
+table{border-collapse:collapse;margin:.6rem 0}
+th,td{border-bottom:1px solid var(--rule);padding:.3rem .6rem;text-align:left;vertical-align:top}
+td.mark{text-align:center}
+.ok{color:var(--ok)}.bad{color:var(--bad);font-weight:bold}.muted{color:var(--muted)}
+tr.group td{border-top:2px solid var(--rule)}
+body.lecture .hint{visibility:hidden}
+@media print{
+body{max-width:none;font-size:11pt;padding:0}
+.hint{display:none}
+.display,pre,.table{overflow:visible}
+.step,figure,table{break-inside:avoid}
+h2,h3{break-after:avoid}
+[hidden]{display:block!important}
+}
+"""
+
+SCRIPT = """\
+(function () {
+  // Lecture mode: L toggles it; → (or space) reveals the next part, ← hides it again.
+  var parts = [].slice.call(document.querySelectorAll(".reveal")), k = 0, on = false;
+  function show() {
+    parts.forEach(function (p, i) { p.hidden = on && i > k; });
+    if (on) { parts[k].scrollIntoView({block: "start"}); }
+  }
+  function toggle() { on = !on; document.body.classList.toggle("lecture", on); show(); }
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var key = e.key;
+    if (key === "l" || key === "L") { toggle(); }
+    else if (on && (key === "ArrowRight" || key === " " || key === "PageDown")) {
+      k = Math.min(k + 1, parts.length - 1); show();
+    } else if (on && (key === "ArrowLeft" || key === "PageUp")) {
+      k = Math.max(k - 1, 0); show();
+    } else { return; }
+    e.preventDefault();
+  });
+  if (location.hash === "#lecture") { toggle(); }
+})();
+"""
+
+
+def escape(text: str) -> str:
+    """Text for HTML (``&``, ``<``, ``>`` and quotes escaped).
+
+    >>> escape("a < b & c")
+    'a &lt; b &amp; c'
+    """
+    return html.escape(text, quote=True)
+
+
+def segments_html(segments: Iterable[Segment]) -> str:
+    """Prose segments as HTML: text escaped, maths as inline MathML, code in ``<code>``."""
+    out: list[str] = []
+    for kind, content in segments:
+        if kind == "math":
+            out.append(tex_to_mathml(content.strip()))
+        elif kind == "code":
+            out.append(f"<code>{escape(content)}</code>")
+        else:
+            out.append(escape(content))
+    return "".join(out)
+
+
+def display_html(tex: str, kind: str = "") -> str:
+    """A display formula in its own box, which scrolls sideways when the formula is wide.
+
+    ``kind`` is an extra class of the box (``entry``: a chain-rule entry written out).
+    """
+    cls = f"display {kind}" if kind else "display"
+    math = tex_to_mathml(tex, display=True)
+    return f'<div class="{cls}" tabindex="0">{math}</div>'
+
+
+def sparsity_svg(
+    matrix: PolyMatrix,
+    blocks: tuple[int, int] | None,
+    caption: str,
+    limit: int = SPARSITY_LIMIT,
+) -> str:
+    """The nonzero pattern of ``matrix`` as an inline SVG, the Kronecker blocks ruled.
+
+    Empty for matrices with more than ``limit`` rows or columns. Nonzeros are filled
+    squares in the text colour, so the picture follows the colour scheme; ``caption`` is
+    HTML.
+    """
+    rows, cols = matrix.rows, matrix.cols
+    if rows > limit or cols > limit:
+        return ""
+    cell = max(4, min(16, 320 // max(rows, cols)))
+    w, h = cols * cell, rows * cell
+    dots = "".join(
+        f"M{j * cell + 1} {i * cell + 1}h{cell - 2}v{cell - 2}h{2 - cell}z"
+        for i, j in sorted(matrix.entries)
+    )
+    cuts: list[str] = []
+    if blocks is not None:
+        br, bc = blocks
+        cuts += [f"M{j * cell} 0V{h}" for j in range(bc, cols, bc) if bc < cols]
+        cuts += [f"M0 {i * cell}H{w}" for i in range(br, rows, br) if br < rows]
+    label = (
+        f"Nonzero pattern of a {rows} by {cols} matrix: "
+        f"{len(matrix.entries)} nonzero entries"
+    )
+    svg = (
+        f'<svg class="sparsity" width="{w}" '
+        f'height="{h}" viewBox="-1 -1 {w + 2} {h + 2}" role="img" '
+        f'aria-label="{escape(label)}">'
+        f'<rect class="frame" x="0" y="0" width="{w}" height="{h}"/>'
+        f'<path class="nz" d="{dots}"/>'
+        + (f'<path class="cut" d="{"".join(cuts)}"/>' if cuts else "")
+        + "</svg>"
+    )
+    return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
+
+
+def html_document(head_title: str, body: str) -> str:
+    """A complete HTML5 page around ``body``: inline CSS and script, nothing fetched.
+
+    Args:
+        head_title: the title as plain text, for the browser tab.
+        body: the page's content (HTML).
+    """
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="symderiv {escape(__version__)}">\n'
+        # Nothing may load from elsewhere, even if the page is edited later by hand.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{escape(head_title)}</title>\n"
+        f"<style>\n{CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n"
+        f"<script>\n{SCRIPT}</script>\n</body>\n</html>\n"
+    )
+
+
+@dataclass(frozen=True)
+class HtmlSettings:
+    """Settings of the HTML printer."""
+
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+    upstream: str = "bar"
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, "html")
+        positive("max_terms", self.max_terms, "html")
+        one_of("upstream", self.upstream, ("bar", "frac"), "html")
+
+
+class HtmlPrinter(PagePrinter[str, HtmlSettings]):
+    """The page as HTML: parts and steps as sections, every formula as MathML."""
+
+    name = "html"
+    settings_type = HtmlSettings
+
+    def bind(self, config: Config) -> None:
+        super().bind(config)
+        s = self.settings
+        self.tex = TexLayout(
+            config.letters,
+            max_entries=s.max_entries,
+            max_terms=s.max_terms,
+            upstream=s.upstream,
+            portable=True,
+            width_em=HTML_WIDTH_EM,
+            share_width=0.45,
+        )
+        self.words = _math_words(config)
+
+    def text(self, prose: Prose) -> str:
+        return segments_html(prose_spans(prose, self.letters))
+
+    def legacy(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
+        if isinstance(text, tuple):
+            return self.text(text)
+        return segments_html(prose_segments(text, self.letters, self.words))
+
+    def empty(self) -> str:
+        return ""
+
+    def join(self, blocks: Iterable[Block]) -> str:
+        return "\n".join(out for out in self.blocks(blocks) if out)
+
+    # -- the blocks ------------------------------------------------------------------------
+    def page_title(self, block: PageTitle) -> str:
+        sizes, *rest = block.settings
+        subtitle = f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+        return (
+            f"<header>\n<h1>{self.text(block.title)}</h1>\n"
+            f'<p class="subtitle">{subtitle}</p>\n'
+            f'<p class="meta">Derived and verified by symderiv {escape(__version__)}: '
+            f"<code>{escape(block.command)}</code></p>\n"
+            '<p class="hint">Lecture mode: press <kbd>L</kbd>, then <kbd>→</kbd> and '
+            "<kbd>←</kbd> reveal and hide the steps.</p>\n</header>"
+        )
+
+    def section(self, block: Section) -> str:
+        # A part holding steps shows its heading; the steps are revealed one by one.
+        steps = any(isinstance(b, StepGroup) for b in block.blocks)
+        cls = "part" if steps else "part reveal"
+        return (
+            f'<section class="{cls}">\n<h2>{self.text(block.title)}</h2>\n'
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def step_group(self, block: StepGroup) -> str:
+        return (
+            f'<section class="step reveal" id="step-{block.number}">\n'
+            f"<h3>Step {block.number} · {self.legacy(block.step.title)}</h3>\n"
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def heading(self, block: Heading) -> str:
+        tag = "h2" if block.level is Level.PART else "h3"
+        return f"<{tag}>{self.text(block.title)}</{tag}>"
+
+    def display(self, block: Display) -> str:
+        if block.boxed:
+            return display_html(self.tex.boxed(block.equations))
+        items = self.tex.display_items(block.equations, block.kind)
+        return "\n".join(display_html(tex) for tex, _ in items)
+
+    def formula(self, block: Formula) -> str:
+        return display_html(block.math.tex)
+
+    def note(self, block: Note) -> str:
+        if block.legacy:
+            return f"<p>{self.legacy(block.legacy)}</p>"
+        return f"<p>{self.text(block.prose)}</p>"
+
+    def items(self, block: Items) -> str:
+        lis = "\n".join(f"<li>{self.text(i)}</li>" for i in block.items)
+        return f"<ul>\n{lis}\n</ul>"
+
+    def notation(self, block: Notation) -> str:
+        if self.settings.upstream != "bar":
+            return ""
+        return (
+            f"<p>{self.text(block.before)}</p>\n{display_html(block.math.tex)}\n"
+            f"<p>{self.text(block.after)}</p>"
+        )
+
+    def entry_sum(self, block: EntrySum) -> str:
+        entry = display_html(self.tex.entry_sum(block), "entry")
+        out = f"<p>{self.text(block.title)}</p>\n{entry}"
+        if block.zeros:
+            out += f"\n<p>{self.text(notes.entry_zeros(block.zeros))}</p>"
+        return out
+
+    def shape_ledger(self, block: ShapeLedger) -> str:
+        items = []
+        for item in block.items:
+            shape = item.dims.shape
+            if shape is None:
+                continue
+            tex = formula_latex(item.node, self.letters)
+            dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
+            items.append(tex_to_mathml(dims) + (" reshaped" if item.reshaped else ""))
+        return (
+            f'<p class="ledger"><em>{self.text(notes.LEDGER)}</em> '
+            + " · ".join(items)
+            + "</p>"
+        )
+
+    def closed_shapes(self, block: ClosedShapes) -> str:
+        tex = self.tex.closed_shapes(block, self.config)
+        return display_html(tex) if tex else ""
+
+    def sparsity(self, block: Sparsity) -> str:
+        return sparsity_svg(block.matrix, block.blocks, self.text(block.caption))
+
+    def code(self, block: Code) -> str:
+        return (
+            f"<p>{self.text(block.intro)}</p>\n<pre><code>"
+            + escape("\n".join(block.lines))
+            + "</code></pre>"
+        )
+
+    def certificate(self, block: CertificateTable) -> str:
+        rows = []
+        for check in block.checks:
+            var = tex_to_mathml(formula_latex(Sym(check.wrt), self.letters))
+            mark = (
+                '<td class="mark ok">✓</td>'
+                if check.passed
+                else '<td class="mark bad">✗</td>'
+            )
+            rows.append(
+                f"<tr><td>{var}</td><td>{self.text(notes.claim(check.claim))}</td>"
+                f"{mark}<td>{self.legacy(check.detail)}</td></tr>"
+            )
+        verdict = (
+            f'<p class="ok">{self.text(notes.VERIFIED)}</p>'
+            if block.verified
+            else '<p class="bad">Verification failed (see ✗ above): a result is wrong.</p>'
+        )
+        return (
+            '<section class="reveal" id="certificate">\n'
+            f"<h2>{self.text(notes.CERTIFICATE)}</h2>\n<p>{self.text(block.intro)}</p>\n"
+            '<div class="table"><table>\n<thead><tr><th>variable</th><th>claim</th>'
+            "<th></th><th>how it was checked</th></tr></thead>\n<tbody>\n"
+            + "\n".join(rows)
+            + "\n</tbody></table></div>\n"
+            + verdict
+            + "\n</section>"
+        )
+
+    def remarks(self, block: Remarks) -> str:
+        return (
+            f'<section class="reveal" id="remarks">\n<h2>{self.text(block.title)}</h2>\n'
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def background(self, block: Background) -> str:
+        return (
+            '<section class="reveal" id="background">\n'
+            f"<h2>{self.text(block.title)}</h2>\n"
+            + self.join(block.blocks)
+            + "\n</section>"
+        )
+
+    def api_check(self, block: ApiCheck) -> str:
+        return ""  # omitted (page.OMITTED)
+
+    # -- the document ----------------------------------------------------------------------
+    def render(self, d: Derivation) -> str:
+        self.bind(d.config)
+        blocks = page(d)
+        title = blocks[0]
+        assert isinstance(title, PageTitle)
+        c = d.config
+        head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
+        body = self.blocks(blocks)
+        main = "\n".join(out for out in body[1:] if out)
+        return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")
+
+
+def _pieces_html(pieces: Iterable[tuple[str, str]]) -> str:
+    """Pieces of the conventions page (:mod:`symderiv.compare`) as HTML."""
+    out: list[str] = []
+    for kind, text in pieces:
+        if kind in ("math", "dim-math"):
+            math = tex_to_mathml(text)
+            out.append(
+                f'<span class="muted">{math}</span>' if kind == "dim-math" else math
+            )
+        elif kind == "dim":
+            out.append(f'<span class="muted">{escape(text)}</span>')
+        elif kind == "mark":
+            out.append(
+                f'<span class="{"ok" if text == "✓" else "bad"}">{escape(text)}</span>'
+            )
+        else:
+            out.append(escape(text))
+    return "".join(out)
+
+
+def _words_and_maths(
+    tex: list[tuple[str, str]], text: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The words of the text version of a paragraph with the formulas of its LaTeX one."""
+    return [
+        a if b[0] in ("math", "dim-math") else b for a, b in zip(tex, text, strict=True)
+    ]
+
+
+def comparison_html(c: Comparison) -> str:
+    """``symderiv conventions`` as one self-contained page (see :func:`render_html`)."""
+    from .comparison import notes, tables
+
+    page, words = notes(c, latex=True), notes(c)
+
+    def paragraphs(key: str) -> list[str]:
+        return [
+            f"<p>{_pieces_html(_words_and_maths(a, b))}</p>"
+            for a, b in zip(page[key], words[key], strict=True)
+        ]
+
+    title = f"The conventions side by side at N={c.n}, D={c.d}, M={c.m}"
+    body = [
+        f"<header>\n<h1>{escape(title)}</h1>",
+        "<p>In column, C_in = D and C_out = M.</p>",
+    ]
+    body += paragraphs("intro") + ["</header>", "<main>"]
+    for k, table in enumerate(tables(c, latex=True)):
+        head = "".join(f"<th>{_pieces_html(h)}</th>" for h in table.header)
+        rows = []
+        for r, row in enumerate(table.rows):
+            cls = ' class="group"' if r in table.sections else ""
+            cells = "".join(f"<td>{_pieces_html(cell)}</td>" for cell in row)
+            rows.append(f"<tr{cls}>{cells}</tr>")
+        body += [
+            f"<section>\n<h2>{escape(table.title)}</h2>",
+            f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>',
+            *rows,
+            "</tbody></table></div>",
+        ]
+        if k == 1:
+            body += paragraphs("k")
+        body.append("</section>")
+    body += ["<section>\n<h2>Why they agree</h2>", *paragraphs("why"), "</section>"]
+    body.append(f'<p class="meta"><em>{_pieces_html(words["sources"][0])}</em></p>')
+    verdict = (
+        '<p class="ok">Every row verified.</p>'
+        if c.verified
+        else '<p class="bad">Verification FAILED.</p>'
+    )
+    body += [verdict, "</main>"]
+    return html_document(title, "\n".join(body))
+
+
+def render_html(derivation: Derivation, **settings: Any) -> str:
+    """The derivation as one self-contained HTML page with MathML maths.
+
+    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac").
+    """
+    return HtmlPrinter(**settings).render(derivation)
+
+
+__all__ = [
+    "HtmlPrinter",
+    "HtmlSettings",
+    "comparison_html",
+    "html_document",
+    "render_html",
+    "segments_html",
+    "sparsity_svg",
+]

@@ -1,0 +1,209 @@
+"""LaTeX display maths as MathML Core, the MathML that browsers render natively.
+
+The HTML page gets its maths from the LaTeX printer's portable (MathJax-friendly) TeX, so
+the web page shows exactly the formulas of the article. :func:`tex_to_mathml` converts it
+with latex2mathml and then repairs what that converter emits in MathML 3 but browsers
+(MathML Core: Chromium 109+, Firefox, Safari) ignore or draw wrongly:
+
+- ``aligned``/``gathered`` (a table in MathML, not line breaks, which browsers do not do);
+- the rules of an ``array`` between Kronecker blocks (``columnlines``/``rowlines``), drawn
+  as cell borders; column alignment, as ``text-align``;
+- ``\\boxed`` (``menclose``, not in MathML Core), as a bordered ``mrow``;
+- bold letters and digits (``mathvariant="bold"``), as Unicode mathematical bold;
+- ``\\operatorname{vec}`` (an ``mo``, spaced like an operator), as an upright ``mi``;
+- a row gap such as ``\\\\[1ex]`` (which the converter prints as the text "[1ex]");
+- a matrix with a superscript (``\\end{bmatrix}^{T}``), which the converter leaves as
+  loose brackets and a table under one ``msup``.
+
+Anything the converter could not read (an unknown command, a stray ``&``) becomes an
+``merror`` element, so a test (or a browser) sees it; :func:`mathml_errors` lists them.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ..errors import SymderivError
+
+_ROW_GAP = re.compile(r"\\\\\s*\[[^\]]*\]")
+_ENV = re.compile(r"\\(begin|end)\{(aligned|gathered)\}")
+_NAMED_SPACE = re.compile(r"\\!")
+_MATRIX = re.compile(r"\\(begin|end)\{([bBpvV]?matrix)\}")
+#: Elements with a fixed number of children (base and scripts, numerator and denominator).
+_ARITY = {
+    "msub": 2,
+    "msup": 2,
+    "msubsup": 3,
+    "mfrac": 2,
+    "munder": 2,
+    "mover": 2,
+    "munderover": 3,
+    "mroot": 2,
+}
+_XMLNS = re.compile(r'\s+xmlns="[^"]*"')
+
+
+class MathMLError(SymderivError):
+    """A formula that the LaTeX-to-MathML converter could not read at all."""
+
+
+def _bold(ch: str) -> str:
+    """The Unicode mathematical bold form of an ASCII letter or digit (else ``ch``)."""
+    if "A" <= ch <= "Z":
+        return chr(0x1D400 + ord(ch) - ord("A"))
+    if "a" <= ch <= "z":
+        return chr(0x1D41A + ord(ch) - ord("a"))
+    if "0" <= ch <= "9":
+        return chr(0x1D7CE + ord(ch) - ord("0"))
+    return ch
+
+
+def _prepare(tex: str) -> str:
+    """TeX the converter reads as intended.
+
+    ``aligned`` becomes ``split`` (a two-column table aligned at ``&``), ``gathered`` a
+    one-column ``array``; a row gap ``\\\\[1ex]`` a plain ``\\\\`` (the page's CSS spaces
+    rows); ``\\!`` (a negative thin space) is dropped.
+    """
+    tex = _ROW_GAP.sub(r"\\\\", tex)
+    tex = _NAMED_SPACE.sub("", tex)
+    # A matrix as one group, so that a superscript (^{T}) applies to all of it and its
+    # brackets stretch to it alone (the converter leaves the bracket, table, bracket loose).
+    tex = _MATRIX.sub(
+        lambda m: "{" + m.group(0) if m.group(1) == "begin" else m.group(0) + "}", tex
+    )
+
+    def env(m: re.Match[str]) -> str:
+        begin, name = m.group(1) == "begin", m.group(2)
+        if name == "aligned":
+            return r"\begin{split}" if begin else r"\end{split}"
+        return r"\begin{array}{c}" if begin else r"\end{array}"
+
+    return _ENV.sub(env, tex)
+
+
+def _style(el: ET.Element, css: str) -> None:
+    old = el.get("style", "")
+    el.set("style", f"{old};{css}" if old else css)
+
+
+def _merror(el: ET.Element, message: str) -> None:
+    """Turn ``el`` into an ``merror`` holding ``message`` (visible, and easy to test for)."""
+    el.clear()
+    el.tag = "merror"
+    text = ET.SubElement(el, "mtext")
+    text.text = message
+
+
+def _fix_table(table: ET.Element) -> None:
+    """Rules between blocks and column alignment as CSS on the cells."""
+    collines = table.attrib.pop("columnlines", "").split()
+    rowlines = table.attrib.pop("rowlines", "").split()
+    tight = table.attrib.pop("columnspacing", "").split()[:1] == ["0em"]
+    table.attrib.pop("rowspacing", None)
+    rows = [r for r in table if r.tag == "mtr"]
+    for r, row in enumerate(rows):
+        cells = [c for c in row if c.tag == "mtd"]
+        for c, cell in enumerate(cells):
+            align = cell.attrib.pop("columnalign", None)
+            if align in ("left", "right"):
+                _style(cell, f"text-align:{align}")
+            if tight:
+                _style(cell, "padding-left:0;padding-right:0")
+            if c > 0 and collines:
+                line = collines[min(c - 1, len(collines) - 1)]
+                if line == "solid":
+                    _style(cell, "border-left:1px solid")
+            if r > 0 and rowlines:
+                line = rowlines[min(r - 1, len(rowlines) - 1)]
+                if line == "solid":
+                    _style(cell, "border-top:1px solid")
+
+
+def _fix(el: ET.Element) -> None:
+    """Repair ``el`` and its descendants in place (see the module docstring)."""
+    for child in list(el):
+        _fix(child)
+    tag = el.tag
+    if tag in _ARITY and len(el) != _ARITY[tag]:
+        _merror(el, f"{tag} with {len(el)} parts")
+        return
+    if tag == "mtable":
+        _fix_table(el)
+    elif tag == "menclose":
+        notation = el.attrib.pop("notation", "")
+        el.tag = "mrow"
+        if notation == "box":
+            el.set("class", "boxed")
+    elif tag == "mspace":
+        if el.get("linebreak"):
+            _merror(el, "line break")
+        elif not re.fullmatch(r"-?[\d.]+(em|ex|pt|px)", el.get("width", "0em")):
+            # A named width such as negativethinmathspace is not MathML Core.
+            el.set("width", "0em")
+    elif tag in ("mi", "mn", "mo", "mtext"):
+        text = el.text or ""
+        if text.startswith("\\") and len(text) > 1 or text == "&":
+            _merror(el, f"cannot show {text}")
+            return
+        variant = el.attrib.pop("mathvariant", None)
+        if variant == "bold":
+            el.text = "".join(_bold(ch) for ch in text)
+        elif variant == "normal" and tag == "mi":
+            el.set("mathvariant", "normal")
+        if tag == "mo" and text == "/":
+            # ∂L/∂y: TeX sets the slash as an ordinary symbol, without space around it.
+            el.set("lspace", "0")
+            el.set("rspace", "0")
+        if tag == "mo" and len(text) > 1 and text.isalpha():
+            # \operatorname{vec}: a name, not an operator (no operator spacing).
+            el.tag = "mi"
+            el.attrib.clear()
+
+
+def tex_to_mathml(tex: str, *, display: bool = False) -> str:
+    """LaTeX maths (as the LaTeX printer writes it) as one ``<math>`` element.
+
+    Args:
+        tex: a formula in math mode, without ``$`` or ``\\[``.
+        display: a display formula (``display="block"``) rather than one in running text.
+
+    Returns:
+        The MathML, without namespace declaration (HTML needs none).
+
+    Raises:
+        MathMLError: the converter failed on ``tex`` altogether.
+
+    >>> tex_to_mathml(r"x_{1,2}")
+    '<math><mrow><msub><mi>x</mi><mrow><mn>1</mn><mo>,</mo><mn>2</mn></mrow></msub></mrow></math>'
+    """
+    from latex2mathml.converter import convert
+
+    try:
+        raw = convert(_prepare(tex))
+    except Exception as exc:  # the converter raises assorted types on bad input
+        raise MathMLError(f"cannot convert to MathML: {tex[:80]!r} ({exc})") from exc
+    # The converter writes a stray & (outside a table) unescaped.
+    raw = re.sub(r"&(?!#?\w+;)", "&amp;", _XMLNS.sub("", raw, count=1))
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise MathMLError(f"cannot convert to MathML: {tex[:80]!r} ({exc})") from exc
+    root.attrib.pop("display", None)
+    if display:
+        root.set("display", "block")
+    _fix(root)
+    return ET.tostring(root, encoding="unicode", short_empty_elements=False)
+
+
+def mathml_errors(html: str) -> list[str]:
+    """The messages of every ``merror`` in ``html`` (empty when all maths converted).
+
+    >>> mathml_errors(tex_to_mathml(r"\\frac{a}{b}"))
+    []
+    """
+    return re.findall(r"<merror><mtext>(.*?)</mtext></merror>", html)
+
+
+__all__ = ["MathMLError", "mathml_errors", "tex_to_mathml"]
