@@ -51,7 +51,7 @@ class Linear:
     Attributes:
         W: weights, {W_shape_code}.
         b: bias, {b_shape_code}.
-        {X}: the input saved by forward, (N, in_features).
+        {X}: the input saved by forward, {X_shape_code}.
         N: the batch size saved by forward.
 {grad_attrs}
     """
@@ -75,14 +75,14 @@ class Linear:
         self.b = np.zeros({b_shape_code})
 
     def forward(self, {X}: NDArray[np.float64]) -> NDArray[np.float64]:
-        """{Y} = {forward_rhs}: (N, in_features) -> (N, out_features)."""
+        """{Y} = {forward_rhs}: {X_shape_code} -> {Y_shape_code}."""
         self.{X} = {X}
-        self.N = {X}.shape[0]
+        self.N = {X}.shape[{batch_axis}]
         {Y} = {forward_code}
         return {Y}
 
     def backward(self, {dY}: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Store {stored} from {dY} = ∂L/∂{Y} (N, out_features); return {dX}."""
+        """Store {stored} from {dY} = ∂L/∂{Y} {Y_shape_code}; return {dX}."""
 {backward_code}
 '''
 
@@ -95,7 +95,7 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
     stored 1×M, as SPEC section 1 shows it.
 
     Args:
-        convention: xw, torch or column (a name or a Convention).
+        convention: xw, torch, column or wx (a name or a Convention).
         target: the array library; only "numpy" for now.
 
     Returns:
@@ -115,7 +115,7 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
     choose(target, TARGETS, "code generation target (--target)")
     L = conv.letters
     _, d_name, m_name = conv.sizes
-    code_dims = {d_name: "in_features", m_name: "out_features", "1": "1"}
+    code_dims = {d_name: "in_features", m_name: "out_features", "1": "1", "N": "N"}
 
     def shape_code(role: str) -> str:
         r, c = conv.shape_names(role)
@@ -178,6 +178,9 @@ def generate_linear(convention: str | Convention, target: str = "numpy") -> str:
         d_name=d_name,
         m_name=m_name,
         W_shape_code=shape_code("W"),
+        X_shape_code=shape_code("X"),
+        Y_shape_code=shape_code("Y"),
+        batch_axis=1 if conv.samples_as_columns else 0,
         b_shape_code=shape_code("b"),
         grad_attrs="\n".join(grad_attrs),
         grad_decls="\n".join(grad_decls),

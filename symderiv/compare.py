@@ -1,6 +1,6 @@
 """The three conventions and both vectorization orders side by side, verified.
 
-``compare(n, d, m)`` runs the engine six times (xw, torch, column × row, col) at the given
+``compare(n, d, m)`` runs the engine eight times (xw, torch, column, wx × row, col) at the given
 sizes and builds a :class:`Comparison`: one :class:`Row` per fact (forward formula, shape of
 each object, closed forms of ∂L/∂X, ∂L/∂W, ∂L/∂b, Kronecker forms of the three Jacobians in
 each order), each cell holding what one convention says and whether that derivation's own
@@ -68,7 +68,7 @@ class Row:
         group: "forward", "shapes", "closed" or "kronecker".
         role: the object the row is about (X, W, b, Y, dY), None for the forward pass.
         order: the vectorization order of a Kronecker row, else None.
-        cells: convention name -> Cell, in the order xw, torch, column.
+        cells: convention name -> Cell, in the order xw, torch, column, wx.
     """
 
     key: str
@@ -124,7 +124,9 @@ class Comparison:
         """(rows, cols) of the W whose commutation matrix K appears, or None."""
         conv = CONVENTIONS[convention]
         return (
-            conv.shape("W", self.n, self.d, self.m) if conv.weight_transposed else None
+            conv.shape("W", self.n, self.d, self.m)
+            if conv.weight_transposed and not conv.samples_as_columns
+            else None
         )
 
 
@@ -235,17 +237,21 @@ def _relabel(conv: Convention, matrix: PolyMatrix, var: str) -> tuple[PolyMatrix
     """``conv``'s ∂L/∂var written in xw's variables: w_i_j -> w_j_i, transposed to match.
 
     In torch and column the stored W is xw's Wᵀ (entry w_i_j of one is w_j_i of the other);
-    in column the bias is a column, xw's bᵀ.
+    in column the bias is a column, xw's bᵀ. In wx (samples as columns) X, Y and dY are
+    xw's transposes as well, so every derivative is the transpose of xw's.
     """
     if not conv.weight_transposed:
         return matrix, False
+    swapped = {"w", "x", "y", "dy", "t"} if conv.samples_as_columns else {"w"}
     swap: dict[str, Poly] = {}
     for atom in {a for p in matrix.entries.values() for a in p.atoms()}:
         prefix, *index = atom.split("_")
-        if prefix == "w":
-            swap[atom] = Poly.atom(f"w_{index[1]}_{index[0]}")
+        if prefix in swapped and len(index) == 2:
+            swap[atom] = Poly.atom(f"{prefix}_{index[1]}_{index[0]}")
     out = matrix.subs(swap) if swap else matrix
-    transposed = var == "W" or (var == "b" and conv.bias_column)
+    transposed = (
+        conv.samples_as_columns or var == "W" or (var == "b" and conv.bias_column)
+    )
     return (out.transpose() if transposed else out), transposed
 
 

@@ -1,6 +1,6 @@
 """Conventions, choices and names: everything a derivation is parameterised by.
 
-Three conventions are in use for the same affine layer (SPEC section 1):
+Four conventions are in use for the same affine layer (SPEC section 1, issue 15):
 
 =========  =====================  =====  =====  ==========  =========  =========  ==========
 name       forward                X      W      b           dX         dW         db
@@ -8,7 +8,10 @@ name       forward                X      W      b           dX         dW       
 xw         Y = X W + 1_N b        N×D    D×M    1×M         dY Wᵀ      Xᵀ dY      1_Nᵀ dY
 torch      Y = X Wᵀ + 1_N b       N×D    M×D    1×M         dY W       dYᵀ X      1_Nᵀ dY
 column     Z = A Wᵀ + 1_N bᵀ      N×C_in C_out× C_out×1     dLdZ W     dLdZᵀ A    dLdZᵀ 1_N
+wx         Y = W X + b 1_Nᵀ       D×N    M×D    M×1         Wᵀ dY      dY Xᵀ      dY 1_N
 =========  =====================  =====  =====  ==========  =========  =========  ==========
+
+In wx the samples are the columns (deeplearning.ai's Z = W·A + b), so Y and dY are M×N.
 
 No other module decides these. This module is pure data (no sympy) so the CLI loads fast.
 """
@@ -122,10 +125,11 @@ class Convention:
 
     Attributes:
         name: the ``--convention`` key.
-        weight_transposed: W is stored (M, D) and used as Wᵀ.
-        bias_column: b is stored (M, 1) and broadcast as 1_N bᵀ.
+        weight_transposed: W is stored (M, D) (and used as Wᵀ when samples are rows).
+        bias_column: b is stored (M, 1) (and broadcast as 1_N bᵀ when samples are rows).
         letters: display letters of X, W, b, Y, dY, T and the sizes N, D, M.
         source: where the convention comes from, for the reader.
+        samples_as_columns: X is D×N and Y = W X + b 1_Nᵀ is M×N (wx).
     """
 
     name: str
@@ -133,6 +137,7 @@ class Convention:
     bias_column: bool
     letters: Letters
     source: str
+    samples_as_columns: bool = False
 
     # -- shapes ------------------------------------------------------------------------
     @property
@@ -145,8 +150,10 @@ class Convention:
         """The shape of every role in size names: the one table of shapes."""
         w = Shape(("M",), ("D",)) if self.weight_transposed else Shape(("D",), ("M",))
         b = Shape(("M",), ()) if self.bias_column else Shape((), ("M",))
-        y = Shape(("N",), ("M",))
-        return {"X": Shape(("N",), ("D",)), "W": w, "b": b, "Y": y, "dY": y, "T": y, "P": y}
+        x, y = Shape(("N",), ("D",)), Shape(("N",), ("M",))
+        if self.samples_as_columns:
+            x, y = x.T, y.T
+        return {"X": x, "W": w, "b": b, "Y": y, "dY": y, "T": y, "P": y}
 
     def shape(self, role: str, n: Any, d: Any, m: Any) -> tuple[Any, Any]:
         """Shape of ``role`` for sizes N=n, D=d, M=m (b is 1×M or M×1)."""
@@ -161,13 +168,23 @@ class Convention:
 
     # -- formulas ----------------------------------------------------------------------
     def forward(self) -> Node:
-        """The forward map: X W + 1_N b, X Wᵀ + 1_N b or X Wᵀ + 1_N bᵀ."""
+        """The forward map: X W + 1_N b, X Wᵀ + 1_N b, X Wᵀ + 1_N bᵀ or W X + b 1_Nᵀ."""
+        if self.samples_as_columns:
+            return Sum(Prod(Sym("W"), Sym("X")), Prod(Sym("b"), T(Ones("N"))))
         w: Node = T(Sym("W")) if self.weight_transposed else Sym("W")
         b: Node = T(Sym("b")) if self.bias_column else Sym("b")
         return Sum(Prod(Sym("X"), w), Prod(Ones("N"), b))
 
     def closed_form(self, var: str) -> Node:
         """The closed form of ∂L/∂var in denominator layout (var's own shape)."""
+        if self.samples_as_columns:
+            forms = {
+                "X": Prod(T(Sym("W")), Sym("dY")),  # (D, M)·(M, N)
+                "W": Prod(Sym("dY"), T(Sym("X"))),  # (M, N)·(N, D)
+                "b": Prod(Sym("dY"), Ones("N")),  # (M, N)·(N, 1): the row sums
+            }
+            if var in forms:
+                return forms[var]
         if var == "X":
             return Prod(Sym("dY"), Sym("W") if self.weight_transposed else T(Sym("W")))
         if var == "W":
@@ -185,6 +202,8 @@ class Convention:
 
         Shapes: (N·M, N·D) for X, (N·M, D·M) for W, (N·M, M) for b.
         """
+        if self.samples_as_columns and var in ("X", "W", "b"):
+            return _kronecker_wx(var, order)
         w: Node = Sym("W") if self.weight_transposed else T(Sym("W"))
         row = order == "row"
         if var == "X":
@@ -197,6 +216,19 @@ class Convention:
         if var == "b":
             return Kron(Ones("N"), Eye("M")) if row else Kron(Eye("M"), Ones("N"))
         raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
+
+
+def _kronecker_wx(var: str, order: str) -> Node:
+    """∂vec(Y)/∂vec(var) for Y = W X + b 1_Nᵀ.
+
+    Column order is the textbook vec(A B C) = (Cᵀ ⊗ A) vec(B): vec(W X) = (I_N ⊗ W) vec(X)
+    = (Xᵀ ⊗ I_M) vec(W), vec(b 1_Nᵀ) = (1_N ⊗ I_M) vec(b). Row order stacks the rows,
+    which is column order of the transpose, Yᵀ = Xᵀ Wᵀ + 1_N bᵀ: W ⊗ I_N, I_M ⊗ Xᵀ, I_M ⊗ 1_N.
+    """
+    W, X, I_N, I_M, ones = Sym("W"), Sym("X"), Eye("N"), Eye("M"), Ones("N")
+    if order == "row":
+        return {"X": Kron(W, I_N), "W": Kron(I_M, T(X)), "b": Kron(I_M, ones)}[var]
+    return {"X": Kron(I_N, W), "W": Kron(T(X), I_M), "b": Kron(ones, I_M)}[var]
 
 
 XW = Convention(
@@ -220,14 +252,24 @@ COLUMN = Convention(
     Letters(X="A", Y="Z", dY="dLdZ", D="C_in", M="C_out"),
     "the 'mytorch' Linear class, Z = A Wᵀ + 1 bᵀ",
 )
-CONVENTIONS: Mapping[str, Convention] = {c.name: c for c in (XW, TORCH, COLUMN)}
+WX = Convention(
+    "wx",
+    True,
+    True,
+    Letters(),
+    "deeplearning.ai (samples as columns), Z = W A + b",
+    samples_as_columns=True,
+)
+CONVENTIONS: Mapping[str, Convention] = {
+    c.name: c for c in (XW, TORCH, COLUMN, WX)
+}
 
 
 def get_convention(name: str) -> Convention:
     """The convention called ``name``.
 
     Raises:
-        ChoiceError: ``name`` is not xw, torch or column.
+        ChoiceError: ``name`` is not xw, torch, column or wx.
     """
     try:
         return CONVENTIONS[name]
@@ -430,7 +472,7 @@ class Config:
 
     Attributes:
         n, d, m: sizes N (batch), D (inputs), M (outputs), each >= 1.
-        convention: xw, torch or column.
+        convention: xw, torch, column or wx.
         vec: vectorization order, "row" (reshape(-1)) or "col" (textbook vec).
         layout: "denominator" (derivative in the variable's shape) or "numerator" (transposed).
         loss: "generic" (symbolic upstream), "mse", "sum" or "softmax-ce" (row-wise
@@ -471,6 +513,7 @@ class Config:
         choose(self.layout, LAYOUTS, "layout")
         choose(self.loss, LOSSES, "loss")
         choose(self.method, METHODS, "method")
+        check_loss(self.conv, self.loss)
         object.__setattr__(self, "wrt", parse_wrt(self.wrt))
         names = parse_names(self.names)
         object.__setattr__(self, "names", dict(sorted(names.items())))
@@ -605,6 +648,22 @@ def upstream_scale(loss: str, n: int) -> Fraction:
     return Fraction(1, n) if loss == "mse" else Fraction(1)
 
 
+def check_loss(conv: Convention, loss: str) -> None:
+    """Refuse a loss the convention cannot take: softmax-ce with samples as columns.
+
+    The softmax runs along each sample, a row of Y; in wx a sample is a column, and the
+    loss's formulas, notes and numeric checks are written for rows only.
+
+    Raises:
+        ChoiceError: softmax-ce in a samples-as-columns convention.
+    """
+    if loss == "softmax-ce" and conv.samples_as_columns:
+        raise ChoiceError(
+            f"--loss softmax-ce needs samples as rows; convention {conv.name} has samples "
+            "as columns (use xw, torch or column)"
+        )
+
+
 def softmax_ce_upstream() -> Node:
     """dY = (P − T)/N for L = −(1/N) Σ_ij t_ij log p_ij, P the row-wise softmax of Y."""
     return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
@@ -659,6 +718,7 @@ __all__ = [
     "TORCH",
     "VARIABLES",
     "VEC_ORDERS",
+    "WX",
     "XW",
     "check_size",
     "check_values_seed",
@@ -667,6 +727,7 @@ __all__ = [
     "entry_name",
     "get_convention",
     "mse_upstream",
+    "check_loss",
     "softmax_ce_upstream",
     "parse_names",
     "parse_wrt",

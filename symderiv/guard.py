@@ -38,7 +38,7 @@ UNIT_COST: dict[str, tuple[float, float]] = {
     "loss_terms": (0.2e-6, 80),
     "index_terms": (8e-6, 700),
     "tensor_terms": (8e-6, 700),
-    "notebook_terms": (2.5e-6, 0),
+    "notebook_terms": (110e-6, 0),
     "text_cells": (0.04, 0),
     "tex_cells": (0.012, 0),
 }

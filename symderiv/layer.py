@@ -72,5 +72,5 @@ class AffineLayer:
 
     @property
     def outputs(self) -> PolyMatrix:
-        """The outputs as names y_i_j (what the loss sees), (N, M)."""
-        return PolyMatrix.of_atoms("Y", self.n, self.m)
+        """The outputs as names y_i_j (what the loss sees), Y's shape."""
+        return PolyMatrix.of_atoms("Y", *self.shape("Y"))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .notation import Deriv, Node, Ones, Sym
+from .notation import Deriv, Node, Ones, Prod, Sym, T
 
 if TYPE_CHECKING:
     from .conventions import Config
@@ -531,6 +531,8 @@ def remarks_after_shapes(
     first = c.wrt[0]
     other = "col" if c.vec == "row" else "row"
     names = {"row": "row", "col": "column"}
+    # The bias fills Y along the batch: every row (samples as rows), every column in wx.
+    line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
     parts: list[Part] = [
         Title(("The vectorization order matters",)),
         Para(
@@ -577,14 +579,14 @@ def remarks_after_shapes(
         Title(("The bias is broadcast",)),
         Para(
             (
-                "The same bias is added to every row of ",
+                f"The same bias is added to every {line} of ",
                 sym("Y"),
                 " through ",
                 F(Ones("N")),
                 f", a column of {c.n} ones. Each bias entry therefore influences one "
-                "output in every row, and its derivative adds up the upstream derivatives "
-                "over the batch: that sum is the product with the ones vector, NumPy's "
-                "sum over axis 0.",
+                f"output in every {line}, and its derivative adds up the upstream "
+                "derivatives over the batch: that sum is the product with the ones vector, "
+                f"NumPy's sum over axis {axis}.",
             ),
             short=(),
         ),
@@ -855,7 +857,23 @@ def define_note(c: Config) -> Prose:
 
 
 def forward_note(c: Config) -> Prose:
-    """Y = X W + 1_N b, entry by entry."""
+    """Y = X W + 1_N b, entry by entry (Y = W X + b 1_Nᵀ with samples as columns)."""
+    if c.conv.samples_as_columns:
+        return (
+            "Column ",
+            M("j"),
+            " of ",
+            sym("Y"),
+            " is the output for sample ",
+            M("j"),
+            "; the bias is added to every column (",
+            F(Prod(Sym("b"), T(Ones("N")))),
+            " repeats ",
+            sym("b"),
+            " in each of the ",
+            size_m("N"),
+            " columns).",
+        )
     return (
         "Row ",
         M("i"),
@@ -969,6 +987,22 @@ def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
         ),
         "b": (yij, " depends on ", _entry(c, "b", "j"), " only, with derivative 1"),
     }[var]
+    if c.conv.samples_as_columns:  # y_ij: output i of sample j
+        i = M("i")
+        where = {
+            "X": (yij, " depends on column ", j, " of ", sym("X"), " only"),
+            "W": (
+                yij,
+                " depends only on the weights of output ",
+                i,
+                " (row ",
+                i,
+                " of ",
+                sym("W"),
+                ")",
+            ),
+            "b": (yij, " depends on ", _entry(c, "b", "i"), " only, with derivative 1"),
+        }[var]
     return (
         "Row ",
         M("k"),
@@ -1073,15 +1107,41 @@ CLOSED_NOTE: Prose = (
 SUMMARY_TITLE: Prose = ("Backpropagation through the layer",)
 
 
-def summary_note(method: str) -> Prose:
-    return (
+def summary_note(c: Config) -> Prose:
+    out: Prose = (
         "These are the formulas a backward pass implements; every one was checked "
         + (
             "against the explicit chain rule above."
-            if method in ("jacobian", "all")
+            if c.method in ("jacobian", "all")
             else "against the explicit chain rule (see the certificate)."
         ),
     )
+    if c.conv.samples_as_columns:  # where deeplearning.ai's 1/m goes
+        out += (
+            " deeplearning.ai writes ",
+            M("dW = 1/m·dZ·Aᵀ", r"dW = \frac{1}{m}\, dZ\, A^{T}"),
+            " and ",
+            M("db = 1/m·Σ dZ", r"db = \frac{1}{m} \sum dZ"),
+            ": its cost ",
+            M("J = 1/m·Σ ℒ", r"J = \frac{1}{m} \sum \mathcal{L}"),
+            " averages over the ",
+            M("m"),
+            " samples and its ",
+            M("dZ"),
+            " is the derivative of one sample's ",
+            M("ℒ", r"\mathcal{L}"),
+            ", so the ",
+            M("1/m"),
+            " is applied in the parameter gradients. Here ",
+            M("dY = ∂L/∂Y", r"dY = \partial L/\partial Y"),
+            " is the derivative of the whole loss, which already holds that factor (for "
+            "the mean loss, ",
+            M("dY = (Y − T)/N", "dY = (Y - T)/N"),
+            "), so ",
+            M("dW = dY·Xᵀ", r"dW = dY\, X^{T}"),
+            " is the same number.",
+        )
+    return out
 
 
 # -- teaching devices (issue 15): the memory argument, the function view, both slicings,

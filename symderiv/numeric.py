@@ -30,6 +30,7 @@ from .conventions import (
     LOSSES,
     VARIABLES,
     Convention,
+    check_loss,
     check_size,
     choose,
     get_convention,
@@ -202,8 +203,11 @@ class Instance:
     @property
     def sizes(self) -> dict[str, int]:
         """{"N": n, "D": d, "M": m}, read off X and T."""
-        n, d = self.X.shape
-        return {"N": n, "D": d, "M": self.T.shape[1]}
+        if self.convention.samples_as_columns:  # X (D, N), T (M, N)
+            (d, n), m = self.X.shape, self.T.shape[0]
+        else:  # X (N, D), T (N, M)
+            (n, d), m = self.X.shape, self.T.shape[1]
+        return {"N": n, "D": d, "M": m}
 
     def variables(self) -> dict[str, Array]:
         """The arrays the loss is differentiated by: {"X": ..., "W": ..., "b": ...}."""
@@ -221,9 +225,9 @@ class Instance:
             return float(np.sum(self.dY * Y))  # Σ dY ⊙ Y
         if self.loss == "mse":
             r = Y - self.T  # (N, M)
-            return float(np.sum(r * r)) / (2 * len(Y))  # 1/(2N) Σ‖y_i − t_i‖²
-        if self.loss == "softmax-ce":
-            return float(-np.sum(self.T * log_softmax(Y))) / len(Y)
+            return float(np.sum(r * r)) / (2 * self.sizes["N"])  # 1/(2N) Σ‖y_i − t_i‖²
+        if self.loss == "softmax-ce":  # rows are samples (Config refuses wx with it)
+            return float(-np.sum(self.T * log_softmax(Y))) / self.sizes["N"]
         return float(np.sum(Y))
 
     def upstream(self, Y: Array) -> Array:
@@ -256,7 +260,7 @@ def draw_instance(
 
     Args:
         n, d, m: sizes N, D, M, each >= 1.
-        convention: xw, torch or column.
+        convention: xw, torch, column or wx.
         loss: generic, mse or sum.
         seed: an integer >= 0.
 
@@ -273,15 +277,16 @@ def draw_instance(
     n, d, m = (check_size(k, v) for k, v in (("n", n), ("d", d), ("m", m)))
     conv = get_convention(convention)
     choose(loss, LOSSES, "loss")
+    check_loss(conv, loss)
     seed = check_seed(seed)
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    T_ = rng.normal(size=(n, m))
+    X = rng.normal(size=conv.shape("X", n, d, m))  # (N, D), or (D, N) in wx
+    T_ = rng.normal(size=conv.shape("Y", n, d, m))  # Y's shape
     if loss == "softmax-ce":
         T_ = one_hot(T_)  # the same draws, made one-hot (the class is each row's argmax)
     W = rng.normal(size=conv.shape("W", n, d, m))
     b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
-    dY = rng.normal(size=(n, m)) if loss == "generic" else None
+    dY = rng.normal(size=conv.shape("Y", n, d, m)) if loss == "generic" else None
     return Instance(
         conv,
         loss,
@@ -326,10 +331,13 @@ def check_seed(seed: object) -> int:
 def forward_reference(instance: Instance) -> Array:
     """Y written directly with numpy broadcasting, as code does (not via the notation).
 
-    ``X @ W + b`` (xw), ``X @ W.T + b`` (torch), ``A @ W.T + b.T`` (column): an
-    independent check of :meth:`Convention.forward`. Shape (N, M).
+    ``X @ W + b`` (xw), ``X @ W.T + b`` (torch), ``A @ W.T + b.T`` (column),
+    ``W @ X + b`` (wx): an independent check of :meth:`Convention.forward`. Shape
+    (N, M), or (M, N) in wx.
     """
     c = instance.convention
+    if c.samples_as_columns:
+        return instance.W @ instance.X + instance.b
     W = instance.W.T if c.weight_transposed else instance.W
     b = instance.b.T if c.bias_column else instance.b
     return instance.X @ W + b
@@ -407,16 +415,19 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
         for k, v in instance.variables().items()
     }
     X, W, b = leaves["X"], leaves["W"], leaves["b"]
-    Y = X @ (W.T if c.weight_transposed else W) + (b.T if c.bias_column else b)
+    if c.samples_as_columns:
+        Y = W @ X + b  # (M, D) @ (D, N) + (M, 1)
+    else:
+        Y = X @ (W.T if c.weight_transposed else W) + (b.T if c.bias_column else b)
     if instance.loss == "generic":
         assert instance.dY is not None
         L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * Y)
     elif instance.loss == "mse":
         t = torch.tensor(np.array(instance.T), dtype=torch.float64)
-        L = 0.5 / Y.shape[0] * torch.sum((Y - t) ** 2)
+        L = 0.5 / instance.sizes["N"] * torch.sum((Y - t) ** 2)
     elif instance.loss == "softmax-ce":
         t = torch.tensor(np.array(instance.T), dtype=torch.float64)
-        L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / Y.shape[0]
+        L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / instance.sizes["N"]
     else:
         L = torch.sum(Y)
     L.backward()
@@ -565,7 +576,7 @@ def verify(
 
     Args:
         n, d, m: sizes N, D, M, each >= 1.
-        convention: xw, torch or column.
+        convention: xw, torch, column or wx.
         loss: generic (L = Σ dY ⊙ Y), mse (1/(2N) Σ‖y_i − t_i‖²) or sum (Σ y_ij).
         seed: seed of ``numpy.random.default_rng``, an integer >= 0.
         wrt: the variables to check, "X,W,b" or an iterable of them.

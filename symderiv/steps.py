@@ -138,8 +138,8 @@ class Derivation:
 
         outputs = {
             f"y_{i + 1}_{j + 1}": self.layer.Y[i, j]
-            for i in range(self.config.n)
-            for j in range(self.config.m)
+            for i in range(self.layer.Y.rows)
+            for j in range(self.layer.Y.cols)
         }
         values: dict[str, Poly] = {}
         for (i, j), v in self.loss_upstream.entries.items():

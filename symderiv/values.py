@@ -125,10 +125,11 @@ def companion(derivation: Derivation, seed: int) -> Companion:
         r: number(layer.matrix(r)) for r in ("X", "W", "b")
     }
     values["Y"] = number(layer.Y)
+    y_rows, y_cols = layer.shape("Y")  # N×M, or M×N with samples as columns (wx)
     y_values = {
         f"y_{i + 1}_{j + 1}": values["Y"][i, j]
-        for i in range(config.n)
-        for j in range(config.m)
+        for i in range(y_rows)
+        for j in range(y_cols)
     }
     if config.loss == "mse":
         values["T"] = number(layer.matrix("T"))
@@ -140,8 +141,8 @@ def companion(derivation: Derivation, seed: int) -> Companion:
     # dy_i_j -> its number: the chain rule's row is the upstream dY
     dy = {
         f"dy_{i + 1}_{j + 1}": upstream[i, j]
-        for i in range(config.n)
-        for j in range(config.m)
+        for i in range(y_rows)
+        for j in range(y_cols)
     }
     everything = {**consts, **dy}
     vec_y = PolyMatrix(
@@ -204,7 +205,8 @@ def _closed_forms(
     notation or the engine), in exact arithmetic; transposed in numerator layout.
 
     xw: dY @ W.T, X.T @ dY, dY.sum(axis=0) as a row; torch: dY @ W, dY.T @ X, the same
-    row; column: dLdZ @ W, dLdZ.T @ A, dLdZ.sum(axis=0) as a column.
+    row; column: dLdZ @ W, dLdZ.T @ A, dLdZ.sum(axis=0) as a column; wx (samples as
+    columns, dY is M×N): W.T @ dY, dY @ X.T, dY.sum(axis=1) as a column.
     """
     X, W, dY = _array(values["X"]), _array(values["W"]), _array(values["dY"])
     db = dY.sum(axis=0, keepdims=True)  # (1, M)
@@ -214,6 +216,8 @@ def _closed_forms(
         out = {"X": dY @ W, "W": dY.T @ X, "b": db}
     elif convention == "column":
         out = {"X": dY @ W, "W": dY.T @ X, "b": db.T}
+    elif convention == "wx":
+        out = {"X": W.T @ dY, "W": dY @ X.T, "b": dY.sum(axis=1, keepdims=True)}
     else:
         raise ValueError(f"no integer closed forms for convention {convention!r}")
     if layout == "numerator":

@@ -18,9 +18,19 @@ def sym_matrix(prefix: str, rows: int, cols: int) -> sp.Matrix:
 
 
 def layer(convention: str, n: int, d: int, m: int) -> dict[str, sp.Matrix]:
-    """X, W, b, Y, dY, T for one convention, typed in from SPEC section 1."""
+    """X, W, b, Y, dY, T for one convention, typed in from SPEC section 1.
+
+    ``ones`` is the ones vector 1_N the bias is broadcast with (its length is the batch).
+    """
     X = sym_matrix("x", n, d)
     ones = sp.ones(n, 1)
+    if convention == "wx":  # samples as columns: X is D×N, Y = W X + b 1ᵀ is M×N
+        X = sym_matrix("x", d, n)
+        W = sym_matrix("w", m, d)
+        b = sym_matrix("b", m, 1)
+        Y = W * X + b * ones.T
+        return {"X": X, "W": W, "b": b, "Y": Y, "dY": sym_matrix("dy", m, n),
+                "T": sym_matrix("t", m, n), "ones": ones}  # fmt: skip
     if convention == "xw":
         W = sym_matrix("w", d, m)
         b = sym_matrix("b", 1, m)
@@ -42,6 +52,7 @@ def layer(convention: str, n: int, d: int, m: int) -> dict[str, sp.Matrix]:
         "Y": Y,
         "dY": sym_matrix("dy", n, m),
         "T": sym_matrix("t", n, m),
+        "ones": ones,
     }
 
 
@@ -51,7 +62,7 @@ def loss(mats: dict[str, sp.Matrix], kind: str) -> sp.Expr:
     if kind == "generic":
         return sum((a * b for a, b in zip(mats["dY"], Y, strict=True)), sp.Integer(0))
     if kind == "mse":
-        n = Y.rows
+        n = mats["ones"].rows  # the batch N
         return sp.Rational(1, 2 * n) * sum(
             ((y - t) ** 2 for y, t in zip(Y, mats["T"], strict=True)), sp.Integer(0)
         )

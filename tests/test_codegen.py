@@ -61,13 +61,16 @@ def test_backward_matches_finite_differences(
     assert layer.W.shape == conv.shape("W", n, d, m)
     assert layer.b.shape == conv.shape("b", n, d, m)
     layer.b = rng.normal(size=layer.b.shape)  # b starts at zero; test a general point
-    X = rng.normal(size=(n, d))
-    dY = rng.normal(size=(n, m))
+    X = rng.normal(size=conv.shape("X", n, d, m))  # (N, D), or (D, N) in wx
+    dY = rng.normal(size=conv.shape("Y", n, d, m))
     W0, b0 = layer.W.copy(), layer.b.copy()
 
     Y = layer.forward(X)
-    W_used = W0.T if conv.weight_transposed else W0
-    assert np.allclose(Y, X @ W_used + (b0.T if conv.bias_column else b0))
+    if conv.samples_as_columns:
+        assert np.allclose(Y, W0 @ X + b0)
+    else:
+        W_used = W0.T if conv.weight_transposed else W0
+        assert np.allclose(Y, X @ W_used + (b0.T if conv.bias_column else b0))
     dX = layer.backward(dY)
     dW, db = layer.dW.copy(), layer.db.copy()
 

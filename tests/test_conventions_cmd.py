@@ -38,9 +38,9 @@ def test_every_row_is_verified_by_the_engine(page) -> None:  # type: ignore[no-u
     ]
     assert len(keys) == 1 + 5 + 3 + 6
     for row in page.rows:
-        assert list(row.cells) == ["xw", "torch", "column"]
+        assert list(row.cells) == ["xw", "torch", "column", "wx"]
         assert all(cell.passed for cell in row.cells.values()), row.key
-    assert len(page.agreement) == 6 and all(a.passed for a in page.agreement)
+    assert len(page.agreement) == 9 and all(a.passed for a in page.agreement)
 
 
 # The Kronecker table of SPEC section 1, in size names (K where W is stored transposed).

@@ -14,7 +14,7 @@ from symderiv import Config, derive
 from symderiv.algebra import Poly, PolyMatrix
 from symderiv.steps import StepKind
 
-CONVENTIONS = ("xw", "torch", "column")
+CONVENTIONS = ("xw", "torch", "column", "wx")
 ORDERS = ("row", "col")
 LAYOUTS = ("denominator", "numerator")
 # (1,1,1); non-square; an index >= 10 (x_1_11, w_11_2 / w_2_11); N >= 10 for y_10_j.

@@ -2,13 +2,17 @@
 
 The strategies are built from each command's own click parameters, so a command or flag
 added later is fuzzed without touching this file: sizes get tiny, bad and huge values;
-choices get their choices and junk; paths get writable names, missing folders, folders
-and the empty string; other text gets known good values (``--wrt``, ``--names``, seeds,
-formulas) and junk; and junk tokens (unknown flags, unicode, lone dashes) are mixed in.
+choices get their choices and junk; output paths get writable names, missing folders,
+folders and the empty string; input files (``click.File``, ``click.Path(exists=True)``,
+as for ``check --batch``, ``--roster`` or ``--values``) get existing files with good, junk,
+empty and binary content, missing files and folders; numbers get numbers in and out of
+range; other text gets known good values (``--wrt``, ``--names``, seeds, formulas) and
+junk; and junk tokens (unknown flags, unicode, lone dashes) are mixed in.
 
 For every argument vector:
 
-* the exit code is 0, 1 or 2 and no exception escapes the CLI (CliRunner would record it);
+* the exit code is 0, 1, 2 or 130 and no exception escapes the CLI (CliRunner would
+  record it);
 * nothing says "Traceback", and no "internal error" (the CLI's one line for a bug);
 * exit 2 is exactly one ``Error:`` line on stderr and nothing on stdout;
 * a failure (exit != 0) writes no file (the folder is unchanged, temporaries included).
@@ -26,6 +30,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 from click.testing import CliRunner
@@ -95,6 +100,40 @@ def _paths() -> st.SearchStrategy[str]:
     )
 
 
+#: Files every scratch folder holds, for parameters that read a file.
+INPUT_FILES: dict[str, bytes] = {
+    "file.txt": b"keep\n",
+    "answers.txt": b"X.T @ dY\ndY @ W.T\nsum(dY, axis=0)\n",
+    "roster.csv": b"name,answer\nada,X.T @ dY\nbob,dY.T @ X\n",
+    "values.json": b'{"X": [[1, 2], [3, 4]], "W": [[1, 0, 2], [0, 1, 1]]}\n',
+    "junk.bin": bytes(range(256)) * 4,
+    "empty.txt": b"",
+}
+
+
+def _inputs() -> st.SearchStrategy[str]:
+    return st.sampled_from([*INPUT_FILES, "missing.txt", "dir", "", "-", "sub/x"])
+
+
+def _reads_a_file(param: click.Parameter) -> bool:
+    kind = param.type
+    if isinstance(kind, click.File):
+        return "r" in kind.mode
+    return isinstance(kind, click.Path) and bool(kind.exists)
+
+
+def _numbers(kind: click.ParamType[Any]) -> st.SearchStrategy[str]:
+    low = getattr(kind, "min", None)
+    high = getattr(kind, "max", None)
+    edges = [str(v) for v in (low, high) if v is not None]
+    edges += [str(v - 1) for v in (low,) if v is not None]
+    edges += [str(v + 1) for v in (high,) if v is not None]
+    return st.one_of(
+        st.sampled_from([*edges, "0", "1", "3", "-1", "2.5", "1e9", "nan", "inf", "x"]),
+        st.integers(-5, 10**6).map(str),
+    )
+
+
 def _value(param: click.Parameter) -> st.SearchStrategy[str]:
     """Values for one parameter: mostly sensible, sometimes wrong, sometimes junk."""
     kind = param.type
@@ -104,8 +143,12 @@ def _value(param: click.Parameter) -> st.SearchStrategy[str]:
     if isinstance(kind, click.Choice):
         choices = [str(c) for c in kind.choices]
         return st.one_of(st.sampled_from(choices), st.sampled_from(choices), JUNK)
-    if isinstance(kind, click.Path) or name in ("output", "svg"):
+    if _reads_a_file(param):
+        return st.one_of(_inputs(), _inputs(), JUNK)
+    if isinstance(kind, (click.File, click.Path)) or name in ("output", "svg"):
         return st.one_of(_paths(), JUNK)
+    if isinstance(kind, (click.types.IntParamType, click.types.FloatParamType)):
+        return st.one_of(_numbers(kind), JUNK)
     if name == "formula":
         made = st.lists(FORMULA_TOKENS, max_size=12).map("".join)
         return st.one_of(st.sampled_from(GOOD_TEXT["formula"]), made, JUNK)
@@ -157,6 +200,8 @@ def _good(param: click.Parameter) -> st.SearchStrategy[str]:
     """A value that is right for ``param`` (for required parameters)."""
     if isinstance(param.type, click.Choice):
         return st.sampled_from([str(c) for c in param.type.choices])
+    if _reads_a_file(param):
+        return st.sampled_from([k for k in INPUT_FILES if k != "junk.bin"])
     if param.name == "formula":
         return st.sampled_from(GOOD_TEXT["formula"][:5])
     return st.sampled_from(GOOD_TEXT.get(param.name or "", ["x"])[:2])
@@ -209,11 +254,15 @@ def _check(argv: list[str]) -> None:
     runner = CliRunner()
     with _scratch_folder() as folder:
         (folder / "dir").mkdir()
-        (folder / "file.txt").write_text("keep\n")
+        for name, content in INPUT_FILES.items():
+            (folder / name).write_bytes(content)
         before = _tree(folder)
         result = runner.invoke(cli, argv, prog_name="symderiv")
         after = _tree(folder)
-        kept = (folder / "file.txt").read_text() == "keep\n"
+        kept = all(
+            (folder / name).read_bytes() == content
+            for name, content in INPUT_FILES.items()
+        )
         # check --format json/gradescope/prairielearn: the verdict is a JSON document,
         # written (to stdout or -o) for a wrong or unreadable answer too (issue 11).
         written = [folder / p for p in set(after) - set(before)]
@@ -226,7 +275,7 @@ def _check(argv: list[str]) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{shown}\nexception={result.exception!r}"
     )
-    assert code in (0, 1, 2), shown
+    assert code in (0, 1, 2, 130), shown
     assert "Traceback" not in result.stdout + result.stderr, shown
     assert "internal error" not in result.stderr, shown  # a bug caught by the CLI
     assert kept, shown

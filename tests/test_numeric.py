@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from symderiv import numeric
 from symderiv.cli import cli
-from symderiv.conventions import CONVENTIONS, LOSSES, Convention
+from symderiv.conventions import CONVENTIONS, LOSSES, Config, Convention
 from symderiv.errors import ChoiceError, ShapeError, TooLargeError, UsageError
 from symderiv.notation import Deriv, Eye, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
 from symderiv.numeric import (
@@ -24,7 +24,19 @@ from symderiv.numeric import (
 )
 
 SIZES = [(1, 1, 1), (2, 2, 3), (3, 2, 1), (2, 5, 3), (4, 1, 6)]
-ALL = [(c, loss) for c in CONVENTIONS for loss in LOSSES]
+ALL = [
+    (c, loss)
+    for c in CONVENTIONS
+    for loss in LOSSES
+    if not (CONVENTIONS[c].samples_as_columns and loss == "softmax-ce")
+]
+
+
+def test_softmax_ce_with_samples_as_columns_is_refused() -> None:
+    with pytest.raises(UsageError, match="softmax-ce needs samples as rows"):
+        draw_instance(2, 2, 3, "wx", "softmax-ce")
+    with pytest.raises(UsageError, match="softmax-ce needs samples as rows"):
+        Config(n=2, d=2, m=3, convention="wx", loss="softmax-ce")
 
 
 def _no_torch(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,8 +78,9 @@ def test_draw_follows_the_spec_stream(convention: str, loss: str) -> None:
     n, d, m, seed = 3, 2, 4, 7
     conv = CONVENTIONS[convention]
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    T_ = rng.normal(size=(n, m))
+    wx = convention == "wx"  # samples as columns: X, T and dY transposed
+    X = rng.normal(size=(d, n) if wx else (n, d))
+    T_ = rng.normal(size=(m, n) if wx else (n, m))
     if loss == "softmax-ce":  # the same draws, one-hot at each row's largest entry
         T_ = (T_ == T_.max(axis=1, keepdims=True)).astype(np.float64)
     W = rng.normal(size=(d, m) if convention == "xw" else (m, d))
@@ -77,11 +90,11 @@ def test_draw_follows_the_spec_stream(convention: str, loss: str) -> None:
     assert np.array_equal(inst.T, T_)
     assert np.array_equal(inst.W, W)
     assert inst.W.shape == conv.shape("W", n, d, m)
-    expected_b = b.reshape(m, 1) if convention == "column" else b.reshape(1, m)
+    expected_b = b.reshape(m, 1) if convention in ("column", "wx") else b.reshape(1, m)
     assert np.array_equal(inst.b, expected_b)
     if loss == "generic":
         assert inst.dY is not None
-        assert np.array_equal(inst.dY, rng.normal(size=(n, m)))
+        assert np.array_equal(inst.dY, rng.normal(size=(m, n) if wx else (n, m)))
     else:
         assert inst.dY is None
     assert not inst.X.flags.writeable

@@ -17,7 +17,7 @@ configs = st.builds(
     n=sizes,
     d=sizes,
     m=sizes,
-    convention=st.sampled_from(["xw", "torch", "column"]),
+    convention=st.sampled_from(["xw", "torch", "column", "wx"]),
     vec=st.sampled_from(["row", "col"]),
     layout=st.sampled_from(["denominator", "numerator"]),
     loss=st.sampled_from(["generic", "mse", "sum"]),
@@ -30,7 +30,8 @@ def test_results_match_closed_forms_typed_in_sympy(config: Config) -> None:
     deriv = derive(config)
     assert deriv.verified
     mats = oracle.layer(config.convention, config.n, config.d, config.m)
-    dY = {"generic": mats["dY"], "sum": sp.ones(config.n, config.m)}.get(config.loss)
+    ones_y = sp.ones(*mats["Y"].shape)  # dY of L = Σ y_ij
+    dY = {"generic": mats["dY"], "sum": ones_y}.get(config.loss)
     if dY is None:  # mse keeps dy symbols in the derivative; compare generically
         dY = mats["dY"]
     X, W = mats["X"], mats["W"]
@@ -39,6 +40,8 @@ def test_results_match_closed_forms_typed_in_sympy(config: Config) -> None:
         closed = {"X": dY * W.T, "W": X.T * dY, "b": ones.T * dY}
     elif config.convention == "torch":
         closed = {"X": dY * W, "W": dY.T * X, "b": ones.T * dY}
+    elif config.convention == "wx":  # samples as columns: dY is M×N
+        closed = {"X": W.T * dY, "W": dY * X.T, "b": dY * ones}
     else:
         closed = {"X": dY * W, "W": dY.T * X, "b": dY.T * ones}
     for var, expected in closed.items():

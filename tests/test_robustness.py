@@ -714,3 +714,202 @@ def test_readme_error_examples_are_what_symderiv_prints() -> None:
         result = invoke(shlex.split(command)[1:])
         assert result.exit_code in (1, 2), command
         assert result.stderr == expected + "\n", (command, result.stderr)
+
+
+# -- issue 14: robustness, round two ----------------------------------------------------------
+BIG = [
+    "--n",
+    "64",
+    "--d",
+    "64",
+    "--m",
+    "64",
+]  # seconds of work: a usage error must come first
+
+
+def _no_work(result: Result) -> None:
+    assert "working" not in result.stderr, "the error came after the work"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--pdf", "-o", "x.tex"], "--pdf needs --format latex or beamer"),
+        (["--pdf", "--format", "latex"], "--pdf needs -o FILE.tex"),
+        (["--step", "-o", "y.txt"], "--step shows the derivation"),
+        (["--pdf", "--format", "text", "--svg", "s.svg"], "--pdf needs"),
+        (["--svg", "-"], "--svg needs a file name"),
+        (["--format", "latex", "-o", "notes.pdf", "--pdf"], "name the same file"),
+        (["-o", "same.out", "--svg", "./same.out"], "name the same file"),
+        (["--max-entries", "1000"], "1000 is too large"),
+    ],
+)
+def test_usage_errors_come_before_any_work_and_leave_no_file(
+    args: list[str], needle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    result = invoke(["derive", *BIG, *args])
+    assert_one_line_error(result, 2, needle)
+    _no_work(result)
+    assert time.perf_counter() - start < 20  # 64³ would take far longer (generous)
+    assert tree(tmp_path) == []
+
+
+def test_the_same_file_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "link.out").symlink_to(tmp_path / "real.out")
+    (tmp_path / "real.out").write_text("keep\n")
+    result = invoke(["derive", "-o", str(tmp_path / "real.out"),
+                     "--svg", str(tmp_path / "link.out")])  # fmt: skip
+    assert_one_line_error(result, 2, "name the same file")
+    assert (tmp_path / "real.out").read_text() == "keep\n"
+
+
+def test_exercise_refuses_its_pdf_over_its_source(tmp_path: Path) -> None:
+    result = invoke(["exercise", "-o", str(tmp_path / "sheet.pdf"), "--pdf"])
+    assert_one_line_error(result, 2, "name the same file")
+    assert tree(tmp_path) == []
+
+
+def test_conventions_checks_its_output_before_the_work(tmp_path: Path) -> None:
+    result = invoke(["conventions", "--n", "40", "--d", "40", "--m", "40",
+                     "-o", str(tmp_path / "missing" / "c.txt")])  # fmt: skip
+    assert_one_line_error(result, 1, "does not exist")
+    _no_work(result)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["derive", "--n", "33", "--d", "1000000", "--m", "1", "--wrt", "b"],
+        ["check", "--wrt", "b", "--n", "33", "--d", "1000000", "--m", "1",
+         "sum(dY, axis=0)"],
+        ["conventions", "--n", "100", "--d", "100", "--m", "100"],
+        ["derive", "--n", "100", "--d", "100", "--m", "100", "--format", "ipynb"],
+        ["verify", "--n", "48000", "--d", "1", "--m", "1"],
+        ["verify", "--n", "20000", "--d", "1", "--m", "1"],
+    ],
+)  # fmt: skip
+def test_the_guard_refuses_what_it_cannot_keep_its_promise_for(args: list[str]) -> None:
+    """Each of these took 10-36 times the estimate, or ran out of memory at 6 GiB."""
+    result = invoke(args)
+    assert_one_line_error(result, 2, "too large")
+
+
+def test_dev_stdout_to_a_pipe_gets_the_output() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "symderiv", "derive", "--format", "json",
+         "-o", "/dev/stdout"],
+        capture_output=True, env=_env(), check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["config"]["n"] == 2
+
+
+def test_a_fifo_as_output_is_written_through(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = invoke(["derive", "--format", "json", "-o", str(fifo)])
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(got[0])["config"]["m"] == 3
+    assert tree(tmp_path) == ["p"]
+
+
+def test_names_at_the_length_limit(tmp_path: Path) -> None:
+    long_ok = tmp_path / ("a" * 250 + ".json")
+    result = invoke(["derive", "--format", "json", "-o", str(long_ok)])
+    assert result.exit_code == 0, result.stderr
+    assert long_ok.exists()
+    too_long = tmp_path / ("b" * 300)
+    assert_one_line_error(
+        invoke(["derive", "--format", "json", "-o", str(too_long)]),
+        1,
+        "file name too long",
+    )
+
+
+def test_codegen_does_not_echo_escape_sequences_of_the_path(tmp_path: Path) -> None:
+    name = str(tmp_path / "x\x1b]0;PWNED\x07\x1b[31mred.py")
+    result = invoke(["codegen", "-o", name])
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "wrote " in result.stderr
+
+
+@needs_pty
+@pytest.mark.parametrize("columns", ["0", "-5", "abc", "100000"])
+def test_columns_junk_on_a_terminal_still_prints(columns: str) -> None:
+    code, out = _pty_run(["derive", "--wrt", "W"], _env(COLUMNS=columns), 90)
+    assert code == 0
+    assert b"All results verified." in out
+    assert len(out) < 200_000  # not 100 000-wide rules
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize(
+    "args",
+    [["verify"], ["derive", "--format", "rich"], ["derive"], ["conventions"],
+     ["check", "--wrt", "W", "X.T @ dY"], ["codegen"], ["exercise"]],
+)  # fmt: skip
+def test_a_stdout_that_cannot_encode_gets_a_clear_line(
+    encoding: str, args: list[str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "symderiv", *args],
+        capture_output=True, env=_env(PYTHONIOENCODING=encoding), check=False,
+    )  # fmt: skip
+    err = done.stderr.decode("ascii", "replace")
+    assert "internal error" not in err and "Traceback" not in err, err
+    if done.returncode != 0:
+        assert done.returncode == 1
+        assert err.splitlines()[-1].startswith(
+            "Error: standard output uses the encoding"
+        )
+        assert "PYTHONIOENCODING=utf-8" in err
+
+
+def test_a_low_memory_cap_is_a_clean_error(tmp_path: Path) -> None:
+    import resource
+
+    def cap() -> None:
+        limit = 150 * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "symderiv", "derive", "--n", "24", "--d", "24",
+         "--m", "24", "--format", "ipynb", "-o", str(tmp_path / "a.ipynb")],
+        capture_output=True, env=_env(), preexec_fn=cap, check=False,
+    )  # fmt: skip
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert err.splitlines()[-1].startswith("Error: out of memory"), err
+    assert tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("argv0", ["symderiv", "-m"])
+def test_ctrl_c_while_the_command_imports_is_one_line(argv0: str) -> None:
+    """A KeyboardInterrupt no code catches, once the package is importing: exit 130."""
+    code = (
+        f"import sys; sys.argv[0] = {argv0!r}; import symderiv; raise KeyboardInterrupt"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=_env(), check=False
+    )
+    assert done.returncode == 130
+    assert done.stderr.decode() == (
+        "Error: interrupted (Ctrl-C); no partial file was left.\n"
+    )
+
+
+def test_a_library_user_keeps_the_normal_traceback() -> None:
+    code = "import symderiv; raise KeyboardInterrupt"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=_env(), check=False
+    )
+    assert b"Traceback" in done.stderr and done.returncode != 130

@@ -21,7 +21,7 @@ from symderiv.render.terminal import render_text
 from symderiv.steps import Derivation
 from symderiv.views import IndexCalculus, always, settle
 
-CONVENTIONS = ("xw", "torch", "column")
+CONVENTIONS = ("xw", "torch", "column", "wx")
 ORDERS = ("row", "col")
 LAYOUTS = ("denominator", "numerator")
 # (1,1,1); non-square; an index >= 10 (x_1_11, w_11_2 / w_2_11) kept small elsewhere.
@@ -107,7 +107,7 @@ def test_index_steps_come_from_sympy() -> None:
     assert sum(isinstance(a, sp.KroneckerDelta) for a in deltas) >= 3
     assert any(isinstance(a, sp.Sum) for a in sp.preorder_traversal(dy_dw[1]))
     assert not any(isinstance(a, sp.Sum) for a in sp.preorder_traversal(dy_dw[-1]))
-    text = deriv.results["W"].extra["index"]
+    text = deriv.to_dict()["results"]["W"]["index"]
     assert text["entry"]["text"] == "∂y_ij/∂w_hk = δ_jk·x_ih"
     assert text["text"] == (
         "∂L/∂w_hk = Σ_{i=1}^{N} Σ_{j=1}^{M} ∂L/∂y_ij·δ_jk·x_ih"
@@ -120,7 +120,9 @@ def test_index_steps_come_from_sympy() -> None:
 def test_convention_changes_the_indices() -> None:
     entries = {
         conv: {
-            var: derive(convention=conv, method="index").results[var].extra["index"]
+            var: derive(convention=conv, method="index").to_dict()["results"][var][
+                "index"
+            ]
             for var in VARS
         }
         for conv in CONVENTIONS
@@ -140,10 +142,10 @@ def test_convention_changes_the_indices() -> None:
 
 def test_numerator_layout_states_the_transposed_entry() -> None:
     deriv = derive(method="index", layout="numerator")
-    text = deriv.results["W"].extra["index"]["text"]
+    text = deriv.to_dict()["results"]["W"]["index"]["text"]
     assert text.startswith("(∂L/∂W)_kh = ∂L/∂w_hk = ")
     assert text.endswith("(dYᵀ·X)_kh")
-    assert deriv.results["b"].extra["index"]["text"].endswith("(dYᵀ·1_N)_k")
+    assert deriv.to_dict()["results"]["b"]["index"]["text"].endswith("(dYᵀ·1_N)_k")
 
 
 def test_index_forward_is_derived_from_the_convention() -> None:
@@ -176,13 +178,15 @@ def test_tensor_sparsity(convention: str) -> None:
     n, d, m = 2, 3, 4
     deriv = derive(n=n, d=d, m=m, convention=convention, method="tensor")
     w_shape = [d, m] if convention == "xw" else [m, d]
+    y_shape = [m, n] if convention == "wx" else [n, m]  # wx: samples as columns
+    x_shape = [d, n] if convention == "wx" else [n, d]
     expected = {
-        "X": ([n, m, n, d], n * m * n * d, n * m * d),
-        "W": ([n, m, *w_shape], n * m * d * m, n * m * d),
-        "b": ([n, m, m], n * m * m, n * m),
+        "X": ([*y_shape, *x_shape], n * m * n * d, n * m * d),
+        "W": ([*y_shape, *w_shape], n * m * d * m, n * m * d),
+        "b": ([*y_shape, m], n * m * m, n * m),
     }
     for var, (shape, entries, nonzeros) in expected.items():
-        tensor = deriv.results[var].extra["tensor"]
+        tensor = deriv.to_dict()["results"][var]["tensor"]
         assert tensor["shape"] == shape
         assert tensor["entries"] == entries
         assert tensor["nonzeros"] == nonzeros
@@ -204,23 +208,24 @@ def test_tensor_blocks_are_the_derivatives_of_each_output() -> None:
     i, j = 1, 2  # y_2_3: block rows 2..3, columns 4..5
     block = [[grid[i * 2 + r, j * 2 + c].to_str() for c in range(2)] for r in range(2)]
     assert block == [["0", "0"], ["w_1_3", "w_2_3"]]
-    text = deriv.results["X"].extra["tensor"]["entry"]["text"]
+    text = deriv.to_dict()["results"]["X"]["tensor"]["entry"]["text"]
     assert text == "∂y_ij/∂x_kl = δ_ik·w_lj"
 
 
 def test_a_wrong_reference_is_caught_by_both_views(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original = views_module.add_views
+    original = views_module.run_views
 
-    def corrupted(engine: Any) -> None:
-        result = engine.results["W"]
+    def corrupted(config: Any, upstream: Any, results: Any) -> Any:
+        result = results["W"]
         rows, cols = result.derivative.shape
         bad = result.derivative + PolyMatrix(rows, cols, {(0, 1): Poly.atom("x_1_1")})
-        engine.results["W"] = replace(result, derivative=bad)
-        original(engine)
+        return original(
+            config, upstream, {**results, "W": replace(result, derivative=bad)}
+        )
 
-    monkeypatch.setattr(views_module, "add_views", corrupted)
+    monkeypatch.setattr(views_module, "run_views", corrupted)
     deriv = derive(method="all")
     assert not deriv.verified
     failed = {(c.wrt, c.claim): c.detail for c in deriv.checks if not c.passed}
@@ -230,7 +235,7 @@ def test_a_wrong_reference_is_caught_by_both_views(
     }
     assert "entry (1, 2)" in failed["W", "index notation = chain rule"]
     assert "entry (1, 2)" in failed["W", "tensor contraction = chain rule"]
-    assert deriv.results["W"].extra["index"]["verified"] is False
+    assert deriv.to_dict()["results"]["W"]["index"]["verified"] is False
     assert deriv.results["W"].verified is False
     assert "✗" in render_text(deriv)
 

@@ -62,7 +62,7 @@ class CheckResult:
         ok: the formula equals the derivative at every size triple checked.
         var: X, W or b (the role; ``letter`` is how the convention writes it).
         formula: the formula as given.
-        convention: xw, torch or column.
+        convention: xw, torch, column or wx.
         reason: one of :data:`REASONS`.
         message: the verdict in words; the first line says right or wrong, the next
             lines why (no ✓/✗: the CLI adds them).

@@ -26,7 +26,7 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     "--convention",
     type=click.Choice(list(CONVENTIONS)),
     default=None,
-    help="xw, torch or column [default: xw].",
+    help="xw, torch, column or wx [default: xw].",
 )
 @click.option(
     "--vec",

@@ -165,7 +165,10 @@ def convention_option(func: F) -> F:
         type=click.Choice(list(CONVENTIONS)),
         default="xw",
         show_default=True,
-        help="xw: Y = X W + 1b; torch: y = x Wᵀ + b; column: Z = A Wᵀ + 1bᵀ.",
+        help=(
+            "xw: Y = X W + 1b; torch: y = x Wᵀ + b; column: Z = A Wᵀ + 1bᵀ; "
+            "wx (samples as columns): Y = W X + b1ᵀ."
+        ),
     )(func)
 
 

@@ -1,7 +1,8 @@
 """Formulas as NumPy code: the one printer behind codegen, the article, Markdown and notebook.
 
 One idiom everywhere: ``A @ B`` for products, ``A.T`` for transposes, a sum over the
-batch for 1ᵀ·A (``A.sum(axis=0, keepdims=True)``) and for Aᵀ·1 (its transpose), and
+batch for 1ᵀ·A (``A.sum(axis=0, keepdims=True)``), for Aᵀ·1 (its transpose) and for A·1
+(``A.sum(axis=1, keepdims=True)``, samples as columns), and
 ``np.ones((N, 1))`` only where a column of ones is really multiplied. Sizes print as the
 expressions the caller names (``self.N``, ``Y.shape[0]``), never as numbers, so the code
 works at every batch size.
@@ -91,6 +92,9 @@ class _NumPy(Visitor[str]):
         if len(args) == 2 and isinstance(args[1], Ones) and isinstance(args[0], T):
             # Aᵀ·1 = (1ᵀ·A)ᵀ, (cols, 1)
             return f"{self._operand(args[0].arg)}.sum(axis=0, keepdims=True).T"
+        if len(args) == 2 and isinstance(args[1], Ones):
+            # A·1: the row sums, (rows, 1)
+            return f"{self._operand(args[0])}.sum(axis=1, keepdims=True)"
         if len(args) == 2 and isinstance(args[0], Recip):
             # (Y − T)/N: divide by the size
             return f"{self._operand(args[1])} / {self.size(args[0].size)}"

@@ -226,7 +226,7 @@ def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
             t("Every "),
             _mark(True),
             t(" below was checked at these sizes by running the derivation for each "
-              "convention in both vec orders (six derivations) and reading its "
+              "convention in both vec orders (eight derivations) and reading its "
               "certificate, or by comparing with its matrices."),
         ]
     ]  # fmt: skip
@@ -245,14 +245,21 @@ def notes(c: Comparison, latex: bool = False) -> dict[str, list[list[Piece]]]:
     ]  # fmt: skip
     why = [
         [
-            t("All three write the same layer. torch and column store W transposed "
+            t("All four write the same layer. torch and column store W transposed "
               "(one row per output, "),
             m("M×D", "M \\times D"),
             t("), so their ∂L/∂W is the transpose of xw's: "),
             p.equation(T(Prod(T(X), dY)), Prod(T(dY), X)),
             t(". column also stores b as a column, so its ∂L/∂b is "),
             p.equation(T(Prod(T(one), dY)), Prod(T(dY), one)),
-            t("; its letters differ too (A, Z, dLdZ for X, Y, dY)."),
+            t("; its letters differ too (A, Z, dLdZ for X, Y, dY). wx puts the samples "
+              "in columns: its X, Y and dY are xw's transposes and it stores W and b as "
+              "torch and column do, so each of its derivatives is the transpose of "
+              "xw's, e.g. "),
+            p.equation(T(Prod(dY, T(W))), Prod(W, T(dY))),
+            t(" (written "),
+            m("Wᵀ·dY", "W^{T} \\, dY"),
+            t(" in its own letters)."),
         ],
         [
             t("The vectorization order changes only the Kronecker forms (the two factors "
@@ -403,6 +410,7 @@ def comparison_latex(c: Comparison) -> str:
         "\\setlength{\\parindent}{0pt}",
         "\\setlength{\\parskip}{0.5em}",
         "\\renewcommand{\\arraystretch}{1.1}",
+        "\\setlength{\\tabcolsep}{4pt}",  # four conventions side by side
         "\\pagestyle{empty}",
         "\\begin{document}",
         f"\\section*{{The conventions side by side at $N={c.n}$, $D={c.d}$, $M={c.m}$}}",

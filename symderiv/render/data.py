@@ -12,7 +12,7 @@ Python data.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import __version__
@@ -177,13 +177,14 @@ def _document(derivation: Derivation) -> dict[str, Any]:
     values = derivation.upstream_values()
     bindings = {name: v.to_str() for name, v in values.items()}
     if values:
+        rows, cols = c.shape("Y")
         upstream = PolyMatrix(
-            c.n,
-            c.m,
+            rows,
+            cols,
             {
                 (i, j): values[f"dy_{i + 1}_{j + 1}"]
-                for i in range(c.n)
-                for j in range(c.m)
+                for i in range(rows)
+                for j in range(cols)
             },
         )
     else:
@@ -203,7 +204,7 @@ def _document(derivation: Derivation) -> dict[str, Any]:
         ]
     order = c.vec
     vec: dict[str, Any] = {
-        "Y": [[i + 1, j + 1] for i, j in vec_positions((c.n, c.m), order)],
+        "Y": [[i + 1, j + 1] for i, j in vec_positions(c.shape("Y"), order)],
     }
     for role in ("X", "W", "b"):
         vec[role] = [p.to_str() for p in layer.matrix(role).vec(order)]
@@ -227,7 +228,7 @@ def _document(derivation: Derivation) -> dict[str, Any]:
             },
             "verified": r.verified,
         }
-        results[var].update(r.extra)
+        results[var].update(_extras(r.extra))
     return {
         "schema": 1,
         "version": __version__,
@@ -264,6 +265,28 @@ def iter_json(derivation: Derivation) -> Iterator[str]:
     with bulk_work():
         yield from _encode(_document(derivation), 0)
         yield "\n"
+
+
+def _extras(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The index and tensor views' extras, their sympy equations printed as text and LaTeX."""
+    if not extra:
+        return {}
+    from .indexnotation import latex_of, text_of
+
+    def printed(parts: tuple[Any, ...]) -> dict[str, str]:
+        return {
+            "text": " = ".join(text_of(p) for p in parts),
+            "latex": " = ".join(latex_of(p) for p in parts),
+        }
+
+    out: dict[str, Any] = {}
+    for view, values in extra.items():
+        shown = {k: v for k, v in values.items() if k != "equation"}
+        shown["entry"] = printed(values["entry"])
+        if "equation" in values:
+            shown.update(printed(values["equation"]))
+        out[view] = shown
+    return out
 
 
 def render_json(derivation: Derivation, indent: int | None = 2) -> str:

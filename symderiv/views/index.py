@@ -1,0 +1,228 @@
+"""The index view: ∂L/∂w_hk = Σ_i Σ_j ∂L/∂y_ij · ∂y_ij/∂w_hk, computed by sympy for any sizes.
+
+sympy expands the convention's own formula (say Y = X·W + 1_N·b) into
+y_ij = Σ_l x_il·w_lj + b_j with ``IndexedBase`` entries and symbolic N, D, M,
+differentiates it by an entry w_hk (the result holds Kronecker deltas), puts it into the
+chain rule and lets ``Sum.doit`` collapse the deltas. The collapsed sum is compared, still
+for general sizes, with entry (h, k) of the closed form Xᵀ·dY that sympy expands itself;
+finally it is summed at the concrete sizes and compared exactly with the jacobian view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from ..algebra import Poly, PolyMatrix
+from ..notation import Deriv, Equation, Explicit, Sum
+from ..render.indexnotation import Entry, Partial, Product, matrix_text, text_of
+from ..steps import Check, Step, StepKind
+from .calculus import (
+    Context,
+    View,
+    compile_entry,
+    equation,
+    in_layout,
+    size_env,
+    sizes_text,
+    sum_ranges,
+    var_entries,
+    var_indices,
+)
+
+
+def index_view(ctx: Context) -> View:
+    """The entry-wise derivation for general sizes: its steps, certificate rows and extras.
+
+    Extras per variable (``Result.extra["index"]``): the equation chain and the entry
+    derivative as sympy display objects, and whether the view agreed.
+    """
+    steps, checks, extras = [_forward_step(ctx)], [], {}
+    for var in ctx.config.wrt:
+        more, check, extra = _variable(ctx, var)
+        steps += more
+        checks.append(check)
+        extras[var] = {"index": extra}
+    return View(tuple(steps), tuple(checks), extras)
+
+
+def _forward_step(ctx: Context) -> Step:
+    c, calc, show = ctx.config, ctx.calc, ctx.show
+    i, j = ctx.i, ctx.j
+    y = calc.forward(i, j)
+    sizes = c.size_names
+    node = calc.conv.forward()
+    assert isinstance(node, Sum)
+    forward = " + ".join(matrix_text(calc.matrix(a)) for a in node.args)
+    rows, cols = calc.shape("Y")
+    ranges = ", ".join(
+        (f"{name} = 1…{size}" if c.index_base == 1 else f"{name} = 0…{size}−1")
+        for name, size in (
+            ("i", rows),
+            ("j", cols),
+            *((str(s), sizes[1]) for s in sum_ranges(y)),
+        )
+    )
+    return Step(
+        "index_forward",
+        StepKind.DEFINE,
+        "Index notation: the forward pass for any sizes",
+        (equation(show.entry_symbol("Y", (i, j)), show.show(y)),),
+        note=(
+            f"The sizes {', '.join(sizes)} stay symbols and every entry carries its "
+            f"indices ({ranges}). sympy expands {c.letters.of('Y')} = "
+            f"{forward} entry by entry; every "
+            "step of this view is computed by sympy from here."
+        ),
+        uses=("forward",),
+        view="index",
+    )
+
+
+def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]]:
+    c, calc, show = ctx.config, ctx.calc, ctx.show
+    i, j = ctx.i, ctx.j
+    steps: list[Step] = []
+    vi = var_indices(var, "hk")
+    lv, ev, ey = c.letters.of(var), c.letters.entry(var), c.letters.entry("Y")
+    y_ij = show.entry_symbol("Y", (i, j))
+    dv = show.partial(y_ij, var, vi.indices)  # ∂y_ij/∂v_hk
+    dl = show.partial(show.loss, var, vi.indices)  # ∂L/∂v_hk
+
+    _, raw, partial = calc.partial(var, vi.indices, i, j)
+    deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
+    where = " and ".join(f"{a} = {b}" for a, b in (d.args[:2] for d in deltas))
+    shown = [show.show(raw)] + ([show.show(partial)] if partial != raw else [])
+    steps.append(
+        Step(
+            f"index_dY_d{var}",
+            StepKind.JACOBIAN,
+            f"Index notation: ∂{ey}_ij/∂{ev}_{vi.text}",
+            (equation(dv, *shown),),
+            note=(
+                "The derivative of one entry by another is 1 when they are the same "
+                "entry and 0 otherwise: a Kronecker delta. sympy differentiates the sum "
+                "term by term and the sum keeps only the term where the delta is 1"
+                + (f"; what is left is nonzero only when {where}." if where else ".")
+            ),
+            uses=("index_forward",),
+            wrt=var,
+            view="index",
+        )
+    )
+
+    full, collapsed = calc.chain(var, vi.indices, partial, i, j)
+    chain_terms = show.sum_of(
+        Product(show.show(calc.base["dY"][i, j]), dv),
+        (j, 1, calc.shape("Y")[1]),
+        (i, 1, calc.shape("Y")[0]),
+    )
+    loss_note = {
+        "generic": "",
+        "sum": " For L = Σ y_ij every ∂L/∂y_ij is 1.",
+        "mse": " For the MSE loss ∂L/∂y_ij = (y_ij − t_ij)/N.",
+        "softmax-ce": " For softmax cross-entropy ∂L/∂y_ij = (p_ij − t_ij)/N.",
+    }[c.loss]
+    steps.append(
+        Step(
+            f"index_dL_d{var}",
+            StepKind.CHAIN,
+            f"Index notation: chain rule for ∂L/∂{ev}_{vi.text}",
+            (equation(dl, chain_terms, show.show(full)),),
+            note=(
+                f"L depends on {ev}_{vi.text} through every output {ey}_ij, so the chain "
+                "rule sums over all of them." + loss_note
+            ),
+            uses=("upstream", f"index_dY_d{var}"),
+            wrt=var,
+            view="index",
+        )
+    )
+
+    closed_matrix, closed = calc.closed_entry(var, vi.indices)
+    same = collapsed == closed or sp.simplify(collapsed - closed) == 0
+    entry = Entry(closed_matrix, *vi.indices)
+    eqs = [equation(dl, show.show(collapsed), entry)]
+    text = [dl, show.show(full), show.show(collapsed), entry]
+    if c.layout == "numerator":
+        back = tuple(reversed(vi.indices))
+        d_entry = Entry(Partial(show.loss, show.matrix_name(var)), *back)
+        t_entry = Entry(calc.matrix(c.conv.closed_form(var)).T, *back)
+        eqs.append(equation(d_entry, dl, t_entry))
+        text = [d_entry, *text[:-1], t_entry]
+    instantiated, ok, detail = _instantiate(ctx, var, collapsed)
+    result = ctx.results[var]
+    eqs.append(Equation(Deriv("L", var), result.closed_form, Explicit(instantiated)))
+    where_in = vi.text if len(vi.text) == 1 else f"({', '.join(vi.text)})"
+    pinned = ", ".join(
+        sorted({str(a) for d in deltas for a in d.args[:2]} & {"i", "j"})
+    )
+    steps.append(
+        Step(
+            f"index_closed_{var}",
+            StepKind.SIMPLIFY,
+            f"Index notation: collapse the delta, read off ∂L/∂{lv}",
+            tuple(eqs),
+            note=(
+                (
+                    f"The delta keeps one term of the sum over {pinned}. "
+                    if pinned
+                    else ""
+                )
+                + f"What is left is entry {where_in} of the closed form (sympy expands "
+                "the product entry by entry and finds the same sum), for all sizes"
+                + (
+                    "; in numerator layout it is the transposed entry"
+                    if c.layout == "numerator"
+                    else ""
+                )
+                + f". Summed at {sizes_text(c)} it gives the matrix above, equal to "
+                "the chain-rule result (see the certificate)."
+            ),
+            uses=(f"index_dL_d{var}",),
+            wrt=var,
+            view="index",
+        )
+    )
+    general = "for all sizes (sympy)" if same else "NOT for all sizes (sympy)"
+    claim_detail = (
+        f"{text_of(entry)} = {text_of(show.show(collapsed))} {general}; summed at "
+        f"{sizes_text(c)} it {detail}"
+    )
+    passed = same and ok
+    check = Check(var, "index notation = chain rule", passed, claim_detail)
+    extra = {
+        "equation": tuple(text),
+        "entry": (dv, show.show(partial)),
+        "verified": passed,
+    }
+    return steps, check, extra
+
+
+def _instantiate(
+    ctx: Context, var: str, collapsed: Any
+) -> tuple[PolyMatrix, bool, str]:
+    """Sum the index result at the concrete sizes; compare with the jacobian view."""
+    c, calc = ctx.config, ctx.calc
+    vi = var_indices(var, "hk")
+    fn = compile_entry(collapsed, ctx.upstream)
+    env0 = size_env(calc, c)
+    names = [str(s) for s in vi.indices]
+    derivative = ctx.results[var].derivative
+    out: dict[tuple[int, int], Poly] = {}
+    first: str | None = None
+    for index, pos in var_entries(var, c):
+        value = fn({**env0, **dict(zip(names, index, strict=True))})
+        at = in_layout(c, pos)
+        if not value.is_zero():
+            out[at] = value
+        if first is None and value != derivative[at]:
+            first = (
+                f"differs at entry ({at[0] + 1}, {at[1] + 1}): index notation gives "
+                f"{value.to_str()} but the chain rule {derivative[at].to_str()}"
+            )
+    matrix = PolyMatrix(derivative.rows, derivative.cols, out)
+    if first is None:
+        return matrix, True, "equals the chain-rule result"
+    return matrix, False, first
