@@ -586,7 +586,7 @@ def step_blocks(
     if shapes is not None:
         blocks.append(shapes)
     # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
-    blocks += slicing_blocks(d, step, max_entries)
+    blocks += slicing_blocks(d, step)
     if numbers is not None:
         blocks += values_blocks(d, step, numbers)
     if isinstance(step.note, tuple):
