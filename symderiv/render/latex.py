@@ -1454,21 +1454,6 @@ def _math_words(config: Config) -> set[str]:
     return words - {"a", "I"} - ({"A"} - {letters.of(r) for r in ("X", "W", "b", "Y")})
 
 
-def command_line(config: Config) -> str:
-    """The ``symderiv derive`` command that reproduces this derivation."""
-    parts = [f"symderiv derive --n {config.n} --d {config.d} --m {config.m}"]
-    defaults = Config()
-    for name in ("convention", "vec", "layout", "loss", "method"):
-        value = getattr(config, name)
-        if value != getattr(defaults, name):
-            parts.append(f"--{name} {value}")
-    if config.wrt != defaults.wrt:
-        parts.append("--wrt " + ",".join(config.wrt))
-    if config.names:
-        parts.append("--names " + ",".join(f"{k}={v}" for k, v in config.names.items()))
-    return " ".join(parts)
-
-
 # =============================================================================================
 # Equations laid out in TeX (shared by the article, the slides and Markdown)
 # =============================================================================================
@@ -1986,7 +1971,6 @@ __all__ = [
     "MatrixStyle",
     "Piece",
     "TexLayout",
-    "command_line",
     "equation_latex",
     "flatten_product",
     "merge_equations",

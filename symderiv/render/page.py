@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Config, entry_name
+from ..conventions import Config, command_line, entry_name
 from ..notation import (
     SCALARS,
     Comm,
@@ -622,7 +622,6 @@ def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, 
     ``max_entries``: the display limit (``--max-entries``); what depends on it (the entry
     written out) is decided here, once, so every printer shows the same.
     """
-    from .latex import command_line
 
     c = d.config
     numbers = None
