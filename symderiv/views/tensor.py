@@ -14,6 +14,7 @@ from typing import Any
 
 import sympy as sp
 
+from .. import notes
 from ..algebra import Coeff, Monomial, Poly, PolyMatrix, vec_positions
 from ..conventions import Config
 from ..notation import Deriv, Equation, Explicit
@@ -190,42 +191,32 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     i, j = ctx.i, ctx.j
     steps: list[Step] = []
     vi = var_indices(var, "kl")
-    lv, ey = c.letters.of(var), c.letters.entry("Y")
     y_ij = show.entry_symbol("Y", (i, j))
     dv = show.partial(y_ij, var, vi.indices)
     _, _, partial = calc.partial(var, vi.indices, i, j)
     tensor = build(ctx, var, vi, partial)
-    shape = "×".join(map(str, tensor.shape))
     names = c.size_names
-    y_shape = "×".join(calc.conv.shapes["Y"].names(c.letters.sizes))
+    y_shape = tuple(calc.conv.shapes["Y"].names(c.letters.sizes))
     symbolic = (
-        f"{y_shape}×{names[2]}"
+        (*y_shape, names[2])
         if var == "b"
-        else f"{y_shape}×" + "×".join(str(s) for s in calc.shape(var))
+        else (*y_shape, *(str(s) for s in calc.shape(var)))
     )
     deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
-    where = " and ".join(f"{a} = {b}" for a, b in (d.args[:2] for d in deltas))
-    block = "×".join(map(str, c.shape(var)))
+    where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
     nnz = len(tensor.entries)
     steps.append(
         Step(
             f"tensor_dY_d{var}",
             StepKind.JACOBIAN,
-            f"Tensor view: ∂{c.letters.of('Y')}/∂{lv} as a {len(tensor.shape)}-D array",
+            notes.tensor_title(c, var, len(tensor.shape)),
             (
                 equation(dv, show.show(partial)),
                 Equation(
                     Deriv("Y", var), Explicit(_grid(c, var, tensor), c.shape(var))
                 ),
             ),
-            note=(
-                f"∂{c.letters.of('Y')}/∂{lv} has shape {symbolic} = {shape}: "
-                f"{tensor.size} entr{'y' if tensor.size == 1 else 'ies'}, {nnz} nonzero"
-                + (f" (only where {where})" if where else "")
-                + f". It is drawn as a {'×'.join(map(str, c.shape('Y')))} grid of blocks: "
-                f"block (i, j) is ∂{ey}_ij/∂{lv}, shaped like {lv} ({block}). Built one "
-                "nonzero at a time from the delta structure of the entry formula above."
-            ),
+            note=notes.tensor_note(c, var, symbolic, tensor.shape, nnz, where),
             uses=("forward",),
             wrt=var,
             view="tensor",
@@ -246,23 +237,12 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         Step(
             f"tensor_dL_d{var}",
             StepKind.CHAIN,
-            f"Tensor view: contract ∂{c.letters.of('Y')}/∂{lv} with ∂L/∂"
-            f"{c.letters.of('Y')}",
+            notes.tensor_contract_title(c, var),
             (
                 equation(lhs, contraction),
                 Equation(Deriv("L", var), Explicit(contracted)),
             ),
-            note=(
-                f"Summing over the two output indices i, j of ∂{c.letters.of('Y')}/∂{lv}"
-                f" against ∂L/∂{c.letters.of('Y')} leaves ∂L/∂{lv} directly, "
-                + (
-                    f"here in numerator layout ({lv}ᵀ's shape)"
-                    if c.layout == "numerator"
-                    else f"in {lv}'s shape"
-                )
-                + "; no vectorization is needed. It equals the chain-rule result "
-                "(see the certificate)."
-            ),
+            note=notes.tensor_contract_note(c, var),
             uses=("upstream", f"tensor_dY_d{var}"),
             wrt=var,
             view="tensor",
