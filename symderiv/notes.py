@@ -197,6 +197,7 @@ SOURCES: dict[str, Prose] = {
         "the “mytorch” Linear class, ",
         M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
     ),
+    "wx": ("deeplearning.ai (samples as columns), ", M("Z = W A + b")),
 }
 
 
@@ -1533,9 +1534,7 @@ def index_closed_note(c: Config, index: str, pinned: list[str]) -> Prose:
     return tuple(s for s in out if s != "")
 
 
-def index_detail(
-    entry: M, value: M, general: bool, c: Config, detail: Prose
-) -> Prose:
+def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) -> Prose:
     """The certificate line of the index view: the entry for all sizes, then summed."""
     return (
         M(f"{entry.text} = {value.text}", f"{entry.latex} = {value.latex}"),
@@ -1547,7 +1546,7 @@ def index_detail(
     )
 
 
-def index_differs(at: tuple[int, int], got: M, want: M) -> Prose:
+def index_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
     return (
         f"differs at entry ({at[0]}, {at[1]}): index notation gives ",
         got,
@@ -1643,7 +1642,7 @@ def tensor_agrees(c: Config, nnz: int) -> Prose:
     )
 
 
-def tensor_differs(at: tuple[int, int], got: M, want: M) -> Prose:
+def tensor_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
     return (
         f"entry ({at[0]}, {at[1]}): contraction gives ",
         got,
@@ -1662,6 +1661,21 @@ def tensor_entry_differs(c: Config, var: str, ij: tuple[int, int], rest: tuple[i
         ),
         f" entry {rest} differs from the explicit Jacobian",
     )
+
+
+def differs(at: tuple[int, int], got_name: str, got: Code, want_name: str, want: Code) -> Prose:
+    """The first entry where two matrices differ (1-based), values as program text."""
+    return (f"entry ({at[0]}, {at[1]}): {got_name} ", got, f" but {want_name} ", want)
+
+
+KRONECKER_AGREES: Prose = ("explicit Jacobian = Kronecker form, entry by entry",)
+CLOSED_AGREES: Prose = (
+    "chain-rule result ",
+    M("−", "-"),
+    " closed form ",
+    M("= 0"),
+    ", entry by entry",
+)
 
 
 def tensor_count_differs(nnz: int, jac_nnz: int) -> Prose:

@@ -214,3 +214,23 @@ def test_the_readme_table_is_the_omission_table() -> None:
         "\n<!-- formats:end -->"
     )[0]
     assert shown == format_table()
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_every_view_sets_its_maths_as_maths(convention: str) -> None:
+    """--method all (the index and tensor views too): no letter or formula in roman text."""
+    d = derive(n=2, d=2, m=3, convention=convention, method="all")
+    tex = render(d, "latex")
+    assert not re.search(r"shaped like \$[^$]* \(", tex)  # a shape glued into a letter
+    assert "$i =$" not in tex and r"1\dots{}N" not in tex
+    letters = {d.config.letters.of(r) for r in ("X", "W", "Y", "T")}
+    for line in _prose_lines(tex):
+        # the arguments of structural commands (\label{…}, \begin{tabular}{l…}) are no prose
+        line = re.sub(r"\\(?:begin|end|label|ref|setcounter|hyperref)(?:\{[^{}]*\}|\[[^]]*\])*", "", line)
+        line = re.sub(r"\{@\{\}[^ ]*\}", "", line)
+        for letter in letters:
+            assert not re.search(rf"(?<![\\\w{{-]){letter}(?![\w}}-])", line), (letter, line)
+        # indices, sums, partials and subscripts only ever inside $…$
+        assert not re.search(r"(?<![\\\w{'-])[hijkl](?![\w}'-])", line), line
+        for formula in (r"\_", r"\times", r"\partial", r"\sum", "∂", "×", "Σ", "ᵀ", "_"):
+            assert formula not in line, (formula, line)

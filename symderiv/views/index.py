@@ -17,7 +17,8 @@ import sympy as sp
 from .. import notes
 from ..algebra import Poly, PolyMatrix
 from ..notation import Deriv, Equation, Explicit
-from ..render.indexnotation import Entry, Partial, Product, text_of
+from ..notes import Prose
+from ..render.indexnotation import Entry, Partial, Product, latex_of, text_of
 from ..steps import Check, Step, StepKind
 from .calculus import (
     Context,
@@ -26,7 +27,6 @@ from .calculus import (
     equation,
     in_layout,
     size_env,
-    sizes_text,
     sum_ranges,
     var_entries,
     var_indices,
@@ -142,13 +142,11 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             view="index",
         )
     )
-    general = "for all sizes (sympy)" if same else "NOT for all sizes (sympy)"
-    claim_detail = (
-        f"{text_of(entry)} = {text_of(show.show(collapsed))} {general}; summed at "
-        f"{sizes_text(c)} it {detail}"
+    claim_detail = notes.index_detail(
+        _m(entry), _m(show.show(collapsed)), same, c, detail
     )
     passed = same and ok
-    check = Check(var, "index notation = chain rule", passed, claim_detail)
+    check = Check(var, notes.Claim.INDEX, passed, claim_detail)
     extra = {
         "equation": tuple(text),
         "entry": (dv, show.show(partial)),
@@ -159,7 +157,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
 
 def _instantiate(
     ctx: Context, var: str, collapsed: Any
-) -> tuple[PolyMatrix, bool, str]:
+) -> tuple[PolyMatrix, bool, Prose]:
     """Sum the index result at the concrete sizes; compare with the jacobian view."""
     c, calc = ctx.config, ctx.calc
     vi = var_indices(var, "hk")
@@ -168,18 +166,24 @@ def _instantiate(
     names = [str(s) for s in vi.indices]
     derivative = ctx.results[var].derivative
     out: dict[tuple[int, int], Poly] = {}
-    first: str | None = None
+    first: Prose | None = None
     for index, pos in var_entries(var, c):
         value = fn({**env0, **dict(zip(names, index, strict=True))})
         at = in_layout(c, pos)
         if not value.is_zero():
             out[at] = value
         if first is None and value != derivative[at]:
-            first = (
-                f"differs at entry ({at[0] + 1}, {at[1] + 1}): index notation gives "
-                f"{value.to_str()} but the chain rule {derivative[at].to_str()}"
+            first = notes.index_differs(
+                (at[0] + 1, at[1] + 1),
+                notes.Code(value.to_str()),
+                notes.Code(derivative[at].to_str()),
             )
     matrix = PolyMatrix(derivative.rows, derivative.cols, out)
     if first is None:
-        return matrix, True, "equals the chain-rule result"
+        return matrix, True, notes.INDEX_AGREES
     return matrix, False, first
+
+
+def _m(expr: Any) -> notes.M:
+    """A sympy display object as marked maths (Unicode and LaTeX)."""
+    return notes.M(text_of(expr), latex_of(expr))

@@ -18,6 +18,7 @@ from .. import notes
 from ..algebra import Coeff, Monomial, Poly, PolyMatrix, vec_positions
 from ..conventions import Config
 from ..notation import Deriv, Equation, Explicit
+from ..notes import Prose
 from ..render.indexnotation import Entry, Partial, Product
 from ..steps import Check, Step, StepKind
 from .calculus import (
@@ -126,7 +127,7 @@ def _grid(c: Config, var: str, tensor: DerivativeTensor) -> PolyMatrix:
 
 def _check(
     ctx: Context, var: str, tensor: DerivativeTensor
-) -> tuple[PolyMatrix, bool, str]:
+) -> tuple[PolyMatrix, bool, Prose]:
     """Contract with ∂L/∂Y; compare with the chain rule and the explicit Jacobian."""
     c = ctx.config
     result = ctx.results[var]
@@ -149,9 +150,10 @@ def _check(
         return (
             contracted,
             False,
-            (
-                f"entry ({diff[0] + 1}, {diff[1] + 1}): contraction gives "
-                f"{contracted[diff].to_str()} but the chain rule {derivative[diff].to_str()}"
+            notes.tensor_differs(
+                (diff[0] + 1, diff[1] + 1),
+                notes.Code(contracted[diff].to_str()),
+                notes.Code(derivative[diff].to_str()),
             ),
         )
     # The same numbers as the explicit Jacobian: rows in vec(Y) order, columns in vec(V).
@@ -163,26 +165,20 @@ def _check(
             return (
                 contracted,
                 False,
-                (
-                    f"∂y_{i + 1},{j + 1}/∂{var} entry {tuple(k + 1 for k in rest)} differs "
-                    "from the explicit Jacobian"
+                notes.tensor_entry_differs(
+                    c, var, (i + 1, j + 1), tuple(k + 1 for k in rest)
                 ),
             )
     if len(tensor.entries) != jac.nnz():
         return (
             contracted,
             False,
-            (
-                f"{len(tensor.entries)} nonzeros, but the explicit Jacobian has {jac.nnz()}"
-            ),
+            notes.tensor_count_differs(len(tensor.entries), jac.nnz()),
         )
     return (
         contracted,
         True,
-        (
-            f"contracted with ∂L/∂{c.letters.of('Y')} it equals the chain-rule result;"
-            f" its {len(tensor.entries)} nonzeros are the explicit Jacobian's"
-        ),
+        notes.tensor_agrees(c, len(tensor.entries)),
     )
 
 
@@ -248,7 +244,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             view="tensor",
         )
     )
-    check = Check(var, "tensor contraction = chain rule", ok, detail)
+    check = Check(var, notes.Claim.TENSOR, ok, detail)
     extra = {
         "shape": list(tensor.shape),
         "entries": tensor.size,
