@@ -216,6 +216,9 @@ def test_the_readme_table_is_the_omission_table() -> None:
     assert shown == format_table()
 
 
+_STRUCTURE = r"\\(?:begin|end|label|ref|setcounter|hyperref)(?:\{[^{}]*\}|\[[^]]*\])*"
+
+
 @pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
 def test_every_view_sets_its_maths_as_maths(convention: str) -> None:
     """--method all (the index and tensor views too): no letter or formula in roman text."""
@@ -226,7 +229,7 @@ def test_every_view_sets_its_maths_as_maths(convention: str) -> None:
     letters = {d.config.letters.of(r) for r in ("X", "W", "Y", "T")}
     for line in _prose_lines(tex):
         # the arguments of structural commands (\label{…}, \begin{tabular}{l…}) are no prose
-        line = re.sub(r"\\(?:begin|end|label|ref|setcounter|hyperref)(?:\{[^{}]*\}|\[[^]]*\])*", "", line)
+        line = re.sub(_STRUCTURE, "", line)
         line = re.sub(r"\{@\{\}[^ ]*\}", "", line)
         for letter in letters:
             assert not re.search(rf"(?<![\\\w{{-]){letter}(?![\w}}-])", line), (letter, line)

@@ -17,10 +17,8 @@ from typing import Any
 
 from .. import __version__
 from ..algebra import Poly, PolyMatrix, bulk_work, vec_positions
-from ..conventions import Letters
-from ..notes import Code, M, Prose
 from ..steps import Derivation
-from .formula import formula_latex, formula_text
+from .formula import formula_latex, formula_text, prose_plain
 
 #: One level of indentation, as ``json.dumps(indent=2)``.
 _INDENT = "  "
@@ -28,21 +26,6 @@ _INDENT = "  "
 _BATCH = 2048
 
 _encode_str = json.encoder.encode_basestring  # the C version: "…" with JSON escapes
-
-
-def _plain(prose: str | Prose, letters: Letters) -> str:
-    """A sentence as plain Unicode text (maths as written in the sentence)."""
-    if isinstance(prose, str):
-        return prose
-    out: list[str] = []
-    for seg in prose:
-        if isinstance(seg, str):
-            out.append(seg)
-        elif isinstance(seg, (M, Code)):
-            out.append(seg.text)
-        else:
-            out.append(formula_text(seg.node, letters))
-    return "".join(out)
 
 
 class _Table:
@@ -258,7 +241,7 @@ def _document(derivation: Derivation) -> dict[str, Any]:
                 "wrt": k.wrt,
                 "claim": k.claim,
                 "passed": k.passed,
-                "detail": _plain(k.detail, c.letters),
+                "detail": prose_plain(k.detail, c.letters),
             }
             for k in derivation.checks
         ],
