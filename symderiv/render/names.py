@@ -27,6 +27,24 @@ def shown_index(index: tuple[int, ...], letters: Letters) -> tuple[int, ...]:
 _MACRON = "\u0304"  # combining macron: ȳ, z̄
 
 
+#: Marks a display-only atom "∂of/∂wrt" (the function view's Jacobian of symbols and the
+#: slices ∂Y/∂x_kl): ``partial_atom("y_1_1", "x_1_2")``; never in the engine's algebra.
+PARTIAL = "partial|"
+
+
+def partial_atom(of: str, wrt: str) -> str:
+    """The atom printed as ∂of/∂wrt; each side a canonical entry name or a letter."""
+    return f"{PARTIAL}{of}|{wrt}"
+
+
+def _side(name: str, letters: Letters, latex: bool) -> str:
+    try:
+        split_entry(name)
+    except (ValueError, IndexError):
+        return name  # a matrix letter such as Y or Z, or L
+    return latex_name(name, letters) if latex else unicode_name(name, letters)
+
+
 @lru_cache(maxsize=65536)
 def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
     """x_1_12 -> "x₁,₁₂"; dy_1_2 -> "∂L/∂y₁,₂", or "ȳ₁,₂" in the bar style.
@@ -34,6 +52,9 @@ def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> st
     ``upstream`` ("partial" or "bar") is the printer's habit; ``letters.upstream``
     (``--upstream``), when set, wins.
     """
+    if atom.startswith(PARTIAL):
+        of, wrt = atom[len(PARTIAL) :].split("|")
+        return f"∂{_side(of, letters, False)}/∂{_side(wrt, letters, False)}"
     role, index = split_entry(atom)
     letter = _letter(role, letters)
     sub = unicode_subscript(shown_index(index, letters))
@@ -49,6 +70,10 @@ def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> st
 def latex_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
     """x_1_12 -> "x_{1,12}"; dy_1_2 -> "\\frac{\\partial L}{\\partial y_{1,2}}" (or
     "\\bar{y}_{1,2}" in the bar style; ``letters.upstream`` wins over ``upstream``)."""
+    if atom.startswith(PARTIAL):
+        of, wrt = atom[len(PARTIAL) :].split("|")
+        num, den = _side(of, letters, True), _side(wrt, letters, True)
+        return f"\\frac{{\\partial {num}}}{{\\partial {den}}}"
     role, index = split_entry(atom)
     letter = _letter(role, letters)
     if len(letter) > 1:

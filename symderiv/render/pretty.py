@@ -38,7 +38,7 @@ __all__ = ["narrow", "pretty_poly", "text_width", "unicode_namer"]
 #: digits, the product dot, the partial sign, brackets, rules and ellipses.
 _NARROW = frozenset(
     [chr(c) for c in range(0x20, 0x7F)]
-    + list("₀₁₂₃₄₅₆₇₈₉⋅∂ᵀ×·⊗−∇ΣΔδ‖²")
+    + list("₀₁₂₃₄₅₆₇₈₉⋅∂ᵀ×·⊗−∇ΣΔδ‖²ȳ")
     + list("⎡⎤⎣⎦⎢⎥[]│─┼⋯⋮⋱✓✗→≤≥≠≈")
 )
 

@@ -270,7 +270,9 @@ def matrix_block(
     block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
     if block.width <= width:
         return block
-    narrow = letters if letters.upstream else replace(letters, upstream="bar")
+    # ȳ is one cell; another letter would need a combining macron (only on request)
+    auto_bar = not letters.upstream and letters.entry("Y") == "y"
+    narrow = replace(letters, upstream="bar") if auto_bar else letters
     # last, the "(2×3)" beside it goes: the step's shape ledger states it as well
     for compact, label in ((0, shape), (1, shape), (1, False), (2, False)):
         tried = _grid(
@@ -628,6 +630,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [Constrain(grid, NOTE_WIDTH), Text("")]
 
     def notation(self, block: Notation) -> list[Any]:
+        if self.letters.upstream != "bar" and self.letters.entry("Y") != "y":
+            return []  # the terminal writes ȳ only for y (one cell); z stays ∂L/∂z
         text = f"{self.prose(block.before)} {block.math.text} {self.prose(block.after)}"
         return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
 
