@@ -697,7 +697,35 @@ def unicode_subscript(index: tuple[int, ...]) -> str:
     return ",".join(str(i).translate(_SUB) for i in index)
 
 
+def command_line(config: Config) -> str:
+    """The ``symderiv derive`` command that reproduces this derivation (defaults left out).
+
+    >>> command_line(Config(n=2, d=2, m=3, convention="torch", index_base=0))
+    'symderiv derive --n 2 --d 2 --m 3 --convention torch --index-base 0'
+    """
+    parts = [f"symderiv derive --n {config.n} --d {config.d} --m {config.m}"]
+    defaults = Config()
+    for name in ("convention", "vec", "layout", "loss", "method"):
+        value = getattr(config, name)
+        if value != getattr(defaults, name):
+            parts.append(f"--{name} {value}")
+    if config.wrt != defaults.wrt:
+        parts.append("--wrt " + ",".join(config.wrt))
+    if config.names:
+        parts.append("--names " + ",".join(f"{k}={v}" for k, v in config.names.items()))
+    if config.index_base != defaults.index_base:
+        parts.append(f"--index-base {config.index_base}")
+    if config.upstream is not None:
+        parts.append(f"--upstream {config.upstream}")
+    if config.bold:
+        parts.append("--bold")
+    if config.values is not None:
+        parts.append(f"--values {config.values}")
+    return " ".join(parts)
+
+
 __all__ = [
+    "command_line",
     "CONVENTIONS",
     "COLUMN",
     "Config",

@@ -1270,19 +1270,6 @@ def shapes_latex(node: Node, config: Config) -> str | None:
     return r" \, ".join(parts)
 
 
-def command_line(config: Config) -> str:
-    """The ``symderiv derive`` command that reproduces this derivation."""
-    parts = [f"symderiv derive --n {config.n} --d {config.d} --m {config.m}"]
-    defaults = Config()
-    for name in ("convention", "vec", "layout", "loss", "method"):
-        value = getattr(config, name)
-        if value != getattr(defaults, name):
-            parts.append(f"--{name} {value}")
-    if config.wrt != defaults.wrt:
-        parts.append("--wrt " + ",".join(config.wrt))
-    if config.names:
-        parts.append("--names " + ",".join(f"{k}={v}" for k, v in config.names.items()))
-    return " ".join(parts)
 
 
 # =============================================================================================
@@ -1794,7 +1781,6 @@ __all__ = [
     "MatrixStyle",
     "Piece",
     "TexLayout",
-    "command_line",
     "equation_latex",
     "flatten_product",
     "merge_equations",

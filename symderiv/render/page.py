@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Config, entry_name
+from ..conventions import Config, command_line, entry_name
 from ..notation import (
     SCALARS,
     Comm,
@@ -574,7 +574,6 @@ def code_lines(d: Derivation) -> list[str]:
 
 def page(d: Derivation) -> tuple[Block, ...]:
     """The whole page of a derivation, in reading order, for every format."""
-    from .latex import command_line
 
     c = d.config
     numbers = None
