@@ -33,6 +33,7 @@ from .conventions import (
 )
 from .notation import Node
 from .notes import Claim
+from .render.formula import prose_plain
 
 if TYPE_CHECKING:
     from .derive import Progress
@@ -198,7 +199,8 @@ def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
         for check in der.checks:
             if check.wrt == var and check.claim == Claim.CLOSED_FORM:
                 if not check.passed:
-                    problems.append(f"{der.config.vec} order: {check.detail}")
+                    detail = prose_plain(check.detail, der.config.letters)
+                    problems.append(f"{der.config.vec} order: {detail}")
     ok = not problems
     detail = (
         "chain-rule result − closed form = 0 entry by entry (row and col order)"
@@ -218,7 +220,7 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     for check in der.checks:
         if check.wrt == var and check.claim == Claim.KRONECKER:
             if not check.passed:
-                problems.append(check.detail)
+                problems.append(prose_plain(check.detail, c.letters))
     rows, cols = result.jacobian.shape
     expected = (c.n * c.m, len(der.layer.matrix(var).entries))
     if (rows, cols) != expected:

@@ -109,7 +109,7 @@ def _derive(config: Config, progress: Progress) -> Derivation:
                 var,
                 notes.Claim.KRONECKER,
                 kron_diff is None,
-                kron_diff or "explicit Jacobian = Kronecker form, entry by entry",
+                kron_diff or notes.KRONECKER_AGREES,
             )
         )
         steps.append(_jacobian_step(config, layer, var, jac, kron_node))
@@ -128,7 +128,7 @@ def _derive(config: Config, progress: Progress) -> Derivation:
                 var,
                 notes.Claim.CLOSED_FORM,
                 diff is None,
-                diff or "chain-rule result − closed form = 0, entry by entry",
+                diff or notes.CLOSED_AGREES,
             )
         )
         steps += _reshape_steps(config, var, derivative, closed_node, closed)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from . import notes
 from .algebra import Poly, PolyMatrix, affine_jacobian, vec_positions
 from .conventions import Convention
 from .layer import AffineLayer
+from .notes import Prose
 
 
 def upstream(layer: AffineLayer, loss: str) -> PolyMatrix:
@@ -134,15 +136,18 @@ def blocks(
 
 def compare(
     got: PolyMatrix, expected: PolyMatrix, got_name: str, expected_name: str
-) -> str | None:
+) -> Prose | None:
     """None when the two matrices are equal entry by entry (exactly); else the first
-    difference in words: "entry (1, 2): explicit x_1_1 but Kronecker form 0"."""
+    difference as a sentence: "entry (1, 2): explicit x_1_1 but Kronecker form 0"."""
     diff = got.first_difference(expected)
     if diff is None:
         return None
-    return (
-        f"entry ({diff[0] + 1}, {diff[1] + 1}): {got_name} {got[diff].to_str()} "
-        f"but {expected_name} {expected[diff].to_str()}"
+    return notes.differs(
+        (diff[0] + 1, diff[1] + 1),
+        got_name,
+        notes.Code(got[diff].to_str()),
+        expected_name,
+        notes.Code(expected[diff].to_str()),
     )
 
 

@@ -197,6 +197,7 @@ SOURCES: dict[str, Prose] = {
         "the “mytorch” Linear class, ",
         M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
     ),
+    "wx": ("deeplearning.ai (samples as columns), ", M("Z = W A + b")),
 }
 
 
@@ -1377,3 +1378,315 @@ def values_note(c: Config, first: bool = True) -> Prose:
         "): small integers in place of the symbols, so that each step can be "
         "followed by hand.",
     )
+
+
+# -- the index and tensor views (titles and notes, placed by symderiv.views) ------------------
+def _eq(a: str, b: str) -> M:
+    """An index equation such as k = i (index letters are single letters)."""
+    return M(f"{a} = {b}", f"{a} = {b}")
+
+
+def _and(pairs: list[tuple[str, str]]) -> Prose:
+    """k = i and l = j, each equation maths."""
+    out: list[Segment] = []
+    for n, (a, b) in enumerate(pairs):
+        out += [" and "] if n else []
+        out.append(_eq(a, b))
+    return tuple(out)
+
+
+def _range(name: str, size: str, base: int) -> M:
+    """i = 1…N (or i = 0…N−1), the size in the convention's size names."""
+    s = size_m(size)
+    if base == 1:
+        return M(f"{name} = 1…{size}", rf"{name} = 1, \dots, {s.latex}")
+    return M(f"{name} = 0…{size}−1", rf"{name} = 0, \dots, {s.latex} - 1")
+
+
+def _sizes_eq(c: Config) -> Prose:
+    """N=2, D=2, M=3 as maths, one equation per size."""
+    out: list[Segment] = []
+    for n, (name, value) in enumerate(zip(c.size_names, (c.n, c.d, c.m), strict=True)):
+        out += [", "] if n else []
+        out.append(M(f"{name}={value}", f"{size_m(name).latex} = {value}"))
+    return tuple(out)
+
+
+def _dl_entry(c: Config, var: str, index: str) -> M:
+    """∂L/∂w_hk."""
+    e = entry_m(c.letters.entry(var), index)
+    return M(f"∂L/∂{c.letters.entry(var)}_{index}", rf"\partial L/\partial {e.latex}")
+
+
+def _dy_entry(c: Config, var: str, index: str) -> M:
+    """∂y_ij/∂w_hk."""
+    y, v = entry_m(c.letters.entry("Y"), "ij"), entry_m(c.letters.entry(var), index)
+    return M(
+        f"∂{c.letters.entry('Y')}_ij/∂{c.letters.entry(var)}_{index}",
+        rf"\partial {y.latex}/\partial {v.latex}",
+    )
+
+
+def _dyv(c: Config, var: str) -> M:
+    """∂Y/∂W (whole matrices)."""
+    y, v = c.letters.of("Y"), c.letters.of(var)
+    return M(f"∂{y}/∂{v}", rf"\partial {tex_letters(y)}/\partial {tex_letters(v)}")
+
+
+def _dims_m(names: tuple[str, ...], sizes: tuple[int, ...] = ()) -> M:
+    """N×M×N×D, or 2×3×2×2 (sizes given)."""
+    if sizes:
+        return M("×".join(map(str, sizes)), r"\times ".join(map(str, sizes)))
+    return M("×".join(names), r"\times ".join(size_m(n).latex for n in names))
+
+
+def index_forward_title() -> Prose:
+    return ("Index notation: the forward pass for any sizes",)
+
+
+def index_forward_note(c: Config, ranges: tuple[tuple[str, str], ...]) -> Prose:
+    """The sizes stay symbols; ``ranges`` pairs each index with its size name."""
+    out: list[Segment] = ["The sizes "]
+    for n, name in enumerate(c.size_names):
+        out += [", "] if n else []
+        out.append(size_m(name))
+    out.append(" stay symbols and every entry carries its indices (")
+    for n, (index, size) in enumerate(ranges):
+        out += [", "] if n else []
+        out.append(_range(index, size, c.index_base))
+    out += [
+        "). sympy expands ",
+        sym("Y"),
+        M(" = "),
+        F(c.conv.forward()),
+        " entry by entry; every step of this view is computed by sympy from here.",
+    ]
+    return tuple(out)
+
+
+def index_partial_title(c: Config, var: str, index: str) -> Prose:
+    return ("Index notation: ", _dy_entry(c, var, index))
+
+
+def index_partial_note(deltas: list[tuple[str, str]]) -> Prose:
+    """The Kronecker delta; ``deltas`` are the index equations it leaves."""
+    tail: Prose = ("; what is left is nonzero only when ", *_and(deltas), ".")
+    return (
+        "The derivative of one entry by another is 1 when they are the same entry and 0 "
+        "otherwise: a Kronecker delta. sympy differentiates the sum term by term and the "
+        "sum keeps only the term where the delta is 1",
+        *(tail if deltas else (".",)),
+    )
+
+
+def index_chain_title(c: Config, var: str, index: str) -> Prose:
+    return ("Index notation: chain rule for ", _dl_entry(c, var, index))
+
+
+def index_chain_note(c: Config, var: str, index: str) -> Prose:
+    y, t = c.letters.entry("Y"), c.letters.entry("T")
+    yt, tt = tex_letters(y), tex_letters(t)
+    dy = rf"\partial L/\partial {yt}_{{ij}}"
+    loss: Prose = {
+        "generic": (),
+        "sum": (
+            " For ",
+            M(f"L = Σ {y}_ij", rf"L = \sum {yt}_{{ij}}"),
+            " every ",
+            M(f"∂L/∂{y}_ij", dy),
+            " is 1.",
+        ),
+        "mse": (
+            " For the MSE loss ",
+            M(
+                f"∂L/∂{y}_ij = ({y}_ij − {t}_ij)/N",
+                rf"{dy} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
+            ),
+            ".",
+        ),
+        "softmax-ce": (
+            " For softmax cross-entropy ",
+            M(f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N", rf"{dy} = (p_{{ij}} - {tt}_{{ij}})/N"),
+            ".",
+        ),
+    }[c.loss]
+    return (
+        M("L"),
+        " depends on ",
+        entry_m(c.letters.entry(var), index),
+        " through every output ",
+        entry_m(y, "ij"),
+        ", so the chain rule sums over all of them.",
+        *loss,
+    )
+
+
+def index_closed_title(c: Config, var: str) -> Prose:
+    return ("Index notation: collapse the delta, read off ", dl(c, var))
+
+
+def index_closed_note(c: Config, index: str, pinned: list[str]) -> Prose:
+    """The collapsed sum is entry ``index`` of the closed form; ``pinned``: summed indices."""
+    where = M(index) if len(index) == 1 else M(f"({', '.join(index)})")
+    out: list[Segment] = []
+    if pinned:
+        out += ["The delta keeps one term of the sum over ", M(", ".join(pinned)), ". "]
+    out += [
+        "What is left is entry ",
+        where,
+        " of the closed form (sympy expands the product entry by entry and finds the "
+        "same sum), for all sizes",
+        "; in numerator layout it is the transposed entry" if c.layout == "numerator" else "",
+        ". Summed at ",
+        *_sizes_eq(c),
+        " it gives the matrix above, equal to the chain-rule result (see the certificate).",
+    ]
+    return tuple(s for s in out if s != "")
+
+
+def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) -> Prose:
+    """The certificate line of the index view: the entry for all sizes, then summed."""
+    return (
+        M(f"{entry.text} = {value.text}", f"{entry.latex} = {value.latex}"),
+        " for all sizes (sympy)" if general else " NOT for all sizes (sympy)",
+        "; summed at ",
+        *_sizes_eq(c),
+        " it ",
+        *detail,
+    )
+
+
+def index_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
+    return (
+        f"differs at entry ({at[0]}, {at[1]}): index notation gives ",
+        got,
+        " but the chain rule ",
+        want,
+    )
+
+
+INDEX_AGREES: Prose = ("equals the chain-rule result",)
+
+
+def tensor_title(c: Config, var: str, ndim: int) -> Prose:
+    return ("Tensor view: ", _dyv(c, var), f" as a {ndim}-D array")
+
+
+def tensor_note(
+    c: Config,
+    var: str,
+    symbolic: tuple[str, ...],
+    shape: tuple[int, ...],
+    nnz: int,
+    deltas: list[tuple[str, str]],
+) -> Prose:
+    """The array's shape, its nonzeros and how it is drawn (a grid of blocks)."""
+    size = 1
+    for s in shape:
+        size *= s
+    where: Prose = (" (only where ", *_and(deltas), ")") if deltas else ()
+    block = c.shape(var)
+    return (
+        _dyv(c, var),
+        " has shape ",
+        M(
+            f"{_dims_m(symbolic).text} = {_dims_m((), shape).text}",
+            f"{_dims_m(symbolic).latex} = {_dims_m((), shape).latex}",
+        ),
+        f": {size} entr{'y' if size == 1 else 'ies'}, {nnz} nonzero",
+        *where,
+        ". It is drawn as a ",
+        _dims_m((), c.shape("Y")),
+        " grid of blocks: block ",
+        M("(i, j)"),
+        " is ",
+        M(
+            f"∂{c.letters.entry('Y')}_ij/∂{c.letters.of(var)}",
+            rf"\partial {entry_m(c.letters.entry('Y'), 'ij').latex}/"
+            rf"\partial {tex_letters(c.letters.of(var))}",
+        ),
+        ", shaped like ",
+        sym(var),
+        " (",
+        _dims_m((), block),
+        "). Built one nonzero at a time from the delta structure of the entry formula "
+        "above.",
+    )
+
+
+def tensor_contract_title(c: Config, var: str) -> Prose:
+    return ("Tensor view: contract ", _dyv(c, var), " with ", dl(c, "Y"))
+
+
+def tensor_contract_note(c: Config, var: str) -> Prose:
+    lv = c.letters.of(var)
+    shape: Prose = (
+        ("here in numerator layout (", M(f"{lv}ᵀ", f"{tex_letters(lv)}^{{T}}"), "'s shape)")
+        if c.layout == "numerator"
+        else ("in ", sym(var), "'s shape")
+    )
+    return (
+        "Summing over the two output indices ",
+        M("i"),
+        ", ",
+        M("j"),
+        " of ",
+        _dyv(c, var),
+        " against ",
+        dl(c, "Y"),
+        " leaves ",
+        dl(c, var),
+        " directly, ",
+        *shape,
+        "; no vectorization is needed. It equals the chain-rule result (see the "
+        "certificate).",
+    )
+
+
+def tensor_agrees(c: Config, nnz: int) -> Prose:
+    return (
+        "contracted with ",
+        dl(c, "Y"),
+        f" it equals the chain-rule result; its {nnz} nonzeros are the explicit "
+        "Jacobian's",
+    )
+
+
+def tensor_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
+    return (
+        f"entry ({at[0]}, {at[1]}): contraction gives ",
+        got,
+        " but the chain rule ",
+        want,
+    )
+
+
+def tensor_entry_differs(c: Config, var: str, ij: tuple[int, int], rest: tuple[int, ...]) -> Prose:
+    y = c.letters.entry("Y")
+    return (
+        M(
+            f"∂{y}_{ij[0]},{ij[1]}/∂{c.letters.of(var)}",
+            rf"\partial {tex_letters(y)}_{{{ij[0]},{ij[1]}}}/"
+            rf"\partial {tex_letters(c.letters.of(var))}",
+        ),
+        f" entry {rest} differs from the explicit Jacobian",
+    )
+
+
+def differs(at: tuple[int, int], got_name: str, got: Code, want_name: str, want: Code) -> Prose:
+    """The first entry where two matrices differ (1-based), values as program text."""
+    return (f"entry ({at[0]}, {at[1]}): {got_name} ", got, f" but {want_name} ", want)
+
+
+KRONECKER_AGREES: Prose = ("explicit Jacobian = Kronecker form, entry by entry",)
+CLOSED_AGREES: Prose = (
+    "chain-rule result ",
+    M("−", "-"),
+    " closed form ",
+    M("= 0"),
+    ", entry by entry",
+)
+
+
+def tensor_count_differs(nnz: int, jac_nnz: int) -> Prose:
+    return (f"{nnz} nonzeros, but the explicit Jacobian has {jac_nnz}",)

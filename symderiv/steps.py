@@ -65,7 +65,7 @@ class Check:
     wrt: str
     claim: str
     passed: bool
-    detail: str = ""
+    detail: str | Prose = ""
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ from symderiv.render.latex import (
     latex_sparsity,
     math_latex,
     max_matrix_cols,
-    prose_latex,
-    prose_segments,
+    prose_tex,
     render_latex,
     shown_indices,
 )
@@ -77,28 +76,8 @@ def test_entry_names_never_collide() -> None:
     assert math_latex("x_1_12") != math_latex("x_11_2")
 
 
-def test_prose_becomes_text_math_and_code() -> None:
-    segments = prose_segments(
-        "Row i of Y holds y_ij (rows stacked, reshape(-1)); N = 2 samples.",
-        math_words={"Y"},
-    )
-    assert segments == [
-        ("text", "Row "),
-        ("math", "i"),
-        ("text", " of "),
-        ("math", "Y"),
-        ("text", " holds "),
-        ("math", "y_{ij}"),
-        ("text", " (rows stacked, "),
-        ("code", "reshape(-1)"),
-        ("text", "); "),
-        ("math", "N = 2"),
-        ("text", " samples."),
-    ]
-
-
 def test_prose_with_braces_or_backslashes_stays_text() -> None:
-    out = prose_latex(r"see \input{x} and 100%")
+    out = prose_tex((r"see \input{x} and 100%",), Letters())
     assert r"\input" not in out.replace(r"\textbackslash{}input", "")
     assert r"\%" in out
 

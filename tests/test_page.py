@@ -254,3 +254,24 @@ def test_output_size_stays_bounded_at_large_n() -> None:
     out = render(d, "text")
     assert len(out.encode()) < 200_000
     assert "stands for 19,989 more nonzero terms" in out
+_STRUCTURE = r"\\(?:begin|end|label|ref|setcounter|hyperref)(?:\{[^{}]*\}|\[[^]]*\])*"
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_every_view_sets_its_maths_as_maths(convention: str) -> None:
+    """--method all (the index and tensor views too): no letter or formula in roman text."""
+    d = derive(n=2, d=2, m=3, convention=convention, method="all")
+    tex = render(d, "latex")
+    assert not re.search(r"shaped like \$[^$]* \(", tex)  # a shape glued into a letter
+    assert "$i =$" not in tex and r"1\dots{}N" not in tex
+    letters = {d.config.letters.of(r) for r in ("X", "W", "Y", "T")}
+    for line in _prose_lines(tex):
+        # the arguments of structural commands (\label{…}, \begin{tabular}{l…}) are no prose
+        line = re.sub(_STRUCTURE, "", line)
+        line = re.sub(r"\{@\{\}[^ ]*\}", "", line)
+        for letter in letters:
+            assert not re.search(rf"(?<![\\\w{{-]){letter}(?![\w}}-])", line), (letter, line)
+        # indices, sums, partials and subscripts only ever inside $…$
+        assert not re.search(r"(?<![\\\w{'-])[hijkl](?![\w}'-])", line), line
+        for formula in (r"\_", r"\times", r"\partial", r"\sum", "∂", "×", "Σ", "ᵀ", "_"):
+            assert formula not in line, (formula, line)

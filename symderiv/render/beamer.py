@@ -128,15 +128,11 @@ class BeamerPrinter(LatexPrinter):
 
     def short(self, block: Note) -> str:
         """A note as a slide says it: its short variant, or nothing."""
-        if block.legacy:
-            return self.legacy(block.legacy)
         prose = block.prose if block.short is None else block.short
         return self.text(prose) if prose else ""
 
     @staticmethod
     def plain_length(block: Note) -> int:
-        if block.legacy:
-            return len(block.legacy)
         return sum(len(s) if isinstance(s, str) else 4 for s in block.prose)
 
     # -- the blocks ----------------------------------------------------------------------
@@ -248,7 +244,7 @@ class BeamerPrinter(LatexPrinter):
 
     # -- steps -----------------------------------------------------------------------------
     def step_title(self, block: StepGroup) -> str:
-        return f"Step {block.number}: {self.legacy(block.step.title)}"
+        return f"Step {block.number}: {self.sentence(block.step.title)}"
 
     def bottom(self, block: StepGroup) -> tuple[str, int]:
         """The notes of a step in small type at the foot of the frame, and their length."""
@@ -274,7 +270,7 @@ class BeamerPrinter(LatexPrinter):
             if isinstance(b, Display) and b.equations != block.step.equations:
                 extras.append((pending, b))
                 pending = None
-            elif isinstance(b, Note) and not b.aside and not b.legacy:
+            elif isinstance(b, Note) and not b.aside:
                 if pending is not None:
                     own.append(pending)
                 pending = b

@@ -18,7 +18,7 @@ from typing import Any
 from .. import __version__
 from ..algebra import Poly, PolyMatrix, bulk_work, vec_positions
 from ..steps import Derivation
-from .formula import formula_latex, formula_text
+from .formula import formula_latex, formula_text, prose_plain
 
 #: One level of indentation, as ``json.dumps(indent=2)``.
 _INDENT = "  "
@@ -237,7 +237,12 @@ def _document(derivation: Derivation) -> dict[str, Any]:
         "vec": vec,
         "results": results,
         "certificate": [
-            {"wrt": k.wrt, "claim": k.claim, "passed": k.passed, "detail": k.detail}
+            {
+                "wrt": k.wrt,
+                "claim": k.claim,
+                "passed": k.passed,
+                "detail": prose_plain(k.detail, c.letters),
+            }
             for k in derivation.checks
         ],
         "verified": derivation.verified,

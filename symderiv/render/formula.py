@@ -37,6 +37,7 @@ from ..notation import (
     Vec,
     Visitor,
 )
+from ..notes import Code, M, Prose
 
 Leaf = Callable[[Node], str]
 
@@ -310,4 +311,19 @@ def shape_text(shape: tuple[int, int]) -> str:
     return f"{shape[0]}×{shape[1]}"
 
 
-__all__ = ["formula_latex", "formula_text", "shape_text", "size_latex"]
+__all__ = ["formula_latex", "formula_text", "prose_plain", "shape_text", "size_latex"]
+
+
+def prose_plain(prose: str | Prose, letters: Letters) -> str:
+    """A sentence (marked prose or plain words) as plain Unicode text, maths written out."""
+    if isinstance(prose, str):
+        return prose
+    out: list[str] = []
+    for seg in prose:
+        if isinstance(seg, str):
+            out.append(seg)
+        elif isinstance(seg, (M, Code)):
+            out.append(seg.text)
+        else:
+            out.append(formula_text(seg.node, letters))
+    return "".join(out)

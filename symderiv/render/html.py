@@ -30,7 +30,7 @@ from ..notes import Prose
 from ..steps import Derivation
 from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
 from .formula import formula_latex
-from .latex import Segment, TexLayout, _math_words, prose_segments, prose_spans
+from .latex import Segment, TexLayout, prose_spans
 from .mathml import tex_to_mathml
 
 if TYPE_CHECKING:
@@ -268,16 +268,13 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
             width_em=HTML_WIDTH_EM,
             share_width=0.45,
         )
-        self.words = _math_words(config)
 
     def text(self, prose: Prose) -> str:
         return segments_html(prose_spans(prose, self.letters))
 
-    def legacy(self, text: str | Prose) -> str:
-        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
-        if isinstance(text, tuple):
-            return self.text(text)
-        return segments_html(prose_segments(text, self.letters, self.words))
+    def sentence(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain words with no maths."""
+        return self.text((text,) if isinstance(text, str) else text)
 
     def empty(self) -> str:
         return ""
@@ -311,7 +308,7 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
     def step_group(self, block: StepGroup) -> str:
         return (
             f'<section class="step reveal" id="step-{block.number}">\n'
-            f"<h3>Step {block.number} · {self.legacy(block.step.title)}</h3>\n"
+            f"<h3>Step {block.number} · {self.sentence(block.step.title)}</h3>\n"
             + self.join(block.blocks)
             + "\n</section>"
         )
@@ -330,8 +327,6 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         return display_html(block.math.tex)
 
     def note(self, block: Note) -> str:
-        if block.legacy:
-            return f"<p>{self.legacy(block.legacy)}</p>"
         return f"<p>{self.text(block.prose)}</p>"
 
     def items(self, block: Items) -> str:
@@ -395,7 +390,7 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
             )
             rows.append(
                 f"<tr><td>{var}</td><td>{self.text(notes.claim(check.claim))}</td>"
-                f"{mark}<td>{self.legacy(check.detail)}</td></tr>"
+                f"{mark}<td>{self.sentence(check.detail)}</td></tr>"
             )
         verdict = (
             f'<p class="ok">{self.text(notes.VERIFIED)}</p>'

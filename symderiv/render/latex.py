@@ -20,7 +20,7 @@ here is a number or text written by symderiv, escaped by :func:`latex_escape`.
 
 Helpers meant for reuse (exercise sheets, slides): :func:`latex_preamble`,
 :func:`latex_macros`, :func:`latex_matrix`, :func:`latex_entry`, :func:`latex_sparsity`,
-:func:`latex_escape`, :func:`prose_segments`, :func:`segments_latex`,
+:func:`latex_escape`, :func:`segments_latex`,
 :func:`equation_latex`, :func:`max_matrix_cols`.
 
 >>> from symderiv.algebra import PolyMatrix
@@ -163,31 +163,6 @@ _MATH_MAP = {
 }
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUBSCRIPT_DIGITS_SET = set("₀₁₂₃₄₅₆₇₈₉")
-_MATH_TRIGGERS = set(_MATH_MAP) - {"*", "…"} | set("_₀₁₂₃₄₅₆₇₈₉")
-_OPERATORS = {
-    "=",
-    "×",
-    "+",
-    "−",
-    "-",
-    "·",
-    "⊗",
-    "≤",
-    "≥",
-    "≠",
-    "≈",
-    "→",
-    "∈",
-    "<",
-    ">",
-    "↦",
-}
-#: Single letters that are mathematics in symderiv's notes (indices, sizes, the loss).
-_MATH_LETTERS = {"i", "j", "k", "l", "h", "r", "v", "N", "D", "M", "L", "K"}
-_CODE_RE = re.compile(
-    r"\(?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w+)+\)?|\(?[A-Za-z_]\w*\([^()]*\)\)?"
-)
-_NUMBER_RE = re.compile(r"\(?-?\d+(?:[./]\d+)?\)?")
 _ENTRY_RE = re.compile(r"(?<![A-Za-z\\])(dy|x|w|b|y|t)_(\d+)(?:_(\d+))?(?![A-Za-z0-9])")
 _SUBSCRIPTS_RE = re.compile(r"((?:_[A-Za-z0-9]+)+)")
 _UNICODE_SUB_RE = re.compile(r"([₀₁₂₃₄₅₆₇₈₉]+(?:,[₀₁₂₃₄₅₆₇₈₉]+)*)")
@@ -294,145 +269,6 @@ def math_latex(text: str, letters: Letters | None = None) -> str | None:
     return tex if _balanced(tex) else None
 
 
-def _classify(core: str, math_words: set[str]) -> str:
-    bare = core.strip("()")
-    if not core:
-        return "space"
-    if core in _OPERATORS:
-        return "op"
-    if re.fullmatch(r"\(?vec\(.*\)\)?", core) or re.fullmatch(
-        r"[A-Za-z](?:\(.*\))+", core
-    ):
-        return "math"
-    if _CODE_RE.fullmatch(core) and not bare.startswith("vec("):
-        head = bare.split("(")[0]
-        if "." in head and len(head.rsplit(".", 1)[1]) < 2:
-            return "text"
-        return "code"
-    if _NUMBER_RE.fullmatch(core):
-        return "number"
-    if any(ch in _MATH_TRIGGERS for ch in core) or bare in math_words:
-        return "math"
-    if re.search(r"\w=\w", core):
-        return "math"
-    return "text"
-
-
-def prose_segments(
-    text: str, letters: Letters | None = None, math_words: Iterable[str] = ()
-) -> list[Segment]:
-    """Split symderiv's plain-text prose into text, math (as LaTeX) and code segments.
-
-    Words holding mathematics (``∂L/∂y_ij``, ``Xᵀ``, ``vec(Y)``, ``1_N``), the display
-    letters in ``math_words`` and the index letters i, j, k become math; operators and
-    numbers between them join them (``N = 2``); ``reshape(-1)`` and ``nn.Linear`` become code.
-
-    >>> prose_segments("Row i of Y, here 1_N.", math_words={"Y"})
-    [('text', 'Row '), ('math', 'i'), ('text', ' of '), ('math', 'Y'), ('text', ', here '), \
-('math', '\\\\mathbf{1}_{N}'), ('text', '.')]
-    """
-    letters = letters or Letters()
-    words = set(math_words) | _MATH_LETTERS
-    tokens = re.split(r"(\s+)", text)
-    # Each word: (leading text, core, trailing punctuation, kind).
-    items: list[tuple[str, str, str]] = []
-    kinds: list[str] = []
-    for tok in tokens:
-        if not tok:
-            continue
-        if tok.isspace():
-            items.append(("", tok, ""))
-            kinds.append("space")
-            continue
-        m = re.fullmatch(r"(.*?)((?:'s)?[.,;:!?]*)", tok, flags=re.S)
-        assert m is not None
-        core, trail = m.group(1), m.group(2)
-        while core.endswith(")") and core.count(")") > core.count("("):
-            core, trail = core[:-1], ")" + trail
-        if core.startswith("(") and core.count("(") > core.count(")"):
-            lead, core = "(", core[1:]
-        else:
-            lead = ""
-        items.append((lead, core, trail))
-        kinds.append(_classify(core, words))
-
-    # Operators and numbers are mathematics when they sit between mathematics.
-    def neighbour(k: int, step: int) -> str:
-        j = k + step
-        while 0 <= j < len(kinds) and kinds[j] == "space":
-            j += step
-        return kinds[j] if 0 <= j < len(kinds) else ""
-
-    for _ in range(2):
-        for k, kind in enumerate(kinds):
-            around = {neighbour(k, -1), neighbour(k, 1)}
-            if kind == "op" and around & {"math", "number", "mathnum"}:
-                kinds[k] = "math"
-            elif kind == "number" and ("math" in around):
-                prev, nxt = neighbour(k, -1), neighbour(k, 1)
-                if (prev == "math" and _is_op_word(items, k, -1)) or (
-                    nxt == "math" and _is_op_word(items, k, 1)
-                ):
-                    kinds[k] = "mathnum"
-    segments: list[Segment] = []
-
-    def add(kind: str, content: str) -> None:
-        if segments and segments[-1][0] == kind:
-            segments[-1] = (kind, segments[-1][1] + content)
-        else:
-            segments.append((kind, content))
-
-    k = 0
-    while k < len(items):
-        lead, core, trail = items[k]
-        kind = kinds[k]
-        if kind in ("math", "mathnum"):
-            # Gather a span of math words separated by spaces (and commas inside it).
-            span = [core]
-            add("text", lead)
-            j = k
-            while (
-                trail in ("", ",")
-                and j + 2 < len(items)
-                and kinds[j + 1] == "space"
-                and kinds[j + 2] in ("math", "mathnum")
-                and not items[j + 2][0]
-            ):
-                span.append(trail + " ")
-                span.append(items[j + 2][1])
-                trail = items[j + 2][2]
-                j += 2
-            source = "".join(span)
-            if trail.startswith(")") and source.count("(") > source.count(")"):
-                source += ")"
-                trail = trail[1:]
-            tex = math_latex(source, letters)
-            if tex is None:
-                add("text", source)
-            else:
-                add("math", tex)
-            add("text", trail)
-            k = j + 1
-            continue
-        if kind == "code":
-            if core.startswith("(") and core.endswith(")"):
-                lead, core, trail = lead + "(", core[1:-1], ")" + trail
-            add("text", lead)
-            add("code", core)
-            add("text", trail)
-        else:
-            add("text", lead + core + trail)
-        k += 1
-    return [s for s in segments if s[1]]
-
-
-def _is_op_word(items: list[tuple[str, str, str]], k: int, step: int) -> bool:
-    j = k + step
-    while 0 <= j < len(items) and items[j][1].isspace():
-        j += step
-    return 0 <= j < len(items) and items[j][1] in _OPERATORS
-
-
 def segments_latex(segments: Iterable[Segment]) -> str:
     """Segments as LaTeX: text escaped, math in ``$…$``, code in ``\\texttt``."""
     out: list[str] = []
@@ -444,13 +280,6 @@ def segments_latex(segments: Iterable[Segment]) -> str:
         else:
             out.append(latex_escape(content))
     return "".join(out)
-
-
-def prose_latex(
-    text: str, letters: Letters | None = None, math_words: Iterable[str] = ()
-) -> str:
-    """Plain-text prose (a step's note or title) as LaTeX with inline mathematics."""
-    return segments_latex(prose_segments(text, letters, math_words))
 
 
 # =============================================================================================
@@ -1441,17 +1270,6 @@ def shapes_latex(node: Node, config: Config) -> str | None:
     return r" \, ".join(parts)
 
 
-def _math_words(config: Config) -> set[str]:
-    """Words of a step's plain-text note that are maths (legacy notes only).
-
-    "a" and "I" are English words; "A" is a letter of the column convention and stays
-    maths there (no note starts a sentence with the article "A").
-    """
-    letters = config.letters
-    words = {letters.of(r) for r in ("X", "W", "b", "Y", "dY", "T")}
-    words |= {letters.entry(r) for r in ("X", "W", "b", "Y")}
-    words |= set(config.size_names)
-    return words - {"a", "I"} - ({"A"} - {letters.of(r) for r in ("X", "W", "b", "Y")})
 
 
 # =============================================================================================
@@ -1711,7 +1529,6 @@ class LatexPrinter(PagePrinter[str, Any]):
             share_width=self.share_width,
             slide_entries=self.slide_entries,
         )
-        self.words = _math_words(config)
 
     @property
     def standalone(self) -> bool:
@@ -1725,11 +1542,9 @@ class LatexPrinter(PagePrinter[str, Any]):
     def text(self, prose: Prose) -> str:
         return prose_tex(prose, self.letters)
 
-    def legacy(self, text: str | Prose) -> str:
-        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
-        if isinstance(text, tuple):
-            return self.text(text)
-        return prose_latex(text, self.letters, self.words)
+    def sentence(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain words with no maths."""
+        return self.text((text,) if isinstance(text, str) else text)
 
     def show(self, tex: str, height: str | None = None) -> str:
         """A display line, scaled down only if it would not fit."""
@@ -1762,7 +1577,7 @@ class LatexPrinter(PagePrinter[str, Any]):
         step = block.step
         parts = [
             f"\\setcounter{{subsection}}{{{block.number - 1}}}",
-            f"\\subsection{{{self.legacy(step.title)}}}",
+            f"\\subsection{{{self.sentence(step.title)}}}",
             f"\\label{{step:{_label(step.id)}}}",
             self.join(block.blocks),
         ]
@@ -1781,8 +1596,6 @@ class LatexPrinter(PagePrinter[str, Any]):
         return self.show(block.math.tex)
 
     def note(self, block: Note) -> str:
-        if block.legacy:
-            return self.legacy(block.legacy)
         return self.text(block.prose) + "\n"
 
     def items(self, block: Items) -> str:
@@ -1864,7 +1677,7 @@ class LatexPrinter(PagePrinter[str, Any]):
             var = formula_latex(Sym(check.wrt), self.letters)
             rows.append(
                 f"${var}$ & {self.text(notes.claim(check.claim))} & {mark} & "
-                f"{self.legacy(check.detail)} \\\\"
+                f"{self.sentence(check.detail)} \\\\"
             )
         verdict = (
             self.text(notes.VERIFIED)
@@ -1983,8 +1796,6 @@ __all__ = [
     "math_latex",
     "matrix_piece",
     "max_matrix_cols",
-    "prose_latex",
-    "prose_segments",
     "prose_tex",
     "segments_latex",
     "shapes_latex",

@@ -30,8 +30,6 @@ from .latex import (
     ARTICLE_WIDTH_EM,
     Segment,
     TexLayout,
-    _math_words,
-    prose_segments,
     prose_spans,
 )
 from .mdmath import FLAVORS, Flavor, display_math, fits, inline_math, split_display
@@ -166,7 +164,6 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         s = self.settings
         self.flavor = FLAVORS[s.flavor]
         self.tex = self.layout(s.max_entries, s.max_terms)
-        self.words = _math_words(config)
 
     def layout(self, max_entries: int, max_terms: int) -> TexLayout:
         """The TeX layout showing at most ``max_entries`` rows and columns."""
@@ -212,13 +209,9 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
     def text(self, prose: Prose) -> str:
         return prose_markdown(prose, self.letters, self.flavor)
 
-    def legacy(self, text: str | Prose) -> str:
-        """A sentence of the engine: marked prose, or plain text (set by guessing)."""
-        if isinstance(text, tuple):
-            return self.text(text)
-        return segments_markdown(
-            prose_segments(text, self.letters, self.words), self.flavor
-        )
+    def sentence(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain words with no maths."""
+        return self.text((text,) if isinstance(text, str) else text)
 
     def inline(self, tex: str) -> str:
         return inline_math(tex, self.flavor)
@@ -243,7 +236,7 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
 
     def step_group(self, block: StepGroup) -> str:
-        head = f"### Step {block.number} · {self.legacy(block.step.title)}"
+        head = f"### Step {block.number} · {self.sentence(block.step.title)}"
         return head + "\n\n" + self.join(block.blocks)
 
     def heading(self, block: Heading) -> str:
@@ -260,8 +253,6 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         return self.math(block.math.tex)
 
     def note(self, block: Note) -> str:
-        if block.legacy:
-            return self.legacy(block.legacy)
         return self.text(block.prose)
 
     def items(self, block: Items) -> str:
@@ -325,7 +316,7 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
             rows.append(
                 f"| {self.inline(var)} | {self.text(notes.claim(check.claim))} | "
                 f"{self.inline(CHECKMARK if check.passed else CROSS)} | "
-                f"{self.legacy(check.detail)} |"
+                f"{self.sentence(check.detail)} |"
             )
         rows += [
             "",

@@ -109,14 +109,11 @@ class Formula:
 class Note:
     """A paragraph; ``short`` replaces it on slides (None: the same; (): left out).
 
-    ``legacy`` holds an engine sentence still written as plain text (the notes of the
-    index and tensor views until they move to :mod:`symderiv.notes`); printers set it as
-    they always did. ``aside``: a step's note, set in smaller or dimmer type.
+    ``aside``: a step's note, set in smaller or dimmer type.
     """
 
     prose: Prose
     short: Prose | None = None
-    legacy: str = ""
     aside: bool = False
 
 
@@ -589,10 +586,9 @@ def step_blocks(
     blocks += slicing_blocks(d, step)
     if numbers is not None:
         blocks += values_blocks(d, step, numbers)
-    if isinstance(step.note, tuple):
-        blocks.append(Note(step.note, aside=True))
-    elif step.note:
-        blocks.append(Note((), legacy=step.note, aside=True))
+    if step.note:
+        note = (step.note,) if isinstance(step.note, str) else step.note
+        blocks.append(Note(note, aside=True))
     if _is_upstream(step) and c.upstream != "partial":  # --upstream partial: no ȳ
         before, math, after = notes.upstream_notation(c)
         blocks.append(Notation(before, math, after))

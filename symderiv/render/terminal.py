@@ -616,7 +616,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def note(self, block: Note) -> list[Any]:
         # Prose reads best at most about 100 columns wide, however wide the terminal.
-        text = block.legacy or self.prose(block.prose)
+        text = self.prose(block.prose)
         if block.aside:
             return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
         return [Constrain(Text(text), NOTE_WIDTH), Text("")]
@@ -735,7 +735,11 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
                 mark,
-                Text(check.detail),
+                Text(
+                    check.detail
+                    if isinstance(check.detail, str)
+                    else self.prose(check.detail)
+                ),
             )
         ok = block.verified
         verdict = Text(

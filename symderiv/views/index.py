@@ -14,9 +14,11 @@ from typing import Any
 
 import sympy as sp
 
+from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..notation import Deriv, Equation, Explicit, Sum
-from ..render.indexnotation import Entry, Partial, Product, matrix_text, text_of
+from ..notation import Deriv, Equation, Explicit
+from ..notes import Prose
+from ..render.indexnotation import Entry, Partial, Product, latex_of, text_of
 from ..steps import Check, Step, StepKind
 from .calculus import (
     Context,
@@ -25,7 +27,6 @@ from .calculus import (
     equation,
     in_layout,
     size_env,
-    sizes_text,
     sum_ranges,
     var_entries,
     var_indices,
@@ -52,29 +53,18 @@ def _forward_step(ctx: Context) -> Step:
     i, j = ctx.i, ctx.j
     y = calc.forward(i, j)
     sizes = c.size_names
-    node = calc.conv.forward()
-    assert isinstance(node, Sum)
-    forward = " + ".join(matrix_text(calc.matrix(a)) for a in node.args)
     rows, cols = calc.shape("Y")
-    ranges = ", ".join(
-        (f"{name} = 1…{size}" if c.index_base == 1 else f"{name} = 0…{size}−1")
-        for name, size in (
-            ("i", rows),
-            ("j", cols),
-            *((str(s), sizes[1]) for s in sum_ranges(y)),
-        )
+    ranges = (
+        ("i", str(rows)),
+        ("j", str(cols)),
+        *((str(s), sizes[1]) for s in sum_ranges(y)),
     )
     return Step(
         "index_forward",
         StepKind.DEFINE,
-        "Index notation: the forward pass for any sizes",
+        notes.index_forward_title(),
         (equation(show.entry_symbol("Y", (i, j)), show.show(y)),),
-        note=(
-            f"The sizes {', '.join(sizes)} stay symbols and every entry carries its "
-            f"indices ({ranges}). sympy expands {c.letters.of('Y')} = "
-            f"{forward} entry by entry; every "
-            "step of this view is computed by sympy from here."
-        ),
+        note=notes.index_forward_note(c, ranges),
         uses=("forward",),
         view="index",
     )
@@ -85,27 +75,21 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     i, j = ctx.i, ctx.j
     steps: list[Step] = []
     vi = var_indices(var, "hk")
-    lv, ev, ey = c.letters.of(var), c.letters.entry(var), c.letters.entry("Y")
     y_ij = show.entry_symbol("Y", (i, j))
     dv = show.partial(y_ij, var, vi.indices)  # ∂y_ij/∂v_hk
     dl = show.partial(show.loss, var, vi.indices)  # ∂L/∂v_hk
 
     _, raw, partial = calc.partial(var, vi.indices, i, j)
     deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
-    where = " and ".join(f"{a} = {b}" for a, b in (d.args[:2] for d in deltas))
+    where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
     shown = [show.show(raw)] + ([show.show(partial)] if partial != raw else [])
     steps.append(
         Step(
             f"index_dY_d{var}",
             StepKind.JACOBIAN,
-            f"Index notation: ∂{ey}_ij/∂{ev}_{vi.text}",
+            notes.index_partial_title(c, var, vi.text),
             (equation(dv, *shown),),
-            note=(
-                "The derivative of one entry by another is 1 when they are the same "
-                "entry and 0 otherwise: a Kronecker delta. sympy differentiates the sum "
-                "term by term and the sum keeps only the term where the delta is 1"
-                + (f"; what is left is nonzero only when {where}." if where else ".")
-            ),
+            note=notes.index_partial_note(where),
             uses=("index_forward",),
             wrt=var,
             view="index",
@@ -118,22 +102,13 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         (j, 1, calc.shape("Y")[1]),
         (i, 1, calc.shape("Y")[0]),
     )
-    loss_note = {
-        "generic": "",
-        "sum": " For L = Σ y_ij every ∂L/∂y_ij is 1.",
-        "mse": " For the MSE loss ∂L/∂y_ij = (y_ij − t_ij)/N.",
-        "softmax-ce": " For softmax cross-entropy ∂L/∂y_ij = (p_ij − t_ij)/N.",
-    }[c.loss]
     steps.append(
         Step(
             f"index_dL_d{var}",
             StepKind.CHAIN,
-            f"Index notation: chain rule for ∂L/∂{ev}_{vi.text}",
+            notes.index_chain_title(c, var, vi.text),
             (equation(dl, chain_terms, show.show(full)),),
-            note=(
-                f"L depends on {ev}_{vi.text} through every output {ey}_ij, so the chain "
-                "rule sums over all of them." + loss_note
-            ),
+            note=notes.index_chain_note(c, var, vi.text),
             uses=("upstream", f"index_dY_d{var}"),
             wrt=var,
             view="index",
@@ -154,44 +129,24 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     instantiated, ok, detail = _instantiate(ctx, var, collapsed)
     result = ctx.results[var]
     eqs.append(Equation(Deriv("L", var), result.closed_form, Explicit(instantiated)))
-    where_in = vi.text if len(vi.text) == 1 else f"({', '.join(vi.text)})"
-    pinned = ", ".join(
-        sorted({str(a) for d in deltas for a in d.args[:2]} & {"i", "j"})
-    )
+    pinned = sorted({str(a) for d in deltas for a in d.args[:2]} & {"i", "j"})
     steps.append(
         Step(
             f"index_closed_{var}",
             StepKind.SIMPLIFY,
-            f"Index notation: collapse the delta, read off ∂L/∂{lv}",
+            notes.index_closed_title(c, var),
             tuple(eqs),
-            note=(
-                (
-                    f"The delta keeps one term of the sum over {pinned}. "
-                    if pinned
-                    else ""
-                )
-                + f"What is left is entry {where_in} of the closed form (sympy expands "
-                "the product entry by entry and finds the same sum), for all sizes"
-                + (
-                    "; in numerator layout it is the transposed entry"
-                    if c.layout == "numerator"
-                    else ""
-                )
-                + f". Summed at {sizes_text(c)} it gives the matrix above, equal to "
-                "the chain-rule result (see the certificate)."
-            ),
+            note=notes.index_closed_note(c, vi.text, pinned),
             uses=(f"index_dL_d{var}",),
             wrt=var,
             view="index",
         )
     )
-    general = "for all sizes (sympy)" if same else "NOT for all sizes (sympy)"
-    claim_detail = (
-        f"{text_of(entry)} = {text_of(show.show(collapsed))} {general}; summed at "
-        f"{sizes_text(c)} it {detail}"
+    claim_detail = notes.index_detail(
+        _m(entry), _m(show.show(collapsed)), same, c, detail
     )
     passed = same and ok
-    check = Check(var, "index notation = chain rule", passed, claim_detail)
+    check = Check(var, notes.Claim.INDEX, passed, claim_detail)
     extra = {
         "equation": tuple(text),
         "entry": (dv, show.show(partial)),
@@ -202,7 +157,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
 
 def _instantiate(
     ctx: Context, var: str, collapsed: Any
-) -> tuple[PolyMatrix, bool, str]:
+) -> tuple[PolyMatrix, bool, Prose]:
     """Sum the index result at the concrete sizes; compare with the jacobian view."""
     c, calc = ctx.config, ctx.calc
     vi = var_indices(var, "hk")
@@ -211,18 +166,24 @@ def _instantiate(
     names = [str(s) for s in vi.indices]
     derivative = ctx.results[var].derivative
     out: dict[tuple[int, int], Poly] = {}
-    first: str | None = None
+    first: Prose | None = None
     for index, pos in var_entries(var, c):
         value = fn({**env0, **dict(zip(names, index, strict=True))})
         at = in_layout(c, pos)
         if not value.is_zero():
             out[at] = value
         if first is None and value != derivative[at]:
-            first = (
-                f"differs at entry ({at[0] + 1}, {at[1] + 1}): index notation gives "
-                f"{value.to_str()} but the chain rule {derivative[at].to_str()}"
+            first = notes.index_differs(
+                (at[0] + 1, at[1] + 1),
+                notes.Code(value.to_str()),
+                notes.Code(derivative[at].to_str()),
             )
     matrix = PolyMatrix(derivative.rows, derivative.cols, out)
     if first is None:
-        return matrix, True, "equals the chain-rule result"
+        return matrix, True, notes.INDEX_AGREES
     return matrix, False, first
+
+
+def _m(expr: Any) -> notes.M:
+    """A sympy display object as marked maths (Unicode and LaTeX)."""
+    return notes.M(text_of(expr), latex_of(expr))

@@ -14,9 +14,11 @@ from typing import Any
 
 import sympy as sp
 
+from .. import notes
 from ..algebra import Coeff, Monomial, Poly, PolyMatrix, vec_positions
 from ..conventions import Config
 from ..notation import Deriv, Equation, Explicit
+from ..notes import Prose
 from ..render.indexnotation import Entry, Partial, Product
 from ..steps import Check, Step, StepKind
 from .calculus import (
@@ -125,7 +127,7 @@ def _grid(c: Config, var: str, tensor: DerivativeTensor) -> PolyMatrix:
 
 def _check(
     ctx: Context, var: str, tensor: DerivativeTensor
-) -> tuple[PolyMatrix, bool, str]:
+) -> tuple[PolyMatrix, bool, Prose]:
     """Contract with ∂L/∂Y; compare with the chain rule and the explicit Jacobian."""
     c = ctx.config
     result = ctx.results[var]
@@ -148,9 +150,10 @@ def _check(
         return (
             contracted,
             False,
-            (
-                f"entry ({diff[0] + 1}, {diff[1] + 1}): contraction gives "
-                f"{contracted[diff].to_str()} but the chain rule {derivative[diff].to_str()}"
+            notes.tensor_differs(
+                (diff[0] + 1, diff[1] + 1),
+                notes.Code(contracted[diff].to_str()),
+                notes.Code(derivative[diff].to_str()),
             ),
         )
     # The same numbers as the explicit Jacobian: rows in vec(Y) order, columns in vec(V).
@@ -162,26 +165,20 @@ def _check(
             return (
                 contracted,
                 False,
-                (
-                    f"∂y_{i + 1},{j + 1}/∂{var} entry {tuple(k + 1 for k in rest)} differs "
-                    "from the explicit Jacobian"
+                notes.tensor_entry_differs(
+                    c, var, (i + 1, j + 1), tuple(k + 1 for k in rest)
                 ),
             )
     if len(tensor.entries) != jac.nnz():
         return (
             contracted,
             False,
-            (
-                f"{len(tensor.entries)} nonzeros, but the explicit Jacobian has {jac.nnz()}"
-            ),
+            notes.tensor_count_differs(len(tensor.entries), jac.nnz()),
         )
     return (
         contracted,
         True,
-        (
-            f"contracted with ∂L/∂{c.letters.of('Y')} it equals the chain-rule result;"
-            f" its {len(tensor.entries)} nonzeros are the explicit Jacobian's"
-        ),
+        notes.tensor_agrees(c, len(tensor.entries)),
     )
 
 
@@ -190,42 +187,32 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     i, j = ctx.i, ctx.j
     steps: list[Step] = []
     vi = var_indices(var, "kl")
-    lv, ey = c.letters.of(var), c.letters.entry("Y")
     y_ij = show.entry_symbol("Y", (i, j))
     dv = show.partial(y_ij, var, vi.indices)
     _, _, partial = calc.partial(var, vi.indices, i, j)
     tensor = build(ctx, var, vi, partial)
-    shape = "×".join(map(str, tensor.shape))
     names = c.size_names
-    y_shape = "×".join(calc.conv.shapes["Y"].names(c.letters.sizes))
+    y_shape = tuple(calc.conv.shapes["Y"].names(c.letters.sizes))
     symbolic = (
-        f"{y_shape}×{names[2]}"
+        (*y_shape, names[2])
         if var == "b"
-        else f"{y_shape}×" + "×".join(str(s) for s in calc.shape(var))
+        else (*y_shape, *(str(s) for s in calc.shape(var)))
     )
     deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
-    where = " and ".join(f"{a} = {b}" for a, b in (d.args[:2] for d in deltas))
-    block = "×".join(map(str, c.shape(var)))
+    where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
     nnz = len(tensor.entries)
     steps.append(
         Step(
             f"tensor_dY_d{var}",
             StepKind.JACOBIAN,
-            f"Tensor view: ∂{c.letters.of('Y')}/∂{lv} as a {len(tensor.shape)}-D array",
+            notes.tensor_title(c, var, len(tensor.shape)),
             (
                 equation(dv, show.show(partial)),
                 Equation(
                     Deriv("Y", var), Explicit(_grid(c, var, tensor), c.shape(var))
                 ),
             ),
-            note=(
-                f"∂{c.letters.of('Y')}/∂{lv} has shape {symbolic} = {shape}: "
-                f"{tensor.size} entr{'y' if tensor.size == 1 else 'ies'}, {nnz} nonzero"
-                + (f" (only where {where})" if where else "")
-                + f". It is drawn as a {'×'.join(map(str, c.shape('Y')))} grid of blocks: "
-                f"block (i, j) is ∂{ey}_ij/∂{lv}, shaped like {lv} ({block}). Built one "
-                "nonzero at a time from the delta structure of the entry formula above."
-            ),
+            note=notes.tensor_note(c, var, symbolic, tensor.shape, nnz, where),
             uses=("forward",),
             wrt=var,
             view="tensor",
@@ -246,29 +233,18 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         Step(
             f"tensor_dL_d{var}",
             StepKind.CHAIN,
-            f"Tensor view: contract ∂{c.letters.of('Y')}/∂{lv} with ∂L/∂"
-            f"{c.letters.of('Y')}",
+            notes.tensor_contract_title(c, var),
             (
                 equation(lhs, contraction),
                 Equation(Deriv("L", var), Explicit(contracted)),
             ),
-            note=(
-                f"Summing over the two output indices i, j of ∂{c.letters.of('Y')}/∂{lv}"
-                f" against ∂L/∂{c.letters.of('Y')} leaves ∂L/∂{lv} directly, "
-                + (
-                    f"here in numerator layout ({lv}ᵀ's shape)"
-                    if c.layout == "numerator"
-                    else f"in {lv}'s shape"
-                )
-                + "; no vectorization is needed. It equals the chain-rule result "
-                "(see the certificate)."
-            ),
+            note=notes.tensor_contract_note(c, var),
             uses=("upstream", f"tensor_dY_d{var}"),
             wrt=var,
             view="tensor",
         )
     )
-    check = Check(var, "tensor contraction = chain rule", ok, detail)
+    check = Check(var, notes.Claim.TENSOR, ok, detail)
     extra = {
         "shape": list(tensor.shape),
         "entries": tensor.size,
