@@ -419,6 +419,16 @@ class BeamerPrinter(LatexPrinter):
         title = blocks[0]
         assert isinstance(title, PageTitle)
         body = self.join(blocks)
+        # Beamer's "frame number" footline, with the total written in: the printer knows
+        # how many frames it wrote, so one pdflatex run numbers them "9 / 40" (with
+        # \inserttotalframenumber a single run prints "9 / 1").
+        frames = body.count("\\begin{frame}")
+        footline = (
+            r"\setbeamertemplate{footline}{\hfill"
+            r"\usebeamercolor[fg]{page number in head/foot}"
+            r"\usebeamerfont{page number in head/foot}"
+            rf"\insertframenumber\,/\,{frames}\kern1em\vskip2pt}}"
+        )
         preamble = latex_preamble(
             document_class="beamer",
             options="11pt,aspectratio=169",
@@ -427,7 +437,7 @@ class BeamerPrinter(LatexPrinter):
             max_height="0.7\\textheight",
             extra=[
                 r"\setbeamertemplate{navigation symbols}{}",
-                r"\setbeamertemplate{footline}[frame number]",
+                footline,
                 r"\setbeamercovered{invisible}",
                 r"\renewcommand{\arraystretch}{1.1}",
                 f"\\title{{{self.title_tex(title)}}}",
