@@ -1,35 +1,72 @@
-"""Network printers: the terminal text, Markdown, and LaTeX/Beamer that compile cleanly."""
+"""A network in every format, printed by the ordinary printers from its page.
+
+The network's page (:mod:`symderiv.net.page`) is made of the single layer's block kinds,
+so these tests check what a reader must find in each format (every layer's Jacobian, the
+entry written out, both softmax routes, dW1 through the whole network, the certificate)
+and that LaTeX and Beamer compile without an overfull box.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from symderiv.net import derive_net
-from symderiv.net.render import prose_latex, render_net
+from symderiv.net.commands import render_net
+from symderiv.net.page import net_page
+from symderiv.render.page import (
+    KINDS,
+    CertificateTable,
+    Code,
+    EntrySum,
+    PageTitle,
+    Sparsity,
+    StepGroup,
+    walk,
+)
 from tests.texutil import compile_tex
 
 HEADLINE = dict(net="affine:3,relu,affine:2", loss="softmax-ce", n=2, d=2)
+FORMATS = ("text", "latex", "beamer", "markdown", "ipynb", "html")
 
 
-def test_text_shows_every_layer_and_both_softmax_routes() -> None:
-    text = render_net(derive_net(**HEADLINE), "text")
+@pytest.fixture(scope="module")
+def headline():  # type: ignore[no-untyped-def]
+    return derive_net(**HEADLINE)
+
+
+def test_text_shows_every_layer_and_both_softmax_routes(headline) -> None:  # type: ignore[no-untyped-def]
+    text = render_net(headline, "text")
     for piece in (
         "Jacobian of the softmax",
         "Route 1: the chain rule",
         "Route 2: fused",
         "(P − T)/N",
-        "∂vec A1/∂vec Z1 = diag(vec R1)",
+        "∂vec(A1)/∂vec(Z1) = diag(vec R1)",
+        "∂vec(Z1)/∂vec(W1) = X ⊗ I_K1",
         "dZ1 = dA1 ⊙ R1",
         "dW1 = Xᵀ·dZ1",
         "dW1 = Xᵀ·((dZ2·W2ᵀ) ⊙ R1)",
         "Backpropagation through the network",
-        "every check passed",
+        # the entry written out, in the network's entry names
+        "∂L/∂w⁽²⁾₁,₁ = dz⁽²⁾₁,₁⋅a⁽¹⁾₁,₁ + dz⁽²⁾₂,₁⋅a⁽¹⁾₂,₁",
+        # the summary's NumPy lines and the size argument
+        "dZ1 = dA1 * R1",
+        "dW1 = X.T @ dZ1",
+        "6,576,668,672 entries",
+        "All results verified.",
+        "Where learners trip",
     ):
         assert piece in text, piece
     titles = [line for line in text.splitlines() if line.startswith("Step ")]
     assert [int(t.split()[1]) for t in titles] == list(range(1, len(titles) + 1))
+
+
+def test_text_fits_80_columns(headline) -> None:  # type: ignore[no-untyped-def]
+    text = render_net(headline, "text", width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_text_is_deterministic() -> None:
@@ -38,15 +75,64 @@ def test_text_is_deterministic() -> None:
     )
 
 
-def test_markdown_keeps_maths_in_blocks() -> None:
-    md = render_net(derive_net(**HEADLINE), "markdown")
+def test_page_uses_the_single_layers_block_kinds(headline) -> None:  # type: ignore[no-untyped-def]
+    blocks = net_page(headline)
+    assert isinstance(blocks[0], PageTitle)
+    kinds = {type(b) for b in walk(blocks)}
+    assert kinds <= set(KINDS)
+    for kind in (StepGroup, EntrySum, Sparsity, Code, CertificateTable):
+        assert kind in kinds, kind.__name__
+    steps = [b for b in walk(blocks) if isinstance(b, StepGroup)]
+    assert [s.step.id for s in steps] == [s.id for s in headline.steps]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_prints_a_network(fmt: str, headline) -> None:  # type: ignore[no-untyped-def]
+    out = render_net(headline, fmt)
+    if fmt == "text":
+        markers = ["w⁽²⁾₁,₁", "diag(vec R1)", "Certificate"]
+    else:
+        # LaTeX maths in every other format (MathML keeps the TeX as an annotation)
+        markers = ["w^{(2)}_{1,1}", "\\odot", "Certificate"]
+    if fmt == "html":
+        markers = ["<math", "⊙", "Certificate"]
+    for marker in markers:
+        assert marker in out, (fmt, marker)
+    assert "softmax Jacobian = block form" in out
+
+
+def test_notebook_is_valid_and_its_setup_cell_runs(headline) -> None:  # type: ignore[no-untyped-def]
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.reads(render_net(headline, "ipynb"), as_version=4)
+    nbformat.validate(nb)
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert "derive_net(net='affine:3,relu,affine:2'" in setup.source
+    printed = "".join(o.get("text", "") for o in setup.outputs)
+    assert printed.startswith("True\n")
+    # what the cell prints is the JSON's dL/dX
+    data = json.loads(render_net(headline, "json"))
+    assert str(data["results"]["X"]["derivative"]) in printed
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_a_kernel(headline) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_notebook_run import execute
+
+    nb = execute(render_net(headline, "ipynb"))
+    errors = [
+        o
+        for c in nb.cells  # type: ignore[attr-defined]
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert errors == []
+
+
+def test_markdown_keeps_maths_in_blocks(headline) -> None:  # type: ignore[no-untyped-def]
+    md = render_net(headline, "markdown")
     assert md.count("$$") % 2 == 0 and "\\odot" in md
-
-
-@pytest.mark.parametrize("text", ["a1_ij²", "Σ_j t_ij = 1", "p_ij⁻¹ 50% & $x > 0"])
-def test_prose_latex_never_doubles_dollars_or_superscripts(text: str) -> None:
-    out = prose_latex(text)
-    assert "$$" not in out and "^}^" not in out
+    assert "```" in md and "dW1 = X.T @ dZ1" in md
 
 
 @pytest.mark.latex
@@ -79,8 +165,5 @@ def test_latex_compiles_without_overfull_boxes(
     compile_tex(render_net(derive_net(**options), fmt, max_entries=12), tmp_path)
 
 
-def test_golden_text_of_the_headline_network(golden) -> None:  # type: ignore[no-untyped-def]
-    golden(
-        "net_affine3_relu_affine2_softmax_ce.txt",
-        render_net(derive_net(**HEADLINE), "text"),
-    )
+def test_golden_text_of_the_headline_network(golden, headline) -> None:  # type: ignore[no-untyped-def]
+    golden("net_affine3_relu_affine2_softmax_ce.txt", render_net(headline, "text"))

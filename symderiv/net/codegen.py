@@ -12,8 +12,8 @@ from ..conventions import get_convention
 from ..notation import Node, Sym
 from ..render.code import numpy_code
 from .engine import stages
-from .formula import formula_text
 from .notation import Had, Slope, rename
+from .notes import formula_text
 from .spec import NetConfig, parse_net
 
 #: The network's batch size N in the generated code (saved by forward).

@@ -13,8 +13,17 @@ import click
 
 from ..errors import UsageError
 
-#: Formats a network can be written in.
-NET_FORMATS: tuple[str, ...] = ("rich", "text", "latex", "beamer", "markdown", "json")
+#: Formats a network can be written in: every format (the page model prints it).
+NET_FORMATS: tuple[str, ...] = (
+    "rich",
+    "text",
+    "latex",
+    "beamer",
+    "markdown",
+    "ipynb",
+    "html",
+    "json",
+)
 
 
 def refuse_m(ctx: click.Context) -> None:
@@ -65,7 +74,6 @@ def derive_command(
     from ..fileio import write_atomic
     from .cost import guard_net
     from .engine import derive_net
-    from .render import render_net
 
     refuse_m(ctx)
     if options.get("step") or options.get("svg") is not None:
@@ -118,6 +126,18 @@ def derive_command(
         raise click.exceptions.Exit(1)
 
 
+def render_net(derivation: Any, fmt: str, **settings: Any) -> str:
+    """``derivation`` in format ``fmt``: JSON by its own printer, every other format by
+    the ordinary printers from the network's page (:mod:`symderiv.net.page`)."""
+    if fmt == "json":
+        from .data import render_net_json
+
+        return render_net_json(derivation)
+    from ..render import render
+
+    return render(derivation, "text" if fmt == "rich" else fmt, **settings)
+
+
 def verify_command(
     ctx: click.Context,
     net: str,
@@ -136,7 +156,7 @@ def verify_command(
     from ..cli.console import make_console
     from ..errors import VerificationError
     from ..numeric import FD_RTOL, TORCH_RTOL
-    from .formula import formula_text
+    from .notes import formula_text
     from .numeric import verify_net
 
     refuse_m(ctx)

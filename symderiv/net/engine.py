@@ -36,10 +36,15 @@ from ..notation import (
     Sym,
     T,
     Text,
+    Vec,
     transpose,
 )
+from ..notes import Claim, Code, F, Prose
 from ..steps import Check, Result, Step, StepKind
 from .notation import Diag, Had, Slope, evaluate, rename, slope_matrix, substitute
+from .notes import Written, ent, mat, math
+from .notes import ent_tex as _t
+from .notes import ent_text as _e
 from .spec import LayerSpec, NetConfig
 
 #: Called as progress(task, done, total) while long work runs.
@@ -188,6 +193,12 @@ class NetDerivation:
     def upstreams(self) -> dict[str, PolyMatrix]:
         """∂L/∂(each layer output): dZ2, dA1, ... in the cached names."""
         return {k: v.scale(self.scale) for k, v in self.upstreams_raw.items()}
+
+    def page(self, max_entries: int = 12) -> tuple[Any, ...]:
+        """The format-neutral page every printer walks (:mod:`symderiv.net.page`)."""
+        from .page import net_page
+
+        return net_page(self, max_entries)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (schema 1, extended for networks: see the README)."""
@@ -401,15 +412,26 @@ class _NetEngine:
                 "The network and its symbols",
                 tuple(eqs),
                 note=(
-                    f"Network {c.net.text}: N = {c.n} samples, widths {widths}; every "
-                    f"affine layer in the {self.conv.name} convention "
-                    f"({self.conv.source}). Weights and bias of affine layer ℓ are wℓ_ij "
-                    "and bℓ_j; every entry is its own symbol, indexed from 1."
+                    "Network ",
+                    Code(c.net.text),
+                    ": ",
+                    math(f"N = {c.n}"),
+                    " samples, widths ",
+                    math(widths, widths.replace("→", r"\to")),
+                    f"; every affine layer in the {self.conv.name} convention "
+                    f"({self.conv.source}). The weights and bias of affine layer ",
+                    math("ℓ", r"\ell"),
+                    " have the entries ",
+                    math("w⁽ℓ⁾ᵢⱼ", r"w^{(\ell)}_{ij}"),
+                    " and ",
+                    math("b⁽ℓ⁾ⱼ", r"b^{(\ell)}_{j}"),
+                    "; every entry is its own symbol, indexed from 1.",
                 ),
             )
         )
 
     def forward_steps(self) -> None:
+        top_k = self.stages[-1].index
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
@@ -422,7 +444,7 @@ class _NetEngine:
                     Step(
                         f"forward_{st.output}",
                         StepKind.DEFINE,
-                        f"Affine layer {k}: {st.output}, entry by entry",
+                        (f"Affine layer {k}: ", mat(st.output), ", entry by entry"),
                         (
                             Equation(
                                 Sym(st.output), form, Explicit(self.forward[st.output])
@@ -430,9 +452,14 @@ class _NetEngine:
                             Equation(Sym(st.output), Explicit(self.mats[st.output])),
                         ),
                         note=(
-                            f"The forward pass keeps {st.output} (entries z{k}_ij) and its "
-                            f"input {st.input}; the backward pass below writes everything "
-                            "in these cached values."
+                            "The forward pass keeps ",
+                            mat(st.output),
+                            " (entries ",
+                            ent("z", k),
+                            ") and its input ",
+                            mat(st.input),
+                            "; the backward pass below writes everything in these "
+                            "cached values.",
                         ),
                         wrt=st.output,
                     )
@@ -447,16 +474,25 @@ class _NetEngine:
                     "Softmax of the last output, row by row",
                     (
                         Equation(
-                            Text(
-                                f"p_ij = exp(z{self.stages[-1].index}_ij) / "
-                                f"Σ_k exp(z{self.stages[-1].index}_ik)"
+                            Written(
+                                f"pᵢⱼ = exp({_e('z', top_k, 'ij')}) / "
+                                f"Σₖ exp({_e('z', top_k, 'ik')})",
+                                rf"p_{{ij}} = \frac{{\exp {_t('z', top_k, 'ij')}}}"
+                                rf"{{\sum_{{k}} \exp {_t('z', top_k, 'ik')}}}",
                             )
                         ),
                         Equation(Sym("P"), Explicit(self.mats["P"])),
                     ),
                     note=(
-                        "Row i of P is a probability vector (Σ_j p_ij = 1); the forward "
-                        "pass caches P, and the backward pass is written in its entries."
+                        "Row ",
+                        math("i"),
+                        " of ",
+                        mat("P"),
+                        " is a probability vector (",
+                        math("Σⱼ pᵢⱼ = 1", r"\sum_{j} p_{ij} = 1"),
+                        "); the forward pass caches ",
+                        mat("P"),
+                        ", and the backward pass is written in its entries.",
                     ),
                     wrt="P",
                 )
@@ -465,38 +501,72 @@ class _NetEngine:
     def _activation_forward(self, st: Stage) -> Step:
         k, kind = st.index, st.kind
         eqs: tuple[Equation, ...]
+        a, z, r = (_e(x, k, "ij") for x in "azr")
+        at, zt, rt = (_t(x, k, "ij") for x in "azr")
+        da_dz = math(f"∂{a}/∂{z}", rf"\partial {at}/\partial {zt}")
+        note: Prose
         if kind == "relu":
             eqs = (
-                Equation(Text(f"a{k}_ij = max(0, z{k}_ij) = r{k}_ij · z{k}_ij")),
+                Equation(
+                    Written(
+                        f"{a} = max(0, {z}) = {r}·{z}",
+                        rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
+                    )
+                ),
                 Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),
                 Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
             )
             note = (
-                f"The forward pass caches the mask r{k}_ij (1 where z{k}_ij > 0, else 0); "
-                f"the derivative of max(0, z) is that mask: ∂a{k}_ij/∂z{k}_ij = r{k}_ij."
+                "The forward pass caches the mask ",
+                ent("r", k),
+                " (1 where ",
+                math(f"{z} > 0", f"{zt} > 0"),
+                ", else 0); the derivative of ",
+                math("max(0, z)", r"\max(0, z)"),
+                " is that mask: ",
+                da_dz,
+                math(f" = {r}", f" = {rt}"),
+                ".",
             )
         elif kind == "tanh":
             eqs = (
-                Equation(Text(f"a{k}_ij = tanh(z{k}_ij)")),
+                Equation(Written(f"{a} = tanh({z})", rf"{at} = \tanh {zt}")),
                 Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
             )
             note = (
-                f"The forward pass caches the output a{k}_ij; since tanh' = 1 − tanh², "
-                f"∂a{k}_ij/∂z{k}_ij = 1 − a{k}_ij², a polynomial in what is cached."
+                "The forward pass caches the output ",
+                ent("a", k),
+                "; since ",
+                math("tanh′ = 1 − tanh²", r"\tanh' = 1 - \tanh^{2}"),
+                ", ",
+                da_dz,
+                math(f" = 1 − {a}²", f" = 1 - {{{at}}}^{{2}}"),
+                ", a polynomial in what is cached.",
             )
         else:
             eqs = (
-                Equation(Text(f"a{k}_ij = σ(z{k}_ij) = 1 / (1 + exp(−z{k}_ij))")),
+                Equation(
+                    Written(
+                        f"{a} = σ({z}) = 1/(1 + exp(−{z}))",
+                        rf"{at} = \sigma({zt}) = \frac{{1}}{{1 + \exp(-{zt})}}",
+                    )
+                ),
                 Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
             )
             note = (
-                f"The forward pass caches the output a{k}_ij; since σ' = σ(1 − σ), "
-                f"∂a{k}_ij/∂z{k}_ij = a{k}_ij(1 − a{k}_ij), a polynomial in what is cached."
+                "The forward pass caches the output ",
+                ent("a", k),
+                "; since ",
+                math("σ′ = σ(1 − σ)", r"\sigma' = \sigma(1 - \sigma)"),
+                ", ",
+                da_dz,
+                math(f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
+                ", a polynomial in what is cached.",
             )
         return Step(
             f"forward_{st.output}",
             StepKind.DEFINE,
-            f"Activation {kind} after layer {k}: {st.output}",
+            (f"Activation {kind} after layer {k}: ", mat(st.output)),
             eqs,
             note=note,
             wrt=st.output,
@@ -509,6 +579,9 @@ class _NetEngine:
         width = self.stages[-1].out_width
         low = entry_prefix(top)
         d_top = "d" + top
+        letter, layer = _split(low)
+        y, yt = _e(letter, layer, "ij"), _t(letter, layer, "ij")
+        note: Prose
         if c.loss == "generic":
             value = self.mats["dY"]
             form: Node = Sym("dY")
@@ -516,27 +589,47 @@ class _NetEngine:
                 Equation(Sym(d_top), Deriv("L", top), Sym("dY"), Explicit(value)),
             )
             note = (
-                f"The layers above hand the network the upstream derivatives "
-                f"dy_ij = ∂L/∂{low}_ij; they stay symbols."
+                "The layers above hand the network the upstream derivatives ",
+                math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
+                " (the entries of ",
+                mat("dY"),
+                "); they stay symbols.",
             )
         elif c.loss == "sum":
             value = PolyMatrix.ones(n, width)
             form = Prod(Ones("N"), T(Ones(f"K{self.stages[-1].index}")))
             eqs = (
-                Equation(Text(f"L = Σ_ij {low}_ij")),
+                Equation(Written(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
             )
-            note = f"For L = Σ {low}_ij every upstream derivative is 1."
+            note = (
+                "For ",
+                math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}"),
+                " every upstream derivative is 1.",
+            )
         elif c.loss == "mse":
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
             form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
             eqs = (
-                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{low}_i − t_i‖²")),
+                Equation(
+                    Written(
+                        f"L = 1/(2N) Σᵢ ‖{_e(letter, layer, 'i')} − tᵢ‖²",
+                        rf"L = \frac{{1}}{{2N}} \sum_{{i}} \lVert "
+                        rf"{_t(letter, layer, 'i')} - t_{{i}} \rVert^{{2}}",
+                    )
+                ),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
             )
             note = (
-                f"∂L/∂{low}_ij = ({low}_ij − t_ij)/N: the 1/N of the batch average is "
-                "here, once, and every layer below inherits it through the chain rule."
+                math(
+                    f"∂L/∂{y} = ({y} − tᵢⱼ)/N",
+                    rf"\partial L/\partial {yt} = "
+                    rf"({yt} - t_{{ij}})/N",
+                ),
+                ": the ",
+                math("1/N"),
+                " of the batch average is here, once, and every layer below inherits "
+                "it through the chain rule.",
             )
         else:
             return self.softmax_ce_steps()
@@ -577,14 +670,32 @@ class _NetEngine:
                 StepKind.DEFINE,
                 "The loss: softmax cross-entropy, averaged over the batch",
                 (
-                    Equation(Text("L = −(1/N) Σ_i Σ_j t_ij log p_ij,   Σ_j t_ij = 1")),
+                    Equation(
+                        Written(
+                            "L = −(1/N) Σᵢ Σⱼ tᵢⱼ log pᵢⱼ,   Σⱼ tᵢⱼ = 1",
+                            r"L = -\frac{1}{N} \sum_{i} \sum_{j} t_{ij} \log p_{ij}, "
+                            r"\qquad \sum_{j} t_{ij} = 1",
+                        )
+                    ),
                     Equation(Sym("T"), Explicit(T_)),
                     Equation(Jac("L", "p"), Explicit(row)),
                 ),
                 note=(
-                    "Each target row is one-hot (Σ_j t_ij = 1). ∂L/∂p_ij = −t_ij/(N p_ij) "
-                    "is not a polynomial, but its 1/p_ij cancels against the p_ij of the "
-                    "softmax Jacobian below (written p_ij⁻¹)."
+                    "Each target row is one-hot (",
+                    math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+                    "). ",
+                    math(
+                        "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
+                        r"\partial L/\partial p_{ij} = "
+                        r"-t_{ij}/(N p_{ij})",
+                    ),
+                    " is not a polynomial, but its ",
+                    math("1/pᵢⱼ", "1/p_{ij}"),
+                    " cancels against the ",
+                    math("pᵢⱼ", "p_{ij}"),
+                    " of the softmax Jacobian below (written ",
+                    math("pᵢⱼ⁻¹", "p_{ij}^{-1}"),
+                    ").",
                 ),
                 wrt="P",
             )
@@ -616,7 +727,7 @@ class _NetEngine:
             structured = perm @ structured @ perm.T
         self._check(
             "P",
-            "softmax Jacobian = block form",
+            Claim.SOFTMAX,
             jac.first_difference(structured),
             jac,
             structured,
@@ -628,23 +739,39 @@ class _NetEngine:
                 StepKind.JACOBIAN,
                 f"Jacobian of the softmax: vec(P) by vec(Z{k})",
                 (
-                    Equation(Text(f"∂p_ij/∂z{k}_kl = δ_ik · p_ij (δ_jl − p_il)")),
-                    Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                     Equation(
-                        Text(
-                            "block diagonal: block i = diag(p_i) − p_i p_iᵀ"
-                            + (
-                                ""
-                                if order == "row"
-                                else " (rows and columns permuted, col order)"
-                            )
+                        Written(
+                            f"∂pᵢⱼ/∂{_e('z', k, 'kl')} = δᵢₖ pᵢⱼ (δⱼₗ − pᵢₗ)",
+                            rf"\partial p_{{ij}}/\partial {_t('z', k, 'kl')} = "
+                            r"\delta_{ik} \, p_{ij} (\delta_{jl} - p_{il})",
                         )
                     ),
+                    Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                 ),
                 note=(
-                    f"Row i of P depends on row i of Z{k} only, so the Jacobian has N blocks "
-                    f"of C × C: nonzero entries {jac.nnz()} of {size * size}. Each block is "
-                    "diagonal minus a rank-one correction."
+                    "Row ",
+                    math("i"),
+                    " of ",
+                    mat("P"),
+                    " depends on row ",
+                    math("i"),
+                    " of ",
+                    mat(f"Z{k}"),
+                    " only, so the Jacobian is block diagonal"
+                    + (
+                        ""
+                        if order == "row"
+                        else " (in row order; col order permutes it)"
+                    )
+                    + ": ",
+                    math("N"),
+                    " blocks ",
+                    math(
+                        "diag(pᵢ) − pᵢ pᵢᵀ",
+                        r"\operatorname{diag}(p_{i}) - p_{i} p_{i}^{T}",
+                    ),
+                    f" of {width} × {width}, each diagonal minus a rank-one correction; "
+                    f"{jac.nnz()} nonzero entries of {size * size}.",
                 ),
                 uses=("forward_P",),
                 wrt="P",
@@ -674,7 +801,7 @@ class _NetEngine:
         fused = PolyMatrix(n, width, fused_entries)
         self._check(
             "P",
-            "chain rule = fused log-softmax route",
+            Claim.ROUTES,
             unfused.first_difference(fused),
             unfused,
             fused,
@@ -688,7 +815,7 @@ class _NetEngine:
         left, right = unfused.subs(onehot), target.subs(onehot)
         self._check(
             "P",
-            "with Σ_j t_ij = 1 both give (P − T)/N",
+            Claim.ONE_HOT,
             left.first_difference(right),
             left,
             right,
@@ -704,9 +831,20 @@ class _NetEngine:
                     Equation(Deriv("L", f"Z{k}"), Explicit(unfused)),
                 ),
                 note=(
-                    "Entry (i, j): Σ_l (−t_il/(N p_il)) · p_il (δ_lj − p_ij) = "
-                    "−(1/N)(t_ij − p_ij Σ_l t_il): the 1/p cancels, and the rank-one "
-                    "correction brings in the row sum of T."
+                    "Entry ",
+                    math("(i, j)"),
+                    ": ",
+                    math(
+                        "Σₗ (−tᵢₗ/(N pᵢₗ)) pᵢₗ (δₗⱼ − pᵢⱼ) = −(1/N)(tᵢⱼ − pᵢⱼ Σₗ tᵢₗ)",
+                        r"\sum_{l} \bigl(-\tfrac{t_{il}}{N p_{il}}\bigr) p_{il} "
+                        r"(\delta_{lj} - p_{ij}) = -\tfrac{1}{N}\bigl(t_{ij} - p_{ij} "
+                        r"\sum_{l} t_{il}\bigr)",
+                    ),
+                    ": the ",
+                    math("1/p"),
+                    " cancels, and the rank-one correction brings in the row sum of ",
+                    mat("T"),
+                    ".",
                 ),
                 uses=("loss", "dP_dZ"),
                 wrt="P",
@@ -719,15 +857,22 @@ class _NetEngine:
                 "Route 2: fused with the cross-entropy (log-softmax)",
                 (
                     Equation(
-                        Text(
-                            f"L = −(1/N) Σ_i ( Σ_j t_ij z{k}_ij − (Σ_j t_ij) log Σ_l "
-                            f"exp(z{k}_il) )"
+                        Written(
+                            f"L = −(1/N) Σᵢ (Σⱼ tᵢⱼ {_e('z', k, 'ij')} − (Σⱼ tᵢⱼ) "
+                            f"log Σₗ exp({_e('z', k, 'il')}))",
+                            r"L = -\frac{1}{N} \sum_{i} \Bigl(\sum_{j} t_{ij} "
+                            rf"{_t('z', k, 'ij')} - \Bigl(\sum_{{j}} t_{{ij}}\Bigr) "
+                            rf"\log \sum_{{l}} \exp {_t('z', k, 'il')}\Bigr)",
                         )
                     ),
                     Equation(
-                        Text(
-                            f"∂L/∂z{k}_ij = −(1/N) ( t_ij − p_ij Σ_l t_il ) = "
-                            f"(p_ij − t_ij)/N   since Σ_l t_il = 1"
+                        Written(
+                            f"∂L/∂{_e('z', k, 'ij')} = −(1/N)(tᵢⱼ − pᵢⱼ Σₗ tᵢₗ) = "
+                            "(pᵢⱼ − tᵢⱼ)/N   since Σₗ tᵢₗ = 1",
+                            rf"\frac{{\partial L}}{{\partial {_t('z', k, 'ij')}}} = "
+                            r"-\frac{1}{N}\Bigl(t_{ij} - p_{ij} \sum_{l} t_{il}\Bigr) = "
+                            r"\frac{p_{ij} - t_{ij}}{N} \quad \text{since } "
+                            r"\sum_{l} t_{il} = 1",
                         )
                     ),
                     Equation(
@@ -739,8 +884,11 @@ class _NetEngine:
                 ),
                 note=(
                     "Both routes agree entry by entry (see the certificate); with one-hot "
-                    "targets the result is (P − T)/N. The 1/N is the batch average of "
-                    "the loss, and every layer below inherits it."
+                    "targets the result is ",
+                    math("(P − T)/N", "(P - T)/N"),
+                    ". The ",
+                    math("1/N"),
+                    " is the batch average of the loss, and every layer below inherits it.",
                 ),
                 uses=(f"dL_dZ{k}_chain",),
                 wrt="P",
@@ -760,9 +908,10 @@ class _NetEngine:
         diff: tuple[int, int] | None,
         left: PolyMatrix,
         right: PolyMatrix,
-        detail: str = "",
+        detail: str | Prose = "",
     ) -> bool:
         ok = diff is None
+        text: str | Prose
         if ok:
             text = detail or "equal entry by entry"
         else:
@@ -818,25 +967,27 @@ class _NetEngine:
             kron_node = rename(kron_role, roles, self.size_names(st))
             kron_ok = self._check(
                 var,
-                f"∂vec {out}/∂vec {var} = Kronecker form",
+                Claim.KRONECKER,
                 jac.first_difference(kron),
                 jac,
                 kron,
+                _equal(Deriv(out, var, vec=True), kron_node),
             )
             blocks = _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
             self.steps.append(
                 Step(
                     f"d{out}_d{var}",
                     StepKind.JACOBIAN,
-                    f"Jacobian of vec({out}) with respect to vec({var})",
+                    _jacobian_title(out, var),
                     (
                         Equation(Deriv(out, var, vec=True), Explicit(jac, blocks)),
                         Equation(Deriv(out, var, vec=True), kron_node),
                     ),
                     note=(
-                        f"Layer {k} is affine, so this is the single layer's Jacobian with "
-                        f"{st.input} as its input. Nonzero entries: {jac.nnz()} of "
-                        f"{jac.rows * jac.cols}."
+                        f"Layer {k} is affine, so this is the single layer's Jacobian with ",
+                        mat(st.input),
+                        f" as its input: {jac.nnz()} nonzero entries of "
+                        f"{jac.rows * jac.cols}.",
                     ),
                     uses=(f"forward_{out}",),
                     wrt=var,
@@ -855,10 +1006,11 @@ class _NetEngine:
             )
             ok = self._check(
                 var,
-                f"chain rule = {_plain(closed_node)}",
+                Claim.CLOSED_FORM,
                 local.first_difference(closed),
                 local,
                 closed,
+                _equal(Sym(f"d{var}"), closed_node),
             )
             self._reshape_and_close(
                 st,
@@ -892,29 +1044,39 @@ class _NetEngine:
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
         self._check(
             zrole,
-            f"∂vec {out}/∂vec {zrole} = {_plain(diag_node)}",
+            Claim.DIAGONAL,
             jac.first_difference(structured),
             jac,
             structured,
+            _equal(Deriv(out, zrole, vec=True), diag_node),
         )
         size = len(pos)
         self.steps.append(
             Step(
                 f"d{out}_d{zrole}",
                 StepKind.JACOBIAN,
-                f"Jacobian of vec({out}) with respect to vec({zrole}): diagonal",
+                (*_jacobian_title(out, zrole), ": diagonal"),
                 (
                     Equation(
-                        Text(f"∂a{k}_ij/∂z{k}_kl = δ_ik δ_jl · {_slope_text(kind, k)}")
+                        Written(
+                            f"∂{_e('a', k, 'ij')}/∂{_e('z', k, 'kl')} = δᵢₖ δⱼₗ "
+                            f"{_slope_text(kind, k)}",
+                            rf"\frac{{\partial {_t('a', k, 'ij')}}}"
+                            rf"{{\partial {_t('z', k, 'kl')}}} = \delta_{{ik}} "
+                            rf"\delta_{{jl}} \, {_slope_tex(kind, k)}",
+                        )
                     ),
                     Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
                     Equation(Deriv(out, zrole, vec=True), diag_node),
                 ),
                 note=(
-                    f"{kind} acts entry by entry, so a{k}_ij depends on z{k}_ij only: the "
-                    f"Jacobian is diagonal, {jac.nnz()} nonzero entries of {size * size}. "
-                    "A row times a diagonal matrix scales each entry: a Hadamard product, "
-                    "not a matrix product."
+                    f"{kind} acts entry by entry, so ",
+                    ent("a", k),
+                    " depends on ",
+                    ent("z", k),
+                    f" only: the Jacobian is diagonal, {jac.nnz()} nonzero entries of "
+                    f"{size * size}. A row times a diagonal matrix scales each entry: a "
+                    "Hadamard product, not a matrix product.",
                 ),
                 uses=(f"forward_{out}",),
                 wrt=zrole,
@@ -931,18 +1093,28 @@ class _NetEngine:
         )
         ok = self._check(
             zrole,
-            f"chain rule = {_plain(closed_node)}",
+            Claim.CLOSED_FORM,
             local.first_difference(closed),
             local,
             closed,
+            _equal(Sym(f"d{zrole}"), closed_node),
         )
         self.steps.append(
             Step(
                 f"reshape_{zrole}",
                 StepKind.SIMPLIFY,
-                f"Reshape into a matrix: ∂L/∂{zrole}",
+                ("Reshape into a matrix: ", F(Deriv("L", zrole))),
                 (Equation(Deriv("L", zrole), Explicit(local)),),
-                note="Undoing vec puts ∂L/∂z_ij back where z_ij sits.",
+                note=(
+                    "Undoing vec puts ",
+                    math(
+                        f"∂L/∂{_e('z', k, 'ij')}",
+                        rf"\partial L/\partial {_t('z', k, 'ij')}",
+                    ),
+                    " back where ",
+                    ent("z", k),
+                    " sits.",
+                ),
                 uses=(f"dL_d{zrole}",),
                 wrt=zrole,
             )
@@ -951,11 +1123,15 @@ class _NetEngine:
             Step(
                 f"closed_{zrole}",
                 StepKind.RESULT,
-                f"Closed form of ∂L/∂{zrole}: a Hadamard product",
+                ("Closed form of ", F(Deriv("L", zrole)), ": a Hadamard product"),
                 (Equation(Sym(f"d{zrole}"), closed_node, Explicit(closed)),),
                 note=(
-                    f"⊙ multiplies entry by entry: d{zrole} has the shape of {out}, and "
-                    "no transpose appears (the Jacobian is diagonal)."
+                    math("⊙", r"\odot"),
+                    " multiplies entry by entry: ",
+                    mat(f"d{zrole}"),
+                    " has the shape of ",
+                    mat(out),
+                    ", and no transpose appears (the Jacobian is diagonal).",
                 ),
                 uses=(f"reshape_{zrole}",),
                 wrt=zrole,
@@ -967,7 +1143,7 @@ class _NetEngine:
     def _upstream_step(self, st: Stage) -> Step:
         out = st.output
         up = self._upstream_symbols(out)
-        low = entry_prefix(out)
+        letter, layer = _split(entry_prefix(out))
         eqs = [Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up))]
         if out == self.top:
             eqs.append(Equation(Sym(f"d{out}"), self.top_form))
@@ -980,12 +1156,23 @@ class _NetEngine:
         return Step(
             f"upstream_{out}",
             StepKind.DEFINE,
-            f"Layer {st.spec.text}: the upstream derivative d{out}",
+            (
+                "Layer ",
+                Code(st.spec.text),
+                ": the upstream derivative ",
+                mat(f"d{out}"),
+            ),
             tuple(eqs),
             note=(
-                f"d{low}_ij stands for ∂L/∂{low}_ij, what the layers above hand this one; "
-                "the derivation of this layer keeps it as a symbol, and its value "
-                "(written above) is substituted at the end."
+                ent("d" + letter, layer),
+                " stands for ",
+                math(
+                    f"∂L/∂{_e(letter, layer, 'ij')}",
+                    rf"\partial L/\partial {_t(letter, layer, 'ij')}",
+                ),
+                ", what the layers above hand this one; the derivation of this layer "
+                "keeps it as a symbol, and its value (written above) is substituted at "
+                "the end.",
             ),
             wrt=out,
         )
@@ -1004,7 +1191,7 @@ class _NetEngine:
             Step(
                 f"dL_d{var}",
                 StepKind.CHAIN,
-                f"Chain rule for {var}",
+                ("Chain rule for ", mat(var)),
                 (
                     Equation(Jac("L", v), Prod(Jac("L", o), Jac(o, v))),
                     Equation(
@@ -1014,9 +1201,17 @@ class _NetEngine:
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
                 note=(
-                    f"The (1 × {jac.rows}) row of upstream derivatives times the "
-                    f"({jac.rows} × {jac.cols}) Jacobian; entry k is Σ_r ∂L/∂{o}_r · "
-                    f"∂{o}_r/∂{v}_k."
+                    f"The 1 × {jac.rows} row of upstream derivatives times the "
+                    f"{jac.rows} × {jac.cols} Jacobian; entry ",
+                    math("k"),
+                    " is ",
+                    math(
+                        f"Σᵣ ∂L/∂{_e(*_split(o), 'r')} · "
+                        f"∂{_e(*_split(o), 'r')}/∂{_e(*_split(v), 'k')}",
+                        rf"\sum_{{r}} \partial L/\partial {_t(*_split(o), 'r')} \cdot "
+                        rf"\partial {_t(*_split(o), 'r')}/\partial {_t(*_split(v), 'k')}",
+                    ),
+                    ".",
                 ),
                 uses=(f"upstream_{out}", f"d{out}_d{var}"),
                 wrt=var,
@@ -1040,11 +1235,18 @@ class _NetEngine:
             Step(
                 f"reshape_{var}",
                 StepKind.SIMPLIFY,
-                f"Reshape into a matrix: ∂L/∂{var}",
+                ("Reshape into a matrix: ", F(Deriv("L", var))),
                 tuple(eqs),
                 note=(
-                    f"Putting each ∂L/∂v back where v sits in {var} (undoing vec) gives a "
-                    f"matrix of {var}'s shape."
+                    "Putting each ",
+                    math("∂L/∂v", r"\partial L/\partial v"),
+                    " back where ",
+                    math("v"),
+                    " sits in ",
+                    mat(var),
+                    " (undoing vec) gives a matrix of the shape of ",
+                    mat(var),
+                    ".",
                 ),
                 uses=(f"dL_d{var}",),
                 wrt=var,
@@ -1054,7 +1256,7 @@ class _NetEngine:
             Step(
                 f"closed_{var}",
                 StepKind.RESULT,
-                f"Closed form of ∂L/∂{var}",
+                ("Closed form of ", F(Deriv("L", var))),
                 (Equation(Sym(f"d{var}"), closed_node, Explicit(closed)),),
                 note="The matrix above is exactly this product, entry by entry.",
                 uses=(f"reshape_{var}",),
@@ -1125,10 +1327,11 @@ class _NetEngine:
         direct = evaluate(network_form, env, self.order, self.sizes)
         net_ok = self._check(
             var,
-            f"whole network: ∂L/∂{var} = {_plain(network_form)}",
+            Claim.NETWORK,
             composed.first_difference(direct),
             composed,
             direct,
+            "equal to the composed chain rule, entry by entry",
         )
         derivative, closed_out, closed_form = local, closed, closed_node
         composed_out = composed  # times self.scale (1/N or 1), applied when asked for
@@ -1188,14 +1391,22 @@ class _NetEngine:
             for var in c.wrt
             if _depth(self.results[var].extra["network_form"]) > 2
         ]
+        uses = tuple(f"closed_{v}" for v in c.wrt if v in self.results)
         if whole:
-            eqs.append(
-                Equation(
-                    Text("Substituted down to the loss, as the certificate proves:")
+            self.steps.append(
+                Step(
+                    "network",
+                    StepKind.RESULT,
+                    "Every derivative through the whole network",
+                    tuple(whole),
+                    note=(
+                        "Each layer's closed form with the upstream derivatives above it "
+                        "substituted, down to the loss; the certificate proves each one "
+                        "against the composed chain rule, entry by entry.",
+                    ),
+                    uses=uses,
                 )
             )
-            eqs += whole
-        sizes = _framework_sizes(self.config)
         self.steps.append(
             Step(
                 "summary",
@@ -1205,9 +1416,10 @@ class _NetEngine:
                 note=(
                     "The backward pass a student implements, top down: each line uses only "
                     "the line before it and values the forward pass cached. No framework "
-                    "builds the Jacobians above: " + sizes
+                    "builds the Jacobians above: ",
+                    *_framework_sizes(self.config),
                 ),
-                uses=tuple(f"closed_{v}" for v in c.wrt if v in self.results),
+                uses=uses,
             )
         )
 
@@ -1253,17 +1465,42 @@ def _blocks(
 
 
 def _slope_text(kind: str, k: int) -> str:
+    a = _e("a", k, "ij")
     return {
-        "relu": f"r{k}_ij",
-        "tanh": f"(1 − a{k}_ij²)",
-        "sigmoid": f"a{k}_ij (1 − a{k}_ij)",
+        "relu": _e("r", k, "ij"),
+        "tanh": f"(1 − {a}²)",
+        "sigmoid": f"{a}(1 − {a})",
     }[kind]
 
 
-def _plain(node: Node) -> str:
-    from .formula import formula_text
+def _slope_tex(kind: str, k: int) -> str:
+    a = _t("a", k, "ij")
+    return {
+        "relu": _t("r", k, "ij"),
+        "tanh": f"(1 - {{{a}}}^{{2}})",
+        "sigmoid": f"{a}(1 - {a})",
+    }[kind]
 
-    return formula_text(node)
+
+def _split(low: str) -> tuple[str, int | None]:
+    """Entry letters and layer: z2 -> ("z", 2); p -> ("p", None); dy -> ("dy", None)."""
+    head = low.rstrip("0123456789")
+    tail = low[len(head) :]
+    return head, int(tail) if tail else None
+
+
+def _jacobian_title(out: str, var: str) -> Prose:
+    return (
+        "Jacobian of ",
+        F(Vec(Sym(out))),
+        " with respect to ",
+        F(Vec(Sym(var))),
+    )
+
+
+def _equal(lhs: Node, rhs: Node) -> Prose:
+    """The detail of a passed check: "lhs = rhs entry by entry"."""
+    return (F(lhs), math(" = "), F(rhs), ", entry by entry")
 
 
 def _depth(node: Node) -> int:
@@ -1276,14 +1513,19 @@ def _depth(node: Node) -> int:
     return 0
 
 
-def _framework_sizes(config: NetConfig) -> str:
+def _framework_sizes(config: NetConfig) -> Prose:
     """Why the Jacobians stay on paper: their size at a real network's size."""
     n, d, h, c = 128, 784, 256, 10
     entries = (n * h) * (d * h)
     return (
-        f"at N = {n}, D = {d}, a hidden width of {h} and {c} classes, ∂vec Z1/∂vec W1 "
-        f"alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
-        f"while dW1 = Xᵀ·dZ1 is one {d}×{n} by {n}×{h} product."
+        "at ",
+        math(f"N = {n}, D = {d}"),
+        f", a hidden width of {h} and {c} classes, ",
+        F(Deriv("Z1", "W1", vec=True)),
+        f" alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
+        "while ",
+        math("dW1 = Xᵀ·dZ1", r"dW_{1} = X^{T} \, dZ_{1}"),
+        f" is one {d} × {n} by {n} × {h} product.",
     )
 
 

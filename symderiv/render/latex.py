@@ -83,7 +83,7 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
-    page,
+    page_of,
 )
 
 #: Estimated width of the text block, in em of the body font (article: 16 cm at 11 pt).
@@ -1712,8 +1712,8 @@ class LatexPrinter(PagePrinter[str, Any]):
     # -- the document ----------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
-        self.bind(d.config)
-        blocks = page(d, self.settings.max_entries)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         title = blocks[0]
         assert isinstance(title, PageTitle)
         body = self.join(blocks)

@@ -67,7 +67,7 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
-    page,
+    page_of,
 )
 from .pretty import pretty_poly, text_width, unicode_namer
 
@@ -764,11 +764,12 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         ``--step`` pauses between the steps; the whole view is these in order. A
         section's heading goes with its first step.
         """
-        self.bind(d.config)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         head: list[Any] = []
         steps: list[Any] = []
         closing: list[Any] = []
-        for block in page(d, self.settings.max_entries):
+        for block in blocks:
             if isinstance(block, Section) and any(
                 isinstance(b, StepGroup) for b in block.blocks
             ):
