@@ -312,7 +312,7 @@ def test_size_guard_covers_networks() -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [["--step"], ["--method", "index"], ["--names", "X=A"]],
+    [["--method", "tensor"], ["--names", "X=A"], ["--step", "-o", "net.txt"]],
 )
 def test_options_a_network_does_not_take(extra: list[str]) -> None:
     result = CliRunner().invoke(cli, ["derive", "--net", "affine:2", *extra])

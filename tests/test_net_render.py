@@ -129,6 +129,49 @@ def test_notebook_runs_in_a_kernel(headline) -> None:  # type: ignore[no-untyped
     assert errors == []
 
 
+@pytest.mark.parametrize("fmt", ["ipynb", "html", "markdown"])
+def test_cli_writes_every_format(fmt: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    out = tmp_path / f"net.{fmt}"
+    args = ["derive", "--net", "affine:2,relu,affine:2", "--n", "1", "--d", "1"]
+    result = CliRunner().invoke(cli, [*args, "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Certificate" in out.read_text(encoding="utf-8")
+
+
+def test_svg_is_the_terminal_view(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    svg = tmp_path / "net.svg"
+    args = ["derive", "--net", "affine:2,relu", "--n", "1", "--d", "1"]
+    result = CliRunner().invoke(cli, [*args, "--svg", str(svg), "--format", "text"])
+    assert result.exit_code == 0, result.output
+    picture = svg.read_text(encoding="utf-8")
+    assert picture.startswith("<svg") and "affine:2,relu" in picture
+    assert "Backpropagation through the network" in result.output
+
+
+def test_step_walks_the_networks_steps() -> None:
+    import io
+
+    from rich.console import Console
+
+    from symderiv.cli.step import step_through
+
+    d = derive_net(net="affine:2,relu", n=1, d=1)
+    answers = iter(["", "", "q"])
+    console = Console(file=io.StringIO(), width=80)
+    done = step_through(d, console, pause=True, read_line=lambda: next(answers))  # type: ignore[arg-type]
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert not done and f"step 3 of {len(d.steps)}" in out
+    assert "Stopped after step 3" in out and "Activation relu after layer 1" in out
+
+
 def test_markdown_keeps_maths_in_blocks(headline) -> None:  # type: ignore[no-untyped-def]
     md = render_net(headline, "markdown")
     assert md.count("$$") % 2 == 0 and "\\odot" in md

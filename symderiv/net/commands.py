@@ -6,7 +6,6 @@ call each.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +22,13 @@ NET_FORMATS: tuple[str, ...] = (
     "ipynb",
     "html",
     "json",
+)
+
+
+#: The methods a network is derived with, and why the others are not offered.
+NET_METHODS: tuple[str, ...] = ("jacobian",)
+NET_METHODS_WHY = (
+    "a network is derived with explicit Jacobians only (--method jacobian)"
 )
 
 
@@ -68,60 +74,90 @@ def derive_command(
     force: bool,
     options: dict[str, Any],
 ) -> None:
-    """``symderiv derive --net ...``: derive, render, write; exit 1 if a check failed."""
+    """``symderiv derive --net ...``: derive, show or write; exit 1 if a check failed.
+
+    Every format, ``--step`` and ``--svg`` work as for one layer: the printers print the
+    network's page (:mod:`symderiv.net.page`).
+    """
     import sys
 
+    from ..cli.console import (
+        ViewSettings,
+        check_outputs,
+        interactive,
+        make_console,
+        progress,
+        text_width,
+    )
+    from ..cli.derive import _check_options
     from ..fileio import write_atomic
     from .cost import guard_net
     from .engine import derive_net
 
     refuse_m(ctx)
-    if options.get("step") or options.get("svg") is not None:
-        raise UsageError("--step and --svg are not available with --net yet")
-    if options.get("method", "jacobian") not in ("jacobian",):
-        raise UsageError("--method: a network is derived with explicit Jacobians only")
+    step, svg = bool(options.get("step")), options.get("svg")
+    method = options.get("method", "jacobian")
+    if method not in NET_METHODS:
+        raise UsageError(f"--method {method}: {NET_METHODS_WHY}")
     if options.get("names"):
         raise UsageError(
             "--names cannot be used with --net (a network's names are fixed)"
         )
     config = net_config(net, n, d, options)
     estimate = guard_net(config, force)
-    from ..cli.console import check_outputs, progress
-
     if output == "-":
         output = None
-    pdf_path = None
-    if pdf and output is not None:
-        pdf_path = str(Path(output).with_suffix(".pdf"))
-    check_outputs({"-o": output, "--pdf": pdf_path})
     if fmt is None:
-        fmt = "text"
+        fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     if fmt not in NET_FORMATS:
         raise UsageError(
             f"--format {fmt} is not available with --net; use one of "
             f"{', '.join(NET_FORMATS)}"
         )
-    if pdf and (fmt not in ("latex", "beamer") or output in (None, "-")):
-        raise UsageError("--pdf needs --format latex or beamer and -o FILE.tex")
+    pdf_path = _check_options(fmt, output, pdf, step, svg)
+    check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
     settings: dict[str, object] = {}
     if fmt != "json":
         settings["max_entries"] = max_entries
     if fmt in ("rich", "text"):
-        settings["width"] = 100
+        settings["width"] = text_width(output)
     with progress(estimate.seconds) as report:
         derivation = derive_net(config, progress=report, force=True)
-        if report is not None:
-            report("writing", 1, 1)
-        text = render_net(derivation, fmt, **settings)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
+        text = None
+        if output is not None or fmt != "rich" or step:
+            if report is not None:
+                report("writing", 1, 1)
+            if not (step and output is None and interactive()):
+                text = render_net(derivation, fmt, **settings)
+    if svg is not None:
+        from ..cli.step import svg_of
+        from .page import command_line
+
+        picture = svg_of(
+            derivation,  # type: ignore[arg-type]
+            max_entries=max_entries,
+            title=command_line(config),
+        )
+        write_atomic(svg, picture)
+    if output is not None:
+        assert text is not None
         write_atomic(output, text)
         if pdf:
             from ..pdf import compile_pdf
 
             compile_pdf(output)
+    elif step and interactive():
+        from ..cli.step import walk
+
+        if not walk(derivation, fmt, ViewSettings(max_entries=max_entries)):  # type: ignore[arg-type]
+            return  # stopped with q during --step: a clean exit
+    elif text is None:  # rich at a terminal: colours, the terminal's width
+        from ..render.terminal import TerminalView
+
+        make_console().print(TerminalView(derivation, max_entries=max_entries))  # type: ignore[arg-type]
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
     if not derivation.verified:
         raise click.exceptions.Exit(1)
 

@@ -82,7 +82,12 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
         "upstreams": upstreams,
         "results": results,
         "certificate": [
-            {"wrt": k.wrt, "claim": k.claim, "passed": k.passed, "detail": plain(k.detail)}
+            {
+                "wrt": k.wrt,
+                "claim": k.claim,
+                "passed": k.passed,
+                "detail": plain(k.detail),
+            }
             for k in derivation.checks
         ],
         "verified": derivation.verified,
