@@ -210,3 +210,51 @@ def test_latex_compiles_without_overfull_boxes(
 
 def test_golden_text_of_the_headline_network(golden, headline) -> None:  # type: ignore[no-untyped-def]
     golden("net_affine3_relu_affine2_softmax_ce.txt", render_net(headline, "text"))
+
+
+@pytest.mark.parametrize("method", ["index", "all"])
+@pytest.mark.parametrize("convention", ["xw", "torch", "column"])
+def test_index_view_collapses_the_deltas(method: str, convention: str) -> None:
+    d = derive_net(
+        net="affine:3,relu,affine:2,tanh",
+        loss="mse",
+        n=2,
+        d=2,
+        convention=convention,
+        method=method,
+    )
+    assert d.verified
+    index = [c for c in d.checks if c.claim == "index notation = chain rule"]
+    # every derivative taken: W2, b2, A1 (affine), Z2 and Z1 (elementwise), X, W1, b1
+    assert sorted(c.wrt for c in index) == sorted(
+        ["Z2", "A1", "W2", "b2", "Z1", "X", "W1", "b1"]
+    )
+    ids = [s.id for s in d.steps]
+    assert ("dZ1_dW1" in ids) == (method == "all")  # the Jacobian route too, or not
+    seen: set[str] = set()
+    for s in d.steps:
+        assert set(s.uses) <= seen, (s.id, s.uses)
+        seen.add(s.id)
+    text = render_net(d, "text")
+    assert "∂a⁽¹⁾ᵢⱼ/∂z⁽¹⁾ₖₗ = δᵢₖ δⱼₗ r⁽¹⁾ᵢⱼ" in text
+    assert "= da⁽¹⁾ₖₗ r⁽¹⁾ₖₗ" in text
+    w = "Σᵢ xᵢₖ dz⁽¹⁾ᵢₗ" if convention == "xw" else "Σᵢ dz⁽¹⁾ᵢₖ xᵢₗ"
+    assert w in text
+
+
+def test_tensor_method_is_refused_with_its_reason() -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    args = ["derive", "--net", "affine:2", "--method", "tensor"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "layer by layer" in result.stderr
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("fmt", ["latex", "beamer"])
+def test_index_view_compiles(fmt: str, tmp_path: Path) -> None:
+    d = derive_net(**HEADLINE, method="all")
+    compile_tex(render_net(d, fmt), tmp_path)

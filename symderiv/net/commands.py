@@ -25,10 +25,10 @@ NET_FORMATS: tuple[str, ...] = (
 )
 
 
-#: The methods a network is derived with, and why the others are not offered.
-NET_METHODS: tuple[str, ...] = ("jacobian",)
+#: Why --method tensor is not offered for a network.
 NET_METHODS_WHY = (
-    "a network is derived with explicit Jacobians only (--method jacobian)"
+    "a network is derived layer by layer, so each layer's derivative tensor is the "
+    "single layer's (symderiv derive --method tensor); use jacobian, index or all"
 )
 
 
@@ -59,6 +59,7 @@ def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
         layout=options.get("layout", "denominator"),
         loss=options.get("loss", "generic"),
         wrt=tuple(wrt) if wrt else (),
+        method=options.get("method", "jacobian"),
     )
 
 
@@ -96,6 +97,8 @@ def derive_command(
 
     refuse_m(ctx)
     step, svg = bool(options.get("step")), options.get("svg")
+    from .spec import NET_METHODS
+
     method = options.get("method", "jacobian")
     if method not in NET_METHODS:
         raise UsageError(f"--method {method}: {NET_METHODS_WHY}")

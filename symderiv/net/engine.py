@@ -17,7 +17,7 @@ applied by writing the last target of each row as 1 − the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -42,7 +42,7 @@ from ..notation import (
 from ..notes import Claim, Code, F, Prose
 from ..steps import Check, Result, Step, StepKind
 from .notation import Diag, Had, Slope, evaluate, rename, slope_matrix, substitute
-from .notes import Written, ent, mat, math
+from .notes import Written, ent, mat, math, slash
 from .notes import ent_tex as _t
 from .notes import ent_text as _e
 from .spec import LayerSpec, NetConfig
@@ -450,6 +450,7 @@ class _NetEngine:
                                 Sym(st.output), form, Explicit(self.forward[st.output])
                             ),
                             Equation(Sym(st.output), Explicit(self.mats[st.output])),
+                            *self._index_forward(st),
                         ),
                         note=(
                             "The forward pass keeps ",
@@ -1023,6 +1024,8 @@ class _NetEngine:
                 kron_ok and ok,
                 chain,
             )
+            if self.config.method != "jacobian":
+                self._index_view(st, var, role, local, up_symbols, env)
 
     def activation_backward(self, st: Stage) -> None:
         """Elementwise layer: the diagonal Jacobian diag(vec f'), chain, Hadamard form."""
@@ -1103,7 +1106,7 @@ class _NetEngine:
             Step(
                 f"reshape_{zrole}",
                 StepKind.SIMPLIFY,
-                ("Reshape into a matrix: ", F(Deriv("L", zrole))),
+                ("Reshape into a matrix: ", slash("L", zrole)),
                 (Equation(Deriv("L", zrole), Explicit(local)),),
                 note=(
                     "Undoing vec puts ",
@@ -1123,7 +1126,7 @@ class _NetEngine:
             Step(
                 f"closed_{zrole}",
                 StepKind.RESULT,
-                ("Closed form of ", F(Deriv("L", zrole)), ": a Hadamard product"),
+                ("Closed form of ", slash("L", zrole), ": a Hadamard product"),
                 (Equation(Sym(f"d{zrole}"), closed_node, Explicit(closed)),),
                 note=(
                     math("⊙", r"\odot"),
@@ -1137,7 +1140,217 @@ class _NetEngine:
                 wrt=zrole,
             )
         )
+        if self.config.method != "jacobian":
+            self._index_view(st, zrole, "Z", local, up_symbols, {zrole: slope})
         self._compose(zrole, out, local, closed_node, ok)
+
+    # -- the index view (--method index or all) ----------------------------------------------
+    def _index_forward(self, st: Stage) -> tuple[Equation, ...]:
+        """zᵢⱼ = Σₘ inᵢₘ wₘⱼ + bⱼ (wⱼₘ when W is stored transposed), for the index view."""
+        if self.config.method == "jacobian":
+            return ()
+        k = st.index
+        z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
+        w = "jm" if self.conv.weight_transposed else "mj"
+        return (
+            Equation(
+                Written(
+                    f"{_e(*z, 'ij')} = Σₘ {_e(*x, 'im')} {_e('w', k, w)} + {_e('b', k, 'j')}",
+                    rf"{_t(*z, 'ij')} = \sum_{{m}} {_t(*x, 'im')} \, {_t('w', k, w)} + "
+                    rf"{_t('b', k, 'j')}",
+                )
+            ),
+        )
+
+    def _index_view(
+        self,
+        st: Stage,
+        var: str,
+        role: str,
+        local: PolyMatrix,
+        up: PolyMatrix,
+        env: Mapping[str, PolyMatrix],
+    ) -> None:
+        """The derivative by ``var`` in index notation, its Kronecker deltas collapsed.
+
+        ``role``: X (the layer's input), W, b, or Z (the input of an elementwise layer).
+        The collapsed sum is evaluated entry by entry at these sizes and checked against
+        the chain rule's matrix ``local``; the steps go where the Jacobian route's are
+        (``--method index``) or before its closed form (``--method all``).
+        """
+        out, k = st.output, st.index
+        o = _split(entry_prefix(out))
+        i_ = _split(entry_prefix(st.input))
+        w, b = ("w", k), ("b", k)
+        do = ("d" + o[0], o[1])
+        v = _split(entry_prefix(var))
+
+        def e(name: tuple[str, int | None], idx: str) -> str:
+            return _e(name[0], name[1], idx)
+
+        def t(name: tuple[str, int | None], idx: str) -> str:
+            return _t(name[0], name[1], idx)
+
+        transposed = self.conv.weight_transposed
+        rows, cols = local.shape
+        n = up.rows
+        value: Callable[[int, int], Poly]
+        if role == "W":
+            if transposed:  # z_ij = Σ_m in_im w_jm + b_j
+                part = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
+                summed = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
+                done = (
+                    f"Σᵢ {e(do, 'ik')} {e(i_, 'il')}",
+                    rf"\sum_{{i}} {t(do, 'ik')} \, {t(i_, 'il')}",
+                )
+                w_in = env["X"]
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(up[a, r] * w_in[a, c] for a in range(n))
+            else:  # z_ij = Σ_m in_im w_mj + b_j
+                part = (f"{e(i_, 'ik')} δⱼₗ", rf"{t(i_, 'ik')} \, \delta_{{jl}}")
+                summed = part
+                done = (
+                    f"Σᵢ {e(i_, 'ik')} {e(do, 'il')}",
+                    rf"\sum_{{i}} {t(i_, 'ik')} \, {t(do, 'il')}",
+                )
+                x_in = env["X"]
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(x_in[a, r] * up[a, c] for a in range(n))
+
+            wrt = (e(w, "kl"), t(w, "kl"))
+        elif role == "X":
+            weights = env["W"]
+            m = up.cols
+            if transposed:
+                part = (f"δᵢₖ {e(w, 'jl')}", rf"\delta_{{ik}} \, {t(w, 'jl')}")
+                done = (
+                    f"Σⱼ {e(do, 'kj')} {e(w, 'jl')}",
+                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'jl')}",
+                )
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(up[r, a] * weights[a, c] for a in range(m))
+            else:
+                part = (f"δᵢₖ {e(w, 'lj')}", rf"\delta_{{ik}} \, {t(w, 'lj')}")
+                done = (
+                    f"Σⱼ {e(do, 'kj')} {e(w, 'lj')}",
+                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'lj')}",
+                )
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(up[r, a] * weights[c, a] for a in range(m))
+
+            summed = part
+            wrt = (e(v, "kl"), t(v, "kl"))
+        elif role == "b":
+            part = ("δⱼₗ", r"\delta_{jl}")
+            summed = part
+            done = (f"Σᵢ {e(do, 'il')}", rf"\sum_{{i}} {t(do, 'il')}")
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(up[a, max(r, c)] for a in range(n))
+
+            wrt = (e(b, "l"), t(b, "l"))
+        else:  # Z: the elementwise layer a_ij = f(z_ij)
+            slope = env[var]
+            f_ij = (_slope_text(st.kind, k, "ij"), _slope_tex(st.kind, k, "ij"))
+            part = (
+                f"δᵢₖ δⱼₗ {f_ij[0]}",
+                rf"\delta_{{ik}} \, \delta_{{jl}} \, {f_ij[1]}",
+            )
+            summed = part
+            done = (
+                f"{e(do, 'kl')} {_slope_text(st.kind, k, 'kl')}",
+                rf"{t(do, 'kl')} \, {_slope_tex(st.kind, k, 'kl')}",
+            )
+
+            def value(r: int, c: int) -> Poly:
+                return up[r, c] * slope[r, c]
+
+            wrt = (e(v, "kl"), t(v, "kl"))
+        collapsed = PolyMatrix(
+            rows,
+            cols,
+            {
+                (r, c): p
+                for r in range(rows)
+                for c in range(cols)
+                if not (p := value(r, c)).is_zero()
+            },
+        )
+        self._check(
+            var,
+            Claim.INDEX,
+            local.first_difference(collapsed),
+            local,
+            collapsed,
+            "the collapsed sum = the chain rule's matrix, entry by entry",
+        )
+        z_ij = (e(o, "ij"), t(o, "ij"))
+        partial = Step(
+            f"index_d{out}_d{var}",
+            StepKind.JACOBIAN,
+            ("Index notation: ", slash(out, var), " entry by entry"),
+            (
+                Equation(
+                    Written(
+                        f"∂{z_ij[0]}/∂{wrt[0]} = {part[0]}",
+                        rf"\frac{{\partial {z_ij[1]}}}{{\partial {wrt[1]}}} = {part[1]}",
+                    )
+                ),
+            ),
+            note=(
+                "The Kronecker delta ",
+                math("δ", r"\delta"),
+                " is 1 where its two indices agree and 0 elsewhere: it says which "
+                "entries of the output depend on which entry of ",
+                mat(var),
+                ".",
+            ),
+            uses=(f"forward_{out}",),
+            wrt=var,
+            view="index",
+        )
+        chain = Step(
+            f"index_dL_d{var}",
+            StepKind.CHAIN,
+            ("Index notation: the chain rule for ", mat(var)),
+            (
+                Equation(
+                    Written(
+                        f"∂L/∂{wrt[0]} = Σᵢ Σⱼ {e(do, 'ij')} {summed[0]} = {done[0]}",
+                        rf"\frac{{\partial L}}{{\partial {wrt[1]}}} = \sum_{{i}} "
+                        rf"\sum_{{j}} {t(do, 'ij')} \, {summed[1]} = {done[1]}",
+                    )
+                ),
+            ),
+            note=(
+                "The chain rule sums over every entry ",
+                math("(i, j)"),
+                " of the output; each delta keeps only the terms where its indices "
+                "agree, so its sum collapses. What is left is entry ",
+                math("(k, l)") if role != "b" else math("l"),
+                " of the closed form below (checked entry by entry in the certificate).",
+            ),
+            uses=(f"upstream_{out}", f"index_d{out}_d{var}"),
+            wrt=var,
+            view="index",
+        )
+        ids = [s_.id for s_ in self.steps]
+        at = ids.index(f"closed_{var}")
+        closed = self.steps[at]
+        if self.config.method == "index":
+            gone = {f"d{out}_d{var}", f"dL_d{var}", f"reshape_{var}"}
+            self.steps = [s_ for s_ in self.steps if s_.id not in gone]
+            at = [s_.id for s_ in self.steps].index(f"closed_{var}")
+            closed = replace(
+                closed,
+                uses=(f"index_dL_d{var}",),
+                note="Entry by entry, this product is the collapsed sum above.",
+            )
+        self.steps[at : at + 1] = [partial, chain, closed]
 
     # -- shared pieces -------------------------------------------------------------------------
     def _upstream_step(self, st: Stage) -> Step:
@@ -1235,7 +1448,7 @@ class _NetEngine:
             Step(
                 f"reshape_{var}",
                 StepKind.SIMPLIFY,
-                ("Reshape into a matrix: ", F(Deriv("L", var))),
+                ("Reshape into a matrix: ", slash("L", var)),
                 tuple(eqs),
                 note=(
                     "Putting each ",
@@ -1256,7 +1469,7 @@ class _NetEngine:
             Step(
                 f"closed_{var}",
                 StepKind.RESULT,
-                ("Closed form of ", F(Deriv("L", var))),
+                ("Closed form of ", slash("L", var)),
                 (Equation(Sym(f"d{var}"), closed_node, Explicit(closed)),),
                 note="The matrix above is exactly this product, entry by entry.",
                 uses=(f"reshape_{var}",),
@@ -1464,19 +1677,19 @@ def _blocks(
     return (m, m) if row else (n, 1)
 
 
-def _slope_text(kind: str, k: int) -> str:
-    a = _e("a", k, "ij")
+def _slope_text(kind: str, k: int, index: str = "ij") -> str:
+    a = _e("a", k, index)
     return {
-        "relu": _e("r", k, "ij"),
+        "relu": _e("r", k, index),
         "tanh": f"(1 − {a}²)",
         "sigmoid": f"{a}(1 − {a})",
     }[kind]
 
 
-def _slope_tex(kind: str, k: int) -> str:
-    a = _t("a", k, "ij")
+def _slope_tex(kind: str, k: int, index: str = "ij") -> str:
+    a = _t("a", k, index)
     return {
-        "relu": _t("r", k, "ij"),
+        "relu": _t("r", k, index),
         "tanh": f"(1 - {{{a}}}^{{2}})",
         "sigmoid": f"{a}(1 - {a})",
     }[kind]
@@ -1521,7 +1734,7 @@ def _framework_sizes(config: NetConfig) -> Prose:
         "at ",
         math(f"N = {n}, D = {d}"),
         f", a hidden width of {h} and {c} classes, ",
-        F(Deriv("Z1", "W1", vec=True)),
+        slash("Z1", "W1", vec=True),
         f" alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
         "while ",
         math("dW1 = Xᵀ·dZ1", r"dW_{1} = X^{T} \, dZ_{1}"),

@@ -39,6 +39,22 @@ def mat(role: str) -> F:
     return F(Sym(role))
 
 
+def slash(of: str, wrt: str, vec: bool = False) -> M:
+    """∂of/∂wrt written inline with a slash (a fraction in a heading is too small);
+    ``vec``: ∂vec(of)/∂vec(wrt)."""
+    if vec:
+        return M(
+            f"∂vec({of})/∂vec({wrt})",
+            rf"\partial \operatorname{{vec}}({_tex(of)})/"
+            rf"\partial \operatorname{{vec}}({_tex(wrt)})",
+        )
+    return M(f"∂{of}/∂{wrt}", rf"\partial {_tex(of)}/\partial {_tex(wrt)}")
+
+
+def _tex(role: str) -> str:
+    return "L" if role == "L" else formula_latex(Sym(role))
+
+
 def math(text: str, tex: str = "") -> M:
     """Maths written out (``tex``: its LaTeX, when it differs from ``text``)."""
     return M(text, tex)
@@ -91,4 +107,5 @@ __all__ = [
     "math",
     "plain",
     "prose",
+    "slash",
 ]

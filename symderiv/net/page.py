@@ -38,7 +38,7 @@ from ..render.page import (
     Code as CodeBlock,
 )
 from ..steps import Step, StepKind
-from .notes import ent, mat, math
+from .notes import ent, mat, math, slash
 
 if TYPE_CHECKING:
     from .engine import NetDerivation
@@ -204,7 +204,7 @@ def _sparsity(step: Step) -> Sparsity | None:
                 total = rows * cols
                 caption: Prose = (
                     "Sparsity of ",
-                    F(lhs),
+                    slash(lhs.of, lhs.wrt, vec=lhs.vec),
                     ", a ",
                     M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
                     f" matrix: each filled square is a nonzero entry, {m.nnz()} of "
