@@ -25,7 +25,7 @@ NETS = [
 LOSSES = ("generic", "mse", "sum", "softmax-ce")
 SETTINGS = list(
     itertools.product(
-        ("xw", "torch", "column"), ("row", "col"), ("denominator", "numerator")
+        ("xw", "torch", "column", "wx"), ("row", "col"), ("denominator", "numerator")
     )
 )
 

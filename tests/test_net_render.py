@@ -200,6 +200,7 @@ def test_markdown_keeps_maths_in_blocks(headline) -> None:  # type: ignore[no-un
             d=3,
             convention="torch",
         ),
+        dict(HEADLINE, convention="wx", vec="col", method="all"),
     ],
 )
 def test_latex_compiles_without_overfull_boxes(
@@ -258,3 +259,23 @@ def test_tensor_method_is_refused_with_its_reason() -> None:
 def test_index_view_compiles(fmt: str, tmp_path: Path) -> None:
     d = derive_net(**HEADLINE, method="all")
     compile_tex(render_net(d, fmt), tmp_path)
+
+
+def test_samples_as_columns_run_the_softmax_down_each_column() -> None:
+    d = derive_net(**HEADLINE, convention="wx")
+    assert d.verified and d.matrices["X"].shape == (2, 2)
+    text = render_net(d, "text")
+    assert "Column j of P" in text and "Σᵢ tᵢⱼ = 1" in text
+    assert "dW1 = dZ1·Xᵀ" in text and "dW1 = ((W2ᵀ·dZ2) ⊙ R1)·Xᵀ" in text
+
+
+@pytest.mark.parametrize("command", ["verify", "codegen"])
+def test_verify_and_codegen_refuse_samples_as_columns(command: str) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    args = [command, "--net", "affine:2,relu", "--convention", "wx"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "samples as columns" in result.stderr

@@ -42,6 +42,16 @@ def refuse_m(ctx: click.Context) -> None:
         )
 
 
+def refuse_columns(conv: Any, command: str) -> None:
+    """verify and codegen run a network with samples as rows only (wx: derive only)."""
+    if conv.samples_as_columns:
+        raise UsageError(
+            f"{command} --net runs samples as rows; convention {conv.name} has samples as "
+            "columns (derive --net --convention wx derives and proves it; use xw, torch "
+            f"or column for {command})"
+        )
+
+
 def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
     """A NetConfig from the command's options (wrt given as X,W,b defaults to all)."""
     from .spec import NetConfig, parse_net
@@ -200,6 +210,7 @@ def verify_command(
 
     refuse_m(ctx)
     config = net_config(net, n, d, {"convention": convention, "loss": loss, "wrt": wrt})
+    refuse_columns(config.conv, "verify")
     _fd_budget(config, force)
     report = verify_net(config, seed)
     console: Any = make_console()

@@ -45,7 +45,7 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
             "index": st.index,
             "input": st.input,
             "output": st.output,
-            "shape": [c.n, st.out_width],
+            "shape": list(mats[st.output].shape),
         }
         if st.kind == "affine":
             item["forward"] = _strings(derivation.forward[st.output])

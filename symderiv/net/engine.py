@@ -298,7 +298,9 @@ class _NetEngine:
         for st in self.stages:
             if st.kind == "affine":
                 self.sizes[f"K{st.index}"] = st.out_width
-        self.mats["X"] = atoms("x", n, config.d)
+        #: Samples as rows (N × width), or as columns (width × N: the wx convention).
+        self.columns = self.conv.samples_as_columns
+        self.mats["X"] = atoms("x", *self.act_shape(config.d))
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
@@ -315,16 +317,62 @@ class _NetEngine:
                     self.conv.forward(), env, self.order, self.local_sizes(st)
                 )
             elif st.kind == "relu":
-                self.mats[f"R{k}"] = atoms(f"r{k}", n, st.out_width)
-            self.mats[st.output] = atoms(entry_prefix(st.output), n, st.out_width)
+                self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
+            self.mats[st.output] = atoms(
+                entry_prefix(st.output), *self.act_shape(st.out_width)
+            )
         self.top = self.stages[-1].output
         width = self.stages[-1].out_width
-        self.mats["T"] = atoms("t", n, width)
-        self.mats["dY"] = atoms("dy", n, width)
+        self.mats["T"] = atoms("t", *self.act_shape(width))
+        self.mats["dY"] = atoms("dy", *self.act_shape(width))
         if config.loss == "softmax-ce":
-            self.mats["P"] = atoms("p", n, width)
+            self.mats["P"] = atoms("p", *self.act_shape(width))
         # The lowest layer whose input derivative is needed.
         self.wanted = set(config.wrt)
+
+    # -- a sample's index (i, the row) and its class index (j, the column); wx swaps them
+    @property
+    def sample_word(self) -> str:
+        return "column" if self.columns else "row"
+
+    @property
+    def sample_letter(self) -> str:
+        return "j" if self.columns else "i"
+
+    @property
+    def class_letter(self) -> str:
+        return "i" if self.columns else "j"
+
+    def raw(self, pattern: str) -> str:
+        """Index letters of ``pattern`` in matrix order: "ic" is the sample i's entry c
+        (i = the sample, c = its class j, K/L = the other sample's k/l); wx swaps them."""
+        letters = {"i": self.sample_letter, "c": self.class_letter}
+        if self.columns:
+            letters.update({"K": "l", "L": "k"})
+        else:
+            letters.update({"K": "k", "L": "l"})
+        out = "".join(letters.get(ch, ch) for ch in pattern)
+        if len(pattern) == 2 and pattern[0] == "i" and self.columns:
+            out = out[::-1]  # (sample, class) is (row, column) in matrix order
+        return out
+
+    def sub(self, pattern: str) -> str:
+        """The index letters as Unicode subscripts (δᵢₖ, Σⱼ)."""
+        return _e("", None, self.raw(pattern))
+
+    def u(self, letter: str, pattern: str, layer: int | None = None) -> str:
+        return _e(letter, layer, self.raw(pattern))
+
+    def x(self, letter: str, pattern: str, layer: int | None = None) -> str:
+        return _t(letter, layer, self.raw(pattern))
+
+    def act_shape(self, width: int) -> tuple[int, int]:
+        """The shape of a matrix with one row per sample (one column in wx)."""
+        return (width, self.n) if self.columns else (self.n, width)
+
+    def at(self, sample: int, j: int) -> tuple[int, int]:
+        """The matrix position of entry ``j`` of sample ``sample``."""
+        return (j, sample) if self.columns else (sample, j)
 
     def _tick(self, task: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -472,25 +520,30 @@ class _NetEngine:
                 Step(
                     "forward_P",
                     StepKind.DEFINE,
-                    "Softmax of the last output, row by row",
+                    f"Softmax of the last output, {self.sample_word} by "
+                    f"{self.sample_word}",
                     (
                         Equation(
                             Written(
-                                f"pᵢⱼ = exp({_e('z', top_k, 'ij')}) / "
-                                f"Σₖ exp({_e('z', top_k, 'ik')})",
-                                rf"p_{{ij}} = \frac{{\exp {_t('z', top_k, 'ij')}}}"
-                                rf"{{\sum_{{k}} \exp {_t('z', top_k, 'ik')}}}",
+                                f"{self.u('p', 'ic')} = exp({self.u('z', 'ic', top_k)}) / "
+                                f"Σₖ exp({self.u('z', 'ik', top_k)})",
+                                rf"{self.x('p', 'ic')} = \frac{{\exp "
+                                rf"{self.x('z', 'ic', top_k)}}}"
+                                rf"{{\sum_{{k}} \exp {self.x('z', 'ik', top_k)}}}",
                             )
                         ),
                         Equation(Sym("P"), Explicit(self.mats["P"])),
                     ),
                     note=(
-                        "Row ",
-                        math("i"),
+                        self.sample_word.capitalize() + " ",
+                        math(self.sample_letter),
                         " of ",
                         mat("P"),
                         " is a probability vector (",
-                        math("Σⱼ pᵢⱼ = 1", r"\sum_{j} p_{ij} = 1"),
+                        math(
+                            f"Σ{self.sub('c')} {self.u('p', 'ic')} = 1",
+                            rf"\sum_{{{self.class_letter}}} {self.x('p', 'ic')} = 1",
+                        ),
                         "); the forward pass caches ",
                         mat("P"),
                         ", and the backward pass is written in its entries.",
@@ -597,8 +650,13 @@ class _NetEngine:
                 "); they stay symbols.",
             )
         elif c.loss == "sum":
-            value = PolyMatrix.ones(n, width)
-            form = Prod(Ones("N"), T(Ones(f"K{self.stages[-1].index}")))
+            value = PolyMatrix.ones(*self.act_shape(width))
+            ones_k = Ones(f"K{self.stages[-1].index}")
+            form = (
+                Prod(ones_k, T(Ones("N")))
+                if self.columns
+                else Prod(Ones("N"), T(ones_k))
+            )
             eqs = (
                 Equation(Written(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
@@ -653,7 +711,16 @@ class _NetEngine:
         width = self.stages[-1].out_width
         P, T_ = self.mats["P"], self.mats["T"]
         scale = Fraction(1, n)
-        pos = vec_positions((n, width), order)
+        shape = self.act_shape(width)
+        pos = vec_positions(shape, order)
+        at = self.at
+        word = "column" if self.columns else "row"
+        # The order in which each sample's entries are contiguous in vec(P).
+        contiguous = "col" if self.columns else "row"
+
+        def sample(p: tuple[int, int]) -> int:
+            return p[1] if self.columns else p[0]
+
         # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
         row = PolyMatrix(
             1,
@@ -673,17 +740,24 @@ class _NetEngine:
                 (
                     Equation(
                         Written(
-                            "L = −(1/N) Σᵢ Σⱼ tᵢⱼ log pᵢⱼ,   Σⱼ tᵢⱼ = 1",
-                            r"L = -\frac{1}{N} \sum_{i} \sum_{j} t_{ij} \log p_{ij}, "
-                            r"\qquad \sum_{j} t_{ij} = 1",
+                            f"L = −(1/N) Σ{self.sub('i')} Σ{self.sub('c')} "
+                            f"{self.u('t', 'ic')} log {self.u('p', 'ic')},   "
+                            f"Σ{self.sub('c')} {self.u('t', 'ic')} = 1",
+                            rf"L = -\frac{{1}}{{N}} \sum_{{{self.sample_letter}}} "
+                            rf"\sum_{{{self.class_letter}}} {self.x('t', 'ic')} \log "
+                            rf"{self.x('p', 'ic')}, \qquad \sum_{{{self.class_letter}}} "
+                            rf"{self.x('t', 'ic')} = 1",
                         )
                     ),
                     Equation(Sym("T"), Explicit(T_)),
                     Equation(Jac("L", "p"), Explicit(row)),
                 ),
                 note=(
-                    "Each target row is one-hot (",
-                    math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+                    f"Each target {word} is one-hot (",
+                    math(
+                        f"Σ{self.sub('c')} {self.u('t', 'ic')} = 1",
+                        rf"\sum_{{{self.class_letter}}} {self.x('t', 'ic')} = 1",
+                    ),
                     "). ",
                     math(
                         "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
@@ -704,13 +778,12 @@ class _NetEngine:
         # J_p(z), explicit: ∂p_ij/∂z_kl = δ_ik p_ij (δ_jl − p_il).
         jac_entries: dict[tuple[int, int], Poly] = {}
         where = {p: r for r, p in enumerate(pos)}
-        for r, (i, j) in enumerate(pos):
-            for (i2, l_), col in where.items():
-                if i2 != i:
+        for r, here in enumerate(pos):
+            for there, col in where.items():
+                if sample(there) != sample(here):
                     continue
-                p_ij = Poly.atom(f"p_{i + 1}_{j + 1}")
-                p_il = Poly.atom(f"p_{i + 1}_{l_ + 1}")
-                value = p_ij * ((ONE if j == l_ else Poly()) - p_il)
+                p_ij, p_il = P[here], P[there]
+                value = p_ij * ((ONE if here == there else Poly()) - p_il)
                 if not value.is_zero():
                     jac_entries[r, col] = value
         size = len(pos)
@@ -718,13 +791,14 @@ class _NetEngine:
         # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
         blocks: dict[tuple[int, int], Poly] = {}
         for i in range(n):
-            p_i = PolyMatrix(width, 1, {(j, 0): P[i, j] for j in range(width)})
+            p_i = PolyMatrix(width, 1, {(j, 0): P[at(i, j)] for j in range(width)})
             block = _diag_col(p_i) - p_i @ p_i.T
             for (a, b), v in block.entries.items():
                 blocks[i * width + a, i * width + b] = v
         structured = PolyMatrix(size, size, blocks)
-        if order == "col":
-            perm = PolyMatrix.commutation(n, width, "row")  # K·vec_row(P) = vec_col(P)
+        if order != contiguous:
+            # K·vec(P) = vec(Pᵀ) in the contiguous order: the vec of P in the other one
+            perm = PolyMatrix.commutation(*shape, contiguous)
             structured = perm @ structured @ perm.T
         self._check(
             "P",
@@ -733,7 +807,7 @@ class _NetEngine:
             jac,
             structured,
         )
-        block_rows = (width, width) if order == "row" else None
+        block_rows = (width, width) if order == contiguous else None
         self.steps.append(
             Step(
                 "dP_dZ",
@@ -742,27 +816,30 @@ class _NetEngine:
                 (
                     Equation(
                         Written(
-                            f"∂pᵢⱼ/∂{_e('z', k, 'kl')} = δᵢₖ pᵢⱼ (δⱼₗ − pᵢₗ)",
+                            f"∂pᵢⱼ/∂{_e('z', k, 'kl')} = "
+                            f"δ{self.sub('iK')} {self.u('p', 'ic')} "
+                            f"(δ{self.sub('cL')} − {self.u('p', 'iL')})",
                             rf"\partial p_{{ij}}/\partial {_t('z', k, 'kl')} = "
-                            r"\delta_{ik} \, p_{ij} (\delta_{jl} - p_{il})",
+                            rf"\delta_{{{self.raw('iK')}}} \, {self.x('p', 'ic')} "
+                            rf"(\delta_{{{self.raw('cL')}}} - {self.x('p', 'iL')})",
                         )
                     ),
                     Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                 ),
                 note=(
-                    "Row ",
-                    math("i"),
+                    word.capitalize() + " ",
+                    math(self.sample_letter),
                     " of ",
                     mat("P"),
-                    " depends on row ",
-                    math("i"),
+                    f" depends on {word} ",
+                    math(self.sample_letter),
                     " of ",
                     mat(f"Z{k}"),
                     " only, so the Jacobian is block diagonal"
                     + (
                         ""
-                        if order == "row"
-                        else " (in row order; col order permutes it)"
+                        if order == contiguous
+                        else f" (in {contiguous} order; {order} order permutes it)"
                     )
                     + ": ",
                     math("N"),
@@ -786,20 +863,18 @@ class _NetEngine:
         chain = PolyMatrix(
             1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()}
         )
-        unfused = PolyMatrix.unvec(
-            [chain[0, r] for r in range(size)], (n, width), order
-        )
+        unfused = PolyMatrix.unvec([chain[0, r] for r in range(size)], shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
         fused_entries: dict[tuple[int, int], Poly] = {}
         for i in range(n):
             row_sum = Poly()
             for l_ in range(width):
-                row_sum = row_sum + T_[i, l_]
+                row_sum = row_sum + T_[at(i, l_)]
             for j in range(width):
-                v = (T_[i, j] - P[i, j] * row_sum).scale(-scale)
+                v = (T_[at(i, j)] - P[at(i, j)] * row_sum).scale(-scale)
                 if not v.is_zero():
-                    fused_entries[i, j] = v
-        fused = PolyMatrix(n, width, fused_entries)
+                    fused_entries[at(i, j)] = v
+        fused = PolyMatrix(*shape, fused_entries)
         self._check(
             "P",
             Claim.ROUTES,
@@ -809,7 +884,8 @@ class _NetEngine:
         )
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
-            f"t_{i + 1}_{width}": ONE - _sum(T_[i, l_] for l_ in range(width - 1))
+            next(iter(T_[at(i, width - 1)].atoms())): ONE
+            - _sum(T_[at(i, l_)] for l_ in range(width - 1))
             for i in range(n)
         }
         target = (P - T_).scale(scale)
@@ -836,14 +912,19 @@ class _NetEngine:
                     math("(i, j)"),
                     ": ",
                     math(
-                        "Σₗ (−tᵢₗ/(N pᵢₗ)) pᵢₗ (δₗⱼ − pᵢⱼ) = −(1/N)(tᵢⱼ − pᵢⱼ Σₗ tᵢₗ)",
-                        r"\sum_{l} \bigl(-\tfrac{t_{il}}{N p_{il}}\bigr) p_{il} "
-                        r"(\delta_{lj} - p_{ij}) = -\tfrac{1}{N}\bigl(t_{ij} - p_{ij} "
-                        r"\sum_{l} t_{il}\bigr)",
+                        f"Σₗ (−{self.u('t', 'il')}/(N {self.u('p', 'il')})) "
+                        f"{self.u('p', 'il')} (δ{self.sub('lc')} − {self.u('p', 'ic')}) = "
+                        f"−(1/N)({self.u('t', 'ic')} − {self.u('p', 'ic')} Σₗ "
+                        f"{self.u('t', 'il')})",
+                        rf"\sum_{{l}} \bigl(-\tfrac{{{self.x('t', 'il')}}}"
+                        rf"{{N {self.x('p', 'il')}}}\bigr) {self.x('p', 'il')} "
+                        rf"(\delta_{{{self.raw('lc')}}} - {self.x('p', 'ic')}) = "
+                        rf"-\tfrac{{1}}{{N}}\bigl({self.x('t', 'ic')} - {self.x('p', 'ic')} "
+                        rf"\sum_{{l}} {self.x('t', 'il')}\bigr)",
                     ),
                     ": the ",
                     math("1/p"),
-                    " cancels, and the rank-one correction brings in the row sum of ",
+                    f" cancels, and the rank-one correction brings in the {word} sum of ",
                     mat("T"),
                     ".",
                 ),
@@ -859,21 +940,27 @@ class _NetEngine:
                 (
                     Equation(
                         Written(
-                            f"L = −(1/N) Σᵢ (Σⱼ tᵢⱼ {_e('z', k, 'ij')} − (Σⱼ tᵢⱼ) "
-                            f"log Σₗ exp({_e('z', k, 'il')}))",
-                            r"L = -\frac{1}{N} \sum_{i} \Bigl(\sum_{j} t_{ij} "
-                            rf"{_t('z', k, 'ij')} - \Bigl(\sum_{{j}} t_{{ij}}\Bigr) "
-                            rf"\log \sum_{{l}} \exp {_t('z', k, 'il')}\Bigr)",
+                            f"L = −(1/N) Σ{self.sub('i')} (Σ{self.sub('c')} "
+                            f"{self.u('t', 'ic')} {self.u('z', 'ic', k)} − "
+                            f"(Σ{self.sub('c')} {self.u('t', 'ic')}) "
+                            f"log Σₗ exp({self.u('z', 'il', k)}))",
+                            rf"L = -\frac{{1}}{{N}} \sum_{{{self.sample_letter}}} "
+                            rf"\Bigl(\sum_{{{self.class_letter}}} {self.x('t', 'ic')} "
+                            rf"{self.x('z', 'ic', k)} - \Bigl(\sum_{{{self.class_letter}}} "
+                            rf"{self.x('t', 'ic')}\Bigr) "
+                            rf"\log \sum_{{l}} \exp {self.x('z', 'il', k)}\Bigr)",
                         )
                     ),
                     Equation(
                         Written(
-                            f"∂L/∂{_e('z', k, 'ij')} = −(1/N)(tᵢⱼ − pᵢⱼ Σₗ tᵢₗ) = "
-                            "(pᵢⱼ − tᵢⱼ)/N   since Σₗ tᵢₗ = 1",
+                            f"∂L/∂{_e('z', k, 'ij')} = −(1/N)(tᵢⱼ − pᵢⱼ Σₗ "
+                            f"{self.u('t', 'il')}) = (pᵢⱼ − tᵢⱼ)/N   since Σₗ "
+                            f"{self.u('t', 'il')} = 1",
                             rf"\frac{{\partial L}}{{\partial {_t('z', k, 'ij')}}} = "
-                            r"-\frac{1}{N}\Bigl(t_{ij} - p_{ij} \sum_{l} t_{il}\Bigr) = "
+                            rf"-\frac{{1}}{{N}}\Bigl(t_{{ij}} - p_{{ij}} \sum_{{l}} "
+                            rf"{self.x('t', 'il')}\Bigr) = "
                             r"\frac{p_{ij} - t_{ij}}{N} \quad \text{since } "
-                            r"\sum_{l} t_{il} = 1",
+                            rf"\sum_{{l}} {self.x('t', 'il')} = 1",
                         )
                     ),
                     Equation(
@@ -974,7 +1061,11 @@ class _NetEngine:
                 kron,
                 _equal(Deriv(out, var, vec=True), kron_node),
             )
-            blocks = _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+            blocks = (
+                None  # samples as columns: no block rules drawn
+                if self.columns
+                else _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+            )
             self.steps.append(
                 Step(
                     f"d{out}_d{var}",
@@ -1145,12 +1236,89 @@ class _NetEngine:
         self._compose(zrole, out, local, closed_node, ok)
 
     # -- the index view (--method index or all) ----------------------------------------------
+    def _index_columns(
+        self,
+        st: Stage,
+        var: str,
+        role: str,
+        up: PolyMatrix,
+        env: Mapping[str, PolyMatrix],
+    ) -> tuple[
+        tuple[str, str],
+        tuple[str, str],
+        tuple[str, str],
+        tuple[str, str],
+        Callable[[int, int], Poly],
+    ]:
+        """The index view of an affine layer with samples as columns (wx):
+        zᵢⱼ = Σₘ wᵢₘ inₘⱼ + bᵢ. Returns the partial, the summand, the collapsed sum,
+        the entry differentiated by (each in Unicode and TeX) and the collapsed value."""
+        k = st.index
+        o = _split(entry_prefix(st.output))
+        i_ = _split(entry_prefix(st.input))
+        do = ("d" + o[0], o[1])
+        n = up.cols  # the samples are the columns
+
+        def e(name: tuple[str, int | None], idx: str) -> str:
+            return _e(name[0], name[1], idx)
+
+        def t(name: tuple[str, int | None], idx: str) -> str:
+            return _t(name[0], name[1], idx)
+
+        w, b = ("w", k), ("b", k)
+        if role == "W":
+            x_in = env["X"]
+            part = (f"δᵢₖ {e(i_, 'lj')}", rf"\delta_{{ik}} \, {t(i_, 'lj')}")
+            done = (
+                f"Σⱼ {e(do, 'kj')} {e(i_, 'lj')}",
+                rf"\sum_{{j}} {t(do, 'kj')} \, {t(i_, 'lj')}",
+            )
+            wrt = (e(w, "kl"), t(w, "kl"))
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(up[r, a] * x_in[c, a] for a in range(n))
+
+        elif role == "X":
+            weights = env["W"]
+            m = up.rows
+            part = (f"{e(w, 'ik')} δⱼₗ", rf"{t(w, 'ik')} \, \delta_{{jl}}")
+            done = (
+                f"Σᵢ {e(w, 'ik')} {e(do, 'il')}",
+                rf"\sum_{{i}} {t(w, 'ik')} \, {t(do, 'il')}",
+            )
+            v = _split(entry_prefix(var))
+            wrt = (e(v, "kl"), t(v, "kl"))
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(weights[a, r] * up[a, c] for a in range(m))
+
+        else:  # b, a column
+            part = ("δᵢₗ", r"\delta_{il}")
+            done = (f"Σⱼ {e(do, 'lj')}", rf"\sum_{{j}} {t(do, 'lj')}")
+            wrt = (e(b, "l"), t(b, "l"))
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(up[max(r, c), a] for a in range(n))
+
+        return part, part, done, wrt, value
+
     def _index_forward(self, st: Stage) -> tuple[Equation, ...]:
         """zᵢⱼ = Σₘ inᵢₘ wₘⱼ + bⱼ (wⱼₘ when W is stored transposed), for the index view."""
         if self.config.method == "jacobian":
             return ()
         k = st.index
         z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
+        if self.columns:
+            return (
+                Equation(
+                    Written(
+                        f"{_e(*z, 'ij')} = Σₘ {_e('w', k, 'im')} {_e(*x, 'mj')} + "
+                        f"{_e('b', k, 'i')}",
+                        rf"{_t(*z, 'ij')} = \sum_{{m}} {_t('w', k, 'im')} \, "
+                        rf"{_t(*x, 'mj')} + {_t('b', k, 'i')}",
+                    )
+                ),
+            )
         w = "jm" if self.conv.weight_transposed else "mj"
         return (
             Equation(
@@ -1195,7 +1363,9 @@ class _NetEngine:
         rows, cols = local.shape
         n = up.rows
         value: Callable[[int, int], Poly]
-        if role == "W":
+        if self.columns and role != "Z":  # wx: z_ij = Σ_m w_im in_mj + b_i
+            part, summed, done, wrt, value = self._index_columns(st, var, role, up, env)
+        elif role == "W":
             if transposed:  # z_ij = Σ_m in_im w_jm + b_j
                 part = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
                 summed = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")

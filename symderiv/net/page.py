@@ -67,7 +67,9 @@ def page_config(c: NetConfig) -> NetPageConfig:
         convention=c.convention,
         vec=c.vec,
         layout=c.layout,
-        loss=c.loss,
+        # The single layer's softmax-ce needs samples as rows; a wx network runs it down
+        # the columns. The printers read no loss from here (the page's settings say it).
+        loss="generic" if c.conv.samples_as_columns else c.loss,
     )
 
 

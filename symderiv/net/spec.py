@@ -224,12 +224,6 @@ class NetConfig:
         check_size("n", self.n)
         check_size("d", self.d)
         choose(self.convention, CONVENTIONS, "convention")
-        if CONVENTIONS[self.convention].samples_as_columns:
-            # The network engine carries each activation as (N, width), samples as rows.
-            raise NetSpecError(
-                f"--net needs samples as rows; convention {self.convention} has samples "
-                "as columns (use xw, torch or column)"
-            )
         choose(self.vec, VEC_ORDERS, "vectorization order (--vec)")
         choose(self.layout, LAYOUTS, "layout")
         choose(self.loss, NET_LOSSES, "loss")
