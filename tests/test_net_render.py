@@ -22,6 +22,7 @@ from symderiv.render.page import (
     Code,
     EntrySum,
     PageTitle,
+    ShapeLedger,
     Sparsity,
     StepGroup,
     walk,
@@ -58,6 +59,8 @@ def test_text_shows_every_layer_and_both_softmax_routes(headline) -> None:  # ty
         "6,576,668,672 entries",
         "All results verified.",
         "Where learners trip",
+        # the shape of every formula, each product's sizes checked
+        "dW1 2×3 (D×K1) · Xᵀ·dZ1: (2×2)·(2×3) → 2×3",
     ):
         assert piece in text, piece
     titles = [line for line in text.splitlines() if line.startswith("Step ")]
@@ -80,7 +83,7 @@ def test_page_uses_the_single_layers_block_kinds(headline) -> None:  # type: ign
     assert isinstance(blocks[0], PageTitle)
     kinds = {type(b) for b in walk(blocks)}
     assert kinds <= set(KINDS)
-    for kind in (StepGroup, EntrySum, Sparsity, Code, CertificateTable):
+    for kind in (StepGroup, EntrySum, Sparsity, ShapeLedger, Code, CertificateTable):
         assert kind in kinds, kind.__name__
     steps = [b for b in walk(blocks) if isinstance(b, StepGroup)]
     assert [s.step.id for s in steps] == [s.id for s in headline.steps]

@@ -17,19 +17,37 @@ from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
 from ..conventions import Config, Letters
-from ..notation import Deriv, Equation, Explicit, Prod, Sym
+from ..notation import (
+    SCALARS,
+    Deriv,
+    Equation,
+    Explicit,
+    Jac,
+    Kron,
+    Node,
+    Prod,
+    Sum,
+    Sym,
+    Text,
+    Written,
+    shape,
+)
+from ..notation import Shape as NodeShape
 from ..notes import Code, F, M, Prose
 from ..render.page import (
     DEFAULT_MAX_ENTRIES,
     Block,
     CertificateTable,
+    Dims,
     Display,
     EntrySum,
     Heading,
+    LedgerItem,
     Note,
     PageTitle,
     Remarks,
     Section,
+    ShapeLedger,
     Sparsity,
     StepGroup,
     shown_terms,
@@ -182,6 +200,9 @@ def step_blocks(
     entry = _entry_sum(step, max_entries)
     if entry is not None:
         blocks.append(entry)
+    shapes = NetShapes(d).ledger(step)
+    if shapes is not None:
+        blocks.append(shapes)
     if step.note:
         note = (step.note,) if isinstance(step.note, str) else step.note
         short = SUMMARY_SHORT if summary else None  # a slide has no room for more
@@ -257,6 +278,92 @@ def _first_atom(step: Step, var: str) -> str | None:
     if prefix.startswith("b"):
         return f"{prefix}_1"
     return f"{prefix}_1_1"
+
+
+# -- shapes ------------------------------------------------------------------------------------
+class NetShapes:
+    """The shape of every formula of a network, in size names (N, D, K1, …) and numbers."""
+
+    def __init__(self, d: NetDerivation) -> None:
+        c = d.config
+        conv = c.conv
+        # The steps show every derivative in its variable's shape (the layout applies
+        # to the results), so the shapes here are the denominator layout's.
+        self.numerator = False
+        self.sizes: dict[str, int] = {"N": c.n, "D": c.d}
+        self.roles: dict[str, NodeShape] = {}
+
+        def per_sample(width: str) -> NodeShape:
+            out = NodeShape(("N",), (width,))
+            return out.T if conv.samples_as_columns else out
+
+        self.roles["X"] = self.roles["dX"] = per_sample("D")
+        last = "D"
+        for st in d.stages:
+            k = st.index
+            if st.kind == "affine":
+                width = f"K{k}"
+                self.sizes[width] = st.out_width
+                rename = {"D": last, "M": width}
+                for role in ("W", "b"):
+                    base = conv.shapes[role]
+                    self.roles[f"{role}{k}"] = self.roles[f"d{role}{k}"] = NodeShape(
+                        tuple(rename.get(str(f), f) for f in base.rows),
+                        tuple(rename.get(str(f), f) for f in base.cols),
+                    )
+                last = width
+            else:
+                self.roles[f"R{k}"] = per_sample(last)
+            for role in (st.output, f"d{st.output}"):
+                self.roles[role] = per_sample(last)
+        for role in ("P", "T", "dY"):
+            self.roles[role] = per_sample(last)
+
+    def of(self, node: Node) -> NodeShape | None:
+        try:
+            return shape(node, self.roles, self.numerator)
+        except (TypeError, ValueError, KeyError):
+            return None
+
+    def dims(self, node: Node) -> Dims:
+        """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
+        found = self.of(node)
+        here = found.numbers(self.sizes) if found is not None else None
+        if isinstance(node, Sum):
+            return Dims(here, "+", tuple(self.dims(a) for a in node.args))
+        if isinstance(node, Prod):
+            factors = [a for a in node.args if not isinstance(a, SCALARS)]
+            if len(factors) > 1:
+                return Dims(here, "·", tuple(self.dims(a) for a in factors))
+        if isinstance(node, Kron):
+            return Dims(here, "⊗", (self.dims(node.left), self.dims(node.right)))
+        return Dims(here)
+
+    def ledger(self, step: Step) -> ShapeLedger | None:
+        """The formulas of a step with their shapes (explicit matrices show theirs)."""
+        items: list[LedgerItem] = []
+        seen: set[Node] = set()
+        for eq in step.equations:
+            for node in eq.parts:
+                if isinstance(node, (Explicit, Written, Text, Jac)):
+                    continue  # explicit matrices and the chain's rows show their shapes
+                if isinstance(node, Prod) and any(
+                    isinstance(a, Explicit) for a in node.args
+                ):
+                    continue
+                if node in seen:
+                    continue
+                found = self.of(node)
+                if found is None:
+                    continue
+                seen.add(node)
+                names = (
+                    None
+                    if any(isinstance(f, int) for f in found.count())
+                    else found.names()
+                )
+                items.append(LedgerItem(node, self.dims(node), names))
+        return ShapeLedger(tuple(items)) if items else None
 
 
 # -- the summary's NumPy lines -------------------------------------------------------------------
