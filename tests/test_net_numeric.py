@@ -312,7 +312,16 @@ def test_size_guard_covers_networks() -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [["--method", "tensor"], ["--names", "X=A"], ["--step", "-o", "net.txt"]],
+    [
+        ["--method", "tensor"],
+        ["--names", "X=A"],
+        ["--step", "-o", "net.txt"],
+        ["--index-base", "0"],
+        ["--upstream", "bar"],
+        ["--bold"],
+        ["--values", "1"],
+        ["--flavor", "gitlab"],
+    ],
 )
 def test_options_a_network_does_not_take(extra: list[str]) -> None:
     result = CliRunner().invoke(cli, ["derive", "--net", "affine:2", *extra])

@@ -109,7 +109,7 @@ def derive(
         from ..net.commands import derive_command
 
         ctx = click.get_current_context()
-        options.update(step=step, svg=svg)
+        options.update(step=step, svg=svg, flavor=flavor)
         derive_command(ctx, net, n, d, fmt, output, pdf, max_entries, force, options)
         return
     from ..conventions import Config

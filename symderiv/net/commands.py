@@ -42,6 +42,24 @@ def refuse_m(ctx: click.Context) -> None:
         )
 
 
+#: Single-layer options a network does not take, and why.
+NOT_FOR_NETS: dict[str, str] = {
+    "index_base": "a network's entries are indexed from 1",
+    "upstream": "a network writes each layer's upstream as dz⁽ℓ⁾ᵢⱼ",
+    "bold": "a network's matrices are set as W1, dZ2",
+    "values": "the numeric companion is the single layer's",
+}
+
+
+def refuse_single_layer_options(ctx: click.Context) -> None:
+    """One line for the first single-layer option given on the command line."""
+    for name, why in NOT_FOR_NETS.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} cannot be used with --net ({why})")
+
+
 def refuse_columns(conv: Any, command: str) -> None:
     """verify and codegen run a network with samples as rows only (wx: derive only)."""
     if conv.samples_as_columns:
@@ -106,7 +124,9 @@ def derive_command(
     from .engine import derive_net
 
     refuse_m(ctx)
+    refuse_single_layer_options(ctx)
     step, svg = bool(options.get("step")), options.get("svg")
+    flavor = options.get("flavor")
     from .spec import NET_METHODS
 
     method = options.get("method", "jacobian")
@@ -127,13 +147,15 @@ def derive_command(
             f"--format {fmt} is not available with --net; use one of "
             f"{', '.join(NET_FORMATS)}"
         )
-    pdf_path = _check_options(fmt, output, pdf, step, svg)
+    pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
     check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
     settings: dict[str, object] = {}
     if fmt != "json":
         settings["max_entries"] = max_entries
     if fmt in ("rich", "text"):
         settings["width"] = text_width(output)
+    if flavor is not None:
+        settings["flavor"] = flavor
     with progress(estimate.seconds) as report:
         derivation = derive_net(config, progress=report, force=True)
         text = None
