@@ -126,8 +126,8 @@ def setup_code(c: NetConfig) -> str:
         "from symderiv.net import derive_net\n\n"
         f"d = derive_net({', '.join(args)})\n"
         "print(d.verified)  # True: every result was checked exactly\n"
-        f"# dL/d{var} in the cached names, as the JSON holds it:\n"
-        f"print(d.composed_strings({var!r}))"
+        f"# entry (1, 1) of dL/d{var} in the cached names, as the JSON holds it:\n"
+        f"print(d.composed_strings({var!r})[0][0])"
     )
 
 
