@@ -282,3 +282,26 @@ def test_verify_and_codegen_refuse_samples_as_columns(command: str) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "samples as columns" in result.stderr
+
+
+def test_a_deep_certificate_is_split_into_tables_that_fit() -> None:
+    from symderiv.net.page import (
+        CERTIFICATE_ROWS,
+        CERTIFICATE_VARIABLES,
+        certificate_parts,
+    )
+
+    d = derive_net(
+        net="affine:2,relu,affine:2,relu,affine:2,relu,affine:2",
+        loss="softmax-ce",
+        n=1,
+        d=1,
+    )
+    parts = certificate_parts(d.checks)
+    assert len(parts) > 1
+    assert [c for p in parts for c in p] == list(d.checks)  # nothing lost or moved
+    for part in parts:
+        assert len(part) <= CERTIFICATE_ROWS
+        assert len({c.wrt for c in part}) <= CERTIFICATE_VARIABLES
+    tables = [b for b in net_page(d) if isinstance(b, CertificateTable)]
+    assert [t.checks for t in tables] == parts

@@ -55,7 +55,7 @@ from ..render.page import (
 from ..render.page import (
     Code as CodeBlock,
 )
-from ..steps import Step, StepKind
+from ..steps import Check, Step, StepKind
 from .notes import ent, mat, math, slash
 
 if TYPE_CHECKING:
@@ -398,6 +398,35 @@ class _Names(dict[str, str]):
 
 
 # -- the page ------------------------------------------------------------------------------------
+#: The most rows and variables one certificate table holds (a page, a slide's width).
+CERTIFICATE_ROWS = 24
+CERTIFICATE_VARIABLES = 8
+
+
+def certificate_parts(checks: tuple[Check, ...]) -> list[tuple[Check, ...]]:
+    """The checks in tables of at most ``CERTIFICATE_ROWS`` rows and
+    ``CERTIFICATE_VARIABLES`` variables, a variable's rows never split (a deep network's
+    certificate would not fit one page or one slide)."""
+    groups: list[list[Check]] = []
+    for check in checks:
+        if groups and groups[-1][-1].wrt == check.wrt:
+            groups[-1].append(check)
+        else:
+            groups.append([check])
+    parts: list[list[Check]] = []
+    for group in groups:
+        last = parts[-1] if parts else None
+        if (
+            last is None
+            or len(last) + len(group) > CERTIFICATE_ROWS
+            or len({c.wrt for c in last} | {group[0].wrt}) > CERTIFICATE_VARIABLES
+        ):
+            parts.append(list(group))
+        else:
+            last.extend(group)
+    return [tuple(p) for p in parts]
+
+
 def _title(c: NetConfig) -> Prose:
     return ("Backpropagation through the network ", Code(c.net.text))
 
@@ -550,16 +579,13 @@ def net_page(
         Section(("What is derived",), tuple(_intro(d))),
     ]
     out += _sections(d, max_entries)
-    out.append(
-        CertificateTable(
-            (
-                "Every claim below was checked exactly, entry by entry, with the "
-                "polynomial algebra of the derivation:",
-            ),
-            d.checks,
-            d.verified,
-        )
+    intro: Prose = (
+        "Every claim below was checked exactly, entry by entry, with the polynomial "
+        "algebra of the derivation:",
     )
+    for part in certificate_parts(d.checks):
+        out.append(CertificateTable(intro, part, all(c.passed for c in part)))
+        intro = ("The certificate, continued:",)
     out.append(Remarks(("Where learners trip",), tuple(_remarks(d))))
     return tuple(out)
 

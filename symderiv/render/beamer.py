@@ -415,7 +415,9 @@ class BeamerPrinter(LatexPrinter):
                 "\\begin{columns}[T]\n\\begin{column}{0.44\\textwidth}\n"
                 + self.show(shown, limit)
                 + "\n\\end{column}\n\\begin{column}{0.54\\textwidth}\n"
-                + self.code(code[0])
+                + self.code(code[0]).replace(
+                    "\\small", "\\scriptsize" if lines > 10 else "\\small", 1
+                )
                 + "\n\\end{column}\n\\end{columns}"
             )
         elif code:
