@@ -462,6 +462,18 @@ def _intro(d: NetDerivation) -> list[Block]:
         "), so every derivative is a polynomial a backward pass can evaluate.",
     )
     out: list[Block] = [Note(intro)]
+    if c.layout == "numerator":
+        out.append(
+            Note(
+                (
+                    "Numerator layout: each result (",
+                    Code("--format json"),
+                    ") is the transpose of the matrix shown; the steps write every "
+                    "derivative in the shape of its variable, as the backward pass "
+                    "stores it.",
+                )
+            )
+        )
     eqs = tuple(
         Equation(Sym(f"d{v}"), d.results[v].extra["network_form"]) for v in d.results
     )
