@@ -305,3 +305,34 @@ def test_a_deep_certificate_is_split_into_tables_that_fit() -> None:
         assert len({c.wrt for c in part}) <= CERTIFICATE_VARIABLES
     tables = [b for b in net_page(d) if isinstance(b, CertificateTable)]
     assert [t.checks for t in tables] == parts
+
+
+def test_the_page_names_the_command_and_code_that_reproduce_it() -> None:
+    import contextlib
+    import io
+    import shlex
+
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+    from symderiv.net.page import command_line, setup_code
+
+    options = dict(
+        net="affine:2,relu,affine:2",
+        n=2,
+        d=1,
+        loss="mse",
+        convention="torch",
+        vec="col",
+        method="all",
+        wrt=("W1", "b2"),
+    )
+    d = derive_net(**options)  # type: ignore[arg-type]
+    namespace: dict[str, object] = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(setup_code(d.config), namespace)  # the notebook's first cell
+    assert namespace["d"].config == d.config  # type: ignore[attr-defined]
+    args = shlex.split(command_line(d.config))[1:]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["config"] == d.config.to_dict()

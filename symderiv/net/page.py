@@ -103,10 +103,17 @@ def command_line(c: NetConfig) -> str:
         value = getattr(c, name)
         if value != default:
             parts.append(f"--{name} {value}")
-    method = getattr(c, "method", "jacobian")
-    if method != "jacobian":
-        parts.append(f"--method {method}")
+    if c.method != "jacobian":
+        parts.append(f"--method {c.method}")
+    if c.wrt != _all_variables(c):
+        parts.append("--wrt " + ",".join(c.wrt))
     return " ".join(parts)
+
+
+def _all_variables(c: NetConfig) -> tuple[str, ...]:
+    from .spec import parse_net_wrt
+
+    return parse_net_wrt(None, c.net)
 
 
 def setup_code(c: NetConfig) -> str:
@@ -117,10 +124,13 @@ def setup_code(c: NetConfig) -> str:
         ("vec", "row"),
         ("layout", "denominator"),
         ("loss", "generic"),
+        ("method", "jacobian"),
     ):
         value = getattr(c, name)
         if value != default:
             args.append(f"{name}={value!r}")
+    if c.wrt != _all_variables(c):
+        args.append(f"wrt={c.wrt!r}")
     var = c.wrt[0] if c.wrt else "X"
     return (
         "from symderiv.net import derive_net\n\n"
@@ -443,7 +453,7 @@ def _settings(c: NetConfig) -> tuple[Prose, ...]:
         (f"{c.vec} order",),
         (f"{c.layout} layout",),
         (f"loss {c.loss}",),
-        (f"method {getattr(c, 'method', 'jacobian')}",),
+        (f"method {c.method}",),
     )
 
 
