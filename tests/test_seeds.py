@@ -85,7 +85,7 @@ def test_combined_key_has_every_student() -> None:
     sheet = sheet_latex(roster.sheets[0])
     assert (
         "Exercise sheet for Ada Lovelace" in sheet
-        and "sdanswer{" not in sheet.split("\\begin{document}")[1]
+        and "\\color{blue}" not in sheet.split("\\begin{document}")[1]
     )
 
 
