@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly
@@ -253,11 +254,17 @@ def question_loss(derivation: Derivation, rng: random.Random) -> LossQuestion:
 
 def index_derivation(derivation: Derivation) -> Derivation:
     """The same layer derived with the index view (sympy), for the index questions."""
-    from .derive import derive
-
     if derivation.config.method in ("index", "all"):
         return derivation
-    return derive(replace(derivation.config, method="index"))
+    return _indexed(replace(derivation.config, method="index"))
+
+
+@lru_cache(maxsize=64)
+def _indexed(config: Config) -> Derivation:
+    """A class roster repeats layers (sizes 2–3, four conventions): derive each once."""
+    from .derive import derive
+
+    return derive(config)
 
 
 def question_index(indexed: Derivation, var: str) -> IndexQuestion:
