@@ -299,6 +299,17 @@ class BeamerPrinter(LatexPrinter):
     #: the PDF, which tests/test_beamer.py reads from pdflatex's log).
     DEVICE_SCALE = 0.65
 
+    def display_items(
+        self, equations: tuple[Equation, ...], kind: StepKind | None
+    ) -> list[tuple[str, float]]:
+        """The article's display lines, each at least as tall as its tallest symbols:
+        a line of index notation (Σ with limits, fractions) is about three lines of text,
+        and an estimate of one shrank it to 65 % on a half-empty frame."""
+        return [
+            (tex, max(h, _min_height(tex)))
+            for tex, h in self.tex.display_items(equations, kind)
+        ]
+
     def device_body(self, display: Display, text: str) -> str:
         """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
         its contraction ∂L/∂v_kl on one line (a pair split over two lines reads as two
@@ -306,7 +317,7 @@ class BeamerPrinter(LatexPrinter):
         below DEVICE_SCALE (tall slices, N = 5), one pair per slide at full size."""
         eqs = display.equations
         if display.kind is not StepKind.CHAIN or len(eqs) < 4 or len(eqs) % 2:
-            items = self.tex.display_items(eqs, display.kind)
+            items = self.display_items(eqs, display.kind)
             # each display's own spacing takes about a line of the frame
             limits = self.heights([h for _, h in items], "x" * len(text), len(items))
             return "\n".join(
@@ -314,10 +325,13 @@ class BeamerPrinter(LatexPrinter):
             )
         lines: list[tuple[str, float]] = []
         for k in range(0, len(eqs), 2):
-            lines += self.tex.display_items(eqs[k : k + 2], display.kind)
+            lines += self.display_items(eqs[k : k + 2], display.kind)
         total = sum(h + 0.6 for _, h in lines)
         (limit,) = self.heights([total], "x" * len(text), 1)
-        if _share(limit) >= self.DEVICE_SCALE * (total / 16.0 + 0.02) or len(lines) == 1:
+        if (
+            _share(limit) >= self.DEVICE_SCALE * (total / 16.0 + 0.02)
+            or len(lines) == 1
+        ):
             tex = "\\begin{gathered}\n" + " \\\\[0.8ex]\n".join(t for t, _ in lines)
             return self.show(tex + "\n\\end{gathered}", limit)
         (limit,) = self.heights([max(h for _, h in lines)], "x" * len(text), 1)
@@ -341,7 +355,7 @@ class BeamerPrinter(LatexPrinter):
         if display.boxed:
             return self.summary(block, display)
         note, length = self.bottom(block)
-        items = self.tex.display_items(display.equations, display.kind)
+        items = self.display_items(display.equations, display.kind)
         limits = self.heights([h for _, h in items], "x" * length)
         body = [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
         for b in block.blocks:
@@ -378,7 +392,9 @@ class BeamerPrinter(LatexPrinter):
         # slides: 1 J_L = J_h·J_y, 2 the row, 3 the Jacobian, then the entry
         entry_slide = 4
         lhs, terms = self.tex.entry_terms(entry)
-        plan = _EntryPlan.make(entry, terms, factors, entry_slide, self.settings.max_terms)
+        plan = _EntryPlan.make(
+            entry, terms, factors, entry_slide, self.settings.max_terms
+        )
         pieces: list[tuple[str, Piece]] = []
         overlays: list[int | None] = []
         slide = 2
@@ -386,7 +402,9 @@ class BeamerPrinter(LatexPrinter):
             for j, (op, factor) in enumerate(flatten_product(node)):
                 marked = style
                 if k == 2 and plan is not None:
-                    marked = replace(style, mark=plan.mark_row if j == 0 else plan.mark_column)
+                    marked = replace(
+                        style, mark=plan.mark_row if j == 0 else plan.mark_column
+                    )
                 piece = self.tex.part(factor, marked, self.width_em * 0.9)
                 pieces.append((op if j else ("=" if k else ""), piece))
                 overlays.append(None if k < 2 else slide)
@@ -395,7 +413,10 @@ class BeamerPrinter(LatexPrinter):
         # its size: the larger of the two decides the scale, not their sum), its first
         # entry in the row's colour: the one just written out.
         first_cell = replace(
-            style, mark=lambda i, j, tex: rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
+            style,
+            mark=lambda i, j, tex: (
+                rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
+            ),
         )
         whole: list[tuple[str, Piece]] = [
             ("", self.tex.part(eq.parts[0], style, None)),
@@ -449,13 +470,15 @@ class BeamerPrinter(LatexPrinter):
             sign = "" if k == 0 else "+ "
             if term.startswith("-") and k:
                 sign, term = "- ", term[1:]
-            out.append(rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}")
+            out.append(
+                rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}"
+            )
         return "\n".join(out)
 
     def reveal(self, block: StepGroup, display: Display) -> str:
         """Any other chain step: its equations one slide after another."""
         note, length = self.bottom(block)
-        items = self.tex.display_items(display.equations, display.kind)
+        items = self.display_items(display.equations, display.kind)
         limits = self.heights([h for _, h in items], "x" * length)
         body = [
             f"\\uncover<{k}->{{%\n{self.show(tex, h)}\n}}"
@@ -622,6 +645,16 @@ def _pair_rows(
                     break
         out.append(found)
     return tuple(out)
+
+
+def _min_height(tex: str) -> float:
+    """A floor for the height (em) of display lines without matrices: 3 for a line with
+    a sum's limits or a fraction, else 1.4; matrices keep the article's estimate."""
+    if "\\begin{bmatrix}" in tex or "\\begin{array}" in tex:
+        return 0.0
+    lines = tex.split("\\\\")
+    tall = ("\\sum_", "\\frac", "\\dfrac", "\\prod_")
+    return sum(3.0 if any(t in line for t in tall) else 1.4 for line in lines)
 
 
 def _share(height: str) -> float:
