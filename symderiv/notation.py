@@ -184,11 +184,13 @@ class Explicit(Node):
     """An explicit matrix (a ``symderiv.algebra.PolyMatrix``) inside a formula.
 
     ``blocks`` is the shape of its Kronecker blocks, when it has them, so that printers can
-    draw the block structure of a Jacobian.
+    draw the block structure of a Jacobian. ``scalar``: a 1×1 matrix that stands for one
+    number (∂L/∂x₁,₁), printed as its entry, without brackets or shape.
     """
 
     matrix: Any
     blocks: tuple[int, int] | None = None
+    scalar: bool = False
 
 
 @dataclass(frozen=True)

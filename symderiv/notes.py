@@ -1276,8 +1276,13 @@ def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
     )
 
 
-def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
-    """Seed 002's route: the layer as a function of one variable's entries."""
+def function_view(
+    c: Config, var: str, domain: int, codomain: int, symbols: bool = True
+) -> Para:
+    """Seed 002's route: the layer as a function of one variable's entries.
+
+    ``symbols``: the Jacobian's matrix of symbols is shown (else only its values, and
+    the sentence says so)."""
     y = c.letters.entry("Y")
     v = c.letters.entry(var)
     held = [r for r in ("X", "W", "b") if r != var]
@@ -1309,13 +1314,25 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             " and ",
             sym(held[1]),
             " held constant: their entries are numbers here, not variables. Its Jacobian "
-            "is first the matrix of symbols ",
+            + (
+                "is first the matrix of symbols "
+                if symbols
+                else "holds the derivatives "
+            ),
             M(f"∂{y}ᵢⱼ/∂{v}ₖₗ", rf"\partial {y}_{{ij}}/\partial {v}_{{kl}}")
             if var != "b"
             else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
             ", one row per output and one column per entry of ",
             sym(var),
-            "; then each symbol is evaluated.",
+            *(
+                ("; then each symbol is evaluated.",)
+                if symbols
+                else (
+                    "; shown here evaluated (its ",
+                    M(f"{codomain}×{domain}", rf"{codomain} \times {domain}"),
+                    " symbols would not fit).",
+                )
+            ),
         ),
         short=(
             M(
@@ -1326,14 +1343,17 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             sym(held[0]),
             " and ",
             sym(held[1]),
-            " held constant: its Jacobian as symbols, then evaluated.",
+            " held constant: its Jacobian as symbols, then evaluated."
+            if symbols
+            else " held constant: its Jacobian, evaluated.",
         ),
     )
 
 
-def slicing(c: Config, var: str) -> Para:
+def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
     """The other slicing of the derivative tensor (CS231n, seed 003), and why both
-    slicings give the same numbers."""
+    slicings give the same numbers; ``shown`` of the ``total`` slices are displayed
+    (all of them are checked)."""
     y = c.letters.entry("Y")
     v = c.letters.entry(var)
     idx = "k" if var == "b" else "kl"
@@ -1368,7 +1388,11 @@ def slicing(c: Config, var: str) -> Para:
                 rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
             ),
             ", once grouped by input entry and once by output entry (checked entry by "
-            "entry):",
+            + (
+                f"entry; the first {shown} of {total} slices shown, all {total} checked):"
+                if 0 < shown < total
+                else "entry):"
+            ),
         ),
         short=(
             "The other slicing: ",
@@ -1382,7 +1406,9 @@ def slicing(c: Config, var: str) -> Para:
             sym("dY"),
             " it gives ",
             M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
-            ", the same numbers.",
+            f", the same numbers (the first {shown} of {total} shown, all checked)."
+            if 0 < shown < total
+            else ", the same numbers.",
         ),
     )
 

@@ -35,7 +35,8 @@ def _partial(num: str, den: str) -> Poly:
 
 
 def _one(p: Poly) -> Explicit:
-    return Explicit(PolyMatrix(1, 1, {(0, 0): p} if p.terms else {}))
+    """One number (∂L/∂x₁,₁ or ∂Y/∂x₁,₁ as a name), printed as a scalar, not as [·] (1×1)."""
+    return Explicit(PolyMatrix(1, 1, {(0, 0): p} if p.terms else {}), scalar=True)
 
 
 def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
@@ -54,11 +55,13 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
 
     rows, cols = d.layer.shape(var)
     domain, codomain = rows * cols, d.config.n * d.config.m
+    # the symbols are shown only where they fit; the sentence says which is shown
+    fits = codomain <= SYMBOLS_MAX and domain <= SYMBOLS_COLS
     blocks: list[Block] = [
-        Note(*_para(notes.function_view(d.config, var, domain, codomain)))
+        Note(*_para(notes.function_view(d.config, var, domain, codomain, fits)))
     ]
-    if codomain > SYMBOLS_MAX or domain > SYMBOLS_COLS:
-        return blocks  # the symbols would not fit; the step shows the evaluated matrix
+    if not fits:
+        return blocks  # the step shows the evaluated matrix
     view = function_view(d, var)
     symbols = PolyMatrix(
         view.codomain,
@@ -101,11 +104,14 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     rows, cols = d.layer.shape(var)
     positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
     shown = [slice_at(d, var, at) for at in positions]
-    # each contraction is the derivation's own entry: the reason both slicings agree
+    # each contraction is the derivation's own entry: the reason both slicings agree;
+    # every slice is checked, the shown ones and those left out
     derivative = d.results[var].derivative
     if d.config.layout == "numerator":
         derivative = derivative.transpose()
-    agrees = all(piece.weight == derivative[piece.at] for piece in shown)
+    agrees = all(
+        weight == derivative[at] for at, weight in _contractions(d, var).items()
+    )
     big_y = d.config.letters.of("Y")
     equations = []
     for piece in shown:
@@ -113,11 +119,28 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
         # the slice contracted with dY: one number, ∂L/∂v_kl
         equations.append(Equation(_one(dy_dv), Explicit(piece.matrix)))
         equations.append(Equation(_one(_partial("L", piece.name)), _one(piece.weight)))
-    blocks: list[Block] = [Note(*_para(notes.slicing(d.config, var)))]
+    total = rows * cols
+    blocks: list[Block] = [
+        Note(*_para(notes.slicing(d.config, var, len(shown), total)))
+    ]
     blocks.append(Display(tuple(equations), StepKind.CHAIN))
     if not agrees:  # never hidden: the certificate fails too
         blocks.append(Note(("✗ the two slicings disagree",)))
     return blocks
+
+
+def _contractions(d: Derivation, var: str) -> dict[tuple[int, int], Poly]:
+    """∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl for every entry of V, in one pass over the
+    Jacobian's nonzeros (the slices by input entry, contracted with dY)."""
+    from ..algebra import vec_positions
+
+    order = d.config.vec
+    y_pos = vec_positions(d.layer.shape("Y"), order)
+    v_pos = vec_positions(d.layer.shape(var), order)
+    columns: dict[int, list[tuple[Poly, Poly]]] = {c: [] for c in range(len(v_pos))}
+    for (r, c), value in sorted(d.results[var].jacobian.entries.items()):
+        columns[c].append((d.upstream[y_pos[r]], value))
+    return {v_pos[c]: Poly.dot(pairs) for c, pairs in columns.items()}
 
 
 def values_blocks(d: Derivation, step: Step, numbers: Companion) -> list[Block]:

@@ -1334,6 +1334,14 @@ class TexLayout:
 
     def part(self, node: Node, style: MatrixStyle, budget: float | None) -> Piece:
         """One side of an equation as a Piece."""
+        if isinstance(node, Explicit) and node.scalar:
+            cell = latex_entry(
+                node.matrix[0, 0],
+                self.letters,
+                max_terms=style.max_terms,
+                upstream=style.upstream,
+            )
+            return Piece([cell.tex], [cell.width], 2.4 if cell.tall else 1.2)
         if isinstance(node, Explicit):
             matrix = node.matrix
             assert isinstance(matrix, PolyMatrix)

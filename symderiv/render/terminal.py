@@ -513,6 +513,12 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         ``alone``: the part stands by itself (not a factor of a product), so a row
         vector too long for one line may be drawn as a column with ᵀ.
         """
+        if isinstance(node, Explicit) and node.scalar:
+            entry = node.matrix[0, 0]
+            return TBlock.of(
+                cell_text(entry, self.letters, self.settings.max_terms),
+                _cell_style(entry),
+            )
         if isinstance(node, Explicit):
             block = self._matrix(node, width)
             matrix = node.matrix

@@ -1,0 +1,102 @@
+"""The lecturer's review of the single-layer pages: each finding, in every format that
+prints the block (text, latex, beamer, markdown, ipynb, html)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+import pytest
+
+from symderiv import derive
+from symderiv.render import render
+
+FORMATS = ["text", "latex", "beamer", "markdown", "ipynb", "html"]
+TEX_FORMATS = ["latex", "beamer", "markdown", "ipynb"]
+
+
+@cache
+def _derived(**kwargs: Any) -> Any:
+    return derive(**kwargs)
+
+
+def out(fmt: str, width: int = 80, **kwargs: Any) -> str:
+    """The page in ``fmt``; a notebook as the text of its cells."""
+    d = _derived(**kwargs)
+    text = render(d, fmt, width=width) if fmt == "text" else render(d, fmt)
+    if fmt == "ipynb":
+        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+    if fmt == "html":
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
+
+
+# -- 2. the other slicing: ∂Y/∂x₁,₁ and ∂L/∂x₁,₁ are not 1×1 matrices ------------------------
+def test_slices_are_named_as_scalars_in_the_terminal() -> None:
+    text = out("text", n=2, d=2, m=3)
+    assert "∂Y/∂x₁,₁ = " in text
+    assert "[∂Y/∂x" not in text and "[∂L/∂x" not in text
+    assert not re.search(r"∂L/∂x₁,₁ = \[.*\] \(1×1\)", text)
+    assert "∂L/∂x₁,₁ = ∂L/∂y₁,₁⋅w₁,₁" in text
+
+
+@pytest.mark.parametrize("fmt", TEX_FORMATS)
+def test_slices_are_named_as_scalars_in_tex(fmt: str) -> None:
+    text = out(fmt, n=2, d=2, m=3)
+    found = re.findall(
+        r"(\\begin\{bmatrix\}\s*)?\\d?frac\{\\partial Y\}\{\\partial x_\{1,1\}\}", text
+    )
+    assert found, fmt
+    assert all(not lead for lead in found), fmt  # not inside a 1×1 bmatrix
+    assert not re.search(
+        r"\\begin\{bmatrix\}\s*\\d?frac\{\\partial L\}\{\\partial x_\{1,1\}\}", text
+    )
+
+
+def test_slices_are_named_as_scalars_in_html() -> None:
+    text = out("html", n=2, d=2, m=3)
+    frac = (
+        r"(<mstyle[^>]*>)?<mfrac><mrow><mo>∂</mo><mi>{}</mi></mrow>"
+        r"<mrow><mo>∂</mo><msub><mi>x</mi>"
+    )
+    # each display starts with the fraction ∂Y/∂x₁,₁, not with a bracket around it
+    assert (
+        len(re.findall(r'<math display="block"><mrow>' + frac.format("Y"), text)) >= 4
+    )
+    for letter in "YL":
+        assert not re.search(
+            r"<mo>\[</mo><mtable><mtr><mtd>" + frac.format(letter), text
+        )
+
+
+# -- 3. slices left out are counted ------------------------------------------------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_slices_left_out_are_counted(fmt: str) -> None:
+    text = re.sub(r"\s+", " ", out(fmt, n=2, d=2, m=3))
+    if fmt == "beamer":
+        assert "the first 4 of 6 shown, all checked" in text
+    else:
+        assert "the first 4 of 6 slices shown, all 6 checked" in text
+    # X has 4 entries: all shown, no count
+    assert "of 4 slices shown" not in text and "of 4 shown" not in text
+
+
+def test_slices_left_out_are_counted_larger() -> None:
+    text = re.sub(r"\s+", " ", out("text", width=160, n=2, d=3, m=4))
+    assert "the first 4 of 12 slices shown, all 12 checked" in text
+
+
+# -- 4. the function view says what it shows -----------------------------------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_function_view_sentence_matches_what_is_shown(fmt: str) -> None:
+    text = re.sub(r"\s+", " ", out(fmt, n=2, d=2, m=3))
+    # X (6×4): the symbols are shown; W (6×6): only the values, and the text says so
+    if fmt == "beamer":
+        assert "its Jacobian as symbols, then evaluated" in text
+        assert "its Jacobian, evaluated" in text
+    else:
+        assert text.count("is first the matrix of symbols") == 2  # X and b
+        assert "shown here evaluated (its " in text
+        assert "symbols would not fit)" in text
