@@ -100,3 +100,26 @@ def test_function_view_sentence_matches_what_is_shown(fmt: str) -> None:
         assert text.count("is first the matrix of symbols") == 2  # X and b
         assert "shown here evaluated (its " in text
         assert "symbols would not fit)" in text
+
+
+# -- 6. Step 5: vec(X) first, then the Jacobian once: symbols = values ----------------------
+def _jacobian_step(text: str, start: str, end: str) -> str:
+    a = text.index(start)
+    return text[a : text.index(end, a)]
+
+
+def test_jacobian_step_order_in_the_terminal() -> None:
+    step = _jacobian_step(out("text", n=2, d=2, m=3), "Step 5 ·", "Step 6 ·")
+    assert step.index("vec(X) = ") < step.index("∂y₁,₁/∂x₁,₁")
+    assert step.count("⎡w₁,₁  w₂,₁") == 1  # the values once, with the block rules
+    assert "w₁,₁  w₂,₁ │" in step
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown", "ipynb"])
+def test_jacobian_step_order_in_tex(fmt: str) -> None:
+    text = out(fmt, n=2, d=2, m=3)
+    step = _jacobian_step(text, "is first the matrix of symbols", "Nonzero entries: 12 of 24")
+    assert step.index(r"\operatorname{vec}(X) =") < step.index(
+        r"\dfrac{\partial y_{1,1}}{\partial x_{1,1}}"
+    )
+    assert len(re.findall(r"(^|\n)w_\{1,1\} & w_\{2,1\}", step)) == 1

@@ -275,6 +275,24 @@ class BeamerPrinter(LatexPrinter):
             if isinstance(b, Display) and b.equations != block.step.equations:
                 extras.append((pending, b))
                 pending = None
+            elif isinstance(b, Display) and _symbols_first(b):
+                # the Jacobian as symbols = values: the symbols on a frame of their own,
+                # with the function view's note; the step's frame keeps the values
+                eqs = b.equations
+                sym = tuple(
+                    Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
+                )
+                extras.append((pending, replace(b, equations=sym)))
+                pending = None
+                own.append(
+                    replace(
+                        b,
+                        equations=tuple(
+                            Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
+                            for e in eqs
+                        ),
+                    )
+                )
             elif isinstance(b, Note) and not b.aside:
                 if pending is not None:
                     own.append(pending)
@@ -672,6 +690,15 @@ def _min_height(tex: str) -> float:
 def _share(height: str) -> float:
     """0.508 from "0.508\\textheight" (a limit of :meth:`BeamerPrinter.heights`)."""
     return float(height.removesuffix("\\textheight"))
+
+
+def _two_explicit(eq: Equation) -> bool:
+    """lhs = symbols = values: an equation whose next two parts are explicit matrices."""
+    return len(eq.parts) >= 3 and all(isinstance(p, Explicit) for p in eq.parts[1:3])
+
+
+def _symbols_first(display: Display) -> bool:
+    return any(_two_explicit(e) for e in display.equations)
 
 
 def _explicit(eq: Equation) -> bool:

@@ -39,52 +39,59 @@ def _one(p: Poly) -> Explicit:
     return Explicit(PolyMatrix(1, 1, {(0, 0): p} if p.terms else {}), scalar=True)
 
 
+def _function_view_shown(d: Derivation, step: Step) -> bool:
+    var = step.wrt
+    return (
+        step.kind is StepKind.JACOBIAN
+        and step.view == "jacobian"
+        and var is not None
+        and var in d.results
+    )
+
+
+def _symbols_fit(d: Derivation, var: str) -> bool:
+    rows, cols = d.layer.shape(var)
+    return d.config.n * d.config.m <= SYMBOLS_MAX and rows * cols <= SYMBOLS_COLS
+
+
 def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
-    """Before a Jacobian: the map v ↦ vec(Y) and its Jacobian as symbols ∂y_ij/∂v_kl."""
-    from ..teaching import function_view
-    from .page import Display, Note
+    """Before a Jacobian: the map v ↦ vec(Y), and whether its symbols are shown."""
+    from .page import Note
 
     var = step.wrt
-    if (
-        step.kind is not StepKind.JACOBIAN
-        or step.view != "jacobian"
-        or var is None
-        or var not in d.results
-    ):
+    if not _function_view_shown(d, step):
         return []
-
+    assert var is not None
     rows, cols = d.layer.shape(var)
     domain, codomain = rows * cols, d.config.n * d.config.m
     # the symbols are shown only where they fit; the sentence says which is shown
-    fits = codomain <= SYMBOLS_MAX and domain <= SYMBOLS_COLS
-    blocks: list[Block] = [
-        Note(*_para(notes.function_view(d.config, var, domain, codomain, fits)))
-    ]
-    if not fits:
-        return blocks  # the step shows the evaluated matrix
+    fits = _symbols_fit(d, var)
+    return [Note(*_para(notes.function_view(d.config, var, domain, codomain, fits)))]
+
+
+def function_view_symbols(d: Derivation, step: Step) -> Explicit | None:
+    """The Jacobian as symbols ∂y_ij/∂v_kl, when the function view shows them (the step
+    writes ∂vec(Y)/∂vec(V) = symbols = values, once)."""
+    from ..teaching import function_view
+
+    var = step.wrt
+    if not _function_view_shown(d, step):
+        return None
+    assert var is not None
+    if not _symbols_fit(d, var):
+        return None
     view = function_view(d, var)
-    symbols = PolyMatrix(
-        view.codomain,
-        view.domain,
-        {
-            (r, k): _partial(*view.symbols[r][k])
-            for r in range(view.codomain)
-            for k in range(view.domain)
-        },
-    )
-    blocks.append(
-        Display(
-            (
-                Equation(
-                    Deriv("Y", var, vec=True),
-                    Explicit(symbols),
-                    Explicit(view.jacobian),
-                ),
-            ),
-            StepKind.JACOBIAN,
+    return Explicit(
+        PolyMatrix(
+            view.codomain,
+            view.domain,
+            {
+                (r, k): _partial(*view.symbols[r][k])
+                for r in range(view.codomain)
+                for k in range(view.domain)
+            },
         )
     )
-    return blocks
 
 
 def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
@@ -184,4 +191,7 @@ def _para(para: notes.Para) -> tuple[notes.Prose, notes.Prose | None]:
     return para.prose, para.short
 
 
-__all__ = ["function_view_blocks", "slicing_blocks", "values_blocks"]
+__all__ = [
+    "function_view_blocks",
+    "function_view_symbols",
+    "slicing_blocks", "values_blocks"]

@@ -554,7 +554,8 @@ def step_blocks(
     summary = _is_summary(step)
     # seed 002's route: the map as a function, its Jacobian as symbols, before the numbers
     blocks += function_view_blocks(d, step)
-    blocks.append(Display(step.equations, step.kind, boxed=summary))
+    equations = step.equations
+    blocks.append(Display(equations, step.kind, boxed=summary))
     if step.kind is StepKind.JACOBIAN:
         for eq in step.equations:
             lhs = eq.parts[0]
@@ -564,11 +565,12 @@ def step_blocks(
                 if isinstance(p, Explicit) and isinstance(p.matrix, PolyMatrix)
             ]
             if isinstance(lhs, Deriv) and explicit:
-                m = explicit[0].matrix
+                # the values: the last explicit matrix (the symbols may come first)
+                m = explicit[-1].matrix
                 blocks.append(
                     Sparsity(
                         m,
-                        explicit[0].blocks,
+                        explicit[-1].blocks,
                         lhs,
                         notes.sparsity_caption(
                             c, lhs, m.shape, m.nnz(), explicit[0].blocks
@@ -605,6 +607,29 @@ def step_blocks(
         elif step.kind is StepKind.RESULT:
             blocks.append(ApiCheck(step.wrt, "closed"))
     return blocks
+
+
+def shown_step(d: Derivation, step: Step) -> Step:
+    """The step as the page shows it: where the function view shows the Jacobian as
+    symbols, vec(V) first, then ∂vec(Y)/∂vec(V) = symbols = values (with the block rules)
+    once."""
+    from dataclasses import replace
+
+    from .devices import function_view_symbols
+
+    symbols = function_view_symbols(d, step)
+    if symbols is None:
+        return step
+    return replace(
+        step,
+        equations=tuple(
+            Equation(eq.parts[0], symbols, *eq.parts[1:])
+            if isinstance(eq.parts[0], Deriv)
+            and any(isinstance(p, Explicit) for p in eq.parts[1:])
+            else eq
+            for eq in step.equations
+        ),
+    )
 
 
 def code_lines(d: Derivation) -> list[str]:
@@ -655,6 +680,7 @@ def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, 
                 else notes.group_heading(key[0], key[1], current is None)
             )
             current = key
+        step = shown_step(d, step)
         group.append(
             StepGroup(
                 step, number, tuple(step_blocks(d, step, numbers, max_entries))
