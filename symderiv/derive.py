@@ -205,12 +205,14 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
     loss, n = c.loss, c.n
     y, t = c.letters.entry("Y"), c.letters.entry("T")
     eqs: tuple[Equation, ...]
+    # in numerator layout ∂L/∂Y is M×N: dY, shaped like Y, is its transpose
+    up: Node = T(Deriv("L", "Y")) if c.layout == "numerator" else Deriv("L", "Y")
     if loss == "generic":
-        eqs = (Equation(Sym("dY"), Deriv("L", "Y"), Explicit(dY)),)
+        eqs = (Equation(Sym("dY"), up, Explicit(dY)),)
     elif loss == "sum":
         eqs = (
             Equation(Text(f"L = Σ_ij {y}_ij")),
-            Equation(Sym("dY"), Deriv("L", "Y"), Explicit(dY)),
+            Equation(Sym("dY"), up, Explicit(dY)),
         )
     elif loss == "softmax-ce":
         assert loss_dY is not None
@@ -218,14 +220,14 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
             Equation(Text(f"p_ij = exp({y}_ij) / Σ_k exp({y}_ik)")),
             Equation(Text(f"L = −(1/{n}) Σ_i Σ_j {t}_ij log p_ij")),
             Equation(
-                Sym("dY"), Deriv("L", "Y"), softmax_ce_upstream(), Explicit(loss_dY)
+                Sym("dY"), up, softmax_ce_upstream(), Explicit(loss_dY)
             ),
         )
     else:
         assert loss_dY is not None
         eqs = (
             Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{y}_i − {t}_i‖²")),
-            Equation(Sym("dY"), Deriv("L", "Y"), mse_upstream(), Explicit(loss_dY)),
+            Equation(Sym("dY"), up, mse_upstream(), Explicit(loss_dY)),
         )
     return Step(
         "upstream",

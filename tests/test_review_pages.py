@@ -123,3 +123,34 @@ def test_jacobian_step_order_in_tex(fmt: str) -> None:
         r"\dfrac{\partial y_{1,1}}{\partial x_{1,1}}"
     )
     assert len(re.findall(r"(^|\n)w_\{1,1\} & w_\{2,1\}", step)) == 1
+
+
+# -- 1. numerator layout: dY, shaped like Y, is (∂L/∂Y)ᵀ -------------------------------------
+@pytest.mark.parametrize("loss", ["generic", "mse"])
+def test_numerator_upstream_is_the_transpose_in_the_terminal(loss: str) -> None:
+    text = out("text", layout="numerator", loss=loss, n=2, d=2, m=3)
+    step = _jacobian_step(text, "Step 3 ·", "Step 4 ·")
+    assert "dY = (∂L/∂Y)ᵀ = " in step
+    assert "dY = ∂L/∂Y" not in step
+    assert "∂L/∂Y 3×2" not in step  # the ledger no longer pairs a 3×2 with the 2×3 drawn
+
+
+@pytest.mark.parametrize("fmt", TEX_FORMATS)
+def test_numerator_upstream_is_the_transpose_in_tex(fmt: str) -> None:
+    text = out(fmt, layout="numerator", n=2, d=2, m=3)
+    lhs = r"dY\s*&?=\s*"
+    assert re.search(lhs + r"\\left\(\\frac\{\\partial L\}\{\\partial Y\}\\right\)\^\{T\}", text)
+    assert not re.search(lhs + r"\\frac\{\\partial L\}\{\\partial Y\}\s*&?=\s*\\begin", text)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_denominator_upstream_is_unchanged(fmt: str) -> None:
+    text = out(fmt, n=2, d=2, m=3)
+    assert "(∂L/∂Y)ᵀ" not in text and r"\right)^{T} =" not in text.split("Step 4")[0]
+
+
+def test_numerator_upstream_is_the_transpose_in_html() -> None:
+    text = out("html", layout="numerator", n=2, d=2, m=3)
+    dy = "<mi>d</mi><mi>Y</mi><mo>=</mo>"
+    assert re.search(dy + r"<msup><mrow><mo[^>]*>\(</mo><mfrac>", text)
+    assert dy + "<mfrac><mrow><mo>∂</mo><mi>L</mi></mrow><mrow><mo>∂</mo><mi>Y</mi>" not in text
