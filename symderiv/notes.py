@@ -1640,13 +1640,16 @@ def tensor_note(
         ),
         f": {size} entr{'y' if size == 1 else 'ies'}, {nnz} nonzero",
         *where,
-        ". It is drawn as a ",
-        _dims_m((), c.shape("Y")),
+        ". It is drawn as an ",
+        M(
+            f"{_dims_m(symbolic[:2]).text} = {_dims_m((), c.shape('Y')).text}",
+            f"{_dims_m(symbolic[:2]).latex} = {_dims_m((), c.shape('Y')).latex}",
+        ),
         " grid of blocks: block ",
         M("(i, j)"),
         " is ",
         M(
-            f"∂{c.letters.entry('Y')}_ij/∂{c.letters.of(var)}",
+            f"∂{c.letters.entry('Y')}ᵢⱼ/∂{c.letters.of(var)}",
             rf"\partial {entry_m(c.letters.entry('Y'), 'ij').latex}/"
             rf"\partial {tex_letters(c.letters.of(var))}",
         ),

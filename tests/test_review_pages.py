@@ -154,3 +154,25 @@ def test_numerator_upstream_is_the_transpose_in_html() -> None:
     dy = "<mi>d</mi><mi>Y</mi><mo>=</mo>"
     assert re.search(dy + r"<msup><mrow><mo[^>]*>\(</mo><mfrac>", text)
     assert dy + "<mfrac><mrow><mo>∂</mo><mi>L</mi></mrow><mrow><mo>∂</mo><mi>Y</mi>" not in text
+
+
+# -- 5. the tensor view: no 2-D Jacobian shape for the 4-D array -----------------------------
+def test_tensor_shapes_describe_the_tensor_in_the_terminal() -> None:
+    text = out("text", method="tensor", n=2, d=2, m=3)
+    for var, dims in (("X", "N×M×N×D = 2×3×2×2"), ("W", "N×M×D×M = 2×3×2×3")):
+        step = _jacobian_step(text, f"∂Y/∂{var} as a", "Step ")
+        assert f"shapes: ∂Y/∂{var} " not in step  # the Jacobian's (N·M)×(N·D) was here
+        assert "((N·M)×" not in step
+        assert dims in step.replace("\n", " ")
+        assert "N×M = 2×3 grid of blocks" in step.replace("\n", " ")
+        assert "∂yᵢⱼ/∂" + var in step.replace("\n", " ")
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_tensor_ledger_has_no_jacobian_shape(fmt: str) -> None:
+    text = out(fmt, method="tensor", n=2, d=2, m=3)
+    text = text.split("Where learners trip")[0]  # the remarks speak of the Jacobian
+    for rows, cols in ((6, 4), (6, 6)):
+        assert f"{rows} \\times {cols}" not in text
+        assert f"<mn>{rows}</mn><mo>×</mo><mn>{cols}</mn>" not in text
+    assert "grid of blocks" in text

@@ -428,9 +428,14 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
         j = Jac("L", wrt)
         items.append(LedgerItem(j, Dims(shapes.of(j, wrt)), None, reshaped=True))
         seen.add(j)
+    # the tensor view's ∂Y/∂V is a 4-D array: its 2-D Jacobian shape ((N·M)×(N·D)) would
+    # contradict the grid drawn and the note, which states N×M×N×D and the grid of blocks
+    tensor = step.view == "tensor" and step.kind is StepKind.JACOBIAN
     for eq in step.equations:
         for node in eq.parts:
             if isinstance(node, (Explicit, Expr)):
+                continue
+            if tensor and isinstance(node, Deriv):
                 continue
             if isinstance(node, Prod) and any(
                 isinstance(a, Explicit) for a in node.args
