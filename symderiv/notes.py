@@ -353,10 +353,12 @@ def commutation(c: Config) -> Prose:
 def entry_title(c: Config, var: str) -> Prose:
     """The sentence above a chain-rule entry written out as a sum."""
     y, v = c.letters.entry("Y"), c.letters.entry(var)
+    # indexed from 0, "entry 1" would name the second entry: say "the first"
+    first = c.index_base == 1
     return (
-        "Entry 1 written out: the row ",
+        "Entry 1 written out: the row " if first else "The first entry written out: the row ",
         M(f"J_h({y})", rf"J_{{h}}({tex_letters(y)})"),
-        " times column 1 of ",
+        " times column 1 of " if first else " times the first column of ",
         M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
         ":",
     )
@@ -1513,9 +1515,19 @@ def index_partial_title(c: Config, var: str, index: str) -> Prose:
     return ("Index notation: ", _dy_entry(c, var, index))
 
 
-def index_partial_note(deltas: list[tuple[str, str]]) -> Prose:
-    """The Kronecker delta; ``deltas`` are the index equations it leaves."""
+def index_partial_note(deltas: list[tuple[str, str]], var: str = "X") -> Prose:
+    """The Kronecker delta; ``deltas`` are the index equations it leaves.
+
+    For b no sum is differentiated: each output entry holds one bias entry, alone."""
     tail: Prose = ("; what is left is nonzero only when ", *_and(deltas), ".")
+    if var == "b":
+        return (
+            "The derivative of one entry by another is 1 when they are the same entry "
+            "and 0 otherwise: a Kronecker delta. Each output entry contains exactly one "
+            "bias entry, added with coefficient 1, so sympy's derivative is that delta "
+            "itself",
+            *(tail if deltas else (".",)),
+        )
     return (
         "The derivative of one entry by another is 1 when they are the same entry and 0 "
         "otherwise: a Kronecker delta. sympy differentiates the sum term by term and the "

@@ -176,3 +176,23 @@ def test_tensor_ledger_has_no_jacobian_shape(fmt: str) -> None:
         assert f"{rows} \\times {cols}" not in text
         assert f"<mn>{rows}</mn><mo>×</mo><mn>{cols}</mn>" not in text
     assert "grid of blocks" in text
+
+
+# -- 8. the index view's b and the 0-based entry written out ----------------------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_index_note_for_b_differentiates_no_sum(fmt: str) -> None:
+    text = re.sub(r"\s+", " ", out(fmt, method="index", n=2, d=2, m=3))
+    # X and W: a sum differentiated term by term; b: one bias entry per output
+    assert text.count("differentiates the sum term by term") == (
+        0 if fmt == "beamer" and "term by term" not in text else 2
+    )
+    assert "contains exactly one bias entry" in text or fmt == "beamer"
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "markdown", "html"])
+def test_zero_based_entry_is_the_first(fmt: str) -> None:
+    text = re.sub(r"\s+", " ", out(fmt, index_base=0, n=2, d=2, m=3))
+    assert "Entry 1 written out" not in text and "column 1 of" not in text
+    assert "The first entry written out" in text and "the first column of" in text
+    one = re.sub(r"\s+", " ", out(fmt, n=2, d=2, m=3))
+    assert "Entry 1 written out" in one

@@ -89,7 +89,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             StepKind.JACOBIAN,
             notes.index_partial_title(c, var, vi.text),
             (equation(dv, *shown),),
-            note=notes.index_partial_note(where),
+            note=notes.index_partial_note(where, var),
             uses=("index_forward",),
             wrt=var,
             view="index",
