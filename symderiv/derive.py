@@ -29,8 +29,8 @@ from .notation import (
     Prod,
     Sym,
     T,
-    Text,
     Vec,
+    Written,
     transpose,
 )
 from .steps import Check, Derivation, Result, Step, StepKind
@@ -204,6 +204,7 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
     """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
     loss, n = c.loss, c.n
     y, t = c.letters.entry("Y"), c.letters.entry("T")
+    yt, tt = notes.tex_letters(y), notes.tex_letters(t)
     eqs: tuple[Equation, ...]
     # in numerator layout ∂L/∂Y is M×N: dY, shaped like Y, is its transpose
     up: Node = T(Deriv("L", "Y")) if c.layout == "numerator" else Deriv("L", "Y")
@@ -211,14 +212,24 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
         eqs = (Equation(Sym("dY"), up, Explicit(dY)),)
     elif loss == "sum":
         eqs = (
-            Equation(Text(f"L = Σ_ij {y}_ij")),
+            Equation(Written(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}")),
             Equation(Sym("dY"), up, Explicit(dY)),
         )
     elif loss == "softmax-ce":
         assert loss_dY is not None
         eqs = (
-            Equation(Text(f"p_ij = exp({y}_ij) / Σ_k exp({y}_ik)")),
-            Equation(Text(f"L = −(1/{n}) Σ_i Σ_j {t}_ij log p_ij")),
+            Equation(
+                Written(
+                    f"pᵢⱼ = exp({y}ᵢⱼ) / Σₖ exp({y}ᵢₖ)",
+                    rf"p_{{ij}} = \exp({yt}_{{ij}}) \big/ \sum_{{k}} \exp({yt}_{{ik}})",
+                )
+            ),
+            Equation(
+                Written(
+                    f"L = −(1/{n}) Σᵢ Σⱼ {t}ᵢⱼ log pᵢⱼ",
+                    rf"L = -\frac{{1}}{{{n}}} \sum_{{i}} \sum_{{j}} {tt}_{{ij}} \log p_{{ij}}",
+                )
+            ),
             Equation(
                 Sym("dY"), up, softmax_ce_upstream(), Explicit(loss_dY)
             ),
@@ -226,7 +237,13 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
     else:
         assert loss_dY is not None
         eqs = (
-            Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{y}_i − {t}_i‖²")),
+            Equation(
+                Written(
+                    f"L = 1/(2·{n}) Σᵢ ‖{y}ᵢ − {t}ᵢ‖²",
+                    rf"L = \frac{{1}}{{2\cdot {n}}} \sum_{{i}} "
+                    rf"\lVert {yt}_{{i}} - {tt}_{{i}} \rVert^{{2}}",
+                )
+            ),
             Equation(Sym("dY"), up, mse_upstream(), Explicit(loss_dY)),
         )
     return Step(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .notation import Deriv, Node, Ones, Prod, Sym, T
+from .notation import Deriv, Node, Ones, Prod, Sum, Sym, T
 
 if TYPE_CHECKING:
     from .conventions import Config
@@ -197,7 +197,15 @@ SOURCES: dict[str, Prose] = {
         "the “mytorch” Linear class, ",
         M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
     ),
-    "wx": ("deeplearning.ai (samples as columns), ", M("Z = W A + b")),
+    "wx": (
+        "deeplearning.ai's course, samples as columns: its ",
+        M("Z = W·A + b", r"Z = W A + b"),
+        " is ",
+        sym("Y"),
+        M(" = "),
+        F(Sum(Prod(Sym("W"), Sym("X")), Prod(Sym("b"), T(Ones("N"))))),
+        " here",
+    ),
 }
 
 
@@ -597,7 +605,8 @@ def remarks_after_shapes(
                 sym("Y"),
                 " through ",
                 F(Ones("N")),
-                f", a column of {c.n} ones. Each bias entry therefore influences one "
+                (f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1")
+                + ". Each bias entry therefore influences one "
                 f"output in every {line}, and its derivative adds up the upstream "
                 "derivatives over the batch: that sum is the product with the ones vector, "
                 f"NumPy's sum over axis {axis}.",
@@ -1158,11 +1167,13 @@ def summary_note(c: Config) -> Prose:
             M("J = 1/m·Σ ℒ", r"J = \frac{1}{m} \sum \mathcal{L}"),
             " averages over the ",
             M("m"),
-            " samples and its ",
+            " samples, but its ",
             M("dZ"),
-            " is the derivative of one sample's ",
+            " is the un-averaged derivative of the batch, ",
+            M("m·∂J/∂Z", r"m\, \partial J/\partial Z"),
+            " (each column is the derivative of its own sample's ",
             M("ℒ", r"\mathcal{L}"),
-            ", so the ",
+            "), so the ",
             M("1/m"),
             " is applied in the parameter gradients. Here ",
             M("dY = ∂L/∂Y", r"dY = \partial L/\partial Y"),

@@ -196,3 +196,46 @@ def test_zero_based_entry_is_the_first(fmt: str) -> None:
     assert "The first entry written out" in text and "the first column of" in text
     one = re.sub(r"\s+", " ", out(fmt, n=2, d=2, m=3))
     assert "Entry 1 written out" in one
+
+
+# -- 9. small prose -----------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_one_sample_has_no_column_of_one_ones(fmt: str) -> None:
+    text = re.sub(r"\s+", " ", out(fmt, n=1, d=2, m=3))
+    assert "a column of 1 ones" not in text and "a column of 1 one" not in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_wx_source_and_dz(fmt: str) -> None:
+    text = re.sub(r"\s+", " ", out(fmt, convention="wx", n=2, d=2, m=3))
+    assert "(samples as columns)" not in text  # no parentheses inside the header's
+    assert "deeplearning.ai's course, samples as columns" in text
+    assert "is the derivative of one sample's" not in text
+    assert "un-averaged derivative of the batch" in text
+
+
+def test_wx_source_names_this_page_letters() -> None:
+    text = re.sub(r"\s+", " ", out("text", convention="wx", n=2, d=2, m=3))
+    assert "its Z = W·A + b is Y = W·X + b·1_Nᵀ here" in text
+
+
+@pytest.mark.parametrize("loss", ["sum", "mse", "softmax-ce"])
+def test_terminal_loss_maths_in_unicode(loss: str) -> None:
+    text = out("text", loss=loss, n=2, d=2, m=3)
+    step = _jacobian_step(text, "Step 3 ·", "Step 4 ·")
+    assert not re.search(r"[A-Za-z]_[a-z]", step), step  # Σ_ij, y_ij, t_i, p_ij
+    assert " - " not in step  # the minus sign, not a hyphen, inside the matrices
+    if loss != "sum":
+        assert " − t₁,₁" in step
+
+
+@pytest.mark.parametrize("fmt", TEX_FORMATS)
+@pytest.mark.parametrize("loss", ["sum", "mse", "softmax-ce"])
+def test_tex_loss_maths(fmt: str, loss: str) -> None:
+    text = out(fmt, loss=loss, n=2, d=2, m=3)
+    wanted = {  # Step 3's display, written in TeX, not guessed from plain text
+        "sum": r"L = \sum_{ij} y_{ij}",
+        "mse": r"\frac{1}{2\cdot 2} \sum_{i} \lVert y_{i} - t_{i} \rVert^{2}",
+        "softmax-ce": r"p_{ij} = \exp(y_{ij}) \big/ \sum_{k} \exp(y_{ik})",
+    }[loss]
+    assert wanted in text

@@ -175,11 +175,12 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) ->
     x₁,₁w₁,₁+x₁,₂w₂,₁+b₁ (only where no ∂L/∂y fraction is in the entry, so that
     nothing reads ambiguously).
     """
-    text = _cell_text(poly, letters, max_terms)
+    # the minus sign, as in the prose (sympy's pretty printer writes a hyphen)
+    text = _cell_text(poly, letters, max_terms).replace("-", "−")
     if compact and "∂" not in text and "\n" not in text:
         text = text.replace("⋅", "")
         if compact > 1:
-            text = text.replace(" + ", "+").replace(" - ", "-")
+            text = text.replace(" + ", "+").replace(" − ", "−")
     return text
 
 
