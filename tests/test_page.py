@@ -57,11 +57,17 @@ def d223():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def one_of_each(d223):  # type: ignore[no-untyped-def]
-    """The first block of each kind on the page of a torch derivation (K appears)."""
+    """The first block of each kind on the page of a torch derivation (K appears) and on
+    the conventions page (tables, verdict)."""
+    from symderiv.compare import compare
+    from symderiv.render.comparison import comparison_page
+
     found: dict[type, Any] = {}
     for d in (d223, derive(n=2, d=2, m=3, convention="torch")):
         for block in walk(page(d)):
             found.setdefault(type(block), block)
+    for block in comparison_page(compare(1, 1, 2)):
+        found.setdefault(type(block), block)
     return found
 
 

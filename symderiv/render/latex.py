@@ -75,6 +75,7 @@ from .page import (
     Formula,
     Heading,
     Items,
+    Level,
     Notation,
     Note,
     PageTitle,
@@ -83,6 +84,9 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    Table,
+    TableCell,
+    Verdict,
     page,
 )
 
@@ -1584,7 +1588,8 @@ class LatexPrinter(PagePrinter[str, Any]):
         return "\n".join(p for p in parts if p) + "\n"
 
     def heading(self, block: Heading) -> str:
-        return f"\\paragraph{{{self.text(block.title)}}}"
+        command = {Level.PAGE: "section*", Level.PART: "subsection*"}
+        return f"\\{command.get(block.level, 'paragraph')}{{{self.text(block.title)}}}"
 
     def display(self, block: Display) -> str:
         if block.boxed:
@@ -1695,6 +1700,28 @@ class LatexPrinter(PagePrinter[str, Any]):
             "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
             "\\end{center}\n" + verdict + "\n"
         )
+
+    def cell(self, cell: TableCell) -> str:
+        mark = "" if cell.passed is None else (r" \sdyes" if cell.passed else r" \sdno")
+        return self.text(cell.prose + cell.aside) + mark
+
+    def table(self, block: Table) -> str:
+        """A booktabs table under its heading, scaled down only if it is too wide."""
+        rows = [" & ".join(self.text(h) for h in block.header) + r" \\", r"\midrule"]
+        for g, group in enumerate(block.groups):
+            rows += [r"\midrule"] if g else []
+            rows += [" & ".join(self.cell(c) for c in row) + r" \\" for row in group]
+        columns = "l" * len(block.header)
+        return (
+            self.heading(Heading(block.title, Level.PART))
+            + f"\n\\begin{{center}}\n\\sdfit{{\\begin{{tabular}}{{@{{}}{columns}@{{}}}}\n"
+            + "\\toprule\n"
+            + "\n".join(rows)
+            + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
+        )
+
+    def verdict(self, block: Verdict) -> str:
+        return f"\\textbf{{{self.text(block.prose)}}}\n"
 
     def remarks(self, block: Remarks) -> str:
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)

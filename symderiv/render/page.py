@@ -48,8 +48,9 @@ DEFAULT_MAX_ENTRIES = 12
 
 # -- the block kinds ------------------------------------------------------------------------
 class Level(Enum):
-    """How important a heading is: a part of the page, or a titled paragraph."""
+    """How important a heading is: the page's title, a part of it, a titled paragraph."""
 
+    PAGE = "page"
     PART = "part"
     MINOR = "minor"
 
@@ -242,6 +243,35 @@ class ClosedShapes:
 
 
 @dataclass(frozen=True)
+class TableCell:
+    """A cell of a table: ``prose``, then ``aside`` (set dimmer), then ✓ or ✗ (``passed``)."""
+
+    prose: Prose = ()
+    aside: Prose = ()
+    passed: bool | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table (the conventions page); a rule separates its groups of rows.
+
+    The first column names the rows; ``header`` has one entry per column.
+    """
+
+    title: Prose
+    header: tuple[Prose, ...]
+    groups: tuple[tuple[tuple[TableCell, ...], ...], ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The closing line of a page of checks: every check passed, or not."""
+
+    passed: bool
+    prose: Prose
+
+
+@dataclass(frozen=True)
 class ApiCheck:
     """Redo a result with the Python API (a code cell): the Jacobian or the closed form."""
 
@@ -267,6 +297,8 @@ Block = (
     | CertificateTable
     | Remarks
     | Background
+    | Table
+    | Verdict
     | ApiCheck
 )
 
@@ -289,6 +321,8 @@ KINDS: tuple[type, ...] = (
     CertificateTable,
     Remarks,
     Background,
+    Table,
+    Verdict,
     ApiCheck,
 )
 
@@ -322,7 +356,7 @@ DESCRIPTIONS: Mapping[type, str] = {
     PageTitle: "title, sizes and settings",
     Section: "parts: what is derived, one per variable, summary",
     StepGroup: "numbered steps",
-    Heading: "headings of remarks and background topics",
+    Heading: "titles and headings of remarks and background topics",
     Display: "the equations of each step (explicit matrices, Kronecker forms)",
     Formula: "displayed formulas of the prose (shapes, background)",
     Note: "prose, maths marked (short variants on slides)",
@@ -336,6 +370,8 @@ DESCRIPTIONS: Mapping[type, str] = {
     CertificateTable: "the exact checks",
     Remarks: "“Where learners trip”",
     Background: "mathematical background",
+    Table: "tables of the conventions page",
+    Verdict: "whether every check of the conventions page passed",
     ApiCheck: "code cells that redo the work",
 }
 

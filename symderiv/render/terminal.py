@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.constrain import Constrain
 from rich.rule import Rule
@@ -67,8 +68,11 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    TableCell,
+    Verdict,
     page,
 )
+from .page import Table as TableBlock
 from .pretty import pretty_poly, text_width, unicode_namer
 
 #: Notes (prose) wrap at this width on wide terminals.
@@ -726,15 +730,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         table.add_column("", no_wrap=True)
         table.add_column("how it was checked")
         for check in block.checks:
-            mark = (
-                Text("✓", style="bold green")
-                if check.passed
-                else Text("✗", style="bold red")
-            )
             table.add_row(
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
-                mark,
+                _mark(check.passed),
                 Text(
                     check.detail
                     if isinstance(check.detail, str)
@@ -753,6 +752,35 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def background(self, block: Background) -> list[Any]:
         return self.section(Section(block.title, block.blocks))
+
+    def cell(self, cell: TableCell) -> Text:
+        """A table cell: its prose, the aside dim, then a coloured ✓ or ✗."""
+        out = Text(self.prose(cell.prose))
+        out.append(self.prose(cell.aside), style="dim")
+        if cell.passed is not None:
+            out.append(" ")
+            out.append_text(_mark(cell.passed))
+        return out
+
+    def table(self, block: TableBlock) -> list[Any]:
+        table = Table(
+            title=Text(self.prose(block.title), style=STYLE_TITLE),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+        )
+        for k, head in enumerate(block.header):
+            table.add_column(Text(self.prose(head)), no_wrap=k == 0)
+        for g, group in enumerate(block.groups):
+            for r, row in enumerate(group):
+                last = r == len(group) - 1 and g < len(block.groups) - 1
+                table.add_row(*(self.cell(c) for c in row), end_section=last)
+        return [table, Text("")]
+
+    def verdict(self, block: Verdict) -> list[Any]:
+        style = "bold green" if block.passed else "bold red"
+        return [Text(self.prose(block.prose), style=style)]
 
     def api_check(self, block: ApiCheck) -> list[Any]:
         return []  # omitted (page.OMITTED): code cells run only in a notebook
@@ -784,6 +812,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             else:
                 head += self.block(block)
         return head, steps, closing
+
+
+def _mark(passed: bool) -> Text:
+    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
 
 
 class TerminalView:
