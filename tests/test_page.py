@@ -146,10 +146,23 @@ def _contains(fmt: str, kind: type, text: str, d) -> bool:  # type: ignore[no-un
     raise AssertionError(c)
 
 
+@pytest.fixture(scope="module")
+def rendered(d223):  # type: ignore[no-untyped-def]
+    """``rendered(fmt)``: the 2×2×3 page in ``fmt``, rendered once for the module."""
+    cache: dict[str, str] = {}
+
+    def get(fmt: str) -> str:
+        if fmt not in cache:
+            cache[fmt] = render(d223, fmt)
+        return cache[fmt]
+
+    return get
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", [EntrySum, ShapeLedger, Code, Remarks, Background])
-def test_every_format_shows_the_same_content(fmt: str, kind: type, d223) -> None:  # type: ignore[no-untyped-def]
-    text = render(d223, fmt)
+def test_every_format_shows_the_same_content(fmt: str, kind: type, d223, rendered) -> None:  # type: ignore[no-untyped-def]
+    text = rendered(fmt)
     if fmt == "ipynb":
         text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
     if omitted(fmt, kind):
