@@ -87,7 +87,9 @@ from .page import (
     Table,
     TableCell,
     Verdict,
+    block_rules,
     page,
+    shown_indices,
 )
 
 #: Estimated width of the text block, in em of the body font (article: 16 cm at 11 pt).
@@ -495,20 +497,6 @@ def latex_entry(
     return Cell("".join(parts), width, tall)
 
 
-def shown_indices(count: int, limit: int) -> list[int | None]:
-    """Indices shown of ``count``: all, or the first ``limit - 2``, None (an ellipsis), the last.
-
-    >>> shown_indices(5, 12), shown_indices(16, 5)
-    ([0, 1, 2, 3, 4], [0, 1, 2, None, 15])
-    """
-    if count <= limit:
-        return list(range(count))
-    if limit <= 1:
-        return [0, None]
-    keep = max(limit - 2, 1)
-    return [*range(keep), None, count - 1]
-
-
 @dataclass
 class Piece:
     """A part of an equation: its LaTeX (one or more lines), widths and height (em).
@@ -577,23 +565,7 @@ def _grid(
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
-    vsep = [False] * ncols
-    hsep = [False] * len(rows)
-    if blocks is not None:
-        br, bc = blocks
-        for c in range(1, ncols):
-            j, prev = cols[c], cols[c - 1]
-            if j is not None and prev is not None and bc < matrix.cols and j % bc == 0:
-                vsep[c] = True
-        for r in range(1, len(rows)):
-            i, prev_i = rows[r], rows[r - 1]
-            if (
-                i is not None
-                and prev_i is not None
-                and br < matrix.rows
-                and i % br == 0
-            ):
-                hsep[r] = True
+    vsep, hsep = block_rules(rows, cols, blocks, matrix.shape)
     body: list[str] = []
     for r, line in enumerate(grid):
         if hsep[r]:

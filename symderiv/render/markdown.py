@@ -128,11 +128,6 @@ def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) 
     )
 
 
-def math_block(tex: str, flavor: Flavor = FLAVORS["jupyter"]) -> str:
-    """``tex`` as one display block of the flavour (``$$`` for Jupyter)."""
-    return display_math(tex, flavor)
-
-
 @dataclass(frozen=True)
 class MarkdownSettings:
     """Settings of the Markdown printer."""
@@ -382,7 +377,6 @@ __all__ = [
     "MarkdownSettings",
     "prose_markdown",
     "markdown_escape",
-    "math_block",
     "render_markdown",
     "segments_markdown",
 ]

@@ -481,6 +481,49 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
     return ShapeLedger(tuple(items)) if items else None
 
 
+# -- what a matrix shows (every printer draws the same rows, columns and rules) ---------------
+def shown_indices(count: int, limit: int) -> list[int | None]:
+    """Indices shown of ``count``: all, or the first ``limit - 2``, None (an ellipsis), the last.
+
+    >>> shown_indices(5, 12), shown_indices(16, 5)
+    ([0, 1, 2, 3, 4], [0, 1, 2, None, 15])
+    """
+    if count <= limit:
+        return list(range(count))
+    if limit <= 1:
+        return [0, None]
+    keep = max(limit - 2, 1)
+    return [*range(keep), None, count - 1]
+
+
+def block_rules(
+    rows: list[int | None],
+    cols: list[int | None],
+    blocks: tuple[int, int] | None,
+    shape: tuple[int, int],
+) -> tuple[list[bool], list[bool]]:
+    """(before which shown column, before which shown row) a Kronecker block rule goes.
+
+    ``rows`` and ``cols`` are the indices shown (None: an ellipsis, never next to a rule)
+    of a matrix of ``shape`` made of blocks of ``blocks`` (rows, cols).
+
+    >>> block_rules([0, 1, 2, 3], [0, 1], (2, 1), (4, 2))
+    ([False, True], [False, False, True, False])
+    """
+    vsep, hsep = [False] * len(cols), [False] * len(rows)
+    if blocks is not None:
+        for seps, shown, step, size in (
+            (vsep, cols, blocks[1], shape[1]),
+            (hsep, rows, blocks[0], shape[0]),
+        ):
+            for k in range(1, len(shown)):
+                i, prev = shown[k], shown[k - 1]
+                seps[k] = (
+                    i is not None and prev is not None and step < size and i % step == 0
+                )
+    return vsep, hsep
+
+
 # -- the entry written out ---------------------------------------------------------------------
 def shown_terms(count: int, limit: int) -> tuple[list[int], int]:
     """Which of ``count`` terms a sum shows at display limit ``limit``, and how many it hides.

@@ -34,8 +34,7 @@ from .. import notes
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Letters, split_entry
 from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
-from ..notes import Code as CodeSpan
-from ..notes import M, Prose
+from ..notes import Prose
 from ..steps import Derivation
 from .base import (
     DEFAULT_MAX_ENTRIES,
@@ -44,7 +43,7 @@ from .base import (
     make_settings,
     positive,
 )
-from .formula import formula_text, shape_text
+from .formula import formula_text, prose_plain, shape_text
 from .names import unicode_name, unicode_symbol
 from .page import (
     ApiCheck,
@@ -70,7 +69,9 @@ from .page import (
     StepGroup,
     TableCell,
     Verdict,
+    block_rules,
     page,
+    shown_indices,
 )
 from .page import Table as TableBlock
 from .pretty import pretty_poly, text_width, unicode_namer
@@ -240,16 +241,6 @@ def styled(text: str, style: str = "") -> Text:
     return out
 
 
-def _shown(count: int, limit: int) -> list[int | None]:
-    """Indices shown of ``count``: all, or the first limit-2, None (an ellipsis) and the last."""
-    if count <= limit:
-        return list(range(count))
-    if limit <= 1:
-        return [0, None]
-    keep = max(limit - 2, 1)
-    return [*range(keep), None, count - 1]
-
-
 def matrix_block(
     matrix: PolyMatrix,
     letters: Letters,
@@ -265,12 +256,12 @@ def matrix_block(
     When the matrix is too wide it shows fewer columns, then fewer terms per entry; what
     is left out is marked with ⋯. The widest it can get is one column and one term.
     """
-    rows_shown = _shown(matrix.rows, max_entries)
+    rows_shown = shown_indices(matrix.rows, max_entries)
     limit, terms = max_entries, max_terms
     # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
     # upstream entries as ȳ (unless --upstream partial), then products without the dot
     # (x₁,₁w₁,₁, as handwritten notes do); ⋯ starts only where a matrix cannot fit.
-    cols_all = _shown(matrix.cols, limit)
+    cols_all = shown_indices(matrix.cols, limit)
     block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
     if block.width <= width:
         return block
@@ -285,7 +276,7 @@ def matrix_block(
         if tried.width <= width:
             return tried
     while True:
-        cols_shown = _shown(matrix.cols, limit)
+        cols_shown = shown_indices(matrix.cols, limit)
         block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
         if block.width <= width:
             return block
@@ -331,19 +322,7 @@ def _grid(
         cells.append(row)
     ncols = len(cols_shown)
     widths = [max(max(len(s) for s in r[c][0]) for r in cells) for c in range(ncols)]
-    # Kronecker block separators: before column c (and row r) starting a new block.
-    vsep = [False] * ncols
-    hsep = [False] * len(rows_shown)
-    if blocks is not None:
-        br, bc = blocks
-        for c in range(1, ncols):
-            j, prev = cols_shown[c], cols_shown[c - 1]
-            if j is not None and prev is not None and bc < matrix.cols and j % bc == 0:
-                vsep[c] = True
-        for r in range(1, len(rows_shown)):
-            i, prev = rows_shown[r], rows_shown[r - 1]
-            if i is not None and prev is not None and br < matrix.rows and i % br == 0:
-                hsep[r] = True
+    vsep, hsep = block_rules(rows_shown, cols_shown, blocks, matrix.shape)
     body: list[Text] = []
     for r, row in enumerate(cells):
         if hsep[r]:
@@ -411,17 +390,8 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
 
 
 # -- prose ---------------------------------------------------------------------------------------
-def prose_text(prose: Prose, letters: Letters) -> str:
-    """Prose with marked maths as Unicode text (maths in the derivation's letters)."""
-    out: list[str] = []
-    for seg in prose:
-        if isinstance(seg, str):
-            out.append(seg)
-        elif isinstance(seg, (M, CodeSpan)):
-            out.append(seg.text)
-        else:
-            out.append(formula_text(seg.node, letters))
-    return "".join(out)
+#: Prose with marked maths as Unicode text (maths in the derivation's letters).
+prose_text = prose_plain
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
