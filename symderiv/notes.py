@@ -1296,7 +1296,7 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
             ", one row per output and one column per entry of ",
             sym(var),
-            "; then each symbol is evaluated.",
+            ". Evaluating each symbol gives the Jacobian below.",
         ),
         short=(
             M(
@@ -1307,7 +1307,7 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             sym(held[0]),
             " and ",
             sym(held[1]),
-            " held constant: its Jacobian as symbols, then evaluated.",
+            " held constant: its Jacobian as symbols, evaluated below.",
         ),
     )
 
