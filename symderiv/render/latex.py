@@ -58,10 +58,10 @@ from ..notation import (
     shape,
 )
 from ..notes import Code as CodeSpan
-from ..notes import M, Prose, size_m
+from ..notes import M, Prose
 from ..steps import Derivation, StepKind
 from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
-from .formula import formula_latex
+from .formula import formula_latex, size_latex
 from .names import latex_name
 from .page import (
     ApiCheck,
@@ -1222,10 +1222,6 @@ def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
     return out
 
 
-def _size_tex(name: str) -> str:
-    return size_m(name).latex
-
-
 def shapes_latex(node: Node, config: Config) -> str | None:
     """A closed form with each factor's shape underneath: X^T (D×N) · dY (N×M).
 
@@ -1241,7 +1237,7 @@ def shapes_latex(node: Node, config: Config) -> str | None:
         assert of is not None
         names = of.names(config.letters.sizes)
         tex = formula_latex(a, config.letters)
-        label = rf"{_size_tex(names[0])}\times {_size_tex(names[1])}"
+        label = rf"{size_latex(names[0])}\times {size_latex(names[1])}"
         parts.append(rf"\underbrace{{{tex}}}_{{{label}}}")
     return r" \, ".join(parts)
 
