@@ -1722,12 +1722,18 @@ def conventions_sizes() -> Prose:
     )
 
 
+def _number(k: int) -> str:
+    """Eight, not 8, in running text (up to twelve)."""
+    words = "zero one two three four five six seven eight nine ten eleven twelve".split()
+    return words[k] if k < len(words) else str(k)
+
+
 def conventions_intro(derivations: int) -> Prose:
     return (
         "Every ",
         M("✓", r"\checkmark"),
         " below was checked at these sizes by running the derivation for each convention "
-        f"in both vec orders ({_count(derivations, 'derivation')}) and reading its "
+        f"in both vec orders ({_number(derivations)} derivations) and reading its "
         "certificate, or by comparing with its matrices.",
     )
 
