@@ -1856,6 +1856,11 @@ def conventions_why(c: Config) -> list[Prose]:
     ]
 
 
+def conventions_failure(convention: str, row: str, detail: str) -> Prose:
+    """A check of the conventions page that failed: where, and the first difference."""
+    return (M("✗", r"\times"), f" {convention}, row ", Code(row), ": ", Code(detail))
+
+
 def conventions_sources(names: tuple[str, ...], fallback: dict[str, str]) -> Prose:
     """Where each convention comes from, in one sentence."""
     out: list[Segment] = ["Sources: "]

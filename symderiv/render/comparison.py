@@ -160,9 +160,24 @@ def comparison_page(c: Comparison) -> tuple[Block, ...]:
         agreement,
         Heading(notes.WHY_THEY_AGREE, Level.PART),
         *(Note(p) for p in notes.conventions_why(_config(c))),
+        *_failures(c),
         Note(notes.conventions_sources(tuple(sources), sources), aside=True),
         Verdict(c.verified, notes.ROWS_VERIFIED if c.verified else notes.ROWS_FAILED),
     )
+
+
+def _failures(c: Comparison) -> list[Note]:
+    """Each check that failed, with its first difference (nothing when all passed)."""
+    failed = [
+        (name, r.key, cell.detail)
+        for r in c.rows
+        for name, cell in r.cells.items()
+        if not cell.passed
+    ]
+    failed += [
+        (a.convention, f"agreement_{a.var}", a.detail) for a in c.agreement if not a.passed
+    ]
+    return [Note(notes.conventions_failure(*f)) for f in failed]
 
 
 def _config(c: Comparison) -> Config:
