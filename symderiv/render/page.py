@@ -419,37 +419,29 @@ class Shapes:
         except (TypeError, ValueError, KeyError):
             return None
 
-    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
+    def of(self, node: Node) -> Shape | None:
         """The shape of ``node`` at the derivation's sizes (None when it has none)."""
         found = self._shape(node)
         return found.numbers(self.config.sizes) if found else None
 
-    def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
+    def names_of(self, node: Node) -> tuple[str, str] | None:
         """The shape of ``node`` in size names, for the nodes that name roles."""
         found = self._shape(node)
         if found is None or any(isinstance(f, int) for f in found.count()):
             return None
         return found.names(self.config.letters.sizes)
 
-    def dims(self, node: Node, wrt: str | None) -> Dims:
+    def dims(self, node: Node) -> Dims:
         """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
         if isinstance(node, Sum):
-            return Dims(
-                self.of(node, wrt), "+", tuple(self.dims(a, wrt) for a in node.args)
-            )
+            return Dims(self.of(node), "+", tuple(self.dims(a) for a in node.args))
         if isinstance(node, Prod):
             factors = [a for a in node.args if not isinstance(a, SCALARS)]
             if len(factors) > 1:
-                return Dims(
-                    self.of(node, wrt), "·", tuple(self.dims(a, wrt) for a in factors)
-                )
+                return Dims(self.of(node), "·", tuple(self.dims(a) for a in factors))
         if isinstance(node, Kron):
-            return Dims(
-                self.of(node, wrt),
-                "⊗",
-                (self.dims(node.left, wrt), self.dims(node.right, wrt)),
-            )
-        return Dims(self.of(node, wrt))
+            return Dims(self.of(node), "⊗", (self.dims(node.left), self.dims(node.right)))
+        return Dims(self.of(node))
 
 
 def ledger(config: Config, step: Step) -> ShapeLedger | None:
@@ -460,7 +452,7 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
     seen: set[Node] = set()
     if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
         j = Jac("L", wrt)
-        items.append(LedgerItem(j, Dims(shapes.of(j, wrt)), None, reshaped=True))
+        items.append(LedgerItem(j, Dims(shapes.of(j)), None, reshaped=True))
         seen.add(j)
     for eq in step.equations:
         for node in eq.parts:
@@ -472,11 +464,11 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
                 continue
             if node in seen:
                 continue
-            if shapes.of(node, wrt) is None:
+            if shapes.of(node) is None:
                 continue
             seen.add(node)
             items.append(
-                LedgerItem(node, shapes.dims(node, wrt), shapes.names_of(node, wrt))
+                LedgerItem(node, shapes.dims(node), shapes.names_of(node))
             )
     return ShapeLedger(tuple(items)) if items else None
 
@@ -763,7 +755,7 @@ def remark_blocks(d: Derivation) -> list[Block]:
         ClosedShape(
             v,
             d.results[v].closed_form,
-            shapes.dims(d.results[v].closed_form, v),
+            shapes.dims(d.results[v].closed_form),
             d.results[v].derivative.shape,
         )
         for v in c.wrt
