@@ -526,6 +526,7 @@ class Config:
             raise ChoiceError(f"bold must be True or False, got {self.bold!r}")
         if self.values is not None:
             object.__setattr__(self, "values", check_values_seed(self.values))
+            check_values_loss(self.loss)
 
     @property
     def conv(self) -> Convention:
@@ -629,6 +630,24 @@ def check_values_seed(seed: object) -> int:
     raise ChoiceError(
         f"--values must be a whole number >= 0 (a seed for the numbers), got {shown}"
     )
+
+
+def check_values_loss(loss: str) -> None:
+    """Refuse ``--values`` where the numbers cannot be exact: the softmax cross-entropy.
+
+    The companion promises numbers a student can check by hand, exactly; the softmax's
+    probabilities exp(y_ij)/Σ_k exp(y_ik) are irrational for every integer Y. Every step
+    after dY is the same for each loss, so the message points to the exact ones.
+
+    Raises:
+        ChoiceError: ``loss`` is softmax-ce.
+    """
+    if loss == "softmax-ce":
+        raise ChoiceError(
+            "--values cannot follow --loss softmax-ce: its probabilities "
+            "exp(y_ij)/Σ_k exp(y_ik) are not exact numbers to check by hand; the steps "
+            "after dY are the same for every loss, so try --loss generic, sum or mse"
+        )
 
 
 def derivative_name(convention: Convention, var: str) -> str:
@@ -744,6 +763,7 @@ __all__ = [
     "WX",
     "XW",
     "check_size",
+    "check_values_loss",
     "check_values_seed",
     "choose",
     "derivative_name",

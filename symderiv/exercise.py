@@ -9,6 +9,11 @@ blank. For each variable V the student fills in
 (c) entries of the reshaped result ∂L/∂V;
 (d) the closed form of ∂L/∂V.
 
+``--kind`` adds other questions: the shapes only, a multiple choice among look-alike
+formulas, and index-notation blanks (∂y_ij/∂v_hk with its Kronecker delta, the sum the
+delta leaves of ∂L/∂v_hk, and which entry of a product of the layer's matrices that is),
+taken from the engine's index view; ``--loss mse`` asks for the loss's own step.
+
 The answer key is the same sheet with every blank filled from the derivation's results
 (:meth:`Sheet.answers`): nothing is typed in by hand, so the key cannot disagree with the
 certificate. :func:`symderiv.render.sheet.sheet_latex` and
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly
@@ -37,6 +43,7 @@ from .conventions import (
 )
 from .errors import ShapeError
 from .notation import Deriv, Jac, Node, Prod, Sym, T
+from .notes import M
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -53,12 +60,12 @@ class Answer:
 
     Attributes:
         key: stable name, e.g. ``"W.jacobian.3.1"`` (1-based row, column).
-        value: a Poly (an entry), an int (a number of rows or columns), or a notation
-            tree (a closed form).
+        value: a Poly (an entry), an int (a number of rows or columns), a notation
+            tree (a closed form), or marked maths (an index-notation formula, M).
     """
 
     key: str
-    value: Poly | int | Node
+    value: Poly | int | Node | M
 
 
 @dataclass(frozen=True)
@@ -78,9 +85,12 @@ class Exercise:
     derivative_blanks: tuple[tuple[int, int], ...]
 
 
-#: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, and a
-#: multiple choice among look-alike formulas. ``--loss mse`` adds the loss's own question.
-KINDS: tuple[str, ...] = ("steps", "shapes", "choice")
+#: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, a
+#: multiple choice among look-alike formulas, and blanks in the index-notation derivation.
+#: ``--loss mse`` adds the loss's own question.
+KINDS: tuple[str, ...] = ("steps", "shapes", "choice", "index")
+#: What a class roster asks when ``--kind`` is not given: the steps and index notation.
+ROSTER_KINDS: tuple[str, ...] = ("steps", "index")
 
 
 @dataclass(frozen=True)
@@ -146,7 +156,39 @@ class LossQuestion:
         ]
 
 
-Question = ShapesQuestion | ChoiceQuestion | LossQuestion
+@dataclass(frozen=True)
+class IndexQuestion:
+    """Blanks in the index-notation derivation of one variable, from the index view.
+
+    Attributes:
+        var: X, W or b.
+        forward: y_ij = Σ_l x_il·w_lj + b_j (given).
+        entry_lhs: ∂y_ij/∂v_hk; ``partial``: its value with a Kronecker delta (a blank),
+            e.g. δ_hj·x_ik.
+        loss_lhs: ∂L/∂v_hk; ``chain``: Σ_i Σ_j ∂L/∂y_ij·∂y_ij/∂v_hk (given);
+            ``collapsed``: the sum the delta leaves (a blank), e.g. Σ_i ∂L/∂y_ih·x_ik.
+        entry: which entry of a product of the layer's matrices that is (a blank),
+            e.g. (Xᵀ·dY)_hk.
+    """
+
+    var: str
+    forward: M
+    entry_lhs: M
+    partial: M
+    loss_lhs: M
+    chain: M
+    collapsed: M
+    entry: M
+
+    def answers(self) -> list[Answer]:
+        return [
+            Answer(f"{self.var}.index_partial", self.partial),
+            Answer(f"{self.var}.index_sum", self.collapsed),
+            Answer(f"{self.var}.index_entry", self.entry),
+        ]
+
+
+Question = ShapesQuestion | ChoiceQuestion | LossQuestion | IndexQuestion
 
 
 def _flip(node: Node) -> Node:
@@ -210,6 +252,65 @@ def question_loss(derivation: Derivation, rng: random.Random) -> LossQuestion:
     return LossQuestion(at, derivation.loss_upstream[at], equation.parts[2])
 
 
+def index_derivation(derivation: Derivation) -> Derivation:
+    """The same layer derived with the index view (sympy), for the index questions."""
+    if derivation.config.method in ("index", "all"):
+        return derivation
+    return _indexed(replace(derivation.config, method="index"))
+
+
+@lru_cache(maxsize=64)
+def _indexed(config: Config) -> Derivation:
+    """A class roster repeats layers (sizes 2–3, four conventions): derive each once."""
+    from .derive import derive
+
+    return derive(config)
+
+
+def question_index(indexed: Derivation, var: str) -> IndexQuestion:
+    """Index-notation blanks for ``var``, every formula from the index view's steps and
+    checks (``indexed``: a derivation with the index view), never typed by hand.
+
+    Raises:
+        ValueError: ``indexed`` has no index view, or its view disagreed.
+    """
+    from .render.indexnotation import latex_of, text_of
+
+    extra = indexed.results[var].extra.get("index")
+    if extra is None or not extra["verified"]:
+        raise ValueError(f"no verified index view of {var}")
+
+    def m(obj: Any) -> M:
+        return M(text_of(obj), latex_of(obj))
+
+    def joined(parts: tuple[Any, ...]) -> M:
+        return M(
+            " = ".join(text_of(p) for p in parts),
+            " = ".join(latex_of(p) for p in parts),
+        )
+
+    from .notation import Expr
+
+    def shown(node: Node) -> Any:
+        assert isinstance(node, Expr)  # the index view's steps hold display objects
+        return node.expr
+
+    (forward,) = indexed.step("index_forward").equations
+    (chain,) = indexed.step(f"index_dL_d{var}").equations
+    entry_lhs, partial = extra["entry"]
+    loss_lhs, _, collapsed, entry = extra["equation"][-4:]
+    return IndexQuestion(
+        var,
+        joined(tuple(shown(p) for p in forward.parts)),
+        m(entry_lhs),
+        m(partial),
+        m(loss_lhs),
+        m(shown(chain.parts[1])),  # Σ_i Σ_j ∂L/∂y_ij·∂y_ij/∂v_hk, (a) not yet put in
+        m(collapsed),
+        m(entry),
+    )
+
+
 def extra_questions(
     derivation: Derivation, kinds: tuple[str, ...], seed: int | None
 ) -> tuple[Question, ...]:
@@ -220,11 +321,14 @@ def extra_questions(
     out: list[Question] = []
     if derivation.config.loss == "mse":
         out.append(question_loss(derivation, rng))
+    indexed = index_derivation(derivation) if "index" in kinds else None
     for var in derivation.config.wrt:
         if "shapes" in kinds:
             out.append(question_shapes(derivation, var))
         if "choice" in kinds:
             out.append(question_choice(derivation, var, rng))
+        if indexed is not None:
+            out.append(question_index(indexed, var))
     return tuple(out)
 
 
@@ -408,11 +512,13 @@ def sheet_json(sheet: Sheet) -> str:
     One object: ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
     key), and ``blanks`` in the order printed. Each blank has its ``key`` (as
     :meth:`Sheet.answers`), ``variable``, ``kind`` (``rows``, ``cols``, ``jacobian``,
-    ``chain``, ``derivative``, ``closed_form``), its 1-based ``index`` where it has one,
+    ``chain``, ``derivative``, ``closed_form``, ``index_partial``, ``index_sum``,
+    ``index_entry``, …), its 1-based ``index`` where it has one,
     and the ``answer``: a number, or an entry in canonical names (``x_1_1*dy_1_1``) with
     ``text``, its readable form (``x₁,₁·∂L/∂y₁,₁``). A closed form's answer is a formula
     that ``symderiv check`` reads, and its ``check`` object gives the arguments with which
-    a platform grades the student's formula for that blank.
+    a platform grades the student's formula for that blank. An index-notation answer
+    is its formula in Unicode (``δ_hj·x_ik``) with ``latex``.
     """
     import json
 
@@ -431,6 +537,9 @@ def sheet_json(sheet: Sheet) -> str:
             blank["text"] = readable(value, config.letters)
         elif isinstance(value, int):
             blank["answer"] = value
+        elif isinstance(value, M):  # index notation: the formula, read by a person
+            blank["answer"] = value.text
+            blank["latex"] = value.latex
         elif var not in config.wrt:  # dY = (Y − T)/N: not a derivative check grades
             from .render.formula import formula_text
 
@@ -615,7 +724,9 @@ def make_roster(
     """A sheet for every student: a layer and blanks drawn from the name's seed.
 
     Options given fix that choice for the whole class; everything else differs from
-    student to student, and a student's sheet is the same on every run.
+    student to student, and a student's sheet is the same on every run. Without
+    ``kinds`` a student answers the step-by-step exercise and the index-notation blanks
+    (:data:`ROSTER_KINDS`).
 
     Raises:
         SymderivError: no names, or a bad option.
@@ -631,7 +742,7 @@ def make_roster(
                 vec=vec,
                 wrt=wrt,
                 seed=student_seed(name, salt),
-                kinds=kinds,
+                kinds=ROSTER_KINDS if kinds is None else kinds,
                 loss=loss,
             ),
             student=name,
@@ -642,8 +753,11 @@ def make_roster(
 
 
 __all__ = [
+    "KINDS",
     "MAX_SIZE",
+    "ROSTER_KINDS",
     "Answer",
+    "IndexQuestion",
     "Exercise",
     "Roster",
     "Sheet",

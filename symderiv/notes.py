@@ -239,8 +239,9 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
         r, col = c.shape(role)
         letter = L.of(role)
         text = f"{letter} ∈ ℝ^({rn}×{cn})"
+        shown = rf"\mathbf{{{letter}}}" if c.bold else tex_letters(letter)
         tex = (
-            rf"{tex_letters(letter)} \in \mathbb{{R}}^{{{size_m(rn).latex} \times "
+            rf"{shown} \in \mathbb{{R}}^{{{size_m(rn).latex} \times "
             rf"{size_m(cn).latex}}}"
         )
         if (rn, cn) != (str(r), str(col)):
@@ -894,7 +895,9 @@ def forward_note(c: Config) -> Prose:
         M("i"),
         "; the bias is added to every row (",
         F(Ones("N")),
-        " is a column of ones).",
+        # --bold writes 1 without its length (seed 000): say it here
+        *((" is a column of ", size_m(c.size_names[0]), " ones).") if c.bold else ()),
+        *(() if c.bold else (" is a column of ones).",)),
     )
 
 

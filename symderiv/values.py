@@ -8,6 +8,13 @@ by N), and the final results are checked against the closed forms computed direc
 integer arithmetic (``dY @ W.T`` with numpy object arrays of ``Fraction``), independently
 of the symbolic engine.
 
+Every loss whose numbers stay exact has a companion: the generic loss (an integer dY),
+``sum`` (dY all ones) and ``mse`` (dY = (Y − T)/N, halves or thirds). The softmax
+cross-entropy has none: its probabilities exp(y_ij)/Σ_k exp(y_ik) are irrational for every
+integer Y, and a companion with rounded decimals would be neither exact nor checkable by
+hand, so ``--values`` with ``--loss softmax-ce`` is refused (one line, exit 2) and points
+to the exact losses; every step after dY is the same for each loss.
+
 Values are drawn with ``random.Random(seed)`` from ±1, ±2, ±3, in the order X, W, b, then dY
 (generic loss) or T (MSE loss): a fixed order, so a seed gives the same numbers on every
 machine.
@@ -27,7 +34,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix
-from .conventions import check_values_seed
+from .conventions import check_values_loss, check_values_seed
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -104,10 +111,11 @@ def companion(derivation: Derivation, seed: int) -> Companion:
         in integers.
 
     Raises:
-        UsageError: a bad seed.
+        UsageError: a bad seed, or a loss without exact numbers (softmax-ce).
     """
     seed = check_values_seed(seed)
     config, layer = derivation.config, derivation.layer
+    check_values_loss(config.loss)
     rng = random.Random(seed)
     assignment: dict[str, Fraction] = {}
     for role in ("X", "W", "b"):

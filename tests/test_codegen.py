@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from symderiv import __version__
 from symderiv.cli import cli
 from symderiv.codegen import formula_text, generate_linear
-from symderiv.conventions import CONVENTIONS, Convention
+from symderiv.conventions import CONVENTIONS, Convention, derivative_name
 from symderiv.errors import ChoiceError
 from symderiv.notation import Node, Prod, Scalar
 from symderiv.numeric import central_difference
@@ -217,3 +217,130 @@ def test_cli_bad_choice_exits_2(runner: CliRunner, args: list[str]) -> None:
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("Error: ")
     assert result.stdout == ""
+
+
+# -- --names: the notation's names in the code (seed 000 calls the upstream dout) -----------
+NAMED = [
+    ("xw", "X=x,dY=dout", {"X": "x", "W": "W", "b": "b", "dY": "dout"}),
+    ("xw", "X=x,W=w,b=bias,Y=out,dY=dout", {"X": "x", "W": "w", "b": "bias", "dY": "dout"}),
+    ("torch", "dY=gout,W=weight", {"X": "x", "W": "weight", "b": "b", "dY": "gout"}),
+    ("column", "dY=dLdZ,X=A,D=C_in", {"X": "A", "W": "W", "b": "b", "dY": "dLdZ"}),
+    ("column", "dY=delta,b=c", {"X": "A", "W": "W", "b": "c", "dY": "delta"}),
+    ("wx", "X=A0,W=W1,b=b1,Y=Z1,dY=dZ1", {"X": "A0", "W": "W1", "b": "b1", "dY": "dZ1"}),
+]
+
+
+@pytest.mark.parametrize("convention,names,code", NAMED)
+def test_named_module_matches_finite_differences(
+    tmp_path: Path, runner: CliRunner, convention: str, names: str, code: dict[str, str]
+) -> None:
+    """Generated with --names through the CLI, imported, and checked numerically: the
+    upstream is the backward's parameter by its new name, the weights and the saved
+    input are attributes by theirs, and the gradients are d + the renamed letters."""
+    import inspect
+
+    conv = CONVENTIONS[convention]
+    path = tmp_path / f"named_{convention}.py"
+    args = ["codegen", "--convention", convention, "--names", names, "-o", str(path)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    source = path.read_text(encoding="utf-8")
+    module = _load(path)
+    given = dict(pair.split("=") for pair in names.split(","))
+    prefix = "dLd" if convention == "column" else "d"
+
+    def grad(var: str) -> str:
+        return prefix + given[var] if var in given else derivative_name(conv, var)
+
+    assert list(inspect.signature(module.Linear.backward).parameters) == [
+        "self",
+        code["dY"],
+    ]
+    assert f"--names {names}" in source  # the docstring's command regenerates it
+    n, d, m = 3, 2, 4
+    rng = np.random.default_rng(5)
+    layer = module.Linear(d, m, rng=rng)
+    setattr(layer, code["b"], rng.normal(size=getattr(layer, code["b"]).shape))
+    W0, b0 = getattr(layer, code["W"]).copy(), getattr(layer, code["b"]).copy()
+    X = rng.normal(size=conv.shape("X", n, d, m))
+    dY = rng.normal(size=conv.shape("Y", n, d, m))
+    layer.forward(X)
+    assert getattr(layer, code["X"]) is X
+    dX = layer.backward(**{code["dY"]: dY})
+    dW, db = getattr(layer, grad("W")), getattr(layer, grad("b"))
+
+    def loss(X_: Any, W_: Any, b_: Any) -> float:
+        setattr(layer, code["W"], W_)
+        setattr(layer, code["b"], b_)
+        return float(np.sum(dY * layer.forward(X_)))
+
+    for got, fd in (
+        (dX, _fd(lambda v: loss(v, W0, b0), X)),
+        (dW, _fd(lambda v: loss(X, v, b0), W0)),
+        (db, _fd(lambda v: loss(X, W0, v), b0)),
+    ):
+        assert got.shape == fd.shape
+        assert np.max(np.abs(got - fd)) < 1e-6 * max(1.0, np.max(np.abs(fd)))
+    if convention == "column":
+        assert layer.dW is dW and layer.db is db  # the generic aliases stay
+
+
+def test_seed_000_backward_reads_as_the_seed() -> None:
+    """Seed 000: backward(self, dout) with dx, self.dW, self.db and the saved self.x."""
+    source = generate_linear("xw", names="X=x,dY=dout")
+    assert "def backward(self, dout: " in source
+    assert "dx = dout @ self.W.T" in source
+    assert "self.dW = self.x.T @ dout" in source
+    assert "self.db = dout.sum(axis=0" in source
+    assert "return dx" in source
+    assert "dY" not in source.split("def backward")[1]
+    # without --names, byte for byte what it was
+    assert generate_linear("xw", names={}) == generate_linear("xw")
+
+
+@pytest.mark.parametrize(
+    "names,why",
+    [
+        ("X=out,dY=dout", "both be 'dout'"),
+        ("X=self", "taken by the module"),
+        ("dY=lambda", "keyword"),
+        ("dY=np", "taken by the module"),
+        ("T=t", "no targets"),
+        ("delta=Id", "no delta"),
+        ("X=x,Y=x", "two roles"),
+        ("dY=d-out", "not allowed"),
+    ],
+)
+def test_cli_bad_names_exit_2(runner: CliRunner, tmp_path: Path, names: str, why: str) -> None:
+    path = tmp_path / "layer.py"
+    result = runner.invoke(cli, ["codegen", "--names", names, "-o", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and why in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_names_not_with_net(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["codegen", "--net", "affine:2", "--names", "X=x"])
+    assert result.exit_code == 2 and "--names" in result.stderr
+
+
+@pytest.mark.slow
+def test_named_code_passes_ruff(tmp_path: Path) -> None:
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    long = "X=x,dY=dout,W=Weights123,b=bias12345678,D=C_inputs,M=C_outputs"
+    paths = []
+    for k, (convention, names, _) in enumerate([*NAMED, ("column", long, {})]):
+        path = tmp_path / f"named_{k}.py"
+        path.write_text(generate_linear(convention, names=names), encoding="utf-8")
+        paths.append(str(path))
+    args = ["--select", "B,E,F,I,UP,W", "--line-length", "88", "--target-version", "py311"]
+    result = subprocess.run(
+        [ruff, "check", "--isolated", *args, *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -127,7 +127,7 @@ def test_the_key_prints_every_answer_in_its_box(seed: int | None) -> None:
     letters = sheet.config.letters
     expected = [answer_tex(a, letters) for a in sheet.answers()]
     key = sheet_latex(sheet, answers=True)
-    assert boxed(key, r"\sdanswer") == expected
+    assert boxed(key, r"\boxed{\color{blue}") == expected
     md = sheet_markdown(sheet, answers=True)
     assert boxed(md, r"\boxed{\color{blue}") == expected
 
@@ -136,15 +136,15 @@ def test_the_key_prints_every_answer_in_its_box(seed: int | None) -> None:
 def test_the_sheet_gives_nothing_away(seed: int | None) -> None:
     sheet = make_sheet(seed=seed)
     tex = sheet_latex(sheet).split(r"\begin{document}")[1]
-    blanks = re.findall(r"\\sd(?:mid|long)?blank\b", tex)
+    blanks = re.findall(r"\\boxed\{\\vphantom", tex)
     assert len(blanks) == len(sheet.answers())
-    assert r"\sdanswer{" not in tex
+    assert r"\color{blue}" not in tex
     md = sheet_markdown(sheet)
-    assert md.count(r"\boxed{\phantom") == len(sheet.answers())
+    assert md.count(r"\boxed{\vphantom") == len(sheet.answers())
     assert r"\color{blue}" not in md
     # The same exercises: only the boxes differ.
     key = sheet_latex(sheet, answers=True).split(r"\begin{document}")[1]
-    strip = re.compile(r"\\sd(?:mid|long)?blank\b|\\sdanswer")
+    strip = re.compile(r"\\boxed\{\\vphantom|\\boxed\{\\color\{blue\}")
     assert len(strip.split(tex)) == len(strip.split(key))
 
 
@@ -224,3 +224,78 @@ def test_bad_input_is_one_line_exit_2(
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0]
+
+
+# -- index-notation blanks (--kind index) ----------------------------------------------------
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_index_blanks_come_from_the_index_view(convention: str) -> None:
+    """Each variable's three blanks: ∂y_ij/∂v_hk with its delta, the sum the delta
+    leaves (one Σ fewer than the chain rule's), and the entry of the closed form."""
+    from symderiv.exercise import IndexQuestion
+    from symderiv.render.formula import formula_text
+
+    sheet = make_sheet(convention=convention, kinds="index")
+    assert sheet.exercises == ()  # the index questions only
+    questions = [q for q in sheet.extras if isinstance(q, IndexQuestion)]
+    assert [q.var for q in questions] == list(sheet.config.wrt)
+    letters = sheet.config.letters
+    for q in questions:
+        closed = sheet.derivation.results[q.var].closed_form
+        # (c): entry (h, k) of the closed form the derivation proved
+        assert q.entry.text.startswith(f"({formula_text(closed, letters)})_")
+        if q.var != "b":
+            assert "δ" in q.partial.text and r"\delta" in q.partial.latex
+        assert q.chain.text.count("Σ") == 2
+        assert q.collapsed.text.count("Σ") == q.chain.text.count("Σ") - 1
+        assert "δ" not in q.collapsed.text  # the delta has done its work
+        assert [a.key for a in q.answers()] == [
+            f"{q.var}.index_partial",
+            f"{q.var}.index_sum",
+            f"{q.var}.index_entry",
+        ]
+
+
+def test_index_blanks_on_the_sheet_and_in_the_key() -> None:
+    sheet = make_sheet(wrt="W", kinds="steps,index")
+    answers = sheet.answers()
+    index = [a for a in answers if ".index_" in a.key]
+    assert len(index) == 3
+    for fmt in (sheet_latex, sheet_markdown):
+        blank, key = fmt(sheet), fmt(sheet, answers=True)
+        assert "index notation" in blank and "index notation" in key
+        filled = boxed(key, r"\boxed{\color{blue}")
+        for a in index:
+            assert answer_tex(a, sheet.config.letters) in filled
+            assert answer_tex(a, sheet.config.letters) not in blank.split("index notation")[1]
+
+
+def test_index_kind_on_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    result = runner.invoke(cli, ["exercise", "--kind", "index", "--wrt", "X", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert "--kind index" in doc["command"]
+    kinds = [b["kind"] for b in doc["blanks"]]
+    assert kinds == ["index_partial", "index_sum", "index_entry"]
+    assert all(b["latex"] and b["answer"] for b in doc["blanks"])
+    bad = runner.invoke(cli, ["exercise", "--kind", "index,indexes"])
+    assert bad.exit_code == 2 and "index" in bad.stderr
+
+
+def test_a_roster_asks_index_notation_unless_told_otherwise() -> None:
+    from symderiv.exercise import IndexQuestion, make_roster
+
+    roster = make_roster(["Ada", "Alan"], wrt="b")
+    for sheet in roster.sheets:
+        assert sheet.kinds == ("steps", "index")
+        assert sheet.exercises and any(isinstance(q, IndexQuestion) for q in sheet.extras)
+    only = make_roster(["Ada"], wrt="b", kinds="steps")
+    assert not only.sheets[0].extras
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_every_kind_compiles_and_looks_right(tmp_path: Path, seed: int) -> None:
+    sheet = make_sheet(seed=seed, kinds="steps,shapes,choice,index", loss="mse")
+    compile_tex(sheet_latex(sheet), tmp_path, name="sheet")
+    compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")

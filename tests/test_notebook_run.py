@@ -23,7 +23,11 @@ def execute(text: str) -> object:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    # A kernel may split one print into several stream messages when the machine is busy;
+    # Jupyter's front ends show them as one, and so does ``coalesce_streams``.
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", coalesce_streams=True
+    ).execute()
     return nb
 
 

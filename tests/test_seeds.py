@@ -85,7 +85,7 @@ def test_combined_key_has_every_student() -> None:
     sheet = sheet_latex(roster.sheets[0])
     assert (
         "Exercise sheet for Ada Lovelace" in sheet
-        and "sdanswer{" not in sheet.split("\\begin{document}")[1]
+        and "\\color{blue}" not in sheet.split("\\begin{document}")[1]
     )
 
 
@@ -505,6 +505,33 @@ def test_bold_matrices() -> None:
     tex = _latex(bold=True)
     assert r"\mathbf{X}" in tex and r"\mathbf{W}" in tex and r"\mathbf{b}" in tex
     assert r"\mathbf{X}" not in _latex()
+
+
+#: Seed 000 (and 002) write the bias gradient so: a bold 1 with its length left to context.
+SEED_000_DB = r"\frac{\partial L}{\partial \mathbf{b}} = \mathbf{1}^T"
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown"])
+def test_bold_writes_seed_000s_ones(runner: CliRunner, fmt: str) -> None:
+    """The README's seed-000 command (--bold) prints db as 1ᵀ·dY, not 1_Nᵀ·dY; the
+    Kronecker form keeps 1_N ⊗ I_M (the sizes are its point), the length is said where
+    the ones vector first appears, and without --bold nothing changes."""
+
+    def out(*args: str) -> str:
+        result = runner.invoke(cli, ["derive", "--format", fmt, *args])
+        assert result.exit_code == 0, result.output
+        return result.output.replace("^{T}", "^T")
+
+    bold, plain = out("--bold"), out()
+    db = SEED_000_DB.replace("= ", "=\n")  # the printers break after the =
+    assert db in bold, fmt
+    assert r"\mathbf{1}_{N}^T" not in bold and r"\mathbf{1}_{N} \, \mathbf{b}" not in bold
+    assert r"\mathbf{1}_{N} \otimes I_{M}" in bold
+    assert r"\mathbf{X} \in \mathbb{R}^{N \times D}" in bold  # the shapes, bold too
+    assert r"is a column of $N$ ones" in bold or "is a column of $`N`$ ones" in bold
+    assert db not in plain and r"\mathbf{1}_{N}^T \, dY" in plain
+    torch = out("--bold", "--convention", "column")  # dLdZᵀ·1: the same habit
+    assert r"\mathbf{1}_{N}" not in torch.split(r"\otimes")[0]
 
 
 def test_profile_pdf(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import oracle
@@ -234,3 +235,78 @@ def test_values_seed_must_be_a_whole_number(bad: object) -> None:
 
 def test_values_seed_accepts_digits() -> None:
     assert check_values_seed("7") == 7 and check_values_seed(0) == 0
+
+
+# -- --values with every loss, convention, method and format ----------------------------------
+def test_values_refuse_the_softmax_in_the_library() -> None:
+    from symderiv.conventions import Config
+    from symderiv.errors import ChoiceError
+
+    with pytest.raises(ChoiceError, match="softmax-ce") as info:
+        Config(loss="softmax-ce", values=3)
+    assert "\n" not in str(info.value)
+    assert "generic" in str(info.value)  # points to a loss with exact numbers
+    Config(loss="softmax-ce")  # the loss alone is fine
+    # a derivation without --values, handed to the companion: the same refusal
+    with pytest.raises(ChoiceError, match="softmax-ce"):
+        companion(derive(n=2, d=2, m=3, loss="softmax-ce"), seed=3)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--loss", "softmax-ce", "--values", "3"],
+        ["--loss", "softmax-ce", "--values", "0", "--format", "json"],
+        ["--loss", "softmax-ce", "--values", "3", "--format", "beamer", "--pdf"],
+        ["--net", "affine:3,relu,affine:2", "--loss", "softmax-ce", "--values", "3"],
+        ["--net", "affine:3,relu,affine:2", "--values", "3", "--format", "latex"],
+    ],
+)
+def test_values_refusals_are_one_line_and_write_nothing(
+    args: list[str], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    out = tmp_path / "out.tex"
+    result = CliRunner().invoke(cli, ["derive", *args, "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "--values" in lines[0], result.output
+    assert "internal error" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+_FORMATS = ["text", "latex", "beamer", "markdown", "ipynb", "html", "json"]
+
+
+@pytest.mark.parametrize("conv", ["xw", "torch", "column", "wx"])
+@pytest.mark.parametrize("loss", ["generic", "mse", "sum"])
+def test_values_in_every_format(conv: str, loss: str) -> None:
+    """Each exact loss and convention, in every format (the method and the vectorization
+    vary with the format), shows the companion's numbers: the entries of dX appear."""
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    methods = ["jacobian", "index", "tensor", "all"]
+    numbers = companion(
+        derive(n=2, d=2, m=3, convention=conv, loss=loss, layout="numerator"), 5
+    )
+    want = [e.to_str() for e in numbers.variables["X"].derivative.vec("row")]
+    for k, fmt in enumerate(_FORMATS):
+        args = ["derive", "--convention", conv, "--loss", loss, "--values", "5"]
+        args += ["--format", fmt, "--method", methods[k % 4], "--layout", "numerator"]
+        args += ["--vec", ("row", "col")[k % 2]]
+        result = CliRunner().invoke(cli, args, env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (fmt, result.output[-400:])
+        if fmt == "json":
+            import json
+
+            doc = json.loads(result.output)["values"]
+            assert doc["seed"] == 5 and doc["verified"] is True
+            got = doc["results"]["X"]["derivative"]
+            assert [e for row in got for e in row] == want
+        else:
+            assert "--values 5" in result.output, fmt

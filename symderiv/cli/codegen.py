@@ -6,7 +6,7 @@ import click
 
 from ..codegen import TARGETS
 from . import cli
-from .options import convention_option, output_option
+from .options import convention_option, names_option, output_option
 
 
 @cli.command()
@@ -19,6 +19,10 @@ from .options import convention_option, output_option
     help="Array library of the generated code.",
 )
 @output_option("the module")
+@names_option(
+    " In the code: X, W, b, Y and dY (dY=dout gives backward(self, dout)), and the "
+    "sizes in its docstring."
+)
 @click.option(
     "--net",
     default=None,
@@ -33,7 +37,12 @@ from .options import convention_option, output_option
     help="With --net: softmax-ce also writes softmax_ce(Z, T) -> (L, dZ).",
 )
 def codegen(
-    convention: str, target: str, output: str | None, net: str | None, loss: str
+    convention: str,
+    target: str,
+    output: str | None,
+    net: str | None,
+    loss: str,
+    names: dict[str, str],
 ) -> None:
     """Write a Python module with a Linear class (forward, backward) for the layer.
 
@@ -50,9 +59,14 @@ def codegen(
     if net is not None:
         from ..net.codegen import generate_net
 
+        if names:
+            from ..errors import UsageError
+
+            raise UsageError("--names cannot be used with --net (a network's names are fixed)")
+
         source = generate_net(net, convention, loss)
     else:
-        source = generate_linear(convention, target)
+        source = generate_linear(convention, target, names)
     show(source, "text", output)
     if output is not None:
         click.echo(f"wrote {printable(output)}", err=True)

@@ -108,6 +108,11 @@ def derive(
     if net is not None:
         from ..net.commands import derive_command
 
+        if options.get("values") is not None:  # not silently ignored
+            from ..errors import UsageError
+
+            raise UsageError("--values is not available with --net yet")
+
         ctx = click.get_current_context()
         options.update(step=step, svg=svg)
         derive_command(ctx, net, n, d, fmt, output, pdf, max_entries, force, options)

@@ -53,8 +53,9 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     default=None,
     metavar="KINDS",
     help="Questions to ask, comma-separated: steps (blanks in each step), shapes "
-    "(rows and columns only), choice (which look-alike formula is right) "
-    "[default: steps].",
+    "(rows and columns only), choice (which look-alike formula is right), index "
+    "(blanks in the index-notation derivation) [default: steps; with --roster "
+    "steps,index].",
 )
 @click.option(
     "--loss",

@@ -263,7 +263,8 @@ def notation_options(func: F) -> F:
             metavar="SEED",
             callback=_values,
             help="Also show every step with small integers (drawn from SEED) in place "
-            "of the symbols, to follow by hand.",
+            "of the symbols, to follow by hand (exact numbers, so not with --loss "
+            "softmax-ce).",
         ),
     )(func)
 

@@ -4,8 +4,13 @@ The slides reuse the article's printer (:mod:`symderiv.render.latex`) for every 
 matrix, with a narrower line and a height limit per display, so that nothing runs off a
 slide at any size. Overlays use ``\\uncover<k->`` (never ``\\pause`` inside an alignment):
 
-* a chain-rule frame shows J_L = J_h·J_y, then the upstream row, then the Jacobian, then
-  the product, and finally the first entry of the product built up one term at a time;
+* a chain-rule frame shows J_L = J_h·J_y, then the upstream row, then the Jacobian; then,
+  in teaching order, the first entry of the product: the row of ȳ and column 1 of the
+  Jacobian coloured (``sdrow``), then one term per slide with its pair ȳ_r, J[r, 1] in a
+  second colour (``sdcur``); only then the whole product row, in place of the factors;
+* the other slicing keeps each slice beside its contraction, all on one slide or, where
+  that would shrink them, one per slide; the summary sets its boxes two a line. The
+  maths stays at a size a projector shows (tests/test_beamer.py measures it in the PDF);
 * a Jacobian frame shows the explicit matrix and its Kronecker form, then its sparsity
   picture on the next slide of the same frame.
 
@@ -283,16 +288,63 @@ class BeamerPrinter(LatexPrinter):
             own.append(pending)
         out = self.step_frame(replace(block, blocks=tuple(own)))
         for note, display in extras:
-            items = self.tex.display_items(display.equations, display.kind)
             text = self.short(note) if note is not None else ""
+            top = f"{{\\small {text}\\par}}\n" if text else ""
+            body = self.device_body(display, text)
+            out += "\n" + self.frame(self.step_title(block), top + body)
+        return out
+
+    #: Below this estimated scale a teaching device's lines are shown one per slide
+    #: instead (the height estimate runs high: 0.65 estimated is about 0.8 measured in
+    #: the PDF, which tests/test_beamer.py reads from pdflatex's log).
+    DEVICE_SCALE = 0.65
+
+    def display_items(
+        self, equations: tuple[Equation, ...], kind: StepKind | None
+    ) -> list[tuple[str, float]]:
+        """The article's display lines, each at least as tall as its tallest symbols:
+        a line of index notation (Σ with limits, fractions) is about three lines of text,
+        and an estimate of one shrank it to 65 % on a half-empty frame."""
+        return [
+            (tex, max(h, _min_height(tex)))
+            for tex, h in self.tex.display_items(equations, kind)
+        ]
+
+    def device_body(self, display: Display, text: str) -> str:
+        """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
+        its contraction ∂L/∂v_kl on one line (a pair split over two lines reads as two
+        unrelated formulas), all lines in one display; where that would shrink the maths
+        below DEVICE_SCALE (tall slices, N = 5), one pair per slide at full size."""
+        eqs = display.equations
+        if display.kind is not StepKind.CHAIN or len(eqs) < 4 or len(eqs) % 2:
+            items = self.display_items(eqs, display.kind)
             # each display's own spacing takes about a line of the frame
             limits = self.heights([h for _, h in items], "x" * len(text), len(items))
-            body = [
+            return "\n".join(
                 self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)
-            ]
-            top = f"{{\\small {text}\\par}}\n" if text else ""
-            out += "\n" + self.frame(self.step_title(block), top + "\n".join(body))
-        return out
+            )
+        lines: list[tuple[str, float]] = []
+        for k in range(0, len(eqs), 2):
+            lines += self.display_items(eqs[k : k + 2], display.kind)
+        total = sum(h + 0.6 for _, h in lines)
+        (limit,) = self.heights([total], "x" * len(text), 1)
+        if (
+            _share(limit) >= self.DEVICE_SCALE * (total / 16.0 + 0.02)
+            or len(lines) == 1
+        ):
+            tex = "\\begin{gathered}\n" + " \\\\[0.8ex]\n".join(t for t, _ in lines)
+            return self.show(tex + "\n\\end{gathered}", limit)
+        (limit,) = self.heights([max(h for _, h in lines)], "x" * len(text), 1)
+        shown = [
+            f"\\only<{k}>{{%\n{self.show(tex, limit)}\n}}%"
+            for k, (tex, _) in enumerate(lines, start=1)
+        ]
+        area = f"{_share(limit) + 0.1:.3f}\\textheight"
+        return (
+            f"\\begin{{overlayarea}}{{\\linewidth}}{{{area}}}\n"
+            + "\n".join(shown)
+            + "\n\\end{overlayarea}"
+        )
 
     def step_frame(self, block: StepGroup) -> str:
         step = block.step
@@ -303,7 +355,7 @@ class BeamerPrinter(LatexPrinter):
         if display.boxed:
             return self.summary(block, display)
         note, length = self.bottom(block)
-        items = self.tex.display_items(display.equations, display.kind)
+        items = self.display_items(display.equations, display.kind)
         limits = self.heights([h for _, h in items], "x" * length)
         body = [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
         for b in block.blocks:
@@ -322,75 +374,111 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.step_title(block), text)
 
     def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
-        """The chain rule revealed term by term (falls back to one equation per slide)."""
+        """The chain rule revealed in teaching order (falls back to one equation per
+        slide).
+
+        J_L = J_h·J_y from the first slide; then the upstream row, the Jacobian, and the
+        first entry of the product: on its first slide the row of ȳ and column 1 of the
+        Jacobian are coloured (the two being multiplied) and the entry's left side
+        appears, then one term per slide with its pair (ȳ_r and J[r, 1]) in a second
+        colour; only then the whole product row.
+        """
         parts = merge_equations(display.equations)
         style = self.tex.style(StepKind.CHAIN)
         if entry is None or len(parts) != 1 or len(parts[0].parts) != 4:
             return self.reveal(block, display)
         (eq,) = parts
-        # J_L = J_h·J_y from the first slide; then the row, the Jacobian and the
-        # product one slide each (each factor of the explicit product is its own piece).
-        # Teaching order (issue 15): the first entry is built term by term, row of ȳ
-        # times column 1, before the whole product row is revealed.
+        factors = [f for _, f in flatten_product(eq.parts[2])]
+        # slides: 1 J_L = J_h·J_y, 2 the row, 3 the Jacobian, then the entry
+        entry_slide = 4
+        lhs, terms = self.tex.entry_terms(entry)
+        plan = _EntryPlan.make(
+            entry, terms, factors, entry_slide, self.settings.max_terms
+        )
         pieces: list[tuple[str, Piece]] = []
         overlays: list[int | None] = []
         slide = 2
-        product: list[int] = []
-        for k, node in enumerate(eq.parts):
+        for k, node in enumerate(eq.parts[:3]):
             for j, (op, factor) in enumerate(flatten_product(node)):
-                piece = self.tex.part(factor, style, self.width_em * 0.9)
+                marked = style
+                if k == 2 and plan is not None:
+                    marked = replace(
+                        style, mark=plan.mark_row if j == 0 else plan.mark_column
+                    )
+                piece = self.tex.part(factor, marked, self.width_em * 0.9)
                 pieces.append((op if j else ("=" if k else ""), piece))
-                if k == len(eq.parts) - 1:
-                    product.append(len(overlays))
-                    overlays.append(None)
-                else:
-                    overlays.append(None if k < 2 else slide)
-                    slide += k >= 2
-        entry_slide = slide
-        first = self.first_entry(entry, entry_slide)
-        slide = entry_slide + first.count("\\uncover<") - first.count("\\cdots}")
-        for k in product:
-            overlays[k] = slide
+                overlays.append(None if k < 2 else slide)
+                slide += k >= 2
+        # The whole row replaces the factors once the entry is built (the frame keeps
+        # its size: the larger of the two decides the scale, not their sum), its first
+        # entry in the row's colour: the one just written out.
+        first_cell = replace(
+            style,
+            mark=lambda i, j, tex: (
+                rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
+            ),
+        )
+        whole: list[tuple[str, Piece]] = [
+            ("", self.tex.part(eq.parts[0], style, None)),
+            ("=", self.tex.part(eq.parts[1], style, None)),
+        ]
+        for j, (op, factor) in enumerate(flatten_product(eq.parts[3])):
+            piece = self.tex.part(factor, first_cell, self.width_em * 0.9)
+            whole.append((op if j else "=", piece))
+        first = self.first_entry(lhs, terms, entry, entry_slide, plan)
+        last = plan.last if plan is not None else entry_slide
         tex, _, height = equation_latex(pieces, self.width_em, overlays)
-        slide = entry_slide
+        tex_whole, _, height_whole = equation_latex(whole, self.width_em)
         # No note on this frame: the sentence above the entry says what the note says.
-        limits = self.heights([height, 2.6], "", extra_lines=1)
-        body = [self.show(tex, limits[0])]
+        limits = self.heights([max(height, height_whole), 2.6], "", extra_lines=1)
+        # the area holds the display and its skips above and below (0.06 was too little)
+        area = f"{_share(limits[0]) + 0.1:.3f}\\textheight"
+        body = [
+            f"\\begin{{overlayarea}}{{\\linewidth}}{{{area}}}\n"
+            f"\\only<-{last}>{{%\n{self.show(tex, limits[0])}\n}}%\n"
+            f"\\only<{last + 1}->{{%\n{self.show(tex_whole, limits[0])}\n}}%\n"
+            "\\end{overlayarea}"
+        ]
         if first:
             body.append(
-                f"\\uncover<{slide}->{{%\n\\small {self.text(entry.title)}\n"
+                f"\\uncover<{entry_slide}->{{%\n\\small {self.text(entry.title)}\n"
                 + self.show(first, limits[1])
                 + "\n}"
             )
         return self.frame(self.step_title(block), "\n".join(body))
 
-    def first_entry(self, entry: EntrySum, slide: int) -> str:
-        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0], one term per slide from ``slide`` on."""
-        lhs, terms = self.tex.entry_terms(entry)
-        if not terms:
+    def first_entry(
+        self,
+        lhs: str,
+        terms: list[str],
+        entry: EntrySum,
+        slide: int,
+        plan: _EntryPlan | None = None,
+    ) -> str:
+        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0]: the left side on ``slide``, then one term per slide
+        (each in the pair's colour on its own slide), past the limit + ⋯ + the last."""
+        if plan is None:
+            plan = _EntryPlan.make(entry, terms, [], slide, self.settings.max_terms)
+        if plan is None or not plan.shown:
             return ""
-        limit = max(self.settings.max_terms, 2)
-        if entry.hidden:  # the page model elided it already: drop its \cdots term
-            terms = [t for t in terms if t != r"\cdots"]
-        shown: list[str | None] = list(terms)
-        if len(terms) > limit or entry.hidden:
-            shown = [*terms[: min(limit, len(terms)) - 1], None, terms[-1]]
         out = [f"{lhs} ="]
-        for k, term in enumerate(shown):
+        for k, term in enumerate(plan.shown):
+            at = plan.slides[k]
             if term is None:
-                out.append(rf"\uncover<{slide}->{{{{}}+ \cdots}}")
+                out.append(rf"\uncover<{at}->{{{{}}+ \cdots}}")
                 continue
             sign = "" if k == 0 else "+ "
             if term.startswith("-") and k:
                 sign, term = "- ", term[1:]
-            out.append(rf"\uncover<{slide}->{{{{}}{sign}{term}}}")
-            slide += 1
+            out.append(
+                rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}"
+            )
         return "\n".join(out)
 
     def reveal(self, block: StepGroup, display: Display) -> str:
         """Any other chain step: its equations one slide after another."""
         note, length = self.bottom(block)
-        items = self.tex.display_items(display.equations, display.kind)
+        items = self.display_items(display.equations, display.kind)
         limits = self.heights([h for _, h in items], "x" * length)
         body = [
             f"\\uncover<{k}->{{%\n{self.show(tex, h)}\n}}"
@@ -400,13 +488,23 @@ class BeamerPrinter(LatexPrinter):
 
     def summary(self, block: StepGroup, display: Display) -> str:
         """The formulas to keep, boxed, and their NumPy lines."""
-        shown = self.tex.boxed(display.equations, stacked=True)
+        style = self.tex.style(StepKind.RESULT)
+        boxes = []
+        for eq in display.equations:
+            tex, width, _ = self.tex.equation(eq, style)
+            boxes.append((rf"\boxed{{{tex}}}", width))
+        # two formulas a line where they fit: four stacked boxes (mse) shrank to half size
+        pair = len(boxes) > 2 and all(w < 0.42 * self.width_em for _, w in boxes)
+        step = 2 if pair else 1
+        rows = [
+            r" \qquad ".join(t for t, _ in boxes[k : k + step])
+            for k in range(0, len(boxes), step)
+        ]
+        shown = "\\begin{gathered}\n" + " \\\\[1ex]\n".join(rows) + "\n\\end{gathered}"
         code = [b for b in block.blocks if isinstance(b, Code)]
         lines = len(code[0].lines) if code else 0
         note, length = self.bottom(block)
-        (limit,) = self.heights(
-            [2.6 * len(display.equations)], "x" * length, extra_lines=lines + 1
-        )
+        (limit,) = self.heights([2.6 * len(rows)], "x" * length, extra_lines=lines + 1)
         body = self.show(shown, limit)
         if code:
             body += "\n" + self.code(code[0])
@@ -439,6 +537,9 @@ class BeamerPrinter(LatexPrinter):
                 r"\setbeamertemplate{navigation symbols}{}",
                 footline,
                 r"\setbeamercovered{invisible}",
+                # the row of ȳ and the column of J being multiplied, and the current pair
+                r"\colorlet{sdrow}{blue!75!black}",
+                r"\colorlet{sdcur}{orange!85!black}",
                 r"\renewcommand{\arraystretch}{1.1}",
                 f"\\title{{{self.title_tex(title)}}}",
                 f"\\subtitle{{{self.subtitle_tex(title)}}}",
@@ -452,6 +553,113 @@ class BeamerPrinter(LatexPrinter):
         return (
             head + preamble + "\n\\begin{document}\n\n" + body + "\n\\end{document}\n"
         )
+
+
+@dataclass(frozen=True)
+class _EntryPlan:
+    """Which slide shows which term of the first entry, and the colours of the row of ȳ
+    and of column 1 of the Jacobian while the entry is built.
+
+    ``shown``: the terms as written (None for "+ ⋯"); ``slides``: the slide of each;
+    ``rows``: for each shown term, the row r of its pair (ȳ_r, J[r, 1]), or None;
+    ``first``/``last``: the slides the row and the column are coloured.
+    """
+
+    shown: tuple[str | None, ...]
+    slides: tuple[int, ...]
+    rows: tuple[int | None, ...]
+    first: int
+    last: int
+
+    @staticmethod
+    def make(
+        entry: EntrySum,
+        terms: list[str],
+        factors: list[Any],
+        slide: int,
+        max_terms: int,
+    ) -> _EntryPlan | None:
+        if not terms:
+            return None
+        limit = max(max_terms, 2)
+        pairs: list[tuple[Any, Any] | None] = list(entry.terms)
+        if entry.hidden:  # the page model elided it already: drop its \\cdots term
+            terms = [t for t in terms if t != r"\cdots"]
+        shown: list[str | None] = list(terms)
+        if len(terms) > limit or entry.hidden:
+            keep = min(limit, len(terms)) - 1
+            shown = [*terms[:keep], None, terms[-1]]
+            pairs = [*pairs[:keep], None, pairs[-1]]
+        slides, at = [], slide + 1  # the first slide colours the row and the column
+        for term in shown:
+            slides.append(at)
+            at += term is not None
+        return _EntryPlan(
+            tuple(shown),
+            tuple(slides),
+            _pair_rows(pairs, factors),
+            slide,
+            at - 1,
+        )
+
+    def _colour(self, tex: str, current: int | None) -> str:
+        tex = rf"\textcolor<{current}>{{sdcur}}{{{tex}}}" if current else tex
+        return rf"\textcolor<{self.first}-{self.last}>{{sdrow}}{{{tex}}}"
+
+    def _slide_of_row(self, r: int) -> int | None:
+        for k, row in enumerate(self.rows):
+            if row == r and self.shown[k] is not None:
+                return self.slides[k]
+        return None
+
+    def mark_row(self, i: int, j: int, tex: str) -> str:
+        """The upstream row (1×R): every entry coloured, the current term's ȳ_r more."""
+        return self._colour(tex, self._slide_of_row(j))
+
+    def mark_column(self, i: int, j: int, tex: str) -> str:
+        """The Jacobian (R×C): column 1 coloured, the current term's J[r, 1] more."""
+        if j != 0:
+            return tex
+        return self._colour(tex, self._slide_of_row(i))
+
+
+def _pair_rows(
+    pairs: list[tuple[Any, Any] | None], factors: list[Any]
+) -> tuple[int | None, ...]:
+    """The row r of each shown pair (ȳ_r, J[r, 1]) in the product's row and Jacobian
+    (None where the factors are not a 1×R row times an R×C matrix)."""
+    if len(factors) != 2 or not all(isinstance(f, Explicit) for f in factors):
+        return tuple(None for _ in pairs)
+    row, jac = factors[0].matrix, factors[1].matrix
+    if row.rows != 1 or row.cols != jac.rows:
+        return tuple(None for _ in pairs)
+    out: list[int | None] = []
+    used: set[int] = set()
+    for pair in pairs:
+        found = None
+        if pair is not None:
+            for r in range(jac.rows):
+                if r not in used and (row[0, r], jac[r, 0]) == pair:
+                    found = r
+                    used.add(r)
+                    break
+        out.append(found)
+    return tuple(out)
+
+
+def _min_height(tex: str) -> float:
+    """A floor for the height (em) of display lines without matrices: 3 for a line with
+    a sum's limits or a fraction, else 1.4; matrices keep the article's estimate."""
+    if "\\begin{bmatrix}" in tex or "\\begin{array}" in tex:
+        return 0.0
+    lines = tex.split("\\\\")
+    tall = ("\\sum_", "\\frac", "\\dfrac", "\\prod_")
+    return sum(3.0 if any(t in line for t in tall) else 1.4 for line in lines)
+
+
+def _share(height: str) -> float:
+    """0.508 from "0.508\\textheight" (a limit of :meth:`BeamerPrinter.heights`)."""
+    return float(height.removesuffix("\\textheight"))
 
 
 def _explicit(eq: Equation) -> bool:

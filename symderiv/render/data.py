@@ -229,7 +229,7 @@ def _document(derivation: Derivation) -> dict[str, Any]:
             "verified": r.verified,
         }
         results[var].update(_extras(r.extra))
-    return {
+    doc: dict[str, Any] = {
         "schema": 1,
         "version": __version__,
         "config": c.to_dict(),
@@ -246,6 +246,33 @@ def _document(derivation: Derivation) -> dict[str, Any]:
             for k in derivation.checks
         ],
         "verified": derivation.verified,
+    }
+    if c.values is not None:
+        doc["values"] = _numbers(derivation, c.values)
+    return doc
+
+
+def _numbers(derivation: Derivation, seed: int) -> dict[str, Any]:
+    """``--values``: the companion's numbers (exact strings, "3/2"), as the other formats
+    show them beside the symbols."""
+    from ..values import companion
+
+    numbers = companion(derivation, seed)
+    return {
+        "seed": seed,
+        "matrices": {k: _Strings(v) for k, v in numbers.values.items()},
+        "vec_Y": _Strings(numbers.vec_y),
+        "results": {
+            var: {
+                "jacobian": _Strings(v.jacobian),
+                "chain": _Strings(v.chain),
+                "derivative": _Strings(v.derivative),
+                "closed": _Strings(v.closed),
+                "verified": v.verified,
+            }
+            for var, v in numbers.variables.items()
+        },
+        "verified": numbers.verified,
     }
 
 

@@ -252,6 +252,22 @@ class _LatexPrinter(_Printer):
     def one(self) -> str:
         return "\\mathbf{1}"
 
+    kron_depth = 0
+
+    def visit_Ones(self, node: Ones) -> str:  # noqa: N802
+        # --bold: 1ᵀ·dY, the length left to context, as seeds 000 and 002 write it; a
+        # Kronecker form keeps 1_N ⊗ I_M, where the sizes are the point
+        if self.letters.bold and not self.kron_depth:
+            return self.one()
+        return super().visit_Ones(node)
+
+    def visit_Kron(self, node: Kron) -> str:  # noqa: N802
+        self.kron_depth += 1
+        try:
+            return super().visit_Kron(node)
+        finally:
+            self.kron_depth -= 1
+
     def partial(self, inner: str) -> str:
         return f"\\partial {inner}"
 

@@ -530,6 +530,8 @@ class MatrixStyle:
         portable: MathJax-friendly LaTeX (no ``@{}`` in array preambles), for Markdown.
         budget: width (em) a display may take before it is elided further; None: no limit.
         row_lines: a 1×K row may break over at most this many lines.
+        mark: (i, j, tex) -> the entry's LaTeX decorated (the slides colour the row and
+            column being multiplied); it takes no width. None: entries as they are.
     """
 
     max_entries: int = DEFAULT_MAX_ENTRIES
@@ -538,6 +540,7 @@ class MatrixStyle:
     portable: bool = False
     budget: float | None = None
     row_lines: int = 4
+    mark: Callable[[int, int, str], str] | None = None
 
 
 def _grid(
@@ -675,6 +678,9 @@ def matrix_piece(
                     upstream=style.upstream,
                     dfrac=dfrac,
                 )
+                if style.mark is not None:
+                    found = cache[key]
+                    cache[key] = replace(found, tex=style.mark(i, j, found.tex))
             return cache[key]
 
         return cell

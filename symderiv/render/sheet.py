@@ -1,11 +1,20 @@
-"""Exercise sheets and answer keys in LaTeX and Markdown, from one walk over a Sheet.
+"""Exercise sheets and answer keys, printed from the blocks of the page model.
 
-The sheet itself (which entries are blank, and their answers) is
-:class:`symderiv.exercise.Sheet`; this module only prints it.
+:func:`sheet_blocks` turns a :class:`symderiv.exercise.Sheet` into blocks of
+:mod:`symderiv.render.page` (notes with marked maths, displayed formulas, headings and
+parts), and the printers of derivations print them: :class:`~symderiv.render.latex.
+LatexPrinter` for the LaTeX sheet, :class:`~symderiv.render.markdown.MarkdownPrinter` for
+Markdown (GitHub-safe: ```math fences). A sheet has no table printer of its own.
+
+A blank is a box in a formula: in TeX ``\\boxed{…}`` of one of three widths (standard
+macros, which MathJax reads too), in Unicode ``▢``; the key fills each box with its answer
+from the derivation (blue in TeX, ``[…]`` in Unicode). The width of a box depends only on
+its task, never on its answer.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..algebra import Poly, PolyMatrix
@@ -15,6 +24,8 @@ from ..exercise import (
     Answer,
     ChoiceQuestion,
     Exercise,
+    IndexQuestion,
+    LossQuestion,
     Question,
     Roster,
     ShapesQuestion,
@@ -22,99 +33,123 @@ from ..exercise import (
     chain_entry,
 )
 from ..notation import Deriv, Node, Sym
+from ..notes import Code, M, Prose
+from .page import Block, Formula, Heading, Level, Note, Section
+
+#: Blanks of three widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
+#: its own line.
+BLANKS: dict[str, tuple[str, str]] = {
+    "short": (r"\boxed{\vphantom{x_{1}}\hspace{1.8em}}", "▢"),
+    "medium": (r"\boxed{\vphantom{x_{1}}\hspace{7em}}", "▢▢▢"),
+    "long": (r"\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}", "▢▢▢▢▢▢"),
+}
+#: The key's box around an answer (TeX): xcolor's and MathJax's blue.
+ANSWER = r"\boxed{\color{blue}{%s}}"
+
+WHAT = {"X": "the input", "W": "the weights", "b": "the bias"}
 
 
-# -- printing: LaTeX and Markdown from the same walk -------------------------------------------
-class _Printer:
-    """Prints a sheet; ``answers`` fills the blanks, ``markdown`` targets MathJax."""
+def _join(*parts: M | str, sep: str = "") -> M:
+    """Marked maths put together: each part's Unicode and TeX side by side."""
+    ms = [M(p) if isinstance(p, str) else p for p in parts]
+    return M(sep.join(m.text for m in ms), sep.join(m.latex for m in ms))
 
-    def __init__(self, sheet: Sheet, answers: bool, markdown: bool) -> None:
-        self.sheet = sheet
-        self.answers = answers
-        self.markdown = markdown
-        self.letters: Letters = sheet.config.letters
 
-    # blanks and answers
-    def blank(self, tex: str, size: str = "short") -> str:
-        """A box to fill in, or (answer key) the box filled with ``tex``.
+def _math(m: M) -> Formula:
+    from ..notes import Math
 
-        ``size`` is "short" (one symbol), "medium" (a sum inside a matrix) or "long" (a
-        formula on its own line): the same for every blank of a task, so that the size
-        of a box does not give its answer away.
-        """
+    return Formula(Math(m.text, m.latex))
+
+
+@dataclass
+class _Builder:
+    """The blocks of one sheet; ``answers`` fills the blanks."""
+
+    sheet: Sheet
+    answers: bool
+    #: the layer in index notation is written out for the first index question only
+    forward_shown: bool = False
+
+    @property
+    def letters(self) -> Letters:
+        return self.sheet.config.letters
+
+    # -- pieces of maths -----------------------------------------------------------------
+    def blank(self, answer: M, size: str = "short") -> M:
+        """A box to fill in, or (answer key) the box filled with ``answer``."""
         if self.answers:
-            if self.markdown:
-                return rf"\boxed{{\color{{blue}}{{{tex}}}}}"
-            return rf"\sdanswer{{{tex}}}"
-        if self.markdown:
-            room = {
-                "short": r"\phantom{00}",
-                "medium": r"\phantom{00}\qquad\quad",
-                "long": r"\phantom{00}\qquad\qquad\qquad\qquad",
-            }
-            return rf"\boxed{{{room[size]}}}"
-        return {
-            "short": r"\sdblank",
-            "medium": r"\sdmidblank",
-            "long": r"\sdlongblank",
-        }[size]
+            return M(f"[{answer.text}]", ANSWER % answer.latex)
+        tex, text = BLANKS[size]
+        return M(text, tex)
 
-    def entry(self, poly: Poly) -> str:
-        return answer_tex(Answer("", poly), self.letters)
+    def entry(self, poly: Poly) -> M:
+        from ..check import readable
 
-    def formula(self, node: Node) -> str:
-        from .formula import formula_latex
+        return M(
+            readable(poly, self.letters), answer_tex(Answer("", poly), self.letters)
+        )
 
-        return formula_latex(node, self.letters)
+    def node(self, node: Node) -> M:
+        from .formula import formula_latex, formula_text
+
+        return M(formula_text(node, self.letters), formula_latex(node, self.letters))
 
     def matrix(
         self,
         matrix: PolyMatrix,
-        blanks: tuple[tuple[int, int], ...],
+        blanks: tuple[tuple[int, int], ...] = (),
         size: str = "short",
-    ) -> str:
+        upstream: str | None = None,
+    ) -> M:
         """A bmatrix, one row per source line, with the blank entries boxed."""
-        holes = set(blanks)
-        lines = [r"\begin{bmatrix}"]
-        for i in range(matrix.rows):
-            cells = []
-            for j in range(matrix.cols):
-                tex = self.entry(matrix[i, j])
-                cells.append(self.blank(tex, size) if (i, j) in holes else tex)
-            end = r" \\" if i < matrix.rows - 1 else ""
-            lines.append(" & ".join(cells) + end)
-        lines.append(r"\end{bmatrix}")
-        return "\n".join(lines)
-
-    def display(self, tex: str) -> str:
-        if self.markdown:
-            return f"$$\n{tex}\n$$"
-        return f"\\[\n\\sdfit{{{tex}}}\n\\]"
-
-    def inline(self, tex: str) -> str:
-        return f"${tex}$"
-
-    def text(self, words: str) -> str:
-        if self.markdown:
-            return words
-        from .latex import latex_escape
-
-        return latex_escape(words)
-
-    # the sheet
-    def given(self) -> list[str]:
-        """The layer: its formula, sizes, matrices and the vec order."""
         from .latex import latex_matrix
 
+        if not blanks and upstream is not None:
+            tex = latex_matrix(
+                matrix, self.letters, max_entries=MAX_SIZE, upstream=upstream
+            )
+            rows = [[self.entry(matrix[i, j]).text for j in range(matrix.cols)]
+                    for i in range(matrix.rows)]  # fmt: skip
+            return M(_rows_text(rows), tex)
+        holes = set(blanks)
+        cells = [
+            [
+                self.blank(self.entry(matrix[i, j]), size)
+                if (i, j) in holes
+                else self.entry(matrix[i, j])
+                for j in range(matrix.cols)
+            ]
+            for i in range(matrix.rows)
+        ]
+        lines = [" & ".join(c.latex for c in row) for row in cells]
+        tex = "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
+        return M(_rows_text([[c.text for c in row] for row in cells]), tex)
+
+    def vector(self, entries: list[Poly]) -> M:
+        """A column vector written as a transposed row: (a, b, c)ᵀ."""
+        shown = [self.entry(p) for p in entries]
+        return M(
+            "(" + ", ".join(m.text for m in shown) + ")ᵀ",
+            r"\bigl(" + r",\; ".join(m.latex for m in shown) + r"\bigr)^{T}",
+        )
+
+    # -- the sheet -----------------------------------------------------------------------
+    def given(self) -> list[Block]:
+        """The layer: its formula, sizes, matrices and the vec order."""
         c, d = self.sheet.config, self.sheet.derivation
         conv = c.conv
         sizes = conv.sizes
         y = self.letters.entry("Y")
-        forward = self.formula(conv.forward())
-        shapes = ", ".join(
-            f"{self.formula(Sym(r))} \\in \\mathbb{{R}}^{{{a} \\times {b}}}"
-            for r in ("X", "W", "b")
-            for a, b in [c.shape(r)]
+        shapes = _join(
+            *(
+                _join(
+                    self.node(Sym(r)),
+                    M(f" ∈ ℝ^({a}×{b})", rf" \in \mathbb{{R}}^{{{a} \times {b}}}"),
+                )
+                for r in ("X", "W", "b")
+                for a, b in [c.shape(r)]
+            ),
+            sep=", ",
         )
         order = (
             "row order: vec stacks the rows, as NumPy's reshape(-1) does"
@@ -122,315 +157,404 @@ class _Printer:
             else "column order: vec stacks the columns (the textbook vec)"
         )
         names = f"{sizes[0]} = {c.n}, {sizes[1]} = {c.d}, {sizes[2]} = {c.m}"
-        out = [
-            self.text(
-                f"The layer computes, in the {conv.name} convention ({conv.source}),"
-            )
-            + " "
-            + self.inline(f"{self.formula(Sym('Y'))} = {forward}")
-            + self.text(f" with {names}: ")
-            + self.inline(shapes)
-            + self.text(". Every entry is its own symbol:"),
-            self.display(
-                r",\quad ".join(
-                    f"{self.formula(Sym(r))} = {latex_matrix(d.layer.matrix(r), self.letters)}"
-                    for r in ("X", "W", "b")
+        matrices = _join(
+            *(
+                _join(
+                    self.node(Sym(r)),
+                    " = ",
+                    self.matrix(d.layer.matrix(r), upstream="frac"),
+                )
+                for r in ("X", "W", "b")
+            ),
+            sep=r",\quad ",
+        )
+        return [
+            Note(
+                (
+                    f"The layer computes, in the {conv.name} convention ({conv.source}), ",
+                    _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
+                    " with ",
+                    M(names),
+                    ": ",
+                    shapes,
+                    ". Every entry is its own symbol:",
                 )
             ),
-            self.text("The upstream derivatives are given as symbols; write ")
-            + self.inline(rf"\bar{{{y}}}_{{i,j}} = \partial L / \partial {y}_{{i,j}}")
-            + self.text(":"),
-            self.display(
-                f"{self.formula(Sym('dY'))} = {self.formula(Deriv('L', 'Y'))} = "
-                + latex_matrix(
-                    d.upstream, self.letters, max_entries=MAX_SIZE, upstream="bar"
+            _math(matrices),
+            Note(
+                (
+                    "The upstream derivatives are given as symbols; write ",
+                    M(
+                        f"ȳ_i,j = ∂L/∂{y}_i,j",
+                        rf"\bar{{{y}}}_{{i,j}} = \partial L / \partial {y}_{{i,j}}",
+                    ),
+                    ":",
                 )
             ),
-            self.text(
-                f"Vectors use the {order}; the Jacobians are taken in that order and in "
-                "denominator layout (the derivative by a matrix has that matrix's shape):"
+            _math(
+                _join(
+                    self.node(Sym("dY")),
+                    " = ",
+                    self.node(Deriv("L", "Y")),
+                    " = ",
+                    self.matrix(d.upstream, upstream="bar"),
+                )
             ),
-            self.display(
-                rf"\operatorname{{vec}}({self.formula(Sym('Y'))}) = "
-                + self.vector(d.layer.outputs.vec(c.vec))
+            Note(
+                (
+                    f"Vectors use the {order}; the Jacobians are taken in that order and "
+                    "in denominator layout (the derivative by a matrix has that matrix's "
+                    "shape):",
+                )
+            ),
+            _math(
+                _join(
+                    M("vec(", r"\operatorname{vec}("),
+                    self.node(Sym("Y")),
+                    ") = ",
+                    self.vector(d.layer.outputs.vec(c.vec)),
+                )
             ),
         ]
-        return out
 
-    def vector(self, entries: list[Poly]) -> str:
-        """A column vector written as a transposed row: (a, b, c)ᵀ."""
-        inner = r",\; ".join(self.entry(p) for p in entries)
-        return rf"\bigl({inner}\bigr)^{{T}}"
+    def part(self, label: str, words: Prose, math: M) -> list[Block]:
+        """One task of an exercise: (a), (b), … with its sentence and its formula."""
+        return [Heading((f"({label})",), Level.MINOR), Note(words), _math(math)]
 
-    def exercise(self, number: int, ex: Exercise) -> list[str]:
+    def exercise(self, number: int, ex: Exercise) -> Section:
         c, d = self.sheet.config, self.sheet.derivation
         result = d.results[ex.var]
         v = ex.var
-        lv = self.formula(Sym(v))
+        lv = self.node(Sym(v))
         rows, cols = result.jacobian.shape
         vec_v = d.layer.matrix(v).vec(c.vec)
-        entry = vec_v[ex.chain_column]
-        entry_tex = self.entry(entry)
-        jac_lhs = self.formula(Deriv("Y", v, vec=True))
+        entry = self.entry(vec_v[ex.chain_column])
+        jac_lhs = self.node(Deriv("Y", v, vec=True))
         small = self.letters.entry(v)
-        chain_lhs = rf"\frac{{\partial L}}{{\partial {entry_tex}}}"
-        chain_tex = self.entry(chain_entry(self.sheet, ex))
-        shape = f"{self.blank(str(rows))} \\times {self.blank(str(cols))}"
-        items = [
-            (
-                "a",
-                self.text("The Jacobian ")
-                + self.inline(f"J_y({small}) = {jac_lhs}")
-                + self.text(
-                    " has one row per entry of vec(Y) and one column per entry of "
+        chain_lhs = M(
+            f"∂L/∂{entry.text}", rf"\frac{{\partial L}}{{\partial {entry.latex}}}"
+        )
+        shape = _join(self.blank(M(str(rows))), " × ", self.blank(M(str(cols))))
+        shape = M(shape.text, shape.latex.replace(" × ", r" \times "))
+        dl = self.node(Deriv("L", v))
+        blocks: list[Block] = []
+        blocks += [
+            Heading(("(a)",), Level.MINOR),
+            Note(
+                (
+                    "The Jacobian ",
+                    _join(M(f"J_y({small}) = ", rf"J_y({small}) = "), jac_lhs),
+                    " has one row per entry of ",
+                    _join(M("vec(", r"\operatorname{vec}("), self.node(Sym("Y")), ")"),
+                    " and one column per entry of ",
+                    _join(M("vec(", r"\operatorname{vec}("), lv, ")"),
+                    ", here",
                 )
-                + self.inline(rf"\operatorname{{vec}}({lv})")
-                + self.text(", here")
-                + "\n\n"
-                + self.display(rf"\operatorname{{vec}}({lv}) = {self.vector(vec_v)}")
-                + "\n\n"
-                + self.text("Its shape is ")
-                + self.inline(shape)
-                + self.text(". Fill in the blank entries:"),
-                self.display(
-                    f"{jac_lhs} = {self.matrix(result.jacobian, ex.jacobian_blanks)}"
-                ),
             ),
-            (
-                "b",
-                self.text("The chain rule gives the row ")
-                + self.inline(f"J_L({small}) = J_h(y) \\, J_y({small})")
-                + self.text(f"; its entry {ex.chain_column + 1} is ")
-                + self.inline(chain_lhs)
-                + self.text(
-                    ". Write it out as a sum over the outputs, keeping only the nonzero "
-                    "terms:"
-                ),
-                self.display(f"{chain_lhs} = {self.blank(chain_tex, 'long')}"),
+            _math(
+                _join(M("vec(", r"\operatorname{vec}("), lv, ") = ", self.vector(vec_v))
             ),
-            (
-                "c",
-                self.text("Put the entries of ")
-                + self.inline(f"J_L({small})")
-                + self.text(" back in the shape of ")
-                + self.inline(lv)
-                + self.text(" (undo vec) and fill in the blanks:"),
-                self.display(
-                    f"{self.formula(Deriv('L', v))} = "
-                    f"{self.matrix(result.derivative, ex.derivative_blanks, 'medium')}"
-                ),
-            ),
-            (
-                "d",
-                self.text(
-                    "Which product of the layer's matrices is this? Give the closed "
-                    "form:"
-                ),  # fmt: skip
-                self.display(
-                    f"{self.formula(Deriv('L', v))} = "
-                    f"{self.blank(self.formula(result.closed_form), 'long')}"
-                ),
+            Note(("Its shape is ", shape, ". Fill in the blank entries:")),
+            _math(
+                _join(jac_lhs, " = ", self.matrix(result.jacobian, ex.jacobian_blanks))
             ),
         ]
-        what = {"X": "the input", "W": "the weights", "b": "the bias"}[v]
-        title = f"Exercise {number}: the derivative by {what}"
-        if self.markdown:
-            out = [f"## {title} ${lv}$", ""]
-            for label, words, math in items:
-                out += [f"**({label})** {words}", "", math, ""]
-            return out
-        out = [rf"\subsection*{{{self.text(title)} ${lv}$}}", r"\begin{enumerate}"]
-        for label, words, math in items:
-            out += [rf"\item[({label})] {words}", math]
-        out.append(r"\end{enumerate}")
-        return out
+        blocks += self.part(
+            "b",
+            (
+                "The chain rule gives the row ",
+                M(
+                    f"J_L({small}) = J_h(y)·J_y({small})",
+                    rf"J_L({small}) = J_h(y) \, J_y({small})",
+                ),
+                f"; its entry {ex.chain_column + 1} is ",
+                chain_lhs,
+                ". Write it out as a sum over the outputs, keeping only the nonzero terms:",
+            ),
+            _join(
+                chain_lhs,
+                " = ",
+                self.blank(self.entry(chain_entry(self.sheet, ex)), "long"),
+            ),
+        )
+        blocks += self.part(
+            "c",
+            (
+                "Put the entries of ",
+                M(f"J_L({small})", rf"J_L({small})"),
+                " back in the shape of ",
+                lv,
+                " (undo vec) and fill in the blanks:",
+            ),
+            _join(
+                dl,
+                " = ",
+                self.matrix(result.derivative, ex.derivative_blanks, "medium"),
+            ),
+        )
+        blocks += self.part(
+            "d",
+            ("Which product of the layer's matrices is this? Give the closed form:",),
+            _join(dl, " = ", self.blank(self.node(result.closed_form), "long")),
+        )
+        title: Prose = (f"Exercise {number}: the derivative by {WHAT[v]} ", lv)
+        return Section(title, tuple(blocks))
 
     # questions beyond the step-by-step exercise (--kind, --loss mse)
-    def question(self, number: int, q: Question) -> list[str]:
-        """A shapes, multiple-choice or loss question, as its lines."""
-        c = self.sheet.config
-        items: list[tuple[str, str, str]] = []
+    def question(self, number: int, q: Question) -> Section:
+        """A shapes, multiple-choice, index-notation or loss question."""
         if isinstance(q, ShapesQuestion):
-            lv = self.formula(Sym(q.var))
-            what = {"X": "the input", "W": "the weights", "b": "the bias"}[q.var]
-            title = f"Exercise {number}: shapes, for the derivative by {what}"
-            lines = [
-                rf"{self.formula(node)} &:\quad "
-                rf"{self.blank(str(rows))} \times {self.blank(str(cols))}"
-                for node, rows, cols in q.items
-            ]
-            items.append(
-                (
-                    "a",
-                    self.text(
-                        "Give the shape (rows × columns) of each object in the "
-                        "derivative by "
-                    )
-                    + self.inline(lv)
-                    + self.text(", at the sizes of this sheet:"),
-                    self.display(
-                        "\\begin{aligned}\n"
-                        + " \\\\\n".join(lines)
-                        + "\n\\end{aligned}"
-                    ),
+            return self.shapes(number, q)
+        if isinstance(q, ChoiceQuestion):
+            return self.choice(number, q)
+        if isinstance(q, IndexQuestion):
+            return self.index(number, q)
+        return self.loss(number, q)
+
+    def shapes(self, number: int, q: ShapesQuestion) -> Section:
+        lv = self.node(Sym(q.var))
+        lines = [
+            _join(
+                self.node(node),
+                M(":  ", r" &:\quad "),
+                self.blank(M(str(rows))),
+                M(" × ", r" \times "),
+                self.blank(M(str(cols))),
+            )
+            for node, rows, cols in q.items
+        ]
+        aligned = M(
+            "\n".join(m.text for m in lines),
+            "\\begin{aligned}\n"
+            + " \\\\\n".join(m.latex for m in lines)
+            + "\n\\end{aligned}",
+        )
+        blocks = self.part(
+            "a",
+            (
+                "Give the shape (rows × columns) of each object in the derivative by ",
+                lv,
+                ", at the sizes of this sheet:",
+            ),
+            aligned,
+        )
+        title: Prose = (
+            f"Exercise {number}: shapes, for the derivative by {WHAT[q.var]}",
+        )
+        return Section(title, tuple(blocks))
+
+    def choice(self, number: int, q: ChoiceQuestion) -> Section:
+        c = self.sheet.config
+        layout = (
+            "the shape of its transpose (numerator layout)"
+            if c.layout == "numerator"
+            else "the shape of the variable (denominator layout)"
+        )
+        options = []
+        for k, node in enumerate(q.options):
+            box = (
+                self.blank(M("✓", r"\checkmark"))
+                if (self.answers and k == q.correct)
+                else M("□", r"\square")
+            )
+            options.append(
+                _join(
+                    M(f"({'abcd'[k]}) ", rf"({'abcd'[k]})\; "),
+                    box,
+                    M(" ", r"\; "),
+                    self.node(node),
                 )
             )
-        elif isinstance(q, ChoiceQuestion):
-            lv = self.formula(Sym(q.var))
-            what = {"X": "the input", "W": "the weights", "b": "the bias"}[q.var]
-            title = f"Exercise {number}: which formula, for the derivative by {what}"
-            layout = (
-                "the shape of its transpose (numerator layout)"
-                if c.layout == "numerator"
-                else "the shape of the variable (denominator layout)"
-            )
-            options = []
-            for k, node in enumerate(q.options):
-                box = (
-                    self.blank(r"\checkmark")
-                    if (self.answers and k == q.correct)
-                    else r"\square"
-                )
-                options.append(rf"({'abcd'[k]})\; {box}\; {self.formula(node)}")
-            items.append(
-                (
-                    "a",
-                    self.text("Exactly one of these is ")
-                    + self.inline(self.formula(Deriv("L", q.var)))
-                    + self.text(f", written in {layout}. Tick it:"),
-                    self.display("\\qquad ".join(options)),
-                )
-            )
+        blocks = self.part(
+            "a",
+            (
+                "Exactly one of these is ",
+                self.node(Deriv("L", q.var)),
+                f", written in {layout}. Tick it:",
+            ),
+            _join(*options, sep=r"\qquad "),
+        )
+        title: Prose = (
+            f"Exercise {number}: which formula, for the derivative by {WHAT[q.var]}",
+        )
+        return Section(title, tuple(blocks))
+
+    def index(self, number: int, q: IndexQuestion) -> Section:
+        """Index-notation blanks: ∂y_ij/∂v_hk, the sum the deltas leave, and which entry of
+        a product of the layer's matrices it is."""
+        blocks: list[Block] = []
+        if self.forward_shown:  # the layer in index notation, once a sheet
+            blocks.append(Note(("The layer in index notation as above: ", q.forward)))
         else:
-            y, t = self.letters.entry("Y"), self.letters.entry("T")
-            n = c.size_names[0]
-            i, j = q.at
-            entry = f"{y}_{{{i + 1},{j + 1}}}"
-            title = f"Exercise {number}: the loss"
-            items.append(
-                (
-                    "a",
-                    self.text("The loss is the mean squared error against the targets ")
-                    + self.inline(
-                        f"{self.formula(Sym('T'))}"
-                        rf" = \bigl[{t}_{{i,j}}\bigr]"
+            self.forward_shown = True
+            blocks += [
+                Note(
+                    (
+                        "Entry by entry, with sums over the indices (",
+                        M("δ", r"\delta"),
+                        " is the Kronecker delta: 1 where its indices are equal, else 0), "
+                        "the layer reads",
                     )
-                    + self.text(", the values the outputs should take:"),
-                    self.display(
-                        rf"L = \frac{{1}}{{2{n}}} \sum_{{i=1}}^{{{n}}} "
-                        rf"\lVert {y}_{{i}} - {t}_{{i}} \rVert^{{2}}"
-                    ),
                 ),
-            )
-            items.append(
-                (
-                    "b",
-                    self.text("Differentiate L by one output entry:"),
-                    self.display(
-                        rf"\frac{{\partial L}}{{\partial {entry}}} = "
-                        f"{self.blank(self.entry(q.entry), 'long')}"
-                    ),
-                )
-            )
-            items.append(
-                (
-                    "c",
-                    self.text(
-                        "and write the whole upstream derivative as one formula:"
-                    ),
-                    self.display(
-                        f"{self.formula(Sym('dY'))} = "
-                        f"{self.blank(self.formula(q.formula), 'long')}"
-                    ),
-                )
-            )
-        if self.markdown:
-            out = [f"## {title}", ""]
-            for label, words, math in items:
-                out += [f"**({label})** {words}", "", math, ""]
-            return out
-        out = [rf"\subsection*{{{self.text(title)}}}", r"\begin{enumerate}"]
-        for label, words, math in items:
-            out += [rf"\item[({label})] {words}", math]
-        out.append(r"\end{enumerate}")
-        return out
+                _math(q.forward),
+            ]
+        blocks += self.part(
+            "a",
+            (
+                "Differentiate one output entry by one entry of ",
+                self.node(Sym(q.var)),
+                ":",
+            ),
+            _join(q.entry_lhs, " = ", self.blank(q.partial, "medium")),
+        )
+        blocks += self.part(
+            "b",
+            (
+                "Put (a) into the chain rule and let the delta collapse a sum: what is "
+                "left?",
+            ),
+            _join(q.loss_lhs, " = ", q.chain, " = ", self.blank(q.collapsed, "long")),
+        )
+        blocks += self.part(
+            "c",
+            ("This is one entry of a product of the layer's matrices. Which?",),
+            _join(q.loss_lhs, " = ", self.blank(q.entry, "long")),
+        )
+        title: Prose = (
+            f"Exercise {number}: index notation, for the derivative by {WHAT[q.var]} ",
+            self.node(Sym(q.var)),
+        )
+        return Section(title, tuple(blocks))
+
+    def loss(self, number: int, q: LossQuestion) -> Section:
+        c = self.sheet.config
+        y, t = self.letters.entry("Y"), self.letters.entry("T")
+        n = c.size_names[0]
+        i, j = q.at
+        entry = M(f"{y}_{i + 1},{j + 1}", f"{y}_{{{i + 1},{j + 1}}}")
+        blocks = self.part(
+            "a",
+            (
+                "The loss is the mean squared error against the targets ",
+                _join(
+                    self.node(Sym("T")),
+                    M(f" = [{t}_i,j]", rf" = \bigl[{t}_{{i,j}}\bigr]"),
+                ),
+                ", the values the outputs should take:",
+            ),
+            M(
+                f"L = 1/(2{n}) Σ_i ‖{y}_i − {t}_i‖²",
+                rf"L = \frac{{1}}{{2{n}}} \sum_{{i=1}}^{{{n}}} "
+                rf"\lVert {y}_{{i}} - {t}_{{i}} \rVert^{{2}}",
+            ),
+        )
+        blocks += self.part(
+            "b",
+            ("Differentiate L by one output entry:",),
+            _join(
+                M(
+                    f"∂L/∂{entry.text}",
+                    rf"\frac{{\partial L}}{{\partial {entry.latex}}}",
+                ),
+                " = ",
+                self.blank(self.entry(q.entry), "long"),
+            ),
+        )
+        blocks += self.part(
+            "c",
+            ("and write the whole upstream derivative as one formula:",),
+            _join(
+                self.node(Sym("dY")), " = ", self.blank(self.node(q.formula), "long")
+            ),
+        )
+        return Section((f"Exercise {number}: the loss",), tuple(blocks))
+
+    def footer(self) -> Note:
+        how = (
+            "Answers filled in from the derivation; reproduce with: "
+            if self.answers
+            else "Made with: "
+        )
+        return Note((how, Code(self.sheet.command(self.answers))), aside=True)
 
 
-#: The sheet's own LaTeX macros: blanks of three sizes and the answer box.
+def _rows_text(rows: list[list[str]]) -> str:
+    """A matrix in Unicode, one row a line: [a  b; c  d]."""
+    return "[" + "; ".join("  ".join(r) for r in rows) + "]"
+
+
+def sheet_blocks(sheet: Sheet, answers: bool = False) -> tuple[Block, ...]:
+    """The sheet (or its key) as blocks of the page model: the layer, then a part per
+    exercise and question, then the command that made it."""
+    b = _Builder(sheet, answers)
+    out: list[Block] = list(b.given())
+    for k, ex in enumerate(sheet.exercises, start=1):
+        out.append(b.exercise(k, ex))
+    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
+        out.append(b.question(k, q))
+    out.append(b.footer())
+    return tuple(out)
+
+
+def sheet_title(sheet: Sheet, answers: bool) -> str:
+    title = "Answer key" if answers else "Exercise sheet"
+    if sheet.student is not None:
+        title += f" for {sheet.student}"
+    return title + ": backpropagation through an affine layer"
+
+
+#: The sheet's LaTeX preamble: xcolor for the key's answers, paragraphs apart, parts
+#: unnumbered (their titles say "Exercise k").
 SHEET_MACROS: tuple[str, ...] = (
     r"\usepackage{xcolor}",
-    r"\newcommand{\sdblank}{\boxed{\vphantom{x_{1}}\hspace{1.8em}}}",
-    r"\newcommand{\sdmidblank}{\boxed{\vphantom{x_{1}}\hspace{7em}}}",
-    r"\newcommand{\sdlongblank}{\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}}",
-    r"\newcommand{\sdanswer}[1]{\fbox{$\color{blue!60!black}#1$}}",
     r"\setlength{\parindent}{0pt}",
     r"\setlength{\parskip}{0.6em}",
+    r"\setcounter{secnumdepth}{0}",
 )
+
+
+def _latex_body(sheet: Sheet, answers: bool) -> str:
+    """The sheet's title and blocks, printed by the article's printer."""
+    from .latex import LatexPrinter, latex_escape
+
+    printer = LatexPrinter()
+    printer.bind(sheet.config)
+    *blocks, footer = sheet_blocks(sheet, answers)
+    return "\n".join(
+        [
+            rf"\section*{{{latex_escape(sheet_title(sheet, answers))}}}",
+            printer.join(blocks),
+            r"\vfill",
+            r"{\small\raggedright " + printer.block(footer).strip() + r"\par}",
+        ]
+    )
 
 
 def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
-    from .latex import latex_escape, latex_preamble, max_matrix_cols
+    from .latex import latex_preamble, max_matrix_cols
 
-    p = _Printer(sheet, answers, markdown=False)
-    body: list[str] = []
-    for para in p.given():
-        body += [para, ""]
-    for k, ex in enumerate(sheet.exercises, start=1):
-        body += p.exercise(k, ex)
-        body.append("")
-    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
-        body += p.question(k, q)
-        body.append("")
-    body_tex = "\n".join(body)
-    title = "Answer key" if answers else "Exercise sheet"
-    if sheet.student is not None:
-        title += f" for {latex_escape(sheet.student)}"
+    body = _latex_body(sheet, answers)
     preamble = latex_preamble(
-        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=SHEET_MACROS
+        max_matrix_cols=max_matrix_cols(body), tikz=False, extra=SHEET_MACROS
     )
-    lines = [
-        preamble,
-        r"\begin{document}",
-        rf"\section*{{{title}: backpropagation through an affine layer}}",
-        body_tex,
-        r"\vfill",
-        r"{\small\raggedright "
-        + p.text(
-            (
-                "Answers filled in from the derivation; reproduce with: "
-                if answers
-                else "Made with: "
-            )  # fmt: skip
-            + sheet.command(answers)
-        )
-        + r"\par}",
-        r"\end{document}",
-        "",
-    ]
-    return "\n".join(lines)
+    return "\n".join([preamble, r"\begin{document}", body, r"\end{document}", ""])
 
 
-def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
-    """The sheet (or its key) as Markdown with $…$ and $$…$$ maths."""
-    p = _Printer(sheet, answers, markdown=True)
-    title = "Answer key" if answers else "Exercise sheet"
-    if sheet.student is not None:
-        title += f" for {sheet.student}"
-    lines = [f"# {title}: backpropagation through an affine layer", ""]
-    for para in p.given():
-        lines += [para, ""]
-    for k, ex in enumerate(sheet.exercises, start=1):
-        lines += p.exercise(k, ex)
-    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
-        lines += p.question(k, q)
-    how = (
-        "Answers filled in from the derivation; reproduce with"
-        if answers
-        else "Made with"
+def sheet_markdown(sheet: Sheet, answers: bool = False, flavor: str = "github") -> str:
+    """The sheet (or its key) as Markdown, printed by the Markdown printer of derivations
+    (GitHub: ```math fences and $`…`$ inline)."""
+    from .markdown import MarkdownPrinter
+
+    printer = MarkdownPrinter(flavor=flavor)
+    printer.bind(sheet.config)
+    blocks = sheet_blocks(sheet, answers)
+    footer = printer.block(blocks[-1]).strip()
+    return (
+        f"# {sheet_title(sheet, answers)}\n\n"
+        + printer.join(blocks[:-1])
+        + f"\n\n_{footer}_\n"
     )
-    lines += [f"_{how}: `{sheet.command(answers)}`_", ""]
-    return "\n".join(lines)
 
 
 def answer_tex(answer: Answer, letters: Letters) -> str:
@@ -446,6 +570,8 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
         ).tex
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, M):
+        return value.latex
     return formula_latex(value, letters)
 
 
@@ -453,17 +579,13 @@ def roster_key_latex(roster: Roster) -> str:
     """One answer key for the whole class: each student's key on its own page."""
     from .latex import latex_preamble, max_matrix_cols
 
-    parts: list[str] = []
-    for sheet in roster.sheets:
-        # each student's key, as its own document prints it, one page apart
-        doc = sheet_latex(sheet, answers=True)
-        body = doc.partition("\\begin{document}\n")[2].partition("\\end{document}")[0]
-        parts.append(body.rstrip())
-    body_tex = "\n\\clearpage\n".join(parts)
-    preamble = latex_preamble(
-        max_matrix_cols=max_matrix_cols(body_tex), tikz=False, extra=SHEET_MACROS
+    body = "\n\\clearpage\n".join(
+        _latex_body(sheet, answers=True) for sheet in roster.sheets
     )
-    return "\n".join([preamble, "\\begin{document}", body_tex, "\\end{document}", ""])
+    preamble = latex_preamble(
+        max_matrix_cols=max_matrix_cols(body), tikz=False, extra=SHEET_MACROS
+    )
+    return "\n".join([preamble, "\\begin{document}", body, "\\end{document}", ""])
 
 
 def roster_key_markdown(roster: Roster) -> str:
@@ -479,6 +601,7 @@ __all__ = [
     "answer_tex",
     "roster_key_latex",
     "roster_key_markdown",
+    "sheet_blocks",
     "sheet_latex",
     "sheet_markdown",
 ]
