@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,20 @@ NOT_FAST = (
     "test_terminal.py::test_nothing_is_wider_than_the_terminal[*-200]",
     "test_page.py::test_output_size_stays_bounded_at_large_n",
     "test_fileio.py::test_dev_stdout_to_a_pipe_is_written_through*",
+    "test_numeric.py::test_torch_*",
 )
 
 
 def _fast_run(config: pytest.Config) -> bool:
     return str(config.getoption("markexpr", "")).strip() == "fast"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The fast loop runs as without the optional PyTorch extra: importing torch alone
+    takes about 3 s of CPU. verify() then checks against finite differences only; the
+    torch.autograd cross-checks (``test_torch_*``) run in the whole suite."""
+    if _fast_run(config) and "torch" not in sys.modules:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # import torch: ImportError
 
 
 def pytest_ignore_collect(
