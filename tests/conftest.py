@@ -40,8 +40,9 @@ FAST_MODULES = {
 
 #: Cases of those modules that only the whole suite runs (``pytest``, ``.ci/run``): the
 #: largest sizes of tests whose smaller sizes take the same code paths in the fast loop,
-#: repeats of a check in more conventions or losses than the code distinguishes, and the
-#: test that derives at N = 20 000. Tests that run the CLI (the ``runner`` fixture) or a
+#: repeats of a check in more conventions or losses than the code distinguishes, the
+#: test that derives at N = 20 000 and the torch.autograd tests (the fast loop runs without
+#: torch, see ``pytest_configure``). Tests that run the CLI (the ``runner`` fixture) or a
 #: subprocess are not library tests and are left out too.
 NOT_FAST = (
     "test_engine.py::test_losses_match_oracle[(3, 1, 11)-*",
