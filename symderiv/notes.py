@@ -1299,7 +1299,7 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
             ", one row per output and one column per entry of ",
             sym(var),
-            ". Evaluating each symbol gives the Jacobian below.",
+            "; each is evaluated below.",
         ),
         short=(
             M(
@@ -1310,7 +1310,7 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             sym(held[0]),
             " and ",
             sym(held[1]),
-            " held constant: its Jacobian as symbols, evaluated below.",
+            " held constant: its Jacobian as symbols, then evaluated.",
         ),
     )
 
