@@ -30,6 +30,10 @@ Jac(f, v)   Jacobian J_f(v), f = L, h or a role (1 or #f) × #v
 Explicit    an explicit PolyMatrix              its own
 Expr        a sympy expression                  its own, if a matrix
 Text        a few words ("for all i, j")        none
+Had(a, b)   Hadamard product a ⊙ b (networks)   a's shape
+Slope(f, k) activation f's local derivatives    Zk's shape
+Diag(a)     diag(vec a)                         #a × #a
+Written     a formula in Unicode and TeX        none
 ==========  ==================================  ==============================
 
 :class:`Visitor` is the one walk over these nodes (sympy's ``_print_<Class>`` idea): a
@@ -195,6 +199,40 @@ class Expr(Node):
 
 
 @dataclass(frozen=True)
+class Had(Node):
+    """The Hadamard (entrywise) product ``left ⊙ right`` of two matrices of one shape."""
+
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Slope(Node):
+    """The local derivatives of activation ``kind`` after affine layer ``index`` (a
+    network's elementwise layer), in its cached values: relu R (the mask), tanh
+    1 − A ⊙ A, sigmoid A ⊙ (1 − A); the shape of Z``index``."""
+
+    kind: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Diag(Node):
+    """diag(vec arg): the square matrix with the entries of ``arg`` on its diagonal."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Written(Node):
+    """A formula written out by hand, in Unicode ``text`` and in ``tex``: a network's
+    pᵢⱼ = exp(zᵢⱼ)/Σₖ exp(zᵢₖ), where no tree of these nodes says it better."""
+
+    text: str
+    tex: str
+
+
+@dataclass(frozen=True)
 class Text(Node):
     """A few words inside a formula ("for all i, j")."""
 
@@ -311,6 +349,7 @@ class _ShapeOf(Visitor["Shape | None"]):
 
     visit_Recip = visit_Scalar  # noqa: N815
     visit_Text = visit_Scalar  # noqa: N815
+    visit_Written = visit_Scalar  # noqa: N815
 
     def visit_Eye(self, node: Eye) -> Shape:  # noqa: N802
         return Shape((node.size,), (node.size,))
@@ -371,6 +410,17 @@ class _ShapeOf(Visitor["Shape | None"]):
         if isinstance(shape, tuple) and len(shape) == 2:
             return Shape((int(shape[0]),), (int(shape[1]),))
         return None
+
+    # a network's elementwise layers (symderiv.net)
+    def visit_Had(self, node: Had) -> Shape:  # noqa: N802
+        return self.matrix(node.left)
+
+    def visit_Slope(self, node: Slope) -> Shape:  # noqa: N802
+        return self.role(f"Z{node.index}")
+
+    def visit_Diag(self, node: Diag) -> Shape:  # noqa: N802
+        k = self.matrix(node.arg).count()
+        return Shape(k, k)
 
 
 def shape(

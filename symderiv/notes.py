@@ -822,6 +822,12 @@ class Claim(StrEnum):
     CLOSED_FORM = "chain rule = closed form"
     INDEX = "index notation = chain rule"
     TENSOR = "tensor contraction = chain rule"
+    # a network's (symderiv.net)
+    DIAGONAL = "Jacobian = diagonal form"
+    NETWORK = "through the whole network"
+    SOFTMAX = "softmax Jacobian = block form"
+    ROUTES = "chain rule = fused log-softmax route"
+    ONE_HOT = "both routes = (P − T)/N, as Σⱼ tᵢⱼ = 1"
 
 
 CLAIMS: dict[str, Prose] = {
@@ -829,6 +835,16 @@ CLAIMS: dict[str, Prose] = {
     Claim.CLOSED_FORM: ("chain rule = closed form",),
     Claim.INDEX: ("index notation = chain rule",),
     Claim.TENSOR: ("tensor contraction = chain rule",),
+    Claim.DIAGONAL: ("Jacobian = diagonal form",),
+    Claim.NETWORK: ("through the whole network",),
+    Claim.SOFTMAX: ("softmax Jacobian = block form",),
+    Claim.ROUTES: ("chain rule = fused log-softmax route",),
+    Claim.ONE_HOT: (
+        "both routes = ",
+        M("(P − T)/N", "(P - T)/N"),
+        ", as ",
+        M("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+    ),
 }
 
 

@@ -5,6 +5,9 @@ ReLU is r·z with a constant mask r; tanh is ``sympy.tanh`` and sigmoid a sympy 
 whose derivative is σ(1 − σ), both replaced by their cached outputs aℓ_i_j after
 differentiating; softmax cross-entropy is −(1/N) Σ t_ij (z_ij − log Σ_k exp z_ik) with
 exp(z_ik) then replaced by p_ik (Σ_k p_ik = 1) and one-hot targets.
+
+In the wx convention (samples as columns) every per-sample matrix is typed in transposed,
+width × N, with Z = W·A + b·1ᵀ; the softmax then runs down each column.
 """
 
 from __future__ import annotations
@@ -41,7 +44,12 @@ class Oracle:
 
     def __init__(self, net: str, n: int, d: int, convention: str, loss: str) -> None:
         self.n, self.loss = n, loss
-        self.vars: dict[str, sp.Matrix] = {"X": mat("x", n, d)}
+        cols = convention == "wx"  # samples as columns
+
+        def per_sample(prefix: str, width: int) -> sp.Matrix:
+            return mat(prefix, width, n) if cols else mat(prefix, n, width)
+
+        self.vars: dict[str, sp.Matrix] = {"X": per_sample("x", d)}
         self.act: dict[sp.Expr, sp.Symbol] = {}  # tanh(z-expression) -> a symbol
         self.cached: dict[str, sp.Matrix] = {}  # z and relu-a names -> expression
         H = self.vars["X"]
@@ -49,8 +57,11 @@ class Oracle:
         for name, width in parse(net):
             if name == "affine":
                 k += 1
-                d_in = H.cols
-                if convention == "xw":
+                d_in = H.rows if cols else H.cols
+                if cols:
+                    W, b = mat(f"w{k}", width, d_in), bias(k, width, 1)
+                    Z = W * H + b * sp.ones(1, n)
+                elif convention == "xw":
                     W, b = mat(f"w{k}", d_in, width), bias(k, 1, width)
                     Z = H * W + sp.ones(n, 1) * b
                 elif convention == "torch":
@@ -63,22 +74,22 @@ class Oracle:
                 self.cached[f"z{k}"] = Z
                 H = Z
             elif name == "relu":
-                R = mat(f"r{k}", n, H.cols)
+                R = mat(f"r{k}", H.rows, H.cols)
                 H = R.multiply_elementwise(H)
                 self.cached[f"a{k}"] = H
             else:
                 f = sp.tanh if name == "tanh" else Sigmoid
                 A = H.applyfunc(f)
-                for i in range(n):
+                for i in range(H.rows):
                     for j in range(H.cols):
                         self.act[A[i, j]] = sp.Symbol(f"a{k}_{i + 1}_{j + 1}")
                 H = A
         self.out = H
-        c = H.cols
-        T = mat("t", n, c)
+        c = H.rows if cols else H.cols
+        T = per_sample("t", c)
         if loss == "generic":
             self.L = sum(
-                (a * b for a, b in zip(mat("dy", n, c), H, strict=True)), sp.S(0)
+                (a * b for a, b in zip(per_sample("dy", c), H, strict=True)), sp.S(0)
             )
         elif loss == "sum":
             self.L = sum(H, sp.S(0))
@@ -87,9 +98,18 @@ class Oracle:
                 ((y - t) ** 2 for y, t in zip(H, T, strict=True)), sp.S(0)
             )
         else:
+
+            def at(i: int, q: int) -> tuple[int, int]:  # sample i, class q
+                return (q, i) if cols else (i, q)
+
+            def name(prefix: str, i: int, q: int) -> sp.Symbol:
+                r, s_ = at(i, q)
+                return sp.Symbol(f"{prefix}_{r + 1}_{s_ + 1}")
+
             self.L = -sp.Rational(1, n) * sum(
                 (
-                    T[i, j] * (H[i, j] - sp.log(sum(sp.exp(H[i, q]) for q in range(c))))
+                    T[at(i, j)]
+                    * (H[at(i, j)] - sp.log(sum(sp.exp(H[at(i, q)]) for q in range(c))))
                     for i in range(n)
                     for j in range(c)
                 ),
@@ -98,18 +118,18 @@ class Oracle:
             self.exp = {}
             for i in range(n):
                 for q in range(c):
-                    p = sp.Symbol(f"p_{i + 1}_{q + 1}")
+                    p = name("p", i, q)
                     # exp(z)/exp(z) may already be folded into exp(-z)·exp(z)
-                    self.exp[sp.exp(H[i, q])] = p
-                    self.exp[sp.exp(-H[i, q])] = 1 / p
+                    self.exp[sp.exp(H[at(i, q)])] = p
+                    self.exp[sp.exp(-H[at(i, q)])] = 1 / p
             self.onehot = {}
             for i in range(n):
-                last = c
-                self.onehot[sp.Symbol(f"p_{i + 1}_{last}")] = 1 - sum(
-                    (sp.Symbol(f"p_{i + 1}_{q + 1}") for q in range(c - 1)), sp.S(0)
+                last = c - 1
+                self.onehot[name("p", i, last)] = 1 - sum(
+                    (name("p", i, q) for q in range(c - 1)), sp.S(0)
                 )
-                self.onehot[sp.Symbol(f"t_{i + 1}_{last}")] = 1 - sum(
-                    (sp.Symbol(f"t_{i + 1}_{q + 1}") for q in range(c - 1)), sp.S(0)
+                self.onehot[name("t", i, last)] = 1 - sum(
+                    (name("t", i, q) for q in range(c - 1)), sp.S(0)
                 )
 
     def _clean(self, e: sp.Expr) -> sp.Expr:

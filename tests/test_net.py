@@ -25,7 +25,7 @@ NETS = [
 LOSSES = ("generic", "mse", "sum", "softmax-ce")
 SETTINGS = list(
     itertools.product(
-        ("xw", "torch", "column"), ("row", "col"), ("denominator", "numerator")
+        ("xw", "torch", "column", "wx"), ("row", "col"), ("denominator", "numerator")
     )
 )
 
@@ -123,7 +123,7 @@ def test_steps_use_earlier_steps() -> None:
 
 
 def test_network_form_of_w1() -> None:
-    from symderiv.net.formula import formula_text
+    from symderiv.net.notes import formula_text
 
     d = derive_net(net="affine:3,relu,affine:2", loss="softmax-ce", n=2, d=2)
     assert formula_text(d.results["W1"].extra["network_form"]) == "Xᵀ·((dZ2·W2ᵀ) ⊙ R1)"

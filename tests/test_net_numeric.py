@@ -18,7 +18,7 @@ from symderiv.cli import cli
 from symderiv.net import NetConfig, derive_net
 from symderiv.net.codegen import generate_net
 from symderiv.net.data import render_net_json
-from symderiv.net.formula import formula_text
+from symderiv.net.notes import formula_text
 from symderiv.net.numeric import (
     draw_net_instance,
     forms,
@@ -312,7 +312,16 @@ def test_size_guard_covers_networks() -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [["--step"], ["--method", "index"], ["--format", "ipynb"], ["--names", "X=A"]],
+    [
+        ["--method", "tensor"],
+        ["--names", "X=A"],
+        ["--step", "-o", "net.txt"],
+        ["--index-base", "0"],
+        ["--upstream", "bar"],
+        ["--bold"],
+        ["--values", "1"],
+        ["--flavor", "gitlab"],
+    ],
 )
 def test_options_a_network_does_not_take(extra: list[str]) -> None:
     result = CliRunner().invoke(cli, ["derive", "--net", "affine:2", *extra])

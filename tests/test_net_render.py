@@ -1,35 +1,75 @@
-"""Network printers: the terminal text, Markdown, and LaTeX/Beamer that compile cleanly."""
+"""A network in every format, printed by the ordinary printers from its page.
+
+The network's page (:mod:`symderiv.net.page`) is made of the single layer's block kinds,
+so these tests check what a reader must find in each format (every layer's Jacobian, the
+entry written out, both softmax routes, dW1 through the whole network, the certificate)
+and that LaTeX and Beamer compile without an overfull box.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from symderiv.net import derive_net
-from symderiv.net.render import prose_latex, render_net
+from symderiv.net.commands import render_net
+from symderiv.net.page import net_page
+from symderiv.render.page import (
+    KINDS,
+    CertificateTable,
+    Code,
+    EntrySum,
+    PageTitle,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    walk,
+)
 from tests.texutil import compile_tex
 
 HEADLINE = dict(net="affine:3,relu,affine:2", loss="softmax-ce", n=2, d=2)
+FORMATS = ("text", "latex", "beamer", "markdown", "ipynb", "html")
 
 
-def test_text_shows_every_layer_and_both_softmax_routes() -> None:
-    text = render_net(derive_net(**HEADLINE), "text")
+@pytest.fixture(scope="module")
+def headline():  # type: ignore[no-untyped-def]
+    return derive_net(**HEADLINE)
+
+
+def test_text_shows_every_layer_and_both_softmax_routes(headline) -> None:  # type: ignore[no-untyped-def]
+    text = render_net(headline, "text")
     for piece in (
         "Jacobian of the softmax",
         "Route 1: the chain rule",
         "Route 2: fused",
         "(P − T)/N",
-        "∂vec A1/∂vec Z1 = diag(vec R1)",
+        "∂vec(A1)/∂vec(Z1) = diag(vec R1)",
+        "∂vec(Z1)/∂vec(W1) = X ⊗ I_K1",
         "dZ1 = dA1 ⊙ R1",
         "dW1 = Xᵀ·dZ1",
         "dW1 = Xᵀ·((dZ2·W2ᵀ) ⊙ R1)",
         "Backpropagation through the network",
-        "every check passed",
+        # the entry written out, in the network's entry names
+        "∂L/∂w⁽²⁾₁,₁ = dz⁽²⁾₁,₁⋅a⁽¹⁾₁,₁ + dz⁽²⁾₂,₁⋅a⁽¹⁾₂,₁",
+        # the summary's NumPy lines and the size argument
+        "dZ1 = dA1 * R1",
+        "dW1 = X.T @ dZ1",
+        "6,576,668,672 entries",
+        "All results verified.",
+        "Where learners trip",
+        # the shape of every formula, each product's sizes checked
+        "dW1 2×3 (D×K1) · Xᵀ·dZ1: (2×2)·(2×3) → 2×3",
     ):
         assert piece in text, piece
     titles = [line for line in text.splitlines() if line.startswith("Step ")]
     assert [int(t.split()[1]) for t in titles] == list(range(1, len(titles) + 1))
+
+
+def test_text_fits_80_columns(headline) -> None:  # type: ignore[no-untyped-def]
+    text = render_net(headline, "text", width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_text_is_deterministic() -> None:
@@ -38,15 +78,107 @@ def test_text_is_deterministic() -> None:
     )
 
 
-def test_markdown_keeps_maths_in_blocks() -> None:
-    md = render_net(derive_net(**HEADLINE), "markdown")
+def test_page_uses_the_single_layers_block_kinds(headline) -> None:  # type: ignore[no-untyped-def]
+    blocks = net_page(headline)
+    assert isinstance(blocks[0], PageTitle)
+    kinds = {type(b) for b in walk(blocks)}
+    assert kinds <= set(KINDS)
+    for kind in (StepGroup, EntrySum, Sparsity, ShapeLedger, Code, CertificateTable):
+        assert kind in kinds, kind.__name__
+    steps = [b for b in walk(blocks) if isinstance(b, StepGroup)]
+    assert [s.step.id for s in steps] == [s.id for s in headline.steps]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_prints_a_network(fmt: str, headline) -> None:  # type: ignore[no-untyped-def]
+    out = render_net(headline, fmt)
+    if fmt == "text":
+        markers = ["w⁽²⁾₁,₁", "diag(vec R1)", "Certificate"]
+    else:
+        # LaTeX maths in every other format (MathML keeps the TeX as an annotation)
+        markers = ["w^{(2)}_{1,1}", "\\odot", "Certificate"]
+    if fmt == "html":
+        markers = ["<math", "⊙", "Certificate"]
+    for marker in markers:
+        assert marker in out, (fmt, marker)
+    assert "softmax Jacobian = block form" in out
+
+
+def test_notebook_is_valid_and_its_setup_cell_runs(headline) -> None:  # type: ignore[no-untyped-def]
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.reads(render_net(headline, "ipynb"), as_version=4)
+    nbformat.validate(nb)
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert "derive_net(net='affine:3,relu,affine:2'" in setup.source
+    printed = "".join(o.get("text", "") for o in setup.outputs)
+    assert printed.startswith("True\n")
+    # what the cell prints is the JSON's dL/dX
+    data = json.loads(render_net(headline, "json"))
+    assert printed == f"True\n{data['results']['X']['derivative'][0][0]}\n"
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_a_kernel(headline) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_notebook_run import execute
+
+    nb = execute(render_net(headline, "ipynb"))
+    errors = [
+        o
+        for c in nb.cells  # type: ignore[attr-defined]
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize("fmt", ["ipynb", "html", "markdown"])
+def test_cli_writes_every_format(fmt: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    out = tmp_path / f"net.{fmt}"
+    args = ["derive", "--net", "affine:2,relu,affine:2", "--n", "1", "--d", "1"]
+    result = CliRunner().invoke(cli, [*args, "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Certificate" in out.read_text(encoding="utf-8")
+
+
+def test_svg_is_the_terminal_view(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    svg = tmp_path / "net.svg"
+    args = ["derive", "--net", "affine:2,relu", "--n", "1", "--d", "1"]
+    result = CliRunner().invoke(cli, [*args, "--svg", str(svg), "--format", "text"])
+    assert result.exit_code == 0, result.output
+    picture = svg.read_text(encoding="utf-8")
+    assert picture.startswith("<svg") and "affine:2,relu" in picture
+    assert "Backpropagation through the network" in result.output
+
+
+def test_step_walks_the_networks_steps() -> None:
+    import io
+
+    from rich.console import Console
+
+    from symderiv.cli.step import step_through
+
+    d = derive_net(net="affine:2,relu", n=1, d=1)
+    answers = iter(["", "", "q"])
+    console = Console(file=io.StringIO(), width=80)
+    done = step_through(d, console, pause=True, read_line=lambda: next(answers))  # type: ignore[arg-type]
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert not done and f"step 3 of {len(d.steps)}" in out
+    assert "Stopped after step 3" in out and "Activation relu after layer 1" in out
+
+
+def test_markdown_keeps_maths_in_blocks(headline) -> None:  # type: ignore[no-untyped-def]
+    md = render_net(headline, "markdown")
     assert md.count("$$") % 2 == 0 and "\\odot" in md
-
-
-@pytest.mark.parametrize("text", ["a1_ij²", "Σ_j t_ij = 1", "p_ij⁻¹ 50% & $x > 0"])
-def test_prose_latex_never_doubles_dollars_or_superscripts(text: str) -> None:
-    out = prose_latex(text)
-    assert "$$" not in out and "^}^" not in out
+    assert "```" in md and "dW1 = X.T @ dZ1" in md
 
 
 @pytest.mark.latex
@@ -71,6 +203,7 @@ def test_prose_latex_never_doubles_dollars_or_superscripts(text: str) -> None:
             d=3,
             convention="torch",
         ),
+        dict(HEADLINE, convention="wx", vec="col", method="all"),
     ],
 )
 def test_latex_compiles_without_overfull_boxes(
@@ -79,8 +212,127 @@ def test_latex_compiles_without_overfull_boxes(
     compile_tex(render_net(derive_net(**options), fmt, max_entries=12), tmp_path)
 
 
-def test_golden_text_of_the_headline_network(golden) -> None:  # type: ignore[no-untyped-def]
-    golden(
-        "net_affine3_relu_affine2_softmax_ce.txt",
-        render_net(derive_net(**HEADLINE), "text"),
+def test_golden_text_of_the_headline_network(golden, headline) -> None:  # type: ignore[no-untyped-def]
+    golden("net_affine3_relu_affine2_softmax_ce.txt", render_net(headline, "text"))
+
+
+@pytest.mark.parametrize("method", ["index", "all"])
+@pytest.mark.parametrize("convention", ["xw", "torch", "column"])
+def test_index_view_collapses_the_deltas(method: str, convention: str) -> None:
+    d = derive_net(
+        net="affine:3,relu,affine:2,tanh",
+        loss="mse",
+        n=2,
+        d=2,
+        convention=convention,
+        method=method,
     )
+    assert d.verified
+    index = [c for c in d.checks if c.claim == "index notation = chain rule"]
+    # every derivative taken: W2, b2, A1 (affine), Z2 and Z1 (elementwise), X, W1, b1
+    assert sorted(c.wrt for c in index) == sorted(
+        ["Z2", "A1", "W2", "b2", "Z1", "X", "W1", "b1"]
+    )
+    ids = [s.id for s in d.steps]
+    assert ("dZ1_dW1" in ids) == (method == "all")  # the Jacobian route too, or not
+    seen: set[str] = set()
+    for s in d.steps:
+        assert set(s.uses) <= seen, (s.id, s.uses)
+        seen.add(s.id)
+    text = render_net(d, "text")
+    assert "∂a⁽¹⁾ᵢⱼ/∂z⁽¹⁾ₖₗ = δᵢₖ δⱼₗ r⁽¹⁾ᵢⱼ" in text
+    assert "= da⁽¹⁾ₖₗ r⁽¹⁾ₖₗ" in text
+    w = "Σᵢ xᵢₖ dz⁽¹⁾ᵢₗ" if convention == "xw" else "Σᵢ dz⁽¹⁾ᵢₖ xᵢₗ"
+    assert w in text
+
+
+def test_tensor_method_is_refused_with_its_reason() -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    args = ["derive", "--net", "affine:2", "--method", "tensor"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "layer by layer" in result.stderr
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("fmt", ["latex", "beamer"])
+def test_index_view_compiles(fmt: str, tmp_path: Path) -> None:
+    d = derive_net(**HEADLINE, method="all")
+    compile_tex(render_net(d, fmt), tmp_path)
+
+
+def test_samples_as_columns_run_the_softmax_down_each_column() -> None:
+    d = derive_net(**HEADLINE, convention="wx")
+    assert d.verified and d.matrices["X"].shape == (2, 2)
+    text = render_net(d, "text")
+    assert "Column j of P" in text and "Σᵢ tᵢⱼ = 1" in text
+    assert "dW1 = dZ1·Xᵀ" in text and "dW1 = ((W2ᵀ·dZ2) ⊙ R1)·Xᵀ" in text
+
+
+@pytest.mark.parametrize("command", ["verify", "codegen"])
+def test_verify_and_codegen_refuse_samples_as_columns(command: str) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    args = [command, "--net", "affine:2,relu", "--convention", "wx"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "samples as columns" in result.stderr
+
+
+def test_a_deep_certificate_is_split_into_tables_that_fit() -> None:
+    from symderiv.net.page import (
+        CERTIFICATE_ROWS,
+        CERTIFICATE_VARIABLES,
+        certificate_parts,
+    )
+
+    d = derive_net(
+        net="affine:2,relu,affine:2,relu,affine:2,relu,affine:2",
+        loss="softmax-ce",
+        n=1,
+        d=1,
+    )
+    parts = certificate_parts(d.checks)
+    assert len(parts) > 1
+    assert [c for p in parts for c in p] == list(d.checks)  # nothing lost or moved
+    for part in parts:
+        assert len(part) <= CERTIFICATE_ROWS
+        assert len({c.wrt for c in part}) <= CERTIFICATE_VARIABLES
+    tables = [b for b in net_page(d) if isinstance(b, CertificateTable)]
+    assert [t.checks for t in tables] == parts
+
+
+def test_the_page_names_the_command_and_code_that_reproduce_it() -> None:
+    import contextlib
+    import io
+    import shlex
+
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+    from symderiv.net.page import command_line, setup_code
+
+    options = dict(
+        net="affine:2,relu,affine:2",
+        n=2,
+        d=1,
+        loss="mse",
+        convention="torch",
+        vec="col",
+        method="all",
+        wrt=("W1", "b2"),
+    )
+    d = derive_net(**options)  # type: ignore[arg-type]
+    namespace: dict[str, object] = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(setup_code(d.config), namespace)  # the notebook's first cell
+    assert namespace["d"].config == d.config  # type: ignore[attr-defined]
+    args = shlex.split(command_line(d.config))[1:]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["config"] == d.config.to_dict()

@@ -78,13 +78,20 @@ def test_conventions_page_has_wx(runner: CliRunner) -> None:
     assert "Y = W·X + b·1_Nᵀ ✓" in result.stdout and "I_M ⊗ Xᵀ ✓" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["derive", "verify", "codegen"])
-def test_networks_need_samples_as_rows(runner: CliRunner, command: str) -> None:
+def test_networks_derive_with_samples_as_columns(runner: CliRunner) -> None:
+    """derive --net takes wx (proved against tests/net_oracle.py in test_net.py)."""
+    args = ["derive", "--net", "affine:3,relu,affine:2", "--convention", "wx"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0 and "dW1 = dZ1·Xᵀ" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["verify", "codegen"])
+def test_network_numerics_need_samples_as_rows(runner: CliRunner, command: str) -> None:
     result = runner.invoke(
         cli, [command, "--net", "affine:3,relu,affine:2", "--convention", "wx"]
     )
     assert result.exit_code == 2
-    assert "--net needs samples as rows" in result.stderr
+    assert "--net runs samples as rows" in result.stderr
 
 
 @pytest.mark.parametrize("layout", ["denominator", "numerator"])

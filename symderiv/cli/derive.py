@@ -114,7 +114,7 @@ def derive(
             raise UsageError("--values is not available with --net yet")
 
         ctx = click.get_current_context()
-        options.update(step=step, svg=svg)
+        options.update(step=step, svg=svg, flavor=flavor)
         derive_command(ctx, net, n, d, fmt, output, pdf, max_entries, force, options)
         return
     from ..conventions import Config

@@ -12,8 +12,8 @@ from ..conventions import get_convention
 from ..notation import Node, Sym
 from ..render.code import numpy_code
 from .engine import stages
-from .formula import formula_text
 from .notation import Had, Slope, rename
+from .notes import formula_text
 from .spec import NetConfig, parse_net
 
 #: The network's batch size N in the generated code (saved by forward).
@@ -52,7 +52,10 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
     >>> "self.dW1 = self.X.T @ dZ1" in generate_net("affine:3,relu,affine:2")
     True
     """
+    from .commands import refuse_columns
+
     conv = get_convention(convention)
+    refuse_columns(conv, "codegen")
     config = NetConfig(
         net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss
     )

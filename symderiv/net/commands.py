@@ -6,15 +6,30 @@ call each.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import UsageError
 
-#: Formats a network can be written in.
-NET_FORMATS: tuple[str, ...] = ("rich", "text", "latex", "beamer", "markdown", "json")
+#: Formats a network can be written in: every format (the page model prints it).
+NET_FORMATS: tuple[str, ...] = (
+    "rich",
+    "text",
+    "latex",
+    "beamer",
+    "markdown",
+    "ipynb",
+    "html",
+    "json",
+)
+
+
+#: Why --method tensor is not offered for a network.
+NET_METHODS_WHY = (
+    "a network is derived layer by layer, so each layer's derivative tensor is the "
+    "single layer's (symderiv derive --method tensor); use jacobian, index or all"
+)
 
 
 def refuse_m(ctx: click.Context) -> None:
@@ -24,6 +39,34 @@ def refuse_m(ctx: click.Context) -> None:
         raise UsageError(
             "--m cannot be used with --net: the widths come from the network "
             "(affine:K gives K outputs)"
+        )
+
+
+#: Single-layer options a network does not take, and why.
+NOT_FOR_NETS: dict[str, str] = {
+    "index_base": "a network's entries are indexed from 1",
+    "upstream": "a network writes each layer's upstream as dz⁽ℓ⁾ᵢⱼ",
+    "bold": "a network's matrices are set as W1, dZ2",
+    "values": "the numeric companion is the single layer's",
+}
+
+
+def refuse_single_layer_options(ctx: click.Context) -> None:
+    """One line for the first single-layer option given on the command line."""
+    for name, why in NOT_FOR_NETS.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} cannot be used with --net ({why})")
+
+
+def refuse_columns(conv: Any, command: str) -> None:
+    """verify and codegen run a network with samples as rows only (wx: derive only)."""
+    if conv.samples_as_columns:
+        raise UsageError(
+            f"{command} --net runs samples as rows; convention {conv.name} has samples as "
+            "columns (derive --net --convention wx derives and proves it; use xw, torch "
+            f"or column for {command})"
         )
 
 
@@ -44,6 +87,7 @@ def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
         layout=options.get("layout", "denominator"),
         loss=options.get("loss", "generic"),
         wrt=tuple(wrt) if wrt else (),
+        method=options.get("method", "jacobian"),
     )
 
 
@@ -59,63 +103,110 @@ def derive_command(
     force: bool,
     options: dict[str, Any],
 ) -> None:
-    """``symderiv derive --net ...``: derive, render, write; exit 1 if a check failed."""
+    """``symderiv derive --net ...``: derive, show or write; exit 1 if a check failed.
+
+    Every format, ``--step`` and ``--svg`` work as for one layer: the printers print the
+    network's page (:mod:`symderiv.net.page`).
+    """
     import sys
 
+    from ..cli.console import (
+        ViewSettings,
+        check_outputs,
+        interactive,
+        make_console,
+        progress,
+        text_width,
+    )
+    from ..cli.derive import _check_options
     from ..fileio import write_atomic
     from .cost import guard_net
     from .engine import derive_net
-    from .render import render_net
 
     refuse_m(ctx)
-    if options.get("step") or options.get("svg") is not None:
-        raise UsageError("--step and --svg are not available with --net yet")
-    if options.get("method", "jacobian") not in ("jacobian",):
-        raise UsageError("--method: a network is derived with explicit Jacobians only")
+    refuse_single_layer_options(ctx)
+    step, svg = bool(options.get("step")), options.get("svg")
+    flavor = options.get("flavor")
+    from .spec import NET_METHODS
+
+    method = options.get("method", "jacobian")
+    if method not in NET_METHODS:
+        raise UsageError(f"--method {method}: {NET_METHODS_WHY}")
     if options.get("names"):
         raise UsageError(
             "--names cannot be used with --net (a network's names are fixed)"
         )
     config = net_config(net, n, d, options)
     estimate = guard_net(config, force)
-    from ..cli.console import check_outputs, progress
-
     if output == "-":
         output = None
-    pdf_path = None
-    if pdf and output is not None:
-        pdf_path = str(Path(output).with_suffix(".pdf"))
-    check_outputs({"-o": output, "--pdf": pdf_path})
     if fmt is None:
-        fmt = "text"
+        fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     if fmt not in NET_FORMATS:
         raise UsageError(
             f"--format {fmt} is not available with --net; use one of "
             f"{', '.join(NET_FORMATS)}"
         )
-    if pdf and (fmt not in ("latex", "beamer") or output in (None, "-")):
-        raise UsageError("--pdf needs --format latex or beamer and -o FILE.tex")
+    pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
+    check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
     settings: dict[str, object] = {}
     if fmt != "json":
         settings["max_entries"] = max_entries
     if fmt in ("rich", "text"):
-        settings["width"] = 100
+        settings["width"] = text_width(output)
+    if flavor is not None:
+        settings["flavor"] = flavor
     with progress(estimate.seconds) as report:
         derivation = derive_net(config, progress=report, force=True)
-        if report is not None:
-            report("writing", 1, 1)
-        text = render_net(derivation, fmt, **settings)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
+        text = None
+        if output is not None or fmt != "rich" or step:
+            if report is not None:
+                report("writing", 1, 1)
+            if not (step and output is None and interactive()):
+                text = render_net(derivation, fmt, **settings)
+    if svg is not None:
+        from ..cli.step import svg_of
+        from .page import command_line
+
+        picture = svg_of(
+            derivation,  # type: ignore[arg-type]
+            max_entries=max_entries,
+            title=command_line(config),
+        )
+        write_atomic(svg, picture)
+    if output is not None:
+        assert text is not None
         write_atomic(output, text)
         if pdf:
             from ..pdf import compile_pdf
 
             compile_pdf(output)
+    elif step and interactive():
+        from ..cli.step import walk
+
+        if not walk(derivation, fmt, ViewSettings(max_entries=max_entries)):  # type: ignore[arg-type]
+            return  # stopped with q during --step: a clean exit
+    elif text is None:  # rich at a terminal: colours, the terminal's width
+        from ..render.terminal import TerminalView
+
+        make_console().print(TerminalView(derivation, max_entries=max_entries))  # type: ignore[arg-type]
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
     if not derivation.verified:
         raise click.exceptions.Exit(1)
+
+
+def render_net(derivation: Any, fmt: str, **settings: Any) -> str:
+    """``derivation`` in format ``fmt``: JSON by its own printer, every other format by
+    the ordinary printers from the network's page (:mod:`symderiv.net.page`)."""
+    if fmt == "json":
+        from .data import render_net_json
+
+        return render_net_json(derivation)
+    from ..render import render
+
+    return render(derivation, "text" if fmt == "rich" else fmt, **settings)
 
 
 def verify_command(
@@ -136,11 +227,12 @@ def verify_command(
     from ..cli.console import make_console
     from ..errors import VerificationError
     from ..numeric import FD_RTOL, TORCH_RTOL
-    from .formula import formula_text
+    from .notes import formula_text
     from .numeric import verify_net
 
     refuse_m(ctx)
     config = net_config(net, n, d, {"convention": convention, "loss": loss, "wrt": wrt})
+    refuse_columns(config.conv, "verify")
     _fd_budget(config, force)
     report = verify_net(config, seed)
     console: Any = make_console()

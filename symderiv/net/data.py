@@ -13,7 +13,7 @@ from typing import Any
 from .. import __version__
 from ..algebra import PolyMatrix, bulk_work
 from .engine import NetDerivation
-from .formula import formula_latex, formula_text
+from .notes import formula_latex, formula_text, plain
 
 
 def _strings(matrix: PolyMatrix) -> list[list[str]]:
@@ -45,7 +45,7 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
             "index": st.index,
             "input": st.input,
             "output": st.output,
-            "shape": [c.n, st.out_width],
+            "shape": list(mats[st.output].shape),
         }
         if st.kind == "affine":
             item["forward"] = _strings(derivation.forward[st.output])
@@ -82,7 +82,12 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
         "upstreams": upstreams,
         "results": results,
         "certificate": [
-            {"wrt": k.wrt, "claim": k.claim, "passed": k.passed, "detail": k.detail}
+            {
+                "wrt": k.wrt,
+                "claim": k.claim,
+                "passed": k.passed,
+                "detail": plain(k.detail),
+            }
             for k in derivation.checks
         ],
         "verified": derivation.verified,

@@ -17,7 +17,7 @@ applied by writing the last target of each row as 1 − the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -36,10 +36,15 @@ from ..notation import (
     Sym,
     T,
     Text,
+    Vec,
     transpose,
 )
+from ..notes import Claim, Code, F, Prose
 from ..steps import Check, Result, Step, StepKind
 from .notation import Diag, Had, Slope, evaluate, rename, slope_matrix, substitute
+from .notes import Written, ent, mat, math, slash
+from .notes import ent_tex as _t
+from .notes import ent_text as _e
 from .spec import LayerSpec, NetConfig
 
 #: Called as progress(task, done, total) while long work runs.
@@ -189,6 +194,12 @@ class NetDerivation:
         """∂L/∂(each layer output): dZ2, dA1, ... in the cached names."""
         return {k: v.scale(self.scale) for k, v in self.upstreams_raw.items()}
 
+    def page(self, max_entries: int = 12) -> tuple[Any, ...]:
+        """The format-neutral page every printer walks (:mod:`symderiv.net.page`)."""
+        from .page import net_page
+
+        return net_page(self, max_entries)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (schema 1, extended for networks: see the README)."""
         from .data import net_to_dict
@@ -287,7 +298,9 @@ class _NetEngine:
         for st in self.stages:
             if st.kind == "affine":
                 self.sizes[f"K{st.index}"] = st.out_width
-        self.mats["X"] = atoms("x", n, config.d)
+        #: Samples as rows (N × width), or as columns (width × N: the wx convention).
+        self.columns = self.conv.samples_as_columns
+        self.mats["X"] = atoms("x", *self.act_shape(config.d))
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
@@ -304,16 +317,62 @@ class _NetEngine:
                     self.conv.forward(), env, self.order, self.local_sizes(st)
                 )
             elif st.kind == "relu":
-                self.mats[f"R{k}"] = atoms(f"r{k}", n, st.out_width)
-            self.mats[st.output] = atoms(entry_prefix(st.output), n, st.out_width)
+                self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
+            self.mats[st.output] = atoms(
+                entry_prefix(st.output), *self.act_shape(st.out_width)
+            )
         self.top = self.stages[-1].output
         width = self.stages[-1].out_width
-        self.mats["T"] = atoms("t", n, width)
-        self.mats["dY"] = atoms("dy", n, width)
+        self.mats["T"] = atoms("t", *self.act_shape(width))
+        self.mats["dY"] = atoms("dy", *self.act_shape(width))
         if config.loss == "softmax-ce":
-            self.mats["P"] = atoms("p", n, width)
+            self.mats["P"] = atoms("p", *self.act_shape(width))
         # The lowest layer whose input derivative is needed.
         self.wanted = set(config.wrt)
+
+    # -- a sample's index (i, the row) and its class index (j, the column); wx swaps them
+    @property
+    def sample_word(self) -> str:
+        return "column" if self.columns else "row"
+
+    @property
+    def sample_letter(self) -> str:
+        return "j" if self.columns else "i"
+
+    @property
+    def class_letter(self) -> str:
+        return "i" if self.columns else "j"
+
+    def raw(self, pattern: str) -> str:
+        """Index letters of ``pattern`` in matrix order: "ic" is the sample i's entry c
+        (i = the sample, c = its class j, K/L = the other sample's k/l); wx swaps them."""
+        letters = {"i": self.sample_letter, "c": self.class_letter}
+        if self.columns:
+            letters.update({"K": "l", "L": "k"})
+        else:
+            letters.update({"K": "k", "L": "l"})
+        out = "".join(letters.get(ch, ch) for ch in pattern)
+        if len(pattern) == 2 and pattern[0] == "i" and self.columns:
+            out = out[::-1]  # (sample, class) is (row, column) in matrix order
+        return out
+
+    def sub(self, pattern: str) -> str:
+        """The index letters as Unicode subscripts (δᵢₖ, Σⱼ)."""
+        return _e("", None, self.raw(pattern))
+
+    def u(self, letter: str, pattern: str, layer: int | None = None) -> str:
+        return _e(letter, layer, self.raw(pattern))
+
+    def x(self, letter: str, pattern: str, layer: int | None = None) -> str:
+        return _t(letter, layer, self.raw(pattern))
+
+    def act_shape(self, width: int) -> tuple[int, int]:
+        """The shape of a matrix with one row per sample (one column in wx)."""
+        return (width, self.n) if self.columns else (self.n, width)
+
+    def at(self, sample: int, j: int) -> tuple[int, int]:
+        """The matrix position of entry ``j`` of sample ``sample``."""
+        return (j, sample) if self.columns else (sample, j)
 
     def _tick(self, task: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -401,15 +460,26 @@ class _NetEngine:
                 "The network and its symbols",
                 tuple(eqs),
                 note=(
-                    f"Network {c.net.text}: N = {c.n} samples, widths {widths}; every "
-                    f"affine layer in the {self.conv.name} convention "
-                    f"({self.conv.source}). Weights and bias of affine layer ℓ are wℓ_ij "
-                    "and bℓ_j; every entry is its own symbol, indexed from 1."
+                    "Network ",
+                    Code(c.net.text),
+                    ": ",
+                    math(f"N = {c.n}"),
+                    " samples, widths ",
+                    math(widths, widths.replace("→", r"\to")),
+                    f"; every affine layer in the {self.conv.name} convention "
+                    f"({self.conv.source}). The weights and bias of affine layer ",
+                    math("ℓ", r"\ell"),
+                    " have the entries ",
+                    math("w⁽ℓ⁾ᵢⱼ", r"w^{(\ell)}_{ij}"),
+                    " and ",
+                    math("b⁽ℓ⁾ⱼ", r"b^{(\ell)}_{j}"),
+                    "; every entry is its own symbol, indexed from 1.",
                 ),
             )
         )
 
     def forward_steps(self) -> None:
+        top_k = self.stages[-1].index
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
@@ -422,17 +492,23 @@ class _NetEngine:
                     Step(
                         f"forward_{st.output}",
                         StepKind.DEFINE,
-                        f"Affine layer {k}: {st.output}, entry by entry",
+                        (f"Affine layer {k}: ", mat(st.output), ", entry by entry"),
                         (
                             Equation(
                                 Sym(st.output), form, Explicit(self.forward[st.output])
                             ),
                             Equation(Sym(st.output), Explicit(self.mats[st.output])),
+                            *self._index_forward(st),
                         ),
                         note=(
-                            f"The forward pass keeps {st.output} (entries z{k}_ij) and its "
-                            f"input {st.input}; the backward pass below writes everything "
-                            "in these cached values."
+                            "The forward pass keeps ",
+                            mat(st.output),
+                            " (entries ",
+                            ent("z", k),
+                            ") and its input ",
+                            mat(st.input),
+                            "; the backward pass below writes everything in these "
+                            "cached values.",
                         ),
                         wrt=st.output,
                     )
@@ -444,19 +520,33 @@ class _NetEngine:
                 Step(
                     "forward_P",
                     StepKind.DEFINE,
-                    "Softmax of the last output, row by row",
+                    f"Softmax of the last output, {self.sample_word} by "
+                    f"{self.sample_word}",
                     (
                         Equation(
-                            Text(
-                                f"p_ij = exp(z{self.stages[-1].index}_ij) / "
-                                f"Σ_k exp(z{self.stages[-1].index}_ik)"
+                            Written(
+                                f"{self.u('p', 'ic')} = exp({self.u('z', 'ic', top_k)}) / "
+                                f"Σₖ exp({self.u('z', 'ik', top_k)})",
+                                rf"{self.x('p', 'ic')} = \frac{{\exp "
+                                rf"{self.x('z', 'ic', top_k)}}}"
+                                rf"{{\sum_{{k}} \exp {self.x('z', 'ik', top_k)}}}",
                             )
                         ),
                         Equation(Sym("P"), Explicit(self.mats["P"])),
                     ),
                     note=(
-                        "Row i of P is a probability vector (Σ_j p_ij = 1); the forward "
-                        "pass caches P, and the backward pass is written in its entries."
+                        self.sample_word.capitalize() + " ",
+                        math(self.sample_letter),
+                        " of ",
+                        mat("P"),
+                        " is a probability vector (",
+                        math(
+                            f"Σ{self.sub('c')} {self.u('p', 'ic')} = 1",
+                            rf"\sum_{{{self.class_letter}}} {self.x('p', 'ic')} = 1",
+                        ),
+                        "); the forward pass caches ",
+                        mat("P"),
+                        ", and the backward pass is written in its entries.",
                     ),
                     wrt="P",
                 )
@@ -465,38 +555,72 @@ class _NetEngine:
     def _activation_forward(self, st: Stage) -> Step:
         k, kind = st.index, st.kind
         eqs: tuple[Equation, ...]
+        a, z, r = (_e(x, k, "ij") for x in "azr")
+        at, zt, rt = (_t(x, k, "ij") for x in "azr")
+        da_dz = math(f"∂{a}/∂{z}", rf"\partial {at}/\partial {zt}")
+        note: Prose
         if kind == "relu":
             eqs = (
-                Equation(Text(f"a{k}_ij = max(0, z{k}_ij) = r{k}_ij · z{k}_ij")),
+                Equation(
+                    Written(
+                        f"{a} = max(0, {z}) = {r}·{z}",
+                        rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
+                    )
+                ),
                 Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),
                 Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
             )
             note = (
-                f"The forward pass caches the mask r{k}_ij (1 where z{k}_ij > 0, else 0); "
-                f"the derivative of max(0, z) is that mask: ∂a{k}_ij/∂z{k}_ij = r{k}_ij."
+                "The forward pass caches the mask ",
+                ent("r", k),
+                " (1 where ",
+                math(f"{z} > 0", f"{zt} > 0"),
+                ", else 0); the derivative of ",
+                math("max(0, z)", r"\max(0, z)"),
+                " is that mask: ",
+                da_dz,
+                math(f" = {r}", f" = {rt}"),
+                ".",
             )
         elif kind == "tanh":
             eqs = (
-                Equation(Text(f"a{k}_ij = tanh(z{k}_ij)")),
+                Equation(Written(f"{a} = tanh({z})", rf"{at} = \tanh {zt}")),
                 Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
             )
             note = (
-                f"The forward pass caches the output a{k}_ij; since tanh' = 1 − tanh², "
-                f"∂a{k}_ij/∂z{k}_ij = 1 − a{k}_ij², a polynomial in what is cached."
+                "The forward pass caches the output ",
+                ent("a", k),
+                "; since ",
+                math("tanh′ = 1 − tanh²", r"\tanh' = 1 - \tanh^{2}"),
+                ", ",
+                da_dz,
+                math(f" = 1 − {a}²", f" = 1 - {{{at}}}^{{2}}"),
+                ", a polynomial in what is cached.",
             )
         else:
             eqs = (
-                Equation(Text(f"a{k}_ij = σ(z{k}_ij) = 1 / (1 + exp(−z{k}_ij))")),
+                Equation(
+                    Written(
+                        f"{a} = σ({z}) = 1/(1 + exp(−{z}))",
+                        rf"{at} = \sigma({zt}) = \frac{{1}}{{1 + \exp(-{zt})}}",
+                    )
+                ),
                 Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
             )
             note = (
-                f"The forward pass caches the output a{k}_ij; since σ' = σ(1 − σ), "
-                f"∂a{k}_ij/∂z{k}_ij = a{k}_ij(1 − a{k}_ij), a polynomial in what is cached."
+                "The forward pass caches the output ",
+                ent("a", k),
+                "; since ",
+                math("σ′ = σ(1 − σ)", r"\sigma' = \sigma(1 - \sigma)"),
+                ", ",
+                da_dz,
+                math(f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
+                ", a polynomial in what is cached.",
             )
         return Step(
             f"forward_{st.output}",
             StepKind.DEFINE,
-            f"Activation {kind} after layer {k}: {st.output}",
+            (f"Activation {kind} after layer {k}: ", mat(st.output)),
             eqs,
             note=note,
             wrt=st.output,
@@ -509,6 +633,9 @@ class _NetEngine:
         width = self.stages[-1].out_width
         low = entry_prefix(top)
         d_top = "d" + top
+        letter, layer = _split(low)
+        y, yt = _e(letter, layer, "ij"), _t(letter, layer, "ij")
+        note: Prose
         if c.loss == "generic":
             value = self.mats["dY"]
             form: Node = Sym("dY")
@@ -516,27 +643,52 @@ class _NetEngine:
                 Equation(Sym(d_top), Deriv("L", top), Sym("dY"), Explicit(value)),
             )
             note = (
-                f"The layers above hand the network the upstream derivatives "
-                f"dy_ij = ∂L/∂{low}_ij; they stay symbols."
+                "The layers above hand the network the upstream derivatives ",
+                math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
+                " (the entries of ",
+                mat("dY"),
+                "); they stay symbols.",
             )
         elif c.loss == "sum":
-            value = PolyMatrix.ones(n, width)
-            form = Prod(Ones("N"), T(Ones(f"K{self.stages[-1].index}")))
+            value = PolyMatrix.ones(*self.act_shape(width))
+            ones_k = Ones(f"K{self.stages[-1].index}")
+            form = (
+                Prod(ones_k, T(Ones("N")))
+                if self.columns
+                else Prod(Ones("N"), T(ones_k))
+            )
             eqs = (
-                Equation(Text(f"L = Σ_ij {low}_ij")),
+                Equation(Written(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
             )
-            note = f"For L = Σ {low}_ij every upstream derivative is 1."
+            note = (
+                "For ",
+                math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}"),
+                " every upstream derivative is 1.",
+            )
         elif c.loss == "mse":
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
             form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
             eqs = (
-                Equation(Text(f"L = 1/(2·{n}) Σ_i ‖{low}_i − t_i‖²")),
+                Equation(
+                    Written(
+                        f"L = 1/(2N) Σᵢ ‖{_e(letter, layer, 'i')} − tᵢ‖²",
+                        rf"L = \frac{{1}}{{2N}} \sum_{{i}} \lVert "
+                        rf"{_t(letter, layer, 'i')} - t_{{i}} \rVert^{{2}}",
+                    )
+                ),
                 Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
             )
             note = (
-                f"∂L/∂{low}_ij = ({low}_ij − t_ij)/N: the 1/N of the batch average is "
-                "here, once, and every layer below inherits it through the chain rule."
+                math(
+                    f"∂L/∂{y} = ({y} − tᵢⱼ)/N",
+                    rf"\partial L/\partial {yt} = "
+                    rf"({yt} - t_{{ij}})/N",
+                ),
+                ": the ",
+                math("1/N"),
+                " of the batch average is here, once, and every layer below inherits "
+                "it through the chain rule.",
             )
         else:
             return self.softmax_ce_steps()
@@ -559,7 +711,16 @@ class _NetEngine:
         width = self.stages[-1].out_width
         P, T_ = self.mats["P"], self.mats["T"]
         scale = Fraction(1, n)
-        pos = vec_positions((n, width), order)
+        shape = self.act_shape(width)
+        pos = vec_positions(shape, order)
+        at = self.at
+        word = "column" if self.columns else "row"
+        # The order in which each sample's entries are contiguous in vec(P).
+        contiguous = "col" if self.columns else "row"
+
+        def sample(p: tuple[int, int]) -> int:
+            return p[1] if self.columns else p[0]
+
         # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
         row = PolyMatrix(
             1,
@@ -577,14 +738,39 @@ class _NetEngine:
                 StepKind.DEFINE,
                 "The loss: softmax cross-entropy, averaged over the batch",
                 (
-                    Equation(Text("L = −(1/N) Σ_i Σ_j t_ij log p_ij,   Σ_j t_ij = 1")),
+                    Equation(
+                        Written(
+                            f"L = −(1/N) Σ{self.sub('i')} Σ{self.sub('c')} "
+                            f"{self.u('t', 'ic')} log {self.u('p', 'ic')},   "
+                            f"Σ{self.sub('c')} {self.u('t', 'ic')} = 1",
+                            rf"L = -\frac{{1}}{{N}} \sum_{{{self.sample_letter}}} "
+                            rf"\sum_{{{self.class_letter}}} {self.x('t', 'ic')} \log "
+                            rf"{self.x('p', 'ic')}, \qquad \sum_{{{self.class_letter}}} "
+                            rf"{self.x('t', 'ic')} = 1",
+                        )
+                    ),
                     Equation(Sym("T"), Explicit(T_)),
                     Equation(Jac("L", "p"), Explicit(row)),
                 ),
                 note=(
-                    "Each target row is one-hot (Σ_j t_ij = 1). ∂L/∂p_ij = −t_ij/(N p_ij) "
-                    "is not a polynomial, but its 1/p_ij cancels against the p_ij of the "
-                    "softmax Jacobian below (written p_ij⁻¹)."
+                    f"Each target {word} is one-hot (",
+                    math(
+                        f"Σ{self.sub('c')} {self.u('t', 'ic')} = 1",
+                        rf"\sum_{{{self.class_letter}}} {self.x('t', 'ic')} = 1",
+                    ),
+                    "). ",
+                    math(
+                        "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
+                        r"\partial L/\partial p_{ij} = "
+                        r"-t_{ij}/(N p_{ij})",
+                    ),
+                    " is not a polynomial, but its ",
+                    math("1/pᵢⱼ", "1/p_{ij}"),
+                    " cancels against the ",
+                    math("pᵢⱼ", "p_{ij}"),
+                    " of the softmax Jacobian below (written ",
+                    math("pᵢⱼ⁻¹", "p_{ij}^{-1}"),
+                    ").",
                 ),
                 wrt="P",
             )
@@ -592,13 +778,12 @@ class _NetEngine:
         # J_p(z), explicit: ∂p_ij/∂z_kl = δ_ik p_ij (δ_jl − p_il).
         jac_entries: dict[tuple[int, int], Poly] = {}
         where = {p: r for r, p in enumerate(pos)}
-        for r, (i, j) in enumerate(pos):
-            for (i2, l_), col in where.items():
-                if i2 != i:
+        for r, here in enumerate(pos):
+            for there, col in where.items():
+                if sample(there) != sample(here):
                     continue
-                p_ij = Poly.atom(f"p_{i + 1}_{j + 1}")
-                p_il = Poly.atom(f"p_{i + 1}_{l_ + 1}")
-                value = p_ij * ((ONE if j == l_ else Poly()) - p_il)
+                p_ij, p_il = P[here], P[there]
+                value = p_ij * ((ONE if here == there else Poly()) - p_il)
                 if not value.is_zero():
                     jac_entries[r, col] = value
         size = len(pos)
@@ -606,45 +791,65 @@ class _NetEngine:
         # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
         blocks: dict[tuple[int, int], Poly] = {}
         for i in range(n):
-            p_i = PolyMatrix(width, 1, {(j, 0): P[i, j] for j in range(width)})
+            p_i = PolyMatrix(width, 1, {(j, 0): P[at(i, j)] for j in range(width)})
             block = _diag_col(p_i) - p_i @ p_i.T
             for (a, b), v in block.entries.items():
                 blocks[i * width + a, i * width + b] = v
         structured = PolyMatrix(size, size, blocks)
-        if order == "col":
-            perm = PolyMatrix.commutation(n, width, "row")  # K·vec_row(P) = vec_col(P)
+        if order != contiguous:
+            # K·vec(P) = vec(Pᵀ) in the contiguous order: the vec of P in the other one
+            perm = PolyMatrix.commutation(*shape, contiguous)
             structured = perm @ structured @ perm.T
         self._check(
             "P",
-            "softmax Jacobian = block form",
+            Claim.SOFTMAX,
             jac.first_difference(structured),
             jac,
             structured,
         )
-        block_rows = (width, width) if order == "row" else None
+        block_rows = (width, width) if order == contiguous else None
         self.steps.append(
             Step(
                 "dP_dZ",
                 StepKind.JACOBIAN,
                 f"Jacobian of the softmax: vec(P) by vec(Z{k})",
                 (
-                    Equation(Text(f"∂p_ij/∂z{k}_kl = δ_ik · p_ij (δ_jl − p_il)")),
-                    Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                     Equation(
-                        Text(
-                            "block diagonal: block i = diag(p_i) − p_i p_iᵀ"
-                            + (
-                                ""
-                                if order == "row"
-                                else " (rows and columns permuted, col order)"
-                            )
+                        Written(
+                            f"∂pᵢⱼ/∂{_e('z', k, 'kl')} = "
+                            f"δ{self.sub('iK')} {self.u('p', 'ic')} "
+                            f"(δ{self.sub('cL')} − {self.u('p', 'iL')})",
+                            rf"\partial p_{{ij}}/\partial {_t('z', k, 'kl')} = "
+                            rf"\delta_{{{self.raw('iK')}}} \, {self.x('p', 'ic')} "
+                            rf"(\delta_{{{self.raw('cL')}}} - {self.x('p', 'iL')})",
                         )
                     ),
+                    Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                 ),
                 note=(
-                    f"Row i of P depends on row i of Z{k} only, so the Jacobian has N blocks "
-                    f"of C × C: nonzero entries {jac.nnz()} of {size * size}. Each block is "
-                    "diagonal minus a rank-one correction."
+                    word.capitalize() + " ",
+                    math(self.sample_letter),
+                    " of ",
+                    mat("P"),
+                    f" depends on {word} ",
+                    math(self.sample_letter),
+                    " of ",
+                    mat(f"Z{k}"),
+                    " only, so the Jacobian is block diagonal"
+                    + (
+                        ""
+                        if order == contiguous
+                        else f" (in {contiguous} order; {order} order permutes it)"
+                    )
+                    + ": ",
+                    math("N"),
+                    " blocks ",
+                    math(
+                        "diag(pᵢ) − pᵢ pᵢᵀ",
+                        r"\operatorname{diag}(p_{i}) - p_{i} p_{i}^{T}",
+                    ),
+                    f" of {width} × {width}, each diagonal minus a rank-one correction; "
+                    f"{jac.nnz()} nonzero entries of {size * size}.",
                 ),
                 uses=("forward_P",),
                 wrt="P",
@@ -658,37 +863,36 @@ class _NetEngine:
         chain = PolyMatrix(
             1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()}
         )
-        unfused = PolyMatrix.unvec(
-            [chain[0, r] for r in range(size)], (n, width), order
-        )
+        unfused = PolyMatrix.unvec([chain[0, r] for r in range(size)], shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
         fused_entries: dict[tuple[int, int], Poly] = {}
         for i in range(n):
             row_sum = Poly()
             for l_ in range(width):
-                row_sum = row_sum + T_[i, l_]
+                row_sum = row_sum + T_[at(i, l_)]
             for j in range(width):
-                v = (T_[i, j] - P[i, j] * row_sum).scale(-scale)
+                v = (T_[at(i, j)] - P[at(i, j)] * row_sum).scale(-scale)
                 if not v.is_zero():
-                    fused_entries[i, j] = v
-        fused = PolyMatrix(n, width, fused_entries)
+                    fused_entries[at(i, j)] = v
+        fused = PolyMatrix(*shape, fused_entries)
         self._check(
             "P",
-            "chain rule = fused log-softmax route",
+            Claim.ROUTES,
             unfused.first_difference(fused),
             unfused,
             fused,
         )
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
-            f"t_{i + 1}_{width}": ONE - _sum(T_[i, l_] for l_ in range(width - 1))
+            next(iter(T_[at(i, width - 1)].atoms())): ONE
+            - _sum(T_[at(i, l_)] for l_ in range(width - 1))
             for i in range(n)
         }
         target = (P - T_).scale(scale)
         left, right = unfused.subs(onehot), target.subs(onehot)
         self._check(
             "P",
-            "with Σ_j t_ij = 1 both give (P − T)/N",
+            Claim.ONE_HOT,
             left.first_difference(right),
             left,
             right,
@@ -704,9 +908,25 @@ class _NetEngine:
                     Equation(Deriv("L", f"Z{k}"), Explicit(unfused)),
                 ),
                 note=(
-                    "Entry (i, j): Σ_l (−t_il/(N p_il)) · p_il (δ_lj − p_ij) = "
-                    "−(1/N)(t_ij − p_ij Σ_l t_il): the 1/p cancels, and the rank-one "
-                    "correction brings in the row sum of T."
+                    "Entry ",
+                    math("(i, j)"),
+                    ": ",
+                    math(
+                        f"Σₗ (−{self.u('t', 'il')}/(N {self.u('p', 'il')})) "
+                        f"{self.u('p', 'il')} (δ{self.sub('lc')} − {self.u('p', 'ic')}) = "
+                        f"−(1/N)({self.u('t', 'ic')} − {self.u('p', 'ic')} Σₗ "
+                        f"{self.u('t', 'il')})",
+                        rf"\sum_{{l}} \bigl(-\tfrac{{{self.x('t', 'il')}}}"
+                        rf"{{N {self.x('p', 'il')}}}\bigr) {self.x('p', 'il')} "
+                        rf"(\delta_{{{self.raw('lc')}}} - {self.x('p', 'ic')}) = "
+                        rf"-\tfrac{{1}}{{N}}\bigl({self.x('t', 'ic')} - {self.x('p', 'ic')} "
+                        rf"\sum_{{l}} {self.x('t', 'il')}\bigr)",
+                    ),
+                    ": the ",
+                    math("1/p"),
+                    f" cancels, and the rank-one correction brings in the {word} sum of ",
+                    mat("T"),
+                    ".",
                 ),
                 uses=("loss", "dP_dZ"),
                 wrt="P",
@@ -719,15 +939,28 @@ class _NetEngine:
                 "Route 2: fused with the cross-entropy (log-softmax)",
                 (
                     Equation(
-                        Text(
-                            f"L = −(1/N) Σ_i ( Σ_j t_ij z{k}_ij − (Σ_j t_ij) log Σ_l "
-                            f"exp(z{k}_il) )"
+                        Written(
+                            f"L = −(1/N) Σ{self.sub('i')} (Σ{self.sub('c')} "
+                            f"{self.u('t', 'ic')} {self.u('z', 'ic', k)} − "
+                            f"(Σ{self.sub('c')} {self.u('t', 'ic')}) "
+                            f"log Σₗ exp({self.u('z', 'il', k)}))",
+                            rf"L = -\frac{{1}}{{N}} \sum_{{{self.sample_letter}}} "
+                            rf"\Bigl(\sum_{{{self.class_letter}}} {self.x('t', 'ic')} "
+                            rf"{self.x('z', 'ic', k)} - \Bigl(\sum_{{{self.class_letter}}} "
+                            rf"{self.x('t', 'ic')}\Bigr) "
+                            rf"\log \sum_{{l}} \exp {self.x('z', 'il', k)}\Bigr)",
                         )
                     ),
                     Equation(
-                        Text(
-                            f"∂L/∂z{k}_ij = −(1/N) ( t_ij − p_ij Σ_l t_il ) = "
-                            f"(p_ij − t_ij)/N   since Σ_l t_il = 1"
+                        Written(
+                            f"∂L/∂{_e('z', k, 'ij')} = −(1/N)(tᵢⱼ − pᵢⱼ Σₗ "
+                            f"{self.u('t', 'il')}) = (pᵢⱼ − tᵢⱼ)/N   since Σₗ "
+                            f"{self.u('t', 'il')} = 1",
+                            rf"\frac{{\partial L}}{{\partial {_t('z', k, 'ij')}}} = "
+                            rf"-\frac{{1}}{{N}}\Bigl(t_{{ij}} - p_{{ij}} \sum_{{l}} "
+                            rf"{self.x('t', 'il')}\Bigr) = "
+                            r"\frac{p_{ij} - t_{ij}}{N} \quad \text{since } "
+                            rf"\sum_{{l}} {self.x('t', 'il')} = 1",
                         )
                     ),
                     Equation(
@@ -739,8 +972,11 @@ class _NetEngine:
                 ),
                 note=(
                     "Both routes agree entry by entry (see the certificate); with one-hot "
-                    "targets the result is (P − T)/N. The 1/N is the batch average of "
-                    "the loss, and every layer below inherits it."
+                    "targets the result is ",
+                    math("(P − T)/N", "(P - T)/N"),
+                    ". The ",
+                    math("1/N"),
+                    " is the batch average of the loss, and every layer below inherits it.",
                 ),
                 uses=(f"dL_dZ{k}_chain",),
                 wrt="P",
@@ -760,9 +996,10 @@ class _NetEngine:
         diff: tuple[int, int] | None,
         left: PolyMatrix,
         right: PolyMatrix,
-        detail: str = "",
+        detail: str | Prose = "",
     ) -> bool:
         ok = diff is None
+        text: str | Prose
         if ok:
             text = detail or "equal entry by entry"
         else:
@@ -818,25 +1055,31 @@ class _NetEngine:
             kron_node = rename(kron_role, roles, self.size_names(st))
             kron_ok = self._check(
                 var,
-                f"∂vec {out}/∂vec {var} = Kronecker form",
+                Claim.KRONECKER,
                 jac.first_difference(kron),
                 jac,
                 kron,
+                _equal(Deriv(out, var, vec=True), kron_node),
             )
-            blocks = _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+            blocks = (
+                None  # samples as columns: no block rules drawn
+                if self.columns
+                else _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+            )
             self.steps.append(
                 Step(
                     f"d{out}_d{var}",
                     StepKind.JACOBIAN,
-                    f"Jacobian of vec({out}) with respect to vec({var})",
+                    _jacobian_title(out, var),
                     (
                         Equation(Deriv(out, var, vec=True), Explicit(jac, blocks)),
                         Equation(Deriv(out, var, vec=True), kron_node),
                     ),
                     note=(
-                        f"Layer {k} is affine, so this is the single layer's Jacobian with "
-                        f"{st.input} as its input. Nonzero entries: {jac.nnz()} of "
-                        f"{jac.rows * jac.cols}."
+                        f"Layer {k} is affine, so this is the single layer's Jacobian with ",
+                        mat(st.input),
+                        f" as its input: {jac.nnz()} nonzero entries of "
+                        f"{jac.rows * jac.cols}.",
                     ),
                     uses=(f"forward_{out}",),
                     wrt=var,
@@ -855,10 +1098,11 @@ class _NetEngine:
             )
             ok = self._check(
                 var,
-                f"chain rule = {_plain(closed_node)}",
+                Claim.CLOSED_FORM,
                 local.first_difference(closed),
                 local,
                 closed,
+                _equal(Sym(f"d{var}"), closed_node),
             )
             self._reshape_and_close(
                 st,
@@ -871,6 +1115,8 @@ class _NetEngine:
                 kron_ok and ok,
                 chain,
             )
+            if self.config.method != "jacobian":
+                self._index_view(st, var, role, local, up_symbols, env)
 
     def activation_backward(self, st: Stage) -> None:
         """Elementwise layer: the diagonal Jacobian diag(vec f'), chain, Hadamard form."""
@@ -892,29 +1138,39 @@ class _NetEngine:
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
         self._check(
             zrole,
-            f"∂vec {out}/∂vec {zrole} = {_plain(diag_node)}",
+            Claim.DIAGONAL,
             jac.first_difference(structured),
             jac,
             structured,
+            _equal(Deriv(out, zrole, vec=True), diag_node),
         )
         size = len(pos)
         self.steps.append(
             Step(
                 f"d{out}_d{zrole}",
                 StepKind.JACOBIAN,
-                f"Jacobian of vec({out}) with respect to vec({zrole}): diagonal",
+                (*_jacobian_title(out, zrole), ": diagonal"),
                 (
                     Equation(
-                        Text(f"∂a{k}_ij/∂z{k}_kl = δ_ik δ_jl · {_slope_text(kind, k)}")
+                        Written(
+                            f"∂{_e('a', k, 'ij')}/∂{_e('z', k, 'kl')} = δᵢₖ δⱼₗ "
+                            f"{_slope_text(kind, k)}",
+                            rf"\frac{{\partial {_t('a', k, 'ij')}}}"
+                            rf"{{\partial {_t('z', k, 'kl')}}} = \delta_{{ik}} "
+                            rf"\delta_{{jl}} \, {_slope_tex(kind, k)}",
+                        )
                     ),
                     Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
                     Equation(Deriv(out, zrole, vec=True), diag_node),
                 ),
                 note=(
-                    f"{kind} acts entry by entry, so a{k}_ij depends on z{k}_ij only: the "
-                    f"Jacobian is diagonal, {jac.nnz()} nonzero entries of {size * size}. "
-                    "A row times a diagonal matrix scales each entry: a Hadamard product, "
-                    "not a matrix product."
+                    f"{kind} acts entry by entry, so ",
+                    ent("a", k),
+                    " depends on ",
+                    ent("z", k),
+                    f" only: the Jacobian is diagonal, {jac.nnz()} nonzero entries of "
+                    f"{size * size}. A row times a diagonal matrix scales each entry: a "
+                    "Hadamard product, not a matrix product.",
                 ),
                 uses=(f"forward_{out}",),
                 wrt=zrole,
@@ -931,18 +1187,28 @@ class _NetEngine:
         )
         ok = self._check(
             zrole,
-            f"chain rule = {_plain(closed_node)}",
+            Claim.CLOSED_FORM,
             local.first_difference(closed),
             local,
             closed,
+            _equal(Sym(f"d{zrole}"), closed_node),
         )
         self.steps.append(
             Step(
                 f"reshape_{zrole}",
                 StepKind.SIMPLIFY,
-                f"Reshape into a matrix: ∂L/∂{zrole}",
+                ("Reshape into a matrix: ", slash("L", zrole)),
                 (Equation(Deriv("L", zrole), Explicit(local)),),
-                note="Undoing vec puts ∂L/∂z_ij back where z_ij sits.",
+                note=(
+                    "Undoing vec puts ",
+                    math(
+                        f"∂L/∂{_e('z', k, 'ij')}",
+                        rf"\partial L/\partial {_t('z', k, 'ij')}",
+                    ),
+                    " back where ",
+                    ent("z", k),
+                    " sits.",
+                ),
                 uses=(f"dL_d{zrole}",),
                 wrt=zrole,
             )
@@ -951,23 +1217,316 @@ class _NetEngine:
             Step(
                 f"closed_{zrole}",
                 StepKind.RESULT,
-                f"Closed form of ∂L/∂{zrole}: a Hadamard product",
+                ("Closed form of ", slash("L", zrole), ": a Hadamard product"),
                 (Equation(Sym(f"d{zrole}"), closed_node, Explicit(closed)),),
                 note=(
-                    f"⊙ multiplies entry by entry: d{zrole} has the shape of {out}, and "
-                    "no transpose appears (the Jacobian is diagonal)."
+                    math("⊙", r"\odot"),
+                    " multiplies entry by entry: ",
+                    mat(f"d{zrole}"),
+                    " has the shape of ",
+                    mat(out),
+                    ", and no transpose appears (the Jacobian is diagonal).",
                 ),
                 uses=(f"reshape_{zrole}",),
                 wrt=zrole,
             )
         )
+        if self.config.method != "jacobian":
+            self._index_view(st, zrole, "Z", local, up_symbols, {zrole: slope})
         self._compose(zrole, out, local, closed_node, ok)
+
+    # -- the index view (--method index or all) ----------------------------------------------
+    def _index_columns(
+        self,
+        st: Stage,
+        var: str,
+        role: str,
+        up: PolyMatrix,
+        env: Mapping[str, PolyMatrix],
+    ) -> tuple[
+        tuple[str, str],
+        tuple[str, str],
+        tuple[str, str],
+        tuple[str, str],
+        Callable[[int, int], Poly],
+    ]:
+        """The index view of an affine layer with samples as columns (wx):
+        zᵢⱼ = Σₘ wᵢₘ inₘⱼ + bᵢ. Returns the partial, the summand, the collapsed sum,
+        the entry differentiated by (each in Unicode and TeX) and the collapsed value."""
+        k = st.index
+        o = _split(entry_prefix(st.output))
+        i_ = _split(entry_prefix(st.input))
+        do = ("d" + o[0], o[1])
+        n = up.cols  # the samples are the columns
+
+        def e(name: tuple[str, int | None], idx: str) -> str:
+            return _e(name[0], name[1], idx)
+
+        def t(name: tuple[str, int | None], idx: str) -> str:
+            return _t(name[0], name[1], idx)
+
+        w, b = ("w", k), ("b", k)
+        if role == "W":
+            x_in = env["X"]
+            part = (f"δᵢₖ {e(i_, 'lj')}", rf"\delta_{{ik}} \, {t(i_, 'lj')}")
+            done = (
+                f"Σⱼ {e(do, 'kj')} {e(i_, 'lj')}",
+                rf"\sum_{{j}} {t(do, 'kj')} \, {t(i_, 'lj')}",
+            )
+            wrt = (e(w, "kl"), t(w, "kl"))
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(up[r, a] * x_in[c, a] for a in range(n))
+
+        elif role == "X":
+            weights = env["W"]
+            m = up.rows
+            part = (f"{e(w, 'ik')} δⱼₗ", rf"{t(w, 'ik')} \, \delta_{{jl}}")
+            done = (
+                f"Σᵢ {e(w, 'ik')} {e(do, 'il')}",
+                rf"\sum_{{i}} {t(w, 'ik')} \, {t(do, 'il')}",
+            )
+            v = _split(entry_prefix(var))
+            wrt = (e(v, "kl"), t(v, "kl"))
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(weights[a, r] * up[a, c] for a in range(m))
+
+        else:  # b, a column
+            part = ("δᵢₗ", r"\delta_{il}")
+            done = (f"Σⱼ {e(do, 'lj')}", rf"\sum_{{j}} {t(do, 'lj')}")
+            wrt = (e(b, "l"), t(b, "l"))
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(up[max(r, c), a] for a in range(n))
+
+        return part, part, done, wrt, value
+
+    def _index_forward(self, st: Stage) -> tuple[Equation, ...]:
+        """zᵢⱼ = Σₘ inᵢₘ wₘⱼ + bⱼ (wⱼₘ when W is stored transposed), for the index view."""
+        if self.config.method == "jacobian":
+            return ()
+        k = st.index
+        z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
+        if self.columns:
+            return (
+                Equation(
+                    Written(
+                        f"{_e(*z, 'ij')} = Σₘ {_e('w', k, 'im')} {_e(*x, 'mj')} + "
+                        f"{_e('b', k, 'i')}",
+                        rf"{_t(*z, 'ij')} = \sum_{{m}} {_t('w', k, 'im')} \, "
+                        rf"{_t(*x, 'mj')} + {_t('b', k, 'i')}",
+                    )
+                ),
+            )
+        w = "jm" if self.conv.weight_transposed else "mj"
+        return (
+            Equation(
+                Written(
+                    f"{_e(*z, 'ij')} = Σₘ {_e(*x, 'im')} {_e('w', k, w)} + {_e('b', k, 'j')}",
+                    rf"{_t(*z, 'ij')} = \sum_{{m}} {_t(*x, 'im')} \, {_t('w', k, w)} + "
+                    rf"{_t('b', k, 'j')}",
+                )
+            ),
+        )
+
+    def _index_view(
+        self,
+        st: Stage,
+        var: str,
+        role: str,
+        local: PolyMatrix,
+        up: PolyMatrix,
+        env: Mapping[str, PolyMatrix],
+    ) -> None:
+        """The derivative by ``var`` in index notation, its Kronecker deltas collapsed.
+
+        ``role``: X (the layer's input), W, b, or Z (the input of an elementwise layer).
+        The collapsed sum is evaluated entry by entry at these sizes and checked against
+        the chain rule's matrix ``local``; the steps go where the Jacobian route's are
+        (``--method index``) or before its closed form (``--method all``).
+        """
+        out, k = st.output, st.index
+        o = _split(entry_prefix(out))
+        i_ = _split(entry_prefix(st.input))
+        w, b = ("w", k), ("b", k)
+        do = ("d" + o[0], o[1])
+        v = _split(entry_prefix(var))
+
+        def e(name: tuple[str, int | None], idx: str) -> str:
+            return _e(name[0], name[1], idx)
+
+        def t(name: tuple[str, int | None], idx: str) -> str:
+            return _t(name[0], name[1], idx)
+
+        transposed = self.conv.weight_transposed
+        rows, cols = local.shape
+        n = up.rows
+        value: Callable[[int, int], Poly]
+        if self.columns and role != "Z":  # wx: z_ij = Σ_m w_im in_mj + b_i
+            part, summed, done, wrt, value = self._index_columns(st, var, role, up, env)
+        elif role == "W":
+            if transposed:  # z_ij = Σ_m in_im w_jm + b_j
+                part = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
+                summed = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
+                done = (
+                    f"Σᵢ {e(do, 'ik')} {e(i_, 'il')}",
+                    rf"\sum_{{i}} {t(do, 'ik')} \, {t(i_, 'il')}",
+                )
+                w_in = env["X"]
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(up[a, r] * w_in[a, c] for a in range(n))
+            else:  # z_ij = Σ_m in_im w_mj + b_j
+                part = (f"{e(i_, 'ik')} δⱼₗ", rf"{t(i_, 'ik')} \, \delta_{{jl}}")
+                summed = part
+                done = (
+                    f"Σᵢ {e(i_, 'ik')} {e(do, 'il')}",
+                    rf"\sum_{{i}} {t(i_, 'ik')} \, {t(do, 'il')}",
+                )
+                x_in = env["X"]
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(x_in[a, r] * up[a, c] for a in range(n))
+
+            wrt = (e(w, "kl"), t(w, "kl"))
+        elif role == "X":
+            weights = env["W"]
+            m = up.cols
+            if transposed:
+                part = (f"δᵢₖ {e(w, 'jl')}", rf"\delta_{{ik}} \, {t(w, 'jl')}")
+                done = (
+                    f"Σⱼ {e(do, 'kj')} {e(w, 'jl')}",
+                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'jl')}",
+                )
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(up[r, a] * weights[a, c] for a in range(m))
+            else:
+                part = (f"δᵢₖ {e(w, 'lj')}", rf"\delta_{{ik}} \, {t(w, 'lj')}")
+                done = (
+                    f"Σⱼ {e(do, 'kj')} {e(w, 'lj')}",
+                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'lj')}",
+                )
+
+                def value(r: int, c: int) -> Poly:
+                    return _sum(up[r, a] * weights[c, a] for a in range(m))
+
+            summed = part
+            wrt = (e(v, "kl"), t(v, "kl"))
+        elif role == "b":
+            part = ("δⱼₗ", r"\delta_{jl}")
+            summed = part
+            done = (f"Σᵢ {e(do, 'il')}", rf"\sum_{{i}} {t(do, 'il')}")
+
+            def value(r: int, c: int) -> Poly:
+                return _sum(up[a, max(r, c)] for a in range(n))
+
+            wrt = (e(b, "l"), t(b, "l"))
+        else:  # Z: the elementwise layer a_ij = f(z_ij)
+            slope = env[var]
+            f_ij = (_slope_text(st.kind, k, "ij"), _slope_tex(st.kind, k, "ij"))
+            part = (
+                f"δᵢₖ δⱼₗ {f_ij[0]}",
+                rf"\delta_{{ik}} \, \delta_{{jl}} \, {f_ij[1]}",
+            )
+            summed = part
+            done = (
+                f"{e(do, 'kl')} {_slope_text(st.kind, k, 'kl')}",
+                rf"{t(do, 'kl')} \, {_slope_tex(st.kind, k, 'kl')}",
+            )
+
+            def value(r: int, c: int) -> Poly:
+                return up[r, c] * slope[r, c]
+
+            wrt = (e(v, "kl"), t(v, "kl"))
+        collapsed = PolyMatrix(
+            rows,
+            cols,
+            {
+                (r, c): p
+                for r in range(rows)
+                for c in range(cols)
+                if not (p := value(r, c)).is_zero()
+            },
+        )
+        self._check(
+            var,
+            Claim.INDEX,
+            local.first_difference(collapsed),
+            local,
+            collapsed,
+            "the collapsed sum = the chain rule's matrix, entry by entry",
+        )
+        z_ij = (e(o, "ij"), t(o, "ij"))
+        partial = Step(
+            f"index_d{out}_d{var}",
+            StepKind.JACOBIAN,
+            ("Index notation: ", slash(out, var), " entry by entry"),
+            (
+                Equation(
+                    Written(
+                        f"∂{z_ij[0]}/∂{wrt[0]} = {part[0]}",
+                        rf"\frac{{\partial {z_ij[1]}}}{{\partial {wrt[1]}}} = {part[1]}",
+                    )
+                ),
+            ),
+            note=(
+                "The Kronecker delta ",
+                math("δ", r"\delta"),
+                " is 1 where its two indices agree and 0 elsewhere: it says which "
+                "entries of the output depend on which entry of ",
+                mat(var),
+                ".",
+            ),
+            uses=(f"forward_{out}",),
+            wrt=var,
+            view="index",
+        )
+        chain = Step(
+            f"index_dL_d{var}",
+            StepKind.CHAIN,
+            ("Index notation: the chain rule for ", mat(var)),
+            (
+                Equation(
+                    Written(
+                        f"∂L/∂{wrt[0]} = Σᵢ Σⱼ {e(do, 'ij')} {summed[0]} = {done[0]}",
+                        rf"\frac{{\partial L}}{{\partial {wrt[1]}}} = \sum_{{i}} "
+                        rf"\sum_{{j}} {t(do, 'ij')} \, {summed[1]} = {done[1]}",
+                    )
+                ),
+            ),
+            note=(
+                "The chain rule sums over every entry ",
+                math("(i, j)"),
+                " of the output; each delta keeps only the terms where its indices "
+                "agree, so its sum collapses. What is left is entry ",
+                math("(k, l)") if role != "b" else math("l"),
+                " of the closed form below (checked entry by entry in the certificate).",
+            ),
+            uses=(f"upstream_{out}", f"index_d{out}_d{var}"),
+            wrt=var,
+            view="index",
+        )
+        ids = [s_.id for s_ in self.steps]
+        at = ids.index(f"closed_{var}")
+        closed = self.steps[at]
+        if self.config.method == "index":
+            gone = {f"d{out}_d{var}", f"dL_d{var}", f"reshape_{var}"}
+            self.steps = [s_ for s_ in self.steps if s_.id not in gone]
+            at = [s_.id for s_ in self.steps].index(f"closed_{var}")
+            closed = replace(
+                closed,
+                uses=(f"index_dL_d{var}",),
+                note="Entry by entry, this product is the collapsed sum above.",
+            )
+        self.steps[at : at + 1] = [partial, chain, closed]
 
     # -- shared pieces -------------------------------------------------------------------------
     def _upstream_step(self, st: Stage) -> Step:
         out = st.output
         up = self._upstream_symbols(out)
-        low = entry_prefix(out)
+        letter, layer = _split(entry_prefix(out))
         eqs = [Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up))]
         if out == self.top:
             eqs.append(Equation(Sym(f"d{out}"), self.top_form))
@@ -980,12 +1539,23 @@ class _NetEngine:
         return Step(
             f"upstream_{out}",
             StepKind.DEFINE,
-            f"Layer {st.spec.text}: the upstream derivative d{out}",
+            (
+                "Layer ",
+                Code(st.spec.text),
+                ": the upstream derivative ",
+                mat(f"d{out}"),
+            ),
             tuple(eqs),
             note=(
-                f"d{low}_ij stands for ∂L/∂{low}_ij, what the layers above hand this one; "
-                "the derivation of this layer keeps it as a symbol, and its value "
-                "(written above) is substituted at the end."
+                ent("d" + letter, layer),
+                " stands for ",
+                math(
+                    f"∂L/∂{_e(letter, layer, 'ij')}",
+                    rf"\partial L/\partial {_t(letter, layer, 'ij')}",
+                ),
+                ", what the layers above hand this one; the derivation of this layer "
+                "keeps it as a symbol, and its value (written above) is substituted at "
+                "the end.",
             ),
             wrt=out,
         )
@@ -1004,7 +1574,7 @@ class _NetEngine:
             Step(
                 f"dL_d{var}",
                 StepKind.CHAIN,
-                f"Chain rule for {var}",
+                ("Chain rule for ", mat(var)),
                 (
                     Equation(Jac("L", v), Prod(Jac("L", o), Jac(o, v))),
                     Equation(
@@ -1014,9 +1584,17 @@ class _NetEngine:
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
                 note=(
-                    f"The (1 × {jac.rows}) row of upstream derivatives times the "
-                    f"({jac.rows} × {jac.cols}) Jacobian; entry k is Σ_r ∂L/∂{o}_r · "
-                    f"∂{o}_r/∂{v}_k."
+                    f"The 1 × {jac.rows} row of upstream derivatives times the "
+                    f"{jac.rows} × {jac.cols} Jacobian; entry ",
+                    math("k"),
+                    " is ",
+                    math(
+                        f"Σᵣ ∂L/∂{_e(*_split(o), 'r')} · "
+                        f"∂{_e(*_split(o), 'r')}/∂{_e(*_split(v), 'k')}",
+                        rf"\sum_{{r}} \partial L/\partial {_t(*_split(o), 'r')} \cdot "
+                        rf"\partial {_t(*_split(o), 'r')}/\partial {_t(*_split(v), 'k')}",
+                    ),
+                    ".",
                 ),
                 uses=(f"upstream_{out}", f"d{out}_d{var}"),
                 wrt=var,
@@ -1040,11 +1618,18 @@ class _NetEngine:
             Step(
                 f"reshape_{var}",
                 StepKind.SIMPLIFY,
-                f"Reshape into a matrix: ∂L/∂{var}",
+                ("Reshape into a matrix: ", slash("L", var)),
                 tuple(eqs),
                 note=(
-                    f"Putting each ∂L/∂v back where v sits in {var} (undoing vec) gives a "
-                    f"matrix of {var}'s shape."
+                    "Putting each ",
+                    math("∂L/∂v", r"\partial L/\partial v"),
+                    " back where ",
+                    math("v"),
+                    " sits in ",
+                    mat(var),
+                    " (undoing vec) gives a matrix of the shape of ",
+                    mat(var),
+                    ".",
                 ),
                 uses=(f"dL_d{var}",),
                 wrt=var,
@@ -1054,7 +1639,7 @@ class _NetEngine:
             Step(
                 f"closed_{var}",
                 StepKind.RESULT,
-                f"Closed form of ∂L/∂{var}",
+                ("Closed form of ", slash("L", var)),
                 (Equation(Sym(f"d{var}"), closed_node, Explicit(closed)),),
                 note="The matrix above is exactly this product, entry by entry.",
                 uses=(f"reshape_{var}",),
@@ -1125,10 +1710,11 @@ class _NetEngine:
         direct = evaluate(network_form, env, self.order, self.sizes)
         net_ok = self._check(
             var,
-            f"whole network: ∂L/∂{var} = {_plain(network_form)}",
+            Claim.NETWORK,
             composed.first_difference(direct),
             composed,
             direct,
+            "equal to the composed chain rule, entry by entry",
         )
         derivative, closed_out, closed_form = local, closed, closed_node
         composed_out = composed  # times self.scale (1/N or 1), applied when asked for
@@ -1188,14 +1774,22 @@ class _NetEngine:
             for var in c.wrt
             if _depth(self.results[var].extra["network_form"]) > 2
         ]
+        uses = tuple(f"closed_{v}" for v in c.wrt if v in self.results)
         if whole:
-            eqs.append(
-                Equation(
-                    Text("Substituted down to the loss, as the certificate proves:")
+            self.steps.append(
+                Step(
+                    "network",
+                    StepKind.RESULT,
+                    "Every derivative through the whole network",
+                    tuple(whole),
+                    note=(
+                        "Each layer's closed form with the upstream derivatives above it "
+                        "substituted, down to the loss; the certificate proves each one "
+                        "against the composed chain rule, entry by entry.",
+                    ),
+                    uses=uses,
                 )
             )
-            eqs += whole
-        sizes = _framework_sizes(self.config)
         self.steps.append(
             Step(
                 "summary",
@@ -1205,9 +1799,10 @@ class _NetEngine:
                 note=(
                     "The backward pass a student implements, top down: each line uses only "
                     "the line before it and values the forward pass cached. No framework "
-                    "builds the Jacobians above: " + sizes
+                    "builds the Jacobians above: ",
+                    *_framework_sizes(self.config),
                 ),
-                uses=tuple(f"closed_{v}" for v in c.wrt if v in self.results),
+                uses=uses,
             )
         )
 
@@ -1252,18 +1847,43 @@ def _blocks(
     return (m, m) if row else (n, 1)
 
 
-def _slope_text(kind: str, k: int) -> str:
+def _slope_text(kind: str, k: int, index: str = "ij") -> str:
+    a = _e("a", k, index)
     return {
-        "relu": f"r{k}_ij",
-        "tanh": f"(1 − a{k}_ij²)",
-        "sigmoid": f"a{k}_ij (1 − a{k}_ij)",
+        "relu": _e("r", k, index),
+        "tanh": f"(1 − {a}²)",
+        "sigmoid": f"{a}(1 − {a})",
     }[kind]
 
 
-def _plain(node: Node) -> str:
-    from .formula import formula_text
+def _slope_tex(kind: str, k: int, index: str = "ij") -> str:
+    a = _t("a", k, index)
+    return {
+        "relu": _t("r", k, index),
+        "tanh": f"(1 - {{{a}}}^{{2}})",
+        "sigmoid": f"{a}(1 - {a})",
+    }[kind]
 
-    return formula_text(node)
+
+def _split(low: str) -> tuple[str, int | None]:
+    """Entry letters and layer: z2 -> ("z", 2); p -> ("p", None); dy -> ("dy", None)."""
+    head = low.rstrip("0123456789")
+    tail = low[len(head) :]
+    return head, int(tail) if tail else None
+
+
+def _jacobian_title(out: str, var: str) -> Prose:
+    return (
+        "Jacobian of ",
+        F(Vec(Sym(out))),
+        " with respect to ",
+        F(Vec(Sym(var))),
+    )
+
+
+def _equal(lhs: Node, rhs: Node) -> Prose:
+    """The detail of a passed check: "lhs = rhs entry by entry"."""
+    return (F(lhs), math(" = "), F(rhs), ", entry by entry")
 
 
 def _depth(node: Node) -> int:
@@ -1276,14 +1896,19 @@ def _depth(node: Node) -> int:
     return 0
 
 
-def _framework_sizes(config: NetConfig) -> str:
+def _framework_sizes(config: NetConfig) -> Prose:
     """Why the Jacobians stay on paper: their size at a real network's size."""
     n, d, h, c = 128, 784, 256, 10
     entries = (n * h) * (d * h)
     return (
-        f"at N = {n}, D = {d}, a hidden width of {h} and {c} classes, ∂vec Z1/∂vec W1 "
-        f"alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
-        f"while dW1 = Xᵀ·dZ1 is one {d}×{n} by {n}×{h} product."
+        "at ",
+        math(f"N = {n}, D = {d}"),
+        f", a hidden width of {h} and {c} classes, ",
+        slash("Z1", "W1", vec=True),
+        f" alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
+        "while ",
+        math("dW1 = Xᵀ·dZ1", r"dW_{1} = X^{T} \, dZ_{1}"),
+        f" is one {d} × {n} by {n} × {h} product.",
     )
 
 

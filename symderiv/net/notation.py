@@ -1,4 +1,4 @@
-"""Notation a network adds to the single layer's: Hadamard products and activation slopes.
+"""Evaluating a network's formulas; its nodes (Had, Slope, Diag) live in symderiv.notation.
 
 Roles name matrices of the network: X, W1, b1, Z1, A1, R1, P, T, dY, dZ1, dA1, ... A tree
 such as ``Prod(T(Sym("X")), Had(Prod(Sym("dZ2"), T(Sym("W2"))), Slope("relu", 1)))`` is
@@ -8,38 +8,25 @@ dW1 = Xᵀ·((dZ2·W2ᵀ) ⊙ R1). :func:`evaluate` computes a tree with explici
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..algebra import ONE, Coeff, Poly, PolyMatrix
-from ..notation import Comm, Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
-
-
-@dataclass(frozen=True)
-class Had(Node):
-    """The Hadamard (entrywise) product ``left ⊙ right`` of two matrices of one shape."""
-
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Slope(Node):
-    """The matrix of local derivatives of activation ``kind`` after affine layer ``index``.
-
-    relu: R (the mask); tanh: 1 − A ⊙ A; sigmoid: A ⊙ (1 − A). Entries are polynomials
-    in the cached values rℓ_i_j or aℓ_i_j.
-    """
-
-    kind: str
-    index: int
-
-
-@dataclass(frozen=True)
-class Diag(Node):
-    """diag(vec M): the square matrix with the entries of ``arg`` on its diagonal."""
-
-    arg: Node
+from ..notation import (
+    Comm,
+    Diag,
+    Eye,
+    Had,
+    Kron,
+    Node,
+    Ones,
+    Prod,
+    Recip,
+    Scalar,
+    Slope,
+    Sum,
+    Sym,
+    T,
+)
 
 
 def slope_matrix(kind: str, index: int, shape: tuple[int, int]) -> PolyMatrix:

@@ -202,6 +202,8 @@ class NetConfig:
         convention, vec, layout: as for one layer (every affine layer uses the convention).
         loss: generic (symbolic dy_i_j), mse, sum or softmax-ce.
         wrt: variables to report (X, W1, b1, ...); default all.
+        method: jacobian (explicit Jacobians), index (index notation, Kronecker
+            deltas collapsed) or all (both, each checked against the other).
     """
 
     net: NetSpec
@@ -212,6 +214,7 @@ class NetConfig:
     layout: str = "denominator"
     loss: str = "generic"
     wrt: tuple[str, ...] = field(default=())
+    method: str = "jacobian"
 
     def __post_init__(self) -> None:
         net = self.net
@@ -221,12 +224,6 @@ class NetConfig:
         check_size("n", self.n)
         check_size("d", self.d)
         choose(self.convention, CONVENTIONS, "convention")
-        if CONVENTIONS[self.convention].samples_as_columns:
-            # The network engine carries each activation as (N, width), samples as rows.
-            raise NetSpecError(
-                f"--net needs samples as rows; convention {self.convention} has samples "
-                "as columns (use xw, torch or column)"
-            )
         choose(self.vec, VEC_ORDERS, "vectorization order (--vec)")
         choose(self.layout, LAYOUTS, "layout")
         choose(self.loss, NET_LOSSES, "loss")
@@ -244,6 +241,7 @@ class NetConfig:
             )
         wrt = self.wrt if self.wrt else None
         object.__setattr__(self, "wrt", parse_net_wrt(wrt, self.net))
+        choose(self.method, NET_METHODS, "method (--method, with --net)")
 
     @property
     def conv(self) -> Convention:
@@ -275,9 +273,15 @@ class NetConfig:
             "vec": self.vec,
             "layout": self.layout,
             "loss": self.loss,
-            "method": "jacobian",
+            "method": self.method,
             "wrt": list(self.wrt),
         }
+
+
+#: How a network can be derived: explicit Jacobians, index notation, or both. The tensor
+#: view is the single layer's only: a network's derivatives are taken layer by layer, so
+#: each layer's derivative tensor would be the single layer's.
+NET_METHODS: tuple[str, ...] = ("jacobian", "index", "all")
 
 
 def ce_scale(n: int) -> Fraction:
@@ -289,6 +293,7 @@ __all__ = [
     "ACTIVATIONS",
     "LayerSpec",
     "NET_LOSSES",
+    "NET_METHODS",
     "NetConfig",
     "NetSpec",
     "NetSpecError",

@@ -57,7 +57,7 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
-    page,
+    page_of,
 )
 
 #: Width of a slide's text (em): 16:9 slides are 160 mm wide with 1 cm margins.
@@ -506,14 +506,26 @@ class BeamerPrinter(LatexPrinter):
         note, length = self.bottom(block)
         (limit,) = self.heights([2.6 * len(rows)], "x" * length, extra_lines=lines + 1)
         body = self.show(shown, limit)
-        if code:
+        if code and len(display.equations) > 4:
+            # a network's backward pass: its formulas beside their NumPy lines
+            (limit,) = self.heights([2.6 * len(display.equations)], "", extra_lines=2)
+            body = (
+                "\\begin{columns}[T]\n\\begin{column}{0.44\\textwidth}\n"
+                + self.show(shown, limit)
+                + "\n\\end{column}\n\\begin{column}{0.54\\textwidth}\n"
+                + self.code(code[0]).replace(
+                    "\\small", "\\scriptsize" if lines > 10 else "\\small", 1
+                )
+                + "\n\\end{column}\n\\end{columns}"
+            )
+        elif code:
             body += "\n" + self.code(code[0])
         return self.frame(self.step_title(block), body + note)
 
     # -- the deck --------------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
-        self.bind(d.config)
-        blocks = page(d, self.settings.max_entries)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         title = blocks[0]
         assert isinstance(title, PageTitle)
         body = self.join(blocks)

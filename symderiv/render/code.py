@@ -24,12 +24,14 @@ from ..conventions import NAMEABLE, derivative_name, mse_upstream
 from ..notation import (
     SCALARS,
     Eye,
+    Had,
     Kron,
     Node,
     Ones,
     Prod,
     Recip,
     Scalar,
+    Slope,
     Sum,
     Sym,
     T,
@@ -100,7 +102,7 @@ class _NumPy(Visitor[str]):
             return f"{self._operand(args[1])} / {self.size(args[0].size)}"
         out = ""
         for i, a in enumerate(args):
-            text = f"({self.visit(a)})" if isinstance(a, Sum) else self.visit(a)
+            text = f"({self.visit(a)})" if isinstance(a, (Sum, Had)) else self.visit(a)
             if i:
                 # a scalar scales (*), matrices multiply (@); equal precedence in
                 # Python, applied left to right as the product is written
@@ -111,6 +113,20 @@ class _NumPy(Visitor[str]):
 
     def visit_Recip(self, node: Recip) -> str:  # noqa: N802
         return f"(1 / {self.size(node.size)})"
+
+    # a network's elementwise layers (symderiv.net): ⊙ is *, the slopes are cached
+    def visit_Had(self, node: Had) -> str:  # noqa: N802
+        sides = []
+        for side in (node.left, node.right):
+            text = self.visit(side)
+            sides.append(f"({text})" if isinstance(side, (Sum, Prod, Had)) else text)
+        return " * ".join(sides)
+
+    def visit_Slope(self, node: Slope) -> str:  # noqa: N802
+        if node.kind == "relu":
+            return self.names[f"R{node.index}"]
+        a = self.names[f"A{node.index}"]
+        return f"(1 - {a} * {a})" if node.kind == "tanh" else f"{a} * (1 - {a})"
 
     def _operand(self, node: Node) -> str:
         text = self.visit(node)

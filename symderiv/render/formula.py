@@ -21,8 +21,10 @@ from ..notation import (
     ROLES,
     Comm,
     Deriv,
+    Diag,
     Eye,
     Grad,
+    Had,
     Jac,
     Kron,
     Node,
@@ -30,16 +32,24 @@ from ..notation import (
     Prod,
     Recip,
     Scalar,
+    Slope,
     Sum,
     Sym,
     T,
     Text,
     Vec,
     Visitor,
+    Written,
 )
 from ..notes import Code, M, Prose
 
 Leaf = Callable[[Node], str]
+
+#: A network's roles carry their layer: W1, b2, dZ2, A1, R1 (symderiv.net).
+_LAYER_ROLE = re.compile(r"(d?)([A-Za-z])(\d+)\Z")
+#: A network's entry letters carry it too: z2 (entries z2_i_j), a1, w1.
+_LAYER_ENTRY = re.compile(r"([a-z]+)(\d+)\Z")
+_SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
 def _is_neg(node: Node) -> bool:
@@ -175,7 +185,7 @@ class _Printer(Visitor[str]):
         parts = []
         for a in args:
             s = self.visit(a)
-            parts.append(self.paren(s) if isinstance(a, (Sum, Kron)) else s)
+            parts.append(self.paren(s) if isinstance(a, (Sum, Kron, Had)) else s)
         return self.times.join(parts)
 
     def visit_Vec(self, node: Vec) -> str:  # noqa: N802
@@ -192,10 +202,55 @@ class _Printer(Visitor[str]):
 
     def visit_Jac(self, node: Jac) -> str:  # noqa: N802
         fn = self.letters.entry(node.fn) if node.fn in ROLES else node.fn
-        return self.sub("J", fn) + f"({self.letters.entry(node.at)})"
+        at = self.letters.entry(node.at)
+        return self.sub("J", self.layered(fn)) + f"({self.layered(at)})"
+
+    def layered(self, letters: str) -> str:
+        """A network's entry letters with their layer: z2 -> z⁽²⁾ (z^{(2)} in LaTeX)."""
+        m = _LAYER_ENTRY.match(letters)
+        if m is None:
+            return letters
+        return m.group(1) + f"({m.group(2)})".translate(_SUPERSCRIPT)
+
+    # -- a network's elementwise layers (symderiv.net) ---------------------------------
+    odot = " ⊙ "
+
+    def visit_Had(self, node: Had) -> str:  # noqa: N802
+        parts = []
+        for side in (node.left, node.right):
+            s = self.visit(side)
+            wrap = isinstance(side, (Sum, Kron, Had)) or (
+                isinstance(side, Prod)
+                and sum(not isinstance(a, (Scalar, Recip)) for a in side.args) > 1
+            )
+            parts.append(self.paren(s) if wrap else s)
+        return self.odot.join(parts)
+
+    def visit_Slope(self, node: Slope) -> str:  # noqa: N802
+        a = self.name(f"A{node.index}")
+        one = self.one()
+        return {
+            "relu": self.name(f"R{node.index}"),
+            "tanh": self.paren(f"{one}{self.minus}{a}{self.odot}{a}"),
+            "sigmoid": f"{a}{self.odot}{self.paren(f'{one}{self.minus}{a}')}",
+        }[node.kind]
+
+    def visit_Diag(self, node: Diag) -> str:  # noqa: N802
+        inner = self.visit(node.arg)
+        if isinstance(node.arg, (Had, Prod, Sum)) or (
+            isinstance(node.arg, Slope) and node.arg.kind == "sigmoid"
+        ):
+            inner = self.paren(inner)
+        return self.diag(inner)
+
+    def diag(self, inner: str) -> str:
+        return f"diag(vec {inner})"
 
     def visit_Text(self, node: Text) -> str:  # noqa: N802
         return self.text(node.text)
+
+    def visit_Written(self, node: Written) -> str:  # noqa: N802
+        return node.text
 
     def visit_Explicit(self, node: Node) -> str:  # noqa: N802
         if self.leaf is None:
@@ -215,7 +270,10 @@ class _TextPrinter(_Printer):
 
 
 def size_latex(name: str) -> str:
-    """A size name in LaTeX: "N" -> "N", "C_out" -> "C_{\\mathrm{out}}"."""
+    """A size name in LaTeX: "N" -> "N", "C_out" -> "C_{\\mathrm{out}}", "K2" -> "K_{2}"."""
+    layer = re.match(r"([A-Za-z])(\d+)\Z", name)
+    if layer is not None:  # a network's widths K1, K2
+        return f"{layer.group(1)}_{{{layer.group(2)}}}"
     base, _, sub = name.partition("_")
     return f"{base}_{{\\mathrm{{{sub}}}}}" if sub else name
 
@@ -226,7 +284,22 @@ class _LatexPrinter(_Printer):
     transpose = "^{T}"
     minus = " - "
 
+    odot = " \\odot "
+
+    def diag(self, inner: str) -> str:
+        return rf"\operatorname{{diag}}(\operatorname{{vec}} {inner})"
+
+    def layered(self, letters: str) -> str:
+        m = _LAYER_ENTRY.match(letters)
+        return letters if m is None else f"{m.group(1)}^{{({m.group(2)})}}"
+
+    def visit_Written(self, node: Written) -> str:  # noqa: N802
+        return node.tex
+
     def name(self, role: str) -> str:
+        layer = _LAYER_ROLE.match(role)
+        if layer is not None:  # a network's W1, dZ2: W_{1}, dZ_{2}
+            return f"{layer.group(1)}{layer.group(2)}_{{{layer.group(3)}}}"
         letters = self.letters.of(role)
         tex = letters if len(letters) == 1 or role == "dY" else f"\\mathit{{{letters}}}"
         if self.letters.bold and role in NAMEABLE:

@@ -56,7 +56,7 @@ from .page import (
     Table,
     TableCell,
     Verdict,
-    page,
+    page_of,
 )
 from .terminal import prose_text
 
@@ -455,11 +455,11 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
 
     # -- the document ----------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
-        self.bind(d.config)
-        blocks = page(d, self.settings.max_entries)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         title = blocks[0]
         assert isinstance(title, PageTitle)
-        c = d.config
+        c = title.config
         head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
         body = self.blocks(blocks)
         main = "\n".join(out for out in body[1:] if out)

@@ -88,7 +88,7 @@ from .page import (
     TableCell,
     Verdict,
     block_rules,
-    page,
+    page_of,
     shown_indices,
 )
 
@@ -1713,8 +1713,8 @@ class LatexPrinter(PagePrinter[str, Any]):
     # -- the document ----------------------------------------------------------------------
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
-        self.bind(d.config)
-        blocks = page(d, self.settings.max_entries)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         title = blocks[0]
         assert isinstance(title, PageTitle)
         body = self.join(blocks)

@@ -57,7 +57,7 @@ from .page import (
     Table,
     TableCell,
     Verdict,
-    page,
+    page_of,
 )
 
 #: The certificate's marks, as maths: pdflatex (pandoc, nbconvert) has no ✓ in text.
@@ -357,8 +357,9 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         return ""  # omitted (page.OMITTED)
 
     def render(self, d: Derivation) -> str:
-        self.bind(d.config)
-        text = self.join(page(d, self.settings.max_entries))
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
+        text = self.join(blocks)
         text = re.sub(r"\n{3,}", "\n\n", text)
         return text.rstrip("\n") + "\n"
 

@@ -7,6 +7,7 @@ convention).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +22,38 @@ def shown_index(index: tuple[int, ...], letters: Letters) -> tuple[int, ...]:
 
 
 _MACRON = "\u0304"  # combining macron: ȳ, z̄
+
+#: A network's entries (symderiv.net): w1_2_3 (layer 1), dz2_1_1, r1_1_1, b2_3; and
+#: ip_1_2, the reciprocal 1/p_1_2 of a softmax output.
+_LAYERED = re.compile(r"(?:(ip)|(d?[a-z])(\d+))_(\d+)(?:_(\d+))?\Z")
+_SUPERSCRIPT = str.maketrans("0123456789()-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁻")
+
+
+def layered(atom: str) -> tuple[str, str, tuple[int, ...]] | None:
+    """A network entry's (letters, layer, index): w1_2_3 -> ("w", "1", (2, 3));
+    ip_1_2 -> ("ip", "", (1, 2)); None for the single layer's names (x_1_2, dy_1_1)."""
+    m = _LAYERED.match(atom)
+    if m is None:
+        return None
+    recip, letters, layer, i, j = m.groups()
+    index = (int(i),) if j is None else (int(i), int(j))
+    return (recip or letters, layer or "", index)
+
+
+def _layered_unicode(letters: str, layer: str, index: tuple[int, ...]) -> str:
+    sub = unicode_subscript(index)
+    if letters == "ip":
+        return f"p{sub}⁻¹"
+    return f"{letters}{f'({layer})'.translate(_SUPERSCRIPT)}{sub}"
+
+
+def _layered_latex(letters: str, layer: str, index: tuple[int, ...]) -> str:
+    sub = ",".join(map(str, index))
+    if letters == "ip":
+        return f"p_{{{sub}}}^{{-1}}"
+    if letters.startswith("d"):
+        letters = rf"\mathrm{{d}}{letters[1:]}"
+    return f"{letters}^{{({layer})}}_{{{sub}}}"
 
 
 #: Marks a display-only atom "∂of/∂wrt" (the function view's Jacobian of symbols and the
@@ -51,6 +84,9 @@ def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> st
     if atom.startswith(PARTIAL):
         of, wrt = atom[len(PARTIAL) :].split("|")
         return f"∂{_side(of, letters, False)}/∂{_side(wrt, letters, False)}"
+    net = layered(atom)
+    if net is not None:
+        return _layered_unicode(*net)
     role, index = split_entry(atom)
     letter = letters.entry(role)
     sub = unicode_subscript(shown_index(index, letters))
@@ -70,6 +106,9 @@ def latex_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
         of, wrt = atom[len(PARTIAL) :].split("|")
         num, den = _side(of, letters, True), _side(wrt, letters, True)
         return f"\\frac{{\\partial {num}}}{{\\partial {den}}}"
+    net = layered(atom)
+    if net is not None:
+        return _layered_latex(*net)
     role, index = split_entry(atom)
     letter = letters.entry(role)
     if len(letter) > 1:

@@ -45,7 +45,7 @@ from .page import (
     StepGroup,
     Table,
     Verdict,
-    page,
+    page_of,
 )
 
 #: Names the generated code uses itself; display letters equal to one of them are not
@@ -238,7 +238,8 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         cells = self.md("title", block)
         cells += self.code_cell(
             "setup",
-            "from symderiv import derive\n\n"
+            block.setup
+            or "from symderiv import derive\n\n"
             f"d = {derive_call(block.config)}\n"
             "print(d.verified)  # True: every result was checked exactly\n"
             "m = d.matrices()  # sympy matrices, entries named as on this page",
@@ -431,8 +432,8 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         self._namespace = {"__name__": "__symderiv_notebook__"}
         self._count = 0
         self._ids = {}
-        self.bind(d.config)
-        blocks = page(d, self.settings.max_entries)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         cells: Cells = [c for out in self.blocks(blocks) for c in out]
         nb = nbformat.v4.new_notebook()
         nb["cells"] = [nbformat.from_dict(c) for c in cells]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
@@ -63,6 +63,8 @@ class PageTitle:
     settings: tuple[Prose, ...]
     command: str
     config: Config
+    #: the notebook's first code cell, when not ``derive(...)`` of ``config`` (a network)
+    setup: str = ""
 
 
 @dataclass(frozen=True)
@@ -742,6 +744,18 @@ def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, 
     return tuple(out)
 
 
+def page_of(d: Any, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, ...]:
+    """The page of ``d``: :func:`page` of a Derivation, or the blocks another kind of
+    derivation builds with its own ``page`` method (a network, :mod:`symderiv.net.page`).
+
+    Either way the first block is the PageTitle, whose ``config`` the printers bind.
+    """
+    own = getattr(d, "page", None)
+    blocks: tuple[Block, ...] = own(max_entries) if callable(own) else page(d, max_entries)
+    assert isinstance(blocks[0], PageTitle)
+    return blocks
+
+
 def remark_blocks(d: Derivation) -> list[Block]:
     """Where learners trip, with the shapes of each closed form after the layout remark."""
     c = d.config
@@ -791,5 +805,6 @@ __all__ = [
     "Block",
     "omitted",
     "page",
+    "page_of",
     "walk",
 ]

@@ -39,6 +39,7 @@ __all__ = ["narrow", "pretty_poly", "text_width", "unicode_namer"]
 _NARROW = frozenset(
     [chr(c) for c in range(0x20, 0x7F)]
     + list("₀₁₂₃₄₅₆₇₈₉⋅∂ᵀ×·⊗−∇ΣΔδ‖²ȳ")
+    + list("⁰¹³⁴⁵⁶⁷⁸⁹⁽⁾⁻⊙")  # a network's layers, w⁽¹⁾₂,₃, and p₁,₁⁻¹ (symderiv.net)
     + list("⎡⎤⎣⎦⎢⎥[]│─┼⋯⋮⋱✓✗→≤≥≠≈")
 )
 
@@ -90,7 +91,7 @@ def _plain_name(name: str) -> bool:
     """
     return (
         bool(name)
-        and name[-1] in "₀₁₂₃₄₅₆₇₈₉"
+        and (name[-1] in "₀₁₂₃₄₅₆₇₈₉" or name.endswith("⁻¹"))
         and "_" not in name
         and "^" not in name
         and _NARROW.issuperset(name)

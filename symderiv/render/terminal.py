@@ -70,7 +70,7 @@ from .page import (
     TableCell,
     Verdict,
     block_rules,
-    page,
+    page_of,
     shown_indices,
 )
 from .page import Table as TableBlock
@@ -762,11 +762,12 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         ``--step`` pauses between the steps; the whole view is these in order. A
         section's heading goes with its first step.
         """
-        self.bind(d.config)
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
         head: list[Any] = []
         steps: list[Any] = []
         closing: list[Any] = []
-        for block in page(d, self.settings.max_entries):
+        for block in blocks:
             if isinstance(block, Section) and any(
                 isinstance(b, StepGroup) for b in block.blocks
             ):

@@ -1,0 +1,615 @@
+"""A network derivation as the format-neutral page every printer walks.
+
+:func:`net_page` turns a :class:`~symderiv.net.engine.NetDerivation` into the block kinds
+of :mod:`symderiv.render.page` (headings, displays, notes with marked maths, explicit
+matrices, sparsity pictures, the entry written out, NumPy lines, the certificate,
+remarks), so the ordinary printers (terminal, LaTeX, Beamer, Markdown, notebook, HTML)
+print a network as they print one layer. What differs from one layer is decided here:
+the parts (the forward pass, the loss, one part per layer top down, the summary), the
+entry written out for every chain rule, the NumPy lines of the backward pass and the
+remarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..algebra import PolyMatrix
+from ..conventions import Config, Letters
+from ..notation import (
+    SCALARS,
+    Deriv,
+    Equation,
+    Explicit,
+    Jac,
+    Kron,
+    Node,
+    Prod,
+    Sum,
+    Sym,
+    Text,
+    Written,
+    shape,
+)
+from ..notation import Shape as NodeShape
+from ..notes import Code, F, M, Prose
+from ..render.page import (
+    DEFAULT_MAX_ENTRIES,
+    Block,
+    CertificateTable,
+    Dims,
+    Display,
+    EntrySum,
+    Heading,
+    LedgerItem,
+    Note,
+    PageTitle,
+    Remarks,
+    Section,
+    ShapeLedger,
+    Sparsity,
+    StepGroup,
+    shown_terms,
+)
+from ..render.page import (
+    Code as CodeBlock,
+)
+from ..steps import Check, Step, StepKind
+from .notes import ent, mat, math, slash
+
+if TYPE_CHECKING:
+    from .engine import NetDerivation
+    from .spec import NetConfig
+
+
+class NetPageConfig(Config):
+    """The printers' configuration for a network page: the network's convention, order,
+    layout and loss, with N, D and the last width as n, d, m.
+
+    A network's matrices print as their roles in every convention (X, W1, Z1, A1, dZ2:
+    the column convention's A for X would collide with the activations A1, A2).
+    """
+
+    @property
+    def letters(self) -> Letters:
+        return Letters(upstream=self.upstream)
+
+
+def page_config(c: NetConfig) -> NetPageConfig:
+    """The printers' configuration for network ``c``."""
+    return NetPageConfig(
+        n=c.n,
+        d=c.d,
+        m=c.widths()[-1],
+        convention=c.convention,
+        vec=c.vec,
+        layout=c.layout,
+        # The single layer's softmax-ce needs samples as rows; a wx network runs it down
+        # the columns. The printers read no loss from here (the page's settings say it).
+        loss="generic" if c.conv.samples_as_columns else c.loss,
+    )
+
+
+def command_line(c: NetConfig) -> str:
+    """The ``symderiv derive --net ...`` command that reproduces the page."""
+    parts = [f'symderiv derive --net "{c.net.text}" --n {c.n} --d {c.d}']
+    for name, default in (
+        ("convention", "xw"),
+        ("vec", "row"),
+        ("layout", "denominator"),
+        ("loss", "generic"),
+    ):
+        value = getattr(c, name)
+        if value != default:
+            parts.append(f"--{name} {value}")
+    if c.method != "jacobian":
+        parts.append(f"--method {c.method}")
+    if c.wrt != _all_variables(c):
+        parts.append("--wrt " + ",".join(c.wrt))
+    return " ".join(parts)
+
+
+def _all_variables(c: NetConfig) -> tuple[str, ...]:
+    from .spec import parse_net_wrt
+
+    return parse_net_wrt(None, c.net)
+
+
+def setup_code(c: NetConfig) -> str:
+    """The notebook's first code cell: the same derivation in Python."""
+    args = [f"net={c.net.text!r}", f"n={c.n}", f"d={c.d}"]
+    for name, default in (
+        ("convention", "xw"),
+        ("vec", "row"),
+        ("layout", "denominator"),
+        ("loss", "generic"),
+        ("method", "jacobian"),
+    ):
+        value = getattr(c, name)
+        if value != default:
+            args.append(f"{name}={value!r}")
+    if c.wrt != _all_variables(c):
+        args.append(f"wrt={c.wrt!r}")
+    var = c.wrt[0] if c.wrt else "X"
+    return (
+        "from symderiv.net import derive_net\n\n"
+        f"d = derive_net({', '.join(args)})\n"
+        "print(d.verified)  # True: every result was checked exactly\n"
+        f"# entry (1, 1) of dL/d{var} in the cached names, as the JSON holds it:\n"
+        f"print(d.composed_strings({var!r})[0][0])"
+    )
+
+
+# -- the parts ---------------------------------------------------------------------------------
+def _part_of(step: Step) -> str:
+    """Which part of the page a step belongs to: forward, loss, a layer output, summary."""
+    if step.id == "define" or step.id.startswith("forward_"):
+        return "forward"
+    if step.id in ("network", "summary"):
+        return "summary"
+    if step.id.startswith("upstream_"):
+        return step.id.removeprefix("upstream_")
+    return ""  # the part of the step before it
+
+
+def _part_title(d: NetDerivation, key: str) -> Prose:
+    if key == "forward":
+        return ("The network and its forward pass",)
+    if key == "loss":
+        return ("The loss and the upstream derivative of the output",)
+    if key == "summary":
+        return ("Summary: the backward pass",)
+    stage = next(st for st in d.stages if st.output == key)
+    return (
+        "Layer ",
+        Code(stage.spec.text),
+        " (",
+        mat(stage.output),
+        "): its derivatives",
+    )
+
+
+def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
+    current = ""
+    title: Prose = ()
+    group: list[Block] = []
+    for number, step in enumerate(d.steps, start=1):
+        key = _part_of(step) or current
+        if step.id == "loss" and current == "forward":
+            key = "loss"
+        if key != current:
+            if group:
+                yield Section(title, tuple(group))
+            group, title, current = [], _part_title(d, key), key
+        group.append(StepGroup(step, number, tuple(step_blocks(d, step, max_entries))))
+    if group:
+        yield Section(title, tuple(group))
+
+
+#: The summary's note on a slide.
+SUMMARY_SHORT: Prose = (
+    "The backward pass a student implements, top down: each line uses only the line "
+    "before it and what the forward pass cached.",
+)
+
+
+# -- one step ----------------------------------------------------------------------------------
+def step_blocks(
+    d: NetDerivation, step: Step, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> list[Block]:
+    """What one step of a network shows: its equations (hand-written formulas displayed
+    apart), the sparsity of a Jacobian, the entry written out, the note, NumPy lines."""
+    blocks: list[Block] = []
+    summary = step.id == "summary"
+    blocks.append(Display(step.equations, step.kind, boxed=summary))
+    if step.kind is StepKind.JACOBIAN:
+        sparsity = _sparsity(step)
+        if sparsity is not None:
+            blocks.append(sparsity)
+    entry = _entry_sum(step, max_entries)
+    if entry is not None:
+        blocks.append(entry)
+    shapes = NetShapes(d).ledger(step)
+    if shapes is not None:
+        blocks.append(shapes)
+    if step.note:
+        note = (step.note,) if isinstance(step.note, str) else step.note
+        short = SUMMARY_SHORT if summary else None  # a slide has no room for more
+        blocks.append(Note(note, short, aside=True))
+    if summary:
+        lines = code_lines(d)
+        if lines:
+            blocks.append(
+                CodeBlock(("The same backward pass in NumPy, top down:",), tuple(lines))
+            )
+    return blocks
+
+
+def _sparsity(step: Step) -> Sparsity | None:
+    for eq in step.equations:
+        lhs = eq.parts[0]
+        for p in eq.parts[1:]:
+            if isinstance(p, Explicit) and isinstance(lhs, Deriv):
+                m = p.matrix
+                assert isinstance(m, PolyMatrix)
+                rows, cols = m.shape
+                total = rows * cols
+                caption: Prose = (
+                    "Sparsity of ",
+                    slash(lhs.of, lhs.wrt, vec=lhs.vec),
+                    ", a ",
+                    M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
+                    f" matrix: each filled square is a nonzero entry, {m.nnz()} of "
+                    f"{total}.",
+                )
+                return Sparsity(m, p.blocks, lhs, caption)
+    return None
+
+
+def _entry_sum(step: Step, max_entries: int) -> EntrySum | None:
+    """Entry 1 of a chain rule's row times its Jacobian, written out as a sum."""
+    if step.kind is not StepKind.CHAIN or len(step.equations) < 2:
+        return None
+    product = step.equations[1].parts[-1]
+    if not (
+        isinstance(product, Prod)
+        and len(product.args) == 2
+        and all(isinstance(a, Explicit) for a in product.args)
+    ):
+        return None
+    row, jac = (a.matrix for a in product.args)  # type: ignore[attr-defined]
+    result = step.equations[-1].parts[-1]
+    if not isinstance(result, Explicit) or jac.cols < 1 or row.cols != jac.rows:
+        return None
+    first = result.matrix[0, 0]
+    var = step.wrt or ""
+    atom = _first_atom(step, var)
+    if atom is None or first.is_zero():
+        return None
+    nonzero = [r for r in range(jac.rows) if not jac[r, 0].is_zero()]
+    shown, hidden = shown_terms(len(nonzero), max_entries)
+    terms = tuple((row[0, nonzero[k]], jac[nonzero[k], 0]) for k in shown)
+    title: Prose = (
+        "Entry 1 written out: the row of upstream derivatives times column 1 of the "
+        "Jacobian",
+        ":",
+    )
+    return EntrySum(var, atom, terms, jac.rows - len(nonzero), title, hidden)
+
+
+def _first_atom(step: Step, var: str) -> str | None:
+    """The canonical name of the first entry of ``var`` (w2_1_1, a1_1_1, b1_1, x_1_1)."""
+    from .engine import entry_prefix
+
+    if not var or var == "P":
+        return None
+    prefix = entry_prefix(var)
+    if prefix.startswith("b"):
+        return f"{prefix}_1"
+    return f"{prefix}_1_1"
+
+
+# -- shapes ------------------------------------------------------------------------------------
+class NetShapes:
+    """The shape of every formula of a network, in size names (N, D, K1, …) and numbers."""
+
+    def __init__(self, d: NetDerivation) -> None:
+        c = d.config
+        conv = c.conv
+        # The steps show every derivative in its variable's shape (the layout applies
+        # to the results), so the shapes here are the denominator layout's.
+        self.numerator = False
+        self.sizes: dict[str, int] = {"N": c.n, "D": c.d}
+        self.roles: dict[str, NodeShape] = {}
+
+        def per_sample(width: str) -> NodeShape:
+            out = NodeShape(("N",), (width,))
+            return out.T if conv.samples_as_columns else out
+
+        self.roles["X"] = self.roles["dX"] = per_sample("D")
+        last = "D"
+        for st in d.stages:
+            k = st.index
+            if st.kind == "affine":
+                width = f"K{k}"
+                self.sizes[width] = st.out_width
+                rename = {"D": last, "M": width}
+                for role in ("W", "b"):
+                    base = conv.shapes[role]
+                    self.roles[f"{role}{k}"] = self.roles[f"d{role}{k}"] = NodeShape(
+                        tuple(rename.get(str(f), f) for f in base.rows),
+                        tuple(rename.get(str(f), f) for f in base.cols),
+                    )
+                last = width
+            else:
+                self.roles[f"R{k}"] = per_sample(last)
+            for role in (st.output, f"d{st.output}"):
+                self.roles[role] = per_sample(last)
+        for role in ("P", "T", "dY"):
+            self.roles[role] = per_sample(last)
+
+    def of(self, node: Node) -> NodeShape | None:
+        try:
+            return shape(node, self.roles, self.numerator)
+        except (TypeError, ValueError, KeyError):
+            return None
+
+    def dims(self, node: Node) -> Dims:
+        """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
+        found = self.of(node)
+        here = found.numbers(self.sizes) if found is not None else None
+        if isinstance(node, Sum):
+            return Dims(here, "+", tuple(self.dims(a) for a in node.args))
+        if isinstance(node, Prod):
+            factors = [a for a in node.args if not isinstance(a, SCALARS)]
+            if len(factors) > 1:
+                return Dims(here, "·", tuple(self.dims(a) for a in factors))
+        if isinstance(node, Kron):
+            return Dims(here, "⊗", (self.dims(node.left), self.dims(node.right)))
+        return Dims(here)
+
+    def ledger(self, step: Step) -> ShapeLedger | None:
+        """The formulas of a step with their shapes (explicit matrices show theirs)."""
+        items: list[LedgerItem] = []
+        seen: set[Node] = set()
+        for eq in step.equations:
+            for node in eq.parts:
+                if isinstance(node, (Explicit, Written, Text, Jac)):
+                    continue  # explicit matrices and the chain's rows show their shapes
+                if isinstance(node, Prod) and any(
+                    isinstance(a, Explicit) for a in node.args
+                ):
+                    continue
+                if node in seen:
+                    continue
+                found = self.of(node)
+                if found is None:
+                    continue
+                seen.add(node)
+                names = (
+                    None
+                    if any(isinstance(f, int) for f in found.count())
+                    else found.names()
+                )
+                items.append(LedgerItem(node, self.dims(node), names))
+        return ShapeLedger(tuple(items)) if items else None
+
+
+# -- the summary's NumPy lines -------------------------------------------------------------------
+def code_lines(d: NetDerivation) -> list[str]:
+    """``dW1 = X.T @ dZ1`` for each line of the summary, as a backward pass computes them
+    (the one NumPy printer, :mod:`symderiv.render.code`; the substituted forms that
+    repeat a line are left out)."""
+    from ..render.code import numpy_code
+
+    sizes = {"N": "N", "D": "D"}
+    sizes.update({f"K{st.index}": f"K{st.index}" for st in d.stages})
+    out: list[str] = []
+    seen: set[str] = set()
+    for eq in d.step("summary").equations:
+        lhs, rhs = eq.parts[0], eq.parts[-1]
+        if not isinstance(lhs, Sym) or lhs.role in seen:
+            continue
+        seen.add(lhs.role)
+        if d.config.loss == "sum" and not out:  # L = Σ of the output: dZ is all ones
+            out.append(f"{lhs.role} = np.ones_like({d.top})")
+            continue
+        code = numpy_code(rhs, _Names(), sizes)
+        out.append(f"{lhs.role} = {code}")
+    return out
+
+
+class _Names(dict[str, str]):
+    """Every role is its own NumPy name (X, W1, dZ2, R1)."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+# -- the page ------------------------------------------------------------------------------------
+#: The most rows and variables one certificate table holds (a page, a slide's width).
+CERTIFICATE_ROWS = 24
+CERTIFICATE_VARIABLES = 8
+
+
+def certificate_parts(checks: tuple[Check, ...]) -> list[tuple[Check, ...]]:
+    """The checks in tables of at most ``CERTIFICATE_ROWS`` rows and
+    ``CERTIFICATE_VARIABLES`` variables, a variable's rows never split (a deep network's
+    certificate would not fit one page or one slide)."""
+    groups: list[list[Check]] = []
+    for check in checks:
+        if groups and groups[-1][-1].wrt == check.wrt:
+            groups[-1].append(check)
+        else:
+            groups.append([check])
+    parts: list[list[Check]] = []
+    for group in groups:
+        last = parts[-1] if parts else None
+        if (
+            last is None
+            or len(last) + len(group) > CERTIFICATE_ROWS
+            or len({c.wrt for c in last} | {group[0].wrt}) > CERTIFICATE_VARIABLES
+        ):
+            parts.append(list(group))
+        else:
+            last.extend(group)
+    return [tuple(p) for p in parts]
+
+
+def _title(c: NetConfig) -> Prose:
+    return ("Backpropagation through the network ", Code(c.net.text))
+
+
+def _settings(c: NetConfig) -> tuple[Prose, ...]:
+    widths = " → ".join(map(str, c.widths()))
+    return (
+        (
+            math(f"N = {c.n}, D = {c.d}"),
+            ", widths ",
+            math(widths, widths.replace("→", r"\to")),
+        ),
+        (f"convention {c.convention}",),
+        (f"{c.vec} order",),
+        (f"{c.layout} layout",),
+        (f"loss {c.loss}",),
+        (f"method {c.method}",),
+    )
+
+
+def _intro(d: NetDerivation) -> list[Block]:
+    c = d.config
+    intro: Prose = (
+        "The derivative of the loss ",
+        math("L"),
+        " with respect to every input and parameter of the network ",
+        Code(c.net.text),
+        ", layer by layer from the top. Each layer gets the single layer's explicit "
+        "route: the upstream derivative it receives, its local Jacobian written out, "
+        "the chain rule as a row times that Jacobian, the reshape and the closed form, "
+        "each checked exactly. Every entry is written in what the forward pass caches (",
+        *_cached(d),
+        "), so every derivative is a polynomial a backward pass can evaluate.",
+    )
+    out: list[Block] = [Note(intro)]
+    if c.layout == "numerator":
+        out.append(
+            Note(
+                (
+                    "Numerator layout: each result (",
+                    Code("--format json"),
+                    ") is the transpose of the matrix shown; the steps write every "
+                    "derivative in the shape of its variable, as the backward pass "
+                    "stores it.",
+                )
+            )
+        )
+    eqs = tuple(
+        Equation(Sym(f"d{v}"), d.results[v].extra["network_form"]) for v in d.results
+    )
+    if eqs:
+        out.append(Display(eqs, StepKind.RESULT))
+    return out
+
+
+def _cached(d: NetDerivation) -> list[str | M | F]:
+    out: list[str | M | F] = []
+    for st in d.stages:
+        if out:
+            out.append(", ")
+        out.append(mat(st.output))
+        if st.kind == "relu":
+            out += [" and the mask ", mat(f"R{st.index}")]
+    if d.config.loss == "softmax-ce":
+        out += [", ", mat("P")]
+    return out
+
+
+def _remarks(d: NetDerivation) -> list[Block]:
+    c = d.config
+    first = next(st for st in d.stages if st.kind == "affine")
+    k = first.index
+    out: list[Block] = [
+        Heading(("Why the transposes",)),
+        Note(
+            (
+                "Each closed form has the shape of the matrix it differentiates by: ",
+                math(
+                    f"dW{k} = Xᵀ·dZ{k}",
+                    rf"dW_{{{k}}} = X^{{T}} \, dZ_{{{k}}}",
+                )
+                if c.convention == "xw"
+                else mat(f"dW{k}"),
+                " is ",
+                math(f"D × K{k}", rf"D \times K_{{{k}}}")
+                if not c.conv.weight_transposed
+                else math(f"K{k} × D", rf"K_{{{k}}} \times D"),
+                " like ",
+                mat(f"W{k}"),
+                ". The transposes are what the Kronecker forms of the Jacobians turn "
+                "into when the row of upstream derivatives is reshaped back: no shape "
+                "rule is needed, the certificate checks every entry.",
+            )
+        ),
+        Heading((math("⊙", r"\odot"), " is not a matrix product")),
+        Note(
+            (
+                "An activation acts entry by entry, so its Jacobian is diagonal and the "
+                "chain rule through it multiplies entry by entry: ",
+                math("dZ = dA ⊙ f′(Z)", r"dZ = dA \odot f'(Z)"),
+                ". Writing a matrix product there is the most common mistake in a "
+                "hand-written backward pass; the shapes would not even match.",
+            )
+        ),
+        Heading(("Where the ", math("1/N"), " goes")),
+        Note(
+            (
+                "The batch average of the loss puts ",
+                math("1/N"),
+                " into the upstream derivative of the output once; every layer below "
+                "inherits it through the chain rule, so no layer divides by ",
+                math("N"),
+                " again.",
+            )
+            if c.loss in ("mse", "softmax-ce")
+            else (
+                "This loss has no batch average, so no ",
+                math("1/N"),
+                " appears; with ",
+                Code("--loss mse"),
+                " or ",
+                Code("--loss softmax-ce"),
+                " it enters once, at the output, and every layer below inherits it.",
+            )
+        ),
+    ]
+    if c.loss == "softmax-ce":
+        out += [
+            Heading(("Why ", math("(P − T)/N", "(P - T)/N"))),
+            Note(
+                (
+                    "Neither the softmax Jacobian nor ",
+                    math("∂L/∂P", r"\partial L/\partial P"),
+                    " is simple, but their product is: the ",
+                    math("1/pᵢⱼ", "1/p_{ij}"),
+                    " of the cross-entropy cancels the ",
+                    math("pᵢⱼ", "p_{ij}"),
+                    " of the softmax, and the rank-one part brings in ",
+                    math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+                    ". Frameworks fuse the two layers for this reason (and because ",
+                    ent("p", None),
+                    " can underflow).",
+                )
+            ),
+        ]
+    return out
+
+
+def net_page(
+    d: NetDerivation, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> tuple[Block, ...]:
+    """The whole page of a network derivation, in reading order, for every format."""
+    c = d.config
+    out: list[Block] = [
+        PageTitle(
+            _title(c),
+            _settings(c),
+            command_line(c),
+            page_config(c),
+            setup=setup_code(c),
+        ),
+        Section(("What is derived",), tuple(_intro(d))),
+    ]
+    out += _sections(d, max_entries)
+    intro: Prose = (
+        "Every claim below was checked exactly, entry by entry, with the polynomial "
+        "algebra of the derivation:",
+    )
+    for part in certificate_parts(d.checks):
+        out.append(CertificateTable(intro, part, all(c.passed for c in part)))
+        intro = ("The certificate, continued:",)
+    out.append(Remarks(("Where learners trip",), tuple(_remarks(d))))
+    return tuple(out)
+
+
+__all__ = ["NetPageConfig", "command_line", "net_page", "page_config", "step_blocks"]
