@@ -238,3 +238,25 @@ def test_tex_loss_maths(fmt: str, loss: str) -> None:
         "softmax-ce": r"p_{ij} = \exp(y_{ij}) \big/ \sum_{k} \exp(y_{ik})",
     }[loss]
     assert wanted in text
+
+
+# -- 7. the compact upstream notation: any letter, defined only where used ---------------------
+@pytest.mark.parametrize("kwargs", [{"convention": "column"}, {"names": "Y=Z"}])
+def test_bar_notation_for_any_letter_before_eliding(kwargs: dict[str, Any]) -> None:
+    text = out("text", width=80, n=2, d=2, m=3, **kwargs)
+    body = text.split("Where learners trip")[0]
+    assert "⋯" not in body  # the 3-term sums fit once written z̄
+    assert "z̄₁,₁" in body
+    assert "Inside the large matrices below" in text
+
+
+def test_bar_notation_defined_only_when_used() -> None:
+    wide = out("text", width=160, n=2, d=2, m=3)
+    assert "ȳ" not in wide and "Inside the large matrices below" not in wide
+    narrow = out("text", width=80, n=2, d=2, m=3)
+    assert "ȳ₁,₁" in narrow and "Inside the large matrices below" in narrow
+
+
+def test_bar_notation_defined_when_requested() -> None:
+    text = out("text", width=160, n=2, d=2, m=3, upstream="bar")
+    assert "Inside the large matrices below" in text and "ȳ" in text

@@ -266,8 +266,9 @@ def matrix_block(
     block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
     if block.width <= width:
         return block
-    # ȳ is one cell; another letter would need a combining macron (only on request)
-    auto_bar = not letters.upstream and letters.entry("Y") == "y"
+    # ȳ is one cell, and so is z̄ (a combining macron)
+    # (a letter other than y takes a combining macron, z̄: still one cell)
+    auto_bar = not letters.upstream
     narrow = replace(letters, upstream="bar") if auto_bar else letters
     # last, the "(2×3)" beside it goes: the step's shape ledger states it as well
     for compact, label in ((0, shape), (1, shape), (1, False), (2, False)):
@@ -454,6 +455,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     name = "text"
     settings_type = TextSettings
+    #: a matrix drawn so far wrote the upstream derivatives as ȳ (z̄, …)
+    bar_used = False
 
     @property
     def width(self) -> int:
@@ -472,7 +475,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
         matrix = node.matrix
         assert isinstance(matrix, PolyMatrix)
-        return matrix_block(
+        block = matrix_block(
             matrix,
             self.letters,
             max_entries=self.settings.max_entries,
@@ -481,6 +484,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             blocks=node.blocks,
             shape=shape,
         )
+        return block
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
@@ -488,6 +492,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         ``alone``: the part stands by itself (not a factor of a product), so a row
         vector too long for one line may be drawn as a column with ᵀ.
         """
+        block = self._part(node, width, alone)
+        if isinstance(node, Explicit) and any(
+            _BAR in line.plain or "ȳ" in line.plain for line in block.lines
+        ):
+            self.bar_used = True  # the page's ȳ definition is printed (see notation)
+        return block
+
+    def _part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         if isinstance(node, Explicit) and node.scalar:
             entry = node.matrix[0, 0]
             return TBlock.of(
@@ -611,10 +623,13 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [Constrain(grid, NOTE_WIDTH), Text("")]
 
     def notation(self, block: Notation) -> list[Any]:
-        if self.letters.upstream != "bar" and self.letters.entry("Y") != "y":
-            return []  # the terminal writes ȳ only for y (one cell); z stays ∂L/∂z
+        """ȳ := ∂L/∂y, printed only if a matrix of the page uses it: at this width the
+        matrices may all fit with fractions (the steps are built before any is printed)."""
         text = f"{self.prose(block.before)} {block.math.text} {self.prose(block.after)}"
-        return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+        shown = Constrain(Text(text, style="dim"), NOTE_WIDTH)
+        if self.letters.upstream == "bar":
+            return [shown]
+        return [_WhenUsed(self, shown)]
 
     def entry_sum(self, block: EntrySum) -> list[Any]:
         """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
@@ -832,6 +847,22 @@ class TerminalView:
         self, console: Console, options: ConsoleOptions
     ) -> RenderResult:
         yield from self.renderables(options.max_width)
+
+
+#: The combining macron of z̄ (ȳ is one precomposed character).
+_BAR = "\u0304"
+
+
+class _WhenUsed:
+    """A renderable printed only if the printer's matrices used the bar notation."""
+
+    def __init__(self, printer: TerminalPrinter, inner: Any) -> None:
+        self.printer = printer
+        self.inner = inner
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        if getattr(self.printer, "bar_used", False):
+            yield self.inner
 
 
 def plain_text(*renderables: Any, width: int = 100) -> str:
