@@ -117,7 +117,9 @@ def test_jacobian_step_order_in_the_terminal() -> None:
 @pytest.mark.parametrize("fmt", ["latex", "markdown", "ipynb"])
 def test_jacobian_step_order_in_tex(fmt: str) -> None:
     text = out(fmt, n=2, d=2, m=3)
-    step = _jacobian_step(text, "is first the matrix of symbols", "Nonzero entries: 12 of 24")
+    step = _jacobian_step(
+        text, "is first the matrix of symbols", "Nonzero entries: 12 of 24"
+    )
     assert step.index(r"\operatorname{vec}(X) =") < step.index(
         r"\dfrac{\partial y_{1,1}}{\partial x_{1,1}}"
     )
@@ -131,15 +133,21 @@ def test_numerator_upstream_is_the_transpose_in_the_terminal(loss: str) -> None:
     step = _jacobian_step(text, "Step 3 ·", "Step 4 ·")
     assert "dY = (∂L/∂Y)ᵀ = " in step
     assert "dY = ∂L/∂Y" not in step
-    assert "∂L/∂Y 3×2" not in step  # the ledger no longer pairs a 3×2 with the 2×3 drawn
+    assert (
+        "∂L/∂Y 3×2" not in step
+    )  # the ledger no longer pairs a 3×2 with the 2×3 drawn
 
 
 @pytest.mark.parametrize("fmt", TEX_FORMATS)
 def test_numerator_upstream_is_the_transpose_in_tex(fmt: str) -> None:
     text = out(fmt, layout="numerator", n=2, d=2, m=3)
     lhs = r"dY\s*&?=\s*"
-    assert re.search(lhs + r"\\left\(\\frac\{\\partial L\}\{\\partial Y\}\\right\)\^\{T\}", text)
-    assert not re.search(lhs + r"\\frac\{\\partial L\}\{\\partial Y\}\s*&?=\s*\\begin", text)
+    assert re.search(
+        lhs + r"\\left\(\\frac\{\\partial L\}\{\\partial Y\}\\right\)\^\{T\}", text
+    )
+    assert not re.search(
+        lhs + r"\\frac\{\\partial L\}\{\\partial Y\}\s*&?=\s*\\begin", text
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -152,7 +160,10 @@ def test_numerator_upstream_is_the_transpose_in_html() -> None:
     text = out("html", layout="numerator", n=2, d=2, m=3)
     dy = "<mi>d</mi><mi>Y</mi><mo>=</mo>"
     assert re.search(dy + r"<msup><mrow><mo[^>]*>\(</mo><mfrac>", text)
-    assert dy + "<mfrac><mrow><mo>∂</mo><mi>L</mi></mrow><mrow><mo>∂</mo><mi>Y</mi>" not in text
+    assert (
+        dy + "<mfrac><mrow><mo>∂</mo><mi>L</mi></mrow><mrow><mo>∂</mo><mi>Y</mi>"
+        not in text
+    )
 
 
 # -- 5. the tensor view: no 2-D Jacobian shape for the 4-D array -----------------------------
@@ -260,3 +271,17 @@ def test_bar_notation_defined_only_when_used() -> None:
 def test_bar_notation_defined_when_requested() -> None:
     text = out("text", width=160, n=2, d=2, m=3, upstream="bar")
     assert "Inside the large matrices below" in text and "ȳ" in text
+
+
+def test_numerator_layout_defines_the_bar_it_uses() -> None:
+    text = out(
+        "text",
+        width=80,
+        convention="column",
+        layout="numerator",
+        loss="mse",
+        n=2,
+        d=3,
+        m=2,
+    )
+    assert "z̄₁,₁" in text and "Inside the large matrices below" in text

@@ -31,6 +31,7 @@ from ..notation import (
     Node,
     Prod,
     Sum,
+    T,
     shape,
 )
 from ..notation import Shape as NodeShape
@@ -602,10 +603,12 @@ def _has(node: Node, kind: type) -> bool:
 
 
 def _is_upstream(step: Step) -> bool:
+    # dY = ∂L/∂Y, or dY = (∂L/∂Y)ᵀ in numerator layout
     return step.kind is StepKind.DEFINE and any(
-        isinstance(p, Deriv) and p.of == "L" and p.wrt == "Y" and not p.vec
+        isinstance(q, Deriv) and q.of == "L" and q.wrt == "Y" and not q.vec
         for eq in step.equations
         for p in eq.parts
+        for q in ((p.arg if isinstance(p, T) else p),)
     )
 
 
