@@ -299,3 +299,31 @@ def test_every_kind_compiles_and_looks_right(tmp_path: Path, seed: int) -> None:
     sheet = make_sheet(seed=seed, kinds="steps,shapes,choice,index", loss="mse")
     compile_tex(sheet_latex(sheet), tmp_path, name="sheet")
     compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")
+
+
+# -- review: the sheet's notation is the article's ----------------------------------------
+def test_column_sheet_sets_sizes_sums_and_source_as_the_article_does(
+    tmp_path: Path,
+) -> None:
+    """C_in is C with a roman subscript (in the sizes and in the index sums), the
+    source's formula is maths, 'mytorch' has TeX quotes and reshape(-1) is code."""
+    sheet = make_sheet(convention="column", kinds="steps,index")
+    tex = sheet_latex(sheet)
+    assert r"C_{\mathrm{in}} = " in tex and r"C_{\mathrm{out}} = " in tex
+    assert "C_in" not in tex and "C_{in}" not in tex and "C_{out}" not in tex
+    assert r"\sum_{l=1}^{C_{\mathrm{in}}}" in tex
+    assert "'mytorch'" not in tex and "``mytorch''" in tex
+    assert r"W$^{T}$" not in tex and r"$Z = A W^{T} + \mathbf{1} b^{T}$" in tex
+    assert r"\texttt{reshape(-1)}" in tex
+    compile_tex(tex, tmp_path, name="sheet")
+    md = sheet_markdown(sheet)
+    assert "C_in =" not in md and r"C_{\mathrm{in}}" in md
+    assert "'mytorch'" not in md and "`reshape(-1)`" in md
+    assert "Z = A Wᵀ + 1 bᵀ)" not in md  # the source's formula is maths too
+
+
+def test_loss_question_sets_the_batch_size_name_as_the_article_does() -> None:
+    from symderiv.exercise import make_sheet as make
+
+    sheet = make(convention="column", loss="mse", kinds="steps")
+    assert r"\frac{1}{2N}" in sheet_latex(sheet)

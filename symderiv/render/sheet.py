@@ -33,7 +33,7 @@ from ..exercise import (
     chain_entry,
 )
 from ..notation import Deriv, Node, Sym
-from ..notes import Code, M, Prose
+from ..notes import Code, M, Prose, size_m, sizes_m, source
 from .page import Block, Formula, Heading, Level, Note, Section
 
 #: Blanks of three widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
@@ -138,7 +138,6 @@ class _Builder:
         """The layer: its formula, sizes, matrices and the vec order."""
         c, d = self.sheet.config, self.sheet.derivation
         conv = c.conv
-        sizes = conv.sizes
         y = self.letters.entry("Y")
         shapes = _join(
             *(
@@ -151,12 +150,15 @@ class _Builder:
             ),
             sep=", ",
         )
-        order = (
-            "row order: vec stacks the rows, as NumPy's reshape(-1) does"
+        order: Prose = (
+            (
+                "row order: vec stacks the rows, as NumPy's ",
+                Code("reshape(-1)"),
+                " does",
+            )
             if c.vec == "row"
-            else "column order: vec stacks the columns (the textbook vec)"
+            else ("column order: vec stacks the columns (the textbook vec)",)
         )
-        names = f"{sizes[0]} = {c.n}, {sizes[1]} = {c.d}, {sizes[2]} = {c.m}"
         matrices = _join(
             *(
                 _join(
@@ -171,10 +173,12 @@ class _Builder:
         return [
             Note(
                 (
-                    f"The layer computes, in the {conv.name} convention ({conv.source}), ",
+                    f"The layer computes, in the {conv.name} convention (",
+                    *source(c),
+                    "), ",
                     _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
                     " with ",
-                    M(names),
+                    sizes_m(c),
                     ": ",
                     shapes,
                     ". Every entry is its own symbol:",
@@ -202,7 +206,9 @@ class _Builder:
             ),
             Note(
                 (
-                    f"Vectors use the {order}; the Jacobians are taken in that order and "
+                    "Vectors use the ",
+                    *order,
+                    "; the Jacobians are taken in that order and "
                     "in denominator layout (the derivative by a matrix has that matrix's "
                     "shape):",
                 )
@@ -444,7 +450,7 @@ class _Builder:
             ),
             M(
                 f"L = 1/(2{n}) Σ_i ‖{y}_i − {t}_i‖²",
-                rf"L = \frac{{1}}{{2{n}}} \sum_{{i=1}}^{{{n}}} "
+                rf"L = \frac{{1}}{{2{size_m(n).latex}}} \sum_{{i=1}}^{{{size_m(n).latex}}} "
                 rf"\lVert {y}_{{i}} - {t}_{{i}} \rVert^{{2}}",
             ),
         )
