@@ -1269,7 +1269,7 @@ def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
             sci_m(x.entries),
             " entries (",
             bytes_m(x.bytes),
-            " in float32); the closed form needs ",
+            " in float32); the closed form never builds it, and its result takes ",
             bytes_m(x.vjp_bytes),
             ".",
         ),

@@ -244,3 +244,25 @@ def _colour_counts(np, ppm: Path) -> tuple[int, int]:  # type: ignore[no-untyped
     blue = int(np.sum((b > r + 60) & (b > g + 30)))
     orange = int(np.sum((r > b + 80) & (g > b + 20) & (r > g + 20)))
     return blue, orange
+
+
+# -- review: "Where learners trip" ------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["denominator", "numerator"])
+def test_the_shapes_stay_with_the_bullet_that_announces_them(layout: str) -> None:
+    """ "Why the shapes match:" is followed by the shapes, inside its own bullet, not by
+    two unrelated bullets."""
+    tex = _slides(layout=layout)
+    (body,) = [b for t, b in FRAME.findall(tex) if t == "Where learners trip"]
+    items = body.split("\\item ")[1:]
+    (why,) = [i for i in items if "Why the shapes match:" in i]
+    assert "\\underbrace" in why and "\\begin{aligned}" in why
+    assert "\\underbrace" not in body[body.index("\\end{itemize}") :]
+
+
+def test_the_memory_remark_says_what_takes_1_mib() -> None:
+    """W alone is 64 MiB: only the closed form's result is 1 MiB."""
+    tex = _slides()
+    assert "the closed form needs" not in tex
+    assert "its result takes 1 MiB" in tex
+    article = render(derive(), "latex")  # the long remark: a result the size of X
+    assert "stores a result the size of" in article

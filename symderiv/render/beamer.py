@@ -230,17 +230,21 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.text(notes.CERTIFICATE), body)
 
     def remarks(self, block: Remarks) -> str:
-        items = []
-        shown = ""
+        items: list[str] = []
         for b in block.blocks:
             if isinstance(b, Note):
                 text = self.short(b)
                 if text:
                     items.append(text)
             elif isinstance(b, ClosedShapes):
+                # the shapes answer the bullet before them ("Why the shapes match:")
                 shown = self.closed_shapes(b)
+                if shown and items:
+                    items[-1] += "\n" + shown
+                elif shown:
+                    items.append(shown)
         body = "\\begin{itemize}\n" + "\n".join(f"\\item {i}" for i in items)
-        body += "\n\\end{itemize}\n" + shown
+        body += "\n\\end{itemize}\n"
         return self.frame(self.text(block.title), body)
 
     def background(self, block: Background) -> str:
