@@ -266,3 +266,26 @@ def test_the_memory_remark_says_what_takes_1_mib() -> None:
     assert "its result takes 1 MiB" in tex
     article = render(derive(), "latex")  # the long remark: a result the size of X
     assert "stores a result the size of" in article
+
+
+# -- review: hyperref's PDF strings -------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["beamer", "latex"])
+def test_titles_with_maths_give_hyperref_readable_pdf_strings(
+    tmp_path: Path, fmt: str
+) -> None:
+    """No "Token not allowed in a PDF string" warning, and the PDF's title reads as the
+    formula does (not "Y = X  W + 1N  b")."""
+    import shutil
+
+    from texutil import compile_tex
+
+    tex = render(derive(convention="column"), fmt)
+    pdf = compile_tex(tex, tmp_path, name="doc")
+    log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
+    assert "Token not allowed" not in log
+    if fmt == "beamer" and shutil.which("pdfinfo"):
+        info = subprocess.run(
+            ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout
+        (title,) = [line for line in info.splitlines() if line.startswith("Title:")]
+        assert "Z = A·Wᵀ + 1_N·bᵀ" in title and "C_in = 2" in title

@@ -1231,6 +1231,34 @@ def prose_tex(prose: Prose, letters: Letters) -> str:
     return segments_latex(prose_spans(prose, letters))
 
 
+def pdf_string(text: str) -> str:
+    """Unicode text for a PDF string (a bookmark, the PDF's title): TeX's special
+    characters escaped, the rest left to hyperref's Unicode strings.
+
+    >>> pdf_string("Z = A·Wᵀ + 1_N·bᵀ")
+    'Z = A·Wᵀ + 1\\_N·bᵀ'
+    """
+    specials = {
+        "\\": r"\textbackslash{}",
+        "^": r"\textasciicircum{}",
+        "~": r"\textasciitilde{}",
+        **{ch: "\\" + ch for ch in "#$%&_{}"},
+    }
+    return "".join(specials.get(ch, ch) for ch in text)
+
+
+def prose_heading(prose: Prose, letters: Letters) -> str:
+    """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives hyperref
+    the Unicode words for the PDF's bookmarks and title (no "Token not allowed")."""
+    from .terminal import prose_text
+
+    tex = prose_tex(prose, letters)
+    if "$" not in tex and "\\" not in tex:
+        return tex
+    plain = pdf_string(prose_text(prose, letters))
+    return rf"\texorpdfstring{{{tex}}}{{{plain}}}"
+
+
 def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
     """Prose as (kind, content) spans: text, math (TeX) and code; adjacent maths merged."""
     out: list[Segment] = []
