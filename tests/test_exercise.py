@@ -327,3 +327,37 @@ def test_loss_question_sets_the_batch_size_name_as_the_article_does() -> None:
 
     sheet = make(convention="column", loss="mse", kinds="steps")
     assert r"\frac{1}{2N}" in sheet_latex(sheet)
+
+
+# -- review: usability -----------------------------------------------------------------------
+def test_choice_options_are_labelled_unlike_the_question() -> None:
+    """The question is "(a)"; its options are A–D, never (a)–(d) as well."""
+    sheet = make_sheet(seed=5, kinds="choice")
+    for text in (sheet_latex(sheet), sheet_markdown(sheet)):
+        assert "(a)" in text and "(b)" not in text and "(d)" not in text
+        assert all(rf"\text{{{k}}}\; \square" in text for k in "ABCD")
+
+
+@pytest.mark.parametrize("seed", [None, *range(12)])
+def test_shape_and_choice_questions_draw_distinct_sizes(seed: int | None) -> None:
+    """A square X cannot catch a transpose: N, D, M differ pairwise, the same on every
+    run of a seed; sizes given stay as given."""
+    sheet = make_sheet(seed=seed, kinds="shapes,choice")
+    c = sheet.config
+    assert len({c.n, c.d, c.m}) == 3
+    again = make_sheet(seed=seed, kinds="shapes,choice").config
+    assert (again.n, again.d, again.m) == (c.n, c.d, c.m)
+    fixed = make_sheet(seed=seed, n=4, kinds="shapes").config
+    assert fixed.n == 4 and len({fixed.n, fixed.d, fixed.m}) == 3
+
+
+def test_distinct_sizes_leave_other_sheets_alone() -> None:
+    """Sheets without shape or choice questions keep the sizes their seed always gave."""
+    from symderiv.exercise import RANDOM_SIZES
+
+    repeated = 0
+    for seed in range(12):
+        c = make_sheet(seed=seed, kinds="steps,index").config
+        assert {c.n, c.d, c.m} <= set(RANDOM_SIZES)
+        repeated += len({c.n, c.d, c.m}) < 3
+    assert repeated  # sizes 2–3 repeat: only shape and choice sheets redraw them

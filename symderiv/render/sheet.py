@@ -365,7 +365,8 @@ class _Builder:
             )
             options.append(
                 _join(
-                    M(f"({'abcd'[k]}) ", rf"({'abcd'[k]})\; "),
+                    # options A–D: the question is already "(a)"
+                    M(f"{'ABCD'[k]} ", rf"\text{{{'ABCD'[k]}}}\; "),
                     box,
                     M(" ", r"\; "),
                     self.node(node),
