@@ -477,7 +477,8 @@ def make_sheet(
         },
     )
     if {"shapes", "choice"} & set(chosen_kinds):
-        config = replace(config, **_distinct_sizes(config, sizes, seed))
+        n_, d_, m_ = _distinct_sizes(config, sizes, seed)
+        config = replace(config, n=n_, d=d_, m=m_)
     derivation = derive(config)
     exercises = tuple(_blanks(rng, derivation, var) for var in config.wrt)
     if "steps" not in chosen_kinds:
@@ -488,7 +489,7 @@ def make_sheet(
 
 def _distinct_sizes(
     config: Config, given: dict[str, int | None], seed: int | None
-) -> dict[str, int]:
+) -> tuple[int, int, int]:
     """Sizes N, D, M that differ pairwise, for shape and multiple-choice questions (with
     a square X, Xᵀ·dY and X·dY have the same shape and a transpose goes unnoticed).
 
@@ -507,7 +508,7 @@ def _distinct_sizes(
             if free:
                 out[key] = free[0] if seed is None else rng.choice(free)
         used.add(out[key])
-    return out
+    return out["n"], out["d"], out["m"]
 
 
 def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
