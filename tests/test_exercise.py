@@ -361,3 +361,34 @@ def test_distinct_sizes_leave_other_sheets_alone() -> None:
         assert {c.n, c.d, c.m} <= set(RANDOM_SIZES)
         repeated += len({c.n, c.d, c.m}) < 3
     assert repeated  # sizes 2–3 repeat: only shape and choice sheets redraw them
+
+
+def test_big_matrices_leave_room_to_write(tmp_path: Path) -> None:
+    """At 4×4×4, part (c) lists the entries row by row with a blank as wide as a
+    four-term sum, instead of a matrix scaled down to 5 pt; small sheets keep the matrix."""
+    from symderiv.render.sheet import BLANKS
+
+    sheet = make_sheet(n=4, d=4, m=4)
+    tex = sheet_latex(sheet)
+    for part in tex.split(r"\paragraph{(c)}")[1:]:
+        part = part.split(r"\paragraph{(d)}")[0]
+        assert r"\begin{bmatrix}" not in part and r"\begin{aligned}" in part
+        assert BLANKS["entry"][0] in part
+    compile_tex(tex, tmp_path, name="sheet")
+    compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")
+    small = sheet_latex(make_sheet())
+    assert all(
+        r"\begin{bmatrix}" in p.split(r"\paragraph{(d)}")[0]
+        for p in small.split(r"\paragraph{(c)}")[1:]
+    )
+
+
+def test_roster_headings_with_long_names_fit(tmp_path: Path) -> None:
+    """"Answer key for Niklaus Wirth: back-prop-a-ga-tion" ran 1.4 pt into the margin."""
+    from symderiv.exercise import make_roster
+    from symderiv.render.sheet import roster_key_latex
+
+    names = ["Niklaus Wirth", "Tony Hoare", "Donald Knuth", "Sophie Wilson"]
+    roster = make_roster(names, wrt="b", kinds="steps")
+    compile_tex(sheet_latex(roster.sheets[1]), tmp_path, name="sheet")
+    compile_tex(roster_key_latex(roster), tmp_path, name="key")
