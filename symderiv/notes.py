@@ -193,17 +193,20 @@ SOURCES: dict[str, Prose] = {
         ", ",
         M("y = x Wᵀ + b", r"y = x W^{T} + b"),
     ),
-    "column": (
-        "the “mytorch” Linear class, ",
-        M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
-    ),
+    "column": ("the “mytorch” Linear class, ",),
     "wx": ("deeplearning.ai (samples as columns), ", M("Z = W A + b")),
 }
+#: Sources that write the layer in the convention's own letters: their formula is the
+#: convention's forward map, printed by the notation (so --bold and --names apply).
+SOURCE_FORMULA = ("column",)
 
 
 def source(c: Config) -> Prose:
     """Where the convention comes from (its own words when notes has none for it)."""
-    return SOURCES.get(c.conv.name, (c.conv.source,))
+    words = SOURCES.get(c.conv.name, (c.conv.source,))
+    if c.conv.name in SOURCE_FORMULA:
+        return (*words, sym("Y"), M(" = "), F(c.conv.forward()))
+    return words
 
 
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:

@@ -289,3 +289,13 @@ def test_titles_with_maths_give_hyperref_readable_pdf_strings(
         ).stdout
         (title,) = [line for line in info.splitlines() if line.startswith("Title:")]
         assert "Z = A·Wᵀ + 1_N·bᵀ" in title and "C_in = 2" in title
+
+
+def test_bold_reaches_the_convention_line() -> None:
+    """--bold sets every matrix bold, the source's Z = A Wᵀ + 1 bᵀ included (it comes
+    from the convention's forward map, not a hand-written string)."""
+    tex = _slides(convention="column", bold=True)
+    (line,) = [x for x in tex.splitlines() if "Convention: column" in x]
+    assert r"\mathbf{Z} = \mathbf{A} \, \mathbf{W}^{T}" in line and "Z = A W" not in line
+    plain = [x for x in _slides(convention="column").splitlines() if "Convention:" in x]
+    assert r"Z = A \, W^{T}" in plain[0]
