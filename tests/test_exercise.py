@@ -313,7 +313,8 @@ def test_column_sheet_sets_sizes_sums_and_source_as_the_article_does(
     assert "C_in" not in tex and "C_{in}" not in tex and "C_{out}" not in tex
     assert r"\sum_{l=1}^{C_{\mathrm{in}}}" in tex
     assert "'mytorch'" not in tex and "``mytorch''" in tex
-    assert r"W$^{T}$" not in tex and r"Linear class, $Z = A \, W^{T} + " in tex
+    assert r"W$^{T}$" not in tex and r"Linear class), $Z = A \, W^{T} + " in tex
+    assert tex.count(r"Z = A \, W^{T}") == 1  # the source's formula is the layer's
     assert r"\texttt{reshape(-1)}" in tex
     compile_tex(tex, tmp_path, name="sheet")
     md = sheet_markdown(sheet)

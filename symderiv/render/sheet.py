@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Letters
+from ..conventions import Config, Letters
 from ..exercise import (
     MAX_SIZE,
     Answer,
@@ -33,7 +33,7 @@ from ..exercise import (
     chain_entry,
 )
 from ..notation import Deriv, Node, Sym
-from ..notes import Code, M, Prose, size_m, sizes_m, source
+from ..notes import SOURCE_FORMULA, SOURCES, Code, M, Prose, size_m, sizes_m, source
 from .page import Block, Formula, Heading, Level, Note, Section
 
 #: Blanks of four widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
@@ -176,7 +176,7 @@ class _Builder:
             Note(
                 (
                     f"The layer computes, in the {conv.name} convention (",
-                    *source(c),
+                    *_source_words(c),
                     "), ",
                     _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
                     " with ",
@@ -555,6 +555,16 @@ def _too_wide(matrix: PolyMatrix, blanks: tuple[tuple[int, int], ...]) -> bool:
         ]
         width += max(column) + 1.0
     return width > _LINE_EM
+
+
+def _source_words(c: Config) -> Prose:
+    """Where the convention comes from, without a formula the sheet writes next anyway
+    (the column convention's source is its forward map)."""
+    if c.conv.name in SOURCE_FORMULA:
+        (words,) = SOURCES[c.conv.name]
+        assert isinstance(words, str)
+        return (words.rstrip(", "),)
+    return source(c)
 
 
 def _rows_text(rows: list[list[str]]) -> str:
