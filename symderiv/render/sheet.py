@@ -318,6 +318,7 @@ class _Builder:
         derivative = self.sheet.derivation.results[ex.var].derivative
         variable = self.sheet.derivation.layer.matrix(ex.var)
         holes = set(ex.derivative_blanks)
+        index = "k" if 1 in variable.shape else "i,j"  # b is a vector: b_k
         blocks: list[Block] = [
             Heading(("(c)",), Level.MINOR),
             Note(
@@ -327,11 +328,14 @@ class _Builder:
                     " back in the shape of ",
                     lv,
                     " (undo vec): entry ",
-                    M("(i, j)", r"(i, j)"),
+                    M("k" if index == "k" else "(i, j)"),
                     " of ",
                     self.node(Deriv("L", ex.var)),
                     " is ",
-                    M(f"∂L/∂{small}_i,j", rf"\partial L/\partial {small}_{{i,j}}"),
+                    M(
+                        f"∂L/∂{small}_{index}",
+                        rf"\partial L/\partial {small}_{{{index}}}",
+                    ),
                     ". Fill in the blanks, row by row:",
                 )
             ),
