@@ -565,7 +565,7 @@ def _source_words(c: Config) -> Prose:
     """Where the convention comes from, without a formula the sheet writes next anyway
     (the column convention's source is its forward map)."""
     if c.conv.name in SOURCE_FORMULA:
-        (words,) = SOURCES[c.conv.name]
+        words = SOURCES[c.conv.name][0]
         assert isinstance(words, str)
         return (words.rstrip(", "),)
     return source(c)
