@@ -186,8 +186,11 @@ def variable_names(config: Config) -> dict[str, str]:
     return out
 
 
-def resolve_variable(name: str, config: Config) -> str:
+def resolve_variable(name: str, config: Config, where: str = "--wrt") -> str:
     """The role (X, W or b) that ``name`` stands for in ``config``'s convention.
+
+    ``where`` says where the user wrote ``name`` (``--wrt``, or a batch file's column
+    ``column 'variable'``), for the message.
 
     Raises:
         ChoiceError: it names none of them.
@@ -195,10 +198,18 @@ def resolve_variable(name: str, config: Config) -> str:
     table = variable_names(config)
     if name in table:
         return table[name]
-    shown = ", ".join(dict.fromkeys(config.letters.of(v) for v in VARIABLES))
-    raise ChoiceError(
-        f"unknown variable (--wrt) {name!r}; choose from {shown} (or X, W, b, or a "
-        f"derivative name such as dLd{config.letters.of('X')})"
+    raise ChoiceError(f"{where}: unknown variable {name!r}; {variable_choices(config)}")
+
+
+def variable_choices(config: Config) -> str:
+    """``choose from A, W, b (or X, W, b), or a derivative name such as dLdA``: each
+    spelling once (in xw the letters are the roles, so they are not repeated)."""
+    letters = ", ".join(dict.fromkeys(config.letters.of(v) for v in VARIABLES))
+    roles = ", ".join(VARIABLES)
+    also = f" (or {roles})" if letters != roles else ""
+    return (
+        f"choose from {letters}{also}, or a derivative name such as "
+        f"dLd{config.letters.of('X')}"
     )
 
 

@@ -121,7 +121,9 @@ def derive(
     from ..derive import derive as run
     from ..guard import guard
     from .console import ViewSettings, check_outputs, interactive, progress, show
+    from .options import resolve_wrt
 
+    options["wrt"] = resolve_wrt(options["wrt"], options["convention"], options["names"])
     config = Config(n=n, d=d, m=m, **options)
     settings = ViewSettings(max_entries=max_entries, flavor=flavor)
     if output == "-":

@@ -152,7 +152,8 @@ def _failure(report: VerifyReport) -> str:
     default="X,W,b",
     show_default=True,
     callback=wrt_callback,
-    help="Variables to check: any of X,W,b.",
+    help="Variables to check: any of X,W,b, or the convention's letters (x in torch, "
+    "A in column).",
 )
 @click.option(
     "--force",
@@ -193,6 +194,9 @@ def verify(
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
     from .console import make_console
+    from .options import resolve_wrt
+
+    wrt = resolve_wrt(wrt, convention)
 
     report = run(n, d, m, convention, loss, seed, wrt, force=force)
     inst = report.instance

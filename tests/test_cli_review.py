@@ -1,0 +1,121 @@
+"""Findings of the command-line review (lecturer and students): --wrt aliases, check's
+messages and hints, codegen's shape checks, --step on a pipe, verify's names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from symderiv.cli import cli
+
+
+# -- 1. --wrt takes the letters the derivation uses, in every command that has it -------------
+@pytest.mark.parametrize(
+    ("convention", "wrt", "roles"),
+    [
+        ("column", "A", ["X"]),
+        ("torch", "x", ["X"]),
+        ("torch", "b,x", ["X", "b"]),
+        ("column", "dLdA,W", ["X", "W"]),
+        ("xw", "X,W,b", ["X", "W", "b"]),
+    ],
+)
+def test_derive_wrt_takes_the_conventions_letters(
+    runner: CliRunner, convention: str, wrt: str, roles: list[str]
+) -> None:
+    args = ["derive", "--convention", convention, "--wrt", wrt, "--format", "json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["config"]["wrt"] == roles
+
+
+def test_derive_wrt_takes_letters_renamed_by_names(runner: CliRunner) -> None:
+    args = ["derive", "--names", "X=Q", "--wrt", "Q", "--format", "json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["config"]["wrt"] == ["X"]
+
+
+def test_wrt_before_convention_resolves_too(runner: CliRunner) -> None:
+    # click reads options in the order given: --wrt A comes before the convention
+    args = ["derive", "--wrt", "A", "--convention", "column", "--format", "json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["config"]["wrt"] == ["X"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--wrt", "q"], "unknown variable 'q'"),
+        (["--wrt", "A"], "unknown variable 'A'"),  # A is the column convention's
+        (["--convention", "column", "--wrt", "A,X"], "names a variable twice"),
+        (["--wrt", "X,,b"], "empty item"),
+    ],
+)
+def test_derive_wrt_still_refuses_what_the_convention_lacks(
+    runner: CliRunner, args: list[str], message: str
+) -> None:
+    result = runner.invoke(cli, ["derive", *args, "--format", "text"])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_verify_and_exercise_take_the_conventions_letters(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["verify", "--convention", "torch", "--wrt", "x"])
+    assert result.exit_code == 0, result.stderr
+    assert "dX = " in result.stdout and "dW = " not in result.stdout
+    args = ["exercise", "--convention", "column", "--wrt", "A", "--format", "json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["config"]["wrt"] == ["X"]
+
+
+# -- 2. check's messages ------------------------------------------------------------------
+def test_check_unknown_variable_lists_each_choice_once(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["check", "--wrt", "w", "X.T @ dY"])
+    assert result.exit_code == 2
+    assert result.stderr.count("X, W, b") == 1, result.stderr
+    result = runner.invoke(
+        cli, ["check", "--convention", "column", "--wrt", "w", "dLdZ @ W"]
+    )
+    assert result.exit_code == 2
+    assert "A, W, b" in result.stderr and result.stderr.count("X, W, b") == 1
+
+
+def test_batch_errors_name_the_column_not_an_option(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    for column in ("variable", "wrt"):
+        path = tmp_path / f"{column}.csv"
+        path.write_text(f"id,{column},formula\n1,w,X.T @ dY\n", encoding="utf-8")
+        result = runner.invoke(cli, ["check", "--batch", str(path)])
+        assert result.exit_code == 0, result.stderr
+        message = json.loads(result.stdout)["message"]
+        assert "--wrt" not in message and f"column '{column}'" in message
+        assert message.count("X, W, b") == 1
+
+
+def test_batch_file_missing_is_named_in_words(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(cli, ["check", "--batch", str(tmp_path / "nofile.csv")])
+    assert result.exit_code == 2
+    assert "cannot be read: no such file or directory" in result.stderr
+    assert "Errno" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["id,variable,formula\n", "", "\n\n"])
+def test_empty_batch_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["check", "--batch", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no rows" in result.stderr and result.stderr.count("\n") == 1
