@@ -68,7 +68,7 @@ def test_derive_wrt_still_refuses_what_the_convention_lacks(
 def test_verify_and_exercise_take_the_conventions_letters(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["verify", "--convention", "torch", "--wrt", "x"])
     assert result.exit_code == 0, result.stderr
-    assert "dX = " in result.stdout and "dW = " not in result.stdout
+    assert "dx = " in result.stdout and "dW = " not in result.stdout
     args = ["exercise", "--convention", "column", "--wrt", "A", "--format", "json"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.stderr
@@ -119,3 +119,19 @@ def test_empty_batch_is_a_usage_error(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "no rows" in result.stderr and result.stderr.count("\n") == 1
+
+
+# -- 7. verify names a variable and its gradient alike ------------------------------------
+@pytest.mark.parametrize(
+    ("convention", "letter", "gradient"),
+    [("torch", "x", "dx"), ("column", "A", "dLdA"), ("xw", "X", "dX")],
+)
+def test_verify_variable_and_closed_form_agree(
+    runner: CliRunner, convention: str, letter: str, gradient: str
+) -> None:
+    result = runner.invoke(cli, ["verify", "--convention", convention, "--wrt", "X"])
+    assert result.exit_code == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    cells = [cell.strip() for cell in rows[0].strip("│").split("│")]
+    assert cells[0] == letter and cells[1].startswith(f"{gradient} = ")
+    assert f"gradients as NumPy holds them: {gradient} (" in result.stdout

@@ -288,7 +288,7 @@ def test_cli_seed_instance(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "L = 7.859075" in out
-    assert "dW = dYᵀ·x" in out and "dX = dY·W" in out and "db = 1_Nᵀ·dY" in out
+    assert "dW = dYᵀ·x" in out and "dx = dY·W" in out and "db = 1_Nᵀ·dY" in out
     assert "3×4" in out and "✓" in out and "✗" not in out
     assert "\x1b" not in out  # not a terminal: plain text
     assert "pass when max error" in out  # the tolerances are stated

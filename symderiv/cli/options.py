@@ -122,29 +122,24 @@ def resolve_wrt(
     The spellings are those ``check --wrt`` accepts (one resolver,
     :func:`symderiv.check.resolve_variable`): the roles X, W, b, the convention's
     letters (A in column, x in torch), letters renamed by ``names``, and derivative names
-    (dA, dLdW). ``convention`` None (to be drawn later) accepts any convention's letters.
+    (dA, dLdW). ``convention`` None (not given) is xw's: X, W, b.
 
     Raises:
         ChoiceError: an unknown or repeated variable.
     """
-    from ..check.verdict import resolve_variable, variable_names
+    from ..check.verdict import resolve_variable
     from ..conventions import VARIABLES, Config
     from ..errors import ChoiceError
 
+    text = items if isinstance(items, str) else ",".join(items)
     if isinstance(items, str):
         items = tuple(s.strip() for s in items.split(","))
     if not items or not all(items):
-        raise ChoiceError(f"--wrt {','.join(items)!r} is empty or has an empty item")
-    configs = [
-        Config(convention=c, names=names or {})
-        for c in ([convention] if convention else list(CONVENTIONS))
-    ]
-    roles: list[str] = []
-    for item in items:
-        known = [c for c in configs if item in variable_names(c)]
-        roles.append(resolve_variable(item, (known or configs)[0]))  # raises if unknown
+        raise ChoiceError(f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b")
+    config = Config(convention=convention or "xw", names=names or {})
+    roles = [resolve_variable(item, config) for item in items]
     if len(set(roles)) != len(roles):
-        raise ChoiceError(f"--wrt {','.join(items)!r} names a variable twice")
+        raise ChoiceError(f"--wrt {text!r} names a variable twice")
     return tuple(v for v in VARIABLES if v in roles)
 
 

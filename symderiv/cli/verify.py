@@ -18,6 +18,7 @@ from .options import convention_option, size_options, wrt_callback
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from ..conventions import Convention
     from ..numeric import VerifyReport
 
 
@@ -36,11 +37,18 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
     return number
 
 
+def _gradient_name(conv: Convention, var: str) -> str:
+    """∂L/∂var in the convention's own letters, as the variable column shows it:
+    dx in torch (whose input is x), dLdA in column, dX in xw."""
+    from ..conventions import derivative_name
+
+    name = derivative_name(conv, var)
+    return "d" + conv.letters.of(var) if name == "d" + var else name
+
+
 def _gradient_shapes(report: VerifyReport) -> str:
     """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,)``: torch keeps b
     (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
-    from ..conventions import derivative_name
-
     inst = report.instance
     conv = inst.convention
     parts = []
@@ -48,7 +56,7 @@ def _gradient_shapes(report: VerifyReport) -> str:
         shape: tuple[int, ...] = tuple(check.shape)
         if check.var == "b" and conv.name == "torch":
             shape = (inst.sizes["M"],)  # nn.Linear's bias is 1-D
-        parts.append(f"{derivative_name(conv, check.var)} {shape}")
+        parts.append(f"{_gradient_name(conv, check.var)} {shape}")
     return "gradients as NumPy holds them: " + ", ".join(parts)
 
 
@@ -76,7 +84,6 @@ def _table(report: VerifyReport) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from ..conventions import derivative_name
     from ..render.formula import formula_text
 
     inst = report.instance
@@ -93,7 +100,7 @@ def _table(report: VerifyReport) -> Table:
     table.add_column("max |closed − autograd|", justify="right")
     table.add_column("ok", justify="center")
     for c in report.checks:
-        name = derivative_name(conv, c.var)
+        name = _gradient_name(conv, c.var)
         torch_cell = "torch not installed" if torch_missing else _error(c.torch_error)
         table.add_row(
             Text(conv.letters.of(c.var)),
@@ -107,14 +114,16 @@ def _table(report: VerifyReport) -> Table:
 
 
 def _failure(report: VerifyReport) -> str:
+    letters = report.instance.convention.letters
     parts = []
     for c in report.failures:
+        var = letters.of(c.var)  # x in torch, A in column: as the table names it
         if c.problem:
-            parts.append(f"{c.var}: {c.problem}")
+            parts.append(f"{var}: {c.problem}")
             continue
         if not c.fd_error <= c.fd_tol:
             parts.append(
-                f"{c.var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
+                f"{var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
             )
         if (
             c.torch_error is not None
@@ -122,7 +131,7 @@ def _failure(report: VerifyReport) -> str:
             and not c.torch_error <= c.torch_tol
         ):
             parts.append(
-                f"{c.var}: max |closed − autograd| = {c.torch_error:.2e} "
+                f"{var}: max |closed − autograd| = {c.torch_error:.2e} "
                 f"> {c.torch_tol:.1e}"
             )
     return "verification failed: " + "; ".join(parts)
