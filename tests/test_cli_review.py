@@ -135,3 +135,50 @@ def test_verify_variable_and_closed_form_agree(
     cells = [cell.strip() for cell in rows[0].strip("│").split("│")]
     assert cells[0] == letter and cells[1].startswith(f"{gradient} = ")
     assert f"gradients as NumPy holds them: {gradient} (" in result.stdout
+
+
+# -- 4. the generated Linear refuses inputs of the wrong shape ------------------------------
+def _import_generated(tmp_path: Path, runner: CliRunner, convention: str, names: str):  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = tmp_path / f"linear_{convention}_{len(names)}.py"
+    args = ["codegen", "--convention", convention, "-o", str(path)]
+    result = runner.invoke(cli, args + (["--names", names] if names else []))
+    assert result.exit_code == 0, result.stderr
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+@pytest.mark.parametrize("names", ["", "X=inp,dY=dout"])
+def test_generated_layer_checks_its_input_shapes(
+    tmp_path: Path, runner: CliRunner, convention: str, names: str
+) -> None:
+    import numpy as np
+
+    module = _import_generated(tmp_path, runner, convention, names)
+    d, m, n = 3, 2, 4
+    layer = module.Linear(d, m, rng=np.random.default_rng(0))
+    columns = convention == "wx"  # samples as columns: X is D×N
+    x_name = "inp" if names else {"torch": "x", "column": "A"}.get(convention, "X")
+    dy_name = "dout" if names else {"column": "dLdZ"}.get(convention, "dY")
+
+    def batch(rows: int, width: int) -> np.ndarray:
+        return np.ones((width, rows) if columns else (rows, width))
+
+    wanted = "(3, N)" if columns else "(N, 3)"
+    for bad in (np.ones(d), batch(n, d + 1), np.ones((n, d, 1)), np.float64(1.0)):
+        with pytest.raises(ValueError, match=rf"^{x_name} must be a 2-D array") as info:
+            layer.forward(bad)
+        assert wanted in str(info.value) and str(np.shape(bad)) in str(info.value)
+    y = layer.forward(batch(n, d))
+    assert y.shape == batch(n, m).shape
+    assert layer.backward(np.ones_like(y)).shape == batch(n, d).shape
+    wanted = "(2, 4)" if columns else "(4, 2)"
+    for bad in (np.ones(m), batch(n - 1, m), batch(n, m + 1)):
+        with pytest.raises(ValueError, match=rf"^{dy_name} must be a 2-D array") as info:
+            layer.backward(bad)
+        assert wanted in str(info.value)
