@@ -4,6 +4,9 @@ messages and hints, codegen's shape checks, --step on a pipe, verify's names."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,3 +185,53 @@ def test_generated_layer_checks_its_input_shapes(
         with pytest.raises(ValueError, match=rf"^{dy_name} must be a 2-D array") as info:
             layer.backward(bad)
         assert wanted in str(info.value)
+
+
+# -- 5. --step reads its answers from a pipe ----------------------------------------------
+def _symderiv(args: list[str], stdin_text: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env.pop("COLUMNS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "symderiv", *args],
+        input=stdin_text,  # a real pipe on stdin, and one on stdout
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_step_honours_q_from_a_pipe() -> None:
+    done = _symderiv(["derive", "--step", "--format", "text"], "\n\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert "Step 3 · " in done.stdout and "Step 4 · " not in done.stdout
+    assert done.stdout.rstrip().endswith("Stopped after step 3 of 17.")
+    assert "Enter:" not in done.stdout and done.stderr == ""
+
+
+def test_step_reads_a_fifo(tmp_path: Path) -> None:
+    """Answers written into a FIFO, line by line: the walk stops at q."""
+    fifo = tmp_path / "answers"
+    os.mkfifo(fifo)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    command = [sys.executable, "-m", "symderiv", "derive", "--step", "--wrt", "b"]
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # no writer yet: do not block
+    os.set_blocking(reader, True)
+    try:
+        process = subprocess.Popen(
+            [*command, "--format", "text"],
+            stdin=reader,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+    finally:
+        os.close(reader)
+    with open(fifo, "w", encoding="utf-8") as answers:
+        answers.write("\nq\n")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Step 2 · " in out and "Step 3 · " not in out
+    assert "Stopped after step 2 of 9." in out
