@@ -235,3 +235,28 @@ def test_step_reads_a_fifo(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert "Step 2 · " in out and "Step 3 · " not in out
     assert "Stopped after step 2 of 9." in out
+
+
+# -- 6. the terminal: numbers right-aligned with a true minus, formulas kept whole ----------
+def test_values_matrices_are_right_aligned_with_a_minus_sign(runner: CliRunner) -> None:
+    args = ["derive", "--values", "3", "--wrt", "b", "--format", "text"]
+    result = runner.invoke(cli, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    top = next(k for k, line in enumerate(lines) if line.startswith("    ⎡−"))
+    upper, lower = lines[top], lines[top + 1]
+    assert "-" not in upper + lower  # ASCII hyphens: none
+    # right-aligned: each column's numbers end in the same place
+    ends = [k for k, ch in enumerate(upper) if ch.isdigit()]
+    assert ends and all(lower[k].isdigit() for k in ends)
+
+
+@pytest.mark.parametrize("columns", ["80", "64", "100"])
+def test_inline_formulas_stay_on_one_line(runner: CliRunner, columns: str) -> None:
+    result = runner.invoke(cli, ["derive", "--format", "text"], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for formula in ("Y = X·W + 1_N·b", "(A ⊗ Bᵀ)·vec(X)", "∂L/∂yᵢⱼ · ∂yᵢⱼ/∂xₖₗ"):
+        assert formula in out, formula
+    for line in out.splitlines():
+        assert not line.endswith((" +", " −", " ⊗", "(A")), line

@@ -295,6 +295,10 @@ def matrix_block(
             return block
 
 
+#: A cell that is a whole number (the numeric companion of --values).
+_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def _grid(
     matrix: PolyMatrix,
     letters: Letters,
@@ -326,6 +330,18 @@ def _grid(
                 )
         cells.append(row)
     ncols = len(cols_shown)
+    # Numbers (--values) with a true minus sign, right-aligned as a column of figures.
+    numeric = [
+        all(_NUMBER.fullmatch(r[c][0][0]) or r[c][0][0] in "⋮⋯⋱" for r in cells)
+        for c in range(ncols)
+    ]
+    cells = [
+        [
+            ([lines[0].replace("-", "−")], style) if numeric[c] else (lines, style)
+            for c, (lines, style) in enumerate(row)
+        ]
+        for row in cells
+    ]
     widths = [max(max(len(s) for s in r[c][0]) for r in cells) for c in range(ncols)]
     # Kronecker block separators: before column c (and row r) starting a new block.
     vsep = [False] * ncols
@@ -361,7 +377,7 @@ def _grid(
                 k = h - top
                 s = cell_lines[k] if 0 <= k < len(cell_lines) else ""
                 pad = widths[c] - len(s)
-                before = pad // 2
+                before = pad if numeric[c] and s not in "⋮⋯⋱" else pad // 2
                 line.append(" " * before)
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
@@ -407,17 +423,44 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
 
 
 # -- prose ---------------------------------------------------------------------------------------
-def prose_text(prose: Prose, letters: Letters) -> str:
-    """Prose with marked maths as Unicode text (maths in the derivation's letters)."""
+def prose_text(prose: Prose, letters: Letters, hold: str = " ") -> str:
+    """Prose with marked maths as Unicode text (maths in the derivation's letters).
+
+    ``hold``: what the spaces inside maths become (:data:`HOLD` keeps a formula on one
+    line while :class:`KeptText` wraps the prose).
+    """
     out: list[str] = []
     for seg in prose:
         if isinstance(seg, str):
             out.append(seg)
         elif isinstance(seg, (M, CodeSpan)):
-            out.append(seg.text)
+            out.append(seg.text.replace(" ", hold))
         else:
-            out.append(formula_text(seg.node, letters))
+            out.append(formula_text(seg.node, letters).replace(" ", hold))
     return "".join(out)
+
+
+#: A space inside an inline formula while prose is wrapped (one cell, not whitespace,
+#: so Rich never breaks ``Y = X·W + 1_N·b`` after its ``+``); a space again when shown.
+HOLD = "\ue000"
+
+
+class KeptText:
+    """Prose wrapped at spaces between words only, never inside an inline formula."""
+
+    def __init__(self, text: str, style: str = "", width: int = NOTE_WIDTH) -> None:
+        self.text, self.style, self.width = text, style, width
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        width = max(1, min(options.max_width, self.width))
+        for line in Text(self.text, style=self.style).wrap(console, width):
+            yield Text(line.plain.replace(HOLD, " "), style=self.style)
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        longest = max((len(w) for w in self.text.split()), default=0)
+        return Measurement(min(longest, self.width), min(len(self.text), self.width))
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
@@ -616,24 +659,27 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def note(self, block: Note) -> list[Any]:
         # Prose reads best at most about 100 columns wide, however wide the terminal.
-        text = self.prose(block.prose)
+        text = prose_text(block.prose, self.letters, HOLD)
         if block.aside:
-            return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
-        return [Constrain(Text(text), NOTE_WIDTH), Text("")]
+            return [KeptText(text, "dim")]
+        return [KeptText(text), Text("")]
 
     def items(self, block: Items) -> list[Any]:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
         for item in block.items:
-            grid.add_row("•", Text(self.prose(item)))
+            grid.add_row("•", KeptText(prose_text(item, self.letters, HOLD)))
         return [Constrain(grid, NOTE_WIDTH), Text("")]
 
     def notation(self, block: Notation) -> list[Any]:
         if self.letters.upstream != "bar" and self.letters.entry("Y") != "y":
             return []  # the terminal writes ȳ only for y (one cell); z stays ∂L/∂z
-        text = f"{self.prose(block.before)} {block.math.text} {self.prose(block.after)}"
-        return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
+        def held(prose: Prose) -> str:
+            return prose_text(prose, self.letters, HOLD)
+
+        math = block.math.text.replace(" ", HOLD)
+        return [KeptText(f"{held(block.before)} {math} {held(block.after)}", "dim")]
 
     def entry_sum(self, block: EntrySum) -> list[Any]:
         """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
@@ -716,7 +762,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def code(self, block: Code) -> list[Any]:
         lines = Text("\n").join(Text(f"    {c}", style="green") for c in block.lines)
-        return [Text(""), Constrain(Text(self.prose(block.intro)), NOTE_WIDTH), lines]
+        intro = KeptText(prose_text(block.intro, self.letters, HOLD))
+        return [Text(""), intro, lines]
 
     def certificate(self, block: CertificateTable) -> list[Any]:
         """The ✓/✗ table: one row per claim and variable, then the verdict."""
