@@ -260,3 +260,21 @@ def test_inline_formulas_stay_on_one_line(runner: CliRunner, columns: str) -> No
         assert formula in out, formula
     for line in out.splitlines():
         assert not line.endswith((" +", " −", " ⊗", "(A")), line
+
+
+def test_verify_keeps_its_formulas_whole_at_80_columns(runner: CliRunner) -> None:
+    args = ["verify", "--loss", "softmax-ce", "--convention", "column"]
+    result = runner.invoke(cli, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("dLdZ = (P − T)/N" in line for line in lines)
+    assert any("Z = A·Wᵀ + 1_N·bᵀ" in line for line in lines)
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines[:4])
+
+
+def test_conventions_at_80_columns_keep_a_mark_with_its_shape(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["conventions"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    for shape in ("N×C_in ✓", "C_out×C_in ✓", "C_out×1 ✓", "N×C_out ✓"):
+        assert shape in result.stdout
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())

@@ -60,20 +60,36 @@ def _gradient_shapes(report: VerifyReport) -> str:
     return "gradients as NumPy holds them: " + ", ".join(parts)
 
 
+def _held(formula: str) -> str:
+    """``formula`` with its spaces held, so that the line never breaks inside it."""
+    from ..render.terminal import HOLD
+
+    return formula.replace(" ", HOLD)
+
+
 def _loss_text(report: VerifyReport) -> str:
+    """The loss in words, each formula held together (see :func:`_held`)."""
     inst = report.instance
     L = inst.convention.letters
     y, t = L.entry("Y"), L.entry("T")
+    h = _held
     if inst.loss == "mse":
-        return f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², so {L.dY} = ({L.Y} − {L.T})/N"
+        return (
+            f"mse: {h(f'L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖²')}, "
+            f"so {h(f'{L.dY} = ({L.Y} − {L.T})/N')}"
+        )
     if inst.loss == "sum":
-        return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
+        return f"sum: {h(f'L = Σ_ij {y}_ij')}, so {h(f'{L.dY} = 1')}"
     if inst.loss == "softmax-ce":
         return (
-            f"softmax-ce: L = −(1/N)·Σ_ij {t}_ij log p_ij, P = softmax({L.Y}) by rows, "
-            f"one-hot {L.T}, so {L.dY} = (P − {L.T})/N"
+            f"softmax-ce: {h(f'L = −(1/N)·Σ_ij {t}_ij log p_ij')}, "
+            f"{h(f'P = softmax({L.Y})')} by rows, one-hot {L.T}, "
+            f"so {h(f'{L.dY} = (P − {L.T})/N')}"
         )
-    return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
+    return (
+        f"generic: {h(f'L = Σ {L.dY} ⊙ {L.Y}')}, with {h(f'{L.dY} = ∂L/∂{L.Y}')} "
+        "drawn at random"
+    )
 
 
 def _error(value: float | None) -> str:
@@ -215,13 +231,17 @@ def verify(
 
     forward = formula_text(conv.forward(), conv.letters)
     d_name, m_name = conv.sizes[1:]
+    from ..render.terminal import KeptText
+
+    equation = _held(f"{conv.letters.Y} = {forward}")
     console.print(
-        Text(
-            f"symderiv verify: {conv.name} convention, {conv.letters.Y} = {forward}, "
-            f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}"
+        KeptText(
+            f"symderiv verify: {conv.name} convention, {equation}, "
+            f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}",
+            width=console.width,
         )
     )
-    console.print(Text(f"loss {_loss_text(report)}"))
+    console.print(KeptText(f"loss {_loss_text(report)}", width=console.width))
     console.print(Text(f"L = {report.loss_value:.6f}"))
     console.print(Text(_gradient_shapes(report)))
     console.print()

@@ -319,6 +319,8 @@ def comparison_renderable(c: Comparison) -> Any:
     from rich.table import Table as RichTable
     from rich.text import Text
 
+    from .terminal import HOLD, KeptText
+
     styles = {"text": "", "math": "", "dim": "dim", "dim-math": "dim"}
 
     def text(pieces: list[Piece]) -> Text:
@@ -329,6 +331,17 @@ def comparison_renderable(c: Comparison) -> Any:
             else:
                 out.append(s, style=styles[kind])
         return out
+
+    def cell(pieces: list[Piece]) -> KeptText:
+        """A table cell whose ✓ never wraps alone onto a line of its own. (Its formula
+        may still wrap at a space: at 80 columns four conventions' formulas side by
+        side are wider than the terminal, and a break at a space reads better than
+        Rich folding inside a name.)"""
+        held = list(pieces)
+        for k in range(1, len(held)):
+            if held[k][0] == "mark" and held[k - 1][1].endswith(" "):
+                held[k - 1] = (held[k - 1][0], held[k - 1][1][:-1] + HOLD)
+        return KeptText(text(held))
 
     items: list[Any] = [
         Text(
@@ -352,7 +365,7 @@ def comparison_renderable(c: Comparison) -> Any:
             rich_table.add_column(text(head), no_wrap=col == 0)
         for r, row in enumerate(table.rows):
             last = r + 1 in table.sections
-            rich_table.add_row(*(text(cell) for cell in row), end_section=last)
+            rich_table.add_row(*(cell(pieces) for pieces in row), end_section=last)
         items += [Text(""), rich_table]
         if k == 1:
             items += [Text("")]

@@ -446,21 +446,34 @@ HOLD = "\ue000"
 
 
 class KeptText:
-    """Prose wrapped at spaces between words only, never inside an inline formula."""
+    """Prose wrapped at spaces between words only, never inside an inline formula: the
+    formula's spaces are :data:`HOLD` in ``text`` and become spaces again when shown."""
 
-    def __init__(self, text: str, style: str = "", width: int = NOTE_WIDTH) -> None:
-        self.text, self.style, self.width = text, style, width
+    def __init__(
+        self, text: str | Text, style: str = "", width: int = NOTE_WIDTH
+    ) -> None:
+        self.text = text if isinstance(text, Text) else Text(text, style=style)
+        self.width = width
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         width = max(1, min(options.max_width, self.width))
-        for line in Text(self.text, style=self.style).wrap(console, width):
-            yield Text(line.plain.replace(HOLD, " "), style=self.style)
+        for line in self.text.wrap(console, width):
+            line.rstrip()  # the space a line broke at
+            yield Text(
+                line.plain.replace(HOLD, " "),
+                style=line.style,
+                spans=list(line.spans),
+                end="\n",
+            )
 
     def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
         from rich.measure import Measurement
 
-        longest = max((len(w) for w in self.text.split()), default=0)
-        return Measurement(min(longest, self.width), min(len(self.text), self.width))
+        plain = self.text.plain
+        longest = max((cell_len(w) for w in plain.split()), default=0)
+        whole = max((cell_len(ln) for ln in plain.split("\n")), default=0)
+        return Measurement(min(longest, self.width), min(whole, self.width))
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
