@@ -278,3 +278,46 @@ def test_conventions_at_80_columns_keep_a_mark_with_its_shape(runner: CliRunner)
     for shape in ("N×C_in ✓", "C_out×C_in ✓", "C_out×1 ✓", "N×C_out ✓"):
         assert shape in result.stdout
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
+
+
+# -- 3. check's hints for the commonest mistakes, found by trying the repairs ----------------
+@pytest.mark.parametrize(
+    ("convention", "wrt", "formula", "reason", "hint"),
+    [
+        ("xw", "X", "dY @ W", "shape", "did you mean W.T? (a transpose is missing)"),
+        ("xw", "X", "W.T @ dY", "shape", "the factors are in the wrong order"),
+        ("xw", "b", "dY.sum(axis=1)", "shape", "sum over the batch: axis=0"),
+        ("wx", "b", "dY.sum(axis=0, keepdims=True)", "shape", "axis=1"),
+        ("torch", "W", "x.T @ dY", "transpose", "transpose"),  # its own hint stays
+        ("xw", "W", "X.T @ dY.T", "shape", "did you mean dY? (dY.T has a .T too many)"),
+    ],
+)
+def test_check_hints_name_the_repair(
+    runner: CliRunner, convention: str, wrt: str, formula: str, reason: str, hint: str
+) -> None:
+    args = ["check", "--convention", convention, "--wrt", wrt, "--format", "json"]
+    result = runner.invoke(cli, [*args, formula])
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)  # the grading format stays valid JSON
+    assert data["ok"] is False and data["reason"] == reason
+    assert hint in data["hint"]
+    text = runner.invoke(cli, ["check", "--convention", convention, "--wrt", wrt, formula])
+    assert text.exit_code == 1 and f"hint: {data['hint']}" in text.stdout
+
+
+def test_check_right_answer_has_no_hint_and_a_wrong_one_no_false_repair(
+    runner: CliRunner,
+) -> None:
+    right = runner.invoke(cli, ["check", "--wrt", "W", "--format", "json", "X.T @ dY"])
+    assert json.loads(right.stdout)["hint"] == ""
+    wrong = runner.invoke(cli, ["check", "--wrt", "W", "--format", "json", "X.T @ X"])
+    assert wrong.exit_code == 1 and json.loads(wrong.stdout)["hint"] == ""
+
+
+def test_check_says_write_dot_t_for_a_quote(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["check", "--wrt", "W", "X' * dY"])
+    assert result.exit_code == 2
+    assert "write X.T for a transpose" in result.stderr
+    assert "strings are not allowed" not in result.stderr
+    quoted = runner.invoke(cli, ["check", "--wrt", "W", "'X'"])
+    assert "strings are not allowed" in quoted.stderr
