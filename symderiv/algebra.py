@@ -47,7 +47,6 @@ Monomial = tuple[str, ...]
 
 # Factors print in this order inside a product: x·w, dy·w, x·dy, (y − t).
 _PRIORITY = {"x": 0, "dy": 1, "y": 2, "w": 3, "b": 4, "t": 5}
-_KNOWN_PREFIXES = set(PREFIX.values())
 # Networks (symderiv.net): inputs and cached activations, then upstream symbols, masks and
 # softmax values, then weights: x·dz·w, a·r·w.
 _NET_PRIORITY = {"a": 0, "z": 0, "da": 1, "dz": 1, "r": 2, "p": 2, "ip": 2}

@@ -8,9 +8,8 @@ certificate (or a direct comparison with its matrices) confirmed it. The checks 
 :attr:`Comparison.agreement` show why two textbooks that look different agree: the
 derivatives of torch and column are those of xw with W transposed (and b a column).
 
-The printers (:mod:`symderiv.render.comparison`: :func:`comparison_renderable`,
-:func:`comparison_latex`, :func:`comparison_markdown`, :func:`comparison_text`) only read
-that data.
+The page (:mod:`symderiv.render.comparison`: :func:`comparison_page`, printed by the
+derivation's printers) only reads that data.
 
 >>> c = compare(1, 1, 1)
 >>> c.verified, [r.key for r in c.rows][:3]
@@ -120,15 +119,6 @@ class Comparison:
     def group(self, name: str) -> list[Row]:
         """The rows of one group, in order."""
         return [r for r in self.rows if r.group == name]
-
-    def commutation(self, convention: str) -> tuple[int, int] | None:
-        """(rows, cols) of the W whose commutation matrix K appears, or None."""
-        conv = CONVENTIONS[convention]
-        return (
-            conv.shape("W", self.n, self.d, self.m)
-            if conv.weight_transposed and not conv.samples_as_columns
-            else None
-        )
 
 
 # -- building the comparison --------------------------------------------------------------

@@ -662,11 +662,6 @@ def derivative_name(convention: Convention, var: str) -> str:
     return "d" + var
 
 
-def upstream_scale(loss: str, n: int) -> Fraction:
-    """The factor in dY = scale·(Y − T) for the MSE loss L = 1/(2N) Σ‖y_i − t_i‖²."""
-    return Fraction(1, n) if loss == "mse" else Fraction(1)
-
-
 def check_loss(conv: Convention, loss: str) -> None:
     """Refuse a loss the convention cannot take: softmax-ce with samples as columns.
 
@@ -781,5 +776,4 @@ __all__ = [
     "parse_wrt",
     "split_entry",
     "unicode_subscript",
-    "upstream_scale",
 ]

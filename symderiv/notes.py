@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .notation import Deriv, Node, Ones, Prod, Sym, T
+from .notation import Comm, Deriv, Node, Ones, Prod, Sym, T, Vec
 
 if TYPE_CHECKING:
     from .conventions import Config
@@ -1315,7 +1315,7 @@ def function_view(c: Config, var: str, domain: int, codomain: int) -> Para:
             else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
             ", one row per output and one column per entry of ",
             sym(var),
-            "; then each symbol is evaluated.",
+            "; each is evaluated below.",
         ),
         short=(
             M(
@@ -1709,3 +1709,180 @@ CLOSED_AGREES: Prose = (
 
 def tensor_count_differs(nnz: int, jac_nnz: int) -> Prose:
     return (f"{nnz} nonzeros, but the explicit Jacobian has {jac_nnz}",)
+
+
+# -- the conventions page (symderiv conventions) ----------------------------------------------
+#: What each role is, in the first column of the shapes table.
+ROLE_WORDS = {"X": "input", "W": "weights", "b": "bias", "Y": "output", "dY": "upstream"}
+FORWARD_PASS: Prose = ("forward pass",)
+WHY_THEY_AGREE: Prose = ("Why they agree",)
+ROWS_VERIFIED: Prose = ("Every row verified.",)
+ROWS_FAILED: Prose = ("Verification FAILED (see ", M("✗", r"\times"), " above).")
+
+
+def _times(a: object, b: object) -> M:
+    return M(f"{a}×{b}", rf"{a} \times {b}")
+
+
+def conventions_title(n: int, d: int, m: int) -> Prose:
+    return ("The conventions side by side at ", M(f"N = {n}, D = {d}, M = {m}"))
+
+
+def conventions_sizes() -> Prose:
+    """The column convention's size names, which the tables use."""
+    return (
+        "In column, ",
+        size_m("C_in"),
+        M(" = D"),
+        " and ",
+        size_m("C_out"),
+        M(" = M"),
+        ".",
+    )
+
+
+def _number(k: int) -> str:
+    """Eight, not 8, in running text (up to twelve)."""
+    words = "zero one two three four five six seven eight nine ten eleven twelve".split()
+    return words[k] if k < len(words) else str(k)
+
+
+def conventions_intro(derivations: int) -> Prose:
+    return (
+        "Every ",
+        M("✓", r"\checkmark"),
+        " below was checked at these sizes by running the derivation for each convention "
+        f"in both vec orders ({_number(derivations)} derivations) and reading its "
+        "certificate, or by comparing with its matrices.",
+    )
+
+
+def slash(var: str, vec: bool = False, transposed: bool = False) -> M:
+    """∂L/∂W, ∂vec(Y)/∂vec(W) or (∂L/∂W)ᵀ in xw's letters, written with a slash (a
+    fraction would make the rows of a table uneven)."""
+    if vec:
+        m = M(
+            f"∂vec(Y)/∂vec({var})",
+            rf"\partial \operatorname{{vec}}(Y)/\partial \operatorname{{vec}}({var})",
+        )
+    else:
+        m = M(f"∂L/∂{var}", rf"\partial L/\partial {var}")
+    return M(f"({m.text})ᵀ", rf"({m.tex})^{{T}}") if transposed else m
+
+
+TABLE_FORMS: Prose = (
+    "Forward pass, shapes and closed forms (",
+    slash("V"),
+    " has ",
+    M("V"),
+    "'s shape)",
+)
+TABLE_KRONECKER: Prose = (
+    "Jacobians ",
+    slash("V", vec=True),
+    ": Kronecker forms in both vec orders",
+)
+TABLE_AGREEMENT: Prose = (
+    "The same derivatives (their ",
+    sym("W"),
+    " is xw's ",
+    F(T(Sym("W"))),
+    ")",
+)
+
+
+def xw_derivative(var: str, transposed: bool) -> Prose:
+    """A cell of the agreement table: xw's ∂L/∂W, or its transpose."""
+    return ("xw's ", slash(var, transposed=transposed))
+
+
+def conventions_commutation(rows: int, cols: int) -> Prose:
+    """What K is, under the Kronecker table (K·vec(W) = vec(Wᵀ) for the stored W)."""
+    w = Sym("W")
+    return (
+        M("K"),
+        " is the commutation matrix with ",
+        F(Prod(Comm("M", "D"), Vec(w))),
+        M(" = "),
+        F(Vec(T(w))),
+        " for the stored ",
+        sym("W"),
+        " (",
+        M("M×D = ", r"M \times D = "),
+        _times(rows, cols),
+        "), a ",
+        _times(rows * cols, rows * cols),
+        " permutation matrix: it puts the entries of ",
+        F(Vec(w)),
+        " in the order of xw's weights.",
+    )
+
+
+def conventions_why(c: Config) -> list[Prose]:
+    """Why the conventions agree, and what the vec order changes (in xw's letters)."""
+    X, W, dY, one = Sym("X"), Sym("W"), Sym("dY"), Ones("N")
+    return [
+        (
+            "All four write the same layer. torch and column store ",
+            sym("W"),
+            " transposed (one row per output, ",
+            _times("M", "D"),
+            "), so their ",
+            dl(c, "W"),
+            " is the transpose of xw's: ",
+            F(T(Prod(T(X), dY))),
+            M(" = "),
+            F(Prod(T(dY), X)),
+            ". column also stores ",
+            sym("b"),
+            " as a column, so its ",
+            dl(c, "b"),
+            " is ",
+            F(T(Prod(T(one), dY))),
+            M(" = "),
+            F(Prod(T(dY), one)),
+            "; its letters differ too (",
+            M("A, Z, dLdZ", r"A, Z, \mathit{dLdZ}"),
+            " for ",
+            M("X, Y, dY"),
+            "). wx puts the samples in columns: its ",
+            M("X, Y"),
+            " and ",
+            M("dY"),
+            " are xw's transposes and it stores ",
+            sym("W"),
+            " and ",
+            sym("b"),
+            " as torch and column do, so each of its derivatives is the transpose of "
+            "xw's, e.g. ",
+            F(T(Prod(dY, T(W)))),
+            M(" = "),
+            F(Prod(W, T(dY))),
+            " (written ",
+            F(Prod(T(W), dY)),
+            " in its own letters).",
+        ),
+        (
+            "The vectorization order changes only the Kronecker forms (the two factors "
+            "swap, and ",
+            M("K"),
+            " appears where ",
+            sym("W"),
+            " is stored transposed), never the closed forms: row stacks rows as NumPy's ",
+            Code("reshape(-1)"),
+            " does, col stacks columns as the textbook vec does.",
+        ),
+    ]
+
+
+def conventions_failure(convention: str, row: str, detail: str) -> Prose:
+    """A check of the conventions page that failed: where, and the first difference."""
+    return (M("✗", r"\times"), f" {convention}, row ", Code(row), ": ", Code(detail))
+
+
+def conventions_sources(names: tuple[str, ...], fallback: dict[str, str]) -> Prose:
+    """Where each convention comes from, in one sentence."""
+    out: list[Segment] = ["Sources: "]
+    for k, name in enumerate(names):
+        out += ["; " if k else "", f"{name}: ", *SOURCES.get(name, (fallback[name],))]
+    return (*out, ".")

@@ -76,6 +76,23 @@ def measure(n: int, d: int, m: int) -> dict[str, float]:
     return result
 
 
+def busy() -> str:
+    """Why CPU time cannot be trusted now, or "" when it can.
+
+    On a virtual machine whose cores are shared, a process's CPU time grows with the load
+    (steal time and cache contention count as its own): at a load average of 5 on two
+    cores the 64 cube measured 7-10 CPU s against 2.4 s alone. The memory bound holds
+    whatever the load and is always asserted.
+    """
+    if not hasattr(os, "getloadavg"):
+        return ""
+    load = os.getloadavg()[0]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if load > cores + 0.5:
+        return f"load average {load:.1f} on {cores} cores"
+    return ""
+
+
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="needs /proc for VmHWM"
 )
@@ -87,9 +104,15 @@ def measured() -> dict[tuple[int, int, int], dict[str, float]]:
     return {shape: measure(*shape) for shape in SHAPES}
 
 
+@pytest.fixture(scope="module")
+def loaded(measured: dict[tuple[int, int, int], dict[str, float]]) -> str:
+    """Whether the machine was busy just after the measurements (see :func:`busy`)."""
+    return busy()
+
+
 @needs_proc
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_estimate_within_a_factor_of_two(
+def test_memory_estimate_within_a_factor_of_two(
     shape: tuple[int, int, int],
     measured: dict[tuple[int, int, int], dict[str, float]],
 ) -> None:
@@ -101,6 +124,20 @@ def test_estimate_within_a_factor_of_two(
         f"{shape}: peak {got['peak'] / 2**20:.0f} MiB, "
         f"estimate {est.bytes / 2**20:.0f} MiB"
     )
+
+
+@needs_proc
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_time_estimate_within_a_factor_of_three(
+    shape: tuple[int, int, int],
+    measured: dict[tuple[int, int, int], dict[str, float]],
+    loaded: str,
+) -> None:
+    if loaded:
+        pytest.skip(f"CPU time not comparable while the machine is busy: {loaded}")
+    n, d, m = shape
+    est = estimate(Config(n=n, d=d, m=m), "json")
+    got = measured[shape]
     slack = 0.05
     assert est.seconds / 3 - slack <= got["seconds"] <= 3 * est.seconds + slack, (
         f"{shape}: {got['seconds']:.2f} CPU s, estimate {est.seconds:.2f} s"

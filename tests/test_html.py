@@ -179,7 +179,7 @@ def test_conventions_page(runner, tmp_path: Path) -> None:  # type: ignore[no-un
 @pytest.mark.browser
 def test_conventions_page_in_chromium(tmp_path: Path) -> None:
     from symderiv.compare import compare
-    from symderiv.render.html import comparison_html
+    from symderiv.render.comparison import comparison_html
 
     text = comparison_html(compare(2, 2, 3))
     r = probe(text, tmp_path)

@@ -57,11 +57,17 @@ def d223():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def one_of_each(d223):  # type: ignore[no-untyped-def]
-    """The first block of each kind on the page of a torch derivation (K appears)."""
+    """The first block of each kind on the page of a torch derivation (K appears) and on
+    the conventions page (tables, verdict)."""
+    from symderiv.compare import compare
+    from symderiv.render.comparison import comparison_page
+
     found: dict[type, Any] = {}
     for d in (d223, derive(n=2, d=2, m=3, convention="torch")):
         for block in walk(page(d)):
             found.setdefault(type(block), block)
+    for block in comparison_page(compare(1, 1, 2)):
+        found.setdefault(type(block), block)
     return found
 
 
@@ -140,10 +146,23 @@ def _contains(fmt: str, kind: type, text: str, d) -> bool:  # type: ignore[no-un
     raise AssertionError(c)
 
 
+@pytest.fixture(scope="module")
+def rendered(d223):  # type: ignore[no-untyped-def]
+    """``rendered(fmt)``: the 2×2×3 page in ``fmt``, rendered once for the module."""
+    cache: dict[str, str] = {}
+
+    def get(fmt: str) -> str:
+        if fmt not in cache:
+            cache[fmt] = render(d223, fmt)
+        return cache[fmt]
+
+    return get
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", [EntrySum, ShapeLedger, Code, Remarks, Background])
-def test_every_format_shows_the_same_content(fmt: str, kind: type, d223) -> None:  # type: ignore[no-untyped-def]
-    text = render(d223, fmt)
+def test_every_format_shows_the_same_content(fmt: str, kind: type, d223, rendered) -> None:  # type: ignore[no-untyped-def]
+    text = rendered(fmt)
     if fmt == "ipynb":
         text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
     if omitted(fmt, kind):

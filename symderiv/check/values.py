@@ -30,10 +30,6 @@ class Value:
     shape: tuple[int, ...]
     matrix: PolyMatrix
 
-    def as_matrix(self) -> PolyMatrix:
-        """The entries in the value's own 2-D form (1-D as a 1×k row)."""
-        return self.matrix
-
 
 def _const(value: Fraction) -> Poly:
     return Poly.const(value.numerator if value.denominator == 1 else value)

@@ -245,25 +245,11 @@ def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
         return obj
     if not isinstance(obj, Derivation):
         from ..compare import Comparison
-        from ..render.comparison import (
-            comparison_latex,
-            comparison_markdown,
-            comparison_text,
-        )
+        from ..render.comparison import render_comparison
 
         if not isinstance(obj, Comparison):
             raise TypeError(f"cannot show {type(obj).__name__}")
-        if fmt in ("rich", "text"):
-            return comparison_text(obj, width)
-        if fmt == "latex":
-            return comparison_latex(obj)
-        if fmt == "markdown":
-            return comparison_markdown(obj)
-        if fmt == "html":
-            from ..render.html import comparison_html
-
-            return comparison_html(obj)
-        raise UsageError(f"the conventions page has no format {fmt!r}")
+        return render_comparison(obj, "text" if fmt == "rich" else fmt, width)
     from ..render import render
 
     if fmt in ("rich", "text"):

@@ -30,7 +30,7 @@ def conventions(
     force: bool,
     pdf: bool,
 ) -> None:
-    """Compare the conventions xw, torch and column, in both vec orders.
+    """Compare the conventions xw, torch, column and wx, in both vec orders.
 
     Shows, side by side, the forward formula, the shape of every object, the closed forms
     of dL/dX, dL/dW and dL/db and the Kronecker forms of the three Jacobians (with the
@@ -56,8 +56,9 @@ def conventions(
     if pdf and (fmt != "latex" or output is None):
         # refused before any work, as derive does
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
-    check_outputs({"-o": output})  # a bad -o fails now, before the six derivations
-    # The six derivations are all kept for the page: their costs add up.
+    check_outputs({"-o": output})  # a bad -o fails now, before the derivations
+    # The eight derivations (four conventions, two vec orders) are all kept for the
+    # page: their costs add up.
     estimate = guard_all(
         [
             Config(n=n, d=d, m=m, convention=c, vec=v)

@@ -40,6 +40,8 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    Table,
+    Verdict,
     omitted,
 )
 
@@ -140,6 +142,10 @@ class PagePrinter(ABC, Generic[Out, S]):
                 return self.remarks(block)
             case Background():
                 return self.background(block)
+            case Table():
+                return self.table(block)
+            case Verdict():
+                return self.verdict(block)
             case ApiCheck():
                 return self.api_check(block)
             case _:
@@ -203,6 +209,12 @@ class PagePrinter(ABC, Generic[Out, S]):
 
     @abstractmethod
     def background(self, block: Background) -> Out: ...
+
+    @abstractmethod
+    def table(self, block: Table) -> Out: ...
+
+    @abstractmethod
+    def verdict(self, block: Verdict) -> Out: ...
 
     @abstractmethod
     def api_check(self, block: ApiCheck) -> Out: ...

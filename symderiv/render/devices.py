@@ -72,11 +72,9 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
     blocks.append(
         Display(
             (
-                Equation(
-                    Deriv("Y", var, vec=True),
-                    Explicit(symbols),
-                    Explicit(view.jacobian),
-                ),
+                # the symbols only: the step's own display evaluates them (with the
+                # Kronecker rules); showing the numbers here too drew that matrix twice
+                Equation(Deriv("Y", var, vec=True), Explicit(symbols)),
             ),
             StepKind.JACOBIAN,
         )

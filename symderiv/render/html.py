@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__, notes
 from ..algebra import PolyMatrix
@@ -32,9 +32,6 @@ from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, p
 from .formula import formula_latex
 from .latex import Segment, TexLayout, prose_spans
 from .mathml import tex_to_mathml
-
-if TYPE_CHECKING:
-    from ..compare import Comparison
 from .page import (
     ApiCheck,
     Background,
@@ -56,6 +53,9 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    Table,
+    TableCell,
+    Verdict,
     page_of,
 )
 from .terminal import prose_text
@@ -314,7 +314,7 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         )
 
     def heading(self, block: Heading) -> str:
-        tag = "h2" if block.level is Level.PART else "h3"
+        tag = {Level.PAGE: "h1", Level.PART: "h2"}.get(block.level, "h3")
         return f"<{tag}>{self.text(block.title)}</{tag}>"
 
     def display(self, block: Display) -> str:
@@ -408,6 +408,33 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
             + "\n</section>"
         )
 
+    def cell(self, cell: TableCell) -> str:
+        out = self.text(cell.prose)
+        if cell.aside:
+            out += f'<span class="muted">{self.text(cell.aside)}</span>'
+        if cell.passed is not None:
+            out += ' <span class="ok">✓</span>' if cell.passed else ' <span class="bad">✗</span>'
+        return out
+
+    def table(self, block: Table) -> str:
+        head = "".join(f"<th>{self.text(h)}</th>" for h in block.header)
+        rows = [
+            ("<tr class=\"group\">" if g and not r else "<tr>")
+            + "".join(f"<td>{self.cell(c)}</td>" for c in row)
+            + "</tr>"
+            for g, group in enumerate(block.groups)
+            for r, row in enumerate(group)
+        ]
+        return (
+            f"{self.heading(Heading(block.title, Level.PART))}\n"
+            f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+            + "\n".join(rows)
+            + "\n</tbody></table></div>"
+        )
+
+    def verdict(self, block: Verdict) -> str:
+        return f'<p class="{"ok" if block.passed else "bad"}">{self.text(block.prose)}</p>'
+
     def remarks(self, block: Remarks) -> str:
         return (
             f'<section class="reveal" id="remarks">\n<h2>{self.text(block.title)}</h2>\n'
@@ -439,80 +466,6 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")
 
 
-def _pieces_html(pieces: Iterable[tuple[str, str]]) -> str:
-    """Pieces of the conventions page (:mod:`symderiv.compare`) as HTML."""
-    out: list[str] = []
-    for kind, text in pieces:
-        if kind in ("math", "dim-math"):
-            math = tex_to_mathml(text)
-            out.append(
-                f'<span class="muted">{math}</span>' if kind == "dim-math" else math
-            )
-        elif kind == "dim":
-            out.append(f'<span class="muted">{escape(text)}</span>')
-        elif kind == "mark":
-            out.append(
-                f'<span class="{"ok" if text == "✓" else "bad"}">{escape(text)}</span>'
-            )
-        else:
-            out.append(escape(text))
-    return "".join(out)
-
-
-def _words_and_maths(
-    tex: list[tuple[str, str]], text: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """The words of the text version of a paragraph with the formulas of its LaTeX one."""
-    return [
-        a if b[0] in ("math", "dim-math") else b for a, b in zip(tex, text, strict=True)
-    ]
-
-
-def comparison_html(c: Comparison) -> str:
-    """``symderiv conventions`` as one self-contained page (see :func:`render_html`)."""
-    from .comparison import notes, tables
-
-    page, words = notes(c, latex=True), notes(c)
-
-    def paragraphs(key: str) -> list[str]:
-        return [
-            f"<p>{_pieces_html(_words_and_maths(a, b))}</p>"
-            for a, b in zip(page[key], words[key], strict=True)
-        ]
-
-    title = f"The conventions side by side at N={c.n}, D={c.d}, M={c.m}"
-    body = [
-        f"<header>\n<h1>{escape(title)}</h1>",
-        "<p>In column, C_in = D and C_out = M.</p>",
-    ]
-    body += paragraphs("intro") + ["</header>", "<main>"]
-    for k, table in enumerate(tables(c, latex=True)):
-        head = "".join(f"<th>{_pieces_html(h)}</th>" for h in table.header)
-        rows = []
-        for r, row in enumerate(table.rows):
-            cls = ' class="group"' if r in table.sections else ""
-            cells = "".join(f"<td>{_pieces_html(cell)}</td>" for cell in row)
-            rows.append(f"<tr{cls}>{cells}</tr>")
-        body += [
-            f"<section>\n<h2>{escape(table.title)}</h2>",
-            f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>',
-            *rows,
-            "</tbody></table></div>",
-        ]
-        if k == 1:
-            body += paragraphs("k")
-        body.append("</section>")
-    body += ["<section>\n<h2>Why they agree</h2>", *paragraphs("why"), "</section>"]
-    body.append(f'<p class="meta"><em>{_pieces_html(words["sources"][0])}</em></p>')
-    verdict = (
-        '<p class="ok">Every row verified.</p>'
-        if c.verified
-        else '<p class="bad">Verification FAILED.</p>'
-    )
-    body += [verdict, "</main>"]
-    return html_document(title, "\n".join(body))
-
-
 def render_html(derivation: Derivation, **settings: Any) -> str:
     """The derivation as one self-contained HTML page with MathML maths.
 
@@ -524,7 +477,6 @@ def render_html(derivation: Derivation, **settings: Any) -> str:
 __all__ = [
     "HtmlPrinter",
     "HtmlSettings",
-    "comparison_html",
     "html_document",
     "render_html",
     "segments_html",

@@ -291,7 +291,6 @@ def latex_of(expr: Any) -> str:
 
 
 # -- from sympy's indexed expressions to what students read -------------------------
-_FACTOR_RANK = {"dy": 0, "delta": 1, "x": 2, "w": 3, "b": 4}
 
 
 class Display:

@@ -58,10 +58,10 @@ from ..notation import (
     shape,
 )
 from ..notes import Code as CodeSpan
-from ..notes import M, Prose, size_m
+from ..notes import M, Prose
 from ..steps import Derivation, StepKind
 from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
-from .formula import formula_latex
+from .formula import formula_latex, size_latex
 from .names import latex_name
 from .page import (
     ApiCheck,
@@ -75,6 +75,7 @@ from .page import (
     Formula,
     Heading,
     Items,
+    Level,
     Notation,
     Note,
     PageTitle,
@@ -83,7 +84,12 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    Table,
+    TableCell,
+    Verdict,
+    block_rules,
     page_of,
+    shown_indices,
 )
 
 #: Estimated width of the text block, in em of the body font (article: 16 cm at 11 pt).
@@ -491,20 +497,6 @@ def latex_entry(
     return Cell("".join(parts), width, tall)
 
 
-def shown_indices(count: int, limit: int) -> list[int | None]:
-    """Indices shown of ``count``: all, or the first ``limit - 2``, None (an ellipsis), the last.
-
-    >>> shown_indices(5, 12), shown_indices(16, 5)
-    ([0, 1, 2, 3, 4], [0, 1, 2, None, 15])
-    """
-    if count <= limit:
-        return list(range(count))
-    if limit <= 1:
-        return [0, None]
-    keep = max(limit - 2, 1)
-    return [*range(keep), None, count - 1]
-
-
 @dataclass
 class Piece:
     """A part of an equation: its LaTeX (one or more lines), widths and height (em).
@@ -576,23 +568,7 @@ def _grid(
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
-    vsep = [False] * ncols
-    hsep = [False] * len(rows)
-    if blocks is not None:
-        br, bc = blocks
-        for c in range(1, ncols):
-            j, prev = cols[c], cols[c - 1]
-            if j is not None and prev is not None and bc < matrix.cols and j % bc == 0:
-                vsep[c] = True
-        for r in range(1, len(rows)):
-            i, prev_i = rows[r], rows[r - 1]
-            if (
-                i is not None
-                and prev_i is not None
-                and br < matrix.rows
-                and i % br == 0
-            ):
-                hsep[r] = True
+    vsep, hsep = block_rules(rows, cols, blocks, matrix.shape)
     body: list[str] = []
     for r, line in enumerate(grid):
         if hsep[r]:
@@ -1252,10 +1228,6 @@ def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
     return out
 
 
-def _size_tex(name: str) -> str:
-    return size_m(name).latex
-
-
 def shapes_latex(node: Node, config: Config) -> str | None:
     """A closed form with each factor's shape underneath: X^T (D×N) · dY (N×M).
 
@@ -1271,7 +1243,7 @@ def shapes_latex(node: Node, config: Config) -> str | None:
         assert of is not None
         names = of.names(config.letters.sizes)
         tex = formula_latex(a, config.letters)
-        label = rf"{_size_tex(names[0])}\times {_size_tex(names[1])}"
+        label = rf"{size_latex(names[0])}\times {size_latex(names[1])}"
         parts.append(rf"\underbrace{{{tex}}}_{{{label}}}")
     return r" \, ".join(parts)
 
@@ -1590,7 +1562,8 @@ class LatexPrinter(PagePrinter[str, Any]):
         return "\n".join(p for p in parts if p) + "\n"
 
     def heading(self, block: Heading) -> str:
-        return f"\\paragraph{{{self.text(block.title)}}}"
+        command = {Level.PAGE: "section*", Level.PART: "subsection*"}
+        return f"\\{command.get(block.level, 'paragraph')}{{{self.text(block.title)}}}"
 
     def display(self, block: Display) -> str:
         if block.boxed:
@@ -1701,6 +1674,28 @@ class LatexPrinter(PagePrinter[str, Any]):
             "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
             "\\end{center}\n" + verdict + "\n"
         )
+
+    def cell(self, cell: TableCell) -> str:
+        mark = "" if cell.passed is None else (r" \sdyes" if cell.passed else r" \sdno")
+        return self.text(cell.prose + cell.aside) + mark
+
+    def table(self, block: Table) -> str:
+        """A booktabs table under its heading, scaled down only if it is too wide."""
+        rows = [" & ".join(self.text(h) for h in block.header) + r" \\", r"\midrule"]
+        for g, group in enumerate(block.groups):
+            rows += [r"\midrule"] if g else []
+            rows += [" & ".join(self.cell(c) for c in row) + r" \\" for row in group]
+        columns = "l" * len(block.header)
+        return (
+            self.heading(Heading(block.title, Level.PART))
+            + f"\n\\begin{{center}}\n\\sdfit{{\\begin{{tabular}}{{@{{}}{columns}@{{}}}}\n"
+            + "\\toprule\n"
+            + "\n".join(rows)
+            + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
+        )
+
+    def verdict(self, block: Verdict) -> str:
+        return f"\\textbf{{{self.text(block.prose)}}}\n"
 
     def remarks(self, block: Remarks) -> str:
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)

@@ -45,6 +45,7 @@ from .page import (
     Formula,
     Heading,
     Items,
+    Level,
     Notation,
     Note,
     PageTitle,
@@ -53,6 +54,9 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    Table,
+    TableCell,
+    Verdict,
     page_of,
 )
 
@@ -122,11 +126,6 @@ def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) 
         "Nonzero pattern (# nonzero, . zero; the rules separate the Kronecker blocks):\n\n"
         "```text\n" + "\n".join(lines) + "\n```"
     )
-
-
-def math_block(tex: str, flavor: Flavor = FLAVORS["jupyter"]) -> str:
-    """``tex`` as one display block of the flavour (``$$`` for Jupyter)."""
-    return display_math(tex, flavor)
 
 
 @dataclass(frozen=True)
@@ -240,7 +239,8 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         return head + "\n\n" + self.join(block.blocks)
 
     def heading(self, block: Heading) -> str:
-        return f"#### {self.text(block.title)}"
+        hashes = {Level.PAGE: "#", Level.PART: "##"}.get(block.level, "####")
+        return f"{hashes} {self.text(block.title)}"
 
     def display(self, block: Display) -> str:
         if block.boxed:
@@ -327,6 +327,26 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         ]
         return "\n".join(rows)
 
+    def cell(self, cell: TableCell) -> str:
+        text = self.text(cell.prose + cell.aside)
+        if cell.passed is None:
+            return text
+        return f"{text} {self.inline(CHECKMARK if cell.passed else CROSS)}".strip()
+
+    def table(self, block: Table) -> str:
+        rows = [
+            self.heading(Heading(block.title, Level.PART)),
+            "",
+            "| " + " | ".join(self.text(h) for h in block.header) + " |",
+            "|" + "---|" * len(block.header),
+        ]
+        for group in block.groups:
+            rows += ["| " + " | ".join(self.cell(c) for c in row) + " |" for row in group]
+        return "\n".join(rows)
+
+    def verdict(self, block: Verdict) -> str:
+        return f"**{self.text(block.prose)}**"
+
     def remarks(self, block: Remarks) -> str:
         return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
 
@@ -358,7 +378,6 @@ __all__ = [
     "MarkdownSettings",
     "prose_markdown",
     "markdown_escape",
-    "math_block",
     "render_markdown",
     "segments_markdown",
 ]

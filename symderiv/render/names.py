@@ -14,10 +14,6 @@ from typing import Any
 from ..conventions import Letters, split_entry, unicode_subscript
 
 
-def _letter(role: str, letters: Letters) -> str:
-    return letters.entry(role)
-
-
 def shown_index(index: tuple[int, ...], letters: Letters) -> tuple[int, ...]:
     """The indices as printed: 1-based as stored, or from 0 (``--index-base 0``)."""
     if letters.index_base == 1:
@@ -92,7 +88,7 @@ def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> st
     if net is not None:
         return _layered_unicode(*net)
     role, index = split_entry(atom)
-    letter = _letter(role, letters)
+    letter = letters.entry(role)
     sub = unicode_subscript(shown_index(index, letters))
     if role != "dY":
         return f"{letter}{sub}"
@@ -114,7 +110,7 @@ def latex_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
     if net is not None:
         return _layered_latex(*net)
     role, index = split_entry(atom)
-    letter = _letter(role, letters)
+    letter = letters.entry(role)
     if len(letter) > 1:
         letter = f"\\mathit{{{letter}}}"
     base = f"{letter}_{{{','.join(map(str, shown_index(index, letters)))}}}"
@@ -133,16 +129,3 @@ def unicode_symbol(atom: str, letters: Letters) -> Any:
     import sympy as sp
 
     return sp.Symbol(unicode_name(atom, letters))
-
-
-@lru_cache(maxsize=65536)
-def latex_symbol(atom: str, letters: Letters) -> Any:
-    """A sympy Symbol standing for ``atom`` in LaTeX output (see :func:`latex_names`)."""
-    import sympy as sp
-
-    return sp.Symbol(f"{atom}")
-
-
-def latex_names(atoms: set[str], letters: Letters) -> dict[Any, str]:
-    """``symbol_names`` for ``sympy.latex``: canonical symbol -> LaTeX display name."""
-    return {latex_symbol(a, letters): latex_name(a, letters) for a in atoms}

@@ -43,6 +43,8 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    Table,
+    Verdict,
     page_of,
 )
 
@@ -298,6 +300,12 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
 
     def certificate(self, block: CertificateTable) -> Cells:
         return self.md("certificate", block)
+
+    def table(self, block: Table) -> Cells:
+        return self.md("table", block)
+
+    def verdict(self, block: Verdict) -> Cells:
+        return self.md("verdict", block)
 
     def remarks(self, block: Remarks) -> Cells:
         return self.md("remarks", block)

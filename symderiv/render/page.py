@@ -48,8 +48,9 @@ DEFAULT_MAX_ENTRIES = 12
 
 # -- the block kinds ------------------------------------------------------------------------
 class Level(Enum):
-    """How important a heading is: a part of the page, or a titled paragraph."""
+    """How important a heading is: the page's title, a part of it, a titled paragraph."""
 
+    PAGE = "page"
     PART = "part"
     MINOR = "minor"
 
@@ -244,6 +245,35 @@ class ClosedShapes:
 
 
 @dataclass(frozen=True)
+class TableCell:
+    """A cell of a table: ``prose``, then ``aside`` (set dimmer), then ✓ or ✗ (``passed``)."""
+
+    prose: Prose = ()
+    aside: Prose = ()
+    passed: bool | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table (the conventions page); a rule separates its groups of rows.
+
+    The first column names the rows; ``header`` has one entry per column.
+    """
+
+    title: Prose
+    header: tuple[Prose, ...]
+    groups: tuple[tuple[tuple[TableCell, ...], ...], ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The closing line of a page of checks: every check passed, or not."""
+
+    passed: bool
+    prose: Prose
+
+
+@dataclass(frozen=True)
 class ApiCheck:
     """Redo a result with the Python API (a code cell): the Jacobian or the closed form."""
 
@@ -269,6 +299,8 @@ Block = (
     | CertificateTable
     | Remarks
     | Background
+    | Table
+    | Verdict
     | ApiCheck
 )
 
@@ -291,6 +323,8 @@ KINDS: tuple[type, ...] = (
     CertificateTable,
     Remarks,
     Background,
+    Table,
+    Verdict,
     ApiCheck,
 )
 
@@ -324,7 +358,7 @@ DESCRIPTIONS: Mapping[type, str] = {
     PageTitle: "title, sizes and settings",
     Section: "parts: what is derived, one per variable, summary",
     StepGroup: "numbered steps",
-    Heading: "headings of remarks and background topics",
+    Heading: "titles and headings of remarks and background topics",
     Display: "the equations of each step (explicit matrices, Kronecker forms)",
     Formula: "displayed formulas of the prose (shapes, background)",
     Note: "prose, maths marked (short variants on slides)",
@@ -338,6 +372,8 @@ DESCRIPTIONS: Mapping[type, str] = {
     CertificateTable: "the exact checks",
     Remarks: "“Where learners trip”",
     Background: "mathematical background",
+    Table: "tables of the conventions page",
+    Verdict: "whether every check of the conventions page passed",
     ApiCheck: "code cells that redo the work",
 }
 
@@ -385,37 +421,29 @@ class Shapes:
         except (TypeError, ValueError, KeyError):
             return None
 
-    def of(self, node: Node, wrt: str | None = None) -> Shape | None:
+    def of(self, node: Node) -> Shape | None:
         """The shape of ``node`` at the derivation's sizes (None when it has none)."""
         found = self._shape(node)
         return found.numbers(self.config.sizes) if found else None
 
-    def names_of(self, node: Node, wrt: str | None = None) -> tuple[str, str] | None:
+    def names_of(self, node: Node) -> tuple[str, str] | None:
         """The shape of ``node`` in size names, for the nodes that name roles."""
         found = self._shape(node)
         if found is None or any(isinstance(f, int) for f in found.count()):
             return None
         return found.names(self.config.letters.sizes)
 
-    def dims(self, node: Node, wrt: str | None) -> Dims:
+    def dims(self, node: Node) -> Dims:
         """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
         if isinstance(node, Sum):
-            return Dims(
-                self.of(node, wrt), "+", tuple(self.dims(a, wrt) for a in node.args)
-            )
+            return Dims(self.of(node), "+", tuple(self.dims(a) for a in node.args))
         if isinstance(node, Prod):
             factors = [a for a in node.args if not isinstance(a, SCALARS)]
             if len(factors) > 1:
-                return Dims(
-                    self.of(node, wrt), "·", tuple(self.dims(a, wrt) for a in factors)
-                )
+                return Dims(self.of(node), "·", tuple(self.dims(a) for a in factors))
         if isinstance(node, Kron):
-            return Dims(
-                self.of(node, wrt),
-                "⊗",
-                (self.dims(node.left, wrt), self.dims(node.right, wrt)),
-            )
-        return Dims(self.of(node, wrt))
+            return Dims(self.of(node), "⊗", (self.dims(node.left), self.dims(node.right)))
+        return Dims(self.of(node))
 
 
 def ledger(config: Config, step: Step) -> ShapeLedger | None:
@@ -426,7 +454,7 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
     seen: set[Node] = set()
     if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
         j = Jac("L", wrt)
-        items.append(LedgerItem(j, Dims(shapes.of(j, wrt)), None, reshaped=True))
+        items.append(LedgerItem(j, Dims(shapes.of(j)), None, reshaped=True))
         seen.add(j)
     for eq in step.equations:
         for node in eq.parts:
@@ -438,13 +466,56 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
                 continue
             if node in seen:
                 continue
-            if shapes.of(node, wrt) is None:
+            if shapes.of(node) is None:
                 continue
             seen.add(node)
             items.append(
-                LedgerItem(node, shapes.dims(node, wrt), shapes.names_of(node, wrt))
+                LedgerItem(node, shapes.dims(node), shapes.names_of(node))
             )
     return ShapeLedger(tuple(items)) if items else None
+
+
+# -- what a matrix shows (every printer draws the same rows, columns and rules) ---------------
+def shown_indices(count: int, limit: int) -> list[int | None]:
+    """Indices shown of ``count``: all, or the first ``limit - 2``, None (an ellipsis), the last.
+
+    >>> shown_indices(5, 12), shown_indices(16, 5)
+    ([0, 1, 2, 3, 4], [0, 1, 2, None, 15])
+    """
+    if count <= limit:
+        return list(range(count))
+    if limit <= 1:
+        return [0, None]
+    keep = max(limit - 2, 1)
+    return [*range(keep), None, count - 1]
+
+
+def block_rules(
+    rows: list[int | None],
+    cols: list[int | None],
+    blocks: tuple[int, int] | None,
+    shape: tuple[int, int],
+) -> tuple[list[bool], list[bool]]:
+    """(before which shown column, before which shown row) a Kronecker block rule goes.
+
+    ``rows`` and ``cols`` are the indices shown (None: an ellipsis, never next to a rule)
+    of a matrix of ``shape`` made of blocks of ``blocks`` (rows, cols).
+
+    >>> block_rules([0, 1, 2, 3], [0, 1], (2, 1), (4, 2))
+    ([False, True], [False, False, True, False])
+    """
+    vsep, hsep = [False] * len(cols), [False] * len(rows)
+    if blocks is not None:
+        for seps, shown, step, size in (
+            (vsep, cols, blocks[1], shape[1]),
+            (hsep, rows, blocks[0], shape[0]),
+        ):
+            for k in range(1, len(shown)):
+                i, prev = shown[k], shown[k - 1]
+                seps[k] = (
+                    i is not None and prev is not None and step < size and i % step == 0
+                )
+    return vsep, hsep
 
 
 # -- the entry written out ---------------------------------------------------------------------
@@ -698,7 +769,7 @@ def remark_blocks(d: Derivation) -> list[Block]:
         ClosedShape(
             v,
             d.results[v].closed_form,
-            shapes.dims(d.results[v].closed_form, v),
+            shapes.dims(d.results[v].closed_form),
             d.results[v].derivative.shape,
         )
         for v in c.wrt

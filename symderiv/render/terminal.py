@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.constrain import Constrain
 from rich.rule import Rule
@@ -33,8 +34,7 @@ from .. import notes
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Letters, split_entry
 from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
-from ..notes import Code as CodeSpan
-from ..notes import M, Prose
+from ..notes import Prose
 from ..steps import Derivation
 from .base import (
     DEFAULT_MAX_ENTRIES,
@@ -43,7 +43,7 @@ from .base import (
     make_settings,
     positive,
 )
-from .formula import formula_text, shape_text
+from .formula import formula_text, prose_plain, shape_text
 from .names import unicode_name, unicode_symbol
 from .page import (
     ApiCheck,
@@ -67,8 +67,13 @@ from .page import (
     ShapeLedger,
     Sparsity,
     StepGroup,
+    TableCell,
+    Verdict,
+    block_rules,
     page_of,
+    shown_indices,
 )
+from .page import Table as TableBlock
 from .pretty import pretty_poly, text_width, unicode_namer
 
 #: Notes (prose) wrap at this width on wide terminals.
@@ -236,16 +241,6 @@ def styled(text: str, style: str = "") -> Text:
     return out
 
 
-def _shown(count: int, limit: int) -> list[int | None]:
-    """Indices shown of ``count``: all, or the first limit-2, None (an ellipsis) and the last."""
-    if count <= limit:
-        return list(range(count))
-    if limit <= 1:
-        return [0, None]
-    keep = max(limit - 2, 1)
-    return [*range(keep), None, count - 1]
-
-
 def matrix_block(
     matrix: PolyMatrix,
     letters: Letters,
@@ -261,12 +256,12 @@ def matrix_block(
     When the matrix is too wide it shows fewer columns, then fewer terms per entry; what
     is left out is marked with ⋯. The widest it can get is one column and one term.
     """
-    rows_shown = _shown(matrix.rows, max_entries)
+    rows_shown = shown_indices(matrix.rows, max_entries)
     limit, terms = max_entries, max_terms
     # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
     # upstream entries as ȳ (unless --upstream partial), then products without the dot
     # (x₁,₁w₁,₁, as handwritten notes do); ⋯ starts only where a matrix cannot fit.
-    cols_all = _shown(matrix.cols, limit)
+    cols_all = shown_indices(matrix.cols, limit)
     block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
     if block.width <= width:
         return block
@@ -281,7 +276,7 @@ def matrix_block(
         if tried.width <= width:
             return tried
     while True:
-        cols_shown = _shown(matrix.cols, limit)
+        cols_shown = shown_indices(matrix.cols, limit)
         block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
         if block.width <= width:
             return block
@@ -343,19 +338,7 @@ def _grid(
         for row in cells
     ]
     widths = [max(max(len(s) for s in r[c][0]) for r in cells) for c in range(ncols)]
-    # Kronecker block separators: before column c (and row r) starting a new block.
-    vsep = [False] * ncols
-    hsep = [False] * len(rows_shown)
-    if blocks is not None:
-        br, bc = blocks
-        for c in range(1, ncols):
-            j, prev = cols_shown[c], cols_shown[c - 1]
-            if j is not None and prev is not None and bc < matrix.cols and j % bc == 0:
-                vsep[c] = True
-        for r in range(1, len(rows_shown)):
-            i, prev = rows_shown[r], rows_shown[r - 1]
-            if i is not None and prev is not None and br < matrix.rows and i % br == 0:
-                hsep[r] = True
+    vsep, hsep = block_rules(rows_shown, cols_shown, blocks, matrix.shape)
     body: list[Text] = []
     for r, row in enumerate(cells):
         if hsep[r]:
@@ -423,21 +406,17 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
 
 
 # -- prose ---------------------------------------------------------------------------------------
-def prose_text(prose: Prose, letters: Letters, hold: str = " ") -> str:
-    """Prose with marked maths as Unicode text (maths in the derivation's letters).
+#: Prose with marked maths as Unicode text (maths in the derivation's letters).
+prose_text = prose_plain
 
-    ``hold``: what the spaces inside maths become (:data:`HOLD` keeps a formula on one
-    line while :class:`KeptText` wraps the prose).
-    """
-    out: list[str] = []
-    for seg in prose:
-        if isinstance(seg, str):
-            out.append(seg)
-        elif isinstance(seg, (M, CodeSpan)):
-            out.append(seg.text.replace(" ", hold))
-        else:
-            out.append(formula_text(seg.node, letters).replace(" ", hold))
-    return "".join(out)
+
+def prose_held(prose: Prose, letters: Letters) -> str:
+    """:func:`prose_text` with the spaces inside maths :data:`HOLD` (kept on one line
+    while :class:`KeptText` wraps the prose)."""
+    return "".join(
+        seg if isinstance(seg, str) else prose_plain((seg,), letters).replace(" ", HOLD)
+        for seg in prose
+    )
 
 
 #: A space inside an inline formula while prose is wrapped (one cell, not whitespace,
@@ -672,7 +651,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def note(self, block: Note) -> list[Any]:
         # Prose reads best at most about 100 columns wide, however wide the terminal.
-        text = prose_text(block.prose, self.letters, HOLD)
+        text = prose_held(block.prose, self.letters)
         if block.aside:
             return [KeptText(text, "dim")]
         return [KeptText(text), Text("")]
@@ -682,14 +661,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         grid.add_column(no_wrap=True)
         grid.add_column()
         for item in block.items:
-            grid.add_row("•", KeptText(prose_text(item, self.letters, HOLD)))
+            grid.add_row("•", KeptText(prose_held(item, self.letters)))
         return [Constrain(grid, NOTE_WIDTH), Text("")]
 
     def notation(self, block: Notation) -> list[Any]:
         if self.letters.upstream != "bar" and self.letters.entry("Y") != "y":
             return []  # the terminal writes ȳ only for y (one cell); z stays ∂L/∂z
         def held(prose: Prose) -> str:
-            return prose_text(prose, self.letters, HOLD)
+            return prose_held(prose, self.letters)
 
         math = block.math.text.replace(" ", HOLD)
         return [KeptText(f"{held(block.before)} {math} {held(block.after)}", "dim")]
@@ -775,7 +754,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def code(self, block: Code) -> list[Any]:
         lines = Text("\n").join(Text(f"    {c}", style="green") for c in block.lines)
-        intro = KeptText(prose_text(block.intro, self.letters, HOLD))
+        intro = KeptText(prose_held(block.intro, self.letters))
         return [Text(""), intro, lines]
 
     def certificate(self, block: CertificateTable) -> list[Any]:
@@ -786,15 +765,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         table.add_column("", no_wrap=True)
         table.add_column("how it was checked")
         for check in block.checks:
-            mark = (
-                Text("✓", style="bold green")
-                if check.passed
-                else Text("✗", style="bold red")
-            )
             table.add_row(
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
-                mark,
+                _mark(check.passed),
                 Text(
                     check.detail
                     if isinstance(check.detail, str)
@@ -813,6 +787,35 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def background(self, block: Background) -> list[Any]:
         return self.section(Section(block.title, block.blocks))
+
+    def cell(self, cell: TableCell) -> Text:
+        """A table cell: its prose, the aside dim, then a coloured ✓ or ✗."""
+        out = Text(self.prose(cell.prose))
+        out.append(self.prose(cell.aside), style="dim")
+        if cell.passed is not None:
+            out.append(" ")
+            out.append_text(_mark(cell.passed))
+        return out
+
+    def table(self, block: TableBlock) -> list[Any]:
+        table = Table(
+            title=Text(self.prose(block.title), style=STYLE_TITLE),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+        )
+        for k, head in enumerate(block.header):
+            table.add_column(Text(self.prose(head)), no_wrap=k == 0)
+        for g, group in enumerate(block.groups):
+            for r, row in enumerate(group):
+                last = r == len(group) - 1 and g < len(block.groups) - 1
+                table.add_row(*(self.cell(c) for c in row), end_section=last)
+        return [table, Text("")]
+
+    def verdict(self, block: Verdict) -> list[Any]:
+        style = "bold green" if block.passed else "bold red"
+        return [Text(self.prose(block.prose), style=style)]
 
     def api_check(self, block: ApiCheck) -> list[Any]:
         return []  # omitted (page.OMITTED): code cells run only in a notebook
@@ -845,6 +848,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             else:
                 head += self.block(block)
         return head, steps, closing
+
+
+def _mark(passed: bool) -> Text:
+    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
 
 
 class TerminalView:
