@@ -476,12 +476,39 @@ def make_sheet(
             for key, value in given.items()
         },
     )
+    if {"shapes", "choice"} & set(chosen_kinds):
+        n_, d_, m_ = _distinct_sizes(config, sizes, seed)
+        config = replace(config, n=n_, d=d_, m=m_)
     derivation = derive(config)
     exercises = tuple(_blanks(rng, derivation, var) for var in config.wrt)
     if "steps" not in chosen_kinds:
         exercises = ()
     extras = extra_questions(derivation, chosen_kinds, seed)
     return Sheet(config, seed, derivation, exercises, extras=extras, kinds=chosen_kinds)
+
+
+def _distinct_sizes(
+    config: Config, given: dict[str, int | None], seed: int | None
+) -> tuple[int, int, int]:
+    """Sizes N, D, M that differ pairwise, for shape and multiple-choice questions (with
+    a square X, Xᵀ·dY and X·dY have the same shape and a transpose goes unnoticed).
+
+    Sizes given on the command line stay as given; a drawn (or default) size that repeats
+    an earlier one is replaced by another of 2–4, drawn from its own generator so the
+    sheet stays reproducible by seed (and by name in a roster)."""
+    rng = random.Random(f"sizes:{0 if seed is None else seed}")
+    out = {"n": config.n, "d": config.d, "m": config.m}
+    used = {v for k, v in given.items() if v is not None}
+    for key in ("n", "d", "m"):
+        if given[key] is not None:
+            continue
+        if out[key] in used:
+            free = [v for v in range(2, MAX_SIZE + 1) if v not in used]
+            free = free or [v for v in range(1, MAX_SIZE + 1) if v not in used]
+            if free:
+                out[key] = free[0] if seed is None else rng.choice(free)
+        used.add(out[key])
+    return out["n"], out["d"], out["m"]
 
 
 def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:

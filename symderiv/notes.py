@@ -199,11 +199,18 @@ SOURCES: dict[str, Prose] = {
     ),
     "wx": ("deeplearning.ai (samples as columns), ", M("Z = W A + b")),
 }
+#: Sources that write the layer in the convention's own letters: on a derivation's page
+#: their formula (the last segment above) is the convention's forward map, printed by
+#: the notation (so --bold and --names apply).
+SOURCE_FORMULA = ("column",)
 
 
 def source(c: Config) -> Prose:
     """Where the convention comes from (its own words when notes has none for it)."""
-    return SOURCES.get(c.conv.name, (c.conv.source,))
+    words = SOURCES.get(c.conv.name, (c.conv.source,))
+    if c.conv.name in SOURCE_FORMULA:
+        return (*words[:-1], sym("Y"), M(" = "), F(c.conv.forward()))
+    return words
 
 
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
@@ -1269,7 +1276,7 @@ def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
             sci_m(x.entries),
             " entries (",
             bytes_m(x.bytes),
-            " in float32); the closed form needs ",
+            " in float32); the closed form never builds it, and its result takes ",
             bytes_m(x.vjp_bytes),
             ".",
         ),

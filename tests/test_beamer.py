@@ -244,3 +244,59 @@ def _colour_counts(np, ppm: Path) -> tuple[int, int]:  # type: ignore[no-untyped
     blue = int(np.sum((b > r + 60) & (b > g + 30)))
     orange = int(np.sum((r > b + 80) & (g > b + 20) & (r > g + 20)))
     return blue, orange
+
+
+# -- review: "Where learners trip" ------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["denominator", "numerator"])
+def test_the_shapes_stay_with_the_bullet_that_announces_them(layout: str) -> None:
+    """ "Why the shapes match:" is followed by the shapes, inside its own bullet, not by
+    two unrelated bullets."""
+    tex = _slides(layout=layout)
+    (body,) = [b for t, b in FRAME.findall(tex) if t == "Where learners trip"]
+    items = body.split("\\item ")[1:]
+    (why,) = [i for i in items if "Why the shapes match:" in i]
+    assert "\\underbrace" in why and "\\begin{aligned}" in why
+    assert "\\underbrace" not in body[body.index("\\end{itemize}") :]
+
+
+def test_the_memory_remark_says_what_takes_1_mib() -> None:
+    """W alone is 64 MiB: only the closed form's result is 1 MiB."""
+    tex = _slides()
+    assert "the closed form needs" not in tex
+    assert "its result takes 1 MiB" in tex
+    article = render(derive(), "latex")  # the long remark: a result the size of X
+    assert "stores a result the size of" in article
+
+
+# -- review: hyperref's PDF strings -------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["beamer", "latex"])
+def test_titles_with_maths_give_hyperref_readable_pdf_strings(
+    tmp_path: Path, fmt: str
+) -> None:
+    """No "Token not allowed in a PDF string" warning, and the PDF's title reads as the
+    formula does (not "Y = X  W + 1N  b")."""
+    import shutil
+
+    from texutil import compile_tex
+
+    tex = render(derive(convention="column"), fmt)
+    pdf = compile_tex(tex, tmp_path, name="doc")
+    log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
+    assert "Token not allowed" not in log
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(
+            ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout
+        (title,) = [line for line in info.splitlines() if line.startswith("Title:")]
+        assert "Z = A·Wᵀ + 1_N·bᵀ" in title
+        assert "C_in = 2" in title or fmt == "latex"  # beamer adds the subtitle
+
+
+def test_bold_reaches_the_convention_line() -> None:
+    """--bold sets every matrix bold, the source's Z = A Wᵀ + 1 bᵀ included (it comes
+    from the convention's forward map, not a hand-written string)."""
+    tex = _slides(convention="column", bold=True)
+    (line,) = [x for x in tex.splitlines() if "Convention: column" in x]
+    assert r"\mathbf{Z} = \mathbf{A} \, \mathbf{W}^{T}" in line and "Z = A W" not in line
+    plain = [x for x in _slides(convention="column").splitlines() if "Convention:" in x]
+    assert r"Z = A \, W^{T}" in plain[0]

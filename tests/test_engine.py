@@ -197,7 +197,7 @@ def test_json_schema_keys() -> None:
         "latex": "X \\otimes I_{M}",
         "verified": True,
     }
-    assert w["closed_form"] == {"text": "Xᵀ·dY", "latex": "X^{T} \\, dY"}
+    assert w["closed_form"] == {"text": "Xᵀ·dY", "latex": "X^{T} \\, \\mathit{dY}"}
     assert data["results"]["b"]["closed_form"]["text"] == "1_Nᵀ·dY"
     assert data["verified"] is True
 

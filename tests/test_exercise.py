@@ -299,3 +299,97 @@ def test_every_kind_compiles_and_looks_right(tmp_path: Path, seed: int) -> None:
     sheet = make_sheet(seed=seed, kinds="steps,shapes,choice,index", loss="mse")
     compile_tex(sheet_latex(sheet), tmp_path, name="sheet")
     compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")
+
+
+# -- review: the sheet's notation is the article's ----------------------------------------
+def test_column_sheet_sets_sizes_sums_and_source_as_the_article_does(
+    tmp_path: Path,
+) -> None:
+    """C_in is C with a roman subscript (in the sizes and in the index sums), the
+    source's formula is maths, 'mytorch' has TeX quotes and reshape(-1) is code."""
+    sheet = make_sheet(convention="column", kinds="steps,index")
+    tex = sheet_latex(sheet)
+    assert r"C_{\mathrm{in}} = " in tex and r"C_{\mathrm{out}} = " in tex
+    assert "C_in" not in tex and "C_{in}" not in tex and "C_{out}" not in tex
+    assert r"\sum_{l=1}^{C_{\mathrm{in}}}" in tex
+    assert "'mytorch'" not in tex and "``mytorch''" in tex
+    assert r"W$^{T}$" not in tex and r"Linear class), $Z = A \, W^{T} + " in tex
+    assert tex.count(r"Z = A \, W^{T}") == 1  # the source's formula is the layer's
+    assert r"\texttt{reshape(-1)}" in tex
+    compile_tex(tex, tmp_path, name="sheet")
+    md = sheet_markdown(sheet)
+    assert "C_in =" not in md and r"C_{\mathrm{in}}" in md
+    assert "'mytorch'" not in md and "`reshape(-1)`" in md
+    assert "Z = A Wᵀ + 1 bᵀ)" not in md  # the source's formula is maths too
+
+
+def test_loss_question_sets_the_batch_size_name_as_the_article_does() -> None:
+    from symderiv.exercise import make_sheet as make
+
+    sheet = make(convention="column", loss="mse", kinds="steps")
+    assert r"\frac{1}{2N}" in sheet_latex(sheet)
+
+
+# -- review: usability -----------------------------------------------------------------------
+def test_choice_options_are_labelled_unlike_the_question() -> None:
+    """The question is "(a)"; its options are A–D, never (a)–(d) as well."""
+    sheet = make_sheet(seed=5, kinds="choice")
+    for text in (sheet_latex(sheet), sheet_markdown(sheet)):
+        assert "(a)" in text and "(b)" not in text and "(d)" not in text
+        assert all(rf"\text{{{k}}}\; \square" in text for k in "ABCD")
+
+
+@pytest.mark.parametrize("seed", [None, *range(12)])
+def test_shape_and_choice_questions_draw_distinct_sizes(seed: int | None) -> None:
+    """A square X cannot catch a transpose: N, D, M differ pairwise, the same on every
+    run of a seed; sizes given stay as given."""
+    sheet = make_sheet(seed=seed, kinds="shapes,choice")
+    c = sheet.config
+    assert len({c.n, c.d, c.m}) == 3
+    again = make_sheet(seed=seed, kinds="shapes,choice").config
+    assert (again.n, again.d, again.m) == (c.n, c.d, c.m)
+    fixed = make_sheet(seed=seed, n=4, kinds="shapes").config
+    assert fixed.n == 4 and len({fixed.n, fixed.d, fixed.m}) == 3
+
+
+def test_distinct_sizes_leave_other_sheets_alone() -> None:
+    """Sheets without shape or choice questions keep the sizes their seed always gave."""
+    from symderiv.exercise import RANDOM_SIZES
+
+    repeated = 0
+    for seed in range(12):
+        c = make_sheet(seed=seed, kinds="steps,index").config
+        assert {c.n, c.d, c.m} <= set(RANDOM_SIZES)
+        repeated += len({c.n, c.d, c.m}) < 3
+    assert repeated  # sizes 2–3 repeat: only shape and choice sheets redraw them
+
+
+def test_big_matrices_leave_room_to_write(tmp_path: Path) -> None:
+    """At 4×4×4, part (c) lists the entries row by row with a blank as wide as a
+    four-term sum, instead of a matrix scaled down to 5 pt; small sheets keep the matrix."""
+    from symderiv.render.sheet import BLANKS
+
+    sheet = make_sheet(n=4, d=4, m=4)
+    tex = sheet_latex(sheet)
+    for part in tex.split(r"\paragraph{(c)}")[1:]:
+        part = part.split(r"\paragraph{(d)}")[0]
+        assert r"\begin{bmatrix}" not in part and r"\begin{aligned}" in part
+        assert BLANKS["entry"][0] in part
+    compile_tex(tex, tmp_path, name="sheet")
+    compile_tex(sheet_latex(sheet, answers=True), tmp_path, name="key")
+    small = sheet_latex(make_sheet())
+    assert all(
+        r"\begin{bmatrix}" in p.split(r"\paragraph{(d)}")[0]
+        for p in small.split(r"\paragraph{(c)}")[1:]
+    )
+
+
+def test_roster_headings_with_long_names_fit(tmp_path: Path) -> None:
+    """"Answer key for Niklaus Wirth: back-prop-a-ga-tion" ran 1.4 pt into the margin."""
+    from symderiv.exercise import make_roster
+    from symderiv.render.sheet import roster_key_latex
+
+    names = ["Niklaus Wirth", "Tony Hoare", "Donald Knuth", "Sophie Wilson"]
+    roster = make_roster(names, wrt="b", kinds="steps")
+    compile_tex(sheet_latex(roster.sheets[1]), tmp_path, name="sheet")
+    compile_tex(roster_key_latex(roster), tmp_path, name="key")

@@ -248,3 +248,25 @@ def test_preamble_is_reproducible_and_uses_base_packages() -> None:
                 "geometry",
                 "tikz",
             }
+
+
+# -- review: multi-letter names are one symbol -------------------------------------------
+def test_multi_letter_matrix_names_are_one_symbol_in_latex_and_html() -> None:
+    """dY and dLdZ are names, not products d·Y: \\mathit{dY} in TeX, one italic
+    identifier in the web page's MathML."""
+    import re
+
+    from symderiv import derive
+    from symderiv.notation import Sym
+    from symderiv.render import render
+    from symderiv.render.formula import formula_latex
+
+    d = derive()
+    assert formula_latex(Sym("dY"), d.config.letters) == r"\mathit{dY}"
+    tex = render(d, "latex")
+    assert re.search(r"(?<![\\{a-zA-Z])dY(?![a-zA-Z])", tex.split("texttt")[0]) is None
+    html = render(d, "html")
+    assert "<mi>𝑑𝑌</mi>" in html and "<mi>d</mi><mi>Y</mi>" not in html
+    column = derive(convention="column")
+    assert r"\mathit{dLdZ}" in render(column, "latex")
+    assert "<mi>𝑑𝐿𝑑𝑍</mi>" in render(column, "html")

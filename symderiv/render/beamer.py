@@ -38,6 +38,8 @@ from .latex import (
     latex_sparsity,
     max_matrix_cols,
     merge_equations,
+    pdf_string,
+    prose_heading,
 )
 from .page import (
     Background,
@@ -146,7 +148,8 @@ class BeamerPrinter(LatexPrinter):
 
     def section(self, block: Section) -> str:
         if any(isinstance(b, StepGroup) for b in block.blocks):
-            return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
+            heading = prose_heading(block.title, self.letters)
+            return f"\\section{{{heading}}}\n" + self.join(block.blocks)
         return self.frame(self.text(block.title), self.join(block.blocks))
 
     def note(self, block: Note) -> str:
@@ -230,17 +233,21 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.text(notes.CERTIFICATE), body)
 
     def remarks(self, block: Remarks) -> str:
-        items = []
-        shown = ""
+        items: list[str] = []
         for b in block.blocks:
             if isinstance(b, Note):
                 text = self.short(b)
                 if text:
                     items.append(text)
             elif isinstance(b, ClosedShapes):
+                # the shapes answer the bullet before them ("Why the shapes match:")
                 shown = self.closed_shapes(b)
+                if shown and items:
+                    items[-1] += "\n" + shown
+                elif shown:
+                    items.append(shown)
         body = "\\begin{itemize}\n" + "\n".join(f"\\item {i}" for i in items)
-        body += "\n\\end{itemize}\n" + shown
+        body += "\n\\end{itemize}\n"
         return self.frame(self.text(block.title), body)
 
     def background(self, block: Background) -> str:
@@ -523,6 +530,16 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.step_title(block), body + note)
 
     # -- the deck --------------------------------------------------------------------------
+    def subtitle_heading(self, block: PageTitle) -> str:
+        """The subtitle, with its Unicode words for the PDF's title (beamer adds it)."""
+        from .terminal import prose_text
+
+        sizes, *rest = block.settings
+        plain = f"{prose_text(sizes, self.letters)}; " + ", ".join(
+            prose_text(p, self.letters) for p in rest[:-1]
+        )
+        return rf"\texorpdfstring{{{self.subtitle_tex(block)}}}{{{pdf_string(plain)}}}"
+
     def render(self, d: Derivation) -> str:
         blocks = page_of(d, self.settings.max_entries)
         self.bind(blocks[0].config)  # type: ignore[union-attr]
@@ -553,8 +570,8 @@ class BeamerPrinter(LatexPrinter):
                 r"\colorlet{sdrow}{blue!75!black}",
                 r"\colorlet{sdcur}{orange!85!black}",
                 r"\renewcommand{\arraystretch}{1.1}",
-                f"\\title{{{self.title_tex(title)}}}",
-                f"\\subtitle{{{self.subtitle_tex(title)}}}",
+                f"\\title{{{prose_heading(title.title, self.letters)}}}",
+                f"\\subtitle{{{self.subtitle_heading(title)}}}",
                 r"\date{Derived and verified by symderiv " + __version__ + "}",
             ],
         )

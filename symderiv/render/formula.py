@@ -298,10 +298,13 @@ class _LatexPrinter(_Printer):
 
     def name(self, role: str) -> str:
         layer = _LAYER_ROLE.match(role)
-        if layer is not None:  # a network's W1, dZ2: W_{1}, dZ_{2}
-            return f"{layer.group(1)}{layer.group(2)}_{{{layer.group(3)}}}"
+        if layer is not None:  # a network's W1, dZ2: W_{1}, \mathit{dZ}_{2}
+            base = layer.group(1) + layer.group(2)
+            base = base if len(base) == 1 else f"\\mathit{{{base}}}"
+            return f"{base}_{{{layer.group(3)}}}"
         letters = self.letters.of(role)
-        tex = letters if len(letters) == 1 or role == "dY" else f"\\mathit{{{letters}}}"
+        # a name of several letters is one symbol (dY, dLdZ), not a product d·Y
+        tex = letters if len(letters) == 1 else f"\\mathit{{{letters}}}"
         if self.letters.bold and role in NAMEABLE:
             # --bold: matrices in bold, as seeds 000 and 002 write X, W, b
             return f"\\mathbf{{{letters}}}"

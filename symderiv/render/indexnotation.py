@@ -181,7 +181,9 @@ class LastIndex(sp.Symbol):  # type: ignore[misc]
         return prettyForm(f"{self._size} − {self._shift}")
 
     def _latex(self, printer: Any) -> str:
-        return f"{printer._print(sp.Symbol(self._size))} - {self._shift}"
+        from ..notes import size_m
+
+        return f"{size_m(self._size).latex} - {self._shift}"
 
     def _sympystr(self, printer: Any) -> str:
         return f"{self._size} − {self._shift}"
@@ -287,7 +289,15 @@ def text_of(expr: Any) -> str:
 
 def latex_of(expr: Any) -> str:
     """LaTeX for an index-notation expression, terms in the order they were built."""
-    return str(sp.latex(expr, order="none"))
+    from ..notes import size_m
+
+    # a size named C_in is C with a roman subscript, as the article sets it (not C_{in})
+    named = {
+        s: size_m(s.name).latex
+        for s in getattr(expr, "free_symbols", ())
+        if type(s) is sp.Symbol and "_" in s.name  # not an entry's Name such as x_ih
+    }
+    return str(sp.latex(expr, order="none", symbol_names=named))
 
 
 # -- from sympy's indexed expressions to what students read -------------------------

@@ -1207,6 +1207,41 @@ def prose_tex(prose: Prose, letters: Letters) -> str:
     return segments_latex(prose_spans(prose, letters))
 
 
+def pdf_string(text: str) -> str:
+    """Unicode text for a PDF string (a bookmark, the PDF's title): TeX's special
+    characters escaped, the rest left to hyperref's Unicode strings.
+
+    >>> pdf_string("Z = A·Wᵀ + 1_N·bᵀ")
+    'Z = A·Wᵀ + 1\\_N·bᵀ'
+    """
+    specials = {
+        "\\": r"\textbackslash{}",
+        "^": r"\textasciicircum{}",
+        "~": r"\textasciitilde{}",
+        **{ch: "\\" + ch for ch in "#$%&_{}"},
+    }
+    return "".join(specials.get(ch, ch) for ch in text)
+
+
+def pdf_title(text: str) -> str:
+    """A preamble line that sets the PDF's title (pdflatex, without hyperref): the text
+    in UTF-16 as PDF strings want it, so "Y = X·W + 1_N·b" reads as written."""
+    hex_text = "FEFF" + text.encode("utf-16-be").hex().upper()
+    return rf"\ifdefined\pdfinfo\pdfinfo{{/Title <{hex_text}>}}\fi"
+
+
+def prose_heading(prose: Prose, letters: Letters) -> str:
+    """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives hyperref
+    the Unicode words for the PDF's bookmarks and title (no "Token not allowed")."""
+    from .terminal import prose_text
+
+    tex = prose_tex(prose, letters)
+    if "$" not in tex and "\\" not in tex:
+        return tex
+    plain = pdf_string(prose_text(prose, letters))
+    return rf"\texorpdfstring{{{tex}}}{{{plain}}}"
+
+
 def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
     """Prose as (kind, content) spans: text, math (TeX) and code; adjacent maths merged."""
     out: list[Segment] = []
@@ -1246,8 +1281,6 @@ def shapes_latex(node: Node, config: Config) -> str | None:
         label = rf"{size_latex(names[0])}\times {size_latex(names[1])}"
         parts.append(rf"\underbrace{{{tex}}}_{{{label}}}")
     return r" \, ".join(parts)
-
-
 
 
 # =============================================================================================
@@ -1539,6 +1572,12 @@ class LatexPrinter(PagePrinter[str, Any]):
     def title_tex(self, block: PageTitle) -> str:
         return self.text(block.title)
 
+    def pdf_title_text(self, block: PageTitle) -> str:
+        """The title as Unicode words, for the PDF's metadata."""
+        from .terminal import prose_text
+
+        return prose_text(block.title, self.letters)
+
     def subtitle_tex(self, block: PageTitle) -> str:
         sizes, *rest = block.settings
         return f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
@@ -1602,7 +1641,11 @@ class LatexPrinter(PagePrinter[str, Any]):
             self.text(block.title)
             + "\n"
             + self.show(self.tex.entry_sum(block))
-            + ("\n" + self.text(notes.entry_hidden(block.hidden)) if block.hidden else "")
+            + (
+                "\n" + self.text(notes.entry_hidden(block.hidden))
+                if block.hidden
+                else ""
+            )
             + ("\n" + self.text(notes.entry_zeros(block.zeros)) if block.zeros else "")
         )
 
@@ -1751,6 +1794,7 @@ class LatexPrinter(PagePrinter[str, Any]):
                 f"{self.subtitle_tex(title)}}}",
                 f"\\author{{Derived and verified by symderiv {__version__}}}",
                 r"\date{}",
+                pdf_title(self.pdf_title_text(title)),
             ],
         )
         return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"

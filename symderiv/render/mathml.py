@@ -10,6 +10,7 @@ with latex2mathml and then repairs what that converter emits in MathML 3 but bro
   as cell borders; column alignment, as ``text-align``;
 - ``\\boxed`` (``menclose``, not in MathML Core), as a bordered ``mrow``;
 - bold letters and digits (``mathvariant="bold"``), as Unicode mathematical bold;
+- a name of several letters (``\\mathit{dY}``), as one identifier in mathematical italic;
 - ``\\operatorname{vec}`` (an ``mo``, spaced like an operator), as an upright ``mi``;
 - a row gap such as ``\\\\[1ex]`` (which the converter prints as the text "[1ex]");
 - a matrix with a superscript (``\\end{bmatrix}^{T}``), which the converter leaves as
@@ -57,6 +58,42 @@ def _bold(ch: str) -> str:
     if "0" <= ch <= "9":
         return chr(0x1D7CE + ord(ch) - ord("0"))
     return ch
+
+
+def _italic(ch: str) -> str:
+    """The Unicode mathematical italic form of an ASCII letter (else ``ch``; ℎ for h)."""
+    if ch == "h":
+        return "\u210e"
+    if "A" <= ch <= "Z":
+        return chr(0x1D434 + ord(ch) - ord("A"))
+    if "a" <= ch <= "z":
+        return chr(0x1D44E + ord(ch) - ord("a"))
+    return ch
+
+
+def _one_name(el: ET.Element) -> bool:
+    """``\\mathit{dY}`` (an mrow of italic letters) as one identifier 𝑑𝑌, not d·Y (a
+    name of several letters in MathML Core is upright unless its letters are italic);
+    ``\\mathbf{dY}`` likewise in bold."""
+    kids = list(el)
+    variant = kids[0].get("mathvariant") if kids else None
+    if (
+        len(kids) < 2
+        or variant not in ("italic", "bold")
+        or any(
+            k.tag != "mi" or k.get("mathvariant") != variant or len(k.text or "") != 1
+            for k in kids
+        )
+    ):
+        return False
+    style = _italic if variant == "italic" else _bold
+    text = "".join(style(k.text or "") for k in kids)
+    for k in kids:
+        el.remove(k)
+    el.tag = "mi"
+    el.attrib.clear()
+    el.text = text
+    return True
 
 
 def _prepare(tex: str) -> str:
@@ -123,6 +160,8 @@ def _fix_table(table: ET.Element) -> None:
 
 def _fix(el: ET.Element) -> None:
     """Repair ``el`` and its descendants in place (see the module docstring)."""
+    if el.tag == "mrow" and _one_name(el):
+        return
     for child in list(el):
         _fix(child)
     tag = el.tag

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Letters
+from ..conventions import Config, Letters
 from ..exercise import (
     MAX_SIZE,
     Answer,
@@ -33,15 +33,17 @@ from ..exercise import (
     chain_entry,
 )
 from ..notation import Deriv, Node, Sym
-from ..notes import Code, M, Prose
+from ..notes import SOURCE_FORMULA, SOURCES, Code, M, Prose, size_m, sizes_m, source
 from .page import Block, Formula, Heading, Level, Note, Section
 
-#: Blanks of three widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
-#: its own line.
+#: Blanks of four widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
+#: its own line, an entry of a wide matrix on its own line.
 BLANKS: dict[str, tuple[str, str]] = {
     "short": (r"\boxed{\vphantom{x_{1}}\hspace{1.8em}}", "▢"),
     "medium": (r"\boxed{\vphantom{x_{1}}\hspace{7em}}", "▢▢▢"),
     "long": (r"\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}", "▢▢▢▢▢▢"),
+    # an entry of a wide matrix, listed on its own line: room for a four-term sum
+    "entry": (r"\boxed{\vphantom{\dfrac{1}{2}}\hspace{20em}}", "▢▢▢▢▢▢▢▢"),
 }
 #: The key's box around an answer (TeX): xcolor's and MathJax's blue.
 ANSWER = r"\boxed{\color{blue}{%s}}"
@@ -138,7 +140,6 @@ class _Builder:
         """The layer: its formula, sizes, matrices and the vec order."""
         c, d = self.sheet.config, self.sheet.derivation
         conv = c.conv
-        sizes = conv.sizes
         y = self.letters.entry("Y")
         shapes = _join(
             *(
@@ -151,12 +152,15 @@ class _Builder:
             ),
             sep=", ",
         )
-        order = (
-            "row order: vec stacks the rows, as NumPy's reshape(-1) does"
+        order: Prose = (
+            (
+                "row order: vec stacks the rows, as NumPy's ",
+                Code("reshape(-1)"),
+                " does",
+            )
             if c.vec == "row"
-            else "column order: vec stacks the columns (the textbook vec)"
+            else ("column order: vec stacks the columns (the textbook vec)",)
         )
-        names = f"{sizes[0]} = {c.n}, {sizes[1]} = {c.d}, {sizes[2]} = {c.m}"
         matrices = _join(
             *(
                 _join(
@@ -171,10 +175,12 @@ class _Builder:
         return [
             Note(
                 (
-                    f"The layer computes, in the {conv.name} convention ({conv.source}), ",
+                    f"The layer computes, in the {conv.name} convention (",
+                    *_source_words(c),
+                    "), ",
                     _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
                     " with ",
-                    M(names),
+                    sizes_m(c),
                     ": ",
                     shapes,
                     ". Every entry is its own symbol:",
@@ -202,7 +208,9 @@ class _Builder:
             ),
             Note(
                 (
-                    f"Vectors use the {order}; the Jacobians are taken in that order and "
+                    "Vectors use the ",
+                    *order,
+                    "; the Jacobians are taken in that order and "
                     "in denominator layout (the derivative by a matrix has that matrix's "
                     "shape):",
                 )
@@ -277,21 +285,24 @@ class _Builder:
                 self.blank(self.entry(chain_entry(self.sheet, ex)), "long"),
             ),
         )
-        blocks += self.part(
-            "c",
-            (
-                "Put the entries of ",
-                M(f"J_L({small})", rf"J_L({small})"),
-                " back in the shape of ",
-                lv,
-                " (undo vec) and fill in the blanks:",
-            ),
-            _join(
-                dl,
-                " = ",
-                self.matrix(result.derivative, ex.derivative_blanks, "medium"),
-            ),
-        )
+        if _too_wide(result.derivative, ex.derivative_blanks):
+            blocks += self.entry_rows(ex, lv, small)
+        else:
+            blocks += self.part(
+                "c",
+                (
+                    "Put the entries of ",
+                    M(f"J_L({small})", rf"J_L({small})"),
+                    " back in the shape of ",
+                    lv,
+                    " (undo vec) and fill in the blanks:",
+                ),
+                _join(
+                    dl,
+                    " = ",
+                    self.matrix(result.derivative, ex.derivative_blanks, "medium"),
+                ),
+            )
         blocks += self.part(
             "d",
             ("Which product of the layer's matrices is this? Give the closed form:",),
@@ -299,6 +310,59 @@ class _Builder:
         )
         title: Prose = (f"Exercise {number}: the derivative by {WHAT[v]} ", lv)
         return Section(title, tuple(blocks))
+
+    def entry_rows(self, ex: Exercise, lv: M, small: str) -> list[Block]:
+        """Part (c) for a matrix too wide to write in: its entries listed row by row,
+        each blank a box as wide as a sum on its own line (a student has room to write
+        a four-term sum; in a 4×4 matrix the boxes were scaled down to 5 pt)."""
+        derivative = self.sheet.derivation.results[ex.var].derivative
+        variable = self.sheet.derivation.layer.matrix(ex.var)
+        holes = set(ex.derivative_blanks)
+        index = "k" if 1 in variable.shape else "i,j"  # b is a vector: b_k
+        blocks: list[Block] = [
+            Heading(("(c)",), Level.MINOR),
+            Note(
+                (
+                    "Put the entries of ",
+                    M(f"J_L({small})", rf"J_L({small})"),
+                    " back in the shape of ",
+                    lv,
+                    " (undo vec): entry ",
+                    M("k" if index == "k" else "(i, j)"),
+                    " of ",
+                    self.node(Deriv("L", ex.var)),
+                    " is ",
+                    M(
+                        f"∂L/∂{small}_{index}",
+                        rf"\partial L/\partial {small}_{{{index}}}",
+                    ),
+                    ". Fill in the blanks, row by row:",
+                )
+            ),
+        ]
+        for i in range(derivative.rows):
+            lines = []
+            for j in range(derivative.cols):
+                e = self.entry(variable[i, j])
+                value = self.entry(derivative[i, j])
+                shown = self.blank(value, "entry") if (i, j) in holes else value
+                lines.append(
+                    M(
+                        f"∂L/∂{e.text} = {shown.text}",
+                        rf"\frac{{\partial L}}{{\partial {e.latex}}} &= {shown.latex}",
+                    )
+                )
+            blocks.append(
+                _math(
+                    M(
+                        "\n".join(m.text for m in lines),
+                        "\\begin{aligned}\n"
+                        + " \\\\\n".join(m.latex for m in lines)
+                        + "\n\\end{aligned}",
+                    )
+                )
+            )
+        return blocks
 
     # questions beyond the step-by-step exercise (--kind, --loss mse)
     def question(self, number: int, q: Question) -> Section:
@@ -359,7 +423,8 @@ class _Builder:
             )
             options.append(
                 _join(
-                    M(f"({'abcd'[k]}) ", rf"({'abcd'[k]})\; "),
+                    # options A–D: the question is already "(a)"
+                    M(f"{'ABCD'[k]} ", rf"\text{{{'ABCD'[k]}}}\; "),
                     box,
                     M(" ", r"\; "),
                     self.node(node),
@@ -444,7 +509,7 @@ class _Builder:
             ),
             M(
                 f"L = 1/(2{n}) Σ_i ‖{y}_i − {t}_i‖²",
-                rf"L = \frac{{1}}{{2{n}}} \sum_{{i=1}}^{{{n}}} "
+                rf"L = \frac{{1}}{{2{size_m(n).latex}}} \sum_{{i=1}}^{{{size_m(n).latex}}} "
                 rf"\lVert {y}_{{i}} - {t}_{{i}} \rVert^{{2}}",
             ),
         )
@@ -476,6 +541,34 @@ class _Builder:
             else "Made with: "
         )
         return Note((how, Code(self.sheet.command(self.answers))), aside=True)
+
+
+#: Widths in em (article, 10 pt) for :func:`_too_wide`: one term of a sum such as
+#: ȳ₁₁·w₂₁ + , a medium blank, and the line a matrix may take.
+_TERM_EM, _BLANK_EM, _LINE_EM = 3.4, 7.6, 26.0
+
+
+def _too_wide(matrix: PolyMatrix, blanks: tuple[tuple[int, int], ...]) -> bool:
+    """Whether a matrix with medium blanks would be scaled down to fit the line."""
+    holes = set(blanks)
+    width = 0.0
+    for j in range(matrix.cols):
+        column = [
+            _BLANK_EM if (i, j) in holes else _TERM_EM * max(1, len(matrix[i, j].terms))
+            for i in range(matrix.rows)
+        ]
+        width += max(column) + 1.0
+    return width > _LINE_EM
+
+
+def _source_words(c: Config) -> Prose:
+    """Where the convention comes from, without a formula the sheet writes next anyway
+    (the column convention's source is its forward map)."""
+    if c.conv.name in SOURCE_FORMULA:
+        words = SOURCES[c.conv.name][0]
+        assert isinstance(words, str)
+        return (words.rstrip(", "),)
+    return source(c)
 
 
 def _rows_text(rows: list[list[str]]) -> str:
@@ -522,7 +615,8 @@ def _latex_body(sheet: Sheet, answers: bool) -> str:
     *blocks, footer = sheet_blocks(sheet, answers)
     return "\n".join(
         [
-            rf"\section*{{{latex_escape(sheet_title(sheet, answers))}}}",
+            # ragged right: a long name must not push "backpropagation" past the margin
+            rf"\section*{{\raggedright {latex_escape(sheet_title(sheet, answers))}}}",
             printer.join(blocks),
             r"\vfill",
             r"{\small\raggedright " + printer.block(footer).strip() + r"\par}",
