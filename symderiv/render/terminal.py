@@ -788,14 +788,17 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def background(self, block: Background) -> list[Any]:
         return self.section(Section(block.title, block.blocks))
 
-    def cell(self, cell: TableCell) -> Text:
-        """A table cell: its prose, the aside dim, then a coloured ✓ or ✗."""
+    def cell(self, cell: TableCell) -> KeptText:
+        """A table cell: its prose, the aside dim, then a coloured ✓ or ✗ that never
+        wraps onto a line of its own. (A formula may still wrap at a space: at 80
+        columns four conventions side by side are wider than the terminal, and a break
+        at a space reads better than Rich folding inside a name.)"""
         out = Text(self.prose(cell.prose))
         out.append(self.prose(cell.aside), style="dim")
         if cell.passed is not None:
-            out.append(" ")
+            out.append(HOLD)
             out.append_text(_mark(cell.passed))
-        return out
+        return KeptText(out)
 
     def table(self, block: TableBlock) -> list[Any]:
         table = Table(
