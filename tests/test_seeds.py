@@ -435,7 +435,9 @@ def test_verify_reproduces_seed_004(runner: CliRunner) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert "L = 7.859075" in result.stdout
-    assert "dX (5, 4), dW (3, 4), db (3,)" in result.stdout
+    # seed 004 writes dX beside x; review finding 7: verify names it dx, as its
+    # variable column (x) does
+    assert "dx (5, 4), dW (3, 4), db (3,)" in result.stdout
 
 
 def test_new_kinds_in_the_json_sheet() -> None:
