@@ -58,6 +58,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+def _check_shape(
+    array: NDArray[np.float64], name: str, shape: str, sizes: tuple[int | None, ...]
+) -> None:
+    """Refuse ``array`` unless it is 2-D with these sizes (None: any batch size)."""
+    got = np.shape(array)
+    if len(got) == 2 and all(s in (None, g) for g, s in zip(got, sizes, strict=True)):
+        return
+    names = shape.strip("()").split(", ")
+    pairs = zip(names, sizes, strict=True)
+    here = ", ".join(n if s is None else str(s) for n, s in pairs)
+    raise ValueError(
+        f"{{name}} must be a 2-D array of shape {{shape}} = ({{here}}); got shape {{got}}"
+    )
+
+
 class Linear:
     """Affine layer {forward} ({name} convention).
 
@@ -89,6 +104,7 @@ class Linear:
 
     def forward(self, {X}: NDArray[np.float64]) -> NDArray[np.float64]:
         {forward_doc}
+{X_check}
         self.{X} = {X}
         self.N = {X}.shape[{batch_axis}]
         {Y} = {forward_code}
@@ -96,6 +112,7 @@ class Linear:
 
     def backward(self, {dY}: NDArray[np.float64]) -> NDArray[np.float64]:
         {backward_doc_line}
+{dY_check}
 {backward_code}
 '''
 
@@ -104,6 +121,7 @@ class Linear:
 _TAKEN = frozenset(
     {"self", "np", "NDArray", "annotations", "rng", "scale", "in_features"}
     | {"out_features", "Linear", "forward", "backward", "N", "int", "None"}
+    | {"_check_shape", "ValueError"}
 )
 
 
@@ -206,6 +224,26 @@ def generate_linear(
         r, c = conv.shapes[role].names(code_dims)
         return f"({r}, {c})"
 
+    w_dims = conv.shapes["W"].names(code_dims)
+
+    def sizes_code(role: str, batch: str) -> str:
+        """``(None, self.W.shape[0])``: the sizes of ``role`` the layer knows."""
+        dims = conv.shapes[role].names(code_dims)
+        known = [
+            batch if dim == n_name else f"self.{L.W}.shape[{w_dims.index(dim)}]"
+            for dim in dims
+        ]
+        return f"({', '.join(known)})"
+
+    def check_call(name: str, role: str, batch: str) -> str:
+        """``_check_shape(X, "X", "(N, in_features)", (None, self.W.shape[0]))``: the
+        array ``name`` must have the shape of ``role``; ``batch`` is N's size."""
+        args = f'{name}, "{name}", "{shape_code(role)}", {sizes_code(role, batch)}'
+        line = f"        _check_shape({args})"
+        if len(line) <= _WIDTH:
+            return line
+        return f"        _check_shape(\n            {args}\n        )"
+
     size_names = L.sizes
     sizes = {"N": "self.N"}
 
@@ -295,6 +333,8 @@ def generate_linear(
         b=L.b,
         W_shape_code=shape_code("W"),
         X_shape_code=shape_code("X"),
+        X_check=check_call(L.X, "X", "None"),  # any batch size
+        dY_check=check_call(L.dY, "Y", "self.N"),  # the batch forward saw
         Y_shape_code=shape_code("Y"),
         batch_axis=1 if conv.samples_as_columns else 0,
         b_shape_code=shape_code("b"),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -177,16 +178,22 @@ def read_rows(path: str) -> list[Row | RowError]:
     Raises:
         UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
     """
+    shown = "standard input" if path == "-" else repr(path)
     try:
         if path == "-":
             import sys
 
             text = sys.stdin.read()
         else:
+            if os.path.isdir(path):
+                raise UsageError(f"--batch {shown} is a folder; give a CSV or JSON Lines file")
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the batch file {path!r}: {exc}") from exc
+    except UnicodeDecodeError:
+        raise UsageError(f"--batch {shown} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:  # as --roster says it: no "[Errno 2]"
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise UsageError(f"--batch {shown} cannot be read: {reason}") from None
     stripped = text.lstrip()
     if path.endswith((".jsonl", ".ndjson")) or stripped.startswith("{"):
         rows = list(_json_lines(text))
@@ -274,7 +281,8 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
     reason ``row``; a formula that cannot be read gets reason ``parse``.
     """
     head = {"id": row.get("id"), "line": row.get("line")}
-    var = _field(row, "variable", "wrt", "var")
+    column = next((k for k in ("variable", "wrt", "var") if k in row), "variable")
+    var = row.get(column)
     text = row.get("formula")
     convention = row.get("convention", defaults.convention)
     try:
@@ -295,7 +303,7 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
         d = _size(row, "d", defaults.d)
         m = _size(row, "m", defaults.m)
         config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
-        role = resolve_variable(var.strip(), config)
+        role = resolve_variable(var.strip(), config, f"column {column!r}")
         _guard(n, d, m, convention, role)
     except SymderivError as exc:
         return {**head, **_row_error(var, text, convention, str(exc))}

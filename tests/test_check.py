@@ -410,7 +410,7 @@ def test_cli_wrong_answers_exit_1_naming_sizes(
         (["--wrt", "W", "X.T @ (dY"], "expected ')'"),
         (["--wrt", "W", "X" * 10**6], "1,000,000 characters long"),
         (["--wrt", "W", "(" * 10**4 + "X" + ")" * 10**4], "20,001 characters long"),
-        (["--wrt", "Y", "X"], "unknown variable (--wrt) 'Y'"),
+        (["--wrt", "Y", "X"], "--wrt: unknown variable 'Y'"),
         (["X.T @ dY"], "give --wrt"),
         (["--wrt", "W"], "give the FORMULA"),
         (["--names", "X=\\alpha", "--wrt", "W", "X"], "Invalid value for '--names'"),

@@ -345,7 +345,7 @@ def test_batch_of_a_csv_with_a_ragged_line(tmp_path: Path) -> None:
 
 def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
     missing = runner.invoke(cli, ["check", "--batch", str(tmp_path / "nope.csv")])
-    assert missing.exit_code == 2 and "cannot read the batch file" in missing.stderr
+    assert missing.exit_code == 2 and "cannot be read: no such file" in missing.stderr
     source = tmp_path / "a.csv"
     source.write_text("id,variable,formula\n", encoding="utf-8")
     both = runner.invoke(cli, ["check", "--batch", str(source), "--wrt", "W"])
@@ -355,7 +355,8 @@ def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert fmt.exit_code == 2
     empty = runner.invoke(cli, ["check", "--batch", str(source)])
-    assert empty.exit_code == 0 and empty.stdout == ""
+    assert empty.exit_code == 2 and empty.stdout == ""  # a usage error, said in one line
+    assert "has no rows to check" in empty.stderr
 
 
 # -- the Python API --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`symderiv derive --step`: one step at a time in a terminal, nothing paused elsewhere."""
+"""`symderiv derive --step`: one step at a time in a terminal, or one line of a pipe."""
 
 from __future__ import annotations
 
@@ -81,13 +81,26 @@ def test_without_pauses_it_is_the_whole_view() -> None:
 
 
 # -- through the CLI ----------------------------------------------------------------------------
-def test_no_terminal_no_pause(runner: CliRunner) -> None:
-    """CliRunner's streams are not terminals: --step prints everything, asks nothing."""
+def test_input_from_a_pipe_is_honoured(runner: CliRunner) -> None:
+    """CliRunner's stdin is no terminal: each pause reads a line, q stops, no prompt."""
     plain = runner.invoke(cli, ["derive"])
-    stepped = runner.invoke(cli, ["derive", "--step"], input="q\n")
+    stepped = runner.invoke(cli, ["derive", "--step"], input="\nq\n")
     assert stepped.exit_code == 0, stepped.stderr
-    assert stepped.stdout == plain.stdout
-    assert "Enter:" not in stepped.stdout
+    assert "Step 2 · " in stepped.stdout and "Step 3 · " not in stepped.stdout
+    assert "Stopped after step 2 of 17." in stepped.stdout
+    assert "Enter:" not in stepped.stdout  # stdout is no terminal: no prompt
+    whole = runner.invoke(cli, ["derive", "--step"], input="\n" * STEPS)
+    assert whole.exit_code == 0, whole.stderr
+    assert "All results verified." in whole.stdout and "Stopped" not in whole.stdout
+    assert "Certificate" in plain.stdout
+
+
+def test_stdin_a_terminal_stdout_a_pipe_does_not_pause(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(console, "interactive", lambda: False)
+    assert not console.step_reads_input()
 
 
 def test_cli_input_steps_and_quits(

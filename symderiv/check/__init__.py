@@ -37,6 +37,7 @@ from .verdict import (
     parse_error_dict,
     readable,
     resolve_variable,
+    variable_choices,
     variable_names,
 )
 
@@ -60,5 +61,6 @@ __all__ = [
     "parse_error_dict",
     "readable",
     "resolve_variable",
+    "variable_choices",
     "variable_names",
 ]

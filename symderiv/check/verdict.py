@@ -18,15 +18,27 @@ the sizes given, wrong at others). A formula that cannot be read raises FormulaE
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..algebra import Poly, PolyMatrix
 from ..conventions import VARIABLES, Config, Letters
-from ..errors import ChoiceError, FormulaError
-from .grammar import Formula, FormulaLimitError, FormulaShapeError, Names, Reduce, parse
+from ..errors import ChoiceError, FormulaError, SymderivError
+from ..notation import Node, Prod, T
+from .grammar import (
+    Elementwise,
+    Formula,
+    FormulaLimitError,
+    FormulaShapeError,
+    Names,
+    Neg,
+    Reduce,
+    Reshape,
+    _children,
+    parse,
+)
 from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape
 from .values import Evaluator
 
@@ -186,8 +198,11 @@ def variable_names(config: Config) -> dict[str, str]:
     return out
 
 
-def resolve_variable(name: str, config: Config) -> str:
+def resolve_variable(name: str, config: Config, where: str = "--wrt") -> str:
     """The role (X, W or b) that ``name`` stands for in ``config``'s convention.
+
+    ``where`` says where the user wrote ``name`` (``--wrt``, or a batch file's column
+    ``column 'variable'``), for the message.
 
     Raises:
         ChoiceError: it names none of them.
@@ -195,10 +210,18 @@ def resolve_variable(name: str, config: Config) -> str:
     table = variable_names(config)
     if name in table:
         return table[name]
-    shown = ", ".join(dict.fromkeys(config.letters.of(v) for v in VARIABLES))
-    raise ChoiceError(
-        f"unknown variable (--wrt) {name!r}; choose from {shown} (or X, W, b, or a "
-        f"derivative name such as dLd{config.letters.of('X')})"
+    raise ChoiceError(f"{where}: unknown variable {name!r}; {variable_choices(config)}")
+
+
+def variable_choices(config: Config) -> str:
+    """``choose from A, W, b (or X, W, b), or a derivative name such as dLdA``: each
+    spelling once (in xw the letters are the roles, so they are not repeated)."""
+    letters = ", ".join(dict.fromkeys(config.letters.of(v) for v in VARIABLES))
+    roles = ", ".join(VARIABLES)
+    also = f" (or {roles})" if letters != roles else ""
+    return (
+        f"choose from {letters}{also}, or a derivative name such as "
+        f"dLd{config.letters.of('X')}"
     )
 
 
@@ -535,13 +558,88 @@ def check_formula(
             if not other.ok:
                 return _result(checker, other, triples, given_ok=first)
         return _result(checker, first, triples)
+    outcome = first
     if not first.inner:
         # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
         for triple in extra:
             inner = checker.inner_error(triple)
             if inner is not None:
-                return _result(checker, inner, triples)
-    return _result(checker, first, triples)
+                outcome = inner
+                break
+    if not outcome.hint:
+        outcome = replace(outcome, hint=_repair_hint(checker, triples))
+    return _result(checker, outcome, triples)
+
+
+#: At most this many one-edit repairs are tried for a hint (each is a full check).
+MAX_REPAIRS = 12
+
+
+def _repair_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
+    """A hint from the algebra: the first one-edit repair of the formula that is right
+    at every size triple (a transpose added or dropped, two factors swapped, a sum
+    along the other axis), said as the fix; "" when none is."""
+    formula = checker.formula
+    for tree, hint in _repairs(formula)[:MAX_REPAIRS]:
+        repaired = _Checker(checker.config, checker.var, replace(formula, tree=tree))
+        try:
+            if all(repaired.at(t).ok for t in triples):
+                return hint
+        except SymderivError:
+            continue
+    return ""
+
+
+def _repairs(formula: Formula) -> list[tuple[Node, str]]:
+    """The formula's one-edit variants, each with the hint that names the edit."""
+    out: list[tuple[Node, str]] = []
+    stack = [formula.tree]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(_children(node)))
+        if isinstance(node, Prod) and len(node.args) == 2:
+            a, b = node.args
+            for k, arg in ((1, b), (0, a)):
+                if isinstance(arg, T):
+                    fixed, say = arg.arg, f"did you mean {formula.source(arg.arg)}? "
+                    say += f"({formula.source(arg)} has a .T too many)"
+                else:
+                    fixed, say = T(arg), f"did you mean {formula.source(arg)}.T? "
+                    say += "(a transpose is missing)"
+                args = (a, fixed) if k == 1 else (fixed, b)
+                out.append((_rebuild(formula.tree, node, type(node)(*args)), say))
+            out.append(
+                (
+                    _rebuild(formula.tree, node, type(node)(b, a)),
+                    "the factors are in the wrong order: "
+                    f"{formula.source(b)} @ {formula.source(a)}",
+                )
+            )
+        if isinstance(node, Reduce) and node.axis in (0, 1):
+            other = 1 - node.axis
+            verb = "sum" if node.how == "sum" else "average"
+            out.append(
+                (
+                    _rebuild(formula.tree, node, replace(node, axis=other)),
+                    f"{verb} over the batch: axis={other}",
+                )
+            )
+    return out
+
+
+def _rebuild(tree: Node, old: Node, new: Node) -> Node:
+    """``tree`` with the node ``old`` (that very object) replaced by ``new``."""
+    if tree is old:
+        return new
+    if isinstance(tree, Prod):
+        return type(tree)(*(_rebuild(a, old, new) for a in tree.args))
+    if isinstance(tree, (T, Neg, Reduce, Reshape)):
+        return replace(tree, arg=_rebuild(tree.arg, old, new))
+    if isinstance(tree, Elementwise):
+        return replace(
+            tree, left=_rebuild(tree.left, old, new), right=_rebuild(tree.right, old, new)
+        )
+    return tree
 
 
 def _sizes_text(conv_sizes: tuple[str, str, str], triple: Triple) -> str:

@@ -102,7 +102,8 @@ def check(
     Exit status: 0 right; 1 wrong, with the reason (shapes that do not fit, or the
     first entry that differs, with both values, and the sizes where it fails); 2 if
     FORMULA cannot be read (with --format json: gradable false). --batch exits 0
-    once every row has its result. Put -- before a formula that starts with a minus.
+    once every row has its result, 2 when FILE cannot be read or has no rows.
+    Put -- before a formula that starts with a minus.
 
     \b
     Examples:
@@ -201,6 +202,14 @@ def _batch(
 
     check_outputs({"-o": output})
     rows = grade.read_rows(path)
+    if not rows:  # a header alone, or nothing: say so rather than exit 0 in silence
+        from ..errors import UsageError
+
+        shown = "standard input" if path == "-" else repr(path)
+        raise UsageError(
+            f"--batch {shown} has no rows to check (a header line, then one row per "
+            "answer: id, variable, formula)"
+        )
     defaults = grade.Defaults(n=n, d=d, m=m, convention=convention, names=names)
     lines = [grade.dumps(result) for result in grade.batch(rows, defaults)]
     _write("".join(lines), output)

@@ -71,6 +71,20 @@ def interactive() -> bool:
         return False
 
 
+def step_reads_input() -> bool:
+    """True when ``--step`` pauses for an answer after each step.
+
+    At a terminal (stdin and stdout), a person presses Enter or types q. With stdin a
+    pipe or a file (``printf '\\n\\nq\\n' | symderiv derive --step``) each pause reads
+    one line: q stops there, as does the end of the input. With stdin a terminal but
+    stdout a pipe nobody would see a prompt, so nothing pauses.
+    """
+    try:
+        return interactive() or not sys.stdin.isatty()
+    except (AttributeError, ValueError):  # stdin closed or replaced
+        return False
+
+
 def _stdout_is_terminal() -> bool:
     try:
         return sys.stdout.isatty()
@@ -304,6 +318,7 @@ __all__ = [
     "printable",
     "progress",
     "show",
+    "step_reads_input",
     "terminal_width",
     "text_width",
 ]

@@ -63,7 +63,8 @@ FORMATS: tuple[str, ...] = (
 @click.option(
     "--step",
     is_flag=True,
-    help="Pause after each step until Enter (q quits): for live lectures.",
+    help="Pause after each step until Enter (q quits): for live lectures. With "
+    "input from a pipe or file, each pause reads one line (q or its end stops).",
 )
 @click.option(
     "--net",
@@ -120,8 +121,10 @@ def derive(
     from ..conventions import Config
     from ..derive import derive as run
     from ..guard import guard
-    from .console import ViewSettings, check_outputs, interactive, progress, show
+    from .console import ViewSettings, check_outputs, progress, show, step_reads_input
+    from .options import resolve_wrt
 
+    options["wrt"] = resolve_wrt(options["wrt"], options["convention"], options["names"])
     config = Config(n=n, d=d, m=m, **options)
     settings = ViewSettings(max_entries=max_entries, flavor=flavor)
     if output == "-":
@@ -148,13 +151,13 @@ def derive(
 
         write_svg(derivation, svg, settings)
     if output is None:
-        if step and interactive():
+        if step and step_reads_input():
             from .step import walk
 
             if not walk(derivation, fmt, settings):
-                return  # stopped with q during --step: a clean exit
+                return  # stopped with q (or at the end of the input) during --step
         else:
-            # Without a terminal --step pauses nowhere: the same output as without it.
+            # stdin a terminal, stdout not: nobody sees a prompt, so nothing pauses.
             show(derivation, fmt, None, settings)
     if not derivation.verified:
         raise click.exceptions.Exit(1)

@@ -38,7 +38,8 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     "--wrt",
     default=None,
     metavar="X,W,b",
-    help="Variables to ask about [default: all].",
+    help="Variables to ask about, also in the convention's letters (A,W,b in "
+    "column) [default: all].",
 )
 @click.option(
     "--seed",
@@ -138,6 +139,10 @@ def exercise(
     sheet_options: dict[str, Any] = dict(
         n=n, d=d, m=m, convention=convention, vec=vec, wrt=wrt, kinds=kinds, loss=loss
     )
+    if wrt is not None:  # the convention's letters too (A in column), as check takes
+        from .options import resolve_wrt
+
+        sheet_options["wrt"] = resolve_wrt(wrt, convention)
     parse_kinds(kinds)  # a bad --kind is refused before any file is read or written
     if roster is not None:
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)

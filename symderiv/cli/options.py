@@ -97,13 +97,50 @@ def _unprefixed(exc: Exception, flag: str) -> str:
 def wrt_callback(
     ctx: click.Context, param: click.Parameter, value: str
 ) -> tuple[str, ...]:
+    """--wrt split into its items (the command resolves them with :func:`resolve_wrt`,
+    once the convention and --names are known: click reads options in the order given).
+    """
     try:
         return parse_wrt(value)
     except SymderivError as exc:
         net_vars = net_variables(value)
         if net_vars is not None:
             return net_vars  # W1, b2, ...: checked against the network (--net)
-        raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
+        items = tuple(s.strip() for s in value.split(","))
+        if not all(items):
+            raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
+        return items  # letters such as A or x: resolve_wrt knows the convention
+
+
+def resolve_wrt(
+    items: str | tuple[str, ...],
+    convention: str | None,
+    names: dict[str, str] | None = None,
+) -> tuple[str, ...]:
+    """The roles (in the order X, W, b) that --wrt's ``items`` name.
+
+    The spellings are those ``check --wrt`` accepts (one resolver,
+    :func:`symderiv.check.resolve_variable`): the roles X, W, b, the convention's
+    letters (A in column, x in torch), letters renamed by ``names``, and derivative names
+    (dA, dLdW). ``convention`` None (not given) is xw's: X, W, b.
+
+    Raises:
+        ChoiceError: an unknown or repeated variable.
+    """
+    from ..check.verdict import resolve_variable
+    from ..conventions import VARIABLES, Config
+    from ..errors import ChoiceError
+
+    text = items if isinstance(items, str) else ",".join(items)
+    if isinstance(items, str):
+        items = tuple(s.strip() for s in items.split(","))
+    if not items or not all(items):
+        raise ChoiceError(f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b")
+    config = Config(convention=convention or "xw", names=names or {})
+    roles = [resolve_variable(item, config) for item in items]
+    if len(set(roles)) != len(roles):
+        raise ChoiceError(f"--wrt {text!r} names a variable twice")
+    return tuple(v for v in VARIABLES if v in roles)
 
 
 _NET_VARIABLE = re.compile(r"X|[Wb][1-9][0-9]{0,3}\Z")
@@ -203,7 +240,8 @@ def derivation_options(func: F) -> F:
             default="X,W,b",
             show_default=True,
             callback=wrt_callback,
-            help="Variables to differentiate by: any of X,W,b.",
+            help="Variables to differentiate by: any of X,W,b, or the convention's "
+            "letters (x in torch, A in column) or those renamed by --names.",
         ),
         names_option(),
     )(func)

@@ -2,7 +2,9 @@
 
 ``--step`` prints the derivation one step at a time and waits for Enter after each, so a
 lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly.
-Without a terminal on both stdin and stdout (a pipe, a file, a test) nothing pauses.
+With stdin a pipe or a file each pause reads one line (q stops, so does the end of the
+input), without a prompt when stdout is not a terminal either; with stdin a terminal
+but stdout not, nothing pauses.
 ``--svg FILE`` saves the same view as an SVG picture for slides.
 
 Colour follows https://no-color.org through :func:`symderiv.cli.console.make_console`.
@@ -40,6 +42,7 @@ def step_through(
     max_entries: int = 12,
     pause: bool | None = None,
     read_line: Callable[[], str | None] = _read_line,
+    prompt: bool = True,
 ) -> bool:
     """Print ``derivation`` step by step, waiting for Enter after each step.
 
@@ -49,6 +52,8 @@ def step_through(
         max_entries: display limit for matrices.
         pause: wait after each step; by default only when :func:`interactive`.
         read_line: reads the answer to a pause (None at end of input).
+        prompt: show the "Enter: next step · q: quit" line at each pause (not when the
+            output goes to a pipe or file: the answers then come from a script).
 
     Returns:
         True when everything was shown, False when the user stopped early (q, Ctrl-D).
@@ -71,17 +76,18 @@ def step_through(
         if not pause:
             continue
         what = "the certificate" if number == total else f"step {number + 1}"
-        console.print(
-            Text(
-                f"── step {number} of {total} · Enter: {what} · q: quit ",
-                style="dim reverse",
-            ),
-            end="",
-        )
+        if prompt:
+            console.print(
+                Text(
+                    f"── step {number} of {total} · Enter: {what} · q: quit ",
+                    style="dim reverse",
+                ),
+                end="",
+            )
         answer = read_line()
-        if answer is None:  # Ctrl-D: the cursor is still on the prompt line
+        if prompt and answer is None:  # Ctrl-D: the cursor is still on the prompt line
             console.print()
-        elif console.is_terminal and console.color_system is not None:
+        elif prompt and console.is_terminal and console.color_system is not None:
             # Remove the prompt line so that the steps read as one derivation.
             console.control(
                 Control((ControlType.CURSOR_UP, 1), (ControlType.ERASE_IN_LINE, 2))
@@ -147,14 +153,20 @@ def write_svg(derivation: Derivation, path: str, settings: ViewSettings) -> None
 
 
 def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
-    """``--step`` at a terminal: the derivation step by step, in rich or plain text.
+    """``--step``: the derivation step by step, in rich or plain text, one line of
+    input read after each step (at a terminal, or from a pipe: see
+    :func:`~symderiv.cli.console.step_reads_input`); the prompt only at a terminal.
 
     Returns:
         False when the user stopped early (q, Ctrl-D), else True.
     """
     console = make_console(color_system=None) if fmt == "text" else make_console()
     return step_through(
-        derivation, console, max_entries=settings.max_entries, pause=True
+        derivation,
+        console,
+        max_entries=settings.max_entries,
+        pause=True,
+        prompt=console.is_terminal,
     )
 
 

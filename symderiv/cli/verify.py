@@ -52,20 +52,36 @@ def _gradient_shapes(report: VerifyReport) -> str:
     return "gradients as NumPy holds them: " + ", ".join(parts)
 
 
+def _held(formula: str) -> str:
+    """``formula`` with its spaces held, so that the line never breaks inside it."""
+    from ..render.terminal import HOLD
+
+    return formula.replace(" ", HOLD)
+
+
 def _loss_text(report: VerifyReport) -> str:
+    """The loss in words, each formula held together (see :func:`_held`)."""
     inst = report.instance
     L = inst.convention.letters
     y, t = L.entry("Y"), L.entry("T")
+    h = _held
     if inst.loss == "mse":
-        return f"mse: L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖², so {L.dY} = ({L.Y} − {L.T})/N"
+        return (
+            f"mse: {h(f'L = 1/(2N)·Σ_i ‖{y}_i − {t}_i‖²')}, "
+            f"so {h(f'{L.dY} = ({L.Y} − {L.T})/N')}"
+        )
     if inst.loss == "sum":
-        return f"sum: L = Σ_ij {y}_ij, so {L.dY} = 1"
+        return f"sum: {h(f'L = Σ_ij {y}_ij')}, so {h(f'{L.dY} = 1')}"
     if inst.loss == "softmax-ce":
         return (
-            f"softmax-ce: L = −(1/N)·Σ_ij {t}_ij log p_ij, P = softmax({L.Y}) by rows, "
-            f"one-hot {L.T}, so {L.dY} = (P − {L.T})/N"
+            f"softmax-ce: {h(f'L = −(1/N)·Σ_ij {t}_ij log p_ij')}, "
+            f"{h(f'P = softmax({L.Y})')} by rows, one-hot {L.T}, "
+            f"so {h(f'{L.dY} = (P − {L.T})/N')}"
         )
-    return f"generic: L = Σ {L.dY} ⊙ {L.Y}, with {L.dY} = ∂L/∂{L.Y} drawn at random"
+    return (
+        f"generic: {h(f'L = Σ {L.dY} ⊙ {L.Y}')}, with {h(f'{L.dY} = ∂L/∂{L.Y}')} "
+        "drawn at random"
+    )
 
 
 def _error(value: float | None) -> str:
@@ -107,14 +123,16 @@ def _table(report: VerifyReport) -> Table:
 
 
 def _failure(report: VerifyReport) -> str:
+    letters = report.instance.convention.letters
     parts = []
     for c in report.failures:
+        var = letters.of(c.var)  # x in torch, A in column: as the table names it
         if c.problem:
-            parts.append(f"{c.var}: {c.problem}")
+            parts.append(f"{var}: {c.problem}")
             continue
         if not c.fd_error <= c.fd_tol:
             parts.append(
-                f"{c.var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
+                f"{var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
             )
         if (
             c.torch_error is not None
@@ -122,7 +140,7 @@ def _failure(report: VerifyReport) -> str:
             and not c.torch_error <= c.torch_tol
         ):
             parts.append(
-                f"{c.var}: max |closed − autograd| = {c.torch_error:.2e} "
+                f"{var}: max |closed − autograd| = {c.torch_error:.2e} "
                 f"> {c.torch_tol:.1e}"
             )
     return "verification failed: " + "; ".join(parts)
@@ -152,7 +170,8 @@ def _failure(report: VerifyReport) -> str:
     default="X,W,b",
     show_default=True,
     callback=wrt_callback,
-    help="Variables to check: any of X,W,b.",
+    help="Variables to check: any of X,W,b, or the convention's letters (x in torch, "
+    "A in column).",
 )
 @click.option(
     "--force",
@@ -193,6 +212,9 @@ def verify(
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
     from .console import make_console
+    from .options import resolve_wrt
+
+    wrt = resolve_wrt(wrt, convention)
 
     report = run(n, d, m, convention, loss, seed, wrt, force=force)
     inst = report.instance
@@ -202,13 +224,17 @@ def verify(
 
     forward = formula_text(conv.forward(), conv.letters)
     d_name, m_name = conv.sizes[1:]
+    from ..render.terminal import KeptText
+
+    equation = _held(f"{conv.letters.Y} = {forward}")
     console.print(
-        Text(
-            f"symderiv verify: {conv.name} convention, {conv.letters.Y} = {forward}, "
-            f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}"
+        KeptText(
+            f"symderiv verify: {conv.name} convention, {equation}, "
+            f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}",
+            width=console.width,
         )
     )
-    console.print(Text(f"loss {_loss_text(report)}"))
+    console.print(KeptText(f"loss {_loss_text(report)}", width=console.width))
     console.print(Text(f"L = {report.loss_value:.6f}"))
     console.print(Text(_gradient_shapes(report)))
     console.print()

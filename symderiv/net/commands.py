@@ -113,9 +113,9 @@ def derive_command(
     from ..cli.console import (
         ViewSettings,
         check_outputs,
-        interactive,
         make_console,
         progress,
+        step_reads_input,
         text_width,
     )
     from ..cli.derive import _check_options
@@ -162,7 +162,7 @@ def derive_command(
         if output is not None or fmt != "rich" or step:
             if report is not None:
                 report("writing", 1, 1)
-            if not (step and output is None and interactive()):
+            if not (step and output is None and step_reads_input()):
                 text = render_net(derivation, fmt, **settings)
     if svg is not None:
         from ..cli.step import svg_of
@@ -181,7 +181,7 @@ def derive_command(
             from ..pdf import compile_pdf
 
             compile_pdf(output)
-    elif step and interactive():
+    elif step and step_reads_input():
         from ..cli.step import walk
 
         if not walk(derivation, fmt, ViewSettings(max_entries=max_entries)):  # type: ignore[arg-type]

@@ -292,6 +292,10 @@ def matrix_block(
             return block
 
 
+#: A cell that is a whole number (the numeric companion of --values).
+_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def _grid(
     matrix: PolyMatrix,
     letters: Letters,
@@ -323,6 +327,18 @@ def _grid(
                 )
         cells.append(row)
     ncols = len(cols_shown)
+    # Numbers (--values) with a true minus sign, right-aligned as a column of figures.
+    numeric = [
+        all(_NUMBER.fullmatch(r[c][0][0]) or r[c][0][0] in "⋮⋯⋱" for r in cells)
+        for c in range(ncols)
+    ]
+    cells = [
+        [
+            ([lines[0].replace("-", "−")], style) if numeric[c] else (lines, style)
+            for c, (lines, style) in enumerate(row)
+        ]
+        for row in cells
+    ]
     widths = [max(max(len(s) for s in r[c][0]) for r in cells) for c in range(ncols)]
     vsep, hsep = block_rules(rows_shown, cols_shown, blocks, matrix.shape)
     body: list[Text] = []
@@ -346,7 +362,7 @@ def _grid(
                 k = h - top
                 s = cell_lines[k] if 0 <= k < len(cell_lines) else ""
                 pad = widths[c] - len(s)
-                before = pad // 2
+                before = pad if numeric[c] and s not in "⋮⋯⋱" else pad // 2
                 line.append(" " * before)
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
@@ -394,6 +410,51 @@ def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
 # -- prose ---------------------------------------------------------------------------------------
 #: Prose with marked maths as Unicode text (maths in the derivation's letters).
 prose_text = prose_plain
+
+
+def prose_held(prose: Prose, letters: Letters) -> str:
+    """:func:`prose_text` with the spaces inside maths :data:`HOLD` (kept on one line
+    while :class:`KeptText` wraps the prose)."""
+    return "".join(
+        seg if isinstance(seg, str) else prose_plain((seg,), letters).replace(" ", HOLD)
+        for seg in prose
+    )
+
+
+#: A space inside an inline formula while prose is wrapped (one cell, not whitespace,
+#: so Rich never breaks ``Y = X·W + 1_N·b`` after its ``+``); a space again when shown.
+HOLD = "\ue000"
+
+
+class KeptText:
+    """Prose wrapped at spaces between words only, never inside an inline formula: the
+    formula's spaces are :data:`HOLD` in ``text`` and become spaces again when shown."""
+
+    def __init__(
+        self, text: str | Text, style: str = "", width: int = NOTE_WIDTH
+    ) -> None:
+        self.text = text if isinstance(text, Text) else Text(text, style=style)
+        self.width = width
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        width = max(1, min(options.max_width, self.width))
+        for line in self.text.wrap(console, width):
+            line.rstrip()  # the space a line broke at
+            yield Text(
+                line.plain.replace(HOLD, " "),
+                style=line.style,
+                spans=list(line.spans),
+                end="\n",
+            )
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+        from rich.measure import Measurement
+
+        plain = self.text.plain
+        longest = max((cell_len(w) for w in plain.split()), default=0)
+        whole = max((cell_len(ln) for ln in plain.split("\n")), default=0)
+        return Measurement(min(longest, self.width), min(whole, self.width))
 
 
 def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
@@ -609,24 +670,28 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def note(self, block: Note) -> list[Any]:
         # Prose reads best at most about 100 columns wide, however wide the terminal.
-        text = self.prose(block.prose)
+        text = prose_held(block.prose, self.letters)
         if block.aside:
-            return [Constrain(Text(text, style="dim"), NOTE_WIDTH)]
-        return [Constrain(Text(text), NOTE_WIDTH), Text("")]
+            return [KeptText(text, "dim")]
+        return [KeptText(text), Text("")]
 
     def items(self, block: Items) -> list[Any]:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
         for item in block.items:
-            grid.add_row("•", Text(self.prose(item)))
+            grid.add_row("•", KeptText(prose_held(item, self.letters)))
         return [Constrain(grid, NOTE_WIDTH), Text("")]
 
     def notation(self, block: Notation) -> list[Any]:
         """ȳ := ∂L/∂y, printed only if a matrix of the page uses it: at this width the
         matrices may all fit with fractions (the steps are built before any is printed)."""
-        text = f"{self.prose(block.before)} {block.math.text} {self.prose(block.after)}"
-        shown = Constrain(Text(text, style="dim"), NOTE_WIDTH)
+
+        def held(prose: Prose) -> str:
+            return prose_held(prose, self.letters)
+
+        math = block.math.text.replace(" ", HOLD)
+        shown = KeptText(f"{held(block.before)} {math} {held(block.after)}", "dim")
         if self.letters.upstream == "bar":
             return [shown]
         return [_WhenUsed(self, shown)]
@@ -712,7 +777,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def code(self, block: Code) -> list[Any]:
         lines = Text("\n").join(Text(f"    {c}", style="green") for c in block.lines)
-        return [Text(""), Constrain(Text(self.prose(block.intro)), NOTE_WIDTH), lines]
+        intro = KeptText(prose_held(block.intro, self.letters))
+        return [Text(""), intro, lines]
 
     def certificate(self, block: CertificateTable) -> list[Any]:
         """The ✓/✗ table: one row per claim and variable, then the verdict."""
@@ -745,14 +811,17 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def background(self, block: Background) -> list[Any]:
         return self.section(Section(block.title, block.blocks))
 
-    def cell(self, cell: TableCell) -> Text:
-        """A table cell: its prose, the aside dim, then a coloured ✓ or ✗."""
+    def cell(self, cell: TableCell) -> KeptText:
+        """A table cell: its prose, the aside dim, then a coloured ✓ or ✗ that never
+        wraps onto a line of its own. (A formula may still wrap at a space: at 80
+        columns four conventions side by side are wider than the terminal, and a break
+        at a space reads better than Rich folding inside a name.)"""
         out = Text(self.prose(cell.prose))
         out.append(self.prose(cell.aside), style="dim")
         if cell.passed is not None:
-            out.append(" ")
+            out.append(HOLD)
             out.append_text(_mark(cell.passed))
-        return out
+        return KeptText(out)
 
     def table(self, block: TableBlock) -> list[Any]:
         table = Table(
