@@ -293,7 +293,7 @@ def matrix_block(
 
 
 #: A cell that is a whole number (the numeric companion of --values).
-_NUMBER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"[-−]?[0-9]+")
 
 
 def _grid(
