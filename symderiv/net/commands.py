@@ -12,19 +12,6 @@ import click
 
 from ..errors import UsageError
 
-#: Formats a network can be written in: every format (the page model prints it).
-NET_FORMATS: tuple[str, ...] = (
-    "rich",
-    "text",
-    "latex",
-    "beamer",
-    "markdown",
-    "ipynb",
-    "html",
-    "json",
-)
-
-
 #: Why --method tensor is not offered for a network.
 NET_METHODS_WHY = (
     "a network is derived layer by layer, so each layer's derivative tensor is the "
@@ -142,11 +129,6 @@ def derive_command(
         output = None
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
-    if fmt not in NET_FORMATS:
-        raise UsageError(
-            f"--format {fmt} is not available with --net; use one of "
-            f"{', '.join(NET_FORMATS)}"
-        )
     pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
     check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
     settings: dict[str, object] = {}
