@@ -36,9 +36,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -327,6 +327,14 @@ _CONTROL_EM = {
     r"\Bigr": 0.5,
     r"\mathbb": 0.0,
 }
+#: Widths of single characters other than letters and digits (those take _CHAR_EM).
+_CHAR_WIDTH = {
+    **dict.fromkeys("{} \n", 0.0),
+    **dict.fromkeys("=+-<>", _OP_EM),
+    "&": _COLSEP_EM,
+    **dict.fromkeys(",.;", 0.28),
+    **dict.fromkeys("()[]|", 0.39),
+}
 
 
 def tex_width(tex: str) -> float:
@@ -358,24 +366,8 @@ def tex_width(tex: str) -> float:
             else:
                 inner, k = tex[k : k + 1], k + 1
             width += _SCRIPT * tex_width(inner)
-        elif ch in "{}":
-            k += 1
-        elif ch in "=+-<>":
-            width += _OP_EM
-            k += 1
-        elif ch == "&":
-            width += _COLSEP_EM
-            k += 1
-        elif ch in " \n":
-            k += 1
-        elif ch in ",.;":
-            width += 0.28
-            k += 1
-        elif ch in "()[]|":
-            width += 0.39
-            k += 1
         else:
-            width += _CHAR_EM
+            width += _CHAR_WIDTH.get(ch, _CHAR_EM)
             k += 1
     return width
 
@@ -543,6 +535,25 @@ class MatrixStyle:
     mark: Callable[[int, int, str], str] | None = None
 
 
+_DDOTS = Cell(r"\ddots", 1.3)
+_VDOTS = Cell(r"\vdots", 0.5)
+_CDOTS = Cell(r"\cdots", 1.3)
+
+
+def _shown_cells(
+    rows: list[int | None], cols: list[int | None], cell: Callable[[int, int], Cell]
+) -> list[list[Cell]]:
+    """The shown rows of a matrix: its cells, with ⋯ ⋮ ⋱ for the rows and columns left out
+    (None in ``rows`` and ``cols``, from :func:`~symderiv.render.page.shown_indices`)."""
+
+    def at(i: int | None, j: int | None) -> Cell:
+        if i is None:
+            return _DDOTS if j is None else _VDOTS
+        return _CDOTS if j is None else cell(i, j)
+
+    return [[at(i, j) for j in cols] for i in rows]
+
+
 def _grid(
     matrix: PolyMatrix,
     cells: Callable[[int, int], Cell],
@@ -552,19 +563,7 @@ def _grid(
     portable: bool,
 ) -> Piece:
     """The bracketed grid of the shown rows and columns, one matrix row per source line."""
-    grid: list[list[Cell]] = []
-    for i in rows:
-        line: list[Cell] = []
-        for j in cols:
-            if i is None and j is None:
-                line.append(Cell(r"\ddots", 1.3))
-            elif i is None:
-                line.append(Cell(r"\vdots", 0.5))
-            elif j is None:
-                line.append(Cell(r"\cdots", 1.3))
-            else:
-                line.append(cells(i, j))
-        grid.append(line)
+    grid = _shown_cells(rows, cols, cells)
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
@@ -666,22 +665,18 @@ def matrix_piece(
     limit = style.max_entries
 
     def make(terms: int, dfrac: bool) -> Callable[[int, int], Cell]:
-        cache: dict[tuple[int, int], Cell] = {}
-
+        @cache
         def cell(i: int, j: int) -> Cell:
-            key = (i, j)
-            if key not in cache:
-                cache[key] = latex_entry(
-                    matrix[i, j],
-                    letters,
-                    max_terms=terms,
-                    upstream=style.upstream,
-                    dfrac=dfrac,
-                )
-                if style.mark is not None:
-                    found = cache[key]
-                    cache[key] = replace(found, tex=style.mark(i, j, found.tex))
-            return cache[key]
+            found = latex_entry(
+                matrix[i, j],
+                letters,
+                max_terms=terms,
+                upstream=style.upstream,
+                dfrac=dfrac,
+            )
+            if style.mark is None:
+                return found
+            return replace(found, tex=style.mark(i, j, found.tex))
 
         return cell
 
@@ -690,7 +685,7 @@ def matrix_piece(
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
         cell = make(terms, len(cols) <= 6 and len(rows) <= 6)
         if matrix.rows == 1 and matrix.cols > 1 and budget is not None:
-            row = [Cell(r"\cdots", 1.3) if j is None else cell(0, j) for j in cols]
+            (row,) = _shown_cells(rows, cols, cell)
             one = _grid(matrix, cell, rows, cols, blocks, style.portable)
             if one.width <= budget / MIN_SCALE:
                 return one
@@ -772,9 +767,8 @@ def max_matrix_cols(tex: str) -> int:
     >>> max_matrix_cols(r"\\begin{bmatrix} a & b \\\\ c & d & e \\end{bmatrix}")
     3
     """
-    stack: list[
-        list[int]
-    ] = []  # per open environment: [is_matrix, columns in this row]
+    # per open environment: [is_matrix, columns in this row]
+    stack: list[list[int]] = []
     best = 0
     for m in _ENV_RE.finditer(tex):
         kind, env, amp, newline = m.groups()
@@ -840,56 +834,28 @@ def sympy_latex(
     def scalar(e: Any) -> str:
         return str(sp.latex(e, symbol_names=names, mat_str="bmatrix", mat_delim=""))
 
-    def matrix_of(
-        shape: tuple[int, int], get: Callable[[int, int], str], limit: int
+    def grid(
+        sizes: tuple[int, ...], get: Callable[[tuple[int, ...]], str], limit: int
     ) -> str:
-        rows = shown_indices(shape[0], limit)
-        cols = shown_indices(shape[1], limit)
-        body: list[str] = []
-        for r, i in enumerate(rows):
-            line: list[str] = []
-            for j in cols:
-                if i is None:
-                    line.append(r"\ddots" if j is None else r"\vdots")
-                elif j is None:
-                    line.append(r"\cdots")
-                else:
-                    line.append(get(i, j))
-            body.append(" & ".join(line) + (r" \\" if r < len(rows) - 1 else ""))
+        # a matrix, or a vector drawn as a row (``get`` then takes its index alone)
+        rows, cols = (shown_indices(size, limit) for size in (1, *sizes)[-2:])
+        drop = 2 - len(sizes)
+        shown = _shown_cells(rows, cols, lambda i, j: Cell(get((i, j)[drop:]), 0.0))
+        body = " \\\\\n".join(" & ".join(c.tex for c in line) for line in shown)
         head, tail = matrix_delimiters(len(cols), portable)
-        return "\n".join([head, *body, tail])
+        return "\n".join([head, body, tail])
 
-    if isinstance(expr, sp.MatrixBase):
-        return matrix_of(expr.shape, lambda i, j: scalar(expr[i, j]), max_entries)
-    if isinstance(expr, sp.NDimArray):
-        shape = tuple(expr.shape)
-        outer = max(3, max_entries // 3)
-        if len(shape) == 1:
-            return matrix_of((1, shape[0]), lambda i, j: scalar(expr[j]), max_entries)
-        if len(shape) == 2:
-            return matrix_of(
-                (shape[0], shape[1]), lambda i, j: scalar(expr[i, j]), max_entries
-            )
-        if len(shape) == 3:
-            return matrix_of(
-                (1, shape[0]),
-                lambda i, j: matrix_of(
-                    (shape[1], shape[2]),
-                    lambda k, l_: scalar(expr[j, k, l_]),
-                    max_entries,
-                ),
-                outer,
-            )
-        if len(shape) == 4:
-            return matrix_of(
-                (shape[0], shape[1]),
-                lambda i, j: matrix_of(
-                    (shape[2], shape[3]),
-                    lambda k, l_: scalar(expr[i, j, k, l_]),
-                    max_entries,
-                ),
-                outer,
-            )
+    is_array = isinstance(expr, (sp.MatrixBase, sp.NDimArray))
+    shape = tuple(expr.shape) if is_array else ()
+    if 1 <= len(shape) <= 2:
+        return grid(shape, lambda ij: scalar(expr[ij]), max_entries)
+    if 3 <= len(shape) <= 4:
+        # a matrix of matrices: the outer indices elided earlier
+        return grid(
+            shape[:-2],
+            lambda ij: grid(shape[-2:], lambda kl: scalar(expr[ij + kl]), max_entries),
+            max(3, max_entries // 3),
+        )
     return scalar(expr)
 
 
@@ -955,15 +921,13 @@ def latex_sparsity(
                 open_runs[run] = i
         rects.sort(key=lambda r: (r[1], r[0]))
     for start in range(0, len(rects), 400):
-        chunk = rects[start : start + 400]
-        body = [
-            f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})"
-            for a, b, c, d in chunk
-        ]
-        lines.append(r"\fill[sdnonzero]")
-        for k in range(0, len(body), 6):
-            lines.append(" ".join(body[k : k + 6]))
-        lines[-1] += ";"
+        lines += _path(
+            r"\fill[sdnonzero]",
+            [
+                f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})"
+                for a, b, c, d in rects[start : start + 400]
+            ],
+        )
     if blocks is not None:
         br, bc = blocks
         segs: list[str] = []
@@ -976,17 +940,20 @@ def latex_sparsity(
                 y = _num(k / factor)
                 segs.append(f"(0,{y}) -- ({_num(cols / factor)},{y})")
         if segs:
-            lines.append(
-                r"\draw[sdblock]" if len(segs) <= 16 else r"\draw[sdblock, sdthin]"
-            )
-            for k in range(0, len(segs), 6):
-                lines.append(" ".join(segs[k : k + 6]))
-            lines[-1] += ";"
+            thin = ", sdthin" if len(segs) > 16 else ""
+            lines += _path(rf"\draw[sdblock{thin}]", segs)
     lines.append(
         rf"\draw[sdframe] (0,0) rectangle ({_num(cols / factor)},{_num(rows / factor)});"
     )
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
+
+
+def _path(command: str, items: list[str]) -> list[str]:
+    """A TikZ path: the command, then its items six to a source line, closed by ;."""
+    lines = [command] + [" ".join(items[k : k + 6]) for k in range(0, len(items), 6)]
+    lines[-1] += ";"
+    return lines
 
 
 # =============================================================================================
@@ -1291,33 +1258,24 @@ def shapes_latex(node: Node, config: Config) -> str | None:
 FRAGMENT_PACKAGES = ("amsmath", "amssymb", "graphicx", "array", "booktabs")
 
 
+@dataclass(frozen=True)
 class TexLayout:
     """Equations of a derivation laid out as TeX within a width (em).
 
     ``portable``: MathJax-friendly (Markdown); ``width_em``: a display line's width;
-    ``share_width``: equations narrower than this share of the line may share one.
+    ``share_width``: equations narrower than this share of the line may share one;
+    ``slide_entries``: at most this many rows and columns per matrix (slides).
     """
 
-    def __init__(
-        self,
-        letters: Letters,
-        *,
-        max_entries: int,
-        max_terms: int,
-        upstream: str,
-        portable: bool,
-        width_em: float,
-        share_width: float,
-        slide_entries: int | None = None,
-    ) -> None:
-        self.letters = letters
-        self.max_entries = max_entries
-        self.max_terms = max_terms
-        self.upstream = upstream
-        self.portable = portable
-        self.width_em = width_em
-        self.share_width = share_width
-        self.slide_entries = slide_entries
+    letters: Letters
+    _: KW_ONLY
+    max_entries: int
+    max_terms: int
+    upstream: str
+    portable: bool
+    width_em: float
+    share_width: float
+    slide_entries: int | None = None
 
     def style(self, kind: StepKind | None) -> MatrixStyle:
         """Matrix style: upstream entries as \\bar y outside definitions."""
@@ -1372,15 +1330,11 @@ class TexLayout:
             if text is None:
                 text = rf"\text{{{latex_escape(node.text)}}}"
             return Piece([text], [tex_width(text)])
-        tex = formula_latex(node, self.letters, leaf=self._leaf(style))
+        tex = formula_latex(
+            node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
+        )
         tall = r"\frac" in tex
         return Piece([tex], [_tex_block_width(tex)], 2.4 if tall else 1.2)
-
-    def _leaf(self, style: MatrixStyle) -> Callable[[Node], str]:
-        def leaf(node: Node) -> str:
-            return self.part(node, style, None).tex
-
-        return leaf
 
     def equation(
         self, eq: Equation, style: MatrixStyle, budget: float | None = None
@@ -1424,17 +1378,12 @@ class TexLayout:
         flush()
         return out
 
-    def boxed(self, equations: Iterable[Equation], stacked: bool = False) -> str:
-        """Formulas to keep, each boxed: in a row, or one per line."""
+    def boxed(self, equations: Iterable[Equation]) -> str:
+        """Formulas to keep, each boxed: in a row, or one per line past three."""
         style = self.style(StepKind.RESULT)
         lines = [rf"\boxed{{{self.equation(eq, style)[0]}}}" for eq in equations]
-        if stacked or len(lines) > 3:
-            gap = "[1ex]" if stacked else ""
-            return (
-                "\\begin{gathered}\n"
-                + f" \\\\{gap}\n".join(lines)
-                + "\n\\end{gathered}"
-            )
+        if len(lines) > 3:
+            return "\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}"
         return r" \qquad ".join(lines)
 
     def entry_terms(self, block: EntrySum) -> tuple[str, list[str]]:
@@ -1454,32 +1403,15 @@ class TexLayout:
     def entry_sum(self, block: EntrySum, budget: float | None = None) -> str:
         """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the budget."""
         lhs, terms = self.entry_terms(block)
-        pieces: list[tuple[str, Piece]] = [
-            ("", Piece([lhs + " = "], [tex_width(lhs) + 1.5], 2.4))
-        ]
-        if not terms:
-            terms = ["0"]
-        for k, t in enumerate(terms):
-            sign, body = ("+", t) if k else ("", t)
-            if k and t.startswith("-"):
-                sign, body = "-", t[1:]
+        first, *rest = terms or ["0"]
+        width = tex_width(lhs) + 1.5 + tex_width(first)
+        pieces = [("", Piece([f"{lhs} = {first}"], [width], 2.4))]
+        for t in rest:
+            sign, body = ("-", t[1:]) if t.startswith("-") else ("+", t)
             pieces.append((sign, Piece([body], [tex_width(body)])))
-        first = pieces[1][1]
-        merged = [
-            (
-                "",
-                Piece(
-                    [pieces[0][1].tex + first.tex],
-                    [pieces[0][1].width + first.width],
-                    2.4,
-                ),
-            ),
-            *pieces[2:],
-        ]
-        if len(merged) == 1:
-            return merged[0][1].tex
-        tex, _, _ = equation_latex(merged, budget or self.width_em)
-        return tex
+        if not rest:
+            return pieces[0][1].tex
+        return equation_latex(pieces, budget or self.width_em)[0]
 
     def closed_shapes(self, block: ClosedShapes, config: Config) -> str:
         """Each closed form with the shapes of its factors underneath, and its shape."""
@@ -1489,10 +1421,8 @@ class TexLayout:
             if shapes is None:
                 continue
             r, col = item.shape
-            target = formula_latex(Sym(item.var), self.letters)
-            if config.layout == "numerator":
-                target = f"{target}^{{T}}"
             var = formula_latex(Sym(item.var), self.letters)
+            target = f"{var}^{{T}}" if config.layout == "numerator" else var
             rows.append(
                 rf"\frac{{\partial L}}{{\partial {var}}} &= {shapes}"
                 rf" &&\text{{is }} {r} \times {col}\text{{, like }} {target}"
