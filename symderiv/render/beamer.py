@@ -27,15 +27,15 @@ from .. import __version__, notes
 from ..algebra import PolyMatrix
 from ..notation import Equation, Explicit, Sym
 from ..steps import Derivation, StepKind
-from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, one_of, positive
 from .formula import formula_latex
 from .latex import (
     LatexPrinter,
-    Piece,
+    LatexSettings,
+    MatrixStyle,
+    environment,
     equation_latex,
     flatten_product,
     latex_preamble,
-    latex_sparsity,
     max_matrix_cols,
     merge_equations,
     pdf_string,
@@ -56,10 +56,8 @@ from .page import (
     PageTitle,
     Remarks,
     Section,
-    ShapeLedger,
     Sparsity,
     StepGroup,
-    page_of,
 )
 
 #: Width of a slide's text (em): 16:9 slides are 160 mm wide with 1 cm margins.
@@ -73,21 +71,11 @@ LINE_SHARE = 0.065
 
 
 @dataclass(frozen=True)
-class BeamerSettings:
+class BeamerSettings(LatexSettings):
     """Settings of the slides (``standalone`` and ``paper`` are accepted and ignored)."""
 
-    max_entries: int = DEFAULT_MAX_ENTRIES
-    max_terms: int = DEFAULT_MAX_TERMS
-    upstream: str = "bar"
     sparsity: bool | None = True
-    paper: str = "a4"
-    standalone: bool = True
-
-    def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "beamer")
-        positive("max_terms", self.max_terms, "beamer")
-        one_of("upstream", self.upstream, ("bar", "frac"), "beamer")
-        one_of("paper", self.paper, ("a4", "letter"), "beamer")
+    printer: ClassVar[str] = "beamer"
 
 
 class BeamerPrinter(LatexPrinter):
@@ -99,48 +87,34 @@ class BeamerPrinter(LatexPrinter):
     # Side by side, scaled a little, reads better on a slide than stacked and scaled a lot.
     share_width = 0.75
     slide_entries = SLIDE_ENTRIES
+    shapes_height = "0.4\\textheight"
 
     # -- heights -------------------------------------------------------------------------
     @staticmethod
-    def heights(items: list[float], note: str, extra_lines: int = 0) -> list[str]:
+    def heights(items: list[float], chars: int, extra_lines: int = 0) -> list[str]:
         """A height limit per display: shares of what the text leaves of the frame.
 
         A display of h em takes about h/16 of the slide's text height at natural size;
         when they would not all fit, each gets a share in proportion to its size.
+        ``chars``: the length of the frame's notes; ``extra_lines``: other lines of text.
         """
-        lines = extra_lines + (math.ceil(len(note) / 105) if note else 0)
-        available = max(DISPLAY_SHARE - LINE_SHARE * lines, 0.25)
+        lines = extra_lines + math.ceil(chars / 105)
+        left = max(DISPLAY_SHARE - LINE_SHARE * lines, 0.25)
         natural = [h / 16.0 + 0.02 for h in items]
         # Water-filling: a display smaller than its fair share keeps its natural height,
         # the others share what is left equally.
         share: dict[int, float] = {}
-        left = available
-        while True:
+        while len(share) < len(items):
             open_ = [k for k in range(len(items)) if k not in share]
-            if not open_:
-                break
             fair = left / len(open_)
             small = [k for k in open_ if natural[k] <= fair]
-            if not small:
-                for k in open_:
-                    share[k] = fair
-                break
-            for k in small:
-                share[k] = natural[k]
-                left -= natural[k]
+            for k in small or open_:
+                share[k] = natural[k] if small else fair
+                left -= share[k]
         return [f"{share[k] - 0.005:.3f}\\textheight" for k in range(len(items))]
 
     def frame(self, title: str, body: str, options: str = "t") -> str:
         return f"\\begin{{frame}}[{options}]{{{title}}}\n{body}\n\\end{{frame}}\n"
-
-    def short(self, block: Note) -> str:
-        """A note as a slide says it: its short variant, or nothing."""
-        prose = block.prose if block.short is None else block.short
-        return self.text(prose) if prose else ""
-
-    @staticmethod
-    def plain_length(block: Note) -> int:
-        return sum(len(s) if isinstance(s, str) else 4 for s in block.prose)
 
     # -- the blocks ----------------------------------------------------------------------
     def page_title(self, block: PageTitle) -> str:
@@ -153,7 +127,8 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.text(block.title), self.join(block.blocks))
 
     def note(self, block: Note) -> str:
-        return self.short(block)
+        """A note as a slide says it: its short variant, or nothing."""
+        return self.text(block.prose if block.short is None else block.short)
 
     def formula(self, block: Formula) -> str:
         return self.show(block.math.tex) if block.math.slides else ""
@@ -173,27 +148,15 @@ class BeamerPrinter(LatexPrinter):
     def entry_sum(self, block: EntrySum) -> str:
         return self.show(self.tex.entry_sum(block))
 
-    def shape_ledger(self, block: ShapeLedger) -> str:
-        return ""  # omitted (page.OMITTED)
-
-    def closed_shapes(self, block: ClosedShapes) -> str:
-        tex = self.tex.closed_shapes(block, self.config)
-        return self.show(tex, "0.4\\textheight") if tex else ""
-
     def picture_cm(self, matrix: PolyMatrix) -> float:
         return min(3.6, 0.45 * max(matrix.shape))
 
-    def sparsity(self, block: Sparsity) -> str:
-        if not self.pictures:
-            return ""
-        pic = latex_sparsity(
-            block.matrix, block.blocks, size_cm=self.picture_cm(block.matrix)
-        )
+    def figure(self, picture: str, caption: str) -> str:
         return (
             "\\begin{center}\n"
-            + pic
+            + picture
             + "\n\\par\\medskip\n\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
-            + self.text(block.caption)
+            + caption
             + "\n\\end{minipage}\n\\end{center}"
         )
 
@@ -236,7 +199,7 @@ class BeamerPrinter(LatexPrinter):
         items: list[str] = []
         for b in block.blocks:
             if isinstance(b, Note):
-                text = self.short(b)
+                text = self.note(b)
                 if text:
                     items.append(text)
             elif isinstance(b, ClosedShapes):
@@ -246,8 +209,7 @@ class BeamerPrinter(LatexPrinter):
                     items[-1] += "\n" + shown
                 elif shown:
                     items.append(shown)
-        body = "\\begin{itemize}\n" + "\n".join(f"\\item {i}" for i in items)
-        body += "\n\\end{itemize}\n"
+        body = environment("itemize", (f"\\item {i}" for i in items), "\n") + "\n"
         return self.frame(self.text(block.title), body)
 
     def background(self, block: Background) -> str:
@@ -263,10 +225,10 @@ class BeamerPrinter(LatexPrinter):
         texts, length = [], 0
         for b in block.blocks:
             if isinstance(b, Note):
-                text = self.short(b)
+                text = self.note(b)
                 if text:
                     texts.append(text)
-                    length += self.plain_length(b)
+                    length += sum(len(s) if isinstance(s, str) else 4 for s in b.prose)
         if not texts:
             return "", 0
         return "\n\\vfill\n{\\footnotesize " + "\n\n".join(texts) + "\\par}", length
@@ -275,45 +237,41 @@ class BeamerPrinter(LatexPrinter):
         """The step's frame, then a frame for each teaching device beside it (the
         function view, the other slicing, the numbers of --values): a Display that is
         not the step's own, with the note just before it."""
+        blocks, step = block.blocks, block.step
+        devices = {
+            k
+            for k, b in enumerate(blocks)
+            if isinstance(b, Display)
+            and (b.equations != step.equations or _symbols_first(b))
+        }
         own: list[Block] = []
         extras: list[tuple[Note | None, Display]] = []
-        pending: Note | None = None
-        for b in block.blocks:
-            if isinstance(b, Display) and b.equations != block.step.equations:
-                extras.append((pending, b))
-                pending = None
-            elif isinstance(b, Display) and _symbols_first(b):
-                # the Jacobian as symbols = values: the symbols on a frame of their own,
-                # with the function view's note; the step's frame keeps the values
-                eqs = b.equations
-                sym = tuple(
-                    Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
-                )
-                extras.append((pending, replace(b, equations=sym)))
-                pending = None
-                own.append(
-                    replace(
-                        b,
-                        equations=tuple(
-                            Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
-                            for e in eqs
-                        ),
-                    )
-                )
-            elif isinstance(b, Note) and not b.aside:
-                if pending is not None:
-                    own.append(pending)
-                pending = b
-            else:
-                if pending is not None:
-                    own.append(pending)
-                    pending = None
-                own.append(b)
-        if pending is not None:
-            own.append(pending)
+        for k, b in enumerate(blocks):
+            before = blocks[k - 1] if k else None
+            note = before if isinstance(before, Note) and not before.aside else None
+            if k not in devices:
+                if not (isinstance(b, Note) and not b.aside and k + 1 in devices):
+                    own.append(b)  # else it goes with the device after it
+                continue
+            assert isinstance(b, Display)
+            if b.equations != step.equations:
+                extras.append((note, b))
+                continue
+            # the Jacobian as symbols = values: the symbols on a frame of their own, with
+            # the function view's note; the step's frame keeps the values
+            eqs = b.equations
+            sym = tuple(
+                Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
+            )
+            extras.append((note, replace(b, equations=sym)))
+            values = (
+                Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
+                for e in eqs
+            )
+            own.append(replace(b, equations=tuple(values)))
         out = self.step_frame(replace(block, blocks=tuple(own)))
         for note, display in extras:
-            text = self.short(note) if note is not None else ""
+            text = self.note(note) if note is not None else ""
             top = f"{{\\small {text}\\par}}\n" if text else ""
             body = self.device_body(display, text)
             out += "\n" + self.frame(self.step_title(block), top + body)
@@ -335,6 +293,14 @@ class BeamerPrinter(LatexPrinter):
             for tex, h in self.tex.display_items(equations, kind)
         ]
 
+    def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
+        """Each display line of ``display`` within its share of the frame, beside notes
+        of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
+        of text."""
+        items = self.display_items(display.equations, display.kind)
+        limits = self.heights([h for _, h in items], chars, len(items) if spaced else 0)
+        return [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
+
     def device_body(self, display: Display, text: str) -> str:
         """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
         its contraction ∂L/∂v_kl on one line (a pair split over two lines reads as two
@@ -342,24 +308,19 @@ class BeamerPrinter(LatexPrinter):
         below DEVICE_SCALE (tall slices, N = 5), one pair per slide at full size."""
         eqs = display.equations
         if display.kind is not StepKind.CHAIN or len(eqs) < 4 or len(eqs) % 2:
-            items = self.display_items(eqs, display.kind)
-            # each display's own spacing takes about a line of the frame
-            limits = self.heights([h for _, h in items], "x" * len(text), len(items))
-            return "\n".join(
-                self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)
-            )
+            return "\n".join(self.displays(display, len(text), spaced=True))
         lines: list[tuple[str, float]] = []
         for k in range(0, len(eqs), 2):
             lines += self.display_items(eqs[k : k + 2], display.kind)
         total = sum(h + 0.6 for _, h in lines)
-        (limit,) = self.heights([total], "x" * len(text), 1)
+        (limit,) = self.heights([total], len(text), 1)
         if (
             _share(limit) >= self.DEVICE_SCALE * (total / 16.0 + 0.02)
             or len(lines) == 1
         ):
-            tex = "\\begin{gathered}\n" + " \\\\[0.8ex]\n".join(t for t, _ in lines)
-            return self.show(tex + "\n\\end{gathered}", limit)
-        (limit,) = self.heights([max(h for _, h in lines)], "x" * len(text), 1)
+            tex = environment("gathered", (t for t, _ in lines), " \\\\[0.8ex]\n")
+            return self.show(tex, limit)
+        (limit,) = self.heights([max(h for _, h in lines)], len(text), 1)
         shown = [
             f"\\only<{k}>{{%\n{self.show(tex, limit)}\n}}%"
             for k, (tex, _) in enumerate(lines, start=1)
@@ -380,9 +341,7 @@ class BeamerPrinter(LatexPrinter):
         if display.boxed:
             return self.summary(block, display)
         note, length = self.bottom(block)
-        items = self.display_items(display.equations, display.kind)
-        limits = self.heights([h for _, h in items], "x" * length)
-        body = [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
+        body = self.displays(display, length)
         for b in block.blocks:
             if isinstance(b, Notation):
                 body.append(self.notation(b))
@@ -420,20 +379,19 @@ class BeamerPrinter(LatexPrinter):
         plan = _EntryPlan.make(
             entry, terms, factors, entry_slide, self.settings.max_terms
         )
-        pieces: list[tuple[str, Piece]] = []
-        overlays: list[int | None] = []
-        slide = 2
-        for k, node in enumerate(eq.parts[:3]):
-            for j, (op, factor) in enumerate(flatten_product(node)):
-                marked = style
-                if k == 2 and plan is not None:
-                    marked = replace(
-                        style, mark=plan.mark_row if j == 0 else plan.mark_column
-                    )
-                piece = self.tex.part(factor, marked, self.width_em * 0.9)
-                pieces.append((op if j else ("=" if k else ""), piece))
-                overlays.append(None if k < 2 else slide)
-                slide += k >= 2
+        budget = self.width_em * 0.9
+
+        def marked(k: int, j: int) -> MatrixStyle:
+            # the product's factors: the row and the Jacobian, coloured by the plan
+            if k < 2 or plan is None:
+                return style
+            return replace(style, mark=plan.mark_row if j == 0 else plan.mark_column)
+
+        pieces = self.tex.pieces(eq.parts[:3], marked, budget)
+        # the row on slide 2, the Jacobian on slide 3
+        overlays = [None] * (len(pieces) - len(factors)) + [
+            2 + k for k in range(len(factors))
+        ]
         # The whole row replaces the factors once the entry is built (the frame keeps
         # its size: the larger of the two decides the scale, not their sum), its first
         # entry in the row's colour: the one just written out.
@@ -443,19 +401,17 @@ class BeamerPrinter(LatexPrinter):
                 rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
             ),
         )
-        whole: list[tuple[str, Piece]] = [
-            ("", self.tex.part(eq.parts[0], style, None)),
-            ("=", self.tex.part(eq.parts[1], style, None)),
-        ]
-        for j, (op, factor) in enumerate(flatten_product(eq.parts[3])):
-            piece = self.tex.part(factor, first_cell, self.width_em * 0.9)
-            whole.append((op if j else "=", piece))
-        first = self.first_entry(lhs, terms, entry, entry_slide, plan)
+        whole = self.tex.pieces(
+            [eq.parts[0], eq.parts[1], eq.parts[3]],
+            lambda k, j: first_cell if k == 2 else style,
+            budget,
+        )
+        first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide
         tex, _, height = equation_latex(pieces, self.width_em, overlays)
         tex_whole, _, height_whole = equation_latex(whole, self.width_em)
         # No note on this frame: the sentence above the entry says what the note says.
-        limits = self.heights([max(height, height_whole), 2.6], "", extra_lines=1)
+        limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
         # the area holds the display and its skips above and below (0.06 was too little)
         area = f"{_share(limits[0]) + 0.1:.3f}\\textheight"
         body = [
@@ -472,42 +428,12 @@ class BeamerPrinter(LatexPrinter):
             )
         return self.frame(self.step_title(block), "\n".join(body))
 
-    def first_entry(
-        self,
-        lhs: str,
-        terms: list[str],
-        entry: EntrySum,
-        slide: int,
-        plan: _EntryPlan | None = None,
-    ) -> str:
-        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0]: the left side on ``slide``, then one term per slide
-        (each in the pair's colour on its own slide), past the limit + ⋯ + the last."""
-        if plan is None:
-            plan = _EntryPlan.make(entry, terms, [], slide, self.settings.max_terms)
-        if plan is None or not plan.shown:
-            return ""
-        out = [f"{lhs} ="]
-        for k, term in enumerate(plan.shown):
-            at = plan.slides[k]
-            if term is None:
-                out.append(rf"\uncover<{at}->{{{{}}+ \cdots}}")
-                continue
-            sign = "" if k == 0 else "+ "
-            if term.startswith("-") and k:
-                sign, term = "- ", term[1:]
-            out.append(
-                rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}"
-            )
-        return "\n".join(out)
-
     def reveal(self, block: StepGroup, display: Display) -> str:
         """Any other chain step: its equations one slide after another."""
         note, length = self.bottom(block)
-        items = self.display_items(display.equations, display.kind)
-        limits = self.heights([h for _, h in items], "x" * length)
         body = [
-            f"\\uncover<{k}->{{%\n{self.show(tex, h)}\n}}"
-            for k, ((tex, _), h) in enumerate(zip(items, limits, strict=True), start=1)
+            f"\\uncover<{k}->{{%\n{tex}\n}}"
+            for k, tex in enumerate(self.displays(display, length), start=1)
         ]
         return self.frame(self.step_title(block), "\n".join(body) + note)
 
@@ -525,15 +451,15 @@ class BeamerPrinter(LatexPrinter):
             r" \qquad ".join(t for t, _ in boxes[k : k + step])
             for k in range(0, len(boxes), step)
         ]
-        shown = "\\begin{gathered}\n" + " \\\\[1ex]\n".join(rows) + "\n\\end{gathered}"
+        shown = environment("gathered", rows, " \\\\[1ex]\n")
         code = [b for b in block.blocks if isinstance(b, Code)]
         lines = len(code[0].lines) if code else 0
         note, length = self.bottom(block)
-        (limit,) = self.heights([2.6 * len(rows)], "x" * length, extra_lines=lines + 1)
+        (limit,) = self.heights([2.6 * len(rows)], length, extra_lines=lines + 1)
         body = self.show(shown, limit)
         if code and len(display.equations) > 4:
             # a network's backward pass: its formulas beside their NumPy lines
-            (limit,) = self.heights([2.6 * len(display.equations)], "", extra_lines=2)
+            (limit,) = self.heights([2.6 * len(display.equations)], 0, extra_lines=2)
             body = (
                 "\\begin{columns}[T]\n\\begin{column}{0.44\\textwidth}\n"
                 + self.show(shown, limit)
@@ -548,22 +474,7 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.step_title(block), body + note)
 
     # -- the deck --------------------------------------------------------------------------
-    def subtitle_heading(self, block: PageTitle) -> str:
-        """The subtitle, with its Unicode words for the PDF's title (beamer adds it)."""
-        from .terminal import prose_text
-
-        sizes, *rest = block.settings
-        plain = f"{prose_text(sizes, self.letters)}; " + ", ".join(
-            prose_text(p, self.letters) for p in rest[:-1]
-        )
-        return rf"\texorpdfstring{{{self.subtitle_tex(block)}}}{{{pdf_string(plain)}}}"
-
-    def render(self, d: Derivation) -> str:
-        blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
-        title = blocks[0]
-        assert isinstance(title, PageTitle)
-        body = self.join(blocks)
+    def document(self, title: PageTitle, body: str) -> str:
         # Beamer's "frame number" footline, with the total written in: the printer knows
         # how many frames it wrote, so one pdflatex run numbers them "9 / 40" (with
         # \inserttotalframenumber a single run prints "9 / 1").
@@ -589,7 +500,10 @@ class BeamerPrinter(LatexPrinter):
                 r"\colorlet{sdcur}{orange!85!black}",
                 r"\renewcommand{\arraystretch}{1.1}",
                 f"\\title{{{prose_heading(title.title, self.letters)}}}",
-                f"\\subtitle{{{self.subtitle_heading(title)}}}",
+                # with its Unicode words for the PDF's title (beamer adds it)
+                "\\subtitle{\\texorpdfstring"
+                f"{{{self.subtitle(title, self.text)}}}"
+                f"{{{pdf_string(self.subtitle(title, self.plain))}}}}}",
                 r"\date{Derived and verified by symderiv " + __version__ + "}",
             ],
         )
@@ -648,6 +562,23 @@ class _EntryPlan:
             slide,
             at - 1,
         )
+
+    def tex(self, lhs: str) -> str:
+        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0]: the left side ``lhs`` on the first slide, then one
+        term per slide (each in the pair's colour on its own slide), past the limit + ⋯ +
+        the last."""
+        out = [f"{lhs} ="]
+        for k, (term, at) in enumerate(zip(self.shown, self.slides, strict=True)):
+            if term is None:
+                out.append(rf"\uncover<{at}->{{{{}}+ \cdots}}")
+                continue
+            sign = "" if k == 0 else "+ "
+            if term.startswith("-") and k:
+                sign, term = "- ", term[1:]
+            out.append(
+                rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}"
+            )
+        return "\n".join(out)
 
     def _colour(self, tex: str, current: int | None) -> str:
         tex = rf"\textcolor<{current}>{{sdcur}}{{{tex}}}" if current else tex

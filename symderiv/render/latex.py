@@ -1098,69 +1098,55 @@ def equation_latex(
     Returns the LaTeX and its estimated width and height (em).
     """
     _, lhs = pieces[0]
-    # (operator, line, width, height, continues a row, overlay)
-    flat: list[tuple[str, str, float, float, bool, int | None]] = []
+    # (LaTeX, width with its operator, height, continues a row, operator) of each line
+    flat: list[tuple[str, float, float, bool, str]] = []
     for k, (op, piece) in enumerate(pieces[1:], start=1):
         overlay = overlays[k] if overlays is not None else None
         per_line = piece.height / len(piece.lines)
         for j, (line, w) in enumerate(zip(piece.lines, piece.widths, strict=True)):
-            flat.append((op if j == 0 else "", line, w, per_line, j > 0, overlay))
+            op_j = "" if j else op
+            text = f"{op_j}\n{line}" if op_j else line
+            if overlay is not None:
+                text = rf"\uncover<{overlay}->{{{{}}{text}}}"
+            flat.append((text, w + (_OP_EM if op_j else 0.0), per_line, j > 0, op_j))
 
-    def body(op: str, line: str, overlay: int | None) -> str:
-        text = f"{op}\n{line}" if op else line
-        if overlay is None:
-            return text
-        return rf"\uncover<{overlay}->{{{{}}{text}}}"
-
-    one_width = lhs.width + sum(f[2] + (_OP_EM if f[0] else 0.0) for f in flat)
+    one_width = lhs.width + sum(f[1] for f in flat)
     multi = any(len(p.lines) > 1 for _, p in pieces)
     # A line may run a little over the budget (\sdfit scales it slightly) rather than
     # break: one line scaled to 85 % reads better than two.
     limit = None if budget is None else budget / LINE_OVERRUN
     if not multi and (limit is None or one_width <= limit):
-        tex = lhs.tex
-        for op, line, _, _, _, overlay in flat:
-            tex += " " + body(op, line, overlay)
+        tex = " ".join([lhs.tex, *(f[0] for f in flat)])
         return tex, one_width, max(p.height for _, p in pieces)
-    lines: list[str] = []
-    widths: list[float] = []
-    heights: list[float] = []
-    current = lhs.tex
-    width = lhs.width
-    height = lhs.height
-    started = False  # the alignment point & is placed
-    for op, line, w, h, cont, overlay in flat:
-        add = w + (_OP_EM if op else 0.0)
-        fits = limit is None or width + add <= limit
-        if cont or (started and not fits):
-            lines.append(current)
-            widths.append(width)
-            heights.append(height)
+    # [LaTeX, width, height] of each line; the alignment point & goes before the first
+    # operator, a new line starts with & (indented after a product's \cdot, and under
+    # the row's bracket where a row continues)
+    lines: list[list[Any]] = [[lhs.tex, lhs.width, lhs.height]]
+    started = False
+    for text, add, h, cont, op in flat:
+        last = lines[-1]
+        if cont or (started and limit is not None and last[1] + add > limit):
             if cont:
-                indent = r"\hphantom{{}=\bigl[{}}\;"
-                current = f"&{indent} " + body("", line, overlay)
-                width = lhs.width + 2.0 + w
+                indent, extra = r"&\hphantom{{}=\bigl[{}}\; ", 2.0
             elif op == r"\cdot":
-                current = r"&\quad " + body(op, line, overlay)
-                width = lhs.width + 1.0 + add
+                indent, extra = r"&\quad ", 1.0
             else:
-                current = "&" + body(op, line, overlay)
-                width = lhs.width + add
-            height = h
+                indent, extra = "&", 0.0
+            lines.append([indent + text, lhs.width + extra + add, h])
             continue
-        current += (
-            " &" + body(op, line, overlay)
-            if not started
-            else " " + body(op, line, overlay)
-        )
+        last[0] += (" " if started else " &") + text
+        last[1] += add
+        last[2] = max(last[2], h)
         started = True
-        width += add
-        height = max(height, h)
-    lines.append(current)
-    widths.append(width)
-    heights.append(height)
-    tex = "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
-    return tex, max(widths), sum(heights) + 0.3 * (len(lines) - 1)
+    tex = environment("aligned", (t for t, _, _ in lines))
+    height = sum(h for _, _, h in lines) + 0.3 * (len(lines) - 1)
+    return tex, max(w for _, w, _ in lines), height
+
+
+def environment(name: str, rows: Iterable[str], sep: str = " \\\\\n") -> str:
+    """``rows`` in the LaTeX environment ``name``, each on its own source line, separated
+    by ``sep`` (a line break)."""
+    return f"\\begin{{{name}}}\n" + sep.join(rows) + f"\n\\end{{{name}}}"
 
 
 # =============================================================================================
@@ -1336,17 +1322,25 @@ class TexLayout:
         tall = r"\frac" in tex
         return Piece([tex], [_tex_block_width(tex)], 2.4 if tall else 1.2)
 
-    def equation(
-        self, eq: Equation, style: MatrixStyle, budget: float | None = None
-    ) -> tuple[str, float, float]:
-        """One Equation laid out within the budget: LaTeX, width and height (em)."""
-        budget = self.width_em if budget is None else budget
-        pieces: list[tuple[str, Piece]] = []
-        for k, node in enumerate(eq.parts):
-            for j, (op, factor) in enumerate(flatten_product(node)):
-                piece = self.part(factor, style, budget * 0.9)
-                pieces.append((op if j else ("=" if k else ""), piece))
-        return equation_latex(pieces, budget)
+    def pieces(
+        self,
+        parts: Sequence[Node],
+        style: Callable[[int, int], MatrixStyle],
+        budget: float | None,
+    ) -> list[tuple[str, Piece]]:
+        """The parts of an equation as Pieces after their operators: = between parts, ·
+        between the factors of a product of explicit matrices (factor j of part k drawn
+        in ``style(k, j)``)."""
+        return [
+            (op if j else ("=" if k else ""), self.part(factor, style(k, j), budget))
+            for k, node in enumerate(parts)
+            for j, (op, factor) in enumerate(flatten_product(node))
+        ]
+
+    def equation(self, eq: Equation, style: MatrixStyle) -> tuple[str, float, float]:
+        """One Equation laid out within the line: LaTeX, width and height (em)."""
+        pieces = self.pieces(eq.parts, lambda k, j: style, self.width_em * 0.9)
+        return equation_latex(pieces, self.width_em)
 
     def display_items(
         self, equations: Iterable[Equation], kind: StepKind | None
@@ -1383,7 +1377,7 @@ class TexLayout:
         style = self.style(StepKind.RESULT)
         lines = [rf"\boxed{{{self.equation(eq, style)[0]}}}" for eq in equations]
         if len(lines) > 3:
-            return "\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}"
+            return environment("gathered", lines)
         return r" \qquad ".join(lines)
 
     def entry_terms(self, block: EntrySum) -> tuple[str, list[str]]:
@@ -1445,12 +1439,14 @@ class LatexSettings:
     upstream: str = "bar"
     sparsity: bool | None = None
     paper: str = "a4"
+    #: the printer that errors name
+    printer: ClassVar[str] = "latex"
 
     def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "latex")
-        positive("max_terms", self.max_terms, "latex")
-        one_of("upstream", self.upstream, ("bar", "frac"), "latex")
-        one_of("paper", self.paper, ("a4", "letter"), "latex")
+        positive("max_entries", self.max_entries, self.printer)
+        positive("max_terms", self.max_terms, self.printer)
+        one_of("upstream", self.upstream, ("bar", "frac"), self.printer)
+        one_of("paper", self.paper, ("a4", "letter"), self.printer)
 
 
 class LatexPrinter(PagePrinter[str, Any]):
@@ -1464,6 +1460,8 @@ class LatexPrinter(PagePrinter[str, Any]):
     share_width = 0.45
     #: At most this many rows and columns per matrix (None: the max_entries setting).
     slide_entries: int | None = None
+    #: The height limit of the closed forms' shapes (None: \sdfit's default).
+    shapes_height: str | None = None
 
     def bind(self, config: Config) -> None:
         super().bind(config)
@@ -1506,24 +1504,23 @@ class LatexPrinter(PagePrinter[str, Any]):
     def join(self, blocks: Iterable[Block]) -> str:
         return "\n".join(out for out in self.blocks(blocks) if out)
 
-    # -- the blocks ------------------------------------------------------------------------
-    def title_tex(self, block: PageTitle) -> str:
-        return self.text(block.title)
-
-    def pdf_title_text(self, block: PageTitle) -> str:
-        """The title as Unicode words, for the PDF's metadata."""
+    def plain(self, prose: Prose) -> str:
+        """Prose as Unicode words, for the PDF's metadata and bookmarks."""
         from .terminal import prose_text
 
-        return prose_text(block.title, self.letters)
+        return prose_text(prose, self.letters)
 
-    def subtitle_tex(self, block: PageTitle) -> str:
+    # -- the blocks ------------------------------------------------------------------------
+    def subtitle(self, block: PageTitle, text: Callable[[Prose], str]) -> str:
+        """The sizes and the settings (the last, the command, is left out), by ``text``."""
         sizes, *rest = block.settings
-        return f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+        return f"{text(sizes)}; " + ", ".join(text(p) for p in rest[:-1])
 
     def page_title(self, block: PageTitle) -> str:
         if self.standalone:
             return "\\maketitle\n"  # the title itself is set in the preamble
-        return f"\\section*{{{self.title_tex(block)}}}\n{self.subtitle_tex(block)}\n"
+        subtitle = self.subtitle(block, self.text)
+        return f"\\section*{{{self.text(block.title)}}}\n{subtitle}\n"
 
     def section(self, block: Section) -> str:
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
@@ -1557,11 +1554,8 @@ class LatexPrinter(PagePrinter[str, Any]):
     def items(self, block: Items) -> str:
         # An explicit label: the default text bullet needs fonts (TS1) that
         # texlive-latex-base does not have as outlines.
-        return (
-            "\\begin{itemize}\n"
-            + "\n".join(f"\\item[$\\bullet$] {self.text(i)}" for i in block.items)
-            + "\n\\end{itemize}"
-        )
+        bullets = (f"\\item[$\\bullet$] {self.text(i)}" for i in block.items)
+        return environment("itemize", bullets, "\n")
 
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
@@ -1592,20 +1586,23 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def closed_shapes(self, block: ClosedShapes) -> str:
         tex = self.tex.closed_shapes(block, self.config)
-        return self.show(tex) if tex else ""
+        return self.show(tex, self.shapes_height) if tex else ""
 
     def sparsity(self, block: Sparsity) -> str:
-        """The TikZ sparsity picture with its caption, never parted at a page break."""
         if not self.pictures:
             return ""
         pic = latex_sparsity(
             block.matrix, block.blocks, size_cm=self.picture_cm(block.matrix)
         )
+        return self.figure(pic, self.text(block.caption))
+
+    def figure(self, picture: str, caption: str) -> str:
+        """A TikZ picture with its caption, never parted at a page break."""
         return (
             "\\begin{center}\n\\begin{minipage}{0.85\\linewidth}\\centering\n"
-            + pic
+            + picture
             + "\n\\par\\smallskip\n{\\small "
-            + self.text(block.caption)
+            + caption
             + "\\par}\n\\end{minipage}\n\\end{center}"
         )
 
@@ -1695,10 +1692,13 @@ class LatexPrinter(PagePrinter[str, Any]):
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
         blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
         title = blocks[0]
         assert isinstance(title, PageTitle)
-        body = self.join(blocks)
+        self.bind(title.config)
+        return self.document(title, self.join(blocks))
+
+    def document(self, title: PageTitle, body: str) -> str:
+        """The document around the body of the page."""
         cols = max_matrix_cols(body)
         head = (
             f"% Generated by symderiv {__version__}: {title.command}\n"
@@ -1728,11 +1728,11 @@ class LatexPrinter(PagePrinter[str, Any]):
                 r"\allowdisplaybreaks",
                 r"\emergencystretch=2em",
                 # The subtitle goes with the title, which may wrap (\author may not).
-                f"\\title{{{self.title_tex(title)}\\\\[1.5ex]\\large "
-                f"{self.subtitle_tex(title)}}}",
+                f"\\title{{{self.text(title.title)}\\\\[1.5ex]\\large "
+                f"{self.subtitle(title, self.text)}}}",
                 f"\\author{{Derived and verified by symderiv {__version__}}}",
                 r"\date{}",
-                pdf_title(self.pdf_title_text(title)),
+                pdf_title(self.plain(title.title)),
             ],
         )
         return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"
