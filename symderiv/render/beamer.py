@@ -32,6 +32,7 @@ from .latex import (
     LatexPrinter,
     LatexSettings,
     MatrixStyle,
+    booktabs,
     environment,
     equation_latex,
     flatten_product,
@@ -160,11 +161,9 @@ class BeamerPrinter(LatexPrinter):
             + "\n\\end{minipage}\n\\end{center}"
         )
 
-    def code(self, block: Code) -> str:
+    def code(self, block: Code, size: str = "\\small") -> str:
         return (
-            "\\begin{center}\\small\n"
-            + self.code_table(block.lines)
-            + "\n\\end{center}"
+            f"\\begin{{center}}{size}\n{self.code_table(block.lines)}\n\\end{{center}}"
         )
 
     def certificate(self, block: CertificateTable) -> str:
@@ -184,15 +183,8 @@ class BeamerPrinter(LatexPrinter):
             if block.verified
             else r"\textbf{Verification failed}: a result is wrong (see \sdno)."
         )
-        body = (
-            "\\begin{center}\n\\begin{tabular}{@{}l"
-            + "c" * len(variables)
-            + "@{}}\n\\toprule\n"
-            + f"claim & {head} \\\\\n\\midrule\n"
-            + "\n".join(rows)
-            + "\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
-            + verdict
-        )
+        table = booktabs(f"@{{}}l{'c' * len(variables)}@{{}}", f"claim & {head}", rows)
+        body = f"\\begin{{center}}\n{table}\n\\end{{center}}\n{verdict}"
         return self.frame(self.text(notes.CERTIFICATE), body)
 
     def remarks(self, block: Remarks) -> str:
@@ -439,11 +431,7 @@ class BeamerPrinter(LatexPrinter):
 
     def summary(self, block: StepGroup, display: Display) -> str:
         """The formulas to keep, boxed, and their NumPy lines."""
-        style = self.tex.style(StepKind.RESULT)
-        boxes = []
-        for eq in display.equations:
-            tex, width, _ = self.tex.equation(eq, style)
-            boxes.append((rf"\boxed{{{tex}}}", width))
+        boxes = self.tex.boxes(display.equations)
         # two formulas a line where they fit: four stacked boxes (mse) shrank to half size
         pair = len(boxes) > 2 and all(w < 0.42 * self.width_em for _, w in boxes)
         step = 2 if pair else 1
@@ -460,14 +448,12 @@ class BeamerPrinter(LatexPrinter):
         if code and len(display.equations) > 4:
             # a network's backward pass: its formulas beside their NumPy lines
             (limit,) = self.heights([2.6 * len(display.equations)], 0, extra_lines=2)
+            size = "\\scriptsize" if lines > 10 else "\\small"
             body = (
                 "\\begin{columns}[T]\n\\begin{column}{0.44\\textwidth}\n"
-                + self.show(shown, limit)
-                + "\n\\end{column}\n\\begin{column}{0.54\\textwidth}\n"
-                + self.code(code[0]).replace(
-                    "\\small", "\\scriptsize" if lines > 10 else "\\small", 1
-                )
-                + "\n\\end{column}\n\\end{columns}"
+                f"{self.show(shown, limit)}\n"
+                "\\end{column}\n\\begin{column}{0.54\\textwidth}\n"
+                f"{self.code(code[0], size)}\n\\end{{column}}\n\\end{{columns}}"
             )
         elif code:
             body += "\n" + self.code(code[0])

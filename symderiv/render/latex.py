@@ -448,17 +448,12 @@ def latex_entry(
         )
         tex = rf"\frac{{1}}{{{den}}} \bigl({inner.tex}\bigr)"
         return Cell(tex, inner.width + 2.0, True)
-    items = list(poly.terms.items())
-    if len(items) > max_terms:
-        keep = max(max_terms - 1, 1)
-        shown: list[tuple[tuple[str, ...], int | Fraction] | None] = [
-            *items[:keep],
-            None,
-        ]
-        if max_terms > 1:
-            shown.append(items[-1])
-    else:
-        shown = list(items)
+    shown: list[tuple[tuple[str, ...], int | Fraction] | None]
+    shown = list(poly.terms.items())
+    if len(shown) > max_terms:
+        # the first max_terms - 1 (at least one), then ⋯ and the last (at max_terms > 1)
+        last = shown[-1:] if max_terms > 1 else []
+        shown = [*shown[: max(max_terms - 1, 1)], None, *last]
     parts: list[str] = []
     width = 0.0
     tall = False
@@ -1143,6 +1138,16 @@ def equation_latex(
     return tex, max(w for _, w, _ in lines), height
 
 
+def booktabs(spec: str, header: str, rows: Iterable[str]) -> str:
+    """A booktabs table: its column ``spec``, ``header`` row and ``rows`` (each ending
+    in a line break)."""
+    return (
+        f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{header} \\\\\n\\midrule\n"
+        + "\n".join(rows)
+        + "\n\\bottomrule\n\\end{tabular}"
+    )
+
+
 def environment(name: str, rows: Iterable[str], sep: str = " \\\\\n") -> str:
     """``rows`` in the LaTeX environment ``name``, each on its own source line, separated
     by ``sep`` (a line break)."""
@@ -1372,10 +1377,15 @@ class TexLayout:
         flush()
         return out
 
+    def boxes(self, equations: Iterable[Equation]) -> list[tuple[str, float]]:
+        """Formulas to keep, each boxed, with its width (em)."""
+        style = self.style(StepKind.RESULT)
+        laid = (self.equation(eq, style) for eq in equations)
+        return [(rf"\boxed{{{tex}}}", width) for tex, width, _ in laid]
+
     def boxed(self, equations: Iterable[Equation]) -> str:
         """Formulas to keep, each boxed: in a row, or one per line past three."""
-        style = self.style(StepKind.RESULT)
-        lines = [rf"\boxed{{{self.equation(eq, style)[0]}}}" for eq in equations]
+        lines = [tex for tex, _ in self.boxes(equations)]
         if len(lines) > 3:
             return environment("gathered", lines)
         return r" \qquad ".join(lines)
@@ -1560,26 +1570,16 @@ class LatexPrinter(PagePrinter[str, Any]):
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
             return ""
-        return (
-            self.text(block.before)
-            + "\n"
-            + self.show(block.math.tex)
-            + "\n"
-            + self.text(block.after)
-        )
+        math = self.show(block.math.tex)
+        return f"{self.text(block.before)}\n{math}\n{self.text(block.after)}"
 
     def entry_sum(self, block: EntrySum) -> str:
-        return (
-            self.text(block.title)
-            + "\n"
-            + self.show(self.tex.entry_sum(block))
-            + (
-                "\n" + self.text(notes.entry_hidden(block.hidden))
-                if block.hidden
-                else ""
-            )
-            + ("\n" + self.text(notes.entry_zeros(block.zeros)) if block.zeros else "")
-        )
+        lines = [self.text(block.title), self.show(self.tex.entry_sum(block))]
+        if block.hidden:
+            lines.append(self.text(notes.entry_hidden(block.hidden)))
+        if block.zeros:
+            lines.append(self.text(notes.entry_zeros(block.zeros)))
+        return "\n".join(lines)
 
     def shape_ledger(self, block: ShapeLedger) -> str:
         return ""  # omitted (page.OMITTED)
@@ -1600,10 +1600,8 @@ class LatexPrinter(PagePrinter[str, Any]):
         """A TikZ picture with its caption, never parted at a page break."""
         return (
             "\\begin{center}\n\\begin{minipage}{0.85\\linewidth}\\centering\n"
-            + picture
-            + "\n\\par\\smallskip\n{\\small "
-            + caption
-            + "\\par}\n\\end{minipage}\n\\end{center}"
+            f"{picture}\n\\par\\smallskip\n{{\\small {caption}\\par}}\n"
+            "\\end{minipage}\n\\end{center}"
         )
 
     def picture_cm(self, matrix: PolyMatrix) -> float:
@@ -1611,20 +1609,17 @@ class LatexPrinter(PagePrinter[str, Any]):
         return 7.0 if max(rows, cols) > 12 else 0.45 * max(rows, cols)
 
     def code_table(self, lines: Iterable[str]) -> str:
+        texts = (rf"\texttt{{{latex_escape(c)}}}" for c in lines)
         return (
-            "\\begin{tabular}{@{}l@{}}\n"
-            + " \\\\\n".join(rf"\texttt{{{latex_escape(c)}}}" for c in lines)
-            + "\n\\end{tabular}"
+            "\\begin{tabular}{@{}l@{}}\n" + " \\\\\n".join(texts) + "\n\\end{tabular}"
         )
 
     def code(self, block: Code) -> str:
         # In a minipage, so that the sentence and its code stay on one page.
         return (
             "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
-            + self.text(block.intro)
-            + "\n\\begin{center}\n"
-            + self.code_table(block.lines)
-            + "\n\\end{center}\n\\end{minipage}"
+            f"{self.text(block.intro)}\n\\begin{{center}}\n"
+            f"{self.code_table(block.lines)}\n\\end{{center}}\n\\end{{minipage}}"
         )
 
     def certificate(self, block: CertificateTable) -> str:
@@ -1641,16 +1636,15 @@ class LatexPrinter(PagePrinter[str, Any]):
             if block.verified
             else r"\textbf{Verification failed} (see \sdno{} above): a result is wrong."
         )
+        ragged = r">{\raggedright\arraybackslash}p"
+        table = booktabs(
+            rf"@{{}}c {ragged}{{0.3\linewidth}} c {ragged}{{0.45\linewidth}}@{{}}",
+            "variable & claim & & how it was checked",
+            rows,
+        )
         return (
-            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
-            + self.text(block.intro)
-            + "\n\\begin{center}\n"
-            "\\begin{tabular}{@{}c >{\\raggedright\\arraybackslash}p{0.3\\linewidth} c "
-            ">{\\raggedright\\arraybackslash}p{0.45\\linewidth}@{}}\n"
-            "\\toprule\n"
-            "variable & claim & & how it was checked \\\\\n"
-            "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
-            "\\end{center}\n" + verdict + "\n"
+            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n{self.text(block.intro)}\n"
+            f"\\begin{{center}}\n{table}\n\\end{{center}}\n{verdict}\n"
         )
 
     def cell(self, cell: TableCell) -> str:
@@ -1659,18 +1653,14 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def table(self, block: Table) -> str:
         """A booktabs table under its heading, scaled down only if it is too wide."""
-        rows = [" & ".join(self.text(h) for h in block.header) + r" \\", r"\midrule"]
+        rows: list[str] = []
         for g, group in enumerate(block.groups):
             rows += [r"\midrule"] if g else []
             rows += [" & ".join(self.cell(c) for c in row) + r" \\" for row in group]
-        columns = "l" * len(block.header)
-        return (
-            self.heading(Heading(block.title, Level.PART))
-            + f"\n\\begin{{center}}\n\\sdfit{{\\begin{{tabular}}{{@{{}}{columns}@{{}}}}\n"
-            + "\\toprule\n"
-            + "\n".join(rows)
-            + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
-        )
+        header = " & ".join(self.text(h) for h in block.header)
+        table = booktabs(f"@{{}}{'l' * len(block.header)}@{{}}", header, rows)
+        heading = self.heading(Heading(block.title, Level.PART))
+        return f"{heading}\n\\begin{{center}}\n\\sdfit{{{table}}}\n\\end{{center}}"
 
     def verdict(self, block: Verdict) -> str:
         return f"\\textbf{{{self.text(block.prose)}}}\n"
