@@ -530,8 +530,6 @@ class _EntryPlan:
             return None
         limit = max(max_terms, 2)
         pairs: list[tuple[Any, Any] | None] = list(entry.terms)
-        if entry.hidden:  # the page model elided it already: drop its \\cdots term
-            terms = [t for t in terms if t != r"\cdots"]
         shown: list[str | None] = list(terms)
         if len(terms) > limit or entry.hidden:
             keep = min(limit, len(terms)) - 1

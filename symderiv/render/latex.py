@@ -550,19 +550,20 @@ def _shown_cells(
 
 
 def _grid(
-    matrix: PolyMatrix,
+    shape: tuple[int, int],
     cells: Callable[[int, int], Cell],
     rows: list[int | None],
     cols: list[int | None],
     blocks: tuple[int, int] | None,
     portable: bool,
 ) -> Piece:
-    """The bracketed grid of the shown rows and columns, one matrix row per source line."""
+    """The bracketed grid of the shown rows and columns of a matrix of ``shape``, one
+    matrix row per source line."""
     grid = _shown_cells(rows, cols, cells)
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
-    vsep, hsep = block_rules(rows, cols, blocks, matrix.shape)
+    vsep, hsep = block_rules(rows, cols, blocks, shape)
     body: list[str] = []
     for r, line in enumerate(grid):
         if hsep[r]:
@@ -595,14 +596,7 @@ def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
     """A 1×K row drawn as the transpose of a K×1 column: [e1; e2; …]ᵀ."""
     gap = r" \\[0.6ex]" if tall else r" \\"
     rows = [r"\vdots" if c.tex == r"\cdots" else c.tex for c in cells]
-    tex = "\n".join(
-        [
-            r"\begin{bmatrix}",
-            *(t + gap for t in rows[:-1]),
-            rows[-1],
-            r"\end{bmatrix}^{T}",
-        ]
-    )
+    tex = environment("bmatrix", rows, gap + "\n") + "^{T}"
     width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
     height = sum(2.3 if c.tall else 1.25 for c in cells)
     return Piece([tex], [width], height, 1)
@@ -681,7 +675,7 @@ def matrix_piece(
         cell = make(terms, len(cols) <= 6 and len(rows) <= 6)
         if matrix.rows == 1 and matrix.cols > 1 and budget is not None:
             (row,) = _shown_cells(rows, cols, cell)
-            one = _grid(matrix, cell, rows, cols, blocks, style.portable)
+            one = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
             if one.width <= budget / MIN_SCALE:
                 return one
             tall = any(c.tall for c in row)
@@ -697,7 +691,7 @@ def matrix_piece(
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
         else:
-            piece = _grid(matrix, cell, rows, cols, blocks, style.portable)
+            piece = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
             if budget is None or piece.width <= budget / MIN_SCALE:
                 return piece
         # Fewer columns first (down to five shown; a row, whose columns have no structure
@@ -766,21 +760,15 @@ def max_matrix_cols(tex: str) -> int:
     stack: list[list[int]] = []
     best = 0
     for m in _ENV_RE.finditer(tex):
-        kind, env, amp, newline = m.groups()
+        kind, env, amp, _ = m.groups()
         if kind == "begin":
             stack.append([env in _MATRIX_ENVS, 1])
         elif kind == "end":
-            if stack:
-                is_matrix, count = stack.pop()
-                if is_matrix:
-                    best = max(best, count)
-        elif stack:
-            if amp:
-                stack[-1][1] += 1
-            elif newline:
-                if stack[-1][0]:
-                    best = max(best, stack[-1][1])
-                stack[-1][1] = 1
+            del stack[-1:]
+        elif stack:  # & adds a column, \\ starts a row
+            stack[-1][1] = stack[-1][1] + 1 if amp else 1
+        if stack and stack[-1][0]:
+            best = max(best, stack[-1][1])
     return best
 
 
@@ -833,12 +821,14 @@ def sympy_latex(
         sizes: tuple[int, ...], get: Callable[[tuple[int, ...]], str], limit: int
     ) -> str:
         # a matrix, or a vector drawn as a row (``get`` then takes its index alone)
-        rows, cols = (shown_indices(size, limit) for size in (1, *sizes)[-2:])
+        r, c = (1, *sizes)[-2:]
         drop = 2 - len(sizes)
-        shown = _shown_cells(rows, cols, lambda i, j: Cell(get((i, j)[drop:]), 0.0))
-        body = " \\\\\n".join(" & ".join(c.tex for c in line) for line in shown)
-        head, tail = matrix_delimiters(len(cols), portable)
-        return "\n".join([head, body, tail])
+
+        def cell(i: int, j: int) -> Cell:
+            return Cell(get((i, j)[drop:]), 0.0)
+
+        rows, cols = shown_indices(r, limit), shown_indices(c, limit)
+        return _grid((r, c), cell, rows, cols, None, portable).tex
 
     is_array = isinstance(expr, (sp.MatrixBase, sp.NDimArray))
     shape = tuple(expr.shape) if is_array else ()
@@ -1400,13 +1390,13 @@ class TexLayout:
                 upstream * value, self.letters, upstream=style.upstream, max_terms=10**6
             )
             terms.append(cell.tex)
-        if block.hidden and terms:  # elided in the page model: + ⋯ + the last term
-            terms.insert(len(terms) - 1, r"\cdots")
         return lhs, terms
 
     def entry_sum(self, block: EntrySum, budget: float | None = None) -> str:
         """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the budget."""
         lhs, terms = self.entry_terms(block)
+        if block.hidden and terms:  # elided in the page model: + ⋯ + the last term
+            terms.insert(len(terms) - 1, r"\cdots")
         first, *rest = terms or ["0"]
         width = tex_width(lhs) + 1.5 + tex_width(first)
         pieces = [("", Piece([f"{lhs} = {first}"], [width], 2.4))]
@@ -1488,13 +1478,10 @@ class LatexPrinter(PagePrinter[str, Any]):
         )
 
     @property
-    def standalone(self) -> bool:
-        return bool(self.settings.standalone)
-
-    @property
     def pictures(self) -> bool:
+        """Sparsity pictures: as the setting says, by default in a standalone document."""
         value = self.settings.sparsity
-        return self.standalone if value is None else bool(value)
+        return bool(self.settings.standalone if value is None else value)
 
     def text(self, prose: Prose) -> str:
         return prose_tex(prose, self.letters)
@@ -1527,7 +1514,7 @@ class LatexPrinter(PagePrinter[str, Any]):
         return f"{text(sizes)}; " + ", ".join(text(p) for p in rest[:-1])
 
     def page_title(self, block: PageTitle) -> str:
-        if self.standalone:
+        if self.settings.standalone:
             return "\\maketitle\n"  # the title itself is set in the preamble
         subtitle = self.subtitle(block, self.text)
         return f"\\section*{{{self.text(block.title)}}}\n{subtitle}\n"
@@ -1540,7 +1527,7 @@ class LatexPrinter(PagePrinter[str, Any]):
         parts = [
             f"\\setcounter{{subsection}}{{{block.number - 1}}}",
             f"\\subsection{{{self.sentence(step.title)}}}",
-            f"\\label{{step:{_label(step.id)}}}",
+            f"\\label{{step:{re.sub(r'[^A-Za-z0-9]', '-', step.id)}}}",
             self.join(block.blocks),
         ]
         return "\n".join(p for p in parts if p) + "\n"
@@ -1694,17 +1681,14 @@ class LatexPrinter(PagePrinter[str, Any]):
             f"% Generated by symderiv {__version__}: {title.command}\n"
             "% Compile with pdflatex (twice for references).\n"
         )
-        if not self.standalone:
+        if not self.settings.standalone:
+            packages = ",".join(
+                FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ())
+            )
             return (
-                head
-                + "% A fragment: needs \\usepackage{"
-                + ",".join(FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ()))
-                + "}.\n"
-                + f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
-                + latex_macros(colors=self.pictures)
-                + "\n"
-                + body
-                + "\n"
+                f"{head}% A fragment: needs \\usepackage{{{packages}}}.\n"
+                f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
+                f"{latex_macros(colors=self.pictures)}\n{body}\n"
             )
         paper = "a4paper" if self.settings.paper == "a4" else "letterpaper"
         preamble = latex_preamble(
@@ -1726,10 +1710,6 @@ class LatexPrinter(PagePrinter[str, Any]):
             ],
         )
         return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"
-
-
-def _label(step_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "-", step_id)
 
 
 def _tex_block_width(tex: str) -> float:
