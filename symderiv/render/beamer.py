@@ -313,16 +313,8 @@ class BeamerPrinter(LatexPrinter):
             tex = environment("gathered", (t for t, _ in lines), " \\\\[0.8ex]\n")
             return self.show(tex, limit)
         (limit,) = self.heights([max(h for _, h in lines)], len(text), 1)
-        shown = [
-            f"\\only<{k}>{{%\n{self.show(tex, limit)}\n}}%"
-            for k, (tex, _) in enumerate(lines, start=1)
-        ]
-        area = f"{_share(limit) + 0.1:.3f}\\textheight"
-        return (
-            f"\\begin{{overlayarea}}{{\\linewidth}}{{{area}}}\n"
-            + "\n".join(shown)
-            + "\n\\end{overlayarea}"
-        )
+        shown = (self.show(tex, limit) for tex, _ in lines)
+        return _area(limit, [_on("only", k, tex) for k, tex in enumerate(shown, 1)])
 
     def step_frame(self, block: StepGroup) -> str:
         step = block.step
@@ -346,7 +338,7 @@ class BeamerPrinter(LatexPrinter):
             if kron:
                 tex, _, _ = self.tex.equation(kron[-1], self.tex.style(step.kind))
                 above = self.show(tex, "0.2\\textheight") + "\n"
-            text = f"\\only<1>{{%\n{text}\n}}\n\\only<2>{{%\n{above}{fig}\n}}"
+            text = _on("only", 1, text) + "\n" + _on("only", 2, above + fig)
         return self.frame(self.step_title(block), text)
 
     def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
@@ -404,27 +396,21 @@ class BeamerPrinter(LatexPrinter):
         tex_whole, _, height_whole = equation_latex(whole, self.width_em)
         # No note on this frame: the sentence above the entry says what the note says.
         limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
-        # the area holds the display and its skips above and below (0.06 was too little)
-        area = f"{_share(limits[0]) + 0.1:.3f}\\textheight"
-        body = [
-            f"\\begin{{overlayarea}}{{\\linewidth}}{{{area}}}\n"
-            f"\\only<-{last}>{{%\n{self.show(tex, limits[0])}\n}}%\n"
-            f"\\only<{last + 1}->{{%\n{self.show(tex_whole, limits[0])}\n}}%\n"
-            "\\end{overlayarea}"
+        shown = [
+            _on("only", f"-{last}", self.show(tex, limits[0])),
+            _on("only", f"{last + 1}-", self.show(tex_whole, limits[0])),
         ]
+        body = [_area(limits[0], shown)]
         if first:
-            body.append(
-                f"\\uncover<{entry_slide}->{{%\n\\small {self.text(entry.title)}\n"
-                + self.show(first, limits[1])
-                + "\n}"
-            )
+            text = f"\\small {self.text(entry.title)}\n{self.show(first, limits[1])}"
+            body.append(_on("uncover", f"{entry_slide}-", text))
         return self.frame(self.step_title(block), "\n".join(body))
 
     def reveal(self, block: StepGroup, display: Display) -> str:
         """Any other chain step: its equations one slide after another."""
         note, length = self.bottom(block)
         body = [
-            f"\\uncover<{k}->{{%\n{tex}\n}}"
+            _on("uncover", f"{k}-", tex)
             for k, tex in enumerate(self.displays(display, length), start=1)
         ]
         return self.frame(self.step_title(block), "\n".join(body) + note)
@@ -508,13 +494,14 @@ class _EntryPlan:
     and of column 1 of the Jacobian while the entry is built.
 
     ``shown``: the terms as written (None for "+ ⋯"); ``slides``: the slide of each;
-    ``rows``: for each shown term, the row r of its pair (ȳ_r, J[r, 1]), or None;
-    ``first``/``last``: the slides the row and the column are coloured.
+    ``slide_of``: the slide of the term of row r, for the rows r of the shown pairs
+    (ȳ_r, J[r, 1]) found in the product; ``first``/``last``: the slides the row and the
+    column are coloured.
     """
 
     shown: tuple[str | None, ...]
     slides: tuple[int, ...]
-    rows: tuple[int | None, ...]
+    slide_of: dict[int, int]
     first: int
     last: int
 
@@ -539,13 +526,9 @@ class _EntryPlan:
         for term in shown:
             slides.append(at)
             at += term is not None
-        return _EntryPlan(
-            tuple(shown),
-            tuple(slides),
-            _pair_rows(pairs, factors),
-            slide,
-            at - 1,
-        )
+        rows = _pair_rows(pairs, factors)
+        slide_of = {r: s for r, s in zip(rows, slides, strict=True) if r is not None}
+        return _EntryPlan(tuple(shown), tuple(slides), slide_of, slide, at - 1)
 
     def tex(self, lhs: str) -> str:
         """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0]: the left side ``lhs`` on the first slide, then one
@@ -568,45 +551,30 @@ class _EntryPlan:
         tex = rf"\textcolor<{current}>{{sdcur}}{{{tex}}}" if current else tex
         return rf"\textcolor<{self.first}-{self.last}>{{sdrow}}{{{tex}}}"
 
-    def _slide_of_row(self, r: int) -> int | None:
-        for k, row in enumerate(self.rows):
-            if row == r and self.shown[k] is not None:
-                return self.slides[k]
-        return None
-
     def mark_row(self, i: int, j: int, tex: str) -> str:
         """The upstream row (1×R): every entry coloured, the current term's ȳ_r more."""
-        return self._colour(tex, self._slide_of_row(j))
+        return self._colour(tex, self.slide_of.get(j))
 
     def mark_column(self, i: int, j: int, tex: str) -> str:
         """The Jacobian (R×C): column 1 coloured, the current term's J[r, 1] more."""
-        if j != 0:
-            return tex
-        return self._colour(tex, self._slide_of_row(i))
+        return self._colour(tex, self.slide_of.get(i)) if j == 0 else tex
 
 
 def _pair_rows(
     pairs: list[tuple[Any, Any] | None], factors: list[Any]
-) -> tuple[int | None, ...]:
+) -> list[int | None]:
     """The row r of each shown pair (ȳ_r, J[r, 1]) in the product's row and Jacobian
     (None where the factors are not a 1×R row times an R×C matrix)."""
     if len(factors) != 2 or not all(isinstance(f, Explicit) for f in factors):
-        return tuple(None for _ in pairs)
+        return [None for _ in pairs]
     row, jac = factors[0].matrix, factors[1].matrix
     if row.rows != 1 or row.cols != jac.rows:
-        return tuple(None for _ in pairs)
+        return [None for _ in pairs]
     out: list[int | None] = []
-    used: set[int] = set()
     for pair in pairs:
-        found = None
-        if pair is not None:
-            for r in range(jac.rows):
-                if r not in used and (row[0, r], jac[r, 0]) == pair:
-                    found = r
-                    used.add(r)
-                    break
-        out.append(found)
-    return tuple(out)
+        rows = (r for r in range(jac.rows) if (row[0, r], jac[r, 0]) == pair)
+        out.append(next((r for r in rows if r not in out), None))
+    return out
 
 
 def _min_height(tex: str) -> float:
@@ -617,6 +585,20 @@ def _min_height(tex: str) -> float:
     lines = tex.split("\\\\")
     tall = ("\\sum_", "\\frac", "\\dfrac", "\\prod_")
     return sum(3.0 if any(t in line for t in tall) else 1.4 for line in lines)
+
+
+def _on(command: str, slides: object, body: str) -> str:
+    """``body`` shown by beamer's \\only or \\uncover on ``slides`` (2, 2-, -3)."""
+    return f"\\{command}<{slides}>{{%\n{body}\n}}"
+
+
+def _area(limit: str, shown: list[str]) -> str:
+    """Displays of height ``limit`` shown in turn (\\only), in an area that holds the
+    tallest with its skips above and below (0.06 was too little): the frame keeps still."""
+    area = f"{_share(limit) + 0.1:.3f}\\textheight"
+    return environment(
+        "overlayarea", (f"{s}%" for s in shown), "\n", f"{{\\linewidth}}{{{area}}}"
+    )
 
 
 def _share(height: str) -> float:

@@ -1063,10 +1063,7 @@ def merge_equations(equations: Iterable[Equation]) -> list[Equation]:
 def flatten_product(node: Node) -> list[tuple[str, Node]]:
     """A product holding explicit matrices as (operator, factor) pairs: A · B · C."""
     if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
-        out: list[tuple[str, Node]] = []
-        for k, a in enumerate(node.args):
-            out.append((r"\cdot" if k else "", a))
-        return out
+        return [(r"\cdot" if k else "", a) for k, a in enumerate(node.args)]
     return [("", node)]
 
 
@@ -1131,17 +1128,16 @@ def equation_latex(
 def booktabs(spec: str, header: str, rows: Iterable[str]) -> str:
     """A booktabs table: its column ``spec``, ``header`` row and ``rows`` (each ending
     in a line break)."""
-    return (
-        f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{header} \\\\\n\\midrule\n"
-        + "\n".join(rows)
-        + "\n\\bottomrule\n\\end{tabular}"
-    )
+    lines = [r"\toprule", rf"{header} \\", r"\midrule", *rows, r"\bottomrule"]
+    return environment("tabular", lines, "\n", f"{{{spec}}}")
 
 
-def environment(name: str, rows: Iterable[str], sep: str = " \\\\\n") -> str:
-    """``rows`` in the LaTeX environment ``name``, each on its own source line, separated
-    by ``sep`` (a line break)."""
-    return f"\\begin{{{name}}}\n" + sep.join(rows) + f"\n\\end{{{name}}}"
+def environment(
+    name: str, rows: Iterable[str], sep: str = " \\\\\n", args: str = ""
+) -> str:
+    """``rows`` in the LaTeX environment ``name`` (with ``args``), each on its own source
+    line, separated by ``sep`` (a line break)."""
+    return f"\\begin{{{name}}}{args}\n" + sep.join(rows) + f"\n\\end{{{name}}}"
 
 
 # =============================================================================================
@@ -1384,16 +1380,16 @@ class TexLayout:
         """The left side ∂L/∂v₁ and each term ȳ_r·J[r, 0] of an entry written out."""
         style = self.style(StepKind.CHAIN)
         lhs = rf"\frac{{\partial L}}{{\partial {latex_name(block.atom, self.letters)}}}"
-        terms = []
-        for upstream, value in block.terms:
-            cell = latex_entry(
-                upstream * value, self.letters, upstream=style.upstream, max_terms=10**6
-            )
-            terms.append(cell.tex)
+        terms = [
+            latex_entry(
+                u * v, self.letters, upstream=style.upstream, max_terms=10**6
+            ).tex
+            for u, v in block.terms
+        ]
         return lhs, terms
 
-    def entry_sum(self, block: EntrySum, budget: float | None = None) -> str:
-        """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the budget."""
+    def entry_sum(self, block: EntrySum) -> str:
+        """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the line."""
         lhs, terms = self.entry_terms(block)
         if block.hidden and terms:  # elided in the page model: + ⋯ + the last term
             terms.insert(len(terms) - 1, r"\cdots")
@@ -1405,7 +1401,7 @@ class TexLayout:
             pieces.append((sign, Piece([body], [tex_width(body)])))
         if not rest:
             return pieces[0][1].tex
-        return equation_latex(pieces, budget or self.width_em)[0]
+        return equation_latex(pieces, self.width_em)[0]
 
     def closed_shapes(self, block: ClosedShapes, config: Config) -> str:
         """Each closed form with the shapes of its factors underneath, and its shape."""
@@ -1597,9 +1593,7 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def code_table(self, lines: Iterable[str]) -> str:
         texts = (rf"\texttt{{{latex_escape(c)}}}" for c in lines)
-        return (
-            "\\begin{tabular}{@{}l@{}}\n" + " \\\\\n".join(texts) + "\n\\end{tabular}"
-        )
+        return environment("tabular", texts, args="{@{}l@{}}")
 
     def code(self, block: Code) -> str:
         # In a minipage, so that the sentence and its code stay on one page.
