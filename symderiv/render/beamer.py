@@ -190,17 +190,12 @@ class BeamerPrinter(LatexPrinter):
     def remarks(self, block: Remarks) -> str:
         items: list[str] = []
         for b in block.blocks:
-            if isinstance(b, Note):
-                text = self.note(b)
-                if text:
-                    items.append(text)
-            elif isinstance(b, ClosedShapes):
+            text = self.block(b) if isinstance(b, (Note, ClosedShapes)) else ""
+            if text and items and isinstance(b, ClosedShapes):
                 # the shapes answer the bullet before them ("Why the shapes match:")
-                shown = self.closed_shapes(b)
-                if shown and items:
-                    items[-1] += "\n" + shown
-                elif shown:
-                    items.append(shown)
+                items[-1] += "\n" + text
+            elif text:
+                items.append(text)
         body = environment("itemize", (f"\\item {i}" for i in items), "\n") + "\n"
         return self.frame(self.text(block.title), body)
 
@@ -234,7 +229,10 @@ class BeamerPrinter(LatexPrinter):
             k
             for k, b in enumerate(blocks)
             if isinstance(b, Display)
-            and (b.equations != step.equations or _symbols_first(b))
+            and (
+                b.equations != step.equations
+                or any(_two_explicit(e) for e in b.equations)
+            )
         }
         own: list[Block] = []
         extras: list[tuple[Note | None, Display]] = []
@@ -326,14 +324,16 @@ class BeamerPrinter(LatexPrinter):
             return self.summary(block, display)
         note, length = self.bottom(block)
         body = self.displays(display, length)
-        for b in block.blocks:
-            if isinstance(b, Notation):
-                body.append(self.notation(b))
+        body += [self.notation(b) for b in block.blocks if isinstance(b, Notation)]
         text = "\n".join(body) + note
         pictures = [b for b in block.blocks if isinstance(b, Sparsity)]
         if pictures and self.pictures:
             fig = self.sparsity(pictures[0])
-            kron = [e for e in display.equations if not _explicit(e)]
+            kron = [
+                e
+                for e in display.equations
+                if not any(isinstance(p, Explicit) for p in e.parts)
+            ]
             above = ""
             if kron:
                 tex, _, _ = self.tex.equation(kron[-1], self.tex.style(step.kind))
@@ -609,14 +609,6 @@ def _share(height: str) -> float:
 def _two_explicit(eq: Equation) -> bool:
     """lhs = symbols = values: an equation whose next two parts are explicit matrices."""
     return len(eq.parts) >= 3 and all(isinstance(p, Explicit) for p in eq.parts[1:3])
-
-
-def _symbols_first(display: Display) -> bool:
-    return any(_two_explicit(e) for e in display.equations)
-
-
-def _explicit(eq: Equation) -> bool:
-    return any(isinstance(p, Explicit) for p in eq.parts)
 
 
 def render_beamer(derivation: Derivation, **settings: Any) -> str:

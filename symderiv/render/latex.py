@@ -459,7 +459,7 @@ def latex_entry(
     tall = False
     for k, item in enumerate(shown):
         if item is None:
-            parts.append(r" + \cdots" if k else r"\cdots")
+            parts.append(r" + \cdots")  # never first: at least one term comes before
             width += _OP_EM + 1.3
             continue
         mono, c = item
@@ -495,7 +495,6 @@ class Piece:
     lines: list[str]
     widths: list[float]
     height: float = 1.2
-    cols: int = 0
 
     @property
     def tex(self) -> str:
@@ -589,7 +588,7 @@ def _grid(
     else:
         head, tail = matrix_delimiters(ncols, portable)
     tex = "\n".join([head, *body, tail])
-    return Piece([tex], [width], height, ncols)
+    return Piece([tex], [width], height)
 
 
 def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
@@ -599,7 +598,7 @@ def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
     tex = environment("bmatrix", rows, gap + "\n") + "^{T}"
     width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
     height = sum(2.3 if c.tall else 1.25 for c in cells)
-    return Piece([tex], [width], height, 1)
+    return Piece([tex], [width], height)
 
 
 def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
@@ -628,9 +627,7 @@ def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
     texts[-1] = f"{texts[-1]} {right}"
     widths = [w + 1.0 for w in widths]
     per_line = 2.3 if tall else 1.4
-    return Piece(
-        texts, widths, per_line * len(texts) + 0.3 * (len(texts) - 1), len(cells)
-    )
+    return Piece(texts, widths, per_line * len(texts) + 0.3 * (len(texts) - 1))
 
 
 def matrix_piece(
