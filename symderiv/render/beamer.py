@@ -154,11 +154,9 @@ class BeamerPrinter(LatexPrinter):
 
     def figure(self, picture: str, caption: str) -> str:
         return (
-            "\\begin{center}\n"
-            + picture
-            + "\n\\par\\medskip\n\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
-            + caption
-            + "\n\\end{minipage}\n\\end{center}"
+            f"\\begin{{center}}\n{picture}\n\\par\\medskip\n"
+            "\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
+            f"{caption}\n\\end{{minipage}}\n\\end{{center}}"
         )
 
     def code(self, block: Code, size: str = "\\small") -> str:
@@ -200,8 +198,7 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.text(block.title), body)
 
     def background(self, block: Background) -> str:
-        body = self.join(block.blocks)
-        return self.frame(self.text(block.short_title), body)
+        return self.frame(self.text(block.short_title), self.join(block.blocks))
 
     # -- steps -----------------------------------------------------------------------------
     def step_title(self, block: StepGroup) -> str:

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
 from functools import cache, lru_cache
+from itertools import cycle
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -253,15 +254,8 @@ def math_latex(text: str, letters: Letters | None = None) -> str | None:
         return hold("_{" + ",".join(parts) + "}")
 
     s = _SUBSCRIPTS_RE.sub(subscripts, s)
-    out: list[str] = []
-    bars = 0
-    for ch in s:
-        if ch == "‖":
-            out.append(r"\lVert " if bars % 2 == 0 else r"\rVert ")
-            bars += 1
-        else:
-            out.append(_MATH_MAP.get(ch, ch))
-    tex = "".join(out)
+    bars = cycle((r"\lVert ", r"\rVert "))  # ‖x‖ opens and closes in turn
+    tex = "".join(next(bars) if ch == "‖" else _MATH_MAP.get(ch, ch) for ch in s)
     tex = re.sub(
         "[\ue000-\uf8ff]", lambda m: placeholders[ord(m.group(0)) - 0xE000], tex
     )
@@ -1375,12 +1369,10 @@ class TexLayout:
 
     def entry_terms(self, block: EntrySum) -> tuple[str, list[str]]:
         """The left side ∂L/∂v₁ and each term ȳ_r·J[r, 0] of an entry written out."""
-        style = self.style(StepKind.CHAIN)
+        upstream = self.style(StepKind.CHAIN).upstream
         lhs = rf"\frac{{\partial L}}{{\partial {latex_name(block.atom, self.letters)}}}"
         terms = [
-            latex_entry(
-                u * v, self.letters, upstream=style.upstream, max_terms=10**6
-            ).tex
+            latex_entry(u * v, self.letters, upstream=upstream, max_terms=10**6).tex
             for u, v in block.terms
         ]
         return lhs, terms
