@@ -40,7 +40,6 @@ from .latex import (
     max_matrix_cols,
     merge_equations,
     pdf_string,
-    prose_heading,
 )
 from .page import (
     Background,
@@ -123,7 +122,7 @@ class BeamerPrinter(LatexPrinter):
 
     def section(self, block: Section) -> str:
         if any(isinstance(b, StepGroup) for b in block.blocks):
-            heading = prose_heading(block.title, self.letters)
+            heading = self.heading_tex(block.title)
             return f"\\section{{{heading}}}\n" + self.join(block.blocks)
         return self.frame(self.text(block.title), self.join(block.blocks))
 
@@ -468,7 +467,7 @@ class BeamerPrinter(LatexPrinter):
                 r"\colorlet{sdrow}{blue!75!black}",
                 r"\colorlet{sdcur}{orange!85!black}",
                 r"\renewcommand{\arraystretch}{1.1}",
-                f"\\title{{{prose_heading(title.title, self.letters)}}}",
+                f"\\title{{{self.heading_tex(title.title)}}}",
                 # with its Unicode words for the PDF's title (beamer adds it)
                 "\\subtitle{\\texorpdfstring"
                 f"{{{self.subtitle(title, self.text)}}}"

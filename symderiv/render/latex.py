@@ -1165,18 +1165,6 @@ def pdf_title(text: str) -> str:
     return rf"\ifdefined\pdfinfo\pdfinfo{{/Title <{hex_text}>}}\fi"
 
 
-def prose_heading(prose: Prose, letters: Letters) -> str:
-    """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives hyperref
-    the Unicode words for the PDF's bookmarks and title (no "Token not allowed")."""
-    from .terminal import prose_text
-
-    tex = prose_tex(prose, letters)
-    if "$" not in tex and "\\" not in tex:
-        return tex
-    plain = pdf_string(prose_text(prose, letters))
-    return rf"\texorpdfstring{{{tex}}}{{{plain}}}"
-
-
 def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
     """Prose as (kind, content) spans: text, math (TeX) and code; adjacent maths merged."""
     out: list[Segment] = []
@@ -1492,6 +1480,15 @@ class LatexPrinter(PagePrinter[str, Any]):
 
         return prose_text(prose, self.letters)
 
+    def heading_tex(self, prose: Prose) -> str:
+        """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives
+        hyperref the Unicode words for the PDF's bookmarks and title (no "Token not
+        allowed")."""
+        tex = self.text(prose)
+        if "$" not in tex and "\\" not in tex:
+            return tex
+        return rf"\texorpdfstring{{{tex}}}{{{pdf_string(self.plain(prose))}}}"
+
     # -- the blocks ------------------------------------------------------------------------
     def subtitle(self, block: PageTitle, text: Callable[[Prose], str]) -> str:
         """The sizes and the settings (the last, the command, is left out), by ``text``."""
@@ -1639,11 +1636,8 @@ class LatexPrinter(PagePrinter[str, Any]):
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
 
     def background(self, block: Background) -> str:
-        return (
-            "\\appendix\n"
-            + f"\\section{{{self.text(block.title)}}}\n"
-            + self.join(block.blocks)
-        )
+        title = self.text(block.title)
+        return f"\\appendix\n\\section{{{title}}}\n" + self.join(block.blocks)
 
     def api_check(self, block: ApiCheck) -> str:
         return ""  # omitted (page.OMITTED)
@@ -1696,8 +1690,7 @@ class LatexPrinter(PagePrinter[str, Any]):
 
 
 def _tex_block_width(tex: str) -> float:
-    lines = tex.split("\\\\")
-    return max(tex_width(line) for line in lines)
+    return max(tex_width(line) for line in tex.split("\\\\"))
 
 
 def _tex_block_height(tex: str) -> float:
