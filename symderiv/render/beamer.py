@@ -27,19 +27,19 @@ from .. import __version__, notes
 from ..algebra import PolyMatrix
 from ..notation import Equation, Explicit, Sym
 from ..steps import Derivation, StepKind
-from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, one_of, positive
 from .formula import formula_latex
 from .latex import (
     LatexPrinter,
-    Piece,
+    LatexSettings,
+    MatrixStyle,
+    booktabs,
+    environment,
     equation_latex,
     flatten_product,
     latex_preamble,
-    latex_sparsity,
     max_matrix_cols,
     merge_equations,
     pdf_string,
-    prose_heading,
 )
 from .page import (
     Background,
@@ -56,10 +56,8 @@ from .page import (
     PageTitle,
     Remarks,
     Section,
-    ShapeLedger,
     Sparsity,
     StepGroup,
-    page_of,
 )
 
 #: Width of a slide's text (em): 16:9 slides are 160 mm wide with 1 cm margins.
@@ -73,21 +71,11 @@ LINE_SHARE = 0.065
 
 
 @dataclass(frozen=True)
-class BeamerSettings:
+class BeamerSettings(LatexSettings):
     """Settings of the slides (``standalone`` and ``paper`` are accepted and ignored)."""
 
-    max_entries: int = DEFAULT_MAX_ENTRIES
-    max_terms: int = DEFAULT_MAX_TERMS
-    upstream: str = "bar"
     sparsity: bool | None = True
-    paper: str = "a4"
-    standalone: bool = True
-
-    def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "beamer")
-        positive("max_terms", self.max_terms, "beamer")
-        one_of("upstream", self.upstream, ("bar", "frac"), "beamer")
-        one_of("paper", self.paper, ("a4", "letter"), "beamer")
+    printer: ClassVar[str] = "beamer"
 
 
 class BeamerPrinter(LatexPrinter):
@@ -99,48 +87,34 @@ class BeamerPrinter(LatexPrinter):
     # Side by side, scaled a little, reads better on a slide than stacked and scaled a lot.
     share_width = 0.75
     slide_entries = SLIDE_ENTRIES
+    shapes_height = "0.4\\textheight"
 
     # -- heights -------------------------------------------------------------------------
     @staticmethod
-    def heights(items: list[float], note: str, extra_lines: int = 0) -> list[str]:
+    def heights(items: list[float], chars: int, extra_lines: int = 0) -> list[str]:
         """A height limit per display: shares of what the text leaves of the frame.
 
         A display of h em takes about h/16 of the slide's text height at natural size;
         when they would not all fit, each gets a share in proportion to its size.
+        ``chars``: the length of the frame's notes; ``extra_lines``: other lines of text.
         """
-        lines = extra_lines + (math.ceil(len(note) / 105) if note else 0)
-        available = max(DISPLAY_SHARE - LINE_SHARE * lines, 0.25)
+        lines = extra_lines + math.ceil(chars / 105)
+        left = max(DISPLAY_SHARE - LINE_SHARE * lines, 0.25)
         natural = [h / 16.0 + 0.02 for h in items]
         # Water-filling: a display smaller than its fair share keeps its natural height,
         # the others share what is left equally.
         share: dict[int, float] = {}
-        left = available
-        while True:
+        while len(share) < len(items):
             open_ = [k for k in range(len(items)) if k not in share]
-            if not open_:
-                break
             fair = left / len(open_)
             small = [k for k in open_ if natural[k] <= fair]
-            if not small:
-                for k in open_:
-                    share[k] = fair
-                break
-            for k in small:
-                share[k] = natural[k]
-                left -= natural[k]
+            for k in small or open_:
+                share[k] = natural[k] if small else fair
+                left -= share[k]
         return [f"{share[k] - 0.005:.3f}\\textheight" for k in range(len(items))]
 
     def frame(self, title: str, body: str, options: str = "t") -> str:
         return f"\\begin{{frame}}[{options}]{{{title}}}\n{body}\n\\end{{frame}}\n"
-
-    def short(self, block: Note) -> str:
-        """A note as a slide says it: its short variant, or nothing."""
-        prose = block.prose if block.short is None else block.short
-        return self.text(prose) if prose else ""
-
-    @staticmethod
-    def plain_length(block: Note) -> int:
-        return sum(len(s) if isinstance(s, str) else 4 for s in block.prose)
 
     # -- the blocks ----------------------------------------------------------------------
     def page_title(self, block: PageTitle) -> str:
@@ -148,12 +122,13 @@ class BeamerPrinter(LatexPrinter):
 
     def section(self, block: Section) -> str:
         if any(isinstance(b, StepGroup) for b in block.blocks):
-            heading = prose_heading(block.title, self.letters)
+            heading = self.heading_tex(block.title)
             return f"\\section{{{heading}}}\n" + self.join(block.blocks)
         return self.frame(self.text(block.title), self.join(block.blocks))
 
     def note(self, block: Note) -> str:
-        return self.short(block)
+        """A note as a slide says it: its short variant, or nothing."""
+        return self.text(block.prose if block.short is None else block.short)
 
     def formula(self, block: Formula) -> str:
         return self.show(block.math.tex) if block.math.slides else ""
@@ -173,35 +148,19 @@ class BeamerPrinter(LatexPrinter):
     def entry_sum(self, block: EntrySum) -> str:
         return self.show(self.tex.entry_sum(block))
 
-    def shape_ledger(self, block: ShapeLedger) -> str:
-        return ""  # omitted (page.OMITTED)
-
-    def closed_shapes(self, block: ClosedShapes) -> str:
-        tex = self.tex.closed_shapes(block, self.config)
-        return self.show(tex, "0.4\\textheight") if tex else ""
-
     def picture_cm(self, matrix: PolyMatrix) -> float:
         return min(3.6, 0.45 * max(matrix.shape))
 
-    def sparsity(self, block: Sparsity) -> str:
-        if not self.pictures:
-            return ""
-        pic = latex_sparsity(
-            block.matrix, block.blocks, size_cm=self.picture_cm(block.matrix)
-        )
+    def figure(self, picture: str, caption: str) -> str:
         return (
-            "\\begin{center}\n"
-            + pic
-            + "\n\\par\\medskip\n\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
-            + self.text(block.caption)
-            + "\n\\end{minipage}\n\\end{center}"
+            f"\\begin{{center}}\n{picture}\n\\par\\medskip\n"
+            "\\begin{minipage}{0.9\\linewidth}\\footnotesize\\centering\n"
+            f"{caption}\n\\end{{minipage}}\n\\end{{center}}"
         )
 
-    def code(self, block: Code) -> str:
+    def code(self, block: Code, size: str = "\\small") -> str:
         return (
-            "\\begin{center}\\small\n"
-            + self.code_table(block.lines)
-            + "\n\\end{center}"
+            f"\\begin{{center}}{size}\n{self.code_table(block.lines)}\n\\end{{center}}"
         )
 
     def certificate(self, block: CertificateTable) -> str:
@@ -221,38 +180,24 @@ class BeamerPrinter(LatexPrinter):
             if block.verified
             else r"\textbf{Verification failed}: a result is wrong (see \sdno)."
         )
-        body = (
-            "\\begin{center}\n\\begin{tabular}{@{}l"
-            + "c" * len(variables)
-            + "@{}}\n\\toprule\n"
-            + f"claim & {head} \\\\\n\\midrule\n"
-            + "\n".join(rows)
-            + "\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
-            + verdict
-        )
+        table = booktabs(f"@{{}}l{'c' * len(variables)}@{{}}", f"claim & {head}", rows)
+        body = f"\\begin{{center}}\n{table}\n\\end{{center}}\n{verdict}"
         return self.frame(self.text(notes.CERTIFICATE), body)
 
     def remarks(self, block: Remarks) -> str:
         items: list[str] = []
         for b in block.blocks:
-            if isinstance(b, Note):
-                text = self.short(b)
-                if text:
-                    items.append(text)
-            elif isinstance(b, ClosedShapes):
+            text = self.block(b) if isinstance(b, (Note, ClosedShapes)) else ""
+            if text and items and isinstance(b, ClosedShapes):
                 # the shapes answer the bullet before them ("Why the shapes match:")
-                shown = self.closed_shapes(b)
-                if shown and items:
-                    items[-1] += "\n" + shown
-                elif shown:
-                    items.append(shown)
-        body = "\\begin{itemize}\n" + "\n".join(f"\\item {i}" for i in items)
-        body += "\n\\end{itemize}\n"
+                items[-1] += "\n" + text
+            elif text:
+                items.append(text)
+        body = environment("itemize", (f"\\item {i}" for i in items), "\n") + "\n"
         return self.frame(self.text(block.title), body)
 
     def background(self, block: Background) -> str:
-        body = self.join(block.blocks)
-        return self.frame(self.text(block.short_title), body)
+        return self.frame(self.text(block.short_title), self.join(block.blocks))
 
     # -- steps -----------------------------------------------------------------------------
     def step_title(self, block: StepGroup) -> str:
@@ -263,10 +208,10 @@ class BeamerPrinter(LatexPrinter):
         texts, length = [], 0
         for b in block.blocks:
             if isinstance(b, Note):
-                text = self.short(b)
+                text = self.note(b)
                 if text:
                     texts.append(text)
-                    length += self.plain_length(b)
+                    length += sum(len(s) if isinstance(s, str) else 4 for s in b.prose)
         if not texts:
             return "", 0
         return "\n\\vfill\n{\\footnotesize " + "\n\n".join(texts) + "\\par}", length
@@ -275,45 +220,44 @@ class BeamerPrinter(LatexPrinter):
         """The step's frame, then a frame for each teaching device beside it (the
         function view, the other slicing, the numbers of --values): a Display that is
         not the step's own, with the note just before it."""
+        blocks, step = block.blocks, block.step
+        devices = {
+            k
+            for k, b in enumerate(blocks)
+            if isinstance(b, Display)
+            and (
+                b.equations != step.equations
+                or any(_two_explicit(e) for e in b.equations)
+            )
+        }
         own: list[Block] = []
         extras: list[tuple[Note | None, Display]] = []
-        pending: Note | None = None
-        for b in block.blocks:
-            if isinstance(b, Display) and b.equations != block.step.equations:
-                extras.append((pending, b))
-                pending = None
-            elif isinstance(b, Display) and _symbols_first(b):
-                # the Jacobian as symbols = values: the symbols on a frame of their own,
-                # with the function view's note; the step's frame keeps the values
-                eqs = b.equations
-                sym = tuple(
-                    Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
-                )
-                extras.append((pending, replace(b, equations=sym)))
-                pending = None
-                own.append(
-                    replace(
-                        b,
-                        equations=tuple(
-                            Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
-                            for e in eqs
-                        ),
-                    )
-                )
-            elif isinstance(b, Note) and not b.aside:
-                if pending is not None:
-                    own.append(pending)
-                pending = b
-            else:
-                if pending is not None:
-                    own.append(pending)
-                    pending = None
-                own.append(b)
-        if pending is not None:
-            own.append(pending)
+        for k, b in enumerate(blocks):
+            before = blocks[k - 1] if k else None
+            note = before if isinstance(before, Note) and not before.aside else None
+            if k not in devices:
+                if not (isinstance(b, Note) and not b.aside and k + 1 in devices):
+                    own.append(b)  # else it goes with the device after it
+                continue
+            assert isinstance(b, Display)
+            if b.equations != step.equations:
+                extras.append((note, b))
+                continue
+            # the Jacobian as symbols = values: the symbols on a frame of their own, with
+            # the function view's note; the step's frame keeps the values
+            eqs = b.equations
+            sym = tuple(
+                Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
+            )
+            extras.append((note, replace(b, equations=sym)))
+            values = (
+                Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
+                for e in eqs
+            )
+            own.append(replace(b, equations=tuple(values)))
         out = self.step_frame(replace(block, blocks=tuple(own)))
         for note, display in extras:
-            text = self.short(note) if note is not None else ""
+            text = self.note(note) if note is not None else ""
             top = f"{{\\small {text}\\par}}\n" if text else ""
             body = self.device_body(display, text)
             out += "\n" + self.frame(self.step_title(block), top + body)
@@ -335,6 +279,14 @@ class BeamerPrinter(LatexPrinter):
             for tex, h in self.tex.display_items(equations, kind)
         ]
 
+    def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
+        """Each display line of ``display`` within its share of the frame, beside notes
+        of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
+        of text."""
+        items = self.display_items(display.equations, display.kind)
+        limits = self.heights([h for _, h in items], chars, len(items) if spaced else 0)
+        return [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
+
     def device_body(self, display: Display, text: str) -> str:
         """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
         its contraction ∂L/∂v_kl on one line (a pair split over two lines reads as two
@@ -342,34 +294,21 @@ class BeamerPrinter(LatexPrinter):
         below DEVICE_SCALE (tall slices, N = 5), one pair per slide at full size."""
         eqs = display.equations
         if display.kind is not StepKind.CHAIN or len(eqs) < 4 or len(eqs) % 2:
-            items = self.display_items(eqs, display.kind)
-            # each display's own spacing takes about a line of the frame
-            limits = self.heights([h for _, h in items], "x" * len(text), len(items))
-            return "\n".join(
-                self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)
-            )
+            return "\n".join(self.displays(display, len(text), spaced=True))
         lines: list[tuple[str, float]] = []
         for k in range(0, len(eqs), 2):
             lines += self.display_items(eqs[k : k + 2], display.kind)
         total = sum(h + 0.6 for _, h in lines)
-        (limit,) = self.heights([total], "x" * len(text), 1)
+        (limit,) = self.heights([total], len(text), 1)
         if (
             _share(limit) >= self.DEVICE_SCALE * (total / 16.0 + 0.02)
             or len(lines) == 1
         ):
-            tex = "\\begin{gathered}\n" + " \\\\[0.8ex]\n".join(t for t, _ in lines)
-            return self.show(tex + "\n\\end{gathered}", limit)
-        (limit,) = self.heights([max(h for _, h in lines)], "x" * len(text), 1)
-        shown = [
-            f"\\only<{k}>{{%\n{self.show(tex, limit)}\n}}%"
-            for k, (tex, _) in enumerate(lines, start=1)
-        ]
-        area = f"{_share(limit) + 0.1:.3f}\\textheight"
-        return (
-            f"\\begin{{overlayarea}}{{\\linewidth}}{{{area}}}\n"
-            + "\n".join(shown)
-            + "\n\\end{overlayarea}"
-        )
+            tex = environment("gathered", (t for t, _ in lines), " \\\\[0.8ex]\n")
+            return self.show(tex, limit)
+        (limit,) = self.heights([max(h for _, h in lines)], len(text), 1)
+        shown = (self.show(tex, limit) for tex, _ in lines)
+        return _area(limit, [_on("only", k, tex) for k, tex in enumerate(shown, 1)])
 
     def step_frame(self, block: StepGroup) -> str:
         step = block.step
@@ -380,22 +319,22 @@ class BeamerPrinter(LatexPrinter):
         if display.boxed:
             return self.summary(block, display)
         note, length = self.bottom(block)
-        items = self.display_items(display.equations, display.kind)
-        limits = self.heights([h for _, h in items], "x" * length)
-        body = [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
-        for b in block.blocks:
-            if isinstance(b, Notation):
-                body.append(self.notation(b))
+        body = self.displays(display, length)
+        body += [self.notation(b) for b in block.blocks if isinstance(b, Notation)]
         text = "\n".join(body) + note
         pictures = [b for b in block.blocks if isinstance(b, Sparsity)]
         if pictures and self.pictures:
             fig = self.sparsity(pictures[0])
-            kron = [e for e in display.equations if not _explicit(e)]
+            kron = [
+                e
+                for e in display.equations
+                if not any(isinstance(p, Explicit) for p in e.parts)
+            ]
             above = ""
             if kron:
                 tex, _, _ = self.tex.equation(kron[-1], self.tex.style(step.kind))
                 above = self.show(tex, "0.2\\textheight") + "\n"
-            text = f"\\only<1>{{%\n{text}\n}}\n\\only<2>{{%\n{above}{fig}\n}}"
+            text = _on("only", 1, text) + "\n" + _on("only", 2, above + fig)
         return self.frame(self.step_title(block), text)
 
     def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
@@ -420,20 +359,19 @@ class BeamerPrinter(LatexPrinter):
         plan = _EntryPlan.make(
             entry, terms, factors, entry_slide, self.settings.max_terms
         )
-        pieces: list[tuple[str, Piece]] = []
-        overlays: list[int | None] = []
-        slide = 2
-        for k, node in enumerate(eq.parts[:3]):
-            for j, (op, factor) in enumerate(flatten_product(node)):
-                marked = style
-                if k == 2 and plan is not None:
-                    marked = replace(
-                        style, mark=plan.mark_row if j == 0 else plan.mark_column
-                    )
-                piece = self.tex.part(factor, marked, self.width_em * 0.9)
-                pieces.append((op if j else ("=" if k else ""), piece))
-                overlays.append(None if k < 2 else slide)
-                slide += k >= 2
+        budget = self.width_em * 0.9
+
+        def marked(k: int, j: int) -> MatrixStyle:
+            # the product's factors: the row and the Jacobian, coloured by the plan
+            if k < 2 or plan is None:
+                return style
+            return replace(style, mark=plan.mark_row if j == 0 else plan.mark_column)
+
+        pieces = self.tex.pieces(eq.parts[:3], marked, budget)
+        # the row on slide 2, the Jacobian on slide 3
+        overlays = [None] * (len(pieces) - len(factors)) + [
+            2 + k for k in range(len(factors))
+        ]
         # The whole row replaces the factors once the entry is built (the frame keeps
         # its size: the larger of the two decides the scale, not their sum), its first
         # entry in the row's colour: the one just written out.
@@ -443,81 +381,39 @@ class BeamerPrinter(LatexPrinter):
                 rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
             ),
         )
-        whole: list[tuple[str, Piece]] = [
-            ("", self.tex.part(eq.parts[0], style, None)),
-            ("=", self.tex.part(eq.parts[1], style, None)),
-        ]
-        for j, (op, factor) in enumerate(flatten_product(eq.parts[3])):
-            piece = self.tex.part(factor, first_cell, self.width_em * 0.9)
-            whole.append((op if j else "=", piece))
-        first = self.first_entry(lhs, terms, entry, entry_slide, plan)
+        whole = self.tex.pieces(
+            [eq.parts[0], eq.parts[1], eq.parts[3]],
+            lambda k, j: first_cell if k == 2 else style,
+            budget,
+        )
+        first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide
         tex, _, height = equation_latex(pieces, self.width_em, overlays)
         tex_whole, _, height_whole = equation_latex(whole, self.width_em)
         # No note on this frame: the sentence above the entry says what the note says.
-        limits = self.heights([max(height, height_whole), 2.6], "", extra_lines=1)
-        # the area holds the display and its skips above and below (0.06 was too little)
-        area = f"{_share(limits[0]) + 0.1:.3f}\\textheight"
-        body = [
-            f"\\begin{{overlayarea}}{{\\linewidth}}{{{area}}}\n"
-            f"\\only<-{last}>{{%\n{self.show(tex, limits[0])}\n}}%\n"
-            f"\\only<{last + 1}->{{%\n{self.show(tex_whole, limits[0])}\n}}%\n"
-            "\\end{overlayarea}"
+        limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
+        shown = [
+            _on("only", f"-{last}", self.show(tex, limits[0])),
+            _on("only", f"{last + 1}-", self.show(tex_whole, limits[0])),
         ]
+        body = [_area(limits[0], shown)]
         if first:
-            body.append(
-                f"\\uncover<{entry_slide}->{{%\n\\small {self.text(entry.title)}\n"
-                + self.show(first, limits[1])
-                + "\n}"
-            )
+            text = f"\\small {self.text(entry.title)}\n{self.show(first, limits[1])}"
+            body.append(_on("uncover", f"{entry_slide}-", text))
         return self.frame(self.step_title(block), "\n".join(body))
-
-    def first_entry(
-        self,
-        lhs: str,
-        terms: list[str],
-        entry: EntrySum,
-        slide: int,
-        plan: _EntryPlan | None = None,
-    ) -> str:
-        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0]: the left side on ``slide``, then one term per slide
-        (each in the pair's colour on its own slide), past the limit + ⋯ + the last."""
-        if plan is None:
-            plan = _EntryPlan.make(entry, terms, [], slide, self.settings.max_terms)
-        if plan is None or not plan.shown:
-            return ""
-        out = [f"{lhs} ="]
-        for k, term in enumerate(plan.shown):
-            at = plan.slides[k]
-            if term is None:
-                out.append(rf"\uncover<{at}->{{{{}}+ \cdots}}")
-                continue
-            sign = "" if k == 0 else "+ "
-            if term.startswith("-") and k:
-                sign, term = "- ", term[1:]
-            out.append(
-                rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}"
-            )
-        return "\n".join(out)
 
     def reveal(self, block: StepGroup, display: Display) -> str:
         """Any other chain step: its equations one slide after another."""
         note, length = self.bottom(block)
-        items = self.display_items(display.equations, display.kind)
-        limits = self.heights([h for _, h in items], "x" * length)
         body = [
-            f"\\uncover<{k}->{{%\n{self.show(tex, h)}\n}}"
-            for k, ((tex, _), h) in enumerate(zip(items, limits, strict=True), start=1)
+            _on("uncover", f"{k}-", tex)
+            for k, tex in enumerate(self.displays(display, length), start=1)
         ]
         return self.frame(self.step_title(block), "\n".join(body) + note)
 
     def summary(self, block: StepGroup, display: Display) -> str:
         """The formulas to keep, boxed, and their NumPy lines."""
-        style = self.tex.style(StepKind.RESULT)
-        boxes = []
-        for eq in display.equations:
-            tex, width, _ = self.tex.equation(eq, style)
-            boxes.append((rf"\boxed{{{tex}}}", width))
+        boxes = self.tex.boxes(display.equations)
         # two formulas a line where they fit: four stacked boxes (mse) shrank to half size
         pair = len(boxes) > 2 and all(w < 0.42 * self.width_em for _, w in boxes)
         step = 2 if pair else 1
@@ -525,45 +421,28 @@ class BeamerPrinter(LatexPrinter):
             r" \qquad ".join(t for t, _ in boxes[k : k + step])
             for k in range(0, len(boxes), step)
         ]
-        shown = "\\begin{gathered}\n" + " \\\\[1ex]\n".join(rows) + "\n\\end{gathered}"
+        shown = environment("gathered", rows, " \\\\[1ex]\n")
         code = [b for b in block.blocks if isinstance(b, Code)]
         lines = len(code[0].lines) if code else 0
         note, length = self.bottom(block)
-        (limit,) = self.heights([2.6 * len(rows)], "x" * length, extra_lines=lines + 1)
+        (limit,) = self.heights([2.6 * len(rows)], length, extra_lines=lines + 1)
         body = self.show(shown, limit)
         if code and len(display.equations) > 4:
             # a network's backward pass: its formulas beside their NumPy lines
-            (limit,) = self.heights([2.6 * len(display.equations)], "", extra_lines=2)
+            (limit,) = self.heights([2.6 * len(display.equations)], 0, extra_lines=2)
+            size = "\\scriptsize" if lines > 10 else "\\small"
             body = (
                 "\\begin{columns}[T]\n\\begin{column}{0.44\\textwidth}\n"
-                + self.show(shown, limit)
-                + "\n\\end{column}\n\\begin{column}{0.54\\textwidth}\n"
-                + self.code(code[0]).replace(
-                    "\\small", "\\scriptsize" if lines > 10 else "\\small", 1
-                )
-                + "\n\\end{column}\n\\end{columns}"
+                f"{self.show(shown, limit)}\n"
+                "\\end{column}\n\\begin{column}{0.54\\textwidth}\n"
+                f"{self.code(code[0], size)}\n\\end{{column}}\n\\end{{columns}}"
             )
         elif code:
             body += "\n" + self.code(code[0])
         return self.frame(self.step_title(block), body + note)
 
     # -- the deck --------------------------------------------------------------------------
-    def subtitle_heading(self, block: PageTitle) -> str:
-        """The subtitle, with its Unicode words for the PDF's title (beamer adds it)."""
-        from .terminal import prose_text
-
-        sizes, *rest = block.settings
-        plain = f"{prose_text(sizes, self.letters)}; " + ", ".join(
-            prose_text(p, self.letters) for p in rest[:-1]
-        )
-        return rf"\texorpdfstring{{{self.subtitle_tex(block)}}}{{{pdf_string(plain)}}}"
-
-    def render(self, d: Derivation) -> str:
-        blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
-        title = blocks[0]
-        assert isinstance(title, PageTitle)
-        body = self.join(blocks)
+    def document(self, title: PageTitle, body: str) -> str:
         # Beamer's "frame number" footline, with the total written in: the printer knows
         # how many frames it wrote, so one pdflatex run numbers them "9 / 40" (with
         # \inserttotalframenumber a single run prints "9 / 1").
@@ -588,8 +467,11 @@ class BeamerPrinter(LatexPrinter):
                 r"\colorlet{sdrow}{blue!75!black}",
                 r"\colorlet{sdcur}{orange!85!black}",
                 r"\renewcommand{\arraystretch}{1.1}",
-                f"\\title{{{prose_heading(title.title, self.letters)}}}",
-                f"\\subtitle{{{self.subtitle_heading(title)}}}",
+                f"\\title{{{self.heading_tex(title.title)}}}",
+                # with its Unicode words for the PDF's title (beamer adds it)
+                "\\subtitle{\\texorpdfstring"
+                f"{{{self.subtitle(title, self.text)}}}"
+                f"{{{pdf_string(self.subtitle(title, self.plain))}}}}}",
                 r"\date{Derived and verified by symderiv " + __version__ + "}",
             ],
         )
@@ -608,13 +490,14 @@ class _EntryPlan:
     and of column 1 of the Jacobian while the entry is built.
 
     ``shown``: the terms as written (None for "+ ⋯"); ``slides``: the slide of each;
-    ``rows``: for each shown term, the row r of its pair (ȳ_r, J[r, 1]), or None;
-    ``first``/``last``: the slides the row and the column are coloured.
+    ``slide_of``: the slide of the term of row r, for the rows r of the shown pairs
+    (ȳ_r, J[r, 1]) found in the product; ``first``/``last``: the slides the row and the
+    column are coloured.
     """
 
     shown: tuple[str | None, ...]
     slides: tuple[int, ...]
-    rows: tuple[int | None, ...]
+    slide_of: dict[int, int]
     first: int
     last: int
 
@@ -630,8 +513,6 @@ class _EntryPlan:
             return None
         limit = max(max_terms, 2)
         pairs: list[tuple[Any, Any] | None] = list(entry.terms)
-        if entry.hidden:  # the page model elided it already: drop its \\cdots term
-            terms = [t for t in terms if t != r"\cdots"]
         shown: list[str | None] = list(terms)
         if len(terms) > limit or entry.hidden:
             keep = min(limit, len(terms)) - 1
@@ -641,57 +522,55 @@ class _EntryPlan:
         for term in shown:
             slides.append(at)
             at += term is not None
-        return _EntryPlan(
-            tuple(shown),
-            tuple(slides),
-            _pair_rows(pairs, factors),
-            slide,
-            at - 1,
-        )
+        rows = _pair_rows(pairs, factors)
+        slide_of = {r: s for r, s in zip(rows, slides, strict=True) if r is not None}
+        return _EntryPlan(tuple(shown), tuple(slides), slide_of, slide, at - 1)
+
+    def tex(self, lhs: str) -> str:
+        """∂L/∂v_1 = Σ_r ȳ_r·J[r, 0]: the left side ``lhs`` on the first slide, then one
+        term per slide (each in the pair's colour on its own slide), past the limit + ⋯ +
+        the last."""
+        out = [f"{lhs} ="]
+        for k, (term, at) in enumerate(zip(self.shown, self.slides, strict=True)):
+            if term is None:
+                out.append(rf"\uncover<{at}->{{{{}}+ \cdots}}")
+                continue
+            sign = "" if k == 0 else "+ "
+            if term.startswith("-") and k:
+                sign, term = "- ", term[1:]
+            out.append(
+                rf"\uncover<{at}->{{{{}}{sign}\textcolor<{at}>{{sdcur}}{{{term}}}}}"
+            )
+        return "\n".join(out)
 
     def _colour(self, tex: str, current: int | None) -> str:
         tex = rf"\textcolor<{current}>{{sdcur}}{{{tex}}}" if current else tex
         return rf"\textcolor<{self.first}-{self.last}>{{sdrow}}{{{tex}}}"
 
-    def _slide_of_row(self, r: int) -> int | None:
-        for k, row in enumerate(self.rows):
-            if row == r and self.shown[k] is not None:
-                return self.slides[k]
-        return None
-
     def mark_row(self, i: int, j: int, tex: str) -> str:
         """The upstream row (1×R): every entry coloured, the current term's ȳ_r more."""
-        return self._colour(tex, self._slide_of_row(j))
+        return self._colour(tex, self.slide_of.get(j))
 
     def mark_column(self, i: int, j: int, tex: str) -> str:
         """The Jacobian (R×C): column 1 coloured, the current term's J[r, 1] more."""
-        if j != 0:
-            return tex
-        return self._colour(tex, self._slide_of_row(i))
+        return self._colour(tex, self.slide_of.get(i)) if j == 0 else tex
 
 
 def _pair_rows(
     pairs: list[tuple[Any, Any] | None], factors: list[Any]
-) -> tuple[int | None, ...]:
+) -> list[int | None]:
     """The row r of each shown pair (ȳ_r, J[r, 1]) in the product's row and Jacobian
     (None where the factors are not a 1×R row times an R×C matrix)."""
     if len(factors) != 2 or not all(isinstance(f, Explicit) for f in factors):
-        return tuple(None for _ in pairs)
+        return [None for _ in pairs]
     row, jac = factors[0].matrix, factors[1].matrix
     if row.rows != 1 or row.cols != jac.rows:
-        return tuple(None for _ in pairs)
+        return [None for _ in pairs]
     out: list[int | None] = []
-    used: set[int] = set()
     for pair in pairs:
-        found = None
-        if pair is not None:
-            for r in range(jac.rows):
-                if r not in used and (row[0, r], jac[r, 0]) == pair:
-                    found = r
-                    used.add(r)
-                    break
-        out.append(found)
-    return tuple(out)
+        rows = (r for r in range(jac.rows) if (row[0, r], jac[r, 0]) == pair)
+        out.append(next((r for r in rows if r not in out), None))
+    return out
 
 
 def _min_height(tex: str) -> float:
@@ -704,6 +583,20 @@ def _min_height(tex: str) -> float:
     return sum(3.0 if any(t in line for t in tall) else 1.4 for line in lines)
 
 
+def _on(command: str, slides: object, body: str) -> str:
+    """``body`` shown by beamer's \\only or \\uncover on ``slides`` (2, 2-, -3)."""
+    return f"\\{command}<{slides}>{{%\n{body}\n}}"
+
+
+def _area(limit: str, shown: list[str]) -> str:
+    """Displays of height ``limit`` shown in turn (\\only), in an area that holds the
+    tallest with its skips above and below (0.06 was too little): the frame keeps still."""
+    area = f"{_share(limit) + 0.1:.3f}\\textheight"
+    return environment(
+        "overlayarea", (f"{s}%" for s in shown), "\n", f"{{\\linewidth}}{{{area}}}"
+    )
+
+
 def _share(height: str) -> float:
     """0.508 from "0.508\\textheight" (a limit of :meth:`BeamerPrinter.heights`)."""
     return float(height.removesuffix("\\textheight"))
@@ -712,14 +605,6 @@ def _share(height: str) -> float:
 def _two_explicit(eq: Equation) -> bool:
     """lhs = symbols = values: an equation whose next two parts are explicit matrices."""
     return len(eq.parts) >= 3 and all(isinstance(p, Explicit) for p in eq.parts[1:3])
-
-
-def _symbols_first(display: Display) -> bool:
-    return any(_two_explicit(e) for e in display.equations)
-
-
-def _explicit(eq: Equation) -> bool:
-    return any(isinstance(p, Explicit) for p in eq.parts)
 
 
 def render_beamer(derivation: Derivation, **settings: Any) -> str:

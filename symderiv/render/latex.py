@@ -36,9 +36,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import cycle
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -253,15 +254,8 @@ def math_latex(text: str, letters: Letters | None = None) -> str | None:
         return hold("_{" + ",".join(parts) + "}")
 
     s = _SUBSCRIPTS_RE.sub(subscripts, s)
-    out: list[str] = []
-    bars = 0
-    for ch in s:
-        if ch == "‖":
-            out.append(r"\lVert " if bars % 2 == 0 else r"\rVert ")
-            bars += 1
-        else:
-            out.append(_MATH_MAP.get(ch, ch))
-    tex = "".join(out)
+    bars = cycle((r"\lVert ", r"\rVert "))  # ‖x‖ opens and closes in turn
+    tex = "".join(next(bars) if ch == "‖" else _MATH_MAP.get(ch, ch) for ch in s)
     tex = re.sub(
         "[\ue000-\uf8ff]", lambda m: placeholders[ord(m.group(0)) - 0xE000], tex
     )
@@ -327,6 +321,14 @@ _CONTROL_EM = {
     r"\Bigr": 0.5,
     r"\mathbb": 0.0,
 }
+#: Widths of single characters other than letters and digits (those take _CHAR_EM).
+_CHAR_WIDTH = {
+    **dict.fromkeys("{} \n", 0.0),
+    **dict.fromkeys("=+-<>", _OP_EM),
+    "&": _COLSEP_EM,
+    **dict.fromkeys(",.;", 0.28),
+    **dict.fromkeys("()[]|", 0.39),
+}
 
 
 def tex_width(tex: str) -> float:
@@ -358,24 +360,8 @@ def tex_width(tex: str) -> float:
             else:
                 inner, k = tex[k : k + 1], k + 1
             width += _SCRIPT * tex_width(inner)
-        elif ch in "{}":
-            k += 1
-        elif ch in "=+-<>":
-            width += _OP_EM
-            k += 1
-        elif ch == "&":
-            width += _COLSEP_EM
-            k += 1
-        elif ch in " \n":
-            k += 1
-        elif ch in ",.;":
-            width += 0.28
-            k += 1
-        elif ch in "()[]|":
-            width += 0.39
-            k += 1
         else:
-            width += _CHAR_EM
+            width += _CHAR_WIDTH.get(ch, _CHAR_EM)
             k += 1
     return width
 
@@ -456,23 +442,18 @@ def latex_entry(
         )
         tex = rf"\frac{{1}}{{{den}}} \bigl({inner.tex}\bigr)"
         return Cell(tex, inner.width + 2.0, True)
-    items = list(poly.terms.items())
-    if len(items) > max_terms:
-        keep = max(max_terms - 1, 1)
-        shown: list[tuple[tuple[str, ...], int | Fraction] | None] = [
-            *items[:keep],
-            None,
-        ]
-        if max_terms > 1:
-            shown.append(items[-1])
-    else:
-        shown = list(items)
+    shown: list[tuple[tuple[str, ...], int | Fraction] | None]
+    shown = list(poly.terms.items())
+    if len(shown) > max_terms:
+        # the first max_terms - 1 (at least one), then ⋯ and the last (at max_terms > 1)
+        last = shown[-1:] if max_terms > 1 else []
+        shown = [*shown[: max(max_terms - 1, 1)], None, *last]
     parts: list[str] = []
     width = 0.0
     tall = False
     for k, item in enumerate(shown):
         if item is None:
-            parts.append(r" + \cdots" if k else r"\cdots")
+            parts.append(r" + \cdots")  # never first: at least one term comes before
             width += _OP_EM + 1.3
             continue
         mono, c = item
@@ -508,7 +489,6 @@ class Piece:
     lines: list[str]
     widths: list[float]
     height: float = 1.2
-    cols: int = 0
 
     @property
     def tex(self) -> str:
@@ -543,32 +523,40 @@ class MatrixStyle:
     mark: Callable[[int, int, str], str] | None = None
 
 
+_DDOTS = Cell(r"\ddots", 1.3)
+_VDOTS = Cell(r"\vdots", 0.5)
+_CDOTS = Cell(r"\cdots", 1.3)
+
+
+def _shown_cells(
+    rows: list[int | None], cols: list[int | None], cell: Callable[[int, int], Cell]
+) -> list[list[Cell]]:
+    """The shown rows of a matrix: its cells, with ⋯ ⋮ ⋱ for the rows and columns left out
+    (None in ``rows`` and ``cols``, from :func:`~symderiv.render.page.shown_indices`)."""
+
+    def at(i: int | None, j: int | None) -> Cell:
+        if i is None:
+            return _DDOTS if j is None else _VDOTS
+        return _CDOTS if j is None else cell(i, j)
+
+    return [[at(i, j) for j in cols] for i in rows]
+
+
 def _grid(
-    matrix: PolyMatrix,
+    shape: tuple[int, int],
     cells: Callable[[int, int], Cell],
     rows: list[int | None],
     cols: list[int | None],
     blocks: tuple[int, int] | None,
     portable: bool,
 ) -> Piece:
-    """The bracketed grid of the shown rows and columns, one matrix row per source line."""
-    grid: list[list[Cell]] = []
-    for i in rows:
-        line: list[Cell] = []
-        for j in cols:
-            if i is None and j is None:
-                line.append(Cell(r"\ddots", 1.3))
-            elif i is None:
-                line.append(Cell(r"\vdots", 0.5))
-            elif j is None:
-                line.append(Cell(r"\cdots", 1.3))
-            else:
-                line.append(cells(i, j))
-        grid.append(line)
+    """The bracketed grid of the shown rows and columns of a matrix of ``shape``, one
+    matrix row per source line."""
+    grid = _shown_cells(rows, cols, cells)
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
-    vsep, hsep = block_rules(rows, cols, blocks, matrix.shape)
+    vsep, hsep = block_rules(rows, cols, blocks, shape)
     body: list[str] = []
     for r, line in enumerate(grid):
         if hsep[r]:
@@ -594,24 +582,17 @@ def _grid(
     else:
         head, tail = matrix_delimiters(ncols, portable)
     tex = "\n".join([head, *body, tail])
-    return Piece([tex], [width], height, ncols)
+    return Piece([tex], [width], height)
 
 
 def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
     """A 1×K row drawn as the transpose of a K×1 column: [e1; e2; …]ᵀ."""
     gap = r" \\[0.6ex]" if tall else r" \\"
     rows = [r"\vdots" if c.tex == r"\cdots" else c.tex for c in cells]
-    tex = "\n".join(
-        [
-            r"\begin{bmatrix}",
-            *(t + gap for t in rows[:-1]),
-            rows[-1],
-            r"\end{bmatrix}^{T}",
-        ]
-    )
+    tex = environment("bmatrix", rows, gap + "\n") + "^{T}"
     width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
     height = sum(2.3 if c.tall else 1.25 for c in cells)
-    return Piece([tex], [width], height, 1)
+    return Piece([tex], [width], height)
 
 
 def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
@@ -640,9 +621,7 @@ def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
     texts[-1] = f"{texts[-1]} {right}"
     widths = [w + 1.0 for w in widths]
     per_line = 2.3 if tall else 1.4
-    return Piece(
-        texts, widths, per_line * len(texts) + 0.3 * (len(texts) - 1), len(cells)
-    )
+    return Piece(texts, widths, per_line * len(texts) + 0.3 * (len(texts) - 1))
 
 
 def matrix_piece(
@@ -666,22 +645,18 @@ def matrix_piece(
     limit = style.max_entries
 
     def make(terms: int, dfrac: bool) -> Callable[[int, int], Cell]:
-        cache: dict[tuple[int, int], Cell] = {}
-
+        @cache
         def cell(i: int, j: int) -> Cell:
-            key = (i, j)
-            if key not in cache:
-                cache[key] = latex_entry(
-                    matrix[i, j],
-                    letters,
-                    max_terms=terms,
-                    upstream=style.upstream,
-                    dfrac=dfrac,
-                )
-                if style.mark is not None:
-                    found = cache[key]
-                    cache[key] = replace(found, tex=style.mark(i, j, found.tex))
-            return cache[key]
+            found = latex_entry(
+                matrix[i, j],
+                letters,
+                max_terms=terms,
+                upstream=style.upstream,
+                dfrac=dfrac,
+            )
+            if style.mark is None:
+                return found
+            return replace(found, tex=style.mark(i, j, found.tex))
 
         return cell
 
@@ -690,8 +665,8 @@ def matrix_piece(
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
         cell = make(terms, len(cols) <= 6 and len(rows) <= 6)
         if matrix.rows == 1 and matrix.cols > 1 and budget is not None:
-            row = [Cell(r"\cdots", 1.3) if j is None else cell(0, j) for j in cols]
-            one = _grid(matrix, cell, rows, cols, blocks, style.portable)
+            (row,) = _shown_cells(rows, cols, cell)
+            one = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
             if one.width <= budget / MIN_SCALE:
                 return one
             tall = any(c.tall for c in row)
@@ -707,7 +682,7 @@ def matrix_piece(
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
         else:
-            piece = _grid(matrix, cell, rows, cols, blocks, style.portable)
+            piece = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
             if budget is None or piece.width <= budget / MIN_SCALE:
                 return piece
         # Fewer columns first (down to five shown; a row, whose columns have no structure
@@ -772,26 +747,19 @@ def max_matrix_cols(tex: str) -> int:
     >>> max_matrix_cols(r"\\begin{bmatrix} a & b \\\\ c & d & e \\end{bmatrix}")
     3
     """
-    stack: list[
-        list[int]
-    ] = []  # per open environment: [is_matrix, columns in this row]
+    # per open environment: [is_matrix, columns in this row]
+    stack: list[list[int]] = []
     best = 0
     for m in _ENV_RE.finditer(tex):
-        kind, env, amp, newline = m.groups()
+        kind, env, amp, _ = m.groups()
         if kind == "begin":
             stack.append([env in _MATRIX_ENVS, 1])
         elif kind == "end":
-            if stack:
-                is_matrix, count = stack.pop()
-                if is_matrix:
-                    best = max(best, count)
-        elif stack:
-            if amp:
-                stack[-1][1] += 1
-            elif newline:
-                if stack[-1][0]:
-                    best = max(best, stack[-1][1])
-                stack[-1][1] = 1
+            del stack[-1:]
+        elif stack:  # & adds a column, \\ starts a row
+            stack[-1][1] = stack[-1][1] + 1 if amp else 1
+        if stack and stack[-1][0]:
+            best = max(best, stack[-1][1])
     return best
 
 
@@ -840,56 +808,30 @@ def sympy_latex(
     def scalar(e: Any) -> str:
         return str(sp.latex(e, symbol_names=names, mat_str="bmatrix", mat_delim=""))
 
-    def matrix_of(
-        shape: tuple[int, int], get: Callable[[int, int], str], limit: int
+    def grid(
+        sizes: tuple[int, ...], get: Callable[[tuple[int, ...]], str], limit: int
     ) -> str:
-        rows = shown_indices(shape[0], limit)
-        cols = shown_indices(shape[1], limit)
-        body: list[str] = []
-        for r, i in enumerate(rows):
-            line: list[str] = []
-            for j in cols:
-                if i is None:
-                    line.append(r"\ddots" if j is None else r"\vdots")
-                elif j is None:
-                    line.append(r"\cdots")
-                else:
-                    line.append(get(i, j))
-            body.append(" & ".join(line) + (r" \\" if r < len(rows) - 1 else ""))
-        head, tail = matrix_delimiters(len(cols), portable)
-        return "\n".join([head, *body, tail])
+        # a matrix, or a vector drawn as a row (``get`` then takes its index alone)
+        r, c = (1, *sizes)[-2:]
+        drop = 2 - len(sizes)
 
-    if isinstance(expr, sp.MatrixBase):
-        return matrix_of(expr.shape, lambda i, j: scalar(expr[i, j]), max_entries)
-    if isinstance(expr, sp.NDimArray):
-        shape = tuple(expr.shape)
-        outer = max(3, max_entries // 3)
-        if len(shape) == 1:
-            return matrix_of((1, shape[0]), lambda i, j: scalar(expr[j]), max_entries)
-        if len(shape) == 2:
-            return matrix_of(
-                (shape[0], shape[1]), lambda i, j: scalar(expr[i, j]), max_entries
-            )
-        if len(shape) == 3:
-            return matrix_of(
-                (1, shape[0]),
-                lambda i, j: matrix_of(
-                    (shape[1], shape[2]),
-                    lambda k, l_: scalar(expr[j, k, l_]),
-                    max_entries,
-                ),
-                outer,
-            )
-        if len(shape) == 4:
-            return matrix_of(
-                (shape[0], shape[1]),
-                lambda i, j: matrix_of(
-                    (shape[2], shape[3]),
-                    lambda k, l_: scalar(expr[i, j, k, l_]),
-                    max_entries,
-                ),
-                outer,
-            )
+        def cell(i: int, j: int) -> Cell:
+            return Cell(get((i, j)[drop:]), 0.0)
+
+        rows, cols = shown_indices(r, limit), shown_indices(c, limit)
+        return _grid((r, c), cell, rows, cols, None, portable).tex
+
+    is_array = isinstance(expr, (sp.MatrixBase, sp.NDimArray))
+    shape = tuple(expr.shape) if is_array else ()
+    if 1 <= len(shape) <= 2:
+        return grid(shape, lambda ij: scalar(expr[ij]), max_entries)
+    if 3 <= len(shape) <= 4:
+        # a matrix of matrices: the outer indices elided earlier
+        return grid(
+            shape[:-2],
+            lambda ij: grid(shape[-2:], lambda kl: scalar(expr[ij + kl]), max_entries),
+            max(3, max_entries // 3),
+        )
     return scalar(expr)
 
 
@@ -955,15 +897,13 @@ def latex_sparsity(
                 open_runs[run] = i
         rects.sort(key=lambda r: (r[1], r[0]))
     for start in range(0, len(rects), 400):
-        chunk = rects[start : start + 400]
-        body = [
-            f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})"
-            for a, b, c, d in chunk
-        ]
-        lines.append(r"\fill[sdnonzero]")
-        for k in range(0, len(body), 6):
-            lines.append(" ".join(body[k : k + 6]))
-        lines[-1] += ";"
+        lines += _path(
+            r"\fill[sdnonzero]",
+            [
+                f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})"
+                for a, b, c, d in rects[start : start + 400]
+            ],
+        )
     if blocks is not None:
         br, bc = blocks
         segs: list[str] = []
@@ -976,17 +916,20 @@ def latex_sparsity(
                 y = _num(k / factor)
                 segs.append(f"(0,{y}) -- ({_num(cols / factor)},{y})")
         if segs:
-            lines.append(
-                r"\draw[sdblock]" if len(segs) <= 16 else r"\draw[sdblock, sdthin]"
-            )
-            for k in range(0, len(segs), 6):
-                lines.append(" ".join(segs[k : k + 6]))
-            lines[-1] += ";"
+            thin = ", sdthin" if len(segs) > 16 else ""
+            lines += _path(rf"\draw[sdblock{thin}]", segs)
     lines.append(
         rf"\draw[sdframe] (0,0) rectangle ({_num(cols / factor)},{_num(rows / factor)});"
     )
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
+
+
+def _path(command: str, items: list[str]) -> list[str]:
+    """A TikZ path: the command, then its items six to a source line, closed by ;."""
+    lines = [command] + [" ".join(items[k : k + 6]) for k in range(0, len(items), 6)]
+    lines[-1] += ";"
+    return lines
 
 
 # =============================================================================================
@@ -1111,10 +1054,7 @@ def merge_equations(equations: Iterable[Equation]) -> list[Equation]:
 def flatten_product(node: Node) -> list[tuple[str, Node]]:
     """A product holding explicit matrices as (operator, factor) pairs: A · B · C."""
     if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
-        out: list[tuple[str, Node]] = []
-        for k, a in enumerate(node.args):
-            out.append((r"\cdot" if k else "", a))
-        return out
+        return [(r"\cdot" if k else "", a) for k, a in enumerate(node.args)]
     return [("", node)]
 
 
@@ -1131,69 +1071,64 @@ def equation_latex(
     Returns the LaTeX and its estimated width and height (em).
     """
     _, lhs = pieces[0]
-    # (operator, line, width, height, continues a row, overlay)
-    flat: list[tuple[str, str, float, float, bool, int | None]] = []
+    # (LaTeX, width with its operator, height, continues a row, operator) of each line
+    flat: list[tuple[str, float, float, bool, str]] = []
     for k, (op, piece) in enumerate(pieces[1:], start=1):
         overlay = overlays[k] if overlays is not None else None
         per_line = piece.height / len(piece.lines)
         for j, (line, w) in enumerate(zip(piece.lines, piece.widths, strict=True)):
-            flat.append((op if j == 0 else "", line, w, per_line, j > 0, overlay))
+            op_j = "" if j else op
+            text = f"{op_j}\n{line}" if op_j else line
+            if overlay is not None:
+                text = rf"\uncover<{overlay}->{{{{}}{text}}}"
+            flat.append((text, w + (_OP_EM if op_j else 0.0), per_line, j > 0, op_j))
 
-    def body(op: str, line: str, overlay: int | None) -> str:
-        text = f"{op}\n{line}" if op else line
-        if overlay is None:
-            return text
-        return rf"\uncover<{overlay}->{{{{}}{text}}}"
-
-    one_width = lhs.width + sum(f[2] + (_OP_EM if f[0] else 0.0) for f in flat)
+    one_width = lhs.width + sum(f[1] for f in flat)
     multi = any(len(p.lines) > 1 for _, p in pieces)
     # A line may run a little over the budget (\sdfit scales it slightly) rather than
     # break: one line scaled to 85 % reads better than two.
     limit = None if budget is None else budget / LINE_OVERRUN
     if not multi and (limit is None or one_width <= limit):
-        tex = lhs.tex
-        for op, line, _, _, _, overlay in flat:
-            tex += " " + body(op, line, overlay)
+        tex = " ".join([lhs.tex, *(f[0] for f in flat)])
         return tex, one_width, max(p.height for _, p in pieces)
-    lines: list[str] = []
-    widths: list[float] = []
-    heights: list[float] = []
-    current = lhs.tex
-    width = lhs.width
-    height = lhs.height
-    started = False  # the alignment point & is placed
-    for op, line, w, h, cont, overlay in flat:
-        add = w + (_OP_EM if op else 0.0)
-        fits = limit is None or width + add <= limit
-        if cont or (started and not fits):
-            lines.append(current)
-            widths.append(width)
-            heights.append(height)
+    # [LaTeX, width, height] of each line; the alignment point & goes before the first
+    # operator, a new line starts with & (indented after a product's \cdot, and under
+    # the row's bracket where a row continues)
+    lines: list[list[Any]] = [[lhs.tex, lhs.width, lhs.height]]
+    started = False
+    for text, add, h, cont, op in flat:
+        last = lines[-1]
+        if cont or (started and limit is not None and last[1] + add > limit):
             if cont:
-                indent = r"\hphantom{{}=\bigl[{}}\;"
-                current = f"&{indent} " + body("", line, overlay)
-                width = lhs.width + 2.0 + w
+                indent, extra = r"&\hphantom{{}=\bigl[{}}\; ", 2.0
             elif op == r"\cdot":
-                current = r"&\quad " + body(op, line, overlay)
-                width = lhs.width + 1.0 + add
+                indent, extra = r"&\quad ", 1.0
             else:
-                current = "&" + body(op, line, overlay)
-                width = lhs.width + add
-            height = h
+                indent, extra = "&", 0.0
+            lines.append([indent + text, lhs.width + extra + add, h])
             continue
-        current += (
-            " &" + body(op, line, overlay)
-            if not started
-            else " " + body(op, line, overlay)
-        )
+        last[0] += (" " if started else " &") + text
+        last[1] += add
+        last[2] = max(last[2], h)
         started = True
-        width += add
-        height = max(height, h)
-    lines.append(current)
-    widths.append(width)
-    heights.append(height)
-    tex = "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
-    return tex, max(widths), sum(heights) + 0.3 * (len(lines) - 1)
+    tex = environment("aligned", (t for t, _, _ in lines))
+    height = sum(h for _, _, h in lines) + 0.3 * (len(lines) - 1)
+    return tex, max(w for _, w, _ in lines), height
+
+
+def booktabs(spec: str, header: str, rows: Iterable[str]) -> str:
+    """A booktabs table: its column ``spec``, ``header`` row and ``rows`` (each ending
+    in a line break)."""
+    lines = [r"\toprule", rf"{header} \\", r"\midrule", *rows, r"\bottomrule"]
+    return environment("tabular", lines, "\n", f"{{{spec}}}")
+
+
+def environment(
+    name: str, rows: Iterable[str], sep: str = " \\\\\n", args: str = ""
+) -> str:
+    """``rows`` in the LaTeX environment ``name`` (with ``args``), each on its own source
+    line, separated by ``sep`` (a line break)."""
+    return f"\\begin{{{name}}}{args}\n" + sep.join(rows) + f"\n\\end{{{name}}}"
 
 
 # =============================================================================================
@@ -1228,18 +1163,6 @@ def pdf_title(text: str) -> str:
     in UTF-16 as PDF strings want it, so "Y = X·W + 1_N·b" reads as written."""
     hex_text = "FEFF" + text.encode("utf-16-be").hex().upper()
     return rf"\ifdefined\pdfinfo\pdfinfo{{/Title <{hex_text}>}}\fi"
-
-
-def prose_heading(prose: Prose, letters: Letters) -> str:
-    """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives hyperref
-    the Unicode words for the PDF's bookmarks and title (no "Token not allowed")."""
-    from .terminal import prose_text
-
-    tex = prose_tex(prose, letters)
-    if "$" not in tex and "\\" not in tex:
-        return tex
-    plain = pdf_string(prose_text(prose, letters))
-    return rf"\texorpdfstring{{{tex}}}{{{plain}}}"
 
 
 def prose_spans(prose: Prose, letters: Letters) -> list[Segment]:
@@ -1291,33 +1214,24 @@ def shapes_latex(node: Node, config: Config) -> str | None:
 FRAGMENT_PACKAGES = ("amsmath", "amssymb", "graphicx", "array", "booktabs")
 
 
+@dataclass(frozen=True)
 class TexLayout:
     """Equations of a derivation laid out as TeX within a width (em).
 
     ``portable``: MathJax-friendly (Markdown); ``width_em``: a display line's width;
-    ``share_width``: equations narrower than this share of the line may share one.
+    ``share_width``: equations narrower than this share of the line may share one;
+    ``slide_entries``: at most this many rows and columns per matrix (slides).
     """
 
-    def __init__(
-        self,
-        letters: Letters,
-        *,
-        max_entries: int,
-        max_terms: int,
-        upstream: str,
-        portable: bool,
-        width_em: float,
-        share_width: float,
-        slide_entries: int | None = None,
-    ) -> None:
-        self.letters = letters
-        self.max_entries = max_entries
-        self.max_terms = max_terms
-        self.upstream = upstream
-        self.portable = portable
-        self.width_em = width_em
-        self.share_width = share_width
-        self.slide_entries = slide_entries
+    letters: Letters
+    _: KW_ONLY
+    max_entries: int
+    max_terms: int
+    upstream: str
+    portable: bool
+    width_em: float
+    share_width: float
+    slide_entries: int | None = None
 
     def style(self, kind: StepKind | None) -> MatrixStyle:
         """Matrix style: upstream entries as \\bar y outside definitions."""
@@ -1372,27 +1286,31 @@ class TexLayout:
             if text is None:
                 text = rf"\text{{{latex_escape(node.text)}}}"
             return Piece([text], [tex_width(text)])
-        tex = formula_latex(node, self.letters, leaf=self._leaf(style))
+        tex = formula_latex(
+            node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
+        )
         tall = r"\frac" in tex
         return Piece([tex], [_tex_block_width(tex)], 2.4 if tall else 1.2)
 
-    def _leaf(self, style: MatrixStyle) -> Callable[[Node], str]:
-        def leaf(node: Node) -> str:
-            return self.part(node, style, None).tex
+    def pieces(
+        self,
+        parts: Sequence[Node],
+        style: Callable[[int, int], MatrixStyle],
+        budget: float | None,
+    ) -> list[tuple[str, Piece]]:
+        """The parts of an equation as Pieces after their operators: = between parts, ·
+        between the factors of a product of explicit matrices (factor j of part k drawn
+        in ``style(k, j)``)."""
+        return [
+            (op if j else ("=" if k else ""), self.part(factor, style(k, j), budget))
+            for k, node in enumerate(parts)
+            for j, (op, factor) in enumerate(flatten_product(node))
+        ]
 
-        return leaf
-
-    def equation(
-        self, eq: Equation, style: MatrixStyle, budget: float | None = None
-    ) -> tuple[str, float, float]:
-        """One Equation laid out within the budget: LaTeX, width and height (em)."""
-        budget = self.width_em if budget is None else budget
-        pieces: list[tuple[str, Piece]] = []
-        for k, node in enumerate(eq.parts):
-            for j, (op, factor) in enumerate(flatten_product(node)):
-                piece = self.part(factor, style, budget * 0.9)
-                pieces.append((op if j else ("=" if k else ""), piece))
-        return equation_latex(pieces, budget)
+    def equation(self, eq: Equation, style: MatrixStyle) -> tuple[str, float, float]:
+        """One Equation laid out within the line: LaTeX, width and height (em)."""
+        pieces = self.pieces(eq.parts, lambda k, j: style, self.width_em * 0.9)
+        return equation_latex(pieces, self.width_em)
 
     def display_items(
         self, equations: Iterable[Equation], kind: StepKind | None
@@ -1424,62 +1342,43 @@ class TexLayout:
         flush()
         return out
 
-    def boxed(self, equations: Iterable[Equation], stacked: bool = False) -> str:
-        """Formulas to keep, each boxed: in a row, or one per line."""
+    def boxes(self, equations: Iterable[Equation]) -> list[tuple[str, float]]:
+        """Formulas to keep, each boxed, with its width (em)."""
         style = self.style(StepKind.RESULT)
-        lines = [rf"\boxed{{{self.equation(eq, style)[0]}}}" for eq in equations]
-        if stacked or len(lines) > 3:
-            gap = "[1ex]" if stacked else ""
-            return (
-                "\\begin{gathered}\n"
-                + f" \\\\{gap}\n".join(lines)
-                + "\n\\end{gathered}"
-            )
+        laid = (self.equation(eq, style) for eq in equations)
+        return [(rf"\boxed{{{tex}}}", width) for tex, width, _ in laid]
+
+    def boxed(self, equations: Iterable[Equation]) -> str:
+        """Formulas to keep, each boxed: in a row, or one per line past three."""
+        lines = [tex for tex, _ in self.boxes(equations)]
+        if len(lines) > 3:
+            return environment("gathered", lines)
         return r" \qquad ".join(lines)
 
     def entry_terms(self, block: EntrySum) -> tuple[str, list[str]]:
         """The left side ∂L/∂v₁ and each term ȳ_r·J[r, 0] of an entry written out."""
-        style = self.style(StepKind.CHAIN)
+        upstream = self.style(StepKind.CHAIN).upstream
         lhs = rf"\frac{{\partial L}}{{\partial {latex_name(block.atom, self.letters)}}}"
-        terms = []
-        for upstream, value in block.terms:
-            cell = latex_entry(
-                upstream * value, self.letters, upstream=style.upstream, max_terms=10**6
-            )
-            terms.append(cell.tex)
-        if block.hidden and terms:  # elided in the page model: + ⋯ + the last term
-            terms.insert(len(terms) - 1, r"\cdots")
+        terms = [
+            latex_entry(u * v, self.letters, upstream=upstream, max_terms=10**6).tex
+            for u, v in block.terms
+        ]
         return lhs, terms
 
-    def entry_sum(self, block: EntrySum, budget: float | None = None) -> str:
-        """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the budget."""
+    def entry_sum(self, block: EntrySum) -> str:
+        """∂L/∂v₁ = ȳ₁·w₁ + …, broken at + signs when it is wider than the line."""
         lhs, terms = self.entry_terms(block)
-        pieces: list[tuple[str, Piece]] = [
-            ("", Piece([lhs + " = "], [tex_width(lhs) + 1.5], 2.4))
-        ]
-        if not terms:
-            terms = ["0"]
-        for k, t in enumerate(terms):
-            sign, body = ("+", t) if k else ("", t)
-            if k and t.startswith("-"):
-                sign, body = "-", t[1:]
+        if block.hidden and terms:  # elided in the page model: + ⋯ + the last term
+            terms.insert(len(terms) - 1, r"\cdots")
+        first, *rest = terms or ["0"]
+        width = tex_width(lhs) + 1.5 + tex_width(first)
+        pieces = [("", Piece([f"{lhs} = {first}"], [width], 2.4))]
+        for t in rest:
+            sign, body = ("-", t[1:]) if t.startswith("-") else ("+", t)
             pieces.append((sign, Piece([body], [tex_width(body)])))
-        first = pieces[1][1]
-        merged = [
-            (
-                "",
-                Piece(
-                    [pieces[0][1].tex + first.tex],
-                    [pieces[0][1].width + first.width],
-                    2.4,
-                ),
-            ),
-            *pieces[2:],
-        ]
-        if len(merged) == 1:
-            return merged[0][1].tex
-        tex, _, _ = equation_latex(merged, budget or self.width_em)
-        return tex
+        if not rest:
+            return pieces[0][1].tex
+        return equation_latex(pieces, self.width_em)[0]
 
     def closed_shapes(self, block: ClosedShapes, config: Config) -> str:
         """Each closed form with the shapes of its factors underneath, and its shape."""
@@ -1489,10 +1388,8 @@ class TexLayout:
             if shapes is None:
                 continue
             r, col = item.shape
-            target = formula_latex(Sym(item.var), self.letters)
-            if config.layout == "numerator":
-                target = f"{target}^{{T}}"
             var = formula_latex(Sym(item.var), self.letters)
+            target = f"{var}^{{T}}" if config.layout == "numerator" else var
             rows.append(
                 rf"\frac{{\partial L}}{{\partial {var}}} &= {shapes}"
                 rf" &&\text{{is }} {r} \times {col}\text{{, like }} {target}"
@@ -1515,12 +1412,14 @@ class LatexSettings:
     upstream: str = "bar"
     sparsity: bool | None = None
     paper: str = "a4"
+    #: the printer that errors name
+    printer: ClassVar[str] = "latex"
 
     def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "latex")
-        positive("max_terms", self.max_terms, "latex")
-        one_of("upstream", self.upstream, ("bar", "frac"), "latex")
-        one_of("paper", self.paper, ("a4", "letter"), "latex")
+        positive("max_entries", self.max_entries, self.printer)
+        positive("max_terms", self.max_terms, self.printer)
+        one_of("upstream", self.upstream, ("bar", "frac"), self.printer)
+        one_of("paper", self.paper, ("a4", "letter"), self.printer)
 
 
 class LatexPrinter(PagePrinter[str, Any]):
@@ -1534,6 +1433,8 @@ class LatexPrinter(PagePrinter[str, Any]):
     share_width = 0.45
     #: At most this many rows and columns per matrix (None: the max_entries setting).
     slide_entries: int | None = None
+    #: The height limit of the closed forms' shapes (None: \sdfit's default).
+    shapes_height: str | None = None
 
     def bind(self, config: Config) -> None:
         super().bind(config)
@@ -1550,13 +1451,10 @@ class LatexPrinter(PagePrinter[str, Any]):
         )
 
     @property
-    def standalone(self) -> bool:
-        return bool(self.settings.standalone)
-
-    @property
     def pictures(self) -> bool:
+        """Sparsity pictures: as the setting says, by default in a standalone document."""
         value = self.settings.sparsity
-        return self.standalone if value is None else bool(value)
+        return bool(self.settings.standalone if value is None else value)
 
     def text(self, prose: Prose) -> str:
         return prose_tex(prose, self.letters)
@@ -1576,24 +1474,32 @@ class LatexPrinter(PagePrinter[str, Any]):
     def join(self, blocks: Iterable[Block]) -> str:
         return "\n".join(out for out in self.blocks(blocks) if out)
 
-    # -- the blocks ------------------------------------------------------------------------
-    def title_tex(self, block: PageTitle) -> str:
-        return self.text(block.title)
-
-    def pdf_title_text(self, block: PageTitle) -> str:
-        """The title as Unicode words, for the PDF's metadata."""
+    def plain(self, prose: Prose) -> str:
+        """Prose as Unicode words, for the PDF's metadata and bookmarks."""
         from .terminal import prose_text
 
-        return prose_text(block.title, self.letters)
+        return prose_text(prose, self.letters)
 
-    def subtitle_tex(self, block: PageTitle) -> str:
+    def heading_tex(self, prose: Prose) -> str:
+        """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives
+        hyperref the Unicode words for the PDF's bookmarks and title (no "Token not
+        allowed")."""
+        tex = self.text(prose)
+        if "$" not in tex and "\\" not in tex:
+            return tex
+        return rf"\texorpdfstring{{{tex}}}{{{pdf_string(self.plain(prose))}}}"
+
+    # -- the blocks ------------------------------------------------------------------------
+    def subtitle(self, block: PageTitle, text: Callable[[Prose], str]) -> str:
+        """The sizes and the settings (the last, the command, is left out), by ``text``."""
         sizes, *rest = block.settings
-        return f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+        return f"{text(sizes)}; " + ", ".join(text(p) for p in rest[:-1])
 
     def page_title(self, block: PageTitle) -> str:
-        if self.standalone:
+        if self.settings.standalone:
             return "\\maketitle\n"  # the title itself is set in the preamble
-        return f"\\section*{{{self.title_tex(block)}}}\n{self.subtitle_tex(block)}\n"
+        subtitle = self.subtitle(block, self.text)
+        return f"\\section*{{{self.text(block.title)}}}\n{subtitle}\n"
 
     def section(self, block: Section) -> str:
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
@@ -1603,7 +1509,7 @@ class LatexPrinter(PagePrinter[str, Any]):
         parts = [
             f"\\setcounter{{subsection}}{{{block.number - 1}}}",
             f"\\subsection{{{self.sentence(step.title)}}}",
-            f"\\label{{step:{_label(step.id)}}}",
+            f"\\label{{step:{re.sub(r'[^A-Za-z0-9]', '-', step.id)}}}",
             self.join(block.blocks),
         ]
         return "\n".join(p for p in parts if p) + "\n"
@@ -1627,56 +1533,44 @@ class LatexPrinter(PagePrinter[str, Any]):
     def items(self, block: Items) -> str:
         # An explicit label: the default text bullet needs fonts (TS1) that
         # texlive-latex-base does not have as outlines.
-        return (
-            "\\begin{itemize}\n"
-            + "\n".join(f"\\item[$\\bullet$] {self.text(i)}" for i in block.items)
-            + "\n\\end{itemize}"
-        )
+        bullets = (f"\\item[$\\bullet$] {self.text(i)}" for i in block.items)
+        return environment("itemize", bullets, "\n")
 
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
             return ""
-        return (
-            self.text(block.before)
-            + "\n"
-            + self.show(block.math.tex)
-            + "\n"
-            + self.text(block.after)
-        )
+        math = self.show(block.math.tex)
+        return f"{self.text(block.before)}\n{math}\n{self.text(block.after)}"
 
     def entry_sum(self, block: EntrySum) -> str:
-        return (
-            self.text(block.title)
-            + "\n"
-            + self.show(self.tex.entry_sum(block))
-            + (
-                "\n" + self.text(notes.entry_hidden(block.hidden))
-                if block.hidden
-                else ""
-            )
-            + ("\n" + self.text(notes.entry_zeros(block.zeros)) if block.zeros else "")
-        )
+        lines = [self.text(block.title), self.show(self.tex.entry_sum(block))]
+        if block.hidden:
+            lines.append(self.text(notes.entry_hidden(block.hidden)))
+        if block.zeros:
+            lines.append(self.text(notes.entry_zeros(block.zeros)))
+        return "\n".join(lines)
 
     def shape_ledger(self, block: ShapeLedger) -> str:
         return ""  # omitted (page.OMITTED)
 
     def closed_shapes(self, block: ClosedShapes) -> str:
         tex = self.tex.closed_shapes(block, self.config)
-        return self.show(tex) if tex else ""
+        return self.show(tex, self.shapes_height) if tex else ""
 
     def sparsity(self, block: Sparsity) -> str:
-        """The TikZ sparsity picture with its caption, never parted at a page break."""
         if not self.pictures:
             return ""
         pic = latex_sparsity(
             block.matrix, block.blocks, size_cm=self.picture_cm(block.matrix)
         )
+        return self.figure(pic, self.text(block.caption))
+
+    def figure(self, picture: str, caption: str) -> str:
+        """A TikZ picture with its caption, never parted at a page break."""
         return (
             "\\begin{center}\n\\begin{minipage}{0.85\\linewidth}\\centering\n"
-            + pic
-            + "\n\\par\\smallskip\n{\\small "
-            + self.text(block.caption)
-            + "\\par}\n\\end{minipage}\n\\end{center}"
+            f"{picture}\n\\par\\smallskip\n{{\\small {caption}\\par}}\n"
+            "\\end{minipage}\n\\end{center}"
         )
 
     def picture_cm(self, matrix: PolyMatrix) -> float:
@@ -1684,20 +1578,15 @@ class LatexPrinter(PagePrinter[str, Any]):
         return 7.0 if max(rows, cols) > 12 else 0.45 * max(rows, cols)
 
     def code_table(self, lines: Iterable[str]) -> str:
-        return (
-            "\\begin{tabular}{@{}l@{}}\n"
-            + " \\\\\n".join(rf"\texttt{{{latex_escape(c)}}}" for c in lines)
-            + "\n\\end{tabular}"
-        )
+        texts = (rf"\texttt{{{latex_escape(c)}}}" for c in lines)
+        return environment("tabular", texts, args="{@{}l@{}}")
 
     def code(self, block: Code) -> str:
         # In a minipage, so that the sentence and its code stay on one page.
         return (
             "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
-            + self.text(block.intro)
-            + "\n\\begin{center}\n"
-            + self.code_table(block.lines)
-            + "\n\\end{center}\n\\end{minipage}"
+            f"{self.text(block.intro)}\n\\begin{{center}}\n"
+            f"{self.code_table(block.lines)}\n\\end{{center}}\n\\end{{minipage}}"
         )
 
     def certificate(self, block: CertificateTable) -> str:
@@ -1714,16 +1603,15 @@ class LatexPrinter(PagePrinter[str, Any]):
             if block.verified
             else r"\textbf{Verification failed} (see \sdno{} above): a result is wrong."
         )
+        ragged = r">{\raggedright\arraybackslash}p"
+        table = booktabs(
+            rf"@{{}}c {ragged}{{0.3\linewidth}} c {ragged}{{0.45\linewidth}}@{{}}",
+            "variable & claim & & how it was checked",
+            rows,
+        )
         return (
-            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
-            + self.text(block.intro)
-            + "\n\\begin{center}\n"
-            "\\begin{tabular}{@{}c >{\\raggedright\\arraybackslash}p{0.3\\linewidth} c "
-            ">{\\raggedright\\arraybackslash}p{0.45\\linewidth}@{}}\n"
-            "\\toprule\n"
-            "variable & claim & & how it was checked \\\\\n"
-            "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
-            "\\end{center}\n" + verdict + "\n"
+            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n{self.text(block.intro)}\n"
+            f"\\begin{{center}}\n{table}\n\\end{{center}}\n{verdict}\n"
         )
 
     def cell(self, cell: TableCell) -> str:
@@ -1732,18 +1620,14 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def table(self, block: Table) -> str:
         """A booktabs table under its heading, scaled down only if it is too wide."""
-        rows = [" & ".join(self.text(h) for h in block.header) + r" \\", r"\midrule"]
+        rows: list[str] = []
         for g, group in enumerate(block.groups):
             rows += [r"\midrule"] if g else []
             rows += [" & ".join(self.cell(c) for c in row) + r" \\" for row in group]
-        columns = "l" * len(block.header)
-        return (
-            self.heading(Heading(block.title, Level.PART))
-            + f"\n\\begin{{center}}\n\\sdfit{{\\begin{{tabular}}{{@{{}}{columns}@{{}}}}\n"
-            + "\\toprule\n"
-            + "\n".join(rows)
-            + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
-        )
+        header = " & ".join(self.text(h) for h in block.header)
+        table = booktabs(f"@{{}}{'l' * len(block.header)}@{{}}", header, rows)
+        heading = self.heading(Heading(block.title, Level.PART))
+        return f"{heading}\n\\begin{{center}}\n\\sdfit{{{table}}}\n\\end{{center}}"
 
     def verdict(self, block: Verdict) -> str:
         return f"\\textbf{{{self.text(block.prose)}}}\n"
@@ -1752,11 +1636,8 @@ class LatexPrinter(PagePrinter[str, Any]):
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
 
     def background(self, block: Background) -> str:
-        return (
-            "\\appendix\n"
-            + f"\\section{{{self.text(block.title)}}}\n"
-            + self.join(block.blocks)
-        )
+        title = self.text(block.title)
+        return f"\\appendix\n\\section{{{title}}}\n" + self.join(block.blocks)
 
     def api_check(self, block: ApiCheck) -> str:
         return ""  # omitted (page.OMITTED)
@@ -1765,26 +1646,26 @@ class LatexPrinter(PagePrinter[str, Any]):
     def render(self, d: Derivation) -> str:
         """The whole document (or the fragment, when ``standalone`` is False)."""
         blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
         title = blocks[0]
         assert isinstance(title, PageTitle)
-        body = self.join(blocks)
+        self.bind(title.config)
+        return self.document(title, self.join(blocks))
+
+    def document(self, title: PageTitle, body: str) -> str:
+        """The document around the body of the page."""
         cols = max_matrix_cols(body)
         head = (
             f"% Generated by symderiv {__version__}: {title.command}\n"
             "% Compile with pdflatex (twice for references).\n"
         )
-        if not self.standalone:
+        if not self.settings.standalone:
+            packages = ",".join(
+                FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ())
+            )
             return (
-                head
-                + "% A fragment: needs \\usepackage{"
-                + ",".join(FRAGMENT_PACKAGES + (("tikz",) if self.pictures else ()))
-                + "}.\n"
-                + f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
-                + latex_macros(colors=self.pictures)
-                + "\n"
-                + body
-                + "\n"
+                f"{head}% A fragment: needs \\usepackage{{{packages}}}.\n"
+                f"\\setcounter{{MaxMatrixCols}}{{{max(10, cols)}}}\n"
+                f"{latex_macros(colors=self.pictures)}\n{body}\n"
             )
         paper = "a4paper" if self.settings.paper == "a4" else "letterpaper"
         preamble = latex_preamble(
@@ -1798,23 +1679,18 @@ class LatexPrinter(PagePrinter[str, Any]):
                 r"\allowdisplaybreaks",
                 r"\emergencystretch=2em",
                 # The subtitle goes with the title, which may wrap (\author may not).
-                f"\\title{{{self.title_tex(title)}\\\\[1.5ex]\\large "
-                f"{self.subtitle_tex(title)}}}",
+                f"\\title{{{self.text(title.title)}\\\\[1.5ex]\\large "
+                f"{self.subtitle(title, self.text)}}}",
                 f"\\author{{Derived and verified by symderiv {__version__}}}",
                 r"\date{}",
-                pdf_title(self.pdf_title_text(title)),
+                pdf_title(self.plain(title.title)),
             ],
         )
         return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"
 
 
-def _label(step_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "-", step_id)
-
-
 def _tex_block_width(tex: str) -> float:
-    lines = tex.split("\\\\")
-    return max(tex_width(line) for line in lines)
+    return max(tex_width(line) for line in tex.split("\\\\"))
 
 
 def _tex_block_height(tex: str) -> float:
