@@ -11,7 +11,7 @@ from .. import __version__
 from ..conventions import get_convention
 from ..notation import Node, Sym
 from ..render.code import numpy_code
-from .engine import stages
+from .engine import size_names, stages
 from .notation import Had, Slope, rename
 from .notes import formula_text
 from .spec import NetConfig, parse_net
@@ -37,10 +37,6 @@ def _code(node: Node, names: dict[str, str]) -> str:
 
 def _text(node: Node) -> str:
     return formula_text(node)
-
-
-def _size_names(k: int) -> dict[str, str]:
-    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
 
 
 def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str:
@@ -80,7 +76,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             )
             init.append(f"        self.b{k} = np.zeros({b_shape})")
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            form = rename(conv.forward(), roles, _size_names(k))
+            form = rename(conv.forward(), roles, size_names(k))
             names = {
                 st.input: "self." + st.input,
                 f"W{k}": f"self.W{k}",
@@ -123,7 +119,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
                 ("b", f"self.db{k}"),
                 ("X", f"d{st.input}"),
             ):
-                node = rename(conv.closed_form(role), roles, _size_names(k))
+                node = rename(conv.closed_form(role), roles, size_names(k))
                 bwd.append(f"        {target} = {_code(node, names)}  # {_text(node)}")
                 doc_bwd.append(f"    {target.removeprefix('self.')} = {_text(node)}")
             up = f"d{st.input}"

@@ -16,12 +16,20 @@ applied by writing the last target of each row as 1 − the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ..algebra import ONE, Poly, PolyMatrix, bulk_work, vec_positions
+from .. import maths
+from ..algebra import (
+    ONE,
+    Poly,
+    PolyMatrix,
+    affine_jacobian,
+    bulk_work,
+    vec_positions,
+)
 from ..notation import (
     Deriv,
     Equation,
@@ -41,7 +49,16 @@ from ..notation import (
 )
 from ..notes import Claim, Code, F, Prose
 from ..steps import Check, Result, Step, StepKind
-from .notation import Diag, Had, Slope, evaluate, rename, slope_matrix, substitute
+from .notation import (
+    Diag,
+    Had,
+    Slope,
+    diag_of,
+    evaluate,
+    rename,
+    slope_matrix,
+    substitute,
+)
 from .notes import Written, ent, mat, math, slash
 from .notes import ent_tex as _t
 from .notes import ent_text as _e
@@ -49,6 +66,11 @@ from .spec import LayerSpec, NetConfig
 
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
+#: A factor of an index formula: "δ", the slope "f", or an entry's (letters, layer).
+Name = str | tuple[str, int | None]
+#: The summed index letter (None: no sum), ∂out_ij/∂var_kl and the collapsed sum, as
+#: products of factors (name, index letters).
+Formula = tuple[str | None, Sequence[tuple[Name, str]], Sequence[tuple[Name, str]]]
 
 
 # -- names ---------------------------------------------------------------------------
@@ -127,6 +149,25 @@ def stages(config: NetConfig) -> tuple[Stage, ...]:
             out.append(Stage(layer, current, role, width, width))
         current = role
     return tuple(out)
+
+
+def loss_form(config: NetConfig) -> Node:
+    """∂L/∂(the network's output) as a formula: dY, 1_N·1_Kᵀ, (Z − T)/N or (P − T)/N."""
+    last = stages(config)[-1]
+    if config.loss == "generic":
+        return Sym("dY")
+    if config.loss == "sum":
+        ones_k = Ones(f"K{last.index}")
+        if config.conv.samples_as_columns:
+            return Prod(ones_k, T(Ones("N")))
+        return Prod(Ones("N"), T(ones_k))
+    fit = Sym(last.output if config.loss == "mse" else "P")
+    return Prod(Recip("N"), Sum(fit, Prod(Scalar(Fraction(-1)), Sym("T"))))
+
+
+def size_names(index: int) -> dict[str, str]:
+    """The single layer's sizes D, M as affine layer ``index``'s widths: D or Kℓ₋₁, Kℓ."""
+    return {"N": "N", "D": "D" if index == 1 else f"K{index - 1}", "M": f"K{index}"}
 
 
 @dataclass(frozen=True)
@@ -378,12 +419,6 @@ class _NetEngine:
         if self.progress is not None:
             self.progress(task, done, total)
 
-    @staticmethod
-    def size_names(st: Stage) -> dict[str, str]:
-        """The single layer's sizes D, M as this layer's widths: D or Kℓ₋₁, and Kℓ."""
-        k = st.index
-        return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
-
     def local_sizes(self, st: Stage) -> dict[str, int]:
         """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
         return {"N": self.n, "D": st.in_width, "M": st.out_width}
@@ -486,7 +521,7 @@ class _NetEngine:
                 form = rename(
                     self.conv.forward(),
                     {"X": st.input, "W": f"W{k}", "b": f"b{k}"},
-                    self.size_names(st),
+                    size_names(st.index),
                 )
                 self.steps.append(
                     Step(
@@ -554,22 +589,17 @@ class _NetEngine:
 
     def _activation_forward(self, st: Stage) -> Step:
         k, kind = st.index, st.kind
-        eqs: tuple[Equation, ...]
         a, z, r = (_e(x, k, "ij") for x in "azr")
         at, zt, rt = (_t(x, k, "ij") for x in "azr")
         da_dz = math(f"∂{a}/∂{z}", rf"\partial {at}/\partial {zt}")
         note: Prose
+        cached: tuple[Equation, ...] = ()
         if kind == "relu":
-            eqs = (
-                Equation(
-                    Written(
-                        f"{a} = max(0, {z}) = {r}·{z}",
-                        rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
-                    )
-                ),
-                Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            written = (
+                f"{a} = max(0, {z}) = {r}·{z}",
+                rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
             )
+            cached = (Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),)
             note = (
                 "The forward pass caches the mask ",
                 ent("r", k),
@@ -582,46 +612,42 @@ class _NetEngine:
                 math(f" = {r}", f" = {rt}"),
                 ".",
             )
-        elif kind == "tanh":
-            eqs = (
-                Equation(Written(f"{a} = tanh({z})", rf"{at} = \tanh {zt}")),
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
-            )
-            note = (
-                "The forward pass caches the output ",
-                ent("a", k),
-                "; since ",
-                math("tanh′ = 1 − tanh²", r"\tanh' = 1 - \tanh^{2}"),
-                ", ",
-                da_dz,
-                math(f" = 1 − {a}²", f" = 1 - {{{at}}}^{{2}}"),
-                ", a polynomial in what is cached.",
-            )
         else:
-            eqs = (
-                Equation(
-                    Written(
+            # The forward formula, the derivative's identity and the slope it gives.
+            written, identity, slope = {
+                "tanh": (
+                    (f"{a} = tanh({z})", rf"{at} = \tanh {zt}"),
+                    ("tanh′ = 1 − tanh²", r"\tanh' = 1 - \tanh^{2}"),
+                    (f" = 1 − {a}²", f" = 1 - {{{at}}}^{{2}}"),
+                ),
+                "sigmoid": (
+                    (
                         f"{a} = σ({z}) = 1/(1 + exp(−{z}))",
                         rf"{at} = \sigma({zt}) = \frac{{1}}{{1 + \exp(-{zt})}}",
-                    )
+                    ),
+                    ("σ′ = σ(1 − σ)", r"\sigma' = \sigma(1 - \sigma)"),
+                    (f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
                 ),
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
-            )
+            }[kind]
             note = (
                 "The forward pass caches the output ",
                 ent("a", k),
                 "; since ",
-                math("σ′ = σ(1 − σ)", r"\sigma' = \sigma(1 - \sigma)"),
+                math(*identity),
                 ", ",
                 da_dz,
-                math(f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
+                math(*slope),
                 ", a polynomial in what is cached.",
             )
         return Step(
             f"forward_{st.output}",
             StepKind.DEFINE,
             (f"Activation {kind} after layer {k}: ", mat(st.output)),
-            eqs,
+            (
+                Equation(Written(*written)),
+                *cached,
+                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            ),
             note=note,
             wrt=st.output,
         )
@@ -630,18 +656,15 @@ class _NetEngine:
     def loss_steps(self) -> tuple[PolyMatrix, Node]:
         """The upstream derivative of the network's output: its value and formula."""
         c, top, n = self.config, self.top, self.n
-        width = self.stages[-1].out_width
-        low = entry_prefix(top)
-        d_top = "d" + top
-        letter, layer = _split(low)
+        if c.loss == "softmax-ce":
+            return self.softmax_ce_steps()
+        form = loss_form(c)
+        letter, layer = _split(entry_prefix(top))
         y, yt = _e(letter, layer, "ij"), _t(letter, layer, "ij")
         note: Prose
+        written: tuple[Equation, ...] = ()
         if c.loss == "generic":
             value = self.mats["dY"]
-            form: Node = Sym("dY")
-            eqs: tuple[Equation, ...] = (
-                Equation(Sym(d_top), Deriv("L", top), Sym("dY"), Explicit(value)),
-            )
             note = (
                 "The layers above hand the network the upstream derivatives ",
                 math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
@@ -650,26 +673,13 @@ class _NetEngine:
                 "); they stay symbols.",
             )
         elif c.loss == "sum":
-            value = PolyMatrix.ones(*self.act_shape(width))
-            ones_k = Ones(f"K{self.stages[-1].index}")
-            form = (
-                Prod(ones_k, T(Ones("N")))
-                if self.columns
-                else Prod(Ones("N"), T(ones_k))
-            )
-            eqs = (
-                Equation(Written(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")),
-                Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
-            )
-            note = (
-                "For ",
-                math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}"),
-                " every upstream derivative is 1.",
-            )
-        elif c.loss == "mse":
+            value = PolyMatrix.ones(*self.act_shape(self.stages[-1].out_width))
+            sum_y = math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")
+            written = (Equation(Written(sum_y.text, sum_y.latex)),)
+            note = ("For ", sum_y, " every upstream derivative is 1.")
+        else:  # mse
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
-            form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
-            eqs = (
+            written = (
                 Equation(
                     Written(
                         f"L = 1/(2N) Σᵢ ‖{_e(letter, layer, 'i')} − tᵢ‖²",
@@ -677,27 +687,26 @@ class _NetEngine:
                         rf"{_t(letter, layer, 'i')} - t_{{i}} \rVert^{{2}}",
                     )
                 ),
-                Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
             )
             note = (
                 math(
                     f"∂L/∂{y} = ({y} − tᵢⱼ)/N",
-                    rf"\partial L/\partial {yt} = "
-                    rf"({yt} - t_{{ij}})/N",
+                    rf"\partial L/\partial {yt} = ({yt} - t_{{ij}})/N",
                 ),
                 ": the ",
                 math("1/N"),
                 " of the batch average is here, once, and every layer below inherits "
                 "it through the chain rule.",
             )
-        else:
-            return self.softmax_ce_steps()
         self.steps.append(
             Step(
                 "loss",
                 StepKind.DEFINE,
                 "The loss and the upstream derivative of the output",
-                eqs,
+                (
+                    *written,
+                    Equation(Sym("d" + top), Deriv("L", top), form, Explicit(value)),
+                ),
                 note=note,
                 wrt=top,
             )
@@ -791,8 +800,8 @@ class _NetEngine:
         # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
         blocks: dict[tuple[int, int], Poly] = {}
         for i in range(n):
-            p_i = PolyMatrix(width, 1, {(j, 0): P[at(i, j)] for j in range(width)})
-            block = _diag_col(p_i) - p_i @ p_i.T
+            p_i = maths.column([P[at(i, j)] for j in range(width)])
+            block = diag_of(p_i.vec("row")) - p_i @ p_i.T
             for (a, b), v in block.entries.items():
                 blocks[i * width + a, i * width + b] = v
         structured = PolyMatrix(size, size, blocks)
@@ -857,19 +866,15 @@ class _NetEngine:
         )
         # Route 1: the chain rule J_L(z) = J_L(p)·J_p(z), with p·p⁻¹ = 1.
         raw = row @ jac
-        chain = PolyMatrix(
-            1, size, {key: cancel_reciprocals(v) for key, v in raw.entries.items()}
-        )
-        chain = PolyMatrix(
-            1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()}
-        )
-        unfused = PolyMatrix.unvec([chain[0, r] for r in range(size)], shape, order)
+        chain = PolyMatrix(1, size, {})
+        for key, v in raw.entries.items():
+            if not (cancelled := cancel_reciprocals(v)).is_zero():
+                chain.entries[key] = cancelled
+        unfused = maths.unvec(chain, shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
         fused_entries: dict[tuple[int, int], Poly] = {}
         for i in range(n):
-            row_sum = Poly()
-            for l_ in range(width):
-                row_sum = row_sum + T_[at(i, l_)]
+            row_sum = sum((T_[at(i, l_)] for l_ in range(width)), Poly())
             for j in range(width):
                 v = (T_[at(i, j)] - P[at(i, j)] * row_sum).scale(-scale)
                 if not v.is_zero():
@@ -885,7 +890,7 @@ class _NetEngine:
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
             next(iter(T_[at(i, width - 1)].atoms())): ONE
-            - _sum(T_[at(i, l_)] for l_ in range(width - 1))
+            - sum((T_[at(i, l_)] for l_ in range(width - 1)), Poly())
             for i in range(n)
         }
         target = (P - T_).scale(scale)
@@ -966,7 +971,7 @@ class _NetEngine:
                     Equation(
                         Sym(f"dZ{k}"),
                         Deriv("L", f"Z{k}"),
-                        _p_minus_t(n),
+                        loss_form(self.config),
                         Explicit(target),
                     ),
                 ),
@@ -982,7 +987,7 @@ class _NetEngine:
                 wrt="P",
             )
         )
-        return target, _p_minus_t(n)
+        return target, loss_form(self.config)
 
     # -- layers, top down ------------------------------------------------------------------
     def _upstream_symbols(self, role: str) -> PolyMatrix:
@@ -1011,12 +1016,6 @@ class _NetEngine:
         self.checks.append(Check(wrt, claim, ok, text))
         return ok
 
-    def _row(self, matrix: PolyMatrix) -> PolyMatrix:
-        values = matrix.vec(self.order)
-        return PolyMatrix(
-            1, len(values), {(0, k): v for k, v in enumerate(values) if not v.is_zero()}
-        )
-
     def affine_backward(self, st: Stage, need_input: bool) -> None:
         """Affine layer ℓ: Jacobians of vec(Zℓ) by Wℓ, bℓ (and its input), chain, close."""
         k = st.index
@@ -1037,22 +1036,10 @@ class _NetEngine:
         z = self.forward[out]
         for role, var in todo:
             names = [next(iter(p.atoms())) for p in env[role].vec(order)]
-            column = {nm: c for c, nm in enumerate(names)}
-            entries: dict[tuple[int, int], Poly] = {}
-            for r, y in enumerate(z.vec(order)):
-                for mono, coeff in y.terms.items():
-                    for f in mono:
-                        if f in column:
-                            rest = tuple(g for g in mono if g != f)
-                            value = Poly({rest: coeff})
-                            key = (r, column[f])
-                            entries[key] = (
-                                entries[key] + value if key in entries else value
-                            )
-            jac = PolyMatrix(z.rows * z.cols, len(names), entries)
+            jac = affine_jacobian(z.vec(order), names)
             kron_role = self.conv.kronecker(role, order)
             kron = evaluate(kron_role, env, order, self.local_sizes(st))
-            kron_node = rename(kron_role, roles, self.size_names(st))
+            kron_node = rename(kron_role, roles, size_names(st.index))
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
@@ -1064,7 +1051,9 @@ class _NetEngine:
             blocks = (
                 None  # samples as columns: no block rules drawn
                 if self.columns
-                else _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+                else maths.blocks(
+                    self.conv, role, order, self.n, st.in_width, st.out_width
+                )
             )
             self.steps.append(
                 Step(
@@ -1085,14 +1074,11 @@ class _NetEngine:
                     wrt=var,
                 )
             )
-            chain = self._row(up_symbols) @ jac
-            self._chain_step(out, var, up_symbols, jac, blocks, chain)
-            shape = env[role].shape
-            local = PolyMatrix.unvec(
-                [chain[0, c] for c in range(chain.cols)], shape, order
-            )
+            row, chain = maths.chain_rule(up_symbols, jac, order)
+            self._chain_step(out, var, row, jac, blocks, chain)
+            local = maths.unvec(chain, env[role].shape, order)
             closed_role = self.conv.closed_form(role)
-            closed_node = rename(closed_role, roles, self.size_names(st))
+            closed_node = rename(closed_role, roles, size_names(st.index))
             closed = evaluate(
                 closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
             )
@@ -1176,11 +1162,9 @@ class _NetEngine:
                 wrt=zrole,
             )
         )
-        chain = self._row(up_symbols) @ jac
-        self._chain_step(out, zrole, up_symbols, jac, None, chain)
-        local = PolyMatrix.unvec(
-            [chain[0, c] for c in range(chain.cols)], slope.shape, order
-        )
+        row, chain = maths.chain_rule(up_symbols, jac, order)
+        self._chain_step(out, zrole, row, jac, None, chain)
+        local = maths.unvec(chain, slope.shape, order)
         closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
         closed = evaluate(
             closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
@@ -1236,72 +1220,6 @@ class _NetEngine:
         self._compose(zrole, out, local, closed_node, ok)
 
     # -- the index view (--method index or all) ----------------------------------------------
-    def _index_columns(
-        self,
-        st: Stage,
-        var: str,
-        role: str,
-        up: PolyMatrix,
-        env: Mapping[str, PolyMatrix],
-    ) -> tuple[
-        tuple[str, str],
-        tuple[str, str],
-        tuple[str, str],
-        tuple[str, str],
-        Callable[[int, int], Poly],
-    ]:
-        """The index view of an affine layer with samples as columns (wx):
-        zᵢⱼ = Σₘ wᵢₘ inₘⱼ + bᵢ. Returns the partial, the summand, the collapsed sum,
-        the entry differentiated by (each in Unicode and TeX) and the collapsed value."""
-        k = st.index
-        o = _split(entry_prefix(st.output))
-        i_ = _split(entry_prefix(st.input))
-        do = ("d" + o[0], o[1])
-        n = up.cols  # the samples are the columns
-
-        def e(name: tuple[str, int | None], idx: str) -> str:
-            return _e(name[0], name[1], idx)
-
-        def t(name: tuple[str, int | None], idx: str) -> str:
-            return _t(name[0], name[1], idx)
-
-        w, b = ("w", k), ("b", k)
-        if role == "W":
-            x_in = env["X"]
-            part = (f"δᵢₖ {e(i_, 'lj')}", rf"\delta_{{ik}} \, {t(i_, 'lj')}")
-            done = (
-                f"Σⱼ {e(do, 'kj')} {e(i_, 'lj')}",
-                rf"\sum_{{j}} {t(do, 'kj')} \, {t(i_, 'lj')}",
-            )
-            wrt = (e(w, "kl"), t(w, "kl"))
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(up[r, a] * x_in[c, a] for a in range(n))
-
-        elif role == "X":
-            weights = env["W"]
-            m = up.rows
-            part = (f"{e(w, 'ik')} δⱼₗ", rf"{t(w, 'ik')} \, \delta_{{jl}}")
-            done = (
-                f"Σᵢ {e(w, 'ik')} {e(do, 'il')}",
-                rf"\sum_{{i}} {t(w, 'ik')} \, {t(do, 'il')}",
-            )
-            v = _split(entry_prefix(var))
-            wrt = (e(v, "kl"), t(v, "kl"))
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(weights[a, r] * up[a, c] for a in range(m))
-
-        else:  # b, a column
-            part = ("δᵢₗ", r"\delta_{il}")
-            done = (f"Σⱼ {e(do, 'lj')}", rf"\sum_{{j}} {t(do, 'lj')}")
-            wrt = (e(b, "l"), t(b, "l"))
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(up[max(r, c), a] for a in range(n))
-
-        return part, part, done, wrt, value
-
     def _index_forward(self, st: Stage) -> tuple[Equation, ...]:
         """zᵢⱼ = Σₘ inᵢₘ wₘⱼ + bⱼ (wⱼₘ when W is stored transposed), for the index view."""
         if self.config.method == "jacobian":
@@ -1342,104 +1260,74 @@ class _NetEngine:
         """The derivative by ``var`` in index notation, its Kronecker deltas collapsed.
 
         ``role``: X (the layer's input), W, b, or Z (the input of an elementwise layer).
-        The collapsed sum is evaluated entry by entry at these sizes and checked against
-        the chain rule's matrix ``local``; the steps go where the Jacobian route's are
-        (``--method index``) or before its closed form (``--method all``).
+        Each formula is a product of factors (name, index letters, matrix); the collapsed
+        sum is evaluated from the same factors, entry by entry at these sizes, and checked
+        against the chain rule's matrix ``local``; the steps go where the Jacobian route's
+        are (``--method index``) or before its closed form (``--method all``).
         """
         out, k = st.output, st.index
         o = _split(entry_prefix(out))
         i_ = _split(entry_prefix(st.input))
-        w, b = ("w", k), ("b", k)
-        do = ("d" + o[0], o[1])
-        v = _split(entry_prefix(var))
+        w, do = ("w", k), ("d" + o[0], o[1])
+        wrt_name = ("b", k) if role == "b" else _split(entry_prefix(var))
+        # ∂out_ij/∂var_kl (its deltas) and the collapsed sum Σ_letter (its factors, each
+        # read from a matrix), by the layer's formula: wx z_ij = Σ_m w_im in_mj + b_i,
+        # else z_ij = Σ_m in_im w_mj + b_j (w_jm when W is stored transposed); a_ij =
+        # f(z_ij) for an elementwise layer.
+        wx = self.columns
+        formulas: dict[str, Formula] = {
+            "Z": (
+                None,
+                [("δ", "ik"), ("δ", "jl"), ("f", "ij")],
+                [(do, "kl"), ("f", "kl")],
+            ),
+            "b": (
+                "j" if wx else "i",
+                [("δ", "il" if wx else "jl")],
+                [(do, "lj" if wx else "il")],
+            ),
+        }
+        if wx:
+            formulas["W"] = ("j", [("δ", "ik"), (i_, "lj")], [(do, "kj"), (i_, "lj")])
+            formulas["X"] = ("i", [(w, "ik"), ("δ", "jl")], [(w, "ik"), (do, "il")])
+        elif self.conv.weight_transposed:
+            formulas["W"] = ("i", [("δ", "jk"), (i_, "il")], [(do, "ik"), (i_, "il")])
+            formulas["X"] = ("j", [("δ", "ik"), (w, "jl")], [(do, "kj"), (w, "jl")])
+        else:
+            formulas["W"] = ("i", [(i_, "ik"), ("δ", "jl")], [(i_, "ik"), (do, "il")])
+            formulas["X"] = ("j", [("δ", "ik"), (w, "lj")], [(do, "kj"), (w, "lj")])
+        letter, part, factors = formulas[role]
+        roles: dict[Name, str] = {i_: "X", w: "W", "f": var}
+        matrices = {do: up, **{n: env[r] for n, r in roles.items() if r in env}}
+        kind = st.kind
 
-        def e(name: tuple[str, int | None], idx: str) -> str:
-            return _e(name[0], name[1], idx)
+        def shown(factors: Sequence[tuple[Name, str]]) -> tuple[str, str]:
+            texts = []
+            for name, idx in factors:
+                if name == "δ":
+                    texts.append((_e("δ", None, idx), _t(r"\delta", None, idx)))
+                elif name == "f":
+                    texts.append((_slope_text(kind, k, idx), _slope_tex(kind, k, idx)))
+                else:
+                    assert isinstance(name, tuple)
+                    texts.append((_e(*name, idx), _t(*name, idx)))
+            return " ".join(a for a, _ in texts), r" \, ".join(b for _, b in texts)
 
-        def t(name: tuple[str, int | None], idx: str) -> str:
-            return _t(name[0], name[1], idx)
+        def value(r: int, c: int) -> Poly:
+            at = {"l": max(r, c)} if role == "b" else {"k": r, "l": c}
+            first, idx = factors[0]
+            size = 1 if letter is None else matrices[first].shape[idx.index(letter)]
+            total = Poly()
+            for a in range(size):
+                if letter is not None:
+                    at[letter] = a
+                term = ONE
+                for name, idx in factors:
+                    term = term * matrices[name][at[idx[0]], at[idx[1]]]
+                total = total + term
+            return total
 
-        transposed = self.conv.weight_transposed
         rows, cols = local.shape
-        n = up.rows
-        value: Callable[[int, int], Poly]
-        if self.columns and role != "Z":  # wx: z_ij = Σ_m w_im in_mj + b_i
-            part, summed, done, wrt, value = self._index_columns(st, var, role, up, env)
-        elif role == "W":
-            if transposed:  # z_ij = Σ_m in_im w_jm + b_j
-                part = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
-                summed = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
-                done = (
-                    f"Σᵢ {e(do, 'ik')} {e(i_, 'il')}",
-                    rf"\sum_{{i}} {t(do, 'ik')} \, {t(i_, 'il')}",
-                )
-                w_in = env["X"]
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(up[a, r] * w_in[a, c] for a in range(n))
-            else:  # z_ij = Σ_m in_im w_mj + b_j
-                part = (f"{e(i_, 'ik')} δⱼₗ", rf"{t(i_, 'ik')} \, \delta_{{jl}}")
-                summed = part
-                done = (
-                    f"Σᵢ {e(i_, 'ik')} {e(do, 'il')}",
-                    rf"\sum_{{i}} {t(i_, 'ik')} \, {t(do, 'il')}",
-                )
-                x_in = env["X"]
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(x_in[a, r] * up[a, c] for a in range(n))
-
-            wrt = (e(w, "kl"), t(w, "kl"))
-        elif role == "X":
-            weights = env["W"]
-            m = up.cols
-            if transposed:
-                part = (f"δᵢₖ {e(w, 'jl')}", rf"\delta_{{ik}} \, {t(w, 'jl')}")
-                done = (
-                    f"Σⱼ {e(do, 'kj')} {e(w, 'jl')}",
-                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'jl')}",
-                )
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(up[r, a] * weights[a, c] for a in range(m))
-            else:
-                part = (f"δᵢₖ {e(w, 'lj')}", rf"\delta_{{ik}} \, {t(w, 'lj')}")
-                done = (
-                    f"Σⱼ {e(do, 'kj')} {e(w, 'lj')}",
-                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'lj')}",
-                )
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(up[r, a] * weights[c, a] for a in range(m))
-
-            summed = part
-            wrt = (e(v, "kl"), t(v, "kl"))
-        elif role == "b":
-            part = ("δⱼₗ", r"\delta_{jl}")
-            summed = part
-            done = (f"Σᵢ {e(do, 'il')}", rf"\sum_{{i}} {t(do, 'il')}")
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(up[a, max(r, c)] for a in range(n))
-
-            wrt = (e(b, "l"), t(b, "l"))
-        else:  # Z: the elementwise layer a_ij = f(z_ij)
-            slope = env[var]
-            f_ij = (_slope_text(st.kind, k, "ij"), _slope_tex(st.kind, k, "ij"))
-            part = (
-                f"δᵢₖ δⱼₗ {f_ij[0]}",
-                rf"\delta_{{ik}} \, \delta_{{jl}} \, {f_ij[1]}",
-            )
-            summed = part
-            done = (
-                f"{e(do, 'kl')} {_slope_text(st.kind, k, 'kl')}",
-                rf"{t(do, 'kl')} \, {_slope_tex(st.kind, k, 'kl')}",
-            )
-
-            def value(r: int, c: int) -> Poly:
-                return up[r, c] * slope[r, c]
-
-            wrt = (e(v, "kl"), t(v, "kl"))
         collapsed = PolyMatrix(
             rows,
             cols,
@@ -1458,7 +1346,16 @@ class _NetEngine:
             collapsed,
             "the collapsed sum = the chain rule's matrix, entry by entry",
         )
-        z_ij = (e(o, "ij"), t(o, "ij"))
+        p_text, p_tex = shown(part)
+        done = shown(factors)
+        if letter is not None:
+            done = (
+                f"{_e('Σ', None, letter)} {done[0]}",
+                rf"\sum_{{{letter}}} {done[1]}",
+            )
+        wrt_idx = "l" if role == "b" else "kl"
+        wrt = (_e(*wrt_name, wrt_idx), _t(*wrt_name, wrt_idx))
+        z_ij = (_e(*o, "ij"), _t(*o, "ij"))
         partial = Step(
             f"index_d{out}_d{var}",
             StepKind.JACOBIAN,
@@ -1466,8 +1363,8 @@ class _NetEngine:
             (
                 Equation(
                     Written(
-                        f"∂{z_ij[0]}/∂{wrt[0]} = {part[0]}",
-                        rf"\frac{{\partial {z_ij[1]}}}{{\partial {wrt[1]}}} = {part[1]}",
+                        f"∂{z_ij[0]}/∂{wrt[0]} = {p_text}",
+                        rf"\frac{{\partial {z_ij[1]}}}{{\partial {wrt[1]}}} = {p_tex}",
                     )
                 ),
             ),
@@ -1490,9 +1387,9 @@ class _NetEngine:
             (
                 Equation(
                     Written(
-                        f"∂L/∂{wrt[0]} = Σᵢ Σⱼ {e(do, 'ij')} {summed[0]} = {done[0]}",
+                        f"∂L/∂{wrt[0]} = Σᵢ Σⱼ {_e(*do, 'ij')} {p_text} = {done[0]}",
                         rf"\frac{{\partial L}}{{\partial {wrt[1]}}} = \sum_{{i}} "
-                        rf"\sum_{{j}} {t(do, 'ij')} \, {summed[1]} = {done[1]}",
+                        rf"\sum_{{j}} {_t(*do, 'ij')} \, {p_tex} = {done[1]}",
                     )
                 ),
             ),
@@ -1564,7 +1461,7 @@ class _NetEngine:
         self,
         out: str,
         var: str,
-        up: PolyMatrix,
+        row: PolyMatrix,
         jac: PolyMatrix,
         blocks: tuple[int, int] | None,
         chain: PolyMatrix,
@@ -1579,7 +1476,7 @@ class _NetEngine:
                     Equation(Jac("L", v), Prod(Jac("L", o), Jac(o, v))),
                     Equation(
                         Jac("L", v),
-                        Prod(Explicit(self._row(up)), Explicit(jac, blocks)),
+                        Prod(Explicit(row), Explicit(jac, blocks)),
                     ),
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
@@ -1759,7 +1656,7 @@ class _NetEngine:
                 for role, var in (("W", f"W{k}"), ("b", f"b{k}"), ("X", st.input)):
                     if var in self.upstreams or var in self.results:
                         node = rename(
-                            self.conv.closed_form(role), roles, self.size_names(st)
+                            self.conv.closed_form(role), roles, size_names(st.index)
                         )
                         eqs.append(Equation(Sym(f"d{var}"), node))
             else:
@@ -1812,39 +1709,6 @@ def _mono(*names: str) -> tuple[str, ...]:
     from ..algebra import rank
 
     return tuple(sorted(names, key=rank))
-
-
-def _sum(polys: Any) -> Poly:
-    total = Poly()
-    for p in polys:
-        total = total + p
-    return total
-
-
-def _diag_col(v: PolyMatrix) -> PolyMatrix:
-    return PolyMatrix(
-        v.rows,
-        v.rows,
-        {(i, i): v[i, 0] for i in range(v.rows) if not v[i, 0].is_zero()},
-    )
-
-
-def _p_minus_t(n: int) -> Node:
-    """(P − T)/N (``n`` is unused: the formula names the size)."""
-    return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
-
-
-def _blocks(
-    conv: Any, role: str, order: str, n: int, d: int, m: int
-) -> tuple[int, int]:
-    row = order == "row"
-    if role == "X":
-        return (m, d) if row else (n, n)
-    if role == "W":
-        if conv.weight_transposed:
-            return (m, d * m) if row else (n, d * m)
-        return (m, m) if row else (n, d)
-    return (m, m) if row else (n, 1)
 
 
 def _slope_text(kind: str, k: int, index: str = "ij") -> str:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ..notation import Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
+from ..notation import Node, Prod, Sum, Sym, T
 from ..numeric import (
     FD_RTOL,
     TORCH_RTOL,
@@ -28,7 +27,7 @@ from ..numeric import (
     one_hot,
     torch_version,
 )
-from .engine import Stage, stages
+from .engine import Stage, loss_form, size_names, stages
 from .notation import Had, Slope, rename
 from .spec import NetConfig
 
@@ -127,15 +126,6 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
     conv = config.conv
     all_stages = stages(config)
     top = all_stages[-1].output
-    top_form: Node
-    if config.loss == "generic":
-        top_form = Sym("dY")
-    elif config.loss == "sum":
-        top_form = Prod(Ones("N"), T(Ones(f"K{all_stages[-1].index}")))
-    elif config.loss == "mse":
-        top_form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
-    else:
-        top_form = Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
     upstream: dict[str, Node] = {top: Sym(f"d{top}")}
     out: dict[str, Node] = {}
     for st in reversed(all_stages):
@@ -145,7 +135,7 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             for role, var in (("X", st.input), ("W", f"W{k}"), ("b", f"b{k}")):
                 node = _substitute_upstream(
-                    rename(conv.closed_form(role), roles, _size_names(k)), up
+                    rename(conv.closed_form(role), roles, size_names(k)), up
                 )
                 if role == "X":
                     upstream[var] = node
@@ -155,11 +145,7 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
                     out[var] = node
         else:
             upstream[f"Z{k}"] = Had(up, Slope(st.kind, k))
-    return top_form, out
-
-
-def _size_names(k: int) -> dict[str, str]:
-    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+    return loss_form(config), out
 
 
 def _substitute_upstream(node: Node, up: Node) -> Node:

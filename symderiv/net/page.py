@@ -91,46 +91,42 @@ def page_config(c: NetConfig) -> NetPageConfig:
     )
 
 
+#: The settings a command line or a notebook repeats when they differ from these.
+_DEFAULTS = (
+    ("convention", "xw"),
+    ("vec", "row"),
+    ("layout", "denominator"),
+    ("loss", "generic"),
+    ("method", "jacobian"),
+)
+
+
+def _changed(c: NetConfig) -> list[tuple[str, str | tuple[str, ...]]]:
+    """The settings of ``c`` that differ from the defaults, and the variables if not all."""
+    from .spec import parse_net_wrt
+
+    out: list[tuple[str, str | tuple[str, ...]]] = [
+        (name, getattr(c, name))
+        for name, default in _DEFAULTS
+        if getattr(c, name) != default
+    ]
+    if c.wrt != parse_net_wrt(None, c.net):
+        out.append(("wrt", c.wrt))
+    return out
+
+
 def command_line(c: NetConfig) -> str:
     """The ``symderiv derive --net ...`` command that reproduces the page."""
     parts = [f'symderiv derive --net "{c.net.text}" --n {c.n} --d {c.d}']
-    for name, default in (
-        ("convention", "xw"),
-        ("vec", "row"),
-        ("layout", "denominator"),
-        ("loss", "generic"),
-    ):
-        value = getattr(c, name)
-        if value != default:
-            parts.append(f"--{name} {value}")
-    if c.method != "jacobian":
-        parts.append(f"--method {c.method}")
-    if c.wrt != _all_variables(c):
-        parts.append("--wrt " + ",".join(c.wrt))
+    for name, value in _changed(c):
+        parts.append(f"--{name} {value if isinstance(value, str) else ','.join(value)}")
     return " ".join(parts)
-
-
-def _all_variables(c: NetConfig) -> tuple[str, ...]:
-    from .spec import parse_net_wrt
-
-    return parse_net_wrt(None, c.net)
 
 
 def setup_code(c: NetConfig) -> str:
     """The notebook's first code cell: the same derivation in Python."""
     args = [f"net={c.net.text!r}", f"n={c.n}", f"d={c.d}"]
-    for name, default in (
-        ("convention", "xw"),
-        ("vec", "row"),
-        ("layout", "denominator"),
-        ("loss", "generic"),
-        ("method", "jacobian"),
-    ):
-        value = getattr(c, name)
-        if value != default:
-            args.append(f"{name}={value!r}")
-    if c.wrt != _all_variables(c):
-        args.append(f"wrt={c.wrt!r}")
+    args += [f"{name}={value!r}" for name, value in _changed(c)]
     var = c.wrt[0] if c.wrt else "X"
     return (
         "from symderiv.net import derive_net\n\n"
