@@ -35,10 +35,6 @@ def _code(node: Node, names: dict[str, str]) -> str:
     return numpy_code(node, names, _SIZES)
 
 
-def _text(node: Node) -> str:
-    return formula_text(node)
-
-
 def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str:
     """Python source of a module with ``Net(d, seed=0)`` (and ``softmax_ce`` for that loss).
 
@@ -83,9 +79,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
                 f"b{k}": f"self.b{k}",
             }
             fwd.append(
-                f"        self.{st.output} = {_code(form, names)}  # {_text(form)}"
+                f"        self.{st.output} = {_code(form, names)}  # {formula_text(form)}"
             )
-            doc_fwd.append(f"    {st.output} = {_text(form)}")
+            doc_fwd.append(f"    {st.output} = {formula_text(form)}")
             d_in = str(width)
         else:
             z = f"self.Z{k}"
@@ -120,13 +116,19 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
                 ("X", f"d{st.input}"),
             ):
                 node = rename(conv.closed_form(role), roles, size_names(k))
-                bwd.append(f"        {target} = {_code(node, names)}  # {_text(node)}")
-                doc_bwd.append(f"    {target.removeprefix('self.')} = {_text(node)}")
+                bwd.append(
+                    f"        {target} = {_code(node, names)}  # {formula_text(node)}"
+                )
+                doc_bwd.append(
+                    f"    {target.removeprefix('self.')} = {formula_text(node)}"
+                )
             up = f"d{st.input}"
         else:
             node = Had(Sym(up), Slope(st.kind, k))
-            bwd.append(f"        dZ{k} = {_code(node, {up: up})}  # {_text(node)}")
-            doc_bwd.append(f"    dZ{k} = {_text(node)}")
+            bwd.append(
+                f"        dZ{k} = {_code(node, {up: up})}  # {formula_text(node)}"
+            )
+            doc_bwd.append(f"    dZ{k} = {formula_text(node)}")
             up = f"dZ{k}"
     bwd.append("        return dX")
     grads = ", ".join(f"dW{k}, db{k}" for k in range(1, len(widths) + 1))

@@ -43,11 +43,10 @@ from ..notation import (
     Sum,
     Sym,
     T,
-    Text,
     Vec,
     transpose,
 )
-from ..notes import Claim, Code, F, Prose
+from ..notes import Claim, Code, F, M, Prose
 from ..steps import Check, Result, Step, StepKind
 from .notation import (
     Diag,
@@ -62,7 +61,7 @@ from .notation import (
 from .notes import Written, ent, mat, math, slash
 from .notes import ent_tex as _t
 from .notes import ent_text as _e
-from .spec import LayerSpec, NetConfig
+from .spec import LayerSpec, NetConfig, variables
 
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
@@ -74,27 +73,16 @@ Formula = tuple[str | None, Sequence[tuple[Name, str]], Sequence[tuple[Name, str
 
 
 # -- names ---------------------------------------------------------------------------
-def atoms(prefix: str, rows: int, cols: int) -> PolyMatrix:
-    """The matrix of entry names prefix_i_j (1-based): x_1_1, w2_1_3, dz1_2_1, ..."""
+def atoms(prefix: str, rows: int, cols: int, bias: bool = False) -> PolyMatrix:
+    """The matrix of entry names prefix_i_j (1-based): x_1_1, w2_1_3, dz1_2_1, ...; with
+    ``bias``, the one index of a bias row (1, K) or column (K, 1): b2_3."""
     return PolyMatrix(
         rows,
         cols,
         {
-            (i, j): Poly.atom(f"{prefix}_{i + 1}_{j + 1}")
-            for i in range(rows)
-            for j in range(cols)
-        },
-    )
-
-
-def bias_atoms(index: int, shape: tuple[int, int]) -> PolyMatrix:
-    """bℓ_j for a bias row (1, K) or column (K, 1)."""
-    rows, cols = shape
-    return PolyMatrix(
-        rows,
-        cols,
-        {
-            (i, j): Poly.atom(f"b{index}_{max(i, j) + 1}")
+            (i, j): Poly.atom(
+                f"{prefix}_{max(i, j) + 1}" if bias else f"{prefix}_{i + 1}_{j + 1}"
+            )
             for i in range(rows)
             for j in range(cols)
         },
@@ -200,7 +188,6 @@ class NetDerivation:
     results: Mapping[str, Result]
     upstreams_raw: Mapping[str, PolyMatrix]
     scale: Fraction
-    upstream_forms: Mapping[str, Node]
     top: str
     checks: tuple[Check, ...]
 
@@ -229,11 +216,6 @@ class NetDerivation:
     def upstream_strings(self, role: str) -> list[list[str]]:
         """∂L/∂role (an upstream such as dZ2 or dA1) as sympy-readable strings."""
         return scaled_strings(self.upstreams_raw[role], self.scale)
-
-    @property
-    def upstreams(self) -> dict[str, PolyMatrix]:
-        """∂L/∂(each layer output): dZ2, dA1, ... in the cached names."""
-        return {k: v.scale(self.scale) for k, v in self.upstreams_raw.items()}
 
     def page(self, max_entries: int = 12) -> tuple[Any, ...]:
         """The format-neutral page every printer walks (:mod:`symderiv.net.page`)."""
@@ -284,19 +266,14 @@ def scaled_strings(raw: PolyMatrix, scale: Fraction) -> list[list[str]]:
     """Entries of scale·raw as strings, the scale written once: ``(x_1_1*p_1_1 - …)/16``."""
     if scale == 1:
         return raw.to_strings()
-    out = []
-    for i in range(raw.rows):
-        row = []
-        for j in range(raw.cols):
-            p = raw[i, j]
-            if len(p) <= 1:
-                row.append(p.scale(scale).to_str())
-            else:
-                text = p.to_str()
-                num, den = scale.numerator, scale.denominator
-                row.append(f"{num}*({text})/{den}" if num != 1 else f"({text})/{den}")
-        out.append(row)
-    return out
+    num, den = scale.numerator, scale.denominator
+
+    def entry(p: Poly) -> str:
+        if len(p) <= 1:
+            return p.scale(scale).to_str()
+        return f"{num}*({p.to_str()})/{den}" if num != 1 else f"({p.to_str()})/{den}"
+
+    return [[entry(raw[i, j]) for j in range(raw.cols)] for i in range(raw.rows)]
 
 
 def cancel_reciprocals(p: Poly) -> Poly:
@@ -348,14 +325,9 @@ class _NetEngine:
                 w_shape = self.conv.shape("W", n, st.in_width, st.out_width)
                 b_shape = self.conv.shape("b", n, st.in_width, st.out_width)
                 self.mats[f"W{k}"] = atoms(f"w{k}", *w_shape)
-                self.mats[f"b{k}"] = bias_atoms(k, b_shape)
-                env = {
-                    "X": self.mats[st.input],
-                    "W": self.mats[f"W{k}"],
-                    "b": self.mats[f"b{k}"],
-                }
+                self.mats[f"b{k}"] = atoms(f"b{k}", *b_shape, bias=True)
                 self.forward[st.output] = evaluate(
-                    self.conv.forward(), env, self.order, self.local_sizes(st)
+                    self.conv.forward(), self.env(st), self.order, self.local_sizes(st)
                 )
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
@@ -387,11 +359,12 @@ class _NetEngine:
     def raw(self, pattern: str) -> str:
         """Index letters of ``pattern`` in matrix order: "ic" is the sample i's entry c
         (i = the sample, c = its class j, K/L = the other sample's k/l); wx swaps them."""
-        letters = {"i": self.sample_letter, "c": self.class_letter}
-        if self.columns:
-            letters.update({"K": "l", "L": "k"})
-        else:
-            letters.update({"K": "k", "L": "l"})
+        letters = {
+            "i": self.sample_letter,
+            "c": self.class_letter,
+            "K": "l" if self.columns else "k",
+            "L": "k" if self.columns else "l",
+        }
         out = "".join(letters.get(ch, ch) for ch in pattern)
         if len(pattern) == 2 and pattern[0] == "i" and self.columns:
             out = out[::-1]  # (sample, class) is (row, column) in matrix order
@@ -407,6 +380,13 @@ class _NetEngine:
     def x(self, letter: str, pattern: str, layer: int | None = None) -> str:
         return _t(letter, layer, self.raw(pattern))
 
+    def sums_to_one(self, letter: str) -> M:
+        """Σⱼ tᵢⱼ = 1 (a sample's entries sum to one), the indices in matrix order."""
+        return math(
+            f"Σ{self.sub('c')} {self.u(letter, 'ic')} = 1",
+            rf"\sum_{{{self.class_letter}}} {self.x(letter, 'ic')} = 1",
+        )
+
     def act_shape(self, width: int) -> tuple[int, int]:
         """The shape of a matrix with one row per sample (one column in wx)."""
         return (width, self.n) if self.columns else (self.n, width)
@@ -418,6 +398,15 @@ class _NetEngine:
     def _tick(self, task: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(task, done, total)
+
+    def env(self, st: Stage) -> dict[str, PolyMatrix]:
+        """The single layer's X, W, b as affine layer st's input, Wℓ and bℓ."""
+        k = st.index
+        return {
+            "X": self.mats[st.input],
+            "W": self.mats[f"W{k}"],
+            "b": self.mats[f"b{k}"],
+        }
 
     def local_sizes(self, st: Stage) -> dict[str, int]:
         """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
@@ -433,10 +422,8 @@ class _NetEngine:
         top_value, top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
-        self.scale = (
-            Fraction(1, self.n)
-            if self.config.loss in ("mse", "softmax-ce")
-            else Fraction(1)
+        self.scale = Fraction(
+            1, self.n if self.config.loss in ("mse", "softmax-ce") else 1
         )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
         self.top_form = top_form
@@ -462,7 +449,6 @@ class _NetEngine:
             results={v: self.results[v] for v in self.config.wrt},
             upstreams_raw=dict(self.upstreams),
             scale=self.scale,
-            upstream_forms=dict(self.upstream_forms),
             top=self.top,
             checks=tuple(self.checks),
         )
@@ -471,22 +457,17 @@ class _NetEngine:
         """Position of the lowest stage the backward pass must go through."""
         if "X" in self.wanted:
             return 0
-        positions = [
+        return min(
             pos
             for pos, st in enumerate(self.stages)
             if st.kind == "affine" and {f"W{st.index}", f"b{st.index}"} & self.wanted
-        ]
-        return min(positions)
+        )
 
     # -- forward -------------------------------------------------------------------------
     def define_step(self) -> None:
         c = self.config
-        eqs = [Equation(Sym("X"), Explicit(self.mats["X"]))]
-        for st in self.stages:
-            if st.kind == "affine":
-                k = st.index
-                eqs.append(Equation(Sym(f"W{k}"), Explicit(self.mats[f"W{k}"])))
-                eqs.append(Equation(Sym(f"b{k}"), Explicit(self.mats[f"b{k}"])))
+        # X, W1, b1, W2, b2, ...
+        eqs = [Equation(Sym(v), Explicit(self.mats[v])) for v in variables(c.net)]
         widths = " → ".join(str(w) for w in c.widths())
         self.steps.append(
             Step(
@@ -575,10 +556,7 @@ class _NetEngine:
                         " of ",
                         mat("P"),
                         " is a probability vector (",
-                        math(
-                            f"Σ{self.sub('c')} {self.u('p', 'ic')} = 1",
-                            rf"\sum_{{{self.class_letter}}} {self.x('p', 'ic')} = 1",
-                        ),
+                        self.sums_to_one("p"),
                         "); the forward pass caches ",
                         mat("P"),
                         ", and the backward pass is written in its entries.",
@@ -723,7 +701,7 @@ class _NetEngine:
         shape = self.act_shape(width)
         pos = vec_positions(shape, order)
         at = self.at
-        word = "column" if self.columns else "row"
+        word = self.sample_word
         # The order in which each sample's entries are contiguous in vec(P).
         contiguous = "col" if self.columns else "row"
 
@@ -763,10 +741,7 @@ class _NetEngine:
                 ),
                 note=(
                     f"Each target {word} is one-hot (",
-                    math(
-                        f"Σ{self.sub('c')} {self.u('t', 'ic')} = 1",
-                        rf"\sum_{{{self.class_letter}}} {self.x('t', 'ic')} = 1",
-                    ),
+                    self.sums_to_one("t"),
                     "). ",
                     math(
                         "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
@@ -785,18 +760,14 @@ class _NetEngine:
             )
         )
         # J_p(z), explicit: ∂p_ij/∂z_kl = δ_ik p_ij (δ_jl − p_il).
-        jac_entries: dict[tuple[int, int], Poly] = {}
-        where = {p: r for r, p in enumerate(pos)}
-        for r, here in enumerate(pos):
-            for there, col in where.items():
-                if sample(there) != sample(here):
-                    continue
-                p_ij, p_il = P[here], P[there]
-                value = p_ij * ((ONE if here == there else Poly()) - p_il)
-                if not value.is_zero():
-                    jac_entries[r, col] = value
         size = len(pos)
-        jac = PolyMatrix(size, size, jac_entries)
+        jac = PolyMatrix(size, size, {})
+        for r, here in enumerate(pos):
+            for c, there in enumerate(pos):
+                if sample(there) == sample(here):
+                    value = P[here] * ((ONE if here == there else Poly()) - P[there])
+                    if not value.is_zero():
+                        jac.entries[r, c] = value
         # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
         blocks: dict[tuple[int, int], Poly] = {}
         for i in range(n):
@@ -1021,11 +992,7 @@ class _NetEngine:
         k = st.index
         out = st.output
         roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
-        env = {
-            "X": self.mats[st.input],
-            "W": self.mats[f"W{k}"],
-            "b": self.mats[f"b{k}"],
-        }
+        env = self.env(st)
         up_symbols = self._upstream_symbols(out)
         self.steps.append(self._upstream_step(st))
         todo = [("W", f"W{k}"), ("b", f"b{k}")]
@@ -1074,33 +1041,67 @@ class _NetEngine:
                     wrt=var,
                 )
             )
-            row, chain = maths.chain_rule(up_symbols, jac, order)
-            self._chain_step(out, var, row, jac, blocks, chain)
-            local = maths.unvec(chain, env[role].shape, order)
             closed_role = self.conv.closed_form(role)
             closed_node = rename(closed_role, roles, size_names(st.index))
             closed = evaluate(
                 closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
             )
-            ok = self._check(
-                var,
-                Claim.CLOSED_FORM,
-                local.first_difference(closed),
-                local,
-                closed,
-                _equal(Sym(f"d{var}"), closed_node),
+            reshape_note: Prose = (
+                "Putting each ",
+                math("∂L/∂v", r"\partial L/\partial v"),
+                " back where ",
+                math("v"),
+                " sits in ",
+                mat(var),
+                " (undoing vec) gives a matrix of the shape of ",
+                mat(var),
+                ".",
             )
-            self._reshape_and_close(
+            closed_note = "The matrix above is exactly this product, entry by entry."
+            chain, local, ok = self._chain_and_close(
                 st,
                 var,
-                local,
+                jac,
+                blocks,
                 closed_node,
                 closed,
-                jac,
-                kron_node,
-                kron_ok and ok,
-                chain,
+                (reshape_note, (), closed_note),
             )
+            composed, form = self._compose(var, out, local, closed_node)
+            if var in self.wanted:
+                # The network form, evaluated from its formula, against the composition.
+                env_net = {**self.mats, f"d{self.top}": self.upstreams[self.top]}
+                direct = evaluate(form, env_net, order, self.sizes)
+                net_ok = self._check(
+                    var,
+                    Claim.NETWORK,
+                    composed.first_difference(direct),
+                    composed,
+                    direct,
+                    "equal to the composed chain rule, entry by entry",
+                )
+                derivative, closed_form = local, closed_node
+                if self.config.layout == "numerator":
+                    derivative, closed = local.transpose(), closed.transpose()
+                    closed_form = transpose(closed_node)
+                    composed = composed.transpose()
+                self.results[var] = Result(
+                    var=var,
+                    jacobian=jac,
+                    kronecker=kron_node,
+                    chain=chain,
+                    derivative=derivative,
+                    closed_form=closed_form,
+                    closed=closed,
+                    kronecker_verified=kron_ok and ok,
+                    verified=kron_ok and ok and net_ok,
+                    extra={
+                        # times self.scale (1/N or 1), applied when asked for
+                        "composed_raw": composed,
+                        "scale": self.scale,
+                        "network_form": form,
+                    },
+                )
             if self.config.method != "jacobian":
                 self._index_view(st, var, role, local, up_symbols, env)
 
@@ -1114,11 +1115,12 @@ class _NetEngine:
         order = self.order
         pos = vec_positions(slope.shape, order)
         # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), every pair of positions.
-        entries: dict[tuple[int, int], Poly] = {}
-        for r, (i, j) in enumerate(pos):
-            for c, (i2, j2) in enumerate(pos):
-                if i == i2 and j == j2 and not slope[i, j].is_zero():
-                    entries[r, c] = slope[i, j]
+        entries = {
+            (r, c): slope[here]
+            for r, here in enumerate(pos)
+            for c, there in enumerate(pos)
+            if here == there and not slope[here].is_zero()
+        }
         jac = PolyMatrix(len(pos), len(pos), entries)
         diag_node = Diag(Slope(kind, k))
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
@@ -1162,62 +1164,40 @@ class _NetEngine:
                 wrt=zrole,
             )
         )
-        row, chain = maths.chain_rule(up_symbols, jac, order)
-        self._chain_step(out, zrole, row, jac, None, chain)
-        local = maths.unvec(chain, slope.shape, order)
         closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
         closed = evaluate(
             closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
         )
-        ok = self._check(
+        reshape_note: Prose = (
+            "Undoing vec puts ",
+            math(
+                f"∂L/∂{_e('z', k, 'ij')}",
+                rf"\partial L/\partial {_t('z', k, 'ij')}",
+            ),
+            " back where ",
+            ent("z", k),
+            " sits.",
+        )
+        closed_note: Prose = (
+            math("⊙", r"\odot"),
+            " multiplies entry by entry: ",
+            mat(f"d{zrole}"),
+            " has the shape of ",
+            mat(out),
+            ", and no transpose appears (the Jacobian is diagonal).",
+        )
+        _, local, _ = self._chain_and_close(
+            st,
             zrole,
-            Claim.CLOSED_FORM,
-            local.first_difference(closed),
-            local,
+            jac,
+            None,
+            closed_node,
             closed,
-            _equal(Sym(f"d{zrole}"), closed_node),
-        )
-        self.steps.append(
-            Step(
-                f"reshape_{zrole}",
-                StepKind.SIMPLIFY,
-                ("Reshape into a matrix: ", slash("L", zrole)),
-                (Equation(Deriv("L", zrole), Explicit(local)),),
-                note=(
-                    "Undoing vec puts ",
-                    math(
-                        f"∂L/∂{_e('z', k, 'ij')}",
-                        rf"\partial L/\partial {_t('z', k, 'ij')}",
-                    ),
-                    " back where ",
-                    ent("z", k),
-                    " sits.",
-                ),
-                uses=(f"dL_d{zrole}",),
-                wrt=zrole,
-            )
-        )
-        self.steps.append(
-            Step(
-                f"closed_{zrole}",
-                StepKind.RESULT,
-                ("Closed form of ", slash("L", zrole), ": a Hadamard product"),
-                (Equation(Sym(f"d{zrole}"), closed_node, Explicit(closed)),),
-                note=(
-                    math("⊙", r"\odot"),
-                    " multiplies entry by entry: ",
-                    mat(f"d{zrole}"),
-                    " has the shape of ",
-                    mat(out),
-                    ", and no transpose appears (the Jacobian is diagonal).",
-                ),
-                uses=(f"reshape_{zrole}",),
-                wrt=zrole,
-            )
+            (reshape_note, (": a Hadamard product",), closed_note),
         )
         if self.config.method != "jacobian":
             self._index_view(st, zrole, "Z", local, up_symbols, {zrole: slope})
-        self._compose(zrole, out, local, closed_node, ok)
+        self._compose(zrole, out, local, closed_node)
 
     # -- the index view (--method index or all) ----------------------------------------------
     def _index_forward(self, st: Stage) -> tuple[Equation, ...]:
@@ -1226,24 +1206,19 @@ class _NetEngine:
             return ()
         k = st.index
         z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
-        if self.columns:
-            return (
-                Equation(
-                    Written(
-                        f"{_e(*z, 'ij')} = Σₘ {_e('w', k, 'im')} {_e(*x, 'mj')} + "
-                        f"{_e('b', k, 'i')}",
-                        rf"{_t(*z, 'ij')} = \sum_{{m}} {_t('w', k, 'im')} \, "
-                        rf"{_t(*x, 'mj')} + {_t('b', k, 'i')}",
-                    )
-                ),
-            )
-        w = "jm" if self.conv.weight_transposed else "mj"
+        w = ("w", k)
+        if self.columns:  # wx: z_ij = Σ_m w_im in_mj + b_i
+            product, bias = [(w, "im"), (x, "mj")], "i"
+        else:
+            product = [(x, "im"), (w, "jm" if self.conv.weight_transposed else "mj")]
+            bias = "j"
+        text = " ".join(_e(*name, idx) for name, idx in product)
+        tex = r" \, ".join(_t(*name, idx) for name, idx in product)
         return (
             Equation(
                 Written(
-                    f"{_e(*z, 'ij')} = Σₘ {_e(*x, 'im')} {_e('w', k, w)} + {_e('b', k, 'j')}",
-                    rf"{_t(*z, 'ij')} = \sum_{{m}} {_t(*x, 'im')} \, {_t('w', k, w)} + "
-                    rf"{_t('b', k, 'j')}",
+                    f"{_e(*z, 'ij')} = Σₘ {text} + {_e('b', k, bias)}",
+                    rf"{_t(*z, 'ij')} = \sum_{{m}} {tex} + {_t('b', k, bias)}",
                 )
             ),
         )
@@ -1260,20 +1235,20 @@ class _NetEngine:
         """The derivative by ``var`` in index notation, its Kronecker deltas collapsed.
 
         ``role``: X (the layer's input), W, b, or Z (the input of an elementwise layer).
-        Each formula is a product of factors (name, index letters, matrix); the collapsed
-        sum is evaluated from the same factors, entry by entry at these sizes, and checked
-        against the chain rule's matrix ``local``; the steps go where the Jacobian route's
-        are (``--method index``) or before its closed form (``--method all``).
+        Each formula is a product of factors (name, index letters); the collapsed sum is
+        evaluated from the same factors (each name read from its matrix), entry by entry
+        at these sizes, and checked against the chain rule's matrix ``local``; the steps
+        go where the Jacobian route's are (``--method index``) or before its closed form
+        (``--method all``).
         """
         out, k = st.output, st.index
         o = _split(entry_prefix(out))
         i_ = _split(entry_prefix(st.input))
         w, do = ("w", k), ("d" + o[0], o[1])
         wrt_name = ("b", k) if role == "b" else _split(entry_prefix(var))
-        # ∂out_ij/∂var_kl (its deltas) and the collapsed sum Σ_letter (its factors, each
-        # read from a matrix), by the layer's formula: wx z_ij = Σ_m w_im in_mj + b_i,
-        # else z_ij = Σ_m in_im w_mj + b_j (w_jm when W is stored transposed); a_ij =
-        # f(z_ij) for an elementwise layer.
+        # ∂out_ij/∂var_kl (its deltas) and the collapsed sum over ``letter``, by the
+        # layer's formula: wx z_ij = Σ_m w_im in_mj + b_i, else z_ij = Σ_m in_im w_mj + b_j
+        # (w_jm when W is stored transposed); a_ij = f(z_ij) for an elementwise layer.
         wx = self.columns
         formulas: dict[str, Formula] = {
             "Z": (
@@ -1405,13 +1380,12 @@ class _NetEngine:
             wrt=var,
             view="index",
         )
-        ids = [s_.id for s_ in self.steps]
-        at = ids.index(f"closed_{var}")
-        closed = self.steps[at]
-        if self.config.method == "index":
+        if self.config.method == "index":  # the index route replaces the Jacobian's
             gone = {f"d{out}_d{var}", f"dL_d{var}", f"reshape_{var}"}
             self.steps = [s_ for s_ in self.steps if s_.id not in gone]
-            at = [s_.id for s_ in self.steps].index(f"closed_{var}")
+        at = [s_.id for s_ in self.steps].index(f"closed_{var}")
+        closed = self.steps[at]
+        if self.config.method == "index":
             closed = replace(
                 closed,
                 uses=(f"index_dL_d{var}",),
@@ -1424,15 +1398,15 @@ class _NetEngine:
         out = st.output
         up = self._upstream_symbols(out)
         letter, layer = _split(entry_prefix(out))
-        eqs = [Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up))]
-        if out == self.top:
-            eqs.append(Equation(Sym(f"d{out}"), self.top_form))
-        else:
-            local = self.local_forms[out]
-            forms = [local]
-            if self.upstream_forms[out] != local:
-                forms.append(self.upstream_forms[out])
-            eqs.append(Equation(Sym(f"d{out}"), *forms))
+        # Its formula: the loss's at the top, else this layer's closed form and, when
+        # they differ, the same through the layers above.
+        forms = [self.top_form] if out == self.top else [self.local_forms[out]]
+        if out != self.top and self.upstream_forms[out] != forms[0]:
+            forms.append(self.upstream_forms[out])
+        eqs = (
+            Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up)),
+            Equation(Sym(f"d{out}"), *forms),
+        )
         return Step(
             f"upstream_{out}",
             StepKind.DEFINE,
@@ -1442,7 +1416,7 @@ class _NetEngine:
                 ": the upstream derivative ",
                 mat(f"d{out}"),
             ),
-            tuple(eqs),
+            eqs,
             note=(
                 ent("d" + letter, layer),
                 " stands for ",
@@ -1457,16 +1431,23 @@ class _NetEngine:
             wrt=out,
         )
 
-    def _chain_step(
+    def _chain_and_close(
         self,
-        out: str,
+        st: Stage,
         var: str,
-        row: PolyMatrix,
         jac: PolyMatrix,
         blocks: tuple[int, int] | None,
-        chain: PolyMatrix,
-    ) -> None:
+        closed_node: Node,
+        closed: PolyMatrix,
+        notes: tuple[Prose, Prose, str | Prose],
+    ) -> tuple[PolyMatrix, PolyMatrix, bool]:
+        """The chain rule for ``var``, its reshape into ``var``'s shape and the closed form
+        (checked against it); ``notes``: the reshape's note, the closed form's title
+        ending and its note. Returns the chain row, the reshaped matrix and the check."""
+        out, order = st.output, self.order
+        row, chain = maths.chain_rule(self._upstream_symbols(out), jac, order)
         o, v = entry_prefix(out), entry_prefix(var)
+        of, by = _split(o), _split(v)  # entry letters and layer of out and var
         self.steps.append(
             Step(
                 f"dL_d{var}",
@@ -1486,10 +1467,9 @@ class _NetEngine:
                     math("k"),
                     " is ",
                     math(
-                        f"Σᵣ ∂L/∂{_e(*_split(o), 'r')} · "
-                        f"∂{_e(*_split(o), 'r')}/∂{_e(*_split(v), 'k')}",
-                        rf"\sum_{{r}} \partial L/\partial {_t(*_split(o), 'r')} \cdot "
-                        rf"\partial {_t(*_split(o), 'r')}/\partial {_t(*_split(v), 'k')}",
+                        f"Σᵣ ∂L/∂{_e(*of, 'r')} · ∂{_e(*of, 'r')}/∂{_e(*by, 'k')}",
+                        rf"\sum_{{r}} \partial L/\partial {_t(*of, 'r')} \cdot "
+                        rf"\partial {_t(*of, 'r')}/\partial {_t(*by, 'k')}",
                     ),
                     ".",
                 ),
@@ -1497,37 +1477,23 @@ class _NetEngine:
                 wrt=var,
             )
         )
-
-    def _reshape_and_close(
-        self,
-        st: Stage,
-        var: str,
-        local: PolyMatrix,
-        closed_node: Node,
-        closed: PolyMatrix,
-        jac: PolyMatrix,
-        kron_node: Node,
-        ok: bool,
-        chain: PolyMatrix,
-    ) -> None:
-        eqs = [Equation(Deriv("L", var), Explicit(local))]
+        local = maths.unvec(chain, self.mats[var].shape, order)
+        ok = self._check(
+            var,
+            Claim.CLOSED_FORM,
+            local.first_difference(closed),
+            local,
+            closed,
+            _equal(Sym(f"d{var}"), closed_node),
+        )
+        reshape_note, closed_title, closed_note = notes
         self.steps.append(
             Step(
                 f"reshape_{var}",
                 StepKind.SIMPLIFY,
                 ("Reshape into a matrix: ", slash("L", var)),
-                tuple(eqs),
-                note=(
-                    "Putting each ",
-                    math("∂L/∂v", r"\partial L/\partial v"),
-                    " back where ",
-                    math("v"),
-                    " sits in ",
-                    mat(var),
-                    " (undoing vec) gives a matrix of the shape of ",
-                    mat(var),
-                    ".",
-                ),
+                (Equation(Deriv("L", var), Explicit(local)),),
+                note=reshape_note,
                 uses=(f"dL_d{var}",),
                 wrt=var,
             )
@@ -1536,30 +1502,20 @@ class _NetEngine:
             Step(
                 f"closed_{var}",
                 StepKind.RESULT,
-                ("Closed form of ", slash("L", var)),
+                ("Closed form of ", slash("L", var), *closed_title),
                 (Equation(Sym(f"d{var}"), closed_node, Explicit(closed)),),
-                note="The matrix above is exactly this product, entry by entry.",
+                note=closed_note,
                 uses=(f"reshape_{var}",),
                 wrt=var,
             )
         )
-        self._compose(
-            var, st.output, local, closed_node, ok, jac, kron_node, chain, closed
-        )
+        return chain, local, ok
 
     def _compose(
-        self,
-        var: str,
-        out: str,
-        local: PolyMatrix,
-        closed_node: Node,
-        ok: bool,
-        jac: PolyMatrix | None = None,
-        kron_node: Node | None = None,
-        chain: PolyMatrix | None = None,
-        closed: PolyMatrix | None = None,
-    ) -> None:
-        """Substitute the upstream's value: ∂L/∂var of the whole network."""
+        self, var: str, out: str, local: PolyMatrix, closed_node: Node
+    ) -> tuple[PolyMatrix, Node]:
+        """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
+        through the network."""
         up = self._upstream_symbols(out)
         value = self.upstreams[out]
         values = {
@@ -1573,69 +1529,7 @@ class _NetEngine:
         if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
             self.upstreams[var] = composed
             self.upstream_forms[var] = form
-        if var in self.wanted:
-            self._result(
-                var,
-                local,
-                closed_node,
-                composed,
-                form,
-                ok,
-                jac,
-                kron_node,
-                chain,
-                closed,
-            )
-
-    def _result(
-        self,
-        var: str,
-        local: PolyMatrix,
-        closed_node: Node,
-        composed: PolyMatrix,
-        form: Node,
-        ok: bool,
-        jac: PolyMatrix | None,
-        kron_node: Node | None,
-        chain: PolyMatrix | None,
-        closed: PolyMatrix | None,
-    ) -> None:
-        # The network form, evaluated directly from its formula, against the composition.
-        env = dict(self.mats)
-        env[f"d{self.top}"] = self.upstreams[self.top]
-        network_form = form
-        direct = evaluate(network_form, env, self.order, self.sizes)
-        net_ok = self._check(
-            var,
-            Claim.NETWORK,
-            composed.first_difference(direct),
-            composed,
-            direct,
-            "equal to the composed chain rule, entry by entry",
-        )
-        derivative, closed_out, closed_form = local, closed, closed_node
-        composed_out = composed  # times self.scale (1/N or 1), applied when asked for
-        if self.config.layout == "numerator":
-            derivative = local.transpose()
-            closed_out = None if closed is None else closed.transpose()
-            closed_form = transpose(closed_node)
-            composed_out = composed_out.transpose()
-        self.results[var] = Result(
-            var=var,
-            jacobian=jac if jac is not None else PolyMatrix(0, 0),
-            kronecker=kron_node if kron_node is not None else Text(""),
-            chain=chain if chain is not None else PolyMatrix(0, 0),
-            derivative=derivative,
-            closed_form=closed_form,
-            closed=closed_out if closed_out is not None else derivative,
-            kronecker_verified=ok,
-            verified=ok and net_ok,
-            extra={
-                "composed_raw": composed_out,
-                "scale": self.scale,
-                "network_form": network_form,
-            },
-        )
+        return composed, form
 
     # -- summary -------------------------------------------------------------------------------
     def summary_step(self) -> None:
@@ -1643,29 +1537,13 @@ class _NetEngine:
         eqs: list[Equation] = []
         top = self.top
         eqs.append(Equation(Sym(f"d{top}"), self.top_form))
-        for pos in range(len(self.stages) - 1, -1, -1):
-            st = self.stages[pos]
+        # Each layer's closed form as derived, top down (dWℓ, dbℓ, its input; dZℓ).
+        for st in reversed(self.stages):
             k = st.index
-            if st.kind == "affine":
-                roles = {
-                    "X": st.input,
-                    "W": f"W{k}",
-                    "b": f"b{k}",
-                    "dY": f"d{st.output}",
-                }
-                for role, var in (("W", f"W{k}"), ("b", f"b{k}"), ("X", st.input)):
-                    if var in self.upstreams or var in self.results:
-                        node = rename(
-                            self.conv.closed_form(role), roles, size_names(st.index)
-                        )
-                        eqs.append(Equation(Sym(f"d{var}"), node))
-            else:
-                if f"Z{k}" in self.upstreams or f"Z{k}" in self.results:
-                    eqs.append(
-                        Equation(
-                            Sym(f"dZ{k}"), Had(Sym(f"d{st.output}"), Slope(st.kind, k))
-                        )
-                    )
+            done = (f"W{k}", f"b{k}", st.input) if st.kind == "affine" else (f"Z{k}",)
+            for var in done:
+                if var in self.local_forms:
+                    eqs.append(Equation(Sym(f"d{var}"), self.local_forms[var]))
         whole = [
             Equation(Sym(f"d{var}"), self.results[var].extra["network_form"])
             for var in c.wrt
