@@ -11,7 +11,7 @@ from .. import __version__
 from ..conventions import get_convention
 from ..notation import Node, Sym
 from ..render.code import numpy_code
-from .engine import stages
+from .engine import size_names, stages
 from .notation import Had, Slope, rename
 from .notes import formula_text
 from .spec import NetConfig, parse_net
@@ -33,14 +33,6 @@ def _code(node: Node, names: dict[str, str]) -> str:
             "sigmoid": f"self.A{k} * (1 - self.A{k})",
         }[node.kind]
     return numpy_code(node, names, _SIZES)
-
-
-def _text(node: Node) -> str:
-    return formula_text(node)
-
-
-def _size_names(k: int) -> dict[str, str]:
-    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
 
 
 def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str:
@@ -80,16 +72,16 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             )
             init.append(f"        self.b{k} = np.zeros({b_shape})")
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            form = rename(conv.forward(), roles, _size_names(k))
+            form = rename(conv.forward(), roles, size_names(k))
             names = {
                 st.input: "self." + st.input,
                 f"W{k}": f"self.W{k}",
                 f"b{k}": f"self.b{k}",
             }
             fwd.append(
-                f"        self.{st.output} = {_code(form, names)}  # {_text(form)}"
+                f"        self.{st.output} = {_code(form, names)}  # {formula_text(form)}"
             )
-            doc_fwd.append(f"    {st.output} = {_text(form)}")
+            doc_fwd.append(f"    {st.output} = {formula_text(form)}")
             d_in = str(width)
         else:
             z = f"self.Z{k}"
@@ -123,14 +115,20 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
                 ("b", f"self.db{k}"),
                 ("X", f"d{st.input}"),
             ):
-                node = rename(conv.closed_form(role), roles, _size_names(k))
-                bwd.append(f"        {target} = {_code(node, names)}  # {_text(node)}")
-                doc_bwd.append(f"    {target.removeprefix('self.')} = {_text(node)}")
+                node = rename(conv.closed_form(role), roles, size_names(k))
+                bwd.append(
+                    f"        {target} = {_code(node, names)}  # {formula_text(node)}"
+                )
+                doc_bwd.append(
+                    f"    {target.removeprefix('self.')} = {formula_text(node)}"
+                )
             up = f"d{st.input}"
         else:
             node = Had(Sym(up), Slope(st.kind, k))
-            bwd.append(f"        dZ{k} = {_code(node, {up: up})}  # {_text(node)}")
-            doc_bwd.append(f"    dZ{k} = {_text(node)}")
+            bwd.append(
+                f"        dZ{k} = {_code(node, {up: up})}  # {formula_text(node)}"
+            )
+            doc_bwd.append(f"    dZ{k} = {formula_text(node)}")
             up = f"dZ{k}"
     bwd.append("        return dX")
     grads = ", ".join(f"dW{k}, db{k}" for k in range(1, len(widths) + 1))

@@ -19,10 +19,15 @@ NET_METHODS_WHY = (
 )
 
 
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether option ``name`` was given (on the command line or by the environment)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
 def refuse_m(ctx: click.Context) -> None:
     """--m is the single layer's output width; a network's widths come from --net."""
-    source = ctx.get_parameter_source("m")
-    if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+    if _given(ctx, "m"):
         raise UsageError(
             "--m cannot be used with --net: the widths come from the network "
             "(affine:K gives K outputs)"
@@ -41,8 +46,7 @@ NOT_FOR_NETS: dict[str, str] = {
 def refuse_single_layer_options(ctx: click.Context) -> None:
     """One line for the first single-layer option given on the command line."""
     for name, why in NOT_FOR_NETS.items():
-        source = ctx.get_parameter_source(name)
-        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+        if _given(ctx, name):
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{flag} cannot be used with --net ({why})")
 
@@ -65,16 +69,14 @@ def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
     wrt = options.get("wrt")
     if wrt is not None and tuple(wrt) == ("X", "W", "b"):
         wrt = None  # the single layer's default: every variable of the network
+    # The options given; NetConfig's defaults for the others.
+    given = ("convention", "vec", "layout", "loss", "method")
     return NetConfig(
         net=spec,
         n=n,
         d=d,
-        convention=options.get("convention", "xw"),
-        vec=options.get("vec", "row"),
-        layout=options.get("layout", "denominator"),
-        loss=options.get("loss", "generic"),
         wrt=tuple(wrt) if wrt else (),
-        method=options.get("method", "jacobian"),
+        **{name: options[name] for name in given if name in options},
     )
 
 

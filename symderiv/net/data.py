@@ -12,32 +12,25 @@ from typing import Any
 
 from .. import __version__
 from ..algebra import PolyMatrix, bulk_work
+from ..notation import Node
 from .engine import NetDerivation
 from .notes import formula_latex, formula_text, plain
-
-
-def _strings(matrix: PolyMatrix) -> list[list[str]]:
-    return matrix.to_strings()
+from .spec import variables
 
 
 def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
     """The JSON document as Python data, keyed by variable names (X, W1, b1, ...)."""
     c = derivation.config
     mats = derivation.matrices
-    matrices: dict[str, Any] = {}
-    for role in ("X", *(v for v in _params(derivation))):
-        matrices[role] = _strings(mats[role])
-    cached: dict[str, Any] = {}
-    for st in derivation.stages:
-        cached[st.output] = _strings(mats[st.output])
-        if st.kind == "relu":
-            cached[f"R{st.index}"] = _strings(mats[f"R{st.index}"])
+    given = list(variables(c.net))  # X, W1, b1, ...
+    cached = [st.output for st in derivation.stages]
+    cached += [f"R{st.index}" for st in derivation.stages if st.kind == "relu"]
     if c.loss == "softmax-ce":
-        cached["P"] = _strings(mats["P"])
+        cached.append("P")
     if c.loss in ("mse", "softmax-ce"):
-        matrices["T"] = _strings(mats["T"])
+        given.append("T")
     if c.loss == "generic":
-        matrices["dY"] = _strings(mats["dY"])
+        given.append("dY")
     layers = []
     for st in derivation.stages:
         item: dict[str, Any] = {
@@ -48,23 +41,16 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
             "shape": list(mats[st.output].shape),
         }
         if st.kind == "affine":
-            item["forward"] = _strings(derivation.forward[st.output])
+            item["forward"] = derivation.forward[st.output].to_strings()
         layers.append(item)
     results: dict[str, Any] = {}
     for var, r in derivation.results.items():
         raw: PolyMatrix = r.extra["composed_raw"]
-        network = r.extra["network_form"]
         results[var] = {
             "shape": list(raw.shape),
             "derivative": derivation.composed_strings(var),
-            "closed_form": {
-                "text": formula_text(r.closed_form),
-                "latex": formula_latex(r.closed_form),
-            },
-            "network_form": {
-                "text": formula_text(network),
-                "latex": formula_latex(network),
-            },
+            "closed_form": _formula(r.closed_form),
+            "network_form": _formula(r.extra["network_form"]),
             "verified": r.verified,
         }
     upstreams = {
@@ -77,8 +63,8 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
         "version": __version__,
         "config": c.to_dict(),
         "layers": layers,
-        "matrices": matrices,
-        "cached": cached,
+        "matrices": {role: mats[role].to_strings() for role in given},
+        "cached": {role: mats[role].to_strings() for role in cached},
         "upstreams": upstreams,
         "results": results,
         "certificate": [
@@ -94,12 +80,8 @@ def net_to_dict(derivation: NetDerivation) -> dict[str, Any]:
     }
 
 
-def _params(derivation: NetDerivation) -> list[str]:
-    out = []
-    for st in derivation.stages:
-        if st.kind == "affine":
-            out += [f"W{st.index}", f"b{st.index}"]
-    return out
+def _formula(node: Node) -> dict[str, str]:
+    return {"text": formula_text(node), "latex": formula_latex(node)}
 
 
 def render_net_json(derivation: NetDerivation, indent: int | None = 2) -> str:

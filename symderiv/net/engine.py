@@ -16,12 +16,20 @@ applied by writing the last target of each row as 1 − the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ..algebra import ONE, Poly, PolyMatrix, bulk_work, vec_positions
+from .. import maths
+from ..algebra import (
+    ONE,
+    Poly,
+    PolyMatrix,
+    affine_jacobian,
+    bulk_work,
+    vec_positions,
+)
 from ..notation import (
     Deriv,
     Equation,
@@ -35,44 +43,46 @@ from ..notation import (
     Sum,
     Sym,
     T,
-    Text,
     Vec,
     transpose,
 )
-from ..notes import Claim, Code, F, Prose
+from ..notes import Claim, Code, F, M, Prose
 from ..steps import Check, Result, Step, StepKind
-from .notation import Diag, Had, Slope, evaluate, rename, slope_matrix, substitute
+from .notation import (
+    Diag,
+    Had,
+    Slope,
+    diag_of,
+    evaluate,
+    rename,
+    slope_matrix,
+    substitute,
+)
 from .notes import Written, ent, mat, math, slash
 from .notes import ent_tex as _t
 from .notes import ent_text as _e
-from .spec import LayerSpec, NetConfig
+from .spec import LayerSpec, NetConfig, variables
 
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
+#: A factor of an index formula: "δ", the slope "f", or an entry's (letters, layer).
+Name = str | tuple[str, int | None]
+#: The summed index letter (None: no sum), ∂out_ij/∂var_kl and the collapsed sum, as
+#: products of factors (name, index letters).
+Formula = tuple[str | None, Sequence[tuple[Name, str]], Sequence[tuple[Name, str]]]
 
 
 # -- names ---------------------------------------------------------------------------
-def atoms(prefix: str, rows: int, cols: int) -> PolyMatrix:
-    """The matrix of entry names prefix_i_j (1-based): x_1_1, w2_1_3, dz1_2_1, ..."""
+def atoms(prefix: str, rows: int, cols: int, bias: bool = False) -> PolyMatrix:
+    """The matrix of entry names prefix_i_j (1-based): x_1_1, w2_1_3, dz1_2_1, ...; with
+    ``bias``, the one index of a bias row (1, K) or column (K, 1): b2_3."""
     return PolyMatrix(
         rows,
         cols,
         {
-            (i, j): Poly.atom(f"{prefix}_{i + 1}_{j + 1}")
-            for i in range(rows)
-            for j in range(cols)
-        },
-    )
-
-
-def bias_atoms(index: int, shape: tuple[int, int]) -> PolyMatrix:
-    """bℓ_j for a bias row (1, K) or column (K, 1)."""
-    rows, cols = shape
-    return PolyMatrix(
-        rows,
-        cols,
-        {
-            (i, j): Poly.atom(f"b{index}_{max(i, j) + 1}")
+            (i, j): Poly.atom(
+                f"{prefix}_{max(i, j) + 1}" if bias else f"{prefix}_{i + 1}_{j + 1}"
+            )
             for i in range(rows)
             for j in range(cols)
         },
@@ -129,6 +139,25 @@ def stages(config: NetConfig) -> tuple[Stage, ...]:
     return tuple(out)
 
 
+def loss_form(config: NetConfig) -> Node:
+    """∂L/∂(the network's output) as a formula: dY, 1_N·1_Kᵀ, (Z − T)/N or (P − T)/N."""
+    last = stages(config)[-1]
+    if config.loss == "generic":
+        return Sym("dY")
+    if config.loss == "sum":
+        ones_k = Ones(f"K{last.index}")
+        if config.conv.samples_as_columns:
+            return Prod(ones_k, T(Ones("N")))
+        return Prod(Ones("N"), T(ones_k))
+    fit = Sym(last.output if config.loss == "mse" else "P")
+    return Prod(Recip("N"), Sum(fit, Prod(Scalar(Fraction(-1)), Sym("T"))))
+
+
+def size_names(index: int) -> dict[str, str]:
+    """The single layer's sizes D, M as affine layer ``index``'s widths: D or Kℓ₋₁, Kℓ."""
+    return {"N": "N", "D": "D" if index == 1 else f"K{index - 1}", "M": f"K{index}"}
+
+
 @dataclass(frozen=True)
 class NetDerivation:
     """A whole network derivation: steps, results, certificate and composed derivatives.
@@ -159,7 +188,6 @@ class NetDerivation:
     results: Mapping[str, Result]
     upstreams_raw: Mapping[str, PolyMatrix]
     scale: Fraction
-    upstream_forms: Mapping[str, Node]
     top: str
     checks: tuple[Check, ...]
 
@@ -188,11 +216,6 @@ class NetDerivation:
     def upstream_strings(self, role: str) -> list[list[str]]:
         """∂L/∂role (an upstream such as dZ2 or dA1) as sympy-readable strings."""
         return scaled_strings(self.upstreams_raw[role], self.scale)
-
-    @property
-    def upstreams(self) -> dict[str, PolyMatrix]:
-        """∂L/∂(each layer output): dZ2, dA1, ... in the cached names."""
-        return {k: v.scale(self.scale) for k, v in self.upstreams_raw.items()}
 
     def page(self, max_entries: int = 12) -> tuple[Any, ...]:
         """The format-neutral page every printer walks (:mod:`symderiv.net.page`)."""
@@ -243,19 +266,14 @@ def scaled_strings(raw: PolyMatrix, scale: Fraction) -> list[list[str]]:
     """Entries of scale·raw as strings, the scale written once: ``(x_1_1*p_1_1 - …)/16``."""
     if scale == 1:
         return raw.to_strings()
-    out = []
-    for i in range(raw.rows):
-        row = []
-        for j in range(raw.cols):
-            p = raw[i, j]
-            if len(p) <= 1:
-                row.append(p.scale(scale).to_str())
-            else:
-                text = p.to_str()
-                num, den = scale.numerator, scale.denominator
-                row.append(f"{num}*({text})/{den}" if num != 1 else f"({text})/{den}")
-        out.append(row)
-    return out
+    num, den = scale.numerator, scale.denominator
+
+    def entry(p: Poly) -> str:
+        if len(p) <= 1:
+            return p.scale(scale).to_str()
+        return f"{num}*({p.to_str()})/{den}" if num != 1 else f"({p.to_str()})/{den}"
+
+    return [[entry(raw[i, j]) for j in range(raw.cols)] for i in range(raw.rows)]
 
 
 def cancel_reciprocals(p: Poly) -> Poly:
@@ -307,14 +325,9 @@ class _NetEngine:
                 w_shape = self.conv.shape("W", n, st.in_width, st.out_width)
                 b_shape = self.conv.shape("b", n, st.in_width, st.out_width)
                 self.mats[f"W{k}"] = atoms(f"w{k}", *w_shape)
-                self.mats[f"b{k}"] = bias_atoms(k, b_shape)
-                env = {
-                    "X": self.mats[st.input],
-                    "W": self.mats[f"W{k}"],
-                    "b": self.mats[f"b{k}"],
-                }
+                self.mats[f"b{k}"] = atoms(f"b{k}", *b_shape, bias=True)
                 self.forward[st.output] = evaluate(
-                    self.conv.forward(), env, self.order, self.local_sizes(st)
+                    self.conv.forward(), self.env(st), self.order, self.local_sizes(st)
                 )
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
@@ -346,11 +359,12 @@ class _NetEngine:
     def raw(self, pattern: str) -> str:
         """Index letters of ``pattern`` in matrix order: "ic" is the sample i's entry c
         (i = the sample, c = its class j, K/L = the other sample's k/l); wx swaps them."""
-        letters = {"i": self.sample_letter, "c": self.class_letter}
-        if self.columns:
-            letters.update({"K": "l", "L": "k"})
-        else:
-            letters.update({"K": "k", "L": "l"})
+        letters = {
+            "i": self.sample_letter,
+            "c": self.class_letter,
+            "K": "l" if self.columns else "k",
+            "L": "k" if self.columns else "l",
+        }
         out = "".join(letters.get(ch, ch) for ch in pattern)
         if len(pattern) == 2 and pattern[0] == "i" and self.columns:
             out = out[::-1]  # (sample, class) is (row, column) in matrix order
@@ -366,6 +380,13 @@ class _NetEngine:
     def x(self, letter: str, pattern: str, layer: int | None = None) -> str:
         return _t(letter, layer, self.raw(pattern))
 
+    def sums_to_one(self, letter: str) -> M:
+        """Σⱼ tᵢⱼ = 1 (a sample's entries sum to one), the indices in matrix order."""
+        return math(
+            f"Σ{self.sub('c')} {self.u(letter, 'ic')} = 1",
+            rf"\sum_{{{self.class_letter}}} {self.x(letter, 'ic')} = 1",
+        )
+
     def act_shape(self, width: int) -> tuple[int, int]:
         """The shape of a matrix with one row per sample (one column in wx)."""
         return (width, self.n) if self.columns else (self.n, width)
@@ -378,11 +399,14 @@ class _NetEngine:
         if self.progress is not None:
             self.progress(task, done, total)
 
-    @staticmethod
-    def size_names(st: Stage) -> dict[str, str]:
-        """The single layer's sizes D, M as this layer's widths: D or Kℓ₋₁, and Kℓ."""
+    def env(self, st: Stage) -> dict[str, PolyMatrix]:
+        """The single layer's X, W, b as affine layer st's input, Wℓ and bℓ."""
         k = st.index
-        return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+        return {
+            "X": self.mats[st.input],
+            "W": self.mats[f"W{k}"],
+            "b": self.mats[f"b{k}"],
+        }
 
     def local_sizes(self, st: Stage) -> dict[str, int]:
         """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
@@ -398,10 +422,8 @@ class _NetEngine:
         top_value, top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
-        self.scale = (
-            Fraction(1, self.n)
-            if self.config.loss in ("mse", "softmax-ce")
-            else Fraction(1)
+        self.scale = Fraction(
+            1, self.n if self.config.loss in ("mse", "softmax-ce") else 1
         )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
         self.top_form = top_form
@@ -427,7 +449,6 @@ class _NetEngine:
             results={v: self.results[v] for v in self.config.wrt},
             upstreams_raw=dict(self.upstreams),
             scale=self.scale,
-            upstream_forms=dict(self.upstream_forms),
             top=self.top,
             checks=tuple(self.checks),
         )
@@ -436,22 +457,17 @@ class _NetEngine:
         """Position of the lowest stage the backward pass must go through."""
         if "X" in self.wanted:
             return 0
-        positions = [
+        return min(
             pos
             for pos, st in enumerate(self.stages)
             if st.kind == "affine" and {f"W{st.index}", f"b{st.index}"} & self.wanted
-        ]
-        return min(positions)
+        )
 
     # -- forward -------------------------------------------------------------------------
     def define_step(self) -> None:
         c = self.config
-        eqs = [Equation(Sym("X"), Explicit(self.mats["X"]))]
-        for st in self.stages:
-            if st.kind == "affine":
-                k = st.index
-                eqs.append(Equation(Sym(f"W{k}"), Explicit(self.mats[f"W{k}"])))
-                eqs.append(Equation(Sym(f"b{k}"), Explicit(self.mats[f"b{k}"])))
+        # X, W1, b1, W2, b2, ...
+        eqs = [Equation(Sym(v), Explicit(self.mats[v])) for v in variables(c.net)]
         widths = " → ".join(str(w) for w in c.widths())
         self.steps.append(
             Step(
@@ -486,7 +502,7 @@ class _NetEngine:
                 form = rename(
                     self.conv.forward(),
                     {"X": st.input, "W": f"W{k}", "b": f"b{k}"},
-                    self.size_names(st),
+                    size_names(st.index),
                 )
                 self.steps.append(
                     Step(
@@ -540,10 +556,7 @@ class _NetEngine:
                         " of ",
                         mat("P"),
                         " is a probability vector (",
-                        math(
-                            f"Σ{self.sub('c')} {self.u('p', 'ic')} = 1",
-                            rf"\sum_{{{self.class_letter}}} {self.x('p', 'ic')} = 1",
-                        ),
+                        self.sums_to_one("p"),
                         "); the forward pass caches ",
                         mat("P"),
                         ", and the backward pass is written in its entries.",
@@ -554,22 +567,17 @@ class _NetEngine:
 
     def _activation_forward(self, st: Stage) -> Step:
         k, kind = st.index, st.kind
-        eqs: tuple[Equation, ...]
         a, z, r = (_e(x, k, "ij") for x in "azr")
         at, zt, rt = (_t(x, k, "ij") for x in "azr")
         da_dz = math(f"∂{a}/∂{z}", rf"\partial {at}/\partial {zt}")
         note: Prose
+        cached: tuple[Equation, ...] = ()
         if kind == "relu":
-            eqs = (
-                Equation(
-                    Written(
-                        f"{a} = max(0, {z}) = {r}·{z}",
-                        rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
-                    )
-                ),
-                Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            written = (
+                f"{a} = max(0, {z}) = {r}·{z}",
+                rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
             )
+            cached = (Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),)
             note = (
                 "The forward pass caches the mask ",
                 ent("r", k),
@@ -582,46 +590,42 @@ class _NetEngine:
                 math(f" = {r}", f" = {rt}"),
                 ".",
             )
-        elif kind == "tanh":
-            eqs = (
-                Equation(Written(f"{a} = tanh({z})", rf"{at} = \tanh {zt}")),
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
-            )
-            note = (
-                "The forward pass caches the output ",
-                ent("a", k),
-                "; since ",
-                math("tanh′ = 1 − tanh²", r"\tanh' = 1 - \tanh^{2}"),
-                ", ",
-                da_dz,
-                math(f" = 1 − {a}²", f" = 1 - {{{at}}}^{{2}}"),
-                ", a polynomial in what is cached.",
-            )
         else:
-            eqs = (
-                Equation(
-                    Written(
+            # The forward formula, the derivative's identity and the slope it gives.
+            written, identity, slope = {
+                "tanh": (
+                    (f"{a} = tanh({z})", rf"{at} = \tanh {zt}"),
+                    ("tanh′ = 1 − tanh²", r"\tanh' = 1 - \tanh^{2}"),
+                    (f" = 1 − {a}²", f" = 1 - {{{at}}}^{{2}}"),
+                ),
+                "sigmoid": (
+                    (
                         f"{a} = σ({z}) = 1/(1 + exp(−{z}))",
                         rf"{at} = \sigma({zt}) = \frac{{1}}{{1 + \exp(-{zt})}}",
-                    )
+                    ),
+                    ("σ′ = σ(1 − σ)", r"\sigma' = \sigma(1 - \sigma)"),
+                    (f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
                 ),
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
-            )
+            }[kind]
             note = (
                 "The forward pass caches the output ",
                 ent("a", k),
                 "; since ",
-                math("σ′ = σ(1 − σ)", r"\sigma' = \sigma(1 - \sigma)"),
+                math(*identity),
                 ", ",
                 da_dz,
-                math(f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
+                math(*slope),
                 ", a polynomial in what is cached.",
             )
         return Step(
             f"forward_{st.output}",
             StepKind.DEFINE,
             (f"Activation {kind} after layer {k}: ", mat(st.output)),
-            eqs,
+            (
+                Equation(Written(*written)),
+                *cached,
+                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+            ),
             note=note,
             wrt=st.output,
         )
@@ -630,18 +634,15 @@ class _NetEngine:
     def loss_steps(self) -> tuple[PolyMatrix, Node]:
         """The upstream derivative of the network's output: its value and formula."""
         c, top, n = self.config, self.top, self.n
-        width = self.stages[-1].out_width
-        low = entry_prefix(top)
-        d_top = "d" + top
-        letter, layer = _split(low)
+        if c.loss == "softmax-ce":
+            return self.softmax_ce_steps()
+        form = loss_form(c)
+        letter, layer = _split(entry_prefix(top))
         y, yt = _e(letter, layer, "ij"), _t(letter, layer, "ij")
         note: Prose
+        written: tuple[Equation, ...] = ()
         if c.loss == "generic":
             value = self.mats["dY"]
-            form: Node = Sym("dY")
-            eqs: tuple[Equation, ...] = (
-                Equation(Sym(d_top), Deriv("L", top), Sym("dY"), Explicit(value)),
-            )
             note = (
                 "The layers above hand the network the upstream derivatives ",
                 math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
@@ -650,26 +651,13 @@ class _NetEngine:
                 "); they stay symbols.",
             )
         elif c.loss == "sum":
-            value = PolyMatrix.ones(*self.act_shape(width))
-            ones_k = Ones(f"K{self.stages[-1].index}")
-            form = (
-                Prod(ones_k, T(Ones("N")))
-                if self.columns
-                else Prod(Ones("N"), T(ones_k))
-            )
-            eqs = (
-                Equation(Written(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")),
-                Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
-            )
-            note = (
-                "For ",
-                math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}"),
-                " every upstream derivative is 1.",
-            )
-        elif c.loss == "mse":
+            value = PolyMatrix.ones(*self.act_shape(self.stages[-1].out_width))
+            sum_y = math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")
+            written = (Equation(Written(sum_y.text, sum_y.latex)),)
+            note = ("For ", sum_y, " every upstream derivative is 1.")
+        else:  # mse
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
-            form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
-            eqs = (
+            written = (
                 Equation(
                     Written(
                         f"L = 1/(2N) Σᵢ ‖{_e(letter, layer, 'i')} − tᵢ‖²",
@@ -677,27 +665,26 @@ class _NetEngine:
                         rf"{_t(letter, layer, 'i')} - t_{{i}} \rVert^{{2}}",
                     )
                 ),
-                Equation(Sym(d_top), Deriv("L", top), form, Explicit(value)),
             )
             note = (
                 math(
                     f"∂L/∂{y} = ({y} − tᵢⱼ)/N",
-                    rf"\partial L/\partial {yt} = "
-                    rf"({yt} - t_{{ij}})/N",
+                    rf"\partial L/\partial {yt} = ({yt} - t_{{ij}})/N",
                 ),
                 ": the ",
                 math("1/N"),
                 " of the batch average is here, once, and every layer below inherits "
                 "it through the chain rule.",
             )
-        else:
-            return self.softmax_ce_steps()
         self.steps.append(
             Step(
                 "loss",
                 StepKind.DEFINE,
                 "The loss and the upstream derivative of the output",
-                eqs,
+                (
+                    *written,
+                    Equation(Sym("d" + top), Deriv("L", top), form, Explicit(value)),
+                ),
                 note=note,
                 wrt=top,
             )
@@ -714,7 +701,7 @@ class _NetEngine:
         shape = self.act_shape(width)
         pos = vec_positions(shape, order)
         at = self.at
-        word = "column" if self.columns else "row"
+        word = self.sample_word
         # The order in which each sample's entries are contiguous in vec(P).
         contiguous = "col" if self.columns else "row"
 
@@ -754,10 +741,7 @@ class _NetEngine:
                 ),
                 note=(
                     f"Each target {word} is one-hot (",
-                    math(
-                        f"Σ{self.sub('c')} {self.u('t', 'ic')} = 1",
-                        rf"\sum_{{{self.class_letter}}} {self.x('t', 'ic')} = 1",
-                    ),
+                    self.sums_to_one("t"),
                     "). ",
                     math(
                         "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
@@ -776,23 +760,19 @@ class _NetEngine:
             )
         )
         # J_p(z), explicit: ∂p_ij/∂z_kl = δ_ik p_ij (δ_jl − p_il).
-        jac_entries: dict[tuple[int, int], Poly] = {}
-        where = {p: r for r, p in enumerate(pos)}
-        for r, here in enumerate(pos):
-            for there, col in where.items():
-                if sample(there) != sample(here):
-                    continue
-                p_ij, p_il = P[here], P[there]
-                value = p_ij * ((ONE if here == there else Poly()) - p_il)
-                if not value.is_zero():
-                    jac_entries[r, col] = value
         size = len(pos)
-        jac = PolyMatrix(size, size, jac_entries)
+        jac = PolyMatrix(size, size, {})
+        for r, here in enumerate(pos):
+            for c, there in enumerate(pos):
+                if sample(there) == sample(here):
+                    value = P[here] * ((ONE if here == there else Poly()) - P[there])
+                    if not value.is_zero():
+                        jac.entries[r, c] = value
         # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
         blocks: dict[tuple[int, int], Poly] = {}
         for i in range(n):
-            p_i = PolyMatrix(width, 1, {(j, 0): P[at(i, j)] for j in range(width)})
-            block = _diag_col(p_i) - p_i @ p_i.T
+            p_i = maths.column([P[at(i, j)] for j in range(width)])
+            block = diag_of(p_i.vec("row")) - p_i @ p_i.T
             for (a, b), v in block.entries.items():
                 blocks[i * width + a, i * width + b] = v
         structured = PolyMatrix(size, size, blocks)
@@ -857,19 +837,15 @@ class _NetEngine:
         )
         # Route 1: the chain rule J_L(z) = J_L(p)·J_p(z), with p·p⁻¹ = 1.
         raw = row @ jac
-        chain = PolyMatrix(
-            1, size, {key: cancel_reciprocals(v) for key, v in raw.entries.items()}
-        )
-        chain = PolyMatrix(
-            1, size, {k_: v for k_, v in chain.entries.items() if not v.is_zero()}
-        )
-        unfused = PolyMatrix.unvec([chain[0, r] for r in range(size)], shape, order)
+        chain = PolyMatrix(1, size, {})
+        for key, v in raw.entries.items():
+            if not (cancelled := cancel_reciprocals(v)).is_zero():
+                chain.entries[key] = cancelled
+        unfused = maths.unvec(chain, shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
         fused_entries: dict[tuple[int, int], Poly] = {}
         for i in range(n):
-            row_sum = Poly()
-            for l_ in range(width):
-                row_sum = row_sum + T_[at(i, l_)]
+            row_sum = sum((T_[at(i, l_)] for l_ in range(width)), Poly())
             for j in range(width):
                 v = (T_[at(i, j)] - P[at(i, j)] * row_sum).scale(-scale)
                 if not v.is_zero():
@@ -885,7 +861,7 @@ class _NetEngine:
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
             next(iter(T_[at(i, width - 1)].atoms())): ONE
-            - _sum(T_[at(i, l_)] for l_ in range(width - 1))
+            - sum((T_[at(i, l_)] for l_ in range(width - 1)), Poly())
             for i in range(n)
         }
         target = (P - T_).scale(scale)
@@ -966,7 +942,7 @@ class _NetEngine:
                     Equation(
                         Sym(f"dZ{k}"),
                         Deriv("L", f"Z{k}"),
-                        _p_minus_t(n),
+                        loss_form(self.config),
                         Explicit(target),
                     ),
                 ),
@@ -982,7 +958,7 @@ class _NetEngine:
                 wrt="P",
             )
         )
-        return target, _p_minus_t(n)
+        return target, loss_form(self.config)
 
     # -- layers, top down ------------------------------------------------------------------
     def _upstream_symbols(self, role: str) -> PolyMatrix:
@@ -1011,22 +987,12 @@ class _NetEngine:
         self.checks.append(Check(wrt, claim, ok, text))
         return ok
 
-    def _row(self, matrix: PolyMatrix) -> PolyMatrix:
-        values = matrix.vec(self.order)
-        return PolyMatrix(
-            1, len(values), {(0, k): v for k, v in enumerate(values) if not v.is_zero()}
-        )
-
     def affine_backward(self, st: Stage, need_input: bool) -> None:
         """Affine layer ℓ: Jacobians of vec(Zℓ) by Wℓ, bℓ (and its input), chain, close."""
         k = st.index
         out = st.output
         roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
-        env = {
-            "X": self.mats[st.input],
-            "W": self.mats[f"W{k}"],
-            "b": self.mats[f"b{k}"],
-        }
+        env = self.env(st)
         up_symbols = self._upstream_symbols(out)
         self.steps.append(self._upstream_step(st))
         todo = [("W", f"W{k}"), ("b", f"b{k}")]
@@ -1037,22 +1003,10 @@ class _NetEngine:
         z = self.forward[out]
         for role, var in todo:
             names = [next(iter(p.atoms())) for p in env[role].vec(order)]
-            column = {nm: c for c, nm in enumerate(names)}
-            entries: dict[tuple[int, int], Poly] = {}
-            for r, y in enumerate(z.vec(order)):
-                for mono, coeff in y.terms.items():
-                    for f in mono:
-                        if f in column:
-                            rest = tuple(g for g in mono if g != f)
-                            value = Poly({rest: coeff})
-                            key = (r, column[f])
-                            entries[key] = (
-                                entries[key] + value if key in entries else value
-                            )
-            jac = PolyMatrix(z.rows * z.cols, len(names), entries)
+            jac = affine_jacobian(z.vec(order), names)
             kron_role = self.conv.kronecker(role, order)
             kron = evaluate(kron_role, env, order, self.local_sizes(st))
-            kron_node = rename(kron_role, roles, self.size_names(st))
+            kron_node = rename(kron_role, roles, size_names(st.index))
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
@@ -1064,7 +1018,9 @@ class _NetEngine:
             blocks = (
                 None  # samples as columns: no block rules drawn
                 if self.columns
-                else _blocks(self.conv, role, order, self.n, st.in_width, st.out_width)
+                else maths.blocks(
+                    self.conv, role, order, self.n, st.in_width, st.out_width
+                )
             )
             self.steps.append(
                 Step(
@@ -1085,36 +1041,67 @@ class _NetEngine:
                     wrt=var,
                 )
             )
-            chain = self._row(up_symbols) @ jac
-            self._chain_step(out, var, up_symbols, jac, blocks, chain)
-            shape = env[role].shape
-            local = PolyMatrix.unvec(
-                [chain[0, c] for c in range(chain.cols)], shape, order
-            )
             closed_role = self.conv.closed_form(role)
-            closed_node = rename(closed_role, roles, self.size_names(st))
+            closed_node = rename(closed_role, roles, size_names(st.index))
             closed = evaluate(
                 closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
             )
-            ok = self._check(
-                var,
-                Claim.CLOSED_FORM,
-                local.first_difference(closed),
-                local,
-                closed,
-                _equal(Sym(f"d{var}"), closed_node),
+            reshape_note: Prose = (
+                "Putting each ",
+                math("∂L/∂v", r"\partial L/\partial v"),
+                " back where ",
+                math("v"),
+                " sits in ",
+                mat(var),
+                " (undoing vec) gives a matrix of the shape of ",
+                mat(var),
+                ".",
             )
-            self._reshape_and_close(
+            closed_note = "The matrix above is exactly this product, entry by entry."
+            chain, local, ok = self._chain_and_close(
                 st,
                 var,
-                local,
+                jac,
+                blocks,
                 closed_node,
                 closed,
-                jac,
-                kron_node,
-                kron_ok and ok,
-                chain,
+                (reshape_note, (), closed_note),
             )
+            composed, form = self._compose(var, out, local, closed_node)
+            if var in self.wanted:
+                # The network form, evaluated from its formula, against the composition.
+                env_net = {**self.mats, f"d{self.top}": self.upstreams[self.top]}
+                direct = evaluate(form, env_net, order, self.sizes)
+                net_ok = self._check(
+                    var,
+                    Claim.NETWORK,
+                    composed.first_difference(direct),
+                    composed,
+                    direct,
+                    "equal to the composed chain rule, entry by entry",
+                )
+                derivative, closed_form = local, closed_node
+                if self.config.layout == "numerator":
+                    derivative, closed = local.transpose(), closed.transpose()
+                    closed_form = transpose(closed_node)
+                    composed = composed.transpose()
+                self.results[var] = Result(
+                    var=var,
+                    jacobian=jac,
+                    kronecker=kron_node,
+                    chain=chain,
+                    derivative=derivative,
+                    closed_form=closed_form,
+                    closed=closed,
+                    kronecker_verified=kron_ok and ok,
+                    verified=kron_ok and ok and net_ok,
+                    extra={
+                        # times self.scale (1/N or 1), applied when asked for
+                        "composed_raw": composed,
+                        "scale": self.scale,
+                        "network_form": form,
+                    },
+                )
             if self.config.method != "jacobian":
                 self._index_view(st, var, role, local, up_symbols, env)
 
@@ -1128,11 +1115,12 @@ class _NetEngine:
         order = self.order
         pos = vec_positions(slope.shape, order)
         # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), every pair of positions.
-        entries: dict[tuple[int, int], Poly] = {}
-        for r, (i, j) in enumerate(pos):
-            for c, (i2, j2) in enumerate(pos):
-                if i == i2 and j == j2 and not slope[i, j].is_zero():
-                    entries[r, c] = slope[i, j]
+        entries = {
+            (r, c): slope[here]
+            for r, here in enumerate(pos)
+            for c, there in enumerate(pos)
+            if here == there and not slope[here].is_zero()
+        }
         jac = PolyMatrix(len(pos), len(pos), entries)
         diag_node = Diag(Slope(kind, k))
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
@@ -1176,156 +1164,61 @@ class _NetEngine:
                 wrt=zrole,
             )
         )
-        chain = self._row(up_symbols) @ jac
-        self._chain_step(out, zrole, up_symbols, jac, None, chain)
-        local = PolyMatrix.unvec(
-            [chain[0, c] for c in range(chain.cols)], slope.shape, order
-        )
         closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
         closed = evaluate(
             closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
         )
-        ok = self._check(
+        reshape_note: Prose = (
+            "Undoing vec puts ",
+            math(
+                f"∂L/∂{_e('z', k, 'ij')}",
+                rf"\partial L/\partial {_t('z', k, 'ij')}",
+            ),
+            " back where ",
+            ent("z", k),
+            " sits.",
+        )
+        closed_note: Prose = (
+            math("⊙", r"\odot"),
+            " multiplies entry by entry: ",
+            mat(f"d{zrole}"),
+            " has the shape of ",
+            mat(out),
+            ", and no transpose appears (the Jacobian is diagonal).",
+        )
+        _, local, _ = self._chain_and_close(
+            st,
             zrole,
-            Claim.CLOSED_FORM,
-            local.first_difference(closed),
-            local,
+            jac,
+            None,
+            closed_node,
             closed,
-            _equal(Sym(f"d{zrole}"), closed_node),
-        )
-        self.steps.append(
-            Step(
-                f"reshape_{zrole}",
-                StepKind.SIMPLIFY,
-                ("Reshape into a matrix: ", slash("L", zrole)),
-                (Equation(Deriv("L", zrole), Explicit(local)),),
-                note=(
-                    "Undoing vec puts ",
-                    math(
-                        f"∂L/∂{_e('z', k, 'ij')}",
-                        rf"\partial L/\partial {_t('z', k, 'ij')}",
-                    ),
-                    " back where ",
-                    ent("z", k),
-                    " sits.",
-                ),
-                uses=(f"dL_d{zrole}",),
-                wrt=zrole,
-            )
-        )
-        self.steps.append(
-            Step(
-                f"closed_{zrole}",
-                StepKind.RESULT,
-                ("Closed form of ", slash("L", zrole), ": a Hadamard product"),
-                (Equation(Sym(f"d{zrole}"), closed_node, Explicit(closed)),),
-                note=(
-                    math("⊙", r"\odot"),
-                    " multiplies entry by entry: ",
-                    mat(f"d{zrole}"),
-                    " has the shape of ",
-                    mat(out),
-                    ", and no transpose appears (the Jacobian is diagonal).",
-                ),
-                uses=(f"reshape_{zrole}",),
-                wrt=zrole,
-            )
+            (reshape_note, (": a Hadamard product",), closed_note),
         )
         if self.config.method != "jacobian":
             self._index_view(st, zrole, "Z", local, up_symbols, {zrole: slope})
-        self._compose(zrole, out, local, closed_node, ok)
+        self._compose(zrole, out, local, closed_node)
 
     # -- the index view (--method index or all) ----------------------------------------------
-    def _index_columns(
-        self,
-        st: Stage,
-        var: str,
-        role: str,
-        up: PolyMatrix,
-        env: Mapping[str, PolyMatrix],
-    ) -> tuple[
-        tuple[str, str],
-        tuple[str, str],
-        tuple[str, str],
-        tuple[str, str],
-        Callable[[int, int], Poly],
-    ]:
-        """The index view of an affine layer with samples as columns (wx):
-        zᵢⱼ = Σₘ wᵢₘ inₘⱼ + bᵢ. Returns the partial, the summand, the collapsed sum,
-        the entry differentiated by (each in Unicode and TeX) and the collapsed value."""
-        k = st.index
-        o = _split(entry_prefix(st.output))
-        i_ = _split(entry_prefix(st.input))
-        do = ("d" + o[0], o[1])
-        n = up.cols  # the samples are the columns
-
-        def e(name: tuple[str, int | None], idx: str) -> str:
-            return _e(name[0], name[1], idx)
-
-        def t(name: tuple[str, int | None], idx: str) -> str:
-            return _t(name[0], name[1], idx)
-
-        w, b = ("w", k), ("b", k)
-        if role == "W":
-            x_in = env["X"]
-            part = (f"δᵢₖ {e(i_, 'lj')}", rf"\delta_{{ik}} \, {t(i_, 'lj')}")
-            done = (
-                f"Σⱼ {e(do, 'kj')} {e(i_, 'lj')}",
-                rf"\sum_{{j}} {t(do, 'kj')} \, {t(i_, 'lj')}",
-            )
-            wrt = (e(w, "kl"), t(w, "kl"))
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(up[r, a] * x_in[c, a] for a in range(n))
-
-        elif role == "X":
-            weights = env["W"]
-            m = up.rows
-            part = (f"{e(w, 'ik')} δⱼₗ", rf"{t(w, 'ik')} \, \delta_{{jl}}")
-            done = (
-                f"Σᵢ {e(w, 'ik')} {e(do, 'il')}",
-                rf"\sum_{{i}} {t(w, 'ik')} \, {t(do, 'il')}",
-            )
-            v = _split(entry_prefix(var))
-            wrt = (e(v, "kl"), t(v, "kl"))
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(weights[a, r] * up[a, c] for a in range(m))
-
-        else:  # b, a column
-            part = ("δᵢₗ", r"\delta_{il}")
-            done = (f"Σⱼ {e(do, 'lj')}", rf"\sum_{{j}} {t(do, 'lj')}")
-            wrt = (e(b, "l"), t(b, "l"))
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(up[max(r, c), a] for a in range(n))
-
-        return part, part, done, wrt, value
-
     def _index_forward(self, st: Stage) -> tuple[Equation, ...]:
         """zᵢⱼ = Σₘ inᵢₘ wₘⱼ + bⱼ (wⱼₘ when W is stored transposed), for the index view."""
         if self.config.method == "jacobian":
             return ()
         k = st.index
         z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
-        if self.columns:
-            return (
-                Equation(
-                    Written(
-                        f"{_e(*z, 'ij')} = Σₘ {_e('w', k, 'im')} {_e(*x, 'mj')} + "
-                        f"{_e('b', k, 'i')}",
-                        rf"{_t(*z, 'ij')} = \sum_{{m}} {_t('w', k, 'im')} \, "
-                        rf"{_t(*x, 'mj')} + {_t('b', k, 'i')}",
-                    )
-                ),
-            )
-        w = "jm" if self.conv.weight_transposed else "mj"
+        w = ("w", k)
+        if self.columns:  # wx: z_ij = Σ_m w_im in_mj + b_i
+            product, bias = [(w, "im"), (x, "mj")], "i"
+        else:
+            product = [(x, "im"), (w, "jm" if self.conv.weight_transposed else "mj")]
+            bias = "j"
+        text = " ".join(_e(*name, idx) for name, idx in product)
+        tex = r" \, ".join(_t(*name, idx) for name, idx in product)
         return (
             Equation(
                 Written(
-                    f"{_e(*z, 'ij')} = Σₘ {_e(*x, 'im')} {_e('w', k, w)} + {_e('b', k, 'j')}",
-                    rf"{_t(*z, 'ij')} = \sum_{{m}} {_t(*x, 'im')} \, {_t('w', k, w)} + "
-                    rf"{_t('b', k, 'j')}",
+                    f"{_e(*z, 'ij')} = Σₘ {text} + {_e('b', k, bias)}",
+                    rf"{_t(*z, 'ij')} = \sum_{{m}} {tex} + {_t('b', k, bias)}",
                 )
             ),
         )
@@ -1342,104 +1235,74 @@ class _NetEngine:
         """The derivative by ``var`` in index notation, its Kronecker deltas collapsed.
 
         ``role``: X (the layer's input), W, b, or Z (the input of an elementwise layer).
-        The collapsed sum is evaluated entry by entry at these sizes and checked against
-        the chain rule's matrix ``local``; the steps go where the Jacobian route's are
-        (``--method index``) or before its closed form (``--method all``).
+        Each formula is a product of factors (name, index letters); the collapsed sum is
+        evaluated from the same factors (each name read from its matrix), entry by entry
+        at these sizes, and checked against the chain rule's matrix ``local``; the steps
+        go where the Jacobian route's are (``--method index``) or before its closed form
+        (``--method all``).
         """
         out, k = st.output, st.index
         o = _split(entry_prefix(out))
         i_ = _split(entry_prefix(st.input))
-        w, b = ("w", k), ("b", k)
-        do = ("d" + o[0], o[1])
-        v = _split(entry_prefix(var))
+        w, do = ("w", k), ("d" + o[0], o[1])
+        wrt_name = ("b", k) if role == "b" else _split(entry_prefix(var))
+        # ∂out_ij/∂var_kl (its deltas) and the collapsed sum over ``letter``, by the
+        # layer's formula: wx z_ij = Σ_m w_im in_mj + b_i, else z_ij = Σ_m in_im w_mj + b_j
+        # (w_jm when W is stored transposed); a_ij = f(z_ij) for an elementwise layer.
+        wx = self.columns
+        formulas: dict[str, Formula] = {
+            "Z": (
+                None,
+                [("δ", "ik"), ("δ", "jl"), ("f", "ij")],
+                [(do, "kl"), ("f", "kl")],
+            ),
+            "b": (
+                "j" if wx else "i",
+                [("δ", "il" if wx else "jl")],
+                [(do, "lj" if wx else "il")],
+            ),
+        }
+        if wx:
+            formulas["W"] = ("j", [("δ", "ik"), (i_, "lj")], [(do, "kj"), (i_, "lj")])
+            formulas["X"] = ("i", [(w, "ik"), ("δ", "jl")], [(w, "ik"), (do, "il")])
+        elif self.conv.weight_transposed:
+            formulas["W"] = ("i", [("δ", "jk"), (i_, "il")], [(do, "ik"), (i_, "il")])
+            formulas["X"] = ("j", [("δ", "ik"), (w, "jl")], [(do, "kj"), (w, "jl")])
+        else:
+            formulas["W"] = ("i", [(i_, "ik"), ("δ", "jl")], [(i_, "ik"), (do, "il")])
+            formulas["X"] = ("j", [("δ", "ik"), (w, "lj")], [(do, "kj"), (w, "lj")])
+        letter, part, factors = formulas[role]
+        roles: dict[Name, str] = {i_: "X", w: "W", "f": var}
+        matrices = {do: up, **{n: env[r] for n, r in roles.items() if r in env}}
+        kind = st.kind
 
-        def e(name: tuple[str, int | None], idx: str) -> str:
-            return _e(name[0], name[1], idx)
+        def shown(factors: Sequence[tuple[Name, str]]) -> tuple[str, str]:
+            texts = []
+            for name, idx in factors:
+                if name == "δ":
+                    texts.append((_e("δ", None, idx), _t(r"\delta", None, idx)))
+                elif name == "f":
+                    texts.append((_slope_text(kind, k, idx), _slope_tex(kind, k, idx)))
+                else:
+                    assert isinstance(name, tuple)
+                    texts.append((_e(*name, idx), _t(*name, idx)))
+            return " ".join(a for a, _ in texts), r" \, ".join(b for _, b in texts)
 
-        def t(name: tuple[str, int | None], idx: str) -> str:
-            return _t(name[0], name[1], idx)
+        def value(r: int, c: int) -> Poly:
+            at = {"l": max(r, c)} if role == "b" else {"k": r, "l": c}
+            first, idx = factors[0]
+            size = 1 if letter is None else matrices[first].shape[idx.index(letter)]
+            total = Poly()
+            for a in range(size):
+                if letter is not None:
+                    at[letter] = a
+                term = ONE
+                for name, idx in factors:
+                    term = term * matrices[name][at[idx[0]], at[idx[1]]]
+                total = total + term
+            return total
 
-        transposed = self.conv.weight_transposed
         rows, cols = local.shape
-        n = up.rows
-        value: Callable[[int, int], Poly]
-        if self.columns and role != "Z":  # wx: z_ij = Σ_m w_im in_mj + b_i
-            part, summed, done, wrt, value = self._index_columns(st, var, role, up, env)
-        elif role == "W":
-            if transposed:  # z_ij = Σ_m in_im w_jm + b_j
-                part = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
-                summed = (f"δⱼₖ {e(i_, 'il')}", rf"\delta_{{jk}} \, {t(i_, 'il')}")
-                done = (
-                    f"Σᵢ {e(do, 'ik')} {e(i_, 'il')}",
-                    rf"\sum_{{i}} {t(do, 'ik')} \, {t(i_, 'il')}",
-                )
-                w_in = env["X"]
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(up[a, r] * w_in[a, c] for a in range(n))
-            else:  # z_ij = Σ_m in_im w_mj + b_j
-                part = (f"{e(i_, 'ik')} δⱼₗ", rf"{t(i_, 'ik')} \, \delta_{{jl}}")
-                summed = part
-                done = (
-                    f"Σᵢ {e(i_, 'ik')} {e(do, 'il')}",
-                    rf"\sum_{{i}} {t(i_, 'ik')} \, {t(do, 'il')}",
-                )
-                x_in = env["X"]
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(x_in[a, r] * up[a, c] for a in range(n))
-
-            wrt = (e(w, "kl"), t(w, "kl"))
-        elif role == "X":
-            weights = env["W"]
-            m = up.cols
-            if transposed:
-                part = (f"δᵢₖ {e(w, 'jl')}", rf"\delta_{{ik}} \, {t(w, 'jl')}")
-                done = (
-                    f"Σⱼ {e(do, 'kj')} {e(w, 'jl')}",
-                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'jl')}",
-                )
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(up[r, a] * weights[a, c] for a in range(m))
-            else:
-                part = (f"δᵢₖ {e(w, 'lj')}", rf"\delta_{{ik}} \, {t(w, 'lj')}")
-                done = (
-                    f"Σⱼ {e(do, 'kj')} {e(w, 'lj')}",
-                    rf"\sum_{{j}} {t(do, 'kj')} \, {t(w, 'lj')}",
-                )
-
-                def value(r: int, c: int) -> Poly:
-                    return _sum(up[r, a] * weights[c, a] for a in range(m))
-
-            summed = part
-            wrt = (e(v, "kl"), t(v, "kl"))
-        elif role == "b":
-            part = ("δⱼₗ", r"\delta_{jl}")
-            summed = part
-            done = (f"Σᵢ {e(do, 'il')}", rf"\sum_{{i}} {t(do, 'il')}")
-
-            def value(r: int, c: int) -> Poly:
-                return _sum(up[a, max(r, c)] for a in range(n))
-
-            wrt = (e(b, "l"), t(b, "l"))
-        else:  # Z: the elementwise layer a_ij = f(z_ij)
-            slope = env[var]
-            f_ij = (_slope_text(st.kind, k, "ij"), _slope_tex(st.kind, k, "ij"))
-            part = (
-                f"δᵢₖ δⱼₗ {f_ij[0]}",
-                rf"\delta_{{ik}} \, \delta_{{jl}} \, {f_ij[1]}",
-            )
-            summed = part
-            done = (
-                f"{e(do, 'kl')} {_slope_text(st.kind, k, 'kl')}",
-                rf"{t(do, 'kl')} \, {_slope_tex(st.kind, k, 'kl')}",
-            )
-
-            def value(r: int, c: int) -> Poly:
-                return up[r, c] * slope[r, c]
-
-            wrt = (e(v, "kl"), t(v, "kl"))
         collapsed = PolyMatrix(
             rows,
             cols,
@@ -1458,7 +1321,16 @@ class _NetEngine:
             collapsed,
             "the collapsed sum = the chain rule's matrix, entry by entry",
         )
-        z_ij = (e(o, "ij"), t(o, "ij"))
+        p_text, p_tex = shown(part)
+        done = shown(factors)
+        if letter is not None:
+            done = (
+                f"{_e('Σ', None, letter)} {done[0]}",
+                rf"\sum_{{{letter}}} {done[1]}",
+            )
+        wrt_idx = "l" if role == "b" else "kl"
+        wrt = (_e(*wrt_name, wrt_idx), _t(*wrt_name, wrt_idx))
+        z_ij = (_e(*o, "ij"), _t(*o, "ij"))
         partial = Step(
             f"index_d{out}_d{var}",
             StepKind.JACOBIAN,
@@ -1466,8 +1338,8 @@ class _NetEngine:
             (
                 Equation(
                     Written(
-                        f"∂{z_ij[0]}/∂{wrt[0]} = {part[0]}",
-                        rf"\frac{{\partial {z_ij[1]}}}{{\partial {wrt[1]}}} = {part[1]}",
+                        f"∂{z_ij[0]}/∂{wrt[0]} = {p_text}",
+                        rf"\frac{{\partial {z_ij[1]}}}{{\partial {wrt[1]}}} = {p_tex}",
                     )
                 ),
             ),
@@ -1490,9 +1362,9 @@ class _NetEngine:
             (
                 Equation(
                     Written(
-                        f"∂L/∂{wrt[0]} = Σᵢ Σⱼ {e(do, 'ij')} {summed[0]} = {done[0]}",
+                        f"∂L/∂{wrt[0]} = Σᵢ Σⱼ {_e(*do, 'ij')} {p_text} = {done[0]}",
                         rf"\frac{{\partial L}}{{\partial {wrt[1]}}} = \sum_{{i}} "
-                        rf"\sum_{{j}} {t(do, 'ij')} \, {summed[1]} = {done[1]}",
+                        rf"\sum_{{j}} {_t(*do, 'ij')} \, {p_tex} = {done[1]}",
                     )
                 ),
             ),
@@ -1508,13 +1380,12 @@ class _NetEngine:
             wrt=var,
             view="index",
         )
-        ids = [s_.id for s_ in self.steps]
-        at = ids.index(f"closed_{var}")
-        closed = self.steps[at]
-        if self.config.method == "index":
+        if self.config.method == "index":  # the index route replaces the Jacobian's
             gone = {f"d{out}_d{var}", f"dL_d{var}", f"reshape_{var}"}
             self.steps = [s_ for s_ in self.steps if s_.id not in gone]
-            at = [s_.id for s_ in self.steps].index(f"closed_{var}")
+        at = [s_.id for s_ in self.steps].index(f"closed_{var}")
+        closed = self.steps[at]
+        if self.config.method == "index":
             closed = replace(
                 closed,
                 uses=(f"index_dL_d{var}",),
@@ -1527,15 +1398,15 @@ class _NetEngine:
         out = st.output
         up = self._upstream_symbols(out)
         letter, layer = _split(entry_prefix(out))
-        eqs = [Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up))]
-        if out == self.top:
-            eqs.append(Equation(Sym(f"d{out}"), self.top_form))
-        else:
-            local = self.local_forms[out]
-            forms = [local]
-            if self.upstream_forms[out] != local:
-                forms.append(self.upstream_forms[out])
-            eqs.append(Equation(Sym(f"d{out}"), *forms))
+        # Its formula: the loss's at the top, else this layer's closed form and, when
+        # they differ, the same through the layers above.
+        forms = [self.top_form] if out == self.top else [self.local_forms[out]]
+        if out != self.top and self.upstream_forms[out] != forms[0]:
+            forms.append(self.upstream_forms[out])
+        eqs = (
+            Equation(Sym(f"d{out}"), Deriv("L", out), Explicit(up)),
+            Equation(Sym(f"d{out}"), *forms),
+        )
         return Step(
             f"upstream_{out}",
             StepKind.DEFINE,
@@ -1545,7 +1416,7 @@ class _NetEngine:
                 ": the upstream derivative ",
                 mat(f"d{out}"),
             ),
-            tuple(eqs),
+            eqs,
             note=(
                 ent("d" + letter, layer),
                 " stands for ",
@@ -1560,16 +1431,23 @@ class _NetEngine:
             wrt=out,
         )
 
-    def _chain_step(
+    def _chain_and_close(
         self,
-        out: str,
+        st: Stage,
         var: str,
-        up: PolyMatrix,
         jac: PolyMatrix,
         blocks: tuple[int, int] | None,
-        chain: PolyMatrix,
-    ) -> None:
+        closed_node: Node,
+        closed: PolyMatrix,
+        notes: tuple[Prose, Prose, str | Prose],
+    ) -> tuple[PolyMatrix, PolyMatrix, bool]:
+        """The chain rule for ``var``, its reshape into ``var``'s shape and the closed form
+        (checked against it); ``notes``: the reshape's note, the closed form's title
+        ending and its note. Returns the chain row, the reshaped matrix and the check."""
+        out, order = st.output, self.order
+        row, chain = maths.chain_rule(self._upstream_symbols(out), jac, order)
         o, v = entry_prefix(out), entry_prefix(var)
+        of, by = _split(o), _split(v)  # entry letters and layer of out and var
         self.steps.append(
             Step(
                 f"dL_d{var}",
@@ -1579,7 +1457,7 @@ class _NetEngine:
                     Equation(Jac("L", v), Prod(Jac("L", o), Jac(o, v))),
                     Equation(
                         Jac("L", v),
-                        Prod(Explicit(self._row(up)), Explicit(jac, blocks)),
+                        Prod(Explicit(row), Explicit(jac, blocks)),
                     ),
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
@@ -1589,10 +1467,9 @@ class _NetEngine:
                     math("k"),
                     " is ",
                     math(
-                        f"Σᵣ ∂L/∂{_e(*_split(o), 'r')} · "
-                        f"∂{_e(*_split(o), 'r')}/∂{_e(*_split(v), 'k')}",
-                        rf"\sum_{{r}} \partial L/\partial {_t(*_split(o), 'r')} \cdot "
-                        rf"\partial {_t(*_split(o), 'r')}/\partial {_t(*_split(v), 'k')}",
+                        f"Σᵣ ∂L/∂{_e(*of, 'r')} · ∂{_e(*of, 'r')}/∂{_e(*by, 'k')}",
+                        rf"\sum_{{r}} \partial L/\partial {_t(*of, 'r')} \cdot "
+                        rf"\partial {_t(*of, 'r')}/\partial {_t(*by, 'k')}",
                     ),
                     ".",
                 ),
@@ -1600,37 +1477,23 @@ class _NetEngine:
                 wrt=var,
             )
         )
-
-    def _reshape_and_close(
-        self,
-        st: Stage,
-        var: str,
-        local: PolyMatrix,
-        closed_node: Node,
-        closed: PolyMatrix,
-        jac: PolyMatrix,
-        kron_node: Node,
-        ok: bool,
-        chain: PolyMatrix,
-    ) -> None:
-        eqs = [Equation(Deriv("L", var), Explicit(local))]
+        local = maths.unvec(chain, self.mats[var].shape, order)
+        ok = self._check(
+            var,
+            Claim.CLOSED_FORM,
+            local.first_difference(closed),
+            local,
+            closed,
+            _equal(Sym(f"d{var}"), closed_node),
+        )
+        reshape_note, closed_title, closed_note = notes
         self.steps.append(
             Step(
                 f"reshape_{var}",
                 StepKind.SIMPLIFY,
                 ("Reshape into a matrix: ", slash("L", var)),
-                tuple(eqs),
-                note=(
-                    "Putting each ",
-                    math("∂L/∂v", r"\partial L/\partial v"),
-                    " back where ",
-                    math("v"),
-                    " sits in ",
-                    mat(var),
-                    " (undoing vec) gives a matrix of the shape of ",
-                    mat(var),
-                    ".",
-                ),
+                (Equation(Deriv("L", var), Explicit(local)),),
+                note=reshape_note,
                 uses=(f"dL_d{var}",),
                 wrt=var,
             )
@@ -1639,30 +1502,20 @@ class _NetEngine:
             Step(
                 f"closed_{var}",
                 StepKind.RESULT,
-                ("Closed form of ", slash("L", var)),
+                ("Closed form of ", slash("L", var), *closed_title),
                 (Equation(Sym(f"d{var}"), closed_node, Explicit(closed)),),
-                note="The matrix above is exactly this product, entry by entry.",
+                note=closed_note,
                 uses=(f"reshape_{var}",),
                 wrt=var,
             )
         )
-        self._compose(
-            var, st.output, local, closed_node, ok, jac, kron_node, chain, closed
-        )
+        return chain, local, ok
 
     def _compose(
-        self,
-        var: str,
-        out: str,
-        local: PolyMatrix,
-        closed_node: Node,
-        ok: bool,
-        jac: PolyMatrix | None = None,
-        kron_node: Node | None = None,
-        chain: PolyMatrix | None = None,
-        closed: PolyMatrix | None = None,
-    ) -> None:
-        """Substitute the upstream's value: ∂L/∂var of the whole network."""
+        self, var: str, out: str, local: PolyMatrix, closed_node: Node
+    ) -> tuple[PolyMatrix, Node]:
+        """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
+        through the network."""
         up = self._upstream_symbols(out)
         value = self.upstreams[out]
         values = {
@@ -1676,69 +1529,7 @@ class _NetEngine:
         if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
             self.upstreams[var] = composed
             self.upstream_forms[var] = form
-        if var in self.wanted:
-            self._result(
-                var,
-                local,
-                closed_node,
-                composed,
-                form,
-                ok,
-                jac,
-                kron_node,
-                chain,
-                closed,
-            )
-
-    def _result(
-        self,
-        var: str,
-        local: PolyMatrix,
-        closed_node: Node,
-        composed: PolyMatrix,
-        form: Node,
-        ok: bool,
-        jac: PolyMatrix | None,
-        kron_node: Node | None,
-        chain: PolyMatrix | None,
-        closed: PolyMatrix | None,
-    ) -> None:
-        # The network form, evaluated directly from its formula, against the composition.
-        env = dict(self.mats)
-        env[f"d{self.top}"] = self.upstreams[self.top]
-        network_form = form
-        direct = evaluate(network_form, env, self.order, self.sizes)
-        net_ok = self._check(
-            var,
-            Claim.NETWORK,
-            composed.first_difference(direct),
-            composed,
-            direct,
-            "equal to the composed chain rule, entry by entry",
-        )
-        derivative, closed_out, closed_form = local, closed, closed_node
-        composed_out = composed  # times self.scale (1/N or 1), applied when asked for
-        if self.config.layout == "numerator":
-            derivative = local.transpose()
-            closed_out = None if closed is None else closed.transpose()
-            closed_form = transpose(closed_node)
-            composed_out = composed_out.transpose()
-        self.results[var] = Result(
-            var=var,
-            jacobian=jac if jac is not None else PolyMatrix(0, 0),
-            kronecker=kron_node if kron_node is not None else Text(""),
-            chain=chain if chain is not None else PolyMatrix(0, 0),
-            derivative=derivative,
-            closed_form=closed_form,
-            closed=closed_out if closed_out is not None else derivative,
-            kronecker_verified=ok,
-            verified=ok and net_ok,
-            extra={
-                "composed_raw": composed_out,
-                "scale": self.scale,
-                "network_form": network_form,
-            },
-        )
+        return composed, form
 
     # -- summary -------------------------------------------------------------------------------
     def summary_step(self) -> None:
@@ -1746,29 +1537,13 @@ class _NetEngine:
         eqs: list[Equation] = []
         top = self.top
         eqs.append(Equation(Sym(f"d{top}"), self.top_form))
-        for pos in range(len(self.stages) - 1, -1, -1):
-            st = self.stages[pos]
+        # Each layer's closed form as derived, top down (dWℓ, dbℓ, its input; dZℓ).
+        for st in reversed(self.stages):
             k = st.index
-            if st.kind == "affine":
-                roles = {
-                    "X": st.input,
-                    "W": f"W{k}",
-                    "b": f"b{k}",
-                    "dY": f"d{st.output}",
-                }
-                for role, var in (("W", f"W{k}"), ("b", f"b{k}"), ("X", st.input)):
-                    if var in self.upstreams or var in self.results:
-                        node = rename(
-                            self.conv.closed_form(role), roles, self.size_names(st)
-                        )
-                        eqs.append(Equation(Sym(f"d{var}"), node))
-            else:
-                if f"Z{k}" in self.upstreams or f"Z{k}" in self.results:
-                    eqs.append(
-                        Equation(
-                            Sym(f"dZ{k}"), Had(Sym(f"d{st.output}"), Slope(st.kind, k))
-                        )
-                    )
+            done = (f"W{k}", f"b{k}", st.input) if st.kind == "affine" else (f"Z{k}",)
+            for var in done:
+                if var in self.local_forms:
+                    eqs.append(Equation(Sym(f"d{var}"), self.local_forms[var]))
         whole = [
             Equation(Sym(f"d{var}"), self.results[var].extra["network_form"])
             for var in c.wrt
@@ -1812,39 +1587,6 @@ def _mono(*names: str) -> tuple[str, ...]:
     from ..algebra import rank
 
     return tuple(sorted(names, key=rank))
-
-
-def _sum(polys: Any) -> Poly:
-    total = Poly()
-    for p in polys:
-        total = total + p
-    return total
-
-
-def _diag_col(v: PolyMatrix) -> PolyMatrix:
-    return PolyMatrix(
-        v.rows,
-        v.rows,
-        {(i, i): v[i, 0] for i in range(v.rows) if not v[i, 0].is_zero()},
-    )
-
-
-def _p_minus_t(n: int) -> Node:
-    """(P − T)/N (``n`` is unused: the formula names the size)."""
-    return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
-
-
-def _blocks(
-    conv: Any, role: str, order: str, n: int, d: int, m: int
-) -> tuple[int, int]:
-    row = order == "row"
-    if role == "X":
-        return (m, d) if row else (n, n)
-    if role == "W":
-        if conv.weight_transposed:
-            return (m, d * m) if row else (n, d * m)
-        return (m, m) if row else (n, d)
-    return (m, m) if row else (n, 1)
 
 
 def _slope_text(kind: str, k: int, index: str = "ij") -> str:

@@ -7,10 +7,11 @@ dW1 = Xᵀ·((dZ2·W2ᵀ) ⊙ R1). :func:`evaluate` computes a tree with explici
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from fractions import Fraction
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
-from ..algebra import ONE, Coeff, Poly, PolyMatrix
+from .. import algebra
+from ..algebra import ONE, Poly, PolyMatrix
 from ..notation import (
     Comm,
     Diag,
@@ -21,7 +22,6 @@ from ..notation import (
     Ones,
     Prod,
     Recip,
-    Scalar,
     Slope,
     Sum,
     Sym,
@@ -71,6 +71,20 @@ def diag_of(values: list[Poly]) -> PolyMatrix:
     )
 
 
+class _Evaluate(algebra._Evaluate):
+    """The single layer's evaluator, with the network's Had, Slope and Diag nodes."""
+
+    def visit_Had(self, node: Had) -> PolyMatrix:  # noqa: N802
+        return hadamard(self.visit(node.left), self.visit(node.right))
+
+    def visit_Slope(self, node: Slope) -> PolyMatrix:  # noqa: N802
+        shape = self.env[f"Z{node.index}"].shape
+        return slope_matrix(node.kind, node.index, shape)
+
+    def visit_Diag(self, node: Diag) -> PolyMatrix:  # noqa: N802
+        return diag_of(self.visit(node.arg).vec(self.order))
+
+
 def evaluate(
     node: Node,
     env: Mapping[str, PolyMatrix],
@@ -87,56 +101,24 @@ def evaluate(
         order: vectorization order (for Comm and Diag).
         sizes: size name -> value: N, D, K1, K2, ... (the network's widths).
     """
-    sizes = sizes or {}
+    return _Evaluate(env, sizes or {}, order).visit(node)
 
-    def size(name: str | int) -> int:
-        return name if isinstance(name, int) else sizes[name]
 
-    def walk(node: Node) -> PolyMatrix:
-        if isinstance(node, Sym):
-            return env[node.role]
-        if isinstance(node, T):
-            return walk(node.arg).transpose()
-        if isinstance(node, Eye):
-            return PolyMatrix.eye(size(node.size))
-        if isinstance(node, Ones):
-            return PolyMatrix.ones(size(node.size))
-        if isinstance(node, Comm):
-            return PolyMatrix.commutation(size(node.rows), size(node.cols), order)
-        if isinstance(node, Kron):
-            return walk(node.left).kron(walk(node.right))
-        if isinstance(node, Had):
-            return hadamard(walk(node.left), walk(node.right))
-        if isinstance(node, Slope):
-            return slope_matrix(node.kind, node.index, env[f"Z{node.index}"].shape)
-        if isinstance(node, Diag):
-            return diag_of(walk(node.arg).vec(order))
-        if isinstance(node, Sum):
-            parts = [walk(a) for a in node.args]
-            total = parts[0]
-            for p in parts[1:]:
-                total = total + p
-            return total
-        if isinstance(node, Prod):
-            factor: Coeff = 1
-            result: PolyMatrix | None = None
-            for a in node.args:
-                if isinstance(a, Scalar):
-                    factor = factor * a.value
-                    continue
-                if isinstance(a, Recip):
-                    factor = factor * Fraction(1, size(a.size))
-                    continue
-                value = walk(a)
-                result = value if result is None else result @ value
-            if result is None:
-                raise ValueError("a product of scalars only")
-            if isinstance(factor, Fraction) and factor.denominator == 1:
-                factor = factor.numerator
-            return result.scale(factor) if factor != 1 else result
-        raise TypeError(f"cannot evaluate {type(node).__name__} as a matrix")
-
-    return walk(node)
+def _rebuild(node: Node, leaf: Callable[[Node], Node]) -> Node:
+    """``node`` with ``leaf`` applied to each of its leaves (nodes without a sub-formula)."""
+    if isinstance(node, T):
+        return T(_rebuild(node.arg, leaf))
+    if isinstance(node, Prod):
+        return Prod(*(_rebuild(a, leaf) for a in node.args))
+    if isinstance(node, Sum):
+        return Sum(*(_rebuild(a, leaf) for a in node.args))
+    if isinstance(node, Kron):
+        return Kron(_rebuild(node.left, leaf), _rebuild(node.right, leaf))
+    if isinstance(node, Had):
+        return Had(_rebuild(node.left, leaf), _rebuild(node.right, leaf))
+    if isinstance(node, Diag):
+        return Diag(_rebuild(node.arg, leaf))
+    return leaf(node)
 
 
 def rename(
@@ -146,53 +128,23 @@ def rename(
     and the single layer's sizes D, M -> the layer's widths K1, K2."""
     sizes = sizes or {}
 
-    def walk(node: Node) -> Node:
+    def leaf(node: Node) -> Node:
         if isinstance(node, Sym):
             return Sym(roles.get(node.role, node.role))
-        if isinstance(node, Ones):
-            return Ones(sizes.get(node.size, node.size))
-        if isinstance(node, Eye):
-            return Eye(sizes.get(node.size, node.size))
-        if isinstance(node, Recip):
-            return Recip(sizes.get(node.size, node.size))
+        if isinstance(node, (Ones, Eye, Recip)):
+            return replace(node, size=sizes.get(node.size, node.size))
         if isinstance(node, Comm):
             return Comm(
                 sizes.get(node.rows, node.rows), sizes.get(node.cols, node.cols)
             )
-        if isinstance(node, T):
-            return T(walk(node.arg))
-        if isinstance(node, Prod):
-            return Prod(*(walk(a) for a in node.args))
-        if isinstance(node, Sum):
-            return Sum(*(walk(a) for a in node.args))
-        if isinstance(node, Kron):
-            return Kron(walk(node.left), walk(node.right))
-        if isinstance(node, Had):
-            return Had(walk(node.left), walk(node.right))
-        if isinstance(node, Diag):
-            return Diag(walk(node.arg))
         return node
 
-    return walk(node)
+    return _rebuild(node, leaf)
 
 
 def substitute(node: Node, values: Mapping[str, Node]) -> Node:
     """``node`` with each Sym whose role is in ``values`` replaced by that formula."""
-    if isinstance(node, Sym):
-        return values.get(node.role, node)
-    if isinstance(node, T):
-        return T(substitute(node.arg, values))
-    if isinstance(node, Prod):
-        return Prod(*(substitute(a, values) for a in node.args))
-    if isinstance(node, Sum):
-        return Sum(*(substitute(a, values) for a in node.args))
-    if isinstance(node, Kron):
-        return Kron(substitute(node.left, values), substitute(node.right, values))
-    if isinstance(node, Had):
-        return Had(substitute(node.left, values), substitute(node.right, values))
-    if isinstance(node, Diag):
-        return Diag(substitute(node.arg, values))
-    return node
+    return _rebuild(node, lambda n: values.get(n.role, n) if isinstance(n, Sym) else n)
 
 
 __all__ = [

@@ -60,11 +60,6 @@ def math(text: str, tex: str = "") -> M:
     return M(text, tex)
 
 
-def prose(*segments: str | M | F) -> Prose:
-    """The segments as one sentence."""
-    return tuple(segments)
-
-
 def formula_text(node: Node) -> str:
     """A network formula in Unicode (the one formula printer, in the network's letters).
 
@@ -106,6 +101,5 @@ __all__ = [
     "mat",
     "math",
     "plain",
-    "prose",
     "slash",
 ]

@@ -10,36 +10,67 @@ W2, b2, ... in the convention's shapes, then dY (N, C) for the generic loss.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ..notation import Node, Ones, Prod, Recip, Scalar, Sum, Sym, T
+from .. import numeric
+from ..notation import Node, Sym
 from ..numeric import (
     FD_RTOL,
     TORCH_RTOL,
     Array,
+    VariableCheck,
     _import_torch,
     central_difference,
     log_softmax,
     one_hot,
     torch_version,
 )
-from .engine import Stage, stages
-from .notation import Had, Slope, rename
-from .spec import NetConfig
+from .engine import Stage, loss_form, size_names, stages
+from .notation import Had, Slope, rename, substitute
+from .spec import NetConfig, variables
 
 __all__ = [
     "NetInstance",
     "NetReport",
-    "VarCheck",
     "draw_net_instance",
     "forms",
     "verify_net",
 ]
+
+
+#: The activations in NumPy (the ReLU as its cached mask times its input).
+_NUMPY: dict[str, Callable[[Array], Array]] = {
+    "relu": lambda H: H * (H > 0).astype(np.float64),
+    "tanh": np.tanh,
+    "sigmoid": lambda H: 1.0 / (1.0 + np.exp(-H)),
+}
+
+
+def run_layers(
+    config: NetConfig,
+    values: Mapping[str, Any],
+    activations: Mapping[str, Callable[[Any], Any]],
+) -> list[tuple[Stage, Any, Any]]:
+    """The forward pass, NumPy or torch: each stage with its input and output (an affine
+    layer as H·W + b in the convention's storage, else its activation)."""
+    conv = config.conv
+    out = []
+    H = values["X"]
+    for st in stages(config):
+        before, k = H, st.index
+        if st.kind == "affine":
+            W, b = values[f"W{k}"], values[f"b{k}"]
+            H = H @ (W.T if conv.weight_transposed else W) + (
+                b.T if conv.bias_column else b
+            )
+        else:
+            H = activations[st.kind](H)
+        out.append((st, before, H))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,23 +90,10 @@ class NetInstance:
     def forward(self, **override: Array) -> tuple[Array, dict[str, Array]]:
         """The network's output and its cache (Zℓ, Aℓ, Rℓ, P), with X/Wℓ/bℓ overridden."""
         values = {**self.variables(), **override}
-        conv = self.config.conv
         cache: dict[str, Array] = {"X": values["X"]}
-        H = values["X"]
-        for st in stages(self.config):
-            k = st.index
-            if st.kind == "affine":
-                W, b = values[f"W{k}"], values[f"b{k}"]
-                H = H @ (W.T if conv.weight_transposed else W) + (
-                    b.T if conv.bias_column else b
-                )
-            elif st.kind == "relu":
-                cache[f"R{k}"] = (H > 0).astype(np.float64)
-                H = H * cache[f"R{k}"]
-            elif st.kind == "tanh":
-                H = np.tanh(H)
-            else:
-                H = 1.0 / (1.0 + np.exp(-H))
+        for st, before, H in run_layers(self.config, values, _NUMPY):
+            if st.kind == "relu":
+                cache[f"R{st.index}"] = (before > 0).astype(np.float64)
             cache[st.output] = H
         if self.config.loss == "softmax-ce":
             cache["P"] = np.exp(log_softmax(H))
@@ -127,104 +145,48 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
     conv = config.conv
     all_stages = stages(config)
     top = all_stages[-1].output
-    top_form: Node
-    if config.loss == "generic":
-        top_form = Sym("dY")
-    elif config.loss == "sum":
-        top_form = Prod(Ones("N"), T(Ones(f"K{all_stages[-1].index}")))
-    elif config.loss == "mse":
-        top_form = Prod(Recip("N"), Sum(Sym(top), Prod(Scalar(Fraction(-1)), Sym("T"))))
-    else:
-        top_form = Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
-    upstream: dict[str, Node] = {top: Sym(f"d{top}")}
-    out: dict[str, Node] = {}
+    # ∂L/∂(every matrix) through the network: the upstream of each layer, and X, Wℓ, bℓ.
+    through: dict[str, Node] = {top: Sym(f"d{top}")}
     for st in reversed(all_stages):
-        up = upstream[st.output]
-        k = st.index
+        up, k = through[st.output], st.index
         if st.kind == "affine":
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            for role, var in (("X", st.input), ("W", f"W{k}"), ("b", f"b{k}")):
-                node = _substitute_upstream(
-                    rename(conv.closed_form(role), roles, _size_names(k)), up
-                )
-                if role == "X":
-                    upstream[var] = node
-                    if var == "X":
-                        out["X"] = node
-                else:
-                    out[var] = node
+            for role, var in roles.items():
+                closed = rename(conv.closed_form(role), roles, size_names(k))
+                through[var] = substitute(closed, {"dY": up})
         else:
-            upstream[f"Z{k}"] = Had(up, Slope(st.kind, k))
-    return top_form, out
+            through[f"Z{k}"] = Had(up, Slope(st.kind, k))
+    return loss_form(config), {var: through[var] for var in variables(config.net)}
 
 
-def _size_names(k: int) -> dict[str, str]:
-    return {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+class _Evaluate(numeric._Evaluate):
+    """The single layer's evaluator, with Had and Slope (read from the cached A or R)."""
 
+    def visit_Had(self, node: Had) -> Array:  # noqa: N802
+        return self.visit(node.left) * self.visit(node.right)
 
-def _substitute_upstream(node: Node, up: Node) -> Node:
-    from .notation import substitute
-
-    return substitute(node, {"dY": up})
+    def visit_Slope(self, node: Slope) -> Array:  # noqa: N802
+        k = node.index
+        if node.kind == "relu":
+            return self.values[f"R{k}"]
+        a = self.values[f"A{k}"]
+        return 1.0 - a * a if node.kind == "tanh" else a * (1.0 - a)
 
 
 def evaluate_np(
     node: Node, values: Mapping[str, Array], sizes: Mapping[str, int] | None = None
 ) -> Array:
     """A network formula in float64 (Slope reads the cached A or R)."""
-    from ..numeric import evaluate as evaluate_roles
-
-    sizes = sizes or {}
-    if isinstance(node, Had):
-        return evaluate_np(node.left, values, sizes) * evaluate_np(
-            node.right, values, sizes
-        )
-    if isinstance(node, Slope):
-        k = node.index
-        if node.kind == "relu":
-            return values[f"R{k}"]
-        a = values[f"A{k}"]
-        return 1.0 - a * a if node.kind == "tanh" else a * (1.0 - a)
-    if isinstance(node, T):
-        v = evaluate_np(node.arg, values, sizes)
-        return v.T if v.ndim else v
-    if isinstance(node, Prod):
-        parts = [evaluate_np(a, values, sizes) for a in node.args]
-        result = parts[0]
-        for p in parts[1:]:
-            result = result * p if result.ndim == 0 or p.ndim == 0 else result @ p
-        return result
-    if isinstance(node, Sum):
-        parts = [evaluate_np(a, values, sizes) for a in node.args]
-        total = parts[0]
-        for p in parts[1:]:
-            if p.shape != total.shape:
-                raise ValueError(f"sum of shapes {total.shape} and {p.shape}")
-            total = total + p
-        return total
-    return evaluate_roles(node, values, sizes)
+    return _Evaluate(values, sizes or {}).visit(node)
 
 
 # -- the check ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class VarCheck:
-    """One variable: its closed form's value against finite differences and autograd."""
-
-    var: str
-    formula: Node
-    shape: tuple[int, ...]
-    fd_error: float
-    fd_tol: float
-    torch_error: float | None
-    torch_tol: float | None
-
-    @property
-    def passed(self) -> bool:
-        if not self.fd_error <= self.fd_tol:
-            return False
-        return self.torch_error is None or (
-            self.torch_tol is not None and self.torch_error <= self.torch_tol
-        )
+def _error(value: Array, ref: Array, rtol: float) -> tuple[float, float]:
+    """max |value − ref| (inf when the shapes differ) and its tolerance, relative to ref."""
+    tol = rtol * max(1.0, float(np.max(np.abs(ref))))
+    if value.shape != ref.shape:
+        return float("inf"), tol
+    return float(np.max(np.abs(value - ref))), tol
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,7 +195,7 @@ class NetReport:
 
     instance: NetInstance
     loss_value: float
-    checks: tuple[VarCheck, ...]
+    checks: tuple[VariableCheck, ...]
     torch_version: str | None
 
     @property
@@ -263,25 +225,13 @@ def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
     torch = _import_torch()
     if torch is None:
         return None
-    config, conv = instance.config, instance.config.conv
+    config = instance.config
     leaves: dict[str, Any] = {
         k: torch.tensor(np.array(v), dtype=torch.float64, requires_grad=True)
         for k, v in instance.variables().items()
     }
-    H = leaves["X"]
-    for st in stages(config):
-        k = st.index
-        if st.kind == "affine":
-            W, b = leaves[f"W{k}"], leaves[f"b{k}"]
-            H = H @ (W.T if conv.weight_transposed else W) + (
-                b.T if conv.bias_column else b
-            )
-        elif st.kind == "relu":
-            H = torch.relu(H)
-        elif st.kind == "tanh":
-            H = torch.tanh(H)
-        else:
-            H = torch.sigmoid(H)
+    activations = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+    H = run_layers(config, leaves, activations)[-1][2]
     n = H.shape[0]
     if config.loss == "generic":
         L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * H)
@@ -313,25 +263,19 @@ def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetR
             return instance.loss_value(instance.forward(**{var: value})[0])
 
         fd = central_difference(loss_at, variables[var])
-        fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
         value = closed[var]
-        fd_error = (
-            float(np.max(np.abs(value - fd)))
-            if value.shape == fd.shape
-            else float("inf")
-        )
         torch_error = torch_tol = None
         if grads is not None:
-            ref = grads[var]
-            torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
-            torch_error = (
-                float(np.max(np.abs(value - ref)))
-                if value.shape == ref.shape
-                else float("inf")
-            )
+            torch_error, torch_tol = _error(value, grads[var], TORCH_RTOL)
         checks.append(
-            VarCheck(
-                var, var_forms[var], fd.shape, fd_error, fd_tol, torch_error, torch_tol
+            VariableCheck(
+                var,
+                var_forms[var],
+                fd.shape,
+                value,
+                *_error(value, fd, FD_RTOL),
+                torch_error,
+                torch_tol,
             )
         )
     out, _ = instance.forward()
@@ -341,8 +285,3 @@ def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetR
         tuple(checks),
         torch_version() if grads is not None else None,
     )
-
-
-def stage_list(config: NetConfig) -> tuple[Stage, ...]:
-    """The stages (re-exported for printers)."""
-    return stages(config)

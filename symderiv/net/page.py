@@ -18,19 +18,15 @@ from typing import TYPE_CHECKING
 from ..algebra import PolyMatrix
 from ..conventions import Config, Letters
 from ..notation import (
-    SCALARS,
     Deriv,
     Equation,
     Explicit,
     Jac,
-    Kron,
     Node,
     Prod,
-    Sum,
     Sym,
     Text,
     Written,
-    shape,
 )
 from ..notation import Shape as NodeShape
 from ..notes import Code, F, M, Prose
@@ -38,7 +34,6 @@ from ..render.page import (
     DEFAULT_MAX_ENTRIES,
     Block,
     CertificateTable,
-    Dims,
     Display,
     EntrySum,
     Heading,
@@ -48,6 +43,7 @@ from ..render.page import (
     Remarks,
     Section,
     ShapeLedger,
+    Shapes,
     Sparsity,
     StepGroup,
     shown_terms,
@@ -91,46 +87,42 @@ def page_config(c: NetConfig) -> NetPageConfig:
     )
 
 
+#: The settings a command line or a notebook repeats when they differ from these.
+_DEFAULTS = (
+    ("convention", "xw"),
+    ("vec", "row"),
+    ("layout", "denominator"),
+    ("loss", "generic"),
+    ("method", "jacobian"),
+)
+
+
+def _changed(c: NetConfig) -> list[tuple[str, str | tuple[str, ...]]]:
+    """The settings of ``c`` that differ from the defaults, and the variables if not all."""
+    from .spec import parse_net_wrt
+
+    out: list[tuple[str, str | tuple[str, ...]]] = [
+        (name, getattr(c, name))
+        for name, default in _DEFAULTS
+        if getattr(c, name) != default
+    ]
+    if c.wrt != parse_net_wrt(None, c.net):
+        out.append(("wrt", c.wrt))
+    return out
+
+
 def command_line(c: NetConfig) -> str:
     """The ``symderiv derive --net ...`` command that reproduces the page."""
     parts = [f'symderiv derive --net "{c.net.text}" --n {c.n} --d {c.d}']
-    for name, default in (
-        ("convention", "xw"),
-        ("vec", "row"),
-        ("layout", "denominator"),
-        ("loss", "generic"),
-    ):
-        value = getattr(c, name)
-        if value != default:
-            parts.append(f"--{name} {value}")
-    if c.method != "jacobian":
-        parts.append(f"--method {c.method}")
-    if c.wrt != _all_variables(c):
-        parts.append("--wrt " + ",".join(c.wrt))
+    for name, value in _changed(c):
+        parts.append(f"--{name} {value if isinstance(value, str) else ','.join(value)}")
     return " ".join(parts)
-
-
-def _all_variables(c: NetConfig) -> tuple[str, ...]:
-    from .spec import parse_net_wrt
-
-    return parse_net_wrt(None, c.net)
 
 
 def setup_code(c: NetConfig) -> str:
     """The notebook's first code cell: the same derivation in Python."""
     args = [f"net={c.net.text!r}", f"n={c.n}", f"d={c.d}"]
-    for name, default in (
-        ("convention", "xw"),
-        ("vec", "row"),
-        ("layout", "denominator"),
-        ("loss", "generic"),
-        ("method", "jacobian"),
-    ):
-        value = getattr(c, name)
-        if value != default:
-            args.append(f"{name}={value!r}")
-    if c.wrt != _all_variables(c):
-        args.append(f"wrt={c.wrt!r}")
+    args += [f"{name}={value!r}" for name, value in _changed(c)]
     var = c.wrt[0] if c.wrt else "X"
     return (
         "from symderiv.net import derive_net\n\n"
@@ -291,7 +283,7 @@ def _first_atom(step: Step, var: str) -> str | None:
 
 
 # -- shapes ------------------------------------------------------------------------------------
-class NetShapes:
+class NetShapes(Shapes):
     """The shape of every formula of a network, in size names (N, D, K1, …) and numbers."""
 
     def __init__(self, d: NetDerivation) -> None:
@@ -329,25 +321,10 @@ class NetShapes:
         for role in ("P", "T", "dY"):
             self.roles[role] = per_sample(last)
 
-    def of(self, node: Node) -> NodeShape | None:
-        try:
-            return shape(node, self.roles, self.numerator)
-        except (TypeError, ValueError, KeyError):
-            return None
-
-    def dims(self, node: Node) -> Dims:
-        """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
-        found = self.of(node)
-        here = found.numbers(self.sizes) if found is not None else None
-        if isinstance(node, Sum):
-            return Dims(here, "+", tuple(self.dims(a) for a in node.args))
-        if isinstance(node, Prod):
-            factors = [a for a in node.args if not isinstance(a, SCALARS)]
-            if len(factors) > 1:
-                return Dims(here, "·", tuple(self.dims(a) for a in factors))
-        if isinstance(node, Kron):
-            return Dims(here, "⊗", (self.dims(node.left), self.dims(node.right)))
-        return Dims(here)
+    def of(self, node: Node) -> tuple[int, int] | None:
+        """The shape of ``node`` at the network's sizes (None when it has none)."""
+        found = self._shape(node)
+        return found.numbers(self.sizes) if found is not None else None
 
     def ledger(self, step: Step) -> ShapeLedger | None:
         """The formulas of a step with their shapes (explicit matrices show theirs)."""
@@ -363,7 +340,7 @@ class NetShapes:
                     continue
                 if node in seen:
                     continue
-                found = self.of(node)
+                found = self._shape(node)
                 if found is None:
                     continue
                 seen.add(node)

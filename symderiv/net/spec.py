@@ -12,7 +12,6 @@ aℓ_i_j, rℓ_i_j, p_i_j. This module is pure data (no sympy).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from ..conventions import (
     CONVENTIONS,
@@ -68,11 +67,6 @@ class NetSpec:
         """The network as ``--net`` text (canonical spelling)."""
         items = [layer.text for layer in self.layers]
         return ",".join(items + (["softmax-ce"] if self.softmax_ce else []))
-
-    @property
-    def depth(self) -> int:
-        """The number of affine layers."""
-        return sum(1 for layer in self.layers if layer.kind == "affine")
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -257,11 +251,6 @@ class NetConfig:
                 out.append(layer.width)
         return out
 
-    @property
-    def out_width(self) -> int:
-        """Width of the network's last output."""
-        return self.widths()[-1]
-
     def to_dict(self) -> dict[str, object]:
         """The ``config`` object of the JSON output."""
         return {
@@ -284,11 +273,6 @@ class NetConfig:
 NET_METHODS: tuple[str, ...] = ("jacobian", "index", "all")
 
 
-def ce_scale(n: int) -> Fraction:
-    """1/N, the batch average of the losses mse and softmax-ce."""
-    return Fraction(1, n)
-
-
 __all__ = [
     "ACTIVATIONS",
     "LayerSpec",
@@ -297,7 +281,6 @@ __all__ = [
     "NetConfig",
     "NetSpec",
     "NetSpecError",
-    "ce_scale",
     "parse_net",
     "parse_net_wrt",
     "variables",
