@@ -32,7 +32,7 @@ from rich.text import Text
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Letters, split_entry
+from ..conventions import Letters
 from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
 from ..notes import Prose
 from ..steps import Derivation
@@ -44,7 +44,7 @@ from .base import (
     positive,
 )
 from .formula import formula_text, prose_plain, shape_text
-from .names import unicode_name, unicode_symbol
+from .names import MACRON, renamed, unicode_name, unicode_symbol
 from .page import (
     ApiCheck,
     Background,
@@ -156,23 +156,6 @@ def _pretty(expr: Any) -> str:
     return str(sp.pretty(expr, use_unicode=True, wrap_line=False, order="none"))
 
 
-def _display_symbols(expr: Any, letters: Letters) -> Any:
-    """``expr`` with its canonical entry symbols (x_1_1) renamed to their display names
-    (x₁,₁, or x₀,₀ with --index-base 0), as the LaTeX printer does with symbol_names."""
-    import sympy as sp
-
-    if not hasattr(expr, "atoms"):
-        return expr
-    swap = {}
-    for s in expr.atoms(sp.Symbol):
-        try:
-            split_entry(s.name)
-        except (ValueError, IndexError):
-            continue
-        swap[s] = unicode_symbol(s.name, letters)
-    return expr.xreplace(swap) if swap else expr
-
-
 def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) -> str:
     """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms).
 
@@ -192,14 +175,6 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) ->
 def _cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if poly.is_atom():
         return unicode_name(next(iter(poly.terms))[0], letters)
-    value = poly.constant()
-    if value is not None and not isinstance(value, float):
-        from fractions import Fraction
-
-        if isinstance(value, int) or (
-            isinstance(value, Fraction) and value.denominator == 1
-        ):
-            return str(value)
     if len(poly) > max_terms:
         items = list(poly.terms.items())
         head = Poly(dict(items[: max(max_terms - 1, 1)]))
@@ -372,14 +347,9 @@ def _grid(
     out: list[Text] = []
     for k, ln in enumerate(body):
         ln.pad_right(inner - width_of(ln))
-        if n == 1:
-            left, right = "[", "]"
-        elif k == 0:
-            left, right = "⎡", "⎤"
-        elif k == n - 1:
-            left, right = "⎣", "⎦"
-        else:
-            left, right = "⎢", "⎥"
+        left, right = (
+            "[]" if n == 1 else "⎡⎤" if k == 0 else "⎣⎦" if k == n - 1 else "⎢⎥"
+        )
         line = Text(left)
         line.append_text(ln)
         line.append(right)
@@ -526,7 +496,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def empty(self) -> list[Any]:
         return []
 
-    def prose(self, prose: Prose) -> str:
+    def prose(self, prose: str | Prose) -> str:
+        """Marked prose, or plain words, as Unicode text."""
         return prose_text(prose, self.letters)
 
     def children(self, blocks: tuple[Block, ...]) -> list[Any]:
@@ -536,7 +507,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
         matrix = node.matrix
         assert isinstance(matrix, PolyMatrix)
-        block = matrix_block(
+        return matrix_block(
             matrix,
             self.letters,
             max_entries=self.settings.max_entries,
@@ -545,7 +516,6 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             blocks=node.blocks,
             shape=shape,
         )
-        return block
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
@@ -555,7 +525,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         """
         block = self._part(node, width, alone)
         if isinstance(node, Explicit) and any(
-            _BAR in line.plain or "ȳ" in line.plain for line in block.lines
+            MACRON in line.plain or "ȳ" in line.plain for line in block.lines
         ):
             self.bar_used = True  # the page's ȳ definition is printed (see notation)
         return block
@@ -586,7 +556,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             parts = [self.part(a, width - 4) for a in node.args]
             return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
-            return TBlock.of(_pretty(_display_symbols(node.expr, self.letters)))
+            # entries in their display names (x₁,₁, or x₀,₀ with --index-base 0)
+            expr = renamed(node.expr, lambda a: unicode_symbol(a, self.letters))
+            return TBlock.of(_pretty(expr))
         return TBlock.of(formula_text(node, self.letters))
 
     @staticmethod
@@ -638,8 +610,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [head, Text(""), *self.children(block.blocks)]
 
     def step_group(self, block: StepGroup) -> list[Any]:
-        step = block.step
-        title = step.title if isinstance(step.title, str) else self.prose(step.title)
+        title = self.prose(block.step.title)
         return [
             Group(
                 Rule(
@@ -686,12 +657,11 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def notation(self, block: Notation) -> list[Any]:
         """ȳ := ∂L/∂y, printed only if a matrix of the page uses it: at this width the
         matrices may all fit with fractions (the steps are built before any is printed)."""
-
-        def held(prose: Prose) -> str:
-            return prose_held(prose, self.letters)
-
+        before, after = (
+            prose_held(p, self.letters) for p in (block.before, block.after)
+        )
         math = block.math.text.replace(" ", HOLD)
-        shown = KeptText(f"{held(block.before)} {math} {held(block.after)}", "dim")
+        shown = KeptText(f"{before} {math} {after}", "dim")
         if self.letters.upstream == "bar":
             return [shown]
         return [_WhenUsed(self, shown)]
@@ -792,11 +762,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
                 _mark(check.passed),
-                Text(
-                    check.detail
-                    if isinstance(check.detail, str)
-                    else self.prose(check.detail)
-                ),
+                Text(self.prose(check.detail)),
             )
         ok = block.verified
         verdict = Text(
@@ -916,10 +882,6 @@ class TerminalView:
         self, console: Console, options: ConsoleOptions
     ) -> RenderResult:
         yield from self.renderables(options.max_width)
-
-
-#: The combining macron of z̄ (ȳ is one precomposed character).
-_BAR = "\u0304"
 
 
 class _WhenUsed:
