@@ -102,20 +102,16 @@ def _to_str(entry: Poly | None, bindings: dict[str, str] | None) -> str:
     return "0" if entry is None else entry.to_str(bindings)
 
 
+#: The values json.dumps writes as they are, and takes as dictionary keys too.
+_SCALARS = (type(None), bool, int, float)
+
+
 def _key(key: Any) -> str:
     """A dictionary key as json.dumps turns it into a string."""
     if isinstance(key, str):
         return key
-    if isinstance(key, float):
+    if isinstance(key, _SCALARS):
         return json.dumps(key)
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    if isinstance(key, int):
-        return int.__repr__(key)
     raise TypeError(
         f"keys must be str, int, float, bool or None, not {type(key).__name__}"
     )
@@ -126,15 +122,7 @@ def _encode(value: Any, level: int) -> Iterator[str]:
     at nesting ``level`` (tuples as lists; tables lazily)."""
     if isinstance(value, str):
         yield _encode_str(value)
-    elif value is None:
-        yield "null"
-    elif value is True:
-        yield "true"
-    elif value is False:
-        yield "false"
-    elif isinstance(value, int):
-        yield int.__repr__(value)
-    elif isinstance(value, float):
+    elif isinstance(value, _SCALARS):
         yield json.dumps(value)
     elif isinstance(value, _Table):
         yield from value.encode(level)
@@ -199,9 +187,7 @@ def _document(derivation: Derivation) -> dict[str, Any]:
     if c.loss in ("mse", "softmax-ce"):
         matrices["T"] = _Strings(layer.matrix("T"))
     if c.loss == "softmax-ce":
-        matrices["P"] = [
-            [f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)
-        ]
+        matrices["P"] = [[f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)]
     order = c.vec
     vec: dict[str, Any] = {
         "Y": [[i + 1, j + 1] for i, j in vec_positions(c.shape("Y"), order)],
@@ -323,15 +309,7 @@ def _extras(extra: Mapping[str, Any]) -> dict[str, Any]:
 
 def render_json(derivation: Derivation, indent: int | None = 2) -> str:
     """``json.dumps`` of :func:`derivation_to_dict`, keys sorted, ending in a newline."""
-    if indent != 2:
-        with bulk_work():
-            return (
-                json.dumps(
-                    derivation_to_dict(derivation),
-                    indent=indent,
-                    sort_keys=True,
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-    return "".join(iter_json(derivation))
+    if indent == 2:
+        return "".join(iter_json(derivation))
+    doc = derivation_to_dict(derivation)
+    return json.dumps(doc, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"

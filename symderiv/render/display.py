@@ -77,17 +77,11 @@ class Matrices(Mapping[str, Any]):
     def __init__(self, d: Derivation, names: str) -> None:
         self._names = names
         self._letters = d.config.letters
-        poly: dict[str, PolyMatrix] = {
-            "X": d.layer.X,
-            "W": d.layer.W,
-            "b": d.layer.b,
-            "Y": d.layer.Y,
-            "dY": d.upstream,
-        }
+        poly: dict[str, PolyMatrix] = {"dY": d.upstream}
+        for role in ("X", "W", "b", "Y"):
+            poly[role] = d.layer.matrix(role)
         for var, r in d.results.items():
-            poly[f"J_{var}"] = r.jacobian
-        for var, r in d.results.items():
-            poly[f"d{var}"] = r.derivative
+            poly |= {f"J_{var}": r.jacobian, f"d{var}": r.derivative}
         self._poly = {k: poly[k] for k in KEYS if k in poly}
         self._made: dict[str, Any] = {}
 

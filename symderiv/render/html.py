@@ -17,9 +17,9 @@ The page:
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import escape  # & < > and quotes
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -127,15 +127,6 @@ SCRIPT = """\
   if (location.hash === "#lecture") { toggle(); }
 })();
 """
-
-
-def escape(text: str) -> str:
-    """Text for HTML (``&``, ``<``, ``>`` and quotes escaped).
-
-    >>> escape("a < b & c")
-    'a &lt; b &amp; c'
-    """
-    return html.escape(text, quote=True)
 
 
 def segments_html(segments: Iterable[Segment]) -> str:

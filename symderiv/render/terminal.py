@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -286,12 +286,8 @@ def _grid(
     for i in rows_shown:
         row: list[tuple[list[str], str]] = []
         for j in cols_shown:
-            if i is None and j is None:
-                row.append((["⋱"], ""))
-            elif i is None:
-                row.append((["⋮"], ""))
-            elif j is None:
-                row.append((["⋯"], ""))
+            if i is None or j is None:  # an ellipsis: ⋱ where both are
+                row.append((["⋱" if i == j else "⋮" if i is None else "⋯"], ""))
             else:
                 p = matrix[i, j]
                 row.append(
@@ -812,15 +808,32 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def api_check(self, block: ApiCheck) -> list[Any]:
         return []  # omitted (page.OMITTED): code cells run only in a notebook
 
-    # -- the page ----------------------------------------------------------------------------
-    def sections(self, d: Derivation) -> tuple[list[Any], list[Any], list[Any]]:
-        """(the title and introduction, one renderable per step, everything after the steps).
+
+def _mark(passed: bool) -> Text:
+    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
+
+
+@dataclass
+class TerminalView:
+    """A Rich renderable for a whole derivation (the CLI owns the Console)."""
+
+    derivation: Derivation
+    _: KW_ONLY
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+
+    def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
+        """(the header, one renderable per step, everything after the steps: the
+        certificate, the remarks, the background).
 
         ``--step`` pauses between the steps; the whole view is these in order. A
         section's heading goes with its first step.
         """
-        blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
+        printer = TerminalPrinter(
+            max_entries=self.max_entries, max_terms=self.max_terms, width=width
+        )
+        blocks = page_of(self.derivation, self.max_entries)
+        printer.bind(blocks[0].config)  # type: ignore[union-attr]
         head: list[Any] = []
         steps: list[Any] = []
         closing: list[Any] = []
@@ -828,44 +841,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             if isinstance(block, Section) and any(
                 isinstance(b, StepGroup) for b in block.blocks
             ):
-                heading = [
-                    Text(self.prose(block.title), style="bold underline"),
-                    Text(""),
-                ]
+                heading = printer.section(Section(block.title, ()))
                 for k, b in enumerate(block.blocks):
-                    out = self.block(b)
+                    out = printer.block(b)
                     steps.append(Group(*heading, *out) if k == 0 else Group(*out))
             elif steps:
-                closing += self.block(block)
+                closing += printer.block(block)
             else:
-                head += self.block(block)
-        return head, steps, closing
-
-
-def _mark(passed: bool) -> Text:
-    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
-
-
-class TerminalView:
-    """A Rich renderable for a whole derivation (the CLI owns the Console)."""
-
-    def __init__(
-        self,
-        derivation: Derivation,
-        *,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        max_terms: int = DEFAULT_MAX_TERMS,
-    ) -> None:
-        self.derivation = derivation
-        self.max_entries = max_entries
-        self.max_terms = max_terms
-
-    def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
-        """(the header, one renderable per step, the closing certificate and remarks)."""
-        printer = TerminalPrinter(
-            max_entries=self.max_entries, max_terms=self.max_terms, width=width
-        )
-        head, steps, closing = printer.sections(self.derivation)
+                head += printer.block(block)
         while head and isinstance(head[-1], Text) and not head[-1].plain:
             head.pop()  # the caller puts one blank line after the header
         return Group(*head), steps, closing
@@ -884,15 +867,15 @@ class TerminalView:
         yield from self.renderables(options.max_width)
 
 
+@dataclass
 class _WhenUsed:
     """A renderable printed only if the printer's matrices used the bar notation."""
 
-    def __init__(self, printer: TerminalPrinter, inner: Any) -> None:
-        self.printer = printer
-        self.inner = inner
+    printer: TerminalPrinter
+    inner: Any
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
-        if getattr(self.printer, "bar_used", False):
+        if self.printer.bar_used:
             yield self.inner
 
 
