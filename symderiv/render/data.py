@@ -164,19 +164,8 @@ def _document(derivation: Derivation) -> dict[str, Any]:
     c, layer = derivation.config, derivation.layer
     values = derivation.upstream_values()
     bindings = {name: v.to_str() for name, v in values.items()}
-    if values:
-        rows, cols = c.shape("Y")
-        upstream = PolyMatrix(
-            rows,
-            cols,
-            {
-                (i, j): values[f"dy_{i + 1}_{j + 1}"]
-                for i in range(rows)
-                for j in range(cols)
-            },
-        )
-    else:
-        upstream = derivation.upstream
+    # dY written out in x, w, b, t (--loss mse, softmax-ce), else as it is
+    upstream = derivation.upstream.subs(values) if values else derivation.upstream
     matrices: dict[str, Any] = {
         "X": _Strings(layer.X),
         "W": _Strings(layer.W),

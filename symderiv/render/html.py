@@ -26,7 +26,7 @@ from .. import __version__, notes
 from ..algebra import PolyMatrix
 from ..notes import Prose
 from ..steps import Derivation
-from .latex import Segment, TexLayout, prose_spans
+from .latex import TexLayout
 from .markdown import ProsePrinter, ProseSettings
 from .mathml import tex_to_mathml
 from .page import (
@@ -129,19 +129,6 @@ SCRIPT = """\
 """
 
 
-def segments_html(segments: Iterable[Segment]) -> str:
-    """Prose segments as HTML: text escaped, maths as inline MathML, code in ``<code>``."""
-    out: list[str] = []
-    for kind, content in segments:
-        if kind == "math":
-            out.append(tex_to_mathml(content.strip()))
-        elif kind == "code":
-            out.append(f"<code>{escape(content)}</code>")
-        else:
-            out.append(escape(content))
-    return "".join(out)
-
-
 def display_html(tex: str, kind: str = "") -> str:
     """A display formula in its own box, which scrolls sideways when the formula is wide.
 
@@ -194,6 +181,23 @@ def sparsity_svg(
     return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
 
 
+def mark(passed: bool, tag: str, cls: str = "") -> str:
+    """✓ (class ok) or ✗ (class bad) as an element ``tag``; ``cls``: classes before."""
+    ok, sign = ("ok", "✓") if passed else ("bad", "✗")
+    return f'<{tag} class="{cls}{ok}">{sign}</{tag}>'
+
+
+def table_html(header: Iterable[str], rows: Iterable[str]) -> str:
+    """A table that scrolls sideways when it is wide: the header cells, then the rows
+    (``<tr>…</tr>``), all HTML."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    return (
+        f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table></div>"
+    )
+
+
 def html_document(head_title: str, body: str) -> str:
     """A complete HTML5 page around ``body``: inline CSS and script, nothing fetched.
 
@@ -231,8 +235,11 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
     sep = "\n"
     width_em = HTML_WIDTH_EM
 
-    def text(self, prose: Prose) -> str:
-        return segments_html(prose_spans(prose, self.letters))
+    def words(self, text: str) -> str:
+        return escape(text)
+
+    def code_span(self, code: str) -> str:
+        return f"<code>{escape(code)}</code>"
 
     def inline(self, tex: str) -> str:
         return tex_to_mathml(tex)
@@ -309,15 +316,11 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
 
     def certificate(self, block: CertificateTable) -> str:
         rows = [
-            f"<tr><td>{var}</td><td>{claim}</td>"
-            + (
-                '<td class="mark ok">✓</td>'
-                if passed
-                else '<td class="mark bad">✗</td>'
-            )
-            + f"<td>{detail}</td></tr>"
+            f"<tr><td>{var}</td><td>{claim}</td>{mark(passed, 'td', 'mark ')}"
+            f"<td>{detail}</td></tr>"
             for var, claim, passed, detail in self.checks(block)
         ]
+        header = ("variable", "claim", "", "how it was checked")
         verdict = (
             f'<p class="ok">{self.text(notes.VERIFIED)}</p>'
             if block.verified
@@ -326,12 +329,7 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
         return (
             '<section class="reveal" id="certificate">\n'
             f"<h2>{self.text(notes.CERTIFICATE)}</h2>\n<p>{self.text(block.intro)}</p>\n"
-            '<div class="table"><table>\n<thead><tr><th>variable</th><th>claim</th>'
-            "<th></th><th>how it was checked</th></tr></thead>\n<tbody>\n"
-            + "\n".join(rows)
-            + "\n</tbody></table></div>\n"
-            + verdict
-            + "\n</section>"
+            f"{table_html(header, rows)}\n{verdict}\n</section>"
         )
 
     def cell(self, cell: TableCell) -> str:
@@ -339,15 +337,10 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
         if cell.aside:
             out += f'<span class="muted">{self.text(cell.aside)}</span>'
         if cell.passed is not None:
-            out += (
-                ' <span class="ok">✓</span>'
-                if cell.passed
-                else ' <span class="bad">✗</span>'
-            )
+            out += " " + mark(cell.passed, "span")
         return out
 
     def table(self, block: Table) -> str:
-        head = "".join(f"<th>{self.text(h)}</th>" for h in block.header)
         rows = [
             ('<tr class="group">' if g and not r else "<tr>")
             + "".join(f"<td>{self.cell(c)}</td>" for c in row)
@@ -355,11 +348,9 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
             for g, group in enumerate(block.groups)
             for r, row in enumerate(group)
         ]
-        return (
-            f"{self.heading(Heading(block.title, Level.PART))}\n"
-            f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
-            + "\n".join(rows)
-            + "\n</tbody></table></div>"
+        header = (self.text(h) for h in block.header)
+        return f"{self.heading(Heading(block.title, Level.PART))}\n" + table_html(
+            header, rows
         )
 
     def verdict(self, block: Verdict) -> str:
@@ -390,6 +381,5 @@ __all__ = [
     "HtmlSettings",
     "html_document",
     "render_html",
-    "segments_html",
     "sparsity_svg",
 ]

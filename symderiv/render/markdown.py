@@ -29,11 +29,10 @@ from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, p
 from .formula import formula_latex
 from .latex import (
     ARTICLE_WIDTH_EM,
-    Segment,
     TexLayout,
     prose_spans,
 )
-from .mdmath import FLAVORS, Flavor, display_math, fits, inline_math, split_display
+from .mdmath import FLAVORS, display_math, fits, inline_math, split_display
 from .page import (
     ApiCheck,
     Background,
@@ -80,27 +79,6 @@ def markdown_escape(text: str) -> str:
     'x\\\\_1 \\\\* y'
     """
     return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def segments_markdown(
-    segments: Iterable[Segment], flavor: Flavor = FLAVORS["jupyter"]
-) -> str:
-    """Segments as Markdown: text escaped, maths inline in the flavour's syntax, code in
-    backticks."""
-    out: list[str] = []
-    for kind, content in segments:
-        if kind == "math":
-            out.append(inline_math(content.strip(), flavor))
-        elif kind == "code":
-            out.append(f"`{content}`")
-        else:
-            pos = 0
-            for m in _TEXT_MATH_RE.finditer(content):
-                out.append(markdown_escape(content[pos : m.start()]))
-                out.append(inline_math(_TEXT_MATH[m.group(0)], flavor))
-                pos = m.end()
-            out.append(markdown_escape(content[pos:]))
-    return "".join(out)
 
 
 def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) -> str:
@@ -190,8 +168,12 @@ class ProsePrinter(PagePrinter[str, P]):
         )
 
     @abstractmethod
-    def text(self, prose: Prose) -> str:
-        """Prose with its marked maths inline."""
+    def words(self, text: str) -> str:
+        """Plain text, escaped."""
+
+    @abstractmethod
+    def code_span(self, code: str) -> str:
+        """Code in running text."""
 
     @abstractmethod
     def inline(self, tex: str) -> str:
@@ -213,6 +195,18 @@ class ProsePrinter(PagePrinter[str, P]):
     def para(self, text: str) -> str:
         """A paragraph."""
         return text
+
+    def text(self, prose: Prose) -> str:
+        """Prose with its marked maths inline."""
+        out: list[str] = []
+        for kind, content in prose_spans(prose, self.letters):
+            if kind == "math":
+                out.append(self.inline(content.strip()))
+            elif kind == "code":
+                out.append(self.code_span(content))
+            else:
+                out.append(self.words(content))
+        return "".join(out)
 
     def sentence(self, text: str | Prose) -> str:
         """A sentence of the engine: marked prose, or plain words with no maths."""
@@ -312,8 +306,13 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
         self.flavor = FLAVORS[self.settings.flavor]
         super().bind(config)
 
-    def text(self, prose: Prose) -> str:
-        return segments_markdown(prose_spans(prose, self.letters), self.flavor)
+    def words(self, text: str) -> str:
+        return _TEXT_MATH_RE.sub(
+            lambda m: self.inline(_TEXT_MATH[m[0]]), markdown_escape(text)
+        )
+
+    def code_span(self, code: str) -> str:
+        return f"`{code}`"
 
     def inline(self, tex: str) -> str:
         return inline_math(tex, self.flavor)
@@ -456,5 +455,4 @@ __all__ = [
     "ProseSettings",
     "markdown_escape",
     "render_markdown",
-    "segments_markdown",
 ]
