@@ -558,18 +558,17 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return TBlock.of(formula_text(node, self.letters))
 
     @staticmethod
-    def chain_of(parts: list[TBlock], sep: str, width: int, lead: str = "") -> TBlock:
+    def chain_of(parts: list[TBlock], sep: str, width: int, pad: str = "  ") -> TBlock:
         """Join ``parts`` with ``sep`` on one line if they fit, else greedily over lines.
 
-        A continued line starts with ``sep`` under the first part, like a handwritten
-        derivation that runs over several lines.
+        A continued line starts with ``pad`` and ``sep`` (under the first part), like a
+        handwritten derivation that runs over several lines.
         """
         one = hjoin(parts, f" {sep} ")
         if one.width <= width:
             return one
         lines: list[Text] = []
         current = parts[0]
-        pad = " " * (len(lead) + 2)
         for p in parts[1:]:
             joined = hjoin([current, p], f" {sep} ")
             if joined.width <= width:
@@ -665,41 +664,26 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def entry_sum(self, block: EntrySum) -> list[Any]:
         """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
         terms: list[Text] = []
-        for upstream, value in block.terms:
-            term = Text()
-            for k, (factor, style) in enumerate(
-                ((upstream, STYLE_UPSTREAM), (value, STYLE_NONZERO))
-            ):
+        for factors in block.terms:
+            texts = []
+            for factor in factors:
                 text = cell_text(factor, self.letters, 10**6)
                 if "\n" in text:
                     return []
-                if len(factor) > 1:
-                    text = f"({text})"
-                if k:
-                    term.append("⋅")
-                term.append_text(styled(text) if k == 0 else Text(text, style=style))
+                texts.append(f"({text})" if len(factor) > 1 else text)
+            term = styled(texts[0])  # upstream · Jacobian entry
+            term.append("⋅")
+            term.append(texts[1], style=STYLE_NONZERO)
             terms.append(term)
         if block.hidden and terms:
             terms.insert(len(terms) - 1, Text("⋯"))
-        head = f"∂L/∂{unicode_name(block.atom, self.letters)} = "
-        lines: list[Text] = []
-        current = Text(head)
-        if not terms:
-            current.append("0")
-        for k, term in enumerate(terms):
-            piece = Text(" + ") if k else Text()
-            piece.append_text(term)
-            if k and width_of(current) + width_of(piece) > self.width:
-                lines.append(current)
-                current = Text(" " * (len(head) - 2))
-                current.append("+ ")
-                current.append_text(term)
-            else:
-                current.append_text(piece)
-        lines.append(current)
+        first = Text(f"∂L/∂{unicode_name(block.atom, self.letters)} = ")
+        pad = " " * (len(first) - 2)  # a continued line starts with + under the =
+        first.append_text(terms[0] if terms else Text("0"))
+        parts = [TBlock([term], 0) for term in [first, *terms[1:]]]
         items: list[Any] = [
             Text(self.prose(block.title), style="dim"),
-            Text("\n").join(lines),
+            Text("\n").join(self.chain_of(parts, "+", self.width, pad).lines),
         ]
         if block.hidden:
             hidden = self.prose(notes.entry_hidden(block.hidden))
