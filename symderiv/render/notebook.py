@@ -71,12 +71,10 @@ def derive_call(config: Config) -> str:
     """``derive(n=2, d=2, m=3, ...)`` with the options that differ from the defaults."""
     defaults = Config()
     args = [f"n={config.n}", f"d={config.d}", f"m={config.m}"]
-    for name in ("convention", "vec", "layout", "loss", "method"):
+    for name in ("convention", "vec", "layout", "loss", "method", "wrt"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             args.append(f"{name}={value!r}")
-    if config.wrt != defaults.wrt:
-        args.append(f"wrt={config.wrt!r}")
     if config.names:
         args.append(f"names={dict(config.names)!r}")
     return f"derive({', '.join(args)})"

@@ -437,15 +437,13 @@ def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
 
 def dims_text(dims: Dims) -> str:
     """(2×3)·(3×2) for a product, [(2×2) ⊗ (3×3)]·(9×9) with a Kronecker factor."""
-    if dims.op == "+":
-        return " + ".join(dims_text(p) for p in dims.parts)
-    if dims.op == "⊗":
-        return " ⊗ ".join(dims_text(p) for p in dims.parts)
     if dims.op == "·":
         return "·".join(
             f"[{dims_text(p)}]" if p.op in ("⊗", "+") else dims_text(p)
             for p in dims.parts
         )
+    if dims.op:  # + or ⊗
+        return f" {dims.op} ".join(dims_text(p) for p in dims.parts)
     return f"({_dims(dims.shape)})"
 
 
