@@ -348,10 +348,6 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
     def mark(self, passed: bool) -> str:
         return self.inline(CHECKMARK if passed else CROSS)
 
-    def part(self, title: Prose, blocks: tuple[Block, ...]) -> str:
-        """A part of the page (also the remarks, the background): a level-2 heading."""
-        return f"## {self.text(title)}\n\n" + self.join(blocks)
-
     def document(self, blocks: tuple[Block, ...]) -> str:
         text = re.sub(r"\n{3,}", "\n\n", self.join(blocks))
         return text.rstrip("\n") + "\n"
@@ -364,8 +360,11 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
             f"`{block.command}`"
         )
 
-    def section(self, block: Section) -> str:
-        return self.part(block.title, block.blocks)
+    def section(self, block: Section | Remarks | Background) -> str:
+        """A part of the page (also the remarks, the background): a level-2 heading."""
+        return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
+
+    remarks = background = section
 
     def step_group(self, block: StepGroup) -> str:
         head = f"### Step {block.number} · {self.sentence(block.step.title)}"
@@ -431,12 +430,6 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
 
     def verdict(self, block: Verdict) -> str:
         return f"**{self.text(block.prose)}**"
-
-    def remarks(self, block: Remarks) -> str:
-        return self.part(block.title, block.blocks)
-
-    def background(self, block: Background) -> str:
-        return self.part(block.title, block.blocks)
 
 
 def render_markdown(derivation: Derivation, **settings: Any) -> str:

@@ -598,9 +598,11 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         title.append(f"\n{line}")
         return [title, Text("")]
 
-    def section(self, block: Section) -> list[Any]:
+    def section(self, block: Section | Remarks | Background) -> list[Any]:
         head = Text(self.prose(block.title), style="bold underline")
         return [head, Text(""), *self.children(block.blocks)]
+
+    background = section
 
     def step_group(self, block: StepGroup) -> list[Any]:
         title = self.prose(block.step.title)
@@ -750,10 +752,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [Text(""), table, verdict]
 
     def remarks(self, block: Remarks) -> list[Any]:
-        return [Text(""), *self.section(Section(block.title, block.blocks))]
-
-    def background(self, block: Background) -> list[Any]:
-        return self.section(Section(block.title, block.blocks))
+        return [Text(""), *self.section(block)]
 
     def cell(self, cell: TableCell) -> KeptText:
         """A table cell: its prose, the aside dim, then a coloured ✓ or ✗ that never
