@@ -126,26 +126,23 @@ def _encode(value: Any, level: int) -> Iterator[str]:
         yield json.dumps(value)
     elif isinstance(value, _Table):
         yield from value.encode(level)
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple, dict)):
+        brackets = "{}" if isinstance(value, dict) else "[]"
         if not value:
-            yield "[]"
+            yield brackets
             return
+        # (what goes before each item, the item): its key in a dictionary
+        items = (
+            ((_encode_str(_key(k)) + ": ", v) for k, v in sorted(value.items()))
+            if isinstance(value, dict)
+            else (("", v) for v in value)
+        )
         inner = "\n" + _INDENT * (level + 1)
-        yield "["
-        for k, item in enumerate(value):
-            yield "," + inner if k else inner
+        yield brackets[0]
+        for k, (key, item) in enumerate(items):
+            yield ("," + inner if k else inner) + key
             yield from _encode(item, level + 1)
-        yield "\n" + _INDENT * level + "]"
-    elif isinstance(value, dict):
-        if not value:
-            yield "{}"
-            return
-        inner = "\n" + _INDENT * (level + 1)
-        yield "{"
-        for k, (key, item) in enumerate(sorted(value.items())):
-            yield ("," + inner if k else inner) + _encode_str(_key(key)) + ": "
-            yield from _encode(item, level + 1)
-        yield "\n" + _INDENT * level + "}"
+        yield "\n" + _INDENT * level + brackets[1]
     else:
         # Whatever json.dumps cannot write either: its own TypeError.
         yield json.dumps(value)
