@@ -235,23 +235,24 @@ def matrix_block(
     rows_shown = shown_indices(matrix.rows, max_entries)
     limit, terms = max_entries, max_terms
     # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
-    # upstream entries as ȳ (unless --upstream partial), then products without the dot
-    # (x₁,₁w₁,₁, as handwritten notes do); ⋯ starts only where a matrix cannot fit.
+    # upstream entries as ȳ (unless --upstream partial; z̄, with a combining macron, is
+    # one cell too), then products without the dot (x₁,₁w₁,₁, as handwritten notes do),
+    # last without the "(2×3)" beside it (the step's shape ledger states it as well);
+    # ⋯ starts only where a matrix cannot fit.
+    narrow = letters if letters.upstream else replace(letters, upstream="bar")
     cols_all = shown_indices(matrix.cols, limit)
-    block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
-    if block.width <= width:
-        return block
-    # ȳ is one cell, and so is z̄ (a combining macron)
-    # (a letter other than y takes a combining macron, z̄: still one cell)
-    auto_bar = not letters.upstream
-    narrow = replace(letters, upstream="bar") if auto_bar else letters
-    # last, the "(2×3)" beside it goes: the step's shape ledger states it as well
-    for compact, label in ((0, shape), (1, shape), (1, False), (2, False)):
-        tried = _grid(
-            matrix, narrow, rows_shown, cols_all, terms, blocks, label, compact=compact
+    for spelling, compact, label in (
+        (letters, 0, shape),
+        (narrow, 0, shape),
+        (narrow, 1, shape),
+        (narrow, 1, False),
+        (narrow, 2, False),
+    ):
+        block = _grid(
+            matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
         )
-        if tried.width <= width:
-            return tried
+        if block.width <= width:
+            return block
     while True:
         cols_shown = shown_indices(matrix.cols, limit)
         block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
