@@ -102,20 +102,16 @@ def _to_str(entry: Poly | None, bindings: dict[str, str] | None) -> str:
     return "0" if entry is None else entry.to_str(bindings)
 
 
+#: The values json.dumps writes as they are, and takes as dictionary keys too.
+_SCALARS = (type(None), bool, int, float)
+
+
 def _key(key: Any) -> str:
     """A dictionary key as json.dumps turns it into a string."""
     if isinstance(key, str):
         return key
-    if isinstance(key, float):
+    if isinstance(key, _SCALARS):
         return json.dumps(key)
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    if isinstance(key, int):
-        return int.__repr__(key)
     raise TypeError(
         f"keys must be str, int, float, bool or None, not {type(key).__name__}"
     )
@@ -126,38 +122,27 @@ def _encode(value: Any, level: int) -> Iterator[str]:
     at nesting ``level`` (tuples as lists; tables lazily)."""
     if isinstance(value, str):
         yield _encode_str(value)
-    elif value is None:
-        yield "null"
-    elif value is True:
-        yield "true"
-    elif value is False:
-        yield "false"
-    elif isinstance(value, int):
-        yield int.__repr__(value)
-    elif isinstance(value, float):
+    elif isinstance(value, _SCALARS):
         yield json.dumps(value)
     elif isinstance(value, _Table):
         yield from value.encode(level)
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple, dict)):
+        brackets = "{}" if isinstance(value, dict) else "[]"
         if not value:
-            yield "[]"
+            yield brackets
             return
+        # (what goes before each item, the item): its key in a dictionary
+        items = (
+            ((_encode_str(_key(k)) + ": ", v) for k, v in sorted(value.items()))
+            if isinstance(value, dict)
+            else (("", v) for v in value)
+        )
         inner = "\n" + _INDENT * (level + 1)
-        yield "["
-        for k, item in enumerate(value):
-            yield "," + inner if k else inner
+        yield brackets[0]
+        for k, (key, item) in enumerate(items):
+            yield ("," + inner if k else inner) + key
             yield from _encode(item, level + 1)
-        yield "\n" + _INDENT * level + "]"
-    elif isinstance(value, dict):
-        if not value:
-            yield "{}"
-            return
-        inner = "\n" + _INDENT * (level + 1)
-        yield "{"
-        for k, (key, item) in enumerate(sorted(value.items())):
-            yield ("," + inner if k else inner) + _encode_str(_key(key)) + ": "
-            yield from _encode(item, level + 1)
-        yield "\n" + _INDENT * level + "}"
+        yield "\n" + _INDENT * level + brackets[1]
     else:
         # Whatever json.dumps cannot write either: its own TypeError.
         yield json.dumps(value)
@@ -176,19 +161,8 @@ def _document(derivation: Derivation) -> dict[str, Any]:
     c, layer = derivation.config, derivation.layer
     values = derivation.upstream_values()
     bindings = {name: v.to_str() for name, v in values.items()}
-    if values:
-        rows, cols = c.shape("Y")
-        upstream = PolyMatrix(
-            rows,
-            cols,
-            {
-                (i, j): values[f"dy_{i + 1}_{j + 1}"]
-                for i in range(rows)
-                for j in range(cols)
-            },
-        )
-    else:
-        upstream = derivation.upstream
+    # dY written out in x, w, b, t (--loss mse, softmax-ce), else as it is
+    upstream = derivation.upstream.subs(values) if values else derivation.upstream
     matrices: dict[str, Any] = {
         "X": _Strings(layer.X),
         "W": _Strings(layer.W),
@@ -199,9 +173,7 @@ def _document(derivation: Derivation) -> dict[str, Any]:
     if c.loss in ("mse", "softmax-ce"):
         matrices["T"] = _Strings(layer.matrix("T"))
     if c.loss == "softmax-ce":
-        matrices["P"] = [
-            [f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)
-        ]
+        matrices["P"] = [[f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)]
     order = c.vec
     vec: dict[str, Any] = {
         "Y": [[i + 1, j + 1] for i, j in vec_positions(c.shape("Y"), order)],
@@ -323,15 +295,7 @@ def _extras(extra: Mapping[str, Any]) -> dict[str, Any]:
 
 def render_json(derivation: Derivation, indent: int | None = 2) -> str:
     """``json.dumps`` of :func:`derivation_to_dict`, keys sorted, ending in a newline."""
-    if indent != 2:
-        with bulk_work():
-            return (
-                json.dumps(
-                    derivation_to_dict(derivation),
-                    indent=indent,
-                    sort_keys=True,
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-    return "".join(iter_json(derivation))
+    if indent == 2:
+        return "".join(iter_json(derivation))
+    doc = derivation_to_dict(derivation)
+    return json.dumps(doc, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"

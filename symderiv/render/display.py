@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
-from ..conventions import split_entry, unicode_subscript
+from ..conventions import unicode_subscript
 from .formula import formula_text
-from .names import latex_name
+from .names import latex_name, renamed
 
 if TYPE_CHECKING:
     from ..algebra import PolyMatrix
@@ -67,14 +67,7 @@ def display_symbol(atom: str, letters: Letters) -> Any:
 
 def with_display_names(matrix: Any, letters: Letters) -> Any:
     """``matrix`` (sympy, canonical symbols) with every entry symbol a display symbol."""
-    swap = {}
-    for s in matrix.free_symbols:
-        try:
-            split_entry(s.name)
-        except ValueError:
-            continue
-        swap[s] = display_symbol(s.name, letters)
-    return sp.ImmutableMatrix(matrix.xreplace(swap))
+    return sp.ImmutableMatrix(renamed(matrix, lambda a: display_symbol(a, letters)))
 
 
 class Matrices(Mapping[str, Any]):
@@ -84,17 +77,11 @@ class Matrices(Mapping[str, Any]):
     def __init__(self, d: Derivation, names: str) -> None:
         self._names = names
         self._letters = d.config.letters
-        poly: dict[str, PolyMatrix] = {
-            "X": d.layer.X,
-            "W": d.layer.W,
-            "b": d.layer.b,
-            "Y": d.layer.Y,
-            "dY": d.upstream,
-        }
+        poly: dict[str, PolyMatrix] = {"dY": d.upstream}
+        for role in ("X", "W", "b", "Y"):
+            poly[role] = d.layer.matrix(role)
         for var, r in d.results.items():
-            poly[f"J_{var}"] = r.jacobian
-        for var, r in d.results.items():
-            poly[f"d{var}"] = r.derivative
+            poly |= {f"J_{var}": r.jacobian, f"d{var}": r.derivative}
         self._poly = {k: poly[k] for k in KEYS if k in poly}
         self._made: dict[str, Any] = {}
 

@@ -17,36 +17,26 @@ The page:
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from html import escape  # & < > and quotes
+from typing import Any, ClassVar
 
 from .. import __version__, notes
 from ..algebra import PolyMatrix
-from ..conventions import Config
-from ..notation import Sym
 from ..notes import Prose
 from ..steps import Derivation
-from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
-from .formula import formula_latex
-from .latex import Segment, TexLayout, prose_spans
+from .latex import TexLayout
+from .markdown import ProsePrinter, ProseSettings
 from .mathml import tex_to_mathml
 from .page import (
-    ApiCheck,
     Background,
     Block,
     CertificateTable,
-    ClosedShapes,
     Code,
-    Display,
-    EntrySum,
-    Formula,
     Heading,
     Items,
     Level,
-    Notation,
-    Note,
     PageTitle,
     Remarks,
     Section,
@@ -56,7 +46,6 @@ from .page import (
     Table,
     TableCell,
     Verdict,
-    page_of,
 )
 from .terminal import prose_text
 
@@ -140,28 +129,6 @@ SCRIPT = """\
 """
 
 
-def escape(text: str) -> str:
-    """Text for HTML (``&``, ``<``, ``>`` and quotes escaped).
-
-    >>> escape("a < b & c")
-    'a &lt; b &amp; c'
-    """
-    return html.escape(text, quote=True)
-
-
-def segments_html(segments: Iterable[Segment]) -> str:
-    """Prose segments as HTML: text escaped, maths as inline MathML, code in ``<code>``."""
-    out: list[str] = []
-    for kind, content in segments:
-        if kind == "math":
-            out.append(tex_to_mathml(content.strip()))
-        elif kind == "code":
-            out.append(f"<code>{escape(content)}</code>")
-        else:
-            out.append(escape(content))
-    return "".join(out)
-
-
 def display_html(tex: str, kind: str = "") -> str:
     """A display formula in its own box, which scrolls sideways when the formula is wide.
 
@@ -214,6 +181,23 @@ def sparsity_svg(
     return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
 
 
+def mark(passed: bool, tag: str, cls: str = "") -> str:
+    """✓ (class ok) or ✗ (class bad) as an element ``tag``; ``cls``: classes before."""
+    ok, sign = ("ok", "✓") if passed else ("bad", "✗")
+    return f'<{tag} class="{cls}{ok}">{sign}</{tag}>'
+
+
+def table_html(header: Iterable[str], rows: Iterable[str]) -> str:
+    """A table that scrolls sideways when it is wide: the header cells, then the rows
+    (``<tr>…</tr>``), all HTML."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    return (
+        f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table></div>"
+    )
+
+
 def html_document(head_title: str, body: str) -> str:
     """A complete HTML5 page around ``body``: inline CSS and script, nothing fetched.
 
@@ -237,58 +221,60 @@ def html_document(head_title: str, body: str) -> str:
 
 
 @dataclass(frozen=True)
-class HtmlSettings:
+class HtmlSettings(ProseSettings):
     """Settings of the HTML printer."""
 
-    max_entries: int = DEFAULT_MAX_ENTRIES
-    max_terms: int = DEFAULT_MAX_TERMS
-    upstream: str = "bar"
-
-    def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "html")
-        positive("max_terms", self.max_terms, "html")
-        one_of("upstream", self.upstream, ("bar", "frac"), "html")
+    printer: ClassVar[str] = "html"
 
 
-class HtmlPrinter(PagePrinter[str, HtmlSettings]):
+class HtmlPrinter(ProsePrinter[HtmlSettings]):
     """The page as HTML: parts and steps as sections, every formula as MathML."""
 
     name = "html"
     settings_type = HtmlSettings
+    sep = "\n"
+    width_em = HTML_WIDTH_EM
 
-    def bind(self, config: Config) -> None:
-        super().bind(config)
-        s = self.settings
-        self.tex = TexLayout(
-            config.letters,
-            max_entries=s.max_entries,
-            max_terms=s.max_terms,
-            upstream=s.upstream,
-            portable=True,
-            width_em=HTML_WIDTH_EM,
-            share_width=0.45,
+    def words(self, text: str) -> str:
+        return escape(text)
+
+    def code_span(self, code: str) -> str:
+        return f"<code>{escape(code)}</code>"
+
+    def inline(self, tex: str) -> str:
+        return tex_to_mathml(tex)
+
+    def math(self, tex: str) -> str:
+        return display_html(tex)
+
+    def displays(self, make: Callable[[TexLayout], list[str]], kind: str = "") -> str:
+        return "\n".join(display_html(tex, kind) for tex in make(self.tex))
+
+    def para(self, text: str) -> str:
+        return f"<p>{text}</p>"
+
+    def part(self, head: str, title: Prose, blocks: tuple[Block, ...]) -> str:
+        """A ``<section>`` opened by ``head``, its title a level-2 heading."""
+        return (
+            f"{head}\n<h2>{self.text(title)}</h2>\n"
+            + self.join(blocks)
+            + "\n</section>"
         )
 
-    def text(self, prose: Prose) -> str:
-        return segments_html(prose_spans(prose, self.letters))
-
-    def sentence(self, text: str | Prose) -> str:
-        """A sentence of the engine: marked prose, or plain words with no maths."""
-        return self.text((text,) if isinstance(text, str) else text)
-
-    def empty(self) -> str:
-        return ""
-
-    def join(self, blocks: Iterable[Block]) -> str:
-        return "\n".join(out for out in self.blocks(blocks) if out)
+    def document(self, blocks: tuple[Block, ...]) -> str:
+        title = blocks[0]
+        assert isinstance(title, PageTitle)
+        c = title.config
+        head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
+        body = self.blocks(blocks)
+        main = "\n".join(out for out in body[1:] if out)
+        return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")
 
     # -- the blocks ------------------------------------------------------------------------
     def page_title(self, block: PageTitle) -> str:
-        sizes, *rest = block.settings
-        subtitle = f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
         return (
             f"<header>\n<h1>{self.text(block.title)}</h1>\n"
-            f'<p class="subtitle">{subtitle}</p>\n'
+            f'<p class="subtitle">{self.subtitle(block)}</p>\n'
             f'<p class="meta">Derived and verified by symderiv {escape(__version__)}: '
             f"<code>{escape(block.command)}</code></p>\n"
             '<p class="hint">Lecture mode: press <kbd>L</kbd>, then <kbd>→</kbd> and '
@@ -299,11 +285,7 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         # A part holding steps shows its heading; the steps are revealed one by one.
         steps = any(isinstance(b, StepGroup) for b in block.blocks)
         cls = "part" if steps else "part reveal"
-        return (
-            f'<section class="{cls}">\n<h2>{self.text(block.title)}</h2>\n'
-            + self.join(block.blocks)
-            + "\n</section>"
-        )
+        return self.part(f'<section class="{cls}">', block.title, block.blocks)
 
     def step_group(self, block: StepGroup) -> str:
         return (
@@ -317,81 +299,28 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         tag = {Level.PAGE: "h1", Level.PART: "h2"}.get(block.level, "h3")
         return f"<{tag}>{self.text(block.title)}</{tag}>"
 
-    def display(self, block: Display) -> str:
-        if block.boxed:
-            return display_html(self.tex.boxed(block.equations))
-        items = self.tex.display_items(block.equations, block.kind)
-        return "\n".join(display_html(tex) for tex, _ in items)
-
-    def formula(self, block: Formula) -> str:
-        return display_html(block.math.tex)
-
-    def note(self, block: Note) -> str:
-        return f"<p>{self.text(block.prose)}</p>"
-
     def items(self, block: Items) -> str:
         lis = "\n".join(f"<li>{self.text(i)}</li>" for i in block.items)
         return f"<ul>\n{lis}\n</ul>"
 
-    def notation(self, block: Notation) -> str:
-        if self.settings.upstream != "bar":
-            return ""
-        return (
-            f"<p>{self.text(block.before)}</p>\n{display_html(block.math.tex)}\n"
-            f"<p>{self.text(block.after)}</p>"
-        )
-
-    def entry_sum(self, block: EntrySum) -> str:
-        entry = display_html(self.tex.entry_sum(block), "entry")
-        out = f"<p>{self.text(block.title)}</p>\n{entry}"
-        if block.hidden:
-            out += f"\n<p>{self.text(notes.entry_hidden(block.hidden))}</p>"
-        if block.zeros:
-            out += f"\n<p>{self.text(notes.entry_zeros(block.zeros))}</p>"
-        return out
-
     def shape_ledger(self, block: ShapeLedger) -> str:
-        items = []
-        for item in block.items:
-            shape = item.dims.shape
-            if shape is None:
-                continue
-            tex = formula_latex(item.node, self.letters)
-            dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
-            items.append(tex_to_mathml(dims) + (" reshaped" if item.reshaped else ""))
-        return (
-            f'<p class="ledger"><em>{self.text(notes.LEDGER)}</em> '
-            + " · ".join(items)
-            + "</p>"
-        )
-
-    def closed_shapes(self, block: ClosedShapes) -> str:
-        tex = self.tex.closed_shapes(block, self.config)
-        return display_html(tex) if tex else ""
+        ledger = self.ledger(block)
+        return f'<p class="ledger"><em>{self.text(notes.LEDGER)}</em> {ledger}</p>'
 
     def sparsity(self, block: Sparsity) -> str:
         return sparsity_svg(block.matrix, block.blocks, self.text(block.caption))
 
     def code(self, block: Code) -> str:
-        return (
-            f"<p>{self.text(block.intro)}</p>\n<pre><code>"
-            + escape("\n".join(block.lines))
-            + "</code></pre>"
-        )
+        code = escape("\n".join(block.lines))
+        return f"<p>{self.text(block.intro)}</p>\n<pre><code>{code}</code></pre>"
 
     def certificate(self, block: CertificateTable) -> str:
-        rows = []
-        for check in block.checks:
-            var = tex_to_mathml(formula_latex(Sym(check.wrt), self.letters))
-            mark = (
-                '<td class="mark ok">✓</td>'
-                if check.passed
-                else '<td class="mark bad">✗</td>'
-            )
-            rows.append(
-                f"<tr><td>{var}</td><td>{self.text(notes.claim(check.claim))}</td>"
-                f"{mark}<td>{self.sentence(check.detail)}</td></tr>"
-            )
+        rows = [
+            f"<tr><td>{var}</td><td>{claim}</td>{mark(passed, 'td', 'mark ')}"
+            f"<td>{detail}</td></tr>"
+            for var, claim, passed, detail in self.checks(block)
+        ]
+        header = ("variable", "claim", "", "how it was checked")
         verdict = (
             f'<p class="ok">{self.text(notes.VERIFIED)}</p>'
             if block.verified
@@ -400,12 +329,7 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         return (
             '<section class="reveal" id="certificate">\n'
             f"<h2>{self.text(notes.CERTIFICATE)}</h2>\n<p>{self.text(block.intro)}</p>\n"
-            '<div class="table"><table>\n<thead><tr><th>variable</th><th>claim</th>'
-            "<th></th><th>how it was checked</th></tr></thead>\n<tbody>\n"
-            + "\n".join(rows)
-            + "\n</tbody></table></div>\n"
-            + verdict
-            + "\n</section>"
+            f"{table_html(header, rows)}\n{verdict}\n</section>"
         )
 
     def cell(self, cell: TableCell) -> str:
@@ -413,57 +337,35 @@ class HtmlPrinter(PagePrinter[str, HtmlSettings]):
         if cell.aside:
             out += f'<span class="muted">{self.text(cell.aside)}</span>'
         if cell.passed is not None:
-            out += ' <span class="ok">✓</span>' if cell.passed else ' <span class="bad">✗</span>'
+            out += " " + mark(cell.passed, "span")
         return out
 
     def table(self, block: Table) -> str:
-        head = "".join(f"<th>{self.text(h)}</th>" for h in block.header)
         rows = [
-            ("<tr class=\"group\">" if g and not r else "<tr>")
+            ('<tr class="group">' if g and not r else "<tr>")
             + "".join(f"<td>{self.cell(c)}</td>" for c in row)
             + "</tr>"
             for g, group in enumerate(block.groups)
             for r, row in enumerate(group)
         ]
-        return (
-            f"{self.heading(Heading(block.title, Level.PART))}\n"
-            f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
-            + "\n".join(rows)
-            + "\n</tbody></table></div>"
+        header = (self.text(h) for h in block.header)
+        return f"{self.heading(Heading(block.title, Level.PART))}\n" + table_html(
+            header, rows
         )
 
     def verdict(self, block: Verdict) -> str:
-        return f'<p class="{"ok" if block.passed else "bad"}">{self.text(block.prose)}</p>'
+        return (
+            f'<p class="{"ok" if block.passed else "bad"}">{self.text(block.prose)}</p>'
+        )
 
     def remarks(self, block: Remarks) -> str:
-        return (
-            f'<section class="reveal" id="remarks">\n<h2>{self.text(block.title)}</h2>\n'
-            + self.join(block.blocks)
-            + "\n</section>"
+        return self.part(
+            '<section class="reveal" id="remarks">', block.title, block.blocks
         )
 
     def background(self, block: Background) -> str:
-        return (
-            '<section class="reveal" id="background">\n'
-            f"<h2>{self.text(block.title)}</h2>\n"
-            + self.join(block.blocks)
-            + "\n</section>"
-        )
-
-    def api_check(self, block: ApiCheck) -> str:
-        return ""  # omitted (page.OMITTED)
-
-    # -- the document ----------------------------------------------------------------------
-    def render(self, d: Derivation) -> str:
-        blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
-        title = blocks[0]
-        assert isinstance(title, PageTitle)
-        c = title.config
-        head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
-        body = self.blocks(blocks)
-        main = "\n".join(out for out in body[1:] if out)
-        return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")
+        head = '<section class="reveal" id="background">'
+        return self.part(head, block.title, block.blocks)
 
 
 def render_html(derivation: Derivation, **settings: Any) -> str:
@@ -479,6 +381,5 @@ __all__ = [
     "HtmlSettings",
     "html_document",
     "render_html",
-    "segments_html",
     "sparsity_svg",
 ]

@@ -14,13 +14,14 @@ flavour's limits is split, then its matrices elided further until every block fi
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from .. import __version__, notes
 from ..algebra import PolyMatrix
-from ..conventions import Config, Letters
+from ..conventions import Config
 from ..notation import Sym
 from ..notes import Prose
 from ..steps import Derivation
@@ -28,11 +29,10 @@ from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, p
 from .formula import formula_latex
 from .latex import (
     ARTICLE_WIDTH_EM,
-    Segment,
     TexLayout,
     prose_spans,
 )
-from .mdmath import FLAVORS, Flavor, display_math, fits, inline_math, split_display
+from .mdmath import FLAVORS, display_math, fits, inline_math, split_display
 from .page import (
     ApiCheck,
     Background,
@@ -81,27 +81,6 @@ def markdown_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def segments_markdown(
-    segments: Iterable[Segment], flavor: Flavor = FLAVORS["jupyter"]
-) -> str:
-    """Segments as Markdown: text escaped, maths inline in the flavour's syntax, code in
-    backticks."""
-    out: list[str] = []
-    for kind, content in segments:
-        if kind == "math":
-            out.append(inline_math(content.strip(), flavor))
-        elif kind == "code":
-            out.append(f"`{content}`")
-        else:
-            pos = 0
-            for m in _TEXT_MATH_RE.finditer(content):
-                out.append(markdown_escape(content[pos : m.start()]))
-                out.append(inline_math(_TEXT_MATH[m.group(0)], flavor))
-                pos = m.end()
-            out.append(markdown_escape(content[pos:]))
-    return "".join(out)
-
-
 def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) -> str:
     """A fenced block drawing the nonzeros (#) and zeros (.), rules between the blocks.
 
@@ -129,53 +108,214 @@ def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) 
 
 
 @dataclass(frozen=True)
-class MarkdownSettings:
-    """Settings of the Markdown printer."""
+class ProseSettings:
+    """Settings of the printers of prose with TeX maths (Markdown, notebook, HTML)."""
 
     max_entries: int = DEFAULT_MAX_ENTRIES
     max_terms: int = DEFAULT_MAX_TERMS
     upstream: str = "bar"
+    #: the printer's name in the messages about a bad setting
+    printer: ClassVar[str] = "markdown"
+
+    def __post_init__(self) -> None:
+        positive("max_entries", self.max_entries, self.printer)
+        positive("max_terms", self.max_terms, self.printer)
+        one_of("upstream", self.upstream, ("bar", "frac"), self.printer)
+
+
+@dataclass(frozen=True)
+class MarkdownSettings(ProseSettings):
+    """Settings of the Markdown printer."""
+
     #: "github" (```math fences), "gitlab" (the same, 1000 characters a block), "jupyter"
     flavor: str = "github"
 
     def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "markdown")
-        positive("max_terms", self.max_terms, "markdown")
-        one_of("upstream", self.upstream, ("bar", "frac"), "markdown")
+        super().__post_init__()
         one_of("flavor", self.flavor, tuple(FLAVORS), "markdown")
 
 
-def prose_markdown(
-    prose: Prose, letters: Letters, flavor: Flavor = FLAVORS["jupyter"]
-) -> str:
-    """Prose with marked maths as Markdown: text escaped, maths inline."""
-    return segments_markdown(prose_spans(prose, letters), flavor)
+P = TypeVar("P", bound=ProseSettings)
 
 
-class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
-    """Each part a level-2 heading, each step a level-3 heading, maths in display blocks."""
+class ProsePrinter(PagePrinter[str, P]):
+    """Prose with the maths of the portable TeX layout: what Markdown and HTML share.
 
-    name = "markdown"
-    settings_type = MarkdownSettings
+    A format says how it writes prose (``text``), maths in it (``inline``), a display
+    (``math``; ``displays`` for those the layout makes), a paragraph (``para``) and what
+    goes between two blocks (``sep``); the blocks made of nothing else are written here.
+    """
+
+    #: between two blocks
+    sep: ClassVar[str]
+    #: width (em) of a display line before the TeX layout breaks or elides it
+    width_em: ClassVar[float]
 
     def bind(self, config: Config) -> None:
         super().bind(config)
-        s = self.settings
-        self.flavor = FLAVORS[s.flavor]
-        self.tex = self.layout(s.max_entries, s.max_terms)
+        self.tex = self.layout(self.settings.max_entries, self.settings.max_terms)
 
     def layout(self, max_entries: int, max_terms: int) -> TexLayout:
         """The TeX layout showing at most ``max_entries`` rows and columns."""
-        # Rendered Markdown is about as wide as the article; wider maths scrolls sideways.
         return TexLayout(
             self.letters,
             max_entries=max_entries,
             max_terms=max_terms,
             upstream=self.settings.upstream,
             portable=True,
-            width_em=ARTICLE_WIDTH_EM,
+            width_em=self.width_em,
             share_width=0.45,
         )
+
+    @abstractmethod
+    def words(self, text: str) -> str:
+        """Plain text, escaped."""
+
+    @abstractmethod
+    def code_span(self, code: str) -> str:
+        """Code in running text."""
+
+    @abstractmethod
+    def inline(self, tex: str) -> str:
+        """Maths in running text."""
+
+    @abstractmethod
+    def math(self, tex: str) -> str:
+        """A display formula."""
+
+    @abstractmethod
+    def displays(self, make: Callable[[TexLayout], list[str]], kind: str = "") -> str:
+        """The display formulas that ``make`` lays out; ``kind``: "entry" for an entry
+        written out."""
+
+    @abstractmethod
+    def document(self, blocks: tuple[Block, ...]) -> str:
+        """The whole page made of ``blocks``."""
+
+    def para(self, text: str) -> str:
+        """A paragraph."""
+        return text
+
+    def text(self, prose: Prose) -> str:
+        """Prose with its marked maths inline."""
+        out: list[str] = []
+        for kind, content in prose_spans(prose, self.letters):
+            if kind == "math":
+                out.append(self.inline(content.strip()))
+            elif kind == "code":
+                out.append(self.code_span(content))
+            else:
+                out.append(self.words(content))
+        return "".join(out)
+
+    def sentence(self, text: str | Prose) -> str:
+        """A sentence of the engine: marked prose, or plain words with no maths."""
+        return self.text((text,) if isinstance(text, str) else text)
+
+    def subtitle(self, block: PageTitle) -> str:
+        """The sizes, then the settings (the last one is the command, shown apart)."""
+        sizes, *rest = block.settings
+        return f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
+
+    def empty(self) -> str:
+        return ""
+
+    def join(self, blocks: Iterable[Block]) -> str:
+        return self.sep.join(out for out in self.blocks(blocks) if out)
+
+    def render(self, d: Derivation) -> str:
+        blocks = page_of(d, self.settings.max_entries)
+        self.bind(blocks[0].config)  # type: ignore[union-attr]
+        return self.document(blocks)
+
+    # -- the blocks written alike in every format ------------------------------------------
+    def display(self, block: Display) -> str:
+        if block.boxed:
+            return self.displays(lambda t: [t.boxed(block.equations)])
+        return self.displays(
+            lambda t: [tex for tex, _ in t.display_items(block.equations, block.kind)]
+        )
+
+    def formula(self, block: Formula) -> str:
+        return self.math(block.math.tex)
+
+    def note(self, block: Note) -> str:
+        return self.para(self.text(block.prose))
+
+    def notation(self, block: Notation) -> str:
+        if self.settings.upstream != "bar":
+            return ""
+        before, after = self.text(block.before), self.text(block.after)
+        return self.sep.join(
+            (self.para(before), self.math(block.math.tex), self.para(after))
+        )
+
+    def entry_sum(self, block: EntrySum) -> str:
+        out = [
+            self.para(self.text(block.title)),
+            self.displays(lambda t: [t.entry_sum(block)], "entry"),
+        ]
+        if block.hidden:
+            out.append(self.para(self.text(notes.entry_hidden(block.hidden))))
+        if block.zeros:
+            out.append(self.para(self.text(notes.entry_zeros(block.zeros))))
+        return self.sep.join(out)
+
+    def ledger(self, block: ShapeLedger) -> str:
+        """Each formula of a shape ledger in ℝ^(rows×cols), inline, between " · "."""
+        items = []
+        for item in block.items:
+            shape = item.dims.shape
+            if shape is None:
+                continue
+            tex = formula_latex(item.node, self.letters)
+            dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
+            items.append(self.inline(dims) + (" reshaped" if item.reshaped else ""))
+        return " · ".join(items)
+
+    def closed_shapes(self, block: ClosedShapes) -> str:
+        tex = self.tex.closed_shapes(block, self.config)
+        return self.math(tex) if tex else ""
+
+    def checks(self, block: CertificateTable) -> list[tuple[str, str, bool, str]]:
+        """Each row of the certificate: variable, claim, passed, how it was checked."""
+        return [
+            (
+                self.inline(formula_latex(Sym(check.wrt), self.letters)),
+                self.text(notes.claim(check.claim)),
+                check.passed,
+                self.sentence(check.detail),
+            )
+            for check in block.checks
+        ]
+
+    def api_check(self, block: ApiCheck) -> str:
+        return ""  # omitted (page.OMITTED)
+
+
+class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
+    """Each part a level-2 heading, each step a level-3 heading, maths in display blocks."""
+
+    name = "markdown"
+    settings_type = MarkdownSettings
+    sep = "\n\n"
+    # Rendered Markdown is about as wide as the article; wider maths scrolls sideways.
+    width_em = ARTICLE_WIDTH_EM
+
+    def bind(self, config: Config) -> None:
+        self.flavor = FLAVORS[self.settings.flavor]
+        super().bind(config)
+
+    def words(self, text: str) -> str:
+        return _TEXT_MATH_RE.sub(
+            lambda m: self.inline(_TEXT_MATH[m[0]]), markdown_escape(text)
+        )
+
+    def code_span(self, code: str) -> str:
+        return f"`{code}`"
+
+    def inline(self, tex: str) -> str:
+        return inline_math(tex, self.flavor)
 
     def math(self, tex: str) -> str:
         """A display in the flavour's syntax, split into blocks within its limits."""
@@ -184,7 +324,7 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
             for piece in split_display(tex, self.flavor)
         )
 
-    def fitted(self, make: Callable[[TexLayout], list[str]]) -> str:
+    def displays(self, make: Callable[[TexLayout], list[str]], kind: str = "") -> str:
         """Displays made by ``make``, elided further until every block fits the flavour.
 
         Fewer rows and columns first (down to three), then fewer terms per entry.
@@ -205,34 +345,26 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
                 terms -= 1
             layout = self.layout(entries, terms)
 
-    def text(self, prose: Prose) -> str:
-        return prose_markdown(prose, self.letters, self.flavor)
+    def mark(self, passed: bool) -> str:
+        return self.inline(CHECKMARK if passed else CROSS)
 
-    def sentence(self, text: str | Prose) -> str:
-        """A sentence of the engine: marked prose, or plain words with no maths."""
-        return self.text((text,) if isinstance(text, str) else text)
-
-    def inline(self, tex: str) -> str:
-        return inline_math(tex, self.flavor)
-
-    def empty(self) -> str:
-        return ""
-
-    def join(self, blocks: Iterable[Block]) -> str:
-        return "\n\n".join(out for out in self.blocks(blocks) if out)
+    def document(self, blocks: tuple[Block, ...]) -> str:
+        text = re.sub(r"\n{3,}", "\n\n", self.join(blocks))
+        return text.rstrip("\n") + "\n"
 
     # -- the blocks ------------------------------------------------------------------------
     def page_title(self, block: PageTitle) -> str:
-        sizes, *rest = block.settings
-        subtitle = f"{self.text(sizes)}; " + ", ".join(self.text(p) for p in rest[:-1])
         return (
             f"# {self.text(block.title)}\n\n"
-            f"*{subtitle}. Derived and verified by symderiv {__version__}:* "
+            f"*{self.subtitle(block)}. Derived and verified by symderiv {__version__}:* "
             f"`{block.command}`"
         )
 
-    def section(self, block: Section) -> str:
+    def section(self, block: Section | Remarks | Background) -> str:
+        """A part of the page (also the remarks, the background): a level-2 heading."""
         return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
+
+    remarks = background = section
 
     def step_group(self, block: StepGroup) -> str:
         head = f"### Step {block.number} · {self.sentence(block.step.title)}"
@@ -242,53 +374,11 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         hashes = {Level.PAGE: "#", Level.PART: "##"}.get(block.level, "####")
         return f"{hashes} {self.text(block.title)}"
 
-    def display(self, block: Display) -> str:
-        if block.boxed:
-            return self.fitted(lambda t: [t.boxed(block.equations)])
-        return self.fitted(
-            lambda t: [tex for tex, _ in t.display_items(block.equations, block.kind)]
-        )
-
-    def formula(self, block: Formula) -> str:
-        return self.math(block.math.tex)
-
-    def note(self, block: Note) -> str:
-        return self.text(block.prose)
-
     def items(self, block: Items) -> str:
         return "\n".join(f"- {self.text(i)}" for i in block.items)
 
-    def notation(self, block: Notation) -> str:
-        if self.settings.upstream != "bar":
-            return ""
-        return (
-            f"{self.text(block.before)}\n\n{self.math(block.math.tex)}\n\n"
-            f"{self.text(block.after)}"
-        )
-
-    def entry_sum(self, block: EntrySum) -> str:
-        sums = self.fitted(lambda t: [t.entry_sum(block)])
-        out = f"{self.text(block.title)}\n\n{sums}"
-        if block.hidden:
-            out += "\n\n" + self.text(notes.entry_hidden(block.hidden))
-        if block.zeros:
-            out += "\n\n" + self.text(notes.entry_zeros(block.zeros))
-        return out
-
     def shape_ledger(self, block: ShapeLedger) -> str:
-        items = []
-        for item in block.items:
-            tex = formula_latex(item.node, self.letters)
-            shape = item.dims.shape
-            if shape is None:
-                continue
-            dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
-            items.append(self.inline(dims) + (" reshaped" if item.reshaped else ""))
-        return f"*{self.text(notes.LEDGER)}* " + " · ".join(items)
-
-    def closed_shapes(self, block: ClosedShapes) -> str:
-        tex = self.tex.closed_shapes(block, self.config)
-        return self.math(tex) if tex else ""
+        return f"*{self.text(notes.LEDGER)}* " + self.ledger(block)
 
     def sparsity(self, block: Sparsity) -> str:
         if block.blocks is None:
@@ -296,11 +386,8 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         return sparsity_text(block.matrix, block.blocks)
 
     def code(self, block: Code) -> str:
-        return (
-            f"{self.text(block.intro)}\n\n```python\n"
-            + "\n".join(block.lines)
-            + "\n```"
-        )
+        lines = "\n".join(block.lines)
+        return f"{self.text(block.intro)}\n\n```python\n{lines}\n```"
 
     def certificate(self, block: CertificateTable) -> str:
         rows = [
@@ -311,13 +398,8 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
             "| variable | claim | | how it was checked |",
             "|---|---|:-:|---|",
         ]
-        for check in block.checks:
-            var = formula_latex(Sym(check.wrt), self.letters)
-            rows.append(
-                f"| {self.inline(var)} | {self.text(notes.claim(check.claim))} | "
-                f"{self.inline(CHECKMARK if check.passed else CROSS)} | "
-                f"{self.sentence(check.detail)} |"
-            )
+        for var, claim, passed, detail in self.checks(block):
+            rows.append(f"| {var} | {claim} | {self.mark(passed)} | {detail} |")
         rows += [
             "",
             self.text(notes.VERIFIED)
@@ -331,7 +413,7 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
         text = self.text(cell.prose + cell.aside)
         if cell.passed is None:
             return text
-        return f"{text} {self.inline(CHECKMARK if cell.passed else CROSS)}".strip()
+        return f"{text} {self.mark(cell.passed)}".strip()
 
     def table(self, block: Table) -> str:
         rows = [
@@ -341,27 +423,13 @@ class MarkdownPrinter(PagePrinter[str, MarkdownSettings]):
             "|" + "---|" * len(block.header),
         ]
         for group in block.groups:
-            rows += ["| " + " | ".join(self.cell(c) for c in row) + " |" for row in group]
+            rows += [
+                "| " + " | ".join(self.cell(c) for c in row) + " |" for row in group
+            ]
         return "\n".join(rows)
 
     def verdict(self, block: Verdict) -> str:
         return f"**{self.text(block.prose)}**"
-
-    def remarks(self, block: Remarks) -> str:
-        return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
-
-    def background(self, block: Background) -> str:
-        return f"## {self.text(block.title)}\n\n" + self.join(block.blocks)
-
-    def api_check(self, block: ApiCheck) -> str:
-        return ""  # omitted (page.OMITTED)
-
-    def render(self, d: Derivation) -> str:
-        blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
-        text = self.join(blocks)
-        text = re.sub(r"\n{3,}", "\n\n", text)
-        return text.rstrip("\n") + "\n"
 
 
 def render_markdown(derivation: Derivation, **settings: Any) -> str:
@@ -376,8 +444,8 @@ def render_markdown(derivation: Derivation, **settings: Any) -> str:
 __all__ = [
     "MarkdownPrinter",
     "MarkdownSettings",
-    "prose_markdown",
+    "ProsePrinter",
+    "ProseSettings",
     "markdown_escape",
     "render_markdown",
-    "segments_markdown",
 ]

@@ -49,26 +49,15 @@ class MathMLError(SymderivError):
     """A formula that the LaTeX-to-MathML converter could not read at all."""
 
 
-def _bold(ch: str) -> str:
-    """The Unicode mathematical bold form of an ASCII letter or digit (else ``ch``)."""
-    if "A" <= ch <= "Z":
-        return chr(0x1D400 + ord(ch) - ord("A"))
-    if "a" <= ch <= "z":
-        return chr(0x1D41A + ord(ch) - ord("a"))
-    if "0" <= ch <= "9":
-        return chr(0x1D7CE + ord(ch) - ord("0"))
-    return ch
+def _alphabet(first: str, last: str, start: int) -> dict[int, str]:
+    """A ``str.translate`` table: ``first`` to ``last`` to the characters from ``start``."""
+    return {c: chr(start + c - ord(first)) for c in range(ord(first), ord(last) + 1)}
 
 
-def _italic(ch: str) -> str:
-    """The Unicode mathematical italic form of an ASCII letter (else ``ch``; ℎ for h)."""
-    if ch == "h":
-        return "\u210e"
-    if "A" <= ch <= "Z":
-        return chr(0x1D434 + ord(ch) - ord("A"))
-    if "a" <= ch <= "z":
-        return chr(0x1D44E + ord(ch) - ord("a"))
-    return ch
+#: Unicode mathematical bold letters and digits, and italic letters (ℎ for h).
+_BOLD = _alphabet("A", "Z", 0x1D400) | _alphabet("a", "z", 0x1D41A)
+_BOLD |= _alphabet("0", "9", 0x1D7CE)
+_ITALIC = _alphabet("A", "Z", 0x1D434) | _alphabet("a", "z", 0x1D44E) | {ord("h"): "ℎ"}
 
 
 def _one_name(el: ET.Element) -> bool:
@@ -86,8 +75,8 @@ def _one_name(el: ET.Element) -> bool:
         )
     ):
         return False
-    style = _italic if variant == "italic" else _bold
-    text = "".join(style(k.text or "") for k in kids)
+    style = _ITALIC if variant == "italic" else _BOLD
+    text = "".join(k.text or "" for k in kids).translate(style)
     for k in kids:
         el.remove(k)
     el.tag = "mi"
@@ -148,14 +137,10 @@ def _fix_table(table: ET.Element) -> None:
                 _style(cell, f"text-align:{align}")
             if tight:
                 _style(cell, "padding-left:0;padding-right:0")
-            if c > 0 and collines:
-                line = collines[min(c - 1, len(collines) - 1)]
-                if line == "solid":
-                    _style(cell, "border-left:1px solid")
-            if r > 0 and rowlines:
-                line = rowlines[min(r - 1, len(rowlines) - 1)]
-                if line == "solid":
-                    _style(cell, "border-top:1px solid")
+            # the last line given repeats, as in MathML
+            for k, lines, side in ((c, collines, "left"), (r, rowlines, "top")):
+                if k > 0 and lines and lines[min(k, len(lines)) - 1] == "solid":
+                    _style(cell, f"border-{side}:1px solid")
 
 
 def _fix(el: ET.Element) -> None:
@@ -188,7 +173,7 @@ def _fix(el: ET.Element) -> None:
             return
         variant = el.attrib.pop("mathvariant", None)
         if variant == "bold":
-            el.text = "".join(_bold(ch) for ch in text)
+            el.text = text.translate(_BOLD)
         elif variant == "normal" and tag == "mi":
             el.set("mathvariant", "normal")
         if tag == "mo" and text == "/":

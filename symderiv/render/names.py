@@ -8,6 +8,7 @@ convention).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +22,9 @@ def shown_index(index: tuple[int, ...], letters: Letters) -> tuple[int, ...]:
     return tuple(i - 1 + letters.index_base for i in index)
 
 
-_MACRON = "\u0304"  # combining macron: ȳ, z̄
+#: The combining macron of a compact upstream z̄ (ȳ is one precomposed character): zero
+#: cells wide, so a name holding it is one cell narrower than its length.
+MACRON = "\u0304"
 
 #: A network's entries (symderiv.net): w1_2_3 (layer 1), dz2_1_1, r1_1_1, b2_3; and
 #: ip_1_2, the reciprocal 1/p_1_2 of a softmax output.
@@ -93,7 +96,7 @@ def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> st
     if role != "dY":
         return f"{letter}{sub}"
     if (letters.upstream or upstream) == "bar":
-        bar = "ȳ" if letter[0] == "y" else letter[0] + _MACRON  # one cell wide
+        bar = "ȳ" if letter[0] == "y" else letter[0] + MACRON  # one cell wide
         return f"{bar}{letter[1:]}{sub}"
     return f"∂L/∂{letter}{sub}"
 
@@ -113,14 +116,29 @@ def latex_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
     letter = letters.entry(role)
     if len(letter) > 1:
         letter = f"\\mathit{{{letter}}}"
-    base = f"{letter}_{{{','.join(map(str, shown_index(index, letters)))}}}"
+    sub = ",".join(map(str, shown_index(index, letters)))
     if role != "dY":
-        return base
+        return f"{letter}_{{{sub}}}"
     if (letters.upstream or upstream) == "bar":
-        return (
-            f"\\bar{{{letter}}}_{{{','.join(map(str, shown_index(index, letters)))}}}"
-        )
-    return f"\\frac{{\\partial L}}{{\\partial {base}}}"
+        return f"\\bar{{{letter}}}_{{{sub}}}"
+    return f"\\frac{{\\partial L}}{{\\partial {letter}_{{{sub}}}}}"
+
+
+def renamed(expr: Any, symbol: Callable[[str], Any]) -> Any:
+    """``expr`` (sympy) with each canonical entry symbol (x_1_1) replaced by
+    ``symbol(name)``, a symbol named for display; not an expression: ``expr`` itself."""
+    import sympy as sp
+
+    if not hasattr(expr, "atoms"):
+        return expr
+    swap = {}
+    for s in expr.atoms(sp.Symbol):
+        try:
+            split_entry(s.name)
+        except (ValueError, IndexError):
+            continue
+        swap[s] = symbol(s.name)
+    return expr.xreplace(swap) if swap else expr
 
 
 @lru_cache(maxsize=65536)

@@ -16,35 +16,19 @@ import contextlib
 import io
 import keyword
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..conventions import Config
 from ..steps import Derivation
-from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
+from .base import PagePrinter
 from .code import numpy_code
-from .markdown import MarkdownPrinter
+from .markdown import MarkdownPrinter, ProseSettings
 from .page import (
     ApiCheck,
-    Background,
     Block,
-    CertificateTable,
-    ClosedShapes,
-    Code,
-    Display,
-    EntrySum,
-    Formula,
-    Heading,
-    Items,
-    Notation,
-    Note,
     PageTitle,
-    Remarks,
     Section,
-    ShapeLedger,
-    Sparsity,
     StepGroup,
-    Table,
-    Verdict,
     page_of,
 )
 
@@ -83,27 +67,14 @@ def _nbformat() -> Any:
     return importlib.import_module("nbformat")
 
 
-def _python_repr(value: object) -> str:
-    if isinstance(value, tuple):
-        return (
-            "("
-            + ", ".join(_python_repr(v) for v in value)
-            + ("," if len(value) == 1 else "")
-            + ")"
-        )
-    return repr(value)
-
-
 def derive_call(config: Config) -> str:
     """``derive(n=2, d=2, m=3, ...)`` with the options that differ from the defaults."""
     defaults = Config()
     args = [f"n={config.n}", f"d={config.d}", f"m={config.m}"]
-    for name in ("convention", "vec", "layout", "loss", "method"):
+    for name in ("convention", "vec", "layout", "loss", "method", "wrt"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             args.append(f"{name}={value!r}")
-    if config.wrt != defaults.wrt:
-        args.append(f"wrt={_python_repr(config.wrt)}")
     if config.names:
         args.append(f"names={dict(config.names)!r}")
     return f"derive({', '.join(args)})"
@@ -122,21 +93,24 @@ def _variable_names(config: Config) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class NotebookSettings:
+class NotebookSettings(ProseSettings):
     """Settings of the notebook: those of Markdown, and whether to run the code cells."""
 
-    max_entries: int = DEFAULT_MAX_ENTRIES
-    max_terms: int = DEFAULT_MAX_TERMS
-    upstream: str = "bar"
     execute: bool = True
-
-    def __post_init__(self) -> None:
-        positive("max_entries", self.max_entries, "ipynb")
-        positive("max_terms", self.max_terms, "ipynb")
-        one_of("upstream", self.upstream, ("bar", "frac"), "ipynb")
+    printer: ClassVar[str] = "ipynb"
 
 
 Cells = list[dict[str, Any]]
+
+
+def _markdown(cell_id: str) -> Any:
+    """The method that prints a block as one Markdown cell, the Markdown printer's
+    (Any: mypy takes a function assigned in a class body for no method)."""
+
+    def method(self: NotebookPrinter, block: Any) -> Cells:
+        return self.md(cell_id, block)
+
+    return method
 
 
 class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
@@ -161,11 +135,6 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
     def bind(self, config: Config) -> None:
         super().bind(config)
         self.markdown.bind(config)
-
-    @property
-    def derivation(self) -> Derivation:
-        assert self._derivation is not None, "render(derivation) first"
-        return self._derivation
 
     # -- cells ---------------------------------------------------------------------------
     def _id(self, base: str) -> str:
@@ -265,53 +234,22 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
                 cells += self.api_check(b)
         return cells
 
-    def heading(self, block: Heading) -> Cells:
-        return self.md("heading", block)
-
-    def display(self, block: Display) -> Cells:
-        return self.md("display", block)
-
-    def formula(self, block: Formula) -> Cells:
-        return self.md("formula", block)
-
-    def note(self, block: Note) -> Cells:
-        return self.md("note", block)
-
-    def items(self, block: Items) -> Cells:
-        return self.md("items", block)
-
-    def notation(self, block: Notation) -> Cells:
-        return self.md("notation", block)
-
-    def entry_sum(self, block: EntrySum) -> Cells:
-        return self.md("entry", block)
-
-    def shape_ledger(self, block: ShapeLedger) -> Cells:
-        return self.md("shapes", block)
-
-    def closed_shapes(self, block: ClosedShapes) -> Cells:
-        return self.md("closed-shapes", block)
-
-    def sparsity(self, block: Sparsity) -> Cells:
-        return self.md("sparsity", block)
-
-    def code(self, block: Code) -> Cells:
-        return self.md("code", block)
-
-    def certificate(self, block: CertificateTable) -> Cells:
-        return self.md("certificate", block)
-
-    def table(self, block: Table) -> Cells:
-        return self.md("table", block)
-
-    def verdict(self, block: Verdict) -> Cells:
-        return self.md("verdict", block)
-
-    def remarks(self, block: Remarks) -> Cells:
-        return self.md("remarks", block)
-
-    def background(self, block: Background) -> Cells:
-        return self.md("background", block)
+    heading = _markdown("heading")
+    display = _markdown("display")
+    formula = _markdown("formula")
+    note = _markdown("note")
+    items = _markdown("items")
+    notation = _markdown("notation")
+    entry_sum = _markdown("entry")
+    shape_ledger = _markdown("shapes")
+    closed_shapes = _markdown("closed-shapes")
+    sparsity = _markdown("sparsity")
+    code = _markdown("code")
+    certificate = _markdown("certificate")
+    table = _markdown("table")
+    verdict = _markdown("verdict")
+    remarks = _markdown("remarks")
+    background = _markdown("background")
 
     def shown(self, key: str, comment: str) -> str:
         """Code whose last line displays matrix ``key`` of ``d.matrices()`` (its top-left
@@ -359,7 +297,7 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
                 + self.shown(f"d{var}", f"dL/d{letter} from the chain rule"),
             )
         numeric = self.numeric_source()
-        if not numeric or self._derivation is None:
+        if not numeric:
             return []
         return self.markdown_cell(
             "numbers",
@@ -370,9 +308,9 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
     # -- the notebook --------------------------------------------------------------------
     def numeric_source(self) -> str:
         """Random small integers in, symbolic result and NumPy closed form compared."""
-        if self._derivation is None:
+        d = self._derivation
+        if d is None:
             return ""
-        d = self.derivation
         c = d.config
         names = _variable_names(c)
         from ..conventions import PREFIX
@@ -415,15 +353,13 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
             "",
             "",
         ]
-        checks = 0
-        for var in c.wrt:
-            res = d.results.get(var)
-            if res is None:
-                continue
-            expr = numpy_code(res.closed_form, names)
-            lines.append(f"print({var!r}, np.array_equal(numeric({var!r}), {expr}))")
-            checks += 1
-        return "\n".join(lines) if checks else ""
+        checks = [
+            f"print({v!r}, np.array_equal(numeric({v!r}), "
+            f"{numpy_code(d.results[v].closed_form, names)}))"
+            for v in c.wrt
+            if v in d.results
+        ]
+        return "\n".join(lines + checks) if checks else ""
 
     def render(self, d: Derivation) -> str:
         nbformat = _nbformat()

@@ -30,7 +30,7 @@ from math import lcm
 
 from ..algebra import Coeff, Monomial, Poly
 from ..conventions import Letters
-from .names import unicode_name
+from .names import MACRON, unicode_name
 
 __all__ = ["narrow", "pretty_poly", "text_width", "unicode_namer"]
 
@@ -94,13 +94,8 @@ def _plain_name(name: str) -> bool:
         and (name[-1] in "₀₁₂₃₄₅₆₇₈₉" or name.endswith("⁻¹"))
         and "_" not in name
         and "^" not in name
-        and _NARROW.issuperset(name.replace(_MACRON, ""))
+        and _NARROW.issuperset(name.replace(MACRON, ""))
     )
-
-
-#: The combining macron of the compact upstream z̄ (no precomposed letter, unlike ȳ):
-#: zero cells wide, so a name holding it is one cell narrower than its length.
-_MACRON = "\u0304"
 
 
 def _center(line: str, width: int) -> str:
@@ -173,7 +168,7 @@ def pretty_poly(poly: Poly, name: Callable[[str], str]) -> str | None:
         named.append((factors, c))
     dens = [c.denominator for c in terms.values() if type(c) is not int]
     den = lcm(*dens) if dens else 1
-    if den != 1 and any(_MACRON in f for factors, _ in named for f in factors):
+    if den != 1 and any(MACRON in f for factors, _ in named for f in factors):
         return None  # a stacked fraction pads by length; leave z̄ there to sympy
     if den == 1:
         return _integer_terms((f, int(c)) for f, c in named)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -32,7 +32,7 @@ from rich.text import Text
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
-from ..conventions import Letters, split_entry
+from ..conventions import Letters
 from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
 from ..notes import Prose
 from ..steps import Derivation
@@ -44,7 +44,7 @@ from .base import (
     positive,
 )
 from .formula import formula_text, prose_plain, shape_text
-from .names import unicode_name, unicode_symbol
+from .names import MACRON, renamed, unicode_name, unicode_symbol
 from .page import (
     ApiCheck,
     Background,
@@ -156,23 +156,6 @@ def _pretty(expr: Any) -> str:
     return str(sp.pretty(expr, use_unicode=True, wrap_line=False, order="none"))
 
 
-def _display_symbols(expr: Any, letters: Letters) -> Any:
-    """``expr`` with its canonical entry symbols (x_1_1) renamed to their display names
-    (x₁,₁, or x₀,₀ with --index-base 0), as the LaTeX printer does with symbol_names."""
-    import sympy as sp
-
-    if not hasattr(expr, "atoms"):
-        return expr
-    swap = {}
-    for s in expr.atoms(sp.Symbol):
-        try:
-            split_entry(s.name)
-        except (ValueError, IndexError):
-            continue
-        swap[s] = unicode_symbol(s.name, letters)
-    return expr.xreplace(swap) if swap else expr
-
-
 def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) -> str:
     """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms).
 
@@ -192,14 +175,6 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) ->
 def _cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
     if poly.is_atom():
         return unicode_name(next(iter(poly.terms))[0], letters)
-    value = poly.constant()
-    if value is not None and not isinstance(value, float):
-        from fractions import Fraction
-
-        if isinstance(value, int) or (
-            isinstance(value, Fraction) and value.denominator == 1
-        ):
-            return str(value)
     if len(poly) > max_terms:
         items = list(poly.terms.items())
         head = Poly(dict(items[: max(max_terms - 1, 1)]))
@@ -260,23 +235,24 @@ def matrix_block(
     rows_shown = shown_indices(matrix.rows, max_entries)
     limit, terms = max_entries, max_terms
     # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
-    # upstream entries as ȳ (unless --upstream partial), then products without the dot
-    # (x₁,₁w₁,₁, as handwritten notes do); ⋯ starts only where a matrix cannot fit.
+    # upstream entries as ȳ (unless --upstream partial; z̄, with a combining macron, is
+    # one cell too), then products without the dot (x₁,₁w₁,₁, as handwritten notes do),
+    # last without the "(2×3)" beside it (the step's shape ledger states it as well);
+    # ⋯ starts only where a matrix cannot fit.
+    narrow = letters if letters.upstream else replace(letters, upstream="bar")
     cols_all = shown_indices(matrix.cols, limit)
-    block = _grid(matrix, letters, rows_shown, cols_all, terms, blocks, shape)
-    if block.width <= width:
-        return block
-    # ȳ is one cell, and so is z̄ (a combining macron)
-    # (a letter other than y takes a combining macron, z̄: still one cell)
-    auto_bar = not letters.upstream
-    narrow = replace(letters, upstream="bar") if auto_bar else letters
-    # last, the "(2×3)" beside it goes: the step's shape ledger states it as well
-    for compact, label in ((0, shape), (1, shape), (1, False), (2, False)):
-        tried = _grid(
-            matrix, narrow, rows_shown, cols_all, terms, blocks, label, compact=compact
+    for spelling, compact, label in (
+        (letters, 0, shape),
+        (narrow, 0, shape),
+        (narrow, 1, shape),
+        (narrow, 1, False),
+        (narrow, 2, False),
+    ):
+        block = _grid(
+            matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
         )
-        if tried.width <= width:
-            return tried
+        if block.width <= width:
+            return block
     while True:
         cols_shown = shown_indices(matrix.cols, limit)
         block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
@@ -311,12 +287,8 @@ def _grid(
     for i in rows_shown:
         row: list[tuple[list[str], str]] = []
         for j in cols_shown:
-            if i is None and j is None:
-                row.append((["⋱"], ""))
-            elif i is None:
-                row.append((["⋮"], ""))
-            elif j is None:
-                row.append((["⋯"], ""))
+            if i is None or j is None:  # an ellipsis: ⋱ where both are
+                row.append((["⋱" if i == j else "⋮" if i is None else "⋯"], ""))
             else:
                 p = matrix[i, j]
                 row.append(
@@ -372,14 +344,9 @@ def _grid(
     out: list[Text] = []
     for k, ln in enumerate(body):
         ln.pad_right(inner - width_of(ln))
-        if n == 1:
-            left, right = "[", "]"
-        elif k == 0:
-            left, right = "⎡", "⎤"
-        elif k == n - 1:
-            left, right = "⎣", "⎦"
-        else:
-            left, right = "⎢", "⎥"
+        left, right = (
+            "[]" if n == 1 else "⎡⎤" if k == 0 else "⎣⎦" if k == n - 1 else "⎢⎥"
+        )
         line = Text(left)
         line.append_text(ln)
         line.append(right)
@@ -471,15 +438,13 @@ def _dims(shape: Shape | None, names: tuple[str, str] | None = None) -> str:
 
 def dims_text(dims: Dims) -> str:
     """(2×3)·(3×2) for a product, [(2×2) ⊗ (3×3)]·(9×9) with a Kronecker factor."""
-    if dims.op == "+":
-        return " + ".join(dims_text(p) for p in dims.parts)
-    if dims.op == "⊗":
-        return " ⊗ ".join(dims_text(p) for p in dims.parts)
     if dims.op == "·":
         return "·".join(
             f"[{dims_text(p)}]" if p.op in ("⊗", "+") else dims_text(p)
             for p in dims.parts
         )
+    if dims.op:  # + or ⊗
+        return f" {dims.op} ".join(dims_text(p) for p in dims.parts)
     return f"({_dims(dims.shape)})"
 
 
@@ -526,7 +491,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def empty(self) -> list[Any]:
         return []
 
-    def prose(self, prose: Prose) -> str:
+    def prose(self, prose: str | Prose) -> str:
+        """Marked prose, or plain words, as Unicode text."""
         return prose_text(prose, self.letters)
 
     def children(self, blocks: tuple[Block, ...]) -> list[Any]:
@@ -536,7 +502,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
         matrix = node.matrix
         assert isinstance(matrix, PolyMatrix)
-        block = matrix_block(
+        return matrix_block(
             matrix,
             self.letters,
             max_entries=self.settings.max_entries,
@@ -545,7 +511,6 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             blocks=node.blocks,
             shape=shape,
         )
-        return block
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
@@ -555,7 +520,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         """
         block = self._part(node, width, alone)
         if isinstance(node, Explicit) and any(
-            _BAR in line.plain or "ȳ" in line.plain for line in block.lines
+            MACRON in line.plain or "ȳ" in line.plain for line in block.lines
         ):
             self.bar_used = True  # the page's ȳ definition is printed (see notation)
         return block
@@ -586,22 +551,23 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             parts = [self.part(a, width - 4) for a in node.args]
             return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
-            return TBlock.of(_pretty(_display_symbols(node.expr, self.letters)))
+            # entries in their display names (x₁,₁, or x₀,₀ with --index-base 0)
+            expr = renamed(node.expr, lambda a: unicode_symbol(a, self.letters))
+            return TBlock.of(_pretty(expr))
         return TBlock.of(formula_text(node, self.letters))
 
     @staticmethod
-    def chain_of(parts: list[TBlock], sep: str, width: int, lead: str = "") -> TBlock:
+    def chain_of(parts: list[TBlock], sep: str, width: int, pad: str = "  ") -> TBlock:
         """Join ``parts`` with ``sep`` on one line if they fit, else greedily over lines.
 
-        A continued line starts with ``sep`` under the first part, like a handwritten
-        derivation that runs over several lines.
+        A continued line starts with ``pad`` and ``sep`` (under the first part), like a
+        handwritten derivation that runs over several lines.
         """
         one = hjoin(parts, f" {sep} ")
         if one.width <= width:
             return one
         lines: list[Text] = []
         current = parts[0]
-        pad = " " * (len(lead) + 2)
         for p in parts[1:]:
             joined = hjoin([current, p], f" {sep} ")
             if joined.width <= width:
@@ -633,13 +599,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         title.append(f"\n{line}")
         return [title, Text("")]
 
-    def section(self, block: Section) -> list[Any]:
+    def section(self, block: Section | Remarks | Background) -> list[Any]:
         head = Text(self.prose(block.title), style="bold underline")
         return [head, Text(""), *self.children(block.blocks)]
 
+    background = section
+
     def step_group(self, block: StepGroup) -> list[Any]:
-        step = block.step
-        title = step.title if isinstance(step.title, str) else self.prose(step.title)
+        title = self.prose(block.step.title)
         return [
             Group(
                 Rule(
@@ -686,12 +653,11 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def notation(self, block: Notation) -> list[Any]:
         """ȳ := ∂L/∂y, printed only if a matrix of the page uses it: at this width the
         matrices may all fit with fractions (the steps are built before any is printed)."""
-
-        def held(prose: Prose) -> str:
-            return prose_held(prose, self.letters)
-
+        before, after = (
+            prose_held(p, self.letters) for p in (block.before, block.after)
+        )
         math = block.math.text.replace(" ", HOLD)
-        shown = KeptText(f"{held(block.before)} {math} {held(block.after)}", "dim")
+        shown = KeptText(f"{before} {math} {after}", "dim")
         if self.letters.upstream == "bar":
             return [shown]
         return [_WhenUsed(self, shown)]
@@ -699,41 +665,26 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def entry_sum(self, block: EntrySum) -> list[Any]:
         """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
         terms: list[Text] = []
-        for upstream, value in block.terms:
-            term = Text()
-            for k, (factor, style) in enumerate(
-                ((upstream, STYLE_UPSTREAM), (value, STYLE_NONZERO))
-            ):
+        for factors in block.terms:
+            texts = []
+            for factor in factors:
                 text = cell_text(factor, self.letters, 10**6)
                 if "\n" in text:
                     return []
-                if len(factor) > 1:
-                    text = f"({text})"
-                if k:
-                    term.append("⋅")
-                term.append_text(styled(text) if k == 0 else Text(text, style=style))
+                texts.append(f"({text})" if len(factor) > 1 else text)
+            term = styled(texts[0])  # upstream · Jacobian entry
+            term.append("⋅")
+            term.append(texts[1], style=STYLE_NONZERO)
             terms.append(term)
         if block.hidden and terms:
             terms.insert(len(terms) - 1, Text("⋯"))
-        head = f"∂L/∂{unicode_name(block.atom, self.letters)} = "
-        lines: list[Text] = []
-        current = Text(head)
-        if not terms:
-            current.append("0")
-        for k, term in enumerate(terms):
-            piece = Text(" + ") if k else Text()
-            piece.append_text(term)
-            if k and width_of(current) + width_of(piece) > self.width:
-                lines.append(current)
-                current = Text(" " * (len(head) - 2))
-                current.append("+ ")
-                current.append_text(term)
-            else:
-                current.append_text(piece)
-        lines.append(current)
+        first = Text(f"∂L/∂{unicode_name(block.atom, self.letters)} = ")
+        pad = " " * (len(first) - 2)  # a continued line starts with + under the =
+        first.append_text(terms[0] if terms else Text("0"))
+        parts = [TBlock([term], 0) for term in [first, *terms[1:]]]
         items: list[Any] = [
             Text(self.prose(block.title), style="dim"),
-            Text("\n").join(lines),
+            Text("\n").join(self.chain_of(parts, "+", self.width, pad).lines),
         ]
         if block.hidden:
             hidden = self.prose(notes.entry_hidden(block.hidden))
@@ -792,11 +743,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
                 _mark(check.passed),
-                Text(
-                    check.detail
-                    if isinstance(check.detail, str)
-                    else self.prose(check.detail)
-                ),
+                Text(self.prose(check.detail)),
             )
         ok = block.verified
         verdict = Text(
@@ -806,10 +753,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [Text(""), table, verdict]
 
     def remarks(self, block: Remarks) -> list[Any]:
-        return [Text(""), *self.section(Section(block.title, block.blocks))]
-
-    def background(self, block: Background) -> list[Any]:
-        return self.section(Section(block.title, block.blocks))
+        return [Text(""), *self.section(block)]
 
     def cell(self, cell: TableCell) -> KeptText:
         """A table cell: its prose, the aside dim, then a coloured ✓ or ✗ that never
@@ -846,15 +790,32 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def api_check(self, block: ApiCheck) -> list[Any]:
         return []  # omitted (page.OMITTED): code cells run only in a notebook
 
-    # -- the page ----------------------------------------------------------------------------
-    def sections(self, d: Derivation) -> tuple[list[Any], list[Any], list[Any]]:
-        """(the title and introduction, one renderable per step, everything after the steps).
+
+def _mark(passed: bool) -> Text:
+    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
+
+
+@dataclass
+class TerminalView:
+    """A Rich renderable for a whole derivation (the CLI owns the Console)."""
+
+    derivation: Derivation
+    _: KW_ONLY
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_terms: int = DEFAULT_MAX_TERMS
+
+    def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
+        """(the header, one renderable per step, everything after the steps: the
+        certificate, the remarks, the background).
 
         ``--step`` pauses between the steps; the whole view is these in order. A
         section's heading goes with its first step.
         """
-        blocks = page_of(d, self.settings.max_entries)
-        self.bind(blocks[0].config)  # type: ignore[union-attr]
+        printer = TerminalPrinter(
+            max_entries=self.max_entries, max_terms=self.max_terms, width=width
+        )
+        blocks = page_of(self.derivation, self.max_entries)
+        printer.bind(blocks[0].config)  # type: ignore[union-attr]
         head: list[Any] = []
         steps: list[Any] = []
         closing: list[Any] = []
@@ -862,44 +823,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             if isinstance(block, Section) and any(
                 isinstance(b, StepGroup) for b in block.blocks
             ):
-                heading = [
-                    Text(self.prose(block.title), style="bold underline"),
-                    Text(""),
-                ]
+                heading = printer.section(Section(block.title, ()))
                 for k, b in enumerate(block.blocks):
-                    out = self.block(b)
+                    out = printer.block(b)
                     steps.append(Group(*heading, *out) if k == 0 else Group(*out))
             elif steps:
-                closing += self.block(block)
+                closing += printer.block(block)
             else:
-                head += self.block(block)
-        return head, steps, closing
-
-
-def _mark(passed: bool) -> Text:
-    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
-
-
-class TerminalView:
-    """A Rich renderable for a whole derivation (the CLI owns the Console)."""
-
-    def __init__(
-        self,
-        derivation: Derivation,
-        *,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        max_terms: int = DEFAULT_MAX_TERMS,
-    ) -> None:
-        self.derivation = derivation
-        self.max_entries = max_entries
-        self.max_terms = max_terms
-
-    def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
-        """(the header, one renderable per step, the closing certificate and remarks)."""
-        printer = TerminalPrinter(
-            max_entries=self.max_entries, max_terms=self.max_terms, width=width
-        )
-        head, steps, closing = printer.sections(self.derivation)
+                head += printer.block(block)
         while head and isinstance(head[-1], Text) and not head[-1].plain:
             head.pop()  # the caller puts one blank line after the header
         return Group(*head), steps, closing
@@ -918,19 +849,15 @@ class TerminalView:
         yield from self.renderables(options.max_width)
 
 
-#: The combining macron of z̄ (ȳ is one precomposed character).
-_BAR = "\u0304"
-
-
+@dataclass
 class _WhenUsed:
     """A renderable printed only if the printer's matrices used the bar notation."""
 
-    def __init__(self, printer: TerminalPrinter, inner: Any) -> None:
-        self.printer = printer
-        self.inner = inner
+    printer: TerminalPrinter
+    inner: Any
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
-        if getattr(self.printer, "bar_used", False):
+        if self.printer.bar_used:
             yield self.inner
 
 
