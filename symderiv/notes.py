@@ -18,6 +18,7 @@ sentences on the page, and each printer sets the segments in its own format.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING
 from .notation import Comm, Deriv, Node, Ones, Prod, Sum, Sym, T, Vec
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .conventions import Config
     from .teaching import MemoryArgument
 
@@ -286,10 +289,7 @@ def source(c: Config) -> Prose:
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     """What is derived, in which convention, order, layout and loss."""
     L = c.letters
-    wanted: list[Segment] = []
-    for k, v in enumerate(c.wrt):
-        sep = "" if k == 0 else (" and " if k == len(c.wrt) - 1 else ", ")
-        wanted += [f"{sep}{VARIABLE[v]} ", sym(v)]
+    wanted = [(f"{VARIABLE[v]} ", sym(v)) for v in c.wrt]
     parts: list[Part] = [
         Para(
             prose(
@@ -300,7 +300,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
                 "rule, reshape, and recognise the closed form.",
                 layer=layer(c),
                 sizes=sizes_m(c),
-                wanted=tuple(wanted),
+                wanted=_joined(wanted, ", ", last=" and "),
             ),
             short=(),
         )
@@ -443,8 +443,8 @@ def entry_hidden(count: int) -> Prose:
 
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
     """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries in big matrices."""
-    letter = tex_letters(c.letters.entry("Y"))
     y = c.letters.entry("Y")
+    letter = tex_letters(y)
     return (
         (
             "Inside the large matrices below we write the upstream derivatives compactly,",
@@ -601,6 +601,7 @@ def remarks_after_shapes(
     names = {"row": "row", "col": "column"}
     # The bias fills Y along the batch: every row (samples as rows), every column in wx.
     line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
+    count = f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1"
     parts: list[Part] = [
         Title(("The vectorization order matters",)),
         Para(
@@ -644,15 +645,10 @@ def remarks_after_shapes(
         Title(("The bias is broadcast",)),
         Para(
             prose(
-                f"The same bias is added to every {line} of {{Y}} through {{ones}}"
-                + (
-                    f", a column of {c.n} ones"
-                    if c.n > 1
-                    else ", here the single number 1"
-                )
-                + f". Each bias entry therefore influences one output in every {line}, and "
-                "its derivative adds up the upstream derivatives over the batch: that sum "
-                f"is the product with the ones vector, NumPy's sum over axis {axis}.",
+                f"The same bias is added to every {line} of {{Y}} through {{ones}}{count}. "
+                f"Each bias entry therefore influences one output in every {line}, and its "
+                "derivative adds up the upstream derivatives over the batch: that sum is "
+                f"the product with the ones vector, NumPy's sum over axis {axis}.",
                 ones=F(Ones("N")),
                 **syms("Y"),
             ),
@@ -663,6 +659,21 @@ def remarks_after_shapes(
 
 
 # -- the mathematical background --------------------------------------------------------------
+#: The gradient and the Jacobian matrix written out, one matrix row a line.
+_GRADIENT_TEX = r"""\nabla f(x) = \begin{bmatrix}
+\frac{\partial f}{\partial x_{1}}(x) & \cdots & \frac{\partial f}{\partial x_{n}}(x)
+\end{bmatrix}^{T}."""
+_JACOBIAN_TEX = r"""J_{g}(x) = \begin{bmatrix}
+\frac{\partial g_{1}}{\partial x_{1}} & \cdots & \frac{\partial g_{1}}{\partial x_{n}} \\
+\vdots & \ddots & \vdots \\
+\frac{\partial g_{m}}{\partial x_{1}} & \cdots & \frac{\partial g_{m}}{\partial x_{n}}
+\end{bmatrix} = \begin{bmatrix}
+\nabla g_{1}(x)^{T} \\
+\vdots \\
+\nabla g_{m}(x)^{T}
+\end{bmatrix}."""
+
+
 def background() -> list[Part]:
     """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product."""
     f_rn = M("f: ℝⁿ → ℝ", r"f\colon \mathbb{R}^n \to \mathbb{R}")
@@ -680,16 +691,7 @@ def background() -> list[Part]:
             ),
             short=(),
         ),
-        Math(
-            "∇f(x) = [∂f/∂x₁(x) … ∂f/∂xₙ(x)]ᵀ.",
-            r"\nabla f(x) = \begin{bmatrix}"
-            "\n"
-            r"\frac{\partial f}{\partial x_{1}}(x) & \cdots & "
-            r"\frac{\partial f}{\partial x_{n}}(x)"
-            "\n"
-            r"\end{bmatrix}^{T}.",
-            slides=False,
-        ),
+        Math("∇f(x) = [∂f/∂x₁(x) … ∂f/∂xₙ(x)]ᵀ.", _GRADIENT_TEX, slides=False),
         Para(
             (
                 "It points in the direction of steepest ascent; gradient descent steps "
@@ -716,28 +718,7 @@ def background() -> list[Part]:
             ),
         ),
         Math(
-            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; …; ∇gₘ(x)ᵀ].",
-            r"J_{g}(x) = \begin{bmatrix}"
-            "\n"
-            r"\frac{\partial g_{1}}{\partial x_{1}} & \cdots & "
-            r"\frac{\partial g_{1}}{\partial x_{n}} \\"
-            "\n"
-            r"\vdots & \ddots & \vdots \\"
-            "\n"
-            r"\frac{\partial g_{m}}{\partial x_{1}} & \cdots & "
-            r"\frac{\partial g_{m}}{\partial x_{n}}"
-            "\n"
-            r"\end{bmatrix}"
-            r" = \begin{bmatrix}"
-            "\n"
-            r"\nabla g_{1}(x)^{T} \\"
-            "\n"
-            r"\vdots \\"
-            "\n"
-            r"\nabla g_{m}(x)^{T}"
-            "\n"
-            r"\end{bmatrix}.",
-            slides=False,
+            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; …; ∇gₘ(x)ᵀ].", _JACOBIAN_TEX, slides=False
         ),
         Para(
             prose(
@@ -836,15 +817,8 @@ class Claim(StrEnum):
     ONE_HOT = "both routes = (P − T)/N, as Σⱼ tᵢⱼ = 1"
 
 
+#: The claims whose sentence has maths (the others are their plain-text name).
 CLAIMS: dict[str, Prose] = {
-    Claim.KRONECKER: ("Jacobian = Kronecker form",),
-    Claim.CLOSED_FORM: ("chain rule = closed form",),
-    Claim.INDEX: ("index notation = chain rule",),
-    Claim.TENSOR: ("tensor contraction = chain rule",),
-    Claim.DIAGONAL: ("Jacobian = diagonal form",),
-    Claim.NETWORK: ("through the whole network",),
-    Claim.SOFTMAX: ("softmax Jacobian = block form",),
-    Claim.ROUTES: ("chain rule = fused log-softmax route",),
     Claim.ONE_HOT: prose(
         "both routes = {pt}, as {sum}",
         pt=M("(P − T)/N", "(P - T)/N"),
@@ -863,28 +837,20 @@ def _entry(c: Config, role: str, index: str) -> M:
     return entry_m(c.letters.entry(role), index)
 
 
-def _count(k: int, noun: str) -> str:
-    """3 samples, 1 sample."""
-    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
-
-
 def define_note(c: Config) -> Prose:
     """The layer and its symbols."""
-    parts: list[Segment] = []
     nouns = ("sample", "input feature", "output feature")
-    for k, (name, value, noun) in enumerate(
-        zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
-    ):
-        size = size_m(name)
-        parts += [
-            ", " if k else "",
-            M(f"{name} = {value}", f"{size.latex} = {value}"),
-            " " + _count(value, noun).partition(" ")[2],
-        ]
+    sizes = [
+        prose(
+            "{size} " + noun + ("" if value == 1 else "s"),
+            size=M(f"{name} = {value}", f"{size_m(name).latex} = {value}"),
+        )
+        for name, value, noun in zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
+    ]
     return prose(
         f"{{sizes}}; convention {c.conv.name} ({{source}}). Every entry is its own "
         f"symbol, indexed from {c.index_base}.",
-        sizes=tuple(parts),
+        sizes=_joined(sizes, ", "),
         source=source(c),
     )
 
@@ -1187,7 +1153,7 @@ def function_view(
     the sentence says so)."""
     y = c.letters.entry("Y")
     v = c.letters.entry(var)
-    held = [r for r in ("X", "W", "b") if r != var]
+    others = [r for r in ("X", "W", "b") if r != var]
     n, d, m = c.size_names
     count = {"X": f"{n}·{d}", "W": f"{d}·{m}", "b": m}[var]
     count_tex = {
@@ -1195,52 +1161,43 @@ def function_view(
         "W": f"{size_m(d).latex} {size_m(m).latex}",
         "b": size_m(m).latex,
     }[var]
+    idx, sub = ("k", "ₖ") if var == "b" else ("kl", "ₖₗ")
+    held = {"a": sym(others[0]), "b": sym(others[1])}
     return Para(
-        (
-            "Seen as a function of the entries of ",
-            sym(var),
-            " alone, the layer is the map ",
-            M(
+        prose(
+            "Seen as a function of the entries of {v} alone, the layer is the map {map}, "
+            "here {dims}, with {a} and {b} held constant: their entries are numbers here, "
+            "not variables. Its Jacobian "
+            + (
+                "is first the matrix of symbols "
+                if symbols
+                else "holds the derivatives "
+            )
+            + "{d}, one row per output and one column per entry of {v}"
+            # no longer than the sentence was: the slides size a frame by its notes
+            + ("; then each is evaluated." if symbols else ", shown evaluated."),
+            v=sym(var),
+            map=M(
                 f"{y}: ℝ^({count}) → ℝ^({n}·{m}), {v} ↦ vec({c.letters.of('Y')})",
                 rf"{y}\colon \mathbb{{R}}^{{{count_tex}}} \to "
                 rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}},\ "
                 rf"{v} \mapsto \operatorname{{vec}}({tex_letters(c.letters.of('Y'))})",
             ),
-            ", here ",
-            M(
+            dims=M(
                 f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            ", with ",
-            sym(held[0]),
-            " and ",
-            sym(held[1]),
-            " held constant: their entries are numbers here, not variables. Its Jacobian "
-            + (
-                "is first the matrix of symbols "
-                if symbols
-                else "holds the derivatives "
-            ),
-            M(f"∂{y}ᵢⱼ/∂{v}ₖₗ", rf"\partial {y}_{{ij}}/\partial {v}_{{kl}}")
-            if var != "b"
-            else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
-            ", one row per output and one column per entry of ",
-            sym(var),
-            # no longer than the sentence was: the slides size a frame by its notes
-            "; then each is evaluated." if symbols else ", shown evaluated.",
+            d=M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            **held,
         ),
-        short=(
-            M(
+        short=prose(
+            "{map}, {a} and {b} held constant: its Jacobian"
+            + (" as symbols, then evaluated." if symbols else ", evaluated."),
+            map=M(
                 f"{y}: ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"{y}\colon \mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            ", ",
-            sym(held[0]),
-            " and ",
-            sym(held[1]),
-            " held constant: its Jacobian as symbols, then evaluated."
-            if symbols
-            else " held constant: its Jacobian, evaluated.",
+            **held,
         ),
     )
 
@@ -1253,57 +1210,49 @@ def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
     v = c.letters.entry(var)
     idx = "k" if var == "b" else "kl"
     sub = "ₖ" if var == "b" else "ₖₗ"
+    partial = 0 < shown < total
+    terms: dict[str, Segment] = {
+        "dyv": M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+        "slice": M(
+            f"∂{c.letters.of('Y')}/∂{v}{sub}",
+            rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+        ),
+        "dlv": M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+        **syms("Y", "dY"),
+    }
     return Para(
-        (
-            "The same derivatives ",
-            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
-            " can be sliced the other way: fix one entry ",
-            M(f"{v}{sub}", f"{v}_{{{idx}}}"),
-            " and collect its effect on every output in a matrix shaped like ",
-            sym("Y"),
-            ", ",
-            M(
-                f"∂{c.letters.of('Y')}/∂{v}{sub}",
-                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+        prose(
+            "The same derivatives {dyv} can be sliced the other way: fix one entry {vkl} "
+            "and collect its effect on every output in a matrix shaped like {Y}, {slice}. "
+            "Multiplying it entry by entry with {dY} and adding up gives {dlv}. The "
+            "Jacobian above slices by output instead: its row for {yij} holds {dyv} for "
+            "every entry of {v}. Both give the same numbers, because both add up the same "
+            "products {products}, once grouped by input entry and once by output entry "
+            "(checked entry by "
+            + (
+                f"entry; the first {shown} of {total} slices shown, all {total} checked):"
+                if partial
+                else "entry):"
             ),
-            ". Multiplying it entry by entry with ",
-            sym("dY"),
-            " and adding up gives ",
-            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
-            ". The Jacobian above slices by output instead: its row for ",
-            M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
-            " holds ",
-            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
-            " for every entry of ",
-            sym(var),
-            ". Both give the same numbers, because both add up the same products ",
-            M(
+            vkl=M(f"{v}{sub}", f"{v}_{{{idx}}}"),
+            yij=M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
+            v=sym(var),
+            products=M(
                 f"∂L/∂{y}ᵢⱼ · ∂{y}ᵢⱼ/∂{v}{sub}",
                 rf"\frac{{\partial L}}{{\partial {y}_{{ij}}}} \, "
                 rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
             ),
-            ", once grouped by input entry and once by output entry (checked entry by "
-            + (
-                f"entry; the first {shown} of {total} slices shown, all {total} checked):"
-                if 0 < shown < total
-                else "entry):"
-            ),
+            **terms,
         ),
-        short=(
-            "The other slicing: ",
-            M(
-                f"∂{c.letters.of('Y')}/∂{v}{sub}",
-                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+        short=prose(
+            "The other slicing: {slice} is shaped like {Y}; contracted with {dY} it "
+            "gives {dlv}, the same numbers"
+            + (
+                f" (the first {shown} of {total} shown, all checked)."
+                if partial
+                else "."
             ),
-            " is shaped like ",
-            sym("Y"),
-            "; contracted with ",
-            sym("dY"),
-            " it gives ",
-            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
-            f", the same numbers (the first {shown} of {total} shown, all checked)."
-            if 0 < shown < total
-            else ", the same numbers.",
+            **{k: terms[k] for k in ("slice", "Y", "dY", "dlv")},
         ),
     )
 
@@ -1312,27 +1261,28 @@ def values_note(c: Config, first: bool = True) -> Prose:
     """The numbers of ``--values``: what they are (in full the first time)."""
     if not first:
         return ("With the numbers:",)
-    return (
-        "With numbers (",
-        Code(f"--values {c.values}"),
-        "): small integers in place of the symbols, so that each step can be "
-        "followed by hand.",
+    return prose(
+        "With numbers ({code}): small integers in place of the symbols, so that each "
+        "step can be followed by hand.",
+        code=Code(f"--values {c.values}"),
     )
 
 
 # -- the index and tensor views (titles and notes, placed by symderiv.views) ------------------
-def _eq(a: str, b: str) -> M:
-    """An index equation such as k = i (index letters are single letters)."""
-    return M(f"{a} = {b}", f"{a} = {b}")
+def _joined(items: Sequence[Segment | Prose], sep: str, last: str = "") -> Prose:
+    """The items (segments or sentences) with ``sep`` between them, ``last`` (when
+    given) before the last one: N, D, M or the input X, the weights W and the bias b."""
+    out: list[Segment] = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(last if last and n == len(items) - 1 else sep)
+        out += item if isinstance(item, tuple) else (item,)
+    return tuple(out)
 
 
 def _and(pairs: list[tuple[str, str]]) -> Prose:
     """k = i and l = j, each equation maths."""
-    out: list[Segment] = []
-    for n, (a, b) in enumerate(pairs):
-        out += [" and "] if n else []
-        out.append(_eq(a, b))
-    return tuple(out)
+    return _joined([M(f"{a} = {b}") for a, b in pairs], " and ")
 
 
 def _range(name: str, size: str, base: int) -> M:
@@ -1345,11 +1295,14 @@ def _range(name: str, size: str, base: int) -> M:
 
 def _sizes_eq(c: Config) -> Prose:
     """N=2, D=2, M=3 as maths, one equation per size."""
-    out: list[Segment] = []
-    for n, (name, value) in enumerate(zip(c.size_names, (c.n, c.d, c.m), strict=True)):
-        out += [", "] if n else []
-        out.append(M(f"{name}={value}", f"{size_m(name).latex} = {value}"))
-    return tuple(out)
+    sizes = zip(c.size_names, (c.n, c.d, c.m), strict=True)
+    return _joined(
+        [
+            M(f"{name}={value}", f"{size_m(name).latex} = {value}")
+            for name, value in sizes
+        ],
+        ", ",
+    )
 
 
 def _dl_entry(c: Config, var: str, index: str) -> M:
@@ -1373,6 +1326,11 @@ def _dyv(c: Config, var: str) -> M:
     return M(f"∂{y}/∂{v}", rf"\partial {tex_letters(y)}/\partial {tex_letters(v)}")
 
 
+def _equals(a: M, b: M) -> M:
+    """a = b, one formula."""
+    return M(f"{a.text} = {b.text}", f"{a.latex} = {b.latex}")
+
+
 def _dims_m(names: tuple[str, ...], sizes: tuple[int, ...] = ()) -> M:
     """N×M×N×D, or 2×3×2×2 (sizes given)."""
     if sizes:
@@ -1386,22 +1344,14 @@ def index_forward_title() -> Prose:
 
 def index_forward_note(c: Config, ranges: tuple[tuple[str, str], ...]) -> Prose:
     """The sizes stay symbols; ``ranges`` pairs each index with its size name."""
-    out: list[Segment] = ["The sizes "]
-    for n, name in enumerate(c.size_names):
-        out += [", "] if n else []
-        out.append(size_m(name))
-    out.append(" stay symbols and every entry carries its indices (")
-    for n, (index, size) in enumerate(ranges):
-        out += [", "] if n else []
-        out.append(_range(index, size, c.index_base))
-    out += [
-        "). sympy expands ",
-        sym("Y"),
-        M(" = "),
-        F(c.conv.forward()),
-        " entry by entry; every step of this view is computed by sympy from here.",
-    ]
-    return tuple(out)
+    return prose(
+        "The sizes {sizes} stay symbols and every entry carries its indices ({ranges}). "
+        "sympy expands {layer} entry by entry; every step of this view is computed by "
+        "sympy from here.",
+        sizes=_joined([size_m(name) for name in c.size_names], ", "),
+        ranges=_joined([_range(i, size, c.index_base) for i, size in ranges], ", "),
+        layer=layer(c),
+    )
 
 
 def index_partial_title(c: Config, var: str, index: str) -> Prose:
@@ -1412,20 +1362,17 @@ def index_partial_note(deltas: list[tuple[str, str]], var: str = "X") -> Prose:
     """The Kronecker delta; ``deltas`` are the index equations it leaves.
 
     For b no sum is differentiated: each output entry holds one bias entry, alone."""
-    tail: Prose = ("; what is left is nonzero only when ", *_and(deltas), ".")
-    if var == "b":
-        return (
-            "The derivative of one entry by another is 1 when they are the same entry "
-            "and 0 otherwise: a Kronecker delta. Each output entry contains exactly one "
-            "bias entry, added with coefficient 1, so sympy's derivative is that delta "
-            "itself",
-            *(tail if deltas else (".",)),
-        )
-    return (
+    how = (
+        "Each output entry contains exactly one bias entry, added with coefficient 1, so "
+        "sympy's derivative is that delta itself"
+        if var == "b"
+        else "sympy differentiates the sum term by term and the sum keeps only the term "
+        "where the delta is 1"
+    )
+    return prose(
         "The derivative of one entry by another is 1 when they are the same entry and 0 "
-        "otherwise: a Kronecker delta. sympy differentiates the sum term by term and the "
-        "sum keeps only the term where the delta is 1",
-        *(tail if deltas else (".",)),
+        f"otherwise: a Kronecker delta. {how}{{tail}}.",
+        tail=("; what is left is nonzero only when ", *_and(deltas)) if deltas else (),
     )
 
 
@@ -1439,35 +1386,31 @@ def index_chain_note(c: Config, var: str, index: str) -> Prose:
     dy = rf"\partial L/\partial {yt}_{{ij}}"
     loss: Prose = {
         "generic": (),
-        "sum": (
-            " For ",
-            M(f"L = Σ {y}_ij", rf"L = \sum {yt}_{{ij}}"),
-            " every ",
-            M(f"∂L/∂{y}_ij", dy),
-            " is 1.",
+        "sum": prose(
+            " For {L} every {dy} is 1.",
+            L=M(f"L = Σ {y}_ij", rf"L = \sum {yt}_{{ij}}"),
+            dy=M(f"∂L/∂{y}_ij", dy),
         ),
-        "mse": (
-            " For the MSE loss ",
-            M(
+        "mse": prose(
+            " For the MSE loss {dy}.",
+            dy=M(
                 f"∂L/∂{y}_ij = ({y}_ij − {t}_ij)/N",
                 rf"{dy} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
             ),
-            ".",
         ),
-        "softmax-ce": (
-            " For softmax cross-entropy ",
-            M(f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N", rf"{dy} = (p_{{ij}} - {tt}_{{ij}})/N"),
-            ".",
+        "softmax-ce": prose(
+            " For softmax cross-entropy {dy}.",
+            dy=M(
+                f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N", rf"{dy} = (p_{{ij}} - {tt}_{{ij}})/N"
+            ),
         ),
     }[c.loss]
-    return (
-        M("L"),
-        " depends on ",
-        entry_m(c.letters.entry(var), index),
-        " through every output ",
-        entry_m(y, "ij"),
-        ", so the chain rule sums over all of them.",
-        *loss,
+    return prose(
+        "$L$ depends on {v} through every output {y}, so the chain rule sums over all of "
+        "them.{loss}",
+        v=entry_m(c.letters.entry(var), index),
+        y=entry_m(y, "ij"),
+        loss=loss,
     )
 
 
@@ -1477,43 +1420,43 @@ def index_closed_title(c: Config, var: str) -> Prose:
 
 def index_closed_note(c: Config, index: str, pinned: list[str]) -> Prose:
     """The collapsed sum is entry ``index`` of the closed form; ``pinned``: summed indices."""
-    where = M(index) if len(index) == 1 else M(f"({', '.join(index)})")
-    out: list[Segment] = []
-    if pinned:
-        out += ["The delta keeps one term of the sum over ", M(", ".join(pinned)), ". "]
-    out += [
-        "What is left is entry ",
-        where,
-        " of the closed form (sympy expands the product entry by entry and finds the "
-        "same sum), for all sizes",
-        "; in numerator layout it is the transposed entry"
-        if c.layout == "numerator"
-        else "",
-        ". Summed at ",
-        *_sizes_eq(c),
-        " it gives the matrix above, equal to the chain-rule result (see the certificate).",
-    ]
-    return tuple(s for s in out if s != "")
+    return prose(
+        "{pinned}What is left is entry {where} of the closed form (sympy expands the "
+        "product entry by entry and finds the same sum), for all sizes"
+        + (
+            "; in numerator layout it is the transposed entry"
+            if c.layout == "numerator"
+            else ""
+        )
+        + ". Summed at {sizes} it gives the matrix above, equal to the chain-rule result "
+        "(see the certificate).",
+        pinned=prose(
+            "The delta keeps one term of the sum over {i}. ", i=M(", ".join(pinned))
+        )
+        if pinned
+        else (),
+        where=M(index) if len(index) == 1 else M(f"({', '.join(index)})"),
+        sizes=_sizes_eq(c),
+    )
 
 
 def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) -> Prose:
     """The certificate line of the index view: the entry for all sizes, then summed."""
-    return (
-        M(f"{entry.text} = {value.text}", f"{entry.latex} = {value.latex}"),
-        " for all sizes (sympy)" if general else " NOT for all sizes (sympy)",
-        "; summed at ",
-        *_sizes_eq(c),
-        " it ",
-        *detail,
+    return prose(
+        ("{eq} for all sizes" if general else "{eq} NOT for all sizes")
+        + " (sympy); summed at {sizes} it {detail}",
+        eq=_equals(entry, value),
+        sizes=_sizes_eq(c),
+        detail=detail,
     )
 
 
 def index_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return (
-        f"differs at entry ({at[0]}, {at[1]}): index notation gives ",
-        got,
-        " but the chain rule ",
-        want,
+    return prose(
+        f"differs at entry ({at[0]}, {at[1]}): index notation gives {{got}} but the chain "
+        "rule {want}",
+        got=got,
+        want=want,
     )
 
 
@@ -1533,39 +1476,23 @@ def tensor_note(
     deltas: list[tuple[str, str]],
 ) -> Prose:
     """The array's shape, its nonzeros and how it is drawn (a grid of blocks)."""
-    size = 1
-    for s in shape:
-        size *= s
-    where: Prose = (" (only where ", *_and(deltas), ")") if deltas else ()
-    block = c.shape(var)
-    return (
-        _dyv(c, var),
-        " has shape ",
-        M(
-            f"{_dims_m(symbolic).text} = {_dims_m((), shape).text}",
-            f"{_dims_m(symbolic).latex} = {_dims_m((), shape).latex}",
-        ),
-        f": {size} entr{'y' if size == 1 else 'ies'}, {nnz} nonzero",
-        *where,
-        ". It is drawn as an ",
-        M(
-            f"{_dims_m(symbolic[:2]).text} = {_dims_m((), c.shape('Y')).text}",
-            f"{_dims_m(symbolic[:2]).latex} = {_dims_m((), c.shape('Y')).latex}",
-        ),
-        " grid of blocks: block ",
-        M("(i, j)"),
-        " is ",
-        M(
+    size = math.prod(shape)
+    return prose(
+        f"{{dyv}} has shape {{shape}}: {size} entr{'y' if size == 1 else 'ies'}, {nnz} "
+        "nonzero{where}. It is drawn as an {grid} grid of blocks: block $(i, j)$ is "
+        "{block}, shaped like {v} ({dims}). Built one nonzero at a time from the delta "
+        "structure of the entry formula above.",
+        dyv=_dyv(c, var),
+        shape=_equals(_dims_m(symbolic), _dims_m((), shape)),
+        where=(" (only where ", *_and(deltas), ")") if deltas else (),
+        grid=_equals(_dims_m(symbolic[:2]), _dims_m((), c.shape("Y"))),
+        block=M(
             f"∂{c.letters.entry('Y')}ᵢⱼ/∂{c.letters.of(var)}",
             rf"\partial {entry_m(c.letters.entry('Y'), 'ij').latex}/"
             rf"\partial {tex_letters(c.letters.of(var))}",
         ),
-        ", shaped like ",
-        sym(var),
-        " (",
-        _dims_m((), block),
-        "). Built one nonzero at a time from the delta structure of the entry formula "
-        "above.",
+        v=sym(var),
+        dims=_dims_m((), c.shape(var)),
     )
 
 
@@ -1575,49 +1502,33 @@ def tensor_contract_title(c: Config, var: str) -> Prose:
 
 def tensor_contract_note(c: Config, var: str) -> Prose:
     lv = c.letters.of(var)
-    shape: Prose = (
-        (
-            "here in numerator layout (",
-            M(f"{lv}ᵀ", f"{tex_letters(lv)}^{{T}}"),
-            "'s shape)",
+    numerator = c.layout == "numerator"
+    return prose(
+        "Summing over the two output indices $i$, $j$ of {dyv} against {dly} leaves {dlv} "
+        + (
+            "directly, here in numerator layout ({v}'s shape)"
+            if numerator
+            else "directly, in {v}'s shape"
         )
-        if c.layout == "numerator"
-        else ("in ", sym(var), "'s shape")
-    )
-    return (
-        "Summing over the two output indices ",
-        M("i"),
-        ", ",
-        M("j"),
-        " of ",
-        _dyv(c, var),
-        " against ",
-        dl(c, "Y"),
-        " leaves ",
-        dl(c, var),
-        " directly, ",
-        *shape,
-        "; no vectorization is needed. It equals the chain-rule result (see the "
+        + "; no vectorization is needed. It equals the chain-rule result (see the "
         "certificate).",
+        dyv=_dyv(c, var),
+        dly=dl(c, "Y"),
+        dlv=dl(c, var),
+        v=M(f"{lv}ᵀ", f"{tex_letters(lv)}^{{T}}") if numerator else sym(var),
     )
 
 
 def tensor_agrees(c: Config, nnz: int) -> Prose:
-    return (
-        "contracted with ",
-        dl(c, "Y"),
-        f" it equals the chain-rule result; its {nnz} nonzeros are the explicit "
-        "Jacobian's",
+    return prose(
+        f"contracted with {{dly}} it equals the chain-rule result; its {nnz} nonzeros are "
+        "the explicit Jacobian's",
+        dly=dl(c, "Y"),
     )
 
 
 def tensor_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return (
-        f"entry ({at[0]}, {at[1]}): contraction gives ",
-        got,
-        " but the chain rule ",
-        want,
-    )
+    return differs(at, "contraction gives", got, "the chain rule", want)
 
 
 def tensor_entry_differs(
@@ -1642,12 +1553,8 @@ def differs(
 
 
 KRONECKER_AGREES: Prose = ("explicit Jacobian = Kronecker form, entry by entry",)
-CLOSED_AGREES: Prose = (
-    "chain-rule result ",
-    M("−", "-"),
-    " closed form ",
-    M("= 0"),
-    ", entry by entry",
+CLOSED_AGREES = prose(
+    "chain-rule result {minus} closed form $= 0$, entry by entry", minus=M("−", "-")
 )
 
 
@@ -1680,14 +1587,10 @@ def conventions_title(n: int, d: int, m: int) -> Prose:
 
 def conventions_sizes() -> Prose:
     """The column convention's size names, which the tables use."""
-    return (
-        "In column, ",
-        size_m("C_in"),
-        M(" = D"),
-        " and ",
-        size_m("C_out"),
-        M(" = M"),
-        ".",
+    return prose(
+        "In column, {cin}$ = D$ and {cout}$ = M$.",
+        cin=size_m("C_in"),
+        cout=size_m("C_out"),
     )
 
 
@@ -1700,12 +1603,11 @@ def _number(k: int) -> str:
 
 
 def conventions_intro(derivations: int) -> Prose:
-    return (
-        "Every ",
-        M("✓", r"\checkmark"),
-        " below was checked at these sizes by running the derivation for each convention "
-        f"in both vec orders ({_number(derivations)} derivations) and reading its "
-        "certificate, or by comparing with its matrices.",
+    return prose(
+        "Every {tick} below was checked at these sizes by running the derivation for each "
+        f"convention in both vec orders ({_number(derivations)} derivations) and reading "
+        "its certificate, or by comparing with its matrices.",
+        tick=M("✓", r"\checkmark"),
     )
 
 
@@ -1722,24 +1624,14 @@ def slash(var: str, vec: bool = False, transposed: bool = False) -> M:
     return M(f"({m.text})ᵀ", rf"({m.tex})^{{T}}") if transposed else m
 
 
-TABLE_FORMS: Prose = (
-    "Forward pass, shapes and closed forms (",
-    slash("V"),
-    " has ",
-    M("V"),
-    "'s shape)",
+TABLE_FORMS = prose(
+    "Forward pass, shapes and closed forms ({dl} has $V$'s shape)", dl=slash("V")
 )
-TABLE_KRONECKER: Prose = (
-    "Jacobians ",
-    slash("V", vec=True),
-    ": Kronecker forms in both vec orders",
+TABLE_KRONECKER = prose(
+    "Jacobians {d}: Kronecker forms in both vec orders", d=slash("V", vec=True)
 )
-TABLE_AGREEMENT: Prose = (
-    "The same derivatives (their ",
-    sym("W"),
-    " is xw's ",
-    F(T(Sym("W"))),
-    ")",
+TABLE_AGREEMENT = prose(
+    "The same derivatives (their {W} is xw's {Wt})", Wt=F(T(Sym("W"))), **syms("W")
 )
 
 
@@ -1751,22 +1643,17 @@ def xw_derivative(var: str, transposed: bool) -> Prose:
 def conventions_commutation(rows: int, cols: int) -> Prose:
     """What K is, under the Kronecker table (K·vec(W) = vec(Wᵀ) for the stored W)."""
     w = Sym("W")
-    return (
-        M("K"),
-        " is the commutation matrix with ",
-        F(Prod(Comm("M", "D"), Vec(w))),
-        M(" = "),
-        F(Vec(T(w))),
-        " for the stored ",
-        sym("W"),
-        " (",
-        M("M×D = ", r"M \times D = "),
-        _times(rows, cols),
-        "), a ",
-        _times(rows * cols, rows * cols),
-        " permutation matrix: it puts the entries of ",
-        F(Vec(w)),
-        " in the order of xw's weights.",
+    return prose(
+        "$K$ is the commutation matrix with {kw}$ = ${wt} for the stored {W} ({md}{size}), "
+        "a {perm} permutation matrix: it puts the entries of {vw} in the order of xw's "
+        "weights.",
+        kw=F(Prod(Comm("M", "D"), Vec(w))),
+        wt=F(Vec(T(w))),
+        md=M("M×D = ", r"M \times D = "),
+        size=_times(rows, cols),
+        perm=_times(rows * cols, rows * cols),
+        vw=F(Vec(w)),
+        **syms("W"),
     )
 
 
@@ -1774,55 +1661,34 @@ def conventions_why(c: Config) -> list[Prose]:
     """Why the conventions agree, and what the vec order changes (in xw's letters)."""
     X, W, dY, one = Sym("X"), Sym("W"), Sym("dY"), Ones("N")
     return [
-        (
-            "All four write the same layer. torch and column store ",
-            sym("W"),
-            " transposed (one row per output, ",
-            _times("M", "D"),
-            "), so their ",
-            dl(c, "W"),
-            " is the transpose of xw's: ",
-            F(T(Prod(T(X), dY))),
-            M(" = "),
-            F(Prod(T(dY), X)),
-            ". column also stores ",
-            sym("b"),
-            " as a column, so its ",
-            dl(c, "b"),
-            " is ",
-            F(T(Prod(T(one), dY))),
-            M(" = "),
-            F(Prod(T(dY), one)),
-            "; its letters differ too (",
-            M("A, Z, dLdZ", r"A, Z, \mathit{dLdZ}"),
-            " for ",
-            M("X, Y, dY"),
-            "). wx puts the samples in columns: its ",
-            M("X, Y"),
-            " and ",
-            M("dY"),
-            " are xw's transposes and it stores ",
-            sym("W"),
-            " and ",
-            sym("b"),
-            " as torch and column do, so each of its derivatives is the transpose of "
-            "xw's, e.g. ",
-            F(T(Prod(dY, T(W)))),
-            M(" = "),
-            F(Prod(W, T(dY))),
-            " (written ",
-            F(Prod(T(W), dY)),
-            " in its own letters).",
+        prose(
+            "All four write the same layer. torch and column store {W} transposed (one "
+            "row per output, {md}), so their {dlw} is the transpose of xw's: {dw}$ = "
+            "${dwt}. column also stores {b} as a column, so its {dlb} is {db}$ = ${dbt}; "
+            "its letters differ too ({azd} for $X, Y, dY$). wx puts the samples in "
+            "columns: its $X, Y$ and $dY$ are xw's transposes and it stores {W} and {b} "
+            "as torch and column do, so each of its derivatives is the transpose of "
+            "xw's, e.g. {dx}$ = ${dxt} (written {own} in its own letters).",
+            md=_times("M", "D"),
+            dlw=dl(c, "W"),
+            dw=F(T(Prod(T(X), dY))),
+            dwt=F(Prod(T(dY), X)),
+            dlb=dl(c, "b"),
+            db=F(T(Prod(T(one), dY))),
+            dbt=F(Prod(T(dY), one)),
+            azd=M("A, Z, dLdZ", r"A, Z, \mathit{dLdZ}"),
+            dx=F(T(Prod(dY, T(W)))),
+            dxt=F(Prod(W, T(dY))),
+            own=F(Prod(T(W), dY)),
+            **syms("W", "b"),
         ),
-        (
+        prose(
             "The vectorization order changes only the Kronecker forms (the two factors "
-            "swap, and ",
-            M("K"),
-            " appears where ",
-            sym("W"),
-            " is stored transposed), never the closed forms: row stacks rows as NumPy's ",
-            Code("reshape(-1)"),
-            " does, col stacks columns as the textbook vec does.",
+            "swap, and $K$ appears where {W} is stored transposed), never the closed "
+            "forms: row stacks rows as NumPy's {code} does, col stacks columns as the "
+            "textbook vec does.",
+            code=Code("reshape(-1)"),
+            **syms("W"),
         ),
     ]
 
