@@ -332,7 +332,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
         )
     )
     y, t = L.entry("Y"), L.entry("T")
-    order: Prose = (
+    order = (
         prose(
             "Vectorization in row order: the rows of a matrix are stacked, as NumPy's "
             "{code} does.",
@@ -344,13 +344,9 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             "the textbook vec.",
         )
     )
-    layout: Prose = (
-        ("Denominator layout: each derivative has the shape of its variable.",)
-        if c.layout == "denominator"
-        else (
-            "Numerator layout: each derivative has the transposed shape of its "
-            "variable.",
-        )
+    shape = "the shape" if c.layout == "denominator" else "the transposed shape"
+    layout = (
+        f"{c.layout.capitalize()} layout: each derivative has {shape} of its variable."
     )
     loss: Prose = {
         "generic": ("Loss: generic, the upstream derivatives stay symbols.",),
@@ -380,7 +376,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     items: list[Prose] = [
         (f"Convention: {c.conv.name} (", *source(c), ")."),
         order,
-        layout,
+        (layout,),
         loss,
     ]
     if c.method != "jacobian":
@@ -470,7 +466,6 @@ CERTIFICATE_INTRO: Prose = (
     "(no floating point, no sampling).",
 )
 VERIFIED: Prose = ("All results are verified.",)
-FAILED: Prose = ("Verification FAILED (see ✗ above): a result is wrong.",)
 
 
 def sparsity_caption(
@@ -484,11 +479,10 @@ def sparsity_caption(
     rows, cols = shape
     total = rows * cols
     share = 100.0 * nnz / total if total else 0.0
-    what: Segment = _dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt)
     out = prose(
         "Sparsity of {what}, drawn as a {size} matrix: each filled square is a nonzero "
         f"entry, {nnz} of {total} {{share}}.",
-        what=what,
+        what=_dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt),
         size=_times(rows, cols),
         share=M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
     )
