@@ -110,7 +110,9 @@ def prose(text: str, /, **parts: Segment | Prose) -> Prose:
     ``$x = 1$`` is maths written the same in Unicode and TeX, ``M("x = 1")``; maths that
     differs (``Wᵀ`` and ``W^{T}``) is an ``M`` passed by keyword. ``{name}`` inserts the
     segment, or the tuple of segments, passed as ``name=``; everything else is plain
-    text. ``$$``, ``{{`` and ``}}`` write a literal ``$``, ``{`` and ``}``.
+    text. ``$$``, ``{{`` and ``}}`` write a literal ``$``, ``{`` and ``}`` (so words put
+    into ``text`` with an f-string must hold none of ``$ { }``: pass them by keyword).
+    Adjacent plain text is joined and empty text dropped, which no printer tells apart.
 
     >>> prose("{j} for $m = 1$", j=M("J_f", "J_{f}"))
     (M(text='J_f', tex='J_{f}'), ' for ', M(text='m = 1', tex=''))
