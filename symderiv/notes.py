@@ -5,6 +5,9 @@ and its TeX spelled out), ``F`` (a formula of :mod:`symderiv.notation`, printed 
 derivation's letters) and ``Code`` (program text). No printer guesses which words are
 maths: a letter is maths because it sits in ``M`` or ``F``, never because it looks short.
 
+Most sentences are written in a tiny markup, :func:`prose`: ``$x$`` is maths that reads
+the same in Unicode and TeX, ``{name}`` inserts a segment passed by keyword.
+
 ``Para(prose, short=...)`` carries a short variant where the slides need one
 (``short=None``: the slides use the full sentence; ``short=()``: the slides leave it out).
 ``Math`` is a displayed formula; ``Title`` heads a remark or a part of the background.
@@ -15,6 +18,8 @@ sentences on the page, and each printer sets the segments in its own format.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -22,6 +27,8 @@ from typing import TYPE_CHECKING
 from .notation import Comm, Deriv, Node, Ones, Prod, Sum, Sym, T, Vec
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .conventions import Config
     from .teaching import MemoryArgument
 
@@ -91,10 +98,70 @@ class Items:
 Part = Para | Math | Title | Items
 
 
+# -- the markup ------------------------------------------------------------------------------
+#: ``$$``, ``{{``, ``}}`` (literal characters), ``$maths$``, ``{name}``, or a stray marker.
+_MARKUP = re.compile(r"\$\$|\{\{|\}\}|\$([^$]+)\$|\{(\w+)\}|[${}]")
+_LITERAL = {"$$": "$", "{{": "{", "}}": "}"}
+
+
+def prose(text: str, /, **parts: Segment | Prose) -> Prose:
+    """A sentence written in a tiny markup, for sentences that are mostly words.
+
+    ``$x = 1$`` is maths written the same in Unicode and TeX, ``M("x = 1")``; maths that
+    differs (``Wᵀ`` and ``W^{T}``) is an ``M`` passed by keyword. ``{name}`` inserts the
+    segment, or the tuple of segments, passed as ``name=``; everything else is plain
+    text. ``$$``, ``{{`` and ``}}`` write a literal ``$``, ``{`` and ``}`` (so words put
+    into ``text`` with an f-string must hold none of ``$ { }``: pass them by keyword).
+    Adjacent plain text is joined and empty text dropped, which no printer tells apart.
+
+    >>> prose("{j} for $m = 1$", j=M("J_f", "J_{f}"))
+    (M(text='J_f', tex='J_{f}'), ' for ', M(text='m = 1', tex=''))
+
+    Malformed markup raises ValueError at once: an unclosed ``$``, a lone brace, a
+    ``{name}`` with no keyword, or a keyword the text never uses.
+    """
+    out: list[Segment] = []
+    used: set[str] = set()
+
+    def add(segments: Prose) -> None:
+        for seg in segments:
+            if isinstance(seg, str) and out and isinstance(out[-1], str):
+                out[-1] += seg
+            elif seg != "":
+                out.append(seg)
+
+    pos = 0
+    for match in _MARKUP.finditer(text):
+        add((text[pos : match.start()],))
+        pos = match.end()
+        token, maths, name = match.group(0), match.group(1), match.group(2)
+        if token in _LITERAL:
+            add((_LITERAL[token],))
+        elif maths is not None:
+            add((M(maths),))
+        elif name is not None:
+            if name not in parts:
+                raise ValueError(f"prose: no keyword for {{{name}}} in {text!r}")
+            used.add(name)
+            part = parts[name]
+            add(part if isinstance(part, tuple) else (part,))
+        else:
+            raise ValueError(f"prose: a lone {token!r} at {match.start()} in {text!r}")
+    add((text[pos:],))
+    if unused := sorted(set(parts) - used):
+        raise ValueError(f"prose: unused keywords {unused} for {text!r}")
+    return tuple(out)
+
+
 # -- small maths helpers ----------------------------------------------------------------------
 def sym(role: str) -> F:
     """The letter of a role (X, W, b, Y, dY, T) in the derivation's letters."""
     return F(Sym(role))
+
+
+def syms(*roles: str) -> dict[str, F]:
+    """The letters of roles as keywords of :func:`prose`: ``**syms("X", "W")``."""
+    return {role: sym(role) for role in roles}
 
 
 def dl(c: Config, role: str) -> M:
@@ -132,6 +199,10 @@ def entry_m(letter: str, index: str) -> M:
     return M(text, f"{tex_letters(letter)}_{{{index}}}")
 
 
+#: vec, the operator that stacks a matrix into a column.
+VEC = M("vec", r"\operatorname{vec}")
+
+
 def _dvec(c: Config, role: str) -> M:
     y, v = c.letters.of("Y"), c.letters.of(role)
     return M(
@@ -164,12 +235,12 @@ def group_heading(view: str, wrt: str | None, first: bool) -> Prose:
 
 def title(c: Config) -> Prose:
     """The title of the page: what the layer is."""
-    return (
-        "Backpropagation through an affine layer, ",
-        sym("Y"),
-        M(" = ", " = "),
-        F(c.conv.forward()),
-    )
+    return prose("Backpropagation through an affine layer, {layer}", layer=layer(c))
+
+
+def layer(c: Config) -> Prose:
+    """Y = X W + 1 b, the convention's forward map in the derivation's letters."""
+    return (sym("Y"), M(" = "), F(c.conv.forward()))
 
 
 def settings(c: Config) -> tuple[Prose, ...]:
@@ -187,24 +258,20 @@ def settings(c: Config) -> tuple[Prose, ...]:
 # -- the introduction -------------------------------------------------------------------------
 SOURCES: dict[str, Prose] = {
     "xw": ("CS231n-style notes and affine-layer write-ups",),
-    "torch": (
-        "PyTorch ",
-        Code("nn.Linear"),
-        ", ",
-        M("y = x Wᵀ + b", r"y = x W^{T} + b"),
+    "torch": prose(
+        "PyTorch {code}, {y}",
+        code=Code("nn.Linear"),
+        y=M("y = x Wᵀ + b", r"y = x W^{T} + b"),
     ),
-    "column": (
-        "the “mytorch” Linear class, ",
-        M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
+    "column": prose(
+        "the “mytorch” Linear class, {z}",
+        z=M("Z = A Wᵀ + 1 bᵀ", r"Z = A W^{T} + \mathbf{1} b^{T}"),
     ),
-    "wx": (
-        "deeplearning.ai's course, samples as columns: its ",
-        M("Z = W·A + b", r"Z = W A + b"),
-        " is ",
-        sym("Y"),
-        M(" = "),
-        F(Sum(Prod(Sym("W"), Sym("X")), Prod(Sym("b"), T(Ones("N"))))),
-        " here",
+    "wx": prose(
+        "deeplearning.ai's course, samples as columns: its {z} is {Y}$ = ${wx} here",
+        z=M("Z = W·A + b", r"Z = W A + b"),
+        Y=sym("Y"),
+        wx=F(Sum(Prod(Sym("W"), Sym("X")), Prod(Sym("b"), T(Ones("N"))))),
     ),
 }
 #: Sources that write the layer in the convention's own letters: on a derivation's page
@@ -217,33 +284,25 @@ def source(c: Config) -> Prose:
     """Where the convention comes from (its own words when notes has none for it)."""
     words = SOURCES.get(c.conv.name, (c.conv.source,))
     if c.conv.name in SOURCE_FORMULA:
-        return (*words[:-1], sym("Y"), M(" = "), F(c.conv.forward()))
+        return (*words[:-1], *layer(c))
     return words
 
 
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     """What is derived, in which convention, order, layout and loss."""
     L = c.letters
-    wanted: list[Segment] = []
-    for k, v in enumerate(c.wrt):
-        sep = "" if k == 0 else (" and " if k == len(c.wrt) - 1 else ", ")
-        wanted += [f"{sep}{VARIABLE[v]} ", sym(v)]
+    wanted = [(f"{VARIABLE[v]} ", sym(v)) for v in c.wrt]
     parts: list[Part] = [
         Para(
-            (
-                "An affine (fully connected) layer maps a batch of inputs to outputs, ",
-                sym("Y"),
-                M(" = "),
-                F(c.conv.forward()),
-                ", with ",
-                sizes_m(c),
-                ". We derive, entry by entry, the derivative of a loss ",
-                M("L"),
-                " with respect to ",
-                *wanted,
-                ", the way one does it on the board: write every matrix out, vectorize, "
-                "compute each Jacobian, apply the chain rule, reshape, and recognise the "
-                "closed form.",
+            prose(
+                "An affine (fully connected) layer maps a batch of inputs to outputs, "
+                "{layer}, with {sizes}. We derive, entry by entry, the derivative of a "
+                "loss $L$ with respect to {wanted}, the way one does it on the board: "
+                "write every matrix out, vectorize, compute each Jacobian, apply the chain "
+                "rule, reshape, and recognise the closed form.",
+                layer=layer(c),
+                sizes=sizes_m(c),
+                wanted=_joined(wanted, ", ", last=" and "),
             ),
             short=(),
         )
@@ -275,11 +334,11 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
         )
     )
     y, t = L.entry("Y"), L.entry("T")
-    order: Prose = (
-        (
-            "Vectorization in row order: the rows of a matrix are stacked, as NumPy's ",
-            Code("reshape(-1)"),
-            " does.",
+    order = (
+        prose(
+            "Vectorization in row order: the rows of a matrix are stacked, as NumPy's "
+            "{code} does.",
+            code=Code("reshape(-1)"),
         )
         if c.vec == "row"
         else (
@@ -287,51 +346,39 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             "the textbook vec.",
         )
     )
-    layout: Prose = (
-        ("Denominator layout: each derivative has the shape of its variable.",)
-        if c.layout == "denominator"
-        else (
-            "Numerator layout: each derivative has the transposed shape of its "
-            "variable.",
-        )
+    shape = "the shape" if c.layout == "denominator" else "the transposed shape"
+    layout = (
+        f"{c.layout.capitalize()} layout: each derivative has {shape} of its variable."
     )
     loss: Prose = {
         "generic": ("Loss: generic, the upstream derivatives stay symbols.",),
-        "mse": (
-            "Loss: mean squared error, ",
-            M(
+        "mse": prose(
+            "Loss: mean squared error, {L}, where {T} holds the targets.",
+            L=M(
                 f"L = 1/(2N) Σᵢ ‖{y}ᵢ − {t}ᵢ‖²",
                 rf"L = \frac{{1}}{{2N}} \sum_{{i}} \lVert {tex_letters(y)}_{{i}} - "
                 rf"{tex_letters(t)}_{{i}} \rVert^{{2}}",
             ),
-            ", where ",
-            sym("T"),
-            " holds the targets.",
+            **syms("T"),
         ),
-        "sum": (
-            "Loss: the sum of the outputs, ",
-            M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {tex_letters(y)}_{{ij}}"),
-            ".",
+        "sum": prose(
+            "Loss: the sum of the outputs, {L}.",
+            L=M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {tex_letters(y)}_{{ij}}"),
         ),
-        "softmax-ce": (
-            "Loss: softmax cross-entropy, ",
-            M(
+        "softmax-ce": prose(
+            "Loss: softmax cross-entropy, {L}, with $P$ the row-wise softmax of {Y} and "
+            "one-hot rows of {T}.",
+            L=M(
                 f"L = −(1/N) Σᵢⱼ {t}ᵢⱼ log pᵢⱼ",
                 rf"L = -\frac{{1}}{{N}} \sum_{{ij}} {tex_letters(t)}_{{ij}} \log p_{{ij}}",
             ),
-            ", with ",
-            M("P", "P"),
-            " the row-wise softmax of ",
-            sym("Y"),
-            " and one-hot rows of ",
-            sym("T"),
-            ".",
+            **syms("Y", "T"),
         ),
     }[c.loss]
     items: list[Prose] = [
         (f"Convention: {c.conv.name} (", *source(c), ")."),
         order,
-        layout,
+        (layout,),
         loss,
     ]
     if c.method != "jacobian":
@@ -351,17 +398,15 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
 def commutation(c: Config) -> Prose:
     """What K is, said where a Kronecker form uses it."""
     w = c.letters.of("W")
-    return (
-        M("K"),
-        " is the commutation matrix: it reorders a vectorized matrix into its transpose, ",
-        M(
+    return prose(
+        "$K$ is the commutation matrix: it reorders a vectorized matrix into its "
+        "transpose, {k}. It appears because {W} is used transposed in the forward map.",
+        k=M(
             f"K·vec({w}) = vec({w}ᵀ)",
             rf"K \operatorname{{vec}}({tex_letters(w)}) = "
             rf"\operatorname{{vec}}({tex_letters(w)}^{{T}})",
         ),
-        ". It appears because ",
-        sym("W"),
-        " is used transposed in the forward map.",
+        **syms("W"),
     )
 
 
@@ -370,12 +415,12 @@ def entry_title(c: Config, var: str) -> Prose:
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     # indexed from 0, "entry 1" would name the second entry: say "the first"
     first = c.index_base == 1
-    return (
-        "Entry 1 written out: the row " if first else "The first entry written out: the row ",
-        M(f"J_h({y})", rf"J_{{h}}({tex_letters(y)})"),
-        " times column 1 of " if first else " times the first column of ",
-        M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
-        ":",
+    return prose(
+        "{entry} written out: the row {jh} times {column} of {jy}:",
+        entry="Entry 1" if first else "The first entry",
+        jh=M(f"J_h({y})", rf"J_{{h}}({tex_letters(y)})"),
+        column="column 1" if first else "the first column",
+        jy=M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
     )
 
 
@@ -387,17 +432,17 @@ def entry_zeros(count: int) -> Prose:
 def entry_hidden(count: int) -> Prose:
     """The nonzero terms of an entry written out that the display limit leaves out."""
     word = "term" if count == 1 else "terms"
-    return (
-        f"The ⋯ stands for {count:,} more nonzero {word}, left out by the display limit (",
-        Code("--max-entries"),
-        ").",
+    return prose(
+        f"The ⋯ stands for {count:,} more nonzero {word}, left out by the display limit "
+        "({code}).",
+        code=Code("--max-entries"),
     )
 
 
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
     """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries in big matrices."""
-    letter = tex_letters(c.letters.entry("Y"))
     y = c.letters.entry("Y")
+    letter = tex_letters(y)
     return (
         (
             "Inside the large matrices below we write the upstream derivatives compactly,",
@@ -406,12 +451,10 @@ def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
             f"{'ȳ' if y == 'y' else y + chr(0x304)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
             rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
         ),
-        (
+        prose(
             "in the adjoint notation of automatic differentiation (the bar marks a "
-            "derivative of ",
-            M("L"),
-            ", not a mean): a fraction would make each matrix row three times as tall "
-            "and each entry twice as wide.",
+            "derivative of $L$, not a mean): a fraction would make each matrix row three "
+            "times as tall and each entry twice as wide."
         ),
     )
 
@@ -425,7 +468,6 @@ CERTIFICATE_INTRO: Prose = (
     "(no floating point, no sampling).",
 )
 VERIFIED: Prose = ("All results are verified.",)
-FAILED: Prose = ("Verification FAILED (see ✗ above): a result is wrong.",)
 
 
 def sparsity_caption(
@@ -439,28 +481,25 @@ def sparsity_caption(
     rows, cols = shape
     total = rows * cols
     share = 100.0 * nnz / total if total else 0.0
-    what: Segment = _dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt)
-    out: list[Segment] = [
-        "Sparsity of ",
-        what,
-        ", drawn as a ",
-        M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
-        f" matrix: each filled square is a nonzero entry, {nnz} of {total} ",
-        M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
-        ".",
-    ]
+    out = prose(
+        "Sparsity of {what}, drawn as a {size} matrix: each filled square is a nonzero "
+        f"entry, {nnz} of {total} {{share}}.",
+        what=_dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt),
+        size=_times(rows, cols),
+        share=M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
+    )
     if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
-        out += [
-            " The rules separate its ",
-            M(f"{blocks[0]}×{blocks[1]}", rf"{blocks[0]} \times {blocks[1]}"),
-            " blocks" + (", those of its Kronecker form." if lhs.vec else "."),
-        ]
-    if total >= 4096:
-        out.append(
-            " A framework never builds this matrix: the closed form gives the same "
-            "product at the cost of the forward pass."
+        out += prose(
+            " The rules separate its {size} blocks"
+            + (", those of its Kronecker form." if lhs.vec else "."),
+            size=_times(*blocks),
         )
-    return tuple(out)
+    if total >= 4096:
+        out += (
+            " A framework never builds this matrix: the closed form gives the same "
+            "product at the cost of the forward pass.",
+        )
+    return out
 
 
 # -- where learners trip ----------------------------------------------------------------------
@@ -472,30 +511,27 @@ def remarks(c: Config) -> list[Part]:
     parts: list[Part] = [
         Title(("The matrix of partial derivatives is not a gradient vector",)),
         Para(
-            (
+            prose(
                 "The loss is one function of all entries at once. Its gradient with "
-                "respect to the entries of ",
-                sym(first),
-                " is the column vector ",
-                M(
+                "respect to the entries of {v} is the column vector {grad}. The matrix "
+                "{dl} holds the same numbers, rearranged into the shape of {v}"
+                + (" transposed (numerator layout)" if c.layout == "numerator" else "")
+                + ". It is a convenient arrangement of the gradient's components, not "
+                "itself a gradient vector: the chain rule is carried out with vectors and "
+                "Jacobians, and only its result is reshaped into a matrix.",
+                v=sym(first),
+                grad=M(
                     f"∇_vec({v}) L = J_L(vec({v}))ᵀ",
                     rf"\nabla_{{\operatorname{{vec}}({vt})}} L = "
                     rf"J_L(\operatorname{{vec}}({vt}))^{{T}}",
                 ),
-                ". The matrix ",
-                dl(c, first),
-                " holds the same numbers, rearranged into the shape of ",
-                sym(first),
-                (" transposed (numerator layout)" if c.layout == "numerator" else ""),
-                ". It is a convenient arrangement of the gradient's components, not "
-                "itself a gradient vector: the chain rule is carried out with vectors and "
-                "Jacobians, and only its result is reshaped into a matrix.",
+                dl=dl(c, first),
             ),
-            short=(
-                dl(c, first),
-                " holds the components of the gradient ",
-                M(f"∇_vec({v}) L", rf"\nabla_{{\operatorname{{vec}}({vt})}} L"),
-                " rearranged into a matrix: it is not itself a gradient vector.",
+            short=prose(
+                "{dl} holds the components of the gradient {grad} rearranged into a "
+                "matrix: it is not itself a gradient vector.",
+                dl=dl(c, first),
+                grad=M(f"∇_vec({v}) L", rf"\nabla_{{\operatorname{{vec}}({vt})}} L"),
             ),
         ),
         Title(("Layout, and why the shapes match",)),
@@ -504,16 +540,16 @@ def remarks(c: Config) -> list[Part]:
     if c.layout == "denominator":
         parts.append(
             Para(
-                (
+                prose(
                     "This derivation uses the denominator layout, the habit of "
                     "deep-learning code: each derivative has the shape of its variable, "
-                    "so that a gradient step ",
-                    M(
+                    "so that a gradient step {step} subtracts matrices of the same shape. "
+                    "The shapes in each closed form fit together and give exactly that "
+                    "shape:",
+                    step=M(
                         f"{w} ← {w} − η·∂L/∂{w}",
                         rf"{wt} \leftarrow {wt} - \eta \, \partial L/\partial {wt}",
                     ),
-                    " subtracts matrices of the same shape. The shapes in each closed "
-                    "form fit together and give exactly that shape:",
                 ),
                 short=(
                     "Denominator layout: each derivative has the shape of its "
@@ -524,21 +560,20 @@ def remarks(c: Config) -> list[Part]:
     else:
         parts.append(
             Para(
-                (
+                prose(
                     "This derivation uses the numerator layout, common in handwritten "
                     "notes: each derivative has the transposed shape of its variable, and "
-                    "the gradient in the variable's own shape is its transpose, ",
-                    M(
+                    "the gradient in the variable's own shape is its transpose, {grad}; a "
+                    "gradient step is {step}. The shapes in each closed form fit together "
+                    "and give the transposed shape:",
+                    grad=M(
                         f"∇_{w} L = (∂L/∂{w})ᵀ",
                         rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
                     ),
-                    "; a gradient step is ",
-                    M(
+                    step=M(
                         f"{w} ← {w} − η·∇_{w} L",
                         rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
                     ),
-                    ". The shapes in each closed form fit together and give the "
-                    "transposed shape:",
                 ),
                 short=(
                     "Numerator layout: each derivative has the transposed shape; the "
@@ -562,21 +597,20 @@ def remarks_after_shapes(
     names = {"row": "row", "col": "column"}
     # The bias fills Y along the batch: every row (samples as rows), every column in wx.
     line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
+    count = f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1"
     parts: list[Part] = [
         Title(("The vectorization order matters",)),
         Para(
-            (
-                "The Jacobians depend on the order in which ",
-                M("vec", r"\operatorname{vec}"),
-                f" stacks the entries. In {names[c.vec]} order, used here, ",
-                _dvec(c, first),
-                M(" = "),
-                F(kron_now),
-                f"; in {names[other]} order it would be ",
-                F(kron_other),
-                ". The final matrices do not depend on the order: reshaping undoes "
-                "exactly the stacking that vectorizing did, as long as both use the same "
-                "order.",
+            prose(
+                "The Jacobians depend on the order in which {vec} stacks the entries. "
+                f"In {names[c.vec]} order, used here, {{dvec}}$ = ${{now}}; in "
+                f"{names[other]} order it would be {{other}}. The final matrices do not "
+                "depend on the order: reshaping undoes exactly the stacking that "
+                "vectorizing did, as long as both use the same order.",
+                vec=VEC,
+                dvec=_dvec(c, first),
+                now=F(kron_now),
+                other=F(kron_other),
             ),
             short=(
                 "The Kronecker form depends on the vectorization order; the final "
@@ -589,16 +623,15 @@ def remarks_after_shapes(
         parts += [
             Title(("Why no framework builds the Jacobian",)),
             Para(
-                (
-                    _dvec(c, first),
-                    " has ",
-                    M(f"{jr}×{jc} = {jr * jc}", rf"{jr} \times {jc} = {jr * jc}"),
-                    f" entries, of which only {nnz} are nonzero, and the count grows with "
-                    "the square of the batch. Its Kronecker structure is what makes a "
-                    "closed form possible: the upstream row times the Jacobian collapses "
-                    "to a product of the small matrices, which costs about as much as the "
-                    "forward pass. Backpropagation code therefore never forms the "
-                    "Jacobian; it evaluates the closed form.",
+                prose(
+                    f"{{dvec}} has {{size}} entries, of which only {nnz} are nonzero, and "
+                    "the count grows with the square of the batch. Its Kronecker "
+                    "structure is what makes a closed form possible: the upstream row "
+                    "times the Jacobian collapses to a product of the small matrices, "
+                    "which costs about as much as the forward pass. Backpropagation code "
+                    "therefore never forms the Jacobian; it evaluates the closed form.",
+                    dvec=_dvec(c, first),
+                    size=M(f"{jr}×{jc} = {jr * jc}", rf"{jr} \times {jc} = {jr * jc}"),
                 ),
                 short=(),
             ),
@@ -607,16 +640,13 @@ def remarks_after_shapes(
     parts += [
         Title(("The bias is broadcast",)),
         Para(
-            (
-                f"The same bias is added to every {line} of ",
-                sym("Y"),
-                " through ",
-                F(Ones("N")),
-                (f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1")
-                + ". Each bias entry therefore influences one "
-                f"output in every {line}, and its derivative adds up the upstream "
-                "derivatives over the batch: that sum is the product with the ones vector, "
-                f"NumPy's sum over axis {axis}.",
+            prose(
+                f"The same bias is added to every {line} of {{Y}} through {{ones}}{count}. "
+                f"Each bias entry therefore influences one output in every {line}, and its "
+                "derivative adds up the upstream derivatives over the batch: that sum is "
+                f"the product with the ones vector, NumPy's sum over axis {axis}.",
+                ones=F(Ones("N")),
+                **syms("Y"),
             ),
             short=(),
         ),
@@ -625,32 +655,39 @@ def remarks_after_shapes(
 
 
 # -- the mathematical background --------------------------------------------------------------
+#: The gradient and the Jacobian matrix written out, one matrix row a line.
+_GRADIENT_TEX = r"""\nabla f(x) = \begin{bmatrix}
+\frac{\partial f}{\partial x_{1}}(x) & \cdots & \frac{\partial f}{\partial x_{n}}(x)
+\end{bmatrix}^{T}."""
+_JACOBIAN_TEX = r"""J_{g}(x) = \begin{bmatrix}
+\frac{\partial g_{1}}{\partial x_{1}} & \cdots & \frac{\partial g_{1}}{\partial x_{n}} \\
+\vdots & \ddots & \vdots \\
+\frac{\partial g_{m}}{\partial x_{1}} & \cdots & \frac{\partial g_{m}}{\partial x_{n}}
+\end{bmatrix} = \begin{bmatrix}
+\nabla g_{1}(x)^{T} \\
+\vdots \\
+\nabla g_{m}(x)^{T}
+\end{bmatrix}."""
+
+
 def background() -> list[Part]:
     """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product."""
     f_rn = M("f: ℝⁿ → ℝ", r"f\colon \mathbb{R}^n \to \mathbb{R}")
     g_rn = M("g: ℝⁿ → ℝᵐ", r"g\colon \mathbb{R}^n \to \mathbb{R}^m")
+    m_n = M("m×n", r"m \times n")
+    h_g = M("h∘g", r"h \circ g")
     return [
         Title(("Gradient",)),
         Para(
-            (
-                "Let ",
-                f_rn,
-                " be differentiable. Its gradient at ",
-                M("x ∈ ℝⁿ", r"x \in \mathbb{R}^n"),
-                " collects the partial derivatives in a column vector,",
+            prose(
+                "Let {f} be differentiable. Its gradient at {x} collects the partial "
+                "derivatives in a column vector,",
+                f=f_rn,
+                x=M("x ∈ ℝⁿ", r"x \in \mathbb{R}^n"),
             ),
             short=(),
         ),
-        Math(
-            "∇f(x) = [∂f/∂x₁(x) … ∂f/∂xₙ(x)]ᵀ.",
-            r"\nabla f(x) = \begin{bmatrix}"
-            "\n"
-            r"\frac{\partial f}{\partial x_{1}}(x) & \cdots & "
-            r"\frac{\partial f}{\partial x_{n}}(x)"
-            "\n"
-            r"\end{bmatrix}^{T}.",
-            slides=False,
-        ),
+        Math("∇f(x) = [∂f/∂x₁(x) … ∂f/∂xₙ(x)]ᵀ.", _GRADIENT_TEX, slides=False),
         Para(
             (
                 "It points in the direction of steepest ascent; gradient descent steps "
@@ -661,92 +698,44 @@ def background() -> list[Part]:
         ),
         Title(("Jacobian matrix",)),
         Para(
-            (
-                "Let ",
-                g_rn,
-                " be differentiable. Its Jacobian matrix at ",
-                M("x"),
-                " is the ",
-                M("m×n", r"m \times n"),
-                " matrix whose row ",
-                M("i"),
-                " holds the partial derivatives of output ",
-                M("i"),
-                ", ",
-                M("gᵢ", "g_i"),
-                ":",
+            prose(
+                "Let {g} be differentiable. Its Jacobian matrix at $x$ is the {mn} matrix "
+                "whose row $i$ holds the partial derivatives of output $i$, {gi}:",
+                g=g_rn,
+                mn=m_n,
+                gi=M("gᵢ", "g_i"),
             ),
-            short=(
-                "For ",
-                g_rn,
-                " the Jacobian ",
-                M("J_g(x)", "J_g(x)"),
-                " is the ",
-                M("m×n", r"m \times n"),
-                " matrix of partial derivatives ",
-                M("∂gᵢ/∂xₖ", r"\partial g_i/\partial x_k"),
-                ".",
+            short=prose(
+                "For {g} the Jacobian $J_g(x)$ is the {mn} matrix of partial derivatives "
+                "{dg}.",
+                g=g_rn,
+                mn=m_n,
+                dg=M("∂gᵢ/∂xₖ", r"\partial g_i/\partial x_k"),
             ),
         ),
         Math(
-            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; …; ∇gₘ(x)ᵀ].",
-            r"J_{g}(x) = \begin{bmatrix}"
-            "\n"
-            r"\frac{\partial g_{1}}{\partial x_{1}} & \cdots & "
-            r"\frac{\partial g_{1}}{\partial x_{n}} \\"
-            "\n"
-            r"\vdots & \ddots & \vdots \\"
-            "\n"
-            r"\frac{\partial g_{m}}{\partial x_{1}} & \cdots & "
-            r"\frac{\partial g_{m}}{\partial x_{n}}"
-            "\n"
-            r"\end{bmatrix}"
-            r" = \begin{bmatrix}"
-            "\n"
-            r"\nabla g_{1}(x)^{T} \\"
-            "\n"
-            r"\vdots \\"
-            "\n"
-            r"\nabla g_{m}(x)^{T}"
-            "\n"
-            r"\end{bmatrix}.",
-            slides=False,
+            "J_g(x) = [∂gᵢ/∂xₖ]ᵢₖ = [∇g₁(x)ᵀ; …; ∇gₘ(x)ᵀ].", _JACOBIAN_TEX, slides=False
         ),
         Para(
-            (
-                "For a scalar function (",
-                M("m = 1"),
-                ") the Jacobian is a single row, the transposed gradient: ",
-                M("J_f(x) = ∇f(x)ᵀ", r"J_f(x) = \nabla f(x)^{T}"),
-                ". Row ",
-                M("i"),
-                " answers how output ",
-                M("i"),
-                " moves; column ",
-                M("k"),
-                " answers what input ",
-                M("k"),
-                " moves.",
+            prose(
+                "For a scalar function ($m = 1$) the Jacobian is a single row, the "
+                "transposed gradient: {jf}. Row $i$ answers how output $i$ moves; column "
+                "$k$ answers what input $k$ moves.",
+                jf=M("J_f(x) = ∇f(x)ᵀ", r"J_f(x) = \nabla f(x)^{T}"),
             ),
             short=(),
         ),
         Title(("Chain rule in higher dimensions",)),
         Para(
-            (
-                "Let ",
-                g_rn,
-                " and ",
-                M("h: ℝᵐ → ℝᵖ", r"h\colon \mathbb{R}^m \to \mathbb{R}^p"),
-                " be differentiable. Then ",
-                M("h∘g", r"h \circ g"),
-                " is differentiable, and its Jacobian is the product of the Jacobians, the "
-                "outer one taken at the inner value:",
+            prose(
+                "Let {g} and {h} be differentiable. Then {hg} is differentiable, and its "
+                "Jacobian is the product of the Jacobians, the outer one taken at the "
+                "inner value:",
+                g=g_rn,
+                h=M("h: ℝᵐ → ℝᵖ", r"h\colon \mathbb{R}^m \to \mathbb{R}^p"),
+                hg=h_g,
             ),
-            short=(
-                "For ",
-                M("h∘g", r"h \circ g"),
-                ", the chain rule in higher dimensions:",
-            ),
+            short=prose("For {hg}, the chain rule in higher dimensions:", hg=h_g),
         ),
         Math(
             "J_(h∘g)(x) = J_h(g(x))·J_g(x).",
@@ -762,70 +751,46 @@ def background() -> list[Part]:
             r"\frac{\partial g_{r}}{\partial x_{k}}(x):",
         ),
         Para(
-            (
-                "every path from ",
-                M("xₖ", "x_k"),
-                " to the output through an intermediate ",
-                M("gᵣ", "g_r"),
-                " contributes. In backpropagation the loss is ",
-                M("L = h(y(v))"),
-                " with ",
-                M("p = 1"),
-                ": ",
-                M("J_h", "J_h"),
-                " is the row of upstream derivatives, ",
-                M("J_y", "J_y"),
-                " the layer's Jacobian, and the product is the row ",
-                M("J_L(v)", "J_L(v)"),
-                ", the transposed gradient.",
+            prose(
+                "every path from {xk} to the output through an intermediate {gr} "
+                "contributes. In backpropagation the loss is $L = h(y(v))$ with $p = 1$: "
+                "$J_h$ is the row of upstream derivatives, $J_y$ the layer's Jacobian, and "
+                "the product is the row $J_L(v)$, the transposed gradient.",
+                xk=M("xₖ", "x_k"),
+                gr=M("gᵣ", "g_r"),
             ),
-            short=(
-                "Backpropagation: ",
-                M("L = h(y(v))"),
-                ", ",
-                M("J_h", "J_h"),
-                " is the row of upstream derivatives, ",
-                M("J_y", "J_y"),
-                " the layer's Jacobian; matrices are vectorized first, so that every "
-                "derivative is an ordinary matrix.",
+            short=prose(
+                "Backpropagation: $L = h(y(v))$, $J_h$ is the row of upstream "
+                "derivatives, $J_y$ the layer's Jacobian; matrices are vectorized first, "
+                "so that every derivative is an ordinary matrix."
             ),
         ),
         Title(("Vectorization and the Kronecker product",)),
         Para(
-            (
-                M("vec(A)", r"\operatorname{vec}(A)"),
-                " stacks the entries of a matrix into one column, row after row (row order) "
-                "or column after column (column order). The Kronecker product ",
-                M("A ⊗ B", r"A \otimes B"),
-                " of an ",
-                M("m×n", r"m \times n"),
-                " matrix ",
-                M("A"),
-                " with ",
-                M("B"),
-                " is the block matrix whose block ",
-                M("(i, j)"),
-                " is ",
-                M("aᵢⱼ·B", "a_{ij} B"),
-                ". With column order, ",
-                M(
+            prose(
+                "{vec} stacks the entries of a matrix into one column, row after row (row "
+                "order) or column after column (column order). The Kronecker product {ab} "
+                "of an {mn} matrix $A$ with $B$ is the block matrix whose block $(i, j)$ "
+                "is {aij}. With column order, {col}; with row order, {row}. These "
+                "identities are where the Kronecker forms of the Jacobians come from. The "
+                "commutation matrix $K$ reorders a vectorized matrix into its transpose: "
+                "{k}.",
+                vec=M("vec(A)", r"\operatorname{vec}(A)"),
+                ab=M("A ⊗ B", r"A \otimes B"),
+                mn=m_n,
+                aij=M("aᵢⱼ·B", "a_{ij} B"),
+                col=M(
                     "vec(A X B) = (Bᵀ ⊗ A)·vec(X)",
                     r"\operatorname{vec}(A X B) = (B^{T} \otimes A)\operatorname{vec}(X)",
                 ),
-                "; with row order, ",
-                M(
+                row=M(
                     "vec(A X B) = (A ⊗ Bᵀ)·vec(X)",
                     r"\operatorname{vec}(A X B) = (A \otimes B^{T})\operatorname{vec}(X)",
                 ),
-                ". These identities are where the Kronecker forms of the Jacobians come "
-                "from. The commutation matrix ",
-                M("K"),
-                " reorders a vectorized matrix into its transpose: ",
-                M(
+                k=M(
                     "K·vec(A) = vec(Aᵀ)",
                     r"K \operatorname{vec}(A) = \operatorname{vec}(A^{T})",
                 ),
-                ".",
             ),
             short=(),
         ),
@@ -848,20 +813,12 @@ class Claim(StrEnum):
     ONE_HOT = "both routes = (P − T)/N, as Σⱼ tᵢⱼ = 1"
 
 
+#: The claims whose sentence has maths (the others are their plain-text name).
 CLAIMS: dict[str, Prose] = {
-    Claim.KRONECKER: ("Jacobian = Kronecker form",),
-    Claim.CLOSED_FORM: ("chain rule = closed form",),
-    Claim.INDEX: ("index notation = chain rule",),
-    Claim.TENSOR: ("tensor contraction = chain rule",),
-    Claim.DIAGONAL: ("Jacobian = diagonal form",),
-    Claim.NETWORK: ("through the whole network",),
-    Claim.SOFTMAX: ("softmax Jacobian = block form",),
-    Claim.ROUTES: ("chain rule = fused log-softmax route",),
-    Claim.ONE_HOT: (
-        "both routes = ",
-        M("(P − T)/N", "(P - T)/N"),
-        ", as ",
-        M("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+    Claim.ONE_HOT: prose(
+        "both routes = {pt}, as {sum}",
+        pt=M("(P − T)/N", "(P - T)/N"),
+        sum=M("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
     ),
 }
 
@@ -876,62 +833,41 @@ def _entry(c: Config, role: str, index: str) -> M:
     return entry_m(c.letters.entry(role), index)
 
 
-def _count(k: int, noun: str) -> str:
-    """3 samples, 1 sample."""
-    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
-
-
 def define_note(c: Config) -> Prose:
     """The layer and its symbols."""
-    parts: list[Segment] = []
     nouns = ("sample", "input feature", "output feature")
-    for k, (name, value, noun) in enumerate(
-        zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
-    ):
-        size = size_m(name)
-        parts += [
-            ", " if k else "",
-            M(f"{name} = {value}", f"{size.latex} = {value}"),
-            " " + _count(value, noun).partition(" ")[2],
-        ]
-    return (
-        *(p for p in parts if p != ""),
-        f"; convention {c.conv.name} (",
-        *source(c),
-        f"). Every entry is its own symbol, indexed from {c.index_base}.",
+    sizes = [
+        prose(
+            "{size} " + noun + ("" if value == 1 else "s"),
+            size=M(f"{name} = {value}", f"{size_m(name).latex} = {value}"),
+        )
+        for name, value, noun in zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
+    ]
+    return prose(
+        f"{{sizes}}; convention {c.conv.name} ({{source}}). Every entry is its own "
+        f"symbol, indexed from {c.index_base}.",
+        sizes=_joined(sizes, ", "),
+        source=source(c),
     )
 
 
 def forward_note(c: Config) -> Prose:
     """Y = X W + 1_N b, entry by entry (Y = W X + b 1_Nᵀ with samples as columns)."""
     if c.conv.samples_as_columns:
-        return (
-            "Column ",
-            M("j"),
-            " of ",
-            sym("Y"),
-            " is the output for sample ",
-            M("j"),
-            "; the bias is added to every column (",
-            F(Prod(Sym("b"), T(Ones("N")))),
-            " repeats ",
-            sym("b"),
-            " in each of the ",
-            size_m("N"),
-            " columns).",
+        return prose(
+            "Column $j$ of {Y} is the output for sample $j$; the bias is added to every "
+            "column ({b1} repeats {b} in each of the {N} columns).",
+            b1=F(Prod(Sym("b"), T(Ones("N")))),
+            N=size_m("N"),
+            **syms("Y", "b"),
         )
-    return (
-        "Row ",
-        M("i"),
-        " of ",
-        sym("Y"),
-        " is the output for sample ",
-        M("i"),
-        "; the bias is added to every row (",
-        F(Ones("N")),
+    return prose(
+        "Row $i$ of {Y} is the output for sample $i$; the bias is added to every row "
+        "({ones} is a column of {n}ones).",
+        ones=F(Ones("N")),
         # --bold writes 1 without its length (seed 000): say it here
-        *((" is a column of ", size_m(c.size_names[0]), " ones).") if c.bold else ()),
-        *(() if c.bold else (" is a column of ones).",)),
+        n=(size_m(c.size_names[0]), " ") if c.bold else (),
+        **syms("Y"),
     )
 
 
@@ -941,124 +877,84 @@ def upstream_note(c: Config) -> Prose:
     yt = tex_letters(y)
     dy = M(f"∂L/∂{y}ᵢⱼ", rf"\partial L/\partial {yt}_{{ij}}")
     if c.loss == "generic":
-        return (
-            "Backpropagation hands the layer the upstream derivatives ",
-            dy,
-            " from the layers above; they stay symbols here.",
+        return prose(
+            "Backpropagation hands the layer the upstream derivatives {dy} from the "
+            "layers above; they stay symbols here.",
+            dy=dy,
         )
     if c.loss == "sum":
-        return (
-            "For ",
-            M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),
-            " every upstream derivative is 1.",
+        return prose(
+            "For {L} every upstream derivative is 1.",
+            L=M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),
         )
     t = c.letters.entry("T")
     tt = tex_letters(t)
     if c.loss == "softmax-ce":
-        return (
-            "Softmax cross-entropy: ",
-            M("P", "P"),
-            " is the row-wise softmax of ",
-            sym("Y"),
-            " and each row of ",
-            sym("T"),
-            " is one-hot, so ",
-            M(
+        return prose(
+            "Softmax cross-entropy: $P$ is the row-wise softmax of {Y} and each row of "
+            "{T} is one-hot, so {dp} (derive --net with this loss derives it through the "
+            "softmax Jacobian). Below, {dy} stands for this value.",
+            dp=M(
                 f"∂L/∂{y}ᵢⱼ = (pᵢⱼ − {t}ᵢⱼ)/N",
                 rf"\partial L/\partial {yt}_{{ij}} = (p_{{ij}} - {tt}_{{ij}})/N",
             ),
-            " (derive --net with this loss derives it through the softmax Jacobian). "
-            "Below, ",
-            dy,
-            " stands for this value.",
+            dy=dy,
+            **syms("Y", "T"),
         )
-    return (
-        "The chain starts one step earlier, at the loss: ",
-        M(
+    return prose(
+        "The chain starts one step earlier, at the loss: {dt}, where {T} holds the "
+        "targets. Below, {dy} stands for this value; the identities hold for any "
+        "upstream derivative, so in particular for this one.",
+        dt=M(
             f"∂L/∂{y}ᵢⱼ = ({y}ᵢⱼ − {t}ᵢⱼ)/N",
             rf"\partial L/\partial {yt}_{{ij}} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
         ),
-        ", where ",
-        sym("T"),
-        " holds the targets. Below, ",
-        dy,
-        " stands for this value; the identities hold for any upstream derivative, so in "
-        "particular for this one.",
+        dy=dy,
+        **syms("T"),
     )
 
 
 def vec_title(c: Config) -> Prose:
-    return ("Vectorize: ", sym("Y"), f" as one vector ({c.vec} order)")
+    return prose(f"Vectorize: {{Y}} as one vector ({c.vec} order)", **syms("Y"))
 
 
 def vec_note(c: Config) -> Prose:
-    order: Prose = (
-        ("rows stacked (", Code("reshape(-1)"), ")")
+    return prose(
+        "{vec} stacks the entries of a matrix into one column, here {order}. Every "
+        "vector below uses the same order, so the Jacobians are ordinary matrices.",
+        vec=VEC,
+        order=prose("rows stacked ({code})", code=Code("reshape(-1)"))
         if c.vec == "row"
-        else ("columns stacked",)
-    )
-    return (
-        M("vec", r"\operatorname{vec}"),
-        " stacks the entries of a matrix into one column, here ",
-        *order,
-        ". Every vector below uses the same order, so the Jacobians are ordinary "
-        "matrices.",
+        else "columns stacked",
     )
 
 
 def jacobian_title(c: Config, var: str) -> Prose:
     y, v = c.letters.of("Y"), c.letters.of(var)
-    return (
-        "Jacobian of ",
-        M(f"vec({y})", rf"\operatorname{{vec}}({tex_letters(y)})"),
-        " with respect to ",
-        M(f"vec({v})", rf"\operatorname{{vec}}({tex_letters(v)})"),
+    return prose(
+        "Jacobian of {y} with respect to {v}",
+        y=M(f"vec({y})", rf"\operatorname{{vec}}({tex_letters(y)})"),
+        v=M(f"vec({v})", rf"\operatorname{{vec}}({tex_letters(v)})"),
     )
 
 
 def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
     """Which entries of Y depend on which entries of var."""
-    yij = _entry(c, "Y", "ij")
-    j = M("j")
-    where: Prose = {
-        "X": (yij, " depends on row ", M("i"), " of ", sym("X"), " only"),
-        "W": (
-            yij,
-            " depends only on the weights of output ",
-            j,
-            " (",
-            "row " if c.conv.weight_transposed else "column ",
-            j,
-            " of ",
-            sym("W"),
-            ")",
-        ),
-        "b": (yij, " depends on ", _entry(c, "b", "j"), " only, with derivative 1"),
+    # y_ij is output j of sample i, or output i of sample j with samples as columns
+    sample, output = ("j", "i") if c.conv.samples_as_columns else ("i", "j")
+    line = "column" if c.conv.samples_as_columns else "row"
+    weights = "row" if c.conv.weight_transposed or line == "column" else "column"
+    where = {
+        "X": f"depends on {line} ${sample}$ of {{v}} only",
+        "W": f"depends only on the weights of output ${output}$ ({weights} ${output}$ "
+        "of {v})",
+        "b": "depends on {v} only, with derivative 1",
     }[var]
-    if c.conv.samples_as_columns:  # y_ij: output i of sample j
-        i = M("i")
-        where = {
-            "X": (yij, " depends on column ", j, " of ", sym("X"), " only"),
-            "W": (
-                yij,
-                " depends only on the weights of output ",
-                i,
-                " (row ",
-                i,
-                " of ",
-                sym("W"),
-                ")",
-            ),
-            "b": (yij, " depends on ", _entry(c, "b", "i"), " only, with derivative 1"),
-        }[var]
-    return (
-        "Row ",
-        M("k"),
-        " holds the derivatives of output ",
-        M("k"),
-        f" by every entry of {VARIABLE[var]}: ",
-        *where,
-        f". Nonzero entries: {nnz} of {total}.",
+    return prose(
+        f"Row $k$ holds the derivatives of output $k$ by every entry of {VARIABLE[var]}: "
+        f"{{yij}} {where}. Nonzero entries: {nnz} of {total}.",
+        yij=_entry(c, "Y", "ij"),
+        v=_entry(c, "b", output) if var == "b" else sym(var),
     )
 
 
@@ -1070,21 +966,17 @@ def chain_note(c: Config, var: str) -> Prose:
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     yt, vt = tex_letters(y), tex_letters(v)
     n, m = c.size_names[0], c.size_names[2]
-    return (
-        M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
-        " with ",
-        M("h"),
-        " the rest of the network; the chain rule in higher dimensions multiplies the ",
-        M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
-        " row of upstream derivatives by the Jacobian. Entry ",
-        M("k"),
-        " of the result is ",
-        M(
+    return prose(
+        "{L} with $h$ the rest of the network; the chain rule in higher dimensions "
+        "multiplies the {row} row of upstream derivatives by the Jacobian. Entry $k$ of "
+        "the result is {sum}.",
+        L=M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
+        row=M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
+        sum=M(
             f"Σᵣ ∂L/∂{y}ᵣ · ∂{y}ᵣ/∂{v}ₖ",
             rf"\sum_{{r}} \partial L/\partial {yt}_{{r}} \cdot "
             rf"\partial {yt}_{{r}}/\partial {vt}_{{k}}",
         ),
-        ".",
     )
 
 
@@ -1098,51 +990,34 @@ def reshape_note(c: Config, var: str) -> Prose:
         lv = c.letters.of(var)
         lt = tex_letters(lv)
         y = c.letters.entry("Y")
-        out: list[Segment] = [
-            "Numerator layout: ",
-            dl(c, var),
-            " takes the shape of ",
-            M(f"{lv}ᵀ", f"{lt}^{{T}}"),
-            ", as in notes that write ",
-            M(f"∂L/∂{y}", rf"\partial L/\partial {tex_letters(y)}"),
-            " with one row per output; the gradient in ",
-            v,
-            "'s own shape is its transpose, ",
-            M(
+        out = prose(
+            "Numerator layout: {dl} takes the shape of {vt}, as in notes that write {dy} "
+            "with one row per output; the gradient in {v}'s own shape is its transpose, "
+            "{grad}.",
+            dl=dl(c, var),
+            vt=M(f"{lv}ᵀ", f"{lt}^{{T}}"),
+            dy=M(f"∂L/∂{y}", rf"\partial L/\partial {tex_letters(y)}"),
+            v=v,
+            grad=M(
                 f"∇_{lv} L = (∂L/∂{lv})ᵀ",
                 rf"\nabla_{{{lt}}} L = (\partial L/\partial {lt})^{{T}}",
             ),
-            ".",
-        ]
+        )
     else:
-        out = [
-            "Entry by entry, ",
-            M("J_L", "J_L"),
-            " lists ",
-            M("∂L/∂v", r"\partial L/\partial v"),
-            " for every entry ",
-            M("v"),
-            " of ",
-            v,
-            "; putting each back where ",
-            M("v"),
-            " sits in ",
-            v,
-            " (undoing ",
-            M("vec", r"\operatorname{vec}"),
-            ") gives a matrix of ",
-            v,
-            "'s shape.",
-        ]
+        out = prose(
+            "Entry by entry, $J_L$ lists {dv} for every entry $v$ of {v}; putting each "
+            "back where $v$ sits in {v} (undoing {vec}) gives a matrix of {v}'s shape.",
+            dv=M("∂L/∂v", r"\partial L/\partial v"),
+            v=v,
+            vec=VEC,
+        )
     if var == "X":
-        out += [
-            " Note that ",
-            dl(c, var),
-            " is a rearrangement of the components of the gradient of ",
-            M("L"),
-            ", not itself a gradient vector.",
-        ]
-    return tuple(out)
+        out += prose(
+            " Note that {dl} is a rearrangement of the components of the gradient of $L$, "
+            "not itself a gradient vector.",
+            dl=dl(c, var),
+        )
+    return out
 
 
 def closed_title(c: Config, var: str) -> Prose:
@@ -1165,31 +1040,21 @@ def summary_note(c: Config) -> Prose:
         ),
     )
     if c.conv.samples_as_columns:  # where deeplearning.ai's 1/m goes
-        out += (
-            " deeplearning.ai writes ",
-            M("dW = 1/m·dZ·Aᵀ", r"dW = \frac{1}{m}\, dZ\, A^{T}"),
-            " and ",
-            M("db = 1/m·Σ dZ", r"db = \frac{1}{m} \sum dZ"),
-            ": its cost ",
-            M("J = 1/m·Σ ℒ", r"J = \frac{1}{m} \sum \mathcal{L}"),
-            " averages over the ",
-            M("m"),
-            " samples, but its ",
-            M("dZ"),
-            " is the un-averaged derivative of the batch, ",
-            M("m·∂J/∂Z", r"m\, \partial J/\partial Z"),
-            " (each column is the derivative of its own sample's ",
-            M("ℒ", r"\mathcal{L}"),
-            "), so the ",
-            M("1/m"),
-            " is applied in the parameter gradients. Here ",
-            M("dY = ∂L/∂Y", r"dY = \partial L/\partial Y"),
-            " is the derivative of the whole loss, which already holds that factor (for "
-            "the mean loss, ",
-            M("dY = (Y − T)/N", "dY = (Y - T)/N"),
-            "), so ",
-            M("dW = dY·Xᵀ", r"dW = dY\, X^{T}"),
-            " is the same number.",
+        out += prose(
+            " deeplearning.ai writes {dw} and {db}: its cost {cost} averages over the $m$ "
+            "samples, but its $dZ$ is the un-averaged derivative of the batch, {mdj} "
+            "(each column is the derivative of its own sample's {loss}), so the $1/m$ is "
+            "applied in the parameter gradients. Here {dy} is the derivative of the whole "
+            "loss, which already holds that factor (for the mean loss, {mean}), so {ours} "
+            "is the same number.",
+            dw=M("dW = 1/m·dZ·Aᵀ", r"dW = \frac{1}{m}\, dZ\, A^{T}"),
+            db=M("db = 1/m·Σ dZ", r"db = \frac{1}{m} \sum dZ"),
+            cost=M("J = 1/m·Σ ℒ", r"J = \frac{1}{m} \sum \mathcal{L}"),
+            mdj=M("m·∂J/∂Z", r"m\, \partial J/\partial Z"),
+            loss=M("ℒ", r"\mathcal{L}"),
+            dy=M("dY = ∂L/∂Y", r"dY = \partial L/\partial Y"),
+            mean=M("dY = (Y − T)/N", "dY = (Y - T)/N"),
+            ours=M("dW = dY·Xᵀ", r"dW = dY\, X^{T}"),
         )
     return out
 
@@ -1237,61 +1102,40 @@ def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
     vector-Jacobian product, with every number computed by :mod:`symderiv.teaching`."""
     n, d, m = c.size_names
     x = arg.cost("X")
+    tn, td, tm = (size_m(name).latex for name in c.size_names)
+    same = arg.d == arg.m  # N = 64, D = M = 4096
     at = M(
-        f"{n} = {arg.n}, {d} = {m} = {arg.d}"
-        if arg.d == arg.m
-        else f"{n} = {arg.n}, {d} = {arg.d}, {m} = {arg.m}",
-        (
-            f"{size_m(n).latex} = {arg.n},\\ {size_m(d).latex} = {size_m(m).latex} = "
-            f"{arg.d}"
-        )
-        if arg.d == arg.m
-        else (
-            f"{size_m(n).latex} = {arg.n},\\ {size_m(d).latex} = {arg.d},\\ "
-            f"{size_m(m).latex} = {arg.m}"
-        ),
+        f"{n} = {arg.n}, {d} = "
+        + (f"{m} = {arg.d}" if same else f"{arg.d}, {m} = {arg.m}"),
+        f"{tn} = {arg.n},\\ {td} = "
+        + (f"{tm} = {arg.d}" if same else f"{arg.d},\\ {tm} = {arg.m}"),
     )
-    vjp: tuple[Segment, ...] = (
-        ("The vector-Jacobian product ", F(closed))
-        if closed is not None
-        else ("The closed form",)
-    )
+    dvec, entries = _dvec(c, "X"), sci_m(x.entries)
+    size, result = bytes_m(x.bytes), bytes_m(x.vjp_bytes)
     return Para(
-        (
-            "At the size of a real layer, ",
-            at,
-            " (a minibatch of 64 through a 4096-wide layer), ",
-            _dvec(c, "X"),
-            " alone would be a ",
-            M(f"{x.rows}×{x.cols}", rf"{x.rows} \times {x.cols}"),
-            " matrix: ",
-            sci_m(x.entries),
-            " entries, ",
-            bytes_m(x.bytes),
-            " in float32 (4 bytes each), though only ",
-            sci_m(x.nonzeros),
-            " of them are nonzero. ",
-            *vjp,
-            " needs ",
-            sci_m(x.vjp_flops),
-            " multiply-adds and stores a result the size of ",
-            sym("X"),
-            ": ",
-            bytes_m(x.vjp_bytes),
-            ".",
+        prose(
+            "At the size of a real layer, {at} (a minibatch of 64 through a 4096-wide "
+            f"layer), {{dvec}} alone would be a {{shape}} matrix: {{entries}} entries, "
+            f"{size} in float32 (4 bytes each), though only {{nonzeros}} of them are "
+            "nonzero. {vjp} needs {flops} multiply-adds and stores a result the size of "
+            f"{{X}}: {result}.",
+            at=at,
+            dvec=dvec,
+            shape=_times(x.rows, x.cols),
+            entries=entries,
+            nonzeros=sci_m(x.nonzeros),
+            vjp=prose("The vector-Jacobian product {f}", f=F(closed))
+            if closed is not None
+            else "The closed form",
+            flops=sci_m(x.vjp_flops),
+            **syms("X"),
         ),
-        short=(
-            "At ",
-            at,
-            ": ",
-            _dvec(c, "X"),
-            " has ",
-            sci_m(x.entries),
-            " entries (",
-            bytes_m(x.bytes),
-            " in float32); the closed form never builds it, and its result takes ",
-            bytes_m(x.vjp_bytes),
-            ".",
+        short=prose(
+            f"At {{at}}: {{dvec}} has {{entries}} entries ({size} in float32); the closed "
+            f"form never builds it, and its result takes {result}.",
+            at=at,
+            dvec=dvec,
+            entries=entries,
         ),
     )
 
@@ -1305,7 +1149,7 @@ def function_view(
     the sentence says so)."""
     y = c.letters.entry("Y")
     v = c.letters.entry(var)
-    held = [r for r in ("X", "W", "b") if r != var]
+    others = [r for r in ("X", "W", "b") if r != var]
     n, d, m = c.size_names
     count = {"X": f"{n}·{d}", "W": f"{d}·{m}", "b": m}[var]
     count_tex = {
@@ -1313,52 +1157,43 @@ def function_view(
         "W": f"{size_m(d).latex} {size_m(m).latex}",
         "b": size_m(m).latex,
     }[var]
+    idx, sub = ("k", "ₖ") if var == "b" else ("kl", "ₖₗ")
+    held = {"a": sym(others[0]), "b": sym(others[1])}
     return Para(
-        (
-            "Seen as a function of the entries of ",
-            sym(var),
-            " alone, the layer is the map ",
-            M(
+        prose(
+            "Seen as a function of the entries of {v} alone, the layer is the map {map}, "
+            "here {dims}, with {a} and {b} held constant: their entries are numbers here, "
+            "not variables. Its Jacobian "
+            + (
+                "is first the matrix of symbols "
+                if symbols
+                else "holds the derivatives "
+            )
+            + "{d}, one row per output and one column per entry of {v}"
+            # no longer than the sentence was: the slides size a frame by its notes
+            + ("; then each is evaluated." if symbols else ", shown evaluated."),
+            v=sym(var),
+            map=M(
                 f"{y}: ℝ^({count}) → ℝ^({n}·{m}), {v} ↦ vec({c.letters.of('Y')})",
                 rf"{y}\colon \mathbb{{R}}^{{{count_tex}}} \to "
                 rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}},\ "
                 rf"{v} \mapsto \operatorname{{vec}}({tex_letters(c.letters.of('Y'))})",
             ),
-            ", here ",
-            M(
+            dims=M(
                 f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            ", with ",
-            sym(held[0]),
-            " and ",
-            sym(held[1]),
-            " held constant: their entries are numbers here, not variables. Its Jacobian "
-            + (
-                "is first the matrix of symbols "
-                if symbols
-                else "holds the derivatives "
-            ),
-            M(f"∂{y}ᵢⱼ/∂{v}ₖₗ", rf"\partial {y}_{{ij}}/\partial {v}_{{kl}}")
-            if var != "b"
-            else M(f"∂{y}ᵢⱼ/∂{v}ₖ", rf"\partial {y}_{{ij}}/\partial {v}_{{k}}"),
-            ", one row per output and one column per entry of ",
-            sym(var),
-            # no longer than the sentence was: the slides size a frame by its notes
-            "; then each is evaluated." if symbols else ", shown evaluated.",
+            d=M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            **held,
         ),
-        short=(
-            M(
+        short=prose(
+            "{map}, {a} and {b} held constant: its Jacobian"
+            + (" as symbols, then evaluated." if symbols else ", evaluated."),
+            map=M(
                 f"{y}: ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"{y}\colon \mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            ", ",
-            sym(held[0]),
-            " and ",
-            sym(held[1]),
-            " held constant: its Jacobian as symbols, then evaluated."
-            if symbols
-            else " held constant: its Jacobian, evaluated.",
+            **held,
         ),
     )
 
@@ -1371,57 +1206,49 @@ def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
     v = c.letters.entry(var)
     idx = "k" if var == "b" else "kl"
     sub = "ₖ" if var == "b" else "ₖₗ"
+    partial = 0 < shown < total
+    terms: dict[str, Segment] = {
+        "dyv": M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+        "slice": M(
+            f"∂{c.letters.of('Y')}/∂{v}{sub}",
+            rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+        ),
+        "dlv": M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+        **syms("Y", "dY"),
+    }
     return Para(
-        (
-            "The same derivatives ",
-            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
-            " can be sliced the other way: fix one entry ",
-            M(f"{v}{sub}", f"{v}_{{{idx}}}"),
-            " and collect its effect on every output in a matrix shaped like ",
-            sym("Y"),
-            ", ",
-            M(
-                f"∂{c.letters.of('Y')}/∂{v}{sub}",
-                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+        prose(
+            "The same derivatives {dyv} can be sliced the other way: fix one entry {vkl} "
+            "and collect its effect on every output in a matrix shaped like {Y}, {slice}. "
+            "Multiplying it entry by entry with {dY} and adding up gives {dlv}. The "
+            "Jacobian above slices by output instead: its row for {yij} holds {dyv} for "
+            "every entry of {v}. Both give the same numbers, because both add up the same "
+            "products {products}, once grouped by input entry and once by output entry "
+            "(checked entry by "
+            + (
+                f"entry; the first {shown} of {total} slices shown, all {total} checked):"
+                if partial
+                else "entry):"
             ),
-            ". Multiplying it entry by entry with ",
-            sym("dY"),
-            " and adding up gives ",
-            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
-            ". The Jacobian above slices by output instead: its row for ",
-            M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
-            " holds ",
-            M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
-            " for every entry of ",
-            sym(var),
-            ". Both give the same numbers, because both add up the same products ",
-            M(
+            vkl=M(f"{v}{sub}", f"{v}_{{{idx}}}"),
+            yij=M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
+            v=sym(var),
+            products=M(
                 f"∂L/∂{y}ᵢⱼ · ∂{y}ᵢⱼ/∂{v}{sub}",
                 rf"\frac{{\partial L}}{{\partial {y}_{{ij}}}} \, "
                 rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
             ),
-            ", once grouped by input entry and once by output entry (checked entry by "
-            + (
-                f"entry; the first {shown} of {total} slices shown, all {total} checked):"
-                if 0 < shown < total
-                else "entry):"
-            ),
+            **terms,
         ),
-        short=(
-            "The other slicing: ",
-            M(
-                f"∂{c.letters.of('Y')}/∂{v}{sub}",
-                rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
+        short=prose(
+            "The other slicing: {slice} is shaped like {Y}; contracted with {dY} it "
+            "gives {dlv}, the same numbers"
+            + (
+                f" (the first {shown} of {total} shown, all checked)."
+                if partial
+                else "."
             ),
-            " is shaped like ",
-            sym("Y"),
-            "; contracted with ",
-            sym("dY"),
-            " it gives ",
-            M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
-            f", the same numbers (the first {shown} of {total} shown, all checked)."
-            if 0 < shown < total
-            else ", the same numbers.",
+            **{k: terms[k] for k in ("slice", "Y", "dY", "dlv")},
         ),
     )
 
@@ -1430,27 +1257,28 @@ def values_note(c: Config, first: bool = True) -> Prose:
     """The numbers of ``--values``: what they are (in full the first time)."""
     if not first:
         return ("With the numbers:",)
-    return (
-        "With numbers (",
-        Code(f"--values {c.values}"),
-        "): small integers in place of the symbols, so that each step can be "
-        "followed by hand.",
+    return prose(
+        "With numbers ({code}): small integers in place of the symbols, so that each "
+        "step can be followed by hand.",
+        code=Code(f"--values {c.values}"),
     )
 
 
 # -- the index and tensor views (titles and notes, placed by symderiv.views) ------------------
-def _eq(a: str, b: str) -> M:
-    """An index equation such as k = i (index letters are single letters)."""
-    return M(f"{a} = {b}", f"{a} = {b}")
+def _joined(items: Sequence[Segment | Prose], sep: str, last: str = "") -> Prose:
+    """The items (segments or sentences) with ``sep`` between them, ``last`` (when
+    given) before the last one: N, D, M or the input X, the weights W and the bias b."""
+    out: list[Segment] = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(last if last and n == len(items) - 1 else sep)
+        out += item if isinstance(item, tuple) else (item,)
+    return tuple(out)
 
 
 def _and(pairs: list[tuple[str, str]]) -> Prose:
     """k = i and l = j, each equation maths."""
-    out: list[Segment] = []
-    for n, (a, b) in enumerate(pairs):
-        out += [" and "] if n else []
-        out.append(_eq(a, b))
-    return tuple(out)
+    return _joined([M(f"{a} = {b}") for a, b in pairs], " and ")
 
 
 def _range(name: str, size: str, base: int) -> M:
@@ -1463,11 +1291,14 @@ def _range(name: str, size: str, base: int) -> M:
 
 def _sizes_eq(c: Config) -> Prose:
     """N=2, D=2, M=3 as maths, one equation per size."""
-    out: list[Segment] = []
-    for n, (name, value) in enumerate(zip(c.size_names, (c.n, c.d, c.m), strict=True)):
-        out += [", "] if n else []
-        out.append(M(f"{name}={value}", f"{size_m(name).latex} = {value}"))
-    return tuple(out)
+    sizes = zip(c.size_names, (c.n, c.d, c.m), strict=True)
+    return _joined(
+        [
+            M(f"{name}={value}", f"{size_m(name).latex} = {value}")
+            for name, value in sizes
+        ],
+        ", ",
+    )
 
 
 def _dl_entry(c: Config, var: str, index: str) -> M:
@@ -1491,6 +1322,11 @@ def _dyv(c: Config, var: str) -> M:
     return M(f"∂{y}/∂{v}", rf"\partial {tex_letters(y)}/\partial {tex_letters(v)}")
 
 
+def _equals(a: M, b: M) -> M:
+    """a = b, one formula."""
+    return M(f"{a.text} = {b.text}", f"{a.latex} = {b.latex}")
+
+
 def _dims_m(names: tuple[str, ...], sizes: tuple[int, ...] = ()) -> M:
     """N×M×N×D, or 2×3×2×2 (sizes given)."""
     if sizes:
@@ -1504,22 +1340,14 @@ def index_forward_title() -> Prose:
 
 def index_forward_note(c: Config, ranges: tuple[tuple[str, str], ...]) -> Prose:
     """The sizes stay symbols; ``ranges`` pairs each index with its size name."""
-    out: list[Segment] = ["The sizes "]
-    for n, name in enumerate(c.size_names):
-        out += [", "] if n else []
-        out.append(size_m(name))
-    out.append(" stay symbols and every entry carries its indices (")
-    for n, (index, size) in enumerate(ranges):
-        out += [", "] if n else []
-        out.append(_range(index, size, c.index_base))
-    out += [
-        "). sympy expands ",
-        sym("Y"),
-        M(" = "),
-        F(c.conv.forward()),
-        " entry by entry; every step of this view is computed by sympy from here.",
-    ]
-    return tuple(out)
+    return prose(
+        "The sizes {sizes} stay symbols and every entry carries its indices ({ranges}). "
+        "sympy expands {layer} entry by entry; every step of this view is computed by "
+        "sympy from here.",
+        sizes=_joined([size_m(name) for name in c.size_names], ", "),
+        ranges=_joined([_range(i, size, c.index_base) for i, size in ranges], ", "),
+        layer=layer(c),
+    )
 
 
 def index_partial_title(c: Config, var: str, index: str) -> Prose:
@@ -1530,20 +1358,17 @@ def index_partial_note(deltas: list[tuple[str, str]], var: str = "X") -> Prose:
     """The Kronecker delta; ``deltas`` are the index equations it leaves.
 
     For b no sum is differentiated: each output entry holds one bias entry, alone."""
-    tail: Prose = ("; what is left is nonzero only when ", *_and(deltas), ".")
-    if var == "b":
-        return (
-            "The derivative of one entry by another is 1 when they are the same entry "
-            "and 0 otherwise: a Kronecker delta. Each output entry contains exactly one "
-            "bias entry, added with coefficient 1, so sympy's derivative is that delta "
-            "itself",
-            *(tail if deltas else (".",)),
-        )
-    return (
+    how = (
+        "Each output entry contains exactly one bias entry, added with coefficient 1, so "
+        "sympy's derivative is that delta itself"
+        if var == "b"
+        else "sympy differentiates the sum term by term and the sum keeps only the term "
+        "where the delta is 1"
+    )
+    return prose(
         "The derivative of one entry by another is 1 when they are the same entry and 0 "
-        "otherwise: a Kronecker delta. sympy differentiates the sum term by term and the "
-        "sum keeps only the term where the delta is 1",
-        *(tail if deltas else (".",)),
+        f"otherwise: a Kronecker delta. {how}{{tail}}.",
+        tail=("; what is left is nonzero only when ", *_and(deltas)) if deltas else (),
     )
 
 
@@ -1557,35 +1382,31 @@ def index_chain_note(c: Config, var: str, index: str) -> Prose:
     dy = rf"\partial L/\partial {yt}_{{ij}}"
     loss: Prose = {
         "generic": (),
-        "sum": (
-            " For ",
-            M(f"L = Σ {y}_ij", rf"L = \sum {yt}_{{ij}}"),
-            " every ",
-            M(f"∂L/∂{y}_ij", dy),
-            " is 1.",
+        "sum": prose(
+            " For {L} every {dy} is 1.",
+            L=M(f"L = Σ {y}_ij", rf"L = \sum {yt}_{{ij}}"),
+            dy=M(f"∂L/∂{y}_ij", dy),
         ),
-        "mse": (
-            " For the MSE loss ",
-            M(
+        "mse": prose(
+            " For the MSE loss {dy}.",
+            dy=M(
                 f"∂L/∂{y}_ij = ({y}_ij − {t}_ij)/N",
                 rf"{dy} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
             ),
-            ".",
         ),
-        "softmax-ce": (
-            " For softmax cross-entropy ",
-            M(f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N", rf"{dy} = (p_{{ij}} - {tt}_{{ij}})/N"),
-            ".",
+        "softmax-ce": prose(
+            " For softmax cross-entropy {dy}.",
+            dy=M(
+                f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N", rf"{dy} = (p_{{ij}} - {tt}_{{ij}})/N"
+            ),
         ),
     }[c.loss]
-    return (
-        M("L"),
-        " depends on ",
-        entry_m(c.letters.entry(var), index),
-        " through every output ",
-        entry_m(y, "ij"),
-        ", so the chain rule sums over all of them.",
-        *loss,
+    return prose(
+        "$L$ depends on {v} through every output {y}, so the chain rule sums over all of "
+        "them.{loss}",
+        v=entry_m(c.letters.entry(var), index),
+        y=entry_m(y, "ij"),
+        loss=loss,
     )
 
 
@@ -1595,41 +1416,43 @@ def index_closed_title(c: Config, var: str) -> Prose:
 
 def index_closed_note(c: Config, index: str, pinned: list[str]) -> Prose:
     """The collapsed sum is entry ``index`` of the closed form; ``pinned``: summed indices."""
-    where = M(index) if len(index) == 1 else M(f"({', '.join(index)})")
-    out: list[Segment] = []
-    if pinned:
-        out += ["The delta keeps one term of the sum over ", M(", ".join(pinned)), ". "]
-    out += [
-        "What is left is entry ",
-        where,
-        " of the closed form (sympy expands the product entry by entry and finds the "
-        "same sum), for all sizes",
-        "; in numerator layout it is the transposed entry" if c.layout == "numerator" else "",
-        ". Summed at ",
-        *_sizes_eq(c),
-        " it gives the matrix above, equal to the chain-rule result (see the certificate).",
-    ]
-    return tuple(s for s in out if s != "")
+    return prose(
+        "{pinned}What is left is entry {where} of the closed form (sympy expands the "
+        "product entry by entry and finds the same sum), for all sizes"
+        + (
+            "; in numerator layout it is the transposed entry"
+            if c.layout == "numerator"
+            else ""
+        )
+        + ". Summed at {sizes} it gives the matrix above, equal to the chain-rule result "
+        "(see the certificate).",
+        pinned=prose(
+            "The delta keeps one term of the sum over {i}. ", i=M(", ".join(pinned))
+        )
+        if pinned
+        else (),
+        where=M(index) if len(index) == 1 else M(f"({', '.join(index)})"),
+        sizes=_sizes_eq(c),
+    )
 
 
 def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) -> Prose:
     """The certificate line of the index view: the entry for all sizes, then summed."""
-    return (
-        M(f"{entry.text} = {value.text}", f"{entry.latex} = {value.latex}"),
-        " for all sizes (sympy)" if general else " NOT for all sizes (sympy)",
-        "; summed at ",
-        *_sizes_eq(c),
-        " it ",
-        *detail,
+    return prose(
+        ("{eq} for all sizes" if general else "{eq} NOT for all sizes")
+        + " (sympy); summed at {sizes} it {detail}",
+        eq=_equals(entry, value),
+        sizes=_sizes_eq(c),
+        detail=detail,
     )
 
 
 def index_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return (
-        f"differs at entry ({at[0]}, {at[1]}): index notation gives ",
-        got,
-        " but the chain rule ",
-        want,
+    return prose(
+        f"differs at entry ({at[0]}, {at[1]}): index notation gives {{got}} but the chain "
+        "rule {want}",
+        got=got,
+        want=want,
     )
 
 
@@ -1649,39 +1472,23 @@ def tensor_note(
     deltas: list[tuple[str, str]],
 ) -> Prose:
     """The array's shape, its nonzeros and how it is drawn (a grid of blocks)."""
-    size = 1
-    for s in shape:
-        size *= s
-    where: Prose = (" (only where ", *_and(deltas), ")") if deltas else ()
-    block = c.shape(var)
-    return (
-        _dyv(c, var),
-        " has shape ",
-        M(
-            f"{_dims_m(symbolic).text} = {_dims_m((), shape).text}",
-            f"{_dims_m(symbolic).latex} = {_dims_m((), shape).latex}",
-        ),
-        f": {size} entr{'y' if size == 1 else 'ies'}, {nnz} nonzero",
-        *where,
-        ". It is drawn as an ",
-        M(
-            f"{_dims_m(symbolic[:2]).text} = {_dims_m((), c.shape('Y')).text}",
-            f"{_dims_m(symbolic[:2]).latex} = {_dims_m((), c.shape('Y')).latex}",
-        ),
-        " grid of blocks: block ",
-        M("(i, j)"),
-        " is ",
-        M(
+    size = math.prod(shape)
+    return prose(
+        f"{{dyv}} has shape {{shape}}: {size} entr{'y' if size == 1 else 'ies'}, {nnz} "
+        "nonzero{where}. It is drawn as an {grid} grid of blocks: block $(i, j)$ is "
+        "{block}, shaped like {v} ({dims}). Built one nonzero at a time from the delta "
+        "structure of the entry formula above.",
+        dyv=_dyv(c, var),
+        shape=_equals(_dims_m(symbolic), _dims_m((), shape)),
+        where=(" (only where ", *_and(deltas), ")") if deltas else (),
+        grid=_equals(_dims_m(symbolic[:2]), _dims_m((), c.shape("Y"))),
+        block=M(
             f"∂{c.letters.entry('Y')}ᵢⱼ/∂{c.letters.of(var)}",
             rf"\partial {entry_m(c.letters.entry('Y'), 'ij').latex}/"
             rf"\partial {tex_letters(c.letters.of(var))}",
         ),
-        ", shaped like ",
-        sym(var),
-        " (",
-        _dims_m((), block),
-        "). Built one nonzero at a time from the delta structure of the entry formula "
-        "above.",
+        v=sym(var),
+        dims=_dims_m((), c.shape(var)),
     )
 
 
@@ -1691,48 +1498,38 @@ def tensor_contract_title(c: Config, var: str) -> Prose:
 
 def tensor_contract_note(c: Config, var: str) -> Prose:
     lv = c.letters.of(var)
-    shape: Prose = (
-        ("here in numerator layout (", M(f"{lv}ᵀ", f"{tex_letters(lv)}^{{T}}"), "'s shape)")
-        if c.layout == "numerator"
-        else ("in ", sym(var), "'s shape")
-    )
-    return (
-        "Summing over the two output indices ",
-        M("i"),
-        ", ",
-        M("j"),
-        " of ",
-        _dyv(c, var),
-        " against ",
-        dl(c, "Y"),
-        " leaves ",
-        dl(c, var),
-        " directly, ",
-        *shape,
-        "; no vectorization is needed. It equals the chain-rule result (see the "
+    numerator = c.layout == "numerator"
+    return prose(
+        "Summing over the two output indices $i$, $j$ of {dyv} against {dly} leaves {dlv} "
+        + (
+            "directly, here in numerator layout ({v}'s shape)"
+            if numerator
+            else "directly, in {v}'s shape"
+        )
+        + "; no vectorization is needed. It equals the chain-rule result (see the "
         "certificate).",
+        dyv=_dyv(c, var),
+        dly=dl(c, "Y"),
+        dlv=dl(c, var),
+        v=M(f"{lv}ᵀ", f"{tex_letters(lv)}^{{T}}") if numerator else sym(var),
     )
 
 
 def tensor_agrees(c: Config, nnz: int) -> Prose:
-    return (
-        "contracted with ",
-        dl(c, "Y"),
-        f" it equals the chain-rule result; its {nnz} nonzeros are the explicit "
-        "Jacobian's",
+    return prose(
+        f"contracted with {{dly}} it equals the chain-rule result; its {nnz} nonzeros are "
+        "the explicit Jacobian's",
+        dly=dl(c, "Y"),
     )
 
 
 def tensor_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return (
-        f"entry ({at[0]}, {at[1]}): contraction gives ",
-        got,
-        " but the chain rule ",
-        want,
-    )
+    return differs(at, "contraction gives", got, "the chain rule", want)
 
 
-def tensor_entry_differs(c: Config, var: str, ij: tuple[int, int], rest: tuple[int, ...]) -> Prose:
+def tensor_entry_differs(
+    c: Config, var: str, ij: tuple[int, int], rest: tuple[int, ...]
+) -> Prose:
     y = c.letters.entry("Y")
     return (
         M(
@@ -1744,18 +1541,16 @@ def tensor_entry_differs(c: Config, var: str, ij: tuple[int, int], rest: tuple[i
     )
 
 
-def differs(at: tuple[int, int], got_name: str, got: Code, want_name: str, want: Code) -> Prose:
+def differs(
+    at: tuple[int, int], got_name: str, got: Code, want_name: str, want: Code
+) -> Prose:
     """The first entry where two matrices differ (1-based), values as program text."""
     return (f"entry ({at[0]}, {at[1]}): {got_name} ", got, f" but {want_name} ", want)
 
 
 KRONECKER_AGREES: Prose = ("explicit Jacobian = Kronecker form, entry by entry",)
-CLOSED_AGREES: Prose = (
-    "chain-rule result ",
-    M("−", "-"),
-    " closed form ",
-    M("= 0"),
-    ", entry by entry",
+CLOSED_AGREES = prose(
+    "chain-rule result {minus} closed form $= 0$, entry by entry", minus=M("−", "-")
 )
 
 
@@ -1765,7 +1560,13 @@ def tensor_count_differs(nnz: int, jac_nnz: int) -> Prose:
 
 # -- the conventions page (symderiv conventions) ----------------------------------------------
 #: What each role is, in the first column of the shapes table.
-ROLE_WORDS = {"X": "input", "W": "weights", "b": "bias", "Y": "output", "dY": "upstream"}
+ROLE_WORDS = {
+    "X": "input",
+    "W": "weights",
+    "b": "bias",
+    "Y": "output",
+    "dY": "upstream",
+}
 FORWARD_PASS: Prose = ("forward pass",)
 WHY_THEY_AGREE: Prose = ("Why they agree",)
 ROWS_VERIFIED: Prose = ("Every row verified.",)
@@ -1782,30 +1583,27 @@ def conventions_title(n: int, d: int, m: int) -> Prose:
 
 def conventions_sizes() -> Prose:
     """The column convention's size names, which the tables use."""
-    return (
-        "In column, ",
-        size_m("C_in"),
-        M(" = D"),
-        " and ",
-        size_m("C_out"),
-        M(" = M"),
-        ".",
+    return prose(
+        "In column, {cin}$ = D$ and {cout}$ = M$.",
+        cin=size_m("C_in"),
+        cout=size_m("C_out"),
     )
 
 
 def _number(k: int) -> str:
     """Eight, not 8, in running text (up to twelve)."""
-    words = "zero one two three four five six seven eight nine ten eleven twelve".split()
+    words = (
+        "zero one two three four five six seven eight nine ten eleven twelve".split()
+    )
     return words[k] if k < len(words) else str(k)
 
 
 def conventions_intro(derivations: int) -> Prose:
-    return (
-        "Every ",
-        M("✓", r"\checkmark"),
-        " below was checked at these sizes by running the derivation for each convention "
-        f"in both vec orders ({_number(derivations)} derivations) and reading its "
-        "certificate, or by comparing with its matrices.",
+    return prose(
+        "Every {tick} below was checked at these sizes by running the derivation for each "
+        f"convention in both vec orders ({_number(derivations)} derivations) and reading "
+        "its certificate, or by comparing with its matrices.",
+        tick=M("✓", r"\checkmark"),
     )
 
 
@@ -1822,24 +1620,14 @@ def slash(var: str, vec: bool = False, transposed: bool = False) -> M:
     return M(f"({m.text})ᵀ", rf"({m.tex})^{{T}}") if transposed else m
 
 
-TABLE_FORMS: Prose = (
-    "Forward pass, shapes and closed forms (",
-    slash("V"),
-    " has ",
-    M("V"),
-    "'s shape)",
+TABLE_FORMS = prose(
+    "Forward pass, shapes and closed forms ({dl} has $V$'s shape)", dl=slash("V")
 )
-TABLE_KRONECKER: Prose = (
-    "Jacobians ",
-    slash("V", vec=True),
-    ": Kronecker forms in both vec orders",
+TABLE_KRONECKER = prose(
+    "Jacobians {d}: Kronecker forms in both vec orders", d=slash("V", vec=True)
 )
-TABLE_AGREEMENT: Prose = (
-    "The same derivatives (their ",
-    sym("W"),
-    " is xw's ",
-    F(T(Sym("W"))),
-    ")",
+TABLE_AGREEMENT = prose(
+    "The same derivatives (their {W} is xw's {Wt})", Wt=F(T(Sym("W"))), **syms("W")
 )
 
 
@@ -1851,22 +1639,17 @@ def xw_derivative(var: str, transposed: bool) -> Prose:
 def conventions_commutation(rows: int, cols: int) -> Prose:
     """What K is, under the Kronecker table (K·vec(W) = vec(Wᵀ) for the stored W)."""
     w = Sym("W")
-    return (
-        M("K"),
-        " is the commutation matrix with ",
-        F(Prod(Comm("M", "D"), Vec(w))),
-        M(" = "),
-        F(Vec(T(w))),
-        " for the stored ",
-        sym("W"),
-        " (",
-        M("M×D = ", r"M \times D = "),
-        _times(rows, cols),
-        "), a ",
-        _times(rows * cols, rows * cols),
-        " permutation matrix: it puts the entries of ",
-        F(Vec(w)),
-        " in the order of xw's weights.",
+    return prose(
+        "$K$ is the commutation matrix with {kw}$ = ${wt} for the stored {W} ({md}{size}), "
+        "a {perm} permutation matrix: it puts the entries of {vw} in the order of xw's "
+        "weights.",
+        kw=F(Prod(Comm("M", "D"), Vec(w))),
+        wt=F(Vec(T(w))),
+        md=M("M×D = ", r"M \times D = "),
+        size=_times(rows, cols),
+        perm=_times(rows * cols, rows * cols),
+        vw=F(Vec(w)),
+        **syms("W"),
     )
 
 
@@ -1874,55 +1657,34 @@ def conventions_why(c: Config) -> list[Prose]:
     """Why the conventions agree, and what the vec order changes (in xw's letters)."""
     X, W, dY, one = Sym("X"), Sym("W"), Sym("dY"), Ones("N")
     return [
-        (
-            "All four write the same layer. torch and column store ",
-            sym("W"),
-            " transposed (one row per output, ",
-            _times("M", "D"),
-            "), so their ",
-            dl(c, "W"),
-            " is the transpose of xw's: ",
-            F(T(Prod(T(X), dY))),
-            M(" = "),
-            F(Prod(T(dY), X)),
-            ". column also stores ",
-            sym("b"),
-            " as a column, so its ",
-            dl(c, "b"),
-            " is ",
-            F(T(Prod(T(one), dY))),
-            M(" = "),
-            F(Prod(T(dY), one)),
-            "; its letters differ too (",
-            M("A, Z, dLdZ", r"A, Z, \mathit{dLdZ}"),
-            " for ",
-            M("X, Y, dY"),
-            "). wx puts the samples in columns: its ",
-            M("X, Y"),
-            " and ",
-            M("dY"),
-            " are xw's transposes and it stores ",
-            sym("W"),
-            " and ",
-            sym("b"),
-            " as torch and column do, so each of its derivatives is the transpose of "
-            "xw's, e.g. ",
-            F(T(Prod(dY, T(W)))),
-            M(" = "),
-            F(Prod(W, T(dY))),
-            " (written ",
-            F(Prod(T(W), dY)),
-            " in its own letters).",
+        prose(
+            "All four write the same layer. torch and column store {W} transposed (one "
+            "row per output, {md}), so their {dlw} is the transpose of xw's: {dw}$ = "
+            "${dwt}. column also stores {b} as a column, so its {dlb} is {db}$ = ${dbt}; "
+            "its letters differ too ({azd} for $X, Y, dY$). wx puts the samples in "
+            "columns: its $X, Y$ and $dY$ are xw's transposes and it stores {W} and {b} "
+            "as torch and column do, so each of its derivatives is the transpose of "
+            "xw's, e.g. {dx}$ = ${dxt} (written {own} in its own letters).",
+            md=_times("M", "D"),
+            dlw=dl(c, "W"),
+            dw=F(T(Prod(T(X), dY))),
+            dwt=F(Prod(T(dY), X)),
+            dlb=dl(c, "b"),
+            db=F(T(Prod(T(one), dY))),
+            dbt=F(Prod(T(dY), one)),
+            azd=M("A, Z, dLdZ", r"A, Z, \mathit{dLdZ}"),
+            dx=F(T(Prod(dY, T(W)))),
+            dxt=F(Prod(W, T(dY))),
+            own=F(Prod(T(W), dY)),
+            **syms("W", "b"),
         ),
-        (
+        prose(
             "The vectorization order changes only the Kronecker forms (the two factors "
-            "swap, and ",
-            M("K"),
-            " appears where ",
-            sym("W"),
-            " is stored transposed), never the closed forms: row stacks rows as NumPy's ",
-            Code("reshape(-1)"),
-            " does, col stacks columns as the textbook vec does.",
+            "swap, and $K$ appears where {W} is stored transposed), never the closed "
+            "forms: row stacks rows as NumPy's {code} does, col stacks columns as the "
+            "textbook vec does.",
+            code=Code("reshape(-1)"),
+            **syms("W"),
         ),
     ]
 
