@@ -36,6 +36,7 @@ FAST_MODULES = {
     "test_codegen",
     "test_numeric",
     "test_fileio",
+    "test_notes_markup",
 }
 
 #: Cases of those modules that only the whole suite runs (``pytest``, ``.ci/run``): the
