@@ -317,8 +317,11 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             token = Token("op", ch, pos)
         else:
             why = _ASCII_HINTS.get(ch, "this character is not part of a formula")
-            if ch == "'" and previous is not None and previous.end == pos and (
-                previous.kind == "name" or previous.text == ")"
+            if (
+                ch == "'"
+                and previous is not None
+                and previous.end == pos
+                and (previous.kind == "name" or previous.text == ")")
             ):  # X' as in MATLAB or on paper
                 what = previous.text if previous.kind == "name" else "(...)"
                 why = f"write {what}.T for a transpose"
