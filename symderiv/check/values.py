@@ -8,6 +8,7 @@ has no shape rules of its own.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,11 +52,8 @@ def _reshaped(matrix: PolyMatrix, rows: int, cols: int) -> PolyMatrix:
 
 def _grid(shape: tuple[int, ...]) -> tuple[int, int]:
     """How a value of numpy ``shape`` is held: () -> 1×1, (k,) -> 1×k, (r, c) -> r×c."""
-    if not shape:
-        return 1, 1
-    if len(shape) == 1:
-        return 1, shape[0]
-    return shape[0], shape[1]
+    rows, cols = (1, 1, *shape)[-2:]
+    return rows, cols
 
 
 class Evaluator:
@@ -103,42 +101,26 @@ class Evaluator:
         ndim = len(inner.shape)
         axis = None if node.axis is None else node.axis % max(ndim, 1)
         # Which axis of the held matrix runs along numpy's axis: a 1-D array is 1×k.
-        if axis is None:
-            sums: dict[tuple[int, int], list[Poly]] = {(0, 0): []}
-            for v in inner.matrix.entries.values():
-                sums[0, 0].append(v)
-            count = rows * cols
-        elif ndim == 2 and axis == 0:  # (r, c) -> c column sums
-            sums = {}
-            for (_, j), v in sorted(inner.matrix.entries.items()):
-                sums.setdefault((0, j), []).append(v)
-            count = rows
-        elif ndim == 2:  # axis 1: (r, c) -> r row sums
-            sums = {}
-            for (i, _), v in sorted(inner.matrix.entries.items()):
-                sums.setdefault((i, 0), []).append(v)
-            count = cols
-        else:  # 1-D along its only axis
-            sums = {(0, 0): [v for _, v in sorted(inner.matrix.entries.items())]}
-            count = cols
+        # axis 0 of (r, c) keeps the c columns, axis 1 the r rows; else one total.
+        rows_kept, cols_kept = ndim == 2 and axis == 1, ndim == 2 and axis == 0
+        out_rows, out_cols = rows if rows_kept else 1, cols if cols_kept else 1
+        items = inner.matrix.entries.items()
+        sums: dict[tuple[int, int], list[Poly]] = {}
+        for (i, j), v in items if axis is None else sorted(items):
+            where = (i if rows_kept else 0, j if cols_kept else 0)
+            sums.setdefault(where, []).append(v)
+        count = rows * cols // (out_rows * out_cols)
         scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
-        out_rows = (
-            1 if (axis is None or (ndim == 2 and axis == 0) or ndim < 2) else rows
-        )
-        out_cols = cols if (ndim == 2 and axis == 0) else 1
         entries = {}
-        for key, parts in sums.items():
+        for where, parts in sums.items():
             total = Poly.dot((p, ONE) for p in parts)
             if scale != 1:
                 total = total.scale(scale)
             if not total.is_zero():
-                entries[key] = total
+                entries[where] = total
         reduced = PolyMatrix(out_rows, out_cols, entries)
         # Held 2-D now; give it the result's own layout (1-D as a row, keepdims as is).
-        rows_out, cols_out = _grid(shape)
-        if reduced.shape != (rows_out, cols_out):
-            reduced = _reshaped(reduced, rows_out, cols_out)
-        return Value(shape, reduced)
+        return Value(shape, _reshaped(reduced, *_grid(shape)))
 
     def matmul(self, node: Prod, shape: tuple[int, ...]) -> Value:
         left, right = node.args
@@ -172,12 +154,7 @@ class Evaluator:
         for i in range(rows):
             for j in range(cols):
                 v = array[i, j]
-                if op == "+":
-                    p = v + s
-                elif scalar_first:
-                    p = s - v
-                else:
-                    p = v - s
+                p = v + s if op == "+" else (s - v if scalar_first else v - s)
                 if not p.is_zero():
                     out[i, j] = p
         return Value(shape, PolyMatrix(rows, cols, out))
@@ -193,16 +170,11 @@ class Evaluator:
         rows, cols = _grid(shape)
         fa = self.stretch(a, shape)
         fb = self.stretch(b, shape)
+        combine = {"*": operator.mul, "+": operator.add, "-": operator.sub}[node.op]
         out: dict[tuple[int, int], Poly] = {}
         for i in range(rows):
             for j in range(cols):
-                x, y = fa(i, j), fb(i, j)
-                if node.op == "*":
-                    p = x * y if not (x.is_zero() or y.is_zero()) else Poly()
-                elif node.op == "+":
-                    p = x + y
-                else:
-                    p = x - y
+                p = combine(fa(i, j), fb(i, j))
                 if not p.is_zero():
                     out[i, j] = p
         return Value(shape, PolyMatrix(rows, cols, out))

@@ -39,7 +39,7 @@ from .grammar import (
     _children,
     parse,
 )
-from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape
+from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape, sizes_text
 from .values import Evaluator
 
 #: Longest entry shown in a message, in characters.
@@ -599,10 +599,6 @@ def _rebuild(tree: Node, old: Node, new: Node) -> Node:
     return tree
 
 
-def _sizes_text(conv_sizes: tuple[str, str, str], triple: Triple) -> str:
-    return ", ".join(f"{k}={v}" for k, v in zip(conv_sizes, triple, strict=True))
-
-
 def _result(
     checker: _Checker,
     outcome: _Outcome,
@@ -616,15 +612,15 @@ def _result(
         if checker.formula.text != "<function>"
         else f"{checker.deriv} from the function"
     )
-    at = _sizes_text(conv.sizes, outcome.triple)
+    at = sizes_text(conv.sizes, outcome.triple)
     convention = f"convention {conv.name}"
     reason = outcome.reason
     if outcome.ok:
-        others = "; ".join(_sizes_text(conv.sizes, t) for t in triples[1:])
+        others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
     elif given_ok is not None:
-        given = _sizes_text(conv.sizes, given_ok.triple)
+        given = sizes_text(conv.sizes, given_ok.triple)
         message = f"{head} is right at {given} but not for {at} ({convention}).\n  {outcome.why}"
         reason = "sizes"
     else:
