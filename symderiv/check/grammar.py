@@ -174,46 +174,37 @@ _NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ENTRY_RE = re.compile(r"[A-Za-z]+(?:_[0-9]+)+\Z")
 _SPACE = " \t\r\n"
 _OPS = "@*+-/(),=."
+# Characters -> why they are refused (each group of characters shares its reason).
 _ASCII_HINTS = {
-    "'": "strings are not allowed",
-    '"': "strings are not allowed",
-    "[": "subscripts are not allowed",
-    "]": "subscripts are not allowed",
-    "{": "braces are not allowed",
-    "}": "braces are not allowed",
-    ":": "slices and lambdas are not allowed",
-    ";": "write a single formula",
-    "#": "comments are not allowed",
-    "^": "powers are not supported; use @ for a matrix product",
-    "%": "only @ * + - / are operators",
-    "!": "only @ * + - / are operators",
-    "&": "only @ * + - / are operators",
-    "|": "only @ * + - / are operators",
-    "~": "only @ * + - / are operators",
-    "<": "comparisons are not allowed",
-    ">": "comparisons are not allowed",
-    "\\": "backslashes are not allowed",
-    "`": "backquotes are not allowed",
-    "$": "write plain names such as X, without $",
+    char: why
+    for chars, why in (
+        ("'\"", "strings are not allowed"),
+        ("[]", "subscripts are not allowed"),
+        ("{}", "braces are not allowed"),
+        (":", "slices and lambdas are not allowed"),
+        (";", "write a single formula"),
+        ("#", "comments are not allowed"),
+        ("^", "powers are not supported; use @ for a matrix product"),
+        ("%!&|~", "only @ * + - / are operators"),
+        ("<>", "comparisons are not allowed"),
+        ("\\", "backslashes are not allowed"),
+        ("`", "backquotes are not allowed"),
+        ("$", "write plain names such as X, without $"),
+    )
+    for char in chars
 }
 _UNICODE_HINTS = {
-    "ᵀ": "write .T for a transpose, e.g. X.T",
-    "⊤": "write .T for a transpose, e.g. X.T",
-    "ᵗ": "write .T for a transpose, e.g. X.T",
-    "′": "write .T for a transpose, e.g. X.T",
-    "·": "use @ for a matrix product or * for an elementwise one",
-    "⋅": "use @ for a matrix product or * for an elementwise one",
-    "∙": "use @ for a matrix product or * for an elementwise one",
-    "×": "use @ for a matrix product or * for an elementwise one",
-    "⊙": "use * for an elementwise product",
-    "∘": "use * for an elementwise product",
-    "−": "use the ASCII minus '-'",
-    "–": "use the ASCII minus '-'",
-    "—": "use the ASCII minus '-'",
-    "∑": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
-    "Σ": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
-    "𝟙": "use np.ones(N), or 1 in a product such as 1.T @ dY",
-    "\u00a0": "use an ordinary space",
+    char: why
+    for chars, why in (
+        ("ᵀ⊤ᵗ′", "write .T for a transpose, e.g. X.T"),
+        ("·⋅∙×", "use @ for a matrix product or * for an elementwise one"),
+        ("⊙∘", "use * for an elementwise product"),
+        ("−–—", "use the ASCII minus '-'"),
+        ("∑Σ", "use np.sum(E, axis=0) or np.sum(E, axis=1)"),
+        ("𝟙", "use np.ones(N), or 1 in a product such as 1.T @ dY"),
+        ("\u00a0", "use an ordinary space"),
+    )
+    for char in chars
 }
 # Letters that look like ASCII ones but that NFKC leaves alone (Greek, Cyrillic).
 _CONFUSABLES = dict(
@@ -300,18 +291,17 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
                     and previous.end == pos
                 ):
                     start, shown = pos - 1, "." + token.text
-                raise FormulaSyntaxError(
-                    f"unexpected {_clip(shown)!r} at column {start + 1}: names with '__' "
-                    f"are never allowed; {names.allowed()}",
+                raise _refused(
+                    f"unexpected {_clip(shown)!r}",
                     start + 1,
+                    ": names with '__' are never allowed",
+                    names,
                 )
         elif text[pos : pos + 2] in ("**", "//"):
             pair = text[pos : pos + 2]
             what = "powers" if pair == "**" else "floor division"
-            raise FormulaSyntaxError(
-                f"unexpected {pair!r} at column {pos + 1}: {what} are not supported; "
-                f"{names.allowed()}",
-                pos + 1,
+            raise _refused(
+                f"unexpected {pair!r}", pos + 1, f": {what} are not supported", names
             )
         elif ch in _OPS:
             token = Token("op", ch, pos)
@@ -325,10 +315,7 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             ):  # X' as in MATLAB or on paper
                 what = previous.text if previous.kind == "name" else "(...)"
                 why = f"write {what}.T for a transpose"
-            raise FormulaSyntaxError(
-                f"unexpected {ch!r} at column {pos + 1}: {why}; {names.allowed()}",
-                pos + 1,
-            )
+            raise _refused(f"unexpected {ch!r}", pos + 1, f": {why}", names)
         yield token
         previous = token
         pos = token.end
@@ -345,11 +332,12 @@ def _number(text: str, pos: int, names: Names) -> Token:
     follow = _NAME_RE.match(text, pos + len(digits))
     if follow:
         glued = text[pos : follow.end()]
-        raise FormulaSyntaxError(
-            f"unexpected {_clip(glued)!r} at column {pos + 1}: a number cannot be "
-            f"followed by a name; write {digits}*{_clip(follow.group())}; "
-            f"{names.allowed()}",
+        raise _refused(
+            f"unexpected {_clip(glued)!r}",
             pos + 1,
+            ": a number cannot be followed by a name; "
+            f"write {digits}*{_clip(follow.group())}",
+            names,
         )
     exponent = digits.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 12:
@@ -364,6 +352,13 @@ def _number(text: str, pos: int, names: Names) -> Token:
             f"most {MAX_NUMBER:,} in magnitude, with at most 12 decimals"
         )
     return Token("number", digits, pos)
+
+
+def _refused(what: str, column: int, why: str, names: Names) -> FormulaSyntaxError:
+    """``<what> at column <column><why>; allowed: ...``: ``why`` brings its own ": "."""
+    return FormulaSyntaxError(
+        f"{what} at column {column}{why}; {names.allowed()}", column
+    )
 
 
 def _clip(text: str, width: int = 40) -> str:
@@ -465,9 +460,7 @@ class Formula:
 
 
 def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (T, Neg)):
-        return (node.arg,)
-    if isinstance(node, Reduce):
+    if isinstance(node, (T, Neg, Reduce)):
         return (node.arg,)
     if isinstance(node, Reshape):
         return (node.arg, *node.shape)
@@ -532,10 +525,8 @@ class _Parser:
 
     def unexpected(self, token: Token, why: str = "") -> FormulaSyntaxError:
         reason = f": {why}" if why else ""
-        return FormulaSyntaxError(
-            f"unexpected {token.describe()} at column {token.column}{reason}; "
-            f"{self.names.allowed()}",
-            token.column,
+        return _refused(
+            f"unexpected {token.describe()}", token.column, reason, self.names
         )
 
     def node(self, node: Node, start: int, end: int) -> Node:
@@ -618,11 +609,12 @@ class _Parser:
                 continue
             if attr.kind != "name" or attr.text not in METHODS:
                 shown = "." + attr.text if attr.kind == "name" else "."
-                raise FormulaSyntaxError(
-                    f"unexpected {_clip(shown)!r} at column {dot.column}: only .T, "
-                    f".sum(...), .mean(...), .dot(...), .transpose() and .reshape(...) "
-                    f"may follow an operand; {self.names.allowed()}",
+                raise _refused(
+                    f"unexpected {_clip(shown)!r}",
                     dot.column,
+                    ": only .T, .sum(...), .mean(...), .dot(...), .transpose() and "
+                    ".reshape(...) may follow an operand",
+                    self.names,
                 )
             self.advance()
             call = self.call_args(attr)
@@ -646,10 +638,11 @@ class _Parser:
             if not known and (
                 keyword.iskeyword(token.text) or keyword.issoftkeyword(token.text)
             ):
-                raise FormulaSyntaxError(
-                    f"keyword {token.text!r} at column {token.column} is not allowed; "
-                    f"{self.names.allowed()}",
+                raise _refused(
+                    f"keyword {token.text!r}",
                     token.column,
+                    " is not allowed",
+                    self.names,
                 )
             if self.at("(", ahead=1) and not known:
                 return self.function(self.advance())
@@ -680,11 +673,11 @@ class _Parser:
         function = self.peek()
         if function.kind != "name" or function.text not in FUNCTIONS:
             shown = f"{module.text}.{function.text}" if function.kind == "name" else ""
-            raise FormulaSyntaxError(
-                f"unexpected {_clip(shown or module.text + '.')!r} at column "
-                f"{module.column}: of numpy only {', '.join(FUNCTIONS)} are allowed; "
-                f"{self.names.allowed()}",
+            raise _refused(
+                f"unexpected {_clip(shown or module.text + '.')!r}",
                 module.column,
+                f": of numpy only {', '.join(FUNCTIONS)} are allowed",
+                self.names,
             )
         self.advance()
         if not self.at("("):
@@ -700,10 +693,11 @@ class _Parser:
             return self.node(Size(self.names.sizes[word], word), token.start, token.end)
         if word in FUNCTIONS:
             raise self.unexpected(token, f"{word} must be called, e.g. np.{word}(...)")
-        raise FormulaSyntaxError(
-            f"unknown name {_clip(word)!r} at column {token.column}{self.suggest(word)}; "
-            f"{self.names.allowed()}",
+        raise _refused(
+            f"unknown name {_clip(word)!r}",
             token.column,
+            self.suggest(word),
+            self.names,
         )
 
     def suggest(self, word: str) -> str:
@@ -760,11 +754,11 @@ class _Parser:
         """A call of one of :data:`FUNCTIONS` (the module prefix already read)."""
         if name.text not in FUNCTIONS:
             hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
-            raise FormulaSyntaxError(
-                f"unexpected call {_clip(name.text + '(')!r} at column {name.column}: "
-                f"only {', '.join(FUNCTIONS)} can be called{hint}; "
-                f"{self.names.allowed()}",
+            raise _refused(
+                f"unexpected call {_clip(name.text + '(')!r}",
                 name.column,
+                f": only {', '.join(FUNCTIONS)} can be called{hint}",
+                self.names,
             )
         call = self.call_args(name)
         word = name.text
@@ -907,16 +901,14 @@ def numpy_text(node: Node, config: Config) -> str:
 
     letters = config.letters
 
+    spelled = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
+
     def size(value: object) -> str:
         if isinstance(
             value, str
         ):  # a size's name, N, D or M: the convention's spelling
-            return dict(zip(SIZE_NAMES, config.conv.sizes, strict=True)).get(
-                value, value
-            )
-        if value == config.n:
-            return config.conv.sizes[0]
-        return str(value)
+            return spelled.get(value, value)
+        return config.conv.sizes[0] if value == config.n else str(value)
 
     def text(part: Node, inner: bool = False) -> str:
         if isinstance(part, Sym):
