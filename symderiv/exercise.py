@@ -572,27 +572,15 @@ def sheet_json(sheet: Sheet) -> str:
 
             blank["answer"] = formula_text(value, config.letters)
         else:
-            formula = numpy_text(value, config)
-            blank["answer"] = formula
+            blank["answer"] = numpy_text(value, config)
+            sizes = {"n": config.n, "d": config.d, "m": config.m}
+            options = [("--convention", config.convention)]
+            options += [(f"--{k}", str(v)) for k, v in sizes.items()] + [("--wrt", var)]
             blank["check"] = {
                 "variable": var,
                 "convention": config.convention,
-                "n": config.n,
-                "d": config.d,
-                "m": config.m,
-                "args": [
-                    "check",
-                    "--convention",
-                    config.convention,
-                    "--n",
-                    str(config.n),
-                    "--d",
-                    str(config.d),
-                    "--m",
-                    str(config.m),
-                    "--wrt",
-                    var,
-                ],
+                **sizes,
+                "args": ["check", *(part for option in options for part in option)],
             }
         blanks.append(blank)
     document = {
@@ -739,39 +727,25 @@ def make_roster(
     names: tuple[str, ...] | list[str],
     *,
     salt: int = 0,
-    n: int | None = None,
-    d: int | None = None,
-    m: int | None = None,
-    convention: str | None = None,
-    vec: str | None = None,
-    wrt: str | tuple[str, ...] | None = None,
     kinds: str | tuple[str, ...] | None = None,
-    loss: str = "generic",
+    **options: Any,
 ) -> Roster:
     """A sheet for every student: a layer and blanks drawn from the name's seed.
 
-    Options given fix that choice for the whole class; everything else differs from
-    student to student, and a student's sheet is the same on every run. Without
-    ``kinds`` a student answers the step-by-step exercise and the index-notation blanks
+    ``options`` are :func:`make_sheet`'s (n, d, m, convention, vec, wrt, loss): those
+    given fix that choice for the whole class; everything else differs from student to
+    student, and a student's sheet is the same on every run. Without ``kinds`` a student
+    answers the step-by-step exercise and the index-notation blanks
     (:data:`ROSTER_KINDS`).
 
     Raises:
         SymderivError: no names, or a bad option.
     """
     names = parse_roster("\n".join(names)) if names else parse_roster("")
+    kinds = ROSTER_KINDS if kinds is None else kinds
     sheets = tuple(
         replace(
-            make_sheet(
-                n,
-                d,
-                m,
-                convention=convention,
-                vec=vec,
-                wrt=wrt,
-                seed=student_seed(name, salt),
-                kinds=ROSTER_KINDS if kinds is None else kinds,
-                loss=loss,
-            ),
+            make_sheet(seed=student_seed(name, salt), kinds=kinds, **options),
             student=name,
         )
         for name in names
