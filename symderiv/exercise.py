@@ -107,13 +107,11 @@ class ShapesQuestion:
     items: tuple[tuple[Node, int, int], ...]
 
     def answers(self) -> list[Answer]:
-        out: list[Answer] = []
-        for k, (_, rows, cols) in enumerate(self.items, start=1):
-            out += [
-                Answer(f"{self.var}.shape_rows.{k}", rows),
-                Answer(f"{self.var}.shape_cols.{k}", cols),
-            ]
-        return out
+        return [
+            Answer(f"{self.var}.shape_{what}.{k}", size)
+            for k, (_, rows, cols) in enumerate(self.items, start=1)
+            for what, size in (("rows", rows), ("cols", cols))
+        ]
 
 
 @dataclass(frozen=True)

@@ -431,21 +431,13 @@ class Inputs:
     def __init__(self, config: Config, layer: Any) -> None:
         import numpy as np
 
-        def array(matrix: PolyMatrix, shape: tuple[int, ...]) -> Any:
-            out = np.empty(matrix.shape, dtype=object)
-            for i in range(matrix.rows):
-                for j in range(matrix.cols):
-                    out[i, j] = Entry(matrix[i, j])
-            return out.reshape(shape)
-
-        conv = config.conv
         self.arrays: dict[str, Any] = {}
         for role in ("X", "W", "b", "Y", "dY"):
             matrix = layer.Y if role == "Y" else layer.matrix(role)
-            shape = matrix.shape
-            if role == "b" and not conv.bias_column:
-                shape = (matrix.cols,)
-            self.arrays[role] = array(matrix, shape)
+            entries = [Entry(p) for p in matrix.vec("row")]  # row-major, as numpy
+            one_d = role == "b" and not config.conv.bias_column  # b stored (M,)
+            shape = (matrix.cols,) if one_d else matrix.shape
+            self.arrays[role] = np.array(entries, dtype=object).reshape(shape)
         letters = config.letters
         for role in ("X", "W", "b", "Y", "dY"):
             self.arrays.setdefault(letters.of(role), self.arrays[role])

@@ -618,7 +618,7 @@ class _Parser:
                 )
             self.advance()
             call = self.call_args(attr)
-            node = self.node(self.method(node, call), start, call.end)
+            node = self.node(self.apply(call, node), start, call.end)
         if self.at("("):
             hint = " (write X.T for a transpose)" if node == Sym("T") else ""
             raise self.unexpected(
@@ -761,36 +761,25 @@ class _Parser:
                 self.names,
             )
         call = self.call_args(name)
-        word = name.text
-        if word in ("sum", "mean"):
-            self.arity(call, 1, 2, ("axis", "keepdims"))
-            return self.node(
-                self.reduce(word, call.args[0], call), name.start, call.end
-            )
-        if word == "ones":
-            self.arity(call, 1, 1, ())
-            return self.node(
-                NpOnes(self.shape(call.args[0], call)), name.start, call.end
-            )
-        if word in ("dot", "matmul"):
-            self.arity(call, 2, 2, ())
-            left, right = call.args
-            node: Node = Dot(left, right) if word == "dot" else Prod(left, right)
-            return self.node(node, name.start, call.end)
-        self.arity(call, 1, 1, ())  # transpose
-        return self.node(T(call.args[0]), name.start, call.end)
+        return self.node(self.apply(call), name.start, call.end)
 
-    def method(self, node: Node, call: _Call) -> Node:
+    def apply(self, call: _Call, receiver: Node | None = None) -> Node:
+        """``np.f(args)``, or ``receiver.f(args)``: a method's receiver is its first
+        argument, so it takes one positional argument less."""
         word = call.name.text
+        args = call.args if receiver is None else [receiver, *call.args]
+        less = len(args) - len(call.args)
         if word in ("sum", "mean"):
-            self.arity(call, 0, 1, ("axis", "keepdims"))
-            return self.reduce(word, node, call, first=0)
-        if word == "dot":
-            self.arity(call, 1, 1, ())
-            return Dot(node, call.args[0])
-        if word == "transpose":
-            self.arity(call, 0, 0, ())
-            return T(node)
+            self.arity(call, 1 - less, 2 - less, ("axis", "keepdims"))
+            return self.reduce(word, args[0], call, first=1 - less)
+        if word in ("dot", "matmul"):
+            self.arity(call, 2 - less, 2 - less, ())
+            return Dot(*args) if word == "dot" else Prod(*args)
+        if word in ("transpose", "ones"):
+            self.arity(call, 1 - less, 1 - less, ())
+            return (
+                T(args[0]) if word == "transpose" else NpOnes(self.shape(args[0], call))
+            )
         # reshape(r, c) or reshape((r, c)) or reshape(k)
         if not call.args:
             raise self.unexpected(
@@ -799,8 +788,8 @@ class _Parser:
         self.arity(call, 1, 2, ())
         items = call.args
         if len(items) == 1:
-            return Reshape(node, self.shape(items[0], call))
-        return Reshape(node, tuple(items))
+            return Reshape(args[0], self.shape(items[0], call))
+        return Reshape(args[0], tuple(items))
 
     def arity(
         self, call: _Call, least: int, most: int, keywords: tuple[str, ...]

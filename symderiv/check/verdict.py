@@ -628,10 +628,7 @@ def _result(
     if outcome.hint:
         message += f"\n  hint: {outcome.hint}"
     values = outcome.values
-    want = outcome.want
-    if not want:
-        n, d, m = outcome.triple
-        want = conv.shape(checker.var, n, d, m)
+    want = outcome.want or conv.shape(checker.var, *outcome.triple)
     return CheckResult(
         ok=outcome.ok,
         var=checker.var,

@@ -125,6 +125,7 @@ def exercise(
       symderiv exercise --seed 7 --format json -o blanks.json
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
+    from contextlib import suppress
     from pathlib import Path
 
     from ..errors import UsageError
@@ -149,10 +150,8 @@ def exercise(
         return
     pdf_path = None
     if pdf and output:
-        try:
+        with suppress(ValueError):  # "/" or "..": refused as a path below
             pdf_path = str(Path(output).with_suffix(".pdf"))
-        except ValueError:  # "/" or "..": refused as a path below
-            pdf_path = None
     check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
     sheet = make_sheet(seed=seed, **sheet_options)
     if fmt == "json":  # the blanks with their answers, for a learning platform
