@@ -460,19 +460,14 @@ def make_sheet(
     drawn["vec"] = rng.choice(VEC_ORDERS)
     picked = rng.sample(VARIABLES, rng.randint(1, len(VARIABLES)))
     drawn["wrt"] = tuple(v for v in VARIABLES if v in picked)
-    defaults: dict[str, Any] = {"n": 2, "d": 2, "m": 3, "convention": "xw"}
-    defaults.update(vec="row", wrt=VARIABLES)
+    if seed is None:
+        drawn = {"n": 2, "d": 2, "m": 3, "convention": "xw", "vec": "row"}
+        drawn["wrt"] = VARIABLES
     given: dict[str, Any] = {**sizes, "convention": convention, "vec": vec}
     given["wrt"] = parse_wrt(wrt) if wrt is not None else None
     chosen_kinds = parse_kinds(kinds)
     config = Config(
-        loss=loss,
-        **{
-            key: value
-            if value is not None
-            else (defaults if seed is None else drawn)[key]
-            for key, value in given.items()
-        },
+        loss=loss, **{k: drawn[k] if v is None else v for k, v in given.items()}
     )
     if {"shapes", "choice"} & set(chosen_kinds):
         n_, d_, m_ = _distinct_sizes(config, sizes, seed)

@@ -236,7 +236,6 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         return
     except csv.Error as exc:
         raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
-    number = 1
     while True:
         try:
             cells = next(reader)
@@ -297,10 +296,8 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
             parts = str(sizes).lower().replace("×", "x").split("x")
             if len(parts) != 3:
                 raise UsageError(f"sizes must be NxDxM such as 2x3x4, got {sizes!r}")
-            row = {**row, "n": parts[0], "d": parts[1], "m": parts[2]}
-        n = _size(row, "n", defaults.n)
-        d = _size(row, "d", defaults.d)
-        m = _size(row, "m", defaults.m)
+            row = {**row, **dict(zip(("n", "d", "m"), parts, strict=True))}
+        n, d, m = (_size(row, key, getattr(defaults, key)) for key in ("n", "d", "m"))
         config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
         role = resolve_variable(var.strip(), config, f"column {column!r}")
         _guard(n, d, m, convention, role)
@@ -527,9 +524,7 @@ def function(
             outcome = _check_array(checker, triple, values[role])
             if triple == given:
                 first[role] = outcome
-                if not outcome.ok:
-                    final[role] = outcome
-            elif not outcome.ok:
+            if not outcome.ok:
                 final[role] = outcome
     results: dict[str, CheckResult] = {}
     for role in roles:

@@ -17,6 +17,7 @@ the sizes given, wrong at others). A formula that cannot be read raises FormulaE
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -267,22 +268,15 @@ def readable(poly: Poly, letters: Letters) -> str:
         return "0"
     out: list[str] = []
     for mono, c in poly.terms.items():
-        factors: list[str] = []
-        for atom in dict.fromkeys(mono):
-            power = mono.count(atom)
-            name = unicode_name(atom, letters)
-            factors.append(name if power == 1 else f"{name}^{power}")
-        magnitude = -c if c < 0 else c
-        if not factors:
-            body = str(magnitude)
-        elif magnitude == 1:
-            body = "·".join(factors)
-        else:
-            body = "·".join([str(magnitude), *factors])
-        if not out:
-            out.append(f"-{body}" if c < 0 else body)
-        else:
-            out.append(f" - {body}" if c < 0 else f" + {body}")
+        factors = [
+            name if power == 1 else f"{name}^{power}"
+            for atom, power in Counter(mono).items()
+            for name in [unicode_name(atom, letters)]
+        ]
+        if abs(c) != 1 or not factors:
+            factors.insert(0, str(abs(c)))
+        sign = (" - " if c < 0 else " + ") if out else ("-" if c < 0 else "")
+        out.append(sign + "·".join(factors))
     return _clip("".join(out))
 
 
@@ -516,11 +510,8 @@ def check_formula(
     outcome = first
     if not first.inner:
         # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
-        for triple in extra:
-            inner = checker.inner_error(triple)
-            if inner is not None:
-                outcome = inner
-                break
+        inner = (checker.inner_error(triple) for triple in extra)
+        outcome = next((o for o in inner if o is not None), first)
     if not outcome.hint:
         outcome = replace(outcome, hint=_repair_hint(checker, triples))
     return _result(checker, outcome, triples)
