@@ -16,11 +16,12 @@ ones vector 1_k, a k×1 column (``1.T`` a 1×k row), k read off the other operan
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..algebra import PolyMatrix
 from ..conventions import NAMEABLE, Config, Convention
@@ -182,6 +183,12 @@ class LayerLeaves(Mapping[str, PolyMatrix]):
 
 
 _ONE = Dim(1, "1")
+#: The elementwise operators, on numbers and on entries alike.
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "*": operator.mul,
+    "+": operator.add,
+    "-": operator.sub,
+}
 
 
 def ones_literal(node: Node) -> str | None:
@@ -384,9 +391,7 @@ class Shapes:
         shape = a.shape or b.shape
         value = None
         if a.value is not None and b.value is not None:
-            value = {"*": a.value * b.value, "+": a.value + b.value}.get(
-                op, a.value - b.value
-            )
+            value = ARITHMETIC[op](a.value, b.value)
         if op == "*":
             constant = a.value is not None or b.value is not None
             terms = max(a.terms, b.terms) if constant else a.terms * b.terms

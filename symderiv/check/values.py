@@ -8,7 +8,6 @@ has no shape rules of its own.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,7 +16,7 @@ from typing import Any
 from ..algebra import ONE, Poly, PolyMatrix
 from ..notation import Node, Prod, Sym, T
 from .grammar import Dot, Elementwise, Formula, Neg, NpOnes, Reduce, Reshape
-from .shapes import Env, Info, Shapes, ones_literal
+from .shapes import ARITHMETIC, Env, Info, Shapes, ones_literal
 
 
 # -- evaluation with symderiv's own algebra -------------------------------------------------
@@ -136,7 +135,7 @@ class Evaluator:
         """``op`` of a scalar with an array (either side), or of two scalars."""
         if not a.shape and not b.shape:
             x, y = a.matrix[0, 0], b.matrix[0, 0]
-            return _scalar(x * y if op == "*" else (x + y if op == "+" else x - y))
+            return _scalar(ARITHMETIC[op](x, y))
         scalar_first = not a.shape
         s = (a if scalar_first else b).matrix[0, 0]
         array = (b if scalar_first else a).matrix
@@ -170,7 +169,7 @@ class Evaluator:
         rows, cols = _grid(shape)
         fa = self.stretch(a, shape)
         fb = self.stretch(b, shape)
-        combine = {"*": operator.mul, "+": operator.add, "-": operator.sub}[node.op]
+        combine = ARITHMETIC[node.op]
         out: dict[tuple[int, int], Poly] = {}
         for i in range(rows):
             for j in range(cols):
