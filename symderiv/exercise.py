@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .algebra import Poly
+from .algebra import Poly, PolyMatrix
 from .conventions import (
     CONVENTIONS,
     VARIABLES,
@@ -68,6 +68,10 @@ class Answer:
     value: Poly | int | Node | M
 
 
+#: Entries left blank, (row, column) 0-based, row by row.
+Blanks = tuple[tuple[int, int], ...]
+
+
 @dataclass(frozen=True)
 class Exercise:
     """The blanks of one variable's exercise (0-based positions).
@@ -80,9 +84,9 @@ class Exercise:
     """
 
     var: str
-    jacobian_blanks: tuple[tuple[int, int], ...]
+    jacobian_blanks: Blanks
     chain_column: int
-    derivative_blanks: tuple[tuple[int, int], ...]
+    derivative_blanks: Blanks
 
 
 #: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, a
@@ -374,17 +378,10 @@ class Sheet:
             v = ex.var
             rows, cols = result.jacobian.shape
             out += [Answer(f"{v}.rows", rows), Answer(f"{v}.cols", cols)]
-            for i, j in ex.jacobian_blanks:
-                out.append(
-                    Answer(f"{v}.jacobian.{i + 1}.{j + 1}", result.jacobian[i, j])
-                )
-            out.append(
-                Answer(f"{v}.chain.{ex.chain_column + 1}", chain_entry(self, ex))
-            )
-            for i, j in ex.derivative_blanks:
-                out.append(
-                    Answer(f"{v}.derivative.{i + 1}.{j + 1}", result.derivative[i, j])
-                )
+            out += _filled(f"{v}.jacobian", result.jacobian, ex.jacobian_blanks)
+            chain = ex.chain_column
+            out.append(Answer(f"{v}.chain.{chain + 1}", chain_entry(self, ex)))
+            out += _filled(f"{v}.derivative", result.derivative, ex.derivative_blanks)
             out.append(Answer(f"{v}.closed_form", result.closed_form))
         for q in self.extras:
             out += q.answers()
@@ -406,6 +403,11 @@ class Sheet:
         if answers:
             parts.append("--answers")
         return " ".join(parts)
+
+
+def _filled(key: str, matrix: PolyMatrix, blanks: Blanks) -> list[Answer]:
+    """The answers of the (0-based) ``blanks`` of ``matrix``, keyed 1-based."""
+    return [Answer(f"{key}.{i + 1}.{j + 1}", matrix[i, j]) for i, j in blanks]
 
 
 def chain_entry(sheet: Sheet, ex: Exercise) -> Poly:

@@ -122,7 +122,7 @@ def check(
     from ..errors import UsageError
     from ..grade import Defaults
 
-    defaults = Defaults(n=n, d=d, m=m, convention=convention, names=names)
+    defaults = Defaults(n, d, m, convention, names)
     if batch is not None:
         if formula is not None or wrt is not None:
             raise UsageError(
@@ -151,17 +151,17 @@ def _one(
     points: float,
     output: str | None,
 ) -> None:
+    from dataclasses import replace
+
     from .. import grade
     from ..check import check_dict, check_formula, resolve_variable
-    from ..conventions import Config
     from ..guard import guard
     from .console import check_outputs, show
 
     check_outputs({"-o": output})
-    n, d, m, convention = defaults.n, defaults.d, defaults.m, defaults.convention
-    config = Config(n=n, d=d, m=m, convention=convention, names=dict(defaults.names))
+    config = defaults.config()
     var = resolve_variable(wrt, config)
-    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(var,)))
+    guard(replace(config, wrt=(var,)))
     if fmt == "text":
         result = check_formula(config, var, formula)
         mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")

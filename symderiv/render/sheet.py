@@ -23,6 +23,7 @@ from ..conventions import Config, Letters
 from ..exercise import (
     MAX_SIZE,
     Answer,
+    Blanks,
     ChoiceQuestion,
     Exercise,
     IndexQuestion,
@@ -114,7 +115,7 @@ class _Builder:
     def matrix(
         self,
         matrix: PolyMatrix,
-        blanks: tuple[tuple[int, int], ...] = (),
+        blanks: Blanks = (),
         size: str = "short",
         upstream: str | None = None,
     ) -> M:
@@ -531,7 +532,7 @@ class _Builder:
 _TERM_EM, _BLANK_EM, _LINE_EM = 3.4, 7.6, 26.0
 
 
-def _too_wide(matrix: PolyMatrix, blanks: tuple[tuple[int, int], ...]) -> bool:
+def _too_wide(matrix: PolyMatrix, blanks: Blanks) -> bool:
     """Whether a matrix with medium blanks would be scaled down to fit the line."""
     holes = set(blanks)
     width = 0.0
