@@ -158,16 +158,6 @@ class Defaults:
     convention: str = "xw"
     names: Mapping[str, str] = field(default_factory=dict)
 
-    def config(self) -> Config:
-        """These settings as a Config (raises as Config does on bad --names)."""
-        return Config(
-            n=self.n,
-            d=self.d,
-            m=self.m,
-            convention=self.convention,
-            names=dict(self.names),
-        )
-
 
 @dataclass(frozen=True)
 class RowError:

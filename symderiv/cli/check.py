@@ -151,15 +151,16 @@ def _one(
     points: float,
     output: str | None,
 ) -> None:
-    from dataclasses import replace
+    from dataclasses import asdict, replace
 
     from .. import grade
     from ..check import check_dict, check_formula, resolve_variable
+    from ..conventions import Config
     from ..guard import guard
     from .console import check_outputs, show
 
     check_outputs({"-o": output})
-    config = defaults.config()
+    config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
     var = resolve_variable(wrt, config)
     guard(replace(config, wrt=(var,)))
     if fmt == "text":
