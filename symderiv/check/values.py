@@ -70,12 +70,11 @@ class Evaluator:
         if info.value is not None and not info.shape:
             return _scalar(_const(info.value))
         shape = self.shape(node)
-        if ones_literal(node) is not None:  # 1 or 1.T next to @: a ones vector
+        # np.ones(...), or 1 or 1.T next to @: a ones vector
+        if isinstance(node, NpOnes) or ones_literal(node) is not None:
             return Value(shape, PolyMatrix.ones(*_grid(shape)))
         if isinstance(node, Sym):
             return Value(shape, self.env.leaves[node.role])
-        if isinstance(node, NpOnes):
-            return Value(shape, PolyMatrix.ones(*_grid(shape)))
         if isinstance(node, T):
             inner = self.value(node.arg)
             if len(inner.shape) < 2:

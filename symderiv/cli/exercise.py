@@ -8,7 +8,7 @@ import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
-from .options import SIZE, output_option
+from .options import SIZE, output_option, resolve_wrt
 
 #: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
@@ -137,13 +137,11 @@ def exercise(
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    # --wrt in the convention's letters too (A in column), as check takes it
+    roles = None if wrt is None else resolve_wrt(wrt, convention)
     sheet_options: dict[str, Any] = dict(
-        n=n, d=d, m=m, convention=convention, vec=vec, wrt=wrt, kinds=kinds, loss=loss
+        n=n, d=d, m=m, convention=convention, vec=vec, wrt=roles, kinds=kinds, loss=loss
     )
-    if wrt is not None:  # the convention's letters too (A in column), as check takes
-        from .options import resolve_wrt
-
-        sheet_options["wrt"] = resolve_wrt(wrt, convention)
     parse_kinds(kinds)  # a bad --kind is refused before any file is read or written
     if roster is not None:
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
