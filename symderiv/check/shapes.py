@@ -28,7 +28,6 @@ from ..conventions import NAMEABLE, Config, Convention
 from ..errors import FormulaError
 from ..notation import Node, Prod, Scalar, Sym, T
 from .grammar import (
-    SIZE_KEYS,
     Dot,
     Elementwise,
     Formula,
@@ -139,11 +138,7 @@ class Env:
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
-        return {"n": self.n, "d": self.d, "m": self.m}[key]
-
-    def label(self, key: str) -> str:
-        """The convention's name of size ``key``: N, D, M or N, C_in, C_out."""
-        return self.convention.sizes[SIZE_KEYS.index(key)]
+        return int(getattr(self, key))
 
     def shape(self, role: str) -> Shape:
         """The shape of ``role`` with its labels, e.g. (N=2, D=3) for X."""

@@ -320,8 +320,7 @@ class _Checker:
         self.deriv = f"∂L/∂{self.letter}"
 
     def env(self, triple: Triple, leaves: Any = None) -> Env:
-        n, d, m = triple
-        return Env(n, d, m, self.conv, leaves if leaves is not None else {})
+        return Env(*triple, self.conv, leaves or {})
 
     def inner_error(self, triple: Triple) -> _Outcome | None:
         """The shape error inside the formula at ``triple``, if there is one."""
