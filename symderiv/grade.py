@@ -200,8 +200,7 @@ def read_rows(path: str) -> list[Row | RowError]:
     except OSError as exc:  # as --roster says it: no "[Errno 2]"
         reason = (exc.strerror or type(exc).__name__).lower()
         raise UsageError(f"--batch {shown} cannot be read: {reason}") from None
-    stripped = text.lstrip()
-    if path.endswith((".jsonl", ".ndjson")) or stripped.startswith("{"):
+    if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
         rows = list(_json_lines(text))
     else:
         rows = list(_csv_rows(text, path))
@@ -297,7 +296,9 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
             if len(parts) != 3:
                 raise UsageError(f"sizes must be NxDxM such as 2x3x4, got {sizes!r}")
             row = {**row, **dict(zip(("n", "d", "m"), parts, strict=True))}
-        n, d, m = (_size(row, key, getattr(defaults, key)) for key in ("n", "d", "m"))
+        n = _size(row, "n", defaults.n)
+        d = _size(row, "d", defaults.d)
+        m = _size(row, "m", defaults.m)
         config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
         role = resolve_variable(var.strip(), config, f"column {column!r}")
         _guard(n, d, m, convention, role)

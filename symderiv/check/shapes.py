@@ -138,7 +138,7 @@ class Env:
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
-        return int(getattr(self, key))
+        return {"n": self.n, "d": self.d, "m": self.m}[key]
 
     def shape(self, role: str) -> Shape:
         """The shape of ``role`` with its labels, e.g. (N=2, D=3) for X."""

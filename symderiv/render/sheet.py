@@ -100,6 +100,12 @@ class _Builder:
         tex, text = BLANKS[size]
         return M(text, tex)
 
+    def shape_blanks(self, rows: int, cols: int) -> M:
+        """rows × cols, each a blank."""
+        return _join(
+            self.blank(M(str(rows))), M(" × ", r" \times "), self.blank(M(str(cols)))
+        )
+
     def entry(self, poly: Poly) -> M:
         from ..check import readable
 
@@ -256,8 +262,7 @@ class _Builder:
         jac_lhs = self.node(Deriv("Y", v, vec=True))
         small = self.letters.entry(v)
         chain_lhs = _dl_by(entry)
-        shape = _join(self.blank(M(str(rows))), " × ", self.blank(M(str(cols))))
-        shape = M(shape.text, shape.latex.replace(" × ", r" \times "))
+        shape = self.shape_blanks(rows, cols)
         dl = self.node(Deriv("L", v))
         blocks: list[Block] = []
         blocks += [
@@ -376,11 +381,7 @@ class _Builder:
         lv = self.node(Sym(q.var))
         lines = [
             _join(
-                self.node(node),
-                M(":  ", r" &:\quad "),
-                self.blank(M(str(rows))),
-                M(" × ", r" \times "),
-                self.blank(M(str(cols))),
+                self.node(node), M(":  ", r" &:\quad "), self.shape_blanks(rows, cols)
             )
             for node, rows, cols in q.items
         ]
