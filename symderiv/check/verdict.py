@@ -250,13 +250,9 @@ def further_sizes(
             f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
             "free of them); a right answer needs few"
         )
-    shapes = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
-    out: list[Triple] = []
-    for pick in shapes:
-        triple = (free[pick[0]], free[pick[1]], free[pick[2]])
-        if triple != given and len(out) < count:
-            out.append(triple)
-    return out
+    picks = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
+    triples = [(free[a], free[b], free[c]) for a, b, c in picks]
+    return [triple for triple in triples if triple != given][:count]
 
 
 # -- readable entries -----------------------------------------------------------------------
