@@ -264,8 +264,7 @@ class _Builder:
         chain_lhs = _dl_by(entry)
         shape = self.shape_blanks(rows, cols)
         dl = self.node(Deriv("L", v))
-        blocks: list[Block] = []
-        blocks += [
+        blocks: list[Block] = [
             Heading(("(a)",), Level.MINOR),
             Note(
                 (
