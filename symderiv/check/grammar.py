@@ -127,9 +127,7 @@ class Names:
             matrices.setdefault(alias, "dY")
         sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
         sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
-        for spelled in list(sizes):
-            if spelled in matrices:
-                del sizes[spelled]
+        sizes = {k: key for k, key in sizes.items() if k not in matrices}
         aliases = [r for r in NAMEABLE if r not in display and matrices[r] == r]
         return cls(matrices, sizes, tuple(display + aliases))
 

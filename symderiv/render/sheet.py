@@ -666,10 +666,8 @@ def roster_key_latex(roster: Roster) -> str:
 
 def roster_key_markdown(roster: Roster) -> str:
     """One answer key for the whole class, a section per student."""
-    out: list[str] = []
-    for sheet in roster.sheets:
-        out += [sheet_markdown(sheet, answers=True).strip(), "", "---", ""]
-    return "\n".join(out[:-2]) + "\n"
+    keys = (sheet_markdown(sheet, answers=True).strip() for sheet in roster.sheets)
+    return "\n\n---\n\n".join(keys) + "\n\n"
 
 
 __all__ = [
