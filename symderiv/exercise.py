@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .algebra import Poly
+from .algebra import Poly, PolyMatrix
 from .conventions import (
     CONVENTIONS,
     VARIABLES,
@@ -68,6 +68,10 @@ class Answer:
     value: Poly | int | Node | M
 
 
+#: Entries left blank, (row, column) 0-based, row by row.
+Blanks = tuple[tuple[int, int], ...]
+
+
 @dataclass(frozen=True)
 class Exercise:
     """The blanks of one variable's exercise (0-based positions).
@@ -80,9 +84,9 @@ class Exercise:
     """
 
     var: str
-    jacobian_blanks: tuple[tuple[int, int], ...]
+    jacobian_blanks: Blanks
     chain_column: int
-    derivative_blanks: tuple[tuple[int, int], ...]
+    derivative_blanks: Blanks
 
 
 #: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, a
@@ -107,13 +111,11 @@ class ShapesQuestion:
     items: tuple[tuple[Node, int, int], ...]
 
     def answers(self) -> list[Answer]:
-        out: list[Answer] = []
-        for k, (_, rows, cols) in enumerate(self.items, start=1):
-            out += [
-                Answer(f"{self.var}.shape_rows.{k}", rows),
-                Answer(f"{self.var}.shape_cols.{k}", cols),
-            ]
-        return out
+        return [
+            Answer(f"{self.var}.shape_{what}.{k}", size)
+            for k, (_, rows, cols) in enumerate(self.items, start=1)
+            for what, size in (("rows", rows), ("cols", cols))
+        ]
 
 
 @dataclass(frozen=True)
@@ -376,17 +378,10 @@ class Sheet:
             v = ex.var
             rows, cols = result.jacobian.shape
             out += [Answer(f"{v}.rows", rows), Answer(f"{v}.cols", cols)]
-            for i, j in ex.jacobian_blanks:
-                out.append(
-                    Answer(f"{v}.jacobian.{i + 1}.{j + 1}", result.jacobian[i, j])
-                )
-            out.append(
-                Answer(f"{v}.chain.{ex.chain_column + 1}", chain_entry(self, ex))
-            )
-            for i, j in ex.derivative_blanks:
-                out.append(
-                    Answer(f"{v}.derivative.{i + 1}.{j + 1}", result.derivative[i, j])
-                )
+            out += _filled(f"{v}.jacobian", result.jacobian, ex.jacobian_blanks)
+            chain = ex.chain_column
+            out.append(Answer(f"{v}.chain.{chain + 1}", chain_entry(self, ex)))
+            out += _filled(f"{v}.derivative", result.derivative, ex.derivative_blanks)
             out.append(Answer(f"{v}.closed_form", result.closed_form))
         for q in self.extras:
             out += q.answers()
@@ -408,6 +403,11 @@ class Sheet:
         if answers:
             parts.append("--answers")
         return " ".join(parts)
+
+
+def _filled(key: str, matrix: PolyMatrix, blanks: Blanks) -> list[Answer]:
+    """The answers of the (0-based) ``blanks`` of ``matrix``, keyed 1-based."""
+    return [Answer(f"{key}.{i + 1}.{j + 1}", matrix[i, j]) for i, j in blanks]
 
 
 def chain_entry(sheet: Sheet, ex: Exercise) -> Poly:
@@ -462,19 +462,14 @@ def make_sheet(
     drawn["vec"] = rng.choice(VEC_ORDERS)
     picked = rng.sample(VARIABLES, rng.randint(1, len(VARIABLES)))
     drawn["wrt"] = tuple(v for v in VARIABLES if v in picked)
-    defaults: dict[str, Any] = {"n": 2, "d": 2, "m": 3, "convention": "xw"}
-    defaults.update(vec="row", wrt=VARIABLES)
+    if seed is None:
+        drawn = {"n": 2, "d": 2, "m": 3, "convention": "xw", "vec": "row"}
+        drawn["wrt"] = VARIABLES
     given: dict[str, Any] = {**sizes, "convention": convention, "vec": vec}
     given["wrt"] = parse_wrt(wrt) if wrt is not None else None
     chosen_kinds = parse_kinds(kinds)
     config = Config(
-        loss=loss,
-        **{
-            key: value
-            if value is not None
-            else (defaults if seed is None else drawn)[key]
-            for key, value in given.items()
-        },
+        loss=loss, **{k: drawn[k] if v is None else v for k, v in given.items()}
     )
     if {"shapes", "choice"} & set(chosen_kinds):
         n_, d_, m_ = _distinct_sizes(config, sizes, seed)
@@ -572,27 +567,15 @@ def sheet_json(sheet: Sheet) -> str:
 
             blank["answer"] = formula_text(value, config.letters)
         else:
-            formula = numpy_text(value, config)
-            blank["answer"] = formula
+            blank["answer"] = numpy_text(value, config)
+            sizes = {"n": config.n, "d": config.d, "m": config.m}
+            options = [("--convention", config.convention)]
+            options += [(f"--{k}", str(v)) for k, v in sizes.items()] + [("--wrt", var)]
             blank["check"] = {
                 "variable": var,
                 "convention": config.convention,
-                "n": config.n,
-                "d": config.d,
-                "m": config.m,
-                "args": [
-                    "check",
-                    "--convention",
-                    config.convention,
-                    "--n",
-                    str(config.n),
-                    "--d",
-                    str(config.d),
-                    "--m",
-                    str(config.m),
-                    "--wrt",
-                    var,
-                ],
+                **sizes,
+                "args": ["check", *(part for option in options for part in option)],
             }
         blanks.append(blank)
     document = {
@@ -739,39 +722,25 @@ def make_roster(
     names: tuple[str, ...] | list[str],
     *,
     salt: int = 0,
-    n: int | None = None,
-    d: int | None = None,
-    m: int | None = None,
-    convention: str | None = None,
-    vec: str | None = None,
-    wrt: str | tuple[str, ...] | None = None,
     kinds: str | tuple[str, ...] | None = None,
-    loss: str = "generic",
+    **options: Any,
 ) -> Roster:
     """A sheet for every student: a layer and blanks drawn from the name's seed.
 
-    Options given fix that choice for the whole class; everything else differs from
-    student to student, and a student's sheet is the same on every run. Without
-    ``kinds`` a student answers the step-by-step exercise and the index-notation blanks
+    ``options`` are :func:`make_sheet`'s (n, d, m, convention, vec, wrt, loss): those
+    given fix that choice for the whole class; everything else differs from student to
+    student, and a student's sheet is the same on every run. Without ``kinds`` a student
+    answers the step-by-step exercise and the index-notation blanks
     (:data:`ROSTER_KINDS`).
 
     Raises:
         SymderivError: no names, or a bad option.
     """
     names = parse_roster("\n".join(names)) if names else parse_roster("")
+    kinds = ROSTER_KINDS if kinds is None else kinds
     sheets = tuple(
         replace(
-            make_sheet(
-                n,
-                d,
-                m,
-                convention=convention,
-                vec=vec,
-                wrt=wrt,
-                seed=student_seed(name, salt),
-                kinds=ROSTER_KINDS if kinds is None else kinds,
-                loss=loss,
-            ),
+            make_sheet(seed=student_seed(name, salt), kinds=kinds, **options),
             student=name,
         )
         for name in names

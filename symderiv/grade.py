@@ -35,6 +35,7 @@ from typing import Any
 from .algebra import Poly, PolyMatrix
 from .check.grammar import Formula
 from .check.shapes import Dim
+from .check.values import _grid
 from .check.verdict import (
     CheckResult,
     Triple,
@@ -42,13 +43,14 @@ from .check.verdict import (
     _Outcome,
     _reference,
     _result,
+    check_dict,
     check_formula,
     further_sizes,
     parse_error_dict,
     resolve_variable,
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
-from .errors import FormulaError, SymderivError, UsageError
+from .errors import SymderivError, UsageError
 from .notation import Scalar
 
 #: The most rows one batch reads.
@@ -186,16 +188,19 @@ def read_rows(path: str) -> list[Row | RowError]:
             text = sys.stdin.read()
         else:
             if os.path.isdir(path):
-                raise UsageError(f"--batch {shown} is a folder; give a CSV or JSON Lines file")
+                raise UsageError(
+                    f"--batch {shown} is a folder; give a CSV or JSON Lines file"
+                )
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 text = handle.read()
     except UnicodeDecodeError:
-        raise UsageError(f"--batch {shown} is not UTF-8 text; save it as UTF-8") from None
+        raise UsageError(
+            f"--batch {shown} is not UTF-8 text; save it as UTF-8"
+        ) from None
     except OSError as exc:  # as --roster says it: no "[Errno 2]"
         reason = (exc.strerror or type(exc).__name__).lower()
         raise UsageError(f"--batch {shown} cannot be read: {reason}") from None
-    stripped = text.lstrip()
-    if path.endswith((".jsonl", ".ndjson")) or stripped.startswith("{"):
+    if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
         rows = list(_json_lines(text))
     else:
         rows = list(_csv_rows(text, path))
@@ -230,7 +235,6 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         return
     except csv.Error as exc:
         raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
-    number = 1
     while True:
         try:
             cells = next(reader)
@@ -253,13 +257,6 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         row: Row = {k: v for k, v in zip(header, cells, strict=True) if v.strip() != ""}
         row["line"] = number
         yield row
-
-
-def _field(row: Row, *keys: str) -> Any:
-    for key in keys:
-        if key in row:
-            return row[key]
-    return None
 
 
 def _size(row: Row, key: str, default: int) -> int:
@@ -293,12 +290,12 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
         if not isinstance(convention, str):
             raise UsageError(f"convention must be text, got {convention!r}")
         convention = get_convention(convention.strip()).name
-        sizes = _field(row, "sizes")
+        sizes = row.get("sizes")
         if sizes is not None:
             parts = str(sizes).lower().replace("×", "x").split("x")
             if len(parts) != 3:
                 raise UsageError(f"sizes must be NxDxM such as 2x3x4, got {sizes!r}")
-            row = {**row, "n": parts[0], "d": parts[1], "m": parts[2]}
+            row = {**row, **dict(zip(("n", "d", "m"), parts, strict=True))}
         n = _size(row, "n", defaults.n)
         d = _size(row, "d", defaults.d)
         m = _size(row, "m", defaults.m)
@@ -307,11 +304,7 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
         _guard(n, d, m, convention, role)
     except SymderivError as exc:
         return {**head, **_row_error(var, text, convention, str(exc))}
-    try:
-        result = check_formula(config, role, text).to_dict()
-    except FormulaError as exc:
-        result = parse_error_dict(role, text, convention, str(exc))
-    return {**head, **result}
+    return {**head, **check_dict(config, role, text)}
 
 
 @lru_cache(maxsize=256)
@@ -436,21 +429,13 @@ class Inputs:
     def __init__(self, config: Config, layer: Any) -> None:
         import numpy as np
 
-        def array(matrix: PolyMatrix, shape: tuple[int, ...]) -> Any:
-            out = np.empty(matrix.shape, dtype=object)
-            for i in range(matrix.rows):
-                for j in range(matrix.cols):
-                    out[i, j] = Entry(matrix[i, j])
-            return out.reshape(shape)
-
-        conv = config.conv
         self.arrays: dict[str, Any] = {}
         for role in ("X", "W", "b", "Y", "dY"):
             matrix = layer.Y if role == "Y" else layer.matrix(role)
-            shape = matrix.shape
-            if role == "b" and not conv.bias_column:
-                shape = (matrix.cols,)
-            self.arrays[role] = array(matrix, shape)
+            entries = [Entry(p) for p in matrix.vec("row")]  # row-major, as numpy
+            one_d = role == "b" and not config.conv.bias_column  # b stored (M,)
+            shape = (matrix.cols,) if one_d else matrix.shape
+            self.arrays[role] = np.array(entries, dtype=object).reshape(shape)
         letters = config.letters
         for role in ("X", "W", "b", "Y", "dY"):
             self.arrays.setdefault(letters.of(role), self.arrays[role])
@@ -540,9 +525,7 @@ def function(
             outcome = _check_array(checker, triple, values[role])
             if triple == given:
                 first[role] = outcome
-                if not outcome.ok:
-                    final[role] = outcome
-            elif not outcome.ok:
+            if not outcome.ok:
                 final[role] = outcome
     results: dict[str, CheckResult] = {}
     for role in roles:
@@ -587,7 +570,7 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
             want=want,
             got=got,
         )
-    grid = array.reshape((1, 1) if not got else ((1, got[0]) if len(got) == 1 else got))
+    grid = array.reshape(_grid(got))
     entries: dict[tuple[int, int], Poly] = {}
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
@@ -604,11 +587,8 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
             if not poly.is_zero():
                 entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
-    one_d_bias = checker.var == "b" and not checker.conv.bias_column
-    if got == want or (one_d_bias and got == (want[1],)):
-        return checker.compare(triple, want, got, right, matrix)
     labels = tuple(Dim(s, str(s)) for s in got)
-    return checker.wrong_shape(triple, want_shape, labels, right, matrix)
+    return checker.judge(triple, want_shape, labels, right, matrix)
 
 
 __all__ = [

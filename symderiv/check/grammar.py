@@ -127,9 +127,7 @@ class Names:
             matrices.setdefault(alias, "dY")
         sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
         sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
-        for spelled in list(sizes):
-            if spelled in matrices:
-                del sizes[spelled]
+        sizes = {k: key for k, key in sizes.items() if k not in matrices}
         aliases = [r for r in NAMEABLE if r not in display and matrices[r] == r]
         return cls(matrices, sizes, tuple(display + aliases))
 
@@ -174,46 +172,37 @@ _NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ENTRY_RE = re.compile(r"[A-Za-z]+(?:_[0-9]+)+\Z")
 _SPACE = " \t\r\n"
 _OPS = "@*+-/(),=."
+# Characters -> why they are refused (each group of characters shares its reason).
 _ASCII_HINTS = {
-    "'": "strings are not allowed",
-    '"': "strings are not allowed",
-    "[": "subscripts are not allowed",
-    "]": "subscripts are not allowed",
-    "{": "braces are not allowed",
-    "}": "braces are not allowed",
-    ":": "slices and lambdas are not allowed",
-    ";": "write a single formula",
-    "#": "comments are not allowed",
-    "^": "powers are not supported; use @ for a matrix product",
-    "%": "only @ * + - / are operators",
-    "!": "only @ * + - / are operators",
-    "&": "only @ * + - / are operators",
-    "|": "only @ * + - / are operators",
-    "~": "only @ * + - / are operators",
-    "<": "comparisons are not allowed",
-    ">": "comparisons are not allowed",
-    "\\": "backslashes are not allowed",
-    "`": "backquotes are not allowed",
-    "$": "write plain names such as X, without $",
+    char: why
+    for chars, why in (
+        ("'\"", "strings are not allowed"),
+        ("[]", "subscripts are not allowed"),
+        ("{}", "braces are not allowed"),
+        (":", "slices and lambdas are not allowed"),
+        (";", "write a single formula"),
+        ("#", "comments are not allowed"),
+        ("^", "powers are not supported; use @ for a matrix product"),
+        ("%!&|~", "only @ * + - / are operators"),
+        ("<>", "comparisons are not allowed"),
+        ("\\", "backslashes are not allowed"),
+        ("`", "backquotes are not allowed"),
+        ("$", "write plain names such as X, without $"),
+    )
+    for char in chars
 }
 _UNICODE_HINTS = {
-    "ᵀ": "write .T for a transpose, e.g. X.T",
-    "⊤": "write .T for a transpose, e.g. X.T",
-    "ᵗ": "write .T for a transpose, e.g. X.T",
-    "′": "write .T for a transpose, e.g. X.T",
-    "·": "use @ for a matrix product or * for an elementwise one",
-    "⋅": "use @ for a matrix product or * for an elementwise one",
-    "∙": "use @ for a matrix product or * for an elementwise one",
-    "×": "use @ for a matrix product or * for an elementwise one",
-    "⊙": "use * for an elementwise product",
-    "∘": "use * for an elementwise product",
-    "−": "use the ASCII minus '-'",
-    "–": "use the ASCII minus '-'",
-    "—": "use the ASCII minus '-'",
-    "∑": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
-    "Σ": "use np.sum(E, axis=0) or np.sum(E, axis=1)",
-    "𝟙": "use np.ones(N), or 1 in a product such as 1.T @ dY",
-    "\u00a0": "use an ordinary space",
+    char: why
+    for chars, why in (
+        ("ᵀ⊤ᵗ′", "write .T for a transpose, e.g. X.T"),
+        ("·⋅∙×", "use @ for a matrix product or * for an elementwise one"),
+        ("⊙∘", "use * for an elementwise product"),
+        ("−–—", "use the ASCII minus '-'"),
+        ("∑Σ", "use np.sum(E, axis=0) or np.sum(E, axis=1)"),
+        ("𝟙", "use np.ones(N), or 1 in a product such as 1.T @ dY"),
+        ("\u00a0", "use an ordinary space"),
+    )
+    for char in chars
 }
 # Letters that look like ASCII ones but that NFKC leaves alone (Greek, Cyrillic).
 _CONFUSABLES = dict(
@@ -300,32 +289,31 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
                     and previous.end == pos
                 ):
                     start, shown = pos - 1, "." + token.text
-                raise FormulaSyntaxError(
-                    f"unexpected {_clip(shown)!r} at column {start + 1}: names with '__' "
-                    f"are never allowed; {names.allowed()}",
+                raise _refused(
+                    f"unexpected {_clip(shown)!r}",
                     start + 1,
+                    ": names with '__' are never allowed",
+                    names,
                 )
         elif text[pos : pos + 2] in ("**", "//"):
             pair = text[pos : pos + 2]
             what = "powers" if pair == "**" else "floor division"
-            raise FormulaSyntaxError(
-                f"unexpected {pair!r} at column {pos + 1}: {what} are not supported; "
-                f"{names.allowed()}",
-                pos + 1,
+            raise _refused(
+                f"unexpected {pair!r}", pos + 1, f": {what} are not supported", names
             )
         elif ch in _OPS:
             token = Token("op", ch, pos)
         else:
             why = _ASCII_HINTS.get(ch, "this character is not part of a formula")
-            if ch == "'" and previous is not None and previous.end == pos and (
-                previous.kind == "name" or previous.text == ")"
+            if (
+                ch == "'"
+                and previous is not None
+                and previous.end == pos
+                and (previous.kind == "name" or previous.text == ")")
             ):  # X' as in MATLAB or on paper
                 what = previous.text if previous.kind == "name" else "(...)"
                 why = f"write {what}.T for a transpose"
-            raise FormulaSyntaxError(
-                f"unexpected {ch!r} at column {pos + 1}: {why}; {names.allowed()}",
-                pos + 1,
-            )
+            raise _refused(f"unexpected {ch!r}", pos + 1, f": {why}", names)
         yield token
         previous = token
         pos = token.end
@@ -342,11 +330,12 @@ def _number(text: str, pos: int, names: Names) -> Token:
     follow = _NAME_RE.match(text, pos + len(digits))
     if follow:
         glued = text[pos : follow.end()]
-        raise FormulaSyntaxError(
-            f"unexpected {_clip(glued)!r} at column {pos + 1}: a number cannot be "
-            f"followed by a name; write {digits}*{_clip(follow.group())}; "
-            f"{names.allowed()}",
+        raise _refused(
+            f"unexpected {_clip(glued)!r}",
             pos + 1,
+            ": a number cannot be followed by a name; "
+            f"write {digits}*{_clip(follow.group())}",
+            names,
         )
     exponent = digits.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 12:
@@ -361,6 +350,13 @@ def _number(text: str, pos: int, names: Names) -> Token:
             f"most {MAX_NUMBER:,} in magnitude, with at most 12 decimals"
         )
     return Token("number", digits, pos)
+
+
+def _refused(what: str, column: int, why: str, names: Names) -> FormulaSyntaxError:
+    """``<what> at column <column><why>; allowed: ...``: ``why`` brings its own ": "."""
+    return FormulaSyntaxError(
+        f"{what} at column {column}{why}; {names.allowed()}", column
+    )
 
 
 def _clip(text: str, width: int = 40) -> str:
@@ -462,9 +458,7 @@ class Formula:
 
 
 def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (T, Neg)):
-        return (node.arg,)
-    if isinstance(node, Reduce):
+    if isinstance(node, (T, Neg, Reduce)):
         return (node.arg,)
     if isinstance(node, Reshape):
         return (node.arg, *node.shape)
@@ -529,10 +523,8 @@ class _Parser:
 
     def unexpected(self, token: Token, why: str = "") -> FormulaSyntaxError:
         reason = f": {why}" if why else ""
-        return FormulaSyntaxError(
-            f"unexpected {token.describe()} at column {token.column}{reason}; "
-            f"{self.names.allowed()}",
-            token.column,
+        return _refused(
+            f"unexpected {token.describe()}", token.column, reason, self.names
         )
 
     def node(self, node: Node, start: int, end: int) -> Node:
@@ -615,15 +607,16 @@ class _Parser:
                 continue
             if attr.kind != "name" or attr.text not in METHODS:
                 shown = "." + attr.text if attr.kind == "name" else "."
-                raise FormulaSyntaxError(
-                    f"unexpected {_clip(shown)!r} at column {dot.column}: only .T, "
-                    f".sum(...), .mean(...), .dot(...), .transpose() and .reshape(...) "
-                    f"may follow an operand; {self.names.allowed()}",
+                raise _refused(
+                    f"unexpected {_clip(shown)!r}",
                     dot.column,
+                    ": only .T, .sum(...), .mean(...), .dot(...), .transpose() and "
+                    ".reshape(...) may follow an operand",
+                    self.names,
                 )
             self.advance()
             call = self.call_args(attr)
-            node = self.node(self.method(node, call), start, call.end)
+            node = self.node(self.apply(call, node), start, call.end)
         if self.at("("):
             hint = " (write X.T for a transpose)" if node == Sym("T") else ""
             raise self.unexpected(
@@ -643,10 +636,11 @@ class _Parser:
             if not known and (
                 keyword.iskeyword(token.text) or keyword.issoftkeyword(token.text)
             ):
-                raise FormulaSyntaxError(
-                    f"keyword {token.text!r} at column {token.column} is not allowed; "
-                    f"{self.names.allowed()}",
+                raise _refused(
+                    f"keyword {token.text!r}",
                     token.column,
+                    " is not allowed",
+                    self.names,
                 )
             if self.at("(", ahead=1) and not known:
                 return self.function(self.advance())
@@ -677,11 +671,11 @@ class _Parser:
         function = self.peek()
         if function.kind != "name" or function.text not in FUNCTIONS:
             shown = f"{module.text}.{function.text}" if function.kind == "name" else ""
-            raise FormulaSyntaxError(
-                f"unexpected {_clip(shown or module.text + '.')!r} at column "
-                f"{module.column}: of numpy only {', '.join(FUNCTIONS)} are allowed; "
-                f"{self.names.allowed()}",
+            raise _refused(
+                f"unexpected {_clip(shown or module.text + '.')!r}",
                 module.column,
+                f": of numpy only {', '.join(FUNCTIONS)} are allowed",
+                self.names,
             )
         self.advance()
         if not self.at("("):
@@ -697,10 +691,11 @@ class _Parser:
             return self.node(Size(self.names.sizes[word], word), token.start, token.end)
         if word in FUNCTIONS:
             raise self.unexpected(token, f"{word} must be called, e.g. np.{word}(...)")
-        raise FormulaSyntaxError(
-            f"unknown name {_clip(word)!r} at column {token.column}{self.suggest(word)}; "
-            f"{self.names.allowed()}",
+        raise _refused(
+            f"unknown name {_clip(word)!r}",
             token.column,
+            self.suggest(word),
+            self.names,
         )
 
     def suggest(self, word: str) -> str:
@@ -757,43 +752,32 @@ class _Parser:
         """A call of one of :data:`FUNCTIONS` (the module prefix already read)."""
         if name.text not in FUNCTIONS:
             hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
-            raise FormulaSyntaxError(
-                f"unexpected call {_clip(name.text + '(')!r} at column {name.column}: "
-                f"only {', '.join(FUNCTIONS)} can be called{hint}; "
-                f"{self.names.allowed()}",
+            raise _refused(
+                f"unexpected call {_clip(name.text + '(')!r}",
                 name.column,
+                f": only {', '.join(FUNCTIONS)} can be called{hint}",
+                self.names,
             )
         call = self.call_args(name)
-        word = name.text
-        if word in ("sum", "mean"):
-            self.arity(call, 1, 2, ("axis", "keepdims"))
-            return self.node(
-                self.reduce(word, call.args[0], call), name.start, call.end
-            )
-        if word == "ones":
-            self.arity(call, 1, 1, ())
-            return self.node(
-                NpOnes(self.shape(call.args[0], call)), name.start, call.end
-            )
-        if word in ("dot", "matmul"):
-            self.arity(call, 2, 2, ())
-            left, right = call.args
-            node: Node = Dot(left, right) if word == "dot" else Prod(left, right)
-            return self.node(node, name.start, call.end)
-        self.arity(call, 1, 1, ())  # transpose
-        return self.node(T(call.args[0]), name.start, call.end)
+        return self.node(self.apply(call), name.start, call.end)
 
-    def method(self, node: Node, call: _Call) -> Node:
+    def apply(self, call: _Call, receiver: Node | None = None) -> Node:
+        """``np.f(args)``, or ``receiver.f(args)``: a method's receiver is its first
+        argument, so it takes one positional argument less."""
         word = call.name.text
+        args = call.args if receiver is None else [receiver, *call.args]
+        less = len(args) - len(call.args)
         if word in ("sum", "mean"):
-            self.arity(call, 0, 1, ("axis", "keepdims"))
-            return self.reduce(word, node, call, first=0)
-        if word == "dot":
-            self.arity(call, 1, 1, ())
-            return Dot(node, call.args[0])
-        if word == "transpose":
-            self.arity(call, 0, 0, ())
-            return T(node)
+            self.arity(call, 1 - less, 2 - less, ("axis", "keepdims"))
+            return self.reduce(word, args[0], call, first=1 - less)
+        if word in ("dot", "matmul"):
+            self.arity(call, 2 - less, 2 - less, ())
+            return Dot(*args) if word == "dot" else Prod(*args)
+        if word in ("transpose", "ones"):
+            self.arity(call, 1 - less, 1 - less, ())
+            return (
+                T(args[0]) if word == "transpose" else NpOnes(self.shape(args[0], call))
+            )
         # reshape(r, c) or reshape((r, c)) or reshape(k)
         if not call.args:
             raise self.unexpected(
@@ -802,8 +786,8 @@ class _Parser:
         self.arity(call, 1, 2, ())
         items = call.args
         if len(items) == 1:
-            return Reshape(node, self.shape(items[0], call))
-        return Reshape(node, tuple(items))
+            return Reshape(args[0], self.shape(items[0], call))
+        return Reshape(args[0], tuple(items))
 
     def arity(
         self, call: _Call, least: int, most: int, keywords: tuple[str, ...]
@@ -904,16 +888,14 @@ def numpy_text(node: Node, config: Config) -> str:
 
     letters = config.letters
 
+    spelled = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
+
     def size(value: object) -> str:
         if isinstance(
             value, str
         ):  # a size's name, N, D or M: the convention's spelling
-            return dict(zip(SIZE_NAMES, config.conv.sizes, strict=True)).get(
-                value, value
-            )
-        if value == config.n:
-            return config.conv.sizes[0]
-        return str(value)
+            return spelled.get(value, value)
+        return config.conv.sizes[0] if value == config.n else str(value)
 
     def text(part: Node, inner: bool = False) -> str:
         if isinstance(part, Sym):

@@ -15,18 +15,19 @@ ones vector 1_k, a k×1 column (``1.T`` a 1×k row), k read off the other operan
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..algebra import PolyMatrix
 from ..conventions import NAMEABLE, Config, Convention
 from ..errors import FormulaError
 from ..notation import Node, Prod, Scalar, Sym, T
 from .grammar import (
-    SIZE_KEYS,
     Dot,
     Elementwise,
     Formula,
@@ -139,20 +140,18 @@ class Env:
         """The size called ``key`` ("n", "d" or "m")."""
         return {"n": self.n, "d": self.d, "m": self.m}[key]
 
-    def label(self, key: str) -> str:
-        """The convention's name of size ``key``: N, D, M or N, C_in, C_out."""
-        return self.convention.sizes[SIZE_KEYS.index(key)]
-
     def shape(self, role: str) -> Shape:
         """The shape of ``role`` with its labels, e.g. (N=2, D=3) for X."""
         return _role_shape(self.convention, role, self.n, self.d, self.m)
 
     def sizes_text(self) -> str:
         """``N=2, D=2, M=3`` (``N=2, C_in=2, C_out=3`` in column)."""
-        return ", ".join(
-            f"{label}={self.size(key)}"
-            for label, key in zip(self.convention.sizes, SIZE_KEYS, strict=True)
-        )
+        return sizes_text(self.convention.sizes, (self.n, self.d, self.m))
+
+
+def sizes_text(names: tuple[str, str, str], triple: tuple[int, int, int]) -> str:
+    """``N=2, D=2, M=3``: each size's name (N, C_in, ...) with its value."""
+    return ", ".join(f"{k}={v}" for k, v in zip(names, triple, strict=True))
 
 
 @lru_cache(maxsize=1024)
@@ -179,6 +178,12 @@ class LayerLeaves(Mapping[str, PolyMatrix]):
 
 
 _ONE = Dim(1, "1")
+#: The elementwise operators, on numbers and on entries alike.
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "*": operator.mul,
+    "+": operator.add,
+    "-": operator.sub,
+}
 
 
 def ones_literal(node: Node) -> str | None:
@@ -212,11 +217,8 @@ class Shapes:
 
     def info(self, node: Node) -> Info:
         info = self._info(node)
-        entries = 1
-        for dim in info.shape:
-            entries *= dim.size
         info = Info(info.shape, info.value, min(info.terms, _TERMS_CAP))
-        self.work += entries * info.terms
+        self.work += math.prod(dim.size for dim in info.shape) * info.terms
         if self.work > self.limit:
             raise FormulaLimitError(
                 f"{self.src(node)!r} is too large to check at {self.env.sizes_text()}: "
@@ -290,30 +292,18 @@ class Shapes:
                     node, f"{name} along axis {axis}, but its argument is {what}"
                 )
             axis %= len(shape)
-        kept = [
-            (dim if (axis is not None and k != axis) else _ONE)
-            for k, dim in enumerate(shape)
-        ]
-        count = 1
-        for k, dim in enumerate(shape):
-            if axis is None or k == axis:
-                count *= dim.size
-        out = (
-            tuple(kept)
-            if node.keepdims
-            else tuple(
-                dim for k, dim in enumerate(shape) if axis is not None and k != axis
-            )
-        )
-        value = None
-        if inner.value is not None and not shape:
-            value = inner.value
+        # each axis with whether it stays (every axis goes without an axis=)
+        kept = [(dim, axis is not None and k != axis) for k, dim in enumerate(shape)]
+        count = math.prod(dim.size for dim, keep in kept if not keep)
+        if node.keepdims:
+            out = tuple(dim if keep else _ONE for dim, keep in kept)
+        else:
+            out = tuple(dim for dim, keep in kept if keep)
+        value = inner.value if not shape else None
         return Info(out, value, inner.terms * count)
 
     def reshape(self, node: Reshape, inner: Info) -> Info:
-        total = 1
-        for dim in inner.shape:
-            total *= dim.size
+        total = math.prod(dim.size for dim in inner.shape)
         dims: list[tuple[int, str]] = [
             self.constant(arg, node, ".reshape(...)") for arg in node.shape
         ]
@@ -322,10 +312,7 @@ class Shapes:
             raise FormulaError(
                 f"{self.src(node)!r}: a shape has sizes >= 1 and at most one -1"
             )
-        known = 1
-        for size, _ in dims:
-            if size != -1:
-                known *= size
+        known = math.prod(size for size, _ in dims if size != -1)
         if free:
             if total % known:
                 raise self.fail(
@@ -399,9 +386,7 @@ class Shapes:
         shape = a.shape or b.shape
         value = None
         if a.value is not None and b.value is not None:
-            value = {"*": a.value * b.value, "+": a.value + b.value}.get(
-                op, a.value - b.value
-            )
+            value = ARITHMETIC[op](a.value, b.value)
         if op == "*":
             constant = a.value is not None or b.value is not None
             terms = max(a.terms, b.terms) if constant else a.terms * b.terms

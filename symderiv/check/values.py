@@ -16,7 +16,7 @@ from typing import Any
 from ..algebra import ONE, Poly, PolyMatrix
 from ..notation import Node, Prod, Sym, T
 from .grammar import Dot, Elementwise, Formula, Neg, NpOnes, Reduce, Reshape
-from .shapes import Env, Info, Shapes, ones_literal
+from .shapes import ARITHMETIC, Env, Info, Shapes, ones_literal
 
 
 # -- evaluation with symderiv's own algebra -------------------------------------------------
@@ -51,11 +51,8 @@ def _reshaped(matrix: PolyMatrix, rows: int, cols: int) -> PolyMatrix:
 
 def _grid(shape: tuple[int, ...]) -> tuple[int, int]:
     """How a value of numpy ``shape`` is held: () -> 1×1, (k,) -> 1×k, (r, c) -> r×c."""
-    if not shape:
-        return 1, 1
-    if len(shape) == 1:
-        return 1, shape[0]
-    return shape[0], shape[1]
+    rows, cols = (1, 1, *shape)[-2:]
+    return rows, cols
 
 
 class Evaluator:
@@ -73,12 +70,11 @@ class Evaluator:
         if info.value is not None and not info.shape:
             return _scalar(_const(info.value))
         shape = self.shape(node)
-        if ones_literal(node) is not None:  # 1 or 1.T next to @: a ones vector
+        # np.ones(...), or 1 or 1.T next to @: a ones vector
+        if isinstance(node, NpOnes) or ones_literal(node) is not None:
             return Value(shape, PolyMatrix.ones(*_grid(shape)))
         if isinstance(node, Sym):
             return Value(shape, self.env.leaves[node.role])
-        if isinstance(node, NpOnes):
-            return Value(shape, PolyMatrix.ones(*_grid(shape)))
         if isinstance(node, T):
             inner = self.value(node.arg)
             if len(inner.shape) < 2:
@@ -103,42 +99,26 @@ class Evaluator:
         ndim = len(inner.shape)
         axis = None if node.axis is None else node.axis % max(ndim, 1)
         # Which axis of the held matrix runs along numpy's axis: a 1-D array is 1×k.
-        if axis is None:
-            sums: dict[tuple[int, int], list[Poly]] = {(0, 0): []}
-            for v in inner.matrix.entries.values():
-                sums[0, 0].append(v)
-            count = rows * cols
-        elif ndim == 2 and axis == 0:  # (r, c) -> c column sums
-            sums = {}
-            for (_, j), v in sorted(inner.matrix.entries.items()):
-                sums.setdefault((0, j), []).append(v)
-            count = rows
-        elif ndim == 2:  # axis 1: (r, c) -> r row sums
-            sums = {}
-            for (i, _), v in sorted(inner.matrix.entries.items()):
-                sums.setdefault((i, 0), []).append(v)
-            count = cols
-        else:  # 1-D along its only axis
-            sums = {(0, 0): [v for _, v in sorted(inner.matrix.entries.items())]}
-            count = cols
+        # axis 0 of (r, c) keeps the c columns, axis 1 the r rows; else one total.
+        rows_kept, cols_kept = ndim == 2 and axis == 1, ndim == 2 and axis == 0
+        out_rows, out_cols = rows if rows_kept else 1, cols if cols_kept else 1
+        items = inner.matrix.entries.items()
+        sums: dict[tuple[int, int], list[Poly]] = {}
+        for (i, j), v in items if axis is None else sorted(items):
+            where = (i if rows_kept else 0, j if cols_kept else 0)
+            sums.setdefault(where, []).append(v)
+        count = rows * cols // (out_rows * out_cols)
         scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
-        out_rows = (
-            1 if (axis is None or (ndim == 2 and axis == 0) or ndim < 2) else rows
-        )
-        out_cols = cols if (ndim == 2 and axis == 0) else 1
         entries = {}
-        for key, parts in sums.items():
+        for where, parts in sums.items():
             total = Poly.dot((p, ONE) for p in parts)
             if scale != 1:
                 total = total.scale(scale)
             if not total.is_zero():
-                entries[key] = total
+                entries[where] = total
         reduced = PolyMatrix(out_rows, out_cols, entries)
         # Held 2-D now; give it the result's own layout (1-D as a row, keepdims as is).
-        rows_out, cols_out = _grid(shape)
-        if reduced.shape != (rows_out, cols_out):
-            reduced = _reshaped(reduced, rows_out, cols_out)
-        return Value(shape, reduced)
+        return Value(shape, _reshaped(reduced, *_grid(shape)))
 
     def matmul(self, node: Prod, shape: tuple[int, ...]) -> Value:
         left, right = node.args
@@ -154,7 +134,7 @@ class Evaluator:
         """``op`` of a scalar with an array (either side), or of two scalars."""
         if not a.shape and not b.shape:
             x, y = a.matrix[0, 0], b.matrix[0, 0]
-            return _scalar(x * y if op == "*" else (x + y if op == "+" else x - y))
+            return _scalar(ARITHMETIC[op](x, y))
         scalar_first = not a.shape
         s = (a if scalar_first else b).matrix[0, 0]
         array = (b if scalar_first else a).matrix
@@ -172,12 +152,7 @@ class Evaluator:
         for i in range(rows):
             for j in range(cols):
                 v = array[i, j]
-                if op == "+":
-                    p = v + s
-                elif scalar_first:
-                    p = s - v
-                else:
-                    p = v - s
+                p = v + s if op == "+" else (s - v if scalar_first else v - s)
                 if not p.is_zero():
                     out[i, j] = p
         return Value(shape, PolyMatrix(rows, cols, out))
@@ -193,16 +168,11 @@ class Evaluator:
         rows, cols = _grid(shape)
         fa = self.stretch(a, shape)
         fb = self.stretch(b, shape)
+        combine = ARITHMETIC[node.op]
         out: dict[tuple[int, int], Poly] = {}
         for i in range(rows):
             for j in range(cols):
-                x, y = fa(i, j), fb(i, j)
-                if node.op == "*":
-                    p = x * y if not (x.is_zero() or y.is_zero()) else Poly()
-                elif node.op == "+":
-                    p = x + y
-                else:
-                    p = x - y
+                p = combine(fa(i, j), fb(i, j))
                 if not p.is_zero():
                     out[i, j] = p
         return Value(shape, PolyMatrix(rows, cols, out))

@@ -17,6 +17,7 @@ the sizes given, wrong at others). A formula that cannot be read raises FormulaE
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -39,7 +40,7 @@ from .grammar import (
     _children,
     parse,
 )
-from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape
+from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape, sizes_text
 from .values import Evaluator
 
 #: Longest entry shown in a message, in characters.
@@ -110,11 +111,6 @@ class CheckResult:
     size_names: tuple[str, str, str] = ("N", "D", "M")
 
     @property
-    def gradable(self) -> bool:
-        """Always True: a formula that could not be read never gets a CheckResult."""
-        return True
-
-    @property
     def score(self) -> float:
         """1.0 when right, else 0.0."""
         return 1.0 if self.ok else 0.0
@@ -157,23 +153,8 @@ def parse_error_dict(
     var: str, formula: str, convention: str, message: str
 ) -> dict[str, Any]:
     """The ``--format json`` object of a formula that cannot be read (gradable: false)."""
-    return {
-        "ok": False,
-        "gradable": False,
-        "score": 0.0,
-        "reason": "parse",
-        "variable": var,
-        "letter": var,
-        "formula": formula,
-        "convention": convention,
-        "message": message,
-        "hint": "",
-        "sizes": [],
-        "failed_at": None,
-        "expected_shape": None,
-        "got_shape": None,
-        "entry": None,
-    }
+    result = CheckResult(False, var, formula, convention, "parse", message, letter=var)
+    return {**result.to_dict(), "gradable": False, "expected_shape": None}
 
 
 # -- which variable -------------------------------------------------------------------------
@@ -269,13 +250,9 @@ def further_sizes(
             f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
             "free of them); a right answer needs few"
         )
-    shapes = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
-    out: list[Triple] = []
-    for pick in shapes:
-        triple = (free[pick[0]], free[pick[1]], free[pick[2]])
-        if triple != given and len(out) < count:
-            out.append(triple)
-    return out
+    picks = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
+    triples = [(free[a], free[b], free[c]) for a, b, c in picks]
+    return [triple for triple in triples if triple != given][:count]
 
 
 # -- readable entries -----------------------------------------------------------------------
@@ -287,22 +264,15 @@ def readable(poly: Poly, letters: Letters) -> str:
         return "0"
     out: list[str] = []
     for mono, c in poly.terms.items():
-        factors: list[str] = []
-        for atom in dict.fromkeys(mono):
-            power = mono.count(atom)
-            name = unicode_name(atom, letters)
-            factors.append(name if power == 1 else f"{name}^{power}")
-        magnitude = -c if c < 0 else c
-        if not factors:
-            body = str(magnitude)
-        elif magnitude == 1:
-            body = "·".join(factors)
-        else:
-            body = "·".join([str(magnitude), *factors])
-        if not out:
-            out.append(f"-{body}" if c < 0 else body)
-        else:
-            out.append(f" - {body}" if c < 0 else f" + {body}")
+        factors = [
+            name if power == 1 else f"{name}^{power}"
+            for atom, power in Counter(mono).items()
+            for name in [unicode_name(atom, letters)]
+        ]
+        if abs(c) != 1 or not factors:
+            factors.insert(0, str(abs(c)))
+        sign = (" - " if c < 0 else " + ") if out else ("-" if c < 0 else "")
+        out.append(sign + "·".join(factors))
     return _clip("".join(out))
 
 
@@ -311,6 +281,9 @@ def _clip(text: str) -> str:
 
 
 # -- one size triple ------------------------------------------------------------------------
+_TRANSPOSED = "it is the transpose of the right answer: a .T is missing or misplaced"
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """The verdict at one size triple."""
@@ -343,19 +316,12 @@ class _Checker:
         self.deriv = f"∂L/∂{self.letter}"
 
     def env(self, triple: Triple, leaves: Any = None) -> Env:
-        n, d, m = triple
-        return Env(n, d, m, self.conv, leaves if leaves is not None else {})
-
-    def shapes(self, triple: Triple) -> Shapes:
-        """The shape pass at ``triple`` (raises FormulaShapeError when shapes do not fit)."""
-        shapes = Shapes(self.formula, self.env(triple))
-        shapes.info(self.formula.tree)
-        return shapes
+        return Env(*triple, self.conv, leaves or {})
 
     def inner_error(self, triple: Triple) -> _Outcome | None:
         """The shape error inside the formula at ``triple``, if there is one."""
         try:
-            self.shapes(triple)
+            Shapes(self.formula, self.env(triple)).info(self.formula.tree)
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True)
         return None
@@ -369,18 +335,14 @@ class _Checker:
             info = shapes.info(self.formula.tree)
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True, want=want)
-        got = tuple(d.size for d in info.shape)
         right, layer = _reference(triple, self.conv.name, self.var)
         leaves = LayerLeaves(layer)
         value = Evaluator(self.env(triple, leaves), shapes.infos).value(
             self.formula.tree
         )
-        one_d_bias = self.var == "b" and not self.conv.bias_column
-        if got == want or (one_d_bias and got == (want[1],)):
-            return self.compare(triple, want, got, right, value.matrix)
-        return self.wrong_shape(triple, want_shape, info.shape, right, value.matrix)
+        return self.judge(triple, want_shape, info.shape, right, value.matrix)
 
-    def wrong_shape(
+    def judge(
         self,
         triple: Triple,
         want_shape: tuple[Dim, ...],
@@ -388,51 +350,36 @@ class _Checker:
         right: PolyMatrix,
         got: PolyMatrix,
     ) -> _Outcome:
+        """Compare entries when the shape is the variable's (a bias may be 1-D in xw and
+        torch), else explain the wrong shape."""
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
+        one_d_bias = self.var == "b" and not self.conv.bias_column
+        if got_sizes == want or (one_d_bias and got_sizes == (want[1],)):
+            return self.compare(triple, want, got_sizes, right, got)
         what = (
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
         )
+        reason, why, hint = "shape", f"it is {format_shape(got_shape)}, but {what}", ""
         if not got_shape:
-            hint = ""
+            why = f"it gives a scalar, but {what}"
             tree = self.formula.tree
             if isinstance(tree, Reduce) and tree.axis is None:
                 hint = "a sum without an axis adds every entry; did you mean axis=0?"
-            return _Outcome(
-                triple,
-                "shape",
-                f"it gives a scalar, but {what}",
-                hint,
-                want=want,
-                got=(),
-            )
-        why = f"it is {format_shape(got_shape)}, but {what}"
-        if len(got_sizes) == 2 and got_sizes == want[::-1] and got.transpose() == right:
-            return _Outcome(
-                triple,
-                "transpose",
-                why,
-                "it is the transpose of the right answer: a .T is missing or misplaced",
-                want=want,
-                got=got_sizes,
-            )
-        if self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
-            same = got.transpose() == right
-            first = "its entries are right, but " if same else ""
-            return _Outcome(
-                triple,
-                "shape",
-                why,
+        elif (
+            len(got_sizes) == 2 and got_sizes == want[::-1] and got.transpose() == right
+        ):
+            reason, hint = "transpose", _TRANSPOSED
+        elif self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
+            first = "its entries are right, but " if got.transpose() == right else ""
+            hint = (
                 f"{first}numpy gives a 1-D array here and {self.letter} is stored as a "
                 f"column {format_shape(want_shape)}: sum with keepdims=True, or add "
-                ".reshape(-1, 1)",
-                want=want,
-                got=got_sizes,
+                ".reshape(-1, 1)"
             )
-        hint = ""
-        if len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
+        elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
-        return _Outcome(triple, "shape", why, hint, want=want, got=got_sizes)
+        return _Outcome(triple, reason, why, hint, want=want, got=got_sizes)
 
     def compare(
         self,
@@ -467,10 +414,7 @@ class _Checker:
     ) -> tuple[str, str]:
         """transpose, sign, scale (with the factor) or entry, and a hint."""
         if right.rows == right.cols and got == right.transpose() and got != right:
-            return (
-                "transpose",
-                "it is the transpose of the right answer: a .T is missing or misplaced",
-            )
+            return "transpose", _TRANSPOSED
         if got == right.scale(-1):
             return "sign", "the sign is wrong"
         ratio = _ratio(right, got)
@@ -561,11 +505,8 @@ def check_formula(
     outcome = first
     if not first.inner:
         # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
-        for triple in extra:
-            inner = checker.inner_error(triple)
-            if inner is not None:
-                outcome = inner
-                break
+        inner = (checker.inner_error(triple) for triple in extra)
+        outcome = next((o for o in inner if o is not None), first)
     if not outcome.hint:
         outcome = replace(outcome, hint=_repair_hint(checker, triples))
     return _result(checker, outcome, triples)
@@ -637,13 +578,11 @@ def _rebuild(tree: Node, old: Node, new: Node) -> Node:
         return replace(tree, arg=_rebuild(tree.arg, old, new))
     if isinstance(tree, Elementwise):
         return replace(
-            tree, left=_rebuild(tree.left, old, new), right=_rebuild(tree.right, old, new)
+            tree,
+            left=_rebuild(tree.left, old, new),
+            right=_rebuild(tree.right, old, new),
         )
     return tree
-
-
-def _sizes_text(conv_sizes: tuple[str, str, str], triple: Triple) -> str:
-    return ", ".join(f"{k}={v}" for k, v in zip(conv_sizes, triple, strict=True))
 
 
 def _result(
@@ -659,15 +598,15 @@ def _result(
         if checker.formula.text != "<function>"
         else f"{checker.deriv} from the function"
     )
-    at = _sizes_text(conv.sizes, outcome.triple)
+    at = sizes_text(conv.sizes, outcome.triple)
     convention = f"convention {conv.name}"
     reason = outcome.reason
     if outcome.ok:
-        others = "; ".join(_sizes_text(conv.sizes, t) for t in triples[1:])
+        others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
     elif given_ok is not None:
-        given = _sizes_text(conv.sizes, given_ok.triple)
+        given = sizes_text(conv.sizes, given_ok.triple)
         message = f"{head} is right at {given} but not for {at} ({convention}).\n  {outcome.why}"
         reason = "sizes"
     else:
@@ -675,10 +614,7 @@ def _result(
     if outcome.hint:
         message += f"\n  hint: {outcome.hint}"
     values = outcome.values
-    want = outcome.want
-    if not want:
-        n, d, m = outcome.triple
-        want = conv.shape(checker.var, n, d, m)
+    want = outcome.want or conv.shape(checker.var, *outcome.triple)
     return CheckResult(
         ok=outcome.ok,
         var=checker.var,
@@ -701,13 +637,11 @@ def _result(
     )
 
 
-def check_dict(
-    config: Config, var: str, text: str, *, further: Iterable[Triple] | None = None
-) -> dict[str, Any]:
+def check_dict(config: Config, var: str, text: str) -> dict[str, Any]:
     """:func:`check_formula` as its JSON object; a formula that cannot be read gives
     ``gradable: false`` (reason ``parse``) instead of raising."""
     try:
-        return check_formula(config, var, text, further=further).to_dict()
+        return check_formula(config, var, text).to_dict()
     except FormulaError as exc:
         return parse_error_dict(var, text, config.convention, str(exc))
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from . import cli
 from .options import SIZE, convention_option, names_option, output_option
+
+if TYPE_CHECKING:
+    from ..grade import Defaults
 
 #: Output formats of check: words, one JSON object, or a grading platform's results.json.
 FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
@@ -115,7 +120,9 @@ def check(
       symderiv check --wrt W --format gradescope "X.T.dot(dY)"
     """
     from ..errors import UsageError
+    from ..grade import Defaults
 
+    defaults = Defaults(n, d, m, convention, names)
     if batch is not None:
         if formula is not None or wrt is not None:
             raise UsageError(
@@ -127,78 +134,58 @@ def check(
                 "--batch writes JSON Lines; --format gradescope and "
                 "prairielearn are for one answer"
             )
-        _batch(batch, n, d, m, convention, names, output)
+        _batch(batch, defaults, output)
         return
     if formula is None:
         raise UsageError("give the FORMULA to check (or --batch FILE)")
     if wrt is None:
         raise UsageError("give --wrt, the variable the formula is the derivative by")
-    _one(formula, wrt, n, d, m, convention, names, fmt, points, output)
+    _one(formula, wrt, defaults, fmt, points, output)
 
 
 def _one(
     formula: str,
     wrt: str,
-    n: int,
-    d: int,
-    m: int,
-    convention: str,
-    names: dict[str, str],
+    defaults: Defaults,
     fmt: str,
     points: float,
     output: str | None,
 ) -> None:
+    from dataclasses import asdict, replace
+
     from .. import grade
-    from ..check import check_formula, resolve_variable
+    from ..check import check_dict, check_formula, resolve_variable
     from ..conventions import Config
-    from ..errors import FormulaError
     from ..guard import guard
-    from .console import check_outputs
+    from .console import check_outputs, show
 
     check_outputs({"-o": output})
-    config = Config(n=n, d=d, m=m, convention=convention, names=names)
+    config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
     var = resolve_variable(wrt, config)
-    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(var,)))
+    guard(replace(config, wrt=(var,)))
     if fmt == "text":
         result = check_formula(config, var, formula)
         mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
-        _write(f"{mark} {result.message}\n", output)
+        show(f"{mark} {result.message}\n", "text", output)
         if not result.ok:
             raise click.exceptions.Exit(1)
         return
-    try:
-        data = check_formula(config, var, formula).to_dict()
-    except FormulaError as exc:
-        data = grade.unreadable(var, formula, convention, str(exc))
+    data = check_dict(config, var, formula)
     document = {
         "json": data,
         "gradescope": grade.gradescope(data, points),
         "prairielearn": grade.prairielearn(data),
     }[fmt]
-    _write(grade.dumps(document), output)
+    show(grade.dumps(document), "text", output)
     if not data["gradable"]:
         raise click.exceptions.Exit(2)
     if not data["ok"]:
         raise click.exceptions.Exit(1)
 
 
-def _write(text: str, output: str | None) -> None:
-    from .console import show
-
-    show(text, "text", output)
-
-
-def _batch(
-    path: str,
-    n: int,
-    d: int,
-    m: int,
-    convention: str,
-    names: dict[str, str],
-    output: str | None,
-) -> None:
+def _batch(path: str, defaults: Defaults, output: str | None) -> None:
     from .. import grade
-    from .console import check_outputs
+    from .console import check_outputs, show
 
     check_outputs({"-o": output})
     rows = grade.read_rows(path)
@@ -210,6 +197,5 @@ def _batch(
             f"--batch {shown} has no rows to check (a header line, then one row per "
             "answer: id, variable, formula)"
         )
-    defaults = grade.Defaults(n=n, d=d, m=m, convention=convention, names=names)
     lines = [grade.dumps(result) for result in grade.batch(rows, defaults)]
-    _write("".join(lines), output)
+    show("".join(lines), "text", output)

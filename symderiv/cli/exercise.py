@@ -8,7 +8,7 @@ import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
 from . import cli
-from .options import SIZE, output_option
+from .options import SIZE, output_option, resolve_wrt
 
 #: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
@@ -125,6 +125,7 @@ def exercise(
       symderiv exercise --seed 7 --format json -o blanks.json
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
+    from contextlib import suppress
     from pathlib import Path
 
     from ..errors import UsageError
@@ -136,23 +137,19 @@ def exercise(
         output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    # --wrt in the convention's letters too (A in column), as check takes it
+    roles = None if wrt is None else resolve_wrt(wrt, convention)
     sheet_options: dict[str, Any] = dict(
-        n=n, d=d, m=m, convention=convention, vec=vec, wrt=wrt, kinds=kinds, loss=loss
+        n=n, d=d, m=m, convention=convention, vec=vec, wrt=roles, kinds=kinds, loss=loss
     )
-    if wrt is not None:  # the convention's letters too (A in column), as check takes
-        from .options import resolve_wrt
-
-        sheet_options["wrt"] = resolve_wrt(wrt, convention)
     parse_kinds(kinds)  # a bad --kind is refused before any file is read or written
     if roster is not None:
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
         return
     pdf_path = None
     if pdf and output:
-        try:
+        with suppress(ValueError):  # "/" or "..": refused as a path below
             pdf_path = str(Path(output).with_suffix(".pdf"))
-        except ValueError:  # "/" or "..": refused as a path below
-            pdf_path = None
     check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
     sheet = make_sheet(seed=seed, **sheet_options)
     if fmt == "json":  # the blanks with their answers, for a learning platform

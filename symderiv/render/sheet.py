@@ -14,6 +14,7 @@ its task, never on its answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..conventions import Config, Letters
 from ..exercise import (
     MAX_SIZE,
     Answer,
+    Blanks,
     ChoiceQuestion,
     Exercise,
     IndexQuestion,
@@ -49,12 +51,26 @@ BLANKS: dict[str, tuple[str, str]] = {
 ANSWER = r"\boxed{\color{blue}{%s}}"
 
 WHAT = {"X": "the input", "W": "the weights", "b": "the bias"}
+_VEC = M("vec(", r"\operatorname{vec}(")
 
 
 def _join(*parts: M | str, sep: str = "") -> M:
     """Marked maths put together: each part's Unicode and TeX side by side."""
     ms = [M(p) if isinstance(p, str) else p for p in parts]
     return M(sep.join(m.text for m in ms), sep.join(m.latex for m in ms))
+
+
+def _aligned(lines: list[M]) -> M:
+    """Lines of maths, one a line in Unicode, an aligned environment in TeX."""
+    tex = " \\\\\n".join(m.latex for m in lines)
+    return M(
+        "\n".join(m.text for m in lines), f"\\begin{{aligned}}\n{tex}\n\\end{{aligned}}"
+    )
+
+
+def _dl_by(entry: M) -> M:
+    """∂L/∂ of one entry, a fraction in TeX."""
+    return M(f"∂L/∂{entry.text}", rf"\frac{{\partial L}}{{\partial {entry.latex}}}")
 
 
 def _math(m: M) -> Formula:
@@ -84,6 +100,12 @@ class _Builder:
         tex, text = BLANKS[size]
         return M(text, tex)
 
+    def shape_blanks(self, rows: int, cols: int) -> M:
+        """rows × cols, each a blank."""
+        return _join(
+            self.blank(M(str(rows))), M(" × ", r" \times "), self.blank(M(str(cols)))
+        )
+
     def entry(self, poly: Poly) -> M:
         from ..check import readable
 
@@ -99,7 +121,7 @@ class _Builder:
     def matrix(
         self,
         matrix: PolyMatrix,
-        blanks: tuple[tuple[int, int], ...] = (),
+        blanks: Blanks = (),
         size: str = "short",
         upstream: str | None = None,
     ) -> M:
@@ -217,7 +239,7 @@ class _Builder:
             ),
             _math(
                 _join(
-                    M("vec(", r"\operatorname{vec}("),
+                    _VEC,
                     self.node(Sym("Y")),
                     ") = ",
                     self.vector(d.layer.outputs.vec(c.vec)),
@@ -239,29 +261,23 @@ class _Builder:
         entry = self.entry(vec_v[ex.chain_column])
         jac_lhs = self.node(Deriv("Y", v, vec=True))
         small = self.letters.entry(v)
-        chain_lhs = M(
-            f"∂L/∂{entry.text}", rf"\frac{{\partial L}}{{\partial {entry.latex}}}"
-        )
-        shape = _join(self.blank(M(str(rows))), " × ", self.blank(M(str(cols))))
-        shape = M(shape.text, shape.latex.replace(" × ", r" \times "))
+        chain_lhs = _dl_by(entry)
+        shape = self.shape_blanks(rows, cols)
         dl = self.node(Deriv("L", v))
-        blocks: list[Block] = []
-        blocks += [
+        blocks: list[Block] = [
             Heading(("(a)",), Level.MINOR),
             Note(
                 (
                     "The Jacobian ",
                     _join(M(f"J_y({small}) = ", rf"J_y({small}) = "), jac_lhs),
                     " has one row per entry of ",
-                    _join(M("vec(", r"\operatorname{vec}("), self.node(Sym("Y")), ")"),
+                    _join(_VEC, self.node(Sym("Y")), ")"),
                     " and one column per entry of ",
-                    _join(M("vec(", r"\operatorname{vec}("), lv, ")"),
+                    _join(_VEC, lv, ")"),
                     ", here",
                 )
             ),
-            _math(
-                _join(M("vec(", r"\operatorname{vec}("), lv, ") = ", self.vector(vec_v))
-            ),
+            _math(_join(_VEC, lv, ") = ", self.vector(vec_v))),
             Note(("Its shape is ", shape, ". Fill in the blank entries:")),
             _math(
                 _join(jac_lhs, " = ", self.matrix(result.jacobian, ex.jacobian_blanks))
@@ -285,18 +301,19 @@ class _Builder:
                 self.blank(self.entry(chain_entry(self.sheet, ex)), "long"),
             ),
         )
+        undo: Prose = (
+            "Put the entries of ",
+            M(f"J_L({small})", rf"J_L({small})"),
+            " back in the shape of ",
+            lv,
+            " (undo vec)",
+        )
         if _too_wide(result.derivative, ex.derivative_blanks):
-            blocks += self.entry_rows(ex, lv, small)
+            blocks += self.entry_rows(ex, undo, dl)
         else:
             blocks += self.part(
                 "c",
-                (
-                    "Put the entries of ",
-                    M(f"J_L({small})", rf"J_L({small})"),
-                    " back in the shape of ",
-                    lv,
-                    " (undo vec) and fill in the blanks:",
-                ),
+                (*undo, " and fill in the blanks:"),
                 _join(
                     dl,
                     " = ",
@@ -311,7 +328,7 @@ class _Builder:
         title: Prose = (f"Exercise {number}: the derivative by {WHAT[v]} ", lv)
         return Section(title, tuple(blocks))
 
-    def entry_rows(self, ex: Exercise, lv: M, small: str) -> list[Block]:
+    def entry_rows(self, ex: Exercise, undo: Prose, dl: M) -> list[Block]:
         """Part (c) for a matrix too wide to write in: its entries listed row by row,
         each blank a box as wide as a sum on its own line (a student has room to write
         a four-term sum; in a 4×4 matrix the boxes were scaled down to 5 pt)."""
@@ -319,18 +336,16 @@ class _Builder:
         variable = self.sheet.derivation.layer.matrix(ex.var)
         holes = set(ex.derivative_blanks)
         index = "k" if 1 in variable.shape else "i,j"  # b is a vector: b_k
+        small = self.letters.entry(ex.var)
         blocks: list[Block] = [
             Heading(("(c)",), Level.MINOR),
             Note(
                 (
-                    "Put the entries of ",
-                    M(f"J_L({small})", rf"J_L({small})"),
-                    " back in the shape of ",
-                    lv,
-                    " (undo vec): entry ",
+                    *undo,
+                    ": entry ",
                     M("k" if index == "k" else "(i, j)"),
                     " of ",
-                    self.node(Deriv("L", ex.var)),
+                    dl,
                     " is ",
                     M(
                         f"∂L/∂{small}_{index}",
@@ -346,53 +361,29 @@ class _Builder:
                 e = self.entry(variable[i, j])
                 value = self.entry(derivative[i, j])
                 shown = self.blank(value, "entry") if (i, j) in holes else value
-                lines.append(
-                    M(
-                        f"∂L/∂{e.text} = {shown.text}",
-                        rf"\frac{{\partial L}}{{\partial {e.latex}}} &= {shown.latex}",
-                    )
-                )
-            blocks.append(
-                _math(
-                    M(
-                        "\n".join(m.text for m in lines),
-                        "\\begin{aligned}\n"
-                        + " \\\\\n".join(m.latex for m in lines)
-                        + "\n\\end{aligned}",
-                    )
-                )
-            )
+                lines.append(_join(_dl_by(e), M(" = ", " &= "), shown))
+            blocks.append(_math(_aligned(lines)))
         return blocks
 
     # questions beyond the step-by-step exercise (--kind, --loss mse)
     def question(self, number: int, q: Question) -> Section:
         """A shapes, multiple-choice, index-notation or loss question."""
-        if isinstance(q, ShapesQuestion):
-            return self.shapes(number, q)
-        if isinstance(q, ChoiceQuestion):
-            return self.choice(number, q)
-        if isinstance(q, IndexQuestion):
-            return self.index(number, q)
-        return self.loss(number, q)
+        printers: dict[type, Callable[[int, Any], Section]] = {
+            ShapesQuestion: self.shapes,
+            ChoiceQuestion: self.choice,
+            IndexQuestion: self.index,
+            LossQuestion: self.loss,
+        }
+        return printers[type(q)](number, q)
 
     def shapes(self, number: int, q: ShapesQuestion) -> Section:
         lv = self.node(Sym(q.var))
         lines = [
             _join(
-                self.node(node),
-                M(":  ", r" &:\quad "),
-                self.blank(M(str(rows))),
-                M(" × ", r" \times "),
-                self.blank(M(str(cols))),
+                self.node(node), M(":  ", r" &:\quad "), self.shape_blanks(rows, cols)
             )
             for node, rows, cols in q.items
         ]
-        aligned = M(
-            "\n".join(m.text for m in lines),
-            "\\begin{aligned}\n"
-            + " \\\\\n".join(m.latex for m in lines)
-            + "\n\\end{aligned}",
-        )
         blocks = self.part(
             "a",
             (
@@ -400,7 +391,7 @@ class _Builder:
                 lv,
                 ", at the sizes of this sheet:",
             ),
-            aligned,
+            _aligned(lines),
         )
         title: Prose = (
             f"Exercise {number}: shapes, for the derivative by {WHAT[q.var]}",
@@ -516,14 +507,7 @@ class _Builder:
         blocks += self.part(
             "b",
             ("Differentiate L by one output entry:",),
-            _join(
-                M(
-                    f"∂L/∂{entry.text}",
-                    rf"\frac{{\partial L}}{{\partial {entry.latex}}}",
-                ),
-                " = ",
-                self.blank(self.entry(q.entry), "long"),
-            ),
+            _join(_dl_by(entry), " = ", self.blank(self.entry(q.entry), "long")),
         )
         blocks += self.part(
             "c",
@@ -548,7 +532,7 @@ class _Builder:
 _TERM_EM, _BLANK_EM, _LINE_EM = 3.4, 7.6, 26.0
 
 
-def _too_wide(matrix: PolyMatrix, blanks: tuple[tuple[int, int], ...]) -> bool:
+def _too_wide(matrix: PolyMatrix, blanks: Blanks) -> bool:
     """Whether a matrix with medium blanks would be scaled down to fit the line."""
     holes = set(blanks)
     width = 0.0
@@ -624,15 +608,19 @@ def _latex_body(sheet: Sheet, answers: bool) -> str:
     )
 
 
-def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
-    """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
+def _latex_document(body: str) -> str:
+    """``body`` in a standalone LaTeX article with the sheet's preamble."""
     from .latex import latex_preamble, max_matrix_cols
 
-    body = _latex_body(sheet, answers)
     preamble = latex_preamble(
         max_matrix_cols=max_matrix_cols(body), tikz=False, extra=SHEET_MACROS
     )
     return "\n".join([preamble, r"\begin{document}", body, r"\end{document}", ""])
+
+
+def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
+    """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
+    return _latex_document(_latex_body(sheet, answers))
 
 
 def sheet_markdown(sheet: Sheet, answers: bool = False, flavor: str = "github") -> str:
@@ -671,23 +659,15 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
 
 def roster_key_latex(roster: Roster) -> str:
     """One answer key for the whole class: each student's key on its own page."""
-    from .latex import latex_preamble, max_matrix_cols
-
-    body = "\n\\clearpage\n".join(
-        _latex_body(sheet, answers=True) for sheet in roster.sheets
+    return _latex_document(
+        "\n\\clearpage\n".join(_latex_body(s, answers=True) for s in roster.sheets)
     )
-    preamble = latex_preamble(
-        max_matrix_cols=max_matrix_cols(body), tikz=False, extra=SHEET_MACROS
-    )
-    return "\n".join([preamble, "\\begin{document}", body, "\\end{document}", ""])
 
 
 def roster_key_markdown(roster: Roster) -> str:
     """One answer key for the whole class, a section per student."""
-    out: list[str] = []
-    for sheet in roster.sheets:
-        out += [sheet_markdown(sheet, answers=True).strip(), "", "---", ""]
-    return "\n".join(out[:-2]) + "\n"
+    keys = (sheet_markdown(sheet, answers=True).strip() for sheet in roster.sheets)
+    return "\n\n---\n\n".join(keys) + "\n\n"
 
 
 __all__ = [
