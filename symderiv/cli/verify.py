@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..conventions import LOSSES
 from ..errors import VerificationError
 from . import cli
-from .options import convention_option, size_options, wrt_callback
+from .options import (
+    LOSS_HELP,
+    convention_option,
+    force_option,
+    loss_option,
+    net_option,
+    size_options,
+    wrt_option,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -149,14 +156,7 @@ def _failure(report: VerifyReport) -> str:
 @cli.command()
 @size_options
 @convention_option
-@click.option(
-    "--loss",
-    type=click.Choice(list(LOSSES)),
-    default="generic",
-    show_default=True,
-    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij; "
-    "softmax-ce: −(1/N)·Σ t·log softmax(y).",
-)
+@loss_option("generic: L = Σ dY⊙Y with random dY; " + LOSS_HELP)
 @click.option(
     "--seed",
     default="0",
@@ -165,24 +165,13 @@ def _failure(report: VerifyReport) -> str:
     metavar="INTEGER",
     help="Seed of numpy.random.default_rng (a whole number >= 0).",
 )
-@click.option(
-    "--wrt",
-    default="X,W,b",
-    show_default=True,
-    callback=wrt_callback,
-    help="Variables to check: any of X,W,b, or the convention's letters (x in torch, "
-    "A in column).",
+@wrt_option(
+    "Variables to check: any of X,W,b, or the convention's letters (x in torch, "
+    "A in column)."
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Run even when the finite differences would take long.",
-)
-@click.option(
-    "--net",
-    default=None,
-    metavar="LAYERS",
-    help="Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net).",
+@force_option("Run even when the finite differences would take long.")
+@net_option(
+    "Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net)."
 )
 def verify(
     n: int,
