@@ -105,12 +105,7 @@ def _derive(config: Config, progress: Progress) -> Derivation:
         kron = evaluate(kron_node, env, layer.sizes, order)
         kron_diff = maths.compare(jac, kron, "explicit", "Kronecker form")
         checks.append(
-            Check(
-                var,
-                notes.Claim.KRONECKER,
-                kron_diff is None,
-                kron_diff or notes.KRONECKER_AGREES,
-            )
+            _check(var, notes.Claim.KRONECKER, kron_diff, notes.KRONECKER_AGREES)
         )
         steps.append(_jacobian_step(config, layer, var, jac, kron_node))
         progress(f"chain rule for {var}", done + 1, total)
@@ -123,14 +118,7 @@ def _derive(config: Config, progress: Progress) -> Derivation:
             derivative, closed_node = derivative.transpose(), transpose(closed_node)
         closed = evaluate(closed_node, env, layer.sizes, order)
         diff = maths.compare(derivative, closed, "chain rule gives", "closed form")
-        checks.append(
-            Check(
-                var,
-                notes.Claim.CLOSED_FORM,
-                diff is None,
-                diff or notes.CLOSED_AGREES,
-            )
-        )
+        checks.append(_check(var, notes.Claim.CLOSED_FORM, diff, notes.CLOSED_AGREES))
         steps += _reshape_steps(config, var, derivative, closed_node, closed)
         results[var] = Result(
             var=var,
@@ -175,6 +163,14 @@ def _derive(config: Config, progress: Progress) -> Derivation:
         results=results,
         checks=tuple(checks),
     )
+
+
+def _check(
+    var: str, claim: notes.Claim, diff: notes.Prose | None, agrees: notes.Prose
+) -> Check:
+    """The certificate row of ``claim``: passed when :func:`maths.compare` found no
+    difference (``diff`` None), its note then ``agrees``."""
+    return Check(var, claim, diff is None, diff or agrees)
 
 
 # -- the steps, each a function of what it shows --------------------------------------------
@@ -230,9 +226,7 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
                     rf"L = -\frac{{1}}{{{n}}} \sum_{{i}} \sum_{{j}} {tt}_{{ij}} \log p_{{ij}}",
                 )
             ),
-            Equation(
-                Sym("dY"), up, softmax_ce_upstream(), Explicit(loss_dY)
-            ),
+            Equation(Sym("dY"), up, softmax_ce_upstream(), Explicit(loss_dY)),
         )
     else:
         assert loss_dY is not None
