@@ -291,8 +291,6 @@ def generate_linear(
 
     return _MODULE.format(
         forward=f"{L.Y} = {forward_rhs}",
-        forward_rhs=forward_rhs,
-        version=__version__,
         name=conv.name,
         source=conv.source,
         regenerate=_regenerate(conv.name, names),
@@ -321,7 +319,6 @@ def generate_linear(
         dY=L.dY,
         Y=L.Y,
         X=L.X,
-        Y_shape=shape_of("Y"),
         backward_doc="\n".join(
             f"    {eq.ljust(max(len(e) for e, _ in formulas))}    {sh}"
             for eq, sh in formulas
@@ -335,13 +332,11 @@ def generate_linear(
         X_shape_code=shape_code("X"),
         X_check=check_call(L.X, "X", "None"),  # any batch size
         dY_check=check_call(L.dY, "Y", "self.N"),  # the batch forward saw
-        Y_shape_code=shape_code("Y"),
         batch_axis=1 if conv.samples_as_columns else 0,
         b_shape_code=shape_code("b"),
         grad_attrs="\n".join(grad_attrs),
         grad_decls="\n".join(grad_decls),
         forward_code=numpy_code(forward, fwd_names, sizes),
-        dX=dX,
         backward_code="\n".join(code_lines),
     )
 
