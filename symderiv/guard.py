@@ -64,9 +64,8 @@ class Estimate:
     nonzeros: int  # their nonzero entries (what is actually stored)
     terms: int  # polynomial terms built in total (JSON text included)
     bytes: int  # peak memory of the process
-    seconds: (
-        float  # derive with its certificate, then the output, on the reference machine
-    )
+    # derive with its certificate, then the output, on the reference machine
+    seconds: float
 
     def describe(self) -> str:
         """One line for the user: entries, memory, time."""
@@ -185,8 +184,6 @@ def _total(
 ) -> Estimate:
     """The cost of several derivations kept in memory together (``conventions``)."""
     parts = [estimate(c, fmt, max_entries) for c in configs]
-    if len(parts) == 1:
-        return parts[0]
     fixed = [_fixed_bytes(c, fmt) for c in configs]  # the interpreter counts once
     return Estimate(
         jacobian_entries=sum(p.jacobian_entries for p in parts),
