@@ -418,6 +418,21 @@ class Context:
     def j(self) -> Any:
         return self.calc.index("j")
 
+    def collect(self, name: str, variable: PerVariable, *first: Step) -> View:
+        """The view ``name``: the steps ``first``, then ``variable``'s steps, check and
+        extras for each variable asked for."""
+        steps, checks, extras = list(first), [], {}
+        for var in self.config.wrt:
+            more, check, extra = variable(self, var)
+            steps += more
+            checks.append(check)
+            extras[var] = {name: extra}
+        return View(tuple(steps), tuple(checks), extras)
+
+
+#: What a view computes for one variable: its steps, certificate row and extras.
+PerVariable = Callable[[Context, str], tuple[list[Step], Check, dict[str, Any]]]
+
 
 __all__ = [
     "Context",

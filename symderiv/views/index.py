@@ -39,13 +39,7 @@ def index_view(ctx: Context) -> View:
     Extras per variable (``Result.extra["index"]``): the equation chain and the entry
     derivative as sympy display objects, and whether the view agreed.
     """
-    steps, checks, extras = [_forward_step(ctx)], [], {}
-    for var in ctx.config.wrt:
-        more, check, extra = _variable(ctx, var)
-        steps += more
-        checks.append(check)
-        extras[var] = {"index": extra}
-    return View(tuple(steps), tuple(checks), extras)
+    return ctx.collect("index", _variable, _forward_step(ctx))
 
 
 def _forward_step(ctx: Context) -> Step:

@@ -58,13 +58,7 @@ def tensor_view(ctx: Context) -> View:
     Extras per variable (``Result.extra["tensor"]``): the array's shape, its number of
     entries and nonzeros, the entry derivative (sympy display objects) and the verdict.
     """
-    steps, checks, extras = [], [], {}
-    for var in ctx.config.wrt:
-        more, check, extra = _variable(ctx, var)
-        steps += more
-        checks.append(check)
-        extras[var] = {"tensor": extra}
-    return View(tuple(steps), tuple(checks), extras)
+    return ctx.collect("tensor", _variable)
 
 
 def build(ctx: Context, var: str, vi: VarIndex, partial: Any) -> DerivativeTensor:
@@ -147,39 +141,28 @@ def _check(
     contracted = PolyMatrix(derivative.rows, derivative.cols, out)
     diff = contracted.first_difference(derivative)
     if diff is not None:
-        return (
-            contracted,
-            False,
-            notes.tensor_differs(
-                (diff[0] + 1, diff[1] + 1),
-                notes.Code(contracted[diff].to_str()),
-                notes.Code(derivative[diff].to_str()),
-            ),
+        why = notes.tensor_differs(
+            (diff[0] + 1, diff[1] + 1),
+            notes.Code(contracted[diff].to_str()),
+            notes.Code(derivative[diff].to_str()),
         )
+        return contracted, False, why
     # The same numbers as the explicit Jacobian: rows in vec(Y) order, columns in vec(V).
     rows = {p: r for r, p in enumerate(vec_positions(c.shape("Y"), c.vec))}
     cols = {p: k for k, p in enumerate(vec_positions(c.shape(var), c.vec))}
     jac = result.jacobian
     for (i, j, *rest), v in tensor.entries.items():
         if jac[rows[i, j], cols[position[tuple(rest)]]] != v:
+            at = tuple(k + 1 for k in rest)
             return (
                 contracted,
                 False,
-                notes.tensor_entry_differs(
-                    c, var, (i + 1, j + 1), tuple(k + 1 for k in rest)
-                ),
+                notes.tensor_entry_differs(c, var, (i + 1, j + 1), at),
             )
     if len(tensor.entries) != jac.nnz():
-        return (
-            contracted,
-            False,
-            notes.tensor_count_differs(len(tensor.entries), jac.nnz()),
-        )
-    return (
-        contracted,
-        True,
-        notes.tensor_agrees(c, len(tensor.entries)),
-    )
+        why = notes.tensor_count_differs(len(tensor.entries), jac.nnz())
+        return contracted, False, why
+    return contracted, True, notes.tensor_agrees(c, len(tensor.entries))
 
 
 def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]]:
