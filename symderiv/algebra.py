@@ -482,7 +482,8 @@ class PolyMatrix:
         return self.transpose()
 
     def __add__(self, other: PolyMatrix) -> PolyMatrix:
-        _same_shape(self, other, "+")
+        if self.shape != other.shape:
+            raise ValueError(f"shapes {self.shape} + {other.shape} do not fit")
         out = dict(self.entries)
         for key, v in other.entries.items():
             s = out[key] + v if key in out else v
@@ -668,11 +669,6 @@ def _merge_order(a: PolyMatrix, b: PolyMatrix) -> int:
     if max(ro) < min(lo):
         return 1
     return 0
-
-
-def _same_shape(a: PolyMatrix, b: PolyMatrix, op: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"shapes {a.shape} {op} {b.shape} do not fit")
 
 
 def affine_jacobian(values: Iterable[Poly], names: Iterable[str]) -> PolyMatrix:
