@@ -43,8 +43,6 @@ def codegen(
     from ..codegen import generate_linear
     from .console import check_outputs, printable, show
 
-    if output == "-":
-        output = None
     check_outputs({"-o": output})
     if net is not None:
         from ..net.codegen import generate_net

@@ -51,8 +51,6 @@ def conventions(
     from ..guard import guard_all
     from .console import check_outputs, progress, show
 
-    if output == "-":
-        output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         # refused before any work, as derive does
         raise UsageError("--pdf needs --format latex and -o FILE.tex")

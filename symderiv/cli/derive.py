@@ -128,8 +128,6 @@ def derive(
     )
     config = Config(n=n, d=d, m=m, **options)
     settings = ViewSettings(max_entries=max_entries, flavor=flavor)
-    if output == "-":
-        output = None  # standard output, as for every command
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     # Every usage error and every bad output path fails now: no work, no file written.

@@ -15,6 +15,7 @@ from ..conventions import (
     MAX_SIZE,
     METHODS,
     VEC_ORDERS,
+    check_values_seed,
     parse_names,
     parse_wrt,
 )
@@ -156,15 +157,19 @@ def net_variables(value: str) -> tuple[str, ...] | None:
     return None
 
 
-def _names(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> dict[str, str]:
-    if value is None:
-        return {}
-    try:
-        return parse_names(value)
-    except SymderivError as exc:
-        raise click.BadParameter(_unprefixed(exc, "--names"), ctx, param) from exc
+def _parsed(parse: Callable[[str], Any], flag: str, missing: Any = None) -> Any:
+    """A click callback: ``parse`` of the value given (``missing()`` when none), its
+    error as click's own, which names the flag."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None if missing is None else missing()
+        try:
+            return parse(value)
+        except SymderivError as exc:
+            raise click.BadParameter(_unprefixed(exc, flag), ctx, param) from exc
+
+    return callback
 
 
 def size_options(func: F) -> F:
@@ -255,24 +260,11 @@ def names_option(extra_help: str = "") -> Callable[[F], F]:
     return click.option(
         "--names",
         default=None,
-        callback=_names,
+        callback=_parsed(parse_names, "--names", dict),
         metavar="ROLE=LETTERS,...",
         help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T); sizes "
         "too, e.g. D=C_in,M=C_out or N=B, and the delta, delta=Id." + extra_help,
     )
-
-
-def _values(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> int | None:
-    if value is None:
-        return None
-    from ..conventions import check_values_seed
-
-    try:
-        return check_values_seed(value)
-    except SymderivError as exc:
-        raise click.BadParameter(_unprefixed(exc, "--values"), ctx, param) from exc
 
 
 def notation_options(func: F) -> F:
@@ -302,7 +294,7 @@ def notation_options(func: F) -> F:
             "--values",
             default=None,
             metavar="SEED",
-            callback=_values,
+            callback=_parsed(check_values_seed, "--values"),
             help="Also show every step with small integers (drawn from SEED) in place "
             "of the symbols, to follow by hand (exact numbers, so not with --loss "
             "softmax-ce).",
@@ -319,12 +311,13 @@ method_option = choice_option(
 
 
 def output_option(what: str = "the output") -> Callable[[F], F]:
-    """-o/--output FILE: written atomically; ``-`` means standard output."""
+    """-o/--output FILE: written atomically; ``-`` means standard output (None)."""
     return click.option(
         "-o",
         "--output",
         type=click.Path(allow_dash=True),
         default=None,
+        callback=lambda ctx, param, value: None if value == "-" else value,
         metavar="FILE",
         help=f"Write {what} to FILE (atomically) instead of standard output.",
     )
