@@ -159,8 +159,7 @@ class Convention:
         """Shape of ``role`` for sizes N=n, D=d, M=m (b is 1×M or M×1)."""
         if role not in self.shapes:
             raise ChoiceError(f"unknown role {role!r}; roles are {', '.join(NAMEABLE)}")
-        rows, cols = self.shapes[role].numbers({"N": n, "D": d, "M": m})
-        return (rows, cols)
+        return self.shapes[role].numbers({"N": n, "D": d, "M": m})
 
     def shape_names(self, role: str) -> tuple[str, str]:
         """Shape of ``role`` in size names, e.g. ("N", "C_in")."""
@@ -567,28 +566,16 @@ class Config:
 
     def to_dict(self) -> dict[str, object]:
         """The ``config`` object of the JSON output (SPEC section 6)."""
-        out: dict[str, object] = {
-            "n": self.n,
-            "d": self.d,
-            "m": self.m,
-            "convention": self.convention,
-            "vec": self.vec,
-            "layout": self.layout,
-            "loss": self.loss,
-            "method": self.method,
-            "wrt": list(self.wrt),
-        }
-        if self.names:
-            out["names"] = dict(self.names)
-        # the notation profile, only where it differs from the defaults
-        if self.index_base != 1:
-            out["index_base"] = self.index_base
-        if self.upstream is not None:
-            out["upstream"] = self.upstream
-        if self.bold:
-            out["bold"] = True
-        if self.values is not None:
-            out["values"] = self.values
+        defaults = Config()
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            # names and the notation profile only where they differ from the defaults
+            if f.name in _OPTIONAL and value == getattr(defaults, f.name):
+                continue
+            if isinstance(value, (tuple, Mapping)):  # wrt and names, as JSON has them
+                value = list(value) if isinstance(value, tuple) else dict(value)
+            out[f.name] = value
         return out
 
     def __hash__(self) -> int:
@@ -597,6 +584,10 @@ class Config:
         return hash(
             tuple(tuple(v.items()) if isinstance(v, Mapping) else v for v in values)
         )
+
+
+#: Config fields that ``to_dict`` leaves out while they keep their defaults.
+_OPTIONAL = ("names", "index_base", "upstream", "bold", "values")
 
 
 def check_values_seed(seed: object) -> int:
