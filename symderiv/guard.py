@@ -9,6 +9,7 @@ answers at once, without sympy and without allocating anything size-dependent.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -235,13 +236,9 @@ def largest_cube(
     low, high = ALWAYS_RUNS, 2 * ALWAYS_RUNS
     while runs(high):
         low, high = high, 2 * high
-    while high - low > 1:  # low runs, high does not
-        mid = (low + high) // 2
-        if runs(mid):
-            low = mid
-        else:
-            high = mid
-    return low
+    # low runs, high does not: the first size above low that does not run, less one
+    sizes = range(low + 1, high + 1)
+    return low + bisect.bisect_left(sizes, True, key=lambda k: not runs(k))
 
 
 def guard(
