@@ -211,14 +211,12 @@ def generate_linear(
     >>> "self.dW = self.X.T @ dY" in source
     True
     """
-    if isinstance(convention, Convention):
-        conv = convention
-    else:
-        conv = get_convention(convention)
+    conv = (
+        convention if isinstance(convention, Convention) else get_convention(convention)
+    )
     choose(target, TARGETS, "code generation target (--target)")
     L, grads = code_names(conv, names)
-    n_name, d_name, m_name = L.N, L.D, L.M
-    code_dims = {"N": n_name, "D": "in_features", "M": "out_features"}
+    code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
 
     def shape_code(role: str) -> str:
         r, c = conv.shapes[role].names(code_dims)
@@ -230,7 +228,7 @@ def generate_linear(
         """``(None, self.W.shape[0])``: the sizes of ``role`` the layer knows."""
         dims = conv.shapes[role].names(code_dims)
         known = [
-            batch if dim == n_name else f"self.{L.W}.shape[{w_dims.index(dim)}]"
+            batch if dim == L.N else f"self.{L.W}.shape[{w_dims.index(dim)}]"
             for dim in dims
         ]
         return f"({', '.join(known)})"
@@ -323,9 +321,9 @@ def generate_linear(
             f"    {eq.ljust(max(len(e) for e, _ in formulas))}    {sh}"
             for eq, sh in formulas
         ),
-        n_name=n_name,
-        d_name=d_name,
-        m_name=m_name,
+        n_name=L.N,
+        d_name=L.D,
+        m_name=L.M,
         W=L.W,
         b=L.b,
         W_shape_code=shape_code("W"),
