@@ -136,12 +136,14 @@ class _Printer(Visitor[str]):
     def visit_Recip(self, node: Recip) -> str:  # noqa: N802
         return self.frac.format("1", self.size(node.size))
 
+    def wrapped(self, node: Node, kinds: tuple[type[Node], ...]) -> str:
+        """``node`` printed, in parentheses when it is one of ``kinds``."""
+        text = self.visit(node)
+        return self.paren.format(text) if isinstance(node, kinds) else text
+
     def visit_Kron(self, node: Kron) -> str:  # noqa: N802
-        parts = []
-        for side in (node.left, node.right):
-            s = self.visit(side)
-            parts.append(self.paren.format(s) if isinstance(side, (Sum, Kron)) else s)
-        return self.otimes.join(parts)
+        sides = (node.left, node.right)
+        return self.otimes.join(self.wrapped(side, (Sum, Kron)) for side in sides)
 
     def visit_Sum(self, node: Sum) -> str:  # noqa: N802
         out = ""
@@ -173,11 +175,7 @@ class _Printer(Visitor[str]):
             if isinstance(inner_node, (Sum, Prod)):
                 inner = self.paren.format(inner)
             return self.over.format(inner, den)
-        parts = []
-        for a in args:
-            s = self.visit(a)
-            parts.append(self.paren.format(s) if isinstance(a, (Sum, Kron, Had)) else s)
-        return self.times.join(parts)
+        return self.times.join(self.wrapped(a, (Sum, Kron, Had)) for a in args)
 
     def visit_Vec(self, node: Vec) -> str:  # noqa: N802
         return self.vec.format(self.visit(node.arg))
