@@ -7,6 +7,7 @@ jacobian view's result and its explicit Jacobian.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     c, calc, show = ctx.config, ctx.calc, ctx.show
     i, j = ctx.i, ctx.j
     steps: list[Step] = []
+    step = functools.partial(Step, wrt=var, view="tensor")
     vi = var_indices(var, "kl")
     y_ij = show.entry_symbol("Y", (i, j))
     dv = show.partial(y_ij, var, vi.indices)
@@ -185,7 +187,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
     nnz = len(tensor.entries)
     steps.append(
-        Step(
+        step(
             f"tensor_dY_d{var}",
             StepKind.JACOBIAN,
             notes.tensor_title(c, var, len(tensor.shape)),
@@ -197,8 +199,6 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             ),
             note=notes.tensor_note(c, var, symbolic, tensor.shape, nnz, where),
             uses=("forward",),
-            wrt=var,
-            view="tensor",
         )
     )
     contracted, ok, detail = _check(ctx, var, tensor)
@@ -213,7 +213,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     )
     lhs = Entry(dl_mat, *out_indices)
     steps.append(
-        Step(
+        step(
             f"tensor_dL_d{var}",
             StepKind.CHAIN,
             notes.tensor_contract_title(c, var),
@@ -223,8 +223,6 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             ),
             note=notes.tensor_contract_note(c, var),
             uses=("upstream", f"tensor_dY_d{var}"),
-            wrt=var,
-            view="tensor",
         )
     )
     check = Check(var, notes.Claim.TENSOR, ok, detail)
