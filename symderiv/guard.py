@@ -155,9 +155,6 @@ def estimate(
     is what a guard needs. Python integers keep the counts exact at any size; nothing
     size-dependent is allocated.
     """
-    n, d, m = config.n, config.d, config.m
-    rows = n * m
-    cols = {"X": n * d, "W": d * m, "b": m}
     features = cost_features(config, fmt, max_entries)
     seconds = sum(UNIT_COST[k][0] * v for k, v in features.items())
     size = _fixed_bytes(config, fmt) + sum(
@@ -166,7 +163,8 @@ def estimate(
     counted = ("outputs", "symbols", "entries", "text_cells", "tex_cells")
     terms = sum(v for k, v in features.items() if k not in counted)
     return Estimate(
-        jacobian_entries=sum(rows * cols[v] for v in config.wrt),
+        # each Jacobian has N·M rows and a column per entry of its variable
+        jacobian_entries=config.n * config.m * features["entries"],
         nonzeros=features["nonzeros"],
         terms=terms,
         bytes=int(size),
