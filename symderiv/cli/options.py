@@ -39,10 +39,7 @@ class Size(click.ParamType[int]):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            text = str(value)
-        else:
-            text = str(value).strip()
+        text = str(value).strip()
         if not _SIZE_RE.match(text):
             self.fail(
                 f"{_clip(repr(value))} is not a whole number; use an integer >= 1",
