@@ -78,7 +78,9 @@ def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
     except ValueError:
         index = ()
     priority = _PRIORITY.get(prefix)
-    if priority is None:  # a network's names: w2, a1, r1, dz2, ... (layer number dropped)
+    if (
+        priority is None
+    ):  # a network's names: w2, a1, r1, dz2, ... (layer number dropped)
         priority = _NET_PRIORITY.get(prefix.rstrip("0123456789"), 9)
     return (priority, index, atom)
 
@@ -175,7 +177,7 @@ class Poly:
         if self.terms == _ONE_TERMS:
             return other
         acc: dict[Monomial, Coeff] = {}
-        _add_product(acc, self.terms, other.terms, 1)
+        _add_product(acc, self.terms, other.terms)
         return Poly(_prune(acc))
 
     def scale(self, factor: Coeff) -> Poly:
@@ -184,21 +186,6 @@ class Poly:
         if not factor:
             return Poly()
         return Poly({mono: _normal(c * factor) for mono, c in self.terms.items()})
-
-    def coefficient(self, atom: str) -> Poly:
-        """∂/∂atom, for a polynomial of degree at most one in ``atom`` (affine in it)."""
-        acc: dict[Monomial, Coeff] = {}
-        for mono, c in self.terms.items():
-            if atom in mono:
-                rest = list(mono)
-                rest.remove(atom)
-                if atom in rest:
-                    raise ValueError(
-                        f"{atom} appears squared; the map is not affine in it"
-                    )
-                key = tuple(rest)
-                acc[key] = acc.get(key, 0) + c
-        return Poly(_prune(acc))
 
     def subs(self, values: Mapping[str, Poly]) -> Poly:
         """Replace entries by polynomials and multiply out."""
@@ -211,7 +198,7 @@ class Poly:
                     part = {_merge(m, (factor,)): k for m, k in part.items()}
                 else:
                     nxt: dict[Monomial, Coeff] = {}
-                    _add_product(nxt, part, value.terms, 1)
+                    _add_product(nxt, part, value.terms)
                     part = nxt
             for m, k in part.items():
                 acc[m] = acc.get(m, 0) + k
@@ -360,12 +347,11 @@ def _add_product(
     acc: dict[Monomial, Coeff],
     a: Mapping[Monomial, Coeff],
     b: Mapping[Monomial, Coeff],
-    factor: Coeff,
 ) -> None:
     for ma, ca in a.items():
         for mb, cb in b.items():
             key = _merge(ma, mb)
-            acc[key] = acc.get(key, 0) + ca * cb * factor
+            acc[key] = acc.get(key, 0) + ca * cb
 
 
 def _prune(acc: dict[Monomial, Coeff]) -> dict[Monomial, Coeff]:
@@ -496,7 +482,8 @@ class PolyMatrix:
         return self.transpose()
 
     def __add__(self, other: PolyMatrix) -> PolyMatrix:
-        _same_shape(self, other, "+")
+        if self.shape != other.shape:
+            raise ValueError(f"shapes {self.shape} + {other.shape} do not fit")
         out = dict(self.entries)
         for key, v in other.entries.items():
             s = out[key] + v if key in out else v
@@ -682,11 +669,6 @@ def _merge_order(a: PolyMatrix, b: PolyMatrix) -> int:
     if max(ro) < min(lo):
         return 1
     return 0
-
-
-def _same_shape(a: PolyMatrix, b: PolyMatrix, op: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"shapes {a.shape} {op} {b.shape} do not fit")
 
 
 def affine_jacobian(values: Iterable[Poly], names: Iterable[str]) -> PolyMatrix:

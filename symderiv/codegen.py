@@ -211,14 +211,12 @@ def generate_linear(
     >>> "self.dW = self.X.T @ dY" in source
     True
     """
-    if isinstance(convention, Convention):
-        conv = convention
-    else:
-        conv = get_convention(convention)
+    conv = (
+        convention if isinstance(convention, Convention) else get_convention(convention)
+    )
     choose(target, TARGETS, "code generation target (--target)")
     L, grads = code_names(conv, names)
-    n_name, d_name, m_name = L.N, L.D, L.M
-    code_dims = {"N": n_name, "D": "in_features", "M": "out_features"}
+    code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
 
     def shape_code(role: str) -> str:
         r, c = conv.shapes[role].names(code_dims)
@@ -230,7 +228,7 @@ def generate_linear(
         """``(None, self.W.shape[0])``: the sizes of ``role`` the layer knows."""
         dims = conv.shapes[role].names(code_dims)
         known = [
-            batch if dim == n_name else f"self.{L.W}.shape[{w_dims.index(dim)}]"
+            batch if dim == L.N else f"self.{L.W}.shape[{w_dims.index(dim)}]"
             for dim in dims
         ]
         return f"({', '.join(known)})"
@@ -291,8 +289,6 @@ def generate_linear(
 
     return _MODULE.format(
         forward=f"{L.Y} = {forward_rhs}",
-        forward_rhs=forward_rhs,
-        version=__version__,
         name=conv.name,
         source=conv.source,
         regenerate=_regenerate(conv.name, names),
@@ -321,27 +317,24 @@ def generate_linear(
         dY=L.dY,
         Y=L.Y,
         X=L.X,
-        Y_shape=shape_of("Y"),
         backward_doc="\n".join(
             f"    {eq.ljust(max(len(e) for e, _ in formulas))}    {sh}"
             for eq, sh in formulas
         ),
-        n_name=n_name,
-        d_name=d_name,
-        m_name=m_name,
+        n_name=L.N,
+        d_name=L.D,
+        m_name=L.M,
         W=L.W,
         b=L.b,
         W_shape_code=shape_code("W"),
         X_shape_code=shape_code("X"),
         X_check=check_call(L.X, "X", "None"),  # any batch size
         dY_check=check_call(L.dY, "Y", "self.N"),  # the batch forward saw
-        Y_shape_code=shape_code("Y"),
         batch_axis=1 if conv.samples_as_columns else 0,
         b_shape_code=shape_code("b"),
         grad_attrs="\n".join(grad_attrs),
         grad_decls="\n".join(grad_decls),
         forward_code=numpy_code(forward, fwd_names, sizes),
-        dX=dX,
         backward_code="\n".join(code_lines),
     )
 

@@ -122,19 +122,6 @@ class Comparison:
 
 
 # -- building the comparison --------------------------------------------------------------
-def _general(conv: Convention, var: str, what: str, order: str = "row") -> Node:
-    """A formula of ``conv``, sizes by name."""
-    if what == "forward":
-        return conv.forward()
-    if what == "closed":
-        return conv.closed_form(var)
-    return conv.kronecker(var, order)
-
-
-def _names_of(conv: Convention, role: str) -> tuple[str, str]:
-    return conv.shape_names(role)
-
-
 def _count_name(names: tuple[str, str]) -> str:
     """The number of entries of a matrix of shape ``names``: ("N", "D") -> "N·D"."""
     parts = [p for p in names if p != "1"]
@@ -158,13 +145,10 @@ def _shape_cell(
             got = der.results[role].derivative.shape
             if got != expected:
                 problems.append(f"∂L/∂{role} is {got[0]}×{got[1]}")
-    detail = (
-        "the engine's matrix has this shape"
-        + (" and so has ∂L/∂" + role if role in VARIABLES else "")
-        if not problems
-        else "; ".join(problems)
+    detail = "; ".join(problems) or "the engine's matrix has this shape" + (
+        " and so has ∂L/∂" + role if role in VARIABLES else ""
     )
-    return Cell(None, expected, _names_of(conv, role), not problems, detail)
+    return Cell(None, expected, conv.shape_names(role), not problems, detail)
 
 
 def _forward_cell(conv: Convention, der: Derivation) -> Cell:
@@ -172,11 +156,10 @@ def _forward_cell(conv: Convention, der: Derivation) -> Cell:
     env = {r: der.layer.matrix(r) for r in ("X", "W", "b")}
     value = evaluate(conv.forward(), env, der.config.sizes)
     diff = value.first_difference(der.layer.Y)
-    ok = diff is None
     detail = "Y computed from this formula = the engine's Y, entry by entry"
     if diff is not None:
         detail = f"entry ({diff[0] + 1}, {diff[1] + 1}) differs"
-    return Cell(_general(conv, "", "forward"), None, None, ok, detail)
+    return Cell(conv.forward(), None, None, diff is None, detail)
 
 
 def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
@@ -191,13 +174,10 @@ def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
                 if not check.passed:
                     detail = prose_plain(check.detail, der.config.letters)
                     problems.append(f"{der.config.vec} order: {detail}")
-    ok = not problems
-    detail = (
+    detail = "; ".join(problems) or (
         "chain-rule result − closed form = 0 entry by entry (row and col order)"
-        if ok
-        else "; ".join(problems)
     )
-    return Cell(_general(conv, var, "closed"), None, None, ok, detail)
+    return Cell(conv.closed_form(var), None, None, not problems, detail)
 
 
 def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
@@ -215,14 +195,10 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     expected = (c.n * c.m, len(der.layer.matrix(var).entries))
     if (rows, cols) != expected:
         problems.append(f"Jacobian is {rows}×{cols}, expected {expected}")
-    names = (_count_name(_names_of(conv, "Y")), _count_name(_names_of(conv, var)))
-    ok = not problems
-    detail = (
-        "explicit Jacobian = Kronecker form, entry by entry"
-        if ok
-        else "; ".join(problems)
-    )
-    return Cell(_general(conv, var, "kron", c.vec), (rows, cols), names, ok, detail)
+    names = (_count_name(conv.shape_names("Y")), _count_name(conv.shape_names(var)))
+    detail = "; ".join(problems) or "explicit Jacobian = Kronecker form, entry by entry"
+    kron = conv.kronecker(var, c.vec)
+    return Cell(kron, (rows, cols), names, not problems, detail)
 
 
 def _relabel(conv: Convention, matrix: PolyMatrix, var: str) -> tuple[PolyMatrix, bool]:

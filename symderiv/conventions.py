@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
@@ -49,7 +49,7 @@ VARIABLES: tuple[str, ...] = ("X", "W", "b")
 #: Roles whose display letters ``--names`` may change.
 NAMEABLE: tuple[str, ...] = ("X", "W", "b", "Y", "dY", "T")
 #: The sizes, whose display names ``--names`` may change too (``D=C_in,M=C_out``).
-SIZE_NAMES: tuple[str, ...] = ("N", "D", "M")
+SIZE_NAMES: tuple[str, ...] = SIZES
 #: The ``--names`` key of the Kronecker delta (``delta=Id``, as seed 001 writes Id_kj).
 DELTA = "delta"
 #: Everything ``--names`` may rename.
@@ -159,8 +159,7 @@ class Convention:
         """Shape of ``role`` for sizes N=n, D=d, M=m (b is 1×M or M×1)."""
         if role not in self.shapes:
             raise ChoiceError(f"unknown role {role!r}; roles are {', '.join(NAMEABLE)}")
-        rows, cols = self.shapes[role].numbers({"N": n, "D": d, "M": m})
-        return (rows, cols)
+        return self.shapes[role].numbers({"N": n, "D": d, "M": m})
 
     def shape_names(self, role: str) -> tuple[str, str]:
         """Shape of ``role`` in size names, e.g. ("N", "C_in")."""
@@ -260,9 +259,7 @@ WX = Convention(
     "deeplearning.ai (samples as columns), Z = W A + b",
     samples_as_columns=True,
 )
-CONVENTIONS: Mapping[str, Convention] = {
-    c.name: c for c in (XW, TORCH, COLUMN, WX)
-}
+CONVENTIONS: Mapping[str, Convention] = {c.name: c for c in (XW, TORCH, COLUMN, WX)}
 
 
 def get_convention(name: str) -> Convention:
@@ -369,7 +366,7 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
 #: Letters the formulas print on their own: the loss L, identities I_N, commutation K.
 RESERVED_LETTERS: tuple[str, ...] = ("L", "I", "K")
 #: The sizes' letters (formulas such as ``ones(N)`` in ``check`` name them).
-SIZE_LETTERS: tuple[str, ...] = ("N", "D", "M")
+SIZE_LETTERS: tuple[str, ...] = SIZES
 
 
 def _check_letters(
@@ -569,49 +566,28 @@ class Config:
 
     def to_dict(self) -> dict[str, object]:
         """The ``config`` object of the JSON output (SPEC section 6)."""
-        out: dict[str, object] = {
-            "n": self.n,
-            "d": self.d,
-            "m": self.m,
-            "convention": self.convention,
-            "vec": self.vec,
-            "layout": self.layout,
-            "loss": self.loss,
-            "method": self.method,
-            "wrt": list(self.wrt),
-        }
-        if self.names:
-            out["names"] = dict(self.names)
-        # the notation profile, only where it differs from the defaults
-        if self.index_base != 1:
-            out["index_base"] = self.index_base
-        if self.upstream is not None:
-            out["upstream"] = self.upstream
-        if self.bold:
-            out["bold"] = True
-        if self.values is not None:
-            out["values"] = self.values
+        defaults = Config()
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            # names and the notation profile only where they differ from the defaults
+            if f.name in _OPTIONAL and value == getattr(defaults, f.name):
+                continue
+            if isinstance(value, (tuple, Mapping)):  # wrt and names, as JSON has them
+                value = list(value) if isinstance(value, tuple) else dict(value)
+            out[f.name] = value
         return out
 
     def __hash__(self) -> int:
+        # names (a dict, sorted by __post_init__) hashes as its items
+        values = (getattr(self, f.name) for f in fields(self))
         return hash(
-            (
-                self.n,
-                self.d,
-                self.m,
-                self.convention,
-                self.vec,
-                self.layout,
-                self.loss,
-                self.method,
-                self.wrt,
-                tuple(sorted(self.names.items())),
-                self.index_base,
-                self.upstream,
-                self.bold,
-                self.values,
-            )
+            tuple(tuple(v.items()) if isinstance(v, Mapping) else v for v in values)
         )
+
+
+#: Config fields that ``to_dict`` leaves out while they keep their defaults.
+_OPTIONAL = ("names", "index_base", "upstream", "bold", "values")
 
 
 def check_values_seed(seed: object) -> int:
@@ -678,14 +654,19 @@ def check_loss(conv: Convention, loss: str) -> None:
         )
 
 
+def _residual_over_n(role: str) -> Node:
+    """(role − T)/N, written 1/N·(role + (−1)·T)."""
+    return Prod(Recip("N"), Sum(Sym(role), Prod(Scalar(Fraction(-1)), Sym("T"))))
+
+
 def softmax_ce_upstream() -> Node:
     """dY = (P − T)/N for L = −(1/N) Σ_ij t_ij log p_ij, P the row-wise softmax of Y."""
-    return Prod(Recip("N"), Sum(Sym("P"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+    return _residual_over_n("P")
 
 
 def mse_upstream() -> Node:
     """dY = (Y − T)/N as a formula."""
-    return Prod(Recip("N"), Sum(Sym("Y"), Prod(Scalar(Fraction(-1)), Sym("T"))))
+    return _residual_over_n("Y")
 
 
 # -- canonical and display names of entries --------------------------------------------
@@ -719,22 +700,16 @@ def command_line(config: Config) -> str:
     """
     parts = [f"symderiv derive --n {config.n} --d {config.d} --m {config.m}"]
     defaults = Config()
-    for name in ("convention", "vec", "layout", "loss", "method"):
-        value = getattr(config, name)
-        if value != getattr(defaults, name):
-            parts.append(f"--{name} {value}")
-    if config.wrt != defaults.wrt:
-        parts.append("--wrt " + ",".join(config.wrt))
-    if config.names:
-        parts.append("--names " + ",".join(f"{k}={v}" for k, v in config.names.items()))
-    if config.index_base != defaults.index_base:
-        parts.append(f"--index-base {config.index_base}")
-    if config.upstream is not None:
-        parts.append(f"--upstream {config.upstream}")
-    if config.bold:
-        parts.append("--bold")
-    if config.values is not None:
-        parts.append(f"--values {config.values}")
+    for f in fields(Config)[3:]:  # after n, d, m
+        value = getattr(config, f.name)
+        if value == getattr(defaults, f.name):
+            continue
+        if f.name == "wrt":
+            value = ",".join(value)
+        elif f.name == "names":
+            value = ",".join(f"{k}={v}" for k, v in value.items())
+        flag = "--" + f.name.replace("_", "-")
+        parts.append(flag if value is True else f"{flag} {value}")
     return " ".join(parts)
 
 

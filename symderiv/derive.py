@@ -105,12 +105,7 @@ def _derive(config: Config, progress: Progress) -> Derivation:
         kron = evaluate(kron_node, env, layer.sizes, order)
         kron_diff = maths.compare(jac, kron, "explicit", "Kronecker form")
         checks.append(
-            Check(
-                var,
-                notes.Claim.KRONECKER,
-                kron_diff is None,
-                kron_diff or notes.KRONECKER_AGREES,
-            )
+            _check(var, notes.Claim.KRONECKER, kron_diff, notes.KRONECKER_AGREES)
         )
         steps.append(_jacobian_step(config, layer, var, jac, kron_node))
         progress(f"chain rule for {var}", done + 1, total)
@@ -123,14 +118,7 @@ def _derive(config: Config, progress: Progress) -> Derivation:
             derivative, closed_node = derivative.transpose(), transpose(closed_node)
         closed = evaluate(closed_node, env, layer.sizes, order)
         diff = maths.compare(derivative, closed, "chain rule gives", "closed form")
-        checks.append(
-            Check(
-                var,
-                notes.Claim.CLOSED_FORM,
-                diff is None,
-                diff or notes.CLOSED_AGREES,
-            )
-        )
+        checks.append(_check(var, notes.Claim.CLOSED_FORM, diff, notes.CLOSED_AGREES))
         steps += _reshape_steps(config, var, derivative, closed_node, closed)
         results[var] = Result(
             var=var,
@@ -177,6 +165,14 @@ def _derive(config: Config, progress: Progress) -> Derivation:
     )
 
 
+def _check(
+    var: str, claim: notes.Claim, diff: notes.Prose | None, agrees: notes.Prose
+) -> Check:
+    """The certificate row of ``claim``: passed when :func:`maths.compare` found no
+    difference (``diff`` None), its note then ``agrees``."""
+    return Check(var, claim, diff is None, diff or agrees)
+
+
 # -- the steps, each a function of what it shows --------------------------------------------
 def _define(c: Config, layer: AffineLayer) -> Step:
     """X, W and b with every entry its own symbol."""
@@ -205,47 +201,37 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
     loss, n = c.loss, c.n
     y, t = c.letters.entry("Y"), c.letters.entry("T")
     yt, tt = notes.tex_letters(y), notes.tex_letters(t)
-    eqs: tuple[Equation, ...]
     # in numerator layout ∂L/∂Y is M×N: dY, shaped like Y, is its transpose
     up: Node = T(Deriv("L", "Y")) if c.layout == "numerator" else Deriv("L", "Y")
-    if loss == "generic":
-        eqs = (Equation(Sym("dY"), up, Explicit(dY)),)
-    elif loss == "sum":
-        eqs = (
-            Equation(Written(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}")),
-            Equation(Sym("dY"), up, Explicit(dY)),
-        )
+    # the loss written out (none for the generic loss), then dY = ∂L/∂Y = its formula
+    written: tuple[Written, ...] = ()
+    dY_is: tuple[Node, ...] = (up, Explicit(dY))
+    if loss == "sum":
+        written = (Written(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),)
     elif loss == "softmax-ce":
         assert loss_dY is not None
-        eqs = (
-            Equation(
-                Written(
-                    f"pᵢⱼ = exp({y}ᵢⱼ) / Σₖ exp({y}ᵢₖ)",
-                    rf"p_{{ij}} = \exp({yt}_{{ij}}) \big/ \sum_{{k}} \exp({yt}_{{ik}})",
-                )
+        written = (
+            Written(
+                f"pᵢⱼ = exp({y}ᵢⱼ) / Σₖ exp({y}ᵢₖ)",
+                rf"p_{{ij}} = \exp({yt}_{{ij}}) \big/ \sum_{{k}} \exp({yt}_{{ik}})",
             ),
-            Equation(
-                Written(
-                    f"L = −(1/{n}) Σᵢ Σⱼ {t}ᵢⱼ log pᵢⱼ",
-                    rf"L = -\frac{{1}}{{{n}}} \sum_{{i}} \sum_{{j}} {tt}_{{ij}} \log p_{{ij}}",
-                )
-            ),
-            Equation(
-                Sym("dY"), up, softmax_ce_upstream(), Explicit(loss_dY)
+            Written(
+                f"L = −(1/{n}) Σᵢ Σⱼ {t}ᵢⱼ log pᵢⱼ",
+                rf"L = -\frac{{1}}{{{n}}} \sum_{{i}} \sum_{{j}} {tt}_{{ij}} \log p_{{ij}}",
             ),
         )
-    else:
+        dY_is = (up, softmax_ce_upstream(), Explicit(loss_dY))
+    elif loss == "mse":
         assert loss_dY is not None
-        eqs = (
-            Equation(
-                Written(
-                    f"L = 1/(2·{n}) Σᵢ ‖{y}ᵢ − {t}ᵢ‖²",
-                    rf"L = \frac{{1}}{{2\cdot {n}}} \sum_{{i}} "
-                    rf"\lVert {yt}_{{i}} - {tt}_{{i}} \rVert^{{2}}",
-                )
+        written = (
+            Written(
+                f"L = 1/(2·{n}) Σᵢ ‖{y}ᵢ − {t}ᵢ‖²",
+                rf"L = \frac{{1}}{{2\cdot {n}}} \sum_{{i}} "
+                rf"\lVert {yt}_{{i}} - {tt}_{{i}} \rVert^{{2}}",
             ),
-            Equation(Sym("dY"), up, mse_upstream(), Explicit(loss_dY)),
         )
+        dY_is = (up, mse_upstream(), Explicit(loss_dY))
+    eqs = (*(Equation(w) for w in written), Equation(Sym("dY"), *dY_is))
     return Step(
         "upstream",
         StepKind.DEFINE,

@@ -23,6 +23,7 @@ can refuse a bad path before any work.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -167,16 +168,12 @@ def _open_temporary(folder: Path, name: str) -> tuple[int, Path]:
 
 def _fsync_folder(folder: Path) -> None:
     """Make the rename itself durable where the platform allows it (best effort)."""
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _write_all(fd: int, payload: bytes) -> None:
@@ -285,9 +282,7 @@ def write_atomic(
             raise _fail(path, _reason(exc)) from exc
     except BaseException:
         # Any failure, KeyboardInterrupt included: remove the temporary file, re-raise.
-        try:
+        with contextlib.suppress(OSError):
             temporary.unlink()
-        except OSError:
-            pass
         raise
     _fsync_folder(folder)

@@ -9,6 +9,7 @@ answers at once, without sympy and without allocating anything size-dependent.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -64,9 +65,8 @@ class Estimate:
     nonzeros: int  # their nonzero entries (what is actually stored)
     terms: int  # polynomial terms built in total (JSON text included)
     bytes: int  # peak memory of the process
-    seconds: (
-        float  # derive with its certificate, then the output, on the reference machine
-    )
+    # derive with its certificate, then the output, on the reference machine
+    seconds: float
 
     def describe(self) -> str:
         """One line for the user: entries, memory, time."""
@@ -155,9 +155,6 @@ def estimate(
     is what a guard needs. Python integers keep the counts exact at any size; nothing
     size-dependent is allocated.
     """
-    n, d, m = config.n, config.d, config.m
-    rows = n * m
-    cols = {"X": n * d, "W": d * m, "b": m}
     features = cost_features(config, fmt, max_entries)
     seconds = sum(UNIT_COST[k][0] * v for k, v in features.items())
     size = _fixed_bytes(config, fmt) + sum(
@@ -166,7 +163,8 @@ def estimate(
     counted = ("outputs", "symbols", "entries", "text_cells", "tex_cells")
     terms = sum(v for k, v in features.items() if k not in counted)
     return Estimate(
-        jacobian_entries=sum(rows * cols[v] for v in config.wrt),
+        # each Jacobian has N·M rows and a column per entry of its variable
+        jacobian_entries=config.n * config.m * features["entries"],
         nonzeros=features["nonzeros"],
         terms=terms,
         bytes=int(size),
@@ -185,8 +183,6 @@ def _total(
 ) -> Estimate:
     """The cost of several derivations kept in memory together (``conventions``)."""
     parts = [estimate(c, fmt, max_entries) for c in configs]
-    if len(parts) == 1:
-        return parts[0]
     fixed = [_fixed_bytes(c, fmt) for c in configs]  # the interpreter counts once
     return Estimate(
         jacobian_entries=sum(p.jacobian_entries for p in parts),
@@ -238,13 +234,9 @@ def largest_cube(
     low, high = ALWAYS_RUNS, 2 * ALWAYS_RUNS
     while runs(high):
         low, high = high, 2 * high
-    while high - low > 1:  # low runs, high does not
-        mid = (low + high) // 2
-        if runs(mid):
-            low = mid
-        else:
-            high = mid
-    return low
+    # low runs, high does not: the first size above low that does not run, less one
+    sizes = range(low + 1, high + 1)
+    return low + bisect.bisect_left(sizes, True, key=lambda k: not runs(k))
 
 
 def guard(

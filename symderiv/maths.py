@@ -43,20 +43,12 @@ def loss_upstream(layer: AffineLayer, loss: str) -> PolyMatrix | None:
     ∂L/∂y_ij = (p_ij − t_ij)/N, in the cached softmax outputs p_i_j.
     """
     if loss == "mse":
-        return (layer.outputs - layer.matrix("T")).scale(Fraction(1, layer.n))
-    if loss == "softmax-ce":
-        rows, cols = layer.shape("Y")
-        probs = PolyMatrix(
-            rows,
-            cols,
-            {
-                (i, j): Poly.atom(f"p_{i + 1}_{j + 1}")
-                for i in range(rows)
-                for j in range(cols)
-            },
-        )
-        return (probs - layer.matrix("T")).scale(Fraction(1, layer.n))
-    return None
+        values = layer.outputs
+    elif loss == "softmax-ce":
+        values = PolyMatrix.of_atoms("P", *layer.shape("Y"))  # p_i_j
+    else:
+        return None
+    return (values - layer.matrix("T")).scale(Fraction(1, layer.n))
 
 
 def column(values: list[Poly]) -> PolyMatrix:
@@ -90,10 +82,7 @@ def chain_rule(
     Returns:
         (the row J_h(y) = vec(dY)ᵀ, (1, N·M); the result J_L(v), (1, #v)).
     """
-    values = upstream.vec(order)
-    row = PolyMatrix(
-        1, len(values), {(0, k): v for k, v in enumerate(values) if not v.is_zero()}
-    )
+    row = column(upstream.vec(order)).T  # vec(dY)ᵀ
     # Sparse row times matrix: column c of J_L collects row[r]·J[r, c], one Σ each.
     return row, row @ jac
 

@@ -45,6 +45,7 @@ This module imports nothing heavy (no sympy) so that the CLI can load convention
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -287,10 +288,7 @@ def _dim_text(dim: Dim, names: Mapping[str, str]) -> str:
 
 
 def _dim_value(dim: Dim, sizes: Mapping[str, int]) -> int:
-    out = 1
-    for f in dim:
-        out *= sizes[f] if isinstance(f, str) else f
-    return out
+    return math.prod(sizes[f] if isinstance(f, str) else f for f in dim)
 
 
 @dataclass(frozen=True)
@@ -389,9 +387,7 @@ class _ShapeOf(Visitor["Shape | None"]):
 
     def visit_Deriv(self, node: Deriv) -> Shape:  # noqa: N802
         of, wrt = self.role(node.of), self.role(node.wrt)
-        if node.vec:
-            return Shape(of.count(), wrt.count())
-        if node.of == "L":
+        if node.of == "L" and not node.vec:
             return wrt.T if self.numerator else wrt
         return Shape(of.count(), wrt.count())
 

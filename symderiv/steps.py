@@ -134,17 +134,15 @@ class Derivation:
         """dy_i_j -> its value for the loss (mse: (Y − T)/N in x, w, b, t), else empty."""
         if self.loss_upstream is None:
             return {}
-        from .algebra import Poly
-
         outputs = {
             f"y_{i + 1}_{j + 1}": self.layer.Y[i, j]
             for i in range(self.layer.Y.rows)
             for j in range(self.layer.Y.cols)
         }
-        values: dict[str, Poly] = {}
-        for (i, j), v in self.loss_upstream.entries.items():
-            values[f"dy_{i + 1}_{j + 1}"] = v.subs(outputs)
-        return values
+        return {
+            f"dy_{i + 1}_{j + 1}": v.subs(outputs)
+            for (i, j), v in self.loss_upstream.entries.items()
+        }
 
     def explicit_derivative(self, var: str) -> Any:
         """∂L/∂var as a sympy ImmutableMatrix, with the loss's dY substituted."""

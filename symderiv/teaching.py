@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from .algebra import Poly, PolyMatrix, vec_positions
 from .conventions import PREFIX, split_entry
+from .maths import entries_in_vec_order
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -340,20 +341,13 @@ def function_view(derivation: Derivation, var: str) -> FunctionView:
     """
     order = derivation.config.vec
     layer = derivation.layer
-    inputs = tuple(next(iter(p.atoms())) for p in layer.matrix(var).vec(order))
+    inputs = tuple(entries_in_vec_order(layer, var, order))
     outputs = tuple(next(iter(p.atoms())) for p in layer.outputs.vec(order))
     images = tuple(layer.Y.vec(order))
+    # the other variables' entries, X, W, b, each by its indices (row by row)
     held = [r for r in ("X", "W", "b") if r != var]
     constants = tuple(
-        sorted(
-            {
-                a
-                for r in held
-                for p in layer.matrix(r).entries.values()
-                for a in p.atoms()
-            },
-            key=lambda a: (("X", "W", "b").index(split_entry(a)[0]), split_entry(a)[1]),
-        )
+        name for r in held for name in entries_in_vec_order(layer, r, "row")
     )
     symbols = tuple(tuple((o, i) for i in inputs) for o in outputs)
     return FunctionView(

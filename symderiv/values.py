@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix
 from .conventions import check_values_loss, check_values_seed
+from .maths import column
 
 if TYPE_CHECKING:
     from .steps import Derivation
@@ -133,35 +134,17 @@ def companion(derivation: Derivation, seed: int) -> Companion:
         r: number(layer.matrix(r)) for r in ("X", "W", "b")
     }
     values["Y"] = number(layer.Y)
-    y_rows, y_cols = layer.shape("Y")  # N×M, or M×N with samples as columns (wx)
-    y_values = {
-        f"y_{i + 1}_{j + 1}": values["Y"][i, j]
-        for i in range(y_rows)
-        for j in range(y_cols)
-    }
     if config.loss == "mse":
         values["T"] = number(layer.matrix("T"))
         assert derivation.loss_upstream is not None
+        y_values = _by_name("y", values["Y"])
         upstream = derivation.loss_upstream.subs(y_values).subs(consts)
     else:
         upstream = number(derivation.upstream)
     values["dY"] = upstream
     # dy_i_j -> its number: the chain rule's row is the upstream dY
-    dy = {
-        f"dy_{i + 1}_{j + 1}": upstream[i, j]
-        for i in range(y_rows)
-        for j in range(y_cols)
-    }
-    everything = {**consts, **dy}
-    vec_y = PolyMatrix(
-        config.n * config.m,
-        1,
-        {
-            (k, 0): v
-            for k, v in enumerate(values["Y"].vec(config.vec))
-            if not v.is_zero()
-        },
-    )
+    everything = {**consts, **_by_name("dy", upstream)}
+    vec_y = column(values["Y"].vec(config.vec))
     reference = _closed_forms(config.convention, config.layout, values)
     variables: dict[str, VariableNumbers] = {}
     for var, result in derivation.results.items():
@@ -176,6 +159,16 @@ def companion(derivation: Derivation, seed: int) -> Companion:
             derivative == closed,
         )
     return Companion(seed, assignment, values, vec_y, variables)
+
+
+def _by_name(prefix: str, matrix: PolyMatrix) -> dict[str, Poly]:
+    """Canonical entry name -> entry: {"y_1_1": ..., "y_1_2": ...} for Y (N×M, or M×N
+    with samples as columns)."""
+    return {
+        f"{prefix}_{i + 1}_{j + 1}": matrix[i, j]
+        for i in range(matrix.rows)
+        for j in range(matrix.cols)
+    }
 
 
 def _array(matrix: PolyMatrix) -> Any:
@@ -193,17 +186,11 @@ def _array(matrix: PolyMatrix) -> Any:
 
 
 def _matrix(array: Any) -> PolyMatrix:
+    import numpy as np
+
     rows, cols = array.shape
-    return PolyMatrix(
-        rows,
-        cols,
-        {
-            (i, j): Poly.const(array[i, j])
-            for i in range(rows)
-            for j in range(cols)
-            if array[i, j] != 0
-        },
-    )
+    entries = {at: Poly.const(v) for at, v in np.ndenumerate(array) if v != 0}
+    return PolyMatrix(rows, cols, entries)
 
 
 def _closed_forms(

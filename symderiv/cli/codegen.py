@@ -6,36 +6,26 @@ import click
 
 from ..codegen import TARGETS
 from . import cli
-from .options import convention_option, names_option, output_option
+from .options import (
+    choice_option,
+    convention_option,
+    loss_option,
+    names_option,
+    net_option,
+    output_option,
+)
 
 
 @cli.command()
 @convention_option
-@click.option(
-    "--target",
-    type=click.Choice(list(TARGETS)),
-    default="numpy",
-    show_default=True,
-    help="Array library of the generated code.",
-)
+@choice_option("--target", list(TARGETS), "Array library of the generated code.")
 @output_option("the module")
 @names_option(
     " In the code: X, W, b, Y and dY (dY=dout gives backward(self, dout)), and the "
     "sizes in its docstring."
 )
-@click.option(
-    "--net",
-    default=None,
-    metavar="LAYERS",
-    help="A class Net for a network instead, e.g. 'affine:3,relu,affine:2'.",
-)
-@click.option(
-    "--loss",
-    type=click.Choice(["generic", "mse", "sum", "softmax-ce"]),
-    default="generic",
-    show_default=True,
-    help="With --net: softmax-ce also writes softmax_ce(Z, T) -> (L, dZ).",
-)
+@net_option("A class Net for a network instead, e.g. 'affine:3,relu,affine:2'.")
+@loss_option("With --net: softmax-ce also writes softmax_ce(Z, T) -> (L, dZ).")
 def codegen(
     convention: str,
     target: str,
@@ -53,8 +43,6 @@ def codegen(
     from ..codegen import generate_linear
     from .console import check_outputs, printable, show
 
-    if output == "-":
-        output = None
     check_outputs({"-o": output})
     if net is not None:
         from ..net.codegen import generate_net
@@ -62,7 +50,9 @@ def codegen(
         if names:
             from ..errors import UsageError
 
-            raise UsageError("--names cannot be used with --net (a network's names are fixed)")
+            raise UsageError(
+                "--names cannot be used with --net (a network's names are fixed)"
+            )
 
         source = generate_net(net, convention, loss)
     else:

@@ -63,12 +63,16 @@ def no_colour() -> bool:
     return os.environ.get("NO_COLOR", "") != ""
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
 def interactive() -> bool:
     """True when someone is at a terminal: stdin and stdout are both terminals."""
-    try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
-    except (AttributeError, ValueError):  # closed or replaced streams
-        return False
+    return _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
 
 
 def step_reads_input() -> bool:
@@ -82,13 +86,6 @@ def step_reads_input() -> bool:
     try:
         return interactive() or not sys.stdin.isatty()
     except (AttributeError, ValueError):  # stdin closed or replaced
-        return False
-
-
-def _stdout_is_terminal() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):  # closed or replaced streams
         return False
 
 
@@ -106,7 +103,7 @@ def terminal_width() -> int | None:
     """The columns of the terminal on stdout (COLUMNS when valid), or None if no terminal."""
     import shutil
 
-    if not _stdout_is_terminal():
+    if not _is_terminal(sys.stdout):
         return None
     columns = _columns_variable()
     if columns is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .options import format_option, output_option, size_options
+from .options import force_option, format_option, output_option, size_options
 
 #: The formats of the comparison page.
 FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown", "html")
@@ -15,7 +15,7 @@ FORMATS: tuple[str, ...] = ("rich", "text", "latex", "markdown", "html")
 @size_options
 @format_option(FORMATS)
 @output_option()
-@click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+@force_option("Run even when the sizes look too large.")
 @click.option(
     "--pdf",
     is_flag=True,
@@ -51,8 +51,6 @@ def conventions(
     from ..guard import guard_all
     from .console import check_outputs, progress, show
 
-    if output == "-":
-        output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         # refused before any work, as derive does
         raise UsageError("--pdf needs --format latex and -o FILE.tex")

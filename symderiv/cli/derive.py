@@ -12,8 +12,10 @@ from . import cli
 from .options import (
     Size,
     derivation_options,
+    force_option,
     format_option,
     method_option,
+    net_option,
     notation_options,
     output_option,
     size_options,
@@ -52,7 +54,7 @@ FORMATS: tuple[str, ...] = (
     help=f"Show at most this many rows and columns of a matrix (display only; "
     f"at most {MAX_ENTRIES_LIMIT}).",
 )
-@click.option("--force", is_flag=True, help="Run even when the sizes look too large.")
+@force_option("Run even when the sizes look too large.")
 @click.option(
     "--flavor",
     type=click.Choice(["github", "gitlab", "jupyter"]),
@@ -66,12 +68,9 @@ FORMATS: tuple[str, ...] = (
     help="Pause after each step until Enter (q quits): for live lectures. With "
     "input from a pipe or file, each pause reads one line (q or its end stops).",
 )
-@click.option(
-    "--net",
-    default=None,
-    metavar="LAYERS",
-    help="A network instead of one layer, e.g. 'affine:3,relu,affine:2' "
-    "(affine:K, relu, tanh, sigmoid); --loss softmax-ce for classification.",
+@net_option(
+    "A network instead of one layer, e.g. 'affine:3,relu,affine:2' "
+    "(affine:K, relu, tanh, sigmoid); --loss softmax-ce for classification."
 )
 @click.option(
     "--svg",
@@ -124,11 +123,11 @@ def derive(
     from .console import ViewSettings, check_outputs, progress, show, step_reads_input
     from .options import resolve_wrt
 
-    options["wrt"] = resolve_wrt(options["wrt"], options["convention"], options["names"])
+    options["wrt"] = resolve_wrt(
+        options["wrt"], options["convention"], options["names"]
+    )
     config = Config(n=n, d=d, m=m, **options)
     settings = ViewSettings(max_entries=max_entries, flavor=flavor)
-    if output == "-":
-        output = None  # standard output, as for every command
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     # Every usage error and every bad output path fails now: no work, no file written.

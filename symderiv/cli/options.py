@@ -15,6 +15,7 @@ from ..conventions import (
     MAX_SIZE,
     METHODS,
     VEC_ORDERS,
+    check_values_seed,
     parse_names,
     parse_wrt,
 )
@@ -38,10 +39,7 @@ class Size(click.ParamType[int]):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            text = str(value)
-        else:
-            text = str(value).strip()
+        text = str(value).strip()
         if not _SIZE_RE.match(text):
             self.fail(
                 f"{_clip(repr(value))} is not a whole number; use an integer >= 1",
@@ -135,7 +133,9 @@ def resolve_wrt(
     if isinstance(items, str):
         items = tuple(s.strip() for s in items.split(","))
     if not items or not all(items):
-        raise ChoiceError(f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b")
+        raise ChoiceError(
+            f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b"
+        )
     config = Config(convention=convention or "xw", names=names or {})
     roles = [resolve_variable(item, config) for item in items]
     if len(set(roles)) != len(roles):
@@ -154,94 +154,99 @@ def net_variables(value: str) -> tuple[str, ...] | None:
     return None
 
 
-def _names(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> dict[str, str]:
-    if value is None:
-        return {}
-    try:
-        return parse_names(value)
-    except SymderivError as exc:
-        raise click.BadParameter(_unprefixed(exc, "--names"), ctx, param) from exc
+def _parsed(parse: Callable[[str], Any], flag: str, missing: Any = None) -> Any:
+    """A click callback: ``parse`` of the value given (``missing()`` when none), its
+    error as click's own, which names the flag."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None if missing is None else missing()
+        try:
+            return parse(value)
+        except SymderivError as exc:
+            raise click.BadParameter(_unprefixed(exc, flag), ctx, param) from exc
+
+    return callback
 
 
 def size_options(func: F) -> F:
     """--n, --d, --m."""
     return _stack(
-        click.option(
-            "--n",
-            "n",
-            type=SIZE,
-            default=2,
-            show_default=True,
-            help="Batch size N (rows of X).",
-        ),
-        click.option(
-            "--d",
-            "d",
-            type=SIZE,
-            default=2,
-            show_default=True,
-            help="Input features D (C_in).",
-        ),
-        click.option(
-            "--m",
-            "m",
-            type=SIZE,
-            default=3,
-            show_default=True,
-            help="Output features M (C_out).",
-        ),
+        *(
+            click.option(flag, type=SIZE, default=default, show_default=True, help=help)
+            for flag, default, help in (
+                ("--n", 2, "Batch size N (rows of X)."),
+                ("--d", 2, "Input features D (C_in)."),
+                ("--m", 3, "Output features M (C_out)."),
+            )
+        )
     )(func)
 
 
-def convention_option(func: F) -> F:
-    """--convention."""
+def choice_option(
+    flag: str, choices: tuple[str, ...] | list[str], help: str
+) -> Callable[[F], F]:
+    """An option taking one of ``choices``, the first being the default."""
     return click.option(
-        "--convention",
-        type=click.Choice(list(CONVENTIONS)),
-        default="xw",
+        flag,
+        type=click.Choice(list(choices)),
+        default=choices[0],
         show_default=True,
-        help=(
-            "xw: Y = X W + 1b; torch: y = x Wᵀ + b; column: Z = A Wᵀ + 1bᵀ; "
-            "wx (samples as columns): Y = W X + b1ᵀ."
-        ),
-    )(func)
+        help=help,
+    )
+
+
+convention_option = choice_option(
+    "--convention",
+    list(CONVENTIONS),
+    "xw: Y = X W + 1b; torch: y = x Wᵀ + b; column: Z = A Wᵀ + 1bᵀ; "
+    "wx (samples as columns): Y = W X + b1ᵀ.",
+)
+
+#: How --loss explains the three losses after "generic" (derive, verify).
+LOSS_HELP = "mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij; softmax-ce: −(1/N)·Σ t·log softmax(y)."
+
+
+def loss_option(help: str) -> Callable[[F], F]:
+    """--loss (generic, mse, sum, softmax-ce)."""
+    return choice_option("--loss", LOSSES, help)
+
+
+def wrt_option(help: str) -> Callable[[F], F]:
+    """--wrt X,W,b (split by :func:`wrt_callback`)."""
+    return click.option(
+        "--wrt", default="X,W,b", show_default=True, callback=wrt_callback, help=help
+    )
+
+
+def net_option(help: str) -> Callable[[F], F]:
+    """--net LAYERS: a network instead of one layer."""
+    return click.option("--net", default=None, metavar="LAYERS", help=help)
+
+
+def force_option(help: str) -> Callable[[F], F]:
+    """--force: run past the size guard."""
+    return click.option("--force", is_flag=True, help=help)
 
 
 def derivation_options(func: F) -> F:
     """--convention, --vec, --layout, --loss, --wrt, --names: shared by derive, check, ..."""
     return _stack(
         convention_option,
-        click.option(
+        choice_option(
             "--vec",
-            type=click.Choice(list(VEC_ORDERS)),
-            default="row",
-            show_default=True,
-            help="Vectorization: row stacks rows (reshape(-1)), col stacks columns.",
+            VEC_ORDERS,
+            "Vectorization: row stacks rows (reshape(-1)), col stacks columns.",
         ),
-        click.option(
+        choice_option(
             "--layout",
-            type=click.Choice(list(LAYOUTS)),
-            default="denominator",
-            show_default=True,
-            help="denominator: dL/dW has W's shape; numerator: its transpose.",
+            LAYOUTS,
+            "denominator: dL/dW has W's shape; numerator: its transpose.",
         ),
-        click.option(
-            "--loss",
-            type=click.Choice(list(LOSSES)),
-            default="generic",
-            show_default=True,
-            help="generic: symbolic upstream dL/dy_ij; mse: 1/(2N)·Σ‖y−t‖²; "
-            "sum: Σ y_ij; softmax-ce: −(1/N)·Σ t·log softmax(y).",
-        ),
-        click.option(
-            "--wrt",
-            default="X,W,b",
-            show_default=True,
-            callback=wrt_callback,
-            help="Variables to differentiate by: any of X,W,b, or the convention's "
-            "letters (x in torch, A in column) or those renamed by --names.",
+        loss_option("generic: symbolic upstream dL/dy_ij; " + LOSS_HELP),
+        wrt_option(
+            "Variables to differentiate by: any of X,W,b, or the convention's "
+            "letters (x in torch, A in column) or those renamed by --names."
         ),
         names_option(),
     )(func)
@@ -252,24 +257,11 @@ def names_option(extra_help: str = "") -> Callable[[F], F]:
     return click.option(
         "--names",
         default=None,
-        callback=_names,
+        callback=_parsed(parse_names, "--names", dict),
         metavar="ROLE=LETTERS,...",
         help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T); sizes "
         "too, e.g. D=C_in,M=C_out or N=B, and the delta, delta=Id." + extra_help,
     )
-
-
-def _values(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> int | None:
-    if value is None:
-        return None
-    from ..conventions import check_values_seed
-
-    try:
-        return check_values_seed(value)
-    except SymderivError as exc:
-        raise click.BadParameter(_unprefixed(exc, "--values"), ctx, param) from exc
 
 
 def notation_options(func: F) -> F:
@@ -299,7 +291,7 @@ def notation_options(func: F) -> F:
             "--values",
             default=None,
             metavar="SEED",
-            callback=_values,
+            callback=_parsed(check_values_seed, "--values"),
             help="Also show every step with small integers (drawn from SEED) in place "
             "of the symbols, to follow by hand (exact numbers, so not with --loss "
             "softmax-ce).",
@@ -307,25 +299,22 @@ def notation_options(func: F) -> F:
     )(func)
 
 
-def method_option(func: F) -> F:
-    """--method."""
-    return click.option(
-        "--method",
-        type=click.Choice(list(METHODS)),
-        default="jacobian",
-        show_default=True,
-        help="jacobian: explicit Jacobians; index: Kronecker deltas; tensor: 4-D arrays; "
-        "all: every view.",
-    )(func)
+method_option = choice_option(
+    "--method",
+    METHODS,
+    "jacobian: explicit Jacobians; index: Kronecker deltas; tensor: 4-D arrays; "
+    "all: every view.",
+)
 
 
 def output_option(what: str = "the output") -> Callable[[F], F]:
-    """-o/--output FILE: written atomically; ``-`` means standard output."""
+    """-o/--output FILE: written atomically; ``-`` means standard output (None)."""
     return click.option(
         "-o",
         "--output",
         type=click.Path(allow_dash=True),
         default=None,
+        callback=lambda ctx, param, value: None if value == "-" else value,
         metavar="FILE",
         help=f"Write {what} to FILE (atomically) instead of standard output.",
     )

@@ -128,18 +128,11 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
 
 
 def title_of(derivation: Derivation) -> str:
-    """The picture's title: the command that reproduces it."""
-    c = derivation.config
-    parts = [f"symderiv derive --n {c.n} --d {c.d} --m {c.m}"]
-    defaults = {"convention": "xw", "vec": "row", "layout": "denominator"}
-    defaults.update({"loss": "generic", "method": "jacobian"})
-    for key, default in defaults.items():
-        value = getattr(c, key)
-        if value != default:
-            parts.append(f"--{key} {value}")
-    if c.wrt != ("X", "W", "b"):
-        parts.append(f"--wrt {','.join(c.wrt)}")
-    return " ".join(parts)
+    """The picture's title: the command that reproduces it (``--names`` and the rest of
+    the notation profile included)."""
+    from ..conventions import command_line
+
+    return command_line(derivation.config)
 
 
 def write_svg(derivation: Derivation, path: str, settings: ViewSettings) -> None:

@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..conventions import LOSSES
 from ..errors import VerificationError
 from . import cli
-from .options import convention_option, size_options, wrt_callback
+from .options import (
+    LOSS_HELP,
+    convention_option,
+    force_option,
+    loss_option,
+    net_option,
+    size_options,
+    wrt_option,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -149,14 +156,7 @@ def _failure(report: VerifyReport) -> str:
 @cli.command()
 @size_options
 @convention_option
-@click.option(
-    "--loss",
-    type=click.Choice(list(LOSSES)),
-    default="generic",
-    show_default=True,
-    help="generic: L = Σ dY⊙Y with random dY; mse: 1/(2N)·Σ‖y−t‖²; sum: Σ y_ij; "
-    "softmax-ce: −(1/N)·Σ t·log softmax(y).",
-)
+@loss_option("generic: L = Σ dY⊙Y with random dY; " + LOSS_HELP)
 @click.option(
     "--seed",
     default="0",
@@ -165,24 +165,13 @@ def _failure(report: VerifyReport) -> str:
     metavar="INTEGER",
     help="Seed of numpy.random.default_rng (a whole number >= 0).",
 )
-@click.option(
-    "--wrt",
-    default="X,W,b",
-    show_default=True,
-    callback=wrt_callback,
-    help="Variables to check: any of X,W,b, or the convention's letters (x in torch, "
-    "A in column).",
+@wrt_option(
+    "Variables to check: any of X,W,b, or the convention's letters (x in torch, "
+    "A in column)."
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Run even when the finite differences would take long.",
-)
-@click.option(
-    "--net",
-    default=None,
-    metavar="LAYERS",
-    help="Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net).",
+@force_option("Run even when the finite differences would take long.")
+@net_option(
+    "Check a network instead, e.g. 'affine:3,relu,affine:2' (see derive --net)."
 )
 def verify(
     n: int,
@@ -211,54 +200,41 @@ def verify(
 
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
+    from ..render.formula import formula_text
+    from ..render.terminal import KeptText
     from .console import make_console
     from .options import resolve_wrt
 
     wrt = resolve_wrt(wrt, convention)
-
     report = run(n, d, m, convention, loss, seed, wrt, force=force)
-    inst = report.instance
-    conv = inst.convention
+    conv = report.instance.convention
     console = make_console()
-    from ..render.formula import formula_text
-
     forward = formula_text(conv.forward(), conv.letters)
     d_name, m_name = conv.sizes[1:]
-    from ..render.terminal import KeptText
-
     equation = _held(f"{conv.letters.Y} = {forward}")
-    console.print(
-        KeptText(
-            f"symderiv verify: {conv.name} convention, {equation}, "
-            f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}",
-            width=console.width,
-        )
-    )
-    console.print(KeptText(f"loss {_loss_text(report)}", width=console.width))
+    for line in (
+        f"symderiv verify: {conv.name} convention, {equation}, "
+        f"N={n}, {d_name}={d}, {m_name}={m}, seed {seed}",
+        f"loss {_loss_text(report)}",
+    ):
+        console.print(KeptText(line, width=console.width))
     console.print(Text(f"L = {report.loss_value:.6f}"))
     console.print(Text(_gradient_shapes(report)))
     console.print()
     console.print(_table(report))
-    console.print(
-        Text(
-            "FD: central differences, step h = ∛ε·max(1, |entry|); "
-            f"pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|)."
-        )
-    )
     if report.torch_version is None:
-        console.print(
-            Text(
-                "autograd: torch not installed "
-                "(pip install 'symderiv[torch]' to compare)."
-            )
-        )
+        autograd = "torch not installed (pip install 'symderiv[torch]' to compare)."
     else:
-        console.print(
-            Text(
-                f"autograd: torch {report.torch_version}, float64; "
-                f"pass when max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
-            )
+        autograd = (
+            f"torch {report.torch_version}, float64; "
+            f"pass when max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
         )
+    for line in (
+        "FD: central differences, step h = ∛ε·max(1, |entry|); "
+        f"pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|).",
+        f"autograd: {autograd}",
+    ):
+        console.print(Text(line))
     if not report.passed:
         console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
         raise VerificationError(_failure(report))

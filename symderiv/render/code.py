@@ -163,13 +163,12 @@ def numpy_lines(d: Derivation) -> list[str]:
     L = c.letters
     names = {role: L.of(role) for role in NAMEABLE}
     sizes = {"N": f"{L.Y}.shape[0]"}
-    out = []
-    if c.loss == "mse":
-        out.append(f"{L.dY} = {numpy_code(mse_upstream(), names, sizes)}")
-    elif c.loss == "sum":
-        out.append(f"{L.dY} = np.ones_like({L.Y})")
-    elif c.loss == "softmax-ce":
-        out.append(f"{L.dY} = (P - {L.T}) / {L.Y}.shape[0]  # P = softmax({L.Y}) by rows")
+    upstream = {
+        "mse": numpy_code(mse_upstream(), names, sizes),
+        "sum": f"np.ones_like({L.Y})",
+        "softmax-ce": f"(P - {L.T}) / {L.Y}.shape[0]  # P = softmax({L.Y}) by rows",
+    }
+    out = [f"{L.dY} = {upstream[c.loss]}"] if c.loss in upstream else []
     for var in c.wrt:
         if var not in d.results:
             continue

@@ -39,13 +39,14 @@ def _one(p: Poly) -> Explicit:
     return Explicit(PolyMatrix(1, 1, {(0, 0): p} if p.terms else {}), scalar=True)
 
 
-def _function_view_shown(d: Derivation, step: Step) -> bool:
-    var = step.wrt
+def _shown(d: Derivation, step: Step, kind: StepKind) -> bool:
+    """True for the jacobian view's ``kind`` step of a derived variable: the function
+    view goes with its Jacobian step, the other slicing with its chain-rule step."""
     return (
-        step.kind is StepKind.JACOBIAN
+        step.kind is kind
         and step.view == "jacobian"
-        and var is not None
-        and var in d.results
+        and step.wrt is not None
+        and step.wrt in d.results
     )
 
 
@@ -59,7 +60,7 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
     from .page import Note
 
     var = step.wrt
-    if not _function_view_shown(d, step):
+    if not _shown(d, step, StepKind.JACOBIAN):
         return []
     assert var is not None
     rows, cols = d.layer.shape(var)
@@ -75,7 +76,7 @@ def function_view_symbols(d: Derivation, step: Step) -> Explicit | None:
     from ..teaching import function_view
 
     var = step.wrt
-    if not _function_view_shown(d, step):
+    if not _shown(d, step, StepKind.JACOBIAN):
         return None
     assert var is not None
     if not _symbols_fit(d, var):
@@ -100,14 +101,9 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     from .page import Display, Note
 
     var = step.wrt
-    if (
-        step.kind is not StepKind.CHAIN
-        or step.view != "jacobian"
-        or var is None
-        or var not in d.results
-    ):
+    if not _shown(d, step, StepKind.CHAIN):
         return []
-
+    assert var is not None
     rows, cols = d.layer.shape(var)
     positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
     shown = [slice_at(d, var, at) for at in positions]
@@ -128,9 +124,9 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
         equations.append(Equation(_one(_partial("L", piece.name)), _one(piece.weight)))
     total = rows * cols
     blocks: list[Block] = [
-        Note(*_para(notes.slicing(d.config, var, len(shown), total)))
+        Note(*_para(notes.slicing(d.config, var, len(shown), total))),
+        Display(tuple(equations), StepKind.CHAIN),
     ]
-    blocks.append(Display(tuple(equations), StepKind.CHAIN))
     if not agrees:  # never hidden: the certificate fails too
         blocks.append(Note(("✗ the two slicings disagree",)))
     return blocks
@@ -194,4 +190,6 @@ def _para(para: notes.Para) -> tuple[notes.Prose, notes.Prose | None]:
 __all__ = [
     "function_view_blocks",
     "function_view_symbols",
-    "slicing_blocks", "values_blocks"]
+    "slicing_blocks",
+    "values_blocks",
+]

@@ -5,7 +5,7 @@
 >>> formula_text(Prod(T(Sym("X")), Sym("dY")), Letters())
 'Xᵀ·dY'
 >>> formula_latex(Prod(T(Sym("X")), Sym("dY")), Letters())
-'X^{T} \\\\, dY'
+'X^{T} \\\\, \\\\mathit{dY}'
 >>> formula_text(Prod(T(Sym("dY")), Ones("N")), COLUMN.letters)
 'dLdZᵀ·1_N'
 """
@@ -71,12 +71,23 @@ def _negate(node: Prod) -> Node:
 
 
 class _Printer(Visitor[str]):
-    """The shared walk; subclasses give the symbols."""
+    """The shared walk; subclasses give the symbols: strings, and templates whose
+    ``{}`` are the operands (``frac`` takes numerator and denominator, ``over`` the
+    operand and the size it is divided by)."""
 
     times = "·"
     otimes = " ⊗ "
+    odot = " ⊙ "
     transpose = "ᵀ"
     minus = " − "
+    one = "1"
+    frac = "{}/{}"
+    over = "{}/{}"
+    vec = "vec({})"
+    paren = "({})"
+    partial = "∂{}"
+    grad = "∇_{} {}"
+    diag = "diag(vec {})"
 
     def __init__(self, letters: Letters, leaf: Leaf | None = None) -> None:
         self.letters = letters
@@ -91,31 +102,11 @@ class _Printer(Visitor[str]):
         return self.letters.of(size)
 
     def sub(self, base: str, index: str) -> str:
-        raise NotImplementedError
-
-    def frac(self, num: str, den: str) -> str:
-        raise NotImplementedError
-
-    def vec(self, inner: str) -> str:
-        return f"vec({inner})"
-
-    def paren(self, inner: str) -> str:
-        return f"({inner})"
-
-    def one(self) -> str:
-        return "1"
-
-    def partial(self, inner: str) -> str:
-        return f"∂{inner}"
-
-    def grad(self, wrt: str, of: str) -> str:
-        return f"∇_{wrt} {of}"
+        # 1_(C_out), so that the size's own underscore reads as part of the name
+        return f"{base}_({index})" if "_" in index else f"{base}_{index}"
 
     def scalar(self, value: Fraction) -> str:
         return str(value)
-
-    def over(self, inner: str, den: str) -> str:
-        return f"{inner}/{den}"
 
     def text(self, text: str) -> str:
         return text
@@ -127,14 +118,14 @@ class _Printer(Visitor[str]):
     def visit_T(self, node: T) -> str:  # noqa: N802
         inner = self.visit(node.arg)
         if not isinstance(node.arg, (Sym, Ones, Eye)):
-            inner = self.paren(inner)
+            inner = self.paren.format(inner)
         return inner + self.transpose
 
     def visit_Eye(self, node: Eye) -> str:  # noqa: N802
         return self.sub("I", self.size(node.size))
 
     def visit_Ones(self, node: Ones) -> str:  # noqa: N802
-        return self.sub(self.one(), self.size(node.size))
+        return self.sub(self.one, self.size(node.size))
 
     def visit_Comm(self, node: Comm) -> str:  # noqa: N802
         return "K"
@@ -143,14 +134,16 @@ class _Printer(Visitor[str]):
         return self.scalar(node.value)
 
     def visit_Recip(self, node: Recip) -> str:  # noqa: N802
-        return self.frac("1", self.size(node.size))
+        return self.frac.format("1", self.size(node.size))
+
+    def wrapped(self, node: Node, kinds: tuple[type[Node], ...]) -> str:
+        """``node`` printed, in parentheses when it is one of ``kinds``."""
+        text = self.visit(node)
+        return self.paren.format(text) if isinstance(node, kinds) else text
 
     def visit_Kron(self, node: Kron) -> str:  # noqa: N802
-        parts = []
-        for side in (node.left, node.right):
-            s = self.visit(side)
-            parts.append(self.paren(s) if isinstance(side, (Sum, Kron)) else s)
-        return self.otimes.join(parts)
+        sides = (node.left, node.right)
+        return self.otimes.join(self.wrapped(side, (Sum, Kron)) for side in sides)
 
     def visit_Sum(self, node: Sum) -> str:  # noqa: N802
         out = ""
@@ -180,25 +173,24 @@ class _Printer(Visitor[str]):
             inner_node = rest[0] if len(rest) == 1 else Prod(*rest)
             inner = self.visit(inner_node)
             if isinstance(inner_node, (Sum, Prod)):
-                inner = self.paren(inner)
-            return self.over(inner, den)
-        parts = []
-        for a in args:
-            s = self.visit(a)
-            parts.append(self.paren(s) if isinstance(a, (Sum, Kron, Had)) else s)
-        return self.times.join(parts)
+                inner = self.paren.format(inner)
+            return self.over.format(inner, den)
+        return self.times.join(self.wrapped(a, (Sum, Kron, Had)) for a in args)
 
     def visit_Vec(self, node: Vec) -> str:  # noqa: N802
-        return self.vec(self.visit(node.arg))
+        return self.vec.format(self.visit(node.arg))
 
     def visit_Deriv(self, node: Deriv) -> str:  # noqa: N802
         of, wrt = self.name(node.of), self.name(node.wrt)
         if node.vec:
-            return self.frac(self.partial(self.vec(of)), self.partial(self.vec(wrt)))
-        return self.frac(self.partial(of), self.partial(wrt))
+            return self.frac.format(
+                self.partial.format(self.vec.format(of)),
+                self.partial.format(self.vec.format(wrt)),
+            )
+        return self.frac.format(self.partial.format(of), self.partial.format(wrt))
 
     def visit_Grad(self, node: Grad) -> str:  # noqa: N802
-        return self.grad(self.name(node.wrt), self.name(node.of))
+        return self.grad.format(self.name(node.wrt), self.name(node.of))
 
     def visit_Jac(self, node: Jac) -> str:  # noqa: N802
         fn = self.letters.entry(node.fn) if node.fn in ROLES else node.fn
@@ -213,8 +205,6 @@ class _Printer(Visitor[str]):
         return m.group(1) + f"({m.group(2)})".translate(_SUPERSCRIPT)
 
     # -- a network's elementwise layers (symderiv.net) ---------------------------------
-    odot = " ⊙ "
-
     def visit_Had(self, node: Had) -> str:  # noqa: N802
         parts = []
         for side in (node.left, node.right):
@@ -223,16 +213,16 @@ class _Printer(Visitor[str]):
                 isinstance(side, Prod)
                 and sum(not isinstance(a, (Scalar, Recip)) for a in side.args) > 1
             )
-            parts.append(self.paren(s) if wrap else s)
+            parts.append(self.paren.format(s) if wrap else s)
         return self.odot.join(parts)
 
     def visit_Slope(self, node: Slope) -> str:  # noqa: N802
         a = self.name(f"A{node.index}")
-        one = self.one()
+        one = self.one
         return {
             "relu": self.name(f"R{node.index}"),
-            "tanh": self.paren(f"{one}{self.minus}{a}{self.odot}{a}"),
-            "sigmoid": f"{a}{self.odot}{self.paren(f'{one}{self.minus}{a}')}",
+            "tanh": self.paren.format(f"{one}{self.minus}{a}{self.odot}{a}"),
+            "sigmoid": f"{a}{self.odot}{self.paren.format(f'{one}{self.minus}{a}')}",
         }[node.kind]
 
     def visit_Diag(self, node: Diag) -> str:  # noqa: N802
@@ -240,11 +230,8 @@ class _Printer(Visitor[str]):
         if isinstance(node.arg, (Had, Prod, Sum)) or (
             isinstance(node.arg, Slope) and node.arg.kind == "sigmoid"
         ):
-            inner = self.paren(inner)
-        return self.diag(inner)
-
-    def diag(self, inner: str) -> str:
-        return f"diag(vec {inner})"
+            inner = self.paren.format(inner)
+        return self.diag.format(inner)
 
     def visit_Text(self, node: Text) -> str:  # noqa: N802
         return self.text(node.text)
@@ -261,12 +248,7 @@ class _Printer(Visitor[str]):
 
 
 class _TextPrinter(_Printer):
-    def sub(self, base: str, index: str) -> str:
-        # 1_(C_out), so that the size's own underscore reads as part of the name
-        return f"{base}_({index})" if "_" in index else f"{base}_{index}"
-
-    def frac(self, num: str, den: str) -> str:
-        return f"{num}/{den}"
+    """Unicode text: the base class's symbols."""
 
 
 def size_latex(name: str) -> str:
@@ -281,13 +263,17 @@ def size_latex(name: str) -> str:
 class _LatexPrinter(_Printer):
     times = " \\, "
     otimes = " \\otimes "
+    odot = " \\odot "
     transpose = "^{T}"
     minus = " - "
-
-    odot = " \\odot "
-
-    def diag(self, inner: str) -> str:
-        return rf"\operatorname{{diag}}(\operatorname{{vec}} {inner})"
+    one = "\\mathbf{1}"
+    frac = "\\frac{{{}}}{{{}}}"
+    over = "\\frac{{1}}{{{1}}} {0}"
+    vec = "\\operatorname{{vec}}({})"
+    paren = "\\left({}\\right)"
+    partial = "\\partial {}"
+    grad = "\\nabla_{{{}}} {}"
+    diag = "\\operatorname{{diag}}(\\operatorname{{vec}} {})"
 
     def layered(self, letters: str) -> str:
         m = _LAYER_ENTRY.match(letters)
@@ -316,25 +302,13 @@ class _LatexPrinter(_Printer):
     def sub(self, base: str, index: str) -> str:
         return f"{base}_{{{index}}}"
 
-    def frac(self, num: str, den: str) -> str:
-        return f"\\frac{{{num}}}{{{den}}}"
-
-    def paren(self, inner: str) -> str:
-        return f"\\left({inner}\\right)"
-
-    def vec(self, inner: str) -> str:
-        return f"\\operatorname{{vec}}({inner})"
-
-    def one(self) -> str:
-        return "\\mathbf{1}"
-
     kron_depth = 0
 
     def visit_Ones(self, node: Ones) -> str:  # noqa: N802
         # --bold: 1ᵀ·dY, the length left to context, as seeds 000 and 002 write it; a
         # Kronecker form keeps 1_N ⊗ I_M, where the sizes are the point
         if self.letters.bold and not self.kron_depth:
-            return self.one()
+            return self.one
         return super().visit_Ones(node)
 
     def visit_Kron(self, node: Kron) -> str:  # noqa: N802
@@ -344,19 +318,10 @@ class _LatexPrinter(_Printer):
         finally:
             self.kron_depth -= 1
 
-    def partial(self, inner: str) -> str:
-        return f"\\partial {inner}"
-
-    def grad(self, wrt: str, of: str) -> str:
-        return f"\\nabla_{{{wrt}}} {of}"
-
     def scalar(self, value: Fraction) -> str:
         if value.denominator == 1:
             return str(value.numerator)
         return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
-
-    def over(self, inner: str, den: str) -> str:
-        return f"\\frac{{1}}{{{den}}} {inner}"
 
     def text(self, text: str) -> str:
         return _latex_text(text)

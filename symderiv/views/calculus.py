@@ -266,33 +266,19 @@ def compile_entry(expr: Any, upstream: PolyMatrix) -> Compiled:
         a, b = (_compile_index(x) for x in expr.args[:2])
         return lambda env: Poly.const(1 if a(env) == b(env) else 0)
     if isinstance(expr, sp.Sum):
-        body = compile_entry(expr.function, upstream)
+        # the last (outermost) sum here; the body keeps the inner ones
         var, lo_expr, hi_expr = expr.limits[-1]
+        rest = expr.limits[:-1]
+        body = sp.Sum(expr.function, *rest) if rest else expr.function
+        inner = compile_entry(body, upstream)
         name = var.name
         lo, hi = _compile_index(lo_expr), _compile_index(hi_expr)
-        inner = (
-            compile_entry(sp.Sum(expr.function, *expr.limits[:-1]), upstream)
-            if len(expr.limits) > 1
-            else body
+        return lambda env: _total(
+            inner({**env, name: v}) for v in range(lo(env), hi(env) + 1)
         )
-
-        def total(env: Env) -> Poly:
-            acc: dict[Monomial, Coeff] = {}
-            for v in range(lo(env), hi(env) + 1):
-                accumulate(acc, inner({**env, name: v}))
-            return Poly({m: c for m, c in acc.items() if c})
-
-        return total
     if isinstance(expr, sp.Add):
         parts = [compile_entry(a, upstream) for a in expr.args]
-
-        def add(env: Env) -> Poly:
-            acc: dict[Monomial, Coeff] = {}
-            for p in parts:
-                accumulate(acc, p(env))
-            return Poly({m: c for m, c in acc.items() if c})
-
-        return add
+        return lambda env: _total(p(env) for p in parts)
     if isinstance(expr, sp.Mul):
         factors = [compile_entry(a, upstream) for a in expr.args]
 
@@ -331,6 +317,14 @@ def size_env(calc: IndexCalculus, config: Config) -> Env:
 def accumulate(acc: dict[Monomial, Coeff], p: Poly) -> None:
     for m, c in p.terms.items():
         acc[m] = acc.get(m, 0) + c
+
+
+def _total(polys: Iterable[Poly]) -> Poly:
+    """The sum of ``polys``, in the order of their terms."""
+    acc: dict[Monomial, Coeff] = {}
+    for p in polys:
+        accumulate(acc, p)
+    return Poly({m: c for m, c in acc.items() if c})
 
 
 @dataclass(frozen=True)
@@ -417,6 +411,21 @@ class Context:
     @property
     def j(self) -> Any:
         return self.calc.index("j")
+
+    def collect(self, name: str, variable: PerVariable, *first: Step) -> View:
+        """The view ``name``: the steps ``first``, then ``variable``'s steps, check and
+        extras for each variable asked for."""
+        steps, checks, extras = list(first), [], {}
+        for var in self.config.wrt:
+            more, check, extra = variable(self, var)
+            steps += more
+            checks.append(check)
+            extras[var] = {name: extra}
+        return View(tuple(steps), tuple(checks), extras)
+
+
+#: What a view computes for one variable: its steps, certificate row and extras.
+PerVariable = Callable[[Context, str], tuple[list[Step], Check, dict[str, Any]]]
 
 
 __all__ = [

@@ -10,6 +10,7 @@ finally it is summed at the concrete sizes and compared exactly with the jacobia
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sympy as sp
@@ -39,13 +40,7 @@ def index_view(ctx: Context) -> View:
     Extras per variable (``Result.extra["index"]``): the equation chain and the entry
     derivative as sympy display objects, and whether the view agreed.
     """
-    steps, checks, extras = [_forward_step(ctx)], [], {}
-    for var in ctx.config.wrt:
-        more, check, extra = _variable(ctx, var)
-        steps += more
-        checks.append(check)
-        extras[var] = {"index": extra}
-    return View(tuple(steps), tuple(checks), extras)
+    return ctx.collect("index", _variable, _forward_step(ctx))
 
 
 def _forward_step(ctx: Context) -> Step:
@@ -74,6 +69,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     c, calc, show = ctx.config, ctx.calc, ctx.show
     i, j = ctx.i, ctx.j
     steps: list[Step] = []
+    step = functools.partial(Step, wrt=var, view="index")
     vi = var_indices(var, "hk")
     y_ij = show.entry_symbol("Y", (i, j))
     dv = show.partial(y_ij, var, vi.indices)  # ∂y_ij/∂v_hk
@@ -84,15 +80,13 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
     shown = [show.show(raw)] + ([show.show(partial)] if partial != raw else [])
     steps.append(
-        Step(
+        step(
             f"index_dY_d{var}",
             StepKind.JACOBIAN,
             notes.index_partial_title(c, var, vi.text),
             (equation(dv, *shown),),
             note=notes.index_partial_note(where, var),
             uses=("index_forward",),
-            wrt=var,
-            view="index",
         )
     )
 
@@ -103,15 +97,13 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         (i, 1, calc.shape("Y")[0]),
     )
     steps.append(
-        Step(
+        step(
             f"index_dL_d{var}",
             StepKind.CHAIN,
             notes.index_chain_title(c, var, vi.text),
             (equation(dl, chain_terms, show.show(full)),),
             note=notes.index_chain_note(c, var, vi.text),
             uses=("upstream", f"index_dY_d{var}"),
-            wrt=var,
-            view="index",
         )
     )
 
@@ -131,15 +123,13 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     eqs.append(Equation(Deriv("L", var), result.closed_form, Explicit(instantiated)))
     pinned = sorted({str(a) for d in deltas for a in d.args[:2]} & {"i", "j"})
     steps.append(
-        Step(
+        step(
             f"index_closed_{var}",
             StepKind.SIMPLIFY,
             notes.index_closed_title(c, var),
             tuple(eqs),
             note=notes.index_closed_note(c, vi.text, pinned),
             uses=(f"index_dL_d{var}",),
-            wrt=var,
-            view="index",
         )
     )
     claim_detail = notes.index_detail(

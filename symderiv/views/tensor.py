@@ -7,6 +7,7 @@ jacobian view's result and its explicit Jacobian.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -58,13 +59,7 @@ def tensor_view(ctx: Context) -> View:
     Extras per variable (``Result.extra["tensor"]``): the array's shape, its number of
     entries and nonzeros, the entry derivative (sympy display objects) and the verdict.
     """
-    steps, checks, extras = [], [], {}
-    for var in ctx.config.wrt:
-        more, check, extra = _variable(ctx, var)
-        steps += more
-        checks.append(check)
-        extras[var] = {"tensor": extra}
-    return View(tuple(steps), tuple(checks), extras)
+    return ctx.collect("tensor", _variable)
 
 
 def build(ctx: Context, var: str, vi: VarIndex, partial: Any) -> DerivativeTensor:
@@ -147,45 +142,35 @@ def _check(
     contracted = PolyMatrix(derivative.rows, derivative.cols, out)
     diff = contracted.first_difference(derivative)
     if diff is not None:
-        return (
-            contracted,
-            False,
-            notes.tensor_differs(
-                (diff[0] + 1, diff[1] + 1),
-                notes.Code(contracted[diff].to_str()),
-                notes.Code(derivative[diff].to_str()),
-            ),
+        why = notes.tensor_differs(
+            (diff[0] + 1, diff[1] + 1),
+            notes.Code(contracted[diff].to_str()),
+            notes.Code(derivative[diff].to_str()),
         )
+        return contracted, False, why
     # The same numbers as the explicit Jacobian: rows in vec(Y) order, columns in vec(V).
     rows = {p: r for r, p in enumerate(vec_positions(c.shape("Y"), c.vec))}
     cols = {p: k for k, p in enumerate(vec_positions(c.shape(var), c.vec))}
     jac = result.jacobian
     for (i, j, *rest), v in tensor.entries.items():
         if jac[rows[i, j], cols[position[tuple(rest)]]] != v:
+            at = tuple(k + 1 for k in rest)
             return (
                 contracted,
                 False,
-                notes.tensor_entry_differs(
-                    c, var, (i + 1, j + 1), tuple(k + 1 for k in rest)
-                ),
+                notes.tensor_entry_differs(c, var, (i + 1, j + 1), at),
             )
     if len(tensor.entries) != jac.nnz():
-        return (
-            contracted,
-            False,
-            notes.tensor_count_differs(len(tensor.entries), jac.nnz()),
-        )
-    return (
-        contracted,
-        True,
-        notes.tensor_agrees(c, len(tensor.entries)),
-    )
+        why = notes.tensor_count_differs(len(tensor.entries), jac.nnz())
+        return contracted, False, why
+    return contracted, True, notes.tensor_agrees(c, len(tensor.entries))
 
 
 def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]]:
     c, calc, show = ctx.config, ctx.calc, ctx.show
     i, j = ctx.i, ctx.j
     steps: list[Step] = []
+    step = functools.partial(Step, wrt=var, view="tensor")
     vi = var_indices(var, "kl")
     y_ij = show.entry_symbol("Y", (i, j))
     dv = show.partial(y_ij, var, vi.indices)
@@ -202,7 +187,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
     nnz = len(tensor.entries)
     steps.append(
-        Step(
+        step(
             f"tensor_dY_d{var}",
             StepKind.JACOBIAN,
             notes.tensor_title(c, var, len(tensor.shape)),
@@ -214,8 +199,6 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             ),
             note=notes.tensor_note(c, var, symbolic, tensor.shape, nnz, where),
             uses=("forward",),
-            wrt=var,
-            view="tensor",
         )
     )
     contracted, ok, detail = _check(ctx, var, tensor)
@@ -230,7 +213,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     )
     lhs = Entry(dl_mat, *out_indices)
     steps.append(
-        Step(
+        step(
             f"tensor_dL_d{var}",
             StepKind.CHAIN,
             notes.tensor_contract_title(c, var),
@@ -240,8 +223,6 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             ),
             note=notes.tensor_contract_note(c, var),
             uses=("upstream", f"tensor_dY_d{var}"),
-            wrt=var,
-            view="tensor",
         )
     )
     check = Check(var, notes.Claim.TENSOR, ok, detail)
