@@ -1304,16 +1304,13 @@ def _sizes_eq(c: Config) -> Prose:
 def _dl_entry(c: Config, var: str, index: str) -> M:
     """∂L/∂w_hk."""
     e = entry_m(c.letters.entry(var), index)
-    return M(f"∂L/∂{c.letters.entry(var)}_{index}", rf"\partial L/\partial {e.latex}")
+    return M(f"∂L/∂{e.text}", rf"\partial L/\partial {e.latex}")
 
 
 def _dy_entry(c: Config, var: str, index: str) -> M:
     """∂y_ij/∂w_hk."""
     y, v = entry_m(c.letters.entry("Y"), "ij"), entry_m(c.letters.entry(var), index)
-    return M(
-        f"∂{c.letters.entry('Y')}_ij/∂{c.letters.entry(var)}_{index}",
-        rf"\partial {y.latex}/\partial {v.latex}",
-    )
+    return M(f"∂{y.text}/∂{v.text}", rf"\partial {y.latex}/\partial {v.latex}")
 
 
 def _dyv(c: Config, var: str) -> M:

@@ -217,3 +217,14 @@ def test_svg_in_a_missing_folder_is_exit_1(runner: CliRunner, tmp_path: Path) ->
 def test_svg_of_names_the_command(d223) -> None:  # type: ignore[no-untyped-def]
     svg = svg_of(d223, title="hello")
     assert svg.startswith("<svg") and "hello" in svg
+
+
+@pytest.mark.parametrize("convention", ["xw", "column"])
+def test_index_step_titles_write_entries_as_the_formulas_do(convention: str) -> None:
+    """A step title names ∂yᵢⱼ/∂xₕₖ with the subscripts its formula below uses, not y_ij."""
+    text = render_text(derive(n=2, d=2, m=3, convention=convention, method="index"))
+    titles = [line for line in text.splitlines() if "Index notation:" in line]
+    y, x = ("z", "a") if convention == "column" else ("y", "x")
+    assert any(f"Index notation: ∂{y}ᵢⱼ/∂{x}ₕₖ " in t for t in titles), titles
+    assert any(f"chain rule for ∂L/∂{x}ₕₖ " in t for t in titles), titles
+    assert not any(re.search(r"_[a-z]{1,2}\b", t) for t in titles), titles
