@@ -300,3 +300,15 @@ def test_bold_reaches_the_convention_line() -> None:
     assert r"\mathbf{Z} = \mathbf{A} \, \mathbf{W}^{T}" in line and "Z = A W" not in line
     plain = [x for x in _slides(convention="column").splitlines() if "Convention:" in x]
     assert r"Z = A \, W^{T}" in plain[0]
+
+
+def test_the_jacobian_as_symbols_comes_before_its_values() -> None:
+    """The function view says "its Jacobian as symbols, then evaluated": so do the frames."""
+    from symderiv import derive
+    from symderiv.render.beamer import render_beamer
+
+    tex = render_beamer(derive(n=2, d=2, m=3))
+    step5 = tex[tex.index("{Step 5:") : tex.index("{Step 6:")]
+    symbols = step5.index(r"\dfrac{\partial y_{1,1}}{\partial x_{1,1}}")
+    values = step5.index(r"I_{N} \otimes W^{T}")
+    assert step5.index("as symbols, then evaluated") < symbols < values

@@ -217,9 +217,10 @@ class BeamerPrinter(LatexPrinter):
         return "\n\\vfill\n{\\footnotesize " + "\n\n".join(texts) + "\\par}", length
 
     def step_group(self, block: StepGroup) -> str:
-        """The step's frame, then a frame for each teaching device beside it (the
-        function view, the other slicing, the numbers of --values): a Display that is
-        not the step's own, with the note just before it."""
+        """The step's frame with a frame for each teaching device beside it: a Display
+        that is not the step's own, with the note just before it. The function view (the
+        Jacobian as symbols) comes before the step's frame, which shows it evaluated, as
+        its note says; the other slicing and the numbers of --values come after."""
         blocks, step = block.blocks, block.step
         devices = {
             k
@@ -231,6 +232,7 @@ class BeamerPrinter(LatexPrinter):
             )
         }
         own: list[Block] = []
+        first: list[tuple[Note | None, Display]] = []
         extras: list[tuple[Note | None, Display]] = []
         for k, b in enumerate(blocks):
             before = blocks[k - 1] if k else None
@@ -249,19 +251,22 @@ class BeamerPrinter(LatexPrinter):
             sym = tuple(
                 Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
             )
-            extras.append((note, replace(b, equations=sym)))
+            first.append((note, replace(b, equations=sym)))
             values = (
                 Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
                 for e in eqs
             )
             own.append(replace(b, equations=tuple(values)))
-        out = self.step_frame(replace(block, blocks=tuple(own)))
-        for note, display in extras:
-            text = self.note(note) if note is not None else ""
-            top = f"{{\\small {text}\\par}}\n" if text else ""
-            body = self.device_body(display, text)
-            out += "\n" + self.frame(self.step_title(block), top + body)
-        return out
+        frames = [self.device_frame(block, n, d) for n, d in first]
+        frames.append(self.step_frame(replace(block, blocks=tuple(own))))
+        frames += (self.device_frame(block, n, d) for n, d in extras)
+        return "\n".join(frames)
+
+    def device_frame(self, block: StepGroup, note: Note | None, display: Display) -> str:
+        """A teaching device's frame: its note on top, then its display."""
+        text = self.note(note) if note is not None else ""
+        top = f"{{\\small {text}\\par}}\n" if text else ""
+        return self.frame(self.step_title(block), top + self.device_body(display, text))
 
     #: Below this estimated scale a teaching device's lines are shown one per slide
     #: instead (the height estimate runs high: 0.65 estimated is about 0.8 measured in
