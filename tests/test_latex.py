@@ -270,3 +270,26 @@ def test_multi_letter_matrix_names_are_one_symbol_in_latex_and_html() -> None:
     column = derive(convention="column")
     assert r"\mathit{dLdZ}" in render(column, "latex")
     assert "<mi>𝑑𝐿𝑑𝑍</mi>" in render(column, "html")
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_no_empty_subscript_anywhere(convention: str) -> None:
+    """The other slicing writes ∂y/∂x₁,₁ with torch's lower-case y as a letter, not y_{}."""
+    from symderiv.render.latex import render_latex
+
+    tex = render_latex(derive(n=2, d=2, m=3, convention=convention, method="all"))
+    assert "_{}" not in tex
+
+
+@pytest.mark.parametrize("var", ["x", "w"])
+def test_each_slice_shares_its_line_with_its_contraction(var: str) -> None:
+    """The other slicing: ∂Y/∂v_kl and ∂L/∂v_kl on the same line, never split apart."""
+    from symderiv.render.latex import render_latex
+
+    tex = render_latex(derive(n=2, d=2, m=3))
+    lines = re.findall(r"\\\[(.*?)\\\]", tex, flags=re.S)
+    slices = [t for t in lines if rf"\dfrac{{\partial Y}}{{\partial {var}_" in t]
+    assert slices
+    for line in slices:
+        ys = line.count(rf"\dfrac{{\partial Y}}{{\partial {var}_")
+        assert ys == line.count(rf"\dfrac{{\partial L}}{{\partial {var}_")

@@ -298,7 +298,7 @@ class BeamerPrinter(LatexPrinter):
         unrelated formulas), all lines in one display; where that would shrink the maths
         below DEVICE_SCALE (tall slices, N = 5), one pair per slide at full size."""
         eqs = display.equations
-        if display.kind is not StepKind.CHAIN or len(eqs) < 4 or len(eqs) % 2:
+        if display.group != 2 or len(eqs) < 4:
             return "\n".join(self.displays(display, len(text), spaced=True))
         lines: list[tuple[str, float]] = []
         for k in range(0, len(eqs), 2):

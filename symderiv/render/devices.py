@@ -125,7 +125,7 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     total = rows * cols
     blocks: list[Block] = [
         Note(*_para(notes.slicing(d.config, var, len(shown), total))),
-        Display(tuple(equations), StepKind.CHAIN),
+        Display(tuple(equations), StepKind.CHAIN, group=2),
     ]
     if not agrees:  # never hidden: the certificate fails too
         blocks.append(Note(("✗ the two slicings disagree",)))

@@ -1313,13 +1313,21 @@ class TexLayout:
         return equation_latex(pieces, self.width_em)
 
     def display_items(
-        self, equations: Iterable[Equation], kind: StepKind | None
+        self, equations: Iterable[Equation], kind: StepKind | None, group: int = 1
     ) -> list[tuple[str, float]]:
         """Equations as display contents with estimated heights (em).
 
-        Equations with the same left side are chained; short ones share a line.
+        Equations with the same left side are chained; short ones share a line. With
+        ``group`` > 1 the equations come in runs of that many (see ``page.Display``), and
+        a run is never split over two lines.
         """
         style = self.style(kind)
+        eqs = list(equations)
+        runs = (
+            [eqs[k : k + group] for k in range(0, len(eqs), group)]
+            if group > 1
+            else [[eq] for eq in merge_equations(eqs)]
+        )
         out: list[tuple[str, float]] = []
         pending: list[tuple[str, float, float]] = []
 
@@ -1329,8 +1337,11 @@ class TexLayout:
                 out.append((tex, max(h for _, _, h in pending)))
                 pending.clear()
 
-        for eq in merge_equations(equations):
-            tex, width, height = self.equation(eq, style)
+        for run in runs:
+            laid = [self.equation(eq, style) for eq in run]
+            tex = r",\qquad ".join(t for t, _, _ in laid)
+            width = sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1)
+            height = max(h for _, _, h in laid)
             if "\\begin{aligned}" in tex or width > self.width_em * self.share_width:
                 flush()
                 out.append((tex, height))
@@ -1521,7 +1532,7 @@ class LatexPrinter(PagePrinter[str, Any]):
     def display(self, block: Display) -> str:
         if block.boxed:
             return self.show(self.tex.boxed(block.equations))
-        items = self.tex.display_items(block.equations, block.kind)
+        items = self.tex.display_items(block.equations, block.kind, block.group)
         return "\n".join(self.show(tex) for tex, _ in items)
 
     def formula(self, block: Formula) -> str:

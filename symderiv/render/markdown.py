@@ -233,7 +233,10 @@ class ProsePrinter(PagePrinter[str, P]):
         if block.boxed:
             return self.displays(lambda t: [t.boxed(block.equations)])
         return self.displays(
-            lambda t: [tex for tex, _ in t.display_items(block.equations, block.kind)]
+            lambda t: [
+                tex
+                for tex, _ in t.display_items(block.equations, block.kind, block.group)
+            ]
         )
 
     def formula(self, block: Formula) -> str:

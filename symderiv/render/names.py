@@ -71,9 +71,11 @@ def partial_atom(of: str, wrt: str) -> str:
 
 def _side(name: str, letters: Letters, latex: bool) -> str:
     try:
-        split_entry(name)
+        _, index = split_entry(name)
     except (ValueError, IndexError):
-        return name  # a matrix letter such as Y or Z, or L
+        index = ()
+    if not index:
+        return name  # a matrix letter such as Y or Z (y in torch: not an entry), or L
     return latex_name(name, letters) if latex else unicode_name(name, letters)
 
 

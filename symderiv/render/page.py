@@ -95,11 +95,17 @@ class Heading:
 
 @dataclass(frozen=True)
 class Display:
-    """Displayed equations of a step; ``boxed``: the formulas to keep."""
+    """Displayed equations of a step; ``boxed``: the formulas to keep.
+
+    ``group``: the equations come in runs of this many that belong together (a slice
+    ∂Y/∂v_kl and its contraction ∂L/∂v_kl): a printer that sets several equations on one
+    line never ends a line inside a run.
+    """
 
     equations: tuple[Equation, ...]
     kind: StepKind
     boxed: bool = False
+    group: int = 1
 
 
 @dataclass(frozen=True)
