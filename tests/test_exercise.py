@@ -393,3 +393,17 @@ def test_roster_headings_with_long_names_fit(tmp_path: Path) -> None:
     roster = make_roster(names, wrt="b", kinds="steps")
     compile_tex(sheet_latex(roster.sheets[1]), tmp_path, name="sheet")
     compile_tex(roster_key_latex(roster), tmp_path, name="key")
+
+
+def test_a_students_roster_sheet_cannot_rebuild_its_key() -> None:
+    """A roster sheet names no seed: the seed drawn from the name would print the key."""
+    from symderiv.exercise import make_roster
+
+    roster = make_roster(["Bob", "Alice"], salt=424242)
+    for sheet in roster.sheets:
+        assert sheet.seed is not None
+        for text in (sheet_latex(sheet), sheet_markdown(sheet)):
+            assert str(sheet.seed) not in text and "--seed" not in text
+            assert "symderiv exercise --roster" in text
+        # the class key still says how to reproduce each answer
+        assert str(sheet.seed) in sheet_latex(sheet, answers=True)

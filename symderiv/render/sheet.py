@@ -519,6 +519,17 @@ class _Builder:
         return Section((f"Exercise {number}: the loss",), tuple(blocks))
 
     def footer(self) -> Note:
+        if self.sheet.student is not None and not self.answers:
+            # the seed (drawn from the name and the course's seed) would rebuild the key
+            return Note(
+                (
+                    "Made with ",
+                    Code("symderiv exercise --roster"),
+                    ": a sheet of its own for each student; the answer key stays with "
+                    "the lecturer.",
+                ),
+                aside=True,
+            )
         how = (
             "Answers filled in from the derivation; reproduce with: "
             if self.answers
