@@ -407,3 +407,11 @@ def test_a_students_roster_sheet_cannot_rebuild_its_key() -> None:
             assert "symderiv exercise --roster" in text
         # the class key still says how to reproduce each answer
         assert str(sheet.seed) in sheet_latex(sheet, answers=True)
+
+
+def test_column_sheets_write_the_chain_rule_with_z() -> None:
+    """The column convention's output is Z, so its sheets write J_h(z)·J_z(w), as derive."""
+    sheet = make_sheet(convention="column", seed=1)
+    for text in (sheet_latex(sheet, answers=True), sheet_markdown(sheet)):
+        assert "J_h(z)" in text and "J_{z}(w)" in text
+        assert "J_h(y)" not in text and "J_y(" not in text and "J_{y}" not in text

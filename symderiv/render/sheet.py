@@ -35,7 +35,17 @@ from ..exercise import (
     chain_entry,
 )
 from ..notation import Deriv, Node, Sym
-from ..notes import SOURCE_FORMULA, SOURCES, Code, M, Prose, size_m, sizes_m, source
+from ..notes import (
+    SOURCE_FORMULA,
+    SOURCES,
+    Code,
+    M,
+    Prose,
+    size_m,
+    sizes_m,
+    source,
+    tex_letters,
+)
 from .page import Block, Formula, Heading, Level, Note, Section
 
 #: Blanks of four widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
@@ -261,6 +271,8 @@ class _Builder:
         entry = self.entry(vec_v[ex.chain_column])
         jac_lhs = self.node(Deriv("Y", v, vec=True))
         small = self.letters.entry(v)
+        y = self.letters.entry("Y")  # z in the column convention, as derive writes it
+        ty, tsmall = tex_letters(y), tex_letters(small)
         chain_lhs = _dl_by(entry)
         shape = self.shape_blanks(rows, cols)
         dl = self.node(Deriv("L", v))
@@ -269,7 +281,7 @@ class _Builder:
             Note(
                 (
                     "The Jacobian ",
-                    _join(M(f"J_y({small}) = ", rf"J_y({small}) = "), jac_lhs),
+                    _join(M(f"J_{y}({small}) = ", rf"J_{{{ty}}}({tsmall}) = "), jac_lhs),
                     " has one row per entry of ",
                     _join(_VEC, self.node(Sym("Y")), ")"),
                     " and one column per entry of ",
@@ -288,8 +300,8 @@ class _Builder:
             (
                 "The chain rule gives the row ",
                 M(
-                    f"J_L({small}) = J_h(y)·J_y({small})",
-                    rf"J_L({small}) = J_h(y) \, J_y({small})",
+                    f"J_L({small}) = J_h({y})·J_{y}({small})",
+                    rf"J_L({tsmall}) = J_h({ty}) \, J_{{{ty}}}({tsmall})",
                 ),
                 f"; its entry {ex.chain_column + 1} is ",
                 chain_lhs,
@@ -303,7 +315,7 @@ class _Builder:
         )
         undo: Prose = (
             "Put the entries of ",
-            M(f"J_L({small})", rf"J_L({small})"),
+            M(f"J_L({small})", rf"J_L({tsmall})"),
             " back in the shape of ",
             lv,
             " (undo vec)",
