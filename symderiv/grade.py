@@ -227,14 +227,26 @@ def _json_lines(text: str) -> Iterator[Row | RowError]:
         yield row
 
 
+#: The columns a row may name its variable in (the first one present wins).
+VARIABLE_COLUMNS = ("variable", "wrt", "var")
+
+
 def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [h.strip() for h in next(reader)]
+        # column names in any case: a spreadsheet's "ID,Variable,Formula" is the same file
+        header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         return
     except csv.Error as exc:
         raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
+    if "formula" not in header or not set(VARIABLE_COLUMNS) & set(header):
+        # every row would be ungradable: say it once, before grading anything
+        raise UsageError(
+            f"the batch file {path!r} has the columns {', '.join(header)}; it needs "
+            "'formula' and 'variable' (or 'wrt'), optionally 'id', 'convention', "
+            "'n', 'd', 'm' or 'sizes'"
+        )
     while True:
         try:
             cells = next(reader)
@@ -278,7 +290,7 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
     reason ``row``; a formula that cannot be read gets reason ``parse``.
     """
     head = {"id": row.get("id"), "line": row.get("line")}
-    column = next((k for k in ("variable", "wrt", "var") if k in row), "variable")
+    column = next((k for k in VARIABLE_COLUMNS if k in row), "variable")
     var = row.get(column)
     text = row.get("formula")
     convention = row.get("convention", defaults.convention)
@@ -289,7 +301,7 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
             raise UsageError("the row has no formula (a column 'formula')")
         if not isinstance(convention, str):
             raise UsageError(f"convention must be text, got {convention!r}")
-        convention = get_convention(convention.strip()).name
+        convention = get_convention(convention.strip().lower()).name
         sizes = row.get("sizes")
         if sizes is not None:
             parts = str(sizes).lower().replace("×", "x").split("x")

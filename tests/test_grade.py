@@ -575,3 +575,31 @@ def test_readme_text_example_is_the_real_output(runner: CliRunner) -> None:
     result = runner.invoke(cli, shlex.split(command)[1:])
     assert result.exit_code == 1
     assert result.stdout.splitlines() == example[1:]
+
+
+def test_batch_reads_a_spreadsheets_header_and_conventions_in_any_case(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "class.csv"
+    source.write_text(
+        'ID,Variable,Formula,Convention\na,W,"X.T @ dY",XW\nb,x,"dY @ W",Torch\n',
+        encoding="utf-8",
+    )
+    out = list(grade.batch(grade.read_rows(str(source))))
+    assert [(r["id"], r["ok"], r["convention"]) for r in out] == [
+        ("a", True, "xw"),
+        ("b", True, "torch"),
+    ]
+
+
+def test_batch_without_formula_or_variable_columns_stops_at_once(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """200 rows of 'the row has no variable' with exit 0 would grade a class as zeros."""
+    for header in ("student,question,answer", "id,formula", "id,variable"):
+        source = tmp_path / "class.csv"
+        source.write_text(f"{header}\nal,W,X.T @ dY\n", encoding="utf-8")
+        result = runner.invoke(cli, ["check", "--batch", str(source)])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "needs 'formula' and 'variable'" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
