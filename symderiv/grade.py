@@ -240,7 +240,9 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         return
     except csv.Error as exc:
         raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
-    if "formula" not in header or not set(VARIABLE_COLUMNS) & set(header):
+    if any(header) and (
+        "formula" not in header or not set(VARIABLE_COLUMNS) & set(header)
+    ):
         # every row would be ungradable: say it once, before grading anything
         raise UsageError(
             f"the batch file {path!r} has the columns {', '.join(header)}; it needs "

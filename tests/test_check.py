@@ -284,7 +284,7 @@ def test_a_mean_for_the_bias_is_named() -> None:
     result = check_formula(Config(), "b", "np.mean(dout, axis=0)")
     assert result.reason == "scale" and result.entry == (1, 1)
     assert "a mean where a sum belongs?" in result.hint
-    scalar = check_formula(Config(), "b", "sum(dY)")
+    scalar = check_formula(Config(), "b", "np.sum(dY)")
     assert scalar.reason == "shape" and "it gives a scalar" in scalar.message
     assert "did you mean axis=0?" in scalar.hint
 
@@ -481,3 +481,37 @@ def test_cli_help_documents_the_numpy_rules(runner: CliRunner) -> None:
         "--batch FILE",
     ):
         assert needle in text, needle
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("sum(dY)", True),  # Python's sum adds the rows: the column sums, db
+        ("sum(dY.T)", False),  # the row sums
+        ("sum(dY, axis=0)", True),  # with an axis it can only be numpy's
+        ("np.sum(dY)", False),  # every entry: a scalar
+    ],
+)
+def test_a_bare_sum_is_pythons_builtin(text: str, ok: bool) -> None:
+    assert check_formula(Config(), "b", text).ok is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "var", "ok"),
+    [
+        ("dX = dY @ W.T", "X", True),
+        ("self.dW = X.T @ dY", "W", True),
+        ("dx = dout.dot(W.T)", "X", True),
+        ("dW = dY.T @ X", "W", False),
+    ],
+)
+def test_a_submitted_assignment_is_checked_by_its_right_side(
+    text: str, var: str, ok: bool
+) -> None:
+    assert check_formula(Config(), var, text).ok is ok
+
+
+@pytest.mark.parametrize("text", ["dX == dY @ W.T", "= dY @ W.T", "dX ="])
+def test_what_is_not_an_assignment_still_does_not_parse(text: str) -> None:
+    with pytest.raises(FormulaError):
+        check_formula(Config(), "X", text)

@@ -312,7 +312,8 @@ def test_shapes_with_their_names() -> None:
     assert shape("sum(dY, axis=0, keepdims=True)") == "1×M (1×4)"
     assert shape("sum(dY, axis=1)") == "1-D of length N (2)"
     assert shape("sum(dY, axis=-1, keepdims=True)") == "N×1 (2×1)"
-    assert shape("sum(dY)") == "a scalar"
+    assert shape("np.sum(dY)") == "a scalar"
+    assert shape("sum(dY)") == "1-D of length M (4)"  # Python's sum adds the rows
     assert shape("np.ones(N)") == "1-D of length N (2)"
     assert shape("np.ones((N, 1))") == "N×1 (2×1)"
     assert shape("ones((1, 3))") == "1×3"
@@ -442,7 +443,8 @@ def test_values_are_exact_in_the_canonical_symbols() -> None:
         == dY_ @ sp.ones(4, 1)
         == value("dY @ 1")
     )
-    assert value("sum(dY)") == sp.ImmutableMatrix([[sum(dY_)]])
+    assert value("np.sum(dY)") == sp.ImmutableMatrix([[sum(dY_)]])
+    assert value("sum(dY)") == row
     assert value("Y") == X_ @ W_ + sp.ones(2, 1) @ b
     assert value("dY + b") == dY_ + sp.ones(2, 1) @ b
     assert value("dY * sum(dY, axis=1, keepdims=True)") == dY_.multiply_elementwise(

@@ -484,6 +484,10 @@ class _Call:
     end: int
 
 
+#: The start of ``dX = …`` or ``self.dW = …`` (not ``==``).
+_ASSIGNMENT = re.compile(r"\s*[A-Za-z_]\w*(\s*\.\s*[A-Za-z_]\w*)*\s*=(?!=)", re.ASCII)
+
+
 class _Parser:
     """Recursive descent over the tokens; one method per grammar rule."""
 
@@ -549,6 +553,7 @@ class _Parser:
 
     # -- rules ---------------------------------------------------------------------------
     def formula(self) -> Node:
+        self.assignment()
         node = self.expr()
         token = self.peek()
         if token.kind != "end":
@@ -562,6 +567,22 @@ class _Parser:
                 why = "an operator such as @, * or + is missing before it"
             raise self.unexpected(token, why)
         return node
+
+    def assignment(self) -> None:
+        """Pass over a leading ``dX =`` or ``self.dW =`` (a line copied from a submitted
+        backward pass): the formula is its right-hand side; the target is not checked.
+        Tokens are looked ahead only when the text starts so (reading stays lazy, so the
+        first error in reading order still wins)."""
+        if not _ASSIGNMENT.match(self.text):
+            return
+        k = 0
+        while self.peek(k).kind == "name":
+            if self.at(".", ahead=k + 1):
+                k += 2
+                continue
+            if self.at("=", ahead=k + 1) and not self.at("=", ahead=k + 2):
+                self.pos += k + 2
+            return
 
     def expr(self) -> Node:
         node = self.term()
@@ -643,7 +664,7 @@ class _Parser:
                     self.names,
                 )
             if self.at("(", ahead=1) and not known:
-                return self.function(self.advance())
+                return self.function(self.advance(), bare=True)
             self.advance()
             return self.name(token)
         if self.at("("):
@@ -748,8 +769,13 @@ class _Parser:
             return {"True": True, "False": False, "None": None}[token.text]
         return self.expr()
 
-    def function(self, name: Token) -> Node:
-        """A call of one of :data:`FUNCTIONS` (the module prefix already read)."""
+    def function(self, name: Token, bare: bool = False) -> Node:
+        """A call of one of :data:`FUNCTIONS` (the module prefix already read).
+
+        ``bare``: written without ``np.``. A bare ``sum(E)`` is Python's built-in sum,
+        which adds the rows of an array: ``np.sum(E, axis=0)``, not a sum of every entry
+        (with an axis or keepdims it can only mean numpy's, and is read so).
+        """
         if name.text not in FUNCTIONS:
             hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
             raise _refused(
@@ -759,6 +785,8 @@ class _Parser:
                 self.names,
             )
         call = self.call_args(name)
+        if bare and name.text == "sum" and len(call.args) == 1 and not call.keywords:
+            return self.node(Reduce("sum", call.args[0], 0), name.start, call.end)
         return self.node(self.apply(call), name.start, call.end)
 
     def apply(self, call: _Call, receiver: Node | None = None) -> Node:
