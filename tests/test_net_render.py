@@ -336,3 +336,15 @@ def test_the_page_names_the_command_and_code_that_reproduce_it() -> None:
     result = CliRunner().invoke(cli, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["config"] == d.config.to_dict()
+
+
+def test_latex_headings_set_their_maths_as_maths(headline) -> None:  # type: ignore[no-untyped-def]
+    """No heading writes vec(P) or Z2 in roman text: its maths sits between dollars."""
+    import re
+
+    tex = render_net(headline, "latex")
+    headings = re.findall(r"\\(?:sub)*section\{(.*)\}", tex)
+    assert headings
+    for heading in headings:
+        prose = re.sub(r"\$[^$]*\$", "", heading)
+        assert "vec(" not in prose and not re.search(r"\b[A-Z]\d\b", prose), heading

@@ -792,7 +792,7 @@ class _NetEngine:
             Step(
                 "dP_dZ",
                 StepKind.JACOBIAN,
-                f"Jacobian of the softmax: vec(P) by vec(Z{k})",
+                ("Jacobian of the softmax: ", *_jacobian_title("P", f"Z{k}")[1:]),
                 (
                     Equation(
                         Written(
