@@ -348,3 +348,14 @@ def test_latex_headings_set_their_maths_as_maths(headline) -> None:  # type: ign
     for heading in headings:
         prose = re.sub(r"\$[^$]*\$", "", heading)
         assert "vec(" not in prose and not re.search(r"\b[A-Z]\d\b", prose), heading
+
+
+def test_the_whole_network_step_accounts_for_every_derivative(headline) -> None:  # type: ignore[no-untyped-def]
+    """Shown composed, or named as using the top upstream directly: none goes missing."""
+    text = render_net(headline, "text", width=200)
+    step = text[text.index("The lower layers through the whole network, in dZ2") :]
+    step = step[: step.index("\nStep ")]
+    shown = {line.split(" = ")[0] for line in step.splitlines() if " = " in line}
+    assert shown == {"dX", "dW1", "db1"}
+    assert "dW2 and db2 use dZ2 directly" in step
+    assert "down to the loss" not in step

@@ -1550,17 +1550,31 @@ class _NetEngine:
             if _depth(self.results[var].extra["network_form"]) > 2
         ]
         uses = tuple(f"closed_{v}" for v in c.wrt if v in self.results)
+        dtop = F(Sym(f"d{top}"))
+        shown = {eq.parts[0] for eq in whole}
+        rest = [F(Sym(f"d{v}")) for v in c.wrt if Sym(f"d{v}") not in shown]
+        direct: Prose = ()
+        if rest:
+            names: list[Any] = [p for f in rest for p in (", ", f)][1:]
+            if len(rest) > 1:
+                names[-2] = " and "
+            direct = ("; ", *names, " use ", dtop, " directly (their closed forms above)")
         if whole:
             self.steps.append(
                 Step(
                     "network",
                     StepKind.RESULT,
-                    "Every derivative through the whole network",
+                    ("The lower layers through the whole network, in ", dtop),
                     tuple(whole),
                     note=(
-                        "Each layer's closed form with the upstream derivatives above it "
-                        "substituted, down to the loss; the certificate proves each one "
-                        "against the composed chain rule, entry by entry.",
+                        "Each closed form with every upstream derivative between it and ",
+                        dtop,
+                        " substituted: what is left is ",
+                        dtop,
+                        " (its value above) and what the forward pass cached",
+                        *direct,
+                        ". The certificate proves each one against the composed chain "
+                        "rule, entry by entry.",
                     ),
                     uses=uses,
                 )
