@@ -879,8 +879,17 @@ def upstream_note(c: Config) -> Prose:
     if c.loss == "generic":
         return prose(
             "Backpropagation hands the layer the upstream derivatives {dy} from the "
-            "layers above; they stay symbols here.",
+            "layers above; they stay symbols here{numbers}.",
             dy=dy,
+            # --values: the numbers just shown stand in for them
+            numbers=(
+                (
+                    ", and the numbers above stand in for them where the steps are "
+                    "evaluated",
+                )
+                if c.values is not None
+                else ()
+            ),
         )
     if c.loss == "sum":
         return prose(

@@ -228,3 +228,11 @@ def test_index_step_titles_write_entries_as_the_formulas_do(convention: str) -> 
     assert any(f"Index notation: ∂{y}ᵢⱼ/∂{x}ₕₖ " in t for t in titles), titles
     assert any(f"chain rule for ∂L/∂{x}ₕₖ " in t for t in titles), titles
     assert not any(re.search(r"_[a-z]{1,2}\b", t) for t in titles), titles
+
+
+def test_with_values_the_upstream_note_says_the_numbers_stand_in() -> None:
+    """--values prints dY as numbers just above: "they stay symbols" alone would contradict it."""
+    plain = render_text(derive(n=2, d=2, m=3))
+    numbers = render_text(derive(n=2, d=2, m=3, values=1))
+    assert "numbers above stand in" not in plain
+    assert "the numbers above stand in for them" in " ".join(numbers.split())
