@@ -229,7 +229,9 @@ def test_bias_shapes_follow_each_convention_s_storage() -> None:
         result = check_formula(column, "b", text)
         assert result.reason == "shape", text
         assert result.got_shape == (4,) and result.expected_shape == (4, 1)
-        assert "keepdims=True" in result.hint and "reshape(-1, 1)" in result.hint
+        assert "reshape(-1, 1)" in result.hint
+        # keepdims only where there is a sum to keep it (not in dLdZ.T @ np.ones(N))
+        assert ("keepdims=True" in result.hint) is ("sum" in text)
         assert result.hint.startswith("its entries are right")
 
 
@@ -515,3 +517,21 @@ def test_a_submitted_assignment_is_checked_by_its_right_side(
 def test_what_is_not_an_assignment_still_does_not_parse(text: str) -> None:
     with pytest.raises(FormulaError):
         check_formula(Config(), "X", text)
+
+
+@pytest.mark.parametrize(
+    ("convention", "text", "fix"),
+    [
+        # keepdims along axis 0 gives a row: following a bare keepdims hint stayed wrong
+        ("column", "np.sum(dLdZ, axis=0)", "keepdims=True and add .T"),
+        ("column", "dLdZ.T @ np.ones(N)", ": add .reshape(-1, 1)"),
+        ("wx", "np.sum(dY, axis=1)", ": sum with keepdims=True, or"),
+    ],
+)
+def test_a_1d_bias_hint_that_leads_to_the_column(
+    convention: str, text: str, fix: str
+) -> None:
+    result = check_formula(Config(convention=convention), "b", text)
+    assert not result.ok and fix in result.hint
+    for followed in (f"({text}).reshape(-1, 1)",):
+        assert check_formula(Config(convention=convention), "b", followed).ok

@@ -372,10 +372,23 @@ class _Checker:
             reason, hint = "transpose", _TRANSPOSED
         elif self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
             first = "its entries are right, but " if got.transpose() == right else ""
+            # keepdims keeps the summed axis: a column only when summing along axis 1
+            tree = self.formula.tree
+            flipped = isinstance(tree, T)
+            while isinstance(tree, T):
+                tree = tree.arg
+            summed = tree.axis if isinstance(tree, Reduce) else None
+            if summed is None:
+                fix = "add .reshape(-1, 1)"
+            elif summed % 2 or flipped:  # along axis 1, or .T already there
+                fix = "sum with keepdims=True, or add .reshape(-1, 1)"
+                if flipped:
+                    fix += " (.T leaves a 1-D array as it is)"
+            else:
+                fix = "sum with keepdims=True and add .T, or add .reshape(-1, 1)"
             hint = (
                 f"{first}numpy gives a 1-D array here and {self.letter} is stored as a "
-                f"column {format_shape(want_shape)}: sum with keepdims=True, or add "
-                ".reshape(-1, 1)"
+                f"column {format_shape(want_shape)}: {fix}"
             )
         elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
