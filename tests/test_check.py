@@ -408,7 +408,7 @@ def test_cli_wrong_answers_exit_1_naming_sizes(
             ["--wrt", "W", "Xᵀ @ dY"],
             "'ᵀ' (U+1D40 MODIFIER LETTER CAPITAL T) at column 2",
         ),
-        (["--wrt", "W", "x.T @ dY"], "unknown name 'x' at column 1"),
+        (["--wrt", "W", "q.T @ dY"], "unknown name 'q' at column 1"),
         (["--wrt", "W", "X.T @ (dY"], "expected ')'"),
         (["--wrt", "W", "X" * 10**6], "1,000,000 characters long"),
         (["--wrt", "W", "(" * 10**4 + "X" + ")" * 10**4], "20,001 characters long"),
@@ -535,3 +535,13 @@ def test_a_1d_bias_hint_that_leads_to_the_column(
     assert not result.ok and fix in result.hint
     for followed in (f"({text}).reshape(-1, 1)",):
         assert check_formula(Config(convention=convention), "b", followed).ok
+
+
+@pytest.mark.parametrize(
+    ("var", "text"), [("X", "dout.dot(w.T)"), ("W", "x.T.dot(dout)")]
+)
+def test_cs231n_spellings_are_read_in_xw(var: str, text: str) -> None:
+    """CS231n's affine_backward writes x and w in lower case; --names still wins."""
+    assert check_formula(Config(), var, text).ok
+    swapped = Config(names={"X": "w", "W": "x"})
+    assert not check_formula(swapped, var, text).ok  # here w means X, x means W

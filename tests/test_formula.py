@@ -206,7 +206,7 @@ def test_display_letters_win_over_role_names_and_aliases() -> None:
         ("X dY", "operator such as @", 3),
         ("2X", "write 2*X", 1),
         ("2e", "write 2*e", 1),
-        ("x.T @ dY", "did you mean 'X'?", 1),
+        ("X.T @ DY", "did you mean 'dY'?", 7),
         ("x_1_1 * 2", "single entries cannot be named", 1),
         ("ones", "ones must be called", 1),
         ("ones(N, dtype=1)", "takes no keyword 'dtype'", 9),

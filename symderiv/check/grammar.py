@@ -112,7 +112,8 @@ class Names:
 
         Display letters win over role names (``--names X=W,W=V`` makes ``W`` mean X), role
         names over the upstream's aliases (``dout``, ``dy``, ``grad_out``, ``dLdY``, and
-        d or dLd before the output's letter, such as ``dZ``), and matrix names over sizes.
+        d or dLd before the output's letter, such as ``dZ``) and CS231n's lower-case ``x``
+        and ``w``, and matrix names over sizes.
 
         >>> names = Names.for_config(Config(convention="column"))
         >>> names.matrices["A"], names.matrices["dout"], names.sizes["C_out"]
@@ -125,6 +126,9 @@ class Names:
         out = letters.of("Y")
         for alias in (*UPSTREAM_ALIASES, f"d{out}", f"dLd{out}"):
             matrices.setdefault(alias, "dY")
+        # CS231n's affine_backward: dx = dout.dot(w.T) with lower-case x and w
+        for role in ("X", "W"):
+            matrices.setdefault(role.lower(), role)
         sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
         sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
         sizes = {k: key for k, key in sizes.items() if k not in matrices}
