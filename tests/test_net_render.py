@@ -359,3 +359,11 @@ def test_the_whole_network_step_accounts_for_every_derivative(headline) -> None:
     assert shown == {"dX", "dW1", "db1"}
     assert "dW2 and db2 use dZ2 directly" in step
     assert "down to the loss" not in step
+
+
+def test_upstream_entries_are_one_italic_name_as_their_matrix(headline) -> None:  # type: ignore[no-untyped-def]
+    """dz⁽²⁾₁,₁ is \\mathit{dz}, as the matrix \\mathit{dZ}_{2}: an upright d reads as a
+    differential, and the product dz·w as a differential form."""
+    tex = render_net(headline, "latex")
+    assert r"\mathrm{d}" not in tex
+    assert r"\mathit{dz}^{(2)}_{1,1}" in tex and r"\mathit{dZ}_{2}" in tex

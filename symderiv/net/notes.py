@@ -22,9 +22,10 @@ def ent_text(letter: str, layer: int | None, index: str) -> str:
 
 
 def ent_tex(letter: str, layer: int | None, index: str) -> str:
-    """z^{(1)}_{ij} (a leading d upright: \\mathrm{d}z^{(2)}_{ij})."""
+    """z^{(1)}_{ij}; an upstream entry is one italic name, \\mathit{dz}^{(2)}_{ij}, as the
+    matrix \\mathit{dZ}_{2} (an upright d would read as a differential)."""
     if letter.startswith("d") and len(letter) > 1:
-        letter = rf"\mathrm{{d}}{letter[1:]}"
+        letter = rf"\mathit{{{letter}}}"
     sup = f"^{{({layer})}}" if layer else ""
     return f"{letter}{sup}_{{{index}}}" if index else f"{letter}{sup}"
 

@@ -54,8 +54,8 @@ def _layered_latex(letters: str, layer: str, index: tuple[int, ...]) -> str:
     sub = ",".join(map(str, index))
     if letters == "ip":
         return f"p_{{{sub}}}^{{-1}}"
-    if letters.startswith("d"):
-        letters = rf"\mathrm{{d}}{letters[1:]}"
+    if letters.startswith("d"):  # one italic name, as the matrix \mathit{dZ}_{2}
+        letters = rf"\mathit{{{letters}}}"
     return f"{letters}^{{({layer})}}_{{{sub}}}"
 
 
