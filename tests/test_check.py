@@ -545,3 +545,19 @@ def test_cs231n_spellings_are_read_in_xw(var: str, text: str) -> None:
     assert check_formula(Config(), var, text).ok
     swapped = Config(names={"X": "w", "W": "x"})
     assert not check_formula(swapped, var, text).ok  # here w means X, x means W
+
+
+def test_a_verdict_in_a_terminal_is_wrapped_to_its_width(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 60 columns no line runs past the edge; piped, the verdict stays as it is."""
+    import symderiv.cli.console as console
+
+    piped = runner.invoke(cli, ["check", "--wrt", "X", "dY @ W"])
+    assert max(len(line) for line in piped.stdout.splitlines()) > 60
+    monkeypatch.setattr(console, "terminal_width", lambda: 60)
+    shown = runner.invoke(cli, ["check", "--wrt", "X", "dY @ W"])
+    assert shown.exit_code == 1
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert " ".join(" ".join(lines).split()) == " ".join(piped.stdout.split())

@@ -157,7 +157,7 @@ def _one(
     from ..check import check_dict, check_formula, resolve_variable
     from ..conventions import Config
     from ..guard import guard
-    from .console import check_outputs, show
+    from .console import check_outputs, show, terminal_width
 
     check_outputs({"-o": output})
     config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
@@ -166,7 +166,11 @@ def _one(
     if fmt == "text":
         result = check_formula(config, var, formula)
         mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
-        show(f"{mark} {result.message}\n", "text", output)
+        message = result.message
+        width = terminal_width() if output is None else None
+        if width is not None:  # a terminal: wrap at spaces, keeping each line's indent
+            message = _wrapped(message, width - 2)
+        show(f"{mark} {message}\n", "text", output)
         if not result.ok:
             raise click.exceptions.Exit(1)
         return
@@ -199,3 +203,21 @@ def _batch(path: str, defaults: Defaults, output: str | None) -> None:
         )
     lines = [grade.dumps(result) for result in grade.batch(rows, defaults)]
     show("".join(lines), "text", output)
+
+
+def _wrapped(message: str, width: int) -> str:
+    """Each line of a verdict wrapped at spaces to ``width`` columns, a continued line
+    indented two more than its own (piped or written with -o, it is left as it is)."""
+    import textwrap
+
+    out: list[str] = []
+    for line in message.splitlines():
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        out += textwrap.wrap(
+            line,
+            max(width, 20),
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    return "\n".join(out)
