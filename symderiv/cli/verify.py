@@ -227,14 +227,19 @@ def verify(
     else:
         autograd = (
             f"torch {report.torch_version}, float64; "
-            f"pass when max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
+            "pass when "
+            + _held(f"max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)")
+            + "."
         )
     for line in (
-        "FD: central differences, step h = ∛ε·max(1, |entry|); "
-        f"pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|).",
+        "FD: central differences, step "
+        + _held("h = ∛ε·max(1, |entry|)")
+        + "; pass when "
+        + _held(f"max error ≤ {FD_RTOL:g}·max(1, max|FD|)")
+        + ".",
         f"autograd: {autograd}",
     ):
-        console.print(Text(line))
+        console.print(KeptText(line, width=console.width))
     if not report.passed:
         console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
         raise VerificationError(_failure(report))
