@@ -302,7 +302,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
                 "rule, reshape, and recognise the closed form.",
                 layer=layer(c),
                 sizes=sizes_m(c),
-                wanted=_joined(wanted, ", ", last=" and "),
+                wanted=joined(wanted, ", ", last=" and "),
             ),
             short=(),
         )
@@ -410,17 +410,27 @@ def commutation(c: Config) -> Prose:
     )
 
 
+def chain_jacobians(c: Config, var: str) -> tuple[M, M]:
+    """J_h(y) and J_y(v), the two factors of the chain rule, in the output's entry letter
+    (z in the column convention)."""
+    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    return (
+        M(f"J_h({y})", rf"J_h({tex_letters(y)})"),
+        M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
+    )
+
+
 def entry_title(c: Config, var: str) -> Prose:
     """The sentence above a chain-rule entry written out as a sum."""
-    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    jh, jy = chain_jacobians(c, var)
     # indexed from 0, "entry 1" would name the second entry: say "the first"
     first = c.index_base == 1
     return prose(
         "{entry} written out: the row {jh} times {column} of {jy}:",
         entry="Entry 1" if first else "The first entry",
-        jh=M(f"J_h({y})", rf"J_{{h}}({tex_letters(y)})"),
+        jh=jh,
         column="column 1" if first else "the first column",
-        jy=M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
+        jy=jy,
     )
 
 
@@ -846,7 +856,7 @@ def define_note(c: Config) -> Prose:
     return prose(
         f"{{sizes}}; convention {c.conv.name} ({{source}}). Every entry is its own "
         f"symbol, indexed from {c.index_base}.",
-        sizes=_joined(sizes, ", "),
+        sizes=joined(sizes, ", "),
         source=source(c),
     )
 
@@ -1274,7 +1284,7 @@ def values_note(c: Config, first: bool = True) -> Prose:
 
 
 # -- the index and tensor views (titles and notes, placed by symderiv.views) ------------------
-def _joined(items: Sequence[Segment | Prose], sep: str, last: str = "") -> Prose:
+def joined(items: Sequence[Segment | Prose], sep: str, last: str = "") -> Prose:
     """The items (segments or sentences) with ``sep`` between them, ``last`` (when
     given) before the last one: N, D, M or the input X, the weights W and the bias b."""
     out: list[Segment] = []
@@ -1287,7 +1297,7 @@ def _joined(items: Sequence[Segment | Prose], sep: str, last: str = "") -> Prose
 
 def _and(pairs: list[tuple[str, str]]) -> Prose:
     """k = i and l = j, each equation maths."""
-    return _joined([M(f"{a} = {b}") for a, b in pairs], " and ")
+    return joined([M(f"{a} = {b}") for a, b in pairs], " and ")
 
 
 def _range(name: str, size: str, base: int) -> M:
@@ -1301,7 +1311,7 @@ def _range(name: str, size: str, base: int) -> M:
 def _sizes_eq(c: Config) -> Prose:
     """N=2, D=2, M=3 as maths, one equation per size."""
     sizes = zip(c.size_names, (c.n, c.d, c.m), strict=True)
-    return _joined(
+    return joined(
         [
             M(f"{name}={value}", f"{size_m(name).latex} = {value}")
             for name, value in sizes
@@ -1350,8 +1360,8 @@ def index_forward_note(c: Config, ranges: tuple[tuple[str, str], ...]) -> Prose:
         "The sizes {sizes} stay symbols and every entry carries its indices ({ranges}). "
         "sympy expands {layer} entry by entry; every step of this view is computed by "
         "sympy from here.",
-        sizes=_joined([size_m(name) for name in c.size_names], ", "),
-        ranges=_joined([_range(i, size, c.index_base) for i, size in ranges], ", "),
+        sizes=joined([size_m(name) for name in c.size_names], ", "),
+        ranges=joined([_range(i, size, c.index_base) for i, size in ranges], ", "),
         layer=layer(c),
     )
 

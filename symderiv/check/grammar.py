@@ -575,18 +575,12 @@ class _Parser:
     def assignment(self) -> None:
         """Pass over a leading ``dX =`` or ``self.dW =`` (a line copied from a submitted
         backward pass): the formula is its right-hand side; the target is not checked.
-        Tokens are looked ahead only when the text starts so (reading stays lazy, so the
-        first error in reading order still wins)."""
-        if not _ASSIGNMENT.match(self.text):
-            return
-        k = 0
-        while self.peek(k).kind == "name":
-            if self.at(".", ahead=k + 1):
-                k += 2
-                continue
-            if self.at("=", ahead=k + 1) and not self.at("=", ahead=k + 2):
-                self.pos += k + 2
-            return
+        The text says whether it starts so (tokens are read lazily, so the first error in
+        reading order still wins); the tokens up to its ``=`` are then names and dots."""
+        if _ASSIGNMENT.match(self.text):
+            while not self.at("="):
+                self.advance()
+            self.advance()
 
     def expr(self) -> Node:
         node = self.term()

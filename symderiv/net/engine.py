@@ -46,7 +46,7 @@ from ..notation import (
     Vec,
     transpose,
 )
-from ..notes import Claim, Code, F, M, Prose
+from ..notes import Claim, Code, F, M, Prose, joined
 from ..steps import Check, Result, Step, StepKind
 from .notation import (
     Diag,
@@ -1555,10 +1555,13 @@ class _NetEngine:
         rest = [F(Sym(f"d{v}")) for v in c.wrt if Sym(f"d{v}") not in shown]
         direct: Prose = ()
         if rest:
-            names: list[Any] = [p for f in rest for p in (", ", f)][1:]
-            if len(rest) > 1:
-                names[-2] = " and "
-            direct = ("; ", *names, " use ", dtop, " directly (their closed forms above)")
+            verb = " uses " if len(rest) == 1 else " use "
+            direct = ("; ", *joined(rest, ", ", " and "), verb, dtop, " directly")
+            direct += (
+                (" (its closed form above)",)
+                if len(rest) == 1
+                else (" (their closed forms above)",)
+            )
         if whole:
             self.steps.append(
                 Step(

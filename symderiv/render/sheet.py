@@ -41,6 +41,7 @@ from ..notes import (
     Code,
     M,
     Prose,
+    chain_jacobians,
     size_m,
     sizes_m,
     source,
@@ -271,8 +272,8 @@ class _Builder:
         entry = self.entry(vec_v[ex.chain_column])
         jac_lhs = self.node(Deriv("Y", v, vec=True))
         small = self.letters.entry(v)
-        y = self.letters.entry("Y")  # z in the column convention, as derive writes it
-        ty, tsmall = tex_letters(y), tex_letters(small)
+        jh, jy = chain_jacobians(c, v)  # J_h(z)·J_z(w) in the column convention
+        jl = M(f"J_L({small})", rf"J_L({tex_letters(small)})")
         chain_lhs = _dl_by(entry)
         shape = self.shape_blanks(rows, cols)
         dl = self.node(Deriv("L", v))
@@ -281,7 +282,7 @@ class _Builder:
             Note(
                 (
                     "The Jacobian ",
-                    _join(M(f"J_{y}({small}) = ", rf"J_{{{ty}}}({tsmall}) = "), jac_lhs),
+                    _join(jy, " = ", jac_lhs),
                     " has one row per entry of ",
                     _join(_VEC, self.node(Sym("Y")), ")"),
                     " and one column per entry of ",
@@ -299,10 +300,7 @@ class _Builder:
             "b",
             (
                 "The chain rule gives the row ",
-                M(
-                    f"J_L({small}) = J_h({y})·J_{y}({small})",
-                    rf"J_L({tsmall}) = J_h({ty}) \, J_{{{ty}}}({tsmall})",
-                ),
+                _join(jl, " = ", jh, M("·", r" \, "), jy),
                 f"; its entry {ex.chain_column + 1} is ",
                 chain_lhs,
                 ". Write it out as a sum over the outputs, keeping only the nonzero terms:",
@@ -315,7 +313,7 @@ class _Builder:
         )
         undo: Prose = (
             "Put the entries of ",
-            M(f"J_L({small})", rf"J_L({tsmall})"),
+            jl,
             " back in the shape of ",
             lv,
             " (undo vec)",
