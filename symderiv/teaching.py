@@ -82,10 +82,7 @@ class MemoryArgument:
 
     def cost(self, var: str) -> JacobianCost:
         """The cost for ``var`` (X, W or b)."""
-        for c in self.costs:
-            if c.var == var:
-                return c
-        raise KeyError(var)
+        return {c.var: c for c in self.costs}[var]
 
 
 def memory_argument(
@@ -221,58 +218,36 @@ def input_slices(derivation: Derivation, var: str) -> Slicing:
     ([['1', '0', '0'], ['1', '0', '0']], True)
     """
     layer = derivation.layer
-    n_rows, n_cols = layer.shape("Y")
-    v_rows, v_cols = layer.shape(var)
-    upstream = derivation.upstream
-    tensor = _tensor_entries(derivation, var)
-    by_in: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {}
+    shape = layer.shape(var)
     by_out: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {}
-    for (i, j, k, l_), value in sorted(tensor.items()):
-        by_in.setdefault((k, l_), {})[i, j] = value
+    for (i, j, k, l_), value in sorted(_tensor_entries(derivation, var).items()):
         by_out.setdefault((i, j), {})[k, l_] = value
-    variable = layer.matrix(var)
-    inputs: list[Slice] = []
-    contracted: dict[tuple[int, int], Poly] = {}
-    for k in range(v_rows):
-        for l_ in range(v_cols):
-            entries = by_in.get((k, l_), {})
-            # ∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl: the slice contracted with dY
-            total = Poly.dot((upstream[pos], value) for pos, value in entries.items())
-            inputs.append(
-                Slice(
-                    (k, l_),
-                    next(iter(variable[k, l_].atoms())),
-                    PolyMatrix(n_rows, n_cols, dict(entries)),
-                    total,
-                )
-            )
-            if not total.is_zero():
-                contracted[k, l_] = total
-    outputs: list[Slice] = []
-    summed = PolyMatrix(v_rows, v_cols)
-    for i in range(n_rows):
-        for j in range(n_cols):
-            block = PolyMatrix(v_rows, v_cols, dict(by_out.get((i, j), {})))
-            weight = upstream[i, j]
-            outputs.append(
-                Slice((i, j), f"{PREFIX['Y']}_{i + 1}_{j + 1}", block, weight)
-            )
-            # Σ_ij ∂L/∂y_ij · (∂y_ij/∂V): each output's block, weighted by its upstream
-            summed = summed + PolyMatrix(
-                v_rows,
-                v_cols,
-                {
-                    pos: weight * value
-                    for pos, value in block.entries.items()
-                    if not (weight * value).is_zero()
-                },
-            )
-    from_input = PolyMatrix(v_rows, v_cols, contracted)
-    derivative = _in_own_shape(derivation, var)
-    agrees = from_input == derivative and summed == derivative
-    return Slicing(
-        var, tuple(inputs), tuple(outputs), from_input, summed, derivative, agrees
+    # by input entry: ∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl, the slice contracted with dY
+    inputs = tuple(slice_at(derivation, var, at) for at in vec_positions(shape, "row"))
+    outputs = tuple(
+        Slice(
+            (i, j),
+            f"{PREFIX['Y']}_{i + 1}_{j + 1}",
+            PolyMatrix(*shape, by_out.get((i, j), {})),
+            derivation.upstream[i, j],
+        )
+        for i, j in vec_positions(layer.shape("Y"), "row")
     )
+    from_input = _nonzero(shape, {s.at: s.weight for s in inputs})
+    # Σ_ij ∂L/∂y_ij · (∂y_ij/∂V): each output's block, weighted by its upstream
+    summed = {
+        at: Poly.dot((s.weight, s.matrix[at]) for s in outputs)
+        for at in vec_positions(shape, "row")
+    }
+    from_output = _nonzero(shape, summed)
+    derivative = _in_own_shape(derivation, var)
+    agrees = from_input == derivative and from_output == derivative
+    return Slicing(var, inputs, outputs, from_input, from_output, derivative, agrees)
+
+
+def _nonzero(shape: tuple[int, int], values: dict[tuple[int, int], Poly]) -> PolyMatrix:
+    """A matrix of ``shape`` from ``values``, its zeros left out (as PolyMatrix keeps)."""
+    return PolyMatrix(*shape, {at: v for at, v in values.items() if not v.is_zero()})
 
 
 def slice_at(derivation: Derivation, var: str, at: tuple[int, int]) -> Slice:
