@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ChoiceError, DisplayNameError, ShapeError
 from .notation import (
@@ -76,6 +76,7 @@ _SIZE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
 #: an estimate, what would take too long (10**9 is refused there, even with ``force``).
 MAX_SIZE = 10**9
 _MAX_NAME = 12
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -176,58 +177,50 @@ class Convention:
 
     def closed_form(self, var: str) -> Node:
         """The closed form of ∂L/∂var in denominator layout (var's own shape)."""
+        dY, X, W, ones = Sym("dY"), Sym("X"), Sym("W"), Ones("N")
         if self.samples_as_columns:
             forms = {
-                "X": Prod(T(Sym("W")), Sym("dY")),  # (D, M)·(M, N)
-                "W": Prod(Sym("dY"), T(Sym("X"))),  # (M, N)·(N, D)
-                "b": Prod(Sym("dY"), Ones("N")),  # (M, N)·(N, 1): the row sums
+                "X": Prod(T(W), dY),  # (D, M)·(M, N)
+                "W": Prod(dY, T(X)),  # (M, N)·(N, D)
+                "b": Prod(dY, ones),  # (M, N)·(N, 1): the row sums
             }
-            if var in forms:
-                return forms[var]
-        if var == "X":
-            return Prod(Sym("dY"), Sym("W") if self.weight_transposed else T(Sym("W")))
-        if var == "W":
-            if self.weight_transposed:
-                return Prod(T(Sym("dY")), Sym("X"))
-            return Prod(T(Sym("X")), Sym("dY"))
-        if var == "b":
-            if self.bias_column:
-                return Prod(T(Sym("dY")), Ones("N"))
-            return Prod(T(Ones("N")), Sym("dY"))
-        raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
+        else:
+            forms = {
+                "X": Prod(dY, W if self.weight_transposed else T(W)),
+                "W": Prod(T(dY), X) if self.weight_transposed else Prod(T(X), dY),
+                "b": Prod(T(dY), ones) if self.bias_column else Prod(T(ones), dY),
+            }
+        return _of_variable(forms, var)
 
     def kronecker(self, var: str, order: str) -> Node:
         """The Kronecker closed form of ∂vec(Y)/∂vec(var) for vectorization ``order``.
 
         Shapes: (N·M, N·D) for X, (N·M, D·M) for W, (N·M, M) for b.
+
+        With samples as columns (Y = W X + b 1_Nᵀ), column order is the textbook
+        vec(A B C) = (Cᵀ ⊗ A) vec(B): vec(W X) = (I_N ⊗ W) vec(X) = (Xᵀ ⊗ I_M) vec(W),
+        vec(b 1_Nᵀ) = (1_N ⊗ I_M) vec(b). Row order stacks the rows, which is column
+        order of the transpose, Yᵀ = Xᵀ Wᵀ + 1_N bᵀ: W ⊗ I_N, I_M ⊗ Xᵀ, I_M ⊗ 1_N.
         """
-        if self.samples_as_columns and var in ("X", "W", "b"):
-            return _kronecker_wx(var, order)
-        w: Node = Sym("W") if self.weight_transposed else T(Sym("W"))
-        row = order == "row"
-        if var == "X":
-            return Kron(Eye("N"), w) if row else Kron(w, Eye("N"))
-        if var == "W":
-            base: Node = Kron(Sym("X"), Eye("M")) if row else Kron(Eye("M"), Sym("X"))
-            if self.weight_transposed:
-                return Prod(base, Comm("M", "D"))  # K for the stored W, M×D
-            return base
-        if var == "b":
-            return Kron(Ones("N"), Eye("M")) if row else Kron(Eye("M"), Ones("N"))
+        W, X, I_N, I_M, ones = Sym("W"), Sym("X"), Eye("N"), Eye("M"), Ones("N")
+        if self.samples_as_columns:
+            factors = {"X": (W, I_N), "W": (I_M, T(X)), "b": (I_M, ones)}
+        else:
+            w: Node = W if self.weight_transposed else T(W)
+            factors = {"X": (I_N, w), "W": (X, I_M), "b": (ones, I_M)}
+        first, second = _of_variable(factors, var)
+        # column order: the factors of row order, swapped
+        form = Kron(first, second) if order == "row" else Kron(second, first)
+        if var == "W" and self.weight_transposed and not self.samples_as_columns:
+            return Prod(form, Comm("M", "D"))  # K for the stored W, M×D
+        return form
+
+
+def _of_variable(forms: Mapping[str, _V], var: str) -> _V:
+    """``forms[var]``, or a ChoiceError for a name that is not X, W or b."""
+    if var not in forms:
         raise ChoiceError(f"unknown variable {var!r}; choose from X, W, b")
-
-
-def _kronecker_wx(var: str, order: str) -> Node:
-    """∂vec(Y)/∂vec(var) for Y = W X + b 1_Nᵀ.
-
-    Column order is the textbook vec(A B C) = (Cᵀ ⊗ A) vec(B): vec(W X) = (I_N ⊗ W) vec(X)
-    = (Xᵀ ⊗ I_M) vec(W), vec(b 1_Nᵀ) = (1_N ⊗ I_M) vec(b). Row order stacks the rows,
-    which is column order of the transpose, Yᵀ = Xᵀ Wᵀ + 1_N bᵀ: W ⊗ I_N, I_M ⊗ Xᵀ, I_M ⊗ 1_N.
-    """
-    W, X, I_N, I_M, ones = Sym("W"), Sym("X"), Eye("N"), Eye("M"), Ones("N")
-    if order == "row":
-        return {"X": Kron(W, I_N), "W": Kron(I_M, T(X)), "b": Kron(I_M, ones)}[var]
-    return {"X": Kron(I_N, W), "W": Kron(T(X), I_M), "b": Kron(ones, I_M)}[var]
+    return forms[var]
 
 
 XW = Convention(
@@ -365,8 +358,6 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
 
 #: Letters the formulas print on their own: the loss L, identities I_N, commutation K.
 RESERVED_LETTERS: tuple[str, ...] = ("L", "I", "K")
-#: The sizes' letters (formulas such as ``ones(N)`` in ``check`` name them).
-SIZE_LETTERS: tuple[str, ...] = SIZES
 
 
 def _check_letters(
@@ -386,10 +377,10 @@ def _check_letters(
     """
     given = ",".join(f"{role}={value}" for role, value in names.items())
     for role in NAMEABLE:
-        if letters.of(role) in SIZE_LETTERS:
+        if letters.of(role) in SIZE_NAMES:
             raise DisplayNameError(
                 f"--names {given!r}: {role} would print as {letters.of(role)!r}, which "
-                f"is a size ({', '.join(SIZE_LETTERS)} are the sizes); choose other letters"
+                f"is a size ({', '.join(SIZE_NAMES)} are the sizes); choose other letters"
             )
         if letters.of(role) in RESERVED_LETTERS:
             raise DisplayNameError(
@@ -731,7 +722,6 @@ __all__ = [
     "SIZE_NAMES",
     "UPSTREAM_STYLES",
     "RESERVED_LETTERS",
-    "SIZE_LETTERS",
     "TORCH",
     "VARIABLES",
     "VEC_ORDERS",
