@@ -254,19 +254,13 @@ def question_loss(derivation: Derivation, rng: random.Random) -> LossQuestion:
     return LossQuestion(at, derivation.loss_upstream[at], equation.parts[2])
 
 
-def index_derivation(derivation: Derivation) -> Derivation:
-    """The same layer derived with the index view (sympy), for the index questions."""
-    if derivation.config.method in ("index", "all"):
-        return derivation
-    return _indexed(replace(derivation.config, method="index"))
-
-
 @lru_cache(maxsize=64)
 def _indexed(config: Config) -> Derivation:
-    """A class roster repeats layers (sizes 2–3, four conventions): derive each once."""
+    """The same layer derived with the index view (sympy), for the index questions: a
+    class roster repeats layers (sizes 2–3, four conventions), so each is derived once."""
     from .derive import derive
 
-    return derive(config)
+    return derive(replace(config, method="index"))
 
 
 def question_index(indexed: Derivation, var: str) -> IndexQuestion:
@@ -323,7 +317,7 @@ def extra_questions(
     out: list[Question] = []
     if derivation.config.loss == "mse":
         out.append(question_loss(derivation, rng))
-    indexed = index_derivation(derivation) if "index" in kinds else None
+    indexed = _indexed(derivation.config) if "index" in kinds else None
     for var in derivation.config.wrt:
         if "shapes" in kinds:
             out.append(question_shapes(derivation, var))
@@ -380,7 +374,7 @@ class Sheet:
             out += [Answer(f"{v}.rows", rows), Answer(f"{v}.cols", cols)]
             out += _filled(f"{v}.jacobian", result.jacobian, ex.jacobian_blanks)
             chain = ex.chain_column
-            out.append(Answer(f"{v}.chain.{chain + 1}", chain_entry(self, ex)))
+            out.append(Answer(f"{v}.chain.{chain + 1}", result.chain[0, chain]))
             out += _filled(f"{v}.derivative", result.derivative, ex.derivative_blanks)
             out.append(Answer(f"{v}.closed_form", result.closed_form))
         for q in self.extras:
@@ -408,11 +402,6 @@ class Sheet:
 def _filled(key: str, matrix: PolyMatrix, blanks: Blanks) -> list[Answer]:
     """The answers of the (0-based) ``blanks`` of ``matrix``, keyed 1-based."""
     return [Answer(f"{key}.{i + 1}.{j + 1}", matrix[i, j]) for i, j in blanks]
-
-
-def chain_entry(sheet: Sheet, ex: Exercise) -> Poly:
-    """Entry ``chain_column`` of J_L(v), straight from the derivation's chain-rule row."""
-    return sheet.derivation.results[ex.var].chain[0, ex.chain_column]
 
 
 def _size(name: str, value: int | None) -> int | None:
@@ -736,7 +725,7 @@ def make_roster(
     Raises:
         SymderivError: no names, or a bad option.
     """
-    names = parse_roster("\n".join(names)) if names else parse_roster("")
+    names = parse_roster("\n".join(names))
     kinds = ROSTER_KINDS if kinds is None else kinds
     sheets = tuple(
         replace(

@@ -21,7 +21,6 @@ from typing import Any
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, Letters
 from ..exercise import (
-    MAX_SIZE,
     Answer,
     Blanks,
     ChoiceQuestion,
@@ -32,7 +31,6 @@ from ..exercise import (
     Roster,
     ShapesQuestion,
     Sheet,
-    chain_entry,
 )
 from ..notation import Deriv, Node, Sym
 from ..notes import (
@@ -129,23 +127,8 @@ class _Builder:
 
         return M(formula_text(node, self.letters), formula_latex(node, self.letters))
 
-    def matrix(
-        self,
-        matrix: PolyMatrix,
-        blanks: Blanks = (),
-        size: str = "short",
-        upstream: str | None = None,
-    ) -> M:
+    def matrix(self, matrix: PolyMatrix, blanks: Blanks = (), size: str = "short") -> M:
         """A bmatrix, one row per source line, with the blank entries boxed."""
-        from .latex import latex_matrix
-
-        if not blanks and upstream is not None:
-            tex = latex_matrix(
-                matrix, self.letters, max_entries=MAX_SIZE, upstream=upstream
-            )
-            rows = [[self.entry(matrix[i, j]).text for j in range(matrix.cols)]
-                    for i in range(matrix.rows)]  # fmt: skip
-            return M(_rows_text(rows), tex)
         holes = set(blanks)
         cells = [
             [
@@ -199,7 +182,7 @@ class _Builder:
                 _join(
                     self.node(Sym(r)),
                     " = ",
-                    self.matrix(d.layer.matrix(r), upstream="frac"),
+                    self.matrix(d.layer.matrix(r)),
                 )
                 for r in ("X", "W", "b")
             ),
@@ -236,7 +219,7 @@ class _Builder:
                     " = ",
                     self.node(Deriv("L", "Y")),
                     " = ",
-                    self.matrix(d.upstream, upstream="bar"),
+                    self.matrix(d.upstream),
                 )
             ),
             Note(
@@ -308,7 +291,7 @@ class _Builder:
             _join(
                 chain_lhs,
                 " = ",
-                self.blank(self.entry(chain_entry(self.sheet, ex)), "long"),
+                self.blank(self.entry(result.chain[0, ex.chain_column]), "long"),
             ),
         )
         undo: Prose = (
