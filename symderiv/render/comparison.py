@@ -97,54 +97,47 @@ def tables(c: Comparison) -> tuple[Table, Table, Table]:
     """The page's three tables: forms and shapes; Kronecker forms; the agreement."""
     convs = c.conventions
     head: tuple[Prose, ...] = tuple((conv.name,) for conv in convs)
-    groups: list[tuple[tuple[TableCell, ...], ...]] = []
-    for group in ("forward", "shapes", "closed"):
-        rows = []
-        for r in c.group(group):
-            cells = [_label(r)]
-            for conv in convs:
-                cell = r.cells[conv.name]
-                if group == "shapes":
-                    cells.append(_shape_cell(cell))
-                else:
-                    cells.append(
-                        _formula(cell, conv, "Y" if group == "forward" else None)
-                    )
-            rows.append(tuple(cells))
-        groups.append(tuple(rows))
-    forms = Table(notes.TABLE_FORMS, ((), *head), tuple(groups))
 
-    groups = []
+    def cell(group: str, r: Row, conv: Convention) -> TableCell:
+        if group == "shapes":
+            return _shape_cell(r.cells[conv.name])
+        return _formula(r.cells[conv.name], conv, "Y" if group == "forward" else None)
+
+    groups = tuple(
+        tuple(
+            (_label(r), *(cell(group, r, conv) for conv in convs))
+            for r in c.group(group)
+        )
+        for group in ("forward", "shapes", "closed")
+    )
+    forms = Table(notes.TABLE_FORMS, ((), *head), groups)
+
+    kron = {(r.role, r.order): r for r in c.group("kronecker")}
+    kron_groups = []
     for var in VARIABLES:
         rows = []
         for k, order in enumerate(VEC_ORDERS):
-            r = next(
-                x for x in c.group("kronecker") if (x.role, x.order) == (var, order)
-            )
+            r = kron[var, order]
             first = r.cells[convs[0].name]
             assert first.shape is not None
             label = _label(r) if k == 0 else TableCell(aside=(_shape(first.shape),))
-            rows.append(
-                (
-                    label,
-                    TableCell((order,)),
-                    *(_formula(r.cells[v.name], v) for v in convs),
-                )
-            )
-        groups.append(tuple(rows))
-    kronecker = Table(notes.TABLE_KRONECKER, ((), ("vec",), *head), tuple(groups))
+            formulas = (_formula(r.cells[v.name], v) for v in convs)
+            rows.append((label, TableCell((order,)), *formulas))
+        kron_groups.append(tuple(rows))
+    kronecker = Table(notes.TABLE_KRONECKER, ((), ("vec",), *head), tuple(kron_groups))
 
-    rows = []
-    for conv in convs[1:]:
-        cells = [TableCell((conv.name,))]
-        for var in VARIABLES:
-            a = next(
-                x for x in c.agreement if (x.convention, x.var) == (conv.name, var)
-            )
-            cells.append(
+    agree = {(a.convention, a.var): a for a in c.agreement}
+    rows = [
+        (
+            TableCell((conv.name,)),
+            *(
                 TableCell(notes.xw_derivative(var, a.transposed), passed=a.passed)
-            )
-        rows.append(tuple(cells))
+                for var in VARIABLES
+                for a in [agree[conv.name, var]]
+            ),
+        )
+        for conv in convs[1:]
+    ]
     agreement = Table(
         notes.TABLE_AGREEMENT,
         ((), *((notes.slash(v),) for v in VARIABLES)),
