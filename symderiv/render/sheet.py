@@ -179,11 +179,7 @@ class _Builder:
         )
         matrices = _join(
             *(
-                _join(
-                    self.node(Sym(r)),
-                    " = ",
-                    self.matrix(d.layer.matrix(r)),
-                )
+                _join(self.node(Sym(r)), " = ", self.matrix(d.layer.matrix(r)))
                 for r in ("X", "W", "b")
             ),
             sep=r",\quad ",
@@ -261,8 +257,8 @@ class _Builder:
         shape = self.shape_blanks(rows, cols)
         dl = self.node(Deriv("L", v))
         blocks: list[Block] = [
-            Heading(("(a)",), Level.MINOR),
-            Note(
+            *self.part(
+                "a",
                 (
                     "The Jacobian ",
                     _join(jy, " = ", jac_lhs),
@@ -271,9 +267,9 @@ class _Builder:
                     " and one column per entry of ",
                     _join(_VEC, lv, ")"),
                     ", here",
-                )
+                ),
+                _join(_VEC, lv, ") = ", self.vector(vec_v)),
             ),
-            _math(_join(_VEC, lv, ") = ", self.vector(vec_v))),
             Note(("Its shape is ", shape, ". Fill in the blank entries:")),
             _math(
                 _join(jac_lhs, " = ", self.matrix(result.jacobian, ex.jacobian_blanks))
@@ -612,10 +608,12 @@ def _latex_body(sheet: Sheet, answers: bool) -> str:
     )
 
 
-def _latex_document(body: str) -> str:
-    """``body`` in a standalone LaTeX article with the sheet's preamble."""
+def _latex_document(sheets: tuple[Sheet, ...], answers: bool) -> str:
+    """The sheets (or their keys), a page each, in a standalone LaTeX article with the
+    sheet's preamble."""
     from .latex import latex_preamble, max_matrix_cols
 
+    body = "\n\\clearpage\n".join(_latex_body(s, answers) for s in sheets)
     preamble = latex_preamble(
         max_matrix_cols=max_matrix_cols(body), tikz=False, extra=SHEET_MACROS
     )
@@ -624,7 +622,7 @@ def _latex_document(body: str) -> str:
 
 def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or, with ``answers``, its key) as a standalone LaTeX article."""
-    return _latex_document(_latex_body(sheet, answers))
+    return _latex_document((sheet,), answers)
 
 
 def sheet_markdown(sheet: Sheet, answers: bool = False, flavor: str = "github") -> str:
@@ -663,9 +661,7 @@ def answer_tex(answer: Answer, letters: Letters) -> str:
 
 def roster_key_latex(roster: Roster) -> str:
     """One answer key for the whole class: each student's key on its own page."""
-    return _latex_document(
-        "\n\\clearpage\n".join(_latex_body(s, answers=True) for s in roster.sheets)
-    )
+    return _latex_document(roster.sheets, answers=True)
 
 
 def roster_key_markdown(roster: Roster) -> str:
