@@ -42,7 +42,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ShapeError
-from .notation import Deriv, Jac, Node, Prod, Sym, T
+from .notation import Deriv, Expr, Jac, Node, Prod, Sym, T
 from .notes import M
 
 if TYPE_CHECKING:
@@ -276,16 +276,11 @@ def question_index(indexed: Derivation, var: str) -> IndexQuestion:
     if extra is None or not extra["verified"]:
         raise ValueError(f"no verified index view of {var}")
 
-    def m(obj: Any) -> M:
-        return M(text_of(obj), latex_of(obj))
-
-    def joined(parts: tuple[Any, ...]) -> M:
+    def m(*objs: Any) -> M:
+        """The display objects as one formula, a = b = c."""
         return M(
-            " = ".join(text_of(p) for p in parts),
-            " = ".join(latex_of(p) for p in parts),
+            " = ".join(text_of(o) for o in objs), " = ".join(latex_of(o) for o in objs)
         )
-
-    from .notation import Expr
 
     def shown(node: Node) -> Any:
         assert isinstance(node, Expr)  # the index view's steps hold display objects
@@ -297,7 +292,7 @@ def question_index(indexed: Derivation, var: str) -> IndexQuestion:
     loss_lhs, _, collapsed, entry = extra["equation"][-4:]
     return IndexQuestion(
         var,
-        joined(tuple(shown(p) for p in forward.parts)),
+        m(*(shown(p) for p in forward.parts)),
         m(entry_lhs),
         m(partial),
         m(loss_lhs),
@@ -451,22 +446,19 @@ def make_sheet(
     drawn["vec"] = rng.choice(VEC_ORDERS)
     picked = rng.sample(VARIABLES, rng.randint(1, len(VARIABLES)))
     drawn["wrt"] = tuple(v for v in VARIABLES if v in picked)
-    if seed is None:
-        drawn = {"n": 2, "d": 2, "m": 3, "convention": "xw", "vec": "row"}
-        drawn["wrt"] = VARIABLES
     given: dict[str, Any] = {**sizes, "convention": convention, "vec": vec}
     given["wrt"] = parse_wrt(wrt) if wrt is not None else None
     chosen_kinds = parse_kinds(kinds)
-    config = Config(
-        loss=loss, **{k: drawn[k] if v is None else v for k, v in given.items()}
-    )
+    # without a seed, what is not given keeps Config's defaults
+    chosen = {k: v for k, v in given.items() if v is not None}
+    config = Config(loss=loss, **{**(drawn if seed is not None else {}), **chosen})
     if {"shapes", "choice"} & set(chosen_kinds):
         n_, d_, m_ = _distinct_sizes(config, sizes, seed)
         config = replace(config, n=n_, d=d_, m=m_)
     derivation = derive(config)
-    exercises = tuple(_blanks(rng, derivation, var) for var in config.wrt)
-    if "steps" not in chosen_kinds:
-        exercises = ()
+    exercises = tuple(
+        _blanks(rng, derivation, var) for var in config.wrt if "steps" in chosen_kinds
+    )
     extras = extra_questions(derivation, chosen_kinds, seed)
     return Sheet(config, seed, derivation, exercises, extras=extras, kinds=chosen_kinds)
 

@@ -15,13 +15,9 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
 
 
 @cli.command()
-@click.option("--n", "n", type=SIZE, default=None, help="Batch size N [default: 2].")
-@click.option(
-    "--d", "d", type=SIZE, default=None, help="Input features D [default: 2]."
-)
-@click.option(
-    "--m", "m", type=SIZE, default=None, help="Output features M [default: 3]."
-)
+@click.option("--n", type=SIZE, default=None, help="Batch size N [default: 2].")
+@click.option("--d", type=SIZE, default=None, help="Input features D [default: 2].")
+@click.option("--m", type=SIZE, default=None, help="Output features M [default: 3].")
 @click.option(
     "--convention",
     type=click.Choice(list(CONVENTIONS)),
@@ -133,8 +129,6 @@ def exercise(
     from ..render.sheet import sheet_latex, sheet_markdown
     from .console import check_outputs, show
 
-    if output == "-":
-        output = None  # -o - is standard output, as for codegen and derive
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
     # --wrt in the convention's letters too (A in column), as check takes it
