@@ -183,25 +183,6 @@ class Slicing:
     agrees: bool
 
 
-def _tensor_entries(
-    derivation: Derivation, var: str
-) -> dict[tuple[int, int, int, int], Poly]:
-    """∂y_ij/∂v_kl for every nonzero, keyed (i, j, k, l) 0-based, from the explicit
-    Jacobian (rows in vec(Y) order, columns in vec(V) order)."""
-    order = derivation.config.vec
-    layer = derivation.layer
-    y_pos = vec_positions(layer.shape("Y"), order)
-    v_pos = vec_positions(layer.shape(var), order)
-    jac = derivation.results[var].jacobian
-    return {(*y_pos[r], *v_pos[c]): value for (r, c), value in jac.entries.items()}
-
-
-def _in_own_shape(derivation: Derivation, var: str) -> PolyMatrix:
-    """∂L/∂V from the derivation, in V's shape whatever the layout."""
-    result = derivation.results[var].derivative
-    return result.transpose() if derivation.config.layout == "numerator" else result
-
-
 def input_slices(derivation: Derivation, var: str) -> Slicing:
     """Slice ∂Y/∂V by input entry (each slice shaped like Y) and by output entry.
 
@@ -219,16 +200,20 @@ def input_slices(derivation: Derivation, var: str) -> Slicing:
     """
     layer = derivation.layer
     shape = layer.shape(var)
+    # ∂y_ij/∂v_kl for every nonzero of the explicit Jacobian (rows in vec(Y) order,
+    # columns in vec(V) order), grouped by output entry
+    y_pos = vec_positions(layer.shape("Y"), derivation.config.vec)
+    v_pos = vec_positions(shape, derivation.config.vec)
     by_out: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {}
-    for (i, j, k, l_), value in sorted(_tensor_entries(derivation, var).items()):
-        by_out.setdefault((i, j), {})[k, l_] = value
+    for (r, c), value in sorted(derivation.results[var].jacobian.entries.items()):
+        by_out.setdefault(y_pos[r], {})[v_pos[c]] = value
     # by input entry: ∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl, the slice contracted with dY
     inputs = tuple(slice_at(derivation, var, at) for at in vec_positions(shape, "row"))
     outputs = tuple(
         Slice(
             (i, j),
             f"{PREFIX['Y']}_{i + 1}_{j + 1}",
-            PolyMatrix(*shape, by_out.get((i, j), {})),
+            PolyMatrix(*shape, dict(sorted(by_out.get((i, j), {}).items()))),
             derivation.upstream[i, j],
         )
         for i, j in vec_positions(layer.shape("Y"), "row")
@@ -240,7 +225,9 @@ def input_slices(derivation: Derivation, var: str) -> Slicing:
         for at in vec_positions(shape, "row")
     }
     from_output = _nonzero(shape, summed)
-    derivative = _in_own_shape(derivation, var)
+    derivative = derivation.results[var].derivative
+    if derivation.config.layout == "numerator":  # in V's shape whatever the layout
+        derivative = derivative.transpose()
     agrees = from_input == derivative and from_output == derivative
     return Slicing(var, inputs, outputs, from_input, from_output, derivative, agrees)
 
