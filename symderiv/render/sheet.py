@@ -88,6 +88,10 @@ def _math(m: M) -> Formula:
     return Formula(Math(m.text, m.latex))
 
 
+#: An exercise's title (after "Exercise k: ") and its blocks.
+_Part = tuple[Prose, list[Block]]
+
+
 @dataclass
 class _Builder:
     """The blocks of one sheet; ``answers`` fills the blanks."""
@@ -241,7 +245,7 @@ class _Builder:
         """One task of an exercise: (a), (b), … with its sentence and its formula."""
         return [Heading((f"({label})",), Level.MINOR), Note(words), _math(math)]
 
-    def exercise(self, number: int, ex: Exercise) -> Section:
+    def exercise(self, ex: Exercise) -> _Part:
         c, d = self.sheet.config, self.sheet.derivation
         result = d.results[ex.var]
         v = ex.var
@@ -314,8 +318,7 @@ class _Builder:
             ("Which product of the layer's matrices is this? Give the closed form:",),
             _join(dl, " = ", self.blank(self.node(result.closed_form), "long")),
         )
-        title: Prose = (f"Exercise {number}: the derivative by {WHAT[v]} ", lv)
-        return Section(title, tuple(blocks))
+        return (f"the derivative by {WHAT[v]} ", lv), blocks
 
     def entry_rows(self, ex: Exercise, undo: Prose, dl: M) -> list[Block]:
         """Part (c) for a matrix too wide to write in: its entries listed row by row,
@@ -355,17 +358,17 @@ class _Builder:
         return blocks
 
     # questions beyond the step-by-step exercise (--kind, --loss mse)
-    def question(self, number: int, q: Question) -> Section:
+    def question(self, q: Question) -> _Part:
         """A shapes, multiple-choice, index-notation or loss question."""
-        printers: dict[type, Callable[[int, Any], Section]] = {
+        printers: dict[type, Callable[[Any], _Part]] = {
             ShapesQuestion: self.shapes,
             ChoiceQuestion: self.choice,
             IndexQuestion: self.index,
             LossQuestion: self.loss,
         }
-        return printers[type(q)](number, q)
+        return printers[type(q)](q)
 
-    def shapes(self, number: int, q: ShapesQuestion) -> Section:
+    def shapes(self, q: ShapesQuestion) -> _Part:
         lv = self.node(Sym(q.var))
         lines = [
             _join(
@@ -382,12 +385,9 @@ class _Builder:
             ),
             _aligned(lines),
         )
-        title: Prose = (
-            f"Exercise {number}: shapes, for the derivative by {WHAT[q.var]}",
-        )
-        return Section(title, tuple(blocks))
+        return (f"shapes, for the derivative by {WHAT[q.var]}",), blocks
 
-    def choice(self, number: int, q: ChoiceQuestion) -> Section:
+    def choice(self, q: ChoiceQuestion) -> _Part:
         c = self.sheet.config
         layout = (
             "the shape of its transpose (numerator layout)"
@@ -419,12 +419,9 @@ class _Builder:
             ),
             _join(*options, sep=r"\qquad "),
         )
-        title: Prose = (
-            f"Exercise {number}: which formula, for the derivative by {WHAT[q.var]}",
-        )
-        return Section(title, tuple(blocks))
+        return (f"which formula, for the derivative by {WHAT[q.var]}",), blocks
 
-    def index(self, number: int, q: IndexQuestion) -> Section:
+    def index(self, q: IndexQuestion) -> _Part:
         """Index-notation blanks: ∂y_ij/∂v_hk, the sum the deltas leave, and which entry of
         a product of the layer's matrices it is."""
         blocks: list[Block] = []
@@ -465,13 +462,10 @@ class _Builder:
             ("This is one entry of a product of the layer's matrices. Which?",),
             _join(q.loss_lhs, " = ", self.blank(q.entry, "long")),
         )
-        title: Prose = (
-            f"Exercise {number}: index notation, for the derivative by {WHAT[q.var]} ",
-            self.node(Sym(q.var)),
-        )
-        return Section(title, tuple(blocks))
+        what = f"index notation, for the derivative by {WHAT[q.var]} "
+        return (what, self.node(Sym(q.var))), blocks
 
-    def loss(self, number: int, q: LossQuestion) -> Section:
+    def loss(self, q: LossQuestion) -> _Part:
         c = self.sheet.config
         y, t = self.letters.entry("Y"), self.letters.entry("T")
         n = c.size_names[0]
@@ -505,7 +499,7 @@ class _Builder:
                 self.node(Sym("dY")), " = ", self.blank(self.node(q.formula), "long")
             ),
         )
-        return Section((f"Exercise {number}: the loss",), tuple(blocks))
+        return ("the loss",), blocks
 
     def footer(self) -> Note:
         if self.sheet.student is not None and not self.answers:
@@ -564,13 +558,14 @@ def sheet_blocks(sheet: Sheet, answers: bool = False) -> tuple[Block, ...]:
     """The sheet (or its key) as blocks of the page model: the layer, then a part per
     exercise and question, then the command that made it."""
     b = _Builder(sheet, answers)
-    out: list[Block] = list(b.given())
-    for k, ex in enumerate(sheet.exercises, start=1):
-        out.append(b.exercise(k, ex))
-    for k, q in enumerate(sheet.extras, start=len(sheet.exercises) + 1):
-        out.append(b.question(k, q))
-    out.append(b.footer())
-    return tuple(out)
+    given = b.given()
+    parts = [b.exercise(ex) for ex in sheet.exercises]
+    parts += [b.question(q) for q in sheet.extras]
+    sections = [
+        Section((f"Exercise {k}: {first}", *rest), tuple(blocks))
+        for k, ((first, *rest), blocks) in enumerate(parts, start=1)
+    ]
+    return (*given, *sections, b.footer())
 
 
 def sheet_title(sheet: Sheet, answers: bool) -> str:
