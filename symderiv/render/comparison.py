@@ -38,13 +38,10 @@ def formula_of(cell: Cell, conv: Convention) -> str:
 
 def _math(node: Node, conv: Convention, lhs: str | None = None) -> M:
     """A formula in ``conv``'s letters as marked maths (``lhs = …`` when given)."""
-    text, tex = formula_text(node, conv.letters), formula_latex(node, conv.letters)
-    if lhs is None:
-        return M(text, tex)
-    name = Sym(lhs)
+    parts = [node] if lhs is None else [Sym(lhs), node]
     return M(
-        f"{formula_text(name, conv.letters)} = {text}",
-        f"{formula_latex(name, conv.letters)} = {tex}",
+        " = ".join(formula_text(p, conv.letters) for p in parts),
+        " = ".join(formula_latex(p, conv.letters) for p in parts),
     )
 
 

@@ -38,6 +38,7 @@ from ..notes import (
     SOURCES,
     Code,
     M,
+    Math,
     Prose,
     chain_jacobians,
     size_m,
@@ -83,8 +84,6 @@ def _dl_by(entry: M) -> M:
 
 
 def _math(m: M) -> Formula:
-    from ..notes import Math
-
     return Formula(Math(m.text, m.latex))
 
 
