@@ -619,20 +619,16 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     return _latex_document((sheet,), answers)
 
 
-def sheet_markdown(sheet: Sheet, answers: bool = False, flavor: str = "github") -> str:
+def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or its key) as Markdown, printed by the Markdown printer of derivations
     (GitHub: ```math fences and $`…`$ inline)."""
     from .markdown import MarkdownPrinter
 
-    printer = MarkdownPrinter(flavor=flavor)
+    printer = MarkdownPrinter()
     printer.bind(sheet.config)
-    blocks = sheet_blocks(sheet, answers)
-    footer = printer.block(blocks[-1]).strip()
-    return (
-        f"# {sheet_title(sheet, answers)}\n\n"
-        + printer.join(blocks[:-1])
-        + f"\n\n_{footer}_\n"
-    )
+    *blocks, footer = sheet_blocks(sheet, answers)
+    title, body = sheet_title(sheet, answers), printer.join(blocks)
+    return f"# {title}\n\n{body}\n\n_{printer.block(footer).strip()}_\n"
 
 
 def answer_tex(answer: Answer, letters: Letters) -> str:
