@@ -42,7 +42,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ShapeError
-from .notation import Deriv, Expr, Jac, Node, Prod, Sym, T
+from .notation import Deriv, Expr, Jac, Node, Prod, Sym, transpose
 from .notes import M
 
 if TYPE_CHECKING:
@@ -193,16 +193,11 @@ class IndexQuestion:
 Question = ShapesQuestion | ChoiceQuestion | LossQuestion | IndexQuestion
 
 
-def _flip(node: Node) -> Node:
-    """Nᵀ, with (Nᵀ)ᵀ = N."""
-    return node.arg if isinstance(node, T) else T(node)
-
-
 def look_alikes(closed: Node) -> tuple[Node, ...]:
     """Three formulas a student confuses with the closed form A·B: B·A, Aᵀ·Bᵀ and A·Bᵀ
     (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W and dY·W), never equal to it as written.
 
-    >>> from symderiv.notation import Sym
+    >>> from symderiv.notation import Sym, T
     >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))]
     ['Prod', 'Prod', 'Prod']
     """
@@ -210,7 +205,7 @@ def look_alikes(closed: Node) -> tuple[Node, ...]:
         raise ValueError("a look-alike needs a product of two factors")
     a, b = closed.args
     out: list[Node] = []
-    for cand in (Prod(b, a), Prod(_flip(a), _flip(b)), Prod(a, _flip(b))):
+    for cand in (Prod(b, a), Prod(transpose(a), transpose(b)), Prod(a, transpose(b))):
         if cand != closed and cand not in out:
             out.append(cand)
     return tuple(out)
