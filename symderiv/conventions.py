@@ -261,12 +261,7 @@ def get_convention(name: str) -> Convention:
     Raises:
         ChoiceError: ``name`` is not xw, torch, column or wx.
     """
-    try:
-        return CONVENTIONS[name]
-    except KeyError:
-        raise ChoiceError(
-            f"unknown convention {name!r}; choose from {', '.join(CONVENTIONS)}"
-        ) from None
+    return CONVENTIONS[choose(name, CONVENTIONS, "convention")]
 
 
 def choose(value: str, allowed: Iterable[str], what: str) -> str:
