@@ -27,7 +27,11 @@ the blanks as data.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import random
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -41,7 +45,7 @@ from .conventions import (
     check_size,
     parse_wrt,
 )
-from .errors import ShapeError
+from .errors import ChoiceError, ShapeError, UsageError
 from .notation import Deriv, Expr, Jac, Node, Prod, Sym, transpose
 from .notes import M
 
@@ -324,8 +328,6 @@ def parse_kinds(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
     Raises:
         ChoiceError: empty, unknown or repeated kinds.
     """
-    from .errors import ChoiceError
-
     if text is None:
         return ("steps",)
     items = (
@@ -518,8 +520,6 @@ def sheet_json(sheet: Sheet) -> str:
     a platform grades the student's formula for that blank. An index-notation answer
     is its formula in Unicode (``δ_hj·x_ik``) with ``latex``.
     """
-    import json
-
     from .check import numpy_text, readable
 
     config = sheet.config
@@ -581,9 +581,6 @@ def student_seed(name: str, salt: int = 0) -> int:
     >>> student_seed("Ada Lovelace") == student_seed("Ada Lovelace", salt=1)
     False
     """
-    import hashlib
-    import unicodedata
-
     key = " ".join(unicodedata.normalize("NFC", name).split()).casefold()
     digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
@@ -596,8 +593,6 @@ def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
     Raises:
         UsageError: no names, a name given twice, or more than :data:`MAX_ROSTER`.
     """
-    from .errors import UsageError
-
     names: list[str] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -633,10 +628,6 @@ def read_roster(path: str) -> tuple[str, ...]:
     Raises:
         UsageError: the file cannot be read, is not UTF-8 text, or names no students.
     """
-    import os
-
-    from .errors import UsageError
-
     shown = repr(os.fspath(path))
     try:
         if os.path.isdir(path):
@@ -687,8 +678,6 @@ class Roster:
 
 def _slug(name: str) -> str:
     """``"Ada Lovelace"`` -> ``"ada-lovelace"``: ASCII letters and digits only."""
-    import unicodedata
-
     flat = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     words = "".join(c if c.isalnum() else " " for c in flat.lower()).split()
     return "-".join(words)[:40].strip("-")
