@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
+from ..errors import UsageError
 from . import cli
 from .options import SIZE, output_option, resolve_wrt
 
@@ -121,10 +124,6 @@ def exercise(
       symderiv exercise --seed 7 --format json -o blanks.json
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
-    from contextlib import suppress
-    from pathlib import Path
-
-    from ..errors import UsageError
     from ..exercise import make_sheet, parse_kinds, sheet_json
     from ..render.sheet import sheet_latex, sheet_markdown
     from .console import check_outputs, show
@@ -171,9 +170,6 @@ def _roster(
 ) -> None:
     """Write one sheet per student and the class's answer key (nothing when a check
     fails: every document is made before the first file is written)."""
-    from pathlib import Path
-
-    from ..errors import UsageError
     from ..exercise import make_roster, read_roster
     from ..fileio import write_atomic
     from ..render.sheet import (
