@@ -46,6 +46,15 @@ from ..notes import (
     source,
     tex_letters,
 )
+from .formula import formula_latex, formula_text
+from .latex import (
+    LatexPrinter,
+    latex_entry,
+    latex_escape,
+    latex_preamble,
+    max_matrix_cols,
+)
+from .markdown import MarkdownPrinter
 from .page import Block, Formula, Heading, Level, Note, Section
 
 #: Blanks of four widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
@@ -126,8 +135,6 @@ class _Builder:
         )
 
     def node(self, node: Node) -> M:
-        from .formula import formula_latex, formula_text
-
         return M(formula_text(node, self.letters), formula_latex(node, self.letters))
 
     def matrix(self, matrix: PolyMatrix, blanks: Blanks = (), size: str = "short") -> M:
@@ -586,8 +593,6 @@ SHEET_MACROS: tuple[str, ...] = (
 
 def _latex_body(sheet: Sheet, answers: bool) -> str:
     """The sheet's title and blocks, printed by the article's printer."""
-    from .latex import LatexPrinter, latex_escape
-
     printer = LatexPrinter()
     printer.bind(sheet.config)
     *blocks, footer = sheet_blocks(sheet, answers)
@@ -605,8 +610,6 @@ def _latex_body(sheet: Sheet, answers: bool) -> str:
 def _latex_document(sheets: tuple[Sheet, ...], answers: bool) -> str:
     """The sheets (or their keys), a page each, in a standalone LaTeX article with the
     sheet's preamble."""
-    from .latex import latex_preamble, max_matrix_cols
-
     body = "\n\\clearpage\n".join(_latex_body(s, answers) for s in sheets)
     preamble = latex_preamble(
         max_matrix_cols=max_matrix_cols(body), tikz=False, extra=SHEET_MACROS
@@ -622,8 +625,6 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
 def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
     """The sheet (or its key) as Markdown, printed by the Markdown printer of derivations
     (GitHub: ```math fences and $`…`$ inline)."""
-    from .markdown import MarkdownPrinter
-
     printer = MarkdownPrinter()
     printer.bind(sheet.config)
     *blocks, footer = sheet_blocks(sheet, answers)
@@ -633,9 +634,6 @@ def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
 
 def answer_tex(answer: Answer, letters: Letters) -> str:
     """How an answer is printed in the key (the LaTeX inside its box)."""
-    from .formula import formula_latex
-    from .latex import latex_entry
-
     value: Any = answer.value
     if isinstance(value, Poly):
         # ∂L/∂y_{i,j} is written ȳ_{i,j}: sums of products stay on one line.
