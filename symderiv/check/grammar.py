@@ -462,19 +462,11 @@ class Formula:
 
 
 def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (T, Neg, Reduce)):
-        return (node.arg,)
-    if isinstance(node, Reshape):
-        return (node.arg, *node.shape)
-    if isinstance(node, Elementwise):
-        return (node.left, node.right)
-    if isinstance(node, Prod):
-        return node.args
-    if isinstance(node, NpOnes):
-        return node.shape
-    if isinstance(node, Pair):
-        return node.items
-    return ()
+    """The nodes right under ``node``, in reading order (its fields, tuples opened)."""
+    out: list[Node] = []
+    for value in vars(node).values():
+        out.extend(value if isinstance(value, tuple) else [value])
+    return tuple(child for child in out if isinstance(child, Node))
 
 
 # -- the parser ------------------------------------------------------------------------------

@@ -354,7 +354,7 @@ class Shapes:
         left, right = node.args
         a, b = self.operands(node)
         if isinstance(node, Dot) and (not a.shape or not b.shape):
-            return self.scale(node, "*", a, b)  # np.dot with a scalar multiplies
+            return self.scale("*", a, b)  # np.dot with a scalar multiplies
         for side, part in ((left, a), (right, b)):
             if not part.shape:
                 hint = (
@@ -381,7 +381,7 @@ class Shapes:
         shape = a.shape[:-1] + b.shape[1:]
         return Info(shape, None, inner_a.size * a.terms * b.terms)
 
-    def scale(self, node: Node, op: str, a: Info, b: Info) -> Info:
+    def scale(self, op: str, a: Info, b: Info) -> Info:
         """Elementwise ``op`` of a scalar and an array (or two scalars)."""
         shape = a.shape or b.shape
         value = None
@@ -408,7 +408,7 @@ class Shapes:
             value = a.value / b.value if a.value is not None else None
             return Info(a.shape, value, a.terms)
         if not a.shape or not b.shape:
-            return self.scale(node, op, a, b)
+            return self.scale(op, a, b)
         # numpy broadcasting: align the trailing axes; a size-1 axis stretches.
         width = max(len(a.shape), len(b.shape))
         pa = (_ONE,) * (width - len(a.shape)) + a.shape

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -29,14 +29,11 @@ from ..conventions import VARIABLES, Config, Letters
 from ..errors import ChoiceError, FormulaError, SymderivError
 from ..notation import Node, Prod, T
 from .grammar import (
-    Elementwise,
     Formula,
     FormulaLimitError,
     FormulaShapeError,
     Names,
-    Neg,
     Reduce,
-    Reshape,
     _children,
     parse,
 )
@@ -227,9 +224,7 @@ def _reference(
 
 
 # -- size triples ---------------------------------------------------------------------------
-def further_sizes(
-    given: Triple, literals: Iterable[int], count: int = FURTHER_COUNT
-) -> list[Triple]:
+def further_sizes(given: Triple, literals: Iterable[int]) -> list[Triple]:
     """Size triples to check besides ``given``: pairwise distinct, >= 2, no literal used.
 
     The first is in increasing order (3, 4, 5 when nothing is excluded), the next has
@@ -244,7 +239,7 @@ def further_sizes(
     """
     banned = set(literals)
     free = [v for v in FURTHER_SIZES if v not in banned]
-    if len(free) < 3 + 3 * count:
+    if len(free) < 3 + 3 * FURTHER_COUNT:
         raise FormulaLimitError(
             "the formula uses too many different numbers to be checked in general "
             f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
@@ -252,7 +247,7 @@ def further_sizes(
         )
     picks = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
     triples = [(free[a], free[b], free[c]) for a, b, c in picks]
-    return [triple for triple in triples if triple != given][:count]
+    return [triple for triple in triples if triple != given][:FURTHER_COUNT]
 
 
 # -- readable entries -----------------------------------------------------------------------
@@ -296,7 +291,7 @@ class _Outcome:
     want: tuple[int, ...] = ()
     got: tuple[int, ...] | None = None
     entry: tuple[int, int] | None = None
-    values: tuple[str, str, str, str] | None = field(default=None)
+    values: tuple[str | None, ...] = (None, None, None, None)
 
     @property
     def ok(self) -> bool:
@@ -587,15 +582,12 @@ def _rebuild(tree: Node, old: Node, new: Node) -> Node:
         return new
     if isinstance(tree, Prod):
         return type(tree)(*(_rebuild(a, old, new) for a in tree.args))
-    if isinstance(tree, (T, Neg, Reduce, Reshape)):
-        return replace(tree, arg=_rebuild(tree.arg, old, new))
-    if isinstance(tree, Elementwise):
-        return replace(
-            tree,
-            left=_rebuild(tree.left, old, new),
-            right=_rebuild(tree.right, old, new),
-        )
-    return tree
+    changed = {
+        key: _rebuild(value, old, new)
+        for key, value in vars(tree).items()
+        if isinstance(value, Node)
+    }
+    return type(tree)(**{**vars(tree), **changed}) if changed else tree
 
 
 def _result(
@@ -626,7 +618,7 @@ def _result(
         message = f"{head} is not right (at {at}; {convention}).\n  {outcome.why}"
     if outcome.hint:
         message += f"\n  hint: {outcome.hint}"
-    values = outcome.values
+    expected_entry, got_entry, expected_value, got_value = outcome.values
     want = outcome.want or conv.shape(checker.var, *outcome.triple)
     return CheckResult(
         ok=outcome.ok,
@@ -641,10 +633,10 @@ def _result(
         expected_shape=want,
         got_shape=outcome.got,
         entry=outcome.entry,
-        expected_entry=values[0] if values else None,
-        got_entry=values[1] if values else None,
-        expected_value=values[2] if values else None,
-        got_value=values[3] if values else None,
+        expected_entry=expected_entry,
+        got_entry=got_entry,
+        expected_value=expected_value,
+        got_value=got_value,
         letter=checker.letter,
         size_names=conv.sizes,
     )
