@@ -480,6 +480,18 @@ class _Call:
     end: int
 
 
+#: Each function's least and most positional arguments, a method's receiver included.
+_ARITY = {
+    "sum": (1, 2),
+    "mean": (1, 2),
+    "dot": (2, 2),
+    "matmul": (2, 2),
+    "transpose": (1, 1),
+    "ones": (1, 1),
+    "reshape": (2, 3),
+}
+#: The binary operators by precedence, lowest first.
+_LEVELS = (("+", "-"), ("@", "*", "/"))
 #: The start of ``dX = …`` or ``self.dW = …`` (not ``==``).
 _ASSIGNMENT = re.compile(r"\s*[A-Za-z_]\w*(\s*\.\s*[A-Za-z_]\w*)*\s*=(?!=)", re.ASCII)
 
@@ -574,24 +586,14 @@ class _Parser:
                 self.advance()
             self.advance()
 
-    def expr(self) -> Node:
-        node = self.term()
-        while self.at("+", "-"):
+    def expr(self, level: int = 0) -> Node:
+        """Operators left to right, ``+ -`` (level 0) binding looser than ``@ * /``."""
+        operand = self.unary if level else lambda: self.expr(1)
+        node = operand()
+        while self.at(*_LEVELS[level]):
             op = self.advance().text
-            right = self.term()
-            node = self.node(
-                Elementwise(op, node, right), self.span(node)[0], self.span(right)[1]
-            )
-        return node
-
-    def term(self) -> Node:
-        node = self.unary()
-        while self.at("@", "*", "/"):
-            op = self.advance().text
-            right = self.unary()
-            joined: Node = (
-                Prod(node, right) if op == "@" else Elementwise(op, node, right)
-            )
+            right = operand()
+            joined = Prod(node, right) if op == "@" else Elementwise(op, node, right)
             node = self.node(joined, self.span(node)[0], self.span(right)[1])
         return node
 
@@ -785,32 +787,28 @@ class _Parser:
         word = call.name.text
         args = call.args if receiver is None else [receiver, *call.args]
         less = len(args) - len(call.args)
-        if word in ("sum", "mean"):
-            self.arity(call, 1 - less, 2 - less, ("axis", "keepdims"))
-            return self.reduce(word, args[0], call, first=1 - less)
-        if word in ("dot", "matmul"):
-            self.arity(call, 2 - less, 2 - less, ())
-            return Dot(*args) if word == "dot" else Prod(*args)
-        if word in ("transpose", "ones"):
-            self.arity(call, 1 - less, 1 - less, ())
-            return (
-                T(args[0]) if word == "transpose" else NpOnes(self.shape(args[0], call))
-            )
-        # reshape(r, c) or reshape((r, c)) or reshape(k)
-        if not call.args:
+        if word == "reshape" and not call.args:
             raise self.unexpected(
                 call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
             )
-        self.arity(call, 1, 2, ())
-        items = call.args
-        if len(items) == 1:
-            return Reshape(args[0], self.shape(items[0], call))
-        return Reshape(args[0], tuple(items))
+        least, most = _ARITY[word]
+        self.arity(call, least - less, most - less)
+        if word in ("sum", "mean"):
+            return self.reduce(word, args[0], call, first=1 - less)
+        if word in ("dot", "matmul"):
+            return Dot(*args) if word == "dot" else Prod(*args)
+        if word == "transpose":
+            return T(args[0])
+        if word == "ones":
+            return NpOnes(self.shape(args[0], call))
+        # reshape(r, c) or reshape((r, c)) or reshape(k)
+        if len(call.args) == 1:
+            return Reshape(args[0], self.shape(call.args[0], call))
+        return Reshape(args[0], tuple(call.args))
 
-    def arity(
-        self, call: _Call, least: int, most: int, keywords: tuple[str, ...]
-    ) -> None:
+    def arity(self, call: _Call, least: int, most: int) -> None:
         word = call.name.text
+        keywords = ("axis", "keepdims") if word in ("sum", "mean") else ()
         for key, (token, _) in call.keywords.items():
             if key not in keywords:
                 hint = ""
