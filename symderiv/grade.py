@@ -70,15 +70,11 @@ def formula(
     """Check ``text`` as ∂L/∂var: :func:`symderiv.check.check_formula` with keywords.
 
     Raises:
-        FormulaError: the formula cannot be read (:func:`unreadable` gives its JSON).
+        FormulaError: the formula cannot be read
+            (:func:`symderiv.check.parse_error_dict` gives its JSON).
     """
     config = Config(n=n, d=d, m=m, convention=convention, names=dict(names or {}))
     return check_formula(config, var, text)
-
-
-def unreadable(var: str, text: str, convention: str, message: str) -> dict[str, Any]:
-    """The JSON result of a formula that cannot be read: ``gradable: false``."""
-    return parse_error_dict(var, text, convention, message)
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -511,14 +507,13 @@ def function(
         *(list(further) if further is not None else further_sizes(given, ())),
     )
     placeholder = Formula("<function>", Scalar(Fraction(0)))
+    checkers = {role: _Checker(config, role, placeholder) for role in roles}
     first: dict[str, _Outcome] = {}
     final: dict[str, _Outcome] = {}
     for triple in triples:
-        tn, td, tm = triple
-        at = Config(n=tn, d=td, m=tm, convention=convention)
         layer = _reference(triple, convention, roles[0])[1]
         try:
-            returned = fn(Inputs(at, layer))
+            returned = fn(Inputs(config, layer))
             values = _outputs(returned, roles)
         except Exception as exc:  # the student's code may raise anything
             message = f"the function raised {type(exc).__name__}: {exc}"
@@ -535,18 +530,16 @@ def function(
         for role in roles:
             if role in final:
                 continue
-            checker = _Checker(at, role, placeholder)
-            outcome = _check_array(checker, triple, values[role])
+            outcome = _check_array(checkers[role], triple, values[role])
             if triple == given:
                 first[role] = outcome
             if not outcome.ok:
                 final[role] = outcome
     results: dict[str, CheckResult] = {}
     for role in roles:
-        checker = _Checker(config, role, placeholder)
         outcome = final.get(role, first[role])
         given_ok = first[role] if (first[role].ok and not outcome.ok) else None
-        results[role] = _result(checker, outcome, triples, given_ok=given_ok)
+        results[role] = _result(checkers[role], outcome, triples, given_ok=given_ok)
     ok = all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
     return FunctionReport(ok, results, message)
@@ -619,5 +612,4 @@ __all__ = [
     "gradescope",
     "prairielearn",
     "read_rows",
-    "unreadable",
 ]

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..algebra import PolyMatrix
-from ..conventions import NAMEABLE, Config, Convention
+from ..conventions import Config, Convention
 from ..errors import FormulaError
 from ..notation import Node, Prod, Scalar, Sym, T
 from .grammar import (
@@ -119,22 +118,23 @@ class Env:
     Attributes:
         n, d, m: the sizes N, D, M.
         convention: gives each role's shape and the size labels (N, C_in, C_out, ...).
-        leaves: role -> explicit matrix (X, W, b, Y, dY, T), read only by :func:`evaluate`.
+        layer: whose symbolic matrices the names stand for (X, W, b, Y, dY, T), read
+            only by :func:`evaluate`.
     """
 
     n: int
     d: int
     m: int
     convention: Convention
-    leaves: Mapping[str, PolyMatrix] = field(default_factory=dict)
+    layer: AffineLayer | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> Env:
-        """The environment of ``config``, leaves the layer's own symbolic matrices."""
+        """The environment of ``config``, with a layer of its sizes and convention."""
         from ..layer import AffineLayer
 
         layer = AffineLayer(config.n, config.d, config.m, config.conv)
-        return cls(config.n, config.d, config.m, config.conv, LayerLeaves(layer))
+        return cls(config.n, config.d, config.m, config.conv, layer)
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
@@ -159,22 +159,6 @@ def _role_shape(convention: Convention, role: str, n: int, d: int, m: int) -> Sh
     rows, cols = convention.shape(role, n, d, m)
     labels = convention.shape_names(role)
     return Dim(rows, labels[0]), Dim(cols, labels[1])
-
-
-class LayerLeaves(Mapping[str, PolyMatrix]):
-    """role -> the layer's matrix (Y is the forward map), built on first use."""
-
-    def __init__(self, layer: AffineLayer) -> None:
-        self.layer = layer
-
-    def __getitem__(self, role: str) -> PolyMatrix:
-        return self.layer.Y if role == "Y" else self.layer.matrix(role)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(NAMEABLE)
-
-    def __len__(self) -> int:
-        return len(NAMEABLE)
 
 
 _ONE = Dim(1, "1")
@@ -462,7 +446,6 @@ __all__ = [
     "Dim",
     "Env",
     "Info",
-    "LayerLeaves",
     "Shape",
     "Shapes",
     "format_shape",

@@ -73,7 +73,8 @@ class Evaluator:
         if isinstance(node, NpOnes) or ones_literal(node) is not None:
             return Value(shape, PolyMatrix.ones(*_grid(shape)))
         if isinstance(node, Sym):
-            return Value(shape, self.env.leaves[node.role])
+            assert self.env.layer is not None, "evaluate needs the Env's layer"
+            return Value(shape, self.env.layer.matrix(node.role))
         if isinstance(node, T):
             inner = self.value(node.arg)
             if len(inner.shape) < 2:

@@ -37,7 +37,7 @@ from .grammar import (
     _children,
     parse,
 )
-from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape, sizes_text
+from .shapes import Dim, Env, Shapes, format_shape, sizes_text
 from .values import Evaluator
 
 #: Longest entry shown in a message, in characters.
@@ -310,8 +310,8 @@ class _Checker:
         self.letter = self.letters.of(var)
         self.deriv = f"∂L/∂{self.letter}"
 
-    def env(self, triple: Triple, leaves: Any = None) -> Env:
-        return Env(*triple, self.conv, leaves or {})
+    def env(self, triple: Triple, layer: AffineLayer | None = None) -> Env:
+        return Env(*triple, self.conv, layer)
 
     def inner_error(self, triple: Triple) -> _Outcome | None:
         """The shape error inside the formula at ``triple``, if there is one."""
@@ -331,8 +331,7 @@ class _Checker:
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True, want=want)
         right, layer = _reference(triple, self.conv.name, self.var)
-        leaves = LayerLeaves(layer)
-        value = Evaluator(self.env(triple, leaves), shapes.infos).value(
+        value = Evaluator(self.env(triple, layer), shapes.infos).value(
             self.formula.tree
         )
         return self.judge(triple, want_shape, info.shape, right, value.matrix)
