@@ -96,18 +96,17 @@ def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
     no "not gradable").
     """
     score = points if data["ok"] else 0.0
+    output = {"output": data["message"], "output_format": "text"}
     return {
         "score": score,
-        "output": data["message"],
-        "output_format": "text",
+        **output,
         "tests": [
             {
                 "name": _title(data),
                 "score": score,
                 "max_score": points,
                 "status": "passed" if data["ok"] else "failed",
-                "output": data["message"],
-                "output_format": "text",
+                **output,
             }
         ],
         "extra_data": dict(data),

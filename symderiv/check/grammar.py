@@ -717,7 +717,7 @@ class _Parser:
                 return f" (did you mean {known!r}? names are case-sensitive)"
         if word in _MODULES or word == "torch":
             return " (numpy functions are called as np.sum(...), np.dot(...), ...)"
-        if word in ("t",):
+        if word == "t":
             return " (write X.T for a transpose)"
         if _ENTRY_RE.match(word):
             return " (single entries cannot be named; use the whole matrix, e.g. X)"
@@ -907,9 +907,7 @@ def numpy_text(node: Node, config: Config) -> str:
     spelled = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
 
     def size(value: object) -> str:
-        if isinstance(
-            value, str
-        ):  # a size's name, N, D or M: the convention's spelling
+        if isinstance(value, str):  # N, D or M: the convention's spelling
             return spelled.get(value, value)
         return config.conv.sizes[0] if value == config.n else str(value)
 

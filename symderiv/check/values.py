@@ -61,14 +61,11 @@ class Evaluator:
         self.env = env
         self.infos = infos
 
-    def shape(self, node: Node) -> tuple[int, ...]:
-        return tuple(d.size for d in self.infos[id(node)].shape)
-
     def value(self, node: Node) -> Value:
         info = self.infos[id(node)]
         if info.value is not None and not info.shape:
             return _scalar(_const(info.value))
-        shape = self.shape(node)
+        shape = tuple(d.size for d in info.shape)
         # np.ones(...), or 1 or 1.T next to @: a ones vector
         if isinstance(node, NpOnes) or ones_literal(node) is not None:
             return Value(shape, PolyMatrix.ones(*_grid(shape)))
