@@ -662,17 +662,15 @@ class _Parser:
         if self.at("("):
             opened = self.advance()
             with self.nested(opened):
-                inner = self.expr()
-                if self.at(","):
-                    items = [inner]
-                    while self.at(","):
-                        self.advance()
-                        if self.at(")"):
-                            break
-                        items.append(self.expr())
-                    close = self.expect(")", opened)
-                    return self.node(Pair(tuple(items)), opened.start, close.end)
+                items = [self.expr()]
+                is_tuple = self.at(",")
+                while self.at(","):
+                    self.advance()
+                    if self.at(")"):
+                        break
+                    items.append(self.expr())
                 close = self.expect(")", opened)
+            inner = Pair(tuple(items)) if is_tuple else items[0]
             return self.node(inner, opened.start, close.end)
         if token.kind == "end":
             raise self.unexpected(token, "the formula stops before an operand")
