@@ -431,8 +431,7 @@ class _Checker:
 
     def scale_hint(self, triple: Triple, ratio: Fraction) -> str:
         text = f"it is {ratio} times the right answer"
-        names = dict(zip(self.conv.sizes, triple, strict=True))
-        for name, size in names.items():
+        for name, size in zip(self.conv.sizes, triple, strict=True):
             if ratio == Fraction(1, size):
                 extra = (
                     " (a mean where a sum belongs?)"
