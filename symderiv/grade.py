@@ -534,11 +534,12 @@ def function(
                 first[role] = outcome
             if not outcome.ok:
                 final[role] = outcome
-    results: dict[str, CheckResult] = {}
-    for role in roles:
-        outcome = final.get(role, first[role])
-        given_ok = first[role] if (first[role].ok and not outcome.ok) else None
-        results[role] = _result(checkers[role], outcome, triples, given_ok=given_ok)
+    results = {
+        role: _result(
+            checkers[role], final.get(role, first[role]), triples, first[role]
+        )
+        for role in roles
+    }
     ok = all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
     return FunctionReport(ok, results, message)

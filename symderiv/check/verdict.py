@@ -506,8 +506,8 @@ def check_formula(
         for triple in extra:
             other = checker.at(triple)
             if not other.ok:
-                return _result(checker, other, triples, given_ok=first)
-        return _result(checker, first, triples)
+                return _result(checker, other, triples, first)
+        return _result(checker, first, triples, first)
     outcome = first
     if not first.inner:
         # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
@@ -515,7 +515,7 @@ def check_formula(
         outcome = next((o for o in inner if o is not None), first)
     if not outcome.hint:
         outcome = replace(outcome, hint=_repair_hint(checker, triples))
-    return _result(checker, outcome, triples)
+    return _result(checker, outcome, triples, first)
 
 
 #: At most this many one-edit repairs are tried for a hint (each is a full check).
@@ -589,11 +589,10 @@ def _rebuild(tree: Node, old: Node, new: Node) -> Node:
 
 
 def _result(
-    checker: _Checker,
-    outcome: _Outcome,
-    triples: tuple[Triple, ...],
-    given_ok: _Outcome | None = None,
+    checker: _Checker, outcome: _Outcome, triples: tuple[Triple, ...], given: _Outcome
 ) -> CheckResult:
+    """The verdict ``outcome`` in words; ``given`` is the outcome at the given sizes
+    (right there, a wrong ``outcome`` is right only at some sizes: reason ``sizes``)."""
     conv = checker.conv
     text = _clip(" ".join(checker.formula.text.split()))
     head = (
@@ -608,9 +607,9 @@ def _result(
         others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
-    elif given_ok is not None:
-        given = sizes_text(conv.sizes, given_ok.triple)
-        message = f"{head} is right at {given} but not for {at} ({convention}).\n  {outcome.why}"
+    elif given.ok:
+        right_at = sizes_text(conv.sizes, given.triple)
+        message = f"{head} is right at {right_at} but not for {at} ({convention}).\n  {outcome.why}"
         reason = "sizes"
     else:
         message = f"{head} is not right (at {at}; {convention}).\n  {outcome.why}"
