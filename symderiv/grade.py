@@ -565,16 +565,13 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
     import numpy as np
 
     array = np.asarray(value, dtype=object)
-    right, _ = _reference(triple, checker.conv.name, checker.var)
-    want_shape = checker.env(triple).shape(checker.var)
-    want = tuple(x.size for x in want_shape)
     got = tuple(int(s) for s in array.shape)
     if len(got) > 2:
+        want = checker.conv.shape(checker.var, *triple)
         return _Outcome(
             triple,
             "shape",
             f"it is {got}-shaped, but ∂L/∂{checker.letter} is {want}",
-            want=want,
             got=got,
         )
     grid = array.reshape(_grid(got))
@@ -588,14 +585,13 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
                     triple,
                     "entry",
                     f"entry ({i + 1}, {j + 1}): {exc}",
-                    want=want,
                     got=got,
                 )
             if not poly.is_zero():
                 entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
     labels = tuple(Dim(s, str(s)) for s in got)
-    return checker.judge(triple, want_shape, labels, right, matrix)
+    return checker.judge(triple, labels, matrix)
 
 
 __all__ = [

@@ -288,7 +288,6 @@ class _Outcome:
     why: str = ""
     hint: str = ""
     inner: bool = False  # shapes inside the formula do not fit
-    want: tuple[int, ...] = ()
     got: tuple[int, ...] | None = None
     entry: tuple[int, int] | None = None
     values: tuple[str | None, ...] = (None, None, None, None)
@@ -313,44 +312,36 @@ class _Checker:
     def env(self, triple: Triple, layer: AffineLayer | None = None) -> Env:
         return Env(*triple, self.conv, layer)
 
-    def inner_error(self, triple: Triple) -> _Outcome | None:
-        """The shape error inside the formula at ``triple``, if there is one."""
+    def shapes(self, triple: Triple) -> Shapes | _Outcome:
+        """The shape pass at ``triple``, or the shape error inside the formula there."""
+        shapes = Shapes(self.formula, self.env(triple))
         try:
-            Shapes(self.formula, self.env(triple)).info(self.formula.tree)
+            shapes.info(self.formula.tree)
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True)
-        return None
+        return shapes
 
     def at(self, triple: Triple) -> _Outcome:
-        env = self.env(triple)
-        want_shape = env.shape(self.var)
-        want = tuple(d.size for d in want_shape)
-        try:
-            shapes = Shapes(self.formula, env)
-            info = shapes.info(self.formula.tree)
-        except FormulaShapeError as exc:
-            return _Outcome(triple, "shape", str(exc), inner=True, want=want)
-        right, layer = _reference(triple, self.conv.name, self.var)
-        value = Evaluator(self.env(triple, layer), shapes.infos).value(
-            self.formula.tree
-        )
-        return self.judge(triple, want_shape, info.shape, right, value.matrix)
+        shapes = self.shapes(triple)
+        if isinstance(shapes, _Outcome):
+            return shapes
+        tree = self.formula.tree
+        layer = _reference(triple, self.conv.name, self.var)[1]
+        value = Evaluator(self.env(triple, layer), shapes.infos).value(tree)
+        return self.judge(triple, shapes.infos[id(tree)].shape, value.matrix)
 
     def judge(
-        self,
-        triple: Triple,
-        want_shape: tuple[Dim, ...],
-        got_shape: tuple[Dim, ...],
-        right: PolyMatrix,
-        got: PolyMatrix,
+        self, triple: Triple, got_shape: tuple[Dim, ...], got: PolyMatrix
     ) -> _Outcome:
         """Compare entries when the shape is the variable's (a bias may be 1-D in xw and
         torch), else explain the wrong shape."""
+        right = _reference(triple, self.conv.name, self.var)[0]
+        want_shape = self.env(triple).shape(self.var)
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
         one_d_bias = self.var == "b" and not self.conv.bias_column
         if got_sizes == want or (one_d_bias and got_sizes == (want[1],)):
-            return self.compare(triple, want, got_sizes, right, got)
+            return self.compare(triple, got_sizes, right, got)
         what = (
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
         )
@@ -386,12 +377,11 @@ class _Checker:
             )
         elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
-        return _Outcome(triple, reason, why, hint, want=want, got=got_sizes)
+        return _Outcome(triple, reason, why, hint, got=got_sizes)
 
     def compare(
         self,
         triple: Triple,
-        want: tuple[int, ...],
         got_shape: tuple[int, ...],
         right: PolyMatrix,
         got: PolyMatrix,
@@ -399,7 +389,7 @@ class _Checker:
         # A 1-D bias (torch, xw) is held as a 1×M row, as b itself.
         where = right.first_difference(got)
         if where is None:
-            return _Outcome(triple, "ok", want=want, got=got_shape)
+            return _Outcome(triple, "ok", got=got_shape)
         i, j = where
         r, g = right[i, j], got[i, j]
         values = (
@@ -413,7 +403,7 @@ class _Checker:
         why = f"entry {shown}: expected {values[0]}, got {values[1]}"
         reason, hint = self.diagnose(triple, right, got)
         return _Outcome(
-            triple, reason, why, hint, False, want, got_shape, index, values
+            triple, reason, why, hint, got=got_shape, entry=index, values=values
         )
 
     def diagnose(
@@ -511,8 +501,8 @@ def check_formula(
     outcome = first
     if not first.inner:
         # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
-        inner = (checker.inner_error(triple) for triple in extra)
-        outcome = next((o for o in inner if o is not None), first)
+        inner = (checker.shapes(triple) for triple in extra)
+        outcome = next((o for o in inner if isinstance(o, _Outcome)), first)
     if not outcome.hint:
         outcome = replace(outcome, hint=_repair_hint(checker, triples))
     return _result(checker, outcome, triples, first)
@@ -616,7 +606,6 @@ def _result(
     if outcome.hint:
         message += f"\n  hint: {outcome.hint}"
     expected_entry, got_entry, expected_value, got_value = outcome.values
-    want = outcome.want or conv.shape(checker.var, *outcome.triple)
     return CheckResult(
         ok=outcome.ok,
         var=checker.var,
@@ -627,7 +616,7 @@ def _result(
         hint=outcome.hint,
         sizes=triples,
         failed_at=None if outcome.ok else outcome.triple,
-        expected_shape=want,
+        expected_shape=conv.shape(checker.var, *outcome.triple),
         got_shape=outcome.got,
         entry=outcome.entry,
         expected_entry=expected_entry,
