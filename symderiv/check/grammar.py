@@ -451,22 +451,21 @@ class Formula:
 
         ``X.T @ dY * N / 2`` is right at N = 2 only; ``0.5 * N`` too.
         """
-        out: set[int] = set()
-        stack = [self.tree]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Scalar):
-                out.update((abs(node.value.numerator), node.value.denominator))
-            stack.extend(_children(node))
-        return out
+        numbers = [n.value for n in walk(self.tree) if isinstance(n, Scalar)]
+        return {k for v in numbers for k in (abs(v.numerator), v.denominator)}
 
 
-def _children(node: Node) -> tuple[Node, ...]:
-    """The nodes right under ``node``, in reading order (its fields, tuples opened)."""
-    out: list[Node] = []
-    for value in vars(node).values():
-        out.extend(value if isinstance(value, tuple) else [value])
-    return tuple(child for child in out if isinstance(child, Node))
+def walk(tree: Node) -> Iterator[Node]:
+    """``tree`` and every node under it, in reading order (a node's fields, tuples
+    opened)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        children: list[Node] = []
+        for value in vars(node).values():
+            children.extend(value if isinstance(value, tuple) else [value])
+        stack.extend(reversed([c for c in children if isinstance(c, Node)]))
 
 
 # -- the parser ------------------------------------------------------------------------------
@@ -959,4 +958,5 @@ __all__ = [
     "numpy_text",
     "parse",
     "tokenize",
+    "walk",
 ]

@@ -34,8 +34,8 @@ from .grammar import (
     FormulaShapeError,
     Names,
     Reduce,
-    _children,
     parse,
+    walk,
 )
 from .shapes import Dim, Env, Shapes, format_shape, sizes_text
 from .values import Evaluator
@@ -530,10 +530,7 @@ def _repair_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
 def _repairs(formula: Formula) -> list[tuple[Node, str]]:
     """The formula's one-edit variants, each with the hint that names the edit."""
     out: list[tuple[Node, str]] = []
-    stack = [formula.tree]
-    while stack:
-        node = stack.pop()
-        stack.extend(reversed(_children(node)))
+    for node in walk(formula.tree):
         if isinstance(node, Prod) and len(node.args) == 2:
             a, b = node.args
             for k, arg in ((1, b), (0, a)):
