@@ -30,10 +30,6 @@ class Value:
     matrix: PolyMatrix
 
 
-def _const(value: Fraction) -> Poly:
-    return Poly.const(value.numerator if value.denominator == 1 else value)
-
-
 def _scalar(poly: Poly) -> Value:
     return Value((), PolyMatrix(1, 1, {} if poly.is_zero() else {(0, 0): poly}))
 
@@ -64,7 +60,7 @@ class Evaluator:
     def value(self, node: Node) -> Value:
         info = self.infos[id(node)]
         if info.value is not None and not info.shape:
-            return _scalar(_const(info.value))
+            return _scalar(Poly.const(info.value))  # whole numbers as ints
         shape = tuple(d.size for d in info.shape)
         # np.ones(...), or 1 or 1.T next to @: a ones vector
         if isinstance(node, NpOnes) or ones_literal(node) is not None:
