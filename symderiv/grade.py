@@ -70,15 +70,11 @@ def formula(
     """Check ``text`` as ∂L/∂var: :func:`symderiv.check.check_formula` with keywords.
 
     Raises:
-        FormulaError: the formula cannot be read (:func:`unreadable` gives its JSON).
+        FormulaError: the formula cannot be read
+            (:func:`symderiv.check.parse_error_dict` gives its JSON).
     """
     config = Config(n=n, d=d, m=m, convention=convention, names=dict(names or {}))
     return check_formula(config, var, text)
-
-
-def unreadable(var: str, text: str, convention: str, message: str) -> dict[str, Any]:
-    """The JSON result of a formula that cannot be read: ``gradable: false``."""
-    return parse_error_dict(var, text, convention, message)
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -100,18 +96,17 @@ def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
     no "not gradable").
     """
     score = points if data["ok"] else 0.0
+    output = {"output": data["message"], "output_format": "text"}
     return {
         "score": score,
-        "output": data["message"],
-        "output_format": "text",
+        **output,
         "tests": [
             {
                 "name": _title(data),
                 "score": score,
                 "max_score": points,
                 "status": "passed" if data["ok"] else "failed",
-                "output": data["message"],
-                "output_format": "text",
+                **output,
             }
         ],
         "extra_data": dict(data),
@@ -511,14 +506,13 @@ def function(
         *(list(further) if further is not None else further_sizes(given, ())),
     )
     placeholder = Formula("<function>", Scalar(Fraction(0)))
+    checkers = {role: _Checker(config, role, placeholder) for role in roles}
     first: dict[str, _Outcome] = {}
     final: dict[str, _Outcome] = {}
     for triple in triples:
-        tn, td, tm = triple
-        at = Config(n=tn, d=td, m=tm, convention=convention)
         layer = _reference(triple, convention, roles[0])[1]
         try:
-            returned = fn(Inputs(at, layer))
+            returned = fn(Inputs(config, layer))
             values = _outputs(returned, roles)
         except Exception as exc:  # the student's code may raise anything
             message = f"the function raised {type(exc).__name__}: {exc}"
@@ -535,18 +529,17 @@ def function(
         for role in roles:
             if role in final:
                 continue
-            checker = _Checker(at, role, placeholder)
-            outcome = _check_array(checker, triple, values[role])
+            outcome = _check_array(checkers[role], triple, values[role])
             if triple == given:
                 first[role] = outcome
             if not outcome.ok:
                 final[role] = outcome
-    results: dict[str, CheckResult] = {}
-    for role in roles:
-        checker = _Checker(config, role, placeholder)
-        outcome = final.get(role, first[role])
-        given_ok = first[role] if (first[role].ok and not outcome.ok) else None
-        results[role] = _result(checker, outcome, triples, given_ok=given_ok)
+    results = {
+        role: _result(
+            checkers[role], final.get(role, first[role]), triples, first[role]
+        )
+        for role in roles
+    }
     ok = all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
     return FunctionReport(ok, results, message)
@@ -572,16 +565,13 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
     import numpy as np
 
     array = np.asarray(value, dtype=object)
-    right, _ = _reference(triple, checker.conv.name, checker.var)
-    want_shape = checker.env(triple).shape(checker.var)
-    want = tuple(x.size for x in want_shape)
     got = tuple(int(s) for s in array.shape)
     if len(got) > 2:
+        want = checker.conv.shape(checker.var, *triple)
         return _Outcome(
             triple,
             "shape",
             f"it is {got}-shaped, but ∂L/∂{checker.letter} is {want}",
-            want=want,
             got=got,
         )
     grid = array.reshape(_grid(got))
@@ -595,14 +585,13 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
                     triple,
                     "entry",
                     f"entry ({i + 1}, {j + 1}): {exc}",
-                    want=want,
                     got=got,
                 )
             if not poly.is_zero():
                 entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
     labels = tuple(Dim(s, str(s)) for s in got)
-    return checker.judge(triple, want_shape, labels, right, matrix)
+    return checker.judge(triple, labels, matrix)
 
 
 __all__ = [
@@ -619,5 +608,4 @@ __all__ = [
     "gradescope",
     "prairielearn",
     "read_rows",
-    "unreadable",
 ]

@@ -451,30 +451,21 @@ class Formula:
 
         ``X.T @ dY * N / 2`` is right at N = 2 only; ``0.5 * N`` too.
         """
-        out: set[int] = set()
-        stack = [self.tree]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Scalar):
-                out.update((abs(node.value.numerator), node.value.denominator))
-            stack.extend(_children(node))
-        return out
+        numbers = [n.value for n in walk(self.tree) if isinstance(n, Scalar)]
+        return {k for v in numbers for k in (abs(v.numerator), v.denominator)}
 
 
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (T, Neg, Reduce)):
-        return (node.arg,)
-    if isinstance(node, Reshape):
-        return (node.arg, *node.shape)
-    if isinstance(node, Elementwise):
-        return (node.left, node.right)
-    if isinstance(node, Prod):
-        return node.args
-    if isinstance(node, NpOnes):
-        return node.shape
-    if isinstance(node, Pair):
-        return node.items
-    return ()
+def walk(tree: Node) -> Iterator[Node]:
+    """``tree`` and every node under it, in reading order (a node's fields, tuples
+    opened)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        children: list[Node] = []
+        for value in vars(node).values():
+            children.extend(value if isinstance(value, tuple) else [value])
+        stack.extend(reversed([c for c in children if isinstance(c, Node)]))
 
 
 # -- the parser ------------------------------------------------------------------------------
@@ -488,6 +479,18 @@ class _Call:
     end: int
 
 
+#: Each function's least and most positional arguments, a method's receiver included.
+_ARITY = {
+    "sum": (1, 2),
+    "mean": (1, 2),
+    "dot": (2, 2),
+    "matmul": (2, 2),
+    "transpose": (1, 1),
+    "ones": (1, 1),
+    "reshape": (2, 3),
+}
+#: The binary operators by precedence, lowest first.
+_LEVELS = (("+", "-"), ("@", "*", "/"))
 #: The start of ``dX = …`` or ``self.dW = …`` (not ``==``).
 _ASSIGNMENT = re.compile(r"\s*[A-Za-z_]\w*(\s*\.\s*[A-Za-z_]\w*)*\s*=(?!=)", re.ASCII)
 
@@ -582,24 +585,14 @@ class _Parser:
                 self.advance()
             self.advance()
 
-    def expr(self) -> Node:
-        node = self.term()
-        while self.at("+", "-"):
+    def expr(self, level: int = 0) -> Node:
+        """Operators left to right, ``+ -`` (level 0) binding looser than ``@ * /``."""
+        operand = self.unary if level else lambda: self.expr(1)
+        node = operand()
+        while self.at(*_LEVELS[level]):
             op = self.advance().text
-            right = self.term()
-            node = self.node(
-                Elementwise(op, node, right), self.span(node)[0], self.span(right)[1]
-            )
-        return node
-
-    def term(self) -> Node:
-        node = self.unary()
-        while self.at("@", "*", "/"):
-            op = self.advance().text
-            right = self.unary()
-            joined: Node = (
-                Prod(node, right) if op == "@" else Elementwise(op, node, right)
-            )
+            right = operand()
+            joined = Prod(node, right) if op == "@" else Elementwise(op, node, right)
             node = self.node(joined, self.span(node)[0], self.span(right)[1])
         return node
 
@@ -668,17 +661,15 @@ class _Parser:
         if self.at("("):
             opened = self.advance()
             with self.nested(opened):
-                inner = self.expr()
-                if self.at(","):
-                    items = [inner]
-                    while self.at(","):
-                        self.advance()
-                        if self.at(")"):
-                            break
-                        items.append(self.expr())
-                    close = self.expect(")", opened)
-                    return self.node(Pair(tuple(items)), opened.start, close.end)
+                items = [self.expr()]
+                is_tuple = self.at(",")
+                while self.at(","):
+                    self.advance()
+                    if self.at(")"):
+                        break
+                    items.append(self.expr())
                 close = self.expect(")", opened)
+            inner = Pair(tuple(items)) if is_tuple else items[0]
             return self.node(inner, opened.start, close.end)
         if token.kind == "end":
             raise self.unexpected(token, "the formula stops before an operand")
@@ -723,7 +714,7 @@ class _Parser:
                 return f" (did you mean {known!r}? names are case-sensitive)"
         if word in _MODULES or word == "torch":
             return " (numpy functions are called as np.sum(...), np.dot(...), ...)"
-        if word in ("t",):
+        if word == "t":
             return " (write X.T for a transpose)"
         if _ENTRY_RE.match(word):
             return " (single entries cannot be named; use the whole matrix, e.g. X)"
@@ -793,32 +784,28 @@ class _Parser:
         word = call.name.text
         args = call.args if receiver is None else [receiver, *call.args]
         less = len(args) - len(call.args)
-        if word in ("sum", "mean"):
-            self.arity(call, 1 - less, 2 - less, ("axis", "keepdims"))
-            return self.reduce(word, args[0], call, first=1 - less)
-        if word in ("dot", "matmul"):
-            self.arity(call, 2 - less, 2 - less, ())
-            return Dot(*args) if word == "dot" else Prod(*args)
-        if word in ("transpose", "ones"):
-            self.arity(call, 1 - less, 1 - less, ())
-            return (
-                T(args[0]) if word == "transpose" else NpOnes(self.shape(args[0], call))
-            )
-        # reshape(r, c) or reshape((r, c)) or reshape(k)
-        if not call.args:
+        if word == "reshape" and not call.args:
             raise self.unexpected(
                 call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
             )
-        self.arity(call, 1, 2, ())
-        items = call.args
-        if len(items) == 1:
-            return Reshape(args[0], self.shape(items[0], call))
-        return Reshape(args[0], tuple(items))
+        least, most = _ARITY[word]
+        self.arity(call, least - less, most - less)
+        if word in ("sum", "mean"):
+            return self.reduce(word, args[0], call, first=1 - less)
+        if word in ("dot", "matmul"):
+            return Dot(*args) if word == "dot" else Prod(*args)
+        if word == "transpose":
+            return T(args[0])
+        if word == "ones":
+            return NpOnes(self.shape(args[0], call))
+        # reshape(r, c) or reshape((r, c)) or reshape(k)
+        if len(call.args) == 1:
+            return Reshape(args[0], self.shape(call.args[0], call))
+        return Reshape(args[0], tuple(call.args))
 
-    def arity(
-        self, call: _Call, least: int, most: int, keywords: tuple[str, ...]
-    ) -> None:
+    def arity(self, call: _Call, least: int, most: int) -> None:
         word = call.name.text
+        keywords = ("axis", "keepdims") if word in ("sum", "mean") else ()
         for key, (token, _) in call.keywords.items():
             if key not in keywords:
                 hint = ""
@@ -917,9 +904,7 @@ def numpy_text(node: Node, config: Config) -> str:
     spelled = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
 
     def size(value: object) -> str:
-        if isinstance(
-            value, str
-        ):  # a size's name, N, D or M: the convention's spelling
+        if isinstance(value, str):  # N, D or M: the convention's spelling
             return spelled.get(value, value)
         return config.conv.sizes[0] if value == config.n else str(value)
 
@@ -973,4 +958,5 @@ __all__ = [
     "numpy_text",
     "parse",
     "tokenize",
+    "walk",
 ]

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..algebra import PolyMatrix
-from ..conventions import NAMEABLE, Config, Convention
+from ..conventions import Config, Convention
 from ..errors import FormulaError
 from ..notation import Node, Prod, Scalar, Sym, T
 from .grammar import (
@@ -119,22 +118,23 @@ class Env:
     Attributes:
         n, d, m: the sizes N, D, M.
         convention: gives each role's shape and the size labels (N, C_in, C_out, ...).
-        leaves: role -> explicit matrix (X, W, b, Y, dY, T), read only by :func:`evaluate`.
+        layer: whose symbolic matrices the names stand for (X, W, b, Y, dY, T), read
+            only by :func:`evaluate`.
     """
 
     n: int
     d: int
     m: int
     convention: Convention
-    leaves: Mapping[str, PolyMatrix] = field(default_factory=dict)
+    layer: AffineLayer | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> Env:
-        """The environment of ``config``, leaves the layer's own symbolic matrices."""
+        """The environment of ``config``, with a layer of its sizes and convention."""
         from ..layer import AffineLayer
 
         layer = AffineLayer(config.n, config.d, config.m, config.conv)
-        return cls(config.n, config.d, config.m, config.conv, LayerLeaves(layer))
+        return cls(config.n, config.d, config.m, config.conv, layer)
 
     def size(self, key: str) -> int:
         """The size called ``key`` ("n", "d" or "m")."""
@@ -159,22 +159,6 @@ def _role_shape(convention: Convention, role: str, n: int, d: int, m: int) -> Sh
     rows, cols = convention.shape(role, n, d, m)
     labels = convention.shape_names(role)
     return Dim(rows, labels[0]), Dim(cols, labels[1])
-
-
-class LayerLeaves(Mapping[str, PolyMatrix]):
-    """role -> the layer's matrix (Y is the forward map), built on first use."""
-
-    def __init__(self, layer: AffineLayer) -> None:
-        self.layer = layer
-
-    def __getitem__(self, role: str) -> PolyMatrix:
-        return self.layer.Y if role == "Y" else self.layer.matrix(role)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(NAMEABLE)
-
-    def __len__(self) -> int:
-        return len(NAMEABLE)
 
 
 _ONE = Dim(1, "1")
@@ -354,7 +338,7 @@ class Shapes:
         left, right = node.args
         a, b = self.operands(node)
         if isinstance(node, Dot) and (not a.shape or not b.shape):
-            return self.scale(node, "*", a, b)  # np.dot with a scalar multiplies
+            return self.scale("*", a, b)  # np.dot with a scalar multiplies
         for side, part in ((left, a), (right, b)):
             if not part.shape:
                 hint = (
@@ -381,7 +365,7 @@ class Shapes:
         shape = a.shape[:-1] + b.shape[1:]
         return Info(shape, None, inner_a.size * a.terms * b.terms)
 
-    def scale(self, node: Node, op: str, a: Info, b: Info) -> Info:
+    def scale(self, op: str, a: Info, b: Info) -> Info:
         """Elementwise ``op`` of a scalar and an array (or two scalars)."""
         shape = a.shape or b.shape
         value = None
@@ -408,7 +392,7 @@ class Shapes:
             value = a.value / b.value if a.value is not None else None
             return Info(a.shape, value, a.terms)
         if not a.shape or not b.shape:
-            return self.scale(node, op, a, b)
+            return self.scale(op, a, b)
         # numpy broadcasting: align the trailing axes; a size-1 axis stretches.
         width = max(len(a.shape), len(b.shape))
         pa = (_ONE,) * (width - len(a.shape)) + a.shape
@@ -462,7 +446,6 @@ __all__ = [
     "Dim",
     "Env",
     "Info",
-    "LayerLeaves",
     "Shape",
     "Shapes",
     "format_shape",

@@ -8,10 +8,9 @@ has no shape rules of its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from ..algebra import ONE, Poly, PolyMatrix
 from ..notation import Node, Prod, Sym, T
@@ -29,10 +28,6 @@ class Value:
 
     shape: tuple[int, ...]
     matrix: PolyMatrix
-
-
-def _const(value: Fraction) -> Poly:
-    return Poly.const(value.numerator if value.denominator == 1 else value)
 
 
 def _scalar(poly: Poly) -> Value:
@@ -62,19 +57,17 @@ class Evaluator:
         self.env = env
         self.infos = infos
 
-    def shape(self, node: Node) -> tuple[int, ...]:
-        return tuple(d.size for d in self.infos[id(node)].shape)
-
     def value(self, node: Node) -> Value:
         info = self.infos[id(node)]
         if info.value is not None and not info.shape:
-            return _scalar(_const(info.value))
-        shape = self.shape(node)
+            return _scalar(Poly.const(info.value))  # whole numbers as ints
+        shape = tuple(d.size for d in info.shape)
         # np.ones(...), or 1 or 1.T next to @: a ones vector
         if isinstance(node, NpOnes) or ones_literal(node) is not None:
             return Value(shape, PolyMatrix.ones(*_grid(shape)))
         if isinstance(node, Sym):
-            return Value(shape, self.env.leaves[node.role])
+            assert self.env.layer is not None, "evaluate needs the Env's layer"
+            return Value(shape, self.env.layer.matrix(node.role))
         if isinstance(node, T):
             inner = self.value(node.arg)
             if len(inner.shape) < 2:
@@ -166,8 +159,7 @@ class Evaluator:
         if not a.shape or not b.shape:
             return self.scaled(node.op, a, b, shape)
         rows, cols = _grid(shape)
-        fa = self.stretch(a, shape)
-        fb = self.stretch(b, shape)
+        fa, fb = _stretched(a.matrix), _stretched(b.matrix)
         combine = ARITHMETIC[node.op]
         out: dict[tuple[int, int], Poly] = {}
         for i in range(rows):
@@ -177,15 +169,12 @@ class Evaluator:
                     out[i, j] = p
         return Value(shape, PolyMatrix(rows, cols, out))
 
-    def stretch(self, value: Value, shape: tuple[int, ...]) -> Any:
-        """Entry (i, j) of ``value`` broadcast to ``shape`` (numpy's rules)."""
-        full = (1,) * (len(shape) - len(value.shape)) + value.shape
-        matrix = value.matrix
-        if len(shape) == 1:  # both 1-D: held as 1×k rows
-            return lambda i, j: matrix[0, j if full[0] > 1 else 0]
-        if len(value.shape) == 1:  # a 1-D (k,) is a 1×k row
-            return lambda i, j: matrix[0, j if full[1] > 1 else 0]
-        return lambda i, j: matrix[i if full[0] > 1 else 0, j if full[1] > 1 else 0]
+
+def _stretched(matrix: PolyMatrix) -> Callable[[int, int], Poly]:
+    """Entry (i, j) of a held value broadcast as numpy does: a held axis of size 1
+    stretches (a 1-D (k,) is held as a 1×k row, so it stretches down the rows)."""
+    rows, cols = matrix.shape
+    return lambda i, j: matrix[i if rows > 1 else 0, j if cols > 1 else 0]
 
 
 def evaluate(formula: Formula, env: Env) -> Value:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -29,18 +29,15 @@ from ..conventions import VARIABLES, Config, Letters
 from ..errors import ChoiceError, FormulaError, SymderivError
 from ..notation import Node, Prod, T
 from .grammar import (
-    Elementwise,
     Formula,
     FormulaLimitError,
     FormulaShapeError,
     Names,
-    Neg,
     Reduce,
-    Reshape,
-    _children,
     parse,
+    walk,
 )
-from .shapes import Dim, Env, LayerLeaves, Shapes, format_shape, sizes_text
+from .shapes import Dim, Env, Shapes, format_shape, sizes_text
 from .values import Evaluator
 
 #: Longest entry shown in a message, in characters.
@@ -227,9 +224,7 @@ def _reference(
 
 
 # -- size triples ---------------------------------------------------------------------------
-def further_sizes(
-    given: Triple, literals: Iterable[int], count: int = FURTHER_COUNT
-) -> list[Triple]:
+def further_sizes(given: Triple, literals: Iterable[int]) -> list[Triple]:
     """Size triples to check besides ``given``: pairwise distinct, >= 2, no literal used.
 
     The first is in increasing order (3, 4, 5 when nothing is excluded), the next has
@@ -244,7 +239,7 @@ def further_sizes(
     """
     banned = set(literals)
     free = [v for v in FURTHER_SIZES if v not in banned]
-    if len(free) < 3 + 3 * count:
+    if len(free) < 3 + 3 * FURTHER_COUNT:
         raise FormulaLimitError(
             "the formula uses too many different numbers to be checked in general "
             f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
@@ -252,7 +247,7 @@ def further_sizes(
         )
     picks = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
     triples = [(free[a], free[b], free[c]) for a, b, c in picks]
-    return [triple for triple in triples if triple != given][:count]
+    return [triple for triple in triples if triple != given][:FURTHER_COUNT]
 
 
 # -- readable entries -----------------------------------------------------------------------
@@ -293,10 +288,9 @@ class _Outcome:
     why: str = ""
     hint: str = ""
     inner: bool = False  # shapes inside the formula do not fit
-    want: tuple[int, ...] = ()
     got: tuple[int, ...] | None = None
     entry: tuple[int, int] | None = None
-    values: tuple[str, str, str, str] | None = field(default=None)
+    values: tuple[str | None, ...] = (None, None, None, None)
 
     @property
     def ok(self) -> bool:
@@ -315,48 +309,39 @@ class _Checker:
         self.letter = self.letters.of(var)
         self.deriv = f"∂L/∂{self.letter}"
 
-    def env(self, triple: Triple, leaves: Any = None) -> Env:
-        return Env(*triple, self.conv, leaves or {})
+    def env(self, triple: Triple, layer: AffineLayer | None = None) -> Env:
+        return Env(*triple, self.conv, layer)
 
-    def inner_error(self, triple: Triple) -> _Outcome | None:
-        """The shape error inside the formula at ``triple``, if there is one."""
+    def shapes(self, triple: Triple) -> Shapes | _Outcome:
+        """The shape pass at ``triple``, or the shape error inside the formula there."""
+        shapes = Shapes(self.formula, self.env(triple))
         try:
-            Shapes(self.formula, self.env(triple)).info(self.formula.tree)
+            shapes.info(self.formula.tree)
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True)
-        return None
+        return shapes
 
     def at(self, triple: Triple) -> _Outcome:
-        env = self.env(triple)
-        want_shape = env.shape(self.var)
-        want = tuple(d.size for d in want_shape)
-        try:
-            shapes = Shapes(self.formula, env)
-            info = shapes.info(self.formula.tree)
-        except FormulaShapeError as exc:
-            return _Outcome(triple, "shape", str(exc), inner=True, want=want)
-        right, layer = _reference(triple, self.conv.name, self.var)
-        leaves = LayerLeaves(layer)
-        value = Evaluator(self.env(triple, leaves), shapes.infos).value(
-            self.formula.tree
-        )
-        return self.judge(triple, want_shape, info.shape, right, value.matrix)
+        shapes = self.shapes(triple)
+        if isinstance(shapes, _Outcome):
+            return shapes
+        tree = self.formula.tree
+        layer = _reference(triple, self.conv.name, self.var)[1]
+        value = Evaluator(self.env(triple, layer), shapes.infos).value(tree)
+        return self.judge(triple, shapes.infos[id(tree)].shape, value.matrix)
 
     def judge(
-        self,
-        triple: Triple,
-        want_shape: tuple[Dim, ...],
-        got_shape: tuple[Dim, ...],
-        right: PolyMatrix,
-        got: PolyMatrix,
+        self, triple: Triple, got_shape: tuple[Dim, ...], got: PolyMatrix
     ) -> _Outcome:
         """Compare entries when the shape is the variable's (a bias may be 1-D in xw and
         torch), else explain the wrong shape."""
+        right = _reference(triple, self.conv.name, self.var)[0]
+        want_shape = self.env(triple).shape(self.var)
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
         one_d_bias = self.var == "b" and not self.conv.bias_column
         if got_sizes == want or (one_d_bias and got_sizes == (want[1],)):
-            return self.compare(triple, want, got_sizes, right, got)
+            return self.compare(triple, got_sizes, right, got)
         what = (
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
         )
@@ -392,12 +377,11 @@ class _Checker:
             )
         elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
-        return _Outcome(triple, reason, why, hint, want=want, got=got_sizes)
+        return _Outcome(triple, reason, why, hint, got=got_sizes)
 
     def compare(
         self,
         triple: Triple,
-        want: tuple[int, ...],
         got_shape: tuple[int, ...],
         right: PolyMatrix,
         got: PolyMatrix,
@@ -405,7 +389,7 @@ class _Checker:
         # A 1-D bias (torch, xw) is held as a 1×M row, as b itself.
         where = right.first_difference(got)
         if where is None:
-            return _Outcome(triple, "ok", want=want, got=got_shape)
+            return _Outcome(triple, "ok", got=got_shape)
         i, j = where
         r, g = right[i, j], got[i, j]
         values = (
@@ -419,7 +403,7 @@ class _Checker:
         why = f"entry {shown}: expected {values[0]}, got {values[1]}"
         reason, hint = self.diagnose(triple, right, got)
         return _Outcome(
-            triple, reason, why, hint, False, want, got_shape, index, values
+            triple, reason, why, hint, got=got_shape, entry=index, values=values
         )
 
     def diagnose(
@@ -437,8 +421,7 @@ class _Checker:
 
     def scale_hint(self, triple: Triple, ratio: Fraction) -> str:
         text = f"it is {ratio} times the right answer"
-        names = dict(zip(self.conv.sizes, triple, strict=True))
-        for name, size in names.items():
+        for name, size in zip(self.conv.sizes, triple, strict=True):
             if ratio == Fraction(1, size):
                 extra = (
                     " (a mean where a sum belongs?)"
@@ -513,16 +496,16 @@ def check_formula(
         for triple in extra:
             other = checker.at(triple)
             if not other.ok:
-                return _result(checker, other, triples, given_ok=first)
-        return _result(checker, first, triples)
+                return _result(checker, other, triples, first)
+        return _result(checker, first, triples, first)
     outcome = first
     if not first.inner:
         # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
-        inner = (checker.inner_error(triple) for triple in extra)
-        outcome = next((o for o in inner if o is not None), first)
+        inner = (checker.shapes(triple) for triple in extra)
+        outcome = next((o for o in inner if isinstance(o, _Outcome)), first)
     if not outcome.hint:
         outcome = replace(outcome, hint=_repair_hint(checker, triples))
-    return _result(checker, outcome, triples)
+    return _result(checker, outcome, triples, first)
 
 
 #: At most this many one-edit repairs are tried for a hint (each is a full check).
@@ -547,10 +530,7 @@ def _repair_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
 def _repairs(formula: Formula) -> list[tuple[Node, str]]:
     """The formula's one-edit variants, each with the hint that names the edit."""
     out: list[tuple[Node, str]] = []
-    stack = [formula.tree]
-    while stack:
-        node = stack.pop()
-        stack.extend(reversed(_children(node)))
+    for node in walk(formula.tree):
         if isinstance(node, Prod) and len(node.args) == 2:
             a, b = node.args
             for k, arg in ((1, b), (0, a)):
@@ -587,23 +567,19 @@ def _rebuild(tree: Node, old: Node, new: Node) -> Node:
         return new
     if isinstance(tree, Prod):
         return type(tree)(*(_rebuild(a, old, new) for a in tree.args))
-    if isinstance(tree, (T, Neg, Reduce, Reshape)):
-        return replace(tree, arg=_rebuild(tree.arg, old, new))
-    if isinstance(tree, Elementwise):
-        return replace(
-            tree,
-            left=_rebuild(tree.left, old, new),
-            right=_rebuild(tree.right, old, new),
-        )
-    return tree
+    changed = {
+        key: _rebuild(value, old, new)
+        for key, value in vars(tree).items()
+        if isinstance(value, Node)
+    }
+    return type(tree)(**{**vars(tree), **changed}) if changed else tree
 
 
 def _result(
-    checker: _Checker,
-    outcome: _Outcome,
-    triples: tuple[Triple, ...],
-    given_ok: _Outcome | None = None,
+    checker: _Checker, outcome: _Outcome, triples: tuple[Triple, ...], given: _Outcome
 ) -> CheckResult:
+    """The verdict ``outcome`` in words; ``given`` is the outcome at the given sizes
+    (right there, a wrong ``outcome`` is right only at some sizes: reason ``sizes``)."""
     conv = checker.conv
     text = _clip(" ".join(checker.formula.text.split()))
     head = (
@@ -618,16 +594,15 @@ def _result(
         others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
-    elif given_ok is not None:
-        given = sizes_text(conv.sizes, given_ok.triple)
-        message = f"{head} is right at {given} but not for {at} ({convention}).\n  {outcome.why}"
+    elif given.ok:
+        right_at = sizes_text(conv.sizes, given.triple)
+        message = f"{head} is right at {right_at} but not for {at} ({convention}).\n  {outcome.why}"
         reason = "sizes"
     else:
         message = f"{head} is not right (at {at}; {convention}).\n  {outcome.why}"
     if outcome.hint:
         message += f"\n  hint: {outcome.hint}"
-    values = outcome.values
-    want = outcome.want or conv.shape(checker.var, *outcome.triple)
+    expected_entry, got_entry, expected_value, got_value = outcome.values
     return CheckResult(
         ok=outcome.ok,
         var=checker.var,
@@ -638,13 +613,13 @@ def _result(
         hint=outcome.hint,
         sizes=triples,
         failed_at=None if outcome.ok else outcome.triple,
-        expected_shape=want,
+        expected_shape=conv.shape(checker.var, *outcome.triple),
         got_shape=outcome.got,
         entry=outcome.entry,
-        expected_entry=values[0] if values else None,
-        got_entry=values[1] if values else None,
-        expected_value=values[2] if values else None,
-        got_value=values[3] if values else None,
+        expected_entry=expected_entry,
+        got_entry=got_entry,
+        expected_value=expected_value,
+        got_value=got_value,
         letter=checker.letter,
         size_names=conv.sizes,
     )

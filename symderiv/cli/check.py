@@ -25,17 +25,12 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
     help="The variable the formula is the derivative by: X, W or b, or the "
     "convention's letter (A in column) or name (dLdA, dW, db).",
 )
-@click.option("--n", "n", type=SIZE, default=2, show_default=True, help="Batch size N.")
+@click.option("--n", type=SIZE, default=2, show_default=True, help="Batch size N.")
 @click.option(
-    "--d", "d", type=SIZE, default=3, show_default=True, help="Input features D (C_in)."
+    "--d", type=SIZE, default=3, show_default=True, help="Input features D (C_in)."
 )
 @click.option(
-    "--m",
-    "m",
-    type=SIZE,
-    default=4,
-    show_default=True,
-    help="Output features M (C_out).",
+    "--m", type=SIZE, default=4, show_default=True, help="Output features M (C_out)."
 )
 @convention_option
 @names_option(" The formula may use them.")
@@ -56,9 +51,7 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
 )
 @click.option(
     "--batch",
-    "batch",
-    default=None,  # an input file: read by grade.read_rows, which names any problem
-    metavar="FILE",
+    metavar="FILE",  # an input file: read by grade.read_rows, which names any problem
     help="Check every row of a CSV or JSON Lines file (id, variable, formula, and "
     "optionally convention, n, d, m); writes one JSON result per line.",
 )
