@@ -198,7 +198,7 @@ def test_display_letters_win_over_role_names_and_aliases() -> None:
         ("np.exp(X)", "'np.exp' at column 1", 1),
         ("np", "numpy functions are called as np.sum", 1),
         ("X ** 2", "powers are not supported", 3),
-        ("X // 2", "floor division", 3),
+        ("X // 2", "floor division is not supported", 3),
         ("X; W", "write a single formula", 2),
         ("X.T @", "end of formula at column 6", 6),
         ("(X.T @ dY", "expected ')' to close '(' at column 1", 10),

@@ -301,9 +301,9 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
                 )
         elif text[pos : pos + 2] in ("**", "//"):
             pair = text[pos : pos + 2]
-            what = "powers" if pair == "**" else "floor division"
+            what = "powers are" if pair == "**" else "floor division is"
             raise _refused(
-                f"unexpected {pair!r}", pos + 1, f": {what} are not supported", names
+                f"unexpected {pair!r}", pos + 1, f": {what} not supported", names
             )
         elif ch in _OPS:
             token = Token("op", ch, pos)
