@@ -28,6 +28,7 @@ from .calculus import (
     View,
     accumulate,
     compile_entry,
+    delta_pairs,
     equation,
     in_layout,
     size_env,
@@ -183,8 +184,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         if var == "b"
         else (*y_shape, *(str(s) for s in calc.shape(var)))
     )
-    deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
-    where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
+    where = delta_pairs(partial)
     nnz = len(tensor.entries)
     steps.append(
         step(
@@ -206,10 +206,8 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     dy_mat = Partial(show.loss, show.matrix_name("Y"))
     ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
     out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
-    contraction = show.sum_of(
-        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices)),
-        (j, 1, calc.shape("Y")[1]),
-        (i, 1, calc.shape("Y")[0]),
+    contraction = ctx.sum_over_y(
+        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices))
     )
     lhs = Entry(dl_mat, *out_indices)
     steps.append(
