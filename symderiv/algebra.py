@@ -78,9 +78,7 @@ def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
     except ValueError:
         index = ()
     priority = _PRIORITY.get(prefix)
-    if (
-        priority is None
-    ):  # a network's names: w2, a1, r1, dz2, ... (layer number dropped)
+    if priority is None:  # a network's names: w2, a1, r1, dz2 (layer number dropped)
         priority = _NET_PRIORITY.get(prefix.rstrip("0123456789"), 9)
     return (priority, index, atom)
 
@@ -476,10 +474,7 @@ class PolyMatrix:
             self.cols, self.rows, {(j, i): v for (i, j), v in self.entries.items()}
         )
 
-    @property
-    def T(self) -> PolyMatrix:  # noqa: N802 - the maths name
-        """Aᵀ."""
-        return self.transpose()
+    T = property(transpose)  # the maths name
 
     def __add__(self, other: PolyMatrix) -> PolyMatrix:
         if self.shape != other.shape:
