@@ -219,8 +219,7 @@ def generate_linear(
     code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
 
     def shape_code(role: str) -> str:
-        r, c = conv.shapes[role].names(code_dims)
-        return f"({r}, {c})"
+        return "({}, {})".format(*conv.shapes[role].names(code_dims))
 
     w_dims = conv.shapes["W"].names(code_dims)
 
@@ -242,12 +241,10 @@ def generate_linear(
             return line
         return f"        _check_shape(\n            {args}\n        )"
 
-    size_names = L.sizes
     sizes = {"N": "self.N"}
 
     def shape_of(role: str) -> str:
-        rows, cols = conv.shapes[role].names(size_names)
-        return f"({rows}, {cols})"
+        return "({}, {})".format(*conv.shapes[role].names(L.sizes))
 
     forward = conv.forward()
     forward_rhs = formula_text(forward, L)
@@ -262,8 +259,7 @@ def generate_linear(
         text = formula_text(tree, L)
         tree_shape = shape(tree, conv.shapes)
         assert tree_shape is not None
-        rows, cols = tree_shape.names(size_names)
-        shape_text = f"({rows}, {cols})"
+        shape_text = "({}, {})".format(*tree_shape.names(L.sizes))
         formulas.append((f"{name} = {text}", shape_text))
         expr = numpy_code(tree, bwd_names, sizes)
         target_name = name if var == "X" and conv.name != "column" else f"self.{name}"

@@ -282,10 +282,8 @@ def draw_instance(
     rng = np.random.default_rng(seed)
     X = rng.normal(size=conv.shape("X", n, d, m))  # (N, D), or (D, N) in wx
     T_ = rng.normal(size=conv.shape("Y", n, d, m))  # Y's shape
-    if loss == "softmax-ce":
-        T_ = one_hot(
-            T_
-        )  # the same draws, made one-hot (the class is each row's argmax)
+    if loss == "softmax-ce":  # the same draws, made one-hot (each row's argmax)
+        T_ = one_hot(T_)
     W = rng.normal(size=conv.shape("W", n, d, m))
     b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
     dY = rng.normal(size=conv.shape("Y", n, d, m)) if loss == "generic" else None
