@@ -15,7 +15,9 @@ Shapes follow numpy: a ``PolyMatrix`` of shape (r, c) holds its nonzero entries 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from functools import cache, lru_cache
@@ -731,10 +733,7 @@ class _Evaluate(Visitor[PolyMatrix]):
         return self.visit(node.left).kron(self.visit(node.right))
 
     def visit_Sum(self, node: Sum) -> PolyMatrix:  # noqa: N802
-        total = self.visit(node.args[0])
-        for a in node.args[1:]:
-            total = total + self.visit(a)
-        return total
+        return functools.reduce(operator.add, map(self.visit, node.args))
 
     def visit_Prod(self, node: Prod) -> PolyMatrix:  # noqa: N802
         factor: Coeff = 1
