@@ -19,7 +19,7 @@ from typing import Any
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from ..algebra import Coeff, Monomial, Poly, PolyMatrix
+from ..algebra import ONE, Poly, PolyMatrix
 from ..conventions import PREFIX, Config
 from ..notation import Equation, Expr, Node, Ones, Prod, Sum, Sym, T, Visitor
 from ..render.indexnotation import Display, index_text
@@ -320,17 +320,9 @@ def size_env(calc: IndexCalculus, config: Config) -> Env:
     return {calc.size[key].name: value for key, value in sizes.items()}
 
 
-def accumulate(acc: dict[Monomial, Coeff], p: Poly) -> None:
-    for m, c in p.terms.items():
-        acc[m] = acc.get(m, 0) + c
-
-
 def _total(polys: Iterable[Poly]) -> Poly:
     """The sum of ``polys``, in the order of their terms."""
-    acc: dict[Monomial, Coeff] = {}
-    for p in polys:
-        accumulate(acc, p)
-    return Poly({m: c for m, c in acc.items() if c})
+    return Poly.dot((p, ONE) for p in polys)
 
 
 @dataclass(frozen=True)
@@ -439,7 +431,6 @@ __all__ = [
     "View",
     "IndexCalculus",
     "VarIndex",
-    "accumulate",
     "always",
     "compile_entry",
     "delta_pairs",
