@@ -15,7 +15,9 @@ Shapes follow numpy: a ``PolyMatrix`` of shape (r, c) holds its nonzero entries 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from functools import cache, lru_cache
@@ -78,9 +80,7 @@ def rank(atom: str) -> tuple[int, tuple[int, ...], str]:
     except ValueError:
         index = ()
     priority = _PRIORITY.get(prefix)
-    if (
-        priority is None
-    ):  # a network's names: w2, a1, r1, dz2, ... (layer number dropped)
+    if priority is None:  # a network's names: w2, a1, r1, dz2 (layer number dropped)
         priority = _NET_PRIORITY.get(prefix.rstrip("0123456789"), 9)
     return (priority, index, atom)
 
@@ -476,10 +476,7 @@ class PolyMatrix:
             self.cols, self.rows, {(j, i): v for (i, j), v in self.entries.items()}
         )
 
-    @property
-    def T(self) -> PolyMatrix:  # noqa: N802 - the maths name
-        """Aᵀ."""
-        return self.transpose()
+    T = property(transpose)  # the maths name
 
     def __add__(self, other: PolyMatrix) -> PolyMatrix:
         if self.shape != other.shape:
@@ -736,10 +733,7 @@ class _Evaluate(Visitor[PolyMatrix]):
         return self.visit(node.left).kron(self.visit(node.right))
 
     def visit_Sum(self, node: Sum) -> PolyMatrix:  # noqa: N802
-        total = self.visit(node.args[0])
-        for a in node.args[1:]:
-            total = total + self.visit(a)
-        return total
+        return functools.reduce(operator.add, map(self.visit, node.args))
 
     def visit_Prod(self, node: Prod) -> PolyMatrix:  # noqa: N802
         factor: Coeff = 1

@@ -42,7 +42,7 @@ _MODULE = '''\
 Convention: {name}, as in {source}.
 {regenerate}
 
-Sizes: {n_name} = batch, {d_name} = in_features, {m_name} = out_features.
+Sizes: {L.N} = batch, {L.D} = in_features, {L.M} = out_features.
 
 Forward:
     {forward}
@@ -77,16 +77,16 @@ class Linear:
     """Affine layer {forward} ({name} convention).
 
     Attributes:
-        {W}: weights, {W_shape_code}.
-        {b}: bias, {b_shape_code}.
-        {X}: the input saved by forward, {X_shape_code}.
+        {L.W}: weights, {W_shape_code}.
+        {L.b}: bias, {b_shape_code}.
+        {L.X}: the input saved by forward, {X_shape_code}.
         N: the batch size saved by forward.
 {grad_attrs}
     """
 
-    {W}: NDArray[np.float64]
-    {b}: NDArray[np.float64]
-    {X}: NDArray[np.float64]
+    {L.W}: NDArray[np.float64]
+    {L.b}: NDArray[np.float64]
+    {L.X}: NDArray[np.float64]
     N: int
 {grad_decls}
 
@@ -99,18 +99,18 @@ class Linear:
         """W ~ Normal(0, 1/in_features) drawn from ``rng``; b = 0."""
         rng = np.random.default_rng() if rng is None else rng
         scale = 1.0 / np.sqrt(in_features)
-        self.{W} = rng.normal(scale=scale, size={W_shape_code})
-        self.{b} = np.zeros({b_shape_code})
+        self.{L.W} = rng.normal(scale=scale, size={W_shape_code})
+        self.{L.b} = np.zeros({b_shape_code})
 
-    def forward(self, {X}: NDArray[np.float64]) -> NDArray[np.float64]:
+    def forward(self, {L.X}: NDArray[np.float64]) -> NDArray[np.float64]:
         {forward_doc}
 {X_check}
-        self.{X} = {X}
-        self.N = {X}.shape[{batch_axis}]
-        {Y} = {forward_code}
-        return {Y}
+        self.{L.X} = {L.X}
+        self.N = {L.X}.shape[{batch_axis}]
+        {L.Y} = {forward_code}
+        return {L.Y}
 
-    def backward(self, {dY}: NDArray[np.float64]) -> NDArray[np.float64]:
+    def backward(self, {L.dY}: NDArray[np.float64]) -> NDArray[np.float64]:
         {backward_doc_line}
 {dY_check}
 {backward_code}
@@ -219,8 +219,7 @@ def generate_linear(
     code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
 
     def shape_code(role: str) -> str:
-        r, c = conv.shapes[role].names(code_dims)
-        return f"({r}, {c})"
+        return "({}, {})".format(*conv.shapes[role].names(code_dims))
 
     w_dims = conv.shapes["W"].names(code_dims)
 
@@ -242,12 +241,10 @@ def generate_linear(
             return line
         return f"        _check_shape(\n            {args}\n        )"
 
-    size_names = L.sizes
     sizes = {"N": "self.N"}
 
     def shape_of(role: str) -> str:
-        rows, cols = conv.shapes[role].names(size_names)
-        return f"({rows}, {cols})"
+        return "({}, {})".format(*conv.shapes[role].names(L.sizes))
 
     forward = conv.forward()
     forward_rhs = formula_text(forward, L)
@@ -262,8 +259,7 @@ def generate_linear(
         text = formula_text(tree, L)
         tree_shape = shape(tree, conv.shapes)
         assert tree_shape is not None
-        rows, cols = tree_shape.names(size_names)
-        shape_text = f"({rows}, {cols})"
+        shape_text = "({}, {})".format(*tree_shape.names(L.sizes))
         formulas.append((f"{name} = {text}", shape_text))
         expr = numpy_code(tree, bwd_names, sizes)
         target_name = name if var == "X" and conv.name != "column" else f"self.{name}"
@@ -288,6 +284,7 @@ def generate_linear(
     code_lines.append(f"        return {'self.' + dX if conv.name == 'column' else dX}")
 
     return _MODULE.format(
+        L=L,
         forward=f"{L.Y} = {forward_rhs}",
         name=conv.name,
         source=conv.source,
@@ -314,18 +311,10 @@ def generate_linear(
             f"Store {', '.join(stored)} from {L.dY} = ∂L/∂{L.Y} {shape_code('Y')}; "
             f"return {dX}."
         ),
-        dY=L.dY,
-        Y=L.Y,
-        X=L.X,
         backward_doc="\n".join(
             f"    {eq.ljust(max(len(e) for e, _ in formulas))}    {sh}"
             for eq, sh in formulas
         ),
-        n_name=L.N,
-        d_name=L.D,
-        m_name=L.M,
-        W=L.W,
-        b=L.b,
         W_shape_code=shape_code("W"),
         X_shape_code=shape_code("X"),
         X_check=check_call(L.X, "X", "None"),  # any batch size

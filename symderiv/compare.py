@@ -169,15 +169,21 @@ def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
         result = der.results[var]
         if result.closed_form != conv.closed_form(var):
             problems.append(f"the engine used another formula ({der.config.vec} order)")
-        for check in der.checks:
-            if check.wrt == var and check.claim == Claim.CLOSED_FORM:
-                if not check.passed:
-                    detail = prose_plain(check.detail, der.config.letters)
-                    problems.append(f"{der.config.vec} order: {detail}")
+        for detail in _failed(der, var, Claim.CLOSED_FORM):
+            problems.append(f"{der.config.vec} order: {detail}")
     detail = "; ".join(problems) or (
         "chain-rule result − closed form = 0 entry by entry (row and col order)"
     )
     return Cell(conv.closed_form(var), None, None, not problems, detail)
+
+
+def _failed(der: Derivation, var: str, claim: str) -> list[str]:
+    """What ``der``'s certificate says against ``claim`` about ``var``, in plain text."""
+    return [
+        prose_plain(check.detail, der.config.letters)
+        for check in der.checks
+        if check.wrt == var and check.claim == claim and not check.passed
+    ]
 
 
 def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
@@ -187,10 +193,7 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     problems: list[str] = []
     if result.kronecker != conv.kronecker(var, c.vec):
         problems.append("the engine used another Kronecker form")
-    for check in der.checks:
-        if check.wrt == var and check.claim == Claim.KRONECKER:
-            if not check.passed:
-                problems.append(prose_plain(check.detail, c.letters))
+    problems += _failed(der, var, Claim.KRONECKER)
     rows, cols = result.jacobian.shape
     expected = (c.n * c.m, len(der.layer.matrix(var).entries))
     if (rows, cols) != expected:

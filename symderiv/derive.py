@@ -38,6 +38,13 @@ from .steps import Check, Derivation, Result, Step, StepKind
 #: Steps every method shows (the summary comes last); the others belong to one view.
 SHARED_STEPS: tuple[str, ...] = ("define", "forward", "upstream")
 
+#: The upstream derivative dY = ∂L/∂Y of each loss that defines L, as a formula.
+_UPSTREAM: dict[str, Callable[[], Node]] = {
+    "mse": mse_upstream,
+    "softmax-ce": softmax_ce_upstream,
+    "sum": lambda: Prod(Ones("N"), T(Ones("M"))),
+}
+
 #: Called as progress(task, done, total) while long work runs.
 Progress = Callable[[str, int, int], None]
 
@@ -198,19 +205,15 @@ def _forward(c: Config, layer: AffineLayer) -> Step:
 
 def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
     """The upstream derivative dY = ∂L/∂Y, same shape as Y."""
-    loss, n = c.loss, c.n
+    n = c.n
     y, t = c.letters.entry("Y"), c.letters.entry("T")
     yt, tt = notes.tex_letters(y), notes.tex_letters(t)
     # in numerator layout ∂L/∂Y is M×N: dY, shaped like Y, is its transpose
     up: Node = T(Deriv("L", "Y")) if c.layout == "numerator" else Deriv("L", "Y")
     # the loss written out (none for the generic loss), then dY = ∂L/∂Y = its formula
-    written: tuple[Written, ...] = ()
-    dY_is: tuple[Node, ...] = (up, Explicit(dY))
-    if loss == "sum":
-        written = (Written(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),)
-    elif loss == "softmax-ce":
-        assert loss_dY is not None
-        written = (
+    written = {
+        "sum": (Written(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),),
+        "softmax-ce": (
             Written(
                 f"pᵢⱼ = exp({y}ᵢⱼ) / Σₖ exp({y}ᵢₖ)",
                 rf"p_{{ij}} = \exp({yt}_{{ij}}) \big/ \sum_{{k}} \exp({yt}_{{ik}})",
@@ -219,18 +222,18 @@ def _upstream(c: Config, dY: PolyMatrix, loss_dY: PolyMatrix | None) -> Step:
                 f"L = −(1/{n}) Σᵢ Σⱼ {t}ᵢⱼ log pᵢⱼ",
                 rf"L = -\frac{{1}}{{{n}}} \sum_{{i}} \sum_{{j}} {tt}_{{ij}} \log p_{{ij}}",
             ),
-        )
-        dY_is = (up, softmax_ce_upstream(), Explicit(loss_dY))
-    elif loss == "mse":
-        assert loss_dY is not None
-        written = (
+        ),
+        "mse": (
             Written(
                 f"L = 1/(2·{n}) Σᵢ ‖{y}ᵢ − {t}ᵢ‖²",
                 rf"L = \frac{{1}}{{2\cdot {n}}} \sum_{{i}} "
                 rf"\lVert {yt}_{{i}} - {tt}_{{i}} \rVert^{{2}}",
             ),
-        )
-        dY_is = (up, mse_upstream(), Explicit(loss_dY))
+        ),
+    }.get(c.loss, ())
+    dY_is: tuple[Node, ...] = (up, Explicit(dY))
+    if loss_dY is not None:  # mse and softmax-ce: dY = ∂L/∂Y = its formula = values
+        dY_is = (up, _UPSTREAM[c.loss](), Explicit(loss_dY))
     eqs = (*(Equation(w) for w in written), Equation(Sym("dY"), *dY_is))
     return Step(
         "upstream",
@@ -348,12 +351,8 @@ def _summary(c: Config, results: Mapping[str, Result]) -> Step:
     # The last step of each variable in the view shown (index/tensor: see views/).
     last = {"index": "index_closed_", "tensor": "tensor_dL_d"}.get(c.method, "closed_")
     eqs = tuple(Equation(Deriv("L", v), results[v].closed_form) for v in c.wrt)
-    if c.loss == "mse":
-        eqs += (Equation(Sym("dY"), mse_upstream()),)
-    elif c.loss == "softmax-ce":
-        eqs += (Equation(Sym("dY"), softmax_ce_upstream()),)
-    elif c.loss == "sum":
-        eqs += (Equation(Sym("dY"), Prod(Ones("N"), T(Ones("M")))),)
+    if c.loss in _UPSTREAM:
+        eqs += (Equation(Sym("dY"), _UPSTREAM[c.loss]()),)
     return Step(
         "summary",
         StepKind.RESULT,

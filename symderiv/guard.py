@@ -240,7 +240,7 @@ def largest_cube(
 
 
 def guard(
-    config: Config,
+    config: Config | Sequence[Config],
     force: bool = False,
     *,
     fmt: str = "json",
@@ -254,34 +254,22 @@ def guard(
     it is refused even with ``force``. Answers at once from the sizes alone.
 
     Args:
-        config: the derivation.
+        config: the derivation, or several kept in memory together (``conventions``),
+            whose costs add up.
         force: run beyond the soft limits.
         fmt: the output format (the notebook and the display grids cost extra).
         max_entries: the display limit of the grids.
 
     Returns:
-        The estimate (the CLI shows a progress bar when it says more than a few seconds).
+        The estimate, of all of them together (the CLI shows a progress bar when it
+        says more than a few seconds).
 
     Raises:
         TooLargeError: with the estimate and how to go on.
     """
-    return guard_all([config], force, fmt=fmt, max_entries=max_entries)
-
-
-def guard_all(
-    configs: Sequence[Config],
-    force: bool = False,
-    *,
-    fmt: str = "json",
-    max_entries: int = DEFAULT_MAX_ENTRIES,
-) -> Estimate:
-    """:func:`guard` for derivations kept in memory together: their costs add up.
-
-    Returns:
-        The estimate of all of them together.
-    """
+    configs = [config] if isinstance(config, Config) else list(config)
     if not configs:
-        raise ValueError("guard_all needs at least one configuration")
+        raise ValueError("guard needs at least one configuration")
     est = _total(configs, fmt, max_entries)
     if _always_runs(configs):
         return est
@@ -311,6 +299,10 @@ def guard_all(
         f"(sizes up to {ALWAYS_RUNS}x{ALWAYS_RUNS}x{ALWAYS_RUNS} always run; "
         f"--n {k} --d {k} --m {k} runs without --force)"
     )
+
+
+#: :func:`guard` for several derivations (the name ``conventions`` imports).
+guard_all = guard
 
 
 __all__ = [

@@ -446,31 +446,20 @@ def shape(
     return _ShapeOf(roles, numerator).visit(node)
 
 
-class _Transpose(Visitor[Node]):
-    def visit_T(self, node: T) -> Node:  # noqa: N802
-        return node.arg
-
-    def visit_Prod(self, node: Prod) -> Node:  # noqa: N802
-        return Prod(*(self.visit(a) for a in reversed(node.args)))
-
-    def visit_Sum(self, node: Sum) -> Node:  # noqa: N802
-        return Sum(*(self.visit(a) for a in node.args))
-
-    def visit_Kron(self, node: Kron) -> Node:  # noqa: N802
-        return Kron(self.visit(node.left), self.visit(node.right))
-
-    def visit(self, node: Node) -> Node:
-        if isinstance(node, (Eye, Scalar, Recip)):
-            return node
-        if isinstance(node, (T, Prod, Sum, Kron)):
-            return super().visit(node)
-        return T(node)
-
-
 def transpose(node: Node) -> Node:
     """The transpose of a product formula, pushed onto its factors: (A Bᵀ)ᵀ = B Aᵀ.
 
     >>> transpose(Prod(Sym("dY"), T(Sym("W"))))
     Prod(args=(Sym(role='W'), T(arg=Sym(role='dY'))))
     """
-    return _Transpose().visit(node)
+    if isinstance(node, (Eye, Scalar, Recip)):
+        return node
+    if isinstance(node, T):
+        return node.arg
+    if isinstance(node, Prod):
+        return Prod(*(transpose(a) for a in reversed(node.args)))
+    if isinstance(node, Sum):
+        return Sum(*(transpose(a) for a in node.args))
+    if isinstance(node, Kron):
+        return Kron(transpose(node.left), transpose(node.right))
+    return T(node)

@@ -282,10 +282,8 @@ def draw_instance(
     rng = np.random.default_rng(seed)
     X = rng.normal(size=conv.shape("X", n, d, m))  # (N, D), or (D, N) in wx
     T_ = rng.normal(size=conv.shape("Y", n, d, m))  # Y's shape
-    if loss == "softmax-ce":
-        T_ = one_hot(
-            T_
-        )  # the same draws, made one-hot (the class is each row's argmax)
+    if loss == "softmax-ce":  # the same draws, made one-hot (each row's argmax)
+        T_ = one_hot(T_)
     W = rng.normal(size=conv.shape("W", n, d, m))
     b = rng.normal(size=m).reshape(conv.shape("b", n, d, m))
     dY = rng.normal(size=conv.shape("Y", n, d, m)) if loss == "generic" else None
@@ -331,12 +329,15 @@ def forward_reference(instance: Instance) -> Array:
     ``W @ X + b`` (wx): an independent check of :meth:`Convention.forward`. Shape
     (N, M), or (M, N) in wx.
     """
-    c = instance.convention
+    Y: Array = _broadcast(instance.convention, instance.X, instance.W, instance.b)
+    return Y
+
+
+def _broadcast(c: Convention, X: Any, W: Any, b: Any) -> Any:
+    """Y from NumPy arrays or torch tensors alike, by broadcasting: X @ W + b, ..."""
     if c.samples_as_columns:
-        return instance.W @ instance.X + instance.b
-    W = instance.W.T if c.weight_transposed else instance.W
-    b = instance.b.T if c.bias_column else instance.b
-    return instance.X @ W + b
+        return W @ X + b  # (M, D) @ (D, N) + (M, 1)
+    return X @ (W.T if c.weight_transposed else W) + (b.T if c.bias_column else b)
 
 
 # -- finite differences ---------------------------------------------------------------
@@ -405,16 +406,11 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
     torch = _import_torch()
     if torch is None:
         return None
-    c = instance.convention
     leaves: dict[str, Any] = {
         k: torch.tensor(np.array(v), dtype=torch.float64, requires_grad=True)
         for k, v in instance.variables().items()
     }
-    X, W, b = leaves["X"], leaves["W"], leaves["b"]
-    if c.samples_as_columns:
-        Y = W @ X + b  # (M, D) @ (D, N) + (M, 1)
-    else:
-        Y = X @ (W.T if c.weight_transposed else W) + (b.T if c.bias_column else b)
+    Y = _broadcast(instance.convention, leaves["X"], leaves["W"], leaves["b"])
     if instance.loss == "generic":
         assert instance.dY is not None
         L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * Y)

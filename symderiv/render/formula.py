@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from fractions import Fraction
@@ -71,7 +72,8 @@ def _negate(node: Prod) -> Node:
 
 
 class _Printer(Visitor[str]):
-    """The shared walk; subclasses give the symbols: strings, and templates whose
+    """The shared walk, in Unicode text; the LaTeX subclass gives its own symbols:
+    strings, and templates whose
     ``{}`` are the operands (``frac`` takes numerator and denominator, ``over`` the
     operand and the size it is divided by)."""
 
@@ -183,10 +185,7 @@ class _Printer(Visitor[str]):
     def visit_Deriv(self, node: Deriv) -> str:  # noqa: N802
         of, wrt = self.name(node.of), self.name(node.wrt)
         if node.vec:
-            return self.frac.format(
-                self.partial.format(self.vec.format(of)),
-                self.partial.format(self.vec.format(wrt)),
-            )
+            of, wrt = self.vec.format(of), self.vec.format(wrt)
         return self.frac.format(self.partial.format(of), self.partial.format(wrt))
 
     def visit_Grad(self, node: Grad) -> str:  # noqa: N802
@@ -245,10 +244,6 @@ class _Printer(Visitor[str]):
         return self.leaf(node)
 
     visit_Expr = visit_Explicit  # noqa: N815
-
-
-class _TextPrinter(_Printer):
-    """Unicode text: the base class's symbols."""
 
 
 def size_latex(name: str) -> str:
@@ -327,35 +322,29 @@ class _LatexPrinter(_Printer):
         return _latex_text(text)
 
 
-_TEXT_MAP = {
-    "Σ": "\\sum",
-    "‖": "\\lVert ",
-    "−": "-",
-    "²": "^{2}",
-    "·": " \\cdot ",
-    "∂": "\\partial ",
-}
+_TEXT_MAP = str.maketrans(
+    {
+        "Σ": "\\sum",
+        "−": "-",
+        "²": "^{2}",
+        "·": " \\cdot ",
+        "∂": "\\partial ",
+    }
+)
 
 
 def _latex_text(text: str) -> str:
     """A plain-text formula such as "L = Σ_ij y_ij" in LaTeX."""
     # Subscripts of more than one character need braces: Σ_ij -> \sum_{ij}.
-    out = re.sub(r"_([A-Za-z0-9]{2,})", r"_{\1}", text)
-    for char, tex in _TEXT_MAP.items():
-        out = out.replace(char, tex)
-    # The closing norm bar: every second \lVert becomes \rVert.
-    parts = out.split("\\lVert ")
-    if len(parts) > 1:
-        rebuilt = parts[0]
-        for k, p in enumerate(parts[1:]):
-            rebuilt += ("\\lVert " if k % 2 == 0 else "\\rVert ") + p
-        out = rebuilt
-    return out
+    out = re.sub(r"_([A-Za-z0-9]{2,})", r"_{\1}", text).translate(_TEXT_MAP)
+    # Norm bars open and close in turn: ‖y − t‖ -> \lVert y - t \rVert.
+    bars = itertools.cycle(("\\lVert ", "\\rVert "))
+    return re.sub("‖", lambda _: next(bars), out)
 
 
 def formula_text(node: Node, letters: Letters, leaf: Leaf | None = None) -> str:
     """A formula in Unicode text: ``Xᵀ·dY``, ``(X ⊗ I_M)·K``, ``∂vec(Y)/∂vec(W)``."""
-    return _TextPrinter(letters, leaf).visit(node)
+    return _Printer(letters, leaf).visit(node)
 
 
 def formula_latex(node: Node, letters: Letters, leaf: Leaf | None = None) -> str:

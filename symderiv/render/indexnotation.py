@@ -27,9 +27,6 @@ _SUBSCRIPT = dict(
         strict=True,
     )
 )
-#: Summation indices by the size they run to; spares when a name is taken.
-_SUM_NAME = {"N": "i", "M": "j", "D": "l"}
-_SPARE_NAMES = "pqrstuv"
 
 
 def _subscript(names: str) -> str:
@@ -55,9 +52,6 @@ class Partial(sp.Expr):  # type: ignore[misc]
 
     is_commutative = True
 
-    def __new__(cls, num: Any, den: Any) -> Partial:
-        return super().__new__(cls, num, den)  # type: ignore[no-any-return]
-
     def _pretty(self, printer: Any) -> Any:
         num, den = self.args
         return prettyForm(f"∂{_flat(printer, num)}/∂{_flat(printer, den)}")
@@ -75,9 +69,6 @@ class Entry(sp.Expr):  # type: ignore[misc]
     """Entry ``indices`` of a matrix expression or a derivative: (Xᵀ·dY)_hk, (∂Y/∂X)_ijkl."""
 
     is_commutative = True
-
-    def __new__(cls, base: Any, *indices: Any) -> Entry:
-        return super().__new__(cls, base, *indices)  # type: ignore[no-any-return]
 
     @property
     def base(self) -> Any:
@@ -99,7 +90,7 @@ class Entry(sp.Expr):  # type: ignore[misc]
         inner = (
             printer._print(self.base)
             if isinstance(self.base, Partial)
-            else _matrix_latex(self.base, printer)
+            else matrix_text(self.base, printer)
         )
         return rf"\left({inner}\right)_{{{index_text(self.indices)}}}"
 
@@ -120,9 +111,6 @@ class Product(sp.Expr):  # type: ignore[misc]
     """
 
     is_commutative = True
-
-    def __new__(cls, *factors: Any) -> Product:
-        return super().__new__(cls, *factors)  # type: ignore[no-any-return]
 
     def _pretty(self, printer: Any) -> Any:
         return prettyForm.__mul__(*(printer._print(a) for a in self.args))
@@ -147,17 +135,13 @@ class Terms(sp.Expr):  # type: ignore[misc]
 
     is_commutative = True
 
-    def __new__(cls, *terms: Any) -> Terms:
-        return super().__new__(cls, *terms)  # type: ignore[no-any-return]
-
     def _pretty(self, printer: Any) -> Any:
         return prettyForm.__add__(*(printer._print(a) for a in self.args))
 
     def _latex(self, printer: Any) -> str:
         return " + ".join(str(printer._print(a)) for a in self.args)
 
-    def _sympystr(self, printer: Any) -> str:
-        return " + ".join(str(printer._print(a)) for a in self.args)
+    _sympystr = _latex
 
 
 class Name(sp.Symbol):  # type: ignore[misc]
@@ -233,35 +217,25 @@ def named_delta(name: str | None) -> type[Delta]:
     return type(f"Delta_{name}", (Delta,), {"symbol": name, "tex": tex})
 
 
-def matrix_text(m: Any) -> str:
-    """A matrix expression in one line of Unicode: Xᵀ·dY, 1_Nᵀ·dY."""
+def matrix_text(m: Any, printer: Any = None) -> str:
+    """A matrix expression on one line: Xᵀ·dY, 1_Nᵀ·dY; in LaTeX with sympy's LaTeX
+    ``printer``: X^{T} \\, dY, \\mathbf{1}_{N}^{T} \\, dY."""
+    tex = printer is not None
     if isinstance(m, sp.OneMatrix):  # 1_N, or 1_Nᵀ once sympy has transposed it
-        return f"1_{m.rows}" if m.cols == 1 else f"1_{m.cols}ᵀ"
-    if isinstance(m, sp.MatrixSymbol):
-        return str(m.name)
-    if isinstance(m, sp.Transpose):
-        inner = matrix_text(m.arg)
-        return (f"({inner})" if isinstance(m.arg, sp.MatMul) else inner) + "ᵀ"
-    if isinstance(m, sp.MatMul):
-        return "·".join(matrix_text(a) for a in m.args)
-    raise TypeError(f"cannot draw {type(m).__name__}")
-
-
-def _matrix_latex(m: Any, printer: Any) -> str:
-    """The same in LaTeX: X^{T} \\, dY, \\mathbf{1}_{N}^{T} \\, dY."""
-    if isinstance(m, sp.OneMatrix):
+        if not tex:
+            return f"1_{m.rows}" if m.cols == 1 else f"1_{m.cols}ᵀ"
         if m.cols == 1:
             return rf"\mathbf{{1}}_{{{printer._print(m.rows)}}}"
         return rf"\mathbf{{1}}_{{{printer._print(m.cols)}}}^{{T}}"
     if isinstance(m, sp.MatrixSymbol):
-        return str(printer._print(m))
+        return str(printer._print(m)) if tex else str(m.name)
     if isinstance(m, sp.Transpose):
-        inner = _matrix_latex(m.arg, printer)
+        inner = matrix_text(m.arg, printer)
         if isinstance(m.arg, sp.MatMul):
-            inner = rf"\left({inner}\right)"
-        return inner + "^{T}"
+            inner = rf"\left({inner}\right)" if tex else f"({inner})"
+        return inner + ("^{T}" if tex else "ᵀ")
     if isinstance(m, sp.MatMul):
-        return r" \, ".join(_matrix_latex(a, printer) for a in m.args)
+        return (r" \, " if tex else "·").join(matrix_text(a, printer) for a in m.args)
     raise TypeError(f"cannot draw {type(m).__name__}")
 
 

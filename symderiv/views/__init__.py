@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from ..algebra import PolyMatrix
 from ..conventions import Config
 from ..steps import Result
-from .calculus import Context, IndexCalculus, View, always, compile_entry, settle
+from .calculus import Context, IndexCalculus, View, always, settle
 from .index import index_view
-from .tensor import DerivativeTensor, tensor_view
+from .tensor import tensor_view
 
 
 def run_views(
@@ -36,15 +36,4 @@ def run_views(
     return views
 
 
-__all__ = [
-    "Context",
-    "DerivativeTensor",
-    "IndexCalculus",
-    "View",
-    "always",
-    "compile_entry",
-    "index_view",
-    "run_views",
-    "settle",
-    "tensor_view",
-]
+__all__ = ["IndexCalculus", "always", "run_views", "settle"]

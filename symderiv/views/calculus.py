@@ -19,7 +19,7 @@ from typing import Any
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from ..algebra import Coeff, Monomial, Poly, PolyMatrix
+from ..algebra import ONE, Poly, PolyMatrix
 from ..conventions import PREFIX, Config
 from ..notation import Equation, Expr, Node, Ones, Prod, Sum, Sym, T, Visitor
 from ..render.indexnotation import Display, index_text
@@ -211,6 +211,12 @@ def sum_ranges(expr: Any) -> dict[Any, Any]:
     return {lim[0]: lim[2] for s in expr.atoms(sp.Sum) for lim in s.limits}
 
 
+def delta_pairs(expr: Any) -> list[tuple[str, str]]:
+    """The indices (a, b) of each Kronecker delta δ_ab in ``expr``, sorted."""
+    deltas = sorted(expr.atoms(sp.KroneckerDelta), key=str)
+    return [(str(d.args[0]), str(d.args[1])) for d in deltas]
+
+
 def settle(expr: Any, ranges: Ranges) -> Any:
     """Drop the range conditions sympy attaches when it collapses a delta.
 
@@ -314,17 +320,9 @@ def size_env(calc: IndexCalculus, config: Config) -> Env:
     return {calc.size[key].name: value for key, value in sizes.items()}
 
 
-def accumulate(acc: dict[Monomial, Coeff], p: Poly) -> None:
-    for m, c in p.terms.items():
-        acc[m] = acc.get(m, 0) + c
-
-
 def _total(polys: Iterable[Poly]) -> Poly:
     """The sum of ``polys``, in the order of their terms."""
-    acc: dict[Monomial, Coeff] = {}
-    for p in polys:
-        accumulate(acc, p)
-    return Poly({m: c for m, c in acc.items() if c})
+    return Poly.dot((p, ONE) for p in polys)
 
 
 @dataclass(frozen=True)
@@ -367,11 +365,6 @@ def in_layout(config: Config, pos: tuple[int, int]) -> tuple[int, int]:
     return (pos[1], pos[0]) if config.layout == "numerator" else pos
 
 
-def sizes_text(config: Config) -> str:
-    names = config.size_names
-    return f"{names[0]}={config.n}, {names[1]}={config.d}, {names[2]}={config.m}"
-
-
 @dataclass(frozen=True)
 class View:
     """What a view adds to a derivation.
@@ -412,6 +405,11 @@ class Context:
     def j(self) -> Any:
         return self.calc.index("j")
 
+    def sum_over_y(self, body: Any) -> Any:
+        """Σ_i Σ_j ``body`` over the entries y_ij of Y (as the derivation shows it)."""
+        rows, cols = self.calc.shape("Y")
+        return self.show.sum_of(body, (self.j, 1, cols), (self.i, 1, rows))
+
     def collect(self, name: str, variable: PerVariable, *first: Step) -> View:
         """The view ``name``: the steps ``first``, then ``variable``'s steps, check and
         extras for each variable asked for."""
@@ -433,14 +431,13 @@ __all__ = [
     "View",
     "IndexCalculus",
     "VarIndex",
-    "accumulate",
     "always",
     "compile_entry",
+    "delta_pairs",
     "equation",
     "in_layout",
     "settle",
     "size_env",
-    "sizes_text",
     "sum_ranges",
     "var_entries",
     "var_indices",

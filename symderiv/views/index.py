@@ -25,6 +25,7 @@ from .calculus import (
     Context,
     View,
     compile_entry,
+    delta_pairs,
     equation,
     in_layout,
     size_env,
@@ -76,8 +77,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     dl = show.partial(show.loss, var, vi.indices)  # ∂L/∂v_hk
 
     _, raw, partial = calc.partial(var, vi.indices, i, j)
-    deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
-    where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
+    where = delta_pairs(partial)
     shown = [show.show(raw)] + ([show.show(partial)] if partial != raw else [])
     steps.append(
         step(
@@ -91,11 +91,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     )
 
     full, collapsed = calc.chain(var, vi.indices, partial, i, j)
-    chain_terms = show.sum_of(
-        Product(show.show(calc.base["dY"][i, j]), dv),
-        (j, 1, calc.shape("Y")[1]),
-        (i, 1, calc.shape("Y")[0]),
-    )
+    chain_terms = ctx.sum_over_y(Product(show.show(calc.base["dY"][i, j]), dv))
     steps.append(
         step(
             f"index_dL_d{var}",
@@ -121,7 +117,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     instantiated, ok, detail = _instantiate(ctx, var, collapsed)
     result = ctx.results[var]
     eqs.append(Equation(Deriv("L", var), result.closed_form, Explicit(instantiated)))
-    pinned = sorted({str(a) for d in deltas for a in d.args[:2]} & {"i", "j"})
+    pinned = sorted({a for pair in where for a in pair} & {"i", "j"})
     steps.append(
         step(
             f"index_closed_{var}",

@@ -15,8 +15,8 @@ from typing import Any
 
 import sympy as sp
 
-from .. import notes
-from ..algebra import Coeff, Monomial, Poly, PolyMatrix, vec_positions
+from .. import maths, notes
+from ..algebra import Poly, PolyMatrix, vec_positions
 from ..conventions import Config
 from ..notation import Deriv, Equation, Explicit
 from ..notes import Prose
@@ -26,8 +26,8 @@ from .calculus import (
     Context,
     VarIndex,
     View,
-    accumulate,
     compile_entry,
+    delta_pairs,
     equation,
     in_layout,
     size_env,
@@ -129,24 +129,19 @@ def _check(
     upstream = ctx.upstream
     entries = var_entries(var, c)
     position = {tuple(k - 1 for k in index): pos for index, pos in entries}
-    acc: dict[tuple[int, int], dict[Monomial, Coeff]] = {}
+    # each entry Σ_ij ∂L/∂y_ij·∂y_ij/∂v, its terms in the order of (i, j)
+    pairs: dict[tuple[int, int], list[tuple[Poly, Poly]]] = {}
     for (i, j, *rest), v in sorted(tensor.entries.items()):
-        pos = position[tuple(rest)]
-        accumulate(acc.setdefault(pos, {}), upstream[i, j] * v)
+        pairs.setdefault(position[tuple(rest)], []).append((upstream[i, j], v))
     out = {}
-    for pos, terms in acc.items():
-        p = Poly({m: k for m, k in terms.items() if k})
+    for pos, products in pairs.items():
+        p = Poly.dot(products)
         if not p.is_zero():
             out[in_layout(c, pos)] = p
     derivative = result.derivative
     contracted = PolyMatrix(derivative.rows, derivative.cols, out)
-    diff = contracted.first_difference(derivative)
-    if diff is not None:
-        why = notes.tensor_differs(
-            (diff[0] + 1, diff[1] + 1),
-            notes.Code(contracted[diff].to_str()),
-            notes.Code(derivative[diff].to_str()),
-        )
+    why = maths.compare(contracted, derivative, "contraction gives", "the chain rule")
+    if why is not None:
         return contracted, False, why
     # The same numbers as the explicit Jacobian: rows in vec(Y) order, columns in vec(V).
     rows = {p: r for r, p in enumerate(vec_positions(c.shape("Y"), c.vec))}
@@ -183,8 +178,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         if var == "b"
         else (*y_shape, *(str(s) for s in calc.shape(var)))
     )
-    deltas = sorted(partial.atoms(sp.KroneckerDelta), key=str)
-    where = [(str(a), str(b)) for a, b in (d.args[:2] for d in deltas)]
+    where = delta_pairs(partial)
     nnz = len(tensor.entries)
     steps.append(
         step(
@@ -206,10 +200,8 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     dy_mat = Partial(show.loss, show.matrix_name("Y"))
     ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
     out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
-    contraction = show.sum_of(
-        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices)),
-        (j, 1, calc.shape("Y")[1]),
-        (i, 1, calc.shape("Y")[0]),
+    contraction = ctx.sum_over_y(
+        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices))
     )
     lhs = Entry(dl_mat, *out_indices)
     steps.append(
