@@ -226,38 +226,40 @@ def _renderable(obj: object, settings: ViewSettings) -> Any:
         from rich.text import Text
 
         return Text(obj)
-    from ..compare import Comparison
     from ..render.comparison import comparison_renderable
+
+    return comparison_renderable(_comparison(obj))
+
+
+def _comparison(obj: object) -> Comparison:
+    from ..compare import Comparison
 
     if not isinstance(obj, Comparison):
         raise TypeError(f"cannot show {type(obj).__name__}")
-    return comparison_renderable(obj)
+    return obj
 
 
 def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
     """``obj`` as text in format ``fmt`` (``rich`` off a terminal is plain ``text``)."""
     from ..steps import Derivation
 
+    fmt = "text" if fmt == "rich" else fmt
     if isinstance(obj, str):
         return obj
     if not isinstance(obj, Derivation):
-        from ..compare import Comparison
         from ..render.comparison import render_comparison
 
-        if not isinstance(obj, Comparison):
-            raise TypeError(f"cannot show {type(obj).__name__}")
-        return render_comparison(obj, "text" if fmt == "rich" else fmt, width)
+        return render_comparison(_comparison(obj), fmt, width)
     from ..render import render
 
-    if fmt in ("rich", "text"):
-        return render(obj, "text", width=width, max_entries=settings.max_entries)
-    if fmt == "markdown" and settings.flavor is not None:
-        return render(
-            obj, fmt, max_entries=settings.max_entries, flavor=settings.flavor
-        )
-    if fmt in ("latex", "beamer", "markdown", "ipynb", "html"):
-        return render(obj, fmt, max_entries=settings.max_entries)
-    return render(obj, fmt)
+    options: dict[str, Any] = {"max_entries": settings.max_entries}
+    if fmt == "text":
+        options["width"] = width
+    elif fmt == "markdown" and settings.flavor is not None:
+        options["flavor"] = settings.flavor
+    elif fmt == "json":
+        options = {}
+    return render(obj, fmt, **options)
 
 
 def show(
