@@ -200,17 +200,15 @@ def check_outputs(outputs: dict[str, str | None]) -> None:
     """
     from ..fileio import check_writable, same_file
 
-    named = [(flag, path) for flag, path in outputs.items() if path not in (None, "-")]
+    named = [(f, p) for f, p in outputs.items() if p is not None and p != "-"]
     for k, (flag, path) in enumerate(named):
         for other, other_path in named[k + 1 :]:
-            assert path is not None and other_path is not None
             if path and other_path and same_file(path, other_path):
                 raise UsageError(
                     f"{flag} {path!r} and {other} {other_path!r} name the same file; "
                     "one would overwrite the other"
                 )
     for _, path in named:
-        assert path is not None
         check_writable(path)
 
 

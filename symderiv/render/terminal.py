@@ -299,14 +299,14 @@ def _grid(
                 )
         cells.append(row)
     ncols = len(cols_shown)
-    # Numbers (--values) with a true minus sign, right-aligned as a column of figures.
+    # Numbers (--values), right-aligned as a column of figures (their first line only).
     numeric = [
         all(_NUMBER.fullmatch(r[c][0][0]) or r[c][0][0] in "⋮⋯⋱" for r in cells)
         for c in range(ncols)
     ]
     cells = [
         [
-            ([lines[0].replace("-", "−")], style) if numeric[c] else (lines, style)
+            (lines[:1] if numeric[c] else lines, style)
             for c, (lines, style) in enumerate(row)
         ]
         for row in cells
@@ -626,7 +626,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         out: list[Any] = []
         for eq in block.equations:
             lines = self.equation(eq, self.width).lines
-            out += [Text("\n").join(lines) if lines else Text(), Text("")]
+            out += [Text("\n").join(lines), Text("")]
         return out
 
     def formula(self, block: Formula) -> list[Any]:
@@ -835,18 +835,15 @@ class TerminalView:
             head.pop()  # the caller puts one blank line after the header
         return Group(*head), steps, closing
 
-    def renderables(self, width: int) -> Iterator[Any]:
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> RenderResult:
         """The header, each step, then the certificate, the remarks, the background."""
-        head, steps, closing = self.sections(width)
+        head, steps, closing = self.sections(options.max_width)
         yield head
         yield Text("")
         yield from steps
         yield from closing
-
-    def __rich_console__(
-        self, console: Console, options: ConsoleOptions
-    ) -> RenderResult:
-        yield from self.renderables(options.max_width)
 
 
 @dataclass
