@@ -109,13 +109,9 @@ class TBlock:
         return len(self.lines)
 
     @staticmethod
-    def of(text: str | Text, style: str = "") -> TBlock:
-        lines = (
-            text.split("\n")
-            if isinstance(text, Text)
-            else [Text(s, style=style) for s in text.split("\n")]
-        )
-        return TBlock(list(lines), len(lines) // 2)
+    def of(text: str, style: str = "") -> TBlock:
+        lines = [Text(s, style=style) for s in text.split("\n")]
+        return TBlock(lines, len(lines) // 2)
 
 
 def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
