@@ -444,15 +444,16 @@ def dims_text(dims: Dims) -> str:
     return f"({_dims(dims.shape)})"
 
 
-def wrap_items(head: str, items: list[str], width: int, style: str) -> Text:
-    """``head`` then the items separated by " · ", wrapped only between items."""
-    out = Text(head, style="dim")
-    column = len(head)
+def wrap_items(head: Text, items: list[str], width: int, style: str = "") -> Text:
+    """``head`` then the items separated by " · ", wrapped only between items (a
+    continued line starts under the first item)."""
+    out, pad = head, " " * len(head)
+    column = len(pad)
     for k, item in enumerate(items):
         sep = " · " if k else ""
         if k and column + len(sep) + len(item) > width:
-            out.append("\n" + " " * len(head))
-            column, sep = len(head), ""
+            out.append("\n" + pad)
+            column, sep = len(pad), ""
         out.append(sep + item, style=style)
         column += len(sep) + len(item)
     return out
@@ -583,16 +584,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def page_title(self, block: PageTitle) -> list[Any]:
         """What is derived, then the sizes and settings, wrapped only between settings."""
         title = Text(
-            self.prose(block.title).replace("an affine layer, ", ""), style="bold"
+            self.prose(block.title).replace("an affine layer, ", "") + "\n", "bold"
         )
-        line = ""
-        for part in (self.prose(p) for p in block.settings):
-            if line and len(line) + 3 + len(part) > self.width:
-                title.append(f"\n{line}")
-                line = part
-            else:
-                line = f"{line} · {part}" if line else part
-        title.append(f"\n{line}")
+        parts = [self.prose(p) for p in block.settings]
+        title.append_text(wrap_items(Text(), parts, self.width))
         return [title, Text("")]
 
     def section(self, block: Section | Remarks | Background) -> list[Any]:
@@ -702,7 +697,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 items.append(f"{text}: {dims} → {_dims(item.dims.shape)}")
             else:
                 items.append(f"{text} {_dims(item.dims.shape, item.names)}")
-        return [wrap_items("shapes: ", items, self.width, STYLE_SHAPE)]
+        head = Text("shapes: ", style="dim")
+        return [wrap_items(head, items, self.width, STYLE_SHAPE)]
 
     def closed_shapes(self, block: ClosedShapes) -> list[Any]:
         lines = []
