@@ -136,7 +136,8 @@ class PagePrinter(ABC, Generic[Out, S]):
         """One block in this format (an empty ``Out`` when the format omits its kind)."""
         if omitted(self.name, type(block)):
             return self.empty()
-        return getattr(self, _METHODS[type(block)])(block)  # type: ignore[no-any-return]
+        out: Out = getattr(self, _METHODS[type(block)])(block)
+        return out
 
     def blocks(self, blocks: Iterable[Block]) -> list[Out]:
         """Each block in order; the omitted kinds leave nothing."""

@@ -213,57 +213,6 @@ def styled(text: str, style: str = "") -> Text:
     return out
 
 
-def matrix_block(
-    matrix: PolyMatrix,
-    letters: Letters,
-    *,
-    max_entries: int,
-    max_terms: int,
-    width: int,
-    blocks: tuple[int, int] | None = None,
-    shape: bool = True,
-) -> TBlock:
-    """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
-
-    When the matrix is too wide it shows fewer columns, then fewer terms per entry; what
-    is left out is marked with ⋯. The widest it can get is one column and one term.
-    """
-    rows_shown = shown_indices(matrix.rows, max_entries)
-    limit, terms = max_entries, max_terms
-    # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
-    # upstream entries as ȳ (unless --upstream partial; z̄, with a combining macron, is
-    # one cell too), then products without the dot (x₁,₁w₁,₁, as handwritten notes do),
-    # last without the "(2×3)" beside it (the step's shape ledger states it as well);
-    # ⋯ starts only where a matrix cannot fit.
-    narrow = letters if letters.upstream else replace(letters, upstream="bar")
-    cols_all = shown_indices(matrix.cols, limit)
-    for spelling, compact, label in (
-        (letters, 0, shape),
-        (narrow, 0, shape),
-        (narrow, 1, shape),
-        (narrow, 1, False),
-        (narrow, 2, False),
-    ):
-        block = _grid(
-            matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
-        )
-        if block.width <= width:
-            return block
-    while True:
-        cols_shown = shown_indices(matrix.cols, limit)
-        block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
-        if block.width <= width:
-            return block
-        if limit > 3 and len(cols_shown) > 3:
-            limit = min(limit, len(cols_shown)) - 1
-        elif terms > 1:
-            terms -= 1
-        elif limit > 1 and len(cols_shown) > 1:
-            limit = min(limit, len(cols_shown)) - 1
-        else:
-            return block
-
-
 #: A cell that is a whole number (the numeric companion of --values).
 _NUMBER = re.compile(r"[-−]?[0-9]+")
 
@@ -497,17 +446,48 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     # -- matrices and equations ------------------------------------------------------------
     def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
-        matrix = node.matrix
+        """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
+
+        When the matrix is too wide it shows fewer columns, then fewer terms per entry;
+        what is left out is marked with ⋯. The widest it can get is one column and one
+        term.
+        """
+        matrix, letters, blocks = node.matrix, self.letters, node.blocks
         assert isinstance(matrix, PolyMatrix)
-        return matrix_block(
-            matrix,
-            self.letters,
-            max_entries=self.settings.max_entries,
-            max_terms=self.settings.max_terms,
-            width=width,
-            blocks=node.blocks,
-            shape=shape,
-        )
+        limit, terms = self.settings.max_entries, self.settings.max_terms
+        rows_shown = shown_indices(matrix.rows, limit)
+        # Before anything is left out, the whole matrix in narrower spellings (issue 15):
+        # the upstream entries as ȳ (unless --upstream partial; z̄, with a combining
+        # macron, is one cell too), then products without the dot (x₁,₁w₁,₁, as
+        # handwritten notes do), last without the "(2×3)" beside it (the step's shape
+        # ledger states it as well); ⋯ starts only where a matrix cannot fit.
+        narrow = letters if letters.upstream else replace(letters, upstream="bar")
+        cols_all = shown_indices(matrix.cols, limit)
+        for spelling, compact, label in (
+            (letters, 0, shape),
+            (narrow, 0, shape),
+            (narrow, 1, shape),
+            (narrow, 1, False),
+            (narrow, 2, False),
+        ):
+            block = _grid(
+                matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
+            )
+            if block.width <= width:
+                return block
+        while True:
+            cols_shown = shown_indices(matrix.cols, limit)
+            block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
+            if block.width <= width:
+                return block
+            if limit > 3 and len(cols_shown) > 3:
+                limit = min(limit, len(cols_shown)) - 1
+            elif terms > 1:
+                terms -= 1
+            elif limit > 1 and len(cols_shown) > 1:
+                limit = min(limit, len(cols_shown)) - 1
+            else:
+                return block
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
