@@ -297,26 +297,12 @@ def _grid(
         line.append(right)
         out.append(line)
     block = TBlock(out, n // 2)
-    if shape:
-        block = hjoin(
-            [block, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " "
-        )
-    return block
+    return labelled(block, matrix.shape) if shape else block
 
 
-def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
-    """A row vector drawn as a column with ᵀ (so long entries need not be elided).
-
-    ``block_of(m)`` draws a matrix without its shape label; the label of the row itself
-    (1×k) follows the ᵀ.
-    """
-    column = block_of(matrix.transpose())
-    lines = [ln.copy() for ln in column.lines]
-    lines[0].append("ᵀ")
-    for ln in lines[1:]:
-        ln.append(" ")
-    out = TBlock(lines, column.mid)
-    return hjoin([out, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
+def labelled(block: TBlock, shape: tuple[int, int]) -> TBlock:
+    """``block`` with its shape, "(2×3)", dim beside it."""
+    return hjoin([block, TBlock.of(f"({shape_text(shape)})", STYLE_SHAPE)], " ")
 
 
 # -- prose ---------------------------------------------------------------------------------------
@@ -516,10 +502,15 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             if alone and matrix.rows == 1 and matrix.cols > 1:
                 full = self._matrix(node, 10**9)
                 if full.width > width or matrix.cols > self.settings.max_entries:
-                    column = row_as_column(
-                        lambda m: self._matrix(Explicit(m), width - 3, shape=False),
-                        matrix,
+                    # drawn as a column with ᵀ (so long entries need not be elided),
+                    # the label of the row itself (1×k) after the ᵀ
+                    column = self._matrix(
+                        Explicit(matrix.transpose()), width - 3, shape=False
                     )
+                    column.lines[0].append("ᵀ")
+                    for ln in column.lines[1:]:
+                        ln.append(" ")
+                    column = labelled(column, matrix.shape)
                     if column.width <= width:
                         return column
             return block
