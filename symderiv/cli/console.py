@@ -58,11 +58,6 @@ class ViewSettings:
     flavor: str | None = None
 
 
-def no_colour() -> bool:
-    """True when the user asked for no colour (https://no-color.org: NO_COLOR set)."""
-    return os.environ.get("NO_COLOR", "") != ""
-
-
 def _is_terminal(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
@@ -146,7 +141,7 @@ def make_console(**options: Any) -> Console:
         "soft_wrap": False,
         "width": text_width(None),
     }
-    if no_colour():
+    if os.environ.get("NO_COLOR", ""):  # https://no-color.org
         settings["color_system"] = None
     settings.update(options)
     return Console(**settings)
@@ -311,7 +306,6 @@ __all__ = [
     "check_outputs",
     "interactive",
     "make_console",
-    "no_colour",
     "printable",
     "progress",
     "show",

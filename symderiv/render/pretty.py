@@ -107,13 +107,8 @@ def _stack(numerator: str, denominator: str) -> str:
 
 def _monomial(factors: list[str], coeff: int) -> str:
     """``c⋅f₁⋅f₂`` for a term with integer coefficient (sign included)."""
-    mag = -coeff if coeff < 0 else coeff
-    if not factors:
-        body = str(mag)
-    elif mag == 1:
-        body = _TIMES.join(factors)
-    else:
-        body = _TIMES.join([str(mag), *factors])
+    mag = abs(coeff)
+    body = _TIMES.join(factors if mag == 1 and factors else [str(mag), *factors])
     return f"-{body}" if coeff < 0 else body
 
 
