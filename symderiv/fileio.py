@@ -144,21 +144,16 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _temporary_name(name: str, limit: int) -> str:
-    """``.NAME.xxxxxxxx.tmp``, with NAME shortened so the whole fits in ``limit`` bytes."""
-    token = secrets.token_hex(4)
-    stem = name
-    while stem and len(os.fsencode(f".{stem}.{token}.tmp")) > limit:
-        stem = stem[:-1]
-    return f".{stem}.{token}.tmp"
-
-
 def _open_temporary(folder: Path, name: str) -> tuple[int, Path]:
-    """Create a new, empty, uniquely named file next to the target; (fd, path)."""
+    """Create a new, empty file ``.NAME.xxxxxxxx.tmp`` next to the target, NAME shortened
+    so that the whole fits the folder's longest name; (fd, path)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     limit = _name_max(folder)
     for _ in range(100):
-        candidate = folder / _temporary_name(name, limit)
+        token, stem = secrets.token_hex(4), name
+        while stem and len(os.fsencode(f".{stem}.{token}.tmp")) > limit:
+            stem = stem[:-1]
+        candidate = folder / f".{stem}.{token}.tmp"
         try:
             return os.open(candidate, flags, _NEW_FILE_MODE), candidate
         except FileExistsError:
@@ -174,12 +169,6 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _write_all(fd: int, payload: bytes) -> None:
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 #: Streamed text is written in pieces of about this many characters.
@@ -208,7 +197,9 @@ def _encoded(data: str | bytes | Iterable[str]) -> Iterator[bytes]:
 
 def _write_data(fd: int, data: str | bytes | Iterable[str]) -> None:
     for piece in _encoded(data):
-        _write_all(fd, piece)
+        view = memoryview(piece)
+        while view:  # os.write may write less than asked
+            view = view[os.write(fd, view) :]
 
 
 def _write_in_place(
@@ -218,14 +209,12 @@ def _write_in_place(
     flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
+        try:
+            _write_data(fd, payload)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise _fail(path, _reason(exc)) from exc
-    try:
-        _write_data(fd, payload)
-    except OSError as exc:
-        raise _fail(path, _reason(exc)) from exc
-    finally:
-        os.close(fd)
 
 
 def write_atomic(

@@ -58,11 +58,6 @@ class ViewSettings:
     flavor: str | None = None
 
 
-def no_colour() -> bool:
-    """True when the user asked for no colour (https://no-color.org: NO_COLOR set)."""
-    return os.environ.get("NO_COLOR", "") != ""
-
-
 def _is_terminal(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
@@ -146,7 +141,7 @@ def make_console(**options: Any) -> Console:
         "soft_wrap": False,
         "width": text_width(None),
     }
-    if no_colour():
+    if os.environ.get("NO_COLOR", ""):  # https://no-color.org
         settings["color_system"] = None
     settings.update(options)
     return Console(**settings)
@@ -200,17 +195,15 @@ def check_outputs(outputs: dict[str, str | None]) -> None:
     """
     from ..fileio import check_writable, same_file
 
-    named = [(flag, path) for flag, path in outputs.items() if path not in (None, "-")]
+    named = [(f, p) for f, p in outputs.items() if p is not None and p != "-"]
     for k, (flag, path) in enumerate(named):
         for other, other_path in named[k + 1 :]:
-            assert path is not None and other_path is not None
             if path and other_path and same_file(path, other_path):
                 raise UsageError(
                     f"{flag} {path!r} and {other} {other_path!r} name the same file; "
                     "one would overwrite the other"
                 )
     for _, path in named:
-        assert path is not None
         check_writable(path)
 
 
@@ -226,38 +219,40 @@ def _renderable(obj: object, settings: ViewSettings) -> Any:
         from rich.text import Text
 
         return Text(obj)
-    from ..compare import Comparison
     from ..render.comparison import comparison_renderable
+
+    return comparison_renderable(_comparison(obj))
+
+
+def _comparison(obj: object) -> Comparison:
+    from ..compare import Comparison
 
     if not isinstance(obj, Comparison):
         raise TypeError(f"cannot show {type(obj).__name__}")
-    return comparison_renderable(obj)
+    return obj
 
 
 def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
     """``obj`` as text in format ``fmt`` (``rich`` off a terminal is plain ``text``)."""
     from ..steps import Derivation
 
+    fmt = "text" if fmt == "rich" else fmt
     if isinstance(obj, str):
         return obj
     if not isinstance(obj, Derivation):
-        from ..compare import Comparison
         from ..render.comparison import render_comparison
 
-        if not isinstance(obj, Comparison):
-            raise TypeError(f"cannot show {type(obj).__name__}")
-        return render_comparison(obj, "text" if fmt == "rich" else fmt, width)
+        return render_comparison(_comparison(obj), fmt, width)
     from ..render import render
 
-    if fmt in ("rich", "text"):
-        return render(obj, "text", width=width, max_entries=settings.max_entries)
-    if fmt == "markdown" and settings.flavor is not None:
-        return render(
-            obj, fmt, max_entries=settings.max_entries, flavor=settings.flavor
-        )
-    if fmt in ("latex", "beamer", "markdown", "ipynb", "html"):
-        return render(obj, fmt, max_entries=settings.max_entries)
-    return render(obj, fmt)
+    options: dict[str, Any] = {"max_entries": settings.max_entries}
+    if fmt == "text":
+        options["width"] = width
+    elif fmt == "markdown" and settings.flavor is not None:
+        options["flavor"] = settings.flavor
+    elif fmt == "json":
+        options = {}
+    return render(obj, fmt, **options)
 
 
 def show(
@@ -311,7 +306,6 @@ __all__ = [
     "check_outputs",
     "interactive",
     "make_console",
-    "no_colour",
     "printable",
     "progress",
     "show",

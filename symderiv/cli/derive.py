@@ -168,7 +168,7 @@ def _check_options(
     pdf: bool,
     step: bool,
     svg: str | None,
-    flavor: str | None = None,
+    flavor: str | None,
 ) -> str | None:
     """Refuse conflicting options; the path of the PDF ``--pdf`` will write, if any.
 

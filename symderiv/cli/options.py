@@ -320,17 +320,12 @@ def output_option(what: str = "the output") -> Callable[[F], F]:
     )
 
 
-def format_option(
-    formats: tuple[str, ...], default: str | None = None
-) -> Callable[[F], F]:
+def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:
     """--format, one of ``formats`` (default: rich on a terminal, else text)."""
     return click.option(
         "--format",
         "fmt",
         type=click.Choice(formats),
-        default=default,
-        show_default=default is not None,
-        help=None
-        if default is not None
-        else "Output format [default: rich on a terminal, else text].",
+        default=None,
+        help="Output format [default: rich on a terminal, else text].",
     )

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .console import ViewSettings, interactive, make_console
+from .console import ViewSettings, make_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,7 +40,7 @@ def step_through(
     console: Console,
     *,
     max_entries: int = 12,
-    pause: bool | None = None,
+    pause: bool = True,
     read_line: Callable[[], str | None] = _read_line,
     prompt: bool = True,
 ) -> bool:
@@ -50,7 +50,7 @@ def step_through(
         derivation: what to show.
         console: where to show it.
         max_entries: display limit for matrices.
-        pause: wait after each step; by default only when :func:`interactive`.
+        pause: wait after each step.
         read_line: reads the answer to a pause (None at end of input).
         prompt: show the "Enter: next step · q: quit" line at each pause (not when the
             output goes to a pipe or file: the answers then come from a script).
@@ -64,8 +64,6 @@ def step_through(
 
     from ..render.terminal import TerminalView
 
-    if pause is None:
-        pause = interactive()
     view = TerminalView(derivation, max_entries=max_entries)
     header, steps, closing = view.sections(console.width)
     total = len(steps)
@@ -127,21 +125,15 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
     )
 
 
-def title_of(derivation: Derivation) -> str:
-    """The picture's title: the command that reproduces it (``--names`` and the rest of
-    the notation profile included)."""
-    from ..conventions import command_line
-
-    return command_line(derivation.config)
-
-
 def write_svg(derivation: Derivation, path: str, settings: ViewSettings) -> None:
-    """``--svg PATH``: the terminal view saved as a picture (written atomically)."""
+    """``--svg PATH``: the terminal view saved as a picture (written atomically), its
+    title the command that reproduces it (``--names`` and the rest of the notation
+    profile included)."""
+    from ..conventions import command_line
     from ..fileio import write_atomic
 
-    picture = svg_of(
-        derivation, max_entries=settings.max_entries, title=title_of(derivation)
-    )
+    title = command_line(derivation.config)
+    picture = svg_of(derivation, max_entries=settings.max_entries, title=title)
     write_atomic(path, picture)
 
 
@@ -158,7 +150,6 @@ def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
         derivation,
         console,
         max_entries=settings.max_entries,
-        pause=True,
         prompt=console.is_terminal,
     )
 
@@ -168,7 +159,6 @@ __all__ = [
     "SVG_WIDTH",
     "step_through",
     "svg_of",
-    "title_of",
     "walk",
     "write_svg",
 ]

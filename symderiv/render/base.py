@@ -1,8 +1,8 @@
 """The printer base class: typed settings, one dispatch on the block kind of the page.
 
 What a page shows is decided once, by :func:`symderiv.render.page.page`; a printer only
-formats blocks. ``PagePrinter.block`` dispatches on the block kind in one ``match`` (mypy
-checks with ``assert_never`` that every kind is handled), and every per-kind method is
+formats blocks. ``PagePrinter.block`` looks up the method of the block's kind in one
+table (tests/test_page.py checks that it has every kind), and every per-kind method is
 abstract, so a printer that forgets a kind cannot be created. A kind the format leaves out
 on purpose (``page.OMITTED``) is skipped here, not in the printer.
 
@@ -13,9 +13,9 @@ UnknownSettingError.
 from __future__ import annotations
 
 import dataclasses
-from abc import ABC, abstractmethod
+from abc import ABC, abstractmethod, update_abstractmethods
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar, assert_never
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ..conventions import Config, Letters
 from ..errors import UnknownSettingError
@@ -78,8 +78,37 @@ def make_settings(cls: type[S], printer: str, given: Mapping[str, object]) -> S:
     return cls(**given)
 
 
+#: The printer method of each block kind (each made abstract in PagePrinter below).
+_METHODS: dict[type[Block], str] = {
+    PageTitle: "page_title",
+    Section: "section",
+    StepGroup: "step_group",
+    Heading: "heading",
+    Display: "display",
+    Formula: "formula",
+    Note: "note",
+    Items: "items",
+    Notation: "notation",
+    EntrySum: "entry_sum",
+    ShapeLedger: "shape_ledger",
+    ClosedShapes: "closed_shapes",
+    Sparsity: "sparsity",
+    Code: "code",
+    CertificateTable: "certificate",
+    Remarks: "remarks",
+    Background: "background",
+    Table: "table",
+    Verdict: "verdict",
+    ApiCheck: "api_check",
+}
+
+
 class PagePrinter(ABC, Generic[Out, S]):
-    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich)."""
+    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich).
+
+    A printer has one method per block kind, ``page_title(block) -> Out`` and so on, as
+    named in :data:`_METHODS`; each is abstract here.
+    """
 
     #: the --format key (and the key of page.OMITTED)
     name: ClassVar[str]
@@ -107,49 +136,8 @@ class PagePrinter(ABC, Generic[Out, S]):
         """One block in this format (an empty ``Out`` when the format omits its kind)."""
         if omitted(self.name, type(block)):
             return self.empty()
-        match block:
-            case PageTitle():
-                return self.page_title(block)
-            case Section():
-                return self.section(block)
-            case StepGroup():
-                return self.step_group(block)
-            case Heading():
-                return self.heading(block)
-            case Display():
-                return self.display(block)
-            case Formula():
-                return self.formula(block)
-            case Note():
-                return self.note(block)
-            case Items():
-                return self.items(block)
-            case Notation():
-                return self.notation(block)
-            case EntrySum():
-                return self.entry_sum(block)
-            case ShapeLedger():
-                return self.shape_ledger(block)
-            case ClosedShapes():
-                return self.closed_shapes(block)
-            case Sparsity():
-                return self.sparsity(block)
-            case Code():
-                return self.code(block)
-            case CertificateTable():
-                return self.certificate(block)
-            case Remarks():
-                return self.remarks(block)
-            case Background():
-                return self.background(block)
-            case Table():
-                return self.table(block)
-            case Verdict():
-                return self.verdict(block)
-            case ApiCheck():
-                return self.api_check(block)
-            case _:
-                assert_never(block)
+        out: Out = getattr(self, _METHODS[type(block)])(block)
+        return out
 
     def blocks(self, blocks: Iterable[Block]) -> list[Out]:
         """Each block in order; the omitted kinds leave nothing."""
@@ -159,65 +147,20 @@ class PagePrinter(ABC, Generic[Out, S]):
     def empty(self) -> Out:
         """What an omitted block turns into."""
 
-    @abstractmethod
-    def page_title(self, block: PageTitle) -> Out: ...
 
-    @abstractmethod
-    def section(self, block: Section) -> Out: ...
+def _abstract(name: str) -> Any:
+    """The abstract method ``name(self, block) -> Out`` of one block kind."""
 
-    @abstractmethod
-    def step_group(self, block: StepGroup) -> Out: ...
+    def method(self: Any, block: Any) -> Any:
+        raise NotImplementedError
 
-    @abstractmethod
-    def heading(self, block: Heading) -> Out: ...
+    method.__name__ = method.__qualname__ = name
+    return abstractmethod(method)
 
-    @abstractmethod
-    def display(self, block: Display) -> Out: ...
 
-    @abstractmethod
-    def formula(self, block: Formula) -> Out: ...
-
-    @abstractmethod
-    def note(self, block: Note) -> Out: ...
-
-    @abstractmethod
-    def items(self, block: Items) -> Out: ...
-
-    @abstractmethod
-    def notation(self, block: Notation) -> Out: ...
-
-    @abstractmethod
-    def entry_sum(self, block: EntrySum) -> Out: ...
-
-    @abstractmethod
-    def shape_ledger(self, block: ShapeLedger) -> Out: ...
-
-    @abstractmethod
-    def closed_shapes(self, block: ClosedShapes) -> Out: ...
-
-    @abstractmethod
-    def sparsity(self, block: Sparsity) -> Out: ...
-
-    @abstractmethod
-    def code(self, block: Code) -> Out: ...
-
-    @abstractmethod
-    def certificate(self, block: CertificateTable) -> Out: ...
-
-    @abstractmethod
-    def remarks(self, block: Remarks) -> Out: ...
-
-    @abstractmethod
-    def background(self, block: Background) -> Out: ...
-
-    @abstractmethod
-    def table(self, block: Table) -> Out: ...
-
-    @abstractmethod
-    def verdict(self, block: Verdict) -> Out: ...
-
-    @abstractmethod
-    def api_check(self, block: ApiCheck) -> Out: ...
+for _name in _METHODS.values():
+    setattr(PagePrinter, _name, _abstract(_name))
+update_abstractmethods(PagePrinter)  # type: ignore[type-abstract]
 
 
 __all__ = [

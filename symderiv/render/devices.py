@@ -39,15 +39,14 @@ def _one(p: Poly) -> Explicit:
     return Explicit(PolyMatrix(1, 1, {(0, 0): p} if p.terms else {}), scalar=True)
 
 
-def _shown(d: Derivation, step: Step, kind: StepKind) -> bool:
-    """True for the jacobian view's ``kind`` step of a derived variable: the function
-    view goes with its Jacobian step, the other slicing with its chain-rule step."""
-    return (
-        step.kind is kind
-        and step.view == "jacobian"
-        and step.wrt is not None
-        and step.wrt in d.results
-    )
+def _shown(d: Derivation, step: Step, kind: StepKind) -> str | None:
+    """The derived variable of the jacobian view's ``kind`` step, else None: the
+    function view goes with its Jacobian step, the other slicing with its chain-rule
+    step."""
+    var = step.wrt
+    if step.kind is kind and step.view == "jacobian" and var in d.results:
+        return var
+    return None
 
 
 def _symbols_fit(d: Derivation, var: str) -> bool:
@@ -59,10 +58,9 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
     """Before a Jacobian: the map v ↦ vec(Y), and whether its symbols are shown."""
     from .page import Note
 
-    var = step.wrt
-    if not _shown(d, step, StepKind.JACOBIAN):
+    var = _shown(d, step, StepKind.JACOBIAN)
+    if var is None:
         return []
-    assert var is not None
     rows, cols = d.layer.shape(var)
     domain, codomain = rows * cols, d.config.n * d.config.m
     # the symbols are shown only where they fit; the sentence says which is shown
@@ -75,11 +73,8 @@ def function_view_symbols(d: Derivation, step: Step) -> Explicit | None:
     writes ∂vec(Y)/∂vec(V) = symbols = values, once)."""
     from ..teaching import function_view
 
-    var = step.wrt
-    if not _shown(d, step, StepKind.JACOBIAN):
-        return None
-    assert var is not None
-    if not _symbols_fit(d, var):
+    var = _shown(d, step, StepKind.JACOBIAN)
+    if var is None or not _symbols_fit(d, var):
         return None
     view = function_view(d, var)
     return Explicit(
@@ -100,10 +95,9 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     from ..teaching import slice_at
     from .page import Display, Note
 
-    var = step.wrt
-    if not _shown(d, step, StepKind.CHAIN):
+    var = _shown(d, step, StepKind.CHAIN)
+    if var is None:
         return []
-    assert var is not None
     rows, cols = d.layer.shape(var)
     positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
     shown = [slice_at(d, var, at) for at in positions]

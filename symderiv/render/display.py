@@ -23,7 +23,6 @@ from .names import latex_name, renamed
 
 if TYPE_CHECKING:
     from ..algebra import PolyMatrix
-    from ..conventions import Letters
     from ..steps import Derivation
 
 #: The keys of :func:`sympy_matrices`, in order.
@@ -37,7 +36,11 @@ _LATEX_NAME = re.compile(
 
 class DisplaySymbol(sp.Symbol):  # type: ignore[misc]
     """An entry named by its LaTeX display name (``x_{1,12}``, as ``sympy.latex`` prints
-    it); the text printers show it in Unicode (``x₁,₁₂``, ``∂L/∂y₁,₁``)."""
+    it); the text printers show it in Unicode (``x₁,₁₂``, ``∂L/∂y₁,₁``).
+
+    >>> str(DisplaySymbol("x_{1,12}"))
+    'x₁,₁₂'
+    """
 
     def unicode(self) -> str:
         """The name in Unicode: x_{1,12} -> x₁,₁₂."""
@@ -53,21 +56,6 @@ class DisplaySymbol(sp.Symbol):  # type: ignore[misc]
 
     def _pretty(self, printer: Any) -> Any:
         return prettyForm(self.unicode())
-
-
-def display_symbol(atom: str, letters: Letters) -> Any:
-    """The display symbol of the canonical entry ``atom`` (``x_1_12`` -> x₁,₁₂).
-
-    >>> from symderiv.conventions import Letters
-    >>> str(display_symbol("dy_1_2", Letters()))
-    '∂L/∂y₁,₂'
-    """
-    return DisplaySymbol(latex_name(atom, letters))
-
-
-def with_display_names(matrix: Any, letters: Letters) -> Any:
-    """``matrix`` (sympy, canonical symbols) with every entry symbol a display symbol."""
-    return sp.ImmutableMatrix(renamed(matrix, lambda a: display_symbol(a, letters)))
 
 
 class Matrices(Mapping[str, Any]):
@@ -88,8 +76,11 @@ class Matrices(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key not in self._made:
             matrix = self._poly[key].to_sympy()
-            if self._names == "display":
-                matrix = with_display_names(matrix, self._letters)
+            if self._names == "display":  # every entry symbol a display symbol
+                letters = self._letters
+                matrix = sp.ImmutableMatrix(
+                    renamed(matrix, lambda a: DisplaySymbol(latex_name(a, letters)))
+                )
             self._made[key] = matrix
         return self._made[key]
 
@@ -175,9 +166,7 @@ __all__ = [
     "KEYS",
     "DisplaySymbol",
     "Matrices",
-    "display_symbol",
     "short_repr",
     "summary",
     "sympy_matrices",
-    "with_display_names",
 ]

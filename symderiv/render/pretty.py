@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from math import lcm
 
 from ..algebra import Coeff, Monomial, Poly
@@ -67,17 +67,9 @@ def text_width(text: str) -> int:
 
 @lru_cache(maxsize=64)
 def unicode_namer(letters: Letters) -> Callable[[str], str]:
-    """:func:`~symderiv.render.names.unicode_name` for one set of letters, memoised in a
-    dict (hashing ``letters`` once per cell instead of once per factor)."""
-    names: dict[str, str] = {}
-
-    def name(atom: str) -> str:
-        text = names.get(atom)
-        if text is None:
-            text = names[atom] = unicode_name(atom, letters)
-        return text
-
-    return name
+    """:func:`~symderiv.render.names.unicode_name` for one set of letters, memoised by
+    atom (hashing ``letters`` once per cell instead of once per factor)."""
+    return cache(lambda atom: unicode_name(atom, letters))
 
 
 @lru_cache(maxsize=65536)
@@ -115,13 +107,8 @@ def _stack(numerator: str, denominator: str) -> str:
 
 def _monomial(factors: list[str], coeff: int) -> str:
     """``c⋅f₁⋅f₂`` for a term with integer coefficient (sign included)."""
-    mag = -coeff if coeff < 0 else coeff
-    if not factors:
-        body = str(mag)
-    elif mag == 1:
-        body = _TIMES.join(factors)
-    else:
-        body = _TIMES.join([str(mag), *factors])
+    mag = abs(coeff)
+    body = _TIMES.join(factors if mag == 1 and factors else [str(mag), *factors])
     return f"-{body}" if coeff < 0 else body
 
 

@@ -109,13 +109,9 @@ class TBlock:
         return len(self.lines)
 
     @staticmethod
-    def of(text: str | Text, style: str = "") -> TBlock:
-        lines = (
-            text.split("\n")
-            if isinstance(text, Text)
-            else [Text(s, style=style) for s in text.split("\n")]
-        )
-        return TBlock(list(lines), len(lines) // 2)
+    def of(text: str, style: str = "") -> TBlock:
+        lines = [Text(s, style=style) for s in text.split("\n")]
+        return TBlock(lines, len(lines) // 2)
 
 
 def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
@@ -217,57 +213,6 @@ def styled(text: str, style: str = "") -> Text:
     return out
 
 
-def matrix_block(
-    matrix: PolyMatrix,
-    letters: Letters,
-    *,
-    max_entries: int,
-    max_terms: int,
-    width: int,
-    blocks: tuple[int, int] | None = None,
-    shape: bool = True,
-) -> TBlock:
-    """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
-
-    When the matrix is too wide it shows fewer columns, then fewer terms per entry; what
-    is left out is marked with ⋯. The widest it can get is one column and one term.
-    """
-    rows_shown = shown_indices(matrix.rows, max_entries)
-    limit, terms = max_entries, max_terms
-    # Before anything is left out, the whole matrix in narrower spellings (issue 15): the
-    # upstream entries as ȳ (unless --upstream partial; z̄, with a combining macron, is
-    # one cell too), then products without the dot (x₁,₁w₁,₁, as handwritten notes do),
-    # last without the "(2×3)" beside it (the step's shape ledger states it as well);
-    # ⋯ starts only where a matrix cannot fit.
-    narrow = letters if letters.upstream else replace(letters, upstream="bar")
-    cols_all = shown_indices(matrix.cols, limit)
-    for spelling, compact, label in (
-        (letters, 0, shape),
-        (narrow, 0, shape),
-        (narrow, 1, shape),
-        (narrow, 1, False),
-        (narrow, 2, False),
-    ):
-        block = _grid(
-            matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
-        )
-        if block.width <= width:
-            return block
-    while True:
-        cols_shown = shown_indices(matrix.cols, limit)
-        block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
-        if block.width <= width:
-            return block
-        if limit > 3 and len(cols_shown) > 3:
-            limit = min(limit, len(cols_shown)) - 1
-        elif terms > 1:
-            terms -= 1
-        elif limit > 1 and len(cols_shown) > 1:
-            limit = min(limit, len(cols_shown)) - 1
-        else:
-            return block
-
-
 #: A cell that is a whole number (the numeric companion of --values).
 _NUMBER = re.compile(r"[-−]?[0-9]+")
 
@@ -299,14 +244,14 @@ def _grid(
                 )
         cells.append(row)
     ncols = len(cols_shown)
-    # Numbers (--values) with a true minus sign, right-aligned as a column of figures.
+    # Numbers (--values), right-aligned as a column of figures (their first line only).
     numeric = [
         all(_NUMBER.fullmatch(r[c][0][0]) or r[c][0][0] in "⋮⋯⋱" for r in cells)
         for c in range(ncols)
     ]
     cells = [
         [
-            ([lines[0].replace("-", "−")], style) if numeric[c] else (lines, style)
+            (lines[:1] if numeric[c] else lines, style)
             for c, (lines, style) in enumerate(row)
         ]
         for row in cells
@@ -352,26 +297,12 @@ def _grid(
         line.append(right)
         out.append(line)
     block = TBlock(out, n // 2)
-    if shape:
-        block = hjoin(
-            [block, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " "
-        )
-    return block
+    return labelled(block, matrix.shape) if shape else block
 
 
-def row_as_column(block_of: Any, matrix: PolyMatrix) -> TBlock:
-    """A row vector drawn as a column with ᵀ (so long entries need not be elided).
-
-    ``block_of(m)`` draws a matrix without its shape label; the label of the row itself
-    (1×k) follows the ᵀ.
-    """
-    column = block_of(matrix.transpose())
-    lines = [ln.copy() for ln in column.lines]
-    lines[0].append("ᵀ")
-    for ln in lines[1:]:
-        ln.append(" ")
-    out = TBlock(lines, column.mid)
-    return hjoin([out, TBlock.of(f"({shape_text(matrix.shape)})", STYLE_SHAPE)], " ")
+def labelled(block: TBlock, shape: tuple[int, int]) -> TBlock:
+    """``block`` with its shape, "(2×3)", dim beside it."""
+    return hjoin([block, TBlock.of(f"({shape_text(shape)})", STYLE_SHAPE)], " ")
 
 
 # -- prose ---------------------------------------------------------------------------------------
@@ -448,15 +379,16 @@ def dims_text(dims: Dims) -> str:
     return f"({_dims(dims.shape)})"
 
 
-def wrap_items(head: str, items: list[str], width: int, style: str) -> Text:
-    """``head`` then the items separated by " · ", wrapped only between items."""
-    out = Text(head, style="dim")
-    column = len(head)
+def wrap_items(head: Text, items: list[str], width: int, style: str = "") -> Text:
+    """``head`` then the items separated by " · ", wrapped only between items (a
+    continued line starts under the first item)."""
+    out, pad = head, " " * len(head)
+    column = len(pad)
     for k, item in enumerate(items):
         sep = " · " if k else ""
         if k and column + len(sep) + len(item) > width:
-            out.append("\n" + " " * len(head))
-            column, sep = len(head), ""
+            out.append("\n" + pad)
+            column, sep = len(pad), ""
         out.append(sep + item, style=style)
         column += len(sep) + len(item)
     return out
@@ -500,17 +432,48 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     # -- matrices and equations ------------------------------------------------------------
     def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
-        matrix = node.matrix
+        """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
+
+        When the matrix is too wide it shows fewer columns, then fewer terms per entry;
+        what is left out is marked with ⋯. The widest it can get is one column and one
+        term.
+        """
+        matrix, letters, blocks = node.matrix, self.letters, node.blocks
         assert isinstance(matrix, PolyMatrix)
-        return matrix_block(
-            matrix,
-            self.letters,
-            max_entries=self.settings.max_entries,
-            max_terms=self.settings.max_terms,
-            width=width,
-            blocks=node.blocks,
-            shape=shape,
-        )
+        limit, terms = self.settings.max_entries, self.settings.max_terms
+        rows_shown = shown_indices(matrix.rows, limit)
+        # Before anything is left out, the whole matrix in narrower spellings (issue 15):
+        # the upstream entries as ȳ (unless --upstream partial; z̄, with a combining
+        # macron, is one cell too), then products without the dot (x₁,₁w₁,₁, as
+        # handwritten notes do), last without the "(2×3)" beside it (the step's shape
+        # ledger states it as well); ⋯ starts only where a matrix cannot fit.
+        narrow = letters if letters.upstream else replace(letters, upstream="bar")
+        cols_all = shown_indices(matrix.cols, limit)
+        for spelling, compact, label in (
+            (letters, 0, shape),
+            (narrow, 0, shape),
+            (narrow, 1, shape),
+            (narrow, 1, False),
+            (narrow, 2, False),
+        ):
+            block = _grid(
+                matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
+            )
+            if block.width <= width:
+                return block
+        while True:
+            cols_shown = shown_indices(matrix.cols, limit)
+            block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
+            if block.width <= width:
+                return block
+            if limit > 3 and len(cols_shown) > 3:
+                limit = min(limit, len(cols_shown)) - 1
+            elif terms > 1:
+                terms -= 1
+            elif limit > 1 and len(cols_shown) > 1:
+                limit = min(limit, len(cols_shown)) - 1
+            else:
+                return block
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
@@ -539,10 +502,15 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             if alone and matrix.rows == 1 and matrix.cols > 1:
                 full = self._matrix(node, 10**9)
                 if full.width > width or matrix.cols > self.settings.max_entries:
-                    column = row_as_column(
-                        lambda m: self._matrix(Explicit(m), width - 3, shape=False),
-                        matrix,
+                    # drawn as a column with ᵀ (so long entries need not be elided),
+                    # the label of the row itself (1×k) after the ᵀ
+                    column = self._matrix(
+                        Explicit(matrix.transpose()), width - 3, shape=False
                     )
+                    column.lines[0].append("ᵀ")
+                    for ln in column.lines[1:]:
+                        ln.append(" ")
+                    column = labelled(column, matrix.shape)
                     if column.width <= width:
                         return column
             return block
@@ -587,16 +555,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def page_title(self, block: PageTitle) -> list[Any]:
         """What is derived, then the sizes and settings, wrapped only between settings."""
         title = Text(
-            self.prose(block.title).replace("an affine layer, ", ""), style="bold"
+            self.prose(block.title).replace("an affine layer, ", "") + "\n", "bold"
         )
-        line = ""
-        for part in (self.prose(p) for p in block.settings):
-            if line and len(line) + 3 + len(part) > self.width:
-                title.append(f"\n{line}")
-                line = part
-            else:
-                line = f"{line} · {part}" if line else part
-        title.append(f"\n{line}")
+        parts = [self.prose(p) for p in block.settings]
+        title.append_text(wrap_items(Text(), parts, self.width))
         return [title, Text("")]
 
     def section(self, block: Section | Remarks | Background) -> list[Any]:
@@ -626,7 +588,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         out: list[Any] = []
         for eq in block.equations:
             lines = self.equation(eq, self.width).lines
-            out += [Text("\n").join(lines) if lines else Text(), Text("")]
+            out += [Text("\n").join(lines), Text("")]
         return out
 
     def formula(self, block: Formula) -> list[Any]:
@@ -706,7 +668,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 items.append(f"{text}: {dims} → {_dims(item.dims.shape)}")
             else:
                 items.append(f"{text} {_dims(item.dims.shape, item.names)}")
-        return [wrap_items("shapes: ", items, self.width, STYLE_SHAPE)]
+        head = Text("shapes: ", style="dim")
+        return [wrap_items(head, items, self.width, STYLE_SHAPE)]
 
     def closed_shapes(self, block: ClosedShapes) -> list[Any]:
         lines = []
@@ -835,18 +798,15 @@ class TerminalView:
             head.pop()  # the caller puts one blank line after the header
         return Group(*head), steps, closing
 
-    def renderables(self, width: int) -> Iterator[Any]:
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> RenderResult:
         """The header, each step, then the certificate, the remarks, the background."""
-        head, steps, closing = self.sections(width)
+        head, steps, closing = self.sections(options.max_width)
         yield head
         yield Text("")
         yield from steps
         yield from closing
-
-    def __rich_console__(
-        self, console: Console, options: ConsoleOptions
-    ) -> RenderResult:
-        yield from self.renderables(options.max_width)
 
 
 @dataclass
