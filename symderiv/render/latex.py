@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
 from functools import cache, lru_cache
-from itertools import cycle
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -55,7 +54,6 @@ from ..notation import (
     Prod,
     Sym,
     T,
-    Text,
     shape,
 )
 from ..notes import Code as CodeSpan
@@ -136,43 +134,40 @@ _TEXT_ESCAPES = {
 }
 #: Accented letters that pdflatex's utf8 input handles in the default (OT1) font encoding.
 _SAFE_LATIN = set("áàâäãåéèêëíìîïóòôöõúùûüçñýÿÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÇÑÝßæÆøØœŒ")
-#: Unicode mathematics in symderiv's plain-text notes, and its LaTeX.
-_MATH_MAP = {
-    "∂": r"\partial ",
-    "ᵀ": "^{T}",
-    "⊗": r"\otimes ",
-    "Σ": r"\sum",
-    "∇": r"\nabla ",
-    "·": r"\cdot ",
-    "⋅": r"\cdot ",
-    "×": r"\times ",
-    "−": "-",
-    "²": "^{2}",
-    "∈": r"\in ",
-    "ℝ": r"\mathbb{R}",
-    "⋯": r"\cdots ",
-    "…": r"\dots ",
-    "≤": r"\le ",
-    "≥": r"\ge ",
-    "≠": r"\ne ",
-    "≈": r"\approx ",
-    "→": r"\to ",
-    "↦": r"\mapsto ",
-    "∘": r"\circ ",
-    "*": r"\cdot ",
-    "δ": r"\delta ",
-    "α": r"\alpha ",
-    "β": r"\beta ",
-    "η": r"\eta ",
-    "λ": r"\lambda ",
-    "σ": r"\sigma ",
-    "ε": r"\varepsilon ",
+#: Unicode mathematics in text, printed as inline maths (subscript digits too).
+_MATH_ESCAPES = {
+    ch: f"${tex}$"
+    for ch, tex in {
+        "∂": r"\partial",
+        "ᵀ": "^{T}",
+        "⊗": r"\otimes",
+        "Σ": r"\sum",
+        "∇": r"\nabla",
+        "·": r"\cdot",
+        "⋅": r"\cdot",
+        "×": r"\times",
+        "−": "-",
+        "²": "^{2}",
+        "∈": r"\in",
+        "ℝ": r"\mathbb{R}",
+        "⋯": r"\cdots",
+        "≤": r"\le",
+        "≥": r"\ge",
+        "≠": r"\ne",
+        "≈": r"\approx",
+        "→": r"\to",
+        "↦": r"\mapsto",
+        "∘": r"\circ",
+        "δ": r"\delta",
+        "α": r"\alpha",
+        "β": r"\beta",
+        "η": r"\eta",
+        "λ": r"\lambda",
+        "σ": r"\sigma",
+        "ε": r"\varepsilon",
+        **{sub: f"_{{{k}}}" for k, sub in enumerate("₀₁₂₃₄₅₆₇₈₉")},
+    }.items()
 }
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_SUBSCRIPT_DIGITS_SET = set("₀₁₂₃₄₅₆₇₈₉")
-_ENTRY_RE = re.compile(r"(?<![A-Za-z\\])(dy|x|w|b|y|t)_(\d+)(?:_(\d+))?(?![A-Za-z0-9])")
-_SUBSCRIPTS_RE = re.compile(r"((?:_[A-Za-z0-9]+)+)")
-_UNICODE_SUB_RE = re.compile(r"([₀₁₂₃₄₅₆₇₈₉]+(?:,[₀₁₂₃₄₅₆₇₈₉]+)*)")
 
 
 def latex_escape(text: str) -> str:
@@ -189,84 +184,9 @@ def latex_escape(text: str) -> str:
             out.append(_TEXT_ESCAPES[ch])
         elif ch.isascii() or ch in _SAFE_LATIN:
             out.append(ch if ch.isprintable() or ch in "\n" else " ")
-        elif ch in _MATH_MAP:
-            out.append(f"${_MATH_MAP[ch].strip()}$")
-        elif ch in _SUBSCRIPT_DIGITS_SET:
-            out.append(f"$_{{{ch.translate(_SUBSCRIPT_DIGITS)}}}$")
         else:
-            out.append(f"[U+{ord(ch):04X}]")
+            out.append(_MATH_ESCAPES.get(ch, f"[U+{ord(ch):04X}]"))
     return "".join(out)
-
-
-def _balanced(tex: str) -> bool:
-    depth = 0
-    for ch in tex:
-        depth += ch == "{"
-        depth -= ch == "}"
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def math_latex(text: str, letters: Letters | None = None) -> str | None:
-    """A piece of plain-text mathematics (``∂L/∂y_ij``, ``I_2 ⊗ Wᵀ``) as LaTeX math.
-
-    Canonical entry names (``x_1_12``) print as their display names. Returns None when
-    the text holds characters that have no business in a formula (then treat it as text).
-
-    >>> math_latex("∂L/∂y_ij")
-    '\\\\partial L/\\\\partial y_{ij}'
-    >>> math_latex("x_1_12*w_12_1")
-    'x_{1,12}\\\\cdot w_{12,1}'
-    """
-    if any(ch in "#$%&~\\@`\"'" for ch in text) or not _balanced(text):
-        return None
-    if any(
-        not ch.isascii()
-        and ch not in _MATH_MAP
-        and ch not in _SUBSCRIPT_DIGITS_SET
-        and ch != "‖"
-        for ch in text
-    ):
-        return None
-    letters = letters or Letters()
-    placeholders: list[str] = []
-
-    def hold(tex: str) -> str:
-        # A private-use character stands for finished LaTeX until the end.
-        placeholders.append(tex)
-        return chr(0xE000 + len(placeholders) - 1)
-
-    s = re.sub(r"(?<![A-Za-z0-9_])1(?=_)", lambda m: hold(r"\mathbf{1}"), text)
-    s = _ENTRY_RE.sub(
-        lambda m: hold(
-            latex_name("_".join(g for g in m.groups() if g is not None), letters)
-        ),
-        s,
-    )
-    s = re.sub(r"\bvec\(", lambda m: hold(r"\operatorname{vec}("), s)
-    s = _UNICODE_SUB_RE.sub(lambda m: "_" + m.group(1).translate(_SUBSCRIPT_DIGITS), s)
-
-    def subscripts(m: re.Match[str]) -> str:
-        parts = [p for p in m.group(1).split("_") if p]
-        if len(parts) == 1 and parts[0] in ("in", "out"):
-            return hold(rf"_{{\mathrm{{{parts[0]}}}}}")
-        return hold("_{" + ",".join(parts) + "}")
-
-    s = _SUBSCRIPTS_RE.sub(subscripts, s)
-    bars = cycle((r"\lVert ", r"\rVert "))  # ‖x‖ opens and closes in turn
-    tex = "".join(next(bars) if ch == "‖" else _MATH_MAP.get(ch, ch) for ch in s)
-    tex = re.sub(
-        "[\ue000-\uf8ff]", lambda m: placeholders[ord(m.group(0)) - 0xE000], tex
-    )
-    tex = re.sub(r" +", " ", tex).strip()
-    tex = re.sub(r"(\d+)/\(([^()]*)\)", r"\\frac{\1}{\2}", tex)
-    # A script needs an argument, and a base takes one subscript and one superscript.
-    if re.search(r"[_^](?![{A-Za-z0-9\\])", tex) or re.search(
-        r"_(\{[^{}]*\}|\w)\s*_|\^(\{[^{}]*\}|\w)\s*\^", tex
-    ):
-        return None
-    return tex if _balanced(tex) else None
 
 
 def segments_latex(segments: Iterable[Segment]) -> str:
@@ -1281,11 +1201,6 @@ class TexLayout:
                 node.expr, self.letters, style.max_entries, portable=style.portable
             )
             return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
-        if isinstance(node, Text):
-            text = math_latex(node.text, self.letters)
-            if text is None:
-                text = rf"\text{{{latex_escape(node.text)}}}"
-            return Piece([text], [tex_width(text)])
         tex = formula_latex(
             node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
         )
@@ -1733,7 +1648,6 @@ __all__ = [
     "latex_matrix",
     "latex_preamble",
     "latex_sparsity",
-    "math_latex",
     "matrix_piece",
     "max_matrix_cols",
     "prose_tex",
