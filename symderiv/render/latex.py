@@ -20,8 +20,7 @@ here is a number or text written by symderiv, escaped by :func:`latex_escape`.
 
 Helpers meant for reuse (exercise sheets, slides): :func:`latex_preamble`,
 :func:`latex_macros`, :func:`latex_matrix`, :func:`latex_entry`, :func:`latex_sparsity`,
-:func:`latex_escape`, :func:`segments_latex`,
-:func:`equation_latex`, :func:`max_matrix_cols`.
+:func:`latex_escape`, :func:`equation_latex`, :func:`max_matrix_cols`.
 
 >>> from symderiv.algebra import PolyMatrix
 >>> from symderiv.conventions import Letters
@@ -186,19 +185,6 @@ def latex_escape(text: str) -> str:
             out.append(ch if ch.isprintable() or ch in "\n" else " ")
         else:
             out.append(_MATH_ESCAPES.get(ch, f"[U+{ord(ch):04X}]"))
-    return "".join(out)
-
-
-def segments_latex(segments: Iterable[Segment]) -> str:
-    """Segments as LaTeX: text escaped, math in ``$…$``, code in ``\\texttt``."""
-    out: list[str] = []
-    for kind, content in segments:
-        if kind == "math":
-            out.append(f"${content}$")
-        elif kind == "code":
-            out.append(rf"\texttt{{{latex_escape(content)}}}")
-        else:
-            out.append(latex_escape(content))
     return "".join(out)
 
 
@@ -1057,9 +1043,17 @@ def environment(
 def prose_tex(prose: Prose, letters: Letters) -> str:
     """Prose from :mod:`symderiv.notes` as LaTeX: maths is maths because it is marked.
 
-    Adjacent maths segments share one ``$…$``.
+    Text is escaped, code set in ``\\texttt``, adjacent maths segments share one ``$…$``.
     """
-    return segments_latex(prose_spans(prose, letters))
+    out: list[str] = []
+    for kind, content in prose_spans(prose, letters):
+        if kind == "math":
+            out.append(f"${content}$")
+        elif kind == "code":
+            out.append(rf"\texttt{{{latex_escape(content)}}}")
+        else:
+            out.append(latex_escape(content))
+    return "".join(out)
 
 
 def pdf_string(text: str) -> str:
@@ -1651,7 +1645,6 @@ __all__ = [
     "matrix_piece",
     "max_matrix_cols",
     "prose_tex",
-    "segments_latex",
     "shapes_latex",
     "shown_indices",
     "sympy_latex",
