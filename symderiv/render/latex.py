@@ -107,13 +107,8 @@ Segment = tuple[str, str]  # (kind, content), kind in {"text", "math", "code"}
 # =============================================================================================
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    **{ch: "\\" + ch for ch in "{}&#%_"},
     "$": r"\ensuremath{\$}",
-    "&": r"\&",
-    "#": r"\#",
-    "%": r"\%",
-    "_": r"\_",
     "^": r"\^{}",
     "~": r"\~{}",
     "<": r"\textless{}",
@@ -210,13 +205,6 @@ _CONTROL_EM = {
     r"\vdots": 0.5,
     r"\ddots": 1.3,
     r"\times": 1.3,
-    r"\left": 0.0,
-    r"\right": 0.0,
-    r"\mathbf": 0.0,
-    r"\mathit": 0.0,
-    r"\mathrm": 0.0,
-    r"\operatorname": 0.0,
-    r"\bar": 0.0,
     r"\lVert": 0.5,
     r"\rVert": 0.5,
     r"\in": 1.2,
@@ -225,7 +213,10 @@ _CONTROL_EM = {
     r"\bigr": 0.4,
     r"\Bigl": 0.5,
     r"\Bigr": 0.5,
-    r"\mathbb": 0.0,
+    # fonts and delimiters' sizes take no width of their own
+    **dict.fromkeys(
+        r"\left \right \mathbf \mathit \mathrm \operatorname \bar \mathbb".split(), 0.0
+    ),
 }
 #: Widths of single characters other than letters and digits (those take _CHAR_EM).
 _CHAR_WIDTH = {
@@ -635,15 +626,7 @@ def latex_matrix(
     return matrix_piece(matrix, letters, style, blocks).tex
 
 
-_MATRIX_ENVS = (
-    "matrix",
-    "bmatrix",
-    "pmatrix",
-    "vmatrix",
-    "Bmatrix",
-    "Vmatrix",
-    "smallmatrix",
-)
+_MATRIX_ENVS = "matrix bmatrix pmatrix vmatrix Bmatrix Vmatrix smallmatrix".split()
 _ENV_RE = re.compile(r"\\(begin|end)\{(\w+)\}|(&)|(\\\\)")
 
 
