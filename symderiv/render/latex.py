@@ -671,57 +671,19 @@ def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
     return r"\begin{bmatrix}", r"\end{bmatrix}"
 
 
-def sympy_latex(
-    expr: Any,
-    letters: Letters,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
-    portable: bool = False,
-) -> str:
-    """A sympy object (expression, Matrix or Array) in LaTeX with display entry names.
-
-    Canonical entry symbols (``x_1_12``) print as ``x_{1,12}``; matrices as ``bmatrix``,
-    one row per source line, elided past ``max_entries`` rows and columns; arrays of rank
-    3 and 4 as matrices of matrices (the outer levels elided earlier).
-    """
+def sympy_latex(expr: Any, letters: Letters) -> str:
+    """A sympy expression (index notation, tensors) in LaTeX with display entry names:
+    canonical entry symbols (``x_1_12``) print as ``x_{1,12}``."""
     import sympy as sp
 
     names: dict[Any, str] = {}
-    atoms = expr.atoms(sp.Symbol) if hasattr(expr, "atoms") else set()
-    for s in atoms:
+    for s in expr.atoms(sp.Symbol) if hasattr(expr, "atoms") else ():
         try:
             split_entry(s.name)
         except (ValueError, IndexError):
             continue
         names[s] = latex_name(s.name, letters)
-
-    def scalar(e: Any) -> str:
-        return str(sp.latex(e, symbol_names=names, mat_str="bmatrix", mat_delim=""))
-
-    def grid(
-        sizes: tuple[int, ...], get: Callable[[tuple[int, ...]], str], limit: int
-    ) -> str:
-        # a matrix, or a vector drawn as a row (``get`` then takes its index alone)
-        r, c = (1, *sizes)[-2:]
-        drop = 2 - len(sizes)
-
-        def cell(i: int, j: int) -> Cell:
-            return Cell(get((i, j)[drop:]), 0.0)
-
-        rows, cols = shown_indices(r, limit), shown_indices(c, limit)
-        return _grid((r, c), cell, rows, cols, None, portable).tex
-
-    is_array = isinstance(expr, (sp.MatrixBase, sp.NDimArray))
-    shape = tuple(expr.shape) if is_array else ()
-    if 1 <= len(shape) <= 2:
-        return grid(shape, lambda ij: scalar(expr[ij]), max_entries)
-    if 3 <= len(shape) <= 4:
-        # a matrix of matrices: the outer indices elided earlier
-        return grid(
-            shape[:-2],
-            lambda ij: grid(shape[-2:], lambda kl: scalar(expr[ij + kl]), max_entries),
-            max(3, max_entries // 3),
-        )
-    return scalar(expr)
+    return str(sp.latex(expr, symbol_names=names, mat_str="bmatrix", mat_delim=""))
 
 
 # =============================================================================================
@@ -1174,9 +1136,7 @@ class TexLayout:
                 return row
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
-            tex = sympy_latex(
-                node.expr, self.letters, style.max_entries, portable=style.portable
-            )
+            tex = sympy_latex(node.expr, self.letters)
             return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
         tex = formula_latex(
             node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex

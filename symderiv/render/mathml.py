@@ -30,7 +30,6 @@ from ..errors import SymderivError
 _ROW_GAP = re.compile(r"\\\\\s*\[[^\]]*\]")
 #: TeX the converter misreads, and what it reads as intended.
 _REPLACEMENTS = {
-    r"\!": "",
     r"\begin{aligned}": r"\begin{split}",
     r"\end{aligned}": r"\end{split}",
     r"\begin{gathered}": r"\begin{array}{c}",
@@ -88,7 +87,7 @@ def _prepare(tex: str) -> str:
 
     ``aligned`` becomes ``split`` (a two-column table aligned at ``&``), ``gathered`` a
     one-column ``array``; a row gap ``\\\\[1ex]`` a plain ``\\\\`` (the page's CSS spaces
-    rows); ``\\!`` (a negative thin space) is dropped.
+    rows).
     """
     tex = _ROW_GAP.sub(r"\\\\", tex)
     # A matrix as one group, so that a superscript (^{T}) applies to all of it and its
