@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -441,15 +441,14 @@ def _shown_cells(
 
 def _grid(
     shape: tuple[int, int],
-    cells: Callable[[int, int], Cell],
+    grid: list[list[Cell]],
     rows: list[int | None],
     cols: list[int | None],
     blocks: tuple[int, int] | None,
     portable: bool,
 ) -> Piece:
-    """The bracketed grid of the shown rows and columns of a matrix of ``shape``, one
-    matrix row per source line."""
-    grid = _shown_cells(rows, cols, cells)
+    """The bracketed ``grid`` of the shown ``rows`` and ``cols`` of a matrix of ``shape``
+    (from :func:`_shown_cells`), one matrix row per source line."""
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
@@ -542,7 +541,6 @@ def matrix_piece(
     limit = style.max_entries
 
     def make(terms: int, dfrac: bool) -> Callable[[int, int], Cell]:
-        @cache
         def cell(i: int, j: int) -> Cell:
             found = latex_entry(
                 matrix[i, j],
@@ -560,12 +558,12 @@ def matrix_piece(
     while True:
         cols = shown_indices(matrix.cols, limit)
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
-        cell = make(terms, len(cols) <= 6 and len(rows) <= 6)
-        if matrix.rows == 1 and matrix.cols > 1 and budget is not None:
-            (row,) = _shown_cells(rows, cols, cell)
-            one = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
-            if one.width <= budget / MIN_SCALE:
-                return one
+        grid = _shown_cells(rows, cols, make(terms, len(cols) <= 6 and len(rows) <= 6))
+        piece = _grid(matrix.shape, grid, rows, cols, blocks, style.portable)
+        if budget is None or piece.width <= budget / MIN_SCALE:
+            return piece
+        if matrix.rows == 1 and matrix.cols > 1:
+            (row,) = grid
             tall = any(c.tall for c in row)
             piece = _row_lines(row, budget, tall)
             if len(piece.lines) > 1:
@@ -578,10 +576,6 @@ def matrix_piece(
             if len(piece.lines) <= style.row_lines or (terms <= 2 and limit <= 3):
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
-        else:
-            piece = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
-            if budget is None or piece.width <= budget / MIN_SCALE:
-                return piece
         # Fewer columns first (down to five shown; a row, whose columns have no structure
         # to show, keeps them), then fewer terms (down to first + ⋯ + last), then down to
         # three columns and one term.
@@ -700,23 +694,22 @@ def latex_sparsity(
     blocks: tuple[int, int] | None = None,
     *,
     size_cm: float = 7.0,
-    max_cells: int = SPARSITY_MAX_CELLS,
 ) -> str:
     """A TikZ picture of the nonzero pattern of ``matrix``, with its Kronecker block grid.
 
     Each nonzero entry is a small filled square (cells of a large matrix merge into
-    rectangles; past ``max_cells`` rows or columns, cells are binned so that the picture
-    stays small and quick to compile). Thin lines separate the blocks. Needs ``tikz`` and
-    the colours ``sdnonzero``, ``sdzero``, ``sdblock`` (see :func:`latex_macros`).
+    rectangles; past SPARSITY_MAX_CELLS rows or columns, cells are binned so that the
+    picture stays small and quick to compile). Thin lines separate the blocks. Needs
+    ``tikz`` and the colours ``sdnonzero``, ``sdzero``, ``sdblock`` (see
+    :func:`latex_macros`).
 
     Args:
         matrix: the matrix (r, c); only which entries are nonzero matters.
         blocks: (rows, cols) of a Kronecker block, or None.
         size_cm: length of the longer side of the picture.
-        max_cells: at most this many cells across before binning.
     """
     rows, cols = matrix.rows, matrix.cols
-    factor = max(1, math.ceil(max(rows, cols) / max_cells))
+    factor = max(1, math.ceil(max(rows, cols) / SPARSITY_MAX_CELLS))
     grid_r, grid_c = math.ceil(rows / factor), math.ceil(cols / factor)
     unit = min(size_cm / max(grid_r, grid_c), 0.45)
     cells = sorted({(i // factor, j // factor) for (i, j) in matrix.entries})
@@ -1093,22 +1086,17 @@ class TexLayout:
     slide_entries: int | None = None
 
     def style(self, kind: StepKind | None) -> MatrixStyle:
-        """Matrix style: upstream entries as \\bar y outside definitions."""
-        upstream = "frac" if kind is StepKind.DEFINE else self.upstream
-        style = MatrixStyle(
-            max_entries=self.max_entries,
+        """Matrix style: upstream entries as \\bar y outside definitions; on slides fewer
+        rows and columns, and a row over at most three lines."""
+        slides = self.slide_entries
+        return MatrixStyle(
+            max_entries=min(self.max_entries, slides or self.max_entries),
             max_terms=self.max_terms,
-            upstream=upstream,
+            upstream="frac" if kind is StepKind.DEFINE else self.upstream,
             portable=self.portable,
             budget=self.width_em,
+            row_lines=4 if slides is None else 3,
         )
-        if self.slide_entries is not None:
-            style = replace(
-                style,
-                max_entries=min(style.max_entries, self.slide_entries),
-                row_lines=3,
-            )
-        return style
 
     def part(self, node: Node, style: MatrixStyle, budget: float | None) -> Piece:
         """One side of an equation as a Piece."""
