@@ -1125,12 +1125,14 @@ class TexLayout:
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
             tex = sympy_latex(node.expr, self.letters)
-            return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
-        tex = formula_latex(
-            node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
-        )
-        tall = r"\frac" in tex
-        return Piece([tex], [_tex_block_width(tex)], 2.4 if tall else 1.2)
+            height = 1.3 * (tex.count("\\\\") + 1)
+        else:
+            tex = formula_latex(
+                node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
+            )
+            height = 2.4 if r"\frac" in tex else 1.2
+        width = max(tex_width(line) for line in tex.split("\\\\"))
+        return Piece([tex], [width], height)
 
     def pieces(
         self,
@@ -1538,14 +1540,6 @@ class LatexPrinter(PagePrinter[str, Any]):
             ],
         )
         return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"
-
-
-def _tex_block_width(tex: str) -> float:
-    return max(tex_width(line) for line in tex.split("\\\\"))
-
-
-def _tex_block_height(tex: str) -> float:
-    return 1.3 * (tex.count("\\\\") + 1)
 
 
 def render_latex(derivation: Derivation, **settings: Any) -> str:

@@ -197,13 +197,10 @@ def tex_to_mathml(tex: str, *, display: bool = False) -> str:
 
     try:
         raw = convert(_prepare(tex))
-    except Exception as exc:  # the converter raises assorted types on bad input
-        raise MathMLError(f"cannot convert to MathML: {tex[:80]!r} ({exc})") from exc
-    # The converter writes a stray & (outside a table) unescaped.
-    raw = re.sub(r"&(?!#?\w+;)", "&amp;", _XMLNS.sub("", raw, count=1))
-    try:
+        # The converter writes a stray & (outside a table) unescaped.
+        raw = re.sub(r"&(?!#?\w+;)", "&amp;", _XMLNS.sub("", raw, count=1))
         root = ET.fromstring(raw)
-    except ET.ParseError as exc:
+    except Exception as exc:  # the converter raises assorted types on bad input
         raise MathMLError(f"cannot convert to MathML: {tex[:80]!r} ({exc})") from exc
     root.attrib.pop("display", None)
     if display:
