@@ -135,16 +135,11 @@ def compile_pdf(
         total = runs if runs is not None else MAX_RUNS
         for k in range(total):
             result = _run(exe, folder, timeout)
+            out = result.stdout.decode("utf-8", errors="replace")
             log_path = folder / f"{_JOB}.log"
-            log = (
-                log_path.read_text(encoding="utf-8", errors="replace")
-                if log_path.exists()
-                else result.stdout.decode("utf-8", errors="replace")
-            )
+            log = log_path.read_text("utf-8", "replace") if log_path.exists() else out
             if result.returncode != 0 or not (folder / f"{_JOB}.pdf").exists():
-                line = first_error(log) or first_error(
-                    result.stdout.decode("utf-8", errors="replace")
-                )
+                line = first_error(log) or first_error(out)
                 reason = line or f"pdflatex exited with status {result.returncode}"
                 raise TexError(f"pdflatex failed on {source}: {reason}")
             if runs is None and not _needs_rerun(text, log, folder, k):

@@ -19,7 +19,6 @@ from symderiv.render.latex import (
     latex_matrix,
     latex_preamble,
     latex_sparsity,
-    math_latex,
     max_matrix_cols,
     prose_tex,
     render_latex,
@@ -46,34 +45,6 @@ def test_latex_escape_leaves_nothing_for_tex_to_interpret(
     text: str, expected: str
 ) -> None:
     assert latex_escape(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("∂L/∂y_ij", r"\partial L/\partial y_{ij}"),
-        ("x_1_12*w_12_1", r"x_{1,12}\cdot w_{12,1}"),
-        ("x_11_2", r"x_{11,2}"),
-        ("I_2 ⊗ Wᵀ", r"I_{2} \otimes W^{T}"),
-        ("1_N", r"\mathbf{1}_{N}"),
-        ("C_in", r"C_{\mathrm{in}}"),
-        ("dy_1_2", r"\frac{\partial L}{\partial y_{1,2}}"),
-        ("L = 1/(2·2) Σ_i ‖y_i − t_i‖²", None),  # checked below
-        ("a_{b}_c", None),
-        ("x_ y", None),
-        (r"\input", None),
-    ],
-)
-def test_math_latex(text: str, expected: str | None) -> None:
-    out = math_latex(text)
-    if text.startswith("L ="):
-        assert out == r"L = \frac{1}{2\cdot 2} \sum_{i} \lVert y_{i} - t_{i}\rVert ^{2}"
-    else:
-        assert out == expected
-
-
-def test_entry_names_never_collide() -> None:
-    assert math_latex("x_1_12") != math_latex("x_11_2")
 
 
 def test_prose_with_braces_or_backslashes_stays_text() -> None:

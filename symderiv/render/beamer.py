@@ -262,7 +262,9 @@ class BeamerPrinter(LatexPrinter):
         frames += (self.device_frame(block, n, d) for n, d in extras)
         return "\n".join(frames)
 
-    def device_frame(self, block: StepGroup, note: Note | None, display: Display) -> str:
+    def device_frame(
+        self, block: StepGroup, note: Note | None, display: Display
+    ) -> str:
         """A teaching device's frame: its note on top, then its display."""
         text = self.note(note) if note is not None else ""
         top = f"{{\\small {text}\\par}}\n" if text else ""

@@ -20,8 +20,7 @@ here is a number or text written by symderiv, escaped by :func:`latex_escape`.
 
 Helpers meant for reuse (exercise sheets, slides): :func:`latex_preamble`,
 :func:`latex_macros`, :func:`latex_matrix`, :func:`latex_entry`, :func:`latex_sparsity`,
-:func:`latex_escape`, :func:`segments_latex`,
-:func:`equation_latex`, :func:`max_matrix_cols`.
+:func:`latex_escape`, :func:`equation_latex`, :func:`max_matrix_cols`.
 
 >>> from symderiv.algebra import PolyMatrix
 >>> from symderiv.conventions import Letters
@@ -38,8 +37,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
-from functools import cache, lru_cache
-from itertools import cycle
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .. import __version__, notes
@@ -55,7 +53,6 @@ from ..notation import (
     Prod,
     Sym,
     T,
-    Text,
     shape,
 )
 from ..notes import Code as CodeSpan
@@ -110,13 +107,8 @@ Segment = tuple[str, str]  # (kind, content), kind in {"text", "math", "code"}
 # =============================================================================================
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    **{ch: "\\" + ch for ch in "{}&#%_"},
     "$": r"\ensuremath{\$}",
-    "&": r"\&",
-    "#": r"\#",
-    "%": r"\%",
-    "_": r"\_",
     "^": r"\^{}",
     "~": r"\~{}",
     "<": r"\textless{}",
@@ -136,43 +128,40 @@ _TEXT_ESCAPES = {
 }
 #: Accented letters that pdflatex's utf8 input handles in the default (OT1) font encoding.
 _SAFE_LATIN = set("áàâäãåéèêëíìîïóòôöõúùûüçñýÿÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÇÑÝßæÆøØœŒ")
-#: Unicode mathematics in symderiv's plain-text notes, and its LaTeX.
-_MATH_MAP = {
-    "∂": r"\partial ",
-    "ᵀ": "^{T}",
-    "⊗": r"\otimes ",
-    "Σ": r"\sum",
-    "∇": r"\nabla ",
-    "·": r"\cdot ",
-    "⋅": r"\cdot ",
-    "×": r"\times ",
-    "−": "-",
-    "²": "^{2}",
-    "∈": r"\in ",
-    "ℝ": r"\mathbb{R}",
-    "⋯": r"\cdots ",
-    "…": r"\dots ",
-    "≤": r"\le ",
-    "≥": r"\ge ",
-    "≠": r"\ne ",
-    "≈": r"\approx ",
-    "→": r"\to ",
-    "↦": r"\mapsto ",
-    "∘": r"\circ ",
-    "*": r"\cdot ",
-    "δ": r"\delta ",
-    "α": r"\alpha ",
-    "β": r"\beta ",
-    "η": r"\eta ",
-    "λ": r"\lambda ",
-    "σ": r"\sigma ",
-    "ε": r"\varepsilon ",
+#: Unicode mathematics in text, printed as inline maths (subscript digits too).
+_MATH_ESCAPES = {
+    ch: f"${tex}$"
+    for ch, tex in {
+        "∂": r"\partial",
+        "ᵀ": "^{T}",
+        "⊗": r"\otimes",
+        "Σ": r"\sum",
+        "∇": r"\nabla",
+        "·": r"\cdot",
+        "⋅": r"\cdot",
+        "×": r"\times",
+        "−": "-",
+        "²": "^{2}",
+        "∈": r"\in",
+        "ℝ": r"\mathbb{R}",
+        "⋯": r"\cdots",
+        "≤": r"\le",
+        "≥": r"\ge",
+        "≠": r"\ne",
+        "≈": r"\approx",
+        "→": r"\to",
+        "↦": r"\mapsto",
+        "∘": r"\circ",
+        "δ": r"\delta",
+        "α": r"\alpha",
+        "β": r"\beta",
+        "η": r"\eta",
+        "λ": r"\lambda",
+        "σ": r"\sigma",
+        "ε": r"\varepsilon",
+        **{sub: f"_{{{k}}}" for k, sub in enumerate("₀₁₂₃₄₅₆₇₈₉")},
+    }.items()
 }
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_SUBSCRIPT_DIGITS_SET = set("₀₁₂₃₄₅₆₇₈₉")
-_ENTRY_RE = re.compile(r"(?<![A-Za-z\\])(dy|x|w|b|y|t)_(\d+)(?:_(\d+))?(?![A-Za-z0-9])")
-_SUBSCRIPTS_RE = re.compile(r"((?:_[A-Za-z0-9]+)+)")
-_UNICODE_SUB_RE = re.compile(r"([₀₁₂₃₄₅₆₇₈₉]+(?:,[₀₁₂₃₄₅₆₇₈₉]+)*)")
 
 
 def latex_escape(text: str) -> str:
@@ -189,96 +178,8 @@ def latex_escape(text: str) -> str:
             out.append(_TEXT_ESCAPES[ch])
         elif ch.isascii() or ch in _SAFE_LATIN:
             out.append(ch if ch.isprintable() or ch in "\n" else " ")
-        elif ch in _MATH_MAP:
-            out.append(f"${_MATH_MAP[ch].strip()}$")
-        elif ch in _SUBSCRIPT_DIGITS_SET:
-            out.append(f"$_{{{ch.translate(_SUBSCRIPT_DIGITS)}}}$")
         else:
-            out.append(f"[U+{ord(ch):04X}]")
-    return "".join(out)
-
-
-def _balanced(tex: str) -> bool:
-    depth = 0
-    for ch in tex:
-        depth += ch == "{"
-        depth -= ch == "}"
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def math_latex(text: str, letters: Letters | None = None) -> str | None:
-    """A piece of plain-text mathematics (``∂L/∂y_ij``, ``I_2 ⊗ Wᵀ``) as LaTeX math.
-
-    Canonical entry names (``x_1_12``) print as their display names. Returns None when
-    the text holds characters that have no business in a formula (then treat it as text).
-
-    >>> math_latex("∂L/∂y_ij")
-    '\\\\partial L/\\\\partial y_{ij}'
-    >>> math_latex("x_1_12*w_12_1")
-    'x_{1,12}\\\\cdot w_{12,1}'
-    """
-    if any(ch in "#$%&~\\@`\"'" for ch in text) or not _balanced(text):
-        return None
-    if any(
-        not ch.isascii()
-        and ch not in _MATH_MAP
-        and ch not in _SUBSCRIPT_DIGITS_SET
-        and ch != "‖"
-        for ch in text
-    ):
-        return None
-    letters = letters or Letters()
-    placeholders: list[str] = []
-
-    def hold(tex: str) -> str:
-        # A private-use character stands for finished LaTeX until the end.
-        placeholders.append(tex)
-        return chr(0xE000 + len(placeholders) - 1)
-
-    s = re.sub(r"(?<![A-Za-z0-9_])1(?=_)", lambda m: hold(r"\mathbf{1}"), text)
-    s = _ENTRY_RE.sub(
-        lambda m: hold(
-            latex_name("_".join(g for g in m.groups() if g is not None), letters)
-        ),
-        s,
-    )
-    s = re.sub(r"\bvec\(", lambda m: hold(r"\operatorname{vec}("), s)
-    s = _UNICODE_SUB_RE.sub(lambda m: "_" + m.group(1).translate(_SUBSCRIPT_DIGITS), s)
-
-    def subscripts(m: re.Match[str]) -> str:
-        parts = [p for p in m.group(1).split("_") if p]
-        if len(parts) == 1 and parts[0] in ("in", "out"):
-            return hold(rf"_{{\mathrm{{{parts[0]}}}}}")
-        return hold("_{" + ",".join(parts) + "}")
-
-    s = _SUBSCRIPTS_RE.sub(subscripts, s)
-    bars = cycle((r"\lVert ", r"\rVert "))  # ‖x‖ opens and closes in turn
-    tex = "".join(next(bars) if ch == "‖" else _MATH_MAP.get(ch, ch) for ch in s)
-    tex = re.sub(
-        "[\ue000-\uf8ff]", lambda m: placeholders[ord(m.group(0)) - 0xE000], tex
-    )
-    tex = re.sub(r" +", " ", tex).strip()
-    tex = re.sub(r"(\d+)/\(([^()]*)\)", r"\\frac{\1}{\2}", tex)
-    # A script needs an argument, and a base takes one subscript and one superscript.
-    if re.search(r"[_^](?![{A-Za-z0-9\\])", tex) or re.search(
-        r"_(\{[^{}]*\}|\w)\s*_|\^(\{[^{}]*\}|\w)\s*\^", tex
-    ):
-        return None
-    return tex if _balanced(tex) else None
-
-
-def segments_latex(segments: Iterable[Segment]) -> str:
-    """Segments as LaTeX: text escaped, math in ``$…$``, code in ``\\texttt``."""
-    out: list[str] = []
-    for kind, content in segments:
-        if kind == "math":
-            out.append(f"${content}$")
-        elif kind == "code":
-            out.append(rf"\texttt{{{latex_escape(content)}}}")
-        else:
-            out.append(latex_escape(content))
+            out.append(_MATH_ESCAPES.get(ch, f"[U+{ord(ch):04X}]"))
     return "".join(out)
 
 
@@ -304,13 +205,6 @@ _CONTROL_EM = {
     r"\vdots": 0.5,
     r"\ddots": 1.3,
     r"\times": 1.3,
-    r"\left": 0.0,
-    r"\right": 0.0,
-    r"\mathbf": 0.0,
-    r"\mathit": 0.0,
-    r"\mathrm": 0.0,
-    r"\operatorname": 0.0,
-    r"\bar": 0.0,
     r"\lVert": 0.5,
     r"\rVert": 0.5,
     r"\in": 1.2,
@@ -319,7 +213,10 @@ _CONTROL_EM = {
     r"\bigr": 0.4,
     r"\Bigl": 0.5,
     r"\Bigr": 0.5,
-    r"\mathbb": 0.0,
+    # fonts and delimiters' sizes take no width of their own
+    **dict.fromkeys(
+        r"\left \right \mathbf \mathit \mathrm \operatorname \bar \mathbb".split(), 0.0
+    ),
 }
 #: Widths of single characters other than letters and digits (those take _CHAR_EM).
 _CHAR_WIDTH = {
@@ -544,15 +441,14 @@ def _shown_cells(
 
 def _grid(
     shape: tuple[int, int],
-    cells: Callable[[int, int], Cell],
+    grid: list[list[Cell]],
     rows: list[int | None],
     cols: list[int | None],
     blocks: tuple[int, int] | None,
     portable: bool,
 ) -> Piece:
-    """The bracketed grid of the shown rows and columns of a matrix of ``shape``, one
-    matrix row per source line."""
-    grid = _shown_cells(rows, cols, cells)
+    """The bracketed ``grid`` of the shown ``rows`` and ``cols`` of a matrix of ``shape``
+    (from :func:`_shown_cells`), one matrix row per source line."""
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
@@ -645,7 +541,6 @@ def matrix_piece(
     limit = style.max_entries
 
     def make(terms: int, dfrac: bool) -> Callable[[int, int], Cell]:
-        @cache
         def cell(i: int, j: int) -> Cell:
             found = latex_entry(
                 matrix[i, j],
@@ -663,12 +558,12 @@ def matrix_piece(
     while True:
         cols = shown_indices(matrix.cols, limit)
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
-        cell = make(terms, len(cols) <= 6 and len(rows) <= 6)
-        if matrix.rows == 1 and matrix.cols > 1 and budget is not None:
-            (row,) = _shown_cells(rows, cols, cell)
-            one = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
-            if one.width <= budget / MIN_SCALE:
-                return one
+        grid = _shown_cells(rows, cols, make(terms, len(cols) <= 6 and len(rows) <= 6))
+        piece = _grid(matrix.shape, grid, rows, cols, blocks, style.portable)
+        if budget is None or piece.width <= budget / MIN_SCALE:
+            return piece
+        if matrix.rows == 1 and matrix.cols > 1:
+            (row,) = grid
             tall = any(c.tall for c in row)
             piece = _row_lines(row, budget, tall)
             if len(piece.lines) > 1:
@@ -681,10 +576,6 @@ def matrix_piece(
             if len(piece.lines) <= style.row_lines or (terms <= 2 and limit <= 3):
                 if piece.width <= budget / MIN_SCALE or (terms <= 1 and limit <= 3):
                     return piece
-        else:
-            piece = _grid(matrix.shape, cell, rows, cols, blocks, style.portable)
-            if budget is None or piece.width <= budget / MIN_SCALE:
-                return piece
         # Fewer columns first (down to five shown; a row, whose columns have no structure
         # to show, keeps them), then fewer terms (down to first + ⋯ + last), then down to
         # three columns and one term.
@@ -729,15 +620,7 @@ def latex_matrix(
     return matrix_piece(matrix, letters, style, blocks).tex
 
 
-_MATRIX_ENVS = (
-    "matrix",
-    "bmatrix",
-    "pmatrix",
-    "vmatrix",
-    "Bmatrix",
-    "Vmatrix",
-    "smallmatrix",
-)
+_MATRIX_ENVS = "matrix bmatrix pmatrix vmatrix Bmatrix Vmatrix smallmatrix".split()
 _ENV_RE = re.compile(r"\\(begin|end)\{(\w+)\}|(&)|(\\\\)")
 
 
@@ -782,57 +665,19 @@ def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
     return r"\begin{bmatrix}", r"\end{bmatrix}"
 
 
-def sympy_latex(
-    expr: Any,
-    letters: Letters,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
-    portable: bool = False,
-) -> str:
-    """A sympy object (expression, Matrix or Array) in LaTeX with display entry names.
-
-    Canonical entry symbols (``x_1_12``) print as ``x_{1,12}``; matrices as ``bmatrix``,
-    one row per source line, elided past ``max_entries`` rows and columns; arrays of rank
-    3 and 4 as matrices of matrices (the outer levels elided earlier).
-    """
+def sympy_latex(expr: Any, letters: Letters) -> str:
+    """A sympy expression (index notation, tensors) in LaTeX with display entry names:
+    canonical entry symbols (``x_1_12``) print as ``x_{1,12}``."""
     import sympy as sp
 
     names: dict[Any, str] = {}
-    atoms = expr.atoms(sp.Symbol) if hasattr(expr, "atoms") else set()
-    for s in atoms:
+    for s in expr.atoms(sp.Symbol) if hasattr(expr, "atoms") else ():
         try:
             split_entry(s.name)
         except (ValueError, IndexError):
             continue
         names[s] = latex_name(s.name, letters)
-
-    def scalar(e: Any) -> str:
-        return str(sp.latex(e, symbol_names=names, mat_str="bmatrix", mat_delim=""))
-
-    def grid(
-        sizes: tuple[int, ...], get: Callable[[tuple[int, ...]], str], limit: int
-    ) -> str:
-        # a matrix, or a vector drawn as a row (``get`` then takes its index alone)
-        r, c = (1, *sizes)[-2:]
-        drop = 2 - len(sizes)
-
-        def cell(i: int, j: int) -> Cell:
-            return Cell(get((i, j)[drop:]), 0.0)
-
-        rows, cols = shown_indices(r, limit), shown_indices(c, limit)
-        return _grid((r, c), cell, rows, cols, None, portable).tex
-
-    is_array = isinstance(expr, (sp.MatrixBase, sp.NDimArray))
-    shape = tuple(expr.shape) if is_array else ()
-    if 1 <= len(shape) <= 2:
-        return grid(shape, lambda ij: scalar(expr[ij]), max_entries)
-    if 3 <= len(shape) <= 4:
-        # a matrix of matrices: the outer indices elided earlier
-        return grid(
-            shape[:-2],
-            lambda ij: grid(shape[-2:], lambda kl: scalar(expr[ij + kl]), max_entries),
-            max(3, max_entries // 3),
-        )
-    return scalar(expr)
+    return str(sp.latex(expr, symbol_names=names, mat_str="bmatrix", mat_delim=""))
 
 
 # =============================================================================================
@@ -849,23 +694,22 @@ def latex_sparsity(
     blocks: tuple[int, int] | None = None,
     *,
     size_cm: float = 7.0,
-    max_cells: int = SPARSITY_MAX_CELLS,
 ) -> str:
     """A TikZ picture of the nonzero pattern of ``matrix``, with its Kronecker block grid.
 
     Each nonzero entry is a small filled square (cells of a large matrix merge into
-    rectangles; past ``max_cells`` rows or columns, cells are binned so that the picture
-    stays small and quick to compile). Thin lines separate the blocks. Needs ``tikz`` and
-    the colours ``sdnonzero``, ``sdzero``, ``sdblock`` (see :func:`latex_macros`).
+    rectangles; past SPARSITY_MAX_CELLS rows or columns, cells are binned so that the
+    picture stays small and quick to compile). Thin lines separate the blocks. Needs
+    ``tikz`` and the colours ``sdnonzero``, ``sdzero``, ``sdblock`` (see
+    :func:`latex_macros`).
 
     Args:
         matrix: the matrix (r, c); only which entries are nonzero matters.
         blocks: (rows, cols) of a Kronecker block, or None.
         size_cm: length of the longer side of the picture.
-        max_cells: at most this many cells across before binning.
     """
     rows, cols = matrix.rows, matrix.cols
-    factor = max(1, math.ceil(max(rows, cols) / max_cells))
+    factor = max(1, math.ceil(max(rows, cols) / SPARSITY_MAX_CELLS))
     grid_r, grid_c = math.ceil(rows / factor), math.ceil(cols / factor)
     unit = min(size_cm / max(grid_r, grid_c), 0.45)
     cells = sorted({(i // factor, j // factor) for (i, j) in matrix.entries})
@@ -1137,9 +981,17 @@ def environment(
 def prose_tex(prose: Prose, letters: Letters) -> str:
     """Prose from :mod:`symderiv.notes` as LaTeX: maths is maths because it is marked.
 
-    Adjacent maths segments share one ``$…$``.
+    Text is escaped, code set in ``\\texttt``, adjacent maths segments share one ``$…$``.
     """
-    return segments_latex(prose_spans(prose, letters))
+    out: list[str] = []
+    for kind, content in prose_spans(prose, letters):
+        if kind == "math":
+            out.append(f"${content}$")
+        elif kind == "code":
+            out.append(rf"\texttt{{{latex_escape(content)}}}")
+        else:
+            out.append(latex_escape(content))
+    return "".join(out)
 
 
 def pdf_string(text: str) -> str:
@@ -1234,22 +1086,17 @@ class TexLayout:
     slide_entries: int | None = None
 
     def style(self, kind: StepKind | None) -> MatrixStyle:
-        """Matrix style: upstream entries as \\bar y outside definitions."""
-        upstream = "frac" if kind is StepKind.DEFINE else self.upstream
-        style = MatrixStyle(
-            max_entries=self.max_entries,
+        """Matrix style: upstream entries as \\bar y outside definitions; on slides fewer
+        rows and columns, and a row over at most three lines."""
+        slides = self.slide_entries
+        return MatrixStyle(
+            max_entries=min(self.max_entries, slides or self.max_entries),
             max_terms=self.max_terms,
-            upstream=upstream,
+            upstream="frac" if kind is StepKind.DEFINE else self.upstream,
             portable=self.portable,
             budget=self.width_em,
+            row_lines=4 if slides is None else 3,
         )
-        if self.slide_entries is not None:
-            style = replace(
-                style,
-                max_entries=min(style.max_entries, self.slide_entries),
-                row_lines=3,
-            )
-        return style
 
     def part(self, node: Node, style: MatrixStyle, budget: float | None) -> Piece:
         """One side of an equation as a Piece."""
@@ -1277,20 +1124,15 @@ class TexLayout:
                 return row
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
-            tex = sympy_latex(
-                node.expr, self.letters, style.max_entries, portable=style.portable
+            tex = sympy_latex(node.expr, self.letters)
+            height = 1.3 * (tex.count("\\\\") + 1)
+        else:
+            tex = formula_latex(
+                node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
             )
-            return Piece([tex], [_tex_block_width(tex)], _tex_block_height(tex))
-        if isinstance(node, Text):
-            text = math_latex(node.text, self.letters)
-            if text is None:
-                text = rf"\text{{{latex_escape(node.text)}}}"
-            return Piece([text], [tex_width(text)])
-        tex = formula_latex(
-            node, self.letters, leaf=lambda leaf: self.part(leaf, style, None).tex
-        )
-        tall = r"\frac" in tex
-        return Piece([tex], [_tex_block_width(tex)], 2.4 if tall else 1.2)
+            height = 2.4 if r"\frac" in tex else 1.2
+        width = max(tex_width(line) for line in tex.split("\\\\"))
+        return Piece([tex], [width], height)
 
     def pieces(
         self,
@@ -1700,14 +1542,6 @@ class LatexPrinter(PagePrinter[str, Any]):
         return head + preamble + "\n\\begin{document}\n" + body + "\n\\end{document}\n"
 
 
-def _tex_block_width(tex: str) -> float:
-    return max(tex_width(line) for line in tex.split("\\\\"))
-
-
-def _tex_block_height(tex: str) -> float:
-    return 1.3 * (tex.count("\\\\") + 1)
-
-
 def render_latex(derivation: Derivation, **settings: Any) -> str:
     """The derivation as a LaTeX article (``standalone=False``: a fragment to \\input).
 
@@ -1733,11 +1567,9 @@ __all__ = [
     "latex_matrix",
     "latex_preamble",
     "latex_sparsity",
-    "math_latex",
     "matrix_piece",
     "max_matrix_cols",
     "prose_tex",
-    "segments_latex",
     "shapes_latex",
     "shown_indices",
     "sympy_latex",

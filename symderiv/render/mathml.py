@@ -28,20 +28,17 @@ import xml.etree.ElementTree as ET
 from ..errors import SymderivError
 
 _ROW_GAP = re.compile(r"\\\\\s*\[[^\]]*\]")
-_ENV = re.compile(r"\\(begin|end)\{(aligned|gathered)\}")
-_NAMED_SPACE = re.compile(r"\\!")
+#: TeX the converter misreads, and what it reads as intended.
+_REPLACEMENTS = {
+    r"\begin{aligned}": r"\begin{split}",
+    r"\end{aligned}": r"\end{split}",
+    r"\begin{gathered}": r"\begin{array}{c}",
+    r"\end{gathered}": r"\end{array}",
+}
 _MATRIX = re.compile(r"\\(begin|end)\{([bBpvV]?matrix)\}")
 #: Elements with a fixed number of children (base and scripts, numerator and denominator).
-_ARITY = {
-    "msub": 2,
-    "msup": 2,
-    "msubsup": 3,
-    "mfrac": 2,
-    "munder": 2,
-    "mover": 2,
-    "munderover": 3,
-    "mroot": 2,
-}
+_ARITY = dict.fromkeys(("msub", "msup", "mfrac", "munder", "mover", "mroot"), 2)
+_ARITY |= dict.fromkeys(("msubsup", "munderover"), 3)
 _XMLNS = re.compile(r'\s+xmlns="[^"]*"')
 
 
@@ -90,23 +87,17 @@ def _prepare(tex: str) -> str:
 
     ``aligned`` becomes ``split`` (a two-column table aligned at ``&``), ``gathered`` a
     one-column ``array``; a row gap ``\\\\[1ex]`` a plain ``\\\\`` (the page's CSS spaces
-    rows); ``\\!`` (a negative thin space) is dropped.
+    rows).
     """
     tex = _ROW_GAP.sub(r"\\\\", tex)
-    tex = _NAMED_SPACE.sub("", tex)
     # A matrix as one group, so that a superscript (^{T}) applies to all of it and its
     # brackets stretch to it alone (the converter leaves the bracket, table, bracket loose).
     tex = _MATRIX.sub(
         lambda m: "{" + m.group(0) if m.group(1) == "begin" else m.group(0) + "}", tex
     )
-
-    def env(m: re.Match[str]) -> str:
-        begin, name = m.group(1) == "begin", m.group(2)
-        if name == "aligned":
-            return r"\begin{split}" if begin else r"\end{split}"
-        return r"\begin{array}{c}" if begin else r"\end{array}"
-
-    return _ENV.sub(env, tex)
+    for old, new in _REPLACEMENTS.items():
+        tex = tex.replace(old, new)
+    return tex
 
 
 def _style(el: ET.Element, css: str) -> None:
@@ -206,13 +197,10 @@ def tex_to_mathml(tex: str, *, display: bool = False) -> str:
 
     try:
         raw = convert(_prepare(tex))
-    except Exception as exc:  # the converter raises assorted types on bad input
-        raise MathMLError(f"cannot convert to MathML: {tex[:80]!r} ({exc})") from exc
-    # The converter writes a stray & (outside a table) unescaped.
-    raw = re.sub(r"&(?!#?\w+;)", "&amp;", _XMLNS.sub("", raw, count=1))
-    try:
+        # The converter writes a stray & (outside a table) unescaped.
+        raw = re.sub(r"&(?!#?\w+;)", "&amp;", _XMLNS.sub("", raw, count=1))
         root = ET.fromstring(raw)
-    except ET.ParseError as exc:
+    except Exception as exc:  # the converter raises assorted types on bad input
         raise MathMLError(f"cannot convert to MathML: {tex[:80]!r} ({exc})") from exc
     root.attrib.pop("display", None)
     if display:
