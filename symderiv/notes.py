@@ -164,10 +164,28 @@ def syms(*roles: str) -> dict[str, F]:
     return {role: sym(role) for role in roles}
 
 
+def partial(of: M, by: M) -> M:
+    """∂of/∂by written inline with a slash (a fraction makes lines of text uneven)."""
+    return M(f"∂{of.text}/∂{by.text}", rf"\partial {of.latex}/\partial {by.latex}")
+
+
+def letter_m(letters: str) -> M:
+    """A letter (or a word) as maths."""
+    return M(letters, tex_letters(letters))
+
+
+def vec_m(of: M) -> M:
+    """vec(of)."""
+    return M(f"vec({of.text})", rf"\operatorname{{vec}}({of.latex})")
+
+
+#: The loss, as maths.
+LOSS = M("L")
+
+
 def dl(c: Config, role: str) -> M:
-    """∂L/∂V written inline with a slash (a fraction makes lines of text uneven)."""
-    v = c.letters.of(role)
-    return M(f"∂L/∂{v}", rf"\partial L/\partial {tex_letters(v)}")
+    """∂L/∂V in the derivation's letters."""
+    return partial(LOSS, letter_m(c.letters.of(role)))
 
 
 def sizes_m(c: Config) -> M:
@@ -205,11 +223,7 @@ VEC = M("vec", r"\operatorname{vec}")
 
 def _dvec(c: Config, role: str) -> M:
     y, v = c.letters.of("Y"), c.letters.of(role)
-    return M(
-        f"∂vec({y})/∂vec({v})",
-        rf"\partial \operatorname{{vec}}({tex_letters(y)})/"
-        rf"\partial \operatorname{{vec}}({tex_letters(v)})",
-    )
+    return partial(vec_m(letter_m(y)), vec_m(letter_m(v)))
 
 
 # -- headings ---------------------------------------------------------------------------------
@@ -885,7 +899,7 @@ def upstream_note(c: Config) -> Prose:
     """What the upstream derivative is, for each loss."""
     y = c.letters.entry("Y")
     yt = tex_letters(y)
-    dy = M(f"∂L/∂{y}ᵢⱼ", rf"\partial L/\partial {yt}_{{ij}}")
+    dy = _dl_entry(c, "Y", "ij")
     if c.loss == "generic":
         return prose(
             "Backpropagation hands the layer the upstream derivatives {dy} from the "
@@ -952,8 +966,8 @@ def jacobian_title(c: Config, var: str) -> Prose:
     y, v = c.letters.of("Y"), c.letters.of(var)
     return prose(
         "Jacobian of {y} with respect to {v}",
-        y=M(f"vec({y})", rf"\operatorname{{vec}}({tex_letters(y)})"),
-        v=M(f"vec({v})", rf"\operatorname{{vec}}({tex_letters(v)})"),
+        y=vec_m(letter_m(y)),
+        v=vec_m(letter_m(v)),
     )
 
 
@@ -1015,7 +1029,7 @@ def reshape_note(c: Config, var: str) -> Prose:
             "{grad}.",
             dl=dl(c, var),
             vt=M(f"{lv}ᵀ", f"{lt}^{{T}}"),
-            dy=M(f"∂L/∂{y}", rf"\partial L/\partial {tex_letters(y)}"),
+            dy=partial(LOSS, letter_m(y)),
             v=v,
             grad=M(
                 f"∇_{lv} L = (∂L/∂{lv})ᵀ",
@@ -1176,7 +1190,6 @@ def function_view(
         "W": f"{size_m(d).latex} {size_m(m).latex}",
         "b": size_m(m).latex,
     }[var]
-    idx, sub = ("k", "ₖ") if var == "b" else ("kl", "ₖₗ")
     held = {"a": sym(others[0]), "b": sym(others[1])}
     return Para(
         prose(
@@ -1202,7 +1215,7 @@ def function_view(
                 f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            d=M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            d=partial(*_slice_entries(c, var)),
             **held,
         ),
         short=prose(
@@ -1217,22 +1230,23 @@ def function_view(
     )
 
 
+def _slice_entries(c: Config, var: str) -> tuple[M, M]:
+    """y_ij and v_kl (v_k for the bias), the entries of the function view and the slicing."""
+    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    idx, sub = ("k", "ₖ") if var == "b" else ("kl", "ₖₗ")
+    return M(f"{y}ᵢⱼ", f"{y}_{{ij}}"), M(f"{v}{sub}", f"{v}_{{{idx}}}")
+
+
 def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
     """The other slicing of the derivative tensor (CS231n, seed 003), and why both
     slicings give the same numbers; ``shown`` of the ``total`` slices are displayed
     (all of them are checked)."""
-    y = c.letters.entry("Y")
-    v = c.letters.entry(var)
-    idx = "k" if var == "b" else "kl"
-    sub = "ₖ" if var == "b" else "ₖₗ"
-    partial = 0 < shown < total
+    yij, vkl = _slice_entries(c, var)
+    partial_slices = 0 < shown < total
     terms: dict[str, Segment] = {
-        "dyv": M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
-        "slice": M(
-            f"∂{c.letters.of('Y')}/∂{v}{sub}",
-            rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
-        ),
-        "dlv": M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+        "dyv": partial(yij, vkl),
+        "slice": partial(letter_m(c.letters.of("Y")), vkl),
+        "dlv": partial(LOSS, vkl),
         **syms("Y", "dY"),
     }
     return Para(
@@ -1246,16 +1260,16 @@ def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
             "(checked entry by "
             + (
                 f"entry; the first {shown} of {total} slices shown, all {total} checked):"
-                if partial
+                if partial_slices
                 else "entry):"
             ),
-            vkl=M(f"{v}{sub}", f"{v}_{{{idx}}}"),
-            yij=M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
+            vkl=vkl,
+            yij=yij,
             v=sym(var),
             products=M(
-                f"∂L/∂{y}ᵢⱼ · ∂{y}ᵢⱼ/∂{v}{sub}",
-                rf"\frac{{\partial L}}{{\partial {y}_{{ij}}}} \, "
-                rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
+                f"{partial(LOSS, yij).text} · {partial(yij, vkl).text}",
+                rf"\frac{{\partial L}}{{\partial {yij.latex}}} \, "
+                rf"\frac{{\partial {yij.latex}}}{{\partial {vkl.latex}}}",
             ),
             **terms,
         ),
@@ -1264,7 +1278,7 @@ def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
             "gives {dlv}, the same numbers"
             + (
                 f" (the first {shown} of {total} shown, all checked)."
-                if partial
+                if partial_slices
                 else "."
             ),
             **{k: terms[k] for k in ("slice", "Y", "dY", "dlv")},
@@ -1322,20 +1336,17 @@ def _sizes_eq(c: Config) -> Prose:
 
 def _dl_entry(c: Config, var: str, index: str) -> M:
     """∂L/∂w_hk."""
-    e = entry_m(c.letters.entry(var), index)
-    return M(f"∂L/∂{e.text}", rf"\partial L/\partial {e.latex}")
+    return partial(LOSS, entry_m(c.letters.entry(var), index))
 
 
 def _dy_entry(c: Config, var: str, index: str) -> M:
     """∂y_ij/∂w_hk."""
-    y, v = entry_m(c.letters.entry("Y"), "ij"), entry_m(c.letters.entry(var), index)
-    return M(f"∂{y.text}/∂{v.text}", rf"\partial {y.latex}/\partial {v.latex}")
+    return partial(_entry(c, "Y", "ij"), _entry(c, var, index))
 
 
 def _dyv(c: Config, var: str) -> M:
     """∂Y/∂W (whole matrices)."""
-    y, v = c.letters.of("Y"), c.letters.of(var)
-    return M(f"∂{y}/∂{v}", rf"\partial {tex_letters(y)}/\partial {tex_letters(v)}")
+    return partial(letter_m(c.letters.of("Y")), letter_m(c.letters.of(var)))
 
 
 def _equals(a: M, b: M) -> M:
@@ -1498,11 +1509,7 @@ def tensor_note(
         shape=_equals(_dims_m(symbolic), _dims_m((), shape)),
         where=(" (only where ", *_and(deltas), ")") if deltas else (),
         grid=_equals(_dims_m(symbolic[:2]), _dims_m((), c.shape("Y"))),
-        block=M(
-            f"∂{c.letters.entry('Y')}ᵢⱼ/∂{c.letters.of(var)}",
-            rf"\partial {entry_m(c.letters.entry('Y'), 'ij').latex}/"
-            rf"\partial {tex_letters(c.letters.of(var))}",
-        ),
+        block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(var))),
         v=sym(var),
         dims=_dims_m((), c.shape(var)),
     )
@@ -1547,12 +1554,9 @@ def tensor_entry_differs(
     c: Config, var: str, ij: tuple[int, int], rest: tuple[int, ...]
 ) -> Prose:
     y = c.letters.entry("Y")
+    yij = M(f"{y}_{ij[0]},{ij[1]}", f"{tex_letters(y)}_{{{ij[0]},{ij[1]}}}")
     return (
-        M(
-            f"∂{y}_{ij[0]},{ij[1]}/∂{c.letters.of(var)}",
-            rf"\partial {tex_letters(y)}_{{{ij[0]},{ij[1]}}}/"
-            rf"\partial {tex_letters(c.letters.of(var))}",
-        ),
+        partial(yij, letter_m(c.letters.of(var))),
         f" entry {rest} differs from the explicit Jacobian",
     )
 
@@ -1626,13 +1630,7 @@ def conventions_intro(derivations: int) -> Prose:
 def slash(var: str, vec: bool = False, transposed: bool = False) -> M:
     """∂L/∂W, ∂vec(Y)/∂vec(W) or (∂L/∂W)ᵀ in xw's letters, written with a slash (a
     fraction would make the rows of a table uneven)."""
-    if vec:
-        m = M(
-            f"∂vec(Y)/∂vec({var})",
-            rf"\partial \operatorname{{vec}}(Y)/\partial \operatorname{{vec}}({var})",
-        )
-    else:
-        m = M(f"∂L/∂{var}", rf"\partial L/\partial {var}")
+    m = partial(vec_m(M("Y")), vec_m(M(var))) if vec else partial(LOSS, M(var))
     return M(f"({m.text})ᵀ", rf"({m.tex})^{{T}}") if transposed else m
 
 

@@ -34,30 +34,11 @@ from .page import (
 
 #: Names the generated code uses itself; display letters equal to one of them are not
 #: used as NumPy variable names (the role names X, W, b, dY are used instead).
-_RESERVED = {
-    "np",
-    "sp",
-    "d",
-    "r",
-    "rng",
-    "values",
-    "numeric",
-    "name",
-    "matrix",
-    "var",
-    "i",
-    "j",
-    "v",
-    "derive",
-    "print",
-    "int",
-    "max",
-    "dtype",
-    "array",
-    "True",
-    "False",
-    "None",
-}
+#: (Keywords such as None are refused as well.)
+_RESERVED = frozenset(
+    "np sp d r rng values numeric name matrix var i j v derive print int max dtype "
+    "array".split()
+)
 
 
 def _nbformat() -> Any:
