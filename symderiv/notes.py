@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .conventions import Config
-    from .teaching import MemoryArgument
 
 
 # -- segments ---------------------------------------------------------------------------------
@@ -188,13 +187,19 @@ def dl(c: Config, role: str) -> M:
     return partial(LOSS, letter_m(c.letters.of(role)))
 
 
+def size_equations(c: Config, eq: str = " = ") -> list[M]:
+    """N = 2, D = 2 and M = 3 in the convention's size names (``eq`` between them in
+    Unicode)."""
+    return [
+        M(f"{name}{eq}{value}", f"{size_m(name).latex} = {value}")
+        for name, value in zip(c.size_names, (c.n, c.d, c.m), strict=True)
+    ]
+
+
 def sizes_m(c: Config) -> M:
-    """N = 2, D = 2, M = 3 (in the convention's size names) as one formula."""
-    pairs = list(zip(c.size_names, (c.n, c.d, c.m), strict=True))
-    return M(
-        ", ".join(f"{name} = {value}" for name, value in pairs),
-        ", ".join(f"{size_m(name).latex} = {value}" for name, value in pairs),
-    )
+    """N = 2, D = 2, M = 3 as one formula."""
+    sizes = size_equations(c)
+    return M(", ".join(s.text for s in sizes), ", ".join(s.latex for s in sizes))
 
 
 def tex_letters(letters: str) -> str:
@@ -562,50 +567,46 @@ def remarks(c: Config) -> list[Part]:
     ]
     wt = tex_letters(w)
     if c.layout == "denominator":
-        parts.append(
-            Para(
-                prose(
-                    "This derivation uses the denominator layout, the habit of "
-                    "deep-learning code: each derivative has the shape of its variable, "
-                    "so that a gradient step {step} subtracts matrices of the same shape. "
-                    "The shapes in each closed form fit together and give exactly that "
-                    "shape:",
-                    step=M(
-                        f"{w} ← {w} − η·∂L/∂{w}",
-                        rf"{wt} \leftarrow {wt} - \eta \, \partial L/\partial {wt}",
-                    ),
+        layout = Para(
+            prose(
+                "This derivation uses the denominator layout, the habit of "
+                "deep-learning code: each derivative has the shape of its variable, "
+                "so that a gradient step {step} subtracts matrices of the same shape. "
+                "The shapes in each closed form fit together and give exactly that "
+                "shape:",
+                step=M(
+                    f"{w} ← {w} − η·∂L/∂{w}",
+                    rf"{wt} \leftarrow {wt} - \eta \, \partial L/\partial {wt}",
                 ),
-                short=(
-                    "Denominator layout: each derivative has the shape of its "
-                    "variable. Why the shapes match:",
-                ),
-            )
+            ),
+            short=(
+                "Denominator layout: each derivative has the shape of its "
+                "variable. Why the shapes match:",
+            ),
         )
     else:
-        parts.append(
-            Para(
-                prose(
-                    "This derivation uses the numerator layout, common in handwritten "
-                    "notes: each derivative has the transposed shape of its variable, and "
-                    "the gradient in the variable's own shape is its transpose, {grad}; a "
-                    "gradient step is {step}. The shapes in each closed form fit together "
-                    "and give the transposed shape:",
-                    grad=M(
-                        f"∇_{w} L = (∂L/∂{w})ᵀ",
-                        rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
-                    ),
-                    step=M(
-                        f"{w} ← {w} − η·∇_{w} L",
-                        rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
-                    ),
+        layout = Para(
+            prose(
+                "This derivation uses the numerator layout, common in handwritten "
+                "notes: each derivative has the transposed shape of its variable, and "
+                "the gradient in the variable's own shape is its transpose, {grad}; a "
+                "gradient step is {step}. The shapes in each closed form fit together "
+                "and give the transposed shape:",
+                grad=M(
+                    f"∇_{w} L = (∂L/∂{w})ᵀ",
+                    rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
                 ),
-                short=(
-                    "Numerator layout: each derivative has the transposed shape; the "
-                    "gradient is its transpose. Why the shapes match:",
+                step=M(
+                    f"{w} ← {w} − η·∇_{w} L",
+                    rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
                 ),
-            )
+            ),
+            short=(
+                "Numerator layout: each derivative has the transposed shape; the "
+                "gradient is its transpose. Why the shapes match:",
+            ),
         )
-    return parts
+    return [*parts, layout]
 
 
 def remarks_after_shapes(
@@ -659,7 +660,7 @@ def remarks_after_shapes(
                 ),
                 short=(),
             ),
-            memory(c, memory_argument(), c.conv.closed_form("X")),
+            memory(c),
         ]
     parts += [
         Title(("The bias is broadcast",)),
@@ -861,11 +862,10 @@ def define_note(c: Config) -> Prose:
     """The layer and its symbols."""
     nouns = ("sample", "input feature", "output feature")
     sizes = [
-        prose(
-            "{size} " + noun + ("" if value == 1 else "s"),
-            size=M(f"{name} = {value}", f"{size_m(name).latex} = {value}"),
+        prose("{size} " + noun + ("" if value == 1 else "s"), size=size)
+        for size, value, noun in zip(
+            size_equations(c), (c.n, c.d, c.m), nouns, strict=True
         )
-        for name, value, noun in zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
     ]
     return prose(
         f"{{sizes}}; convention {c.conv.name} ({{source}}). Every entry is its own "
@@ -1109,7 +1109,7 @@ def sci_m(value: int) -> M:
     exponent = len(str(value)) - 1
     mantissa = value / 10**exponent
     return M(
-        f"{mantissa:.1f}·10{str(exponent).translate(_SUPERSCRIPT)}",
+        f"{mantissa:.1f}·10{_sup(exponent)}",
         rf"{mantissa:.1f} \cdot 10^{{{exponent}}}",
     )
 
@@ -1123,16 +1123,13 @@ def bytes_m(nbytes: int) -> str:
     return f"{shown} {unit}"
 
 
-def memory_argument() -> MemoryArgument:
-    """The memory argument at CS231n's layer (N = 64, D = M = 4096), computed."""
-    from .teaching import memory_argument as compute
+def memory(c: Config) -> Para:
+    """The memory argument at a real layer (CS231n's, N = 64, D = M = 4096): the explicit
+    Jacobian against the vector-Jacobian product, with every number computed by
+    :mod:`symderiv.teaching`."""
+    from .teaching import memory_argument
 
-    return compute()
-
-
-def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
-    """The memory argument at a real layer (CS231n): the explicit Jacobian against the
-    vector-Jacobian product, with every number computed by :mod:`symderiv.teaching`."""
+    arg = memory_argument()
     n, d, m = c.size_names
     x = arg.cost("X")
     tn, td, tm = (size_m(name).latex for name in c.size_names)
@@ -1150,16 +1147,14 @@ def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
             "At the size of a real layer, {at} (a minibatch of 64 through a 4096-wide "
             f"layer), {{dvec}} alone would be a {{shape}} matrix: {{entries}} entries, "
             f"{size} in float32 (4 bytes each), though only {{nonzeros}} of them are "
-            "nonzero. {vjp} needs {flops} multiply-adds and stores a result the size of "
-            f"{{X}}: {result}.",
+            "nonzero. The vector-Jacobian product {vjp} needs {flops} multiply-adds and "
+            f"stores a result the size of {{X}}: {result}.",
             at=at,
             dvec=dvec,
             shape=_times(x.rows, x.cols),
             entries=entries,
             nonzeros=sci_m(x.nonzeros),
-            vjp=prose("The vector-Jacobian product {f}", f=F(closed))
-            if closed is not None
-            else "The closed form",
+            vjp=F(c.conv.closed_form("X")),
             flops=sci_m(x.vjp_flops),
             **syms("X"),
         ),
@@ -1324,14 +1319,7 @@ def _range(name: str, size: str, base: int) -> M:
 
 def _sizes_eq(c: Config) -> Prose:
     """N=2, D=2, M=3 as maths, one equation per size."""
-    sizes = zip(c.size_names, (c.n, c.d, c.m), strict=True)
-    return joined(
-        [
-            M(f"{name}={value}", f"{size_m(name).latex} = {value}")
-            for name, value in sizes
-        ],
-        ", ",
-    )
+    return joined(size_equations(c, "="), ", ")
 
 
 def _dl_entry(c: Config, var: str, index: str) -> M:
@@ -1475,12 +1463,8 @@ def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) ->
 
 
 def index_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return prose(
-        f"differs at entry ({at[0]}, {at[1]}): index notation gives {{got}} but the chain "
-        "rule {want}",
-        got=got,
-        want=want,
-    )
+    where = differs(at, "index notation gives", got, "the chain rule", want)
+    return prose("differs at {where}", where=where)
 
 
 INDEX_AGREES: Prose = ("equals the chain-rule result",)

@@ -36,6 +36,7 @@ from ..notation import (
     shape,
 )
 from ..notation import Shape as NodeShape
+from ..notes import Items as Items  # the block of a short list is notes' own
 from ..notes import Math, Prose
 from ..steps import Check, Derivation, Step, StepKind
 
@@ -126,13 +127,6 @@ class Note:
     prose: Prose
     short: Prose | None = None
     aside: bool = False
-
-
-@dataclass(frozen=True)
-class Items:
-    """A short list (the settings of the derivation)."""
-
-    items: tuple[Prose, ...]
 
 
 @dataclass(frozen=True)
@@ -561,8 +555,8 @@ def _parts(parts: list[notes.Part]) -> Iterator[Block]:
             yield Note(part.prose, part.short)
         elif isinstance(part, notes.Math):
             yield Formula(part)
-        elif isinstance(part, notes.Items):
-            yield Items(part.items)
+        elif isinstance(part, Items):
+            yield part
         else:
             yield Heading(part.prose)
 
@@ -597,6 +591,25 @@ def _part_of(numbered: tuple[int, Step]) -> tuple[str, str | None]:
     return ("summary", None) if _is_summary(step) else (step.view, step.wrt)
 
 
+def _sparsity(c: Config, step: Step) -> Sparsity | None:
+    """The nonzero pattern of the Jacobian a Jacobian step writes out (the first one)."""
+    for eq in step.equations if step.kind is StepKind.JACOBIAN else ():
+        lhs = eq.parts[0]
+        explicit = [
+            p
+            for p in eq.parts
+            if isinstance(p, Explicit) and isinstance(p.matrix, PolyMatrix)
+        ]
+        if isinstance(lhs, Deriv) and explicit:
+            # the values: the last explicit matrix (the symbols may come first)
+            m = explicit[-1].matrix
+            caption = notes.sparsity_caption(
+                c, lhs, m.shape, m.nnz(), explicit[0].blocks
+            )
+            return Sparsity(m, explicit[-1].blocks, lhs, caption)
+    return None
+
+
 def step_blocks(
     d: Derivation,
     step: Step,
@@ -614,38 +627,15 @@ def step_blocks(
     summary = _is_summary(step)
     # seed 002's route: the map as a function, its Jacobian as symbols, before the numbers
     blocks += function_view_blocks(d, step)
-    equations = step.equations
-    blocks.append(Display(equations, step.kind, boxed=summary))
-    if step.kind is StepKind.JACOBIAN:
-        for eq in step.equations:
-            lhs = eq.parts[0]
-            explicit = [
-                p
-                for p in eq.parts
-                if isinstance(p, Explicit) and isinstance(p.matrix, PolyMatrix)
-            ]
-            if isinstance(lhs, Deriv) and explicit:
-                # the values: the last explicit matrix (the symbols may come first)
-                m = explicit[-1].matrix
-                blocks.append(
-                    Sparsity(
-                        m,
-                        explicit[-1].blocks,
-                        lhs,
-                        notes.sparsity_caption(
-                            c, lhs, m.shape, m.nnz(), explicit[0].blocks
-                        ),
-                    )
-                )
-                break
-    if any(_has(p, Comm) for eq in step.equations for p in eq.parts):
-        blocks.append(Note(notes.commutation(c)))
-    entry = entry_sum(d, step, max_entries)
-    if entry is not None:
-        blocks.append(entry)
-    shapes = ledger(c, step)
-    if shapes is not None:
-        blocks.append(shapes)
+    blocks.append(Display(step.equations, step.kind, boxed=summary))
+    commutes = any(_has(p, Comm) for eq in step.equations for p in eq.parts)
+    shown = (
+        _sparsity(c, step),
+        Note(notes.commutation(c)) if commutes else None,
+        entry_sum(d, step, max_entries),
+        ledger(c, step),
+    )
+    blocks += [b for b in shown if b is not None]
     # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
     blocks += slicing_blocks(d, step)
     if numbers is not None:
