@@ -1179,12 +1179,9 @@ def function_view(
     v = c.letters.entry(var)
     others = [r for r in ("X", "W", "b") if r != var]
     n, d, m = c.size_names
-    count = {"X": f"{n}·{d}", "W": f"{d}·{m}", "b": m}[var]
-    count_tex = {
-        "X": f"{size_m(n).latex} {size_m(d).latex}",
-        "W": f"{size_m(d).latex} {size_m(m).latex}",
-        "b": size_m(m).latex,
-    }[var]
+    factors = {"X": (n, d), "W": (d, m), "b": (m,)}[var]  # the entries of var
+    count = "·".join(factors)
+    count_tex = " ".join(size_m(f).latex for f in factors)
     held = {"a": sym(others[0]), "b": sym(others[1])}
     return Para(
         prose(

@@ -12,7 +12,7 @@ The blocks carry data (steps, polynomials, notation trees, prose with marked mat
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, get_args
@@ -661,8 +661,6 @@ def shown_step(d: Derivation, step: Step) -> Step:
     """The step as the page shows it: where the function view shows the Jacobian as
     symbols, vec(V) first, then ∂vec(Y)/∂vec(V) = symbols = values (with the block rules)
     once."""
-    from dataclasses import replace
-
     from .devices import function_view_symbols
 
     symbols = function_view_symbols(d, step)
