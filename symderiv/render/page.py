@@ -750,20 +750,12 @@ def remark_blocks(d: Derivation) -> list[Block]:
     """Where learners trip, with the shapes of each closed form after the layout remark."""
     c = d.config
     first = c.wrt[0]
-    res0 = d.results.get(first)
-    shape = res0.jacobian.shape if res0 is not None else None
-    nnz = res0.jacobian.nnz() if res0 is not None else 0
+    jac = d.results[first].jacobian if first in d.results else None
     blocks = list(_parts(notes.remarks(c)))
     shapes = Shapes(c)
     closed = tuple(
-        ClosedShape(
-            v,
-            d.results[v].closed_form,
-            shapes.dims(d.results[v].closed_form),
-            d.results[v].derivative.shape,
-        )
-        for v in c.wrt
-        if v in d.results
+        ClosedShape(v, r.closed_form, shapes.dims(r.closed_form), r.derivative.shape)
+        for v, r in ((v, d.results[v]) for v in c.wrt if v in d.results)
     )
     if closed:
         blocks.append(ClosedShapes(closed))
@@ -773,8 +765,8 @@ def remark_blocks(d: Derivation) -> list[Block]:
             c,
             c.conv.kronecker(first, c.vec),
             c.conv.kronecker(first, other),
-            shape,
-            nnz,
+            jac.shape if jac is not None else None,
+            jac.nnz() if jac is not None else 0,
         )
     )
     return blocks
