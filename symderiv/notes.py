@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .conventions import Config
-    from .teaching import MemoryArgument
 
 
 # -- segments ---------------------------------------------------------------------------------
@@ -164,19 +163,43 @@ def syms(*roles: str) -> dict[str, F]:
     return {role: sym(role) for role in roles}
 
 
+def partial(of: M, by: M) -> M:
+    """∂of/∂by written inline with a slash (a fraction makes lines of text uneven)."""
+    return M(f"∂{of.text}/∂{by.text}", rf"\partial {of.latex}/\partial {by.latex}")
+
+
+def letter_m(letters: str) -> M:
+    """A letter (or a word) as maths."""
+    return M(letters, tex_letters(letters))
+
+
+def vec_m(of: M) -> M:
+    """vec(of)."""
+    return M(f"vec({of.text})", rf"\operatorname{{vec}}({of.latex})")
+
+
+#: The loss, as maths.
+LOSS = M("L")
+
+
 def dl(c: Config, role: str) -> M:
-    """∂L/∂V written inline with a slash (a fraction makes lines of text uneven)."""
-    v = c.letters.of(role)
-    return M(f"∂L/∂{v}", rf"\partial L/\partial {tex_letters(v)}")
+    """∂L/∂V in the derivation's letters."""
+    return partial(LOSS, letter_m(c.letters.of(role)))
+
+
+def size_equations(c: Config, eq: str = " = ") -> list[M]:
+    """N = 2, D = 2 and M = 3 in the convention's size names (``eq`` between them in
+    Unicode)."""
+    return [
+        M(f"{name}{eq}{value}", f"{size_m(name).latex} = {value}")
+        for name, value in zip(c.size_names, (c.n, c.d, c.m), strict=True)
+    ]
 
 
 def sizes_m(c: Config) -> M:
-    """N = 2, D = 2, M = 3 (in the convention's size names) as one formula."""
-    pairs = list(zip(c.size_names, (c.n, c.d, c.m), strict=True))
-    return M(
-        ", ".join(f"{name} = {value}" for name, value in pairs),
-        ", ".join(f"{size_m(name).latex} = {value}" for name, value in pairs),
-    )
+    """N = 2, D = 2, M = 3 as one formula."""
+    sizes = size_equations(c)
+    return M(", ".join(s.text for s in sizes), ", ".join(s.latex for s in sizes))
 
 
 def tex_letters(letters: str) -> str:
@@ -205,11 +228,7 @@ VEC = M("vec", r"\operatorname{vec}")
 
 def _dvec(c: Config, role: str) -> M:
     y, v = c.letters.of("Y"), c.letters.of(role)
-    return M(
-        f"∂vec({y})/∂vec({v})",
-        rf"\partial \operatorname{{vec}}({tex_letters(y)})/"
-        rf"\partial \operatorname{{vec}}({tex_letters(v)})",
-    )
+    return partial(vec_m(letter_m(y)), vec_m(letter_m(v)))
 
 
 # -- headings ---------------------------------------------------------------------------------
@@ -548,50 +567,46 @@ def remarks(c: Config) -> list[Part]:
     ]
     wt = tex_letters(w)
     if c.layout == "denominator":
-        parts.append(
-            Para(
-                prose(
-                    "This derivation uses the denominator layout, the habit of "
-                    "deep-learning code: each derivative has the shape of its variable, "
-                    "so that a gradient step {step} subtracts matrices of the same shape. "
-                    "The shapes in each closed form fit together and give exactly that "
-                    "shape:",
-                    step=M(
-                        f"{w} ← {w} − η·∂L/∂{w}",
-                        rf"{wt} \leftarrow {wt} - \eta \, \partial L/\partial {wt}",
-                    ),
+        layout = Para(
+            prose(
+                "This derivation uses the denominator layout, the habit of "
+                "deep-learning code: each derivative has the shape of its variable, "
+                "so that a gradient step {step} subtracts matrices of the same shape. "
+                "The shapes in each closed form fit together and give exactly that "
+                "shape:",
+                step=M(
+                    f"{w} ← {w} − η·∂L/∂{w}",
+                    rf"{wt} \leftarrow {wt} - \eta \, \partial L/\partial {wt}",
                 ),
-                short=(
-                    "Denominator layout: each derivative has the shape of its "
-                    "variable. Why the shapes match:",
-                ),
-            )
+            ),
+            short=(
+                "Denominator layout: each derivative has the shape of its "
+                "variable. Why the shapes match:",
+            ),
         )
     else:
-        parts.append(
-            Para(
-                prose(
-                    "This derivation uses the numerator layout, common in handwritten "
-                    "notes: each derivative has the transposed shape of its variable, and "
-                    "the gradient in the variable's own shape is its transpose, {grad}; a "
-                    "gradient step is {step}. The shapes in each closed form fit together "
-                    "and give the transposed shape:",
-                    grad=M(
-                        f"∇_{w} L = (∂L/∂{w})ᵀ",
-                        rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
-                    ),
-                    step=M(
-                        f"{w} ← {w} − η·∇_{w} L",
-                        rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
-                    ),
+        layout = Para(
+            prose(
+                "This derivation uses the numerator layout, common in handwritten "
+                "notes: each derivative has the transposed shape of its variable, and "
+                "the gradient in the variable's own shape is its transpose, {grad}; a "
+                "gradient step is {step}. The shapes in each closed form fit together "
+                "and give the transposed shape:",
+                grad=M(
+                    f"∇_{w} L = (∂L/∂{w})ᵀ",
+                    rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
                 ),
-                short=(
-                    "Numerator layout: each derivative has the transposed shape; the "
-                    "gradient is its transpose. Why the shapes match:",
+                step=M(
+                    f"{w} ← {w} − η·∇_{w} L",
+                    rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
                 ),
-            )
+            ),
+            short=(
+                "Numerator layout: each derivative has the transposed shape; the "
+                "gradient is its transpose. Why the shapes match:",
+            ),
         )
-    return parts
+    return [*parts, layout]
 
 
 def remarks_after_shapes(
@@ -645,7 +660,7 @@ def remarks_after_shapes(
                 ),
                 short=(),
             ),
-            memory(c, memory_argument(), c.conv.closed_form("X")),
+            memory(c),
         ]
     parts += [
         Title(("The bias is broadcast",)),
@@ -847,11 +862,10 @@ def define_note(c: Config) -> Prose:
     """The layer and its symbols."""
     nouns = ("sample", "input feature", "output feature")
     sizes = [
-        prose(
-            "{size} " + noun + ("" if value == 1 else "s"),
-            size=M(f"{name} = {value}", f"{size_m(name).latex} = {value}"),
+        prose("{size} " + noun + ("" if value == 1 else "s"), size=size)
+        for size, value, noun in zip(
+            size_equations(c), (c.n, c.d, c.m), nouns, strict=True
         )
-        for name, value, noun in zip(c.size_names, (c.n, c.d, c.m), nouns, strict=True)
     ]
     return prose(
         f"{{sizes}}; convention {c.conv.name} ({{source}}). Every entry is its own "
@@ -885,7 +899,7 @@ def upstream_note(c: Config) -> Prose:
     """What the upstream derivative is, for each loss."""
     y = c.letters.entry("Y")
     yt = tex_letters(y)
-    dy = M(f"∂L/∂{y}ᵢⱼ", rf"\partial L/\partial {yt}_{{ij}}")
+    dy = _dl_entry(c, "Y", "ij")
     if c.loss == "generic":
         return prose(
             "Backpropagation hands the layer the upstream derivatives {dy} from the "
@@ -952,8 +966,8 @@ def jacobian_title(c: Config, var: str) -> Prose:
     y, v = c.letters.of("Y"), c.letters.of(var)
     return prose(
         "Jacobian of {y} with respect to {v}",
-        y=M(f"vec({y})", rf"\operatorname{{vec}}({tex_letters(y)})"),
-        v=M(f"vec({v})", rf"\operatorname{{vec}}({tex_letters(v)})"),
+        y=vec_m(letter_m(y)),
+        v=vec_m(letter_m(v)),
     )
 
 
@@ -1015,7 +1029,7 @@ def reshape_note(c: Config, var: str) -> Prose:
             "{grad}.",
             dl=dl(c, var),
             vt=M(f"{lv}ᵀ", f"{lt}^{{T}}"),
-            dy=M(f"∂L/∂{y}", rf"\partial L/\partial {tex_letters(y)}"),
+            dy=partial(LOSS, letter_m(y)),
             v=v,
             grad=M(
                 f"∇_{lv} L = (∂L/∂{lv})ᵀ",
@@ -1095,7 +1109,7 @@ def sci_m(value: int) -> M:
     exponent = len(str(value)) - 1
     mantissa = value / 10**exponent
     return M(
-        f"{mantissa:.1f}·10{str(exponent).translate(_SUPERSCRIPT)}",
+        f"{mantissa:.1f}·10{_sup(exponent)}",
         rf"{mantissa:.1f} \cdot 10^{{{exponent}}}",
     )
 
@@ -1109,16 +1123,13 @@ def bytes_m(nbytes: int) -> str:
     return f"{shown} {unit}"
 
 
-def memory_argument() -> MemoryArgument:
-    """The memory argument at CS231n's layer (N = 64, D = M = 4096), computed."""
-    from .teaching import memory_argument as compute
+def memory(c: Config) -> Para:
+    """The memory argument at a real layer (CS231n's, N = 64, D = M = 4096): the explicit
+    Jacobian against the vector-Jacobian product, with every number computed by
+    :mod:`symderiv.teaching`."""
+    from .teaching import memory_argument
 
-    return compute()
-
-
-def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
-    """The memory argument at a real layer (CS231n): the explicit Jacobian against the
-    vector-Jacobian product, with every number computed by :mod:`symderiv.teaching`."""
+    arg = memory_argument()
     n, d, m = c.size_names
     x = arg.cost("X")
     tn, td, tm = (size_m(name).latex for name in c.size_names)
@@ -1136,16 +1147,14 @@ def memory(c: Config, arg: MemoryArgument, closed: Node | None) -> Para:
             "At the size of a real layer, {at} (a minibatch of 64 through a 4096-wide "
             f"layer), {{dvec}} alone would be a {{shape}} matrix: {{entries}} entries, "
             f"{size} in float32 (4 bytes each), though only {{nonzeros}} of them are "
-            "nonzero. {vjp} needs {flops} multiply-adds and stores a result the size of "
-            f"{{X}}: {result}.",
+            "nonzero. The vector-Jacobian product {vjp} needs {flops} multiply-adds and "
+            f"stores a result the size of {{X}}: {result}.",
             at=at,
             dvec=dvec,
             shape=_times(x.rows, x.cols),
             entries=entries,
             nonzeros=sci_m(x.nonzeros),
-            vjp=prose("The vector-Jacobian product {f}", f=F(closed))
-            if closed is not None
-            else "The closed form",
+            vjp=F(c.conv.closed_form("X")),
             flops=sci_m(x.vjp_flops),
             **syms("X"),
         ),
@@ -1170,13 +1179,9 @@ def function_view(
     v = c.letters.entry(var)
     others = [r for r in ("X", "W", "b") if r != var]
     n, d, m = c.size_names
-    count = {"X": f"{n}·{d}", "W": f"{d}·{m}", "b": m}[var]
-    count_tex = {
-        "X": f"{size_m(n).latex} {size_m(d).latex}",
-        "W": f"{size_m(d).latex} {size_m(m).latex}",
-        "b": size_m(m).latex,
-    }[var]
-    idx, sub = ("k", "ₖ") if var == "b" else ("kl", "ₖₗ")
+    factors = {"X": (n, d), "W": (d, m), "b": (m,)}[var]  # the entries of var
+    count = "·".join(factors)
+    count_tex = " ".join(size_m(f).latex for f in factors)
     held = {"a": sym(others[0]), "b": sym(others[1])}
     return Para(
         prose(
@@ -1202,7 +1207,7 @@ def function_view(
                 f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            d=M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
+            d=partial(*_slice_entries(c, var)),
             **held,
         ),
         short=prose(
@@ -1217,22 +1222,23 @@ def function_view(
     )
 
 
+def _slice_entries(c: Config, var: str) -> tuple[M, M]:
+    """y_ij and v_kl (v_k for the bias), the entries of the function view and the slicing."""
+    y, v = c.letters.entry("Y"), c.letters.entry(var)
+    idx, sub = ("k", "ₖ") if var == "b" else ("kl", "ₖₗ")
+    return M(f"{y}ᵢⱼ", f"{y}_{{ij}}"), M(f"{v}{sub}", f"{v}_{{{idx}}}")
+
+
 def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
     """The other slicing of the derivative tensor (CS231n, seed 003), and why both
     slicings give the same numbers; ``shown`` of the ``total`` slices are displayed
     (all of them are checked)."""
-    y = c.letters.entry("Y")
-    v = c.letters.entry(var)
-    idx = "k" if var == "b" else "kl"
-    sub = "ₖ" if var == "b" else "ₖₗ"
-    partial = 0 < shown < total
+    yij, vkl = _slice_entries(c, var)
+    partial_slices = 0 < shown < total
     terms: dict[str, Segment] = {
-        "dyv": M(f"∂{y}ᵢⱼ/∂{v}{sub}", rf"\partial {y}_{{ij}}/\partial {v}_{{{idx}}}"),
-        "slice": M(
-            f"∂{c.letters.of('Y')}/∂{v}{sub}",
-            rf"\partial {tex_letters(c.letters.of('Y'))}/\partial {v}_{{{idx}}}",
-        ),
-        "dlv": M(f"∂L/∂{v}{sub}", rf"\partial L/\partial {v}_{{{idx}}}"),
+        "dyv": partial(yij, vkl),
+        "slice": partial(letter_m(c.letters.of("Y")), vkl),
+        "dlv": partial(LOSS, vkl),
         **syms("Y", "dY"),
     }
     return Para(
@@ -1246,16 +1252,16 @@ def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
             "(checked entry by "
             + (
                 f"entry; the first {shown} of {total} slices shown, all {total} checked):"
-                if partial
+                if partial_slices
                 else "entry):"
             ),
-            vkl=M(f"{v}{sub}", f"{v}_{{{idx}}}"),
-            yij=M(f"{y}ᵢⱼ", f"{y}_{{ij}}"),
+            vkl=vkl,
+            yij=yij,
             v=sym(var),
             products=M(
-                f"∂L/∂{y}ᵢⱼ · ∂{y}ᵢⱼ/∂{v}{sub}",
-                rf"\frac{{\partial L}}{{\partial {y}_{{ij}}}} \, "
-                rf"\frac{{\partial {y}_{{ij}}}}{{\partial {v}_{{{idx}}}}}",
+                f"{partial(LOSS, yij).text} · {partial(yij, vkl).text}",
+                rf"\frac{{\partial L}}{{\partial {yij.latex}}} \, "
+                rf"\frac{{\partial {yij.latex}}}{{\partial {vkl.latex}}}",
             ),
             **terms,
         ),
@@ -1264,7 +1270,7 @@ def slicing(c: Config, var: str, shown: int = 0, total: int = 0) -> Para:
             "gives {dlv}, the same numbers"
             + (
                 f" (the first {shown} of {total} shown, all checked)."
-                if partial
+                if partial_slices
                 else "."
             ),
             **{k: terms[k] for k in ("slice", "Y", "dY", "dlv")},
@@ -1310,32 +1316,22 @@ def _range(name: str, size: str, base: int) -> M:
 
 def _sizes_eq(c: Config) -> Prose:
     """N=2, D=2, M=3 as maths, one equation per size."""
-    sizes = zip(c.size_names, (c.n, c.d, c.m), strict=True)
-    return joined(
-        [
-            M(f"{name}={value}", f"{size_m(name).latex} = {value}")
-            for name, value in sizes
-        ],
-        ", ",
-    )
+    return joined(size_equations(c, "="), ", ")
 
 
 def _dl_entry(c: Config, var: str, index: str) -> M:
     """∂L/∂w_hk."""
-    e = entry_m(c.letters.entry(var), index)
-    return M(f"∂L/∂{e.text}", rf"\partial L/\partial {e.latex}")
+    return partial(LOSS, entry_m(c.letters.entry(var), index))
 
 
 def _dy_entry(c: Config, var: str, index: str) -> M:
     """∂y_ij/∂w_hk."""
-    y, v = entry_m(c.letters.entry("Y"), "ij"), entry_m(c.letters.entry(var), index)
-    return M(f"∂{y.text}/∂{v.text}", rf"\partial {y.latex}/\partial {v.latex}")
+    return partial(_entry(c, "Y", "ij"), _entry(c, var, index))
 
 
 def _dyv(c: Config, var: str) -> M:
     """∂Y/∂W (whole matrices)."""
-    y, v = c.letters.of("Y"), c.letters.of(var)
-    return M(f"∂{y}/∂{v}", rf"\partial {tex_letters(y)}/\partial {tex_letters(v)}")
+    return partial(letter_m(c.letters.of("Y")), letter_m(c.letters.of(var)))
 
 
 def _equals(a: M, b: M) -> M:
@@ -1464,12 +1460,8 @@ def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) ->
 
 
 def index_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return prose(
-        f"differs at entry ({at[0]}, {at[1]}): index notation gives {{got}} but the chain "
-        "rule {want}",
-        got=got,
-        want=want,
-    )
+    where = differs(at, "index notation gives", got, "the chain rule", want)
+    return prose("differs at {where}", where=where)
 
 
 INDEX_AGREES: Prose = ("equals the chain-rule result",)
@@ -1498,11 +1490,7 @@ def tensor_note(
         shape=_equals(_dims_m(symbolic), _dims_m((), shape)),
         where=(" (only where ", *_and(deltas), ")") if deltas else (),
         grid=_equals(_dims_m(symbolic[:2]), _dims_m((), c.shape("Y"))),
-        block=M(
-            f"∂{c.letters.entry('Y')}ᵢⱼ/∂{c.letters.of(var)}",
-            rf"\partial {entry_m(c.letters.entry('Y'), 'ij').latex}/"
-            rf"\partial {tex_letters(c.letters.of(var))}",
-        ),
+        block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(var))),
         v=sym(var),
         dims=_dims_m((), c.shape(var)),
     )
@@ -1547,12 +1535,9 @@ def tensor_entry_differs(
     c: Config, var: str, ij: tuple[int, int], rest: tuple[int, ...]
 ) -> Prose:
     y = c.letters.entry("Y")
+    yij = M(f"{y}_{ij[0]},{ij[1]}", f"{tex_letters(y)}_{{{ij[0]},{ij[1]}}}")
     return (
-        M(
-            f"∂{y}_{ij[0]},{ij[1]}/∂{c.letters.of(var)}",
-            rf"\partial {tex_letters(y)}_{{{ij[0]},{ij[1]}}}/"
-            rf"\partial {tex_letters(c.letters.of(var))}",
-        ),
+        partial(yij, letter_m(c.letters.of(var))),
         f" entry {rest} differs from the explicit Jacobian",
     )
 
@@ -1626,13 +1611,7 @@ def conventions_intro(derivations: int) -> Prose:
 def slash(var: str, vec: bool = False, transposed: bool = False) -> M:
     """∂L/∂W, ∂vec(Y)/∂vec(W) or (∂L/∂W)ᵀ in xw's letters, written with a slash (a
     fraction would make the rows of a table uneven)."""
-    if vec:
-        m = M(
-            f"∂vec(Y)/∂vec({var})",
-            rf"\partial \operatorname{{vec}}(Y)/\partial \operatorname{{vec}}({var})",
-        )
-    else:
-        m = M(f"∂L/∂{var}", rf"\partial L/\partial {var}")
+    m = partial(vec_m(M("Y")), vec_m(M(var))) if vec else partial(LOSS, M(var))
     return M(f"({m.text})ᵀ", rf"({m.tex})^{{T}}") if transposed else m
 
 

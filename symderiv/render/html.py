@@ -358,14 +358,13 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
             f'<p class="{"ok" if block.passed else "bad"}">{self.text(block.prose)}</p>'
         )
 
-    def remarks(self, block: Remarks) -> str:
-        return self.part(
-            '<section class="reveal" id="remarks">', block.title, block.blocks
-        )
-
-    def background(self, block: Background) -> str:
-        head = '<section class="reveal" id="background">'
+    def remarks(self, block: Remarks | Background) -> str:
+        """The remarks or the background: a part revealed as one, with its id."""
+        name = "remarks" if isinstance(block, Remarks) else "background"
+        head = f'<section class="reveal" id="{name}">'
         return self.part(head, block.title, block.blocks)
+
+    background = remarks
 
 
 def render_html(derivation: Derivation, **settings: Any) -> str:

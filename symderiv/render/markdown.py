@@ -198,15 +198,11 @@ class ProsePrinter(PagePrinter[str, P]):
 
     def text(self, prose: Prose) -> str:
         """Prose with its marked maths inline."""
-        out: list[str] = []
-        for kind, content in prose_spans(prose, self.letters):
-            if kind == "math":
-                out.append(self.inline(content.strip()))
-            elif kind == "code":
-                out.append(self.code_span(content))
-            else:
-                out.append(self.words(content))
-        return "".join(out)
+        spell = {"math": lambda tex: self.inline(tex.strip()), "code": self.code_span}
+        return "".join(
+            spell.get(kind, self.words)(content)
+            for kind, content in prose_spans(prose, self.letters)
+        )
 
     def sentence(self, text: str | Prose) -> str:
         """A sentence of the engine: marked prose, or plain words with no maths."""

@@ -21,7 +21,7 @@ does not fit is left to the printer, which elides the matrices further.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: Sub- and superscripts per block on GitHub (it fails at 100; a margin for safety).
 MAX_SCRIPTS = 90
@@ -34,23 +34,21 @@ class Flavor:
     """How one family of Markdown renderers takes maths.
 
     Attributes:
-        name: the ``--flavor`` key.
         fenced: display maths in ```` ```math ```` fences and inline maths as ``$`…`$``
             (else ``$$ … $$`` and ``$…$``).
         max_chars: characters per maths block, or None.
         max_scripts: sub- and superscripts per maths block, or None.
     """
 
-    name: str
     fenced: bool
     max_chars: int | None
     max_scripts: int | None
 
 
 FLAVORS: dict[str, Flavor] = {
-    "github": Flavor("github", True, None, MAX_SCRIPTS),
-    "gitlab": Flavor("gitlab", True, MAX_CHARS, MAX_SCRIPTS),
-    "jupyter": Flavor("jupyter", False, None, None),
+    "github": Flavor(True, None, MAX_SCRIPTS),
+    "gitlab": Flavor(True, MAX_CHARS, MAX_SCRIPTS),
+    "jupyter": Flavor(False, None, None),
 }
 
 _SCRIPT = re.compile(r"(?<!\\)[_^]")
@@ -160,7 +158,7 @@ def split_display(tex: str, flavor: Flavor) -> list[str]:
     chain ``a = b = c`` (the next block starts with ``=``). A piece that still does not
     fit is returned as it is; the caller elides it.
 
-    >>> split_display(r"a = b,\\qquad c = d", Flavor("t", True, 6, None))
+    >>> split_display(r"a = b,\\qquad c = d", Flavor(True, 6, None))
     ['a = b', 'c = d']
     """
     if fits(tex, flavor):
@@ -195,7 +193,7 @@ def _Unwrapped(flavor: Flavor) -> Flavor:  # noqa: N802 - reads like a type
     """``flavor`` with room for the ``aligned`` wrapper around packed rows."""
     room = len("\\begin{aligned}\n\n\\end{aligned}")
     chars = None if flavor.max_chars is None else flavor.max_chars - room
-    return Flavor(flavor.name, flavor.fenced, chars, flavor.max_scripts)
+    return replace(flavor, max_chars=chars)
 
 
 __all__ = [

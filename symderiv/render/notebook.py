@@ -16,6 +16,7 @@ import contextlib
 import io
 import keyword
 from dataclasses import dataclass
+from functools import partialmethod
 from typing import Any, ClassVar
 
 from ..conventions import Config
@@ -34,30 +35,11 @@ from .page import (
 
 #: Names the generated code uses itself; display letters equal to one of them are not
 #: used as NumPy variable names (the role names X, W, b, dY are used instead).
-_RESERVED = {
-    "np",
-    "sp",
-    "d",
-    "r",
-    "rng",
-    "values",
-    "numeric",
-    "name",
-    "matrix",
-    "var",
-    "i",
-    "j",
-    "v",
-    "derive",
-    "print",
-    "int",
-    "max",
-    "dtype",
-    "array",
-    "True",
-    "False",
-    "None",
-}
+#: (Keywords such as None are refused as well.)
+_RESERVED = frozenset(
+    "np sp d r rng values numeric name matrix var i j v derive print int max dtype "
+    "array".split()
+)
 
 
 def _nbformat() -> Any:
@@ -101,16 +83,6 @@ class NotebookSettings(ProseSettings):
 
 
 Cells = list[dict[str, Any]]
-
-
-def _markdown(cell_id: str) -> Any:
-    """The method that prints a block as one Markdown cell, the Markdown printer's
-    (Any: mypy takes a function assigned in a class body for no method)."""
-
-    def method(self: NotebookPrinter, block: Any) -> Cells:
-        return self.md(cell_id, block)
-
-    return method
 
 
 class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
@@ -234,22 +206,23 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
                 cells += self.api_check(b)
         return cells
 
-    heading = _markdown("heading")
-    display = _markdown("display")
-    formula = _markdown("formula")
-    note = _markdown("note")
-    items = _markdown("items")
-    notation = _markdown("notation")
-    entry_sum = _markdown("entry")
-    shape_ledger = _markdown("shapes")
-    closed_shapes = _markdown("closed-shapes")
-    sparsity = _markdown("sparsity")
-    code = _markdown("code")
-    certificate = _markdown("certificate")
-    table = _markdown("table")
-    verdict = _markdown("verdict")
-    remarks = _markdown("remarks")
-    background = _markdown("background")
+    # the other blocks are one Markdown cell each, with this id
+    heading = partialmethod(md, "heading")
+    display = partialmethod(md, "display")
+    formula = partialmethod(md, "formula")
+    note = partialmethod(md, "note")
+    items = partialmethod(md, "items")
+    notation = partialmethod(md, "notation")
+    entry_sum = partialmethod(md, "entry")
+    shape_ledger = partialmethod(md, "shapes")
+    closed_shapes = partialmethod(md, "closed-shapes")
+    sparsity = partialmethod(md, "sparsity")
+    code = partialmethod(md, "code")
+    certificate = partialmethod(md, "certificate")
+    table = partialmethod(md, "table")
+    verdict = partialmethod(md, "verdict")
+    remarks = partialmethod(md, "remarks")
+    background = partialmethod(md, "background")
 
     def shown(self, key: str, comment: str) -> str:
         """Code whose last line displays matrix ``key`` of ``d.matrices()`` (its top-left

@@ -12,9 +12,10 @@ The blocks carry data (steps, polynomials, notation trees, prose with marked mat
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from itertools import groupby
+from typing import TYPE_CHECKING, Any, get_args
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
@@ -35,6 +36,7 @@ from ..notation import (
     shape,
 )
 from ..notation import Shape as NodeShape
+from ..notes import Items as Items  # the block of a short list is notes' own
 from ..notes import Math, Prose
 from ..steps import Check, Derivation, Step, StepKind
 
@@ -125,13 +127,6 @@ class Note:
     prose: Prose
     short: Prose | None = None
     aside: bool = False
-
-
-@dataclass(frozen=True)
-class Items:
-    """A short list (the settings of the derivation)."""
-
-    items: tuple[Prose, ...]
 
 
 @dataclass(frozen=True)
@@ -312,51 +307,29 @@ Block = (
 )
 
 #: Every block kind, in the order of the table in the README.
-KINDS: tuple[type, ...] = (
-    PageTitle,
-    Section,
-    StepGroup,
-    Heading,
-    Display,
-    Formula,
-    Note,
-    Items,
-    Notation,
-    EntrySum,
-    ShapeLedger,
-    ClosedShapes,
-    Sparsity,
-    Code,
-    CertificateTable,
-    Remarks,
-    Background,
-    Table,
-    Verdict,
-    ApiCheck,
-)
+KINDS: tuple[type, ...] = get_args(Block)
+
+#: Code cells, which only a notebook has.
+_CODE_CELLS: Mapping[type, str] = {ApiCheck: "code cells run only in a notebook"}
 
 #: The block kinds a format leaves out on purpose, and why. Nothing else is left out.
 OMITTED: Mapping[str, Mapping[type, str]] = {
     "text": {
         Sparsity: "the colours of the Jacobian (magenta nonzeros, dim zeros) and its "
         "block rules already show the pattern",
-        ApiCheck: "code cells run only in a notebook",
+        **_CODE_CELLS,
     },
     "latex": {
         ShapeLedger: "each closed form's shapes are under its factors in the remarks",
-        ApiCheck: "code cells run only in a notebook",
+        **_CODE_CELLS,
     },
     "beamer": {
         ShapeLedger: "a slide has no room for it; the remarks' frame shows the shapes",
-        ApiCheck: "code cells run only in a notebook",
+        **_CODE_CELLS,
     },
-    "markdown": {
-        ApiCheck: "code cells run only in a notebook",
-    },
+    "markdown": _CODE_CELLS,
     "ipynb": {},
-    "html": {
-        ApiCheck: "code cells run only in a notebook",
-    },
+    "html": _CODE_CELLS,
 }
 
 
@@ -449,7 +422,9 @@ class Shapes:
             if len(factors) > 1:
                 return Dims(self.of(node), "·", tuple(self.dims(a) for a in factors))
         if isinstance(node, Kron):
-            return Dims(self.of(node), "⊗", (self.dims(node.left), self.dims(node.right)))
+            return Dims(
+                self.of(node), "⊗", (self.dims(node.left), self.dims(node.right))
+            )
         return Dims(self.of(node))
 
 
@@ -466,24 +441,15 @@ def ledger(config: Config, step: Step) -> ShapeLedger | None:
     # the tensor view's ∂Y/∂V is a 4-D array: its 2-D Jacobian shape ((N·M)×(N·D)) would
     # contradict the grid drawn and the note, which states N×M×N×D and the grid of blocks
     tensor = step.view == "tensor" and step.kind is StepKind.JACOBIAN
-    for eq in step.equations:
-        for node in eq.parts:
-            if isinstance(node, (Explicit, Expr)):
-                continue
-            if tensor and isinstance(node, Deriv):
-                continue
-            if isinstance(node, Prod) and any(
-                isinstance(a, Explicit) for a in node.args
-            ):
-                continue
-            if node in seen:
-                continue
-            if shapes.of(node) is None:
-                continue
+    for node in (node for eq in step.equations for node in eq.parts):
+        explicit = isinstance(node, (Explicit, Expr)) or (
+            isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args)
+        )
+        if explicit or (tensor and isinstance(node, Deriv)) or node in seen:
+            continue
+        if shapes.of(node) is not None:
             seen.add(node)
-            items.append(
-                LedgerItem(node, shapes.dims(node), shapes.names_of(node))
-            )
+            items.append(LedgerItem(node, shapes.dims(node), shapes.names_of(node)))
     return ShapeLedger(tuple(items)) if items else None
 
 
@@ -589,23 +555,19 @@ def _parts(parts: list[notes.Part]) -> Iterator[Block]:
             yield Note(part.prose, part.short)
         elif isinstance(part, notes.Math):
             yield Formula(part)
-        elif isinstance(part, notes.Items):
-            yield Items(part.items)
+        elif isinstance(part, Items):
+            yield part
         else:
             yield Heading(part.prose)
 
 
 def _has(node: Node, kind: type) -> bool:
-    if isinstance(node, kind):
-        return True
-    for child in getattr(node, "args", ()):
-        if _has(child, kind):
-            return True
-    for attr in ("arg", "left", "right"):
-        child = getattr(node, attr, None)
-        if isinstance(child, Node) and _has(child, kind):
-            return True
-    return False
+    """True when ``node`` or a node inside it is a ``kind``."""
+    one = (getattr(node, attr, None) for attr in ("arg", "left", "right"))
+    return isinstance(node, kind) or any(
+        isinstance(child, Node) and _has(child, kind)
+        for child in (*getattr(node, "args", ()), *one)
+    )
 
 
 def _is_upstream(step: Step) -> bool:
@@ -620,6 +582,32 @@ def _is_upstream(step: Step) -> bool:
 
 def _is_summary(step: Step) -> bool:
     return step.kind is StepKind.RESULT and step.wrt is None
+
+
+def _part_of(numbered: tuple[int, Step]) -> tuple[str, str | None]:
+    """The part of the page a (number, step) goes in: ("summary", None), or its view
+    and variable."""
+    step = numbered[1]
+    return ("summary", None) if _is_summary(step) else (step.view, step.wrt)
+
+
+def _sparsity(c: Config, step: Step) -> Sparsity | None:
+    """The nonzero pattern of the Jacobian a Jacobian step writes out (the first one)."""
+    for eq in step.equations if step.kind is StepKind.JACOBIAN else ():
+        lhs = eq.parts[0]
+        explicit = [
+            p
+            for p in eq.parts
+            if isinstance(p, Explicit) and isinstance(p.matrix, PolyMatrix)
+        ]
+        if isinstance(lhs, Deriv) and explicit:
+            # the values: the last explicit matrix (the symbols may come first)
+            m = explicit[-1].matrix
+            caption = notes.sparsity_caption(
+                c, lhs, m.shape, m.nnz(), explicit[0].blocks
+            )
+            return Sparsity(m, explicit[-1].blocks, lhs, caption)
+    return None
 
 
 def step_blocks(
@@ -639,38 +627,15 @@ def step_blocks(
     summary = _is_summary(step)
     # seed 002's route: the map as a function, its Jacobian as symbols, before the numbers
     blocks += function_view_blocks(d, step)
-    equations = step.equations
-    blocks.append(Display(equations, step.kind, boxed=summary))
-    if step.kind is StepKind.JACOBIAN:
-        for eq in step.equations:
-            lhs = eq.parts[0]
-            explicit = [
-                p
-                for p in eq.parts
-                if isinstance(p, Explicit) and isinstance(p.matrix, PolyMatrix)
-            ]
-            if isinstance(lhs, Deriv) and explicit:
-                # the values: the last explicit matrix (the symbols may come first)
-                m = explicit[-1].matrix
-                blocks.append(
-                    Sparsity(
-                        m,
-                        explicit[-1].blocks,
-                        lhs,
-                        notes.sparsity_caption(
-                            c, lhs, m.shape, m.nnz(), explicit[0].blocks
-                        ),
-                    )
-                )
-                break
-    if any(_has(p, Comm) for eq in step.equations for p in eq.parts):
-        blocks.append(Note(notes.commutation(c)))
-    entry = entry_sum(d, step, max_entries)
-    if entry is not None:
-        blocks.append(entry)
-    shapes = ledger(c, step)
-    if shapes is not None:
-        blocks.append(shapes)
+    blocks.append(Display(step.equations, step.kind, boxed=summary))
+    commutes = any(_has(p, Comm) for eq in step.equations for p in eq.parts)
+    shown = (
+        _sparsity(c, step),
+        Note(notes.commutation(c)) if commutes else None,
+        entry_sum(d, step, max_entries),
+        ledger(c, step),
+    )
+    blocks += [b for b in shown if b is not None]
     # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
     blocks += slicing_blocks(d, step)
     if numbers is not None:
@@ -685,12 +650,10 @@ def step_blocks(
         lines = code_lines(d)
         if lines:
             blocks.append(Code(notes.CODE_INTRO, tuple(lines)))
-    if step.view == "jacobian" and step.wrt in d.results:
+    redo = {StepKind.JACOBIAN: "jacobian", StepKind.RESULT: "closed"}.get(step.kind)
+    if redo and step.view == "jacobian" and step.wrt in d.results:
         assert step.wrt is not None
-        if step.kind is StepKind.JACOBIAN:
-            blocks.append(ApiCheck(step.wrt, "jacobian"))
-        elif step.kind is StepKind.RESULT:
-            blocks.append(ApiCheck(step.wrt, "closed"))
+        blocks.append(ApiCheck(step.wrt, redo))
     return blocks
 
 
@@ -698,8 +661,6 @@ def shown_step(d: Derivation, step: Step) -> Step:
     """The step as the page shows it: where the function view shows the Jacobian as
     symbols, vec(V) first, then ∂vec(Y)/∂vec(V) = symbols = values (with the block rules)
     once."""
-    from dataclasses import replace
-
     from .devices import function_view_symbols
 
     symbols = function_view_symbols(d, step)
@@ -750,37 +711,24 @@ def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, 
             )
         )
     out.append(Section(notes.WHAT_IS_DERIVED, tuple(intro)))
-    current: tuple[str, str | None] | None = None
-    group: list[Block] = []
-    title: Prose = ()
-    for number, step in enumerate(d.steps, start=1):
-        key = ("summary", None) if _is_summary(step) else (step.view, step.wrt)
-        if key != current:
-            if group:
-                out.append(Section(title, tuple(group)))
-            group = []
-            title = (
-                notes.SUMMARY
-                if key[0] == "summary"
-                else notes.group_heading(key[0], key[1], current is None)
-            )
-            current = key
-        step = shown_step(d, step)
-        group.append(
-            StepGroup(
-                step, number, tuple(step_blocks(d, step, numbers, max_entries))
-            )
+    # the steps in parts: the set-up, then one per view and variable, the summary
+    for k, (key, run) in enumerate(groupby(enumerate(d.steps, start=1), _part_of)):
+        title = (
+            notes.SUMMARY if key[0] == "summary" else notes.group_heading(*key, k == 0)
         )
-    if group:
-        out.append(Section(title, tuple(group)))
-    out.append(ApiCheck("", "numbers"))
-    out.append(CertificateTable(notes.CERTIFICATE_INTRO, d.checks, d.verified))
-    out.append(Remarks(notes.REMARKS, tuple(remark_blocks(d))))
-    out.append(
-        Background(
-            notes.BACKGROUND, notes.BACKGROUND_SHORT, tuple(_parts(notes.background()))
-        )
-    )
+        shown = [(n, shown_step(d, step)) for n, step in run]
+        steps = [
+            StepGroup(s, n, tuple(step_blocks(d, s, numbers, max_entries)))
+            for n, s in shown
+        ]
+        out.append(Section(title, tuple(steps)))
+    background = tuple(_parts(notes.background()))
+    out += [
+        ApiCheck("", "numbers"),
+        CertificateTable(notes.CERTIFICATE_INTRO, d.checks, d.verified),
+        Remarks(notes.REMARKS, tuple(remark_blocks(d))),
+        Background(notes.BACKGROUND, notes.BACKGROUND_SHORT, background),
+    ]
     return tuple(out)
 
 
@@ -791,7 +739,9 @@ def page_of(d: Any, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, ...]
     Either way the first block is the PageTitle, whose ``config`` the printers bind.
     """
     own = getattr(d, "page", None)
-    blocks: tuple[Block, ...] = own(max_entries) if callable(own) else page(d, max_entries)
+    blocks: tuple[Block, ...] = (
+        own(max_entries) if callable(own) else page(d, max_entries)
+    )
     assert isinstance(blocks[0], PageTitle)
     return blocks
 
@@ -800,20 +750,12 @@ def remark_blocks(d: Derivation) -> list[Block]:
     """Where learners trip, with the shapes of each closed form after the layout remark."""
     c = d.config
     first = c.wrt[0]
-    res0 = d.results.get(first)
-    shape = res0.jacobian.shape if res0 is not None else None
-    nnz = res0.jacobian.nnz() if res0 is not None else 0
+    jac = d.results[first].jacobian if first in d.results else None
     blocks = list(_parts(notes.remarks(c)))
     shapes = Shapes(c)
     closed = tuple(
-        ClosedShape(
-            v,
-            d.results[v].closed_form,
-            shapes.dims(d.results[v].closed_form),
-            d.results[v].derivative.shape,
-        )
-        for v in c.wrt
-        if v in d.results
+        ClosedShape(v, r.closed_form, shapes.dims(r.closed_form), r.derivative.shape)
+        for v, r in ((v, d.results[v]) for v in c.wrt if v in d.results)
     )
     if closed:
         blocks.append(ClosedShapes(closed))
@@ -823,8 +765,8 @@ def remark_blocks(d: Derivation) -> list[Block]:
             c,
             c.conv.kronecker(first, c.vec),
             c.conv.kronecker(first, other),
-            shape,
-            nnz,
+            jac.shape if jac is not None else None,
+            jac.nnz() if jac is not None else 0,
         )
     )
     return blocks
