@@ -1527,10 +1527,6 @@ def tensor_agrees(c: Config, nnz: int) -> Prose:
     )
 
 
-def tensor_differs(at: tuple[int, int], got: Code, want: Code) -> Prose:
-    return differs(at, "contraction gives", got, "the chain rule", want)
-
-
 def tensor_entry_differs(
     c: Config, var: str, ij: tuple[int, int], rest: tuple[int, ...]
 ) -> Prose:

@@ -998,8 +998,8 @@ def pdf_string(text: str) -> str:
     """Unicode text for a PDF string (a bookmark, the PDF's title): TeX's special
     characters escaped, the rest left to hyperref's Unicode strings.
 
-    >>> pdf_string("Z = A·Wᵀ + 1_N·bᵀ")
-    'Z = A·Wᵀ + 1\\_N·bᵀ'
+    >>> print(pdf_string("Z = A·Wᵀ + 1_N·bᵀ"))
+    Z = A·Wᵀ + 1\\_N·bᵀ
     """
     specials = {
         "\\": r"\textbackslash{}",
