@@ -30,6 +30,7 @@ from ..algebra import (
     bulk_work,
     vec_positions,
 )
+from ..conventions import mse_upstream, softmax_ce_upstream
 from ..notation import (
     Deriv,
     Equation,
@@ -38,8 +39,6 @@ from ..notation import (
     Node,
     Ones,
     Prod,
-    Recip,
-    Scalar,
     Sum,
     Sym,
     T,
@@ -149,13 +148,34 @@ def loss_form(config: NetConfig) -> Node:
         if config.conv.samples_as_columns:
             return Prod(ones_k, T(Ones("N")))
         return Prod(Ones("N"), T(ones_k))
-    fit = Sym(last.output if config.loss == "mse" else "P")
-    return Prod(Recip("N"), Sum(fit, Prod(Scalar(Fraction(-1)), Sym("T"))))
+    if config.loss == "softmax-ce":
+        return softmax_ce_upstream()
+    return rename(mse_upstream(), {"Y": last.output})
 
 
 def size_names(index: int) -> dict[str, str]:
     """The single layer's sizes D, M as affine layer ``index``'s widths: D or Kℓ₋₁, Kℓ."""
     return {"N": "N", "D": "D" if index == 1 else f"K{index - 1}", "M": f"K{index}"}
+
+
+def network_forms(config: NetConfig) -> dict[str, Node]:
+    """∂L/∂(every matrix) as a formula through the network: each layer's upstream (dZ2,
+    dA1, ...) and X, Wℓ, bℓ, built top down from the convention's closed forms alone,
+    exactly as the derivation states them: dAℓ = dZℓ₊₁·W(ℓ+1)ᵀ, dZℓ = dAℓ ⊙ f'(Zℓ),
+    dWℓ = Hᵀ·dZℓ, ..."""
+    all_stages = stages(config)
+    top = all_stages[-1].output
+    through: dict[str, Node] = {top: Sym(f"d{top}")}
+    for st in reversed(all_stages):
+        up, k = through[st.output], st.index
+        if st.kind == "affine":
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
+            for role, var in roles.items():
+                closed = rename(config.conv.closed_form(role), roles, size_names(k))
+                through[var] = substitute(closed, {"dY": up})
+        else:
+            through[f"Z{k}"] = Had(up, Slope(st.kind, k))
+    return through
 
 
 @dataclass(frozen=True)
@@ -305,17 +325,12 @@ class _NetEngine:
         self.checks: list[Check] = []
         self.results: dict[str, Result] = {}
         self.upstreams: dict[str, PolyMatrix] = {}
-        self.upstream_forms: dict[str, Node] = {}
+        self.upstream_forms = network_forms(config)
         self.local_forms: dict[str, Node] = {}
         self.top_form: Node = Sym("dY")
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
         n = self.n
-        #: The network's sizes by name: N, D, then K1, K2, ... (affine layer widths).
-        self.sizes: dict[str, int] = {"N": n, "D": config.d}
-        for st in self.stages:
-            if st.kind == "affine":
-                self.sizes[f"K{st.index}"] = st.out_width
         #: Samples as rows (N × width), or as columns (width × N: the wx convention).
         self.columns = self.conv.samples_as_columns
         self.mats["X"] = atoms("x", *self.act_shape(config.d))
@@ -427,7 +442,6 @@ class _NetEngine:
         )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
         self.top_form = top_form
-        self.upstream_forms[self.top] = Sym(f"d{self.top}")
         lowest = self._lowest_needed()
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
@@ -637,7 +651,7 @@ class _NetEngine:
         if c.loss == "softmax-ce":
             return self.softmax_ce_steps()
         form = loss_form(c)
-        letter, layer = _split(entry_prefix(top))
+        letter, layer = _split(top)
         y, yt = _e(letter, layer, "ij"), _t(letter, layer, "ij")
         note: Prose
         written: tuple[Equation, ...] = ()
@@ -974,8 +988,7 @@ class _NetEngine:
         env = self.env(st)
         up_symbols = self._upstream_symbols(out)
         self.steps.append(self._upstream_step(st))
-        todo = [("W", f"W{k}"), ("b", f"b{k}")]
-        todo = [(r, v) for r, v in todo if v in self.wanted]
+        todo = [(r, f"{r}{k}") for r in "Wb" if f"{r}{k}" in self.wanted]
         if need_input:
             todo.insert(0, ("X", st.input))
         order = self.order
@@ -1049,7 +1062,7 @@ class _NetEngine:
             if var in self.wanted:
                 # The network form, evaluated from its formula, against the composition.
                 env_net = {**self.mats, f"d{self.top}": self.upstreams[self.top]}
-                direct = evaluate(form, env_net, order, self.sizes)
+                direct = evaluate(form, env_net, order, self.config.sizes())
                 net_ok = self._check(
                     var,
                     Claim.NETWORK,
@@ -1179,15 +1192,14 @@ class _NetEngine:
         if self.config.method == "jacobian":
             return ()
         k = st.index
-        z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
+        z, x = _split(st.output), _split(st.input)
         w = ("w", k)
         if self.columns:  # wx: z_ij = Σ_m w_im in_mj + b_i
             product, bias = [(w, "im"), (x, "mj")], "i"
         else:
             product = [(x, "im"), (w, "jm" if self.conv.weight_transposed else "mj")]
             bias = "j"
-        text = " ".join(_e(*name, idx) for name, idx in product)
-        tex = r" \, ".join(_t(*name, idx) for name, idx in product)
+        text, tex = _shown(product)
         return (
             Equation(
                 Written(
@@ -1216,10 +1228,10 @@ class _NetEngine:
         (``--method all``).
         """
         out, k = st.output, st.index
-        o = _split(entry_prefix(out))
-        i_ = _split(entry_prefix(st.input))
+        o = _split(out)
+        i_ = _split(st.input)
         w, do = ("w", k), ("d" + o[0], o[1])
-        wrt_name = ("b", k) if role == "b" else _split(entry_prefix(var))
+        wrt_name = ("b", k) if role == "b" else _split(var)
         # ∂out_ij/∂var_kl (its deltas) and the collapsed sum over ``letter``, by the
         # layer's formula: wx z_ij = Σ_m w_im in_mj + b_i, else z_ij = Σ_m in_im w_mj + b_j
         # (w_jm when W is stored transposed); a_ij = f(z_ij) for an elementwise layer.
@@ -1248,19 +1260,6 @@ class _NetEngine:
         letter, part, factors = formulas[role]
         roles: dict[Name, str] = {i_: "X", w: "W", "f": var}
         matrices = {do: up, **{n: env[r] for n, r in roles.items() if r in env}}
-        kind = st.kind
-
-        def shown(factors: Sequence[tuple[Name, str]]) -> tuple[str, str]:
-            texts = []
-            for name, idx in factors:
-                if name == "δ":
-                    texts.append((_e("δ", None, idx), _t(r"\delta", None, idx)))
-                elif name == "f":
-                    texts.append(_slope(kind, k, idx))
-                else:
-                    assert isinstance(name, tuple)
-                    texts.append((_e(*name, idx), _t(*name, idx)))
-            return " ".join(a for a, _ in texts), r" \, ".join(b for _, b in texts)
 
         def value(r: int, c: int) -> Poly:
             at = {"l": max(r, c)} if role == "b" else {"k": r, "l": c}
@@ -1294,8 +1293,8 @@ class _NetEngine:
             collapsed,
             "the collapsed sum = the chain rule's matrix, entry by entry",
         )
-        p_text, p_tex = shown(part)
-        done = shown(factors)
+        p_text, p_tex = _shown(part, st.kind, k)
+        done = _shown(factors, st.kind, k)
         if letter is not None:
             done = (
                 f"{_e('Σ', None, letter)} {done[0]}",
@@ -1370,7 +1369,7 @@ class _NetEngine:
     def _upstream_step(self, st: Stage) -> Step:
         out = st.output
         up = self._upstream_symbols(out)
-        letter, layer = _split(entry_prefix(out))
+        letter, layer = _split(out)
         # Its formula: the loss's at the top, else this layer's closed form and, when
         # they differ, the same through the layers above.
         forms = [self.top_form] if out == self.top else [self.local_forms[out]]
@@ -1420,7 +1419,7 @@ class _NetEngine:
         out, order = st.output, self.order
         row, chain = maths.chain_rule(self._upstream_symbols(out), jac, order)
         o, v = entry_prefix(out), entry_prefix(var)
-        of, by = _split(o), _split(v)  # entry letters and layer of out and var
+        of, by = _split(out), _split(var)  # entry letters and layer of out and var
         self.steps.append(
             Step(
                 f"dL_d{var}",
@@ -1483,7 +1482,7 @@ class _NetEngine:
         self, var: str, out: str, local: PolyMatrix, closed_node: Node
     ) -> tuple[PolyMatrix, Node]:
         """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
-        through the network."""
+        through the network (:func:`network_forms`)."""
         up = self._upstream_symbols(out)
         value = self.upstreams[out]
         values = {
@@ -1492,12 +1491,10 @@ class _NetEngine:
             for j in range(up.cols)
         }
         composed = local.subs(values)
-        form = substitute(closed_node, {f"d{out}": self.upstream_forms[out]})
         self.local_forms[var] = closed_node
         if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
             self.upstreams[var] = composed
-            self.upstream_forms[var] = form
-        return composed, form
+        return composed, self.upstream_forms[var]
 
     # -- summary -------------------------------------------------------------------------------
     def summary_step(self) -> None:
@@ -1584,8 +1581,27 @@ def _slope(kind: str, k: int, index: str = "ij") -> tuple[str, str]:
     return f"{a}(1 − {a})", f"{at}(1 - {at})"
 
 
-def _split(low: str) -> tuple[str, int | None]:
-    """Entry letters and layer: z2 -> ("z", 2); p -> ("p", None); dy -> ("dy", None)."""
+def _shown(
+    factors: Sequence[tuple[Name, str]], kind: str = "", k: int = 0
+) -> tuple[str, str]:
+    """A product of factors (name, index letters) as (text, LaTeX): a Kronecker delta δ,
+    the slope f of activation ``kind`` after layer ``k``, or an entry (letters, layer)."""
+    texts = []
+    for name, idx in factors:
+        if name == "δ":
+            texts.append((_e("δ", None, idx), _t(r"\delta", None, idx)))
+        elif name == "f":
+            texts.append(_slope(kind, k, idx))
+        else:
+            assert isinstance(name, tuple)
+            texts.append((_e(*name, idx), _t(*name, idx)))
+    return " ".join(a for a, _ in texts), r" \, ".join(b for _, b in texts)
+
+
+def _split(role: str) -> tuple[str, int | None]:
+    """A role's entry letters and layer: Z2 -> ("z", 2); P -> ("p", None); dY -> ("dy",
+    None)."""
+    low = entry_prefix(role)
     head = low.rstrip("0123456789")
     tail = low[len(head) :]
     return head, int(tail) if tail else None
