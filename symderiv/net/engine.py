@@ -96,29 +96,19 @@ def entry_prefix(role: str) -> str:
 
 
 @dataclass(frozen=True)
-class Stage:
-    """One layer of the network as the engine sees it.
+class Stage(LayerSpec):
+    """One layer of the network as the engine sees it: its ``--net`` item, and
 
     Attributes:
-        spec: the ``--net`` item.
         input: role of its input matrix (X, A1, Z1, ...).
         output: role of its output (Zℓ for affine ℓ, Aℓ for the activation after it).
         in_width, out_width: widths of input and output (N rows each).
     """
 
-    spec: LayerSpec
     input: str
     output: str
     in_width: int
     out_width: int
-
-    @property
-    def kind(self) -> str:
-        return self.spec.kind
-
-    @property
-    def index(self) -> int:
-        return self.spec.index
 
 
 def stages(config: NetConfig) -> tuple[Stage, ...]:
@@ -126,15 +116,12 @@ def stages(config: NetConfig) -> tuple[Stage, ...]:
     out: list[Stage] = []
     current, width = "X", config.d
     for layer in config.net.layers:
-        if layer.kind == "affine":
-            assert layer.width is not None
-            role = f"Z{layer.index}"
-            out.append(Stage(layer, current, role, width, layer.width))
-            width = layer.width
-        else:
-            role = f"A{layer.index}"
-            out.append(Stage(layer, current, role, width, width))
-        current = role
+        role = f"{'Z' if layer.kind == 'affine' else 'A'}{layer.index}"
+        out_width = width if layer.width is None else layer.width
+        out.append(
+            Stage(layer.kind, layer.width, layer.index, current, role, width, out_width)
+        )
+        current, width = role, out_width
     return tuple(out)
 
 
@@ -355,32 +342,18 @@ class _NetEngine:
         self.mats["dY"] = atoms("dy", *self.act_shape(width))
         if config.loss == "softmax-ce":
             self.mats["P"] = atoms("p", *self.act_shape(width))
-        # The lowest layer whose input derivative is needed.
+        # The variables whose derivatives are reported.
         self.wanted = set(config.wrt)
-
-    # -- a sample's index (i, the row) and its class index (j, the column); wx swaps them
-    @property
-    def sample_word(self) -> str:
-        return "column" if self.columns else "row"
-
-    @property
-    def sample_letter(self) -> str:
-        return "j" if self.columns else "i"
-
-    @property
-    def class_letter(self) -> str:
-        return "i" if self.columns else "j"
+        # A sample's index (i, the row) and its class index (j, the column); wx swaps them.
+        self.sample_word, self.sample_letter, self.class_letter = (
+            ("column", "j", "i") if self.columns else ("row", "i", "j")
+        )
 
     def raw(self, pattern: str) -> str:
         """Index letters of ``pattern`` in matrix order: "ic" is the sample i's entry c
         (i = the sample, c = its class j, K/L = the other sample's k/l); wx swaps them."""
-        letters = {
-            "i": self.sample_letter,
-            "c": self.class_letter,
-            "K": "l" if self.columns else "k",
-            "L": "k" if self.columns else "l",
-        }
-        out = "".join(letters.get(ch, ch) for ch in pattern)
+        letters = str.maketrans("icKL", "jilk" if self.columns else "ijkl")
+        out = pattern.translate(letters)
         if len(pattern) == 2 and pattern[0] == "i" and self.columns:
             out = out[::-1]  # (sample, class) is (row, column) in matrix order
         return out
@@ -446,7 +419,8 @@ class _NetEngine:
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
             st = self.stages[pos]
-            self._tick(f"layer {st.spec.text} ({st.output})", done, total)
+            self._tick(f"layer {st.text} ({st.output})", done, total)
+            self.steps.append(self._upstream_step(st))
             if st.kind == "affine":
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
             else:
@@ -987,7 +961,6 @@ class _NetEngine:
         roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
         env = self.env(st)
         up_symbols = self._upstream_symbols(out)
-        self.steps.append(self._upstream_step(st))
         todo = [(r, f"{r}{k}") for r in "Wb" if f"{r}{k}" in self.wanted]
         if need_input:
             todo.insert(0, ("X", st.input))
@@ -1100,7 +1073,6 @@ class _NetEngine:
         k, kind, out = st.index, st.kind, st.output
         zrole = f"Z{k}"
         up_symbols = self._upstream_symbols(out)
-        self.steps.append(self._upstream_step(st))
         slope = slope_matrix(kind, k, up_symbols.shape)
         order = self.order
         pos = vec_positions(slope.shape, order)
@@ -1384,7 +1356,7 @@ class _NetEngine:
             StepKind.DEFINE,
             (
                 "Layer ",
-                Code(st.spec.text),
+                Code(st.text),
                 ": the upstream derivative ",
                 mat(f"d{out}"),
             ),

@@ -147,7 +147,7 @@ def _part_title(d: NetDerivation, key: str) -> Prose:
     stage = next(st for st in d.stages if st.output == key)
     return (
         "Layer ",
-        Code(stage.spec.text),
+        Code(stage.text),
         " (",
         mat(stage.output),
         "): its derivatives",
