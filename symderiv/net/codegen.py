@@ -60,11 +60,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             init.append(f"        self.b{k} = np.zeros({b_shape})")
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             form = rename(conv.forward(), roles, size_names(k))
-            names = {
-                st.input: "self." + st.input,
-                f"W{k}": f"self.W{k}",
-                f"b{k}": f"self.b{k}",
-            }
+            names = {role: f"self.{role}" for role in roles.values()}
             code = numpy_code(form, names, _SIZES)
             fwd.append(f"        self.{st.output} = {code}  # {formula_text(form)}")
             doc_fwd.append(f"    {st.output} = {formula_text(form)}")
@@ -89,13 +85,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
     for st in reversed(all_stages):
         k = st.index
         if st.kind == "affine":
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": up}
-            names = {
-                st.input: f"self.{st.input}",
-                f"W{k}": f"self.W{k}",
-                f"b{k}": f"self.b{k}",
-                up: up,
-            }
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
+            names = {role: f"self.{role}" for role in roles.values()} | {up: up}
+            roles["dY"] = up
             for role, target in (
                 ("W", f"self.dW{k}"),
                 ("b", f"self.db{k}"),

@@ -1529,7 +1529,7 @@ class _NetEngine:
                     "The backward pass a student implements, top down: each line uses only "
                     "the line before it and values the forward pass cached. No framework "
                     "builds the Jacobians above: ",
-                    *_framework_sizes(self.config),
+                    *_framework_sizes(),
                 ),
                 uses=uses,
             )
@@ -1603,7 +1603,7 @@ def _depth(node: Node) -> int:
     return 0
 
 
-def _framework_sizes(config: NetConfig) -> Prose:
+def _framework_sizes() -> Prose:
     """Why the Jacobians stay on paper: their size at a real network's size."""
     n, d, h, c = 128, 784, 256, 10
     entries = (n * h) * (d * h)

@@ -51,14 +51,8 @@ def hadamard(a: PolyMatrix, b: PolyMatrix) -> PolyMatrix:
     """A ⊙ B, entry by entry (same shape)."""
     if a.shape != b.shape:
         raise ValueError(f"Hadamard product of shapes {a.shape} and {b.shape}")
-    out = {}
-    for key, v in a.entries.items():
-        w = b.entries.get(key)
-        if w is not None:
-            p = v * w
-            if not p.is_zero():
-                out[key] = p
-    return PolyMatrix(a.rows, a.cols, out)
+    out = {key: v * b[key] for key, v in a.entries.items()}
+    return PolyMatrix(a.rows, a.cols, {k: p for k, p in out.items() if not p.is_zero()})
 
 
 def diag_of(values: list[Poly]) -> PolyMatrix:
