@@ -690,11 +690,9 @@ class _NetEngine:
         pos = vec_positions(shape, order)
         at = self.at
         word = self.sample_word
-        # The order in which each sample's entries are contiguous in vec(P).
-        contiguous = "col" if self.columns else "row"
-
-        def sample(p: tuple[int, int]) -> int:
-            return p[1] if self.columns else p[0]
+        # The order in which each sample's entries are contiguous in vec(P), and which
+        # index of a position is its sample.
+        contiguous, sample = ("col", 1) if self.columns else ("row", 0)
 
         # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
         row = PolyMatrix(
@@ -752,7 +750,7 @@ class _NetEngine:
         jac = PolyMatrix(size, size, {})
         for r, here in enumerate(pos):
             for c, there in enumerate(pos):
-                if sample(there) == sample(here):
+                if there[sample] == here[sample]:
                     value = P[here] * ((ONE if here == there else Poly()) - P[there])
                     if not value.is_zero():
                         jac.entries[r, c] = value

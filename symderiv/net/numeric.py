@@ -190,13 +190,12 @@ class NetReport:
 def closed_values(instance: NetInstance) -> dict[str, Array]:
     """Every variable's closed form evaluated at the instance (from the cache)."""
     config = instance.config
-    out, cache = instance.forward()
+    _, cache = instance.forward()  # the cache holds the output too
     top_form, var_forms = forms(config)
     values: dict[str, Array] = {**instance.variables(), **cache, "T": instance.T}
     if instance.dY is not None:
         values["dY"] = instance.dY
     top = stages(config)[-1].output
-    values[top] = out
     sizes = config.sizes()
     values[f"d{top}"] = evaluate_np(top_form, values, sizes)
     return {var: evaluate_np(var_forms[var], values, sizes) for var in config.wrt}
