@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..conventions import get_convention
-from ..notation import Node, Sym
+from ..notation import Sym
 from ..render.code import numpy_code
 from .engine import size_names, stages
 from .notation import Had, Slope, rename
@@ -20,19 +20,6 @@ from .spec import NetConfig, parse_net
 _SIZES = {"N": "self.N"}
 #: Any batch size works; the configuration needs one to be valid.
 _BATCH = 1
-
-
-def _code(node: Node, names: dict[str, str]) -> str:
-    if isinstance(node, Had):
-        return f"{_code(node.left, names)} * {_code(node.right, names)}"
-    if isinstance(node, Slope):
-        k = node.index
-        return {
-            "relu": f"self.R{k}",
-            "tanh": f"(1 - self.A{k} * self.A{k})",
-            "sigmoid": f"self.A{k} * (1 - self.A{k})",
-        }[node.kind]
-    return numpy_code(node, names, _SIZES)
 
 
 def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str:
@@ -73,14 +60,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             init.append(f"        self.b{k} = np.zeros({b_shape})")
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             form = rename(conv.forward(), roles, size_names(k))
-            names = {
-                st.input: "self." + st.input,
-                f"W{k}": f"self.W{k}",
-                f"b{k}": f"self.b{k}",
-            }
-            fwd.append(
-                f"        self.{st.output} = {_code(form, names)}  # {formula_text(form)}"
-            )
+            names = {role: f"self.{role}" for role in roles.values()}
+            code = numpy_code(form, names, _SIZES)
+            fwd.append(f"        self.{st.output} = {code}  # {formula_text(form)}")
             doc_fwd.append(f"    {st.output} = {formula_text(form)}")
             d_in = str(width)
         else:
@@ -103,13 +85,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
     for st in reversed(all_stages):
         k = st.index
         if st.kind == "affine":
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": up}
-            names = {
-                st.input: f"self.{st.input}",
-                f"W{k}": f"self.W{k}",
-                f"b{k}": f"self.b{k}",
-                up: up,
-            }
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
+            names = {role: f"self.{role}" for role in roles.values()} | {up: up}
+            roles["dY"] = up
             for role, target in (
                 ("W", f"self.dW{k}"),
                 ("b", f"self.db{k}"),
@@ -117,7 +95,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             ):
                 node = rename(conv.closed_form(role), roles, size_names(k))
                 bwd.append(
-                    f"        {target} = {_code(node, names)}  # {formula_text(node)}"
+                    f"        {target} = {numpy_code(node, names, _SIZES)}  # {formula_text(node)}"
                 )
                 doc_bwd.append(
                     f"    {target.removeprefix('self.')} = {formula_text(node)}"
@@ -125,8 +103,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             up = f"d{st.input}"
         else:
             node = Had(Sym(up), Slope(st.kind, k))
+            names = {up: up, f"R{k}": f"self.R{k}", f"A{k}": f"self.A{k}"}
             bwd.append(
-                f"        dZ{k} = {_code(node, {up: up})}  # {formula_text(node)}"
+                f"        dZ{k} = {numpy_code(node, names)}  # {formula_text(node)}"
             )
             doc_bwd.append(f"    dZ{k} = {formula_text(node)}")
             up = f"dZ{k}"

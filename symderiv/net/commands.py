@@ -63,21 +63,15 @@ def refuse_columns(conv: Any, command: str) -> None:
 
 def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
     """A NetConfig from the command's options (wrt given as X,W,b defaults to all)."""
-    from .spec import NetConfig, parse_net
+    from .spec import SETTINGS, NetConfig, parse_net
 
     spec = parse_net(net)
     wrt = options.get("wrt")
     if wrt is not None and tuple(wrt) == ("X", "W", "b"):
         wrt = None  # the single layer's default: every variable of the network
     # The options given; NetConfig's defaults for the others.
-    given = ("convention", "vec", "layout", "loss", "method")
-    return NetConfig(
-        net=spec,
-        n=n,
-        d=d,
-        wrt=tuple(wrt) if wrt else (),
-        **{name: options[name] for name in given if name in options},
-    )
+    given = {name: options[name] for name in SETTINGS if name in options}
+    return NetConfig(net=spec, n=n, d=d, wrt=tuple(wrt) if wrt else (), **given)
 
 
 def derive_command(

@@ -30,6 +30,7 @@ from ..algebra import (
     bulk_work,
     vec_positions,
 )
+from ..conventions import mse_upstream, softmax_ce_upstream
 from ..notation import (
     Deriv,
     Equation,
@@ -38,8 +39,6 @@ from ..notation import (
     Node,
     Ones,
     Prod,
-    Recip,
-    Scalar,
     Sum,
     Sym,
     T,
@@ -97,29 +96,19 @@ def entry_prefix(role: str) -> str:
 
 
 @dataclass(frozen=True)
-class Stage:
-    """One layer of the network as the engine sees it.
+class Stage(LayerSpec):
+    """One layer of the network as the engine sees it: its ``--net`` item, and
 
     Attributes:
-        spec: the ``--net`` item.
         input: role of its input matrix (X, A1, Z1, ...).
         output: role of its output (Zℓ for affine ℓ, Aℓ for the activation after it).
         in_width, out_width: widths of input and output (N rows each).
     """
 
-    spec: LayerSpec
     input: str
     output: str
     in_width: int
     out_width: int
-
-    @property
-    def kind(self) -> str:
-        return self.spec.kind
-
-    @property
-    def index(self) -> int:
-        return self.spec.index
 
 
 def stages(config: NetConfig) -> tuple[Stage, ...]:
@@ -127,15 +116,12 @@ def stages(config: NetConfig) -> tuple[Stage, ...]:
     out: list[Stage] = []
     current, width = "X", config.d
     for layer in config.net.layers:
-        if layer.kind == "affine":
-            assert layer.width is not None
-            role = f"Z{layer.index}"
-            out.append(Stage(layer, current, role, width, layer.width))
-            width = layer.width
-        else:
-            role = f"A{layer.index}"
-            out.append(Stage(layer, current, role, width, width))
-        current = role
+        role = f"{'Z' if layer.kind == 'affine' else 'A'}{layer.index}"
+        out_width = width if layer.width is None else layer.width
+        out.append(
+            Stage(layer.kind, layer.width, layer.index, current, role, width, out_width)
+        )
+        current, width = role, out_width
     return tuple(out)
 
 
@@ -149,13 +135,34 @@ def loss_form(config: NetConfig) -> Node:
         if config.conv.samples_as_columns:
             return Prod(ones_k, T(Ones("N")))
         return Prod(Ones("N"), T(ones_k))
-    fit = Sym(last.output if config.loss == "mse" else "P")
-    return Prod(Recip("N"), Sum(fit, Prod(Scalar(Fraction(-1)), Sym("T"))))
+    if config.loss == "softmax-ce":
+        return softmax_ce_upstream()
+    return rename(mse_upstream(), {"Y": last.output})
 
 
 def size_names(index: int) -> dict[str, str]:
     """The single layer's sizes D, M as affine layer ``index``'s widths: D or Kℓ₋₁, Kℓ."""
     return {"N": "N", "D": "D" if index == 1 else f"K{index - 1}", "M": f"K{index}"}
+
+
+def network_forms(config: NetConfig) -> dict[str, Node]:
+    """∂L/∂(every matrix) as a formula through the network: each layer's upstream (dZ2,
+    dA1, ...) and X, Wℓ, bℓ, built top down from the convention's closed forms alone,
+    exactly as the derivation states them: dAℓ = dZℓ₊₁·W(ℓ+1)ᵀ, dZℓ = dAℓ ⊙ f'(Zℓ),
+    dWℓ = Hᵀ·dZℓ, ..."""
+    all_stages = stages(config)
+    top = all_stages[-1].output
+    through: dict[str, Node] = {top: Sym(f"d{top}")}
+    for st in reversed(all_stages):
+        up, k = through[st.output], st.index
+        if st.kind == "affine":
+            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
+            for role, var in roles.items():
+                closed = rename(config.conv.closed_form(role), roles, size_names(k))
+                through[var] = substitute(closed, {"dY": up})
+        else:
+            through[f"Z{k}"] = Had(up, Slope(st.kind, k))
+    return through
 
 
 @dataclass(frozen=True)
@@ -305,17 +312,12 @@ class _NetEngine:
         self.checks: list[Check] = []
         self.results: dict[str, Result] = {}
         self.upstreams: dict[str, PolyMatrix] = {}
-        self.upstream_forms: dict[str, Node] = {}
+        self.upstream_forms = network_forms(config)
         self.local_forms: dict[str, Node] = {}
         self.top_form: Node = Sym("dY")
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
         n = self.n
-        #: The network's sizes by name: N, D, then K1, K2, ... (affine layer widths).
-        self.sizes: dict[str, int] = {"N": n, "D": config.d}
-        for st in self.stages:
-            if st.kind == "affine":
-                self.sizes[f"K{st.index}"] = st.out_width
         #: Samples as rows (N × width), or as columns (width × N: the wx convention).
         self.columns = self.conv.samples_as_columns
         self.mats["X"] = atoms("x", *self.act_shape(config.d))
@@ -340,32 +342,18 @@ class _NetEngine:
         self.mats["dY"] = atoms("dy", *self.act_shape(width))
         if config.loss == "softmax-ce":
             self.mats["P"] = atoms("p", *self.act_shape(width))
-        # The lowest layer whose input derivative is needed.
+        # The variables whose derivatives are reported.
         self.wanted = set(config.wrt)
-
-    # -- a sample's index (i, the row) and its class index (j, the column); wx swaps them
-    @property
-    def sample_word(self) -> str:
-        return "column" if self.columns else "row"
-
-    @property
-    def sample_letter(self) -> str:
-        return "j" if self.columns else "i"
-
-    @property
-    def class_letter(self) -> str:
-        return "i" if self.columns else "j"
+        # A sample's index (i, the row) and its class index (j, the column); wx swaps them.
+        self.sample_word, self.sample_letter, self.class_letter = (
+            ("column", "j", "i") if self.columns else ("row", "i", "j")
+        )
 
     def raw(self, pattern: str) -> str:
         """Index letters of ``pattern`` in matrix order: "ic" is the sample i's entry c
         (i = the sample, c = its class j, K/L = the other sample's k/l); wx swaps them."""
-        letters = {
-            "i": self.sample_letter,
-            "c": self.class_letter,
-            "K": "l" if self.columns else "k",
-            "L": "k" if self.columns else "l",
-        }
-        out = "".join(letters.get(ch, ch) for ch in pattern)
+        letters = str.maketrans("icKL", "jilk" if self.columns else "ijkl")
+        out = pattern.translate(letters)
         if len(pattern) == 2 and pattern[0] == "i" and self.columns:
             out = out[::-1]  # (sample, class) is (row, column) in matrix order
         return out
@@ -427,12 +415,12 @@ class _NetEngine:
         )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
         self.top_form = top_form
-        self.upstream_forms[self.top] = Sym(f"d{self.top}")
         lowest = self._lowest_needed()
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
             st = self.stages[pos]
-            self._tick(f"layer {st.spec.text} ({st.output})", done, total)
+            self._tick(f"layer {st.text} ({st.output})", done, total)
+            self.steps.append(self._upstream_step(st))
             if st.kind == "affine":
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
             else:
@@ -637,7 +625,7 @@ class _NetEngine:
         if c.loss == "softmax-ce":
             return self.softmax_ce_steps()
         form = loss_form(c)
-        letter, layer = _split(entry_prefix(top))
+        letter, layer = _split(top)
         y, yt = _e(letter, layer, "ij"), _t(letter, layer, "ij")
         note: Prose
         written: tuple[Equation, ...] = ()
@@ -702,11 +690,9 @@ class _NetEngine:
         pos = vec_positions(shape, order)
         at = self.at
         word = self.sample_word
-        # The order in which each sample's entries are contiguous in vec(P).
-        contiguous = "col" if self.columns else "row"
-
-        def sample(p: tuple[int, int]) -> int:
-            return p[1] if self.columns else p[0]
+        # The order in which each sample's entries are contiguous in vec(P), and which
+        # index of a position is its sample.
+        contiguous, sample = ("col", 1) if self.columns else ("row", 0)
 
         # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
         row = PolyMatrix(
@@ -764,7 +750,7 @@ class _NetEngine:
         jac = PolyMatrix(size, size, {})
         for r, here in enumerate(pos):
             for c, there in enumerate(pos):
-                if sample(there) == sample(here):
+                if there[sample] == here[sample]:
                     value = P[here] * ((ONE if here == there else Poly()) - P[there])
                     if not value.is_zero():
                         jac.entries[r, c] = value
@@ -780,13 +766,7 @@ class _NetEngine:
             # K·vec(P) = vec(Pᵀ) in the contiguous order: the vec of P in the other one
             perm = PolyMatrix.commutation(*shape, contiguous)
             structured = perm @ structured @ perm.T
-        self._check(
-            "P",
-            Claim.SOFTMAX,
-            jac.first_difference(structured),
-            jac,
-            structured,
-        )
+        self._check("P", Claim.SOFTMAX, jac, structured)
         block_rows = (width, width) if order == contiguous else None
         self.steps.append(
             Step(
@@ -851,13 +831,7 @@ class _NetEngine:
                 if not v.is_zero():
                     fused_entries[at(i, j)] = v
         fused = PolyMatrix(*shape, fused_entries)
-        self._check(
-            "P",
-            Claim.ROUTES,
-            unfused.first_difference(fused),
-            unfused,
-            fused,
-        )
+        self._check("P", Claim.ROUTES, unfused, fused)
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
             next(iter(T_[at(i, width - 1)].atoms())): ONE
@@ -866,13 +840,7 @@ class _NetEngine:
         }
         target = (P - T_).scale(scale)
         left, right = unfused.subs(onehot), target.subs(onehot)
-        self._check(
-            "P",
-            Claim.ONE_HOT,
-            left.first_difference(right),
-            left,
-            right,
-        )
+        self._check("P", Claim.ONE_HOT, left, right)
         self.steps.append(
             Step(
                 f"dL_dZ{k}_chain",
@@ -969,23 +937,20 @@ class _NetEngine:
         self,
         wrt: str,
         claim: str,
-        diff: tuple[int, int] | None,
         left: PolyMatrix,
         right: PolyMatrix,
         detail: str | Prose = "",
     ) -> bool:
-        ok = diff is None
-        text: str | Prose
-        if ok:
-            text = detail or "equal entry by entry"
-        else:
-            assert diff is not None
+        """Certify left = right entry by entry (``detail``: what a pass says)."""
+        diff = left.first_difference(right)
+        text: str | Prose = detail or "equal entry by entry"
+        if diff is not None:
             text = (
                 f"entry ({diff[0] + 1}, {diff[1] + 1}): {left[diff].to_str()} but "
                 f"{right[diff].to_str()}"
             )
-        self.checks.append(Check(wrt, claim, ok, text))
-        return ok
+        self.checks.append(Check(wrt, claim, diff is None, text))
+        return diff is None
 
     def affine_backward(self, st: Stage, need_input: bool) -> None:
         """Affine layer ℓ: Jacobians of vec(Zℓ) by Wℓ, bℓ (and its input), chain, close."""
@@ -994,9 +959,7 @@ class _NetEngine:
         roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
         env = self.env(st)
         up_symbols = self._upstream_symbols(out)
-        self.steps.append(self._upstream_step(st))
-        todo = [("W", f"W{k}"), ("b", f"b{k}")]
-        todo = [(r, v) for r, v in todo if v in self.wanted]
+        todo = [(r, f"{r}{k}") for r in "Wb" if f"{r}{k}" in self.wanted]
         if need_input:
             todo.insert(0, ("X", st.input))
         order = self.order
@@ -1010,7 +973,6 @@ class _NetEngine:
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
-                jac.first_difference(kron),
                 jac,
                 kron,
                 _equal(Deriv(out, var, vec=True), kron_node),
@@ -1071,11 +1033,10 @@ class _NetEngine:
             if var in self.wanted:
                 # The network form, evaluated from its formula, against the composition.
                 env_net = {**self.mats, f"d{self.top}": self.upstreams[self.top]}
-                direct = evaluate(form, env_net, order, self.sizes)
+                direct = evaluate(form, env_net, order, self.config.sizes())
                 net_ok = self._check(
                     var,
                     Claim.NETWORK,
-                    composed.first_difference(direct),
                     composed,
                     direct,
                     "equal to the composed chain rule, entry by entry",
@@ -1110,16 +1071,12 @@ class _NetEngine:
         k, kind, out = st.index, st.kind, st.output
         zrole = f"Z{k}"
         up_symbols = self._upstream_symbols(out)
-        self.steps.append(self._upstream_step(st))
         slope = slope_matrix(kind, k, up_symbols.shape)
         order = self.order
         pos = vec_positions(slope.shape, order)
-        # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), every pair of positions.
+        # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), nonzero where the positions agree.
         entries = {
-            (r, c): slope[here]
-            for r, here in enumerate(pos)
-            for c, there in enumerate(pos)
-            if here == there and not slope[here].is_zero()
+            (r, r): slope[p] for r, p in enumerate(pos) if not slope[p].is_zero()
         }
         jac = PolyMatrix(len(pos), len(pos), entries)
         diag_node = Diag(Slope(kind, k))
@@ -1127,12 +1084,12 @@ class _NetEngine:
         self._check(
             zrole,
             Claim.DIAGONAL,
-            jac.first_difference(structured),
             jac,
             structured,
             _equal(Deriv(out, zrole, vec=True), diag_node),
         )
         size = len(pos)
+        slope_text, slope_tex = _slope(kind, k)
         self.steps.append(
             Step(
                 f"d{out}_d{zrole}",
@@ -1142,10 +1099,10 @@ class _NetEngine:
                     Equation(
                         Written(
                             f"∂{_e('a', k, 'ij')}/∂{_e('z', k, 'kl')} = δᵢₖ δⱼₗ "
-                            f"{_slope_text(kind, k)}",
+                            f"{slope_text}",
                             rf"\frac{{\partial {_t('a', k, 'ij')}}}"
                             rf"{{\partial {_t('z', k, 'kl')}}} = \delta_{{ik}} "
-                            rf"\delta_{{jl}} \, {_slope_tex(kind, k)}",
+                            rf"\delta_{{jl}} \, {slope_tex}",
                         )
                     ),
                     Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
@@ -1205,15 +1162,14 @@ class _NetEngine:
         if self.config.method == "jacobian":
             return ()
         k = st.index
-        z, x = _split(entry_prefix(st.output)), _split(entry_prefix(st.input))
+        z, x = _split(st.output), _split(st.input)
         w = ("w", k)
         if self.columns:  # wx: z_ij = Σ_m w_im in_mj + b_i
             product, bias = [(w, "im"), (x, "mj")], "i"
         else:
             product = [(x, "im"), (w, "jm" if self.conv.weight_transposed else "mj")]
             bias = "j"
-        text = " ".join(_e(*name, idx) for name, idx in product)
-        tex = r" \, ".join(_t(*name, idx) for name, idx in product)
+        text, tex = _shown(product)
         return (
             Equation(
                 Written(
@@ -1242,10 +1198,10 @@ class _NetEngine:
         (``--method all``).
         """
         out, k = st.output, st.index
-        o = _split(entry_prefix(out))
-        i_ = _split(entry_prefix(st.input))
+        o = _split(out)
+        i_ = _split(st.input)
         w, do = ("w", k), ("d" + o[0], o[1])
-        wrt_name = ("b", k) if role == "b" else _split(entry_prefix(var))
+        wrt_name = ("b", k) if role == "b" else _split(var)
         # ∂out_ij/∂var_kl (its deltas) and the collapsed sum over ``letter``, by the
         # layer's formula: wx z_ij = Σ_m w_im in_mj + b_i, else z_ij = Σ_m in_im w_mj + b_j
         # (w_jm when W is stored transposed); a_ij = f(z_ij) for an elementwise layer.
@@ -1274,19 +1230,6 @@ class _NetEngine:
         letter, part, factors = formulas[role]
         roles: dict[Name, str] = {i_: "X", w: "W", "f": var}
         matrices = {do: up, **{n: env[r] for n, r in roles.items() if r in env}}
-        kind = st.kind
-
-        def shown(factors: Sequence[tuple[Name, str]]) -> tuple[str, str]:
-            texts = []
-            for name, idx in factors:
-                if name == "δ":
-                    texts.append((_e("δ", None, idx), _t(r"\delta", None, idx)))
-                elif name == "f":
-                    texts.append((_slope_text(kind, k, idx), _slope_tex(kind, k, idx)))
-                else:
-                    assert isinstance(name, tuple)
-                    texts.append((_e(*name, idx), _t(*name, idx)))
-            return " ".join(a for a, _ in texts), r" \, ".join(b for _, b in texts)
 
         def value(r: int, c: int) -> Poly:
             at = {"l": max(r, c)} if role == "b" else {"k": r, "l": c}
@@ -1316,13 +1259,12 @@ class _NetEngine:
         self._check(
             var,
             Claim.INDEX,
-            local.first_difference(collapsed),
             local,
             collapsed,
             "the collapsed sum = the chain rule's matrix, entry by entry",
         )
-        p_text, p_tex = shown(part)
-        done = shown(factors)
+        p_text, p_tex = _shown(part, st.kind, k)
+        done = _shown(factors, st.kind, k)
         if letter is not None:
             done = (
                 f"{_e('Σ', None, letter)} {done[0]}",
@@ -1397,7 +1339,7 @@ class _NetEngine:
     def _upstream_step(self, st: Stage) -> Step:
         out = st.output
         up = self._upstream_symbols(out)
-        letter, layer = _split(entry_prefix(out))
+        letter, layer = _split(out)
         # Its formula: the loss's at the top, else this layer's closed form and, when
         # they differ, the same through the layers above.
         forms = [self.top_form] if out == self.top else [self.local_forms[out]]
@@ -1412,7 +1354,7 @@ class _NetEngine:
             StepKind.DEFINE,
             (
                 "Layer ",
-                Code(st.spec.text),
+                Code(st.text),
                 ": the upstream derivative ",
                 mat(f"d{out}"),
             ),
@@ -1447,7 +1389,7 @@ class _NetEngine:
         out, order = st.output, self.order
         row, chain = maths.chain_rule(self._upstream_symbols(out), jac, order)
         o, v = entry_prefix(out), entry_prefix(var)
-        of, by = _split(o), _split(v)  # entry letters and layer of out and var
+        of, by = _split(out), _split(var)  # entry letters and layer of out and var
         self.steps.append(
             Step(
                 f"dL_d{var}",
@@ -1479,12 +1421,7 @@ class _NetEngine:
         )
         local = maths.unvec(chain, self.mats[var].shape, order)
         ok = self._check(
-            var,
-            Claim.CLOSED_FORM,
-            local.first_difference(closed),
-            local,
-            closed,
-            _equal(Sym(f"d{var}"), closed_node),
+            var, Claim.CLOSED_FORM, local, closed, _equal(Sym(f"d{var}"), closed_node)
         )
         reshape_note, closed_title, closed_note = notes
         self.steps.append(
@@ -1515,7 +1452,7 @@ class _NetEngine:
         self, var: str, out: str, local: PolyMatrix, closed_node: Node
     ) -> tuple[PolyMatrix, Node]:
         """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
-        through the network."""
+        through the network (:func:`network_forms`)."""
         up = self._upstream_symbols(out)
         value = self.upstreams[out]
         values = {
@@ -1524,12 +1461,10 @@ class _NetEngine:
             for j in range(up.cols)
         }
         composed = local.subs(values)
-        form = substitute(closed_node, {f"d{out}": self.upstream_forms[out]})
         self.local_forms[var] = closed_node
         if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
             self.upstreams[var] = composed
-            self.upstream_forms[var] = form
-        return composed, form
+        return composed, self.upstream_forms[var]
 
     # -- summary -------------------------------------------------------------------------------
     def summary_step(self) -> None:
@@ -1592,7 +1527,7 @@ class _NetEngine:
                     "The backward pass a student implements, top down: each line uses only "
                     "the line before it and values the forward pass cached. No framework "
                     "builds the Jacobians above: ",
-                    *_framework_sizes(self.config),
+                    *_framework_sizes(),
                 ),
                 uses=uses,
             )
@@ -1606,26 +1541,37 @@ def _mono(*names: str) -> tuple[str, ...]:
     return tuple(sorted(names, key=rank))
 
 
-def _slope_text(kind: str, k: int, index: str = "ij") -> str:
-    a = _e("a", k, index)
-    return {
-        "relu": _e("r", k, index),
-        "tanh": f"(1 − {a}²)",
-        "sigmoid": f"{a}(1 − {a})",
-    }[kind]
+def _slope(kind: str, k: int, index: str = "ij") -> tuple[str, str]:
+    """f′ of an activation at one entry, in what is cached, as (text, LaTeX)."""
+    if kind == "relu":
+        return _e("r", k, index), _t("r", k, index)
+    a, at = _e("a", k, index), _t("a", k, index)
+    if kind == "tanh":
+        return f"(1 − {a}²)", f"(1 - {{{at}}}^{{2}})"
+    return f"{a}(1 − {a})", f"{at}(1 - {at})"
 
 
-def _slope_tex(kind: str, k: int, index: str = "ij") -> str:
-    a = _t("a", k, index)
-    return {
-        "relu": _t("r", k, index),
-        "tanh": f"(1 - {{{a}}}^{{2}})",
-        "sigmoid": f"{a}(1 - {a})",
-    }[kind]
+def _shown(
+    factors: Sequence[tuple[Name, str]], kind: str = "", k: int = 0
+) -> tuple[str, str]:
+    """A product of factors (name, index letters) as (text, LaTeX): a Kronecker delta δ,
+    the slope f of activation ``kind`` after layer ``k``, or an entry (letters, layer)."""
+    texts = []
+    for name, idx in factors:
+        if name == "δ":
+            texts.append((_e("δ", None, idx), _t(r"\delta", None, idx)))
+        elif name == "f":
+            texts.append(_slope(kind, k, idx))
+        else:
+            assert isinstance(name, tuple)
+            texts.append((_e(*name, idx), _t(*name, idx)))
+    return " ".join(a for a, _ in texts), r" \, ".join(b for _, b in texts)
 
 
-def _split(low: str) -> tuple[str, int | None]:
-    """Entry letters and layer: z2 -> ("z", 2); p -> ("p", None); dy -> ("dy", None)."""
+def _split(role: str) -> tuple[str, int | None]:
+    """A role's entry letters and layer: Z2 -> ("z", 2); P -> ("p", None); dY -> ("dy",
+    None)."""
+    low = entry_prefix(role)
     head = low.rstrip("0123456789")
     tail = low[len(head) :]
     return head, int(tail) if tail else None
@@ -1655,7 +1601,7 @@ def _depth(node: Node) -> int:
     return 0
 
 
-def _framework_sizes(config: NetConfig) -> Prose:
+def _framework_sizes() -> Prose:
     """Why the Jacobians stay on paper: their size at a real network's size."""
     n, d, h, c = 128, 784, 256, 10
     entries = (n * h) * (d * h)

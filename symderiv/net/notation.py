@@ -35,32 +35,24 @@ def slope_matrix(kind: str, index: int, shape: tuple[int, int]) -> PolyMatrix:
     relu: r_ij; tanh: 1 − a_ij²; sigmoid: a_ij − a_ij². Shape (N, K).
     """
     rows, cols = shape
-    entries: dict[tuple[int, int], Poly] = {}
-    for i in range(rows):
-        for j in range(cols):
-            if kind == "relu":
-                entries[i, j] = Poly.atom(f"r{index}_{i + 1}_{j + 1}")
-            else:
-                a = Poly.atom(f"a{index}_{i + 1}_{j + 1}")
-                if kind == "tanh":
-                    entries[i, j] = ONE - a * a
-                else:
-                    entries[i, j] = a - a * a
-    return PolyMatrix(rows, cols, entries)
+
+    def slope(i: int, j: int) -> Poly:
+        cached = Poly.atom(f"{'r' if kind == 'relu' else 'a'}{index}_{i + 1}_{j + 1}")
+        if kind == "relu":
+            return cached
+        return (ONE if kind == "tanh" else cached) - cached * cached
+
+    return PolyMatrix(
+        rows, cols, {(i, j): slope(i, j) for i in range(rows) for j in range(cols)}
+    )
 
 
 def hadamard(a: PolyMatrix, b: PolyMatrix) -> PolyMatrix:
     """A ⊙ B, entry by entry (same shape)."""
     if a.shape != b.shape:
         raise ValueError(f"Hadamard product of shapes {a.shape} and {b.shape}")
-    out = {}
-    for key, v in a.entries.items():
-        w = b.entries.get(key)
-        if w is not None:
-            p = v * w
-            if not p.is_zero():
-                out[key] = p
-    return PolyMatrix(a.rows, a.cols, out)
+    out = {key: v * b[key] for key, v in a.entries.items()}
+    return PolyMatrix(a.rows, a.cols, {k: p for k, p in out.items() if not p.is_zero()})
 
 
 def diag_of(values: list[Poly]) -> PolyMatrix:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import numeric
-from ..notation import Node, Sym
+from ..notation import Node
 from ..numeric import (
     FD_RTOL,
     TORCH_RTOL,
@@ -29,8 +29,8 @@ from ..numeric import (
     one_hot,
     torch_version,
 )
-from .engine import Stage, loss_form, size_names, stages
-from .notation import Had, Slope, rename, substitute
+from .engine import Stage, loss_form, network_forms, stages
+from .notation import Had, Slope
 from .spec import NetConfig, variables
 
 __all__ = [
@@ -137,25 +137,9 @@ def draw_net_instance(config: NetConfig, seed: int = 0) -> NetInstance:
 
 # -- the closed forms ---------------------------------------------------------------------
 def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
-    """The loss's upstream formula and each variable's closed form through the network.
-
-    Built from the convention's closed forms alone (no polynomials), top down, exactly as
-    the derivation states them: dAℓ = dZℓ₊₁·W(ℓ+1)ᵀ, dZℓ = dAℓ ⊙ f'(Zℓ), dWℓ = Hᵀ·dZℓ, ...
-    """
-    conv = config.conv
-    all_stages = stages(config)
-    top = all_stages[-1].output
-    # ∂L/∂(every matrix) through the network: the upstream of each layer, and X, Wℓ, bℓ.
-    through: dict[str, Node] = {top: Sym(f"d{top}")}
-    for st in reversed(all_stages):
-        up, k = through[st.output], st.index
-        if st.kind == "affine":
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            for role, var in roles.items():
-                closed = rename(conv.closed_form(role), roles, size_names(k))
-                through[var] = substitute(closed, {"dY": up})
-        else:
-            through[f"Z{k}"] = Had(up, Slope(st.kind, k))
+    """The loss's upstream formula and each variable's closed form through the network
+    (:func:`~symderiv.net.engine.network_forms`: no polynomials)."""
+    through = network_forms(config)
     return loss_form(config), {var: through[var] for var in variables(config.net)}
 
 
@@ -206,16 +190,13 @@ class NetReport:
 def closed_values(instance: NetInstance) -> dict[str, Array]:
     """Every variable's closed form evaluated at the instance (from the cache)."""
     config = instance.config
-    out, cache = instance.forward()
+    _, cache = instance.forward()  # the cache holds the output too
     top_form, var_forms = forms(config)
     values: dict[str, Array] = {**instance.variables(), **cache, "T": instance.T}
     if instance.dY is not None:
         values["dY"] = instance.dY
     top = stages(config)[-1].output
-    values[top] = out
-    sizes = {"N": config.n, "D": config.d}
-    for k, width in enumerate(config.widths()[1:], start=1):
-        sizes[f"K{k}"] = width
+    sizes = config.sizes()
     values[f"d{top}"] = evaluate_np(top_form, values, sizes)
     return {var: evaluate_np(var_forms[var], values, sizes) for var in config.wrt}
 

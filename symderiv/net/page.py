@@ -13,6 +13,7 @@ remarks.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
@@ -87,24 +88,15 @@ def page_config(c: NetConfig) -> NetPageConfig:
     )
 
 
-#: The settings a command line or a notebook repeats when they differ from these.
-_DEFAULTS = (
-    ("convention", "xw"),
-    ("vec", "row"),
-    ("layout", "denominator"),
-    ("loss", "generic"),
-    ("method", "jacobian"),
-)
-
-
 def _changed(c: NetConfig) -> list[tuple[str, str | tuple[str, ...]]]:
     """The settings of ``c`` that differ from the defaults, and the variables if not all."""
-    from .spec import parse_net_wrt
+    from .spec import SETTINGS, parse_net_wrt
 
+    defaults = {f.name: f.default for f in fields(c)}
     out: list[tuple[str, str | tuple[str, ...]]] = [
         (name, getattr(c, name))
-        for name, default in _DEFAULTS
-        if getattr(c, name) != default
+        for name in SETTINGS
+        if getattr(c, name) != defaults[name]
     ]
     if c.wrt != parse_net_wrt(None, c.net):
         out.append(("wrt", c.wrt))
@@ -155,7 +147,7 @@ def _part_title(d: NetDerivation, key: str) -> Prose:
     stage = next(st for st in d.stages if st.output == key)
     return (
         "Layer ",
-        Code(stage.spec.text),
+        Code(stage.text),
         " (",
         mat(stage.output),
         "): its derivatives",
@@ -292,7 +284,7 @@ class NetShapes(Shapes):
         # The steps show every derivative in its variable's shape (the layout applies
         # to the results), so the shapes here are the denominator layout's.
         self.numerator = False
-        self.sizes: dict[str, int] = {"N": c.n, "D": c.d}
+        self.sizes = c.sizes()
         self.roles: dict[str, NodeShape] = {}
 
         def per_sample(width: str) -> NodeShape:
@@ -305,7 +297,6 @@ class NetShapes(Shapes):
             k = st.index
             if st.kind == "affine":
                 width = f"K{k}"
-                self.sizes[width] = st.out_width
                 rename = {"D": last, "M": width}
                 for role in ("W", "b"):
                     base = conv.shapes[role]
@@ -360,8 +351,7 @@ def code_lines(d: NetDerivation) -> list[str]:
     repeat a line are left out)."""
     from ..render.code import numpy_code
 
-    sizes = {"N": "N", "D": "D"}
-    sizes.update({f"K{st.index}": f"K{st.index}" for st in d.stages})
+    sizes = {name: name for name in d.config.sizes()}
     out: list[str] = []
     seen: set[str] = set()
     for eq in d.step("summary").equations:

@@ -251,6 +251,13 @@ class NetConfig:
                 out.append(layer.width)
         return out
 
+    def sizes(self) -> dict[str, int]:
+        """The sizes by name: N, D, then K1, K2, ... (the affine layers' widths)."""
+        widths = self.widths()[1:]
+        return {"N": self.n, "D": self.d} | {
+            f"K{k}": w for k, w in enumerate(widths, 1)
+        }
+
     def to_dict(self) -> dict[str, object]:
         """The ``config`` object of the JSON output."""
         return {
@@ -266,6 +273,10 @@ class NetConfig:
             "wrt": list(self.wrt),
         }
 
+
+#: The settings a command line passes on, and a page repeats when they differ from the
+#: defaults (with ``wrt`` when not every variable).
+SETTINGS: tuple[str, ...] = ("convention", "vec", "layout", "loss", "method")
 
 #: How a network can be derived: explicit Jacobians, index notation, or both. The tensor
 #: view is the single layer's only: a network's derivatives are taken layer by layer, so
