@@ -37,6 +37,7 @@ FAST_MODULES = {
     "test_numeric",
     "test_fileio",
     "test_notes_markup",
+    "test_doctests",
 }
 
 #: Cases of those modules that only the whole suite runs (``pytest``, ``.ci/run``): the

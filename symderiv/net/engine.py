@@ -256,7 +256,7 @@ def derive_net(
 
     >>> d = derive_net(net="affine:1,relu", n=1, d=1)
     >>> d.composed("W1").to_strings(), d.verified
-    ([['x_1_1*r1_1_1*dy_1_1']], True)
+    ([['x_1_1*dy_1_1*r1_1_1']], True)
     """
     if config is None:
         config = NetConfig(**options)
