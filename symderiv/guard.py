@@ -32,7 +32,8 @@ HARD_LIMIT_NONZEROS = 50_000_000
 #: peak memory, VmHWM, less the fixed bytes) on the reference machine (2-core AMD EPYC,
 #: Python 3.11, shared and loaded, hence CPU time), after the engine's leaner storage;
 #: tests/test_guard_calibration.py holds the estimate to a factor of two over skewed shapes.
-#: The seconds are that fit times two: on 2026-12-02 the quiet machine measured 1.5x the
+#: The seconds of derive + JSON (the rows above notebook_terms; the display's are fitted
+#: apart) are that fit times two: on 2026-12-02 the quiet machine measured 1.5x the
 #: fit at 64³ and 80³ and 2.0-2.2x at 100³-140³, where the guard decides (a linear model
 #: misses the larger heap's slower memory); times two is right at 100³ and errs high below.
 UNIT_COST: dict[str, tuple[float, float]] = {
@@ -44,9 +45,9 @@ UNIT_COST: dict[str, tuple[float, float]] = {
     "loss_terms": (6e-07, 62),
     "index_terms": (1.04e-05, 75),
     "tensor_terms": (1.34e-05, 270),
-    "notebook_terms": (0.00022, 0),
-    "text_cells": (0.08, 0),
-    "tex_cells": (0.024, 0),
+    "notebook_terms": (110e-6, 0),
+    "text_cells": (0.04, 0),
+    "tex_cells": (0.012, 0),
 }
 #: The interpreter and symderiv; the index and tensor views also load sympy.
 BASE_BYTES = 20 * 2**20
