@@ -270,3 +270,36 @@ def test_progress_is_reported_to_the_end() -> None:
     dones = [done for _, done, _ in ticks]
     assert dones == sorted(dones)
     assert ticks[-1][1] == ticks[-1][2]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.4, "under a second"),
+        (119.4, "119 s"),
+        (120, "2 min"),
+        (120.5, "2.1 min"),  # rounded up, never "2 min" beside the 2-minute limit
+        (138, "2.3 min"),
+        (599, "10 min"),
+        (16200, "4.5 h"),
+        (3 * 86400, "3 days"),
+    ],
+)
+def test_durations_over_a_limit_never_read_as_the_limit(
+    seconds: float, shown: str
+) -> None:
+    assert engine._duration(seconds) == shown
+
+
+def test_refusal_just_over_two_minutes_says_more_than_the_limit() -> None:
+    config = Config(n=123, d=123, m=123, method="all")
+    est = estimate(config, "json")
+    assert 120 < est.seconds < 240 and est.bytes < MAX_BYTES
+    with pytest.raises(TooLargeError) as refused:
+        guard(config, fmt="json")
+    message = str(refused.value)
+    assert f"and {engine._duration(est.seconds)};" in message
+    assert (
+        "about 3.5 GiB of memory and 2.1 min; the limit without --force is 2 min"
+        in message
+    )

@@ -48,7 +48,7 @@ def conventions(
     from ..compare import compare
     from ..conventions import CONVENTIONS, VEC_ORDERS, Config
     from ..errors import UsageError
-    from ..guard import guard_all
+    from ..guard import guard
     from .console import check_outputs, progress, show
 
     if pdf and (fmt != "latex" or output is None):
@@ -57,7 +57,7 @@ def conventions(
     check_outputs({"-o": output})  # a bad -o fails now, before the derivations
     # The eight derivations (four conventions, two vec orders) are all kept for the
     # page: their costs add up.
-    estimate = guard_all(
+    estimate = guard(
         [
             Config(n=n, d=d, m=m, convention=c, vec=v)
             for c in CONVENTIONS

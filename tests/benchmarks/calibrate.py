@@ -47,7 +47,7 @@ def grid(quick: bool) -> list[dict[str, Any]]:
     shapes += [(1, 1, 8000), (8000, 1, 1), (1, 8000, 1), (100, 1, 100), (1, 200, 200)]
     shapes += [(200, 200, 1), (16, 64, 16), (64, 16, 16), (16, 16, 64)]
     shapes += [(1, 64, 64), (64, 1, 64), (256, 4, 4), (4, 256, 4), (2000, 1, 1)]
-    # the cubes where the guard decides (its 2-minute limit lies near 150³)
+    # large cubes: the guard refuses the views' (--method all) by time from about 120³
     shapes += [(64, 64, 64), (80, 80, 80), (100, 100, 100)] if not quick else []
     out: list[dict[str, Any]] = []
     for n, d, m in shapes:
