@@ -29,7 +29,6 @@ Grad        ∇_wrt of                            wrt's shape
 Jac(f, v)   Jacobian J_f(v), f = L, h or a role (1 or #f) × #v
 Explicit    an explicit PolyMatrix              its own
 Expr        a sympy expression                  its own, if a matrix
-Text        a few words ("for all i, j")        none
 Had(a, b)   Hadamard product a ⊙ b (networks)   a's shape
 Slope(f, k) activation f's local derivatives    Zk's shape
 Diag(a)     diag(vec a)                         #a × #a
@@ -236,13 +235,6 @@ class Written(Node):
 
 
 @dataclass(frozen=True)
-class Text(Node):
-    """A few words inside a formula ("for all i, j")."""
-
-    text: str
-
-
-@dataclass(frozen=True)
 class Equation:
     """``parts[0] = parts[1] = ...``: one displayed line of mathematics."""
 
@@ -348,7 +340,6 @@ class _ShapeOf(Visitor["Shape | None"]):
         return None
 
     visit_Recip = visit_Scalar  # noqa: N815
-    visit_Text = visit_Scalar  # noqa: N815
     visit_Written = visit_Scalar  # noqa: N815
 
     def visit_Eye(self, node: Eye) -> Shape:  # noqa: N802

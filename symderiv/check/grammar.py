@@ -587,7 +587,9 @@ class _Parser:
 
     def expr(self, level: int = 0) -> Node:
         """Operators left to right, ``+ -`` (level 0) binding looser than ``@ * /``."""
-        operand = self.unary if level else lambda: self.expr(1)
+        # the tightest level's operands are unary expressions, the others' the next level
+        last = level == len(_LEVELS) - 1
+        operand = self.unary if last else lambda: self.expr(level + 1)
         node = operand()
         while self.at(*_LEVELS[level]):
             op = self.advance().text

@@ -97,7 +97,8 @@ def entry_prefix(role: str) -> str:
 
 @dataclass(frozen=True)
 class Stage(LayerSpec):
-    """One layer of the network as the engine sees it: its ``--net`` item, and
+    """One layer of the network as the engine sees it: its ``--net`` item (the
+    :class:`LayerSpec` fields), and where it sits among the network's matrices.
 
     Attributes:
         input: role of its input matrix (X, A1, Z1, ...).

@@ -26,7 +26,6 @@ from ..notation import (
     Node,
     Prod,
     Sym,
-    Text,
     Written,
 )
 from ..notation import Shape as NodeShape
@@ -323,7 +322,7 @@ class NetShapes(Shapes):
         seen: set[Node] = set()
         for eq in step.equations:
             for node in eq.parts:
-                if isinstance(node, (Explicit, Written, Text, Jac)):
+                if isinstance(node, (Explicit, Written, Jac)):
                     continue  # explicit matrices and the chain's rows show their shapes
                 if isinstance(node, Prod) and any(
                     isinstance(a, Explicit) for a in node.args

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from fractions import Fraction
@@ -37,7 +36,6 @@ from ..notation import (
     Sum,
     Sym,
     T,
-    Text,
     Vec,
     Visitor,
     Written,
@@ -109,9 +107,6 @@ class _Printer(Visitor[str]):
 
     def scalar(self, value: Fraction) -> str:
         return str(value)
-
-    def text(self, text: str) -> str:
-        return text
 
     # -- the walk ----------------------------------------------------------------------
     def visit_Sym(self, node: Sym) -> str:  # noqa: N802
@@ -232,9 +227,6 @@ class _Printer(Visitor[str]):
             inner = self.paren.format(inner)
         return self.diag.format(inner)
 
-    def visit_Text(self, node: Text) -> str:  # noqa: N802
-        return self.text(node.text)
-
     def visit_Written(self, node: Written) -> str:  # noqa: N802
         return node.text
 
@@ -317,29 +309,6 @@ class _LatexPrinter(_Printer):
         if value.denominator == 1:
             return str(value.numerator)
         return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
-
-    def text(self, text: str) -> str:
-        return _latex_text(text)
-
-
-_TEXT_MAP = str.maketrans(
-    {
-        "Σ": "\\sum",
-        "−": "-",
-        "²": "^{2}",
-        "·": " \\cdot ",
-        "∂": "\\partial ",
-    }
-)
-
-
-def _latex_text(text: str) -> str:
-    """A plain-text formula such as "L = Σ_ij y_ij" in LaTeX."""
-    # Subscripts of more than one character need braces: Σ_ij -> \sum_{ij}.
-    out = re.sub(r"_([A-Za-z0-9]{2,})", r"_{\1}", text).translate(_TEXT_MAP)
-    # Norm bars open and close in turn: ‖y − t‖ -> \lVert y - t \rVert.
-    bars = itertools.cycle(("\\lVert ", "\\rVert "))
-    return re.sub("‖", lambda _: next(bars), out)
 
 
 def formula_text(node: Node, letters: Letters, leaf: Leaf | None = None) -> str:

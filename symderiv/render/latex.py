@@ -666,8 +666,9 @@ def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
 
 
 def sympy_latex(expr: Any, letters: Letters) -> str:
-    """A sympy expression (index notation, tensors) in LaTeX with display entry names:
-    canonical entry symbols (``x_1_12``) print as ``x_{1,12}``."""
+    """A scalar sympy expression (the index view's sums and deltas) in LaTeX with display
+    entry names: canonical entry symbols (``x_1_12``) print as ``x_{1,12}``. Matrices go
+    through :func:`latex_matrix` (elision, portable columns), not here."""
     import sympy as sp
 
     names: dict[Any, str] = {}
