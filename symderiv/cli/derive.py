@@ -110,14 +110,16 @@ def derive(
 
     run: Callable[..., Any]  # the derivation, and the command that reproduces it
     command_line: Callable[[Any], str]
-    if net is not None:  # a network: its own checks, config, guard and command line
+    # A network has its own checks, config, size guard (run before the output checks)
+    # and command line; everything after them is shared.
+    if net is not None:
         from ..net.commands import derive_config
         from ..net.engine import derive_net as run
         from ..net.page import command_line
 
         ctx = click.get_current_context()
         config, estimate = derive_config(ctx, net, n, d, force, options)
-        if output == "-":
+        if output == "-":  # for a network, -o - is no -o at all (--step, --pdf)
             output = None
     else:
         from ..conventions import Config, command_line

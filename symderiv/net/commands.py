@@ -1,4 +1,5 @@
-"""What ``derive --net``, ``verify --net`` and ``codegen --net`` do (the CLI calls these).
+"""The network's side of ``derive --net`` (its checks), ``verify --net`` and
+``codegen --net`` (the CLI calls these).
 
 Kept here, apart from ``symderiv/cli``, so the commands only gain one option and one
 call each.
