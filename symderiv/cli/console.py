@@ -110,20 +110,20 @@ def terminal_width() -> int | None:
     return _clamp(columns if columns > 0 else TEXT_WIDTH)
 
 
-def text_width(output: str | None, default: int = TEXT_WIDTH) -> int:
-    """Columns for plain text: the terminal's when stdout is one, else ``default``.
+def text_width(output: str | None) -> int:
+    """Columns for plain text: the terminal's when stdout is one, else :data:`TEXT_WIDTH`.
 
-    Written with ``-o``: ``default``. Piped: ``default``, or ``COLUMNS`` when it is a
+    Written with ``-o``: :data:`TEXT_WIDTH`. Piped: the same, or ``COLUMNS`` when it is a
     positive number, so the same command gives the same bytes wherever it runs (for a
     pager: ``COLUMNS=80 symderiv derive | less``).
     """
     if output is not None:
-        return default
+        return TEXT_WIDTH
     width = terminal_width()
     if width is not None:
         return width
     columns = _columns_variable()
-    return _clamp(columns) if columns is not None else default
+    return _clamp(columns) if columns is not None else TEXT_WIDTH
 
 
 def make_console(**options: Any) -> Console:
