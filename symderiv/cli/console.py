@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..compare import Comparison
+    from ..net.engine import NetDerivation
     from ..steps import Derivation
 
 #: Width of plain text written to a file or a pipe: fixed, so output is deterministic.
@@ -109,20 +110,20 @@ def terminal_width() -> int | None:
     return _clamp(columns if columns > 0 else TEXT_WIDTH)
 
 
-def text_width(output: str | None, default: int = TEXT_WIDTH) -> int:
-    """Columns for plain text: the terminal's when stdout is one, else ``default``.
+def text_width(output: str | None) -> int:
+    """Columns for plain text: the terminal's when stdout is one, else :data:`TEXT_WIDTH`.
 
-    Written with ``-o``: ``default``. Piped: ``default``, or ``COLUMNS`` when it is a
+    Written with ``-o``: :data:`TEXT_WIDTH`. Piped: the same, or ``COLUMNS`` when it is a
     positive number, so the same command gives the same bytes wherever it runs (for a
     pager: ``COLUMNS=80 symderiv derive | less``).
     """
     if output is not None:
-        return default
+        return TEXT_WIDTH
     width = terminal_width()
     if width is not None:
         return width
     columns = _columns_variable()
-    return _clamp(columns) if columns is not None else default
+    return _clamp(columns) if columns is not None else TEXT_WIDTH
 
 
 def make_console(**options: Any) -> Console:
@@ -209,40 +210,32 @@ def check_outputs(outputs: dict[str, str | None]) -> None:
 
 def _renderable(obj: object, settings: ViewSettings) -> Any:
     """What Rich draws for ``obj`` in a terminal."""
-    from ..steps import Derivation
+    from ..compare import Comparison
 
-    if isinstance(obj, Derivation):
-        from ..render.terminal import TerminalView
-
-        return TerminalView(obj, max_entries=settings.max_entries)
     if isinstance(obj, str):
         from rich.text import Text
 
         return Text(obj)
-    from ..render.comparison import comparison_renderable
+    if isinstance(obj, Comparison):
+        from ..render.comparison import comparison_renderable
 
-    return comparison_renderable(_comparison(obj))
+        return comparison_renderable(obj)
+    from ..render.terminal import TerminalView
 
-
-def _comparison(obj: object) -> Comparison:
-    from ..compare import Comparison
-
-    if not isinstance(obj, Comparison):
-        raise TypeError(f"cannot show {type(obj).__name__}")
-    return obj
+    return TerminalView(obj, max_entries=settings.max_entries)  # type: ignore[arg-type]
 
 
 def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
     """``obj`` as text in format ``fmt`` (``rich`` off a terminal is plain ``text``)."""
-    from ..steps import Derivation
+    from ..compare import Comparison
 
     fmt = "text" if fmt == "rich" else fmt
     if isinstance(obj, str):
         return obj
-    if not isinstance(obj, Derivation):
+    if isinstance(obj, Comparison):
         from ..render.comparison import render_comparison
 
-        return render_comparison(_comparison(obj), fmt, width)
+        return render_comparison(obj, fmt, width)
     from ..render import render
 
     options: dict[str, Any] = {"max_entries": settings.max_entries}
@@ -250,13 +243,25 @@ def _text(obj: object, fmt: str, width: int, settings: ViewSettings) -> str:
         options["width"] = width
     elif fmt == "markdown" and settings.flavor is not None:
         options["flavor"] = settings.flavor
-    elif fmt == "json":
-        options = {}
-    return render(obj, fmt, **options)
+    return render(obj, fmt, **options)  # type: ignore[arg-type]
+
+
+def _json(obj: Derivation | NetDerivation) -> Iterator[str]:
+    """The JSON document of a derivation in chunks (one layer's streamed as written: at
+    64×64×64 it is 58 MB of text; a network's at once, by its own printer)."""
+    from ..steps import Derivation
+
+    if isinstance(obj, Derivation):
+        from ..render import stream
+
+        return stream(obj, "json")
+    from ..net.data import render_net_json
+
+    return iter([render_net_json(obj)])
 
 
 def show(
-    obj: Derivation | Comparison | str,
+    obj: Derivation | NetDerivation | Comparison | str,
     fmt: str,
     output: str | None = None,
     settings: ViewSettings | None = None,
@@ -276,14 +281,11 @@ def show(
         make_console().print(_renderable(obj, settings))
         return
     if fmt == "json" and not isinstance(obj, str):
-        # Streamed chunk by chunk: at 64×64×64 the document is 58 MB of text.
-        from ..render import stream
-
         if output is None:
-            for chunk in stream(obj, fmt):  # type: ignore[arg-type]
+            for chunk in _json(obj):  # type: ignore[arg-type]
                 click.echo(chunk, nl=False)
         else:
-            write_atomic(output, stream(obj, fmt))  # type: ignore[arg-type]
+            write_atomic(output, _json(obj))  # type: ignore[arg-type]
         return
     text = _text(obj, fmt, text_width(output), settings)
     if output is None:

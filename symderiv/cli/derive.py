@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -105,35 +106,40 @@ def derive(
       symderiv derive --convention torch --vec col --format json -o affine.json
       symderiv derive --net affine:3,relu,affine:2 --loss softmax-ce --n 2 --d 2
     """
+    from .console import ViewSettings, check_outputs, progress, show, step_reads_input
+
+    run: Callable[..., Any]  # the derivation, and the command that reproduces it
+    command_line: Callable[[Any], str]
+    # A network has its own checks, config, size guard (run before the output checks)
+    # and command line; everything after them is shared.
     if net is not None:
-        from ..net.commands import derive_command
-
-        if options.get("values") is not None:  # not silently ignored
-            from ..errors import UsageError
-
-            raise UsageError("--values is not available with --net yet")
+        from ..net.commands import derive_config
+        from ..net.engine import derive_net as run
+        from ..net.page import command_line
 
         ctx = click.get_current_context()
-        options.update(step=step, svg=svg, flavor=flavor)
-        derive_command(ctx, net, n, d, fmt, output, pdf, max_entries, force, options)
-        return
-    from ..conventions import Config
-    from ..derive import derive as run
-    from ..guard import guard
-    from .console import ViewSettings, check_outputs, progress, show, step_reads_input
-    from .options import resolve_wrt
+        config, estimate = derive_config(ctx, net, n, d, force, options)
+        if output == "-":  # for a network, -o - is no -o at all (--step, --pdf)
+            output = None
+    else:
+        from ..conventions import Config, command_line
+        from ..derive import derive as run
+        from .options import resolve_wrt
 
-    options["wrt"] = resolve_wrt(
-        options["wrt"], options["convention"], options["names"]
-    )
-    config = Config(n=n, d=d, m=m, **options)
+        options["wrt"] = resolve_wrt(
+            options["wrt"], options["convention"], options["names"]
+        )
+        config, estimate = Config(n=n, d=d, m=m, **options), None
     settings = ViewSettings(max_entries=max_entries, flavor=flavor)
     if fmt is None:
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     # Every usage error and every bad output path fails now: no work, no file written.
     pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
     check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
-    estimate = guard(config, force, fmt=fmt, max_entries=max_entries)
+    if estimate is None:
+        from ..guard import guard
+
+        estimate = guard(config, force, fmt=fmt, max_entries=max_entries)
     with progress(estimate.seconds) as report:
         derivation = run(config, progress=report, force=True)
         if output is not None:
@@ -146,9 +152,11 @@ def derive(
 
                 compile_pdf(output)
     if svg is not None:
-        from .step import write_svg
+        from ..fileio import write_atomic
+        from .step import svg_of
 
-        write_svg(derivation, svg, settings)
+        title = command_line(derivation.config)  # the command that reproduces it
+        write_atomic(svg, svg_of(derivation, max_entries=max_entries, title=title))
     if output is None:
         if step and step_reads_input():
             from .step import walk

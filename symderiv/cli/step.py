@@ -125,18 +125,6 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
     )
 
 
-def write_svg(derivation: Derivation, path: str, settings: ViewSettings) -> None:
-    """``--svg PATH``: the terminal view saved as a picture (written atomically), its
-    title the command that reproduces it (``--names`` and the rest of the notation
-    profile included)."""
-    from ..conventions import command_line
-    from ..fileio import write_atomic
-
-    title = command_line(derivation.config)
-    picture = svg_of(derivation, max_entries=settings.max_entries, title=title)
-    write_atomic(path, picture)
-
-
 def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
     """``--step``: the derivation step by step, in rich or plain text, one line of
     input read after each step (at a terminal, or from a pipe: see
@@ -160,5 +148,4 @@ __all__ = [
     "step_through",
     "svg_of",
     "walk",
-    "write_svg",
 ]

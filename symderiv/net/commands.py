@@ -1,4 +1,5 @@
-"""What ``derive --net``, ``verify --net`` and ``codegen --net`` do (the CLI calls these).
+"""The network's side of ``derive --net`` (its checks), ``verify --net`` and
+``codegen --net`` (the CLI calls these).
 
 Kept here, apart from ``symderiv/cli``, so the commands only gain one option and one
 call each.
@@ -39,7 +40,6 @@ NOT_FOR_NETS: dict[str, str] = {
     "index_base": "a network's entries are indexed from 1",
     "upstream": "a network writes each layer's upstream as dz⁽ℓ⁾ᵢⱼ",
     "bold": "a network's matrices are set as W1, dZ2",
-    "values": "the numeric companion is the single layer's",
 }
 
 
@@ -74,44 +74,20 @@ def net_config(net: str, n: int, d: int, options: dict[str, Any]) -> Any:
     return NetConfig(net=spec, n=n, d=d, wrt=tuple(wrt) if wrt else (), **given)
 
 
-def derive_command(
-    ctx: click.Context,
-    net: str,
-    n: int,
-    d: int,
-    fmt: str | None,
-    output: str | None,
-    pdf: bool,
-    max_entries: int,
-    force: bool,
-    options: dict[str, Any],
-) -> None:
-    """``symderiv derive --net ...``: derive, show or write; exit 1 if a check failed.
-
-    Every format, ``--step`` and ``--svg`` work as for one layer: the printers print the
-    network's page (:mod:`symderiv.net.page`).
-    """
-    import sys
-
-    from ..cli.console import (
-        ViewSettings,
-        check_outputs,
-        make_console,
-        progress,
-        step_reads_input,
-        text_width,
-    )
-    from ..cli.derive import _check_options
-    from ..fileio import write_atomic
+def derive_config(
+    ctx: click.Context, net: str, n: int, d: int, force: bool, options: dict[str, Any]
+) -> tuple[Any, Any]:
+    """``symderiv derive --net ...`` before any work: the options a network refuses,
+    then its NetConfig and the size guard's estimate (``symderiv.cli.derive`` does the
+    rest, as for one layer: the printers print the network's page,
+    :mod:`symderiv.net.page`)."""
     from .cost import guard_net
-    from .engine import derive_net
-
-    refuse_m(ctx)
-    refuse_single_layer_options(ctx)
-    step, svg = bool(options.get("step")), options.get("svg")
-    flavor = options.get("flavor")
     from .spec import NET_METHODS
 
+    if options.get("values") is not None:  # not silently ignored
+        raise UsageError("--values is not available with --net yet")
+    refuse_m(ctx)
+    refuse_single_layer_options(ctx)
     method = options.get("method", "jacobian")
     if method not in NET_METHODS:
         raise UsageError(f"--method {method}: {NET_METHODS_WHY}")
@@ -120,59 +96,7 @@ def derive_command(
             "--names cannot be used with --net (a network's names are fixed)"
         )
     config = net_config(net, n, d, options)
-    estimate = guard_net(config, force)
-    if output == "-":
-        output = None
-    if fmt is None:
-        fmt = "rich" if sys.stdout.isatty() and output is None else "text"
-    pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
-    check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
-    settings: dict[str, object] = {}
-    if fmt != "json":
-        settings["max_entries"] = max_entries
-    if fmt in ("rich", "text"):
-        settings["width"] = text_width(output)
-    if flavor is not None:
-        settings["flavor"] = flavor
-    with progress(estimate.seconds) as report:
-        derivation = derive_net(config, progress=report, force=True)
-        text = None
-        if output is not None or fmt != "rich" or step:
-            if report is not None:
-                report("writing", 1, 1)
-            if not (step and output is None and step_reads_input()):
-                text = render_net(derivation, fmt, **settings)
-    if svg is not None:
-        from ..cli.step import svg_of
-        from .page import command_line
-
-        picture = svg_of(
-            derivation,  # type: ignore[arg-type]
-            max_entries=max_entries,
-            title=command_line(config),
-        )
-        write_atomic(svg, picture)
-    if output is not None:
-        assert text is not None
-        write_atomic(output, text)
-        if pdf:
-            from ..pdf import compile_pdf
-
-            compile_pdf(output)
-    elif step and step_reads_input():
-        from ..cli.step import walk
-
-        if not walk(derivation, fmt, ViewSettings(max_entries=max_entries)):  # type: ignore[arg-type]
-            return  # stopped with q during --step: a clean exit
-    elif text is None:  # rich at a terminal: colours, the terminal's width
-        from ..render.terminal import TerminalView
-
-        make_console().print(TerminalView(derivation, max_entries=max_entries))  # type: ignore[arg-type]
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    if not derivation.verified:
-        raise click.exceptions.Exit(1)
+    return config, guard_net(config, force)
 
 
 def render_net(derivation: Any, fmt: str, **settings: Any) -> str:
