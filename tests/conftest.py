@@ -75,9 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.modules["torch"] = None  # type: ignore[assignment]  # import torch: ImportError
 
 
-def pytest_ignore_collect(
-    collection_path: Path, config: pytest.Config
-) -> bool | None:
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With ``-m fast`` the other test modules are not even imported (a third of the time)."""
     if _fast_run(config) and collection_path.suffix == ".py":
         name = collection_path.stem

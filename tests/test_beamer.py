@@ -14,7 +14,9 @@ import pytest
 from symderiv.derive import derive
 from symderiv.render import render
 
-FRAME = re.compile(r"\\begin\{frame\}(?:\[[^\]]*\])?\{([^\n]*)\}\n(.*?)\\end\{frame\}", re.S)
+FRAME = re.compile(
+    r"\\begin\{frame\}(?:\[[^\]]*\])?\{([^\n]*)\}\n(.*?)\\end\{frame\}", re.S
+)
 COLOURED = re.compile(r"\\textcolor<(\d+)-(\d+)>\{sdrow\}\{(.*?)\}(?= &| \\\\|\n)")
 CURRENT = re.compile(r"\\textcolor<(\d+)>\{sdcur\}\{(.*)\}$")
 
@@ -45,7 +47,8 @@ def _rows(tex: str, env: str) -> list[list[str]]:
 def _uncovers(tex: str) -> list[tuple[int, int, str]]:
     """(position, slide, rest of the line) of each \\uncover<k->."""
     return [
-        (m.start(), int(m[1]), m[2]) for m in re.finditer(r"\\uncover<(\d+)->\{(.*)", tex)
+        (m.start(), int(m[1]), m[2])
+        for m in re.finditer(r"\\uncover<(\d+)->\{(.*)", tex)
     ]
 
 
@@ -68,7 +71,9 @@ def test_first_entry_is_built_with_its_row_and_column_coloured(
     letter = d.config.letters.of(var)
     frame = _chain_frame(tex, letter)
     row_matrix = _rows(frame, "\\begin{bmatrix}")
-    jacobian = _rows(frame, "\\begin{array}" if "\\begin{array}" in frame else "\\cdot\n")
+    jacobian = _rows(
+        frame, "\\begin{array}" if "\\begin{array}" in frame else "\\cdot\n"
+    )
     assert len(row_matrix) == 1  # the upstream row
     row = row_matrix[0]
     # slides: 1 J_L = J_h·J_y, 2 the row, 3 the Jacobian, 4 the entry (coloured), then
@@ -85,7 +90,9 @@ def test_first_entry_is_built_with_its_row_and_column_coloured(
     last = max(k for k, _ in terms)
     factors, whole = re.findall(r"\\only<(-?\d+)-?>", frame)
     assert (factors, whole) == (f"-{last}", str(last + 1))
-    product = frame[frame.index(f"\\only<{whole}->") : frame.index("\\end{overlayarea}")]
+    product = frame[
+        frame.index(f"\\only<{whole}->") : frame.index("\\end{overlayarea}")
+    ]
     assert "\\bar{" in product and "sdcur" not in product
     assert product.count("\\textcolor{sdrow}") == 1  # its first entry: the one built
     # the row of ȳ: every shown entry coloured from the entry's slide to its last term
@@ -106,7 +113,9 @@ def test_first_entry_is_built_with_its_row_and_column_coloured(
             assert "sdcur" not in body
             continue
         in_row = [c for c in cells if f"\\textcolor<{k}>{{sdcur}}" in c]
-        in_col = [line[0] for line in jacobian if f"\\textcolor<{k}>{{sdcur}}" in line[0]]
+        in_col = [
+            line[0] for line in jacobian if f"\\textcolor<{k}>{{sdcur}}" in line[0]
+        ]
         if not in_row and "\\cdots" in row:  # ȳ_r is among the entries elided
             assert not in_col
             continue
@@ -117,7 +126,10 @@ def test_first_entry_is_built_with_its_row_and_column_coloured(
         term = re.search(r"\\textcolor<\d+>\{sdcur\}\{(.*)\}\}$", body)
         assert term, body
         want = [y[1]] if j[1] == "1" else [y[1], j[1]]  # the product, in either order
-        assert sorted(term[1].lstrip("- ").split(" \\, ")) == sorted(want), (term[1], want)
+        assert sorted(term[1].lstrip("- ").split(" \\, ")) == sorted(want), (
+            term[1],
+            want,
+        )
 
 
 def test_slices_keep_each_pair_on_one_line() -> None:
@@ -207,7 +219,10 @@ def test_highlighted_frames_as_pictures(tmp_path: Path) -> None:
     tex = _slides()
     pdf = compile_tex(tex, tmp_path, name="slides")
     text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\f")
     chain = [k + 1 for k, page in enumerate(text) if "Chain rule for X" in page]
     # the step's frame: 1 + 2 + 1 (entry) + 3 terms + 1 (whole row) = 8 pages
@@ -216,7 +231,17 @@ def test_highlighted_frames_as_pictures(tmp_path: Path) -> None:
     for page in (first + 2, first + 3, first + 4, first + 7):
         out = tmp_path / f"p{page}"
         subprocess.run(
-            ["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), str(pdf), str(out)],
+            [
+                "pdftoppm",
+                "-r",
+                "60",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                str(pdf),
+                str(out),
+            ],
             check=True,
         )
         ppm = next(tmp_path.glob(f"p{page}*.ppm"))
@@ -297,7 +322,9 @@ def test_bold_reaches_the_convention_line() -> None:
     from the convention's forward map, not a hand-written string)."""
     tex = _slides(convention="column", bold=True)
     (line,) = [x for x in tex.splitlines() if "Convention: column" in x]
-    assert r"\mathbf{Z} = \mathbf{A} \, \mathbf{W}^{T}" in line and "Z = A W" not in line
+    assert (
+        r"\mathbf{Z} = \mathbf{A} \, \mathbf{W}^{T}" in line and "Z = A W" not in line
+    )
     plain = [x for x in _slides(convention="column").splitlines() if "Convention:" in x]
     assert r"Z = A \, W^{T}" in plain[0]
 

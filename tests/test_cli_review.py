@@ -183,7 +183,9 @@ def test_generated_layer_checks_its_input_shapes(
     assert layer.backward(np.ones_like(y)).shape == batch(n, d).shape
     wanted = "(2, 4)" if columns else "(4, 2)"
     for bad in (np.ones(m), batch(n - 1, m), batch(n, m + 1)):
-        with pytest.raises(ValueError, match=rf"^{dy_name} must be a 2-D array") as info:
+        with pytest.raises(
+            ValueError, match=rf"^{dy_name} must be a 2-D array"
+        ) as info:
             layer.backward(bad)
         assert wanted in str(info.value)
 
@@ -254,7 +256,9 @@ def test_values_matrices_are_right_aligned_with_a_minus_sign(runner: CliRunner) 
 
 @pytest.mark.parametrize("columns", ["80", "64", "100"])
 def test_inline_formulas_stay_on_one_line(runner: CliRunner, columns: str) -> None:
-    result = runner.invoke(cli, ["derive", "--format", "text"], env={"COLUMNS": columns})
+    result = runner.invoke(
+        cli, ["derive", "--format", "text"], env={"COLUMNS": columns}
+    )
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     for formula in ("Y = X·W + 1_N·b", "(A ⊗ Bᵀ)·vec(X)", "∂L/∂yᵢⱼ · ∂yᵢⱼ/∂xₖₗ"):
@@ -273,7 +277,9 @@ def test_verify_keeps_its_formulas_whole_at_80_columns(runner: CliRunner) -> Non
     assert all(len(line) <= 80 and line == line.rstrip() for line in lines[:4])
 
 
-def test_conventions_at_80_columns_keep_a_mark_with_its_shape(runner: CliRunner) -> None:
+def test_conventions_at_80_columns_keep_a_mark_with_its_shape(
+    runner: CliRunner,
+) -> None:
     result = runner.invoke(cli, ["conventions"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.stderr
     for shape in ("N×C_in ✓", "C_out×C_in ✓", "C_out×1 ✓", "N×C_out ✓"):
@@ -302,7 +308,9 @@ def test_check_hints_name_the_repair(
     data = json.loads(result.stdout)  # the grading format stays valid JSON
     assert data["ok"] is False and data["reason"] == reason
     assert hint in data["hint"]
-    text = runner.invoke(cli, ["check", "--convention", convention, "--wrt", wrt, formula])
+    text = runner.invoke(
+        cli, ["check", "--convention", convention, "--wrt", wrt, formula]
+    )
     assert text.exit_code == 1 and f"hint: {data['hint']}" in text.stdout
 
 

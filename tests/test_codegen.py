@@ -222,11 +222,19 @@ def test_cli_bad_choice_exits_2(runner: CliRunner, args: list[str]) -> None:
 # -- --names: the notation's names in the code (seed 000 calls the upstream dout) -----------
 NAMED = [
     ("xw", "X=x,dY=dout", {"X": "x", "W": "W", "b": "b", "dY": "dout"}),
-    ("xw", "X=x,W=w,b=bias,Y=out,dY=dout", {"X": "x", "W": "w", "b": "bias", "dY": "dout"}),
+    (
+        "xw",
+        "X=x,W=w,b=bias,Y=out,dY=dout",
+        {"X": "x", "W": "w", "b": "bias", "dY": "dout"},
+    ),
     ("torch", "dY=gout,W=weight", {"X": "x", "W": "weight", "b": "b", "dY": "gout"}),
     ("column", "dY=dLdZ,X=A,D=C_in", {"X": "A", "W": "W", "b": "b", "dY": "dLdZ"}),
     ("column", "dY=delta,b=c", {"X": "A", "W": "W", "b": "c", "dY": "delta"}),
-    ("wx", "X=A0,W=W1,b=b1,Y=Z1,dY=dZ1", {"X": "A0", "W": "W1", "b": "b1", "dY": "dZ1"}),
+    (
+        "wx",
+        "X=A0,W=W1,b=b1,Y=Z1,dY=dZ1",
+        {"X": "A0", "W": "W1", "b": "b1", "dY": "dZ1"},
+    ),
 ]
 
 
@@ -311,7 +319,9 @@ def test_seed_000_backward_reads_as_the_seed() -> None:
         ("dY=d-out", "not allowed"),
     ],
 )
-def test_cli_bad_names_exit_2(runner: CliRunner, tmp_path: Path, names: str, why: str) -> None:
+def test_cli_bad_names_exit_2(
+    runner: CliRunner, tmp_path: Path, names: str, why: str
+) -> None:
     path = tmp_path / "layer.py"
     result = runner.invoke(cli, ["codegen", "--names", names, "-o", str(path)])
     assert result.exit_code == 2, result.output
@@ -335,7 +345,14 @@ def test_named_code_passes_ruff(tmp_path: Path) -> None:
         path = tmp_path / f"named_{k}.py"
         path.write_text(generate_linear(convention, names=names), encoding="utf-8")
         paths.append(str(path))
-    args = ["--select", "B,E,F,I,UP,W", "--line-length", "88", "--target-version", "py311"]
+    args = [
+        "--select",
+        "B,E,F,I,UP,W",
+        "--line-length",
+        "88",
+        "--target-version",
+        "py311",
+    ]
     result = subprocess.run(
         [ruff, "check", "--isolated", *args, *paths],
         capture_output=True,

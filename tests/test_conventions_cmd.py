@@ -103,7 +103,9 @@ def test_a_wrong_kronecker_form_is_shown_as_a_cross(
     text = comparison_text(c, 80)
     assert "✗" in text
     # the failure says where and what differs, not only that something did
-    assert "✗ torch, row kron_col_X: entry (1, 2): explicit 0 but Kronecker form" in text
+    assert (
+        "✗ torch, row kron_col_X: entry (1, 2): explicit 0 but Kronecker form" in text
+    )
     result = runner.invoke(cli, ["conventions", "--n", "2", "--d", "3", "--m", "2"])
     assert result.exit_code == 1
     assert "Verification FAILED" in result.stdout

@@ -266,13 +266,18 @@ def test_index_blanks_on_the_sheet_and_in_the_key() -> None:
         filled = boxed(key, r"\boxed{\color{blue}")
         for a in index:
             assert answer_tex(a, sheet.config.letters) in filled
-            assert answer_tex(a, sheet.config.letters) not in blank.split("index notation")[1]
+            assert (
+                answer_tex(a, sheet.config.letters)
+                not in blank.split("index notation")[1]
+            )
 
 
 def test_index_kind_on_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
     import json
 
-    result = runner.invoke(cli, ["exercise", "--kind", "index", "--wrt", "X", "--format", "json"])
+    result = runner.invoke(
+        cli, ["exercise", "--kind", "index", "--wrt", "X", "--format", "json"]
+    )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert "--kind index" in doc["command"]
@@ -289,7 +294,9 @@ def test_a_roster_asks_index_notation_unless_told_otherwise() -> None:
     roster = make_roster(["Ada", "Alan"], wrt="b")
     for sheet in roster.sheets:
         assert sheet.kinds == ("steps", "index")
-        assert sheet.exercises and any(isinstance(q, IndexQuestion) for q in sheet.extras)
+        assert sheet.exercises and any(
+            isinstance(q, IndexQuestion) for q in sheet.extras
+        )
     only = make_roster(["Ada"], wrt="b", kinds="steps")
     assert not only.sheets[0].extras
 
@@ -385,7 +392,7 @@ def test_big_matrices_leave_room_to_write(tmp_path: Path) -> None:
 
 
 def test_roster_headings_with_long_names_fit(tmp_path: Path) -> None:
-    """"Answer key for Niklaus Wirth: back-prop-a-ga-tion" ran 1.4 pt into the margin."""
+    """ "Answer key for Niklaus Wirth: back-prop-a-ga-tion" ran 1.4 pt into the margin."""
     from symderiv.exercise import make_roster
     from symderiv.render.sheet import roster_key_latex
 

@@ -355,7 +355,9 @@ def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert fmt.exit_code == 2
     empty = runner.invoke(cli, ["check", "--batch", str(source)])
-    assert empty.exit_code == 2 and empty.stdout == ""  # a usage error, said in one line
+    assert (
+        empty.exit_code == 2 and empty.stdout == ""
+    )  # a usage error, said in one line
     assert "has no rows to check" in empty.stderr
 
 

@@ -161,7 +161,9 @@ def rendered(d223):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", [EntrySum, ShapeLedger, Code, Remarks, Background])
-def test_every_format_shows_the_same_content(fmt: str, kind: type, d223, rendered) -> None:  # type: ignore[no-untyped-def]
+def test_every_format_shows_the_same_content(
+    fmt: str, kind: type, d223, rendered
+) -> None:  # type: ignore[no-untyped-def]
     text = rendered(fmt)
     if fmt == "ipynb":
         text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
@@ -273,6 +275,8 @@ def test_output_size_stays_bounded_at_large_n() -> None:
     out = render(d, "text")
     assert len(out.encode()) < 200_000
     assert "stands for 19,989 more nonzero terms" in out
+
+
 _STRUCTURE = r"\\(?:begin|end|label|ref|setcounter|hyperref)(?:\{[^{}]*\}|\[[^]]*\])*"
 
 
@@ -289,8 +293,21 @@ def test_every_view_sets_its_maths_as_maths(convention: str) -> None:
         line = re.sub(_STRUCTURE, "", line)
         line = re.sub(r"\{@\{\}[^ ]*\}", "", line)
         for letter in letters:
-            assert not re.search(rf"(?<![\\\w{{-]){letter}(?![\w}}-])", line), (letter, line)
+            assert not re.search(rf"(?<![\\\w{{-]){letter}(?![\w}}-])", line), (
+                letter,
+                line,
+            )
         # indices, sums, partials and subscripts only ever inside $…$
         assert not re.search(r"(?<![\\\w{'-])[hijkl](?![\w}'-])", line), line
-        for formula in (r"\_", r"\times", r"\partial", r"\sum", "∂", "×", "Σ", "ᵀ", "_"):
+        for formula in (
+            r"\_",
+            r"\times",
+            r"\partial",
+            r"\sum",
+            "∂",
+            "×",
+            "Σ",
+            "ᵀ",
+            "_",
+        ):
             assert formula not in line, (formula, line)

@@ -528,7 +528,9 @@ def test_bold_writes_seed_000s_ones(runner: CliRunner, fmt: str) -> None:
     bold, plain = out("--bold"), out()
     db = SEED_000_DB.replace("= ", "=\n")  # the printers break after the =
     assert db in bold, fmt
-    assert r"\mathbf{1}_{N}^T" not in bold and r"\mathbf{1}_{N} \, \mathbf{b}" not in bold
+    assert (
+        r"\mathbf{1}_{N}^T" not in bold and r"\mathbf{1}_{N} \, \mathbf{b}" not in bold
+    )
     assert r"\mathbf{1}_{N} \otimes I_{M}" in bold
     assert r"\mathbf{X} \in \mathbb{R}^{N \times D}" in bold  # the shapes, bold too
     assert r"is a column of $N$ ones" in bold or "is a column of $`N`$ ones" in bold

@@ -446,7 +446,9 @@ def compile_bytecode() -> str:
     ok = compileall.compile_dir(str(package), quiet=1, force=False)
     flag = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "unset"
     state = "compiled" if ok else "could not be compiled"
-    return f"bytecode: symderiv's {state} before timing (PYTHONDONTWRITEBYTECODE {flag})"
+    return (
+        f"bytecode: symderiv's {state} before timing (PYTHONDONTWRITEBYTECODE {flag})"
+    )
 
 
 # -- whole processes ------------------------------------------------------------------------

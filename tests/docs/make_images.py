@@ -100,9 +100,7 @@ def png_of_page(pdf: Path, page: int, out: Path, dpi: int) -> None:
 
 #: Hides the page's first two parts (what is derived; Steps 1-4), so the picture shows
 #: the Jacobians.
-SKIP_TO_STEP_5 = (
-    "<style>.hint,main>section:nth-of-type(-n+2){display:none}</style>"
-)
+SKIP_TO_STEP_5 = "<style>.hint,main>section:nth-of-type(-n+2){display:none}</style>"
 
 
 def screenshot(html: Path, out: Path, *, width: int, height: int) -> None:
