@@ -148,36 +148,37 @@ def test_output_is_deterministic(runner: CliRunner, tmp_path: Path) -> None:
         assert path.read_bytes() == first.stdout.encode("utf-8")
 
 
-@pytest.mark.slow
-def test_generated_code_passes_ruff(tmp_path: Path) -> None:
+def assert_passes_ruff(paths: list[str]) -> None:
+    """The project's rules, at 88 columns for code and prose alike."""
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed")
-    paths = []
-    for convention in CONVENTIONS:
-        path = tmp_path / f"linear_{convention}.py"
-        path.write_text(generate_linear(convention), encoding="utf-8")
-        paths.append(str(path))
-    # The project's rules, at 88 columns for code and prose alike.
+    rules = [
+        "--select",
+        "B,E,F,I,UP,W",
+        "--line-length",
+        "88",
+        "--target-version",
+        "py311",
+    ]
     result = subprocess.run(
-        [
-            ruff,
-            "check",
-            "--isolated",
-            "--select",
-            "B,E,F,I,UP,W",
-            "--line-length",
-            "88",
-            "--target-version",
-            "py311",
-            *paths,
-        ],
+        [ruff, "check", "--isolated", *rules, *paths],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_generated_code_passes_ruff(tmp_path: Path) -> None:
+    paths = []
+    for convention in CONVENTIONS:
+        path = tmp_path / f"linear_{convention}.py"
+        path.write_text(generate_linear(convention), encoding="utf-8")
+        paths.append(str(path))
+    assert_passes_ruff(paths)
 
 
 def test_unknown_choices() -> None:
@@ -336,28 +337,10 @@ def test_names_not_with_net(runner: CliRunner) -> None:
 
 @pytest.mark.slow
 def test_named_code_passes_ruff(tmp_path: Path) -> None:
-    ruff = shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff is not installed")
     long = "X=x,dY=dout,W=Weights123,b=bias12345678,D=C_inputs,M=C_outputs"
     paths = []
     for k, (convention, names, _) in enumerate([*NAMED, ("column", long, {})]):
         path = tmp_path / f"named_{k}.py"
         path.write_text(generate_linear(convention, names=names), encoding="utf-8")
         paths.append(str(path))
-    args = [
-        "--select",
-        "B,E,F,I,UP,W",
-        "--line-length",
-        "88",
-        "--target-version",
-        "py311",
-    ]
-    result = subprocess.run(
-        [ruff, "check", "--isolated", *args, *paths],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_passes_ruff(paths)
