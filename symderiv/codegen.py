@@ -112,6 +112,11 @@ class Linear:
 
     def backward(self, {L.dY}: NDArray[np.float64]) -> NDArray[np.float64]:
         {backward_doc_line}
+        if not hasattr(self, "N"):  # forward saves the input (and N) backward uses
+            raise RuntimeError(
+                "call forward({L.X}) before backward({L.dY})"
+                ": backward uses the input that forward saves"
+            )
 {dY_check}
 {backward_code}
 '''

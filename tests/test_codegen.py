@@ -344,3 +344,25 @@ def test_named_code_passes_ruff(tmp_path: Path) -> None:
         path.write_text(generate_linear(convention, names=names), encoding="utf-8")
         paths.append(str(path))
     assert_passes_ruff(paths)
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_backward_before_forward_says_call_forward_first(convention: str) -> None:
+    """backward reads the input forward saved: without it, a RuntimeError that says so
+    (was an AttributeError about a missing attribute)."""
+    namespace: dict[str, Any] = {}
+    exec(compile(generate_linear(convention), "<generated>", "exec"), namespace)
+    conv = CONVENTIONS[convention]
+    layer = namespace["Linear"](2, 3, rng=np.random.default_rng(0))
+    with pytest.raises(RuntimeError, match=r"call forward\(.*\) before backward"):
+        layer.backward(np.zeros(conv.shape("Y", 4, 2, 3)))
+
+
+def test_net_backward_before_forward_says_call_forward_first() -> None:
+    from symderiv.net.codegen import generate_net
+
+    namespace: dict[str, Any] = {}
+    exec(compile(generate_net("affine:3,relu,affine:2"), "<net>", "exec"), namespace)
+    net = namespace["Net"](2)
+    with pytest.raises(RuntimeError, match=r"call forward\(X\) before backward"):
+        net.backward(np.zeros((4, 2)))

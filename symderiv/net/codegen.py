@@ -164,6 +164,11 @@ class Net:
 
     def backward(self, d{top}: NDArray[np.float64]) -> NDArray[np.float64]:
         """Store the parameter gradients from d{top} = ∂L/∂{top}; return dX = ∂L/∂X."""
+        if not hasattr(self, "N"):  # forward caches what backward uses
+            raise RuntimeError(
+                "call forward(X) before backward(d{top})"
+                ": backward uses what forward caches"
+            )
 {backward}
 '''
 
