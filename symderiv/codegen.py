@@ -26,7 +26,7 @@ from .conventions import (
 )
 from .errors import DisplayNameError
 from .notation import shape
-from .render.code import numpy_code
+from .render.code import flat_rows, numpy_code
 from .render.formula import formula_text
 
 __all__ = ["TARGETS", "generate_linear"]
@@ -196,8 +196,8 @@ def generate_linear(
     """Python source of a ``Linear`` class whose backward is the derived closed forms.
 
     The module is deterministic (same convention, same bytes), passes ``ruff check``
-    and imports only numpy. Shapes follow :meth:`Convention.shape`: in torch, b is
-    stored 1×M, as SPEC section 1 shows it.
+    and imports only numpy. Shapes follow :meth:`Convention.shape`, except that torch
+    holds b and db as nn.Linear does, vectors of length M (SPEC section 1).
 
     Args:
         convention: xw, torch, column or wx (a name or a Convention).
@@ -222,9 +222,14 @@ def generate_linear(
     choose(target, TARGETS, "code generation target (--target)")
     L, grads = code_names(conv, names)
     code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
+    flat = flat_rows(conv)  # torch: b and db are vectors of length M, as in nn.Linear
+
+    def shape_tuple(role: str, dims: tuple[str, str]) -> str:
+        """``(N, in_features)``; ``(out_features,)`` for a flat bias."""
+        return f"({dims[1]},)" if flat and role == "b" else "({}, {})".format(*dims)
 
     def shape_code(role: str) -> str:
-        return "({}, {})".format(*conv.shapes[role].names(code_dims))
+        return shape_tuple(role, conv.shapes[role].names(code_dims))
 
     w_dims = conv.shapes["W"].names(code_dims)
 
@@ -249,7 +254,7 @@ def generate_linear(
     sizes = {"N": "self.N"}
 
     def shape_of(role: str) -> str:
-        return "({}, {})".format(*conv.shapes[role].names(L.sizes))
+        return shape_tuple(role, conv.shapes[role].names(L.sizes))
 
     forward = conv.forward()
     forward_rhs = formula_text(forward, L)
@@ -264,9 +269,9 @@ def generate_linear(
         text = formula_text(tree, L)
         tree_shape = shape(tree, conv.shapes)
         assert tree_shape is not None
-        shape_text = "({}, {})".format(*tree_shape.names(L.sizes))
+        shape_text = shape_tuple(var, tree_shape.names(L.sizes))
         formulas.append((f"{name} = {text}", shape_text))
-        expr = numpy_code(tree, bwd_names, sizes)
+        expr = numpy_code(tree, bwd_names, sizes, flat_rows=flat)
         target_name = name if var == "X" and conv.name != "column" else f"self.{name}"
         line = f"        {target_name} = {expr}"
         comment = f"  # {text}, {shape_text}"
@@ -328,7 +333,7 @@ def generate_linear(
         b_shape_code=shape_code("b"),
         grad_attrs="\n".join(grad_attrs),
         grad_decls="\n".join(grad_decls),
-        forward_code=numpy_code(forward, fwd_names, sizes),
+        forward_code=numpy_code(forward, fwd_names, sizes, flat_rows=flat),
         backward_code="\n".join(code_lines),
     )
 

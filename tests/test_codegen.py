@@ -59,7 +59,9 @@ def test_backward_matches_finite_differences(
     rng = np.random.default_rng(11)
     layer = module.Linear(d, m, rng=rng)
     assert layer.W.shape == conv.shape("W", n, d, m)
-    assert layer.b.shape == conv.shape("b", n, d, m)
+    # torch holds b as nn.Linear does, a vector of length M
+    b_shape = (m,) if convention == "torch" else conv.shape("b", n, d, m)
+    assert layer.b.shape == b_shape
     layer.b = rng.normal(size=layer.b.shape)  # b starts at zero; test a general point
     X = rng.normal(size=conv.shape("X", n, d, m))  # (N, D), or (D, N) in wx
     dY = rng.normal(size=conv.shape("Y", n, d, m))
@@ -366,3 +368,30 @@ def test_net_backward_before_forward_says_call_forward_first() -> None:
     net = namespace["Net"](2)
     with pytest.raises(RuntimeError, match=r"call forward\(X\) before backward"):
         net.backward(np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("sizes", SIZES)
+def test_torch_layer_matches_nn_linear(sizes: tuple[int, int, int]) -> None:
+    """The torch convention is nn.Linear's: its bias has length M (SPEC section 1), and
+    forward and backward agree with torch.autograd on nn.Linear's own (M,) bias."""
+    torch = pytest.importorskip("torch")
+    n, d, m = sizes
+    namespace: dict[str, Any] = {}
+    exec(compile(generate_linear("torch"), "<generated>", "exec"), namespace)
+    layer = namespace["Linear"](d, m, rng=np.random.default_rng(3))
+    assert layer.b.shape == (m,)
+    rng = np.random.default_rng(4)
+    X, dY = rng.normal(size=(n, d)), rng.normal(size=(n, m))
+    linear = torch.nn.Linear(d, m, dtype=torch.float64)
+    assert tuple(linear.bias.shape) == (m,)
+    layer.W = linear.weight.detach().numpy().copy()
+    layer.b = linear.bias.detach().numpy().copy()
+    x = torch.tensor(X, requires_grad=True)
+    y = linear(x)
+    y.backward(torch.tensor(dY))
+    assert np.allclose(layer.forward(X), y.detach().numpy())
+    dX = layer.backward(dY)
+    assert layer.db.shape == (m,) and layer.dW.shape == (m, d)
+    assert np.allclose(dX, x.grad.numpy())
+    assert np.allclose(layer.dW, linear.weight.grad.numpy())
+    assert np.allclose(layer.db, linear.bias.grad.numpy())

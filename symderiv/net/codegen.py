@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import __version__
 from ..conventions import get_convention
 from ..notation import Sym
-from ..render.code import numpy_code
+from ..render.code import flat_rows, numpy_code
 from .engine import size_names, stages
 from .notation import Had, Slope, rename
 from .notes import formula_text
@@ -39,6 +39,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
         net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss
     )
     all_stages = stages(config)
+    flat = flat_rows(conv)  # torch: each bias and its gradient a vector, as nn.Linear's
     widths = config.widths()[1:]
     init: list[str] = []
     fwd: list[str] = ["        self.X = X", "        self.N = X.shape[0]"]
@@ -53,7 +54,13 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             w_shape = (
                 f"({width}, {d_in})" if conv.weight_transposed else f"({d_in}, {width})"
             )
-            b_shape = f"({width}, 1)" if conv.bias_column else f"(1, {width})"
+            b_shape = (
+                f"({width}, 1)"
+                if conv.bias_column
+                else f"({width},)"
+                if flat
+                else f"(1, {width})"
+            )
             init.append(
                 f"        self.W{k} = rng.normal(scale=1 / np.sqrt({d_in}), size={w_shape})"
             )
@@ -61,7 +68,7 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
             form = rename(conv.forward(), roles, size_names(k))
             names = {role: f"self.{role}" for role in roles.values()}
-            code = numpy_code(form, names, _SIZES)
+            code = numpy_code(form, names, _SIZES, flat_rows=flat)
             fwd.append(f"        self.{st.output} = {code}  # {formula_text(form)}")
             doc_fwd.append(f"    {st.output} = {formula_text(form)}")
             d_in = str(width)
@@ -95,7 +102,8 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             ):
                 node = rename(conv.closed_form(role), roles, size_names(k))
                 bwd.append(
-                    f"        {target} = {numpy_code(node, names, _SIZES)}  # {formula_text(node)}"
+                    f"        {target} = {numpy_code(node, names, _SIZES, flat_rows=flat)}"
+                    f"  # {formula_text(node)}"
                 )
                 doc_bwd.append(
                     f"    {target.removeprefix('self.')} = {formula_text(node)}"

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..conventions import NAMEABLE, derivative_name, mse_upstream
+from ..conventions import NAMEABLE, Convention, derivative_name, mse_upstream
 from ..notation import (
     SCALARS,
     Eye,
@@ -45,8 +45,10 @@ _ATOMS = (Sym, Ones, Eye)
 
 
 class _NumPy(Visitor[str]):
-    def __init__(self, names: Mapping[str, str], sizes: Mapping[str, str]) -> None:
-        self.names, self.sizes = names, sizes
+    def __init__(
+        self, names: Mapping[str, str], sizes: Mapping[str, str], flat_rows: bool
+    ) -> None:
+        self.names, self.sizes, self.flat_rows = names, sizes, flat_rows
 
     def size(self, name: str) -> str:
         if name not in self.sizes:
@@ -89,8 +91,12 @@ class _NumPy(Visitor[str]):
     def visit_Prod(self, node: Prod) -> str:  # noqa: N802
         args = node.args
         if len(args) == 2 and isinstance(args[0], T) and isinstance(args[0].arg, Ones):
-            # 1ᵀ·A: the column sums, (1, cols)
-            return f"{self._operand(args[1])}.sum(axis=0, keepdims=True)"
+            # 1ᵀ·A: the column sums, (1, cols), or a vector (cols,) with flat rows
+            keep = "" if self.flat_rows else ", keepdims=True"
+            return f"{self._operand(args[1])}.sum(axis=0{keep})"
+        if self.flat_rows and len(args) == 2 and isinstance(args[0], Ones):
+            # 1·r with r a vector: NumPy broadcasts r over the rows it is added to
+            return self.visit(args[1])
         if len(args) == 2 and isinstance(args[1], Ones) and isinstance(args[0], T):
             # Aᵀ·1 = (1ᵀ·A)ᵀ, (cols, 1)
             return f"{self._operand(args[0].arg)}.sum(axis=0, keepdims=True).T"
@@ -133,8 +139,18 @@ class _NumPy(Visitor[str]):
         return text if isinstance(node, (Sym, T)) else f"({text})"
 
 
+def flat_rows(conv: Convention) -> bool:
+    """Whether code holds the bias (and db) as a vector of length M: in torch, as
+    nn.Linear does (SPEC section 1: b has length M, shown 1×M)."""
+    return conv.name == "torch"
+
+
 def numpy_code(
-    node: Node, names: Mapping[str, str], sizes: Mapping[str, str] | None = None
+    node: Node,
+    names: Mapping[str, str],
+    sizes: Mapping[str, str] | None = None,
+    *,
+    flat_rows: bool = False,
 ) -> str:
     """A formula as a NumPy expression.
 
@@ -143,20 +159,28 @@ def numpy_code(
         names: role -> Python expression, e.g. {"X": "self.X", "dY": "dY"}.
         sizes: size name -> Python expression, e.g. {"N": "self.N"}; needed only
             where a formula uses the size itself (1/N, a multiplied 1_N).
+        flat_rows: a row (1, k) is held as a vector (k,), as nn.Linear holds its
+            bias: 1ᵀ·A is ``A.sum(axis=0)`` and 1_N·b is ``b`` (broadcast over the
+            rows it is added to).
+
+    >>> from symderiv.conventions import TORCH
+    >>> numpy_code(TORCH.forward(), {"X": "x", "W": "W", "b": "b"}, flat_rows=True)
+    'x @ W.T + b'
 
     Raises:
         TypeError: a node with no NumPy form (a derivative, an explicit matrix) or a
             size that ``sizes`` does not name.
     """
-    return _NumPy(names, sizes or {}).visit(node)
+    return _NumPy(names, sizes or {}, flat_rows).visit(node)
 
 
 def numpy_lines(d: Derivation) -> list[str]:
     """``dX = dY @ W.T`` for each derived variable, as a backward pass stores them.
 
-    Each gradient has the shape of its variable (what code stores), whatever the layout
-    of the derivation; the loss's upstream derivative comes first (mse, sum), divided by
-    the batch read off the array, never by a number. Names as the convention's code uses
+    Each gradient has the shape of its variable (what code stores; in torch db is a
+    vector of length M, as nn.Linear's bias), whatever the layout of the derivation;
+    the loss's upstream derivative comes first (mse, sum), divided by the batch read
+    off the array, never by a number. Names as the convention's code uses
     them (``dLdW`` in the column convention).
     """
     c = d.config
@@ -173,8 +197,11 @@ def numpy_lines(d: Derivation) -> list[str]:
         if var not in d.results:
             continue
         name = "d" + L.of(var) if c.names else derivative_name(c.conv, var)
-        out.append(f"{name} = {numpy_code(c.conv.closed_form(var), names, sizes)}")
+        code = numpy_code(
+            c.conv.closed_form(var), names, sizes, flat_rows=flat_rows(c.conv)
+        )
+        out.append(f"{name} = {code}")
     return out
 
 
-__all__ = ["numpy_code", "numpy_lines"]
+__all__ = ["flat_rows", "numpy_code", "numpy_lines"]
