@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 MAX_SIZE = 4
 #: Sizes drawn when a seed chooses them.
 RANDOM_SIZES: tuple[int, ...] = (2, 3)
+#: Sizes drawn for shape and multiple-choice questions, which need N, D, M pairwise
+#: different (``--help`` says so).
+DISTINCT_SIZES: tuple[int, ...] = (2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -425,8 +428,9 @@ def make_sheet(
     ``kinds`` picks the questions (:data:`KINDS`, default the step-by-step exercise
     only); ``loss="mse"`` adds the loss's own question (∂L/∂y_ij and dY = (Y − T)/N).
 
-    Every choice not given is drawn from ``random.Random(seed)`` (sizes 2 or 3, any
-    convention, order and non-empty set of variables); without a seed the defaults are
+    Every choice not given is drawn from ``random.Random(seed)`` (sizes 2 or 3, or
+    2 to 4 pairwise different with shape or choice questions; any convention, order
+    and non-empty set of variables); without a seed the defaults are
     N=2, D=2, M=3, xw, row, X,W,b. The blanks are drawn from the same generator (seed 0
     when none is given), always in the same order, so a sheet is reproducible.
 
@@ -467,8 +471,8 @@ def _distinct_sizes(
     a square X, Xᵀ·dY and X·dY have the same shape and a transpose goes unnoticed).
 
     Sizes given on the command line stay as given; a drawn (or default) size that repeats
-    an earlier one is replaced by another of 2–4, drawn from its own generator so the
-    sheet stays reproducible by seed (and by name in a roster)."""
+    an earlier one is replaced by another of :data:`DISTINCT_SIZES`, drawn from its own
+    generator so the sheet stays reproducible by seed (and by name in a roster)."""
     rng = random.Random(f"sizes:{0 if seed is None else seed}")
     out = {"n": config.n, "d": config.d, "m": config.m}
     used = {v for k, v in given.items() if v is not None}
@@ -476,7 +480,7 @@ def _distinct_sizes(
         if given[key] is not None:
             continue
         if out[key] in used:
-            free = [v for v in range(2, MAX_SIZE + 1) if v not in used]
+            free = [v for v in DISTINCT_SIZES if v not in used]
             free = free or [v for v in range(1, MAX_SIZE + 1) if v not in used]
             if free:
                 out[key] = free[0] if seed is None else rng.choice(free)

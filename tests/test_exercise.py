@@ -422,3 +422,22 @@ def test_column_sheets_write_the_chain_rule_with_z() -> None:
     for text in (sheet_latex(sheet, answers=True), sheet_markdown(sheet)):
         assert "J_h(z)" in text and "J_{z}(w)" in text
         assert "J_h(y)" not in text and "J_y(" not in text and "J_{y}" not in text
+
+
+def test_help_states_the_sizes_a_seed_draws(runner: CliRunner) -> None:
+    """--help promised sizes 2-3, but --seed 3 --kind choice drew M = 4: shape and
+    choice questions draw N, D, M pairwise different from 2-4. Help and behaviour agree."""
+    result = runner.invoke(cli, ["exercise", "--help"], terminal_width=200)
+    seed_help = " ".join(
+        result.stdout.split("--seed INTEGER")[1].split("--kind")[0].split()
+    )
+    ranges = re.findall(r"(\d)-(\d)", seed_help)
+    assert len(ranges) == 2, seed_help
+    (lo, hi), (dlo, dhi) = ((int(a), int(b)) for a, b in ranges)
+    assert "shapes or choice" in seed_help and "pairwise" in seed_help
+    for seed in range(40):
+        for kinds, (a, b) in (("steps,index", (lo, hi)), ("shapes", (dlo, dhi))):
+            c = make_sheet(seed=seed, kinds=kinds).config
+            assert all(a <= s <= b for s in (c.n, c.d, c.m)), (seed, kinds)
+    c = make_sheet(seed=3, kinds="choice").config
+    assert max(c.n, c.d, c.m) == 4  # the review's case, now as the help says

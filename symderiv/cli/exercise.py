@@ -44,8 +44,9 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     "--seed",
     type=click.IntRange(min=0),
     default=None,
-    help="Draw whatever is not given (sizes 2-3, convention, order, variables) and "
-    "the blanks from random.Random(SEED).",
+    help="Draw whatever is not given (sizes 2-3, or 2-4 pairwise different when "
+    "shapes or choice questions are asked; convention, order, variables) and the "
+    "blanks from random.Random(SEED).",
 )
 @click.option(
     "--kind",
@@ -113,8 +114,10 @@ def exercise(
     """Write an exercise sheet: blanks in a Jacobian, the chain rule, the reshaped
     result and the closed form, for each variable; --answers writes the key.
 
-    Sizes go from 1 to 4 so that every matrix fits on paper. The same options (and
-    seed) give the same sheet, so the key always matches the sheet it was made for.
+    Sizes go from 1 to 4 so that every matrix fits on paper; shape and choice
+    questions need N, D, M pairwise different, so sizes not given are then drawn
+    from 2-4 (the defaults too). The same options (and seed) give the same sheet, so
+    the key always matches the sheet it was made for.
 
     \b
     Examples:
