@@ -441,3 +441,25 @@ def test_help_states_the_sizes_a_seed_draws(runner: CliRunner) -> None:
             assert all(a <= s <= b for s in (c.n, c.d, c.m)), (seed, kinds)
     c = make_sheet(seed=3, kinds="choice").config
     assert max(c.n, c.d, c.m) == 4  # the review's case, now as the help says
+
+
+@pytest.mark.parametrize("kinds", ["shapes", "choice", "index", "shapes,choice"])
+def test_a_sheet_without_steps_does_not_give_the_shapes_away(kinds: str) -> None:
+    """The preamble wrote X ∈ ℝ^(2×3), W ∈ ℝ^(3×4), the matrices and vec(Y), which
+    answered the shapes question before it was asked. Without the step-by-step
+    blanks (which need the entries) it states the sizes and the layer only."""
+    sheet = make_sheet(seed=4, kinds=kinds)
+    c = sheet.config
+    for text in (sheet_latex(sheet), sheet_markdown(sheet)):
+        preamble = text.split("Exercise 1")[0]
+        assert f"N = {c.n}, D = {c.d}, M = {c.m}" in preamble
+        assert r"\mathbb{R}^{" not in preamble and "bmatrix" not in preamble
+        assert r"\operatorname{vec}(Y) =" not in preamble
+    key = sheet_markdown(sheet, answers=True).split("Exercise 1")[0]
+    assert (
+        key.split("\n", 1)[1]
+        == sheet_markdown(sheet).split("Exercise 1")[0].split("\n", 1)[1]
+    )
+    # the step-by-step sheet still shows every entry it asks about
+    steps = sheet_markdown(make_sheet(seed=4, kinds="steps,shapes")).split("Exercise 1")
+    assert r"\mathbb{R}^{" in steps[0] and "bmatrix" in steps[0]

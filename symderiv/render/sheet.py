@@ -163,10 +163,13 @@ class _Builder:
 
     # -- the sheet -----------------------------------------------------------------------
     def given(self) -> list[Block]:
-        """The layer: its formula, sizes, matrices and the vec order."""
+        """The layer: its formula and sizes; for the step-by-step blanks also its
+        shapes, its matrices, dY and vec(Y), whose entries those blanks ask about (a
+        sheet without them leaves the shapes to the student: they are its questions)."""
         c, d = self.sheet.config, self.sheet.derivation
         conv = c.conv
         y = self.letters.entry("Y")
+        steps = "steps" in self.sheet.kinds
         shapes = _join(
             *(
                 _join(
@@ -187,6 +190,32 @@ class _Builder:
             if c.vec == "row"
             else ("column order: vec stacks the columns (the textbook vec)",)
         )
+        layer: Prose = (
+            f"The layer computes, in the {conv.name} convention (",
+            *_source_words(c),
+            "), ",
+            _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
+            " with ",
+            sizes_m(c),
+        )
+        layout = (
+            "in denominator layout (the derivative by a matrix has that matrix's shape)"
+        )
+        if not steps:
+            return [
+                Note((*layer, ".")),
+                Note(
+                    (
+                        "The upstream derivative ",
+                        _join(self.node(Sym("dY")), " = ", self.node(Deriv("L", "Y"))),
+                        " is given. Vectors use the ",
+                        *order,
+                        "; the Jacobians are taken in that order and ",
+                        layout,
+                        ".",
+                    )
+                ),
+            ]
         matrices = _join(
             *(
                 _join(self.node(Sym(r)), " = ", self.matrix(d.layer.matrix(r)))
@@ -195,19 +224,7 @@ class _Builder:
             sep=r",\quad ",
         )
         return [
-            Note(
-                (
-                    f"The layer computes, in the {conv.name} convention (",
-                    *_source_words(c),
-                    "), ",
-                    _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
-                    " with ",
-                    sizes_m(c),
-                    ": ",
-                    shapes,
-                    ". Every entry is its own symbol:",
-                )
-            ),
+            Note((*layer, ": ", shapes, ". Every entry is its own symbol:")),
             _math(matrices),
             Note(
                 (
@@ -232,9 +249,9 @@ class _Builder:
                 (
                     "Vectors use the ",
                     *order,
-                    "; the Jacobians are taken in that order and "
-                    "in denominator layout (the derivative by a matrix has that matrix's "
-                    "shape):",
+                    "; the Jacobians are taken in that order and ",
+                    layout,
+                    ":",
                 )
             ),
             _math(
