@@ -27,7 +27,9 @@ the blanks as data.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import random
@@ -571,6 +573,8 @@ def sheet_json(sheet: Sheet) -> str:
 # -- a class roster: one sheet per student ----------------------------------------------
 #: Most names a roster may hold (a lecture hall, not a phone book).
 MAX_ROSTER = 2000
+#: The class's own files beside the students' sheets (class-key.tex, class-index.csv).
+ROSTER_FILES: tuple[str, ...] = ("key", "index")
 
 
 def student_seed(name: str, salt: int = 0) -> int:
@@ -667,17 +671,28 @@ class Roster:
     salt: int = 0
 
     def slugs(self) -> tuple[str, ...]:
-        """A file-name part per student (``ada-lovelace``), unique within the roster."""
+        """A file-name part per student (``ada-lovelace``), unique within the roster:
+        ``student-3`` for the third name when it has no Latin letters (李小龙), and never
+        ``key`` or ``index``, the class's own files (:data:`ROSTER_FILES`)."""
         out: list[str] = []
-        taken: set[str] = set()
-        for name in self.names:
-            base = _slug(name) or "student"
+        taken: set[str] = set(ROSTER_FILES)
+        for number, name in enumerate(self.names, start=1):
+            base = _slug(name) or f"student-{number}"
             slug, k = base, 2
             while slug in taken:
                 slug, k = f"{base}-{k}", k + 1
             taken.add(slug)
             out.append(slug)
         return tuple(out)
+
+    def index_csv(self, files: list[str]) -> str:
+        """Who gets which file, as CSV (UTF-8): a header ``name,file``, then each
+        student's name as written in the roster and the name of their sheet's file."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["name", "file"])
+        writer.writerows(zip(self.names, files, strict=True))
+        return out.getvalue()
 
 
 def _slug(name: str) -> str:

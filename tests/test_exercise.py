@@ -463,3 +463,34 @@ def test_a_sheet_without_steps_does_not_give_the_shapes_away(kinds: str) -> None
     # the step-by-step sheet still shows every entry it asks about
     steps = sheet_markdown(make_sheet(seed=4, kinds="steps,shapes")).split("Exercise 1")
     assert r"\mathbb{R}^{" in steps[0] and "bmatrix" in steps[0]
+
+
+def test_a_roster_of_any_script_lists_who_gets_which_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Names with no Latin letters got files nobody could tell apart (and a student
+    called Key got class-key.tex, which the answer key then overwrote): class-index.csv
+    lists each name with its file, and key and index are never a student's file name."""
+    import csv
+
+    names = ["李小龙", "Émile Zola", "Анна Каренина", "李小龍", "Key", "Index"]
+    roster = tmp_path / "class.txt"
+    roster.write_text("\n".join(names) + "\n", encoding="utf-8")
+    args = ["exercise", "--roster", str(roster), "-o", str(tmp_path / "class.tex")]
+    result = runner.invoke(cli, [*args, "--kind", "steps", "--wrt", "b"])
+    assert result.exit_code == 0, result.stderr
+    assert "class-index.csv" in result.stderr
+    with open(tmp_path / "class-index.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["name", "file"]
+    assert [name for name, _ in rows[1:]] == names
+    files = [file for _, file in rows[1:]]
+    assert len(set(files)) == len(names)
+    assert "class-key.tex" not in files and "class-index.csv" not in files
+    assert files[1] == "class-emile-zola.tex" and files[0] == "class-student-1.tex"
+    from symderiv.render.latex import latex_escape
+
+    for name, file in rows[1:]:  # pdflatex prints 李 as [U+674E]: the index tells
+        text = (tmp_path / file).read_text(encoding="utf-8")
+        assert f"Exercise sheet for {latex_escape(name)}" in text
+    assert "Answer key" in (tmp_path / "class-key.tex").read_text(encoding="utf-8")

@@ -131,7 +131,7 @@ def test_roster_command_writes_sheets_and_key(
     assert result.exit_code == 0, result.stderr
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written == sorted(
-        ["class.txt", "week3-key.tex"]
+        ["class.txt", "week3-key.tex", "week3-index.csv"]
         + [
             f"week3-{s}.tex"
             for s in ("ada-lovelace", "alan-turing", "grace-hopper", "emile-borel")

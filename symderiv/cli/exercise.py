@@ -87,8 +87,8 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     metavar="FILE",
     help="One sheet per student named in FILE (one name per line), each with its own "
     "layer and blanks drawn from the name, plus one answer key for the class: -o "
-    "class.tex writes class-<name>.tex for each and class-key.tex. --seed then "
-    "changes every sheet (a new term).",
+    "class.tex writes class-<name>.tex for each, class-key.tex and class-index.csv "
+    "(each name with its file). --seed then changes every sheet (a new term).",
 )
 @click.option(
     "--pdf",
@@ -201,7 +201,10 @@ def _roster(
     ]
     key = roster_key_latex(roster) if fmt == "latex" else roster_key_markdown(roster)
     documents.append((Path(f"{stem}-key{suffix}"), key))
-    for file, text in documents:
+    # who gets which file: a name in any script (李小龙 is class-student-1.tex)
+    index = Path(f"{stem}-index.csv")
+    listed = roster.index_csv([file.name for file, _ in documents[:-1]])
+    for file, text in [*documents, (index, listed)]:
         write_atomic(file, text)
     if pdf:
         from ..pdf import compile_pdf
@@ -209,7 +212,8 @@ def _roster(
         for file, _ in documents:
             compile_pdf(str(file))
     click.echo(
-        f"Wrote {len(roster.sheets)} sheets and the answer key {documents[-1][0]}",
+        f"Wrote {len(roster.sheets)} sheets, the answer key {documents[-1][0]} and "
+        f"{index}, which lists who gets which sheet",
         err=True,
     )
     if not all(sheet.derivation.verified for sheet in roster.sheets):
