@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .algebra import Poly, PolyMatrix
+from .algebra import Poly, PolyMatrix, evaluate
 from .conventions import (
     CONVENTIONS,
     VARIABLES,
@@ -48,7 +48,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ChoiceError, ShapeError, UsageError
-from .notation import Deriv, Expr, Jac, Node, Prod, Sym, transpose
+from .notation import Deriv, Expr, Jac, Node, Ones, Prod, Sym, T, transpose
 from .notes import M
 
 if TYPE_CHECKING:
@@ -129,11 +129,13 @@ class ShapesQuestion:
 
 @dataclass(frozen=True)
 class ChoiceQuestion:
-    """Which formula is ∂L/∂V? The closed form among look-alikes (dY·Wᵀ, Wᵀ·dY, dYᵀ·W).
+    """Which formula is ∂L/∂V? The closed form among wrong look-alikes (dY·Wᵀ among
+    Wᵀ·dY, dYᵀ·W, ...), exactly one right at the sheet's sizes (:func:`distractors`).
 
     Attributes:
         var: X, W or b.
-        options: the formulas in the order printed (a, b, c, d).
+        options: the formulas in the order printed (A, B, C, D; three where the sizes
+            leave only two wrong ones).
         correct: the position of the closed form in ``options``.
     """
 
@@ -203,21 +205,90 @@ Question = ShapesQuestion | ChoiceQuestion | LossQuestion | IndexQuestion
 
 
 def look_alikes(closed: Node) -> tuple[Node, ...]:
-    """Three formulas a student confuses with the closed form A·B: B·A, Aᵀ·Bᵀ and A·Bᵀ
-    (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W and dY·W), never equal to it as written.
+    """The formulas a student makes of the closed form A·B by misplacing a transpose or
+    swapping the factors: B·A, Aᵀ·Bᵀ, A·Bᵀ, then Aᵀ·B, Bᵀ·Aᵀ, Bᵀ·A and B·Aᵀ
+    (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W, dY·W, ...), each different from it as written. At some
+    sizes one of them still equals it (with N = 1, dYᵀ·... and ...·dY can coincide):
+    :func:`distractors` checks.
 
     >>> from symderiv.notation import Sym, T
-    >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))]
+    >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))][:3]
     ['Prod', 'Prod', 'Prod']
     """
     if not isinstance(closed, Prod) or len(closed.args) != 2:
         raise ValueError("a look-alike needs a product of two factors")
     a, b = closed.args
+    at, bt = transpose(a), transpose(b)
     out: list[Node] = []
-    for cand in (Prod(b, a), Prod(transpose(a), transpose(b)), Prod(a, transpose(b))):
+    for cand in (
+        Prod(b, a),
+        Prod(at, bt),
+        Prod(a, bt),
+        Prod(at, b),
+        Prod(bt, at),
+        Prod(bt, a),
+        Prod(b, at),
+    ):
         if cand != closed and cand not in out:
             out.append(cand)
     return tuple(out)
+
+
+def _put(closed: Node, role: str, new: Node) -> Node:
+    """``closed`` with ``new`` in place of the matrix ``role`` (and newᵀ for roleᵀ), one
+    flat product: Xᵀ·dY with Y for dY is Xᵀ·Y."""
+    assert isinstance(closed, Prod)
+    factors: list[Node] = []
+    for f in closed.args:
+        g = new if f == Sym(role) else transpose(new) if f == T(Sym(role)) else f
+        factors += g.args if isinstance(g, Prod) else (g,)
+    return Prod(*factors)
+
+
+def _same(a: PolyMatrix, b: PolyMatrix) -> bool:
+    return a.shape == b.shape and a.first_difference(b) is None
+
+
+def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
+    """Three wrong options for ∂L/∂var (two where the sizes leave no more), each
+    evaluated at the derivation's sizes: none equals the chain rule's result, and no
+    two are equal. Tried in order: :func:`look_alikes` (a product that does not even
+    multiply is wrong as written), the output Y for dY, and all ones for dY (the
+    upstream derivative left out, as if L = ΣY).
+
+    Raises:
+        ShapeError: fewer than two wrong options exist at these sizes.
+    """
+    result = derivation.results[var]
+    closed, right = result.closed_form, result.derivative
+    layer = derivation.layer
+    rows, cols = derivation.config.conv.shapes["dY"].names()
+    ones = Prod(Ones(rows), T(Ones(cols)))  # dY's shape, all ones
+    pool = [
+        *look_alikes(closed),
+        _put(closed, "dY", Sym("Y")),
+        _put(closed, "dY", ones),
+    ]
+    env = {r: layer.matrix(r) for r in ("X", "W", "b")}
+    env |= {"dY": derivation.upstream, "Y": layer.outputs}
+    values = [right]
+    wrong: list[Node] = []
+    for cand in pool:
+        try:
+            value = evaluate(cand, env, layer.sizes, derivation.config.vec)
+        except ValueError:  # does not multiply: wrong as written
+            wrong.append(cand)
+            continue
+        if not any(_same(value, v) for v in values):  # right after all, or a repeat
+            values.append(value)
+            wrong.append(cand)
+    if len(wrong) < 2:
+        raise ShapeError(
+            f"--kind choice: at {derivation.config.n}×{derivation.config.d}×"
+            f"{derivation.config.m} there are not two wrong formulas for ∂L/∂{var} "
+            "that differ from it; use larger sizes"
+        )
+    return tuple(wrong[:3])
 
 
 def question_shapes(derivation: Derivation, var: str) -> ShapesQuestion:
@@ -238,9 +309,10 @@ def question_shapes(derivation: Derivation, var: str) -> ShapesQuestion:
 def question_choice(
     derivation: Derivation, var: str, rng: random.Random
 ) -> ChoiceQuestion:
-    """The closed form of ∂L/∂V (in the layout asked) and three look-alikes, shuffled."""
+    """The closed form of ∂L/∂V (in the layout asked) and its :func:`distractors`,
+    shuffled: exactly one option is right at the sheet's sizes."""
     closed = derivation.results[var].closed_form
-    options = [closed, *look_alikes(closed)]
+    options = [closed, *distractors(derivation, var)]
     rng.shuffle(options)
     return ChoiceQuestion(var, tuple(options), options.index(closed))
 

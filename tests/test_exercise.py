@@ -494,3 +494,76 @@ def test_a_roster_of_any_script_lists_who_gets_which_file(
         text = (tmp_path / file).read_text(encoding="utf-8")
         assert f"Exercise sheet for {latex_escape(name)}" in text
     assert "Answer key" in (tmp_path / "class-key.tex").read_text(encoding="utf-8")
+
+
+# -- multiple choice: exactly one right option, at every size --------------------------------
+def _oracle_value(node: Node, mats: dict, sizes: dict[str, int]) -> object:  # type: ignore[type-arg]
+    """An option evaluated with the oracle's sympy matrices (None: it does not multiply)."""
+    import sympy as sp
+
+    from symderiv.notation import Ones, Prod, Recip, Scalar, Sum, Sym, T
+
+    def value(part: Node) -> object:
+        if isinstance(part, Sym):
+            return mats[part.role]
+        if isinstance(part, Ones):
+            return sp.ones(sizes[part.size], 1)
+        if isinstance(part, T):
+            return value(part.arg).T  # type: ignore[attr-defined]
+        if isinstance(part, Scalar):
+            return sp.Rational(part.value.numerator, part.value.denominator)
+        if isinstance(part, Recip):
+            return sp.Rational(1, sizes[part.size])
+        if isinstance(part, Sum):
+            return sum((value(a) for a in part.args[1:]), value(part.args[0]))  # type: ignore[arg-type]
+        if isinstance(part, Prod):
+            out = value(part.args[0])
+            for a in part.args[1:]:
+                out = out * value(a)  # type: ignore[operator]
+            return out
+        raise TypeError(part)
+
+    try:
+        return value(node)
+    except sp.ShapeError:
+        return None
+
+
+def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int]]:
+    """For each choice question: its variable, the options equal to the oracle's
+    gradient (sympy.diff of L = Σ dY ⊙ Y), and the position the sheet marks right."""
+    import oracle
+
+    from symderiv.exercise import ChoiceQuestion
+
+    c = sheet.config
+    mats = oracle.layer(c.convention, c.n, c.d, c.m)
+    sizes = {"N": c.n, "D": c.d, "M": c.m}
+    out = []
+    for q in sheet.extras:
+        assert isinstance(q, ChoiceQuestion)
+        want = oracle.gradient(mats, q.var, "generic")
+        right = []
+        for k, option in enumerate(q.options):
+            got = _oracle_value(option, mats, sizes)
+            if got is not None and oracle.same(got, want):  # type: ignore[arg-type]
+                right.append(k)
+        out.append((q.var, right, q.correct))
+    return out
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_every_choice_question_has_exactly_one_right_option(convention: str) -> None:
+    """At sizes 1-4 a look-alike could equal the answer (with N = 1, 1_Nᵀ·dY is dY, and
+    when shapes coincide a transpose can be right too): 72 of 192 questions had
+    several right options. Every option is now checked against the gradient."""
+    import itertools
+
+    for n, d, m in itertools.product(range(1, 5), repeat=3):
+        sheet = make_sheet(n, d, m, convention=convention, kinds="choice")
+        for var, right, correct in _right_options(sheet):
+            assert right == [correct], (n, d, m, var)
+            options = sheet.extras["XWb".index(var)].options  # type: ignore[union-attr]
+            # four options, three where N = M = 1 leaves only two wrong formulas
+            assert len(set(options)) == len(options)
+            assert len(options) == 4 or (len(options) == 3 and n == m == 1)
