@@ -48,7 +48,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ChoiceError, ShapeError, UsageError
-from .notation import Deriv, Expr, Jac, Node, Ones, Prod, Sym, T, transpose
+from .notation import Deriv, Expr, Jac, Node, Ones, Prod, Recip, Sym, T, transpose
 from .notes import M
 
 if TYPE_CHECKING:
@@ -234,15 +234,24 @@ def look_alikes(closed: Node) -> tuple[Node, ...]:
     return tuple(out)
 
 
-def _put(closed: Node, role: str, new: Node) -> Node:
-    """``closed`` with ``new`` in place of the matrix ``role`` (and newᵀ for roleᵀ), one
-    flat product: Xᵀ·dY with Y for dY is Xᵀ·Y."""
+def _prod(*factors: Node) -> Prod:
+    """The product of ``factors`` as one flat product (a product among them spliced in)."""
+    out: list[Node] = []
+    for f in factors:
+        out += f.args if isinstance(f, Prod) else (f,)
+    return Prod(*out)
+
+
+def _put(closed: Node, role: str, new: Node) -> Prod:
+    """``closed`` with ``new`` in place of the matrix ``role`` (and newᵀ for roleᵀ):
+    Xᵀ·dY with Y for dY is Xᵀ·Y."""
     assert isinstance(closed, Prod)
-    factors: list[Node] = []
-    for f in closed.args:
-        g = new if f == Sym(role) else transpose(new) if f == T(Sym(role)) else f
-        factors += g.args if isinstance(g, Prod) else (g,)
-    return Prod(*factors)
+    return _prod(
+        *(
+            new if f == Sym(role) else transpose(new) if f == T(Sym(role)) else f
+            for f in closed.args
+        )
+    )
 
 
 def _same(a: PolyMatrix, b: PolyMatrix) -> bool:
@@ -252,9 +261,15 @@ def _same(a: PolyMatrix, b: PolyMatrix) -> bool:
 def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
     """Three wrong options for ∂L/∂var (two where the sizes leave no more), each
     evaluated at the derivation's sizes: none equals the chain rule's result, and no
-    two are equal. Tried in order: :func:`look_alikes` (a product that does not even
-    multiply is wrong as written), the output Y for dY, and all ones for dY (the
-    upstream derivative left out, as if L = ΣY).
+    two are equal.
+
+    Options with the answer's shape come first, so that shapes alone do not give the
+    answer away; tried in this order: the output Y for dY, the mean over the batch
+    (·/N) for the sum, the :func:`look_alikes` (transposes misplaced, factors swapped;
+    at pairwise different sizes none has the right shape), both mistakes at once, and
+    all ones for dY (the upstream derivative left out, as if L = ΣY). Only where fewer
+    than three of these are left (a size of 1) does a formula of another shape, or one
+    that does not even multiply, fill in.
 
     Raises:
         ShapeError: fewer than two wrong options exist at these sizes.
@@ -264,24 +279,29 @@ def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
     layer = derivation.layer
     rows, cols = derivation.config.conv.shapes["dY"].names()
     ones = Prod(Ones(rows), T(Ones(cols)))  # dY's shape, all ones
+    with_y = _put(closed, "dY", Sym("Y"))
     pool = [
+        with_y,
+        _prod(Recip("N"), closed),
         *look_alikes(closed),
-        _put(closed, "dY", Sym("Y")),
+        _prod(Recip("N"), with_y),
         _put(closed, "dY", ones),
     ]
     env = {r: layer.matrix(r) for r in ("X", "W", "b")}
     env |= {"dY": derivation.upstream, "Y": layer.outputs}
     values = [right]
-    wrong: list[Node] = []
+    shaped: list[Node] = []  # wrong, with the answer's shape
+    other: list[Node] = []  # wrong, of another shape or not even a product
     for cand in pool:
         try:
             value = evaluate(cand, env, layer.sizes, derivation.config.vec)
         except ValueError:  # does not multiply: wrong as written
-            wrong.append(cand)
+            other.append(cand)
             continue
         if not any(_same(value, v) for v in values):  # right after all, or a repeat
             values.append(value)
-            wrong.append(cand)
+            (shaped if value.shape == right.shape else other).append(cand)
+    wrong = shaped + other
     if len(wrong) < 2:
         raise ShapeError(
             f"--kind choice: at {derivation.config.n}×{derivation.config.d}×"

@@ -529,9 +529,10 @@ def _oracle_value(node: Node, mats: dict, sizes: dict[str, int]) -> object:  # t
         return None
 
 
-def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int]]:
+def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int, int]]:
     """For each choice question: its variable, the options equal to the oracle's
-    gradient (sympy.diff of L = Σ dY ⊙ Y), and the position the sheet marks right."""
+    gradient (sympy.diff of L = Σ dY ⊙ Y), the position the sheet marks right, and how
+    many options have the gradient's shape."""
     import oracle
 
     from symderiv.exercise import ChoiceQuestion
@@ -543,12 +544,13 @@ def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int]]:
     for q in sheet.extras:
         assert isinstance(q, ChoiceQuestion)
         want = oracle.gradient(mats, q.var, "generic")
-        right = []
+        right, shaped = [], 0
         for k, option in enumerate(q.options):
             got = _oracle_value(option, mats, sizes)
+            shaped += got is not None and got.shape == want.shape  # type: ignore[attr-defined]
             if got is not None and oracle.same(got, want):  # type: ignore[arg-type]
                 right.append(k)
-        out.append((q.var, right, q.correct))
+        out.append((q.var, right, q.correct, shaped))
     return out
 
 
@@ -561,9 +563,22 @@ def test_every_choice_question_has_exactly_one_right_option(convention: str) -> 
 
     for n, d, m in itertools.product(range(1, 5), repeat=3):
         sheet = make_sheet(n, d, m, convention=convention, kinds="choice")
-        for var, right, correct in _right_options(sheet):
+        for var, right, correct, shaped in _right_options(sheet):
             assert right == [correct], (n, d, m, var)
+            assert shaped >= 3, (n, d, m, var)  # shape alone does not decide
             options = sheet.extras["XWb".index(var)].options  # type: ignore[union-attr]
             # four options, three where N = M = 1 leaves only two wrong formulas
             assert len(set(options)) == len(options)
             assert len(options) == 4 or (len(options) == 3 and n == m == 1)
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_choice_options_are_not_told_apart_by_shape(convention: str) -> None:
+    """At pairwise different sizes (what a seed draws) only the answer had the right
+    shape (24 of 24 questions): a student could tick it by shapes alone. Now every
+    option there has the answer's shape (at sizes 1-4 at least three do, tested
+    above)."""
+    for seed in range(6):
+        sheet = make_sheet(seed=seed, convention=convention, kinds="choice")
+        for var, right, correct, shaped in _right_options(sheet):
+            assert right == [correct] and shaped == 4, (seed, var)
