@@ -98,6 +98,8 @@ class Exercise:
     derivative_blanks: Blanks
 
 
+#: The letters of a multiple choice's options, as the sheet prints them.
+CHOICE_LETTERS = "ABCD"
 #: Kinds of question: the step-by-step exercise (today's sheet), the shapes only, a
 #: multiple choice among look-alike formulas, and blanks in the index-notation derivation.
 #: ``--loss mse`` adds the loss's own question.
@@ -610,17 +612,23 @@ def sheet_json(sheet: Sheet) -> str:
     One object: ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
     key), and ``blanks`` in the order printed. Each blank has its ``key`` (as
     :meth:`Sheet.answers`), ``variable``, ``kind`` (``rows``, ``cols``, ``jacobian``,
-    ``chain``, ``derivative``, ``closed_form``, ``index_partial``, ``index_sum``,
-    ``index_entry``, …), its 1-based ``index`` where it has one,
+    ``chain``, ``derivative``, ``closed_form``, ``choice``, ``index_partial``,
+    ``index_sum``, ``index_entry``, …), its 1-based ``index`` where it has one,
     and the ``answer``: a number, or an entry in canonical names (``x_1_1*dy_1_1``) with
     ``text``, its readable form (``x₁,₁·∂L/∂y₁,₁``). A closed form's answer is a formula
     that ``symderiv check`` reads, and its ``check`` object gives the arguments with which
-    a platform grades the student's formula for that blank. An index-notation answer
-    is its formula in Unicode (``δ_hj·x_ik``) with ``latex``.
+    a platform grades the student's formula for that blank; a multiple choice adds its
+    ``options`` as printed (``letter``, ``text`` in Unicode, ``latex``) and the
+    ``correct`` letter. An index-notation answer is its formula in Unicode
+    (``δ_hj·x_ik``) with ``latex``.
     """
     from .check import numpy_text, readable
+    from .render.formula import formula_latex, formula_text
 
     config = sheet.config
+    choices = {
+        f"{q.var}.choice": q for q in sheet.extras if isinstance(q, ChoiceQuestion)
+    }
     blanks: list[dict[str, Any]] = []
     for answer in sheet.answers():
         var, kind, *index = answer.key.split(".")
@@ -637,8 +645,6 @@ def sheet_json(sheet: Sheet) -> str:
             blank["answer"] = value.text
             blank["latex"] = value.latex
         elif var not in config.wrt:  # dY = (Y − T)/N: not a derivative check grades
-            from .render.formula import formula_text
-
             blank["answer"] = formula_text(value, config.letters)
         else:
             blank["answer"] = numpy_text(value, config)
@@ -651,6 +657,17 @@ def sheet_json(sheet: Sheet) -> str:
                 **sizes,
                 "args": ["check", *(part for option in options for part in option)],
             }
+        if answer.key in choices:  # the options as printed, and the one to tick
+            q = choices[answer.key]
+            blank["options"] = [
+                {
+                    "letter": letter,
+                    "text": formula_text(node, config.letters),
+                    "latex": formula_latex(node, config.letters),
+                }
+                for letter, node in zip(CHOICE_LETTERS, q.options, strict=False)
+            ]
+            blank["correct"] = CHOICE_LETTERS[q.correct]
         blanks.append(blank)
     document = {
         "config": config.to_dict(),

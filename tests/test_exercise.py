@@ -582,3 +582,35 @@ def test_choice_options_are_not_told_apart_by_shape(convention: str) -> None:
         sheet = make_sheet(seed=seed, convention=convention, kinds="choice")
         for var, right, correct, shaped in _right_options(sheet):
             assert right == [correct] and shaped == 4, (seed, var)
+
+
+def test_choice_json_gives_the_options_and_the_right_letter(runner: CliRunner) -> None:
+    """A platform must show the options and grade the letter: the JSON blank lists each
+    option (letter, Unicode text, LaTeX, as the derivation's JSON writes formulas) and
+    the right letter (it had only the closed form)."""
+    import json
+
+    from symderiv.exercise import ChoiceQuestion
+    from symderiv.render.formula import formula_latex, formula_text
+
+    args = ["exercise", "--kind", "choice", "--seed", "3", "--format", "json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    blanks = json.loads(result.stdout)["blanks"]
+    sheet = make_sheet(seed=3, kinds="choice")
+    letters = sheet.config.letters
+    assert len(blanks) == len(sheet.extras) == len(sheet.config.wrt)
+    for blank, q in zip(blanks, sheet.extras, strict=True):
+        assert isinstance(q, ChoiceQuestion) and blank["kind"] == "choice"
+        assert blank["options"] == [
+            {
+                "letter": "ABCD"[k],
+                "text": formula_text(node, letters),
+                "latex": formula_latex(node, letters),
+            }
+            for k, node in enumerate(q.options)
+        ]
+        assert blank["correct"] == "ABCD"[q.correct]
+        (right,) = [o for o in blank["options"] if o["letter"] == blank["correct"]]
+        closed = sheet.derivation.results[q.var].closed_form
+        assert right["text"] == formula_text(closed, letters)

@@ -21,6 +21,7 @@ from typing import Any
 from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, Letters
 from ..exercise import (
+    CHOICE_LETTERS,
     Answer,
     Blanks,
     ChoiceQuestion,
@@ -427,7 +428,7 @@ class _Builder:
             options.append(
                 _join(
                     # options A–D: the question is already "(a)"
-                    M(f"{'ABCD'[k]} ", rf"\text{{{'ABCD'[k]}}}\; "),
+                    M(f"{CHOICE_LETTERS[k]} ", rf"\text{{{CHOICE_LETTERS[k]}}}\; "),
                     box,
                     M(" ", r"\; "),
                     self.node(node),
