@@ -9,6 +9,7 @@ and that LaTeX and Beamer compile without an overfull box.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -435,3 +436,23 @@ def _leaves(node):  # type: ignore[no-untyped-def]
             yield from _leaves(child)
     for child in getattr(node, "args", ()):
         yield from _leaves(child)
+
+
+def test_latex_keeps_the_certificate_heading_with_its_table(
+    headline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The heading, its sentence and the table share a page: the headline network's
+    certificate used to leave "Certificate" and one sentence at the foot of page 12."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed")
+    pdf = compile_tex(render_net(headline, "latex"), tmp_path)
+    args = ["pdftotext", str(pdf), "-"]
+    text = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")  # pdftotext ends each page with a form feed
+    heads = [p for p in pages if re.search(r"^\d+\s+Certificate$", p, re.M)]
+    assert heads, "no Certificate heading"
+    for text in heads:
+        assert "softmax Jacobian = block" in text or "Jacobian = Kronecker form" in text
