@@ -469,23 +469,55 @@ def entry_hidden(count: int) -> Prose:
 
 
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
-    """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries in big matrices."""
+    """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries: in the large
+    matrices (by default), or everywhere (``--upstream bar``: no reason to give)."""
     y = c.letters.entry("Y")
     letter = tex_letters(y)
+    math = Math(
+        f"{_bar(y)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
+        rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
+    )
+    if c.upstream == "bar":
+        return (
+            prose(
+                "As asked ({code}), every upstream derivative is written in the adjoint "
+                "notation of automatic differentiation,",
+                code=Code("--upstream bar"),
+            ),
+            math,
+            prose("where the bar marks a derivative of $L$, not a mean."),
+        )
     return (
         (
             "Inside the large matrices below we write the upstream derivatives compactly,",
         ),
-        Math(
-            f"{'ȳ' if y == 'y' else y + chr(0x304)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
-            rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
-        ),
+        math,
         prose(
             "in the adjoint notation of automatic differentiation (the bar marks a "
             "derivative of $L$, not a mean): a fraction would make each matrix row three "
             "times as tall and each entry twice as wide."
         ),
     )
+
+
+def upstream_notation_short(c: Config) -> Prose:
+    """The ȳ notation on a slide, one line."""
+    y = c.letters.entry("Y")
+    letter = tex_letters(y)
+    bar = M(
+        f"{_bar(y)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ",
+        rf"\bar{{{letter}}}_{{i,j}} := \partial L/\partial {letter}_{{i,j}}",
+    )
+    return prose(
+        ("Throughout" if c.upstream == "bar" else "Below")
+        + ", {bar} (the bar marks a derivative of $L$).",
+        bar=bar,
+    )
+
+
+def _bar(letter: str) -> str:
+    """ȳ, or the letter with a combining macron."""
+    return "ȳ" if letter == "y" else letter + chr(0x304)
 
 
 CODE_INTRO: Prose = (
