@@ -388,6 +388,11 @@ def test_a_layer_is_named_alike_in_every_title(headline) -> None:  # type: ignor
         assert f"\n{heading}\n" in text
     for old in ("Affine layer", "Layer affine:", "Layer relu", "Activation relu"):
         assert old not in text
+    # and the progress shown on stderr for a large network
+    tasks: list[str] = []
+    derive_net(**HEADLINE, progress=lambda task, done, total: tasks.append(task))
+    assert "Layer 1 (affine, 3 outputs): Z1" in tasks
+    assert "Activation after layer 1 (relu): A1" in tasks
 
 
 @pytest.mark.parametrize(

@@ -425,7 +425,7 @@ class _NetEngine:
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
             st = self.stages[pos]
-            self._tick(f"layer {st.text} ({st.output})", done, total)
+            self._tick(f"{net_layer(*st.name)}: {st.output}", done, total)
             self.steps.append(self._upstream_step(st))
             if st.kind == "affine":
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
