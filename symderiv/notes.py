@@ -959,15 +959,13 @@ def upstream_note(c: Config) -> Prose:
 
 
 def upstream_row(c: Config) -> Prose:
-    """L = h(y): h, and the row J_h(y) of upstream derivatives the chain rule uses."""
+    """L = h(y): what h is, said before the chain rule writes J_h(y)."""
     y = c.letters.entry("Y")
-    jh = chain_jacobians(c, "X")[0]
     return prose(
         " Write {L}, with $h$ everything after this layer ("
         + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
-        + "): in vec order these derivatives form the row {jh}.",
+        + "): in vec order these derivatives form the row Jacobian of $h$.",
         L=M(f"L = h({y})", f"L = h({tex_letters(y)})"),
-        jh=jh,
     )
 
 
@@ -1295,14 +1293,13 @@ def function_view(
             **held,
         ),
         short=prose(
-            "{map}, {dims}, {a} and {b} held constant: its Jacobian {jy}"
+            "{map}, {dims}, {a} and {b} held constant: its Jacobian"
             + (" as symbols, then evaluated." if symbols else ", evaluated."),
             map=maps,
             dims=M(
                 f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
-            jy=jy,
             **held,
         ),
     )
