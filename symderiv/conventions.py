@@ -343,8 +343,11 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
             odd = next((c for c in letters if not c.isascii()), None)
             why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
             sub = ", optionally one _subscript" if role in SIZE_NAMES else ""
+            # the value as typed: repr would double the backslash of \alpha; it is kept
+            # for what would not print (a tab, a no-break space)
+            shown = f"'{letters}'" if letters.isprintable() else repr(letters)
             raise DisplayNameError(
-                f"--names: {role}={letters!r} is not allowed{why}; use a letter followed "
+                f"--names: {role}={shown} is not allowed{why}; use a letter followed "
                 f"by letters or digits{sub} (at most {_MAX_NAME}, ASCII only)"
             )
         names[role] = letters

@@ -469,23 +469,55 @@ def entry_hidden(count: int) -> Prose:
 
 
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
-    """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries in big matrices."""
+    """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries: in the large
+    matrices (by default), or everywhere (``--upstream bar``: no reason to give)."""
     y = c.letters.entry("Y")
     letter = tex_letters(y)
+    math = Math(
+        f"{_bar(y)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
+        rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
+    )
+    if c.upstream == "bar":
+        return (
+            prose(
+                "As asked ({code}), every upstream derivative is written in the adjoint "
+                "notation of automatic differentiation,",
+                code=Code("--upstream bar"),
+            ),
+            math,
+            prose("where the bar marks a derivative of $L$, not a mean."),
+        )
     return (
         (
             "Inside the large matrices below we write the upstream derivatives compactly,",
         ),
-        Math(
-            f"{'ȳ' if y == 'y' else y + chr(0x304)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
-            rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
-        ),
+        math,
         prose(
             "in the adjoint notation of automatic differentiation (the bar marks a "
             "derivative of $L$, not a mean): a fraction would make each matrix row three "
             "times as tall and each entry twice as wide."
         ),
     )
+
+
+def upstream_notation_short(c: Config) -> Prose:
+    """The ȳ notation on a slide, one line."""
+    y = c.letters.entry("Y")
+    letter = tex_letters(y)
+    bar = M(
+        f"{_bar(y)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ",
+        rf"\bar{{{letter}}}_{{i,j}} := \partial L/\partial {letter}_{{i,j}}",
+    )
+    return prose(
+        ("Throughout" if c.upstream == "bar" else "Below")
+        + ", {bar} (the bar marks a derivative of $L$).",
+        bar=bar,
+    )
+
+
+def _bar(letter: str) -> str:
+    """ȳ, or the letter with a combining macron."""
+    return "ȳ" if letter == "y" else letter + chr(0x304)
 
 
 CODE_INTRO: Prose = (
@@ -853,6 +885,31 @@ def claim(text: str) -> Prose:
     return CLAIMS.get(text, (text,))
 
 
+# -- a network's layers and its backward pass (symderiv.net) ----------------------------------
+def net_layer(kind: str, index: int, width: int) -> str:
+    """A layer of a network, named alike in every title: "Layer 1 (affine, 3 outputs)",
+    or "Activation after layer 1 (relu)"; ``width``: its number of outputs."""
+    if kind == "affine":
+        return f"Layer {index} (affine, {width} output{'' if width == 1 else 's'})"
+    return f"Activation after layer {index} ({kind})"
+
+
+def net_summary_uses(loss: str, upstream: F, targets: F) -> Prose:
+    """What each line of a network's backward pass reads, exactly: results of lines above
+    it (never only the line just before: dW2 and dA1 both read dZ2), the weights, the
+    loss's data (``upstream`` dY handed in, or the ``targets``) and cached values."""
+    data: Prose = {
+        "generic": (", the upstream derivative ", upstream),
+        "mse": (", the targets ", targets),
+        "softmax-ce": (", the targets ", targets),
+    }.get(loss, ())
+    return prose(
+        "The backward pass a student implements, top down: each line uses only results "
+        "of lines above it, the weights{data} and values the forward pass cached.",
+        data=data,
+    )
+
+
 # -- the steps of the Jacobian method (titles and notes, placed by symderiv.derive) ------------
 def _entry(c: Config, role: str, index: str) -> M:
     return entry_m(c.letters.entry(role), index)
@@ -896,6 +953,23 @@ def forward_note(c: Config) -> Prose:
 
 
 def upstream_note(c: Config) -> Prose:
+    """What the upstream derivative is, for each loss, and h (what J_h(y) of the chain
+    rule is, said before the chain rule uses it)."""
+    return _upstream_value(c) + upstream_row(c)
+
+
+def upstream_row(c: Config) -> Prose:
+    """L = h(y): what h is, said before the chain rule writes J_h(y)."""
+    y = c.letters.entry("Y")
+    return prose(
+        " Write {L}, with $h$ everything after this layer ("
+        + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
+        + "): in vec order these derivatives form the row Jacobian of $h$.",
+        L=M(f"L = h({y})", f"L = h({tex_letters(y)})"),
+    )
+
+
+def _upstream_value(c: Config) -> Prose:
     """What the upstream derivative is, for each loss."""
     y = c.letters.entry("Y")
     yt = tex_letters(y)
@@ -999,11 +1073,14 @@ def chain_note(c: Config, var: str) -> Prose:
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     yt, vt = tex_letters(y), tex_letters(v)
     n, m = c.size_names[0], c.size_names[2]
+    jh, jy = chain_jacobians(c, var)
     return prose(
-        "{L} with $h$ the rest of the network; the chain rule in higher dimensions "
-        "multiplies the {row} row of upstream derivatives by the Jacobian. Entry $k$ of "
-        "the result is {sum}.",
+        "As {L}, with $h$ everything after this layer, the chain rule in higher "
+        "dimensions multiplies the {row} row {jh} of upstream derivatives by the "
+        "Jacobian {jy}. Entry $k$ of the result is {sum}.",
         L=M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
+        jh=jh,
+        jy=jy,
         row=M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
         sum=M(
             f"Σᵣ ∂L/∂{y}ᵣ · ∂{y}ᵣ/∂{v}ₖ",
@@ -1175,19 +1252,23 @@ def function_view(
 
     ``symbols``: the Jacobian's matrix of symbols is shown (else only its values, and
     the sentence says so)."""
-    y = c.letters.entry("Y")
-    v = c.letters.entry(var)
     others = [r for r in ("X", "W", "b") if r != var]
     n, d, m = c.size_names
     factors = {"X": (n, d), "W": (d, m), "b": (m,)}[var]  # the entries of var
     count = "·".join(factors)
     count_tex = " ".join(size_m(f).latex for f in factors)
     held = {"a": sym(others[0]), "b": sym(others[1])}
+    # vec(V) ↦ vec(Y) written out: a bare letter would name both a matrix and its
+    # vector (torch's x and y), or the map and a matrix
+    vv = vec_m(letter_m(c.letters.of(var)))
+    vy = vec_m(letter_m(c.letters.of("Y")))
+    maps = M(f"{vv.text} ↦ {vy.text}", rf"{vv.latex} \mapsto {vy.latex}")
+    jy = chain_jacobians(c, var)[1]
     return Para(
         prose(
-            "Seen as a function of the entries of {v} alone, the layer is the map {map}, "
-            "here {dims}, with {a} and {b} held constant: their entries are numbers here, "
-            "not variables. Its Jacobian "
+            "Seen as a function of the entries of {v} alone, the layer is the map {map} "
+            "from {domain} to {codomain}, here {dims}, with {a} and {b} held constant: "
+            "their entries are numbers here, not variables. Its Jacobian {jy} "
             + (
                 "is first the matrix of symbols "
                 if symbols
@@ -1197,25 +1278,27 @@ def function_view(
             # no longer than the sentence was: the slides size a frame by its notes
             + ("; then each is evaluated." if symbols else ", shown evaluated."),
             v=sym(var),
-            map=M(
-                f"{y}: ℝ^({count}) → ℝ^({n}·{m}), {v} ↦ vec({c.letters.of('Y')})",
-                rf"{y}\colon \mathbb{{R}}^{{{count_tex}}} \to "
-                rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}},\ "
-                rf"{v} \mapsto \operatorname{{vec}}({tex_letters(c.letters.of('Y'))})",
+            map=maps,
+            domain=M(f"ℝ^({count})", rf"\mathbb{{R}}^{{{count_tex}}}"),
+            codomain=M(
+                f"ℝ^({n}·{m})",
+                rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}}",
             ),
             dims=M(
                 f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
                 rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
+            jy=jy,
             d=partial(*_slice_entries(c, var)),
             **held,
         ),
         short=prose(
-            "{map}, {a} and {b} held constant: its Jacobian"
+            "{map}, {dims}, {a} and {b} held constant: its Jacobian"
             + (" as symbols, then evaluated." if symbols else ", evaluated."),
-            map=M(
-                f"{y}: ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
-                rf"{y}\colon \mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
+            map=maps,
+            dims=M(
+                f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
+                rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
             ),
             **held,
         ),

@@ -339,3 +339,32 @@ def test_the_jacobian_as_symbols_comes_before_its_values() -> None:
     symbols = step5.index(r"\dfrac{\partial y_{1,1}}{\partial x_{1,1}}")
     values = step5.index(r"I_{N} \otimes W^{T}")
     assert step5.index("as symbols, then evaluated") < symbols < values
+
+
+@pytest.mark.parametrize("upstream", [None, "bar"])
+def test_the_bar_notation_follows_the_sentence_that_introduces_it(
+    upstream: str | None,
+) -> None:
+    """Step 3's frame: the upstream derivatives first, then what ȳ means (it used to sit
+    above that sentence); with --upstream bar it holds throughout, not only below."""
+    frames = [
+        body
+        for title, body in FRAME.findall(_slides(upstream=upstream))
+        if "The upstream derivative" in title
+    ]
+    assert len(frames) == 1
+    body = frames[0]
+    lead = "Throughout" if upstream == "bar" else "Below"
+    assert body.index("Backpropagation hands the layer") < body.index(
+        lead + r", $\bar{y}_{i,j}"
+    )
+
+
+def test_upstream_bar_says_the_notation_is_used_everywhere() -> None:
+    """--upstream bar writes ȳ in every matrix: no 'inside the large matrices below we
+    write … compactly', no reason about fractions being too tall."""
+    text = render(derive(upstream="bar"), "text")  # type: ignore[arg-type]
+    flat = " ".join(text.split())
+    assert "compactly" not in flat and "a fraction would make" not in flat
+    assert "every upstream derivative is written in the adjoint notation" in flat
+    assert "compactly" in render(derive(), "text")  # type: ignore[arg-type]

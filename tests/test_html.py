@@ -185,3 +185,79 @@ def test_conventions_page_in_chromium(tmp_path: Path) -> None:
     r = probe(text, tmp_path)
     assert r["merror"] == 0 and r["resources"] == []
     assert r["scroll_width"] <= r["inner_width"], r
+
+
+# -- no line starts with the punctuation after a formula -------------------------------------
+#: Punctuation right after a formula, or a bracket right before one, outside a no-wrap span.
+LOOSE = re.compile(
+    r"(?<!<span class=\"nowrap\">)[(\[]<math|</math>[,.;:!?)\]](?![^<]*</span>)"
+)
+
+#: For body widths 280…900 px, counts the formulas followed (in the same no-wrap span or
+#: not) by punctuation that the browser set at the start of the next line.
+BREAKS = """
+<script>
+(function () {
+  var pairs = [];
+  document.querySelectorAll("math").forEach(function (m) {
+    var next = m.nextSibling;
+    if (next && next.nodeType === 3 && /^[,.;:!?)\\]]/.test(next.data)) {
+      pairs.push([m, next]);
+    }
+  });
+  var breaks = 0;
+  for (var w = 280; w <= 900; w += 4) {
+    document.body.style.maxWidth = w + "px";
+    pairs.forEach(function (p) {
+      var r = document.createRange();
+      r.setStart(p[1], 0); r.setEnd(p[1], 1);
+      var mark = r.getBoundingClientRect(), math = p[0].getBoundingClientRect();
+      if (mark.left < math.right - 1) { breaks += 1; }
+    });
+  }
+  var out = document.createElement("pre");
+  out.id = "symderiv-breaks";
+  out.textContent = JSON.stringify({pairs: pairs.length, breaks: breaks});
+  document.body.appendChild(out);
+})();
+</script>
+"""
+
+
+def line_breaks_after_maths(text: str, folder: Path) -> dict[str, int]:
+    """How often Chromium starts a line with the punctuation after a formula."""
+    import html
+    import json
+
+    from browser import _run
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "breaks.html"
+    path.write_text(text.replace("</body>", BREAKS + "</body>"), encoding="utf-8")
+    dom = _run(["--dump-dom", path.as_uri()], folder, 1280, 900)
+    found = re.search(r'<pre id="symderiv-breaks">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    result: dict[str, int] = json.loads(html.unescape(found.group(1)))
+    return result
+
+
+def net_page() -> str:
+    from symderiv.net import derive_net
+    from symderiv.net.commands import render_net
+
+    d = derive_net(net="affine:3,relu,affine:2", loss="softmax-ce", n=2, d=2)
+    return render_net(d, "html")
+
+
+@pytest.mark.parametrize("which", ["layer", "net"])
+def test_formula_and_its_punctuation_share_a_no_wrap_span(which: str) -> None:
+    text = page(n=2, d=2, m=3, convention="torch") if which == "layer" else net_page()
+    assert text.count('<span class="nowrap">') > 20
+    assert not LOOSE.search(text), LOOSE.search(text)
+
+
+@pytest.mark.browser
+def test_no_line_starts_with_the_punctuation_after_a_formula(tmp_path: Path) -> None:
+    r = line_breaks_after_maths(net_page(), tmp_path)
+    assert r["pairs"] > 60  # 73 formulas followed by , . ; : or )
+    assert r["breaks"] == 0, r

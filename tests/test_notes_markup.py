@@ -51,3 +51,30 @@ def test_malformed_markup_raises(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         prose(text, **keywords)
+
+
+# -- sentences of the derivation (the lecturer's review) ------------------------------------
+def _text(**config: object) -> str:
+    from symderiv import derive
+    from symderiv.render import render
+
+    return render(derive(**config), "text")  # type: ignore[arg-type]
+
+
+def test_function_view_names_vectors_not_letters() -> None:
+    """torch's x and y are the batch matrices: the map is vec(x) ↦ vec(y), never a bare
+    "y: … x ↦", where y would be the map and x a vector."""
+    text = " ".join(_text(convention="torch").split())
+    assert "the map vec(x) ↦ vec(y) from ℝ^(N·D) to ℝ^(N·M)" in text
+    assert "the map vec(W) ↦ vec(y)" in text and "the map vec(b) ↦ vec(y)" in text
+    assert "y: ℝ" not in text and "x ↦" not in text and "w ↦" not in text
+    # the Jacobian the chain rule writes J_y(x) is named where the map is introduced
+    assert text.index("Its Jacobian J_y(x)") < text.index("J_L(x) = J_h(y)·J_y(x)")
+
+
+@pytest.mark.parametrize("loss", ["generic", "mse", "sum", "softmax-ce"])
+def test_h_is_defined_before_the_chain_rule_uses_it(loss: str) -> None:
+    text = " ".join(_text(loss=loss).split())
+    defined = text.index("Write L = h(y), with h everything after this layer")
+    assert defined < text.index("J_h(y)·J_y(x)")
+    assert defined < text.index("J_h")

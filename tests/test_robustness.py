@@ -82,7 +82,7 @@ BAD_WRT: list[tuple[str, str]] = [
 BAD_NAMES: list[tuple[str, str]] = [
     ("", "''"),
     ("   ", "'   '"),
-    ("X=\\alpha", "\\\\alpha"),
+    ("X=\\alpha", "X='\\alpha' is not allowed"),  # as typed, one backslash
     ("X=\\input{/etc/passwd}", "input"),
     ("X={A}", "{A}"),
     ("X=A}", "A}"),

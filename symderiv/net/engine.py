@@ -45,7 +45,7 @@ from ..notation import (
     Vec,
     transpose,
 )
-from ..notes import Claim, Code, F, M, Prose, joined
+from ..notes import Claim, Code, F, M, Prose, joined, net_layer, net_summary_uses
 from ..steps import Check, Result, Step, StepKind
 from .notation import (
     Diag,
@@ -110,6 +110,11 @@ class Stage(LayerSpec):
     output: str
     in_width: int
     out_width: int
+
+    @property
+    def name(self) -> tuple[str, int, int]:
+        """(kind, ℓ, outputs): what :func:`symderiv.notes.net_layer` names it by."""
+        return self.kind, self.index, self.out_width
 
 
 def stages(config: NetConfig) -> tuple[Stage, ...]:
@@ -420,7 +425,7 @@ class _NetEngine:
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
             st = self.stages[pos]
-            self._tick(f"layer {st.text} ({st.output})", done, total)
+            self._tick(f"{net_layer(*st.name)}: {st.output}", done, total)
             self.steps.append(self._upstream_step(st))
             if st.kind == "affine":
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
@@ -497,7 +502,11 @@ class _NetEngine:
                     Step(
                         f"forward_{st.output}",
                         StepKind.DEFINE,
-                        (f"Affine layer {k}: ", mat(st.output), ", entry by entry"),
+                        (
+                            f"{net_layer(*st.name)}: ",
+                            mat(st.output),
+                            ", entry by entry",
+                        ),
                         (
                             Equation(
                                 Sym(st.output), form, Explicit(self.forward[st.output])
@@ -609,7 +618,7 @@ class _NetEngine:
         return Step(
             f"forward_{st.output}",
             StepKind.DEFINE,
-            (f"Activation {kind} after layer {k}: ", mat(st.output)),
+            (f"{net_layer(*st.name)}: ", mat(st.output)),
             (
                 Equation(Written(*written)),
                 *cached,
@@ -1353,12 +1362,7 @@ class _NetEngine:
         return Step(
             f"upstream_{out}",
             StepKind.DEFINE,
-            (
-                "Layer ",
-                Code(st.text),
-                ": the upstream derivative ",
-                mat(f"d{out}"),
-            ),
+            ("The upstream derivative ", mat(f"d{out}")),
             eqs,
             note=(
                 ent("d" + letter, layer),
@@ -1525,9 +1529,8 @@ class _NetEngine:
                 "Backpropagation through the network",
                 tuple(eqs),
                 note=(
-                    "The backward pass a student implements, top down: each line uses only "
-                    "the line before it and values the forward pass cached. No framework "
-                    "builds the Jacobians above: ",
+                    *net_summary_uses(self.config.loss, mat("dY"), mat("T")),
+                    " No framework builds the Jacobians above: ",
                     *_framework_sizes(),
                 ),
                 uses=uses,

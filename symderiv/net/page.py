@@ -29,7 +29,7 @@ from ..notation import (
     Written,
 )
 from ..notation import Shape as NodeShape
-from ..notes import Code, F, M, Prose
+from ..notes import Code, F, M, Prose, net_layer, net_summary_uses
 from ..render.page import (
     DEFAULT_MAX_ENTRIES,
     Block,
@@ -144,13 +144,7 @@ def _part_title(d: NetDerivation, key: str) -> Prose:
     if key == "summary":
         return ("Summary: the backward pass",)
     stage = next(st for st in d.stages if st.output == key)
-    return (
-        "Layer ",
-        Code(stage.text),
-        " (",
-        mat(stage.output),
-        "): its derivatives",
-    )
+    return (f"{net_layer(*stage.name)}: ", mat(stage.output), ", its derivatives")
 
 
 def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
@@ -168,13 +162,6 @@ def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
         group.append(StepGroup(step, number, tuple(step_blocks(d, step, max_entries))))
     if group:
         yield Section(title, tuple(group))
-
-
-#: The summary's note on a slide.
-SUMMARY_SHORT: Prose = (
-    "The backward pass a student implements, top down: each line uses only the line "
-    "before it and what the forward pass cached.",
-)
 
 
 # -- one step ----------------------------------------------------------------------------------
@@ -198,7 +185,10 @@ def step_blocks(
         blocks.append(shapes)
     if step.note:
         note = (step.note,) if isinstance(step.note, str) else step.note
-        short = SUMMARY_SHORT if summary else None  # a slide has no room for more
+        # a slide has no room for more than what each line uses
+        short = (
+            net_summary_uses(d.config.loss, mat("dY"), mat("T")) if summary else None
+        )
         blocks.append(Note(note, short, aside=True))
     if summary:
         lines = code_lines(d)

@@ -139,11 +139,7 @@ class BeamerPrinter(LatexPrinter):
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
             return ""
-        return (
-            "{\\small Below, "
-            f"${block.math.tex.rstrip(',')}$"
-            " (the bar marks a derivative of $L$).\\par}"
-        )
+        return self.text(notes.upstream_notation_short(self.config))
 
     def entry_sum(self, block: EntrySum) -> str:
         return self.show(self.tex.entry_sum(block))
@@ -207,11 +203,13 @@ class BeamerPrinter(LatexPrinter):
         """The notes of a step in small type at the foot of the frame, and their length."""
         texts, length = [], 0
         for b in block.blocks:
+            # the ȳ notation after the note that introduces the upstream derivatives
+            text = self.notation(b) if isinstance(b, Notation) else ""
             if isinstance(b, Note):
                 text = self.note(b)
-                if text:
-                    texts.append(text)
-                    length += sum(len(s) if isinstance(s, str) else 4 for s in b.prose)
+                length += sum(len(s) if isinstance(s, str) else 4 for s in b.prose)
+            if text:
+                texts.append(text)
         if not texts:
             return "", 0
         return "\n\\vfill\n{\\footnotesize " + "\n\n".join(texts) + "\\par}", length
@@ -327,7 +325,6 @@ class BeamerPrinter(LatexPrinter):
             return self.summary(block, display)
         note, length = self.bottom(block)
         body = self.displays(display, length)
-        body += [self.notation(b) for b in block.blocks if isinstance(b, Notation)]
         text = "\n".join(body) + note
         pictures = [b for b in block.blocks if isinstance(b, Sparsity)]
         if pictures and self.pictures:

@@ -17,6 +17,7 @@ The page:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape  # & < > and quotes
@@ -26,7 +27,7 @@ from .. import __version__, notes
 from ..algebra import PolyMatrix
 from ..notes import Prose
 from ..steps import Derivation
-from .latex import TexLayout
+from .latex import TexLayout, prose_spans
 from .markdown import ProsePrinter, ProseSettings
 from .mathml import tex_to_mathml
 from .page import (
@@ -55,6 +56,10 @@ from .terminal import prose_text
 HTML_WIDTH_EM = 40.0
 #: Sparsity pictures are drawn up to this many rows and columns.
 SPARSITY_LIMIT = 64
+#: Punctuation that must not begin a line after inline maths, and brackets that must not
+#: end one before it: a browser may break on either side of a <math> element.
+CLOSING = re.compile(r"^[,.;:!?)\]]+")
+OPENING = re.compile(r"[(\[]+$")
 
 CSS = """\
 :root{color-scheme:light dark;--fg:#1d1f23;--bg:#fdfdfb;--muted:#5c626b;--rule:#d3d7dd;
@@ -91,6 +96,7 @@ figcaption{color:var(--muted);font-size:.9rem}
 table{border-collapse:collapse;margin:.6rem 0}
 th,td{border-bottom:1px solid var(--rule);padding:.3rem .6rem;text-align:left;vertical-align:top}
 td.mark{text-align:center}
+.nowrap{white-space:nowrap}
 .ok{color:var(--ok)}.bad{color:var(--bad);font-weight:bold}.muted{color:var(--muted)}
 tr.group td{border-top:2px solid var(--rule)}
 body.lecture .hint{visibility:hidden}
@@ -243,6 +249,47 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
 
     def inline(self, tex: str) -> str:
         return tex_to_mathml(tex)
+
+    def subtitle(self, block: PageTitle) -> str:
+        """The sizes, then the settings, as one sentence (its maths kept with the
+        punctuation after it)."""
+        sizes, *rest = block.settings
+        return self.text((*sizes, "; ", *notes.joined(rest[:-1], ", ")))
+
+    def text(self, prose: Prose) -> str:
+        """Prose with its maths inline; maths and the punctuation touching it (x, or (x)
+        in one no-wrap span, so that no line starts with the comma after a formula."""
+        spans = [[kind, content] for kind, content in prose_spans(prose, self.letters)]
+        glued: dict[int, tuple[str, str]] = {}  # math span -> (before, after)
+        for k, (kind, _) in enumerate(spans):
+            if kind != "math":
+                continue
+            before = after = ""
+            if k and spans[k - 1][0] == "text":
+                if found := OPENING.search(spans[k - 1][1]):
+                    before = found.group()
+                    spans[k - 1][1] = spans[k - 1][1][: found.start()]
+            if k + 1 < len(spans) and spans[k + 1][0] == "text":
+                if found := CLOSING.match(spans[k + 1][1]):
+                    after = found.group()
+                    spans[k + 1][1] = spans[k + 1][1][found.end() :]
+            glued[k] = (before, after)
+        out: list[str] = []
+        for k, (kind, content) in enumerate(spans):
+            if kind == "code":
+                out.append(self.code_span(content))
+            elif kind == "text":
+                out.append(self.words(content))
+            else:
+                math = self.inline(content.strip())
+                before, after = glued[k]
+                if before or after:
+                    math = (
+                        f'<span class="nowrap">{self.words(before)}{math}'
+                        f"{self.words(after)}</span>"
+                    )
+                out.append(math)
+        return "".join(out)
 
     def math(self, tex: str) -> str:
         return display_html(tex)

@@ -1463,9 +1463,15 @@ class LatexPrinter(PagePrinter[str, Any]):
             "variable & claim & & how it was checked",
             rows,
         )
+        # The sentence and the table in one box: the heading, which LaTeX keeps with
+        # the paragraph after it, then never stays alone at the foot of a page while
+        # the table (a box that cannot break) moves on to the next.
         return (
-            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n{self.text(block.intro)}\n"
-            f"\\begin{{center}}\n{table}\n\\end{{center}}\n{verdict}\n"
+            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
+            "\\noindent\\begin{minipage}{\\linewidth}\n"
+            f"{self.text(block.intro)}\n"
+            f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\end{{minipage}}\n"
+            f"\\par\\medskip\n{verdict}\n"
         )
 
     def cell(self, cell: TableCell) -> str:
