@@ -45,6 +45,7 @@ from .check.verdict import (
     _result,
     check_dict,
     check_formula,
+    expected_shape,
     further_sizes,
     parse_error_dict,
     resolve_variable,
@@ -567,7 +568,7 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
     array = np.asarray(value, dtype=object)
     got = tuple(int(s) for s in array.shape)
     if len(got) > 2:
-        want = checker.conv.shape(checker.var, *triple)
+        want = expected_shape(checker, triple)
         return _Outcome(
             triple,
             "shape",

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -233,6 +234,24 @@ def test_bias_shapes_follow_each_convention_s_storage() -> None:
         # keepdims only where there is a sum to keep it (not in dLdZ.T @ np.ones(N))
         assert ("keepdims=True" in result.hint) is ("sum" in text)
         assert result.hint.startswith("its entries are right")
+
+
+def test_torch_bias_is_a_length_m_vector_as_nn_linear_holds_it() -> None:
+    # SPEC: in torch b is length M (nn.Linear's bias, shape (M,)), so db is too; a 1×M row
+    # (keepdims, or the closed form 1_Nᵀ dY as written) is accepted, as xw accepts 1-D.
+    torch = Config(n=2, d=3, m=4, convention="torch")
+    result = check_formula(torch, "b", "dY.sum(0)")
+    assert result.ok and result.expected_shape == (4,) and result.got_shape == (4,)
+    assert check_formula(torch, "b", "dY.sum(0, keepdims=True)").ok
+    assert check_formula(torch, "b", "np.ones((N, 1)).T @ dY").ok
+    # b itself is 1-D, so b.T is b, as in numpy: the extra terms cancel
+    rng = np.random.default_rng(0)
+    x, w, b, g = (rng.normal(size=s) for s in [(2, 3), (4, 3), (4,), (2, 4)])
+    assert (x @ w.T + b).shape == g.shape and np.allclose(g.sum(0) + b.T - b, g.sum(0))
+    assert check_formula(torch, "b", "dY.sum(0) + b.T - b").ok
+    column = check_formula(torch, "b", "dY.sum(0).reshape(-1, 1)")
+    assert column.reason == "transpose" and column.expected_shape == (4,)
+    assert "∂L/∂b has the shape of b, 1-D of length M (4)" in column.message
 
 
 # -- wrong answers, explained -------------------------------------------------------------

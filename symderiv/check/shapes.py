@@ -156,8 +156,11 @@ def sizes_text(names: tuple[str, str, str], triple: tuple[int, int, int]) -> str
 
 @lru_cache(maxsize=1024)
 def _role_shape(convention: Convention, role: str, n: int, d: int, m: int) -> Shape:
+    """numpy's shape of ``role``: the convention's, but 1-D for a bias held as a vector."""
     rows, cols = convention.shape(role, n, d, m)
     labels = convention.shape_names(role)
+    if role == "b" and convention.bias_vector:
+        return (Dim(cols, labels[1]),)
     return Dim(rows, labels[0]), Dim(cols, labels[1])
 
 

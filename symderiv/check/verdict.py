@@ -333,14 +333,19 @@ class _Checker:
     def judge(
         self, triple: Triple, got_shape: tuple[Dim, ...], got: PolyMatrix
     ) -> _Outcome:
-        """Compare entries when the shape is the variable's (a bias may be 1-D in xw and
-        torch), else explain the wrong shape."""
+        """Compare entries when the shape is the variable's, else explain the wrong shape.
+
+        A row bias (xw: stored 1×M; torch: length M, as nn.Linear) is the vector b, and
+        SPEC shows it as the 1×M row: 1-D of length M and 1×M are both its shape there."""
         right = _reference(triple, self.conv.name, self.var)[0]
         want_shape = self.env(triple).shape(self.var)
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
-        one_d_bias = self.var == "b" and not self.conv.bias_column
-        if got_sizes == want or (one_d_bias and got_sizes == (want[1],)):
+        row, accepted = want, {want}
+        if self.var == "b" and not self.conv.bias_column:  # the vector b
+            row = (1, want[-1])
+            accepted = {row, row[1:]}
+        if got_sizes in accepted:
             return self.compare(triple, got_sizes, right, got)
         what = (
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
@@ -352,7 +357,7 @@ class _Checker:
             if isinstance(tree, Reduce) and tree.axis is None:
                 hint = "a sum without an axis adds every entry; did you mean axis=0?"
         elif (
-            len(got_sizes) == 2 and got_sizes == want[::-1] and got.transpose() == right
+            len(got_sizes) == 2 and got_sizes == row[::-1] and got.transpose() == right
         ):
             reason, hint = "transpose", _TRANSPOSED
         elif self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
@@ -613,7 +618,7 @@ def _result(
         hint=outcome.hint,
         sizes=triples,
         failed_at=None if outcome.ok else outcome.triple,
-        expected_shape=conv.shape(checker.var, *outcome.triple),
+        expected_shape=expected_shape(checker, outcome.triple),
         got_shape=outcome.got,
         entry=outcome.entry,
         expected_entry=expected_entry,
@@ -623,6 +628,11 @@ def _result(
         letter=checker.letter,
         size_names=conv.sizes,
     )
+
+
+def expected_shape(checker: _Checker, triple: Triple) -> tuple[int, ...]:
+    """numpy's shape of ∂L/∂var at ``triple``: the variable's (1-D for torch's bias)."""
+    return tuple(d.size for d in checker.env(triple).shape(checker.var))
 
 
 def check_dict(config: Config, var: str, text: str) -> dict[str, Any]:
