@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,7 +35,7 @@ from typing import Any
 
 from .algebra import Poly, PolyMatrix
 from .check.grammar import Formula
-from .check.shapes import Dim
+from .check.shapes import Dim, sizes_text
 from .check.values import _grid
 from .check.verdict import (
     CheckResult,
@@ -49,6 +50,7 @@ from .check.verdict import (
     further_sizes,
     parse_error_dict,
     resolve_variable,
+    variable_names,
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
 from .errors import SymderivError, UsageError
@@ -463,10 +465,10 @@ class FunctionReport:
     """The verdict on a student's backward function.
 
     Attributes:
-        ok: every output is right at every size triple.
-        results: variable -> CheckResult (formula ``"<function>"``).
-        error: what the function raised, if it did (then ``results`` is empty).
+        ok: every output is right at every size triple, and the function never raised.
+        results: variable -> CheckResult (formula ``"<function>"``), one per output.
         message: every verdict in words, one per output.
+        error: what the function raised and at which sizes (the first time), else "".
     """
 
     ok: bool
@@ -494,7 +496,21 @@ def function(
         report = grade.function(lambda s: affine_backward(s.dout, (s.X, s.W, s.b)))
 
     Each output must have its variable's shape (a bias may be 1-D in xw and torch) and
-    equal the derivation's result exactly.
+    equal the derivation's result exactly, at every size triple.
+
+    When ``fn`` raises at some sizes (``np.ones(2) @ dout`` is right at N=2 only), the
+    report's ``error`` says where and what, and each output is judged on its own, as a
+    course grades each gradient:
+
+    - the output whose computation raised (found from the traceback: the line assigning
+      ``db = ...``, or the item of a returned tuple or dict) is wrong there, reason
+      ``error``, its message naming the sizes and the exception;
+    - the other outputs are judged at every size where ``fn`` returned: right there is
+      right, so a sound dX is never blamed for db's crash;
+    - a crash that cannot be traced to one output (in code shared by all of them, or a
+      wrong number of returned values) leaves every output unchecked at those sizes:
+      each is wrong, reason ``error``, as is an output ``fn`` never returned at all
+      (no credit without evidence).
 
     Returns:
         A FunctionReport; the first wrong entry of each output is named in its result.
@@ -508,42 +524,136 @@ def function(
     )
     placeholder = Formula("<function>", Scalar(Fraction(0)))
     checkers = {role: _Checker(config, role, placeholder) for role in roles}
-    first: dict[str, _Outcome] = {}
-    final: dict[str, _Outcome] = {}
+    seen: dict[str, list[_Outcome]] = {role: [] for role in roles}  # in size order
+    error = ""
     for triple in triples:
         layer = _reference(triple, convention, roles[0])[1]
         try:
             returned = fn(Inputs(config, layer))
             values = _outputs(returned, roles)
         except Exception as exc:  # the student's code may raise anything
-            message = f"the function raised {type(exc).__name__}: {exc}"
-            if "float" in str(exc) or "dtype" in str(exc):
-                message += (
-                    " (symbolic entries cannot be stored in a float array such as "
-                    "np.zeros(...); compute with numpy operations, or use dtype=object)"
-                )
-            if triple == given:
-                return FunctionReport(False, {}, message, error=message)
-            for role in roles:  # right at the given sizes, but it fails at these
-                final.setdefault(role, _Outcome(triple, "entry", message))
+            raised = _raised(exc)
+            at = sizes_text(config.conv.sizes, triple)
+            error = error or f"at {at} the function raised {raised}"
+            culprit = _culprit(exc, roles, config)
+            why = (
+                f"at {at} computing it raised {raised}"
+                if culprit
+                else f"it could not be checked at {at}: the function raised {raised} "
+                "before returning any gradient"
+            )
+            for role in [culprit] if culprit else roles:
+                seen[role].append(_Outcome(triple, "error", why))
             continue
         for role in roles:
-            if role in final:
-                continue
-            outcome = _check_array(checkers[role], triple, values[role])
-            if triple == given:
-                first[role] = outcome
-            if not outcome.ok:
-                final[role] = outcome
-    results = {
-        role: _result(
-            checkers[role], final.get(role, first[role]), triples, first[role]
-        )
-        for role in roles
-    }
-    ok = all(r.ok for r in results.values())
+            if all(o.ok for o in seen[role]):  # judged until it is first wrong
+                seen[role].append(_check_array(checkers[role], triple, values[role]))
+    results: dict[str, CheckResult] = {}
+    for role in roles:
+        outcomes = seen[role] or [
+            _Outcome(
+                given,
+                "error",
+                "it could not be checked: the function raised before returning it, "
+                "at every size",
+            )
+        ]
+        final = next((o for o in outcomes if not o.ok), outcomes[0])
+        checked = tuple(o.triple for o in outcomes)  # where it was judged, no more
+        results[role] = _result(checkers[role], final, checked, outcomes[0])
+    ok = not error and all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
-    return FunctionReport(ok, results, message)
+    return FunctionReport(ok, results, message, error=error)
+
+
+def _raised(exc: Exception) -> str:
+    """``ValueError: ...``, with a way out when a float array met symbolic entries."""
+    text = f"{type(exc).__name__}: {exc}"
+    if "float" in str(exc) or "dtype" in str(exc):
+        text += (
+            " (symbolic entries cannot be stored in a float array such as "
+            "np.zeros(...); compute with numpy operations, or use dtype=object)"
+        )
+    return text
+
+
+#: A line that assigns a name (``db = ...``, ``self.dLdb = ...``, ``dx += ...``).
+_ASSIGNED = re.compile(r"\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*[-+*/@]?=(?!=)")
+
+
+def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None:
+    """The output whose computation raised ``exc``, from the student's line that raised
+    (the innermost frame outside numpy and symderiv): the name it assigns (db, dLdb, dw,
+    self.dLdW), or the item of a returned tuple or dict the error's column falls in.
+    None when the line says neither (shared code): then no output can be blamed alone."""
+    import linecache
+    import traceback
+
+    import numpy as np
+
+    libraries = tuple(
+        os.path.dirname(module.__file__ or "") + os.sep for module in (np, _package())
+    )
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith(libraries)
+    ]
+    if not frames:
+        return None
+    frame = frames[-1]
+    line = linecache.getline(frame.filename, frame.lineno or 0)
+    spelled = {k.lower(): v for k, v in variable_names(config).items() if k[0] == "d"}
+    assigned = _ASSIGNED.match(line)
+    if assigned and spelled.get(assigned.group(1).lower()) in roles:
+        return spelled[assigned.group(1).lower()]
+    if frame.colno is None:
+        return None
+    items = _items(line)
+    hit = [k for k, (a, b) in enumerate(items) if a <= frame.colno < b]
+    if len(items) != len(roles) or not hit:
+        return None
+    key = re.match(r"\s*[\"'](\w+)[\"']\s*:", line[items[hit[0]][0] :])
+    if key:  # {"b": ...}: the key names it
+        role = spelled.get("d" + key.group(1).lower()) or key.group(1)
+        return role if role in roles else None
+    return roles[hit[0]]
+
+
+def _package() -> Any:
+    import symderiv
+
+    return symderiv
+
+
+def _items(line: str) -> list[tuple[int, int]]:
+    """The (start, end) columns of the top-level items of the tuple or dict a line
+    returns (``return a, b, c``, ``lambda s: (a, b, c)``, ``{"X": a, ...}``); [] when
+    the line returns nothing."""
+    if "return " in line:
+        start = line.index("return ") + len("return ")
+    elif "lambda" in line and ":" in line[line.index("lambda") :]:
+        start = line.index(":", line.index("lambda")) + 1
+    else:
+        return []
+    body = line[start:].rstrip()
+    outer = int(body.lstrip()[:1] in ("(", "{"))  # the tuple's or dict's own bracket
+    if outer:
+        start += len(body) - len(body.lstrip()) + 1
+    depth, items, begin, end = outer, [], start, len(line)
+    for k in range(start, len(line)):
+        if line[k] in "([{":
+            depth += 1
+        elif line[k] in ")]}":
+            depth -= 1
+            if depth < outer:  # past the tuple (a lambda's inside a call)
+                end = k
+                break
+        elif line[k] == "," and depth == outer:
+            items.append((begin, k))
+            begin = k + 1
+    items.append((begin, end))
+    return items
 
 
 def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:

@@ -433,8 +433,48 @@ def test_function_that_hard_codes_a_size_is_caught_at_other_sizes() -> None:
 
     report = grade.function(hard_coded, outputs=("b",), convention="torch")
     assert not report.ok
-    assert report.results["b"].reason == "sizes"
+    assert report.results["b"].reason == "error"  # it raises at N=3
     assert "is right at N=2, D=3, M=4 but not for N=3, D=4, M=5" in report.message
+
+
+def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
+    def backward(s: Any) -> tuple[Any, Any, Any]:
+        dx = s.dout @ s.W.T
+        dw = s.X.T @ s.dout
+        db = np.ones(2) @ s.dout  # right at N=2 only; raises at other N
+        return dx, dw, db
+
+    report = grade.function(backward)
+    assert not report.ok
+    assert report.results["X"].ok and report.results["W"].ok
+    db = report.results["b"]
+    assert not db.ok and db.reason == "error" and db.failed_at == (3, 4, 5)
+    assert "at N=3, D=4, M=5" in db.message and "ValueError" in db.message
+    assert "at N=3, D=4, M=5" in report.error and "ValueError" in report.error
+    # in one returned tuple, the item that raised is found by its column
+    report = grade.function(
+        lambda s: (s.dout @ s.W.T, s.X.T @ s.dout, np.ones(2) @ s.dout)
+    )
+    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+    report = grade.function(
+        lambda s: {"b": np.ones(2) @ s.dY, "X": s.dY @ s.W, "W": s.dY.T @ s.x},
+        convention="torch",
+    )
+    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+    # raising at the given sizes: the others are judged where the function returned
+    report = grade.function(
+        lambda s: (s.dout @ s.W.T, s.X.T @ s.dout, np.ones(3) @ s.dout)
+    )
+    assert report.results["X"].ok and report.results["W"].ok
+    assert report.results["b"].failed_at == (2, 3, 4)
+
+    def shared(s: Any) -> tuple[Any, Any, Any]:
+        x = s.X.reshape(2, s.X.shape[1])  # raises before any gradient exists
+        return s.dout @ s.W.T, x.T @ s.dout, s.dout.sum(0)
+
+    report = grade.function(shared)
+    assert [r.reason for r in report.results.values()] == ["error"] * 3
+    assert all("could not be checked" in r.message for r in report.results.values())
 
 
 def test_function_errors_are_reported_not_raised() -> None:
@@ -444,7 +484,7 @@ def test_function_errors_are_reported_not_raised() -> None:
         return db
 
     report = grade.function(floats, outputs=("b",))
-    assert not report.ok and report.results == {}
+    assert not report.ok and report.results["b"].reason == "error"
     assert "the function raised" in report.error and "dtype=object" in report.error
     wrong_count = grade.function(lambda s: (s.X, s.W))
     assert "it returned 2 values, expected 3" in wrong_count.error

@@ -11,8 +11,9 @@ layout, a symbolic upstream dY). Everything runs on symderiv's own algebra: no s
 A verdict carries a machine-readable ``reason``: ``ok``; ``shape`` (shapes that do not
 fit, or the wrong shape); ``transpose``, ``sign`` or ``scale`` (the right answer
 transposed, negated or scaled); ``entry`` (some other entry differs); ``sizes`` (right at
-the sizes given, wrong at others). A formula that cannot be read raises FormulaError
-(reason ``parse`` in :func:`parse_error_dict`).
+the sizes given, wrong at others); ``error`` (a student's function, graded by
+:func:`symderiv.grade.function`, raised computing it). A formula that cannot be read
+raises FormulaError (reason ``parse`` in :func:`parse_error_dict`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ REASONS: tuple[str, ...] = (
     "scale",
     "entry",
     "sizes",
+    "error",
 )
 
 if TYPE_CHECKING:
@@ -602,7 +604,7 @@ def _result(
     elif given.ok:
         right_at = sizes_text(conv.sizes, given.triple)
         message = f"{head} is right at {right_at} but not for {at} ({convention}).\n  {outcome.why}"
-        reason = "sizes"
+        reason = "sizes" if reason != "error" else reason
     else:
         message = f"{head} is not right (at {at}; {convention}).\n  {outcome.why}"
     if outcome.hint:
