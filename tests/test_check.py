@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def test_right_formulas_pass_in_every_convention(
         result = check_formula(Config(n=n, d=d, m=m, convention=convention), var, text)
         assert result.ok, result.message
         assert result.reason == "ok" and result.failed_at is None
-        assert result.sizes[0] == (n, d, m) and len(result.sizes) == 3
+        assert result.sizes[0] == (n, d, m) and len(result.sizes) >= 5
         assert result.message.startswith(f"∂L/∂{result.letter} = {text} is right (at ")
 
 
@@ -194,19 +195,90 @@ def test_shape_errors_are_explained_where_they_show() -> None:
 
 
 def test_further_sizes_are_pairwise_distinct_and_avoid_literals() -> None:
-    assert further_sizes((2, 3, 4), ()) == [(3, 4, 5), (6, 2, 7)]
-    assert further_sizes((3, 4, 5), ()) == [(6, 2, 7), (4, 5, 8)]
-    for literals in [(), (2,), (1, 2, 3, 4, 5), range(2, 12)]:
-        for triple in further_sizes((2, 2, 3), literals):
-            assert len(set(triple)) == 3 and min(triple) >= 2
-            assert not set(triple) & set(literals)
+    grid = [(3, 4, 5), (6, 4, 5), (3, 7, 5), (3, 4, 8)]
+    assert further_sizes((2, 3, 4), ()) == grid
+    assert further_sizes((3, 4, 5), ()) == grid[1:]
+    for degree in (1, 2, 4):
+        for literals in [(), (2,), (1, 2, 3, 4, 5), range(2, 12)]:
+            triples = further_sizes((2, 2, 3), literals, degree)
+            # the triangular grid i + j + k <= degree: (degree+1)(degree+2)(degree+3)/6
+            assert len(triples) == math.comb(degree + 3, 3)
+            for triple in triples:
+                assert len(set(triple)) == 3 and min(triple) >= 2
+                assert not set(triple) & set(literals)
     with pytest.raises(FormulaError, match="too many different numbers"):
-        further_sizes((2, 3, 4), range(2, 20))
+        further_sizes((2, 3, 4), range(2, 28))
+    with pytest.raises(FormulaError, match="too many to be checked in general"):
+        further_sizes((2, 3, 4), (), 7)
     # the CLI's own defaults are pairwise distinct
     result = CliRunner().invoke(
         cli, ["check", "--wrt", "W", "X.T @ dY", "--format", "json"]
     )
     assert json.loads(result.stdout)["sizes"][0] == {"N": 2, "D": 3, "M": 4}
+
+
+@pytest.mark.parametrize(
+    ("var", "text"),
+    [
+        # vanishes at the old further sizes N = 2, 3, 6, with no literal 2, 3 or 6
+        ("W", "X.T @ dY + (N-(1+1))*(N-(1+1+1))*(N-(1+1+1+1+1+1)) * X.T @ dY"),
+        ("W", "X.T @ dY * (1 + (N-(1+1))*(N-(1+1+1))*(N-(1+1+1+1+1+1)))"),
+        ("W", "X.T @ dY + (D-(1+1+1))*(D-(1+1+1+1))*(D-(1+1)) * X.T @ dY"),
+        (
+            "W",
+            "X.T @ dY + (M-(1+1+1+1))*(M-(1+1+1+1+1))*(M-(1+1+1+1+1+1+1)) * X.T @ dY",
+        ),
+        # products of sizes: zero wherever N = 2, D = 4 or M = 7 (each old triple)
+        ("W", "X.T @ dY + (N-(1+1))*(D-(1+1+1+1))*(M-(1+1+1+1+1+1+1)) * X.T @ dY"),
+        ("X", "dY @ W.T + (N-D+1)*(N-D-1)*(D-M+(1+1+1+1+1)) * dY @ W.T"),
+        # the same polynomials built from counts, with no size named at all
+        (
+            "b",
+            "sum(dY) + (sum(dY*0+1)-1-1)*(sum(dY*0+1)-1-1-1)*(sum(dY*0+1)-1-1-1-1-1-1)",
+        ),
+        (
+            "b",
+            "dY.sum(0) * (1 + (np.ones(N) @ np.ones(N) - 1 - 1) * (N - 1 - 1 - 1 - 1 - 1 - 1))",
+        ),
+    ],
+)
+def test_a_polynomial_in_the_sizes_cannot_vanish_at_every_size_checked(
+    var: str, text: str
+) -> None:
+    # wrong at some sizes, so no choice of the given sizes may let it pass
+    rng = np.random.default_rng(1)
+    for given in [(2, 3, 4), (2, 2, 3), (3, 4, 5), (6, 2, 7)]:
+        result = check_formula(Config(*given), var, text)
+        assert not result.ok, (given, result.message)
+    # the oracle: numpy, at a size where it is wrong (N=5, D=9, M=11 is no root)
+    n, d, m = 5, 9, 11
+    X, W, dY = (rng.normal(size=s) for s in [(n, d), (d, m), (n, m)])
+    env = {"X": X, "W": W, "dY": dY, "N": n, "D": d, "M": m, "np": np}
+    right = {"W": X.T @ dY, "X": dY @ W.T, "b": dY.sum(0)}[var]
+    got = eval(text, env)  # the test's own text; a bare sum is Python's, as in check
+    assert not np.allclose(got, right)
+
+
+@pytest.mark.parametrize(
+    ("var", "text"),
+    [
+        ("W", "X.T @ dY * N / N"),
+        ("W", "X.T @ dY * (N*D*M) / (D*M*N)"),
+        ("W", "X.T @ dY + (N - N) * (D + M) * X.T @ dY"),
+        ("b", "np.mean(dY, axis=0) * N"),
+        ("b", "np.mean(dY, axis=0) * (np.ones(N) @ np.ones(N))"),
+        ("b", "np.mean(dY, axis=0) * N * M / M"),
+    ],
+)
+def test_a_right_formula_that_uses_sizes_passes(var: str, text: str) -> None:
+    for given in [(2, 3, 4), (1, 1, 1), (2, 2, 3)]:
+        result = check_formula(Config(*given), var, text)
+        assert result.ok, result.message
+
+
+def test_a_divisor_that_may_be_zero_at_some_sizes_is_refused() -> None:
+    with pytest.raises(FormulaError, match="zero at some sizes"):
+        check_formula(Config(), "W", "X.T @ dY * (N - 7) / (N - 7)")
 
 
 def test_a_number_that_equals_a_size_is_caught() -> None:
@@ -349,7 +421,7 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "✓ ∂L/∂W = X.T @ dY is right (at N=2, D=3, M=4, and at N=3, D=4, M=5; "
-        "N=6, D=2, M=7; convention xw).\n"
+        "N=6, D=4, M=5; N=3, D=7, M=5; N=3, D=4, M=8; convention xw).\n"
     )
     assert result.stderr == ""
 
@@ -496,7 +568,7 @@ def test_cli_help_documents_the_numpy_rules(runner: CliRunner) -> None:
         ".T of a 1-D array changes nothing",
         "np.ones(N) is 1-D",
         "dout, dy, grad_out",
-        "pairwise distinct sizes >= 2",
+        "pairwise distinct sizes >= 3",
         "gradable false",
         "--format [text|json|gradescope|prairielearn]",
         "--batch FILE",

@@ -181,7 +181,9 @@ def test_json_names_the_sizes_shapes_and_the_first_differing_entry(
     assert data["sizes"] == [
         {"N": 2, "D": 3, "M": 4},
         {"N": 3, "D": 4, "M": 5},
-        {"N": 6, "D": 2, "M": 7},
+        {"N": 6, "D": 4, "M": 5},
+        {"N": 3, "D": 7, "M": 5},
+        {"N": 3, "D": 4, "M": 8},
     ]
     assert data["failed_at"] == {"N": 2, "D": 3, "M": 4}
     assert data["expected_shape"] == [1, 4] and data["got_shape"] == [4]

@@ -44,9 +44,9 @@ from .values import Evaluator
 #: Longest entry shown in a message, in characters.
 MAX_SHOWN = 400
 #: The sizes further triples are drawn from (each at least 2, pairwise distinct).
-FURTHER_SIZES = range(2, 25)
-#: How many further size triples a formula is checked at, besides the given one.
-FURTHER_COUNT = 2
+FURTHER_SIZES = range(2, 33)
+#: The highest degree in the sizes a formula is checked up to (84 further triples).
+MAX_DEGREE = 6
 #: The reasons a verdict can give (``parse`` for a formula that cannot be read).
 REASONS: tuple[str, ...] = (
     "ok",
@@ -226,30 +226,58 @@ def _reference(
 
 
 # -- size triples ---------------------------------------------------------------------------
-def further_sizes(given: Triple, literals: Iterable[int]) -> list[Triple]:
-    """Size triples to check besides ``given``: pairwise distinct, >= 2, no literal used.
+def further_sizes(
+    given: Triple, literals: Iterable[int], degree: int = 1
+) -> list[Triple]:
+    """Size triples to check besides ``given``, enough for a formula of ``degree``.
 
-    The first is in increasing order (3, 4, 5 when nothing is excluded), the next has
-    N > D (6, 2, 7), so that neither an order nor a gap between the sizes is special.
+    Why these are enough: the coefficients of a formula's entries depend on the sizes
+    only as P/Q, polynomials of degree at most ``degree`` (:data:`.shapes.Degree`: a
+    size named, or a count of equal terms summed, each adds one), so a wrong formula
+    differs from the right answer by P - R·Q, a polynomial of that degree that is not
+    zero. Such a polynomial cannot vanish on the whole triangular grid
+    {(a_i, b_j, c_k) : i + j + k <= degree} when the a's, the b's and the c's are each
+    distinct (Newton interpolation in M: each divided difference has degree one less
+    and vanishes on the grid one size smaller, down to one variable, where degree + 1
+    roots are too many). So ``X.T @ dY * (N-(1+1))*(N-(1+1+1))`` cannot pass for
+    vanishing at the sizes checked, whatever numbers it avoids writing. The a's, b's
+    and c's are disjoint, at least 3 and free of the formula's numbers, so every triple
+    also has pairwise distinct sizes: neither N = D nor an order of the sizes is
+    special. (A reshape between two matrix shapes moves entries by index arithmetic,
+    not by polynomials; for it the distinct sizes are the check.)
+
+    The first triple is (3, 4, 5) when nothing is excluded; then one size at a time.
 
     Raises:
-        FormulaLimitError: the formula uses so many different numbers that no such
-            triple is left among :data:`FURTHER_SIZES`.
+        FormulaLimitError: the degree is above :data:`MAX_DEGREE`, or the formula uses
+            so many different numbers that no grid is left among :data:`FURTHER_SIZES`.
 
     >>> further_sizes((2, 2, 3), {2})
-    [(4, 5, 6), (7, 3, 8)]
+    [(4, 5, 6), (7, 5, 6), (4, 8, 6), (4, 5, 9)]
     """
+    if degree > MAX_DEGREE:
+        raise FormulaLimitError(
+            f"the formula multiplies sizes and sums {degree} deep (at most "
+            f"{MAX_DEGREE}); that is too many to be checked in general, and a right "
+            "answer needs few"
+        )
     banned = set(literals)
     free = [v for v in FURTHER_SIZES if v not in banned]
-    if len(free) < 3 + 3 * FURTHER_COUNT:
+    if len(free) < 4 + 3 * degree:
         raise FormulaLimitError(
             "the formula uses too many different numbers to be checked in general "
             f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
             "free of them); a right answer needs few"
         )
-    picks = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
-    triples = [(free[a], free[b], free[c]) for a, b, c in picks]
-    return [triple for triple in triples if triple != given][:FURTHER_COUNT]
+    n, d, m = (free[1 + k :: 3] for k in range(3))
+    grid = [
+        (n[i], d[j], m[k])
+        for total in range(degree + 1)
+        for i in range(total + 1)[::-1]
+        for j in range(total - i + 1)[::-1]
+        for k in [total - i - j]
+    ]
+    return [triple for triple in grid if triple != given]
 
 
 # -- readable entries -----------------------------------------------------------------------
@@ -322,6 +350,15 @@ class _Checker:
         except FormulaShapeError as exc:
             return _Outcome(triple, "shape", str(exc), inner=True)
         return shapes
+
+    def degree(self, triple: Triple) -> int:
+        """How many further sizes the formula needs (:func:`further_sizes`): the degree
+        in the sizes of its difference from the right answer, whose coefficients are
+        0 or 1; at least 1. 1 when shapes inside do not fit (it is wrong already)."""
+        shapes = self.shapes(triple)
+        if isinstance(shapes, _Outcome):
+            return 1
+        return max(1, *shapes.infos[id(self.formula.tree)].degree)
 
     def at(self, triple: Triple) -> _Outcome:
         shapes = self.shapes(triple)
@@ -491,13 +528,13 @@ def check_formula(
     # var's own shape, with a symbolic upstream dY (the engine is asked exactly that).
     formula = parse(text, _names(config))
     given: Triple = (config.n, config.d, config.m)
+    checker = _Checker(config, var, formula)
+    first = checker.at(given)
     extra = (
         list(further)
         if further is not None
-        else further_sizes(given, formula.literals())
+        else further_sizes(given, formula.literals(), checker.degree(given))
     )
-    checker = _Checker(config, var, formula)
-    first = checker.at(given)
     triples = (given, *extra)
     if first.ok:
         for triple in extra:
@@ -599,6 +636,9 @@ def _result(
     reason = outcome.reason
     if outcome.ok:
         others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
+        if len(triples) > 5:  # a formula with sizes in it: a grid of them
+            sizes = [v for t in triples[1:] for v in t]
+            others = f"{len(triples) - 1} more size triples, sizes {min(sizes)} to {max(sizes)}"
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
     elif given.ok:
