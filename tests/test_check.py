@@ -89,12 +89,26 @@ RIGHT = {
         ],
     },
 }
+#: PyTorch's own spellings, in the convention of nn.Linear.
+TORCH_SPELLINGS = {
+    "W": ["dY.t().mm(x)", "torch.mm(dY.t(), x)", "torch.matmul(dY.T, x)"],
+    "X": ["dY.mm(W)", "dY.matmul(W)", "torch.mm(dY, W)"],
+    "b": [
+        "dY.sum(dim=0)",
+        "dY.sum(dim=0, keepdim=True)",
+        "torch.sum(dY, dim=0)",
+        "torch.ones(N) @ dY",
+        "torch.ones(1, N).mm(dY)",
+        "torch.ones(N, 1).t() @ dY",
+        "dY.t() @ torch.ones(N)",
+    ],
+}
 CASES = [
     (convention, var, text)
     for convention, table in RIGHT.items()
     for var, texts in table.items()
     for text in texts
-]
+] + [("torch", var, text) for var, texts in TORCH_SPELLINGS.items() for text in texts]
 
 
 @pytest.mark.parametrize(("convention", "var", "text"), CASES)
@@ -102,7 +116,8 @@ def test_right_formulas_pass_in_every_convention(
     convention: str, var: str, text: str
 ) -> None:
     for n, d, m in SIZES:
-        result = check_formula(Config(n=n, d=d, m=m, convention=convention), var, text)
+        config = Config(n=n, d=d, m=m, convention=convention)
+        result = check_formula(config, var, text)
         assert result.ok, result.message
         assert result.reason == "ok" and result.failed_at is None
         assert result.sizes[0] == (n, d, m) and len(result.sizes) >= 5
@@ -324,6 +339,17 @@ def test_torch_bias_is_a_length_m_vector_as_nn_linear_holds_it() -> None:
     column = check_formula(torch, "b", "dY.sum(0).reshape(-1, 1)")
     assert column.reason == "transpose" and column.expected_shape == (4,)
     assert "∂L/∂b has the shape of b, 1-D of length M (4)" in column.message
+
+
+def test_torch_spellings_mean_what_torch_means() -> None:
+    torch = Config(n=2, d=3, m=4, convention="torch")
+    # torch.ones(N, 1) is a column, as np.ones((N, 1)); numpy's ones takes one shape
+    assert check_formula(torch, "b", "torch.ones(N, 1) @ dY").reason == "shape"
+    with pytest.raises(FormulaError, match=r"np.ones\(\(N, 1\)\)"):
+        check_formula(torch, "b", "np.ones(N, 1).T @ dY")
+    with pytest.raises(FormulaError, match="given twice"):
+        check_formula(torch, "b", "dY.sum(axis=0, dim=0)")
+    assert check_formula(torch, "b", "dY.sum(dim=1)").reason == "shape"
 
 
 # -- wrong answers, explained -------------------------------------------------------------

@@ -81,7 +81,9 @@ def check(
     - numbers: 2, 0.5, 1., .5, 1e-3;
     - operators @ * + - / and parentheses; / divides by a number or size only;
     - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose;
-      methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=.
+      methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=;
+    - PyTorch's spellings: torch. prefix, .t() .mm() .matmul(), dim= and keepdim=,
+      torch.ones(N, 1).
 
     \b
     Shapes follow numpy exactly: np.sum(E, axis=0) of an r×c array is 1-D of
