@@ -159,10 +159,11 @@ class Defaults:
 
 @dataclass(frozen=True)
 class RowError:
-    """A line of a batch file that could not be read as a row."""
+    """A line of a batch file that could not be read as a row (``id`` when it has one)."""
 
     line: int
     message: str
+    id: str | None = None
 
 
 Row = dict[str, Any]
@@ -173,7 +174,10 @@ def read_rows(path: str) -> list[Row | RowError]:
 
     JSON Lines is recognised by its first non-blank character ``{``; a ``.jsonl`` or
     ``.ndjson`` name also says so. Each row gets its ``line`` number. A line that is not
-    a JSON object becomes a :class:`RowError`; the rest of the file is still read.
+    a JSON object, or a CSV line with too few fields, becomes a :class:`RowError` (with
+    its id when it has one); the rest of the file is still read. In CSV a formula may be
+    quoted (``"np.sum(dY, axis=0)"``) or not: only a formula has commas, so the fields a
+    line has beyond the header's are the rest of its formula.
 
     Raises:
         UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
@@ -259,11 +263,19 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         number = reader.line_num
         if not cells or not any(c.strip() for c in cells):
             continue
+        extra = len(cells) - len(header)
+        if extra > 0 and "formula" in header:
+            # Only a formula has commas (np.sum(dY, axis=0)): unquoted, they split it
+            # into more fields than the header has, and the surplus is the formula's.
+            at = header.index("formula")
+            cells[at : at + extra + 1] = [",".join(cells[at : at + extra + 1])]
         if len(cells) != len(header):
+            where = header.index("id") if "id" in header else len(cells)
             yield RowError(
                 number,
                 f"line {number} has {len(cells)} fields, but the header has "
                 f"{len(header)} ({', '.join(header)})",
+                (cells[where].strip() or None) if where < len(cells) else None,
             )
             continue
         row: Row = {k: v for k, v in zip(header, cells, strict=True) if v.strip() != ""}
@@ -354,7 +366,7 @@ def batch(
     for row in rows:
         if isinstance(row, RowError):
             yield {
-                "id": None,
+                "id": row.id,
                 "line": row.line,
                 **_row_error(None, None, None, row.message),
             }

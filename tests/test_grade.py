@@ -339,10 +339,34 @@ def test_batch_of_a_csv_with_a_ragged_line(tmp_path: Path) -> None:
     out = list(grade.batch(grade.read_rows(str(source))))
     assert [(r["id"], r["gradable"], r["ok"]) for r in out] == [
         ("a", True, True),
-        (None, False, False),
+        ("b", False, False),  # the id is kept, so the grade reaches the student
         ("c", True, True),
     ]
     assert "has 2 fields" in out[1]["message"]
+
+
+def test_batch_reads_a_formula_with_unquoted_commas(tmp_path: Path) -> None:
+    # a spreadsheet or a shell loop writes np.sum(dY, axis=0) without quotes: only a
+    # formula has commas, so the surplus fields are its own
+    source = tmp_path / "class.csv"
+    source.write_text(
+        "id,variable,formula\ns1,b,np.sum(dY, axis=0)\ns2,b,np.sum(dY,axis=0,keepdims=True)\n"
+        "s3,b,np.mean(dY, axis=0)\n",
+        encoding="utf-8",
+    )
+    out = list(grade.batch(grade.read_rows(str(source))))
+    assert [(r["id"], r["ok"], r["reason"]) for r in out] == [
+        ("s1", True, "ok"),
+        ("s2", True, "ok"),
+        ("s3", False, "scale"),
+    ]
+    assert out[0]["formula"] == "np.sum(dY, axis=0)"
+    middle = tmp_path / "middle.csv"
+    middle.write_text(
+        "formula,variable,id\nnp.sum(dY, axis=0),b,s4\n", encoding="utf-8"
+    )
+    (row,) = grade.batch(grade.read_rows(str(middle)))
+    assert (row["id"], row["ok"], row["formula"]) == ("s4", True, "np.sum(dY, axis=0)")
 
 
 def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
