@@ -450,16 +450,23 @@ class Inputs:
     ``dout`` is dY.
     """
 
-    def __init__(self, config: Config, layer: Any) -> None:
+    def __init__(
+        self, config: Config, layer: Any, values: Mapping[str, Poly] | None = None
+    ) -> None:
         import numpy as np
 
         self.arrays: dict[str, Any] = {}
         for role in ("X", "W", "b", "Y", "dY"):
             matrix = layer.Y if role == "Y" else layer.matrix(role)
-            entries = [Entry(p) for p in matrix.vec("row")]  # row-major, as numpy
+            if values is None:  # symbols, in an object array
+                array = np.array([Entry(p) for p in matrix.vec("row")], dtype=object)
+            else:  # the entries' whole-number values, in a float array
+                array = np.array(
+                    [float(p.subs(values).constant() or 0) for p in matrix.vec("row")]
+                )
             one_d = role == "b" and not config.conv.bias_column  # b stored (M,)
             shape = (matrix.cols,) if one_d else matrix.shape
-            self.arrays[role] = np.array(entries, dtype=object).reshape(shape)
+            self.arrays[role] = array.reshape(shape)  # row-major, as numpy
         letters = config.letters
         for role in ("X", "W", "b", "Y", "dY"):
             self.arrays.setdefault(letters.of(role), self.arrays[role])
@@ -510,6 +517,12 @@ def function(
     Each output must have its variable's shape (a bias may be 1-D in xw and torch) and
     equal the derivation's result exactly, at every size triple.
 
+    A function that keeps its arrays as floats (``dw = np.zeros(w.shape)``, then
+    ``dw[:] = ...``; ``.astype(float)``) cannot hold symbols; where calling it on symbols
+    raises, it is called again on float arrays of random whole numbers (±1..999) and
+    checked there, exactly (such sums and products are exact in float64), against the
+    derivation's result at the same numbers. The report's message says so.
+
     When ``fn`` raises at some sizes (``np.ones(2) @ dout`` is right at N=2 only), the
     report's ``error`` says where and what, and each output is judged on its own, as a
     course grades each gradient:
@@ -537,14 +550,19 @@ def function(
     placeholder = Formula("<function>", Scalar(Fraction(0)))
     checkers = {role: _Checker(config, role, placeholder) for role in roles}
     seen: dict[str, list[_Outcome]] = {role: [] for role in roles}  # in size order
-    error = ""
+    error, numbers = "", False
     for triple in triples:
         layer = _reference(triple, convention, roles[0])[1]
+        point: dict[str, Poly] | None = None
         try:
-            returned = fn(Inputs(config, layer))
-            values = _outputs(returned, roles)
+            try:
+                values = _outputs(fn(Inputs(config, layer)), roles)
+            except Exception:  # np.zeros(...) cannot hold symbols: try whole numbers
+                point = _whole_numbers(layer, triple)
+                values = _outputs(fn(Inputs(config, layer, point)), roles)
+                numbers = True
         except Exception as exc:  # the student's code may raise anything
-            raised = _raised(exc)
+            raised = f"{type(exc).__name__}: {exc}"
             at = sizes_text(config.conv.sizes, triple)
             error = error or f"at {at} the function raised {raised}"
             culprit = _culprit(exc, roles, config)
@@ -559,7 +577,9 @@ def function(
             continue
         for role in roles:
             if all(o.ok for o in seen[role]):  # judged until it is first wrong
-                seen[role].append(_check_array(checkers[role], triple, values[role]))
+                seen[role].append(
+                    _check_array(checkers[role], triple, values[role], point)
+                )
     results: dict[str, CheckResult] = {}
     for role in roles:
         outcomes = seen[role] or [
@@ -575,18 +595,32 @@ def function(
         results[role] = _result(checkers[role], final, checked, outcomes[0])
     ok = not error and all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
+    if numbers:
+        message += (
+            "\n(the function stores entries in float arrays, where symbols cannot go, so "
+            "where it did it was checked on random whole numbers, exactly)"
+        )
     return FunctionReport(ok, results, message, error=error)
 
 
-def _raised(exc: Exception) -> str:
-    """``ValueError: ...``, with a way out when a float array met symbolic entries."""
-    text = f"{type(exc).__name__}: {exc}"
-    if "float" in str(exc) or "dtype" in str(exc):
-        text += (
-            " (symbolic entries cannot be stored in a float array such as "
-            "np.zeros(...); compute with numpy operations, or use dtype=object)"
-        )
-    return text
+def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:
+    """Random whole numbers for every entry of X, W, b and dY (the same at the same
+    sizes). Sums and products of them are exact in float64, so a function that keeps its
+    arrays as floats is still checked exactly at this point; a wrong polynomial agrees
+    with the right one at a random point of ±1..999 with chance at most its degree (2)
+    in 999, at each size triple."""
+    import random
+
+    draw = random.Random(repr(triple))
+    atoms = sorted(
+        {
+            atom
+            for role in ("X", "W", "b", "dY")
+            for p in layer.matrix(role).vec("row")
+            for atom in p.atoms()
+        }
+    )
+    return {a: Poly.const(draw.choice((-1, 1)) * draw.randint(1, 999)) for a in atoms}
 
 
 #: A line that assigns a name (``db = ...``, ``self.dLdb = ...``, ``dx += ...``).
@@ -684,7 +718,14 @@ def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:
     return dict(zip(roles, items, strict=True))
 
 
-def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
+def _check_array(
+    checker: _Checker,
+    triple: Triple,
+    value: Any,
+    point: Mapping[str, Poly] | None = None,
+) -> _Outcome:
+    """``value`` judged as ∂L/∂var at ``triple``; at whole numbers ``point`` when the
+    function ran on them."""
     import numpy as np
 
     array = np.asarray(value, dtype=object)
@@ -714,7 +755,7 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
                 entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
     labels = tuple(Dim(s, str(s)) for s in got)
-    return checker.judge(triple, labels, matrix)
+    return checker.judge(triple, labels, matrix, point)
 
 
 __all__ = [

@@ -503,15 +503,30 @@ def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
     assert all("could not be checked" in r.message for r in report.results.values())
 
 
-def test_function_errors_are_reported_not_raised() -> None:
-    def floats(s: Any) -> Any:
-        db = np.zeros(s.W.shape[1])
+def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:
+    # a right answer in numpy: symbols cannot live in np.zeros(...), whole numbers can
+    def preallocated(s: Any) -> tuple[Any, Any, Any]:
+        dx, dw, db = np.zeros(s.X.shape), np.zeros(s.W.shape), np.zeros(s.W.shape[1])
+        dx[:] = s.dout @ s.W.T
+        dw[:] = s.X.T @ s.dout
         db += s.dout.sum(axis=0)
-        return db
+        return dx, dw, db
 
-    report = grade.function(floats, outputs=("b",))
-    assert not report.ok and report.results["b"].reason == "error"
-    assert "the function raised" in report.error and "dtype=object" in report.error
+    report = grade.function(preallocated)
+    assert report.ok, report.message
+    assert "whole numbers" in report.message
+
+    def mean(s: Any) -> tuple[Any, Any, Any]:
+        db = np.zeros(s.W.shape[1])
+        db += s.dout.mean(axis=0)
+        return s.dout @ s.W.T, s.X.T @ s.dout.astype(float), db
+
+    report = grade.function(mean)
+    assert report.results["X"].ok and report.results["W"].ok
+    assert report.results["b"].reason == "scale" and "1/N at N=2" in report.message
+
+
+def test_function_errors_are_reported_not_raised() -> None:
     wrong_count = grade.function(lambda s: (s.X, s.W))
     assert "it returned 2 values, expected 3" in wrong_count.error
     assert not grade.function(lambda s: np.maximum(s.dY, 0), outputs=("X",)).ok

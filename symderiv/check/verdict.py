@@ -19,7 +19,7 @@ raises FormulaError (reason ``parse`` in :func:`parse_error_dict`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -370,13 +370,19 @@ class _Checker:
         return self.judge(triple, shapes.infos[id(tree)].shape, value.matrix)
 
     def judge(
-        self, triple: Triple, got_shape: tuple[Dim, ...], got: PolyMatrix
+        self,
+        triple: Triple,
+        got_shape: tuple[Dim, ...],
+        got: PolyMatrix,
+        point: Mapping[str, Poly] | None = None,
     ) -> _Outcome:
         """Compare entries when the shape is the variable's, else explain the wrong shape.
 
         A row bias (xw: stored 1×M; torch: length M, as nn.Linear) is the vector b, and
         SPEC shows it as the 1×M row: 1-D of length M and 1×M are both its shape there."""
         right = _reference(triple, self.conv.name, self.var)[0]
+        if point is not None:  # ``got`` was computed on these values of the entries
+            right = right.subs(point)
         want_shape = self.env(triple).shape(self.var)
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
