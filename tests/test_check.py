@@ -630,6 +630,34 @@ def test_a_submitted_assignment_is_checked_by_its_right_side(
     assert check_formula(Config(), var, text).ok is ok
 
 
+@pytest.mark.parametrize(
+    ("convention", "var", "text", "other"),
+    [
+        ("xw", "X", "X.T @ dY", "∂L/∂W"),
+        ("xw", "b", "dY @ W.T", "∂L/∂X"),
+        ("xw", "W", "np.sum(dY, axis=0)", "∂L/∂b"),
+        ("column", "A", "dLdZ.T @ A", "∂L/∂W"),
+    ],
+)
+def test_the_derivative_by_another_variable_is_named(
+    convention: str, var: str, text: str, other: str
+) -> None:
+    result = check_formula(Config(convention=convention), var, text)
+    assert not result.ok
+    assert result.hint.startswith(f"this is {other}, not ∂L/∂{result.letter}")
+
+
+def test_an_assignment_to_another_gradient_is_refused() -> None:
+    with pytest.raises(FormulaError, match="assigns dX, but it is checked as ∂L/∂W"):
+        check_formula(Config(), "W", "dX = X.T @ dY")
+    with pytest.raises(FormulaError, match="assigns self.dLdb"):
+        check_formula(Config(), "W", "self.dLdb = X.T @ dY")
+    with pytest.raises(FormulaError, match="assigns dA"):
+        check_formula(Config(convention="column"), "W", "dA = dLdZ.T @ A")
+    for text in ("dw = X.T @ dY", "self.dLdW = X.T @ dY", "grad = X.T @ dY"):
+        assert check_formula(Config(), "W", text).ok, text
+
+
 @pytest.mark.parametrize("text", ["dX == dY @ W.T", "= dY @ W.T", "dX ="])
 def test_what_is_not_an_assignment_still_does_not_parse(text: str) -> None:
     with pytest.raises(FormulaError):

@@ -443,11 +443,16 @@ class Pair(Node):
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed formula: its source text, its tree and where each node came from."""
+    """A parsed formula: its source text, its tree and where each node came from.
+
+    ``target``: what a leading assignment assigns, as written (``dX``, ``self.dW``), or
+    "" (the verdict refuses a target that names another variable's derivative).
+    """
 
     text: str
     tree: Node
     spans: Mapping[int, tuple[int, int]] = field(default_factory=dict, compare=False)
+    target: str = ""
 
     def source(self, node: Node) -> str:
         """The source text of ``node`` (shortened past 40 characters)."""
@@ -516,6 +521,7 @@ class _Parser:
         self.pos = 0
         self.depth = 0
         self.spans: dict[int, tuple[int, int]] = {}
+        self.target = ""
 
     # -- helpers -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -587,12 +593,12 @@ class _Parser:
 
     def assignment(self) -> None:
         """Pass over a leading ``dX =`` or ``self.dW =`` (a line copied from a submitted
-        backward pass): the formula is its right-hand side; the target is not checked.
+        backward pass): the formula is its right-hand side; the target is kept.
         The text says whether it starts so (tokens are read lazily, so the first error in
         reading order still wins); the tokens up to its ``=`` are then names and dots."""
         if _ASSIGNMENT.match(self.text):
             while not self.at("="):
-                self.advance()
+                self.target += self.advance().text
             self.advance()
 
     def expr(self, level: int = 0) -> Node:
@@ -899,7 +905,7 @@ def parse(text: str, names: Names) -> Formula:
     """
     parser = _Parser(text, _tokens(text, names), names)
     tree = parser.formula()
-    return Formula(text, tree, parser.spans)
+    return Formula(text, tree, parser.spans, parser.target)
 
 
 # -- notation to the grammar's text ----------------------------------------------------------------

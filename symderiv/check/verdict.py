@@ -33,6 +33,7 @@ from .grammar import (
     Formula,
     FormulaLimitError,
     FormulaShapeError,
+    FormulaSyntaxError,
     Names,
     Reduce,
     parse,
@@ -533,6 +534,7 @@ def check_formula(
     # layout, loss, method and wrt do not change the question: the answer is always in
     # var's own shape, with a symbolic upstream dY (the engine is asked exactly that).
     formula = parse(text, _names(config))
+    _check_target(formula, var, config)
     given: Triple = (config.n, config.d, config.m)
     checker = _Checker(config, var, formula)
     first = checker.at(given)
@@ -554,8 +556,45 @@ def check_formula(
         inner = (checker.shapes(triple) for triple in extra)
         outcome = next((o for o in inner if isinstance(o, _Outcome)), first)
     if not outcome.hint:
-        outcome = replace(outcome, hint=_repair_hint(checker, triples))
+        hint = _other_variable(checker, triples) or _repair_hint(checker, triples)
+        outcome = replace(outcome, hint=hint)
     return _result(checker, outcome, triples, first)
+
+
+def _check_target(formula: Formula, var: str, config: Config) -> None:
+    """Refuse ``dX = X.T @ dY`` checked as ∂L/∂W: the line says it is another
+    variable's derivative (a target that names none, ``grad = ...``, is left alone).
+
+    Raises:
+        FormulaSyntaxError: the target names the derivative by another variable.
+    """
+    name = formula.target.rpartition(".")[2].lower()
+    spelled = {k.lower(): v for k, v in variable_names(config).items() if k[0] == "d"}
+    other = spelled.get(name)
+    if other is None or other == var:
+        return
+    letters = config.letters
+    raise FormulaSyntaxError(
+        f"the formula assigns {formula.target}, but it is checked as "
+        f"∂L/∂{letters.of(var)}; {formula.target} names ∂L/∂{letters.of(other)}: "
+        f"check it as that (--wrt {letters.of(other)}) or leave out "
+        f"'{formula.target} ='",
+        1,
+    )
+
+
+def _other_variable(checker: _Checker, triples: tuple[Triple, ...]) -> str:
+    """``this is ∂L/∂W, not ∂L/∂X`` when the formula is right for another variable."""
+    for other in VARIABLES:
+        if other == checker.var:
+            continue
+        candidate = _Checker(checker.config, other, checker.formula)
+        try:
+            if all(candidate.at(t).ok for t in triples):
+                return f"this is {candidate.deriv}, not {checker.deriv}"
+        except SymderivError:
+            continue
+    return ""
 
 
 #: At most this many one-edit repairs are tried for a hint (each is a full check).
