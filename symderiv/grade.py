@@ -637,8 +637,9 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
 
     import numpy as np
 
-    libraries = tuple(
-        os.path.dirname(module.__file__ or "") + os.sep for module in (np, _package())
+    libraries = tuple(  # numpy's and symderiv's own frames are never the student's
+        os.path.dirname(os.path.abspath(path)) + os.sep
+        for path in (np.__file__, __file__)
     )
     frames = [
         f
@@ -664,12 +665,6 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
         role = spelled.get("d" + key.group(1).lower()) or key.group(1)
         return role if role in roles else None
     return roles[hit[0]]
-
-
-def _package() -> Any:
-    import symderiv
-
-    return symderiv
 
 
 def _items(line: str) -> list[tuple[int, int]]:
