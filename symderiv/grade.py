@@ -606,9 +606,9 @@ def function(
 def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:
     """Random whole numbers for every entry of X, W, b and dY (the same at the same
     sizes). Sums and products of them are exact in float64, so a function that keeps its
-    arrays as floats is still checked exactly at this point; a wrong polynomial agrees
-    with the right one at a random point of ±1..999 with chance at most its degree (2)
-    in 999, at each size triple."""
+    arrays as floats is still checked exactly at this point; a wrong answer of degree 2
+    in the entries agrees with the right one at a random point of ±1..999 with chance at
+    most 2 in 1998 (Schwartz-Zippel), at each size triple independently."""
     import random
 
     draw = random.Random(repr(triple))
