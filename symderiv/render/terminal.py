@@ -231,9 +231,16 @@ def _grid(
     shape: bool,
     compact: int = 0,
     least: int = 2,
-) -> TBlock:
+    fit: int | None = None,
+    memo: dict[tuple[Any, ...], list[str]] | None = None,
+) -> TBlock | None:
     """The matrix in brackets, the rows and columns shown, each entry elided past
-    ``max_terms`` terms where that hides ``least`` or more (:func:`cell_text`)."""
+    ``max_terms`` terms where that hides ``least`` or more (:func:`cell_text`).
+
+    None when it would be wider than ``fit`` (measured before any line is drawn);
+    ``memo`` keeps the cells' texts between tries of one matrix.
+    """
+    memo = {} if memo is None else memo
     # Cells as lists of lines (a fraction takes three lines).
     cells: list[list[tuple[list[str], str]]] = []
     for i in rows_shown:
@@ -241,14 +248,12 @@ def _grid(
         for j in cols_shown:
             if i is None or j is None:  # an ellipsis: ⋱ where both are
                 row.append((["⋱" if i == j else "⋮" if i is None else "⋯"], ""))
-            else:
-                p = matrix[i, j]
-                row.append(
-                    (
-                        cell_text(p, letters, max_terms, compact, least).split("\n"),
-                        _cell_style(p, jacobian=blocks is not None),
-                    )
-                )
+                continue
+            p = matrix[i, j]
+            key = (i, j, letters, max_terms, compact, least)
+            if key not in memo:
+                memo[key] = cell_text(p, letters, max_terms, compact, least).split("\n")
+            row.append((memo[key], _cell_style(p, jacobian=blocks is not None)))
         cells.append(row)
     ncols = len(cols_shown)
     # Numbers (--values), right-aligned as a column of figures (their first line only).
@@ -268,6 +273,10 @@ def _grid(
         max(max(text_width(s) for s in r[c][0]) for r in cells) for c in range(ncols)
     ]
     vsep, hsep = block_rules(rows_shown, cols_shown, blocks, matrix.shape)
+    label = f" ({shape_text(matrix.shape)})" if shape else ""
+    width = sum(widths) + sum(3 if v else 2 for v in vsep[1:]) + 2 + len(label)
+    if fit is not None and width > fit:
+        return None
     body: list[Text] = []
     for r, row in enumerate(cells):
         if hsep[r]:
@@ -478,23 +487,16 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         limit, terms = self.settings.max_entries, self.settings.max_terms
         rows_shown = shown_indices(matrix.rows, limit)
         spellings = list(enumerate(self.spellings()))[self.floor :]
+        memo: dict[tuple[Any, ...], list[str]] = {}
         fitted = True
         while True:
             cols_shown = shown_indices(matrix.cols, limit)
+            # below the display limit, to fit the width, one term may go
+            least = 2 if terms == self.settings.max_terms else 1
             for k, (letters, compact) in spellings:
-                block = _grid(
-                    matrix,
-                    letters,
-                    rows_shown,
-                    cols_shown,
-                    terms,
-                    blocks,
-                    shape,
-                    compact,
-                    # below the display limit, to fit the width, one term may go
-                    2 if terms == self.settings.max_terms else 1,
-                )
-                if block.width <= width:
+                args = (rows_shown, cols_shown, terms, blocks, shape, compact, least)
+                block = _grid(matrix, letters, *args, fit=width, memo=memo)
+                if block is not None:
                     self.needed = max(self.needed, k)
                     return block, fitted
             fitted = False
@@ -504,9 +506,11 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 terms -= 1
             elif limit > 1 and len(cols_shown) > 1:
                 limit = min(limit, len(cols_shown)) - 1
-            else:
+            else:  # the narrowest there is, too wide all the same
                 self.needed = max(self.needed, k)
-                return block, False
+                narrowest = _grid(matrix, letters, *args, memo=memo)
+                assert narrowest is not None
+                return narrowest, False
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
