@@ -85,12 +85,14 @@ def test_shape_ledger_under_every_step(d223) -> None:  # type: ignore[no-untyped
     assert len(blocks) == len(d223.steps)
     assert all("\nshapes: " in b for b in blocks)
     for needle in [
-        "shapes: X 2×2 (N×D) · W 2×3 (D×M) · b 1×3 (1×M)",
+        # "; " between the formulas, "·" only as their product
+        "shapes: X 2×2 (N×D); W 2×3 (D×M); b 1×3 (1×M)",
         "X·W + 1_N·b: (2×2)·(2×3) + (2×1)·(1×3) → 2×3",
         "∂vec(Y)/∂vec(X) 6×4 ((N·M)×(N·D))",
         "I_N ⊗ Wᵀ: (2×2) ⊗ (3×2) → 6×4",
         "J_h(y)·J_y(x): (1×6)·(6×4) → 1×4",
-        "shapes: J_L(w) 1×6 reshaped · ∂L/∂W 2×3 (D×M)",
+        "shapes: J_L(w) 1×6 reshaped; ∂L/∂W 2×3 (D×M)",
+        "shapes: ∂L/∂X 2×2 (N×D); dY·Wᵀ: (2×3)·(3×2) → 2×2; ∂L/∂W 2×3 (D×M)",
         "dY·Wᵀ: (2×3)·(3×2) → 2×2",
         "1_Nᵀ·dY: (1×2)·(2×3) → 1×3",
     ]:

@@ -398,13 +398,15 @@ def dims_text(dims: Dims) -> str:
     return f"({_dims(dims.shape)})"
 
 
-def wrap_items(head: Text, items: list[str], width: int, style: str = "") -> Text:
-    """``head`` then the items separated by " · ", wrapped only between items (a
+def wrap_items(
+    head: Text, items: list[str], width: int, style: str = "", between: str = " · "
+) -> Text:
+    """``head`` then the items separated by ``between``, wrapped only between items (a
     continued line starts under the first item)."""
     out, pad = head, " " * len(head)
     column = len(pad)
     for k, item in enumerate(items):
-        sep = " · " if k else ""
+        sep = between if k else ""
         if k and column + len(sep) + len(item) > width:
             out.append("\n" + pad)
             column, sep = len(pad), ""
@@ -728,7 +730,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             else:
                 items.append(f"{text} {_dims(item.dims.shape, item.names)}")
         head = Text("shapes: ", style="dim")
-        return [wrap_items(head, items, self.width, STYLE_SHAPE)]
+        # "; " between the formulas: their products are written with "·"
+        return [wrap_items(head, items, self.width, STYLE_SHAPE, "; ")]
 
     def closed_shapes(self, block: ClosedShapes) -> list[Any]:
         lines = []
