@@ -458,6 +458,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     floor = 0
     #: the narrowest spelling a matrix of the step needed so far
     needed = 0
+    #: the step being printed defines ȳ := ∂L/∂y (its Notation block): it writes the
+    #: upstream entries in full, as the definition does
+    defining = False
 
     def spellings(self) -> tuple[tuple[Letters, int], ...]:
         """The spellings of a matrix, narrowest last, as (letters, compact): as written;
@@ -465,7 +468,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         macron, is one cell too); then products without the dot (x₁,₁w₁,₁, as
         handwritten notes do); last sums without spaces (issue 15)."""
         letters = self.letters
-        narrow = letters if letters.upstream else replace(letters, upstream="bar")
+        if letters.upstream or self.defining:
+            narrow = letters
+        else:
+            narrow = replace(letters, upstream="bar")
         return ((letters, 0), (narrow, 0), (narrow, 1), (narrow, 2))
 
     @property
@@ -624,11 +630,13 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         in it, so that one step does not switch notation between its matrices."""
         title = self.prose(block.step.title)
         self.floor = self.needed = 0
+        self.defining = any(isinstance(b, Notation) for b in block.blocks)
         children = self.children(block.blocks)
         if self.needed > self.floor:
             self.floor = self.needed
             children = self.children(block.blocks)
         self.floor = self.needed = 0
+        self.defining = False
         return [
             Group(
                 Rule(
