@@ -553,7 +553,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 full, _ = self._matrix(node, 10**9)
                 fitted = full.width <= width and matrix.cols <= limit
             elif node.blocks is not None or max(matrix.shape) > limit:
-                fitted = True  # a Jacobian keeps its blocks; nothing to gain by turning
+                # a Jacobian keeps its blocks; past the display limit a transpose
+                # would hide as much
+                fitted = True
             if fitted or not alone or matrix.cols <= matrix.rows:
                 return block
             # drawn transposed with ᵀ (so long entries need not be elided), the label
