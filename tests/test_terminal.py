@@ -309,7 +309,7 @@ def test_the_step_that_defines_the_bar_writes_the_fractions() -> None:
     # Step 3 introduces ȳ := ∂L/∂y "inside the large matrices below": its own dY
     # keeps the fractions (fewer columns at 80), the later steps use the bar.
     steps = _steps(render_text(derive(n=12, d=3, m=11), 80))
-    assert "ȳᵢ,ⱼ := ∂L/∂yᵢ,ⱼ" in steps[3]
+    assert "ȳᵢⱼ := ∂L/∂yᵢⱼ" in steps[3]
     matrix = steps[3].split("shapes:")[0]
     assert "∂L/∂y₁,₁" in matrix and "ȳ₁" not in matrix
     assert "ȳ₁,₁" in steps[6]
