@@ -485,3 +485,39 @@ def test_the_summary_code_is_the_generated_backward_pass(convention: str) -> Non
     assert page[0] == "dZ2 = (P - T) / N"  # the loss's upstream, which codegen takes
     assert page[1:] == generated
     assert any(".sum(axis=0" in line for line in generated)
+
+
+DEEP = dict(
+    net="affine:2,relu,affine:2,relu,affine:2,relu,affine:2",
+    loss="softmax-ce",
+    n=1,
+    d=1,
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "heading", "verdict"),
+    [
+        ("latex", r"\section{Certificate}", "All results are verified."),
+        ("markdown", "## Certificate", "All results are verified."),
+        ("html", 'id="certificate"', "All results are verified."),
+        ("beamer", r"\begin{frame}[t]{Certificate}", "all results hold."),
+    ],
+)
+def test_a_split_certificate_is_one_section_with_one_verdict(
+    fmt: str, heading: str, verdict: str
+) -> None:
+    """A deep network's certificate spans several tables under one heading (the LaTeX
+    article printed "Certificate" as a new section before every table, and HTML repeated
+    its id), and the verdict, which speaks for every table, comes once, after the last."""
+    d = derive_net(**DEEP)  # type: ignore[arg-type]
+    tables = [b for b in net_page(d) if isinstance(b, CertificateTable)]
+    assert len(tables) > 1
+    page = render_net(d, fmt)  # type: ignore[arg-type]
+    assert page.count(heading) == 1
+    assert page.count(verdict) == 1
+    later = (
+        "Certificate (continued)" if fmt == "beamer" else "The certificate, continued:"
+    )
+    assert page.count(later) == len(tables) - 1  # slides: a frame per table
+    assert page.index(heading) < page.rindex(later) < page.index(verdict)

@@ -563,8 +563,11 @@ def net_page(
         "Every claim below was checked exactly, entry by entry, with the polynomial "
         "algebra of the derivation:",
     )
-    for part in certificate_parts(d.checks):
-        out.append(CertificateTable(intro, part, all(c.passed for c in part)))
+    parts = certificate_parts(d.checks)
+    verified = all(c.passed for c in d.checks)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        out.append(CertificateTable(intro, part, verified, i > 0, not last))
         intro = ("The certificate, continued:",)
     out.append(Remarks(("Where learners trip",), tuple(_remarks(d))))
     return tuple(out)
