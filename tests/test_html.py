@@ -99,8 +99,7 @@ def test_page_has_the_article_blocks() -> None:
     ):
         assert f"<h2>{heading}</h2>" in text
     assert "<svg" in text  # the sparsity pictures
-    # the NumPy lines; torch holds b, so db, as a vector of length M (nn.Linear's)
-    assert "db = dY.sum(axis=0)</code>" in text and "keepdims" not in text
+    assert "db = dY.sum(axis=0, keepdims=True)" in text  # the NumPy lines
     assert text.count("✓") == len(d.checks)
 
 
