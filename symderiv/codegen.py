@@ -26,7 +26,7 @@ from .conventions import (
 )
 from .errors import DisplayNameError
 from .notation import shape
-from .render.code import flat_rows, numpy_code
+from .render.code import numpy_code
 from .render.formula import formula_text
 
 __all__ = ["TARGETS", "generate_linear"]
@@ -222,7 +222,7 @@ def generate_linear(
     choose(target, TARGETS, "code generation target (--target)")
     L, grads = code_names(conv, names)
     code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
-    flat = flat_rows(conv)  # torch: b and db are vectors of length M, as in nn.Linear
+    flat = conv.bias_vector  # torch: b and db are vectors of length M, as in nn.Linear
 
     def shape_tuple(role: str, dims: tuple[str, str]) -> str:
         """``(N, in_features)``; ``(out_features,)`` for a flat bias."""

@@ -131,6 +131,8 @@ class Convention:
         letters: display letters of X, W, b, Y, dY, T and the sizes N, D, M.
         source: where the convention comes from, for the reader.
         samples_as_columns: X is D×N and Y = W X + b 1_Nᵀ is M×N (wx).
+        bias_vector: b is held as numpy holds it, 1-D of length M (torch: nn.Linear's
+            bias); the maths still shows it as the 1×M row.
     """
 
     name: str
@@ -139,6 +141,7 @@ class Convention:
     letters: Letters
     source: str
     samples_as_columns: bool = False
+    bias_vector: bool = False
 
     # -- shapes ------------------------------------------------------------------------
     @property
@@ -236,6 +239,7 @@ TORCH = Convention(
     False,
     Letters(X="x", Y="y", T="t"),
     "PyTorch nn.Linear, y = x Wᵀ + b",
+    bias_vector=True,
 )
 COLUMN = Convention(
     "column",

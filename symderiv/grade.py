@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,7 +35,7 @@ from typing import Any
 
 from .algebra import Poly, PolyMatrix
 from .check.grammar import Formula
-from .check.shapes import Dim
+from .check.shapes import Dim, sizes_text
 from .check.values import _grid
 from .check.verdict import (
     CheckResult,
@@ -45,9 +46,11 @@ from .check.verdict import (
     _result,
     check_dict,
     check_formula,
+    expected_shape,
     further_sizes,
     parse_error_dict,
     resolve_variable,
+    variable_names,
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
 from .errors import SymderivError, UsageError
@@ -156,10 +159,11 @@ class Defaults:
 
 @dataclass(frozen=True)
 class RowError:
-    """A line of a batch file that could not be read as a row."""
+    """A line of a batch file that could not be read as a row (``id`` when it has one)."""
 
     line: int
     message: str
+    id: str | None = None
 
 
 Row = dict[str, Any]
@@ -170,7 +174,10 @@ def read_rows(path: str) -> list[Row | RowError]:
 
     JSON Lines is recognised by its first non-blank character ``{``; a ``.jsonl`` or
     ``.ndjson`` name also says so. Each row gets its ``line`` number. A line that is not
-    a JSON object becomes a :class:`RowError`; the rest of the file is still read.
+    a JSON object, or a CSV line with too few fields, becomes a :class:`RowError` (with
+    its id when it has one); the rest of the file is still read. In CSV a formula may be
+    quoted (``"np.sum(dY, axis=0)"``) or not: only a formula has commas, so the fields a
+    line has beyond the header's are the rest of its formula.
 
     Raises:
         UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
@@ -256,11 +263,19 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         number = reader.line_num
         if not cells or not any(c.strip() for c in cells):
             continue
+        extra = len(cells) - len(header)
+        if extra > 0 and "formula" in header:
+            # Only a formula has commas (np.sum(dY, axis=0)): unquoted, they split it
+            # into more fields than the header has, and the surplus is the formula's.
+            at = header.index("formula")
+            cells[at : at + extra + 1] = [",".join(cells[at : at + extra + 1])]
         if len(cells) != len(header):
+            where = header.index("id") if "id" in header else len(cells)
             yield RowError(
                 number,
                 f"line {number} has {len(cells)} fields, but the header has "
                 f"{len(header)} ({', '.join(header)})",
+                (cells[where].strip() or None) if where < len(cells) else None,
             )
             continue
         row: Row = {k: v for k, v in zip(header, cells, strict=True) if v.strip() != ""}
@@ -351,7 +366,7 @@ def batch(
     for row in rows:
         if isinstance(row, RowError):
             yield {
-                "id": None,
+                "id": row.id,
                 "line": row.line,
                 **_row_error(None, None, None, row.message),
             }
@@ -435,16 +450,23 @@ class Inputs:
     ``dout`` is dY.
     """
 
-    def __init__(self, config: Config, layer: Any) -> None:
+    def __init__(
+        self, config: Config, layer: Any, values: Mapping[str, Poly] | None = None
+    ) -> None:
         import numpy as np
 
         self.arrays: dict[str, Any] = {}
         for role in ("X", "W", "b", "Y", "dY"):
             matrix = layer.Y if role == "Y" else layer.matrix(role)
-            entries = [Entry(p) for p in matrix.vec("row")]  # row-major, as numpy
+            if values is None:  # symbols, in an object array
+                array = np.array([Entry(p) for p in matrix.vec("row")], dtype=object)
+            else:  # the entries' whole-number values, in a float array
+                array = np.array(
+                    [float(p.subs(values).constant() or 0) for p in matrix.vec("row")]
+                )
             one_d = role == "b" and not config.conv.bias_column  # b stored (M,)
             shape = (matrix.cols,) if one_d else matrix.shape
-            self.arrays[role] = np.array(entries, dtype=object).reshape(shape)
+            self.arrays[role] = array.reshape(shape)  # row-major, as numpy
         letters = config.letters
         for role in ("X", "W", "b", "Y", "dY"):
             self.arrays.setdefault(letters.of(role), self.arrays[role])
@@ -462,10 +484,10 @@ class FunctionReport:
     """The verdict on a student's backward function.
 
     Attributes:
-        ok: every output is right at every size triple.
-        results: variable -> CheckResult (formula ``"<function>"``).
-        error: what the function raised, if it did (then ``results`` is empty).
+        ok: every output is right at every size triple, and the function never raised.
+        results: variable -> CheckResult (formula ``"<function>"``), one per output.
         message: every verdict in words, one per output.
+        error: what the function raised and at which sizes (the first time), else "".
     """
 
     ok: bool
@@ -493,7 +515,27 @@ def function(
         report = grade.function(lambda s: affine_backward(s.dout, (s.X, s.W, s.b)))
 
     Each output must have its variable's shape (a bias may be 1-D in xw and torch) and
-    equal the derivation's result exactly.
+    equal the derivation's result exactly, at every size triple.
+
+    A function that keeps its arrays as floats (``dw = np.zeros(w.shape)``, then
+    ``dw[:] = ...``; ``.astype(float)``) cannot hold symbols; where calling it on symbols
+    raises, it is called again on float arrays of random whole numbers (±1..999) and
+    checked there, exactly (such sums and products are exact in float64), against the
+    derivation's result at the same numbers. The report's message says so.
+
+    When ``fn`` raises at some sizes (``np.ones(2) @ dout`` is right at N=2 only), the
+    report's ``error`` says where and what, and each output is judged on its own, as a
+    course grades each gradient:
+
+    - the output whose computation raised (found from the traceback: the line assigning
+      ``db = ...``, or the item of a returned tuple or dict) is wrong there, reason
+      ``error``, its message naming the sizes and the exception;
+    - the other outputs are judged at every size where ``fn`` returned: right there is
+      right, so a sound dX is never blamed for db's crash;
+    - a crash that cannot be traced to one output (in code shared by all of them, or a
+      wrong number of returned values) leaves every output unchecked at those sizes:
+      each is wrong, reason ``error``, as is an output ``fn`` never returned at all
+      (no credit without evidence).
 
     Returns:
         A FunctionReport; the first wrong entry of each output is named in its result.
@@ -507,42 +549,152 @@ def function(
     )
     placeholder = Formula("<function>", Scalar(Fraction(0)))
     checkers = {role: _Checker(config, role, placeholder) for role in roles}
-    first: dict[str, _Outcome] = {}
-    final: dict[str, _Outcome] = {}
+    seen: dict[str, list[_Outcome]] = {role: [] for role in roles}  # in size order
+    error, numbers = "", False
     for triple in triples:
         layer = _reference(triple, convention, roles[0])[1]
+        point: dict[str, Poly] | None = None
         try:
-            returned = fn(Inputs(config, layer))
-            values = _outputs(returned, roles)
+            try:
+                values = _outputs(fn(Inputs(config, layer)), roles)
+            except Exception:  # np.zeros(...) cannot hold symbols: try whole numbers
+                point = _whole_numbers(layer, triple)
+                values = _outputs(fn(Inputs(config, layer, point)), roles)
+                numbers = True
         except Exception as exc:  # the student's code may raise anything
-            message = f"the function raised {type(exc).__name__}: {exc}"
-            if "float" in str(exc) or "dtype" in str(exc):
-                message += (
-                    " (symbolic entries cannot be stored in a float array such as "
-                    "np.zeros(...); compute with numpy operations, or use dtype=object)"
-                )
-            if triple == given:
-                return FunctionReport(False, {}, message, error=message)
-            for role in roles:  # right at the given sizes, but it fails at these
-                final.setdefault(role, _Outcome(triple, "entry", message))
+            raised = f"{type(exc).__name__}: {exc}"
+            at = sizes_text(config.conv.sizes, triple)
+            error = error or f"at {at} the function raised {raised}"
+            culprit = _culprit(exc, roles, config)
+            why = (
+                f"at {at} computing it raised {raised}"
+                if culprit
+                else f"it could not be checked at {at}: the function raised {raised} "
+                "before returning any gradient"
+            )
+            for role in [culprit] if culprit else roles:
+                seen[role].append(_Outcome(triple, "error", why))
             continue
         for role in roles:
-            if role in final:
-                continue
-            outcome = _check_array(checkers[role], triple, values[role])
-            if triple == given:
-                first[role] = outcome
-            if not outcome.ok:
-                final[role] = outcome
-    results = {
-        role: _result(
-            checkers[role], final.get(role, first[role]), triples, first[role]
-        )
-        for role in roles
-    }
-    ok = all(r.ok for r in results.values())
+            if all(o.ok for o in seen[role]):  # judged until it is first wrong
+                seen[role].append(
+                    _check_array(checkers[role], triple, values[role], point)
+                )
+    results: dict[str, CheckResult] = {}
+    for role in roles:
+        outcomes = seen[role] or [
+            _Outcome(
+                given,
+                "error",
+                "it could not be checked: the function raised before returning it, "
+                "at every size",
+            )
+        ]
+        final = next((o for o in outcomes if not o.ok), outcomes[0])
+        checked = tuple(o.triple for o in outcomes)  # where it was judged, no more
+        results[role] = _result(checkers[role], final, checked, outcomes[0])
+    ok = not error and all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
-    return FunctionReport(ok, results, message)
+    if numbers:
+        message += (
+            "\n(the function stores entries in float arrays, where symbols cannot go, so "
+            "where it did it was checked on random whole numbers, exactly)"
+        )
+    return FunctionReport(ok, results, message, error=error)
+
+
+def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:
+    """Random whole numbers for every entry of X, W, b and dY (the same at the same
+    sizes). Sums and products of them are exact in float64, so a function that keeps its
+    arrays as floats is still checked exactly at this point; a wrong answer of degree 2
+    in the entries agrees with the right one at a random point of ±1..999 with chance at
+    most 2 in 1998 (Schwartz-Zippel), at each size triple independently."""
+    import random
+
+    draw = random.Random(repr(triple))
+    atoms = sorted(
+        {
+            atom
+            for role in ("X", "W", "b", "dY")
+            for p in layer.matrix(role).vec("row")
+            for atom in p.atoms()
+        }
+    )
+    return {a: Poly.const(draw.choice((-1, 1)) * draw.randint(1, 999)) for a in atoms}
+
+
+#: A line that assigns a name (``db = ...``, ``self.dLdb = ...``, ``dx += ...``).
+_ASSIGNED = re.compile(r"\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*[-+*/@]?=(?!=)")
+
+
+def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None:
+    """The output whose computation raised ``exc``, from the student's line that raised
+    (the innermost frame outside numpy and symderiv): the name it assigns (db, dLdb, dw,
+    self.dLdW), or the item of a returned tuple or dict the error's column falls in.
+    None when the line says neither (shared code): then no output can be blamed alone."""
+    import linecache
+    import traceback
+
+    import numpy as np
+
+    libraries = tuple(  # numpy's and symderiv's own frames are never the student's
+        os.path.dirname(os.path.abspath(path)) + os.sep
+        for path in (np.__file__, __file__)
+    )
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith(libraries)
+    ]
+    if not frames:
+        return None
+    frame = frames[-1]
+    line = linecache.getline(frame.filename, frame.lineno or 0)
+    spelled = {k.lower(): v for k, v in variable_names(config).items() if k[0] == "d"}
+    assigned = _ASSIGNED.match(line)
+    if assigned and spelled.get(assigned.group(1).lower()) in roles:
+        return spelled[assigned.group(1).lower()]
+    if frame.colno is None:
+        return None
+    items = _items(line)
+    hit = [k for k, (a, b) in enumerate(items) if a <= frame.colno < b]
+    if len(items) != len(roles) or not hit:
+        return None
+    key = re.match(r"\s*[\"'](\w+)[\"']\s*:", line[items[hit[0]][0] :])
+    if key:  # {"b": ...}: the key names it
+        role = spelled.get("d" + key.group(1).lower()) or key.group(1)
+        return role if role in roles else None
+    return roles[hit[0]]
+
+
+def _items(line: str) -> list[tuple[int, int]]:
+    """The (start, end) columns of the top-level items of the tuple or dict a line
+    returns (``return a, b, c``, ``lambda s: (a, b, c)``, ``{"X": a, ...}``); [] when
+    the line returns nothing."""
+    if "return " in line:
+        start = line.index("return ") + len("return ")
+    elif "lambda" in line and ":" in line[line.index("lambda") :]:
+        start = line.index(":", line.index("lambda")) + 1
+    else:
+        return []
+    body = line[start:].rstrip()
+    outer = int(body.lstrip()[:1] in ("(", "{"))  # the tuple's or dict's own bracket
+    if outer:
+        start += len(body) - len(body.lstrip()) + 1
+    depth, items, begin, end = outer, [], start, len(line)
+    for k in range(start, len(line)):
+        if line[k] in "([{":
+            depth += 1
+        elif line[k] in ")]}":
+            depth -= 1
+            if depth < outer:  # past the tuple (a lambda's inside a call)
+                end = k
+                break
+        elif line[k] == "," and depth == outer:
+            items.append((begin, k))
+            begin = k + 1
+    items.append((begin, end))
+    return items
 
 
 def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:
@@ -561,13 +713,20 @@ def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:
     return dict(zip(roles, items, strict=True))
 
 
-def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
+def _check_array(
+    checker: _Checker,
+    triple: Triple,
+    value: Any,
+    point: Mapping[str, Poly] | None = None,
+) -> _Outcome:
+    """``value`` judged as ∂L/∂var at ``triple``; at whole numbers ``point`` when the
+    function ran on them."""
     import numpy as np
 
     array = np.asarray(value, dtype=object)
     got = tuple(int(s) for s in array.shape)
     if len(got) > 2:
-        want = checker.conv.shape(checker.var, *triple)
+        want = expected_shape(checker, triple)
         return _Outcome(
             triple,
             "shape",
@@ -591,7 +750,7 @@ def _check_array(checker: _Checker, triple: Triple, value: Any) -> _Outcome:
                 entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
     labels = tuple(Dim(s, str(s)) for s in got)
-    return checker.judge(triple, labels, matrix)
+    return checker.judge(triple, labels, matrix, point)
 
 
 __all__ = [

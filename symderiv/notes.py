@@ -469,13 +469,13 @@ def entry_hidden(count: int) -> Prose:
 
 
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
-    """Introduces ȳ_{i,j} := ∂L/∂y_{i,j} for the upstream entries: in the large
-    matrices (by default), or everywhere (``--upstream bar``: no reason to give)."""
+    """Introduces ȳ_ij := ∂L/∂y_ij (the index style of the other notes) for the upstream
+    entries: in the large matrices (by default), or everywhere (``--upstream bar``)."""
     y = c.letters.entry("Y")
     letter = tex_letters(y)
     math = Math(
-        f"{_bar(y)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ,",
-        rf"\bar{{{letter}}}_{{i,j}} := \frac{{\partial L}}{{\partial {letter}_{{i,j}}}},",
+        f"{_bar(y)}ᵢⱼ := ∂L/∂{y}ᵢⱼ,",
+        rf"\bar{{{letter}}}_{{ij}} := \frac{{\partial L}}{{\partial {letter}_{{ij}}}},",
     )
     if c.upstream == "bar":
         return (
@@ -505,8 +505,8 @@ def upstream_notation_short(c: Config) -> Prose:
     y = c.letters.entry("Y")
     letter = tex_letters(y)
     bar = M(
-        f"{_bar(y)}ᵢ,ⱼ := ∂L/∂{y}ᵢ,ⱼ",
-        rf"\bar{{{letter}}}_{{i,j}} := \partial L/\partial {letter}_{{i,j}}",
+        f"{_bar(y)}ᵢⱼ := ∂L/∂{y}ᵢⱼ",
+        rf"\bar{{{letter}}}_{{ij}} := \partial L/\partial {letter}_{{ij}}",
     )
     return prose(
         ("Throughout" if c.upstream == "bar" else "Below")

@@ -60,6 +60,7 @@ NOT_FAST = (
     "test_page.py::test_output_size_stays_bounded_at_large_n",
     "test_fileio.py::test_dev_stdout_to_a_pipe_is_written_through*",
     "test_numeric.py::test_torch_*",
+    "test_codegen.py::test_torch_*",
 )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -87,12 +89,26 @@ RIGHT = {
         ],
     },
 }
+#: PyTorch's own spellings, in the convention of nn.Linear.
+TORCH_SPELLINGS = {
+    "W": ["dY.t().mm(x)", "torch.mm(dY.t(), x)", "torch.matmul(dY.T, x)"],
+    "X": ["dY.mm(W)", "dY.matmul(W)", "torch.mm(dY, W)"],
+    "b": [
+        "dY.sum(dim=0)",
+        "dY.sum(dim=0, keepdim=True)",
+        "torch.sum(dY, dim=0)",
+        "torch.ones(N) @ dY",
+        "torch.ones(1, N).mm(dY)",
+        "torch.ones(N, 1).t() @ dY",
+        "dY.t() @ torch.ones(N)",
+    ],
+}
 CASES = [
     (convention, var, text)
     for convention, table in RIGHT.items()
     for var, texts in table.items()
     for text in texts
-]
+] + [("torch", var, text) for var, texts in TORCH_SPELLINGS.items() for text in texts]
 
 
 @pytest.mark.parametrize(("convention", "var", "text"), CASES)
@@ -100,10 +116,11 @@ def test_right_formulas_pass_in_every_convention(
     convention: str, var: str, text: str
 ) -> None:
     for n, d, m in SIZES:
-        result = check_formula(Config(n=n, d=d, m=m, convention=convention), var, text)
+        config = Config(n=n, d=d, m=m, convention=convention)
+        result = check_formula(config, var, text)
         assert result.ok, result.message
         assert result.reason == "ok" and result.failed_at is None
-        assert result.sizes[0] == (n, d, m) and len(result.sizes) == 3
+        assert result.sizes[0] == (n, d, m) and len(result.sizes) >= 5
         assert result.message.startswith(f"∂L/∂{result.letter} = {text} is right (at ")
 
 
@@ -193,19 +210,90 @@ def test_shape_errors_are_explained_where_they_show() -> None:
 
 
 def test_further_sizes_are_pairwise_distinct_and_avoid_literals() -> None:
-    assert further_sizes((2, 3, 4), ()) == [(3, 4, 5), (6, 2, 7)]
-    assert further_sizes((3, 4, 5), ()) == [(6, 2, 7), (4, 5, 8)]
-    for literals in [(), (2,), (1, 2, 3, 4, 5), range(2, 12)]:
-        for triple in further_sizes((2, 2, 3), literals):
-            assert len(set(triple)) == 3 and min(triple) >= 2
-            assert not set(triple) & set(literals)
+    grid = [(3, 4, 5), (6, 4, 5), (3, 7, 5), (3, 4, 8)]
+    assert further_sizes((2, 3, 4), ()) == grid
+    assert further_sizes((3, 4, 5), ()) == grid[1:]
+    for degree in (1, 2, 4):
+        for literals in [(), (2,), (1, 2, 3, 4, 5), range(2, 12)]:
+            triples = further_sizes((2, 2, 3), literals, degree)
+            # the triangular grid i + j + k <= degree: (degree+1)(degree+2)(degree+3)/6
+            assert len(triples) == math.comb(degree + 3, 3)
+            for triple in triples:
+                assert len(set(triple)) == 3 and min(triple) >= 2
+                assert not set(triple) & set(literals)
     with pytest.raises(FormulaError, match="too many different numbers"):
-        further_sizes((2, 3, 4), range(2, 20))
+        further_sizes((2, 3, 4), range(2, 28))
+    with pytest.raises(FormulaError, match="too many to be checked in general"):
+        further_sizes((2, 3, 4), (), 7)
     # the CLI's own defaults are pairwise distinct
     result = CliRunner().invoke(
         cli, ["check", "--wrt", "W", "X.T @ dY", "--format", "json"]
     )
     assert json.loads(result.stdout)["sizes"][0] == {"N": 2, "D": 3, "M": 4}
+
+
+@pytest.mark.parametrize(
+    ("var", "text"),
+    [
+        # vanishes at the old further sizes N = 2, 3, 6, with no literal 2, 3 or 6
+        ("W", "X.T @ dY + (N-(1+1))*(N-(1+1+1))*(N-(1+1+1+1+1+1)) * X.T @ dY"),
+        ("W", "X.T @ dY * (1 + (N-(1+1))*(N-(1+1+1))*(N-(1+1+1+1+1+1)))"),
+        ("W", "X.T @ dY + (D-(1+1+1))*(D-(1+1+1+1))*(D-(1+1)) * X.T @ dY"),
+        (
+            "W",
+            "X.T @ dY + (M-(1+1+1+1))*(M-(1+1+1+1+1))*(M-(1+1+1+1+1+1+1)) * X.T @ dY",
+        ),
+        # products of sizes: zero wherever N = 2, D = 4 or M = 7 (each old triple)
+        ("W", "X.T @ dY + (N-(1+1))*(D-(1+1+1+1))*(M-(1+1+1+1+1+1+1)) * X.T @ dY"),
+        ("X", "dY @ W.T + (N-D+1)*(N-D-1)*(D-M+(1+1+1+1+1)) * dY @ W.T"),
+        # the same polynomials built from counts, with no size named at all
+        (
+            "b",
+            "sum(dY) + (sum(dY*0+1)-1-1)*(sum(dY*0+1)-1-1-1)*(sum(dY*0+1)-1-1-1-1-1-1)",
+        ),
+        (
+            "b",
+            "dY.sum(0) * (1 + (np.ones(N) @ np.ones(N) - 1 - 1) * (N - 1 - 1 - 1 - 1 - 1 - 1))",
+        ),
+    ],
+)
+def test_a_polynomial_in_the_sizes_cannot_vanish_at_every_size_checked(
+    var: str, text: str
+) -> None:
+    # wrong at some sizes, so no choice of the given sizes may let it pass
+    rng = np.random.default_rng(1)
+    for given in [(2, 3, 4), (2, 2, 3), (3, 4, 5), (6, 2, 7)]:
+        result = check_formula(Config(*given), var, text)
+        assert not result.ok, (given, result.message)
+    # the oracle: numpy, at a size where it is wrong (N=5, D=9, M=11 is no root)
+    n, d, m = 5, 9, 11
+    X, W, dY = (rng.normal(size=s) for s in [(n, d), (d, m), (n, m)])
+    env = {"X": X, "W": W, "dY": dY, "N": n, "D": d, "M": m, "np": np}
+    right = {"W": X.T @ dY, "X": dY @ W.T, "b": dY.sum(0)}[var]
+    got = eval(text, env)  # the test's own text; a bare sum is Python's, as in check
+    assert not np.allclose(got, right)
+
+
+@pytest.mark.parametrize(
+    ("var", "text"),
+    [
+        ("W", "X.T @ dY * N / N"),
+        ("W", "X.T @ dY * (N*D*M) / (D*M*N)"),
+        ("W", "X.T @ dY + (N - N) * (D + M) * X.T @ dY"),
+        ("b", "np.mean(dY, axis=0) * N"),
+        ("b", "np.mean(dY, axis=0) * (np.ones(N) @ np.ones(N))"),
+        ("b", "np.mean(dY, axis=0) * N * M / M"),
+    ],
+)
+def test_a_right_formula_that_uses_sizes_passes(var: str, text: str) -> None:
+    for given in [(2, 3, 4), (1, 1, 1), (2, 2, 3)]:
+        result = check_formula(Config(*given), var, text)
+        assert result.ok, result.message
+
+
+def test_a_divisor_that_may_be_zero_at_some_sizes_is_refused() -> None:
+    with pytest.raises(FormulaError, match="zero at some sizes"):
+        check_formula(Config(), "W", "X.T @ dY * (N - 7) / (N - 7)")
 
 
 def test_a_number_that_equals_a_size_is_caught() -> None:
@@ -233,6 +321,35 @@ def test_bias_shapes_follow_each_convention_s_storage() -> None:
         # keepdims only where there is a sum to keep it (not in dLdZ.T @ np.ones(N))
         assert ("keepdims=True" in result.hint) is ("sum" in text)
         assert result.hint.startswith("its entries are right")
+
+
+def test_torch_bias_is_a_length_m_vector_as_nn_linear_holds_it() -> None:
+    # SPEC: in torch b is length M (nn.Linear's bias, shape (M,)), so db is too; a 1×M row
+    # (keepdims, or the closed form 1_Nᵀ dY as written) is accepted, as xw accepts 1-D.
+    torch = Config(n=2, d=3, m=4, convention="torch")
+    result = check_formula(torch, "b", "dY.sum(0)")
+    assert result.ok and result.expected_shape == (4,) and result.got_shape == (4,)
+    assert check_formula(torch, "b", "dY.sum(0, keepdims=True)").ok
+    assert check_formula(torch, "b", "np.ones((N, 1)).T @ dY").ok
+    # b itself is 1-D, so b.T is b, as in numpy: the extra terms cancel
+    rng = np.random.default_rng(0)
+    x, w, b, g = (rng.normal(size=s) for s in [(2, 3), (4, 3), (4,), (2, 4)])
+    assert (x @ w.T + b).shape == g.shape and np.allclose(g.sum(0) + b.T - b, g.sum(0))
+    assert check_formula(torch, "b", "dY.sum(0) + b.T - b").ok
+    column = check_formula(torch, "b", "dY.sum(0).reshape(-1, 1)")
+    assert column.reason == "transpose" and column.expected_shape == (4,)
+    assert "∂L/∂b has the shape of b, 1-D of length M (4)" in column.message
+
+
+def test_torch_spellings_mean_what_torch_means() -> None:
+    torch = Config(n=2, d=3, m=4, convention="torch")
+    # torch.ones(N, 1) is a column, as np.ones((N, 1)); numpy's ones takes one shape
+    assert check_formula(torch, "b", "torch.ones(N, 1) @ dY").reason == "shape"
+    with pytest.raises(FormulaError, match=r"np.ones\(\(N, 1\)\)"):
+        check_formula(torch, "b", "np.ones(N, 1).T @ dY")
+    with pytest.raises(FormulaError, match="given twice"):
+        check_formula(torch, "b", "dY.sum(axis=0, dim=0)")
+    assert check_formula(torch, "b", "dY.sum(dim=1)").reason == "shape"
 
 
 # -- wrong answers, explained -------------------------------------------------------------
@@ -330,7 +447,7 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "✓ ∂L/∂W = X.T @ dY is right (at N=2, D=3, M=4, and at N=3, D=4, M=5; "
-        "N=6, D=2, M=7; convention xw).\n"
+        "N=6, D=4, M=5; N=3, D=7, M=5; N=3, D=4, M=8; convention xw).\n"
     )
     assert result.stderr == ""
 
@@ -477,7 +594,7 @@ def test_cli_help_documents_the_numpy_rules(runner: CliRunner) -> None:
         ".T of a 1-D array changes nothing",
         "np.ones(N) is 1-D",
         "dout, dy, grad_out",
-        "pairwise distinct sizes >= 2",
+        "pairwise distinct sizes >= 3",
         "gradable false",
         "--format [text|json|gradescope|prairielearn]",
         "--batch FILE",
@@ -511,6 +628,34 @@ def test_a_submitted_assignment_is_checked_by_its_right_side(
     text: str, var: str, ok: bool
 ) -> None:
     assert check_formula(Config(), var, text).ok is ok
+
+
+@pytest.mark.parametrize(
+    ("convention", "var", "text", "other"),
+    [
+        ("xw", "X", "X.T @ dY", "∂L/∂W"),
+        ("xw", "b", "dY @ W.T", "∂L/∂X"),
+        ("xw", "W", "np.sum(dY, axis=0)", "∂L/∂b"),
+        ("column", "A", "dLdZ.T @ A", "∂L/∂W"),
+    ],
+)
+def test_the_derivative_by_another_variable_is_named(
+    convention: str, var: str, text: str, other: str
+) -> None:
+    result = check_formula(Config(convention=convention), var, text)
+    assert not result.ok
+    assert result.hint.startswith(f"this is {other}, not ∂L/∂{result.letter}")
+
+
+def test_an_assignment_to_another_gradient_is_refused() -> None:
+    with pytest.raises(FormulaError, match="assigns dX, but it is checked as ∂L/∂W"):
+        check_formula(Config(), "W", "dX = X.T @ dY")
+    with pytest.raises(FormulaError, match="assigns self.dLdb"):
+        check_formula(Config(), "W", "self.dLdb = X.T @ dY")
+    with pytest.raises(FormulaError, match="assigns dA"):
+        check_formula(Config(convention="column"), "W", "dA = dLdZ.T @ A")
+    for text in ("dw = X.T @ dY", "self.dLdW = X.T @ dY", "grad = X.T @ dY"):
+        assert check_formula(Config(), "W", text).ok, text
 
 
 @pytest.mark.parametrize("text", ["dX == dY @ W.T", "= dY @ W.T", "dX ="])

@@ -181,7 +181,9 @@ def test_json_names_the_sizes_shapes_and_the_first_differing_entry(
     assert data["sizes"] == [
         {"N": 2, "D": 3, "M": 4},
         {"N": 3, "D": 4, "M": 5},
-        {"N": 6, "D": 2, "M": 7},
+        {"N": 6, "D": 4, "M": 5},
+        {"N": 3, "D": 7, "M": 5},
+        {"N": 3, "D": 4, "M": 8},
     ]
     assert data["failed_at"] == {"N": 2, "D": 3, "M": 4}
     assert data["expected_shape"] == [1, 4] and data["got_shape"] == [4]
@@ -337,10 +339,34 @@ def test_batch_of_a_csv_with_a_ragged_line(tmp_path: Path) -> None:
     out = list(grade.batch(grade.read_rows(str(source))))
     assert [(r["id"], r["gradable"], r["ok"]) for r in out] == [
         ("a", True, True),
-        (None, False, False),
+        ("b", False, False),  # the id is kept, so the grade reaches the student
         ("c", True, True),
     ]
     assert "has 2 fields" in out[1]["message"]
+
+
+def test_batch_reads_a_formula_with_unquoted_commas(tmp_path: Path) -> None:
+    # a spreadsheet or a shell loop writes np.sum(dY, axis=0) without quotes: only a
+    # formula has commas, so the surplus fields are its own
+    source = tmp_path / "class.csv"
+    source.write_text(
+        "id,variable,formula\ns1,b,np.sum(dY, axis=0)\ns2,b,np.sum(dY,axis=0,keepdims=True)\n"
+        "s3,b,np.mean(dY, axis=0)\n",
+        encoding="utf-8",
+    )
+    out = list(grade.batch(grade.read_rows(str(source))))
+    assert [(r["id"], r["ok"], r["reason"]) for r in out] == [
+        ("s1", True, "ok"),
+        ("s2", True, "ok"),
+        ("s3", False, "scale"),
+    ]
+    assert out[0]["formula"] == "np.sum(dY, axis=0)"
+    middle = tmp_path / "middle.csv"
+    middle.write_text(
+        "formula,variable,id\nnp.sum(dY, axis=0),b,s4\n", encoding="utf-8"
+    )
+    (row,) = grade.batch(grade.read_rows(str(middle)))
+    assert (row["id"], row["ok"], row["formula"]) == ("s4", True, "np.sum(dY, axis=0)")
 
 
 def test_batch_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
@@ -433,19 +459,74 @@ def test_function_that_hard_codes_a_size_is_caught_at_other_sizes() -> None:
 
     report = grade.function(hard_coded, outputs=("b",), convention="torch")
     assert not report.ok
-    assert report.results["b"].reason == "sizes"
+    assert report.results["b"].reason == "error"  # it raises at N=3
     assert "is right at N=2, D=3, M=4 but not for N=3, D=4, M=5" in report.message
 
 
-def test_function_errors_are_reported_not_raised() -> None:
-    def floats(s: Any) -> Any:
-        db = np.zeros(s.W.shape[1])
-        db += s.dout.sum(axis=0)
-        return db
+def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
+    def backward(s: Any) -> tuple[Any, Any, Any]:
+        dx = s.dout @ s.W.T
+        dw = s.X.T @ s.dout
+        db = np.ones(2) @ s.dout  # right at N=2 only; raises at other N
+        return dx, dw, db
 
-    report = grade.function(floats, outputs=("b",))
-    assert not report.ok and report.results == {}
-    assert "the function raised" in report.error and "dtype=object" in report.error
+    report = grade.function(backward)
+    assert not report.ok
+    assert report.results["X"].ok and report.results["W"].ok
+    db = report.results["b"]
+    assert not db.ok and db.reason == "error" and db.failed_at == (3, 4, 5)
+    assert "at N=3, D=4, M=5" in db.message and "ValueError" in db.message
+    assert "at N=3, D=4, M=5" in report.error and "ValueError" in report.error
+    # in one returned tuple, the item that raised is found by its column
+    report = grade.function(
+        lambda s: (s.dout @ s.W.T, s.X.T @ s.dout, np.ones(2) @ s.dout)
+    )
+    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+    report = grade.function(
+        lambda s: {"b": np.ones(2) @ s.dY, "X": s.dY @ s.W, "W": s.dY.T @ s.x},
+        convention="torch",
+    )
+    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+    # raising at the given sizes: the others are judged where the function returned
+    report = grade.function(
+        lambda s: (s.dout @ s.W.T, s.X.T @ s.dout, np.ones(3) @ s.dout)
+    )
+    assert report.results["X"].ok and report.results["W"].ok
+    assert report.results["b"].failed_at == (2, 3, 4)
+
+    def shared(s: Any) -> tuple[Any, Any, Any]:
+        x = s.X.reshape(2, s.X.shape[1])  # raises before any gradient exists
+        return s.dout @ s.W.T, x.T @ s.dout, s.dout.sum(0)
+
+    report = grade.function(shared)
+    assert [r.reason for r in report.results.values()] == ["error"] * 3
+    assert all("could not be checked" in r.message for r in report.results.values())
+
+
+def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:
+    # a right answer in numpy: symbols cannot live in np.zeros(...), whole numbers can
+    def preallocated(s: Any) -> tuple[Any, Any, Any]:
+        dx, dw, db = np.zeros(s.X.shape), np.zeros(s.W.shape), np.zeros(s.W.shape[1])
+        dx[:] = s.dout @ s.W.T
+        dw[:] = s.X.T @ s.dout
+        db += s.dout.sum(axis=0)
+        return dx, dw, db
+
+    report = grade.function(preallocated)
+    assert report.ok, report.message
+    assert "whole numbers" in report.message
+
+    def mean(s: Any) -> tuple[Any, Any, Any]:
+        db = np.zeros(s.W.shape[1])
+        db += s.dout.mean(axis=0)
+        return s.dout @ s.W.T, s.X.T @ s.dout.astype(float), db
+
+    report = grade.function(mean)
+    assert report.results["X"].ok and report.results["W"].ok
+    assert report.results["b"].reason == "scale" and "1/N at N=2" in report.message
+
+
+def test_function_errors_are_reported_not_raised() -> None:
     wrong_count = grade.function(lambda s: (s.X, s.W))
     assert "it returned 2 values, expected 3" in wrong_count.error
     assert not grade.function(lambda s: np.maximum(s.dY, 0), outputs=("X",)).ok

@@ -264,3 +264,12 @@ def test_each_slice_shares_its_line_with_its_contraction(var: str) -> None:
     for line in slices:
         ys = line.count(rf"\dfrac{{\partial Y}}{{\partial {var}_")
         assert ys == line.count(rf"\dfrac{{\partial L}}{{\partial {var}_")
+
+
+def test_latex_never_hides_a_single_term_behind_dots() -> None:
+    """At the page formats' display limit (6 terms) an entry of 7 terms is written whole
+    (a ⋯ in place of one term is as wide as the term); one of 8 terms hides two."""
+    seven = render(derive(n=1, d=6, m=1), "latex")
+    eight = render(derive(n=1, d=7, m=1), "latex")
+    assert r"+ \cdots" not in seven and r"x_{1,6} \, w_{6,1}" in seven
+    assert r"+ \cdots" in eight

@@ -62,7 +62,7 @@ def test_text_shows_every_layer_and_both_softmax_routes(headline) -> None:  # ty
         "All results verified.",
         "Where learners trip",
         # the shape of every formula, each product's sizes checked
-        "dW1 2×3 (D×K1) · Xᵀ·dZ1: (2×2)·(2×3) → 2×3",
+        "dW1 2×3 (D×K1); Xᵀ·dZ1: (2×2)·(2×3) → 2×3",
     ):
         assert piece in text or piece in flat, piece
     titles = [line for line in text.splitlines() if line.startswith("Step ")]

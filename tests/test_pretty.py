@@ -45,7 +45,7 @@ def sympy_cell(poly: Poly, letters: Letters, max_terms: int) -> str:
         isinstance(value, int) or Fraction(value).denominator == 1
     ):
         return str(value)
-    if len(poly) > max_terms:
+    if len(poly) - max_terms >= 2:  # elided only where it hides two terms or more
         items = list(poly.terms.items())
         left = sympy_pretty(Poly(dict(items[: max(max_terms - 1, 1)])), letters)
         if max_terms <= 1 or "\n" in left:

@@ -85,12 +85,14 @@ def test_shape_ledger_under_every_step(d223) -> None:  # type: ignore[no-untyped
     assert len(blocks) == len(d223.steps)
     assert all("\nshapes: " in b for b in blocks)
     for needle in [
-        "shapes: X 2×2 (N×D) · W 2×3 (D×M) · b 1×3 (1×M)",
+        # "; " between the formulas, "·" only as their product
+        "shapes: X 2×2 (N×D); W 2×3 (D×M); b 1×3 (1×M)",
         "X·W + 1_N·b: (2×2)·(2×3) + (2×1)·(1×3) → 2×3",
         "∂vec(Y)/∂vec(X) 6×4 ((N·M)×(N·D))",
         "I_N ⊗ Wᵀ: (2×2) ⊗ (3×2) → 6×4",
         "J_h(y)·J_y(x): (1×6)·(6×4) → 1×4",
-        "shapes: J_L(w) 1×6 reshaped · ∂L/∂W 2×3 (D×M)",
+        "shapes: J_L(w) 1×6 reshaped; ∂L/∂W 2×3 (D×M)",
+        "shapes: ∂L/∂X 2×2 (N×D); dY·Wᵀ: (2×3)·(3×2) → 2×2; ∂L/∂W 2×3 (D×M)",
         "dY·Wᵀ: (2×3)·(3×2) → 2×2",
         "1_Nᵀ·dY: (1×2)·(2×3) → 1×3",
     ]:
@@ -236,3 +238,78 @@ def test_with_values_the_upstream_note_says_the_numbers_stand_in() -> None:
     numbers = render_text(derive(n=2, d=2, m=3, values=1))
     assert "numbers above stand in" not in plain
     assert "the numbers above stand in for them" in " ".join(numbers.split())
+
+
+# -- display of long entries and wide matrices (the lecturer's review) -------------------------
+def _steps(text: str) -> dict[int, str]:
+    """The text of each numbered step, by its number."""
+    parts = re.split(r"^Step (\d+) · ", text, flags=re.M)
+    return {int(n): body for n, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def test_a_single_term_is_never_hidden_behind_dots() -> None:
+    from symderiv.algebra import Poly
+    from symderiv.render.terminal import cell_text
+
+    five = sum(
+        (Poly.atom(f"x_1_{k}") * Poly.atom(f"w_{k}_1") for k in range(1, 6)), Poly({})
+    )
+    assert "⋯" not in cell_text(five, Letters(), 4)  # ⋯ would hide one term
+    assert cell_text(five, Letters(), 4).count("+") == 4
+    six = five + Poly.atom("b_1")
+    assert cell_text(six, Letters(), 4) == "x₁,₁⋅w₁,₁ + x₁,₂⋅w₂,₁ + x₁,₃⋅w₃,₁ + ⋯ + b₁"
+
+
+def test_pages_with_room_show_more_terms_than_the_terminal() -> None:
+    from symderiv.render.html import HtmlSettings
+    from symderiv.render.latex import LatexSettings
+    from symderiv.render.terminal import TextSettings
+
+    terminal = TextSettings().max_terms
+    assert LatexSettings().max_terms > terminal
+    assert HtmlSettings().max_terms > terminal
+    # torch 3×4×2: each entry of Y has five terms, the article writes them all
+    tex = derive(n=3, d=4, m=2, convention="torch").to_latex()
+    assert r"x_{1,4} \, w_{1,4}" in tex
+
+
+def test_network_forward_pass_is_not_elided_at_80_columns() -> None:
+    from symderiv.net import derive_net
+
+    d = derive_net(net="affine:3,relu,affine:2", loss="softmax-ce", n=2, d=2)
+    step = _steps(render_text(d, 80))[2]  # Z1 = X·W1 + 1_N·b1, entry by entry
+    assert "⋯" not in step
+    spelled = step.replace("⋅", "").replace(" ", "")  # whatever the spelling
+    for j in "₁₂₃":
+        assert f"x₂,₁w⁽¹⁾₁,{j}+x₂,₂w⁽¹⁾₂,{j}+b⁽¹⁾{j}" in spelled
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+@pytest.mark.parametrize("sizes", [(2, 2, 3), (5, 4, 3), (12, 3, 11)])
+def test_one_notation_per_step_at_80_columns(convention: str, sizes: tuple) -> None:  # type: ignore[type-arg]
+    n, d, m = sizes
+    derivation = derive(n=n, d=d, m=m, convention=convention)
+    y = derivation.config.letters.entry("Y")  # the output's entries: y, or z
+    bar = re.compile(f"(?:ȳ|{y}\u0304)[₀-₉]")  # ȳ₁,₁ or z̄₁,₁
+    fraction = re.compile(f"∂L/∂{y}[₀-₉]")  # ∂L/∂y₁,₁
+    for number, step in _steps(render_text(derivation, 80)).items():
+        both = fraction.search(step) and bar.search(step)
+        assert not both, f"step {number} mixes ∂L/∂{y} and its bar"
+
+
+def test_wide_entries_keep_their_terms_at_80_columns() -> None:
+    steps = _steps(render_text(derive(n=5, d=4, m=3), 80))
+    one_term = re.compile(r"\+ ?⋯(?! ?[+−])")  # an entry cut after its first term
+    for number in (7, 8, 11, 12):
+        assert not one_term.search(steps[number]), steps[number]
+    assert "ȳ₁,₁w₁,₁ + ȳ₁,₂w₁,₂ + ȳ₁,₃w₁,₃" in steps[7]
+
+
+def test_the_step_that_defines_the_bar_writes_the_fractions() -> None:
+    # Step 3 introduces ȳ := ∂L/∂y "inside the large matrices below": its own dY
+    # keeps the fractions (fewer columns at 80), the later steps use the bar.
+    steps = _steps(render_text(derive(n=12, d=3, m=11), 80))
+    assert "ȳᵢ,ⱼ := ∂L/∂yᵢ,ⱼ" in steps[3]
+    matrix = steps[3].split("shapes:")[0]
+    assert "∂L/∂y₁,₁" in matrix and "ȳ₁" not in matrix
+    assert "ȳ₁,₁" in steps[6]

@@ -16,9 +16,14 @@ Grammar (numpy as students write it; precedence as in Python, lowest first)::
     unary   := ("-" | "+") unary | postfix
     postfix := primary ("." "T" | "." METHOD "(" args ")")*
     primary := NUMBER | NAME | FUNCTION "(" args ")" | "(" expr ")" | "(" expr "," [expr] ")"
-    FUNCTION := ["np." | "numpy."] (sum | mean | ones | dot | matmul | transpose)
-    METHOD   := sum | mean | dot | transpose | reshape
+    FUNCTION := ["np." | "numpy." | "torch."] (sum | mean | ones | dot | matmul | mm
+                | transpose)
+    METHOD   := sum | mean | dot | transpose | reshape | t | mm | matmul
     args     := expr ("," expr)* ("," NAME "=" (expr | True | False | None))*
+
+PyTorch's spellings mean what they mean in torch: ``.t()`` transposes, ``mm`` and
+``matmul`` multiply, ``dim=`` and ``keepdim=`` are numpy's ``axis=`` and ``keepdims=``, and
+``torch.ones(N, 1)`` (sizes as arguments) is ``np.ones((N, 1))``.
 
 Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters, nesting at most
 :data:`MAX_DEPTH` deep, numbers at most :data:`MAX_NUMBER` in magnitude (and denominators
@@ -54,10 +59,13 @@ SIZE_NAMES: tuple[str, str, str] = ("N", "D", "M")
 #: Names the upstream derivative dY is also known by in course code (CS231n's dout, ...).
 UPSTREAM_ALIASES: tuple[str, ...] = ("dout", "dy", "grad_out", "grad_output", "dLdY")
 #: Functions, with or without an ``np.``/``numpy.`` prefix.
-FUNCTIONS: tuple[str, ...] = ("sum", "mean", "ones", "dot", "matmul", "transpose")
+FUNCTIONS: tuple[str, ...] = ("sum", "mean", "ones", "dot", "matmul", "mm", "transpose")
 #: Methods after an operand (``.T`` is an attribute).
-METHODS: tuple[str, ...] = ("sum", "mean", "dot", "transpose", "reshape")
-_MODULES = ("np", "numpy")
+METHODS: tuple[str, ...] = (
+    *("sum", "mean", "dot", "transpose", "reshape"),
+    *("t", "mm", "matmul"),  # PyTorch's
+)
+_MODULES = ("np", "numpy", "torch")
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -435,11 +443,16 @@ class Pair(Node):
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed formula: its source text, its tree and where each node came from."""
+    """A parsed formula: its source text, its tree and where each node came from.
+
+    ``target``: what a leading assignment assigns, as written (``dX``, ``self.dW``), or
+    "" (the verdict refuses a target that names another variable's derivative).
+    """
 
     text: str
     tree: Node
     spans: Mapping[int, tuple[int, int]] = field(default_factory=dict, compare=False)
+    target: str = ""
 
     def source(self, node: Node) -> str:
         """The source text of ``node`` (shortened past 40 characters)."""
@@ -485,8 +498,10 @@ _ARITY = {
     "mean": (1, 2),
     "dot": (2, 2),
     "matmul": (2, 2),
+    "mm": (2, 2),
     "transpose": (1, 1),
-    "ones": (1, 1),
+    "t": (1, 1),
+    "ones": (1, 2),
     "reshape": (2, 3),
 }
 #: The binary operators by precedence, lowest first.
@@ -506,6 +521,7 @@ class _Parser:
         self.pos = 0
         self.depth = 0
         self.spans: dict[int, tuple[int, int]] = {}
+        self.target = ""
 
     # -- helpers -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -577,12 +593,12 @@ class _Parser:
 
     def assignment(self) -> None:
         """Pass over a leading ``dX =`` or ``self.dW =`` (a line copied from a submitted
-        backward pass): the formula is its right-hand side; the target is not checked.
+        backward pass): the formula is its right-hand side; the target is kept.
         The text says whether it starts so (tokens are read lazily, so the first error in
         reading order still wins); the tokens up to its ``=`` are then names and dots."""
         if _ASSIGNMENT.match(self.text):
             while not self.at("="):
-                self.advance()
+                self.target += self.advance().text
             self.advance()
 
     def expr(self, level: int = 0) -> Node:
@@ -624,8 +640,8 @@ class _Parser:
                 raise _refused(
                     f"unexpected {_clip(shown)!r}",
                     dot.column,
-                    ": only .T, .sum(...), .mean(...), .dot(...), .transpose() and "
-                    ".reshape(...) may follow an operand",
+                    ": only .T, .sum(...), .mean(...), .dot(...), .transpose(), "
+                    ".reshape(...), .t(), .mm(...) and .matmul(...) may follow an operand",
                     self.names,
                 )
             self.advance()
@@ -686,13 +702,13 @@ class _Parser:
             raise _refused(
                 f"unexpected {_clip(shown or module.text + '.')!r}",
                 module.column,
-                f": of numpy only {', '.join(FUNCTIONS)} are allowed",
+                f": of numpy and torch only {', '.join(FUNCTIONS)} are allowed",
                 self.names,
             )
         self.advance()
         if not self.at("("):
             raise self.unexpected(self.peek(), f"{function.text} must be called")
-        node = self.function(function)
+        node = self.function(function, module=module.text)
         return self.node(node, module.start, self.span(node)[1])
 
     def name(self, token: Token) -> Node:
@@ -760,8 +776,8 @@ class _Parser:
             return {"True": True, "False": False, "None": None}[token.text]
         return self.expr()
 
-    def function(self, name: Token, bare: bool = False) -> Node:
-        """A call of one of :data:`FUNCTIONS` (the module prefix already read).
+    def function(self, name: Token, bare: bool = False, module: str = "") -> Node:
+        """A call of one of :data:`FUNCTIONS` (the ``module`` prefix already read).
 
         ``bare``: written without ``np.``. A bare ``sum(E)`` is Python's built-in sum,
         which adds the rows of an array: ``np.sum(E, axis=0)``, not a sum of every entry
@@ -778,9 +794,11 @@ class _Parser:
         call = self.call_args(name)
         if bare and name.text == "sum" and len(call.args) == 1 and not call.keywords:
             return self.node(Reduce("sum", call.args[0], 0), name.start, call.end)
-        return self.node(self.apply(call), name.start, call.end)
+        return self.node(self.apply(call, module=module), name.start, call.end)
 
-    def apply(self, call: _Call, receiver: Node | None = None) -> Node:
+    def apply(
+        self, call: _Call, receiver: Node | None = None, module: str = ""
+    ) -> Node:
         """``np.f(args)``, or ``receiver.f(args)``: a method's receiver is its first
         argument, so it takes one positional argument less."""
         word = call.name.text
@@ -794,12 +812,16 @@ class _Parser:
         self.arity(call, least - less, most - less)
         if word in ("sum", "mean"):
             return self.reduce(word, args[0], call, first=1 - less)
-        if word in ("dot", "matmul"):
+        if word in ("dot", "matmul", "mm"):
             return Dot(*args) if word == "dot" else Prod(*args)
-        if word == "transpose":
+        if word in ("transpose", "t"):
             return T(args[0])
         if word == "ones":
-            return NpOnes(self.shape(args[0], call))
+            if len(args) == 2 and module != "torch":  # np.ones(N, 1): 1 is a dtype
+                raise self.unexpected(
+                    call.name, "np.ones takes one shape: np.ones((N, 1)) for a column"
+                )
+            return NpOnes(tuple(args) if len(args) == 2 else self.shape(args[0], call))
         # reshape(r, c) or reshape((r, c)) or reshape(k)
         if len(call.args) == 1:
             return Reshape(args[0], self.shape(call.args[0], call))
@@ -807,15 +829,14 @@ class _Parser:
 
     def arity(self, call: _Call, least: int, most: int) -> None:
         word = call.name.text
-        keywords = ("axis", "keepdims") if word in ("sum", "mean") else ()
+        keywords = (
+            ("axis", "keepdims", "dim", "keepdim") if word in ("sum", "mean") else ()
+        )
         for key, (token, _) in call.keywords.items():
             if key not in keywords:
-                hint = ""
-                if key in ("keepdim", "dim"):
-                    hint = " (numpy spells it axis= and keepdims=)"
                 raise self.unexpected(
                     token,
-                    f"{word}(...) takes no keyword {key!r}{hint}"
+                    f"{word}(...) takes no keyword {key!r}"
                     + (f"; it takes {', '.join(keywords)}" if keywords else ""),
                 )
         if not least <= len(call.args) <= most:
@@ -836,17 +857,20 @@ class _Parser:
         return (arg,)
 
     def reduce(self, how: str, arg: Node, call: _Call, first: int = 1) -> Reduce:
-        axis_node: Node | bool | None = None
+        axes = [call.keywords[k] for k in ("axis", "dim") if k in call.keywords]
+        keeps = [
+            call.keywords[k] for k in ("keepdims", "keepdim") if k in call.keywords
+        ]
         if len(call.args) > first:
-            axis_node = call.args[first]
-            if "axis" in call.keywords:
-                raise self.unexpected(call.keywords["axis"][0], "axis is given twice")
-        elif "axis" in call.keywords:
-            axis_node = call.keywords["axis"][1]
-        keep = call.keywords.get("keepdims", (call.name, False))
-        if not isinstance(keep[1], bool):
-            raise self.unexpected(keep[0], "keepdims is True or False")
-        return Reduce(how, arg, self.axis(axis_node, call), keep[1])
+            axes.insert(0, (call.name, call.args[first]))
+        for given in (axes, keeps):
+            if len(given) > 1:  # torch's dim= and keepdim= are axis= and keepdims=
+                raise self.unexpected(given[1][0], "the axis is given twice")
+        axis_node = axes[0][1] if axes else None
+        token, keep = keeps[0] if keeps else (call.name, False)
+        if not isinstance(keep, bool):
+            raise self.unexpected(token, "keepdims is True or False")
+        return Reduce(how, arg, self.axis(axis_node, call), keep)
 
     def axis(self, node: Node | bool | None, call: _Call) -> int | None:
         if node is None:
@@ -881,7 +905,7 @@ def parse(text: str, names: Names) -> Formula:
     """
     parser = _Parser(text, _tokens(text, names), names)
     tree = parser.formula()
-    return Formula(text, tree, parser.spans)
+    return Formula(text, tree, parser.spans, parser.target)
 
 
 # -- notation to the grammar's text ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -59,12 +59,41 @@ def work_limit(n: int, d: int, m: int) -> int:
 
 
 # -- shapes and work, before any arithmetic ----------------------------------------------------
+#: Bounds on how a value depends on the sizes N, D, M: (p, q) when each coefficient of
+#: each entry is P/Q for polynomials P, Q in the sizes of degree at most p and q. Sizes
+#: enter through a size named (N: (1, 0)), and through counts: summing k equal terms
+#: multiplies by k (a sum along an axis, or ``@``), a mean divides by k.
+Degree = tuple[int, int]
+_CONSTANT: Degree = (0, 0)
+
+
+def times(*degrees: Degree) -> Degree:
+    """The degree of a product (or a quotient's numerator over a product)."""
+    return sum(p for p, _ in degrees), sum(q for _, q in degrees)
+
+
+def plus(a: Degree, b: Degree) -> Degree:
+    """The degree of a sum: P1/Q1 + P2/Q2 = (P1·Q2 + P2·Q1) / (Q1·Q2)."""
+    return max(a[0] + b[1], b[0] + a[1]), a[1] + b[1]
+
+
+def over(a: Degree, b: Degree) -> Degree:
+    """The degree of a quotient: (P1/Q1) / (P2/Q2) = (P1·Q2) / (Q1·P2)."""
+    return a[0] + b[1], a[1] + b[0]
+
+
+def widest(a: Degree, b: Degree) -> Degree:
+    return max(a[0], b[0]), max(a[1], b[1])
+
+
 @dataclass(frozen=True)
 class Dim:
-    """One axis of a shape: its size and how to name it (``N``, ``C_in``, ``1``)."""
+    """One axis of a shape: its size, how to name it (``N``, ``C_in``, ``1``), and the
+    degree of its length in the sizes (N: (1, 0); 1: (0, 0); ``np.ones(N*M)``: (2, 0))."""
 
     size: int
     label: str
+    degree: Degree = _CONSTANT
 
     def describe(self) -> str:
         """``D=3``, or ``3`` when the label is the number itself."""
@@ -104,11 +133,16 @@ class Info:
         shape: its numpy shape.
         value: a scalar's value when it is a constant (numbers and sizes), else None.
         terms: at most this many terms in each entry once multiplied out.
+        degree: how its coefficients may depend on the sizes (:data:`Degree`).
+        roots: a constant that adds or subtracts a size (N - 1), so it may be 0 at sizes
+            that are not checked; it may not divide.
     """
 
     shape: Shape
     value: Fraction | None = None
     terms: int = 1
+    degree: Degree = _CONSTANT
+    roots: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,9 +190,15 @@ def sizes_text(names: tuple[str, str, str], triple: tuple[int, int, int]) -> str
 
 @lru_cache(maxsize=1024)
 def _role_shape(convention: Convention, role: str, n: int, d: int, m: int) -> Shape:
+    """numpy's shape of ``role``: the convention's, but 1-D for a bias held as a vector."""
     rows, cols = convention.shape(role, n, d, m)
-    labels = convention.shape_names(role)
-    return Dim(rows, labels[0]), Dim(cols, labels[1])
+    first, second = (
+        Dim(size, label, _CONSTANT if label == "1" else (1, 0))
+        for size, label in zip((rows, cols), convention.shape_names(role), strict=True)
+    )
+    if role == "b" and convention.bias_vector:
+        return (second,)
+    return first, second
 
 
 _ONE = Dim(1, "1")
@@ -201,7 +241,7 @@ class Shapes:
 
     def info(self, node: Node) -> Info:
         info = self._info(node)
-        info = Info(info.shape, info.value, min(info.terms, _TERMS_CAP))
+        info = replace(info, terms=min(info.terms, _TERMS_CAP))
         self.work += math.prod(dim.size for dim in info.shape) * info.terms
         if self.work > self.limit:
             raise FormulaLimitError(
@@ -216,18 +256,18 @@ class Shapes:
             terms = self.env.d + 1 if node.role == "Y" else 1
             return Info(self.env.shape(node.role), terms=terms)
         if isinstance(node, Size):
-            return Info((), Fraction(self.env.size(node.key)))
+            return Info((), Fraction(self.env.size(node.key)), degree=(1, 0))
         if isinstance(node, Scalar):
             return Info((), node.value)
         if isinstance(node, NpOnes):
             return Info(tuple(self.whole(arg, node) for arg in node.shape))
         if isinstance(node, T):
             inner = self.info(node.arg)
-            return Info(inner.shape[::-1], inner.value, inner.terms)
+            return replace(inner, shape=inner.shape[::-1])
         if isinstance(node, Neg):
             inner = self.info(node.arg)
             value = -inner.value if inner.value is not None else None
-            return Info(inner.shape, value, inner.terms)
+            return replace(inner, value=value)
         if isinstance(node, Reduce):
             return self.reduce(node, self.info(node.arg))
         if isinstance(node, Reshape):
@@ -243,8 +283,8 @@ class Shapes:
             )
         raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
 
-    def constant(self, arg: Node, call: Node, what: str) -> tuple[int, str]:
-        """A whole-number argument of ones(...) or reshape(...), with its label."""
+    def constant(self, arg: Node, call: Node, what: str) -> Dim:
+        """A whole-number argument of ones(...) or reshape(...), as an axis (-1 too)."""
         info = self.info(arg)
         value = info.value
         if info.shape or value is None or value.denominator != 1:
@@ -253,10 +293,11 @@ class Shapes:
                 f"but {self.src(arg)!r} is not one"
             )
         label = arg.spelled if isinstance(arg, Size) else str(int(value))
-        return int(value), label
+        return Dim(int(value), label, info.degree)
 
     def whole(self, arg: Node, call: Node) -> Dim:
-        size, label = self.constant(arg, call, "np.ones(...)")
+        dim = self.constant(arg, call, "np.ones(...)")
+        size, label = dim.size, dim.label
         if size < 1:
             raise self.fail(call, f"np.ones needs sizes >= 1, and {label} is {size}")
         if size > self.limit:
@@ -264,7 +305,7 @@ class Shapes:
                 f"{self.src(call)!r} is too large: {size:,} entries (at most "
                 f"{self.limit:,})"
             )
-        return Dim(size, label)
+        return dim
 
     def reduce(self, node: Reduce, inner: Info) -> Info:
         shape, axis = inner.shape, node.axis
@@ -279,42 +320,49 @@ class Shapes:
         # each axis with whether it stays (every axis goes without an axis=)
         kept = [(dim, axis is not None and k != axis) for k, dim in enumerate(shape)]
         count = math.prod(dim.size for dim, keep in kept if not keep)
+        # summing k equal terms multiplies by k; a mean then divides by k
+        k = times(*(dim.degree for dim, keep in kept if not keep))
+        degree = times(inner.degree, k)
+        if node.how == "mean":
+            degree = over(degree, k)
         if node.keepdims:
             out = tuple(dim if keep else _ONE for dim, keep in kept)
         else:
             out = tuple(dim for dim, keep in kept if keep)
         value = inner.value if not shape else None
-        return Info(out, value, inner.terms * count)
+        return Info(out, value, inner.terms * count, degree, inner.roots)
 
     def reshape(self, node: Reshape, inner: Info) -> Info:
         total = math.prod(dim.size for dim in inner.shape)
-        dims: list[tuple[int, str]] = [
-            self.constant(arg, node, ".reshape(...)") for arg in node.shape
-        ]
-        free = [k for k, (size, _) in enumerate(dims) if size == -1]
-        if len(free) > 1 or any(size < -1 or size == 0 for size, _ in dims):
+        dims = [self.constant(arg, node, ".reshape(...)") for arg in node.shape]
+        free = [k for k, dim in enumerate(dims) if dim.size == -1]
+        if len(free) > 1 or any(dim.size < -1 or dim.size == 0 for dim in dims):
             raise FormulaError(
                 f"{self.src(node)!r}: a shape has sizes >= 1 and at most one -1"
             )
-        known = math.prod(size for size, _ in dims if size != -1)
+        known = math.prod(dim.size for dim in dims if dim.size != -1)
         if free:
             if total % known:
                 raise self.fail(
                     node,
                     f"cannot reshape {format_shape(inner.shape)} ({total} entries) "
-                    f"to {numpy_shape(tuple(Dim(s, lab) for s, lab in dims))}",
+                    f"to {numpy_shape(tuple(dims))}",
                 )
             size = total // known
             label = next((d.label for d in inner.shape if d.size == size), str(size))
-            dims[free[0]] = (size, label)
-        shape = tuple(Dim(size, label) for size, label in dims)
+            degree = over(
+                times(*(d.degree for d in inner.shape)),
+                times(*(d.degree for d in dims if d.size != -1)),
+            )
+            dims[free[0]] = Dim(size, label, degree)
+        shape = tuple(dims)
         if known * (total // known if free else 1) != total:
             raise self.fail(
                 node,
                 f"cannot reshape {format_shape(inner.shape)} ({total} entries) to "
                 f"{format_shape(shape)}",
             )
-        return Info(shape, None, inner.terms)
+        return replace(inner, shape=shape, value=None)
 
     def operands(self, node: Prod) -> tuple[Info, Info]:
         """The two operands of ``@``; a literal 1 takes its length from the other side."""
@@ -363,7 +411,11 @@ class Shapes:
             )
         # (r, k) @ (k, c) -> (r, c); a 1-D operand drops its axis from the result.
         shape = a.shape[:-1] + b.shape[1:]
-        return Info(shape, None, inner_a.size * a.terms * b.terms)
+        k = widest(inner_a.degree, inner_b.degree)  # a sum of k terms
+        degree = times(a.degree, b.degree, k)
+        return Info(
+            shape, None, inner_a.size * a.terms * b.terms, degree, a.roots or b.roots
+        )
 
     def scale(self, op: str, a: Info, b: Info) -> Info:
         """Elementwise ``op`` of a scalar and an array (or two scalars)."""
@@ -371,12 +423,17 @@ class Shapes:
         value = None
         if a.value is not None and b.value is not None:
             value = ARITHMETIC[op](a.value, b.value)
+        roots = a.roots or b.roots
         if op == "*":
             constant = a.value is not None or b.value is not None
             terms = max(a.terms, b.terms) if constant else a.terms * b.terms
+            degree = times(a.degree, b.degree)
         else:
             terms = a.terms + b.terms
-        return Info(shape, value, terms)
+            degree = plus(a.degree, b.degree)
+            sized = a.degree != _CONSTANT or b.degree != _CONSTANT
+            roots = roots or (value is not None and sized)
+        return Info(shape, value, terms, degree, roots)
 
     def elementwise(self, node: Elementwise) -> Info:
         a, b = self.info(node.left), self.info(node.right)
@@ -389,8 +446,13 @@ class Shapes:
                 )
             if b.value == 0:
                 raise self.fail(node, f"it divides by zero at {self.env.sizes_text()}")
+            if b.roots:  # N - 7 would divide by zero at N = 7, which may go unchecked
+                raise FormulaError(
+                    f"{self.src(node)!r}: {self.src(node.right)!r} may be zero at some "
+                    "sizes; divide by numbers, sizes and their products only"
+                )
             value = a.value / b.value if a.value is not None else None
-            return Info(a.shape, value, a.terms)
+            return Info(a.shape, value, a.terms, over(a.degree, b.degree), a.roots)
         if not a.shape or not b.shape:
             return self.scale(op, a, b)
         # numpy broadcasting: align the trailing axes; a size-1 axis stretches.
@@ -400,7 +462,8 @@ class Shapes:
         dims: list[Dim] = []
         for left, right in zip(pa, pb, strict=True):
             if left.size == right.size:
-                dims.append(left if left.label != "1" else right)
+                kept = left if left.label != "1" else right
+                dims.append(replace(kept, degree=widest(left.degree, right.degree)))
             elif left.size == 1 or right.size == 1:
                 dims.append(right if left.size == 1 else left)
             else:
@@ -414,7 +477,8 @@ class Shapes:
                     "or a size 1",
                 )
         terms = a.terms * b.terms if op == "*" else a.terms + b.terms
-        return Info(tuple(dims), None, terms)
+        degree = times(a.degree, b.degree) if op == "*" else plus(a.degree, b.degree)
+        return Info(tuple(dims), None, terms, degree, a.roots or b.roots)
 
 
 def infer(formula: Formula, env: Env) -> Info:

@@ -11,14 +11,15 @@ layout, a symbolic upstream dY). Everything runs on symderiv's own algebra: no s
 A verdict carries a machine-readable ``reason``: ``ok``; ``shape`` (shapes that do not
 fit, or the wrong shape); ``transpose``, ``sign`` or ``scale`` (the right answer
 transposed, negated or scaled); ``entry`` (some other entry differs); ``sizes`` (right at
-the sizes given, wrong at others). A formula that cannot be read raises FormulaError
-(reason ``parse`` in :func:`parse_error_dict`).
+the sizes given, wrong at others); ``error`` (a student's function, graded by
+:func:`symderiv.grade.function`, raised computing it). A formula that cannot be read
+raises FormulaError (reason ``parse`` in :func:`parse_error_dict`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -32,6 +33,7 @@ from .grammar import (
     Formula,
     FormulaLimitError,
     FormulaShapeError,
+    FormulaSyntaxError,
     Names,
     Reduce,
     parse,
@@ -43,9 +45,9 @@ from .values import Evaluator
 #: Longest entry shown in a message, in characters.
 MAX_SHOWN = 400
 #: The sizes further triples are drawn from (each at least 2, pairwise distinct).
-FURTHER_SIZES = range(2, 25)
-#: How many further size triples a formula is checked at, besides the given one.
-FURTHER_COUNT = 2
+FURTHER_SIZES = range(2, 33)
+#: The highest degree in the sizes a formula is checked up to (84 further triples).
+MAX_DEGREE = 6
 #: The reasons a verdict can give (``parse`` for a formula that cannot be read).
 REASONS: tuple[str, ...] = (
     "ok",
@@ -56,6 +58,7 @@ REASONS: tuple[str, ...] = (
     "scale",
     "entry",
     "sizes",
+    "error",
 )
 
 if TYPE_CHECKING:
@@ -224,30 +227,58 @@ def _reference(
 
 
 # -- size triples ---------------------------------------------------------------------------
-def further_sizes(given: Triple, literals: Iterable[int]) -> list[Triple]:
-    """Size triples to check besides ``given``: pairwise distinct, >= 2, no literal used.
+def further_sizes(
+    given: Triple, literals: Iterable[int], degree: int = 1
+) -> list[Triple]:
+    """Size triples to check besides ``given``, enough for a formula of ``degree``.
 
-    The first is in increasing order (3, 4, 5 when nothing is excluded), the next has
-    N > D (6, 2, 7), so that neither an order nor a gap between the sizes is special.
+    Why these are enough: the coefficients of a formula's entries depend on the sizes
+    only as P/Q, polynomials of degree at most ``degree`` (:data:`.shapes.Degree`: a
+    size named, or a count of equal terms summed, each adds one), so a wrong formula
+    differs from the right answer by P - R·Q, a polynomial of that degree that is not
+    zero. Such a polynomial cannot vanish on the whole triangular grid
+    {(a_i, b_j, c_k) : i + j + k <= degree} when the a's, the b's and the c's are each
+    distinct (Newton interpolation in M: each divided difference has degree one less
+    and vanishes on the grid one size smaller, down to one variable, where degree + 1
+    roots are too many). So ``X.T @ dY * (N-(1+1))*(N-(1+1+1))`` cannot pass for
+    vanishing at the sizes checked, whatever numbers it avoids writing. The a's, b's
+    and c's are disjoint, at least 3 and free of the formula's numbers, so every triple
+    also has pairwise distinct sizes: neither N = D nor an order of the sizes is
+    special. (A reshape between two matrix shapes moves entries by index arithmetic,
+    not by polynomials; for it the distinct sizes are the check.)
+
+    The first triple is (3, 4, 5) when nothing is excluded; then one size at a time.
 
     Raises:
-        FormulaLimitError: the formula uses so many different numbers that no such
-            triple is left among :data:`FURTHER_SIZES`.
+        FormulaLimitError: the degree is above :data:`MAX_DEGREE`, or the formula uses
+            so many different numbers that no grid is left among :data:`FURTHER_SIZES`.
 
     >>> further_sizes((2, 2, 3), {2})
-    [(4, 5, 6), (7, 3, 8)]
+    [(4, 5, 6), (7, 5, 6), (4, 8, 6), (4, 5, 9)]
     """
+    if degree > MAX_DEGREE:
+        raise FormulaLimitError(
+            f"the formula multiplies sizes and sums {degree} deep (at most "
+            f"{MAX_DEGREE}); that is too many to be checked in general, and a right "
+            "answer needs few"
+        )
     banned = set(literals)
     free = [v for v in FURTHER_SIZES if v not in banned]
-    if len(free) < 3 + 3 * FURTHER_COUNT:
+    if len(free) < 4 + 3 * degree:
         raise FormulaLimitError(
             "the formula uses too many different numbers to be checked in general "
             f"(sizes from {FURTHER_SIZES.start} to {FURTHER_SIZES.stop - 1} must stay "
             "free of them); a right answer needs few"
         )
-    picks = [(1, 2, 3), (4, 0, 5), (2, 3, 6), (7, 1, 8)]
-    triples = [(free[a], free[b], free[c]) for a, b, c in picks]
-    return [triple for triple in triples if triple != given][:FURTHER_COUNT]
+    n, d, m = (free[1 + k :: 3] for k in range(3))
+    grid = [
+        (n[i], d[j], m[k])
+        for total in range(degree + 1)
+        for i in range(total + 1)[::-1]
+        for j in range(total - i + 1)[::-1]
+        for k in [total - i - j]
+    ]
+    return [triple for triple in grid if triple != given]
 
 
 # -- readable entries -----------------------------------------------------------------------
@@ -321,6 +352,15 @@ class _Checker:
             return _Outcome(triple, "shape", str(exc), inner=True)
         return shapes
 
+    def degree(self, triple: Triple) -> int:
+        """How many further sizes the formula needs (:func:`further_sizes`): the degree
+        in the sizes of its difference from the right answer, whose coefficients are
+        0 or 1; at least 1. 1 when shapes inside do not fit (it is wrong already)."""
+        shapes = self.shapes(triple)
+        if isinstance(shapes, _Outcome):
+            return 1
+        return max(1, *shapes.infos[id(self.formula.tree)].degree)
+
     def at(self, triple: Triple) -> _Outcome:
         shapes = self.shapes(triple)
         if isinstance(shapes, _Outcome):
@@ -331,16 +371,27 @@ class _Checker:
         return self.judge(triple, shapes.infos[id(tree)].shape, value.matrix)
 
     def judge(
-        self, triple: Triple, got_shape: tuple[Dim, ...], got: PolyMatrix
+        self,
+        triple: Triple,
+        got_shape: tuple[Dim, ...],
+        got: PolyMatrix,
+        point: Mapping[str, Poly] | None = None,
     ) -> _Outcome:
-        """Compare entries when the shape is the variable's (a bias may be 1-D in xw and
-        torch), else explain the wrong shape."""
+        """Compare entries when the shape is the variable's, else explain the wrong shape.
+
+        A row bias (xw: stored 1×M; torch: length M, as nn.Linear) is the vector b, and
+        SPEC shows it as the 1×M row: 1-D of length M and 1×M are both its shape there."""
         right = _reference(triple, self.conv.name, self.var)[0]
+        if point is not None:  # ``got`` was computed on these values of the entries
+            right = right.subs(point)
         want_shape = self.env(triple).shape(self.var)
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
-        one_d_bias = self.var == "b" and not self.conv.bias_column
-        if got_sizes == want or (one_d_bias and got_sizes == (want[1],)):
+        row, accepted = want, {want}
+        if self.var == "b" and not self.conv.bias_column:  # the vector b
+            row = (1, want[-1])
+            accepted = {row, row[1:]}
+        if got_sizes in accepted:
             return self.compare(triple, got_sizes, right, got)
         what = (
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
@@ -352,7 +403,7 @@ class _Checker:
             if isinstance(tree, Reduce) and tree.axis is None:
                 hint = "a sum without an axis adds every entry; did you mean axis=0?"
         elif (
-            len(got_sizes) == 2 and got_sizes == want[::-1] and got.transpose() == right
+            len(got_sizes) == 2 and got_sizes == row[::-1] and got.transpose() == right
         ):
             reason, hint = "transpose", _TRANSPOSED
         elif self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
@@ -483,14 +534,15 @@ def check_formula(
     # layout, loss, method and wrt do not change the question: the answer is always in
     # var's own shape, with a symbolic upstream dY (the engine is asked exactly that).
     formula = parse(text, _names(config))
+    _check_target(formula, var, config)
     given: Triple = (config.n, config.d, config.m)
+    checker = _Checker(config, var, formula)
+    first = checker.at(given)
     extra = (
         list(further)
         if further is not None
-        else further_sizes(given, formula.literals())
+        else further_sizes(given, formula.literals(), checker.degree(given))
     )
-    checker = _Checker(config, var, formula)
-    first = checker.at(given)
     triples = (given, *extra)
     if first.ok:
         for triple in extra:
@@ -504,8 +556,45 @@ def check_formula(
         inner = (checker.shapes(triple) for triple in extra)
         outcome = next((o for o in inner if isinstance(o, _Outcome)), first)
     if not outcome.hint:
-        outcome = replace(outcome, hint=_repair_hint(checker, triples))
+        hint = _other_variable(checker, triples) or _repair_hint(checker, triples)
+        outcome = replace(outcome, hint=hint)
     return _result(checker, outcome, triples, first)
+
+
+def _check_target(formula: Formula, var: str, config: Config) -> None:
+    """Refuse ``dX = X.T @ dY`` checked as ∂L/∂W: the line says it is another
+    variable's derivative (a target that names none, ``grad = ...``, is left alone).
+
+    Raises:
+        FormulaSyntaxError: the target names the derivative by another variable.
+    """
+    name = formula.target.rpartition(".")[2].lower()
+    spelled = {k.lower(): v for k, v in variable_names(config).items() if k[0] == "d"}
+    other = spelled.get(name)
+    if other is None or other == var:
+        return
+    letters = config.letters
+    raise FormulaSyntaxError(
+        f"the formula assigns {formula.target}, but it is checked as "
+        f"∂L/∂{letters.of(var)}; {formula.target} names ∂L/∂{letters.of(other)}: "
+        f"check it as that (--wrt {letters.of(other)}) or leave out "
+        f"'{formula.target} ='",
+        1,
+    )
+
+
+def _other_variable(checker: _Checker, triples: tuple[Triple, ...]) -> str:
+    """``this is ∂L/∂W, not ∂L/∂X`` when the formula is right for another variable."""
+    for other in VARIABLES:
+        if other == checker.var:
+            continue
+        candidate = _Checker(checker.config, other, checker.formula)
+        try:
+            if all(candidate.at(t).ok for t in triples):
+                return f"this is {candidate.deriv}, not {checker.deriv}"
+        except SymderivError:
+            continue
+    return ""
 
 
 #: At most this many one-edit repairs are tried for a hint (each is a full check).
@@ -592,12 +681,15 @@ def _result(
     reason = outcome.reason
     if outcome.ok:
         others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
+        if len(triples) > 5:  # a formula with sizes in it: a grid of them
+            sizes = [v for t in triples[1:] for v in t]
+            others = f"{len(triples) - 1} more size triples, sizes {min(sizes)} to {max(sizes)}"
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
     elif given.ok:
         right_at = sizes_text(conv.sizes, given.triple)
         message = f"{head} is right at {right_at} but not for {at} ({convention}).\n  {outcome.why}"
-        reason = "sizes"
+        reason = "sizes" if reason != "error" else reason
     else:
         message = f"{head} is not right (at {at}; {convention}).\n  {outcome.why}"
     if outcome.hint:
@@ -613,7 +705,7 @@ def _result(
         hint=outcome.hint,
         sizes=triples,
         failed_at=None if outcome.ok else outcome.triple,
-        expected_shape=conv.shape(checker.var, *outcome.triple),
+        expected_shape=expected_shape(checker, outcome.triple),
         got_shape=outcome.got,
         entry=outcome.entry,
         expected_entry=expected_entry,
@@ -623,6 +715,11 @@ def _result(
         letter=checker.letter,
         size_names=conv.sizes,
     )
+
+
+def expected_shape(checker: _Checker, triple: Triple) -> tuple[int, ...]:
+    """numpy's shape of ∂L/∂var at ``triple``: the variable's (1-D for torch's bias)."""
+    return tuple(d.size for d in checker.env(triple).shape(checker.var))
 
 
 def check_dict(config: Config, var: str, text: str) -> dict[str, Any]:

@@ -81,7 +81,9 @@ def check(
     - numbers: 2, 0.5, 1., .5, 1e-3;
     - operators @ * + - / and parentheses; / divides by a number or size only;
     - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose;
-      methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=.
+      methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=;
+    - PyTorch's spellings: torch. prefix, .t() .mm() .matmul(), dim= and keepdim=,
+      torch.ones(N, 1).
 
     \b
     Shapes follow numpy exactly: np.sum(E, axis=0) of an r×c array is 1-D of
@@ -94,8 +96,10 @@ def check(
 
     \b
     A formula is right only if it is right in general: it is checked at the sizes
-    given and at two more triples of pairwise distinct sizes >= 2 that avoid every
-    number written in it, so N / 2 cannot pass at N = 2.
+    given and at a grid of further triples, each of pairwise distinct sizes >= 3,
+    enough that no polynomial in the sizes it builds can vanish at all of them (4
+    triples for X.T @ dY, more for each size or count multiplied in), so neither
+    N / 2 nor (N-(1+1)) * ... can pass for the sizes picked.
 
     Exit status: 0 right; 1 wrong, with the reason (shapes that do not fit, or the
     first entry that differs, with both values, and the sizes where it fails); 2 if

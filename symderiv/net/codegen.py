@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import __version__
 from ..conventions import get_convention
 from ..notation import Sym
-from ..render.code import flat_rows, numpy_code
+from ..render.code import numpy_code
 from .engine import size_names, stages
 from .notation import Had, Slope, rename
 from .notes import formula_text
@@ -39,7 +39,9 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
         net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss
     )
     all_stages = stages(config)
-    flat = flat_rows(conv)  # torch: each bias and its gradient a vector, as nn.Linear's
+    flat = (
+        conv.bias_vector
+    )  # torch: each bias and its gradient a vector, as nn.Linear's
     widths = config.widths()[1:]
     init: list[str] = []
     fwd: list[str] = ["        self.X = X", "        self.N = X.shape[0]"]

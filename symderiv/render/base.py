@@ -48,8 +48,32 @@ from .page import (
 Out = TypeVar("Out")
 S = TypeVar("S")
 
-#: Default number of terms of an entry shown before ⋯.
-DEFAULT_MAX_TERMS = 4
+#: Default number of terms of an entry shown before ⋯ on a page with room (LaTeX, HTML,
+#: Markdown, the notebook, whose settings take this default).
+DEFAULT_MAX_TERMS = 6
+
+#: The terminal's default: a console line holds fewer terms than a printed page.
+TERMINAL_MAX_TERMS = 4
+
+
+def entry_terms(count: int, max_terms: int, least: int = 2) -> list[int | None]:
+    """Which of an entry's ``count`` terms are shown at display limit ``max_terms``; None
+    is the ⋯ in their place.
+
+    Past the limit: the first ``max_terms - 1`` (at least one), ⋯, and the last (when
+    ``max_terms > 1``). An entry is elided only when that hides at least ``least``
+    terms: at the display limit two, since a ⋯ in place of a single term takes about
+    as much room as the term, and hides it (a terminal too narrow for a matrix may ask
+    for one). For display only; the sums themselves are never cut.
+
+    >>> entry_terms(5, 4), entry_terms(6, 4), entry_terms(3, 1), entry_terms(3, 2, 1)
+    ([0, 1, 2, 3, 4], [0, 1, 2, None, 5], [0, None], [0, None, 2])
+    """
+    head = max(max_terms - 1, 1)
+    tail = [count - 1] if max_terms > 1 else []
+    if count - head - len(tail) < max(least, 1):
+        return list(range(count))
+    return [*range(head), None, *tail]
 
 
 def positive(name: str, value: object, printer: str) -> None:
@@ -212,7 +236,9 @@ class PagePrinter(ABC, Generic[Out, S]):
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "DEFAULT_MAX_TERMS",
+    "TERMINAL_MAX_TERMS",
     "PagePrinter",
+    "entry_terms",
     "make_settings",
     "one_of",
     "positive",

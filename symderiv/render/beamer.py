@@ -618,7 +618,7 @@ def _two_explicit(eq: Equation) -> bool:
 def render_beamer(derivation: Derivation, **settings: Any) -> str:
     """The derivation as Beamer slides (16:9), one frame per step.
 
-    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), sparsity (True).
+    Settings: max_entries (12), max_terms (6), upstream ("bar" or "frac"), sparsity (True).
     """
     return BeamerPrinter(**settings).render(derivation)
 

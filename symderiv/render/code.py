@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..conventions import NAMEABLE, Convention, derivative_name, mse_upstream
+from ..conventions import NAMEABLE, derivative_name, mse_upstream
 from ..notation import (
     SCALARS,
     Eye,
@@ -139,12 +139,6 @@ class _NumPy(Visitor[str]):
         return text if isinstance(node, (Sym, T)) else f"({text})"
 
 
-def flat_rows(conv: Convention) -> bool:
-    """Whether code holds the bias (and db) as a vector of length M: in torch, as
-    nn.Linear does (SPEC section 1: b has length M, shown 1×M)."""
-    return conv.name == "torch"
-
-
 def numpy_code(
     node: Node,
     names: Mapping[str, str],
@@ -198,10 +192,10 @@ def numpy_lines(d: Derivation) -> list[str]:
             continue
         name = "d" + L.of(var) if c.names else derivative_name(c.conv, var)
         code = numpy_code(
-            c.conv.closed_form(var), names, sizes, flat_rows=flat_rows(c.conv)
+            c.conv.closed_form(var), names, sizes, flat_rows=c.conv.bias_vector
         )
         out.append(f"{name} = {code}")
     return out
 
 
-__all__ = ["flat_rows", "numpy_code", "numpy_lines"]
+__all__ = ["numpy_code", "numpy_lines"]

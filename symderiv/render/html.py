@@ -427,7 +427,7 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
 def render_html(derivation: Derivation, **settings: Any) -> str:
     """The derivation as one self-contained HTML page with MathML maths.
 
-    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac").
+    Settings: max_entries (12), max_terms (6), upstream ("bar" or "frac").
     """
     return HtmlPrinter(**settings).render(derivation)
 

@@ -58,7 +58,14 @@ from ..notation import (
 from ..notes import Code as CodeSpan
 from ..notes import M, Prose
 from ..steps import Derivation, StepKind
-from .base import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TERMS, PagePrinter, one_of, positive
+from .base import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_TERMS,
+    PagePrinter,
+    entry_terms,
+    one_of,
+    positive,
+)
 from .formula import formula_latex, size_latex
 from .names import latex_name
 from .page import (
@@ -339,12 +346,10 @@ def latex_entry(
         )
         tex = rf"\frac{{1}}{{{den}}} \bigl({inner.tex}\bigr)"
         return Cell(tex, inner.width + 2.0, True)
-    shown: list[tuple[tuple[str, ...], int | Fraction] | None]
-    shown = list(poly.terms.items())
-    if len(shown) > max_terms:
-        # the first max_terms - 1 (at least one), then ⋯ and the last (at max_terms > 1)
-        last = shown[-1:] if max_terms > 1 else []
-        shown = [*shown[: max(max_terms - 1, 1)], None, *last]
+    items = list(poly.terms.items())
+    shown = [
+        None if k is None else items[k] for k in entry_terms(len(items), max_terms)
+    ]
     parts: list[str] = []
     width = 0.0
     tall = False
@@ -1557,7 +1562,7 @@ class LatexPrinter(PagePrinter[str, Any]):
 def render_latex(derivation: Derivation, **settings: Any) -> str:
     """The derivation as a LaTeX article (``standalone=False``: a fragment to \\input).
 
-    Settings: standalone (True), max_entries (12), max_terms (4), upstream ("bar" or
+    Settings: standalone (True), max_entries (12), max_terms (6), upstream ("bar" or
     "frac"), sparsity (pictures; default: as standalone), paper ("a4" or "letter").
     """
     return LatexPrinter(**settings).render(derivation)

@@ -436,7 +436,7 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
 def render_markdown(derivation: Derivation, **settings: Any) -> str:
     """The derivation as Markdown for GitHub (default), GitLab or Jupyter.
 
-    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), flavor
+    Settings: max_entries (12), max_terms (6), upstream ("bar" or "frac"), flavor
     ("github", "gitlab" or "jupyter"; see :mod:`symderiv.render.mdmath`).
     """
     return MarkdownPrinter(**settings).render(derivation)

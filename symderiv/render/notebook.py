@@ -366,7 +366,7 @@ SHOWN_ENTRIES = 40_000
 def render_ipynb(derivation: Derivation, **settings: Any) -> str:
     """The derivation as a Jupyter notebook (nbformat 4 JSON).
 
-    Settings: max_entries (12), max_terms (4), upstream ("bar" or "frac"), execute (True:
+    Settings: max_entries (12), max_terms (6), upstream ("bar" or "frac"), execute (True:
     run the code cells now, so that the notebook opens with its outputs).
     """
     return NotebookPrinter(**settings).render(derivation)

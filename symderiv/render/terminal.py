@@ -38,8 +38,9 @@ from ..notes import Prose
 from ..steps import Derivation
 from .base import (
     DEFAULT_MAX_ENTRIES,
-    DEFAULT_MAX_TERMS,
+    TERMINAL_MAX_TERMS,
     PagePrinter,
+    entry_terms,
     make_settings,
     positive,
 )
@@ -152,15 +153,18 @@ def _pretty(expr: Any) -> str:
     return str(sp.pretty(expr, use_unicode=True, wrap_line=False, order="none"))
 
 
-def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) -> str:
-    """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms).
+def cell_text(
+    poly: Poly, letters: Letters, max_terms: int, compact: int = 0, least: int = 2
+) -> str:
+    """One entry, printed by sympy's pretty printer (elided past ``max_terms`` terms
+    where that hides ``least`` terms or more, :func:`~.base.entry_terms`).
 
     ``compact`` 1: products without the dot, x₁,₁w₁,₁; 2: also sums without spaces,
     x₁,₁w₁,₁+x₁,₂w₂,₁+b₁ (only where no ∂L/∂y fraction is in the entry, so that
     nothing reads ambiguously).
     """
     # the minus sign, as in the prose (sympy's pretty printer writes a hyphen)
-    text = _cell_text(poly, letters, max_terms).replace("-", "−")
+    text = _cell_text(poly, letters, max_terms, least).replace("-", "−")
     if compact and "∂" not in text and "\n" not in text:
         text = text.replace("⋅", "")
         if compact > 1:
@@ -168,17 +172,17 @@ def cell_text(poly: Poly, letters: Letters, max_terms: int, compact: int = 0) ->
     return text
 
 
-def _cell_text(poly: Poly, letters: Letters, max_terms: int) -> str:
+def _cell_text(poly: Poly, letters: Letters, max_terms: int, least: int) -> str:
     if poly.is_atom():
         return unicode_name(next(iter(poly.terms))[0], letters)
-    if len(poly) > max_terms:
+    shown = entry_terms(len(poly), max_terms, least)
+    if None in shown:
         items = list(poly.terms.items())
-        head = Poly(dict(items[: max(max_terms - 1, 1)]))
-        left = _pretty_poly(head, letters)
-        if max_terms <= 1 or "\n" in left:
+        cut = shown.index(None)
+        left = _pretty_poly(Poly(dict(items[:cut])), letters)
+        if cut == len(shown) - 1 or "\n" in left:
             return f"{left} + ⋯"
-        tail = Poly(dict(items[-1:]))
-        right = _pretty_poly(tail, letters)
+        right = _pretty_poly(Poly(dict(items[-1:])), letters)
         sign = " - " if right.startswith("-") else " + "
         return f"{left} + ⋯{sign}{right.lstrip('-')}"
     return _pretty_poly(poly, letters)
@@ -226,7 +230,17 @@ def _grid(
     blocks: tuple[int, int] | None,
     shape: bool,
     compact: int = 0,
-) -> TBlock:
+    least: int = 2,
+    fit: int | None = None,
+    memo: dict[tuple[Any, ...], list[str]] | None = None,
+) -> TBlock | None:
+    """The matrix in brackets, the rows and columns shown, each entry elided past
+    ``max_terms`` terms where that hides ``least`` or more (:func:`cell_text`).
+
+    None when it would be wider than ``fit`` (measured before any line is drawn);
+    ``memo`` keeps the cells' texts between tries of one matrix.
+    """
+    memo = {} if memo is None else memo
     # Cells as lists of lines (a fraction takes three lines).
     cells: list[list[tuple[list[str], str]]] = []
     for i in rows_shown:
@@ -234,14 +248,12 @@ def _grid(
         for j in cols_shown:
             if i is None or j is None:  # an ellipsis: ⋱ where both are
                 row.append((["⋱" if i == j else "⋮" if i is None else "⋯"], ""))
-            else:
-                p = matrix[i, j]
-                row.append(
-                    (
-                        cell_text(p, letters, max_terms, compact).split("\n"),
-                        _cell_style(p, jacobian=blocks is not None),
-                    )
-                )
+                continue
+            p = matrix[i, j]
+            key = (i, j, letters, max_terms, compact, least)
+            if key not in memo:
+                memo[key] = cell_text(p, letters, max_terms, compact, least).split("\n")
+            row.append((memo[key], _cell_style(p, jacobian=blocks is not None)))
         cells.append(row)
     ncols = len(cols_shown)
     # Numbers (--values), right-aligned as a column of figures (their first line only).
@@ -256,8 +268,15 @@ def _grid(
         ]
         for row in cells
     ]
-    widths = [max(max(len(s) for s in r[c][0]) for r in cells) for c in range(ncols)]
+    # cells, not characters: z̄'s combining macron takes none
+    widths = [
+        max(max(text_width(s) for s in r[c][0]) for r in cells) for c in range(ncols)
+    ]
     vsep, hsep = block_rules(rows_shown, cols_shown, blocks, matrix.shape)
+    label = f" ({shape_text(matrix.shape)})" if shape else ""
+    width = sum(widths) + sum(3 if v else 2 for v in vsep[1:]) + 2 + len(label)
+    if fit is not None and width > fit:
+        return None
     body: list[Text] = []
     for r, row in enumerate(cells):
         if hsep[r]:
@@ -278,7 +297,7 @@ def _grid(
                 top = (height - len(cell_lines)) // 2
                 k = h - top
                 s = cell_lines[k] if 0 <= k < len(cell_lines) else ""
-                pad = widths[c] - len(s)
+                pad = widths[c] - text_width(s)
                 before = pad if numeric[c] and s not in "⋮⋯⋱" else pad // 2
                 line.append(" " * before)
                 line.append_text(styled(s, style))
@@ -379,13 +398,15 @@ def dims_text(dims: Dims) -> str:
     return f"({_dims(dims.shape)})"
 
 
-def wrap_items(head: Text, items: list[str], width: int, style: str = "") -> Text:
-    """``head`` then the items separated by " · ", wrapped only between items (a
+def wrap_items(
+    head: Text, items: list[str], width: int, style: str = "", between: str = " · "
+) -> Text:
+    """``head`` then the items separated by ``between``, wrapped only between items (a
     continued line starts under the first item)."""
     out, pad = head, " " * len(head)
     column = len(pad)
     for k, item in enumerate(items):
-        sep = " · " if k else ""
+        sep = between if k else ""
         if k and column + len(sep) + len(item) > width:
             out.append("\n" + pad)
             column, sep = len(pad), ""
@@ -401,7 +422,7 @@ class TextSettings:
 
     width: int = 100
     max_entries: int = DEFAULT_MAX_ENTRIES
-    max_terms: int = DEFAULT_MAX_TERMS
+    max_terms: int = TERMINAL_MAX_TERMS
 
     def __post_init__(self) -> None:
         for key in ("width", "max_entries", "max_terms"):
@@ -431,55 +452,80 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [r for out in self.blocks(blocks) for r in out]
 
     # -- matrices and equations ------------------------------------------------------------
-    def _matrix(self, node: Explicit, width: int, shape: bool = True) -> TBlock:
-        """An explicit matrix in brackets, at most ``width`` cells wide (never folded).
+    #: The spelling every matrix of the step being printed starts from: an index into
+    #: :meth:`spellings` (a step is printed again from the narrowest one any of its
+    #: matrices needed, so that one step keeps one notation).
+    floor = 0
+    #: the narrowest spelling a matrix of the step needed so far
+    needed = 0
+    #: the step being printed defines ȳ := ∂L/∂y (its Notation block): it writes the
+    #: upstream entries in full, as the definition does
+    defining = False
 
-        When the matrix is too wide it shows fewer columns, then fewer terms per entry;
-        what is left out is marked with ⋯. The widest it can get is one column and one
-        term.
+    def spellings(self) -> tuple[tuple[Letters, int], ...]:
+        """The spellings of a matrix, narrowest last, as (letters, compact): as written;
+        the upstream entries as ȳ (unless --upstream partial; z̄, with a combining
+        macron, is one cell too); then products without the dot (x₁,₁w₁,₁, as
+        handwritten notes do); last sums without spaces (issue 15)."""
+        letters = self.letters
+        if letters.upstream or self.defining:
+            narrow = letters
+        else:
+            narrow = replace(letters, upstream="bar")
+        return ((letters, 0), (narrow, 0), (narrow, 1), (narrow, 2))
+
+    @property
+    def spelling(self) -> tuple[Letters, int]:
+        """The spelling of the step: what its entries outside matrices are written in."""
+        return self.spellings()[self.floor]
+
+    def _matrix(
+        self, node: Explicit, width: int, shape: bool = True
+    ) -> tuple[TBlock, bool]:
+        """An explicit matrix in brackets, at most ``width`` cells wide (never folded),
+        and whether it fitted without eliding more than the display limits ask.
+
+        Each layout is tried in every spelling from the step's (:meth:`spellings`)
+        before anything more is left out: first all of it, then fewer columns (down to
+        two and ⋯), then fewer terms per entry, then fewer columns still; what is left
+        out is marked with ⋯. The widest it can get is one column and one term.
         """
-        matrix, letters, blocks = node.matrix, self.letters, node.blocks
+        matrix, blocks = node.matrix, node.blocks
         assert isinstance(matrix, PolyMatrix)
         limit, terms = self.settings.max_entries, self.settings.max_terms
         rows_shown = shown_indices(matrix.rows, limit)
-        # Before anything is left out, the whole matrix in narrower spellings (issue 15):
-        # the upstream entries as ȳ (unless --upstream partial; z̄, with a combining
-        # macron, is one cell too), then products without the dot (x₁,₁w₁,₁, as
-        # handwritten notes do), last without the "(2×3)" beside it (the step's shape
-        # ledger states it as well); ⋯ starts only where a matrix cannot fit.
-        narrow = letters if letters.upstream else replace(letters, upstream="bar")
-        cols_all = shown_indices(matrix.cols, limit)
-        for spelling, compact, label in (
-            (letters, 0, shape),
-            (narrow, 0, shape),
-            (narrow, 1, shape),
-            (narrow, 1, False),
-            (narrow, 2, False),
-        ):
-            block = _grid(
-                matrix, spelling, rows_shown, cols_all, terms, blocks, label, compact
-            )
-            if block.width <= width:
-                return block
+        spellings = list(enumerate(self.spellings()))[self.floor :]
+        memo: dict[tuple[Any, ...], list[str]] = {}
+        fitted = True
         while True:
             cols_shown = shown_indices(matrix.cols, limit)
-            block = _grid(matrix, letters, rows_shown, cols_shown, terms, blocks, shape)
-            if block.width <= width:
-                return block
+            # below the display limit, to fit the width, one term may go
+            least = 2 if terms == self.settings.max_terms else 1
+            for k, (letters, compact) in spellings:
+                args = (rows_shown, cols_shown, terms, blocks, shape, compact, least)
+                block = _grid(matrix, letters, *args, fit=width, memo=memo)
+                if block is not None:
+                    self.needed = max(self.needed, k)
+                    return block, fitted
+            fitted = False
             if limit > 3 and len(cols_shown) > 3:
                 limit = min(limit, len(cols_shown)) - 1
             elif terms > 1:
                 terms -= 1
             elif limit > 1 and len(cols_shown) > 1:
                 limit = min(limit, len(cols_shown)) - 1
-            else:
-                return block
+            else:  # the narrowest there is, too wide all the same
+                self.needed = max(self.needed, k)
+                narrowest = _grid(matrix, letters, *args, memo=memo)
+                assert narrowest is not None
+                return narrowest, False
 
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
 
-        ``alone``: the part stands by itself (not a factor of a product), so a row
-        vector too long for one line may be drawn as a column with ᵀ.
+        ``alone``: the part stands by itself (not a factor of a product), so a matrix
+        too wide for one line may be drawn transposed, with ᵀ (a long row vector as a
+        column, a wide matrix as its transpose when that needs nothing left out).
         """
         block = self._part(node, width, alone)
         if isinstance(node, Explicit) and any(
@@ -489,30 +535,43 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return block
 
     def _part(self, node: Node, width: int, alone: bool = False) -> TBlock:
+        letters, compact = self.spelling
         if isinstance(node, Explicit) and node.scalar:
             entry = node.matrix[0, 0]
             return TBlock.of(
-                cell_text(entry, self.letters, self.settings.max_terms),
+                cell_text(entry, letters, self.settings.max_terms, compact),
                 _cell_style(entry),
             )
         if isinstance(node, Explicit):
-            block = self._matrix(node, width)
             matrix = node.matrix
             assert isinstance(matrix, PolyMatrix)
-            if alone and matrix.rows == 1 and matrix.cols > 1:
-                full = self._matrix(node, 10**9)
-                if full.width > width or matrix.cols > self.settings.max_entries:
-                    # drawn as a column with ᵀ (so long entries need not be elided),
-                    # the label of the row itself (1×k) after the ᵀ
-                    column = self._matrix(
-                        Explicit(matrix.transpose()), width - 3, shape=False
-                    )
-                    column.lines[0].append("ᵀ")
-                    for ln in column.lines[1:]:
-                        ln.append(" ")
-                    column = labelled(column, matrix.shape)
-                    if column.width <= width:
-                        return column
+            needed = self.needed
+            block, fitted = self._matrix(node, width)
+            row = matrix.rows == 1
+            limit = self.settings.max_entries
+            if row and alone and matrix.cols > 1:
+                full, _ = self._matrix(node, 10**9)
+                fitted = full.width <= width and matrix.cols <= limit
+            elif node.blocks is not None or max(matrix.shape) > limit:
+                # a Jacobian keeps its blocks; past the display limit a transpose
+                # would hide as much
+                fitted = True
+            if fitted or not alone or matrix.cols <= matrix.rows:
+                return block
+            # drawn transposed with ᵀ (so long entries need not be elided), the label
+            # of the matrix itself (1×k) after the ᵀ
+            drawn, self.needed = self.needed, needed
+            room = width - len(f"ᵀ ({shape_text(matrix.shape)})")
+            column, whole = self._matrix(
+                Explicit(matrix.transpose()), room, shape=False
+            )
+            column.lines[0].append("ᵀ")
+            for ln in column.lines[1:]:
+                ln.append(" ")
+            column = labelled(column, matrix.shape)
+            if column.width <= width and (row or whole):
+                return column
+            self.needed = drawn
             return block
         if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
             # width - 4: a factor continued on its own line is indented by "  · ".
@@ -520,7 +579,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             return self.chain_of(parts, "·", width)
         if isinstance(node, Expr):
             # entries in their display names (x₁,₁, or x₀,₀ with --index-base 0)
-            expr = renamed(node.expr, lambda a: unicode_symbol(a, self.letters))
+            expr = renamed(node.expr, lambda a: unicode_symbol(a, letters))
             return TBlock.of(_pretty(expr))
         return TBlock.of(formula_text(node, self.letters))
 
@@ -568,7 +627,18 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     background = section
 
     def step_group(self, block: StepGroup) -> list[Any]:
+        """The step's title, then its blocks in one spelling: when a matrix needs a
+        narrower one (ȳ for ∂L/∂y, x₁,₁w₁,₁ for x₁,₁⋅w₁,₁), the step is printed again
+        in it, so that one step does not switch notation between its matrices."""
         title = self.prose(block.step.title)
+        self.floor = self.needed = 0
+        self.defining = any(isinstance(b, Notation) for b in block.blocks)
+        children = self.children(block.blocks)
+        if self.needed > self.floor:
+            self.floor = self.needed
+            children = self.children(block.blocks)
+        self.floor = self.needed = 0
+        self.defining = False
         return [
             Group(
                 Rule(
@@ -576,7 +646,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                     align="left",
                     style=STYLE_RULE,
                 ),
-                *self.children(block.blocks),
+                *children,
                 Text(""),
             )
         ]
@@ -627,15 +697,16 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def entry_sum(self, block: EntrySum) -> list[Any]:
         """∂L/∂v₁ = ∂L/∂y₁,₁⋅w₁,₁ + …, wrapped at " + " under the first term."""
         terms: list[Text] = []
+        letters, compact = self.spelling  # the step's, as its matrices write them
         for factors in block.terms:
             texts = []
             for factor in factors:
-                text = cell_text(factor, self.letters, 10**6)
+                text = cell_text(factor, letters, 10**6, compact)
                 if "\n" in text:
                     return []
                 texts.append(f"({text})" if len(factor) > 1 else text)
             term = styled(texts[0])  # upstream · Jacobian entry
-            term.append("⋅")
+            term.append("" if compact and "∂" not in texts[0] else "⋅")
             term.append(texts[1], style=STYLE_NONZERO)
             terms.append(term)
         if block.hidden and terms:
@@ -669,7 +740,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             else:
                 items.append(f"{text} {_dims(item.dims.shape, item.names)}")
         head = Text("shapes: ", style="dim")
-        return [wrap_items(head, items, self.width, STYLE_SHAPE)]
+        # "; " between the formulas: their products are written with "·"
+        return [wrap_items(head, items, self.width, STYLE_SHAPE, "; ")]
 
     def closed_shapes(self, block: ClosedShapes) -> list[Any]:
         lines = []
@@ -765,7 +837,7 @@ class TerminalView:
     derivation: Derivation
     _: KW_ONLY
     max_entries: int = DEFAULT_MAX_ENTRIES
-    max_terms: int = DEFAULT_MAX_TERMS
+    max_terms: int = TERMINAL_MAX_TERMS
 
     def sections(self, width: int) -> tuple[Any, list[Any], list[Any]]:
         """(the header, one renderable per step, everything after the steps: the

@@ -10,8 +10,9 @@ as a grading server keeps them warm):
 
 1. **throughput**: :func:`symderiv.grade.batch` over ``--rows`` rows at N=2, D=3, M=4,
    a mix of right and wrong answers in several spellings and conventions, each checked at
-   the given sizes and the two further triples (goal of issue 11: ≥ 500 checks/s);
-2. **32³**: ``check_formula(... "X.T @ dY")`` at N = D = M = 32 (three size triples, the
+   the given sizes and the grid of further triples its degree in the sizes needs (goal of
+   issue 11: ≥ 500 checks/s);
+2. **32³**: ``check_formula(... "X.T @ dY")`` at N = D = M = 32 (its size triples, the
    derivation at 32³ included) next to ``derive`` + JSON of the same layer (goal: within
    2×);
 
