@@ -351,7 +351,7 @@ def test_verify_states_the_bias_gradient_shape_the_generated_class_stores(
     runner: CliRunner, convention: str, tmp_path: Path
 ) -> None:
     """verify's "gradients as NumPy holds them" and ``codegen`` agree on db's shape, from
-    the one rule (render.code.flat_rows): (3,) in torch, (1, 3) in xw, (3, 1) in column."""
+    the one rule (Convention.bias_vector): (3,) in torch, (1, 3) in xw, (3, 1) in column."""
     import re
 
     import numpy as np

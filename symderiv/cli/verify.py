@@ -47,14 +47,13 @@ def _gradient_shapes(report: VerifyReport) -> str:
     """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,)``: torch keeps b
     (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
     from ..conventions import derivative_name
-    from ..render.code import flat_rows
 
     inst = report.instance
     conv = inst.convention
     parts = []
     for check in report.checks:
         shape: tuple[int, ...] = tuple(check.shape)
-        if check.var == "b" and flat_rows(conv):  # as codegen holds it: nn.Linear's
+        if check.var == "b" and conv.bias_vector:  # as codegen holds it: nn.Linear's
             shape = (inst.sizes["M"],)
         parts.append(f"{derivative_name(conv, check.var)} {shape}")
     return "gradients as NumPy holds them: " + ", ".join(parts)

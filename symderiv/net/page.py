@@ -339,9 +339,9 @@ def code_lines(d: NetDerivation) -> list[str]:
     (the one NumPy printer, :mod:`symderiv.render.code`; the substituted forms that
     repeat a line are left out). In torch each bias is a vector, as in ``codegen --net``
     and nn.Linear: ``db1 = dZ1.sum(axis=0)``."""
-    from ..render.code import flat_rows, numpy_code
+    from ..render.code import numpy_code
 
-    flat = flat_rows(get_convention(d.config.convention))
+    flat = get_convention(d.config.convention).bias_vector
     sizes = {name: name for name in d.config.sizes()}
     out: list[str] = []
     seen: set[str] = set()
