@@ -171,8 +171,8 @@ class Grad(Node):
 class Jac(Node):
     """A Jacobian matrix J_fn(at): ``Jac("L", "X")`` is J_L(x), ``Jac("Y", "W")`` J_y(w).
 
-    ``fn`` is the loss L, the rest of the network h, or a role; ``at`` is a role. Both
-    print as the entry letters of their role (x, w, y).
+    ``fn`` is the loss L, h (everything after this layer: L = h(y)), or a role; ``at`` is
+    a role. Both print as the entry letters of their role (x, w, y).
     """
 
     fn: str

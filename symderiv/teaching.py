@@ -10,9 +10,10 @@
   slicing by output entry (block (i, j) = ∂y_ij/∂V, shaped like V). Both group the same
   products ∂L/∂y_ij · ∂y_ij/∂v_kl, once by input entry and once by output entry, so
   they give the same numbers; :attr:`Slicing.agrees` checks it entry by entry.
-* :func:`function_view`: seed 002's route. Before the Jacobian, the map as a function
-  y: ℝ^{#V} → ℝ^{N·M}, v ↦ vec(Y), with the other matrices held constant, and the
-  Jacobian first as the matrix of symbols ∂y_ij/∂v_kl, then evaluated.
+* :func:`function_view`: seed 002's route. Before the Jacobian, the layer as a function
+  of one variable V alone, the map vec(V) ↦ vec(Y) from ℝ^{#V} to ℝ^{N·M}, with the other
+  matrices held constant, and its Jacobian J_y(v) first as the matrix of symbols
+  ∂y_ij/∂v_kl, then evaluated.
 
 Everything is computed from the derivation (its layer and results); positions are
 0-based here and printers add the index base they are asked for.
@@ -262,7 +263,7 @@ def slice_at(derivation: Derivation, var: str, at: tuple[int, int]) -> Slice:
 # -- the function view --------------------------------------------------------------
 @dataclass(frozen=True)
 class FunctionView:
-    """y: ℝ^{#V} → ℝ^{N·M}, v ↦ vec(Y), the other matrices held constant.
+    """The map vec(V) ↦ vec(Y) from ℝ^{#V} to ℝ^{N·M}, the other matrices held constant.
 
     Attributes:
         var: X, W or b (the function's argument).
@@ -294,7 +295,7 @@ class FunctionView:
 
 
 def function_view(derivation: Derivation, var: str) -> FunctionView:
-    """The map v ↦ vec(Y) as a function, and its Jacobian as symbols, then evaluated.
+    """The map vec(V) ↦ vec(Y) as a function, and its Jacobian as symbols, then evaluated.
 
     >>> from symderiv.derive import derive
     >>> f = function_view(derive(n=2, d=2, m=3), "X")

@@ -344,3 +344,24 @@ def test_verify_footnotes_never_break_inside_a_formula(
     assert "max error ≤ 1e-06·max(1, max|FD|)." in text
     assert "h = ∛ε·max(1, |entry|)" in text
     assert "\ue000" not in text
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column"])
+def test_verify_states_the_bias_gradient_shape_the_generated_class_stores(
+    runner: CliRunner, convention: str, tmp_path: Path
+) -> None:
+    """verify's "gradients as NumPy holds them" and ``codegen`` agree on db's shape, from
+    the one rule (Convention.bias_vector): (3,) in torch, (1, 3) in xw, (3, 1) in column."""
+    import re
+
+    import numpy as np
+
+    linear = _import_generated(tmp_path, runner, convention, "")
+    args = ["verify", "--convention", convention, "--wrt", "b"]
+    result = runner.invoke(cli, [*args, "--n", "2", "--d", "4", "--m", "3"])
+    assert result.exit_code == 0, result.stderr
+    layer = linear.Linear(4, 3)
+    layer.backward(np.ones_like(layer.forward(np.ones((2, 4)))))
+    shown = re.search(r"gradients as NumPy holds them: \w+ (\(.*?\))", result.stdout)
+    assert shown is not None, result.stdout
+    assert shown[1] == str(layer.db.shape)

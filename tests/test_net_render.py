@@ -461,3 +461,63 @@ def test_latex_keeps_the_certificate_heading_with_its_table(
     assert heads, "no Certificate heading"
     for text in heads:
         assert "softmax Jacobian = block" in text or "Jacobian = Kronecker form" in text
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch"])
+def test_the_summary_code_is_the_generated_backward_pass(convention: str) -> None:
+    """The page's NumPy lines are the lines ``codegen --net`` writes (``self.`` and the
+    comments aside): in torch each bias is a vector, so ``db1 = dZ1.sum(axis=0)`` on the
+    page too (it printed ``keepdims=True``, a (1, K) gradient for a (K,) bias)."""
+    from symderiv.net.codegen import generate_net
+    from symderiv.net.page import code_lines
+
+    net = "affine:3,relu,affine:2"
+    d = derive_net(net=net, loss="softmax-ce", n=2, d=2, convention=convention)
+    module = generate_net(net, convention=convention, loss="softmax-ce")
+    backward = module.split("    def backward(", 1)[1].split("        return dX", 1)[0]
+    generated = [
+        f"{target} = {code.replace('self.', '')}"
+        for target, code in re.findall(
+            r"^ {8}(?:self\.)?(d\w+) = (.+?)  # ", backward, flags=re.M
+        )
+    ]
+    page = code_lines(d)
+    assert page[0] == "dZ2 = (P - T) / N"  # the loss's upstream, which codegen takes
+    assert page[1:] == generated
+    assert any(".sum(axis=0" in line for line in generated)
+
+
+DEEP = dict(
+    net="affine:2,relu,affine:2,relu,affine:2,relu,affine:2",
+    loss="softmax-ce",
+    n=1,
+    d=1,
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "heading", "verdict"),
+    [
+        ("latex", r"\section{Certificate}", "All results are verified."),
+        ("markdown", "## Certificate", "All results are verified."),
+        ("html", 'id="certificate"', "All results are verified."),
+        ("beamer", r"\begin{frame}[t]{Certificate}", "all results hold."),
+    ],
+)
+def test_a_split_certificate_is_one_section_with_one_verdict(
+    fmt: str, heading: str, verdict: str
+) -> None:
+    """A deep network's certificate spans several tables under one heading (the LaTeX
+    article printed "Certificate" as a new section before every table, and HTML repeated
+    its id), and the verdict, which speaks for every table, comes once, after the last."""
+    d = derive_net(**DEEP)  # type: ignore[arg-type]
+    tables = [b for b in net_page(d) if isinstance(b, CertificateTable)]
+    assert len(tables) > 1
+    page = render_net(d, fmt)  # type: ignore[arg-type]
+    assert page.count(heading) == 1
+    assert page.count(verdict) == 1
+    later = (
+        "Certificate (continued)" if fmt == "beamer" else "The certificate, continued:"
+    )
+    assert page.count(later) == len(tables) - 1  # slides: a frame per table
+    assert page.index(heading) < page.rindex(later) < page.index(verdict)

@@ -78,3 +78,25 @@ def test_h_is_defined_before_the_chain_rule_uses_it(loss: str) -> None:
     defined = text.index("Write L = h(y), with h everything after this layer")
     assert defined < text.index("J_h(y)·J_y(x)")
     assert defined < text.index("J_h")
+
+
+#: Wording the page retired (the lecturer's review): the map named "y: … v ↦ vec(Y)" and
+#: h called "the rest of the network". The page says "the map vec(v) ↦ vec(y) from … to
+#: …" and "h everything after this layer".
+RETIRED = ("y: ℝ", "v ↦ vec(Y)", "x ↦ vec(Y)", "rest of the network")
+
+
+def test_no_copy_of_the_retired_wording_in_the_package_or_readme() -> None:
+    """Docstrings and the README describe the page as it reads now: a stale copy of an old
+    sentence misleads whoever reads the code or the README next to the page."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [*sorted((root / "symderiv").rglob("*.py")), root / "README.md"]
+    stale = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(phrase in line for phrase in RETIRED)
+    ]
+    assert stale == []

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 SCRIPT = Path(__file__).parent / "docs" / "make_images.py"
-NAMES = ("article.png", "slide.png", "terminal.svg", "web.png")
+NAMES = ("article.png", "slide.png", "terminal.svg", "web.png", "network-article.png")
 
 
 def test_readme_shows_the_pictures() -> None:

@@ -53,8 +53,8 @@ def _gradient_shapes(report: VerifyReport) -> str:
     parts = []
     for check in report.checks:
         shape: tuple[int, ...] = tuple(check.shape)
-        if check.var == "b" and conv.name == "torch":
-            shape = (inst.sizes["M"],)  # nn.Linear's bias is 1-D
+        if check.var == "b" and conv.bias_vector:  # as codegen holds it: nn.Linear's
+            shape = (inst.sizes["M"],)
         parts.append(f"{derivative_name(conv, check.var)} {shape}")
     return "gradients as NumPy holds them: " + ", ".join(parts)
 

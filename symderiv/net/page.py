@@ -17,7 +17,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
-from ..conventions import Config, Letters
+from ..conventions import Config, Letters, get_convention
 from ..notation import (
     Deriv,
     Equation,
@@ -337,9 +337,11 @@ class NetShapes(Shapes):
 def code_lines(d: NetDerivation) -> list[str]:
     """``dW1 = X.T @ dZ1`` for each line of the summary, as a backward pass computes them
     (the one NumPy printer, :mod:`symderiv.render.code`; the substituted forms that
-    repeat a line are left out)."""
+    repeat a line are left out). In torch each bias is a vector, as in ``codegen --net``
+    and nn.Linear: ``db1 = dZ1.sum(axis=0)``."""
     from ..render.code import numpy_code
 
+    flat = get_convention(d.config.convention).bias_vector
     sizes = {name: name for name in d.config.sizes()}
     out: list[str] = []
     seen: set[str] = set()
@@ -351,7 +353,7 @@ def code_lines(d: NetDerivation) -> list[str]:
         if d.config.loss == "sum" and not out:  # L = Σ of the output: dZ is all ones
             out.append(f"{lhs.role} = np.ones_like({d.top})")
             continue
-        code = numpy_code(rhs, _Names(), sizes)
+        code = numpy_code(rhs, _Names(), sizes, flat_rows=flat)
         out.append(f"{lhs.role} = {code}")
     return out
 
@@ -561,8 +563,11 @@ def net_page(
         "Every claim below was checked exactly, entry by entry, with the polynomial "
         "algebra of the derivation:",
     )
-    for part in certificate_parts(d.checks):
-        out.append(CertificateTable(intro, part, all(c.passed for c in part)))
+    parts = certificate_parts(d.checks)
+    verified = all(c.passed for c in d.checks)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        out.append(CertificateTable(intro, part, verified, i > 0, not last))
         intro = ("The certificate, continued:",)
     out.append(Remarks(("Where learners trip",), tuple(_remarks(d))))
     return tuple(out)

@@ -177,8 +177,12 @@ class BeamerPrinter(LatexPrinter):
             else r"\textbf{Verification failed}: a result is wrong (see \sdno)."
         )
         table = booktabs(f"@{{}}l{'c' * len(variables)}@{{}}", f"claim & {head}", rows)
-        body = f"\\begin{{center}}\n{table}\n\\end{{center}}\n{verdict}"
-        return self.frame(self.text(notes.CERTIFICATE), body)
+        # a certificate split over several frames: the verdict on the last
+        body = f"\\begin{{center}}\n{table}\n\\end{{center}}\n" + (
+            "" if block.continues else verdict
+        )
+        title = self.text(notes.CERTIFICATE)
+        return self.frame(f"{title} (continued)" if block.continued else title, body)
 
     def remarks(self, block: Remarks) -> str:
         items: list[str] = []

@@ -55,7 +55,7 @@ def _symbols_fit(d: Derivation, var: str) -> bool:
 
 
 def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
-    """Before a Jacobian: the map v ↦ vec(Y), and whether its symbols are shown."""
+    """Before a Jacobian: the map vec(V) ↦ vec(Y), and whether its symbols are shown."""
     from .page import Note
 
     var = _shown(d, step, StepKind.JACOBIAN)

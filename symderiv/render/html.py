@@ -373,10 +373,20 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
             if block.verified
             else '<p class="bad">Verification failed (see ✗ above): a result is wrong.</p>'
         )
+        # a certificate split over several tables: one heading (and one id), the verdict
+        # after the last
+        opening = (
+            '<section class="reveal">\n'
+            if block.continued
+            else (
+                '<section class="reveal" id="certificate">\n'
+                f"<h2>{self.text(notes.CERTIFICATE)}</h2>\n"
+            )
+        )
         return (
-            '<section class="reveal" id="certificate">\n'
-            f"<h2>{self.text(notes.CERTIFICATE)}</h2>\n<p>{self.text(block.intro)}</p>\n"
-            f"{table_html(header, rows)}\n{verdict}\n</section>"
+            f"{opening}<p>{self.text(block.intro)}</p>\n{table_html(header, rows)}\n"
+            + ("" if block.continues else f"{verdict}\n")
+            + "</section>"
         )
 
     def cell(self, cell: TableCell) -> str:

@@ -1470,13 +1470,18 @@ class LatexPrinter(PagePrinter[str, Any]):
         )
         # The sentence and the table in one box: the heading, which LaTeX keeps with
         # the paragraph after it, then never stays alone at the foot of a page while
-        # the table (a box that cannot break) moves on to the next.
+        # the table (a box that cannot break) moves on to the next. A certificate split
+        # over several tables is one section; the verdict follows the last table.
+        heading = (
+            "\\par\\medskip\n"
+            if block.continued
+            else f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
+        )
         return (
-            f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
-            "\\noindent\\begin{minipage}{\\linewidth}\n"
+            f"{heading}\\noindent\\begin{{minipage}}{{\\linewidth}}\n"
             f"{self.text(block.intro)}\n"
             f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\end{{minipage}}\n"
-            f"\\par\\medskip\n{verdict}\n"
+            + ("" if block.continues else f"\\par\\medskip\n{verdict}\n")
         )
 
     def cell(self, cell: TableCell) -> str:

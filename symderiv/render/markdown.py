@@ -389,9 +389,9 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
         return f"{self.text(block.intro)}\n\n```python\n{lines}\n```"
 
     def certificate(self, block: CertificateTable) -> str:
-        rows = [
-            f"## {self.text(notes.CERTIFICATE)}",
-            "",
+        # a certificate split over several tables: one heading, the verdict after the last
+        rows = [] if block.continued else [f"## {self.text(notes.CERTIFICATE)}", ""]
+        rows += [
             self.text(block.intro),
             "",
             "| variable | claim | | how it was checked |",
@@ -399,6 +399,8 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
         ]
         for var, claim, passed, detail in self.checks(block):
             rows.append(f"| {var} | {claim} | {self.mark(passed)} | {detail} |")
+        if block.continues:
+            return "\n".join(rows)
         rows += [
             "",
             self.text(notes.VERIFIED)

@@ -205,11 +205,26 @@ class Code:
 
 @dataclass(frozen=True)
 class CertificateTable:
-    """The claims checked exactly, one row per claim and variable, and the verdict."""
+    """The claims checked exactly, one row per claim and variable, and the verdict.
+
+    A certificate too long for one page or slide (a deep network's) is several tables
+    in one section: the first has the heading, a later one is ``continued`` (no heading
+    of its own), and every one but the last ``continues`` (the verdict, which speaks
+    for the whole certificate, comes once, after the last table).
+
+    Attributes:
+        intro: the sentence before the table.
+        checks: this table's rows.
+        verified: every check of the whole certificate passed.
+        continued: the table goes on from the one before, under its heading.
+        continues: another table of the certificate follows.
+    """
 
     intro: Prose
     checks: tuple[Check, ...]
     verified: bool
+    continued: bool = False
+    continues: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ for the README's example ``symderiv derive --n 2 --d 2 --m 3``:
 - ``terminal.svg``: the terminal view of the derivative with respect to W (``--svg``);
 - ``web.png``: the web page at 1280 px (``--format html``): its title, then Step 5 on (the
   set-up steps before it are hidden for the picture, since a headless screenshot cannot
-  scroll).
+  scroll);
+- ``network-article.png``: the page of the network article (``symderiv derive --net
+  affine:3,relu,affine:2 --loss softmax-ce --n 2 --d 2 --format latex --pdf``) with the
+  ReLU layer's diagonal Jacobian, for the README's Networks section.
+
+The pictures are deterministic (the same bytes on every run with the same TeX, poppler and
+Chromium), so a changed picture in ``git diff`` means the page changed.
 """
 
 from __future__ import annotations
@@ -29,6 +35,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ["--n", "2", "--d", "2", "--m", "3"]
+NET = [
+    "--net",
+    "affine:3,relu,affine:2",
+    "--loss",
+    "softmax-ce",
+    "--n",
+    "2",
+    "--d",
+    "2",
+]
+NAMES = ("article.png", "slide.png", "terminal.svg", "web.png", "network-article.png")
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -66,14 +83,22 @@ def pages(pdf: Path) -> int:
     )
 
 
-def find_page(pdf: Path, text: str, *, last_of_run: bool = False) -> int:
-    """The first page whose text holds ``text`` (or the last of the run that starts there:
-    a Beamer frame with every overlay shown)."""
+def footer(pdf: Path, page: int) -> str:
+    """The last line of a page's text: a Beamer frame's number, ``10 / 28``."""
+    lines = [line for line in page_text(pdf, page).splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def find_page(pdf: Path, text: str, *, last_of_frame: bool = False) -> int:
+    """The first page whose text holds ``text`` (or the last page of the Beamer frame
+    that starts there, every overlay shown: its pages share the frame number; the next
+    frame may have the same title, as the chain rule's other slicing does)."""
     hits = [p for p in range(1, pages(pdf) + 1) if text in page_text(pdf, p)]
     if not hits:
         raise SystemExit(f"make_images: no page of {pdf.name} says {text!r}")
     page = hits[0]
-    while last_of_run and page + 1 in hits:
+    frame = footer(pdf, page)
+    while last_of_frame and page + 1 in hits and footer(pdf, page + 1) == frame:
         page += 1
     return page
 
@@ -130,7 +155,7 @@ def screenshot(html: Path, out: Path, *, width: int, height: int) -> None:
 
 
 def make(out: Path) -> list[Path]:
-    """Write the four pictures into ``out``; returns their paths."""
+    """Write the pictures (:data:`NAMES`) into ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -158,7 +183,7 @@ def make(out: Path) -> list[Path]:
             cwd=work,
         )
         pdf = work / "slides.pdf"
-        slide = find_page(pdf, "Chain rule for X", last_of_run=True)
+        slide = find_page(pdf, "Chain rule for X", last_of_frame=True)
         png_of_page(pdf, slide, out / "slide.png", 110)
 
         symderiv(
@@ -180,7 +205,14 @@ def make(out: Path) -> list[Path]:
             width=1280,
             height=1100,
         )
-    return [out / n for n in ("article.png", "slide.png", "terminal.svg", "web.png")]
+
+        symderiv(
+            "derive", *NET, "--format", "latex", "-o", "net.tex", "--pdf", cwd=work
+        )
+        pdf = work / "net.pdf"
+        page = find_page(pdf, "with respect to vec(Z1 ): diagonal")
+        png_of_page(pdf, page, out / "network-article.png", 72)
+    return [out / n for n in NAMES]
 
 
 def main() -> None:
