@@ -502,6 +502,7 @@ DEEP = dict(
         ("markdown", "## Certificate", "All results are verified."),
         ("html", 'id="certificate"', "All results are verified."),
         ("beamer", r"\begin{frame}[t]{Certificate}", "all results hold."),
+        ("text", "Certificate\n", "All results verified."),
     ],
 )
 def test_a_split_certificate_is_one_section_with_one_verdict(
@@ -517,7 +518,9 @@ def test_a_split_certificate_is_one_section_with_one_verdict(
     assert page.count(heading) == 1
     assert page.count(verdict) == 1
     later = (
-        "Certificate (continued)" if fmt == "beamer" else "The certificate, continued:"
+        "Certificate (continued)"
+        if fmt in ("beamer", "text")
+        else "The certificate, continued:"
     )
     assert page.count(later) == len(tables) - 1  # slides: a frame per table
     assert page.index(heading) < page.rindex(later) < page.index(verdict)

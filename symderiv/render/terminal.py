@@ -767,8 +767,10 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [Text(""), intro, lines]
 
     def certificate(self, block: CertificateTable) -> list[Any]:
-        """The ✓/✗ table: one row per claim and variable, then the verdict."""
-        table = Table(title="Certificate", title_justify="left", show_lines=False)
+        """The ✓/✗ table: one row per claim and variable, then the verdict (after the
+        last table of a certificate split over several)."""
+        title = "Certificate (continued)" if block.continued else "Certificate"
+        table = Table(title=title, title_justify="left", show_lines=False)
         table.add_column("var", no_wrap=True)
         table.add_column("claim")
         table.add_column("", no_wrap=True)
@@ -785,7 +787,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             "All results verified." if ok else "Verification FAILED (see ✗ above).",
             style="bold green" if ok else "bold red",
         )
-        return [Text(""), table, verdict]
+        return [Text(""), table] + ([] if block.continues else [verdict])
 
     def remarks(self, block: Remarks) -> list[Any]:
         return [Text(""), *self.section(block)]
