@@ -42,7 +42,8 @@ from symderiv.notation import Prod, Scalar, Sym, T
 XW = Config(n=2, d=3, m=4)
 ALLOWED = (
     "allowed: names X, W, b, Y, dY, T, sizes N, D, M, numbers, operators @ * + - / .T, "
-    "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape"
+    "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape; "
+    "or PyTorch's .t() .mm() torch.ones(N, 1), dim= keepdim="
 )
 
 

@@ -151,7 +151,8 @@ class Names:
         """The whole grammar in one clause, for the end of an error message."""
         return (
             f"allowed: {self.describe()}, numbers, operators @ * + - / .T, "
-            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape"
+            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape; "
+            "or PyTorch's .t() .mm() torch.ones(N, 1), dim= keepdim="
         )
 
 
