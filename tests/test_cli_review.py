@@ -365,3 +365,32 @@ def test_verify_states_the_bias_gradient_shape_the_generated_class_stores(
     shown = re.search(r"gradients as NumPy holds them: \w+ (\(.*?\))", result.stdout)
     assert shown is not None, result.stdout
     assert shown[1] == str(layer.db.shape)
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch"])
+def test_verify_net_states_the_gradient_shapes_the_generated_net_stores(
+    runner: CliRunner, convention: str
+) -> None:
+    """``verify --net`` says how the generated ``Net`` holds each gradient, as the single
+    layer's verify does: db1 (3,) in torch (nn.Linear's bias), (1, 3) in xw."""
+    import re
+
+    import numpy as np
+
+    from symderiv.net.codegen import generate_net
+
+    net = "affine:3,relu,affine:2"
+    args = ["verify", "--net", net, "--convention", convention, "--n", "2", "--d", "4"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    namespace: dict[str, object] = {}
+    exec(compile(generate_net(net, convention), "<net>", "exec"), namespace)
+    model = namespace["Net"](4)  # type: ignore[operator]
+    model.backward(np.ones_like(model.forward(np.ones((2, 4)))))
+    line = re.search(r"gradients as NumPy holds them: (.*)", result.stdout)
+    assert line is not None, result.stdout
+    shown = dict(re.findall(r"(d\w+) (\([\d, ]*\))", line[1]))
+    assert set(shown) == {"dX", "dW1", "db1", "dW2", "db2"}
+    for name, shape in shown.items():
+        if name != "dX":
+            assert shape == str(getattr(model, name).shape), name

@@ -146,6 +146,14 @@ def verify_command(
         )
     )
     console.print(Text(f"L = {report.loss_value:.6f}"))
+    held = [  # as the generated Net holds them: torch's biases are vectors (nn.Linear's)
+        f"d{c.var} "
+        + str(
+            (c.shape[-1],) if c.var[0] == "b" and config.conv.bias_vector else c.shape
+        )
+        for c in report.checks
+    ]
+    console.print(Text("gradients as NumPy holds them: " + ", ".join(held)))
     table = Table(
         title="Closed forms through the network against numbers (float64)",
         title_justify="left",
