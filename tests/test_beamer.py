@@ -356,7 +356,7 @@ def test_the_bar_notation_follows_the_sentence_that_introduces_it(
     body = frames[0]
     lead = "Throughout" if upstream == "bar" else "Below"
     assert body.index("Backpropagation hands the layer") < body.index(
-        lead + r", $\bar{y}_{i,j}"
+        lead + r", $\bar{y}_{ij}"
     )
 
 
