@@ -134,12 +134,39 @@ def _fix_table(table: ET.Element) -> None:
                     _style(cell, f"border-{side}:1px solid")
 
 
+def _is_function(el: ET.Element) -> bool:
+    """An upright name of several letters (exp, log, max, vec) as the converter left it."""
+    text = el.text or ""
+    return el.tag == "mi" and len(text) > 1 and text.isascii() and text.isalpha()
+
+
+def _space_functions(el: ET.Element) -> None:
+    """Thin spaces around a function name as TeX sets ``t \\log p`` and ``\\exp z``: after
+    it unless its argument is bracketed, before it after a symbol (not an operator). The
+    converter glued them ("t logp", "expz")."""
+    kids = list(el)
+    gaps = []
+    for k, kid in enumerate(kids):
+        if not _is_function(kid):
+            continue
+        if k > 0 and kids[k - 1].tag != "mo":
+            gaps.append(k)
+        after = kids[k + 1] if k + 1 < len(kids) else None
+        if after is not None and not (
+            after.tag == "mo" and (after.text or "") in ("(", "[", "{", "|")
+        ):
+            gaps.append(k + 1)
+    for k in reversed(gaps):
+        el.insert(k, ET.Element("mspace", width="0.1667em"))
+
+
 def _fix(el: ET.Element) -> None:
     """Repair ``el`` and its descendants in place (see the module docstring)."""
     if el.tag == "mrow" and _one_name(el):
         return
     for child in list(el):
         _fix(child)
+    _space_functions(el)
     tag = el.tag
     if tag in _ARITY and len(el) != _ARITY[tag]:
         _merror(el, f"{tag} with {len(el)} parts")
