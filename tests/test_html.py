@@ -263,3 +263,14 @@ def test_no_line_starts_with_the_punctuation_after_a_formula(tmp_path: Path) -> 
     r = line_breaks_after_maths(net_page(), tmp_path)
     assert r["pairs"] > 60  # 73 formulas followed by , . ; : or )
     assert r["breaks"] == 0, r
+
+
+def test_a_function_name_is_spaced_from_its_argument() -> None:
+    """exp z and log p as TeX sets them (the converter glued them: "expz", "logp");
+    a bracketed argument, vec(A) or max(0, z), needs no space."""
+    from symderiv.render.mathml import tex_to_mathml
+
+    out = tex_to_mathml(r"\exp z + t \log p + \operatorname{vec}(A) + \max(0, z)")
+    assert out.count('<mi>exp</mi><mspace width="0.1667em"') == 1
+    assert out.count('<mspace width="0.1667em"></mspace><mi>log</mi><mspace') == 1
+    assert "<mi>vec</mi><mo" in out and "<mi>max</mi><mo" in out

@@ -350,6 +350,11 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
         lis = "\n".join(f"<li>{self.text(i)}</li>" for i in block.items)
         return f"<ul>\n{lis}\n</ul>"
 
+    def join_ledger(self, items: list[str]) -> str:
+        """As in Markdown, each formula kept with its ";" (no line starts with it)."""
+        kept = [f'<span class="nowrap">{item};</span>' for item in items[:-1]]
+        return " ".join([*kept, *items[-1:]])
+
     def shape_ledger(self, block: ShapeLedger) -> str:
         ledger = self.ledger(block)
         return f'<p class="ledger"><em>{self.text(notes.LEDGER)}</em> {ledger}</p>'

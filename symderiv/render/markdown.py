@@ -261,7 +261,8 @@ class ProsePrinter(PagePrinter[str, P]):
         return self.sep.join(out)
 
     def ledger(self, block: ShapeLedger) -> str:
-        """Each formula of a shape ledger in ℝ^(rows×cols), inline, between " · "."""
+        """Each formula of a shape ledger in ℝ^(rows×cols), inline, between "; " (a "·"
+        there would read as a product)."""
         items = []
         for item in block.items:
             shape = item.dims.shape
@@ -270,7 +271,11 @@ class ProsePrinter(PagePrinter[str, P]):
             tex = formula_latex(item.node, self.letters)
             dims = rf"{tex} \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}}"
             items.append(self.inline(dims) + (" reshaped" if item.reshaped else ""))
-        return " · ".join(items)
+        return self.join_ledger(items)
+
+    def join_ledger(self, items: list[str]) -> str:
+        """The ledger's formulas, each but the last followed by "; "."""
+        return "; ".join(items)
 
     def closed_shapes(self, block: ClosedShapes) -> str:
         tex = self.tex.closed_shapes(block, self.config)
