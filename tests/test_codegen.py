@@ -337,6 +337,14 @@ def test_names_not_with_net(runner: CliRunner) -> None:
     assert result.exit_code == 2 and "--names" in result.stderr
 
 
+def test_loss_only_with_net(runner: CliRunner) -> None:
+    """A single layer's code takes dY whatever the loss: --loss there was silently
+    ignored, as if the module had been written for it."""
+    result = runner.invoke(cli, ["codegen", "--loss", "mse"])
+    assert result.exit_code == 2 and "--loss mse is for --net only" in result.stderr
+    assert runner.invoke(cli, ["codegen", "--loss", "generic"]).exit_code == 0
+
+
 @pytest.mark.slow
 def test_named_code_passes_ruff(tmp_path: Path) -> None:
     long = "X=x,dY=dout,W=Weights123,b=bias12345678,D=C_inputs,M=C_outputs"

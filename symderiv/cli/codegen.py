@@ -55,6 +55,13 @@ def codegen(
             )
 
         source = generate_net(net, convention, loss)
+    elif loss != "generic":
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"--loss {loss} is for --net only: a single Linear layer's backward takes "
+            "dY, whatever the loss (derive --loss shows dY for each loss)"
+        )
     else:
         source = generate_linear(convention, target, names)
     show(source, "text", output)
