@@ -210,8 +210,9 @@ def look_alikes(closed: Node) -> tuple[Node, ...]:
     """The formulas a student makes of the closed form A·B by misplacing a transpose or
     swapping the factors: B·A, Aᵀ·Bᵀ, A·Bᵀ, then Aᵀ·B, Bᵀ·Aᵀ, Bᵀ·A and B·Aᵀ
     (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W, dY·W, ...), each different from it as written. At some
-    sizes one of them still equals it (with N = 1, dYᵀ·... and ...·dY can coincide):
-    :func:`distractors` checks.
+    sizes one of them still equals it (with N = 1, dYᵀ·... and ...·dY can coincide),
+    and with a size of 1 some do not multiply (Wᵀ·dY with N = 1): :func:`distractors`
+    checks both.
 
     >>> from symderiv.notation import Sym, T
     >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))][:3]
