@@ -210,8 +210,9 @@ def look_alikes(closed: Node) -> tuple[Node, ...]:
     """The formulas a student makes of the closed form A·B by misplacing a transpose or
     swapping the factors: B·A, Aᵀ·Bᵀ, A·Bᵀ, then Aᵀ·B, Bᵀ·Aᵀ, Bᵀ·A and B·Aᵀ
     (dY·Wᵀ gives Wᵀ·dY, dYᵀ·W, dY·W, ...), each different from it as written. At some
-    sizes one of them still equals it (with N = 1, dYᵀ·... and ...·dY can coincide):
-    :func:`distractors` checks.
+    sizes one of them still equals it (with N = 1, dYᵀ·... and ...·dY can coincide),
+    and with a size of 1 some do not multiply (Wᵀ·dY with N = 1): :func:`distractors`
+    checks both.
 
     >>> from symderiv.notation import Sym, T
     >>> [type(n).__name__ for n in look_alikes(Prod(Sym("dY"), T(Sym("W"))))][:3]
@@ -270,8 +271,10 @@ def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
     (·/N) for the sum, the :func:`look_alikes` (transposes misplaced, factors swapped;
     at pairwise different sizes none has the right shape), both mistakes at once, and
     all ones for dY (the upstream derivative left out, as if L = ΣY). Only where fewer
-    than three of these are left (a size of 1) does a formula of another shape, or one
-    that does not even multiply, fill in.
+    than three of these are left (a size of 1) does a formula of another shape fill in.
+    A formula that does not multiply at these sizes (Wᵀ·dY with N = 1) is never
+    offered: a student must rule a distractor out by the chain rule, not because it is
+    undefined.
 
     Raises:
         ShapeError: fewer than two wrong options exist at these sizes.
@@ -293,12 +296,11 @@ def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
     env |= {"dY": derivation.upstream, "Y": layer.outputs}
     values = [right]
     shaped: list[Node] = []  # wrong, with the answer's shape
-    other: list[Node] = []  # wrong, of another shape or not even a product
+    other: list[Node] = []  # wrong, of another shape
     for cand in pool:
         try:
             value = evaluate(cand, env, layer.sizes, derivation.config.vec)
-        except ValueError:  # does not multiply: wrong as written
-            other.append(cand)
+        except ValueError:  # does not multiply at these sizes: not a formula to offer
             continue
         if not any(_same(value, v) for v in values):  # right after all, or a repeat
             values.append(value)

@@ -529,6 +529,35 @@ def _oracle_value(node: Node, mats: dict, sizes: dict[str, int]) -> object:  # t
         return None
 
 
+def _shape_at(node: Node, sheet: Sheet) -> tuple[int, int] | None:
+    """The shape of an option at the sheet's sizes, or None for a scalar factor (1/N).
+
+    Each leaf's shape comes from the project's shape function (``notation.shape`` with
+    the convention's table of shapes); products and sums are checked here with numbers,
+    since at the sheet's sizes Xᵀ·X conforms whatever N and D are called.
+
+    Raises:
+        AssertionError: a product whose inner sizes differ, or a sum of unequal shapes.
+    """
+    from symderiv.notation import Prod, Sum, T, shape
+
+    c = sheet.config
+    if isinstance(node, T):
+        inner = _shape_at(node.arg, sheet)
+        return None if inner is None else (inner[1], inner[0])
+    if isinstance(node, Prod):
+        shapes = [s for a in node.args if (s := _shape_at(a, sheet)) is not None]
+        for left, right in zip(shapes, shapes[1:], strict=False):
+            assert left[1] == right[0], f"{left}·{right} does not multiply"
+        return (shapes[0][0], shapes[-1][1]) if shapes else None
+    if isinstance(node, Sum):
+        terms = {_shape_at(a, sheet) for a in node.args}
+        assert len(terms) == 1, f"a sum of shapes {sorted(map(str, terms))}"
+        return terms.pop()
+    leaf = shape(node, c.conv.shapes)
+    return None if leaf is None else leaf.numbers({"N": c.n, "D": c.d, "M": c.m})
+
+
 def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int, int]]:
     """For each choice question: its variable, the options equal to the oracle's
     gradient (sympy.diff of L = Σ dY ⊙ Y), the position the sheet marks right, and how
@@ -558,7 +587,11 @@ def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int, int]]:
 def test_every_choice_question_has_exactly_one_right_option(convention: str) -> None:
     """At sizes 1-4 a look-alike could equal the answer (with N = 1, 1_Nᵀ·dY is dY, and
     when shapes coincide a transpose can be right too): 72 of 192 questions had
-    several right options. Every option is now checked against the gradient."""
+    several right options. Every option is now checked against the gradient.
+
+    Every option is also a well-formed product at the sheet's sizes: with N = 1 the
+    sheet offered Wᵀ·dY, (M×D)·(1×M), a formula a student rules out because it is
+    undefined, not by the chain rule (132 such options at sizes 1-4, all at N = 1)."""
     import itertools
 
     for n, d, m in itertools.product(range(1, 5), repeat=3):
@@ -567,6 +600,11 @@ def test_every_choice_question_has_exactly_one_right_option(convention: str) -> 
             assert right == [correct], (n, d, m, var)
             assert shaped >= 3, (n, d, m, var)  # shape alone does not decide
             options = sheet.extras["XWb".index(var)].options  # type: ignore[union-attr]
+            for option in options:
+                try:
+                    _shape_at(option, sheet)
+                except AssertionError as exc:
+                    raise AssertionError(f"{(n, d, m, var)}: {option}: {exc}") from None
             # four options, three where N = M = 1 leaves only two wrong formulas
             assert len(set(options)) == len(options)
             assert len(options) == 4 or (len(options) == 3 and n == m == 1)
