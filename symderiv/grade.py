@@ -697,17 +697,22 @@ def _uses_sizes(fn: Callable[..., Any], config: Config) -> bool:
         if id(item) in done:
             continue
         done.add(id(item))
-        if inspect.isclass(item) or not callable(item):
+        if inspect.isbuiltin(item):  # C code of Python's or numpy's
+            continue
+        if inspect.isclass(item) or not callable(item):  # a class or object: methods
             owner = item if inspect.isclass(item) else type(item)
-            if owner.__module__ in ("builtins", "numpy"):
+            if owner.__module__.partition(".")[0] in ("builtins", "numpy"):
                 continue
             todo.extend(v for v in vars(owner).values() if inspect.isfunction(v))
             continue
         function = inspect.unwrap(item.__func__ if inspect.ismethod(item) else item)
-        if not inspect.isfunction(
-            function
-        ):  # a callable object (its class's methods) or a builtin
-            todo.append(type(item))
+        if not inspect.isfunction(function):  # a callable object
+            call = inspect.getattr_static(type(item), "__call__", None)
+            if not inspect.isfunction(call):  # functools.partial, a ufunc, ...
+                if type(item).__module__.partition(".")[0] == "numpy":
+                    continue
+                return True  # what it calls cannot be read: assume it may
+            todo.extend([call, type(item)])
             continue
         code = function.__code__
         if os.path.abspath(code.co_filename).startswith(libraries):

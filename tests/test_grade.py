@@ -9,6 +9,7 @@ latest/specs/, "Output format") and PrairieLearn's external grading docs
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import random
 from pathlib import Path
@@ -596,6 +597,14 @@ def test_a_function_that_computes_with_the_sizes_is_checked_at_more_sizes() -> N
     assert len(grade.function(plain).results["X"].sizes) == 5  # no sizes: degree 1
     outer = grade.function(lambda s: vanishing(s))  # the code it calls is read too
     assert not outer.results["X"].ok
+
+    class Layer:
+        def __call__(self, s: Any) -> tuple[Any, Any, Any]:
+            return vanishing(s)
+
+    assert not grade.function(Layer()).results["X"].ok
+    # code that cannot be read (what a partial calls) is assumed to use the sizes
+    assert not grade.function(functools.partial(vanishing)).results["X"].ok
 
 
 def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:
