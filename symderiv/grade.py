@@ -584,33 +584,45 @@ def function(
     for triple in triples:
         layer = _reference(triple, convention, roles[0])[1]
         point: dict[str, Poly] | None = None
+        symbolic: dict[str, Any] = {}  # read back from the run on symbols, if it raised
+        points: dict[
+            str, dict[str, Poly] | None
+        ] = {}  # role -> its point, if not point
         try:
             try:
                 values = _outputs(fn(Inputs(config, layer)), roles)
-            except Exception:  # np.zeros(...) cannot hold symbols: try whole numbers
+            except Exception as first:  # np.zeros(...) cannot hold symbols: try numbers
+                symbolic = _computed(first, roles, config)
                 point = _whole_numbers(layer, triple)
                 values = _outputs(fn(Inputs(config, layer, point)), roles)
-                numbers = True
         except Exception as exc:  # the student's code may raise anything
             raised = f"{type(exc).__name__}: {exc}"
             at = sizes_text(config.conv.sizes, triple)
             error = error or f"at {at} the function raised {raised}"
             culprit = _culprit(exc, roles, config)
-            values = _computed(exc, roles, config)  # what it had computed by then
+            # what it had computed by then, in symbols where the first run had
+            values = {**_computed(exc, roles, config), **symbolic}
+            points = dict.fromkeys(symbolic)
             for role in roles:
                 if role == culprit:
                     why = f"at {at} computing it raised {raised}"
                     seen[role].append(_Outcome(triple, "error", why))
                 elif role not in values:
                     skipped[role].append(triple)
+                    letter = config.letters.of(role)
                     why_skipped.setdefault(
-                        role, f"at {at} the function raised {raised} before it was done"
+                        role,
+                        f"at {at} the function raised {raised}; by then ∂L/∂{letter} "
+                        f"was not final in a variable of its own (d{letter}, "
+                        f"self.d{letter}), where it could have been read back",
                     )
             values.pop(culprit or "", None)
         for role in values:
             if all(o.ok for o in seen[role]):  # judged until it is first wrong
+                at_point = points.get(role, point)
+                numbers = numbers or at_point is not None
                 seen[role].append(
-                    _check_array(checkers[role], triple, values[role], point)
+                    _check_array(checkers[role], triple, values[role], at_point)
                 )
     results: dict[str, CheckResult] = {}
     for role in roles:

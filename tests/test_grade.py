@@ -527,6 +527,8 @@ def test_an_output_computed_before_a_crash_is_judged_where_it_crashed() -> None:
     assert not report.ok
     assert [r.reason for r in report.results.values()] == ["sizes", "ok", "error"]
     assert report.results["X"].failed_at == (3, 4, 5)
+    assert "2 times the right answer" in report.results["X"].message
+    assert "w₁,₁" in report.results["X"].message  # read back from the run on symbols
     assert report.results["W"].ok and len(report.results["W"].sizes) == 85
 
     def right_dx(s: Any) -> tuple[Any, Any, Any]:
