@@ -531,14 +531,15 @@ def function(
     Which sizes: a function can compute with its sizes in any way, so no finite set of
     sizes proves it right in general (``* (1 + (N-2)*(N-3)*(N-6))`` is wrong only away
     from the sizes tried). When its source (``fn`` and the functions and classes it
-    names, as far as they can be read) never reads a shape, ``len`` or a size name (N,
-    D, M), its coefficients cannot depend on the sizes but through numpy's own sums and
-    means, and the degree-1 grid (4 more triples) suffices, as for a formula. Otherwise,
-    or when the source cannot be read, it is checked on the degree-6 grid
-    (:data:`~symderiv.check.verdict.MAX_DEGREE`, 84 more triples, as ``check`` does at
-    most): any dependence on the sizes through a polynomial of degree up to 6 in them is
-    caught; a higher one, a branch on a size, or code reached in ways the source does
-    not name can still escape. That costs about 1 s for a whole layer.
+    names, as far as they can be read) never reads a shape, ``len`` or ``size``, names
+    a size (N, D, M) or loops, it is checked on the degree-1 grid (4 more triples), as
+    a formula without sizes is. Otherwise, or when the source cannot be read, it is
+    checked on the degree-6 grid (:data:`~symderiv.check.verdict.MAX_DEGREE`, 84 more
+    triples, the most ``check`` uses), about 0.3 to 0.8 s for a whole layer: a
+    dependence on the sizes through a polynomial of degree up to 6 in them is caught.
+    A higher degree, a branch on a size, a size got without naming it
+    (``np.ones_like(x).sum()``), or code reached in ways the source does not name can
+    still escape.
 
     A function that keeps its arrays as floats (``dw = np.zeros(w.shape)``, then
     ``dw[:] = ...``; ``.astype(float)``) cannot hold symbols; where calling it on symbols
@@ -686,8 +687,12 @@ def _sizes_listed(names: tuple[str, str, str], triples: Sequence[Triple]) -> str
     return f"{len(triples)} size triples, sizes {min(sizes)} to {max(sizes)}"
 
 
-#: Code that reads the sizes: ``x.shape``, ``len(x)``, ``x.size``, ``np.shape(x)``.
-_SIZES = r"\.\s*shape\b|\bshape\s*\(|\blen\s*\(|\.\s*size\b|\bsize\s*\("
+#: Code that reads the sizes: ``x.shape``, ``len(x)``, ``x.size``, ``np.shape(x)``, or
+#: counts them in a loop (``for row in x``).
+_SIZES = (
+    r"\.\s*shape\b|\bshape\s*\(|\blen\s*\(|\.\s*size\b|\bsize\s*\("
+    r"|\bfor\b|\bwhile\b"
+)
 #: The most functions whose source :func:`_uses_sizes` reads.
 MAX_SOURCES = 40
 

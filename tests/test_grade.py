@@ -600,6 +600,15 @@ def test_a_function_that_computes_with_the_sizes_is_checked_at_more_sizes() -> N
     outer = grade.function(lambda s: vanishing(s))  # the code it calls is read too
     assert not outer.results["X"].ok
 
+    def counted(s: Any) -> tuple[Any, Any, Any]:  # N counted in a loop, never named
+        k = 0
+        for _ in s.X:
+            k += 1
+        dx = s.dout @ s.W.T * (1 + (k - 2) * (k - 3) * (k - 6))
+        return dx, s.X.T @ s.dout, s.dout.sum(axis=0)
+
+    assert not grade.function(counted).results["X"].ok
+
     class Layer:
         def __call__(self, s: Any) -> tuple[Any, Any, Any]:
             return vanishing(s)
