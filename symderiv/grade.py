@@ -28,7 +28,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -38,6 +38,7 @@ from .check.grammar import Formula
 from .check.shapes import Dim, sizes_text
 from .check.values import _grid
 from .check.verdict import (
+    MAX_DEGREE,
     CheckResult,
     Triple,
     _Checker,
@@ -48,9 +49,9 @@ from .check.verdict import (
     check_formula,
     expected_shape,
     further_sizes,
+    gradient_of,
     parse_error_dict,
     resolve_variable,
-    variable_names,
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
 from .errors import SymderivError, UsageError
@@ -453,30 +454,40 @@ class Inputs:
     def __init__(
         self, config: Config, layer: Any, values: Mapping[str, Poly] | None = None
     ) -> None:
+        self.config, self.layer, self.values = config, layer, values
+        self.arrays: dict[str, Any] = {}  # role -> array, built when first asked for
+        letters = config.letters
+        self.roles = {"dout": "dY"}
+        for role in ("X", "W", "b", "Y", "dY"):
+            self.roles.setdefault(role, role)
+            self.roles.setdefault(letters.of(role), role)
+
+    def array(self, role: str) -> Any:
+        """The array of ``role`` (X, W, b, Y or dY), stored as the convention does."""
         import numpy as np
 
-        self.arrays: dict[str, Any] = {}
-        for role in ("X", "W", "b", "Y", "dY"):
+        if role not in self.arrays:
+            layer = self.layer
             matrix = layer.Y if role == "Y" else layer.matrix(role)
-            if values is None:  # symbols, in an object array
+            if self.values is None:  # symbols, in an object array
                 array = np.array([Entry(p) for p in matrix.vec("row")], dtype=object)
             else:  # the entries' whole-number values, in a float array
                 array = np.array(
-                    [float(p.subs(values).constant() or 0) for p in matrix.vec("row")]
+                    [
+                        float(p.subs(self.values).constant() or 0)
+                        for p in matrix.vec("row")
+                    ]
                 )
-            one_d = role == "b" and not config.conv.bias_column  # b stored (M,)
+            one_d = role == "b" and not self.config.conv.bias_column  # b stored (M,)
             shape = (matrix.cols,) if one_d else matrix.shape
             self.arrays[role] = array.reshape(shape)  # row-major, as numpy
-        letters = config.letters
-        for role in ("X", "W", "b", "Y", "dY"):
-            self.arrays.setdefault(letters.of(role), self.arrays[role])
-        self.arrays.setdefault("dout", self.arrays["dY"])
+        return self.arrays[role]
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["arrays"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+        role = self.__dict__.get("roles", {}).get(name)
+        if role is None:
+            raise AttributeError(name)
+        return self.array(role)
 
 
 @dataclass(frozen=True)
@@ -517,6 +528,19 @@ def function(
     Each output must have its variable's shape (a bias may be 1-D in xw and torch) and
     equal the derivation's result exactly, at every size triple.
 
+    Which sizes: a function can compute with its sizes in any way, so no finite set of
+    sizes proves it right in general (``* (1 + (N-2)*(N-3)*(N-6))`` is wrong only away
+    from the sizes tried). When its source (``fn`` and the functions and classes it
+    names, as far as they can be read) never reads a shape, ``len`` or ``size``, names
+    a size (N, D, M) or loops, it is checked on the degree-1 grid (4 more triples), as
+    a formula without sizes is. Otherwise, or when the source cannot be read, it is
+    checked on the degree-6 grid (:data:`~symderiv.check.verdict.MAX_DEGREE`, 84 more
+    triples, the most ``check`` uses), about 0.3 to 0.8 s for a whole layer: a
+    dependence on the sizes through a polynomial of degree up to 6 in them is caught.
+    A higher degree, a branch on a size, a size got without naming it
+    (``np.ones_like(x).sum()``), or code reached in ways the source does not name can
+    still escape.
+
     A function that keeps its arrays as floats (``dw = np.zeros(w.shape)``, then
     ``dw[:] = ...``; ``.astype(float)``) cannot hold symbols; where calling it on symbols
     raises, it is called again on float arrays of random whole numbers (±1..999) and
@@ -530,12 +554,17 @@ def function(
     - the output whose computation raised (found from the traceback: the line assigning
       ``db = ...``, or the item of a returned tuple or dict) is wrong there, reason
       ``error``, its message naming the sizes and the exception;
-    - the other outputs are judged at every size where ``fn`` returned: right there is
-      right, so a sound dX is never blamed for db's crash;
-    - a crash that cannot be traced to one output (in code shared by all of them, or a
-      wrong number of returned values) leaves every output unchecked at those sizes:
-      each is wrong, reason ``error``, as is an output ``fn`` never returned at all
-      (no credit without evidence).
+    - an output it had already finished is read back from the student's frames (a local
+      named for it, ``dx``, ``dLdW``, ``grad_b``, that no later line changes or uses
+      but to return it; or ``self.dX`` set before the line that raised) and judged at
+      those sizes too, so a sound dX is never blamed for db's crash, and a wrong one
+      cannot hide behind it;
+    - an output that could not be read back (computed inside the returned tuple,
+      changed after the line that raised, in a loop around it, or the crash came before
+      it) is not checked there, and so never credited: it is wrong with reason
+      ``error``, its message naming the sizes where it could not be checked and why,
+      even if it was right wherever it was checked (no credit on fewer sizes than a
+      check needs).
 
     Returns:
         A FunctionReport; the first wrong entry of each output is named in its result.
@@ -543,56 +572,69 @@ def function(
     config = Config(n=n, d=d, m=m, convention=convention)
     roles = [resolve_variable(v, config) for v in outputs]
     given: Triple = (n, d, m)
-    triples = (
-        given,
-        *(list(further) if further is not None else further_sizes(given, ())),
-    )
+    if further is None:
+        degree = MAX_DEGREE if _uses_sizes(fn, config) else 1
+        further = further_sizes(given, (), degree)
+    triples = (given, *further)
     placeholder = Formula("<function>", Scalar(Fraction(0)))
     checkers = {role: _Checker(config, role, placeholder) for role in roles}
     seen: dict[str, list[_Outcome]] = {role: [] for role in roles}  # in size order
+    skipped: dict[str, list[Triple]] = {role: [] for role in roles}
+    why_skipped: dict[str, str] = {}
     error, numbers = "", False
     for triple in triples:
         layer = _reference(triple, convention, roles[0])[1]
         point: dict[str, Poly] | None = None
+        symbolic: dict[str, Any] = {}  # read back from the run on symbols, if it raised
+        points: dict[
+            str, dict[str, Poly] | None
+        ] = {}  # role -> its point, if not point
         try:
             try:
                 values = _outputs(fn(Inputs(config, layer)), roles)
-            except Exception:  # np.zeros(...) cannot hold symbols: try whole numbers
+            except Exception as first:  # np.zeros(...) cannot hold symbols: try numbers
+                symbolic = _computed(first, roles, config)
                 point = _whole_numbers(layer, triple)
                 values = _outputs(fn(Inputs(config, layer, point)), roles)
-                numbers = True
         except Exception as exc:  # the student's code may raise anything
             raised = f"{type(exc).__name__}: {exc}"
             at = sizes_text(config.conv.sizes, triple)
             error = error or f"at {at} the function raised {raised}"
             culprit = _culprit(exc, roles, config)
-            why = (
-                f"at {at} computing it raised {raised}"
-                if culprit
-                else f"it could not be checked at {at}: the function raised {raised} "
-                "before returning any gradient"
-            )
-            for role in [culprit] if culprit else roles:
-                seen[role].append(_Outcome(triple, "error", why))
-            continue
-        for role in roles:
+            # what it had computed by then, in symbols where the first run had
+            values = {**_computed(exc, roles, config), **symbolic}
+            points = dict.fromkeys(symbolic)
+            for role in roles:
+                if role == culprit:
+                    why = f"at {at} computing it raised {raised}"
+                    seen[role].append(_Outcome(triple, "error", why))
+                elif role not in values:
+                    skipped[role].append(triple)
+                    letter = config.letters.of(role)
+                    why_skipped.setdefault(
+                        role,
+                        f"at {at} the function raised {raised}; by then ∂L/∂{letter} "
+                        f"was not final in a variable of its own (d{letter}, "
+                        f"self.d{letter}), where it could have been read back",
+                    )
+            values.pop(culprit or "", None)
+        for role in values:
             if all(o.ok for o in seen[role]):  # judged until it is first wrong
+                at_point = points.get(role, point)
+                numbers = numbers or at_point is not None
                 seen[role].append(
-                    _check_array(checkers[role], triple, values[role], point)
+                    _check_array(checkers[role], triple, values[role], at_point)
                 )
     results: dict[str, CheckResult] = {}
     for role in roles:
-        outcomes = seen[role] or [
-            _Outcome(
-                given,
-                "error",
-                "it could not be checked: the function raised before returning it, "
-                "at every size",
-            )
-        ]
+        outcomes = seen[role] or [_Outcome(given, "error")]
         final = next((o for o in outcomes if not o.ok), outcomes[0])
-        checked = tuple(o.triple for o in outcomes)  # where it was judged, no more
+        checked = tuple(o.triple for o in seen[role])  # where it was judged, no more
         results[role] = _result(checkers[role], final, checked, outcomes[0])
+        if final.ok or not seen[role]:  # never wrong, but not checked everywhere
+            results[role] = _unchecked(
+                results[role], checked, skipped[role], why_skipped.get(role, "")
+            )
     ok = not error and all(r.ok for r in results.values())
     message = "\n".join(r.message for r in results.values())
     if numbers:
@@ -601,6 +643,126 @@ def function(
             "where it did it was checked on random whole numbers, exactly)"
         )
     return FunctionReport(ok, results, message, error=error)
+
+
+def _unchecked(
+    result: CheckResult,
+    checked: tuple[Triple, ...],
+    skipped: Sequence[Triple],
+    why: str,
+) -> CheckResult:
+    """``result`` (right wherever it was judged, if anywhere) when the function raised
+    before computing it at ``skipped``: not credited, reason ``error``; no evidence
+    from fewer sizes than a check needs counts."""
+    if not skipped:
+        return result
+    names = result.size_names
+    head = f"∂L/∂{result.letter} from the function could not be checked at "
+    judged = (
+        f"it is right where it was checked ({_sizes_listed(names, checked)}), but "
+        "fewer sizes than a check needs are no evidence, so it gets no credit"
+        if checked
+        else "it was never computed"
+    )
+    message = (
+        f"{head}{_sizes_listed(names, skipped)} (convention {result.convention}): "
+        f"{judged}.\n  {why}"
+    )
+    return replace(
+        result,
+        ok=False,
+        reason="error",
+        message=message,
+        hint="",
+        failed_at=skipped[0],
+        got_shape=None,
+    )
+
+
+def _sizes_listed(names: tuple[str, str, str], triples: Sequence[Triple]) -> str:
+    """``N=3, D=4, M=5; N=6, D=4, M=5``, or a count and range past five triples."""
+    if len(triples) <= 5:
+        return "; ".join(sizes_text(names, t) for t in triples)
+    sizes = [v for t in triples for v in t]
+    return f"{len(triples)} size triples, sizes {min(sizes)} to {max(sizes)}"
+
+
+#: Code that reads the sizes: ``x.shape``, ``len(x)``, ``x.size``, ``np.shape(x)``, or
+#: counts them in a loop (``for row in x``).
+_SIZES = (
+    r"\.\s*shape\b|\bshape\s*\(|\blen\s*\(|\.\s*size\b|\bsize\s*\("
+    r"|\bfor\b|\bwhile\b"
+)
+#: The most functions whose source :func:`_uses_sizes` reads.
+MAX_SOURCES = 40
+
+
+def _uses_sizes(fn: Callable[..., Any], config: Config) -> bool:
+    """Whether the student's code may compute with the sizes: its source (``fn`` and
+    the functions and classes it names, followed up to :data:`MAX_SOURCES`) reads a
+    shape or names N, D or M (the convention's sizes). Code whose source cannot be read
+    may, too."""
+    import inspect
+
+    names = "|".join(re.escape(n) for n in config.conv.sizes)
+    sizes = re.compile(rf"{_SIZES}|\b(?:{names})\b")
+    libraries = _libraries()
+    todo: list[Any] = [fn]
+    done: set[int] = set()
+    while todo and len(done) < MAX_SOURCES:
+        item = todo.pop()
+        if id(item) in done:
+            continue
+        done.add(id(item))
+        if inspect.isbuiltin(item):  # C code of Python's or numpy's
+            continue
+        if inspect.isclass(item) or not callable(item):  # a class or object: methods
+            owner = item if inspect.isclass(item) else type(item)
+            if owner.__module__.partition(".")[0] in ("builtins", "numpy"):
+                continue
+            todo.extend(v for v in vars(owner).values() if inspect.isfunction(v))
+            continue
+        function = inspect.unwrap(item.__func__ if inspect.ismethod(item) else item)
+        if not inspect.isfunction(function):  # a callable object
+            call = inspect.getattr_static(type(item), "__call__", None)
+            if not inspect.isfunction(call):  # functools.partial, a ufunc, ...
+                if type(item).__module__.partition(".")[0] == "numpy":
+                    continue
+                return True  # what it calls cannot be read: assume it may
+            todo.extend([call, type(item)])
+            continue
+        code = function.__code__
+        if os.path.abspath(code.co_filename).startswith(libraries):
+            continue
+        try:
+            source = inspect.getsource(code)
+        except (OSError, TypeError):
+            return True
+        if sizes.search(re.sub(r"#.*", "", source)):  # comments aside
+            return True
+        scope = {**function.__globals__}
+        for name, cell in zip(
+            code.co_freevars, function.__closure__ or (), strict=False
+        ):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+        todo.extend(
+            scope[name]
+            for name in _code_names(code)
+            if name in scope and not inspect.ismodule(scope[name])
+        )
+    return bool(todo)  # more code than was read: assume it may
+
+
+def _code_names(code: Any) -> set[str]:
+    """Every global and free name ``code`` and its nested functions use."""
+    names = set(code.co_names) | set(code.co_freevars)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
 
 
 def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:
@@ -624,7 +786,147 @@ def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:
 
 
 #: A line that assigns a name (``db = ...``, ``self.dLdb = ...``, ``dx += ...``).
-_ASSIGNED = re.compile(r"\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*[-+*/@]?=(?!=)")
+_ASSIGNED = re.compile(r"\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*[-+*/@]?=(?!=)")
+
+
+def _libraries() -> tuple[str, ...]:
+    """The folders of numpy and symderiv: their frames are never the student's."""
+    import numpy as np
+
+    return tuple(
+        os.path.dirname(os.path.abspath(path)) + os.sep
+        for path in (np.__file__, __file__)
+    )
+
+
+def _student_frames(exc: BaseException) -> list[tuple[Any, int]]:
+    """(frame, line number) of each frame of ``exc``'s traceback in the student's code,
+    outermost first."""
+    libraries = _libraries()
+    frames, tb = [], exc.__traceback__
+    while tb is not None:
+        path = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if not path.startswith(libraries):
+            frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return frames
+
+
+def _computed(
+    exc: BaseException, roles: Sequence[str], config: Config
+) -> dict[str, Any]:
+    """The gradients the function had finished when it raised ``exc``, from its frames'
+    variables (innermost first): a local named for one (``dx``, ``dLdW``, ``grad_b``)
+    that no later line of its function changes or uses but to pass it on
+    (``return dx, dw, db``, ``self.dX = dx``), or an attribute of ``self`` (``self.dX``)
+    the function set before the line that raised and does not change later. Anything
+    less certain is left out: then that output is not checked at these sizes."""
+    found: dict[str, Any] = {}
+    for frame, line in reversed(_student_frames(exc)):
+        source = _function_lines(frame.f_code, line)
+        if source is None:
+            continue
+        before, after = source
+        names = dict(frame.f_locals)
+        owner = names.get("self")
+        for name, value in names.items():
+            role = gradient_of(name, config)
+            if role in roles and role not in found and _passed_on(name, after, True):
+                assert role is not None
+                found[role] = value
+        attributes = vars(owner) if hasattr(owner, "__dict__") else {}
+        for attr, value in attributes.items():
+            role = gradient_of(attr, config)
+            name = f"self.{attr}"
+            set_before = any(_assigns(text, name) for text in before)
+            if (
+                role in roles
+                and role not in found
+                and set_before
+                and _passed_on(name, after, False)
+            ):
+                assert role is not None
+                found[role] = value
+    return found
+
+
+def _function_lines(code: Any, line: int) -> tuple[list[str], list[str]] | None:
+    """The source lines of ``code``'s function before ``line`` and from it on. A loop
+    around ``line`` (a ``for`` or ``while`` indented less, above it) runs its body
+    again, so the body's lines count as later too. None when the source cannot be
+    read."""
+    import inspect
+
+    try:
+        lines, first = inspect.getsourcelines(code)
+    except (OSError, TypeError):
+        return None
+    k = min(max(0, line - first), len(lines))
+    start, indent = k, _indent(lines[k]) if k < len(lines) else 0
+    for above in range(k - 1, -1, -1):
+        text = lines[above]
+        if not text.strip() or text.lstrip()[0] == "#" or _indent(text) >= indent:
+            continue
+        indent = _indent(text)
+        if re.match(r"\s*(async\s+)?(for|while)\b", text):
+            start = above
+    return lines[:start], lines[start:]
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _assigns(text: str, name: str) -> bool:
+    """``text`` assigns ``name`` (``name = ...``, ``name[...] += ...``)."""
+    target = r"\s*\.\s*".join(map(re.escape, name.split(".")))
+    return bool(
+        re.search(rf"(?<![\w.]){target}\s*(\[[^=]*\])?\s*[-+*/@%]?=(?!=)", text)
+    )
+
+
+def _passed_on(name: str, lines: Sequence[str], must_leave: bool) -> bool:
+    """Every line of ``lines`` that mentions ``name`` only passes it on, as a whole
+    item (``return dx, x.T @ dout, db``, ``grads = {"X": dx}``, ``self.dX = dx``): no
+    operator, call, index or attribute touches it, and nothing assigns it. With
+    ``must_leave``, some line must pass it on (a local never returned is not the
+    output)."""
+    target = r"\s*\.\s*".join(map(re.escape, name.split(".")))
+    mention = re.compile(rf"(?<![\w.]){target}(?!\w)")
+    passed = False
+    for text in lines:
+        code = re.sub(r"#.*", "", re.sub(r"\"[^\"]*\"|'[^']*'", "''", text))
+        code = re.sub(r"^\s*(return|yield)\b", "", code)
+        if not mention.search(code):
+            continue
+        if re.search(r"[=!<>]=", code):
+            return False
+        left, _, right = code.rpartition("=")
+        if mention.search(left) or not all(
+            _whole_item(right, m.start(), m.end()) for m in mention.finditer(right)
+        ):
+            return False
+        passed = True
+    return passed or not must_leave
+
+
+def _whole_item(code: str, start: int, end: int) -> bool:
+    """``code[start:end]`` stands alone as an item of a tuple, list or dict (or the
+    whole expression), in no call or index."""
+    before, after = code[:start].rstrip(), code[end:].lstrip()
+    if (before and before[-1] not in ",([{:") or (after and after[0] not in ",)]}"):
+        return False
+    opened: list[int] = []
+    for k, char in enumerate(code[:start]):
+        if char in "([{":
+            opened.append(k)
+        elif char in ")]}" and opened:
+            opened.pop()
+    for k in opened:
+        prior = code[:k].rstrip()
+        if prior and (prior[-1].isalnum() or prior[-1] in "_)]"):
+            return False  # f(dx), a[dx]
+    return True
 
 
 def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None:
@@ -635,12 +937,7 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
     import linecache
     import traceback
 
-    import numpy as np
-
-    libraries = tuple(  # numpy's and symderiv's own frames are never the student's
-        os.path.dirname(os.path.abspath(path)) + os.sep
-        for path in (np.__file__, __file__)
-    )
+    libraries = _libraries()
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)
@@ -650,10 +947,9 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
         return None
     frame = frames[-1]
     line = linecache.getline(frame.filename, frame.lineno or 0)
-    spelled = {k.lower(): v for k, v in variable_names(config).items() if k[0] == "d"}
     assigned = _ASSIGNED.match(line)
-    if assigned and spelled.get(assigned.group(1).lower()) in roles:
-        return spelled[assigned.group(1).lower()]
+    if assigned and gradient_of(assigned.group(1), config) in roles:
+        return gradient_of(assigned.group(1), config)
     if frame.colno is None:
         return None
     items = _items(line)
@@ -662,7 +958,7 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
         return None
     key = re.match(r"\s*[\"'](\w+)[\"']\s*:", line[items[hit[0]][0] :])
     if key:  # {"b": ...}: the key names it
-        role = spelled.get("d" + key.group(1).lower()) or key.group(1)
+        role = gradient_of("d" + key.group(1), config) or key.group(1)
         return role if role in roles else None
     return roles[hit[0]]
 

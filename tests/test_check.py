@@ -22,6 +22,7 @@ from symderiv.check import (
     CheckResult,
     check_formula,
     further_sizes,
+    gradient_of,
     resolve_variable,
 )
 from symderiv.cli import cli
@@ -656,6 +657,66 @@ def test_an_assignment_to_another_gradient_is_refused() -> None:
         check_formula(Config(convention="column"), "W", "dA = dLdZ.T @ A")
     for text in ("dw = X.T @ dY", "self.dLdW = X.T @ dY", "grad = X.T @ dY"):
         assert check_formula(Config(), "W", text).ok, text
+
+
+#: Every common spelling of "the gradient of V", with the variable V it names.
+GRADIENT_SPELLINGS = [
+    ("xw", "X", "dX"),
+    ("xw", "X", "dx"),
+    ("xw", "X", "X.grad"),
+    ("xw", "X", "grad_X"),
+    ("xw", "X", "X_grad"),
+    ("xw", "X", "dL_dX"),
+    ("xw", "X", "dLdX"),
+    ("xw", "X", "self.dX"),
+    ("xw", "X", "self.X.grad"),
+    ("xw", "b", "b.grad"),
+    ("xw", "b", "grad_b"),
+    ("torch", "X", "x.grad"),
+    ("torch", "X", "dL_dx"),
+    ("column", "X", "dA"),
+    ("column", "X", "grad_A"),
+]
+#: A formula for each variable's gradient, per convention.
+RIGHT = {
+    "xw": {"X": "dY @ W.T", "W": "X.T @ dY", "b": "np.sum(dY, axis=0)"},
+    "torch": {"X": "dY @ W", "W": "dY.t() @ x", "b": "dY.sum(dim=0)"},
+    "column": {"X": "dLdZ @ W", "W": "dLdZ.T @ A", "b": "dLdZ.T @ np.ones((N, 1))"},
+}
+
+
+@pytest.mark.parametrize(("convention", "role", "target"), GRADIENT_SPELLINGS)
+def test_every_spelling_of_a_gradient_on_the_left_is_recognised(
+    convention: str, role: str, target: str
+) -> None:
+    config = Config(convention=convention)
+    assert gradient_of(target, config) == role
+    # naming the variable checked (or no gradient): the right-hand side is checked
+    assert check_formula(config, role, f"{target} = {RIGHT[convention][role]}").ok
+    other = "W" if role != "W" else "X"
+    with pytest.raises(FormulaError, match=f"assigns {target}, but it is checked as"):
+        check_formula(config, other, f"{target} = {RIGHT[convention][other]}")
+
+
+@pytest.mark.parametrize("target", ["grad", "out", "dY", "dout", "gradients", "result"])
+def test_a_left_hand_side_naming_no_gradient_is_left_alone(target: str) -> None:
+    assert gradient_of(target, Config()) is None
+    assert check_formula(Config(), "W", f"{target} = X.T @ dY").ok
+
+
+def test_the_cli_refuses_another_variables_gradient_on_the_left() -> None:
+    runner = CliRunner()
+    for args in (
+        ["--wrt", "W", "X.grad = X.T @ dY"],
+        ["--wrt", "W", "grad_X = X.T @ dY"],
+        ["--wrt", "W", "dL_dX = X.T @ dY"],
+        ["--wrt", "W", "b.grad = X.T @ dY"],
+        ["--convention", "torch", "--wrt", "W", "x.grad = dY.t() @ x"],
+    ):
+        assert runner.invoke(cli, ["check", *args]).exit_code == 2, args
+    assert (
+        runner.invoke(cli, ["check", "--wrt", "W", "W.grad = X.T @ dY"]).exit_code == 0
+    )
 
 
 @pytest.mark.parametrize("text", ["dX == dY @ W.T", "= dY @ W.T", "dX ="])

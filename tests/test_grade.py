@@ -9,6 +9,7 @@ latest/specs/, "Output format") and PrairieLearn's external grading docs
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import random
 from pathlib import Path
@@ -477,21 +478,30 @@ def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
     assert not db.ok and db.reason == "error" and db.failed_at == (3, 4, 5)
     assert "at N=3, D=4, M=5" in db.message and "ValueError" in db.message
     assert "at N=3, D=4, M=5" in report.error and "ValueError" in report.error
-    # in one returned tuple, the item that raised is found by its column
+    # in one returned tuple, the item that raised is found by its column; the others
+    # were never stored where they could be read back, so they are not credited
     report = grade.function(
         lambda s: (s.dout @ s.W.T, s.X.T @ s.dout, np.ones(2) @ s.dout)
     )
-    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+    assert [r.reason for r in report.results.values()] == ["error"] * 3
+    assert not any(r.ok for r in report.results.values())
+    x = report.results["X"]
+    assert x.message.startswith("∂L/∂X from the function could not be checked at N=3")
+    assert "right where it was checked (N=2, D=3, M=4)" in x.message
+    assert "no credit" in x.message and "is not right" not in x.message
+    assert "could not be checked" not in report.results["b"].message  # b is wrong
     report = grade.function(
         lambda s: {"b": np.ones(2) @ s.dY, "X": s.dY @ s.W, "W": s.dY.T @ s.x},
         convention="torch",
     )
-    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
-    # raising at the given sizes: the others are judged where the function returned
+    assert [r.reason for r in report.results.values()] == ["error"] * 3
+    assert "could not be checked" in report.results["X"].message
+    # raising at the given sizes: the others are not credited either
     report = grade.function(
         lambda s: (s.dout @ s.W.T, s.X.T @ s.dout, np.ones(3) @ s.dout)
     )
-    assert report.results["X"].ok and report.results["W"].ok
+    assert not report.results["X"].ok and not report.results["W"].ok
+    assert "could not be checked at N=2, D=3, M=4" in report.results["X"].message
     assert report.results["b"].failed_at == (2, 3, 4)
 
     def shared(s: Any) -> tuple[Any, Any, Any]:
@@ -501,6 +511,111 @@ def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
     report = grade.function(shared)
     assert [r.reason for r in report.results.values()] == ["error"] * 3
     assert all("could not be checked" in r.message for r in report.results.values())
+
+
+def test_an_output_computed_before_a_crash_is_judged_where_it_crashed() -> None:
+    # the review's case: dX is wrong for every N but 2, db raises for every N but 2
+    def wrong_dx(s: Any) -> tuple[Any, Any, Any]:
+        x, w, dout = s.X, s.W, s.dout
+        n = x.shape[0]
+        dx = dout @ w.T * (n - 1)
+        dw = x.T @ dout
+        db = np.ones(2) @ dout
+        return dx, dw, db
+
+    report = grade.function(wrong_dx)
+    assert not report.ok
+    assert [r.reason for r in report.results.values()] == ["sizes", "ok", "error"]
+    assert report.results["X"].failed_at == (3, 4, 5)
+    assert "2 times the right answer" in report.results["X"].message
+    assert "w₁,₁" in report.results["X"].message  # read back from the run on symbols
+    assert report.results["W"].ok and len(report.results["W"].sizes) == 85
+
+    def right_dx(s: Any) -> tuple[Any, Any, Any]:
+        x, w, dout = s.X, s.W, s.dout
+        dx = dout @ w.T
+        dw = x.T @ dout
+        grad_b = np.ones(2) @ dout  # raises at N != 2
+        return dx, dw, grad_b
+
+    report = grade.function(right_dx)
+    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+    assert len(report.results["X"].sizes) == 5  # every size, the crashing ones too
+
+    def changed_after(s: Any) -> tuple[Any, Any, Any]:
+        x, w, dout = s.X, s.W, s.dout
+        dx = dout @ w.T
+        db = np.ones(2) @ dout
+        dx = dx * (x.shape[0] - 1)  # after the crash: dx as it was is not the output
+        return dx, x.T @ dout, db
+
+    x = grade.function(changed_after).results["X"]
+    assert not x.ok and x.reason == "error" and "could not be checked" in x.message
+
+    def looped(s: Any) -> tuple[Any, Any, Any]:
+        dx = 0 * (s.dout @ s.W.T)
+        for _ in range(2):
+            dx = dx + s.dout @ s.W.T / 2  # half done when the next line raises
+            db = np.ones(2) @ s.dout
+        return dx, s.X.T @ s.dout, db
+
+    x = grade.function(looped).results["X"]
+    assert x.reason == "error" and "could not be checked" in x.message
+
+    class Layer:
+        def backward(self, s: Any) -> tuple[Any, Any, Any]:
+            self.dX = s.dout @ s.W.T
+            self.dW = s.X.T @ s.dout
+            self.db = np.ones(2) @ s.dout
+            return self.dX, self.dW, self.db
+
+    layer = Layer()
+    report = grade.function(layer.backward)
+    assert [r.reason for r in report.results.values()] == ["ok", "ok", "error"]
+
+    class Late:
+        def backward(self, s: Any) -> tuple[Any, Any, Any]:
+            self.db = np.ones(2) @ s.dout  # raises before self.dX is set again
+            self.dX = s.dout @ s.W.T
+            return self.dX, s.X.T @ s.dout, self.db
+
+    late = Late()
+    report = grade.function(late.backward)  # self.dX of an earlier call: not read
+    assert "could not be checked" in report.results["X"].message
+
+
+def test_a_function_that_computes_with_the_sizes_is_checked_at_more_sizes() -> None:
+    def vanishing(s: Any) -> tuple[Any, Any, Any]:  # wrong, but not at N = 2, 3 or 6
+        n = s.X.shape[0]
+        dx = s.dout @ s.W.T * (1 + (n - 2) * (n - 3) * (n - 6))
+        return dx, s.X.T @ s.dout, s.dout.sum(axis=0)
+
+    report = grade.function(vanishing)
+    assert not report.results["X"].ok and report.results["X"].reason == "sizes"
+
+    def plain(s: Any) -> tuple[Any, Any, Any]:
+        return s.dout @ s.W.T, s.X.T @ s.dout, s.dout.sum(axis=0)
+
+    assert len(grade.function(plain).results["X"].sizes) == 5  # no sizes: degree 1
+    outer = grade.function(lambda s: vanishing(s))  # the code it calls is read too
+    assert not outer.results["X"].ok
+
+    def counted(s: Any) -> tuple[Any, Any, Any]:  # N counted in a loop, never named
+        k = 0
+        for _ in s.X:
+            k += 1
+        dx = s.dout @ s.W.T * (1 + (k - 2) * (k - 3) * (k - 6))
+        return dx, s.X.T @ s.dout, s.dout.sum(axis=0)
+
+    assert not grade.function(counted).results["X"].ok
+
+    class Layer:
+        def __call__(self, s: Any) -> tuple[Any, Any, Any]:
+            return vanishing(s)
+
+    assert not grade.function(Layer()).results["X"].ok
+    # code that cannot be read (what a partial calls) is assumed to use the sizes
+    assert not grade.function(functools.partial(vanishing)).results["X"].ok
 
 
 def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:

@@ -18,6 +18,7 @@ raises FormulaError (reason ``parse`` in :func:`parse_error_dict`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -177,6 +178,37 @@ def variable_names(config: Config) -> dict[str, str]:
             out.setdefault(f"d{spelled}", role)
             out.setdefault(f"dLd{spelled}", role)
     return out
+
+
+#: A name for the gradient of v, lower case, underscores dropped: dv, dldv, gradv, vgrad.
+_GRADIENT_NAME = re.compile(
+    r"(?:dld|d|grad|gradient)(?P<a>[a-z]\w*)|(?P<b>[a-z]\w*?)grad"
+)
+
+
+def gradient_of(target: str, config: Config) -> str | None:
+    """The role (X, W or b) whose gradient ``target`` names, as students write it, or
+    None when it names none (``grad``, ``out``, ``dY``).
+
+    Any case, with or without ``self.`` and underscores, in the convention's letters:
+    ``dX``, ``dx``, ``dLdX``, ``dL_dX``, ``grad_X``, ``X_grad``, ``X.grad``,
+    ``self.dW``, ``self.W.grad`` (torch's ``x.grad``; column's ``dA``).
+
+    >>> torch = Config(convention="torch")
+    >>> gradient_of("self.x.grad", torch), gradient_of("dL_dW", torch), gradient_of("grad", torch)
+    ('X', 'W', None)
+    """
+    letters = {
+        spelled.lower(): role
+        for role in VARIABLES
+        for spelled in (role, config.letters.of(role))
+    }
+    parts = [p.strip() for p in target.split(".") if p.strip()]
+    if len(parts) >= 2 and parts[-1].lower() == "grad":  # X.grad, self.W.grad
+        return letters.get(parts[-2].lower())
+    name = parts[-1].lower().replace("_", "") if parts else ""
+    match = _GRADIENT_NAME.fullmatch(name)
+    return letters.get(match.group("a") or match.group("b")) if match else None
 
 
 def resolve_variable(name: str, config: Config, where: str = "--wrt") -> str:
@@ -568,9 +600,7 @@ def _check_target(formula: Formula, var: str, config: Config) -> None:
     Raises:
         FormulaSyntaxError: the target names the derivative by another variable.
     """
-    name = formula.target.rpartition(".")[2].lower()
-    spelled = {k.lower(): v for k, v in variable_names(config).items() if k[0] == "d"}
-    other = spelled.get(name)
+    other = gradient_of(formula.target, config)
     if other is None or other == var:
         return
     letters = config.letters
@@ -737,6 +767,7 @@ __all__ = [
     "check_dict",
     "check_formula",
     "further_sizes",
+    "gradient_of",
     "parse_error_dict",
     "readable",
     "resolve_variable",
