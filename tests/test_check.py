@@ -767,3 +767,10 @@ def test_a_verdict_in_a_terminal_is_wrapped_to_its_width(
     lines = shown.stdout.splitlines()
     assert max(len(line) for line in lines) <= 60
     assert " ".join(" ".join(lines).split()) == " ".join(piped.stdout.split())
+
+
+def test_the_verdict_reads_the_right_hand_side_of_an_assignment() -> None:
+    """A line copied from a backward pass, ``dW = X.T @ dY``: the verdict says
+    "∂L/∂W = X.T @ dY is right", not "∂L/∂W = dW = X.T @ dY"."""
+    result = check_formula(Config(n=2, d=3, m=4), "W", "dW = X.T @ dY")
+    assert result.ok and result.message.startswith("∂L/∂W = X.T @ dY is right")

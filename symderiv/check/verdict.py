@@ -700,7 +700,10 @@ def _result(
     """The verdict ``outcome`` in words; ``given`` is the outcome at the given sizes
     (right there, a wrong ``outcome`` is right only at some sizes: reason ``sizes``)."""
     conv = checker.conv
-    text = _clip(" ".join(checker.formula.text.split()))
+    written = checker.formula.text
+    if checker.formula.target:  # "dW = X.T @ dY": the verdict reads ∂L/∂W = X.T @ dY
+        written = written.split("=", 1)[1]
+    text = _clip(" ".join(written.split()))
     head = (
         f"{checker.deriv} = {text}"
         if checker.formula.text != "<function>"
