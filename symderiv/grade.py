@@ -35,7 +35,7 @@ from typing import Any
 
 from .algebra import Poly, PolyMatrix
 from .check.grammar import Formula
-from .check.shapes import Dim, sizes_text
+from .check.shapes import Dim, sizes_listed, sizes_text
 from .check.values import _grid
 from .check.verdict import (
     MAX_DEGREE,
@@ -659,13 +659,13 @@ def _unchecked(
     names = result.size_names
     head = f"∂L/∂{result.letter} from the function could not be checked at "
     judged = (
-        f"it is right where it was checked ({_sizes_listed(names, checked)}), but "
+        f"it is right where it was checked ({sizes_listed(names, checked)}), but "
         "fewer sizes than a check needs are no evidence, so it gets no credit"
         if checked
         else "it was never computed"
     )
     message = (
-        f"{head}{_sizes_listed(names, skipped)} (convention {result.convention}): "
+        f"{head}{sizes_listed(names, skipped)} (convention {result.convention}): "
         f"{judged}.\n  {why}"
     )
     return replace(
@@ -677,14 +677,6 @@ def _unchecked(
         failed_at=skipped[0],
         got_shape=None,
     )
-
-
-def _sizes_listed(names: tuple[str, str, str], triples: Sequence[Triple]) -> str:
-    """``N=3, D=4, M=5; N=6, D=4, M=5``, or a count and range past five triples."""
-    if len(triples) <= 5:
-        return "; ".join(sizes_text(names, t) for t in triples)
-    sizes = [v for t in triples for v in t]
-    return f"{len(triples)} size triples, sizes {min(sizes)} to {max(sizes)}"
 
 
 #: Code that reads the sizes: ``x.shape``, ``len(x)``, ``x.size``, ``np.shape(x)``, or

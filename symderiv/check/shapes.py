@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -186,6 +186,17 @@ class Env:
 def sizes_text(names: tuple[str, str, str], triple: tuple[int, int, int]) -> str:
     """``N=2, D=2, M=3``: each size's name (N, C_in, ...) with its value."""
     return ", ".join(f"{k}={v}" for k, v in zip(names, triple, strict=True))
+
+
+def sizes_listed(
+    names: tuple[str, str, str], triples: Sequence[tuple[int, int, int]], more: str = ""
+) -> str:
+    """``N=3, D=4, M=5; N=6, D=4, M=5``, or past four triples (a grid of them) their
+    count and range: ``84 more size triples, sizes 3 to 23`` (``more="more "``)."""
+    if len(triples) <= 4:
+        return "; ".join(sizes_text(names, t) for t in triples)
+    sizes = [v for t in triples for v in t]
+    return f"{len(triples)} {more}size triples, sizes {min(sizes)} to {max(sizes)}"
 
 
 @lru_cache(maxsize=1024)

@@ -40,7 +40,7 @@ from .grammar import (
     parse,
     walk,
 )
-from .shapes import Dim, Env, Shapes, format_shape, sizes_text
+from .shapes import Dim, Env, Shapes, format_shape, sizes_listed, sizes_text
 from .values import Evaluator
 
 #: Longest entry shown in a message, in characters.
@@ -713,10 +713,7 @@ def _result(
     convention = f"convention {conv.name}"
     reason = outcome.reason
     if outcome.ok:
-        others = "; ".join(sizes_text(conv.sizes, t) for t in triples[1:])
-        if len(triples) > 5:  # a formula with sizes in it: a grid of them
-            sizes = [v for t in triples[1:] for v in t]
-            others = f"{len(triples) - 1} more size triples, sizes {min(sizes)} to {max(sizes)}"
+        others = sizes_listed(conv.sizes, triples[1:], "more ")
         also = f", and at {others}" if others else ""
         message = f"{head} is right (at {at}{also}; {convention})."
     elif given.ok:
