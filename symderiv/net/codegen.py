@@ -39,9 +39,8 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
         net=parse_net(net), n=_BATCH, d=1, convention=conv.name, loss=loss
     )
     all_stages = stages(config)
-    flat = (
-        conv.bias_vector
-    )  # torch: each bias and its gradient a vector, as nn.Linear's
+    # torch: each bias and its gradient a vector, as nn.Linear's
+    flat = conv.bias_vector
     widths = config.widths()[1:]
     init: list[str] = []
     fwd: list[str] = ["        self.X = X", "        self.N = X.shape[0]"]
@@ -56,13 +55,10 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             w_shape = (
                 f"({width}, {d_in})" if conv.weight_transposed else f"({d_in}, {width})"
             )
-            b_shape = (
-                f"({width}, 1)"
-                if conv.bias_column
-                else f"({width},)"
-                if flat
-                else f"(1, {width})"
-            )
+            if conv.bias_column:
+                b_shape = f"({width}, 1)"
+            else:
+                b_shape = f"({width},)" if flat else f"(1, {width})"
             init.append(
                 f"        self.W{k} = rng.normal(scale=1 / np.sqrt({d_in}), size={w_shape})"
             )

@@ -35,16 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ["--n", "2", "--d", "2", "--m", "3"]
-NET = [
-    "--net",
-    "affine:3,relu,affine:2",
-    "--loss",
-    "softmax-ce",
-    "--n",
-    "2",
-    "--d",
-    "2",
-]
+NET = "--net affine:3,relu,affine:2 --loss softmax-ce --n 2 --d 2".split()
 NAMES = ("article.png", "slide.png", "terminal.svg", "web.png", "network-article.png")
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
