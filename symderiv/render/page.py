@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from .. import notes
 from ..algebra import Poly, PolyMatrix
+from ..check.grammar import walk as walk_node
 from ..conventions import Config, command_line, entry_name
 from ..notation import (
     SCALARS,
@@ -210,14 +211,8 @@ class CertificateTable:
     A certificate too long for one page or slide (a deep network's) is several tables
     in one section: the first has the heading, a later one is ``continued`` (no heading
     of its own), and every one but the last ``continues`` (the verdict, which speaks
-    for the whole certificate, comes once, after the last table).
-
-    Attributes:
-        intro: the sentence before the table.
-        checks: this table's rows.
-        verified: every check of the whole certificate passed.
-        continued: the table goes on from the one before, under its heading.
-        continues: another table of the certificate follows.
+    for the whole certificate, comes once, after the last table). ``verified``: every
+    check of the whole certificate passed.
     """
 
     intro: Prose
@@ -576,15 +571,6 @@ def _parts(parts: list[notes.Part]) -> Iterator[Block]:
             yield Heading(part.prose)
 
 
-def _has(node: Node, kind: type) -> bool:
-    """True when ``node`` or a node inside it is a ``kind``."""
-    one = (getattr(node, attr, None) for attr in ("arg", "left", "right"))
-    return isinstance(node, kind) or any(
-        isinstance(child, Node) and _has(child, kind)
-        for child in (*getattr(node, "args", ()), *one)
-    )
-
-
 def _is_upstream(step: Step) -> bool:
     # dY = ∂L/∂Y, or dY = (∂L/∂Y)ᵀ in numerator layout
     return step.kind is StepKind.DEFINE and any(
@@ -635,6 +621,7 @@ def step_blocks(
 
     ``max_entries``: the display limit (the entry written out is elided past it).
     """
+    from .code import numpy_lines  # the one NumPy printer
     from .devices import function_view_blocks, slicing_blocks, values_blocks
 
     c = d.config
@@ -643,7 +630,12 @@ def step_blocks(
     # seed 002's route: the map as a function, its Jacobian as symbols, before the numbers
     blocks += function_view_blocks(d, step)
     blocks.append(Display(step.equations, step.kind, boxed=summary))
-    commutes = any(_has(p, Comm) for eq in step.equations for p in eq.parts)
+    commutes = any(
+        isinstance(n, Comm)
+        for eq in step.equations
+        for p in eq.parts
+        for n in walk_node(p)
+    )
     shown = (
         _sparsity(c, step),
         Note(notes.commutation(c)) if commutes else None,
@@ -662,7 +654,7 @@ def step_blocks(
         before, math, after = notes.upstream_notation(c)
         blocks.append(Notation(before, math, after))
     if summary:
-        lines = code_lines(d)
+        lines = numpy_lines(d)
         if lines:
             blocks.append(Code(notes.CODE_INTRO, tuple(lines)))
     redo = {StepKind.JACOBIAN: "jacobian", StepKind.RESULT: "closed"}.get(step.kind)
@@ -691,13 +683,6 @@ def shown_step(d: Derivation, step: Step) -> Step:
             for eq in step.equations
         ),
     )
-
-
-def code_lines(d: Derivation) -> list[str]:
-    """The NumPy lines of the closed forms (the one NumPy printer, :mod:`.code`)."""
-    from .code import numpy_lines
-
-    return numpy_lines(d)
 
 
 def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, ...]:
