@@ -86,6 +86,7 @@ STYLE_NONZERO = "magenta"
 STYLE_SHAPE = "dim italic"
 STYLE_RULE = "dim"
 STYLE_TITLE = "bold"
+_STYLE_PASSED = {True: "bold green", False: "bold red"}
 
 
 # -- blocks of lines -------------------------------------------------------------------------
@@ -202,11 +203,7 @@ _UPSTREAM_RE = re.compile(r"∂L/∂[^\W\d_]+[₀-₉]+(?:,[₀-₉]+)*")
 
 def _cell_style(poly: Poly, jacobian: bool = False) -> str:
     """Dim zeros; in a Jacobian, colour the nonzeros (what survives the Kronecker delta)."""
-    if poly.is_zero():
-        return STYLE_ZERO
-    if jacobian:
-        return STYLE_NONZERO
-    return ""
+    return STYLE_ZERO if poly.is_zero() else STYLE_NONZERO if jacobian else ""
 
 
 def styled(text: str, style: str = "") -> Text:
@@ -437,10 +434,6 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     #: a matrix drawn so far wrote the upstream derivatives as ȳ (z̄, …)
     bar_used = False
 
-    @property
-    def width(self) -> int:
-        return self.settings.width
-
     def empty(self) -> list[Any]:
         return []
 
@@ -468,10 +461,8 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         macron, is one cell too); then products without the dot (x₁,₁w₁,₁, as
         handwritten notes do); last sums without spaces (issue 15)."""
         letters = self.letters
-        if letters.upstream or self.defining:
-            narrow = letters
-        else:
-            narrow = replace(letters, upstream="bar")
+        bar = letters.upstream or self.defining
+        narrow = letters if bar else replace(letters, upstream="bar")
         return ((letters, 0), (narrow, 0), (narrow, 1), (narrow, 2))
 
     @property
@@ -617,7 +608,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             self.prose(block.title).replace("an affine layer, ", "") + "\n", "bold"
         )
         parts = [self.prose(p) for p in block.settings]
-        title.append_text(wrap_items(Text(), parts, self.width))
+        title.append_text(wrap_items(Text(), parts, self.settings.width))
         return [title, Text("")]
 
     def section(self, block: Section | Remarks | Background) -> list[Any]:
@@ -657,7 +648,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
     def display(self, block: Display) -> list[Any]:
         out: list[Any] = []
         for eq in block.equations:
-            lines = self.equation(eq, self.width).lines
+            lines = self.equation(eq, self.settings.width).lines
             out += [Text("\n").join(lines), Text("")]
         return out
 
@@ -717,7 +708,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         parts = [TBlock([term], 0) for term in [first, *terms[1:]]]
         items: list[Any] = [
             Text(self.prose(block.title), style="dim"),
-            Text("\n").join(self.chain_of(parts, "+", self.width, pad).lines),
+            Text("\n").join(self.chain_of(parts, "+", self.settings.width, pad).lines),
         ]
         if block.hidden:
             hidden = self.prose(notes.entry_hidden(block.hidden))
@@ -741,7 +732,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 items.append(f"{text} {_dims(item.dims.shape, item.names)}")
         head = Text("shapes: ", style="dim")
         # "; " between the formulas: their products are written with "·"
-        return [wrap_items(head, items, self.width, STYLE_SHAPE, "; ")]
+        return [wrap_items(head, items, self.settings.width, STYLE_SHAPE, "; ")]
 
     def closed_shapes(self, block: ClosedShapes) -> list[Any]:
         lines = []
@@ -785,7 +776,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         ok = block.verified
         verdict = Text(
             "All results verified." if ok else "Verification FAILED (see ✗ above).",
-            style="bold green" if ok else "bold red",
+            style=_STYLE_PASSED[ok],
         )
         return [Text(""), table] + ([] if block.continues else [verdict])
 
@@ -821,15 +812,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return [table, Text("")]
 
     def verdict(self, block: Verdict) -> list[Any]:
-        style = "bold green" if block.passed else "bold red"
-        return [Text(self.prose(block.prose), style=style)]
+        return [Text(self.prose(block.prose), style=_STYLE_PASSED[block.passed])]
 
     def api_check(self, block: ApiCheck) -> list[Any]:
         return []  # omitted (page.OMITTED): code cells run only in a notebook
 
 
 def _mark(passed: bool) -> Text:
-    return Text("✓", style="bold green") if passed else Text("✗", style="bold red")
+    return Text("✓" if passed else "✗", style=_STYLE_PASSED[passed])
 
 
 @dataclass
