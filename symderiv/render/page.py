@@ -516,10 +516,8 @@ def shown_terms(count: int, limit: int) -> tuple[list[int], int]:
     >>> shown_terms(3, 12), shown_terms(20, 5)
     (([0, 1, 2], 0), ([0, 1, 2, 19], 16))
     """
-    if count <= limit:
-        return list(range(count)), 0
-    keep = max(limit - 2, 1)
-    return [*range(keep), count - 1], count - keep - 1
+    shown = [i for i in shown_indices(count, max(limit, 2)) if i is not None]
+    return shown, count - len(shown)
 
 
 def entry_sum(

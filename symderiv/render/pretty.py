@@ -58,7 +58,7 @@ def narrow(text: str) -> bool:
 
 def text_width(text: str) -> int:
     """Terminal cells taken by ``text``: ``len`` for the usual characters, else Rich's count."""
-    if _WIDE.search(text) is None:
+    if narrow(text):
         return len(text)
     from rich.cells import cell_len
 

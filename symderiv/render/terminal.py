@@ -106,10 +106,6 @@ class TBlock:
     def width(self) -> int:
         return max((width_of(ln) for ln in self.lines), default=0)
 
-    @property
-    def height(self) -> int:
-        return len(self.lines)
-
     @staticmethod
     def of(text: str, style: str = "") -> TBlock:
         lines = [Text(s, style=style) for s in text.split("\n")]
@@ -119,14 +115,14 @@ class TBlock:
 def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
     """Side by side, aligned on their middle lines."""
     above = max(b.mid for b in blocks)
-    below = max(b.height - b.mid for b in blocks)
+    below = max(len(b.lines) - b.mid for b in blocks)
     lines = [Text() for _ in range(above + below)]
     for k, b in enumerate(blocks):
         top = above - b.mid
         w = b.width
         for r in range(above + below):
             src = r - top
-            piece = b.lines[src].copy() if 0 <= src < b.height else Text()
+            piece = b.lines[src].copy() if 0 <= src < len(b.lines) else Text()
             piece.pad_right(w - width_of(piece))
             if k:
                 lines[r].append(sep if r == above else " " * len(sep))
@@ -138,11 +134,10 @@ def hjoin(blocks: list[TBlock], sep: str = " ") -> TBlock:
 
 def indent(block: TBlock, prefix: str) -> TBlock:
     """``prefix`` before the middle line, spaces before the others."""
-    lines = []
-    for r, ln in enumerate(block.lines):
-        head = Text(prefix if r == block.mid else " " * len(prefix))
-        head.append_text(ln)
-        lines.append(head)
+    lines = [
+        Text.assemble(prefix if r == block.mid else " " * len(prefix), ln)
+        for r, ln in enumerate(block.lines)
+    ]
     return TBlock(lines, block.mid)
 
 
@@ -308,10 +303,7 @@ def _grid(
         left, right = (
             "[]" if n == 1 else "⎡⎤" if k == 0 else "⎣⎦" if k == n - 1 else "⎢⎥"
         )
-        line = Text(left)
-        line.append_text(ln)
-        line.append(right)
-        out.append(line)
+        out.append(Text.assemble(left, ln, right))
     block = TBlock(out, n // 2)
     return labelled(block, matrix.shape) if shape else block
 
