@@ -221,10 +221,10 @@ def _grid(
     max_terms: int,
     blocks: tuple[int, int] | None,
     shape: bool,
-    compact: int = 0,
-    least: int = 2,
+    compact: int,
+    least: int,
+    memo: dict[tuple[Any, ...], list[str]],
     fit: int | None = None,
-    memo: dict[tuple[Any, ...], list[str]] | None = None,
 ) -> TBlock | None:
     """The matrix in brackets, the rows and columns shown, each entry elided past
     ``max_terms`` terms where that hides ``least`` or more (:func:`cell_text`).
@@ -232,37 +232,34 @@ def _grid(
     None when it would be wider than ``fit`` (measured before any line is drawn);
     ``memo`` keeps the cells' texts between tries of one matrix.
     """
-    memo = {} if memo is None else memo
-    # Cells as lists of lines (a fraction takes three lines).
-    cells: list[list[tuple[list[str], str]]] = []
-    for i in rows_shown:
-        row: list[tuple[list[str], str]] = []
-        for j in cols_shown:
-            if i is None or j is None:  # an ellipsis: ⋱ where both are
-                row.append((["⋱" if i == j else "⋮" if i is None else "⋯"], ""))
-                continue
-            p = matrix[i, j]
-            key = (i, j, letters, max_terms, compact, least)
-            if key not in memo:
-                memo[key] = cell_text(p, letters, max_terms, compact, least).split("\n")
-            row.append((memo[key], _cell_style(p, jacobian=blocks is not None)))
-        cells.append(row)
-    ncols = len(cols_shown)
+
+    def cell(i: int | None, j: int | None) -> tuple[list[str], str]:
+        """The lines of one cell (a fraction takes three) and its style."""
+        if i is None or j is None:  # an ellipsis: ⋱ where both are
+            return ["⋱" if i == j else "⋮" if i is None else "⋯"], ""
+        p = matrix[i, j]
+        key = (i, j, letters, max_terms, compact, least)
+        if key not in memo:
+            memo[key] = cell_text(p, letters, max_terms, compact, least).split("\n")
+        return memo[key], _cell_style(p, jacobian=blocks is not None)
+
+    cells = [[cell(i, j) for j in cols_shown] for i in rows_shown]
     # Numbers (--values), right-aligned as a column of figures (their first line only).
     numeric = [
-        all(_NUMBER.fullmatch(r[c][0][0]) or r[c][0][0] in "⋮⋯⋱" for r in cells)
-        for c in range(ncols)
+        all(_NUMBER.fullmatch(lines[0]) or lines[0] in "⋮⋯⋱" for lines, _ in column)
+        for column in zip(*cells, strict=True)
     ]
     cells = [
         [
-            (lines[:1] if numeric[c] else lines, style)
-            for c, (lines, style) in enumerate(row)
+            (lines[:1] if num else lines, style)
+            for num, (lines, style) in zip(numeric, row, strict=True)
         ]
         for row in cells
     ]
     # cells, not characters: z̄'s combining macron takes none
     widths = [
-        max(max(text_width(s) for s in r[c][0]) for r in cells) for c in range(ncols)
+        max(text_width(s) for lines, _ in column for s in lines)
+        for column in zip(*cells, strict=True)
     ]
     vsep, hsep = block_rules(rows_shown, cols_shown, blocks, matrix.shape)
     label = f" ({shape_text(matrix.shape)})" if shape else ""
@@ -273,10 +270,10 @@ def _grid(
     for r, row in enumerate(cells):
         if hsep[r]:
             line = Text()
-            for c in range(ncols):
+            for c, w in enumerate(widths):
                 if c:
                     line.append("─┼─" if vsep[c] else "──", style=STYLE_RULE)
-                line.append("─" * widths[c], style=STYLE_RULE)
+                line.append("─" * w, style=STYLE_RULE)
             body.append(line)
         height = max(len(cell[0]) for cell in row)
         for h in range(height):
@@ -295,11 +292,10 @@ def _grid(
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
             body.append(line)
-    inner = max(width_of(ln) for ln in body) if body else 0
+    # brackets around the lines (each as wide: every cell is padded to its column)
     n = len(body)
     out: list[Text] = []
     for k, ln in enumerate(body):
-        ln.pad_right(inner - width_of(ln))
         left, right = (
             "[]" if n == 1 else "⎡⎤" if k == 0 else "⎣⎦" if k == n - 1 else "⎢⎥"
         )
@@ -486,7 +482,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             least = 2 if terms == self.settings.max_terms else 1
             for k, (letters, compact) in spellings:
                 args = (rows_shown, cols_shown, terms, blocks, shape, compact, least)
-                block = _grid(matrix, letters, *args, fit=width, memo=memo)
+                block = _grid(matrix, letters, *args, memo, fit=width)
                 if block is not None:
                     self.needed = max(self.needed, k)
                     return block, fitted
@@ -499,7 +495,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 limit = min(limit, len(cols_shown)) - 1
             else:  # the narrowest there is, too wide all the same
                 self.needed = max(self.needed, k)
-                narrowest = _grid(matrix, letters, *args, memo=memo)
+                narrowest = _grid(matrix, letters, *args, memo)
                 assert narrowest is not None
                 return narrowest, False
 
