@@ -532,10 +532,10 @@ def entry_sum(
     if (
         step.kind is not StepKind.CHAIN
         or step.view != "jacobian"
+        or var is None
         or var not in d.results
     ):
         return None
-    assert var is not None
     jac = d.results[var].jacobian
     row = d.upstream.vec(d.config.vec)
     if jac.cols < 1 or len(row) != jac.rows:
@@ -651,10 +651,8 @@ def step_blocks(
     if _is_upstream(step) and c.upstream != "partial":  # --upstream partial: no ȳ
         before, math, after = notes.upstream_notation(c)
         blocks.append(Notation(before, math, after))
-    if summary:
-        lines = numpy_lines(d)
-        if lines:
-            blocks.append(Code(notes.CODE_INTRO, tuple(lines)))
+    if summary and (lines := numpy_lines(d)):
+        blocks.append(Code(notes.CODE_INTRO, tuple(lines)))
     redo = {StepKind.JACOBIAN: "jacobian", StepKind.RESULT: "closed"}.get(step.kind)
     if redo and step.view == "jacobian" and step.wrt in d.results:
         assert step.wrt is not None
