@@ -40,7 +40,7 @@ from ..notation import (
     Visitor,
     Written,
 )
-from ..notes import Code, M, Prose
+from ..notes import SUPERSCRIPT, Code, M, Prose, size_m, tex_letters
 
 Leaf = Callable[[Node], str]
 
@@ -48,7 +48,6 @@ Leaf = Callable[[Node], str]
 _LAYER_ROLE = re.compile(r"(d?)([A-Za-z])(\d+)\Z")
 #: A network's entry letters carry it too: z2 (entries z2_i_j), a1, w1.
 _LAYER_ENTRY = re.compile(r"([a-z]+)(\d+)\Z")
-_SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
 def _is_neg(node: Node) -> bool:
@@ -196,7 +195,7 @@ class _Printer(Visitor[str]):
         m = _LAYER_ENTRY.match(letters)
         if m is None:
             return letters
-        return m.group(1) + f"({m.group(2)})".translate(_SUPERSCRIPT)
+        return m.group(1) + f"({m.group(2)})".translate(SUPERSCRIPT)
 
     # -- a network's elementwise layers (symderiv.net) ---------------------------------
     def visit_Had(self, node: Had) -> str:  # noqa: N802
@@ -243,8 +242,7 @@ def size_latex(name: str) -> str:
     layer = re.match(r"([A-Za-z])(\d+)\Z", name)
     if layer is not None:  # a network's widths K1, K2
         return f"{layer.group(1)}_{{{layer.group(2)}}}"
-    base, _, sub = name.partition("_")
-    return f"{base}_{{\\mathrm{{{sub}}}}}" if sub else name
+    return size_m(name).latex
 
 
 class _LatexPrinter(_Printer):
@@ -272,16 +270,14 @@ class _LatexPrinter(_Printer):
     def name(self, role: str) -> str:
         layer = _LAYER_ROLE.match(role)
         if layer is not None:  # a network's W1, dZ2: W_{1}, \mathit{dZ}_{2}
-            base = layer.group(1) + layer.group(2)
-            base = base if len(base) == 1 else f"\\mathit{{{base}}}"
+            base = tex_letters(layer.group(1) + layer.group(2))
             return f"{base}_{{{layer.group(3)}}}"
         letters = self.letters.of(role)
-        # a name of several letters is one symbol (dY, dLdZ), not a product d·Y
-        tex = letters if len(letters) == 1 else f"\\mathit{{{letters}}}"
         if self.letters.bold and role in NAMEABLE:
             # --bold: matrices in bold, as seeds 000 and 002 write X, W, b
             return f"\\mathbf{{{letters}}}"
-        return tex
+        # a name of several letters is one symbol (dY, dLdZ), not a product d·Y
+        return tex_letters(letters)
 
     def size(self, size: str) -> str:
         return size_latex(self.letters.of(size))
