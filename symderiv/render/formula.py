@@ -19,6 +19,7 @@ from fractions import Fraction
 from ..conventions import NAMEABLE, Letters
 from ..notation import (
     ROLES,
+    SCALARS,
     Comm,
     Deriv,
     Diag,
@@ -39,6 +40,7 @@ from ..notation import (
     Vec,
     Visitor,
     Written,
+    product,
 )
 from ..notes import SUPERSCRIPT, Code, M, Prose, size_m, tex_letters
 
@@ -50,29 +52,20 @@ _LAYER_ROLE = re.compile(r"(d?)([A-Za-z])(\d+)\Z")
 _LAYER_ENTRY = re.compile(r"([a-z]+)(\d+)\Z")
 
 
-def _is_neg(node: Node) -> bool:
-    return (
-        isinstance(node, Prod)
-        and bool(node.args)
-        and isinstance(node.args[0], Scalar)
-        and node.args[0].value < 0
-    )
-
-
-def _negate(node: Prod) -> Node:
-    first = node.args[0]
-    assert isinstance(first, Scalar)
-    rest = node.args[1:]
-    if first.value == -1:
-        return rest[0] if len(rest) == 1 else Prod(*rest)
-    return Prod(Scalar(-first.value), *rest)
+def _negated(node: Node) -> Node | None:
+    """A term led by a negative number, without its sign (−2·X: 2·X); else None."""
+    if not (isinstance(node, Prod) and node.args and isinstance(node.args[0], Scalar)):
+        return None
+    value, rest = node.args[0].value, node.args[1:]
+    if value >= 0:
+        return None
+    return product(*rest) if value == -1 else Prod(Scalar(-value), *rest)
 
 
 class _Printer(Visitor[str]):
-    """The shared walk, in Unicode text; the LaTeX subclass gives its own symbols:
-    strings, and templates whose
-    ``{}`` are the operands (``frac`` takes numerator and denominator, ``over`` the
-    operand and the size it is divided by)."""
+    """The shared walk, in Unicode text; the LaTeX subclass gives its own symbols: strings,
+    and templates whose ``{}`` are the operands (``frac`` takes numerator and denominator,
+    ``over`` the operand and the size it is divided by)."""
 
     times = "·"
     otimes = " ⊗ "
@@ -144,9 +137,9 @@ class _Printer(Visitor[str]):
     def visit_Sum(self, node: Sum) -> str:  # noqa: N802
         out = ""
         for k, arg in enumerate(node.args):
-            if k and _is_neg(arg):
-                assert isinstance(arg, Prod)
-                out += self.minus + self.visit(_negate(arg))
+            negated = _negated(arg) if k else None
+            if negated is not None:
+                out += self.minus + self.visit(negated)
             else:
                 out += (" + " if k else "") + self.visit(arg)
         return out
@@ -165,8 +158,7 @@ class _Printer(Visitor[str]):
             den = str(first.value.denominator)
         if den is not None and len(args) > 1:
             # (Y − T)/N rather than 1/N·(Y − T)
-            rest = args[1:]
-            inner_node = rest[0] if len(rest) == 1 else Prod(*rest)
+            inner_node = product(*args[1:])
             inner = self.visit(inner_node)
             if isinstance(inner_node, (Sum, Prod)):
                 inner = self.paren.format(inner)
@@ -204,7 +196,7 @@ class _Printer(Visitor[str]):
             s = self.visit(side)
             wrap = isinstance(side, (Sum, Kron, Had)) or (
                 isinstance(side, Prod)
-                and sum(not isinstance(a, (Scalar, Recip)) for a in side.args) > 1
+                and sum(not isinstance(a, SCALARS) for a in side.args) > 1
             )
             parts.append(self.paren.format(s) if wrap else s)
         return self.odot.join(parts)
