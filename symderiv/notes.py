@@ -965,13 +965,8 @@ def forward_note(c: Config) -> Prose:
 def upstream_note(c: Config) -> Prose:
     """What the upstream derivative is, for each loss, and h (what J_h(y) of the chain
     rule is, said before the chain rule uses it)."""
-    return _upstream_value(c) + upstream_row(c)
-
-
-def upstream_row(c: Config) -> Prose:
-    """L = h(y): what h is, said before the chain rule writes J_h(y)."""
     y = c.letters.entry("Y")
-    return prose(
+    return _upstream_value(c) + prose(
         " Write {L}, with $h$ everything after this layer ("
         + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
         + "): in vec order these derivatives form the row Jacobian of $h$.",
