@@ -21,19 +21,13 @@ from ..conventions import PREFIX, Letters
 from ..notes import size_m
 
 #: Unicode subscripts of the letters and digits that have one (x_ih prints as xᵢₕ).
-_SUBSCRIPT = dict(
-    zip(
-        "aehijklmnoprstuvx0123456789",
-        "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉",
-        strict=True,
-    )
-)
+_SUBSCRIPT = str.maketrans("aehijklmnoprstuvx0123456789", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉")
 
 
 def _subscript(names: str) -> str:
     """ "hk" -> "ₕₖ" (or "_hk" when a letter has no Unicode subscript)."""
-    if all(c in _SUBSCRIPT for c in names):
-        return "".join(_SUBSCRIPT[c] for c in names)
+    if all(ord(c) in _SUBSCRIPT for c in names):
+        return names.translate(_SUBSCRIPT)
     return f"_{names}"
 
 
