@@ -240,9 +240,13 @@ def entry_m(letter: str, index: str) -> M:
 VEC = M("vec", r"\operatorname{vec}")
 
 
+def _vec(c: Config, role: str) -> M:
+    """vec(V) in the derivation's letters."""
+    return vec_m(letter_m(c.letters.of(role)))
+
+
 def _dvec(c: Config, role: str) -> M:
-    y, v = c.letters.of("Y"), c.letters.of(role)
-    return partial(vec_m(letter_m(y)), vec_m(letter_m(v)))
+    return partial(_vec(c, "Y"), _vec(c, role))
 
 
 # -- headings ---------------------------------------------------------------------------------
@@ -1046,12 +1050,7 @@ def vec_note(c: Config) -> Prose:
 
 
 def jacobian_title(c: Config, var: str) -> Prose:
-    y, v = c.letters.of("Y"), c.letters.of(var)
-    return prose(
-        "Jacobian of {y} with respect to {v}",
-        y=vec_m(letter_m(y)),
-        v=vec_m(letter_m(v)),
-    )
+    return prose("Jacobian of {y} with respect to {v}", y=_vec(c, "Y"), v=_vec(c, var))
 
 
 def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
@@ -1265,8 +1264,7 @@ def function_view(
     held = {"a": sym(others[0]), "b": sym(others[1])}
     # vec(V) ↦ vec(Y) written out: a bare letter would name both a matrix and its
     # vector (torch's x and y), or the map and a matrix
-    vv = vec_m(letter_m(c.letters.of(var)))
-    vy = vec_m(letter_m(c.letters.of("Y")))
+    vv, vy = _vec(c, var), _vec(c, "Y")
     maps = M(f"{vv.text} ↦ {vy.text}", rf"{vv.latex} \mapsto {vy.latex}")
     jy = chain_jacobians(c, var)[1]
     dims = M(
