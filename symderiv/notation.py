@@ -8,8 +8,8 @@ when a formula is evaluated (``sizes={"N": 2, "D": 2, "M": 3}``). Leaves may als
 explicit matrix (``Explicit``) or a sympy expression (``Expr``) that the printers draw
 with their own matrix and sympy printers.
 
-The node classes, whose names other modules (the ``check`` grammar among them) rely on
-(the simplest have no docstring of their own: their row says it):
+The node classes, whose names other modules (the ``check`` grammar among them) rely on;
+the simplest are documented only by their row here:
 
 ==========  ==================================  ==============================
 node        meaning                             shape
