@@ -8,7 +8,8 @@ when a formula is evaluated (``sizes={"N": 2, "D": 2, "M": 3}``). Leaves may als
 explicit matrix (``Explicit``) or a sympy expression (``Expr``) that the printers draw
 with their own matrix and sympy printers.
 
-The node classes, whose names other modules (the ``check`` grammar among them) rely on:
+The node classes, whose names other modules (the ``check`` grammar among them) rely on;
+the simplest are documented only by their row here:
 
 ==========  ==================================  ==============================
 node        meaning                             shape
@@ -74,29 +75,21 @@ class Sym(Node):
 
 @dataclass(frozen=True)
 class Scalar(Node):
-    """A rational number such as -1 or 1/2."""
-
     value: Fraction
 
 
 @dataclass(frozen=True)
 class Recip(Node):
-    """The scalar 1/size, e.g. ``Recip("N")`` is 1/N (the MSE loss's factor)."""
-
     size: str
 
 
 @dataclass(frozen=True)
 class Eye(Node):
-    """The identity matrix I_size, shape (size, size)."""
-
     size: str
 
 
 @dataclass(frozen=True)
 class Ones(Node):
-    """The all-ones column vector 1_size, shape (size, 1)."""
-
     size: str
 
 
@@ -110,8 +103,6 @@ class Comm(Node):
 
 @dataclass(frozen=True)
 class T(Node):
-    """Transpose of ``arg``."""
-
     arg: Node
 
 
@@ -127,8 +118,6 @@ class Prod(Node):
 
 @dataclass(frozen=True)
 class Sum(Node):
-    """Sum of ``args``."""
-
     args: tuple[Node, ...]
 
     def __init__(self, *args: Node) -> None:
@@ -137,8 +126,6 @@ class Sum(Node):
 
 @dataclass(frozen=True)
 class Kron(Node):
-    """Kronecker product ``left ⊗ right``."""
-
     left: Node
     right: Node
 
@@ -161,8 +148,6 @@ class Deriv(Node):
 
 @dataclass(frozen=True)
 class Grad(Node):
-    """The gradient ∇_wrt of (a vector field, written with nabla)."""
-
     of: str
     wrt: str
 
@@ -202,8 +187,6 @@ class Expr(Node):
 
 @dataclass(frozen=True)
 class Had(Node):
-    """The Hadamard (entrywise) product ``left ⊙ right`` of two matrices of one shape."""
-
     left: Node
     right: Node
 
@@ -220,8 +203,6 @@ class Slope(Node):
 
 @dataclass(frozen=True)
 class Diag(Node):
-    """diag(vec arg): the square matrix with the entries of ``arg`` on its diagonal."""
-
     arg: Node
 
 
@@ -435,6 +416,11 @@ def shape(
     (4, 6)
     """
     return _ShapeOf(roles, numerator).visit(node)
+
+
+def product(*args: Node) -> Node:
+    """The product of ``args``; a single factor is itself, not a product of one."""
+    return args[0] if len(args) == 1 else Prod(*args)
 
 
 def transpose(node: Node) -> Node:

@@ -202,6 +202,20 @@ def sizes_m(c: Config) -> M:
     return M(", ".join(s.text for s in sizes), ", ".join(s.latex for s in sizes))
 
 
+def _transposed_m(letters: str) -> M:
+    """Wᵀ."""
+    return M(f"{letters}ᵀ", f"{tex_letters(letters)}^{{T}}")
+
+
+def _gradient_m(letters: str) -> M:
+    """∇_W L = (∂L/∂W)ᵀ, the gradient in numerator layout."""
+    t = tex_letters(letters)
+    return M(
+        f"∇_{letters} L = (∂L/∂{letters})ᵀ",
+        rf"\nabla_{{{t}}} L = (\partial L/\partial {t})^{{T}}",
+    )
+
+
 def tex_letters(letters: str) -> str:
     """A letter as TeX: one letter stays, a word is one italic name (\\mathit{dLdZ})."""
     return letters if len(letters) == 1 else rf"\mathit{{{letters}}}"
@@ -226,9 +240,13 @@ def entry_m(letter: str, index: str) -> M:
 VEC = M("vec", r"\operatorname{vec}")
 
 
+def _vec(c: Config, role: str) -> M:
+    """vec(V) in the derivation's letters."""
+    return vec_m(letter_m(c.letters.of(role)))
+
+
 def _dvec(c: Config, role: str) -> M:
-    y, v = c.letters.of("Y"), c.letters.of(role)
-    return partial(vec_m(letter_m(y)), vec_m(letter_m(v)))
+    return partial(_vec(c, "Y"), _vec(c, role))
 
 
 # -- headings ---------------------------------------------------------------------------------
@@ -471,12 +489,8 @@ def entry_hidden(count: int) -> Prose:
 def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
     """Introduces ȳ_ij := ∂L/∂y_ij (the index style of the other notes) for the upstream
     entries: in the large matrices (by default), or everywhere (``--upstream bar``)."""
-    y = c.letters.entry("Y")
-    letter = tex_letters(y)
-    math = Math(
-        f"{_bar(y)}ᵢⱼ := ∂L/∂{y}ᵢⱼ,",
-        rf"\bar{{{letter}}}_{{ij}} := \frac{{\partial L}}{{\partial {letter}_{{ij}}}},",
-    )
+    bar = _bar_m(c, display=True)
+    math = Math(f"{bar.text},", f"{bar.tex},")
     if c.upstream == "bar":
         return (
             prose(
@@ -502,22 +516,25 @@ def upstream_notation(c: Config) -> tuple[Prose, Math, Prose]:
 
 def upstream_notation_short(c: Config) -> Prose:
     """The ȳ notation on a slide, one line."""
-    y = c.letters.entry("Y")
-    letter = tex_letters(y)
-    bar = M(
-        f"{_bar(y)}ᵢⱼ := ∂L/∂{y}ᵢⱼ",
-        rf"\bar{{{letter}}}_{{ij}} := \partial L/\partial {letter}_{{ij}}",
-    )
     return prose(
         ("Throughout" if c.upstream == "bar" else "Below")
         + ", {bar} (the bar marks a derivative of $L$).",
-        bar=bar,
+        bar=_bar_m(c, display=False),
     )
 
 
-def _bar(letter: str) -> str:
-    """ȳ, or the letter with a combining macron."""
-    return "ȳ" if letter == "y" else letter + chr(0x304)
+def _bar_m(c: Config, display: bool) -> M:
+    """ȳᵢⱼ := ∂L/∂yᵢⱼ, the derivative a fraction when ``display`` (else with a slash)."""
+    y = c.letters.entry("Y")
+    letter = tex_letters(y)
+    # ȳ, or the letter with a combining macron
+    bar = "ȳ" if y == "y" else y + chr(0x304)
+    dl = (
+        rf"\frac{{\partial L}}{{\partial {letter}_{{ij}}}}"
+        if display
+        else rf"\partial L/\partial {letter}_{{ij}}"
+    )
+    return M(f"{bar}ᵢⱼ := ∂L/∂{y}ᵢⱼ", rf"\bar{{{letter}}}_{{ij}} := {dl}")
 
 
 CODE_INTRO: Prose = (
@@ -624,10 +641,7 @@ def remarks(c: Config) -> list[Part]:
                 "the gradient in the variable's own shape is its transpose, {grad}; a "
                 "gradient step is {step}. The shapes in each closed form fit together "
                 "and give the transposed shape:",
-                grad=M(
-                    f"∇_{w} L = (∂L/∂{w})ᵀ",
-                    rf"\nabla_{{{wt}}} L = (\partial L/\partial {wt})^{{T}}",
-                ),
+                grad=_gradient_m(w),
                 step=M(
                     f"{w} ← {w} − η·∇_{w} L",
                     rf"{wt} \leftarrow {wt} - \eta \, \nabla_{{{wt}}} L",
@@ -955,13 +969,8 @@ def forward_note(c: Config) -> Prose:
 def upstream_note(c: Config) -> Prose:
     """What the upstream derivative is, for each loss, and h (what J_h(y) of the chain
     rule is, said before the chain rule uses it)."""
-    return _upstream_value(c) + upstream_row(c)
-
-
-def upstream_row(c: Config) -> Prose:
-    """L = h(y): what h is, said before the chain rule writes J_h(y)."""
     y = c.letters.entry("Y")
-    return prose(
+    return _upstream_value(c) + prose(
         " Write {L}, with $h$ everything after this layer ("
         + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
         + "): in vec order these derivatives form the row Jacobian of $h$.",
@@ -994,17 +1003,12 @@ def _upstream_value(c: Config) -> Prose:
             "For {L} every upstream derivative is 1.",
             L=M(f"L = Σᵢⱼ {y}ᵢⱼ", rf"L = \sum_{{ij}} {yt}_{{ij}}"),
         )
-    t = c.letters.entry("T")
-    tt = tex_letters(t)
     if c.loss == "softmax-ce":
         return prose(
             "Softmax cross-entropy: $P$ is the row-wise softmax of {Y} and each row of "
             "{T} is one-hot, so {dp} (derive --net with this loss derives it through the "
             "softmax Jacobian). Below, {dy} stands for this value.",
-            dp=M(
-                f"∂L/∂{y}ᵢⱼ = (pᵢⱼ − {t}ᵢⱼ)/N",
-                rf"\partial L/\partial {yt}_{{ij}} = (p_{{ij}} - {tt}_{{ij}})/N",
-            ),
+            dp=_loss_upstream(c, "ᵢⱼ"),
             dy=dy,
             **syms("Y", "T"),
         )
@@ -1012,12 +1016,21 @@ def _upstream_value(c: Config) -> Prose:
         "The chain starts one step earlier, at the loss: {dt}, where {T} holds the "
         "targets. Below, {dy} stands for this value; the identities hold for any "
         "upstream derivative, so in particular for this one.",
-        dt=M(
-            f"∂L/∂{y}ᵢⱼ = ({y}ᵢⱼ − {t}ᵢⱼ)/N",
-            rf"\partial L/\partial {yt}_{{ij}} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
-        ),
+        dt=_loss_upstream(c, "ᵢⱼ"),
         dy=dy,
         **syms("T"),
+    )
+
+
+def _loss_upstream(c: Config, ij: str) -> M:
+    """∂L/∂y_ij = (y_ij − t_ij)/N for mse, (p_ij − t_ij)/N for softmax-ce; ``ij`` is the
+    Unicode subscript (ᵢⱼ, or _ij in the index view)."""
+    y, t = c.letters.entry("Y"), c.letters.entry("T")
+    yt, tt = tex_letters(y), tex_letters(t)
+    p, pt = ("p", "p") if c.loss == "softmax-ce" else (y, yt)
+    return M(
+        f"∂L/∂{y}{ij} = ({p}{ij} − {t}{ij})/N",
+        rf"\partial L/\partial {yt}_{{ij}} = ({pt}_{{ij}} - {tt}_{{ij}})/N",
     )
 
 
@@ -1037,12 +1050,7 @@ def vec_note(c: Config) -> Prose:
 
 
 def jacobian_title(c: Config, var: str) -> Prose:
-    y, v = c.letters.of("Y"), c.letters.of(var)
-    return prose(
-        "Jacobian of {y} with respect to {v}",
-        y=vec_m(letter_m(y)),
-        v=vec_m(letter_m(v)),
-    )
+    return prose("Jacobian of {y} with respect to {v}", y=_vec(c, "Y"), v=_vec(c, var))
 
 
 def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
@@ -1098,20 +1106,16 @@ def reshape_note(c: Config, var: str) -> Prose:
     v = sym(var)
     if c.layout == "numerator":
         lv = c.letters.of(var)
-        lt = tex_letters(lv)
         y = c.letters.entry("Y")
         out = prose(
             "Numerator layout: {dl} takes the shape of {vt}, as in notes that write {dy} "
             "with one row per output; the gradient in {v}'s own shape is its transpose, "
             "{grad}.",
             dl=dl(c, var),
-            vt=M(f"{lv}ᵀ", f"{lt}^{{T}}"),
+            vt=_transposed_m(lv),
             dy=partial(LOSS, letter_m(y)),
             v=v,
-            grad=M(
-                f"∇_{lv} L = (∂L/∂{lv})ᵀ",
-                rf"\nabla_{{{lt}}} L = (\partial L/\partial {lt})^{{T}}",
-            ),
+            grad=_gradient_m(lv),
         )
     else:
         out = prose(
@@ -1171,12 +1175,12 @@ def summary_note(c: Config) -> Prose:
 
 # -- teaching devices (issue 15): the memory argument, the function view, both slicings,
 # -- the numbers of --values ------------------------------------------------------------------
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+#: Digits, signs and parentheses as superscripts: "(12)" -> "⁽¹²⁾".
+SUPERSCRIPT = str.maketrans("0123456789()-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁻")
 
 
 def _sup(k: int) -> str:
-    """12 -> "¹²"."""
-    return str(k).translate(_SUPERSCRIPT)
+    return str(k).translate(SUPERSCRIPT)
 
 
 def sci_m(value: int) -> M:
@@ -1260,10 +1264,13 @@ def function_view(
     held = {"a": sym(others[0]), "b": sym(others[1])}
     # vec(V) ↦ vec(Y) written out: a bare letter would name both a matrix and its
     # vector (torch's x and y), or the map and a matrix
-    vv = vec_m(letter_m(c.letters.of(var)))
-    vy = vec_m(letter_m(c.letters.of("Y")))
+    vv, vy = _vec(c, var), _vec(c, "Y")
     maps = M(f"{vv.text} ↦ {vy.text}", rf"{vv.latex} \mapsto {vy.latex}")
     jy = chain_jacobians(c, var)[1]
+    dims = M(
+        f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
+        rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
+    )
     return Para(
         prose(
             "Seen as a function of the entries of {v} alone, the layer is the map {map} "
@@ -1284,10 +1291,7 @@ def function_view(
                 f"ℝ^({n}·{m})",
                 rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}}",
             ),
-            dims=M(
-                f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
-                rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
-            ),
+            dims=dims,
             jy=jy,
             d=partial(*_slice_entries(c, var)),
             **held,
@@ -1296,10 +1300,7 @@ def function_view(
             "{map}, {dims}, {a} and {b} held constant: its Jacobian"
             + (" as symbols, then evaluated." if symbols else ", evaluated."),
             map=maps,
-            dims=M(
-                f"ℝ{_sup(domain)} → ℝ{_sup(codomain)}",
-                rf"\mathbb{{R}}^{{{domain}}} \to \mathbb{{R}}^{{{codomain}}}",
-            ),
+            dims=dims,
             **held,
         ),
     )
@@ -1407,11 +1408,6 @@ def _dl_entry(c: Config, var: str, index: str) -> M:
     return partial(LOSS, entry_m(c.letters.entry(var), index))
 
 
-def _dy_entry(c: Config, var: str, index: str) -> M:
-    """∂y_ij/∂w_hk."""
-    return partial(_entry(c, "Y", "ij"), _entry(c, var, index))
-
-
 def _dyv(c: Config, var: str) -> M:
     """∂Y/∂W (whole matrices)."""
     return partial(letter_m(c.letters.of("Y")), letter_m(c.letters.of(var)))
@@ -1446,7 +1442,7 @@ def index_forward_note(c: Config, ranges: tuple[tuple[str, str], ...]) -> Prose:
 
 
 def index_partial_title(c: Config, var: str, index: str) -> Prose:
-    return ("Index notation: ", _dy_entry(c, var, index))
+    return ("Index notation: ", partial(_entry(c, "Y", "ij"), _entry(c, var, index)))
 
 
 def index_partial_note(deltas: list[tuple[str, str]], var: str = "X") -> Prose:
@@ -1472,28 +1468,18 @@ def index_chain_title(c: Config, var: str, index: str) -> Prose:
 
 
 def index_chain_note(c: Config, var: str, index: str) -> Prose:
-    y, t = c.letters.entry("Y"), c.letters.entry("T")
-    yt, tt = tex_letters(y), tex_letters(t)
-    dy = rf"\partial L/\partial {yt}_{{ij}}"
+    y = c.letters.entry("Y")
+    yt = tex_letters(y)
     loss: Prose = {
         "generic": (),
         "sum": prose(
             " For {L} every {dy} is 1.",
             L=M(f"L = Σ {y}_ij", rf"L = \sum {yt}_{{ij}}"),
-            dy=M(f"∂L/∂{y}_ij", dy),
+            dy=M(f"∂L/∂{y}_ij", rf"\partial L/\partial {yt}_{{ij}}"),
         ),
-        "mse": prose(
-            " For the MSE loss {dy}.",
-            dy=M(
-                f"∂L/∂{y}_ij = ({y}_ij − {t}_ij)/N",
-                rf"{dy} = ({yt}_{{ij}} - {tt}_{{ij}})/N",
-            ),
-        ),
+        "mse": prose(" For the MSE loss {dy}.", dy=_loss_upstream(c, "_ij")),
         "softmax-ce": prose(
-            " For softmax cross-entropy {dy}.",
-            dy=M(
-                f"∂L/∂{y}_ij = (p_ij − {t}_ij)/N", rf"{dy} = (p_{{ij}} - {tt}_{{ij}})/N"
-            ),
+            " For softmax cross-entropy {dy}.", dy=_loss_upstream(c, "_ij")
         ),
     }[c.loss]
     return prose(
@@ -1598,7 +1584,7 @@ def tensor_contract_note(c: Config, var: str) -> Prose:
         dyv=_dyv(c, var),
         dly=dl(c, "Y"),
         dlv=dl(c, var),
-        v=M(f"{lv}ᵀ", f"{tex_letters(lv)}^{{T}}") if numerator else sym(var),
+        v=_transposed_m(lv) if numerator else sym(var),
     )
 
 

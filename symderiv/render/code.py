@@ -36,6 +36,7 @@ from ..notation import (
     Sym,
     T,
     Visitor,
+    product,
 )
 
 if TYPE_CHECKING:
@@ -79,8 +80,7 @@ class _NumPy(Visitor[str]):
         out = self.visit(node.args[0])
         for a in node.args[1:]:
             if isinstance(a, Prod) and a.args and a.args[0] == Scalar(Fraction(-1)):
-                rest = a.args[1:]
-                out += " - " + self.visit(rest[0] if len(rest) == 1 else Prod(*rest))
+                out += " - " + self.visit(product(*a.args[1:]))
             else:
                 out += " + " + self.visit(a)
         return out

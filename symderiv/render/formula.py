@@ -19,6 +19,7 @@ from fractions import Fraction
 from ..conventions import NAMEABLE, Letters
 from ..notation import (
     ROLES,
+    SCALARS,
     Comm,
     Deriv,
     Diag,
@@ -39,8 +40,9 @@ from ..notation import (
     Vec,
     Visitor,
     Written,
+    product,
 )
-from ..notes import Code, M, Prose
+from ..notes import SUPERSCRIPT, Code, M, Prose, size_m, tex_letters
 
 Leaf = Callable[[Node], str]
 
@@ -48,32 +50,22 @@ Leaf = Callable[[Node], str]
 _LAYER_ROLE = re.compile(r"(d?)([A-Za-z])(\d+)\Z")
 #: A network's entry letters carry it too: z2 (entries z2_i_j), a1, w1.
 _LAYER_ENTRY = re.compile(r"([a-z]+)(\d+)\Z")
-_SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
-def _is_neg(node: Node) -> bool:
-    return (
-        isinstance(node, Prod)
-        and bool(node.args)
-        and isinstance(node.args[0], Scalar)
-        and node.args[0].value < 0
-    )
-
-
-def _negate(node: Prod) -> Node:
-    first = node.args[0]
-    assert isinstance(first, Scalar)
-    rest = node.args[1:]
-    if first.value == -1:
-        return rest[0] if len(rest) == 1 else Prod(*rest)
-    return Prod(Scalar(-first.value), *rest)
+def _negated(node: Node) -> Node | None:
+    """A term led by a negative number, without its sign (−2·X: 2·X); else None."""
+    if not (isinstance(node, Prod) and node.args and isinstance(node.args[0], Scalar)):
+        return None
+    value, rest = node.args[0].value, node.args[1:]
+    if value >= 0:
+        return None
+    return product(*rest) if value == -1 else Prod(Scalar(-value), *rest)
 
 
 class _Printer(Visitor[str]):
-    """The shared walk, in Unicode text; the LaTeX subclass gives its own symbols:
-    strings, and templates whose
-    ``{}`` are the operands (``frac`` takes numerator and denominator, ``over`` the
-    operand and the size it is divided by)."""
+    """The shared walk, in Unicode text; the LaTeX subclass gives its own symbols: strings,
+    and templates whose ``{}`` are the operands (``frac`` takes numerator and denominator,
+    ``over`` the operand and the size it is divided by)."""
 
     times = "·"
     otimes = " ⊗ "
@@ -145,9 +137,9 @@ class _Printer(Visitor[str]):
     def visit_Sum(self, node: Sum) -> str:  # noqa: N802
         out = ""
         for k, arg in enumerate(node.args):
-            if k and _is_neg(arg):
-                assert isinstance(arg, Prod)
-                out += self.minus + self.visit(_negate(arg))
+            negated = _negated(arg) if k else None
+            if negated is not None:
+                out += self.minus + self.visit(negated)
             else:
                 out += (" + " if k else "") + self.visit(arg)
         return out
@@ -166,8 +158,7 @@ class _Printer(Visitor[str]):
             den = str(first.value.denominator)
         if den is not None and len(args) > 1:
             # (Y − T)/N rather than 1/N·(Y − T)
-            rest = args[1:]
-            inner_node = rest[0] if len(rest) == 1 else Prod(*rest)
+            inner_node = product(*args[1:])
             inner = self.visit(inner_node)
             if isinstance(inner_node, (Sum, Prod)):
                 inner = self.paren.format(inner)
@@ -196,7 +187,7 @@ class _Printer(Visitor[str]):
         m = _LAYER_ENTRY.match(letters)
         if m is None:
             return letters
-        return m.group(1) + f"({m.group(2)})".translate(_SUPERSCRIPT)
+        return m.group(1) + f"({m.group(2)})".translate(SUPERSCRIPT)
 
     # -- a network's elementwise layers (symderiv.net) ---------------------------------
     def visit_Had(self, node: Had) -> str:  # noqa: N802
@@ -205,7 +196,7 @@ class _Printer(Visitor[str]):
             s = self.visit(side)
             wrap = isinstance(side, (Sum, Kron, Had)) or (
                 isinstance(side, Prod)
-                and sum(not isinstance(a, (Scalar, Recip)) for a in side.args) > 1
+                and sum(not isinstance(a, SCALARS) for a in side.args) > 1
             )
             parts.append(self.paren.format(s) if wrap else s)
         return self.odot.join(parts)
@@ -243,8 +234,7 @@ def size_latex(name: str) -> str:
     layer = re.match(r"([A-Za-z])(\d+)\Z", name)
     if layer is not None:  # a network's widths K1, K2
         return f"{layer.group(1)}_{{{layer.group(2)}}}"
-    base, _, sub = name.partition("_")
-    return f"{base}_{{\\mathrm{{{sub}}}}}" if sub else name
+    return size_m(name).latex
 
 
 class _LatexPrinter(_Printer):
@@ -272,16 +262,14 @@ class _LatexPrinter(_Printer):
     def name(self, role: str) -> str:
         layer = _LAYER_ROLE.match(role)
         if layer is not None:  # a network's W1, dZ2: W_{1}, \mathit{dZ}_{2}
-            base = layer.group(1) + layer.group(2)
-            base = base if len(base) == 1 else f"\\mathit{{{base}}}"
+            base = tex_letters(layer.group(1) + layer.group(2))
             return f"{base}_{{{layer.group(3)}}}"
         letters = self.letters.of(role)
-        # a name of several letters is one symbol (dY, dLdZ), not a product d·Y
-        tex = letters if len(letters) == 1 else f"\\mathit{{{letters}}}"
         if self.letters.bold and role in NAMEABLE:
             # --bold: matrices in bold, as seeds 000 and 002 write X, W, b
             return f"\\mathbf{{{letters}}}"
-        return tex
+        # a name of several letters is one symbol (dY, dLdZ), not a product d·Y
+        return tex_letters(letters)
 
     def size(self, size: str) -> str:
         return size_latex(self.letters.of(size))

@@ -18,21 +18,16 @@ import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
 from ..conventions import PREFIX, Letters
+from ..notes import size_m
 
 #: Unicode subscripts of the letters and digits that have one (x_ih prints as xᵢₕ).
-_SUBSCRIPT = dict(
-    zip(
-        "aehijklmnoprstuvx0123456789",
-        "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉",
-        strict=True,
-    )
-)
+_SUBSCRIPT = str.maketrans("aehijklmnoprstuvx0123456789", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉")
 
 
 def _subscript(names: str) -> str:
     """ "hk" -> "ₕₖ" (or "_hk" when a letter has no Unicode subscript)."""
-    if all(c in _SUBSCRIPT for c in names):
-        return "".join(_SUBSCRIPT[c] for c in names)
+    if all(ord(c) in _SUBSCRIPT for c in names):
+        return names.translate(_SUBSCRIPT)
     return f"_{names}"
 
 
@@ -78,28 +73,22 @@ class Entry(sp.Expr):  # type: ignore[misc]
     def indices(self) -> tuple[Any, ...]:
         return tuple(self.args[1:])
 
+    def _inner(self, printer: Any, partial: Any, tex: bool = False) -> str:
+        """The base: a derivative as ``partial`` prints it, a matrix by matrix_text."""
+        if isinstance(self.base, Partial):
+            return str(partial(self.base))
+        return matrix_text(self.base, printer if tex else None)
+
     def _pretty(self, printer: Any) -> Any:
-        inner = (
-            _flat(printer, self.base)
-            if isinstance(self.base, Partial)
-            else matrix_text(self.base)
-        )
+        inner = self._inner(printer, lambda b: _flat(printer, b))
         return prettyForm(f"({inner}){_subscript(index_text(self.indices))}")
 
     def _latex(self, printer: Any) -> str:
-        inner = (
-            printer._print(self.base)
-            if isinstance(self.base, Partial)
-            else matrix_text(self.base, printer)
-        )
+        inner = self._inner(printer, printer._print, tex=True)
         return rf"\left({inner}\right)_{{{index_text(self.indices)}}}"
 
     def _sympystr(self, printer: Any) -> str:
-        inner = (
-            printer._print(self.base)
-            if isinstance(self.base, Partial)
-            else matrix_text(self.base)
-        )
+        inner = self._inner(printer, printer._print)
         return f"({inner})_{index_text(self.indices)}"
 
 
@@ -116,18 +105,17 @@ class Product(sp.Expr):  # type: ignore[misc]
         return prettyForm.__mul__(*(printer._print(a) for a in self.args))
 
     def _latex(self, printer: Any) -> str:
-        return " ".join(
-            rf"\left({printer._print(a)}\right)"
-            if isinstance(a, Terms)
-            else printer._print(a)
-            for a in self.args
-        )
+        return _factors(self.args, printer._print, " ", r"\left({}\right)")
 
     def _sympystr(self, printer: Any) -> str:
-        return "·".join(
-            f"({printer._print(a)})" if isinstance(a, Terms) else printer._print(a)
-            for a in self.args
-        )
+        return _factors(self.args, printer._print, "·", "({})")
+
+
+def _factors(args: Iterable[Any], draw: Any, sep: str, paren: str) -> str:
+    """The factors of a Product drawn by ``draw``, a sum among them in ``paren``."""
+    return sep.join(
+        paren.format(draw(a)) if isinstance(a, Terms) else str(draw(a)) for a in args
+    )
 
 
 class Terms(sp.Expr):  # type: ignore[misc]
@@ -165,8 +153,6 @@ class LastIndex(sp.Symbol):  # type: ignore[misc]
         return prettyForm(f"{self._size} − {self._shift}")
 
     def _latex(self, printer: Any) -> str:
-        from ..notes import size_m
-
         return f"{size_m(self._size).latex} - {self._shift}"
 
     def _sympystr(self, printer: Any) -> str:
@@ -177,16 +163,18 @@ class SumOf(sp.Sum):  # type: ignore[misc]
     """sympy's Sum, with several limits drawn as nested sums in LaTeX: Σ_i Σ_j (not a stack)."""
 
     def _latex(self, printer: Any) -> str:
-        out = ""
-        for var, lo, hi in reversed(self.limits):
-            out += (
-                rf"\sum_{{{printer._print(var)}={printer._print(lo)}}}"
-                rf"^{{{printer._print(hi)}}} "
-            )
-        body = str(printer._print(self.function))
-        if isinstance(self.function, Terms):
-            body = rf"\left({body}\right)"
-        return out + body
+        return _sums(self, printer._print, r"\sum", r"\left({}\right)")
+
+
+def _sums(expr: Any, draw: Any, sigma: str, paren: str) -> str:
+    """A sum drawn by ``draw`` as Σ_{i=1}^{N} Σ_{j=1}^{M} body, the outer limit first;
+    a body of several terms in ``paren``."""
+    out = "".join(
+        f"{sigma}_{{{draw(v)}={draw(lo)}}}^{{{draw(hi)}}} "
+        for v, lo, hi in reversed(expr.limits)
+    )
+    body = str(draw(expr.function))
+    return out + (paren.format(body) if isinstance(expr.function, Terms) else body)
 
 
 class Delta(sp.KroneckerDelta):  # type: ignore[misc]
@@ -247,24 +235,16 @@ def text_of(expr: Any) -> str:
     'Σ_{i=1}^{N} δ_ik'
     """
     if isinstance(expr, sp.Sum):
-        out = ""
-        for var, lo, hi in reversed(expr.limits):
-            out += f"Σ_{{{var}={lo}}}^{{{hi}}} "
-        body = text_of(expr.function)
-        return out + (f"({body})" if isinstance(expr.function, Terms) else body)
+        return _sums(expr, text_of, "Σ", "({})")
     if isinstance(expr, Terms):
         return " + ".join(text_of(a) for a in expr.args)
     if isinstance(expr, Product):
-        return "·".join(
-            f"({text_of(a)})" if isinstance(a, Terms) else text_of(a) for a in expr.args
-        )
+        return _factors(expr.args, text_of, "·", "({})")
     return str(sp.sstr(expr))
 
 
 def latex_of(expr: Any) -> str:
     """LaTeX for an index-notation expression, terms in the order they were built."""
-    from ..notes import size_m
-
     # a size named C_in is C with a roman subscript, as the article sets it (not C_{in})
     named = {
         s: size_m(s.name).latex
