@@ -120,7 +120,7 @@ class BeamerPrinter(LatexPrinter):
     def page_title(self, block: PageTitle) -> str:
         return "\\begin{frame}\n\\titlepage\n\\end{frame}\n"
 
-    def section(self, block: Section) -> str:
+    def section(self, block: Section | Remarks | Background) -> str:
         if any(isinstance(b, StepGroup) for b in block.blocks):
             heading = self.heading_tex(block.title)
             return f"\\section{{{heading}}}\n" + self.join(block.blocks)

@@ -430,20 +430,6 @@ _VDOTS = Cell(r"\vdots", 0.5)
 _CDOTS = Cell(r"\cdots", 1.3)
 
 
-def _shown_cells(
-    rows: list[int | None], cols: list[int | None], cell: Callable[[int, int], Cell]
-) -> list[list[Cell]]:
-    """The shown rows of a matrix: its cells, with ⋯ ⋮ ⋱ for the rows and columns left out
-    (None in ``rows`` and ``cols``, from :func:`~symderiv.render.page.shown_indices`)."""
-
-    def at(i: int | None, j: int | None) -> Cell:
-        if i is None:
-            return _DDOTS if j is None else _VDOTS
-        return _CDOTS if j is None else cell(i, j)
-
-    return [[at(i, j) for j in cols] for i in rows]
-
-
 def _grid(
     shape: tuple[int, int],
     grid: list[list[Cell]],
@@ -453,7 +439,7 @@ def _grid(
     portable: bool,
 ) -> Piece:
     """The bracketed ``grid`` of the shown ``rows`` and ``cols`` of a matrix of ``shape``
-    (from :func:`_shown_cells`), one matrix row per source line."""
+    (None: the ⋯ ⋮ ⋱ of the rows and columns left out), one matrix row per source line."""
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
@@ -545,25 +531,23 @@ def matrix_piece(
     terms = style.max_terms
     limit = style.max_entries
 
-    def make(terms: int, dfrac: bool) -> Callable[[int, int], Cell]:
-        def cell(i: int, j: int) -> Cell:
-            found = latex_entry(
-                matrix[i, j],
-                letters,
-                max_terms=terms,
-                upstream=style.upstream,
-                dfrac=dfrac,
-            )
-            if style.mark is None:
-                return found
-            return replace(found, tex=style.mark(i, j, found.tex))
-
-        return cell
+    def cell(i: int | None, j: int | None, terms: int, dfrac: bool) -> Cell:
+        if i is None:
+            return _DDOTS if j is None else _VDOTS
+        if j is None:
+            return _CDOTS
+        found = latex_entry(
+            matrix[i, j], letters, max_terms=terms, upstream=style.upstream, dfrac=dfrac
+        )
+        if style.mark is None:
+            return found
+        return replace(found, tex=style.mark(i, j, found.tex))
 
     while True:
         cols = shown_indices(matrix.cols, limit)
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
-        grid = _shown_cells(rows, cols, make(terms, len(cols) <= 6 and len(rows) <= 6))
+        dfrac = len(cols) <= 6 and len(rows) <= 6
+        grid = [[cell(i, j, terms, dfrac) for j in cols] for i in rows]
         piece = _grid(matrix.shape, grid, rows, cols, blocks, style.portable)
         if budget is None or piece.width <= budget / MIN_SCALE:
             return piece
@@ -989,15 +973,15 @@ def prose_tex(prose: Prose, letters: Letters) -> str:
 
     Text is escaped, code set in ``\\texttt``, adjacent maths segments share one ``$…$``.
     """
-    out: list[str] = []
-    for kind, content in prose_spans(prose, letters):
-        if kind == "math":
-            out.append(f"${content}$")
-        elif kind == "code":
-            out.append(rf"\texttt{{{latex_escape(content)}}}")
-        else:
-            out.append(latex_escape(content))
-    return "".join(out)
+    spans = prose_spans(prose, letters)
+    return "".join(_SPAN_TEX[kind](content) for kind, content in spans)
+
+
+_SPAN_TEX: dict[str, Callable[[str], str]] = {
+    "text": latex_escape,
+    "math": lambda tex: f"${tex}$",
+    "code": lambda code: rf"\texttt{{{latex_escape(code)}}}",
+}
 
 
 def pdf_string(text: str) -> str:
@@ -1360,8 +1344,14 @@ class LatexPrinter(PagePrinter[str, Any]):
         subtitle = self.subtitle(block, self.text)
         return f"\\section*{{{self.text(block.title)}}}\n{subtitle}\n"
 
-    def section(self, block: Section) -> str:
+    def section(self, block: Section | Remarks | Background) -> str:
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
+
+    def remarks(self, block: Remarks) -> str:
+        return self.section(block)
+
+    def background(self, block: Background) -> str:
+        return "\\appendix\n" + self.section(block)
 
     def step_group(self, block: StepGroup) -> str:
         step = block.step
@@ -1501,13 +1491,6 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def verdict(self, block: Verdict) -> str:
         return f"\\textbf{{{self.text(block.prose)}}}\n"
-
-    def remarks(self, block: Remarks) -> str:
-        return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
-
-    def background(self, block: Background) -> str:
-        title = self.text(block.title)
-        return f"\\appendix\n\\section{{{title}}}\n" + self.join(block.blocks)
 
     def api_check(self, block: ApiCheck) -> str:
         return ""  # omitted (page.OMITTED)
