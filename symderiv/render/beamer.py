@@ -346,14 +346,8 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.step_title(block), text)
 
     def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
-        """The chain rule revealed in teaching order (falls back to one equation per
-        slide).
-
-        J_L = J_h·J_y from the first slide; then the upstream row, the Jacobian, and the
-        first entry of the product: on its first slide the row of ȳ and column 1 of the
-        Jacobian are coloured (the two being multiplied) and the entry's left side
-        appears, then one term per slide with its pair (ȳ_r and J[r, 1]) in a second
-        colour; only then the whole product row.
+        """The chain rule revealed in teaching order, as the module docstring tells (one
+        equation per slide when the step is not J_L = J_h·J_y with an entry written out).
         """
         parts = merge_equations(display.equations)
         style = self.tex.style(StepKind.CHAIN)

@@ -18,10 +18,6 @@ Nothing a user types reaches LaTeX unchecked: display letters are validated by
 ``conventions.parse_names`` (a letter, then letters or digits); everything else interpolated
 here is a number or text written by symderiv, escaped by :func:`latex_escape`.
 
-Helpers meant for reuse (exercise sheets, slides): :func:`latex_preamble`,
-:func:`latex_macros`, :func:`latex_matrix`, :func:`latex_entry`, :func:`latex_sparsity`,
-:func:`latex_escape`, :func:`equation_latex`, :func:`max_matrix_cols`.
-
 >>> from symderiv.algebra import PolyMatrix
 >>> from symderiv.conventions import Letters
 >>> print(latex_matrix(PolyMatrix.of_atoms("X", 1, 2), Letters()))
@@ -200,26 +196,18 @@ _COLSEP_EM = 0.92  # 2\arraycolsep between matrix columns
 _BRACKETS_EM = 0.9
 _CONTROL_EM = {
     r"\partial": 0.6,
-    r"\otimes": 1.4,
     r"\cdot": 0.85,
     r"\,": 0.17,
     r"\;": 0.28,
     r"\quad": 1.0,
     r"\qquad": 2.0,
     r"\nabla": 0.9,
-    r"\sum": 1.4,
-    r"\cdots": 1.3,
-    r"\vdots": 0.5,
-    r"\ddots": 1.3,
-    r"\times": 1.3,
-    r"\lVert": 0.5,
-    r"\rVert": 0.5,
     r"\in": 1.2,
     r"\to": 1.5,
-    r"\bigl": 0.4,
-    r"\bigr": 0.4,
-    r"\Bigl": 0.5,
-    r"\Bigr": 0.5,
+    **dict.fromkeys(r"\otimes \sum".split(), 1.4),
+    **dict.fromkeys(r"\cdots \ddots \times".split(), 1.3),
+    **dict.fromkeys(r"\vdots \lVert \rVert \Bigl \Bigr".split(), 0.5),
+    **dict.fromkeys(r"\bigl \bigr".split(), 0.4),
     # fonts and delimiters' sizes take no width of their own
     **dict.fromkeys(
         r"\left \right \mathbf \mathit \mathrm \operatorname \bar \mathbb".split(), 0.0
@@ -247,7 +235,7 @@ def tex_width(tex: str) -> float:
             assert m is not None
             name = "\\" + m.group(1)
             k += len(m.group(0))
-            if name == r"\frac" or name == r"\tfrac":
+            if name in (r"\frac", r"\tfrac"):
                 num, k = _group(tex, k)
                 den, k = _group(tex, k)
                 scale = 0.75 if name == r"\tfrac" else 1.0
@@ -347,20 +335,17 @@ def latex_entry(
         tex = rf"\frac{{1}}{{{den}}} \bigl({inner.tex}\bigr)"
         return Cell(tex, inner.width + 2.0, True)
     items = list(poly.terms.items())
-    shown = [
-        None if k is None else items[k] for k in entry_terms(len(items), max_terms)
-    ]
     parts: list[str] = []
     width = 0.0
     tall = False
-    for k, item in enumerate(shown):
-        if item is None:
+    for k in entry_terms(len(items), max_terms):
+        if k is None:
             parts.append(r" + \cdots")  # never first: at least one term comes before
             width += _OP_EM + 1.3
             continue
-        mono, c = item
+        mono, c = items[k]
         negative = c < 0
-        mag = -c if negative else c
+        mag = abs(c)
         factors = [_atom(f, letters, upstream) for f in mono]
         body = [f.tex for f in factors]
         width += sum(f.width for f in factors) + 0.17 * max(len(factors) - 1, 0)
@@ -459,7 +444,11 @@ def _grid(
         body.append(row_tex)
     width = sum(widths) + _COLSEP_EM * (ncols - 1) + _BRACKETS_EM
     height = sum(2.3 if t else 1.25 for t in tall_rows) + 0.3 * sum(hsep)
-    if any(vsep) or any(hsep):
+    # An array for the block rules, and in portable TeX past amsmath's 10 columns
+    # (MaxMatrixCols, which a Markdown or notebook reader's LaTeX cannot be told to
+    # raise): its column letters written out, which MathJax, KaTeX and LaTeX all read
+    # (KaTeX refuses *{12}{c}).
+    if any(vsep) or any(hsep) or (portable and ncols > 10):
         spec = "".join(("|" if vsep[c] else "") + "c" for c in range(ncols))
         if not portable:
             spec = "@{}" + spec + "@{}"
@@ -467,7 +456,7 @@ def _grid(
         tail = r"\end{array}\right]"
         width += 0.2 * sum(vsep)
     else:
-        head, tail = matrix_delimiters(ncols, portable)
+        head, tail = r"\begin{bmatrix}", r"\end{bmatrix}"
     tex = "\n".join([head, *body, tail])
     return Piece([tex], [width], height)
 
@@ -590,20 +579,12 @@ def latex_matrix(
     upstream: str = "frac",
     portable: bool = False,
 ) -> str:
-    """An explicit matrix as LaTeX: ``bmatrix``, or an ``array`` with Kronecker block rules.
+    """An explicit matrix (r, c) of polynomials as LaTeX: ``bmatrix``, or an ``array``
+    with rules between the Kronecker ``blocks`` (rows, cols); the settings are those of
+    :class:`MatrixStyle`.
 
-    Args:
-        matrix: the matrix (r, c) of polynomials.
-        letters: display letters (x_{1,2}, a_{1,2}, ...).
-        max_entries: rows and columns shown before \\cdots \\vdots \\ddots (display only).
-        max_terms: terms shown per entry before ``+ \\cdots +``.
-        blocks: (rows, cols) of the Kronecker blocks, drawn as rules between them.
-        upstream: "frac" (\\frac{\\partial L}{\\partial y_{i,j}}) or "bar" (\\bar y_{i,j}).
-        portable: MathJax-friendly output (for Markdown and Jupyter).
-
-    Returns:
-        The LaTeX, one matrix row per source line. A document that shows it needs amsmath
-        and ``\\setcounter{MaxMatrixCols}{k}`` for k > 10 columns (see :func:`max_matrix_cols`).
+    One matrix row per source line. A document that shows it needs amsmath and
+    ``\\setcounter{MaxMatrixCols}{k}`` for k > 10 columns (see :func:`max_matrix_cols`).
     """
     style = MatrixStyle(max_entries, max_terms, upstream, portable, None)
     return matrix_piece(matrix, letters, style, blocks).tex
@@ -638,22 +619,6 @@ def max_matrix_cols(tex: str) -> int:
 # =============================================================================================
 # sympy leaves
 # =============================================================================================
-def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
-    """The opening and closing of a bracketed matrix of ``cols`` columns.
-
-    ``bmatrix``, except in portable TeX past amsmath's 10 columns (MaxMatrixCols, which a
-    Markdown or notebook reader's LaTeX cannot be told to raise): then an ``array`` with
-    its column letters written out, which MathJax, KaTeX and LaTeX all read (KaTeX
-    refuses ``*{12}{c}``).
-
-    >>> matrix_delimiters(12, portable=True)[0]
-    '\\\\left[\\\\begin{array}{cccccccccccc}'
-    """
-    if portable and cols > 10:
-        return rf"\left[\begin{{array}}{{{'c' * cols}}}", r"\end{array}\right]"
-    return r"\begin{bmatrix}", r"\end{bmatrix}"
-
-
 def sympy_latex(expr: Any, letters: Letters) -> str:
     """A scalar sympy expression (the index view's sums and deltas) in LaTeX with display
     entry names: canonical entry symbols (``x_1_12``) print as ``x_{1,12}``. Matrices go
@@ -709,9 +674,8 @@ def latex_sparsity(
         rf"\fill[sdzero] (0,0) rectangle ({grid_c},{grid_r});",
     ]
     rects: list[tuple[float, float, float, float]] = []
-    if small:
-        inset = 0.1
-        rects = [(j + inset, i + inset, j + 1 - inset, i + 1 - inset) for i, j in cells]
+    if small:  # inset by a tenth of a cell
+        rects = [(j + 0.1, i + 0.1, j + 0.9, i + 0.9) for i, j in cells]
     else:
         # Horizontal runs per row, then identical runs in consecutive rows merged.
         runs_by_row: dict[int, list[tuple[int, int]]] = {}
@@ -727,8 +691,8 @@ def latex_sparsity(
             for run in sorted(set(open_runs) - current):
                 start = open_runs.pop(run)
                 rects.append((run[0], start, run[1], i))
-            for run in sorted(current - set(open_runs)):
-                open_runs[run] = i
+            for run in current:
+                open_runs.setdefault(run, i)
         rects.sort(key=lambda r: (r[1], r[0]))
     for start in range(0, len(rects), 400):
         lines += _path(
