@@ -62,7 +62,7 @@ from .base import (
     one_of,
     positive,
 )
-from .formula import formula_latex, size_latex
+from .formula import formula_latex, prose_plain, size_latex
 from .names import latex_name
 from .page import (
     ApiCheck,
@@ -345,7 +345,7 @@ def latex_entry(
             continue
         mono, c = items[k]
         negative = c < 0
-        mag = abs(c)
+        mag = -c if negative else c
         factors = [_atom(f, letters, upstream) for f in mono]
         body = [f.tex for f in factors]
         width += sum(f.width for f in factors) + 0.17 * max(len(factors) - 1, 0)
@@ -1283,9 +1283,7 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def plain(self, prose: Prose) -> str:
         """Prose as Unicode words, for the PDF's metadata and bookmarks."""
-        from .terminal import prose_text
-
-        return prose_text(prose, self.letters)
+        return prose_plain(prose, self.letters)
 
     def heading_tex(self, prose: Prose) -> str:
         """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives
@@ -1394,13 +1392,15 @@ class LatexPrinter(PagePrinter[str, Any]):
         texts = (rf"\texttt{{{latex_escape(c)}}}" for c in lines)
         return environment("tabular", texts, args="{@{}l@{}}")
 
-    def code(self, block: Code) -> str:
-        # In a minipage, so that the sentence and its code stay on one page.
+    def kept(self, intro: Prose, table: str) -> str:
+        """A sentence and its table (or code) in a minipage: they stay on one page."""
         return (
-            "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
-            f"{self.text(block.intro)}\n\\begin{{center}}\n"
-            f"{self.code_table(block.lines)}\n\\end{{center}}\n\\end{{minipage}}"
+            f"\\noindent\\begin{{minipage}}{{\\linewidth}}\n{self.text(intro)}\n"
+            f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\end{{minipage}}"
         )
+
+    def code(self, block: Code) -> str:
+        return "\\par\\medskip" + self.kept(block.intro, self.code_table(block.lines))
 
     def certificate(self, block: CertificateTable) -> str:
         rows = []
@@ -1431,12 +1431,8 @@ class LatexPrinter(PagePrinter[str, Any]):
             if block.continued
             else f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
         )
-        return (
-            f"{heading}\\noindent\\begin{{minipage}}{{\\linewidth}}\n"
-            f"{self.text(block.intro)}\n"
-            f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\end{{minipage}}\n"
-            + ("" if block.continues else f"\\par\\medskip\n{verdict}\n")
-        )
+        end = "" if block.continues else f"\\par\\medskip\n{verdict}\n"
+        return f"{heading}{self.kept(block.intro, table)}\n{end}"
 
     def cell(self, cell: TableCell) -> str:
         mark = "" if cell.passed is None else (r" \sdyes" if cell.passed else r" \sdno")
