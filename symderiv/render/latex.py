@@ -668,13 +668,13 @@ def latex_sparsity(
     grid_r, grid_c = math.ceil(rows / factor), math.ceil(cols / factor)
     unit = min(size_cm / max(grid_r, grid_c), 0.45)
     cells = sorted({(i // factor, j // factor) for (i, j) in matrix.entries})
-    small = unit >= 0.12  # big enough to draw each cell as its own inset square
+    width, height = _num(cols / factor), _num(rows / factor)
     lines: list[str] = [
         rf"\begin{{tikzpicture}}[x={_num(unit)}cm, y=-{_num(unit)}cm]",
         rf"\fill[sdzero] (0,0) rectangle ({grid_c},{grid_r});",
     ]
     rects: list[tuple[float, float, float, float]] = []
-    if small:  # inset by a tenth of a cell
+    if unit >= 0.12:  # big enough to draw each cell as a square, inset by a tenth
         rects = [(j + 0.1, i + 0.1, j + 0.9, i + 0.9) for i, j in cells]
     else:
         # Horizontal runs per row, then identical runs in consecutive rows merged.
@@ -685,40 +685,33 @@ def latex_sparsity(
                 runs[-1] = (runs[-1][0], j + 1)
             else:
                 runs.append((j, j + 1))
-        open_runs: dict[tuple[int, int], int] = {}
+        open_runs: dict[tuple[int, int], int] = {}  # run -> the row it starts on
         for i in range(grid_r + 1):
             current = set(runs_by_row.get(i, ()))
             for run in sorted(set(open_runs) - current):
-                start = open_runs.pop(run)
-                rects.append((run[0], start, run[1], i))
+                rects.append((run[0], open_runs.pop(run), run[1], i))
             for run in current:
                 open_runs.setdefault(run, i)
         rects.sort(key=lambda r: (r[1], r[0]))
-    for start in range(0, len(rects), 400):
-        lines += _path(
-            r"\fill[sdnonzero]",
-            [
-                f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})"
-                for a, b, c, d in rects[start : start + 400]
-            ],
-        )
+    boxes = [
+        f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})" for a, b, c, d in rects
+    ]
+    for start in range(0, len(boxes), 400):
+        lines += _path(r"\fill[sdnonzero]", boxes[start : start + 400])
     if blocks is not None:
         br, bc = blocks
-        segs: list[str] = []
-        if bc < cols and cols // bc <= 128:
-            for k in range(bc, cols, bc):
-                x = _num(k / factor)
-                segs.append(f"({x},0) -- ({x},{_num(rows / factor)})")
-        if br < rows and rows // br <= 128:
-            for k in range(br, rows, br):
-                y = _num(k / factor)
-                segs.append(f"(0,{y}) -- ({_num(cols / factor)},{y})")
+        xs = (
+            [_num(k / factor) for k in range(bc, cols, bc)] if cols // bc <= 128 else []
+        )
+        ys = (
+            [_num(k / factor) for k in range(br, rows, br)] if rows // br <= 128 else []
+        )
+        segs = [f"({x},0) -- ({x},{height})" for x in xs]
+        segs += [f"(0,{y}) -- ({width},{y})" for y in ys]
         if segs:
             thin = ", sdthin" if len(segs) > 16 else ""
             lines += _path(rf"\draw[sdblock{thin}]", segs)
-    lines.append(
-        rf"\draw[sdframe] (0,0) rectangle ({_num(cols / factor)},{_num(rows / factor)});"
-    )
+    lines.append(rf"\draw[sdframe] (0,0) rectangle ({width},{height});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 
@@ -1124,30 +1117,27 @@ class TexLayout:
             if group > 1
             else [[eq] for eq in merge_equations(eqs)]
         )
-        out: list[tuple[str, float]] = []
-        pending: list[tuple[str, float, float]] = []
-
-        def flush() -> None:
-            if pending:
-                tex = r",\qquad ".join(t for t, _, _ in pending)
-                out.append((tex, max(h for _, _, h in pending)))
-                pending.clear()
-
+        share = self.width_em * self.share_width
+        lines: list[list[tuple[str, float, float]]] = []  # (LaTeX, width, height)
+        shared = False  # may the next run join lines[-1]?
         for run in runs:
             laid = [self.equation(eq, style) for eq in run]
             tex = r",\qquad ".join(t for t, _, _ in laid)
             width = sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1)
             height = max(h for _, _, h in laid)
-            if "\\begin{aligned}" in tex or width > self.width_em * self.share_width:
-                flush()
-                out.append((tex, height))
-                continue
-            used = sum(w for _, w, _ in pending) + 2.0 * len(pending)
-            if pending and used + width > self.width_em * self.share_width * 2.2:
-                flush()
-            pending.append((tex, width, height))
-        flush()
-        return out
+            alone = "\\begin{aligned}" in tex or width > share
+            used = (
+                sum(w for _, w, _ in lines[-1]) + 2.0 * len(lines[-1]) if shared else 0
+            )
+            if shared and not alone and used + width <= share * 2.2:
+                lines[-1].append((tex, width, height))
+            else:
+                lines.append([(tex, width, height)])
+            shared = not alone
+        return [
+            (r",\qquad ".join(t for t, _, _ in line), max(h for _, _, h in line))
+            for line in lines
+        ]
 
     def boxes(self, equations: Iterable[Equation]) -> list[tuple[str, float]]:
         """Formulas to keep, each boxed, with its width (em)."""
