@@ -76,17 +76,12 @@ def first_error(log: str) -> str:
 
 
 def _run(exe: str, folder: Path, timeout: float) -> subprocess.CompletedProcess[bytes]:
-    env = {
-        **os.environ,
-        # TeX may read and write only inside the compile folder (and its own tree).
-        "openin_any": "p",
-        "openout_any": "p",
-    }
     try:
         return subprocess.run(
             [exe, *PDFLATEX_ARGS, f"{_JOB}.tex"],
             cwd=folder,
-            env=env,
+            # TeX may read and write only inside the compile folder (and its own tree).
+            env={**os.environ, "openin_any": "p", "openout_any": "p"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -132,8 +127,7 @@ def compile_pdf(
     with tempfile.TemporaryDirectory(prefix="symderiv-tex-") as tmp:
         folder = Path(tmp)
         (folder / f"{_JOB}.tex").write_bytes(text)
-        total = runs if runs is not None else MAX_RUNS
-        for k in range(total):
+        for k in range(MAX_RUNS if runs is None else runs):
             result = _run(exe, folder, timeout)
             out = result.stdout.decode("utf-8", errors="replace")
             log_path = folder / f"{_JOB}.log"

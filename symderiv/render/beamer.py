@@ -120,7 +120,7 @@ class BeamerPrinter(LatexPrinter):
     def page_title(self, block: PageTitle) -> str:
         return "\\begin{frame}\n\\titlepage\n\\end{frame}\n"
 
-    def section(self, block: Section) -> str:
+    def section(self, block: Section | Remarks | Background) -> str:
         if any(isinstance(b, StepGroup) for b in block.blocks):
             heading = self.heading_tex(block.title)
             return f"\\section{{{heading}}}\n" + self.join(block.blocks)
@@ -346,14 +346,8 @@ class BeamerPrinter(LatexPrinter):
         return self.frame(self.step_title(block), text)
 
     def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
-        """The chain rule revealed in teaching order (falls back to one equation per
-        slide).
-
-        J_L = J_h·J_y from the first slide; then the upstream row, the Jacobian, and the
-        first entry of the product: on its first slide the row of ȳ and column 1 of the
-        Jacobian are coloured (the two being multiplied) and the entry's left side
-        appears, then one term per slide with its pair (ȳ_r and J[r, 1]) in a second
-        colour; only then the whole product row.
+        """The chain rule revealed in teaching order, as the module docstring tells (one
+        equation per slide when the step is not J_L = J_h·J_y with an entry written out).
         """
         parts = merge_equations(display.equations)
         style = self.tex.style(StepKind.CHAIN)

@@ -18,10 +18,6 @@ Nothing a user types reaches LaTeX unchecked: display letters are validated by
 ``conventions.parse_names`` (a letter, then letters or digits); everything else interpolated
 here is a number or text written by symderiv, escaped by :func:`latex_escape`.
 
-Helpers meant for reuse (exercise sheets, slides): :func:`latex_preamble`,
-:func:`latex_macros`, :func:`latex_matrix`, :func:`latex_entry`, :func:`latex_sparsity`,
-:func:`latex_escape`, :func:`equation_latex`, :func:`max_matrix_cols`.
-
 >>> from symderiv.algebra import PolyMatrix
 >>> from symderiv.conventions import Letters
 >>> print(latex_matrix(PolyMatrix.of_atoms("X", 1, 2), Letters()))
@@ -66,7 +62,7 @@ from .base import (
     one_of,
     positive,
 )
-from .formula import formula_latex, size_latex
+from .formula import formula_latex, prose_plain, size_latex
 from .names import latex_name
 from .page import (
     ApiCheck,
@@ -200,26 +196,18 @@ _COLSEP_EM = 0.92  # 2\arraycolsep between matrix columns
 _BRACKETS_EM = 0.9
 _CONTROL_EM = {
     r"\partial": 0.6,
-    r"\otimes": 1.4,
     r"\cdot": 0.85,
     r"\,": 0.17,
     r"\;": 0.28,
     r"\quad": 1.0,
     r"\qquad": 2.0,
     r"\nabla": 0.9,
-    r"\sum": 1.4,
-    r"\cdots": 1.3,
-    r"\vdots": 0.5,
-    r"\ddots": 1.3,
-    r"\times": 1.3,
-    r"\lVert": 0.5,
-    r"\rVert": 0.5,
     r"\in": 1.2,
     r"\to": 1.5,
-    r"\bigl": 0.4,
-    r"\bigr": 0.4,
-    r"\Bigl": 0.5,
-    r"\Bigr": 0.5,
+    **dict.fromkeys(r"\otimes \sum".split(), 1.4),
+    **dict.fromkeys(r"\cdots \ddots \times".split(), 1.3),
+    **dict.fromkeys(r"\vdots \lVert \rVert \Bigl \Bigr".split(), 0.5),
+    **dict.fromkeys(r"\bigl \bigr".split(), 0.4),
     # fonts and delimiters' sizes take no width of their own
     **dict.fromkeys(
         r"\left \right \mathbf \mathit \mathrm \operatorname \bar \mathbb".split(), 0.0
@@ -247,7 +235,7 @@ def tex_width(tex: str) -> float:
             assert m is not None
             name = "\\" + m.group(1)
             k += len(m.group(0))
-            if name == r"\frac" or name == r"\tfrac":
+            if name in (r"\frac", r"\tfrac"):
                 num, k = _group(tex, k)
                 den, k = _group(tex, k)
                 scale = 0.75 if name == r"\tfrac" else 1.0
@@ -347,18 +335,15 @@ def latex_entry(
         tex = rf"\frac{{1}}{{{den}}} \bigl({inner.tex}\bigr)"
         return Cell(tex, inner.width + 2.0, True)
     items = list(poly.terms.items())
-    shown = [
-        None if k is None else items[k] for k in entry_terms(len(items), max_terms)
-    ]
     parts: list[str] = []
     width = 0.0
     tall = False
-    for k, item in enumerate(shown):
-        if item is None:
+    for k in entry_terms(len(items), max_terms):
+        if k is None:
             parts.append(r" + \cdots")  # never first: at least one term comes before
             width += _OP_EM + 1.3
             continue
-        mono, c = item
+        mono, c = items[k]
         negative = c < 0
         mag = -c if negative else c
         factors = [_atom(f, letters, upstream) for f in mono]
@@ -430,20 +415,6 @@ _VDOTS = Cell(r"\vdots", 0.5)
 _CDOTS = Cell(r"\cdots", 1.3)
 
 
-def _shown_cells(
-    rows: list[int | None], cols: list[int | None], cell: Callable[[int, int], Cell]
-) -> list[list[Cell]]:
-    """The shown rows of a matrix: its cells, with ⋯ ⋮ ⋱ for the rows and columns left out
-    (None in ``rows`` and ``cols``, from :func:`~symderiv.render.page.shown_indices`)."""
-
-    def at(i: int | None, j: int | None) -> Cell:
-        if i is None:
-            return _DDOTS if j is None else _VDOTS
-        return _CDOTS if j is None else cell(i, j)
-
-    return [[at(i, j) for j in cols] for i in rows]
-
-
 def _grid(
     shape: tuple[int, int],
     grid: list[list[Cell]],
@@ -453,7 +424,7 @@ def _grid(
     portable: bool,
 ) -> Piece:
     """The bracketed ``grid`` of the shown ``rows`` and ``cols`` of a matrix of ``shape``
-    (from :func:`_shown_cells`), one matrix row per source line."""
+    (None: the ⋯ ⋮ ⋱ of the rows and columns left out), one matrix row per source line."""
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
@@ -473,7 +444,11 @@ def _grid(
         body.append(row_tex)
     width = sum(widths) + _COLSEP_EM * (ncols - 1) + _BRACKETS_EM
     height = sum(2.3 if t else 1.25 for t in tall_rows) + 0.3 * sum(hsep)
-    if any(vsep) or any(hsep):
+    # An array for the block rules, and in portable TeX past amsmath's 10 columns
+    # (MaxMatrixCols, which a Markdown or notebook reader's LaTeX cannot be told to
+    # raise): its column letters written out, which MathJax, KaTeX and LaTeX all read
+    # (KaTeX refuses *{12}{c}).
+    if any(vsep) or any(hsep) or (portable and ncols > 10):
         spec = "".join(("|" if vsep[c] else "") + "c" for c in range(ncols))
         if not portable:
             spec = "@{}" + spec + "@{}"
@@ -481,7 +456,7 @@ def _grid(
         tail = r"\end{array}\right]"
         width += 0.2 * sum(vsep)
     else:
-        head, tail = matrix_delimiters(ncols, portable)
+        head, tail = r"\begin{bmatrix}", r"\end{bmatrix}"
     tex = "\n".join([head, *body, tail])
     return Piece([tex], [width], height)
 
@@ -545,25 +520,23 @@ def matrix_piece(
     terms = style.max_terms
     limit = style.max_entries
 
-    def make(terms: int, dfrac: bool) -> Callable[[int, int], Cell]:
-        def cell(i: int, j: int) -> Cell:
-            found = latex_entry(
-                matrix[i, j],
-                letters,
-                max_terms=terms,
-                upstream=style.upstream,
-                dfrac=dfrac,
-            )
-            if style.mark is None:
-                return found
-            return replace(found, tex=style.mark(i, j, found.tex))
-
-        return cell
+    def cell(i: int | None, j: int | None, terms: int, dfrac: bool) -> Cell:
+        if i is None:
+            return _DDOTS if j is None else _VDOTS
+        if j is None:
+            return _CDOTS
+        found = latex_entry(
+            matrix[i, j], letters, max_terms=terms, upstream=style.upstream, dfrac=dfrac
+        )
+        if style.mark is None:
+            return found
+        return replace(found, tex=style.mark(i, j, found.tex))
 
     while True:
         cols = shown_indices(matrix.cols, limit)
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
-        grid = _shown_cells(rows, cols, make(terms, len(cols) <= 6 and len(rows) <= 6))
+        dfrac = len(cols) <= 6 and len(rows) <= 6
+        grid = [[cell(i, j, terms, dfrac) for j in cols] for i in rows]
         piece = _grid(matrix.shape, grid, rows, cols, blocks, style.portable)
         if budget is None or piece.width <= budget / MIN_SCALE:
             return piece
@@ -606,20 +579,12 @@ def latex_matrix(
     upstream: str = "frac",
     portable: bool = False,
 ) -> str:
-    """An explicit matrix as LaTeX: ``bmatrix``, or an ``array`` with Kronecker block rules.
+    """An explicit matrix (r, c) of polynomials as LaTeX: ``bmatrix``, or an ``array``
+    with rules between the Kronecker ``blocks`` (rows, cols); the settings are those of
+    :class:`MatrixStyle`.
 
-    Args:
-        matrix: the matrix (r, c) of polynomials.
-        letters: display letters (x_{1,2}, a_{1,2}, ...).
-        max_entries: rows and columns shown before \\cdots \\vdots \\ddots (display only).
-        max_terms: terms shown per entry before ``+ \\cdots +``.
-        blocks: (rows, cols) of the Kronecker blocks, drawn as rules between them.
-        upstream: "frac" (\\frac{\\partial L}{\\partial y_{i,j}}) or "bar" (\\bar y_{i,j}).
-        portable: MathJax-friendly output (for Markdown and Jupyter).
-
-    Returns:
-        The LaTeX, one matrix row per source line. A document that shows it needs amsmath
-        and ``\\setcounter{MaxMatrixCols}{k}`` for k > 10 columns (see :func:`max_matrix_cols`).
+    One matrix row per source line. A document that shows it needs amsmath and
+    ``\\setcounter{MaxMatrixCols}{k}`` for k > 10 columns (see :func:`max_matrix_cols`).
     """
     style = MatrixStyle(max_entries, max_terms, upstream, portable, None)
     return matrix_piece(matrix, letters, style, blocks).tex
@@ -654,22 +619,6 @@ def max_matrix_cols(tex: str) -> int:
 # =============================================================================================
 # sympy leaves
 # =============================================================================================
-def matrix_delimiters(cols: int, portable: bool) -> tuple[str, str]:
-    """The opening and closing of a bracketed matrix of ``cols`` columns.
-
-    ``bmatrix``, except in portable TeX past amsmath's 10 columns (MaxMatrixCols, which a
-    Markdown or notebook reader's LaTeX cannot be told to raise): then an ``array`` with
-    its column letters written out, which MathJax, KaTeX and LaTeX all read (KaTeX
-    refuses ``*{12}{c}``).
-
-    >>> matrix_delimiters(12, portable=True)[0]
-    '\\\\left[\\\\begin{array}{cccccccccccc}'
-    """
-    if portable and cols > 10:
-        return rf"\left[\begin{{array}}{{{'c' * cols}}}", r"\end{array}\right]"
-    return r"\begin{bmatrix}", r"\end{bmatrix}"
-
-
 def sympy_latex(expr: Any, letters: Letters) -> str:
     """A scalar sympy expression (the index view's sums and deltas) in LaTeX with display
     entry names: canonical entry symbols (``x_1_12``) print as ``x_{1,12}``. Matrices go
@@ -719,15 +668,14 @@ def latex_sparsity(
     grid_r, grid_c = math.ceil(rows / factor), math.ceil(cols / factor)
     unit = min(size_cm / max(grid_r, grid_c), 0.45)
     cells = sorted({(i // factor, j // factor) for (i, j) in matrix.entries})
-    small = unit >= 0.12  # big enough to draw each cell as its own inset square
+    width, height = _num(cols / factor), _num(rows / factor)
     lines: list[str] = [
         rf"\begin{{tikzpicture}}[x={_num(unit)}cm, y=-{_num(unit)}cm]",
         rf"\fill[sdzero] (0,0) rectangle ({grid_c},{grid_r});",
     ]
     rects: list[tuple[float, float, float, float]] = []
-    if small:
-        inset = 0.1
-        rects = [(j + inset, i + inset, j + 1 - inset, i + 1 - inset) for i, j in cells]
+    if unit >= 0.12:  # big enough to draw each cell as a square, inset by a tenth
+        rects = [(j + 0.1, i + 0.1, j + 0.9, i + 0.9) for i, j in cells]
     else:
         # Horizontal runs per row, then identical runs in consecutive rows merged.
         runs_by_row: dict[int, list[tuple[int, int]]] = {}
@@ -737,40 +685,33 @@ def latex_sparsity(
                 runs[-1] = (runs[-1][0], j + 1)
             else:
                 runs.append((j, j + 1))
-        open_runs: dict[tuple[int, int], int] = {}
+        open_runs: dict[tuple[int, int], int] = {}  # run -> the row it starts on
         for i in range(grid_r + 1):
             current = set(runs_by_row.get(i, ()))
             for run in sorted(set(open_runs) - current):
-                start = open_runs.pop(run)
-                rects.append((run[0], start, run[1], i))
-            for run in sorted(current - set(open_runs)):
-                open_runs[run] = i
+                rects.append((run[0], open_runs.pop(run), run[1], i))
+            for run in current:
+                open_runs.setdefault(run, i)
         rects.sort(key=lambda r: (r[1], r[0]))
-    for start in range(0, len(rects), 400):
-        lines += _path(
-            r"\fill[sdnonzero]",
-            [
-                f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})"
-                for a, b, c, d in rects[start : start + 400]
-            ],
-        )
+    boxes = [
+        f"({_num(a)},{_num(b)}) rectangle ({_num(c)},{_num(d)})" for a, b, c, d in rects
+    ]
+    for start in range(0, len(boxes), 400):
+        lines += _path(r"\fill[sdnonzero]", boxes[start : start + 400])
     if blocks is not None:
         br, bc = blocks
-        segs: list[str] = []
-        if bc < cols and cols // bc <= 128:
-            for k in range(bc, cols, bc):
-                x = _num(k / factor)
-                segs.append(f"({x},0) -- ({x},{_num(rows / factor)})")
-        if br < rows and rows // br <= 128:
-            for k in range(br, rows, br):
-                y = _num(k / factor)
-                segs.append(f"(0,{y}) -- ({_num(cols / factor)},{y})")
+        xs = (
+            [_num(k / factor) for k in range(bc, cols, bc)] if cols // bc <= 128 else []
+        )
+        ys = (
+            [_num(k / factor) for k in range(br, rows, br)] if rows // br <= 128 else []
+        )
+        segs = [f"({x},0) -- ({x},{height})" for x in xs]
+        segs += [f"(0,{y}) -- ({width},{y})" for y in ys]
         if segs:
             thin = ", sdthin" if len(segs) > 16 else ""
             lines += _path(rf"\draw[sdblock{thin}]", segs)
-    lines.append(
-        rf"\draw[sdframe] (0,0) rectangle ({_num(cols / factor)},{_num(rows / factor)});"
-    )
+    lines.append(rf"\draw[sdframe] (0,0) rectangle ({width},{height});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 
@@ -989,15 +930,15 @@ def prose_tex(prose: Prose, letters: Letters) -> str:
 
     Text is escaped, code set in ``\\texttt``, adjacent maths segments share one ``$…$``.
     """
-    out: list[str] = []
-    for kind, content in prose_spans(prose, letters):
-        if kind == "math":
-            out.append(f"${content}$")
-        elif kind == "code":
-            out.append(rf"\texttt{{{latex_escape(content)}}}")
-        else:
-            out.append(latex_escape(content))
-    return "".join(out)
+    spans = prose_spans(prose, letters)
+    return "".join(_SPAN_TEX[kind](content) for kind, content in spans)
+
+
+_SPAN_TEX: dict[str, Callable[[str], str]] = {
+    "text": latex_escape,
+    "math": lambda tex: f"${tex}$",
+    "code": lambda code: rf"\texttt{{{latex_escape(code)}}}",
+}
 
 
 def pdf_string(text: str) -> str:
@@ -1176,30 +1117,27 @@ class TexLayout:
             if group > 1
             else [[eq] for eq in merge_equations(eqs)]
         )
-        out: list[tuple[str, float]] = []
-        pending: list[tuple[str, float, float]] = []
-
-        def flush() -> None:
-            if pending:
-                tex = r",\qquad ".join(t for t, _, _ in pending)
-                out.append((tex, max(h for _, _, h in pending)))
-                pending.clear()
-
+        share = self.width_em * self.share_width
+        lines: list[list[tuple[str, float, float]]] = []  # (LaTeX, width, height)
+        shared = False  # may the next run join lines[-1]?
         for run in runs:
             laid = [self.equation(eq, style) for eq in run]
             tex = r",\qquad ".join(t for t, _, _ in laid)
             width = sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1)
             height = max(h for _, _, h in laid)
-            if "\\begin{aligned}" in tex or width > self.width_em * self.share_width:
-                flush()
-                out.append((tex, height))
-                continue
-            used = sum(w for _, w, _ in pending) + 2.0 * len(pending)
-            if pending and used + width > self.width_em * self.share_width * 2.2:
-                flush()
-            pending.append((tex, width, height))
-        flush()
-        return out
+            alone = "\\begin{aligned}" in tex or width > share
+            used = (
+                sum(w for _, w, _ in lines[-1]) + 2.0 * len(lines[-1]) if shared else 0
+            )
+            if shared and not alone and used + width <= share * 2.2:
+                lines[-1].append((tex, width, height))
+            else:
+                lines.append([(tex, width, height)])
+            shared = not alone
+        return [
+            (r",\qquad ".join(t for t, _, _ in line), max(h for _, _, h in line))
+            for line in lines
+        ]
 
     def boxes(self, equations: Iterable[Equation]) -> list[tuple[str, float]]:
         """Formulas to keep, each boxed, with its width (em)."""
@@ -1335,9 +1273,7 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def plain(self, prose: Prose) -> str:
         """Prose as Unicode words, for the PDF's metadata and bookmarks."""
-        from .terminal import prose_text
-
-        return prose_text(prose, self.letters)
+        return prose_plain(prose, self.letters)
 
     def heading_tex(self, prose: Prose) -> str:
         """Prose for a title or section name: with maths, ``\\texorpdfstring`` gives
@@ -1360,8 +1296,14 @@ class LatexPrinter(PagePrinter[str, Any]):
         subtitle = self.subtitle(block, self.text)
         return f"\\section*{{{self.text(block.title)}}}\n{subtitle}\n"
 
-    def section(self, block: Section) -> str:
+    def section(self, block: Section | Remarks | Background) -> str:
         return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
+
+    def remarks(self, block: Remarks) -> str:
+        return self.section(block)
+
+    def background(self, block: Background) -> str:
+        return "\\appendix\n" + self.section(block)
 
     def step_group(self, block: StepGroup) -> str:
         step = block.step
@@ -1440,13 +1382,15 @@ class LatexPrinter(PagePrinter[str, Any]):
         texts = (rf"\texttt{{{latex_escape(c)}}}" for c in lines)
         return environment("tabular", texts, args="{@{}l@{}}")
 
-    def code(self, block: Code) -> str:
-        # In a minipage, so that the sentence and its code stay on one page.
+    def kept(self, intro: Prose, table: str) -> str:
+        """A sentence and its table (or code) in a minipage: they stay on one page."""
         return (
-            "\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n"
-            f"{self.text(block.intro)}\n\\begin{{center}}\n"
-            f"{self.code_table(block.lines)}\n\\end{{center}}\n\\end{{minipage}}"
+            f"\\noindent\\begin{{minipage}}{{\\linewidth}}\n{self.text(intro)}\n"
+            f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\end{{minipage}}"
         )
+
+    def code(self, block: Code) -> str:
+        return "\\par\\medskip" + self.kept(block.intro, self.code_table(block.lines))
 
     def certificate(self, block: CertificateTable) -> str:
         rows = []
@@ -1477,12 +1421,8 @@ class LatexPrinter(PagePrinter[str, Any]):
             if block.continued
             else f"\\section{{{self.text(notes.CERTIFICATE)}}}\n"
         )
-        return (
-            f"{heading}\\noindent\\begin{{minipage}}{{\\linewidth}}\n"
-            f"{self.text(block.intro)}\n"
-            f"\\begin{{center}}\n{table}\n\\end{{center}}\n\\end{{minipage}}\n"
-            + ("" if block.continues else f"\\par\\medskip\n{verdict}\n")
-        )
+        end = "" if block.continues else f"\\par\\medskip\n{verdict}\n"
+        return f"{heading}{self.kept(block.intro, table)}\n{end}"
 
     def cell(self, cell: TableCell) -> str:
         mark = "" if cell.passed is None else (r" \sdyes" if cell.passed else r" \sdno")
@@ -1501,13 +1441,6 @@ class LatexPrinter(PagePrinter[str, Any]):
 
     def verdict(self, block: Verdict) -> str:
         return f"\\textbf{{{self.text(block.prose)}}}\n"
-
-    def remarks(self, block: Remarks) -> str:
-        return f"\\section{{{self.text(block.title)}}}\n" + self.join(block.blocks)
-
-    def background(self, block: Background) -> str:
-        title = self.text(block.title)
-        return f"\\appendix\n\\section{{{title}}}\n" + self.join(block.blocks)
 
     def api_check(self, block: ApiCheck) -> str:
         return ""  # omitted (page.OMITTED)
