@@ -222,18 +222,9 @@ def look_alikes(closed: Node) -> tuple[Node, ...]:
         raise ValueError("a look-alike needs a product of two factors")
     a, b = closed.args
     at, bt = transpose(a), transpose(b)
-    out: list[Node] = []
-    for cand in (
-        Prod(b, a),
-        Prod(at, bt),
-        Prod(a, bt),
-        Prod(at, b),
-        Prod(bt, at),
-        Prod(bt, a),
-        Prod(b, at),
-    ):
-        if cand != closed and cand not in out:
-            out.append(cand)
+    pairs = ((b, a), (at, bt), (a, bt), (at, b), (bt, at), (bt, a), (b, at))
+    out = dict.fromkeys(Prod(x, y) for x, y in pairs)  # each once, in this order
+    out.pop(closed, None)
     return tuple(out)
 
 
@@ -651,13 +642,13 @@ def sheet_json(sheet: Sheet) -> str:
         else:
             blank["answer"] = numpy_text(value, config)
             sizes = {"n": config.n, "d": config.d, "m": config.m}
-            options = [("--convention", config.convention)]
-            options += [(f"--{k}", str(v)) for k, v in sizes.items()] + [("--wrt", var)]
+            args = ["check", "--convention", config.convention]
+            args += [part for k, v in sizes.items() for part in (f"--{k}", str(v))]
             blank["check"] = {
                 "variable": var,
                 "convention": config.convention,
                 **sizes,
-                "args": ["check", *(part for option in options for part in option)],
+                "args": [*args, "--wrt", var],
             }
         if answer.key in choices:  # the options as printed, and the one to tick
             q = choices[answer.key]
