@@ -380,22 +380,18 @@ class _Builder:
             if c.layout == "numerator"
             else "the shape of the variable (denominator layout)"
         )
-        options = []
-        for k, node in enumerate(q.options):
-            box = (
+        options = [
+            _join(
+                # options A–D: the question is already "(a)"
+                M(f"{CHOICE_LETTERS[k]} ", rf"\text{{{CHOICE_LETTERS[k]}}}\; "),
                 self.blank(M("✓", r"\checkmark"))
-                if (self.answers and k == q.correct)
-                else M("□", r"\square")
+                if self.answers and k == q.correct
+                else M("□", r"\square"),
+                M(" ", r"\; "),
+                self.node(node),
             )
-            options.append(
-                _join(
-                    # options A–D: the question is already "(a)"
-                    M(f"{CHOICE_LETTERS[k]} ", rf"\text{{{CHOICE_LETTERS[k]}}}\; "),
-                    box,
-                    M(" ", r"\; "),
-                    self.node(node),
-                )
-            )
+            for k, node in enumerate(q.options)
+        ]
         blocks = self.part(
             "a",
             (
