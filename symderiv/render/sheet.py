@@ -51,6 +51,7 @@ from ..notes import (
 from .formula import formula_latex, formula_text
 from .latex import (
     LatexPrinter,
+    environment,
     latex_entry,
     latex_escape,
     latex_preamble,
@@ -82,10 +83,8 @@ def _join(*parts: M | str, sep: str = "") -> M:
 
 def _aligned(lines: list[M]) -> M:
     """Lines of maths, one a line in Unicode, an aligned environment in TeX."""
-    tex = " \\\\\n".join(m.latex for m in lines)
-    return M(
-        "\n".join(m.text for m in lines), f"\\begin{{aligned}}\n{tex}\n\\end{{aligned}}"
-    )
+    tex = environment("aligned", (m.latex for m in lines))
+    return M("\n".join(m.text for m in lines), tex)
 
 
 def _dl_by(entry: M) -> M:
@@ -156,10 +155,9 @@ class _Builder:
         """A bmatrix, one row per source line, with the blank entries boxed; in Unicode
         one row a line: [a  b; c  d]."""
         cells = self.cells(matrix, blanks, size)
-        lines = [" & ".join(c.latex for c in row) for row in cells]
-        tex = "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
+        lines = (" & ".join(c.latex for c in row) for row in cells)
         text = "[" + "; ".join("  ".join(c.text for c in row) for row in cells) + "]"
-        return M(text, tex)
+        return M(text, environment("bmatrix", lines))
 
     def vector(self, entries: list[Poly]) -> M:
         """A column vector written as a transposed row: (a, b, c)ᵀ."""
