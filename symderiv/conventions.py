@@ -69,6 +69,7 @@ PREFIX: Mapping[str, str] = {
     "P": "p",  # softmax outputs (--loss softmax-ce)
 }
 
+#: A display name: a letter, then letters or digits (ASCII only, as are the classes).
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 #: A size name: letters or digits after a letter, optionally one subscript (C_in, d_out).
 _SIZE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
@@ -339,11 +340,7 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
         if role in names:
             raise DisplayNameError(f"--names: role {role!r} is given twice")
         pattern = _SIZE_NAME_RE if role in SIZE_NAMES else _LETTERS_RE
-        if (
-            not pattern.match(letters)
-            or len(letters) > _MAX_NAME
-            or not letters.isascii()
-        ):
+        if not pattern.match(letters) or len(letters) > _MAX_NAME:
             odd = next((c for c in letters if not c.isascii()), None)
             why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
             sub = ", optionally one _subscript" if role in SIZE_NAMES else ""
