@@ -36,6 +36,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix, evaluate
@@ -298,10 +299,10 @@ def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
             (shaped if value.shape == right.shape else other).append(cand)
     wrong = shaped + other
     if len(wrong) < 2:
+        c = derivation.config
         raise ShapeError(
-            f"--kind choice: at {derivation.config.n}×{derivation.config.d}×"
-            f"{derivation.config.m} there are not two wrong formulas for ∂L/∂{var} "
-            "that differ from it; use larger sizes"
+            f"--kind choice: at {c.n}×{c.d}×{c.m} there are not two wrong formulas for "
+            f"∂L/∂{var} that differ from it; use larger sizes"
         )
     return tuple(wrong[:3])
 
@@ -583,18 +584,15 @@ def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
     result = derivation.results[var]
     jac = result.jacobian
     nonzero = sorted(jac.entries)
-    zero = sorted(
-        (i, j)
-        for i in range(jac.rows)
-        for j in range(jac.cols)
-        if (i, j) not in jac.entries
-    )
+    zero = [
+        at for at in product(range(jac.rows), range(jac.cols)) if at not in jac.entries
+    ]
     take_nz = min(len(nonzero), max(2, len(nonzero) // 3))
     take_z = min(len(zero), max(1, take_nz // 2))
     jacobian_blanks = sorted(rng.sample(nonzero, take_nz) + rng.sample(zero, take_z))
     chain_column = rng.randrange(jac.cols)
     rows, cols = result.derivative.shape
-    cells = [(i, j) for i in range(rows) for j in range(cols)]
+    cells = list(product(range(rows), range(cols)))
     derivative_blanks = sorted(rng.sample(cells, max(1, len(cells) // 2)))
     return Exercise(var, tuple(jacobian_blanks), chain_column, tuple(derivative_blanks))
 
