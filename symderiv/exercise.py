@@ -707,7 +707,7 @@ def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
         name = " ".join(line.split())
         if not name or name.startswith("#"):
             continue
-        if any(not c.isprintable() for c in name):
+        if not name.isprintable():
             raise UsageError(
                 f"{source} line {number}: the name has a control character; "
                 "write one name per line, in plain text"
