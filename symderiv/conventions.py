@@ -69,6 +69,7 @@ PREFIX: Mapping[str, str] = {
     "P": "p",  # softmax outputs (--loss softmax-ce)
 }
 
+#: A display name: a letter, then letters or digits (ASCII only, as are the classes).
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 #: A size name: letters or digits after a letter, optionally one subscript (C_in, d_out).
 _SIZE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
@@ -339,11 +340,7 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
         if role in names:
             raise DisplayNameError(f"--names: role {role!r} is given twice")
         pattern = _SIZE_NAME_RE if role in SIZE_NAMES else _LETTERS_RE
-        if (
-            not pattern.match(letters)
-            or len(letters) > _MAX_NAME
-            or not letters.isascii()
-        ):
+        if not pattern.match(letters) or len(letters) > _MAX_NAME:
             odd = next((c for c in letters if not c.isascii()), None)
             why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
             sub = ", optionally one _subscript" if role in SIZE_NAMES else ""
@@ -362,11 +359,7 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
 RESERVED_LETTERS: tuple[str, ...] = ("L", "I", "K")
 
 
-def _check_letters(
-    letters: Letters,
-    names: Mapping[str, str],
-    conv_sizes: tuple[str, str, str] = ("N", "D", "M"),
-) -> None:
+def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
     """Refuse display letters that would make two things print alike.
 
     Matrices must differ (X vs W), and so must their entries, which print in lower case
@@ -379,17 +372,20 @@ def _check_letters(
     """
     given = ",".join(f"{role}={value}" for role, value in names.items())
     for role in NAMEABLE:
-        if letters.of(role) in SIZE_NAMES:
-            raise DisplayNameError(
-                f"--names {given!r}: {role} would print as {letters.of(role)!r}, which "
-                f"is a size ({', '.join(SIZE_NAMES)} are the sizes); choose other letters"
+        shown = letters.of(role)
+        if shown in SIZE_NAMES:
+            which = f"a size ({', '.join(SIZE_NAMES)} are the sizes)"
+        elif shown in RESERVED_LETTERS:
+            which = (
+                f"reserved ({', '.join(RESERVED_LETTERS)} are the loss, identity and "
+                "commutation matrices)"
             )
-        if letters.of(role) in RESERVED_LETTERS:
-            raise DisplayNameError(
-                f"--names {given!r}: {role} would print as {letters.of(role)!r}, which "
-                f"is reserved ({', '.join(RESERVED_LETTERS)} are the loss, identity and "
-                "commutation matrices); choose other letters"
-            )
+        else:
+            continue
+        raise DisplayNameError(
+            f"--names {given!r}: {role} would print as {shown!r}, which is {which}; "
+            "choose other letters"
+        )
     # what each printed name stands for: "the matrix X", "the entries of W", ...
     matrices: dict[str, str] = {}
     for role in NAMEABLE:
@@ -410,29 +406,21 @@ def _check_letters(
             )
         entries[key] = role
     # Sizes and the delta print beside the matrices: 1_N, i = 1 … N, ℝ^{N×D}, δ_jk.
-    others: dict[str, str] = {}
-    shown_sizes = [names.get(s, d) for s, d in zip(SIZE_NAMES, conv_sizes, strict=True)]
-    extra = [(f"the size {s}", v) for s, v in zip(SIZE_NAMES, shown_sizes, strict=True)]
-    if DELTA in names:
-        extra.append(("the delta", names[DELTA]))
+    # What each printed name is taken by (a reserved letter over a matrix over entries).
+    taken = {key: f"the entries of {role}" for key, role in entries.items()}
+    taken |= {key: f"the matrix {role}" for key, role in matrices.items()}
+    reserved = f"({', '.join(RESERVED_LETTERS)} are taken)"
+    taken |= {key: f"the reserved letter {key} {reserved}" for key in RESERVED_LETTERS}
+    extra = [(f"the size {s}", letters.of(s)) for s in SIZE_NAMES]
+    if letters.delta is not None:
+        extra.append(("the delta", letters.delta))
     for what, shown in extra:
-        if shown in RESERVED_LETTERS:
-            clash = (
-                f"the reserved letter {shown} ({', '.join(RESERVED_LETTERS)} are taken)"
+        if shown in taken:
+            raise DisplayNameError(
+                f"--names {given!r}: {what} would print as {shown!r}, like "
+                f"{taken[shown]}; choose another name"
             )
-        elif shown in matrices:
-            clash = f"the matrix {matrices[shown]}"
-        elif shown in entries:
-            clash = f"the entries of {entries[shown]}"
-        elif shown in others:
-            clash = others[shown]
-        else:
-            others[shown] = what
-            continue
-        raise DisplayNameError(
-            f"--names {given!r}: {what} would print as {shown!r}, like {clash}; "
-            "choose another name"
-        )
+        taken[shown] = what
 
 
 def check_size(name: str, value: object) -> int:
@@ -507,7 +495,7 @@ class Config:
         object.__setattr__(self, "wrt", parse_wrt(self.wrt))
         names = parse_names(self.names)
         object.__setattr__(self, "names", dict(sorted(names.items())))
-        _check_letters(self.letters, self.names, self.conv.sizes)
+        _check_letters(self.letters, self.names)
         if isinstance(self.index_base, bool) or self.index_base not in INDEX_BASES:
             raise ChoiceError(f"--index-base must be 1 or 0, got {self.index_base!r}")
         if self.upstream is not None:

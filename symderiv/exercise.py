@@ -36,6 +36,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from .algebra import Poly, PolyMatrix, evaluate
@@ -222,18 +223,9 @@ def look_alikes(closed: Node) -> tuple[Node, ...]:
         raise ValueError("a look-alike needs a product of two factors")
     a, b = closed.args
     at, bt = transpose(a), transpose(b)
-    out: list[Node] = []
-    for cand in (
-        Prod(b, a),
-        Prod(at, bt),
-        Prod(a, bt),
-        Prod(at, b),
-        Prod(bt, at),
-        Prod(bt, a),
-        Prod(b, at),
-    ):
-        if cand != closed and cand not in out:
-            out.append(cand)
+    pairs = ((b, a), (at, bt), (a, bt), (at, b), (bt, at), (bt, a), (b, at))
+    out = dict.fromkeys(Prod(x, y) for x, y in pairs)  # each once, in this order
+    out.pop(closed, None)
     return tuple(out)
 
 
@@ -307,10 +299,10 @@ def distractors(derivation: Derivation, var: str) -> tuple[Node, ...]:
             (shaped if value.shape == right.shape else other).append(cand)
     wrong = shaped + other
     if len(wrong) < 2:
+        c = derivation.config
         raise ShapeError(
-            f"--kind choice: at {derivation.config.n}×{derivation.config.d}×"
-            f"{derivation.config.m} there are not two wrong formulas for ∂L/∂{var} "
-            "that differ from it; use larger sizes"
+            f"--kind choice: at {c.n}×{c.d}×{c.m} there are not two wrong formulas for "
+            f"∂L/∂{var} that differ from it; use larger sizes"
         )
     return tuple(wrong[:3])
 
@@ -592,18 +584,15 @@ def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
     result = derivation.results[var]
     jac = result.jacobian
     nonzero = sorted(jac.entries)
-    zero = sorted(
-        (i, j)
-        for i in range(jac.rows)
-        for j in range(jac.cols)
-        if (i, j) not in jac.entries
-    )
+    zero = [
+        at for at in product(range(jac.rows), range(jac.cols)) if at not in jac.entries
+    ]
     take_nz = min(len(nonzero), max(2, len(nonzero) // 3))
     take_z = min(len(zero), max(1, take_nz // 2))
     jacobian_blanks = sorted(rng.sample(nonzero, take_nz) + rng.sample(zero, take_z))
     chain_column = rng.randrange(jac.cols)
     rows, cols = result.derivative.shape
-    cells = [(i, j) for i in range(rows) for j in range(cols)]
+    cells = list(product(range(rows), range(cols)))
     derivative_blanks = sorted(rng.sample(cells, max(1, len(cells) // 2)))
     return Exercise(var, tuple(jacobian_blanks), chain_column, tuple(derivative_blanks))
 
@@ -651,13 +640,13 @@ def sheet_json(sheet: Sheet) -> str:
         else:
             blank["answer"] = numpy_text(value, config)
             sizes = {"n": config.n, "d": config.d, "m": config.m}
-            options = [("--convention", config.convention)]
-            options += [(f"--{k}", str(v)) for k, v in sizes.items()] + [("--wrt", var)]
+            args = ["check", "--convention", config.convention]
+            args += [part for k, v in sizes.items() for part in (f"--{k}", str(v))]
             blank["check"] = {
                 "variable": var,
                 "convention": config.convention,
                 **sizes,
-                "args": ["check", *(part for option in options for part in option)],
+                "args": [*args, "--wrt", var],
             }
         if answer.key in choices:  # the options as printed, and the one to tick
             q = choices[answer.key]
@@ -718,7 +707,7 @@ def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
         name = " ".join(line.split())
         if not name or name.startswith("#"):
             continue
-        if any(not c.isprintable() for c in name):
+        if not name.isprintable():
             raise UsageError(
                 f"{source} line {number}: the name has a control character; "
                 "write one name per line, in plain text"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .algebra import Poly, PolyMatrix, vec_positions
-from .conventions import PREFIX, split_entry
+from .conventions import entry_name, split_entry
 from .maths import entries_in_vec_order
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ def input_slices(derivation: Derivation, var: str) -> Slicing:
     outputs = tuple(
         Slice(
             (i, j),
-            f"{PREFIX['Y']}_{i + 1}_{j + 1}",
+            entry_name("Y", i + 1, j + 1),
             PolyMatrix(*shape, dict(sorted(by_out.get((i, j), {}).items()))),
             derivation.upstream[i, j],
         )

@@ -12,9 +12,9 @@ from typing import Any
 
 from .. import __version__, notes
 from ..compare import Cell, Comparison, Row
-from ..conventions import VARIABLES, VEC_ORDERS, Config, Convention
+from ..conventions import TORCH, VARIABLES, VEC_ORDERS, Config, Convention
 from ..errors import ChoiceError
-from ..notation import Node, Sym
+from ..notation import Sym
 from ..notes import M, Prose
 from .formula import formula_latex, formula_text
 from .page import Block, Heading, Level, Note, Table, TableCell, Verdict
@@ -34,15 +34,6 @@ def formula_of(cell: Cell, conv: Convention) -> str:
     """
     assert cell.formula is not None
     return formula_text(cell.formula, conv.letters)
-
-
-def _math(node: Node, conv: Convention, lhs: str | None = None) -> M:
-    """A formula in ``conv``'s letters as marked maths (``lhs = …`` when given)."""
-    parts = [node] if lhs is None else [Sym(lhs), node]
-    return M(
-        " = ".join(formula_text(p, conv.letters) for p in parts),
-        " = ".join(formula_latex(p, conv.letters) for p in parts),
-    )
 
 
 def _times(names: tuple[str, str]) -> M:
@@ -77,8 +68,14 @@ def _label(row: Row) -> TableCell:
 
 
 def _formula(cell: Cell, conv: Convention, lhs: str | None = None) -> TableCell:
+    """A cell's formula in ``conv``'s letters (``lhs = …`` when given)."""
     assert cell.formula is not None
-    return TableCell((_math(cell.formula, conv, lhs),), passed=cell.passed)
+    parts = [cell.formula] if lhs is None else [Sym(lhs), cell.formula]
+    math = M(
+        " = ".join(formula_text(p, conv.letters) for p in parts),
+        " = ".join(formula_latex(p, conv.letters) for p in parts),
+    )
+    return TableCell((math,), passed=cell.passed)
 
 
 def _shape_cell(cell: Cell) -> TableCell:
@@ -146,7 +143,7 @@ def tables(c: Comparison) -> tuple[Table, Table, Table]:
 def comparison_page(c: Comparison) -> tuple[Block, ...]:
     """The whole conventions page, in reading order, for every format."""
     forms, kronecker, agreement = tables(c)
-    rows, cols = Config(n=c.n, d=c.d, m=c.m, convention="torch").shape("W")
+    rows, cols = TORCH.shape("W", c.n, c.d, c.m)
     sources = {conv.name: conv.source for conv in c.conventions}
     return (
         Heading(notes.conventions_title(c.n, c.d, c.m), Level.PAGE),

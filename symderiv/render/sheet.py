@@ -37,6 +37,7 @@ from ..notation import Deriv, Node, Sym
 from ..notes import (
     SOURCE_FORMULA,
     SOURCES,
+    VARIABLE,
     Code,
     M,
     Math,
@@ -50,6 +51,7 @@ from ..notes import (
 from .formula import formula_latex, formula_text
 from .latex import (
     LatexPrinter,
+    environment,
     latex_entry,
     latex_escape,
     latex_preamble,
@@ -70,7 +72,6 @@ BLANKS: dict[str, tuple[str, str]] = {
 #: The key's box around an answer (TeX): xcolor's and MathJax's blue.
 ANSWER = r"\boxed{\color{blue}{%s}}"
 
-WHAT = {"X": "the input", "W": "the weights", "b": "the bias"}
 _VEC = M("vec(", r"\operatorname{vec}(")
 
 
@@ -82,10 +83,8 @@ def _join(*parts: M | str, sep: str = "") -> M:
 
 def _aligned(lines: list[M]) -> M:
     """Lines of maths, one a line in Unicode, an aligned environment in TeX."""
-    tex = " \\\\\n".join(m.latex for m in lines)
-    return M(
-        "\n".join(m.text for m in lines), f"\\begin{{aligned}}\n{tex}\n\\end{{aligned}}"
-    )
+    tex = environment("aligned", (m.latex for m in lines))
+    return M("\n".join(m.text for m in lines), tex)
 
 
 def _dl_by(entry: M) -> M:
@@ -138,21 +137,27 @@ class _Builder:
     def node(self, node: Node) -> M:
         return M(formula_text(node, self.letters), formula_latex(node, self.letters))
 
-    def matrix(self, matrix: PolyMatrix, blanks: Blanks = (), size: str = "short") -> M:
-        """A bmatrix, one row per source line, with the blank entries boxed."""
+    def cells(
+        self, matrix: PolyMatrix, blanks: Blanks = (), size: str = "short"
+    ) -> list[list[M]]:
+        """The entries of ``matrix`` row by row, the ``blanks`` boxed."""
         holes = set(blanks)
-        cells = [
+        return [
             [
-                self.blank(self.entry(matrix[i, j]), size)
-                if (i, j) in holes
-                else self.entry(matrix[i, j])
+                self.blank(e, size) if (i, j) in holes else e
                 for j in range(matrix.cols)
+                for e in [self.entry(matrix[i, j])]
             ]
             for i in range(matrix.rows)
         ]
-        lines = [" & ".join(c.latex for c in row) for row in cells]
-        tex = "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
-        return M(_rows_text([[c.text for c in row] for row in cells]), tex)
+
+    def matrix(self, matrix: PolyMatrix, blanks: Blanks = (), size: str = "short") -> M:
+        """A bmatrix, one row per source line, with the blank entries boxed; in Unicode
+        one row a line: [a  b; c  d]."""
+        cells = self.cells(matrix, blanks, size)
+        lines = (" & ".join(c.latex for c in row) for row in cells)
+        text = "[" + "; ".join("  ".join(c.text for c in row) for row in cells) + "]"
+        return M(text, environment("bmatrix", lines))
 
     def vector(self, entries: list[Poly]) -> M:
         """A column vector written as a transposed row: (a, b, c)ᵀ."""
@@ -168,9 +173,36 @@ class _Builder:
         shapes, its matrices, dY and vec(Y), whose entries those blanks ask about (a
         sheet without them leaves the shapes to the student: they are its questions)."""
         c, d = self.sheet.config, self.sheet.derivation
-        conv = c.conv
         y = self.letters.entry("Y")
-        steps = "steps" in self.sheet.kinds
+        order: Prose = (
+            (
+                "row order: vec stacks the rows, as NumPy's ",
+                Code("reshape(-1)"),
+                " does",
+            )
+            if c.vec == "row"
+            else ("column order: vec stacks the columns (the textbook vec)",)
+        )
+        vectors: Prose = (
+            "Vectors use the ",
+            *order,
+            "; the Jacobians are taken in that order and in denominator layout (the "
+            "derivative by a matrix has that matrix's shape)",
+        )
+        layer: Prose = (
+            f"The layer computes, in the {c.conv.name} convention (",
+            *_source_words(c),
+            "), ",
+            _join(self.node(Sym("Y")), " = ", self.node(c.conv.forward())),
+            " with ",
+            sizes_m(c),
+        )
+        dy = _join(self.node(Sym("dY")), " = ", self.node(Deriv("L", "Y")))
+        if "steps" not in self.sheet.kinds:
+            return [
+                Note((*layer, ".")),
+                Note(("The upstream derivative ", dy, " is given. ", *vectors, ".")),
+            ]
         shapes = _join(
             *(
                 _join(
@@ -182,41 +214,6 @@ class _Builder:
             ),
             sep=", ",
         )
-        order: Prose = (
-            (
-                "row order: vec stacks the rows, as NumPy's ",
-                Code("reshape(-1)"),
-                " does",
-            )
-            if c.vec == "row"
-            else ("column order: vec stacks the columns (the textbook vec)",)
-        )
-        layer: Prose = (
-            f"The layer computes, in the {conv.name} convention (",
-            *_source_words(c),
-            "), ",
-            _join(self.node(Sym("Y")), " = ", self.node(conv.forward())),
-            " with ",
-            sizes_m(c),
-        )
-        layout = (
-            "in denominator layout (the derivative by a matrix has that matrix's shape)"
-        )
-        if not steps:
-            return [
-                Note((*layer, ".")),
-                Note(
-                    (
-                        "The upstream derivative ",
-                        _join(self.node(Sym("dY")), " = ", self.node(Deriv("L", "Y"))),
-                        " is given. Vectors use the ",
-                        *order,
-                        "; the Jacobians are taken in that order and ",
-                        layout,
-                        ".",
-                    )
-                ),
-            ]
         matrices = _join(
             *(
                 _join(self.node(Sym(r)), " = ", self.matrix(d.layer.matrix(r)))
@@ -224,67 +221,36 @@ class _Builder:
             ),
             sep=r",\quad ",
         )
+        bar = M(
+            f"ȳ_i,j = ∂L/∂{y}_i,j",
+            rf"\bar{{{y}}}_{{i,j}} = \partial L / \partial {y}_{{i,j}}",
+        )
+        vec_y = self.vector(d.layer.outputs.vec(c.vec))
         return [
             Note((*layer, ": ", shapes, ". Every entry is its own symbol:")),
             _math(matrices),
-            Note(
-                (
-                    "The upstream derivatives are given as symbols; write ",
-                    M(
-                        f"ȳ_i,j = ∂L/∂{y}_i,j",
-                        rf"\bar{{{y}}}_{{i,j}} = \partial L / \partial {y}_{{i,j}}",
-                    ),
-                    ":",
-                )
-            ),
-            _math(
-                _join(
-                    self.node(Sym("dY")),
-                    " = ",
-                    self.node(Deriv("L", "Y")),
-                    " = ",
-                    self.matrix(d.upstream),
-                )
-            ),
-            Note(
-                (
-                    "Vectors use the ",
-                    *order,
-                    "; the Jacobians are taken in that order and ",
-                    layout,
-                    ":",
-                )
-            ),
-            _math(
-                _join(
-                    _VEC,
-                    self.node(Sym("Y")),
-                    ") = ",
-                    self.vector(d.layer.outputs.vec(c.vec)),
-                )
-            ),
+            Note(("The upstream derivatives are given as symbols; write ", bar, ":")),
+            _math(_join(dy, " = ", self.matrix(d.upstream))),
+            Note((*vectors, ":")),
+            _math(_join(_VEC, self.node(Sym("Y")), ") = ", vec_y)),
         ]
 
-    def part(self, label: str, words: Prose, math: M) -> list[Block]:
-        """One task of an exercise: (a), (b), … with its sentence and its formula."""
-        return [Heading((f"({label})",), Level.MINOR), Note(words), _math(math)]
+    def part(self, label: str, words: Prose, *maths: M) -> list[Block]:
+        """One task of an exercise: (a), (b), … with its sentence and its formulas."""
+        return [Heading((f"({label})",), Level.MINOR), Note(words), *map(_math, maths)]
 
     def exercise(self, ex: Exercise) -> _Part:
         c, d = self.sheet.config, self.sheet.derivation
-        result = d.results[ex.var]
-        v = ex.var
-        lv = self.node(Sym(v))
-        rows, cols = result.jacobian.shape
+        v, result = ex.var, d.results[ex.var]
+        lv, dl = self.node(Sym(v)), self.node(Deriv("L", v))
         vec_v = d.layer.matrix(v).vec(c.vec)
-        entry = self.entry(vec_v[ex.chain_column])
         jac_lhs = self.node(Deriv("Y", v, vec=True))
-        small = self.letters.entry(v)
         jh, jy = chain_jacobians(c, v)  # J_h(z)·J_z(w) in the column convention
+        small = self.letters.entry(v)
         jl = M(f"J_L({small})", rf"J_L({tex_letters(small)})")
-        chain_lhs = _dl_by(entry)
-        shape = self.shape_blanks(rows, cols)
-        dl = self.node(Deriv("L", v))
-        blocks: list[Block] = [
+        chain_lhs = _dl_by(self.entry(vec_v[ex.chain_column]))
+        shape = self.shape_blanks(*result.jacobian.shape)
+        blocks = [
             *self.part(
                 "a",
                 (
@@ -318,13 +284,7 @@ class _Builder:
                 self.blank(self.entry(result.chain[0, ex.chain_column]), "long"),
             ),
         )
-        undo: Prose = (
-            "Put the entries of ",
-            jl,
-            " back in the shape of ",
-            lv,
-            " (undo vec)",
-        )
+        undo = ("Put the entries of ", jl, " back in the shape of ", lv, " (undo vec)")
         if _too_wide(result.derivative, ex.derivative_blanks):
             blocks += self.entry_rows(ex, undo, dl)
         else:
@@ -342,7 +302,7 @@ class _Builder:
             ("Which product of the layer's matrices is this? Give the closed form:",),
             _join(dl, " = ", self.blank(self.node(result.closed_form), "long")),
         )
-        return (f"the derivative by {WHAT[v]} ", lv), blocks
+        return (f"the derivative by {VARIABLE[v]} ", lv), blocks
 
     def entry_rows(self, ex: Exercise, undo: Prose, dl: M) -> list[Block]:
         """Part (c) for a matrix too wide to write in: its entries listed row by row,
@@ -350,36 +310,36 @@ class _Builder:
         a four-term sum; in a 4×4 matrix the boxes were scaled down to 5 pt)."""
         derivative = self.sheet.derivation.results[ex.var].derivative
         variable = self.sheet.derivation.layer.matrix(ex.var)
-        holes = set(ex.derivative_blanks)
-        index = "k" if 1 in variable.shape else "i,j"  # b is a vector: b_k
+        vector = 1 in variable.shape  # b is a vector: b_k
+        index = "k" if vector else "i,j"
         small = self.letters.entry(ex.var)
-        blocks: list[Block] = [
-            Heading(("(c)",), Level.MINOR),
-            Note(
-                (
-                    *undo,
-                    ": entry ",
-                    M("k" if index == "k" else "(i, j)"),
-                    " of ",
-                    dl,
-                    " is ",
-                    M(
-                        f"∂L/∂{small}_{index}",
-                        rf"\partial L/\partial {small}_{{{index}}}",
-                    ),
-                    ". Fill in the blanks, row by row:",
-                )
+        entries = zip(
+            self.cells(variable),
+            self.cells(derivative, ex.derivative_blanks, "entry"),
+            strict=True,
+        )
+        return self.part(
+            "c",
+            (
+                *undo,
+                ": entry ",
+                M("k" if vector else "(i, j)"),
+                " of ",
+                dl,
+                " is ",
+                M(f"∂L/∂{small}_{index}", rf"\partial L/\partial {small}_{{{index}}}"),
+                ". Fill in the blanks, row by row:",
             ),
-        ]
-        for i in range(derivative.rows):
-            lines = []
-            for j in range(derivative.cols):
-                e = self.entry(variable[i, j])
-                value = self.entry(derivative[i, j])
-                shown = self.blank(value, "entry") if (i, j) in holes else value
-                lines.append(_join(_dl_by(e), M(" = ", " &= "), shown))
-            blocks.append(_math(_aligned(lines)))
-        return blocks
+            *(  # one aligned block per row: ∂L/∂v_ij = entry
+                _aligned(
+                    [
+                        _join(_dl_by(e), M(" = ", " &= "), value)
+                        for e, value in zip(names, values, strict=True)
+                    ]
+                )
+                for names, values in entries
+            ),
+        )
 
     # questions beyond the step-by-step exercise (--kind, --loss mse)
     def question(self, q: Question) -> _Part:
@@ -409,7 +369,7 @@ class _Builder:
             ),
             _aligned(lines),
         )
-        return (f"shapes, for the derivative by {WHAT[q.var]}",), blocks
+        return (f"shapes, for the derivative by {VARIABLE[q.var]}",), blocks
 
     def choice(self, q: ChoiceQuestion) -> _Part:
         c = self.sheet.config
@@ -418,22 +378,18 @@ class _Builder:
             if c.layout == "numerator"
             else "the shape of the variable (denominator layout)"
         )
-        options = []
-        for k, node in enumerate(q.options):
-            box = (
+        options = [
+            _join(
+                # options A–D: the question is already "(a)"
+                M(f"{CHOICE_LETTERS[k]} ", rf"\text{{{CHOICE_LETTERS[k]}}}\; "),
                 self.blank(M("✓", r"\checkmark"))
-                if (self.answers and k == q.correct)
-                else M("□", r"\square")
+                if self.answers and k == q.correct
+                else M("□", r"\square"),
+                M(" ", r"\; "),
+                self.node(node),
             )
-            options.append(
-                _join(
-                    # options A–D: the question is already "(a)"
-                    M(f"{CHOICE_LETTERS[k]} ", rf"\text{{{CHOICE_LETTERS[k]}}}\; "),
-                    box,
-                    M(" ", r"\; "),
-                    self.node(node),
-                )
-            )
+            for k, node in enumerate(q.options)
+        ]
         blocks = self.part(
             "a",
             (
@@ -443,7 +399,7 @@ class _Builder:
             ),
             _join(*options, sep=r"\qquad "),
         )
-        return (f"which formula, for the derivative by {WHAT[q.var]}",), blocks
+        return (f"which formula, for the derivative by {VARIABLE[q.var]}",), blocks
 
     def index(self, q: IndexQuestion) -> _Part:
         """Index-notation blanks: ∂y_ij/∂v_hk, the sum the deltas leave, and which entry of
@@ -486,7 +442,7 @@ class _Builder:
             ("This is one entry of a product of the layer's matrices. Which?",),
             _join(q.loss_lhs, " = ", self.blank(q.entry, "long")),
         )
-        what = f"index notation, for the derivative by {WHAT[q.var]} "
+        what = f"index notation, for the derivative by {VARIABLE[q.var]} "
         return (what, self.node(Sym(q.var))), blocks
 
     def loss(self, q: LossQuestion) -> _Part:
@@ -571,11 +527,6 @@ def _source_words(c: Config) -> Prose:
         assert isinstance(words, str)
         return (words.rstrip(", "),)
     return source(c)
-
-
-def _rows_text(rows: list[list[str]]) -> str:
-    """A matrix in Unicode, one row a line: [a  b; c  d]."""
-    return "[" + "; ".join("  ".join(r) for r in rows) + "]"
 
 
 def sheet_blocks(sheet: Sheet, answers: bool = False) -> tuple[Block, ...]:
