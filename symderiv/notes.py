@@ -563,14 +563,14 @@ def sparsity_caption(
         "Sparsity of {what}, drawn as a {size} matrix: each filled square is a nonzero "
         f"entry, {nnz} of {total} {{share}}.",
         what=_dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt),
-        size=_times(rows, cols),
+        size=times(rows, cols),
         share=M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
     )
     if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
         out += prose(
             " The rules separate its {size} blocks"
             + (", those of its Kronecker form." if lhs.vec else "."),
-            size=_times(*blocks),
+            size=times(*blocks),
         )
     if total >= 4096:
         out += (
@@ -1232,7 +1232,7 @@ def memory(c: Config) -> Para:
             f"stores a result the size of {{X}}: {result}.",
             at=at,
             dvec=dvec,
-            shape=_times(x.rows, x.cols),
+            shape=times(x.rows, x.cols),
             entries=entries,
             nonzeros=sci_m(x.nonzeros),
             vjp=F(c.conv.closed_form("X")),
@@ -1639,7 +1639,8 @@ ROWS_VERIFIED: Prose = ("Every row verified.",)
 ROWS_FAILED: Prose = ("Verification FAILED (see ", M("✗", r"\times"), " above).")
 
 
-def _times(a: object, b: object) -> M:
+def times(a: object, b: object) -> M:
+    """a×b as maths: ``2×3``, ``N×D``."""
     return M(f"{a}×{b}", rf"{a} \times {b}")
 
 
@@ -1706,8 +1707,8 @@ def conventions_commutation(rows: int, cols: int) -> Prose:
         kw=F(Prod(Comm("M", "D"), Vec(w))),
         wt=F(Vec(T(w))),
         md=M("M×D = ", r"M \times D = "),
-        size=_times(rows, cols),
-        perm=_times(rows * cols, rows * cols),
+        size=times(rows, cols),
+        perm=times(rows * cols, rows * cols),
         vw=F(Vec(w)),
         **syms("W"),
     )
@@ -1725,7 +1726,7 @@ def conventions_why(c: Config) -> list[Prose]:
             "columns: its $X, Y$ and $dY$ are xw's transposes and it stores {W} and {b} "
             "as torch and column do, so each of its derivatives is the transpose of "
             "xw's, e.g. {dx}$ = ${dxt} (written {own} in its own letters).",
-            md=_times("M", "D"),
+            md=times("M", "D"),
             dlw=dl(c, "W"),
             dw=F(T(Prod(T(X), dY))),
             dwt=F(Prod(T(dY), X)),

@@ -16,7 +16,7 @@ from ..conventions import TORCH, VARIABLES, VEC_ORDERS, Config, Convention
 from ..errors import ChoiceError
 from ..notation import Sym
 from ..notes import M, Prose
-from .formula import formula_latex, formula_text
+from .formula import formula_latex, formula_text, prose_plain
 from .page import Block, Heading, Level, Note, Table, TableCell, Verdict
 
 #: The formats of the conventions page (``rich`` is the terminal's ``text``).
@@ -52,10 +52,6 @@ def _times(names: tuple[str, str]) -> M:
     )
 
 
-def _shape(shape: tuple[int, int]) -> M:
-    return M(f"{shape[0]}×{shape[1]}", rf"{shape[0]} \times {shape[1]}")
-
-
 def _label(row: Row) -> TableCell:
     """The first cell of a row: what it is about, in xw's letters."""
     role = row.role or ""
@@ -83,7 +79,9 @@ def _shape_cell(cell: Cell) -> TableCell:
     assert cell.shape is not None and cell.shape_names is not None
     named = _times(cell.shape_names)
     return TableCell(
-        (_shape(cell.shape),), (M(f" = {named.text}", f" = {named.tex}"),), cell.passed
+        (notes.times(*cell.shape),),
+        (M(f" = {named.text}", f" = {named.tex}"),),
+        cell.passed,
     )
 
 
@@ -114,7 +112,9 @@ def tables(c: Comparison) -> tuple[Table, Table, Table]:
             r = kron[var, order]
             first = r.cells[convs[0].name]
             assert first.shape is not None
-            label = _label(r) if k == 0 else TableCell(aside=(_shape(first.shape),))
+            label = (
+                _label(r) if k == 0 else TableCell(aside=(notes.times(*first.shape),))
+            )
             formulas = (_formula(r.cells[v.name], v) for v in convs)
             rows.append((label, TableCell((order,)), *formulas))
         kron_groups.append(tuple(rows))
@@ -243,7 +243,6 @@ def comparison_markdown(c: Comparison) -> str:
 def comparison_html(c: Comparison) -> str:
     """The page as one self-contained HTML page (see :func:`.html.render_html`)."""
     from .html import HtmlPrinter, html_document
-    from .terminal import prose_text
 
     printer = HtmlPrinter()
     printer.bind(_config(c))
@@ -253,7 +252,7 @@ def comparison_html(c: Comparison) -> str:
     title = blocks[0]
     assert isinstance(title, Heading)
     return html_document(
-        prose_text(title.title, printer.letters),
+        prose_plain(title.title, printer.letters),
         f"<header>\n{head}\n</header>\n<main>\n{body}\n</main>",
     )
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..conventions import Letters, split_entry, unicode_subscript
+from ..notes import SUPERSCRIPT
 
 
 def shown_index(index: tuple[int, ...], letters: Letters) -> tuple[int, ...]:
@@ -29,7 +30,6 @@ MACRON = "\u0304"
 #: A network's entries (symderiv.net): w1_2_3 (layer 1), dz2_1_1, r1_1_1, b2_3; and
 #: ip_1_2, the reciprocal 1/p_1_2 of a softmax output.
 _LAYERED = re.compile(r"(?:(ip)|(d?[a-z])(\d+))_(\d+)(?:_(\d+))?\Z")
-_SUPERSCRIPT = str.maketrans("0123456789()-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁻")
 
 
 def layered(atom: str) -> tuple[str, str, tuple[int, ...]] | None:
@@ -47,7 +47,7 @@ def _layered_unicode(letters: str, layer: str, index: tuple[int, ...]) -> str:
     sub = unicode_subscript(index)
     if letters == "ip":
         return f"p{sub}⁻¹"
-    return f"{letters}{f'({layer})'.translate(_SUPERSCRIPT)}{sub}"
+    return f"{letters}{f'({layer})'.translate(SUPERSCRIPT)}{sub}"
 
 
 def _layered_latex(letters: str, layer: str, index: tuple[int, ...]) -> str:
