@@ -791,17 +791,20 @@ def _libraries() -> tuple[str, ...]:
     )
 
 
-def _student_frames(exc: BaseException) -> list[tuple[Any, int]]:
-    """(frame, line number) of each frame of ``exc``'s traceback in the student's code,
-    outermost first."""
+def _student_frames(exc: BaseException) -> list[tuple[Any, Any]]:
+    """Each frame of ``exc``'s traceback in the student's code, outermost first, with
+    its ``traceback.FrameSummary`` (the line and columns it stood at)."""
+    import traceback
+
     libraries = _libraries()
-    frames, tb = [], exc.__traceback__
-    while tb is not None:
-        path = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not path.startswith(libraries):
-            frames.append((tb.tb_frame, tb.tb_lineno))
-        tb = tb.tb_next
-    return frames
+    tb = exc.__traceback__
+    return [
+        (frame, where)
+        for (frame, _), where in zip(
+            traceback.walk_tb(tb), traceback.extract_tb(tb), strict=True
+        )
+        if not os.path.abspath(where.filename).startswith(libraries)
+    ]
 
 
 def _computed(
@@ -814,30 +817,25 @@ def _computed(
     the function set before the line that raised and does not change later. Anything
     less certain is left out: then that output is not checked at these sizes."""
     found: dict[str, Any] = {}
-    for frame, line in reversed(_student_frames(exc)):
-        source = _function_lines(frame.f_code, line)
+    for frame, where in reversed(_student_frames(exc)):
+        source = _function_lines(frame.f_code, where.lineno)
         if source is None:
             continue
         before, after = source
-        names = dict(frame.f_locals)
+        names = dict(frame.f_locals)  # the locals, then self's attributes
         owner = names.get("self")
+        if hasattr(owner, "__dict__"):
+            names.update({f"self.{k}": v for k, v in vars(owner).items()})
         for name, value in names.items():
             role = gradient_of(name, config)
-            if role in roles and role not in found and _passed_on(name, after, True):
-                assert role is not None
-                found[role] = value
-        attributes = vars(owner) if hasattr(owner, "__dict__") else {}
-        for attr, value in attributes.items():
-            role = gradient_of(attr, config)
-            name = f"self.{attr}"
-            set_before = any(_assigns(text, name) for text in before)
+            local = "." not in name  # a local must be passed on; self.dX set before
             if (
-                role in roles
+                role is not None
+                and role in roles
                 and role not in found
-                and set_before
-                and _passed_on(name, after, False)
+                and (local or any(_assigns(text, name) for text in before))
+                and _passed_on(name, after, must_leave=local)
             ):
-                assert role is not None
                 found[role] = value
     return found
 
@@ -869,12 +867,15 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip())
 
 
+def _mention(name: str) -> str:
+    """A pattern for ``name`` (``dx``, ``self . dX``) standing as a whole name."""
+    return r"(?<![\w.])" + r"\s*\.\s*".join(map(re.escape, name.split(".")))
+
+
 def _assigns(text: str, name: str) -> bool:
     """``text`` assigns ``name`` (``name = ...``, ``name[...] += ...``)."""
-    target = r"\s*\.\s*".join(map(re.escape, name.split(".")))
-    return bool(
-        re.search(rf"(?<![\w.]){target}\s*(\[[^=]*\])?\s*[-+*/@%]?=(?!=)", text)
-    )
+    pattern = rf"{_mention(name)}\s*(\[[^=]*\])?\s*[-+*/@%]?=(?!=)"
+    return bool(re.search(pattern, text))
 
 
 def _passed_on(name: str, lines: Sequence[str], must_leave: bool) -> bool:
@@ -883,8 +884,7 @@ def _passed_on(name: str, lines: Sequence[str], must_leave: bool) -> bool:
     operator, call, index or attribute touches it, and nothing assigns it. With
     ``must_leave``, some line must pass it on (a local never returned is not the
     output)."""
-    target = r"\s*\.\s*".join(map(re.escape, name.split(".")))
-    mention = re.compile(rf"(?<![\w.]){target}(?!\w)")
+    mention = re.compile(rf"{_mention(name)}(?!\w)")
     passed = False
     for text in lines:
         code = re.sub(r"#.*", "", re.sub(r"\"[^\"]*\"|'[^']*'", "''", text))
@@ -927,17 +927,11 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
     self.dLdW), or the item of a returned tuple or dict the error's column falls in.
     None when the line says neither (shared code): then no output can be blamed alone."""
     import linecache
-    import traceback
 
-    libraries = _libraries()
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if not os.path.abspath(f.filename).startswith(libraries)
-    ]
+    frames = _student_frames(exc)
     if not frames:
         return None
-    frame = frames[-1]
+    frame = frames[-1][1]
     line = linecache.getline(frame.filename, frame.lineno or 0)
     assigned = _ASSIGNED.match(line)
     if assigned and gradient_of(assigned.group(1), config) in roles:
