@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -400,7 +401,7 @@ class Entry:
             return Poly.const(value)
         if isinstance(value, float) or hasattr(value, "dtype"):
             number = float(value)
-            if number != number or number in (float("inf"), float("-inf")):
+            if not math.isfinite(number):
                 raise TypeError(f"{value!r} is not a finite number")
             exact = Fraction(number).limit_denominator(10**9)
             return Poly.const(exact)
@@ -586,9 +587,7 @@ def function(
         layer = _reference(triple, convention, roles[0])[1]
         point: dict[str, Poly] | None = None
         symbolic: dict[str, Any] = {}  # read back from the run on symbols, if it raised
-        points: dict[
-            str, dict[str, Poly] | None
-        ] = {}  # role -> its point, if not point
+        in_symbols: set[str] = set()  # outputs judged in symbols though point is set
         try:
             try:
                 values = _outputs(fn(Inputs(config, layer)), roles)
@@ -603,7 +602,7 @@ def function(
             culprit = _culprit(exc, roles, config)
             # what it had computed by then, in symbols where the first run had
             values = {**_computed(exc, roles, config), **symbolic}
-            points = dict.fromkeys(symbolic)
+            in_symbols = set(symbolic)
             for role in roles:
                 if role == culprit:
                     why = f"at {at} computing it raised {raised}"
@@ -620,7 +619,7 @@ def function(
             values.pop(culprit or "", None)
         for role in values:
             if all(o.ok for o in seen[role]):  # judged until it is first wrong
-                at_point = points.get(role, point)
+                at_point = None if role in in_symbols else point
                 numbers = numbers or at_point is not None
                 seen[role].append(
                     _check_array(checkers[role], triple, values[role], at_point)
@@ -1017,19 +1016,14 @@ def _check_array(
         )
     grid = array.reshape(_grid(got))
     entries: dict[tuple[int, int], Poly] = {}
-    for i in range(grid.shape[0]):
-        for j in range(grid.shape[1]):
-            try:
-                poly = Entry.of(grid[i, j])
-            except TypeError as exc:
-                return _Outcome(
-                    triple,
-                    "entry",
-                    f"entry ({i + 1}, {j + 1}): {exc}",
-                    got=got,
-                )
-            if not poly.is_zero():
-                entries[i, j] = poly
+    for (i, j), item in np.ndenumerate(grid):
+        try:
+            poly = Entry.of(item)
+        except TypeError as exc:
+            why = f"entry ({i + 1}, {j + 1}): {exc}"
+            return _Outcome(triple, "entry", why, got=got)
+        if not poly.is_zero():
+            entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
     labels = tuple(Dim(s, str(s)) for s in got)
     return checker.judge(triple, labels, matrix, point)
