@@ -190,11 +190,11 @@ def read_rows(path: str) -> list[Row | RowError]:
             import sys
 
             text = sys.stdin.read()
+        elif os.path.isdir(path):
+            raise UsageError(
+                f"--batch {shown} is a folder; give a CSV or JSON Lines file"
+            )
         else:
-            if os.path.isdir(path):
-                raise UsageError(
-                    f"--batch {shown} is a folder; give a CSV or JSON Lines file"
-                )
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 text = handle.read()
     except UnicodeDecodeError:
@@ -470,15 +470,12 @@ class Inputs:
         if role not in self.arrays:
             layer = self.layer
             matrix = layer.Y if role == "Y" else layer.matrix(role)
+            entries = matrix.vec("row")
             if self.values is None:  # symbols, in an object array
-                array = np.array([Entry(p) for p in matrix.vec("row")], dtype=object)
+                array = np.array([Entry(p) for p in entries], dtype=object)
             else:  # the entries' whole-number values, in a float array
-                array = np.array(
-                    [
-                        float(p.subs(self.values).constant() or 0)
-                        for p in matrix.vec("row")
-                    ]
-                )
+                values = [float(p.subs(self.values).constant() or 0) for p in entries]
+                array = np.array(values)
             one_d = role == "b" and not self.config.conv.bias_column  # b stored (M,)
             shape = (matrix.cols,) if one_d else matrix.shape
             self.arrays[role] = array.reshape(shape)  # row-major, as numpy
