@@ -874,7 +874,7 @@ class _Parser:
             value = node.value
         elif isinstance(node, Neg) and isinstance(node.arg, Scalar):
             value = -node.arg.value
-        if value is None or isinstance(node, bool) or value not in (0, 1, -1, -2):
+        if value is None or value not in (0, 1, -1, -2):  # axis=True: no value
             raise self.unexpected(call.name, "the axis is 0, 1, -1, -2 or None")
         return int(value)
 
