@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -189,11 +190,11 @@ def read_rows(path: str) -> list[Row | RowError]:
             import sys
 
             text = sys.stdin.read()
+        elif os.path.isdir(path):
+            raise UsageError(
+                f"--batch {shown} is a folder; give a CSV or JSON Lines file"
+            )
         else:
-            if os.path.isdir(path):
-                raise UsageError(
-                    f"--batch {shown} is a folder; give a CSV or JSON Lines file"
-                )
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 text = handle.read()
     except UnicodeDecodeError:
@@ -400,7 +401,7 @@ class Entry:
             return Poly.const(value)
         if isinstance(value, float) or hasattr(value, "dtype"):
             number = float(value)
-            if number != number or number in (float("inf"), float("-inf")):
+            if not math.isfinite(number):
                 raise TypeError(f"{value!r} is not a finite number")
             exact = Fraction(number).limit_denominator(10**9)
             return Poly.const(exact)
@@ -469,15 +470,12 @@ class Inputs:
         if role not in self.arrays:
             layer = self.layer
             matrix = layer.Y if role == "Y" else layer.matrix(role)
+            entries = matrix.vec("row")
             if self.values is None:  # symbols, in an object array
-                array = np.array([Entry(p) for p in matrix.vec("row")], dtype=object)
+                array = np.array([Entry(p) for p in entries], dtype=object)
             else:  # the entries' whole-number values, in a float array
-                array = np.array(
-                    [
-                        float(p.subs(self.values).constant() or 0)
-                        for p in matrix.vec("row")
-                    ]
-                )
+                values = [float(p.subs(self.values).constant() or 0) for p in entries]
+                array = np.array(values)
             one_d = role == "b" and not self.config.conv.bias_column  # b stored (M,)
             shape = (matrix.cols,) if one_d else matrix.shape
             self.arrays[role] = array.reshape(shape)  # row-major, as numpy
@@ -586,9 +584,7 @@ def function(
         layer = _reference(triple, convention, roles[0])[1]
         point: dict[str, Poly] | None = None
         symbolic: dict[str, Any] = {}  # read back from the run on symbols, if it raised
-        points: dict[
-            str, dict[str, Poly] | None
-        ] = {}  # role -> its point, if not point
+        in_symbols: set[str] = set()  # outputs judged in symbols though point is set
         try:
             try:
                 values = _outputs(fn(Inputs(config, layer)), roles)
@@ -603,7 +599,7 @@ def function(
             culprit = _culprit(exc, roles, config)
             # what it had computed by then, in symbols where the first run had
             values = {**_computed(exc, roles, config), **symbolic}
-            points = dict.fromkeys(symbolic)
+            in_symbols = set(symbolic)
             for role in roles:
                 if role == culprit:
                     why = f"at {at} computing it raised {raised}"
@@ -620,7 +616,7 @@ def function(
             values.pop(culprit or "", None)
         for role in values:
             if all(o.ok for o in seen[role]):  # judged until it is first wrong
-                at_point = points.get(role, point)
+                at_point = None if role in in_symbols else point
                 numbers = numbers or at_point is not None
                 seen[role].append(
                     _check_array(checkers[role], triple, values[role], at_point)
@@ -791,17 +787,20 @@ def _libraries() -> tuple[str, ...]:
     )
 
 
-def _student_frames(exc: BaseException) -> list[tuple[Any, int]]:
-    """(frame, line number) of each frame of ``exc``'s traceback in the student's code,
-    outermost first."""
+def _student_frames(exc: BaseException) -> list[tuple[Any, Any]]:
+    """Each frame of ``exc``'s traceback in the student's code, outermost first, with
+    its ``traceback.FrameSummary`` (the line and columns it stood at)."""
+    import traceback
+
     libraries = _libraries()
-    frames, tb = [], exc.__traceback__
-    while tb is not None:
-        path = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not path.startswith(libraries):
-            frames.append((tb.tb_frame, tb.tb_lineno))
-        tb = tb.tb_next
-    return frames
+    tb = exc.__traceback__
+    return [
+        (frame, where)
+        for (frame, _), where in zip(
+            traceback.walk_tb(tb), traceback.extract_tb(tb), strict=True
+        )
+        if not os.path.abspath(where.filename).startswith(libraries)
+    ]
 
 
 def _computed(
@@ -814,30 +813,25 @@ def _computed(
     the function set before the line that raised and does not change later. Anything
     less certain is left out: then that output is not checked at these sizes."""
     found: dict[str, Any] = {}
-    for frame, line in reversed(_student_frames(exc)):
-        source = _function_lines(frame.f_code, line)
+    for frame, where in reversed(_student_frames(exc)):
+        source = _function_lines(frame.f_code, where.lineno)
         if source is None:
             continue
         before, after = source
-        names = dict(frame.f_locals)
+        names = dict(frame.f_locals)  # the locals, then self's attributes
         owner = names.get("self")
+        if hasattr(owner, "__dict__"):
+            names.update({f"self.{k}": v for k, v in vars(owner).items()})
         for name, value in names.items():
             role = gradient_of(name, config)
-            if role in roles and role not in found and _passed_on(name, after, True):
-                assert role is not None
-                found[role] = value
-        attributes = vars(owner) if hasattr(owner, "__dict__") else {}
-        for attr, value in attributes.items():
-            role = gradient_of(attr, config)
-            name = f"self.{attr}"
-            set_before = any(_assigns(text, name) for text in before)
+            local = "." not in name  # a local must be passed on; self.dX set before
             if (
-                role in roles
+                role is not None
+                and role in roles
                 and role not in found
-                and set_before
-                and _passed_on(name, after, False)
+                and (local or any(_assigns(text, name) for text in before))
+                and _passed_on(name, after, must_leave=local)
             ):
-                assert role is not None
                 found[role] = value
     return found
 
@@ -869,12 +863,15 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip())
 
 
+def _mention(name: str) -> str:
+    """A pattern for ``name`` (``dx``, ``self . dX``) standing as a whole name."""
+    return r"(?<![\w.])" + r"\s*\.\s*".join(map(re.escape, name.split(".")))
+
+
 def _assigns(text: str, name: str) -> bool:
     """``text`` assigns ``name`` (``name = ...``, ``name[...] += ...``)."""
-    target = r"\s*\.\s*".join(map(re.escape, name.split(".")))
-    return bool(
-        re.search(rf"(?<![\w.]){target}\s*(\[[^=]*\])?\s*[-+*/@%]?=(?!=)", text)
-    )
+    pattern = rf"{_mention(name)}\s*(\[[^=]*\])?\s*[-+*/@%]?=(?!=)"
+    return bool(re.search(pattern, text))
 
 
 def _passed_on(name: str, lines: Sequence[str], must_leave: bool) -> bool:
@@ -883,8 +880,7 @@ def _passed_on(name: str, lines: Sequence[str], must_leave: bool) -> bool:
     operator, call, index or attribute touches it, and nothing assigns it. With
     ``must_leave``, some line must pass it on (a local never returned is not the
     output)."""
-    target = r"\s*\.\s*".join(map(re.escape, name.split(".")))
-    mention = re.compile(rf"(?<![\w.]){target}(?!\w)")
+    mention = re.compile(rf"{_mention(name)}(?!\w)")
     passed = False
     for text in lines:
         code = re.sub(r"#.*", "", re.sub(r"\"[^\"]*\"|'[^']*'", "''", text))
@@ -927,17 +923,11 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
     self.dLdW), or the item of a returned tuple or dict the error's column falls in.
     None when the line says neither (shared code): then no output can be blamed alone."""
     import linecache
-    import traceback
 
-    libraries = _libraries()
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if not os.path.abspath(f.filename).startswith(libraries)
-    ]
+    frames = _student_frames(exc)
     if not frames:
         return None
-    frame = frames[-1]
+    frame = frames[-1][1]
     line = linecache.getline(frame.filename, frame.lineno or 0)
     assigned = _ASSIGNED.match(line)
     if assigned and gradient_of(assigned.group(1), config) in roles:
@@ -1023,19 +1013,14 @@ def _check_array(
         )
     grid = array.reshape(_grid(got))
     entries: dict[tuple[int, int], Poly] = {}
-    for i in range(grid.shape[0]):
-        for j in range(grid.shape[1]):
-            try:
-                poly = Entry.of(grid[i, j])
-            except TypeError as exc:
-                return _Outcome(
-                    triple,
-                    "entry",
-                    f"entry ({i + 1}, {j + 1}): {exc}",
-                    got=got,
-                )
-            if not poly.is_zero():
-                entries[i, j] = poly
+    for (i, j), item in np.ndenumerate(grid):
+        try:
+            poly = Entry.of(item)
+        except TypeError as exc:
+            why = f"entry ({i + 1}, {j + 1}): {exc}"
+            return _Outcome(triple, "entry", why, got=got)
+        if not poly.is_zero():
+            entries[i, j] = poly
     matrix = PolyMatrix(grid.shape[0], grid.shape[1], entries)
     labels = tuple(Dim(s, str(s)) for s in got)
     return checker.judge(triple, labels, matrix, point)

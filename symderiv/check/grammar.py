@@ -185,38 +185,36 @@ _NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ENTRY_RE = re.compile(r"[A-Za-z]+(?:_[0-9]+)+\Z")
 _SPACE = " \t\r\n"
 _OPS = "@*+-/(),=."
-# Characters -> why they are refused (each group of characters shares its reason).
-_ASCII_HINTS = {
-    char: why
-    for chars, why in (
-        ("'\"", "strings are not allowed"),
-        ("[]", "subscripts are not allowed"),
-        ("{}", "braces are not allowed"),
-        (":", "slices and lambdas are not allowed"),
-        (";", "write a single formula"),
-        ("#", "comments are not allowed"),
-        ("^", "powers are not supported; use @ for a matrix product"),
-        ("%!&|~", "only @ * + - / are operators"),
-        ("<>", "comparisons are not allowed"),
-        ("\\", "backslashes are not allowed"),
-        ("`", "backquotes are not allowed"),
-        ("$", "write plain names such as X, without $"),
-    )
-    for char in chars
-}
-_UNICODE_HINTS = {
-    char: why
-    for chars, why in (
-        ("ᵀ⊤ᵗ′", "write .T for a transpose, e.g. X.T"),
-        ("·⋅∙×", "use @ for a matrix product or * for an elementwise one"),
-        ("⊙∘", "use * for an elementwise product"),
-        ("−–—", "use the ASCII minus '-'"),
-        ("∑Σ", "use np.sum(E, axis=0) or np.sum(E, axis=1)"),
-        ("𝟙", "use np.ones(N), or 1 in a product such as 1.T @ dY"),
-        ("\u00a0", "use an ordinary space"),
-    )
-    for char in chars
-}
+
+
+def _by_char(*groups: tuple[str, str]) -> dict[str, str]:
+    """Characters -> why they are refused (each group of characters shares its reason)."""
+    return {char: why for chars, why in groups for char in chars}
+
+
+_ASCII_HINTS = _by_char(
+    ("'\"", "strings are not allowed"),
+    ("[]", "subscripts are not allowed"),
+    ("{}", "braces are not allowed"),
+    (":", "slices and lambdas are not allowed"),
+    (";", "write a single formula"),
+    ("#", "comments are not allowed"),
+    ("^", "powers are not supported; use @ for a matrix product"),
+    ("%!&|~", "only @ * + - / are operators"),
+    ("<>", "comparisons are not allowed"),
+    ("\\", "backslashes are not allowed"),
+    ("`", "backquotes are not allowed"),
+    ("$", "write plain names such as X, without $"),
+)
+_UNICODE_HINTS = _by_char(
+    ("ᵀ⊤ᵗ′", "write .T for a transpose, e.g. X.T"),
+    ("·⋅∙×", "use @ for a matrix product or * for an elementwise one"),
+    ("⊙∘", "use * for an elementwise product"),
+    ("−–—", "use the ASCII minus '-'"),
+    ("∑Σ", "use np.sum(E, axis=0) or np.sum(E, axis=1)"),
+    ("𝟙", "use np.ones(N), or 1 in a product such as 1.T @ dY"),
+    ("\u00a0", "use an ordinary space"),
+)
 # Letters that look like ASCII ones but that NFKC leaves alone (Greek, Cyrillic).
 _CONFUSABLES = dict(
     zip(
@@ -276,7 +274,7 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
         )
     if not text.strip(_SPACE):
         raise FormulaSyntaxError(f"the formula is empty; {names.allowed()}")
-    previous: Token | None = None
+    previous = Token("op", "", -1)  # before the first token: glued to nothing
     pos = 0
     while pos < len(text):
         ch = text[pos]
@@ -296,11 +294,7 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             token = Token("name", match.group(), pos)
             if "__" in token.text:
                 start, shown = pos, token.text
-                if (
-                    previous is not None
-                    and previous.text == "."
-                    and previous.end == pos
-                ):
+                if previous.text == "." and previous.end == pos:
                     start, shown = pos - 1, "." + token.text
                 raise _refused(
                     f"unexpected {_clip(shown)!r}",
@@ -320,7 +314,6 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             why = _ASCII_HINTS.get(ch, "this character is not part of a formula")
             if (
                 ch == "'"
-                and previous is not None
                 and previous.end == pos
                 and (previous.kind == "name" or previous.text == ")")
             ):  # X' as in MATLAB or on paper
@@ -731,7 +724,7 @@ class _Parser:
         for known in (*self.names.matrices, *self.names.sizes):
             if known.lower() == word.lower():
                 return f" (did you mean {known!r}? names are case-sensitive)"
-        if word in _MODULES or word == "torch":
+        if word in _MODULES:
             return " (numpy functions are called as np.sum(...), np.dot(...), ...)"
         if word == "t":
             return " (write X.T for a transpose)"
@@ -881,7 +874,7 @@ class _Parser:
             value = node.value
         elif isinstance(node, Neg) and isinstance(node.arg, Scalar):
             value = -node.arg.value
-        if value is None or isinstance(node, bool) or value not in (0, 1, -1, -2):
+        if value is None or value not in (0, 1, -1, -2):  # axis=True: no value
             raise self.unexpected(call.name, "the axis is 0, 1, -1, -2 or None")
         return int(value)
 

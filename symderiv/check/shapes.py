@@ -367,7 +367,7 @@ class Shapes:
             )
             dims[free[0]] = Dim(size, label, degree)
         shape = tuple(dims)
-        if known * (total // known if free else 1) != total:
+        if not free and known != total:  # with a -1, total % known was checked
             raise self.fail(
                 node,
                 f"cannot reshape {format_shape(inner.shape)} ({total} entries) to "

@@ -8,7 +8,7 @@ has no shape rules of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -125,30 +125,17 @@ class Evaluator:
 
     def scaled(self, op: str, a: Value, b: Value, shape: tuple[int, ...]) -> Value:
         """``op`` of a scalar with an array (either side), or of two scalars."""
-        if not a.shape and not b.shape:
-            x, y = a.matrix[0, 0], b.matrix[0, 0]
-            return _scalar(ARITHMETIC[op](x, y))
-        scalar_first = not a.shape
-        s = (a if scalar_first else b).matrix[0, 0]
-        array = (b if scalar_first else a).matrix
+        if b.shape and op != "-":  # + and * commute: the array's entry comes first
+            a, b = b, a
+        s = b.matrix[0, 0]
+        if op != "*" or not a.shape:
+            return self.broadcast(op, a, b, shape)
         constant = s.constant()
-        out: dict[tuple[int, int], Poly] = {}
-        if op == "*":
-            if constant is not None:
-                return Value(shape, array.scale(constant))
-            for key, v in array.entries.items():
-                p = v * s
-                if not p.is_zero():
-                    out[key] = p
-            return Value(shape, PolyMatrix(array.rows, array.cols, out))
-        rows, cols = array.shape
-        for i in range(rows):
-            for j in range(cols):
-                v = array[i, j]
-                p = v + s if op == "+" else (s - v if scalar_first else v - s)
-                if not p.is_zero():
-                    out[i, j] = p
-        return Value(shape, PolyMatrix(rows, cols, out))
+        if constant is not None:
+            return Value(shape, a.matrix.scale(constant))
+        products = {key: v * s for key, v in a.matrix.entries.items()}
+        kept = {key: p for key, p in products.items() if not p.is_zero()}
+        return Value(shape, PolyMatrix(a.matrix.rows, a.matrix.cols, kept))
 
     def elementwise(self, node: Elementwise, shape: tuple[int, ...]) -> Value:
         a, b = self.value(node.left), self.value(node.right)
@@ -158,23 +145,22 @@ class Evaluator:
             return Value(shape, a.matrix.scale(1 / divisor))
         if not a.shape or not b.shape:
             return self.scaled(node.op, a, b, shape)
+        return self.broadcast(node.op, a, b, shape)
+
+    def broadcast(self, op: str, a: Value, b: Value, shape: tuple[int, ...]) -> Value:
+        """``op`` entry by entry, as numpy broadcasts: a held axis of size 1 stretches
+        (a 1-D (k,) is held as a 1×k row, so it stretches down the rows; a scalar, 1×1,
+        everywhere)."""
         rows, cols = _grid(shape)
-        fa, fb = _stretched(a.matrix), _stretched(b.matrix)
-        combine = ARITHMETIC[node.op]
         out: dict[tuple[int, int], Poly] = {}
         for i in range(rows):
             for j in range(cols):
-                p = combine(fa(i, j), fb(i, j))
+                x = a.matrix[min(i, a.matrix.rows - 1), min(j, a.matrix.cols - 1)]
+                y = b.matrix[min(i, b.matrix.rows - 1), min(j, b.matrix.cols - 1)]
+                p = ARITHMETIC[op](x, y)
                 if not p.is_zero():
                     out[i, j] = p
         return Value(shape, PolyMatrix(rows, cols, out))
-
-
-def _stretched(matrix: PolyMatrix) -> Callable[[int, int], Poly]:
-    """Entry (i, j) of a held value broadcast as numpy does: a held axis of size 1
-    stretches (a 1-D (k,) is held as a 1×k row, so it stretches down the rows)."""
-    rows, cols = matrix.shape
-    return lambda i, j: matrix[i if rows > 1 else 0, j if cols > 1 else 0]
 
 
 def evaluate(formula: Formula, env: Env) -> Value:

@@ -37,6 +37,7 @@ from .grammar import (
     FormulaSyntaxError,
     Names,
     Reduce,
+    _clip,
     parse,
     walk,
 )
@@ -331,11 +332,7 @@ def readable(poly: Poly, letters: Letters) -> str:
             factors.insert(0, str(abs(c)))
         sign = (" - " if c < 0 else " + ") if out else ("-" if c < 0 else "")
         out.append(sign + "·".join(factors))
-    return _clip("".join(out))
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    return _clip("".join(out), MAX_SHOWN)
 
 
 # -- one size triple ------------------------------------------------------------------------
@@ -478,8 +475,8 @@ class _Checker:
         values = (
             readable(r, self.letters),
             readable(g, self.letters),
-            _clip(r.to_str()),
-            _clip(g.to_str()),
+            _clip(r.to_str(), MAX_SHOWN),
+            _clip(g.to_str(), MAX_SHOWN),
         )
         index = (i + 1, j + 1) if len(got_shape) == 2 else (1, j + 1)
         shown = f"({index[0]}, {index[1]})" if len(got_shape) == 2 else f"{j + 1}"
@@ -613,17 +610,21 @@ def _check_target(formula: Formula, var: str, config: Config) -> None:
     )
 
 
+def _right_everywhere(checker: _Checker, triples: tuple[Triple, ...]) -> bool:
+    """``checker``'s formula is right at every triple (one that cannot be computed is
+    not)."""
+    try:
+        return all(checker.at(t).ok for t in triples)
+    except SymderivError:
+        return False
+
+
 def _other_variable(checker: _Checker, triples: tuple[Triple, ...]) -> str:
     """``this is ∂L/∂W, not ∂L/∂X`` when the formula is right for another variable."""
     for other in VARIABLES:
-        if other == checker.var:
-            continue
         candidate = _Checker(checker.config, other, checker.formula)
-        try:
-            if all(candidate.at(t).ok for t in triples):
-                return f"this is {candidate.deriv}, not {checker.deriv}"
-        except SymderivError:
-            continue
+        if other != checker.var and _right_everywhere(candidate, triples):
+            return f"this is {candidate.deriv}, not {checker.deriv}"
     return ""
 
 
@@ -638,11 +639,8 @@ def _repair_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
     formula = checker.formula
     for tree, hint in _repairs(formula)[:MAX_REPAIRS]:
         repaired = _Checker(checker.config, checker.var, replace(formula, tree=tree))
-        try:
-            if all(repaired.at(t).ok for t in triples):
-                return hint
-        except SymderivError:
-            continue
+        if _right_everywhere(repaired, triples):
+            return hint
     return ""
 
 
@@ -703,7 +701,7 @@ def _result(
     written = checker.formula.text
     if checker.formula.target:  # "dW = X.T @ dY": the verdict reads ∂L/∂W = X.T @ dY
         written = written.split("=", 1)[1]
-    text = _clip(" ".join(written.split()))
+    text = _clip(" ".join(written.split()), MAX_SHOWN)
     head = (
         f"{checker.deriv} = {text}"
         if checker.formula.text != "<function>"
