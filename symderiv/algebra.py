@@ -625,6 +625,14 @@ class PolyMatrix:
             self.rows, self.cols, lambda i, j: self[i, j].to_sympy()
         )
 
+    def by_name(self, prefix: str) -> dict[str, Poly]:
+        """Entry name -> entry, zeros included: {"y_1_1": ..., "y_1_2": ...}."""
+        return {
+            f"{prefix}_{i + 1}_{j + 1}": self[i, j]
+            for i in range(self.rows)
+            for j in range(self.cols)
+        }
+
     def to_strings(self, bindings: Mapping[str, str] | None = None) -> list[list[str]]:
         """Every entry as a sympy-readable string, row by row."""
         return [

@@ -25,7 +25,6 @@ from .conventions import (
     parse_names,
 )
 from .errors import DisplayNameError
-from .notation import shape
 from .render.code import numpy_code
 from .render.formula import formula_text
 
@@ -267,9 +266,7 @@ def generate_linear(
         tree = conv.closed_form(var)
         name = grads[var]
         text = formula_text(tree, L)
-        tree_shape = shape(tree, conv.shapes)
-        assert tree_shape is not None
-        shape_text = shape_tuple(var, tree_shape.names(L.sizes))
+        shape_text = shape_of(var)  # the closed form has its variable's shape
         formulas.append((f"{name} = {text}", shape_text))
         expr = numpy_code(tree, bwd_names, sizes, flat_rows=flat)
         target_name = name if var == "X" and conv.name != "column" else f"self.{name}"

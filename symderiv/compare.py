@@ -135,10 +135,7 @@ def _shape_cell(
     expected = conv.shape(role, n, d, m)
     problems: list[str] = []
     for der in derivs:
-        if role == "dY":
-            actual = der.upstream.shape
-        else:
-            actual = der.layer.matrix(role).shape
+        actual = der.upstream.shape if role == "dY" else der.layer.matrix(role).shape
         if actual != expected:
             problems.append(f"engine's {role} is {actual[0]}×{actual[1]}")
         if role in der.results:
@@ -169,8 +166,8 @@ def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
         result = der.results[var]
         if result.closed_form != conv.closed_form(var):
             problems.append(f"the engine used another formula ({der.config.vec} order)")
-        for detail in _failed(der, var, Claim.CLOSED_FORM):
-            problems.append(f"{der.config.vec} order: {detail}")
+        failed = _failed(der, var, Claim.CLOSED_FORM)
+        problems += [f"{der.config.vec} order: {detail}" for detail in failed]
     detail = "; ".join(problems) or (
         "chain-rule result − closed form = 0 entry by entry (row and col order)"
     )
@@ -264,7 +261,7 @@ def compare(
     Raises:
         SymderivError: bad or too large sizes.
     """
-    from .derive import derive
+    from .derive import _silent, derive
     from .guard import guard
 
     configs = {
@@ -274,14 +271,13 @@ def compare(
     }
     for config in configs.values():
         guard(config, force)  # refuse before any work is done
+    report = progress or _silent
     derivations: dict[tuple[str, str], Derivation] = {}
     total = len(configs)
     for k, (key, config) in enumerate(configs.items()):
-        if progress is not None:
-            progress(f"deriving {key[0]}, {key[1]} order", k, total)
+        report(f"deriving {key[0]}, {key[1]} order", k, total)
         derivations[key] = derive(config, force=True)
-    if progress is not None:
-        progress("done", total, total)
+    report("done", total, total)
 
     convs = tuple(CONVENTIONS.values())
 

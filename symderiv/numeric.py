@@ -499,6 +499,15 @@ class VerifyReport:
         return tuple(c for c in self.checks if not c.passed)
 
 
+def _error(value: Array | None, ref: Array, rtol: float) -> tuple[float, float]:
+    """max |value − ref| (inf without a value or when the shapes differ) and its
+    tolerance, relative to ref: rtol · max(1, max|ref|)."""
+    tol = rtol * max(1.0, float(np.max(np.abs(ref))))
+    if value is None or value.shape != ref.shape:
+        return float("inf"), tol
+    return float(np.max(np.abs(value - ref))), tol
+
+
 def estimate_flops(n: int, d: int, m: int) -> float:
     """Rough cost of the finite differences: 2 forward passes per entry of X, W, b."""
     entries = n * d + d * m + m
@@ -601,7 +610,6 @@ def verify(
         given = (formulas or {}).get(var)
         formula = conv.closed_form(var) if given is None else given
         fd = _fd_gradient(instance, var)
-        fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
         closed: Array | None = None
         try:
             closed = evaluate(formula, values, instance.sizes)
@@ -611,14 +619,11 @@ def verify(
             problem = ""
             if closed.shape != fd.shape:
                 problem = f"shape {closed.shape}, but {var} is {fd.shape}"
-        fd_error, torch_error, torch_tol = float("inf"), None, None
-        if closed is not None and not problem:  # compared only when it could be
-            fd_error = float(np.max(np.abs(closed - fd)))
-            if grads is not None:
-                ref = grads[var]
-                torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
-                torch_error = float(np.max(np.abs(closed - ref)))
-        found = (closed, fd_error, fd_tol, torch_error, torch_tol, problem)
+        # compared with autograd only when it could be evaluated in the right shape
+        torch_found: tuple[float | None, float | None] = (None, None)
+        if grads is not None and not problem:
+            torch_found = _error(closed, grads[var], TORCH_RTOL)
+        found = (closed, *_error(closed, fd, FD_RTOL), *torch_found, problem)
         checks.append(VariableCheck(var, formula, fd.shape, *found))
     return VerifyReport(
         instance,

@@ -134,11 +134,7 @@ class Derivation:
         """dy_i_j -> its value for the loss (mse: (Y − T)/N in x, w, b, t), else empty."""
         if self.loss_upstream is None:
             return {}
-        outputs = {
-            f"y_{i + 1}_{j + 1}": self.layer.Y[i, j]
-            for i in range(self.layer.Y.rows)
-            for j in range(self.layer.Y.cols)
-        }
+        outputs = self.layer.Y.by_name("y")
         return {
             f"dy_{i + 1}_{j + 1}": v.subs(outputs)
             for (i, j), v in self.loss_upstream.entries.items()

@@ -1,18 +1,8 @@
 """The CLI's one console module: where output goes and how it looks.
 
-Everything a command needs to put something in front of the user lives here:
-
-* :func:`make_console`, the Rich console for standard output (``NO_COLOR`` and
-  ``TERM=dumb`` honoured, a width that is never 0 and never absurd);
-* :func:`text_width`, the columns of plain text (the terminal's, else a fixed 100);
-* :func:`progress`, a bar (or one line) on stderr for work that takes a while;
-* :func:`check_outputs`, every output path of a command refused up front when it cannot
-  be written or when two outputs name one file;
-* :func:`show`, the one way to print or write an object (a derivation, the conventions
-  page, or ready text) in a format.
-
 Results go to stdout or, with ``-o``, to a file (:func:`symderiv.fileio.write_atomic`);
-progress and errors go to stderr.
+progress and errors go to stderr. :func:`show` is the one way to print or write an
+object (a derivation, the conventions page, or ready text) in a format.
 """
 
 from __future__ import annotations
@@ -22,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -208,6 +199,14 @@ def check_outputs(outputs: dict[str, str | None]) -> None:
         check_writable(path)
 
 
+def pdf_next_to(output: str | None) -> str | None:
+    """The PDF ``--pdf`` writes next to ``output`` (FILE.tex -> FILE.pdf), or None."""
+    try:
+        return str(Path(output).with_suffix(".pdf")) if output else None
+    except ValueError:  # "/" or "..": no file name; check_outputs refuses the path
+        return None
+
+
 def _renderable(obj: object, settings: ViewSettings) -> Any:
     """What Rich draws for ``obj`` in a terminal."""
     from ..compare import Comparison
@@ -292,26 +291,3 @@ def show(
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
-
-
-def printable(path: str) -> str:
-    """``path`` for a message: as it is when printable, else quoted (no raw escapes)."""
-    return path if path.isprintable() else repr(path)
-
-
-__all__ = [
-    "MAX_WIDTH",
-    "MIN_WIDTH",
-    "PROGRESS_AFTER_SECONDS",
-    "TEXT_WIDTH",
-    "ViewSettings",
-    "check_outputs",
-    "interactive",
-    "make_console",
-    "printable",
-    "progress",
-    "show",
-    "step_reads_input",
-    "terminal_width",
-    "text_width",
-]

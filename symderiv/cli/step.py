@@ -31,8 +31,7 @@ QUIT_WORDS = ("q", "quit", "exit")
 
 def _read_line() -> str | None:
     """One line from stdin, or None at end of input (Ctrl-D)."""
-    line = sys.stdin.readline()
-    return line if line else None
+    return sys.stdin.readline() or None
 
 
 def step_through(
@@ -102,20 +101,15 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
     """The terminal view as an SVG picture (colours on, ``SVG_WIDTH`` columns)."""
     import io
 
-    from rich.console import Console
-
     from ..render.svgfont import offline_svg_format
     from ..render.terminal import TerminalView
 
-    console = Console(
+    console = make_console(
         file=io.StringIO(),
         record=True,
         width=SVG_WIDTH,
         force_terminal=True,
-        color_system="truecolor",
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
+        color_system="truecolor",  # colours on, whatever NO_COLOR says
         legacy_windows=False,
     )
     console.print(TerminalView(derivation, max_entries=max_entries))
@@ -140,12 +134,3 @@ def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
         max_entries=settings.max_entries,
         prompt=console.is_terminal,
     )
-
-
-__all__ = [
-    "QUIT_WORDS",
-    "SVG_WIDTH",
-    "step_through",
-    "svg_of",
-    "walk",
-]
