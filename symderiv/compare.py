@@ -187,8 +187,9 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     """The Kronecker form of ∂vec(Y)/∂vec(var) in ``der``'s order, from its certificate."""
     c = der.config
     result = der.results[var]
+    kron = conv.kronecker(var, c.vec)
     problems: list[str] = []
-    if result.kronecker != conv.kronecker(var, c.vec):
+    if result.kronecker != kron:
         problems.append("the engine used another Kronecker form")
     problems += _failed(der, var, Claim.KRONECKER)
     rows, cols = result.jacobian.shape
@@ -197,7 +198,6 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
         problems.append(f"Jacobian is {rows}×{cols}, expected {expected}")
     names = (_count_name(conv.shape_names("Y")), _count_name(conv.shape_names(var)))
     detail = "; ".join(problems) or "explicit Jacobian = Kronecker form, entry by entry"
-    kron = conv.kronecker(var, c.vec)
     return Cell(kron, (rows, cols), names, not problems, detail)
 
 

@@ -119,12 +119,9 @@ def companion(derivation: Derivation, seed: int) -> Companion:
     check_values_loss(config.loss)
     rng = random.Random(seed)
     assignment: dict[str, Fraction] = {}
-    for role in ("X", "W", "b"):
+    drawn = {"generic": ("dY",), "mse": ("T",)}.get(config.loss, ())
+    for role in ("X", "W", "b", *drawn):
         _draw(rng, layer.matrix(role), assignment)
-    if config.loss == "generic":
-        _draw(rng, layer.matrix("dY"), assignment)
-    elif config.loss == "mse":
-        _draw(rng, layer.matrix("T"), assignment)
     consts = {name: Poly.const(v) for name, v in assignment.items()}
 
     def number(matrix: PolyMatrix) -> PolyMatrix:

@@ -104,17 +104,18 @@ def build(ctx: Context, var: str, vi: VarIndex, partial: Any) -> DerivativeTenso
     return DerivativeTensor(var, (y_rows, y_cols, *var_shape), entries)
 
 
+def _positions(c: Config, var: str) -> dict[tuple[int, ...], tuple[int, int]]:
+    """0-based index of each entry of ``var`` -> its (row, column) in ``var``'s matrix."""
+    return {tuple(k - 1 for k in index): pos for index, pos in var_entries(var, c)}
+
+
 def _grid(c: Config, var: str, tensor: DerivativeTensor) -> PolyMatrix:
     """The array drawn as an N×M grid of blocks; block (i, j) is ∂y_ij/∂V (V's shape)."""
     rows, cols = c.shape(var)
-    column_bias = var == "b" and c.conv.bias_column
+    position = _positions(c, var)
     out: dict[tuple[int, int], Poly] = {}
-    for key, v in tensor.entries.items():
-        i, j, *rest = key
-        if var == "b":
-            r, col = (rest[0], 0) if column_bias else (0, rest[0])
-        else:
-            r, col = rest
+    for (i, j, *rest), v in tensor.entries.items():
+        r, col = position[tuple(rest)]
         out[i * rows + r, j * cols + col] = v
     y_rows, y_cols = c.shape("Y")
     return PolyMatrix(y_rows * rows, y_cols * cols, out)
@@ -127,8 +128,7 @@ def _check(
     c = ctx.config
     result = ctx.results[var]
     upstream = ctx.upstream
-    entries = var_entries(var, c)
-    position = {tuple(k - 1 for k in index): pos for index, pos in entries}
+    position = _positions(c, var)
     # each entry Σ_ij ∂L/∂y_ij·∂y_ij/∂v, its terms in the order of (i, j)
     pairs: dict[tuple[int, int], list[tuple[Poly, Poly]]] = {}
     for (i, j, *rest), v in sorted(tensor.entries.items()):
