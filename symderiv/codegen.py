@@ -362,6 +362,6 @@ def _regenerate(convention: str, names: str | Mapping[str, str] | None) -> str:
         return line
     pairs = ",".join(f"{k}={v}" for k, v in given.items())
     one = f"{line} --names {pairs}"
-    if len(one) <= 88:
+    if len(one) <= _WIDTH:
         return one
     return f"Regenerate with (one command line):\n    {line[17:]}\n    --names {pairs}"

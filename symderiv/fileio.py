@@ -13,7 +13,6 @@ a command can refuse a bad path before any work; each problem is an
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import secrets
@@ -89,11 +88,7 @@ def _plan(path: str | os.PathLike[str]) -> _Plan:
     except NotADirectoryError:
         parent = os.path.dirname(os.path.realpath(name))
         raise _fail(path, f"{parent!r} is not a folder") from None
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise _fail(path, "file name too long") from None
-        if exc.errno == errno.ELOOP:
-            raise _fail(path, "too many levels of symbolic links") from None
+    except OSError as exc:  # a name too long, a loop of links, ...
         raise _fail(path, _reason(exc)) from None
     target = Path(os.path.realpath(name))
     if info is not None:

@@ -8,6 +8,7 @@ object (a derivation, the conventions page, or ready text) in a format.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -98,7 +99,7 @@ def terminal_width() -> int | None:
             columns = os.get_terminal_size(sys.stdout.fileno()).columns
         except (AttributeError, OSError, ValueError):
             columns = shutil.get_terminal_size((TEXT_WIDTH, 24)).columns
-    return _clamp(columns if columns > 0 else TEXT_WIDTH)
+    return _clamp(columns or TEXT_WIDTH)  # a terminal may report 0 columns
 
 
 def text_width(output: str | None) -> int:
@@ -110,11 +111,7 @@ def text_width(output: str | None) -> int:
     """
     if output is not None:
         return TEXT_WIDTH
-    width = terminal_width()
-    if width is not None:
-        return width
-    columns = _columns_variable()
-    return _clamp(columns) if columns is not None else TEXT_WIDTH
+    return terminal_width() or _clamp(_columns_variable() or TEXT_WIDTH)
 
 
 def make_console(**options: Any) -> Console:
@@ -188,13 +185,12 @@ def check_outputs(outputs: dict[str, str | None]) -> None:
     from ..fileio import check_writable, same_file
 
     named = [(f, p) for f, p in outputs.items() if p is not None and p != "-"]
-    for k, (flag, path) in enumerate(named):
-        for other, other_path in named[k + 1 :]:
-            if path and other_path and same_file(path, other_path):
-                raise UsageError(
-                    f"{flag} {path!r} and {other} {other_path!r} name the same file; "
-                    "one would overwrite the other"
-                )
+    for (flag, path), (other, other_path) in itertools.combinations(named, 2):
+        if path and other_path and same_file(path, other_path):
+            raise UsageError(
+                f"{flag} {path!r} and {other} {other_path!r} name the same file; "
+                "one would overwrite the other"
+            )
     for _, path in named:
         check_writable(path)
 

@@ -112,7 +112,7 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     if c.layout == "numerator":
         back = tuple(reversed(vi.indices))
         d_entry = Entry(Partial(show.loss, show.matrix_name(var)), *back)
-        t_entry = Entry(calc.matrix(c.conv.closed_form(var)).T, *back)
+        t_entry = Entry(closed_matrix.T, *back)
         eqs.append(equation(d_entry, dl, t_entry))
         text = [d_entry, *text[:-1], t_entry]
     instantiated, ok, detail = _instantiate(ctx, vi, collapsed)
