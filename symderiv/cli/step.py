@@ -1,10 +1,8 @@
 """The terminal in the lecture hall: ``--step`` and ``--svg``.
 
 ``--step`` prints the derivation one step at a time and waits for Enter after each, so a
-lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly.
-With stdin a pipe or a file each pause reads one line (q stops, so does the end of the
-input), without a prompt when stdout is not a terminal either; with stdin a terminal
-but stdout not, nothing pauses.
+lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly
+(when a pause reads from a pipe: :func:`symderiv.cli.console.step_reads_input`).
 ``--svg FILE`` saves the same view as an SVG picture for slides.
 
 Colour follows https://no-color.org through :func:`symderiv.cli.console.make_console`.

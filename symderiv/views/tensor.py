@@ -164,7 +164,6 @@ def _check(
 def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]]:
     c, calc, show = ctx.config, ctx.calc, ctx.show
     i, j = ctx.i, ctx.j
-    steps: list[Step] = []
     step = functools.partial(Step, wrt=var, view="tensor")
     vi = var_indices(var, "kl")
     y_ij = show.entry_symbol("Y", (i, j))
@@ -180,7 +179,15 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     )
     where = delta_pairs(partial)
     nnz = len(tensor.entries)
-    steps.append(
+    contracted, ok, detail = _check(ctx, var, tensor)
+    dl_mat = Partial(show.loss, show.matrix_name(var))
+    dy_mat = Partial(show.loss, show.matrix_name("Y"))
+    ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
+    out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
+    contraction = ctx.sum_over_y(
+        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices))
+    )
+    steps = [
         step(
             f"tensor_dY_d{var}",
             StepKind.JACOBIAN,
@@ -193,31 +200,19 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             ),
             note=notes.tensor_note(c, var, symbolic, tensor.shape, nnz, where),
             uses=("forward",),
-        )
-    )
-    contracted, ok, detail = _check(ctx, var, tensor)
-    dl_mat = Partial(show.loss, show.matrix_name(var))
-    dy_mat = Partial(show.loss, show.matrix_name("Y"))
-    ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
-    out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
-    contraction = ctx.sum_over_y(
-        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices))
-    )
-    lhs = Entry(dl_mat, *out_indices)
-    steps.append(
+        ),
         step(
             f"tensor_dL_d{var}",
             StepKind.CHAIN,
             notes.tensor_contract_title(c, var),
             (
-                equation(lhs, contraction),
+                equation(Entry(dl_mat, *out_indices), contraction),
                 Equation(Deriv("L", var), Explicit(contracted)),
             ),
             note=notes.tensor_contract_note(c, var),
             uses=("upstream", f"tensor_dY_d{var}"),
-        )
-    )
-    check = Check(var, notes.Claim.TENSOR, ok, detail)
+        ),
+    ]
     extra = {
         "shape": list(tensor.shape),
         "entries": tensor.size,
@@ -225,4 +220,4 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         "entry": (dv, show.show(partial)),
         "verified": ok,
     }
-    return steps, check, extra
+    return steps, Check(var, notes.Claim.TENSOR, ok, detail), extra
