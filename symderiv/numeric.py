@@ -411,14 +411,13 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
         for k, v in instance.variables().items()
     }
     Y = _broadcast(instance.convention, leaves["X"], leaves["W"], leaves["b"])
+    t = torch.tensor(np.array(instance.T), dtype=torch.float64)
     if instance.loss == "generic":
         assert instance.dY is not None
         L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * Y)
     elif instance.loss == "mse":
-        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
         L = 0.5 / instance.sizes["N"] * torch.sum((Y - t) ** 2)
     elif instance.loss == "softmax-ce":
-        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
         L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / instance.sizes["N"]
     else:
         L = torch.sum(Y)

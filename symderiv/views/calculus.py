@@ -138,12 +138,8 @@ class IndexCalculus:
         taken = {str(a) for a in indices}
         y = self.forward(i, j, taken)
         raw = sp.diff(y, self.entry_of(var, indices))
-        ranges = {
-            i: self.shape("Y")[0],
-            j: self.shape("Y")[1],
-            **self.var_ranges(var, indices),
-            **sum_ranges(y),
-        }
+        rows, cols = self.shape("Y")
+        ranges = {i: rows, j: cols, **self.var_ranges(var, indices), **sum_ranges(y)}
         return y, raw, settle(raw.doit(), ranges)
 
     def chain(
