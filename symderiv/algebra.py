@@ -266,7 +266,7 @@ class Poly:
                 f"({bindings[f]})" if bindings and f in bindings else f for f in mono
             ]
             sign = "-" if c < 0 else "+"
-            mag = -c if c < 0 else c
+            mag = abs(c)
             if not factors:
                 body = str(mag)
             elif mag == 1:
@@ -306,18 +306,10 @@ class Poly:
             return sp.Mul(sp.Rational(1, den), inner, evaluate=False)
         parts = []
         for mono, c in self.terms.items():
-            factors = [symbol(f) for f in mono]
-            coeff = _sympy_coeff(c)
-            if not factors:
-                parts.append(coeff)
-            elif coeff == 1:
-                parts.append(
-                    factors[0]
-                    if len(factors) == 1
-                    else sp.Mul(*factors, evaluate=False)
-                )
-            else:
-                parts.append(sp.Mul(coeff, *factors, evaluate=False))
+            args = [symbol(f) for f in mono]
+            if c != 1 or not args:
+                args.insert(0, _sympy_coeff(c))
+            parts.append(args[0] if len(args) == 1 else sp.Mul(*args, evaluate=False))
         return parts[0] if len(parts) == 1 else sp.Add(*parts, evaluate=False)
 
 
@@ -371,9 +363,7 @@ def _sympy_symbol(name: str) -> Any:
 def _sympy_coeff(c: Coeff) -> Any:
     import sympy as sp
 
-    if isinstance(c, Fraction):
-        return sp.Rational(c.numerator, c.denominator)
-    return sp.Integer(c)
+    return sp.Rational(c.numerator, c.denominator)  # an Integer when c is one
 
 
 ZERO = Poly()
@@ -625,6 +615,14 @@ class PolyMatrix:
             self.rows, self.cols, lambda i, j: self[i, j].to_sympy()
         )
 
+    def by_name(self, prefix: str) -> dict[str, Poly]:
+        """Entry name -> entry, zeros included: {"y_1_1": ..., "y_1_2": ...}."""
+        return {
+            f"{prefix}_{i + 1}_{j + 1}": self[i, j]
+            for i in range(self.rows)
+            for j in range(self.cols)
+        }
+
     def to_strings(self, bindings: Mapping[str, str] | None = None) -> list[list[str]]:
         """Every entry as a sympy-readable string, row by row."""
         return [
@@ -651,11 +649,8 @@ def _merge_order(a: PolyMatrix, b: PolyMatrix) -> int:
     it is always ``mb + ma``, 0 when it must compare: -1 or 1 when each monomial has at
     most one name and all names of one side have a lower role priority than all names of
     the other (x before w, dy before w, x before dy: every product the engine forms)."""
-    left = _names_if_linear(a)
-    if left is None:
-        return 0
-    right = _names_if_linear(b)
-    if right is None:
+    left, right = _names_if_linear(a), _names_if_linear(b)
+    if left is None or right is None:
         return 0
     if not left or not right:
         return -1

@@ -25,7 +25,6 @@ from .conventions import (
     parse_names,
 )
 from .errors import DisplayNameError
-from .notation import shape
 from .render.code import numpy_code
 from .render.formula import formula_text
 
@@ -224,38 +223,32 @@ def generate_linear(
     code_dims = {"N": L.N, "D": "in_features", "M": "out_features"}
     flat = conv.bias_vector  # torch: b and db are vectors of length M, as in nn.Linear
 
-    def shape_tuple(role: str, dims: tuple[str, str]) -> str:
-        """``(N, in_features)``; ``(out_features,)`` for a flat bias."""
-        return f"({dims[1]},)" if flat and role == "b" else "({}, {})".format(*dims)
+    def shape_of(role: str, dims: Mapping[str, str] = L.sizes) -> str:
+        """``(N, D)`` in the sizes' names (``dims``); ``(M,)`` for a flat bias."""
+        names = conv.shapes[role].names(dims)
+        return f"({names[1]},)" if flat and role == "b" else "({}, {})".format(*names)
 
     def shape_code(role: str) -> str:
-        return shape_tuple(role, conv.shapes[role].names(code_dims))
+        """``(N, in_features)``: the shape in the code's names."""
+        return shape_of(role, code_dims)
 
     w_dims = conv.shapes["W"].names(code_dims)
 
-    def sizes_code(role: str, batch: str) -> str:
-        """``(None, self.W.shape[0])``: the sizes of ``role`` the layer knows."""
-        dims = conv.shapes[role].names(code_dims)
-        known = [
-            batch if dim == L.N else f"self.{L.W}.shape[{w_dims.index(dim)}]"
-            for dim in dims
-        ]
-        return f"({', '.join(known)})"
-
     def check_call(name: str, role: str, batch: str) -> str:
         """``_check_shape(X, "X", "(N, in_features)", (None, self.W.shape[0]))``: the
-        array ``name`` must have the shape of ``role``; ``batch`` is N's size."""
-        args = f'{name}, "{name}", "{shape_code(role)}", {sizes_code(role, batch)}'
+        array ``name`` must have the shape of ``role``, with the sizes the layer knows;
+        ``batch`` is N's size."""
+        known = [
+            batch if dim == L.N else f"self.{L.W}.shape[{w_dims.index(dim)}]"
+            for dim in conv.shapes[role].names(code_dims)
+        ]
+        args = f'{name}, "{name}", "{shape_code(role)}", ({", ".join(known)})'
         line = f"        _check_shape({args})"
         if len(line) <= _WIDTH:
             return line
         return f"        _check_shape(\n            {args}\n        )"
 
     sizes = {"N": "self.N"}
-
-    def shape_of(role: str) -> str:
-        return shape_tuple(role, conv.shapes[role].names(L.sizes))
-
     forward = conv.forward()
     forward_rhs = formula_text(forward, L)
     fwd_names = {"X": L.X, "W": f"self.{L.W}", "b": f"self.{L.b}"}
@@ -267,9 +260,7 @@ def generate_linear(
         tree = conv.closed_form(var)
         name = grads[var]
         text = formula_text(tree, L)
-        tree_shape = shape(tree, conv.shapes)
-        assert tree_shape is not None
-        shape_text = shape_tuple(var, tree_shape.names(L.sizes))
+        shape_text = shape_of(var)  # the closed form has its variable's shape
         formulas.append((f"{name} = {text}", shape_text))
         expr = numpy_code(tree, bwd_names, sizes, flat_rows=flat)
         target_name = name if var == "X" and conv.name != "column" else f"self.{name}"
@@ -371,6 +362,6 @@ def _regenerate(convention: str, names: str | Mapping[str, str] | None) -> str:
         return line
     pairs = ",".join(f"{k}={v}" for k, v in given.items())
     one = f"{line} --names {pairs}"
-    if len(one) <= 88:
+    if len(one) <= _WIDTH:
         return one
     return f"Regenerate with (one command line):\n    {line[17:]}\n    --names {pairs}"

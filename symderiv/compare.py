@@ -135,10 +135,7 @@ def _shape_cell(
     expected = conv.shape(role, n, d, m)
     problems: list[str] = []
     for der in derivs:
-        if role == "dY":
-            actual = der.upstream.shape
-        else:
-            actual = der.layer.matrix(role).shape
+        actual = der.upstream.shape if role == "dY" else der.layer.matrix(role).shape
         if actual != expected:
             problems.append(f"engine's {role} is {actual[0]}×{actual[1]}")
         if role in der.results:
@@ -169,8 +166,8 @@ def _closed_cell(conv: Convention, var: str, derivs: list[Derivation]) -> Cell:
         result = der.results[var]
         if result.closed_form != conv.closed_form(var):
             problems.append(f"the engine used another formula ({der.config.vec} order)")
-        for detail in _failed(der, var, Claim.CLOSED_FORM):
-            problems.append(f"{der.config.vec} order: {detail}")
+        failed = _failed(der, var, Claim.CLOSED_FORM)
+        problems += [f"{der.config.vec} order: {detail}" for detail in failed]
     detail = "; ".join(problems) or (
         "chain-rule result − closed form = 0 entry by entry (row and col order)"
     )
@@ -190,8 +187,9 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     """The Kronecker form of ∂vec(Y)/∂vec(var) in ``der``'s order, from its certificate."""
     c = der.config
     result = der.results[var]
+    kron = conv.kronecker(var, c.vec)
     problems: list[str] = []
-    if result.kronecker != conv.kronecker(var, c.vec):
+    if result.kronecker != kron:
         problems.append("the engine used another Kronecker form")
     problems += _failed(der, var, Claim.KRONECKER)
     rows, cols = result.jacobian.shape
@@ -200,7 +198,6 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
         problems.append(f"Jacobian is {rows}×{cols}, expected {expected}")
     names = (_count_name(conv.shape_names("Y")), _count_name(conv.shape_names(var)))
     detail = "; ".join(problems) or "explicit Jacobian = Kronecker form, entry by entry"
-    kron = conv.kronecker(var, c.vec)
     return Cell(kron, (rows, cols), names, not problems, detail)
 
 
@@ -264,7 +261,7 @@ def compare(
     Raises:
         SymderivError: bad or too large sizes.
     """
-    from .derive import derive
+    from .derive import _silent, derive
     from .guard import guard
 
     configs = {
@@ -274,14 +271,13 @@ def compare(
     }
     for config in configs.values():
         guard(config, force)  # refuse before any work is done
+    report = progress or _silent
     derivations: dict[tuple[str, str], Derivation] = {}
     total = len(configs)
     for k, (key, config) in enumerate(configs.items()):
-        if progress is not None:
-            progress(f"deriving {key[0]}, {key[1]} order", k, total)
+        report(f"deriving {key[0]}, {key[1]} order", k, total)
         derivations[key] = derive(config, force=True)
-    if progress is not None:
-        progress("done", total, total)
+    report("done", total, total)
 
     convs = tuple(CONVENTIONS.values())
 

@@ -1,30 +1,18 @@
 """Writing output files: all of the new content or none of it, and never over a special file.
 
-Every command that takes ``-o FILE`` goes through :func:`write_atomic`. For a regular file
-(or a new path) it writes a temporary file in the same folder (so the final rename never
-crosses a file system), flushes it to disk, and renames it over FILE with
-:func:`os.replace`, which is atomic on POSIX and Windows. A reader therefore sees either
-the old file or the complete new one, never a half-written file, and an error or Ctrl-C
-part-way leaves nothing behind.
-
-A FILE that exists and is not a regular file (a FIFO, a device such as ``/dev/null``, a
-socket) or that names an open file descriptor (``/dev/stdout``, ``/dev/fd/N``, the
-``>(cmd)`` of a shell) is opened and written in place, as the shell's ``>`` would: it
-stays what it is, and whatever reads from it gets the data.
-
-A read-only file is refused (the shell's ``>`` refuses it too; a rename would bypass the
-file's own permission), and so is a name longer than the file system allows.
-
-Problems the user can fix (a missing folder, no permission, FILE is a folder) become an
-:class:`~symderiv.errors.OutputError` whose one-line message names the path; the CLI turns
-it into exit 1. :func:`check_writable` makes the same checks without writing, so a command
-can refuse a bad path before any work.
+:func:`write_atomic` writes a regular file (or a new path) through a temporary file in the
+same folder, renamed over it with :func:`os.replace`: a reader sees the old file or the
+complete new one, and an error or Ctrl-C part-way leaves nothing behind. A FIFO, a device
+or an open descriptor (``/dev/stdout``, ``/dev/fd/N``, a shell's ``>(cmd)``) is written in
+place, as the shell's ``>`` would. A read-only file is refused (as by ``>``; a rename would
+bypass its permission). :func:`check_writable` makes the same checks without writing, so
+a command can refuse a bad path before any work; each problem is an
+:class:`~symderiv.errors.OutputError` whose one-line message names the path (exit 1).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import secrets
@@ -100,11 +88,7 @@ def _plan(path: str | os.PathLike[str]) -> _Plan:
     except NotADirectoryError:
         parent = os.path.dirname(os.path.realpath(name))
         raise _fail(path, f"{parent!r} is not a folder") from None
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise _fail(path, "file name too long") from None
-        if exc.errno == errno.ELOOP:
-            raise _fail(path, "too many levels of symbolic links") from None
+    except OSError as exc:  # a name too long, a loop of links, ...
         raise _fail(path, _reason(exc)) from None
     target = Path(os.path.realpath(name))
     if info is not None:

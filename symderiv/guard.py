@@ -218,17 +218,8 @@ def physical_memory() -> int | None:
     return pages * page if pages > 0 and page > 0 else None
 
 
-def _always_runs(configs: Sequence[Config]) -> bool:
-    return all(max(c.n, c.d, c.m) <= ALWAYS_RUNS for c in configs)
-
-
-def _within_limits(
-    configs: Sequence[Config], fmt: str = "json", max_entries: int = DEFAULT_MAX_ENTRIES
-) -> bool:
-    """True when ``configs`` (together) run without ``force``."""
-    if _always_runs(configs):
-        return True
-    est = _total(configs, fmt, max_entries)
+def _within_limits(est: Estimate) -> bool:
+    """True when work estimated as ``est`` runs without ``force``."""
     return est.seconds <= MAX_SECONDS and est.bytes <= MAX_BYTES
 
 
@@ -244,8 +235,8 @@ def largest_cube(
     configs = [config] if isinstance(config, Config) else list(config)
 
     def runs(k: int) -> bool:
-        cubes = [replace(c, n=k, d=k, m=k) for c in configs]
-        return _within_limits(cubes, fmt, max_entries)
+        cubes = [replace(c, n=k, d=k, m=k) for c in configs]  # k > ALWAYS_RUNS
+        return _within_limits(_total(cubes, fmt, max_entries))
 
     low, high = ALWAYS_RUNS, 2 * ALWAYS_RUNS
     while runs(high):
@@ -287,11 +278,11 @@ def guard(
     if not configs:
         raise ValueError("guard needs at least one configuration")
     est = _total(configs, fmt, max_entries)
-    if _always_runs(configs):
+    if all(max(c.n, c.d, c.m) <= ALWAYS_RUNS for c in configs):
         return est
     ram = physical_memory()
     hard = est.nonzeros > HARD_LIMIT_NONZEROS or (ram is not None and est.bytes > ram)
-    if not hard and (force or _within_limits(configs, fmt, max_entries)):
+    if not hard and (force or _within_limits(est)):
         return est
     first = configs[0]
     sizes = f"--n {first.n} --d {first.d} --m {first.m}"
@@ -315,9 +306,6 @@ def guard(
         f"(sizes up to {ALWAYS_RUNS}x{ALWAYS_RUNS}x{ALWAYS_RUNS} always run; "
         f"--n {k} --d {k} --m {k} runs without --force)"
     )
-
-
-#: :func:`guard` for several derivations (the name ``conventions`` imports).
 
 
 __all__ = [

@@ -138,17 +138,3 @@ def compare(
         expected_name,
         notes.Code(expected[diff].to_str()),
     )
-
-
-__all__ = [
-    "blocks",
-    "chain_rule",
-    "column",
-    "compare",
-    "entries_in_vec_order",
-    "jacobian",
-    "loss_upstream",
-    "output_names",
-    "unvec",
-    "upstream",
-]

@@ -411,14 +411,13 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
         for k, v in instance.variables().items()
     }
     Y = _broadcast(instance.convention, leaves["X"], leaves["W"], leaves["b"])
+    t = torch.tensor(np.array(instance.T), dtype=torch.float64)
     if instance.loss == "generic":
         assert instance.dY is not None
         L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * Y)
     elif instance.loss == "mse":
-        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
         L = 0.5 / instance.sizes["N"] * torch.sum((Y - t) ** 2)
     elif instance.loss == "softmax-ce":
-        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
         L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / instance.sizes["N"]
     else:
         L = torch.sum(Y)
@@ -497,6 +496,15 @@ class VerifyReport:
     def failures(self) -> tuple[VariableCheck, ...]:
         """The checks that failed."""
         return tuple(c for c in self.checks if not c.passed)
+
+
+def _error(value: Array | None, ref: Array, rtol: float) -> tuple[float, float]:
+    """max |value − ref| (inf without a value or when the shapes differ) and its
+    tolerance, relative to ref: rtol · max(1, max|ref|)."""
+    tol = rtol * max(1.0, float(np.max(np.abs(ref))))
+    if value is None or value.shape != ref.shape:
+        return float("inf"), tol
+    return float(np.max(np.abs(value - ref))), tol
 
 
 def estimate_flops(n: int, d: int, m: int) -> float:
@@ -601,7 +609,6 @@ def verify(
         given = (formulas or {}).get(var)
         formula = conv.closed_form(var) if given is None else given
         fd = _fd_gradient(instance, var)
-        fd_tol = FD_RTOL * max(1.0, float(np.max(np.abs(fd))))
         closed: Array | None = None
         try:
             closed = evaluate(formula, values, instance.sizes)
@@ -611,14 +618,11 @@ def verify(
             problem = ""
             if closed.shape != fd.shape:
                 problem = f"shape {closed.shape}, but {var} is {fd.shape}"
-        fd_error, torch_error, torch_tol = float("inf"), None, None
-        if closed is not None and not problem:  # compared only when it could be
-            fd_error = float(np.max(np.abs(closed - fd)))
-            if grads is not None:
-                ref = grads[var]
-                torch_tol = TORCH_RTOL * max(1.0, float(np.max(np.abs(ref))))
-                torch_error = float(np.max(np.abs(closed - ref)))
-        found = (closed, fd_error, fd_tol, torch_error, torch_tol, problem)
+        # compared with autograd only when it could be evaluated in the right shape
+        torch_found: tuple[float | None, float | None] = (None, None)
+        if grads is not None and not problem:
+            torch_found = _error(closed, grads[var], TORCH_RTOL)
+        found = (closed, *_error(closed, fd, FD_RTOL), *torch_found, problem)
         checks.append(VariableCheck(var, formula, fd.shape, *found))
     return VerifyReport(
         instance,

@@ -134,11 +134,7 @@ class Derivation:
         """dy_i_j -> its value for the loss (mse: (Y − T)/N in x, w, b, t), else empty."""
         if self.loss_upstream is None:
             return {}
-        outputs = {
-            f"y_{i + 1}_{j + 1}": self.layer.Y[i, j]
-            for i in range(self.layer.Y.rows)
-            for j in range(self.layer.Y.cols)
-        }
+        outputs = self.layer.Y.by_name("y")
         return {
             f"dy_{i + 1}_{j + 1}": v.subs(outputs)
             for (i, j), v in self.loss_upstream.entries.items()
@@ -163,29 +159,26 @@ class Derivation:
 
         return derivation_to_dict(self)
 
+    def _render(self, fmt: str, **settings: Any) -> str:
+        from .render import render  # loaded on use: the printers import this module
+
+        return render(self, fmt, **settings)
+
     def to_json(self) -> str:
         """JSON (SPEC section 6), deterministic."""
-        from .render import render
-
-        return render(self, "json")
+        return self._render("json")
 
     def to_text(self, width: int = 100) -> str:
         """The plain-text terminal view."""
-        from .render import render
-
-        return render(self, "text", width=width)
+        return self._render("text", width=width)
 
     def to_latex(self, **settings: Any) -> str:
         """A standalone LaTeX article."""
-        from .render import render
-
-        return render(self, "latex", **settings)
+        return self._render("latex", **settings)
 
     def to_markdown(self, **settings: Any) -> str:
         """Markdown: GitHub's maths syntax, or ``flavor="jupyter"`` ($$ … $$) or "gitlab"."""
-        from .render import render
-
-        return render(self, "markdown", **settings)
+        return self._render("markdown", **settings)
 
     def matrices(self, names: str = "display") -> Mapping[str, Any]:
         """X, W, b, Y, dY, the Jacobians J_V and the derivatives dV as sympy matrices.
@@ -212,9 +205,7 @@ class Derivation:
         return self.to_markdown(flavor="jupyter")
 
     def _repr_latex_(self) -> str:
-        from .render import render
-
-        return render(self, "latex", standalone=False)
+        return self._render("latex", standalone=False)
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         from .render.terminal import TerminalView

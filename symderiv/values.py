@@ -28,7 +28,7 @@ machine.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -119,12 +119,9 @@ def companion(derivation: Derivation, seed: int) -> Companion:
     check_values_loss(config.loss)
     rng = random.Random(seed)
     assignment: dict[str, Fraction] = {}
-    for role in ("X", "W", "b"):
+    drawn = {"generic": ("dY",), "mse": ("T",)}.get(config.loss, ())
+    for role in ("X", "W", "b", *drawn):
         _draw(rng, layer.matrix(role), assignment)
-    if config.loss == "generic":
-        _draw(rng, layer.matrix("dY"), assignment)
-    elif config.loss == "mse":
-        _draw(rng, layer.matrix("T"), assignment)
     consts = {name: Poly.const(v) for name, v in assignment.items()}
 
     def number(matrix: PolyMatrix) -> PolyMatrix:
@@ -137,13 +134,13 @@ def companion(derivation: Derivation, seed: int) -> Companion:
     if config.loss == "mse":
         values["T"] = number(layer.matrix("T"))
         assert derivation.loss_upstream is not None
-        y_values = _by_name("y", values["Y"])
+        y_values = values["Y"].by_name("y")
         upstream = derivation.loss_upstream.subs(y_values).subs(consts)
     else:
         upstream = number(derivation.upstream)
     values["dY"] = upstream
     # dy_i_j -> its number: the chain rule's row is the upstream dY
-    everything = {**consts, **_by_name("dy", upstream)}
+    everything = {**consts, **upstream.by_name("dy")}
     vec_y = column(values["Y"].vec(config.vec))
     reference = _closed_forms(config.convention, config.layout, values)
     variables: dict[str, VariableNumbers] = {}
@@ -159,16 +156,6 @@ def companion(derivation: Derivation, seed: int) -> Companion:
             derivative == closed,
         )
     return Companion(seed, assignment, values, vec_y, variables)
-
-
-def _by_name(prefix: str, matrix: PolyMatrix) -> dict[str, Poly]:
-    """Canonical entry name -> entry: {"y_1_1": ..., "y_1_2": ...} for Y (N×M, or M×N
-    with samples as columns)."""
-    return {
-        f"{prefix}_{i + 1}_{j + 1}": matrix[i, j]
-        for i in range(matrix.rows)
-        for j in range(matrix.cols)
-    }
 
 
 def _array(matrix: PolyMatrix) -> Any:
@@ -193,31 +180,25 @@ def _matrix(array: Any) -> PolyMatrix:
     return PolyMatrix(rows, cols, entries)
 
 
+#: dX, dW, db from X, W and dY as each convention's backward pass writes them in numpy
+#: (dY is M×N in wx, where samples are columns).
+_BACKWARD: dict[str, Callable[[Any, Any, Any], tuple[Any, Any, Any]]] = {
+    "xw": lambda X, W, dY: (dY @ W.T, X.T @ dY, dY.sum(axis=0, keepdims=True)),
+    "torch": lambda X, W, dY: (dY @ W, dY.T @ X, dY.sum(axis=0, keepdims=True)),
+    "column": lambda X, W, dY: (dY @ W, dY.T @ X, dY.sum(axis=0, keepdims=True).T),
+    "wx": lambda X, W, dY: (W.T @ dY, dY @ X.T, dY.sum(axis=1, keepdims=True)),
+}
+
+
 def _closed_forms(
     convention: str, layout: str, values: Mapping[str, PolyMatrix]
 ) -> dict[str, PolyMatrix]:
-    """dX, dW, db written directly in numpy, as a backward pass does (not via the
-    notation or the engine), in exact arithmetic; transposed in numerator layout.
-
-    xw: dY @ W.T, X.T @ dY, dY.sum(axis=0) as a row; torch: dY @ W, dY.T @ X, the same
-    row; column: dLdZ @ W, dLdZ.T @ A, dLdZ.sum(axis=0) as a column; wx (samples as
-    columns, dY is M×N): W.T @ dY, dY @ X.T, dY.sum(axis=1) as a column.
-    """
-    X, W, dY = _array(values["X"]), _array(values["W"]), _array(values["dY"])
-    db = dY.sum(axis=0, keepdims=True)  # (1, M)
-    if convention == "xw":
-        out = {"X": dY @ W.T, "W": X.T @ dY, "b": db}
-    elif convention == "torch":
-        out = {"X": dY @ W, "W": dY.T @ X, "b": db}
-    elif convention == "column":
-        out = {"X": dY @ W, "W": dY.T @ X, "b": db.T}
-    elif convention == "wx":
-        out = {"X": W.T @ dY, "W": dY @ X.T, "b": dY.sum(axis=1, keepdims=True)}
-    else:
-        raise ValueError(f"no integer closed forms for convention {convention!r}")
+    """dX, dW, db by :data:`_BACKWARD` (not via the notation or the engine), in exact
+    arithmetic; transposed in numerator layout."""
+    found = _BACKWARD[convention](*(_array(values[r]) for r in ("X", "W", "dY")))
     if layout == "numerator":
-        out = {k: v.T for k, v in out.items()}
-    return {k: _matrix(v) for k, v in out.items()}
+        found = tuple(v.T for v in found)
+    return {var: _matrix(v) for var, v in zip(("X", "W", "b"), found, strict=True)}
 
 
 __all__ = [

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import UsageError
 from . import cli
 from .options import SIZE, convention_option, names_option, output_option
 
@@ -116,7 +117,6 @@ def check(
       symderiv check --convention column --wrt b "dLdZ.sum(axis=0, keepdims=True).T"
       symderiv check --wrt W --format gradescope "X.T.dot(dY)"
     """
-    from ..errors import UsageError
     from ..grade import Defaults
 
     defaults = Defaults(n, d, m, convention, names)
@@ -191,8 +191,6 @@ def _batch(path: str, defaults: Defaults, output: str | None) -> None:
     check_outputs({"-o": output})
     rows = grade.read_rows(path)
     if not rows:  # a header alone, or nothing: say so rather than exit 0 in silence
-        from ..errors import UsageError
-
         shown = "standard input" if path == "-" else repr(path)
         raise UsageError(
             f"--batch {shown} has no rows to check (a header line, then one row per "

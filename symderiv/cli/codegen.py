@@ -41,23 +41,19 @@ def codegen(
     Net(d, seed=0) whose backward(dOut) stores dW1, db1, ... and returns dX.
     """
     from ..codegen import generate_linear
-    from .console import check_outputs, printable, show
+    from ..errors import UsageError
+    from .console import check_outputs, show
 
     check_outputs({"-o": output})
     if net is not None:
         from ..net.codegen import generate_net
 
         if names:
-            from ..errors import UsageError
-
             raise UsageError(
                 "--names cannot be used with --net (a network's names are fixed)"
             )
-
         source = generate_net(net, convention, loss)
     elif loss != "generic":
-        from ..errors import UsageError
-
         raise UsageError(
             f"--loss {loss} is for --net only: a single Linear layer's backward takes "
             "dY, whatever the loss (derive --loss shows dY for each loss)"
@@ -66,4 +62,5 @@ def codegen(
         source = generate_linear(convention, target, names)
     show(source, "text", output)
     if output is not None:
-        click.echo(f"wrote {printable(output)}", err=True)
+        shown = output if output.isprintable() else repr(output)  # no raw escapes
+        click.echo(f"wrote {shown}", err=True)

@@ -1,27 +1,19 @@
 """The CLI's one console module: where output goes and how it looks.
 
-Everything a command needs to put something in front of the user lives here:
-
-* :func:`make_console`, the Rich console for standard output (``NO_COLOR`` and
-  ``TERM=dumb`` honoured, a width that is never 0 and never absurd);
-* :func:`text_width`, the columns of plain text (the terminal's, else a fixed 100);
-* :func:`progress`, a bar (or one line) on stderr for work that takes a while;
-* :func:`check_outputs`, every output path of a command refused up front when it cannot
-  be written or when two outputs name one file;
-* :func:`show`, the one way to print or write an object (a derivation, the conventions
-  page, or ready text) in a format.
-
 Results go to stdout or, with ``-o``, to a file (:func:`symderiv.fileio.write_atomic`);
-progress and errors go to stderr.
+progress and errors go to stderr. :func:`show` is the one way to print or write an
+object (a derivation, the conventions page, or ready text) in a format.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -107,7 +99,7 @@ def terminal_width() -> int | None:
             columns = os.get_terminal_size(sys.stdout.fileno()).columns
         except (AttributeError, OSError, ValueError):
             columns = shutil.get_terminal_size((TEXT_WIDTH, 24)).columns
-    return _clamp(columns if columns > 0 else TEXT_WIDTH)
+    return _clamp(columns or TEXT_WIDTH)  # a terminal may report 0 columns
 
 
 def text_width(output: str | None) -> int:
@@ -119,11 +111,7 @@ def text_width(output: str | None) -> int:
     """
     if output is not None:
         return TEXT_WIDTH
-    width = terminal_width()
-    if width is not None:
-        return width
-    columns = _columns_variable()
-    return _clamp(columns) if columns is not None else TEXT_WIDTH
+    return terminal_width() or _clamp(_columns_variable() or TEXT_WIDTH)
 
 
 def make_console(**options: Any) -> Console:
@@ -197,15 +185,22 @@ def check_outputs(outputs: dict[str, str | None]) -> None:
     from ..fileio import check_writable, same_file
 
     named = [(f, p) for f, p in outputs.items() if p is not None and p != "-"]
-    for k, (flag, path) in enumerate(named):
-        for other, other_path in named[k + 1 :]:
-            if path and other_path and same_file(path, other_path):
-                raise UsageError(
-                    f"{flag} {path!r} and {other} {other_path!r} name the same file; "
-                    "one would overwrite the other"
-                )
+    for (flag, path), (other, other_path) in itertools.combinations(named, 2):
+        if path and other_path and same_file(path, other_path):
+            raise UsageError(
+                f"{flag} {path!r} and {other} {other_path!r} name the same file; "
+                "one would overwrite the other"
+            )
     for _, path in named:
         check_writable(path)
+
+
+def pdf_next_to(output: str | None) -> str | None:
+    """The PDF ``--pdf`` writes next to ``output`` (FILE.tex -> FILE.pdf), or None."""
+    try:
+        return str(Path(output).with_suffix(".pdf")) if output else None
+    except ValueError:  # "/" or "..": no file name; check_outputs refuses the path
+        return None
 
 
 def _renderable(obj: object, settings: ViewSettings) -> Any:
@@ -292,26 +287,3 @@ def show(
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
-
-
-def printable(path: str) -> str:
-    """``path`` for a message: as it is when printable, else quoted (no raw escapes)."""
-    return path if path.isprintable() else repr(path)
-
-
-__all__ = [
-    "MAX_WIDTH",
-    "MIN_WIDTH",
-    "PROGRESS_AFTER_SECONDS",
-    "TEXT_WIDTH",
-    "ViewSettings",
-    "check_outputs",
-    "interactive",
-    "make_console",
-    "printable",
-    "progress",
-    "show",
-    "step_reads_input",
-    "terminal_width",
-    "text_width",
-]

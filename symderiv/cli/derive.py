@@ -185,9 +185,8 @@ def _check_options(
             ``-o`` or another format than rich/text; ``--svg -``; ``--flavor`` without
             markdown.
     """
-    from pathlib import Path
-
     from ..errors import UsageError
+    from .console import pdf_next_to
 
     if pdf and fmt not in ("latex", "beamer"):
         raise UsageError(f"--pdf needs --format latex or beamer, not {fmt!r}")
@@ -204,9 +203,4 @@ def _check_options(
         raise UsageError(
             "--svg needs a file name (- means standard output only for -o)"
         )
-    if not pdf or not output:
-        return None
-    try:
-        return str(Path(output).with_suffix(".pdf"))
-    except ValueError:  # "/" or "..": no file name; check_outputs refuses the path
-        return None
+    return pdf_next_to(output) if pdf else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +128,7 @@ def exercise(
     """
     from ..exercise import make_sheet, parse_kinds, sheet_json
     from ..render.sheet import sheet_latex, sheet_markdown
-    from .console import check_outputs, show
+    from .console import check_outputs, pdf_next_to, show
 
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
@@ -142,10 +141,7 @@ def exercise(
     if roster is not None:
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
         return
-    pdf_path = None
-    if pdf and output:
-        with suppress(ValueError):  # "/" or "..": refused as a path below
-            pdf_path = str(Path(output).with_suffix(".pdf"))
+    pdf_path = pdf_next_to(output) if pdf else None
     check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
     sheet = make_sheet(seed=seed, **sheet_options)
     if fmt == "json":  # the blanks with their answers, for a learning platform

@@ -85,11 +85,7 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 def _unprefixed(exc: Exception, flag: str) -> str:
     """The library's message without its leading flag (click names the flag itself)."""
-    message = str(exc)
-    for prefix in (f"{flag}: ", f"{flag} "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
+    return re.sub(rf"\A{re.escape(flag)}:? ", "", str(exc))
 
 
 def wrt_callback(

@@ -1,10 +1,8 @@
 """The terminal in the lecture hall: ``--step`` and ``--svg``.
 
 ``--step`` prints the derivation one step at a time and waits for Enter after each, so a
-lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly.
-With stdin a pipe or a file each pause reads one line (q stops, so does the end of the
-input), without a prompt when stdout is not a terminal either; with stdin a terminal
-but stdout not, nothing pauses.
+lecturer can talk through it; ``q`` then Enter, or Ctrl-D (end of input), stops cleanly
+(when a pause reads from a pipe: :func:`symderiv.cli.console.step_reads_input`).
 ``--svg FILE`` saves the same view as an SVG picture for slides.
 
 Colour follows https://no-color.org through :func:`symderiv.cli.console.make_console`.
@@ -31,8 +29,7 @@ QUIT_WORDS = ("q", "quit", "exit")
 
 def _read_line() -> str | None:
     """One line from stdin, or None at end of input (Ctrl-D)."""
-    line = sys.stdin.readline()
-    return line if line else None
+    return sys.stdin.readline() or None
 
 
 def step_through(
@@ -102,20 +99,15 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
     """The terminal view as an SVG picture (colours on, ``SVG_WIDTH`` columns)."""
     import io
 
-    from rich.console import Console
-
     from ..render.svgfont import offline_svg_format
     from ..render.terminal import TerminalView
 
-    console = Console(
+    console = make_console(
         file=io.StringIO(),
         record=True,
         width=SVG_WIDTH,
         force_terminal=True,
-        color_system="truecolor",
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
+        color_system="truecolor",  # colours on, whatever NO_COLOR says
         legacy_windows=False,
     )
     console.print(TerminalView(derivation, max_entries=max_entries))
@@ -140,12 +132,3 @@ def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
         max_entries=settings.max_entries,
         prompt=console.is_terminal,
     )
-
-
-__all__ = [
-    "QUIT_WORDS",
-    "SVG_WIDTH",
-    "step_through",
-    "svg_of",
-    "walk",
-]

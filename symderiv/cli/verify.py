@@ -137,19 +137,12 @@ def _failure(report: VerifyReport) -> str:
         if c.problem:
             parts.append(f"{var}: {c.problem}")
             continue
-        if not c.fd_error <= c.fd_tol:
-            parts.append(
-                f"{var}: max |closed − FD| = {c.fd_error:.2e} > {c.fd_tol:.1e}"
-            )
-        if (
-            c.torch_error is not None
-            and c.torch_tol is not None
-            and not c.torch_error <= c.torch_tol
+        for what, error, tol in (
+            ("FD", c.fd_error, c.fd_tol),
+            ("autograd", c.torch_error, c.torch_tol),  # None without PyTorch
         ):
-            parts.append(
-                f"{var}: max |closed − autograd| = {c.torch_error:.2e} "
-                f"> {c.torch_tol:.1e}"
-            )
+            if error is not None and tol is not None and not error <= tol:
+                parts.append(f"{var}: max |closed − {what}| = {error:.2e} > {tol:.1e}")
     return "verification failed: " + "; ".join(parts)
 
 

@@ -25,8 +25,7 @@ from ..notation import Equation, Expr, Node, Ones, Prod, Sum, Sym, T, Visitor
 from ..render.indexnotation import Display, index_text
 from ..steps import Check, Result, Step
 
-#: Summation indices by the size they run to (samples as rows); spares when a name is taken.
-_SUM_NAME = {"N": "i", "M": "j", "D": "l"}
+#: Summation indices to use when the one named by its size (i, j, l) is taken.
 _SPARE_NAMES = "pqrstuv"
 
 
@@ -45,23 +44,16 @@ class IndexCalculus:
         self.config = config
         self.conv = config.conv
         self.letters = config.letters
-        names = dict(zip(("N", "D", "M"), config.size_names, strict=True))
-        self.size = {
-            key: sp.Symbol(name, integer=True, positive=True)
-            for key, name in names.items()
-        }
+        sizes = zip(("N", "D", "M"), config.size_names, strict=True)
+        self.size = {key: self.index(name) for key, name in sizes}  # N, D, M >= 1
         self.base = {
             role: sp.IndexedBase(PREFIX[role]) for role in ("X", "W", "b", "dY")
         }
         self.role_of = {self.letters.of(r): r for r in ("X", "W", "b", "dY")}
         self._size_key = {v: k for k, v in self.size.items()}
         # i runs down the rows of Y, j along its columns, l over the inputs
-        rows_of_y = "M" if self.conv.samples_as_columns else "N"
-        self.sum_name = {
-            **_SUM_NAME,
-            rows_of_y: "i",
-            ({"N", "M"} - {rows_of_y}).pop(): "j",
-        }
+        rows, cols = ("M", "N") if self.conv.samples_as_columns else ("N", "M")
+        self.sum_name = {rows: "i", cols: "j", "D": "l"}
 
     # -- names -----------------------------------------------------------------------------
     @staticmethod
@@ -146,12 +138,8 @@ class IndexCalculus:
         taken = {str(a) for a in indices}
         y = self.forward(i, j, taken)
         raw = sp.diff(y, self.entry_of(var, indices))
-        ranges = {
-            i: self.shape("Y")[0],
-            j: self.shape("Y")[1],
-            **self.var_ranges(var, indices),
-            **sum_ranges(y),
-        }
+        rows, cols = self.shape("Y")
+        ranges = {i: rows, j: cols, **self.var_ranges(var, indices), **sum_ranges(y)}
         return y, raw, settle(raw.doit(), ranges)
 
     def chain(
@@ -316,8 +304,7 @@ def _compile_index(expr: Any) -> Callable[[Env], int]:
 
 def size_env(calc: IndexCalculus, config: Config) -> Env:
     """The concrete sizes by their symbols' names: {"N": 2, "D": 2, "M": 3}."""
-    sizes = {"N": config.n, "D": config.d, "M": config.m}
-    return {calc.size[key].name: value for key, value in sizes.items()}
+    return {calc.size[key].name: value for key, value in config.sizes.items()}
 
 
 def _total(polys: Iterable[Poly]) -> Poly:
@@ -424,21 +411,3 @@ class Context:
 
 #: What a view computes for one variable: its steps, certificate row and extras.
 PerVariable = Callable[[Context, str], tuple[list[Step], Check, dict[str, Any]]]
-
-
-__all__ = [
-    "Context",
-    "View",
-    "IndexCalculus",
-    "VarIndex",
-    "always",
-    "compile_entry",
-    "delta_pairs",
-    "equation",
-    "in_layout",
-    "settle",
-    "size_env",
-    "sum_ranges",
-    "var_entries",
-    "var_indices",
-]

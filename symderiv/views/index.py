@@ -23,6 +23,7 @@ from ..render.indexnotation import Entry, Partial, Product, latex_of, text_of
 from ..steps import Check, Step, StepKind
 from .calculus import (
     Context,
+    VarIndex,
     View,
     compile_entry,
     delta_pairs,
@@ -111,12 +112,12 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     if c.layout == "numerator":
         back = tuple(reversed(vi.indices))
         d_entry = Entry(Partial(show.loss, show.matrix_name(var)), *back)
-        t_entry = Entry(calc.matrix(c.conv.closed_form(var)).T, *back)
+        t_entry = Entry(closed_matrix.T, *back)
         eqs.append(equation(d_entry, dl, t_entry))
         text = [d_entry, *text[:-1], t_entry]
-    instantiated, ok, detail = _instantiate(ctx, var, collapsed)
-    result = ctx.results[var]
-    eqs.append(Equation(Deriv("L", var), result.closed_form, Explicit(instantiated)))
+    instantiated, ok, detail = _instantiate(ctx, vi, collapsed)
+    closed_form = ctx.results[var].closed_form
+    eqs.append(Equation(Deriv("L", var), closed_form, Explicit(instantiated)))
     pinned = sorted({a for pair in where for a in pair} & {"i", "j"})
     steps.append(
         step(
@@ -142,11 +143,10 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
 
 
 def _instantiate(
-    ctx: Context, var: str, collapsed: Any
+    ctx: Context, vi: VarIndex, collapsed: Any
 ) -> tuple[PolyMatrix, bool, Prose]:
     """Sum the index result at the concrete sizes; compare with the jacobian view."""
-    c, calc = ctx.config, ctx.calc
-    vi = var_indices(var, "hk")
+    c, calc, var = ctx.config, ctx.calc, vi.var
     fn = compile_entry(collapsed, ctx.upstream)
     env0 = size_env(calc, c)
     names = [str(s) for s in vi.indices]

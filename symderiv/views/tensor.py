@@ -104,17 +104,18 @@ def build(ctx: Context, var: str, vi: VarIndex, partial: Any) -> DerivativeTenso
     return DerivativeTensor(var, (y_rows, y_cols, *var_shape), entries)
 
 
+def _positions(c: Config, var: str) -> dict[tuple[int, ...], tuple[int, int]]:
+    """0-based index of each entry of ``var`` -> its (row, column) in ``var``'s matrix."""
+    return {tuple(k - 1 for k in index): pos for index, pos in var_entries(var, c)}
+
+
 def _grid(c: Config, var: str, tensor: DerivativeTensor) -> PolyMatrix:
     """The array drawn as an N×M grid of blocks; block (i, j) is ∂y_ij/∂V (V's shape)."""
     rows, cols = c.shape(var)
-    column_bias = var == "b" and c.conv.bias_column
+    position = _positions(c, var)
     out: dict[tuple[int, int], Poly] = {}
-    for key, v in tensor.entries.items():
-        i, j, *rest = key
-        if var == "b":
-            r, col = (rest[0], 0) if column_bias else (0, rest[0])
-        else:
-            r, col = rest
+    for (i, j, *rest), v in tensor.entries.items():
+        r, col = position[tuple(rest)]
         out[i * rows + r, j * cols + col] = v
     y_rows, y_cols = c.shape("Y")
     return PolyMatrix(y_rows * rows, y_cols * cols, out)
@@ -127,8 +128,7 @@ def _check(
     c = ctx.config
     result = ctx.results[var]
     upstream = ctx.upstream
-    entries = var_entries(var, c)
-    position = {tuple(k - 1 for k in index): pos for index, pos in entries}
+    position = _positions(c, var)
     # each entry Σ_ij ∂L/∂y_ij·∂y_ij/∂v, its terms in the order of (i, j)
     pairs: dict[tuple[int, int], list[tuple[Poly, Poly]]] = {}
     for (i, j, *rest), v in sorted(tensor.entries.items()):
@@ -164,7 +164,6 @@ def _check(
 def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]]:
     c, calc, show = ctx.config, ctx.calc, ctx.show
     i, j = ctx.i, ctx.j
-    steps: list[Step] = []
     step = functools.partial(Step, wrt=var, view="tensor")
     vi = var_indices(var, "kl")
     y_ij = show.entry_symbol("Y", (i, j))
@@ -180,7 +179,15 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
     )
     where = delta_pairs(partial)
     nnz = len(tensor.entries)
-    steps.append(
+    contracted, ok, detail = _check(ctx, var, tensor)
+    dl_mat = Partial(show.loss, show.matrix_name(var))
+    dy_mat = Partial(show.loss, show.matrix_name("Y"))
+    ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
+    out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
+    contraction = ctx.sum_over_y(
+        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices))
+    )
+    steps = [
         step(
             f"tensor_dY_d{var}",
             StepKind.JACOBIAN,
@@ -193,31 +200,19 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
             ),
             note=notes.tensor_note(c, var, symbolic, tensor.shape, nnz, where),
             uses=("forward",),
-        )
-    )
-    contracted, ok, detail = _check(ctx, var, tensor)
-    dl_mat = Partial(show.loss, show.matrix_name(var))
-    dy_mat = Partial(show.loss, show.matrix_name("Y"))
-    ty_mat = Partial(show.matrix_name("Y"), show.matrix_name(var))
-    out_indices = tuple(reversed(vi.indices)) if c.layout == "numerator" else vi.indices
-    contraction = ctx.sum_over_y(
-        Product(Entry(dy_mat, i, j), Entry(ty_mat, i, j, *vi.indices))
-    )
-    lhs = Entry(dl_mat, *out_indices)
-    steps.append(
+        ),
         step(
             f"tensor_dL_d{var}",
             StepKind.CHAIN,
             notes.tensor_contract_title(c, var),
             (
-                equation(lhs, contraction),
+                equation(Entry(dl_mat, *out_indices), contraction),
                 Equation(Deriv("L", var), Explicit(contracted)),
             ),
             note=notes.tensor_contract_note(c, var),
             uses=("upstream", f"tensor_dY_d{var}"),
-        )
-    )
-    check = Check(var, notes.Claim.TENSOR, ok, detail)
+        ),
+    ]
     extra = {
         "shape": list(tensor.shape),
         "entries": tensor.size,
@@ -225,4 +220,4 @@ def _variable(ctx: Context, var: str) -> tuple[list[Step], Check, dict[str, Any]
         "entry": (dv, show.show(partial)),
         "verified": ok,
     }
-    return steps, check, extra
+    return steps, Check(var, notes.Claim.TENSOR, ok, detail), extra
