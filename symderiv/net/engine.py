@@ -146,9 +146,13 @@ def loss_form(config: NetConfig) -> Node:
     return rename(mse_upstream(), {"Y": last.output})
 
 
-def size_names(index: int) -> dict[str, str]:
-    """The single layer's sizes D, M as affine layer ``index``'s widths: D or Kℓ₋₁, Kℓ."""
-    return {"N": "N", "D": "D" if index == 1 else f"K{index - 1}", "M": f"K{index}"}
+def layer_form(node: Node, st: Stage, **roles: str) -> Node:
+    """A single-layer formula as affine layer st's: X, W, b -> its input, Wℓ, bℓ (and
+    ``roles``, e.g. dY -> dZℓ); the sizes D, M -> its widths D or Kℓ₋₁, Kℓ."""
+    k = st.index
+    own = {"X": st.input, "W": f"W{k}", "b": f"b{k}", **roles}
+    sizes = {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+    return rename(node, own, sizes)
 
 
 def network_forms(config: NetConfig) -> dict[str, Node]:
@@ -162,9 +166,8 @@ def network_forms(config: NetConfig) -> dict[str, Node]:
     for st in reversed(all_stages):
         up, k = through[st.output], st.index
         if st.kind == "affine":
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            for role, var in roles.items():
-                closed = rename(config.conv.closed_form(role), roles, size_names(k))
+            for role, var in {"X": st.input, "W": f"W{k}", "b": f"b{k}"}.items():
+                closed = layer_form(config.conv.closed_form(role), st)
                 through[var] = substitute(closed, {"dY": up})
         else:
             through[f"Z{k}"] = Had(up, Slope(st.kind, k))
@@ -312,7 +315,7 @@ class _NetEngine:
         self.conv = config.conv
         self.order = config.vec
         self.n = config.n
-        self.progress = progress
+        self.progress = progress or _silent
         self.stages = stages(config)
         self.steps: list[Step] = []
         self.checks: list[Check] = []
@@ -334,9 +337,7 @@ class _NetEngine:
                 b_shape = self.conv.shape("b", n, st.in_width, st.out_width)
                 self.mats[f"W{k}"] = atoms(f"w{k}", *w_shape)
                 self.mats[f"b{k}"] = atoms(f"b{k}", *b_shape, bias=True)
-                self.forward[st.output] = evaluate(
-                    self.conv.forward(), self.env(st), self.order, self.local_sizes(st)
-                )
+                self.forward[st.output] = self.local_value(self.conv.forward(), st)
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
             self.mats[st.output] = atoms(
@@ -389,10 +390,6 @@ class _NetEngine:
         """The matrix position of entry ``j`` of sample ``sample``."""
         return (j, sample) if self.columns else (sample, j)
 
-    def _tick(self, task: str, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(task, done, total)
-
     def env(self, st: Stage) -> dict[str, PolyMatrix]:
         """The single layer's X, W, b as affine layer st's input, Wℓ and bℓ."""
         k = st.index
@@ -402,17 +399,19 @@ class _NetEngine:
             "b": self.mats[f"b{k}"],
         }
 
-    def local_sizes(self, st: Stage) -> dict[str, int]:
-        """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
-        return {"N": self.n, "D": st.in_width, "M": st.out_width}
+    def local_value(self, node: Node, st: Stage, **more: PolyMatrix) -> PolyMatrix:
+        """A single-layer formula's value at affine layer st (X, W, b: :meth:`env`; N, D,
+        M: its sizes), ``more`` giving further roles (dY)."""
+        sizes = {"N": self.n, "D": st.in_width, "M": st.out_width}
+        return evaluate(node, {**self.env(st), **more}, self.order, sizes)
 
     # -- the whole run -----------------------------------------------------------------
     def run(self) -> NetDerivation:
         total = len(self.stages) + 2
-        self._tick("forward pass", 0, total)
+        self.progress("forward pass", 0, total)
         self.define_step()
         self.forward_steps()
-        self._tick("loss", 1, total)
+        self.progress("loss", 1, total)
         top_value, top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
@@ -425,7 +424,7 @@ class _NetEngine:
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
             st = self.stages[pos]
-            self._tick(f"{net_layer(*st.name)}: {st.output}", done, total)
+            self.progress(f"{net_layer(*st.name)}: {st.output}", done, total)
             self.steps.append(self._upstream_step(st))
             if st.kind == "affine":
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
@@ -433,7 +432,7 @@ class _NetEngine:
                 self.activation_backward(st)
             done += 1
         self.summary_step()
-        self._tick("done", total, total)
+        self.progress("done", total, total)
         return NetDerivation(
             config=self.config,
             stages=self.stages,
@@ -493,11 +492,7 @@ class _NetEngine:
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
-                form = rename(
-                    self.conv.forward(),
-                    {"X": st.input, "W": f"W{k}", "b": f"b{k}"},
-                    size_names(st.index),
-                )
+                form = layer_form(self.conv.forward(), st)
                 self.steps.append(
                     Step(
                         f"forward_{st.output}",
@@ -964,9 +959,7 @@ class _NetEngine:
 
     def affine_backward(self, st: Stage, need_input: bool) -> None:
         """Affine layer ℓ: Jacobians of vec(Zℓ) by Wℓ, bℓ (and its input), chain, close."""
-        k = st.index
-        out = st.output
-        roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
+        k, out = st.index, st.output
         env = self.env(st)
         up_symbols = self._upstream_symbols(out)
         todo = [(r, f"{r}{k}") for r in "Wb" if f"{r}{k}" in self.wanted]
@@ -978,8 +971,8 @@ class _NetEngine:
             names = [next(iter(p.atoms())) for p in env[role].vec(order)]
             jac = affine_jacobian(z.vec(order), names)
             kron_role = self.conv.kronecker(role, order)
-            kron = evaluate(kron_role, env, order, self.local_sizes(st))
-            kron_node = rename(kron_role, roles, size_names(st.index))
+            kron = self.local_value(kron_role, st)
+            kron_node = layer_form(kron_role, st)
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
@@ -1014,10 +1007,8 @@ class _NetEngine:
                 )
             )
             closed_role = self.conv.closed_form(role)
-            closed_node = rename(closed_role, roles, size_names(st.index))
-            closed = evaluate(
-                closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
-            )
+            closed_node = layer_form(closed_role, st, dY=f"d{out}")
+            closed = self.local_value(closed_role, st, dY=up_symbols)
             reshape_note: Prose = (
                 "Putting each ",
                 math("∂L/∂v", r"\partial L/\partial v"),
@@ -1539,6 +1530,10 @@ class _NetEngine:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _silent(task: str, done: int, total: int) -> None:
+    """The progress callback when none is given."""
+
+
 def _mono(*names: str) -> tuple[str, ...]:
     from ..algebra import rank
 
