@@ -1074,12 +1074,8 @@ class _NetEngine:
         up_symbols = self._upstream_symbols(out)
         slope = slope_matrix(kind, k, up_symbols.shape)
         order = self.order
-        pos = vec_positions(slope.shape, order)
         # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), nonzero where the positions agree.
-        entries = {
-            (r, r): slope[p] for r, p in enumerate(pos) if not slope[p].is_zero()
-        }
-        jac = PolyMatrix(len(pos), len(pos), entries)
+        jac = diag_of(slope.vec(order))
         diag_node = Diag(Slope(kind, k))
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
         self._check(
@@ -1089,7 +1085,6 @@ class _NetEngine:
             structured,
             _equal(Deriv(out, zrole, vec=True), diag_node),
         )
-        size = len(pos)
         slope_text, slope_tex = _slope(kind, k)
         self.steps.append(
             Step(
@@ -1115,7 +1110,7 @@ class _NetEngine:
                     " depends on ",
                     ent("z", k),
                     f" only: the Jacobian is diagonal, {jac.nnz()} nonzero entries of "
-                    f"{size * size}. A row times a diagonal matrix scales each entry: a "
+                    f"{jac.rows**2}. A row times a diagonal matrix scales each entry: a "
                     "Hadamard product, not a matrix product.",
                 ),
                 uses=(f"forward_{out}",),
@@ -1464,10 +1459,8 @@ class _NetEngine:
 
     # -- summary -------------------------------------------------------------------------------
     def summary_step(self) -> None:
-        c = self.config
-        eqs: list[Equation] = []
-        top = self.top
-        eqs.append(Equation(Sym(f"d{top}"), self.top_form))
+        c, top = self.config, self.top
+        eqs = [Equation(Sym(f"d{top}"), self.top_form)]
         # Each layer's closed form as derived, top down (dWℓ, dbℓ, its input; dZℓ).
         for st in reversed(self.stages):
             k = st.index
@@ -1475,23 +1468,26 @@ class _NetEngine:
             for var in done:
                 if var in self.local_forms:
                     eqs.append(Equation(Sym(f"d{var}"), self.local_forms[var]))
-        whole = [
-            Equation(Sym(f"d{var}"), self.results[var].extra["network_form"])
-            for var in c.wrt
-            if _depth(self.results[var].extra["network_form"]) > 2
-        ]
-        uses = tuple(f"closed_{v}" for v in c.wrt if v in self.results)
+        forms = {v: self.results[v].extra["network_form"] for v in c.wrt}
+        # the derivatives through more than the closed form of their own layer
+        whole = [Equation(Sym(f"d{v}"), f) for v, f in forms.items() if _depth(f) > 2]
+        uses = tuple(f"closed_{v}" for v in c.wrt)
         dtop = F(Sym(f"d{top}"))
-        shown = {eq.parts[0] for eq in whole}
-        rest = [F(Sym(f"d{v}")) for v in c.wrt if Sym(f"d{v}") not in shown]
+        rest = [F(Sym(f"d{v}")) for v, f in forms.items() if _depth(f) <= 2]
         direct: Prose = ()
         if rest:
-            verb = " uses " if len(rest) == 1 else " use "
-            direct = ("; ", *joined(rest, ", ", " and "), verb, dtop, " directly")
-            direct += (
-                (" (its closed form above)",)
+            verb, closed = (
+                (" uses ", " (its closed form above)")
                 if len(rest) == 1
-                else (" (their closed forms above)",)
+                else (" use ", " (their closed forms above)")
+            )
+            direct = (
+                "; ",
+                *joined(rest, ", ", " and "),
+                verb,
+                dtop,
+                " directly",
+                closed,
             )
         if whole:
             self.steps.append(
