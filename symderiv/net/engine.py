@@ -53,6 +53,7 @@ from .notation import (
     Slope,
     diag_of,
     evaluate,
+    hadamard,
     rename,
     slope_matrix,
     substitute,
@@ -704,9 +705,7 @@ class _NetEngine:
             1,
             len(pos),
             {
-                (0, r): Poly(
-                    {_mono(f"t_{i + 1}_{j + 1}", f"ip_{i + 1}_{j + 1}"): -scale}
-                )
+                (0, r): (T_[i, j] * Poly.atom(f"ip_{i + 1}_{j + 1}")).scale(-scale)
                 for r, (i, j) in enumerate(pos)
             },
         )
@@ -759,14 +758,11 @@ class _NetEngine:
                     value = P[here] * ((ONE if here == there else Poly()) - P[there])
                     if not value.is_zero():
                         jac.entries[r, c] = value
-        # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
-        blocks: dict[tuple[int, int], Poly] = {}
-        for i in range(n):
-            p_i = maths.column([P[at(i, j)] for j in range(width)])
-            block = diag_of(p_i.vec("row")) - p_i @ p_i.T
-            for (a, b), v in block.entries.items():
-                blocks[i * width + a, i * width + b] = v
-        structured = PolyMatrix(size, size, blocks)
+        # Structured form, each sample's entries contiguous: block diagonal with blocks
+        # diag(p_i) − p_i p_iᵀ, i.e. diag(vec P) − (I_N ⊗ 1 1ᵀ) ⊙ (vec P)(vec P)ᵀ.
+        vec_p = maths.column(P.vec(contiguous))
+        same_sample = PolyMatrix.eye(n).kron(PolyMatrix.ones(width, width))
+        structured = diag_of(P.vec(contiguous)) - hadamard(vec_p @ vec_p.T, same_sample)
         if order != contiguous:
             # K·vec(P) = vec(Pᵀ) in the contiguous order: the vec of P in the other one
             perm = PolyMatrix.commutation(*shape, contiguous)
@@ -821,21 +817,17 @@ class _NetEngine:
             )
         )
         # Route 1: the chain rule J_L(z) = J_L(p)·J_p(z), with p·p⁻¹ = 1.
-        raw = row @ jac
         chain = PolyMatrix(1, size, {})
-        for key, v in raw.entries.items():
+        for key, v in (row @ jac).entries.items():
             if not (cancelled := cancel_reciprocals(v)).is_zero():
                 chain.entries[key] = cancelled
         unfused = maths.unvec(chain, shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
-        fused_entries: dict[tuple[int, int], Poly] = {}
-        for i in range(n):
-            row_sum = sum((T_[at(i, l_)] for l_ in range(width)), Poly())
-            for j in range(width):
-                v = (T_[at(i, j)] - P[at(i, j)] * row_sum).scale(-scale)
-                if not v.is_zero():
-                    fused_entries[at(i, j)] = v
-        fused = PolyMatrix(*shape, fused_entries)
+        ones = PolyMatrix.ones(width, width)
+        sums = (
+            ones @ T_ if self.columns else T_ @ ones
+        )  # each entry: its sample's Σ_l t_il
+        fused = (T_ - hadamard(P, sums)).scale(-scale)
         self._check("P", Claim.ROUTES, unfused, fused)
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
@@ -1528,12 +1520,6 @@ class _NetEngine:
 # -- helpers ---------------------------------------------------------------------------------
 def _silent(task: str, done: int, total: int) -> None:
     """The progress callback when none is given."""
-
-
-def _mono(*names: str) -> tuple[str, ...]:
-    from ..algebra import rank
-
-    return tuple(sorted(names, key=rank))
 
 
 def _slope(kind: str, k: int, index: str = "ij") -> tuple[str, str]:
