@@ -158,15 +158,12 @@ def verify_command(
         title="Closed forms through the network against numbers (float64)",
         title_justify="left",
     )
-    for name, justify in (
-        ("variable", "left"),
-        ("closed form", "left"),
-        ("shape", "left"),
-        ("max |closed − FD|", "right"),
-        ("max |closed − autograd|", "right"),
-        ("ok", "center"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("variable")
+    table.add_column("closed form")
+    table.add_column("shape")
+    table.add_column("max |closed − FD|", justify="right")
+    table.add_column("max |closed − autograd|", justify="right")
+    table.add_column("ok", justify="center")
     for c in report.checks:
         torch_cell = (
             "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"

@@ -1436,14 +1436,9 @@ class _NetEngine:
     ) -> tuple[PolyMatrix, Node]:
         """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
         through the network (:func:`network_forms`)."""
-        up = self._upstream_symbols(out)
-        value = self.upstreams[out]
-        values = {
-            next(iter(up[i, j].atoms())): value[i, j]
-            for i in range(up.rows)
-            for j in range(up.cols)
-        }
-        composed = local.subs(values)
+        names = [next(iter(p.atoms())) for p in self._upstream_symbols(out).vec("row")]
+        values = zip(names, self.upstreams[out].vec("row"), strict=True)
+        composed = local.subs(dict(values))
         self.local_forms[var] = closed_node
         if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
             self.upstreams[var] = composed

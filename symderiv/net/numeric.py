@@ -23,6 +23,7 @@ from ..numeric import (
     TORCH_RTOL,
     Array,
     VariableCheck,
+    _broadcast,
     _import_torch,
     central_difference,
     log_softmax,
@@ -56,17 +57,13 @@ def run_layers(
     activations: Mapping[str, Callable[[Any], Any]],
 ) -> list[tuple[Stage, Any, Any]]:
     """The forward pass, NumPy or torch: each stage with its input and output (an affine
-    layer as H·W + b in the convention's storage, else its activation)."""
-    conv = config.conv
+    layer broadcast as one layer's forward pass, else its activation)."""
     out = []
     H = values["X"]
     for st in stages(config):
         before, k = H, st.index
         if st.kind == "affine":
-            W, b = values[f"W{k}"], values[f"b{k}"]
-            H = H @ (W.T if conv.weight_transposed else W) + (
-                b.T if conv.bias_column else b
-            )
+            H = _broadcast(config.conv, H, values[f"W{k}"], values[f"b{k}"])
         else:
             H = activations[st.kind](H)
         out.append((st, before, H))
