@@ -298,11 +298,10 @@ def cancel_reciprocals(p: Poly) -> Poly:
     acc: dict[tuple[str, ...], Any] = {}
     for mono, c in p.terms.items():
         factors = list(mono)
-        for f in [f for f in mono if f.startswith("ip_")]:
-            partner = f[1:]
-            if f in factors and partner in factors:
+        for f in mono:
+            if f.startswith("ip_") and f[1:] in factors:  # ip_i_j·p_i_j = 1
                 factors.remove(f)
-                factors.remove(partner)
+                factors.remove(f[1:])
         key = tuple(factors)
         acc[key] = acc.get(key, 0) + c
     return Poly({m: c for m, c in acc.items() if c})
@@ -327,17 +326,17 @@ class _NetEngine:
         self.top_form: Node = Sym("dY")
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
-        n = self.n
         #: Samples as rows (N × width), or as columns (width × N: the wx convention).
         self.columns = self.conv.samples_as_columns
         self.mats["X"] = atoms("x", *self.act_shape(config.d))
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
-                w_shape = self.conv.shape("W", n, st.in_width, st.out_width)
-                b_shape = self.conv.shape("b", n, st.in_width, st.out_width)
-                self.mats[f"W{k}"] = atoms(f"w{k}", *w_shape)
-                self.mats[f"b{k}"] = atoms(f"b{k}", *b_shape, bias=True)
+                sizes = (self.n, st.in_width, st.out_width)
+                self.mats[f"W{k}"] = atoms(f"w{k}", *self.conv.shape("W", *sizes))
+                self.mats[f"b{k}"] = atoms(
+                    f"b{k}", *self.conv.shape("b", *sizes), bias=True
+                )
                 self.forward[st.output] = self.local_value(self.conv.forward(), st)
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
@@ -345,11 +344,9 @@ class _NetEngine:
                 entry_prefix(st.output), *self.act_shape(st.out_width)
             )
         self.top = self.stages[-1].output
-        width = self.stages[-1].out_width
-        self.mats["T"] = atoms("t", *self.act_shape(width))
-        self.mats["dY"] = atoms("dy", *self.act_shape(width))
-        if config.loss == "softmax-ce":
-            self.mats["P"] = atoms("p", *self.act_shape(width))
+        for role in ("T", "dY", "P") if config.loss == "softmax-ce" else ("T", "dY"):
+            shape = self.act_shape(self.stages[-1].out_width)
+            self.mats[role] = atoms(entry_prefix(role), *shape)
         # The variables whose derivatives are reported.
         self.wanted = set(config.wrt)
         # A sample's index (i, the row) and its class index (j, the column); wx swaps them.

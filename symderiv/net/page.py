@@ -137,13 +137,16 @@ def _part_of(step: Step) -> str:
     return ""  # the part of the step before it
 
 
+_PART_TITLES = {
+    "forward": "The network and its forward pass",
+    "loss": "The loss and the upstream derivative of the output",
+    "summary": "Summary: the backward pass",
+}
+
+
 def _part_title(d: NetDerivation, key: str) -> Prose:
-    if key == "forward":
-        return ("The network and its forward pass",)
-    if key == "loss":
-        return ("The loss and the upstream derivative of the output",)
-    if key == "summary":
-        return ("Summary: the backward pass",)
+    if key in _PART_TITLES:
+        return (_PART_TITLES[key],)
     stage = next(st for st in d.stages if st.output == key)
     return (f"{net_layer(*stage.name)}: ", mat(stage.output), ", its derivatives")
 
@@ -295,26 +298,19 @@ class NetShapes(Shapes):
         """The formulas of a step with their shapes (explicit matrices show theirs)."""
         items: list[LedgerItem] = []
         seen: set[Node] = set()
-        for eq in step.equations:
-            for node in eq.parts:
-                if isinstance(node, (Explicit, Written, Jac)):
-                    continue  # explicit matrices and the chain's rows show their shapes
-                if isinstance(node, Prod) and any(
-                    isinstance(a, Explicit) for a in node.args
-                ):
-                    continue
-                if node in seen:
-                    continue
-                found = self._shape(node)
-                if found is None:
-                    continue
-                seen.add(node)
-                names = (
-                    None
-                    if any(isinstance(f, int) for f in found.count())
-                    else found.names()
-                )
-                items.append(LedgerItem(node, self.dims(node), names))
+        for node in (node for eq in step.equations for node in eq.parts):
+            # explicit matrices and the chain's rows show their shapes
+            shown = isinstance(node, (Explicit, Written, Jac)) or (
+                isinstance(node, Prod)
+                and any(isinstance(a, Explicit) for a in node.args)
+            )
+            if shown or node in seen or (found := self._shape(node)) is None:
+                continue
+            seen.add(node)
+            counted = any(isinstance(f, int) for f in found.count())
+            items.append(
+                LedgerItem(node, self.dims(node), None if counted else found.names())
+            )
         return ShapeLedger(tuple(items)) if items else None
 
 
