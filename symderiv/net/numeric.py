@@ -154,13 +154,6 @@ class _Evaluate(numeric._Evaluate):
         return 1.0 - a * a if node.kind == "tanh" else a * (1.0 - a)
 
 
-def evaluate_np(
-    node: Node, values: Mapping[str, Array], sizes: Mapping[str, int] | None = None
-) -> Array:
-    """A network formula in float64 (Slope reads the cached A or R)."""
-    return _Evaluate(values, sizes or {}).visit(node)
-
-
 # -- the check ---------------------------------------------------------------------------
 def _error(value: Array, ref: Array, rtol: float) -> tuple[float, float]:
     """max |value − ref| (inf when the shapes differ) and its tolerance, relative to ref."""
@@ -192,10 +185,9 @@ def closed_values(instance: NetInstance) -> dict[str, Array]:
     values: dict[str, Array] = {**instance.variables(), **cache, "T": instance.T}
     if instance.dY is not None:
         values["dY"] = instance.dY
-    top = stages(config)[-1].output
-    sizes = config.sizes()
-    values[f"d{top}"] = evaluate_np(top_form, values, sizes)
-    return {var: evaluate_np(var_forms[var], values, sizes) for var in config.wrt}
+    top, sizes = stages(config)[-1].output, config.sizes()
+    values[f"d{top}"] = _Evaluate(values, sizes).visit(top_form)
+    return {var: _Evaluate(values, sizes).visit(var_forms[var]) for var in config.wrt}
 
 
 def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
