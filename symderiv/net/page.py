@@ -203,17 +203,15 @@ def _sparsity(step: Step) -> Sparsity | None:
         lhs = eq.parts[0]
         for p in eq.parts[1:]:
             if isinstance(p, Explicit) and isinstance(lhs, Deriv):
-                m = p.matrix
-                assert isinstance(m, PolyMatrix)
+                m: PolyMatrix = p.matrix
                 rows, cols = m.shape
-                total = rows * cols
                 caption: Prose = (
                     "Sparsity of ",
                     slash(lhs.of, lhs.wrt, vec=lhs.vec),
                     ", a ",
                     M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
                     f" matrix: each filled square is a nonzero entry, {m.nnz()} of "
-                    f"{total}.",
+                    f"{rows * cols}.",
                 )
                 return Sparsity(m, p.blocks, lhs, caption)
     return None

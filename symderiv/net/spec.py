@@ -118,11 +118,11 @@ def parse_net(text: str) -> NetSpec:
                 f"{', '.join(ACTIVATIONS)} (or softmax-ce last)"
             )
         if name == "affine":
-            if not sep or not arg.strip():
+            digits = arg.strip()
+            if not digits:
                 raise NetSpecError(
                     f"{where}: affine needs its width, e.g. affine:3 (K outputs)"
                 )
-            digits = arg.strip()
             if not digits.isascii() or not digits.isdigit():
                 raise NetSpecError(
                     f"{where}: width {_clip(digits, 20)!r} of affine is not a whole "
