@@ -698,14 +698,8 @@ class _NetEngine:
         contiguous, sample = ("col", 1) if self.columns else ("row", 0)
 
         # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
-        row = PolyMatrix(
-            1,
-            len(pos),
-            {
-                (0, r): (T_[i, j] * Poly.atom(f"ip_{i + 1}_{j + 1}")).scale(-scale)
-                for r, (i, j) in enumerate(pos)
-            },
-        )
+        ip = atoms("ip", *shape)
+        row = maths.column(hadamard(T_, ip).scale(-scale).vec(order)).T
         self.steps.append(
             Step(
                 "loss",
@@ -821,9 +815,8 @@ class _NetEngine:
         unfused = maths.unvec(chain, shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
         ones = PolyMatrix.ones(width, width)
-        sums = (
-            ones @ T_ if self.columns else T_ @ ones
-        )  # each entry: its sample's Σ_l t_il
+        # every entry of a sample: that sample's Σ_l t_il
+        sums = ones @ T_ if self.columns else T_ @ ones
         fused = (T_ - hadamard(P, sums)).scale(-scale)
         self._check("P", Claim.ROUTES, unfused, fused)
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
