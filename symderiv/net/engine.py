@@ -1223,17 +1223,8 @@ class _NetEngine:
                 total = total + term
             return total
 
-        rows, cols = local.shape
-        collapsed = PolyMatrix(
-            rows,
-            cols,
-            {
-                (r, c): p
-                for r in range(rows)
-                for c in range(cols)
-                if not (p := value(r, c)).is_zero()
-            },
-        )
+        grid = vec_positions(local.shape, "row")
+        collapsed = PolyMatrix.unvec([value(*rc) for rc in grid], local.shape, "row")
         self._check(
             var,
             Claim.INDEX,
