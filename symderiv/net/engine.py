@@ -1444,18 +1444,12 @@ class _NetEngine:
         rest = [F(Sym(f"d{v}")) for v, f in forms.items() if _depth(f) <= 2]
         direct: Prose = ()
         if rest:
-            verb, closed = (
-                (" uses ", " (its closed form above)")
+            verb = " uses " if len(rest) == 1 else " use "
+            direct = ("; ", *joined(rest, ", ", " and "), verb, dtop, " directly")
+            direct += (
+                (" (its closed form above)",)
                 if len(rest) == 1
-                else (" use ", " (their closed forms above)")
-            )
-            direct = (
-                "; ",
-                *joined(rest, ", ", " and "),
-                verb,
-                dtop,
-                " directly",
-                closed,
+                else (" (their closed forms above)",)
             )
         if whole:
             self.steps.append(
