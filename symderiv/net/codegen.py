@@ -11,8 +11,8 @@ from .. import __version__
 from ..conventions import get_convention
 from ..notation import Sym
 from ..render.code import numpy_code
-from .engine import size_names, stages
-from .notation import Had, Slope, rename
+from .engine import layer_form, stages
+from .notation import Had, Slope
 from .notes import formula_text
 from .spec import NetConfig, parse_net
 
@@ -41,17 +41,15 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
     all_stages = stages(config)
     # torch: each bias and its gradient a vector, as nn.Linear's
     flat = conv.bias_vector
-    widths = config.widths()[1:]
     init: list[str] = []
-    fwd: list[str] = ["        self.X = X", "        self.N = X.shape[0]"]
+    fwd: list[str] = ["self.X = X", "self.N = X.shape[0]"]
     bwd: list[str] = []
     doc_fwd: list[str] = []
     doc_bwd: list[str] = []
-    d_in = "d"
     for st in all_stages:
-        k = st.index
+        k, width = st.index, st.out_width
         if st.kind == "affine":
-            width = widths[k - 1]
+            d_in = "d" if k == 1 else str(st.in_width)
             w_shape = (
                 f"({width}, {d_in})" if conv.weight_transposed else f"({d_in}, {width})"
             )
@@ -60,79 +58,74 @@ def generate_net(net: str, convention: str = "xw", loss: str = "generic") -> str
             else:
                 b_shape = f"({width},)" if flat else f"(1, {width})"
             init.append(
-                f"        self.W{k} = rng.normal(scale=1 / np.sqrt({d_in}), size={w_shape})"
+                f"self.W{k} = rng.normal(scale=1 / np.sqrt({d_in}), size={w_shape})"
             )
-            init.append(f"        self.b{k} = np.zeros({b_shape})")
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            form = rename(conv.forward(), roles, size_names(k))
-            names = {role: f"self.{role}" for role in roles.values()}
+            init.append(f"self.b{k} = np.zeros({b_shape})")
+            form = layer_form(conv.forward(), st)
+            names = {role: f"self.{role}" for role in (st.input, f"W{k}", f"b{k}")}
             code = numpy_code(form, names, _SIZES, flat_rows=flat)
-            fwd.append(f"        self.{st.output} = {code}  # {formula_text(form)}")
-            doc_fwd.append(f"    {st.output} = {formula_text(form)}")
-            d_in = str(width)
+            fwd.append(f"self.{st.output} = {code}  # {formula_text(form)}")
+            doc_fwd.append(f"{st.output} = {formula_text(form)}")
         else:
-            z = f"self.Z{k}"
-            if st.kind == "relu":
-                fwd.append(
-                    f"        self.R{k} = (self.Z{k} > 0).astype(self.Z{k}.dtype)  # mask"
-                )
-                fwd.append(
-                    f"        self.A{k} = {z} * self.R{k}  # relu(Z{k}) = Z{k} ⊙ R{k}"
-                )
-            elif st.kind == "tanh":
-                fwd.append(f"        self.A{k} = np.tanh({z})")
-            else:
-                fwd.append(f"        self.A{k} = 1 / (1 + np.exp(-{z}))  # sigmoid")
-            doc_fwd.append(f"    A{k} = {st.kind}(Z{k})")
+            fwd += [line.format(k=k) for line in _ACTIVATION_LINES[st.kind]]
+            doc_fwd.append(f"A{k} = {st.kind}(Z{k})")
     top = all_stages[-1].output
-    fwd.append(f"        return self.{top}")
+    fwd.append(f"return self.{top}")
     up = f"d{top}"
     for st in reversed(all_stages):
         k = st.index
         if st.kind == "affine":
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            names = {role: f"self.{role}" for role in roles.values()} | {up: up}
-            roles["dY"] = up
+            names = {role: f"self.{role}" for role in (st.input, f"W{k}", f"b{k}")}
+            names[up] = up
             for role, target in (
                 ("W", f"self.dW{k}"),
                 ("b", f"self.db{k}"),
                 ("X", f"d{st.input}"),
             ):
-                node = rename(conv.closed_form(role), roles, size_names(k))
-                bwd.append(
-                    f"        {target} = {numpy_code(node, names, _SIZES, flat_rows=flat)}"
-                    f"  # {formula_text(node)}"
-                )
-                doc_bwd.append(
-                    f"    {target.removeprefix('self.')} = {formula_text(node)}"
-                )
+                node = layer_form(conv.closed_form(role), st, dY=up)
+                code = numpy_code(node, names, _SIZES, flat_rows=flat)
+                bwd.append(f"{target} = {code}  # {formula_text(node)}")
+                doc_bwd.append(f"{target.removeprefix('self.')} = {formula_text(node)}")
             up = f"d{st.input}"
         else:
             node = Had(Sym(up), Slope(st.kind, k))
             names = {up: up, f"R{k}": f"self.R{k}", f"A{k}": f"self.A{k}"}
-            bwd.append(
-                f"        dZ{k} = {numpy_code(node, names)}  # {formula_text(node)}"
-            )
-            doc_bwd.append(f"    dZ{k} = {formula_text(node)}")
+            bwd.append(f"dZ{k} = {numpy_code(node, names)}  # {formula_text(node)}")
+            doc_bwd.append(f"dZ{k} = {formula_text(node)}")
             up = f"dZ{k}"
-    bwd.append("        return dX")
-    grads = ", ".join(f"dW{k}, db{k}" for k in range(1, len(widths) + 1))
+    bwd.append("return dX")
+    grads = ", ".join(f"dW{k}, db{k}" for k in range(1, all_stages[-1].index + 1))
     source = _MODULE.format(
         net=config.net.text,
         version=__version__,
         convention=conv.name,
         loss=loss,
-        doc_fwd="\n".join(doc_fwd),
-        doc_bwd="\n".join(doc_bwd),
+        doc_fwd=_indented(doc_fwd, 4),
+        doc_bwd=_indented(doc_bwd, 4),
         top=top,
-        init="\n".join(init),
-        forward="\n".join(fwd),
-        backward="\n".join(bwd),
+        init=_indented(init, 8),
+        forward=_indented(fwd, 8),
+        backward=_indented(bwd, 8),
         grads=grads,
     )
     if loss == "softmax-ce":
         source += _SOFTMAX_CE
     return source
+
+
+#: An activation's lines in the generated forward pass (``k``: its layer).
+_ACTIVATION_LINES = {
+    "relu": (
+        "self.R{k} = (self.Z{k} > 0).astype(self.Z{k}.dtype)  # mask",
+        "self.A{k} = self.Z{k} * self.R{k}  # relu(Z{k}) = Z{k} ⊙ R{k}",
+    ),
+    "tanh": ("self.A{k} = np.tanh(self.Z{k})",),
+    "sigmoid": ("self.A{k} = 1 / (1 + np.exp(-self.Z{k}))  # sigmoid",),
+}
+
+
+def _indented(lines: list[str], spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in lines)
 
 
 _MODULE = '''\

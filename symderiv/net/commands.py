@@ -7,6 +7,7 @@ call each.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import click
@@ -158,15 +159,12 @@ def verify_command(
         title="Closed forms through the network against numbers (float64)",
         title_justify="left",
     )
-    for name, justify in (
-        ("variable", "left"),
-        ("closed form", "left"),
-        ("shape", "left"),
-        ("max |closed − FD|", "right"),
-        ("max |closed − autograd|", "right"),
-        ("ok", "center"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("variable")
+    table.add_column("closed form")
+    table.add_column("shape")
+    table.add_column("max |closed − FD|", justify="right")
+    table.add_column("max |closed − autograd|", justify="right")
+    table.add_column("ok", justify="center")
     for c in report.checks:
         torch_cell = (
             "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"
@@ -203,12 +201,9 @@ def _fd_budget(config: Any, force: bool) -> None:
     from ..errors import TooLargeError
     from ..numeric import _HARD_LIMIT, FLOP_LIMIT
 
-    widths = config.widths()
-    n = config.n
-    forward = sum(n * a * b for a, b in zip(widths, widths[1:], strict=False)) * 2.0
-    entries = n * widths[0] + sum(
-        a * b + b for a, b in zip(widths, widths[1:], strict=False)
-    )
+    n, layers = config.n, list(pairwise(config.widths()))  # (input, output) widths
+    forward = sum(n * a * b for a, b in layers) * 2.0
+    entries = n * config.d + sum(a * b + b for a, b in layers)
     flops = 2.0 * entries * forward
     if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
         how = (

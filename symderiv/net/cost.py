@@ -30,22 +30,19 @@ BASE_BYTES = 25 * 2**20
 
 def estimate_net(config: NetConfig) -> Estimate:
     """Counts of the explicit work for ``config`` and their time and memory, from sizes."""
+    from .engine import stages
+
     n = config.n
-    widths = config.widths()
-    layers = config.net.layers
-    entries = nonzeros = 0
-    terms = 0
-    loss_terms = {"generic": 1, "sum": 1, "mse": 2, "softmax-ce": 2}[config.loss]
-    up = loss_terms  # terms of one entry of the current upstream
-    k_out = widths[-1]
+    entries = nonzeros = terms = 0
+    # terms of one entry of the current upstream
+    up = {"generic": 1, "sum": 1, "mse": 2, "softmax-ce": 2}[config.loss]
     if config.loss == "softmax-ce":
+        k_out = config.widths()[-1]
         entries += (n * k_out) ** 2
         nonzeros += n * k_out * k_out
-    affine = [layer for layer in layers if layer.kind == "affine"]
-    pos = len(affine)
-    for layer in reversed(layers):
-        if layer.kind == "affine":
-            d_in, k = widths[pos - 1], widths[pos]
+    for st in reversed(stages(config)):
+        if st.kind == "affine":
+            d_in, k = st.in_width, st.out_width
             rows = n * k
             for cols, nnz in (
                 (n * d_in, rows * d_in),
@@ -57,12 +54,11 @@ def estimate_net(config: NetConfig) -> Estimate:
             terms += d_in * k * n * up + k * n * up  # dW and db composed
             up = up * k  # dA = dZ·Wᵀ: each entry sums over the k outputs
             terms += n * d_in * up
-            pos -= 1
         else:
-            width = widths[pos]
+            width = st.out_width
             entries += (n * width) ** 2
             nonzeros += n * width
-            up = up * (1 if layer.kind == "relu" else 2)
+            up = up * (1 if st.kind == "relu" else 2)
             terms += n * width * up
     seconds = NONZERO_COST[0] * nonzeros + TERM_COST[0] * terms
     size = BASE_BYTES + NONZERO_COST[1] * nonzeros + TERM_COST[1] * terms

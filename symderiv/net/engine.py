@@ -53,6 +53,7 @@ from .notation import (
     Slope,
     diag_of,
     evaluate,
+    hadamard,
     rename,
     slope_matrix,
     substitute,
@@ -146,9 +147,13 @@ def loss_form(config: NetConfig) -> Node:
     return rename(mse_upstream(), {"Y": last.output})
 
 
-def size_names(index: int) -> dict[str, str]:
-    """The single layer's sizes D, M as affine layer ``index``'s widths: D or Kℓ₋₁, Kℓ."""
-    return {"N": "N", "D": "D" if index == 1 else f"K{index - 1}", "M": f"K{index}"}
+def layer_form(node: Node, st: Stage, **roles: str) -> Node:
+    """A single-layer formula as affine layer st's: X, W, b -> its input, Wℓ, bℓ (and
+    ``roles``, e.g. dY -> dZℓ); the sizes D, M -> its widths D or Kℓ₋₁, Kℓ."""
+    k = st.index
+    own = {"X": st.input, "W": f"W{k}", "b": f"b{k}", **roles}
+    sizes = {"N": "N", "D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+    return rename(node, own, sizes)
 
 
 def network_forms(config: NetConfig) -> dict[str, Node]:
@@ -162,9 +167,8 @@ def network_forms(config: NetConfig) -> dict[str, Node]:
     for st in reversed(all_stages):
         up, k = through[st.output], st.index
         if st.kind == "affine":
-            roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}"}
-            for role, var in roles.items():
-                closed = rename(config.conv.closed_form(role), roles, size_names(k))
+            for role, var in {"X": st.input, "W": f"W{k}", "b": f"b{k}"}.items():
+                closed = layer_form(config.conv.closed_form(role), st)
                 through[var] = substitute(closed, {"dY": up})
         else:
             through[f"Z{k}"] = Had(up, Slope(st.kind, k))
@@ -294,11 +298,10 @@ def cancel_reciprocals(p: Poly) -> Poly:
     acc: dict[tuple[str, ...], Any] = {}
     for mono, c in p.terms.items():
         factors = list(mono)
-        for f in [f for f in mono if f.startswith("ip_")]:
-            partner = f[1:]
-            if f in factors and partner in factors:
+        for f in mono:
+            if f.startswith("ip_") and f[1:] in factors:  # ip_i_j·p_i_j = 1
                 factors.remove(f)
-                factors.remove(partner)
+                factors.remove(f[1:])
         key = tuple(factors)
         acc[key] = acc.get(key, 0) + c
     return Poly({m: c for m, c in acc.items() if c})
@@ -312,7 +315,7 @@ class _NetEngine:
         self.conv = config.conv
         self.order = config.vec
         self.n = config.n
-        self.progress = progress
+        self.progress = progress or _silent
         self.stages = stages(config)
         self.steps: list[Step] = []
         self.checks: list[Check] = []
@@ -323,31 +326,27 @@ class _NetEngine:
         self.top_form: Node = Sym("dY")
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
-        n = self.n
         #: Samples as rows (N × width), or as columns (width × N: the wx convention).
         self.columns = self.conv.samples_as_columns
         self.mats["X"] = atoms("x", *self.act_shape(config.d))
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
-                w_shape = self.conv.shape("W", n, st.in_width, st.out_width)
-                b_shape = self.conv.shape("b", n, st.in_width, st.out_width)
-                self.mats[f"W{k}"] = atoms(f"w{k}", *w_shape)
-                self.mats[f"b{k}"] = atoms(f"b{k}", *b_shape, bias=True)
-                self.forward[st.output] = evaluate(
-                    self.conv.forward(), self.env(st), self.order, self.local_sizes(st)
+                sizes = (self.n, st.in_width, st.out_width)
+                self.mats[f"W{k}"] = atoms(f"w{k}", *self.conv.shape("W", *sizes))
+                self.mats[f"b{k}"] = atoms(
+                    f"b{k}", *self.conv.shape("b", *sizes), bias=True
                 )
+                self.forward[st.output] = self.local_value(self.conv.forward(), st)
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
             self.mats[st.output] = atoms(
                 entry_prefix(st.output), *self.act_shape(st.out_width)
             )
         self.top = self.stages[-1].output
-        width = self.stages[-1].out_width
-        self.mats["T"] = atoms("t", *self.act_shape(width))
-        self.mats["dY"] = atoms("dy", *self.act_shape(width))
-        if config.loss == "softmax-ce":
-            self.mats["P"] = atoms("p", *self.act_shape(width))
+        for role in ("T", "dY", "P") if config.loss == "softmax-ce" else ("T", "dY"):
+            shape = self.act_shape(self.stages[-1].out_width)
+            self.mats[role] = atoms(entry_prefix(role), *shape)
         # The variables whose derivatives are reported.
         self.wanted = set(config.wrt)
         # A sample's index (i, the row) and its class index (j, the column); wx swaps them.
@@ -389,10 +388,6 @@ class _NetEngine:
         """The matrix position of entry ``j`` of sample ``sample``."""
         return (j, sample) if self.columns else (sample, j)
 
-    def _tick(self, task: str, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(task, done, total)
-
     def env(self, st: Stage) -> dict[str, PolyMatrix]:
         """The single layer's X, W, b as affine layer st's input, Wℓ and bℓ."""
         k = st.index
@@ -402,17 +397,19 @@ class _NetEngine:
             "b": self.mats[f"b{k}"],
         }
 
-    def local_sizes(self, st: Stage) -> dict[str, int]:
-        """{"N": n, "D": its input width, "M": its output width} for affine layer st."""
-        return {"N": self.n, "D": st.in_width, "M": st.out_width}
+    def local_value(self, node: Node, st: Stage, **more: PolyMatrix) -> PolyMatrix:
+        """A single-layer formula's value at affine layer st (X, W, b: :meth:`env`; N, D,
+        M: its sizes), ``more`` giving further roles (dY)."""
+        sizes = {"N": self.n, "D": st.in_width, "M": st.out_width}
+        return evaluate(node, {**self.env(st), **more}, self.order, sizes)
 
     # -- the whole run -----------------------------------------------------------------
     def run(self) -> NetDerivation:
         total = len(self.stages) + 2
-        self._tick("forward pass", 0, total)
+        self.progress("forward pass", 0, total)
         self.define_step()
         self.forward_steps()
-        self._tick("loss", 1, total)
+        self.progress("loss", 1, total)
         top_value, top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
@@ -425,7 +422,7 @@ class _NetEngine:
         done = 2
         for pos in range(len(self.stages) - 1, lowest - 1, -1):
             st = self.stages[pos]
-            self._tick(f"{net_layer(*st.name)}: {st.output}", done, total)
+            self.progress(f"{net_layer(*st.name)}: {st.output}", done, total)
             self.steps.append(self._upstream_step(st))
             if st.kind == "affine":
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
@@ -433,7 +430,7 @@ class _NetEngine:
                 self.activation_backward(st)
             done += 1
         self.summary_step()
-        self._tick("done", total, total)
+        self.progress("done", total, total)
         return NetDerivation(
             config=self.config,
             stages=self.stages,
@@ -493,11 +490,7 @@ class _NetEngine:
         for st in self.stages:
             k = st.index
             if st.kind == "affine":
-                form = rename(
-                    self.conv.forward(),
-                    {"X": st.input, "W": f"W{k}", "b": f"b{k}"},
-                    size_names(st.index),
-                )
+                form = layer_form(self.conv.forward(), st)
                 self.steps.append(
                     Step(
                         f"forward_{st.output}",
@@ -705,16 +698,8 @@ class _NetEngine:
         contiguous, sample = ("col", 1) if self.columns else ("row", 0)
 
         # J_L(p): ∂L/∂p_ij = −t_ij/(N p_ij), a row in vec order (ip_i_j stands for 1/p_i_j).
-        row = PolyMatrix(
-            1,
-            len(pos),
-            {
-                (0, r): Poly(
-                    {_mono(f"t_{i + 1}_{j + 1}", f"ip_{i + 1}_{j + 1}"): -scale}
-                )
-                for r, (i, j) in enumerate(pos)
-            },
-        )
+        ip = atoms("ip", *shape)
+        row = maths.column(hadamard(T_, ip).scale(-scale).vec(order)).T
         self.steps.append(
             Step(
                 "loss",
@@ -764,14 +749,11 @@ class _NetEngine:
                     value = P[here] * ((ONE if here == there else Poly()) - P[there])
                     if not value.is_zero():
                         jac.entries[r, c] = value
-        # Structured form: block diagonal (row order) with blocks diag(p_i) − p_i p_iᵀ.
-        blocks: dict[tuple[int, int], Poly] = {}
-        for i in range(n):
-            p_i = maths.column([P[at(i, j)] for j in range(width)])
-            block = diag_of(p_i.vec("row")) - p_i @ p_i.T
-            for (a, b), v in block.entries.items():
-                blocks[i * width + a, i * width + b] = v
-        structured = PolyMatrix(size, size, blocks)
+        # Structured form, each sample's entries contiguous: block diagonal with blocks
+        # diag(p_i) − p_i p_iᵀ, i.e. diag(vec P) − (I_N ⊗ 1 1ᵀ) ⊙ (vec P)(vec P)ᵀ.
+        vec_p = maths.column(P.vec(contiguous))
+        same_sample = PolyMatrix.eye(n).kron(PolyMatrix.ones(width, width))
+        structured = diag_of(P.vec(contiguous)) - hadamard(vec_p @ vec_p.T, same_sample)
         if order != contiguous:
             # K·vec(P) = vec(Pᵀ) in the contiguous order: the vec of P in the other one
             perm = PolyMatrix.commutation(*shape, contiguous)
@@ -826,21 +808,16 @@ class _NetEngine:
             )
         )
         # Route 1: the chain rule J_L(z) = J_L(p)·J_p(z), with p·p⁻¹ = 1.
-        raw = row @ jac
         chain = PolyMatrix(1, size, {})
-        for key, v in raw.entries.items():
+        for key, v in (row @ jac).entries.items():
             if not (cancelled := cancel_reciprocals(v)).is_zero():
                 chain.entries[key] = cancelled
         unfused = maths.unvec(chain, shape, order)
         # Route 2 (fused, log-softmax): ∂L/∂z_ij = −(1/N)(t_ij − p_ij Σ_l t_il).
-        fused_entries: dict[tuple[int, int], Poly] = {}
-        for i in range(n):
-            row_sum = sum((T_[at(i, l_)] for l_ in range(width)), Poly())
-            for j in range(width):
-                v = (T_[at(i, j)] - P[at(i, j)] * row_sum).scale(-scale)
-                if not v.is_zero():
-                    fused_entries[at(i, j)] = v
-        fused = PolyMatrix(*shape, fused_entries)
+        ones = PolyMatrix.ones(width, width)
+        # every entry of a sample: that sample's Σ_l t_il
+        sums = ones @ T_ if self.columns else T_ @ ones
+        fused = (T_ - hadamard(P, sums)).scale(-scale)
         self._check("P", Claim.ROUTES, unfused, fused)
         # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
         onehot = {
@@ -964,9 +941,7 @@ class _NetEngine:
 
     def affine_backward(self, st: Stage, need_input: bool) -> None:
         """Affine layer ℓ: Jacobians of vec(Zℓ) by Wℓ, bℓ (and its input), chain, close."""
-        k = st.index
-        out = st.output
-        roles = {"X": st.input, "W": f"W{k}", "b": f"b{k}", "dY": f"d{out}", "Y": out}
+        k, out = st.index, st.output
         env = self.env(st)
         up_symbols = self._upstream_symbols(out)
         todo = [(r, f"{r}{k}") for r in "Wb" if f"{r}{k}" in self.wanted]
@@ -978,8 +953,8 @@ class _NetEngine:
             names = [next(iter(p.atoms())) for p in env[role].vec(order)]
             jac = affine_jacobian(z.vec(order), names)
             kron_role = self.conv.kronecker(role, order)
-            kron = evaluate(kron_role, env, order, self.local_sizes(st))
-            kron_node = rename(kron_role, roles, size_names(st.index))
+            kron = self.local_value(kron_role, st)
+            kron_node = layer_form(kron_role, st)
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
@@ -1014,10 +989,8 @@ class _NetEngine:
                 )
             )
             closed_role = self.conv.closed_form(role)
-            closed_node = rename(closed_role, roles, size_names(st.index))
-            closed = evaluate(
-                closed_role, {**env, "dY": up_symbols}, order, self.local_sizes(st)
-            )
+            closed_node = layer_form(closed_role, st, dY=f"d{out}")
+            closed = self.local_value(closed_role, st, dY=up_symbols)
             reshape_note: Prose = (
                 "Putting each ",
                 math("∂L/∂v", r"\partial L/\partial v"),
@@ -1083,12 +1056,8 @@ class _NetEngine:
         up_symbols = self._upstream_symbols(out)
         slope = slope_matrix(kind, k, up_symbols.shape)
         order = self.order
-        pos = vec_positions(slope.shape, order)
         # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), nonzero where the positions agree.
-        entries = {
-            (r, r): slope[p] for r, p in enumerate(pos) if not slope[p].is_zero()
-        }
-        jac = PolyMatrix(len(pos), len(pos), entries)
+        jac = diag_of(slope.vec(order))
         diag_node = Diag(Slope(kind, k))
         structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
         self._check(
@@ -1098,7 +1067,6 @@ class _NetEngine:
             structured,
             _equal(Deriv(out, zrole, vec=True), diag_node),
         )
-        size = len(pos)
         slope_text, slope_tex = _slope(kind, k)
         self.steps.append(
             Step(
@@ -1124,7 +1092,7 @@ class _NetEngine:
                     " depends on ",
                     ent("z", k),
                     f" only: the Jacobian is diagonal, {jac.nnz()} nonzero entries of "
-                    f"{size * size}. A row times a diagonal matrix scales each entry: a "
+                    f"{jac.rows**2}. A row times a diagonal matrix scales each entry: a "
                     "Hadamard product, not a matrix product.",
                 ),
                 uses=(f"forward_{out}",),
@@ -1255,17 +1223,8 @@ class _NetEngine:
                 total = total + term
             return total
 
-        rows, cols = local.shape
-        collapsed = PolyMatrix(
-            rows,
-            cols,
-            {
-                (r, c): p
-                for r in range(rows)
-                for c in range(cols)
-                if not (p := value(r, c)).is_zero()
-            },
-        )
+        grid = vec_positions(local.shape, "row")
+        collapsed = PolyMatrix.unvec([value(*rc) for rc in grid], local.shape, "row")
         self._check(
             var,
             Claim.INDEX,
@@ -1458,14 +1417,9 @@ class _NetEngine:
     ) -> tuple[PolyMatrix, Node]:
         """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
         through the network (:func:`network_forms`)."""
-        up = self._upstream_symbols(out)
-        value = self.upstreams[out]
-        values = {
-            next(iter(up[i, j].atoms())): value[i, j]
-            for i in range(up.rows)
-            for j in range(up.cols)
-        }
-        composed = local.subs(values)
+        names = [next(iter(p.atoms())) for p in self._upstream_symbols(out).vec("row")]
+        values = zip(names, self.upstreams[out].vec("row"), strict=True)
+        composed = local.subs(dict(values))
         self.local_forms[var] = closed_node
         if var != "X" and var[0] in "ZA":  # a hidden output: the next layer's upstream
             self.upstreams[var] = composed
@@ -1473,10 +1427,8 @@ class _NetEngine:
 
     # -- summary -------------------------------------------------------------------------------
     def summary_step(self) -> None:
-        c = self.config
-        eqs: list[Equation] = []
-        top = self.top
-        eqs.append(Equation(Sym(f"d{top}"), self.top_form))
+        c, top = self.config, self.top
+        eqs = [Equation(Sym(f"d{top}"), self.top_form)]
         # Each layer's closed form as derived, top down (dWℓ, dbℓ, its input; dZℓ).
         for st in reversed(self.stages):
             k = st.index
@@ -1484,15 +1436,12 @@ class _NetEngine:
             for var in done:
                 if var in self.local_forms:
                     eqs.append(Equation(Sym(f"d{var}"), self.local_forms[var]))
-        whole = [
-            Equation(Sym(f"d{var}"), self.results[var].extra["network_form"])
-            for var in c.wrt
-            if _depth(self.results[var].extra["network_form"]) > 2
-        ]
-        uses = tuple(f"closed_{v}" for v in c.wrt if v in self.results)
+        forms = {v: self.results[v].extra["network_form"] for v in c.wrt}
+        # the derivatives through more than the closed form of their own layer
+        whole = [Equation(Sym(f"d{v}"), f) for v, f in forms.items() if _depth(f) > 2]
+        uses = tuple(f"closed_{v}" for v in c.wrt)
         dtop = F(Sym(f"d{top}"))
-        shown = {eq.parts[0] for eq in whole}
-        rest = [F(Sym(f"d{v}")) for v in c.wrt if Sym(f"d{v}") not in shown]
+        rest = [F(Sym(f"d{v}")) for v, f in forms.items() if _depth(f) <= 2]
         direct: Prose = ()
         if rest:
             verb = " uses " if len(rest) == 1 else " use "
@@ -1539,10 +1488,8 @@ class _NetEngine:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _mono(*names: str) -> tuple[str, ...]:
-    from ..algebra import rank
-
-    return tuple(sorted(names, key=rank))
+def _silent(task: str, done: int, total: int) -> None:
+    """The progress callback when none is given."""
 
 
 def _slope(kind: str, k: int, index: str = "ij") -> tuple[str, str]:

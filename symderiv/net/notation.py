@@ -98,18 +98,12 @@ def evaluate(
 
 def _rebuild(node: Node, leaf: Callable[[Node], Node]) -> Node:
     """``node`` with ``leaf`` applied to each of its leaves (nodes without a sub-formula)."""
-    if isinstance(node, T):
-        return T(_rebuild(node.arg, leaf))
-    if isinstance(node, Prod):
-        return Prod(*(_rebuild(a, leaf) for a in node.args))
-    if isinstance(node, Sum):
-        return Sum(*(_rebuild(a, leaf) for a in node.args))
-    if isinstance(node, Kron):
-        return Kron(_rebuild(node.left, leaf), _rebuild(node.right, leaf))
-    if isinstance(node, Had):
-        return Had(_rebuild(node.left, leaf), _rebuild(node.right, leaf))
-    if isinstance(node, Diag):
-        return Diag(_rebuild(node.arg, leaf))
+    if isinstance(node, (T, Diag)):
+        return type(node)(_rebuild(node.arg, leaf))
+    if isinstance(node, (Prod, Sum)):
+        return type(node)(*(_rebuild(a, leaf) for a in node.args))
+    if isinstance(node, (Kron, Had)):
+        return type(node)(_rebuild(node.left, leaf), _rebuild(node.right, leaf))
     return leaf(node)
 
 

@@ -56,9 +56,8 @@ def _tex(role: str) -> str:
     return "L" if role == "L" else formula_latex(Sym(role))
 
 
-def math(text: str, tex: str = "") -> M:
-    """Maths written out (``tex``: its LaTeX, when it differs from ``text``)."""
-    return M(text, tex)
+#: Maths written out (``tex``: its LaTeX, when it differs from ``text``).
+math = M
 
 
 def formula_text(node: Node) -> str:

@@ -23,6 +23,7 @@ from ..numeric import (
     TORCH_RTOL,
     Array,
     VariableCheck,
+    _broadcast,
     _import_torch,
     central_difference,
     log_softmax,
@@ -56,17 +57,13 @@ def run_layers(
     activations: Mapping[str, Callable[[Any], Any]],
 ) -> list[tuple[Stage, Any, Any]]:
     """The forward pass, NumPy or torch: each stage with its input and output (an affine
-    layer as H·W + b in the convention's storage, else its activation)."""
-    conv = config.conv
+    layer broadcast as one layer's forward pass, else its activation)."""
     out = []
     H = values["X"]
     for st in stages(config):
         before, k = H, st.index
         if st.kind == "affine":
-            W, b = values[f"W{k}"], values[f"b{k}"]
-            H = H @ (W.T if conv.weight_transposed else W) + (
-                b.T if conv.bias_column else b
-            )
+            H = _broadcast(config.conv, H, values[f"W{k}"], values[f"b{k}"])
         else:
             H = activations[st.kind](H)
         out.append((st, before, H))
@@ -157,13 +154,6 @@ class _Evaluate(numeric._Evaluate):
         return 1.0 - a * a if node.kind == "tanh" else a * (1.0 - a)
 
 
-def evaluate_np(
-    node: Node, values: Mapping[str, Array], sizes: Mapping[str, int] | None = None
-) -> Array:
-    """A network formula in float64 (Slope reads the cached A or R)."""
-    return _Evaluate(values, sizes or {}).visit(node)
-
-
 # -- the check ---------------------------------------------------------------------------
 def _error(value: Array, ref: Array, rtol: float) -> tuple[float, float]:
     """max |value − ref| (inf when the shapes differ) and its tolerance, relative to ref."""
@@ -195,10 +185,9 @@ def closed_values(instance: NetInstance) -> dict[str, Array]:
     values: dict[str, Array] = {**instance.variables(), **cache, "T": instance.T}
     if instance.dY is not None:
         values["dY"] = instance.dY
-    top = stages(config)[-1].output
-    sizes = config.sizes()
-    values[f"d{top}"] = evaluate_np(top_form, values, sizes)
-    return {var: evaluate_np(var_forms[var], values, sizes) for var in config.wrt}
+    top, sizes = stages(config)[-1].output, config.sizes()
+    values[f"d{top}"] = _Evaluate(values, sizes).visit(top_form)
+    return {var: _Evaluate(values, sizes).visit(var_forms[var]) for var in config.wrt}
 
 
 def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
@@ -245,20 +234,11 @@ def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetR
 
         fd = central_difference(loss_at, variables[var])
         value = closed[var]
-        torch_error = torch_tol = None
-        if grads is not None:
-            torch_error, torch_tol = _error(value, grads[var], TORCH_RTOL)
-        checks.append(
-            VariableCheck(
-                var,
-                var_forms[var],
-                fd.shape,
-                value,
-                *_error(value, fd, FD_RTOL),
-                torch_error,
-                torch_tol,
-            )
+        by_torch = (
+            (None, None) if grads is None else _error(value, grads[var], TORCH_RTOL)
         )
+        found = (value, *_error(value, fd, FD_RTOL), *by_torch)
+        checks.append(VariableCheck(var, var_forms[var], fd.shape, *found))
     out, _ = instance.forward()
     return NetReport(
         instance,

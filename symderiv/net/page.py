@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import fields
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
@@ -136,13 +137,16 @@ def _part_of(step: Step) -> str:
     return ""  # the part of the step before it
 
 
+_PART_TITLES = {
+    "forward": "The network and its forward pass",
+    "loss": "The loss and the upstream derivative of the output",
+    "summary": "Summary: the backward pass",
+}
+
+
 def _part_title(d: NetDerivation, key: str) -> Prose:
-    if key == "forward":
-        return ("The network and its forward pass",)
-    if key == "loss":
-        return ("The loss and the upstream derivative of the output",)
-    if key == "summary":
-        return ("Summary: the backward pass",)
+    if key in _PART_TITLES:
+        return (_PART_TITLES[key],)
     stage = next(st for st in d.stages if st.output == key)
     return (f"{net_layer(*stage.name)}: ", mat(stage.output), ", its derivatives")
 
@@ -170,19 +174,14 @@ def step_blocks(
 ) -> list[Block]:
     """What one step of a network shows: its equations (hand-written formulas displayed
     apart), the sparsity of a Jacobian, the entry written out, the note, NumPy lines."""
-    blocks: list[Block] = []
     summary = step.id == "summary"
-    blocks.append(Display(step.equations, step.kind, boxed=summary))
-    if step.kind is StepKind.JACOBIAN:
-        sparsity = _sparsity(step)
-        if sparsity is not None:
-            blocks.append(sparsity)
-    entry = _entry_sum(step, max_entries)
-    if entry is not None:
-        blocks.append(entry)
-    shapes = NetShapes(d).ledger(step)
-    if shapes is not None:
-        blocks.append(shapes)
+    found = (
+        _sparsity(step) if step.kind is StepKind.JACOBIAN else None,
+        _entry_sum(d, step, max_entries),
+        NetShapes(d).ledger(step),
+    )
+    blocks: list[Block] = [Display(step.equations, step.kind, boxed=summary)]
+    blocks += [b for b in found if b is not None]
     if step.note:
         note = (step.note,) if isinstance(step.note, str) else step.note
         # a slide has no room for more than what each line uses
@@ -204,23 +203,21 @@ def _sparsity(step: Step) -> Sparsity | None:
         lhs = eq.parts[0]
         for p in eq.parts[1:]:
             if isinstance(p, Explicit) and isinstance(lhs, Deriv):
-                m = p.matrix
-                assert isinstance(m, PolyMatrix)
+                m: PolyMatrix = p.matrix
                 rows, cols = m.shape
-                total = rows * cols
                 caption: Prose = (
                     "Sparsity of ",
                     slash(lhs.of, lhs.wrt, vec=lhs.vec),
                     ", a ",
                     M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
                     f" matrix: each filled square is a nonzero entry, {m.nnz()} of "
-                    f"{total}.",
+                    f"{rows * cols}.",
                 )
                 return Sparsity(m, p.blocks, lhs, caption)
     return None
 
 
-def _entry_sum(step: Step, max_entries: int) -> EntrySum | None:
+def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | None:
     """Entry 1 of a chain rule's row times its Jacobian, written out as a sum."""
     if step.kind is not StepKind.CHAIN or len(step.equations) < 2:
         return None
@@ -237,8 +234,7 @@ def _entry_sum(step: Step, max_entries: int) -> EntrySum | None:
         return None
     first = result.matrix[0, 0]
     var = step.wrt or ""
-    atom = _first_atom(step, var)
-    if atom is None or first.is_zero():
+    if not var or var == "P" or first.is_zero():
         return None
     nonzero = [r for r in range(jac.rows) if not jac[r, 0].is_zero()]
     shown, hidden = shown_terms(len(nonzero), max_entries)
@@ -248,19 +244,9 @@ def _entry_sum(step: Step, max_entries: int) -> EntrySum | None:
         "Jacobian",
         ":",
     )
+    # the canonical name of the first entry of var: w2_1_1, a1_1_1, x_1_1, b1_1
+    atom = next(iter(d.matrices[var][0, 0].atoms()))
     return EntrySum(var, atom, terms, jac.rows - len(nonzero), title, hidden)
-
-
-def _first_atom(step: Step, var: str) -> str | None:
-    """The canonical name of the first entry of ``var`` (w2_1_1, a1_1_1, b1_1, x_1_1)."""
-    from .engine import entry_prefix
-
-    if not var or var == "P":
-        return None
-    prefix = entry_prefix(var)
-    if prefix.startswith("b"):
-        return f"{prefix}_1"
-    return f"{prefix}_1_1"
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -310,26 +296,19 @@ class NetShapes(Shapes):
         """The formulas of a step with their shapes (explicit matrices show theirs)."""
         items: list[LedgerItem] = []
         seen: set[Node] = set()
-        for eq in step.equations:
-            for node in eq.parts:
-                if isinstance(node, (Explicit, Written, Jac)):
-                    continue  # explicit matrices and the chain's rows show their shapes
-                if isinstance(node, Prod) and any(
-                    isinstance(a, Explicit) for a in node.args
-                ):
-                    continue
-                if node in seen:
-                    continue
-                found = self._shape(node)
-                if found is None:
-                    continue
-                seen.add(node)
-                names = (
-                    None
-                    if any(isinstance(f, int) for f in found.count())
-                    else found.names()
-                )
-                items.append(LedgerItem(node, self.dims(node), names))
+        for node in (node for eq in step.equations for node in eq.parts):
+            # explicit matrices and the chain's rows show their shapes
+            shown = isinstance(node, (Explicit, Written, Jac)) or (
+                isinstance(node, Prod)
+                and any(isinstance(a, Explicit) for a in node.args)
+            )
+            if shown or node in seen or (found := self._shape(node)) is None:
+                continue
+            seen.add(node)
+            counted = any(isinstance(f, int) for f in found.count())
+            items.append(
+                LedgerItem(node, self.dims(node), None if counted else found.names())
+            )
         return ShapeLedger(tuple(items)) if items else None
 
 
@@ -375,14 +354,9 @@ def certificate_parts(checks: tuple[Check, ...]) -> list[tuple[Check, ...]]:
     """The checks in tables of at most ``CERTIFICATE_ROWS`` rows and
     ``CERTIFICATE_VARIABLES`` variables, a variable's rows never split (a deep network's
     certificate would not fit one page or one slide)."""
-    groups: list[list[Check]] = []
-    for check in checks:
-        if groups and groups[-1][-1].wrt == check.wrt:
-            groups[-1].append(check)
-        else:
-            groups.append([check])
     parts: list[list[Check]] = []
-    for group in groups:
+    for _, run in groupby(checks, key=lambda c: c.wrt):
+        group = list(run)
         last = parts[-1] if parts else None
         if (
             last is None

@@ -118,11 +118,11 @@ def parse_net(text: str) -> NetSpec:
                 f"{', '.join(ACTIVATIONS)} (or softmax-ce last)"
             )
         if name == "affine":
-            if not sep or not arg.strip():
+            digits = arg.strip()
+            if not digits:
                 raise NetSpecError(
                     f"{where}: affine needs its width, e.g. affine:3 (K outputs)"
                 )
-            digits = arg.strip()
             if not digits.isascii() or not digits.isdigit():
                 raise NetSpecError(
                     f"{where}: width {_clip(digits, 20)!r} of affine is not a whole "
@@ -244,12 +244,7 @@ class NetConfig:
 
     def widths(self) -> list[int]:
         """The width of each affine layer's input, then the last output: [D, K1, K2, ...]."""
-        out = [self.d]
-        for layer in self.net.layers:
-            if layer.kind == "affine":
-                assert layer.width is not None
-                out.append(layer.width)
-        return out
+        return [self.d, *(ly.width for ly in self.net.layers if ly.width is not None)]
 
     def sizes(self) -> dict[str, int]:
         """The sizes by name: N, D, then K1, K2, ... (the affine layers' widths)."""
@@ -260,18 +255,9 @@ class NetConfig:
 
     def to_dict(self) -> dict[str, object]:
         """The ``config`` object of the JSON output."""
-        return {
-            "net": self.net.text,
-            "n": self.n,
-            "d": self.d,
-            "widths": self.widths(),
-            "convention": self.convention,
-            "vec": self.vec,
-            "layout": self.layout,
-            "loss": self.loss,
-            "method": self.method,
-            "wrt": list(self.wrt),
-        }
+        out = {name: getattr(self, name) for name in ("n", "d", *SETTINGS)}
+        out.update(net=self.net.text, widths=self.widths(), wrt=list(self.wrt))
+        return out
 
 
 #: The settings a command line passes on, and a page repeats when they differ from the
