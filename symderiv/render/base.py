@@ -13,6 +13,7 @@ UnknownSettingError.
 from __future__ import annotations
 
 import dataclasses
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -21,6 +22,7 @@ from ..conventions import Config, Letters
 from ..errors import UnknownSettingError
 from .page import (
     DEFAULT_MAX_ENTRIES,
+    KINDS,
     ApiCheck,
     Background,
     Block,
@@ -102,29 +104,11 @@ def make_settings(cls: type[S], printer: str, given: Mapping[str, object]) -> S:
     return cls(**given)
 
 
-#: The printer method of each block kind (each declared, typed, in PagePrinter below).
-_METHODS: dict[type[Block], str] = {
-    PageTitle: "page_title",
-    Section: "section",
-    StepGroup: "step_group",
-    Heading: "heading",
-    Display: "display",
-    Formula: "formula",
-    Note: "note",
-    Items: "items",
-    Notation: "notation",
-    EntrySum: "entry_sum",
-    ShapeLedger: "shape_ledger",
-    ClosedShapes: "closed_shapes",
-    Sparsity: "sparsity",
-    Code: "code",
-    CertificateTable: "certificate",
-    Remarks: "remarks",
-    Background: "background",
-    Table: "table",
-    Verdict: "verdict",
-    ApiCheck: "api_check",
-}
+#: The printer method of each block kind (each declared, typed, in PagePrinter below):
+#: the kind's name in snake case, but a certificate's table is just ``certificate``.
+_METHODS: dict[type, str] = {
+    kind: re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower() for kind in KINDS
+} | {CertificateTable: "certificate"}
 
 
 class PagePrinter(ABC, Generic[Out, S]):
