@@ -127,15 +127,11 @@ def _document(derivation: Derivation) -> dict[str, Any]:
     bindings = {name: v.to_str() for name, v in values.items()}
     # dY written out in x, w, b, t (--loss mse, softmax-ce), else as it is
     upstream = derivation.upstream.subs(values) if values else derivation.upstream
+    targets = ("T",) if c.loss in ("mse", "softmax-ce") else ()
     matrices: dict[str, Any] = {
-        "X": _Strings(layer.X),
-        "W": _Strings(layer.W),
-        "b": _Strings(layer.b),
-        "Y": _Strings(layer.Y),
-        "dY": _Strings(upstream),
+        role: _Strings(layer.matrix(role)) for role in ("X", "W", "b", "Y", *targets)
     }
-    if c.loss in ("mse", "softmax-ce"):
-        matrices["T"] = _Strings(layer.matrix("T"))
+    matrices["dY"] = _Strings(upstream)
     if c.loss == "softmax-ce":
         matrices["P"] = [[f"p_{i + 1}_{j + 1}" for j in range(c.m)] for i in range(c.n)]
     order = c.vec
