@@ -1,10 +1,11 @@
 """The printer base class: typed settings, one dispatch on the block kind of the page.
 
 What a page shows is decided once, by :func:`symderiv.render.page.page`; a printer only
-formats blocks. ``PagePrinter.block`` looks up the method of the block's kind in one
-table (tests/test_page.py checks that it has every kind), and every per-kind method is
-abstract, so a printer that forgets a kind cannot be created. A kind the format leaves out
-on purpose (``page.OMITTED``) is skipped here, not in the printer.
+formats blocks. ``PagePrinter.block`` calls the method named after the block's kind
+(``page_title(block) -> Out`` and so on), and every per-kind method is abstract and typed,
+so a printer that forgets a kind cannot be created and mypy checks every signature. A
+kind the format leaves out on purpose (``page.OMITTED``) is skipped here, not in the
+printer.
 
 Settings are a frozen dataclass per printer; an unknown setting or a bad value is an
 UnknownSettingError.
@@ -112,12 +113,7 @@ _METHODS: dict[type, str] = {
 
 
 class PagePrinter(ABC, Generic[Out, S]):
-    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich).
-
-    A printer has one method per block kind, ``page_title(block) -> Out`` and so on,
-    abstract and typed here (so mypy checks every printer's signatures); :meth:`block`
-    finds it through :data:`_METHODS`.
-    """
+    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich)."""
 
     #: the --format key (and the key of page.OMITTED)
     name: ClassVar[str]
