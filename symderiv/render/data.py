@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from .. import __version__
@@ -44,21 +45,17 @@ class _Table:
         row_json = json.JSONEncoder(
             ensure_ascii=False, separators=("," + inner + _INDENT, ": ")
         ).encode
-        first = True
-        batch: list[str] = []
-        for row in self.rows():
+
+        def written(row: list[Any]) -> str:
             items = row_json(row)[1:-1]
-            batch.append(
-                f"{inner}[{inner}{_INDENT}{items}{inner}]" if row else f"{inner}[]"
-            )
-            if len(batch) >= _BATCH:
-                yield ("[" if first else ",") + ",".join(batch)
-                first = False
-                batch = []
-        if not batch:
-            yield "[]" if first else outer + "]"
-            return
-        yield ("[" if first else ",") + ",".join(batch) + outer + "]"
+            return f"{inner}[{inner}{_INDENT}{items}{inner}]" if row else f"{inner}[]"
+
+        rows = map(written, self.rows())
+        opening = "["  # then "," before each further batch
+        while batch := list(islice(rows, _BATCH)):
+            yield opening + ",".join(batch)
+            opening = ","
+        yield "[]" if opening == "[" else outer + "]"
 
 
 class _Strings(_Table):
