@@ -27,6 +27,7 @@ from .. import __version__, notes
 from ..algebra import PolyMatrix
 from ..notes import Prose
 from ..steps import Derivation
+from .formula import prose_plain
 from .latex import TexLayout
 from .markdown import ProsePrinter, ProseSettings
 from .mathml import tex_to_mathml
@@ -48,7 +49,6 @@ from .page import (
     TableCell,
     Verdict,
 )
-from .terminal import prose_text
 
 #: Width (em) of a display line before the LaTeX layout breaks or elides it; wider displays
 #: scroll in their box. A little under the text column (measured in Chromium: at 40 em no
@@ -285,7 +285,7 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
         title = blocks[0]
         assert isinstance(title, PageTitle)
         c = title.config
-        head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
+        head_title = f"{prose_plain(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
         body = self.blocks(blocks)
         main = "\n".join(out for out in body[1:] if out)
         return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")
