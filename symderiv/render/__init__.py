@@ -16,15 +16,15 @@ from ..errors import ChoiceError
 if TYPE_CHECKING:
     from ..steps import Derivation
 
-#: format -> "module:function" (module relative to this package).
+#: format -> the module (relative to this package) of its function ``render_<format>``.
 RENDERERS: dict[str, str] = {
-    "text": "terminal:render_text",
-    "json": "data:render_json",
-    "latex": "latex:render_latex",
-    "beamer": "beamer:render_beamer",
-    "markdown": "markdown:render_markdown",
-    "ipynb": "notebook:render_ipynb",
-    "html": "html:render_html",
+    "text": "terminal",
+    "json": "data",
+    "latex": "latex",
+    "beamer": "beamer",
+    "markdown": "markdown",
+    "ipynb": "notebook",
+    "html": "html",
 }
 
 
@@ -34,16 +34,12 @@ def renderer(fmt: str) -> Callable[..., str]:
     Raises:
         ChoiceError: ``fmt`` is not a known format.
     """
-    try:
-        target = RENDERERS[fmt]
-    except KeyError:
+    if fmt not in RENDERERS:
         raise ChoiceError(
             f"unknown format {fmt!r}; choose from {', '.join(sorted(RENDERERS))}"
-        ) from None
-    module, _, func = target.partition(":")
-    fn: Callable[..., str] = getattr(
-        importlib.import_module(f".{module}", __name__), func
-    )
+        )
+    module = importlib.import_module(f".{RENDERERS[fmt]}", __name__)
+    fn: Callable[..., str] = getattr(module, f"render_{fmt}")
     return fn
 
 

@@ -1,10 +1,11 @@
 """The printer base class: typed settings, one dispatch on the block kind of the page.
 
 What a page shows is decided once, by :func:`symderiv.render.page.page`; a printer only
-formats blocks. ``PagePrinter.block`` looks up the method of the block's kind in one
-table (tests/test_page.py checks that it has every kind), and every per-kind method is
-abstract, so a printer that forgets a kind cannot be created. A kind the format leaves out
-on purpose (``page.OMITTED``) is skipped here, not in the printer.
+formats blocks. ``PagePrinter.block`` calls the method named after the block's kind
+(``page_title(block) -> Out`` and so on), and every per-kind method is abstract and typed,
+so a printer that forgets a kind cannot be created and mypy checks every signature. A
+kind the format leaves out on purpose (``page.OMITTED``) is skipped here, not in the
+printer.
 
 Settings are a frozen dataclass per printer; an unknown setting or a bad value is an
 UnknownSettingError.
@@ -13,6 +14,7 @@ UnknownSettingError.
 from __future__ import annotations
 
 import dataclasses
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -21,6 +23,7 @@ from ..conventions import Config, Letters
 from ..errors import UnknownSettingError
 from .page import (
     DEFAULT_MAX_ENTRIES,
+    KINDS,
     ApiCheck,
     Background,
     Block,
@@ -102,38 +105,15 @@ def make_settings(cls: type[S], printer: str, given: Mapping[str, object]) -> S:
     return cls(**given)
 
 
-#: The printer method of each block kind (each declared, typed, in PagePrinter below).
-_METHODS: dict[type[Block], str] = {
-    PageTitle: "page_title",
-    Section: "section",
-    StepGroup: "step_group",
-    Heading: "heading",
-    Display: "display",
-    Formula: "formula",
-    Note: "note",
-    Items: "items",
-    Notation: "notation",
-    EntrySum: "entry_sum",
-    ShapeLedger: "shape_ledger",
-    ClosedShapes: "closed_shapes",
-    Sparsity: "sparsity",
-    Code: "code",
-    CertificateTable: "certificate",
-    Remarks: "remarks",
-    Background: "background",
-    Table: "table",
-    Verdict: "verdict",
-    ApiCheck: "api_check",
-}
+#: The printer method of each block kind (each declared, typed, in PagePrinter below):
+#: the kind's name in snake case, but a certificate's table is just ``certificate``.
+_METHODS: dict[type, str] = {
+    kind: re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower() for kind in KINDS
+} | {CertificateTable: "certificate"}
 
 
 class PagePrinter(ABC, Generic[Out, S]):
-    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich).
-
-    A printer has one method per block kind, ``page_title(block) -> Out`` and so on,
-    abstract and typed here (so mypy checks every printer's signatures); :meth:`block`
-    finds it through :data:`_METHODS`.
-    """
+    """Turns each block of a page into ``Out`` (str for LaTeX, renderables for Rich)."""
 
     #: the --format key (and the key of page.OMITTED)
     name: ClassVar[str]

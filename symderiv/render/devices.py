@@ -65,7 +65,8 @@ def function_view_blocks(d: Derivation, step: Step) -> list[Block]:
     domain, codomain = rows * cols, d.config.n * d.config.m
     # the symbols are shown only where they fit; the sentence says which is shown
     fits = _symbols_fit(d, var)
-    return [Note(*_para(notes.function_view(d.config, var, domain, codomain, fits)))]
+    para = notes.function_view(d.config, var, domain, codomain, fits)
+    return [Note(para.prose, para.short)]
 
 
 def function_view_symbols(d: Derivation, step: Step) -> Explicit | None:
@@ -116,9 +117,9 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
         # the slice contracted with dY: one number, ∂L/∂v_kl
         equations.append(Equation(_one(dy_dv), Explicit(piece.matrix)))
         equations.append(Equation(_one(_partial("L", piece.name)), _one(piece.weight)))
-    total = rows * cols
+    para = notes.slicing(d.config, var, len(shown), rows * cols)
     blocks: list[Block] = [
-        Note(*_para(notes.slicing(d.config, var, len(shown), total))),
+        Note(para.prose, para.short),
         Display(tuple(equations), StepKind.CHAIN, group=2),
     ]
     if not agrees:  # never hidden: the certificate fails too
@@ -140,20 +141,23 @@ def _contractions(d: Derivation, var: str) -> dict[tuple[int, int], Poly]:
     return {v_pos[c]: Poly.dot(pairs) for c, pairs in columns.items()}
 
 
+#: The matrices that ``--values`` writes out in numbers at the steps that define them.
+_MATRICES_SHOWN = {
+    "define": ("X", "W", "b"),
+    "forward": ("Y",),
+    "upstream": ("T", "dY"),
+}
+
+
 def values_blocks(d: Derivation, step: Step, numbers: Companion) -> list[Block]:
     """The step's matrices with the numbers of ``--values`` in place of the symbols."""
     from .page import Display, Note
 
     var = step.wrt
     table: list[Equation] = []
-    if step.id == "define":
-        table = [Equation(Sym(r), Explicit(numbers.values[r])) for r in ("X", "W", "b")]
-    elif step.id == "forward":
-        table = [Equation(Sym("Y"), Explicit(numbers.values["Y"]))]
-    elif step.id == "upstream":
-        if "T" in numbers.values:
-            table.append(Equation(Sym("T"), Explicit(numbers.values["T"])))
-        table.append(Equation(Sym("dY"), Explicit(numbers.values["dY"])))
+    if step.id in _MATRICES_SHOWN:  # T only with a loss that has targets
+        roles = [r for r in _MATRICES_SHOWN[step.id] if r in numbers.values]
+        table = [Equation(Sym(r), Explicit(numbers.values[r])) for r in roles]
     elif step.id == "vec_Y":
         table = [Equation(Vec(Sym("Y")), Explicit(numbers.vec_y))]
     elif var is not None and var in numbers.variables:
@@ -175,10 +179,6 @@ def values_blocks(d: Derivation, step: Step, numbers: Companion) -> list[Block]:
         Note(notes.values_note(d.config, first)),
         Display(tuple(table), step.kind),
     ]
-
-
-def _para(para: notes.Para) -> tuple[notes.Prose, notes.Prose | None]:
-    return para.prose, para.short
 
 
 __all__ = [

@@ -27,7 +27,8 @@ from .. import __version__, notes
 from ..algebra import PolyMatrix
 from ..notes import Prose
 from ..steps import Derivation
-from .latex import TexLayout, prose_spans
+from .formula import prose_plain
+from .latex import TexLayout
 from .markdown import ProsePrinter, ProseSettings
 from .mathml import tex_to_mathml
 from .page import (
@@ -48,7 +49,6 @@ from .page import (
     TableCell,
     Verdict,
 )
-from .terminal import prose_text
 
 #: Width (em) of a display line before the LaTeX layout breaks or elides it; wider displays
 #: scroll in their box. A little under the text column (measured in Chromium: at 40 em no
@@ -56,10 +56,10 @@ from .terminal import prose_text
 HTML_WIDTH_EM = 40.0
 #: Sparsity pictures are drawn up to this many rows and columns.
 SPARSITY_LIMIT = 64
-#: Punctuation that must not begin a line after inline maths, and brackets that must not
-#: end one before it: a browser may break on either side of a <math> element.
-CLOSING = re.compile(r"^[,.;:!?)\]]+")
-OPENING = re.compile(r"[(\[]+$")
+#: Inline maths with the brackets before it and the punctuation after it, which must not
+#: end or begin a line: a browser may break on either side of a <math> element. (Prose
+#: reaches HTML escaped, so every <math> there is a formula.)
+GLUED = re.compile(r"([(\[]*)(<math\b.*?</math>)([,.;:!?)\]]*)", re.S)
 
 CSS = """\
 :root{color-scheme:light dark;--fg:#1d1f23;--bg:#fdfdfb;--muted:#5c626b;--rule:#d3d7dd;
@@ -259,37 +259,10 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
     def text(self, prose: Prose) -> str:
         """Prose with its maths inline; maths and the punctuation touching it (x, or (x)
         in one no-wrap span, so that no line starts with the comma after a formula."""
-        spans = [[kind, content] for kind, content in prose_spans(prose, self.letters)]
-        glued: dict[int, tuple[str, str]] = {}  # math span -> (before, after)
-        for k, (kind, _) in enumerate(spans):
-            if kind != "math":
-                continue
-            before = after = ""
-            if k and spans[k - 1][0] == "text":
-                if found := OPENING.search(spans[k - 1][1]):
-                    before = found.group()
-                    spans[k - 1][1] = spans[k - 1][1][: found.start()]
-            if k + 1 < len(spans) and spans[k + 1][0] == "text":
-                if found := CLOSING.match(spans[k + 1][1]):
-                    after = found.group()
-                    spans[k + 1][1] = spans[k + 1][1][found.end() :]
-            glued[k] = (before, after)
-        out: list[str] = []
-        for k, (kind, content) in enumerate(spans):
-            if kind == "code":
-                out.append(self.code_span(content))
-            elif kind == "text":
-                out.append(self.words(content))
-            else:
-                math = self.inline(content.strip())
-                before, after = glued[k]
-                if before or after:
-                    math = (
-                        f'<span class="nowrap">{self.words(before)}{math}'
-                        f"{self.words(after)}</span>"
-                    )
-                out.append(math)
-        return "".join(out)
+        return GLUED.sub(
+            lambda m: f'<span class="nowrap">{m[0]}</span>' if m[1] or m[3] else m[0],
+            super().text(prose),
+        )
 
     def math(self, tex: str) -> str:
         return display_html(tex)
@@ -312,7 +285,7 @@ class HtmlPrinter(ProsePrinter[HtmlSettings]):
         title = blocks[0]
         assert isinstance(title, PageTitle)
         c = title.config
-        head_title = f"{prose_text(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
+        head_title = f"{prose_plain(title.title, self.letters)} ({c.n}×{c.d}×{c.m})"
         body = self.blocks(blocks)
         main = "\n".join(out for out in body[1:] if out)
         return html_document(head_title, f"{body[0]}\n<main>\n{main}\n</main>")

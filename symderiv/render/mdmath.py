@@ -176,7 +176,9 @@ def split_display(tex: str, flavor: Flavor) -> list[str]:
         rows = _pieces(body, _top_level(body, {"\\\\"}), keep=False)
         if len(rows) > 1:
             wrap = "\\begin{{aligned}}\n{}\n\\end{{aligned}}".format
-            packed = _pack(rows, _Unwrapped(flavor), " \\\\\n")
+            max_chars = flavor.max_chars
+            room = None if max_chars is None else max_chars - len(wrap(""))
+            packed = _pack(rows, replace(flavor, max_chars=room), " \\\\\n")
             return [
                 piece
                 for rows_tex in packed
@@ -187,13 +189,6 @@ def split_display(tex: str, flavor: Flavor) -> list[str]:
     if len(chain) > 1:
         return _pack(chain, flavor, " ")
     return [tex]
-
-
-def _Unwrapped(flavor: Flavor) -> Flavor:  # noqa: N802 - reads like a type
-    """``flavor`` with room for the ``aligned`` wrapper around packed rows."""
-    room = len("\\begin{aligned}\n\n\\end{aligned}")
-    chars = None if flavor.max_chars is None else flavor.max_chars - room
-    return replace(flavor, max_chars=chars)
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partialmethod
 from typing import Any, ClassVar
 
-from ..conventions import Config
+from ..conventions import PREFIX, Config
 from ..steps import Derivation
 from .base import PagePrinter
 from .code import numpy_code
@@ -100,13 +100,14 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
             flavor="jupyter",  # $$ maths: what Jupyter and nbconvert read
         )
         self._derivation: Derivation | None = None
+
+    def bind(self, config: Config) -> None:
+        """A fresh notebook: no cell ids taken, the code cells' namespace empty."""
+        super().bind(config)
+        self.markdown.bind(config)
         self._namespace: dict[str, Any] = {"__name__": "__symderiv_notebook__"}
         self._count = 0
         self._ids: dict[str, int] = {}
-
-    def bind(self, config: Config) -> None:
-        super().bind(config)
-        self.markdown.bind(config)
 
     # -- cells ---------------------------------------------------------------------------
     def _id(self, base: str) -> str:
@@ -128,45 +129,40 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         As in Jupyter, what the cell prints is a stream output and the value of a last
         line that is an expression is its result (plain text and, for sympy, LaTeX).
         """
-        nbformat = _nbformat()
-        cell = nbformat.v4.new_code_cell(source)
+        cell = _nbformat().v4.new_code_cell(source)
         cell["id"] = self._id(cell_id)
         if self.settings.execute:
             self._count += 1
-            tree = ast.parse(source)
-            last = tree.body[-1] if tree.body else None
-            if isinstance(last, ast.Expr):
-                tree.body.pop()
-            else:
-                last = None
-            buffer = io.StringIO()
-            value = None
-            with contextlib.redirect_stdout(buffer):
-                exec(compile(tree, f"<cell {cell_id}>", "exec"), self._namespace)  # noqa: S102
-                if last is not None:
-                    expr = ast.Expression(last.value)
-                    value = eval(
-                        compile(expr, f"<cell {cell_id}>", "eval"), self._namespace
-                    )  # noqa: S307
             cell["execution_count"] = self._count
-            outputs = []
-            text = buffer.getvalue()
-            if text:
-                outputs.append(
-                    nbformat.v4.new_output("stream", name="stdout", text=text)
-                )
-            if value is not None:
-                data = {"text/plain": repr(value)}
-                latex = getattr(value, "_repr_latex_", None)
-                if callable(latex):
-                    data["text/latex"] = latex()
-                outputs.append(
-                    nbformat.v4.new_output(
-                        "execute_result", data=data, execution_count=self._count
-                    )
-                )
-            cell["outputs"] = outputs
+            cell["outputs"] = self.run(source, f"<cell {cell_id}>")
         return [dict(cell)]
+
+    def run(self, source: str, filename: str) -> Cells:
+        """The outputs of running ``source`` in the notebook's namespace."""
+        new_output = _nbformat().v4.new_output
+        tree = ast.parse(source)
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr):
+            tree.body.pop()
+        buffer = io.StringIO()
+        value = None
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(tree, filename, "exec"), self._namespace)  # noqa: S102
+            if isinstance(last, ast.Expr):
+                expr = compile(ast.Expression(last.value), filename, "eval")
+                value = eval(expr, self._namespace)  # noqa: S307
+        outputs = []
+        if text := buffer.getvalue():
+            outputs.append(new_output("stream", name="stdout", text=text))
+        if value is not None:
+            data = {"text/plain": repr(value)}
+            if callable(latex := getattr(value, "_repr_latex_", None)):
+                data["text/latex"] = latex()
+            result = new_output(
+                "execute_result", data=data, execution_count=self._count
+            )
+            outputs.append(result)
+        return outputs
 
     def md(self, cell_id: str, block: Block) -> Cells:
         return self.markdown_cell(cell_id, self.markdown.block(block))
@@ -286,8 +282,6 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
             return ""
         c = d.config
         names = _variable_names(c)
-        from ..conventions import PREFIX
-
         lines = [
             "import numpy as np",
             "import sympy as sp",
@@ -338,9 +332,6 @@ class NotebookPrinter(PagePrinter[Cells, NotebookSettings]):
         nbformat = _nbformat()
 
         self._derivation = d
-        self._namespace = {"__name__": "__symderiv_notebook__"}
-        self._count = 0
-        self._ids = {}
         blocks = page_of(d, self.settings.max_entries)
         self.bind(blocks[0].config)  # type: ignore[union-attr]
         cells: Cells = [c for out in self.blocks(blocks) for c in out]
