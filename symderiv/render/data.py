@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 from .. import __version__
-from ..algebra import PolyMatrix, bulk_work, vec_positions
+from ..algebra import Poly, PolyMatrix, bulk_work, vec_positions
 from ..steps import Derivation
 from .formula import formula_latex, formula_text, prose_plain
 
@@ -25,6 +25,8 @@ from .formula import formula_latex, formula_text, prose_plain
 _INDENT = "  "
 #: Rows or nonzeros turned into one chunk of text at a time while streaming.
 _BATCH = 2048
+
+_encode_str = json.encoder.encode_basestring  # the C version: "…" with JSON escapes
 
 
 class _Table:
@@ -40,22 +42,18 @@ class _Table:
         """The list as ``json.dumps(indent=2)`` writes it at nesting ``level``."""
         outer = "\n" + _INDENT * level
         inner = outer + _INDENT
-        # a row's items one level further in: its line breaks as json's item separator
-        # (json's C encoder, fast, takes separators but not indent)
-        row_json = json.JSONEncoder(
-            ensure_ascii=False, separators=("," + inner + _INDENT, ": ")
-        ).encode
-
-        def written(row: list[Any]) -> str:
-            items = row_json(row)[1:-1]
-            return f"{inner}[{inner}{_INDENT}{items}{inner}]" if row else f"{inner}[]"
-
-        rows = map(written, self.rows())
+        item = inner + _INDENT
+        rows = (self.encode_row(row, inner, item) for row in self.rows())
         opening = "["  # then "," before each further batch
         while batch := list(islice(rows, _BATCH)):
             yield opening + ",".join(batch)
             opening = ","
         yield "[]" if opening == "[" else outer + "]"
+
+    @staticmethod
+    def encode_row(row: list[Any], inner: str, item: str) -> str:
+        """One row, opening at indentation ``inner``, its items at ``item``."""
+        raise NotImplementedError
 
 
 class _Strings(_Table):
@@ -66,10 +64,17 @@ class _Strings(_Table):
         self.bindings = bindings
 
     def rows(self) -> Iterator[list[Any]]:
-        m = self.matrix
+        m, bindings = self.matrix, self.bindings
+        get = m.entries.get
         for i in range(m.rows):
-            row = (m.entries.get((i, j)) for j in range(m.cols))
-            yield ["0" if p is None else p.to_str(self.bindings) for p in row]
+            yield [_to_str(get((i, j)), bindings) for j in range(m.cols)]
+
+    @staticmethod
+    def encode_row(row: list[Any], inner: str, item: str) -> str:
+        if not row:
+            return f"{inner}[]"
+        sep = "," + item
+        return f"{inner}[{item}{sep.join(map(_encode_str, row))}{inner}]"
 
 
 class _Nonzeros(_Table):
@@ -82,31 +87,60 @@ class _Nonzeros(_Table):
         for i, j, v in self.matrix.nonzeros():
             yield [i, j, v.to_str()]
 
+    @staticmethod
+    def encode_row(row: list[Any], inner: str, item: str) -> str:
+        i, j, text = row
+        return f"{inner}[{item}{i:d},{item}{j:d},{item}{_encode_str(text)}{inner}]"
 
-#: Stands in for a table while json.dumps writes the rest of the document: a lone
-#: surrogate, which no text of a derivation holds.
-_HOLE = "\udc00table\udc00"
+
+def _to_str(entry: Poly | None, bindings: dict[str, str] | None) -> str:
+    return "0" if entry is None else entry.to_str(bindings)
+
+
+#: The values json.dumps writes as they are, and takes as dictionary keys too.
+_SCALARS = (type(None), bool, int, float)
+
+
+def _key(key: Any) -> str:
+    """A dictionary key as json.dumps turns it into a string."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, _SCALARS):
+        return json.dumps(key)
+    raise TypeError(
+        f"keys must be str, int, float, bool or None, not {type(key).__name__}"
+    )
 
 
 def _encode(value: Any, level: int) -> Iterator[str]:
     """``value`` as ``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`` writes it
-    at nesting ``level``: by json.dumps, each table then written lazily in its place."""
-    tables: list[_Table] = []
-
-    def hole(table: Any) -> str:
-        if not isinstance(table, _Table):
-            name = type(table).__name__
-            raise TypeError(f"Object of type {name} is not JSON serializable")
-        tables.append(table)
-        return _HOLE
-
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=hole)
-    *pieces, last = text.replace("\n", "\n" + _INDENT * level).split(f'"{_HOLE}"')
-    for piece, table in zip(pieces, tables, strict=True):
-        yield piece
-        line = piece.rsplit("\n", 1)[-1]  # the table's key, indented to its level
-        yield from table.encode((len(line) - len(line.lstrip(" "))) // len(_INDENT))
-    yield last
+    at nesting ``level`` (tuples as lists; tables lazily)."""
+    if isinstance(value, str):
+        yield _encode_str(value)
+    elif isinstance(value, _SCALARS):
+        yield json.dumps(value)
+    elif isinstance(value, _Table):
+        yield from value.encode(level)
+    elif isinstance(value, (list, tuple, dict)):
+        brackets = "{}" if isinstance(value, dict) else "[]"
+        if not value:
+            yield brackets
+            return
+        # (what goes before each item, the item): its key in a dictionary
+        items = (
+            ((_encode_str(_key(k)) + ": ", v) for k, v in sorted(value.items()))
+            if isinstance(value, dict)
+            else (("", v) for v in value)
+        )
+        inner = "\n" + _INDENT * (level + 1)
+        yield brackets[0]
+        for k, (key, item) in enumerate(items):
+            yield ("," + inner if k else inner) + key
+            yield from _encode(item, level + 1)
+        yield "\n" + _INDENT * level + brackets[1]
+    else:
+        # Whatever json.dumps cannot write either: its own TypeError.
+        yield json.dumps(value)
 
 
 def _materialise(value: Any) -> Any:
