@@ -57,6 +57,7 @@ __all__ = [
     "evaluate",
     "fd_step",
     "forward_reference",
+    "refuse_fd",
     "loss_of",
     "torch_gradients",
     "verify",
@@ -564,19 +565,30 @@ def estimate_seconds(n: int, d: int, m: int) -> float:
 
 
 def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
-    """Refuse sizes whose finite differences would take too long.
+    """Refuse sizes whose finite differences would take too long (:func:`refuse_fd`)."""
+    sizes = f"--n {n} --d {d} --m {m}"
+    refuse_fd(sizes, estimate_flops(n, d, m), force, estimate_seconds(n, d, m))
+
+
+def refuse_fd(
+    what: str, flops: float, force: bool, seconds: float | None = None
+) -> None:
+    """Refuse finite differences that would take too long, of one layer or a network.
+
+    ``what`` is the sizes as given; the work is ``flops`` and, where estimated apart,
+    ``seconds`` (else the flops' time).
 
     Raises:
         TooLargeError: above FLOP_LIMIT's time (unless ``force``), or above a hard limit.
     """
-    flops = estimate_flops(n, d, m)
-    seconds = estimate_seconds(n, d, m)
-    hard = flops > _HARD_LIMIT or seconds > _HARD_LIMIT / _FLOPS_PER_SECOND
-    if hard or (seconds > FLOP_LIMIT / _FLOPS_PER_SECOND and not force):
+    time = flops / _FLOPS_PER_SECOND if seconds is None else seconds
+    hard = flops > _HARD_LIMIT or time > _HARD_LIMIT / _FLOPS_PER_SECOND
+    if hard or (time > FLOP_LIMIT / _FLOPS_PER_SECOND and not force):
         how = "use smaller sizes" if hard else "use --force or smaller sizes"
+        took = "" if seconds is None else f", ~{seconds:,.0f} s"
         raise TooLargeError(
-            f"--n {n} --d {d} --m {m} is too large to verify by finite differences "
-            f"(about {flops:.1e} flops, ~{seconds:,.0f} s); {how}"
+            f"{what} is too large to verify by finite differences "
+            f"(about {flops:.1e} flops{took}); {how}"
         )
 
 
