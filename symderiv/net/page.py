@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
 from ..conventions import Config, Letters, get_convention
+from ..maths import atom_names
 from ..notation import (
     Deriv,
     Equation,
@@ -242,7 +243,7 @@ def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | Non
         ":",
     )
     # the canonical name of the first entry of var: w2_1_1, a1_1_1, x_1_1, b1_1
-    atom = next(iter(d.matrices[var][0, 0].atoms()))
+    atom = atom_names(d.matrices[var], "row")[0]
     return EntrySum(var, atom, terms, jac.rows - len(nonzero), title, hidden)
 
 
