@@ -57,8 +57,8 @@ __all__ = [
     "evaluate",
     "fd_step",
     "forward_reference",
-    "refuse_fd",
     "loss_of",
+    "refuse_fd",
     "torch_gradients",
     "verify",
 ]
@@ -573,10 +573,8 @@ def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
 def refuse_fd(
     what: str, flops: float, force: bool, seconds: float | None = None
 ) -> None:
-    """Refuse finite differences that would take too long, of one layer or a network.
-
-    ``what`` is the sizes as given; the work is ``flops`` and, where estimated apart,
-    ``seconds`` (else the flops' time).
+    """Refuse the finite differences of ``what`` (one layer's or a network's sizes, as
+    given) when their ``flops``, or ``seconds`` where estimated apart, are too many.
 
     Raises:
         TooLargeError: above FLOP_LIMIT's time (unless ``force``), or above a hard limit.
