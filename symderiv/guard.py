@@ -247,13 +247,9 @@ def largest_cube(
 
 
 def refusal(est: Estimate, force: bool, smaller: str) -> str | None:
-    """None when work estimated as ``est`` runs; else why not and how to go on, for the
-    refusals of one layer (:func:`guard`) and of a network (``net.cost.guard_net``).
-
-    Beyond :data:`HARD_LIMIT_NONZEROS` or the machine's memory nothing runs; beyond
-    :data:`MAX_SECONDS` or :data:`MAX_BYTES` only with ``force``. ``smaller`` is what to
-    choose instead ("smaller sizes").
-    """
+    """None when work estimated as ``est`` runs (:func:`guard`, ``net.cost.guard_net``);
+    else why not and how to go on, choosing ``smaller`` ("smaller sizes"): beyond
+    :data:`HARD_LIMIT_NONZEROS` or the machine's memory not even with ``force``."""
     ram = physical_memory()
     if est.nonzeros > HARD_LIMIT_NONZEROS:
         why = f"over the limit of {HARD_LIMIT_NONZEROS:,} nonzeros"
