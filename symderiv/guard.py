@@ -246,6 +246,25 @@ def largest_cube(
     return low + bisect.bisect_left(sizes, True, key=lambda k: not runs(k))
 
 
+def refusal(est: Estimate, force: bool, smaller: str) -> str | None:
+    """None when work estimated as ``est`` runs (:func:`guard`, ``net.cost.guard_net``);
+    else why not and how to go on, choosing ``smaller`` ("smaller sizes"): beyond
+    :data:`HARD_LIMIT_NONZEROS` or the machine's memory not even with ``force``."""
+    ram = physical_memory()
+    if est.nonzeros > HARD_LIMIT_NONZEROS:
+        why = f"over the limit of {HARD_LIMIT_NONZEROS:,} nonzeros"
+    elif ram is not None and est.bytes > ram:
+        why = f"more than this machine's {_memory(ram)}"
+    elif force or _within_limits(est):
+        return None
+    else:
+        return (
+            f"the limit without --force is {_duration(MAX_SECONDS)} and "
+            f"{_memory(MAX_BYTES)}. Pass --force to run anyway, or choose {smaller}"
+        )
+    return f"{why}. Not even --force runs it; choose {smaller}"
+
+
 def guard(
     config: Config | Sequence[Config],
     force: bool = False,
@@ -280,29 +299,15 @@ def guard(
     est = _total(configs, fmt, max_entries)
     if all(max(c.n, c.d, c.m) <= ALWAYS_RUNS for c in configs):
         return est
-    ram = physical_memory()
-    hard = est.nonzeros > HARD_LIMIT_NONZEROS or (ram is not None and est.bytes > ram)
-    if not hard and (force or _within_limits(est)):
+    why = refusal(est, force, "smaller sizes")
+    if why is None:
         return est
     first = configs[0]
     sizes = f"--n {first.n} --d {first.d} --m {first.m}"
-    if hard:
-        why = (
-            f"over the limit of {HARD_LIMIT_NONZEROS:,} nonzeros"
-            if est.nonzeros > HARD_LIMIT_NONZEROS
-            else f"more than this machine's {_memory(ram or 0)}"
-        )
-        how = "Not even --force runs it; choose smaller sizes"
-    else:
-        why = (
-            f"the limit without --force is {_duration(MAX_SECONDS)} and "
-            f"{_memory(MAX_BYTES)}"
-        )
-        how = "Pass --force to run anyway, or choose smaller sizes"
     k = largest_cube(configs, fmt, max_entries)
     what = "derive explicitly" if len(configs) == 1 else f"derive {len(configs)} times"
     raise TooLargeError(
-        f"{sizes} is too large to {what}: {est.describe()}; {why}. {how} "
+        f"{sizes} is too large to {what}: {est.describe()}; {why} "
         f"(sizes up to {ALWAYS_RUNS}x{ALWAYS_RUNS}x{ALWAYS_RUNS} always run; "
         f"--n {k} --d {k} --m {k} runs without --force)"
     )
@@ -324,4 +329,5 @@ __all__ = [
     "guard",
     "largest_cube",
     "physical_memory",
+    "refusal",
 ]

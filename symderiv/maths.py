@@ -58,9 +58,14 @@ def column(values: list[Poly]) -> PolyMatrix:
     )
 
 
+def atom_names(matrix: PolyMatrix, order: str) -> list[str]:
+    """The names in a matrix of atoms as vec lists them: x_1_1, x_1_2, ... (row order)."""
+    return [next(iter(p.atoms())) for p in matrix.vec(order)]
+
+
 def entries_in_vec_order(layer: AffineLayer, var: str, order: str) -> list[str]:
-    """The entry names of ``var`` as vec(var) lists them: x_1_1, x_1_2, ... (row order)."""
-    return [next(iter(p.atoms())) for p in layer.matrix(var).vec(order)]
+    """The entry names of the layer's ``var`` in vec order (:func:`atom_names`)."""
+    return atom_names(layer.matrix(var), order)
 
 
 def jacobian(layer: AffineLayer, var: str, order: str) -> PolyMatrix:

@@ -51,11 +51,14 @@ __all__ = [
     "Instance",
     "VariableCheck",
     "VerifyReport",
+    "autograd",
     "central_difference",
     "draw_instance",
     "evaluate",
     "fd_step",
     "forward_reference",
+    "loss_of",
+    "refuse_fd",
     "torch_gradients",
     "verify",
 ]
@@ -220,15 +223,7 @@ class Instance:
 
     def loss_value(self, Y: Array) -> float:
         """L at the output ``Y`` (N, M)."""
-        if self.loss == "generic":
-            assert self.dY is not None
-            return float(np.sum(self.dY * Y))  # Σ dY ⊙ Y
-        if self.loss == "mse":
-            r = Y - self.T  # (N, M)
-            return float(np.sum(r * r)) / (2 * self.sizes["N"])  # 1/(2N) Σ‖y_i − t_i‖²
-        if self.loss == "softmax-ce":  # rows are samples (Config refuses wx with it)
-            return float(-np.sum(self.T * log_softmax(Y))) / self.sizes["N"]
-        return float(np.sum(Y))
+        return loss_of(self.loss, Y, self.T, self.dY, self.sizes["N"])
 
     def upstream(self, Y: Array) -> Array:
         """dY = ∂L/∂Y at ``Y``, (N, M): dY itself, (Y − T)/N, or ones."""
@@ -307,6 +302,21 @@ def log_softmax(Y: Array) -> Array:
         shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True)),
         dtype=np.float64,
     )
+
+
+def loss_of(loss: str, Y: Array, T: Array, dY: Array | None, n: int) -> float:
+    """L at the output ``Y`` (N, M) of one layer or a network: Σ dY ⊙ Y (generic),
+    1/(2N) Σ‖y_i − t_i‖² (mse), −(1/N) Σ t_ij log softmax(Y)_ij (softmax-ce, rows are
+    samples) or Σ y_ij (sum); ``T`` and ``dY`` are Y's shape, ``n`` is N."""
+    if loss == "generic":
+        assert dY is not None
+        return float(np.sum(dY * Y))
+    if loss == "mse":
+        r = Y - T
+        return float(np.sum(r * r)) / (2 * n)
+    if loss == "softmax-ce":
+        return float(-np.sum(T * log_softmax(Y))) / n
+    return float(np.sum(Y))
 
 
 def check_seed(seed: object) -> int:
@@ -403,22 +413,39 @@ def torch_gradients(instance: Instance) -> dict[str, Array] | None:
     The forward pass and loss are written with torch operations and broadcasting, as a
     PyTorch user would, independently of the notation trees.
     """
+    c, i = instance.convention, instance
+    return autograd(
+        i.variables(),
+        lambda torch, v: _broadcast(c, v["X"], v["W"], v["b"]),
+        (i.loss, i.T, i.dY, i.sizes["N"]),
+    )
+
+
+def autograd(
+    variables: Mapping[str, Array],
+    forward: Callable[[Any, dict[str, Any]], Any],
+    loss: tuple[str, Array, Array | None, int],
+) -> dict[str, Array] | None:
+    """∂L/∂V for each of ``variables`` by ``torch.autograd`` in float64 (arrays of their
+    shapes); None without PyTorch. ``forward(torch, leaves)`` is the output Y (N, M) from
+    the variables as tensors; ``loss`` is (name, T, dY, N) as for :func:`loss_of`, here
+    written with torch operations."""
     torch = _import_torch()
     if torch is None:
         return None
     leaves: dict[str, Any] = {
         k: torch.tensor(np.array(v), dtype=torch.float64, requires_grad=True)
-        for k, v in instance.variables().items()
+        for k, v in variables.items()
     }
-    Y = _broadcast(instance.convention, leaves["X"], leaves["W"], leaves["b"])
-    t = torch.tensor(np.array(instance.T), dtype=torch.float64)
-    if instance.loss == "generic":
-        assert instance.dY is not None
-        L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * Y)
-    elif instance.loss == "mse":
-        L = 0.5 / instance.sizes["N"] * torch.sum((Y - t) ** 2)
-    elif instance.loss == "softmax-ce":
-        L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / instance.sizes["N"]
+    Y = forward(torch, leaves)
+    name, T_, dY, n = loss
+    t = torch.tensor(np.array(T_), dtype=torch.float64)
+    if name == "generic":
+        L = torch.sum(torch.tensor(np.array(dY), dtype=torch.float64) * Y)
+    elif name == "mse":
+        L = 0.5 / n * torch.sum((Y - t) ** 2)
+    elif name == "softmax-ce":
+        L = -torch.sum(t * torch.log_softmax(Y, dim=1)) / n
     else:
         L = torch.sum(Y)
     L.backward()
@@ -538,19 +565,28 @@ def estimate_seconds(n: int, d: int, m: int) -> float:
 
 
 def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
-    """Refuse sizes whose finite differences would take too long.
+    """Refuse sizes whose finite differences would take too long (:func:`refuse_fd`)."""
+    sizes = f"--n {n} --d {d} --m {m}"
+    refuse_fd(sizes, estimate_flops(n, d, m), force, estimate_seconds(n, d, m))
+
+
+def refuse_fd(
+    what: str, flops: float, force: bool, seconds: float | None = None
+) -> None:
+    """Refuse the finite differences of ``what`` (one layer's or a network's sizes, as
+    given) when their ``flops``, or ``seconds`` where estimated apart, are too many.
 
     Raises:
         TooLargeError: above FLOP_LIMIT's time (unless ``force``), or above a hard limit.
     """
-    flops = estimate_flops(n, d, m)
-    seconds = estimate_seconds(n, d, m)
-    hard = flops > _HARD_LIMIT or seconds > _HARD_LIMIT / _FLOPS_PER_SECOND
-    if hard or (seconds > FLOP_LIMIT / _FLOPS_PER_SECOND and not force):
+    time = flops / _FLOPS_PER_SECOND if seconds is None else seconds
+    hard = flops > _HARD_LIMIT or time > _HARD_LIMIT / _FLOPS_PER_SECOND
+    if hard or (time > FLOP_LIMIT / _FLOPS_PER_SECOND and not force):
         how = "use smaller sizes" if hard else "use --force or smaller sizes"
+        took = "" if seconds is None else f", ~{seconds:,.0f} s"
         raise TooLargeError(
-            f"--n {n} --d {d} --m {m} is too large to verify by finite differences "
-            f"(about {flops:.1e} flops, ~{seconds:,.0f} s); {how}"
+            f"{what} is too large to verify by finite differences "
+            f"(about {flops:.1e} flops{took}); {how}"
         )
 
 

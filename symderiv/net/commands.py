@@ -198,20 +198,10 @@ def verify_command(
 
 def _fd_budget(config: Any, force: bool) -> None:
     """Refuse networks whose finite differences would take too long (as for one layer)."""
-    from ..errors import TooLargeError
-    from ..numeric import _HARD_LIMIT, FLOP_LIMIT
+    from ..numeric import refuse_fd
 
     n, layers = config.n, list(pairwise(config.widths()))  # (input, output) widths
     forward = sum(n * a * b for a, b in layers) * 2.0
     entries = n * config.d + sum(a * b + b for a, b in layers)
-    flops = 2.0 * entries * forward
-    if flops > _HARD_LIMIT or (flops > FLOP_LIMIT and not force):
-        how = (
-            "use smaller sizes"
-            if flops > _HARD_LIMIT
-            else "use --force or smaller sizes"
-        )
-        raise TooLargeError(
-            f"--net {config.net.text} --n {n} --d {config.d} is too large to verify by "
-            f"finite differences (about {flops:.1e} flops); {how}"
-        )
+    sizes = f"--net {config.net.text} --n {n} --d {config.d}"
+    refuse_fd(sizes, 2.0 * entries * forward, force)

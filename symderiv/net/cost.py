@@ -10,15 +10,7 @@ above it (dA = dZ·Wᵀ sums over it), so a deep network is refused even at smal
 from __future__ import annotations
 
 from ..errors import TooLargeError
-from ..guard import (
-    HARD_LIMIT_NONZEROS,
-    MAX_BYTES,
-    MAX_SECONDS,
-    Estimate,
-    _duration,
-    _memory,
-    physical_memory,
-)
+from ..guard import Estimate, refusal
 from .spec import NetConfig
 
 #: (seconds, bytes) per Jacobian nonzero and per term of a composed derivative, measured
@@ -78,25 +70,13 @@ def guard_net(config: NetConfig, force: bool = False) -> Estimate:
         TooLargeError: with the estimate and how to go on.
     """
     est = estimate_net(config)
-    ram = physical_memory()
-    hard = est.nonzeros > HARD_LIMIT_NONZEROS or (ram is not None and est.bytes > ram)
-    soft = est.seconds > MAX_SECONDS or est.bytes > MAX_BYTES
-    if not hard and (force or not soft):
+    why = refusal(est, force, "a smaller or shallower network")
+    if why is None:
         return est
-    if hard:
-        why = (
-            f"over the limit of {HARD_LIMIT_NONZEROS:,} nonzeros"
-            if est.nonzeros > HARD_LIMIT_NONZEROS
-            else f"more than this machine's {_memory(ram or 0)}"
-        )
-        how = "Not even --force runs it; choose a smaller or shallower network"
-    else:
-        why = f"the limit without --force is {_duration(MAX_SECONDS)} and {_memory(MAX_BYTES)}"
-        how = "Pass --force to run anyway, or choose a smaller or shallower network"
     raise TooLargeError(
         f"--net {config.net.text} --n {config.n} --d {config.d} is too large to derive "
         f"explicitly: {est.describe()}, {est.terms:,} terms in the composed derivatives; "
-        f"{why}. {how}"
+        f"{why}"
     )
 
 

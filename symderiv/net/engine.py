@@ -950,8 +950,7 @@ class _NetEngine:
         order = self.order
         z = self.forward[out]
         for role, var in todo:
-            names = [next(iter(p.atoms())) for p in env[role].vec(order)]
-            jac = affine_jacobian(z.vec(order), names)
+            jac = affine_jacobian(z.vec(order), maths.atom_names(env[role], order))
             kron_role = self.conv.kronecker(role, order)
             kron = self.local_value(kron_role, st)
             kron_node = layer_form(kron_role, st)
@@ -1417,7 +1416,7 @@ class _NetEngine:
     ) -> tuple[PolyMatrix, Node]:
         """Substitute the upstream's value: ∂L/∂var of the whole network, and its formula
         through the network (:func:`network_forms`)."""
-        names = [next(iter(p.atoms())) for p in self._upstream_symbols(out).vec("row")]
+        names = maths.atom_names(self._upstream_symbols(out), "row")
         values = zip(names, self.upstreams[out].vec("row"), strict=True)
         composed = local.subs(dict(values))
         self.local_forms[var] = closed_node

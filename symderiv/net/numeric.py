@@ -24,9 +24,11 @@ from ..numeric import (
     Array,
     VariableCheck,
     _broadcast,
-    _import_torch,
+    _error,
+    autograd,
     central_difference,
     log_softmax,
+    loss_of,
     one_hot,
     torch_version,
 )
@@ -98,16 +100,7 @@ class NetInstance:
 
     def loss_value(self, out: Array) -> float:
         """L at the network's output ``out`` (N, C)."""
-        loss, n = self.config.loss, len(out)
-        if loss == "generic":
-            assert self.dY is not None
-            return float(np.sum(self.dY * out))
-        if loss == "mse":
-            r = out - self.T
-            return float(np.sum(r * r)) / (2 * n)
-        if loss == "softmax-ce":
-            return float(-np.sum(self.T * log_softmax(out))) / n
-        return float(np.sum(out))
+        return loss_of(self.config.loss, out, self.T, self.dY, len(out))
 
 
 def draw_net_instance(config: NetConfig, seed: int = 0) -> NetInstance:
@@ -155,14 +148,6 @@ class _Evaluate(numeric._Evaluate):
 
 
 # -- the check ---------------------------------------------------------------------------
-def _error(value: Array, ref: Array, rtol: float) -> tuple[float, float]:
-    """max |value − ref| (inf when the shapes differ) and its tolerance, relative to ref."""
-    tol = rtol * max(1.0, float(np.max(np.abs(ref))))
-    if value.shape != ref.shape:
-        return float("inf"), tol
-    return float(np.max(np.abs(value - ref))), tol
-
-
 @dataclass(frozen=True, eq=False)
 class NetReport:
     """What :func:`verify_net` found."""
@@ -192,31 +177,14 @@ def closed_values(instance: NetInstance) -> dict[str, Array]:
 
 def torch_net_gradients(instance: NetInstance) -> dict[str, Array] | None:
     """∂L/∂X, ∂L/∂Wℓ, ∂L/∂bℓ by torch.autograd (float64); None without PyTorch."""
-    torch = _import_torch()
-    if torch is None:
-        return None
     config = instance.config
-    leaves: dict[str, Any] = {
-        k: torch.tensor(np.array(v), dtype=torch.float64, requires_grad=True)
-        for k, v in instance.variables().items()
-    }
-    activations = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
-    H = run_layers(config, leaves, activations)[-1][2]
-    n = H.shape[0]
-    if config.loss == "generic":
-        L = torch.sum(torch.tensor(np.array(instance.dY), dtype=torch.float64) * H)
-    elif config.loss == "mse":
-        L = 0.5 / n * torch.sum((H - torch.tensor(np.array(instance.T))) ** 2)
-    elif config.loss == "softmax-ce":
-        t = torch.tensor(np.array(instance.T), dtype=torch.float64)
-        L = -torch.sum(t * torch.log_softmax(H, dim=1)) / n
-    else:
-        L = torch.sum(H)
-    L.backward()
-    return {
-        k: np.asarray(v.grad.detach().numpy(), dtype=np.float64).copy()
-        for k, v in leaves.items()
-    }
+
+    def forward(torch: Any, leaves: dict[str, Any]) -> Any:
+        activations = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+        return run_layers(config, leaves, activations)[-1][2]
+
+    loss = (config.loss, instance.T, instance.dY, config.n)
+    return autograd(instance.variables(), forward, loss)
 
 
 def verify_net(config: NetConfig, seed: int = 0, use_torch: bool = True) -> NetReport:

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from ..algebra import PolyMatrix
 from ..conventions import Config, Letters, get_convention
+from ..maths import atom_names
 from ..notation import (
     Deriv,
     Equation,
     Explicit,
     Jac,
-    Node,
     Prod,
     Sym,
     Written,
@@ -38,12 +38,10 @@ from ..render.page import (
     Display,
     EntrySum,
     Heading,
-    LedgerItem,
     Note,
     PageTitle,
     Remarks,
     Section,
-    ShapeLedger,
     Shapes,
     Sparsity,
     StepGroup,
@@ -245,7 +243,7 @@ def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | Non
         ":",
     )
     # the canonical name of the first entry of var: w2_1_1, a1_1_1, x_1_1, b1_1
-    atom = next(iter(d.matrices[var][0, 0].atoms()))
+    atom = atom_names(d.matrices[var], "row")[0]
     return EntrySum(var, atom, terms, jac.rows - len(nonzero), title, hidden)
 
 
@@ -253,14 +251,17 @@ def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | Non
 class NetShapes(Shapes):
     """The shape of every formula of a network, in size names (N, D, K1, …) and numbers."""
 
+    #: explicit matrices and the chain's rows (Written, Jac) show their own shapes
+    shown = (Explicit, Written, Jac)
+
     def __init__(self, d: NetDerivation) -> None:
         c = d.config
         conv = c.conv
         # The steps show every derivative in its variable's shape (the layout applies
         # to the results), so the shapes here are the denominator layout's.
         self.numerator = False
-        self.sizes = c.sizes()
-        self.roles: dict[str, NodeShape] = {}
+        self.sizes, self.size_names = c.sizes(), {}
+        self.roles = {}
 
         def per_sample(width: str) -> NodeShape:
             out = NodeShape(("N",), (width,))
@@ -286,30 +287,6 @@ class NetShapes(Shapes):
                 self.roles[role] = per_sample(last)
         for role in ("P", "T", "dY"):
             self.roles[role] = per_sample(last)
-
-    def of(self, node: Node) -> tuple[int, int] | None:
-        """The shape of ``node`` at the network's sizes (None when it has none)."""
-        found = self._shape(node)
-        return found.numbers(self.sizes) if found is not None else None
-
-    def ledger(self, step: Step) -> ShapeLedger | None:
-        """The formulas of a step with their shapes (explicit matrices show theirs)."""
-        items: list[LedgerItem] = []
-        seen: set[Node] = set()
-        for node in (node for eq in step.equations for node in eq.parts):
-            # explicit matrices and the chain's rows show their shapes
-            shown = isinstance(node, (Explicit, Written, Jac)) or (
-                isinstance(node, Prod)
-                and any(isinstance(a, Explicit) for a in node.args)
-            )
-            if shown or node in seen or (found := self._shape(node)) is None:
-                continue
-            seen.add(node)
-            counted = any(isinstance(f, int) for f in found.count())
-            items.append(
-                LedgerItem(node, self.dims(node), None if counted else found.names())
-            )
-        return ShapeLedger(tuple(items)) if items else None
 
 
 # -- the summary's NumPy lines -------------------------------------------------------------------

@@ -400,10 +400,14 @@ class Shapes:
     A thin view of :func:`symderiv.notation.shape` at the derivation's sizes.
     """
 
+    #: Nodes that show their own shapes (explicit matrices, sympy matrices).
+    shown: tuple[type[Node], ...] = (Explicit, Expr)
+
     def __init__(self, config: Config) -> None:
-        self.config = config
-        self.roles = config.conv.shapes
+        self.roles: dict[str, NodeShape] = config.conv.shapes
         self.numerator = config.layout == "numerator"
+        self.sizes: Mapping[str, int] = config.sizes
+        self.size_names: Mapping[str, str] = config.letters.sizes
 
     def _shape(self, node: Node) -> NodeShape | None:
         try:
@@ -414,14 +418,14 @@ class Shapes:
     def of(self, node: Node) -> Shape | None:
         """The shape of ``node`` at the derivation's sizes (None when it has none)."""
         found = self._shape(node)
-        return found.numbers(self.config.sizes) if found else None
+        return found.numbers(self.sizes) if found else None
 
     def names_of(self, node: Node) -> tuple[str, str] | None:
         """The shape of ``node`` in size names, for the nodes that name roles."""
         found = self._shape(node)
         if found is None or any(isinstance(f, int) for f in found.count()):
             return None
-        return found.names(self.config.letters.sizes)
+        return found.names(self.size_names)
 
     def dims(self, node: Node) -> Dims:
         """The shape of ``node`` with those of its factors (products, sums, Kronecker)."""
@@ -437,30 +441,31 @@ class Shapes:
             )
         return Dims(self.of(node))
 
-
-def ledger(config: Config, step: Step) -> ShapeLedger | None:
-    """The formulas of a step with their shapes (explicit matrices carry theirs already)."""
-    shapes = Shapes(config)
-    wrt = step.wrt
-    items: list[LedgerItem] = []
-    seen: set[Node] = set()
-    if step.kind is StepKind.SIMPLIFY and wrt and step.view == "jacobian":
-        j = Jac("L", wrt)
-        items.append(LedgerItem(j, Dims(shapes.of(j)), None, reshaped=True))
-        seen.add(j)
-    # the tensor view's ∂Y/∂V is a 4-D array: its 2-D Jacobian shape ((N·M)×(N·D)) would
-    # contradict the grid drawn and the note, which states N×M×N×D and the grid of blocks
-    tensor = step.view == "tensor" and step.kind is StepKind.JACOBIAN
-    for node in (node for eq in step.equations for node in eq.parts):
-        explicit = isinstance(node, (Explicit, Expr)) or (
-            isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args)
-        )
-        if explicit or (tensor and isinstance(node, Deriv)) or node in seen:
-            continue
-        if shapes.of(node) is not None:
-            seen.add(node)
-            items.append(LedgerItem(node, shapes.dims(node), shapes.names_of(node)))
-    return ShapeLedger(tuple(items)) if items else None
+    def ledger(self, step: Step) -> ShapeLedger | None:
+        """The formulas of a step with their shapes (but those in :attr:`shown`)."""
+        wrt = step.wrt
+        items: list[LedgerItem] = []
+        seen: set[Node] = set()
+        # one layer's ∂L/∂V reshaped (a network's Jacobians show their own shapes)
+        jacobian = step.view == "jacobian" and Jac not in self.shown
+        if step.kind is StepKind.SIMPLIFY and wrt and jacobian:
+            j = Jac("L", wrt)
+            items.append(LedgerItem(j, Dims(self.of(j)), None, reshaped=True))
+            seen.add(j)
+        # the tensor view's ∂Y/∂V is 4-D: its 2-D Jacobian shape ((N·M)×(N·D)) would
+        # contradict the grid drawn and the note, which state N×M×N×D and its blocks
+        tensor = step.view == "tensor" and step.kind is StepKind.JACOBIAN
+        for node in (node for eq in step.equations for node in eq.parts):
+            explicit = isinstance(node, self.shown) or (
+                isinstance(node, Prod)
+                and any(isinstance(a, Explicit) for a in node.args)
+            )
+            if explicit or (tensor and isinstance(node, Deriv)) or node in seen:
+                continue
+            if self.of(node) is not None:
+                seen.add(node)
+                items.append(LedgerItem(node, self.dims(node), self.names_of(node)))
+        return ShapeLedger(tuple(items)) if items else None
 
 
 # -- what a matrix shows (every printer draws the same rows, columns and rules) ---------------
@@ -638,7 +643,7 @@ def step_blocks(
         _sparsity(c, step),
         Note(notes.commutation(c)) if commutes else None,
         entry_sum(d, step, max_entries),
-        ledger(c, step),
+        Shapes(c).ledger(step),
     )
     blocks += [b for b in shown if b is not None]
     # CS231n's slicing by input entry, beside the Jacobian's slicing by output entry
