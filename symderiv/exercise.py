@@ -49,6 +49,7 @@ from .conventions import (
     parse_wrt,
 )
 from .errors import ChoiceError, ShapeError, UsageError
+from .fileio import read_text
 from .notation import Deriv, Expr, Jac, Node, Ones, Prod, Recip, Sym, T, transpose
 from .notes import M
 
@@ -736,24 +737,9 @@ def read_roster(path: str) -> tuple[str, ...]:
     Raises:
         UsageError: the file cannot be read, is not UTF-8 text, or names no students.
     """
-    shown = repr(os.fspath(path))
-    try:
-        if os.path.isdir(path):
-            raise UsageError(f"--roster {shown} is a folder; give a file of names")
-        with open(path, "rb") as f:
-            data = f.read(1_000_001)
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"--roster {shown} cannot be read: {reason}") from None
-    if len(data) > 1_000_000:
-        raise UsageError(f"--roster {shown} is larger than 1 MB; one name per line")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"--roster {shown} is not UTF-8 text; save it as UTF-8, one name per line"
-        ) from None
-    return parse_roster(text, f"--roster {shown}")
+    shown = f"--roster {os.fspath(path)!r}"
+    text = read_text(path, shown, "a file of names", "one name per line", 1_000_000)
+    return parse_roster(text, shown)
 
 
 @dataclass(frozen=True)

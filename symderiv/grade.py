@@ -56,6 +56,7 @@ from .check.verdict import (
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
 from .errors import SymderivError, UsageError
+from .fileio import read_text
 from .notation import Scalar
 
 #: The most rows one batch reads.
@@ -184,26 +185,8 @@ def read_rows(path: str) -> list[Row | RowError]:
     Raises:
         UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
     """
-    shown = "standard input" if path == "-" else repr(path)
-    try:
-        if path == "-":
-            import sys
-
-            text = sys.stdin.read()
-        elif os.path.isdir(path):
-            raise UsageError(
-                f"--batch {shown} is a folder; give a CSV or JSON Lines file"
-            )
-        else:
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                text = handle.read()
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"--batch {shown} is not UTF-8 text; save it as UTF-8"
-        ) from None
-    except OSError as exc:  # as --roster says it: no "[Errno 2]"
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"--batch {shown} cannot be read: {reason}") from None
+    shown = "--batch " + ("standard input" if path == "-" else repr(path))
+    text = read_text(path, shown, "a CSV or JSON Lines file", stdin=True)
     if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
         rows = list(_json_lines(text))
     else:
