@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from .errors import ChoiceError, DisplayNameError, ShapeError
+from .errors import ChoiceError, DisplayNameError, ShapeError, clip
 from .notation import (
     SIZES,
     Comm,
@@ -583,9 +583,9 @@ def check_values_seed(seed: object) -> int:
             return int(text)
     elif isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 10**30:
         return seed
-    shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:39] + "…"
     raise ChoiceError(
-        f"--values must be a whole number >= 0 (a seed for the numbers), got {shown}"
+        f"--values must be a whole number >= 0 (a seed for the numbers), got "
+        f"{clip(repr(seed))}"
     )
 
 
