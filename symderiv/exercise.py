@@ -46,6 +46,7 @@ from .conventions import (
     VEC_ORDERS,
     Config,
     check_size,
+    comma_list,
     parse_wrt,
 )
 from .errors import ChoiceError, ShapeError, UsageError
@@ -424,9 +425,7 @@ def parse_kinds(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
     """
     if text is None:
         return ("steps",)
-    items = (
-        [k.strip() for k in text.split(",")] if isinstance(text, str) else list(text)
-    )
+    items = comma_list(text)
     if not items or any(k not in KINDS for k in items) or len(set(items)) != len(items):
         raise ChoiceError(
             f"--kind {','.join(items)!r}: choose one or more of {', '.join(KINDS)}, "
