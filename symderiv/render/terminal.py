@@ -758,7 +758,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             table.add_row(
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
-                _mark(check.passed),
+                mark(check.passed),
                 Text(self.prose(check.detail)),
             )
         ok = block.verified
@@ -780,7 +780,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         out.append(self.prose(cell.aside), style="dim")
         if cell.passed is not None:
             out.append(HOLD)
-            out.append_text(_mark(cell.passed))
+            out.append_text(mark(cell.passed))
         return KeptText(out)
 
     def table(self, block: TableBlock) -> list[Any]:
@@ -806,8 +806,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return []  # omitted (page.OMITTED): code cells run only in a notebook
 
 
-def _mark(passed: bool) -> Text:
-    return Text("✓" if passed else "✗", style=_STYLE_PASSED[passed])
+def mark(passed: bool, words: str = "") -> Text:
+    """A green ✓ or a red ✗ (bold), then ``words`` in the same style."""
+    return Text(("✓" if passed else "✗") + words, style=_STYLE_PASSED[passed])
 
 
 @dataclass
