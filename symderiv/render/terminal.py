@@ -310,12 +310,12 @@ def labelled(block: TBlock, shape: tuple[int, int]) -> TBlock:
 
 
 # -- prose ---------------------------------------------------------------------------------------
-#: Prose with marked maths as Unicode text (maths in the derivation's letters).
+#: formula.prose_plain under its old name, which render/html.py still imports.
 prose_text = prose_plain
 
 
 def prose_held(prose: Prose, letters: Letters) -> str:
-    """:func:`prose_text` with the spaces inside maths :data:`HOLD` (kept on one line
+    """:func:`prose_plain` with the spaces inside maths :data:`HOLD` (kept on one line
     while :class:`KeptText` wraps the prose)."""
     return "".join(
         seg if isinstance(seg, str) else prose_plain((seg,), letters).replace(" ", HOLD)
@@ -427,7 +427,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def prose(self, prose: str | Prose) -> str:
         """Marked prose, or plain words, as Unicode text."""
-        return prose_text(prose, self.letters)
+        return prose_plain(prose, self.letters)
 
     def children(self, blocks: tuple[Block, ...]) -> list[Any]:
         return [r for out in self.blocks(blocks) for r in out]
