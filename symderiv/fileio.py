@@ -78,9 +78,8 @@ def read_text(
         raise UsageError(
             f"{shown} is not UTF-8 text; save it as UTF-8{after}"
         ) from None
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"{shown} cannot be read: {reason}") from None
+    except OSError as exc:  # all in lower case, as messages about reading have said
+        raise UsageError(f"{shown} cannot be read: {_reason(exc).lower()}") from None
 
 
 def _names_a_descriptor(path: str) -> bool:
