@@ -708,29 +708,29 @@ class _Evaluate(Visitor[PolyMatrix]):
     ) -> None:
         self.env, self.sizes, self.order = env, sizes, order
 
-    def visit_Sym(self, node: Sym) -> PolyMatrix:  # noqa: N802
+    def visit_Sym(self, node: Sym) -> PolyMatrix:
         return self.env[node.role]
 
-    def visit_T(self, node: T) -> PolyMatrix:  # noqa: N802
+    def visit_T(self, node: T) -> PolyMatrix:
         return self.visit(node.arg).transpose()
 
-    def visit_Eye(self, node: Eye) -> PolyMatrix:  # noqa: N802
+    def visit_Eye(self, node: Eye) -> PolyMatrix:
         return PolyMatrix.eye(self.sizes[node.size])
 
-    def visit_Ones(self, node: Ones) -> PolyMatrix:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> PolyMatrix:
         return PolyMatrix.ones(self.sizes[node.size])
 
-    def visit_Comm(self, node: Comm) -> PolyMatrix:  # noqa: N802
+    def visit_Comm(self, node: Comm) -> PolyMatrix:
         rows, cols = self.sizes[node.rows], self.sizes[node.cols]
         return PolyMatrix.commutation(rows, cols, self.order)
 
-    def visit_Kron(self, node: Kron) -> PolyMatrix:  # noqa: N802
+    def visit_Kron(self, node: Kron) -> PolyMatrix:
         return self.visit(node.left).kron(self.visit(node.right))
 
-    def visit_Sum(self, node: Sum) -> PolyMatrix:  # noqa: N802
+    def visit_Sum(self, node: Sum) -> PolyMatrix:
         return functools.reduce(operator.add, map(self.visit, node.args))
 
-    def visit_Prod(self, node: Prod) -> PolyMatrix:  # noqa: N802
+    def visit_Prod(self, node: Prod) -> PolyMatrix:
         factor: Coeff = 1
         result: PolyMatrix | None = None
         for a in node.args:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from .errors import ChoiceError, DisplayNameError, ShapeError
+from .errors import ChoiceError, DisplayNameError, ShapeError, clip
 from .notation import (
     SIZES,
     Comm,
@@ -277,6 +277,11 @@ def choose(value: str, allowed: Iterable[str], what: str) -> str:
     return value
 
 
+def comma_list(text: str | Iterable[str]) -> list[str]:
+    """The items of ``"a, b,c"`` stripped (``["a", "b", "c"]``), or of a given sequence."""
+    return [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
+
+
 def parse_wrt(text: str | Iterable[str]) -> tuple[str, ...]:
     """Variables from ``"X,W,b"`` (any subset, in the canonical order X, W, b).
 
@@ -286,9 +291,7 @@ def parse_wrt(text: str | Iterable[str]) -> tuple[str, ...]:
     Raises:
         ChoiceError: empty, unknown or repeated variables.
     """
-    items = (
-        [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
-    )
+    items = comma_list(text)
     if not items or any(not s for s in items):
         raise ChoiceError(
             f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b"
@@ -583,9 +586,9 @@ def check_values_seed(seed: object) -> int:
             return int(text)
     elif isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 10**30:
         return seed
-    shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:39] + "…"
     raise ChoiceError(
-        f"--values must be a whole number >= 0 (a seed for the numbers), got {shown}"
+        f"--values must be a whole number >= 0 (a seed for the numbers), got "
+        f"{clip(repr(seed))}"
     )
 
 

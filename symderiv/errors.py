@@ -8,6 +8,14 @@ message and an exit code. ``UsageError`` subclasses mean "the request itself is 
 from __future__ import annotations
 
 
+def clip(text: str, width: int = 40, count: bool = False) -> str:
+    """``text`` for a one-line message: past ``width`` characters cut with "…" (and,
+    with ``count``, its length said: "… (95 characters)")."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…" + (f" ({len(text)} characters)" if count else "")
+
+
 class SymderivError(Exception):
     """Base class for problems symderiv reports to its users (exit 1)."""
 

@@ -46,9 +46,11 @@ from .conventions import (
     VEC_ORDERS,
     Config,
     check_size,
+    comma_list,
     parse_wrt,
 )
 from .errors import ChoiceError, ShapeError, UsageError
+from .fileio import read_text
 from .notation import Deriv, Expr, Jac, Node, Ones, Prod, Recip, Sym, T, transpose
 from .notes import M
 
@@ -423,9 +425,7 @@ def parse_kinds(text: str | tuple[str, ...] | None) -> tuple[str, ...]:
     """
     if text is None:
         return ("steps",)
-    items = (
-        [k.strip() for k in text.split(",")] if isinstance(text, str) else list(text)
-    )
+    items = comma_list(text)
     if not items or any(k not in KINDS for k in items) or len(set(items)) != len(items):
         raise ChoiceError(
             f"--kind {','.join(items)!r}: choose one or more of {', '.join(KINDS)}, "
@@ -736,24 +736,9 @@ def read_roster(path: str) -> tuple[str, ...]:
     Raises:
         UsageError: the file cannot be read, is not UTF-8 text, or names no students.
     """
-    shown = repr(os.fspath(path))
-    try:
-        if os.path.isdir(path):
-            raise UsageError(f"--roster {shown} is a folder; give a file of names")
-        with open(path, "rb") as f:
-            data = f.read(1_000_001)
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"--roster {shown} cannot be read: {reason}") from None
-    if len(data) > 1_000_000:
-        raise UsageError(f"--roster {shown} is larger than 1 MB; one name per line")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"--roster {shown} is not UTF-8 text; save it as UTF-8, one name per line"
-        ) from None
-    return parse_roster(text, f"--roster {shown}")
+    shown = f"--roster {os.fspath(path)!r}"
+    text = read_text(path, shown, "a file of names", "one name per line", 1_000_000)
+    return parse_roster(text, shown)
 
 
 @dataclass(frozen=True)

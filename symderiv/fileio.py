@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, UsageError
 
-__all__ = ["check_writable", "same_file", "write_atomic"]
+__all__ = ["check_writable", "read_text", "same_file", "write_atomic"]
 
 #: Permission bits asked for when creating a new file; the process umask then applies,
 #: exactly as for ``open(path, "w")`` (tempfile.mkstemp would give 0o600 instead).
@@ -44,6 +44,42 @@ def _reason(exc: OSError) -> str:
     """A short lower-case reason from an OSError ("permission denied", ...)."""
     text = exc.strerror or exc.__class__.__name__
     return text[:1].lower() + text[1:]
+
+
+def read_text(
+    path: str,
+    shown: str,
+    give: str,
+    hint: str = "",
+    limit: int | None = None,
+    stdin: bool = False,
+) -> str:
+    """The UTF-8 text of a user's file ``path`` (at most ``limit`` bytes; standard input
+    for ``-`` when ``stdin``), named ``shown`` in messages (``--roster 'names.txt'``).
+
+    Raises:
+        UsageError: a folder (give ``give``), unreadable (the OS's reason, lower case),
+            over ``limit`` or not UTF-8 (these two end with ``hint``).
+    """
+    try:
+        if stdin and path == "-":
+            import sys
+
+            return sys.stdin.read()
+        if os.path.isdir(path):
+            raise UsageError(f"{shown} is a folder; give {give}")
+        with open(path, "rb") as handle:
+            data = handle.read(-1 if limit is None else limit + 1)
+        if limit is not None and len(data) > limit:
+            raise UsageError(f"{shown} is larger than {limit // 1_000_000} MB; {hint}")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        after = f", {hint}" if hint else ""
+        raise UsageError(
+            f"{shown} is not UTF-8 text; save it as UTF-8{after}"
+        ) from None
+    except OSError as exc:  # all in lower case, as messages about reading have said
+        raise UsageError(f"{shown} cannot be read: {_reason(exc).lower()}") from None
 
 
 def _names_a_descriptor(path: str) -> bool:

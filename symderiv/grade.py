@@ -22,9 +22,11 @@ True
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
+import linecache
 import math
 import os
 import re
@@ -56,6 +58,7 @@ from .check.verdict import (
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
 from .errors import SymderivError, UsageError
+from .fileio import read_text
 from .notation import Scalar
 
 #: The most rows one batch reads.
@@ -184,26 +187,8 @@ def read_rows(path: str) -> list[Row | RowError]:
     Raises:
         UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
     """
-    shown = "standard input" if path == "-" else repr(path)
-    try:
-        if path == "-":
-            import sys
-
-            text = sys.stdin.read()
-        elif os.path.isdir(path):
-            raise UsageError(
-                f"--batch {shown} is a folder; give a CSV or JSON Lines file"
-            )
-        else:
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                text = handle.read()
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"--batch {shown} is not UTF-8 text; save it as UTF-8"
-        ) from None
-    except OSError as exc:  # as --roster says it: no "[Errno 2]"
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"--batch {shown} cannot be read: {reason}") from None
+    shown = "--batch " + ("standard input" if path == "-" else repr(path))
+    text = read_text(path, shown, "a CSV or JSON Lines file", stdin=True)
     if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
         rows = list(_json_lines(text))
     else:
@@ -773,10 +758,6 @@ def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:
     return {a: Poly.const(draw.choice((-1, 1)) * draw.randint(1, 999)) for a in atoms}
 
 
-#: A line that assigns a name (``db = ...``, ``self.dLdb = ...``, ``dx += ...``).
-_ASSIGNED = re.compile(r"\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*[-+*/@]?=(?!=)")
-
-
 def _libraries() -> tuple[str, ...]:
     """The folders of numpy and symderiv: their frames are never the student's."""
     import numpy as np
@@ -810,14 +791,22 @@ def _computed(
     variables (innermost first): a local named for one (``dx``, ``dLdW``, ``grad_b``)
     that no later line of its function changes or uses but to pass it on
     (``return dx, dw, db``, ``self.dX = dx``), or an attribute of ``self`` (``self.dX``)
-    the function set before the line that raised and does not change later. Anything
-    less certain is left out: then that output is not checked at these sizes."""
+    the function set before the statement that raised and does not change later. A
+    loop around it runs its body again, so the loop counts as later. Anything less
+    certain is left out: then that output is not checked at these sizes."""
     found: dict[str, Any] = {}
     for frame, where in reversed(_student_frames(exc)):
-        source = _function_lines(frame.f_code, where.lineno)
-        if source is None:
-            continue
-        before, after = source
+        scope = _scope(where)
+        around = _around(scope, where, ast.stmt)  # the statement that raised last
+        loops = [s for s in around if isinstance(s, (ast.For, ast.AsyncFor, ast.While))]
+        start = (loops or around[-1:] or [where])[0].lineno
+        assigned = {  # self.dX = ..., self.dX[:] = ..., self.dX += ...
+            ast.unparse(node.value if isinstance(node, ast.Subscript) else node)
+            for node in ast.walk(scope)
+            if isinstance(node, (ast.Attribute, ast.Subscript))
+            and isinstance(node.ctx, ast.Store)
+            and node.lineno < start
+        }
         names = dict(frame.f_locals)  # the locals, then self's attributes
         owner = names.get("self")
         if hasattr(owner, "__dict__"):
@@ -829,92 +818,69 @@ def _computed(
                 role is not None
                 and role in roles
                 and role not in found
-                and (local or any(_assigns(text, name) for text in before))
-                and _passed_on(name, after, must_leave=local)
+                and (local or name in assigned)
+                and _passed_on(scope, name, start, must_leave=local)
             ):
                 found[role] = value
     return found
 
 
-def _function_lines(code: Any, line: int) -> tuple[list[str], list[str]] | None:
-    """The source lines of ``code``'s function before ``line`` and from it on. A loop
-    around ``line`` (a ``for`` or ``while`` indented less, above it) runs its body
-    again, so the body's lines count as later too. None when the source cannot be
-    read."""
-    import inspect
-
+def _scope(where: Any) -> ast.AST:
+    """The innermost function (or lambda) in the source of ``where``'s file around the
+    point it stood at, else the file's whole tree (empty when its source cannot be
+    read). The source is only parsed, never run."""
     try:
-        lines, first = inspect.getsourcelines(code)
-    except (OSError, TypeError):
-        return None
-    k = min(max(0, line - first), len(lines))
-    start, indent = k, _indent(lines[k]) if k < len(lines) else 0
-    for above in range(k - 1, -1, -1):
-        text = lines[above]
-        if not text.strip() or text.lstrip()[0] == "#" or _indent(text) >= indent:
-            continue
-        indent = _indent(text)
-        if re.match(r"\s*(async\s+)?(for|while)\b", text):
-            start = above
-    return lines[:start], lines[start:]
+        tree = _parse("".join(linecache.getlines(where.filename)))
+    except (SyntaxError, ValueError):  # not Python, or no longer what ran
+        tree = _parse("")
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    scopes: list[ast.AST] = [tree, *_around(tree, where, kinds)]
+    return scopes[-1]
 
 
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip())
+#: ast.parse, remembering the last few files (a function raises at every size triple).
+_parse = lru_cache(maxsize=8)(ast.parse)
 
 
-def _mention(name: str) -> str:
-    """A pattern for ``name`` (``dx``, ``self . dX``) standing as a whole name."""
-    return r"(?<![\w.])" + r"\s*\.\s*".join(map(re.escape, name.split(".")))
+def _around(tree: ast.AST, where: Any, kinds: Any) -> list[Any]:
+    """The nodes of ``kinds`` in ``tree`` around the point ``where`` (a FrameSummary)
+    stood at, outermost first (anywhere on its line when the column is unknown)."""
+    col = where.colno
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, kinds)
+        and (node.lineno, node.col_offset if col is not None else 0)
+        <= (where.lineno, col or 0)
+        < (node.end_lineno, node.end_col_offset if col is not None else math.inf)
+    ]
 
 
-def _assigns(text: str, name: str) -> bool:
-    """``text`` assigns ``name`` (``name = ...``, ``name[...] += ...``)."""
-    pattern = rf"{_mention(name)}\s*(\[[^=]*\])?\s*[-+*/@%]?=(?!=)"
-    return bool(re.search(pattern, text))
-
-
-def _passed_on(name: str, lines: Sequence[str], must_leave: bool) -> bool:
-    """Every line of ``lines`` that mentions ``name`` only passes it on, as a whole
-    item (``return dx, x.T @ dout, db``, ``grads = {"X": dx}``, ``self.dX = dx``): no
-    operator, call, index or attribute touches it, and nothing assigns it. With
-    ``must_leave``, some line must pass it on (a local never returned is not the
-    output)."""
-    mention = re.compile(rf"{_mention(name)}(?!\w)")
+def _passed_on(scope: ast.AST, name: str, start: int, must_leave: bool) -> bool:
+    """Every mention of ``name`` in ``scope`` from line ``start`` on only passes it on,
+    as a whole item (``return dx, x.T @ dout, db``, ``grads = {"X": dx}``,
+    ``self.dX = dx``): no operator, call, index or attribute touches it, and nothing
+    assigns it. With ``must_leave``, one must pass it on (a local never returned is
+    not the output)."""
+    parents = {
+        child: node for node in ast.walk(scope) for child in ast.iter_child_nodes(node)
+    }
     passed = False
-    for text in lines:
-        code = re.sub(r"#.*", "", re.sub(r"\"[^\"]*\"|'[^']*'", "''", text))
-        code = re.sub(r"^\s*(return|yield)\b", "", code)
-        if not mention.search(code):
+    for node in ast.walk(scope):
+        mention = isinstance(node, (ast.Name, ast.Attribute)) and node.lineno >= start
+        if not mention or ast.unparse(node) != name:
             continue
-        if re.search(r"[=!<>]=", code):
-            return False
-        left, _, right = code.rpartition("=")
-        if mention.search(left) or not all(
-            _whole_item(right, m.start(), m.end()) for m in mention.finditer(right)
-        ):
+        item: ast.AST = node
+        while isinstance(parents[item], (ast.Tuple, ast.List, ast.Dict)):
+            item = parents[item]
+        home = parents[item]
+        if isinstance(home, ast.Lambda):  # what a lambda returns
+            home = ast.Return(home.body)
+        kinds = (ast.Return, ast.Yield, ast.Assign, ast.AnnAssign, ast.Expr)
+        if not isinstance(home, kinds) or item is not home.value:
             return False
         passed = True
     return passed or not must_leave
-
-
-def _whole_item(code: str, start: int, end: int) -> bool:
-    """``code[start:end]`` stands alone as an item of a tuple, list or dict (or the
-    whole expression), in no call or index."""
-    before, after = code[:start].rstrip(), code[end:].lstrip()
-    if (before and before[-1] not in ",([{:") or (after and after[0] not in ",)]}"):
-        return False
-    opened: list[int] = []
-    for k, char in enumerate(code[:start]):
-        if char in "([{":
-            opened.append(k)
-        elif char in ")]}" and opened:
-            opened.pop()
-    for k in opened:
-        prior = code[:k].rstrip()
-        if prior and (prior[-1].isalnum() or prior[-1] in "_)]"):
-            return False  # f(dx), a[dx]
-    return True
 
 
 def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None:
@@ -922,57 +888,31 @@ def _culprit(exc: Exception, roles: Sequence[str], config: Config) -> str | None
     (the innermost frame outside numpy and symderiv): the name it assigns (db, dLdb, dw,
     self.dLdW), or the item of a returned tuple or dict the error's column falls in.
     None when the line says neither (shared code): then no output can be blamed alone."""
-    import linecache
-
     frames = _student_frames(exc)
     if not frames:
         return None
-    frame = frames[-1][1]
-    line = linecache.getline(frame.filename, frame.lineno or 0)
-    assigned = _ASSIGNED.match(line)
-    if assigned and gradient_of(assigned.group(1), config) in roles:
-        return gradient_of(assigned.group(1), config)
-    if frame.colno is None:
+    where = frames[-1][1]
+    scope = _scope(where)
+    stmt = ([scope] + _around(scope, where, ast.stmt))[-1]  # a lambda has none
+    if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        first = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        role = gradient_of(ast.unparse(first), config)  # db, self.dLdW; not db[:]
+        if role in roles:
+            return role
+    returned = stmt.value if isinstance(stmt, ast.Return) else None
+    if isinstance(stmt, ast.Lambda):
+        returned = stmt.body
+    items = returned.elts if isinstance(returned, ast.Tuple) else [returned]
+    if isinstance(returned, ast.Dict):
+        items = returned.values  # {"b": ...}: the key names it
+    hit = [k for k, item in enumerate(items) if item and _around(item, where, ast.expr)]
+    if len(items) != len(roles) or not hit or where.colno is None:
         return None
-    items = _items(line)
-    hit = [k for k, (a, b) in enumerate(items) if a <= frame.colno < b]
-    if len(items) != len(roles) or not hit:
-        return None
-    key = re.match(r"\s*[\"'](\w+)[\"']\s*:", line[items[hit[0]][0] :])
-    if key:  # {"b": ...}: the key names it
-        role = gradient_of("d" + key.group(1), config) or key.group(1)
+    key = returned.keys[hit[0]] if isinstance(returned, ast.Dict) else None
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        role = gradient_of("d" + key.value, config) or key.value
         return role if role in roles else None
     return roles[hit[0]]
-
-
-def _items(line: str) -> list[tuple[int, int]]:
-    """The (start, end) columns of the top-level items of the tuple or dict a line
-    returns (``return a, b, c``, ``lambda s: (a, b, c)``, ``{"X": a, ...}``); [] when
-    the line returns nothing."""
-    if "return " in line:
-        start = line.index("return ") + len("return ")
-    elif "lambda" in line and ":" in line[line.index("lambda") :]:
-        start = line.index(":", line.index("lambda")) + 1
-    else:
-        return []
-    body = line[start:].rstrip()
-    outer = int(body.lstrip()[:1] in ("(", "{"))  # the tuple's or dict's own bracket
-    if outer:
-        start += len(body) - len(body.lstrip()) + 1
-    depth, items, begin, end = outer, [], start, len(line)
-    for k in range(start, len(line)):
-        if line[k] in "([{":
-            depth += 1
-        elif line[k] in ")]}":
-            depth -= 1
-            if depth < outer:  # past the tuple (a lambda's inside a call)
-                end = k
-                break
-        elif line[k] == "," and depth == outer:
-            items.append((begin, k))
-            begin = k + 1
-    items.append((begin, end))
-    return items
 
 
 def _outputs(returned: Any, roles: Sequence[str]) -> dict[str, Any]:

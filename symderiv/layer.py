@@ -50,12 +50,12 @@ class AffineLayer:
         return self._cache[role]
 
     @property
-    def X(self) -> PolyMatrix:  # noqa: N802 - the maths name
+    def X(self) -> PolyMatrix:  # the maths name
         """Input, (N, D)."""
         return self.matrix("X")
 
     @property
-    def W(self) -> PolyMatrix:  # noqa: N802
+    def W(self) -> PolyMatrix:
         """Weights, (D, M) in xw, (M, D) in torch and column."""
         return self.matrix("W")
 
@@ -65,7 +65,7 @@ class AffineLayer:
         return self.matrix("b")
 
     @cached_property
-    def Y(self) -> PolyMatrix:  # noqa: N802
+    def Y(self) -> PolyMatrix:
         """Output, (N, M): y_ij = Σ_l x_il w_lj + b_j, built from the convention's formula."""
         env = {role: self.matrix(role) for role in ("X", "W", "b")}
         return evaluate(self.convention.forward(), env, self.sizes)

@@ -272,7 +272,7 @@ class Shape:
     cols: Dim
 
     @property
-    def T(self) -> Shape:  # noqa: N802 - the maths name
+    def T(self) -> Shape:  # the maths name
         """The transposed shape."""
         return Shape(self.cols, self.rows)
 
@@ -314,29 +314,29 @@ class _ShapeOf(Visitor["Shape | None"]):
             raise TypeError(f"{type(node).__name__} has no matrix shape")
         return out
 
-    def visit_Sym(self, node: Sym) -> Shape:  # noqa: N802
+    def visit_Sym(self, node: Sym) -> Shape:
         return self.role(node.role)
 
-    def visit_Scalar(self, node: Scalar) -> None:  # noqa: N802
+    def visit_Scalar(self, node: Scalar) -> None:
         return None
 
-    visit_Recip = visit_Scalar  # noqa: N815
-    visit_Written = visit_Scalar  # noqa: N815
+    visit_Recip = visit_Scalar
+    visit_Written = visit_Scalar
 
-    def visit_Eye(self, node: Eye) -> Shape:  # noqa: N802
+    def visit_Eye(self, node: Eye) -> Shape:
         return Shape((node.size,), (node.size,))
 
-    def visit_Ones(self, node: Ones) -> Shape:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> Shape:
         return Shape((node.size,), ())
 
-    def visit_Comm(self, node: Comm) -> Shape:  # noqa: N802
+    def visit_Comm(self, node: Comm) -> Shape:
         k: Dim = (node.rows, node.cols)
         return Shape(k, k)
 
-    def visit_T(self, node: T) -> Shape:  # noqa: N802
+    def visit_T(self, node: T) -> Shape:
         return self.matrix(node.arg).T
 
-    def visit_Prod(self, node: Prod) -> Shape | None:  # noqa: N802
+    def visit_Prod(self, node: Prod) -> Shape | None:
         shapes = [self.matrix(a) for a in node.args if not isinstance(a, SCALARS)]
         if not shapes:
             return None
@@ -347,48 +347,48 @@ class _ShapeOf(Visitor["Shape | None"]):
                 )
         return Shape(shapes[0].rows, shapes[-1].cols)
 
-    def visit_Sum(self, node: Sum) -> Shape:  # noqa: N802
+    def visit_Sum(self, node: Sum) -> Shape:
         return self.matrix(node.args[0])
 
-    def visit_Kron(self, node: Kron) -> Shape:  # noqa: N802
+    def visit_Kron(self, node: Kron) -> Shape:
         a, b = self.matrix(node.left), self.matrix(node.right)
         return Shape(a.rows + b.rows, a.cols + b.cols)
 
-    def visit_Vec(self, node: Vec) -> Shape:  # noqa: N802
+    def visit_Vec(self, node: Vec) -> Shape:
         return Shape(self.matrix(node.arg).count(), ())
 
-    def visit_Deriv(self, node: Deriv) -> Shape:  # noqa: N802
+    def visit_Deriv(self, node: Deriv) -> Shape:
         of, wrt = self.role(node.of), self.role(node.wrt)
         if node.of == "L" and not node.vec:
             return wrt.T if self.numerator else wrt
         return Shape(of.count(), wrt.count())
 
-    def visit_Grad(self, node: Grad) -> Shape:  # noqa: N802
+    def visit_Grad(self, node: Grad) -> Shape:
         return self.role(node.wrt)
 
-    def visit_Jac(self, node: Jac) -> Shape:  # noqa: N802
+    def visit_Jac(self, node: Jac) -> Shape:
         # J_h(y): (1, N·M); J_y(v): (N·M, #v); J_L(v): (1, #v).
         rows = () if node.fn in ("L", "h") else self.role(node.fn).count()
         return Shape(rows, self.role(node.at).count())
 
-    def visit_Explicit(self, node: Explicit) -> Shape:  # noqa: N802
+    def visit_Explicit(self, node: Explicit) -> Shape:
         rows, cols = node.matrix.shape
         return Shape((int(rows),), (int(cols),))
 
-    def visit_Expr(self, node: Expr) -> Shape | None:  # noqa: N802
+    def visit_Expr(self, node: Expr) -> Shape | None:
         shape = getattr(node.expr, "shape", None)
         if isinstance(shape, tuple) and len(shape) == 2:
             return Shape((int(shape[0]),), (int(shape[1]),))
         return None
 
     # a network's elementwise layers (symderiv.net)
-    def visit_Had(self, node: Had) -> Shape:  # noqa: N802
+    def visit_Had(self, node: Had) -> Shape:
         return self.matrix(node.left)
 
-    def visit_Slope(self, node: Slope) -> Shape:  # noqa: N802
+    def visit_Slope(self, node: Slope) -> Shape:
         return self.role(f"Z{node.index}")
 
-    def visit_Diag(self, node: Diag) -> Shape:  # noqa: N802
+    def visit_Diag(self, node: Diag) -> Shape:
         k = self.matrix(node.arg).count()
         return Shape(k, k)
 

@@ -84,32 +84,32 @@ class _Evaluate(Visitor[Array]):
     def __init__(self, values: Mapping[str, Array], sizes: Mapping[str, int]) -> None:
         self.values, self.sizes = values, sizes
 
-    def visit_Sym(self, node: Sym) -> Array:  # noqa: N802
+    def visit_Sym(self, node: Sym) -> Array:
         return np.asarray(self.values[node.role], dtype=np.float64)
 
-    def visit_T(self, node: T) -> Array:  # noqa: N802
+    def visit_T(self, node: T) -> Array:
         arg = self.visit(node.arg)
         return arg.T if arg.ndim else arg
 
-    def visit_Ones(self, node: Ones) -> Array:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> Array:
         return np.ones((self.sizes[node.size], 1))  # 1_k is a column, (k, 1)
 
-    def visit_Eye(self, node: Eye) -> Array:  # noqa: N802
+    def visit_Eye(self, node: Eye) -> Array:
         return np.eye(self.sizes[node.size])
 
-    def visit_Scalar(self, node: Scalar) -> Array:  # noqa: N802
+    def visit_Scalar(self, node: Scalar) -> Array:
         return np.array(float(node.value), dtype=np.float64)
 
-    def visit_Recip(self, node: Recip) -> Array:  # noqa: N802
+    def visit_Recip(self, node: Recip) -> Array:
         return np.array(1.0 / self.sizes[node.size], dtype=np.float64)
 
-    def visit_Prod(self, node: Prod) -> Array:  # noqa: N802
+    def visit_Prod(self, node: Prod) -> Array:
         return _product([self.visit(a) for a in node.args])
 
-    def visit_Sum(self, node: Sum) -> Array:  # noqa: N802
+    def visit_Sum(self, node: Sum) -> Array:
         return _sum([self.visit(a) for a in node.args])
 
-    def visit_Kron(self, node: Kron) -> Array:  # noqa: N802
+    def visit_Kron(self, node: Kron) -> Array:
         left, right = self.visit(node.left), self.visit(node.right)
         return np.asarray(np.kron(left, right), dtype=np.float64)
 

@@ -516,7 +516,8 @@ def test_source_never_calls_an_evaluator(module: str) -> None:
     names = set(_code_names(root / module))
     allowed = {"parse"} if module != "cli/check.py" else set()  # our own parse()
     assert not (names & (FORBIDDEN - allowed))
-    assert "import ast" not in (root / module).read_text(encoding="utf-8")
+    if module != "grade.py":  # grade.function parses (never runs) a student's source
+        assert "import ast" not in (root / module).read_text(encoding="utf-8")
 
 
 HOSTILE = [

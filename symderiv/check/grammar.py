@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..conventions import NAMEABLE, Config
-from ..errors import FormulaError, SymderivError
+from ..errors import FormulaError, SymderivError, clip
 from ..notation import Node, Prod, Scalar, Sym, T
 
 #: Longest formula accepted, in characters.
@@ -297,7 +297,7 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
                 if previous.text == "." and previous.end == pos:
                     start, shown = pos - 1, "." + token.text
                 raise _refused(
-                    f"unexpected {_clip(shown)!r}",
+                    f"unexpected {clip(shown)!r}",
                     start + 1,
                     ": names with '__' are never allowed",
                     names,
@@ -337,22 +337,22 @@ def _number(text: str, pos: int, names: Names) -> Token:
     if follow:
         glued = text[pos : follow.end()]
         raise _refused(
-            f"unexpected {_clip(glued)!r}",
+            f"unexpected {clip(glued)!r}",
             pos + 1,
             ": a number cannot be followed by a name; "
-            f"write {digits}*{_clip(follow.group())}",
+            f"write {digits}*{clip(follow.group())}",
             names,
         )
     exponent = digits.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 12:
         raise FormulaLimitError(
-            f"number {_clip(digits)} at column {pos + 1} is out of range; exponents go "
+            f"number {clip(digits)} at column {pos + 1} is out of range; exponents go "
             "from -12 to 12"
         )
     value = Fraction(digits)
     if value > MAX_NUMBER or value.denominator > MAX_DENOMINATOR:
         raise FormulaLimitError(
-            f"number {_clip(digits)} at column {pos + 1} is out of range; numbers are at "
+            f"number {clip(digits)} at column {pos + 1} is out of range; numbers are at "
             f"most {MAX_NUMBER:,} in magnitude, with at most 12 decimals"
         )
     return Token("number", digits, pos)
@@ -363,10 +363,6 @@ def _refused(what: str, column: int, why: str, names: Names) -> FormulaSyntaxErr
     return FormulaSyntaxError(
         f"{what} at column {column}{why}; {names.allowed()}", column
     )
-
-
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- the tree: notation nodes, plus the student-only ones ------------------------------------
@@ -451,7 +447,7 @@ class Formula:
     def source(self, node: Node) -> str:
         """The source text of ``node`` (shortened past 40 characters)."""
         start, end = self.spans.get(id(node), (0, len(self.text)))
-        return _clip(self.text[start:end].strip())
+        return clip(self.text[start:end].strip())
 
     def literals(self) -> set[int]:
         """Whole numbers a size must avoid: every literal's numerator and denominator.
@@ -632,7 +628,7 @@ class _Parser:
             if attr.kind != "name" or attr.text not in METHODS:
                 shown = "." + attr.text if attr.kind == "name" else "."
                 raise _refused(
-                    f"unexpected {_clip(shown)!r}",
+                    f"unexpected {clip(shown)!r}",
                     dot.column,
                     ": only .T, .sum(...), .mean(...), .dot(...), .transpose(), "
                     ".reshape(...), .t(), .mm(...) and .matmul(...) may follow an operand",
@@ -694,7 +690,7 @@ class _Parser:
         if function.kind != "name" or function.text not in FUNCTIONS:
             shown = f"{module.text}.{function.text}" if function.kind == "name" else ""
             raise _refused(
-                f"unexpected {_clip(shown or module.text + '.')!r}",
+                f"unexpected {clip(shown or module.text + '.')!r}",
                 module.column,
                 f": of numpy and torch only {', '.join(FUNCTIONS)} are allowed",
                 self.names,
@@ -714,7 +710,7 @@ class _Parser:
         if word in FUNCTIONS:
             raise self.unexpected(token, f"{word} must be called, e.g. np.{word}(...)")
         raise _refused(
-            f"unknown name {_clip(word)!r}",
+            f"unknown name {clip(word)!r}",
             token.column,
             self.suggest(word),
             self.names,
@@ -780,7 +776,7 @@ class _Parser:
         if name.text not in FUNCTIONS:
             hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
             raise _refused(
-                f"unexpected call {_clip(name.text + '(')!r}",
+                f"unexpected call {clip(name.text + '(')!r}",
                 name.column,
                 f": only {', '.join(FUNCTIONS)} can be called{hint}",
                 self.names,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..algebra import Poly, PolyMatrix
 from ..conventions import VARIABLES, Config, Letters
-from ..errors import ChoiceError, FormulaError, SymderivError
+from ..errors import ChoiceError, FormulaError, SymderivError, clip
 from ..notation import Node, Prod, T
 from .grammar import (
     Formula,
@@ -37,7 +37,6 @@ from .grammar import (
     FormulaSyntaxError,
     Names,
     Reduce,
-    _clip,
     parse,
     walk,
 )
@@ -332,7 +331,7 @@ def readable(poly: Poly, letters: Letters) -> str:
             factors.insert(0, str(abs(c)))
         sign = (" - " if c < 0 else " + ") if out else ("-" if c < 0 else "")
         out.append(sign + "·".join(factors))
-    return _clip("".join(out), MAX_SHOWN)
+    return clip("".join(out), MAX_SHOWN)
 
 
 # -- one size triple ------------------------------------------------------------------------
@@ -475,8 +474,8 @@ class _Checker:
         values = (
             readable(r, self.letters),
             readable(g, self.letters),
-            _clip(r.to_str(), MAX_SHOWN),
-            _clip(g.to_str(), MAX_SHOWN),
+            clip(r.to_str(), MAX_SHOWN),
+            clip(g.to_str(), MAX_SHOWN),
         )
         index = (i + 1, j + 1) if len(got_shape) == 2 else (1, j + 1)
         shown = f"({index[0]}, {index[1]})" if len(got_shape) == 2 else f"{j + 1}"
@@ -701,7 +700,7 @@ def _result(
     written = checker.formula.text
     if checker.formula.target:  # "dW = X.T @ dY": the verdict reads ∂L/∂W = X.T @ dY
         written = written.split("=", 1)[1]
-    text = _clip(" ".join(written.split()), MAX_SHOWN)
+    text = clip(" ".join(written.split()), MAX_SHOWN)
     head = (
         f"{checker.deriv} = {text}"
         if checker.formula.text != "<function>"

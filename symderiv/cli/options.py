@@ -19,7 +19,7 @@ from ..conventions import (
     parse_names,
     parse_wrt,
 )
-from ..errors import SymderivError
+from ..errors import SymderivError, clip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,34 +40,21 @@ class Size(click.ParamType[int]):
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> int:
         text = str(value).strip()
-        if not _SIZE_RE.match(text):
-            self.fail(
-                f"{_clip(repr(value))} is not a whole number; use an integer >= 1",
-                param,
-                ctx,
-            )
         digits = text.lstrip("+-").lstrip("0")
-        if text.startswith("-") and digits:
-            self.fail(f"{_clip(text)} is negative; use an integer >= 1", param, ctx)
-        if not digits:
-            self.fail(f"{_clip(text)} is zero; use an integer >= 1", param, ctx)
-        if len(digits) > len(str(self.limit)) or int(digits) > self.limit:
-            self.fail(
-                f"{_clip(digits)} is too large; use an integer from 1 to {self.limit}",
-                param,
-                ctx,
-            )
-        return int(digits)
+        if not _SIZE_RE.match(text):
+            shown, why = repr(value), "is not a whole number; use an integer >= 1"
+        elif text.startswith("-") and digits:
+            shown, why = text, "is negative; use an integer >= 1"
+        elif not digits:
+            shown, why = text, "is zero; use an integer >= 1"
+        elif len(digits) > len(str(self.limit)) or int(digits) > self.limit:
+            shown, why = digits, f"is too large; use an integer from 1 to {self.limit}"
+        else:
+            return int(digits)
+        self.fail(f"{clip(shown, count=True)} {why}", param, ctx)
 
 
 _SIZE_RE = re.compile(r"[+-]?[0-9]+\Z", re.ASCII)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    """``text`` for a one-line message, shortened past ``limit`` characters."""
-    if len(text) > limit:
-        return f"{text[: limit - 1]}… ({len(text)} characters)"
-    return text
 
 
 #: A size: a whole number >= 1 (the size guard refuses what is too large).

@@ -101,6 +101,7 @@ def _table(report: VerifyReport) -> Table:
 
     from ..conventions import derivative_name
     from ..render.formula import formula_text
+    from ..render.terminal import mark
 
     inst = report.instance
     conv = inst.convention
@@ -124,7 +125,7 @@ def _table(report: VerifyReport) -> Table:
             Text("×".join(map(str, c.shape))),
             Text("—" if c.problem else _error(c.fd_error)),
             Text("—" if c.problem else torch_cell),
-            Text("✓", style="bold green") if c.passed else Text("✗", style="bold red"),
+            mark(c.passed),
         )
     return table
 
@@ -194,7 +195,7 @@ def verify(
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
     from ..render.formula import formula_text
-    from ..render.terminal import KeptText
+    from ..render.terminal import KeptText, mark
     from .console import make_console
     from .options import resolve_wrt
 
@@ -233,7 +234,7 @@ def verify(
         f"autograd: {autograd}",
     ):
         console.print(KeptText(line, width=console.width))
+    agree = "every closed form agrees" if report.passed else "a closed form disagrees"
+    console.print(mark(report.passed, f" {agree} with the numbers."))
     if not report.passed:
-        console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
         raise VerificationError(_failure(report))
-    console.print(Text("✓ every closed form agrees with the numbers.", "bold green"))

@@ -56,27 +56,27 @@ class _NumPy(Visitor[str]):
             raise TypeError(f"no NumPy expression given for the size {name}")
         return self.sizes[name]
 
-    def visit_Sym(self, node: Sym) -> str:  # noqa: N802
+    def visit_Sym(self, node: Sym) -> str:
         return self.names[node.role]
 
-    def visit_Ones(self, node: Ones) -> str:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> str:
         return f"np.ones(({self.size(node.size)}, 1))"  # 1_k is a column, (k, 1)
 
-    def visit_Eye(self, node: Eye) -> str:  # noqa: N802
+    def visit_Eye(self, node: Eye) -> str:
         return f"np.eye({self.size(node.size)})"
 
-    def visit_Scalar(self, node: Scalar) -> str:  # noqa: N802
+    def visit_Scalar(self, node: Scalar) -> str:
         v = Fraction(node.value)
         if v.denominator == 1:
             return f"({v.numerator})" if v < 0 else str(v.numerator)
         return f"({v.numerator} / {v.denominator})"
 
-    def visit_T(self, node: T) -> str:  # noqa: N802
+    def visit_T(self, node: T) -> str:
         inner = self.visit(node.arg)
         # a name or a call needs no parentheses: X.T, np.ones((N, 1)).T
         return f"{inner}.T" if isinstance(node.arg, _ATOMS) else f"({inner}).T"
 
-    def visit_Sum(self, node: Sum) -> str:  # noqa: N802
+    def visit_Sum(self, node: Sum) -> str:
         out = self.visit(node.args[0])
         for a in node.args[1:]:
             if isinstance(a, Prod) and a.args and a.args[0] == Scalar(Fraction(-1)):
@@ -85,10 +85,10 @@ class _NumPy(Visitor[str]):
                 out += " + " + self.visit(a)
         return out
 
-    def visit_Kron(self, node: Kron) -> str:  # noqa: N802
+    def visit_Kron(self, node: Kron) -> str:
         return f"np.kron({self.visit(node.left)}, {self.visit(node.right)})"
 
-    def visit_Prod(self, node: Prod) -> str:  # noqa: N802
+    def visit_Prod(self, node: Prod) -> str:
         args = node.args
         if len(args) == 2 and isinstance(args[0], T) and isinstance(args[0].arg, Ones):
             # 1ᵀ·A: the column sums, (1, cols), or a vector (cols,) with flat rows
@@ -117,18 +117,18 @@ class _NumPy(Visitor[str]):
             out += text
         return out
 
-    def visit_Recip(self, node: Recip) -> str:  # noqa: N802
+    def visit_Recip(self, node: Recip) -> str:
         return f"(1 / {self.size(node.size)})"
 
     # a network's elementwise layers (symderiv.net): ⊙ is *, the slopes are cached
-    def visit_Had(self, node: Had) -> str:  # noqa: N802
+    def visit_Had(self, node: Had) -> str:
         sides = []
         for side in (node.left, node.right):
             text = self.visit(side)
             sides.append(f"({text})" if isinstance(side, (Sum, Prod, Had)) else text)
         return " * ".join(sides)
 
-    def visit_Slope(self, node: Slope) -> str:  # noqa: N802
+    def visit_Slope(self, node: Slope) -> str:
         if node.kind == "relu":
             return self.names[f"R{node.index}"]
         a = self.names[f"A{node.index}"]

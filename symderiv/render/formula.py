@@ -101,28 +101,28 @@ class _Printer(Visitor[str]):
         return str(value)
 
     # -- the walk ----------------------------------------------------------------------
-    def visit_Sym(self, node: Sym) -> str:  # noqa: N802
+    def visit_Sym(self, node: Sym) -> str:
         return self.name(node.role)
 
-    def visit_T(self, node: T) -> str:  # noqa: N802
+    def visit_T(self, node: T) -> str:
         inner = self.visit(node.arg)
         if not isinstance(node.arg, (Sym, Ones, Eye)):
             inner = self.paren.format(inner)
         return inner + self.transpose
 
-    def visit_Eye(self, node: Eye) -> str:  # noqa: N802
+    def visit_Eye(self, node: Eye) -> str:
         return self.sub("I", self.size(node.size))
 
-    def visit_Ones(self, node: Ones) -> str:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> str:
         return self.sub(self.one, self.size(node.size))
 
-    def visit_Comm(self, node: Comm) -> str:  # noqa: N802
+    def visit_Comm(self, node: Comm) -> str:
         return "K"
 
-    def visit_Scalar(self, node: Scalar) -> str:  # noqa: N802
+    def visit_Scalar(self, node: Scalar) -> str:
         return self.scalar(node.value)
 
-    def visit_Recip(self, node: Recip) -> str:  # noqa: N802
+    def visit_Recip(self, node: Recip) -> str:
         return self.frac.format("1", self.size(node.size))
 
     def wrapped(self, node: Node, kinds: tuple[type[Node], ...]) -> str:
@@ -130,11 +130,11 @@ class _Printer(Visitor[str]):
         text = self.visit(node)
         return self.paren.format(text) if isinstance(node, kinds) else text
 
-    def visit_Kron(self, node: Kron) -> str:  # noqa: N802
+    def visit_Kron(self, node: Kron) -> str:
         sides = (node.left, node.right)
         return self.otimes.join(self.wrapped(side, (Sum, Kron)) for side in sides)
 
-    def visit_Sum(self, node: Sum) -> str:  # noqa: N802
+    def visit_Sum(self, node: Sum) -> str:
         out = ""
         for k, arg in enumerate(node.args):
             negated = _negated(arg) if k else None
@@ -144,7 +144,7 @@ class _Printer(Visitor[str]):
                 out += (" + " if k else "") + self.visit(arg)
         return out
 
-    def visit_Prod(self, node: Prod) -> str:  # noqa: N802
+    def visit_Prod(self, node: Prod) -> str:
         args = list(node.args)
         first = args[0] if args else None
         den: str | None = None
@@ -165,19 +165,19 @@ class _Printer(Visitor[str]):
             return self.over.format(inner, den)
         return self.times.join(self.wrapped(a, (Sum, Kron, Had)) for a in args)
 
-    def visit_Vec(self, node: Vec) -> str:  # noqa: N802
+    def visit_Vec(self, node: Vec) -> str:
         return self.vec.format(self.visit(node.arg))
 
-    def visit_Deriv(self, node: Deriv) -> str:  # noqa: N802
+    def visit_Deriv(self, node: Deriv) -> str:
         of, wrt = self.name(node.of), self.name(node.wrt)
         if node.vec:
             of, wrt = self.vec.format(of), self.vec.format(wrt)
         return self.frac.format(self.partial.format(of), self.partial.format(wrt))
 
-    def visit_Grad(self, node: Grad) -> str:  # noqa: N802
+    def visit_Grad(self, node: Grad) -> str:
         return self.grad.format(self.name(node.wrt), self.name(node.of))
 
-    def visit_Jac(self, node: Jac) -> str:  # noqa: N802
+    def visit_Jac(self, node: Jac) -> str:
         fn = self.letters.entry(node.fn) if node.fn in ROLES else node.fn
         at = self.letters.entry(node.at)
         return self.sub("J", self.layered(fn)) + f"({self.layered(at)})"
@@ -190,7 +190,7 @@ class _Printer(Visitor[str]):
         return m.group(1) + f"({m.group(2)})".translate(SUPERSCRIPT)
 
     # -- a network's elementwise layers (symderiv.net) ---------------------------------
-    def visit_Had(self, node: Had) -> str:  # noqa: N802
+    def visit_Had(self, node: Had) -> str:
         parts = []
         for side in (node.left, node.right):
             s = self.visit(side)
@@ -201,7 +201,7 @@ class _Printer(Visitor[str]):
             parts.append(self.paren.format(s) if wrap else s)
         return self.odot.join(parts)
 
-    def visit_Slope(self, node: Slope) -> str:  # noqa: N802
+    def visit_Slope(self, node: Slope) -> str:
         a = self.name(f"A{node.index}")
         one = self.one
         return {
@@ -210,7 +210,7 @@ class _Printer(Visitor[str]):
             "sigmoid": f"{a}{self.odot}{self.paren.format(f'{one}{self.minus}{a}')}",
         }[node.kind]
 
-    def visit_Diag(self, node: Diag) -> str:  # noqa: N802
+    def visit_Diag(self, node: Diag) -> str:
         inner = self.visit(node.arg)
         if isinstance(node.arg, (Had, Prod, Sum)) or (
             isinstance(node.arg, Slope) and node.arg.kind == "sigmoid"
@@ -218,15 +218,15 @@ class _Printer(Visitor[str]):
             inner = self.paren.format(inner)
         return self.diag.format(inner)
 
-    def visit_Written(self, node: Written) -> str:  # noqa: N802
+    def visit_Written(self, node: Written) -> str:
         return node.text
 
-    def visit_Explicit(self, node: Node) -> str:  # noqa: N802
+    def visit_Explicit(self, node: Node) -> str:
         if self.leaf is None:
             raise TypeError(f"no printer given for {type(node).__name__}")
         return self.leaf(node)
 
-    visit_Expr = visit_Explicit  # noqa: N815
+    visit_Expr = visit_Explicit
 
 
 def size_latex(name: str) -> str:
@@ -256,7 +256,7 @@ class _LatexPrinter(_Printer):
         m = _LAYER_ENTRY.match(letters)
         return letters if m is None else f"{m.group(1)}^{{({m.group(2)})}}"
 
-    def visit_Written(self, node: Written) -> str:  # noqa: N802
+    def visit_Written(self, node: Written) -> str:
         return node.tex
 
     def name(self, role: str) -> str:
@@ -279,14 +279,14 @@ class _LatexPrinter(_Printer):
 
     kron_depth = 0
 
-    def visit_Ones(self, node: Ones) -> str:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> str:
         # --bold: 1ᵀ·dY, the length left to context, as seeds 000 and 002 write it; a
         # Kronecker form keeps 1_N ⊗ I_M, where the sizes are the point
         if self.letters.bold and not self.kron_depth:
             return self.one
         return super().visit_Ones(node)
 
-    def visit_Kron(self, node: Kron) -> str:  # noqa: N802
+    def visit_Kron(self, node: Kron) -> str:
         self.kron_depth += 1
         try:
             return super().visit_Kron(node)

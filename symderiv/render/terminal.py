@@ -310,12 +310,12 @@ def labelled(block: TBlock, shape: tuple[int, int]) -> TBlock:
 
 
 # -- prose ---------------------------------------------------------------------------------------
-#: Prose with marked maths as Unicode text (maths in the derivation's letters).
+#: formula.prose_plain under its old name, which render/html.py still imports.
 prose_text = prose_plain
 
 
 def prose_held(prose: Prose, letters: Letters) -> str:
-    """:func:`prose_text` with the spaces inside maths :data:`HOLD` (kept on one line
+    """:func:`prose_plain` with the spaces inside maths :data:`HOLD` (kept on one line
     while :class:`KeptText` wraps the prose)."""
     return "".join(
         seg if isinstance(seg, str) else prose_plain((seg,), letters).replace(" ", HOLD)
@@ -427,7 +427,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def prose(self, prose: str | Prose) -> str:
         """Marked prose, or plain words, as Unicode text."""
-        return prose_text(prose, self.letters)
+        return prose_plain(prose, self.letters)
 
     def children(self, blocks: tuple[Block, ...]) -> list[Any]:
         return [r for out in self.blocks(blocks) for r in out]
@@ -758,7 +758,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             table.add_row(
                 Text(self.letters.of(check.wrt)),
                 Text(self.prose(notes.claim(check.claim))),
-                _mark(check.passed),
+                mark(check.passed),
                 Text(self.prose(check.detail)),
             )
         ok = block.verified
@@ -780,7 +780,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         out.append(self.prose(cell.aside), style="dim")
         if cell.passed is not None:
             out.append(HOLD)
-            out.append_text(_mark(cell.passed))
+            out.append_text(mark(cell.passed))
         return KeptText(out)
 
     def table(self, block: TableBlock) -> list[Any]:
@@ -806,8 +806,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         return []  # omitted (page.OMITTED): code cells run only in a notebook
 
 
-def _mark(passed: bool) -> Text:
-    return Text("✓" if passed else "✗", style=_STYLE_PASSED[passed])
+def mark(passed: bool, words: str = "") -> Text:
+    """A green ✓ or a red ✗ (bold), then ``words`` in the same style."""
+    return Text(("✓" if passed else "✗") + words, style=_STYLE_PASSED[passed])
 
 
 @dataclass

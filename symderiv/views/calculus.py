@@ -177,20 +177,20 @@ class _SympyMatrix(Visitor[Any]):
     def __init__(self, calc: IndexCalculus) -> None:
         self.calc = calc
 
-    def visit_Sym(self, node: Sym) -> Any:  # noqa: N802
+    def visit_Sym(self, node: Sym) -> Any:
         c = self.calc
         return sp.MatrixSymbol(c.letters.of(node.role), *c.shape(node.role))
 
-    def visit_T(self, node: T) -> Any:  # noqa: N802
+    def visit_T(self, node: T) -> Any:
         return self.visit(node.arg).T
 
-    def visit_Ones(self, node: Ones) -> Any:  # noqa: N802
+    def visit_Ones(self, node: Ones) -> Any:
         return sp.OneMatrix(self.calc.size[node.size], 1)
 
-    def visit_Prod(self, node: Prod) -> Any:  # noqa: N802
+    def visit_Prod(self, node: Prod) -> Any:
         return functools.reduce(operator.mul, (self.visit(a) for a in node.args))
 
-    def visit_Sum(self, node: Sum) -> Any:  # noqa: N802
+    def visit_Sum(self, node: Sum) -> Any:
         return functools.reduce(operator.add, (self.visit(a) for a in node.args))
 
 
