@@ -130,6 +130,7 @@ def verify_command(
     from ..cli.console import make_console
     from ..errors import VerificationError
     from ..numeric import FD_RTOL, TORCH_RTOL
+    from ..render.terminal import mark
     from .notes import formula_text
     from .numeric import verify_net
 
@@ -175,7 +176,7 @@ def verify_command(
             Text("×".join(map(str, c.shape))),
             Text(f"{c.fd_error:.1e}"),
             Text(torch_cell),
-            Text("✓", style="bold green") if c.passed else Text("✗", style="bold red"),
+            mark(c.passed),
         )
     console.print(table)
     console.print(
@@ -189,11 +190,11 @@ def verify_command(
             )
         )
     )
+    agree = "every closed form agrees" if report.passed else "a closed form disagrees"
+    console.print(mark(report.passed, f" {agree} with the numbers."))
     if not report.passed:
-        console.print(Text("✗ a closed form disagrees with the numbers.", "bold red"))
         bad = ", ".join(c.var for c in report.checks if not c.passed)
         raise VerificationError(f"verification failed for {bad}")
-    console.print(Text("✓ every closed form agrees with the numbers.", "bold green"))
 
 
 def _fd_budget(config: Any, force: bool) -> None:

@@ -66,14 +66,14 @@ def diag_of(values: list[Poly]) -> PolyMatrix:
 class _Evaluate(algebra._Evaluate):
     """The single layer's evaluator, with the network's Had, Slope and Diag nodes."""
 
-    def visit_Had(self, node: Had) -> PolyMatrix:  # noqa: N802
+    def visit_Had(self, node: Had) -> PolyMatrix:
         return hadamard(self.visit(node.left), self.visit(node.right))
 
-    def visit_Slope(self, node: Slope) -> PolyMatrix:  # noqa: N802
+    def visit_Slope(self, node: Slope) -> PolyMatrix:
         shape = self.env[f"Z{node.index}"].shape
         return slope_matrix(node.kind, node.index, shape)
 
-    def visit_Diag(self, node: Diag) -> PolyMatrix:  # noqa: N802
+    def visit_Diag(self, node: Diag) -> PolyMatrix:
         return diag_of(self.visit(node.arg).vec(self.order))
 
 

@@ -136,10 +136,10 @@ def forms(config: NetConfig) -> tuple[Node, dict[str, Node]]:
 class _Evaluate(numeric._Evaluate):
     """The single layer's evaluator, with Had and Slope (read from the cached A or R)."""
 
-    def visit_Had(self, node: Had) -> Array:  # noqa: N802
+    def visit_Had(self, node: Had) -> Array:
         return self.visit(node.left) * self.visit(node.right)
 
-    def visit_Slope(self, node: Slope) -> Array:  # noqa: N802
+    def visit_Slope(self, node: Slope) -> Array:
         k = node.index
         if node.kind == "relu":
             return self.values[f"R{k}"]

@@ -21,6 +21,7 @@ from ..conventions import (
     Convention,
     check_size,
     choose,
+    comma_list,
 )
 from ..errors import UsageError
 
@@ -161,9 +162,7 @@ def parse_net_wrt(text: str | tuple[str, ...] | None, spec: NetSpec) -> tuple[st
     allowed = variables(spec)
     if text is None:
         return allowed
-    items = (
-        [s.strip() for s in text.split(",")] if isinstance(text, str) else list(text)
-    )
+    items = comma_list(text)
     if not items or any(not s for s in items):
         raise UsageError(f"--wrt {text!r} is empty or has an empty item; use e.g. X,W1")
     for s in items:

@@ -310,8 +310,6 @@ def labelled(block: TBlock, shape: tuple[int, int]) -> TBlock:
 
 
 # -- prose ---------------------------------------------------------------------------------------
-#: formula.prose_plain under its old name, which render/html.py still imports.
-prose_text = prose_plain
 
 
 def prose_held(prose: Prose, letters: Letters) -> str:
