@@ -902,51 +902,23 @@ def parse(text: str, names: Names) -> Formula:
 def numpy_text(node: Node, config: Config) -> str:
     """A closed form such as ``Prod(T(Sym("X")), Sym("dY"))`` as check reads it: ``X.T @ dY``.
 
-    Names are ``config``'s display letters and 1_N is ``np.ones((N, 1))`` with the
-    convention's name of the batch size, so :func:`symderiv.check.check_formula` of the
-    text, at ``config``'s sizes and any others, is right exactly when the closed form is.
+    The NumPy printer of the handouts and codegen (:func:`symderiv.render.code.numpy_code`)
+    with ``config``'s display letters and the convention's size names, so
+    :func:`symderiv.check.check_formula` of the text, at ``config``'s sizes and any
+    others, is right exactly when the closed form is.
 
     Raises:
-        TypeError: a node this grammar has no spelling for (I, K, ⊗, vec).
+        TypeError: a node with no NumPy form (I, K, ⊗, vec).
 
     >>> numpy_text(Prod(T(Sym("X")), Sym("dY")), Config(convention="column"))
     'A.T @ dLdZ'
     """
-    from ..notation import Ones as OnesVector
-    from ..notation import Sum
+    from ..render.code import numpy_code
 
     letters = config.letters
-
-    spelled = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
-
-    def size(value: object) -> str:
-        if isinstance(value, str):  # N, D or M: the convention's spelling
-            return spelled.get(value, value)
-        return config.conv.sizes[0] if value == config.n else str(value)
-
-    def text(part: Node, inner: bool = False) -> str:
-        if isinstance(part, Sym):
-            return letters.of(part.role)
-        if isinstance(part, OnesVector):
-            return f"np.ones(({size(part.size)}, 1))"
-        if isinstance(part, Scalar):
-            return str(part.value)
-        if isinstance(part, T):
-            return f"{text(part.arg, inner=True)}.T"
-        if isinstance(part, Prod):
-            body = " @ ".join(
-                text(a, inner=True) for a in part.args if not isinstance(a, Scalar)
-            )
-            scalars = [a for a in part.args if isinstance(a, Scalar)]
-            if scalars:
-                body = " * ".join([f"({body})", *(text(a) for a in scalars)])
-            return f"({body})" if inner and len(part.args) > 1 else body
-        if isinstance(part, Sum):
-            body = " + ".join(text(a) for a in part.args)
-            return f"({body})" if inner else body
-        raise TypeError(f"no numpy spelling for {type(part).__name__}")
-
-    return text(node)
+    names = {role: letters.of(role) for role in ("X", "W", "b", "Y", "dY")}
+    sizes = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
+    return numpy_code(node, names, sizes, flat_rows=config.conv.bias_vector)
 
 
 __all__ = [
