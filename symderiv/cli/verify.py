@@ -23,6 +23,8 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from rich.table import Table
 
     from ..numeric import VerifyReport
@@ -95,39 +97,49 @@ def _error(value: float | None) -> str:
     return "—" if value is None else f"{value:.1e}"
 
 
-def _table(report: VerifyReport) -> Table:
+def checks_table(
+    title: str, rows: Iterable[tuple[str, str, str, str, str, bool]]
+) -> Table:
+    """The closed forms against numbers: one row (variable, closed form, shape, FD error,
+    autograd error, passed) per variable; a layer's and a network's verify share it."""
     from rich.table import Table
     from rich.text import Text
 
-    from ..conventions import derivative_name
-    from ..render.formula import formula_text
     from ..render.terminal import mark
 
-    inst = report.instance
-    conv = inst.convention
-    torch_missing = report.torch_version is None
-    table = Table(
-        title="Closed forms of ∂L/∂variable against numbers (float64)",
-        title_justify="left",
-    )
+    table = Table(title=title, title_justify="left")
     table.add_column("variable")
     table.add_column("closed form")
     table.add_column("shape")
     table.add_column("max |closed − FD|", justify="right")
     table.add_column("max |closed − autograd|", justify="right")
     table.add_column("ok", justify="center")
+    for *cells, passed in rows:
+        table.add_row(*map(Text, cells), mark(passed))
+    return table
+
+
+def _table(report: VerifyReport) -> Table:
+    from ..conventions import derivative_name
+    from ..render.formula import formula_text
+
+    conv = report.instance.convention
+    torch_missing = report.torch_version is None
+    rows = []
     for c in report.checks:
         name = derivative_name(conv, c.var)
         torch_cell = "torch not installed" if torch_missing else _error(c.torch_error)
-        table.add_row(
-            Text(conv.letters.of(c.var)),
-            Text(f"{name} = {formula_text(c.formula, conv.letters)}"),
-            Text("×".join(map(str, c.shape))),
-            Text("—" if c.problem else _error(c.fd_error)),
-            Text("—" if c.problem else torch_cell),
-            mark(c.passed),
+        rows.append(
+            (
+                conv.letters.of(c.var),
+                f"{name} = {formula_text(c.formula, conv.letters)}",
+                "×".join(map(str, c.shape)),
+                "—" if c.problem else _error(c.fd_error),
+                "—" if c.problem else torch_cell,
+                c.passed,
+            )
         )
-    return table
+    return checks_table("Closed forms of ∂L/∂variable against numbers (float64)", rows)
 
 
 def _failure(report: VerifyReport) -> str:

@@ -124,10 +124,10 @@ def verify_command(
     force: bool,
 ) -> None:
     """``symderiv verify --net ...``: closed forms against FD and autograd; exit 1 if not."""
-    from rich.table import Table
     from rich.text import Text
 
     from ..cli.console import make_console
+    from ..cli.verify import checks_table
     from ..errors import VerificationError
     from ..numeric import FD_RTOL, TORCH_RTOL
     from ..render.terminal import mark
@@ -156,29 +156,19 @@ def verify_command(
         for c in report.checks
     ]
     console.print(Text("gradients as NumPy holds them: " + ", ".join(held)))
-    table = Table(
-        title="Closed forms through the network against numbers (float64)",
-        title_justify="left",
+    rows = (
+        (
+            c.var,
+            f"d{c.var} = {formula_text(c.formula)}",
+            "×".join(map(str, c.shape)),
+            f"{c.fd_error:.1e}",
+            "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}",
+            c.passed,
+        )
+        for c in report.checks
     )
-    table.add_column("variable")
-    table.add_column("closed form")
-    table.add_column("shape")
-    table.add_column("max |closed − FD|", justify="right")
-    table.add_column("max |closed − autograd|", justify="right")
-    table.add_column("ok", justify="center")
-    for c in report.checks:
-        torch_cell = (
-            "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}"
-        )
-        table.add_row(
-            Text(c.var),
-            Text(f"d{c.var} = {formula_text(c.formula)}"),
-            Text("×".join(map(str, c.shape))),
-            Text(f"{c.fd_error:.1e}"),
-            Text(torch_cell),
-            mark(c.passed),
-        )
-    console.print(table)
+    title = "Closed forms through the network against numbers (float64)"
+    console.print(checks_table(title, rows))
     console.print(
         Text(
             f"FD: central differences; pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|). "
