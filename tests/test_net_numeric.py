@@ -25,6 +25,7 @@ from symderiv.net.numeric import (
     torch_net_gradients,
     verify_net,
 )
+from symderiv.net.spec import parse_net
 from symderiv.numeric import central_difference
 
 torch = pytest.importorskip("torch")
@@ -337,3 +338,33 @@ def test_single_layer_softmax_ce() -> None:
     assert values["dy_1_1"].to_str() == "(p_1_1 - t_1_1)/2"
     result = CliRunner().invoke(cli, ["verify", "--loss", "softmax-ce"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("net", "n", "d", "conv"),
+    [
+        ("affine:3,relu,affine:2,softmax-ce", 2, 2, "xw"),
+        ("affine:1,relu,affine:1", 1, 1, "xw"),
+        ("affine:4,relu,affine:3,relu,affine:2", 3, 2, "torch"),
+        ("affine:2,relu,affine:2", 2, 3, "column"),
+    ],
+)
+def test_a_relu_network_is_checked_where_its_gradients_are_not_zero(
+    net: str, n: int, d: int, conv: str
+) -> None:
+    """Seed 0 of affine:3,relu,affine:2 once drew a dead ReLU layer: every gradient but db2
+    was exactly 0, and verify's ✓ said nothing. Each seed's instance now keeps every ReLU
+    alive, blocking at least one entry where it can, and away from the kink."""
+    from symderiv.net.numeric import KINK_MARGIN, closed_values
+
+    spec = parse_net(net)
+    loss = "softmax-ce" if spec.softmax_ce else "mse"
+    for seed in range(12):
+        config = NetConfig(net=spec, n=n, d=d, convention=conv, loss=loss)
+        inst = draw_net_instance(config, seed)
+        _, cache = inst.forward()
+        masks = [cache[k] for k in cache if k.startswith("R")]
+        assert masks and all(r.any() and (r.size < 2 or not r.all()) for r in masks)
+        zs = [cache[f"Z{k[1:]}"] for k in cache if k.startswith("R")]
+        assert all(np.abs(z).min() > KINK_MARGIN for z in zs)
+        assert all(np.abs(g).max() > 0 for g in closed_values(inst).values()), seed

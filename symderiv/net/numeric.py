@@ -5,7 +5,12 @@ in float64 at a random instance, from the values the forward pass cached, and co
 them with central finite differences of L and, where PyTorch is installed, with
 ``torch.autograd``. The instance is drawn from ``numpy.random.default_rng(seed)`` in this
 order: X (N, D), T (N, C) (made one-hot by each row's argmax for softmax-ce), then W1, b1,
-W2, b2, ... in the convention's shapes, then dY (N, C) for the generic loss.
+W2, b2, ... in the convention's shapes, then dY (N, C) for the generic loss. A network
+with ReLUs takes the first such draw (the generator goes on) on which every ReLU passes at
+least one entry and, where it has two or more, blocks one, with no pre-activation within
+:data:`KINK_MARGIN` of 0, and on which no variable's gradient is zero: otherwise a dead
+layer makes gradients zero and the check says nothing, and central differences straddle
+the kink.
 """
 
 from __future__ import annotations
@@ -103,9 +108,25 @@ class NetInstance:
         return loss_of(self.config.loss, out, self.T, self.dY, len(out))
 
 
+#: A ReLU's pre-activations are kept at least this far from 0 (the kink); central
+#: differences step by about 1e-5 there.
+KINK_MARGIN = 1e-3
+#: Draws tried before the last one is taken as it is.
+MAX_DRAWS = 100
+
+
 def draw_net_instance(config: NetConfig, seed: int = 0) -> NetInstance:
     """Draw an instance as the module docstring fixes it (read-only float64 arrays)."""
     rng = np.random.default_rng(seed)
+    for _ in range(MAX_DRAWS):
+        instance = _draw(config, rng)
+        if _informative(instance):
+            break
+    return instance
+
+
+def _draw(config: NetConfig, rng: np.random.Generator) -> NetInstance:
+    """X, T, W1, b1, W2, b2, ... and dY, drawn in that order from ``rng``."""
     n, conv = config.n, config.conv
     widths = config.widths()
     X = rng.normal(size=(n, config.d))
@@ -123,6 +144,20 @@ def draw_net_instance(config: NetConfig, seed: int = 0) -> NetInstance:
     for a in (X, T_, *params.values(), *(() if dY is None else (dY,))):
         a.setflags(write=False)
     return NetInstance(config, X, T_, params, dY)
+
+
+def _informative(instance: NetInstance) -> bool:
+    """Every ReLU's input (N × width) has an entry > 0, one < 0 where it has two or
+    more, and none within :data:`KINK_MARGIN` of 0; and no variable's gradient is 0."""
+    values = instance.variables()
+    for st, before, _ in run_layers(instance.config, values, _NUMPY):
+        if st.kind == "relu" and not (
+            np.all(np.abs(before) > KINK_MARGIN)
+            and np.any(before > 0)
+            and (before.size < 2 or np.any(before < 0))
+        ):
+            return False
+    return all(np.any(g != 0) for g in closed_values(instance).values())
 
 
 # -- the closed forms ---------------------------------------------------------------------
