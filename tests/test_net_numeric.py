@@ -368,3 +368,14 @@ def test_a_relu_network_is_checked_where_its_gradients_are_not_zero(
         zs = [cache[f"Z{k[1:]}"] for k in cache if k.startswith("R")]
         assert all(np.abs(z).min() > KINK_MARGIN for z in zs)
         assert all(np.abs(g).max() > 0 for g in closed_values(inst).values()), seed
+
+
+def test_a_network_and_a_layer_say_the_same_under_their_checks() -> None:
+    """verify --net wrote its own shorter footer (no step h, no pip hint): the two now
+    print one, so they cannot drift apart."""
+    env = {"COLUMNS": "100"}
+    layer = CliRunner().invoke(cli, ["verify"], env=env).stdout
+    net = CliRunner().invoke(cli, ["verify", "--net", "affine:3,tanh"], env=env).stdout
+    tail = layer[layer.index("FD: central differences") :]
+    assert tail.startswith("FD: central differences, step h = ∛ε")
+    assert net[net.index("FD: central differences") :] == tail

@@ -25,6 +25,7 @@ from .options import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from rich.console import Console
     from rich.table import Table
 
     from ..numeric import VerifyReport
@@ -142,6 +143,34 @@ def _table(report: VerifyReport) -> Table:
     return checks_table("Closed forms of ∂L/∂variable against numbers (float64)", rows)
 
 
+def footer(console: Console, torch_version: str | None, passed: bool) -> None:
+    """Under a checks table, for a layer and a network alike: how each column was got and
+    when it passes, then the verdict (✓ or ✗)."""
+    from ..numeric import FD_RTOL, TORCH_RTOL
+    from ..render.terminal import KeptText, mark
+
+    if torch_version is None:
+        autograd = "torch not installed (pip install 'symderiv[torch]' to compare)."
+    else:
+        autograd = (
+            f"torch {torch_version}, float64; "
+            "pass when "
+            + _held(f"max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)")
+            + "."
+        )
+    for line in (
+        "FD: central differences, step "
+        + _held("h = ∛ε·max(1, |entry|)")
+        + "; pass when "
+        + _held(f"max error ≤ {FD_RTOL:g}·max(1, max|FD|)")
+        + ".",
+        f"autograd: {autograd}",
+    ):
+        console.print(KeptText(line, width=console.width))
+    agree = "every closed form agrees" if passed else "a closed form disagrees"
+    console.print(mark(passed, f" {agree} with the numbers."))
+
+
 def _failure(report: VerifyReport) -> str:
     letters = report.instance.convention.letters
     parts = []
@@ -204,10 +233,9 @@ def verify(
         return
     from rich.text import Text
 
-    from ..numeric import FD_RTOL, TORCH_RTOL
     from ..numeric import verify as run
     from ..render.formula import formula_text
-    from ..render.terminal import KeptText, mark
+    from ..render.terminal import KeptText
     from .console import make_console
     from .options import resolve_wrt
 
@@ -228,25 +256,6 @@ def verify(
     console.print(Text(_gradient_shapes(report)))
     console.print()
     console.print(_table(report))
-    if report.torch_version is None:
-        autograd = "torch not installed (pip install 'symderiv[torch]' to compare)."
-    else:
-        autograd = (
-            f"torch {report.torch_version}, float64; "
-            "pass when "
-            + _held(f"max error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)")
-            + "."
-        )
-    for line in (
-        "FD: central differences, step "
-        + _held("h = ∛ε·max(1, |entry|)")
-        + "; pass when "
-        + _held(f"max error ≤ {FD_RTOL:g}·max(1, max|FD|)")
-        + ".",
-        f"autograd: {autograd}",
-    ):
-        console.print(KeptText(line, width=console.width))
-    agree = "every closed form agrees" if report.passed else "a closed form disagrees"
-    console.print(mark(report.passed, f" {agree} with the numbers."))
+    footer(console, report.torch_version, report.passed)
     if not report.passed:
         raise VerificationError(_failure(report))

@@ -127,10 +127,8 @@ def verify_command(
     from rich.text import Text
 
     from ..cli.console import make_console
-    from ..cli.verify import checks_table
+    from ..cli.verify import checks_table, footer
     from ..errors import VerificationError
-    from ..numeric import FD_RTOL, TORCH_RTOL
-    from ..render.terminal import mark
     from .notes import formula_text
     from .numeric import verify_net
 
@@ -169,19 +167,7 @@ def verify_command(
     )
     title = "Closed forms through the network against numbers (float64)"
     console.print(checks_table(title, rows))
-    console.print(
-        Text(
-            f"FD: central differences; pass when max error ≤ {FD_RTOL:g}·max(1, max|FD|). "
-            + (
-                "autograd: torch not installed."
-                if report.torch_version is None
-                else f"autograd: torch {report.torch_version}, float64; pass when max "
-                f"error ≤ {TORCH_RTOL:g}·max(1, max|autograd|)."
-            )
-        )
-    )
-    agree = "every closed form agrees" if report.passed else "a closed form disagrees"
-    console.print(mark(report.passed, f" {agree} with the numbers."))
+    footer(console, report.torch_version, report.passed)
     if not report.passed:
         bad = ", ".join(c.var for c in report.checks if not c.passed)
         raise VerificationError(f"verification failed for {bad}")
