@@ -17,6 +17,7 @@ commands (``symderiv --help`` stays fast).
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from .conventions import (
     parse_wrt,
     softmax_ce_upstream,
 )
-from .errors import TooLargeError, UsageError
+from .errors import TooLargeError, UsageError, clip
 from .notation import Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T, Visitor
 
 Array = NDArray[np.float64]
@@ -399,12 +400,31 @@ def _fd_gradient(instance: Instance, var: str) -> Array:
 
 
 # -- torch.autograd -------------------------------------------------------------------
-def _import_torch() -> ModuleType | None:
-    """PyTorch if it is installed, else None (an optional extra: symderiv[torch])."""
+@functools.cache
+def _torch() -> tuple[ModuleType | None, str]:
+    """PyTorch and "", or None and why not: an optional extra (symderiv[torch]) that may
+    be missing, or installed but broken (a CUDA library that does not load raises
+    OSError or RuntimeError on import); the finite differences run either way."""
     try:
-        return importlib.import_module("torch")
+        return importlib.import_module("torch"), ""
     except ImportError:
-        return None
+        return None, "not installed"
+    except Exception as exc:  # noqa: BLE001 - any failure of a third-party import
+        return (
+            None,
+            f"could not be imported ({type(exc).__name__}: {clip(str(exc), 60)})",
+        )
+
+
+def _import_torch() -> ModuleType | None:
+    """PyTorch if it imports, else None."""
+    return _torch()[0]
+
+
+def torch_unavailable() -> str:
+    """Why torch.autograd is not compared: "not installed", "could not be imported
+    (...)", or "" when PyTorch imports."""
+    return _torch()[1]
 
 
 def torch_gradients(instance: Instance) -> dict[str, Array] | None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,7 +43,7 @@ def test_softmax_ce_with_samples_as_columns_is_refused() -> None:
 
 
 def _no_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(numeric, "_import_torch", lambda: None)
+    monkeypatch.setattr(numeric, "_torch", lambda: (None, "not installed"))
 
 
 # -- evaluate --------------------------------------------------------------------------
@@ -322,6 +325,29 @@ def test_cli_without_torch(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -
     result = runner.invoke(cli, ["verify"])
     assert result.exit_code == 0
     assert result.stdout.count("torch not installed") == 4  # 3 rows and the footnote
+
+
+def test_a_broken_torch_is_said_and_the_finite_differences_still_run(
+    tmp_path: Path,
+) -> None:
+    """A torch whose import raises OSError (a CUDA library that does not load) ended
+    verify with "internal error ... this is a bug"; now autograd is skipped and why."""
+    fake = tmp_path / "torch"
+    fake.mkdir()
+    (fake / "__init__.py").write_text('raise OSError("libcudart.so.12: cannot open")\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    env["COLUMNS"] = "120"
+    run = subprocess.run(
+        [sys.executable, "-m", "symderiv", "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "could not be imported (OSError: libcudart.so.12: cannot open)" in run.stdout
+    assert run.stdout.count("torch unavailable") == 3  # the three rows
+    assert "every closed form agrees" in run.stdout
 
 
 def test_cli_failure_exits_1(

@@ -129,7 +129,7 @@ def _table(report: VerifyReport) -> Table:
     rows = []
     for c in report.checks:
         name = derivative_name(conv, c.var)
-        torch_cell = "torch not installed" if torch_missing else _error(c.torch_error)
+        torch_cell = torch_cell_missing() if torch_missing else _error(c.torch_error)
         rows.append(
             (
                 conv.letters.of(c.var),
@@ -143,14 +143,28 @@ def _table(report: VerifyReport) -> Table:
     return checks_table("Closed forms of ∂L/∂variable against numbers (float64)", rows)
 
 
+def torch_cell_missing() -> str:
+    """A checks table's autograd cell when torch did not import."""
+    from ..numeric import torch_unavailable
+
+    why = torch_unavailable()
+    return f"torch {why}" if why == "not installed" else "torch unavailable"
+
+
 def footer(console: Console, torch_version: str | None, passed: bool) -> None:
     """Under a checks table, for a layer and a network alike: how each column was got and
     when it passes, then the verdict (✓ or ✗)."""
-    from ..numeric import FD_RTOL, TORCH_RTOL
+    from ..numeric import FD_RTOL, TORCH_RTOL, torch_unavailable
     from ..render.terminal import KeptText, mark
 
     if torch_version is None:
-        autograd = "torch not installed (pip install 'symderiv[torch]' to compare)."
+        why = torch_unavailable()
+        hint = (
+            " (pip install 'symderiv[torch]' to compare)"
+            if why == "not installed"
+            else ""
+        )
+        autograd = f"torch {why}{hint}."
     else:
         autograd = (
             f"torch {torch_version}, float64; "
