@@ -389,3 +389,16 @@ def test_cli_bad_input_exits_2(runner: CliRunner, args: list[str]) -> None:
     assert result.stderr.startswith("Error: ")
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stdout == ""
+
+
+def test_verify_in_torch_says_why_db_is_flat_above_a_table_of_rows(
+    runner: CliRunner,
+) -> None:
+    """The header said db (3,) above a table whose shape column says 1×3, with nothing
+    to join them: a lecturer read it as a contradiction."""
+    args = ["verify", "--convention", "torch", "--n", "5", "--d", "4", "--m", "3"]
+    out = runner.invoke(cli, args, env={"COLUMNS": "200"}).stdout
+    assert "db (3,) (the table's 1×3 row, flat as nn.Linear holds b)" in out
+    assert "│ 1×3 " in out
+    xw = runner.invoke(cli, ["verify"], env={"COLUMNS": "200"}).stdout
+    assert "db (1, 3)" in xw and "flat as" not in xw

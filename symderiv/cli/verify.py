@@ -56,9 +56,15 @@ def _gradient_shapes(report: VerifyReport) -> str:
     parts = []
     for check in report.checks:
         shape: tuple[int, ...] = tuple(check.shape)
+        name = derivative_name(conv, check.var)
         if check.var == "b" and conv.bias_vector:  # as codegen holds it: nn.Linear's
             shape = (inst.sizes["M"],)
-        parts.append(f"{derivative_name(conv, check.var)} {shape}")
+            parts.append(
+                f"{name} {shape} (the table's {'×'.join(map(str, check.shape))}"
+                " row, flat as nn.Linear holds b)"
+            )
+        else:
+            parts.append(f"{name} {shape}")
     return "gradients as NumPy holds them: " + ", ".join(parts)
 
 
