@@ -54,7 +54,7 @@ def test_text_shows_every_layer_and_both_softmax_routes(headline) -> None:  # ty
         "dW1 = Xᵀ·((dZ2·W2ᵀ) ⊙ R1)",
         "Backpropagation through the network",
         # the entry written out, in the network's entry names
-        "∂L/∂w⁽²⁾₁,₁ = dz⁽²⁾₁,₁⋅a⁽¹⁾₁,₁ + dz⁽²⁾₂,₁⋅a⁽¹⁾₂,₁",
+        "∂L/∂w⁽²⁾₁,₁ = a⁽¹⁾₁,₁⋅dz⁽²⁾₁,₁ + a⁽¹⁾₂,₁⋅dz⁽²⁾₂,₁",
         # the summary's NumPy lines and the size argument
         "dZ1 = dA1 * R1",
         "dW1 = X.T @ dZ1",

@@ -313,3 +313,24 @@ def test_the_step_that_defines_the_bar_writes_the_fractions() -> None:
     matrix = steps[3].split("shapes:")[0]
     assert "∂L/∂y₁,₁" in matrix and "ȳ₁" not in matrix
     assert "ȳ₁,₁" in steps[6]
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column"])
+def test_an_entry_written_out_orders_its_factors_as_the_matrix_above(
+    convention: str,
+) -> None:
+    """The matrix J_L(w) printed x₁,₁⋅∂L/∂y₁,₁ and its "written out" line right below
+    ∂L/∂y₁,₁⋅x₁,₁ (the lecturer review): each written-out term now appears, as printed,
+    in the text above it."""
+    import re
+
+    args = ["derive", "--convention", convention, "--format", "text"]
+    out = CliRunner().invoke(cli, args, env={"COLUMNS": "160"}).stdout
+    lines = out.splitlines()
+    checked = 0
+    for k, line in enumerate(lines):
+        if lines[k - 1].startswith("Entry 1 written out") and "∂L/∂w" in line:
+            first = re.split(r" = | \+ ", line)[1]  # x₁,₁⋅∂L/∂y₁,₁ (∂L/∂b's is ⋅1)
+            assert first in "\n".join(lines[: k - 1]), line
+            checked += 1
+    assert checked == 1

@@ -682,9 +682,14 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 if "\n" in text:
                     return []
                 texts.append(f"({text})" if len(factor) > 1 else text)
-            term = styled(texts[0])  # upstream · Jacobian entry
+            # upstream · Jacobian entry, in the order the matrices above print the product
+            # (x₁,₁⋅∂L/∂y₁,₁ in ∂L/∂W), the Jacobian's factor coloured as its nonzeros are
+            pair = [styled(texts[0]), Text(texts[1], style=STYLE_NONZERO)]
+            if _jacobian_first(*factors):
+                texts, pair = texts[::-1], pair[::-1]
+            term = pair[0]
             term.append("" if compact and "∂" not in texts[0] else "⋅")
-            term.append(texts[1], style=STYLE_NONZERO)
+            term.append_text(pair[1])
             terms.append(term)
         if block.hidden and terms:
             terms.insert(len(terms) - 1, Text("⋯"))
@@ -807,6 +812,15 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 def mark(passed: bool, words: str = "") -> Text:
     """A green ✓ or a red ✗ (bold), then ``words`` in the same style."""
     return Text(("✓" if passed else "✗") + words, style=_STYLE_PASSED[passed])
+
+
+def _jacobian_first(upstream: Poly, entry: Poly) -> bool:
+    """Whether the product of two single atoms prints with the Jacobian's entry first, as
+    a polynomial orders its factors (x before ∂L/∂y, ∂L/∂y before w)."""
+    if not (upstream.is_atom() and entry.is_atom()):
+        return False
+    (factors,) = (upstream * entry).terms
+    return factors[0] == next(iter(entry.terms))[0]
 
 
 @dataclass
