@@ -783,6 +783,7 @@ def _roster_rows(text: str, source: str) -> list[tuple[int, str]]:
     )
     found = _header(first[1])
     if found is None:  # one name per line
+        _refuse_other_header(first, source)
         return _plain_rows(lines)
     delimiter, column = found
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -804,6 +805,43 @@ def _roster_rows(text: str, source: str) -> list[tuple[int, str]]:
             f"{source} line {reader.line_num}: not CSV ({exc}); check its quotes"
         ) from None
     return rows
+
+
+#: Column titles of a platform's export: a first line with one of them (and no ``name``
+#: column) is a CSV header, not a student (Moodle: First name, Surname, Email address).
+OTHER_HEADERS: frozenset[str] = frozenset(
+    {
+        "email",
+        "e-mail",
+        "email address",
+        "first name",
+        "last name",
+        "surname",
+        "full name",
+        "username",
+        "user name",
+        "student id",
+        "id",
+    }
+)
+
+
+def _refuse_other_header(first: tuple[int, str], source: str) -> None:
+    """Refuse a first line that is a CSV header without a ``name`` column, which would
+    otherwise become a student ("First name,Surname,Email address").
+
+    Raises:
+        UsageError: naming the columns found.
+    """
+    number, line = first
+    for delimiter in CSV_DELIMITERS:
+        cells = [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+        if len(cells) > 1 and any(c.casefold() in OTHER_HEADERS for c in cells):
+            raise UsageError(
+                f"{source} line {number} is a CSV header with no column called name "
+                f"({', '.join(cells)}); add a name column with each student's name, "
+                "or write one name per line"
+            )
 
 
 def _plain_rows(lines: list[str] | tuple[str, ...]) -> list[tuple[int, str]]:

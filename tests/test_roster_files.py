@@ -210,6 +210,8 @@ def test_csv_rosters_use_the_name_column(text: str, names: tuple[str, ...]) -> N
         ('name,email\n"Alice,a@x\n', "line 2: not CSV"),
         ("name,email\nAda,a@x\nada,b@x\n", "also on line 2"),
         ("name,email\n\n", "names no students"),
+        # Moodle's export has no name column: its header must not become a student
+        ("First name,Surname,Email address\nAda,L,a@x\n", "no column called name"),
     ],
 )
 def test_bad_csv_rosters(text: str, needle: str) -> None:
