@@ -597,10 +597,28 @@ def _blanks(rng: random.Random, derivation: Derivation, var: str) -> Exercise:
     return Exercise(var, tuple(jacobian_blanks), chain_column, tuple(derivative_blanks))
 
 
-def sheet_json(sheet: Sheet) -> str:
-    """The blanks of ``sheet`` with their answers, as JSON, for a learning platform.
+def loss_numpy(node: Node, config: Config) -> str:
+    """The MSE loss's dY = (Y − T)/N as NumPy with ASCII operators, written as the
+    closed forms of :func:`sheet_json` are (:func:`symderiv.check.numpy_text`: the
+    convention's letters and size names), e.g. ``(Z - T) / N`` in the column convention.
 
-    One object: ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
+    >>> from symderiv.conventions import mse_upstream
+    >>> loss_numpy(mse_upstream(), Config(convention="column"))
+    '(Z - T) / N'
+    """
+    from .check.grammar import SIZE_NAMES
+    from .render.code import numpy_code
+
+    names = {role: config.letters.of(role) for role in ("Y", "T")}
+    sizes = dict(zip(SIZE_NAMES, config.conv.sizes, strict=True))
+    return numpy_code(node, names, sizes)
+
+
+def sheet_document(sheet: Sheet) -> dict[str, Any]:
+    """The blanks of ``sheet`` with their answers, as JSON data, for a learning platform.
+
+    One object: ``student`` (a roster's sheet only: the name as in the roster),
+    ``config``, ``seed``, ``command`` (the sheet) and ``key_command`` (its
     key), and ``blanks`` in the order printed. Each blank has its ``key`` (as
     :meth:`Sheet.answers`), ``variable``, ``kind`` (``rows``, ``cols``, ``jacobian``,
     ``chain``, ``derivative``, ``closed_form``, ``choice``, ``index_partial``,
@@ -636,7 +654,8 @@ def sheet_json(sheet: Sheet) -> str:
             blank["answer"] = value.text
             blank["latex"] = value.latex
         elif var not in config.wrt:  # dY = (Y − T)/N: not a derivative check grades
-            blank["answer"] = formula_text(value, config.letters)
+            blank["answer"] = loss_numpy(value, config)
+            blank["text"] = formula_text(value, config.letters)
         else:
             blank["answer"] = numpy_text(value, config)
             sizes = {"n": config.n, "d": config.d, "m": config.m}
@@ -660,14 +679,32 @@ def sheet_json(sheet: Sheet) -> str:
             ]
             blank["correct"] = CHOICE_LETTERS[q.correct]
         blanks.append(blank)
+    named = {} if sheet.student is None else {"student": sheet.student}
     document = {
+        **named,  # a roster's sheet: the student it is for
         "config": config.to_dict(),
         "seed": sheet.seed,
         "command": sheet.command(),
         "key_command": sheet.command(answers=True),
         "blanks": blanks,
     }
+    return document
+
+
+def sheet_json(sheet: Sheet) -> str:
+    """The blanks of ``sheet`` with their answers, as JSON (:func:`sheet_document`)."""
+    return _dumps(sheet_document(sheet))
+
+
+def _dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+def roster_key_json(roster: Roster) -> str:
+    """The class's answer key as JSON: ``{"sheets": [...]}``, each student's document
+    exactly as their own file holds it (:func:`sheet_document`, with ``student``), in
+    roster order."""
+    return _dumps({"sheets": [sheet_document(s) for s in roster.sheets]})
 
 
 # -- a class roster: one sheet per student ----------------------------------------------
@@ -675,6 +712,20 @@ def sheet_json(sheet: Sheet) -> str:
 MAX_ROSTER = 2000
 #: The class's own files beside the students' sheets (class-key.tex, class-index.csv).
 ROSTER_FILES: tuple[str, ...] = ("key", "index")
+#: The columns of class-index.csv (:meth:`Roster.index_csv`).
+INDEX_COLUMNS: tuple[str, ...] = (
+    "name",
+    "file",
+    "convention",
+    "n",
+    "d",
+    "m",
+    "vec",
+    "wrt",
+    "seed",
+    "command",
+    "key_command",
+)
 
 
 def student_seed(name: str, salt: int = 0) -> int:
@@ -694,19 +745,135 @@ def student_seed(name: str, salt: int = 0) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+#: Separators tried on a roster's first line to find a CSV header with a name column.
+CSV_DELIMITERS: tuple[str, ...] = (",", ";", "\t")
+
+
+def _header(line: str) -> tuple[str, int] | None:
+    """(separator, column of ``name``) when ``line`` is a CSV header with a ``name``
+    column (any case, in quotes or not), else None."""
+    for delimiter in CSV_DELIMITERS:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        names = [cell.strip().casefold() for cell in cells]
+        if "name" in names:
+            return delimiter, names.index("name")
+    return None
+
+
+def _roster_rows(text: str, source: str) -> list[tuple[int, str]]:
+    """(line number, name) of each student in a roster's text.
+
+    A CSV file whose first line is a header with a ``name`` column (an LMS export:
+    ``name,email`` then ``"Lovelace, Ada",ada@x``; separated by commas, semicolons or
+    tabs) gives that column of each row, quotes read by the csv module; a row with no
+    cells is skipped. Any other file gives one name per line, skipping blank lines and
+    lines starting with ``#``.
+
+    Raises:
+        UsageError: a CSV row with no name in the name column.
+    """
+    lines = text.splitlines()
+    first = next(
+        (
+            (number, line)
+            for number, line in enumerate(lines, start=1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ),
+        (0, ""),
+    )
+    found = _header(first[1])
+    if found is None:  # one name per line
+        _refuse_other_header(first, source)
+        return _plain_rows(lines)
+    delimiter, column = found
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[tuple[int, str]] = []
+    try:
+        for cells in reader:
+            # blank lines and comments before the header, the header, empty rows
+            if reader.line_num <= first[0] or not any(c.strip() for c in cells):
+                continue
+            name = cells[column] if column < len(cells) else ""
+            if not name.strip():
+                raise UsageError(
+                    f"{source} line {reader.line_num}: the name column is empty; "
+                    "give every row a name (or remove the row)"
+                )
+            rows.append((reader.line_num, name))
+    except csv.Error as exc:  # an unclosed quote, a NUL byte
+        raise UsageError(
+            f"{source} line {reader.line_num}: not CSV ({exc}); check its quotes"
+        ) from None
+    return rows
+
+
+#: Column titles of a platform's export: a first line with one of them (and no ``name``
+#: column) is a CSV header, not a student (Moodle: First name, Surname, Email address).
+OTHER_HEADERS: frozenset[str] = frozenset(
+    {
+        "email",
+        "e-mail",
+        "email address",
+        "first name",
+        "last name",
+        "surname",
+        "full name",
+        "username",
+        "user name",
+        "student id",
+        "id",
+    }
+)
+
+
+def _refuse_other_header(first: tuple[int, str], source: str) -> None:
+    """Refuse a first line that is a CSV header without a ``name`` column, which would
+    otherwise become a student ("First name,Surname,Email address").
+
+    Raises:
+        UsageError: naming the columns found.
+    """
+    number, line = first
+    for delimiter in CSV_DELIMITERS:
+        cells = [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+        if len(cells) > 1 and any(c.casefold() in OTHER_HEADERS for c in cells):
+            raise UsageError(
+                f"{source} line {number} is a CSV header with no column called name "
+                f"({', '.join(cells)}); add a name column with each student's name, "
+                "or write one name per line"
+            )
+
+
+def _plain_rows(lines: list[str] | tuple[str, ...]) -> list[tuple[int, str]]:
+    """(line number, name) of each line that is not blank and not a # comment."""
+    return [
+        (number, line)
+        for number, line in enumerate(lines, start=1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
 def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
-    """Student names from a roster: one name per line; blank lines and lines starting
-    with ``#`` are skipped.
+    """Student names from a roster: one name per line (blank lines and lines starting
+    with ``#`` skipped), or the ``name`` column of a CSV file with a header
+    (:func:`_roster_rows`).
+
+    Raises:
+        UsageError: no names, a name given twice, or more than :data:`MAX_ROSTER`.
+    """
+    return _checked_names(_roster_rows(text, source), source)
+
+
+def _checked_names(rows: list[tuple[int, str]], source: str) -> tuple[str, ...]:
+    """The names of ``rows`` (line number, name), whitespace collapsed, each checked.
 
     Raises:
         UsageError: no names, a name given twice, or more than :data:`MAX_ROSTER`.
     """
     names: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in rows:
         name = " ".join(line.split())
-        if not name or name.startswith("#"):
-            continue
         if not name.isprintable():
             raise UsageError(
                 f"{source} line {number}: the name has a control character; "
@@ -725,7 +892,8 @@ def parse_roster(text: str, source: str = "the roster") -> tuple[str, ...]:
     if not names:
         raise UsageError(
             f"{source} names no students; write one name per line "
-            "(blank lines and lines starting with # are skipped)"
+            "(blank lines and lines starting with # are skipped), or a CSV file with "
+            "a name column"
         )
     return tuple(names)
 
@@ -771,12 +939,21 @@ class Roster:
         return tuple(out)
 
     def index_csv(self, files: list[str]) -> str:
-        """Who gets which file, as CSV (UTF-8): a header ``name,file``, then each
-        student's name as written in the roster and the name of their sheet's file."""
+        """Who gets which file and which layer, as CSV (UTF-8), a row per student:
+        :data:`INDEX_COLUMNS`, i.e. the name as written in the roster, their sheet's
+        file, the layer (``convention``, ``n``, ``d``, ``m``, ``vec``, ``wrt`` as
+        comma-separated roles X,W,b), the sheet's ``seed`` and the ``command`` and
+        ``key_command`` that print that sheet and its key again. ``convention``, ``n``,
+        ``d``, ``m`` and a variable of ``wrt`` are the columns of a ``symderiv check
+        --batch`` file."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["name", "file"])
-        writer.writerows(zip(self.names, files, strict=True))
+        writer.writerow(INDEX_COLUMNS)
+        for name, file, sheet in zip(self.names, files, self.sheets, strict=True):
+            c = sheet.config
+            layer = [c.convention, c.n, c.d, c.m, c.vec, ",".join(c.wrt)]
+            commands = [sheet.command(), sheet.command(answers=True)]
+            writer.writerow([name, file, *layer, sheet.seed, *commands])
         return out.getvalue()
 
 
@@ -805,7 +982,8 @@ def make_roster(
     Raises:
         SymderivError: no names, or a bad option.
     """
-    names = parse_roster("\n".join(names))
+    # names as given, never read as CSV again ("Name" or "Lovelace, Ada" stay names)
+    names = _checked_names(_plain_rows(list(names)), "the roster")
     kinds = ROSTER_KINDS if kinds is None else kinds
     sheets = tuple(
         replace(

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..conventions import CONVENTIONS, VEC_ORDERS
-from ..errors import UsageError
+from ..errors import OutputError, UsageError
 from . import cli
 from .options import SIZE, output_option, resolve_wrt
 
+if TYPE_CHECKING:
+    from ..exercise import Roster, Sheet
+
 #: The formats of an exercise sheet (json: the blanks and their answers, for a platform).
 FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
+#: A roster's file suffix where -o names none (-o class writes class-<name>.tex).
+SUFFIXES: dict[str, str] = {"latex": ".tex", "markdown": ".md", "json": ".json"}
 
 
 @cli.command()
@@ -84,10 +91,12 @@ FORMATS: tuple[str, ...] = ("latex", "markdown", "json")
     type=str,  # an input file, read (and refused in one line) by read_roster
     default=None,
     metavar="FILE",
-    help="One sheet per student named in FILE (one name per line), each with its own "
-    "layer and blanks drawn from the name, plus one answer key for the class: -o "
-    "class.tex writes class-<name>.tex for each, class-key.tex and class-index.csv "
-    "(each name with its file). --seed then changes every sheet (a new term).",
+    help="One sheet per student named in FILE (one name per line, or a CSV file "
+    "whose header has a name column), each with its own layer and blanks drawn from "
+    "the name, plus one answer key for the class: -o class.tex writes "
+    "class-<name>.tex for each, class-key.tex and class-index.csv (each name with "
+    "its file, layer, seed and command). --seed then changes every sheet (a new "
+    "term).",
 )
 @click.option(
     "--pdf",
@@ -167,9 +176,10 @@ def _roster(
     seed: int | None,
     options: dict[str, Any],
 ) -> None:
-    """Write one sheet per student and the class's answer key (nothing when a check
-    fails: every document is made before the first file is written)."""
-    from ..exercise import make_roster, read_roster
+    """Write one sheet per student, the class's answer key and the index (nothing when
+    a check fails: every document is made, and every file it goes to checked, before
+    the first file is written)."""
+    from ..exercise import make_roster, read_roster, roster_key_json, sheet_json
     from ..fileio import write_atomic
     from ..render.sheet import (
         roster_key_latex,
@@ -185,21 +195,44 @@ def _roster(
             "--roster needs -o FILE: -o class.tex writes class-<name>.tex per student "
             "and class-key.tex"
         )
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        # as for one sheet: -o names a file (keyc/ wrote keyc-*.tex beside the folder)
+        raise OutputError(f"cannot write {output!r}: it is a folder; give a file name")
+    if pdf and Path(output).suffix.lower() == ".pdf":
+        # the PDFs go beside the .tex sources with the same stem: they would replace them
+        raise UsageError(
+            f"-o {output!r} and --pdf {output!r} name the same file; one would overwrite "
+            "the other (give -o FILE.tex)"
+        )
     names = read_roster(path)
     roster = make_roster(names, salt=0 if seed is None else seed, **options)
     target = Path(output)
-    suffix = target.suffix or (".tex" if fmt == "latex" else ".md")
+    suffix = target.suffix or SUFFIXES[fmt]
     stem = target.with_suffix("") if target.suffix else target
-    printer = sheet_latex if fmt == "latex" else sheet_markdown
+    printers: dict[str, Callable[[Sheet], str]] = {
+        "latex": sheet_latex,
+        "markdown": sheet_markdown,
+        "json": sheet_json,
+    }
+    keys: dict[str, Callable[[Roster], str]] = {
+        "latex": roster_key_latex,
+        "markdown": roster_key_markdown,
+        "json": roster_key_json,
+    }
     documents = [
-        (Path(f"{stem}-{slug}{suffix}"), printer(sheet))
+        (Path(f"{stem}-{slug}{suffix}"), printers[fmt](sheet))
         for slug, sheet in zip(roster.slugs(), roster.sheets, strict=True)
     ]
-    key = roster_key_latex(roster) if fmt == "latex" else roster_key_markdown(roster)
-    documents.append((Path(f"{stem}-key{suffix}"), key))
-    # who gets which file: a name in any script (李小龙 is class-student-1.tex)
+    documents.append((Path(f"{stem}-key{suffix}"), keys[fmt](roster)))
+    # who gets which file and which layer: a name in any script (李小龙 is
+    # class-student-1.tex), and what a check --batch file needs
     index = Path(f"{stem}-index.csv")
     listed = roster.index_csv([file.name for file, _ in documents[:-1]])
+    files = [file for file, _ in documents] + [index]
+    pdfs = [file.with_suffix(".pdf") for file, _ in documents] if pdf else []
+    _check_targets(files, pdfs)
+    if fmt == "latex":
+        _warn_untypeset(roster.names, index)
     for file, text in [*documents, (index, listed)]:
         write_atomic(file, text)
     if pdf:
@@ -207,10 +240,60 @@ def _roster(
 
         for file, _ in documents:
             compile_pdf(str(file))
+    count = len(roster.sheets)
     click.echo(
-        f"Wrote {len(roster.sheets)} sheets, the answer key {documents[-1][0]} and "
+        f"Wrote {count} sheet{'s' if count > 1 else ''}, the answer key {documents[-1][0]} and "
         f"{index}, which lists who gets which sheet",
         err=True,
     )
     if not all(sheet.derivation.verified for sheet in roster.sheets):
         raise click.exceptions.Exit(1)
+
+
+def _check_targets(files: list[Path], pdfs: list[Path]) -> None:
+    """Refuse, before anything is written, two outputs that are one file (a later one
+    would overwrite an earlier one) and any output that cannot be written (a folder in
+    the way, a read-only file, a missing folder).
+
+    Raises:
+        UsageError: two outputs name the same file.
+        OutputError: an output cannot be written.
+    """
+    from ..fileio import check_writable
+
+    seen: dict[str, tuple[str, Path]] = {}
+    flagged = [("-o", file) for file in files] + [("--pdf", file) for file in pdfs]
+    for flag, file in flagged:
+        real = os.path.normcase(os.path.realpath(file))
+        if real in seen:
+            other, first = seen[real]
+            raise UsageError(
+                f"{other} {str(first)!r} and {flag} {str(file)!r} name the same file; "
+                "one would overwrite the other"
+            )
+        seen[real] = (flag, file)
+    for _, file in flagged:
+        check_writable(file)
+
+
+def _warn_untypeset(names: tuple[str, ...], index: Path) -> None:
+    """Say on stderr which names pdflatex cannot print (no font of a standard TeX Live
+    has 王 or Ж for pdflatex's default encoding: the sheet shows [U+738B] in its place);
+    ``index`` lists each name with its file."""
+    from ..render.latex import latex_escape
+
+    def lost(name: str) -> list[str]:
+        return [ch for ch in name if latex_escape(ch) == f"[U+{ord(ch):04X}]"]
+
+    missing = [name for name in names if lost(name)]
+    if not missing:
+        return
+    shown = ", ".join(missing[:5])
+    if len(missing) > 5:
+        shown += f" and {len(missing) - 5} more"
+    code = f"[U+{ord(lost(missing[0])[0]):04X}]"
+    click.echo(
+        f"Warning: pdflatex cannot print the letters of {shown}: their sheets and the "
+        f"key show codes such as {code} instead; {index} lists who gets which sheet",
+        err=True,
+    )
