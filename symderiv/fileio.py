@@ -135,6 +135,8 @@ def _plan(path: str | os.PathLike[str]) -> _Plan:
         if not os.access(name, os.W_OK):
             raise _fail(path, "permission denied (the file is read-only)")
         return _Plan(target, in_place=False, mode=stat.S_IMODE(info.st_mode))
+    if name.endswith(("/", os.sep)):  # "out/": a folder that does not exist, not a file
+        raise _fail(path, "it names a folder (it ends in /); give a file name")
     folder = target.parent
     if not folder.exists():
         raise _fail(path, f"folder {str(folder)!r} does not exist")

@@ -310,3 +310,10 @@ def test_a_read_only_file_is_refused_like_the_shells_redirect(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert (folder / "w.json").read_text() == "b"
     shutil.rmtree(folder)
+
+
+def test_a_path_ending_in_a_slash_is_a_folder_not_a_new_file(tmp_path: Path) -> None:
+    """``-o out/`` for a folder that does not exist wrote a file called ``out``."""
+    with pytest.raises(OutputError, match=r"it names a folder \(it ends in /\)"):
+        write_atomic(f"{tmp_path / 'out'}/", "x")
+    assert _names(tmp_path) == []
