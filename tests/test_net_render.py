@@ -524,3 +524,17 @@ def test_a_split_certificate_is_one_section_with_one_verdict(
     )
     assert page.count(later) == len(tables) - 1  # slides: a frame per table
     assert page.index(heading) < page.rindex(later) < page.index(verdict)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("loss", ["mse", "softmax-ce"])
+def test_html_of_every_activation_has_no_mathml_error(
+    activation: str, loss: str
+) -> None:
+    """Every formula of a network's web page converts to MathML: the tanh note's
+    ``\\tanh' = 1 - \\tanh^{2}`` showed "msup with 3 parts" twice (a thin space after the
+    function name was put inside the ``msup``)."""
+    from symderiv.render.mathml import mathml_errors
+
+    d = derive_net(net=f"affine:3,{activation},affine:2", loss=loss, n=2, d=2)
+    assert mathml_errors(render_net(d, "html")) == []
