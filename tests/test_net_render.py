@@ -482,7 +482,7 @@ def test_the_summary_code_is_the_generated_backward_pass(convention: str) -> Non
         )
     ]
     page = code_lines(d)
-    assert page[0] == "dZ2 = (P - T) / N"  # the loss's upstream, which codegen takes
+    assert page[0] == "dZ2 = (P - T) / Z2.shape[0]"  # the upstream codegen is given
     assert page[1:] == generated
     assert any(".sum(axis=0" in line for line in generated)
 
@@ -538,3 +538,52 @@ def test_html_of_every_activation_has_no_mathml_error(
 
     d = derive_net(net=f"affine:3,{activation},affine:2", loss=loss, n=2, d=2)
     assert mathml_errors(render_net(d, "html")) == []
+
+
+def _printed_code(page: str, fmt: str) -> list[str]:
+    """The NumPy lines of the summary as ``fmt`` prints them."""
+    after = page.split("The same backward pass in NumPy, top down:", 1)[1]
+    if fmt == "markdown":
+        return after.split("```python\n", 1)[1].split("\n```", 1)[0].splitlines()
+    lines = []
+    for line in after.splitlines()[1:]:  # text: indented lines, up to a blank one
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("convention", ["xw", "torch", "column"])
+@pytest.mark.parametrize(
+    ("net", "loss"),
+    [("affine:3,tanh,affine:2", "mse"), ("affine:3,relu,affine:2", "softmax-ce")],
+)
+def test_the_printed_numpy_lines_run_and_give_the_closed_forms(
+    net: str, loss: str, convention: str, fmt: str
+) -> None:
+    """The page's NumPy lines run as printed, at another batch size than the page's, and
+    give every closed form's value: they printed ``dZ2 = (Z2 - T) / N`` (and
+    ``(P - T) / N``), and N is no NumPy name."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from symderiv.net.numeric import closed_values, draw_net_instance
+
+    d = derive_net(net=net, loss=loss, n=2, d=2, convention=convention)
+    lines = _printed_code(render_net(d, fmt), fmt)  # type: ignore[arg-type]
+    assert lines and lines[0].startswith("dZ2 = ")
+    instance = draw_net_instance(replace(d.config, n=5), seed=1)
+    _, cache = instance.forward()
+    names = {"np": np, **instance.variables(), **cache, "T": instance.T}
+    for line in lines:
+        exec(line, names)  # noqa: S102 -- the page's own code, the point of the test
+    for var, expected in closed_values(instance).items():
+        got = names[f"d{var}"]
+        assert got.size == expected.size and got.shape[-1] == expected.shape[-1], var
+        if not var.startswith("b"):
+            assert got.shape == instance.variables()[var].shape, var
+        np.testing.assert_allclose(
+            got.ravel(), expected.ravel(), rtol=1e-12, err_msg=var
+        )

@@ -294,11 +294,17 @@ def code_lines(d: NetDerivation) -> list[str]:
     """``dW1 = X.T @ dZ1`` for each line of the summary, as a backward pass computes them
     (the one NumPy printer, :mod:`symderiv.render.code`; the substituted forms that
     repeat a line are left out). In torch each bias is a vector, as in ``codegen --net``
-    and nn.Linear: ``db1 = dZ1.sum(axis=0)``."""
+    and nn.Linear: ``db1 = dZ1.sum(axis=0)``. The lines run as printed, given the
+    variables and what the forward pass caches under their names (X, W1, b1, Z1, A1,
+    R1, P, T): the loss's 1/N reads the batch off the output, ``(Z2 - T) / Z2.shape[0]``.
+    """
     from ..render.code import numpy_code
 
-    flat = get_convention(d.config.convention).bias_vector
-    sizes = {name: name for name in d.config.sizes()}
+    conv = get_convention(d.config.convention)
+    flat = conv.bias_vector
+    # The batch read off the output, as the single layer's (Y - T) / Y.shape[0]: a size
+    # name such as N is no NumPy name, so the printed lines would not run.
+    sizes = {"N": f"{d.top}.shape[{1 if conv.samples_as_columns else 0}]"}
     out: list[str] = []
     seen: set[str] = set()
     for eq in d.step("summary").equations:
