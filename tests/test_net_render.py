@@ -587,3 +587,25 @@ def test_the_printed_numpy_lines_run_and_give_the_closed_forms(
         np.testing.assert_allclose(
             got.ravel(), expected.ravel(), rtol=1e-12, err_msg=var
         )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "defined"),
+    [
+        ("text", "D = 2, K1 = 3, K2 = 2"),
+        ("latex", "$D = 2, K_{1} = 3, K_{2} = 2$"),
+        ("beamer", "$D = 2, K_{1} = 3, K_{2} = 2$"),
+        ("markdown", "D = 2, K_{1} = 3, K_{2} = 2"),
+        ("ipynb", "D = 2, K_{1} = 3, K_{2} = 2"),
+        (
+            "html",
+            "<msub><mi>K</mi><mrow><mn>1</mn></mrow></msub><mo>=</mo><mn>3</mn>",
+        ),
+    ],
+)
+def test_the_width_names_are_defined_in_every_format(fmt: str, defined: str) -> None:
+    """The shapes and Kronecker forms say W1 is D×K1 and A1 ⊗ I_K2: the title and Step 1
+    say what D, K1 and K2 are (they gave only "widths 2 → 3 → 2")."""
+    d = derive_net(net="affine:3,tanh,affine:2", loss="mse", n=2, d=2)
+    page = render_net(d, fmt)  # type: ignore[arg-type]
+    assert page.count(defined) >= 2  # the title and Step 1

@@ -51,7 +51,7 @@ from ..render.page import (
     Code as CodeBlock,
 )
 from ..steps import Check, Step, StepKind
-from .notes import ent, mat, math, slash
+from .notes import ent, mat, math, slash, widths_math
 
 if TYPE_CHECKING:
     from .engine import NetDerivation
@@ -357,13 +357,8 @@ def _title(c: NetConfig) -> Prose:
 
 
 def _settings(c: NetConfig) -> tuple[Prose, ...]:
-    widths = " → ".join(map(str, c.widths()))
     return (
-        (
-            math(f"N = {c.n}, D = {c.d}"),
-            ", widths ",
-            math(widths, widths.replace("→", r"\to")),
-        ),
+        (math(f"N = {c.n}"), ", widths ", widths_math(c.widths())),
         (f"convention {c.convention}",),
         (f"{c.vec} order",),
         (f"{c.layout} layout",),
