@@ -609,3 +609,101 @@ def test_the_width_names_are_defined_in_every_format(fmt: str, defined: str) -> 
     d = derive_net(net="affine:3,tanh,affine:2", loss="mse", n=2, d=2)
     page = render_net(d, fmt)  # type: ignore[arg-type]
     assert page.count(defined) >= 2  # the title and Step 1
+
+
+_FACTORED = {
+    "tanh": {
+        "text": ("1 − a⁽¹⁾₁,₁²", "∂L/∂z⁽¹⁾₁,₁ = da⁽¹⁾₁,₁⋅(1 − a⁽¹⁾₁,₁²)"),
+        "latex": (
+            r"1 - {a^{(1)}_{1,1}}^{2} & 0",
+            r"\mathit{da}^{(1)}_{1,1} \, (1 - {a^{(1)}_{1,1}}^{2})",
+        ),
+    },
+    "sigmoid": {
+        "text": ("a⁽¹⁾₁,₁(1 − a⁽¹⁾₁,₁)", "∂L/∂z⁽¹⁾₁,₁ = da⁽¹⁾₁,₁"),
+        "latex": (
+            r"a^{(1)}_{1,1} (1 - a^{(1)}_{1,1}) & 0",
+            r"\mathit{da}^{(1)}_{1,1} \, a^{(1)}_{1,1} (1 - a^{(1)}_{1,1})",
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "markdown"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_a_smooth_activations_entries_are_shown_factored(
+    activation: str, fmt: str
+) -> None:
+    """∂L/∂Z1 reads da⋅(1 − a²) (sigmoid da⋅a(1 − a)) in every format, as the closed form
+    dA1 ⊙ (1 − A1 ⊙ A1) and the note's 1 − a² say: the entries printed expanded
+    (da − a⋅a⋅da), the terminal's entry written out differed from the article's, and the
+    Jacobian's diagonal read 1 − a⋅a."""
+    d = derive_net(net=f"affine:3,{activation},affine:2", loss="mse", n=2, d=2)
+    page = render_net(d, fmt)  # type: ignore[arg-type]
+    diagonal, entry = _FACTORED[activation]["text" if fmt == "text" else "latex"]
+    assert diagonal in page and entry in page
+    for expanded in (  # a⋅a (not da⋅a: sigmoid's da⋅a(1 − a)), da − ...
+        r"(?<!d)a⁽¹⁾₁,₁⋅?a⁽¹⁾₁,₁",
+        r"da⁽¹⁾₁,₁ ?− ?",
+        r"a\^\{\(1\)\}_\{1,1\} \\, a\^\{\(1\)\}_\{1,1\}",
+        r"\\mathit\{da\}\^\{\(1\)\}_\{1,1\} - ",
+    ):
+        assert not re.search(expanded, page), expanded
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_the_factored_entries_are_the_checked_polynomials(activation: str) -> None:
+    """Display only: each factored entry, its factor multiplied out, is exactly the entry
+    the derivation computed and the certificate checked."""
+    from symderiv.algebra import ONE, Poly
+    from symderiv.net.page import _Factored
+    from symderiv.notation import Explicit
+    from symderiv.render.names import SLOPE, slope_atom
+
+    d = derive_net(net=f"affine:3,{activation},affine:2", loss="mse", n=2, d=2)
+    shown = _Factored(d)
+    factors = {}
+    for entry in d.matrices["A1"].entries.values():
+        a = Poly.atom(next(iter(entry.atoms())))
+        for kind, value in (
+            ("tanh", ONE - a * a),
+            ("(tanh)", ONE - a * a),
+            ("sigmoid", a - a * a),
+        ):
+            factors[slope_atom(kind, next(iter(entry.atoms())))] = value
+    factored = 0
+    for step in d.steps:
+        pairs = [
+            (old, new)
+            for eq, shown_eq in zip(
+                step.equations, shown.equations(step.equations), strict=True
+            )
+            for p, q in zip(eq.parts, shown_eq.parts, strict=True)
+            for old, new in zip(_leaves(p), _leaves(q), strict=True)
+            if isinstance(old, Explicit)
+        ]
+        for old, new in pairs:
+            assert new.matrix.shape == old.matrix.shape
+            for (i, j), p in old.matrix.entries.items():
+                q = new.matrix[i, j]
+                if any(f.startswith(SLOPE) for f in q.atoms()):
+                    factored += 1
+                    assert q.subs(factors) == p, (step.id, i, j)
+                else:
+                    assert q is p
+    # the diagonal Jacobian (6), the chain rule's result, the reshape, the closed form
+    assert factored == (0 if activation == "relu" else 6 * 5)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "(tanh)", "sigmoid"])
+def test_a_factored_slope_is_drawn_without_sympy(kind: str) -> None:
+    """The terminal draws a factored entry itself, as sympy would (a name sympy leaves
+    alone), instead of importing sympy to print it (a second more for a tanh network)."""
+    from symderiv.algebra import Poly
+    from symderiv.conventions import Letters
+    from symderiv.render.names import slope_atom, unicode_name
+    from symderiv.render.pretty import pretty_poly
+
+    atom = slope_atom(kind, "a1_2_3")
+    for poly in (Poly({(atom,): 1}), Poly({("da1_2_3", atom): -2})):
+        assert pretty_poly(poly, lambda a: unicode_name(a, Letters())) is not None
