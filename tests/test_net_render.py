@@ -707,3 +707,17 @@ def test_a_factored_slope_is_drawn_without_sympy(kind: str) -> None:
     atom = slope_atom(kind, "a1_2_3")
     for poly in (Poly({(atom,): 1}), Poly({("da1_2_3", atom): -2})):
         assert pretty_poly(poly, lambda a: unicode_name(a, Letters())) is not None
+
+
+def test_a_tanh_network_at_80_columns_shows_more_of_its_diagonal() -> None:
+    """At 80 columns the 6×6 diagonal Jacobian of tanh showed 1 − a⋅a in the first two
+    columns and the last; written 1 − a², its first three and the last fit, and no line
+    is longer than 80 (the 2×2 matrices of 4- and 3-term sums, Z2 and ∂L/∂X, need about
+    100 columns in full, so they keep their ⋯)."""
+    d = derive_net(net="affine:3,tanh,affine:2", loss="mse", n=2, d=2)
+    text = render_net(d, "text", width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    jacobian = text.split("Jacobian of vec(A1) with respect to vec(Z1)")[1]
+    jacobian = jacobian.split("diag(vec")[0]
+    for i, j in ((1, 1), (1, 2), (1, 3), (2, 3)):
+        assert f"1 − a⁽¹⁾{'₁₂'[i - 1]},{'₁₂₃'[j - 1]}²" in jacobian
