@@ -482,7 +482,7 @@ def test_the_summary_code_is_the_generated_backward_pass(convention: str) -> Non
         )
     ]
     page = code_lines(d)
-    assert page[0] == "dZ2 = (P - T) / N"  # the loss's upstream, which codegen takes
+    assert page[0] == "dZ2 = (P - T) / Z2.shape[0]"  # the upstream codegen is given
     assert page[1:] == generated
     assert any(".sum(axis=0" in line for line in generated)
 
@@ -524,3 +524,200 @@ def test_a_split_certificate_is_one_section_with_one_verdict(
     )
     assert page.count(later) == len(tables) - 1  # slides: a frame per table
     assert page.index(heading) < page.rindex(later) < page.index(verdict)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("loss", ["mse", "softmax-ce"])
+def test_html_of_every_activation_has_no_mathml_error(
+    activation: str, loss: str
+) -> None:
+    """Every formula of a network's web page converts to MathML: the tanh note's
+    ``\\tanh' = 1 - \\tanh^{2}`` showed "msup with 3 parts" twice (a thin space after the
+    function name was put inside the ``msup``)."""
+    from symderiv.render.mathml import mathml_errors
+
+    d = derive_net(net=f"affine:3,{activation},affine:2", loss=loss, n=2, d=2)
+    assert mathml_errors(render_net(d, "html")) == []
+
+
+def _printed_code(page: str, fmt: str) -> list[str]:
+    """The NumPy lines of the summary as ``fmt`` prints them."""
+    after = page.split("The same backward pass in NumPy, top down:", 1)[1]
+    if fmt == "markdown":
+        return after.split("```python\n", 1)[1].split("\n```", 1)[0].splitlines()
+    lines = []
+    for line in after.splitlines()[1:]:  # text: indented lines, up to a blank one
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("convention", ["xw", "torch", "column"])
+@pytest.mark.parametrize(
+    ("net", "loss"),
+    [("affine:3,tanh,affine:2", "mse"), ("affine:3,relu,affine:2", "softmax-ce")],
+)
+def test_the_printed_numpy_lines_run_and_give_the_closed_forms(
+    net: str, loss: str, convention: str, fmt: str
+) -> None:
+    """The page's NumPy lines run as printed, at another batch size than the page's, and
+    give every closed form's value: they printed ``dZ2 = (Z2 - T) / N`` (and
+    ``(P - T) / N``), and N is no NumPy name."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from symderiv.net.numeric import closed_values, draw_net_instance
+
+    d = derive_net(net=net, loss=loss, n=2, d=2, convention=convention)
+    lines = _printed_code(render_net(d, fmt), fmt)  # type: ignore[arg-type]
+    assert lines and lines[0].startswith("dZ2 = ")
+    instance = draw_net_instance(replace(d.config, n=5), seed=1)
+    _, cache = instance.forward()
+    names = {"np": np, **instance.variables(), **cache, "T": instance.T}
+    for line in lines:
+        exec(line, names)  # noqa: S102 -- the page's own code, the point of the test
+    for var, expected in closed_values(instance).items():
+        got = names[f"d{var}"]
+        assert got.size == expected.size and got.shape[-1] == expected.shape[-1], var
+        if not var.startswith("b"):
+            assert got.shape == instance.variables()[var].shape, var
+        np.testing.assert_allclose(
+            got.ravel(), expected.ravel(), rtol=1e-12, err_msg=var
+        )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "defined"),
+    [
+        ("text", "D = 2, K1 = 3, K2 = 2"),
+        ("latex", "$D = 2, K_{1} = 3, K_{2} = 2$"),
+        ("beamer", "$D = 2, K_{1} = 3, K_{2} = 2$"),
+        ("markdown", "D = 2, K_{1} = 3, K_{2} = 2"),
+        ("ipynb", "D = 2, K_{1} = 3, K_{2} = 2"),
+        (
+            "html",
+            "<msub><mi>K</mi><mrow><mn>1</mn></mrow></msub><mo>=</mo><mn>3</mn>",
+        ),
+    ],
+)
+def test_the_width_names_are_defined_in_every_format(fmt: str, defined: str) -> None:
+    """The shapes and Kronecker forms say W1 is D×K1 and A1 ⊗ I_K2: the title and Step 1
+    say what D, K1 and K2 are (they gave only "widths 2 → 3 → 2")."""
+    d = derive_net(net="affine:3,tanh,affine:2", loss="mse", n=2, d=2)
+    page = render_net(d, fmt)  # type: ignore[arg-type]
+    assert page.count(defined) >= 2  # the title and Step 1
+
+
+_FACTORED = {
+    "tanh": {
+        "text": ("1 − a⁽¹⁾₁,₁²", "∂L/∂z⁽¹⁾₁,₁ = da⁽¹⁾₁,₁⋅(1 − a⁽¹⁾₁,₁²)"),
+        "latex": (
+            r"1 - {a^{(1)}_{1,1}}^{2} & 0",
+            r"\mathit{da}^{(1)}_{1,1} \, (1 - {a^{(1)}_{1,1}}^{2})",
+        ),
+    },
+    "sigmoid": {
+        "text": ("a⁽¹⁾₁,₁(1 − a⁽¹⁾₁,₁)", "∂L/∂z⁽¹⁾₁,₁ = da⁽¹⁾₁,₁"),
+        "latex": (
+            r"a^{(1)}_{1,1} (1 - a^{(1)}_{1,1}) & 0",
+            r"\mathit{da}^{(1)}_{1,1} \, a^{(1)}_{1,1} (1 - a^{(1)}_{1,1})",
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "markdown"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_a_smooth_activations_entries_are_shown_factored(
+    activation: str, fmt: str
+) -> None:
+    """∂L/∂Z1 reads da⋅(1 − a²) (sigmoid da⋅a(1 − a)) in every format, as the closed form
+    dA1 ⊙ (1 − A1 ⊙ A1) and the note's 1 − a² say: the entries printed expanded
+    (da − a⋅a⋅da), the terminal's entry written out differed from the article's, and the
+    Jacobian's diagonal read 1 − a⋅a."""
+    d = derive_net(net=f"affine:3,{activation},affine:2", loss="mse", n=2, d=2)
+    page = render_net(d, fmt)  # type: ignore[arg-type]
+    diagonal, entry = _FACTORED[activation]["text" if fmt == "text" else "latex"]
+    assert diagonal in page and entry in page
+    for expanded in (  # a⋅a (not da⋅a: sigmoid's da⋅a(1 − a)), da − ...
+        r"(?<!d)a⁽¹⁾₁,₁⋅?a⁽¹⁾₁,₁",
+        r"da⁽¹⁾₁,₁ ?− ?",
+        r"a\^\{\(1\)\}_\{1,1\} \\, a\^\{\(1\)\}_\{1,1\}",
+        r"\\mathit\{da\}\^\{\(1\)\}_\{1,1\} - ",
+    ):
+        assert not re.search(expanded, page), expanded
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_the_factored_entries_are_the_checked_polynomials(activation: str) -> None:
+    """Display only: each factored entry, its factor multiplied out, is exactly the entry
+    the derivation computed and the certificate checked."""
+    from symderiv.algebra import ONE, Poly
+    from symderiv.net.page import _Factored
+    from symderiv.notation import Explicit
+    from symderiv.render.names import SLOPE, slope_atom
+
+    d = derive_net(net=f"affine:3,{activation},affine:2", loss="mse", n=2, d=2)
+    shown = _Factored(d)
+    factors = {}
+    for entry in d.matrices["A1"].entries.values():
+        a = Poly.atom(next(iter(entry.atoms())))
+        for kind, value in (
+            ("tanh", ONE - a * a),
+            ("(tanh)", ONE - a * a),
+            ("sigmoid", a - a * a),
+        ):
+            factors[slope_atom(kind, next(iter(entry.atoms())))] = value
+    factored = 0
+    for step in d.steps:
+        pairs = [
+            (old, new)
+            for eq, shown_eq in zip(
+                step.equations, shown.equations(step.equations), strict=True
+            )
+            for p, q in zip(eq.parts, shown_eq.parts, strict=True)
+            for old, new in zip(_leaves(p), _leaves(q), strict=True)
+            if isinstance(old, Explicit)
+        ]
+        for old, new in pairs:
+            assert new.matrix.shape == old.matrix.shape
+            for (i, j), p in old.matrix.entries.items():
+                q = new.matrix[i, j]
+                if any(f.startswith(SLOPE) for f in q.atoms()):
+                    factored += 1
+                    assert q.subs(factors) == p, (step.id, i, j)
+                else:
+                    assert q is p
+    # the diagonal Jacobian (6), the chain rule's result, the reshape, the closed form
+    assert factored == (0 if activation == "relu" else 6 * 5)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "(tanh)", "sigmoid"])
+def test_a_factored_slope_is_drawn_without_sympy(kind: str) -> None:
+    """The terminal draws a factored entry itself, as sympy would (a name sympy leaves
+    alone), instead of importing sympy to print it (a second more for a tanh network)."""
+    from symderiv.algebra import Poly
+    from symderiv.conventions import Letters
+    from symderiv.render.names import slope_atom, unicode_name
+    from symderiv.render.pretty import pretty_poly
+
+    atom = slope_atom(kind, "a1_2_3")
+    for poly in (Poly({(atom,): 1}), Poly({("da1_2_3", atom): -2})):
+        assert pretty_poly(poly, lambda a: unicode_name(a, Letters())) is not None
+
+
+def test_a_tanh_network_at_80_columns_shows_more_of_its_diagonal() -> None:
+    """At 80 columns the 6×6 diagonal Jacobian of tanh showed 1 − a⋅a in the first two
+    columns and the last; written 1 − a², its first three and the last fit, and no line
+    is longer than 80 (the 2×2 matrices of 4- and 3-term sums, Z2 and ∂L/∂X, need about
+    100 columns in full, so they keep their ⋯)."""
+    d = derive_net(net="affine:3,tanh,affine:2", loss="mse", n=2, d=2)
+    text = render_net(d, "text", width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    jacobian = text.split("Jacobian of vec(A1) with respect to vec(Z1)")[1]
+    jacobian = jacobian.split("diag(vec")[0]
+    for i, j in ((1, 1), (1, 2), (1, 3), (2, 3)):
+        assert f"1 − a⁽¹⁾{'₁₂'[i - 1]},{'₁₂₃'[j - 1]}²" in jacobian

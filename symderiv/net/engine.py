@@ -58,7 +58,7 @@ from .notation import (
     slope_matrix,
     substitute,
 )
-from .notes import Written, ent, mat, math, slash
+from .notes import Written, ent, mat, math, slash, widths_math
 from .notes import ent_tex as _t
 from .notes import ent_text as _e
 from .spec import LayerSpec, NetConfig, variables
@@ -459,7 +459,7 @@ class _NetEngine:
         c = self.config
         # X, W1, b1, W2, b2, ...
         eqs = [Equation(Sym(v), Explicit(self.mats[v])) for v in variables(c.net)]
-        widths = " → ".join(str(w) for w in c.widths())
+        affine = len(c.widths()) - 1
         self.steps.append(
             Step(
                 "define",
@@ -471,9 +471,15 @@ class _NetEngine:
                     Code(c.net.text),
                     ": ",
                     math(f"N = {c.n}"),
-                    " samples, widths ",
-                    math(widths, widths.replace("→", r"\to")),
-                    f"; every affine layer in the {self.conv.name} convention "
+                    " samples; widths ",
+                    widths_math(c.widths()),
+                    " (",
+                    math("D"),
+                    " of the input, ",
+                    math("Kℓ", r"K_{\ell}") if affine > 1 else math("K1", "K_{1}"),
+                    " of the output of affine layer ",
+                    math("ℓ", r"\ell") if affine > 1 else "1",
+                    f"); every affine layer in the {self.conv.name} convention "
                     f"({self.conv.source}). The weights and bias of affine layer ",
                     math("ℓ", r"\ell"),
                     " have the entries ",

@@ -60,6 +60,22 @@ def _tex(role: str) -> str:
 math = M
 
 
+def widths_math(widths: list[int]) -> M:
+    """The size names with their values, D = 2, K1 = 3, K2 = 2 (``widths``: the input
+    width D, then each affine layer's output width Kℓ), so that the shapes written in
+    them (W1 is D×K1, A1 ⊗ I_K2) say what they are.
+
+    >>> widths_math([2, 3, 2]).text
+    'D = 2, K1 = 3, K2 = 2'
+    """
+    parts = [("D", "D", widths[0])]
+    parts += [(f"K{k}", f"K_{{{k}}}", w) for k, w in enumerate(widths[1:], start=1)]
+    return M(
+        ", ".join(f"{name} = {w}" for name, _, w in parts),
+        ", ".join(f"{tex} = {w}" for _, tex, w in parts),
+    )
+
+
 def formula_text(node: Node) -> str:
     """A network formula in Unicode (the one formula printer, in the network's letters).
 
@@ -102,4 +118,5 @@ __all__ = [
     "math",
     "plain",
     "slash",
+    "widths_math",
 ]

@@ -13,11 +13,11 @@ remarks.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ..algebra import PolyMatrix
+from ..algebra import ONE, Poly, PolyMatrix
 from ..conventions import Config, Letters, get_convention
 from ..maths import atom_names
 from ..notation import (
@@ -25,12 +25,14 @@ from ..notation import (
     Equation,
     Explicit,
     Jac,
+    Node,
     Prod,
     Sym,
     Written,
 )
 from ..notation import Shape as NodeShape
 from ..notes import Code, F, M, Prose, net_layer, net_summary_uses
+from ..render.names import slope_atom
 from ..render.page import (
     DEFAULT_MAX_ENTRIES,
     Block,
@@ -51,7 +53,7 @@ from ..render.page import (
     Code as CodeBlock,
 )
 from ..steps import Check, Step, StepKind
-from .notes import ent, mat, math, slash
+from .notes import ent, mat, math, slash, widths_math
 
 if TYPE_CHECKING:
     from .engine import NetDerivation
@@ -152,6 +154,7 @@ def _part_title(d: NetDerivation, key: str) -> Prose:
 def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
     current = ""
     title: Prose = ()
+    shown = _Factored(d)
     group: list[Block] = []
     for number, step in enumerate(d.steps, start=1):
         key = _part_of(step) or current
@@ -161,24 +164,34 @@ def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
             if group:
                 yield Section(title, tuple(group))
             group, title, current = [], _part_title(d, key), key
-        group.append(StepGroup(step, number, tuple(step_blocks(d, step, max_entries))))
+        blocks = step_blocks(d, step, max_entries, shown)
+        # the step as its display shows it (printers compare the two)
+        group.append(StepGroup(shown.step(step), number, tuple(blocks)))
     if group:
         yield Section(title, tuple(group))
 
 
 # -- one step ----------------------------------------------------------------------------------
 def step_blocks(
-    d: NetDerivation, step: Step, max_entries: int = DEFAULT_MAX_ENTRIES
+    d: NetDerivation,
+    step: Step,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    shown: _Factored | None = None,
 ) -> list[Block]:
     """What one step of a network shows: its equations (hand-written formulas displayed
-    apart), the sparsity of a Jacobian, the entry written out, the note, NumPy lines."""
+    apart; an activation's slope factored, da⋅(1 − a²), by ``shown``), the sparsity of
+    a Jacobian, the entry written out, the note, NumPy lines."""
     summary = step.id == "summary"
+    if shown is None:
+        shown = _Factored(d)
     found = (
         _sparsity(step) if step.kind is StepKind.JACOBIAN else None,
-        _entry_sum(d, step, max_entries),
+        _entry_sum(d, step, max_entries, shown),
         NetShapes(d).ledger(step),
     )
-    blocks: list[Block] = [Display(step.equations, step.kind, boxed=summary)]
+    blocks: list[Block] = [
+        Display(shown.step(step).equations, step.kind, boxed=summary)
+    ]
     blocks += [b for b in found if b is not None]
     if step.note:
         note = (step.note,) if isinstance(step.note, str) else step.note
@@ -215,8 +228,11 @@ def _sparsity(step: Step) -> Sparsity | None:
     return None
 
 
-def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | None:
-    """Entry 1 of a chain rule's row times its Jacobian, written out as a sum."""
+def _entry_sum(
+    d: NetDerivation, step: Step, max_entries: int, factored: _Factored
+) -> EntrySum | None:
+    """Entry 1 of a chain rule's row times its Jacobian, written out as a sum (each
+    Jacobian entry as ``factored`` writes it: da⋅(1 − a²))."""
     if step.kind is not StepKind.CHAIN or len(step.equations) < 2:
         return None
     product = step.equations[1].parts[-1]
@@ -235,8 +251,11 @@ def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | Non
     if not var or var == "P" or first.is_zero():
         return None
     nonzero = [r for r in range(jac.rows) if not jac[r, 0].is_zero()]
-    shown, hidden = shown_terms(len(nonzero), max_entries)
-    terms = tuple((row[0, nonzero[k]], jac[nonzero[k], 0]) for k in shown)
+    kept, hidden = shown_terms(len(nonzero), max_entries)
+    terms = tuple(
+        (row[0, nonzero[k]], factored.entry(jac[nonzero[k], 0], factor=True))
+        for k in kept
+    )
     title: Prose = (
         "Entry 1 written out: the row of upstream derivatives times column 1 of the "
         "Jacobian",
@@ -245,6 +264,94 @@ def _entry_sum(d: NetDerivation, step: Step, max_entries: int) -> EntrySum | Non
     # the canonical name of the first entry of var: w2_1_1, a1_1_1, x_1_1, b1_1
     atom = atom_names(d.matrices[var], "row")[0]
     return EntrySum(var, atom, terms, jac.rows - len(nonzero), title, hidden)
+
+
+# -- an activation's slope, factored for display -------------------------------------------
+#: The smooth activations, and the a-degree of the lowest term of their local derivative
+#: in the cached output a: tanh 1 − a² (0), sigmoid a − a² = a(1 − a) (1).
+_SLOPE_LOW = {"tanh": 0, "sigmoid": 1}
+
+
+def _slope(kind: str, a: Poly) -> Poly:
+    """The local derivative of activation ``kind`` in its output ``a``."""
+    return ONE - a * a if kind == "tanh" else a - a * a
+
+
+class _Factored:
+    """Entries shown with their activation's slope factored: da⁽¹⁾₁,₁⋅(1 − a⁽¹⁾₁,₁²)
+    and 1 − a⁽¹⁾₁,₁² where the algebra holds da − a⋅a⋅da and 1 − a⋅a (sigmoid:
+    da⋅a(1 − a)). Display only: an entry is rewritten only when the factored form
+    multiplied out is exactly the polynomial the derivation computed and checked, with
+    :func:`~symderiv.render.names.slope_atom` standing for the factor."""
+
+    def __init__(self, d: NetDerivation) -> None:
+        self.slopes: dict[str, str] = {}  # a1_1_1 -> tanh (an entry of a smooth A)
+        for st in d.stages:
+            if st.kind in _SLOPE_LOW and st.output in d.matrices:
+                for _, _, entry in d.matrices[st.output].nonzeros():
+                    self.slopes[next(iter(entry.atoms()))] = st.kind
+        self.steps: dict[str, Step] = {}
+
+    def entry(self, p: Poly, factor: bool = False) -> Poly:
+        """``p`` factored as u⋅slope(a) when it is exactly that, u one term; ``factor``:
+        a factor of a product (tanh's 1 − a² in parentheses)."""
+        for a in sorted(p.atoms() & self.slopes.keys()):
+            kind = self.slopes[a]
+            low = _SLOPE_LOW[kind]
+            degree = {mono: mono.count(a) for mono in p.terms}
+            least = min(degree.values())
+            lowest = [(m, c) for m, c in p.terms.items() if degree[m] == least]
+            if len(lowest) != 1 or least < low:
+                continue
+            ((mono, coeff),) = lowest
+            rest = list(mono)
+            for _ in range(low):
+                rest.remove(a)
+            u = Poly.term(tuple(rest), coeff)
+            if u * _slope(kind, Poly.atom(a)) != p:
+                continue
+            # 1 − a² alone; in parentheses as a factor (da⋅(1 − a²), −(1 − a²))
+            alone = not (factor or rest or coeff != 1)
+            name = "(tanh)" if kind == "tanh" and not alone else kind
+            return Poly({(*rest, slope_atom(name, a)): coeff})
+        return p
+
+    def matrix(self, m: PolyMatrix) -> PolyMatrix:
+        """``m`` with each entry factored (``m`` itself when nothing is)."""
+        if not self.slopes:
+            return m
+        out = {(i, j): self.entry(p) for i, j, p in m.nonzeros()}
+        if all(out[ij] is m[ij] for ij in out):
+            return m
+        return PolyMatrix(m.rows, m.cols, out)
+
+    def node(self, node: Node) -> Node:
+        """``node`` with every explicit matrix in it factored."""
+        if isinstance(node, Explicit):
+            shown = self.matrix(node.matrix)
+            return node if shown is node.matrix else replace(node, matrix=shown)
+        if isinstance(node, Prod):
+            args = tuple(self.node(a) for a in node.args)
+            if any(a is not b for a, b in zip(args, node.args, strict=True)):
+                return Prod(*args)
+        return node
+
+    def equations(self, eqs: tuple[Equation, ...]) -> tuple[Equation, ...]:
+        """``eqs`` with every explicit matrix factored."""
+        return tuple(Equation(*(self.node(p) for p in eq.parts)) for eq in eqs)
+
+    def step(self, step: Step) -> Step:
+        """``step`` as it is shown (itself when nothing is factored; one object per
+        step, so that its display's equations are the step's)."""
+        if step.id not in self.steps:
+            eqs = self.equations(step.equations)
+            same = all(
+                a is b
+                for old, new in zip(step.equations, eqs, strict=True)
+                for a, b in zip(old.parts, new.parts, strict=True)
+            )
+            self.steps[step.id] = step if same else replace(step, equations=eqs)
+        return self.steps[step.id]
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -294,11 +401,17 @@ def code_lines(d: NetDerivation) -> list[str]:
     """``dW1 = X.T @ dZ1`` for each line of the summary, as a backward pass computes them
     (the one NumPy printer, :mod:`symderiv.render.code`; the substituted forms that
     repeat a line are left out). In torch each bias is a vector, as in ``codegen --net``
-    and nn.Linear: ``db1 = dZ1.sum(axis=0)``."""
+    and nn.Linear: ``db1 = dZ1.sum(axis=0)``. The lines run as printed, given the
+    variables and what the forward pass caches under their names (X, W1, b1, Z1, A1,
+    R1, P, T): the loss's 1/N reads the batch off the output, ``(Z2 - T) / Z2.shape[0]``.
+    """
     from ..render.code import numpy_code
 
-    flat = get_convention(d.config.convention).bias_vector
-    sizes = {name: name for name in d.config.sizes()}
+    conv = get_convention(d.config.convention)
+    flat = conv.bias_vector
+    # The batch read off the output, as the single layer's (Y - T) / Y.shape[0]: a size
+    # name such as N is no NumPy name, so the printed lines would not run.
+    sizes = {"N": f"{d.top}.shape[{1 if conv.samples_as_columns else 0}]"}
     out: list[str] = []
     seen: set[str] = set()
     for eq in d.step("summary").equations:
@@ -351,13 +464,8 @@ def _title(c: NetConfig) -> Prose:
 
 
 def _settings(c: NetConfig) -> tuple[Prose, ...]:
-    widths = " → ".join(map(str, c.widths()))
     return (
-        (
-            math(f"N = {c.n}, D = {c.d}"),
-            ", widths ",
-            math(widths, widths.replace("→", r"\to")),
-        ),
+        (math(f"N = {c.n}"), ", widths ", widths_math(c.widths())),
         (f"convention {c.convention}",),
         (f"{c.vec} order",),
         (f"{c.layout} layout",),

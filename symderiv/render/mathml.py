@@ -143,7 +143,11 @@ def _is_function(el: ET.Element) -> bool:
 def _space_functions(el: ET.Element) -> None:
     """Thin spaces around a function name as TeX sets ``t \\log p`` and ``\\exp z``: after
     it unless its argument is bracketed, before it after a symbol (not an operator). The
-    converter glued them ("t logp", "expz")."""
+    converter glued them ("t logp", "expz"). A name that is the base of a script
+    (``\\tanh'``, ``\\tanh^{2}``) is left as it is: a space inside ``msup`` would be a
+    third part, which MathML cannot show."""
+    if el.tag in _ARITY:
+        return
     kids = list(el)
     gaps = []
     for k, kid in enumerate(kids):

@@ -69,6 +69,35 @@ def partial_atom(of: str, wrt: str) -> str:
     return f"{PARTIAL}{of}|{wrt}"
 
 
+#: Marks a display-only atom for an activation's local derivative written in its cached
+#: output (symderiv.net), so that an entry reads da⋅(1 − a²), not da − a⋅a⋅da:
+#: ``slope_atom("tanh", "a1_1_1")`` prints 1 − a⁽¹⁾₁,₁², ``"(tanh)"`` the same in
+#: parentheses (a factor), ``"sigmoid"`` a⁽¹⁾₁,₁(1 − a⁽¹⁾₁,₁); never in the algebra.
+SLOPE = "slope|"
+_SLOPE_FORMS = {  # kind -> (Unicode, LaTeX), {a} the entry's name
+    "tanh": ("1 − {a}²", "1 - {{{a}}}^{{2}}"),
+    "(tanh)": ("(1 − {a}²)", "(1 - {{{a}}}^{{2}})"),
+    "sigmoid": ("{a}(1 − {a})", "{a} (1 - {a})"),
+}
+
+
+def slope_atom(kind: str, atom: str) -> str:
+    """The display-only atom of ``kind`` ("tanh", "(tanh)", "sigmoid") at entry ``atom``.
+
+    >>> unicode_name(slope_atom("(tanh)", "a1_2_3"), Letters())
+    '(1 − a⁽¹⁾₂,₃²)'
+    """
+    if kind not in _SLOPE_FORMS:
+        raise ValueError(f"no display form for the slope of {kind!r}")
+    return f"{SLOPE}{kind}|{atom}"
+
+
+def _slope_name(atom: str, letters: Letters, latex: bool) -> str:
+    kind, entry = atom[len(SLOPE) :].split("|")
+    name = latex_name(entry, letters) if latex else unicode_name(entry, letters)
+    return _SLOPE_FORMS[kind][latex].format(a=name)
+
+
 def _side(name: str, letters: Letters, latex: bool) -> str:
     try:
         _, index = split_entry(name)
@@ -89,6 +118,8 @@ def unicode_name(atom: str, letters: Letters, upstream: str | None = None) -> st
     if atom.startswith(PARTIAL):
         of, wrt = atom[len(PARTIAL) :].split("|")
         return f"∂{_side(of, letters, False)}/∂{_side(wrt, letters, False)}"
+    if atom.startswith(SLOPE):
+        return _slope_name(atom, letters, False)
     net = layered(atom)
     if net is not None:
         return _layered_unicode(*net)
@@ -111,6 +142,8 @@ def latex_name(atom: str, letters: Letters, upstream: str | None = None) -> str:
         of, wrt = atom[len(PARTIAL) :].split("|")
         num, den = _side(of, letters, True), _side(wrt, letters, True)
         return f"\\frac{{\\partial {num}}}{{\\partial {den}}}"
+    if atom.startswith(SLOPE):
+        return _slope_name(atom, letters, True)
     net = layered(atom)
     if net is not None:
         return _layered_latex(*net)

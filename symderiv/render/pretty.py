@@ -83,7 +83,8 @@ def _plain_name(name: str) -> bool:
     """
     return (
         bool(name)
-        and (name[-1] in "₀₁₂₃₄₅₆₇₈₉" or name.endswith("⁻¹"))
+        # or a network's factored slope, 1 − a⁽¹⁾₁,₁², (1 − a⁽¹⁾₁,₁²), a⁽¹⁾₁,₁(1 − a⁽¹⁾₁,₁)
+        and (name[-1] in "₀₁₂₃₄₅₆₇₈₉²)" or name.endswith("⁻¹"))
         and "_" not in name
         and "^" not in name
         and _NARROW.issuperset(name.replace(MACRON, ""))
