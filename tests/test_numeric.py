@@ -398,7 +398,7 @@ def test_verify_in_torch_says_why_db_is_flat_above_a_table_of_rows(
     to join them: a lecturer read it as a contradiction."""
     args = ["verify", "--convention", "torch", "--n", "5", "--d", "4", "--m", "3"]
     out = runner.invoke(cli, args, env={"COLUMNS": "200"}).stdout
-    assert "db (3,) (the table's 1×3 row, flat as nn.Linear holds b)" in out
+    assert "db (3,)\n(nn.Linear holds db flat; the table has its 1×3 row)" in out
     assert "│ 1×3 " in out
     xw = runner.invoke(cli, ["verify"], env={"COLUMNS": "200"}).stdout
     assert "db (1, 3)" in xw and "flat as" not in xw

@@ -47,25 +47,40 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
 
 
 def _gradient_shapes(report: VerifyReport) -> str:
-    """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,)``: torch keeps b
-    (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
+    """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,) (...)``: torch keeps
+    b (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
     from ..conventions import derivative_name
 
-    inst = report.instance
-    conv = inst.convention
-    parts = []
-    for check in report.checks:
-        shape: tuple[int, ...] = tuple(check.shape)
-        name = derivative_name(conv, check.var)
-        if check.var == "b" and conv.bias_vector:  # as codegen holds it: nn.Linear's
-            shape = (inst.sizes["M"],)
-            parts.append(
-                f"{name} {shape} (the table's {'×'.join(map(str, check.shape))}"
-                " row, flat as nn.Linear holds b)"
-            )
-        else:
-            parts.append(f"{name} {shape}")
-    return "gradients as NumPy holds them: " + ", ".join(parts)
+    conv = report.instance.convention
+    return held_shapes(
+        (
+            derivative_name(conv, c.var),
+            tuple(c.shape),
+            c.var == "b" and conv.bias_vector,
+        )
+        for c in report.checks
+    )
+
+
+def held_shapes(gradients: Iterable[tuple[str, tuple[int, ...], bool]]) -> str:
+    """The line above a checks table: each gradient (name, shape in the table, whether it
+    is held flat) as the generated code holds it. Where a bias is held flat (torch's
+    nn.Linear), a second line says it is the table's row, so that (3,) above 1×3 reads
+    as one thing."""
+    parts, flat, rows = [], [], []
+    for name, shape, held_flat in gradients:
+        parts.append(_held(f"{name} {(shape[-1],) if held_flat else shape}"))
+        if held_flat:
+            flat.append(name)
+            rows.append("×".join(map(str, shape)))
+    line = "gradients as NumPy holds them: " + ", ".join(parts)
+    if flat:
+        their, s = ("its", "") if len(flat) == 1 else ("their", "s")
+        line += (
+            f"\n(nn.Linear holds {', '.join(flat)} flat; the table has {their} "
+            f"{', '.join(rows)} row{s})"
+        )
+    return line
 
 
 def _held(formula: str) -> str:
@@ -273,7 +288,7 @@ def verify(
     ):
         console.print(KeptText(line, width=console.width))
     console.print(Text(f"L = {report.loss_value:.6f}"))
-    console.print(Text(_gradient_shapes(report)))
+    console.print(KeptText(_gradient_shapes(report), width=console.width))
     console.print()
     console.print(_table(report))
     footer(console, report.torch_version, report.passed)

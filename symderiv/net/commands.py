@@ -127,8 +127,9 @@ def verify_command(
     from rich.text import Text
 
     from ..cli.console import make_console
-    from ..cli.verify import checks_table, footer
+    from ..cli.verify import checks_table, footer, held_shapes, torch_cell_missing
     from ..errors import VerificationError
+    from ..render.terminal import KeptText
     from .notes import formula_text
     from .numeric import verify_net
 
@@ -146,21 +147,18 @@ def verify_command(
         )
     )
     console.print(Text(f"L = {report.loss_value:.6f}"))
-    held = [  # as the generated Net holds them: torch's biases are vectors (nn.Linear's)
-        f"d{c.var} "
-        + str(
-            (c.shape[-1],) if c.var[0] == "b" and config.conv.bias_vector else c.shape
-        )
-        for c in report.checks
-    ]
-    console.print(Text("gradients as NumPy holds them: " + ", ".join(held)))
+    flat = config.conv.bias_vector  # the generated Net holds torch's biases as vectors
+    gradients = (
+        (f"d{c.var}", c.shape, flat and c.var[0] == "b") for c in report.checks
+    )
+    console.print(KeptText(held_shapes(gradients), width=console.width))
     rows = (
         (
             c.var,
             f"d{c.var} = {formula_text(c.formula)}",
             "×".join(map(str, c.shape)),
             f"{c.fd_error:.1e}",
-            "torch not installed" if c.torch_error is None else f"{c.torch_error:.1e}",
+            torch_cell_missing() if c.torch_error is None else f"{c.torch_error:.1e}",
             c.passed,
         )
         for c in report.checks
