@@ -164,6 +164,7 @@ def verify_command(
         for c in report.checks
     )
     title = "Closed forms through the network against numbers (float64)"
+    console.print()
     console.print(checks_table(title, rows))
     footer(console, report.torch_version, report.passed)
     if not report.passed:
