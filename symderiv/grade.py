@@ -102,7 +102,13 @@ def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
     ``status`` passed or failed, ``output`` the message (text); the check's own JSON goes
     to ``extra_data``. An unreadable formula scores 0 with its message (Gradescope has
     no "not gradable").
+
+    Raises:
+        UsageError: ``points`` is negative, nan or infinite (JSON has no NaN or
+            Infinity, and Gradescope rejects a document with them).
     """
+    if not (math.isfinite(points) and points >= 0):
+        raise UsageError(f"points must be a finite number >= 0, got {points!r}")
     score = points if data["ok"] else 0.0
     output = {"output": data["message"], "output_format": "text"}
     return {

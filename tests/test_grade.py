@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from symderiv import grade
 from symderiv.check import REASONS
 from symderiv.cli import cli
+from symderiv.errors import UsageError
 
 # -- the platforms' documented fields ----------------------------------------------------------
 GRADESCOPE_TOP = {
@@ -222,6 +223,19 @@ def test_gradescope_points_and_an_output_file(
     assert (
         doc["score"] == doc["tests"][0]["score"] == doc["tests"][0]["max_score"] == 2.5
     )
+
+
+@pytest.mark.parametrize("points", ["nan", "inf", "-inf", "-1"])
+def test_gradescope_points_must_be_finite(runner: CliRunner, points: str) -> None:
+    # nan and inf passed FloatRange(min=0) and printed "score": NaN, not JSON
+    args = ["check", "--format", "gradescope", "--wrt", "W", "X.T @ dY"]
+    result = runner.invoke(cli, [*args, "--points", points])
+    assert result.exit_code == 2 and result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert "--points" in last and points.lstrip("-") in last
+    data = grade.formula("X.T @ dY", "W").to_dict()
+    with pytest.raises(UsageError, match="finite"):
+        grade.gradescope(data, float(points))
 
 
 # -- a whole class -------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="max_score of the answer with --format gradescope.",
+    callback=lambda _ctx, _param, value: _finite_points(value),
+    help="max_score of the answer with --format gradescope (a finite number >= 0).",
 )
 @click.option(
     "--batch",
@@ -138,6 +139,23 @@ def check(
     if wrt is None:
         raise UsageError("give --wrt, the variable the formula is the derivative by")
     _one(formula, wrt, defaults, fmt, points, output)
+
+
+def _finite_points(value: float) -> float:
+    """``--points`` as given, when finite: nan and inf pass FloatRange(min=0) but
+    become NaN and Infinity in results.json, which is not JSON (Gradescope rejects it).
+
+    Raises:
+        click.BadParameter: ``value`` is nan or infinite (exit 2).
+    """
+    import math
+
+    if not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not a finite number; give the answer's max_score as a finite "
+            "number >= 0, such as 1 or 2.5"
+        )
+    return value
 
 
 def _one(
