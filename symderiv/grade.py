@@ -607,7 +607,9 @@ def function(
                     )
             values.pop(culprit or "", None)
         for role in values:
-            if all(o.ok for o in seen[role]):  # judged until it is first wrong
+            # judged until it is first wrong, or on while wrong only by a factor: the
+            # hint names a size only if the factor is that size at every triple
+            if all(o.ok or o.reason == "scale" for o in seen[role]):
                 at_point = None if role in in_symbols else point
                 numbers = numbers or at_point is not None
                 seen[role].append(
@@ -617,6 +619,10 @@ def function(
     for role in roles:
         outcomes = seen[role] or [_Outcome(given, "error")]
         final = next((o for o in outcomes if not o.ok), outcomes[0])
+        if final.reason == "scale":
+            factors = [(o.triple, Fraction(1) if o.ok else o.ratio) for o in outcomes]
+            factors.sort(key=lambda pair: pair[0] != final.triple)  # its own first
+            final = replace(final, hint=checkers[role].scale_hint(final, factors))
         checked = tuple(o.triple for o in seen[role])  # where it was judged, no more
         results[role] = _result(checkers[role], final, checked, outcomes[0])
         if final.ok or not seen[role]:  # never wrong, but not checked everywhere

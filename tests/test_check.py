@@ -400,6 +400,30 @@ def test_other_wrong_answers_get_a_reason_and_a_hint(
     assert result.hint.startswith(hint)
 
 
+@pytest.mark.parametrize(
+    ("var", "text", "hint"),
+    [  # the factor equals a size at N=2, D=3, M=4 only: the number alone
+        ("b", "np.sum(dY, axis=0) * (N+1)", "it is 3 times the right answer"),
+        ("b", "np.sum(dY, axis=0) / 2", "it is 1/2 times the right answer"),
+        ("b", "np.sum(dY, axis=0) * (M - N)", "it is 2 times the right answer"),
+        ("W", "2 * X.T @ dY", "it is 2 times the right answer"),
+        # the factor is a size (or two sizes' ratio) at every triple: named
+        (
+            "b",
+            "np.mean(dY, axis=0) * M",
+            "it is 2 times the right answer, M/N at N=2, M=4",
+        ),
+        ("X", "dY @ W.T * D", "it is 3 times the right answer, D at D=3"),
+    ],
+)
+def test_a_scale_names_a_size_only_if_it_is_that_size_everywhere(
+    var: str, text: str, hint: str
+) -> None:
+    # "3 times ..., D at D=3" for * (N+1): the factor merely equalled D at the sizes given
+    result = check_formula(Config(n=2, d=3, m=4), var, text)  # check's defaults
+    assert result.reason == "scale" and result.hint == hint, result.message
+
+
 def test_a_mean_for_the_bias_is_named() -> None:
     result = check_formula(Config(), "b", "np.mean(dout, axis=0)")
     assert result.reason == "scale" and result.entry == (1, 1)

@@ -725,6 +725,15 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def test_a_function_s_scale_names_a_size_only_if_it_is_that_size_everywhere() -> None:
+    def twice(s: Any) -> tuple[Any, Any, Any]:
+        return s.dout @ s.W.T, 2 * (s.X.T @ s.dout), s.dout.mean(axis=0)
+
+    report = grade.function(twice)
+    assert report.results["W"].hint == "it is 2 times the right answer"
+    assert report.results["b"].hint.endswith("1/N at N=2 (a mean where a sum belongs?)")
+
+
 def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:
     # a right answer in numpy: symbols cannot live in np.zeros(...), whole numbers can
     def preallocated(s: Any) -> tuple[Any, Any, Any]:
