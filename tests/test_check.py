@@ -190,8 +190,11 @@ def test_the_issue_s_four_formulas_fail_naming_sizes_where_they_fail() -> None:
     ]
     for convention, var, text in cases:
         result = check_formula(Config(n=2, d=2, m=3, convention=convention), var, text)
-        assert not result.ok
-        assert result.failed_at is not None and len(set(result.failed_at)) == 3
+        assert not result.ok and result.failed_at is not None
+        if result.reason == "sizes":  # right at the sizes given: wrong at distinct ones
+            assert len(set(result.failed_at)) == 3
+        else:  # wrong at the sizes given (column's 1-D bias): shown there first
+            assert result.failed_at == (2, 2, 3)
         sizes = ", ".join(
             f"{k}={v}" for k, v in zip(result.size_names, result.failed_at, strict=True)
         )
@@ -199,15 +202,28 @@ def test_the_issue_s_four_formulas_fail_naming_sizes_where_they_fail() -> None:
 
 
 def test_shape_errors_are_explained_where_they_show() -> None:
-    # (M×D)·(N×M) multiplies when N = D: the error shows at distinct sizes.
+    # (M×D)·(N×M) multiplies when N = D: wrong at the sizes given, that comes first;
+    # the shape error at distinct sizes is said after it
     result = check_formula(Config(n=2, d=2, m=3), "W", "W.T @ dY")
-    assert result.reason == "shape" and result.failed_at == (3, 4, 5)
-    assert result.message.splitlines()[1] == (
-        "  W.T @ dY: cannot multiply M×D (5×4) by N×M (3×5); W.T has D=4 columns but "
-        "dY has N=3 rows"
-    )
+    assert result.reason == "shape" and result.failed_at == (2, 2, 3)
+    assert result.message.splitlines()[1:] == [
+        "  it is M×M (3×3), but ∂L/∂W has the shape of W, D×M (2×3)",
+        "  at N=3, D=4, M=5 its shapes do not even fit: W.T @ dY: cannot multiply M×D "
+        "(5×4) by N×M (3×5); W.T has D=4 columns but dY has N=3 rows",
+    ]
+
+
+def test_a_formula_wrong_at_the_sizes_given_is_shown_wrong_there() -> None:
+    # check --n 3 --d 3 --m 3 reported "cannot multiply D×N (4×3) by M×N (5×3)" at
+    # N=3, D=4, M=5, never the user's own sizes
     square = check_formula(Config(n=3, d=3, m=3), "W", "X.T @ dY.T")
-    assert square.reason == "shape" and "cannot multiply" in square.message
+    assert square.reason == "entry" and square.failed_at == (3, 3, 3)
+    assert square.entry == (1, 1) and square.got_entry is not None
+    lines = square.message.splitlines()
+    assert lines[0].endswith("is not right (at N=3, D=3, M=3; convention xw).")
+    assert lines[1].startswith("  entry (1, 1): expected x₁,₁·∂L/∂y₁,₁")
+    assert lines[2].startswith("  at N=3, D=4, M=5 its shapes do not even fit: ")
+    assert "cannot multiply D×N (4×3) by M×N (5×3)" in lines[2]
 
 
 def test_further_sizes_are_pairwise_distinct_and_avoid_literals() -> None:
@@ -356,7 +372,8 @@ def test_torch_spellings_mean_what_torch_means() -> None:
 # -- wrong answers, explained -------------------------------------------------------------
 def test_missing_transpose_in_a_square_case_gives_the_first_differing_entry() -> None:
     result = check_formula(Config(n=2, d=2, m=2), "W", "X @ dY")
-    assert not result.ok and result.reason == "shape"  # at N=3, D=4 it cannot multiply
+    assert not result.ok and result.reason == "entry"  # wrong at the sizes given
+    assert "at N=3, D=4, M=5 its shapes do not even fit" in result.message
     square = check_formula(Config(n=2, d=2, m=2), "W", "dY.T @ X", further=[])
     assert square.reason == "transpose" and square.entry == (1, 2)
     assert square.expected_entry == "x₁,₁·∂L/∂y₁,₂ + x₂,₁·∂L/∂y₂,₂"

@@ -659,9 +659,15 @@ def check_formula(
         return _result(checker, first, triples, first)
     outcome = first
     if not first.inner:
-        # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
+        # Wrong at the user's own sizes: that is shown first (the entry there, with
+        # both values); a shape error that shows only at other sizes ((M×D)·(N×M)
+        # multiplies when N = D) is said after it.
         inner = (checker.shapes(triple) for triple in extra)
-        outcome = next((o for o in inner if isinstance(o, _Outcome)), first)
+        elsewhere = next((o for o in inner if isinstance(o, _Outcome)), None)
+        if elsewhere is not None:
+            at = sizes_text(checker.conv.sizes, elsewhere.triple)
+            why = f"{first.why}\n  at {at} its shapes do not even fit: {elsewhere.why}"
+            outcome = replace(first, why=why)
     if not outcome.hint:
         hint = _other_variable(checker, triples) or _repair_hint(checker, triples)
         outcome = replace(outcome, hint=hint)
