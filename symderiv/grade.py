@@ -586,7 +586,7 @@ def function(
                 values = _outputs(fn(Inputs(config, layer, point)), roles)
         except Exception as exc:  # the student's code may raise anything
             raised = f"{type(exc).__name__}: {exc}"
-            at = sizes_text(config.conv.sizes, triple)
+            at = sizes_text(config.size_names, triple)
             error = error or f"at {at} the function raised {raised}"
             culprit = _culprit(exc, roles, config)
             # what it had computed by then, in symbols where the first run had

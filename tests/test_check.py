@@ -494,6 +494,26 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
     assert result.stderr == ""
 
 
+def test_cli_size_names_from_names_are_the_formula_s(runner: CliRunner) -> None:
+    # check --help says --names renames sizes too, but 'ones(B)' was an unknown name
+    # and the messages kept N=2
+    base = ["check", "--names", "N=B", "--wrt", "b"]
+    result = runner.invoke(cli, [*base, "ones(B) @ dY"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("✓ ∂L/∂b = ones(B) @ dY is right (at B=2, D=3, M=4")
+    wrong = runner.invoke(cli, [*base, "ones(B) @ dY / B"])
+    assert wrong.exit_code == 1, wrong.output
+    assert "(at B=2, D=3, M=4; convention xw)" in wrong.stdout
+    assert "1/B at B=2" in wrong.stdout and "N=" not in wrong.stdout
+    shapes = runner.invoke(cli, ["check", "--names", "N=B", "--wrt", "W", "X @ dY"])
+    assert "cannot multiply B×D (2×3) by B×M (2×4)" in shapes.stdout
+    c_in = ["check", "--names", "D=C_in", "--wrt", "W", "X.T @ dY * C_in / C_in"]
+    result = runner.invoke(cli, [*c_in, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["sizes"][0] == {"N": 2, "C_in": 3, "M": 4}
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -138,7 +138,7 @@ class Names:
         for role in ("X", "W"):
             matrices.setdefault(role.lower(), role)
         sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
-        sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
+        sizes.update(zip(config.size_names, SIZE_KEYS, strict=True))  # --names N=B
         sizes = {k: key for k, key in sizes.items() if k not in matrices}
         aliases = [r for r in NAMEABLE if r not in display and matrices[r] == r]
         return cls(matrices, sizes, tuple(display + aliases))

@@ -362,7 +362,9 @@ class _Checker:
 
     def __init__(self, config: Config, var: str, formula: Formula) -> None:
         self.config = config
-        self.conv = config.conv
+        # the convention with config's letters: --names N=B renames the sizes too, in
+        # the shapes and sizes of every message
+        self.conv = replace(config.conv, letters=config.letters)
         self.var = var
         self.formula = formula
         self.letters = config.letters
