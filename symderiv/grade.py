@@ -334,10 +334,11 @@ def _config(
 
 @lru_cache(maxsize=256)
 def _guard(n: int, d: int, m: int, convention: str, role: str) -> None:
-    """The size guard of a row's derivation (cached; raises TooLargeError)."""
-    from .guard import guard
+    """The size guard of a row's derivation, in check's words (cached; raises
+    TooLargeError)."""
+    from .guard import check_guard
 
-    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
+    check_guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
 
 
 def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, Any]:

@@ -134,9 +134,9 @@ def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
     calls: list[Config] = []
     real = engine.derive
 
-    def spy(config: Config) -> Any:
+    def spy(config: Config, **options: Any) -> Any:
         calls.append(config)
-        return real(config)
+        return real(config, **options)
 
     check_module._reference.cache_clear()
     monkeypatch.setattr(engine, "derive", spy)
@@ -152,6 +152,51 @@ def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
     right, _ = check_module._reference((2, 3, 5), "torch", "W")
     assert same(right.to_sympy(), gradient(layer("torch", 2, 3, 5), "W", "generic"))
     check_module._reference.cache_clear()
+
+
+def test_check_refuses_large_sizes_in_its_own_words(runner: CliRunner) -> None:
+    # check said "too large to derive explicitly ... Pass --force to run anyway", but
+    # check has no --force
+    sizes = ["--n", "250", "--d", "250", "--m", "250"]
+    result = runner.invoke(cli, ["check", *sizes, "--wrt", "W", "X.T @ dY"])
+    assert result.exit_code == 2 and result.stdout == ""
+    message = result.stderr.strip()
+    assert "too large to check a formula at: check derives ∂L/∂W explicitly" in message
+    assert "--force" not in message and "about 10 GiB" in message
+    assert message.endswith("--n 208 --d 208 --m 208 is the largest cube that runs)")
+    row = {
+        "id": "a",
+        "variable": "W",
+        "formula": "X.T @ dY",
+        "n": 250,
+        "d": 250,
+        "m": 250,
+    }
+    from symderiv import grade
+
+    (out,) = grade.batch([row])
+    assert out["gradable"] is False and "--force" not in out["message"]
+    assert "too large to check a formula" in out["message"]
+
+
+def test_check_reports_progress_on_stderr_for_long_work(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check --n 200 --d 200 --m 200 ran 92 s in silence; derive says it is working
+    import symderiv.check.verdict as check_module
+    from symderiv.cli import console
+
+    monkeypatch.setattr(console, "PROGRESS_AFTER_SECONDS", 0.0)  # any work is long
+    result = runner.invoke(cli, ["check", "--n", "9", "--wrt", "W", "X.T @ dY"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("symderiv: working (about ")
+    # and the derivation a check runs reports to the bar's callback
+    seen: list[str] = []
+    check_module._reference.cache_clear()
+    with check_module.reporting(lambda task, done, total: seen.append(task)):
+        assert check_formula(Config(n=7, d=3, m=4), "W", "X.T @ dY").ok
+    check_module._reference.cache_clear()
+    assert "Jacobian of Y by W" in seen and seen[-1] == "done"
 
 
 # -- no false ✓ ---------------------------------------------------------------------------------

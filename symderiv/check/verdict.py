@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -245,6 +247,24 @@ def _names(config: Config) -> Names:
 
 
 # -- the right answer -------------------------------------------------------------------------
+#: Where the derivations :func:`_reference` runs report their progress (None: nowhere).
+_PROGRESS: ContextVar[Callable[[str, int, int], None] | None] = ContextVar(
+    "symderiv_check_progress", default=None
+)
+
+
+@contextmanager
+def reporting(progress: Callable[[str, int, int], None] | None) -> Iterator[None]:
+    """Within the block, the derivations a check runs report to ``progress`` (called
+    as progress(task, done, total), as :func:`symderiv.derive` does): the CLI's
+    progress bar for sizes whose derivation takes a while."""
+    token = _PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
 @lru_cache(maxsize=256)
 def _reference(
     triple: Triple, convention: str, var: str
@@ -254,7 +274,7 @@ def _reference(
 
     n, d, m = triple
     config = Config(n=n, d=d, m=m, convention=convention, wrt=(var,))
-    derivation = derive(config)
+    derivation = derive(config, progress=_PROGRESS.get())
     return derivation.results[var].derivative, derivation.layer
 
 

@@ -169,17 +169,20 @@ def _one(
     from dataclasses import asdict, replace
 
     from .. import grade
-    from ..check import check_dict, check_formula, resolve_variable
+    from ..check import check_dict, check_formula, parse, resolve_variable
+    from ..check.verdict import _names, reporting
     from ..conventions import Config
-    from ..guard import guard
-    from .console import check_outputs, show, terminal_width
+    from ..guard import check_guard
+    from .console import check_outputs, progress, show, terminal_width
 
     check_outputs({"-o": output})
     config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
     var = resolve_variable(wrt, config)
-    guard(replace(config, wrt=(var,)))
+    estimate = check_guard(replace(config, wrt=(var,)))
     if fmt == "text":
-        result = check_formula(config, var, formula)
+        parse(formula, _names(config))  # a formula that cannot be read: before any wait
+        with progress(estimate.seconds) as report, reporting(report):
+            result = check_formula(config, var, formula)
         mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
         message = result.message
         width = terminal_width() if output is None else None
@@ -189,7 +192,8 @@ def _one(
         if not result.ok:
             raise click.exceptions.Exit(1)
         return
-    data = check_dict(config, var, formula)
+    with progress(estimate.seconds) as report, reporting(report):
+        data = check_dict(config, var, formula)
     document = {
         "json": data,
         "gradescope": grade.gradescope(data, points),
