@@ -199,6 +199,48 @@ def test_check_reports_progress_on_stderr_for_long_work(
     assert "Jacobian of Y by W" in seen and seen[-1] == "done"
 
 
+@pytest.mark.parametrize(
+    ("convention", "var", "text"),
+    [
+        ("xw", "W", "np.transpose(X, (1, 0)) @ dY"),
+        ("xw", "W", "X.transpose(1, 0) @ dY"),
+        ("xw", "W", "X.transpose((1, 0)) @ dY"),
+        ("xw", "W", "X.transpose(-1, -2) @ dY"),
+        ("torch", "W", "dY.transpose(1, 0) @ X"),
+        ("torch", "W", "torch.transpose(dY, 0, 1) @ X"),  # torch swaps the two it names
+    ],
+)
+def test_a_transpose_with_its_axes_written_out_is_read(
+    convention: str, var: str, text: str
+) -> None:
+    # was refused: "transpose(...) takes 1 positional argument, not 2"
+    assert check_formula(Config(n=2, d=3, m=4, convention=convention), var, text).ok
+
+
+def test_a_transpose_with_other_axes_is_refused_truly() -> None:
+    torch = Config(convention="torch")
+    with pytest.raises(
+        FormulaError, match=r"swaps the axes in PyTorch but is E itself"
+    ):
+        check_formula(torch, "W", "dY.transpose(0, 1) @ X")
+    with pytest.raises(FormulaError, match=r"np.transpose\(E, \(0, 1\)\) is E itself"):
+        check_formula(Config(), "W", "np.transpose(X, (0, 1)) @ dY")
+    with pytest.raises(FormulaError, match="a 2-D array's axes are 0 and 1"):
+        check_formula(Config(), "W", "X.transpose(2, 0) @ dY")
+    # numpy refuses the axes (1, 0) of a 1-D array, so check does too
+    flat = check_formula(Config(), "b", "np.sum(dY, axis=0).transpose(1, 0)")
+    assert flat.reason == "shape" and "are a 2-D array's, but it is 1-D" in flat.message
+
+
+def test_a_torch_sum_s_hint_says_dim() -> None:
+    # "hint: sum over the batch: axis=0" for a student who wrote dim=
+    torch = Config(n=2, d=3, m=4, convention="torch")
+    result = check_formula(torch, "b", "dY.sum(dim=1, keepdim=True)")
+    assert result.hint == "sum over the batch: dim=0", result.message
+    numpy = check_formula(Config(n=2, d=3, m=4), "b", "np.sum(dY, axis=1)")
+    assert numpy.hint == "sum over the batch: axis=0", numpy.message
+
+
 # -- no false ✓ ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("args", "text", "wrong_at"),

@@ -779,7 +779,7 @@ def _repairs(formula: Formula) -> list[tuple[Node, str]]:
             out.append(
                 (
                     _rebuild(formula.tree, node, replace(node, axis=other)),
-                    f"{verb} over the batch: axis={other}",
+                    f"{verb} over the batch: {node.keyword}={other}",
                 )
             )
     return out

@@ -84,6 +84,7 @@ def check(
     - operators @ * + - / and parentheses; / divides by a number or size only;
     - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose;
       methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=;
+      a 2-D transpose may name its axes: .transpose(1, 0), np.transpose(E, (1, 0));
     - PyTorch's spellings: torch. prefix, .t() .mm() .matmul(), dim= and keepdim=,
       torch.ones(N, 1).
 
