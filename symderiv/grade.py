@@ -760,7 +760,7 @@ def _uses_sizes(fn: Callable[..., Any], config: Config) -> bool:
             todo.extend((v, named) for v in items)
             continue
         if inspect.isbuiltin(item):  # C code of Python's or numpy's
-            if getattr(item, "__name__", "") in _DYNAMIC:  # exec, getattr as values
+            if item.__name__ in _DYNAMIC:  # exec or getattr held as a value
                 return True
             continue
         if isinstance(item, functools.partial):

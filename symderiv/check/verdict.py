@@ -246,6 +246,16 @@ def _names(config: Config) -> Names:
     return Names.for_config(config)
 
 
+def read_formula(config: Config, text: str) -> Formula:
+    """``text`` parsed with ``config``'s names, as :func:`check_formula` reads it (the
+    CLI reads it first, so a formula that cannot be read is refused before any wait).
+
+    Raises:
+        FormulaError: it cannot be read.
+    """
+    return parse(text, _names(config))
+
+
 # -- the right answer -------------------------------------------------------------------------
 #: Where the derivations :func:`_reference` runs report their progress (None: nowhere).
 _PROGRESS: ContextVar[Callable[[str, int, int], None] | None] = ContextVar(

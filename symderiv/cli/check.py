@@ -170,8 +170,8 @@ def _one(
     from dataclasses import asdict, replace
 
     from .. import grade
-    from ..check import check_dict, check_formula, parse, resolve_variable
-    from ..check.verdict import _names, reporting
+    from ..check import check_dict, check_formula, resolve_variable
+    from ..check.verdict import read_formula, reporting
     from ..conventions import Config
     from ..guard import check_guard
     from .console import check_outputs, progress, show, terminal_width
@@ -181,7 +181,7 @@ def _one(
     var = resolve_variable(wrt, config)
     estimate = check_guard(replace(config, wrt=(var,)))
     if fmt == "text":
-        parse(formula, _names(config))  # a formula that cannot be read: before any wait
+        read_formula(config, formula)  # unreadable: refused before any wait
         with progress(estimate.seconds) as report, reporting(report):
             result = check_formula(config, var, formula)
         mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
