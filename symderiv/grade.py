@@ -102,7 +102,13 @@ def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
     ``status`` passed or failed, ``output`` the message (text); the check's own JSON goes
     to ``extra_data``. An unreadable formula scores 0 with its message (Gradescope has
     no "not gradable").
+
+    Raises:
+        UsageError: ``points`` is negative, nan or infinite (JSON has no NaN or
+            Infinity, and Gradescope rejects a document with them).
     """
+    if not (math.isfinite(points) and points >= 0):
+        raise UsageError(f"points must be a finite number >= 0, got {points!r}")
     score = points if data["ok"] else 0.0
     output = {"output": data["message"], "output_format": "text"}
     return {
@@ -328,10 +334,11 @@ def _config(
 
 @lru_cache(maxsize=256)
 def _guard(n: int, d: int, m: int, convention: str, role: str) -> None:
-    """The size guard of a row's derivation (cached; raises TooLargeError)."""
-    from .guard import guard
+    """The size guard of a row's derivation, in check's words (cached; raises
+    TooLargeError)."""
+    from .guard import check_guard
 
-    guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
+    check_guard(Config(n=n, d=d, m=m, convention=convention, wrt=(role,)))
 
 
 def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, Any]:
@@ -513,16 +520,17 @@ def function(
 
     Which sizes: a function can compute with its sizes in any way, so no finite set of
     sizes proves it right in general (``* (1 + (N-2)*(N-3)*(N-6))`` is wrong only away
-    from the sizes tried). When its source (``fn`` and the functions and classes it
-    names, as far as they can be read) never reads a shape, ``len`` or ``size``, names
-    a size (N, D, M) or loops, it is checked on the degree-1 grid (4 more triples), as
-    a formula without sizes is. Otherwise, or when the source cannot be read, it is
-    checked on the degree-6 grid (:data:`~symderiv.check.verdict.MAX_DEGREE`, 84 more
-    triples, the most ``check`` uses), about 0.3 to 0.8 s for a whole layer: a
-    dependence on the sizes through a polynomial of degree up to 6 in them is caught.
-    A higher degree, a branch on a size, a size got without naming it
-    (``np.ones_like(x).sum()``), or code reached in ways the source does not name can
-    still escape.
+    from the sizes tried). When its source (``fn`` and all it reaches: the functions,
+    classes and objects it names, a module's attributes it names however the module
+    was loaded, a dict's or list's items; see :func:`_uses_sizes`) never reads a shape,
+    ``len`` or ``size``, names a size (N, D, M) or loops, it is checked on the degree-1
+    grid (4 more triples), as a formula without sizes is. Otherwise, or when some of
+    that code cannot be read (``exec``, a lookup by string such as ``getattr`` or
+    ``importlib.import_module``), it is checked on the degree-6 grid
+    (:data:`~symderiv.check.verdict.MAX_DEGREE`, 84 more triples, the most ``check``
+    uses), about 0.3 to 0.8 s for a whole layer: a dependence on the sizes through a
+    polynomial of degree up to 6 in them is caught. A higher degree, a branch on a
+    size, or a size got without naming it (``np.ones_like(x).sum()``) can still escape.
 
     A function that keeps its arrays as floats (``dw = np.zeros(w.shape)``, then
     ``dw[:] = ...``; ``.astype(float)``) cannot hold symbols; where calling it on symbols
@@ -579,7 +587,7 @@ def function(
                 values = _outputs(fn(Inputs(config, layer, point)), roles)
         except Exception as exc:  # the student's code may raise anything
             raised = f"{type(exc).__name__}: {exc}"
-            at = sizes_text(config.conv.sizes, triple)
+            at = sizes_text(config.size_names, triple)
             error = error or f"at {at} the function raised {raised}"
             culprit = _culprit(exc, roles, config)
             # what it had computed by then, in symbols where the first run had
@@ -600,7 +608,9 @@ def function(
                     )
             values.pop(culprit or "", None)
         for role in values:
-            if all(o.ok for o in seen[role]):  # judged until it is first wrong
+            # judged until it is first wrong, or on while wrong only by a factor: the
+            # hint names a size only if the factor is that size at every triple
+            if all(o.ok or o.reason == "scale" for o in seen[role]):
                 at_point = None if role in in_symbols else point
                 numbers = numbers or at_point is not None
                 seen[role].append(
@@ -610,6 +620,10 @@ def function(
     for role in roles:
         outcomes = seen[role] or [_Outcome(given, "error")]
         final = next((o for o in outcomes if not o.ok), outcomes[0])
+        if final.reason == "scale":
+            factors = [(o.triple, Fraction(1) if o.ok else o.ratio) for o in outcomes]
+            factors.sort(key=lambda pair: pair[0] != final.triple)  # its own first
+            final = replace(final, hint=checkers[role].scale_hint(final, factors))
         checked = tuple(o.triple for o in seen[role])  # where it was judged, no more
         results[role] = _result(checkers[role], final, checked, outcomes[0])
         if final.ok or not seen[role]:  # never wrong, but not checked everywhere
@@ -666,43 +680,122 @@ _SIZES = (
     r"\.\s*shape\b|\bshape\s*\(|\blen\s*\(|\.\s*size\b|\bsize\s*\("
     r"|\bfor\b|\bwhile\b"
 )
-#: The most functions whose source :func:`_uses_sizes` reads.
+#: The most functions, classes, modules and containers :func:`_uses_sizes` follows.
 MAX_SOURCES = 40
+#: Names through which code reaches code that its source does not name (an attribute
+#: or a module looked up by a string, code run from a string): code that uses one
+#: cannot be read, so it may compute with the sizes.
+_DYNAMIC = frozenset(
+    {
+        "__dict__",
+        "__getattribute__",
+        "__globals__",
+        "__import__",
+        "attrgetter",
+        "compile",
+        "eval",
+        "exec",
+        "exec_module",
+        "getattr",
+        "globals",
+        "import_module",
+        "load_module",
+        "locals",
+        "methodcaller",
+        "module_from_spec",
+        "run_module",
+        "run_path",
+        "spec_from_file_location",
+        "vars",
+    }
+)
+#: Modules whose code is trusted not to hide the sizes (they are never the student's).
+_TRUSTED = ("numpy", "symderiv")
 
 
 def _uses_sizes(fn: Callable[..., Any], config: Config) -> bool:
     """Whether the student's code may compute with the sizes: its source (``fn`` and
-    the functions and classes it names, followed up to :data:`MAX_SOURCES`) reads a
-    shape or names N, D or M (the convention's sizes). Code whose source cannot be read
-    may, too."""
+    everything it reaches, followed up to :data:`MAX_SOURCES`) reads a shape or names
+    N, D or M (the convention's sizes).
+
+    What is followed: the names a function uses (globals, closure cells, defaults); a
+    module's attributes it names (``frank.affine_backward``, however the module was
+    loaded); the items of a dict, list or tuple (``ns["affine_backward"]``); an
+    object's methods (up its classes) and attributes; a bound method's object; a
+    ``functools.partial``'s function and arguments. Safe by default, anything that
+    cannot be read counts as using the sizes: code whose source is not on disk
+    (``exec``), a callable of unknown kind, a lookup by string (``getattr``,
+    ``import_module``, ``eval``: :data:`_DYNAMIC`), more than :data:`MAX_SOURCES`
+    things to read."""
+    import functools
     import inspect
+    import numbers
+
+    import numpy as np
 
     names = "|".join(re.escape(n) for n in config.conv.sizes)
     sizes = re.compile(rf"{_SIZES}|\b(?:{names})\b")
     libraries = _libraries()
-    todo: list[Any] = [fn]
+    plain = (str, bytes, numbers.Number, np.ndarray, np.generic, type(None))
+    # each item with the names the code that reached it uses (a module's attributes)
+    todo: list[tuple[Any, frozenset[str]]] = [(fn, frozenset())]
     done: set[int] = set()
     while todo and len(done) < MAX_SOURCES:
-        item = todo.pop()
-        if id(item) in done:
+        item, named = todo.pop()
+        if id(item) in done or isinstance(item, plain):
             continue
         done.add(id(item))
+        if inspect.ismodule(item):
+            if item.__name__.partition(".")[0] in _TRUSTED:
+                continue
+            table = vars(item)
+            if any(a not in table for a in named) and "__getattr__" in table:
+                return True  # a module that makes attributes up (PEP 562)
+            todo.extend((table[a], named) for a in sorted(named) if a in table)
+            continue
+        if isinstance(item, (Mapping, list, tuple, set, frozenset)):
+            items = list(item.values() if isinstance(item, Mapping) else item)
+            if len(items) > MAX_SOURCES:
+                return True
+            todo.extend((v, named) for v in items)
+            continue
         if inspect.isbuiltin(item):  # C code of Python's or numpy's
+            if item.__name__ in _DYNAMIC:  # exec or getattr held as a value
+                return True
+            continue
+        if isinstance(item, functools.partial):
+            parts = [item.func, *item.args, *item.keywords.values()]
+            todo.extend((v, named) for v in parts)
             continue
         if inspect.isclass(item) or not callable(item):  # a class or object: methods
             owner = item if inspect.isclass(item) else type(item)
-            if owner.__module__.partition(".")[0] in ("builtins", "numpy"):
-                continue
-            todo.extend(v for v in vars(owner).values() if inspect.isfunction(v))
+            for klass in inspect.getmro(owner):
+                if klass.__module__.partition(".")[0] in ("builtins", *_TRUSTED):
+                    continue
+                for value in vars(klass).values():
+                    if isinstance(value, (staticmethod, classmethod)):
+                        value = value.__func__
+                    parts = (
+                        [value.fget, value.fset]
+                        if isinstance(value, property)
+                        else [value]
+                    )
+                    todo.extend((v, named) for v in parts if inspect.isfunction(v))
+            if not inspect.isclass(item) and hasattr(item, "__dict__"):
+                todo.extend((v, named) for v in vars(item).values())  # its attributes
             continue
+        if inspect.ismethod(item):
+            todo.append((item.__self__, named))  # what self.impl(...) reaches
         function = inspect.unwrap(item.__func__ if inspect.ismethod(item) else item)
         if not inspect.isfunction(function):  # a callable object
             call = inspect.getattr_static(type(item), "__call__", None)
-            if not inspect.isfunction(call):  # functools.partial, a ufunc, ...
+            if not inspect.isfunction(call):  # a ufunc, a C extension's callable, ...
                 if type(item).__module__.partition(".")[0] == "numpy":
                     continue
                 return True  # what it calls cannot be read: assume it may
-            todo.extend([call, type(item)])
+            todo.extend([(call, named), (type(item), named)])
+            if hasattr(item, "__dict__"):
+                todo.extend((v, named) for v in vars(item).values())
             continue
         code = function.__code__
         if os.path.abspath(code.co_filename).startswith(libraries):
@@ -713,6 +806,10 @@ def _uses_sizes(fn: Callable[..., Any], config: Config) -> bool:
             return True
         if sizes.search(re.sub(r"#.*", "", source)):  # comments aside
             return True
+        read, attributes = _code_names(code)
+        used = frozenset(attributes)  # what a module it reads is asked for
+        if (read | attributes) & _DYNAMIC:
+            return True
         scope = {**function.__globals__}
         for name, cell in zip(
             code.co_freevars, function.__closure__ or (), strict=False
@@ -721,21 +818,39 @@ def _uses_sizes(fn: Callable[..., Any], config: Config) -> bool:
                 scope[name] = cell.cell_contents
             except ValueError:  # an empty cell
                 continue
-        todo.extend(
-            scope[name]
-            for name in _code_names(code)
-            if name in scope and not inspect.ismodule(scope[name])
-        )
+        defaults = [
+            *(function.__defaults__ or ()),
+            *(function.__kwdefaults__ or {}).values(),
+        ]
+        todo.extend((v, used) for v in defaults)
+        todo.extend((scope[name], used) for name in sorted(read) if name in scope)
     return bool(todo)  # more code than was read: assume it may
 
 
-def _code_names(code: Any) -> set[str]:
-    """Every global and free name ``code`` and its nested functions use."""
-    names = set(code.co_names) | set(code.co_freevars)
+#: The opcodes that read a global (or module-level) name, and those that name an attribute.
+_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+_ATTR_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "LOAD_SUPER_ATTR"})
+
+
+def _code_names(code: Any) -> tuple[set[str], set[str]]:
+    """The global and free names ``code`` and its nested functions read (``frank``,
+    ``np``), and the attribute names they use (``affine_backward``, ``sum``), apart:
+    a module's attribute is followed only when the code names it, and a global only
+    when the code reads it, not when an attribute happens to share its name."""
+    import dis
+
+    names, attributes = set(code.co_freevars), set()
+    for op in dis.get_instructions(code):
+        if op.opname in _GLOBAL_OPS:
+            names.add(op.argval)
+        elif op.opname in _ATTR_OPS:
+            attributes.add(op.argval)
     for const in code.co_consts:
         if hasattr(const, "co_names"):
-            names |= _code_names(const)
-    return names
+            inner, attrs = _code_names(const)
+            names |= inner
+            attributes |= attrs
+    return names, attributes
 
 
 def _whole_numbers(layer: Any, triple: Triple) -> dict[str, Poly]:

@@ -313,6 +313,43 @@ def guard(
     )
 
 
+def check_guard(config: Config) -> Estimate:
+    """The size guard of ``symderiv check`` (and of a batch row): :func:`guard`'s
+    limits, in check's words.
+
+    check derives ∂L/∂var explicitly at the sizes given, to compare the formula with
+    it there; it has no ``--force``, and needs none: a formula is checked in general
+    at further sizes whatever the sizes given, so smaller ones lose nothing.
+
+    Returns:
+        The estimate (the CLI shows progress when it says more than a few seconds).
+
+    Raises:
+        TooLargeError: what it would cost, the limit, and the largest sizes that run.
+    """
+    est = estimate(config)
+    if max(config.n, config.d, config.m) <= ALWAYS_RUNS:
+        return est
+    ram = physical_memory()
+    if (
+        est.nonzeros <= HARD_LIMIT_NONZEROS
+        and (ram is None or est.bytes <= ram)
+        and _within_limits(est)
+    ):
+        return est
+    k = largest_cube(config)
+    letters = ", ".join(f"∂L/∂{config.letters.of(v)}" for v in config.wrt)
+    raise TooLargeError(
+        f"--n {config.n} --d {config.d} --m {config.m} is too large to check a formula "
+        f"at: check derives {letters} explicitly at the sizes given to compare with "
+        f"it, {est.describe()}; the limit is {_duration(MAX_SECONDS)} and "
+        f"{_memory(MAX_BYTES)}. Choose smaller sizes: the formula is checked in "
+        f"general at further sizes anyway (sizes up to {ALWAYS_RUNS}x{ALWAYS_RUNS}x"
+        f"{ALWAYS_RUNS} always run; --n {k} --d {k} --m {k} is the largest cube that "
+        "runs)"
+    )
+
+
 __all__ = [
     "ALWAYS_RUNS",
     "DEFAULT_MAX_ENTRIES",
@@ -324,6 +361,7 @@ __all__ = [
     "SYMPY_BYTES",
     "UNIT_COST",
     "Estimate",
+    "check_guard",
     "cost_features",
     "estimate",
     "guard",

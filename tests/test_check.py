@@ -134,9 +134,9 @@ def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
     calls: list[Config] = []
     real = engine.derive
 
-    def spy(config: Config) -> Any:
+    def spy(config: Config, **options: Any) -> Any:
         calls.append(config)
-        return real(config)
+        return real(config, **options)
 
     check_module._reference.cache_clear()
     monkeypatch.setattr(engine, "derive", spy)
@@ -152,6 +152,93 @@ def test_the_answer_comes_from_the_engine_and_agrees_with_the_oracle(
     right, _ = check_module._reference((2, 3, 5), "torch", "W")
     assert same(right.to_sympy(), gradient(layer("torch", 2, 3, 5), "W", "generic"))
     check_module._reference.cache_clear()
+
+
+def test_check_refuses_large_sizes_in_its_own_words(runner: CliRunner) -> None:
+    # check said "too large to derive explicitly ... Pass --force to run anyway", but
+    # check has no --force
+    sizes = ["--n", "250", "--d", "250", "--m", "250"]
+    result = runner.invoke(cli, ["check", *sizes, "--wrt", "W", "X.T @ dY"])
+    assert result.exit_code == 2 and result.stdout == ""
+    message = result.stderr.strip()
+    assert "too large to check a formula at: check derives ∂L/∂W explicitly" in message
+    assert "--force" not in message and "about 10 GiB" in message
+    assert message.endswith("--n 208 --d 208 --m 208 is the largest cube that runs)")
+    row = {
+        "id": "a",
+        "variable": "W",
+        "formula": "X.T @ dY",
+        "n": 250,
+        "d": 250,
+        "m": 250,
+    }
+    from symderiv import grade
+
+    (out,) = grade.batch([row])
+    assert out["gradable"] is False and "--force" not in out["message"]
+    assert "too large to check a formula" in out["message"]
+
+
+def test_check_reports_progress_on_stderr_for_long_work(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check --n 200 --d 200 --m 200 ran 92 s in silence; derive says it is working
+    import symderiv.check.verdict as check_module
+    from symderiv.cli import console
+
+    monkeypatch.setattr(console, "PROGRESS_AFTER_SECONDS", 0.0)  # any work is long
+    result = runner.invoke(cli, ["check", "--n", "9", "--wrt", "W", "X.T @ dY"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("symderiv: working (about ")
+    # and the derivation a check runs reports to the bar's callback
+    seen: list[str] = []
+    check_module._reference.cache_clear()
+    with check_module.reporting(lambda task, done, total: seen.append(task)):
+        assert check_formula(Config(n=7, d=3, m=4), "W", "X.T @ dY").ok
+    check_module._reference.cache_clear()
+    assert "Jacobian of Y by W" in seen and seen[-1] == "done"
+
+
+@pytest.mark.parametrize(
+    ("convention", "var", "text"),
+    [
+        ("xw", "W", "np.transpose(X, (1, 0)) @ dY"),
+        ("xw", "W", "X.transpose(1, 0) @ dY"),
+        ("xw", "W", "X.transpose((1, 0)) @ dY"),
+        ("xw", "W", "X.transpose(-1, -2) @ dY"),
+        ("torch", "W", "dY.transpose(1, 0) @ X"),
+        ("torch", "W", "torch.transpose(dY, 0, 1) @ X"),  # torch swaps the two it names
+    ],
+)
+def test_a_transpose_with_its_axes_written_out_is_read(
+    convention: str, var: str, text: str
+) -> None:
+    # was refused: "transpose(...) takes 1 positional argument, not 2"
+    assert check_formula(Config(n=2, d=3, m=4, convention=convention), var, text).ok
+
+
+def test_a_transpose_with_other_axes_is_refused_truly() -> None:
+    torch = Config(convention="torch")
+    with pytest.raises(
+        FormulaError, match=r"swaps the axes in PyTorch but is E itself"
+    ):
+        check_formula(torch, "W", "dY.transpose(0, 1) @ X")
+    with pytest.raises(FormulaError, match=r"np.transpose\(E, \(0, 1\)\) is E itself"):
+        check_formula(Config(), "W", "np.transpose(X, (0, 1)) @ dY")
+    with pytest.raises(FormulaError, match="a 2-D array's axes are 0 and 1"):
+        check_formula(Config(), "W", "X.transpose(2, 0) @ dY")
+    # numpy refuses the axes (1, 0) of a 1-D array, so check does too
+    flat = check_formula(Config(), "b", "np.sum(dY, axis=0).transpose(1, 0)")
+    assert flat.reason == "shape" and "are a 2-D array's, but it is 1-D" in flat.message
+
+
+def test_a_torch_sum_s_hint_says_dim() -> None:
+    # "hint: sum over the batch: axis=0" for a student who wrote dim=
+    torch = Config(n=2, d=3, m=4, convention="torch")
+    result = check_formula(torch, "b", "dY.sum(dim=1, keepdim=True)")
+    assert result.hint == "sum over the batch: dim=0", result.message
+    numpy = check_formula(Config(n=2, d=3, m=4), "b", "np.sum(dY, axis=1)")
+    assert numpy.hint == "sum over the batch: axis=0", numpy.message
 
 
 # -- no false ✓ ---------------------------------------------------------------------------------
@@ -190,8 +277,11 @@ def test_the_issue_s_four_formulas_fail_naming_sizes_where_they_fail() -> None:
     ]
     for convention, var, text in cases:
         result = check_formula(Config(n=2, d=2, m=3, convention=convention), var, text)
-        assert not result.ok
-        assert result.failed_at is not None and len(set(result.failed_at)) == 3
+        assert not result.ok and result.failed_at is not None
+        if result.reason == "sizes":  # right at the sizes given: wrong at distinct ones
+            assert len(set(result.failed_at)) == 3
+        else:  # wrong at the sizes given (column's 1-D bias): shown there first
+            assert result.failed_at == (2, 2, 3)
         sizes = ", ".join(
             f"{k}={v}" for k, v in zip(result.size_names, result.failed_at, strict=True)
         )
@@ -199,15 +289,28 @@ def test_the_issue_s_four_formulas_fail_naming_sizes_where_they_fail() -> None:
 
 
 def test_shape_errors_are_explained_where_they_show() -> None:
-    # (M×D)·(N×M) multiplies when N = D: the error shows at distinct sizes.
+    # (M×D)·(N×M) multiplies when N = D: wrong at the sizes given, that comes first;
+    # the shape error at distinct sizes is said after it
     result = check_formula(Config(n=2, d=2, m=3), "W", "W.T @ dY")
-    assert result.reason == "shape" and result.failed_at == (3, 4, 5)
-    assert result.message.splitlines()[1] == (
-        "  W.T @ dY: cannot multiply M×D (5×4) by N×M (3×5); W.T has D=4 columns but "
-        "dY has N=3 rows"
-    )
+    assert result.reason == "shape" and result.failed_at == (2, 2, 3)
+    assert result.message.splitlines()[1:] == [
+        "  it is M×M (3×3), but ∂L/∂W has the shape of W, D×M (2×3)",
+        "  at N=3, D=4, M=5 its shapes do not even fit: W.T @ dY: cannot multiply M×D "
+        "(5×4) by N×M (3×5); W.T has D=4 columns but dY has N=3 rows",
+    ]
+
+
+def test_a_formula_wrong_at_the_sizes_given_is_shown_wrong_there() -> None:
+    # check --n 3 --d 3 --m 3 reported "cannot multiply D×N (4×3) by M×N (5×3)" at
+    # N=3, D=4, M=5, never the user's own sizes
     square = check_formula(Config(n=3, d=3, m=3), "W", "X.T @ dY.T")
-    assert square.reason == "shape" and "cannot multiply" in square.message
+    assert square.reason == "entry" and square.failed_at == (3, 3, 3)
+    assert square.entry == (1, 1) and square.got_entry is not None
+    lines = square.message.splitlines()
+    assert lines[0].endswith("is not right (at N=3, D=3, M=3; convention xw).")
+    assert lines[1].startswith("  entry (1, 1): expected x₁,₁·∂L/∂y₁,₁")
+    assert lines[2].startswith("  at N=3, D=4, M=5 its shapes do not even fit: ")
+    assert "cannot multiply D×N (4×3) by M×N (5×3)" in lines[2]
 
 
 def test_further_sizes_are_pairwise_distinct_and_avoid_literals() -> None:
@@ -356,7 +459,8 @@ def test_torch_spellings_mean_what_torch_means() -> None:
 # -- wrong answers, explained -------------------------------------------------------------
 def test_missing_transpose_in_a_square_case_gives_the_first_differing_entry() -> None:
     result = check_formula(Config(n=2, d=2, m=2), "W", "X @ dY")
-    assert not result.ok and result.reason == "shape"  # at N=3, D=4 it cannot multiply
+    assert not result.ok and result.reason == "entry"  # wrong at the sizes given
+    assert "at N=3, D=4, M=5 its shapes do not even fit" in result.message
     square = check_formula(Config(n=2, d=2, m=2), "W", "dY.T @ X", further=[])
     assert square.reason == "transpose" and square.entry == (1, 2)
     assert square.expected_entry == "x₁,₁·∂L/∂y₁,₂ + x₂,₁·∂L/∂y₂,₂"
@@ -398,6 +502,30 @@ def test_other_wrong_answers_get_a_reason_and_a_hint(
     result = check_formula(Config(), "X", text)
     assert result.reason == reason, result.message
     assert result.hint.startswith(hint)
+
+
+@pytest.mark.parametrize(
+    ("var", "text", "hint"),
+    [  # the factor equals a size at N=2, D=3, M=4 only: the number alone
+        ("b", "np.sum(dY, axis=0) * (N+1)", "it is 3 times the right answer"),
+        ("b", "np.sum(dY, axis=0) / 2", "it is 1/2 times the right answer"),
+        ("b", "np.sum(dY, axis=0) * (M - N)", "it is 2 times the right answer"),
+        ("W", "2 * X.T @ dY", "it is 2 times the right answer"),
+        # the factor is a size (or two sizes' ratio) at every triple: named
+        (
+            "b",
+            "np.mean(dY, axis=0) * M",
+            "it is 2 times the right answer, M/N at N=2, M=4",
+        ),
+        ("X", "dY @ W.T * D", "it is 3 times the right answer, D at D=3"),
+    ],
+)
+def test_a_scale_names_a_size_only_if_it_is_that_size_everywhere(
+    var: str, text: str, hint: str
+) -> None:
+    # "3 times ..., D at D=3" for * (N+1): the factor merely equalled D at the sizes given
+    result = check_formula(Config(n=2, d=3, m=4), var, text)  # check's defaults
+    assert result.reason == "scale" and result.hint == hint, result.message
 
 
 def test_a_mean_for_the_bias_is_named() -> None:
@@ -451,6 +579,26 @@ def test_cli_right_answer_exits_0(runner: CliRunner) -> None:
         "N=6, D=4, M=5; N=3, D=7, M=5; N=3, D=4, M=8; convention xw).\n"
     )
     assert result.stderr == ""
+
+
+def test_cli_size_names_from_names_are_the_formula_s(runner: CliRunner) -> None:
+    # check --help says --names renames sizes too, but 'ones(B)' was an unknown name
+    # and the messages kept N=2
+    base = ["check", "--names", "N=B", "--wrt", "b"]
+    result = runner.invoke(cli, [*base, "ones(B) @ dY"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("✓ ∂L/∂b = ones(B) @ dY is right (at B=2, D=3, M=4")
+    wrong = runner.invoke(cli, [*base, "ones(B) @ dY / B"])
+    assert wrong.exit_code == 1, wrong.output
+    assert "(at B=2, D=3, M=4; convention xw)" in wrong.stdout
+    assert "1/B at B=2" in wrong.stdout and "N=" not in wrong.stdout
+    shapes = runner.invoke(cli, ["check", "--names", "N=B", "--wrt", "W", "X @ dY"])
+    assert "cannot multiply B×D (2×3) by B×M (2×4)" in shapes.stdout
+    c_in = ["check", "--names", "D=C_in", "--wrt", "W", "X.T @ dY * C_in / C_in"]
+    result = runner.invoke(cli, [*c_in, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["sizes"][0] == {"N": 2, "C_in": 3, "M": 4}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from symderiv import grade
 from symderiv.check import REASONS
 from symderiv.cli import cli
+from symderiv.errors import UsageError
 
 # -- the platforms' documented fields ----------------------------------------------------------
 GRADESCOPE_TOP = {
@@ -222,6 +223,19 @@ def test_gradescope_points_and_an_output_file(
     assert (
         doc["score"] == doc["tests"][0]["score"] == doc["tests"][0]["max_score"] == 2.5
     )
+
+
+@pytest.mark.parametrize("points", ["nan", "inf", "-inf", "-1"])
+def test_gradescope_points_must_be_finite(runner: CliRunner, points: str) -> None:
+    # nan and inf passed FloatRange(min=0) and printed "score": NaN, not JSON
+    args = ["check", "--format", "gradescope", "--wrt", "W", "X.T @ dY"]
+    result = runner.invoke(cli, [*args, "--points", points])
+    assert result.exit_code == 2 and result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert "--points" in last and points.lstrip("-") in last
+    data = grade.formula("X.T @ dY", "W").to_dict()
+    with pytest.raises(UsageError, match="finite"):
+        grade.gradescope(data, float(points))
 
 
 # -- a whole class -------------------------------------------------------------------------------
@@ -616,6 +630,108 @@ def test_a_function_that_computes_with_the_sizes_is_checked_at_more_sizes() -> N
     assert not grade.function(Layer()).results["X"].ok
     # code that cannot be read (what a partial calls) is assumed to use the sizes
     assert not grade.function(functools.partial(vanishing)).results["X"].ok
+
+
+#: A student's file whose dW is wrong at every N but 2, 3 and 6 (the grid of degree 1
+#: has N = 3 and 6 only, so only the degree-6 grid catches it).
+FRANK = """\
+import numpy as np
+def student_backward(dout, cache):
+    x, w, b = cache
+    N = x.shape[0]
+    dx = dout @ w.T
+    dw = x.T @ dout * (1 + (N - 2) * (N - 3) * (N - 6))
+    db = dout.sum(axis=0)
+    return dx, dw, db
+"""
+#: The same file, right and never reading a size. (student_backward: no global of this
+#: file has the name, so only following the module can find its code.)
+PLAIN = """\
+def student_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+"""
+
+
+def _load_by_spec(path: Path) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "route", ["import", "spec", "import_module", "exec", "dict", "object", "getattr"]
+)
+def test_a_function_reached_through_a_module_or_a_dict_is_read_for_sizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, route: str
+) -> None:
+    # frank.student_backward was read as no code at all (modules were never followed):
+    # checked on the degree-1 grid, the wrong dW passed
+    import importlib
+    import sys
+    import types
+
+    (tmp_path / "frank_sub.py").write_text(FRANK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "frank_sub", raising=False)
+    if route in ("import", "import_module", "dict", "object", "getattr"):
+        module = importlib.import_module("frank_sub")
+    elif route == "spec":
+        module = _load_by_spec(tmp_path / "frank_sub.py")
+    else:
+        namespace: dict[str, Any] = {}
+        exec(FRANK, namespace)  # noqa: S102 - the student's file, as a grader runs it
+        module = types.SimpleNamespace(**namespace)
+
+    def call(f: Any, s: Any) -> Any:
+        return f(s.dout, (s.X, s.W, s.b))
+
+    if route in ("import", "spec", "import_module"):
+        student = lambda s: call(module.student_backward, s)  # noqa: E731
+    elif route == "exec":
+        student = lambda s: call(namespace["student_backward"], s)  # noqa: E731
+    elif route == "dict":
+        table = {"frank": module}
+        student = lambda s: call(table["frank"].student_backward, s)  # noqa: E731
+    elif route == "object":
+        holder = types.SimpleNamespace(impl=module.student_backward)
+        student = lambda s: call(holder.impl, s)  # noqa: E731
+    else:
+        student = lambda s: call(getattr(module, "student_" + "backward"), s)  # noqa: E731
+    report = grade.function(student)
+    assert not report.ok and report.results["W"].reason == "sizes", report.message
+    assert report.results["X"].ok and report.results["b"].ok
+
+
+def test_a_module_function_that_never_reads_a_size_stays_on_the_small_grid(
+    tmp_path: Path,
+) -> None:
+    # following the module reads its code: no size there, so 4 further triples suffice
+    module = _load_by_spec(_write(tmp_path / "plain_sub.py", PLAIN))
+    report = grade.function(lambda s: module.student_backward(s.dout, (s.X, s.W, s.b)))
+    assert report.ok and len(report.results["W"].sizes) == 5, report.message
+    frank = _load_by_spec(_write(tmp_path / "frank_sub2.py", FRANK))
+    wrong = functools.partial(frank.student_backward)  # a partial's function is read
+    report = grade.function(lambda s: wrong(s.dout, (s.X, s.W, s.b)))
+    assert report.results["W"].reason == "sizes"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_a_function_s_scale_names_a_size_only_if_it_is_that_size_everywhere() -> None:
+    def twice(s: Any) -> tuple[Any, Any, Any]:
+        return s.dout @ s.W.T, 2 * (s.X.T @ s.dout), s.dout.mean(axis=0)
+
+    report = grade.function(twice)
+    assert report.results["W"].hint == "it is 2 times the right answer"
+    assert report.results["b"].hint.endswith("1/N at N=2 (a mean where a sum belongs?)")
 
 
 def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:

@@ -23,7 +23,9 @@ Grammar (numpy as students write it; precedence as in Python, lowest first)::
 
 PyTorch's spellings mean what they mean in torch: ``.t()`` transposes, ``mm`` and
 ``matmul`` multiply, ``dim=`` and ``keepdim=`` are numpy's ``axis=`` and ``keepdims=``, and
-``torch.ones(N, 1)`` (sizes as arguments) is ``np.ones((N, 1))``.
+``torch.ones(N, 1)`` (sizes as arguments) is ``np.ones((N, 1))``. A transpose may
+name its axes, ``E.transpose(1, 0)``, ``np.transpose(E, (1, 0))`` or
+``torch.transpose(E, 0, 1)`` (:class:`Swap`: a 2-D array only, as in numpy).
 
 Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters, nesting at most
 :data:`MAX_DEPTH` deep, numbers at most :data:`MAX_NUMBER` in magnitude (and denominators
@@ -138,7 +140,7 @@ class Names:
         for role in ("X", "W"):
             matrices.setdefault(role.lower(), role)
         sizes = dict(zip(SIZE_NAMES, SIZE_KEYS, strict=True))
-        sizes.update(zip(config.conv.sizes, SIZE_KEYS, strict=True))
+        sizes.update(zip(config.size_names, SIZE_KEYS, strict=True))  # --names N=B
         sizes = {k: key for k, key in sizes.items() if k not in matrices}
         aliases = [r for r in NAMEABLE if r not in display and matrices[r] == r]
         return cls(matrices, sizes, tuple(display + aliases))
@@ -407,6 +409,14 @@ class Reduce(Node):
     arg: Node
     axis: int | None = None
     keepdims: bool = False
+    #: How the axis was written: numpy's ``axis`` or PyTorch's ``dim`` (for hints).
+    keyword: str = "axis"
+
+
+@dataclass(frozen=True)
+class Swap(T):
+    """``E.transpose(1, 0)``, ``np.transpose(E, (1, 0))``: ``E.T`` with its axes
+    written out, which numpy (and PyTorch) allow for a 2-D array only."""
 
 
 @dataclass(frozen=True)
@@ -489,7 +499,7 @@ _ARITY = {
     "dot": (2, 2),
     "matmul": (2, 2),
     "mm": (2, 2),
-    "transpose": (1, 1),
+    "transpose": (1, 3),  # E.transpose(1, 0), np.transpose(E, (1, 0))
     "t": (1, 1),
     "ones": (1, 2),
     "reshape": (2, 3),
@@ -805,6 +815,8 @@ class _Parser:
         if word in ("dot", "matmul", "mm"):
             return Dot(*args) if word == "dot" else Prod(*args)
         if word in ("transpose", "t"):
+            if len(args) > 1:
+                return self.swap(args[0], args[1:], call, module)
             return T(args[0])
         if word == "ones":
             if len(args) == 2 and module != "torch":  # np.ones(N, 1): 1 is a dtype
@@ -816,6 +828,39 @@ class _Parser:
         if len(call.args) == 1:
             return Reshape(args[0], self.shape(call.args[0], call))
         return Reshape(args[0], tuple(call.args))
+
+    def swap(self, arg: Node, axes: list[Node], call: _Call, module: str) -> Node:
+        """``transpose`` with its axes: (1, 0) (or -1, -2) is ``.T`` of a 2-D array;
+        (0, 1) too in PyTorch's ``torch.transpose(E, 0, 1)``, which swaps the two
+        axes it names, but it leaves a numpy array as it is, so a method that could be
+        either is refused."""
+        if len(axes) == 1 and isinstance(axes[0], Pair):
+            axes = list(axes[0].items)
+        values: list[int] = []
+        for node in axes:
+            value = node.value if isinstance(node, Scalar) else None
+            if isinstance(node, Neg) and isinstance(node.arg, Scalar):
+                value = -node.arg.value
+            if value is None or value not in (0, 1, -1, -2):
+                values = []
+                break
+            values.append(int(value) % 2)
+        if values == [1, 0] or (values == [0, 1] and module == "torch"):
+            return Swap(arg)
+        if values == [0, 1]:
+            why = (
+                "np.transpose(E, (0, 1)) is E itself"
+                if module
+                else "E.transpose(0, 1) swaps the axes in PyTorch but is E itself "
+                "in numpy"
+            )
+            raise self.unexpected(
+                call.name, f"{why}; for the transpose write E.T or transpose(1, 0)"
+            )
+        raise self.unexpected(
+            call.name,
+            "a 2-D array's axes are 0 and 1: transpose(1, 0) swaps them (or write E.T)",
+        )
 
     def arity(self, call: _Call, least: int, most: int) -> None:
         word = call.name.text
@@ -860,7 +905,8 @@ class _Parser:
         token, keep = keeps[0] if keeps else (call.name, False)
         if not isinstance(keep, bool):
             raise self.unexpected(token, "keepdims is True or False")
-        return Reduce(how, arg, self.axis(axis_node, call), keep)
+        keyword = "dim" if "dim" in call.keywords else "axis"
+        return Reduce(how, arg, self.axis(axis_node, call), keep, keyword)
 
     def axis(self, node: Node | bool | None, call: _Call) -> int | None:
         if node is None:
@@ -942,6 +988,7 @@ __all__ = [
     "Reduce",
     "Reshape",
     "Size",
+    "Swap",
     "Token",
     "numpy_text",
     "parse",

@@ -38,6 +38,7 @@ from .grammar import (
     Reduce,
     Reshape,
     Size,
+    Swap,
 )
 
 if TYPE_CHECKING:
@@ -274,6 +275,12 @@ class Shapes:
             return Info(tuple(self.whole(arg, node) for arg in node.shape))
         if isinstance(node, T):
             inner = self.info(node.arg)
+            if isinstance(node, Swap) and len(inner.shape) != 2:
+                raise self.fail(
+                    node,
+                    f"the axes (1, 0) are a 2-D array's, but it is "
+                    f"{format_shape(inner.shape)}",
+                )
             return replace(inner, shape=inner.shape[::-1])
         if isinstance(node, Neg):
             inner = self.info(node.arg)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -244,7 +246,35 @@ def _names(config: Config) -> Names:
     return Names.for_config(config)
 
 
+def read_formula(config: Config, text: str) -> Formula:
+    """``text`` parsed with ``config``'s names, as :func:`check_formula` reads it (the
+    CLI reads it first, so a formula that cannot be read is refused before any wait).
+
+    Raises:
+        FormulaError: it cannot be read.
+    """
+    return parse(text, _names(config))
+
+
 # -- the right answer -------------------------------------------------------------------------
+#: Where the derivations :func:`_reference` runs report their progress (None: nowhere).
+_PROGRESS: ContextVar[Callable[[str, int, int], None] | None] = ContextVar(
+    "symderiv_check_progress", default=None
+)
+
+
+@contextmanager
+def reporting(progress: Callable[[str, int, int], None] | None) -> Iterator[None]:
+    """Within the block, the derivations a check runs report to ``progress`` (called
+    as progress(task, done, total), as :func:`symderiv.derive` does): the CLI's
+    progress bar for sizes whose derivation takes a while."""
+    token = _PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
 @lru_cache(maxsize=256)
 def _reference(
     triple: Triple, convention: str, var: str
@@ -254,7 +284,7 @@ def _reference(
 
     n, d, m = triple
     config = Config(n=n, d=d, m=m, convention=convention, wrt=(var,))
-    derivation = derive(config)
+    derivation = derive(config, progress=_PROGRESS.get())
     return derivation.results[var].derivative, derivation.layer
 
 
@@ -350,6 +380,7 @@ class _Outcome:
     got: tuple[int, ...] | None = None
     entry: tuple[int, int] | None = None
     values: tuple[str | None, ...] = (None, None, None, None)
+    ratio: Fraction | None = None  # reason scale: the factor there
 
     @property
     def ok(self) -> bool:
@@ -361,7 +392,9 @@ class _Checker:
 
     def __init__(self, config: Config, var: str, formula: Formula) -> None:
         self.config = config
-        self.conv = config.conv
+        # the convention with config's letters: --names N=B renames the sizes too, in
+        # the shapes and sizes of every message
+        self.conv = replace(config.conv, letters=config.letters)
         self.var = var
         self.formula = formula
         self.letters = config.letters
@@ -480,37 +513,114 @@ class _Checker:
         index = (i + 1, j + 1) if len(got_shape) == 2 else (1, j + 1)
         shown = f"({index[0]}, {index[1]})" if len(got_shape) == 2 else f"{j + 1}"
         why = f"entry {shown}: expected {values[0]}, got {values[1]}"
-        reason, hint = self.diagnose(triple, right, got)
+        reason, hint, ratio = self.diagnose(triple, right, got)
         return _Outcome(
-            triple, reason, why, hint, got=got_shape, entry=index, values=values
+            triple,
+            reason,
+            why,
+            hint,
+            got=got_shape,
+            entry=index,
+            values=values,
+            ratio=ratio,
         )
 
     def diagnose(
         self, triple: Triple, right: PolyMatrix, got: PolyMatrix
-    ) -> tuple[str, str]:
-        """transpose, sign, scale (with the factor) or entry, and a hint."""
+    ) -> tuple[str, str, Fraction | None]:
+        """transpose, sign, scale or entry, a hint, and the factor (scale only).
+
+        The hint of a scale names the number only: which size it is, if any, takes
+        the other triples (:meth:`scale_hint`)."""
         if right.rows == right.cols and got == right.transpose() and got != right:
-            return "transpose", _TRANSPOSED
+            return "transpose", _TRANSPOSED, None
         if got == right.scale(-1):
-            return "sign", "the sign is wrong"
+            return "sign", "the sign is wrong", None
         ratio = _ratio(right, got)
         if ratio is not None and ratio not in (0, 1):
-            return "scale", self.scale_hint(triple, ratio)
-        return "entry", ""
+            return "scale", f"it is {ratio} times the right answer", ratio
+        return "entry", "", None
 
-    def scale_hint(self, triple: Triple, ratio: Fraction) -> str:
-        text = f"it is {ratio} times the right answer"
-        for name, size in zip(self.conv.sizes, triple, strict=True):
-            if ratio == Fraction(1, size):
-                extra = (
-                    " (a mean where a sum belongs?)"
-                    if name == self.conv.sizes[0]
-                    else ""
-                )
-                return f"{text}, 1/{name} at {name}={size}{extra}"
-            if ratio == size:
-                return f"{text}, {name} at {name}={size}"
-        return text
+    def scale_hint(
+        self, outcome: _Outcome, ratios: Iterable[tuple[Triple, Fraction | None]]
+    ) -> str:
+        """The hint of ``outcome``, a scale: the factor, and the size or ratio of two
+        sizes it is (``1/N at N=2``, ``M/N at N=2, M=4``) only when the factor equals
+        that at every triple of ``ratios`` (each triple with the factor there: 1 where
+        the formula is right, None where it is no multiple of the right answer), at
+        least two. A factor that merely equals a size at one triple (3 = D at D=3 for
+        ``* (N+1)``) is given as the number alone."""
+        text = f"it is {outcome.ratio} times the right answer"
+        names = self.conv.sizes
+        left = _SCALES[:]
+        seen = 0
+        for triple, ratio in ratios:
+            seen += 1
+            left = [
+                c for c in left if ratio is not None and ratio == _scale_at(c, triple)
+            ]
+            if not left:
+                return text
+        if seen < 2:
+            return text
+        powers = left[0]
+        label = "/".join(
+            "*".join(names[k] for k in range(3) if powers[k] == sign) or "1"
+            for sign in (1, -1)
+        ).removesuffix("/1")
+        at = ", ".join(f"{names[k]}={outcome.triple[k]}" for k in range(3) if powers[k])
+        mean = " (a mean where a sum belongs?)" if powers == (-1, 0, 0) else ""
+        return f"{text}, {label} at {at}{mean}"
+
+
+#: The factors a scale hint may name, as powers of (N, D, M): a size, one over a size,
+#: a ratio of two sizes (mean(...) * M is M/N times a sum).
+_SCALES: list[tuple[int, int, int]] = [
+    (1, 0, 0),
+    (0, 1, 0),
+    (0, 0, 1),
+    (-1, 0, 0),
+    (0, -1, 0),
+    (0, 0, -1),
+    (1, -1, 0),
+    (1, 0, -1),
+    (-1, 1, 0),
+    (0, 1, -1),
+    (-1, 0, 1),
+    (0, -1, 1),
+]
+
+
+def _scale_at(powers: tuple[int, int, int], triple: Triple) -> Fraction:
+    """The factor ``powers`` (of N, D, M) stands for at ``triple``."""
+    value = Fraction(1)
+    for power, size in zip(powers, triple, strict=True):
+        value *= Fraction(size) ** power
+    return value
+
+
+def _named_scale(
+    checker: _Checker, outcome: _Outcome, triples: Iterable[Triple]
+) -> _Outcome:
+    """``outcome`` with its scale hint naming a size only if the factor is that size
+    at every triple (the formula is computed again at each, its own first; stops at
+    the first triple that rules every size out)."""
+    if outcome.reason != "scale" or outcome.ratio is None:
+        return outcome
+
+    def ratios() -> Iterator[tuple[Triple, Fraction | None]]:
+        yield outcome.triple, outcome.ratio
+        for triple in triples:
+            if triple == outcome.triple:
+                continue
+            try:
+                other = checker.at(triple)
+            except SymderivError:
+                yield triple, None
+                continue
+            yield triple, Fraction(1) if other.ok else other.ratio
+
+    return replace(outcome, hint=checker.scale_hint(outcome, ratios()))
 
 
 def _ratio(right: PolyMatrix, got: PolyMatrix) -> Fraction | None:
@@ -576,16 +686,24 @@ def check_formula(
         for triple in extra:
             other = checker.at(triple)
             if not other.ok:
+                other = _named_scale(checker, other, triples)
                 return _result(checker, other, triples, first)
         return _result(checker, first, triples, first)
     outcome = first
     if not first.inner:
-        # Explain a shape error where it shows: (M×D)·(N×M) multiplies when N = D.
+        # Wrong at the user's own sizes: that is shown first (the entry there, with
+        # both values); a shape error that shows only at other sizes ((M×D)·(N×M)
+        # multiplies when N = D) is said after it.
         inner = (checker.shapes(triple) for triple in extra)
-        outcome = next((o for o in inner if isinstance(o, _Outcome)), first)
+        elsewhere = next((o for o in inner if isinstance(o, _Outcome)), None)
+        if elsewhere is not None:
+            at = sizes_text(checker.conv.sizes, elsewhere.triple)
+            why = f"{first.why}\n  at {at} its shapes do not even fit: {elsewhere.why}"
+            outcome = replace(first, why=why)
     if not outcome.hint:
         hint = _other_variable(checker, triples) or _repair_hint(checker, triples)
         outcome = replace(outcome, hint=hint)
+    outcome = _named_scale(checker, outcome, triples)
     return _result(checker, outcome, triples, first)
 
 
@@ -671,7 +789,7 @@ def _repairs(formula: Formula) -> list[tuple[Node, str]]:
             out.append(
                 (
                     _rebuild(formula.tree, node, replace(node, axis=other)),
-                    f"{verb} over the batch: axis={other}",
+                    f"{verb} over the batch: {node.keyword}={other}",
                 )
             )
     return out

@@ -48,7 +48,8 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="max_score of the answer with --format gradescope.",
+    callback=lambda _ctx, _param, value: _finite_points(value),
+    help="max_score of the answer with --format gradescope (a finite number >= 0).",
 )
 @click.option(
     "--batch",
@@ -83,6 +84,7 @@ def check(
     - operators @ * + - / and parentheses; / divides by a number or size only;
     - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose;
       methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=;
+      a 2-D transpose may name its axes: .transpose(1, 0), np.transpose(E, (1, 0));
     - PyTorch's spellings: torch. prefix, .t() .mm() .matmul(), dim= and keepdim=,
       torch.ones(N, 1).
 
@@ -140,6 +142,23 @@ def check(
     _one(formula, wrt, defaults, fmt, points, output)
 
 
+def _finite_points(value: float) -> float:
+    """``--points`` as given, when finite: nan and inf pass FloatRange(min=0) but
+    become NaN and Infinity in results.json, which is not JSON (Gradescope rejects it).
+
+    Raises:
+        click.BadParameter: ``value`` is nan or infinite (exit 2).
+    """
+    import math
+
+    if not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not a finite number; give the answer's max_score as a finite "
+            "number >= 0, such as 1 or 2.5"
+        )
+    return value
+
+
 def _one(
     formula: str,
     wrt: str,
@@ -152,16 +171,19 @@ def _one(
 
     from .. import grade
     from ..check import check_dict, check_formula, resolve_variable
+    from ..check.verdict import read_formula, reporting
     from ..conventions import Config
-    from ..guard import guard
-    from .console import check_outputs, show, terminal_width
+    from ..guard import check_guard
+    from .console import check_outputs, progress, show, terminal_width
 
     check_outputs({"-o": output})
     config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
     var = resolve_variable(wrt, config)
-    guard(replace(config, wrt=(var,)))
+    estimate = check_guard(replace(config, wrt=(var,)))
     if fmt == "text":
-        result = check_formula(config, var, formula)
+        read_formula(config, formula)  # unreadable: refused before any wait
+        with progress(estimate.seconds) as report, reporting(report):
+            result = check_formula(config, var, formula)
         mark = click.style("✓", fg="green") if result.ok else click.style("✗", fg="red")
         message = result.message
         width = terminal_width() if output is None else None
@@ -171,7 +193,8 @@ def _one(
         if not result.ok:
             raise click.exceptions.Exit(1)
         return
-    data = check_dict(config, var, formula)
+    with progress(estimate.seconds) as report, reporting(report):
+        data = check_dict(config, var, formula)
     document = {
         "json": data,
         "gradescope": grade.gradescope(data, points),
