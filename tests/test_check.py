@@ -745,7 +745,7 @@ def test_cli_help_documents_the_numpy_rules(runner: CliRunner) -> None:
         "dout, dy, grad_out",
         "pairwise distinct sizes >= 3",
         "gradable false",
-        "--format [text|json|gradescope|prairielearn]",
+        "--format [text|json|gradescope|prairielearn|csv]",
         "--batch FILE",
     ):
         assert needle in text, needle

@@ -917,3 +917,29 @@ def test_batch_without_formula_or_variable_columns_stops_at_once(
         assert result.exit_code == 2 and result.stdout == ""
         assert "needs 'formula' and 'variable'" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_batch_as_csv_is_a_table_a_spreadsheet_opens(tmp_path: Path) -> None:
+    """A TA got JSON Lines only, and --points was silently ignored with --batch: --format
+    csv writes one row per answer, and a right answer scores --points in both."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        'id,variable,formula\nada,W,X.T @ dY\nada,b,"np.sum(dY, axis=0)"\nbob,X,dY @ W\n'
+    )
+    args = ["check", "--batch", str(rows), "--points", "2.5"]
+    result = CliRunner().invoke(cli, [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.DictReader(result.stdout.splitlines(keepends=True)))
+    assert [(r["id"], r["variable"], r["ok"], r["score"]) for r in table] == [
+        ("ada", "W", "true", "2.5"),
+        ("ada", "b", "true", "2.5"),
+        ("bob", "X", "false", "0.0"),
+    ]
+    assert table[1]["formula"] == "np.sum(dY, axis=0)"
+    assert table[2]["reason"] == "shape" and "W.T" in table[2]["hint"]
+    lines = CliRunner().invoke(cli, args).stdout.splitlines()
+    assert [json.loads(line)["score"] for line in lines] == [2.5, 2.5, 0.0]
+    alone = CliRunner().invoke(
+        cli, ["check", "--wrt", "W", "--format", "csv", "X.T@dY"]
+    )
+    assert alone.exit_code == 2 and "--format csv is for --batch" in alone.stderr

@@ -14,7 +14,19 @@ if TYPE_CHECKING:
     from ..grade import Defaults
 
 #: Output formats of check: words, one JSON object, or a grading platform's results.json.
-FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
+FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn", "csv")
+#: The columns of ``check --batch FILE --format csv``, one row per answer.
+CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "line",
+    "variable",
+    "formula",
+    "ok",
+    "score",
+    "reason",
+    "hint",
+    "message",
+)
 
 
 @cli.command()
@@ -41,7 +53,8 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="text; json (one object); gradescope or prairielearn (their results.json).",
+    help="text; json (one object; with --batch one per line); gradescope or "
+    "prairielearn (their results.json); csv (with --batch: one row per answer).",
 )
 @click.option(
     "--points",
@@ -49,13 +62,15 @@ FORMATS: tuple[str, ...] = ("text", "json", "gradescope", "prairielearn")
     default=1.0,
     show_default=True,
     callback=lambda _ctx, _param, value: _finite_points(value),
-    help="max_score of the answer with --format gradescope (a finite number >= 0).",
+    help="max_score of the answer with --format gradescope, and each right answer's "
+    "score with --batch (a finite number >= 0).",
 )
 @click.option(
     "--batch",
     metavar="FILE",  # an input file: read by grade.read_rows, which names any problem
     help="Check every row of a CSV or JSON Lines file (id, variable, formula, and "
-    "optionally convention, n, d, m); writes one JSON result per line.",
+    "optionally convention, n, d, m); writes one JSON result per line, or with "
+    "--format csv a table a spreadsheet opens.",
 )
 @output_option("the result")
 def check(
@@ -128,13 +143,15 @@ def check(
                 "--batch reads the formulas and variables from FILE; "
                 "give neither FORMULA nor --wrt"
             )
-        if fmt not in ("text", "json"):
+        if fmt not in ("text", "json", "csv"):
             raise UsageError(
-                "--batch writes JSON Lines; --format gradescope and "
-                "prairielearn are for one answer"
+                "--batch writes JSON Lines (--format json) or CSV (--format csv); "
+                "--format gradescope and prairielearn are for one answer"
             )
-        _batch(batch, defaults, output)
+        _batch(batch, defaults, output, fmt, points)
         return
+    if fmt == "csv":
+        raise UsageError("--format csv is for --batch FILE (one row per answer)")
     if formula is None:
         raise UsageError("give the FORMULA to check (or --batch FILE)")
     if wrt is None:
@@ -207,7 +224,14 @@ def _one(
         raise click.exceptions.Exit(1)
 
 
-def _batch(path: str, defaults: Defaults, output: str | None) -> None:
+def _batch(
+    path: str, defaults: Defaults, output: str | None, fmt: str, points: float
+) -> None:
+    """Every row of ``path`` checked: JSON Lines (text, json) or CSV (csv); a right
+    answer scores ``points``."""
+    import csv
+    import io
+
     from .. import grade
     from .console import check_outputs, show
 
@@ -219,8 +243,22 @@ def _batch(path: str, defaults: Defaults, output: str | None) -> None:
             f"--batch {shown} has no rows to check (a header line, then one row per "
             "answer: id, variable, formula)"
         )
-    lines = [grade.dumps(result) for result in grade.batch(rows, defaults)]
-    show("".join(lines), "text", output)
+    results = [
+        {**result, "score": points if result["ok"] else 0.0}
+        for result in grade.batch(rows, defaults)
+    ]
+    if fmt != "csv":
+        show("".join(grade.dumps(result) for result in results), "text", output)
+        return
+    out = io.StringIO()
+    table = csv.writer(out, lineterminator="\n")
+    table.writerow(CSV_COLUMNS)
+    for result in results:
+        table.writerow(
+            "true" if value is True else "false" if value is False else value
+            for value in (result.get(column, "") for column in CSV_COLUMNS)
+        )
+    show(out.getvalue(), "text", output)
 
 
 def _wrapped(message: str, width: int) -> str:
