@@ -125,3 +125,16 @@ def test_an_entry_of_a_few_terms_keeps_them_all_when_the_matrix_is_too_wide() ->
     assert "\\cdots" not in piece.tex
     assert piece.tex.count("b_{") == 6
     assert piece.tex.count("w_{") == 18
+
+
+@pytest.mark.latex
+def test_network_chain_rule_frames_elide_rather_than_shrink(tmp_path: Path) -> None:
+    """affine:5,tanh,affine:4 at N = 4, D = 6: the chain rule for A₁ (a row of 16 upstream
+    entries, shown as a column of eight, times a 16×20 Jacobian) was set at 70 %."""
+    d = derive_net(net="affine:5,tanh,affine:4", n=4, d=6)
+    tex = render_net(d, "beamer")
+    titles = ["title", *re.findall(r"\\begin\{frame\}(?:\[[^\]]*\])?\{([^\n]*)\}", tex)]
+    scales = _scales(tex, tmp_path)
+    chain = [(at, s) for at, s in scales if "Chain rule" in titles[at - 1]]
+    assert chain
+    assert _small(chain) == []

@@ -418,38 +418,59 @@ class BeamerPrinter(LatexPrinter):
             entry, terms, factors, entry_slide, self.settings.max_terms
         )
         budget = self.width_em * 0.9
+        top = self.tex.slide_entries or self.slide_entries
+        for entries in range(top, MIN_ENTRIES - 1, -1):
+            # fewer rows and columns where the product would be set below SLIDE_SCALE
+            # (a network's 16-entry row as a column of eight at 70 %)
+            layout = replace(self.tex, slide_entries=entries)
+            style = layout.style(StepKind.CHAIN)
 
-        def marked(k: int, j: int) -> MatrixStyle:
-            # the product's factors: the row and the Jacobian, coloured by the plan
-            if k < 2 or plan is None:
-                return style
-            return replace(style, mark=plan.mark_row if j == 0 else plan.mark_column)
+            def marked(k: int, j: int, style: MatrixStyle = style) -> MatrixStyle:
+                # the product's factors: the row and the Jacobian, coloured by the plan
+                if k < 2 or plan is None:
+                    return style
+                mark = plan.mark_row if j == 0 else plan.mark_column
+                return replace(style, mark=mark)
 
-        pieces = self.tex.pieces(eq.parts[:3], marked, budget)
-        # the row on slide 2, the Jacobian on slide 3
-        overlays = [None] * (len(pieces) - len(factors)) + [
-            2 + k for k in range(len(factors))
-        ]
-        # The whole row replaces the factors once the entry is built (the frame keeps
-        # its size: the larger of the two decides the scale, not their sum), its first
-        # entry in the row's colour: the one just written out.
-        first_cell = replace(
-            style,
-            mark=lambda i, j, tex: (
-                rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
-            ),
-        )
-        whole = self.tex.pieces(
-            [eq.parts[0], eq.parts[1], eq.parts[3]],
-            lambda k, j: first_cell if k == 2 else style,
-            budget,
-        )
+            pieces = layout.pieces(eq.parts[:3], marked, budget)
+            # the row on slide 2, the Jacobian on slide 3
+            overlays = [None] * (len(pieces) - len(factors)) + [
+                2 + k for k in range(len(factors))
+            ]
+            # The whole row replaces the factors once the entry is built (the frame
+            # keeps its size: the larger of the two decides the scale, not their sum),
+            # its first entry in the row's colour: the one just written out.
+            first_cell = replace(
+                style,
+                mark=lambda i, j, tex: (
+                    rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
+                ),
+            )
+
+            def plain(
+                k: int,
+                j: int,
+                first: MatrixStyle = first_cell,
+                style: MatrixStyle = style,
+            ) -> MatrixStyle:
+                return first if k == 2 else style
+
+            whole = layout.pieces(
+                [eq.parts[0], eq.parts[1], eq.parts[3]], plain, budget
+            )
+            tex, width, height = equation_latex(pieces, self.width_em, overlays)
+            tex_whole, width_whole, height_whole = equation_latex(whole, self.width_em)
+            # No note on this frame: the sentence above the entry says what it says.
+            limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
+            scale = min(
+                1.0,
+                self.width_em / max(width, width_whole),
+                _share(limits[0]) * EM_PER_HEIGHT / max(height, height_whole),
+            )
+            if scale >= SLIDE_SCALE:
+                break
         first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide
-        tex, _, height = equation_latex(pieces, self.width_em, overlays)
-        tex_whole, _, height_whole = equation_latex(whole, self.width_em)
-        # No note on this frame: the sentence above the entry says what the note says.
-        limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
         shown = [
             _on("only", f"-{last}", self.show(tex, limits[0])),
             _on("only", f"{last + 1}-", self.show(tex_whole, limits[0])),
