@@ -95,6 +95,8 @@ def test_network_slides_write_the_forward_pass_in_full() -> None:
     (the slides showed x₁,₁ w⁽¹⁾₁,₁ + ⋯ and Z₂'s a⁽¹⁾₁,₁ w⁽²⁾₁,₁ + ⋯ + b⁽²⁾₁)."""
     d = derive_net(net="affine:3,relu,affine:2", loss="softmax-ce")
     tex = render_net(d, "beamer")
+    # N = 2 and widths 2, 3, 2: every matrix and entry fits whole, none is elided
+    assert "\\cdots" not in tex
     frames = re.findall(
         r"\\begin\{frame\}\[t\]\{([^\n]*entry by entry)\}\n(.*?)"
         r"\\end\{frame\}",

@@ -75,6 +75,13 @@ SLIDE_SCALE = 0.85
 #: A display's height in em that fills the text height (11 pt type, 252 pt): the
 #: limits :meth:`BeamerPrinter.heights` gives hold it, its natural height is about h/20.
 EM_PER_HEIGHT = 20.0
+#: The width of a slide's line (em): 398 pt at 11 pt. Layouts plan for SLIDE_WIDTH_EM;
+#: whether a chain-rule frame must elide is judged against the line itself.
+LINE_EM = 36.4
+#: A chain-rule frame elides for its width only below this estimated scale: the width
+#: of names with two scripts (da⁽¹⁾₁,₁) is estimated high, and a row of them times a
+#: diagonal, estimated at 0.8, was set at full size (its height is judged by SLIDE_SCALE).
+CHAIN_WIDTH_SCALE = 0.75
 #: The fewest rows and columns of a matrix a slide elides to (first three, ⋯, last).
 MIN_ENTRIES = 5
 
@@ -462,12 +469,9 @@ class BeamerPrinter(LatexPrinter):
             tex_whole, width_whole, height_whole = equation_latex(whole, self.width_em)
             # No note on this frame: the sentence above the entry says what it says.
             limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
-            scale = min(
-                1.0,
-                self.width_em / max(width, width_whole),
-                _share(limits[0]) * EM_PER_HEIGHT / max(height, height_whole),
-            )
-            if scale >= SLIDE_SCALE:
+            tall = _share(limits[0]) * EM_PER_HEIGHT / max(height, height_whole)
+            wide = LINE_EM / max(width, width_whole)
+            if tall >= SLIDE_SCALE and wide >= CHAIN_WIDTH_SCALE:
                 break
         first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide

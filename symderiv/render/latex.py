@@ -97,8 +97,9 @@ from .page import (
 ARTICLE_WIDTH_EM = 41.0
 #: Displays estimated wider than width/MIN_SCALE lose columns or terms before TeX scales.
 MIN_SCALE = 0.75
-#: Entries of at most this many terms are never elided (their width is left to \sdfit);
-#: longer ones keep at least their first and last terms (the bias, where there is one).
+#: Entries of at most this many terms in a matrix of at most three columns are never
+#: elided (their width is left to \sdfit); longer ones keep at least their first and last
+#: terms (the bias, where there is one).
 SHORT_TERMS = 4
 #: A run of equations kept on one line (a slice beside its contraction) is elided until
 #: it fits at this scale or more: the run is a teaching device, its entries illustrate.
@@ -519,8 +520,8 @@ def matrix_piece(
     Past ``style.max_entries`` rows or columns only the first ones, an ellipsis and the last
     are shown. When the result is wider than budget/MIN_SCALE, it shows fewer columns,
     then fewer terms per entry (never fewer than the first and the last, and all of an
-    entry of up to SHORT_TERMS), then fewer columns; a 1×K row is broken over lines first,
-    when that suffices.
+    entry of up to SHORT_TERMS in up to three columns), then fewer columns; a 1×K row
+    is broken over lines first, when that suffices.
     """
     budget = style.budget if budget is None else budget
     rows = shown_indices(matrix.rows, style.max_entries)
@@ -539,9 +540,12 @@ def matrix_piece(
             return found
         return replace(found, tex=style.mark(i, j, found.tex))
 
-    # An entry of up to four terms (x·w + x·w + x·w + b) keeps them all: "x·w + ⋯" hid
-    # the very terms it is written out for (a layer's bias), to save a term or two.
-    short = all(len(p) <= SHORT_TERMS for p in matrix.entries.values())
+    # In a matrix of at most three columns (none to elide) an entry of up to four terms
+    # (x·w + x·w + x·w + b) keeps them all: "x·w + ⋯" hid the very terms it is written
+    # out for (a layer's bias), to save a term or two; \sdfit scales it a little.
+    short = matrix.cols <= 3 and all(
+        len(p) <= SHORT_TERMS for p in matrix.entries.values()
+    )
     if short:
         terms = max(terms, SHORT_TERMS)
     while True:
