@@ -68,6 +68,22 @@ SLIDE_ENTRIES = 8
 DISPLAY_SHARE = 0.76
 #: Share of the text height a line of small text (a note, a sentence) takes.
 LINE_SHARE = 0.065
+#: A frame's displays are set at this estimated scale or more where eliding rows and
+#: columns (down to MIN_ENTRIES) or stacking side-by-side equations can do it: an
+#: X and a W of 12×11 and 11×10 side by side were set at 68 %, their subscripts at 5 pt.
+SLIDE_SCALE = 0.85
+#: A display's height in em that fills the text height (11 pt type, 252 pt): the
+#: limits :meth:`BeamerPrinter.heights` gives hold it, its natural height is about h/20.
+EM_PER_HEIGHT = 20.0
+#: The width of a slide's line (em): 398 pt at 11 pt. Layouts plan for SLIDE_WIDTH_EM;
+#: whether a chain-rule frame must elide is judged against the line itself.
+LINE_EM = 36.4
+#: A chain-rule frame elides for its width only below this estimated scale: the width
+#: of names with two scripts (da⁽¹⁾₁,₁) is estimated high, and a row of them times a
+#: diagonal, estimated at 0.8, was set at full size (its height is judged by SLIDE_SCALE).
+CHAIN_WIDTH_SCALE = 0.75
+#: The fewest rows and columns of a matrix a slide elides to (first three, ⋯, last).
+MIN_ENTRIES = 5
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,16 @@ class BeamerPrinter(LatexPrinter):
 
     def heading(self, block: Heading) -> str:
         return ""  # a slide's topics are its items, not headed paragraphs
+
+    def display(self, block: Display) -> str:
+        """A display outside a step (a network's closed forms on "What is derived"):
+        equations share a line only as far as the line allows (five closed forms on one
+        line were set at 59 %)."""
+        if block.boxed:
+            return super().display(block)
+        tex = replace(self.tex, join_width=self.width_em)
+        items = tex.display_items(block.equations, block.kind, block.group)
+        return "\n".join(self.show(t) for t, _ in items)
 
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
@@ -288,13 +314,50 @@ class BeamerPrinter(LatexPrinter):
             for tex, h in self.tex.display_items(equations, kind)
         ]
 
+    def layouts(
+        self, display: Display, chars: int, spaced: bool
+    ) -> list[tuple[float, int, list[tuple[str, str]]]]:
+        """The ways to set ``display`` on a frame, best first: (estimated scale, rows
+        and columns shown per matrix, [(LaTeX, height limit)] per display line).
+
+        A matrix shows SLIDE_ENTRIES rows and columns, fewer (down to MIN_ENTRIES) when
+        that is what keeps the frame at SLIDE_SCALE or more; short equations share a
+        line, or each takes its own, whichever is set larger. A display is as large as
+        the smaller of its two scales: the width of the slide over its width, its height
+        limit over its height (\\sdfit scales it to both)."""
+        found: list[tuple[float, int, list[tuple[str, str]]]] = []
+        top = self.tex.slide_entries or self.slide_entries
+        for entries in range(top, MIN_ENTRIES - 1, -1):
+            # side by side as far as a little scaling allows, as far as the line
+            # allows, or each equation on its own line
+            for join in (None, self.width_em, 0.0):
+                tex = replace(self.tex, slide_entries=entries, join_width=join)
+                items = [
+                    (t, w, max(h, _min_height(t)))
+                    for t, w, h in tex.display_lines(display.equations, display.kind)
+                ]
+                limits = self.heights(
+                    [h for _, _, h in items], chars, len(items) if spaced else 0
+                )
+                scale = min(
+                    min(1.0, self.width_em / w, _share(limit) * EM_PER_HEIGHT / h)
+                    for (_, w, h), limit in zip(items, limits, strict=True)
+                )
+                shown = [
+                    (t, limit) for (t, _, _), limit in zip(items, limits, strict=True)
+                ]
+                found.append((scale, entries, shown))
+            if max(s for s, _, _ in found) >= SLIDE_SCALE:
+                break
+        # the largest type; at the same size, more entries; at the same, the first
+        return sorted(found, key=lambda f: (-round(f[0], 3), -f[1]))
+
     def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
         """Each display line of ``display`` within its share of the frame, beside notes
         of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
-        of text."""
-        items = self.display_items(display.equations, display.kind)
-        limits = self.heights([h for _, h in items], chars, len(items) if spaced else 0)
-        return [self.show(tex, h) for (tex, _), h in zip(items, limits, strict=True)]
+        of text. Set as large as :meth:`layouts` finds."""
+        _, _, shown = self.layouts(display, chars, spaced)[0]
+        return [self.show(tex, limit) for tex, limit in shown]
 
     def device_body(self, display: Display, text: str) -> str:
         """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
@@ -362,38 +425,56 @@ class BeamerPrinter(LatexPrinter):
             entry, terms, factors, entry_slide, self.settings.max_terms
         )
         budget = self.width_em * 0.9
+        top = self.tex.slide_entries or self.slide_entries
+        for entries in range(top, MIN_ENTRIES - 1, -1):
+            # fewer rows and columns where the product would be set below SLIDE_SCALE
+            # (a network's 16-entry row as a column of eight at 70 %)
+            layout = replace(self.tex, slide_entries=entries)
+            style = layout.style(StepKind.CHAIN)
 
-        def marked(k: int, j: int) -> MatrixStyle:
-            # the product's factors: the row and the Jacobian, coloured by the plan
-            if k < 2 or plan is None:
-                return style
-            return replace(style, mark=plan.mark_row if j == 0 else plan.mark_column)
+            def marked(k: int, j: int, style: MatrixStyle = style) -> MatrixStyle:
+                # the product's factors: the row and the Jacobian, coloured by the plan
+                if k < 2 or plan is None:
+                    return style
+                mark = plan.mark_row if j == 0 else plan.mark_column
+                return replace(style, mark=mark)
 
-        pieces = self.tex.pieces(eq.parts[:3], marked, budget)
-        # the row on slide 2, the Jacobian on slide 3
-        overlays = [None] * (len(pieces) - len(factors)) + [
-            2 + k for k in range(len(factors))
-        ]
-        # The whole row replaces the factors once the entry is built (the frame keeps
-        # its size: the larger of the two decides the scale, not their sum), its first
-        # entry in the row's colour: the one just written out.
-        first_cell = replace(
-            style,
-            mark=lambda i, j, tex: (
-                rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
-            ),
-        )
-        whole = self.tex.pieces(
-            [eq.parts[0], eq.parts[1], eq.parts[3]],
-            lambda k, j: first_cell if k == 2 else style,
-            budget,
-        )
+            pieces = layout.pieces(eq.parts[:3], marked, budget)
+            # the row on slide 2, the Jacobian on slide 3
+            overlays = [None] * (len(pieces) - len(factors)) + [
+                2 + k for k in range(len(factors))
+            ]
+            # The whole row replaces the factors once the entry is built (the frame
+            # keeps its size: the larger of the two decides the scale, not their sum),
+            # its first entry in the row's colour: the one just written out.
+            first_cell = replace(
+                style,
+                mark=lambda i, j, tex: (
+                    rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
+                ),
+            )
+
+            def plain(
+                k: int,
+                j: int,
+                first: MatrixStyle = first_cell,
+                style: MatrixStyle = style,
+            ) -> MatrixStyle:
+                return first if k == 2 else style
+
+            whole = layout.pieces(
+                [eq.parts[0], eq.parts[1], eq.parts[3]], plain, budget
+            )
+            tex, width, height = equation_latex(pieces, self.width_em, overlays)
+            tex_whole, width_whole, height_whole = equation_latex(whole, self.width_em)
+            # No note on this frame: the sentence above the entry says what it says.
+            limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
+            tall = _share(limits[0]) * EM_PER_HEIGHT / max(height, height_whole)
+            wide = LINE_EM / max(width, width_whole)
+            if tall >= SLIDE_SCALE and wide >= CHAIN_WIDTH_SCALE:
+                break
         first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide
-        tex, _, height = equation_latex(pieces, self.width_em, overlays)
-        tex_whole, _, height_whole = equation_latex(whole, self.width_em)
-        # No note on this frame: the sentence above the entry says what the note says.
-        limits = self.heights([max(height, height_whole), 2.6], 0, extra_lines=1)
         shown = [
             _on("only", f"-{last}", self.show(tex, limits[0])),
             _on("only", f"{last + 1}-", self.show(tex_whole, limits[0])),

@@ -97,6 +97,13 @@ from .page import (
 ARTICLE_WIDTH_EM = 41.0
 #: Displays estimated wider than width/MIN_SCALE lose columns or terms before TeX scales.
 MIN_SCALE = 0.75
+#: Entries of at most this many terms in a matrix of at most three columns are never
+#: elided (their width is left to \sdfit); longer ones keep at least their first and last
+#: terms (the bias, where there is one).
+SHORT_TERMS = 4
+#: A run of equations kept on one line (a slice beside its contraction) is elided until
+#: it fits at this scale or more: the run is a teaching device, its entries illustrate.
+RUN_SCALE = 0.9
 #: An equation breaks into lines only when wider than its budget/LINE_OVERRUN.
 LINE_OVERRUN = 0.85
 #: A Jacobian's sparsity picture is at most this many cells across (larger ones are binned).
@@ -511,9 +518,10 @@ def matrix_piece(
     """An explicit matrix as a :class:`Piece`, elided to fit ``budget`` em where it can.
 
     Past ``style.max_entries`` rows or columns only the first ones, an ellipsis and the last
-    are shown. When the result is wider than budget/MIN_SCALE, it shows fewer terms per
-    entry, then fewer columns, then one term; a 1×K row is broken over lines first, when
-    that suffices.
+    are shown. When the result is wider than budget/MIN_SCALE, it shows fewer columns,
+    then fewer terms per entry (never fewer than the first and the last, and all of an
+    entry of up to SHORT_TERMS in up to three columns), then fewer columns; a 1×K row
+    is broken over lines first, when that suffices.
     """
     budget = style.budget if budget is None else budget
     rows = shown_indices(matrix.rows, style.max_entries)
@@ -532,6 +540,14 @@ def matrix_piece(
             return found
         return replace(found, tex=style.mark(i, j, found.tex))
 
+    # In a matrix of at most three columns (none to elide) an entry of up to four terms
+    # (x·w + x·w + x·w + b) keeps them all: "x·w + ⋯" hid the very terms it is written
+    # out for (a layer's bias), to save a term or two; \sdfit scales it a little.
+    short = matrix.cols <= 3 and all(
+        len(p) <= SHORT_TERMS for p in matrix.entries.values()
+    )
+    if short:
+        terms = max(terms, SHORT_TERMS)
     while True:
         cols = shown_indices(matrix.cols, limit)
         # Display-size fractions only in small matrices (a 12x12 grid of them fills a page).
@@ -556,15 +572,13 @@ def matrix_piece(
                     return piece
         # Fewer columns first (down to five shown; a row, whose columns have no structure
         # to show, keeps them), then fewer terms (down to first + ⋯ + last), then down to
-        # three columns and one term.
+        # three columns.
         if limit > 5 and len(cols) > 5 and matrix.rows > 1:
             limit = min(limit, len(cols)) - 1
-        elif terms > 2:
+        elif terms > 2 and not short:
             terms -= 1
         elif limit > 3 and len(cols) > 3:
             limit = min(limit, len(cols)) - 1
-        elif terms > 1:
-            terms -= 1
         else:
             return piece
 
@@ -1019,7 +1033,8 @@ class TexLayout:
 
     ``portable``: MathJax-friendly (Markdown); ``width_em``: a display line's width;
     ``share_width``: equations narrower than this share of the line may share one;
-    ``slide_entries``: at most this many rows and columns per matrix (slides).
+    ``slide_entries``: at most this many rows and columns per matrix (slides);
+    ``join_width``: the widest line equations share (None: 2.2 shares).
     """
 
     letters: Letters
@@ -1031,6 +1046,7 @@ class TexLayout:
     width_em: float
     share_width: float
     slide_entries: int | None = None
+    join_width: float | None = None
 
     def style(self, kind: StepKind | None) -> MatrixStyle:
         """Matrix style: upstream entries as \\bar y outside definitions; on slides fewer
@@ -1110,6 +1126,13 @@ class TexLayout:
         ``group`` > 1 the equations come in runs of that many (see ``page.Display``), and
         a run is never split over two lines.
         """
+        return [(t, h) for t, _, h in self.display_lines(equations, kind, group)]
+
+    def display_lines(
+        self, equations: Iterable[Equation], kind: StepKind | None, group: int = 1
+    ) -> list[tuple[str, float, float]]:
+        """:meth:`display_items` with each line's estimated width too: (LaTeX, width,
+        height), in em."""
         style = self.style(kind)
         eqs = list(equations)
         runs = (
@@ -1121,7 +1144,7 @@ class TexLayout:
         lines: list[list[tuple[str, float, float]]] = []  # (LaTeX, width, height)
         shared = False  # may the next run join lines[-1]?
         for run in runs:
-            laid = [self.equation(eq, style) for eq in run]
+            laid = self.run(run, style)
             tex = r",\qquad ".join(t for t, _, _ in laid)
             width = sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1)
             height = max(h for _, _, h in laid)
@@ -1129,15 +1152,45 @@ class TexLayout:
             used = (
                 sum(w for _, w, _ in lines[-1]) + 2.0 * len(lines[-1]) if shared else 0
             )
-            if shared and not alone and used + width <= share * 2.2:
+            join = share * 2.2 if self.join_width is None else self.join_width
+            if shared and not alone and used + width <= join:
                 lines[-1].append((tex, width, height))
             else:
                 lines.append([(tex, width, height)])
             shared = not alone
         return [
-            (r",\qquad ".join(t for t, _, _ in line), max(h for _, _, h in line))
+            (
+                r",\qquad ".join(t for t, _, _ in line),
+                sum(w for _, w, _ in line) + 2.0 * (len(line) - 1),
+                max(h for _, _, h in line),
+            )
             for line in lines
         ]
+
+    def run(
+        self, run: Sequence[Equation], style: MatrixStyle
+    ) -> list[tuple[str, float, float]]:
+        """A run of equations that stays on one line (a slice ∂Y/∂x_kl beside its
+        contraction ∂L/∂x_kl), each laid out as by :meth:`equation`.
+
+        A run wider than width/RUN_SCALE together would be shrunk (a 12×10 slice beside
+        its sum was set at 62 %, its subscripts at 5 pt): it shows fewer rows and columns
+        (down to five) and then fewer terms (down to three), for display only, until it
+        fits."""
+        laid = [self.equation(eq, style) for eq in run]
+        if len(run) < 2:
+            return laid
+        while sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1) > (
+            self.width_em / RUN_SCALE
+        ):
+            if style.max_entries > 5:
+                style = replace(style, max_entries=style.max_entries - 1)
+            elif style.max_terms > 3:
+                style = replace(style, max_terms=style.max_terms - 1)
+            else:
+                break
+            laid = [self.equation(eq, style) for eq in run]
+        return laid
 
     def boxes(self, equations: Iterable[Equation]) -> list[tuple[str, float]]:
         """Formulas to keep, each boxed, with its width (em)."""
