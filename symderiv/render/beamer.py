@@ -84,6 +84,12 @@ LINE_EM = 36.4
 CHAIN_WIDTH_SCALE = 0.75
 #: The fewest rows and columns of a matrix a slide elides to (first three, ⋯, last).
 MIN_ENTRIES = 5
+#: A display whose matrices a slide shows whole is not elided to be set larger while its
+#: estimated scale is this or more (measured in the compiled deck: 0.7 or more; the
+#: estimate is cautious): the default layer's 6×4 Jacobian of symbols, whole at 72 %, lost
+#: the rows y₂,₁ and y₂,₂ where its block structure shows, and the column convention's
+#: 6×6 ∂vec(Z)/∂vec(W) its middle rows and columns.
+WHOLE_SCALE = 0.65
 
 
 @dataclass(frozen=True)
@@ -347,10 +353,23 @@ class BeamerPrinter(LatexPrinter):
                     (t, limit) for (t, _, _), limit in zip(items, limits, strict=True)
                 ]
                 found.append((scale, entries, shown))
-            if max(s for s, _, _ in found) >= SLIDE_SCALE:
+            best = max(s for s, _, _ in found)
+            if best >= SLIDE_SCALE or (
+                entries == top and best >= WHOLE_SCALE and self._whole(display, top)
+            ):
                 break
         # the largest type; at the same size, more entries; at the same, the first
         return sorted(found, key=lambda f: (-round(f[0], 3), -f[1]))
+
+    def _whole(self, display: Display, entries: int) -> bool:
+        """Whether ``entries`` rows and columns show every matrix of ``display`` whole."""
+        lines = [
+            replace(self.tex, slide_entries=k).display_lines(
+                display.equations, display.kind
+            )
+            for k in (entries, 10**6)
+        ]
+        return [t for t, _, _ in lines[0]] == [t for t, _, _ in lines[1]]
 
     def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
         """Each display line of ``display`` within its share of the frame, beside notes
