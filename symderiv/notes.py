@@ -448,11 +448,11 @@ def commutation(c: Config) -> Prose:
 
 
 def chain_jacobians(c: Config, var: str) -> tuple[M, M]:
-    """J_h(y) and J_y(v), the two factors of the chain rule, in the output's entry letter
+    """J_f(y) and J_y(v), the two factors of the chain rule, in the output's entry letter
     (z in the column convention)."""
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     return (
-        M(f"J_h({y})", rf"J_h({tex_letters(y)})"),
+        M(f"J_f({y})", rf"J_f({tex_letters(y)})"),
         M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
     )
 
@@ -548,6 +548,34 @@ CERTIFICATE_INTRO: Prose = (
 VERIFIED: Prose = ("All results are verified.",)
 
 
+def _is_array(lhs: Deriv) -> bool:
+    """∂Y/∂V of whole matrices: the tensor view's 4-D (3-D for b) array, drawn as a matrix."""
+    return lhs.of == "Y" and not lhs.vec
+
+
+def _drawn(c: Config, lhs: Deriv) -> M:
+    """The derivative a sparsity picture draws: ∂vec(Y)/∂vec(V), ∂Y/∂V or ∂L/∂V."""
+    if lhs.vec:
+        return _dvec(c, lhs.wrt)
+    if _is_array(lhs):
+        return _dyv(c, lhs.wrt)
+    return dl(c, lhs.wrt)
+
+
+def sparsity_legend(c: Config, lhs: Deriv) -> Prose | None:
+    """The line above a text drawing of the tensor view's array (# nonzero, . zero);
+    None for an explicit Jacobian, whose rules separate its Kronecker blocks."""
+    if not _is_array(lhs):
+        return None
+    return prose(
+        "Nonzero pattern of {what} (# nonzero, . zero; the rules separate the {grid} "
+        "grid of blocks {block}):",
+        what=_dyv(c, lhs.wrt),
+        grid=_dims_m((c.size_names[0], c.size_names[2])),
+        block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(lhs.wrt))),
+    )
+
+
 def sparsity_caption(
     c: Config,
     lhs: Deriv,
@@ -559,19 +587,32 @@ def sparsity_caption(
     rows, cols = shape
     total = rows * cols
     share = 100.0 * nnz / total if total else 0.0
+    array = _is_array(lhs)
     out = prose(
-        "Sparsity of {what}, drawn as a {size} matrix: each filled square is a nonzero "
+        "Sparsity of {what}"
+        + (f", the {3 if lhs.wrt == 'b' else 4}-D array" if array else "")
+        + ", drawn as a {size} matrix: each filled square is a nonzero "
         f"entry, {nnz} of {total} {{share}}.",
-        what=_dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt),
+        what=_drawn(c, lhs),
         size=times(rows, cols),
         share=M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
     )
     if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
-        out += prose(
-            " The rules separate its {size} blocks"
-            + (", those of its Kronecker form." if lhs.vec else "."),
-            size=times(*blocks),
-        )
+        if array:  # the tensor view: an N×M grid of blocks ∂y_ij/∂V
+            out += prose(
+                " The rules separate its {grid} grid of blocks {block}, each {size} "
+                "(the shape of {v}).",
+                grid=times(rows // blocks[0], cols // blocks[1]),
+                block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(lhs.wrt))),
+                size=times(*blocks),
+                v=sym(lhs.wrt),
+            )
+        else:
+            out += prose(
+                " The rules separate its {size} blocks"
+                + (", those of its Kronecker form." if lhs.vec else "."),
+                size=times(*blocks),
+            )
     if total >= 4096:
         out += (
             " A framework never builds this matrix: the closed form gives the same "
@@ -746,7 +787,7 @@ def background() -> list[Part]:
     f_rn = M("f: ℝⁿ → ℝ", r"f\colon \mathbb{R}^n \to \mathbb{R}")
     g_rn = M("g: ℝⁿ → ℝᵐ", r"g\colon \mathbb{R}^n \to \mathbb{R}^m")
     m_n = M("m×n", r"m \times n")
-    h_g = M("h∘g", r"h \circ g")
+    f_g = M("f∘g", r"f \circ g")
     return [
         Title(("Gradient",)),
         Para(
@@ -799,39 +840,39 @@ def background() -> list[Part]:
         Title(("Chain rule in higher dimensions",)),
         Para(
             prose(
-                "Let {g} and {h} be differentiable. Then {hg} is differentiable, and its "
+                "Let {g} and {f} be differentiable. Then {fg} is differentiable, and its "
                 "Jacobian is the product of the Jacobians, the outer one taken at the "
                 "inner value:",
                 g=g_rn,
-                h=M("h: ℝᵐ → ℝᵖ", r"h\colon \mathbb{R}^m \to \mathbb{R}^p"),
-                hg=h_g,
+                f=M("f: ℝᵐ → ℝᵖ", r"f\colon \mathbb{R}^m \to \mathbb{R}^p"),
+                fg=f_g,
             ),
-            short=prose("For {hg}, the chain rule in higher dimensions:", hg=h_g),
+            short=prose("For {fg}, the chain rule in higher dimensions:", fg=f_g),
         ),
         Math(
-            "J_(h∘g)(x) = J_h(g(x))·J_g(x).",
-            r"J_{h \circ g}(x) = J_{h}\bigl(g(x)\bigr) \, J_{g}(x).",
+            "J_(f∘g)(x) = J_f(g(x))·J_g(x).",
+            r"J_{f \circ g}(x) = J_{f}\bigl(g(x)\bigr) \, J_{g}(x).",
         ),
         Para(
             ("Entry by entry, this is a sum over the intermediate values:",), short=()
         ),
         Math(
-            "∂(h∘g)ᵢ/∂xₖ(x) = Σᵣ ∂hᵢ/∂gᵣ(g(x))·∂gᵣ/∂xₖ(x):",
-            r"\frac{\partial (h\circ g)_{i}}{\partial x_{k}}(x) = "
-            r"\sum_{r=1}^{m} \frac{\partial h_{i}}{\partial g_{r}}\bigl(g(x)\bigr) \, "
+            "∂(f∘g)ᵢ/∂xₖ(x) = Σᵣ ∂fᵢ/∂gᵣ(g(x))·∂gᵣ/∂xₖ(x):",
+            r"\frac{\partial (f\circ g)_{i}}{\partial x_{k}}(x) = "
+            r"\sum_{r=1}^{m} \frac{\partial f_{i}}{\partial g_{r}}\bigl(g(x)\bigr) \, "
             r"\frac{\partial g_{r}}{\partial x_{k}}(x):",
         ),
         Para(
             prose(
                 "every path from {xk} to the output through an intermediate {gr} "
-                "contributes. In backpropagation the loss is $L = h(y(v))$ with $p = 1$: "
-                "$J_h$ is the row of upstream derivatives, $J_y$ the layer's Jacobian, and "
+                "contributes. In backpropagation the loss is $L = f(y(v))$ with $p = 1$: "
+                "$J_f$ is the row of upstream derivatives, $J_y$ the layer's Jacobian, and "
                 "the product is the row $J_L(v)$, the transposed gradient.",
                 xk=M("xₖ", "x_k"),
                 gr=M("gᵣ", "g_r"),
             ),
             short=prose(
-                "Backpropagation: $L = h(y(v))$, $J_h$ is the row of upstream "
+                "Backpropagation: $L = f(y(v))$, $J_f$ is the row of upstream "
                 "derivatives, $J_y$ the layer's Jacobian; matrices are vectorized first, "
                 "so that every derivative is an ordinary matrix."
             ),
@@ -967,14 +1008,14 @@ def forward_note(c: Config) -> Prose:
 
 
 def upstream_note(c: Config) -> Prose:
-    """What the upstream derivative is, for each loss, and h (what J_h(y) of the chain
+    """What the upstream derivative is, for each loss, and f (what J_f(y) of the chain
     rule is, said before the chain rule uses it)."""
     y = c.letters.entry("Y")
     return _upstream_value(c) + prose(
-        " Write {L}, with $h$ everything after this layer ("
+        " Write {L}, with $f$ everything after this layer ("
         + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
-        + "): in vec order these derivatives form the row Jacobian of $h$.",
-        L=M(f"L = h({y})", f"L = h({tex_letters(y)})"),
+        + "): in vec order these derivatives form the row Jacobian of $f$.",
+        L=M(f"L = f({y})", f"L = f({tex_letters(y)})"),
     )
 
 
@@ -1083,10 +1124,10 @@ def chain_note(c: Config, var: str) -> Prose:
     n, m = c.size_names[0], c.size_names[2]
     jh, jy = chain_jacobians(c, var)
     return prose(
-        "As {L}, with $h$ everything after this layer, the chain rule in higher "
+        "As {L}, with $f$ everything after this layer, the chain rule in higher "
         "dimensions multiplies the {row} row {jh} of upstream derivatives by the "
         "Jacobian {jy}. Entry $k$ of the result is {sum}.",
-        L=M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
+        L=M(f"L = f({y}({v}))", f"L = f({yt}({vt}))"),
         jh=jh,
         jy=jy,
         row=M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),

@@ -9,7 +9,7 @@ vector is drawn as a column with ᵀ instead).
 
 For the lecture hall each step also gets a dim "shapes" line (the shape of every object
 in the step, with the dimension check of each product), and each chain-rule step writes
-one entry of J_L = J_h·J_y out as a sum. Colour carries meaning: upstream derivatives
+one entry of J_L = J_f·J_y out as a sum. Colour carries meaning: upstream derivatives
 ∂L/∂y are cyan wherever they appear, the nonzero entries of a Jacobian (those that survive
 the Kronecker delta) are magenta and its zeros dim. Colour is only style: the plain-text
 view (``render_text``, NO_COLOR) shows exactly the same characters.

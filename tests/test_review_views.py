@@ -1,0 +1,75 @@
+"""The lecturer's review of 2026-12-03 (views, notes): each finding, in every format that
+prints it."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+import pytest
+
+from symderiv import derive
+from symderiv.render import render
+
+FORMATS = ["text", "latex", "beamer", "markdown", "ipynb", "html"]
+
+
+@cache
+def _derived(**kwargs: Any) -> Any:
+    return derive(**kwargs)
+
+
+def out(fmt: str, width: int = 80, **kwargs: Any) -> str:
+    """The page in ``fmt``; a notebook as the text of its cells."""
+    d = _derived(**kwargs)
+    text = render(d, fmt, width=width) if fmt == "text" else render(d, fmt)
+    if fmt == "ipynb":
+        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+    if fmt == "html":
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
+
+
+# -- 1. the tensor view's pictures draw ∂Y/∂V, an N×M grid of blocks ∂y_ij/∂V --------------
+@pytest.mark.parametrize("fmt", ["latex", "beamer", "html"])
+def test_tensor_pictures_name_the_array_they_draw(fmt: str) -> None:
+    text = out(fmt, method="tensor")
+    if fmt == "html":  # MathML: its characters, tags dropped
+        text = re.sub(r"<[^>]+>", "", text)
+    else:
+        text = text.replace("\\partial ", "∂").replace(" \\times ", "×")
+    captions = re.findall(r"Sparsity of \$?(.*?)\$?, ", text)
+    assert len(captions) == 3, captions
+    assert captions == ["∂Y/∂X", "∂Y/∂W", "∂Y/∂b"]
+    assert text.count("the 4-D array") == 2 and text.count("the 3-D array") == 1
+    assert re.search(r"2×3\$? grid of blocks \$?∂y_?\{?ij\}?/∂X", text)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "ipynb"])
+def test_tensor_text_drawings_name_the_grid_of_blocks(fmt: str) -> None:
+    text = out(fmt, method="tensor")
+    legends = re.findall(r"Nonzero pattern.*", text)
+    assert len(legends) == 3
+    assert not any("Kronecker" in line for line in legends), legends
+    assert all("grid of blocks" in line for line in legends), legends
+    # the jacobian view's drawings are of Kronecker blocks, as before
+    text = out(fmt, method="all")
+    assert len(re.findall(r"Nonzero pattern .*Kronecker blocks", text)) == 3
+    assert len(re.findall(r"Nonzero pattern of .*grid of blocks", text)) == 3
+
+
+# -- 2. h is an index of the index view; everything after the layer is f ------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("method", ["index", "all"])
+def test_h_is_only_an_index(fmt: str, method: str) -> None:
+    text = out(fmt, method=method)
+    if fmt == "html":
+        text = re.sub(r"<[^>]+>", "", text)
+    assert re.search(r"∂x_?\{?hk|∂xₕₖ|\\partial x_\{hk\}", text)  # h: the index
+    # the function: L = f(y), J_f(y); h never names one
+    assert re.search(r"L ?= ?f\(y", text), "L = f(y) missing"
+    assert not re.search(r"(?<![A-Za-z\\])h ?\(|J_\{?h\b|h ?∘|h ?\\circ|\$h\$", text)
+    # and f is never an index: no subscript holds it
+    assert not re.search(r"(?<!J)_\{[a-z]*f[a-z]*\}", text)
