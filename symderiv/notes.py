@@ -325,6 +325,41 @@ def source(c: Config) -> Prose:
     return words
 
 
+#: How each view goes, after "the derivative ... with respect to X, W and b".
+_ROUTES = {
+    "jacobian": "write every matrix out, vectorize, compute each Jacobian, apply the "
+    "chain rule, reshape, and recognise the closed form",
+    "index": "write one output entry as a sum for any sizes, differentiate it with "
+    "respect to one entry of the variable (a Kronecker delta), sum the chain rule over "
+    "all outputs, let the delta collapse the sum, and recognise an entry of the closed "
+    "form",
+    "tensor": "write the derivative of the outputs with respect to a variable as an "
+    "array with four indices (three for the bias), contract it with the upstream "
+    "derivatives over the two output indices, with no vectorization, and recognise the "
+    "closed form",
+}
+
+
+def _route(c: Config) -> Prose:
+    """How the page derives its results: the steps of its view (or of all three)."""
+    if c.method != "all":
+        lead = ", the way one does it on the board: " if c.method == "jacobian" else ""
+        if c.method == "index":
+            lead = " in index notation: "
+        elif c.method == "tensor":
+            lead = " as arrays: "
+        return (lead + _ROUTES[c.method] + ".",)
+    return (
+        " in three ways. The Jacobian view, the way one does it on the board: "
+        + _ROUTES["jacobian"]
+        + ". The index view: "
+        + _ROUTES["index"]
+        + ". The tensor view: "
+        + _ROUTES["tensor"]
+        + ". The certificate checks that the three agree.",
+    )
+
+
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     """What is derived, in which convention, order, layout and loss."""
     L = c.letters
@@ -334,12 +369,11 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             prose(
                 "An affine (fully connected) layer maps a batch of inputs to outputs, "
                 "{layer}, with {sizes}. We derive, entry by entry, the derivative of a "
-                "loss $L$ with respect to {wanted}, the way one does it on the board: "
-                "write every matrix out, vectorize, compute each Jacobian, apply the chain "
-                "rule, reshape, and recognise the closed form.",
+                "loss $L$ with respect to {wanted}{route}",
                 layer=layer(c),
                 sizes=sizes_m(c),
                 wanted=joined(wanted, ", ", last=" and "),
+                route=_route(c),
             ),
             short=(),
         )
@@ -383,6 +417,11 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             "the textbook vec.",
         )
     )
+    if c.method in ("index", "tensor"):  # the order only enters the certificate
+        order += (
+            f" The {c.method} view itself never vectorizes; only the Jacobians that the "
+            "certificate checks do.",
+        )
     shape = "the shape" if c.layout == "denominator" else "the transposed shape"
     layout = (
         f"{c.layout.capitalize()} layout: each derivative has {shape} of its variable."
@@ -571,7 +610,7 @@ def sparsity_legend(c: Config, lhs: Deriv) -> Prose | None:
         "Nonzero pattern of {what} (# nonzero, . zero; the rules separate the {grid} "
         "grid of blocks {block}):",
         what=_dyv(c, lhs.wrt),
-        grid=_dims_m((c.size_names[0], c.size_names[2])),
+        grid=_dims_m(c.conv.shape_names("Y")),
         block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(lhs.wrt))),
     )
 
@@ -622,6 +661,38 @@ def sparsity_caption(
 
 
 # -- where learners trip ----------------------------------------------------------------------
+def _arranged(c: Config, var: str) -> Prose:
+    """How the views shown arrive at the matrix ∂L/∂V (which is no gradient vector)."""
+    jacobian = (
+        "the chain rule is carried out with vectors and Jacobians, and only its result "
+        "is reshaped into a matrix"
+    )
+    index = (
+        "index notation computes each entry on its own, as a sum over all outputs, and "
+        "only then arranges the entries as a matrix"
+    )
+    tensor = prose(
+        "contracting the array {dyv} with {dly} merely produces the components "
+        "directly in this arrangement",
+        dyv=_dyv(c, var),
+        dly=dl(c, "Y"),
+    )
+    if c.method == "jacobian":
+        return (jacobian + ".",)
+    if c.method == "index":
+        return (index + ".",)
+    if c.method == "tensor":
+        return (*tensor, ".")
+    return prose(
+        "in the Jacobian view "
+        + jacobian
+        + "; "
+        + index.replace("index notation", "the index view", 1)
+        + "; in the tensor view {tensor}.",
+        tensor=tensor,
+    )
+
+
 def remarks(c: Config) -> list[Part]:
     """Gradient vs. rearranged matrix, and the layout (the shapes follow on the page)."""
     first = c.wrt[0]
@@ -636,8 +707,8 @@ def remarks(c: Config) -> list[Part]:
                 "{dl} holds the same numbers, rearranged into the shape of {v}"
                 + (" transposed (numerator layout)" if c.layout == "numerator" else "")
                 + ". It is a convenient arrangement of the gradient's components, not "
-                "itself a gradient vector: the chain rule is carried out with vectors and "
-                "Jacobians, and only its result is reshaped into a matrix.",
+                "itself a gradient vector: {how}",
+                how=_arranged(c, first),
                 v=sym(first),
                 grad=M(
                     f"∇_vec({v}) L = J_L(vec({v}))ᵀ",
@@ -696,21 +767,29 @@ def remarks(c: Config) -> list[Part]:
     return [*parts, layout]
 
 
-def remarks_after_shapes(
-    c: Config,
-    kron_now: Node,
-    kron_other: Node,
-    jacobian_shape: tuple[int, int] | None,
-    nnz: int,
-) -> list[Part]:
-    """The remarks that follow the shapes: vec order, the Jacobian's size, the bias."""
+def _order_remark(c: Config, kron_now: Node, kron_other: Node) -> list[Part]:
+    """The vectorization order: what it changes (the Kronecker forms) and what not."""
     first = c.wrt[0]
     other = "col" if c.vec == "row" else "row"
     names = {"row": "row", "col": "column"}
-    # The bias fills Y along the batch: every row (samples as rows), every column in wx.
-    line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
-    count = f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1"
-    parts: list[Part] = [
+    if c.method in ("index", "tensor"):  # these views never vectorize
+        kron = {c.vec: kron_now, other: kron_other}
+        return [
+            Title(("No vectorization, no order",)),
+            Para(
+                prose(
+                    f"The {c.method} view never vectorizes: every entry keeps its indices, "
+                    "so nothing in it depends on an order. Only the Jacobians of the "
+                    "vectorized map, which the certificate also checks, depend on it: in "
+                    "row order {dvec}$ = ${row}, in column order {col}.",
+                    dvec=_dvec(c, first),
+                    row=F(kron["row"]),
+                    col=F(kron["col"]),
+                ),
+                short=(f"The {c.method} view never vectorizes: no order enters it.",),
+            ),
+        ]
+    return [
         Title(("The vectorization order matters",)),
         Para(
             prose(
@@ -730,25 +809,100 @@ def remarks_after_shapes(
             ),
         ),
     ]
-    if jacobian_shape is not None:
-        jr, jc = jacobian_shape
-        parts += [
-            Title(("Why no framework builds the Jacobian",)),
-            Para(
-                prose(
-                    f"{{dvec}} has {{size}} entries, of which only {nnz} are nonzero, and "
-                    "the count grows with the square of the batch. Its Kronecker "
-                    "structure is what makes a closed form possible: the upstream row "
-                    "times the Jacobian collapses to a product of the small matrices, "
-                    "which costs about as much as the forward pass. Backpropagation code "
-                    "therefore never forms the Jacobian; it evaluates the closed form.",
-                    dvec=_dvec(c, first),
-                    size=M(f"{jr}×{jc} = {jr * jc}", rf"{jr} \times {jc} = {jr * jc}"),
-                ),
-                short=(),
+
+
+def entries_nonzero(total: M, count: int, nnz: int) -> Prose:
+    """ "6×4 = 24 entries, of which only 12 are nonzero" in good English at every count:
+    "1×1 = 1 entry, which is nonzero", "3×2 = 6 entries, all of them nonzero"."""
+    if count == 1:
+        return (total, " entry, which is " + ("nonzero" if nnz else "zero"))
+    if nnz == count:
+        return (total, " entries, all of them nonzero")
+    if nnz == 1:
+        return (total, " entries, of which only 1 is nonzero")
+    return (total, f" entries, of which only {nnz} are nonzero")
+
+
+def _size_remark(c: Config, shape: tuple[int, int], nnz: int) -> list[Part]:
+    """Why the Jacobian (the array, the derivatives) is never formed: its size."""
+    first = c.wrt[0]
+    jr, jc = shape
+    size = jr * jc
+    if c.method in ("tensor", "index"):  # ∂Y/∂V as an array: the Jacobian's entries
+        total = _equals(_dims_m((), _array_dims(c, first)[1]), M(str(size)))
+    else:
+        total = M(f"{jr}×{jc} = {size}", rf"{jr} \times {jc} = {size}")
+    title: Prose
+    if c.method == "tensor":
+        title = prose("Why no framework builds {dyv}", dyv=_dyv(c, first))
+        what = prose("{dyv} has", dyv=_dyv(c, first))
+        why = (
+            "Its delta structure is what makes a closed form possible: contracting it "
+        )
+        never = "the array"
+    elif c.method == "index":
+        title = ("Why no framework stores these derivatives",)
+        what = prose(
+            "Stored for all indices, the derivatives {d} would fill an array of",
+            d=_index_entry(c, first),
+        )
+        why = "The Kronecker delta is what makes a closed form possible: summing them "
+        never = "them"
+    else:
+        title = ("Why no framework builds the Jacobian",)
+        what = prose("{dvec} has", dvec=_dvec(c, first))
+        why = "Its Kronecker structure is what makes a closed form possible: "
+        never = "the Jacobian"
+    grows = "with the square of the batch" if first == "X" else "with the batch"
+    collapse = (
+        "the upstream row times the Jacobian"
+        if c.method not in ("tensor", "index")
+        else "with the upstream derivatives"
+    )
+    return [
+        Title(title),
+        Para(
+            prose(
+                f"{{what}} {{entries}}, and the count grows {grows}. {why}{collapse} "
+                "collapses to a product of the small matrices, which costs about as "
+                "much as the forward pass. Backpropagation code therefore never forms "
+                f"{never}; it evaluates the closed form.",
+                what=what,
+                entries=entries_nonzero(total, size, nnz),
             ),
-            memory(c),
-        ]
+            short=(),
+        ),
+    ]
+
+
+def _array_dims(c: Config, var: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The size names and sizes of ∂Y/∂V as an array, Y's indices first: N×M×N×D
+    (M×N×D×N when samples are columns), N×M×M for b."""
+    if var == "b":  # one index: b_k
+        return (*c.conv.shape_names("Y"), c.size_names[2]), (*c.shape("Y"), c.m)
+    names = (*c.conv.shape_names("Y"), *c.conv.shape_names(var))
+    return names, (*c.shape("Y"), *c.shape(var))
+
+
+def _index_entry(c: Config, var: str) -> M:
+    """∂y_ij/∂x_hk, the index view's entry derivative (∂y_ij/∂b_k for the bias)."""
+    return partial(_entry(c, "Y", "ij"), _entry(c, var, "k" if var == "b" else "hk"))
+
+
+def remarks_after_shapes(
+    c: Config,
+    kron_now: Node,
+    kron_other: Node,
+    jacobian_shape: tuple[int, int] | None,
+    nnz: int,
+) -> list[Part]:
+    """The remarks that follow the shapes: vec order, the Jacobian's size, the bias."""
+    # The bias fills Y along the batch: every row (samples as rows), every column in wx.
+    line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
+    count = f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1"
+    parts: list[Part] = _order_remark(c, kron_now, kron_other)
+    if jacobian_shape is not None:
+        parts += [*_size_remark(c, jacobian_shape, nnz), memory(c)]
     parts += [
         Title(("The bias is broadcast",)),
         Para(
@@ -1009,8 +1163,10 @@ def forward_note(c: Config) -> Prose:
 
 def upstream_note(c: Config) -> Prose:
     """What the upstream derivative is, for each loss, and f (what J_f(y) of the chain
-    rule is, said before the chain rule uses it)."""
+    rule is, said before the chain rule uses it; the index and tensor views use none)."""
     y = c.letters.entry("Y")
+    if c.method in ("index", "tensor"):
+        return _upstream_value(c)
     return _upstream_value(c) + prose(
         " Write {L}, with $f$ everything after this layer ("
         + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
@@ -1264,16 +1420,39 @@ def memory(c: Config) -> Para:
     )
     dvec, entries = _dvec(c, "X"), sci_m(x.entries)
     size, result = bytes_m(x.bytes), bytes_m(x.vjp_bytes)
+    # what would be stored: the Jacobian, or ∂Y/∂X as an array (the views that keep
+    # every index); and what computes the result instead
+    real = dict(zip(c.size_names, (arg.n, arg.d, arg.m), strict=True))
+    array = _dims_m((), tuple(real[k] for k in _array_dims(c, "X")[0]))
+    stored, product = {
+        "tensor": (
+            prose("{d} alone would be a {s} array", d=_dyv(c, "X"), s=array),
+            "The closed form",
+        ),
+        "index": (
+            prose(
+                "the derivatives {d} alone would fill a {s} array",
+                d=_index_entry(c, "X"),
+                s=array,
+            ),
+            "The closed form",
+        ),
+    }.get(
+        c.method,
+        (
+            prose("{d} alone would be a {s} matrix", d=dvec, s=times(x.rows, x.cols)),
+            "The vector-Jacobian product",
+        ),
+    )
     return Para(
         prose(
             "At the size of a real layer, {at} (a minibatch of 64 through a 4096-wide "
-            f"layer), {{dvec}} alone would be a {{shape}} matrix: {{entries}} entries, "
+            f"layer), {{stored}}: {{entries}} entries, "
             f"{size} in float32 (4 bytes each), though only {{nonzeros}} of them are "
-            "nonzero. The vector-Jacobian product {vjp} needs {flops} multiply-adds and "
+            f"nonzero. {product} {{vjp}} needs {{flops}} multiply-adds and "
             f"stores a result the size of {{X}}: {result}.",
             at=at,
-            dvec=dvec,
-            shape=times(x.rows, x.cols),
+            stored=stored,
             entries=entries,
             nonzeros=sci_m(x.nonzeros),
             vjp=F(c.conv.closed_form("X")),
@@ -1284,7 +1463,11 @@ def memory(c: Config) -> Para:
             f"At {{at}}: {{dvec}} has {{entries}} entries ({size} in float32); the closed "
             f"form never builds it, and its result takes {result}.",
             at=at,
-            dvec=dvec,
+            dvec=_index_entry(c, "X")
+            if c.method == "index"
+            else _dyv(c, "X")
+            if c.method == "tensor"
+            else dvec,
             entries=entries,
         ),
     )

@@ -68,8 +68,74 @@ def test_h_is_only_an_index(fmt: str, method: str) -> None:
     if fmt == "html":
         text = re.sub(r"<[^>]+>", "", text)
     assert re.search(r"∂x_?\{?hk|∂xₕₖ|\\partial x_\{hk\}", text)  # h: the index
-    # the function: L = f(y), J_f(y); h never names one
-    assert re.search(r"L ?= ?f\(y", text), "L = f(y) missing"
+    # the function: L = f(y), J_f(y) (the Jacobian view's); h never names one
+    assert bool(re.search(r"L ?= ?f\(y\)", text)) == (method == "all")
     assert not re.search(r"(?<![A-Za-z\\])h ?\(|J_\{?h\b|h ?∘|h ?\\circ|\$h\$", text)
     # and f is never an index: no subscript holds it
     assert not re.search(r"(?<!J)_\{[a-z]*f[a-z]*\}", text)
+
+
+# -- 3. the intro and the remarks describe the view(s) shown -------------------------------
+def _words_of(fmt: str, **kwargs: Any) -> str:
+    """The page's words on one line (line breaks of the terminal and of TeX undone)."""
+    return " ".join(out(fmt, width=200, **kwargs).split())
+
+
+JACOBIAN_ROUTE = "write every matrix out, vectorize, compute each Jacobian"
+VECTORS = "carried out with vectors and Jacobians"
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "markdown"])
+@pytest.mark.parametrize("method", ["index", "tensor"])
+def test_index_and_tensor_pages_do_not_promise_vectorization(
+    fmt: str, method: str
+) -> None:
+    text = _words_of(fmt, method=method)
+    assert JACOBIAN_ROUTE not in text and VECTORS not in text
+    assert "The vectorization order matters" not in text
+    assert f"The {method} view never vectorizes" in text
+    assert "Why no framework builds the Jacobian" not in text
+    route = {
+        "index": "differentiate it with respect to one entry of the variable",
+        "tensor": "contract it with the upstream derivatives over the two output",
+    }[method]
+    assert route in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex"])
+def test_all_describes_every_view(fmt: str) -> None:
+    text = _words_of(fmt, method="all")
+    for view in ("The Jacobian view", "The index view", "The tensor view"):
+        assert view in text
+    assert JACOBIAN_ROUTE in text and VECTORS in text
+    assert "The vectorization order matters" in text
+    assert "the index view computes each entry on its own" in text
+    assert "in the tensor view contracting the array" in text
+
+
+def test_jacobian_page_keeps_its_words() -> None:
+    text = _words_of("text")
+    assert "the way one does it on the board: " + JACOBIAN_ROUTE in text
+    assert "never vectorizes" not in text and "index view" not in text
+
+
+# -- 5. "1 entry", no "only" when every entry is nonzero ---------------------------------
+@pytest.mark.parametrize(
+    ("sizes", "want", "banned"),
+    [
+        ((1, 1, 1), "has 1×1 = 1 entry, which is nonzero,", "of which only"),
+        ((1, 2, 3), "has 3×2 = 6 entries, all of them nonzero,", "of which only"),
+        (
+            (2, 2, 3),
+            "has 6×4 = 24 entries, of which only 12 are nonzero,",
+            "all of them",
+        ),
+    ],
+)
+def test_jacobian_size_in_good_english(
+    sizes: tuple[int, int, int], want: str, banned: str
+) -> None:
+    n, d, m = sizes
+    text = _words_of("text", n=n, d=d, m=m)
+    assert want in text
+    assert banned not in text and " 1 entries" not in text
