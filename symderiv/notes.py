@@ -380,7 +380,7 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     ]
     lines_text, lines_tex = [], []
     for role in ("X", "W", "b", "Y"):
-        rn, cn = c.conv.shape_names(role)
+        rn, cn = _shape_names(c, role)
         r, col = c.shape(role)
         letter = L.of(role)
         text = f"{letter} ∈ ℝ^({rn}×{cn})"
@@ -610,7 +610,7 @@ def sparsity_legend(c: Config, lhs: Deriv) -> Prose | None:
         "Nonzero pattern of {what} (# nonzero, . zero; the rules separate the {grid} "
         "grid of blocks {block}):",
         what=_dyv(c, lhs.wrt),
-        grid=_dims_m(c.conv.shape_names("Y")),
+        grid=_dims_m(_shape_names(c, "Y")),
         block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(lhs.wrt))),
     )
 
@@ -875,12 +875,17 @@ def _size_remark(c: Config, shape: tuple[int, int], nnz: int) -> list[Part]:
     ]
 
 
+def _shape_names(c: Config, role: str) -> tuple[str, ...]:
+    """The shape of ``role`` in the derivation's size names (--names D=d_in: N×d_in)."""
+    return tuple(c.conv.shapes[role].names(c.letters.sizes))
+
+
 def _array_dims(c: Config, var: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The size names and sizes of ∂Y/∂V as an array, Y's indices first: N×M×N×D
     (M×N×D×N when samples are columns), N×M×M for b."""
     if var == "b":  # one index: b_k
-        return (*c.conv.shape_names("Y"), c.size_names[2]), (*c.shape("Y"), c.m)
-    names = (*c.conv.shape_names("Y"), *c.conv.shape_names(var))
+        return (*_shape_names(c, "Y"), c.size_names[2]), (*c.shape("Y"), c.m)
+    names = (*_shape_names(c, "Y"), *_shape_names(c, var))
     return names, (*c.shape("Y"), *c.shape(var))
 
 

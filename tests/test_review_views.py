@@ -139,3 +139,46 @@ def test_jacobian_size_in_good_english(
     text = _words_of("text", n=n, d=d, m=m)
     assert want in text
     assert banned not in text and " 1 entries" not in text
+
+
+# -- 4. ∂L/∂V reshaped and in closed form: one notation for the same matrix (terminal) ----
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"layout": "numerator"},
+        {},
+        {"convention": "torch"},
+        {"n": 3, "d": 2, "m": 2},
+        {"convention": "column", "layout": "numerator", "loss": "mse", "d": 3, "m": 2},
+    ],
+    ids=str,
+)
+def test_the_reshaped_result_and_its_closed_form_write_one_notation(
+    kwargs: dict[str, Any],
+) -> None:
+    """Steps "Reshape into a matrix: ∂L/∂V" and "Closed form of ∂L/∂V" show the same
+    matrix: both in ȳ or both with ∂L/∂y (numerator at 80 columns mixed them)."""
+    text = render(_derived(**kwargs), "text", width=80)
+    sections = re.split(r"\n(?=The derivative with respect to )", text)[1:]
+    assert len(sections) == 3
+    for section in sections:
+        steps = re.split(r"\n(?=Step \d+ · )", section)
+        same = [s for s in steps if re.match(r"Step \d+ · (Reshape|Closed form)", s)]
+        assert len(same) == 2
+        spelled = set()
+        for step in same:
+            matrices = [ln for ln in step.splitlines() if re.search(r"[⎡⎢⎣\[]", ln)]
+            if any(re.search("ȳ|z̄", ln) for ln in matrices):
+                spelled.add("bar")
+            if any(re.search(r"∂L/∂[yz][₀-₉]", ln) for ln in matrices):
+                spelled.add("fraction")
+        assert len(spelled) <= 1, section
+
+
+# -- size names given with --names: the intro and the arrays' shapes use them ------------
+@pytest.mark.parametrize("method", ["jacobian", "all"])
+def test_renamed_sizes_in_the_intro_and_the_arrays(method: str) -> None:
+    text = _words_of("text", method=method, names="D=d_in,M=d_out")
+    assert "X ∈ ℝ^(N×d_in) = ℝ^(2×2)" in text and "ℝ^(N×D)" not in text
+    if method == "all":
+        assert "an N×d_out = 2×3 grid of blocks" in text
