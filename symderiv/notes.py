@@ -880,6 +880,17 @@ def _shape_names(c: Config, role: str) -> tuple[str, ...]:
     return tuple(c.conv.shapes[role].names(c.letters.sizes))
 
 
+def _entries_of(c: Config, var: str) -> tuple[str, ...]:
+    """The size names whose product counts the entries of ``var``: N, D for X (in its
+    shape's order), M for the bias (a row or a column alike)."""
+    return (c.size_names[2],) if var == "b" else _shape_names(c, var)
+
+
+def _count_m(names: tuple[str, ...]) -> M:
+    """A number of entries as a product of size names: N·M (TeX: N M, as in ℝ^{N M})."""
+    return M("·".join(names), " ".join(size_m(n).latex for n in names))
+
+
 def _array_dims(c: Config, var: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The size names and sizes of ∂Y/∂V as an array, Y's indices first: N×M×N×D
     (M×N×D×N when samples are columns), N×M×M for b."""
@@ -1268,7 +1279,8 @@ def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
         "b": "depends on {v} only, with derivative 1",
     }[var]
     return prose(
-        f"Row $k$ holds the derivatives of output $k$ by every entry of {VARIABLE[var]}: "
+        f"Row $k$ holds the derivatives of output $k$ with respect to every entry of "
+        f"{VARIABLE[var]}: "
         f"{{yij}} {where}. Nonzero entries: {nnz} of {total}.",
         yij=_entry(c, "Y", "ij"),
         v=_entry(c, "b", output) if var == "b" else sym(var),
@@ -1282,7 +1294,7 @@ def chain_title(c: Config, var: str) -> Prose:
 def chain_note(c: Config, var: str) -> Prose:
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     yt, vt = tex_letters(y), tex_letters(v)
-    n, m = c.size_names[0], c.size_names[2]
+    row = _count_m(_shape_names(c, "Y"))  # J_f(y) is 1×(N·M), as the shape lines say
     jh, jy = chain_jacobians(c, var)
     return prose(
         "As {L}, with $f$ everything after this layer, the chain rule in higher "
@@ -1291,7 +1303,7 @@ def chain_note(c: Config, var: str) -> Prose:
         L=M(f"L = f({y}({v}))", f"L = f({yt}({vt}))"),
         jh=jh,
         jy=jy,
-        row=M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
+        row=M(f"1×({row.text})", rf"1 \times ({row.latex})"),
         sum=M(
             f"Σᵣ ∂L/∂{y}ᵣ · ∂{y}ᵣ/∂{v}ₖ",
             rf"\sum_{{r}} \partial L/\partial {yt}_{{r}} \cdot "
@@ -1486,10 +1498,10 @@ def function_view(
     ``symbols``: the Jacobian's matrix of symbols is shown (else only its values, and
     the sentence says so)."""
     others = [r for r in ("X", "W", "b") if r != var]
-    n, d, m = c.size_names
-    factors = {"X": (n, d), "W": (d, m), "b": (m,)}[var]  # the entries of var
-    count = "·".join(factors)
-    count_tex = " ".join(size_m(f).latex for f in factors)
+    # the entries of var and of Y, counted as the shape lines count them: torch's W
+    # (M×D) has M·D entries, wx's Y (M×N) M·N
+    count = _count_m(_entries_of(c, var))
+    outputs = _count_m(_shape_names(c, "Y"))
     held = {"a": sym(others[0]), "b": sym(others[1])}
     # vec(V) ↦ vec(Y) written out: a bare letter would name both a matrix and its
     # vector (torch's x and y), or the map and a matrix
@@ -1515,11 +1527,8 @@ def function_view(
             + ("; then each is evaluated." if symbols else ", shown evaluated."),
             v=sym(var),
             map=maps,
-            domain=M(f"ℝ^({count})", rf"\mathbb{{R}}^{{{count_tex}}}"),
-            codomain=M(
-                f"ℝ^({n}·{m})",
-                rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}}",
-            ),
+            domain=M(f"ℝ^({count.text})", rf"\mathbb{{R}}^{{{count.latex}}}"),
+            codomain=M(f"ℝ^({outputs.text})", rf"\mathbb{{R}}^{{{outputs.latex}}}"),
             dims=dims,
             jy=jy,
             d=partial(*_slice_entries(c, var)),
@@ -1686,7 +1695,8 @@ def index_partial_note(deltas: list[tuple[str, str]], var: str = "X") -> Prose:
         "where the delta is 1"
     )
     return prose(
-        "The derivative of one entry by another is 1 when they are the same entry and 0 "
+        "The derivative of one entry with respect to another is 1 when they are the same "
+        "entry and 0 "
         f"otherwise: a Kronecker delta. {how}{{tail}}.",
         tail=("; what is left is nonzero only when ", *_and(deltas)) if deltas else (),
     )

@@ -192,7 +192,7 @@ def test_command_prints_markdown_and_is_deterministic(runner: CliRunner) -> None
     assert first.exit_code == 0, first.stderr
     assert first.stdout == second.stdout
     assert first.stdout.startswith("# Exercise sheet")
-    assert "Exercise 1: the derivative by the weights" in first.stdout
+    assert "Exercise 1: the derivative with respect to the weights" in first.stdout
     assert "Exercise 2" not in first.stdout
 
 

@@ -182,3 +182,51 @@ def test_renamed_sizes_in_the_intro_and_the_arrays(method: str) -> None:
     assert "X ∈ ℝ^(N×d_in) = ℝ^(2×2)" in text and "ℝ^(N×D)" not in text
     if method == "all":
         assert "an N×d_out = 2×3 grid of blocks" in text
+
+
+# -- 6. the prose counts entries as the shape lines do --------------------------------------
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_prose_sizes_agree_with_the_shape_lines(convention: str) -> None:
+    text = _words_of("text", convention=convention)
+    (y_count,) = set(re.findall(r"shapes: vec\([yYzZ]\) 6×1 \(\((.+?)\)×1\)", text))
+    rows = set(re.findall(r"multiplies the (.+?) row J_f", text))
+    assert rows == {f"1×({y_count})"}, rows
+    maps = re.findall(r"↦ vec\(\w\) from ℝ\^\((.+?)\) to ℝ\^\((.+?)\),", text)
+    counts = re.findall(r"shapes: vec\((\w)\) \d+×1 \(\(?(.+?)\)?×1\)", text)
+    assert len(maps) == 3
+    assert [to for _, to in maps] == [y_count] * 3
+    domains = [count for var, count in counts if var not in "yYzZ"]
+    assert [frm for frm, _ in maps] == domains
+
+
+def test_the_row_is_1_by_n_m_in_latex() -> None:
+    text = out("latex")
+    assert "the $1 \\times (N M)$ row" in text
+    assert "N \\cdot M" not in text
+
+
+# -- 7. "with respect to", never "the derivative(s) of ... by ..." -------------------------
+#: "multiplies the row of upstream derivatives by the Jacobian" is a product, not this
+BY = re.compile(
+    r"derivatives? (?:of [^.:;]*? )?by (?!entry|term|row|column|the Jacobian)"
+)
+
+
+@pytest.mark.parametrize("method", ["all", "index"])
+def test_derivatives_are_taken_with_respect_to(method: str) -> None:
+    text = _words_of("text", method=method)
+    if method == "all":
+        assert (
+            "derivatives of output k with respect to every entry of the input" in text
+        )
+    assert "derivative of one entry with respect to another is 1" in text
+    assert not BY.search(text), BY.search(text)
+
+
+def test_sheets_say_with_respect_to() -> None:
+    from symderiv.exercise import make_sheet
+    from symderiv.render.sheet import sheet_markdown
+
+    text = " ".join(sheet_markdown(make_sheet(seed=3), answers=True).split())
+    assert "Exercise 1: the derivative with respect to the input" in text
+    assert not BY.search(text), BY.search(text)
