@@ -230,3 +230,21 @@ def test_sheets_say_with_respect_to() -> None:
     text = " ".join(sheet_markdown(make_sheet(seed=3), answers=True).split())
     assert "Exercise 1: the derivative with respect to the input" in text
     assert not BY.search(text), BY.search(text)
+
+
+# -- 8. the size example of a network fits its loss: classes only for softmax-ce ----------
+@pytest.mark.parametrize(
+    ("loss", "word"),
+    [("mse", "outputs"), ("sum", "outputs"), ("softmax-ce", "classes")],
+)
+def test_the_size_example_fits_the_loss(loss: str, word: str) -> None:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    args = ["derive", "--net", "affine:3,tanh,affine:2", "--loss", loss]
+    result = CliRunner().invoke(cli, [*args, "--format", "text"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert f"a hidden width of 256 and 10 {word}," in text
+    assert ("classes" in text) == (loss == "softmax-ce")
