@@ -952,8 +952,13 @@ _JACOBIAN_TEX = r"""J_{g}(x) = \begin{bmatrix}
 \end{bmatrix}."""
 
 
-def background() -> list[Part]:
-    """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product."""
+def background(method: str = "jacobian") -> list[Part]:
+    """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product.
+
+    ``method``: the view(s) on the page; the index and tensor views keep every index
+    and do not vectorize, which the background then says where it speaks of vec."""
+    keeps = method in ("index", "tensor")
+    view = f" The {method} view keeps every index instead and needs no vectorization."
     f_rn = M("f: ℝⁿ → ℝ", r"f\colon \mathbb{R}^n \to \mathbb{R}")
     g_rn = M("g: ℝⁿ → ℝᵐ", r"g\colon \mathbb{R}^n \to \mathbb{R}^m")
     m_n = M("m×n", r"m \times n")
@@ -974,7 +979,8 @@ def background() -> list[Part]:
             (
                 "It points in the direction of steepest ascent; gradient descent steps "
                 "against it. It is defined for a function of a vector, which is why matrices "
-                "are vectorized before anything is differentiated.",
+                "are vectorized before anything is differentiated"
+                + (" in Jacobian form." + view if keeps else "."),
             ),
             short=(),
         ),
@@ -1045,6 +1051,7 @@ def background() -> list[Part]:
                 "Backpropagation: $L = f(y(v))$, $J_f$ is the row of upstream "
                 "derivatives, $J_y$ the layer's Jacobian; matrices are vectorized first, "
                 "so that every derivative is an ordinary matrix."
+                + (view if keeps else "")
             ),
         ),
         Title(("Vectorization and the Kronecker product",)),

@@ -102,6 +102,18 @@ def test_index_and_tensor_pages_do_not_promise_vectorization(
     assert route in text
 
 
+@pytest.mark.parametrize("fmt", ["text", "beamer"])
+@pytest.mark.parametrize("method", ["index", "tensor"])
+def test_the_background_says_the_view_needs_no_vectorization(
+    fmt: str, method: str
+) -> None:
+    text = _words_of(fmt, method=method)
+    assert (
+        f"The {method} view keeps every index instead and needs no vectorization"
+        in text
+    )
+
+
 @pytest.mark.parametrize("fmt", ["text", "latex"])
 def test_all_describes_every_view(fmt: str) -> None:
     text = _words_of(fmt, method="all")

@@ -727,7 +727,7 @@ def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, 
             for n, s in shown
         ]
         out.append(Section(title, tuple(steps)))
-    background = tuple(_parts(notes.background()))
+    background = tuple(_parts(notes.background(c.method)))
     out += [
         ApiCheck("", "numbers"),
         CertificateTable(notes.CERTIFICATE_INTRO, d.checks, d.verified),
