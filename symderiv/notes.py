@@ -1286,9 +1286,8 @@ def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
         "b": "depends on {v} only, with derivative 1",
     }[var]
     return prose(
-        f"Row $k$ holds the derivatives of output $k$ with respect to every entry of "
-        f"{VARIABLE[var]}: "
-        f"{{yij}} {where}. Nonzero entries: {nnz} of {total}.",
+        f"Row $k$: output $k$ differentiated with respect to each entry of "
+        f"{VARIABLE[var]}; {{yij}} {where}. Nonzero entries: {nnz} of {total}.",
         yij=_entry(c, "Y", "ij"),
         v=_entry(c, "b", output) if var == "b" else sym(var),
     )
