@@ -664,11 +664,12 @@ def _merge_order(a: PolyMatrix, b: PolyMatrix) -> int:
 
 
 def affine_jacobian(values: Iterable[Poly], names: Iterable[str]) -> PolyMatrix:
-    """∂values[r]/∂names[c]: row r holds the derivatives of ``values[r]`` by each name.
+    """∂values[r]/∂names[c]: row r holds the derivatives of ``values[r]`` with
+    respect to each name.
 
     For polynomials of degree at most one in each name (an affine map in each variable):
     one pass over their terms, a term c·v·rest contributing c·rest to ∂y/∂v, instead of
-    differentiating every value by every name. Shape (len(values), len(names)).
+    differentiating every value with respect to every name. Shape (len(values), len(names)).
     """
     column = {name: k for k, name in enumerate(names)}
     where = column.get

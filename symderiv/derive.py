@@ -289,13 +289,13 @@ def _jacobian_step(
 def _chain_step(
     c: Config, var: str, row: PolyMatrix, jac: PolyMatrix, result: PolyMatrix
 ) -> Step:
-    """J_L(v) = J_h(y)·J_y(v), symbolically, as row times matrix, and its value."""
+    """J_L(v) = J_f(y)·J_y(v), symbolically, as row times matrix, and its value."""
     return Step(
         f"dL_d{var}",
         StepKind.CHAIN,
         notes.chain_title(c, var),
         (
-            Equation(Jac("L", var), Prod(Jac("h", "Y"), Jac("Y", var))),
+            Equation(Jac("L", var), Prod(Jac("f", "Y"), Jac("Y", var))),
             Equation(
                 Jac("L", var), Prod(Explicit(row), Explicit(jac, _blocks(c, var)))
             ),

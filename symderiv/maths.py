@@ -5,7 +5,7 @@ Backpropagation through it, the long way a lecturer does it on the board:
 
 1. vectorize: y = vec(Y), (N·M, 1), in the order asked (rows or columns stacked);
 2. the Jacobian J_y(v) = ∂y/∂vec(V), (N·M, #V), read off the structure of each y_ij;
-3. the chain rule J_L(v) = J_h(y)·J_y(v): the (1, N·M) row of upstream derivatives times
+3. the chain rule J_L(v) = J_f(y)·J_y(v): the (1, N·M) row of upstream derivatives times
    the Jacobian, (1, #V);
 4. unvec: put each ∂L/∂v back where v sits in V, a matrix of V's shape;
 5. compare exactly with the closed form (dY·Wᵀ, Xᵀ·dY, 1ᵀ·dY) evaluated independently.
@@ -82,10 +82,10 @@ def jacobian(layer: AffineLayer, var: str, order: str) -> PolyMatrix:
 def chain_rule(
     upstream: PolyMatrix, jac: PolyMatrix, order: str
 ) -> tuple[PolyMatrix, PolyMatrix]:
-    """J_L(v) = J_h(y)·J_y(v): the (1, N·M) upstream row times the (N·M, #v) Jacobian.
+    """J_L(v) = J_f(y)·J_y(v): the (1, N·M) upstream row times the (N·M, #v) Jacobian.
 
     Returns:
-        (the row J_h(y) = vec(dY)ᵀ, (1, N·M); the result J_L(v), (1, #v)).
+        (the row J_f(y) = vec(dY)ᵀ, (1, N·M); the result J_L(v), (1, #v)).
     """
     row = column(upstream.vec(order)).T  # vec(dY)ᵀ
     # Sparse row times matrix: column c of J_L collects row[r]·J[r, c], one Σ each.

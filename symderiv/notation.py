@@ -27,7 +27,7 @@ Kron(a, b)  Kronecker product a ⊗ b             products of rows and columns
 Vec(a)      vec(a) in the derivation's order    (#a)×1
 Deriv       ∂of/∂wrt (∂vec(of)/∂vec(wrt))       wrt's shape (numerator: flipped)
 Grad        ∇_wrt of                            wrt's shape
-Jac(f, v)   Jacobian J_f(v), f = L, h or a role (1 or #f) × #v
+Jac(fn, v)  Jacobian J_fn(v), fn = L, f or a role (1 or #fn) × #v
 Explicit    an explicit PolyMatrix              its own
 Expr        a sympy expression                  its own, if a matrix
 Had(a, b)   Hadamard product a ⊙ b (networks)   a's shape
@@ -156,7 +156,7 @@ class Grad(Node):
 class Jac(Node):
     """A Jacobian matrix J_fn(at): ``Jac("L", "X")`` is J_L(x), ``Jac("Y", "W")`` J_y(w).
 
-    ``fn`` is the loss L, h (everything after this layer: L = h(y)), or a role; ``at`` is
+    ``fn`` is the loss L, f (everything after this layer: L = f(y)), or a role; ``at`` is
     a role. Both print as the entry letters of their role (x, w, y).
     """
 
@@ -367,8 +367,8 @@ class _ShapeOf(Visitor["Shape | None"]):
         return self.role(node.wrt)
 
     def visit_Jac(self, node: Jac) -> Shape:
-        # J_h(y): (1, N·M); J_y(v): (N·M, #v); J_L(v): (1, #v).
-        rows = () if node.fn in ("L", "h") else self.role(node.fn).count()
+        # J_f(y): (1, N·M); J_y(v): (N·M, #v); J_L(v): (1, #v).
+        rows = () if node.fn in ("L", "f") else self.role(node.fn).count()
         return Shape(rows, self.role(node.at).count())
 
     def visit_Explicit(self, node: Explicit) -> Shape:

@@ -325,6 +325,41 @@ def source(c: Config) -> Prose:
     return words
 
 
+#: How each view goes, after "the derivative ... with respect to X, W and b".
+_ROUTES = {
+    "jacobian": "write every matrix out, vectorize, compute each Jacobian, apply the "
+    "chain rule, reshape, and recognise the closed form",
+    "index": "write one output entry as a sum for any sizes, differentiate it with "
+    "respect to one entry of the variable (a Kronecker delta), sum the chain rule over "
+    "all outputs, let the delta collapse the sum, and recognise an entry of the closed "
+    "form",
+    "tensor": "write the derivative of the outputs with respect to a variable as an "
+    "array with four indices (three for the bias), contract it with the upstream "
+    "derivatives over the two output indices, with no vectorization, and recognise the "
+    "closed form",
+}
+
+
+def _route(c: Config) -> Prose:
+    """How the page derives its results: the steps of its view (or of all three)."""
+    if c.method != "all":
+        lead = ", the way one does it on the board: " if c.method == "jacobian" else ""
+        if c.method == "index":
+            lead = " in index notation: "
+        elif c.method == "tensor":
+            lead = " as arrays: "
+        return (lead + _ROUTES[c.method] + ".",)
+    return (
+        " in three ways. The Jacobian view, the way one does it on the board: "
+        + _ROUTES["jacobian"]
+        + ". The index view: "
+        + _ROUTES["index"]
+        + ". The tensor view: "
+        + _ROUTES["tensor"]
+        + ". The certificate checks that the three agree.",
+    )
+
+
 def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
     """What is derived, in which convention, order, layout and loss."""
     L = c.letters
@@ -334,19 +369,18 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             prose(
                 "An affine (fully connected) layer maps a batch of inputs to outputs, "
                 "{layer}, with {sizes}. We derive, entry by entry, the derivative of a "
-                "loss $L$ with respect to {wanted}, the way one does it on the board: "
-                "write every matrix out, vectorize, compute each Jacobian, apply the chain "
-                "rule, reshape, and recognise the closed form.",
+                "loss $L$ with respect to {wanted}{route}",
                 layer=layer(c),
                 sizes=sizes_m(c),
                 wanted=joined(wanted, ", ", last=" and "),
+                route=_route(c),
             ),
             short=(),
         )
     ]
     lines_text, lines_tex = [], []
     for role in ("X", "W", "b", "Y"):
-        rn, cn = c.conv.shape_names(role)
+        rn, cn = _shape_names(c, role)
         r, col = c.shape(role)
         letter = L.of(role)
         text = f"{letter} ∈ ℝ^({rn}×{cn})"
@@ -383,6 +417,11 @@ def intro(c: Config, closed: dict[str, Node]) -> list[Part]:
             "the textbook vec.",
         )
     )
+    if c.method in ("index", "tensor"):  # the order only enters the certificate
+        order += (
+            f" The {c.method} view itself never vectorizes; only the Jacobians that the "
+            "certificate checks do.",
+        )
     shape = "the shape" if c.layout == "denominator" else "the transposed shape"
     layout = (
         f"{c.layout.capitalize()} layout: each derivative has {shape} of its variable."
@@ -448,11 +487,11 @@ def commutation(c: Config) -> Prose:
 
 
 def chain_jacobians(c: Config, var: str) -> tuple[M, M]:
-    """J_h(y) and J_y(v), the two factors of the chain rule, in the output's entry letter
+    """J_f(y) and J_y(v), the two factors of the chain rule, in the output's entry letter
     (z in the column convention)."""
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     return (
-        M(f"J_h({y})", rf"J_h({tex_letters(y)})"),
+        M(f"J_f({y})", rf"J_f({tex_letters(y)})"),
         M(f"J_{y}({v})", rf"J_{{{tex_letters(y)}}}({tex_letters(v)})"),
     )
 
@@ -548,6 +587,34 @@ CERTIFICATE_INTRO: Prose = (
 VERIFIED: Prose = ("All results are verified.",)
 
 
+def _is_array(lhs: Deriv) -> bool:
+    """∂Y/∂V of whole matrices: the tensor view's 4-D (3-D for b) array, drawn as a matrix."""
+    return lhs.of == "Y" and not lhs.vec
+
+
+def _drawn(c: Config, lhs: Deriv) -> M:
+    """The derivative a sparsity picture draws: ∂vec(Y)/∂vec(V), ∂Y/∂V or ∂L/∂V."""
+    if lhs.vec:
+        return _dvec(c, lhs.wrt)
+    if _is_array(lhs):
+        return _dyv(c, lhs.wrt)
+    return dl(c, lhs.wrt)
+
+
+def sparsity_legend(c: Config, lhs: Deriv) -> Prose | None:
+    """The line above a text drawing of the tensor view's array (# nonzero, . zero);
+    None for an explicit Jacobian, whose rules separate its Kronecker blocks."""
+    if not _is_array(lhs):
+        return None
+    return prose(
+        "Nonzero pattern of {what} (# nonzero, . zero; the rules separate the {grid} "
+        "grid of blocks {block}):",
+        what=_dyv(c, lhs.wrt),
+        grid=_dims_m(_shape_names(c, "Y")),
+        block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(lhs.wrt))),
+    )
+
+
 def sparsity_caption(
     c: Config,
     lhs: Deriv,
@@ -559,19 +626,32 @@ def sparsity_caption(
     rows, cols = shape
     total = rows * cols
     share = 100.0 * nnz / total if total else 0.0
+    array = _is_array(lhs)
     out = prose(
-        "Sparsity of {what}, drawn as a {size} matrix: each filled square is a nonzero "
+        "Sparsity of {what}"
+        + (f", the {3 if lhs.wrt == 'b' else 4}-D array" if array else "")
+        + ", drawn as a {size} matrix: each filled square is a nonzero "
         f"entry, {nnz} of {total} {{share}}.",
-        what=_dvec(c, lhs.wrt) if lhs.vec else dl(c, lhs.wrt),
+        what=_drawn(c, lhs),
         size=times(rows, cols),
         share=M(f"({share:.1f} %)", rf"({share:.1f}\,\%)"),
     )
     if blocks is not None and (blocks[0] < rows or blocks[1] < cols):
-        out += prose(
-            " The rules separate its {size} blocks"
-            + (", those of its Kronecker form." if lhs.vec else "."),
-            size=times(*blocks),
-        )
+        if array:  # the tensor view: an N×M grid of blocks ∂y_ij/∂V
+            out += prose(
+                " The rules separate its {grid} grid of blocks {block}, each {size} "
+                "(the shape of {v}).",
+                grid=times(rows // blocks[0], cols // blocks[1]),
+                block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(lhs.wrt))),
+                size=times(*blocks),
+                v=sym(lhs.wrt),
+            )
+        else:
+            out += prose(
+                " The rules separate its {size} blocks"
+                + (", those of its Kronecker form." if lhs.vec else "."),
+                size=times(*blocks),
+            )
     if total >= 4096:
         out += (
             " A framework never builds this matrix: the closed form gives the same "
@@ -581,6 +661,38 @@ def sparsity_caption(
 
 
 # -- where learners trip ----------------------------------------------------------------------
+def _arranged(c: Config, var: str) -> Prose:
+    """How the views shown arrive at the matrix ∂L/∂V (which is no gradient vector)."""
+    jacobian = (
+        "the chain rule is carried out with vectors and Jacobians, and only its result "
+        "is reshaped into a matrix"
+    )
+    index = (
+        "index notation computes each entry on its own, as a sum over all outputs, and "
+        "only then arranges the entries as a matrix"
+    )
+    tensor = prose(
+        "contracting the array {dyv} with {dly} merely produces the components "
+        "directly in this arrangement",
+        dyv=_dyv(c, var),
+        dly=dl(c, "Y"),
+    )
+    if c.method == "jacobian":
+        return (jacobian + ".",)
+    if c.method == "index":
+        return (index + ".",)
+    if c.method == "tensor":
+        return (*tensor, ".")
+    return prose(
+        "in the Jacobian view "
+        + jacobian
+        + "; "
+        + index.replace("index notation", "the index view", 1)
+        + "; in the tensor view {tensor}.",
+        tensor=tensor,
+    )
+
+
 def remarks(c: Config) -> list[Part]:
     """Gradient vs. rearranged matrix, and the layout (the shapes follow on the page)."""
     first = c.wrt[0]
@@ -595,8 +707,8 @@ def remarks(c: Config) -> list[Part]:
                 "{dl} holds the same numbers, rearranged into the shape of {v}"
                 + (" transposed (numerator layout)" if c.layout == "numerator" else "")
                 + ". It is a convenient arrangement of the gradient's components, not "
-                "itself a gradient vector: the chain rule is carried out with vectors and "
-                "Jacobians, and only its result is reshaped into a matrix.",
+                "itself a gradient vector: {how}",
+                how=_arranged(c, first),
                 v=sym(first),
                 grad=M(
                     f"∇_vec({v}) L = J_L(vec({v}))ᵀ",
@@ -655,21 +767,29 @@ def remarks(c: Config) -> list[Part]:
     return [*parts, layout]
 
 
-def remarks_after_shapes(
-    c: Config,
-    kron_now: Node,
-    kron_other: Node,
-    jacobian_shape: tuple[int, int] | None,
-    nnz: int,
-) -> list[Part]:
-    """The remarks that follow the shapes: vec order, the Jacobian's size, the bias."""
+def _order_remark(c: Config, kron_now: Node, kron_other: Node) -> list[Part]:
+    """The vectorization order: what it changes (the Kronecker forms) and what not."""
     first = c.wrt[0]
     other = "col" if c.vec == "row" else "row"
     names = {"row": "row", "col": "column"}
-    # The bias fills Y along the batch: every row (samples as rows), every column in wx.
-    line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
-    count = f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1"
-    parts: list[Part] = [
+    if c.method in ("index", "tensor"):  # these views never vectorize
+        kron = {c.vec: kron_now, other: kron_other}
+        return [
+            Title(("No vectorization, no order",)),
+            Para(
+                prose(
+                    f"The {c.method} view never vectorizes: every entry keeps its indices, "
+                    "so nothing in it depends on an order. Only the Jacobians of the "
+                    "vectorized map, which the certificate also checks, depend on it: in "
+                    "row order {dvec}$ = ${row}, in column order {col}.",
+                    dvec=_dvec(c, first),
+                    row=F(kron["row"]),
+                    col=F(kron["col"]),
+                ),
+                short=(f"The {c.method} view never vectorizes: no order enters it.",),
+            ),
+        ]
+    return [
         Title(("The vectorization order matters",)),
         Para(
             prose(
@@ -689,25 +809,116 @@ def remarks_after_shapes(
             ),
         ),
     ]
-    if jacobian_shape is not None:
-        jr, jc = jacobian_shape
-        parts += [
-            Title(("Why no framework builds the Jacobian",)),
-            Para(
-                prose(
-                    f"{{dvec}} has {{size}} entries, of which only {nnz} are nonzero, and "
-                    "the count grows with the square of the batch. Its Kronecker "
-                    "structure is what makes a closed form possible: the upstream row "
-                    "times the Jacobian collapses to a product of the small matrices, "
-                    "which costs about as much as the forward pass. Backpropagation code "
-                    "therefore never forms the Jacobian; it evaluates the closed form.",
-                    dvec=_dvec(c, first),
-                    size=M(f"{jr}×{jc} = {jr * jc}", rf"{jr} \times {jc} = {jr * jc}"),
-                ),
-                short=(),
+
+
+def entries_nonzero(total: M, count: int, nnz: int) -> Prose:
+    """ "6×4 = 24 entries, of which only 12 are nonzero" in good English at every count:
+    "1×1 = 1 entry, which is nonzero", "3×2 = 6 entries, all of them nonzero"."""
+    if count == 1:
+        return (total, " entry, which is " + ("nonzero" if nnz else "zero"))
+    if nnz == count:
+        return (total, " entries, all of them nonzero")
+    if nnz == 1:
+        return (total, " entries, of which only 1 is nonzero")
+    return (total, f" entries, of which only {nnz} are nonzero")
+
+
+def _size_remark(c: Config, shape: tuple[int, int], nnz: int) -> list[Part]:
+    """Why the Jacobian (the array, the derivatives) is never formed: its size."""
+    first = c.wrt[0]
+    jr, jc = shape
+    size = jr * jc
+    if c.method in ("tensor", "index"):  # ∂Y/∂V as an array: the Jacobian's entries
+        total = _equals(_dims_m((), _array_dims(c, first)[1]), M(str(size)))
+    else:
+        total = M(f"{jr}×{jc} = {size}", rf"{jr} \times {jc} = {size}")
+    title: Prose
+    if c.method == "tensor":
+        title = prose("Why no framework builds {dyv}", dyv=_dyv(c, first))
+        what = prose("{dyv} has", dyv=_dyv(c, first))
+        why = (
+            "Its delta structure is what makes a closed form possible: contracting it "
+        )
+        never = "the array"
+    elif c.method == "index":
+        title = ("Why no framework stores these derivatives",)
+        what = prose(
+            "Stored for all indices, the derivatives {d} would fill an array of",
+            d=_index_entry(c, first),
+        )
+        why = "The Kronecker delta is what makes a closed form possible: summing them "
+        never = "them"
+    else:
+        title = ("Why no framework builds the Jacobian",)
+        what = prose("{dvec} has", dvec=_dvec(c, first))
+        why = "Its Kronecker structure is what makes a closed form possible: "
+        never = "the Jacobian"
+    grows = "with the square of the batch" if first == "X" else "with the batch"
+    collapse = (
+        "the upstream row times the Jacobian"
+        if c.method not in ("tensor", "index")
+        else "with the upstream derivatives"
+    )
+    return [
+        Title(title),
+        Para(
+            prose(
+                f"{{what}} {{entries}}, and the count grows {grows}. {why}{collapse} "
+                "collapses to a product of the small matrices, which costs about as "
+                "much as the forward pass. Backpropagation code therefore never forms "
+                f"{never}; it evaluates the closed form.",
+                what=what,
+                entries=entries_nonzero(total, size, nnz),
             ),
-            memory(c),
-        ]
+            short=(),
+        ),
+    ]
+
+
+def _shape_names(c: Config, role: str) -> tuple[str, ...]:
+    """The shape of ``role`` in the derivation's size names (--names D=d_in: N×d_in)."""
+    return tuple(c.conv.shapes[role].names(c.letters.sizes))
+
+
+def _entries_of(c: Config, var: str) -> tuple[str, ...]:
+    """The size names whose product counts the entries of ``var``: N, D for X (in its
+    shape's order), M for the bias (a row or a column alike)."""
+    return (c.size_names[2],) if var == "b" else _shape_names(c, var)
+
+
+def _count_m(names: tuple[str, ...]) -> M:
+    """A number of entries as a product of size names: N·M (TeX: N M, as in ℝ^{N M})."""
+    return M("·".join(names), " ".join(size_m(n).latex for n in names))
+
+
+def _array_dims(c: Config, var: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The size names and sizes of ∂Y/∂V as an array, Y's indices first: N×M×N×D
+    (M×N×D×N when samples are columns), N×M×M for b."""
+    if var == "b":  # one index: b_k
+        return (*_shape_names(c, "Y"), c.size_names[2]), (*c.shape("Y"), c.m)
+    names = (*_shape_names(c, "Y"), *_shape_names(c, var))
+    return names, (*c.shape("Y"), *c.shape(var))
+
+
+def _index_entry(c: Config, var: str) -> M:
+    """∂y_ij/∂x_hk, the index view's entry derivative (∂y_ij/∂b_k for the bias)."""
+    return partial(_entry(c, "Y", "ij"), _entry(c, var, "k" if var == "b" else "hk"))
+
+
+def remarks_after_shapes(
+    c: Config,
+    kron_now: Node,
+    kron_other: Node,
+    jacobian_shape: tuple[int, int] | None,
+    nnz: int,
+) -> list[Part]:
+    """The remarks that follow the shapes: vec order, the Jacobian's size, the bias."""
+    # The bias fills Y along the batch: every row (samples as rows), every column in wx.
+    line, axis = ("column", 1) if c.conv.samples_as_columns else ("row", 0)
+    count = f", a column of {c.n} ones" if c.n > 1 else ", here the single number 1"
+    parts: list[Part] = _order_remark(c, kron_now, kron_other)
+    if jacobian_shape is not None:
+        parts += [*_size_remark(c, jacobian_shape, nnz), memory(c)]
     parts += [
         Title(("The bias is broadcast",)),
         Para(
@@ -741,12 +952,17 @@ _JACOBIAN_TEX = r"""J_{g}(x) = \begin{bmatrix}
 \end{bmatrix}."""
 
 
-def background() -> list[Part]:
-    """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product."""
+def background(method: str = "jacobian") -> list[Part]:
+    """Gradient, Jacobian matrix, chain rule, vectorization and the Kronecker product.
+
+    ``method``: the view(s) on the page; the index and tensor views keep every index
+    and do not vectorize, which the background then says where it speaks of vec."""
+    keeps = method in ("index", "tensor")
+    view = f" The {method} view keeps every index instead and needs no vectorization."
     f_rn = M("f: ℝⁿ → ℝ", r"f\colon \mathbb{R}^n \to \mathbb{R}")
     g_rn = M("g: ℝⁿ → ℝᵐ", r"g\colon \mathbb{R}^n \to \mathbb{R}^m")
     m_n = M("m×n", r"m \times n")
-    h_g = M("h∘g", r"h \circ g")
+    f_g = M("f∘g", r"f \circ g")
     return [
         Title(("Gradient",)),
         Para(
@@ -763,7 +979,8 @@ def background() -> list[Part]:
             (
                 "It points in the direction of steepest ascent; gradient descent steps "
                 "against it. It is defined for a function of a vector, which is why matrices "
-                "are vectorized before anything is differentiated.",
+                "are vectorized before anything is differentiated"
+                + (" in Jacobian form." + view if keeps else "."),
             ),
             short=(),
         ),
@@ -799,41 +1016,42 @@ def background() -> list[Part]:
         Title(("Chain rule in higher dimensions",)),
         Para(
             prose(
-                "Let {g} and {h} be differentiable. Then {hg} is differentiable, and its "
+                "Let {g} and {f} be differentiable. Then {fg} is differentiable, and its "
                 "Jacobian is the product of the Jacobians, the outer one taken at the "
                 "inner value:",
                 g=g_rn,
-                h=M("h: ℝᵐ → ℝᵖ", r"h\colon \mathbb{R}^m \to \mathbb{R}^p"),
-                hg=h_g,
+                f=M("f: ℝᵐ → ℝᵖ", r"f\colon \mathbb{R}^m \to \mathbb{R}^p"),
+                fg=f_g,
             ),
-            short=prose("For {hg}, the chain rule in higher dimensions:", hg=h_g),
+            short=prose("For {fg}, the chain rule in higher dimensions:", fg=f_g),
         ),
         Math(
-            "J_(h∘g)(x) = J_h(g(x))·J_g(x).",
-            r"J_{h \circ g}(x) = J_{h}\bigl(g(x)\bigr) \, J_{g}(x).",
+            "J_(f∘g)(x) = J_f(g(x))·J_g(x).",
+            r"J_{f \circ g}(x) = J_{f}\bigl(g(x)\bigr) \, J_{g}(x).",
         ),
         Para(
             ("Entry by entry, this is a sum over the intermediate values:",), short=()
         ),
         Math(
-            "∂(h∘g)ᵢ/∂xₖ(x) = Σᵣ ∂hᵢ/∂gᵣ(g(x))·∂gᵣ/∂xₖ(x):",
-            r"\frac{\partial (h\circ g)_{i}}{\partial x_{k}}(x) = "
-            r"\sum_{r=1}^{m} \frac{\partial h_{i}}{\partial g_{r}}\bigl(g(x)\bigr) \, "
+            "∂(f∘g)ᵢ/∂xₖ(x) = Σᵣ ∂fᵢ/∂gᵣ(g(x))·∂gᵣ/∂xₖ(x):",
+            r"\frac{\partial (f\circ g)_{i}}{\partial x_{k}}(x) = "
+            r"\sum_{r=1}^{m} \frac{\partial f_{i}}{\partial g_{r}}\bigl(g(x)\bigr) \, "
             r"\frac{\partial g_{r}}{\partial x_{k}}(x):",
         ),
         Para(
             prose(
                 "every path from {xk} to the output through an intermediate {gr} "
-                "contributes. In backpropagation the loss is $L = h(y(v))$ with $p = 1$: "
-                "$J_h$ is the row of upstream derivatives, $J_y$ the layer's Jacobian, and "
+                "contributes. In backpropagation the loss is $L = f(y(v))$ with $p = 1$: "
+                "$J_f$ is the row of upstream derivatives, $J_y$ the layer's Jacobian, and "
                 "the product is the row $J_L(v)$, the transposed gradient.",
                 xk=M("xₖ", "x_k"),
                 gr=M("gᵣ", "g_r"),
             ),
             short=prose(
-                "Backpropagation: $L = h(y(v))$, $J_h$ is the row of upstream "
+                "Backpropagation: $L = f(y(v))$, $J_f$ is the row of upstream "
                 "derivatives, $J_y$ the layer's Jacobian; matrices are vectorized first, "
                 "so that every derivative is an ordinary matrix."
+                + (view if keeps else "")
             ),
         ),
         Title(("Vectorization and the Kronecker product",)),
@@ -967,14 +1185,16 @@ def forward_note(c: Config) -> Prose:
 
 
 def upstream_note(c: Config) -> Prose:
-    """What the upstream derivative is, for each loss, and h (what J_h(y) of the chain
-    rule is, said before the chain rule uses it)."""
+    """What the upstream derivative is, for each loss, and f (what J_f(y) of the chain
+    rule is, said before the chain rule uses it; the index and tensor views use none)."""
     y = c.letters.entry("Y")
+    if c.method in ("index", "tensor"):
+        return _upstream_value(c)
     return _upstream_value(c) + prose(
-        " Write {L}, with $h$ everything after this layer ("
+        " Write {L}, with $f$ everything after this layer ("
         + ("the layers above and the loss" if c.loss == "generic" else "here the loss")
-        + "): in vec order these derivatives form the row Jacobian of $h$.",
-        L=M(f"L = h({y})", f"L = h({tex_letters(y)})"),
+        + "): in vec order these derivatives form the row Jacobian of $f$.",
+        L=M(f"L = f({y})", f"L = f({tex_letters(y)})"),
     )
 
 
@@ -1066,8 +1286,8 @@ def jacobian_note(c: Config, var: str, nnz: int, total: int) -> Prose:
         "b": "depends on {v} only, with derivative 1",
     }[var]
     return prose(
-        f"Row $k$ holds the derivatives of output $k$ by every entry of {VARIABLE[var]}: "
-        f"{{yij}} {where}. Nonzero entries: {nnz} of {total}.",
+        f"Row $k$: output $k$ differentiated with respect to each entry of "
+        f"{VARIABLE[var]}; {{yij}} {where}. Nonzero entries: {nnz} of {total}.",
         yij=_entry(c, "Y", "ij"),
         v=_entry(c, "b", output) if var == "b" else sym(var),
     )
@@ -1080,16 +1300,16 @@ def chain_title(c: Config, var: str) -> Prose:
 def chain_note(c: Config, var: str) -> Prose:
     y, v = c.letters.entry("Y"), c.letters.entry(var)
     yt, vt = tex_letters(y), tex_letters(v)
-    n, m = c.size_names[0], c.size_names[2]
+    row = _count_m(_shape_names(c, "Y"))  # J_f(y) is 1×(N·M), as the shape lines say
     jh, jy = chain_jacobians(c, var)
     return prose(
-        "As {L}, with $h$ everything after this layer, the chain rule in higher "
+        "As {L}, with $f$ everything after this layer, the chain rule in higher "
         "dimensions multiplies the {row} row {jh} of upstream derivatives by the "
         "Jacobian {jy}. Entry $k$ of the result is {sum}.",
-        L=M(f"L = h({y}({v}))", f"L = h({yt}({vt}))"),
+        L=M(f"L = f({y}({v}))", f"L = f({yt}({vt}))"),
         jh=jh,
         jy=jy,
-        row=M(f"1 × {n}·{m}", rf"1 \times {size_m(n).latex} \cdot {size_m(m).latex}"),
+        row=M(f"1×({row.text})", rf"1 \times ({row.latex})"),
         sum=M(
             f"Σᵣ ∂L/∂{y}ᵣ · ∂{y}ᵣ/∂{v}ₖ",
             rf"\sum_{{r}} \partial L/\partial {yt}_{{r}} \cdot "
@@ -1223,16 +1443,39 @@ def memory(c: Config) -> Para:
     )
     dvec, entries = _dvec(c, "X"), sci_m(x.entries)
     size, result = bytes_m(x.bytes), bytes_m(x.vjp_bytes)
+    # what would be stored: the Jacobian, or ∂Y/∂X as an array (the views that keep
+    # every index); and what computes the result instead
+    real = dict(zip(c.size_names, (arg.n, arg.d, arg.m), strict=True))
+    array = _dims_m((), tuple(real[k] for k in _array_dims(c, "X")[0]))
+    stored, product = {
+        "tensor": (
+            prose("{d} alone would be a {s} array", d=_dyv(c, "X"), s=array),
+            "The closed form",
+        ),
+        "index": (
+            prose(
+                "the derivatives {d} alone would fill a {s} array",
+                d=_index_entry(c, "X"),
+                s=array,
+            ),
+            "The closed form",
+        ),
+    }.get(
+        c.method,
+        (
+            prose("{d} alone would be a {s} matrix", d=dvec, s=times(x.rows, x.cols)),
+            "The vector-Jacobian product",
+        ),
+    )
     return Para(
         prose(
             "At the size of a real layer, {at} (a minibatch of 64 through a 4096-wide "
-            f"layer), {{dvec}} alone would be a {{shape}} matrix: {{entries}} entries, "
+            f"layer), {{stored}}: {{entries}} entries, "
             f"{size} in float32 (4 bytes each), though only {{nonzeros}} of them are "
-            "nonzero. The vector-Jacobian product {vjp} needs {flops} multiply-adds and "
+            f"nonzero. {product} {{vjp}} needs {{flops}} multiply-adds and "
             f"stores a result the size of {{X}}: {result}.",
             at=at,
-            dvec=dvec,
-            shape=times(x.rows, x.cols),
+            stored=stored,
             entries=entries,
             nonzeros=sci_m(x.nonzeros),
             vjp=F(c.conv.closed_form("X")),
@@ -1243,7 +1486,11 @@ def memory(c: Config) -> Para:
             f"At {{at}}: {{dvec}} has {{entries}} entries ({size} in float32); the closed "
             f"form never builds it, and its result takes {result}.",
             at=at,
-            dvec=dvec,
+            dvec=_index_entry(c, "X")
+            if c.method == "index"
+            else _dyv(c, "X")
+            if c.method == "tensor"
+            else dvec,
             entries=entries,
         ),
     )
@@ -1257,10 +1504,10 @@ def function_view(
     ``symbols``: the Jacobian's matrix of symbols is shown (else only its values, and
     the sentence says so)."""
     others = [r for r in ("X", "W", "b") if r != var]
-    n, d, m = c.size_names
-    factors = {"X": (n, d), "W": (d, m), "b": (m,)}[var]  # the entries of var
-    count = "·".join(factors)
-    count_tex = " ".join(size_m(f).latex for f in factors)
+    # the entries of var and of Y, counted as the shape lines count them: torch's W
+    # (M×D) has M·D entries, wx's Y (M×N) M·N
+    count = _count_m(_entries_of(c, var))
+    outputs = _count_m(_shape_names(c, "Y"))
     held = {"a": sym(others[0]), "b": sym(others[1])}
     # vec(V) ↦ vec(Y) written out: a bare letter would name both a matrix and its
     # vector (torch's x and y), or the map and a matrix
@@ -1286,11 +1533,8 @@ def function_view(
             + ("; then each is evaluated." if symbols else ", shown evaluated."),
             v=sym(var),
             map=maps,
-            domain=M(f"ℝ^({count})", rf"\mathbb{{R}}^{{{count_tex}}}"),
-            codomain=M(
-                f"ℝ^({n}·{m})",
-                rf"\mathbb{{R}}^{{{size_m(n).latex} {size_m(m).latex}}}",
-            ),
+            domain=M(f"ℝ^({count.text})", rf"\mathbb{{R}}^{{{count.latex}}}"),
+            codomain=M(f"ℝ^({outputs.text})", rf"\mathbb{{R}}^{{{outputs.latex}}}"),
             dims=dims,
             jy=jy,
             d=partial(*_slice_entries(c, var)),
@@ -1457,7 +1701,8 @@ def index_partial_note(deltas: list[tuple[str, str]], var: str = "X") -> Prose:
         "where the delta is 1"
     )
     return prose(
-        "The derivative of one entry by another is 1 when they are the same entry and 0 "
+        "The derivative of one entry with respect to another is 1 when they are the same "
+        "entry and 0 "
         f"otherwise: a Kronecker delta. {how}{{tail}}.",
         tail=("; what is left is nonzero only when ", *_and(deltas)) if deltas else (),
     )

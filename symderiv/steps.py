@@ -76,7 +76,7 @@ class Result:
         var: "X", "W" or "b".
         jacobian: explicit ∂vec(Y)/∂vec(V), shape (N·M, #V), rows in vec(Y) order.
         kronecker: its Kronecker closed form (a notation tree).
-        chain: J_L(v) = J_h(y)·J_y(v) as a (1, #V) row.
+        chain: J_L(v) = J_f(y)·J_y(v) as a (1, #V) row.
         derivative: the chain-rule result reshaped: V's shape (denominator layout) or its
             transpose (numerator layout). Entries use dy_i_j for the upstream derivative
             unless the loss is ``sum`` (then dY = 1 is already substituted).

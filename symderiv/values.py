@@ -52,7 +52,7 @@ class VariableNumbers:
     Attributes:
         var: X, W or b.
         jacobian: ∂vec(Y)/∂vec(V) evaluated, (N·M, #V).
-        chain: J_L(v) = J_h(y)·J_y(v) evaluated, (1, #V).
+        chain: J_L(v) = J_f(y)·J_y(v) evaluated, (1, #V).
         derivative: the reshaped result, in the layout asked.
         closed: the closed form (dY·Wᵀ, ...) computed directly in integer arithmetic,
             same shape as ``derivative``.

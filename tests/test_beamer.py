@@ -76,7 +76,7 @@ def test_first_entry_is_built_with_its_row_and_column_coloured(
     )
     assert len(row_matrix) == 1  # the upstream row
     row = row_matrix[0]
-    # slides: 1 J_L = J_h·J_y, 2 the row, 3 the Jacobian, 4 the entry (coloured), then
+    # slides: 1 J_L = J_f·J_y, 2 the row, 3 the Jacobian, 4 the entry (coloured), then
     # one term per slide, then the whole product
     uncovers = _uncovers(frame)
     assert [k for _, k, _ in uncovers[:2]] == [2, 3]

@@ -192,7 +192,7 @@ def test_command_prints_markdown_and_is_deterministic(runner: CliRunner) -> None
     assert first.exit_code == 0, first.stderr
     assert first.stdout == second.stdout
     assert first.stdout.startswith("# Exercise sheet")
-    assert "Exercise 1: the derivative by the weights" in first.stdout
+    assert "Exercise 1: the derivative with respect to the weights" in first.stdout
     assert "Exercise 2" not in first.stdout
 
 
@@ -417,11 +417,11 @@ def test_a_students_roster_sheet_cannot_rebuild_its_key() -> None:
 
 
 def test_column_sheets_write_the_chain_rule_with_z() -> None:
-    """The column convention's output is Z, so its sheets write J_h(z)·J_z(w), as derive."""
+    """The column convention's output is Z, so its sheets write J_f(z)·J_z(w), as derive."""
     sheet = make_sheet(convention="column", seed=1)
     for text in (sheet_latex(sheet, answers=True), sheet_markdown(sheet)):
-        assert "J_h(z)" in text and "J_{z}(w)" in text
-        assert "J_h(y)" not in text and "J_y(" not in text and "J_{y}" not in text
+        assert "J_f(z)" in text and "J_{z}(w)" in text
+        assert "J_f(y)" not in text and "J_y(" not in text and "J_{y}" not in text
 
 
 def test_help_states_the_sizes_a_seed_draws(runner: CliRunner) -> None:

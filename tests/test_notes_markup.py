@@ -69,15 +69,15 @@ def test_function_view_names_vectors_not_letters() -> None:
     assert "the map vec(W) ↦ vec(y)" in text and "the map vec(b) ↦ vec(y)" in text
     assert "y: ℝ" not in text and "x ↦" not in text and "w ↦" not in text
     # the Jacobian the chain rule writes J_y(x) is named where the map is introduced
-    assert text.index("Its Jacobian J_y(x)") < text.index("J_L(x) = J_h(y)·J_y(x)")
+    assert text.index("Its Jacobian J_y(x)") < text.index("J_L(x) = J_f(y)·J_y(x)")
 
 
 @pytest.mark.parametrize("loss", ["generic", "mse", "sum", "softmax-ce"])
 def test_h_is_defined_before_the_chain_rule_uses_it(loss: str) -> None:
     text = " ".join(_text(loss=loss).split())
-    defined = text.index("Write L = h(y), with h everything after this layer")
-    assert defined < text.index("J_h(y)·J_y(x)")
-    assert defined < text.index("J_h")
+    defined = text.index("Write L = f(y), with f everything after this layer")
+    assert defined < text.index("J_f(y)·J_y(x)")
+    assert defined < text.index("J_f")
 
 
 #: Wording the page retired (the lecturer's review): the map named "y: … v ↦ vec(Y)" and

@@ -72,7 +72,7 @@ def test_entries_are_not_elided_where_they_fit(d223) -> None:  # type: ignore[no
     # The 1×4 row J_L(x) is drawn as a column with ᵀ, every entry in full.
     assert "⎡∂L/∂y₁,₁⋅w₁,₁ + ∂L/∂y₁,₂⋅w₁,₂ + ∂L/∂y₁,₃⋅w₁,₃⎤ᵀ" in text
     assert "J_L(x) = ⎢∂L/∂y₂,₁⋅w₁,₁ + ∂L/∂y₂,₂⋅w₁,₂ + ∂L/∂y₂,₃⋅w₁,₃⎥  (1×4)" in text
-    # The upstream row stays a row: it is the row J_h that multiplies the Jacobian.
+    # The upstream row stays a row: it is the row J_f that multiplies the Jacobian.
     assert (
         "J_L(x) = [∂L/∂y₁,₁  ∂L/∂y₁,₂  ∂L/∂y₁,₃  ∂L/∂y₂,₁  ∂L/∂y₂,₂  ∂L/∂y₂,₃] (1×6)"
         in text
@@ -90,7 +90,7 @@ def test_shape_ledger_under_every_step(d223) -> None:  # type: ignore[no-untyped
         "X·W + 1_N·b: (2×2)·(2×3) + (2×1)·(1×3) → 2×3",
         "∂vec(Y)/∂vec(X) 6×4 ((N·M)×(N·D))",
         "I_N ⊗ Wᵀ: (2×2) ⊗ (3×2) → 6×4",
-        "J_h(y)·J_y(x): (1×6)·(6×4) → 1×4",
+        "J_f(y)·J_y(x): (1×6)·(6×4) → 1×4",
         "shapes: J_L(w) 1×6 reshaped; ∂L/∂W 2×3 (D×M)",
         "shapes: ∂L/∂X 2×2 (N×D); dY·Wᵀ: (2×3)·(3×2) → 2×2; ∂L/∂W 2×3 (D×M)",
         "dY·Wᵀ: (2×3)·(3×2) → 2×2",
@@ -147,7 +147,7 @@ def test_one_entry_of_the_chain_rule_is_the_derivations_entry(options: dict) -> 
         name = "b₁" if var == "b" else f"{letters.entry(var)}₁,₁"
         printed = sums[f"∂L/∂{name}"]
         result = d.results[var]
-        # Entry 1 of the row J_L = J_h·J_y, exactly, with one term per nonzero of column 1.
+        # Entry 1 of the row J_L = J_f·J_y, exactly, with one term per nonzero of column 1.
         assert (
             sp.expand(_as_sympy(printed, letters) - result.chain[0, 0].to_sympy()) == 0
         )

@@ -1485,7 +1485,7 @@ class _NetEngine:
                 note=(
                     *net_summary_uses(self.config.loss, mat("dY"), mat("T")),
                     " No framework builds the Jacobians above: ",
-                    *_framework_sizes(),
+                    *_framework_sizes(self.config.loss),
                 ),
                 uses=uses,
             )
@@ -1557,14 +1557,16 @@ def _depth(node: Node) -> int:
     return 0
 
 
-def _framework_sizes() -> Prose:
-    """Why the Jacobians stay on paper: their size at a real network's size."""
+def _framework_sizes(loss: str) -> Prose:
+    """Why the Jacobians stay on paper: their size at a real network's size (classes
+    only for a classifier, softmax-ce; outputs for a regression)."""
     n, d, h, c = 128, 784, 256, 10
     entries = (n * h) * (d * h)
+    outputs = "classes" if loss == "softmax-ce" else "outputs"
     return (
         "at ",
         math(f"N = {n}, D = {d}"),
-        f", a hidden width of {h} and {c} classes, ",
+        f", a hidden width of {h} and {c} {outputs}, ",
         slash("Z1", "W1", vec=True),
         f" alone has {entries:,} entries ({entries * 4 / 2**30:,.0f} GiB in float32), "
         "while ",

@@ -81,8 +81,15 @@ def markdown_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) -> str:
-    """A fenced block drawing the nonzeros (#) and zeros (.), rules between the blocks.
+def sparsity_text(
+    matrix: PolyMatrix,
+    blocks: tuple[int, int],
+    limit: int = 24,
+    legend: str = "Nonzero pattern (# nonzero, . zero; the rules separate the Kronecker "
+    "blocks):",
+) -> str:
+    """A fenced block drawing the nonzeros (#) and zeros (.), rules between the blocks,
+    after ``legend`` (what is drawn, what the rules separate).
 
     ASCII only, so that the block survives pdflatex too (pandoc, nbconvert). Empty for
     matrices with more than ``limit`` rows or columns.
@@ -101,10 +108,7 @@ def sparsity_text(matrix: PolyMatrix, blocks: tuple[int, int], limit: int = 24) 
         if i and i % br == 0 and br < matrix.rows:
             lines.append("".join("+" if ch == "|" else "-" for ch in row))
         lines.append(row)
-    return (
-        "Nonzero pattern (# nonzero, . zero; the rules separate the Kronecker blocks):\n\n"
-        "```text\n" + "\n".join(lines) + "\n```"
-    )
+    return f"{legend}\n\n```text\n" + "\n".join(lines) + "\n```"
 
 
 @dataclass(frozen=True)
@@ -387,7 +391,10 @@ class MarkdownPrinter(ProsePrinter[MarkdownSettings]):
     def sparsity(self, block: Sparsity) -> str:
         if block.blocks is None:
             return ""
-        return sparsity_text(block.matrix, block.blocks)
+        if block.legend is None:
+            return sparsity_text(block.matrix, block.blocks)
+        legend = self.text(block.legend)
+        return sparsity_text(block.matrix, block.blocks, legend=legend)
 
     def code(self, block: Code) -> str:
         lines = "\n".join(block.lines)

@@ -194,6 +194,9 @@ class Sparsity:
     blocks: tuple[int, int] | None
     lhs: Deriv
     caption: Prose
+    #: the line above a text drawing (Markdown) when the rules do not separate
+    #: Kronecker blocks (the tensor view's grid of blocks ∂y_ij/∂V)
+    legend: Prose | None = None
 
 
 @dataclass(frozen=True)
@@ -528,7 +531,7 @@ def shown_terms(count: int, limit: int) -> tuple[list[int], int]:
 def entry_sum(
     d: Derivation, step: Step, max_entries: int = DEFAULT_MAX_ENTRIES
 ) -> EntrySum | None:
-    """Entry 1 of J_L = J_h·J_y written out, for a chain-rule step of the Jacobian view.
+    """Entry 1 of J_L = J_f·J_y written out, for a chain-rule step of the Jacobian view.
 
     Past ``max_entries`` nonzero terms the sum is elided (:func:`shown_terms`), so its
     size does not grow with N: the block carries the terms shown and the count hidden.
@@ -610,7 +613,8 @@ def _sparsity(c: Config, step: Step) -> Sparsity | None:
             caption = notes.sparsity_caption(
                 c, lhs, m.shape, m.nnz(), explicit[0].blocks
             )
-            return Sparsity(m, explicit[-1].blocks, lhs, caption)
+            legend = notes.sparsity_legend(c, lhs)
+            return Sparsity(m, explicit[-1].blocks, lhs, caption, legend)
     return None
 
 
@@ -723,7 +727,7 @@ def page(d: Derivation, max_entries: int = DEFAULT_MAX_ENTRIES) -> tuple[Block, 
             for n, s in shown
         ]
         out.append(Section(title, tuple(steps)))
-    background = tuple(_parts(notes.background()))
+    background = tuple(_parts(notes.background(c.method)))
     out += [
         ApiCheck("", "numbers"),
         CertificateTable(notes.CERTIFICATE_INTRO, d.checks, d.verified),

@@ -187,7 +187,7 @@ class _Builder:
             "Vectors use the ",
             *order,
             "; the Jacobians are taken in that order and in denominator layout (the "
-            "derivative by a matrix has that matrix's shape)",
+            "derivative with respect to a matrix has that matrix's shape)",
         )
         layer: Prose = (
             f"The layer computes, in the {c.conv.name} convention (",
@@ -302,7 +302,7 @@ class _Builder:
             ("Which product of the layer's matrices is this? Give the closed form:",),
             _join(dl, " = ", self.blank(self.node(result.closed_form), "long")),
         )
-        return (f"the derivative by {VARIABLE[v]} ", lv), blocks
+        return (f"the derivative with respect to {VARIABLE[v]} ", lv), blocks
 
     def entry_rows(self, ex: Exercise, undo: Prose, dl: M) -> list[Block]:
         """Part (c) for a matrix too wide to write in: its entries listed row by row,
@@ -363,13 +363,16 @@ class _Builder:
         blocks = self.part(
             "a",
             (
-                "Give the shape (rows × columns) of each object in the derivative by ",
+                "Give the shape (rows × columns) of each object in the derivative with "
+                "respect to ",
                 lv,
                 ", at the sizes of this sheet:",
             ),
             _aligned(lines),
         )
-        return (f"shapes, for the derivative by {VARIABLE[q.var]}",), blocks
+        return (
+            f"shapes, for the derivative with respect to {VARIABLE[q.var]}",
+        ), blocks
 
     def choice(self, q: ChoiceQuestion) -> _Part:
         c = self.sheet.config
@@ -399,7 +402,9 @@ class _Builder:
             ),
             _join(*options, sep=r"\qquad "),
         )
-        return (f"which formula, for the derivative by {VARIABLE[q.var]}",), blocks
+        return (
+            f"which formula, for the derivative with respect to {VARIABLE[q.var]}",
+        ), blocks
 
     def index(self, q: IndexQuestion) -> _Part:
         """Index-notation blanks: ∂y_ij/∂v_hk, the sum the deltas leave, and which entry of
@@ -442,7 +447,7 @@ class _Builder:
             ("This is one entry of a product of the layer's matrices. Which?",),
             _join(q.loss_lhs, " = ", self.blank(q.entry, "long")),
         )
-        what = f"index notation, for the derivative by {VARIABLE[q.var]} "
+        what = f"index notation, for the derivative with respect to {VARIABLE[q.var]} "
         return (what, self.node(Sym(q.var))), blocks
 
     def loss(self, q: LossQuestion) -> _Part:

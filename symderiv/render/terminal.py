@@ -9,7 +9,7 @@ vector is drawn as a column with ᵀ instead).
 
 For the lecture hall each step also gets a dim "shapes" line (the shape of every object
 in the step, with the dimension check of each product), and each chain-rule step writes
-one entry of J_L = J_h·J_y out as a sum. Colour carries meaning: upstream derivatives
+one entry of J_L = J_f·J_y out as a sum. Colour carries meaning: upstream derivatives
 ∂L/∂y are cyan wherever they appear, the nonzero entries of a Jacobian (those that survive
 the Kronecker delta) are magenta and its zeros dim. Colour is only style: the plain-text
 view (``render_text``, NO_COLOR) shows exactly the same characters.
@@ -35,7 +35,7 @@ from ..algebra import Poly, PolyMatrix
 from ..conventions import Letters
 from ..notation import Deriv, Equation, Explicit, Expr, Node, Prod
 from ..notes import Prose
-from ..steps import Derivation
+from ..steps import Derivation, StepKind
 from .base import (
     DEFAULT_MAX_ENTRIES,
     TERMINAL_MAX_TERMS,
@@ -597,9 +597,28 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         title.append_text(wrap_items(Text(), parts, self.settings.width))
         return [title, Text("")]
 
+    #: the spelling the reshape and closed-form steps of the section being printed
+    #: start from: 1 (ȳ) when one of them needed ȳ, so that both write the same
+    #: matrix ∂L/∂V in one notation (the section is printed again)
+    section_floor = 0
+    #: the narrowest upstream spelling (0 or 1) a step of the section needed so far
+    section_needed = 0
+
     def section(self, block: Section | Remarks | Background) -> list[Any]:
         head = Text(self.prose(block.title), style="bold underline")
-        return [head, Text(""), *self.children(block.blocks)]
+        children = [r for out in self.section_blocks(block.blocks) for r in out]
+        return [head, Text(""), *children]
+
+    def section_blocks(self, blocks: tuple[Block, ...]) -> list[list[Any]]:
+        """The blocks of a section, each as renderables; printed again from ȳ when one
+        of its steps needed ȳ (:attr:`section_floor`)."""
+        self.section_floor = self.section_needed = 0
+        out = self.blocks(blocks)
+        if self.section_needed > self.section_floor:
+            self.section_floor = self.section_needed
+            out = self.blocks(blocks)
+        self.section_floor = self.section_needed = 0
+        return out
 
     background = section
 
@@ -608,12 +627,17 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         narrower one (ȳ for ∂L/∂y, x₁,₁w₁,₁ for x₁,₁⋅w₁,₁), the step is printed again
         in it, so that one step does not switch notation between its matrices."""
         title = self.prose(block.step.title)
-        self.floor = self.needed = 0
+        # the reshaped result and its closed form show the same matrix ∂L/∂V: they
+        # start from the section's spelling (ȳ when either needed it)
+        shared = block.step.kind in (StepKind.SIMPLIFY, StepKind.RESULT)
+        self.floor = self.needed = self.section_floor if shared else 0
         self.defining = any(isinstance(b, Notation) for b in block.blocks)
         children = self.children(block.blocks)
         if self.needed > self.floor:
             self.floor = self.needed
             children = self.children(block.blocks)
+        if shared:  # ȳ, and only ȳ, carries over to the section's other such steps
+            self.section_needed = max(self.section_needed, min(self.needed, 1))
         self.floor = self.needed = 0
         self.defining = False
         return [
@@ -852,8 +876,7 @@ class TerminalView:
                 isinstance(b, StepGroup) for b in block.blocks
             ):
                 heading = printer.section(Section(block.title, ()))
-                for k, b in enumerate(block.blocks):
-                    out = printer.block(b)
+                for k, out in enumerate(printer.section_blocks(block.blocks)):
                     steps.append(Group(*heading, *out) if k == 0 else Group(*out))
             elif steps:
                 closing += printer.block(block)

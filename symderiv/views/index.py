@@ -2,10 +2,11 @@
 
 sympy expands the convention's own formula (say Y = X·W + 1_N·b) into
 y_ij = Σ_l x_il·w_lj + b_j with ``IndexedBase`` entries and symbolic N, D, M,
-differentiates it by an entry w_hk (the result holds Kronecker deltas), puts it into the
-chain rule and lets ``Sum.doit`` collapse the deltas. The collapsed sum is compared, still
-for general sizes, with entry (h, k) of the closed form Xᵀ·dY that sympy expands itself;
-finally it is summed at the concrete sizes and compared exactly with the jacobian view.
+differentiates it with respect to an entry w_hk (the result holds Kronecker deltas), puts
+it into the chain rule and lets ``Sum.doit`` collapse the deltas. The collapsed sum is
+compared, still for general sizes, with entry (h, k) of the closed form Xᵀ·dY that sympy
+expands itself; finally it is summed at the concrete sizes and compared exactly with the
+jacobian view.
 """
 
 from __future__ import annotations
