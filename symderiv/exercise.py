@@ -5,7 +5,7 @@ with ``random.Random(seed)``), runs the engine once and chooses which entries to
 blank. For each variable V the student fills in
 
 (a) entries of the Jacobian ∂vec(Y)/∂vec(V), and its shape;
-(b) one entry of the chain-rule product J_L(v) = J_h(y)·J_y(v), written as a sum;
+(b) one entry of the chain-rule product J_L(v) = J_f(y)·J_y(v), written as a sum;
 (c) entries of the reshaped result ∂L/∂V;
 (d) the closed form of ∂L/∂V.
 

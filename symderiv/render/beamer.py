@@ -4,7 +4,7 @@ The slides reuse the article's printer (:mod:`symderiv.render.latex`) for every 
 matrix, with a narrower line and a height limit per display, so that nothing runs off a
 slide at any size. Overlays use ``\\uncover<k->`` (never ``\\pause`` inside an alignment):
 
-* a chain-rule frame shows J_L = J_h·J_y, then the upstream row, then the Jacobian; then,
+* a chain-rule frame shows J_L = J_f·J_y, then the upstream row, then the Jacobian; then,
   in teaching order, the first entry of the product: the row of ȳ and column 1 of the
   Jacobian coloured (``sdrow``), then one term per slide with its pair ȳ_r, J[r, 1] in a
   second colour (``sdcur``); only then the whole product row, in place of the factors;
@@ -429,7 +429,7 @@ class BeamerPrinter(LatexPrinter):
 
     def chain(self, block: StepGroup, display: Display, entry: EntrySum | None) -> str:
         """The chain rule revealed in teaching order, as the module docstring tells (one
-        equation per slide when the step is not J_L = J_h·J_y with an entry written out).
+        equation per slide when the step is not J_L = J_f·J_y with an entry written out).
         """
         parts = merge_equations(display.equations)
         style = self.tex.style(StepKind.CHAIN)
@@ -437,7 +437,7 @@ class BeamerPrinter(LatexPrinter):
             return self.reveal(block, display)
         (eq,) = parts
         factors = [f for _, f in flatten_product(eq.parts[2])]
-        # slides: 1 J_L = J_h·J_y, 2 the row, 3 the Jacobian, then the entry
+        # slides: 1 J_L = J_f·J_y, 2 the row, 3 the Jacobian, then the entry
         entry_slide = 4
         lhs, terms = self.tex.entry_terms(entry)
         plan = _EntryPlan.make(

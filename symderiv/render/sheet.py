@@ -245,7 +245,7 @@ class _Builder:
         lv, dl = self.node(Sym(v)), self.node(Deriv("L", v))
         vec_v = d.layer.matrix(v).vec(c.vec)
         jac_lhs = self.node(Deriv("Y", v, vec=True))
-        jh, jy = chain_jacobians(c, v)  # J_h(z)·J_z(w) in the column convention
+        jh, jy = chain_jacobians(c, v)  # J_f(z)·J_z(w) in the column convention
         small = self.letters.entry(v)
         jl = M(f"J_L({small})", rf"J_L({tex_letters(small)})")
         chain_lhs = _dl_by(self.entry(vec_v[ex.chain_column]))
