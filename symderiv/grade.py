@@ -57,7 +57,7 @@ from .check.verdict import (
     resolve_variable,
 )
 from .conventions import VARIABLES, Config, check_size, get_convention
-from .errors import SymderivError, UsageError
+from .errors import ShapeError, SymderivError, UsageError
 from .fileio import read_text
 from .notation import Scalar
 
@@ -284,7 +284,10 @@ def _size(row: Row, key: str, default: int) -> int:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise UsageError(f"{key} must be a whole number >= 1, got {value!r}")
-    return check_size(key, value)
+    try:
+        return check_size(key, value)
+    except ShapeError as exc:  # a row's column n, not the option --n
+        raise ShapeError(str(exc).removeprefix("--")) from None
 
 
 def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
@@ -302,16 +305,24 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
     try:
         if not isinstance(var, str) or not var.strip():
             raise UsageError("the row has no variable (a column 'variable': X, W or b)")
-        if not isinstance(text, str):
+        if text is None:
             raise UsageError("the row has no formula (a column 'formula')")
+        if not isinstance(text, str):
+            raise UsageError(f"formula must be text, got {text!r}")
         if not isinstance(convention, str):
             raise UsageError(f"convention must be text, got {convention!r}")
         convention = get_convention(convention.strip().lower()).name
         sizes = row.get("sizes")
         if sizes is not None:
-            parts = str(sizes).lower().replace("×", "x").split("x")
+            parts = (  # "2x3x4", or [2, 3, 4] in JSON Lines
+                list(sizes)
+                if isinstance(sizes, list)
+                else str(sizes).lower().replace("×", "x").split("x")
+            )
             if len(parts) != 3:
-                raise UsageError(f"sizes must be NxDxM such as 2x3x4, got {sizes!r}")
+                raise UsageError(
+                    f"sizes must be NxDxM such as 2x3x4 (or [2, 3, 4]), got {sizes!r}"
+                )
             row = {**row, **dict(zip(("n", "d", "m"), parts, strict=True))}
         n = _size(row, "n", defaults.n)
         d = _size(row, "d", defaults.d)

@@ -943,3 +943,20 @@ def test_a_batch_as_csv_is_a_table_a_spreadsheet_opens(tmp_path: Path) -> None:
         cli, ["check", "--wrt", "W", "--format", "csv", "X.T@dY"]
     )
     assert alone.exit_code == 2 and "--format csv is for --batch" in alone.stderr
+
+
+def test_batch_rows_in_their_own_words(tmp_path: Path) -> None:
+    """JSON Lines sizes as a list were refused ("must be NxDxM"), a row's n = 0 was
+    blamed on the option --n, and a formula that is a number was called missing."""
+    rows = tmp_path / "rows.jsonl"
+    lines = [
+        {"id": "a", "variable": "W", "formula": "X.T @ dY", "sizes": [3, 4, 5]},
+        {"id": "b", "variable": "W", "formula": "X.T @ dY", "n": 0},
+        {"id": "c", "variable": "W", "formula": 5},
+    ]
+    rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = CliRunner().invoke(cli, ["check", "--batch", str(rows)])
+    a, b, c = (json.loads(line) for line in result.stdout.splitlines())
+    assert a["ok"] and a["sizes"][0] == {"N": 3, "D": 4, "M": 5}
+    assert b["message"] == "n must be >= 1, got 0"
+    assert c["message"] == "formula must be text, got 5"
