@@ -749,14 +749,52 @@ def student_seed(name: str, salt: int = 0) -> int:
 CSV_DELIMITERS: tuple[str, ...] = (",", ";", "\t")
 
 
-def _header(line: str) -> tuple[str, int] | None:
-    """(separator, column of ``name``) when ``line`` is a CSV header with a ``name``
-    column (any case, in quotes or not), else None."""
-    for delimiter in CSV_DELIMITERS:
-        cells = next(csv.reader([line], delimiter=delimiter), [])
-        names = [cell.strip().casefold() for cell in cells]
-        if "name" in names:
-            return delimiter, names.index("name")
+#: Column titles of a platform's export: a first line with one of them (and no ``name``
+#: column) is a CSV header, not a student (Moodle: First name, Surname, Email address).
+OTHER_HEADERS: frozenset[str] = frozenset(
+    {
+        "email",
+        "e-mail",
+        "email address",
+        "first name",
+        "last name",
+        "surname",
+        "full name",
+        "username",
+        "user name",
+        "student id",
+        "id",
+    }
+)
+
+
+def _header(first: tuple[int, str], source: str) -> tuple[str, int] | None:
+    """(separator, column of ``name``) when the roster's first line is a CSV header with
+    a ``name`` column (any case, in quotes or not), else None.
+
+    Raises:
+        UsageError: the line is a CSV header without a ``name`` column, which would
+            otherwise become a student ("First name,Surname,Email address").
+    """
+    number, line = first
+    split = [
+        (
+            delimiter,
+            [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])],
+        )
+        for delimiter in CSV_DELIMITERS
+    ]
+    for delimiter, cells in split:
+        folded = [c.casefold() for c in cells]
+        if "name" in folded:
+            return delimiter, folded.index("name")
+    for _, cells in split:
+        if len(cells) > 1 and any(c.casefold() in OTHER_HEADERS for c in cells):
+            raise UsageError(
+                f"{source} line {number} is a CSV header with no column called name "
+                f"({', '.join(cells)}); add a name column with each student's name, "
+                "or write one name per line"
+            )
     return None
 
 
@@ -773,18 +811,11 @@ def _roster_rows(text: str, source: str) -> list[tuple[int, str]]:
         UsageError: a CSV row with no name in the name column.
     """
     lines = text.splitlines()
-    first = next(
-        (
-            (number, line)
-            for number, line in enumerate(lines, start=1)
-            if line.strip() and not line.lstrip().startswith("#")
-        ),
-        (0, ""),
-    )
-    found = _header(first[1])
+    plain = _plain_rows(lines)
+    first = plain[0] if plain else (0, "")
+    found = _header(first, source)
     if found is None:  # one name per line
-        _refuse_other_header(first, source)
-        return _plain_rows(lines)
+        return plain
     delimiter, column = found
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, str]] = []
@@ -805,43 +836,6 @@ def _roster_rows(text: str, source: str) -> list[tuple[int, str]]:
             f"{source} line {reader.line_num}: not CSV ({exc}); check its quotes"
         ) from None
     return rows
-
-
-#: Column titles of a platform's export: a first line with one of them (and no ``name``
-#: column) is a CSV header, not a student (Moodle: First name, Surname, Email address).
-OTHER_HEADERS: frozenset[str] = frozenset(
-    {
-        "email",
-        "e-mail",
-        "email address",
-        "first name",
-        "last name",
-        "surname",
-        "full name",
-        "username",
-        "user name",
-        "student id",
-        "id",
-    }
-)
-
-
-def _refuse_other_header(first: tuple[int, str], source: str) -> None:
-    """Refuse a first line that is a CSV header without a ``name`` column, which would
-    otherwise become a student ("First name,Surname,Email address").
-
-    Raises:
-        UsageError: naming the columns found.
-    """
-    number, line = first
-    for delimiter in CSV_DELIMITERS:
-        cells = [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
-        if len(cells) > 1 and any(c.casefold() in OTHER_HEADERS for c in cells):
-            raise UsageError(
-                f"{source} line {number} is a CSV header with no column called name "
-                f"({', '.join(cells)}); add a name column with each student's name, "
-                "or write one name per line"
-            )
 
 
 def _plain_rows(lines: list[str] | tuple[str, ...]) -> list[tuple[int, str]]:

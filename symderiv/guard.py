@@ -330,12 +330,7 @@ def check_guard(config: Config) -> Estimate:
     est = estimate(config)
     if max(config.n, config.d, config.m) <= ALWAYS_RUNS:
         return est
-    ram = physical_memory()
-    if (
-        est.nonzeros <= HARD_LIMIT_NONZEROS
-        and (ram is None or est.bytes <= ram)
-        and _within_limits(est)
-    ):
+    if refusal(est, False, "smaller sizes") is None:  # derive's limits, without --force
         return est
     k = largest_cube(config)
     letters = ", ".join(f"∂L/∂{config.letters.of(v)}" for v in config.wrt)

@@ -340,15 +340,18 @@ _ROUTES = {
 }
 
 
+#: What the route of each view is introduced with.
+_LEADS = {
+    "jacobian": ", the way one does it on the board: ",
+    "index": " in index notation: ",
+    "tensor": " as arrays: ",
+}
+
+
 def _route(c: Config) -> Prose:
     """How the page derives its results: the steps of its view (or of all three)."""
     if c.method != "all":
-        lead = ", the way one does it on the board: " if c.method == "jacobian" else ""
-        if c.method == "index":
-            lead = " in index notation: "
-        elif c.method == "tensor":
-            lead = " as arrays: "
-        return (lead + _ROUTES[c.method] + ".",)
+        return (_LEADS[c.method] + _ROUTES[c.method] + ".",)
     return (
         " in three ways. The Jacobian view, the way one does it on the board: "
         + _ROUTES["jacobian"]

@@ -29,18 +29,24 @@ from ..notation import (
 )
 
 
+def slope_poly(kind: str, cached: Poly) -> Poly:
+    """An activation's local derivative at one entry, in the entry it caches: relu its
+    mask r, tanh 1 − a², sigmoid a − a²."""
+    if kind == "relu":
+        return cached
+    return (ONE if kind == "tanh" else cached) - cached * cached
+
+
 def slope_matrix(kind: str, index: int, shape: tuple[int, int]) -> PolyMatrix:
     """The local derivative f'(Zℓ) of an activation, written in its cached values.
 
-    relu: r_ij; tanh: 1 − a_ij²; sigmoid: a_ij − a_ij². Shape (N, K).
+    relu: r_ij; tanh: 1 − a_ij²; sigmoid: a_ij − a_ij² (:func:`slope_poly`). Shape (N, K).
     """
     rows, cols = shape
 
     def slope(i: int, j: int) -> Poly:
         cached = Poly.atom(f"{'r' if kind == 'relu' else 'a'}{index}_{i + 1}_{j + 1}")
-        if kind == "relu":
-            return cached
-        return (ONE if kind == "tanh" else cached) - cached * cached
+        return slope_poly(kind, cached)
 
     return PolyMatrix(
         rows, cols, {(i, j): slope(i, j) for i in range(rows) for j in range(cols)}

@@ -17,7 +17,7 @@ from dataclasses import fields, replace
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ..algebra import ONE, Poly, PolyMatrix
+from ..algebra import Poly, PolyMatrix
 from ..conventions import Config, Letters, get_convention
 from ..maths import atom_names
 from ..notation import (
@@ -53,6 +53,7 @@ from ..render.page import (
     Code as CodeBlock,
 )
 from ..steps import Check, Step, StepKind
+from .notation import slope_poly
 from .notes import ent, mat, math, slash, widths_math
 
 if TYPE_CHECKING:
@@ -272,11 +273,6 @@ def _entry_sum(
 _SLOPE_LOW = {"tanh": 0, "sigmoid": 1}
 
 
-def _slope(kind: str, a: Poly) -> Poly:
-    """The local derivative of activation ``kind`` in its output ``a``."""
-    return ONE - a * a if kind == "tanh" else a - a * a
-
-
 class _Factored:
     """Entries shown with their activation's slope factored: da⁽¹⁾₁,₁⋅(1 − a⁽¹⁾₁,₁²)
     and 1 − a⁽¹⁾₁,₁² where the algebra holds da − a⋅a⋅da and 1 − a⋅a (sigmoid:
@@ -308,7 +304,7 @@ class _Factored:
             for _ in range(low):
                 rest.remove(a)
             u = Poly.term(tuple(rest), coeff)
-            if u * _slope(kind, Poly.atom(a)) != p:
+            if u * slope_poly(kind, Poly.atom(a)) != p:
                 continue
             # 1 − a² alone; in parentheses as a factor (da⋅(1 − a²), −(1 − a²))
             alone = not (factor or rest or coeff != 1)
