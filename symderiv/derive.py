@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import maths, notes
-from .algebra import Poly, PolyMatrix, bulk_work, evaluate
+from .algebra import PolyMatrix, bulk_work, evaluate
 from .conventions import Config, mse_upstream, softmax_ce_upstream
 from .guard import guard
 from .layer import AffineLayer
@@ -253,7 +253,7 @@ def _vectorize(c: Config, layer: AffineLayer) -> Step:
         (
             Equation(
                 Vec(Sym("Y")),
-                Explicit(maths.output_names(c.shape("Y"), c.vec)),
+                Explicit(maths.column(layer.outputs.vec(c.vec))),
                 Explicit(maths.column(layer.Y.vec(c.vec))),
             ),
         ),
@@ -269,8 +269,7 @@ def _jacobian_step(
     c: Config, layer: AffineLayer, var: str, jac: PolyMatrix, kron_node: Node
 ) -> Step:
     """vec(var), its explicit Jacobian and the Kronecker form."""
-    names = maths.entries_in_vec_order(layer, var, c.vec)
-    vec_v = maths.column([Poly.atom(nm) for nm in names])
+    vec_v = maths.column(layer.matrix(var).vec(c.vec))
     return Step(
         f"dY_d{var}",
         StepKind.JACOBIAN,

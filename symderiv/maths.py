@@ -18,7 +18,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from . import notes
-from .algebra import Poly, PolyMatrix, affine_jacobian, vec_positions
+from .algebra import Poly, PolyMatrix, affine_jacobian
 from .conventions import Convention
 from .layer import AffineLayer
 from .notes import Prose
@@ -95,13 +95,6 @@ def chain_rule(
 def unvec(chain: PolyMatrix, shape: tuple[int, int], order: str) -> PolyMatrix:
     """The (1, #V) row J_L(v) put back into V's shape: ∂L/∂v where v sits in V."""
     return PolyMatrix.unvec([chain[0, k] for k in range(chain.cols)], shape, order)
-
-
-def output_names(shape: tuple[int, int], order: str) -> PolyMatrix:
-    """vec of the output names y_i_j (Y of ``shape``), (N·M, 1), in vec order."""
-    return column(
-        [Poly.atom(f"y_{i + 1}_{j + 1}") for i, j in vec_positions(shape, order)]
-    )
 
 
 def blocks(
