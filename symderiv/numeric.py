@@ -89,8 +89,7 @@ class _Evaluate(Visitor[Array]):
         return np.asarray(self.values[node.role], dtype=np.float64)
 
     def visit_T(self, node: T) -> Array:
-        arg = self.visit(node.arg)
-        return arg.T if arg.ndim else arg
+        return self.visit(node.arg).T  # a 0-d array is its own transpose
 
     def visit_Ones(self, node: Ones) -> Array:
         return np.ones((self.sizes[node.size], 1))  # 1_k is a column, (k, 1)
@@ -416,11 +415,6 @@ def _torch() -> tuple[ModuleType | None, str]:
         )
 
 
-def _import_torch() -> ModuleType | None:
-    """PyTorch if it imports, else None."""
-    return _torch()[0]
-
-
 def torch_unavailable() -> str:
     """Why torch.autograd is not compared: "not installed", "could not be imported
     (...)", or "" when PyTorch imports."""
@@ -450,7 +444,7 @@ def autograd(
     shapes); None without PyTorch. ``forward(torch, leaves)`` is the output Y (N, M) from
     the variables as tensors; ``loss`` is (name, T, dY, N) as for :func:`loss_of`, here
     written with torch operations."""
-    torch = _import_torch()
+    torch = _torch()[0]
     if torch is None:
         return None
     leaves: dict[str, Any] = {
@@ -477,7 +471,7 @@ def autograd(
 
 def torch_version() -> str | None:
     """The installed PyTorch version, or None."""
-    torch = _import_torch()
+    torch = _torch()[0]
     return None if torch is None else str(torch.__version__)
 
 
@@ -584,12 +578,6 @@ def estimate_seconds(n: int, d: int, m: int) -> float:
     return evaluations * each + estimate_flops(n, d, m) / _FLOPS_PER_SECOND
 
 
-def check_budget(n: int, d: int, m: int, force: bool = False) -> None:
-    """Refuse sizes whose finite differences would take too long (:func:`refuse_fd`)."""
-    sizes = f"--n {n} --d {d} --m {m}"
-    refuse_fd(sizes, estimate_flops(n, d, m), force, estimate_seconds(n, d, m))
-
-
 def refuse_fd(
     what: str, flops: float, force: bool, seconds: float | None = None
 ) -> None:
@@ -654,7 +642,8 @@ def verify(
     """
     n, d, m = (check_size(k, v) for k, v in (("n", n), ("d", d), ("m", m)))
     variables = parse_wrt(wrt)
-    check_budget(n, d, m, force)
+    sizes = f"--n {n} --d {d} --m {m}"
+    refuse_fd(sizes, estimate_flops(n, d, m), force, estimate_seconds(n, d, m))
     instance = draw_instance(n, d, m, convention, loss, seed)
     conv = instance.convention
     values = instance.values()
