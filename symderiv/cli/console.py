@@ -264,14 +264,13 @@ def show(
     """Print ``obj`` in format ``fmt`` to standard output, or write it to ``output``.
 
     ``fmt`` ``rich`` draws with Rich when the output is the terminal; anywhere else it is
-    the plain ``text`` format. ``output`` None or ``"-"`` is standard output; a file is
-    written with :func:`symderiv.fileio.write_atomic`.
+    the plain ``text`` format. ``output`` None is standard output (``-o -`` arrives as
+    None: :func:`~symderiv.cli.options.output_option`); a file is written with
+    :func:`symderiv.fileio.write_atomic`.
     """
     from ..fileio import write_atomic
 
     settings = settings or ViewSettings()
-    if output == "-":
-        output = None
     if fmt == "rich" and output is None:
         make_console().print(_renderable(obj, settings))
         return

@@ -119,8 +119,6 @@ def derive(
 
         ctx = click.get_current_context()
         config, estimate = derive_config(ctx, net, n, d, force, options)
-        if output == "-":  # for a network, -o - is no -o at all (--step, --pdf)
-            output = None
     else:
         from ..conventions import Config, command_line
         from ..derive import derive as run
@@ -159,9 +157,15 @@ def derive(
         write_atomic(svg, svg_of(derivation, max_entries=max_entries, title=title))
     if output is None:
         if step and step_reads_input():
-            from .step import walk
+            from .console import make_console
+            from .step import step_through
 
-            if not walk(derivation, fmt, settings):
+            # one line of input read after each step; the prompt only at a terminal
+            plain = fmt == "text"
+            console = make_console(color_system=None) if plain else make_console()
+            if not step_through(
+                derivation, console, max_entries=max_entries, prompt=console.is_terminal
+            ):
                 return  # stopped with q (or at the end of the input) during --step
         else:
             # stdin a terminal, stdout not: nobody sees a prompt, so nothing pauses.

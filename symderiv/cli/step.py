@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .console import ViewSettings, make_console
+from .console import make_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -114,21 +114,4 @@ def svg_of(derivation: Derivation, *, max_entries: int = 12, title: str = "") ->
     # Rich's own template loads a web font; this one uses system fonts (no network).
     return console.export_svg(
         title=title or "symderiv", code_format=offline_svg_format()
-    )
-
-
-def walk(derivation: Derivation, fmt: str, settings: ViewSettings) -> bool:
-    """``--step``: the derivation step by step, in rich or plain text, one line of
-    input read after each step (at a terminal, or from a pipe: see
-    :func:`~symderiv.cli.console.step_reads_input`); the prompt only at a terminal.
-
-    Returns:
-        False when the user stopped early (q, Ctrl-D), else True.
-    """
-    console = make_console(color_system=None) if fmt == "text" else make_console()
-    return step_through(
-        derivation,
-        console,
-        max_entries=settings.max_entries,
-        prompt=console.is_terminal,
     )
