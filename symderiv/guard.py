@@ -327,12 +327,10 @@ def check_guard(config: Config) -> Estimate:
     Raises:
         TooLargeError: what it would cost, the limit, and the largest sizes that run.
     """
-    est = estimate(config)
-    if max(config.n, config.d, config.m) <= ALWAYS_RUNS:
-        return est
-    if refusal(est, False, "smaller sizes") is None:  # derive's limits, without --force
-        return est
-    k = largest_cube(config)
+    try:
+        return guard(config)  # derive's limits, without --force
+    except TooLargeError:
+        est, k = estimate(config), largest_cube(config)
     letters = ", ".join(f"∂L/∂{config.letters.of(v)}" for v in config.wrt)
     raise TooLargeError(
         f"--n {config.n} --d {config.d} --m {config.m} is too large to check a formula "

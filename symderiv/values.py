@@ -93,11 +93,10 @@ class Companion:
 
 def _draw(rng: random.Random, matrix: PolyMatrix, into: dict[str, Fraction]) -> None:
     """One integer per distinct entry of ``matrix``, row by row."""
-    for i in range(matrix.rows):
-        for j in range(matrix.cols):
-            for name in sorted(matrix[i, j].atoms()):
-                if name not in into:
-                    into[name] = Fraction(rng.choice(CHOICES))
+    for entry in matrix.vec("row"):
+        for name in sorted(entry.atoms()):
+            if name not in into:
+                into[name] = Fraction(rng.choice(CHOICES))
 
 
 def companion(derivation: Derivation, seed: int) -> Companion:
@@ -123,21 +122,14 @@ def companion(derivation: Derivation, seed: int) -> Companion:
     for role in ("X", "W", "b", *drawn):
         _draw(rng, layer.matrix(role), assignment)
     consts = {name: Poly.const(v) for name, v in assignment.items()}
-
-    def number(matrix: PolyMatrix) -> PolyMatrix:
-        return matrix.subs(consts)
-
-    values: dict[str, PolyMatrix] = {
-        r: number(layer.matrix(r)) for r in ("X", "W", "b")
-    }
-    values["Y"] = number(layer.Y)
+    shown = ("X", "W", "b", "Y", "T") if config.loss == "mse" else ("X", "W", "b", "Y")
+    values = {r: layer.matrix(r).subs(consts) for r in shown}
     if config.loss == "mse":
-        values["T"] = number(layer.matrix("T"))
         assert derivation.loss_upstream is not None
         y_values = values["Y"].by_name("y")
         upstream = derivation.loss_upstream.subs(y_values).subs(consts)
     else:
-        upstream = number(derivation.upstream)
+        upstream = derivation.upstream.subs(consts)
     values["dY"] = upstream
     # dy_i_j -> its number: the chain rule's row is the upstream dY
     everything = {**consts, **upstream.by_name("dy")}
