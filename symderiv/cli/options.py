@@ -84,13 +84,12 @@ def wrt_callback(
     try:
         return parse_wrt(value)
     except SymderivError as exc:
-        net_vars = net_variables(value)
-        if net_vars is not None:
-            return net_vars  # W1, b2, ...: checked against the network (--net)
         items = tuple(s.strip() for s in value.split(","))
         if not all(items):
             raise click.BadParameter(_unprefixed(exc, "--wrt"), ctx, param) from exc
-        return items  # letters such as A or x: resolve_wrt knows the convention
+        # letters such as A or x (resolve_wrt knows the convention), or a network's
+        # W1, b2 (checked against the network with --net)
+        return items
 
 
 def resolve_wrt(
@@ -109,32 +108,20 @@ def resolve_wrt(
         ChoiceError: an unknown or repeated variable.
     """
     from ..check.verdict import resolve_variable
-    from ..conventions import VARIABLES, Config
+    from ..conventions import VARIABLES, Config, comma_list
     from ..errors import ChoiceError
 
     text = items if isinstance(items, str) else ",".join(items)
-    if isinstance(items, str):
-        items = tuple(s.strip() for s in items.split(","))
-    if not items or not all(items):
+    given = comma_list(items)
+    if not given or not all(given):
         raise ChoiceError(
             f"--wrt {text!r} is empty or has an empty item; use e.g. X,W,b"
         )
     config = Config(convention=convention or "xw", names=names or {})
-    roles = [resolve_variable(item, config) for item in items]
+    roles = [resolve_variable(item, config) for item in given]
     if len(set(roles)) != len(roles):
         raise ChoiceError(f"--wrt {text!r} names a variable twice")
     return tuple(v for v in VARIABLES if v in roles)
-
-
-_NET_VARIABLE = re.compile(r"X|[Wb][1-9][0-9]{0,3}\Z")
-
-
-def net_variables(value: str) -> tuple[str, ...] | None:
-    """``"X,W1,b2"`` as a tuple when it names a network's variables, else None."""
-    items = tuple(s.strip() for s in value.split(","))
-    if items and all(_NET_VARIABLE.fullmatch(s) for s in items):
-        return items
-    return None
 
 
 def _parsed(parse: Callable[[str], Any], flag: str, missing: Any = None) -> Any:
