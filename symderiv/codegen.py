@@ -28,8 +28,6 @@ from .errors import DisplayNameError
 from .render.code import numpy_code
 from .render.formula import formula_text
 
-__all__ = ["TARGETS", "generate_linear"]
-
 #: Code generation targets (``--target``).
 TARGETS: tuple[str, ...] = ("numpy",)
 

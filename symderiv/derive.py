@@ -382,6 +382,3 @@ def _upstream_numerator(node: Node, layout: str) -> tuple[Node, ...]:
         return n
 
     return (node, swap(node))
-
-
-__all__ = ["Progress", "derive"]

@@ -62,18 +62,3 @@ class TexError(SymderivError):
 
 class VerificationError(SymderivError):
     """A certificate or numeric check failed (a mathematical error, never hidden)."""
-
-
-__all__ = [
-    "ChoiceError",
-    "FormulaError",
-    "DisplayNameError",
-    "OutputError",
-    "ShapeError",
-    "SymderivError",
-    "TexError",
-    "TooLargeError",
-    "UnknownSettingError",
-    "UsageError",
-    "VerificationError",
-]

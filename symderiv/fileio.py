@@ -23,8 +23,6 @@ from pathlib import Path
 
 from .errors import OutputError, UsageError
 
-__all__ = ["check_writable", "read_text", "same_file", "write_atomic"]
-
 #: Permission bits asked for when creating a new file; the process umask then applies,
 #: exactly as for ``open(path, "w")`` (tempfile.mkstemp would give 0o600 instead).
 _NEW_FILE_MODE = 0o666

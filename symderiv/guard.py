@@ -341,24 +341,3 @@ def check_guard(config: Config) -> Estimate:
         f"{ALWAYS_RUNS} always run; --n {k} --d {k} --m {k} is the largest cube that "
         "runs)"
     )
-
-
-__all__ = [
-    "ALWAYS_RUNS",
-    "DEFAULT_MAX_ENTRIES",
-    "MAX_ENTRIES_LIMIT",
-    "BASE_BYTES",
-    "HARD_LIMIT_NONZEROS",
-    "MAX_BYTES",
-    "MAX_SECONDS",
-    "SYMPY_BYTES",
-    "UNIT_COST",
-    "Estimate",
-    "check_guard",
-    "cost_features",
-    "estimate",
-    "guard",
-    "largest_cube",
-    "physical_memory",
-    "refusal",
-]

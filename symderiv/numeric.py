@@ -44,25 +44,6 @@ from .notation import Eye, Kron, Node, Ones, Prod, Recip, Scalar, Sum, Sym, T, V
 
 Array = NDArray[np.float64]
 
-__all__ = [
-    "FD_RTOL",
-    "FLOP_LIMIT",
-    "TORCH_RTOL",
-    "Array",
-    "Instance",
-    "VariableCheck",
-    "VerifyReport",
-    "autograd",
-    "central_difference",
-    "draw_instance",
-    "evaluate",
-    "fd_step",
-    "forward_reference",
-    "loss_of",
-    "refuse_fd",
-    "torch_gradients",
-    "verify",
-]
 
 #: Finite differences pass when max|closed − FD| ≤ FD_RTOL · max(1, max|FD|).
 #: All three losses are at most quadratic in each variable, so the central difference

@@ -191,12 +191,3 @@ def _closed_forms(
     if layout == "numerator":
         found = tuple(v.T for v in found)
     return {var: _matrix(v) for var, v in zip(("X", "W", "b"), found, strict=True)}
-
-
-__all__ = [
-    "CHOICES",
-    "Companion",
-    "VariableNumbers",
-    "check_values_seed",
-    "companion",
-]
