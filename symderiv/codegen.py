@@ -143,17 +143,14 @@ def code_names(
             T or the delta, which a Linear class does not have.
     """
     given = parse_names(names)
-    if not given:
-        letters = conv.letters
-    else:
-        for role in ("T", DELTA):
-            if role in given:
-                raise DisplayNameError(
-                    f"--names {role}={given[role]}: a Linear class has no "
-                    f"{'targets' if role == 'T' else 'delta'}; name X, W, b, Y, dY or "
-                    "the sizes"
-                )
-        letters = Config(convention=conv.name, names=given).letters  # collisions
+    for role in ("T", DELTA):
+        if role in given:
+            raise DisplayNameError(
+                f"--names {role}={given[role]}: a Linear class has no "
+                f"{'targets' if role == 'T' else 'delta'}; name X, W, b, Y, dY or "
+                "the sizes"
+            )
+    letters = Config(convention=conv.name, names=given).letters  # collisions
     prefix = "dLd" if conv.name == "column" else "d"
     grads = {
         var: prefix + letters.of(var) if var in given else derivative_name(conv, var)

@@ -197,12 +197,11 @@ _PIECE = 1 << 20
 
 def _encoded(data: str | bytes | Iterable[str]) -> Iterator[bytes]:
     """The content as UTF-8 bytes: at once for str/bytes, a piece at a time for chunks."""
-    if isinstance(data, str):
-        yield data.encode("utf-8")
-        return
     if isinstance(data, (bytes, bytearray, memoryview)):
         yield bytes(data)
         return
+    if isinstance(data, str):
+        data = (data,)
     batch: list[str] = []
     size = 0
     for chunk in data:

@@ -46,22 +46,6 @@ def _seed(ctx: click.Context, param: click.Parameter, value: str) -> int:
     return number
 
 
-def _gradient_shapes(report: VerifyReport) -> str:
-    """``gradients as NumPy holds them: dX (5, 4), dW (3, 4), db (3,) (...)``: torch keeps
-    b (and so db) as a vector of length M, xw as a 1×M row, column as a C_out×1 column."""
-    from ..conventions import derivative_name
-
-    conv = report.instance.convention
-    return held_shapes(
-        (
-            derivative_name(conv, c.var),
-            tuple(c.shape),
-            c.var == "b" and conv.bias_vector,
-        )
-        for c in report.checks
-    )
-
-
 def held_shapes(gradients: Iterable[tuple[str, tuple[int, ...], bool]]) -> str:
     """The line above a checks table: each gradient (name, shape in the table, whether it
     is held flat) as the generated code holds it. Where a bias is held flat (torch's
@@ -268,6 +252,7 @@ def verify(
         return
     from rich.text import Text
 
+    from ..conventions import derivative_name
     from ..numeric import verify as run
     from ..render.formula import formula_text
     from ..render.terminal import KeptText
@@ -288,7 +273,14 @@ def verify(
     ):
         console.print(KeptText(line, width=console.width))
     console.print(Text(f"L = {report.loss_value:.6f}"))
-    console.print(KeptText(_gradient_shapes(report), width=console.width))
+    # torch keeps b (and so db) as a vector of length M, xw as a 1×M row, column as
+    # a C_out×1 column
+    flat = conv.bias_vector
+    gradients = (
+        (derivative_name(conv, c.var), tuple(c.shape), flat and c.var == "b")
+        for c in report.checks
+    )
+    console.print(KeptText(held_shapes(gradients), width=console.width))
     console.print()
     console.print(_table(report))
     footer(console, report.torch_version, report.passed)
