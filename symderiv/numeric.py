@@ -85,10 +85,10 @@ class _Evaluate(Visitor[Array]):
         return np.array(1.0 / self.sizes[node.size], dtype=np.float64)
 
     def visit_Prod(self, node: Prod) -> Array:
-        return _product([self.visit(a) for a in node.args])
+        return functools.reduce(_times, [self.visit(a) for a in node.args])
 
     def visit_Sum(self, node: Sum) -> Array:
-        return _sum([self.visit(a) for a in node.args])
+        return functools.reduce(_plus, [self.visit(a) for a in node.args])
 
     def visit_Kron(self, node: Kron) -> Array:
         left, right = self.visit(node.left), self.visit(node.right)
@@ -127,31 +127,18 @@ def evaluate(
     return _Evaluate(values, sizes or {}).visit(node)
 
 
-def _product(factors: list[Array]) -> Array:
-    if not factors:
-        raise ValueError("empty product")
-    out = factors[0]
-    for f in factors[1:]:
-        if out.ndim == 0 or f.ndim == 0:
-            out = out * f  # a scalar times a matrix
-        elif out.shape[1] != f.shape[0]:
-            raise ValueError(
-                f"product of shapes {out.shape} and {f.shape} is undefined"
-            )
-        else:
-            out = out @ f  # (a, k) @ (k, c) -> (a, c)
-    return out
+def _times(out: Array, f: Array) -> Array:
+    if out.ndim == 0 or f.ndim == 0:
+        return out * f  # a scalar times a matrix
+    if out.shape[1] != f.shape[0]:
+        raise ValueError(f"product of shapes {out.shape} and {f.shape} is undefined")
+    return out @ f  # (a, k) @ (k, c) -> (a, c)
 
 
-def _sum(terms: list[Array]) -> Array:
-    if not terms:
-        raise ValueError("empty sum")
-    out = terms[0]
-    for t in terms[1:]:
-        if t.shape != out.shape:
-            raise ValueError(f"sum of shapes {out.shape} and {t.shape} is undefined")
-        out = out + t
-    return out
+def _plus(out: Array, t: Array) -> Array:
+    if t.shape != out.shape:
+        raise ValueError(f"sum of shapes {out.shape} and {t.shape} is undefined")
+    return out + t
 
 
 # -- the random instance --------------------------------------------------------------
