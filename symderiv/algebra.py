@@ -192,14 +192,10 @@ class Poly:
         acc: dict[Monomial, Coeff] = {}
         for mono, c in self.terms.items():
             part: dict[Monomial, Coeff] = {(): c}
-            for factor in mono:
-                value = values.get(factor)
-                if value is None:
-                    part = {_merge(m, (factor,)): k for m, k in part.items()}
-                else:
-                    nxt: dict[Monomial, Coeff] = {}
-                    _add_product(nxt, part, value.terms)
-                    part = nxt
+            for factor in mono:  # a factor without a value multiplies as itself
+                nxt: dict[Monomial, Coeff] = {}
+                _add_product(nxt, part, values.get(factor, Poly.atom(factor)).terms)
+                part = nxt
             for m, k in part.items():
                 acc[m] = acc.get(m, 0) + k
         return Poly(_prune(acc))

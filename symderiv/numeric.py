@@ -28,13 +28,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .conventions import (
-    LOSSES,
     VARIABLES,
+    Config,
     Convention,
-    check_loss,
     check_size,
-    choose,
-    get_convention,
     mse_upstream,
     parse_wrt,
     softmax_ce_upstream,
@@ -237,10 +234,8 @@ def draw_instance(
     >>> inst.X.shape, inst.W.shape, inst.b.shape, inst.dY is None
     ((1, 2), (3, 2), (1, 3), True)
     """
-    n, d, m = (check_size(k, v) for k, v in (("n", n), ("d", d), ("m", m)))
-    conv = get_convention(convention)
-    choose(loss, LOSSES, "loss")
-    check_loss(conv, loss)
+    # the sizes, convention and loss as a derivation checks them, in the same order
+    conv = Config(n=n, d=d, m=m, convention=convention, loss=loss).conv
     seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=conv.shape("X", n, d, m))  # (N, D), or (D, N) in wx

@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..compare import Comparison
+    from ..derive import Progress
     from ..net.engine import NetDerivation
     from ..steps import Derivation
 
@@ -34,9 +35,6 @@ TEXT_WIDTH = 100
 MIN_WIDTH, MAX_WIDTH = 20, 500
 #: Work estimated to take longer than this shows a progress bar on stderr.
 PROGRESS_AFTER_SECONDS = 2.0
-
-#: Called as report(task, done, total) while long work runs.
-Report = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def make_console(**options: Any) -> Console:
 
 
 @contextlib.contextmanager
-def progress(seconds: float) -> Iterator[Report | None]:
+def progress(seconds: float) -> Iterator[Progress | None]:
     """A progress callback drawing a bar on stderr, for work expected to take a while.
 
     Yields None (nothing to report to) below :data:`PROGRESS_AFTER_SECONDS`; one line
