@@ -30,7 +30,7 @@ from .conventions import (
     Config,
     Convention,
 )
-from .notation import Node
+from .notation import Node, Shape
 from .notes import Claim
 from .render.formula import prose_plain
 
@@ -122,12 +122,6 @@ class Comparison:
 
 
 # -- building the comparison --------------------------------------------------------------
-def _count_name(names: tuple[str, str]) -> str:
-    """The number of entries of a matrix of shape ``names``: ("N", "D") -> "N·D"."""
-    parts = [p for p in names if p != "1"]
-    return "·".join(parts) or "1"
-
-
 def _shape_cell(
     conv: Convention, role: str, n: int, d: int, m: int, derivs: list[Derivation]
 ) -> Cell:
@@ -196,7 +190,9 @@ def _kron_cell(conv: Convention, var: str, der: Derivation) -> Cell:
     expected = (c.n * c.m, len(der.layer.matrix(var).entries))
     if (rows, cols) != expected:
         problems.append(f"Jacobian is {rows}×{cols}, expected {expected}")
-    names = (_count_name(conv.shape_names("Y")), _count_name(conv.shape_names(var)))
+    # a row per entry of Y, a column per entry of var: ("N·M", "N·D") for X
+    shapes = conv.shapes
+    names = Shape(shapes["Y"].count(), shapes[var].count()).names(conv.letters.sizes)
     detail = "; ".join(problems) or "explicit Jacobian = Kronecker form, entry by entry"
     return Cell(kron, (rows, cols), names, not problems, detail)
 

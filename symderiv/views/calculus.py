@@ -41,7 +41,6 @@ class IndexCalculus:
     """
 
     def __init__(self, config: Config) -> None:
-        self.config = config
         self.conv = config.conv
         self.letters = config.letters
         sizes = zip(("N", "D", "M"), config.size_names, strict=True)
