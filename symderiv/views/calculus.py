@@ -378,18 +378,13 @@ class Context:
     calc: IndexCalculus
     upstream: PolyMatrix  # dY as the chain rule used it, (N, M)
     results: Mapping[str, Result]
+    # the indices of an output entry y_ij
+    i: Any = IndexCalculus.index("i")
+    j: Any = IndexCalculus.index("j")
 
     @property
     def show(self) -> Display:
         return Display(self.config.letters)
-
-    @property
-    def i(self) -> Any:
-        return self.calc.index("i")
-
-    @property
-    def j(self) -> Any:
-        return self.calc.index("j")
 
     def sum_over_y(self, body: Any) -> Any:
         """Σ_i Σ_j ``body`` over the entries y_ij of Y (as the derivation shows it)."""
