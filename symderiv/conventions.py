@@ -48,12 +48,10 @@ METHODS: tuple[str, ...] = ("jacobian", "index", "tensor", "all")
 VARIABLES: tuple[str, ...] = ("X", "W", "b")
 #: Roles whose display letters ``--names`` may change.
 NAMEABLE: tuple[str, ...] = ("X", "W", "b", "Y", "dY", "T")
-#: The sizes, whose display names ``--names`` may change too (``D=C_in,M=C_out``).
-SIZE_NAMES: tuple[str, ...] = SIZES
 #: The ``--names`` key of the Kronecker delta (``delta=Id``, as seed 001 writes Id_kj).
 DELTA = "delta"
 #: Everything ``--names`` may rename.
-RENAMEABLE: tuple[str, ...] = (*NAMEABLE, *SIZE_NAMES, DELTA)
+RENAMEABLE: tuple[str, ...] = (*NAMEABLE, *SIZES, DELTA)
 #: ``--index-base``: indices from 1 (x_1,1) or from 0 (seed 001 sums i = 0 … N−1).
 INDEX_BASES: tuple[int, ...] = (1, 0)
 #: ``--upstream``: ∂L/∂y_ij written as a fraction, or as the adjoint ȳ_ij.
@@ -338,15 +336,15 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
         if role not in RENAMEABLE:
             raise DisplayNameError(
                 f"--names: unknown role {role!r}; roles are {', '.join(NAMEABLE)}, "
-                f"sizes {', '.join(SIZE_NAMES)} and {DELTA}"
+                f"sizes {', '.join(SIZES)} and {DELTA}"
             )
         if role in names:
             raise DisplayNameError(f"--names: role {role!r} is given twice")
-        pattern = _SIZE_NAME_RE if role in SIZE_NAMES else _LETTERS_RE
+        pattern = _SIZE_NAME_RE if role in SIZES else _LETTERS_RE
         if not pattern.match(letters) or len(letters) > _MAX_NAME:
             odd = next((c for c in letters if not c.isascii()), None)
             why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
-            sub = ", optionally one _subscript" if role in SIZE_NAMES else ""
+            sub = ", optionally one _subscript" if role in SIZES else ""
             # the value as typed: repr would double the backslash of \alpha; it is kept
             # for what would not print (a tab, a no-break space)
             shown = f"'{letters}'" if letters.isprintable() else repr(letters)
@@ -376,8 +374,8 @@ def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
     given = ",".join(f"{role}={value}" for role, value in names.items())
     for role in NAMEABLE:
         shown = letters.of(role)
-        if shown in SIZE_NAMES:
-            which = f"a size ({', '.join(SIZE_NAMES)} are the sizes)"
+        if shown in SIZES:
+            which = f"a size ({', '.join(SIZES)} are the sizes)"
         elif shown in RESERVED_LETTERS:
             which = (
                 f"reserved ({', '.join(RESERVED_LETTERS)} are the loss, identity and "
@@ -414,7 +412,7 @@ def _check_letters(letters: Letters, names: Mapping[str, str]) -> None:
     taken |= {key: f"the matrix {role}" for key, role in matrices.items()}
     reserved = f"({', '.join(RESERVED_LETTERS)} are taken)"
     taken |= {key: f"the reserved letter {key} {reserved}" for key in RESERVED_LETTERS}
-    extra = [(f"the size {s}", letters.of(s)) for s in SIZE_NAMES]
+    extra = [(f"the size {s}", letters.of(s)) for s in SIZES]
     if letters.delta is not None:
         extra.append(("the delta", letters.delta))
     for what, shown in extra:
@@ -518,7 +516,7 @@ class Config:
     def letters(self) -> Letters:
         """Display letters: the convention's, with ``names`` applied."""
         # roles and sizes (--names D=C_in), and the rest of the notation profile
-        shown = {k: v for k, v in self.names.items() if k in NAMEABLE + SIZE_NAMES}
+        shown = {k: v for k, v in self.names.items() if k in NAMEABLE + SIZES}
         return replace(
             self.conv.letters,
             **shown,
