@@ -95,8 +95,6 @@ class Ones(Node):
 
 @dataclass(frozen=True)
 class Comm(Node):
-    """The commutation matrix K with K·vec(A) = vec(Aᵀ) for A of shape (rows, cols)."""
-
     rows: str
     cols: str
 
@@ -132,8 +130,6 @@ class Kron(Node):
 
 @dataclass(frozen=True)
 class Vec(Node):
-    """vec(arg): the entries of ``arg`` stacked in the derivation's vectorization order."""
-
     arg: Node
 
 
@@ -180,8 +176,6 @@ class Explicit(Node):
 
 @dataclass(frozen=True)
 class Expr(Node):
-    """A sympy expression inside a formula (index notation, tensors)."""
-
     expr: Any
 
 
