@@ -226,8 +226,6 @@ def settle(expr: Any, ranges: Ranges) -> Any:
 
 def always(cond: Any, ranges: Ranges) -> bool:
     """True when ``cond`` (linear inequalities joined by And) holds for every index."""
-    if cond is sp.true:
-        return True
     if cond.has(sp.Or, sp.Not):
         return False
     free = [s for s in cond.free_symbols if s in ranges]
