@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -273,14 +273,11 @@ def show(
         make_console().print(_renderable(obj, settings))
         return
     if fmt == "json" and not isinstance(obj, str):
-        if output is None:
-            for chunk in _json(obj):  # type: ignore[arg-type]
-                click.echo(chunk, nl=False)
-        else:
-            write_atomic(output, _json(obj))  # type: ignore[arg-type]
-        return
-    text = _text(obj, fmt, text_width(output), settings)
-    if output is None:
-        click.echo(text, nl=False)
+        chunks: Iterable[str] = _json(obj)  # type: ignore[arg-type]
     else:
-        write_atomic(output, text)
+        chunks = [_text(obj, fmt, text_width(output), settings)]
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+    else:
+        write_atomic(output, chunks)
