@@ -150,7 +150,9 @@ def code_names(
                 f"{'targets' if role == 'T' else 'delta'}; name X, W, b, Y, dY or "
                 "the sizes"
             )
-    letters = Config(convention=conv.name, names=given).letters  # collisions
+    letters = conv.letters
+    if given:  # a Config checks the letters given for collisions
+        letters = Config(convention=conv.name, names=given).letters
     prefix = "dLd" if conv.name == "column" else "d"
     grads = {
         var: prefix + letters.of(var) if var in given else derivative_name(conv, var)
