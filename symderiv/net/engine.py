@@ -45,7 +45,17 @@ from ..notation import (
     Vec,
     transpose,
 )
-from ..notes import Claim, Code, F, M, Prose, joined, net_layer, net_summary_uses
+from ..notes import (
+    Claim,
+    Code,
+    F,
+    M,
+    Prose,
+    joined,
+    net_layer,
+    net_summary_uses,
+    prose,
+)
 from ..steps import Check, Result, Step, StepKind
 from .notation import (
     Diag,
@@ -460,33 +470,29 @@ class _NetEngine:
         # X, W1, b1, W2, b2, ...
         eqs = [Equation(Sym(v), Explicit(self.mats[v])) for v in variables(c.net)]
         affine = len(c.widths()) - 1
+        ell = math("ℓ", r"\ell")
         self.steps.append(
             Step(
                 "define",
                 StepKind.DEFINE,
                 "The network and its symbols",
                 tuple(eqs),
-                note=(
-                    "Network ",
-                    Code(c.net.text),
-                    ": ",
-                    math(f"N = {c.n}"),
-                    " samples; widths ",
-                    widths_math(c.widths()),
-                    " (",
-                    math("D"),
-                    " of the input, ",
-                    math("Kℓ", r"K_{\ell}") if affine > 1 else math("K1", "K_{1}"),
-                    " of the output of affine layer ",
-                    math("ℓ", r"\ell") if affine > 1 else "1",
-                    f"); every affine layer in the {self.conv.name} convention "
-                    f"({self.conv.source}). The weights and bias of affine layer ",
-                    math("ℓ", r"\ell"),
-                    " have the entries ",
-                    math("w⁽ℓ⁾ᵢⱼ", r"w^{(\ell)}_{ij}"),
-                    " and ",
-                    math("b⁽ℓ⁾ⱼ", r"b^{(\ell)}_{j}"),
-                    "; every entry is its own symbol, indexed from 1.",
+                note=prose(
+                    "Network {net}: {n} samples; widths {widths} ($D$ of the input, {k} "
+                    "of the output of affine layer {layer}); every affine layer in the "
+                    "{conv} convention ({source}). The weights and bias of affine layer "
+                    "{ell} have the entries {w} and {b}; every entry is its own symbol, "
+                    "indexed from 1.",
+                    net=Code(c.net.text),
+                    n=math(f"N = {c.n}"),
+                    widths=widths_math(c.widths()),
+                    k=math("Kℓ", r"K_{\ell}") if affine > 1 else math("K1", "K_{1}"),
+                    layer=ell if affine > 1 else "1",
+                    conv=self.conv.name,
+                    source=self.conv.source,
+                    ell=ell,
+                    w=math("w⁽ℓ⁾ᵢⱼ", r"w^{(\ell)}_{ij}"),
+                    b=math("b⁽ℓ⁾ⱼ", r"b^{(\ell)}_{j}"),
                 ),
             )
         )
@@ -513,15 +519,13 @@ class _NetEngine:
                             Equation(Sym(st.output), Explicit(self.mats[st.output])),
                             *self._index_forward(st),
                         ),
-                        note=(
-                            "The forward pass keeps ",
-                            mat(st.output),
-                            " (entries ",
-                            ent("z", k),
-                            ") and its input ",
-                            mat(st.input),
-                            "; the backward pass below writes everything in these "
-                            "cached values.",
+                        note=prose(
+                            "The forward pass keeps {out} (entries {z}) and its input "
+                            "{input}; the backward pass below writes everything in "
+                            "these cached values.",
+                            out=mat(st.output),
+                            z=ent("z", k),
+                            input=mat(st.input),
                         ),
                         wrt=st.output,
                     )
@@ -547,16 +551,13 @@ class _NetEngine:
                         ),
                         Equation(Sym("P"), Explicit(self.mats["P"])),
                     ),
-                    note=(
-                        self.sample_word.capitalize() + " ",
-                        math(self.sample_letter),
-                        " of ",
-                        mat("P"),
-                        " is a probability vector (",
-                        self.sums_to_one("p"),
-                        "); the forward pass caches ",
-                        mat("P"),
-                        ", and the backward pass is written in its entries.",
+                    note=prose(
+                        "{word} {i} of {P} is a probability vector ({one}); the forward "
+                        "pass caches {P}, and the backward pass is written in its entries.",
+                        word=self.sample_word.capitalize(),
+                        i=math(self.sample_letter),
+                        P=mat("P"),
+                        one=self.sums_to_one("p"),
                     ),
                     wrt="P",
                 )
@@ -575,17 +576,14 @@ class _NetEngine:
                 rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
             )
             cached = (Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),)
-            note = (
-                "The forward pass caches the mask ",
-                ent("r", k),
-                " (1 where ",
-                math(f"{z} > 0", f"{zt} > 0"),
-                ", else 0); the derivative of ",
-                math("max(0, z)", r"\max(0, z)"),
-                " is that mask: ",
-                da_dz,
-                math(f" = {r}", f" = {rt}"),
-                ".",
+            note = prose(
+                "The forward pass caches the mask {r} (1 where {positive}, else 0); the "
+                "derivative of {max} is that mask: {da_dz}{slope}.",
+                r=ent("r", k),
+                positive=math(f"{z} > 0", f"{zt} > 0"),
+                max=math("max(0, z)", r"\max(0, z)"),
+                da_dz=da_dz,
+                slope=math(f" = {r}", f" = {rt}"),
             )
         else:
             # The forward formula, the derivative's identity and the slope it gives.
@@ -604,15 +602,13 @@ class _NetEngine:
                     (f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
                 ),
             }[kind]
-            note = (
-                "The forward pass caches the output ",
-                ent("a", k),
-                "; since ",
-                math(*identity),
-                ", ",
-                da_dz,
-                math(*slope),
-                ", a polynomial in what is cached.",
+            note = prose(
+                "The forward pass caches the output {a}; since {identity}, "
+                "{da_dz}{slope}, a polynomial in what is cached.",
+                a=ent("a", k),
+                identity=math(*identity),
+                da_dz=da_dz,
+                slope=math(*slope),
             )
         return Step(
             f"forward_{st.output}",
@@ -640,18 +636,17 @@ class _NetEngine:
         written: tuple[Equation, ...] = ()
         if c.loss == "generic":
             value = self.mats["dY"]
-            note = (
-                "The layers above hand the network the upstream derivatives ",
-                math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
-                " (the entries of ",
-                mat("dY"),
-                "); they stay symbols.",
+            note = prose(
+                "The layers above hand the network the upstream derivatives {dy} (the "
+                "entries of {dY}); they stay symbols.",
+                dy=math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
+                dY=mat("dY"),
             )
         elif c.loss == "sum":
             value = PolyMatrix.ones(*self.act_shape(self.stages[-1].out_width))
             sum_y = math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")
             written = (Equation(Written(sum_y.text, sum_y.latex)),)
-            note = ("For ", sum_y, " every upstream derivative is 1.")
+            note = prose("For {sum_y} every upstream derivative is 1.", sum_y=sum_y)
         else:  # mse
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
             written = (
@@ -663,15 +658,13 @@ class _NetEngine:
                     )
                 ),
             )
-            note = (
-                math(
+            note = prose(
+                "{dy}: the $1/N$ of the batch average is here, once, and every layer "
+                "below inherits it through the chain rule.",
+                dy=math(
                     f"∂L/∂{y} = ({y} − tᵢⱼ)/N",
                     rf"\partial L/\partial {yt} = ({yt} - t_{{ij}})/N",
                 ),
-                ": the ",
-                math("1/N"),
-                " of the batch average is here, once, and every layer below inherits "
-                "it through the chain rule.",
             )
         self.steps.append(
             Step(
@@ -726,22 +719,19 @@ class _NetEngine:
                     Equation(Sym("T"), Explicit(T_)),
                     Equation(Jac("L", "p"), Explicit(row)),
                 ),
-                note=(
-                    f"Each target {word} is one-hot (",
-                    self.sums_to_one("t"),
-                    "). ",
-                    math(
+                note=prose(
+                    "Each target {word} is one-hot ({one}). {dp} is not a polynomial, "
+                    "but its {inverse} cancels against the {p} of the softmax Jacobian "
+                    "below (written {power}).",
+                    word=word,
+                    one=self.sums_to_one("t"),
+                    dp=math(
                         "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
-                        r"\partial L/\partial p_{ij} = "
-                        r"-t_{ij}/(N p_{ij})",
+                        r"\partial L/\partial p_{ij} = -t_{ij}/(N p_{ij})",
                     ),
-                    " is not a polynomial, but its ",
-                    math("1/pᵢⱼ", "1/p_{ij}"),
-                    " cancels against the ",
-                    math("pᵢⱼ", "p_{ij}"),
-                    " of the softmax Jacobian below (written ",
-                    math("pᵢⱼ⁻¹", "p_{ij}^{-1}"),
-                    ").",
+                    inverse=math("1/pᵢⱼ", "1/p_{ij}"),
+                    p=math("pᵢⱼ", "p_{ij}"),
+                    power=math("pᵢⱼ⁻¹", "p_{ij}^{-1}"),
                 ),
                 wrt="P",
             )
@@ -784,30 +774,26 @@ class _NetEngine:
                     ),
                     Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                 ),
-                note=(
-                    word.capitalize() + " ",
-                    math(self.sample_letter),
-                    " of ",
-                    mat("P"),
-                    f" depends on {word} ",
-                    math(self.sample_letter),
-                    " of ",
-                    mat(f"Z{k}"),
-                    " only, so the Jacobian is block diagonal"
-                    + (
-                        ""
-                        if order == contiguous
-                        else f" (in {contiguous} order; {order} order permutes it)"
-                    )
-                    + ": ",
-                    math("N"),
-                    " blocks ",
-                    math(
+                note=prose(
+                    "{Word} {i} of {P} depends on {word} {i} of {Z} only, so the "
+                    "Jacobian is block diagonal{permuted}: $N$ blocks {block} of "
+                    "{width} × {width}, each diagonal minus a rank-one correction; "
+                    "{nnz} nonzero entries of {size}.",
+                    Word=word.capitalize(),
+                    i=math(self.sample_letter),
+                    P=mat("P"),
+                    word=word,
+                    Z=mat(f"Z{k}"),
+                    permuted=""
+                    if order == contiguous
+                    else f" (in {contiguous} order; {order} order permutes it)",
+                    block=math(
                         "diag(pᵢ) − pᵢ pᵢᵀ",
                         r"\operatorname{diag}(p_{i}) - p_{i} p_{i}^{T}",
                     ),
-                    f" of {width} × {width}, each diagonal minus a rank-one correction; "
-                    f"{jac.nnz()} nonzero entries of {size * size}.",
+                    width=str(width),
+                    nnz=str(jac.nnz()),
+                    size=str(size * size),
                 ),
                 uses=("forward_P",),
                 wrt="P",
@@ -844,11 +830,12 @@ class _NetEngine:
                     Equation(Jac("L", f"z{k}"), Explicit(chain)),
                     Equation(Deriv("L", f"Z{k}"), Explicit(unfused)),
                 ),
-                note=(
-                    "Entry ",
-                    math("(i, j)"),
-                    ": ",
-                    math(
+                note=prose(
+                    "Entry $(i, j)$: {entry}: the $1/p$ cancels, and the rank-one "
+                    "correction brings in the {word} sum of {T}.",
+                    word=word,
+                    T=mat("T"),
+                    entry=math(
                         f"Σₗ (−{self.u('t', 'il')}/(N {self.u('p', 'il')})) "
                         f"{self.u('p', 'il')} (δ{self.sub('lc')} − {self.u('p', 'ic')}) = "
                         f"−(1/N)({self.u('t', 'ic')} − {self.u('p', 'ic')} Σₗ "
@@ -859,11 +846,6 @@ class _NetEngine:
                         rf"-\tfrac{{1}}{{N}}\bigl({self.x('t', 'ic')} - {self.x('p', 'ic')} "
                         rf"\sum_{{l}} {self.x('t', 'il')}\bigr)",
                     ),
-                    ": the ",
-                    math("1/p"),
-                    f" cancels, and the rank-one correction brings in the {word} sum of ",
-                    mat("T"),
-                    ".",
                 ),
                 uses=("loss", "dP_dZ"),
                 wrt="P",
@@ -907,13 +889,11 @@ class _NetEngine:
                         Explicit(target),
                     ),
                 ),
-                note=(
+                note=prose(
                     "Both routes agree entry by entry (see the certificate); with one-hot "
-                    "targets the result is ",
-                    math("(P − T)/N", "(P - T)/N"),
-                    ". The ",
-                    math("1/N"),
-                    " is the batch average of the loss, and every layer below inherits it.",
+                    "targets the result is {result}. The $1/N$ is the batch average of "
+                    "the loss, and every layer below inherits it.",
+                    result=math("(P − T)/N", "(P - T)/N"),
                 ),
                 uses=(f"dL_dZ{k}_chain",),
                 wrt="P",
@@ -983,11 +963,13 @@ class _NetEngine:
                         Equation(Deriv(out, var, vec=True), Explicit(jac, blocks)),
                         Equation(Deriv(out, var, vec=True), kron_node),
                     ),
-                    note=(
-                        f"Layer {k} is affine, so this is the single layer's Jacobian with ",
-                        mat(st.input),
-                        f" as its input: {jac.nnz()} nonzero entries of "
-                        f"{jac.rows * jac.cols}.",
+                    note=prose(
+                        "Layer {k} is affine, so this is the single layer's Jacobian with "
+                        "{input} as its input: {nnz} nonzero entries of {total}.",
+                        k=str(k),
+                        input=mat(st.input),
+                        nnz=str(jac.nnz()),
+                        total=str(jac.rows * jac.cols),
                     ),
                     uses=(f"forward_{out}",),
                     wrt=var,
@@ -996,16 +978,11 @@ class _NetEngine:
             closed_role = self.conv.closed_form(role)
             closed_node = layer_form(closed_role, st, dY=f"d{out}")
             closed = self.local_value(closed_role, st, dY=up_symbols)
-            reshape_note: Prose = (
-                "Putting each ",
-                math("∂L/∂v", r"\partial L/\partial v"),
-                " back where ",
-                math("v"),
-                " sits in ",
-                mat(var),
-                " (undoing vec) gives a matrix of the shape of ",
-                mat(var),
-                ".",
+            reshape_note = prose(
+                "Putting each {dv} back where $v$ sits in {var} (undoing vec) gives a "
+                "matrix of the shape of {var}.",
+                dv=math("∂L/∂v", r"\partial L/\partial v"),
+                var=mat(var),
             )
             closed_note = "The matrix above is exactly this product, entry by entry."
             chain, local, ok = self._chain_and_close(
@@ -1091,14 +1068,16 @@ class _NetEngine:
                     Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
                     Equation(Deriv(out, zrole, vec=True), diag_node),
                 ),
-                note=(
-                    f"{kind} acts entry by entry, so ",
-                    ent("a", k),
-                    " depends on ",
-                    ent("z", k),
-                    f" only: the Jacobian is diagonal, {jac.nnz()} nonzero entries of "
-                    f"{jac.rows**2}. A row times a diagonal matrix scales each entry: a "
-                    "Hadamard product, not a matrix product.",
+                note=prose(
+                    "{kind} acts entry by entry, so {a} depends on {z} only: the Jacobian "
+                    "is diagonal, {nnz} nonzero entries of {total}. A row times a "
+                    "diagonal matrix scales each entry: a Hadamard product, not a matrix "
+                    "product.",
+                    kind=kind,
+                    a=ent("a", k),
+                    z=ent("z", k),
+                    nnz=str(jac.nnz()),
+                    total=str(jac.rows**2),
                 ),
                 uses=(f"forward_{out}",),
                 wrt=zrole,
@@ -1108,23 +1087,20 @@ class _NetEngine:
         closed = evaluate(
             closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
         )
-        reshape_note: Prose = (
-            "Undoing vec puts ",
-            math(
+        reshape_note = prose(
+            "Undoing vec puts {dz} back where {z} sits.",
+            dz=math(
                 f"∂L/∂{_e('z', k, 'ij')}",
                 rf"\partial L/\partial {_t('z', k, 'ij')}",
             ),
-            " back where ",
-            ent("z", k),
-            " sits.",
+            z=ent("z", k),
         )
-        closed_note: Prose = (
-            math("⊙", r"\odot"),
-            " multiplies entry by entry: ",
-            mat(f"d{zrole}"),
-            " has the shape of ",
-            mat(out),
-            ", and no transpose appears (the Jacobian is diagonal).",
+        closed_note = prose(
+            "{had} multiplies entry by entry: {dz} has the shape of {out}, and no "
+            "transpose appears (the Jacobian is diagonal).",
+            had=math("⊙", r"\odot"),
+            dz=mat(f"d{zrole}"),
+            out=mat(out),
         )
         _, local, _ = self._chain_and_close(
             st,
@@ -1259,13 +1235,12 @@ class _NetEngine:
                     )
                 ),
             ),
-            note=(
-                "The Kronecker delta ",
-                math("δ", r"\delta"),
-                " is 1 where its two indices agree and 0 elsewhere: it says which "
-                "entries of the output depend on which entry of ",
-                mat(var),
-                ".",
+            note=prose(
+                "The Kronecker delta {delta} is 1 where its two indices agree and 0 "
+                "elsewhere: it says which entries of the output depend on which entry "
+                "of {var}.",
+                delta=math("δ", r"\delta"),
+                var=mat(var),
             ),
             uses=(f"forward_{out}",),
             wrt=var,
@@ -1284,13 +1259,12 @@ class _NetEngine:
                     )
                 ),
             ),
-            note=(
-                "The chain rule sums over every entry ",
-                math("(i, j)"),
-                " of the output; each delta keeps only the terms where its indices "
-                "agree, so its sum collapses. What is left is entry ",
-                math("(k, l)") if role != "b" else math("l"),
-                " of the closed form below (checked entry by entry in the certificate).",
+            note=prose(
+                "The chain rule sums over every entry $(i, j)$ of the output; each delta "
+                "keeps only the terms where its indices agree, so its sum collapses. "
+                "What is left is entry {kl} of the closed form below (checked entry by "
+                "entry in the certificate).",
+                kl=math("(k, l)") if role != "b" else math("l"),
             ),
             uses=(f"upstream_{out}", f"index_d{out}_d{var}"),
             wrt=var,
@@ -1328,16 +1302,15 @@ class _NetEngine:
             StepKind.DEFINE,
             ("The upstream derivative ", mat(f"d{out}")),
             eqs,
-            note=(
-                ent("d" + letter, layer),
-                " stands for ",
-                math(
+            note=prose(
+                "{up} stands for {dl}, what the layers above hand this one; the "
+                "derivation of this layer keeps it as a symbol, and its value (written "
+                "above) is substituted at the end.",
+                up=ent("d" + letter, layer),
+                dl=math(
                     f"∂L/∂{_e(letter, layer, 'ij')}",
                     rf"\partial L/\partial {_t(letter, layer, 'ij')}",
                 ),
-                ", what the layers above hand this one; the derivation of this layer "
-                "keeps it as a symbol, and its value (written above) is substituted at "
-                "the end.",
             ),
             wrt=out,
         )
@@ -1372,17 +1345,16 @@ class _NetEngine:
                     ),
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
-                note=(
-                    f"The 1 × {jac.rows} row of upstream derivatives times the "
-                    f"{jac.rows} × {jac.cols} Jacobian; entry ",
-                    math("k"),
-                    " is ",
-                    math(
+                note=prose(
+                    "The 1 × {rows} row of upstream derivatives times the {rows} × {cols} "
+                    "Jacobian; entry $k$ is {entry}.",
+                    rows=str(jac.rows),
+                    cols=str(jac.cols),
+                    entry=math(
                         f"Σᵣ ∂L/∂{_e(*of, 'r')} · ∂{_e(*of, 'r')}/∂{_e(*by, 'k')}",
                         rf"\sum_{{r}} \partial L/\partial {_t(*of, 'r')} \cdot "
                         rf"\partial {_t(*of, 'r')}/\partial {_t(*by, 'k')}",
                     ),
-                    ".",
                 ),
                 uses=(f"upstream_{out}", f"d{out}_d{var}"),
                 wrt=var,
@@ -1449,12 +1421,13 @@ class _NetEngine:
         rest = [F(Sym(f"d{v}")) for v, f in forms.items() if _depth(f) <= 2]
         direct: Prose = ()
         if rest:
-            verb = " uses " if len(rest) == 1 else " use "
-            direct = ("; ", *joined(rest, ", ", " and "), verb, dtop, " directly")
-            direct += (
-                (" (its closed form above)",)
-                if len(rest) == 1
-                else (" (their closed forms above)",)
+            one = len(rest) == 1
+            direct = prose(
+                "; {rest} {verb} {top} directly ({their} above)",
+                rest=joined(rest, ", ", " and "),
+                verb="uses" if one else "use",
+                top=dtop,
+                their="its closed form" if one else "their closed forms",
             )
         if whole:
             self.steps.append(
@@ -1463,15 +1436,13 @@ class _NetEngine:
                     StepKind.RESULT,
                     ("The lower layers through the whole network, in ", dtop),
                     tuple(whole),
-                    note=(
-                        "Each closed form with every upstream derivative between it and ",
-                        dtop,
-                        " substituted: what is left is ",
-                        dtop,
-                        " (its value above) and what the forward pass cached",
-                        *direct,
-                        ". The certificate proves each one against the composed chain "
-                        "rule, entry by entry.",
+                    note=prose(
+                        "Each closed form with every upstream derivative between it and "
+                        "{top} substituted: what is left is {top} (its value above) and "
+                        "what the forward pass cached{direct}. The certificate proves "
+                        "each one against the composed chain rule, entry by entry.",
+                        top=dtop,
+                        direct=direct,
                     ),
                     uses=uses,
                 )
