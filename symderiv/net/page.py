@@ -31,7 +31,7 @@ from ..notation import (
     Written,
 )
 from ..notation import Shape as NodeShape
-from ..notes import Code, F, M, Prose, net_layer, net_summary_uses
+from ..notes import Code, F, M, Prose, net_layer, net_summary_uses, prose
 from ..render.names import slope_atom
 from ..render.page import (
     DEFAULT_MAX_ENTRIES,
@@ -217,13 +217,13 @@ def _sparsity(step: Step) -> Sparsity | None:
             if isinstance(p, Explicit) and isinstance(lhs, Deriv):
                 m: PolyMatrix = p.matrix
                 rows, cols = m.shape
-                caption: Prose = (
-                    "Sparsity of ",
-                    slash(lhs.of, lhs.wrt, vec=lhs.vec),
-                    ", a ",
-                    M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
-                    f" matrix: each filled square is a nonzero entry, {m.nnz()} of "
-                    f"{rows * cols}.",
+                caption = prose(
+                    "Sparsity of {jac}, a {shape} matrix: each filled square is a "
+                    "nonzero entry, {nnz} of {total}.",
+                    jac=slash(lhs.of, lhs.wrt, vec=lhs.vec),
+                    shape=M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
+                    nnz=str(m.nnz()),
+                    total=str(rows * cols),
                 )
                 return Sparsity(m, p.blocks, lhs, caption)
     return None
@@ -472,31 +472,26 @@ def _settings(c: NetConfig) -> tuple[Prose, ...]:
 
 def _intro(d: NetDerivation) -> list[Block]:
     c = d.config
-    intro: Prose = (
-        "The derivative of the loss ",
-        math("L"),
-        " with respect to every input and parameter of the network ",
-        Code(c.net.text),
-        ", layer by layer from the top. Each layer gets the single layer's explicit "
-        "route: the upstream derivative it receives, its local Jacobian written out, "
-        "the chain rule as a row times that Jacobian, the reshape and the closed form, "
-        "each checked exactly. Every entry is written in what the forward pass caches (",
-        *_cached(d),
-        "), so every derivative is a polynomial a backward pass can evaluate.",
+    intro = prose(
+        "The derivative of the loss $L$ with respect to every input and parameter of "
+        "the network {net}, layer by layer from the top. Each layer gets the single "
+        "layer's explicit route: the upstream derivative it receives, its local Jacobian "
+        "written out, the chain rule as a row times that Jacobian, the reshape and the "
+        "closed form, each checked exactly. Every entry is written in what the forward "
+        "pass caches ({cached}), so every derivative is a polynomial a backward pass can "
+        "evaluate.",
+        net=Code(c.net.text),
+        cached=tuple(_cached(d)),
     )
     out: list[Block] = [Note(intro)]
     if c.layout == "numerator":
-        out.append(
-            Note(
-                (
-                    "Numerator layout: each result (",
-                    Code("--format json"),
-                    ") is the transpose of the matrix shown; the steps write every "
-                    "derivative in the shape of its variable, as the backward pass "
-                    "stores it.",
-                )
-            )
+        numerator = prose(
+            "Numerator layout: each result ({json}) is the transpose of the matrix "
+            "shown; the steps write every derivative in the shape of its variable, as "
+            "the backward pass stores it.",
+            json=Code("--format json"),
         )
+        out.append(Note(numerator))
     eqs = tuple(
         Equation(Sym(f"d{v}"), d.results[v].extra["network_form"]) for v in d.results
     )
@@ -522,79 +517,60 @@ def _remarks(d: NetDerivation) -> list[Block]:
     c = d.config
     first = next(st for st in d.stages if st.kind == "affine")
     k = first.index
+    transposes = prose(
+        "Each closed form has the shape of the matrix it differentiates by: {dW} is "
+        "{shape} like {W}. The transposes are what the Kronecker forms of the Jacobians "
+        "turn into when the row of upstream derivatives is reshaped back: no shape rule "
+        "is needed, the certificate checks every entry.",
+        dW=math(f"dW{k} = Xᵀ·dZ{k}", rf"dW_{{{k}}} = X^{{T}} \, dZ_{{{k}}}")
+        if c.convention == "xw"
+        else mat(f"dW{k}"),
+        shape=math(f"D × K{k}", rf"D \times K_{{{k}}}")
+        if not c.conv.weight_transposed
+        else math(f"K{k} × D", rf"K_{{{k}}} \times D"),
+        W=mat(f"W{k}"),
+    )
+    hadamard = prose(
+        "An activation acts entry by entry, so its Jacobian is diagonal and the chain "
+        "rule through it multiplies entry by entry: {rule}. Writing a matrix product "
+        "there is the most common mistake in a hand-written backward pass; the shapes "
+        "would not even match.",
+        rule=math("dZ = dA ⊙ f′(Z)", r"dZ = dA \odot f'(Z)"),
+    )
+    if c.loss in ("mse", "softmax-ce"):
+        batch = prose(
+            "The batch average of the loss puts $1/N$ into the upstream derivative of "
+            "the output once; every layer below inherits it through the chain rule, so "
+            "no layer divides by $N$ again."
+        )
+    else:
+        batch = prose(
+            "This loss has no batch average, so no $1/N$ appears; with {mse} or {ce} it "
+            "enters once, at the output, and every layer below inherits it.",
+            mse=Code("--loss mse"),
+            ce=Code("--loss softmax-ce"),
+        )
     out: list[Block] = [
         Heading(("Why the transposes",)),
-        Note(
-            (
-                "Each closed form has the shape of the matrix it differentiates by: ",
-                math(
-                    f"dW{k} = Xᵀ·dZ{k}",
-                    rf"dW_{{{k}}} = X^{{T}} \, dZ_{{{k}}}",
-                )
-                if c.convention == "xw"
-                else mat(f"dW{k}"),
-                " is ",
-                math(f"D × K{k}", rf"D \times K_{{{k}}}")
-                if not c.conv.weight_transposed
-                else math(f"K{k} × D", rf"K_{{{k}}} \times D"),
-                " like ",
-                mat(f"W{k}"),
-                ". The transposes are what the Kronecker forms of the Jacobians turn "
-                "into when the row of upstream derivatives is reshaped back: no shape "
-                "rule is needed, the certificate checks every entry.",
-            )
-        ),
+        Note(transposes),
         Heading((math("⊙", r"\odot"), " is not a matrix product")),
-        Note(
-            (
-                "An activation acts entry by entry, so its Jacobian is diagonal and the "
-                "chain rule through it multiplies entry by entry: ",
-                math("dZ = dA ⊙ f′(Z)", r"dZ = dA \odot f'(Z)"),
-                ". Writing a matrix product there is the most common mistake in a "
-                "hand-written backward pass; the shapes would not even match.",
-            )
-        ),
-        Heading(("Where the ", math("1/N"), " goes")),
-        Note(
-            (
-                "The batch average of the loss puts ",
-                math("1/N"),
-                " into the upstream derivative of the output once; every layer below "
-                "inherits it through the chain rule, so no layer divides by ",
-                math("N"),
-                " again.",
-            )
-            if c.loss in ("mse", "softmax-ce")
-            else (
-                "This loss has no batch average, so no ",
-                math("1/N"),
-                " appears; with ",
-                Code("--loss mse"),
-                " or ",
-                Code("--loss softmax-ce"),
-                " it enters once, at the output, and every layer below inherits it.",
-            )
-        ),
+        Note(hadamard),
+        Heading(prose("Where the $1/N$ goes")),
+        Note(batch),
     ]
     if c.loss == "softmax-ce":
-        out += [
-            Heading(("Why ", math("(P − T)/N", "(P - T)/N"))),
-            Note(
-                (
-                    "Neither the softmax Jacobian nor ",
-                    math("∂L/∂P", r"\partial L/\partial P"),
-                    " is simple, but their product is: the ",
-                    math("1/pᵢⱼ", "1/p_{ij}"),
-                    " of the cross-entropy cancels the ",
-                    math("pᵢⱼ", "p_{ij}"),
-                    " of the softmax, and the rank-one part brings in ",
-                    math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
-                    ". Frameworks fuse the two layers for this reason (and because ",
-                    ent("p", None),
-                    " can underflow).",
-                )
-            ),
-        ]
+        cancel = prose(
+            "Neither the softmax Jacobian nor {dP} is simple, but their product is: the "
+            "{inverse} of the cross-entropy cancels the {p} of the softmax, and the "
+            "rank-one part brings in {one}. Frameworks fuse the two layers for this "
+            "reason (and because {entry} can underflow).",
+            dP=math("∂L/∂P", r"\partial L/\partial P"),
+            inverse=math("1/pᵢⱼ", "1/p_{ij}"),
+            p=math("pᵢⱼ", "p_{ij}"),
+            one=math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+            entry=ent("p", None),
+        )
+        out += [Heading(("Why ", math("(P − T)/N", "(P - T)/N"))), Note(cancel)]
     return out
 
 
