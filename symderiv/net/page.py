@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..algebra import Poly, PolyMatrix
@@ -133,6 +134,8 @@ def _part_of(step: Step) -> str:
         return "forward"
     if step.id in ("network", "summary"):
         return "summary"
+    if step.id == "loss":  # the loss's first step (softmax-ce's others follow it)
+        return "loss"
     if step.id.startswith("upstream_"):
         return step.id.removeprefix("upstream_")
     return ""  # the part of the step before it
@@ -153,38 +156,26 @@ def _part_title(d: NetDerivation, key: str) -> Prose:
 
 
 def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
-    current = ""
-    title: Prose = ()
     shown = _Factored(d)
-    group: list[Block] = []
+    keyed: list[tuple[str, StepGroup]] = []
+    key = ""
     for number, step in enumerate(d.steps, start=1):
-        key = _part_of(step) or current
-        if step.id == "loss" and current == "forward":
-            key = "loss"
-        if key != current:
-            if group:
-                yield Section(title, tuple(group))
-            group, title, current = [], _part_title(d, key), key
+        key = _part_of(step) or key
         blocks = step_blocks(d, step, max_entries, shown)
         # the step as its display shows it (printers compare the two)
-        group.append(StepGroup(shown.step(step), number, tuple(blocks)))
-    if group:
-        yield Section(title, tuple(group))
+        keyed.append((key, StepGroup(shown.step(step), number, tuple(blocks))))
+    for key, run in groupby(keyed, key=itemgetter(0)):
+        yield Section(_part_title(d, key), tuple(group for _, group in run))
 
 
 # -- one step ----------------------------------------------------------------------------------
 def step_blocks(
-    d: NetDerivation,
-    step: Step,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
-    shown: _Factored | None = None,
+    d: NetDerivation, step: Step, max_entries: int, shown: _Factored
 ) -> list[Block]:
     """What one step of a network shows: its equations (hand-written formulas displayed
     apart; an activation's slope factored, da⋅(1 − a²), by ``shown``), the sparsity of
     a Jacobian, the entry written out, the note, NumPy lines."""
     summary = step.id == "summary"
-    if shown is None:
-        shown = _Factored(d)
     found = (
         _sparsity(step) if step.kind is StepKind.JACOBIAN else None,
         _entry_sum(d, step, max_entries, shown),
@@ -455,21 +446,6 @@ def certificate_parts(checks: tuple[Check, ...]) -> list[tuple[Check, ...]]:
     return [tuple(p) for p in parts]
 
 
-def _title(c: NetConfig) -> Prose:
-    return ("Backpropagation through the network ", Code(c.net.text))
-
-
-def _settings(c: NetConfig) -> tuple[Prose, ...]:
-    return (
-        (math(f"N = {c.n}"), ", widths ", widths_math(c.widths())),
-        (f"convention {c.convention}",),
-        (f"{c.vec} order",),
-        (f"{c.layout} layout",),
-        (f"loss {c.loss}",),
-        (f"method {c.method}",),
-    )
-
-
 def _intro(d: NetDerivation) -> list[Block]:
     c = d.config
     intro = prose(
@@ -581,8 +557,15 @@ def net_page(
     c = d.config
     out: list[Block] = [
         PageTitle(
-            _title(c),
-            _settings(c),
+            ("Backpropagation through the network ", Code(c.net.text)),
+            (
+                (math(f"N = {c.n}"), ", widths ", widths_math(c.widths())),
+                (f"convention {c.convention}",),
+                (f"{c.vec} order",),
+                (f"{c.layout} layout",),
+                (f"loss {c.loss}",),
+                (f"method {c.method}",),
+            ),
             command_line(c),
             page_config(c),
             setup=setup_code(c),
