@@ -499,39 +499,7 @@ class _NetEngine:
 
     def forward_steps(self) -> None:
         top_k = self.stages[-1].index
-        for st in self.stages:
-            k = st.index
-            if st.kind == "affine":
-                form = layer_form(self.conv.forward(), st)
-                self.steps.append(
-                    Step(
-                        f"forward_{st.output}",
-                        StepKind.DEFINE,
-                        (
-                            f"{net_layer(*st.name)}: ",
-                            mat(st.output),
-                            ", entry by entry",
-                        ),
-                        (
-                            Equation(
-                                Sym(st.output), form, Explicit(self.forward[st.output])
-                            ),
-                            Equation(Sym(st.output), Explicit(self.mats[st.output])),
-                            *self._index_forward(st),
-                        ),
-                        note=prose(
-                            "The forward pass keeps {out} (entries {z}) and its input "
-                            "{input}; the backward pass below writes everything in "
-                            "these cached values.",
-                            out=mat(st.output),
-                            z=ent("z", k),
-                            input=mat(st.input),
-                        ),
-                        wrt=st.output,
-                    )
-                )
-            else:
-                self.steps.append(self._activation_forward(st))
+        self.steps += [self._forward_step(st) for st in self.stages]
         if self.config.loss == "softmax-ce":
             self.steps.append(
                 Step(
@@ -563,8 +531,31 @@ class _NetEngine:
                 )
             )
 
-    def _activation_forward(self, st: Stage) -> Step:
-        k, kind = st.index, st.kind
+    def _forward_step(self, st: Stage) -> Step:
+        """Layer st's forward pass: Zℓ entry by entry, or an activation, what it caches
+        and its slope in the cached values."""
+        k, kind, out = st.index, st.kind, st.output
+        title: Prose = (f"{net_layer(*st.name)}: ", mat(out))
+        if kind == "affine":
+            form = layer_form(self.conv.forward(), st)
+            return Step(
+                f"forward_{out}",
+                StepKind.DEFINE,
+                (*title, ", entry by entry"),
+                (
+                    Equation(Sym(out), form, Explicit(self.forward[out])),
+                    Equation(Sym(out), Explicit(self.mats[out])),
+                    *self._index_forward(st),
+                ),
+                note=prose(
+                    "The forward pass keeps {out} (entries {z}) and its input {input}; "
+                    "the backward pass below writes everything in these cached values.",
+                    out=mat(out),
+                    z=ent("z", k),
+                    input=mat(st.input),
+                ),
+                wrt=out,
+            )
         a, z, r = (_e(x, k, "ij") for x in "azr")
         at, zt, rt = (_t(x, k, "ij") for x in "azr")
         da_dz = math(f"∂{a}/∂{z}", rf"\partial {at}/\partial {zt}")
@@ -611,16 +602,16 @@ class _NetEngine:
                 slope=math(*slope),
             )
         return Step(
-            f"forward_{st.output}",
+            f"forward_{out}",
             StepKind.DEFINE,
-            (f"{net_layer(*st.name)}: ", mat(st.output)),
+            title,
             (
                 Equation(Written(*written)),
                 *cached,
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+                Equation(Sym(out), Explicit(self.mats[out])),
             ),
             note=note,
-            wrt=st.output,
+            wrt=out,
         )
 
     # -- the loss --------------------------------------------------------------------------
