@@ -333,7 +333,6 @@ class _NetEngine:
         self.upstreams: dict[str, PolyMatrix] = {}
         self.upstream_forms = network_forms(config)
         self.local_forms: dict[str, Node] = {}
-        self.top_form: Node = Sym("dY")
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
         #: Samples as rows (N × width), or as columns (width × N: the wx convention).
@@ -420,17 +419,16 @@ class _NetEngine:
         self.define_step()
         self.forward_steps()
         self.progress("loss", 1, total)
-        top_value, top_form = self.loss_steps()
+        top_value, self.top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
         self.scale = Fraction(
             1, self.n if self.config.loss in ("mse", "softmax-ce") else 1
         )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
-        self.top_form = top_form
         lowest = self._lowest_needed()
-        done = 2
-        for pos in range(len(self.stages) - 1, lowest - 1, -1):
+        top_down = range(len(self.stages) - 1, lowest - 1, -1)
+        for done, pos in enumerate(top_down, start=2):
             st = self.stages[pos]
             self.progress(f"{net_layer(*st.name)}: {st.output}", done, total)
             self.steps.append(self._upstream_step(st))
@@ -438,7 +436,6 @@ class _NetEngine:
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
             else:
                 self.activation_backward(st)
-            done += 1
         self.summary_step()
         self.progress("done", total, total)
         return NetDerivation(
