@@ -1258,18 +1258,16 @@ class _NetEngine:
             wrt=var,
             view="index",
         )
+        # the Jacobian route's last steps: d{out}_d{var}, dL_d{var}, reshape_, closed_
+        *route, closed = self.steps[-4:]
         if self.config.method == "index":  # the index route replaces the Jacobian's
-            gone = {f"d{out}_d{var}", f"dL_d{var}", f"reshape_{var}"}
-            self.steps = [s_ for s_ in self.steps if s_.id not in gone]
-        at = [s_.id for s_ in self.steps].index(f"closed_{var}")
-        closed = self.steps[at]
-        if self.config.method == "index":
+            route = []
             closed = replace(
                 closed,
                 uses=(f"index_dL_d{var}",),
                 note="Entry by entry, this product is the collapsed sum above.",
             )
-        self.steps[at : at + 1] = [partial, chain, closed]
+        self.steps[-4:] = [*route, partial, chain, closed]
 
     # -- shared pieces -------------------------------------------------------------------------
     def _upstream_step(self, st: Stage) -> Step:
