@@ -346,7 +346,9 @@ class _NetEngine:
                 self.mats[f"b{k}"] = atoms(
                     f"b{k}", *self.conv.shape("b", *sizes), bias=True
                 )
-                self.forward[st.output] = self.local_value(self.conv.forward(), st)
+                self.forward[st.output] = self.value(
+                    layer_form(self.conv.forward(), st)
+                )
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
             self.mats[st.output] = atoms(
@@ -406,11 +408,10 @@ class _NetEngine:
             "b": self.mats[f"b{k}"],
         }
 
-    def local_value(self, node: Node, st: Stage, **more: PolyMatrix) -> PolyMatrix:
-        """A single-layer formula's value at affine layer st (X, W, b: :meth:`env`; N, D,
-        M: its sizes), ``more`` giving further roles (dY)."""
-        sizes = {"N": self.n, "D": st.in_width, "M": st.out_width}
-        return evaluate(node, {**self.env(st), **more}, self.order, sizes)
+    def value(self, node: Node, **more: PolyMatrix) -> PolyMatrix:
+        """A network formula's value: its roles read from the network's matrices (and
+        ``more``: upstreams such as dZ2), its sizes N, D, Kℓ the network's."""
+        return evaluate(node, {**self.mats, **more}, self.order, self.config.sizes())
 
     # -- the whole run -----------------------------------------------------------------
     def run(self) -> NetDerivation:
@@ -925,9 +926,8 @@ class _NetEngine:
         z = self.forward[out]
         for role, var in todo:
             jac = affine_jacobian(z.vec(order), maths.atom_names(env[role], order))
-            kron_role = self.conv.kronecker(role, order)
-            kron = self.local_value(kron_role, st)
-            kron_node = layer_form(kron_role, st)
+            kron_node = layer_form(self.conv.kronecker(role, order), st)
+            kron = self.value(kron_node)
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
@@ -963,9 +963,8 @@ class _NetEngine:
                     wrt=var,
                 )
             )
-            closed_role = self.conv.closed_form(role)
-            closed_node = layer_form(closed_role, st, dY=f"d{out}")
-            closed = self.local_value(closed_role, st, dY=up_symbols)
+            closed_node = layer_form(self.conv.closed_form(role), st, dY=f"d{out}")
+            closed = self.value(closed_node, **{f"d{out}": up_symbols})
             reshape_note = prose(
                 "Putting each {dv} back where $v$ sits in {var} (undoing vec) gives a "
                 "matrix of the shape of {var}.",
@@ -985,8 +984,7 @@ class _NetEngine:
             composed, form = self._compose(var, out, local, closed_node)
             if var in self.wanted:
                 # The network form, evaluated from its formula, against the composition.
-                env_net = {**self.mats, f"d{self.top}": self.upstreams[self.top]}
-                direct = evaluate(form, env_net, order, self.config.sizes())
+                direct = self.value(form, **{f"d{self.top}": self.upstreams[self.top]})
                 net_ok = self._check(
                     var,
                     Claim.NETWORK,
@@ -1029,7 +1027,7 @@ class _NetEngine:
         # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), nonzero where the positions agree.
         jac = diag_of(slope.vec(order))
         diag_node = Diag(Slope(kind, k))
-        structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
+        structured = self.value(diag_node)
         self._check(
             zrole,
             Claim.DIAGONAL,
@@ -1072,9 +1070,7 @@ class _NetEngine:
             )
         )
         closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
-        closed = evaluate(
-            closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
-        )
+        closed = self.value(closed_node, **{f"d{out}": up_symbols})
         reshape_note = prose(
             "Undoing vec puts {dz} back where {z} sits.",
             dz=math(
