@@ -16,7 +16,7 @@ applied by writing the last target of each row as 1 − the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -31,6 +31,7 @@ from ..algebra import (
     vec_positions,
 )
 from ..conventions import mse_upstream, softmax_ce_upstream
+from ..derive import Progress
 from ..notation import (
     Deriv,
     Equation,
@@ -73,8 +74,6 @@ from .notes import ent_tex as _t
 from .notes import ent_text as _e
 from .spec import LayerSpec, NetConfig, variables
 
-#: Called as progress(task, done, total) while long work runs.
-Progress = Callable[[str, int, int], None]
 #: A factor of an index formula: "δ", the slope "f", or an entry's (letters, layer).
 Name = str | tuple[str, int | None]
 #: The summed index letter (None: no sum), ∂out_ij/∂var_kl and the collapsed sum, as
