@@ -289,15 +289,15 @@ def derive_net(
 
 
 def scaled_strings(raw: PolyMatrix, scale: Fraction) -> list[list[str]]:
-    """Entries of scale·raw as strings, the scale written once: ``(x_1_1*p_1_1 - …)/16``."""
+    """Entries of scale·raw as strings, the scale (1/N or 1) written once:
+    ``(x_1_1*p_1_1 - …)/16``."""
     if scale == 1:
         return raw.to_strings()
-    num, den = scale.numerator, scale.denominator
 
     def entry(p: Poly) -> str:
         if len(p) <= 1:
             return p.scale(scale).to_str()
-        return f"{num}*({p.to_str()})/{den}" if num != 1 else f"({p.to_str()})/{den}"
+        return f"({p.to_str()})/{scale.denominator}"
 
     return [[entry(raw[i, j]) for j in range(raw.cols)] for i in range(raw.rows)]
 

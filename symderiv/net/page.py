@@ -192,12 +192,9 @@ def step_blocks(
             net_summary_uses(d.config.loss, mat("dY"), mat("T")) if summary else None
         )
         blocks.append(Note(note, short, aside=True))
-    if summary:
-        lines = code_lines(d)
-        if lines:
-            blocks.append(
-                CodeBlock(("The same backward pass in NumPy, top down:",), tuple(lines))
-            )
+    if summary and (lines := code_lines(d)):
+        intro = ("The same backward pass in NumPy, top down:",)
+        blocks.append(CodeBlock(intro, tuple(lines)))
     return blocks
 
 
