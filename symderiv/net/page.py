@@ -354,30 +354,25 @@ class NetShapes(Shapes):
         self.sizes, self.size_names = c.sizes(), {}
         self.roles = {}
 
-        def per_sample(width: str) -> NodeShape:
-            out = NodeShape(("N",), (width,))
-            return out.T if conv.samples_as_columns else out
-
-        self.roles["X"] = self.roles["dX"] = per_sample("D")
-        last = "D"
         for st in d.stages:
             k = st.index
+            # the single layer's shapes, its D and M this layer's input and output widths
+            widths = {"D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+            layer = {
+                role: NodeShape(
+                    tuple(widths.get(str(f), f) for f in shape.rows),
+                    tuple(widths.get(str(f), f) for f in shape.cols),
+                )
+                for role, shape in conv.shapes.items()
+            }
             if st.kind == "affine":
-                width = f"K{k}"
-                rename = {"D": last, "M": width}
-                for role in ("W", "b"):
-                    base = conv.shapes[role]
-                    self.roles[f"{role}{k}"] = self.roles[f"d{role}{k}"] = NodeShape(
-                        tuple(rename.get(str(f), f) for f in base.rows),
-                        tuple(rename.get(str(f), f) for f in base.cols),
-                    )
-                last = width
+                own = {st.input: "X", f"W{k}": "W", f"b{k}": "b", st.output: "Y"}
             else:
-                self.roles[f"R{k}"] = per_sample(last)
-            for role in (st.output, f"d{st.output}"):
-                self.roles[role] = per_sample(last)
+                own = {f"R{k}": "Y", st.output: "Y"}
+            for role, single in own.items():
+                self.roles[role] = self.roles[f"d{role}"] = layer[single]
         for role in ("P", "T", "dY"):
-            self.roles[role] = per_sample(last)
+            self.roles[role] = layer["Y"]
 
 
 # -- the summary's NumPy lines -------------------------------------------------------------------
