@@ -394,10 +394,6 @@ class _NetEngine:
         """The shape of a matrix with one row per sample (one column in wx)."""
         return (width, self.n) if self.columns else (self.n, width)
 
-    def at(self, sample: int, j: int) -> tuple[int, int]:
-        """The matrix position of entry ``j`` of sample ``sample``."""
-        return (j, sample) if self.columns else (sample, j)
-
     def env(self, st: Stage) -> dict[str, PolyMatrix]:
         """The single layer's X, W, b as affine layer st's input, Wℓ and bℓ."""
         k = st.index
@@ -678,7 +674,6 @@ class _NetEngine:
         scale = Fraction(1, n)
         shape = self.act_shape(width)
         pos = vec_positions(shape, order)
-        at = self.at
         word = self.sample_word
         # The order in which each sample's entries are contiguous in vec(P), and which
         # index of a position is its sample.
@@ -799,10 +794,11 @@ class _NetEngine:
         sums = ones @ T_ if self.columns else T_ @ ones
         fused = (T_ - hadamard(P, sums)).scale(-scale)
         self._check("P", Claim.ROUTES, unfused, fused)
-        # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
+        # Σ_j t_ij = 1: write the last target of each sample as 1 − the others.
+        by_sample = T_.transpose() if self.columns else T_  # a row per sample
         onehot = {
-            next(iter(T_[at(i, width - 1)].atoms())): ONE
-            - sum((T_[at(i, l_)] for l_ in range(width - 1)), Poly())
+            next(iter(by_sample[i, width - 1].atoms())): ONE
+            - sum((by_sample[i, l_] for l_ in range(width - 1)), Poly())
             for i in range(n)
         }
         target = (P - T_).scale(scale)
