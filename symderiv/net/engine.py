@@ -16,7 +16,7 @@ applied by writing the last target of each row as 1 − the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -31,6 +31,7 @@ from ..algebra import (
     vec_positions,
 )
 from ..conventions import mse_upstream, softmax_ce_upstream
+from ..derive import Progress
 from ..notation import (
     Deriv,
     Equation,
@@ -45,7 +46,17 @@ from ..notation import (
     Vec,
     transpose,
 )
-from ..notes import Claim, Code, F, M, Prose, joined, net_layer, net_summary_uses
+from ..notes import (
+    Claim,
+    Code,
+    F,
+    M,
+    Prose,
+    joined,
+    net_layer,
+    net_summary_uses,
+    prose,
+)
 from ..steps import Check, Result, Step, StepKind
 from .notation import (
     Diag,
@@ -63,8 +74,6 @@ from .notes import ent_tex as _t
 from .notes import ent_text as _e
 from .spec import LayerSpec, NetConfig, variables
 
-#: Called as progress(task, done, total) while long work runs.
-Progress = Callable[[str, int, int], None]
 #: A factor of an index formula: "δ", the slope "f", or an entry's (letters, layer).
 Name = str | tuple[str, int | None]
 #: The summed index letter (None: no sum), ∂out_ij/∂var_kl and the collapsed sum, as
@@ -280,15 +289,15 @@ def derive_net(
 
 
 def scaled_strings(raw: PolyMatrix, scale: Fraction) -> list[list[str]]:
-    """Entries of scale·raw as strings, the scale written once: ``(x_1_1*p_1_1 - …)/16``."""
+    """Entries of scale·raw as strings, the scale (1/N or 1) written once:
+    ``(x_1_1*p_1_1 - …)/16``."""
     if scale == 1:
         return raw.to_strings()
-    num, den = scale.numerator, scale.denominator
 
     def entry(p: Poly) -> str:
         if len(p) <= 1:
             return p.scale(scale).to_str()
-        return f"{num}*({p.to_str()})/{den}" if num != 1 else f"({p.to_str()})/{den}"
+        return f"({p.to_str()})/{scale.denominator}"
 
     return [[entry(raw[i, j]) for j in range(raw.cols)] for i in range(raw.rows)]
 
@@ -323,7 +332,6 @@ class _NetEngine:
         self.upstreams: dict[str, PolyMatrix] = {}
         self.upstream_forms = network_forms(config)
         self.local_forms: dict[str, Node] = {}
-        self.top_form: Node = Sym("dY")
         self.mats: dict[str, PolyMatrix] = {}
         self.forward: dict[str, PolyMatrix] = {}
         #: Samples as rows (N × width), or as columns (width × N: the wx convention).
@@ -337,7 +345,9 @@ class _NetEngine:
                 self.mats[f"b{k}"] = atoms(
                     f"b{k}", *self.conv.shape("b", *sizes), bias=True
                 )
-                self.forward[st.output] = self.local_value(self.conv.forward(), st)
+                self.forward[st.output] = self.value(
+                    layer_form(self.conv.forward(), st)
+                )
             elif st.kind == "relu":
                 self.mats[f"R{k}"] = atoms(f"r{k}", *self.act_shape(st.out_width))
             self.mats[st.output] = atoms(
@@ -384,10 +394,6 @@ class _NetEngine:
         """The shape of a matrix with one row per sample (one column in wx)."""
         return (width, self.n) if self.columns else (self.n, width)
 
-    def at(self, sample: int, j: int) -> tuple[int, int]:
-        """The matrix position of entry ``j`` of sample ``sample``."""
-        return (j, sample) if self.columns else (sample, j)
-
     def env(self, st: Stage) -> dict[str, PolyMatrix]:
         """The single layer's X, W, b as affine layer st's input, Wℓ and bℓ."""
         k = st.index
@@ -397,11 +403,10 @@ class _NetEngine:
             "b": self.mats[f"b{k}"],
         }
 
-    def local_value(self, node: Node, st: Stage, **more: PolyMatrix) -> PolyMatrix:
-        """A single-layer formula's value at affine layer st (X, W, b: :meth:`env`; N, D,
-        M: its sizes), ``more`` giving further roles (dY)."""
-        sizes = {"N": self.n, "D": st.in_width, "M": st.out_width}
-        return evaluate(node, {**self.env(st), **more}, self.order, sizes)
+    def value(self, node: Node, **more: PolyMatrix) -> PolyMatrix:
+        """A network formula's value: its roles read from the network's matrices (and
+        ``more``: upstreams such as dZ2), its sizes N, D, Kℓ the network's."""
+        return evaluate(node, {**self.mats, **more}, self.order, self.config.sizes())
 
     # -- the whole run -----------------------------------------------------------------
     def run(self) -> NetDerivation:
@@ -410,17 +415,16 @@ class _NetEngine:
         self.define_step()
         self.forward_steps()
         self.progress("loss", 1, total)
-        top_value, top_form = self.loss_steps()
+        top_value, self.top_form = self.loss_steps()
         # The 1/N of mse and softmax-ce is factored out while composing (integer
         # coefficients are much faster than Fractions) and applied once at the end.
         self.scale = Fraction(
             1, self.n if self.config.loss in ("mse", "softmax-ce") else 1
         )
         self.upstreams[self.top] = top_value.scale(1 / self.scale)
-        self.top_form = top_form
         lowest = self._lowest_needed()
-        done = 2
-        for pos in range(len(self.stages) - 1, lowest - 1, -1):
+        top_down = range(len(self.stages) - 1, lowest - 1, -1)
+        for done, pos in enumerate(top_down, start=2):
             st = self.stages[pos]
             self.progress(f"{net_layer(*st.name)}: {st.output}", done, total)
             self.steps.append(self._upstream_step(st))
@@ -428,7 +432,6 @@ class _NetEngine:
                 self.affine_backward(st, need_input=pos > lowest or "X" in self.wanted)
             else:
                 self.activation_backward(st)
-            done += 1
         self.summary_step()
         self.progress("done", total, total)
         return NetDerivation(
@@ -460,74 +463,36 @@ class _NetEngine:
         # X, W1, b1, W2, b2, ...
         eqs = [Equation(Sym(v), Explicit(self.mats[v])) for v in variables(c.net)]
         affine = len(c.widths()) - 1
+        ell = math("ℓ", r"\ell")
         self.steps.append(
             Step(
                 "define",
                 StepKind.DEFINE,
                 "The network and its symbols",
                 tuple(eqs),
-                note=(
-                    "Network ",
-                    Code(c.net.text),
-                    ": ",
-                    math(f"N = {c.n}"),
-                    " samples; widths ",
-                    widths_math(c.widths()),
-                    " (",
-                    math("D"),
-                    " of the input, ",
-                    math("Kℓ", r"K_{\ell}") if affine > 1 else math("K1", "K_{1}"),
-                    " of the output of affine layer ",
-                    math("ℓ", r"\ell") if affine > 1 else "1",
-                    f"); every affine layer in the {self.conv.name} convention "
-                    f"({self.conv.source}). The weights and bias of affine layer ",
-                    math("ℓ", r"\ell"),
-                    " have the entries ",
-                    math("w⁽ℓ⁾ᵢⱼ", r"w^{(\ell)}_{ij}"),
-                    " and ",
-                    math("b⁽ℓ⁾ⱼ", r"b^{(\ell)}_{j}"),
-                    "; every entry is its own symbol, indexed from 1.",
+                note=prose(
+                    "Network {net}: {n} samples; widths {widths} ($D$ of the input, {k} "
+                    "of the output of affine layer {layer}); every affine layer in the "
+                    "{conv} convention ({source}). The weights and bias of affine layer "
+                    "{ell} have the entries {w} and {b}; every entry is its own symbol, "
+                    "indexed from 1.",
+                    net=Code(c.net.text),
+                    n=math(f"N = {c.n}"),
+                    widths=widths_math(c.widths()),
+                    k=math("Kℓ", r"K_{\ell}") if affine > 1 else math("K1", "K_{1}"),
+                    layer=ell if affine > 1 else "1",
+                    conv=self.conv.name,
+                    source=self.conv.source,
+                    ell=ell,
+                    w=math("w⁽ℓ⁾ᵢⱼ", r"w^{(\ell)}_{ij}"),
+                    b=math("b⁽ℓ⁾ⱼ", r"b^{(\ell)}_{j}"),
                 ),
             )
         )
 
     def forward_steps(self) -> None:
         top_k = self.stages[-1].index
-        for st in self.stages:
-            k = st.index
-            if st.kind == "affine":
-                form = layer_form(self.conv.forward(), st)
-                self.steps.append(
-                    Step(
-                        f"forward_{st.output}",
-                        StepKind.DEFINE,
-                        (
-                            f"{net_layer(*st.name)}: ",
-                            mat(st.output),
-                            ", entry by entry",
-                        ),
-                        (
-                            Equation(
-                                Sym(st.output), form, Explicit(self.forward[st.output])
-                            ),
-                            Equation(Sym(st.output), Explicit(self.mats[st.output])),
-                            *self._index_forward(st),
-                        ),
-                        note=(
-                            "The forward pass keeps ",
-                            mat(st.output),
-                            " (entries ",
-                            ent("z", k),
-                            ") and its input ",
-                            mat(st.input),
-                            "; the backward pass below writes everything in these "
-                            "cached values.",
-                        ),
-                        wrt=st.output,
-                    )
-                )
-            else:
-                self.steps.append(self._activation_forward(st))
+        self.steps += [self._forward_step(st) for st in self.stages]
         if self.config.loss == "softmax-ce":
             self.steps.append(
                 Step(
@@ -547,23 +512,43 @@ class _NetEngine:
                         ),
                         Equation(Sym("P"), Explicit(self.mats["P"])),
                     ),
-                    note=(
-                        self.sample_word.capitalize() + " ",
-                        math(self.sample_letter),
-                        " of ",
-                        mat("P"),
-                        " is a probability vector (",
-                        self.sums_to_one("p"),
-                        "); the forward pass caches ",
-                        mat("P"),
-                        ", and the backward pass is written in its entries.",
+                    note=prose(
+                        "{word} {i} of {P} is a probability vector ({one}); the forward "
+                        "pass caches {P}, and the backward pass is written in its entries.",
+                        word=self.sample_word.capitalize(),
+                        i=math(self.sample_letter),
+                        P=mat("P"),
+                        one=self.sums_to_one("p"),
                     ),
                     wrt="P",
                 )
             )
 
-    def _activation_forward(self, st: Stage) -> Step:
-        k, kind = st.index, st.kind
+    def _forward_step(self, st: Stage) -> Step:
+        """Layer st's forward pass: Zℓ entry by entry, or an activation, what it caches
+        and its slope in the cached values."""
+        k, kind, out = st.index, st.kind, st.output
+        title: Prose = (f"{net_layer(*st.name)}: ", mat(out))
+        if kind == "affine":
+            form = layer_form(self.conv.forward(), st)
+            return Step(
+                f"forward_{out}",
+                StepKind.DEFINE,
+                (*title, ", entry by entry"),
+                (
+                    Equation(Sym(out), form, Explicit(self.forward[out])),
+                    Equation(Sym(out), Explicit(self.mats[out])),
+                    *self._index_forward(st),
+                ),
+                note=prose(
+                    "The forward pass keeps {out} (entries {z}) and its input {input}; "
+                    "the backward pass below writes everything in these cached values.",
+                    out=mat(out),
+                    z=ent("z", k),
+                    input=mat(st.input),
+                ),
+                wrt=out,
+            )
         a, z, r = (_e(x, k, "ij") for x in "azr")
         at, zt, rt = (_t(x, k, "ij") for x in "azr")
         da_dz = math(f"∂{a}/∂{z}", rf"\partial {at}/\partial {zt}")
@@ -575,17 +560,14 @@ class _NetEngine:
                 rf"{at} = \max(0, {zt}) = {rt} \, {zt}",
             )
             cached = (Equation(Sym(f"R{k}"), Explicit(self.mats[f"R{k}"])),)
-            note = (
-                "The forward pass caches the mask ",
-                ent("r", k),
-                " (1 where ",
-                math(f"{z} > 0", f"{zt} > 0"),
-                ", else 0); the derivative of ",
-                math("max(0, z)", r"\max(0, z)"),
-                " is that mask: ",
-                da_dz,
-                math(f" = {r}", f" = {rt}"),
-                ".",
+            note = prose(
+                "The forward pass caches the mask {r} (1 where {positive}, else 0); the "
+                "derivative of {max} is that mask: {da_dz}{slope}.",
+                r=ent("r", k),
+                positive=math(f"{z} > 0", f"{zt} > 0"),
+                max=math("max(0, z)", r"\max(0, z)"),
+                da_dz=da_dz,
+                slope=math(f" = {r}", f" = {rt}"),
             )
         else:
             # The forward formula, the derivative's identity and the slope it gives.
@@ -604,27 +586,25 @@ class _NetEngine:
                     (f" = {a}(1 − {a})", f" = {at}(1 - {at})"),
                 ),
             }[kind]
-            note = (
-                "The forward pass caches the output ",
-                ent("a", k),
-                "; since ",
-                math(*identity),
-                ", ",
-                da_dz,
-                math(*slope),
-                ", a polynomial in what is cached.",
+            note = prose(
+                "The forward pass caches the output {a}; since {identity}, "
+                "{da_dz}{slope}, a polynomial in what is cached.",
+                a=ent("a", k),
+                identity=math(*identity),
+                da_dz=da_dz,
+                slope=math(*slope),
             )
         return Step(
-            f"forward_{st.output}",
+            f"forward_{out}",
             StepKind.DEFINE,
-            (f"{net_layer(*st.name)}: ", mat(st.output)),
+            title,
             (
                 Equation(Written(*written)),
                 *cached,
-                Equation(Sym(f"A{k}"), Explicit(self.mats[f"A{k}"])),
+                Equation(Sym(out), Explicit(self.mats[out])),
             ),
             note=note,
-            wrt=st.output,
+            wrt=out,
         )
 
     # -- the loss --------------------------------------------------------------------------
@@ -640,18 +620,17 @@ class _NetEngine:
         written: tuple[Equation, ...] = ()
         if c.loss == "generic":
             value = self.mats["dY"]
-            note = (
-                "The layers above hand the network the upstream derivatives ",
-                math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
-                " (the entries of ",
-                mat("dY"),
-                "); they stay symbols.",
+            note = prose(
+                "The layers above hand the network the upstream derivatives {dy} (the "
+                "entries of {dY}); they stay symbols.",
+                dy=math(f"∂L/∂{y}", rf"\partial L/\partial {yt}"),
+                dY=mat("dY"),
             )
         elif c.loss == "sum":
             value = PolyMatrix.ones(*self.act_shape(self.stages[-1].out_width))
             sum_y = math(f"L = Σᵢⱼ {y}", rf"L = \sum_{{ij}} {yt}")
             written = (Equation(Written(sum_y.text, sum_y.latex)),)
-            note = ("For ", sum_y, " every upstream derivative is 1.")
+            note = prose("For {sum_y} every upstream derivative is 1.", sum_y=sum_y)
         else:  # mse
             value = (self.mats[top] - self.mats["T"]).scale(Fraction(1, n))
             written = (
@@ -663,15 +642,13 @@ class _NetEngine:
                     )
                 ),
             )
-            note = (
-                math(
+            note = prose(
+                "{dy}: the $1/N$ of the batch average is here, once, and every layer "
+                "below inherits it through the chain rule.",
+                dy=math(
                     f"∂L/∂{y} = ({y} − tᵢⱼ)/N",
                     rf"\partial L/\partial {yt} = ({yt} - t_{{ij}})/N",
                 ),
-                ": the ",
-                math("1/N"),
-                " of the batch average is here, once, and every layer below inherits "
-                "it through the chain rule.",
             )
         self.steps.append(
             Step(
@@ -697,7 +674,6 @@ class _NetEngine:
         scale = Fraction(1, n)
         shape = self.act_shape(width)
         pos = vec_positions(shape, order)
-        at = self.at
         word = self.sample_word
         # The order in which each sample's entries are contiguous in vec(P), and which
         # index of a position is its sample.
@@ -726,22 +702,19 @@ class _NetEngine:
                     Equation(Sym("T"), Explicit(T_)),
                     Equation(Jac("L", "p"), Explicit(row)),
                 ),
-                note=(
-                    f"Each target {word} is one-hot (",
-                    self.sums_to_one("t"),
-                    "). ",
-                    math(
+                note=prose(
+                    "Each target {word} is one-hot ({one}). {dp} is not a polynomial, "
+                    "but its {inverse} cancels against the {p} of the softmax Jacobian "
+                    "below (written {power}).",
+                    word=word,
+                    one=self.sums_to_one("t"),
+                    dp=math(
                         "∂L/∂pᵢⱼ = −tᵢⱼ/(N pᵢⱼ)",
-                        r"\partial L/\partial p_{ij} = "
-                        r"-t_{ij}/(N p_{ij})",
+                        r"\partial L/\partial p_{ij} = -t_{ij}/(N p_{ij})",
                     ),
-                    " is not a polynomial, but its ",
-                    math("1/pᵢⱼ", "1/p_{ij}"),
-                    " cancels against the ",
-                    math("pᵢⱼ", "p_{ij}"),
-                    " of the softmax Jacobian below (written ",
-                    math("pᵢⱼ⁻¹", "p_{ij}^{-1}"),
-                    ").",
+                    inverse=math("1/pᵢⱼ", "1/p_{ij}"),
+                    p=math("pᵢⱼ", "p_{ij}"),
+                    power=math("pᵢⱼ⁻¹", "p_{ij}^{-1}"),
                 ),
                 wrt="P",
             )
@@ -784,30 +757,26 @@ class _NetEngine:
                     ),
                     Equation(Deriv("P", f"Z{k}", vec=True), Explicit(jac, block_rows)),
                 ),
-                note=(
-                    word.capitalize() + " ",
-                    math(self.sample_letter),
-                    " of ",
-                    mat("P"),
-                    f" depends on {word} ",
-                    math(self.sample_letter),
-                    " of ",
-                    mat(f"Z{k}"),
-                    " only, so the Jacobian is block diagonal"
-                    + (
-                        ""
-                        if order == contiguous
-                        else f" (in {contiguous} order; {order} order permutes it)"
-                    )
-                    + ": ",
-                    math("N"),
-                    " blocks ",
-                    math(
+                note=prose(
+                    "{Word} {i} of {P} depends on {word} {i} of {Z} only, so the "
+                    "Jacobian is block diagonal{permuted}: $N$ blocks {block} of "
+                    "{width} × {width}, each diagonal minus a rank-one correction; "
+                    "{nnz} nonzero entries of {size}.",
+                    Word=word.capitalize(),
+                    i=math(self.sample_letter),
+                    P=mat("P"),
+                    word=word,
+                    Z=mat(f"Z{k}"),
+                    permuted=""
+                    if order == contiguous
+                    else f" (in {contiguous} order; {order} order permutes it)",
+                    block=math(
                         "diag(pᵢ) − pᵢ pᵢᵀ",
                         r"\operatorname{diag}(p_{i}) - p_{i} p_{i}^{T}",
                     ),
-                    f" of {width} × {width}, each diagonal minus a rank-one correction; "
-                    f"{jac.nnz()} nonzero entries of {size * size}.",
+                    width=str(width),
+                    nnz=str(jac.nnz()),
+                    size=str(size * size),
                 ),
                 uses=("forward_P",),
                 wrt="P",
@@ -825,10 +794,11 @@ class _NetEngine:
         sums = ones @ T_ if self.columns else T_ @ ones
         fused = (T_ - hadamard(P, sums)).scale(-scale)
         self._check("P", Claim.ROUTES, unfused, fused)
-        # Σ_j t_ij = 1: write the last target of each row as 1 − the others.
+        # Σ_j t_ij = 1: write the last target of each sample as 1 − the others.
+        by_sample = T_.transpose() if self.columns else T_  # a row per sample
         onehot = {
-            next(iter(T_[at(i, width - 1)].atoms())): ONE
-            - sum((T_[at(i, l_)] for l_ in range(width - 1)), Poly())
+            next(iter(by_sample[i, width - 1].atoms())): ONE
+            - sum((by_sample[i, l_] for l_ in range(width - 1)), Poly())
             for i in range(n)
         }
         target = (P - T_).scale(scale)
@@ -844,11 +814,12 @@ class _NetEngine:
                     Equation(Jac("L", f"z{k}"), Explicit(chain)),
                     Equation(Deriv("L", f"Z{k}"), Explicit(unfused)),
                 ),
-                note=(
-                    "Entry ",
-                    math("(i, j)"),
-                    ": ",
-                    math(
+                note=prose(
+                    "Entry $(i, j)$: {entry}: the $1/p$ cancels, and the rank-one "
+                    "correction brings in the {word} sum of {T}.",
+                    word=word,
+                    T=mat("T"),
+                    entry=math(
                         f"Σₗ (−{self.u('t', 'il')}/(N {self.u('p', 'il')})) "
                         f"{self.u('p', 'il')} (δ{self.sub('lc')} − {self.u('p', 'ic')}) = "
                         f"−(1/N)({self.u('t', 'ic')} − {self.u('p', 'ic')} Σₗ "
@@ -859,11 +830,6 @@ class _NetEngine:
                         rf"-\tfrac{{1}}{{N}}\bigl({self.x('t', 'ic')} - {self.x('p', 'ic')} "
                         rf"\sum_{{l}} {self.x('t', 'il')}\bigr)",
                     ),
-                    ": the ",
-                    math("1/p"),
-                    f" cancels, and the rank-one correction brings in the {word} sum of ",
-                    mat("T"),
-                    ".",
                 ),
                 uses=("loss", "dP_dZ"),
                 wrt="P",
@@ -907,13 +873,11 @@ class _NetEngine:
                         Explicit(target),
                     ),
                 ),
-                note=(
+                note=prose(
                     "Both routes agree entry by entry (see the certificate); with one-hot "
-                    "targets the result is ",
-                    math("(P − T)/N", "(P - T)/N"),
-                    ". The ",
-                    math("1/N"),
-                    " is the batch average of the loss, and every layer below inherits it.",
+                    "targets the result is {result}. The $1/N$ is the batch average of "
+                    "the loss, and every layer below inherits it.",
+                    result=math("(P − T)/N", "(P - T)/N"),
                 ),
                 uses=(f"dL_dZ{k}_chain",),
                 wrt="P",
@@ -957,9 +921,8 @@ class _NetEngine:
         z = self.forward[out]
         for role, var in todo:
             jac = affine_jacobian(z.vec(order), maths.atom_names(env[role], order))
-            kron_role = self.conv.kronecker(role, order)
-            kron = self.local_value(kron_role, st)
-            kron_node = layer_form(kron_role, st)
+            kron_node = layer_form(self.conv.kronecker(role, order), st)
+            kron = self.value(kron_node)
             kron_ok = self._check(
                 var,
                 Claim.KRONECKER,
@@ -983,29 +946,25 @@ class _NetEngine:
                         Equation(Deriv(out, var, vec=True), Explicit(jac, blocks)),
                         Equation(Deriv(out, var, vec=True), kron_node),
                     ),
-                    note=(
-                        f"Layer {k} is affine, so this is the single layer's Jacobian with ",
-                        mat(st.input),
-                        f" as its input: {jac.nnz()} nonzero entries of "
-                        f"{jac.rows * jac.cols}.",
+                    note=prose(
+                        "Layer {k} is affine, so this is the single layer's Jacobian with "
+                        "{input} as its input: {nnz} nonzero entries of {total}.",
+                        k=str(k),
+                        input=mat(st.input),
+                        nnz=str(jac.nnz()),
+                        total=str(jac.rows * jac.cols),
                     ),
                     uses=(f"forward_{out}",),
                     wrt=var,
                 )
             )
-            closed_role = self.conv.closed_form(role)
-            closed_node = layer_form(closed_role, st, dY=f"d{out}")
-            closed = self.local_value(closed_role, st, dY=up_symbols)
-            reshape_note: Prose = (
-                "Putting each ",
-                math("∂L/∂v", r"\partial L/\partial v"),
-                " back where ",
-                math("v"),
-                " sits in ",
-                mat(var),
-                " (undoing vec) gives a matrix of the shape of ",
-                mat(var),
-                ".",
+            closed_node = layer_form(self.conv.closed_form(role), st, dY=f"d{out}")
+            closed = self.value(closed_node, **{f"d{out}": up_symbols})
+            reshape_note = prose(
+                "Putting each {dv} back where $v$ sits in {var} (undoing vec) gives a "
+                "matrix of the shape of {var}.",
+                dv=math("∂L/∂v", r"\partial L/\partial v"),
+                var=mat(var),
             )
             closed_note = "The matrix above is exactly this product, entry by entry."
             chain, local, ok = self._chain_and_close(
@@ -1020,8 +979,7 @@ class _NetEngine:
             composed, form = self._compose(var, out, local, closed_node)
             if var in self.wanted:
                 # The network form, evaluated from its formula, against the composition.
-                env_net = {**self.mats, f"d{self.top}": self.upstreams[self.top]}
-                direct = evaluate(form, env_net, order, self.config.sizes())
+                direct = self.value(form, **{f"d{self.top}": self.upstreams[self.top]})
                 net_ok = self._check(
                     var,
                     Claim.NETWORK,
@@ -1064,7 +1022,7 @@ class _NetEngine:
         # Explicit: ∂a_ij/∂z_kl = δ_ik δ_jl f'(z_ij), nonzero where the positions agree.
         jac = diag_of(slope.vec(order))
         diag_node = Diag(Slope(kind, k))
-        structured = evaluate(diag_node, {zrole: self.mats[zrole]}, order)
+        structured = self.value(diag_node)
         self._check(
             zrole,
             Claim.DIAGONAL,
@@ -1091,40 +1049,37 @@ class _NetEngine:
                     Equation(Deriv(out, zrole, vec=True), Explicit(jac)),
                     Equation(Deriv(out, zrole, vec=True), diag_node),
                 ),
-                note=(
-                    f"{kind} acts entry by entry, so ",
-                    ent("a", k),
-                    " depends on ",
-                    ent("z", k),
-                    f" only: the Jacobian is diagonal, {jac.nnz()} nonzero entries of "
-                    f"{jac.rows**2}. A row times a diagonal matrix scales each entry: a "
-                    "Hadamard product, not a matrix product.",
+                note=prose(
+                    "{kind} acts entry by entry, so {a} depends on {z} only: the Jacobian "
+                    "is diagonal, {nnz} nonzero entries of {total}. A row times a "
+                    "diagonal matrix scales each entry: a Hadamard product, not a matrix "
+                    "product.",
+                    kind=kind,
+                    a=ent("a", k),
+                    z=ent("z", k),
+                    nnz=str(jac.nnz()),
+                    total=str(jac.rows**2),
                 ),
                 uses=(f"forward_{out}",),
                 wrt=zrole,
             )
         )
         closed_node = Had(Sym(f"d{out}"), Slope(kind, k))
-        closed = evaluate(
-            closed_node, {f"d{out}": up_symbols, zrole: self.mats[zrole]}, order
-        )
-        reshape_note: Prose = (
-            "Undoing vec puts ",
-            math(
+        closed = self.value(closed_node, **{f"d{out}": up_symbols})
+        reshape_note = prose(
+            "Undoing vec puts {dz} back where {z} sits.",
+            dz=math(
                 f"∂L/∂{_e('z', k, 'ij')}",
                 rf"\partial L/\partial {_t('z', k, 'ij')}",
             ),
-            " back where ",
-            ent("z", k),
-            " sits.",
+            z=ent("z", k),
         )
-        closed_note: Prose = (
-            math("⊙", r"\odot"),
-            " multiplies entry by entry: ",
-            mat(f"d{zrole}"),
-            " has the shape of ",
-            mat(out),
-            ", and no transpose appears (the Jacobian is diagonal).",
+        closed_note = prose(
+            "{had} multiplies entry by entry: {dz} has the shape of {out}, and no "
+            "transpose appears (the Jacobian is diagonal).",
+            had=math("⊙", r"\odot"),
+            dz=mat(f"d{zrole}"),
+            out=mat(out),
         )
         _, local, _ = self._chain_and_close(
             st,
@@ -1259,13 +1214,12 @@ class _NetEngine:
                     )
                 ),
             ),
-            note=(
-                "The Kronecker delta ",
-                math("δ", r"\delta"),
-                " is 1 where its two indices agree and 0 elsewhere: it says which "
-                "entries of the output depend on which entry of ",
-                mat(var),
-                ".",
+            note=prose(
+                "The Kronecker delta {delta} is 1 where its two indices agree and 0 "
+                "elsewhere: it says which entries of the output depend on which entry "
+                "of {var}.",
+                delta=math("δ", r"\delta"),
+                var=mat(var),
             ),
             uses=(f"forward_{out}",),
             wrt=var,
@@ -1284,30 +1238,27 @@ class _NetEngine:
                     )
                 ),
             ),
-            note=(
-                "The chain rule sums over every entry ",
-                math("(i, j)"),
-                " of the output; each delta keeps only the terms where its indices "
-                "agree, so its sum collapses. What is left is entry ",
-                math("(k, l)") if role != "b" else math("l"),
-                " of the closed form below (checked entry by entry in the certificate).",
+            note=prose(
+                "The chain rule sums over every entry $(i, j)$ of the output; each delta "
+                "keeps only the terms where its indices agree, so its sum collapses. "
+                "What is left is entry {kl} of the closed form below (checked entry by "
+                "entry in the certificate).",
+                kl=math("(k, l)") if role != "b" else math("l"),
             ),
             uses=(f"upstream_{out}", f"index_d{out}_d{var}"),
             wrt=var,
             view="index",
         )
+        # the Jacobian route's last steps: d{out}_d{var}, dL_d{var}, reshape_, closed_
+        *route, closed = self.steps[-4:]
         if self.config.method == "index":  # the index route replaces the Jacobian's
-            gone = {f"d{out}_d{var}", f"dL_d{var}", f"reshape_{var}"}
-            self.steps = [s_ for s_ in self.steps if s_.id not in gone]
-        at = [s_.id for s_ in self.steps].index(f"closed_{var}")
-        closed = self.steps[at]
-        if self.config.method == "index":
+            route = []
             closed = replace(
                 closed,
                 uses=(f"index_dL_d{var}",),
                 note="Entry by entry, this product is the collapsed sum above.",
             )
-        self.steps[at : at + 1] = [partial, chain, closed]
+        self.steps[-4:] = [*route, partial, chain, closed]
 
     # -- shared pieces -------------------------------------------------------------------------
     def _upstream_step(self, st: Stage) -> Step:
@@ -1328,16 +1279,15 @@ class _NetEngine:
             StepKind.DEFINE,
             ("The upstream derivative ", mat(f"d{out}")),
             eqs,
-            note=(
-                ent("d" + letter, layer),
-                " stands for ",
-                math(
+            note=prose(
+                "{up} stands for {dl}, what the layers above hand this one; the "
+                "derivation of this layer keeps it as a symbol, and its value (written "
+                "above) is substituted at the end.",
+                up=ent("d" + letter, layer),
+                dl=math(
                     f"∂L/∂{_e(letter, layer, 'ij')}",
                     rf"\partial L/\partial {_t(letter, layer, 'ij')}",
                 ),
-                ", what the layers above hand this one; the derivation of this layer "
-                "keeps it as a symbol, and its value (written above) is substituted at "
-                "the end.",
             ),
             wrt=out,
         )
@@ -1372,17 +1322,16 @@ class _NetEngine:
                     ),
                     Equation(Jac("L", v), Explicit(chain)),
                 ),
-                note=(
-                    f"The 1 × {jac.rows} row of upstream derivatives times the "
-                    f"{jac.rows} × {jac.cols} Jacobian; entry ",
-                    math("k"),
-                    " is ",
-                    math(
+                note=prose(
+                    "The 1 × {rows} row of upstream derivatives times the {rows} × {cols} "
+                    "Jacobian; entry $k$ is {entry}.",
+                    rows=str(jac.rows),
+                    cols=str(jac.cols),
+                    entry=math(
                         f"Σᵣ ∂L/∂{_e(*of, 'r')} · ∂{_e(*of, 'r')}/∂{_e(*by, 'k')}",
                         rf"\sum_{{r}} \partial L/\partial {_t(*of, 'r')} \cdot "
                         rf"\partial {_t(*of, 'r')}/\partial {_t(*by, 'k')}",
                     ),
-                    ".",
                 ),
                 uses=(f"upstream_{out}", f"d{out}_d{var}"),
                 wrt=var,
@@ -1449,12 +1398,13 @@ class _NetEngine:
         rest = [F(Sym(f"d{v}")) for v, f in forms.items() if _depth(f) <= 2]
         direct: Prose = ()
         if rest:
-            verb = " uses " if len(rest) == 1 else " use "
-            direct = ("; ", *joined(rest, ", ", " and "), verb, dtop, " directly")
-            direct += (
-                (" (its closed form above)",)
-                if len(rest) == 1
-                else (" (their closed forms above)",)
+            one = len(rest) == 1
+            direct = prose(
+                "; {rest} {verb} {top} directly ({their} above)",
+                rest=joined(rest, ", ", " and "),
+                verb="uses" if one else "use",
+                top=dtop,
+                their="its closed form" if one else "their closed forms",
             )
         if whole:
             self.steps.append(
@@ -1463,15 +1413,13 @@ class _NetEngine:
                     StepKind.RESULT,
                     ("The lower layers through the whole network, in ", dtop),
                     tuple(whole),
-                    note=(
-                        "Each closed form with every upstream derivative between it and ",
-                        dtop,
-                        " substituted: what is left is ",
-                        dtop,
-                        " (its value above) and what the forward pass cached",
-                        *direct,
-                        ". The certificate proves each one against the composed chain "
-                        "rule, entry by entry.",
+                    note=prose(
+                        "Each closed form with every upstream derivative between it and "
+                        "{top} substituted: what is left is {top} (its value above) and "
+                        "what the forward pass cached{direct}. The certificate proves "
+                        "each one against the composed chain rule, entry by entry.",
+                        top=dtop,
+                        direct=direct,
                     ),
                     uses=uses,
                 )

@@ -8,8 +8,10 @@ the matrix W1 in the derivation's letters.
 
 from __future__ import annotations
 
+from ..conventions import Letters
 from ..notation import Node, Sym, Written
 from ..notes import F, M, Prose
+from ..render import formula
 
 _SUB = str.maketrans("ijklmnrN0123456789", "ᵢⱼₖₗₘₙᵣN₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
@@ -83,28 +85,19 @@ def formula_text(node: Node) -> str:
     >>> formula_text(Prod(T(Sym("X")), Had(Prod(Sym("dZ2"), T(Sym("W2"))), Slope("relu", 1))))
     'Xᵀ·((dZ2·W2ᵀ) ⊙ R1)'
     """
-    from ..conventions import Letters
-    from ..render.formula import formula_text as text
-
-    return text(node, Letters())
+    return formula.formula_text(node, Letters())
 
 
 def formula_latex(node: Node) -> str:
     """A network formula in LaTeX: W1 as ``W_{1}``, ⊙ as ``\\odot``."""
-    from ..conventions import Letters
-    from ..render.formula import formula_latex as latex
-
-    return latex(node, Letters())
+    return formula.formula_latex(node, Letters())
 
 
 def plain(p: str | Prose) -> str:
     """A sentence as plain Unicode text (maths written out; for the JSON and checks)."""
     if isinstance(p, str):
         return p
-    from ..conventions import Letters
-    from ..render.formula import prose_plain
-
-    return prose_plain(p, Letters())
+    return formula.prose_plain(p, Letters())
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..algebra import Poly, PolyMatrix
@@ -31,7 +32,7 @@ from ..notation import (
     Written,
 )
 from ..notation import Shape as NodeShape
-from ..notes import Code, F, M, Prose, net_layer, net_summary_uses
+from ..notes import Code, F, M, Prose, net_layer, net_summary_uses, prose
 from ..render.names import slope_atom
 from ..render.page import (
     DEFAULT_MAX_ENTRIES,
@@ -133,6 +134,8 @@ def _part_of(step: Step) -> str:
         return "forward"
     if step.id in ("network", "summary"):
         return "summary"
+    if step.id == "loss":  # the loss's first step (softmax-ce's others follow it)
+        return "loss"
     if step.id.startswith("upstream_"):
         return step.id.removeprefix("upstream_")
     return ""  # the part of the step before it
@@ -153,38 +156,26 @@ def _part_title(d: NetDerivation, key: str) -> Prose:
 
 
 def _sections(d: NetDerivation, max_entries: int) -> Iterator[Section]:
-    current = ""
-    title: Prose = ()
     shown = _Factored(d)
-    group: list[Block] = []
+    keyed: list[tuple[str, StepGroup]] = []
+    key = ""
     for number, step in enumerate(d.steps, start=1):
-        key = _part_of(step) or current
-        if step.id == "loss" and current == "forward":
-            key = "loss"
-        if key != current:
-            if group:
-                yield Section(title, tuple(group))
-            group, title, current = [], _part_title(d, key), key
+        key = _part_of(step) or key
         blocks = step_blocks(d, step, max_entries, shown)
         # the step as its display shows it (printers compare the two)
-        group.append(StepGroup(shown.step(step), number, tuple(blocks)))
-    if group:
-        yield Section(title, tuple(group))
+        keyed.append((key, StepGroup(shown.step(step), number, tuple(blocks))))
+    for key, run in groupby(keyed, key=itemgetter(0)):
+        yield Section(_part_title(d, key), tuple(group for _, group in run))
 
 
 # -- one step ----------------------------------------------------------------------------------
 def step_blocks(
-    d: NetDerivation,
-    step: Step,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
-    shown: _Factored | None = None,
+    d: NetDerivation, step: Step, max_entries: int, shown: _Factored
 ) -> list[Block]:
     """What one step of a network shows: its equations (hand-written formulas displayed
     apart; an activation's slope factored, da⋅(1 − a²), by ``shown``), the sparsity of
     a Jacobian, the entry written out, the note, NumPy lines."""
     summary = step.id == "summary"
-    if shown is None:
-        shown = _Factored(d)
     found = (
         _sparsity(step) if step.kind is StepKind.JACOBIAN else None,
         _entry_sum(d, step, max_entries, shown),
@@ -201,12 +192,9 @@ def step_blocks(
             net_summary_uses(d.config.loss, mat("dY"), mat("T")) if summary else None
         )
         blocks.append(Note(note, short, aside=True))
-    if summary:
-        lines = code_lines(d)
-        if lines:
-            blocks.append(
-                CodeBlock(("The same backward pass in NumPy, top down:",), tuple(lines))
-            )
+    if summary and (lines := code_lines(d)):
+        intro = ("The same backward pass in NumPy, top down:",)
+        blocks.append(CodeBlock(intro, tuple(lines)))
     return blocks
 
 
@@ -217,13 +205,13 @@ def _sparsity(step: Step) -> Sparsity | None:
             if isinstance(p, Explicit) and isinstance(lhs, Deriv):
                 m: PolyMatrix = p.matrix
                 rows, cols = m.shape
-                caption: Prose = (
-                    "Sparsity of ",
-                    slash(lhs.of, lhs.wrt, vec=lhs.vec),
-                    ", a ",
-                    M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
-                    f" matrix: each filled square is a nonzero entry, {m.nnz()} of "
-                    f"{rows * cols}.",
+                caption = prose(
+                    "Sparsity of {jac}, a {shape} matrix: each filled square is a "
+                    "nonzero entry, {nnz} of {total}.",
+                    jac=slash(lhs.of, lhs.wrt, vec=lhs.vec),
+                    shape=M(f"{rows}×{cols}", rf"{rows} \times {cols}"),
+                    nnz=str(m.nnz()),
+                    total=str(rows * cols),
                 )
                 return Sparsity(m, p.blocks, lhs, caption)
     return None
@@ -366,30 +354,25 @@ class NetShapes(Shapes):
         self.sizes, self.size_names = c.sizes(), {}
         self.roles = {}
 
-        def per_sample(width: str) -> NodeShape:
-            out = NodeShape(("N",), (width,))
-            return out.T if conv.samples_as_columns else out
-
-        self.roles["X"] = self.roles["dX"] = per_sample("D")
-        last = "D"
         for st in d.stages:
             k = st.index
+            # the single layer's shapes, its D and M this layer's input and output widths
+            widths = {"D": "D" if k == 1 else f"K{k - 1}", "M": f"K{k}"}
+            layer = {
+                role: NodeShape(
+                    tuple(widths.get(str(f), f) for f in shape.rows),
+                    tuple(widths.get(str(f), f) for f in shape.cols),
+                )
+                for role, shape in conv.shapes.items()
+            }
             if st.kind == "affine":
-                width = f"K{k}"
-                rename = {"D": last, "M": width}
-                for role in ("W", "b"):
-                    base = conv.shapes[role]
-                    self.roles[f"{role}{k}"] = self.roles[f"d{role}{k}"] = NodeShape(
-                        tuple(rename.get(str(f), f) for f in base.rows),
-                        tuple(rename.get(str(f), f) for f in base.cols),
-                    )
-                last = width
+                own = {st.input: "X", f"W{k}": "W", f"b{k}": "b", st.output: "Y"}
             else:
-                self.roles[f"R{k}"] = per_sample(last)
-            for role in (st.output, f"d{st.output}"):
-                self.roles[role] = per_sample(last)
+                own = {f"R{k}": "Y", st.output: "Y"}
+            for role, single in own.items():
+                self.roles[role] = self.roles[f"d{role}"] = layer[single]
         for role in ("P", "T", "dY"):
-            self.roles[role] = per_sample(last)
+            self.roles[role] = layer["Y"]
 
 
 # -- the summary's NumPy lines -------------------------------------------------------------------
@@ -455,48 +438,28 @@ def certificate_parts(checks: tuple[Check, ...]) -> list[tuple[Check, ...]]:
     return [tuple(p) for p in parts]
 
 
-def _title(c: NetConfig) -> Prose:
-    return ("Backpropagation through the network ", Code(c.net.text))
-
-
-def _settings(c: NetConfig) -> tuple[Prose, ...]:
-    return (
-        (math(f"N = {c.n}"), ", widths ", widths_math(c.widths())),
-        (f"convention {c.convention}",),
-        (f"{c.vec} order",),
-        (f"{c.layout} layout",),
-        (f"loss {c.loss}",),
-        (f"method {c.method}",),
-    )
-
-
 def _intro(d: NetDerivation) -> list[Block]:
     c = d.config
-    intro: Prose = (
-        "The derivative of the loss ",
-        math("L"),
-        " with respect to every input and parameter of the network ",
-        Code(c.net.text),
-        ", layer by layer from the top. Each layer gets the single layer's explicit "
-        "route: the upstream derivative it receives, its local Jacobian written out, "
-        "the chain rule as a row times that Jacobian, the reshape and the closed form, "
-        "each checked exactly. Every entry is written in what the forward pass caches (",
-        *_cached(d),
-        "), so every derivative is a polynomial a backward pass can evaluate.",
+    intro = prose(
+        "The derivative of the loss $L$ with respect to every input and parameter of "
+        "the network {net}, layer by layer from the top. Each layer gets the single "
+        "layer's explicit route: the upstream derivative it receives, its local Jacobian "
+        "written out, the chain rule as a row times that Jacobian, the reshape and the "
+        "closed form, each checked exactly. Every entry is written in what the forward "
+        "pass caches ({cached}), so every derivative is a polynomial a backward pass can "
+        "evaluate.",
+        net=Code(c.net.text),
+        cached=tuple(_cached(d)),
     )
     out: list[Block] = [Note(intro)]
     if c.layout == "numerator":
-        out.append(
-            Note(
-                (
-                    "Numerator layout: each result (",
-                    Code("--format json"),
-                    ") is the transpose of the matrix shown; the steps write every "
-                    "derivative in the shape of its variable, as the backward pass "
-                    "stores it.",
-                )
-            )
+        numerator = prose(
+            "Numerator layout: each result ({json}) is the transpose of the matrix "
+            "shown; the steps write every derivative in the shape of its variable, as "
+            "the backward pass stores it.",
+            json=Code("--format json"),
         )
+        out.append(Note(numerator))
     eqs = tuple(
         Equation(Sym(f"d{v}"), d.results[v].extra["network_form"]) for v in d.results
     )
@@ -522,79 +485,60 @@ def _remarks(d: NetDerivation) -> list[Block]:
     c = d.config
     first = next(st for st in d.stages if st.kind == "affine")
     k = first.index
+    transposes = prose(
+        "Each closed form has the shape of the matrix it differentiates by: {dW} is "
+        "{shape} like {W}. The transposes are what the Kronecker forms of the Jacobians "
+        "turn into when the row of upstream derivatives is reshaped back: no shape rule "
+        "is needed, the certificate checks every entry.",
+        dW=math(f"dW{k} = Xᵀ·dZ{k}", rf"dW_{{{k}}} = X^{{T}} \, dZ_{{{k}}}")
+        if c.convention == "xw"
+        else mat(f"dW{k}"),
+        shape=math(f"D × K{k}", rf"D \times K_{{{k}}}")
+        if not c.conv.weight_transposed
+        else math(f"K{k} × D", rf"K_{{{k}}} \times D"),
+        W=mat(f"W{k}"),
+    )
+    hadamard = prose(
+        "An activation acts entry by entry, so its Jacobian is diagonal and the chain "
+        "rule through it multiplies entry by entry: {rule}. Writing a matrix product "
+        "there is the most common mistake in a hand-written backward pass; the shapes "
+        "would not even match.",
+        rule=math("dZ = dA ⊙ f′(Z)", r"dZ = dA \odot f'(Z)"),
+    )
+    if c.loss in ("mse", "softmax-ce"):
+        batch = prose(
+            "The batch average of the loss puts $1/N$ into the upstream derivative of "
+            "the output once; every layer below inherits it through the chain rule, so "
+            "no layer divides by $N$ again."
+        )
+    else:
+        batch = prose(
+            "This loss has no batch average, so no $1/N$ appears; with {mse} or {ce} it "
+            "enters once, at the output, and every layer below inherits it.",
+            mse=Code("--loss mse"),
+            ce=Code("--loss softmax-ce"),
+        )
     out: list[Block] = [
         Heading(("Why the transposes",)),
-        Note(
-            (
-                "Each closed form has the shape of the matrix it differentiates by: ",
-                math(
-                    f"dW{k} = Xᵀ·dZ{k}",
-                    rf"dW_{{{k}}} = X^{{T}} \, dZ_{{{k}}}",
-                )
-                if c.convention == "xw"
-                else mat(f"dW{k}"),
-                " is ",
-                math(f"D × K{k}", rf"D \times K_{{{k}}}")
-                if not c.conv.weight_transposed
-                else math(f"K{k} × D", rf"K_{{{k}}} \times D"),
-                " like ",
-                mat(f"W{k}"),
-                ". The transposes are what the Kronecker forms of the Jacobians turn "
-                "into when the row of upstream derivatives is reshaped back: no shape "
-                "rule is needed, the certificate checks every entry.",
-            )
-        ),
+        Note(transposes),
         Heading((math("⊙", r"\odot"), " is not a matrix product")),
-        Note(
-            (
-                "An activation acts entry by entry, so its Jacobian is diagonal and the "
-                "chain rule through it multiplies entry by entry: ",
-                math("dZ = dA ⊙ f′(Z)", r"dZ = dA \odot f'(Z)"),
-                ". Writing a matrix product there is the most common mistake in a "
-                "hand-written backward pass; the shapes would not even match.",
-            )
-        ),
-        Heading(("Where the ", math("1/N"), " goes")),
-        Note(
-            (
-                "The batch average of the loss puts ",
-                math("1/N"),
-                " into the upstream derivative of the output once; every layer below "
-                "inherits it through the chain rule, so no layer divides by ",
-                math("N"),
-                " again.",
-            )
-            if c.loss in ("mse", "softmax-ce")
-            else (
-                "This loss has no batch average, so no ",
-                math("1/N"),
-                " appears; with ",
-                Code("--loss mse"),
-                " or ",
-                Code("--loss softmax-ce"),
-                " it enters once, at the output, and every layer below inherits it.",
-            )
-        ),
+        Note(hadamard),
+        Heading(prose("Where the $1/N$ goes")),
+        Note(batch),
     ]
     if c.loss == "softmax-ce":
-        out += [
-            Heading(("Why ", math("(P − T)/N", "(P - T)/N"))),
-            Note(
-                (
-                    "Neither the softmax Jacobian nor ",
-                    math("∂L/∂P", r"\partial L/\partial P"),
-                    " is simple, but their product is: the ",
-                    math("1/pᵢⱼ", "1/p_{ij}"),
-                    " of the cross-entropy cancels the ",
-                    math("pᵢⱼ", "p_{ij}"),
-                    " of the softmax, and the rank-one part brings in ",
-                    math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
-                    ". Frameworks fuse the two layers for this reason (and because ",
-                    ent("p", None),
-                    " can underflow).",
-                )
-            ),
-        ]
+        cancel = prose(
+            "Neither the softmax Jacobian nor {dP} is simple, but their product is: the "
+            "{inverse} of the cross-entropy cancels the {p} of the softmax, and the "
+            "rank-one part brings in {one}. Frameworks fuse the two layers for this "
+            "reason (and because {entry} can underflow).",
+            dP=math("∂L/∂P", r"\partial L/\partial P"),
+            inverse=math("1/pᵢⱼ", "1/p_{ij}"),
+            p=math("pᵢⱼ", "p_{ij}"),
+            one=math("Σⱼ tᵢⱼ = 1", r"\sum_{j} t_{ij} = 1"),
+            entry=ent("p", None),
+        )
+        out += [Heading(("Why ", math("(P − T)/N", "(P - T)/N"))), Note(cancel)]
     return out
 
 
@@ -605,8 +549,15 @@ def net_page(
     c = d.config
     out: list[Block] = [
         PageTitle(
-            _title(c),
-            _settings(c),
+            ("Backpropagation through the network ", Code(c.net.text)),
+            (
+                (math(f"N = {c.n}"), ", widths ", widths_math(c.widths())),
+                (f"convention {c.convention}",),
+                (f"{c.vec} order",),
+                (f"{c.layout} layout",),
+                (f"loss {c.loss}",),
+                (f"method {c.method}",),
+            ),
             command_line(c),
             page_config(c),
             setup=setup_code(c),

@@ -232,8 +232,7 @@ class NetConfig:
                 f"--loss softmax-ce needs the network to end with an affine layer (its "
                 f"logits), but it ends with {self.net.layers[-1].kind}"
             )
-        wrt = self.wrt if self.wrt else None
-        object.__setattr__(self, "wrt", parse_net_wrt(wrt, self.net))
+        object.__setattr__(self, "wrt", parse_net_wrt(self.wrt or None, self.net))
         choose(self.method, NET_METHODS, "method (--method, with --net)")
 
     @property
