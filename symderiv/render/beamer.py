@@ -110,6 +110,9 @@ class BeamerPrinter(LatexPrinter):
     share_width = 0.75
     slide_entries = SLIDE_ENTRIES
     shapes_height = "0.4\\textheight"
+    # A display outside a step (a network's closed forms on "What is derived"): equations
+    # share a line only as far as the line allows (five on one line were set at 59 %).
+    join_width = SLIDE_WIDTH_EM
 
     # -- heights -------------------------------------------------------------------------
     @staticmethod
@@ -157,16 +160,6 @@ class BeamerPrinter(LatexPrinter):
 
     def heading(self, block: Heading) -> str:
         return ""  # a slide's topics are its items, not headed paragraphs
-
-    def display(self, block: Display) -> str:
-        """A display outside a step (a network's closed forms on "What is derived"):
-        equations share a line only as far as the line allows (five closed forms on one
-        line were set at 59 %)."""
-        if block.boxed:
-            return super().display(block)
-        tex = replace(self.tex, join_width=self.width_em)
-        items = tex.display_items(block.equations, block.kind, block.group)
-        return "\n".join(self.show(t) for t, _ in items)
 
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
@@ -266,8 +259,8 @@ class BeamerPrinter(LatexPrinter):
             )
         }
         own: list[Block] = []
-        first: list[tuple[Note | None, Display]] = []
-        extras: list[tuple[Note | None, Display]] = []
+        first: list[str] = []  # the frames before the step's own, and after it
+        extras: list[str] = []
         for k, b in enumerate(blocks):
             before = blocks[k - 1] if k else None
             note = before if isinstance(before, Note) and not before.aside else None
@@ -277,7 +270,7 @@ class BeamerPrinter(LatexPrinter):
                 continue
             assert isinstance(b, Display)
             if b.equations != step.equations:
-                extras.append((note, b))
+                extras.append(self.device_frame(block, note, b))
                 continue
             # the Jacobian as symbols = values: the symbols on a frame of their own, with
             # the function view's note; the step's frame keeps the values
@@ -285,16 +278,14 @@ class BeamerPrinter(LatexPrinter):
             sym = tuple(
                 Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
             )
-            first.append((note, replace(b, equations=sym)))
+            first.append(self.device_frame(block, note, replace(b, equations=sym)))
             values = (
                 Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
                 for e in eqs
             )
             own.append(replace(b, equations=tuple(values)))
-        frames = [self.device_frame(block, n, d) for n, d in first]
-        frames.append(self.step_frame(replace(block, blocks=tuple(own))))
-        frames += (self.device_frame(block, n, d) for n, d in extras)
-        return "\n".join(frames)
+        own_frame = self.step_frame(replace(block, blocks=tuple(own)))
+        return "\n".join([*first, own_frame, *extras])
 
     def device_frame(
         self, block: StepGroup, note: Note | None, display: Display
@@ -308,17 +299,6 @@ class BeamerPrinter(LatexPrinter):
     #: instead (the height estimate runs high: 0.65 estimated is about 0.8 measured in
     #: the PDF, which tests/test_beamer.py reads from pdflatex's log).
     DEVICE_SCALE = 0.65
-
-    def display_items(
-        self, equations: tuple[Equation, ...], kind: StepKind | None
-    ) -> list[tuple[str, float]]:
-        """The article's display lines, each at least as tall as its tallest symbols:
-        a line of index notation (Σ with limits, fractions) is about three lines of text,
-        and an estimate of one shrank it to 65 % on a half-empty frame."""
-        return [
-            (tex, max(h, _min_height(tex)))
-            for tex, h in self.tex.display_items(equations, kind)
-        ]
 
     def layouts(
         self, display: Display, chars: int, spaced: bool
@@ -386,9 +366,11 @@ class BeamerPrinter(LatexPrinter):
         eqs = display.equations
         if display.group != 2 or len(eqs) < 4:
             return "\n".join(self.displays(display, len(text), spaced=True))
-        lines: list[tuple[str, float]] = []
-        for k in range(0, len(eqs), 2):
-            lines += self.display_items(eqs[k : k + 2], display.kind)
+        lines = [
+            (tex, max(h, _min_height(tex)))
+            for k in range(0, len(eqs), 2)
+            for tex, _, h in self.tex.display_lines(eqs[k : k + 2], display.kind)
+        ]
         total = sum(h + 0.6 for _, h in lines)
         (limit,) = self.heights([total], len(text), 1)
         if (
@@ -432,7 +414,6 @@ class BeamerPrinter(LatexPrinter):
         equation per slide when the step is not J_L = J_f·J_y with an entry written out).
         """
         parts = merge_equations(display.equations)
-        style = self.tex.style(StepKind.CHAIN)
         if entry is None or len(parts) != 1 or len(parts[0].parts) != 4:
             return self.reveal(block, display)
         (eq,) = parts
@@ -677,7 +658,9 @@ def _pair_rows(
 
 def _min_height(tex: str) -> float:
     """A floor for the height (em) of display lines without matrices: 3 for a line with
-    a sum's limits or a fraction, else 1.4; matrices keep the article's estimate."""
+    a sum's limits or a fraction, else 1.4; matrices keep the article's estimate. A line
+    of index notation (Σ with limits, fractions) is about three lines of text, and an
+    estimate of one shrank it to 65 % on a half-empty frame."""
     if "\\begin{bmatrix}" in tex or "\\begin{array}" in tex:
         return 0.0
     lines = tex.split("\\\\")
