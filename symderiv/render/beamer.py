@@ -300,17 +300,18 @@ class BeamerPrinter(LatexPrinter):
     #: the PDF, which tests/test_beamer.py reads from pdflatex's log).
     DEVICE_SCALE = 0.65
 
-    def layouts(
-        self, display: Display, chars: int, spaced: bool
-    ) -> list[tuple[float, int, list[tuple[str, str]]]]:
-        """The ways to set ``display`` on a frame, best first: (estimated scale, rows
-        and columns shown per matrix, [(LaTeX, height limit)] per display line).
+    def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
+        """Each display line of ``display`` within its share of the frame, beside notes
+        of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
+        of text. Set as large as it can be, of the ways tried:
 
-        A matrix shows SLIDE_ENTRIES rows and columns, fewer (down to MIN_ENTRIES) when
+        a matrix shows SLIDE_ENTRIES rows and columns, fewer (down to MIN_ENTRIES) when
         that is what keeps the frame at SLIDE_SCALE or more; short equations share a
         line, or each takes its own, whichever is set larger. A display is as large as
         the smaller of its two scales: the width of the slide over its width, its height
         limit over its height (\\sdfit scales it to both)."""
+        # (estimated scale, rows and columns shown per matrix, [(LaTeX, height limit)]
+        # per display line) of each way
         found: list[tuple[float, int, list[tuple[str, str]]]] = []
         top = self.tex.slide_entries or self.slide_entries
         for entries in range(top, MIN_ENTRIES - 1, -1):
@@ -339,7 +340,8 @@ class BeamerPrinter(LatexPrinter):
             ):
                 break
         # the largest type; at the same size, more entries; at the same, the first
-        return sorted(found, key=lambda f: (-round(f[0], 3), -f[1]))
+        _, _, shown = max(found, key=lambda f: (round(f[0], 3), f[1]))
+        return [self.show(tex, limit) for tex, limit in shown]
 
     def _whole(self, display: Display, entries: int) -> bool:
         """Whether ``entries`` rows and columns show every matrix of ``display`` whole."""
@@ -350,13 +352,6 @@ class BeamerPrinter(LatexPrinter):
             for k in (entries, 10**6)
         ]
         return [t for t, _, _ in lines[0]] == [t for t, _, _ in lines[1]]
-
-    def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
-        """Each display line of ``display`` within its share of the frame, beside notes
-        of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
-        of text. Set as large as :meth:`layouts` finds."""
-        _, _, shown = self.layouts(display, chars, spaced)[0]
-        return [self.show(tex, limit) for tex, limit in shown]
 
     def device_body(self, display: Display, text: str) -> str:
         """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
