@@ -31,7 +31,6 @@ from .formula import formula_latex
 from .latex import (
     LatexPrinter,
     LatexSettings,
-    MatrixStyle,
     booktabs,
     environment,
     equation_latex,
@@ -419,6 +418,15 @@ class BeamerPrinter(LatexPrinter):
         plan = _EntryPlan.make(
             entry, terms, factors, entry_slide, self.settings.max_terms
         )
+        # the product's factors, the row and the Jacobian, coloured by the plan
+        marks = (
+            {}
+            if plan is None
+            else {
+                (2, j): plan.mark_row if j == 0 else plan.mark_column
+                for j in range(len(factors))
+            }
+        )
         budget = self.width_em * 0.9
         top = self.tex.slide_entries or self.slide_entries
         for entries in range(top, MIN_ENTRIES - 1, -1):
@@ -426,39 +434,14 @@ class BeamerPrinter(LatexPrinter):
             # (a network's 16-entry row as a column of eight at 70 %)
             layout = replace(self.tex, slide_entries=entries)
             style = layout.style(StepKind.CHAIN)
-
-            def marked(k: int, j: int, style: MatrixStyle = style) -> MatrixStyle:
-                # the product's factors: the row and the Jacobian, coloured by the plan
-                if k < 2 or plan is None:
-                    return style
-                mark = plan.mark_row if j == 0 else plan.mark_column
-                return replace(style, mark=mark)
-
-            pieces = layout.pieces(eq.parts[:3], marked, budget)
+            pieces = layout.pieces(eq.parts[:3], style, budget, marks)
             # the row on slide 2, the Jacobian on slide 3
             overlays = [None] * (len(pieces) - len(factors)) + [
                 2 + k for k in range(len(factors))
             ]
-            # The whole row replaces the factors once the entry is built (the frame
-            # keeps its size: the larger of the two decides the scale, not their sum),
-            # its first entry in the row's colour: the one just written out.
-            first_cell = replace(
-                style,
-                mark=lambda i, j, tex: (
-                    rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
-                ),
-            )
-
-            def plain(
-                k: int,
-                j: int,
-                first: MatrixStyle = first_cell,
-                style: MatrixStyle = style,
-            ) -> MatrixStyle:
-                return first if k == 2 else style
-
+            # the whole row, in place of the factors once the entry is built
             whole = layout.pieces(
-                [eq.parts[0], eq.parts[1], eq.parts[3]], plain, budget
+                [eq.parts[0], eq.parts[1], eq.parts[3]], style, budget, {(2, 0): _first}
             )
             tex, width, height = equation_latex(pieces, self.width_em, overlays)
             tex_whole, width_whole, height_whole = equation_latex(whole, self.width_em)
@@ -649,6 +632,13 @@ def _pair_rows(
         rows = (r for r in range(jac.rows) if (row[0, r], jac[r, 0]) == pair)
         out.append(next((r for r in rows if r not in out), None))
     return out
+
+
+def _first(i: int, j: int, tex: str) -> str:
+    """The whole product row's first entry in the row's colour: the one just written out.
+    (The whole row replaces the factors once the entry is built; the frame keeps its
+    size: the larger of the two decides the scale, not their sum.)"""
+    return rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
 
 
 def _min_height(tex: str) -> float:

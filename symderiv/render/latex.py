@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -1110,21 +1110,26 @@ class TexLayout:
     def pieces(
         self,
         parts: Sequence[Node],
-        style: Callable[[int, int], MatrixStyle],
+        style: MatrixStyle,
         budget: float | None,
+        marks: Mapping[tuple[int, int], Callable[[int, int, str], str]] | None = None,
     ) -> list[tuple[str, Piece]]:
         """The parts of an equation as Pieces after their operators: = between parts, ·
-        between the factors of a product of explicit matrices (factor j of part k drawn
-        in ``style(k, j)``)."""
+        between the factors of a product of explicit matrices (the entries of factor j
+        of part k decorated by ``marks[k, j]``, where there is one)."""
+        marks = marks or {}
         return [
-            (op if j else ("=" if k else ""), self.part(factor, style(k, j), budget))
+            (
+                op if j else ("=" if k else ""),
+                self.part(factor, replace(style, mark=marks.get((k, j))), budget),
+            )
             for k, node in enumerate(parts)
             for j, (op, factor) in enumerate(flatten_product(node))
         ]
 
     def equation(self, eq: Equation, style: MatrixStyle) -> tuple[str, float, float]:
         """One Equation laid out within the line: LaTeX, width and height (em)."""
-        pieces = self.pieces(eq.parts, lambda k, j: style, self.width_em * 0.9)
+        pieces = self.pieces(eq.parts, style, self.width_em * 0.9)
         return equation_latex(pieces, self.width_em)
 
     def display_lines(
