@@ -451,15 +451,15 @@ class BeamerPrinter(LatexPrinter):
             wide = LINE_EM / max(width, width_whole)
             if tall >= SLIDE_SCALE and wide >= CHAIN_WIDTH_SCALE:
                 break
-        first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide
         shown = [
             _on("only", f"-{last}", self.show(tex, limits[0])),
             _on("only", f"{last + 1}-", self.show(tex_whole, limits[0])),
         ]
         body = [_area(limits[0], shown)]
-        if first:
-            text = f"\\small {self.text(entry.title)}\n{self.show(first, limits[1])}"
+        if plan is not None:
+            first = self.show(plan.tex(lhs), limits[1])
+            text = f"\\small {self.text(entry.title)}\n{first}"
             body.append(_on("uncover", f"{entry_slide}-", text))
         return self.frame(self.step_title(block), "\n".join(body))
 

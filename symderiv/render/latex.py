@@ -936,7 +936,7 @@ def environment(
     return f"\\begin{{{name}}}{args}\n" + sep.join(rows) + f"\n\\end{{{name}}}"
 
 
-def side_by_side(
+def _side_by_side(
     laid: Sequence[tuple[str, float, float]],
 ) -> tuple[str, float, float]:
     """Laid-out equations (LaTeX, width, height) on one line, 2 em apart: LaTeX, width and
@@ -1153,10 +1153,10 @@ class TexLayout:
         lines: list[tuple[str, float, float]] = []
         shared = False  # may the next run join lines[-1]?
         for run in runs:
-            line = side_by_side(self.run(run, style))
+            line = _side_by_side(self.run(run, style))
             alone = "\\begin{aligned}" in line[0] or line[1] > share
             if shared and not alone and lines[-1][1] + 2.0 + line[1] <= join:
-                lines[-1] = side_by_side([lines[-1], line])
+                lines[-1] = _side_by_side([lines[-1], line])
             else:
                 lines.append(line)
             shared = not alone
@@ -1175,7 +1175,7 @@ class TexLayout:
         laid = [self.equation(eq, style) for eq in run]
         if len(run) < 2:
             return laid
-        while side_by_side(laid)[1] > self.width_em / RUN_SCALE:
+        while _side_by_side(laid)[1] > self.width_em / RUN_SCALE:
             if style.max_entries > 5:
                 style = replace(style, max_entries=style.max_entries - 1)
             elif style.max_terms > 3:
