@@ -441,7 +441,10 @@ class BeamerPrinter(LatexPrinter):
             ]
             # the whole row, in place of the factors once the entry is built
             whole = layout.pieces(
-                [eq.parts[0], eq.parts[1], eq.parts[3]], style, budget, {(2, 0): _first}
+                [eq.parts[0], eq.parts[1], eq.parts[3]],
+                style,
+                budget,
+                {(2, 0): _mark_first_entry},
             )
             tex, width, height = equation_latex(pieces, self.width_em, overlays)
             tex_whole, width_whole, height_whole = equation_latex(whole, self.width_em)
@@ -634,7 +637,7 @@ def _pair_rows(
     return out
 
 
-def _first(i: int, j: int, tex: str) -> str:
+def _mark_first_entry(i: int, j: int, tex: str) -> str:
     """The whole product row's first entry in the row's colour: the one just written out.
     (The whole row replaces the factors once the entry is built; the frame keeps its
     size: the larger of the two decides the scale, not their sum.)"""
