@@ -45,18 +45,6 @@ _READS_BACK = re.compile(
 )
 
 
-def find_pdflatex() -> str:
-    """The pdflatex executable on PATH.
-
-    Raises:
-        TexError: there is none (exit 1, with how to install it).
-    """
-    exe = shutil.which("pdflatex")
-    if exe is None:
-        raise TexError(INSTALL_HINT)
-    return exe
-
-
 def first_error(log: str) -> str:
     """The first TeX error of a log, with its line number when TeX gives one.
 
@@ -119,7 +107,9 @@ def compile_pdf(
     """
     source = Path(tex_path)
     target = source.with_suffix(".pdf")
-    exe = find_pdflatex()
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise TexError(INSTALL_HINT)
     try:
         text = source.read_bytes()
     except OSError as exc:
@@ -161,6 +151,5 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "INSTALL_HINT",
     "compile_pdf",
-    "find_pdflatex",
     "first_error",
 ]

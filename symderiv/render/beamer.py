@@ -31,7 +31,6 @@ from .formula import formula_latex
 from .latex import (
     LatexPrinter,
     LatexSettings,
-    MatrixStyle,
     booktabs,
     environment,
     equation_latex,
@@ -110,6 +109,9 @@ class BeamerPrinter(LatexPrinter):
     share_width = 0.75
     slide_entries = SLIDE_ENTRIES
     shapes_height = "0.4\\textheight"
+    # A display outside a step (a network's closed forms on "What is derived"): equations
+    # share a line only as far as the line allows (five on one line were set at 59 %).
+    join_width = SLIDE_WIDTH_EM
 
     # -- heights -------------------------------------------------------------------------
     @staticmethod
@@ -157,16 +159,6 @@ class BeamerPrinter(LatexPrinter):
 
     def heading(self, block: Heading) -> str:
         return ""  # a slide's topics are its items, not headed paragraphs
-
-    def display(self, block: Display) -> str:
-        """A display outside a step (a network's closed forms on "What is derived"):
-        equations share a line only as far as the line allows (five closed forms on one
-        line were set at 59 %)."""
-        if block.boxed:
-            return super().display(block)
-        tex = replace(self.tex, join_width=self.width_em)
-        items = tex.display_items(block.equations, block.kind, block.group)
-        return "\n".join(self.show(t) for t, _ in items)
 
     def notation(self, block: Notation) -> str:
         if self.settings.upstream != "bar":
@@ -266,8 +258,8 @@ class BeamerPrinter(LatexPrinter):
             )
         }
         own: list[Block] = []
-        first: list[tuple[Note | None, Display]] = []
-        extras: list[tuple[Note | None, Display]] = []
+        first: list[str] = []  # the frames before the step's own, and after it
+        extras: list[str] = []
         for k, b in enumerate(blocks):
             before = blocks[k - 1] if k else None
             note = before if isinstance(before, Note) and not before.aside else None
@@ -277,7 +269,7 @@ class BeamerPrinter(LatexPrinter):
                 continue
             assert isinstance(b, Display)
             if b.equations != step.equations:
-                extras.append((note, b))
+                extras.append(self.device_frame(block, note, b))
                 continue
             # the Jacobian as symbols = values: the symbols on a frame of their own, with
             # the function view's note; the step's frame keeps the values
@@ -285,16 +277,14 @@ class BeamerPrinter(LatexPrinter):
             sym = tuple(
                 Equation(e.parts[0], e.parts[1]) for e in eqs if _two_explicit(e)
             )
-            first.append((note, replace(b, equations=sym)))
+            first.append(self.device_frame(block, note, replace(b, equations=sym)))
             values = (
                 Equation(e.parts[0], *e.parts[2:]) if _two_explicit(e) else e
                 for e in eqs
             )
             own.append(replace(b, equations=tuple(values)))
-        frames = [self.device_frame(block, n, d) for n, d in first]
-        frames.append(self.step_frame(replace(block, blocks=tuple(own))))
-        frames += (self.device_frame(block, n, d) for n, d in extras)
-        return "\n".join(frames)
+        own_frame = self.step_frame(replace(block, blocks=tuple(own)))
+        return "\n".join([*first, own_frame, *extras])
 
     def device_frame(
         self, block: StepGroup, note: Note | None, display: Display
@@ -309,28 +299,18 @@ class BeamerPrinter(LatexPrinter):
     #: the PDF, which tests/test_beamer.py reads from pdflatex's log).
     DEVICE_SCALE = 0.65
 
-    def display_items(
-        self, equations: tuple[Equation, ...], kind: StepKind | None
-    ) -> list[tuple[str, float]]:
-        """The article's display lines, each at least as tall as its tallest symbols:
-        a line of index notation (Σ with limits, fractions) is about three lines of text,
-        and an estimate of one shrank it to 65 % on a half-empty frame."""
-        return [
-            (tex, max(h, _min_height(tex)))
-            for tex, h in self.tex.display_items(equations, kind)
-        ]
+    def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
+        """Each display line of ``display`` within its share of the frame, beside notes
+        of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
+        of text. Set as large as it can be, of the ways tried:
 
-    def layouts(
-        self, display: Display, chars: int, spaced: bool
-    ) -> list[tuple[float, int, list[tuple[str, str]]]]:
-        """The ways to set ``display`` on a frame, best first: (estimated scale, rows
-        and columns shown per matrix, [(LaTeX, height limit)] per display line).
-
-        A matrix shows SLIDE_ENTRIES rows and columns, fewer (down to MIN_ENTRIES) when
+        a matrix shows SLIDE_ENTRIES rows and columns, fewer (down to MIN_ENTRIES) when
         that is what keeps the frame at SLIDE_SCALE or more; short equations share a
         line, or each takes its own, whichever is set larger. A display is as large as
         the smaller of its two scales: the width of the slide over its width, its height
         limit over its height (\\sdfit scales it to both)."""
+        # (estimated scale, rows and columns shown per matrix, [(LaTeX, height limit)]
+        # per display line) of each way
         found: list[tuple[float, int, list[tuple[str, str]]]] = []
         top = self.tex.slide_entries or self.slide_entries
         for entries in range(top, MIN_ENTRIES - 1, -1):
@@ -359,7 +339,8 @@ class BeamerPrinter(LatexPrinter):
             ):
                 break
         # the largest type; at the same size, more entries; at the same, the first
-        return sorted(found, key=lambda f: (-round(f[0], 3), -f[1]))
+        _, _, shown = max(found, key=lambda f: (round(f[0], 3), f[1]))
+        return [self.show(tex, limit) for tex, limit in shown]
 
     def _whole(self, display: Display, entries: int) -> bool:
         """Whether ``entries`` rows and columns show every matrix of ``display`` whole."""
@@ -371,13 +352,6 @@ class BeamerPrinter(LatexPrinter):
         ]
         return [t for t, _, _ in lines[0]] == [t for t, _, _ in lines[1]]
 
-    def displays(self, display: Display, chars: int, spaced: bool = False) -> list[str]:
-        """Each display line of ``display`` within its share of the frame, beside notes
-        of ``chars`` characters; ``spaced``: each line's own spacing takes about a line
-        of text. Set as large as :meth:`layouts` finds."""
-        _, _, shown = self.layouts(display, chars, spaced)[0]
-        return [self.show(tex, limit) for tex, limit in shown]
-
     def device_body(self, display: Display, text: str) -> str:
         """A teaching device's display. The other slicing keeps each slice ∂Y/∂v_kl and
         its contraction ∂L/∂v_kl on one line (a pair split over two lines reads as two
@@ -386,9 +360,11 @@ class BeamerPrinter(LatexPrinter):
         eqs = display.equations
         if display.group != 2 or len(eqs) < 4:
             return "\n".join(self.displays(display, len(text), spaced=True))
-        lines: list[tuple[str, float]] = []
-        for k in range(0, len(eqs), 2):
-            lines += self.display_items(eqs[k : k + 2], display.kind)
+        lines = [
+            (tex, max(h, _min_height(tex)))
+            for k in range(0, len(eqs), 2)
+            for tex, _, h in self.tex.display_lines(eqs[k : k + 2], display.kind)
+        ]
         total = sum(h + 0.6 for _, h in lines)
         (limit,) = self.heights([total], len(text), 1)
         if (
@@ -432,7 +408,6 @@ class BeamerPrinter(LatexPrinter):
         equation per slide when the step is not J_L = J_f·J_y with an entry written out).
         """
         parts = merge_equations(display.equations)
-        style = self.tex.style(StepKind.CHAIN)
         if entry is None or len(parts) != 1 or len(parts[0].parts) != 4:
             return self.reveal(block, display)
         (eq,) = parts
@@ -443,6 +418,15 @@ class BeamerPrinter(LatexPrinter):
         plan = _EntryPlan.make(
             entry, terms, factors, entry_slide, self.settings.max_terms
         )
+        # the product's factors, the row and the Jacobian, coloured by the plan
+        marks = (
+            {}
+            if plan is None
+            else {
+                (2, j): plan.mark_row if j == 0 else plan.mark_column
+                for j in range(len(factors))
+            }
+        )
         budget = self.width_em * 0.9
         top = self.tex.slide_entries or self.slide_entries
         for entries in range(top, MIN_ENTRIES - 1, -1):
@@ -450,39 +434,17 @@ class BeamerPrinter(LatexPrinter):
             # (a network's 16-entry row as a column of eight at 70 %)
             layout = replace(self.tex, slide_entries=entries)
             style = layout.style(StepKind.CHAIN)
-
-            def marked(k: int, j: int, style: MatrixStyle = style) -> MatrixStyle:
-                # the product's factors: the row and the Jacobian, coloured by the plan
-                if k < 2 or plan is None:
-                    return style
-                mark = plan.mark_row if j == 0 else plan.mark_column
-                return replace(style, mark=mark)
-
-            pieces = layout.pieces(eq.parts[:3], marked, budget)
+            pieces = layout.pieces(eq.parts[:3], style, budget, marks)
             # the row on slide 2, the Jacobian on slide 3
             overlays = [None] * (len(pieces) - len(factors)) + [
                 2 + k for k in range(len(factors))
             ]
-            # The whole row replaces the factors once the entry is built (the frame
-            # keeps its size: the larger of the two decides the scale, not their sum),
-            # its first entry in the row's colour: the one just written out.
-            first_cell = replace(
-                style,
-                mark=lambda i, j, tex: (
-                    rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
-                ),
-            )
-
-            def plain(
-                k: int,
-                j: int,
-                first: MatrixStyle = first_cell,
-                style: MatrixStyle = style,
-            ) -> MatrixStyle:
-                return first if k == 2 else style
-
+            # the whole row, in place of the factors once the entry is built
             whole = layout.pieces(
-                [eq.parts[0], eq.parts[1], eq.parts[3]], plain, budget
+                [eq.parts[0], eq.parts[1], eq.parts[3]],
+                style,
+                budget,
+                {(2, 0): _mark_first_entry},
             )
             tex, width, height = equation_latex(pieces, self.width_em, overlays)
             tex_whole, width_whole, height_whole = equation_latex(whole, self.width_em)
@@ -492,15 +454,15 @@ class BeamerPrinter(LatexPrinter):
             wide = LINE_EM / max(width, width_whole)
             if tall >= SLIDE_SCALE and wide >= CHAIN_WIDTH_SCALE:
                 break
-        first = plan.tex(lhs) if plan is not None else ""
         last = plan.last if plan is not None else entry_slide
         shown = [
             _on("only", f"-{last}", self.show(tex, limits[0])),
             _on("only", f"{last + 1}-", self.show(tex_whole, limits[0])),
         ]
         body = [_area(limits[0], shown)]
-        if first:
-            text = f"\\small {self.text(entry.title)}\n{self.show(first, limits[1])}"
+        if plan is not None:
+            first = self.show(plan.tex(lhs), limits[1])
+            text = f"\\small {self.text(entry.title)}\n{first}"
             body.append(_on("uncover", f"{entry_slide}-", text))
         return self.frame(self.step_title(block), "\n".join(body))
 
@@ -675,9 +637,18 @@ def _pair_rows(
     return out
 
 
+def _mark_first_entry(i: int, j: int, tex: str) -> str:
+    """The whole product row's first entry in the row's colour: the one just written out.
+    (The whole row replaces the factors once the entry is built; the frame keeps its
+    size: the larger of the two decides the scale, not their sum.)"""
+    return rf"\textcolor{{sdrow}}{{{tex}}}" if i == j == 0 else tex
+
+
 def _min_height(tex: str) -> float:
     """A floor for the height (em) of display lines without matrices: 3 for a line with
-    a sum's limits or a fraction, else 1.4; matrices keep the article's estimate."""
+    a sum's limits or a fraction, else 1.4; matrices keep the article's estimate. A line
+    of index notation (Σ with limits, fractions) is about three lines of text, and an
+    estimate of one shrank it to 65 % on a half-empty frame."""
     if "\\begin{bmatrix}" in tex or "\\begin{array}" in tex:
         return 0.0
     lines = tex.split("\\\\")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -936,6 +936,16 @@ def environment(
     return f"\\begin{{{name}}}{args}\n" + sep.join(rows) + f"\n\\end{{{name}}}"
 
 
+def _side_by_side(
+    laid: Sequence[tuple[str, float, float]],
+) -> tuple[str, float, float]:
+    """Laid-out equations (LaTeX, width, height) on one line, 2 em apart: LaTeX, width and
+    height of the line."""
+    tex = r",\qquad ".join(t for t, _, _ in laid)
+    width = sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1)
+    return tex, width, max(h for _, _, h in laid)
+
+
 # =============================================================================================
 # Prose with marked maths, shapes under factors, the command line
 # =============================================================================================
@@ -1100,39 +1110,37 @@ class TexLayout:
     def pieces(
         self,
         parts: Sequence[Node],
-        style: Callable[[int, int], MatrixStyle],
+        style: MatrixStyle,
         budget: float | None,
+        marks: Mapping[tuple[int, int], Callable[[int, int, str], str]] | None = None,
     ) -> list[tuple[str, Piece]]:
         """The parts of an equation as Pieces after their operators: = between parts, ·
-        between the factors of a product of explicit matrices (factor j of part k drawn
-        in ``style(k, j)``)."""
+        between the factors of a product of explicit matrices (the entries of factor j
+        of part k decorated by ``marks[k, j]``, where there is one)."""
+        marks = marks or {}
         return [
-            (op if j else ("=" if k else ""), self.part(factor, style(k, j), budget))
+            (
+                op if j else ("=" if k else ""),
+                self.part(factor, replace(style, mark=marks.get((k, j))), budget),
+            )
             for k, node in enumerate(parts)
             for j, (op, factor) in enumerate(flatten_product(node))
         ]
 
     def equation(self, eq: Equation, style: MatrixStyle) -> tuple[str, float, float]:
         """One Equation laid out within the line: LaTeX, width and height (em)."""
-        pieces = self.pieces(eq.parts, lambda k, j: style, self.width_em * 0.9)
+        pieces = self.pieces(eq.parts, style, self.width_em * 0.9)
         return equation_latex(pieces, self.width_em)
 
-    def display_items(
+    def display_lines(
         self, equations: Iterable[Equation], kind: StepKind | None, group: int = 1
-    ) -> list[tuple[str, float]]:
-        """Equations as display contents with estimated heights (em).
+    ) -> list[tuple[str, float, float]]:
+        """Equations as display lines: (LaTeX, estimated width, estimated height), in em.
 
         Equations with the same left side are chained; short ones share a line. With
         ``group`` > 1 the equations come in runs of that many (see ``page.Display``), and
         a run is never split over two lines.
         """
-        return [(t, h) for t, _, h in self.display_lines(equations, kind, group)]
-
-    def display_lines(
-        self, equations: Iterable[Equation], kind: StepKind | None, group: int = 1
-    ) -> list[tuple[str, float, float]]:
-        """:meth:`display_items` with each line's estimated width too: (LaTeX, width,
-        height), in em."""
         style = self.style(kind)
         eqs = list(equations)
         runs = (
@@ -1141,31 +1149,18 @@ class TexLayout:
             else [[eq] for eq in merge_equations(eqs)]
         )
         share = self.width_em * self.share_width
-        lines: list[list[tuple[str, float, float]]] = []  # (LaTeX, width, height)
+        join = share * 2.2 if self.join_width is None else self.join_width
+        lines: list[tuple[str, float, float]] = []
         shared = False  # may the next run join lines[-1]?
         for run in runs:
-            laid = self.run(run, style)
-            tex = r",\qquad ".join(t for t, _, _ in laid)
-            width = sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1)
-            height = max(h for _, _, h in laid)
-            alone = "\\begin{aligned}" in tex or width > share
-            used = (
-                sum(w for _, w, _ in lines[-1]) + 2.0 * len(lines[-1]) if shared else 0
-            )
-            join = share * 2.2 if self.join_width is None else self.join_width
-            if shared and not alone and used + width <= join:
-                lines[-1].append((tex, width, height))
+            line = _side_by_side(self.run(run, style))
+            alone = "\\begin{aligned}" in line[0] or line[1] > share
+            if shared and not alone and lines[-1][1] + 2.0 + line[1] <= join:
+                lines[-1] = _side_by_side([lines[-1], line])
             else:
-                lines.append([(tex, width, height)])
+                lines.append(line)
             shared = not alone
-        return [
-            (
-                r",\qquad ".join(t for t, _, _ in line),
-                sum(w for _, w, _ in line) + 2.0 * (len(line) - 1),
-                max(h for _, _, h in line),
-            )
-            for line in lines
-        ]
+        return lines
 
     def run(
         self, run: Sequence[Equation], style: MatrixStyle
@@ -1180,9 +1175,7 @@ class TexLayout:
         laid = [self.equation(eq, style) for eq in run]
         if len(run) < 2:
             return laid
-        while sum(w for _, w, _ in laid) + 2.0 * (len(laid) - 1) > (
-            self.width_em / RUN_SCALE
-        ):
+        while _side_by_side(laid)[1] > self.width_em / RUN_SCALE:
             if style.max_entries > 5:
                 style = replace(style, max_entries=style.max_entries - 1)
             elif style.max_terms > 3:
@@ -1285,6 +1278,8 @@ class LatexPrinter(PagePrinter[str, Any]):
     slide_entries: int | None = None
     #: The height limit of the closed forms' shapes (None: \sdfit's default).
     shapes_height: str | None = None
+    #: The widest line the equations of a display share (None: TexLayout's default).
+    join_width: float | None = None
 
     def bind(self, config: Config) -> None:
         super().bind(config)
@@ -1375,8 +1370,9 @@ class LatexPrinter(PagePrinter[str, Any]):
     def display(self, block: Display) -> str:
         if block.boxed:
             return self.show(self.tex.boxed(block.equations))
-        items = self.tex.display_items(block.equations, block.kind, block.group)
-        return "\n".join(self.show(tex) for tex, _ in items)
+        layout = replace(self.tex, join_width=self.join_width)
+        lines = layout.display_lines(block.equations, block.kind, block.group)
+        return "\n".join(self.show(tex) for tex, _, _ in lines)
 
     def formula(self, block: Formula) -> str:
         return self.show(block.math.tex)

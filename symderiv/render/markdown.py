@@ -235,7 +235,9 @@ class ProsePrinter(PagePrinter[str, P]):
         return self.displays(
             lambda t: [
                 tex
-                for tex, _ in t.display_items(block.equations, block.kind, block.group)
+                for tex, _, _ in t.display_lines(
+                    block.equations, block.kind, block.group
+                )
             ]
         )
 
