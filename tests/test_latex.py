@@ -273,3 +273,12 @@ def test_latex_never_hides_a_single_term_behind_dots() -> None:
     eight = render(derive(n=1, d=7, m=1), "latex")
     assert r"+ \cdots" not in seven and r"x_{1,6} \, w_{6,1}" in seven
     assert r"+ \cdots" in eight
+
+
+def test_a_long_column_of_names_is_never_transposed_twice() -> None:
+    """vec(X) of a 6×8 X at --max-entries 40: the column drawn as a transposed row is too
+    long for a line, comes back as a transposed column, and the column itself is shown
+    (it printed ``\\end{bmatrix}^{T}^{T}``, which pdflatex stops on: Double superscript)."""
+    tex = render_latex(derive(Config(n=6, d=8, m=3)), max_entries=40)
+    assert "^{T}^{T}" not in tex
+    assert "\\operatorname{vec}(X) =\n\\begin{bmatrix}\nx_{1,1} \\\\\n" in tex

@@ -377,12 +377,14 @@ class Piece:
     """A part of an equation: its LaTeX (one or more lines), widths and height (em).
 
     ``lines`` has several entries only for a long row vector broken over lines; the
-    equation layout then puts each on its own line.
+    equation layout then puts each on its own line. ``transposed``: the piece already
+    ends in ``^{T}`` (a row drawn as a transposed column).
     """
 
     lines: list[str]
     widths: list[float]
     height: float = 1.2
+    transposed: bool = False
 
     @property
     def tex(self) -> str:
@@ -475,7 +477,7 @@ def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
     tex = environment("bmatrix", rows, gap + "\n") + "^{T}"
     width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
     height = sum(2.3 if c.tall else 1.25 for c in cells)
-    return Piece([tex], [width], height)
+    return Piece([tex], [width], height, transposed=True)
 
 
 def _row_lines(cells: list[Cell], budget: float, tall: bool) -> Piece:
@@ -1090,11 +1092,14 @@ class TexLayout:
                 and matrix.nnz() == matrix.rows
                 and all(p.is_atom() for p in matrix.entries.values())
             ):
-                # A column of names reads as well as a transposed row and takes one line.
+                # A column of names reads as well as a transposed row and takes one line;
+                # a row too long for the line comes back as a transposed column, and then
+                # the column itself is the same picture without a double transpose.
                 row = matrix_piece(matrix.T, self.letters, style, budget=budget)
-                row.lines[-1] += "^{T}"
-                row.widths[-1] += 0.5
-                return row
+                if not row.transposed:
+                    row.lines[-1] += "^{T}"
+                    row.widths[-1] += 0.5
+                    return row
             return matrix_piece(matrix, self.letters, style, node.blocks, budget=budget)
         if isinstance(node, Expr):
             tex = sympy_latex(node.expr, self.letters)
