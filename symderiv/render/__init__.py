@@ -1,8 +1,8 @@
 """Printers: one per format, all walking the same steps.
 
 ``render(derivation, fmt, **settings)`` is the way in; ``RENDERERS`` maps each format name
-to a function ``(derivation, **settings) -> str``. Printers are imported lazily so that a
-format costs nothing until it is used.
+to the module of its function ``render_<format>(derivation, **settings) -> str``. Printers
+are imported lazily so that a format costs nothing until it is used.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ RENDERERS: dict[str, str] = {
 }
 
 
-def renderer(fmt: str) -> Callable[..., str]:
-    """The function that renders format ``fmt``.
+def render(derivation: Derivation, fmt: str, **settings: Any) -> str:
+    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb, html).
 
     Raises:
         ChoiceError: ``fmt`` is not a known format.
@@ -40,12 +40,7 @@ def renderer(fmt: str) -> Callable[..., str]:
         )
     module = importlib.import_module(f".{RENDERERS[fmt]}", __name__)
     fn: Callable[..., str] = getattr(module, f"render_{fmt}")
-    return fn
-
-
-def render(derivation: Derivation, fmt: str, **settings: Any) -> str:
-    """``derivation`` in format ``fmt`` (text, json, latex, beamer, markdown, ipynb, html)."""
-    return renderer(fmt)(derivation, **settings)
+    return fn(derivation, **settings)
 
 
 def stream(derivation: Derivation, fmt: str, **settings: Any) -> Iterator[str]:
@@ -62,4 +57,4 @@ def stream(derivation: Derivation, fmt: str, **settings: Any) -> Iterator[str]:
         yield render(derivation, fmt, **settings)
 
 
-__all__ = ["RENDERERS", "render", "renderer", "stream"]
+__all__ = ["RENDERERS", "render", "stream"]

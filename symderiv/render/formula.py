@@ -158,10 +158,7 @@ class _Printer(Visitor[str]):
             den = str(first.value.denominator)
         if den is not None and len(args) > 1:
             # (Y − T)/N rather than 1/N·(Y − T)
-            inner_node = product(*args[1:])
-            inner = self.visit(inner_node)
-            if isinstance(inner_node, (Sum, Prod)):
-                inner = self.paren.format(inner)
+            inner = self.wrapped(product(*args[1:]), (Sum, Prod))
             return self.over.format(inner, den)
         return self.times.join(self.wrapped(a, (Sum, Kron, Had)) for a in args)
 
