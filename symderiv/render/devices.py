@@ -93,23 +93,20 @@ def function_view_symbols(d: Derivation, step: Step) -> Explicit | None:
 
 def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     """After the chain rule: ∂Y/∂v_kl shaped like Y, contracted with dY (the other slicing)."""
-    from ..teaching import slice_at
+    from ..teaching import slices_by_input
     from .page import Display, Note
 
     var = _shown(d, step, StepKind.CHAIN)
     if var is None:
         return []
-    rows, cols = d.layer.shape(var)
-    positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
-    shown = [slice_at(d, var, at) for at in positions]
+    slices = slices_by_input(d, var)
+    shown = slices[:SLICES_MAX]
     # each contraction is the derivation's own entry: the reason both slicings agree;
     # every slice is checked, the shown ones and those left out
     derivative = d.results[var].derivative
     if d.config.layout == "numerator":
         derivative = derivative.transpose()
-    agrees = all(
-        weight == derivative[at] for at, weight in _contractions(d, var).items()
-    )
+    agrees = all(s.weight == derivative[s.at] for s in slices)
     big_y = d.config.letters.of("Y")
     equations = []
     for piece in shown:
@@ -117,7 +114,7 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
         # the slice contracted with dY: one number, ∂L/∂v_kl
         equations.append(Equation(_one(dy_dv), Explicit(piece.matrix)))
         equations.append(Equation(_one(_partial("L", piece.name)), _one(piece.weight)))
-    para = notes.slicing(d.config, var, len(shown), rows * cols)
+    para = notes.slicing(d.config, var, len(shown), len(slices))
     blocks: list[Block] = [
         Note(para.prose, para.short),
         Display(tuple(equations), StepKind.CHAIN, group=2),
@@ -125,20 +122,6 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     if not agrees:  # never hidden: the certificate fails too
         blocks.append(Note(("✗ the two slicings disagree",)))
     return blocks
-
-
-def _contractions(d: Derivation, var: str) -> dict[tuple[int, int], Poly]:
-    """∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl for every entry of V, in one pass over the
-    Jacobian's nonzeros (the slices by input entry, contracted with dY)."""
-    from ..algebra import vec_positions
-
-    order = d.config.vec
-    y_pos = vec_positions(d.layer.shape("Y"), order)
-    v_pos = vec_positions(d.layer.shape(var), order)
-    columns: dict[int, list[tuple[Poly, Poly]]] = {c: [] for c in range(len(v_pos))}
-    for (r, c), value in sorted(d.results[var].jacobian.entries.items()):
-        columns[c].append((d.upstream[y_pos[r]], value))
-    return {v_pos[c]: Poly.dot(pairs) for c, pairs in columns.items()}
 
 
 #: The matrices that ``--values`` writes out in numbers at the steps that define them.
