@@ -43,10 +43,8 @@ def _shown(d: Derivation, step: Step, kind: StepKind) -> str | None:
     """The derived variable of the jacobian view's ``kind`` step, else None: the
     function view goes with its Jacobian step, the other slicing with its chain-rule
     step."""
-    var = step.wrt
-    if step.kind is kind and step.view == "jacobian" and var in d.results:
-        return var
-    return None
+    shown = step.kind is kind and step.view == "jacobian" and step.wrt in d.results
+    return step.wrt if shown else None
 
 
 def _symbols_fit(d: Derivation, var: str) -> bool:
@@ -145,16 +143,14 @@ def values_blocks(d: Derivation, step: Step, numbers: Companion) -> list[Block]:
         table = [Equation(Vec(Sym("Y")), Explicit(numbers.vec_y))]
     elif var is not None and var in numbers.variables:
         nums = numbers.variables[var]
-        letter = d.config.letters.entry(var)
-        if step.id == f"dY_d{var}":
-            table = [Equation(Deriv("Y", var, vec=True), Explicit(nums.jacobian))]
-        elif step.id == f"dL_d{var}":
-            table = [Equation(Jac("L", letter), Explicit(nums.chain))]
-        elif step.id == f"reshape_{var}":
-            table = [Equation(Deriv("L", var), Explicit(nums.derivative))]
-        elif step.id == f"closed_{var}":
-            node = d.results[var].closed_form
-            table = [Equation(Deriv("L", var), node, Explicit(nums.closed))]
+        letter, closed = d.config.letters.entry(var), d.results[var].closed_form
+        parts = {
+            f"dY_d{var}": (Deriv("Y", var, vec=True), Explicit(nums.jacobian)),
+            f"dL_d{var}": (Jac("L", letter), Explicit(nums.chain)),
+            f"reshape_{var}": (Deriv("L", var), Explicit(nums.derivative)),
+            f"closed_{var}": (Deriv("L", var), closed, Explicit(nums.closed)),
+        }.get(step.id)
+        table = [Equation(*parts)] if parts else []
     if not table:
         return []
     first = step.id == d.steps[0].id
