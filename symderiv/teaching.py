@@ -249,7 +249,9 @@ def slices_by_input(derivation: Derivation, var: str) -> tuple[Slice, ...]:
     layer = derivation.layer
     y_shape, shape = layer.shape("Y"), layer.shape(var)
     y_pos, v_pos = vec_positions(y_shape, order), vec_positions(shape, order)
-    columns: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {at: {} for at in v_pos}
+    columns: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {
+        at: {} for at in v_pos
+    }
     for (r, c), value in derivation.results[var].jacobian.entries.items():
         columns[v_pos[c]][y_pos[r]] = value
     out = []
