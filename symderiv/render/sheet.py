@@ -48,6 +48,7 @@ from ..notes import (
     sizes_m,
     source,
     tex_letters,
+    vec_m,
 )
 from .formula import formula_latex, formula_text
 from .latex import (
@@ -72,8 +73,6 @@ BLANKS: dict[str, tuple[str, str]] = {
 }
 #: The key's box around an answer (TeX): xcolor's and MathJax's blue.
 ANSWER = r"\boxed{\color{blue}{%s}}"
-
-_VEC = M("vec(", r"\operatorname{vec}(")
 
 
 def _aligned(lines: list[M]) -> M:
@@ -227,7 +226,7 @@ class _Builder:
             Note(("The upstream derivatives are given as symbols; write ", bar, ":")),
             _math(join_m(dy, " = ", self.matrix(d.upstream))),
             Note((*vectors, ":")),
-            _math(join_m(_VEC, self.node(Sym("Y")), ") = ", vec_y)),
+            _math(join_m(vec_m(self.node(Sym("Y"))), " = ", vec_y)),
         ]
 
     def part(self, label: str, words: Prose, *maths: M) -> list[Block]:
@@ -252,12 +251,12 @@ class _Builder:
                     "The Jacobian ",
                     join_m(jy, " = ", jac_lhs),
                     " has one row per entry of ",
-                    join_m(_VEC, self.node(Sym("Y")), ")"),
+                    vec_m(self.node(Sym("Y"))),
                     " and one column per entry of ",
-                    join_m(_VEC, lv, ")"),
+                    vec_m(lv),
                     ", here",
                 ),
-                join_m(_VEC, lv, ") = ", self.vector(vec_v)),
+                join_m(vec_m(lv), " = ", self.vector(vec_v)),
             ),
             Note(("Its shape is ", shape, ". Fill in the blank entries:")),
             _math(
