@@ -678,7 +678,7 @@ def sheet_document(sheet: Sheet) -> dict[str, Any]:
             blank["correct"] = CHOICE_LETTERS[q.correct]
         blanks.append(blank)
     named = {} if sheet.student is None else {"student": sheet.student}
-    document = {
+    return {
         **named,  # a roster's sheet: the student it is for
         "config": config.to_dict(),
         "seed": sheet.seed,
@@ -686,7 +686,6 @@ def sheet_document(sheet: Sheet) -> dict[str, Any]:
         "key_command": sheet.command(answers=True),
         "blanks": blanks,
     }
-    return document
 
 
 def sheet_json(sheet: Sheet) -> str:

@@ -2002,7 +2002,5 @@ def conventions_failure(convention: str, row: str, detail: str) -> Prose:
 
 def conventions_sources(names: tuple[str, ...], fallback: dict[str, str]) -> Prose:
     """Where each convention comes from, in one sentence."""
-    out: list[Segment] = ["Sources: "]
-    for k, name in enumerate(names):
-        out += ["; " if k else "", f"{name}: ", *SOURCES.get(name, (fallback[name],))]
-    return (*out, ".")
+    each = [(f"{name}: ", *SOURCES.get(name, (fallback[name],))) for name in names]
+    return ("Sources: ", *joined(each, "; "), ".")
