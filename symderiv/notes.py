@@ -360,12 +360,8 @@ def _route(c: Config) -> Prose:
         return (_LEADS[c.method] + _ROUTES[c.method] + ".",)
     return (
         " in three ways. The Jacobian view, the way one does it on the board: "
-        + _ROUTES["jacobian"]
-        + ". The index view: "
-        + _ROUTES["index"]
-        + ". The tensor view: "
-        + _ROUTES["tensor"]
-        + ". The certificate checks that the three agree.",
+        f"{_ROUTES['jacobian']}. The index view: {_ROUTES['index']}. The tensor view: "
+        f"{_ROUTES['tensor']}. The certificate checks that the three agree.",
     )
 
 
@@ -692,12 +688,9 @@ def _arranged(c: Config, var: str) -> Prose:
         return (index + ".",)
     if c.method == "tensor":
         return (*tensor, ".")
+    index = index.replace("index notation", "the index view", 1)
     return prose(
-        "in the Jacobian view "
-        + jacobian
-        + "; "
-        + index.replace("index notation", "the index view", 1)
-        + "; in the tensor view {tensor}.",
+        f"in the Jacobian view {jacobian}; {index}; in the tensor view {{tensor}}.",
         tensor=tensor,
     )
 
