@@ -569,11 +569,9 @@ def _distinct_sizes(
     for key in ("n", "d", "m"):
         if given[key] is not None:
             continue
-        if out[key] in used:
+        if out[key] in used:  # the other two sizes leave one of three free at least
             free = [v for v in DISTINCT_SIZES if v not in used]
-            free = free or [v for v in range(1, MAX_SIZE + 1) if v not in used]
-            if free:
-                out[key] = free[0] if seed is None else rng.choice(free)
+            out[key] = free[0] if seed is None else rng.choice(free)
         used.add(out[key])
     return out["n"], out["d"], out["m"]
 
@@ -680,7 +678,7 @@ def sheet_document(sheet: Sheet) -> dict[str, Any]:
             blank["correct"] = CHOICE_LETTERS[q.correct]
         blanks.append(blank)
     named = {} if sheet.student is None else {"student": sheet.student}
-    document = {
+    return {
         **named,  # a roster's sheet: the student it is for
         "config": config.to_dict(),
         "seed": sheet.seed,
@@ -688,7 +686,6 @@ def sheet_document(sheet: Sheet) -> dict[str, Any]:
         "key_command": sheet.command(answers=True),
         "blanks": blanks,
     }
-    return document
 
 
 def sheet_json(sheet: Sheet) -> str:

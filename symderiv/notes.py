@@ -168,6 +168,13 @@ def partial(of: M, by: M) -> M:
     return M(f"∂{of.text}/∂{by.text}", rf"\partial {of.latex}/\partial {by.latex}")
 
 
+def join_m(*parts: M | str, sep: str = "") -> M:
+    """Marked maths put together: each part's Unicode and TeX side by side (a ``str``
+    reads the same in both)."""
+    ms = [M(p) if isinstance(p, str) else p for p in parts]
+    return M(sep.join(m.text for m in ms), sep.join(m.latex for m in ms))
+
+
 def letter_m(letters: str) -> M:
     """A letter (or a word) as maths."""
     return M(letters, tex_letters(letters))
@@ -198,8 +205,7 @@ def size_equations(c: Config, eq: str = " = ") -> list[M]:
 
 def sizes_m(c: Config) -> M:
     """N = 2, D = 2, M = 3 as one formula."""
-    sizes = size_equations(c)
-    return M(", ".join(s.text for s in sizes), ", ".join(s.latex for s in sizes))
+    return join_m(*size_equations(c), sep=", ")
 
 
 def _transposed_m(letters: str) -> M:
@@ -354,12 +360,8 @@ def _route(c: Config) -> Prose:
         return (_LEADS[c.method] + _ROUTES[c.method] + ".",)
     return (
         " in three ways. The Jacobian view, the way one does it on the board: "
-        + _ROUTES["jacobian"]
-        + ". The index view: "
-        + _ROUTES["index"]
-        + ". The tensor view: "
-        + _ROUTES["tensor"]
-        + ". The certificate checks that the three agree.",
+        f"{_ROUTES['jacobian']}. The index view: {_ROUTES['index']}. The tensor view: "
+        f"{_ROUTES['tensor']}. The certificate checks that the three agree.",
     )
 
 
@@ -686,12 +688,9 @@ def _arranged(c: Config, var: str) -> Prose:
         return (index + ".",)
     if c.method == "tensor":
         return (*tensor, ".")
+    index = index.replace("index notation", "the index view", 1)
     return prose(
-        "in the Jacobian view "
-        + jacobian
-        + "; "
-        + index.replace("index notation", "the index view", 1)
-        + "; in the tensor view {tensor}.",
+        f"in the Jacobian view {jacobian}; {index}; in the tensor view {{tensor}}.",
         tensor=tensor,
     )
 
@@ -826,19 +825,27 @@ def entries_nonzero(total: M, count: int, nnz: int) -> Prose:
     return (total, f" entries, of which only {nnz} are nonzero")
 
 
+def _held(c: Config, var: str) -> M:
+    """What a framework would have to hold of Y's derivative by ``var`` in the view shown:
+    the array ∂Y/∂V (tensor), the derivatives ∂y_ij/∂v_hk (index), else the Jacobian
+    ∂vec(Y)/∂vec(V)."""
+    return {"tensor": _dyv, "index": _index_entry}.get(c.method, _dvec)(c, var)
+
+
 def _size_remark(c: Config, shape: tuple[int, int], nnz: int) -> list[Part]:
     """Why the Jacobian (the array, the derivatives) is never formed: its size."""
     first = c.wrt[0]
     jr, jc = shape
     size = jr * jc
     if c.method in ("tensor", "index"):  # ∂Y/∂V as an array: the Jacobian's entries
-        total = _equals(_dims_m((), _array_dims(c, first)[1]), M(str(size)))
+        total = join_m(_dims_m((), _array_dims(c, first)[1]), " = ", M(str(size)))
     else:
         total = M(f"{jr}×{jc} = {size}", rf"{jr} \times {jc} = {size}")
     title: Prose
+    held = _held(c, first)
+    what = prose("{d} has", d=held)
     if c.method == "tensor":
-        title = prose("Why no framework builds {dyv}", dyv=_dyv(c, first))
-        what = prose("{dyv} has", dyv=_dyv(c, first))
+        title = prose("Why no framework builds {d}", d=held)
         why = (
             "Its delta structure is what makes a closed form possible: contracting it "
         )
@@ -846,14 +853,12 @@ def _size_remark(c: Config, shape: tuple[int, int], nnz: int) -> list[Part]:
     elif c.method == "index":
         title = ("Why no framework stores these derivatives",)
         what = prose(
-            "Stored for all indices, the derivatives {d} would fill an array of",
-            d=_index_entry(c, first),
+            "Stored for all indices, the derivatives {d} would fill an array of", d=held
         )
         why = "The Kronecker delta is what makes a closed form possible: summing them "
         never = "them"
     else:
         title = ("Why no framework builds the Jacobian",)
-        what = prose("{dvec} has", dvec=_dvec(c, first))
         why = "Its Kronecker structure is what makes a closed form possible: "
         never = "the Jacobian"
     grows = "with the square of the batch" if first == "X" else "with the batch"
@@ -1444,32 +1449,26 @@ def memory(c: Config) -> Para:
         f"{tn} = {arg.n},\\ {td} = "
         + (f"{tm} = {arg.d}" if same else f"{arg.d},\\ {tm} = {arg.m}"),
     )
-    dvec, entries = _dvec(c, "X"), sci_m(x.entries)
+    held, entries = _held(c, "X"), sci_m(x.entries)
     size, result = bytes_m(x.bytes), bytes_m(x.vjp_bytes)
     # what would be stored: the Jacobian, or ∂Y/∂X as an array (the views that keep
     # every index); and what computes the result instead
-    real = dict(zip(c.size_names, (arg.n, arg.d, arg.m), strict=True))
-    array = _dims_m((), tuple(real[k] for k in _array_dims(c, "X")[0]))
-    stored, product = {
-        "tensor": (
-            prose("{d} alone would be a {s} array", d=_dyv(c, "X"), s=array),
-            "The closed form",
-        ),
-        "index": (
-            prose(
-                "the derivatives {d} alone would fill a {s} array",
-                d=_index_entry(c, "X"),
-                s=array,
-            ),
-            "The closed form",
-        ),
-    }.get(
-        c.method,
-        (
-            prose("{d} alone would be a {s} matrix", d=dvec, s=times(x.rows, x.cols)),
-            "The vector-Jacobian product",
-        ),
-    )
+    if c.method in ("tensor", "index"):
+        real = dict(zip(c.size_names, (arg.n, arg.d, arg.m), strict=True))
+        array = _dims_m((), tuple(real[k] for k in _array_dims(c, "X")[0]))
+        stored = prose(
+            "the derivatives {d} alone would fill a {s} array"
+            if c.method == "index"
+            else "{d} alone would be a {s} array",
+            d=held,
+            s=array,
+        )
+        product = "The closed form"
+    else:
+        stored = prose(
+            "{d} alone would be a {s} matrix", d=held, s=times(x.rows, x.cols)
+        )
+        product = "The vector-Jacobian product"
     return Para(
         prose(
             "At the size of a real layer, {at} (a minibatch of 64 through a 4096-wide "
@@ -1489,11 +1488,7 @@ def memory(c: Config) -> Para:
             f"At {{at}}: {{dvec}} has {{entries}} entries ({size} in float32); the closed "
             f"form never builds it, and its result takes {result}.",
             at=at,
-            dvec=_index_entry(c, "X")
-            if c.method == "index"
-            else _dyv(c, "X")
-            if c.method == "tensor"
-            else dvec,
+            dvec=held,
             entries=entries,
         ),
     )
@@ -1660,11 +1655,6 @@ def _dyv(c: Config, var: str) -> M:
     return partial(letter_m(c.letters.of("Y")), letter_m(c.letters.of(var)))
 
 
-def _equals(a: M, b: M) -> M:
-    """a = b, one formula."""
-    return M(f"{a.text} = {b.text}", f"{a.latex} = {b.latex}")
-
-
 def _dims_m(names: tuple[str, ...], sizes: tuple[int, ...] = ()) -> M:
     """N×M×N×D, or 2×3×2×2 (sizes given)."""
     if sizes:
@@ -1770,7 +1760,7 @@ def index_detail(entry: M, value: M, general: bool, c: Config, detail: Prose) ->
     return prose(
         ("{eq} for all sizes" if general else "{eq} NOT for all sizes")
         + " (sympy); summed at {sizes} it {detail}",
-        eq=_equals(entry, value),
+        eq=join_m(entry, " = ", value),
         sizes=_sizes_eq(c),
         detail=detail,
     )
@@ -1804,9 +1794,9 @@ def tensor_note(
         "{block}, shaped like {v} ({dims}). Built one nonzero at a time from the delta "
         "structure of the entry formula above.",
         dyv=_dyv(c, var),
-        shape=_equals(_dims_m(symbolic), _dims_m((), shape)),
+        shape=join_m(_dims_m(symbolic), " = ", _dims_m((), shape)),
         where=(" (only where ", *_and(deltas), ")") if deltas else (),
-        grid=_equals(_dims_m(symbolic[:2]), _dims_m((), c.shape("Y"))),
+        grid=join_m(_dims_m(symbolic[:2]), " = ", _dims_m((), c.shape("Y"))),
         block=partial(_entry(c, "Y", "ij"), letter_m(c.letters.of(var))),
         v=sym(var),
         dims=_dims_m((), c.shape(var)),
@@ -2005,7 +1995,5 @@ def conventions_failure(convention: str, row: str, detail: str) -> Prose:
 
 def conventions_sources(names: tuple[str, ...], fallback: dict[str, str]) -> Prose:
     """Where each convention comes from, in one sentence."""
-    out: list[Segment] = ["Sources: "]
-    for k, name in enumerate(names):
-        out += ["; " if k else "", f"{name}: ", *SOURCES.get(name, (fallback[name],))]
-    return (*out, ".")
+    each = [(f"{name}: ", *SOURCES.get(name, (fallback[name],))) for name in names]
+    return ("Sources: ", *joined(each, "; "), ".")

@@ -201,15 +201,12 @@ def input_slices(derivation: Derivation, var: str) -> Slicing:
     """
     layer = derivation.layer
     shape = layer.shape(var)
-    # ∂y_ij/∂v_kl for every nonzero of the explicit Jacobian (rows in vec(Y) order,
-    # columns in vec(V) order), grouped by output entry
-    y_pos = vec_positions(layer.shape("Y"), derivation.config.vec)
-    v_pos = vec_positions(shape, derivation.config.vec)
+    inputs = slices_by_input(derivation, var)
+    # by output entry: ∂y_ij/∂V, the same nonzeros regrouped (each slice shaped like V)
     by_out: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {}
-    for (r, c), value in sorted(derivation.results[var].jacobian.entries.items()):
-        by_out.setdefault(y_pos[r], {})[v_pos[c]] = value
-    # by input entry: ∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl, the slice contracted with dY
-    inputs = tuple(slice_at(derivation, var, at) for at in vec_positions(shape, "row"))
+    for s in inputs:
+        for at, value in s.matrix.entries.items():
+            by_out.setdefault(at, {})[s.at] = value
     outputs = tuple(
         Slice(
             (i, j),
@@ -238,26 +235,32 @@ def _nonzero(shape: tuple[int, int], values: dict[tuple[int, int], Poly]) -> Pol
     return PolyMatrix(*shape, {at: v for at, v in values.items() if not v.is_zero()})
 
 
-def slice_at(derivation: Derivation, var: str, at: tuple[int, int]) -> Slice:
-    """One slice by input entry, ∂Y/∂v_kl shaped like Y, and its contraction with dY,
-    read off one column of the explicit Jacobian (cheap at any size).
+def slices_by_input(derivation: Derivation, var: str) -> tuple[Slice, ...]:
+    """The slices by input entry, row by row of V: ∂Y/∂v_kl shaped like Y and its
+    contraction with dY, Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl = ∂L/∂v_kl, read off the columns
+    of the explicit Jacobian in one pass over its nonzeros (cheap at any size).
 
     >>> from symderiv.derive import derive
-    >>> s = slice_at(derive(n=2, d=2, m=3, convention="column"), "b", (1, 0))
+    >>> s = slices_by_input(derive(n=2, d=2, m=3, convention="column"), "b")[1]
     >>> s.name, s.matrix.to_strings()[0], s.weight.to_str()
     ('b_2', ['0', '1', '0'], 'dy_1_2 + dy_2_2')
     """
     order = derivation.config.vec
     layer = derivation.layer
-    y_shape = layer.shape("Y")
-    y_pos = vec_positions(y_shape, order)
-    column = vec_positions(layer.shape(var), order).index(at)
-    jac = derivation.results[var].jacobian
-    entries = {y_pos[r]: value for (r, c), value in jac.entries.items() if c == column}
-    upstream = derivation.upstream
-    weight = Poly.dot((upstream[pos], value) for pos, value in sorted(entries.items()))
-    name = next(iter(layer.matrix(var)[at].atoms()))
-    return Slice(at, name, PolyMatrix(*y_shape, dict(sorted(entries.items()))), weight)
+    y_shape, shape = layer.shape("Y"), layer.shape(var)
+    y_pos, v_pos = vec_positions(y_shape, order), vec_positions(shape, order)
+    columns: dict[tuple[int, int], dict[tuple[int, int], Poly]] = {
+        at: {} for at in v_pos
+    }
+    for (r, c), value in derivation.results[var].jacobian.entries.items():
+        columns[v_pos[c]][y_pos[r]] = value
+    out = []
+    for at in vec_positions(shape, "row"):
+        entries = dict(sorted(columns[at].items()))
+        pairs = ((derivation.upstream[pos], value) for pos, value in entries.items())
+        name = next(iter(layer.matrix(var)[at].atoms()))
+        out.append(Slice(at, name, PolyMatrix(*y_shape, entries), Poly.dot(pairs)))
+    return tuple(out)
 
 
 # -- the function view --------------------------------------------------------------
@@ -337,6 +340,6 @@ __all__ = [
     "binary_size",
     "function_view",
     "input_slices",
-    "slice_at",
+    "slices_by_input",
     "memory_argument",
 ]

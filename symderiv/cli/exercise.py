@@ -209,21 +209,18 @@ def _roster(
     target = Path(output)
     suffix = target.suffix or SUFFIXES[fmt]
     stem = target.with_suffix("") if target.suffix else target
-    printers: dict[str, Callable[[Sheet], str]] = {
-        "latex": sheet_latex,
-        "markdown": sheet_markdown,
-        "json": sheet_json,
+    # each format's printer of one sheet, and of the class's answer key
+    printers: dict[str, tuple[Callable[[Sheet], str], Callable[[Roster], str]]] = {
+        "latex": (sheet_latex, roster_key_latex),
+        "markdown": (sheet_markdown, roster_key_markdown),
+        "json": (sheet_json, roster_key_json),
     }
-    keys: dict[str, Callable[[Roster], str]] = {
-        "latex": roster_key_latex,
-        "markdown": roster_key_markdown,
-        "json": roster_key_json,
-    }
+    print_sheet, print_key = printers[fmt]
     documents = [
-        (Path(f"{stem}-{slug}{suffix}"), printers[fmt](sheet))
+        (Path(f"{stem}-{slug}{suffix}"), print_sheet(sheet))
         for slug, sheet in zip(roster.slugs(), roster.sheets, strict=True)
     ]
-    documents.append((Path(f"{stem}-key{suffix}"), keys[fmt](roster)))
+    documents.append((Path(f"{stem}-key{suffix}"), print_key(roster)))
     # who gets which file and which layer: a name in any script (李小龙 is
     # class-student-1.tex), and what a check --batch file needs
     index = Path(f"{stem}-index.csv")

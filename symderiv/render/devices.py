@@ -43,10 +43,8 @@ def _shown(d: Derivation, step: Step, kind: StepKind) -> str | None:
     """The derived variable of the jacobian view's ``kind`` step, else None: the
     function view goes with its Jacobian step, the other slicing with its chain-rule
     step."""
-    var = step.wrt
-    if step.kind is kind and step.view == "jacobian" and var in d.results:
-        return var
-    return None
+    shown = step.kind is kind and step.view == "jacobian" and step.wrt in d.results
+    return step.wrt if shown else None
 
 
 def _symbols_fit(d: Derivation, var: str) -> bool:
@@ -93,23 +91,20 @@ def function_view_symbols(d: Derivation, step: Step) -> Explicit | None:
 
 def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     """After the chain rule: ∂Y/∂v_kl shaped like Y, contracted with dY (the other slicing)."""
-    from ..teaching import slice_at
+    from ..teaching import slices_by_input
     from .page import Display, Note
 
     var = _shown(d, step, StepKind.CHAIN)
     if var is None:
         return []
-    rows, cols = d.layer.shape(var)
-    positions = [(k, l_) for k in range(rows) for l_ in range(cols)][:SLICES_MAX]
-    shown = [slice_at(d, var, at) for at in positions]
+    slices = slices_by_input(d, var)
+    shown = slices[:SLICES_MAX]
     # each contraction is the derivation's own entry: the reason both slicings agree;
     # every slice is checked, the shown ones and those left out
     derivative = d.results[var].derivative
     if d.config.layout == "numerator":
         derivative = derivative.transpose()
-    agrees = all(
-        weight == derivative[at] for at, weight in _contractions(d, var).items()
-    )
+    agrees = all(s.weight == derivative[s.at] for s in slices)
     big_y = d.config.letters.of("Y")
     equations = []
     for piece in shown:
@@ -117,7 +112,7 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
         # the slice contracted with dY: one number, ∂L/∂v_kl
         equations.append(Equation(_one(dy_dv), Explicit(piece.matrix)))
         equations.append(Equation(_one(_partial("L", piece.name)), _one(piece.weight)))
-    para = notes.slicing(d.config, var, len(shown), rows * cols)
+    para = notes.slicing(d.config, var, len(shown), len(slices))
     blocks: list[Block] = [
         Note(para.prose, para.short),
         Display(tuple(equations), StepKind.CHAIN, group=2),
@@ -125,20 +120,6 @@ def slicing_blocks(d: Derivation, step: Step) -> list[Block]:
     if not agrees:  # never hidden: the certificate fails too
         blocks.append(Note(("✗ the two slicings disagree",)))
     return blocks
-
-
-def _contractions(d: Derivation, var: str) -> dict[tuple[int, int], Poly]:
-    """∂L/∂v_kl = Σ_ij ∂L/∂y_ij · ∂y_ij/∂v_kl for every entry of V, in one pass over the
-    Jacobian's nonzeros (the slices by input entry, contracted with dY)."""
-    from ..algebra import vec_positions
-
-    order = d.config.vec
-    y_pos = vec_positions(d.layer.shape("Y"), order)
-    v_pos = vec_positions(d.layer.shape(var), order)
-    columns: dict[int, list[tuple[Poly, Poly]]] = {c: [] for c in range(len(v_pos))}
-    for (r, c), value in sorted(d.results[var].jacobian.entries.items()):
-        columns[c].append((d.upstream[y_pos[r]], value))
-    return {v_pos[c]: Poly.dot(pairs) for c, pairs in columns.items()}
 
 
 #: The matrices that ``--values`` writes out in numbers at the steps that define them.
@@ -162,16 +143,14 @@ def values_blocks(d: Derivation, step: Step, numbers: Companion) -> list[Block]:
         table = [Equation(Vec(Sym("Y")), Explicit(numbers.vec_y))]
     elif var is not None and var in numbers.variables:
         nums = numbers.variables[var]
-        letter = d.config.letters.entry(var)
-        if step.id == f"dY_d{var}":
-            table = [Equation(Deriv("Y", var, vec=True), Explicit(nums.jacobian))]
-        elif step.id == f"dL_d{var}":
-            table = [Equation(Jac("L", letter), Explicit(nums.chain))]
-        elif step.id == f"reshape_{var}":
-            table = [Equation(Deriv("L", var), Explicit(nums.derivative))]
-        elif step.id == f"closed_{var}":
-            node = d.results[var].closed_form
-            table = [Equation(Deriv("L", var), node, Explicit(nums.closed))]
+        letter, closed = d.config.letters.entry(var), d.results[var].closed_form
+        parts = {
+            f"dY_d{var}": (Deriv("Y", var, vec=True), Explicit(nums.jacobian)),
+            f"dL_d{var}": (Jac("L", letter), Explicit(nums.chain)),
+            f"reshape_{var}": (Deriv("L", var), Explicit(nums.derivative)),
+            f"closed_{var}": (Deriv("L", var), closed, Explicit(nums.closed)),
+        }.get(step.id)
+        table = [Equation(*parts)] if parts else []
     if not table:
         return []
     first = step.id == d.steps[0].id

@@ -43,10 +43,12 @@ from ..notes import (
     Math,
     Prose,
     chain_jacobians,
+    join_m,
     size_m,
     sizes_m,
     source,
     tex_letters,
+    vec_m,
 )
 from .formula import formula_latex, formula_text
 from .latex import (
@@ -71,14 +73,6 @@ BLANKS: dict[str, tuple[str, str]] = {
 }
 #: The key's box around an answer (TeX): xcolor's and MathJax's blue.
 ANSWER = r"\boxed{\color{blue}{%s}}"
-
-_VEC = M("vec(", r"\operatorname{vec}(")
-
-
-def _join(*parts: M | str, sep: str = "") -> M:
-    """Marked maths put together: each part's Unicode and TeX side by side."""
-    ms = [M(p) if isinstance(p, str) else p for p in parts]
-    return M(sep.join(m.text for m in ms), sep.join(m.latex for m in ms))
 
 
 def _aligned(lines: list[M]) -> M:
@@ -123,7 +117,7 @@ class _Builder:
 
     def shape_blanks(self, rows: int, cols: int) -> M:
         """rows × cols, each a blank."""
-        return _join(
+        return join_m(
             self.blank(M(str(rows))), M(" × ", r" \times "), self.blank(M(str(cols)))
         )
 
@@ -193,19 +187,19 @@ class _Builder:
             f"The layer computes, in the {c.conv.name} convention (",
             *_source_words(c),
             "), ",
-            _join(self.node(Sym("Y")), " = ", self.node(c.conv.forward())),
+            join_m(self.node(Sym("Y")), " = ", self.node(c.conv.forward())),
             " with ",
             sizes_m(c),
         )
-        dy = _join(self.node(Sym("dY")), " = ", self.node(Deriv("L", "Y")))
+        dy = join_m(self.node(Sym("dY")), " = ", self.node(Deriv("L", "Y")))
         if "steps" not in self.sheet.kinds:
             return [
                 Note((*layer, ".")),
                 Note(("The upstream derivative ", dy, " is given. ", *vectors, ".")),
             ]
-        shapes = _join(
+        shapes = join_m(
             *(
-                _join(
+                join_m(
                     self.node(Sym(r)),
                     M(f" ∈ ℝ^({a}×{b})", rf" \in \mathbb{{R}}^{{{a} \times {b}}}"),
                 )
@@ -214,9 +208,9 @@ class _Builder:
             ),
             sep=", ",
         )
-        matrices = _join(
+        matrices = join_m(
             *(
-                _join(self.node(Sym(r)), " = ", self.matrix(d.layer.matrix(r)))
+                join_m(self.node(Sym(r)), " = ", self.matrix(d.layer.matrix(r)))
                 for r in ("X", "W", "b")
             ),
             sep=r",\quad ",
@@ -230,9 +224,9 @@ class _Builder:
             Note((*layer, ": ", shapes, ". Every entry is its own symbol:")),
             _math(matrices),
             Note(("The upstream derivatives are given as symbols; write ", bar, ":")),
-            _math(_join(dy, " = ", self.matrix(d.upstream))),
+            _math(join_m(dy, " = ", self.matrix(d.upstream))),
             Note((*vectors, ":")),
-            _math(_join(_VEC, self.node(Sym("Y")), ") = ", vec_y)),
+            _math(join_m(vec_m(self.node(Sym("Y"))), " = ", vec_y)),
         ]
 
     def part(self, label: str, words: Prose, *maths: M) -> list[Block]:
@@ -255,30 +249,30 @@ class _Builder:
                 "a",
                 (
                     "The Jacobian ",
-                    _join(jy, " = ", jac_lhs),
+                    join_m(jy, " = ", jac_lhs),
                     " has one row per entry of ",
-                    _join(_VEC, self.node(Sym("Y")), ")"),
+                    vec_m(self.node(Sym("Y"))),
                     " and one column per entry of ",
-                    _join(_VEC, lv, ")"),
+                    vec_m(lv),
                     ", here",
                 ),
-                _join(_VEC, lv, ") = ", self.vector(vec_v)),
+                join_m(vec_m(lv), " = ", self.vector(vec_v)),
             ),
             Note(("Its shape is ", shape, ". Fill in the blank entries:")),
             _math(
-                _join(jac_lhs, " = ", self.matrix(result.jacobian, ex.jacobian_blanks))
+                join_m(jac_lhs, " = ", self.matrix(result.jacobian, ex.jacobian_blanks))
             ),
         ]
         blocks += self.part(
             "b",
             (
                 "The chain rule gives the row ",
-                _join(jl, " = ", jh, M("·", r" \, "), jy),
+                join_m(jl, " = ", jh, M("·", r" \, "), jy),
                 f"; its entry {ex.chain_column + 1} is ",
                 chain_lhs,
                 ". Write it out as a sum over the outputs, keeping only the nonzero terms:",
             ),
-            _join(
+            join_m(
                 chain_lhs,
                 " = ",
                 self.blank(self.entry(result.chain[0, ex.chain_column]), "long"),
@@ -291,7 +285,7 @@ class _Builder:
             blocks += self.part(
                 "c",
                 (*undo, " and fill in the blanks:"),
-                _join(
+                join_m(
                     dl,
                     " = ",
                     self.matrix(result.derivative, ex.derivative_blanks, "medium"),
@@ -300,7 +294,7 @@ class _Builder:
         blocks += self.part(
             "d",
             ("Which product of the layer's matrices is this? Give the closed form:",),
-            _join(dl, " = ", self.blank(self.node(result.closed_form), "long")),
+            join_m(dl, " = ", self.blank(self.node(result.closed_form), "long")),
         )
         return (f"the derivative with respect to {VARIABLE[v]} ", lv), blocks
 
@@ -333,7 +327,7 @@ class _Builder:
             *(  # one aligned block per row: ∂L/∂v_ij = entry
                 _aligned(
                     [
-                        _join(_dl_by(e), M(" = ", " &= "), value)
+                        join_m(_dl_by(e), M(" = ", " &= "), value)
                         for e, value in zip(names, values, strict=True)
                     ]
                 )
@@ -355,7 +349,7 @@ class _Builder:
     def shapes(self, q: ShapesQuestion) -> _Part:
         lv = self.node(Sym(q.var))
         lines = [
-            _join(
+            join_m(
                 self.node(node), M(":  ", r" &:\quad "), self.shape_blanks(rows, cols)
             )
             for node, rows, cols in q.items
@@ -382,7 +376,7 @@ class _Builder:
             else "the shape of the variable (denominator layout)"
         )
         options = [
-            _join(
+            join_m(
                 # options A–D: the question is already "(a)"
                 M(f"{CHOICE_LETTERS[k]} ", rf"\text{{{CHOICE_LETTERS[k]}}}\; "),
                 self.blank(M("✓", r"\checkmark"))
@@ -400,7 +394,7 @@ class _Builder:
                 self.node(Deriv("L", q.var)),
                 f", written in {layout}. Tick it:",
             ),
-            _join(*options, sep=r"\qquad "),
+            join_m(*options, sep=r"\qquad "),
         )
         return (
             f"which formula, for the derivative with respect to {VARIABLE[q.var]}",
@@ -432,7 +426,7 @@ class _Builder:
                 self.node(Sym(q.var)),
                 ":",
             ),
-            _join(q.entry_lhs, " = ", self.blank(q.partial, "medium")),
+            join_m(q.entry_lhs, " = ", self.blank(q.partial, "medium")),
         )
         blocks += self.part(
             "b",
@@ -440,12 +434,12 @@ class _Builder:
                 "Put (a) into the chain rule and let the delta collapse a sum: what is "
                 "left?",
             ),
-            _join(q.loss_lhs, " = ", q.chain, " = ", self.blank(q.collapsed, "long")),
+            join_m(q.loss_lhs, " = ", q.chain, " = ", self.blank(q.collapsed, "long")),
         )
         blocks += self.part(
             "c",
             ("This is one entry of a product of the layer's matrices. Which?",),
-            _join(q.loss_lhs, " = ", self.blank(q.entry, "long")),
+            join_m(q.loss_lhs, " = ", self.blank(q.entry, "long")),
         )
         what = f"index notation, for the derivative with respect to {VARIABLE[q.var]} "
         return (what, self.node(Sym(q.var))), blocks
@@ -460,7 +454,7 @@ class _Builder:
             "a",
             (
                 "The loss is the mean squared error against the targets ",
-                _join(
+                join_m(
                     self.node(Sym("T")),
                     M(f" = [{t}_i,j]", rf" = \bigl[{t}_{{i,j}}\bigr]"),
                 ),
@@ -475,12 +469,12 @@ class _Builder:
         blocks += self.part(
             "b",
             ("Differentiate L by one output entry:",),
-            _join(_dl_by(entry), " = ", self.blank(self.entry(q.entry), "long")),
+            join_m(_dl_by(entry), " = ", self.blank(self.entry(q.entry), "long")),
         )
         blocks += self.part(
             "c",
             ("and write the whole upstream derivative as one formula:",),
-            _join(
+            join_m(
                 self.node(Sym("dY")), " = ", self.blank(self.node(q.formula), "long")
             ),
         )
