@@ -701,7 +701,7 @@ def check_formula(
             why = f"{first.why}\n  at {at} its shapes do not even fit: {elsewhere.why}"
             outcome = replace(first, why=why)
     if not outcome.hint:
-        hint = _other_variable(checker, triples) or _repair_hint(checker, triples)
+        hint = _fix_hint(checker, triples)
         outcome = replace(outcome, hint=hint)
     outcome = _named_scale(checker, outcome, triples)
     return _result(checker, outcome, triples, first)
@@ -727,37 +727,30 @@ def _check_target(formula: Formula, var: str, config: Config) -> None:
     )
 
 
-def _right_everywhere(checker: _Checker, triples: tuple[Triple, ...]) -> bool:
-    """``checker``'s formula is right at every triple (one that cannot be computed is
-    not)."""
-    try:
-        return all(checker.at(t).ok for t in triples)
-    except SymderivError:
-        return False
-
-
-def _other_variable(checker: _Checker, triples: tuple[Triple, ...]) -> str:
-    """``this is ∂L/∂W, not ∂L/∂X`` when the formula is right for another variable."""
-    for other in VARIABLES:
-        candidate = _Checker(checker.config, other, checker.formula)
-        if other != checker.var and _right_everywhere(candidate, triples):
-            return f"this is {candidate.deriv}, not {checker.deriv}"
-    return ""
-
-
 #: At most this many one-edit repairs are tried for a hint (each is a full check).
 MAX_REPAIRS = 12
 
 
-def _repair_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
-    """A hint from the algebra: the first one-edit repair of the formula that is right
-    at every size triple (a transpose added or dropped, two factors swapped, a sum
-    along the other axis), said as the fix; "" when none is."""
-    formula = checker.formula
-    for tree, hint in _repairs(formula)[:MAX_REPAIRS]:
-        repaired = _Checker(checker.config, checker.var, replace(formula, tree=tree))
-        if _right_everywhere(repaired, triples):
-            return hint
+def _fix_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
+    """A hint from the algebra, the first that is right at every size triple (one that
+    cannot be computed is not): ``this is ∂L/∂W, not ∂L/∂X`` when the formula is another
+    variable's derivative, else a one-edit repair of it (a transpose added or dropped,
+    two factors swapped, a sum along the other axis), said as the fix; "" when none is."""
+    config, formula, var = checker.config, checker.formula, checker.var
+    others = [_Checker(config, other, formula) for other in VARIABLES if other != var]
+    candidates = [
+        (other, f"this is {other.deriv}, not {checker.deriv}") for other in others
+    ]
+    candidates += [
+        (_Checker(config, var, replace(formula, tree=tree)), hint)
+        for tree, hint in _repairs(formula)[:MAX_REPAIRS]
+    ]
+    for candidate, hint in candidates:
+        try:
+            if all(candidate.at(triple).ok for triple in triples):
+                return hint
+        except SymderivError:
+            continue
     return ""
 
 
