@@ -18,6 +18,7 @@ raises FormulaError (reason ``parse`` in :func:`parse_error_dict`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -556,9 +557,9 @@ class _Checker:
         seen = 0
         for triple, ratio in ratios:
             seen += 1
-            left = [
-                c for c in left if ratio is not None and ratio == _scale_at(c, triple)
-            ]
+            sizes = [Fraction(size) for size in triple]
+            # the factors N^p·D^q·M^r that equal ``ratio`` at this triple
+            left = [c for c in left if ratio == math.prod(map(pow, sizes, c))]
             if not left:
                 return text
         if seen < 2:
@@ -589,14 +590,6 @@ _SCALES: list[tuple[int, int, int]] = [
     (-1, 0, 1),
     (0, -1, 1),
 ]
-
-
-def _scale_at(powers: tuple[int, int, int], triple: Triple) -> Fraction:
-    """The factor ``powers`` (of N, D, M) stands for at ``triple``."""
-    value = Fraction(1)
-    for power, size in zip(powers, triple, strict=True):
-        value *= Fraction(size) ** power
-    return value
 
 
 def _named_scale(
