@@ -177,10 +177,6 @@ class Token:
         """1-based column, as messages give it."""
         return self.start + 1
 
-    def describe(self) -> str:
-        """``'X'`` or ``end of formula``."""
-        return "end of formula" if self.kind == "end" else repr(self.text)
-
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -549,10 +545,9 @@ class _Parser:
         return self.advance()
 
     def unexpected(self, token: Token, why: str = "") -> FormulaSyntaxError:
+        shown = "end of formula" if token.kind == "end" else repr(token.text)
         reason = f": {why}" if why else ""
-        return _refused(
-            f"unexpected {token.describe()}", token.column, reason, self.names
-        )
+        return _refused(f"unexpected {shown}", token.column, reason, self.names)
 
     def node(self, node: Node, start: int, end: int) -> Node:
         self.spans[id(node)] = (start, end)
