@@ -101,9 +101,7 @@ class Evaluator:
         scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
         entries = {}
         for where, parts in sums.items():
-            total = Poly.dot((p, ONE) for p in parts)
-            if scale != 1:
-                total = total.scale(scale)
+            total = Poly.dot((p, ONE) for p in parts).scale(scale)
             if not total.is_zero():
                 entries[where] = total
         reduced = PolyMatrix(out_rows, out_cols, entries)
