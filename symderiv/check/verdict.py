@@ -675,15 +675,11 @@ def check_formula(
         else further_sizes(given, formula.literals(), checker.degree(given))
     )
     triples = (given, *extra)
-    if first.ok:
-        for triple in extra:
-            other = checker.at(triple)
-            if not other.ok:
-                other = _named_scale(checker, other, triples)
-                return _result(checker, other, triples, first)
-        return _result(checker, first, triples, first)
     outcome = first
-    if not first.inner:
+    if first.ok:  # the verdict where it is first wrong, if anywhere
+        later = (checker.at(triple) for triple in extra)
+        outcome = next((other for other in later if not other.ok), first)
+    elif not first.inner:
         # Wrong at the user's own sizes: that is shown first (the entry there, with
         # both values); a shape error that shows only at other sizes ((M×D)·(N×M)
         # multiplies when N = D) is said after it.
@@ -693,9 +689,8 @@ def check_formula(
             at = sizes_text(checker.conv.sizes, elsewhere.triple)
             why = f"{first.why}\n  at {at} its shapes do not even fit: {elsewhere.why}"
             outcome = replace(first, why=why)
-    if not outcome.hint:
-        hint = _fix_hint(checker, triples)
-        outcome = replace(outcome, hint=hint)
+    if not first.ok and not outcome.hint:
+        outcome = replace(outcome, hint=_fix_hint(checker, triples))
     outcome = _named_scale(checker, outcome, triples)
     return _result(checker, outcome, triples, first)
 
