@@ -579,8 +579,6 @@ class _Parser:
                 why = "this ')' has no matching '('"
             elif token.text in (",", "="):
                 why = f"{token.text!r} only appears inside a call such as np.sum(...)"
-            elif token.text == "(":
-                why = f"only {', '.join(FUNCTIONS)} can be called"
             else:
                 why = "an operator such as @, * or + is missing before it"
             raise self.unexpected(token, why)
