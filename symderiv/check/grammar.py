@@ -177,10 +177,6 @@ class Token:
         """1-based column, as messages give it."""
         return self.start + 1
 
-    def describe(self) -> str:
-        """``'X'`` or ``end of formula``."""
-        return "end of formula" if self.kind == "end" else repr(self.text)
-
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -549,10 +545,9 @@ class _Parser:
         return self.advance()
 
     def unexpected(self, token: Token, why: str = "") -> FormulaSyntaxError:
+        shown = "end of formula" if token.kind == "end" else repr(token.text)
         reason = f": {why}" if why else ""
-        return _refused(
-            f"unexpected {token.describe()}", token.column, reason, self.names
-        )
+        return _refused(f"unexpected {shown}", token.column, reason, self.names)
 
     def node(self, node: Node, start: int, end: int) -> Node:
         self.spans[id(node)] = (start, end)
@@ -584,8 +579,6 @@ class _Parser:
                 why = "this ')' has no matching '('"
             elif token.text in (",", "="):
                 why = f"{token.text!r} only appears inside a call such as np.sum(...)"
-            elif token.text == "(":
-                why = f"only {', '.join(FUNCTIONS)} can be called"
             else:
                 why = "an operator such as @, * or + is missing before it"
             raise self.unexpected(token, why)
@@ -836,15 +829,8 @@ class _Parser:
         either is refused."""
         if len(axes) == 1 and isinstance(axes[0], Pair):
             axes = list(axes[0].items)
-        values: list[int] = []
-        for node in axes:
-            value = node.value if isinstance(node, Scalar) else None
-            if isinstance(node, Neg) and isinstance(node.arg, Scalar):
-                value = -node.arg.value
-            if value is None or value not in (0, 1, -1, -2):
-                values = []
-                break
-            values.append(int(value) % 2)
+        # each axis as 0 or 1 (-2 is 0, -1 is 1), None where it is not an axis
+        values = [None if value is None else value % 2 for value in map(_axis, axes)]
         if values == [1, 0] or (values == [0, 1] and module == "torch"):
             return Swap(arg)
         if values == [0, 1]:
@@ -911,14 +897,20 @@ class _Parser:
     def axis(self, node: Node | bool | None, call: _Call) -> int | None:
         if node is None:
             return None
-        value: Fraction | None = None
-        if isinstance(node, Scalar):
-            value = node.value
-        elif isinstance(node, Neg) and isinstance(node.arg, Scalar):
-            value = -node.arg.value
-        if value is None or value not in (0, 1, -1, -2):  # axis=True: no value
+        value = _axis(node)
+        if value is None:  # axis=True, axis=2
             raise self.unexpected(call.name, "the axis is 0, 1, -1, -2 or None")
-        return int(value)
+        return value
+
+
+def _axis(node: Node | bool) -> int | None:
+    """A 2-D array's axis written as a number, 0, 1, -1 or -2; else None."""
+    value = node.value if isinstance(node, Scalar) else None
+    if isinstance(node, Neg) and isinstance(node.arg, Scalar):
+        value = -node.arg.value
+    if value is None or value not in (0, 1, -1, -2):
+        return None
+    return int(value)
 
 
 def parse(text: str, names: Names) -> Formula:

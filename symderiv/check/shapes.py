@@ -404,7 +404,7 @@ class Shapes:
         left, right = node.args
         a, b = self.operands(node)
         if isinstance(node, Dot) and (not a.shape or not b.shape):
-            return self.scale("*", a, b)  # np.dot with a scalar multiplies
+            return self.combine("*", a.shape or b.shape, a, b)  # np.dot with a scalar
         for side, part in ((left, a), (right, b)):
             if not part.shape:
                 hint = (
@@ -435,9 +435,8 @@ class Shapes:
             shape, None, inner_a.size * a.terms * b.terms, degree, a.roots or b.roots
         )
 
-    def scale(self, op: str, a: Info, b: Info) -> Info:
-        """Elementwise ``op`` of a scalar and an array (or two scalars)."""
-        shape = a.shape or b.shape
+    def combine(self, op: str, shape: Shape, a: Info, b: Info) -> Info:
+        """Elementwise ``op`` (``* + -``) of ``a`` and ``b``, whose result has ``shape``."""
         value = None
         if a.value is not None and b.value is not None:
             value = ARITHMETIC[op](a.value, b.value)
@@ -471,9 +470,8 @@ class Shapes:
                 )
             value = a.value / b.value if a.value is not None else None
             return Info(a.shape, value, a.terms, over(a.degree, b.degree), a.roots)
-        if not a.shape or not b.shape:
-            return self.scale(op, a, b)
-        # numpy broadcasting: align the trailing axes; a size-1 axis stretches.
+        # numpy broadcasting: align the trailing axes; a size-1 axis stretches (a
+        # scalar's every axis).
         width = max(len(a.shape), len(b.shape))
         pa = (_ONE,) * (width - len(a.shape)) + a.shape
         pb = (_ONE,) * (width - len(b.shape)) + b.shape
@@ -494,9 +492,7 @@ class Shapes:
                     f"{format_shape(second.shape)}; numpy broadcasts only equal sizes "
                     "or a size 1",
                 )
-        terms = a.terms * b.terms if op == "*" else a.terms + b.terms
-        degree = times(a.degree, b.degree) if op == "*" else plus(a.degree, b.degree)
-        return Info(tuple(dims), None, terms, degree, a.roots or b.roots)
+        return self.combine(op, tuple(dims), a, b)
 
 
 def infer(formula: Formula, env: Env) -> Info:

@@ -30,10 +30,6 @@ class Value:
     matrix: PolyMatrix
 
 
-def _scalar(poly: Poly) -> Value:
-    return Value((), PolyMatrix(1, 1, {} if poly.is_zero() else {(0, 0): poly}))
-
-
 def _reshaped(matrix: PolyMatrix, rows: int, cols: int) -> PolyMatrix:
     """The same entries, row-major, in a rows×cols matrix."""
     width = matrix.cols
@@ -60,7 +56,8 @@ class Evaluator:
     def value(self, node: Node) -> Value:
         info = self.infos[id(node)]
         if info.value is not None and not info.shape:
-            return _scalar(Poly.const(info.value))  # whole numbers as ints
+            constant = Poly.const(info.value)  # whole numbers as ints
+            return Value((), PolyMatrix(1, 1, {(0, 0): constant} if info.value else {}))
         shape = tuple(d.size for d in info.shape)
         # np.ones(...), or 1 or 1.T next to @: a ones vector
         if isinstance(node, NpOnes) or ones_literal(node) is not None:
@@ -104,9 +101,7 @@ class Evaluator:
         scale = Fraction(1, count) if node.how == "mean" else Fraction(1)
         entries = {}
         for where, parts in sums.items():
-            total = Poly.dot((p, ONE) for p in parts)
-            if scale != 1:
-                total = total.scale(scale)
+            total = Poly.dot((p, ONE) for p in parts).scale(scale)
             if not total.is_zero():
                 entries[where] = total
         reduced = PolyMatrix(out_rows, out_cols, entries)
@@ -117,25 +112,11 @@ class Evaluator:
         left, right = node.args
         a, b = self.value(left), self.value(right)
         if isinstance(node, Dot) and (not a.shape or not b.shape):
-            return self.scaled("*", a, b, shape)
+            return self.broadcast("*", a, b, shape)  # np.dot with a scalar multiplies
         ma = a.matrix  # a 1-D left operand is already a 1×k row
         mb = b.matrix if len(b.shape) == 2 else b.matrix.transpose()  # k×1 column
         product = ma @ mb
         return Value(shape, _reshaped(product, *_grid(shape)))
-
-    def scaled(self, op: str, a: Value, b: Value, shape: tuple[int, ...]) -> Value:
-        """``op`` of a scalar with an array (either side), or of two scalars."""
-        if b.shape and op != "-":  # + and * commute: the array's entry comes first
-            a, b = b, a
-        s = b.matrix[0, 0]
-        if op != "*" or not a.shape:
-            return self.broadcast(op, a, b, shape)
-        constant = s.constant()
-        if constant is not None:
-            return Value(shape, a.matrix.scale(constant))
-        products = {key: v * s for key, v in a.matrix.entries.items()}
-        kept = {key: p for key, p in products.items() if not p.is_zero()}
-        return Value(shape, PolyMatrix(a.matrix.rows, a.matrix.cols, kept))
 
     def elementwise(self, node: Elementwise, shape: tuple[int, ...]) -> Value:
         a, b = self.value(node.left), self.value(node.right)
@@ -143,14 +124,14 @@ class Evaluator:
             divisor = self.infos[id(node.right)].value
             assert divisor is not None
             return Value(shape, a.matrix.scale(1 / divisor))
-        if not a.shape or not b.shape:
-            return self.scaled(node.op, a, b, shape)
         return self.broadcast(node.op, a, b, shape)
 
     def broadcast(self, op: str, a: Value, b: Value, shape: tuple[int, ...]) -> Value:
         """``op`` entry by entry, as numpy broadcasts: a held axis of size 1 stretches
         (a 1-D (k,) is held as a 1×k row, so it stretches down the rows; a scalar, 1×1,
         everywhere)."""
+        if b.shape and not a.shape and op != "-":  # + and * commute: array entry first
+            a, b = b, a
         rows, cols = _grid(shape)
         out: dict[tuple[int, int], Poly] = {}
         for i in range(rows):

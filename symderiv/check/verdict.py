@@ -18,6 +18,7 @@ raises FormulaError (reason ``parse`` in :func:`parse_error_dict`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -556,9 +557,9 @@ class _Checker:
         seen = 0
         for triple, ratio in ratios:
             seen += 1
-            left = [
-                c for c in left if ratio is not None and ratio == _scale_at(c, triple)
-            ]
+            sizes = [Fraction(size) for size in triple]
+            # the factors N^p·D^q·M^r that equal ``ratio`` at this triple
+            left = [c for c in left if ratio == math.prod(map(pow, sizes, c))]
             if not left:
                 return text
         if seen < 2:
@@ -589,14 +590,6 @@ _SCALES: list[tuple[int, int, int]] = [
     (-1, 0, 1),
     (0, -1, 1),
 ]
-
-
-def _scale_at(powers: tuple[int, int, int], triple: Triple) -> Fraction:
-    """The factor ``powers`` (of N, D, M) stands for at ``triple``."""
-    value = Fraction(1)
-    for power, size in zip(powers, triple, strict=True):
-        value *= Fraction(size) ** power
-    return value
 
 
 def _named_scale(
@@ -682,15 +675,11 @@ def check_formula(
         else further_sizes(given, formula.literals(), checker.degree(given))
     )
     triples = (given, *extra)
-    if first.ok:
-        for triple in extra:
-            other = checker.at(triple)
-            if not other.ok:
-                other = _named_scale(checker, other, triples)
-                return _result(checker, other, triples, first)
-        return _result(checker, first, triples, first)
     outcome = first
-    if not first.inner:
+    if first.ok:  # the verdict where it is first wrong, if anywhere
+        later = (checker.at(triple) for triple in extra)
+        outcome = next((other for other in later if not other.ok), first)
+    elif not first.inner:
         # Wrong at the user's own sizes: that is shown first (the entry there, with
         # both values); a shape error that shows only at other sizes ((M×D)·(N×M)
         # multiplies when N = D) is said after it.
@@ -700,9 +689,8 @@ def check_formula(
             at = sizes_text(checker.conv.sizes, elsewhere.triple)
             why = f"{first.why}\n  at {at} its shapes do not even fit: {elsewhere.why}"
             outcome = replace(first, why=why)
-    if not outcome.hint:
-        hint = _other_variable(checker, triples) or _repair_hint(checker, triples)
-        outcome = replace(outcome, hint=hint)
+    if not first.ok and not outcome.hint:
+        outcome = replace(outcome, hint=_fix_hint(checker, triples))
     outcome = _named_scale(checker, outcome, triples)
     return _result(checker, outcome, triples, first)
 
@@ -727,37 +715,30 @@ def _check_target(formula: Formula, var: str, config: Config) -> None:
     )
 
 
-def _right_everywhere(checker: _Checker, triples: tuple[Triple, ...]) -> bool:
-    """``checker``'s formula is right at every triple (one that cannot be computed is
-    not)."""
-    try:
-        return all(checker.at(t).ok for t in triples)
-    except SymderivError:
-        return False
-
-
-def _other_variable(checker: _Checker, triples: tuple[Triple, ...]) -> str:
-    """``this is ∂L/∂W, not ∂L/∂X`` when the formula is right for another variable."""
-    for other in VARIABLES:
-        candidate = _Checker(checker.config, other, checker.formula)
-        if other != checker.var and _right_everywhere(candidate, triples):
-            return f"this is {candidate.deriv}, not {checker.deriv}"
-    return ""
-
-
 #: At most this many one-edit repairs are tried for a hint (each is a full check).
 MAX_REPAIRS = 12
 
 
-def _repair_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
-    """A hint from the algebra: the first one-edit repair of the formula that is right
-    at every size triple (a transpose added or dropped, two factors swapped, a sum
-    along the other axis), said as the fix; "" when none is."""
-    formula = checker.formula
-    for tree, hint in _repairs(formula)[:MAX_REPAIRS]:
-        repaired = _Checker(checker.config, checker.var, replace(formula, tree=tree))
-        if _right_everywhere(repaired, triples):
-            return hint
+def _fix_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
+    """A hint from the algebra, the first that is right at every size triple (one that
+    cannot be computed is not): ``this is ∂L/∂W, not ∂L/∂X`` when the formula is another
+    variable's derivative, else a one-edit repair of it (a transpose added or dropped,
+    two factors swapped, a sum along the other axis), said as the fix; "" when none is."""
+    config, formula, var = checker.config, checker.formula, checker.var
+    others = [_Checker(config, other, formula) for other in VARIABLES if other != var]
+    candidates = [
+        (other, f"this is {other.deriv}, not {checker.deriv}") for other in others
+    ]
+    candidates += [
+        (_Checker(config, var, replace(formula, tree=tree)), hint)
+        for tree, hint in _repairs(formula)[:MAX_REPAIRS]
+    ]
+    for candidate, hint in candidates:
+        try:
+            if all(candidate.at(triple).ok for triple in triples):
+                return hint
+        except SymderivError:
+            continue
     return ""
 
 
