@@ -3,34 +3,13 @@ prints the block (text, latex, beamer, markdown, ipynb, html)."""
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
 from typing import Any
 
 import pytest
+from pageutil import FORMATS, out
 
-from symderiv import derive
-from symderiv.render import render
-
-FORMATS = ["text", "latex", "beamer", "markdown", "ipynb", "html"]
 TEX_FORMATS = ["latex", "beamer", "markdown", "ipynb"]
-
-
-@cache
-def _derived(**kwargs: Any) -> Any:
-    return derive(**kwargs)
-
-
-def out(fmt: str, width: int = 80, **kwargs: Any) -> str:
-    """The page in ``fmt``; a notebook as the text of its cells."""
-    d = _derived(**kwargs)
-    text = render(d, fmt, width=width) if fmt == "text" else render(d, fmt)
-    if fmt == "ipynb":
-        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
-    if fmt == "html":
-        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return text
 
 
 # -- 2. the other slicing: ∂Y/∂x₁,₁ and ∂L/∂x₁,₁ are not 1×1 matrices ------------------------

@@ -3,33 +3,11 @@ prints it."""
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
 from typing import Any
 
 import pytest
-
-from symderiv import derive
-from symderiv.render import render
-
-FORMATS = ["text", "latex", "beamer", "markdown", "ipynb", "html"]
-
-
-@cache
-def _derived(**kwargs: Any) -> Any:
-    return derive(**kwargs)
-
-
-def out(fmt: str, width: int = 80, **kwargs: Any) -> str:
-    """The page in ``fmt``; a notebook as the text of its cells."""
-    d = _derived(**kwargs)
-    text = render(d, fmt, width=width) if fmt == "text" else render(d, fmt)
-    if fmt == "ipynb":
-        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
-    if fmt == "html":
-        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return text
+from pageutil import FORMATS, out
 
 
 # -- 1. the tensor view's pictures draw ∂Y/∂V, an N×M grid of blocks ∂y_ij/∂V --------------
@@ -170,7 +148,7 @@ def test_the_reshaped_result_and_its_closed_form_write_one_notation(
 ) -> None:
     """Steps "Reshape into a matrix: ∂L/∂V" and "Closed form of ∂L/∂V" show the same
     matrix: both in ȳ or both with ∂L/∂y (numerator at 80 columns mixed them)."""
-    text = render(_derived(**kwargs), "text", width=80)
+    text = out("text", width=80, **kwargs)
     sections = re.split(r"\n(?=The derivative with respect to )", text)[1:]
     assert len(sections) == 3
     for section in sections:
