@@ -156,12 +156,14 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise _fail(path, "permission denied")
 
 
-def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """True when paths ``a`` and ``b`` name the same file (links and ``..`` followed)."""
+def file_key(path: str | os.PathLike[str]) -> tuple[object, ...]:
+    """What a path names: equal keys are the same file (links and ``..`` followed; an
+    existing file by device and inode, a file still to be made by its real path)."""
     try:
-        return os.path.samefile(a, b)
+        found = os.stat(path)
     except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
+        return ("new", os.path.normcase(os.path.realpath(path)))
+    return ("file", found.st_dev, found.st_ino)
 
 
 def _open_temporary(folder: Path, name: str) -> tuple[int, Path]:

@@ -193,7 +193,7 @@ def _one(
     from ..guard import check_guard
     from .console import check_outputs, progress, show, terminal_width
 
-    check_outputs({"-o": output})
+    check_outputs([("-o", output)])
     config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
     var = resolve_variable(wrt, config)
     estimate = check_guard(replace(config, wrt=(var,)))
@@ -235,7 +235,7 @@ def _batch(
     from .. import grade
     from .console import check_outputs, show
 
-    check_outputs({"-o": output})
+    check_outputs([("-o", output)])
     rows = grade.read_rows(path)
     if not rows:  # a header alone, or nothing: say so rather than exit 0 in silence
         shown = "standard input" if path == "-" else repr(path)

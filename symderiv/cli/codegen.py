@@ -44,7 +44,7 @@ def codegen(
     from ..errors import UsageError
     from .console import check_outputs, show
 
-    check_outputs({"-o": output})
+    check_outputs([("-o", output)])
     if net is not None:
         from ..net.codegen import generate_net
 

@@ -8,7 +8,6 @@ object (a derivation, the conventions page, or ready text) in a format.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -169,24 +168,30 @@ def progress(seconds: float) -> Iterator[Progress | None]:
         yield report
 
 
-def check_outputs(outputs: dict[str, str | None]) -> None:
+def check_outputs(outputs: Iterable[tuple[str, str | os.PathLike[str] | None]]) -> None:
     """Refuse, before any work, outputs that cannot be written or that collide.
 
     Args:
-        outputs: what writes each path (``"-o"``, ``"--svg"``, ``"--pdf"``) → the path,
-            None or ``"-"`` (standard output) for none.
+        outputs: (what writes the path: ``"-o"``, ``"--svg"``, ``"--pdf"``; the path, None
+            or ``"-"`` for standard output), in the order the message names them.
 
     Raises:
         UsageError: two outputs name the same file (one would overwrite the other).
         OutputError: a path cannot be written (see :func:`symderiv.fileio.check_writable`).
     """
-    from ..fileio import check_writable, same_file
+    from ..fileio import check_writable, file_key
 
-    named = [(f, p) for f, p in outputs.items() if p is not None and p != "-"]
-    for (flag, path), (other, other_path) in itertools.combinations(named, 2):
-        if path and other_path and same_file(path, other_path):
+    named = [
+        (flag, str(path)) for flag, path in outputs if path is not None and path != "-"
+    ]
+    seen: dict[tuple[object, ...], tuple[str, str]] = {}
+    for flag, path in named:
+        if not path:
+            continue  # an empty name is check_writable's to refuse
+        first = seen.setdefault(file_key(path), (flag, path))
+        if first != (flag, path):
             raise UsageError(
-                f"{flag} {path!r} and {other} {other_path!r} name the same file; "
+                f"{first[0]} {first[1]!r} and {flag} {path!r} name the same file; "
                 "one would overwrite the other"
             )
     for _, path in named:

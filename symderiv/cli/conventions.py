@@ -54,7 +54,7 @@ def conventions(
     if pdf and (fmt != "latex" or output is None):
         # refused before any work, as derive does
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
-    check_outputs({"-o": output})  # a bad -o fails now, before the derivations
+    check_outputs([("-o", output)])  # a bad -o fails now, before the derivations
     # The eight derivations (four conventions, two vec orders) are all kept for the
     # page: their costs add up.
     estimate = guard(

@@ -133,7 +133,7 @@ def derive(
         fmt = "rich" if sys.stdout.isatty() and output is None else "text"
     # Every usage error and every bad output path fails now: no work, no file written.
     pdf_path = _check_options(fmt, output, pdf, step, svg, flavor)
-    check_outputs({"-o": output, "--svg": svg, "--pdf": pdf_path})
+    check_outputs([("-o", output), ("--svg", svg), ("--pdf", pdf_path)])
     if estimate is None:
         from ..guard import guard
 

@@ -151,7 +151,7 @@ def exercise(
         _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
         return
     pdf_path = pdf_next_to(output) if pdf else None
-    check_outputs({"-o": output, "--pdf": pdf_path})  # before any work
+    check_outputs([("-o", output), ("--pdf", pdf_path)])  # before any work
     sheet = make_sheet(seed=seed, **sheet_options)
     if fmt == "json":  # the blanks with their answers, for a learning platform
         text = sheet_json(sheet)
@@ -187,6 +187,7 @@ def _roster(
         sheet_latex,
         sheet_markdown,
     )
+    from .console import check_outputs
 
     if answers:
         raise UsageError("--roster writes the answer key itself; leave out --answers")
@@ -227,7 +228,8 @@ def _roster(
     listed = roster.index_csv([file.name for file, _ in documents[:-1]])
     files = [file for file, _ in documents] + [index]
     pdfs = [file.with_suffix(".pdf") for file, _ in documents] if pdf else []
-    _check_targets(files, pdfs)
+    # before the first write: two outputs that are one file, or one that cannot be written
+    check_outputs([("-o", f) for f in files] + [("--pdf", f) for f in pdfs])
     if fmt == "latex":
         _warn_untypeset(roster.names, index)
     for file, text in [*documents, (index, listed)]:
@@ -245,32 +247,6 @@ def _roster(
     )
     if not all(sheet.derivation.verified for sheet in roster.sheets):
         raise click.exceptions.Exit(1)
-
-
-def _check_targets(files: list[Path], pdfs: list[Path]) -> None:
-    """Refuse, before anything is written, two outputs that are one file (a later one
-    would overwrite an earlier one) and any output that cannot be written (a folder in
-    the way, a read-only file, a missing folder).
-
-    Raises:
-        UsageError: two outputs name the same file.
-        OutputError: an output cannot be written.
-    """
-    from ..fileio import check_writable
-
-    seen: dict[str, tuple[str, Path]] = {}
-    flagged = [("-o", file) for file in files] + [("--pdf", file) for file in pdfs]
-    for flag, file in flagged:
-        real = os.path.normcase(os.path.realpath(file))
-        if real in seen:
-            other, first = seen[real]
-            raise UsageError(
-                f"{other} {str(first)!r} and {flag} {str(file)!r} name the same file; "
-                "one would overwrite the other"
-            )
-        seen[real] = (flag, file)
-    for _, file in flagged:
-        check_writable(file)
 
 
 def _warn_untypeset(names: tuple[str, ...], index: Path) -> None:
