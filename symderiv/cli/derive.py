@@ -61,7 +61,8 @@ FORMATS: tuple[str, ...] = (
     type=click.Choice(["github", "gitlab", "jupyter"]),
     default=None,
     help="Markdown for GitHub (the default: ```math fences), GitLab (the same, at most "
-    "1000 characters a maths block) or Jupyter ($$ maths).",
+    "1000 characters a maths block) or Jupyter ($$ maths, which VS Code, pandoc and "
+    "Quarto read too).",
 )
 @click.option(
     "--step",
