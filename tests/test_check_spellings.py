@@ -182,7 +182,11 @@ def test_wrong_spellings_fail_with_their_reason(
 def test_a_size_read_off_an_operand_follows_every_triple() -> None:
     """Right at N = D only: D read where N belongs is caught at the other triples."""
     config = Config(n=2, d=2, m=3)
-    for text in ("np.ones((1, X.shape[1])) @ dY", "np.ones(len(W)) @ dY"):
+    for text in (
+        "np.ones((1, X.shape[1])) @ dY",
+        "np.ones(len(W)) @ dY",
+        "np.ones((1, dY.shape[0])) @ dY * 2 / dY.shape[0]",  # 2 / N is 1 at N = 2
+    ):
         result = check_formula(config, "b", text)
         assert result.reason == "sizes", result.message
         assert result.message.startswith(f"∂L/∂b = {text} is right at N=2, D=2, M=3")
@@ -199,6 +203,8 @@ def test_dividing_by_a_shape_is_dividing_by_the_size() -> None:
     )
     fixed = check_formula(Config(), "b", "dY.sum(axis=0) / X.shape[0] * len(X)")
     assert fixed.ok, fixed.message
+    with pytest.raises(FormulaError, match="may be zero at some sizes"):
+        check_formula(Config(), "b", "dY.sum(axis=0) / (X.shape[0] - 1)")
 
 
 # -- numpy as the oracle: shapes, values and errors ---------------------------------------
