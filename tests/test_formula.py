@@ -42,7 +42,8 @@ from symderiv.notation import Prod, Scalar, Sym, T
 XW = Config(n=2, d=3, m=4)
 ALLOWED = (
     "allowed: names X, W, b, Y, dY, T, sizes N, D, M, numbers, operators @ * + - / .T, "
-    "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape; "
+    "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape, "
+    "E.shape[0], len(E), E[:, None]; "
     "or PyTorch's .t() .mm() torch.ones(N, 1), dim= keepdim="
 )
 
@@ -191,8 +192,8 @@ def test_display_letters_win_over_role_names_and_aliases() -> None:
         ("X if 1 else W", "unexpected 'if' at column 3", 3),
         ("'X'", "strings are not allowed", 1),
         ('"X"', "strings are not allowed", 1),
-        ("X[0]", "subscripts are not allowed", 2),
-        ("X.shape", "unexpected '.shape' at column 2", 2),
+        ("X[0]", "integer indices are not supported", 3),
+        ("X.size", "unexpected '.size' at column 2", 2),
         ("X.T()", "can be called", 4),
         ("T(X)", "write X.T for a transpose", 2),
         ("np.linalg.inv(X)", "of numpy and torch only sum, mean, ones", 1),

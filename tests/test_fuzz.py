@@ -80,12 +80,16 @@ GOOD_TEXT: dict[str, list[str]] = {
         "X.__class__",
         "(" * 60 + "X" + ")" * 60,
         "\\frac{X}{2}",
+        "np.ones((1, dY.shape[0])) @ dY",
+        "dY.sum(axis=0)[None, :]",
+        "X[0]",
     ],
 }
 
 FORMULA_TOKENS = st.sampled_from(
     ["X", "W", "b", "dY", "Y", "A", "Z", "dLdZ", "x", ".T", "@", "*", "+", "-", "/",
-     "(", ")", "ones(N)", "sum(", ", axis=0)", "1", "2", "0", "N", "D", "M", " ", ","]
+     "(", ")", "ones(N)", "sum(", ", axis=0)", "1", "2", "0", "N", "D", "M", " ", ",",
+     "[", "]", ":", "None", ".shape", "len(", "np.newaxis"]
 )  # fmt: skip
 
 JUNK_TOKENS = st.one_of(

@@ -14,11 +14,14 @@ Grammar (numpy as students write it; precedence as in Python, lowest first)::
     expr    := term (("+" | "-") term)*
     term    := unary (("@" | "*" | "/") unary)*
     unary   := ("-" | "+") unary | postfix
-    postfix := primary ("." "T" | "." METHOD "(" args ")")*
-    primary := NUMBER | NAME | FUNCTION "(" args ")" | "(" expr ")" | "(" expr "," [expr] ")"
+    postfix := primary ("." "T" | "." METHOD "(" args ")" | "." "shape" ["[" INT "]"]
+                | "[" AXIS ("," AXIS)* [","] "]")*
+    primary := NUMBER | NAME | FUNCTION "(" args ")" | "len" "(" expr ")" | "(" expr ")"
+               | "(" expr "," [expr ("," expr)*] ")" | "[" expr ("," expr)* [","] "]"
     FUNCTION := ["np." | "numpy." | "torch."] (sum | mean | ones | dot | matmul | mm
-                | transpose)
+                | transpose | reshape)
     METHOD   := sum | mean | dot | transpose | reshape | t | mm | matmul
+    AXIS     := ":" | None | np.newaxis | numpy.newaxis
     args     := expr ("," expr)* ("," NAME "=" (expr | True | False | None))*
 
 PyTorch's spellings mean what they mean in torch: ``.t()`` transposes, ``mm`` and
@@ -26,6 +29,14 @@ PyTorch's spellings mean what they mean in torch: ``.t()`` transposes, ``mm`` an
 ``torch.ones(N, 1)`` (sizes as arguments) is ``np.ones((N, 1))``. A transpose may
 name its axes, ``E.transpose(1, 0)``, ``np.transpose(E, (1, 0))`` or
 ``torch.transpose(E, 0, 1)`` (:class:`Swap`: a 2-D array only, as in numpy).
+
+Sizes may be read off an operand, as course code does: ``X.shape[0]`` and ``len(X)`` are
+the size of X's axis at whatever sizes the formula is checked (:class:`DimOf`), and a
+whole ``X.shape`` is a shape, as in ``np.ones(X.shape)`` or ``E.reshape(X.shape)``. A
+shape may be a tuple or a list, ``np.ones([1, N])``. A subscript holds only whole axes
+``:`` and new axes ``None`` / ``np.newaxis`` (:class:`NewAxes`), so ``E[None, :]`` is a
+row and ``E[:, None]`` a column; integer indices, bounded slices, index arrays and
+``...`` are refused.
 
 Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters, nesting at most
 :data:`MAX_DEPTH` deep, numbers at most :data:`MAX_NUMBER` in magnitude (and denominators
@@ -60,8 +71,11 @@ SIZE_KEYS: tuple[str, str, str] = ("n", "d", "m")
 SIZE_NAMES: tuple[str, str, str] = ("N", "D", "M")
 #: Names the upstream derivative dY is also known by in course code (CS231n's dout, ...).
 UPSTREAM_ALIASES: tuple[str, ...] = ("dout", "dy", "grad_out", "grad_output", "dLdY")
-#: Functions, with or without an ``np.``/``numpy.`` prefix.
-FUNCTIONS: tuple[str, ...] = ("sum", "mean", "ones", "dot", "matmul", "mm", "transpose")
+#: Functions, with or without an ``np.``/``numpy.`` prefix (and Python's ``len``, bare).
+FUNCTIONS: tuple[str, ...] = (
+    *("sum", "mean", "ones", "dot", "matmul", "mm", "transpose"),
+    "reshape",  # np.reshape(E, shape), torch.reshape(E, shape)
+)
 #: Methods after an operand (``.T`` is an attribute).
 METHODS: tuple[str, ...] = (
     *("sum", "mean", "dot", "transpose", "reshape"),
@@ -153,7 +167,8 @@ class Names:
         """The whole grammar in one clause, for the end of an error message."""
         return (
             f"allowed: {self.describe()}, numbers, operators @ * + - / .T, "
-            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape; "
+            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape, "
+            "E.shape[0], len(E), E[:, None]; "
             "or PyTorch's .t() .mm() torch.ones(N, 1), dim= keepdim="
         )
 
@@ -182,7 +197,7 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ENTRY_RE = re.compile(r"[A-Za-z]+(?:_[0-9]+)+\Z")
 _SPACE = " \t\r\n"
-_OPS = "@*+-/(),=."
+_OPS = "@*+-/(),=.[]:"
 
 
 def _by_char(*groups: tuple[str, str]) -> dict[str, str]:
@@ -192,9 +207,7 @@ def _by_char(*groups: tuple[str, str]) -> dict[str, str]:
 
 _ASCII_HINTS = _by_char(
     ("'\"", "strings are not allowed"),
-    ("[]", "subscripts are not allowed"),
     ("{}", "braces are not allowed"),
-    (":", "slices and lambdas are not allowed"),
     (";", "write a single formula"),
     ("#", "comments are not allowed"),
     ("^", "powers are not supported; use @ for a matrix product"),
@@ -432,9 +445,36 @@ class Reshape(Node):
 
 @dataclass(frozen=True)
 class Pair(Node):
-    """A parenthesised tuple ``(a, b)``: only a shape, inside ones(...) or reshape(...)."""
+    """A tuple ``(a, b)`` or a list ``[a, b]``: only a shape, inside ones(...) or
+    reshape(...)."""
 
     items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class ShapeOf(Node):
+    """``arg.shape``: a shape, only as the argument of ones(...) or reshape(...)."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class DimOf(Node):
+    """``arg.shape[index]``, or ``len(arg)`` (``length``, index 0): a whole number, the
+    size of that axis of ``arg`` at whatever sizes the formula is computed."""
+
+    arg: Node
+    index: int
+    length: bool = False
+
+
+@dataclass(frozen=True)
+class NewAxes(Node):
+    """``arg[...]`` with whole axes ``:`` (False) and new axes ``None`` (True), in order;
+    the axes not named follow, as in numpy."""
+
+    arg: Node
+    axes: tuple[bool, ...]
 
 
 @dataclass(frozen=True)
@@ -498,7 +538,13 @@ _ARITY = {
     "transpose": (1, 3),  # E.transpose(1, 0), np.transpose(E, (1, 0))
     "t": (1, 1),
     "ones": (1, 2),
-    "reshape": (2, 3),
+    "reshape": (2, 3),  # E.reshape(r, c); np.reshape(E, (r, c)) takes 2 only
+}
+#: Why a token that closes or slices is out of place.
+_STRAY = {
+    ")": "this ')' has no matching '('",
+    "]": "this ']' has no matching '['",
+    ":": "':' only appears in a subscript, as in E[:, None]",
 }
 #: The binary operators by precedence, lowest first.
 _LEVELS = (("+", "-"), ("@", "*", "/"))
@@ -575,8 +621,8 @@ class _Parser:
         node = self.expr()
         token = self.peek()
         if token.kind != "end":
-            if token.text == ")":
-                why = "this ')' has no matching '('"
+            if token.text in _STRAY:
+                why = _STRAY[token.text]
             elif token.text in (",", "="):
                 why = f"{token.text!r} only appears inside a call such as np.sum(...)"
             else:
@@ -620,20 +666,24 @@ class _Parser:
 
     def postfix(self) -> Node:
         node = self.primary()
-        while self.at("."):
+        while self.at(".", "["):
+            start = self.span(node)[0]
+            if self.at("["):
+                node = self.subscript(node, start)
+                continue
             dot = self.advance()
             attr = self.peek()
-            start = self.span(node)[0]
-            if attr.kind == "name" and attr.text == "T":
+            if attr.kind == "name" and attr.text in ("T", "shape"):
                 self.advance()
-                node = self.node(T(node), start, attr.end)
+                attribute = T(node) if attr.text == "T" else ShapeOf(node)
+                node = self.node(attribute, start, attr.end)
                 continue
             if attr.kind != "name" or attr.text not in METHODS:
                 shown = "." + attr.text if attr.kind == "name" else "."
                 raise _refused(
                     f"unexpected {clip(shown)!r}",
                     dot.column,
-                    ": only .T, .sum(...), .mean(...), .dot(...), .transpose(), "
+                    ": only .T, .shape, .sum(...), .mean(...), .dot(...), .transpose(), "
                     ".reshape(...), .t(), .mm(...) and .matmul(...) may follow an operand",
                     self.names,
                 )
@@ -643,9 +693,75 @@ class _Parser:
         if self.at("("):
             hint = " (write X.T for a transpose)" if node == Sym("T") else ""
             raise self.unexpected(
-                self.peek(), f"only {', '.join(FUNCTIONS)} can be called{hint}"
+                self.peek(), f"only {', '.join(FUNCTIONS)} and len can be called{hint}"
             )
         return node
+
+    def subscript(self, node: Node, start: int) -> Node:
+        """``[`` ... ``]`` after an operand: ``E.shape[k]``, or whole and new axes."""
+        opened = self.advance()
+        with self.nested(opened):
+            if isinstance(node, ShapeOf):
+                index = self.shape_index()
+                close = self.expect("]", opened)
+                return self.node(DimOf(node.arg, index), start, close.end)
+            axes = [self.axis_item()]
+            while self.at(","):
+                self.advance()
+                if self.at("]"):
+                    break
+                axes.append(self.axis_item())
+            close = self.expect("]", opened)
+        return self.node(NewAxes(node, tuple(axes)), start, close.end)
+
+    def shape_index(self) -> int:
+        """The whole number in ``E.shape[k]`` (any, as numpy: the shape pass checks it)."""
+        sign = -1 if self.at("-") else 1
+        if sign < 0:
+            self.advance()
+        token = self.peek()
+        if (
+            token.kind != "number"
+            or not token.text.isdigit()
+            or not self.at("]", ahead=1)
+        ):
+            raise self.unexpected(
+                token, "E.shape takes one whole-number index, as in X.shape[0]"
+            )
+        self.advance()
+        return sign * int(token.text)
+
+    def axis_item(self) -> bool:
+        """One item of a subscript: True for a new axis (None, np.newaxis), False for a
+        whole axis (``:``); anything else is refused, saying what is allowed."""
+        token = self.peek()
+        if self.at(":"):
+            self.advance()
+            if self.at(",", "]"):
+                return False
+            token, what = self.peek(), "slices with bounds or a step are"
+        elif token.kind == "name" and token.text == "None":
+            self.advance()
+            return True
+        elif (
+            token.text in ("np", "numpy")
+            and self.at(".", ahead=1)
+            and self.peek(2).text == "newaxis"
+        ):
+            self.pos += 3
+            return True
+        elif token.kind == "number" or token.text == "-":
+            bounded = self.at(":", ahead=1) or self.at(":", ahead=2)  # 1:, -1:
+            what = "slices with bounds are" if bounded else "integer indices are"
+        elif token.text in ("[", "."):
+            what = "index lists are" if token.text == "[" else "'...' is"
+        else:
+            what = "this index is"
+        raise self.unexpected(
+            token,
+            f"{what} not supported; a subscript holds only ':' (a whole axis) and None "
+            "or np.newaxis (a new axis), as in E[:, None]",
+        )
 
     def primary(self) -> Node:
         token = self.peek()
@@ -669,22 +785,23 @@ class _Parser:
                 return self.function(self.advance(), bare=True)
             self.advance()
             return self.name(token)
-        if self.at("("):
+        if self.at("(", "["):  # (E), a tuple (N, 1) or a list [N, 1]
             opened = self.advance()
+            closer = ")" if opened.text == "(" else "]"
             with self.nested(opened):
                 items = [self.expr()]
-                is_tuple = self.at(",")
+                is_tuple = self.at(",") or closer == "]"
                 while self.at(","):
                     self.advance()
-                    if self.at(")"):
+                    if self.at(closer):
                         break
                     items.append(self.expr())
-                close = self.expect(")", opened)
+                close = self.expect(closer, opened)
             inner = Pair(tuple(items)) if is_tuple else items[0]
             return self.node(inner, opened.start, close.end)
         if token.kind == "end":
             raise self.unexpected(token, "the formula stops before an operand")
-        raise self.unexpected(token)
+        raise self.unexpected(token, _STRAY.get(token.text, ""))
 
     def module_call(self) -> Node:
         module = self.advance()
@@ -692,10 +809,13 @@ class _Parser:
         function = self.peek()
         if function.kind != "name" or function.text not in FUNCTIONS:
             shown = f"{module.text}.{function.text}" if function.kind == "name" else ""
+            why = f"of numpy and torch only {', '.join(FUNCTIONS)} are allowed"
+            if function.text == "newaxis":
+                why = "np.newaxis only appears in a subscript, as in E[:, np.newaxis]"
             raise _refused(
                 f"unexpected {clip(shown or module.text + '.')!r}",
                 module.column,
-                f": of numpy and torch only {', '.join(FUNCTIONS)} are allowed",
+                f": {why}",
                 self.names,
             )
         self.advance()
@@ -776,12 +896,17 @@ class _Parser:
         which adds the rows of an array: ``np.sum(E, axis=0)``, not a sum of every entry
         (with an axis or keepdims it can only mean numpy's, and is read so).
         """
+        if bare and name.text == "len":  # Python's len(E): E.shape[0]
+            call = self.call_args(name)
+            self.arity(call, 1, 1)
+            length = DimOf(call.args[0], 0, length=True)
+            return self.node(length, name.start, call.end)
         if name.text not in FUNCTIONS:
             hint = " (write X.T for a transpose)" if name.text in ("T", "t") else ""
             raise _refused(
                 f"unexpected call {clip(name.text + '(')!r}",
                 name.column,
-                f": only {', '.join(FUNCTIONS)} can be called{hint}",
+                f": only {', '.join(FUNCTIONS)} and len can be called{hint}",
                 self.names,
             )
         call = self.call_args(name)
@@ -797,11 +922,13 @@ class _Parser:
         word = call.name.text
         args = call.args if receiver is None else [receiver, *call.args]
         less = len(args) - len(call.args)
-        if word == "reshape" and not call.args:
+        if word == "reshape" and len(args) < 2:
             raise self.unexpected(
                 call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
             )
         least, most = _ARITY[word]
+        if word == "reshape" and receiver is None:  # np.reshape(E, shape, order)
+            most = 2
         self.arity(call, least - less, most - less)
         if word in ("sum", "mean"):
             return self.reduce(word, args[0], call, first=1 - less)
@@ -817,10 +944,10 @@ class _Parser:
                     call.name, "np.ones takes one shape: np.ones((N, 1)) for a column"
                 )
             return NpOnes(tuple(args) if len(args) == 2 else self.shape(args[0], call))
-        # reshape(r, c) or reshape((r, c)) or reshape(k)
-        if len(call.args) == 1:
-            return Reshape(args[0], self.shape(call.args[0], call))
-        return Reshape(args[0], tuple(call.args))
+        # reshape(r, c) or reshape((r, c)) or reshape(k), or np.reshape(E, (r, c))
+        if len(args) == 2:
+            return Reshape(args[0], self.shape(args[1], call))
+        return Reshape(args[0], tuple(args[1:]))
 
     def swap(self, arg: Node, axes: list[Node], call: _Call, module: str) -> Node:
         """``transpose`` with its axes: (1, 0) (or -1, -2) is ``.T`` of a 2-D array;
@@ -967,6 +1094,7 @@ __all__ = [
     "MAX_NUMBER",
     "METHODS",
     "SIZE_KEYS",
+    "DimOf",
     "Dot",
     "Elementwise",
     "Formula",
@@ -975,10 +1103,12 @@ __all__ = [
     "FormulaSyntaxError",
     "Names",
     "Neg",
+    "NewAxes",
     "NpOnes",
     "Pair",
     "Reduce",
     "Reshape",
+    "ShapeOf",
     "Size",
     "Swap",
     "Token",

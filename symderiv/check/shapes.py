@@ -11,6 +11,10 @@ Shapes follow numpy exactly: ``sum(E, axis=0)`` of an r×c array is 1-D of lengt
 and a 2-D array is 1-D, ``np.ones(k)`` is 1-D and ``np.ones((k, 1))`` a column, and
 ``* + -`` broadcast. One extension from the maths: the literal ``1`` next to ``@`` is the
 ones vector 1_k, a k×1 column (``1.T`` a 1×k row), k read off the other operand.
+Sizes read off an operand (``X.shape[0]``, ``len(X)``, a whole ``X.shape``) are that
+operand's at the sizes of the pass, so they follow every size triple checked. A subscript
+``E[None, :]`` adds an axis of size 1 where numpy does; a result of more than two axes is
+refused as a shape error (check works with arrays of at most 2-D).
 """
 
 from __future__ import annotations
@@ -27,16 +31,19 @@ from ..conventions import Config, Convention
 from ..errors import FormulaError
 from ..notation import Node, Prod, Scalar, Sym, T
 from .grammar import (
+    DimOf,
     Dot,
     Elementwise,
     Formula,
     FormulaLimitError,
     FormulaShapeError,
     Neg,
+    NewAxes,
     NpOnes,
     Pair,
     Reduce,
     Reshape,
+    ShapeOf,
     Size,
     Swap,
 )
@@ -272,7 +279,12 @@ class Shapes:
         if isinstance(node, Scalar):
             return Info((), node.value)
         if isinstance(node, NpOnes):
-            return Info(tuple(self.whole(arg, node) for arg in node.shape))
+            dims = self.dims(node.shape, node, "np.ones(...)")
+            return Info(tuple(self.whole(dim, node) for dim in dims))
+        if isinstance(node, DimOf):
+            return self.dim_of(node)
+        if isinstance(node, NewAxes):
+            return self.new_axes(node)
         if isinstance(node, T):
             inner = self.info(node.arg)
             if isinstance(node, Swap) and len(inner.shape) != 2:
@@ -295,9 +307,15 @@ class Shapes:
         if isinstance(node, Elementwise):
             return self.elementwise(node)
         if isinstance(node, Pair):
+            what = "a list" if self.src(node).startswith("[") else "a tuple"
             raise FormulaError(
-                f"{self.src(node)!r}: a tuple is only a shape, as in np.ones((N, 1)) or "
+                f"{self.src(node)!r}: {what} is only a shape, as in np.ones((N, 1)) or "
                 ".reshape((M, 1))"
+            )
+        if isinstance(node, ShapeOf):
+            raise FormulaError(
+                f"{self.src(node)!r}: a shape is only an argument, as in np.ones(X.shape) "
+                "or .reshape(X.shape); X.shape[0] is a size"
             )
         raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
 
@@ -311,10 +329,68 @@ class Shapes:
                 f"but {self.src(arg)!r} is not one"
             )
         label = arg.spelled if isinstance(arg, Size) else str(int(value))
+        if isinstance(arg, DimOf):  # X.shape[0] is N
+            label = self.infos[id(arg.arg)].shape[arg.index].label
         return Dim(int(value), label, info.degree)
 
-    def whole(self, arg: Node, call: Node) -> Dim:
-        dim = self.constant(arg, call, "np.ones(...)")
+    def dims(self, args: tuple[Node, ...], call: Node, what: str) -> list[Dim]:
+        """The axes of the shape ``args`` of ones(...) or reshape(...): whole numbers,
+        or one whole ``E.shape``, E's axes as they are."""
+        if len(args) == 1 and isinstance(args[0], ShapeOf):
+            return list(self.array(args[0].arg, args[0], "has no .shape").shape)
+        return [self.constant(arg, call, what) for arg in args]
+
+    def array(self, arg: Node, node: Node, lacks: str) -> Info:
+        """The Info of ``arg``, whose shape ``node`` reads (.shape, len(), a subscript):
+        an array or numpy's scalar. A number or a size is Python's, which ``lacks`` it
+        ("has no .shape")."""
+        info = self.info(arg)
+        if info.value is not None and not info.shape:
+            raise self.fail(node, f"{self.src(arg)} is a number, which {lacks}")
+        return info
+
+    def dim_of(self, node: DimOf) -> Info:
+        """``E.shape[k]`` or ``len(E)``: the size of E's axis k, a whole number."""
+        lacks = "has no len()" if node.length else "has no .shape"
+        shape = self.array(node.arg, node, lacks).shape
+        if node.length and not shape:
+            raise self.fail(
+                node,
+                f"{self.src(node.arg)} is a scalar, which has no len() (numpy: "
+                "TypeError)",
+            )
+        if not -len(shape) <= node.index < len(shape):
+            raise self.fail(
+                node,
+                f"{self.src(node.arg)} is {format_shape(shape)}, whose shape "
+                f"{numpy_shape(shape)} has no index {node.index} (numpy: IndexError)",
+            )
+        dim = shape[node.index]
+        return Info((), Fraction(dim.size), degree=dim.degree)
+
+    def new_axes(self, node: NewAxes) -> Info:
+        """``E[...]``: each ``:`` takes E's next axis, each None adds an axis of size 1,
+        and E's axes not taken follow."""
+        inner = self.array(node.arg, node, "cannot be subscripted")
+        rest = list(inner.shape)
+        if node.axes.count(False) > len(rest):
+            raise self.fail(
+                node,
+                f"too many indices: {self.src(node.arg)} is {format_shape(inner.shape)} "
+                f"({len(rest)}-D), but {node.axes.count(False)} ':' index it "
+                "(numpy: IndexError)",
+            )
+        shape = tuple(_ONE if new else rest.pop(0) for new in node.axes) + tuple(rest)
+        if len(shape) > 2:
+            raise self.fail(
+                node,
+                f"it is {len(shape)}-D, {numpy_shape(shape)}; check works with arrays "
+                "of at most 2 dimensions",
+            )
+        return replace(inner, shape=shape)
+
+    def whole(self, dim: Dim, call: Node) -> Dim:
+        """An axis of np.ones(...): at least 1, and not too many entries."""
         size, label = dim.size, dim.label
         if size < 1:
             raise self.fail(call, f"np.ones needs sizes >= 1, and {label} is {size}")
@@ -352,7 +428,7 @@ class Shapes:
 
     def reshape(self, node: Reshape, inner: Info) -> Info:
         total = math.prod(dim.size for dim in inner.shape)
-        dims = [self.constant(arg, node, ".reshape(...)") for arg in node.shape]
+        dims = self.dims(node.shape, node, ".reshape(...)")
         free = [k for k, dim in enumerate(dims) if dim.size == -1]
         if len(free) > 1 or any(dim.size < -1 or dim.size == 0 for dim in dims):
             raise FormulaError(

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from ..algebra import ONE, Poly, PolyMatrix
 from ..notation import Node, Prod, Sym, T
-from .grammar import Dot, Elementwise, Formula, Neg, NpOnes, Reduce, Reshape
+from .grammar import Dot, Elementwise, Formula, Neg, NewAxes, NpOnes, Reduce, Reshape
 from .shapes import ARITHMETIC, Env, Info, Shapes, ones_literal
 
 
@@ -74,7 +74,7 @@ class Evaluator:
             return Value(shape, self.value(node.arg).matrix.scale(-1))
         if isinstance(node, Reduce):
             return self.reduce(node, shape)
-        if isinstance(node, Reshape):
+        if isinstance(node, (Reshape, NewAxes)):  # new axes of size 1 move no entry
             held = self.value(node.arg).matrix
             return Value(shape, _reshaped(held, *_grid(shape)))
         if isinstance(node, Prod):

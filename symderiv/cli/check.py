@@ -97,9 +97,14 @@ def check(
       sizes N D M (N C_in C_out in column) are whole numbers;
     - numbers: 2, 0.5, 1., .5, 1e-3;
     - operators @ * + - / and parentheses; / divides by a number or size only;
-    - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose;
-      methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and keepdims=;
-      a 2-D transpose may name its axes: .transpose(1, 0), np.transpose(E, (1, 0));
+    - an optional np. or numpy. prefix on sum, mean, ones, dot, matmul, transpose,
+      reshape; methods .T .sum() .mean() .dot() .transpose() .reshape(); axis= and
+      keepdims=; a 2-D transpose may name its axes: .transpose(1, 0),
+      np.transpose(E, (1, 0));
+    - sizes read off an operand, X.shape[0] and len(X), at every size checked; a
+      whole X.shape as a shape, np.ones(X.shape); shapes as tuples or lists, [1, N];
+    - subscripts of whole axes : and new axes None or np.newaxis only: E[None, :],
+      E[:, np.newaxis] (no integer indices, bounded slices or index arrays);
     - PyTorch's spellings: torch. prefix, .t() .mm() .matmul(), dim= and keepdim=,
       torch.ones(N, 1).
 
@@ -107,7 +112,8 @@ def check(
     Shapes follow numpy exactly: np.sum(E, axis=0) of an r×c array is 1-D of
     length c (keepdims=True keeps 1×c); .T of a 1-D array changes nothing;
     np.ones(N) is 1-D and np.ones((N, 1)) a column; 1-D @ 2-D is 1-D; * + -
-    broadcast. One extension from the maths: 1 next to @ is the ones vector
+    broadcast; E[:, None] of a 1-D E is a column, and more than 2-D is a shape
+    error. One extension from the maths: 1 next to @ is the ones vector
     (1.T @ dY sums the rows of dY). The answer must have the variable's shape;
     a bias may be 1-D of length M in xw and torch (b is stored that way), but in
     column b is C_out×1, so a 1-D sum is the wrong shape.
