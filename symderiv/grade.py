@@ -4,8 +4,11 @@ For autograders (Gradescope, PrairieLearn, otter, nbgrader, a plain script):
 
 - :func:`formula` checks one formula string, as ``symderiv check`` does (never evaluated
   as Python), and returns a :class:`~symderiv.check.CheckResult`;
-- :func:`batch` checks many rows (id, variable, formula, optional convention and sizes);
-  a malformed row gives a result with ``gradable: false`` and never stops the batch;
+- :func:`batch` checks many rows (id, variable, formula, optional convention and sizes),
+  or, in the wide layout, one row per student with a column per answer (id, dX, dW,
+  db), read by :func:`read_rows` from CSV or JSON Lines; a variable may be written in
+  any case (w, DW, dL/dW) when that names one; a malformed row or an empty answer gives
+  a result with ``gradable: false`` and never stops the batch;
 - :func:`gradescope` and :func:`prairielearn` turn a result into each platform's
   ``results.json``;
 - :func:`function` checks a student's backward **function** by calling it on numpy object
@@ -56,8 +59,8 @@ from .check.verdict import (
     parse_error_dict,
     resolve_variable,
 )
-from .conventions import VARIABLES, Config, check_size, get_convention
-from .errors import ShapeError, SymderivError, UsageError
+from .conventions import CONVENTIONS, VARIABLES, Config, check_size, get_convention
+from .errors import ChoiceError, ShapeError, SymderivError, UsageError, clip
 from .fileio import read_text
 from .notation import Scalar
 
@@ -170,17 +173,49 @@ class Defaults:
 
 @dataclass(frozen=True)
 class RowError:
-    """A line of a batch file that could not be read as a row (``id`` when it has one)."""
+    """A line of a batch file that could not be read as a row (``id`` when it has one).
+
+    In the wide layout it stands for one unreadable answer per column of ``columns``.
+    """
 
     line: int
     message: str
-    id: str | None = None
+    id: Any = None
+    columns: tuple[str, ...] = ()
 
 
 Row = dict[str, Any]
 
 
-def read_rows(path: str) -> list[Row | RowError]:
+@dataclass(frozen=True)
+class WideRow:
+    """A row of the wide layout, one row per student and one column per answer.
+
+    Attributes:
+        settings: the row's ``id``, ``line``, ``convention`` and sizes, as a long row's.
+        answers: (the column as its header writes it, such as ``dW``; the formula in
+            it, or None when the cell is empty), in the columns' order.
+    """
+
+    settings: Row
+    answers: tuple[tuple[str, Any], ...]
+
+
+#: The columns a row may name its variable in (the first one present wins).
+VARIABLE_COLUMNS = ("variable", "wrt", "var")
+#: The columns of a row besides its variable and formula (``line`` is the reader's own).
+SETTINGS = ("id", "convention", "n", "d", "m", "sizes", "line")
+#: What a batch file's header must say, for the message that refuses one.
+_LAYOUTS = (
+    "it needs 'formula' and 'variable' (or 'wrt'), optionally 'id', 'convention', "
+    "'n', 'd', 'm' or 'sizes'; or, for one row per student (the wide layout), a "
+    "column per answer named for its variable, such as dX, dW, db, besides those"
+)
+
+
+def read_rows(
+    path: str, defaults: Defaults | None = None
+) -> list[Row | RowError | WideRow]:
     """The rows of a CSV file (a header line, then rows) or a JSON Lines file.
 
     JSON Lines is recognised by its first non-blank character ``{``; a ``.jsonl`` or
@@ -190,15 +225,27 @@ def read_rows(path: str) -> list[Row | RowError]:
     quoted (``"np.sum(dY, axis=0)"``) or not: only a formula has commas, so the fields a
     line has beyond the header's are the rest of its formula.
 
+    Two layouts: long, one answer per row (``id, variable, formula``); or wide, one
+    row per student with one column per answer (``id, dX, dW, db``), read when the
+    header (a JSON object's keys) has no ``formula`` or ``variable`` and every column
+    but :data:`SETTINGS` names a variable (in any case, in some convention, with
+    ``defaults.names``), each a different one. A wide row is a :class:`WideRow`:
+    :func:`batch` gives one result per answer, as for a long row per (id, variable),
+    an empty cell included. With several formula columns, a formula's commas cannot be
+    told from the separators: such a formula must be quoted.
+
     Raises:
-        UsageError: the file cannot be read at all, or has more than :data:`MAX_ROWS`.
+        UsageError: the file cannot be read at all, its CSV header fits neither
+            layout, or it has more than :data:`MAX_ROWS`.
     """
+    defaults = defaults or Defaults()
+    names = tuple(sorted(defaults.names.items()))
     shown = "--batch " + ("standard input" if path == "-" else repr(path))
     text = read_text(path, shown, "a CSV or JSON Lines file", stdin=True)
     if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
-        rows = list(_json_lines(text))
+        rows = list(_json_lines(text, names))
     else:
-        rows = list(_csv_rows(text, path))
+        rows = list(_csv_rows(text, path, names))
     if len(rows) > MAX_ROWS:
         raise UsageError(
             f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}"
@@ -206,7 +253,9 @@ def read_rows(path: str) -> list[Row | RowError]:
     return rows
 
 
-def _json_lines(text: str) -> Iterator[Row | RowError]:
+def _json_lines(
+    text: str, names: tuple[tuple[str, str], ...]
+) -> Iterator[Row | RowError | WideRow]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -219,31 +268,106 @@ def _json_lines(text: str) -> Iterator[Row | RowError]:
             yield RowError(number, f"line {number} is not a JSON object")
             continue
         row["line"] = number
-        yield row
+        keys = tuple(k for k in row if k != "line")
+        if (
+            "formula" in row
+            or set(VARIABLE_COLUMNS) & set(row)
+            or all(k.strip().lower() in SETTINGS for k in keys)
+        ):
+            yield row  # a long row (or one without answers: check_row says so)
+            continue
+        try:
+            answers = _answer_columns(keys, names)
+        except UsageError as exc:
+            yield RowError(
+                number,
+                f"line {number} has the keys {clip(', '.join(keys), 200)}; "
+                f"{_LAYOUTS}: {exc}",
+                row.get("id"),
+            )
+            continue
+        settings = {k.strip().lower(): v for k, v in row.items() if k not in answers}
+        yield WideRow(settings, tuple((k, row[k]) for k in answers))
 
 
-#: The columns a row may name its variable in (the first one present wins).
-VARIABLE_COLUMNS = ("variable", "wrt", "var")
+@lru_cache(maxsize=64)
+def _answer_columns(
+    keys: tuple[str, ...], names: tuple[tuple[str, str], ...]
+) -> tuple[str, ...]:
+    """The columns of a wide header (a JSON object's keys) that hold answers: all but
+    :data:`SETTINGS` (in any case) and those without a name, each naming a variable (in
+    any case) in some convention with the display letters ``names``; each row's
+    convention says which.
+
+    Raises:
+        UsageError: why ``keys`` are no wide header: none is left, one names no
+            variable, or two name the same one.
+    """
+    # a column without a name (a spreadsheet's trailing comma) holds no answer
+    answers = tuple(k for k in keys if k.strip() and k.strip().lower() not in SETTINGS)
+    if not answers:
+        raise UsageError("it has no answer column")
+    configs = []
+    for convention in CONVENTIONS:
+        try:
+            configs.append(_config(2, 3, 4, convention, names))
+        except SymderivError:  # names that do not fit this convention
+            continue
+    seen: dict[tuple[str, str], str] = {}  # (convention, role) -> its column
+    unknown: list[str] = []
+    for key in answers:  # a few keys at most are read: 3 roles, 4 conventions
+        named = False
+        for config in configs:
+            try:
+                role = resolve_variable(key.strip(), config, any_case=True)
+            except ChoiceError:
+                continue
+            named = True
+            first = seen.setdefault((config.convention, role), key)
+            if first != key:
+                raise UsageError(
+                    f"{first!r} and {key!r} both name ∂L/∂{config.letters.of(role)}"
+                )
+        if not named:
+            unknown.append(clip(repr(key), 60))
+            if len(unknown) > 3:
+                break
+    if unknown:
+        listed = ", ".join(unknown[:3]) + (", …" if len(unknown) > 3 else "")
+        raise UsageError(f"{listed} name{'s' * (len(unknown) == 1)} no variable")
+    return answers
 
 
-def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
+def _csv_rows(
+    text: str, path: str, names: tuple[tuple[str, str], ...]
+) -> Iterator[Row | RowError | WideRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        # column names in any case: a spreadsheet's "ID,Variable,Formula" is the same file
-        header = [h.strip().lower() for h in next(reader)]
+        written = [h.strip() for h in next(reader)]
     except StopIteration:
         return
     except csv.Error as exc:
         raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
-    if any(header) and (
-        "formula" not in header or not set(VARIABLE_COLUMNS) & set(header)
-    ):
-        # every row would be ungradable: say it once, before grading anything
-        raise UsageError(
-            f"the batch file {path!r} has the columns {', '.join(header)}; it needs "
-            "'formula' and 'variable' (or 'wrt'), optionally 'id', 'convention', "
-            "'n', 'd', 'm' or 'sizes'"
-        )
+    # column names in any case: a spreadsheet's "ID,Variable,Formula" is the same file
+    header = [h.lower() for h in written]
+    refused = (
+        f"the batch file {path!r} has the columns {clip(', '.join(written), 200)}; "
+        f"{_LAYOUTS}"
+    )
+    answers: tuple[str, ...] = ()  # the wide layout's answer columns
+    if any(header) and ("formula" in header or set(VARIABLE_COLUMNS) & set(header)):
+        if "formula" not in header or not set(VARIABLE_COLUMNS) & set(header):
+            # every row would be ungradable: say it once, before grading anything
+            raise UsageError(refused)
+    elif any(header):
+        try:
+            answers = _answer_columns(tuple(written), names)
+        except UsageError as exc:
+            raise UsageError(f"{refused}: {exc}") from None
+    if answers:  # the fields a formula may be in
+        formulas = [i for i, h in enumerate(written) if h in answers]
+    else:
+        formulas = [header.index("formula")] if "formula" in header else []
     while True:
         try:
             cells = next(reader)
@@ -257,23 +381,40 @@ def _csv_rows(text: str, path: str) -> Iterator[Row | RowError]:
         if not cells or not any(c.strip() for c in cells):
             continue
         extra = len(cells) - len(header)
-        if extra > 0 and "formula" in header:
+        if extra > 0 and len(formulas) == 1:
             # Only a formula has commas (np.sum(dY, axis=0)): unquoted, they split it
             # into more fields than the header has, and the surplus is the formula's.
-            at = header.index("formula")
+            at = formulas[0]
             cells[at : at + extra + 1] = [",".join(cells[at : at + extra + 1])]
         if len(cells) != len(header):
             where = header.index("id") if "id" in header else len(cells)
+            why = (
+                ": with several formula columns, a formula with commas must be quoted "
+                '("np.sum(dY, axis=0)")'
+                if extra > 0
+                else ""
+            )
             yield RowError(
                 number,
                 f"line {number} has {len(cells)} fields, but the header has "
-                f"{len(header)} ({', '.join(header)})",
+                f"{len(header)} ({', '.join(written)}){why}",
                 (cells[where].strip() or None) if where < len(cells) else None,
+                answers,
             )
             continue
         row: Row = {k: v for k, v in zip(header, cells, strict=True) if v.strip() != ""}
         row["line"] = number
-        yield row
+        if answers:
+            settings = {k: v for k, v in row.items() if k in SETTINGS}
+            yield WideRow(
+                settings,
+                tuple(
+                    (written[i], cells[i] if cells[i].strip() else None)
+                    for i in formulas
+                ),
+            )
+        else:
+            yield row
 
 
 def _size(row: Row, key: str, default: int) -> int:
@@ -290,25 +431,35 @@ def _size(row: Row, key: str, default: int) -> int:
         raise ShapeError(str(exc).removeprefix("--")) from None
 
 
-def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
+def check_row(
+    row: Row, defaults: Defaults, column: str | None = None
+) -> dict[str, Any]:
     """One batch row's result: the check's JSON with ``id`` and ``line`` in front.
 
-    A row without a variable or formula, with an unknown convention or variable, or with
-    sizes that are not whole numbers (or are too large) gets ``gradable: false`` and
-    reason ``row``; a formula that cannot be read gets reason ``parse``.
+    ``column`` is the wide layout's answer column (``dW``; ``row["formula"]`` is its
+    cell, None when empty); else the row names its variable in a column of
+    :data:`VARIABLE_COLUMNS`. The variable may be written in any case when that names
+    one role (``w``, ``DW``, ``dL/dW``); ``variable`` is the role, ``letter`` its
+    display letter, and ``given`` what the row wrote when it is neither.
+
+    A row without a variable or formula (a wide row's empty cell: "no answer"), with
+    an unknown convention or variable, or with sizes that are not whole numbers (or
+    are too large) gets ``gradable: false`` and reason ``row``; a formula that cannot
+    be read gets reason ``parse``.
     """
     head = {"id": row.get("id"), "line": row.get("line")}
-    column = next((k for k in VARIABLE_COLUMNS if k in row), "variable")
-    var = row.get(column)
+    wide = column is not None
+    if column is None:
+        column = next((k for k in VARIABLE_COLUMNS if k in row), "variable")
+        var = row.get(column)
+    else:
+        var = column
     text = row.get("formula")
     convention = row.get("convention", defaults.convention)
+    role = ""  # until the variable is known
     try:
         if not isinstance(var, str) or not var.strip():
             raise UsageError("the row has no variable (a column 'variable': X, W or b)")
-        if text is None:
-            raise UsageError("the row has no formula (a column 'formula')")
-        if not isinstance(text, str):
-            raise UsageError(f"formula must be text, got {text!r}")
         if not isinstance(convention, str):
             raise UsageError(f"convention must be text, got {convention!r}")
         convention = get_convention(convention.strip().lower()).name
@@ -328,10 +479,26 @@ def check_row(row: Row, defaults: Defaults) -> dict[str, Any]:
         d = _size(row, "d", defaults.d)
         m = _size(row, "m", defaults.m)
         config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
-        role = resolve_variable(var.strip(), config, f"column {column!r}")
+        role = resolve_variable(
+            var.strip(), config, f"column {column!r}", any_case=True
+        )
+        letter = config.letters.of(role)
+        if var.strip() not in (role, letter):
+            head["given"] = var.strip()
+        if text is None or (wide and isinstance(text, str) and not text.strip()):
+            raise UsageError(
+                f"no answer: the column {column!r} is empty"
+                if wide
+                else "the row has no formula (a column 'formula')"
+            )
+        if not isinstance(text, str):
+            raise UsageError(f"formula must be text, got {text!r}")
         _guard(n, d, m, convention, role)
     except SymderivError as exc:
-        return {**head, **_row_error(var, text, convention, str(exc))}
+        out = _row_error(role or var, text, convention, str(exc))
+        if role:
+            out["letter"] = letter
+        return {**head, **out}
     return {**head, **check_dict(config, role, text)}
 
 
@@ -364,17 +531,22 @@ def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, 
 
 
 def batch(
-    rows: Iterable[Row | RowError], defaults: Defaults | None = None
+    rows: Iterable[Row | RowError | WideRow], defaults: Defaults | None = None
 ) -> Iterator[dict[str, Any]]:
-    """One result per row, in order; a malformed row never stops the batch."""
+    """One result per row, in order (a wide row: one per answer, in its columns'
+    order); a malformed row never stops the batch."""
     defaults = defaults or Defaults()
     for row in rows:
         if isinstance(row, RowError):
-            yield {
-                "id": row.id,
-                "line": row.line,
-                **_row_error(None, None, None, row.message),
-            }
+            for column in row.columns or (None,):  # a wide line: each answer's zero
+                yield {
+                    "id": row.id,
+                    "line": row.line,
+                    **_row_error(column, None, None, row.message),
+                }
+        elif isinstance(row, WideRow):
+            for column, text in row.answers:
+                yield check_row({**row.settings, "formula": text}, defaults, column)
         else:
             yield check_row(row, defaults)
 
@@ -1098,6 +1270,7 @@ __all__ = [
     "FunctionReport",
     "Inputs",
     "RowError",
+    "WideRow",
     "batch",
     "check_row",
     "dumps",

@@ -95,7 +95,7 @@ def test_batch_errors_name_the_column_not_an_option(
 ) -> None:
     for column in ("variable", "wrt"):
         path = tmp_path / f"{column}.csv"
-        path.write_text(f"id,{column},formula\n1,w,X.T @ dY\n", encoding="utf-8")
+        path.write_text(f"id,{column},formula\n1,q,X.T @ dY\n", encoding="utf-8")
         result = runner.invoke(cli, ["check", "--batch", str(path)])
         assert result.exit_code == 0, result.stderr
         message = json.loads(result.stdout)["message"]

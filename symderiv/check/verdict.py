@@ -214,19 +214,45 @@ def gradient_of(target: str, config: Config) -> str | None:
     return letters.get(match.group("a") or match.group("b")) if match else None
 
 
-def resolve_variable(name: str, config: Config, where: str = "--wrt") -> str:
+def resolve_variable(
+    name: str, config: Config, where: str = "--wrt", *, any_case: bool = False
+) -> str:
     """The role (X, W or b) that ``name`` stands for in ``config``'s convention.
 
     ``where`` says where the user wrote ``name`` (``--wrt``, or a batch file's column
-    ``column 'variable'``), for the message.
+    ``column 'variable'``), for the message. A spelling of :func:`variable_names` in
+    another case, or written ``dL/dW``, ``∂L/∂W`` or ``dL_dW``, is suggested in the
+    message; with ``any_case`` (a batch file typed by hand) it is accepted when it
+    names one role only.
+
+    >>> resolve_variable("dL/dw", Config(), any_case=True)
+    'W'
 
     Raises:
-        ChoiceError: it names none of them.
+        ChoiceError: it names none of them, or (in another case) more than one.
     """
     table = variable_names(config)
     if name in table:
         return table[name]
-    raise ChoiceError(f"{where}: unknown variable {name!r}; {variable_choices(config)}")
+    alike = {s: r for s, r in table.items() if _folded(s) == _folded(name)}
+    if any_case and len(set(alike.values())) == 1:
+        return next(iter(alike.values()))
+    # one spelling per role: dX, not dX and dx as well (torch)
+    shown = {r: s for s, r in reversed(alike.items())}
+    guess = (
+        f" (did you mean {' or '.join(map(repr, shown.values()))}?)" if alike else ""
+    )
+    raise ChoiceError(
+        f"{where}: unknown variable {name!r}{guess}; {variable_choices(config)}"
+    )
+
+
+def _folded(name: str) -> str:
+    """``name`` in lower case, ∂ as d, without slashes or underscores: dL/dW, ∂L/∂W,
+    dL_dW and DLDW are dldw (display letters have none of these, so nothing is lost)."""
+    return (
+        name.strip().lower().replace("∂", "d").translate({ord("/"): "", ord("_"): ""})
+    )
 
 
 def variable_choices(config: Config) -> str:

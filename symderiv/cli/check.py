@@ -68,9 +68,11 @@ CSV_COLUMNS: tuple[str, ...] = (
 @click.option(
     "--batch",
     metavar="FILE",  # an input file: read by grade.read_rows, which names any problem
-    help="Check every row of a CSV or JSON Lines file (id, variable, formula, and "
-    "optionally convention, n, d, m); writes one JSON result per line, or with "
-    "--format csv a table a spreadsheet opens.",
+    help="Check every answer in a CSV or JSON Lines file: one per row (id, variable, "
+    "formula, and optionally convention, n, d, m or sizes), or one row per student "
+    "with a column per answer named for its variable (id, dX, dW, db; a formula with "
+    "commas quoted); variables in any case. Writes one JSON result per answer, or "
+    "with --format csv a table a spreadsheet opens.",
 )
 @output_option("the result")
 def check(
@@ -242,7 +244,7 @@ def _batch(
     from .console import check_outputs, show
 
     check_outputs([("-o", output)])
-    rows = grade.read_rows(path)
+    rows = grade.read_rows(path, defaults)
     if not rows:  # a header alone, or nothing: say so rather than exit 0 in silence
         shown = "standard input" if path == "-" else repr(path)
         raise UsageError(
