@@ -108,6 +108,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.fast)
 
 
+@pytest.fixture(autouse=True)
+def _no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see no COLUMNS or LINES unless they set them: the widths they assert are the
+    ones a pipe gets, wherever pytest runs (a developer's COLUMNS=60, pytest-xdist's
+    workers, which set COLUMNS=80)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """A click test runner (stdout and stderr kept apart)."""
