@@ -249,7 +249,7 @@ def _batch(
         shown = "standard input" if path == "-" else repr(path)
         raise UsageError(
             f"--batch {shown} has no rows to check (a header line, then one row per "
-            "answer: id, variable, formula)"
+            "answer: id, variable, formula; or one row per student: id, dX, dW, db)"
         )
     results = [
         {**result, "score": points if result["ok"] else 0.0}
