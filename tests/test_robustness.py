@@ -915,3 +915,34 @@ def test_a_library_user_keeps_the_normal_traceback() -> None:
         [sys.executable, "-c", code], capture_output=True, env=_env(), check=False
     )
     assert b"Traceback" in done.stderr and done.returncode != 130
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["check", "--wrt", "W", "X.T", "@", "dY"],
+            'put the formula in quotes: symderiv check --wrt W "X.T @ dY"',
+        ),
+        (
+            ["check", "--wrt", "X", "-dY", "@", "W.T"],
+            "a formula that starts with a minus goes after --",
+        ),
+    ],
+)
+def test_a_formula_the_shell_split_says_how_to_type_it(
+    runner: CliRunner, args: list[str], says: str
+) -> None:
+    """Unquoted, a formula reaches check as several arguments; with a leading minus, as an
+    option. The one-line error says how to type it."""
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert says in result.stderr
+    assert ".;" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_other_usage_errors_get_no_formula_hint(runner: CliRunner) -> None:
+    for args in (["check", "--wtr", "W", "X.T @ dY"], ["derive", "--n", "2", "extra"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2
+        assert "formula" not in result.stderr

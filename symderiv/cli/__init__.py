@@ -67,7 +67,9 @@ class SymderivGroup(click.Group):
             exc.show()  # bare `symderiv`: the help as it is (stderr, exit 2), not one line
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            _fail(exc.format_message(), exc.exit_code)
+            hint = _formula_hint(exc)  # "" unless check's formula was mistyped
+            message = exc.format_message()
+            _fail(message.rstrip(".") + hint if hint else message, exc.exit_code)
         except SymderivError as exc:
             _fail(str(exc), exc.exit_code)
         except BrokenPipeError:
@@ -92,6 +94,22 @@ class SymderivGroup(click.Group):
         except Exception as exc:
             _internal(exc)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _formula_hint(exc: click.ClickException) -> str:
+    """How to type check's formula, when the shell split it (unquoted spaces) or click
+    took it for options (a leading minus); "" for any other error."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None or ctx.command.name != "check":
+        return ""
+    if isinstance(exc, click.NoSuchOption) and not exc.option_name.startswith("--"):
+        return (
+            "; a formula that starts with a minus goes after --: "
+            'symderiv check --wrt X -- "-dY @ W.T"'
+        )
+    if "unexpected extra argument" in exc.format_message():
+        return '; put the formula in quotes: symderiv check --wrt W "X.T @ dY"'
+    return ""
 
 
 def _internal(exc: Exception) -> None:
