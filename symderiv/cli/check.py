@@ -244,7 +244,8 @@ def _batch(
     from .console import check_outputs, show
 
     check_outputs([("-o", output)])
-    rows = grade.read_rows(path, defaults)
+    notes: list[str] = []  # for the TA, on stderr: stdout has the results alone
+    rows = grade.read_rows(path, defaults, notes)
     if not rows:  # a header alone, or nothing: say so rather than exit 0 in silence
         shown = "standard input" if path == "-" else repr(path)
         raise UsageError(
@@ -253,8 +254,10 @@ def _batch(
         )
     results = [
         {**result, "score": points if result["ok"] else 0.0}
-        for result in grade.batch(rows, defaults)
+        for result in grade.batch(rows, defaults, notes)
     ]
+    for note in notes:
+        click.echo(f"symderiv: note: {note}", err=True)
     if fmt != "csv":
         show("".join(grade.dumps(result) for result in results), "text", output)
         return
