@@ -54,7 +54,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     default="text",
     show_default=True,
     help="text; json (one object; with --batch one per line); gradescope or "
-    "prairielearn (their results.json); csv (with --batch: one row per answer).",
+    "prairielearn (their results.json); csv (with --batch: one row per answer; a "
+    "cell that starts with = + - @ gets a ' in front, so no formula runs).",
 )
 @click.option(
     "--points",
@@ -266,10 +267,27 @@ def _batch(
     table.writerow(CSV_COLUMNS)
     for result in results:
         table.writerow(
-            "true" if value is True else "false" if value is False else value
+            "true" if value is True else "false" if value is False else _cell(value)
             for value in (result.get(column, "") for column in CSV_COLUMNS)
         )
     show(out.getvalue(), "text", output)
+
+
+#: What a spreadsheet reads a cell starting with as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet shows as text: a string that starts as a
+    formula does (``=HYPERLINK(...)``, ``-X.T @ dY``) gets a ``'`` in front, as OWASP
+    advises, so that a student's answer never runs in the TA's spreadsheet. A carriage
+    return inside is written as a line break, which the writer quotes (it would not
+    quote a lone \\r, and the row would break in two)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _wrapped(message: str, width: int) -> str:
