@@ -385,9 +385,8 @@ def _answer_columns(
     columns: list[Column] = []
     unknown: list[str] = []
     ignored: list[str] = []
-    for at, key in enumerate(
-        keys
-    ):  # a few keys at most are read: 3 roles, 4 conventions
+    # a few keys at most are read: 3 roles, 4 conventions
+    for at, key in enumerate(keys):
         column = None
         for config in configs:
             try:

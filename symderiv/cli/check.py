@@ -72,8 +72,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     help="Check every answer in a CSV or JSON Lines file: one per row (id, variable, "
     "formula, and optionally convention, n, d, m or sizes), or one row per student "
     "with a column per answer named for its variable (id, dX, dW, db; a formula with "
-    "commas quoted); variables in any case. Writes one JSON result per answer, or "
-    "with --format csv a table a spreadsheet opens.",
+    "commas quoted; other columns are not graded); variables in any case; the id "
+    "column may be named id, student_id, sid, student, username, login, email or "
+    "name. Writes one JSON result per answer, or with --format csv a table a "
+    "spreadsheet opens.",
 )
 @output_option("the result")
 def check(
