@@ -326,9 +326,8 @@ def _json_lines(
             yield RowError(number, f"line {number} is not a JSON object")
             continue
         row.pop("line", None)  # the reader's own
-        key = _id_column(row)
-        if key is not None:  # {"student": "ana", ...} or {"ID": 7, ...}: its id
-            row["id"] = row.pop(key)
+        key = _id_column(row)  # {"student": "ana", ...} or {"ID": 7, ...}: its id
+        row = {("id" if k == key else k): v for k, v in row.items()}
         row["line"] = number
         keys = tuple(k for k in row if k != "line")
         if (
@@ -412,7 +411,8 @@ def _answer_columns(
         raise UsageError(f"{listed} name{'s' * (len(unknown) == 1)} no variable")
     if not columns:
         shown = ", ".join(clip(repr(k), 60) for k in ignored[:3])
-        also = f" ({shown}{', …' if len(ignored) > 3 else ''} name no variable)"
+        also = f" ({shown}{', …' if len(ignored) > 3 else ''} name"
+        also += f"{'s' * (len(ignored) == 1)} no variable)"
         raise UsageError(f"it has no answer column{also if ignored else ''}")
     return tuple(columns), tuple(ignored)
 
@@ -540,7 +540,8 @@ def _sizes(row: Row, defaults: Defaults) -> tuple[int, int, int]:
         UsageError: one is no whole number >= 1 (or too large), or ``sizes`` and
             ``n``, ``d`` or ``m`` disagree.
     """
-    own = tuple(_size(row, k, getattr(defaults, k)) for k in "ndm")
+    fallback = (defaults.n, defaults.d, defaults.m)
+    own = tuple(_size(row, k, f) for k, f in zip("ndm", fallback, strict=True))
     sizes = row.get("sizes")
     if sizes is None:
         return (own[0], own[1], own[2])
