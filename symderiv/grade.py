@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .algebra import Poly, PolyMatrix
 from .check.grammar import Formula
@@ -171,6 +171,16 @@ class Defaults:
     names: Mapping[str, str] = field(default_factory=dict)
 
 
+class Column(NamedTuple):
+    """An answer column of the wide layout: its name as the header writes it (``dW``),
+    the role it names (``W``), and that role's display letter (in the convention that
+    read it: the batch's default one when it can)."""
+
+    name: str
+    role: str
+    letter: str
+
+
 @dataclass(frozen=True)
 class RowError:
     """A line of a batch file that could not be read as a row (``id`` when it has one).
@@ -181,7 +191,7 @@ class RowError:
     line: int
     message: str
     id: Any = None
-    columns: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
 
 
 Row = dict[str, Any]
@@ -193,18 +203,35 @@ class WideRow:
 
     Attributes:
         settings: the row's ``id``, ``line``, ``convention`` and sizes, as a long row's.
-        answers: (the column as its header writes it, such as ``dW``; the formula in
-            it, or None when the cell is empty), in the columns' order.
+        answers: (the column; the formula in it, or None when the cell is empty), in
+            the columns' order.
     """
 
     settings: Row
-    answers: tuple[tuple[str, Any], ...]
+    answers: tuple[tuple[Column, Any], ...]
 
 
 #: The columns a row may name its variable in (the first one present wins).
 VARIABLE_COLUMNS = ("variable", "wrt", "var")
 #: The columns of a row besides its variable and formula (``line`` is the reader's own).
 SETTINGS = ("id", "convention", "n", "d", "m", "sizes", "line")
+#: The columns that may hold a row's id, in any case, a space or hyphen read as ``_``
+#: (``Student ID``): the first of these the header has is the id, the others are data.
+ID_COLUMNS = (
+    "id",
+    "student_id",
+    "sid",
+    "student",
+    "username",
+    "login",
+    "email",
+    "name",
+)
+#: A wide column that names no variable but looks like an answer (dWW, dw1, grad_WW, W2,
+#: x): refused, so that a typo in a header never drops a question unseen.
+_ANSWER_LIKE = re.compile(
+    r"(?:d(?:l[/_]?d)?|∂(?:l/∂)?|grad_)[^\W\d_]\w?|[^\W\d_]\d?", re.IGNORECASE
+)
 #: What a batch file's header must say, for the message that refuses one.
 _LAYOUTS = (
     "it needs 'formula' and 'variable' (or 'wrt'), optionally 'id', 'convention', "
@@ -214,7 +241,7 @@ _LAYOUTS = (
 
 
 def read_rows(
-    path: str, defaults: Defaults | None = None
+    path: str, defaults: Defaults | None = None, notes: list[str] | None = None
 ) -> list[Row | RowError | WideRow]:
     """The rows of a CSV file (a header line, then rows) or a JSON Lines file.
 
@@ -223,16 +250,20 @@ def read_rows(
     a JSON object, or a CSV line with too few fields, becomes a :class:`RowError` (with
     its id when it has one); the rest of the file is still read. In CSV a formula may be
     quoted (``"np.sum(dY, axis=0)"``) or not: only a formula has commas, so the fields a
-    line has beyond the header's are the rest of its formula.
+    line has beyond the header's are the rest of its formula. The id is the first
+    column of :data:`ID_COLUMNS` the header has (``id``, else ``student_id``, ``sid``,
+    ``student``, ...).
 
     Two layouts: long, one answer per row (``id, variable, formula``); or wide, one
     row per student with one column per answer (``id, dX, dW, db``), read when the
-    header (a JSON object's keys) has no ``formula`` or ``variable`` and every column
-    but :data:`SETTINGS` names a variable (in any case, in some convention, with
-    ``defaults.names``), each a different one. A wide row is a :class:`WideRow`:
-    :func:`batch` gives one result per answer, as for a long row per (id, variable),
-    an empty cell included. With several formula columns, a formula's commas cannot be
-    told from the separators: such a formula must be quoted.
+    header (a JSON object's keys) has no ``formula`` or ``variable`` and a column
+    names a variable (in any case, in some convention, with ``defaults.names``), each a
+    different one. A wide row is a :class:`WideRow`: :func:`batch` gives one result per
+    answer, as for a long row per (id, variable), an empty cell included. Its other
+    columns (name, email, comment, ...) are not graded, and ``notes`` gets one line
+    naming them, unless one looks like a mistyped answer (``dWW``, ``dw1``, a single
+    letter): that header is refused. With several formula columns, a formula's commas
+    cannot be told from the separators: such a formula must be quoted.
 
     Raises:
         UsageError: the file cannot be read at all, its CSV header fits neither
@@ -242,19 +273,46 @@ def read_rows(
     names = tuple(sorted(defaults.names.items()))
     shown = "--batch " + ("standard input" if path == "-" else repr(path))
     text = read_text(path, shown, "a CSV or JSON Lines file", stdin=True)
+    ignored: dict[str, None] = {}  # the wide columns not graded, in order
     if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
-        rows = list(_json_lines(text, names))
+        rows = list(_json_lines(text, names, defaults.convention, ignored))
+        what = "keys"
     else:
-        rows = list(_csv_rows(text, path, names))
+        rows = list(_csv_rows(text, path, names, defaults.convention, ignored))
+        what = "columns"
     if len(rows) > MAX_ROWS:
         raise UsageError(
             f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}"
         )
+    if ignored and notes is not None:
+        listed = ", ".join(clip(repr(k), 40) for k in list(ignored)[:8])
+        more = f" and {len(ignored) - 8} more" if len(ignored) > 8 else ""
+        one = len(ignored) == 1
+        notes.append(
+            f"the {what[:-1] if one else what} {listed}{more} name{'s' * one} no "
+            "variable: not graded"
+        )
     return rows
 
 
+def _normal(key: str) -> str:
+    """A column's name as :data:`ID_COLUMNS` says it: lower case, spaces and hyphens _."""
+    return re.sub(r"[\s-]+", "_", key.strip().lower())
+
+
+def _id_column(keys: Iterable[str]) -> str | None:
+    """The key of ``keys`` that holds the id: the first of :data:`ID_COLUMNS` there."""
+    found: dict[str, str] = {}
+    for key in keys:
+        found.setdefault(_normal(key), key)
+    return next((found[c] for c in ID_COLUMNS if c in found), None)
+
+
 def _json_lines(
-    text: str, names: tuple[tuple[str, str], ...]
+    text: str,
+    names: tuple[tuple[str, str], ...],
+    convention: str,
+    ignored: dict[str, None],
 ) -> Iterator[Row | RowError | WideRow]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -267,6 +325,9 @@ def _json_lines(
         if not isinstance(row, dict):
             yield RowError(number, f"line {number} is not a JSON object")
             continue
+        row.pop("line", None)  # the reader's own
+        key = _id_column(row)  # {"student": "ana", ...} or {"ID": 7, ...}: its id
+        row = {("id" if k == key else k): v for k, v in row.items()}
         row["line"] = number
         keys = tuple(k for k in row if k != "line")
         if (
@@ -277,7 +338,7 @@ def _json_lines(
             yield row  # a long row (or one without answers: check_row says so)
             continue
         try:
-            answers = _answer_columns(keys, names)
+            columns, unread = _answer_columns(keys, names, convention)
         except UsageError as exc:
             yield RowError(
                 number,
@@ -286,60 +347,90 @@ def _json_lines(
                 row.get("id"),
             )
             continue
-        settings = {k.strip().lower(): v for k, v in row.items() if k not in answers}
-        yield WideRow(settings, tuple((k, row[k]) for k in answers))
+        ignored.update(dict.fromkeys(unread))
+        answers = {c.name for c in columns}
+        settings = {
+            k.strip().lower(): v
+            for k, v in row.items()
+            if k not in answers and k.strip().lower() in SETTINGS
+        }
+        yield WideRow(settings, tuple((c, row[c.name]) for c in columns))
 
 
 @lru_cache(maxsize=64)
 def _answer_columns(
-    keys: tuple[str, ...], names: tuple[tuple[str, str], ...]
-) -> tuple[str, ...]:
-    """The columns of a wide header (a JSON object's keys) that hold answers: all but
-    :data:`SETTINGS` (in any case) and those without a name, each naming a variable (in
-    any case) in some convention with the display letters ``names``; each row's
-    convention says which.
+    keys: tuple[str, ...], names: tuple[tuple[str, str], ...], convention: str
+) -> tuple[tuple[Column, ...], tuple[str, ...]]:
+    """The columns of a wide header (a JSON object's keys) that hold answers, and those
+    that are not graded: of the keys but :data:`SETTINGS` (in any case) and those
+    without a name, each that names a variable (in any case) in some convention with
+    the display letters ``names`` is an answer (its role and letter as ``convention``
+    says, else as the first convention that reads it); each row's convention says
+    which at last. The rest are not graded, unless one looks like an answer.
 
     Raises:
-        UsageError: why ``keys`` are no wide header: none is left, one names no
-            variable, or two name the same one.
+        UsageError: why ``keys`` are no wide header: no answer is left, one looks
+            like an answer but names no variable, or two name the same one.
     """
     # a column without a name (a spreadsheet's trailing comma) holds no answer
-    answers = tuple(k for k in keys if k.strip() and k.strip().lower() not in SETTINGS)
-    if not answers:
-        raise UsageError("it has no answer column")
+    keys = tuple(k for k in keys if k.strip() and k.strip().lower() not in SETTINGS)
     configs = []
-    for convention in CONVENTIONS:
+    for name in sorted(CONVENTIONS, key=lambda c: c != convention):
         try:
-            configs.append(_config(2, 3, 4, convention, names))
+            configs.append(_config(2, 3, 4, name, names))
         except SymderivError:  # names that do not fit this convention
             continue
-    seen: dict[tuple[str, str], str] = {}  # (convention, role) -> its column
+    seen: dict[tuple[str, str], tuple[int, str]] = {}  # (convention, role) -> column
+    columns: list[Column] = []
     unknown: list[str] = []
-    for key in answers:  # a few keys at most are read: 3 roles, 4 conventions
-        named = False
+    ignored: list[str] = []
+    # a few keys at most are read: 3 roles, 4 conventions
+    for at, key in enumerate(keys):
+        column = None
         for config in configs:
             try:
                 role = resolve_variable(key.strip(), config, any_case=True)
             except ChoiceError:
                 continue
-            named = True
-            first = seen.setdefault((config.convention, role), key)
-            if first != key:
+            column = column or Column(key, role, config.letters.of(role))
+            first = seen.setdefault((config.convention, role), (at, key))
+            if first[0] != at:
                 raise UsageError(
-                    f"{first!r} and {key!r} both name ∂L/∂{config.letters.of(role)}"
+                    f"{first[1]!r} and {key!r} both name ∂L/∂{config.letters.of(role)}"
                 )
-        if not named:
+        if column is not None:
+            columns.append(column)
+        elif _ANSWER_LIKE.fullmatch(key.strip()):
             unknown.append(clip(repr(key), 60))
             if len(unknown) > 3:
                 break
+        else:
+            ignored.append(key)
     if unknown:
         listed = ", ".join(unknown[:3]) + (", …" if len(unknown) > 3 else "")
         raise UsageError(f"{listed} name{'s' * (len(unknown) == 1)} no variable")
-    return answers
+    if not columns:
+        shown = ", ".join(clip(repr(k), 60) for k in ignored[:3])
+        also = f" ({shown}{', …' if len(ignored) > 3 else ''} name"
+        also += f"{'s' * (len(ignored) == 1)} no variable)"
+        raise UsageError(f"it has no answer column{also if ignored else ''}")
+    return tuple(columns), tuple(ignored)
+
+
+def _cut(text: Any) -> bool:
+    """Whether ``text`` opens more parentheses or brackets than it closes, as a formula
+    cut at an unquoted comma does (``np.sum(dY``)."""
+    return isinstance(text, str) and (
+        text.count("(") > text.count(")") or text.count("[") > text.count("]")
+    )
 
 
 def _csv_rows(
-    text: str, path: str, names: tuple[tuple[str, str], ...]
+    text: str,
+    path: str,
+    names: tuple[tuple[str, str], ...],
+    convention: str,
+    ignored: dict[str, None],
 ) -> Iterator[Row | RowError | WideRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -350,22 +441,30 @@ def _csv_rows(
         raise UsageError(f"cannot read the batch file {path!r} as CSV: {exc}") from exc
     # column names in any case: a spreadsheet's "ID,Variable,Formula" is the same file
     header = [h.lower() for h in written]
+    key = _id_column(written)
+    if key is not None:  # Student ID, SID, email, ...: the id
+        header[written.index(key)] = "id"
     refused = (
         f"the batch file {path!r} has the columns {clip(', '.join(written), 200)}; "
         f"{_LAYOUTS}"
     )
-    answers: tuple[str, ...] = ()  # the wide layout's answer columns
+    columns: tuple[Column, ...] = ()  # the wide layout's answer columns
     if any(header) and ("formula" in header or set(VARIABLE_COLUMNS) & set(header)):
         if "formula" not in header or not set(VARIABLE_COLUMNS) & set(header):
             # every row would be ungradable: say it once, before grading anything
             raise UsageError(refused)
     elif any(header):
+        keys = tuple(
+            "id" if h == "id" else w for h, w in zip(header, written, strict=True)
+        )
         try:
-            answers = _answer_columns(tuple(written), names)
+            columns, unread = _answer_columns(keys, names, convention)
         except UsageError as exc:
             raise UsageError(f"{refused}: {exc}") from None
-    if answers:  # the fields a formula may be in
-        formulas = [i for i, h in enumerate(written) if h in answers]
+        ignored.update(dict.fromkeys(unread))
+    if columns:  # the fields a formula may be in
+        at = {c.name: written.index(c.name) for c in columns}
+        formulas = list(at.values())
     else:
         formulas = [header.index("formula")] if "formula" in header else []
     while True:
@@ -384,14 +483,16 @@ def _csv_rows(
         if extra > 0 and len(formulas) == 1:
             # Only a formula has commas (np.sum(dY, axis=0)): unquoted, they split it
             # into more fields than the header has, and the surplus is the formula's.
-            at = formulas[0]
-            cells[at : at + extra + 1] = [",".join(cells[at : at + extra + 1])]
+            first = formulas[0]
+            cells[first : first + extra + 1] = [
+                ",".join(cells[first : first + extra + 1])
+            ]
         if len(cells) != len(header):
             where = header.index("id") if "id" in header else len(cells)
             why = (
                 ": with several formula columns, a formula with commas must be quoted "
                 '("np.sum(dY, axis=0)")'
-                if extra > 0
+                if extra > 0 and any(_cut(c) for c in cells)
                 else ""
             )
             yield RowError(
@@ -399,18 +500,18 @@ def _csv_rows(
                 f"line {number} has {len(cells)} fields, but the header has "
                 f"{len(header)} ({', '.join(written)}){why}",
                 (cells[where].strip() or None) if where < len(cells) else None,
-                answers,
+                columns,
             )
             continue
         row: Row = {k: v for k, v in zip(header, cells, strict=True) if v.strip() != ""}
         row["line"] = number
-        if answers:
+        if columns:
             settings = {k: v for k, v in row.items() if k in SETTINGS}
             yield WideRow(
                 settings,
                 tuple(
-                    (written[i], cells[i] if cells[i].strip() else None)
-                    for i in formulas
+                    (c, cells[at[c.name]] if cells[at[c.name]].strip() else None)
+                    for c in columns
                 ),
             )
         else:
@@ -431,8 +532,46 @@ def _size(row: Row, key: str, default: int) -> int:
         raise ShapeError(str(exc).removeprefix("--")) from None
 
 
+def _sizes(row: Row, defaults: Defaults) -> tuple[int, int, int]:
+    """A row's N, D, M: its ``sizes`` (``2x3x4``, or ``[2, 3, 4]`` in JSON Lines) or
+    its ``n``, ``d``, ``m``, else the defaults'.
+
+    Raises:
+        UsageError: one is no whole number >= 1 (or too large), or ``sizes`` and
+            ``n``, ``d`` or ``m`` disagree.
+    """
+    fallback = (defaults.n, defaults.d, defaults.m)
+    own = tuple(_size(row, k, f) for k, f in zip("ndm", fallback, strict=True))
+    sizes = row.get("sizes")
+    if sizes is None:
+        return (own[0], own[1], own[2])
+    parts = (
+        list(sizes)
+        if isinstance(sizes, list)
+        else str(sizes).lower().replace("×", "x").split("x")
+    )
+    if len(parts) != 3:
+        raise UsageError(
+            f"sizes must be NxDxM such as 2x3x4 (or [2, 3, 4]), got {sizes!r}"
+        )
+    listed = tuple(_size({k: p}, k, 0) for k, p in zip("ndm", parts, strict=True))
+    clash = [
+        f"{k} {row[k]!r}"
+        for k, mine, theirs in zip("ndm", own, listed, strict=True)
+        if row.get(k) is not None and mine != theirs
+    ]
+    if clash:
+        raise UsageError(
+            f"the columns disagree: sizes {sizes!r} but {', '.join(clash)}; "
+            "give the sizes once"
+        )
+    return (listed[0], listed[1], listed[2])
+
+
 def check_row(
-    row: Row, defaults: Defaults, column: str | None = None
+    row: Row,
+    defaults: Defaults,
+    column: str | Column | None = None,
 ) -> dict[str, Any]:
     """One batch row's result: the check's JSON with ``id`` and ``line`` in front.
 
@@ -440,50 +579,51 @@ def check_row(
     cell, None when empty); else the row names its variable in a column of
     :data:`VARIABLE_COLUMNS`. The variable may be written in any case when that names
     one role (``w``, ``DW``, ``dL/dW``); ``variable`` is the role, ``letter`` its
-    display letter, and ``given`` what the row wrote when it is neither.
+    display letter, and ``given`` what the row wrote when it is neither (a wide
+    column's name always, so that every result of a column says the same, whatever
+    happens to its row).
 
     A row without a variable or formula (a wide row's empty cell: "no answer"), with
     an unknown convention or variable, or with sizes that are not whole numbers (or
-    are too large) gets ``gradable: false`` and reason ``row``; a formula that cannot
-    be read gets reason ``parse``.
+    are too large, or disagree) gets ``gradable: false`` and reason ``row``; a formula
+    that cannot be read gets reason ``parse``.
     """
     head = {"id": row.get("id"), "line": row.get("line")}
     wide = column is not None
+    role = letter = ""  # until the variable is known
+    if isinstance(column, Column):  # the role and letter its header names
+        role, letter = column.role, column.letter
+        column = column.name
     if column is None:
         column = next((k for k in VARIABLE_COLUMNS if k in row), "variable")
         var = row.get(column)
     else:
         var = column
+        head["given"] = column
     text = row.get("formula")
     convention = row.get("convention", defaults.convention)
-    role = ""  # until the variable is known
     try:
         if not isinstance(var, str) or not var.strip():
             raise UsageError("the row has no variable (a column 'variable': X, W or b)")
         if not isinstance(convention, str):
             raise UsageError(f"convention must be text, got {convention!r}")
-        convention = get_convention(convention.strip().lower()).name
-        sizes = row.get("sizes")
-        if sizes is not None:
-            parts = (  # "2x3x4", or [2, 3, 4] in JSON Lines
-                list(sizes)
-                if isinstance(sizes, list)
-                else str(sizes).lower().replace("×", "x").split("x")
-            )
-            if len(parts) != 3:
+        try:
+            convention = get_convention(convention.strip().lower()).name
+            n, d, m = _sizes(row, defaults)
+        except SymderivError as exc:
+            if _cut(text):  # np.sum(dY, 0) unquoted: " 0)" landed in the next column
                 raise UsageError(
-                    f"sizes must be NxDxM such as 2x3x4 (or [2, 3, 4]), got {sizes!r}"
-                )
-            row = {**row, **dict(zip(("n", "d", "m"), parts, strict=True))}
-        n = _size(row, "n", defaults.n)
-        d = _size(row, "d", defaults.d)
-        m = _size(row, "m", defaults.m)
-        config = _config(n, d, m, convention, tuple(sorted(defaults.names.items())))
+                    f"the formula {clip(str(text), 60)!r} seems cut at a comma: quote it, "
+                    f'as in "np.sum(dY, axis=0)" ({exc})'
+                ) from None
+            raise
+        names = tuple(sorted(defaults.names.items()))
+        config = _config(n, d, m, convention, names)
         role = resolve_variable(
             var.strip(), config, f"column {column!r}", any_case=True
         )
         letter = config.letters.of(role)
-        if var.strip() not in (role, letter):
+        if not wide and var.strip() not in (role, letter):
             head["given"] = var.strip()
         if text is None or (wide and isinstance(text, str) and not text.strip()):
             raise UsageError(
@@ -497,7 +637,7 @@ def check_row(
     except SymderivError as exc:
         out = _row_error(role or var, text, convention, str(exc))
         if role:
-            out["letter"] = letter
+            out["letter"] = letter  # the row's, else the one its column names
         return {**head, **out}
     return {**head, **check_dict(config, role, text)}
 
@@ -530,25 +670,68 @@ def _row_error(var: Any, text: Any, convention: Any, message: str) -> dict[str, 
     return out
 
 
+def _line_error(row: RowError, column: Column | None) -> dict[str, Any]:
+    """The result of an unreadable line (for the wide ``column``: its answer's)."""
+    head = {"id": row.id, "line": row.line}
+    if column is None:
+        return {**head, **_row_error(None, None, None, row.message)}
+    out = _row_error(column.role, None, None, row.message)
+    out["letter"] = column.letter
+    return {**head, "given": column.name, **out}
+
+
 def batch(
-    rows: Iterable[Row | RowError | WideRow], defaults: Defaults | None = None
+    rows: Iterable[Row | RowError | WideRow],
+    defaults: Defaults | None = None,
+    notes: list[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One result per row, in order (a wide row: one per answer, in its columns'
-    order); a malformed row never stops the batch."""
+    order); a malformed row never stops the batch.
+
+    Every row is graded, a second answer of one id to one variable too; once all are,
+    ``notes`` gets a line naming such repeats, and one naming the rows without an id,
+    for a TA to look at.
+    """
     defaults = defaults or Defaults()
+    lines: dict[tuple[str, str], list[int]] = {}  # (id, variable) -> its lines
+    anonymous: list[int] = []  # the lines of rows without an id
     for row in rows:
         if isinstance(row, RowError):
-            for column in row.columns or (None,):  # a wide line: each answer's zero
-                yield {
-                    "id": row.id,
-                    "line": row.line,
-                    **_row_error(column, None, None, row.message),
-                }
+            # a wide line: each answer's zero
+            results = [_line_error(row, column) for column in row.columns or (None,)]
         elif isinstance(row, WideRow):
-            for column, text in row.answers:
-                yield check_row({**row.settings, "formula": text}, defaults, column)
+            results = [
+                check_row({**row.settings, "formula": text}, defaults, column)
+                for column, text in row.answers
+            ]
         else:
-            yield check_row(row, defaults)
+            results = [check_row(row, defaults)]
+        for result in results:
+            student = result["id"]
+            if student is None or str(student).strip() == "":
+                if not isinstance(row, RowError) and result is results[0]:
+                    anonymous.append(result["line"])
+            elif result["variable"]:
+                key = (str(student).strip(), result["variable"])
+                lines.setdefault(key, []).append(result["line"])
+            yield result
+    if notes is None:
+        return
+    repeats = [(key, at) for key, at in lines.items() if len(at) > 1]
+    if repeats:
+        shown = "; ".join(
+            f"{clip(repr(student), 40)} {var} {len(at)} times (lines "
+            f"{', '.join(map(str, at[:5]))}{', …' if len(at) > 5 else ''})"
+            for (student, var), at in repeats[:3]
+        )
+        more = f"; and {len(repeats) - 3} more" if len(repeats) > 3 else ""
+        notes.append(f"answered more than once, each graded: {shown}{more}")
+    if anonymous:
+        listed = ", ".join(map(str, anonymous[:5])) + (
+            ", …" if len(anonymous) > 5 else ""
+        )
+        rows_ = "a row has" if len(anonymous) == 1 else f"{len(anonymous)} rows have"
+        notes.append(f"{rows_} no id (line{'s' * (len(anonymous) > 1)} {listed})")
 
 
 # -- a student's function -----------------------------------------------------------------------

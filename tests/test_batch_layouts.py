@@ -19,7 +19,7 @@ from symderiv import grade
 from symderiv.check import resolve_variable
 from symderiv.cli import cli
 from symderiv.conventions import Config
-from symderiv.errors import ChoiceError, UsageError
+from symderiv.errors import ChoiceError
 
 
 def _batch(
@@ -198,10 +198,12 @@ def test_a_wide_line_with_unquoted_commas_is_refused_for_each_answer(
     student's total counts every question; the other lines are read."""
     out = _batch(tmp_path, WIDE)
     s2 = [r for r in out if r["id"] == "s2"]
-    assert [(r["variable"], r["gradable"], r["reason"]) for r in s2] == [
-        ("dX", False, "row"),
-        ("dW", False, "row"),
-        ("db", False, "row"),
+    assert [
+        (r["variable"], r["letter"], r["given"], r["gradable"], r["reason"]) for r in s2
+    ] == [
+        ("X", "X", "dX", False, "row"),
+        ("W", "W", "dW", False, "row"),
+        ("b", "b", "db", False, "row"),
     ]
     assert "must be quoted" in s2[0]["message"]
     assert "line 3 has 5 fields, but the header has 4" in s2[0]["message"]
@@ -211,9 +213,9 @@ def test_a_wide_line_with_unquoted_commas_is_refused_for_each_answer(
     )  # a spreadsheet's
     assert [(r["variable"], r["ok"]) for r in trailing] == [("W", True), ("b", True)]
     short = _batch(tmp_path, "id,dW,db\ns1,X.T @ dY\n")
-    assert [(r["variable"], r["reason"]) for r in short] == [
-        ("dW", "row"),
-        ("db", "row"),
+    assert [(r["variable"], r["given"], r["reason"]) for r in short] == [
+        ("W", "dW", "row"),
+        ("b", "db", "row"),
     ]
     assert "must be quoted" not in short[0]["message"]
 
@@ -235,23 +237,23 @@ def test_wide_columns_in_any_case_with_conventions_and_sizes(tmp_path: Path) -> 
         "b,dY @ W.T,X.T @ dY,dY.sum(0),xw,2x3x4\n"
         "c,dY @ W,dY.T @ x,dY.sum(1),torch,2x3x4\n"
     )
-    with pytest.raises(UsageError, match="'Student ID' names no variable"):
-        _batch(tmp_path, text)
-    out = _batch(tmp_path, text.replace("Student ID", "ID"))
+    out = _batch(tmp_path, text)  # Student ID is the id, as ID is
+    assert out == _batch(tmp_path, text.replace("Student ID", "ID"))
     assert [(r["id"], r["variable"], r["letter"], r["ok"]) for r in out] == [
         ("a", "X", "A", True),
         ("a", "W", "W", True),
         ("a", "b", "b", True),
-        ("b", "DA", "DA", False),  # A is column's letter: in xw this row cannot say it
+        ("b", "X", "A", False),  # A is column's letter: in xw this row cannot say it
         ("b", "W", "W", True),
         ("b", "b", "b", True),
-        ("c", "DA", "DA", False),
+        ("c", "X", "A", False),
         ("c", "W", "W", True),
         ("c", "b", "b", False),  # torch sums over the batch, axis 0
     ]
     assert out[0]["sizes"][0] == {"N": 3, "C_in": 2, "C_out": 5}
     assert (
         out[3]["reason"] == "row"
+        and out[3]["given"] == "DA"
         and "column 'DA': unknown variable" in out[3]["message"]
     )
 
@@ -300,7 +302,7 @@ def test_wide_json_lines(tmp_path: Path) -> None:
         ("s4", "X", False, False, "parse"),
         ("s4", "W", False, False, "row"),
         ("s4", "b", True, True, "ok"),
-        ("s5", "", False, False, "row"),
+        ("s5", "W", True, True, "ok"),  # the email is not graded
         ("s6", "", False, False, "row"),
         ("s7", "", False, False, "row"),
         (None, "", False, False, "row"),
@@ -312,7 +314,6 @@ def test_wide_json_lines(tmp_path: Path) -> None:
     }
     assert out[10]["message"] == "formula must be text, got 5"
     assert out[11]["sizes"][0] == {"N": 3, "D": 3, "M": 4}
-    assert "'email' names no variable" in out[12]["message"]
     assert "'dW' and 'W' both name ∂L/∂W" in out[13]["message"]
     assert out[14]["message"].startswith("the row has no variable")  # as before
 
@@ -345,7 +346,10 @@ def test_a_wide_file_in_every_output_format(runner: CliRunner, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("header", "why"),
     [
-        ("student,question,answer", "'student', 'question', 'answer' name no variable"),
+        (
+            "student,question,answer",
+            "it has no answer column ('question', 'answer' name no variable)",
+        ),
         ("id,dX,dWW,db", "'dWW' names no variable"),
         ("id,dW,W", "'dW' and 'W' both name ∂L/∂W"),
         ("id,dx,DX", "'dx' and 'DX' both name ∂L/∂X"),
@@ -365,3 +369,260 @@ def test_a_header_that_fits_neither_layout_is_refused_once(
     assert f"has the columns {header.replace(',', ', ')};" in message
     assert "needs 'formula' and 'variable'" in message and "wide layout" in message
     assert message.endswith(f": {why}" if why else "besides those")
+
+
+# -- a course's export as it is -------------------------------------------------------------------
+def _notes(result: Result) -> list[str]:
+    """The notes a batch printed on stderr."""
+    return [line for line in result.stderr.splitlines() if "note:" in line]
+
+
+def test_an_export_s_other_columns_are_not_graded_and_named_once(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A course's export has a name, an email, a timestamp, a comment: they are not
+    answers, so they are left alone (one note on stderr names them), and stdout holds
+    the results only."""
+    text = (
+        "Timestamp,Email,Name,id,dX,dW,db,comment,Section,date,grade\n"
+        '9:01,a@u.edu,Ana,s1,dY @ W.T,X.T @ dY,"np.sum(dY, axis=0)",late,B,1/2,7\n'
+        "9:02,b@u.edu,Bo,s2,dY @ W,X.T @ dY,dY.sum(0),,B,1/2,3\n"
+    )
+    result = _run(runner, tmp_path, text, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["variable"], r["ok"]) for r in out] == [
+        ("s1", "X", True),
+        ("s1", "W", True),
+        ("s1", "b", True),
+        ("s2", "X", False),
+        ("s2", "W", True),
+        ("s2", "b", True),
+    ]
+    assert _notes(result) == [
+        "symderiv: note: the columns 'Timestamp', 'Email', 'Name', 'comment', "
+        "'Section', 'date', 'grade' name no variable: not graded"
+    ]
+    one = _run(runner, tmp_path, "id,dX,dW,db,comment\na,dY @ W.T,X.T @ dY,,late\n")
+    assert _notes(one) == [
+        "symderiv: note: the column 'comment' names no variable: not graded"
+    ]
+    plain = _run(runner, tmp_path, WIDE.replace("np.mean(dY, axis=0)", "dY.mean(0)"))
+    assert plain.exit_code == 0 and plain.stderr == ""  # nothing to say, nothing said
+
+
+@pytest.mark.parametrize(
+    ("header", "student"),
+    [
+        ("student,X,W,b", "ana"),
+        ("Student ID,Name,Email,dX,dW,db", "ana"),  # an id before a name or an email
+        ("Name,Email,dX,dW,db", "ana@u.edu"),
+        ("SID,dX,dW,db", "ana"),
+        ("username,login,dX,dW,db", "ana"),
+        ("Name,dX,dW,db", "ana"),
+        ("dX,dW,db,ID", "ana"),  # wherever it stands
+    ],
+)
+def test_the_usual_id_columns_name_the_student(
+    tmp_path: Path, header: str, student: str
+) -> None:
+    cells = {
+        "student": "ana",
+        "student id": "ana",
+        "sid": "ana",
+        "username": "ana",
+        "login": "bob",
+        "name": "ana" if "Email" not in header else "Ana",
+        "email": "ana@u.edu",
+        "id": "ana",
+        "x": "dY @ W.T",
+        "dx": "dY @ W.T",
+        "w": "X.T @ dY",
+        "dw": "X.T @ dY",
+        "b": '"np.sum(dY, axis=0)"',
+        "db": '"np.sum(dY, axis=0)"',
+    }
+    row = ",".join(cells[h.lower()] for h in header.split(","))
+    out = _batch(tmp_path, f"{header}\n{row}\n")
+    assert [(r["id"], r["variable"], r["ok"]) for r in out] == [
+        (student, "X", True),
+        (student, "W", True),
+        (student, "b", True),
+    ]
+
+
+def test_the_long_layout_and_json_lines_read_the_usual_id_columns(
+    tmp_path: Path,
+) -> None:
+    (row,) = _batch(tmp_path, "Student,Variable,Formula\nana,W,X.T @ dY\n")
+    assert (row["id"], row["ok"]) == ("ana", True)
+    lines = [
+        {"student": "ana", "variable": "W", "formula": "X.T @ dY"},
+        {"SID": 7, "dW": "X.T @ dY", "comment": "late"},
+        {"id": "bo", "email": "bo@u.edu", "dW": "X @ dY"},
+    ]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    notes: list[str] = []
+    source = tmp_path / "class.jsonl"
+    source.write_text(text, encoding="utf-8")
+    rows = grade.read_rows(str(source), notes=notes)
+    out = list(grade.batch(rows, notes=notes))
+    assert [(r["id"], r["variable"], r["ok"]) for r in out] == [
+        ("ana", "W", True),
+        (7, "W", True),
+        ("bo", "W", False),
+    ]
+    assert notes == ["the keys 'comment', 'email' name no variable: not graded"]
+
+
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        ("id,dX,dw1,db,comment", "'dw1' names no variable"),
+        ("id,dX,grad_WW,db", "'grad_WW' names no variable"),
+        ("id,dX,dL/dWW,db", "'dL/dWW' names no variable"),
+        ("id,dX,W2,db", "'W2' names no variable"),
+        ("name,dX,q,db", "'q' names no variable"),
+        ("id,dX,∂WW,db", "'∂WW' names no variable"),
+    ],
+)
+def test_a_column_that_looks_like_a_mistyped_answer_is_still_refused(
+    runner: CliRunner, tmp_path: Path, header: str, why: str
+) -> None:
+    """A typo in a header (dWW for dW) must never drop a question unseen: a column
+    that looks like an answer but names none refuses the file, as before."""
+    result = _run(runner, tmp_path, f"{header}\na,b,c,d\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().endswith(f": {why}")
+    jsonl = [{k: "X.T @ dY" for k in header.split(",")}]
+    out = _batch(tmp_path, json.dumps(jsonl[0]) + "\n", "class.jsonl")
+    assert {r["reason"] for r in out} == {"row"}
+    assert why in out[0]["message"]
+
+
+def test_every_result_of_a_wide_column_says_its_variable_the_same_way(
+    tmp_path: Path,
+) -> None:
+    """A pivot on ``variable`` must not split a question in two: a wide column's
+    results all carry the role, the letter and the header's spelling, whether the row
+    was graded, unanswered or unreadable; a stray field past the last column is said
+    as such, not as a formula to quote."""
+    text = (
+        "id,dA,dW,db\n"
+        's1,dLdZ @ W,dLdZ.T @ A,"dLdZ.sum(axis=0, keepdims=True).T"\n'
+        "s2,,dLdZ.T @ A,dLdZ.sum(axis=0)\n"
+        's3,dLdZ @ W,dLdZ.T @ A,"dLdZ.sum(axis=0, keepdims=True).T",late\n'
+    )
+    for convention in ("column", "xw"):  # xw cannot say dA: the column still names X
+        out = _batch(tmp_path, text, convention=convention)
+        keys = {(r["variable"], r["letter"], r["given"]) for r in out}
+        assert keys == {("X", "A", "dA"), ("W", "W", "dW"), ("b", "b", "db")}
+    assert [r["reason"] for r in out if r["id"] == "s3"] == ["row"] * 3
+    assert out[-1]["message"] == (
+        "line 4 has 5 fields, but the header has 4 (id, dA, dW, db)"
+    )
+    plain = _batch(tmp_path, "id,X,W,b\ns1,dY @ W.T,,\ns2\n")
+    assert {(r["variable"], r["given"]) for r in plain} == {
+        ("X", "X"),
+        ("W", "W"),
+        ("b", "b"),
+    }
+
+
+# -- repeated answers and missing ids ----------------------------------------------------------
+def test_two_columns_for_one_variable_are_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = _run(runner, tmp_path, "id,dW,dW\na,X.T @ dY,dY.T @ X\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().endswith(": 'dW' and 'dW' both name ∂L/∂W")
+
+
+def test_a_repeated_answer_is_graded_and_named_in_a_note(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Every row gets its result (a TA decides which counts), and stderr names each
+    (id, variable) answered more than once and the rows without an id."""
+    text = (
+        "id,variable,formula\n"
+        "bob,w,X.T @ dY\n"
+        "bob,DW,X @ dY\n"
+        "bob,dL/dW,X.T @ dY\n"
+        "bob,b,dY.sum(0)\n"
+        ",W,X.T @ dY\n"
+        "ana,W,X.T @ dY\n"
+    )
+    result = _run(runner, tmp_path, text, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["variable"], r["ok"]) for r in out] == [
+        ("bob", "W", True),
+        ("bob", "W", False),
+        ("bob", "W", True),
+        ("bob", "b", True),
+        (None, "W", True),
+        ("ana", "W", True),
+    ]
+    assert _notes(result) == [
+        "symderiv: note: answered more than once, each graded: 'bob' W 3 times "
+        "(lines 2, 3, 4)",
+        "symderiv: note: a row has no id (line 6)",
+    ]
+    wide = _run(runner, tmp_path, "id,dW,db\na,X.T @ dY,\n,X.T @ dY,\na,X @ dY,\n")
+    assert wide.exit_code == 0
+    assert _notes(wide) == [
+        "symderiv: note: answered more than once, each graded: 'a' W 2 times "
+        "(lines 2, 4); 'a' b 2 times (lines 2, 4)",
+        "symderiv: note: a row has no id (line 3)",
+    ]
+
+
+# -- sizes ----------------------------------------------------------------------------------------
+def test_a_formula_cut_at_a_comma_before_a_size_column_says_so(tmp_path: Path) -> None:
+    out = _batch(
+        tmp_path,
+        "id,variable,formula,n\n"
+        "a,b,np.sum(dY, 0)\n"  # " 0)" lands in n
+        "b,b,np.sum(dY, 0),3\n"  # one field more: the formula's
+        'c,b,"np.sum(dY",3\n',  # quoted, sizes fine: a formula that cannot be read
+    )
+    assert (out[0]["reason"], out[0]["gradable"]) == ("row", False)
+    assert out[0]["message"].startswith(
+        "the formula 'np.sum(dY' seems cut at a comma: quote it"
+    )
+    assert "got ' 0)'" in out[0]["message"]
+    assert out[1]["ok"] and out[1]["formula"] == "np.sum(dY, 0)"
+    assert out[2]["reason"] == "parse"
+    (bad,) = _batch(tmp_path, "id,variable,formula,n\na,b,np.sum(dY),two\n")
+    assert bad["message"] == "n must be a whole number >= 1, got 'two'"  # as before
+
+
+def test_sizes_and_n_d_m_that_disagree_are_a_row_error(tmp_path: Path) -> None:
+    text = (
+        "id,variable,formula,sizes,n,d,m\n"
+        "s1,W,X.T @ dY,2x3x4,9,,\n"
+        "s2,W,X.T @ dY,2x3x4,5,6,7\n"
+        "s3,W,X.T @ dY,2x3x4,2,3,\n"  # they agree
+        "s4,W,X.T @ dY,,5,6,7\n"
+    )
+    out = _batch(tmp_path, text)
+    assert [(r["ok"], r["gradable"], r["reason"]) for r in out] == [
+        (False, False, "row"),
+        (False, False, "row"),
+        (True, True, "ok"),
+        (True, True, "ok"),
+    ]
+    assert out[0]["message"] == (
+        "the columns disagree: sizes '2x3x4' but n '9'; give the sizes once"
+    )
+    assert "but n '5', d '6', m '7'" in out[1]["message"]
+    assert out[2]["sizes"][0] == {"N": 2, "D": 3, "M": 4}
+    lines = [
+        {"id": "j", "variable": "W", "formula": "X.T @ dY", "sizes": [2, 3, 4], "m": 5},
+        {"id": "k", "dW": "X.T @ dY", "sizes": "2x3x4", "n": 2},
+    ]
+    jsonl = _batch(
+        tmp_path, "".join(json.dumps(x) + "\n" for x in lines), "class.jsonl"
+    )
+    assert [r["reason"] for r in jsonl] == ["row", "ok"]
+    assert "sizes [2, 3, 4] but m 5" in jsonl[0]["message"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import json
 import random
 from pathlib import Path
@@ -943,6 +944,59 @@ def test_a_batch_as_csv_is_a_table_a_spreadsheet_opens(tmp_path: Path) -> None:
         cli, ["check", "--wrt", "W", "--format", "csv", "X.T@dY"]
     )
     assert alone.exit_code == 2 and "--format csv is for --batch" in alone.stderr
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_batch_as_csv_never_runs_a_student_s_cell_as_a_spreadsheet_formula(
+    tmp_path: Path, kind: str
+) -> None:
+    """Cells were written as typed: =HYPERLINK(...) became a live link in Excel, =1+1
+    showed 2, -X.T @ dY showed #NAME?. Every text cell that starts with = + - @, a tab
+    or a carriage return gets a ' in front (OWASP's advice on CSV injection), in every
+    column; JSON Lines stays exact."""
+    typed = [
+        ('=HYPERLINK("http://x","a")', "W", "X.T @ dY"),
+        ("mal", "W", "=1+1"),
+        ("neg", "W", "-X.T @ dY"),
+        ("plus", "W", "+X.T @ dY"),
+        ("at", "W", "@SUM(1,2)"),
+        ("\tab", "W", "\tX.T @ dY"),
+        ("-cr", "W", "\rX.T @ dY"),
+        ("+wide", "=cmd|' /C calc'!A0", "X.T @ dY"),
+    ]
+    rows = tmp_path / f"rows.{kind}"
+    if kind == "csv":
+        with rows.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "variable", "formula"])
+            writer.writerows(typed)
+    else:
+        rows.write_text(
+            "".join(
+                json.dumps({"id": i, "variable": v, "formula": f}) + "\n"
+                for i, v, f in typed
+            )
+        )
+    args = ["check", "--batch", str(rows)]
+    result = CliRunner().invoke(cli, [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+
+    def shown(cell: str) -> str:  # a lone \r would break the row: a line break
+        return ("'" + cell if cell[0] in "=+-@\t\r" else cell).replace("\r", "\n")
+
+    assert [(r["id"], r["formula"]) for r in table] == [
+        (shown(i), shown(f)) for i, _, f in typed
+    ]
+    assert table[-1]["variable"] == "'=cmd|' /C calc'!A0"
+    assert [r["ok"] for r in table[2:4]] == ["false", "true"]  # graded as typed
+    for row in table:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    lines = CliRunner().invoke(cli, [*args, "--format", "json"]).stdout.splitlines()
+    assert [(r["id"], r["formula"]) for r in map(json.loads, lines)] == [
+        (i, f) for i, _, f in typed
+    ]
 
 
 def test_batch_rows_in_their_own_words(tmp_path: Path) -> None:

@@ -54,7 +54,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     default="text",
     show_default=True,
     help="text; json (one object; with --batch one per line); gradescope or "
-    "prairielearn (their results.json); csv (with --batch: one row per answer).",
+    "prairielearn (their results.json); csv (with --batch: one row per answer; a "
+    "cell that starts with = + - @ gets a ' in front, so no formula runs).",
 )
 @click.option(
     "--points",
@@ -71,8 +72,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     help="Check every answer in a CSV or JSON Lines file: one per row (id, variable, "
     "formula, and optionally convention, n, d, m or sizes), or one row per student "
     "with a column per answer named for its variable (id, dX, dW, db; a formula with "
-    "commas quoted); variables in any case. Writes one JSON result per answer, or "
-    "with --format csv a table a spreadsheet opens.",
+    "commas quoted; other columns are not graded); variables in any case; the id "
+    "column may be named id, student_id, sid, student, username, login, email or "
+    "name. Writes one JSON result per answer, or with --format csv a table a "
+    "spreadsheet opens.",
 )
 @output_option("the result")
 def check(
@@ -244,7 +247,8 @@ def _batch(
     from .console import check_outputs, show
 
     check_outputs([("-o", output)])
-    rows = grade.read_rows(path, defaults)
+    notes: list[str] = []  # for the TA, on stderr: stdout has the results alone
+    rows = grade.read_rows(path, defaults, notes)
     if not rows:  # a header alone, or nothing: say so rather than exit 0 in silence
         shown = "standard input" if path == "-" else repr(path)
         raise UsageError(
@@ -253,8 +257,10 @@ def _batch(
         )
     results = [
         {**result, "score": points if result["ok"] else 0.0}
-        for result in grade.batch(rows, defaults)
+        for result in grade.batch(rows, defaults, notes)
     ]
+    for note in notes:
+        click.echo(f"symderiv: note: {note}", err=True)
     if fmt != "csv":
         show("".join(grade.dumps(result) for result in results), "text", output)
         return
@@ -263,10 +269,27 @@ def _batch(
     table.writerow(CSV_COLUMNS)
     for result in results:
         table.writerow(
-            "true" if value is True else "false" if value is False else value
+            "true" if value is True else "false" if value is False else _cell(value)
             for value in (result.get(column, "") for column in CSV_COLUMNS)
         )
     show(out.getvalue(), "text", output)
+
+
+#: What a spreadsheet reads a cell starting with as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet shows as text: a string that starts as a
+    formula does (``=HYPERLINK(...)``, ``-X.T @ dY``) gets a ``'`` in front, as OWASP
+    advises, so that a student's answer never runs in the TA's spreadsheet. A carriage
+    return inside is written as a line break, which the writer quotes (it would not
+    quote a lone \\r, and the row would break in two)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _wrapped(message: str, width: int) -> str:
