@@ -506,10 +506,20 @@ def test_other_wrong_answers_get_a_reason_and_a_hint(
 
 @pytest.mark.parametrize(
     ("var", "text", "hint"),
-    [  # the factor equals a size at N=2, D=3, M=4 only: the number alone
-        ("b", "np.sum(dY, axis=0) * (N+1)", "it is 3 times the right answer"),
+    [  # the factor equals a size at N=2, D=3, M=4 only: said to change, not named
+        (
+            "b",
+            "np.sum(dY, axis=0) * (N+1)",
+            "it is 3 times the right answer at N=2, D=3, M=4; the factor differs at "
+            "other sizes",
+        ),
         ("b", "np.sum(dY, axis=0) / 2", "it is 1/2 times the right answer"),
-        ("b", "np.sum(dY, axis=0) * (M - N)", "it is 2 times the right answer"),
+        (
+            "b",
+            "np.sum(dY, axis=0) * (M - N)",
+            "it is 2 times the right answer at N=2, D=3, M=4; the factor differs at "
+            "other sizes",
+        ),
         ("W", "2 * X.T @ dY", "it is 2 times the right answer"),
         # the factor is a size (or two sizes' ratio) at every triple: named
         (

@@ -115,6 +115,23 @@ class FormulaShapeError(SymderivError):
         self.operation = operation
 
 
+def beyond_two_axes(source: str, ndim: int, shape: str = "") -> FormulaError:
+    """The refusal of an array of more than two axes, wherever it shows: a shape of
+    three sizes as the formula is read (``E.reshape(1, N, M)``), or ``E[None]`` of a
+    matrix in the shape pass. Check cannot hold such an array, which says nothing of
+    the formula (numpy computes it), so it is not graded: exit 2, ``gradable: false``,
+    never a wrong answer.
+
+    >>> str(beyond_two_axes("dY[None]", 3, ", (1, 2, 4)"))[:40]
+    'dY[None] is 3-D, (1, 2, 4): check works '
+    """
+    return FormulaError(
+        f"{source} is {ndim}-D{shape}: check works with arrays of at most 2 "
+        "dimensions, so it cannot check this formula (which is not to say it is "
+        "wrong)"
+    )
+
+
 # -- the names a formula may use -----------------------------------------------------------
 @dataclass(frozen=True)
 class Names:
@@ -495,6 +512,19 @@ class Formula:
         start, end = self.spans.get(id(node), (0, len(self.text)))
         return clip(self.text[start:end].strip())
 
+    def written_float(self, node: Node) -> bool:
+        """Whether the number ``node`` is a Python float as written: a float literal
+        (``2.0``, ``1e3``) in it, or a ``/`` (``N / 2`` is a float even at even N),
+        outside any ``E.shape[k]`` or ``len(E)``, which are ints."""
+        if isinstance(node, Scalar):
+            return _float_text(self.source(node))
+        if isinstance(node, Elementwise):
+            parts = (node.left, node.right)
+            return node.op == "/" or any(map(self.written_float, parts))
+        if isinstance(node, Neg):
+            return self.written_float(node.arg)
+        return False
+
     def literals(self) -> set[int]:
         """Whole numbers a size must avoid: every literal's numerator and denominator.
 
@@ -818,6 +848,14 @@ class _Parser:
                 f": {why}",
                 self.names,
             )
+        if function.text == "mm" and module.text != "torch":
+            raise _refused(
+                f"unexpected '{module.text}.mm'",
+                module.column,
+                ": numpy has no mm (numpy raises AttributeError); write "
+                f"{module.text}.matmul(A, B) or A @ B (torch.mm is PyTorch's)",
+                self.names,
+            )
         self.advance()
         if not self.at("("):
             raise self.unexpected(self.peek(), f"{function.text} must be called")
@@ -929,12 +967,22 @@ class _Parser:
         least, most = _ARITY[word]
         if word == "reshape" and receiver is None:  # np.reshape(E, shape, order)
             most = 2
+        elif len(call.args) > 2 and (
+            word == "reshape" or (word == "ones" and module == "torch")
+        ):  # E.reshape(1, N, M), torch.ones(N, 1, 1): more than 2-D
+            start = self.span(receiver)[0] if receiver is not None else call.name.start
+            source = clip(self.text[start : call.end])
+            raise beyond_two_axes(source, len(call.args))
         self.arity(call, least - less, most - less)
         if word in ("sum", "mean"):
+            if module in ("np", "numpy"):
+                self.numpy_keywords(call, module)
             return self.reduce(word, args[0], call, first=1 - less)
         if word in ("dot", "matmul", "mm"):
             return Dot(*args) if word == "dot" else Prod(*args)
         if word in ("transpose", "t"):
+            if receiver is None:
+                self.transpose_arguments(call, module)
             if len(args) > 1:
                 return self.swap(args[0], args[1:], call, module)
             return T(args[0])
@@ -949,6 +997,54 @@ class _Parser:
             return Reshape(args[0], self.shape(args[1], call))
         return Reshape(args[0], tuple(args[1:]))
 
+    def numpy_keywords(self, call: _Call, module: str) -> None:
+        """Refuse PyTorch's ``dim=`` and ``keepdim=`` in numpy's ``np.sum`` and
+        ``np.mean``, which raise TypeError for them (torch takes numpy's names too, and a
+        method such as ``E.sum(dim=0)`` may be either library's, so those pass)."""
+        for key, numpy_key in (("dim", "axis"), ("keepdim", "keepdims")):
+            if key in call.keywords:
+                raise self.unexpected(
+                    call.keywords[key][0],
+                    f"{module}.{call.name.text} takes {numpy_key}=, not {key}= (numpy "
+                    f"raises TypeError: unexpected keyword argument '{key}'); "
+                    f"{key}= is PyTorch's",
+                )
+
+    def transpose_arguments(self, call: _Call, module: str) -> None:
+        """Refuse what each library's transpose function raises TypeError for:
+        ``np.transpose(E, 1, 0)`` (numpy takes the axes as one tuple) and
+        ``torch.transpose(E)`` or ``torch.transpose(E, (1, 0))`` (torch takes the two
+        dims to swap)."""
+        args = call.args
+        if module in ("np", "numpy") and len(args) == 3:
+            why = (
+                f"{module}.transpose takes the axes as one tuple, "
+                f"{module}.transpose(E, (1, 0)) (numpy raises TypeError for two)"
+            )
+        elif module == "torch" and (len(args) != 3 or isinstance(args[1], Pair)):
+            why = (
+                "torch.transpose takes the two dims to swap, torch.transpose(E, 0, 1) "
+                "(torch raises TypeError otherwise)"
+            )
+        else:
+            return
+        raise self.unexpected(call.name, f"{why}; or write E.T")
+
+    def whole_axis(self, node: Node | bool, call: _Call) -> None:
+        """Refuse an axis written as a float, ``axis=0.0`` or ``1e0``: numpy and torch
+        raise TypeError for it."""
+        if isinstance(node, Neg):
+            node = node.arg
+        if not isinstance(node, Scalar):
+            return
+        written = self.text[slice(*self.span(node))].strip("() ")
+        if _float_text(written):
+            raise self.unexpected(
+                call.name,
+                f"the axis {written} is a float, and numpy and torch raise TypeError "
+                f"for it: an axis is an integer, such as {int(node.value)}",
+            )
+
     def swap(self, arg: Node, axes: list[Node], call: _Call, module: str) -> Node:
         """``transpose`` with its axes: (1, 0) (or -1, -2) is ``.T`` of a 2-D array;
         (0, 1) too in PyTorch's ``torch.transpose(E, 0, 1)``, which swaps the two
@@ -956,6 +1052,8 @@ class _Parser:
         either is refused."""
         if len(axes) == 1 and isinstance(axes[0], Pair):
             axes = list(axes[0].items)
+        for axis in axes:
+            self.whole_axis(axis, call)
         # each axis as 0 or 1 (-2 is 0, -1 is 1), None where it is not an axis
         values = [None if value is None else value % 2 for value in map(_axis, axes)]
         if values == [1, 0] or (values == [0, 1] and module == "torch"):
@@ -998,9 +1096,8 @@ class _Parser:
     def shape(self, arg: Node, call: _Call) -> tuple[Node, ...]:
         if isinstance(arg, Pair):
             if len(arg.items) > 2:
-                raise self.unexpected(
-                    call.name, "shapes have one or two sizes here, such as (N, 1)"
-                )
+                shown = clip(self.text[slice(*self.span(arg))])
+                raise beyond_two_axes(f"the shape {shown}", len(arg.items))
             return arg.items
         return (arg,)
 
@@ -1024,10 +1121,17 @@ class _Parser:
     def axis(self, node: Node | bool | None, call: _Call) -> int | None:
         if node is None:
             return None
+        self.whole_axis(node, call)
         value = _axis(node)
         if value is None:  # axis=True, axis=2
             raise self.unexpected(call.name, "the axis is 0, 1, -1, -2 or None")
         return value
+
+
+def _float_text(written: str) -> bool:
+    """Whether the number ``written`` (as the formula spells it) is a Python float:
+    ``2.0``, ``.5``, ``1e3``; ``2`` is an int."""
+    return any(char in ".eE" for char in written)
 
 
 def _axis(node: Node | bool) -> int | None:
@@ -1112,6 +1216,7 @@ __all__ = [
     "Size",
     "Swap",
     "Token",
+    "beyond_two_axes",
     "numpy_text",
     "parse",
     "tokenize",

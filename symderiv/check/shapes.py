@@ -13,8 +13,8 @@ and a 2-D array is 1-D, ``np.ones(k)`` is 1-D and ``np.ones((k, 1))`` a column, 
 ones vector 1_k, a k×1 column (``1.T`` a 1×k row), k read off the other operand.
 Sizes read off an operand (``X.shape[0]``, ``len(X)``, a whole ``X.shape``) are that
 operand's at the sizes of the pass, so they follow every size triple checked. A subscript
-``E[None, :]`` adds an axis of size 1 where numpy does; a result of more than two axes is
-refused as a shape error (check works with arrays of at most 2-D).
+``E[None, :]`` adds an axis of size 1 where numpy does; an array of more than two axes is
+not graded (:func:`~.grammar.beyond_two_axes`: check works with arrays of at most 2-D).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from .grammar import (
     ShapeOf,
     Size,
     Swap,
+    beyond_two_axes,
 )
 
 if TYPE_CHECKING:
@@ -280,7 +281,10 @@ class Shapes:
             return Info((), node.value)
         if isinstance(node, NpOnes):
             dims = self.dims(node.shape, node, "np.ones(...)")
-            return Info(tuple(self.whole(dim, node) for dim in dims))
+            written = [self.src(arg) for arg in node.shape]
+            if len(written) != len(dims):  # np.ones(X.shape): X's sizes
+                written = [dim.label for dim in dims]
+            return Info(tuple(map(self.whole, dims, written, [node] * len(dims))))
         if isinstance(node, DimOf):
             return self.dim_of(node)
         if isinstance(node, NewAxes):
@@ -327,6 +331,12 @@ class Shapes:
             raise FormulaError(
                 f"{self.src(call)!r}: {what} takes sizes, whole numbers such as N or 1, "
                 f"but {self.src(arg)!r} is not one"
+            )
+        if self.formula.written_float(arg):
+            raise FormulaError(
+                f"{self.src(call)!r}: {what} takes sizes, whole numbers, but "
+                f"{self.src(arg)!r} is a float in Python (numpy and torch raise "
+                "TypeError); write N, 1 or X.shape[0], without / or a decimal point"
             )
         label = arg.spelled if isinstance(arg, Size) else str(int(value))
         if isinstance(arg, DimOf):  # X.shape[0] is N
@@ -382,18 +392,26 @@ class Shapes:
             )
         shape = tuple(_ONE if new else rest.pop(0) for new in node.axes) + tuple(rest)
         if len(shape) > 2:
-            raise self.fail(
-                node,
-                f"it is {len(shape)}-D, {numpy_shape(shape)}; check works with arrays "
-                "of at most 2 dimensions",
-            )
+            raise beyond_two_axes(self.src(node), len(shape), f", {numpy_shape(shape)}")
         return replace(inner, shape=shape)
 
-    def whole(self, dim: Dim, call: Node) -> Dim:
-        """An axis of np.ones(...): at least 1, and not too many entries."""
-        size, label = dim.size, dim.label
+    def whole(self, dim: Dim, written: str, call: Node) -> Dim:
+        """An axis of np.ones(...), ``written`` so: at least 1, and not too many entries.
+
+        A size below 1 is refused (exit 2), as a reshape to one is: numpy raises
+        ValueError for a negative size, and an empty array (size 0) is none that
+        check holds; neither is an answer to grade."""
+        size = dim.size
         if size < 1:
-            raise self.fail(call, f"np.ones needs sizes >= 1, and {label} is {size}")
+            function = self.src(call).split("(")[0]  # np.ones, torch.ones, ones
+            what = "an empty array" if size == 0 else "ValueError"
+            given = f"{size} is not one"
+            if written != str(size):
+                given = f"{written} is {size} at {self.env.sizes_text()}"
+            raise FormulaError(
+                f"{self.src(call)!r}: {function} needs sizes >= 1, and {given} (numpy "
+                f"gives {what}); write N, 1 or X.shape[0]"
+            )
         if size > self.limit:
             raise FormulaLimitError(
                 f"{self.src(call)!r} is too large: {size:,} entries (at most "
@@ -432,7 +450,8 @@ class Shapes:
         free = [k for k, dim in enumerate(dims) if dim.size == -1]
         if len(free) > 1 or any(dim.size < -1 or dim.size == 0 for dim in dims):
             raise FormulaError(
-                f"{self.src(node)!r}: a shape has sizes >= 1 and at most one -1"
+                f"{self.src(node)!r}: a shape has sizes >= 1 and at most one -1 "
+                f"(numpy raises ValueError for {numpy_shape(tuple(dims))})"
             )
         known = math.prod(dim.size for dim in dims if dim.size != -1)
         if free:

@@ -571,38 +571,78 @@ class _Checker:
     def scale_hint(
         self, outcome: _Outcome, ratios: Iterable[tuple[Triple, Fraction | None]]
     ) -> str:
-        """The hint of ``outcome``, a scale: the factor, and the size or ratio of two
-        sizes it is (``1/N at N=2``, ``M/N at N=2, M=4``) only when the factor equals
-        that at every triple of ``ratios`` (each triple with the factor there: 1 where
-        the formula is right, None where it is no multiple of the right answer), at
-        least two. A factor that merely equals a size at one triple (3 = D at D=3 for
-        ``* (N+1)``) is given as the number alone."""
+        """The hint of ``outcome``, a scale: the factor there, and what it is in general.
+
+        ``ratios`` gives each triple checked with the factor there (1 where the formula
+        is right, None where it is no multiple of the right answer), ``outcome``'s own
+        first. The factor is named as c·N^p·D^q·M^r (:data:`_SCALES`, c a number) only
+        when that one form gives the factor at every triple, at least two: ``2/N at
+        N=4`` for ``mean(...) * 2``, ``M/N at N=2, M=4``; a number alone when it is the
+        same number everywhere. A factor that is neither (``* (N+1)``: 3, then 4) is
+        said to change with the sizes, and never named by a size it merely equals at
+        one triple."""
         text = f"it is {outcome.ratio} times the right answer"
-        names = self.conv.sizes
-        left = _SCALES[:]
-        seen = 0
+        # each candidate form, with its number c once a triple has fixed it
+        Form = tuple[tuple[int, int, int], Fraction | None]
+        left: list[Form] = [(powers, None) for powers in _SCALES]
+        varied: list[set[int]] = [set(), set(), set()]  # each size's values seen
         for triple, ratio in ratios:
-            seen += 1
-            sizes = [Fraction(size) for size in triple]
-            # the factors N^p·D^q·M^r that equal ``ratio`` at this triple
-            left = [c for c in left if ratio == math.prod(map(pow, sizes, c))]
+            if ratio is None or ratio == 0:  # no multiple of the right answer there
+                left = []
+                break
+            for values, size in zip(varied, triple, strict=True):
+                values.add(size)
+            kept: list[Form] = []
+            for powers, number in left:
+                scale = math.prod(map(pow, map(Fraction, triple), powers))
+                if number is None or number * scale == ratio:
+                    kept.append((powers, ratio / scale))
+            left = kept
             if not left:
-                return text
-        if seen < 2:
+                break
+        # a size that kept one value cannot be told from a number: not named
+        named = [
+            (powers, number)
+            for powers, number in left
+            if all(len(varied[k]) > 1 for k in range(3) if powers[k])
+        ]
+        if named and not any(named[0][0]):  # the same number everywhere
             return text
-        powers = left[0]
-        label = "/".join(
-            "*".join(names[k] for k in range(3) if powers[k] == sign) or "1"
-            for sign in (1, -1)
-        ).removesuffix("/1")
+        if len(named) != 1:  # no form fits every triple, or two do: none is named
+            at = sizes_text(self.conv.sizes, outcome.triple)
+            return f"{text} at {at}; the factor differs at other sizes"
+        powers, number = named[0]
+        assert number is not None
+        names = self.conv.sizes
+        label = _scale_label(number, powers, names)
         at = ", ".join(f"{names[k]}={outcome.triple[k]}" for k in range(3) if powers[k])
-        mean = " (a mean where a sum belongs?)" if powers == (-1, 0, 0) else ""
+        mean = " (a mean where a sum belongs?)" if label == f"1/{names[0]}" else ""
         return f"{text}, {label} at {at}{mean}"
 
 
-#: The factors a scale hint may name, as powers of (N, D, M): a size, one over a size,
-#: a ratio of two sizes (mean(...) * M is M/N times a sum).
+def _scale_label(
+    number: Fraction, powers: tuple[int, int, int], names: tuple[str, str, str]
+) -> str:
+    """``2/N``, ``N/2``, ``M/N``, ``3/(2*N*N)``: number·N^p·D^q·M^r as a formula
+    writes it."""
+    tops = [names[k] for k, p in enumerate(powers) for _ in range(p)]
+    bottoms = [names[k] for k, p in enumerate(powers) for _ in range(-p)]
+    if abs(number.numerator) != 1 or not tops:
+        tops.insert(0, str(abs(number.numerator)))
+    if number.denominator != 1:
+        bottoms.insert(0, str(number.denominator))
+    label = "*".join(tops)
+    if bottoms:
+        below = "*".join(bottoms)
+        label += f"/{below}" if len(bottoms) == 1 else f"/({below})"
+    return ("-" if number < 0 else "") + label
+
+
+#: The forms a scale's factor may take, as powers of (N, D, M), simplest first (each
+#: times a number): a number alone, a size or one over it, a ratio of two sizes
+#: (mean(...) * M is M/N times a sum), a size squared or one over it.
 _SCALES: list[tuple[int, int, int]] = [
+    (0, 0, 0),
     (1, 0, 0),
     (0, 1, 0),
     (0, 0, 1),
@@ -615,6 +655,12 @@ _SCALES: list[tuple[int, int, int]] = [
     (0, 1, -1),
     (-1, 0, 1),
     (0, -1, 1),
+    (2, 0, 0),
+    (0, 2, 0),
+    (0, 0, 2),
+    (-2, 0, 0),
+    (0, -2, 0),
+    (0, 0, -2),
 ]
 
 

@@ -111,17 +111,19 @@ def check(
     - subscripts of whole axes : and new axes None or np.newaxis only: E[None, :],
       E[:, np.newaxis] (no integer indices, bounded slices or index arrays);
     - PyTorch's spellings: torch. prefix, .t() .mm() .matmul(), dim= and keepdim=,
-      torch.ones(N, 1).
+      torch.ones(N, 1); what a library refuses is refused (np.sum(E, dim=0),
+      axis=0.0, np.mm, np.ones(-N)), saying what numpy or torch would do.
 
     \b
     Shapes follow numpy exactly: np.sum(E, axis=0) of an r×c array is 1-D of
     length c (keepdims=True keeps 1×c); .T of a 1-D array changes nothing;
     np.ones(N) is 1-D and np.ones((N, 1)) a column; 1-D @ 2-D is 1-D; * + -
-    broadcast; E[:, None] of a 1-D E is a column, and more than 2-D is a shape
-    error. One extension from the maths: 1 next to @ is the ones vector
-    (1.T @ dY sums the rows of dY). The answer must have the variable's shape;
-    a bias may be 1-D of length M in xw and torch (b is stored that way), but in
-    column b is C_out×1, so a 1-D sum is the wrong shape.
+    broadcast; E[:, None] of a 1-D E is a column; an array of more than 2-D is
+    not graded (check cannot hold it). One extension from the maths: 1 next to
+    @ is the ones vector (1.T @ dY sums the rows of dY). The answer must have
+    the variable's shape; a bias may be 1-D of length M in xw and torch (b is
+    stored that way), but in column b is C_out×1, so a 1-D sum is the wrong
+    shape.
 
     \b
     A formula is right only if it is right in general: it is checked at the sizes
@@ -132,9 +134,9 @@ def check(
 
     Exit status: 0 right; 1 wrong, with the reason (shapes that do not fit, or the
     first entry that differs, with both values, and the sizes where it fails); 2 if
-    FORMULA cannot be read (with --format json: gradable false). --batch exits 0
-    once every row has its result, 2 when FILE cannot be read or has no rows.
-    Put -- before a formula that starts with a minus.
+    FORMULA cannot be read or checked (with --format json: gradable false).
+    --batch exits 0 once every row has its result, 2 when FILE cannot be read or
+    has no rows. Put -- before a formula that starts with a minus.
 
     \b
     Examples:
