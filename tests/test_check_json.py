@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from symderiv import grade
 from symderiv.check import check_dict, check_formula
 from symderiv.cli import cli
 from symderiv.conventions import Config
@@ -30,6 +31,116 @@ def _config(convention: str = "xw", **sizes: int) -> Config:
 def _json(*args: str) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(cli, ["check", "--format", "json", *args])
     return result.exit_code, json.loads(result.stdout)
+
+
+# -- 1. the JSON: entry index, accepted shapes, sizes checked -------------------------------
+@pytest.mark.parametrize(
+    ("convention", "text", "index", "shown"),
+    [
+        ("xw", "np.sum(dY, axis=0) * 2", [1], "entry 1:"),
+        ("torch", "dY.sum(0) * 2", [1], "entry 1:"),
+        ("torch", "torch.sum(dY, dim=0) * 2", [1], "entry 1:"),
+        ("xw", "np.sum(dY, axis=0, keepdims=True) * 2", [1, 1], "entry (1, 1):"),
+        ("torch", "dY.sum(dim=0, keepdim=True) * 2", [1, 1], "entry (1, 1):"),
+        ("column", "np.sum(dLdZ, axis=0, keepdims=True).T * 2", [1, 1], "(1, 1):"),
+        ("wx", "np.sum(dY, axis=1, keepdims=True) * 2", [1, 1], "entry (1, 1):"),
+    ],
+)
+def test_the_entry_index_follows_the_shape_the_student_gave(
+    convention: str, text: str, index: list[int], shown: str
+) -> None:
+    result = check_formula(_config(convention), "b", text)
+    assert result.reason == "scale" and result.entry == tuple(index)
+    assert shown in result.message
+    code, data = _json("--convention", convention, "--wrt", "b", text)
+    assert code == 1 and data["entry"]["index"] == index
+    assert len(data["entry"]["index"]) == len(data["got_shape"])
+
+
+def test_a_1d_answer_wrong_everywhere_is_indexed_by_one_number() -> None:
+    result = check_formula(_config(), "b", "np.sum(dY, axis=0) - np.ones(M)")
+    assert result.reason == "entry" and result.entry == (1,)
+    assert "entry 1:" in result.message
+
+
+@pytest.mark.parametrize(
+    ("convention", "var", "expected", "accepted"),
+    [
+        ("xw", "b", [1, 4], [[1, 4], [4]]),
+        ("torch", "b", [4], [[4], [1, 4]]),
+        ("column", "b", [4, 1], [[4, 1]]),
+        ("wx", "b", [4, 1], [[4, 1]]),
+        ("xw", "W", [3, 4], [[3, 4]]),
+        ("torch", "W", [4, 3], [[4, 3]]),
+    ],
+)
+def test_the_shapes_accepted_are_said_besides_the_stored_one(
+    convention: str, var: str, expected: list[int], accepted: list[list[int]]
+) -> None:
+    for text in ("0 * X", "np.sum(dY, axis=0) * 3"):
+        data = check_dict(_config(convention), var, text)
+        assert (
+            data["expected_shape"] == expected and data["accepted_shapes"] == accepted
+        )
+        assert data["expected_shape"] == data["accepted_shapes"][0]
+    # what the student gave is among them exactly when the shape was accepted
+    data = check_dict(_config(convention), var, "np.sum(dY, axis=0) * 3")
+    assert (data["got_shape"] in accepted) == (data["reason"] != "shape")
+
+
+def test_a_1d_bias_is_accepted_and_the_json_says_so() -> None:
+    code, data = _json("--wrt", "b", "np.sum(dY, axis=0)")
+    assert code == 0 and data["got_shape"] == [4]
+    assert data["expected_shape"] == [1, 4] and [4] in data["accepted_shapes"]
+    code, data = _json("--wrt", "b", "np.sum(dY, axis=0, keepdims=True)")
+    assert code == 0 and data["got_shape"] == [1, 4] in data["accepted_shapes"]
+
+
+def test_an_unreadable_formula_has_no_shapes() -> None:
+    code, data = _json("--wrt", "b", "np.sum(dY, axis=0")
+    assert code == 2 and data["gradable"] is False
+    assert data["expected_shape"] is None and data["accepted_shapes"] is None
+    assert data["sizes"] == []
+
+
+def test_sizes_stop_where_the_formula_is_first_wrong() -> None:
+    code, data = _json("--wrt", "b", "np.sum(dY, axis=0) * 2")
+    assert code == 1 and data["sizes"] == [GIVEN] and data["failed_at"] == GIVEN
+    # a mean, whose hint looks at every triple for its factor: still checked at one
+    code, data = _json("--wrt", "b", "np.mean(dout, axis=0)")
+    assert data["sizes"] == [GIVEN] and "a mean where a sum belongs?" in data["hint"]
+    # shapes that do not fit
+    code, data = _json("--wrt", "W", "X @ dY")
+    assert data["reason"] == "shape" and data["sizes"] == [GIVEN]
+
+
+def test_sizes_end_at_the_triple_that_failed() -> None:
+    given = {"N": 2, "D": 2, "M": 3}
+    code, data = _json(
+        "--n", "2", "--d", "2", "--m", "3", "--wrt", "W", "X.T @ dY * N / 2"
+    )
+    assert code == 1 and data["reason"] == "sizes"
+    assert data["sizes"][0] == given and data["sizes"][-1] == data["failed_at"]
+    assert data["failed_at"] != given and len(data["sizes"]) == 2
+    result = check_formula(Config(n=2, d=2, m=3), "W", "X.T @ dY * N / 2")
+    assert result.sizes == (result.sizes[0], result.failed_at)
+
+
+def test_sizes_list_every_triple_when_right() -> None:
+    code, data = _json("--wrt", "W", "X.T @ dY")
+    assert code == 0 and data["sizes"][0] == GIVEN and len(data["sizes"]) == 5
+    assert data["failed_at"] is None
+
+
+def test_a_function_graded_lists_the_sizes_up_to_its_failure() -> None:
+    def backward(s: Any) -> tuple[Any, Any, Any]:
+        return s.dout @ s.W.T, s.X.T @ s.dout, s.dout.mean(axis=0)
+
+    report = grade.function(backward)
+    db = report.results["b"]
+    assert db.reason == "scale" and db.sizes == (db.failed_at,)
+    assert db.entry == (1,) and "a mean where a sum belongs?" in db.hint
+    assert report.results["W"].ok and len(report.results["W"].sizes) >= 5
 
 
 # -- 2. torch.dot and torch.mm take operands of one number of axes ---------------------------
