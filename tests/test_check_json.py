@@ -225,3 +225,87 @@ def test_torch_dot_of_two_vectors_is_graded_not_refused() -> None:
     )
     assert not result.ok and result.reason == "shape"
     assert "it gives a scalar" in result.message
+
+
+# -- 3. a sum over the wrong axis is named in every convention -------------------------------
+@pytest.mark.parametrize(
+    ("convention", "text", "hint", "fixed"),
+    [
+        (
+            "xw",
+            "np.sum(dY, axis=1)",
+            "sum over the batch: axis=0",
+            "np.sum(dY, axis=0)",
+        ),
+        ("torch", "dY.sum(dim=1)", "sum over the batch: dim=0", "dY.sum(dim=0)"),
+        (
+            "column",
+            "np.sum(dLdZ, axis=1)",
+            "sum over the batch: axis=0; b is stored as a column C_out×1 (4×1): "
+            "sum with keepdims=True and add .T, or add .reshape(-1, 1)",
+            "np.sum(dLdZ, axis=0).reshape(-1, 1)",
+        ),
+        (
+            "column",
+            "dLdZ.sum(axis=1)",
+            "sum over the batch: axis=0; b is stored as a column",
+            "dLdZ.sum(axis=0, keepdims=True).T",
+        ),
+        (
+            "column",
+            "np.sum(dLdZ, axis=1, keepdims=True)",
+            "sum over the batch: axis=0; then add .T (∂L/∂b has the shape of b, "
+            "C_out×1 (4×1))",
+            "np.sum(dLdZ, axis=0, keepdims=True).T",
+        ),
+        (
+            "wx",
+            "np.sum(dY, axis=0)",
+            "sum over the batch: axis=1; b is stored as a column M×1 (4×1): sum "
+            "with keepdims=True, or add .reshape(-1, 1)",
+            "np.sum(dY, axis=1, keepdims=True)",
+        ),
+        (
+            "wx",
+            "dY.sum(dim=0)",
+            "sum over the batch: dim=1;",
+            "dY.sum(dim=1, keepdim=True)",
+        ),
+        ("wx", "np.sum(dY, axis=0, keepdims=True)", "sum over the batch: axis=1", ""),
+    ],
+)
+def test_the_wrong_summing_axis_gets_a_hint_in_every_convention(
+    convention: str, text: str, hint: str, fixed: str
+) -> None:
+    result = check_formula(_config(convention), "b", text)
+    assert not result.ok and result.hint.startswith(hint), result.message
+    assert f"hint: {result.hint}" in result.message
+    code, data = _json("--convention", convention, "--wrt", "b", text)
+    assert code == 1 and data["hint"] == result.hint
+    if fixed:  # doing what the hint says is right
+        assert check_formula(_config(convention), "b", fixed).ok
+
+
+@pytest.mark.parametrize(
+    ("convention", "text"),
+    [
+        ("column", "np.sum(dLdZ, axis=1)"),
+        ("wx", "np.sum(dY, axis=0)"),
+    ],
+)
+def test_the_axis_hint_holds_at_sizes_where_the_lengths_agree(
+    convention: str, text: str
+) -> None:
+    # N = D: still one hint, the axis's, at every size triple
+    result = check_formula(_config(convention, n=3, d=3, m=5), "b", text)
+    assert "sum over the batch" in result.hint, result.message
+
+
+def test_a_wrong_axis_with_entries_wrong_anyway_gets_no_axis_hint() -> None:
+    # summing the other axis does not repair it: no hint claims it does
+    for convention, text in [
+        ("column", "np.sum(dLdZ, axis=1) * 2"),
+        ("wx", "np.sum(X, axis=0)"),
+    ]:
+        result = check_formula(_config(convention), "b", text)
+        assert "sum over the batch" not in result.hint, result.message

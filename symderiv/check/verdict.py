@@ -420,6 +420,9 @@ class _Outcome:
     entry: tuple[int, ...] | None = None
     values: tuple[str | None, ...] = (None, None, None, None)
     ratio: Fraction | None = None  # reason scale: the factor there
+    # the one fix left when nothing else is wrong (the right entries as a 1-D array
+    # where b is a column, or transposed), said after a repair's hint
+    rest: str = ""
 
     @property
     def ok(self) -> bool:
@@ -496,6 +499,7 @@ class _Checker:
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
         )
         reason, why, hint = "shape", f"it is {format_shape(got_shape)}, but {what}", ""
+        rest = ""
         if not got_shape:
             why = f"it gives a scalar, but {what}"
             tree = self.formula.tree
@@ -505,6 +509,8 @@ class _Checker:
             len(got_sizes) == 2 and got_sizes == row[::-1] and got.transpose() == right
         ):
             reason, hint = "transpose", _TRANSPOSED
+            if self.var == "b":
+                rest = f"then add .T ({what})"
         elif self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
             first = "its entries are right, but " if got.transpose() == right else ""
             # keepdims keeps the summed axis: a column only when summing along axis 1
@@ -521,13 +527,14 @@ class _Checker:
                     fix += " (.T leaves a 1-D array as it is)"
             else:
                 fix = "sum with keepdims=True and add .T, or add .reshape(-1, 1)"
-            hint = (
-                f"{first}numpy gives a 1-D array here and {self.letter} is stored as a "
-                f"column {format_shape(want_shape)}: {fix}"
+            stored = (
+                f"{self.letter} is stored as a column {format_shape(want_shape)}: {fix}"
             )
+            hint = f"{first}numpy gives a 1-D array here and {stored}"
+            rest = stored if first else ""
         elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
-        return _Outcome(triple, reason, why, hint, got=got_sizes)
+        return _Outcome(triple, reason, why, hint, got=got_sizes, rest=rest)
 
     def accepted(self, triple: Triple) -> tuple[tuple[int, ...], ...]:
         """The numpy shapes ∂L/∂var may have at ``triple``, the variable's own first.
@@ -818,23 +825,47 @@ def _fix_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
     """A hint from the algebra, the first that is right at every size triple (one that
     cannot be computed is not): ``this is ∂L/∂W, not ∂L/∂X`` when the formula is another
     variable's derivative, else a one-edit repair of it (a transpose added or dropped,
-    two factors swapped, a sum along the other axis), said as the fix; "" when none is."""
+    two factors swapped, a sum along the other axis), said as the fix; "" when none is.
+
+    A repair after which only the bias's form is left to fix (its right entries as a
+    1-D array where b is a column, or transposed: :attr:`_Outcome.rest`) is said with
+    that fix, so summing the wrong axis is named in every convention, also where the
+    right axis alone still gives a 1-D array (column: axis=0, wx: axis=1)."""
     config, formula, var = checker.config, checker.formula, checker.var
     others = [_Checker(config, other, formula) for other in VARIABLES if other != var]
     candidates = [
-        (other, f"this is {other.deriv}, not {checker.deriv}") for other in others
+        (other, f"this is {other.deriv}, not {checker.deriv}", False)
+        for other in others
     ]
     candidates += [
-        (_Checker(config, var, replace(formula, tree=tree)), hint)
+        (_Checker(config, var, replace(formula, tree=tree)), hint, True)
         for tree, hint in _repairs(formula)[:MAX_REPAIRS]
     ]
-    for candidate, hint in candidates:
+    for candidate, hint, repair in candidates:
         try:
-            if all(candidate.at(triple).ok for triple in triples):
-                return hint
+            left = _left_to_fix(candidate, triples, repair)
         except SymderivError:
             continue
+        if left is not None:
+            return f"{hint}; {left}" if left else hint
     return ""
+
+
+def _left_to_fix(
+    candidate: _Checker, triples: tuple[Triple, ...], rest: bool
+) -> str | None:
+    """The empty string when ``candidate`` is right at every triple; with
+    ``rest``, the one fix left (:attr:`_Outcome.rest`) when at each triple it is right
+    or only that is wrong; else None. Stops at the first triple that rules it out."""
+    left = ""
+    for triple in triples:
+        outcome = candidate.at(triple)
+        if outcome.ok:
+            continue
+        if not (rest and outcome.rest):
+            return None
+        left = left or outcome.rest
+    return left
 
 
 def _repairs(formula: Formula) -> list[tuple[Node, str]]:
