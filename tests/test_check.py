@@ -540,7 +540,7 @@ def test_a_scale_names_a_size_only_if_it_is_that_size_everywhere(
 
 def test_a_mean_for_the_bias_is_named() -> None:
     result = check_formula(Config(), "b", "np.mean(dout, axis=0)")
-    assert result.reason == "scale" and result.entry == (1, 1)
+    assert result.reason == "scale" and result.entry == (1,)
     assert "a mean where a sum belongs?" in result.hint
     scalar = check_formula(Config(), "b", "np.sum(dY)")
     assert scalar.reason == "shape" and "it gives a scalar" in scalar.message

@@ -427,6 +427,21 @@ class Dot(Prod):
     """``np.dot(a, b)`` / ``a.dot(b)``: ``@``, except that a scalar operand scales."""
 
 
+class TorchDot(Prod):
+    """``torch.dot(a, b)``: the product of two 1-D tensors only; torch raises
+    RuntimeError for any other (numpy's ``np.dot`` of 2-D arrays is a matrix product,
+    torch's ``dot`` is not). A method ``.dot()`` may be either library's: :class:`Dot`."""
+
+    ndim = 1
+
+
+class TorchMm(Prod):
+    """``torch.mm(a, b)`` / ``a.mm(b)`` (numpy has no mm): the product of two 2-D
+    tensors only; torch raises RuntimeError for a 1-D one."""
+
+    ndim = 2
+
+
 @dataclass(frozen=True)
 class Reduce(Node):
     """``np.sum``/``np.mean`` (``how``) of ``arg`` along ``axis`` (None: every entry)."""
@@ -978,7 +993,11 @@ class _Parser:
             if module in ("np", "numpy"):
                 self.numpy_keywords(call, module)
             return self.reduce(word, args[0], call, first=1 - less)
-        if word in ("dot", "matmul", "mm"):
+        if word == "mm":  # torch.mm or a tensor's .mm: numpy has neither
+            return TorchMm(*args)
+        if word == "dot" and module == "torch":
+            return TorchDot(*args)
+        if word in ("dot", "matmul"):
             return Dot(*args) if word == "dot" else Prod(*args)
         if word in ("transpose", "t"):
             if receiver is None:
@@ -1216,6 +1235,8 @@ __all__ = [
     "Size",
     "Swap",
     "Token",
+    "TorchDot",
+    "TorchMm",
     "beyond_two_axes",
     "numpy_text",
     "parse",

@@ -46,6 +46,8 @@ from .grammar import (
     ShapeOf,
     Size,
     Swap,
+    TorchDot,
+    TorchMm,
     beyond_two_axes,
 )
 
@@ -495,9 +497,29 @@ class Shapes:
             return a, b
         return a, self.info(right)
 
+    def torch_axes(self, node: TorchDot | TorchMm, a: Info, b: Info) -> None:
+        """Refuse ``torch.dot`` of anything but two 1-D tensors and ``torch.mm`` of
+        anything but two 2-D ones: torch raises RuntimeError, so it is code that
+        crashes, not an answer to grade (exit 2), whatever numpy's np.dot would give."""
+        ndims = len(a.shape), len(b.shape)
+        if ndims == (node.ndim, node.ndim):
+            return
+        if isinstance(node, TorchDot):
+            raised = f"1D tensors expected, but got {ndims[0]}D and {ndims[1]}D tensors"
+            name, fix = "dot", "torch.mm(A, B) or A @ B is the matrix product"
+        else:
+            raised = f"{'self' if ndims[0] != 2 else 'mat2'} must be a matrix"
+            name, fix = "mm", "torch.matmul(A, B) or A @ B also takes a 1-D tensor"
+        raise FormulaError(
+            f"{self.src(node)!r}: torch.{name} takes two {node.ndim}-D tensors (torch "
+            f"raises RuntimeError: {raised}); {fix}"
+        )
+
     def matmul(self, node: Prod) -> Info:
         left, right = node.args
         a, b = self.operands(node)
+        if isinstance(node, (TorchDot, TorchMm)):
+            self.torch_axes(node, a, b)
         if isinstance(node, Dot) and (not a.shape or not b.shape):
             return self.combine("*", a.shape or b.shape, a, b)  # np.dot with a scalar
         for side, part in ((left, a), (right, b)):

@@ -84,11 +84,16 @@ class CheckResult:
         message: the verdict in words; the first line says right or wrong, the next
             lines why (no ✓/✗: the CLI adds them).
         hint: a short suggestion ("a .T is missing or misplaced"), or "".
-        sizes: every (N, D, M) checked, the given sizes first.
+        sizes: every (N, D, M) checked, the given sizes first: all of them when the
+            formula is right, else those up to and including ``failed_at`` (it is
+            checked at one triple after another until it is first wrong).
         failed_at: the sizes of the verdict when it is wrong, else None.
         expected_shape: numpy shape of ∂L/∂var there (the variable's own shape).
+        accepted_shapes: every shape accepted there, ``expected_shape`` first: a row
+            bias (xw, torch) may be 1-D of length M or 1×M.
         got_shape: the formula's numpy shape there; None when shapes inside do not fit.
-        entry: the first differing entry, 1-based (row, column), if any.
+        entry: the first differing entry, 1-based, if any: (row, column) in a 2-D
+            answer, (k,) in a 1-D one, indexed as the formula's own shape.
         expected_entry, got_entry: the two values there, readable (``a₁,₁·∂L/∂z₁,₁``).
         expected_value, got_value: the same in canonical names (``x_1_1*dy_1_1``).
         letter: the variable's display letter (A for X in the column convention).
@@ -105,8 +110,9 @@ class CheckResult:
     sizes: tuple[Triple, ...] = ()
     failed_at: Triple | None = None
     expected_shape: tuple[int, ...] = ()
+    accepted_shapes: tuple[tuple[int, ...], ...] = ()
     got_shape: tuple[int, ...] | None = None
-    entry: tuple[int, int] | None = None
+    entry: tuple[int, ...] | None = None
     expected_entry: str | None = None
     got_entry: str | None = None
     expected_value: str | None = None
@@ -148,6 +154,7 @@ class CheckResult:
             "sizes": [sizes(t) for t in self.sizes],
             "failed_at": sizes(self.failed_at) if self.failed_at else None,
             "expected_shape": list(self.expected_shape),
+            "accepted_shapes": [list(shape) for shape in self.accepted_shapes],
             "got_shape": list(self.got_shape) if self.got_shape is not None else None,
             "entry": entry,
         }
@@ -158,7 +165,12 @@ def parse_error_dict(
 ) -> dict[str, Any]:
     """The ``--format json`` object of a formula that cannot be read (gradable: false)."""
     result = CheckResult(False, var, formula, convention, "parse", message, letter=var)
-    return {**result.to_dict(), "gradable": False, "expected_shape": None}
+    return {
+        **result.to_dict(),
+        "gradable": False,
+        "expected_shape": None,
+        "accepted_shapes": None,
+    }
 
 
 # -- which variable -------------------------------------------------------------------------
@@ -405,9 +417,12 @@ class _Outcome:
     hint: str = ""
     inner: bool = False  # shapes inside the formula do not fit
     got: tuple[int, ...] | None = None
-    entry: tuple[int, int] | None = None
+    entry: tuple[int, ...] | None = None
     values: tuple[str | None, ...] = (None, None, None, None)
     ratio: Fraction | None = None  # reason scale: the factor there
+    # the one fix left when nothing else is wrong (the right entries as a 1-D array
+    # where b is a column, or transposed), said after a repair's hint
+    rest: str = ""
 
     @property
     def ok(self) -> bool:
@@ -468,23 +483,23 @@ class _Checker:
         """Compare entries when the shape is the variable's, else explain the wrong shape.
 
         A row bias (xw: stored 1×M; torch: length M, as nn.Linear) is the vector b, and
-        SPEC shows it as the 1×M row: 1-D of length M and 1×M are both its shape there."""
+        SPEC shows it as the 1×M row: 1-D of length M and 1×M are both its shape there
+        (:meth:`accepted`)."""
         right = _reference(triple, self.conv.name, self.var)[0]
         if point is not None:  # ``got`` was computed on these values of the entries
             right = right.subs(point)
         want_shape = self.env(triple).shape(self.var)
         want = tuple(d.size for d in want_shape)
         got_sizes = tuple(d.size for d in got_shape)
-        row, accepted = want, {want}
-        if self.var == "b" and not self.conv.bias_column:  # the vector b
-            row = (1, want[-1])
-            accepted = {row, row[1:]}
+        accepted = self.accepted(triple)
+        row = next(shape for shape in accepted if len(shape) == 2)
         if got_sizes in accepted:
             return self.compare(triple, got_sizes, right, got)
         what = (
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
         )
         reason, why, hint = "shape", f"it is {format_shape(got_shape)}, but {what}", ""
+        rest = ""
         if not got_shape:
             why = f"it gives a scalar, but {what}"
             tree = self.formula.tree
@@ -494,6 +509,8 @@ class _Checker:
             len(got_sizes) == 2 and got_sizes == row[::-1] and got.transpose() == right
         ):
             reason, hint = "transpose", _TRANSPOSED
+            if self.var == "b":
+                rest = f"then add .T ({what})"
         elif self.var == "b" and self.conv.bias_column and got_sizes == (want[0],):
             first = "its entries are right, but " if got.transpose() == right else ""
             # keepdims keeps the summed axis: a column only when summing along axis 1
@@ -510,13 +527,25 @@ class _Checker:
                     fix += " (.T leaves a 1-D array as it is)"
             else:
                 fix = "sum with keepdims=True and add .T, or add .reshape(-1, 1)"
-            hint = (
-                f"{first}numpy gives a 1-D array here and {self.letter} is stored as a "
-                f"column {format_shape(want_shape)}: {fix}"
+            stored = (
+                f"{self.letter} is stored as a column {format_shape(want_shape)}: {fix}"
             )
+            hint = f"{first}numpy gives a 1-D array here and {stored}"
+            rest = stored if first else ""
         elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
-        return _Outcome(triple, reason, why, hint, got=got_sizes)
+        return _Outcome(triple, reason, why, hint, got=got_sizes, rest=rest)
+
+    def accepted(self, triple: Triple) -> tuple[tuple[int, ...], ...]:
+        """The numpy shapes ∂L/∂var may have at ``triple``, the variable's own first.
+
+        A row bias (xw: stored 1×M; torch: length M, as nn.Linear) is the vector b:
+        1-D of length M and 1×M are both accepted; any other variable has one shape."""
+        want = tuple(d.size for d in self.env(triple).shape(self.var))
+        if self.var == "b" and not self.conv.bias_column:  # the vector b
+            other = (want[-1],) if len(want) == 2 else (1, want[-1])
+            return want, other
+        return (want,)
 
     def compare(
         self,
@@ -537,8 +566,9 @@ class _Checker:
             clip(r.to_str(), MAX_SHOWN),
             clip(g.to_str(), MAX_SHOWN),
         )
-        index = (i + 1, j + 1) if len(got_shape) == 2 else (1, j + 1)
-        shown = f"({index[0]}, {index[1]})" if len(got_shape) == 2 else f"{j + 1}"
+        # indexed as the formula's own shape: (row, column), or (k,) when it is 1-D
+        index = (i + 1, j + 1) if len(got_shape) == 2 else (j + 1,)
+        shown = f"({index[0]}, {index[1]})" if len(index) == 2 else f"{index[0]}"
         why = f"entry {shown}: expected {values[0]}, got {values[1]}"
         reason, hint, ratio = self.diagnose(triple, right, got)
         return _Outcome(
@@ -795,23 +825,47 @@ def _fix_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
     """A hint from the algebra, the first that is right at every size triple (one that
     cannot be computed is not): ``this is ∂L/∂W, not ∂L/∂X`` when the formula is another
     variable's derivative, else a one-edit repair of it (a transpose added or dropped,
-    two factors swapped, a sum along the other axis), said as the fix; "" when none is."""
+    two factors swapped, a sum along the other axis), said as the fix; "" when none is.
+
+    A repair after which only the bias's form is left to fix (its right entries as a
+    1-D array where b is a column, or transposed: :attr:`_Outcome.rest`) is said with
+    that fix, so summing the wrong axis is named in every convention, also where the
+    right axis alone still gives a 1-D array (column: axis=0, wx: axis=1)."""
     config, formula, var = checker.config, checker.formula, checker.var
     others = [_Checker(config, other, formula) for other in VARIABLES if other != var]
     candidates = [
-        (other, f"this is {other.deriv}, not {checker.deriv}") for other in others
+        (other, f"this is {other.deriv}, not {checker.deriv}", False)
+        for other in others
     ]
     candidates += [
-        (_Checker(config, var, replace(formula, tree=tree)), hint)
+        (_Checker(config, var, replace(formula, tree=tree)), hint, True)
         for tree, hint in _repairs(formula)[:MAX_REPAIRS]
     ]
-    for candidate, hint in candidates:
+    for candidate, hint, repair in candidates:
         try:
-            if all(candidate.at(triple).ok for triple in triples):
-                return hint
+            left = _left_to_fix(candidate, triples, repair)
         except SymderivError:
             continue
+        if left is not None:
+            return f"{hint}; {left}" if left else hint
     return ""
+
+
+def _left_to_fix(
+    candidate: _Checker, triples: tuple[Triple, ...], rest: bool
+) -> str | None:
+    """The empty string when ``candidate`` is right at every triple; with
+    ``rest``, the one fix left (:attr:`_Outcome.rest`) when at each triple it is right
+    or only that is wrong; else None. Stops at the first triple that rules it out."""
+    left = ""
+    for triple in triples:
+        outcome = candidate.at(triple)
+        if outcome.ok:
+            continue
+        if not (rest and outcome.rest):
+            return None
+        left = left or outcome.rest
+    return left
 
 
 def _repairs(formula: Formula) -> list[tuple[Node, str]]:
@@ -893,6 +947,8 @@ def _result(
     if outcome.hint:
         message += f"\n  hint: {outcome.hint}"
     expected_entry, got_entry, expected_value, got_value = outcome.values
+    if not outcome.ok and outcome.triple in triples:  # checked until first wrong
+        triples = triples[: triples.index(outcome.triple) + 1]
     return CheckResult(
         ok=outcome.ok,
         var=checker.var,
@@ -904,6 +960,7 @@ def _result(
         sizes=triples,
         failed_at=None if outcome.ok else outcome.triple,
         expected_shape=expected_shape(checker, outcome.triple),
+        accepted_shapes=checker.accepted(outcome.triple),
         got_shape=outcome.got,
         entry=outcome.entry,
         expected_entry=expected_entry,
