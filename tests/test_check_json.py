@@ -10,13 +10,13 @@ import re
 from typing import Any
 
 import pytest
+from checkutil import refused_everywhere
 from click.testing import CliRunner
 
 from symderiv import grade
 from symderiv.check import check_dict, check_formula
 from symderiv.cli import cli
 from symderiv.conventions import Config
-from symderiv.errors import FormulaError
 
 pytestmark = pytest.mark.fast
 
@@ -144,21 +144,6 @@ def test_a_function_graded_lists_the_sizes_up_to_its_failure() -> None:
 
 
 # -- 2. torch.dot and torch.mm take operands of one number of axes ---------------------------
-def _refused_everywhere(convention: str, var: str, text: str, needle: str) -> None:
-    """Refused (exit 2) by the library, in text and json (gradable false) alike."""
-    with pytest.raises(FormulaError, match=re.escape(needle)):
-        check_formula(_config(convention), var, text)
-    data = check_dict(_config(convention), var, text)
-    assert (data["gradable"], data["reason"]) == (False, "parse"), data
-    result = CliRunner().invoke(
-        cli, ["check", "--convention", convention, "--wrt", var, text]
-    )
-    assert result.exit_code == 2 and needle in result.output
-    assert len(result.output.strip().splitlines()) == 1, result.output
-    code, data = _json("--convention", convention, "--wrt", var, text)
-    assert code == 2 and data["gradable"] is False and needle in data["message"]
-
-
 DOT_2D = "1D tensors expected, but got 2D and 2D tensors); torch.mm(A, B) or A @ B"
 
 
@@ -181,7 +166,7 @@ DOT_2D = "1D tensors expected, but got 2D and 2D tensors); torch.mm(A, B) or A @
 def test_torch_refuses_dot_of_matrices_and_mm_of_vectors(
     convention: str, var: str, text: str, needle: str
 ) -> None:
-    _refused_everywhere(convention, var, text, needle)
+    refused_everywhere(convention, var, text, needle)
 
 
 def test_torch_raises_what_the_messages_say() -> None:

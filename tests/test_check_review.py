@@ -5,13 +5,13 @@ names the factor only when it is that factor at every size checked."""
 from __future__ import annotations
 
 import json
-import re
 from fractions import Fraction
 
 import pytest
+from checkutil import refused_everywhere
 from click.testing import CliRunner
 
-from symderiv.check import check_dict, check_formula
+from symderiv.check import check_formula
 from symderiv.cli import cli
 from symderiv.conventions import Config
 from symderiv.errors import FormulaError
@@ -27,21 +27,6 @@ def _config(convention: str) -> Config:
 def _run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["check", *args])
     return result.exit_code, result.output
-
-
-def _refused_everywhere(convention: str, var: str, text: str, needle: str) -> None:
-    """Refused (exit 2) in text, json (gradable false) and gradescope alike."""
-    with pytest.raises(FormulaError, match=re.escape(needle)):
-        check_formula(_config(convention), var, text)
-    data = check_dict(_config(convention), var, text)
-    assert (data["gradable"], data["reason"]) == (False, "parse"), data
-    common = ("--convention", convention, "--wrt", var)
-    code, out = _run(*common, text)
-    assert code == 2 and needle in out, out
-    code, out = _run(*common, "--format", "json", text)
-    assert code == 2 and json.loads(out)["gradable"] is False, out
-    code, out = _run(*common, "--format", "gradescope", text)
-    assert code == 2, out
 
 
 # -- 1. more than 2-D: not graded, the same for a new axis as for a reshape ----------------
@@ -62,7 +47,7 @@ RIGHT_THROUGH_3D = [
 def test_a_right_answer_through_3d_is_not_graded_wrong(
     convention: str, text: str
 ) -> None:
-    _refused_everywhere(
+    refused_everywhere(
         convention, "b", text, "check works with arrays of at most 2 dimensions"
     )
 
@@ -78,7 +63,7 @@ def test_a_right_answer_through_3d_is_not_graded_wrong(
     ],
 )
 def test_every_array_past_2d_is_refused_one_way(text: str, needle: str) -> None:
-    _refused_everywhere("xw", "b", text, needle)
+    refused_everywhere("xw", "b", text, needle)
 
 
 def test_np_ones_with_three_arguments_is_still_a_dtype_mistake() -> None:
@@ -116,7 +101,7 @@ def test_np_ones_with_three_arguments_is_still_a_dtype_mistake() -> None:
 def test_code_numpy_or_torch_refuses_is_refused(
     convention: str, var: str, text: str, needle: str
 ) -> None:
-    _refused_everywhere(convention, var, text, needle)
+    refused_everywhere(convention, var, text, needle)
 
 
 @pytest.mark.parametrize(
@@ -225,4 +210,4 @@ def test_a_constant_factor_stays_a_number() -> None:
 def test_a_size_below_one_is_refused_at_every_size(
     convention: str, var: str, text: str, needle: str
 ) -> None:
-    _refused_everywhere(convention, var, text, needle)
+    refused_everywhere(convention, var, text, needle)
