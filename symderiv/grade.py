@@ -94,67 +94,144 @@ def dumps(document: Mapping[str, Any]) -> str:
 
 
 # -- platform formats -------------------------------------------------------------------------
-def _title(data: Mapping[str, Any]) -> str:
-    return f"∂L/∂{data.get('letter') or data.get('variable') or '?'}"
+#: One checked answer: :func:`symderiv.check.check_dict`'s JSON, or a :func:`batch` result.
+Result = Mapping[str, Any]
 
 
-def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
-    """Gradescope's ``results.json`` for one checked answer.
+def _title(data: Result) -> str:
+    """A test's name: ∂L/∂W, or for a batch line read as no answer, ``line 3``."""
+    letter = data.get("letter") or data.get("variable")
+    if not letter and data.get("line") is not None:
+        return f"line {data['line']}"
+    return f"∂L/∂{letter or '?'}"
 
-    One test, ``name`` ∂L/∂W, ``score`` ``points`` or 0 of ``max_score`` ``points``,
-    ``status`` passed or failed, ``output`` the message (text); the check's own JSON goes
-    to ``extra_data``. An unreadable formula scores 0 with its message (Gradescope has
-    no "not gradable").
+
+def _submission(results: Sequence[Result]) -> list[Result]:
+    """``results`` (of :func:`batch`) as the answers of one submission, for a platform's
+    ``results.json``, which holds one student's.
+
+    Raises:
+        UsageError: there are none; they carry the ids of two students or more (a
+            class: its results are a table, one row per answer); or one variable is
+            answered twice (each answer would score).
+    """
+    answers = list(results)
+    if not answers:
+        raise UsageError("there are no answers to grade")
+    students = dict.fromkeys(
+        None if a.get("id") is None or str(a["id"]).strip() == "" else str(a["id"])
+        for a in answers
+    )
+    if len(students) > 1:
+        listed = ", ".join(
+            "no id" if s is None else clip(repr(s), 40) for s in list(students)[:3]
+        )
+        raise UsageError(
+            f"a results.json holds one submission, but these are the answers of "
+            f"{len(students)} students ({listed}{', …' if len(students) > 3 else ''}); "
+            "grade a class with check --batch --format csv or json (one row per "
+            "answer), or run check once per submission"
+        )
+    lines: dict[str, list[Any]] = {}  # variable -> the lines answering it
+    for answer in answers:
+        if answer.get("variable"):
+            lines.setdefault(answer["variable"], []).append(answer.get("line"))
+    for answer in answers:
+        at = lines.get(answer.get("variable") or "", [])
+        if len(at) > 1:
+            raise UsageError(
+                f"a results.json scores each answer once, but {_title(answer)} is "
+                f"answered {len(at)} times (lines {', '.join(map(str, at))}): keep one"
+            )
+    return answers
+
+
+def gradescope(data: Result | Sequence[Result], points: float = 1.0) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one submission: one checked answer, or the
+    answers of one student's batch (:func:`batch`'s results: ``check --batch FILE``
+    with the answers of one submission), one test each, in order.
+
+    Each test: ``name`` ∂L/∂W, ``score`` ``points`` or 0 of ``max_score`` ``points``,
+    ``status`` passed or failed, ``output`` the message (text). The top ``score`` is
+    their sum; its ``output`` is the message of one answer (whose check JSON goes to
+    ``extra_data``), or of several "2 of 3 answers right." (each test has its own JSON
+    in ``extra_data``). An unreadable formula or an empty answer scores 0 with its
+    message (Gradescope has no "not gradable").
 
     Raises:
         UsageError: ``points`` is negative, nan or infinite (JSON has no NaN or
-            Infinity, and Gradescope rejects a document with them).
+            Infinity, and Gradescope rejects a document with them); or the results
+            are no one submission's (see :func:`_submission`).
     """
     if not (math.isfinite(points) and points >= 0):
         raise UsageError(f"points must be a finite number >= 0, got {points!r}")
-    score = points if data["ok"] else 0.0
-    output = {"output": data["message"], "output_format": "text"}
-    return {
-        "score": score,
-        **output,
-        "tests": [
-            {
-                "name": _title(data),
-                "score": score,
-                "max_score": points,
-                "status": "passed" if data["ok"] else "failed",
-                **output,
-            }
-        ],
-        "extra_data": dict(data),
+    one = isinstance(data, Mapping)
+    answers = [data] if isinstance(data, Mapping) else _submission(data)
+    tests = [
+        {
+            "name": _title(answer),
+            "score": points if answer["ok"] else 0.0,
+            "max_score": points,
+            "status": "passed" if answer["ok"] else "failed",
+            "output": answer["message"],
+            "output_format": "text",
+            **({} if one else {"extra_data": dict(answer)}),
+        }
+        for answer in answers
+    ]
+    right = sum(1 for answer in answers if answer["ok"])
+    document = {
+        "score": sum(test["score"] for test in tests),
+        "output": answers[0]["message"]
+        if one
+        else f"{right} of {len(answers)} answers right.",
+        "output_format": "text",
+        "tests": tests,
     }
+    return {**document, "extra_data": dict(answers[0])} if one else document
 
 
-def prairielearn(data: Mapping[str, Any]) -> dict[str, Any]:
-    """PrairieLearn's external-grader ``results.json`` for one checked answer.
+def prairielearn(data: Result | Sequence[Result]) -> dict[str, Any]:
+    """PrairieLearn's external-grader ``results.json`` for one submission: one checked
+    answer, or the answers of one student's batch (a question with several fields,
+    whose ``submitted_answers`` are one wide JSON line), one test each, in order.
 
-    ``score`` in [0, 1], ``message``, one test (``points`` of ``max_points`` 1); an
-    unreadable formula is ``gradable: false`` with its ``format_errors``, so the student
-    loses no attempt.
+    ``score`` in [0, 1], the fraction right; ``message``; each test ``points`` of
+    ``max_points`` 1. An unreadable formula or an empty answer makes the submission
+    ``gradable: false`` with ``format_errors`` (each named by its variable when there
+    are several), as PrairieLearn's own fields do, so the student loses no attempt.
+
+    Raises:
+        UsageError: the results are no one submission's (see :func:`_submission`).
     """
-    if not data["gradable"]:
+    one = isinstance(data, Mapping)
+    answers = [data] if isinstance(data, Mapping) else _submission(data)
+    errors = [
+        a["message"] if one else f"{_title(a)}: {a['message']}"
+        for a in answers
+        if not a["gradable"]
+    ]
+    if errors:
         return {
             "gradable": False,
-            "format_errors": [data["message"]],
-            "message": data["message"],
+            "format_errors": errors,
+            "message": "\n".join(errors),
         }
-    score = 1.0 if data["ok"] else 0.0
+    right = sum(1 for answer in answers if answer["ok"])
     return {
         "gradable": True,
-        "score": score,
-        "message": data["message"],
+        "score": right / len(answers),
+        "message": answers[0]["message"]
+        if one
+        else f"{right} of {len(answers)} answers right.",
         "tests": [
             {
-                "name": _title(data),
-                "points": score,
+                "name": _title(answer),
+                "points": 1.0 if answer["ok"] else 0.0,
                 "max_points": 1,
-                "message": data["message"],
+                "message": answer["message"],
             }
+            for answer in answers
         ],
     }
 
