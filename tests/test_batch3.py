@@ -10,6 +10,8 @@ saying what to use instead.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -227,3 +229,51 @@ def test_the_library_takes_one_answer_or_one_submission() -> None:
     other = [*results, {**results[0], "id": "t"}]
     with pytest.raises(UsageError, match="answers of 2 students"):
         grade.gradescope(other)
+
+
+# -- the CSV's given column ----------------------------------------------------------------------
+def test_csv_has_the_given_column_last_with_its_cells_safe(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    text = (
+        "id,variable,formula\n"
+        "a,W,X.T @ dY\n"  # as the role: given empty, as in JSON
+        "b,dL/dW,X.T @ dY\n"
+        "c,=dW,X.T @ dY\n"  # no variable: said as typed, in variable, as text
+        "d,DW,X @ dY\n"
+    )
+    result = _run(runner, tmp_path, text, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.reader(io.StringIO(result.stdout, newline="")))
+    assert table[0] == [
+        "id",
+        "line",
+        "variable",
+        "formula",
+        "ok",
+        "score",
+        "reason",
+        "hint",
+        "message",
+        "given",
+    ]
+    assert [(row[2], row[-1]) for row in table[1:]] == [
+        ("W", ""),
+        ("W", "dL/dW"),
+        ("'=dW", ""),
+        ("W", "DW"),
+    ]
+    assert [row[4] for row in table[1:]] == ["true", "true", "false", "false"]
+    assert not any(
+        cell.startswith(("=", "+", "-", "@")) for row in table for cell in row
+    )
+    lines = _run(runner, tmp_path, text, "--format", "json").stdout.splitlines()
+    assert [json.loads(line).get("given", "") for line in lines] == [
+        "",
+        "dL/dW",
+        "",
+        "DW",
+    ]
+    wide = _run(runner, tmp_path, "id,DW,db\na,X.T @ dY,\n", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(wide.stdout, newline="")))
+    assert [(r["variable"], r["given"]) for r in rows] == [("W", "DW"), ("b", "db")]

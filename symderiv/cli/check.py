@@ -26,6 +26,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "reason",
     "hint",
     "message",
+    "given",  # last: it came later, and sheets that read the columns by place still do
 )
 
 
