@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import difflib
 import io
 import json
 import linecache
@@ -315,6 +316,10 @@ _LAYOUTS = (
     "'n', 'd', 'm' or 'sizes'; or, for one row per student (the wide layout), a "
     "column per answer named for its variable, such as dX, dW, db, besides those"
 )
+#: The columns of the long layout, in lower case (the id's other names aside).
+_LONG = ("formula", *VARIABLE_COLUMNS, *SETTINGS)
+#: The long columns a typo of which can be told (n, d and m are too short).
+_TYPO_OF = ("formula", *VARIABLE_COLUMNS, "convention", "sizes")
 
 
 def read_rows(
@@ -342,6 +347,12 @@ def read_rows(
     letter): that header is refused. With several formula columns, a formula's commas
     cannot be told from the separators: such a formula must be quoted.
 
+    A long row's columns (a JSON object's keys too) are read in any case, and the
+    others are not read: ``notes`` gets one line naming them, unless one looks like a
+    mistyped column (``conv``, ``formulas``) or two name one column (``Formula`` and
+    ``formula``, ``variable`` and ``wrt``): that header is refused (that JSON line is
+    a :class:`RowError`).
+
     Raises:
         UsageError: the file cannot be read at all, its CSV header fits neither
             layout, or it has more than :data:`MAX_ROWS`.
@@ -351,30 +362,82 @@ def read_rows(
     shown = "--batch " + ("standard input" if path == "-" else repr(path))
     text = read_text(path, shown, "a CSV or JSON Lines file", stdin=True)
     ignored: dict[str, None] = {}  # the wide columns not graded, in order
+    skipped: dict[str, None] = {}  # the long ones not read
     if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
-        rows = list(_json_lines(text, names, defaults.convention, ignored))
-        what = "keys"
+        rows = list(_json_lines(text, names, defaults.convention, ignored, skipped))
+        what = "key"
     else:
-        rows = list(_csv_rows(text, path, names, defaults.convention, ignored))
-        what = "columns"
+        rows = list(_csv_rows(text, path, names, defaults.convention, ignored, skipped))
+        what = "column"
     if len(rows) > MAX_ROWS:
         raise UsageError(
             f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}"
         )
-    if ignored and notes is not None:
-        listed = ", ".join(clip(repr(k), 40) for k in list(ignored)[:8])
-        more = f" and {len(ignored) - 8} more" if len(ignored) > 8 else ""
-        one = len(ignored) == 1
-        notes.append(
-            f"the {what[:-1] if one else what} {listed}{more} name{'s' * one} no "
-            "variable: not graded"
-        )
+    if notes is not None:
+        unread = "{are} not read (a row's are id, variable, formula, convention, "
+        unread += "n, d, m, sizes)"
+        for keys, said in (
+            (ignored, "name{s} no variable: not graded"),  # wide
+            (skipped, unread),  # long
+        ):
+            if keys:
+                listed = ", ".join(clip(repr(k), 40) for k in list(keys)[:8])
+                more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
+                one = len(keys) == 1
+                verb = said.format(s="s" * one, are="is" if one else "are")
+                notes.append(f"the {what}{'s' * (not one)} {listed}{more} {verb}")
     return rows
 
 
 def _normal(key: str) -> str:
     """A column's name as :data:`ID_COLUMNS` says it: lower case, spaces and hyphens _."""
     return re.sub(r"[\s-]+", "_", key.strip().lower())
+
+
+def _long_keys(keys: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """The keys of a long header that are not read, as written: of the pairs (a key
+    as written, in lower case with the id's column named ``id``), those whose lower
+    case is not of :data:`_LONG` (a key without a name is left out).
+
+    Raises:
+        UsageError: a key looks like a mistyped column (``conv`` for convention: its
+            rows would be graded in the default convention), or two keys name one
+            column (``Formula`` and ``formula``; ``variable`` and ``wrt``).
+    """
+    seen: dict[str, tuple[int, str]] = {}  # column -> (where, its key as written)
+    unread: list[str] = []
+    typos: list[tuple[str, str]] = []  # (the key, the column it looks like)
+    for at, (written, key) in enumerate(keys):
+        if key in _LONG:
+            column = "variable" if key in VARIABLE_COLUMNS else key
+            first = seen.setdefault(column, (at, written))
+            if first[0] != at:
+                what = "the variable" if column == "variable" else repr(column)
+                raise UsageError(f"{first[1]!r} and {written!r} both name {what}")
+        elif key.strip() and (typo := _typo(key)) is not None:
+            typos.append((clip(repr(written), 40), repr(typo)))
+        elif key.strip():
+            unread.append(written)
+    if typos:
+        keys_, meant = (", ".join(t[k] for t in typos[:3]) for k in (0, 1))
+        more = ", …" if len(typos) > 3 else ""
+        are = "is no column" if len(typos) == 1 else "are no columns"
+        raise UsageError(f"{keys_}{more} {are} it reads (did you mean {meant}?)")
+    return tuple(unread)
+
+
+def _typo(key: str) -> str | None:
+    """The long column ``key`` (lower case, not one of them) looks like a typo of:
+    ``conv``, ``convension`` for convention; ``formulas``, ``formula2`` for formula;
+    ``size`` for sizes. None for any other column (comment, email, score) and for
+    the id's other names (sid, name)."""
+    if _normal(key) in ID_COLUMNS:
+        return None
+    for name in _TYPO_OF:  # formula2, Formula (dW); conv, form
+        if key.startswith(name) or (len(key) >= 3 and name.startswith(key)):
+            return name
+    close = difflib.get_close_matches(key, _TYPO_OF, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _id_column(keys: Iterable[str]) -> str | None:
@@ -390,6 +453,7 @@ def _json_lines(
     names: tuple[tuple[str, str], ...],
     convention: str,
     ignored: dict[str, None],
+    skipped: dict[str, None],
 ) -> Iterator[Row | RowError | WideRow]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -402,18 +466,31 @@ def _json_lines(
         if not isinstance(row, dict):
             yield RowError(number, f"line {number} is not a JSON object")
             continue
-        row.pop("line", None)  # the reader's own
+        row = {k: v for k, v in row.items() if k.strip().lower() != "line"}  # ours
         key = _id_column(row)  # {"student": "ana", ...} or {"ID": 7, ...}: its id
+        # a long row's keys in any case, as a CSV header's: {"Variable": "W", ...}
+        lower = {k: "id" if k == key else k.strip().lower() for k in row}
+        if (
+            "formula" in lower.values()
+            or set(VARIABLE_COLUMNS) & set(lower.values())
+            or all(k in SETTINGS for k in lower.values())
+        ):
+            try:
+                skipped.update(dict.fromkeys(_long_keys(lower.items())))
+            except UsageError as exc:
+                yield RowError(
+                    number,
+                    f"line {number} has the keys {clip(', '.join(row), 200)}; "
+                    f"{_LAYOUTS}: {exc}",
+                    row.get(key) if key is not None else None,
+                )
+                continue
+            read = {lower[k]: v for k, v in row.items() if lower[k] in _LONG}
+            yield {**read, "line": number}  # a long row (or with no answer: check_row)
+            continue
         row = {("id" if k == key else k): v for k, v in row.items()}
         row["line"] = number
         keys = tuple(k for k in row if k != "line")
-        if (
-            "formula" in row
-            or set(VARIABLE_COLUMNS) & set(row)
-            or all(k.strip().lower() in SETTINGS for k in keys)
-        ):
-            yield row  # a long row (or one without answers: check_row says so)
-            continue
         try:
             columns, unread = _answer_columns(keys, names, convention)
         except UsageError as exc:
@@ -508,6 +585,7 @@ def _csv_rows(
     names: tuple[tuple[str, str], ...],
     convention: str,
     ignored: dict[str, None],
+    skipped: dict[str, None],
 ) -> Iterator[Row | RowError | WideRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -530,6 +608,10 @@ def _csv_rows(
         if "formula" not in header or not set(VARIABLE_COLUMNS) & set(header):
             # every row would be ungradable: say it once, before grading anything
             raise UsageError(refused)
+        try:  # conv for convention would grade every row in the default one
+            skipped.update(dict.fromkeys(_long_keys(zip(written, header, strict=True))))
+        except UsageError as exc:
+            raise UsageError(f"{refused}: {exc}") from None
     elif any(header):
         keys = tuple(
             "id" if h == "id" else w for h, w in zip(header, written, strict=True)

@@ -277,3 +277,124 @@ def test_csv_has_the_given_column_last_with_its_cells_safe(
     wide = _run(runner, tmp_path, "id,DW,db\na,X.T @ dY,\n", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(wide.stdout, newline="")))
     assert [(r["variable"], r["given"]) for r in rows] == [("W", "DW"), ("b", "db")]
+
+
+# -- the long layout's columns -------------------------------------------------------------
+def _notes(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if "note:" in line]
+
+
+def test_the_long_layout_names_the_columns_it_does_not_read(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    text = (
+        "Timestamp,ID,Name,Variable,Formula,comment,SID,q\n"
+        "9:01,a,Ana,W,X.T @ dY,late,7,1\n"
+    )
+    result = _run(runner, tmp_path, text, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (row,) = map(json.loads, result.stdout.splitlines())
+    assert (row["id"], row["ok"]) == ("a", True)
+    assert _notes(result) == [
+        "symderiv: note: the columns 'Timestamp', 'Name', 'comment', 'SID', 'q' are "
+        "not read (a row's are id, variable, formula, convention, n, d, m, sizes)"
+    ]
+    plain = _run(
+        runner,
+        tmp_path,
+        "id,variable,formula,convention,n,d,m,sizes\na,W,X.T @ dY,xw,,,,\n",
+    )
+    assert plain.exit_code == 0 and plain.stderr == ""  # every column read: no note
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ("conv", "'conv' is no column it reads (did you mean 'convention'?)"),
+        (
+            "Convension",
+            "'Convension' is no column it reads (did you mean 'convention'?)",
+        ),
+        ("formulas", "'formulas' is no column it reads (did you mean 'formula'?)"),
+        ("Formula 2", "'Formula 2' is no column it reads (did you mean 'formula'?)"),
+        ("size", "'size' is no column it reads (did you mean 'sizes'?)"),
+        ("Formula", "'formula' and 'Formula' both name 'formula'"),
+        ("wrt", "'variable' and 'wrt' both name the variable"),
+        ("VAR", "'variable' and 'VAR' both name the variable"),
+        ("N", "'n' and 'N' both name 'n'"),
+    ],
+)
+def test_a_mistyped_or_repeated_long_column_is_refused(
+    runner: CliRunner, tmp_path: Path, extra: str, why: str
+) -> None:
+    """``conv`` for ``convention`` was silently dropped: a torch class was graded in xw,
+    where the torch answer ``X.T @ dY`` for W is right."""
+    header = f"id,variable,formula,n,{extra}"
+    message = _refused(_run(runner, tmp_path, f"{header}\na,W,X.T @ dY,2,torch\n"))
+    assert message.startswith(f"Error: the batch file '{tmp_path / 'a.csv'}' has the ")
+    assert "needs 'formula' and 'variable'" in message
+    assert message.endswith(f": {why}")
+    row = {"id": "a", "variable": "W", "formula": "X.T @ dY", "n": 2, extra: "torch"}
+    text = json.dumps(row) + "\n" + json.dumps({**row, "id": "b"}) + "\n"
+    text += '{"id": "c", "variable": "W", "formula": "X.T @ dY"}\n'
+    out = list(
+        map(
+            json.loads, _run(runner, tmp_path, text, name="a.jsonl").stdout.splitlines()
+        )
+    )
+    assert [(r["id"], r["gradable"], r["reason"]) for r in out] == [
+        ("a", False, "row"),
+        ("b", False, "row"),
+        ("c", True, "ok"),  # the other lines are graded
+    ]
+    assert out[0]["message"].endswith(f": {why}")
+
+
+@pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
+def test_json_lines_keys_in_any_case_are_read_as_csv_headers_are(
+    runner: CliRunner, tmp_path: Path, convention: str
+) -> None:
+    """{"Variable": ..., "Formula": ...} was a row error, and {"Convention": "torch"}
+    was dropped; now they read as a CSV header's columns do, right and wrong alike."""
+    right = {
+        "xw": ("W", "X.T @ dY", "dY.T @ X"),
+        "torch": ("W", "dY.T @ x", "x.T @ dY"),
+        "column": ("A", "dLdZ @ W", "dLdZ @ W.T"),
+        "wx": ("W", "dY @ X.T", "X.T @ dY"),
+    }[convention]
+    var, good, bad = right
+    lines = [
+        {"Student": "a", "Variable": var, "Formula": good, "Convention": convention},
+        {"STUDENT": "b", "VARIABLE": var, "FORMULA": bad, " convention ": convention},
+        {
+            "id": "c",
+            "Wrt": var.lower(),
+            "formula": good,
+            "CONVENTION": convention,
+            "N": 3,
+            "Sizes": "3x4x5",
+            "Line": 99,
+        },
+    ]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    result = _run(runner, tmp_path, text, "--format", "json", name="a.jsonl")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    out = list(map(json.loads, result.stdout.splitlines()))
+    assert [(r["id"], r["line"], r["ok"], r["gradable"]) for r in out] == [
+        ("a", 1, True, True),
+        ("b", 2, False, True),
+        ("c", 3, True, True),
+    ]
+    assert {r["convention"] for r in out} == {convention}
+    assert list(out[2]["sizes"][0].values()) == [3, 4, 5]
+    assert out[2]["given"] == var.lower() or var.lower() == out[2]["letter"]
+    noted = _run(
+        runner,
+        tmp_path,
+        '{"id": "a", "Variable": "W", "Formula": "X.T @ dY", "Comment": "late"}\n',
+        name="a.jsonl",
+    )
+    assert _notes(noted) == [
+        "symderiv: note: the key 'Comment' is not read (a row's are id, variable, "
+        "formula, convention, n, d, m, sizes)"
+    ]
