@@ -394,7 +394,8 @@ def _normal(key: str) -> str:
     return re.sub(r"[\s-]+", "_", key.strip().lower())
 
 
-def _long_keys(keys: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+@lru_cache(maxsize=64)  # the lines of a JSON Lines file mostly have the same keys
+def _long_keys(keys: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """The keys of a long header that are not read, as written: of the pairs (a key
     as written, in lower case with the id's column named ``id``), those whose lower
     case is not of :data:`_LONG` (a key without a name is left out).
@@ -426,6 +427,7 @@ def _long_keys(keys: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(unread)
 
 
+@lru_cache(maxsize=1024)
 def _typo(key: str) -> str | None:
     """The long column ``key`` (lower case, not one of them) looks like a typo of:
     ``conv``, ``convension`` for convention; ``formulas``, ``formula2`` for formula;
@@ -476,7 +478,7 @@ def _json_lines(
             or all(k in SETTINGS for k in lower.values())
         ):
             try:
-                skipped.update(dict.fromkeys(_long_keys(lower.items())))
+                skipped.update(dict.fromkeys(_long_keys(tuple(lower.items()))))
             except UsageError as exc:
                 yield RowError(
                     number,
@@ -609,7 +611,8 @@ def _csv_rows(
             # every row would be ungradable: say it once, before grading anything
             raise UsageError(refused)
         try:  # conv for convention would grade every row in the default one
-            skipped.update(dict.fromkeys(_long_keys(zip(written, header, strict=True))))
+            pairs = tuple(zip(written, header, strict=True))
+            skipped.update(dict.fromkeys(_long_keys(pairs)))
         except UsageError as exc:
             raise UsageError(f"{refused}: {exc}") from None
     elif any(header):

@@ -74,7 +74,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     help="Check every answer in a CSV or JSON Lines file: one per row (id, variable, "
     "formula, and optionally convention, n, d, m or sizes), or one row per student "
     "with a column per answer named for its variable (id, dX, dW, db; a formula with "
-    "commas quoted; other columns are not graded); variables in any case; the id "
+    "commas quoted); column names and variables in any case; a column not read is "
+    "named on stderr, one that looks mistyped (conv) refuses FILE; the id "
     "column may be named id, student_id, sid, student, username, login, email or "
     "name. Writes one JSON result per answer, or with --format csv a table a "
     "spreadsheet opens; with --format gradescope or prairielearn, FILE holds one "
@@ -139,7 +140,8 @@ def check(
     first entry that differs, with both values, and the sizes where it fails); 2 if
     FORMULA cannot be read or checked (with --format json: gradable false).
     --batch exits 0 once every row has its result, 2 when FILE cannot be read or
-    has no rows. Put -- before a formula that starts with a minus.
+    has no rows (or, for gradescope and prairielearn, is no one submission). Put --
+    before a formula that starts with a minus.
 
     \b
     Examples:
