@@ -225,3 +225,67 @@ def test_underscore_names_in_the_cli() -> None:
     assert data["ok"] is False and data["gradable"] is True
     refused = runner.invoke(cli, ["check", "--names", "X=np", "--wrt", "W", "X.T @ dY"])
     assert refused.exit_code == 2 and "not allowed in check" in refused.output
+
+
+# -- 5: hints from the algebra: a mean over the wrong axis, Y where dY belongs --------------
+def hint(convention: str, var: str, text: str) -> str:
+    config = CheckConfig(n=2, d=3, m=4, convention=convention)
+    result = check_formula(config, var, text)
+    assert not result.ok
+    return result.hint
+
+
+@pytest.mark.parametrize(
+    ("convention", "text", "needle"),
+    [
+        ("xw", "np.mean(dY, axis=1)", "sum over the batch, not a mean over axis 1"),
+        (
+            "torch",
+            "dY.mean(dim=1)",
+            "sum over the batch, not a mean over axis 1: a sum with dim=0",
+        ),
+        (
+            "column",
+            "np.mean(dY, axis=1, keepdims=True)",
+            "a sum with axis=0; then add .T",
+        ),
+        ("wx", "np.mean(dY, axis=0, keepdims=True)", "a sum with axis=1"),
+        (
+            "xw",
+            "np.mean(dY, axis=0)",
+            "(a mean where a sum belongs?)",
+        ),  # scale, as before
+        ("column", "np.mean(dY, axis=0)", "a sum, not a mean"),
+        ("wx", "np.mean(dY, axis=1)", "a sum, not a mean"),
+        (
+            "column",
+            "np.sum(dY, axis=0)",
+            "its entries are right, but numpy gives a 1-D",
+        ),
+        ("column", "np.sum(dY, axis=1)", "sum over the batch: axis=0; b is stored"),
+    ],
+)
+def test_mean_hints(convention: str, text: str, needle: str) -> None:
+    assert needle in hint(convention, "b", text)
+
+
+@pytest.mark.parametrize(
+    ("convention", "var", "text", "needle"),
+    [
+        ("xw", "W", "X.T @ Y", "did you mean dY? (Y is the layer's output"),
+        ("xw", "X", "Y @ W.T", "did you mean dY?"),
+        ("torch", "W", "y.T @ x", "did you mean dY? (y is the layer's output"),
+        ("column", "b", "np.sum(Z, axis=0, keepdims=True).T", "did you mean dLdZ?"),
+        ("wx", "W", "Y @ X.T", "did you mean dY?"),
+    ],
+)
+def test_output_for_its_gradient(
+    convention: str, var: str, text: str, needle: str
+) -> None:
+    assert needle in hint(convention, var, text)
+
+
+def test_no_hint_that_is_not_a_fix() -> None:
+    """Y for dY is named only when that alone makes it right."""
+    assert "did you mean dY" not in hint("xw", "W", "X @ Y")
+    assert "did you mean dY" not in hint("xw", "W", "X.T @ Y / N")

@@ -622,6 +622,12 @@ _ARITY = {
     "ones": (1, 2),
     "reshape": (2, 3),  # E.reshape(r, c); np.reshape(E, (r, c)) takes 2 only
 }
+#: The positional arguments of sum and mean, for a message about their count.
+_SIGNATURES = {
+    how: f" (numpy's {how}(a, axis, dtype, out, keepdims), torch's {how}(input, dim, "
+    "keepdim))"
+    for how in ("sum", "mean")
+}
 #: Python's constants, as arguments: ``keepdims=True``, ``torch.sum(E, 0, True)``.
 _CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
 #: Why a token that closes or slices is out of place.
@@ -1168,7 +1174,8 @@ class _Parser:
             raise self.unexpected(
                 call.name,
                 f"{word}(...) takes {want} positional argument"
-                f"{'' if most == 1 else 's'}, not {len(call.args)}",
+                f"{'' if most == 1 else 's'}, not {len(call.args)}"
+                + _SIGNATURES.get(word, ""),
             )
 
     def shape(self, arg: Node, call: _Call) -> tuple[Node, ...]:
