@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
 
-from ..conventions import NAMEABLE, Config
+from ..conventions import DELTA, NAMEABLE, Config
 from ..errors import DisplayNameError, FormulaError, SymderivError, clip
 from ..notation import Node, Prod, Scalar, Sym, T
 
@@ -198,6 +198,8 @@ class CheckConfig(Config):
     def __post_init__(self) -> None:
         super().__post_init__()
         for role, name in self.names.items():
+            if role == DELTA:  # the delta is printed, never written in a formula
+                continue
             if name in _MODULES:
                 what = f"a module, as in {name}.sum(...)"
             elif name in (*FUNCTIONS, "len"):
@@ -1040,8 +1042,10 @@ class _Parser:
                 call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
             )
         least, most = _ARITY[word]
-        self.no_constants(word, args[: 1 if word in ("sum", "mean") else None])
-        if word in ("sum", "mean") and (module or receiver is not None):
+        library = bool(module) or receiver is not None  # not Python's own sum(E, start)
+        reduces = word in ("sum", "mean") and library
+        self.no_constants(word, args[: 1 if reduces else None])
+        if reduces:
             # np.sum(a, axis, dtype, out, keepdims), torch.sum(input, dim, keepdim); a
             # method may be either library's: E.sum(axis, dtype, out, keepdims)
             most = 3 if module == "torch" else 5
