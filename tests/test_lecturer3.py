@@ -4,8 +4,105 @@ matrices in full at 80 columns, and ``symderiv.render`` is the printers' package
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
+import numpy as np
 import pytest
+
+from symderiv.codegen import generate_linear
+from symderiv.conventions import CONVENTIONS
+from symderiv.numeric import central_difference
+
+#: (N, D, M): N == M too, where a 1-D bias broadcast by numpy would go along the wrong
+#: axis of a wx Y (M, N) without an error.
+SIZES = [(1, 1, 1), (3, 2, 4), (3, 2, 3)]
+
+
+def _linear(convention: str, d: int, m: int) -> Any:
+    """The generated Linear(d, m) of ``convention``, executed as a student would."""
+    namespace: dict[str, Any] = {}
+    exec(compile(generate_linear(convention), "<generated>", "exec"), namespace)
+    return namespace["Linear"](d, m, rng=np.random.default_rng(1))
+
+
+def _bias_shapes(convention: str, m: int) -> list[tuple[int, ...]]:
+    """b as SPEC stores it, (1, M) or (M, 1), and 1-D, (M,), as numpy/PyTorch code does
+    (torch: (M,) is SPEC's, and (1, M) the row the xw convention stores)."""
+    conv = CONVENTIONS[convention]
+    return [(m, 1) if conv.bias_column else (1, m), (m,)]
+
+
+def _torch_grads(
+    torch: Any, convention: str, X: Any, W: Any, b: Any, dY: Any
+) -> tuple[Any, ...]:
+    """Y and ∂L/∂X, ∂L/∂W, ∂L/∂b of L = Σ dY ⊙ Y by torch.autograd, Y from SPEC's
+    formula with b as stored (reshaped to the formula's shape inside the graph, so its
+    gradient comes back in the stored shape, as PyTorch gives a parameter's)."""
+    x, w, bias = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    m = bias.numel()
+    if convention == "xw":
+        Y = x @ w + torch.ones(x.shape[0], 1, dtype=x.dtype) @ bias.reshape(1, m)
+    elif convention == "torch":
+        Y = x @ w.T + bias.reshape(m)
+    elif convention == "column":
+        Y = x @ w.T + torch.ones(x.shape[0], 1, dtype=x.dtype) @ bias.reshape(m, 1).T
+    else:  # wx: samples as columns
+        Y = w @ x + bias.reshape(m, 1) @ torch.ones(x.shape[1], 1, dtype=x.dtype).T
+    (Y * torch.tensor(dY)).sum().backward()
+    return Y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), bias.grad.numpy()
+
+
+# -- codegen: a bias stored 1-D or 2-D, db in b's shape ------------------------------------
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+@pytest.mark.parametrize("sizes", SIZES)
+@pytest.mark.parametrize("stored", [0, 1], ids=["2-D", "1-D"])
+def test_generated_linear_takes_the_bias_1d_or_2d(
+    convention: str, sizes: tuple[int, int, int], stored: int
+) -> None:
+    """forward and backward agree with torch.autograd and with finite differences for b
+    of shape (M,) and of SPEC's 2-D shape, and db comes back in b's shape."""
+    torch = pytest.importorskip("torch")
+    n, d, m = sizes
+    conv = CONVENTIONS[convention]
+    layer = _linear(convention, d, m)
+    rng = np.random.default_rng(7)
+    b_shape = _bias_shapes(convention, m)[stored]
+    W, b = layer.W.copy(), rng.normal(size=b_shape)
+    X = rng.normal(size=conv.shape("X", n, d, m))
+    dY = rng.normal(size=conv.shape("Y", n, d, m))
+    layer.b = b.copy()
+    Y = layer.forward(X)
+    dX = layer.backward(dY)
+    assert layer.b.shape == b_shape and layer.db.shape == b_shape
+    assert np.array_equal(layer.b, b)  # forward does not change what the user stored
+    Y_t, dX_t, dW_t, db_t = _torch_grads(torch, convention, X, W, b, dY)
+    assert np.allclose(Y, Y_t) and np.allclose(dX, dX_t)
+    assert np.allclose(layer.dW, dW_t) and np.allclose(layer.db, db_t)
+
+    def loss(b_: Any) -> float:
+        probe = _linear(convention, d, m)
+        probe.W, probe.b = W, b_
+        return float(np.sum(dY * probe.forward(X)))
+
+    fd = central_difference(loss, b)
+    assert fd.shape == b_shape and np.allclose(layer.db, fd, atol=1e-7)
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_generated_linear_refuses_a_bias_of_another_shape(convention: str) -> None:
+    """b of the wrong length, transposed (where that is not (M,)), or 3-D is refused in
+    one line that names the shapes taken (numpy would broadcast some of them silently)."""
+    d, m = 2, 3
+    conv = CONVENTIONS[convention]
+    X = np.ones(conv.shape("X", m, d, m))  # N == M: a broadcast would not fail
+    row, column = (1, m), (m, 1)
+    accepted = _bias_shapes(convention, m)
+    wrong = [(m + 1,), (1, 1, m), column if row in accepted else row, (m, m)]
+    for shape in wrong:
+        layer = _linear(convention, d, m)
+        layer.b = np.zeros(shape)
+        with pytest.raises(ValueError, match=r"^b must have shape .*; got shape"):
+            layer.forward(X)
 
 
 # -- symderiv.render: the package, callable as render(d, fmt) ----------------------------
