@@ -129,3 +129,72 @@ def test_the_package_calls_a_patched_render(monkeypatch: pytest.MonkeyPatch) -> 
     package = importlib.import_module("symderiv.render")
     monkeypatch.setattr(package, "render", lambda *args, **kwargs: "patched")
     assert symderiv.render(symderiv.derive(n=1, d=1, m=1), "text") == "patched"
+
+
+# -- the terminal: long entries broken over lines rather than left out -------------------
+def _net_page(columns: int, activation: str = "tanh") -> list[str]:
+    from click.testing import CliRunner
+
+    from symderiv.cli import cli
+
+    args = ["derive", "--net", f"affine:3,{activation},affine:2"]
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def _step(lines: list[str], title: str) -> list[str]:
+    """The lines of the step whose heading has ``title``, up to the next step."""
+    start = next(k for k, line in enumerate(lines) if title in line)
+    end = next(
+        (k for k in range(start + 1, len(lines)) if lines[k].startswith("Step ")),
+        len(lines),
+    )
+    return lines[start:end]
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_the_small_network_shows_z2_and_dx_in_full_at_80_columns(
+    activation: str,
+) -> None:
+    """At 80 columns (a projector) Z2 = A1·W2 + 1_N·b2 and ∂L/∂X have entries too long
+    for one line: each is broken over lines, every term shown, instead of a ⋯."""
+    lines = _net_page(80, activation)
+    assert max(len(line) for line in lines) <= 80
+    z2 = _step(lines, "Layer 2 (affine, 2 outputs)")
+    dx = _step(lines, "Reshape into a matrix: ∂L/∂X")
+    for step in (z2, dx):
+        assert not any("⋯" in line for line in step), "\n".join(step)
+    z2_text = "\n".join(z2)
+    for i in (1, 2):
+        for j in (1, 2):  # every term of z⁽²⁾ᵢⱼ = Σₖ a⁽¹⁾ᵢₖ w⁽²⁾ₖⱼ + b⁽²⁾ⱼ
+            for k in (1, 2, 3):
+                assert (
+                    f"a⁽¹⁾{'₁₂'[i - 1]},{'₁₂₃'[k - 1]}⋅w⁽²⁾{'₁₂₃'[k - 1]},{'₁₂'[j - 1]}"
+                    in z2_text
+                )
+    assert "  + a⁽¹⁾₁,₃⋅w⁽²⁾₃,₁ + b⁽²⁾₁" in z2_text  # continued with its sign
+    assert "dz⁽¹⁾₁,₂" in "\n".join(dx)
+
+
+def test_160_columns_keep_each_entry_on_one_line() -> None:
+    """Where the entries fit, nothing is broken: 160 columns draw Z2 as before."""
+    z2 = _step(_net_page(160), "Layer 2 (affine, 2 outputs)")
+    row = "a⁽¹⁾₁,₁⋅w⁽²⁾₁,₁ + a⁽¹⁾₁,₂⋅w⁽²⁾₂,₁ + a⁽¹⁾₁,₃⋅w⁽²⁾₃,₁ + b⁽²⁾₁  a⁽¹⁾₁,₁⋅w⁽²⁾₁,₂"
+    assert any(row in line for line in z2)
+    assert not any("⎢  + " in line for line in z2)
+
+
+def test_a_broken_entry_is_never_read_as_a_number() -> None:
+    """tanh's diagonal 1 − a², too wide for 80 columns even broken, keeps its terms (a
+    column of whole numbers shows only its first line: 1 over − a² would read as 1)."""
+    step = _step(_net_page(80), "Jacobian of vec(A1) with respect to vec(Z1)")
+    assert any("1 − a⁽¹⁾₁,₁²" in line for line in step), "\n".join(step)
+
+
+def test_wrap_terms() -> None:
+    from symderiv.render.terminal import wrap_terms
+
+    assert wrap_terms("a + b − c + d", 2) == ["a + b", "  − c + d"]
+    assert wrap_terms("x₁,₁w₁,₁ + b₁", 1) == ["x₁,₁w₁,₁", "  + b₁"]
+    assert wrap_terms("−a⋅b", 1) == ["−a⋅b"]  # a leading sign is no break
