@@ -232,7 +232,8 @@ def _grid(
 
     ``per_line``: each entry's sum broken after that many terms, its lines left-aligned
     and the rows apart (:func:`wrap_terms`); 0 keeps every entry on one line.
-    None when it would be wider than ``fit`` (measured before any line is drawn);
+    None when it would be wider than ``fit`` (measured before any line is drawn), or,
+    broken, an entry would take more than :data:`MOST_LINES` lines;
     ``memo`` keeps the cells' texts between tries of one matrix.
     """
 
@@ -266,6 +267,8 @@ def _grid(
         ]
         for row in cells
     ]
+    if per_line and any(len(c[0]) > MOST_LINES for row in cells for c in row):
+        return None
     # cells, not characters: z̄'s combining macron takes none
     widths = [
         max(text_width(s) for lines, _ in column for s in lines)
@@ -322,6 +325,9 @@ def _grid(
     return labelled(block, matrix.shape) if shape else block
 
 
+#: An entry broken over more lines would make a matrix taller than it is worth: past
+#: that, entries are left out (⋯) to fit the width, as they always were.
+MOST_LINES = 2
 #: Where an entry's sum may break: before the sign of a term ("a + b − c").
 _TERM_BREAK = re.compile(r" (?=[+−] )")
 
@@ -533,8 +539,9 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
 
     def _wrapped(self, node: Explicit, width: int) -> tuple[TBlock, int] | None:
         """The whole matrix (to the display limits) at most ``width`` cells wide with
-        its long entries broken over lines, as few as can be, or None where even a term
-        a line is too wide; with the spelling it took (an index into :meth:`spellings`).
+        its long entries broken over lines, as few as can be (at most
+        :data:`MOST_LINES`), or None where that is still too wide; with the spelling it
+        took (an index into :meth:`spellings`).
 
         For a matrix that would otherwise leave entries or terms out to fit: a projector
         at 80 columns shows a small network's Z2 = A1·W2 + 1_N·b2 in full this way.
@@ -542,15 +549,12 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
         matrix, blocks = node.matrix, node.blocks
         assert isinstance(matrix, PolyMatrix)
         limit, terms = self.settings.max_entries, self.settings.max_terms
-        rows, cols = (
-            shown_indices(matrix.rows, limit),
-            shown_indices(matrix.cols, limit),
-        )
+        rows = shown_indices(matrix.rows, limit)
+        cols = shown_indices(matrix.cols, limit)
+        spellings = list(enumerate(self.spellings()))[self.floor :]
         memo: dict[tuple[Any, ...], list[str]] = {}
         for per_line in range(terms, 0, -1):
-            for k, (letters, compact) in list(enumerate(self.spellings()))[
-                self.floor :
-            ]:
+            for k, (letters, compact) in spellings:
                 # a sum broken over lines keeps its spaces: a line is short anyway
                 args = (rows, cols, terms, blocks, True, min(compact, 1), 2, memo)
                 block = _grid(matrix, letters, *args, fit=width, per_line=per_line)
