@@ -279,9 +279,11 @@ def test_network_forward_pass_is_not_elided_at_80_columns() -> None:
     d = derive_net(net="affine:3,relu,affine:2", loss="softmax-ce", n=2, d=2)
     step = _steps(render_text(d, 80))[2]  # Z1 = X·W1 + 1_N·b1, entry by entry
     assert "⋯" not in step
+    assert "ᵀ" not in step.split("Z1 = X·W1")[1]  # drawn 2×3, not as its transpose
     spelled = step.replace("⋅", "").replace(" ", "")  # whatever the spelling
     for j in "₁₂₃":
-        assert f"x₂,₁w⁽¹⁾₁,{j}+x₂,₂w⁽¹⁾₂,{j}+b⁽¹⁾{j}" in spelled
+        for term in (f"x₂,₁w⁽¹⁾₁,{j}", f"+x₂,₂w⁽¹⁾₂,{j}", f"+b⁽¹⁾{j}"):
+            assert term in spelled
 
 
 @pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
@@ -334,3 +336,32 @@ def test_an_entry_written_out_orders_its_factors_as_the_matrix_above(
             assert first in "\n".join(lines[: k - 1]), line
             checked += 1
     assert checked == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--n", "3", "--d", "4", "--m", "2", "--convention", "torch"],
+        ["--loss", "mse", "--n", "3"],
+        ["--net", "affine:3,relu,affine:2", "--loss", "softmax-ce", "--n", "2"],
+        ["--net", "affine:3,tanh,affine:2", "--method", "all"],
+    ],
+)
+def test_only_a_row_is_drawn_transposed_at_80_columns(
+    runner: CliRunner, args: list[str]
+) -> None:
+    """A matrix too wide for 80 columns breaks its entries over lines before it is drawn
+    as its transpose: a 2×3 drawn 3×2 with a small ᵀ reads as the wrong shape (the
+    lecturer review). A long row drawn as a column with ᵀ stays (J_L rows)."""
+    out = runner.invoke(cli, ["derive", *args], env={"COLUMNS": "80"}).stdout
+    lines = out.splitlines()
+    transposed = [k for k, line in enumerate(lines) if "⎤ᵀ" in line]
+    assert transposed or args[0] != "--net"  # the networks do draw rows as columns
+    for k in transposed:
+        label = next(
+            m
+            for line in lines[k : k + 40]
+            if (m := re.search(r"ᵀ? +\((\d+)×\d+\)$", line))
+        )
+        assert label.group(1) == "1", "\n".join(lines[k : k + 8])
+    assert max(len(line) for line in lines) <= 80

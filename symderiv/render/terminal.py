@@ -233,7 +233,8 @@ def _grid(
     ``per_line``: each entry's sum broken after that many terms, its lines left-aligned
     and the rows apart (:func:`wrap_terms`); 0 keeps every entry on one line.
     None when it would be wider than ``fit`` (measured before any line is drawn), or,
-    broken, an entry would take more than :data:`MOST_LINES` lines;
+    broken, an entry would take more than :data:`MOST_LINES` lines or the matrix more
+    than :data:`MOST_HEIGHT`;
     ``memo`` keeps the cells' texts between tries of one matrix.
     """
 
@@ -267,7 +268,10 @@ def _grid(
         ]
         for row in cells
     ]
-    if per_line and any(len(c[0]) > MOST_LINES for row in cells for c in row):
+    if per_line and (
+        any(len(c[0]) > MOST_LINES for row in cells for c in row)
+        or sum(max(len(c[0]) for c in row) + 1 for row in cells) - 1 > MOST_HEIGHT
+    ):
         return None
     # cells, not characters: z̄'s combining macron takes none
     widths = [
@@ -325,9 +329,12 @@ def _grid(
     return labelled(block, matrix.shape) if shape else block
 
 
-#: An entry broken over more lines would make a matrix taller than it is worth: past
-#: that, entries are left out (⋯) to fit the width, as they always were.
-MOST_LINES = 2
+#: An entry broken over more lines, or a matrix of broken entries taller than a
+#: projector's screen shows with its equation, is more than it is worth: past that,
+#: entries are left out (⋯) to fit the width, as they always were. A network's 2×3 Z1
+#: (three terms an entry) is drawn in full at 80 columns; a 5×4 ∂L/∂X elides columns.
+MOST_LINES = 3
+MOST_HEIGHT = 12
 #: Where an entry's sum may break: before the sign of a term ("a + b − c").
 _TERM_BREAK = re.compile(r" (?=[+−] )")
 
@@ -616,6 +623,13 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 return (
                     block if whole else self._unwrapped_or(node, width, block, needed)
                 )
+            if not row and not whole:
+                # a matrix keeps its rows and columns where its entries can be broken
+                # over lines: a transpose on a page of matrices reads as the wrong shape
+                wrapped = self._wrapped(node, width)
+                if wrapped is not None:
+                    self.needed = max(needed, wrapped[1])
+                    return wrapped[0]
             # drawn transposed with ᵀ (so long entries need not be elided), the label
             # of the matrix itself (1×k) after the ᵀ
             drawn, self.needed = self.needed, needed
