@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import difflib
 import io
 import json
 import linecache
@@ -94,67 +95,144 @@ def dumps(document: Mapping[str, Any]) -> str:
 
 
 # -- platform formats -------------------------------------------------------------------------
-def _title(data: Mapping[str, Any]) -> str:
-    return f"∂L/∂{data.get('letter') or data.get('variable') or '?'}"
+#: One checked answer: :func:`symderiv.check.check_dict`'s JSON, or a :func:`batch` result.
+Result = Mapping[str, Any]
 
 
-def gradescope(data: Mapping[str, Any], points: float = 1.0) -> dict[str, Any]:
-    """Gradescope's ``results.json`` for one checked answer.
+def _title(data: Result) -> str:
+    """A test's name: ∂L/∂W, or for a batch line read as no answer, ``line 3``."""
+    letter = data.get("letter") or data.get("variable")
+    if not letter and data.get("line") is not None:
+        return f"line {data['line']}"
+    return f"∂L/∂{letter or '?'}"
 
-    One test, ``name`` ∂L/∂W, ``score`` ``points`` or 0 of ``max_score`` ``points``,
-    ``status`` passed or failed, ``output`` the message (text); the check's own JSON goes
-    to ``extra_data``. An unreadable formula scores 0 with its message (Gradescope has
-    no "not gradable").
+
+def _submission(results: Sequence[Result]) -> list[Result]:
+    """``results`` (of :func:`batch`) as the answers of one submission, for a platform's
+    ``results.json``, which holds one student's.
+
+    Raises:
+        UsageError: there are none; they carry the ids of two students or more (a
+            class: its results are a table, one row per answer); or one variable is
+            answered twice (each answer would score).
+    """
+    answers = list(results)
+    if not answers:
+        raise UsageError("there are no answers to grade")
+    students = dict.fromkeys(
+        None if a.get("id") is None or str(a["id"]).strip() == "" else str(a["id"])
+        for a in answers
+    )
+    if len(students) > 1:
+        listed = ", ".join(
+            "no id" if s is None else clip(repr(s), 40) for s in list(students)[:3]
+        )
+        raise UsageError(
+            f"a results.json holds one submission, but these are the answers of "
+            f"{len(students)} students ({listed}{', …' if len(students) > 3 else ''}); "
+            "grade a class with check --batch --format csv or json (one row per "
+            "answer), or run check once per submission"
+        )
+    lines: dict[str, list[Any]] = {}  # variable -> the lines answering it
+    for answer in answers:
+        if answer.get("variable"):
+            lines.setdefault(answer["variable"], []).append(answer.get("line"))
+    for answer in answers:
+        at = lines.get(answer.get("variable") or "", [])
+        if len(at) > 1:
+            raise UsageError(
+                f"a results.json scores each answer once, but {_title(answer)} is "
+                f"answered {len(at)} times (lines {', '.join(map(str, at))}): keep one"
+            )
+    return answers
+
+
+def gradescope(data: Result | Sequence[Result], points: float = 1.0) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one submission: one checked answer, or the
+    answers of one student's batch (:func:`batch`'s results: ``check --batch FILE``
+    with the answers of one submission), one test each, in order.
+
+    Each test: ``name`` ∂L/∂W, ``score`` ``points`` or 0 of ``max_score`` ``points``,
+    ``status`` passed or failed, ``output`` the message (text). The top ``score`` is
+    their sum; its ``output`` is the message of one answer (whose check JSON goes to
+    ``extra_data``), or of several "2 of 3 answers right." (each test has its own JSON
+    in ``extra_data``). An unreadable formula or an empty answer scores 0 with its
+    message (Gradescope has no "not gradable").
 
     Raises:
         UsageError: ``points`` is negative, nan or infinite (JSON has no NaN or
-            Infinity, and Gradescope rejects a document with them).
+            Infinity, and Gradescope rejects a document with them); or the results
+            are no one submission's (see :func:`_submission`).
     """
     if not (math.isfinite(points) and points >= 0):
         raise UsageError(f"points must be a finite number >= 0, got {points!r}")
-    score = points if data["ok"] else 0.0
-    output = {"output": data["message"], "output_format": "text"}
-    return {
-        "score": score,
-        **output,
-        "tests": [
-            {
-                "name": _title(data),
-                "score": score,
-                "max_score": points,
-                "status": "passed" if data["ok"] else "failed",
-                **output,
-            }
-        ],
-        "extra_data": dict(data),
+    one = isinstance(data, Mapping)
+    answers = [data] if isinstance(data, Mapping) else _submission(data)
+    tests = [
+        {
+            "name": _title(answer),
+            "score": points if answer["ok"] else 0.0,
+            "max_score": points,
+            "status": "passed" if answer["ok"] else "failed",
+            "output": answer["message"],
+            "output_format": "text",
+            **({} if one else {"extra_data": dict(answer)}),
+        }
+        for answer in answers
+    ]
+    right = sum(1 for answer in answers if answer["ok"])
+    document = {
+        "score": sum(test["score"] for test in tests),
+        "output": answers[0]["message"]
+        if one
+        else f"{right} of {len(answers)} answers right.",
+        "output_format": "text",
+        "tests": tests,
     }
+    return {**document, "extra_data": dict(answers[0])} if one else document
 
 
-def prairielearn(data: Mapping[str, Any]) -> dict[str, Any]:
-    """PrairieLearn's external-grader ``results.json`` for one checked answer.
+def prairielearn(data: Result | Sequence[Result]) -> dict[str, Any]:
+    """PrairieLearn's external-grader ``results.json`` for one submission: one checked
+    answer, or the answers of one student's batch (a question with several fields,
+    whose ``submitted_answers`` are one wide JSON line), one test each, in order.
 
-    ``score`` in [0, 1], ``message``, one test (``points`` of ``max_points`` 1); an
-    unreadable formula is ``gradable: false`` with its ``format_errors``, so the student
-    loses no attempt.
+    ``score`` in [0, 1], the fraction right; ``message``; each test ``points`` of
+    ``max_points`` 1. An unreadable formula or an empty answer makes the submission
+    ``gradable: false`` with ``format_errors`` (each named by its variable when there
+    are several), as PrairieLearn's own fields do, so the student loses no attempt.
+
+    Raises:
+        UsageError: the results are no one submission's (see :func:`_submission`).
     """
-    if not data["gradable"]:
+    one = isinstance(data, Mapping)
+    answers = [data] if isinstance(data, Mapping) else _submission(data)
+    errors = [
+        a["message"] if one else f"{_title(a)}: {a['message']}"
+        for a in answers
+        if not a["gradable"]
+    ]
+    if errors:
         return {
             "gradable": False,
-            "format_errors": [data["message"]],
-            "message": data["message"],
+            "format_errors": errors,
+            "message": "\n".join(errors),
         }
-    score = 1.0 if data["ok"] else 0.0
+    right = sum(1 for answer in answers if answer["ok"])
     return {
         "gradable": True,
-        "score": score,
-        "message": data["message"],
+        "score": right / len(answers),
+        "message": answers[0]["message"]
+        if one
+        else f"{right} of {len(answers)} answers right.",
         "tests": [
             {
-                "name": _title(data),
-                "points": score,
+                "name": _title(answer),
+                "points": 1.0 if answer["ok"] else 0.0,
                 "max_points": 1,
-                "message": data["message"],
+                "message": answer["message"],
             }
+            for answer in answers
         ],
     }
 
@@ -238,6 +316,10 @@ _LAYOUTS = (
     "'n', 'd', 'm' or 'sizes'; or, for one row per student (the wide layout), a "
     "column per answer named for its variable, such as dX, dW, db, besides those"
 )
+#: The columns of the long layout, in lower case (the id's other names aside).
+_LONG = ("formula", *VARIABLE_COLUMNS, *SETTINGS)
+#: The long columns a typo of which can be told (n, d and m are too short).
+_TYPO_OF = ("formula", *VARIABLE_COLUMNS, "convention", "sizes")
 
 
 def read_rows(
@@ -265,6 +347,12 @@ def read_rows(
     letter): that header is refused. With several formula columns, a formula's commas
     cannot be told from the separators: such a formula must be quoted.
 
+    A long row's columns (a JSON object's keys too) are read in any case, and the
+    others are not read: ``notes`` gets one line naming them, unless one looks like a
+    mistyped column (``conv``, ``formulas``) or two name one column (``Formula`` and
+    ``formula``, ``variable`` and ``wrt``): that header is refused (that JSON line is
+    a :class:`RowError`).
+
     Raises:
         UsageError: the file cannot be read at all, its CSV header fits neither
             layout, or it has more than :data:`MAX_ROWS`.
@@ -274,30 +362,84 @@ def read_rows(
     shown = "--batch " + ("standard input" if path == "-" else repr(path))
     text = read_text(path, shown, "a CSV or JSON Lines file", stdin=True)
     ignored: dict[str, None] = {}  # the wide columns not graded, in order
+    skipped: dict[str, None] = {}  # the long ones not read
     if path.endswith((".jsonl", ".ndjson")) or text.lstrip().startswith("{"):
-        rows = list(_json_lines(text, names, defaults.convention, ignored))
-        what = "keys"
+        rows = list(_json_lines(text, names, defaults.convention, ignored, skipped))
+        what = "key"
     else:
-        rows = list(_csv_rows(text, path, names, defaults.convention, ignored))
-        what = "columns"
+        rows = list(_csv_rows(text, path, names, defaults.convention, ignored, skipped))
+        what = "column"
     if len(rows) > MAX_ROWS:
         raise UsageError(
             f"the batch file has {len(rows):,} rows; the limit is {MAX_ROWS:,}"
         )
-    if ignored and notes is not None:
-        listed = ", ".join(clip(repr(k), 40) for k in list(ignored)[:8])
-        more = f" and {len(ignored) - 8} more" if len(ignored) > 8 else ""
-        one = len(ignored) == 1
-        notes.append(
-            f"the {what[:-1] if one else what} {listed}{more} name{'s' * one} no "
-            "variable: not graded"
-        )
+    if notes is not None:
+        unread = "{are} not read (a row's are id, variable, formula, convention, "
+        unread += "n, d, m, sizes)"
+        for keys, said in (
+            (ignored, "name{s} no variable: not graded"),  # wide
+            (skipped, unread),  # long
+        ):
+            if keys:
+                listed = ", ".join(clip(repr(k), 40) for k in list(keys)[:8])
+                more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
+                one = len(keys) == 1
+                verb = said.format(s="s" * one, are="is" if one else "are")
+                notes.append(f"the {what}{'s' * (not one)} {listed}{more} {verb}")
     return rows
 
 
 def _normal(key: str) -> str:
     """A column's name as :data:`ID_COLUMNS` says it: lower case, spaces and hyphens _."""
     return re.sub(r"[\s-]+", "_", key.strip().lower())
+
+
+@lru_cache(maxsize=64)  # the lines of a JSON Lines file mostly have the same keys
+def _long_keys(keys: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The keys of a long header that are not read, as written: of the pairs (a key
+    as written, in lower case with the id's column named ``id``), those whose lower
+    case is not of :data:`_LONG` (a key without a name is left out).
+
+    Raises:
+        UsageError: a key looks like a mistyped column (``conv`` for convention: its
+            rows would be graded in the default convention), or two keys name one
+            column (``Formula`` and ``formula``; ``variable`` and ``wrt``).
+    """
+    seen: dict[str, tuple[int, str]] = {}  # column -> (where, its key as written)
+    unread: list[str] = []
+    typos: list[tuple[str, str]] = []  # (the key, the column it looks like)
+    for at, (written, key) in enumerate(keys):
+        if key in _LONG:
+            column = "variable" if key in VARIABLE_COLUMNS else key
+            first = seen.setdefault(column, (at, written))
+            if first[0] != at:
+                what = "the variable" if column == "variable" else repr(column)
+                raise UsageError(f"{first[1]!r} and {written!r} both name {what}")
+        elif key.strip() and (typo := _typo(key)) is not None:
+            typos.append((clip(repr(written), 40), repr(typo)))
+        elif key.strip():
+            unread.append(written)
+    if typos:
+        keys_, meant = (", ".join(t[k] for t in typos[:3]) for k in (0, 1))
+        more = ", …" if len(typos) > 3 else ""
+        are = "is no column" if len(typos) == 1 else "are no columns"
+        raise UsageError(f"{keys_}{more} {are} it reads (did you mean {meant}?)")
+    return tuple(unread)
+
+
+@lru_cache(maxsize=1024)
+def _typo(key: str) -> str | None:
+    """The long column ``key`` (lower case, not one of them) looks like a typo of:
+    ``conv``, ``convension`` for convention; ``formulas``, ``formula2`` for formula;
+    ``size`` for sizes. None for any other column (comment, email, score) and for
+    the id's other names (sid, name)."""
+    if _normal(key) in ID_COLUMNS:
+        return None
+    for name in _TYPO_OF:  # formula2, Formula (dW); conv, form
+        if key.startswith(name) or (len(key) >= 3 and name.startswith(key)):
+            return name
+    close = difflib.get_close_matches(key, _TYPO_OF, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _id_column(keys: Iterable[str]) -> str | None:
@@ -313,6 +455,7 @@ def _json_lines(
     names: tuple[tuple[str, str], ...],
     convention: str,
     ignored: dict[str, None],
+    skipped: dict[str, None],
 ) -> Iterator[Row | RowError | WideRow]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -325,18 +468,31 @@ def _json_lines(
         if not isinstance(row, dict):
             yield RowError(number, f"line {number} is not a JSON object")
             continue
-        row.pop("line", None)  # the reader's own
+        row = {k: v for k, v in row.items() if k.strip().lower() != "line"}  # ours
         key = _id_column(row)  # {"student": "ana", ...} or {"ID": 7, ...}: its id
+        # a long row's keys in any case, as a CSV header's: {"Variable": "W", ...}
+        lower = {k: "id" if k == key else k.strip().lower() for k in row}
+        if (
+            "formula" in lower.values()
+            or set(VARIABLE_COLUMNS) & set(lower.values())
+            or all(k in SETTINGS for k in lower.values())
+        ):
+            try:
+                skipped.update(dict.fromkeys(_long_keys(tuple(lower.items()))))
+            except UsageError as exc:
+                yield RowError(
+                    number,
+                    f"line {number} has the keys {clip(', '.join(row), 200)}; "
+                    f"{_LAYOUTS}: {exc}",
+                    row.get(key) if key is not None else None,
+                )
+                continue
+            read = {lower[k]: v for k, v in row.items() if lower[k] in _LONG}
+            yield {**read, "line": number}  # a long row (or with no answer: check_row)
+            continue
         row = {("id" if k == key else k): v for k, v in row.items()}
         row["line"] = number
         keys = tuple(k for k in row if k != "line")
-        if (
-            "formula" in row
-            or set(VARIABLE_COLUMNS) & set(row)
-            or all(k.strip().lower() in SETTINGS for k in keys)
-        ):
-            yield row  # a long row (or one without answers: check_row says so)
-            continue
         try:
             columns, unread = _answer_columns(keys, names, convention)
         except UsageError as exc:
@@ -431,6 +587,7 @@ def _csv_rows(
     names: tuple[tuple[str, str], ...],
     convention: str,
     ignored: dict[str, None],
+    skipped: dict[str, None],
 ) -> Iterator[Row | RowError | WideRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -453,6 +610,11 @@ def _csv_rows(
         if "formula" not in header or not set(VARIABLE_COLUMNS) & set(header):
             # every row would be ungradable: say it once, before grading anything
             raise UsageError(refused)
+        try:  # conv for convention would grade every row in the default one
+            pairs = tuple(zip(written, header, strict=True))
+            skipped.update(dict.fromkeys(_long_keys(pairs)))
+        except UsageError as exc:
+            raise UsageError(f"{refused}: {exc}") from None
     elif any(header):
         keys = tuple(
             "id" if h == "id" else w for h, w in zip(header, written, strict=True)

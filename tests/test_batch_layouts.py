@@ -333,13 +333,13 @@ def test_a_wide_file_in_every_output_format(runner: CliRunner, tmp_path: Path) -
         ("s3", "b", "false", "row"),
     ]
     assert rows[5]["formula"] == "np.mean(dY, axis=0)" and rows[5]["reason"] == "scale"
-    # one results.json is one answer: a class's file is refused, once, with no output
+    # one results.json is one submission: a class's file is refused, once, with no
+    # output, saying what to use instead (one student's answers are graded: test_batch3)
     for fmt in ("gradescope", "prairielearn"):
         refused = _run(runner, tmp_path, text, "--format", fmt)
         assert refused.exit_code == 2 and refused.stdout == ""
-        assert (
-            "--format gradescope and prairielearn are for one answer" in refused.stderr
-        )
+        assert "a results.json holds one submission" in refused.stderr
+        assert "--format csv or json" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
 
 

@@ -26,6 +26,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "reason",
     "hint",
     "message",
+    "given",  # last: it came later, and sheets that read the columns by place still do
 )
 
 
@@ -54,8 +55,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     default="text",
     show_default=True,
     help="text; json (one object; with --batch one per line); gradescope or "
-    "prairielearn (their results.json); csv (with --batch: one row per answer; a "
-    "cell that starts with = + - @ gets a ' in front, so no formula runs).",
+    "prairielearn (their results.json; with --batch, of one submission's answers, a "
+    "test each); csv (with --batch: one row per answer; a cell that starts with "
+    "= + - @ gets a ' in front, so no formula runs).",
 )
 @click.option(
     "--points",
@@ -63,8 +65,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     default=1.0,
     show_default=True,
     callback=lambda _ctx, _param, value: _finite_points(value),
-    help="max_score of the answer with --format gradescope, and each right answer's "
-    "score with --batch (a finite number >= 0).",
+    help="max_score of each answer with --format gradescope, and each right "
+    "answer's score with --batch (a finite number >= 0).",
 )
 @click.option(
     "--batch",
@@ -72,10 +74,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     help="Check every answer in a CSV or JSON Lines file: one per row (id, variable, "
     "formula, and optionally convention, n, d, m or sizes), or one row per student "
     "with a column per answer named for its variable (id, dX, dW, db; a formula with "
-    "commas quoted; other columns are not graded); variables in any case; the id "
+    "commas quoted); column names and variables in any case; a column not read is "
+    "named on stderr, one that looks mistyped (conv) refuses FILE; the id "
     "column may be named id, student_id, sid, student, username, login, email or "
     "name. Writes one JSON result per answer, or with --format csv a table a "
-    "spreadsheet opens.",
+    "spreadsheet opens; with --format gradescope or prairielearn, FILE holds one "
+    "submission (one student's answers) and gets one results.json.",
 )
 @output_option("the result")
 def check(
@@ -136,7 +140,8 @@ def check(
     first entry that differs, with both values, and the sizes where it fails); 2 if
     FORMULA cannot be read or checked (with --format json: gradable false).
     --batch exits 0 once every row has its result, 2 when FILE cannot be read or
-    has no rows. Put -- before a formula that starts with a minus.
+    has no rows (or, for gradescope and prairielearn, is no one submission). Put --
+    before a formula that starts with a minus.
 
     \b
     Examples:
@@ -155,11 +160,6 @@ def check(
             raise UsageError(
                 "--batch reads the formulas and variables from FILE; "
                 "give neither FORMULA nor --wrt"
-            )
-        if fmt not in ("text", "json", "csv"):
-            raise UsageError(
-                "--batch writes JSON Lines (--format json) or CSV (--format csv); "
-                "--format gradescope and prairielearn are for one answer"
             )
         _batch(batch, defaults, output, fmt, points)
         return
@@ -240,8 +240,9 @@ def _one(
 def _batch(
     path: str, defaults: Defaults, output: str | None, fmt: str, points: float
 ) -> None:
-    """Every row of ``path`` checked: JSON Lines (text, json) or CSV (csv); a right
-    answer scores ``points``."""
+    """Every row of ``path`` checked: JSON Lines (text, json), CSV (csv), or, for one
+    submission's answers, the platform's results.json (gradescope, prairielearn); a
+    right answer scores ``points``."""
     import csv
     import io
 
@@ -257,12 +258,32 @@ def _batch(
             f"--batch {shown} has no rows to check (a header line, then one row per "
             "answer: id, variable, formula; or one row per student: id, dX, dW, db)"
         )
+    platform = fmt in ("gradescope", "prairielearn")
+    convention = defaults.convention
+    # a submission without an id is the usual one; a repeat is refused below
     results = [
         {**result, "score": points if result["ok"] else 0.0}
-        for result in grade.batch(rows, defaults, notes)
+        for result in grade.batch(rows, defaults, None if platform else notes)
     ]
     for note in notes:
         click.echo(f"symderiv: note: {note}", err=True)
+    if platform:  # one student's answers: one results.json, a test per answer
+        # a student's file must not pick the convention its answer is right in
+        own = [r for r in results if r["gradable"] and r["convention"] != convention]
+        if own:
+            raise UsageError(
+                f"line {own[0]['line']} is graded in convention "
+                f"{own[0]['convention']!r}, but --convention is {convention!r}: a "
+                "submission's answers are graded in the command's convention (leave "
+                "out its 'convention' column)"
+            )
+        document = (
+            grade.gradescope(results, points)
+            if fmt == "gradescope"
+            else grade.prairielearn(results)
+        )
+        show(grade.dumps(document), "text", output)
+        return
     if fmt != "csv":
         show("".join(grade.dumps(result) for result in results), "text", output)
         return
