@@ -19,12 +19,12 @@ if _interrupt.is_command():
     _interrupt.install()
 
 # Nothing here imports sympy at import time, so the CLI starts fast.
+from . import render  # noqa: E402  (the printers' package, callable as render(d, fmt))
 from .conventions import CONVENTIONS, Config, Convention  # noqa: E402
 from .derive import derive  # noqa: E402
 from .errors import SymderivError  # noqa: E402
 from .guard import Estimate, estimate, guard  # noqa: E402
 from .layer import AffineLayer  # noqa: E402
-from .render import render  # noqa: E402  (the function; printers load lazily)
 from .steps import Check, Derivation, Result, Step, StepKind  # noqa: E402
 
 __all__ = [

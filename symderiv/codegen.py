@@ -70,12 +70,24 @@ def _check_shape(
     )
 
 
+def _bias(b: NDArray[np.float64], out_features: int) -> NDArray[np.float64]:
+    """The bias b as the formulas use it, {b_shape_code}, from b stored so
+    or as {b_other}: backward gives ∂L/∂b the shape b is stored in."""
+    shape, other = {b_shape_code}, {b_other}
+    if np.shape(b) not in (shape, other):
+        raise ValueError(
+            f"{L.b} must have shape {b_shape_code} or {b_other}"
+            f" = {{shape}} or {{other}}; got shape {{np.shape(b)}}"
+        )
+    return np.reshape(b, shape)
+
+
 class Linear:
     """Affine layer {forward} ({name} convention).
 
     Attributes:
         {L.W}: weights, {W_shape_code}.
-        {L.b}: bias, {b_shape_code}.
+        {L.b}: bias, {b_shape_code} or {b_other}.
         {L.X}: the input saved by forward, {X_shape_code}.
         N: the batch size saved by forward.
 {grad_attrs}
@@ -102,6 +114,7 @@ class Linear:
     def forward(self, {L.X}: NDArray[np.float64]) -> NDArray[np.float64]:
         {forward_doc}
 {X_check}
+{b_line}
         self.{L.X} = {L.X}
         self.N = {L.X}.shape[{batch_axis}]
         {L.Y} = {forward_code}
@@ -123,7 +136,7 @@ class Linear:
 _TAKEN = frozenset(
     {"self", "np", "NDArray", "annotations", "rng", "scale", "in_features"}
     | {"out_features", "Linear", "forward", "backward", "N", "int", "None"}
-    | {"_check_shape", "ValueError"}
+    | {"_check_shape", "_bias", "ValueError"}
 )
 
 
@@ -248,7 +261,15 @@ def generate_linear(
     sizes = {"N": "self.N"}
     forward = conv.forward()
     forward_rhs = formula_text(forward, L)
-    fwd_names = {"X": L.X, "W": f"self.{L.W}", "b": f"self.{L.b}"}
+    # b as the formulas use it (from b stored so or 1-D, as numpy and PyTorch code do),
+    # a local of forward; backward gives db the shape b is stored in.
+    other = "(1, out_features)" if flat else "(out_features,)"
+    out_axis = w_dims.index("out_features")
+    b_line = _commented(
+        f"        {L.b} = _bias(self.{L.b}, self.{L.W}.shape[{out_axis}])",
+        f"{shape_code('b')}, however {L.b} is stored",
+    )
+    fwd_names = {"X": L.X, "W": f"self.{L.W}", "b": L.b}
     bwd_names = {"X": f"self.{L.X}", "W": f"self.{L.W}", "b": f"self.{L.b}", "dY": L.dY}
 
     formulas, code_lines, grad_attrs, grad_decls, stored = [], [], [], [], []
@@ -267,9 +288,20 @@ def generate_linear(
             code_lines.append(line + comment)
         else:  # long --names: the comment above the line
             code_lines += [f"        # {text}, {shape_text}", line]
+        if var == "b":
+            code_lines.append(
+                _commented(
+                    f"        {target_name} = {target_name}.reshape(self.{L.b}.shape)",
+                    f"in the shape {L.b} is stored in",
+                )
+            )
+            shape_text += f" or (1, {L.M})" if flat else f" or ({L.M},)"
         if target_name.startswith("self."):
             what = f"∂L/∂{L.of(var)} after backward"
-            grad_attrs.append(f"        {name}: {what}, {shape_text}.")
+            attr = f"        {name}: {what}, {shape_text}."
+            if len(attr) > _WIDTH:  # long --names: the shapes on a line of their own
+                attr = f"        {name}: {what},\n            {shape_text}."
+            grad_attrs.append(attr)
             grad_decls.append(f"    {name}: NDArray[np.float64]")
             stored.append(name)
     if conv.name == "column" and not {"dW", "db"} & set(grads.values()):
@@ -319,6 +351,8 @@ def generate_linear(
         dY_check=check_call(L.dY, "Y", "self.N"),  # the batch forward saw
         batch_axis=1 if conv.samples_as_columns else 0,
         b_shape_code=shape_code("b"),
+        b_other=other,
+        b_line=b_line,
         grad_attrs="\n".join(grad_attrs),
         grad_decls="\n".join(grad_decls),
         forward_code=numpy_code(forward, fwd_names, sizes, flat_rows=flat),
@@ -341,6 +375,12 @@ def _wrap(parts: list[str], sep: str, indent: int) -> str:
         else:
             lines[-1] = joined
     return ("\n" + " " * indent).join(lines)
+
+
+def _commented(line: str, comment: str) -> str:
+    """``line`` with ``# comment`` after it when that keeps to 88 columns."""
+    whole = f"{line}  # {comment}"
+    return whole if len(whole) <= _WIDTH else line
 
 
 def _docstring(text: str) -> str:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from .errors import ChoiceError, DisplayNameError, ShapeError, clip
 from .notation import (
@@ -69,6 +69,9 @@ PREFIX: Mapping[str, str] = {
 
 #: A display name: a letter, then letters or digits (ASCII only, as are the classes).
 _LETTERS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+#: A display name in ``symderiv check`` only: a Python identifier, letters and digits
+#: after a letter with single underscores between them (A_prev, dA_prev); never LaTeX.
+_IDENTIFIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*\Z")
 #: A size name: letters or digits after a letter, optionally one subscript (C_in, d_out).
 _SIZE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?\Z")
 #: The largest size accepted at all; below it :func:`symderiv.derive.guard` refuses, with
@@ -302,11 +305,15 @@ def parse_wrt(text: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(v for v in VARIABLES if v in items)
 
 
-def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
+def parse_names(
+    text: str | Mapping[str, str] | None, identifiers: bool = False
+) -> dict[str, str]:
     """Display-letter overrides from ``"X=A,Y=Z,dY=dLdZ"``.
 
     Each value is a letter followed by letters or digits (at most 12 characters): nothing
-    else ever reaches LaTeX.
+    else ever reaches LaTeX. With ``identifiers`` (``symderiv check``, whose names only
+    ever reach its messages) a role's name may have underscores, as Python names do:
+    ``X=A_prev,dY=dZ``.
 
     >>> parse_names("X=A,dY=dLdZ")
     {'X': 'A', 'dY': 'dLdZ'}
@@ -341,10 +348,14 @@ def parse_names(text: str | Mapping[str, str] | None) -> dict[str, str]:
         if role in names:
             raise DisplayNameError(f"--names: role {role!r} is given twice")
         pattern = _SIZE_NAME_RE if role in SIZES else _LETTERS_RE
+        if identifiers and role in NAMEABLE:
+            pattern = _IDENTIFIER_RE
         if not pattern.match(letters) or len(letters) > _MAX_NAME:
             odd = next((c for c in letters if not c.isascii()), None)
             why = f" ({odd!r} is U+{ord(odd):04X}, not ASCII)" if odd else ""
             sub = ", optionally one _subscript" if role in SIZES else ""
+            if pattern is _IDENTIFIER_RE:
+                sub = ", single underscores between them"
             # the value as typed: repr would double the backslash of \alpha; it is kept
             # for what would not print (a tab, a no-break space)
             shown = f"'{letters}'" if letters.isprintable() else repr(letters)
@@ -483,6 +494,9 @@ class Config:
     upstream: str | None = None
     bold: bool = False
     values: int | None = None
+    #: Whether a role's display name may have underscores (:func:`parse_names`): only
+    #: ``symderiv check``'s Config (:class:`symderiv.check.CheckConfig`), never a printer's.
+    identifiers: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         for name in ("n", "d", "m"):
@@ -494,7 +508,7 @@ class Config:
         choose(self.method, METHODS, "method")
         check_loss(self.conv, self.loss)
         object.__setattr__(self, "wrt", parse_wrt(self.wrt))
-        names = parse_names(self.names)
+        names = parse_names(self.names, self.identifiers)
         object.__setattr__(self, "names", dict(sorted(names.items())))
         _check_letters(self.letters, self.names)
         if isinstance(self.index_base, bool) or self.index_base not in INDEX_BASES:

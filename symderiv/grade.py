@@ -41,7 +41,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .algebra import Poly, PolyMatrix
-from .check.grammar import Formula
+from .check.grammar import CheckConfig, Formula
 from .check.shapes import Dim, sizes_listed, sizes_text
 from .check.values import _grid
 from .check.verdict import (
@@ -85,7 +85,7 @@ def formula(
         FormulaError: the formula cannot be read
             (:func:`symderiv.check.parse_error_dict` gives its JSON).
     """
-    config = Config(n=n, d=d, m=m, convention=convention, names=dict(names or {}))
+    config = CheckConfig(n=n, d=d, m=m, convention=convention, names=dict(names or {}))
     return check_formula(config, var, text)
 
 
@@ -809,7 +809,7 @@ def _config(
     n: int, d: int, m: int, convention: str, names: tuple[tuple[str, str], ...]
 ) -> Config:
     """A row's Config (cached: a class has few distinct settings)."""
-    return Config(n=n, d=d, m=m, convention=convention, names=dict(names))
+    return CheckConfig(n=n, d=d, m=m, convention=convention, names=dict(names))
 
 
 @lru_cache(maxsize=256)

@@ -24,6 +24,7 @@ from symderiv.check.grammar import (
     FormulaLimitError,
     FormulaShapeError,
     FormulaSyntaxError,
+    Matmul,
     Names,
     Neg,
     NpOnes,
@@ -40,12 +41,6 @@ from symderiv.errors import FormulaError, SymderivError, UsageError
 from symderiv.notation import Prod, Scalar, Sym, T
 
 XW = Config(n=2, d=3, m=4)
-ALLOWED = (
-    "allowed: names X, W, b, Y, dY, T, sizes N, D, M, numbers, operators @ * + - / .T, "
-    "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape, "
-    "E.shape[0], len(E), E[:, None]; "
-    "or PyTorch's .t() .mm() torch.ones(N, 1), dim= keepdim="
-)
 
 
 def tree(text: str, config: Config = XW) -> object:
@@ -134,7 +129,8 @@ def test_tree_is_notation_with_python_precedence() -> None:
 
 def test_numpy_spellings() -> None:
     assert tree("np.dot(X.T, dY)") == Dot(T(X), dY) == tree("X.T.dot(dY)")
-    assert tree("numpy.matmul(X.T, dY)") == Prod(T(X), dY)
+    # np.matmul is @ as a call (Matmul: a literal 1 in it is the number, as in numpy)
+    assert tree("numpy.matmul(X.T, dY)") == Matmul(T(X), dY)
     assert tree("np.transpose(X)") == T(X) == tree("X.transpose()")
     assert tree("X.T @ dout") == Prod(T(X), dY) == tree("X.T @ grad_out")
     assert tree("np.sum(dY, axis=0)") == Reduce("sum", dY, 0)
@@ -230,7 +226,8 @@ def test_refused_with_token_and_column(text: str, needle: str, column: int) -> N
     assert needle in message
     assert caught.value.column == column
     assert caught.value.exit_code == 2 and isinstance(caught.value, UsageError)
-    assert message.endswith(ALLOWED)
+    # one line, without the whole grammar (Gradescope shows it to the student)
+    assert "allowed:" not in message and "\n" not in message and len(message) < 260
 
 
 @pytest.mark.parametrize(

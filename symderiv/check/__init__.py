@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 from .grammar import (
+    CheckConfig,
     FormulaLimitError,
     FormulaShapeError,
     FormulaSyntaxError,
@@ -44,6 +45,7 @@ from .verdict import (
 
 __all__ = [
     "REASONS",
+    "CheckConfig",
     "CheckResult",
     "Env",
     "FormulaLimitError",

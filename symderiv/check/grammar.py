@@ -52,9 +52,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import ClassVar
 
-from ..conventions import NAMEABLE, Config
-from ..errors import FormulaError, SymderivError, clip
+from ..conventions import DELTA, NAMEABLE, Config
+from ..errors import DisplayNameError, FormulaError, SymderivError, clip
 from ..notation import Node, Prod, Scalar, Sym, T
 
 #: Longest formula accepted, in characters.
@@ -180,14 +181,37 @@ class Names:
         """``names X, W, b, Y, dY, T, sizes N, D, M`` (for messages)."""
         return f"names {', '.join(self.shown)}, sizes {', '.join(self.sizes)}"
 
-    def allowed(self) -> str:
-        """The whole grammar in one clause, for the end of an error message."""
-        return (
-            f"allowed: {self.describe()}, numbers, operators @ * + - / .T, "
-            "np.sum/np.mean(E, axis=0, keepdims=True), np.ones(N), np.dot, .reshape, "
-            "E.shape[0], len(E), E[:, None]; "
-            "or PyTorch's .t() .mm() torch.ones(N, 1), dim= keepdim="
-        )
+
+class CheckConfig(Config):
+    """The Config of ``symderiv check``, whose display names may be Python identifiers
+    with underscores, as course code names its arrays (``--names X=A_prev,dY=dZ,N=m``):
+    they reach check's messages only, never LaTeX. A name the grammar reads as
+    something else is refused: np, numpy, torch, a function (sum, len, ...) or a Python
+    keyword (None, lambda, ...); two roles of one name are refused by Config.
+
+    Raises:
+        DisplayNameError: a name that is not allowed (exit 2).
+    """
+
+    identifiers: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for role, name in self.names.items():
+            if role == DELTA:  # the delta is printed, never written in a formula
+                continue
+            if name in _MODULES:
+                what = f"a module, as in {name}.sum(...)"
+            elif name in (*FUNCTIONS, "len"):
+                what = f"a function, {name}(...)"
+            elif keyword.iskeyword(name) or keyword.issoftkeyword(name):
+                what = "a Python keyword"
+            else:
+                continue
+            raise DisplayNameError(
+                f"--names: {role}={name} is not allowed in check, where {name} is "
+                f"{what}; choose another name"
+            )
 
 
 # -- tokens --------------------------------------------------------------------------------
@@ -301,7 +325,9 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH}"
         )
     if not text.strip(_SPACE):
-        raise FormulaSyntaxError(f"the formula is empty; {names.allowed()}")
+        raise FormulaSyntaxError(
+            f"the formula is empty; it may use {names.describe()}{SEE_HELP}"
+        )
     previous = Token("op", "", -1)  # before the first token: glued to nothing
     pos = 0
     while pos < len(text):
@@ -310,12 +336,10 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             pos += 1
             continue
         if not ch.isascii():
-            raise FormulaSyntaxError(
-                f"{_unicode_message(ch, pos)}; {names.allowed()}", pos + 1
-            )
+            raise FormulaSyntaxError(_unicode_message(ch, pos), pos + 1)
         token: Token
         if ch.isdigit() or (ch == "." and text[pos + 1 : pos + 2].isdigit()):
-            token = _number(text, pos, names)
+            token = _number(text, pos)
         elif ch.isalpha() or ch == "_":
             match = _NAME_RE.match(text, pos)
             assert match is not None
@@ -328,14 +352,11 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
                     f"unexpected {clip(shown)!r}",
                     start + 1,
                     ": names with '__' are never allowed",
-                    names,
                 )
         elif text[pos : pos + 2] in ("**", "//"):
             pair = text[pos : pos + 2]
             what = "powers are" if pair == "**" else "floor division is"
-            raise _refused(
-                f"unexpected {pair!r}", pos + 1, f": {what} not supported", names
-            )
+            raise _refused(f"unexpected {pair!r}", pos + 1, f": {what} not supported")
         elif ch in _OPS:
             token = Token("op", ch, pos)
         else:
@@ -347,14 +368,14 @@ def _tokens(text: str, names: Names) -> Iterator[Token]:
             ):  # X' as in MATLAB or on paper
                 what = previous.text if previous.kind == "name" else "(...)"
                 why = f"write {what}.T for a transpose"
-            raise _refused(f"unexpected {ch!r}", pos + 1, f": {why}", names)
+            raise _refused(f"unexpected {ch!r}", pos + 1, f": {why}")
         yield token
         previous = token
         pos = token.end
     yield Token("end", "", len(text))
 
 
-def _number(text: str, pos: int, names: Names) -> Token:
+def _number(text: str, pos: int) -> Token:
     """The number starting at ``pos``, as numpy writes them: ``2``, ``1.``, ``.5``, ``1e-3``."""
     match = _NUMBER_RE.match(text, pos)
     assert match is not None
@@ -369,7 +390,6 @@ def _number(text: str, pos: int, names: Names) -> Token:
             pos + 1,
             ": a number cannot be followed by a name; "
             f"write {digits}*{clip(follow.group())}",
-            names,
         )
     exponent = digits.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 12:
@@ -386,11 +406,15 @@ def _number(text: str, pos: int, names: Names) -> Token:
     return Token("number", digits, pos)
 
 
-def _refused(what: str, column: int, why: str, names: Names) -> FormulaSyntaxError:
-    """``<what> at column <column><why>; allowed: ...``: ``why`` brings its own ": "."""
-    return FormulaSyntaxError(
-        f"{what} at column {column}{why}; {names.allowed()}", column
-    )
+#: The end of a refusal that says no more than where: the help lists the grammar.
+SEE_HELP = "; symderiv check --help lists what a formula may use"
+
+
+def _refused(what: str, column: int, why: str) -> FormulaSyntaxError:
+    """``<what> at column <column><why>``, one line: ``why`` brings its own ": " (or
+    "; "), and without one the message points to the help (the whole grammar is too
+    long to end every message with, and a platform such as Gradescope shows it all)."""
+    return FormulaSyntaxError(f"{what} at column {column}{why or SEE_HELP}", column)
 
 
 # -- the tree: notation nodes, plus the student-only ones ------------------------------------
@@ -425,6 +449,12 @@ class Elementwise(Node):
 
 class Dot(Prod):
     """``np.dot(a, b)`` / ``a.dot(b)``: ``@``, except that a scalar operand scales."""
+
+
+class Matmul(Prod):
+    """``np.matmul(a, b)`` / ``a.matmul(b)`` / ``torch.matmul(a, b)``: ``@`` written as a
+    call, which takes arrays only (numpy raises ValueError for a scalar, torch TypeError),
+    so the literal 1 beside it is a number, not the ones vector of ``1.T @ dY``."""
 
 
 class TorchDot(Prod):
@@ -510,6 +540,15 @@ class NewAxes(Node):
 
 
 @dataclass(frozen=True)
+class Constant(Node):
+    """``True``, ``False`` or ``None`` as a positional argument, as in ``torch.sum(E, 0,
+    True)`` or ``np.sum(E, 0, None, None, True)``: read by sum and mean into their axis
+    and keepdims, and refused anywhere else, so it never stays in a tree."""
+
+    value: bool | None
+
+
+@dataclass(frozen=True)
 class Formula:
     """A parsed formula: its source text, its tree and where each node came from.
 
@@ -585,6 +624,14 @@ _ARITY = {
     "ones": (1, 2),
     "reshape": (2, 3),  # E.reshape(r, c); np.reshape(E, (r, c)) takes 2 only
 }
+#: The positional arguments of sum and mean, for a message about their count.
+_SIGNATURES = {
+    how: f" (numpy's {how}(a, axis, dtype, out, keepdims), torch's {how}(input, dim, "
+    "keepdim))"
+    for how in ("sum", "mean")
+}
+#: Python's constants, as arguments: ``keepdims=True``, ``torch.sum(E, 0, True)``.
+_CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
 #: Why a token that closes or slices is out of place.
 _STRAY = {
     ")": "this ')' has no matching '('",
@@ -638,7 +685,7 @@ class _Parser:
     def unexpected(self, token: Token, why: str = "") -> FormulaSyntaxError:
         shown = "end of formula" if token.kind == "end" else repr(token.text)
         reason = f": {why}" if why else ""
-        return _refused(f"unexpected {shown}", token.column, reason, self.names)
+        return _refused(f"unexpected {shown}", token.column, reason)
 
     def node(self, node: Node, start: int, end: int) -> Node:
         self.spans[id(node)] = (start, end)
@@ -730,7 +777,6 @@ class _Parser:
                     dot.column,
                     ": only .T, .shape, .sum(...), .mean(...), .dot(...), .transpose(), "
                     ".reshape(...), .t(), .mm(...) and .matmul(...) may follow an operand",
-                    self.names,
                 )
             self.advance()
             call = self.call_args(attr)
@@ -824,7 +870,6 @@ class _Parser:
                     f"keyword {token.text!r}",
                     token.column,
                     " is not allowed",
-                    self.names,
                 )
             if self.at("(", ahead=1) and not known:
                 return self.function(self.advance(), bare=True)
@@ -846,7 +891,12 @@ class _Parser:
             return self.node(inner, opened.start, close.end)
         if token.kind == "end":
             raise self.unexpected(token, "the formula stops before an operand")
-        raise self.unexpected(token, _STRAY.get(token.text, ""))
+        why = _STRAY.get(token.text, "")
+        if token.text in ("@", "*", "/"):
+            why = "an operand is missing before it"
+        elif token.text in (",", "="):
+            why = f"{token.text!r} only appears inside a call such as np.sum(...)"
+        raise self.unexpected(token, why)
 
     def module_call(self) -> Node:
         module = self.advance()
@@ -861,7 +911,6 @@ class _Parser:
                 f"unexpected {clip(shown or module.text + '.')!r}",
                 module.column,
                 f": {why}",
-                self.names,
             )
         if function.text == "mm" and module.text != "torch":
             raise _refused(
@@ -869,7 +918,6 @@ class _Parser:
                 module.column,
                 ": numpy has no mm (numpy raises AttributeError); write "
                 f"{module.text}.matmul(A, B) or A @ B (torch.mm is PyTorch's)",
-                self.names,
             )
         self.advance()
         if not self.at("("):
@@ -888,8 +936,7 @@ class _Parser:
         raise _refused(
             f"unknown name {clip(word)!r}",
             token.column,
-            self.suggest(word),
-            self.names,
+            self.suggest(word) or f"; the formula may use {self.names.describe()}",
         )
 
     def suggest(self, word: str) -> str:
@@ -927,6 +974,10 @@ class _Parser:
                     raise self.unexpected(
                         token, "a positional argument cannot follow a keyword one"
                     )
+                elif token.text in _CONSTANTS and self.at(",", ")", ahead=1):
+                    self.advance()
+                    constant = Constant(_CONSTANTS[token.text])
+                    args.append(self.node(constant, token.start, token.end))
                 else:
                     args.append(self.expr())
                 if not self.at(","):
@@ -935,11 +986,21 @@ class _Parser:
             close = self.expect(")", opened)
         return _Call(name, args, keywords, close.end)
 
+    def no_constants(self, word: str, args: list[Node]) -> None:
+        """Refuse True, False or None where an array or a number belongs."""
+        for arg in args:
+            if isinstance(arg, Constant):
+                start, end = self.span(arg)
+                token = Token("name", self.text[start:end], start)
+                raise self.unexpected(
+                    token, f"{word}(...) takes arrays or numbers here, not {token.text}"
+                )
+
     def keyword_value(self) -> Node | bool | None:
         token = self.peek()
-        if token.kind == "name" and token.text in ("True", "False", "None"):
+        if token.kind == "name" and token.text in _CONSTANTS:
             self.advance()
-            return {"True": True, "False": False, "None": None}[token.text]
+            return _CONSTANTS[token.text]
         return self.expr()
 
     def function(self, name: Token, bare: bool = False, module: str = "") -> Node:
@@ -952,6 +1013,7 @@ class _Parser:
         if bare and name.text == "len":  # Python's len(E): E.shape[0]
             call = self.call_args(name)
             self.arity(call, 1, 1)
+            self.no_constants("len", call.args)
             length = DimOf(call.args[0], 0, length=True)
             return self.node(length, name.start, call.end)
         if name.text not in FUNCTIONS:
@@ -960,10 +1022,10 @@ class _Parser:
                 f"unexpected call {clip(name.text + '(')!r}",
                 name.column,
                 f": only {', '.join(FUNCTIONS)} and len can be called{hint}",
-                self.names,
             )
         call = self.call_args(name)
         if bare and name.text == "sum" and len(call.args) == 1 and not call.keywords:
+            self.no_constants("sum", call.args)
             return self.node(Reduce("sum", call.args[0], 0), name.start, call.end)
         return self.node(self.apply(call, module=module), name.start, call.end)
 
@@ -980,6 +1042,13 @@ class _Parser:
                 call.name, "reshape needs a shape, e.g. reshape(-1, 1)"
             )
         least, most = _ARITY[word]
+        library = bool(module) or receiver is not None  # not Python's own sum(E, start)
+        reduces = word in ("sum", "mean") and library
+        self.no_constants(word, args[: 1 if reduces else None])
+        if reduces:
+            # np.sum(a, axis, dtype, out, keepdims), torch.sum(input, dim, keepdim); a
+            # method may be either library's: E.sum(axis, dtype, out, keepdims)
+            most = 3 if module == "torch" else 5
         if word == "reshape" and receiver is None:  # np.reshape(E, shape, order)
             most = 2
         elif len(call.args) > 2 and (
@@ -992,13 +1061,13 @@ class _Parser:
         if word in ("sum", "mean"):
             if module in ("np", "numpy"):
                 self.numpy_keywords(call, module)
-            return self.reduce(word, args[0], call, first=1 - less)
+            return self.reduce(word, args[0], call, 1 - less, module)
         if word == "mm":  # torch.mm or a tensor's .mm: numpy has neither
             return TorchMm(*args)
         if word == "dot" and module == "torch":
             return TorchDot(*args)
         if word in ("dot", "matmul"):
-            return Dot(*args) if word == "dot" else Prod(*args)
+            return Dot(*args) if word == "dot" else Matmul(*args)
         if word in ("transpose", "t"):
             if receiver is None:
                 self.transpose_arguments(call, module)
@@ -1109,7 +1178,8 @@ class _Parser:
             raise self.unexpected(
                 call.name,
                 f"{word}(...) takes {want} positional argument"
-                f"{'' if most == 1 else 's'}, not {len(call.args)}",
+                f"{'' if most == 1 else 's'}, not {len(call.args)}"
+                + _SIGNATURES.get(word, ""),
             )
 
     def shape(self, arg: Node, call: _Call) -> tuple[Node, ...]:
@@ -1120,22 +1190,72 @@ class _Parser:
             return arg.items
         return (arg,)
 
-    def reduce(self, how: str, arg: Node, call: _Call, first: int = 1) -> Reduce:
+    def reduce(
+        self, how: str, arg: Node, call: _Call, first: int = 1, module: str = ""
+    ) -> Reduce:
+        """``sum`` or ``mean`` of ``arg``; ``call.args[first:]`` are its positional
+        arguments after the array, in numpy's order (axis, dtype, out, keepdims) or
+        torch's (dim, keepdim): a method takes torch's for ``E.sum(0, True)``."""
         axes = [call.keywords[k] for k in ("axis", "dim") if k in call.keywords]
-        keeps = [
+        keeps: list[tuple[Token, Node | bool | None]] = [
             call.keywords[k] for k in ("keepdims", "keepdim") if k in call.keywords
         ]
-        if len(call.args) > first:
-            axes.insert(0, (call.name, call.args[first]))
-        for given in (axes, keeps):
+        rest = call.args[first:]
+        if rest:
+            axis = rest[0]
+            axes.insert(
+                0, (call.name, axis.value if isinstance(axis, Constant) else axis)
+            )
+        positional = self.positional_keepdims(call, rest, module)
+        if positional is not None:
+            keeps.insert(0, positional)
+        for given, what in ((axes, "the axis"), (keeps, "keepdims")):
             if len(given) > 1:  # torch's dim= and keepdim= are axis= and keepdims=
-                raise self.unexpected(given[1][0], "the axis is given twice")
+                raise self.unexpected(given[1][0], f"{what} is given twice")
         axis_node = axes[0][1] if axes else None
         token, keep = keeps[0] if keeps else (call.name, False)
         if not isinstance(keep, bool):
             raise self.unexpected(token, "keepdims is True or False")
         keyword = "dim" if "dim" in call.keywords else "axis"
         return Reduce(how, arg, self.axis(axis_node, call), keep, keyword)
+
+    def positional_keepdims(
+        self, call: _Call, rest: list[Node], module: str
+    ) -> tuple[Token, bool] | None:
+        """keepdims given by position: torch's ``sum(E, dim, keepdim)`` (a method's
+        too, when its second argument is True or False), else numpy's ``sum(a, axis,
+        dtype, out, keepdims)``, whose dtype and out must be None. Anything else is
+        refused as the library refuses it (TypeError), never read as something else."""
+        word = call.name.text
+        torch = module == "torch" or (
+            not module
+            and len(rest) == 2
+            and isinstance(rest[1], Constant)
+            and isinstance(rest[1].value, bool)
+        )
+        layout = ("keepdim",) if torch else ("dtype", "out", "keepdims")
+        keep: tuple[Token, bool] | None = None
+        for name, node in zip(layout, rest[1:], strict=False):
+            value = node.value if isinstance(node, Constant) else node
+            start, end = self.span(node)
+            token = Token("name", self.text[start:end], start)
+            if name.startswith("keep"):
+                if not isinstance(value, bool):
+                    raise self.unexpected(
+                        token, f"{name} is True or False (given by position here)"
+                    )
+                keep = (token, value)
+            elif value is not None:
+                order = "(a, axis, dtype, out, keepdims)"
+                raise self.unexpected(
+                    token,
+                    f"numpy's {word}{order} takes {token.text} as its {name}, and "
+                    f"raises TypeError for it; write keepdims={token.text}"
+                    if name == "dtype" and isinstance(value, bool)
+                    else f"numpy's {word}{order} takes {token.text} as its {name}, "
+                    "which must be None here; give keepdims= by name",
+                )
+        return keep
 
     def axis(self, node: Node | bool | None, call: _Call) -> int | None:
         if node is None:
@@ -1211,6 +1331,7 @@ def numpy_text(node: Node, config: Config) -> str:
 
 __all__ = [
     "FUNCTIONS",
+    "CheckConfig",
     "MAX_DENOMINATOR",
     "MAX_DEPTH",
     "MAX_LENGTH",
@@ -1224,6 +1345,7 @@ __all__ = [
     "FormulaLimitError",
     "FormulaShapeError",
     "FormulaSyntaxError",
+    "Matmul",
     "Names",
     "Neg",
     "NewAxes",

@@ -292,6 +292,7 @@ class Shapes:
         if isinstance(node, NewAxes):
             return self.new_axes(node)
         if isinstance(node, T):
+            self.number_transposed(node)
             inner = self.info(node.arg)
             if isinstance(node, Swap) and len(inner.shape) != 2:
                 raise self.fail(
@@ -324,6 +325,21 @@ class Shapes:
                 "or .reshape(X.shape); X.shape[0] is a size"
             )
         raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+
+    def number_transposed(self, node: T) -> None:
+        """Refuse ``.T`` of a Python number, ``2.T``, ``N.T``, ``X.shape[0].T``, and
+        ``1.T`` anywhere but beside ``@``: Python raises AttributeError (an int has no
+        .T), so it is code that crashes, not an answer to grade (exit 2)."""
+        arg = node.arg.arg if isinstance(node.arg, Neg) else node.arg
+        if not isinstance(arg, (Scalar, Size, DimOf)):
+            return
+        fix = "write np.ones(N) for a ones vector"
+        if ones_literal(node) == "row":
+            fix = "1.T is the ones row only beside the operator @, as in 1.T @ dY"
+        raise FormulaError(
+            f"{self.src(node)!r}: {self.src(node.arg)} is a Python number, which has "
+            f"no .T (Python raises AttributeError); {fix}"
+        )
 
     def constant(self, arg: Node, call: Node, what: str) -> Dim:
         """A whole-number argument of ones(...) or reshape(...), as an axis (-1 too)."""
@@ -480,22 +496,35 @@ class Shapes:
         return replace(inner, shape=shape, value=None)
 
     def operands(self, node: Prod) -> tuple[Info, Info]:
-        """The two operands of ``@``; a literal 1 takes its length from the other side."""
+        """The two operands of ``@``; a literal 1 takes its length from the other side.
+
+        Only the operator ``@`` reads a 1 so (the extension of the maths): in a call,
+        ``np.dot(dY, 1)``, ``np.matmul(dY, 1)``, ``torch.mm(1, dY)``, a 1 is the number
+        the library takes it for (np.dot scales by it; the others refuse it)."""
         left, right = node.args
         kinds = ones_literal(left), ones_literal(right)
+        if type(node) is not Prod:
+            return self.info(left), self.info(right)
         if kinds[0] == "row" and kinds[1] is None:
             b = self.info(right)
             if len(b.shape) == 2:
                 a = Info((_ONE, b.shape[0]))
                 self.infos[id(left)] = a
                 return a, b
-            return self.info(left), b
-        a = self.info(left)
+            return self.number_one(left), b
+        a = self.number_one(left) if kinds[0] else self.info(left)
         if kinds[1] == "col" and kinds[0] is None and len(a.shape) == 2:
             b = Info((a.shape[1], _ONE))
             self.infos[id(right)] = b
             return a, b
-        return a, self.info(right)
+        return a, self.number_one(right) if kinds[1] else self.info(right)
+
+    def number_one(self, node: Node) -> Info:
+        """A 1 or ``1.T`` beside ``@`` that no ones vector fits: the number 1 (which
+        ``@`` then refuses, saying so), as numpy has it, without refusing ``1.T``."""
+        info = Info((), Fraction(1))
+        self.infos[id(node)] = info
+        return info
 
     def torch_axes(self, node: TorchDot | TorchMm, a: Info, b: Info) -> None:
         """Refuse ``torch.dot`` of anything but two 1-D tensors and ``torch.mm`` of
@@ -504,6 +533,15 @@ class Shapes:
         ndims = len(a.shape), len(b.shape)
         if ndims == (node.ndim, node.ndim):
             return
+        name = "dot" if isinstance(node, TorchDot) else "mm"
+        for side, part in zip(node.args, (a, b), strict=True):
+            if part.value is not None and not part.shape:  # a number or a size
+                raise FormulaError(
+                    f"{self.src(node)!r}: torch.{name} takes two {node.ndim}-D tensors, "
+                    f"and {self.src(side)} is a Python number (torch raises TypeError: "
+                    "argument must be Tensor, not int); torch.ones(N, 1) is a ones "
+                    "column, or scale with *"
+                )
         if isinstance(node, TorchDot):
             raised = f"1D tensors expected, but got {ndims[0]}D and {ndims[1]}D tensors"
             name, fix = "dot", "torch.mm(A, B) or A @ B is the matrix product"
@@ -527,12 +565,18 @@ class Shapes:
                 hint = (
                     " (the length of this 1 is not clear here: write np.ones(N) or "
                     "1.T @ dY)"
-                    if ones_literal(side)
+                    if ones_literal(side) and type(node) is Prod
                     else "; use * to scale by a number"
                 )
+                if type(node) is not Prod:  # np.matmul(dY, 1): a call, not @
+                    hint = (
+                        " (numpy raises ValueError, torch TypeError); write "
+                        "np.ones(N) for a ones vector, or * to scale by a number"
+                    )
                 raise self.fail(
                     node,
-                    f"@ multiplies arrays, but {self.src(side)} is a scalar{hint}",
+                    f"{'@' if type(node) is Prod else 'matmul'} multiplies arrays, "
+                    f"but {self.src(side)} is a scalar{hint}",
                 )
         inner_a, inner_b = a.shape[-1], b.shape[0]
         if inner_a.size != inner_b.size:

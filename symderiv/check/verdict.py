@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..algebra import Poly, PolyMatrix
 from ..conventions import VARIABLES, Config, Letters
 from ..errors import ChoiceError, FormulaError, SymderivError, clip
-from ..notation import Node, Prod, T
+from ..notation import Node, Prod, Sym, T
 from .grammar import (
     Formula,
     FormulaLimitError,
@@ -423,6 +423,8 @@ class _Outcome:
     # the one fix left when nothing else is wrong (the right entries as a 1-D array
     # where b is a column, or transposed), said after a repair's hint
     rest: str = ""
+    # the hint when no repair (:func:`_fix_hint`) is found: what the shape alone says
+    fallback: str = ""
 
     @property
     def ok(self) -> bool:
@@ -499,7 +501,7 @@ class _Checker:
             f"{self.deriv} has the shape of {self.letter}, {format_shape(want_shape)}"
         )
         reason, why, hint = "shape", f"it is {format_shape(got_shape)}, but {what}", ""
-        rest = ""
+        rest = fallback = ""
         if not got_shape:
             why = f"it gives a scalar, but {what}"
             tree = self.formula.tree
@@ -532,9 +534,13 @@ class _Checker:
             )
             hint = f"{first}numpy gives a 1-D array here and {stored}"
             rest = stored if first else ""
+            if not first:  # the entries are wrong too: a repair may say why
+                hint, fallback = "", hint
         elif len(got_sizes) == 1 and want[0] == 1 and got_sizes == (want[1],):
             hint = "write it as a 1×k row: keepdims=True or .reshape(1, -1)"
-        return _Outcome(triple, reason, why, hint, got=got_sizes, rest=rest)
+        return _Outcome(
+            triple, reason, why, hint, got=got_sizes, rest=rest, fallback=fallback
+        )
 
     def accepted(self, triple: Triple) -> tuple[tuple[int, ...], ...]:
         """The numpy shapes ∂L/∂var may have at ``triple``, the variable's own first.
@@ -792,7 +798,8 @@ def check_formula(
             why = f"{first.why}\n  at {at} its shapes do not even fit: {elsewhere.why}"
             outcome = replace(first, why=why)
     if not first.ok and not outcome.hint:
-        outcome = replace(outcome, hint=_fix_hint(checker, triples))
+        hint = _fix_hint(checker, triples) or outcome.fallback
+        outcome = replace(outcome, hint=hint)
     outcome = _named_scale(checker, outcome, triples)
     return _result(checker, outcome, triples, first)
 
@@ -839,7 +846,7 @@ def _fix_hint(checker: _Checker, triples: tuple[Triple, ...]) -> str:
     ]
     candidates += [
         (_Checker(config, var, replace(formula, tree=tree)), hint, True)
-        for tree, hint in _repairs(formula)[:MAX_REPAIRS]
+        for tree, hint in _repairs(formula, checker.letters)[:MAX_REPAIRS]
     ]
     for candidate, hint, repair in candidates:
         try:
@@ -868,9 +875,24 @@ def _left_to_fix(
     return left
 
 
-def _repairs(formula: Formula) -> list[tuple[Node, str]]:
-    """The formula's one-edit variants, each with the hint that names the edit."""
+def _repairs(formula: Formula, letters: Letters) -> list[tuple[Node, str]]:
+    """The formula's one-edit variants, each with the hint that names the edit: the
+    output Y where its gradient dY belongs first (they share a shape, so nothing else
+    tells them apart), then a transpose, the order of two factors, a mean's axis and
+    kind (a mean over the wrong axis is a sum over the other one: one slip in the
+    student's mind, though two edits)."""
     out: list[tuple[Node, str]] = []
+    for node in walk(formula.tree):
+        if isinstance(node, Sym) and node.role == "Y":
+            written, upstream = formula.source(node), letters.of("dY")
+            out.insert(
+                0,
+                (
+                    _rebuild(formula.tree, node, Sym("dY")),
+                    f"did you mean {upstream}? ({written} is the layer's output, "
+                    f"{upstream} its gradient ∂L/∂{letters.of('Y')})",
+                ),
+            )
     for node in walk(formula.tree):
         if isinstance(node, Prod) and len(node.args) == 2:
             a, b = node.args
@@ -897,6 +919,22 @@ def _repairs(formula: Formula) -> list[tuple[Node, str]]:
                 (
                     _rebuild(formula.tree, node, replace(node, axis=other)),
                     f"{verb} over the batch: {node.keyword}={other}",
+                )
+            )
+            if node.how == "mean":
+                summed = replace(node, axis=other, how="sum")
+                out.append(
+                    (
+                        _rebuild(formula.tree, node, summed),
+                        f"sum over the batch, not a mean over axis {node.axis}: "
+                        f"a sum with {node.keyword}={other}",
+                    )
+                )
+        if isinstance(node, Reduce) and node.how == "mean":
+            out.append(
+                (
+                    _rebuild(formula.tree, node, replace(node, how="sum")),
+                    "a sum, not a mean: the batch's terms add up",
                 )
             )
     return out

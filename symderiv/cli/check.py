@@ -47,7 +47,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "--m", type=SIZE, default=4, show_default=True, help="Output features M (C_out)."
 )
 @convention_option
-@names_option(" The formula may use them.")
+@names_option(" The formula may use them, with underscores too: X=A_prev.", True)
 @click.option(
     "--format",
     "fmt",
@@ -200,14 +200,13 @@ def _one(
     from dataclasses import asdict, replace
 
     from .. import grade
-    from ..check import check_dict, check_formula, resolve_variable
+    from ..check import CheckConfig, check_dict, check_formula, resolve_variable
     from ..check.verdict import read_formula, reporting
-    from ..conventions import Config
     from ..guard import check_guard
     from .console import check_outputs, progress, show, terminal_width
 
     check_outputs([("-o", output)])
-    config = Config(**asdict(defaults))  # after -o: a bad --names is refused here
+    config = CheckConfig(**asdict(defaults))  # after -o: a bad --names is refused here
     var = resolve_variable(wrt, config)
     estimate = check_guard(replace(config, wrt=(var,)))
     if fmt == "text":

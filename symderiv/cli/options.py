@@ -264,12 +264,13 @@ def derivation_options(func: F) -> F:
     )(func)
 
 
-def names_option(extra_help: str = "") -> Callable[[F], F]:
-    """--names ROLE=LETTERS,... (validated: nothing else ever reaches LaTeX)."""
+def names_option(extra_help: str = "", identifiers: bool = False) -> Callable[[F], F]:
+    """--names ROLE=LETTERS,... (validated: nothing else ever reaches LaTeX); with
+    ``identifiers`` (check only) a role's name may have underscores, X=A_prev."""
     return click.option(
         "--names",
         default=None,
-        callback=_parsed(parse_names, "--names", dict),
+        callback=_parsed(lambda text: parse_names(text, identifiers), "--names", dict),
         metavar="ROLE=LETTERS,...",
         help="Display letters, e.g. X=A,Y=Z,dY=dLdZ (roles X, W, b, Y, dY, T); sizes "
         "too, e.g. D=C_in,M=C_out or N=B, and the delta, delta=Id." + extra_help,

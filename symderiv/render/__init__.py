@@ -3,11 +3,17 @@
 ``render(derivation, fmt, **settings)`` is the way in; ``RENDERERS`` maps each format name
 to the module of its function ``render_<format>(derivation, **settings) -> str``. Printers
 are imported lazily so that a format costs nothing until it is used.
+
+The package itself is callable as :func:`render` (``symderiv.render(d, "latex")``), so
+that ``symderiv.render`` can stay this package: ``import symderiv.render.beamer as B``
+then finds the printer module rather than a function of the same name.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -56,5 +62,15 @@ def stream(derivation: Derivation, fmt: str, **settings: Any) -> Iterator[str]:
     else:
         yield render(derivation, fmt, **settings)
 
+
+class _CallablePackage(types.ModuleType):
+    """This package, callable as its function :func:`render` (a global, so looked up
+    on each call: a patched ``render`` is the one called)."""
+
+    def __call__(self, derivation: Derivation, fmt: str, **settings: Any) -> str:
+        return render(derivation, fmt, **settings)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
 
 __all__ = ["RENDERERS", "render", "stream"]

@@ -225,11 +225,15 @@ def _grid(
     least: int,
     memo: dict[tuple[Any, ...], list[str]],
     fit: int | None = None,
+    per_line: int = 0,
 ) -> TBlock | None:
     """The matrix in brackets, the rows and columns shown, each entry elided past
     ``max_terms`` terms where that hides ``least`` or more (:func:`cell_text`).
 
-    None when it would be wider than ``fit`` (measured before any line is drawn);
+    ``per_line``: each entry's sum broken after that many terms, its lines left-aligned
+    and the rows apart (:func:`wrap_terms`); 0 keeps every entry on one line.
+    None when it would be wider than ``fit`` (measured before any line is drawn), or,
+    broken, an entry would take more than :data:`MOST_LINES` lines;
     ``memo`` keeps the cells' texts between tries of one matrix.
     """
 
@@ -251,11 +255,20 @@ def _grid(
     ]
     cells = [
         [
-            (lines[:1] if num else lines, style)
+            (
+                lines[:1]
+                if num
+                else wrap_terms(lines[0], per_line)
+                if per_line and len(lines) == 1
+                else lines,
+                style,
+            )
             for num, (lines, style) in zip(numeric, row, strict=True)
         ]
         for row in cells
     ]
+    if per_line and any(len(c[0]) > MOST_LINES for row in cells for c in row):
+        return None
     # cells, not characters: z̄'s combining macron takes none
     widths = [
         max(text_width(s) for lines, _ in column for s in lines)
@@ -268,6 +281,8 @@ def _grid(
         return None
     body: list[Text] = []
     for r, row in enumerate(cells):
+        if per_line and r and not hsep[r]:
+            body.append(Text(" " * (width - 2 - len(label))))  # rows apart
         if hsep[r]:
             line = Text()
             for c, w in enumerate(widths):
@@ -283,11 +298,17 @@ def _grid(
                     line.append(
                         " │ " if vsep[c] else "  ", style=STYLE_RULE if vsep[c] else ""
                     )
-                top = (height - len(cell_lines)) // 2
+                top = 0 if per_line else (height - len(cell_lines)) // 2
                 k = h - top
                 s = cell_lines[k] if 0 <= k < len(cell_lines) else ""
                 pad = widths[c] - text_width(s)
-                before = pad if numeric[c] and s not in "⋮⋯⋱" else pad // 2
+                before = (
+                    pad
+                    if numeric[c] and s not in "⋮⋯⋱"
+                    else 0
+                    if per_line
+                    else pad // 2
+                )
                 line.append(" " * before)
                 line.append_text(styled(s, style))
                 line.append(" " * (pad - before))
@@ -302,6 +323,25 @@ def _grid(
         out.append(Text.assemble(left, ln, right))
     block = TBlock(out, n // 2)
     return labelled(block, matrix.shape) if shape else block
+
+
+#: An entry broken over more lines would make a matrix taller than it is worth: past
+#: that, entries are left out (⋯) to fit the width, as they always were.
+MOST_LINES = 2
+#: Where an entry's sum may break: before the sign of a term ("a + b − c").
+_TERM_BREAK = re.compile(r" (?=[+−] )")
+
+
+def wrap_terms(text: str, per_line: int) -> list[str]:
+    """An entry's sum over lines of ``per_line`` terms, each line after the first
+    indented and starting with its sign, as a long sum is continued by hand.
+
+    >>> wrap_terms("a + b − c + d", 2)
+    ['a + b', '  − c + d']
+    """
+    terms = _TERM_BREAK.split(text)
+    lines = [" ".join(terms[k : k + per_line]) for k in range(0, len(terms), per_line)]
+    return lines[:1] + [f"  {line}" for line in lines[1:]]
 
 
 def labelled(block: TBlock, shape: tuple[int, int]) -> TBlock:
@@ -497,6 +537,44 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 assert narrowest is not None
                 return narrowest, False
 
+    def _wrapped(self, node: Explicit, width: int) -> tuple[TBlock, int] | None:
+        """The whole matrix (to the display limits) at most ``width`` cells wide with
+        its long entries broken over lines, as few as can be (at most
+        :data:`MOST_LINES`), or None where that is still too wide; with the spelling it
+        took (an index into :meth:`spellings`).
+
+        For a matrix that would otherwise leave entries or terms out to fit: a projector
+        at 80 columns shows a small network's Z2 = A1·W2 + 1_N·b2 in full this way.
+        """
+        matrix, blocks = node.matrix, node.blocks
+        assert isinstance(matrix, PolyMatrix)
+        limit, terms = self.settings.max_entries, self.settings.max_terms
+        rows = shown_indices(matrix.rows, limit)
+        cols = shown_indices(matrix.cols, limit)
+        spellings = list(enumerate(self.spellings()))[self.floor :]
+        memo: dict[tuple[Any, ...], list[str]] = {}
+        for per_line in range(terms, 0, -1):
+            for k, (letters, compact) in spellings:
+                # a sum broken over lines keeps its spaces: a line is short anyway
+                args = (rows, cols, terms, blocks, True, min(compact, 1), 2, memo)
+                block = _grid(matrix, letters, *args, fit=width, per_line=per_line)
+                if block is not None:
+                    return block, k
+        return None
+
+    def _unwrapped_or(
+        self, node: Explicit, width: int, elided: TBlock, needed: int
+    ) -> TBlock:
+        """The matrix in full with its entries broken over lines (:meth:`_wrapped`), or
+        ``elided``, what :meth:`_matrix` left out to fit, when even that is too wide.
+        ``needed``: the narrowest spelling before this matrix was drawn."""
+        wrapped = self._wrapped(node, width)
+        if wrapped is None:
+            return elided
+        block, k = wrapped
+        self.needed = max(needed, k)
+        return block
+
     def part(self, node: Node, width: int, alone: bool = False) -> TBlock:
         """One side of an equation, at most ``width`` cells wide when it can be.
 
@@ -524,6 +602,7 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
             assert isinstance(matrix, PolyMatrix)
             needed = self.needed
             block, fitted = self._matrix(node, width)
+            whole = fitted  # nothing left out but what the display limits ask
             row = matrix.rows == 1
             limit = self.settings.max_entries
             if row and alone and matrix.cols > 1:
@@ -534,22 +613,24 @@ class TerminalPrinter(PagePrinter[list[Any], TextSettings]):
                 # would hide as much
                 fitted = True
             if fitted or not alone or matrix.cols <= matrix.rows:
-                return block
+                return (
+                    block if whole else self._unwrapped_or(node, width, block, needed)
+                )
             # drawn transposed with ᵀ (so long entries need not be elided), the label
             # of the matrix itself (1×k) after the ᵀ
             drawn, self.needed = self.needed, needed
             room = width - len(f"ᵀ ({shape_text(matrix.shape)})")
-            column, whole = self._matrix(
+            column, column_whole = self._matrix(
                 Explicit(matrix.transpose()), room, shape=False
             )
             column.lines[0].append("ᵀ")
             for ln in column.lines[1:]:
                 ln.append(" ")
             column = labelled(column, matrix.shape)
-            if column.width <= width and (row or whole):
+            if column.width <= width and (row or column_whole):
                 return column
             self.needed = drawn
-            return block
+            return block if whole else self._unwrapped_or(node, width, block, needed)
         if isinstance(node, Prod) and any(isinstance(a, Explicit) for a in node.args):
             # width - 4: a factor continued on its own line is indented by "  · ".
             parts = [self.part(a, width - 4) for a in node.args]
