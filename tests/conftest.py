@@ -40,7 +40,7 @@ FAST_MODULES = {
     "test_doctests",
 }
 
-#: Cases of those modules that only the whole suite runs (``pytest``, ``.ci/run``): the
+#: Cases of those modules that only the default suite runs (``pytest``, ``.ci/run``): the
 #: largest sizes of tests whose smaller sizes take the same code paths in the fast loop,
 #: repeats of a check in more conventions or losses than the code distinguishes, the
 #: test that derives at N = 20 000 and the torch.autograd tests (the fast loop runs without

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -125,6 +126,7 @@ def same_with_order(a: PolyMatrix, b: PolyMatrix) -> bool:
 
 
 # -- the product ----------------------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(products())
 def test_the_product_is_the_naive_sum_term_for_term(

@@ -177,6 +177,7 @@ def _scales(tex: str, folder: Path) -> dict[int, float]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 @pytest.mark.parametrize(
     "options,floor",
@@ -205,6 +206,7 @@ def test_slides_compile_at_projector_size(
             assert scale >= 0.75, (titles[frame - 1], scale)
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 def test_highlighted_frames_as_pictures(tmp_path: Path) -> None:
     """The entry's first slide shows the row and column in colour, the next one the pair
@@ -294,6 +296,7 @@ def test_the_memory_remark_says_what_takes_1_mib() -> None:
 
 
 # -- review: hyperref's PDF strings -------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["beamer", "latex"])
 def test_titles_with_maths_give_hyperref_readable_pdf_strings(
     tmp_path: Path, fmt: str

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 
 from symderiv.cli import cli
 
@@ -173,6 +174,7 @@ def _run(seed: str, argvs: list[list[str]], folder: Path) -> subprocess.Popen[st
     )
 
 
+@pytest.mark.slow
 def test_same_bytes_under_every_hash_seed(tmp_path: Path) -> None:
     argvs = cases()
     assert len(argvs) >= 5

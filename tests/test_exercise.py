@@ -583,6 +583,7 @@ def _right_options(sheet: Sheet) -> list[tuple[str, list[int], int, int]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("convention", ["xw", "torch", "column", "wx"])
 def test_every_choice_question_has_exactly_one_right_option(convention: str) -> None:
     """At sizes 1-4 a look-alike could equal the answer (with N = 1, 1_Nᵀ·dY is dY, and

@@ -35,6 +35,7 @@ def _id(kw: dict[str, object]) -> str:
 
 
 # -- compiling --------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["latex", "beamer"])
 @pytest.mark.parametrize("sizes", SIZES, ids=lambda s: "x".join(map(str, s)))
 def test_compiles_at_every_size(
@@ -55,6 +56,7 @@ def test_compiles_at_16x16x16(fmt: str, tmp_path: Path) -> None:
     assert time.monotonic() - start < 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["latex", "beamer"])
 @pytest.mark.parametrize("options", VARIANTS, ids=_id)
 def test_compiles_in_every_convention_order_layout_and_loss(
@@ -249,6 +251,7 @@ def test_pdf_is_written_beside_the_tex(runner: CliRunner, tmp_path: Path) -> Non
     assert pdf.read_bytes() == first  # reproducible PDF (no date, no random id)
 
 
+@pytest.mark.slow
 def test_pdf_of_slides(runner: CliRunner, tmp_path: Path) -> None:
     require_tex()
     result = runner.invoke(

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -318,12 +319,14 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(ARGV)
 def test_any_argument_vector_fails_cleanly(argv: list[str]) -> None:
     _check(argv)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(st.data())
 def test_each_command_survives_its_own_fuzz(data: st.DataObject) -> None:

@@ -475,6 +475,7 @@ def test_function_that_hard_codes_a_size_is_caught_at_other_sizes() -> None:
     assert "is right at N=2, D=3, M=4 but not for N=3, D=4, M=5" in report.message
 
 
+@pytest.mark.slow
 def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
     def backward(s: Any) -> tuple[Any, Any, Any]:
         dx = s.dout @ s.W.T
@@ -524,6 +525,7 @@ def test_a_crash_at_other_sizes_blames_only_the_output_that_crashed() -> None:
     assert all("could not be checked" in r.message for r in report.results.values())
 
 
+@pytest.mark.slow
 def test_an_output_computed_before_a_crash_is_judged_where_it_crashed() -> None:
     # the review's case: dX is wrong for every N but 2, db raises for every N but 2
     def wrong_dx(s: Any) -> tuple[Any, Any, Any]:
@@ -660,6 +662,7 @@ def _load_by_spec(path: Path) -> Any:
     return module
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "route", ["import", "spec", "import_module", "exec", "dict", "object", "getattr"]
 )
@@ -731,6 +734,7 @@ def test_a_function_s_scale_names_a_size_only_if_it_is_that_size_everywhere() ->
     assert report.results["b"].hint.endswith("1/N at N=2 (a mean where a sum belongs?)")
 
 
+@pytest.mark.slow
 def test_a_function_that_stores_into_float_arrays_is_checked_on_whole_numbers() -> None:
     # a right answer in numpy: symbols cannot live in np.zeros(...), whole numbers can
     def preallocated(s: Any) -> tuple[Any, Any, Any]:

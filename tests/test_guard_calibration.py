@@ -111,6 +111,7 @@ def loaded(measured: dict[tuple[int, int, int], dict[str, float]]) -> str:
     return busy()
 
 
+@pytest.mark.slow
 @needs_proc
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 def test_memory_estimate_within_a_factor_of_two(

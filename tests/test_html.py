@@ -135,6 +135,7 @@ def check_in_browser(
     return r
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_small_page_in_chromium(tmp_path: Path) -> None:
     text = page(n=2, d=2, m=3)
@@ -156,6 +157,7 @@ def test_small_page_in_chromium(tmp_path: Path) -> None:
         assert "Lecture mode" not in printed  # the hint is for screens
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_large_page_in_chromium(tmp_path: Path) -> None:
     text = page(n=16, d=16, m=16)
@@ -178,6 +180,7 @@ def test_conventions_page(runner, tmp_path: Path) -> None:  # type: ignore[no-un
     assert text.count("<table>") == 3 and "Every row verified." in text
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_conventions_page_in_chromium(tmp_path: Path) -> None:
     from symderiv.compare import compare
@@ -258,6 +261,7 @@ def test_formula_and_its_punctuation_share_a_no_wrap_span(which: str) -> None:
     assert not LOOSE.search(text), LOOSE.search(text)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_no_line_starts_with_the_punctuation_after_a_formula(tmp_path: Path) -> None:
     r = line_breaks_after_maths(net_page(), tmp_path)

@@ -50,6 +50,7 @@ values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(values)
 def test_any_json_value_is_written_as_json_dumps_writes_it(value: Any) -> None:

@@ -63,6 +63,7 @@ def _small(scales: list[tuple[int, float]]) -> list[tuple[int, float]]:
 WHOLE = 0.7
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 @pytest.mark.parametrize(
     ("options", "floor"),
@@ -93,6 +94,7 @@ def test_the_default_layer_s_slides_show_every_matrix_whole(convention: str) -> 
     assert "\\vdots" not in tex and "\\cdots" not in tex
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 def test_article_slices_beside_their_sums_stay_legible(tmp_path: Path) -> None:
     """12×11×10: four 12×10 slices ∂Y/∂x_kl beside their sums were set at 62 %."""
@@ -100,6 +102,7 @@ def test_article_slices_beside_their_sums_stay_legible(tmp_path: Path) -> None:
     assert _small(_scales(tex, tmp_path)) == []
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 def test_network_slides_stay_legible(tmp_path: Path) -> None:
     """The five closed forms of "What is derived" were one line at 59 %."""
@@ -147,6 +150,7 @@ def test_an_entry_of_a_few_terms_keeps_them_all_when_the_matrix_is_too_wide() ->
     assert piece.tex.count("w_{") == 18
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 def test_network_chain_rule_frames_elide_rather_than_shrink(tmp_path: Path) -> None:
     """affine:5,tanh,affine:4 at N = 4, D = 6: the chain rule for A₁ (a row of 16 upstream

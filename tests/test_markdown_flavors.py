@@ -104,6 +104,7 @@ def pandoc() -> str:
     return exe
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 @pytest.mark.parametrize("flavor", ["github", "jupyter"])
 def test_pandoc_and_pdflatex_compile_it(flavor: str, tmp_path: Path) -> None:

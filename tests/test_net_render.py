@@ -185,6 +185,7 @@ def test_markdown_keeps_maths_in_blocks(headline) -> None:  # type: ignore[no-un
     assert "```" in md and "dW1 = X.T @ dZ1" in md
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 @pytest.mark.parametrize("fmt", ["latex", "beamer"])
 @pytest.mark.parametrize(
@@ -261,6 +262,7 @@ def test_tensor_method_is_refused_with_its_reason() -> None:
     assert "layer by layer" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.latex
 @pytest.mark.parametrize("fmt", ["latex", "beamer"])
 def test_index_view_compiles(fmt: str, tmp_path: Path) -> None:

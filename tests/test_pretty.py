@@ -105,6 +105,7 @@ def letter_sets(draw: st.DrawFn) -> Letters:
 
 
 # -- the printer against sympy ------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(polys(), letter_sets())
 def test_random_polynomials_print_as_sympy_prints_them(
@@ -120,6 +121,7 @@ def test_random_polynomials_print_as_sympy_prints_them(
     assert text == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(polys(nonzero_ints), letter_sets())
 def test_integer_polynomials_never_need_sympy(poly: Poly, letters: Letters) -> None:

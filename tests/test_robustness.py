@@ -876,6 +876,7 @@ def test_a_stdout_that_cannot_encode_gets_a_clear_line(
         assert "PYTHONIOENCODING=utf-8" in err
 
 
+@pytest.mark.slow
 def test_a_low_memory_cap_is_a_clean_error(tmp_path: Path) -> None:
     import resource
 

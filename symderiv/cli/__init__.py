@@ -67,6 +67,7 @@ class SymderivGroup(click.Group):
             exc.show()  # bare `symderiv`: the help as it is (stderr, exit 2), not one line
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
+            _meant_option(exc)
             hint = _formula_hint(exc)  # "" unless check's formula was mistyped
             message = exc.format_message()
             _fail(message.rstrip(".") + hint if hint else message, exc.exit_code)
@@ -94,6 +95,35 @@ class SymderivGroup(click.Group):
         except Exception as exc:
             _internal(exc)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+#: Option names from other tools and papers, and the symderiv option each means.
+OPTION_SYNONYMS = {
+    "--order": "--vec",
+    "--vectorization": "--vec",
+    "--vectorisation": "--vec",
+    "--vectorize": "--vec",
+    "--view": "--method",
+    "--views": "--method",
+    "--conv": "--convention",
+    "--layers": "--net",
+    "--network": "--net",
+    "--batch-size": "--n",
+    "--in-features": "--d",
+    "--out-features": "--m",
+}
+
+
+def _meant_option(exc: click.ClickException) -> None:
+    """An unknown option that is another tool's name for one of this command's options
+    (``--order`` for ``--vec``) suggests that option alone, not click's closest spellings."""
+    ctx = getattr(exc, "ctx", None)
+    if not isinstance(exc, click.NoSuchOption) or ctx is None:
+        return
+    meant = OPTION_SYNONYMS.get(exc.option_name.partition("=")[0].lower())
+    known = {opt for param in ctx.command.params for opt in param.opts}
+    if meant in known:
+        exc.possibilities = [meant]
 
 
 def _formula_hint(exc: click.ClickException) -> str:

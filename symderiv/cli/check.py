@@ -8,7 +8,7 @@ import click
 
 from ..errors import UsageError
 from . import cli
-from .options import SIZE, convention_option, names_option, output_option
+from .options import SIZE, Choice, convention_option, names_option, output_option
 
 if TYPE_CHECKING:
     from ..grade import Defaults
@@ -51,7 +51,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=Choice(FORMATS),
     default="text",
     show_default=True,
     help="text; json (one object; with --batch one per line); gradescope or "

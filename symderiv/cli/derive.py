@@ -11,6 +11,7 @@ import click
 from ..guard import DEFAULT_MAX_ENTRIES, MAX_ENTRIES_LIMIT
 from . import cli
 from .options import (
+    Choice,
     Size,
     derivation_options,
     force_option,
@@ -58,7 +59,7 @@ FORMATS: tuple[str, ...] = (
 @force_option("Run even when the sizes look too large.")
 @click.option(
     "--flavor",
-    type=click.Choice(["github", "gitlab", "jupyter"]),
+    type=Choice(["github", "gitlab", "jupyter"]),
     default=None,
     help="Markdown for GitHub (the default: ```math fences), GitLab (the same, at most "
     "1000 characters a maths block) or Jupyter ($$ maths, which VS Code, pandoc and "

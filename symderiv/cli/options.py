@@ -24,6 +24,48 @@ from ..errors import SymderivError, clip
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: Words from other tools and papers for a choice symderiv spells differently: a value
+#: given here gets "did you mean" the symderiv name (the value itself stays refused).
+CHOICE_SYNONYMS = {
+    "pytorch": "torch",
+    "linear": "torch",
+    "nn.linear": "torch",
+    "tex": "latex",
+    "pdf": "latex with --pdf",
+    "slides": "beamer",
+    "md": "markdown",
+    "notebook": "ipynb",
+    "jupyter": "ipynb",
+    "terminal": "rich",
+    "plain": "text",
+    "txt": "text",
+    "column-major": "col",
+    "row-major": "row",
+    "f": "col",
+    "c": "row",
+}
+
+
+class Choice(click.Choice[str]):
+    """click's Choice, whose refusal names the choice that was probably meant: the
+    symderiv name of a synonym (``pytorch`` → ``torch``) or a close spelling."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        import difflib
+
+        message = super().get_invalid_choice_message(value, ctx)
+        choices = [str(c) for c in self.choices]
+        text = str(value).strip().lower()
+        meant = CHOICE_SYNONYMS.get(text)
+        if meant is None or meant.split()[0] not in choices:
+            close = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+            meant = close[0] if close else None
+        if meant is None:
+            return message
+        name, _, extra = meant.partition(" ")
+        return f"{message.rstrip('.')} (did you mean {name!r}{' ' + extra if extra else ''}?)"
+
+
 class Size(click.ParamType[int]):
     """A size: a whole number >= 1 written in ASCII digits (``3``, not ``3.0``, ``３``).
 
@@ -159,7 +201,7 @@ def choice_option(
     """An option taking one of ``choices``, the first being the default."""
     return click.option(
         flag,
-        type=click.Choice(list(choices)),
+        type=Choice(list(choices)),
         default=choices[0],
         show_default=True,
         help=help,
@@ -240,7 +282,7 @@ def notation_options(func: F) -> F:
     return _stack(
         click.option(
             "--index-base",
-            type=click.Choice(["1", "0"]),
+            type=Choice(["1", "0"]),
             default="1",
             show_default=True,
             callback=lambda ctx, param, value: int(value),
@@ -248,7 +290,7 @@ def notation_options(func: F) -> F:
         ),
         click.option(
             "--upstream",
-            type=click.Choice(["partial", "bar"]),
+            type=Choice(["partial", "bar"]),
             default=None,
             help="Write the upstream derivative as ∂L/∂y_ij or as the adjoint ȳ_ij, in "
             "every format [default: ȳ where a matrix would not fit otherwise].",
@@ -296,7 +338,7 @@ def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(formats),
+        type=Choice(formats),
         default=None,
         help="Output format [default: rich on a terminal, else text].",
     )
