@@ -122,7 +122,7 @@ def _meant_option(exc: click.ClickException) -> None:
         return
     meant = OPTION_SYNONYMS.get(exc.option_name.partition("=")[0].lower())
     known = {opt for param in ctx.command.params for opt in param.opts}
-    if meant in known:
+    if meant is not None and meant in known:
         exc.possibilities = [meant]
 
 
