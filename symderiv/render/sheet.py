@@ -93,7 +93,7 @@ def blank_em(widest: str, size: str) -> float:
     """The width (em) of a blank whose answer is at most as wide as the TeX ``widest``.
 
     >>> blank_em("0", "short"), blank_em(r"\\bar{y}_{1,1} \\, w_{1,1}", "medium")
-    (2.0, 4.0)
+    (2.0, 5.0)
     """
     return float(max(BLANKS[size][0], math.ceil(_HAND * tex_width(widest) + _PAD_EM)))
 
