@@ -139,7 +139,7 @@ class _Builder:
         (answer key) the box filled with ``answer``."""
         if self.answers:
             box = ANSWER_PLAIN if self.portable else ANSWER
-            return M(f"[{answer.text}]", box % answer.latex)
+            return M(f"[{answer.text}]", rf"\;{box % answer.latex}\;")  # as blanks
         em = blank_em(answer.latex if widest is None else widest, size)
         _, height, text = BLANKS[size]
         return M(text, BLANK_TEX % (height, em))
