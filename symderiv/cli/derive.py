@@ -11,9 +11,9 @@ import click
 from ..guard import DEFAULT_MAX_ENTRIES, MAX_ENTRIES_LIMIT
 from . import cli
 from .options import (
-    Choice,
     Size,
     derivation_options,
+    flavor_option,
     force_option,
     format_option,
     method_option,
@@ -57,14 +57,7 @@ FORMATS: tuple[str, ...] = (
     f"at most {MAX_ENTRIES_LIMIT}).",
 )
 @force_option("Run even when the sizes look too large.")
-@click.option(
-    "--flavor",
-    type=Choice(["github", "gitlab", "jupyter"]),
-    default=None,
-    help="Markdown for GitHub (the default: ```math fences), GitLab (the same, at most "
-    "1000 characters a maths block) or Jupyter ($$ maths, which VS Code, pandoc and "
-    "Quarto read too).",
-)
+@flavor_option()
 @click.option(
     "--step",
     is_flag=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ import click
 from ..conventions import CONVENTIONS, VEC_ORDERS
 from ..errors import OutputError, UsageError
 from . import cli
-from .options import SIZE, output_option, resolve_wrt
+from .options import SIZE, Choice, flavor_option, output_option, resolve_wrt
 
 if TYPE_CHECKING:
     from ..exercise import Roster, Sheet
@@ -24,18 +25,33 @@ SUFFIXES: dict[str, str] = {"latex": ".tex", "markdown": ".md", "json": ".json"}
 
 
 @cli.command()
-@click.option("--n", type=SIZE, default=None, help="Batch size N [default: 2].")
-@click.option("--d", type=SIZE, default=None, help="Input features D [default: 2].")
-@click.option("--m", type=SIZE, default=None, help="Output features M [default: 3].")
+@click.option(
+    "--n",
+    type=SIZE,
+    default=None,
+    help="Batch size N [default: 2, or drawn from 2-3 by --seed; see --kind].",
+)
+@click.option(
+    "--d",
+    type=SIZE,
+    default=None,
+    help="Input features D [default: 2, or drawn from 2-3 by --seed; see --kind].",
+)
+@click.option(
+    "--m",
+    type=SIZE,
+    default=None,
+    help="Output features M [default: 3, or drawn from 2-3 by --seed; see --kind].",
+)
 @click.option(
     "--convention",
-    type=click.Choice(list(CONVENTIONS)),
+    type=Choice(list(CONVENTIONS)),
     default=None,
     help="xw, torch, column or wx [default: xw].",
 )
 @click.option(
     "--vec",
-    type=click.Choice(list(VEC_ORDERS)),
+    type=Choice(list(VEC_ORDERS)),
     default=None,
     help="Vectorization order [default: row].",
 )
@@ -62,11 +78,13 @@ SUFFIXES: dict[str, str] = {"latex": ".tex", "markdown": ".md", "json": ".json"}
     help="Questions to ask, comma-separated: steps (blanks in each step), shapes "
     "(rows and columns only), choice (which look-alike formula is right), index "
     "(blanks in the index-notation derivation) [default: steps; with --roster "
-    "steps,index].",
+    "steps,index]. Shape and choice questions need N, D, M pairwise different: a "
+    "size not given that repeats one given or chosen before it moves to a free one of "
+    "2-4 (the defaults become N=2, D=3, M=4).",
 )
 @click.option(
     "--loss",
-    type=click.Choice(["generic", "mse"]),
+    type=Choice(["generic", "mse"]),
     default="generic",
     show_default=True,
     help="mse: the upstream derivative comes from L = 1/(2N)·Σ‖y−t‖², and the sheet "
@@ -75,7 +93,7 @@ SUFFIXES: dict[str, str] = {"latex": ".tex", "markdown": ".md", "json": ".json"}
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=Choice(FORMATS),
     default="latex",
     show_default=True,
     help="Output format (json: the blanks with their answers, for a learning platform).",
@@ -85,6 +103,7 @@ SUFFIXES: dict[str, str] = {"latex": ".tex", "markdown": ".md", "json": ".json"}
     is_flag=True,
     help="Write the answer key: the same sheet, blanks filled.",
 )
+@flavor_option()
 @output_option("the sheet")
 @click.option(
     "--roster",
@@ -115,6 +134,7 @@ def exercise(
     loss: str,
     fmt: str,
     answers: bool,
+    flavor: str | None,
     output: str | None,
     roster: str | None,
     pdf: bool,
@@ -132,6 +152,7 @@ def exercise(
       symderiv exercise -o sheet.tex
       symderiv exercise --answers -o key.tex --pdf
       symderiv exercise --seed 7 --format markdown -o sheet.md
+      symderiv exercise --format markdown --flavor jupyter -o sheet.md
       symderiv exercise --seed 7 --format json -o blanks.json
       symderiv exercise --roster class.txt -o class.tex --pdf
     """
@@ -141,6 +162,9 @@ def exercise(
 
     if pdf and (fmt != "latex" or output is None):
         raise UsageError("--pdf needs --format latex and -o FILE.tex")
+    if flavor is not None and fmt != "markdown":
+        raise UsageError(f"--flavor needs --format markdown, not {fmt!r}")
+    markdown = partial(sheet_markdown, flavor=flavor or "github")
     # --wrt in the convention's letters too (A in column), as check takes it
     roles = None if wrt is None else resolve_wrt(wrt, convention)
     sheet_options: dict[str, Any] = dict(
@@ -148,7 +172,7 @@ def exercise(
     )
     parse_kinds(kinds)  # a bad --kind is refused before any file is read or written
     if roster is not None:
-        _roster(roster, output, fmt, answers, pdf, seed, sheet_options)
+        _roster(roster, output, fmt, answers, pdf, seed, flavor, sheet_options)
         return
     pdf_path = pdf_next_to(output) if pdf else None
     check_outputs([("-o", output), ("--pdf", pdf_path)])  # before any work
@@ -156,7 +180,7 @@ def exercise(
     if fmt == "json":  # the blanks with their answers, for a learning platform
         text = sheet_json(sheet)
     else:
-        printer = sheet_latex if fmt == "latex" else sheet_markdown
+        printer = sheet_latex if fmt == "latex" else markdown
         text = printer(sheet, answers=answers)
     show(text, "text", output)
     if pdf and output is not None:
@@ -174,11 +198,12 @@ def _roster(
     answers: bool,
     pdf: bool,
     seed: int | None,
+    flavor: str | None,
     options: dict[str, Any],
 ) -> None:
     """Write one sheet per student, the class's answer key and the index (nothing when
     a check fails: every document is made, and every file it goes to checked, before
-    the first file is written)."""
+    the first file is written); ``flavor``: the Markdown's maths syntax."""
     from ..exercise import make_roster, read_roster, roster_key_json, sheet_json
     from ..fileio import write_atomic
     from ..render.sheet import (
@@ -213,7 +238,10 @@ def _roster(
     # each format's printer of one sheet, and of the class's answer key
     printers: dict[str, tuple[Callable[[Sheet], str], Callable[[Roster], str]]] = {
         "latex": (sheet_latex, roster_key_latex),
-        "markdown": (sheet_markdown, roster_key_markdown),
+        "markdown": (
+            partial(sheet_markdown, flavor=flavor or "github"),
+            partial(roster_key_markdown, flavor=flavor or "github"),
+        ),
         "json": (sheet_json, roster_key_json),
     }
     print_sheet, print_key = printers[fmt]

@@ -333,6 +333,18 @@ def output_option(what: str = "the output") -> Callable[[F], F]:
     )
 
 
+def flavor_option() -> Callable[[F], F]:
+    """--flavor: the maths syntax of Markdown output (:data:`symderiv.render.mdmath.FLAVORS`)."""
+    return click.option(
+        "--flavor",
+        type=Choice(["github", "gitlab", "jupyter"]),
+        default=None,
+        help="Markdown for GitHub (the default: ```math fences), GitLab (the same, at most "
+        "1000 characters a maths block) or Jupyter ($$ maths, which VS Code, pandoc and "
+        "Quarto read too).",
+    )
+
+
 def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:
     """--format, one of ``formats`` (default: rich on a terminal, else text)."""
     return click.option(

@@ -14,7 +14,8 @@ its task, never on its answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,26 +59,49 @@ from .latex import (
     latex_escape,
     latex_preamble,
     max_matrix_cols,
+    tex_width,
 )
 from .markdown import MarkdownPrinter
 from .page import Block, Formula, Heading, Level, Note, Section
 
-#: Blanks of four widths (TeX, Unicode): one symbol, a sum inside a matrix, a formula on
-#: its own line, an entry of a wide matrix on its own line.
-BLANKS: dict[str, tuple[str, str]] = {
-    "short": (r"\boxed{\vphantom{x_{1}}\hspace{1.8em}}", "▢"),
-    "medium": (r"\boxed{\vphantom{x_{1}}\hspace{7em}}", "▢▢▢"),
-    "long": (r"\boxed{\vphantom{\dfrac{1}{2}}\hspace{14em}}", "▢▢▢▢▢▢"),
-    # an entry of a wide matrix, listed on its own line: room for a four-term sum
-    "entry": (r"\boxed{\vphantom{\dfrac{1}{2}}\hspace{20em}}", "▢▢▢▢▢▢▢▢"),
+#: Blanks of four kinds, (least width in em, what sets the height, Unicode): a symbol or
+#: number, an entry of a matrix, a formula on its own line (as tall as a fraction), an
+#: entry of a wide matrix listed on its own line. \phantom, \hspace and \boxed: TeX,
+#: MathJax, KaTeX and pandoc read them.
+BLANKS: dict[str, tuple[float, str, str]] = {
+    "short": (2.0, r"\tfrac{1}{2}", "▢"),
+    "medium": (3.0, r"\tfrac{1}{2}", "▢▢▢"),
+    "long": (14.0, r"\dfrac{1}{2}", "▢▢▢▢▢▢"),
+    "entry": (14.0, r"\tfrac{1}{2}", "▢▢▢▢▢▢▢▢"),
 }
-#: The key's box around an answer (TeX): xcolor's and MathJax's blue.
+#: A blank in TeX: a box with room for handwriting, a thin space from brackets.
+BLANK_TEX = r"\;\boxed{\phantom{%s}\hspace{%gem}}\;"
+#: Handwriting is wider than type: a box is _HAND times as wide as the widest answer it
+#: may hide (as typeset), plus _PAD_EM.
+_HAND, _PAD_EM = 1.2, 1.0
+#: The LaTeX sheet starts each row of a matrix or list with blanks with a strut as tall as
+#: a box (the rows stay even) and puts _ROW_GAP between rows (the boxes stay apart).
+ROW_STRUT = r"\vphantom{\boxed{\tfrac{1}{2}}}"
+_ROW_GAP = " \\\\[1.5ex]\n"
+#: The key's box around an answer (TeX): xcolor's and MathJax's blue; plain where the
+#: maths goes through pandoc (its TeX reader has no \color).
 ANSWER = r"\boxed{\color{blue}{%s}}"
+ANSWER_PLAIN = r"\boxed{%s}"
 
 
-def _aligned(lines: list[M]) -> M:
-    """Lines of maths, one a line in Unicode, an aligned environment in TeX."""
-    tex = environment("aligned", (m.latex for m in lines))
+def blank_em(widest: str, size: str) -> float:
+    """The width (em) of a blank whose answer is at most as wide as the TeX ``widest``.
+
+    >>> blank_em("0", "short"), blank_em(r"\\bar{y}_{1,1} \\, w_{1,1}", "medium")
+    (2.0, 5.0)
+    """
+    return float(max(BLANKS[size][0], math.ceil(_HAND * tex_width(widest) + _PAD_EM)))
+
+
+def _aligned(lines: list[M], sep: str = " \\\\\n") -> M:
+    """Lines of maths, one a line in Unicode, an aligned environment in TeX (its lines
+    separated by ``sep``)."""
+    tex = environment("aligned", (m.latex for m in lines), sep)
     return M("\n".join(m.text for m in lines), tex)
 
 
@@ -100,6 +124,8 @@ class _Builder:
 
     sheet: Sheet
     answers: bool
+    #: maths that pandoc reads too (Markdown for Jupyter): no colour, no struts
+    portable: bool = False
     #: the layer in index notation is written out for the first index question only
     forward_shown: bool = False
 
@@ -108,12 +134,21 @@ class _Builder:
         return self.sheet.config.letters
 
     # -- pieces of maths -----------------------------------------------------------------
-    def blank(self, answer: M, size: str = "short") -> M:
-        """A box to fill in, or (answer key) the box filled with ``answer``."""
+    def blank(self, answer: M, size: str = "short", widest: str | None = None) -> M:
+        """A box to fill in, as wide as ``widest`` (TeX; default the answer) needs, or
+        (answer key) the box filled with ``answer``."""
         if self.answers:
-            return M(f"[{answer.text}]", ANSWER % answer.latex)
-        tex, text = BLANKS[size]
-        return M(text, tex)
+            box = ANSWER_PLAIN if self.portable else ANSWER
+            return M(f"[{answer.text}]", rf"\;{box % answer.latex}\;")  # as blanks
+        em = blank_em(answer.latex if widest is None else widest, size)
+        _, height, text = BLANKS[size]
+        return M(text, BLANK_TEX % (height, em))
+
+    def rows(self, lines: list[str]) -> tuple[list[str], str]:
+        """Rows of a matrix or list with blanks, and what separates them: apart, and in
+        the LaTeX sheet each as tall as a box."""
+        strut = "" if self.portable else ROW_STRUT
+        return [strut + line for line in lines], _ROW_GAP
 
     def shape_blanks(self, rows: int, cols: int) -> M:
         """rows × cols, each a blank."""
@@ -134,11 +169,14 @@ class _Builder:
     def cells(
         self, matrix: PolyMatrix, blanks: Blanks = (), size: str = "short"
     ) -> list[list[M]]:
-        """The entries of ``matrix`` row by row, the ``blanks`` boxed."""
+        """The entries of ``matrix`` row by row, the ``blanks`` boxed, each box as wide as
+        the widest entry needs (a box's width tells nothing about its answer)."""
         holes = set(blanks)
+        entries = [self.entry(p).latex for p in matrix.entries.values()]
+        widest = max(entries, key=tex_width, default="0")
         return [
             [
-                self.blank(e, size) if (i, j) in holes else e
+                self.blank(e, size, widest) if (i, j) in holes else e
                 for j in range(matrix.cols)
                 for e in [self.entry(matrix[i, j])]
             ]
@@ -149,9 +187,11 @@ class _Builder:
         """A bmatrix, one row per source line, with the blank entries boxed; in Unicode
         one row a line: [a  b; c  d]."""
         cells = self.cells(matrix, blanks, size)
-        lines = (" & ".join(c.latex for c in row) for row in cells)
+        lines = [" & ".join(c.latex for c in row) for row in cells]
         text = "[" + "; ".join("  ".join(c.text for c in row) for row in cells) + "]"
-        return M(text, environment("bmatrix", lines))
+        if not blanks:
+            return M(text, environment("bmatrix", lines))
+        return M(text, environment("bmatrix", *self.rows(lines)))
 
     def vector(self, entries: list[Poly]) -> M:
         """A column vector written as a transposed row: (a, b, c)ᵀ."""
@@ -279,7 +319,7 @@ class _Builder:
             ),
         )
         undo = ("Put the entries of ", jl, " back in the shape of ", lv, " (undo vec)")
-        if _too_wide(result.derivative, ex.derivative_blanks):
+        if _too_wide(result.derivative, ex.derivative_blanks, self.letters):
             blocks += self.entry_rows(ex, undo, dl)
         else:
             blocks += self.part(
@@ -325,7 +365,7 @@ class _Builder:
                 ". Fill in the blanks, row by row:",
             ),
             *(  # one aligned block per row: ∂L/∂v_ij = entry
-                _aligned(
+                self.spaced(
                     [
                         join_m(_dl_by(e), M(" = ", " &= "), value)
                         for e, value in zip(names, values, strict=True)
@@ -334,6 +374,11 @@ class _Builder:
                 for names, values in entries
             ),
         )
+
+    def spaced(self, lines: list[M]) -> M:
+        """Lines with blanks, aligned, apart and (LaTeX) even."""
+        struts, sep = self.rows([m.latex for m in lines])
+        return _aligned([M(m.text, t) for m, t in zip(lines, struts, strict=True)], sep)
 
     # questions beyond the step-by-step exercise (--kind, --loss mse)
     def question(self, q: Question) -> _Part:
@@ -362,11 +407,10 @@ class _Builder:
                 lv,
                 ", at the sizes of this sheet:",
             ),
-            _aligned(lines),
+            self.spaced(lines),
         )
-        return (
-            f"shapes, for the derivative with respect to {VARIABLE[q.var]}",
-        ), blocks
+        what = f"shapes, for the derivative with respect to {VARIABLE[q.var]} "
+        return (what, lv), blocks
 
     def choice(self, q: ChoiceQuestion) -> _Part:
         c = self.sheet.config
@@ -396,9 +440,8 @@ class _Builder:
             ),
             join_m(*options, sep=r"\qquad "),
         )
-        return (
-            f"which formula, for the derivative with respect to {VARIABLE[q.var]}",
-        ), blocks
+        what = f"which formula, for the derivative with respect to {VARIABLE[q.var]} "
+        return (what, self.node(Sym(q.var))), blocks
 
     def index(self, q: IndexQuestion) -> _Part:
         """Index-notation blanks: ∂y_ij/∂v_hk, the sum the deltas leave, and which entry of
@@ -501,17 +544,20 @@ class _Builder:
 
 
 #: Widths in em (article, 10 pt) for :func:`_too_wide`: one term of a sum such as
-#: ȳ₁₁·w₂₁ + , a medium blank, and the line a matrix may take.
-_TERM_EM, _BLANK_EM, _LINE_EM = 3.4, 7.6, 26.0
+#: ȳ₁₁·w₂₁ + , and the line a matrix may take.
+_TERM_EM, _LINE_EM = 3.4, 34.0
 
 
-def _too_wide(matrix: PolyMatrix, blanks: Blanks) -> bool:
-    """Whether a matrix with medium blanks would be scaled down to fit the line."""
+def _too_wide(matrix: PolyMatrix, blanks: Blanks, letters: Letters) -> bool:
+    """Whether a matrix with medium blanks (each as wide as its widest entry needs, see
+    :meth:`_Builder.cells`) would be scaled down to fit the line."""
     holes = set(blanks)
+    entries = [answer_tex(Answer("", p), letters) for p in matrix.entries.values()]
+    box = blank_em(max(entries, key=tex_width, default="0"), "medium") + 0.4
     width = 0.0
     for j in range(matrix.cols):
         column = [
-            _BLANK_EM if (i, j) in holes else _TERM_EM * max(1, len(matrix[i, j].terms))
+            box if (i, j) in holes else _TERM_EM * max(1, len(matrix[i, j].terms))
             for i in range(matrix.rows)
         ]
         width += max(column) + 1.0
@@ -528,10 +574,13 @@ def _source_words(c: Config) -> Prose:
     return source(c)
 
 
-def sheet_blocks(sheet: Sheet, answers: bool = False) -> tuple[Block, ...]:
+def sheet_blocks(
+    sheet: Sheet, answers: bool = False, portable: bool = False
+) -> tuple[Block, ...]:
     """The sheet (or its key) as blocks of the page model: the layer, then a part per
-    exercise and question, then the command that made it."""
-    b = _Builder(sheet, answers)
+    exercise and question, then the command that made it; ``portable``: maths that
+    pandoc reads too (no colour, no struts)."""
+    b = _Builder(sheet, answers, portable)
     given = b.given()
     parts = [b.exercise(ex) for ex in sheet.exercises]
     parts += [b.question(q) for q in sheet.extras]
@@ -550,18 +599,41 @@ def sheet_title(sheet: Sheet, answers: bool) -> str:
 
 
 #: The sheet's LaTeX preamble: xcolor for the key's answers, paragraphs apart, parts
-#: unnumbered (their titles say "Exercise k").
+#: unnumbered (their titles say "Exercise k"), displays 1 em from the text, after a short
+#: line too and not squeezed to fit a page (a question and its formula are one
+#: paragraph, :class:`_SheetLatex`).
 SHEET_MACROS: tuple[str, ...] = (
     r"\usepackage{xcolor}",
     r"\setlength{\parindent}{0pt}",
     r"\setlength{\parskip}{0.6em}",
     r"\setcounter{secnumdepth}{0}",
+    r"\AtBeginDocument{\setlength{\abovedisplayskip}{1em plus 3pt}%",
+    r"\setlength{\abovedisplayshortskip}{\abovedisplayskip}%",
+    r"\setlength{\belowdisplayskip}{1em plus 3pt}%",
+    r"\setlength{\belowdisplayshortskip}{\belowdisplayskip}}",
 )
+
+
+class _SheetLatex(LatexPrinter):
+    """The article's printer, with each sentence and the formula after it one paragraph:
+    LaTeX breaks no page before a display, so a question stays with its blanks (a
+    question at the foot of a page had its answer table on the next)."""
+
+    def join(self, blocks: Iterable[Block]) -> str:
+        printed = [(b, out) for b in blocks if (out := self.block(b))]
+        nexts = [b for b, _ in printed[1:]] + [None]
+        return "\n".join(
+            # no blank line between a sentence and its formula: the same paragraph
+            out.rstrip("\n")
+            if isinstance(b, Note) and isinstance(after, Formula)
+            else out
+            for (b, out), after in zip(printed, nexts, strict=True)
+        )
 
 
 def _latex_body(sheet: Sheet, answers: bool) -> str:
     """The sheet's title and blocks, printed by the article's printer."""
-    printer = LatexPrinter()
+    printer = _SheetLatex()
     printer.bind(sheet.config)
     *blocks, footer = sheet_blocks(sheet, answers)
     return "\n".join(
@@ -590,12 +662,14 @@ def sheet_latex(sheet: Sheet, answers: bool = False) -> str:
     return _latex_document((sheet,), answers)
 
 
-def sheet_markdown(sheet: Sheet, answers: bool = False) -> str:
+def sheet_markdown(sheet: Sheet, answers: bool = False, flavor: str = "github") -> str:
     """The sheet (or its key) as Markdown, printed by the Markdown printer of derivations
-    (GitHub: ```math fences and $`…`$ inline)."""
-    printer = MarkdownPrinter()
+    in the maths syntax of ``flavor`` (:data:`~symderiv.render.mdmath.FLAVORS`; github:
+    ```math fences and $`…`$ inline; jupyter: $$ maths whose TeX pandoc reads too, so the
+    key's answers are boxed without colour)."""
+    printer = MarkdownPrinter(flavor=flavor)
     printer.bind(sheet.config)
-    *blocks, footer = sheet_blocks(sheet, answers)
+    *blocks, footer = sheet_blocks(sheet, answers, portable=flavor == "jupyter")
     title, body = sheet_title(sheet, answers), printer.join(blocks)
     return f"# {title}\n\n{body}\n\n_{printer.block(footer).strip()}_\n"
 
@@ -620,9 +694,12 @@ def roster_key_latex(roster: Roster) -> str:
     return _latex_document(roster.sheets, answers=True)
 
 
-def roster_key_markdown(roster: Roster) -> str:
+def roster_key_markdown(roster: Roster, flavor: str = "github") -> str:
     """One answer key for the whole class, a section per student."""
-    keys = (sheet_markdown(sheet, answers=True).strip() for sheet in roster.sheets)
+    keys = (
+        sheet_markdown(sheet, answers=True, flavor=flavor).strip()
+        for sheet in roster.sheets
+    )
     return "\n\n---\n\n".join(keys) + "\n\n"
 
 
