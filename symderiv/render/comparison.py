@@ -8,6 +8,8 @@ and every check, lives in :mod:`symderiv.compare`; its prose in :mod:`symderiv.n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__, notes
@@ -140,8 +142,48 @@ def tables(c: Comparison) -> tuple[Table, Table, Table]:
     return forms, kronecker, agreement
 
 
-def comparison_page(c: Comparison) -> tuple[Block, ...]:
-    """The whole conventions page, in reading order, for every format."""
+def _split(table: Table, lead: int, per: int) -> tuple[Block, ...]:
+    """``table`` as tables of at most ``per`` of its conventions each, one under the
+    other, each with the ``lead`` columns that name the rows, under the title (a heading
+    of their own, as wide as the page)."""
+    columns = range(lead, len(table.header))
+    if len(columns) <= per:
+        return (table,)
+    return Heading(table.title, Level.PART), *(
+        Table(
+            (),
+            table.header[:lead] + table.header[k : k + per],
+            tuple(
+                tuple(row[:lead] + row[k : k + per] for row in group)
+                for group in table.groups
+            ),
+        )
+        for k in columns[::per]
+    )
+
+
+def _stacked(
+    table: Table, lead: int, fits: Callable[[Table], bool] | None
+) -> tuple[Block, ...]:
+    """``table`` whole, or in halves (then one convention each) one under the other:
+    the fewest parts that all ``fits``; whole when ``fits`` is None."""
+    count = len(table.header) - lead
+    for per in sorted({count, (count + 1) // 2}, reverse=True):
+        parts = _split(table, lead, per)
+        if fits is None or all(fits(p) for p in parts if isinstance(p, Table)):
+            return parts
+    return _split(table, lead, 1)
+
+
+def comparison_page(
+    c: Comparison, fits: Callable[[Table], bool] | None = None
+) -> tuple[Block, ...]:
+    """The whole conventions page, in reading order, for every format.
+
+    ``fits(table)``: whether a table of conventions side by side fits the page (the
+    terminal's width); one that does not is stacked in halves, or one convention each.
+    None: all of them side by side.
+    """
     forms, kronecker, agreement = tables(c)
     rows, cols = TORCH.shape("W", c.n, c.d, c.m)
     sources = {conv.name: conv.source for conv in c.conventions}
@@ -149,8 +191,8 @@ def comparison_page(c: Comparison) -> tuple[Block, ...]:
         Heading(notes.conventions_title(c.n, c.d, c.m), Level.PAGE),
         Note(notes.conventions_sizes()),
         Note(notes.conventions_intro(2 * len(c.conventions))),
-        forms,
-        kronecker,
+        *_stacked(forms, 1, fits),
+        *_stacked(kronecker, 2, fits),
         Note(notes.conventions_commutation(rows, cols)),
         agreement,
         Heading(notes.WHY_THEY_AGREE, Level.PART),
@@ -183,22 +225,45 @@ def _config(c: Comparison) -> Config:
 
 
 # -- the page in each format ------------------------------------------------------------------
-def comparison_renderable(c: Comparison, width: int = 100) -> Any:
-    """The page as a Rich renderable (the terminal printer's blocks)."""
-    from rich.console import Group
+@dataclass(frozen=True)
+class ComparisonView:
+    """The page as a Rich renderable (the terminal printer's blocks) at the console's
+    width: the conventions side by side, or stacked in halves (then one by one) when
+    that is what keeps every cell of a table on one line."""
 
-    from .terminal import TerminalPrinter
+    comparison: Comparison
 
-    printer = TerminalPrinter(width=width)
-    printer.bind(_config(c))
-    return Group(*(r for out in printer.blocks(comparison_page(c)) for r in out))
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+        from rich.table import Table as RichTable
+
+        from .terminal import TerminalPrinter
+
+        printer = TerminalPrinter(width=options.max_width)
+        printer.bind(_config(self.comparison))
+        unbounded = options.update_width(10 * options.max_width)  # the natural width
+
+        def fits(table: Table) -> bool:
+            return all(
+                Measurement.get(console, unbounded, r).maximum <= options.max_width
+                for r in printer.block(table)
+                if isinstance(r, RichTable)
+            )
+
+        for out in printer.blocks(comparison_page(self.comparison, fits)):
+            yield from out
+
+
+def comparison_renderable(c: Comparison) -> Any:
+    """The page as a Rich renderable (see :class:`ComparisonView`)."""
+    return ComparisonView(c)
 
 
 def comparison_text(c: Comparison, width: int = 100) -> str:
     """The page as plain text (no escape codes) at ``width`` columns."""
     from .terminal import plain_text
 
-    return plain_text(comparison_renderable(c, width), width=width)
+    return plain_text(comparison_renderable(c), width=width)
 
 
 def comparison_latex(c: Comparison) -> str:

@@ -21,7 +21,13 @@ from ..conventions import PREFIX, Letters
 from ..notes import size_m
 
 #: Unicode subscripts of the letters and digits that have one (x_ih prints as xᵢₕ).
-_SUBSCRIPT = str.maketrans("aehijklmnoprstuvx0123456789", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉")
+_SUBSCRIPT = str.maketrans(
+    "aehijklmnoprstuvx0123456789=", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉₌"
+)
+#: Superscripts of the size names and digits that have one (Σ's upper limit: M − 1 -> ᴹ⁻¹).
+_SUPERSCRIPT = str.maketrans(
+    "ABDEGHIJKLMNOPRTUVW0123456789−", "ᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
+)
 
 
 def _subscript(names: str) -> str:
@@ -29,6 +35,15 @@ def _subscript(names: str) -> str:
     if all(ord(c) in _SUBSCRIPT for c in names):
         return names.translate(_SUBSCRIPT)
     return f"_{names}"
+
+
+def _superscript(text: str) -> str:
+    """ "M − 1" -> "ᴹ⁻¹" (or "^(C_out)" when a character has no Unicode superscript, as
+    the terminal writes a size's subscript: I_(C_out))."""
+    tight = text.replace(" ", "")
+    if all(ord(c) in _SUPERSCRIPT for c in tight):
+        return tight.translate(_SUPERSCRIPT)
+    return f"^({text})" if len(text) > 1 else f"^{text}"
 
 
 def _flat(printer: Any, expr: Any) -> str:
@@ -166,11 +181,13 @@ class SumOf(sp.Sum):  # type: ignore[misc]
         return _sums(self, printer._print, r"\sum", r"\left({}\right)")
 
 
-def _sums(expr: Any, draw: Any, sigma: str, paren: str) -> str:
-    """A sum drawn by ``draw`` as Σ_{i=1}^{N} Σ_{j=1}^{M} body, the outer limit first;
-    a body of several terms in ``paren``."""
+def _sums(expr: Any, draw: Any, sigma: str, paren: str, pretty: bool = False) -> str:
+    """A sum drawn by ``draw`` as Σ_{i=1}^{N} Σ_{j=1}^{M} body (``pretty``: Σᵢ₌₁ᴺ Σⱼ₌₁ᴹ
+    body), the outer limit first; a body of several terms in ``paren``."""
     out = "".join(
-        f"{sigma}_{{{draw(v)}={draw(lo)}}}^{{{draw(hi)}}} "
+        f"{sigma}{_subscript(f'{v}={lo}')}{_superscript(str(hi))} "
+        if pretty
+        else f"{sigma}_{{{draw(v)}={draw(lo)}}}^{{{draw(hi)}}} "
         for v, lo, hi in reversed(expr.limits)
     )
     body = str(draw(expr.function))
@@ -227,19 +244,31 @@ def matrix_text(m: Any, printer: Any = None) -> str:
     raise TypeError(f"cannot draw {type(m).__name__}")
 
 
-def text_of(expr: Any) -> str:
-    """One line of Unicode text for an index-notation expression (for JSON).
+def text_of(expr: Any, pretty: bool = False) -> str:
+    """One line of Unicode text for an index-notation expression: for JSON, indices
+    after an underscore; ``pretty``, for prose in the terminal, in the notation of its
+    steps (subscripts, Σ with its limits as scripts).
 
     >>> i, k = sp.symbols("i k")
     >>> text_of(sp.Sum(Delta(i, k), (i, 1, sp.Symbol("N"))))
     'Σ_{i=1}^{N} δ_ik'
+    >>> text_of(sp.Sum(Delta(i, k), (i, 1, sp.Symbol("N"))), pretty=True)
+    'Σᵢ₌₁ᴺ δᵢₖ'
     """
+
+    def draw(e: Any) -> str:
+        return text_of(e, pretty)
+
     if isinstance(expr, sp.Sum):
-        return _sums(expr, text_of, "Σ", "({})")
+        return _sums(expr, draw, "Σ", "({})", pretty)
     if isinstance(expr, Terms):
-        return " + ".join(text_of(a) for a in expr.args)
+        return " + ".join(draw(a) for a in expr.args)
     if isinstance(expr, Product):
-        return _factors(expr.args, text_of, "·", "({})")
+        return _factors(expr.args, draw, "·", "({})")
+    if pretty:
+        flat = sp.pretty(expr, use_unicode=True, wrap_line=False)
+        if "\n" not in flat:
+            return str(flat)
     return str(sp.sstr(expr))
 
 

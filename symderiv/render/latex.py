@@ -63,7 +63,7 @@ from .base import (
     positive,
 )
 from .formula import formula_latex, prose_plain, size_latex
-from .names import latex_name
+from .names import latex_name, layered
 from .page import (
     ApiCheck,
     Background,
@@ -285,18 +285,22 @@ def _group(tex: str, k: int) -> tuple[str, int]:
 # =============================================================================================
 @dataclass(frozen=True)
 class Cell:
-    """One printed matrix entry: its LaTeX, estimated width (em) and whether it is tall."""
+    """One printed matrix entry: its LaTeX, estimated width (em), whether it is tall (a
+    fraction) and whether it is stacked (a name with a superscript over its subscript, the
+    network's w^{(2)}_{1,1}, whose scripts reach into the rows above and below)."""
 
     tex: str
     width: float
     tall: bool = False
+    stacked: bool = False
 
 
 @lru_cache(maxsize=65536)  # one Cell per name: a matrix repeats its names many times
 def _atom(name: str, letters: Letters, upstream: str) -> Cell:
     # one place for display names: the index base and --upstream live in latex_name
     tex = latex_name(name, letters, "bar" if upstream == "bar" else None)
-    return Cell(tex, tex_width(tex), tex.startswith("\\frac"))
+    stacked = layered(name) is not None  # w^{(2)}_{1,1}
+    return Cell(tex, tex_width(tex), tex.startswith("\\frac"), stacked)
 
 
 def _coeff_tex(c: int | Fraction) -> str:
@@ -340,11 +344,11 @@ def latex_entry(
             poly.scale(den), letters, max_terms=max_terms, upstream=upstream
         )
         tex = rf"\frac{{1}}{{{den}}} \bigl({inner.tex}\bigr)"
-        return Cell(tex, inner.width + 2.0, True)
+        return Cell(tex, inner.width + 2.0, True, inner.stacked)
     items = list(poly.terms.items())
     parts: list[str] = []
     width = 0.0
-    tall = False
+    tall = stacked = False
     for k in entry_terms(len(items), max_terms):
         if k is None:
             parts.append(r" + \cdots")  # never first: at least one term comes before
@@ -357,6 +361,7 @@ def latex_entry(
         body = [f.tex for f in factors]
         width += sum(f.width for f in factors) + 0.17 * max(len(factors) - 1, 0)
         tall = tall or any(f.tall for f in factors)
+        stacked = stacked or any(f.stacked for f in factors)
         if not factors or mag != 1:
             ctex = _coeff_tex(mag)
             body.insert(0, ctex)
@@ -369,7 +374,7 @@ def latex_entry(
         else:
             parts.append(f" - {term}" if negative else f" + {term}")
             width += _OP_EM
-    return Cell("".join(parts), width, tall)
+    return Cell("".join(parts), width, tall, stacked)
 
 
 @dataclass
@@ -419,6 +424,10 @@ class MatrixStyle:
     mark: Callable[[int, int, str], str] | None = None
 
 
+#: The gap between two matrix rows of stacked entries (x^{(2)}_{1,1}) in LaTeX, and its
+#: height in em.
+_STACKED_GAP = r" \noalign{\vskip 0.7ex}"
+_STACKED_GAP_EM = 0.3
 _DDOTS = Cell(r"\ddots", 1.3)
 _VDOTS = Cell(r"\vdots", 0.5)
 _CDOTS = Cell(r"\cdots", 1.3)
@@ -437,11 +446,22 @@ def _grid(
     ncols = len(cols)
     widths = [max(r[c].width for r in grid) for c in range(ncols)]
     tall_rows = [any(c.tall for c in r) for r in grid]
+    stacked_rows = [any(c.stacked for c in r) for r in grid]
     vsep, hsep = block_rules(rows, cols, blocks, shape)
+    # Between two rows of stacked entries a superscript would touch the subscript above
+    # (LaTeX's rows are only as far apart as their struts; MathJax's have room): a gap
+    # after the row, and one under a rule between blocks. The last entry is False.
+    stacked = [
+        not portable
+        and stacked_rows[r]
+        and stacked_rows[r + 1]
+        and not (tall_rows[r] and tall_rows[r + 1])
+        for r in range(len(grid) - 1)
+    ] + [False]
     body: list[str] = []
     for r, line in enumerate(grid):
         if hsep[r]:
-            body.append(r"\hline")
+            body.append(r"\hline" + (_STACKED_GAP if stacked[r - 1] else ""))
         row_tex = " & ".join(c.tex for c in line)
         if r < len(grid) - 1:
             if tall_rows[r] and tall_rows[r + 1]:
@@ -449,10 +469,12 @@ def _grid(
                 # length after \\ only raises the strut, which tall rows exceed anyway).
                 row_tex += r" \\[1ex]" if portable else r" \\ \noalign{\vskip 1.2ex}"
             else:
-                row_tex += r" \\"
+                row_tex += r" \\" + (_STACKED_GAP if stacked[r] else "")
         body.append(row_tex)
+    gaps = sum(stacked) + sum(stacked[r - 1] for r in range(1, len(grid)) if hsep[r])
     width = sum(widths) + _COLSEP_EM * (ncols - 1) + _BRACKETS_EM
     height = sum(2.3 if t else 1.25 for t in tall_rows) + 0.3 * sum(hsep)
+    height += _STACKED_GAP_EM * gaps
     # An array for the block rules, and in portable TeX past amsmath's 10 columns
     # (MaxMatrixCols, which a Markdown or notebook reader's LaTeX cannot be told to
     # raise): its column letters written out, which MathJax, KaTeX and LaTeX all read
@@ -470,13 +492,15 @@ def _grid(
     return Piece([tex], [width], height)
 
 
-def _row_as_column(cells: list[Cell], tall: bool) -> Piece:
+def _row_as_column(cells: list[Cell], tall: bool, portable: bool) -> Piece:
     """A 1×K row drawn as the transpose of a K×1 column: [e1; e2; …]ᵀ."""
-    gap = r" \\[0.6ex]" if tall else r" \\"
+    stacked = not tall and not portable and any(c.stacked for c in cells)
+    gap = r" \\[0.6ex]" if tall else r" \\" + _STACKED_GAP if stacked else r" \\"
     rows = [r"\vdots" if c.tex == r"\cdots" else c.tex for c in cells]
     tex = environment("bmatrix", rows, gap + "\n") + "^{T}"
     width = max(c.width for c in cells) + _BRACKETS_EM + 0.8
     height = sum(2.3 if c.tall else 1.25 for c in cells)
+    height += _STACKED_GAP_EM * (len(cells) - 1) * stacked
     return Piece([tex], [width], height, transposed=True)
 
 
@@ -566,7 +590,7 @@ def matrix_piece(
                 # A row wrapped over lines would look like the matrix the next step
                 # reshapes it into; a transposed column keeps the reshape visible (as
                 # vec(Y) and the terminal draw it).
-                column = _row_as_column(row, tall)
+                column = _row_as_column(row, tall, style.portable)
                 if column.width <= budget / MIN_SCALE:
                     return column
             if len(piece.lines) <= style.row_lines or (terms <= 2 and limit <= 3):

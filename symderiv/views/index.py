@@ -172,5 +172,6 @@ def _instantiate(
 
 
 def _m(expr: Any) -> notes.M:
-    """A sympy display object as marked maths (Unicode and LaTeX)."""
-    return notes.M(text_of(expr), latex_of(expr))
+    """A sympy display object as marked maths (Unicode, as the terminal's steps write
+    it, and LaTeX)."""
+    return notes.M(text_of(expr, pretty=True), latex_of(expr))
