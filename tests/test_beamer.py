@@ -371,3 +371,21 @@ def test_upstream_bar_says_the_notation_is_used_everywhere() -> None:
     assert "compactly" not in flat and "a fraction would make" not in flat
     assert "every upstream derivative is written in the adjoint notation" in flat
     assert "compactly" in render(derive(), "text")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.latex
+def test_a_forward_pass_breaks_after_its_formula_rather_than_shrink(
+    tmp_path: Path,
+) -> None:
+    """Y = XW + 1_N b = [2×3 matrix] on one line was scaled to fit the slide's width
+    while two thirds of the frame stood empty (the lecturer review); the matrix now
+    goes under its formula, at full size."""
+    tex = _slides()
+    scales = _scales(tex, tmp_path)
+    titles = [t for t, _ in FRAME.findall(tex)]
+    titles.insert(0, "title")
+    (frame,) = [k for k, t in enumerate(titles, 1) if "forward pass" in t]
+    assert scales[frame] >= 0.95, scales[frame]
+    step = tex.split("The forward pass, entry by entry")[1].split(r"\end{frame}")[0]
+    assert "\\begin{aligned}\nY &=" in step

@@ -29,6 +29,7 @@ from ..notation import Equation, Explicit, Sym
 from ..steps import Derivation, StepKind
 from .formula import formula_latex
 from .latex import (
+    LINE_OVERRUN,
     LatexPrinter,
     LatexSettings,
     booktabs,
@@ -316,8 +317,12 @@ class BeamerPrinter(LatexPrinter):
         for entries in range(top, MIN_ENTRIES - 1, -1):
             # side by side as far as a little scaling allows, as far as the line
             # allows, or each equation on its own line
-            for join in (None, self.width_em, 0.0):
-                tex = replace(self.tex, slide_entries=entries, join_width=join)
+            # and, where a line would be scaled down to fit, broken into lines instead
+            ways = [(join, LINE_OVERRUN) for join in (None, self.width_em, 0.0)]
+            for join, overrun in [*ways, (0.0, 1.0)]:
+                tex = replace(
+                    self.tex, slide_entries=entries, join_width=join, overrun=overrun
+                )
                 items = [
                     (t, w, max(h, _min_height(t)))
                     for t, w, h in tex.display_lines(display.equations, display.kind)

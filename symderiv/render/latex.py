@@ -893,12 +893,14 @@ def equation_latex(
     pieces: Sequence[tuple[str, Piece]],
     budget: float | None,
     overlays: Sequence[int | None] | None = None,
+    overrun: float = LINE_OVERRUN,
 ) -> tuple[str, float, float]:
     """Lay out ``lhs = p1 = p2 …`` (pieces with their operators) within ``budget`` em.
 
     Everything on one line when it fits; else an ``aligned`` block with one line per
     part (greedily packed), a long row continuing on the next lines. ``overlays`` (Beamer)
-    gives, per piece, the slide from which it is shown (``uncover<k->``), or None.
+    gives, per piece, the slide from which it is shown (``uncover<k->``), or None;
+    ``overrun``: the line may be this much too wide (scaled down) before it breaks.
     Returns the LaTeX and its estimated width and height (em).
     """
     _, lhs = pieces[0]
@@ -918,7 +920,7 @@ def equation_latex(
     multi = any(len(p.lines) > 1 for _, p in pieces)
     # A line may run a little over the budget (\sdfit scales it slightly) rather than
     # break: one line scaled to 85 % reads better than two.
-    limit = None if budget is None else budget / LINE_OVERRUN
+    limit = None if budget is None else budget / overrun
     if not multi and (limit is None or one_width <= limit):
         tex = " ".join([lhs.tex, *(f[0] for f in flat)])
         return tex, one_width, max(p.height for _, p in pieces)
@@ -1070,7 +1072,8 @@ class TexLayout:
     ``portable``: MathJax-friendly (Markdown); ``width_em``: a display line's width;
     ``share_width``: equations narrower than this share of the line may share one;
     ``slide_entries``: at most this many rows and columns per matrix (slides);
-    ``join_width``: the widest line equations share (None: 2.2 shares).
+    ``join_width``: the widest line equations share (None: 2.2 shares);
+    ``overrun``: an equation breaks into lines only when wider than width/overrun.
     """
 
     letters: Letters
@@ -1083,6 +1086,7 @@ class TexLayout:
     share_width: float
     slide_entries: int | None = None
     join_width: float | None = None
+    overrun: float = LINE_OVERRUN
 
     def style(self, kind: StepKind | None) -> MatrixStyle:
         """Matrix style: upstream entries as \\bar y outside definitions; on slides fewer
@@ -1159,7 +1163,7 @@ class TexLayout:
     def equation(self, eq: Equation, style: MatrixStyle) -> tuple[str, float, float]:
         """One Equation laid out within the line: LaTeX, width and height (em)."""
         pieces = self.pieces(eq.parts, style, self.width_em * 0.9)
-        return equation_latex(pieces, self.width_em)
+        return equation_latex(pieces, self.width_em, overrun=self.overrun)
 
     def display_lines(
         self, equations: Iterable[Equation], kind: StepKind | None, group: int = 1
