@@ -67,9 +67,8 @@ class SymderivGroup(click.Group):
             exc.show()  # bare `symderiv`: the help as it is (stderr, exit 2), not one line
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            _meant_option(exc)
             hint = _formula_hint(exc)  # "" unless check's formula was mistyped
-            message = exc.format_message()
+            message = _meant_option(exc) or exc.format_message()
             _fail(message.rstrip(".") + hint if hint else message, exc.exit_code)
         except SymderivError as exc:
             _fail(str(exc), exc.exit_code)
@@ -114,16 +113,18 @@ OPTION_SYNONYMS = {
 }
 
 
-def _meant_option(exc: click.ClickException) -> None:
-    """An unknown option that is another tool's name for one of this command's options
-    (``--order`` for ``--vec``) suggests that option alone, not click's closest spellings."""
+def _meant_option(exc: click.ClickException) -> str | None:
+    """The message for an unknown option that is another tool's name for one of this
+    command's options (``--order`` for ``--vec``): that option alone, not click's
+    closest spellings; None for any other error."""
     ctx = getattr(exc, "ctx", None)
     if not isinstance(exc, click.NoSuchOption) or ctx is None:
-        return
+        return None
     meant = OPTION_SYNONYMS.get(exc.option_name.partition("=")[0].lower())
     known = {opt for param in ctx.command.params for opt in param.opts}
-    if meant is not None and meant in known:
-        exc.possibilities = [meant]
+    if meant is None or meant not in known:
+        return None
+    return f"{exc.message} Did you mean {meant!r}?"
 
 
 def _formula_hint(exc: click.ClickException) -> str:
